@@ -1,0 +1,129 @@
+// Basic-block discovery: guest bytes at a linear address → a run of decoded instructions ending
+// at the first control transfer (or exit, or size limit). Bytes are fetched through the CPU's
+// page tables; an instruction may straddle into the next page, but a block never starts an
+// instruction beyond its first page, so invalidating a page drops every block that read it.
+
+import type { Cpu } from "../hw/cpu.js";
+import { Insn, FLOW_NEXT } from "../hw/isa.js";
+import { markCodePage } from "../hw/mmu.js";
+import { PAGE_SHIFT } from "../hw/memory.js";
+import { Decoder, Instruction, DecoderError, type IcedInstruction } from "./iced.js";
+import { convert } from "./convert.js";
+
+/** Longest block, in instructions. */
+export const MAX_BLOCK_INSNS = 128;
+/** Bytes of the first page decoded at most per block. */
+const WINDOW = 1024;
+/** Longest x86 instruction. */
+const MAX_INSN_LEN = 15;
+
+export class Block {
+  /** Physical page(s) whose bytes the block was decoded from (ppn1 = -1 if only one). */
+  ppn1 = -1;
+  /** Set when a write to one of its pages dropped it. */
+  valid = true;
+  /** Times executed (the interpreter counts; the JIT's tiering reads it). */
+  execs = 0;
+  /** The JIT's compiled form (opaque to the decoder). */
+  compiled: unknown = null;
+
+  constructor(
+    /** Linear address of the first instruction. */
+    readonly eip: number,
+    /** Physical address of the first instruction. */
+    readonly phys: number,
+    readonly insns: Insn[],
+  ) {}
+
+  get ppn0(): number {
+    return this.phys >>> PAGE_SHIFT;
+  }
+
+  /** Address after the last instruction. */
+  get end(): number {
+    return this.insns[this.insns.length - 1].next;
+  }
+}
+
+/** Decodes blocks from guest memory. One long-lived iced Instruction is reused. */
+export class BlockDecoder {
+  private readonly ins: IcedInstruction = new Instruction();
+  private readonly buf = new Uint8Array(WINDOW + MAX_INSN_LEN);
+  /** Blocks decoded so far (statistics). */
+  decoded = 0;
+
+  /**
+   * Decodes the block at linear address `eip`. Throws a #PF Fault if the first instruction's
+   * bytes are not mapped. `mark` makes the pages read-protected for code-write detection (false
+   * for one-off decodes that are not cached).
+   */
+  decode(c: Cpu, eip: number, mark = true, maxInsns = MAX_BLOCK_INSNS): Block {
+    const phys = c.fetchPhys(eip);
+    const inPage = 0x1000 - (eip & 0xfff);
+    const first = Math.min(inPage, WINDOW);
+    this.copy(c, phys, 0, first);
+    const insns: Insn[] = [];
+    let ppn1 = -1;
+    const d = new Decoder(32, this.buf.subarray(0, first), 0);
+    try {
+      d.ip = BigInt(eip >>> 0);
+      while (insns.length < maxInsns && d.position < first) {
+        const pos = d.position;
+        d.decodeOut(this.ins);
+        if (d.lastError === DecoderError.NoMoreBytes) {
+          // The window ends inside this instruction. At a window boundary, end the block; at the
+          // page end, the instruction straddles into the next page, which must be mapped (if it
+          // is not, the fetch faults only when this instruction is the one to execute).
+          if (first !== inPage) break;
+          let p2: number;
+          try {
+            p2 = c.fetchPhys((eip + inPage) | 0);
+          } catch (e) {
+            if (insns.length === 0) throw e;
+            break;
+          }
+          insns.push(this.decodeStraddling(c, (eip + pos) | 0, pos, first, p2));
+          ppn1 = p2 >>> PAGE_SHIFT;
+          break;
+        }
+        const x = new Insn();
+        convert(this.ins, x);
+        insns.push(x);
+        if (x.flow !== FLOW_NEXT) break;
+      }
+    } finally {
+      d.free();
+    }
+    const b = new Block(eip | 0, phys, insns);
+    b.ppn1 = ppn1;
+    if (mark) {
+      markCodePage(c, b.ppn0);
+      if (ppn1 >= 0) markCodePage(c, ppn1);
+    }
+    this.decoded++;
+    return b;
+  }
+
+  /** Decodes the instruction at window offset `pos` whose bytes continue at physical `p2`. */
+  private decodeStraddling(c: Cpu, lin: number, pos: number, first: number, p2: number): Insn {
+    const head = first - pos;
+    this.buf.copyWithin(0, pos, first);
+    this.copy(c, p2, head, MAX_INSN_LEN);
+    const d = new Decoder(32, this.buf.subarray(0, head + MAX_INSN_LEN), 0);
+    try {
+      d.ip = BigInt(lin >>> 0);
+      d.decodeOut(this.ins);
+    } finally {
+      d.free();
+    }
+    const x = new Insn();
+    convert(this.ins, x);
+    return x;
+  }
+
+  /** Copies `n` code bytes from physical address `p` into the window at `at`. */
+  private copy(c: Cpu, p: number, at: number, n: number): void {
+    if (p + n <= c.mem.size) this.buf.set(c.u8.subarray(p, p + n), at);
+    else this.buf.fill(0xff, at, at + n); // executing outside RAM: reads as all-ones
+  }
+}

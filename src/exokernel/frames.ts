@@ -1,0 +1,86 @@
+// Physical page frames: a free stack over guest RAM with a reference count per frame (frames are
+// shared between address spaces after fork and for zero-copy sharing), and pools that account
+// frames to their owner against a limit. Frames are zeroed when allocated, so no environment
+// ever sees another's data.
+
+import type { PhysMemory } from "../hw/memory.js";
+import { ExoError } from "./errors.js";
+
+export class FrameAllocator {
+  private readonly free: Int32Array;
+  private top = 0;
+  /** Reference count per frame (0 = free or reserved). */
+  readonly refs: Uint16Array;
+
+  constructor(
+    readonly mem: PhysMemory,
+    /** Frames below this number are never handed out (kept for firmware and the exokernel). */
+    readonly reserved: number,
+  ) {
+    this.free = new Int32Array(mem.pages);
+    this.refs = new Uint16Array(mem.pages);
+    // Push high frames first so low frames are used first (keeps RAM use compact).
+    for (let p = mem.pages - 1; p >= reserved; p--) this.free[this.top++] = p;
+  }
+
+  get available(): number {
+    return this.top;
+  }
+
+  get total(): number {
+    return this.mem.pages - this.reserved;
+  }
+
+  /** A zeroed frame with one reference; throws E_NOMEM when RAM is exhausted. */
+  alloc(): number {
+    if (this.top === 0) throw new ExoError("E_NOMEM");
+    const ppn = this.free[--this.top];
+    this.refs[ppn] = 1;
+    this.mem.zeroPage(ppn);
+    return ppn;
+  }
+
+  ref(ppn: number): void {
+    if (this.refs[ppn] === 0) throw new Error(`ref of free frame ${ppn} (exokernel bug)`);
+    if (this.refs[ppn] === 0xffff) throw new ExoError("E_NOMEM", "frame shared too many times");
+    this.refs[ppn]++;
+  }
+
+  /** Drops a reference; returns true when the frame became free. */
+  unref(ppn: number): boolean {
+    if (this.refs[ppn] === 0) throw new Error(`unref of free frame ${ppn} (exokernel bug)`);
+    if (--this.refs[ppn] !== 0) return false;
+    this.free[this.top++] = ppn;
+    return true;
+  }
+}
+
+/** A frame quota: what a capability of type CAP_FRAMES names. */
+export class FramePool {
+  used = 0;
+
+  constructor(
+    readonly frames: FrameAllocator,
+    /** Most frames this pool may hold at once. */
+    public limit: number,
+  ) {}
+
+  alloc(): number {
+    if (this.used >= this.limit) throw new ExoError("E_QUOTA", `${this.limit} frames`);
+    const ppn = this.frames.alloc();
+    this.used++;
+    return ppn;
+  }
+
+  /** Takes a reference to a frame already owned elsewhere (sharing, copy-on-write). */
+  share(ppn: number): void {
+    if (this.used >= this.limit) throw new ExoError("E_QUOTA", `${this.limit} frames`);
+    this.frames.ref(ppn);
+    this.used++;
+  }
+
+  release(ppn: number): void {
+    this.frames.unref(ppn);
+    this.used--;
+  }
+}

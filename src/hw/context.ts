@@ -1,0 +1,53 @@
+// A saved CPU context: everything an environment needs to resume on the CPU (registers, flags,
+// segments, privilege, page-table root). The exokernel swaps these on environment switches.
+
+import type { Cpu } from "./cpu.js";
+import { REG_SLOTS } from "./state.js";
+
+export class CpuContext {
+  readonly r = new Int32Array(REG_SLOTS);
+  readonly sreg = new Int32Array(6);
+  readonly sbase = new Int32Array(6);
+  readonly slimit = new Int32Array(6);
+  readonly sattr = new Int32Array(6);
+  cr3 = 0;
+  cpl = 3;
+  /** Saved x87/SSE state, owned by the FPU unit (null until the environment used it). */
+  fpu: Uint8Array | null = null;
+
+  save(c: Cpu): void {
+    this.r.set(c.r);
+    this.sreg.set(c.sreg);
+    this.sbase.set(c.sbase);
+    this.slimit.set(c.slimit);
+    this.sattr.set(c.sattr);
+    this.cr3 = c.cr3;
+    this.cpl = c.cpl;
+    if (c.fpuSave) this.fpu = c.fpuSave(this.fpu);
+  }
+
+  load(c: Cpu): void {
+    c.r.set(this.r);
+    c.sreg.set(this.sreg);
+    c.sbase.set(this.sbase);
+    c.slimit.set(this.slimit);
+    c.sattr.set(this.sattr);
+    if (c.cpl !== this.cpl || c.cr3 !== this.cr3) {
+      c.cpl = this.cpl;
+      c.cr3 = this.cr3;
+      c.flushTlb();
+    }
+    if (c.fpuLoad) c.fpuLoad(this.fpu);
+  }
+
+  copyFrom(o: CpuContext): void {
+    this.r.set(o.r);
+    this.sreg.set(o.sreg);
+    this.sbase.set(o.sbase);
+    this.slimit.set(o.slimit);
+    this.sattr.set(o.sattr);
+    this.cr3 = o.cr3;
+    this.cpl = o.cpl;
+    this.fpu = o.fpu ? o.fpu.slice() : null;
+  }
+}

@@ -1,0 +1,211 @@
+// The CPU: register file, segment state, control registers, and virtual memory access through the
+// TLB. Memory accessors are small methods with an inline fast path (one TLB load, one xor, one
+// typed-array access) and an out-of-line slow path in mmu.ts; V8 inlines them into the
+// interpreter's handlers and the JIT's generated code.
+//
+// TLB entries hold (physical page XOR virtual page) << 12 with the low 12 bits clear; any set low
+// bit marks an entry invalid. So `(e & 0xfff) === 0` tests validity and `e ^ lin` is the physical
+// address. The write TLB only holds pages that are writable at the current CPL, already dirty, and
+// hold no translated code, so every write that needs attention takes the slow path.
+
+import { PhysMemory, PAGE_SHIFT } from "./memory.js";
+import { REG_SLOTS, FLAGS, FLAGS_FIXED, ESP } from "./state.js";
+import { readSlow, writeSlow, translate, flushTlb } from "./mmu.js";
+import { DEFAULT_MODEL, type CpuidModel } from "./cpuid.js";
+
+export const TLB_ENTRIES = 1 << 20;
+export const TLB_INVALID = 1;
+/** Filled TLB slots are remembered so a flush clears only those; past this many, clear all. */
+export const TLB_LIST_MAX = 1 << 16;
+
+/** Why the CPU stopped executing guest code without a fault (`Cpu.exit`). */
+export const EXIT_NONE = 0;
+/** `int n` (n in exitArg) intercepted by the host, EIP after the instruction. */
+export const EXIT_INT = 1;
+/** `hlt`. */
+export const EXIT_HLT = 2;
+/** `sysenter` (fast system call; Linux's vDSO entry). */
+export const EXIT_SYSENTER = 3;
+/** An I/O port access the host must handle. */
+export const EXIT_IO = 4;
+
+/** Handles physical accesses that fall outside RAM (memory-mapped devices). */
+export interface MmioHandler {
+  read(phys: number, size: number): number;
+  write(phys: number, size: number, value: number): void;
+}
+
+/** Handles I/O port instructions (in/out/ins/outs). */
+export interface PortHandler {
+  portRead(port: number, size: number): number;
+  portWrite(port: number, size: number, value: number): void;
+}
+
+export class Cpu {
+  readonly mem: PhysMemory;
+  readonly u8: Uint8Array;
+  readonly u16: Uint16Array;
+  readonly i32: Int32Array;
+
+  /** General registers, EIP, EFLAGS and lazy-flag state (indices in state.ts). */
+  readonly r = new Int32Array(REG_SLOTS);
+  /** Byte view of `r` (AL = 0, AH = 1, CL = 4, ...). */
+  readonly r8 = new Uint8Array(this.r.buffer);
+  /** Word view of `r` (AX = 0, CX = 2, ...). */
+  readonly r16 = new Uint16Array(this.r.buffer);
+
+  /** Segment selectors, bases, limits and descriptor attributes (ES, CS, SS, DS, FS, GS). */
+  readonly sreg = new Int32Array(6);
+  readonly sbase = new Int32Array(6);
+  readonly slimit = new Int32Array(6);
+  readonly sattr = new Int32Array(6);
+
+  cr0 = 0;
+  cr2 = 0;
+  cr3 = 0;
+  cr4 = 0;
+  /** Current privilege level (0 or 3). */
+  cpl = 0;
+  gdtBase = 0;
+  gdtLimit = 0;
+  idtBase = 0;
+  idtLimit = 0;
+  ldtSel = 0;
+  ldtBase = 0;
+  ldtLimit = 0;
+  trSel = 0;
+  /** Debug registers DR0-DR7 (stored; breakpoints are not implemented). */
+  readonly dr = new Int32Array(8);
+  /** Model-specific registers that exist, as [low, high] pairs. */
+  readonly msr = new Map<number, [number, number]>([
+    [0x10, [0, 0]], // IA32_TIME_STAMP_COUNTER (reads are not live)
+    [0x174, [0, 0]], // IA32_SYSENTER_CS
+    [0x175, [0, 0]], // IA32_SYSENTER_ESP
+    [0x176, [0, 0]], // IA32_SYSENTER_EIP
+  ]);
+  /** What CPUID reports. */
+  model: CpuidModel = DEFAULT_MODEL;
+
+  /** Read (and execute) and write TLBs, indexed by virtual page number. */
+  readonly tlbR = new Int32Array(TLB_ENTRIES).fill(TLB_INVALID);
+  readonly tlbW = new Int32Array(TLB_ENTRIES).fill(TLB_INVALID);
+  readonly tlbList = new Int32Array(TLB_LIST_MAX);
+  tlbCount = 0;
+
+  /** Nonzero for physical pages that hold translated code (see CodeWrite in fault.ts). */
+  readonly codePages: Uint8Array;
+
+  /** Why execution stopped (EXIT_*), and its argument (interrupt vector, port). */
+  exit = EXIT_NONE;
+  exitArg = 0;
+
+  /** Guest instructions retired, for rdtsc and statistics (a double: it outgrows int32). */
+  icount = 0;
+
+  /** Time-stamp counter source: nanoseconds since the CPU was created (a 1 GHz TSC). */
+  private readonly tscStart = process.hrtime.bigint();
+  mmio: MmioHandler | null = null;
+  /** x87/SSE state save and restore hooks, installed by the FPU unit (context switches). */
+  fpuSave: ((into: Uint8Array | null) => Uint8Array) | null = null;
+  fpuLoad: ((from: Uint8Array | null) => void) | null = null;
+  ports: PortHandler | null = null;
+
+  constructor(mem: PhysMemory) {
+    this.mem = mem;
+    this.u8 = mem.u8;
+    this.u16 = mem.u16;
+    this.i32 = mem.i32;
+    this.codePages = new Uint8Array(mem.pages);
+    this.r[FLAGS] = FLAGS_FIXED;
+  }
+
+  rd8(lin: number): number {
+    const e = this.tlbR[lin >>> PAGE_SHIFT];
+    if ((e & 0xfff) === 0) return this.u8[e ^ lin];
+    return readSlow(this, lin, 1);
+  }
+
+  rd16(lin: number): number {
+    const e = this.tlbR[lin >>> PAGE_SHIFT];
+    if ((e & 0xfff) === 0 && (lin & 1) === 0) return this.u16[(e ^ lin) >>> 1];
+    return readSlow(this, lin, 2);
+  }
+
+  rd32(lin: number): number {
+    const e = this.tlbR[lin >>> PAGE_SHIFT];
+    if ((e & 0xfff) === 0 && (lin & 3) === 0) return this.i32[(e ^ lin) >>> 2];
+    return readSlow(this, lin, 4);
+  }
+
+  wr8(lin: number, v: number): void {
+    const e = this.tlbW[lin >>> PAGE_SHIFT];
+    if ((e & 0xfff) === 0) this.u8[e ^ lin] = v;
+    else writeSlow(this, lin, 1, v);
+  }
+
+  wr16(lin: number, v: number): void {
+    const e = this.tlbW[lin >>> PAGE_SHIFT];
+    if ((e & 0xfff) === 0 && (lin & 1) === 0) this.u16[(e ^ lin) >>> 1] = v;
+    else writeSlow(this, lin, 2, v);
+  }
+
+  wr32(lin: number, v: number): void {
+    const e = this.tlbW[lin >>> PAGE_SHIFT];
+    if ((e & 0xfff) === 0 && (lin & 3) === 0) this.i32[(e ^ lin) >>> 2] = v;
+    else writeSlow(this, lin, 4, v);
+  }
+
+  /** Current time-stamp counter value (exact below 2^53, i.e. for 104 days). */
+  tsc(): number {
+    return Number(process.hrtime.bigint() - this.tscStart);
+  }
+
+  /** Reads `size` (1, 2, 4) bytes, zero-extended for 1 and 2. */
+  rd(lin: number, size: number): number {
+    return size === 4 ? this.rd32(lin) : size === 1 ? this.rd8(lin) : this.rd16(lin);
+  }
+
+  wr(lin: number, size: number, v: number): void {
+    if (size === 4) this.wr32(lin, v);
+    else if (size === 1) this.wr8(lin, v);
+    else this.wr16(lin, v);
+  }
+
+  /** Checks that `size` bytes at `lin` can be written (faulting now if not), so an instruction
+   *  can change registers before its final write without losing precision. */
+  probeWrite(lin: number, size: number): void {
+    const e = this.tlbW[lin >>> PAGE_SHIFT];
+    if ((e & 0xfff) === 0 && (lin & 0xfff) <= 0x1000 - size) return;
+    translate(this, lin, true);
+    if ((lin & 0xfff) > 0x1000 - size) translate(this, (lin + size - 1) | 0, true);
+  }
+
+  /** Physical address of an instruction byte (instruction fetch). */
+  fetchPhys(lin: number): number {
+    return translate(this, lin, false);
+  }
+
+  push32(v: number): void {
+    const sp = (this.r[ESP] - 4) | 0;
+    this.wr32(sp, v);
+    this.r[ESP] = sp;
+  }
+
+  pop32(): number {
+    const sp = this.r[ESP];
+    const v = this.rd32(sp);
+    this.r[ESP] = (sp + 4) | 0;
+    return v;
+  }
+
+  /** Drops every TLB entry (CR3 load, CPL change, page-table edits by the host). */
+  flushTlb(): void {
+    flushTlb(this);
+  }
+
+  /** Drops the TLB entries for one virtual page (invlpg). */
+  invlpg(lin: number): void {
+    this.tlbR[lin >>> PAGE_SHIFT] = TLB_INVALID;
+    this.tlbW[lin >>> PAGE_SHIFT] = TLB_INVALID;
+  }
+}

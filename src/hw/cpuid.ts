@@ -1,0 +1,65 @@
+// The CPU model CPUID reports. It claims exactly the features this emulator implements: glibc and
+// compilers choose code paths by these bits, so claiming one that does not work breaks programs.
+
+/** Feature bits of leaf 1 EDX (Intel SDM vol. 2, CPUID, table 3-11). */
+export const CPUID_EDX = {
+  FPU: 1 << 0,
+  DE: 1 << 2,
+  PSE: 1 << 3,
+  TSC: 1 << 4,
+  CX8: 1 << 8,
+  SEP: 1 << 11,
+  PGE: 1 << 13,
+  CMOV: 1 << 15,
+  CLFSH: 1 << 19,
+  MMX: 1 << 23,
+  FXSR: 1 << 24,
+  SSE: 1 << 25,
+  SSE2: 1 << 26,
+} as const;
+
+/** Vendor string: our own, so software takes its generic (vendor-neutral) paths. */
+export const VENDOR = "ExojitExojit";
+
+export interface CpuidModel {
+  /** Leaf 1 EDX feature bits. */
+  edx1: number;
+  /** Leaf 1 ECX feature bits. */
+  ecx1: number;
+}
+
+/** Features implemented by the CPU (both tiers). */
+export const DEFAULT_MODEL: CpuidModel = {
+  edx1: CPUID_EDX.TSC | CPUID_EDX.CX8 | CPUID_EDX.CMOV | CPUID_EDX.PSE | CPUID_EDX.PGE,
+  ecx1: 0,
+};
+
+function str4(s: string, at: number): number {
+  return s.charCodeAt(at) | (s.charCodeAt(at + 1) << 8) | (s.charCodeAt(at + 2) << 16) | (s.charCodeAt(at + 3) << 24);
+}
+
+/** Returns [eax, ebx, ecx, edx] for a leaf/subleaf. */
+export function cpuid(model: CpuidModel, leaf: number, _sub: number): [number, number, number, number] {
+  switch (leaf >>> 0) {
+    case 0:
+      return [1, str4(VENDOR, 0), str4(VENDOR, 8), str4(VENDOR, 4)];
+    case 1:
+      // Family 6, model 15, stepping 1 (an i686-class part); CLFLUSH line size 8 quadwords.
+      return [0x6f1, 8 << 8, model.ecx1, model.edx1];
+    case 0x80000000:
+      return [0x80000004, 0, 0, 0];
+    case 0x80000001:
+      return [0, 0, 0, 0];
+    case 0x80000002:
+    case 0x80000003:
+    case 0x80000004: {
+      const brand = "exojit virtual i686 CPU".padEnd(48, "\0");
+      const o = (leaf - 0x80000002) * 16;
+      return [str4(brand, o), str4(brand, o + 4), str4(brand, o + 8), str4(brand, o + 12)];
+    }
+    default:
+      // Leaves above the maximum return the highest basic leaf's data on Intel; zeros are what
+      // software treats as "nothing to report".
+      return [0, 0, 0, 0];
+  }
+}

@@ -38,7 +38,7 @@ class TextDestination implements DestinationStream {
   }
 }
 
-let root: Logger = pino({ level: "warn", base: undefined, timestamp: false }, new TextDestination(2));
+let root: Logger = pino({ level: "error", base: undefined, timestamp: false }, new TextDestination(2));
 const children = new Map<string, Logger>();
 
 export interface LogOptions {
@@ -50,7 +50,7 @@ export interface LogOptions {
 /** Configures the logger; call once at start-up, before any child logger is used. */
 export function configureLog(opts: LogOptions): void {
   for (const c of TRACE_CATEGORIES) trace[c] = opts.categories.includes(c);
-  const level = opts.categories.length > 0 ? "trace" : "warn";
+  const level = opts.categories.length > 0 ? "trace" : opts.file ? "warn" : "error";
   const dest: DestinationStream = opts.file
     ? pino.destination({ dest: opts.file, sync: true })
     : new TextDestination(2);

@@ -6,14 +6,17 @@ import {
   Code, Mnemonic, OpKind, Register, MemorySizeExt, CodeExt, CpuidFeature, RflagsBits, type IcedInstruction,
 } from "./iced.js";
 import {
-  Insn, Op, K_NONE, K_R8, K_R16, K_R32, K_MEM, K_IMM, K_SEG, K_ST, K_CR, K_DR, NO_REG, FLOW_NEXT, FLOW_BRANCH, FLOW_EXIT,
+  type Exec, Insn, Op, K_NONE, K_R8, K_R16, K_R32, K_MEM, K_IMM, K_SEG, K_ST, K_CR, K_DR, NO_REG, FLOW_NEXT, FLOW_BRANCH, FLOW_EXIT,
 } from "../hw/isa.js";
 import { reg8Index, CF, PF, AF, ZF, SF, OF, DF, IF, AC } from "../hw/state.js";
 import { HANDLERS } from "../hw/interp/table.js";
+import { FPU_HANDLERS } from "../hw/fpu/index.js";
 import { MNEMONIC_OPS, SUPPORTED_FEATURES } from "./ops.js";
 
 interface CodeInfo {
   op: number;
+  /** Handler when it is not HANDLERS[op] (x87 instructions have one per mnemonic). */
+  fn: Exec | null;
   /** Operand size from the opcode (bytes), 0 when the opcode has none. */
   osz: number;
   /** Address size forced by the opcode (LOOP/JCXZ), 0 otherwise. */
@@ -74,13 +77,15 @@ function infoFor(ins: IcedInstruction): CodeInfo {
   else if (code === Code.Mov_r32_dr || code === Code.Mov_dr_r32) op = Op.MOVDR;
   else if (code === Code.Mov_r32_tr || code === Code.Mov_tr_r32) op = Op.INVALID;
   else op = extraOps.get(mname) ?? (MNEMONIC_OPS[mname] !== undefined ? Op[MNEMONIC_OPS[mname]] : Op.INVALID);
+  const fpu = FPU_HANDLERS[mname.toLowerCase()];
+  if (fpu !== undefined) op = Op.FPU;
   let supported = code !== Code.INVALID && op !== Op.INVALID;
-  if (supported && !HINT_NOPS.has(op)) {
+  if (supported && !HINT_NOPS.has(op) && fpu === undefined) {
     for (const f of ins.cpuidFeatures()) if (!supportedFeature.has(f)) supported = false;
   }
   if (!supported) op = Op.INVALID;
   const flow = BRANCH_OPS.has(op) ? FLOW_BRANCH : EXIT_OPS.has(op) ? FLOW_EXIT : FLOW_NEXT;
-  const info: CodeInfo = { op, osz, asz, supported, flow };
+  const info: CodeInfo = { op, fn: supported && fpu !== undefined ? fpu : null, osz, asz, supported, flow };
   codeInfo[code] = info;
   return info;
 }
@@ -149,7 +154,7 @@ export function convert(ins: IcedInstruction, out: Insn): void {
   out.code = ins.code;
   out.op = info.op;
   out.sub = 0;
-  out.fn = HANDLERS[info.op];
+  out.fn = info.fn ?? HANDLERS[info.op];
   out.flow = info.flow;
   out.k0 = out.k1 = out.k2 = K_NONE;
   out.r0 = out.r1 = out.r2 = 0;

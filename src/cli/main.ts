@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+// exojit's command line. Errors the user can fix print one line and exit non-zero; a bug in
+// exojit itself prints one line too (with EXOJIT_DEBUG=1, the stack).
+
+import * as fs from "node:fs";
+import { fileURLToPath } from "node:url";
+import { parseArgs, HELP } from "./args.js";
+import { CliError, cliError } from "./errors.js";
+import { runCommand } from "./run.js";
+
+function version(): string {
+  const pkg = fileURLToPath(new URL("../../package.json", import.meta.url));
+  return (JSON.parse(fs.readFileSync(pkg, "utf8")) as { version: string }).version;
+}
+
+function main(argv: string[]): number {
+  const cmd = parseArgs(argv);
+  switch (cmd.kind) {
+    case "help":
+      process.stdout.write(HELP);
+      return 0;
+    case "version":
+      process.stdout.write(`exojit ${version()}\n`);
+      return 0;
+    case "boot":
+      throw cliError("notYet", "exojit boot");
+    case "run":
+      return runCommand(cmd.run);
+  }
+}
+
+let status: number;
+try {
+  status = main(process.argv.slice(2));
+} catch (e) {
+  if (e instanceof CliError) {
+    process.stderr.write(`exojit: ${e.message}\n`);
+    status = e.status;
+  } else {
+    const err = cliError("internal", e instanceof Error ? e.message : String(e));
+    process.stderr.write(`exojit: ${err.message}\n`);
+    if (process.env.EXOJIT_DEBUG) process.stderr.write(String(e instanceof Error ? e.stack : e) + "\n");
+    status = err.status;
+  }
+}
+process.exit(status);

@@ -1,0 +1,72 @@
+// `exojit run`: set up the exokernel, the file-system view and the process, run it to the end,
+// and turn the way it ended into exojit's exit status.
+
+import * as fs from "node:fs";
+
+import type { RunArgs } from "./args.js";
+import { cliError } from "./errors.js";
+import { Exokernel } from "../exokernel/kernel.js";
+import { FileSystem } from "../libexoc/fs.js";
+import { ExecError } from "../libexoc/exec.js";
+import { startProgram, LinuxPersonality } from "../posix/linux.js";
+import { SYSCALLS } from "../posix/table.js";
+import { configureLog, parseTraceList } from "../log.js";
+
+/** Guest instructions run between checks of the process state and the instruction limit. */
+const SLICE = 1 << 20;
+
+export function runCommand(a: RunArgs): number {
+  configureLog({ categories: a.trace ? parseTraceList(a.trace) : [], file: a.logFile ?? undefined });
+  const root = a.root ?? "/";
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(root);
+  } catch {
+    throw cliError("badRoot", root, "no such directory");
+  }
+  if (!st.isDirectory()) throw cliError("badRoot", root, "not a directory");
+  const hostCwd = process.cwd();
+  const fsys0 = new FileSystem(root, a.rw, []);
+  const guestCwd = fsys0.guestOf(fs.realpathSync(hostCwd)) ?? "/";
+  const fsys = new FileSystem(root, a.rw, a.root === null ? [guestCwd] : []);
+
+  const kernel = new Exokernel({ memory: a.memory, engine: { engine: a.engine } });
+  const personality = new LinuxPersonality();
+  const env = Object.entries(process.env).map(([k, v]) => `${k}=${v ?? ""}`);
+  let proc;
+  try {
+    proc = startProgram({ kernel, fs: fsys, path: a.program, argv: [a.program, ...a.args], env, cwd: guestCwd, personality });
+  } catch (e) {
+    if (e instanceof ExecError) {
+      if (e.errno === "ENOENT" && e.message === "no such file") throw cliError("noProgram", a.program);
+      throw cliError("cannotExec", a.program, e.message);
+    }
+    throw e;
+  }
+
+  const t0 = process.hrtime.bigint();
+  const limit = a.maxInsns > 0 ? a.maxInsns : Infinity;
+  const cpu = kernel.cpu;
+  const start = cpu.icount;
+  kernel.dispatch(proc.env, SLICE, () => proc.alive && cpu.icount - start < limit);
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+
+  if (a.stats) printStats(kernel, personality, cpu.icount - start, ms);
+  if (proc.alive) throw cliError("insnLimit", String(a.maxInsns));
+  return proc.status;
+}
+
+function printStats(kernel: Exokernel, personality: LinuxPersonality, insns: number, ms: number): void {
+  const e = kernel.engine.stats;
+  const calls = [...personality.counts.entries()].sort((x, y) => y[1] - x[1]);
+  const totalCalls = calls.reduce((s, [, n]) => s + n, 0);
+  const lines = [
+    `exojit stats: ${insns} guest instructions in ${ms.toFixed(1)} ms (${((insns / ms) * 1e-3).toFixed(1)} M/s)`,
+    `  blocks decoded ${e.blocksDecoded}, code-page writes ${e.codeWrites}, faults ${e.faults}`,
+    `  system calls ${totalCalls}: ${calls.slice(0, 8).map(([nr, n]) => `${SYSCALLS[nr]?.name ?? nr} ${n}`).join(", ")}`,
+    `  guest memory ${(kernel.frames.total - kernel.frames.available) * 4} KiB of ${kernel.frames.total * 4} KiB`,
+  ];
+  process.stderr.write(lines.join("\n") + "\n");
+}
+
+

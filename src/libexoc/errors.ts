@@ -1,0 +1,40 @@
+// POSIX error values. libexoc reports failures by throwing SysError with a symbolic errno name;
+// the personality above (src/posix) turns the name into its ABI's number. Names, not numbers,
+// so another personality can reuse this library unchanged.
+
+export const ERRNO_NAMES = [
+  "EPERM", "ENOENT", "ESRCH", "EINTR", "EIO", "ENXIO", "E2BIG", "ENOEXEC", "EBADF", "ECHILD",
+  "EAGAIN", "ENOMEM", "EACCES", "EFAULT", "ENOTBLK", "EBUSY", "EEXIST", "EXDEV", "ENODEV", "ENOTDIR",
+  "EISDIR", "EINVAL", "ENFILE", "EMFILE", "ENOTTY", "ETXTBSY", "EFBIG", "ENOSPC", "ESPIPE", "EROFS",
+  "EMLINK", "EPIPE", "EDOM", "ERANGE", "EDEADLK", "ENAMETOOLONG", "ENOLCK", "ENOSYS", "ENOTEMPTY",
+  "ELOOP", "ENOMSG", "EIDRM", "ENOSTR", "ENODATA", "ETIME", "ENOSR", "ENOLINK", "EPROTO", "EBADMSG",
+  "EOVERFLOW", "EILSEQ", "ENOTSOCK", "EDESTADDRREQ", "EMSGSIZE", "EPROTOTYPE", "ENOPROTOOPT",
+  "EPROTONOSUPPORT", "EOPNOTSUPP", "EAFNOSUPPORT", "EADDRINUSE", "EADDRNOTAVAIL", "ENETDOWN",
+  "ENETUNREACH", "ECONNABORTED", "ECONNRESET", "ENOBUFS", "EISCONN", "ENOTCONN", "ETIMEDOUT",
+  "ECONNREFUSED", "EHOSTUNREACH", "EALREADY", "EINPROGRESS", "ESTALE", "EDQUOT", "ECANCELED",
+  "EOWNERDEAD", "ENOTRECOVERABLE",
+] as const;
+
+export type ErrnoName = (typeof ERRNO_NAMES)[number];
+
+export class SysError extends Error {
+  constructor(
+    readonly errno: ErrnoName,
+    detail?: string,
+  ) {
+    super(detail ? `${errno}: ${detail}` : errno);
+  }
+}
+
+export function sysError(errno: ErrnoName, detail?: string): never {
+  throw new SysError(errno, detail);
+}
+
+/** Maps a Node.js fs error (err.code) to an errno name, EIO when unknown. */
+export function fromHostError(e: unknown): SysError {
+  if (e instanceof SysError) return e;
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code === "string" && (ERRNO_NAMES as readonly string[]).includes(code)) return new SysError(code as ErrnoName);
+  if (code === "ERR_FS_FILE_TOO_LARGE") return new SysError("EFBIG");
+  return new SysError("EIO", e instanceof Error ? e.message : String(e));
+}

@@ -1,0 +1,94 @@
+// The file descriptor table: small integers naming open file descriptions, with a per-fd
+// close-on-exec flag. Several fds (dup, fork) may share one description and its offset.
+
+import { sysError } from "./errors.js";
+import type { OpenFile } from "./file.js";
+
+/** Default RLIMIT_NOFILE. */
+export const FD_LIMIT = 1024;
+
+interface Entry {
+  file: OpenFile;
+  cloexec: boolean;
+}
+
+export class FdTable {
+  private readonly entries: (Entry | undefined)[] = [];
+  limit = FD_LIMIT;
+
+  get(fd: number): OpenFile {
+    const e = fd >= 0 ? this.entries[fd] : undefined;
+    if (!e) sysError("EBADF");
+    return e.file;
+  }
+
+  has(fd: number): boolean {
+    return fd >= 0 && this.entries[fd] !== undefined;
+  }
+
+  cloexec(fd: number): boolean {
+    this.get(fd);
+    return (this.entries[fd] as Entry).cloexec;
+  }
+
+  setCloexec(fd: number, on: boolean): void {
+    this.get(fd);
+    (this.entries[fd] as Entry).cloexec = on;
+  }
+
+  /** Installs `file` at the lowest free fd >= `min`; takes over one reference. */
+  add(file: OpenFile, cloexec = false, min = 0): number {
+    for (let fd = min; fd < this.limit; fd++) {
+      if (this.entries[fd] === undefined) {
+        this.entries[fd] = { file, cloexec };
+        return fd;
+      }
+    }
+    file.refs--;
+    if (file.refs === 0) file.release();
+    return sysError("EMFILE");
+  }
+
+  /** Installs `file` at exactly `fd`, closing what was there (dup2/dup3). */
+  put(fd: number, file: OpenFile, cloexec: boolean): void {
+    if (fd < 0 || fd >= this.limit) sysError("EBADF");
+    if (this.entries[fd]) this.close(fd);
+    this.entries[fd] = { file, cloexec };
+  }
+
+  close(fd: number): void {
+    const e = fd >= 0 ? this.entries[fd] : undefined;
+    if (!e) sysError("EBADF");
+    this.entries[fd] = undefined;
+    if (--e.file.refs === 0) e.file.release();
+  }
+
+  /** A new fd sharing the description of `fd`. */
+  dup(fd: number, min = 0, cloexec = false): number {
+    const f = this.get(fd);
+    f.refs++;
+    return this.add(f, cloexec, min);
+  }
+
+  /** Closes every fd marked close-on-exec. */
+  closeOnExec(): void {
+    this.entries.forEach((e, fd) => {
+      if (e?.cloexec) this.close(fd);
+    });
+  }
+
+  closeAll(): void {
+    this.entries.forEach((e, fd) => {
+      if (e) this.close(fd);
+    });
+  }
+
+  /** Open fds in increasing order. */
+  list(): number[] {
+    const out: number[] = [];
+    this.entries.forEach((e, fd) => {
+      if (e) out.push(fd);
+    });
+    return out;
+  }
+}

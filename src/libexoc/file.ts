@@ -1,0 +1,312 @@
+// Open file descriptions: what an fd refers to. Host files and the inherited standard streams go
+// to the host's file descriptors; devices such as /dev/null are implemented here. Offsets are
+// kept by the description (so dup'ed fds share them), and seekable files use positioned I/O.
+
+import * as fs from "node:fs";
+import * as tty from "node:tty";
+import { randomFillSync } from "node:crypto";
+import { SysError, fromHostError, sysError } from "./errors.js";
+
+export const S_IFMT = 0o170000, S_IFSOCK = 0o140000, S_IFLNK = 0o120000, S_IFREG = 0o100000;
+export const S_IFBLK = 0o060000, S_IFDIR = 0o040000, S_IFCHR = 0o020000, S_IFIFO = 0o010000;
+
+export const SEEK_SET = 0, SEEK_CUR = 1, SEEK_END = 2;
+
+/** File status as POSIX describes it; times in nanoseconds since the epoch. */
+export interface FileStat {
+  dev: bigint;
+  ino: bigint;
+  mode: number;
+  nlink: number;
+  uid: number;
+  gid: number;
+  rdev: bigint;
+  size: bigint;
+  blksize: number;
+  blocks: bigint;
+  atimeNs: bigint;
+  mtimeNs: bigint;
+  ctimeNs: bigint;
+}
+
+export function statFromHost(st: fs.BigIntStats): FileStat {
+  return {
+    dev: st.dev, ino: st.ino, mode: Number(st.mode), nlink: Number(st.nlink), uid: Number(st.uid), gid: Number(st.gid),
+    rdev: st.rdev, size: st.size, blksize: Number(st.blksize), blocks: st.blocks,
+    atimeNs: st.atimeNs, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs,
+  };
+}
+
+/** Access mode and status flags of an open file description. */
+export interface OpenMode {
+  read: boolean;
+  write: boolean;
+  append: boolean;
+  nonblock: boolean;
+}
+
+export abstract class OpenFile {
+  /** Number of fd table entries referring to this description. */
+  refs = 1;
+  offset = 0;
+
+  constructor(
+    /** Guest path (for /proc/self/fd and traces). */
+    readonly path: string,
+    public mode: OpenMode,
+  ) {}
+
+  abstract read(buf: Uint8Array): number;
+  abstract write(buf: Uint8Array): number;
+  abstract stat(): FileStat;
+
+  pread(_buf: Uint8Array, _off: number): number {
+    return sysError("ESPIPE");
+  }
+
+  pwrite(_buf: Uint8Array, _off: number): number {
+    return sysError("ESPIPE");
+  }
+
+  seek(_off: number, _whence: number): number {
+    return sysError("ESPIPE");
+  }
+
+  isatty(): boolean {
+    return false;
+  }
+
+  /** Host file descriptor behind this description, if any (for ioctl pass-through). */
+  hostFd(): number {
+    return -1;
+  }
+
+  /** Called when the last fd referring to the description is closed. */
+  release(): void {}
+}
+
+/** A regular host file (or anything seekable opened by path). */
+export class HostFile extends OpenFile {
+  constructor(
+    path: string,
+    mode: OpenMode,
+    private readonly fd: number,
+  ) {
+    super(path, mode);
+  }
+
+  read(buf: Uint8Array): number {
+    const n = this.pread(buf, this.offset);
+    this.offset += n;
+    return n;
+  }
+
+  write(buf: Uint8Array): number {
+    if (this.mode.append) this.offset = Number(fs.fstatSync(this.fd, { bigint: true }).size);
+    const n = this.pwrite(buf, this.offset);
+    this.offset += n;
+    return n;
+  }
+
+  override pread(buf: Uint8Array, off: number): number {
+    try {
+      return fs.readSync(this.fd, buf, 0, buf.length, off);
+    } catch (e) {
+      throw fromHostError(e);
+    }
+  }
+
+  override pwrite(buf: Uint8Array, off: number): number {
+    try {
+      return fs.writeSync(this.fd, buf, 0, buf.length, off);
+    } catch (e) {
+      throw fromHostError(e);
+    }
+  }
+
+  override seek(off: number, whence: number): number {
+    let base: number;
+    if (whence === SEEK_SET) base = 0;
+    else if (whence === SEEK_CUR) base = this.offset;
+    else if (whence === SEEK_END) base = Number(this.stat().size);
+    else return sysError("EINVAL");
+    const pos = base + off;
+    if (pos < 0) sysError("EINVAL");
+    this.offset = pos;
+    return pos;
+  }
+
+  stat(): FileStat {
+    try {
+      return statFromHost(fs.fstatSync(this.fd, { bigint: true }));
+    } catch (e) {
+      throw fromHostError(e);
+    }
+  }
+
+  override hostFd(): number {
+    return this.fd;
+  }
+
+  override release(): void {
+    try {
+      fs.closeSync(this.fd);
+    } catch {
+      // closing can only fail for an fd already gone
+    }
+  }
+}
+
+/** A host stream without positions (inherited stdin/stdout/stderr: terminals, pipes). */
+export class HostStream extends OpenFile {
+  constructor(
+    path: string,
+    mode: OpenMode,
+    private readonly fd: number,
+  ) {
+    super(path, mode);
+  }
+
+  read(buf: Uint8Array): number {
+    for (;;) {
+      try {
+        return fs.readSync(this.fd, buf, 0, buf.length, null);
+      } catch (e) {
+        const code = (e as { code?: string }).code;
+        if (code === "EAGAIN" && !this.mode.nonblock) {
+          // The host stream is non-blocking (Node sets pipes so); wait a little and retry.
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+          continue;
+        }
+        if (code === "EOF") return 0;
+        throw fromHostError(e);
+      }
+    }
+  }
+
+  write(buf: Uint8Array): number {
+    let done = 0;
+    while (done < buf.length) {
+      try {
+        done += fs.writeSync(this.fd, buf, done, buf.length - done, null);
+      } catch (e) {
+        const code = (e as { code?: string }).code;
+        if (code === "EAGAIN") {
+          if (this.mode.nonblock && done === 0) throw new SysError("EAGAIN");
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+          continue;
+        }
+        if (done > 0) return done;
+        throw fromHostError(e);
+      }
+    }
+    return done;
+  }
+
+  override seek(off: number, whence: number): number {
+    // Seeking a regular file inherited as a standard stream works; pipes and ttys give ESPIPE.
+    const st = this.stat();
+    if ((st.mode & S_IFMT) !== S_IFREG) return sysError("ESPIPE");
+    const base = whence === SEEK_SET ? 0 : whence === SEEK_CUR ? this.offset : whence === SEEK_END ? Number(st.size) : -1;
+    if (base < 0 || base + off < 0) sysError("EINVAL");
+    this.offset = base + off;
+    return this.offset;
+  }
+
+  stat(): FileStat {
+    try {
+      return statFromHost(fs.fstatSync(this.fd, { bigint: true }));
+    } catch (e) {
+      throw fromHostError(e);
+    }
+  }
+
+  override isatty(): boolean {
+    return tty.isatty(this.fd);
+  }
+
+  override hostFd(): number {
+    return this.fd;
+  }
+}
+
+/** Character devices implemented in the library: null, zero, full, random, urandom. */
+export class CharDevice extends OpenFile {
+  constructor(
+    path: string,
+    mode: OpenMode,
+    private readonly kind: "null" | "zero" | "full" | "random",
+    private readonly rdev: bigint,
+  ) {
+    super(path, mode);
+  }
+
+  read(buf: Uint8Array): number {
+    switch (this.kind) {
+      case "null":
+        return 0;
+      case "random":
+        randomFillSync(buf);
+        return buf.length;
+      default:
+        buf.fill(0);
+        return buf.length;
+    }
+  }
+
+  write(buf: Uint8Array): number {
+    if (this.kind === "full") sysError("ENOSPC");
+    return buf.length;
+  }
+
+  override pread(buf: Uint8Array, _off: number): number {
+    return this.read(buf);
+  }
+
+  override pwrite(buf: Uint8Array, _off: number): number {
+    return this.write(buf);
+  }
+
+  override seek(_off: number, _whence: number): number {
+    this.offset = 0;
+    return 0;
+  }
+
+  stat(): FileStat {
+    const now = BigInt(Date.now()) * 1000000n;
+    return {
+      dev: 5n, ino: this.rdev, mode: S_IFCHR | 0o666, nlink: 1, uid: 0, gid: 0, rdev: this.rdev, size: 0n,
+      blksize: 4096, blocks: 0n, atimeNs: now, mtimeNs: now, ctimeNs: now,
+    };
+  }
+}
+
+/** A directory opened for reading entries or as a base for *at() calls. */
+export class DirFile extends OpenFile {
+  constructor(
+    path: string,
+    /** Host path of the directory. */
+    readonly hostPath: string,
+    private readonly st: FileStat,
+  ) {
+    super(path, { read: true, write: false, append: false, nonblock: false });
+  }
+
+  read(_buf: Uint8Array): number {
+    return sysError("EISDIR");
+  }
+
+  write(_buf: Uint8Array): number {
+    return sysError("EBADF");
+  }
+
+  override seek(off: number, whence: number): number {
+    if (whence !== SEEK_SET || off < 0) sysError("EINVAL");
+    this.offset = off;
+    return off;
+  }
+
+  stat(): FileStat {
+    return this.st;
+  }
+}

@@ -1,0 +1,224 @@
+// A POSIX process as library policy over one exokernel environment: its memory map, file
+// descriptors, file-system view, credentials and signal state. It is the environment's exit
+// handler: system-call traps go to the personality (the ABI layer above), page faults to the
+// memory map, and other faults become signals.
+
+import type { Exokernel } from "../exokernel/kernel.js";
+import type { CapHandle } from "../exokernel/caps.js";
+import { X_BUDGET, X_INT, X_SYSENTER, X_FAULT, X_HALT, type Environment, type Exit, type ExitHandler } from "../exokernel/env.js";
+import { AddressMap, FAULT_OK, FAULT_MAPERR } from "./vm.js";
+import { UserMemory } from "./uaccess.js";
+import { FdTable } from "./fdtable.js";
+import type { FileSystem } from "./fs.js";
+import {
+  SignalState, SIGSEGV, SIGILL, SIGFPE, SIGBUS, SIGTRAP, SIGKILL, SIG_IGN, SIG_DFL, defaultAction, DFL_CORE, DFL_IGNORE, DFL_CONT, signalName,
+} from "./signal.js";
+import { logger, trace } from "../log.js";
+
+/** Processor exception vectors, as the exokernel reports them (Intel numbering). */
+const V_DE = 0, V_DB = 1, V_BP = 3, V_OF = 4, V_BR = 5, V_UD = 6, V_NM = 7, V_NP = 11, V_SS = 12, V_GP = 13, V_PF = 14, V_MF = 16, V_AC = 17, V_XM = 19;
+
+/** The ABI layer: decodes system calls and builds ABI-specific structures. */
+export interface Personality {
+  /** The process executed `int vector` or `sysenter` (vector -1). */
+  trap(p: Process, vector: number): void;
+  /** A fault the process did not handle is about to deliver `signal` (for traces). */
+  readonly name: string;
+}
+
+/** Why a process ended. */
+export type Termination = { kind: "exit"; code: number } | { kind: "signal"; signal: number; core: boolean };
+
+/** What a synchronous fault turns into: signal, si_code and faulting address. */
+export interface FaultSignal {
+  signal: number;
+  /** si_code value (POSIX names: SEGV_MAPERR = 1, SEGV_ACCERR = 2, ILL_ILLOPN = 2, FPE_INTDIV = 1, ...). */
+  code: number;
+  addr: number;
+}
+
+export interface ProcessOptions {
+  kernel: Exokernel;
+  fs: FileSystem;
+  personality: Personality;
+  pid: number;
+  ppid: number;
+  cwd: string;
+  /** Most page frames the process may use. */
+  frameLimit: number;
+}
+
+export class Process implements ExitHandler {
+  readonly kernel: Exokernel;
+  readonly env: CapHandle;
+  readonly aspace: CapHandle;
+  readonly vm: AddressMap;
+  readonly mem: UserMemory;
+  readonly fds = new FdTable();
+  readonly fs: FileSystem;
+  readonly sig = new SignalState();
+  readonly personality: Personality;
+  readonly pid: number;
+  ppid: number;
+  pgid: number;
+  sid: number;
+  cwd: string;
+  /** Guest path of the running program, and its argv (for /proc/self). */
+  exe = "";
+  argv: string[] = [];
+  umask = 0o022;
+  /** Resource limits changed from their defaults: resource → [soft, hard] (Infinity = none). */
+  readonly rlimits = new Map<number, [number, number]>();
+  /** Thread-local storage descriptors the process set (base, limit, ABI flags), per slot. */
+  readonly tls: ({ base: number; limit: number; flags: number } | null)[] = [null, null, null];
+  /** Alternate signal stack (sigaltstack): base, flags, size. */
+  altStack = { sp: 0, flags: 2 /* SS_DISABLE */, size: 0 };
+  /** Terminal settings the process set on its controlling terminal (null: never set). */
+  termios: { iflag: number; oflag: number; cflag: number; lflag: number; cc: number[] } | null = null;
+  /** Thread name (prctl PR_SET_NAME), NUL-padded to 16 bytes. */
+  comm = Buffer.alloc(16);
+  uid: number;
+  gid: number;
+  euid: number;
+  egid: number;
+  /** Address written with 0 at thread exit (set_tid_address / CLONE_CHILD_CLEARTID). */
+  clearTid = 0;
+  termination: Termination | null = null;
+  /** Set when a fault became a signal, for the status line and tests. */
+  lastFault: FaultSignal | null = null;
+  private readonly log = logger("signal");
+
+  constructor(o: ProcessOptions) {
+    this.kernel = o.kernel;
+    this.fs = o.fs;
+    this.personality = o.personality;
+    this.pid = o.pid;
+    this.ppid = o.ppid;
+    this.pgid = o.pid;
+    this.sid = o.pid;
+    this.cwd = o.cwd;
+    const pool = o.kernel.newPool(o.frameLimit);
+    this.env = o.kernel.newEnv(pool);
+    this.aspace = o.kernel.aspaceOf(this.env);
+    this.vm = new AddressMap(o.kernel, this.aspace);
+    this.mem = new UserMemory(o.kernel, this.aspace, this.vm);
+    o.kernel.env(this.env).handler = this;
+    this.uid = this.euid = typeof process.getuid === "function" ? process.getuid() : 0;
+    this.gid = this.egid = typeof process.getgid === "function" ? process.getgid() : 0;
+  }
+
+  /** The live register file (EAX.. in hw/state.ts order). */
+  get regs(): Int32Array {
+    return this.kernel.regs(this.env);
+  }
+
+  get alive(): boolean {
+    return this.termination === null;
+  }
+
+  handleExit(_env: Environment, x: Exit): void {
+    switch (x.kind) {
+      case X_BUDGET:
+        return;
+      case X_INT:
+        this.personality.trap(this, x.vector);
+        return;
+      case X_SYSENTER:
+        this.personality.trap(this, -1);
+        return;
+      case X_FAULT:
+        this.fault(x.vector, x.error, x.addr);
+        return;
+      case X_HALT:
+        this.forceSignal({ signal: SIGSEGV, code: 0x80, addr: 0 });
+        return;
+    }
+  }
+
+  /** A processor exception in this process: resolve it (demand paging) or signal. */
+  private fault(vector: number, error: number, addr: number): void {
+    if (trace.fault) logger("fault").trace({ vector, error, addr }, `vector ${vector} error 0x${error.toString(16)} addr 0x${(addr >>> 0).toString(16)}`);
+    if (vector === V_PF) {
+      const r = this.vm.resolveFault(addr, (error & 2) !== 0);
+      if (r === FAULT_OK) return;
+      this.forceSignal({ signal: SIGSEGV, code: r === FAULT_MAPERR ? 1 : 2, addr: addr >>> 0 });
+      return;
+    }
+    const eip = this.regs[8] >>> 0;
+    switch (vector) {
+      case V_DE:
+        return this.forceSignal({ signal: SIGFPE, code: 1 /* FPE_INTDIV */, addr: eip });
+      case V_MF:
+      case V_XM:
+        return this.forceSignal({ signal: SIGFPE, code: 0, addr: eip });
+      case V_UD:
+        return this.forceSignal({ signal: SIGILL, code: 2 /* ILL_ILLOPN */, addr: eip });
+      case V_NM:
+        return this.forceSignal({ signal: SIGILL, code: 0, addr: eip });
+      case V_DB:
+      case V_BP:
+        return this.forceSignal({ signal: SIGTRAP, code: 1 /* TRAP_BRKPT */, addr: eip });
+      case V_AC:
+      case V_SS:
+      case V_NP:
+        return this.forceSignal({ signal: SIGBUS, code: 2, addr: 0 });
+      case V_OF:
+      case V_BR:
+      case V_GP:
+      default:
+        // The kernel reports general-protection faults with si_code SI_KERNEL and no address.
+        return this.forceSignal({ signal: SIGSEGV, code: 0x80, addr: 0 });
+    }
+  }
+
+  /** Delivers a synchronous signal caused by the process's own instruction. */
+  forceSignal(f: FaultSignal): void {
+    this.lastFault = f;
+    const act = this.sig.actions[f.signal];
+    if (trace.signal) this.log.trace(f, `${signalName(f.signal)} (code ${f.code}, addr 0x${f.addr.toString(16)})`);
+    if (act.handler !== SIG_DFL && act.handler !== SIG_IGN && !this.sig.blocked(f.signal)) {
+      this.log.warn(`${signalName(f.signal)} has a handler, but signal delivery is not implemented: terminating`);
+    }
+    // Blocked or ignored synchronous signals cannot be ignored: the kernel kills the process.
+    this.terminateBySignal(f.signal);
+  }
+
+  /** Sends a signal from outside (kill, raise). Returns without effect if it is ignored. */
+  sendSignal(sig: number): void {
+    if (sig === 0) return;
+    const act = this.sig.actions[sig];
+    if (sig !== SIGKILL && act.handler === SIG_IGN) return;
+    const dfl = defaultAction(sig);
+    if (act.handler === SIG_DFL || sig === SIGKILL) {
+      if (dfl === DFL_IGNORE || dfl === DFL_CONT) return;
+      this.terminateBySignal(sig);
+      return;
+    }
+    this.log.warn(`${signalName(sig)} has a handler, but signal delivery is not implemented: terminating`);
+    this.terminateBySignal(sig);
+  }
+
+  private terminateBySignal(sig: number): void {
+    this.finish({ kind: "signal", signal: sig, core: defaultAction(sig) === DFL_CORE });
+  }
+
+  /** exit/exit_group: the process ends with `code` (low 8 bits). */
+  exit(code: number): void {
+    this.finish({ kind: "exit", code: code & 0xff });
+  }
+
+  private finish(t: Termination): void {
+    if (this.termination !== null) return;
+    this.termination = t;
+    this.fds.closeAll();
+    this.vm.clear();
+    this.kernel.destroyEnv(this.env);
+  }
+
+  /** Shell-style status: the exit code, or 128 + signal. */
+  get status(): number {
+    const t = this.termination;
+    if (t === null) return -1;
+    return t.kind === "exit" ? t.code : 128 + t.signal;
+  }
+}

@@ -1,0 +1,85 @@
+// Signal state of a process: the action for each signal, the blocked mask, and the default
+// actions POSIX defines. Signals are identified by the numbers below; a personality maps its
+// ABI's numbers onto them (for Linux they coincide).
+
+export const SIGHUP = 1, SIGINT = 2, SIGQUIT = 3, SIGILL = 4, SIGTRAP = 5, SIGABRT = 6, SIGBUS = 7;
+export const SIGFPE = 8, SIGKILL = 9, SIGUSR1 = 10, SIGSEGV = 11, SIGUSR2 = 12, SIGPIPE = 13;
+export const SIGALRM = 14, SIGTERM = 15, SIGSTKFLT = 16, SIGCHLD = 17, SIGCONT = 18, SIGSTOP = 19;
+export const SIGTSTP = 20, SIGTTIN = 21, SIGTTOU = 22, SIGURG = 23, SIGXCPU = 24, SIGXFSZ = 25;
+export const SIGVTALRM = 26, SIGPROF = 27, SIGWINCH = 28, SIGIO = 29, SIGPWR = 30, SIGSYS = 31;
+export const SIGRTMIN = 32, NSIG = 64;
+
+export const SIGNAL_NAMES: Record<number, string> = {
+  1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 4: "SIGILL", 5: "SIGTRAP", 6: "SIGABRT", 7: "SIGBUS",
+  8: "SIGFPE", 9: "SIGKILL", 10: "SIGUSR1", 11: "SIGSEGV", 12: "SIGUSR2", 13: "SIGPIPE",
+  14: "SIGALRM", 15: "SIGTERM", 16: "SIGSTKFLT", 17: "SIGCHLD", 18: "SIGCONT", 19: "SIGSTOP",
+  20: "SIGTSTP", 21: "SIGTTIN", 22: "SIGTTOU", 23: "SIGURG", 24: "SIGXCPU", 25: "SIGXFSZ",
+  26: "SIGVTALRM", 27: "SIGPROF", 28: "SIGWINCH", 29: "SIGIO", 30: "SIGPWR", 31: "SIGSYS",
+};
+
+export function signalName(sig: number): string {
+  return SIGNAL_NAMES[sig] ?? (sig >= SIGRTMIN && sig <= NSIG ? `SIGRT${sig - SIGRTMIN}` : `signal ${sig}`);
+}
+
+/** Default dispositions (POSIX signal.h). */
+export const DFL_TERM = 0, DFL_CORE = 1, DFL_IGNORE = 2, DFL_STOP = 3, DFL_CONT = 4;
+
+export function defaultAction(sig: number): number {
+  switch (sig) {
+    case SIGQUIT: case SIGILL: case SIGTRAP: case SIGABRT: case SIGBUS: case SIGFPE: case SIGSEGV:
+    case SIGXCPU: case SIGXFSZ: case SIGSYS:
+      return DFL_CORE;
+    case SIGCHLD: case SIGURG: case SIGWINCH:
+      return DFL_IGNORE;
+    case SIGSTOP: case SIGTSTP: case SIGTTIN: case SIGTTOU:
+      return DFL_STOP;
+    case SIGCONT:
+      return DFL_CONT;
+    default:
+      return DFL_TERM;
+  }
+}
+
+/** Handler values with a fixed meaning. */
+export const SIG_DFL = 0, SIG_IGN = 1;
+
+export interface SigAction {
+  /** Guest address of the handler, or SIG_DFL/SIG_IGN. */
+  handler: number;
+  flags: number;
+  /** Guest address of the restorer trampoline (SA_RESTORER). */
+  restorer: number;
+  /** Signals blocked during the handler (bit n-1 for signal n), low and high words. */
+  maskLo: number;
+  maskHi: number;
+}
+
+/** Signal numbers whose action or blocking cannot be changed. */
+export function unblockable(sig: number): boolean {
+  return sig === SIGKILL || sig === SIGSTOP;
+}
+
+export class SignalState {
+  readonly actions: SigAction[] = [];
+  /** Blocked mask, low and high 32 signals. */
+  maskLo = 0;
+  maskHi = 0;
+
+  constructor() {
+    for (let s = 0; s <= NSIG; s++) this.actions.push({ handler: SIG_DFL, flags: 0, restorer: 0, maskLo: 0, maskHi: 0 });
+  }
+
+  blocked(sig: number): boolean {
+    return sig <= 32 ? ((this.maskLo >>> (sig - 1)) & 1) === 1 : ((this.maskHi >>> (sig - 33)) & 1) === 1;
+  }
+
+  /** After exec: caught signals revert to default; ignored stay ignored; the mask is kept. */
+  resetForExec(): void {
+    for (const a of this.actions) {
+      if (a.handler !== SIG_IGN) a.handler = SIG_DFL;
+      a.flags = 0;
+      a.restorer = 0;
+      a.maskLo = a.maskHi = 0;
+    }
+  }
+}

@@ -1,0 +1,156 @@
+// Access to a process's memory on its behalf — the one place guest pointers are checked. Each
+// page is translated through the process's page tables with user privilege; a page the process
+// may access but has not touched yet is faulted in as if the process had touched it; anything
+// else is EFAULT. Callers get views of guest RAM (zero-copy) or copies.
+
+import type { Exokernel } from "../exokernel/kernel.js";
+import type { CapHandle } from "../exokernel/caps.js";
+import { sysError } from "./errors.js";
+import { FAULT_OK, type AddressMap } from "./vm.js";
+
+export class UserMemory {
+  constructor(
+    private readonly kernel: Exokernel,
+    private readonly aspace: CapHandle,
+    private readonly vm: AddressMap,
+  ) {}
+
+  /** Physical address of user address `va` for a read or write; throws EFAULT. */
+  phys(va: number, write: boolean): number {
+    va >>>= 0;
+    let p = this.kernel.translate(this.aspace, va, write);
+    if (p < 0) {
+      if (this.vm.resolveFault(va, write) !== FAULT_OK) sysError("EFAULT", `0x${va.toString(16)}`);
+      p = this.kernel.translate(this.aspace, va, write);
+      if (p < 0) sysError("EFAULT", `0x${va.toString(16)}`);
+    }
+    if (write) this.kernel.frameReused(p >>> 12);
+    return p;
+  }
+
+  /** Calls fn with views of guest RAM covering [va, va+len), page by page, in order. All pages
+   *  are checked before the first call, so a bad range changes nothing. */
+  chunks(va: number, len: number, write: boolean, fn: (view: Uint8Array, done: number) => void): void {
+    va >>>= 0;
+    if (len === 0) return;
+    if (va + len > 0x100000000) sysError("EFAULT");
+    const parts: number[] = [];
+    for (let at = va; at < va + len; ) {
+      const n = Math.min(0x1000 - (at % 0x1000), va + len - at);
+      parts.push(this.phys(at, write), n);
+      at += n;
+    }
+    const u8 = this.kernel.mem.u8;
+    let done = 0;
+    for (let k = 0; k < parts.length; k += 2) {
+      fn(u8.subarray(parts[k], parts[k] + parts[k + 1]), done);
+      done += parts[k + 1];
+    }
+  }
+
+  /**
+   * Calls fn with views of [va, va+len) page by page, translating each page only when reached;
+   * fn returns how many bytes of the view it used, and a short count stops the walk. Returns the
+   * total used. A bad page
+   * after the first throws only if nothing was covered yet (a short transfer otherwise), as the
+   * kernel's copy routines report partial copies.
+   */
+  eachChunk(va: number, len: number, write: boolean, fn: (view: Uint8Array) => number): number {
+    va >>>= 0;
+    let done = 0;
+    const u8 = this.kernel.mem.u8;
+    while (done < len) {
+      const at = va + done;
+      const n = Math.min(0x1000 - (at % 0x1000), len - done);
+      let p: number;
+      try {
+        p = this.phys(at, write);
+      } catch (e) {
+        if (done === 0) throw e;
+        return done;
+      }
+      const used = fn(u8.subarray(p, p + n));
+      done += used;
+      if (used < n) return done;
+    }
+    return done;
+  }
+
+  /** Throws EFAULT unless [va, va+len) is accessible (faulting pages in). */
+  check(va: number, len: number, write: boolean): void {
+    this.chunks(va, len, write, () => {});
+  }
+
+  /** Copies `len` bytes from the process. */
+  read(va: number, len: number): Uint8Array {
+    const out = new Uint8Array(len);
+    this.chunks(va, len, false, (v, done) => out.set(v, done));
+    return out;
+  }
+
+  /** Copies bytes into the process. */
+  write(va: number, data: Uint8Array): void {
+    this.chunks(va, data.length, true, (v, done) => v.set(data.subarray(done, done + v.length)));
+  }
+
+  u8(va: number): number {
+    return this.kernel.mem.u8[this.phys(va, false)];
+  }
+
+  u32(va: number): number {
+    if ((va & 0xfff) <= 0xffc) return this.kernel.mem.read32(this.phys(va, false));
+    const b = this.read(va, 4);
+    return b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24);
+  }
+
+  i32(va: number): number {
+    return this.u32(va) | 0;
+  }
+
+  /** Little-endian 64-bit value as a number (exact below 2^53). */
+  u64(va: number): number {
+    return (this.u32(va) >>> 0) + (this.u32(va + 4) >>> 0) * 4294967296;
+  }
+
+  /** Signed 64-bit value as a number (exact within ±2^53). */
+  i64(va: number): number {
+    return (this.u32(va) >>> 0) + (this.u32(va + 4) | 0) * 4294967296;
+  }
+
+  putU32(va: number, v: number): void {
+    if ((va & 0xfff) <= 0xffc) {
+      this.kernel.mem.write32(this.phys(va, true), v);
+      return;
+    }
+    this.write(va, new Uint8Array([v, v >> 8, v >> 16, v >> 24]));
+  }
+
+  /** NUL-terminated string (bytes, not decoded); ENAMETOOLONG past `max` bytes. */
+  cstring(va: number, max = 4096): Buffer {
+    const bytes: number[] = [];
+    const u8 = this.kernel.mem.u8;
+    for (let at = va >>> 0; ; ) {
+      const p = this.phys(at, false);
+      const room = 0x1000 - (at % 0x1000);
+      for (let k = 0; k < room; k++) {
+        const b = u8[p + k];
+        if (b === 0) return Buffer.from(bytes);
+        bytes.push(b);
+        if (bytes.length >= max) sysError("ENAMETOOLONG");
+      }
+      at += room;
+    }
+  }
+
+  /** A NULL-terminated array of string pointers (argv/envp). */
+  stringArray(va: number, maxCount = 65536): Buffer[] {
+    const out: Buffer[] = [];
+    if (va === 0) return out;
+    for (let k = 0; ; k++) {
+      if (k >= maxCount) sysError("E2BIG");
+      const p = this.u32(va + k * 4);
+      if (p === 0) return out;
+      out.push(this.cstring(p, 128 * 1024));
+    }
+  }
+}

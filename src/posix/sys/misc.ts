@@ -1,0 +1,115 @@
+// System information and device control: uname, getrandom, sysinfo, and ioctl on terminals
+// (TCGETS/TCSETS*, TIOCGWINSZ, TIOCGPGRP, FIONBIO, FIONREAD).
+
+import * as os from "node:os";
+import { randomFillSync } from "node:crypto";
+import type { Sys } from "../types.js";
+import { sysError } from "../../libexoc/errors.js";
+import { utsname, winsize, Struct, TERMIOS_SIZE } from "../abi/structs.js";
+
+/** What uname reports: a Linux kernel on an i686 machine. */
+export const UTS = {
+  sysname: "Linux",
+  release: "6.1.0-exojit",
+  version: "#1 SMP PREEMPT_DYNAMIC exojit",
+  machine: "i686",
+  domainname: "(none)",
+};
+
+export const uname: Sys = (p, buf) => {
+  p.mem.write(buf, utsname({ ...UTS, nodename: os.hostname() }));
+  return 0;
+};
+
+const GRND_NONBLOCK = 1, GRND_RANDOM = 2, GRND_INSECURE = 4;
+
+export const getrandom: Sys = (p, buf, len, flags) => {
+  if ((flags & ~(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE)) !== 0) sysError("EINVAL");
+  if ((flags & (GRND_RANDOM | GRND_INSECURE)) === (GRND_RANDOM | GRND_INSECURE)) sysError("EINVAL");
+  const n = Math.min(len >>> 0, 33554431);
+  return p.mem.eachChunk(buf, n, true, (v) => {
+    randomFillSync(v);
+    return v.length;
+  });
+};
+
+export const sysinfo: Sys = (p, buf) => {
+  const s = new Struct(64)
+    .u32(0, Math.floor(os.uptime()))
+    .u32(16, p.kernel.frames.total)
+    .u32(20, p.kernel.frames.available)
+    .u16(40, 1)
+    .u32(52, 4096);
+  const load = os.loadavg();
+  for (let k = 0; k < 3; k++) s.u32(4 + k * 4, Math.round(load[k] * 65536));
+  p.mem.write(buf, s.bytes);
+  return 0;
+};
+
+/** ioctl request numbers (asm-generic/ioctls.h). */
+export const TCGETS = 0x5401, TCSETS = 0x5402, TCSETSW = 0x5403, TCSETSF = 0x5404, TIOCGPGRP = 0x540f;
+export const TIOCSPGRP = 0x5410, TIOCGWINSZ = 0x5413, TIOCSWINSZ = 0x5414, FIONREAD = 0x541b, FIONBIO = 0x5421;
+export const TIOCGSID = 0x5429, FIOCLEX = 0x5451, FIONCLEX = 0x5450;
+
+/** Termios a terminal starts with (cooked mode, as `stty sane` sets): iflag, oflag, cflag, lflag. */
+const SANE = {
+  iflag: 0x4500, // ICRNL IXON IUTF8
+  oflag: 0x5, // OPOST ONLCR
+  cflag: 0xbf, // B38400 CS8 CREAD
+  lflag: 0x8a3b, // ISIG ICANON ECHO ECHOE ECHOK ECHOCTL ECHOKE IEXTEN
+};
+/** c_cc: VINTR ^C, VQUIT ^\, VERASE DEL, VKILL ^U, VEOF ^D, VTIME 0, VMIN 1, ... */
+const SANE_CC = [3, 28, 127, 21, 4, 0, 1, 0, 17, 19, 26, 0, 18, 15, 23, 22, 0, 0, 0];
+
+export const ioctl: Sys = (p, fd, req, arg) => {
+  const f = p.fds.get(fd);
+  switch (req >>> 0) {
+    case FIOCLEX:
+      p.fds.setCloexec(fd, true);
+      return 0;
+    case FIONCLEX:
+      p.fds.setCloexec(fd, false);
+      return 0;
+    case FIONBIO:
+      f.mode = { ...f.mode, nonblock: p.mem.u32(arg) !== 0 };
+      return 0;
+  }
+  if (!f.isatty()) sysError("ENOTTY");
+  switch (req >>> 0) {
+    case TCGETS: {
+      const t = p.termios ?? { ...SANE, cc: SANE_CC };
+      const s = new Struct(TERMIOS_SIZE).u32(0, t.iflag).u32(4, t.oflag).u32(8, t.cflag).u32(12, t.lflag);
+      t.cc.forEach((c, k) => s.u8(17 + k, c));
+      p.mem.write(arg, s.bytes);
+      return 0;
+    }
+    case TCSETS:
+    case TCSETSW:
+    case TCSETSF: {
+      const b = p.mem.read(arg, TERMIOS_SIZE);
+      const dv = new DataView(b.buffer);
+      p.termios = { iflag: dv.getUint32(0, true), oflag: dv.getUint32(4, true), cflag: dv.getUint32(8, true), lflag: dv.getUint32(12, true), cc: [...b.subarray(17, 36)] };
+      return 0;
+    }
+    case TIOCGWINSZ: {
+      const out = process.stdout;
+      p.mem.write(arg, winsize(out.isTTY ? out.rows : 24, out.isTTY ? out.columns : 80));
+      return 0;
+    }
+    case TIOCSWINSZ:
+      return 0;
+    case TIOCGPGRP:
+      p.mem.putU32(arg, p.pgid);
+      return 0;
+    case TIOCSPGRP:
+      return 0;
+    case TIOCGSID:
+      p.mem.putU32(arg, p.sid);
+      return 0;
+    case FIONREAD:
+      p.mem.putU32(arg, 0);
+      return 0;
+    default:
+      return sysError("ENOTTY", `ioctl 0x${(req >>> 0).toString(16)}`);
+  }
+};

@@ -1,0 +1,129 @@
+// The Linux i386 system call table: every number from asm/unistd_32.h with its name, and for the
+// implemented ones the handler and how strace-style traces show its arguments. Numbers without a
+// handler return -ENOSYS and are logged once.
+
+import type { Sys } from "./types.js";
+import type { ArgKind } from "./trace.js";
+import { SYSCALL_NUMBERS } from "./abi/unistd32.js";
+import * as file from "./sys/file.js";
+import * as stat from "./sys/stat.js";
+import * as mm from "./sys/mm.js";
+import * as proc from "./sys/proc.js";
+import * as time from "./sys/time.js";
+import * as signal from "./sys/signal.js";
+import * as tls from "./sys/tls.js";
+import * as misc from "./sys/misc.js";
+
+export interface SyscallEntry {
+  nr: number;
+  name: string;
+  fn: Sys | null;
+  args: readonly ArgKind[];
+  /** Show the result in hex (addresses). */
+  hex: boolean;
+}
+
+/** name → [handler, argument kinds, result in hex]. */
+const IMPL: Record<string, [Sys, string, boolean?]> = {
+  exit: [proc.exit, "d"],
+  exit_group: [proc.exit, "d"],
+  read: [file.read, "fd obuf u"],
+  write: [file.write, "fd ibuf:2 u"],
+  open: [file.open, "path oflags mode"],
+  openat: [file.openat, "dirfd path oflags mode"],
+  creat: [file.creat, "path mode"],
+  close: [file.close, "fd"],
+  lseek: [file.lseek, "fd d whence"],
+  _llseek: [file.llseek, "fd d u ptr whence"],
+  pread64: [file.pread64, "fd obuf u u u"],
+  pwrite64: [file.pwrite64, "fd ibuf:2 u u u"],
+  readv: [file.readv, "fd ptr d"],
+  writev: [file.writev, "fd ptr d"],
+  dup: [file.dup, "fd"],
+  dup2: [file.dup2, "fd fd"],
+  dup3: [file.dup3, "fd fd x"],
+  fcntl: [file.fcntl64, "fd d x"],
+  fcntl64: [file.fcntl64, "fd d x"],
+  getcwd: [file.getcwd, "ptr u"],
+  chdir: [file.chdir, "path"],
+  fchdir: [file.fchdir, "fd"],
+  stat64: [stat.stat64sys, "path ptr"],
+  lstat64: [stat.lstat64, "path ptr"],
+  fstat64: [stat.fstat64, "fd ptr"],
+  fstatat64: [stat.fstatat64, "dirfd path ptr x"],
+  statx: [stat.statx, "dirfd path x x ptr"],
+  readlink: [stat.readlink, "path ptr u"],
+  readlinkat: [stat.readlinkat, "dirfd path ptr u"],
+  access: [stat.access, "path d"],
+  faccessat: [stat.faccessat, "dirfd path d"],
+  faccessat2: [stat.faccessat2, "dirfd path d x"],
+  ioctl: [misc.ioctl, "fd x x"],
+  brk: [mm.brk, "ptr", true],
+  mmap: [mm.oldMmap, "ptr", true],
+  mmap2: [mm.mmap2, "ptr u prot mflags fd x", true],
+  munmap: [mm.munmap, "ptr u"],
+  mprotect: [mm.mprotect, "ptr u prot"],
+  madvise: [mm.madvise, "ptr u d"],
+  mremap: [mm.mremap, "ptr u u x", true],
+  getpid: [proc.getpid, ""],
+  gettid: [proc.gettid, ""],
+  getppid: [proc.getppid, ""],
+  getuid: [proc.getuid16, ""],
+  geteuid: [proc.geteuid16, ""],
+  getgid: [proc.getgid16, ""],
+  getegid: [proc.getegid16, ""],
+  getuid32: [proc.getuid, ""],
+  geteuid32: [proc.geteuid, ""],
+  getgid32: [proc.getgid, ""],
+  getegid32: [proc.getegid, ""],
+  getpgrp: [proc.getpgrp, ""],
+  getpgid: [proc.getpgid, "d"],
+  setpgid: [proc.setpgid, "d d"],
+  getsid: [proc.getsid, "d"],
+  setsid: [proc.setsid, ""],
+  set_tid_address: [proc.setTidAddress, "ptr"],
+  set_robust_list: [proc.setRobustList, "ptr u"],
+  umask: [proc.umask, "mode"],
+  kill: [proc.kill, "d sig"],
+  tkill: [proc.tkill, "d sig"],
+  tgkill: [proc.tgkill, "d d sig"],
+  sched_yield: [proc.schedYield, ""],
+  getrlimit: [proc.getrlimit, "d ptr"],
+  ugetrlimit: [proc.ugetrlimit, "d ptr"],
+  setrlimit: [proc.setrlimit, "d ptr"],
+  prlimit64: [proc.prlimit64, "d d ptr ptr"],
+  prctl: [proc.prctl, "d x x x x"],
+  uname: [misc.uname, "ptr"],
+  getrandom: [misc.getrandom, "ptr u x"],
+  sysinfo: [misc.sysinfo, "ptr"],
+  clock_gettime: [time.clockGettime, "d ptr"],
+  clock_gettime64: [time.clockGettime64, "d ptr"],
+  clock_getres: [time.clockGetres, "d ptr"],
+  clock_getres_time64: [time.clockGetres64, "d ptr"],
+  gettimeofday: [time.gettimeofday, "ptr ptr"],
+  time: [time.time, "ptr"],
+  nanosleep: [time.nanosleep32, "ptr ptr"],
+  clock_nanosleep: [time.clockNanosleep, "d x ptr ptr"],
+  clock_nanosleep_time64: [time.clockNanosleep64, "d x ptr ptr"],
+  rt_sigaction: [signal.rtSigaction, "sig ptr ptr u"],
+  rt_sigprocmask: [signal.rtSigprocmask, "d ptr ptr u"],
+  sigaltstack: [signal.sigaltstack, "ptr ptr"],
+  set_thread_area: [tls.setThreadArea, "ptr"],
+  get_thread_area: [tls.getThreadArea, "ptr"],
+};
+
+/** SYSCALLS[nr]: every number of the ABI (undefined for gaps in the numbering). */
+export const SYSCALLS: (SyscallEntry | undefined)[] = [];
+for (const [nr, name] of SYSCALL_NUMBERS) {
+  const impl = IMPL[name];
+  SYSCALLS[nr] = {
+    nr,
+    name,
+    fn: impl ? impl[0] : null,
+    args: impl ? (impl[1].split(" ").filter(Boolean) as ArgKind[]) : ["x", "x", "x", "x", "x", "x"],
+    hex: impl?.[2] ?? false,
+  };
+}
+
+/** Names in IMPL that are not Linux i386 system calls (a typo would silently never run). */
+export const UNKNOWN_IMPL = Object.keys(IMPL).filter((n) => !SYSCALL_NUMBERS.some(([, name]) => name === n));

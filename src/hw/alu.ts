@@ -5,7 +5,7 @@
 // the write first (Cpu.probeWrite), so a faulting write leaves the flags untouched.
 
 import {
-  FK_ADD, FK_SUB, FK_LOGIC, FK_INC, FK_DEC, FK_SHL, FK_SHR, FK_SAR, SIZE_MASK, SIZE_SIGN, SIZE_BITS, PARITY,
+  FK_ADD, FK_SUB, FK_ADC, FK_SBB, FK_LOGIC, FK_INC, FK_DEC, FK_SHL, FK_SHR, FK_SAR, SIZE_MASK, SIZE_SIGN, SIZE_BITS, PARITY,
   setLazy, setLazyIncDec, getCF, getOF, getFlags, setArith, signExtend,
 } from "./flags.js";
 import { CF, PF, AF, ZF, SF, OF, ARITH_FLAGS } from "./state.js";
@@ -18,7 +18,7 @@ export function add(r: Int32Array, a: number, b: number, sz: number): number {
 
 export function adc(r: Int32Array, a: number, b: number, sz: number): number {
   const res = (a + b + getCF(r)) & SIZE_MASK[sz];
-  setLazy(r, FK_ADD, sz, a, b, res);
+  setLazy(r, FK_ADC, sz, a, b, res);
   return res;
 }
 
@@ -30,7 +30,7 @@ export function sub(r: Int32Array, a: number, b: number, sz: number): number {
 
 export function sbb(r: Int32Array, a: number, b: number, sz: number): number {
   const res = (a - b - getCF(r)) & SIZE_MASK[sz];
-  setLazy(r, FK_SUB, sz, a, b, res);
+  setLazy(r, FK_SBB, sz, a, b, res);
   return res;
 }
 

@@ -26,6 +26,12 @@ export class Block {
   execs = 0;
   /** The JIT's compiled form (opaque to the decoder). */
   compiled: unknown = null;
+  /** Set when the JIT failed on this block: it stays interpreted. */
+  nojit = false;
+  /** Blocks seen to run right after this one (up to 4), for region formation. */
+  readonly succ: Block[] = [];
+  /** The TLB entry that maps this block's page as it was decoded: physical XOR linear. */
+  readonly tag: number;
 
   constructor(
     /** Linear address of the first instruction. */
@@ -33,7 +39,9 @@ export class Block {
     /** Physical address of the first instruction. */
     readonly phys: number,
     readonly insns: Insn[],
-  ) {}
+  ) {
+    this.tag = (phys ^ eip) | 0;
+  }
 
   get ppn0(): number {
     return this.phys >>> PAGE_SHIFT;

@@ -155,14 +155,15 @@ export function rcr(r: Int32Array, a: number, n: number, sz: number): number {
   return v;
 }
 
+/** Arithmetic flag bits for a result: SF/ZF/PF from it, CF/OF as given, AF clear. */
+function resultBits(res: number, sz: number, cf: number, of: number): number {
+  const v = res & SIZE_MASK[sz];
+  return (cf ? CF : 0) | (of ? OF : 0) | (v === 0 ? ZF : 0) | (v & SIZE_SIGN[sz] ? SF : 0) | (PARITY[v & 0xff] ? PF : 0);
+}
+
 /** Sets SF/ZF/PF from a result and CF/OF explicitly; AF cleared. */
 function resultFlags(r: Int32Array, res: number, sz: number, cf: number, of: number): void {
-  const v = res & SIZE_MASK[sz];
-  setArith(
-    r,
-    ARITH_FLAGS,
-    (cf ? CF : 0) | (of ? OF : 0) | (v === 0 ? ZF : 0) | (v & SIZE_SIGN[sz] ? SF : 0) | (PARITY[v & 0xff] ? PF : 0),
-  );
+  setArith(r, ARITH_FLAGS, resultBits(res, sz, cf, of));
 }
 
 /** SHLD: shifts `a` left by n, filling from the top of `b`. n masked to 5 bits. */
@@ -231,19 +232,23 @@ export function mulFlags(r: Int32Array, low: number, sz: number, overflow: boole
   resultFlags(r, low, sz, overflow ? 1 : 0, overflow ? 1 : 0);
 }
 
+/** Whether the truncated two-/three-operand IMUL of a and b overflowed. */
+function imulOverflow(a: number, b: number, res: number, sz: number): boolean {
+  if (sz === 2) return mulHiS32(a, b) !== res >> 31;
+  return signExtend(res, sz) !== signExtend(a, sz) * signExtend(b, sz);
+}
+
 /** Two- and three-operand IMUL: truncated product, flags set on signed overflow. */
 export function imulTrunc(r: Int32Array, a: number, b: number, sz: number): number {
-  let res: number, overflow: boolean;
-  if (sz === 2) {
-    res = Math.imul(a, b);
-    overflow = mulHiS32(a, b) !== res >> 31;
-  } else {
-    const full = signExtend(a, sz) * signExtend(b, sz);
-    res = full & SIZE_MASK[sz];
-    overflow = signExtend(res, sz) !== full;
-  }
-  mulFlags(r, res, sz, overflow);
+  const res = sz === 2 ? Math.imul(a, b) : (signExtend(a, sz) * signExtend(b, sz)) & SIZE_MASK[sz];
+  mulFlags(r, res, sz, imulOverflow(a, b, res, sz));
   return res;
+}
+
+/** EFLAGS after a truncated IMUL producing `res`, for code holding flags in a value. */
+export function imulFlags(flags: number, a: number, b: number, res: number, sz: number): number {
+  const of = imulOverflow(a, b, res, sz) ? 1 : 0;
+  return (flags & ~ARITH_FLAGS) | resultBits(res, sz, of, of);
 }
 
 /** Quotient and remainder of the last divU64/divS64 call. */

@@ -32,6 +32,7 @@ export class CpuContext {
     c.sbase.set(this.sbase);
     c.slimit.set(this.slimit);
     c.sattr.set(this.sattr);
+    c.updateFlat();
     if (c.cpl !== this.cpl || c.cr3 !== this.cr3) {
       c.cpl = this.cpl;
       c.cr3 = this.cr3;

@@ -99,8 +99,12 @@ export class Cpu {
   exit = EXIT_NONE;
   exitArg = 0;
 
-  /** Guest instructions retired, for rdtsc and statistics (a double: it outgrows int32). */
+  /** Guest instructions retired, for budgets and statistics (a double: it outgrows int32). */
   icount = 0;
+  /** Budget left in compiled code when it threw (the engine's accounting). */
+  jitLeft = 0;
+  /** Protected mode with 32-bit code and zero CS/DS/ES/SS bases: what compiled code assumes. */
+  flat = false;
 
   /** Time-stamp counter source: nanoseconds since the CPU was created (a 1 GHz TSC). */
   private readonly tscStart = process.hrtime.bigint();
@@ -196,6 +200,12 @@ export class Cpu {
     const v = this.rd32(sp);
     this.r[ESP] = (sp + 4) | 0;
     return v;
+  }
+
+  /** Recomputes `flat` after segment registers or CR0 change. */
+  updateFlat(): void {
+    const sb = this.sbase;
+    this.flat = (this.cr0 & 1) !== 0 && (sb[0] | sb[1] | sb[2] | sb[3]) === 0 && (this.sattr[1] & (1 << 14)) !== 0;
   }
 
   /** Drops every TLB entry (CR3 load, CPL change, page-table edits by the host). */

@@ -104,6 +104,7 @@ export function setCache(c: Cpu, seg: number, sel: number, base: number, limit: 
   c.sbase[seg] = base | 0;
   c.slimit[seg] = limit | 0;
   c.sattr[seg] = attr;
+  if (seg <= 3) c.updateFlat();
 }
 
 /** Encodes a flat-model GDT descriptor (base, 20-bit limit field, access byte, flags nibble). */

@@ -1,6 +1,8 @@
-// The execution engine: finds the block at EIP (code cache, else decode), runs it (interpreter or
-// compiled code), and repeats until the budget is spent or the CPU stops for the host. Faults and
-// code writes come back as exceptions from either tier with EIP precise.
+// The execution engine: finds the block at EIP (jump cache, then the code cache, else decode),
+// runs it compiled if a region holds it and in the interpreter otherwise, and tiers blocks up:
+// a block interpreted `threshold` times is compiled together with the blocks it leads to
+// (with --engine jit, on its first execution). Faults and code writes come back as exceptions
+// from either tier with EIP precise.
 
 import type { Cpu } from "../hw/cpu.js";
 import { EXIT_NONE } from "../hw/cpu.js";
@@ -9,6 +11,7 @@ import { Fault, CodeWrite, PF } from "../hw/fault.js";
 import { execInsns, execOne } from "../hw/interp/run.js";
 import { BlockDecoder, type Block } from "../decoder/block.js";
 import { BlockCache } from "../decoder/cache.js";
+import { RegionCache, type Region, type JitStats } from "./region.js";
 import { logger, trace } from "../log.js";
 
 /** run() results beyond the CPU's EXIT_* codes. */
@@ -19,20 +22,42 @@ export type EngineKind = "interp" | "jit" | "auto";
 
 export interface EngineOptions {
   engine: EngineKind;
+  /** Interpretations of a block before it is compiled (auto mode). */
+  threshold?: number;
+  /** Most compiled instructions kept (the rest are evicted, least recently used first). */
+  maxCompiledInsns?: number;
 }
+
+export const DEFAULT_THRESHOLD = 40;
 
 export interface EngineStats {
   blocksDecoded: number;
   codeWrites: number;
   faults: number;
+  /** Guest instructions executed by each tier. */
+  interpInsns: number;
+  jitInsns: number;
+  /** Entries into compiled regions. */
+  regionRuns: number;
+  jit: JitStats;
 }
+
+/** Jump cache: linear EIP → block, direct-mapped. */
+const JC_BITS = 12;
+const JC_MASK = (1 << JC_BITS) - 1;
+/** Largest budget handed to compiled code at once (it counts in an int32). */
+const MAX_SLICE = 0x3fffffff;
 
 export class Engine {
   readonly decoder = new BlockDecoder();
   readonly cache: BlockCache;
+  readonly regions: RegionCache;
   /** The fault that ended the last run() with RUN_FAULT. */
   lastFault: Fault | null = null;
-  readonly stats: EngineStats = { blocksDecoded: 0, codeWrites: 0, faults: 0 };
+  readonly stats: EngineStats;
+  private readonly jc: (Block | undefined)[] = new Array(1 << JC_BITS);
+  private tick = 0;
+  private readonly threshold: number;
   private readonly log = logger("exec");
 
   constructor(
@@ -40,6 +65,10 @@ export class Engine {
     readonly opts: EngineOptions = { engine: "auto" },
   ) {
     this.cache = new BlockCache(cpu);
+    this.regions = new RegionCache((eip) => this.blockAt(eip), opts.maxCompiledInsns);
+    this.cache.onDrop = (b) => this.regions.blockDropped(b);
+    this.threshold = opts.engine === "jit" ? 1 : Math.max(1, opts.threshold ?? DEFAULT_THRESHOLD);
+    this.stats = { blocksDecoded: 0, codeWrites: 0, faults: 0, interpInsns: 0, jitInsns: 0, regionRuns: 0, jit: this.regions.stats };
   }
 
   /** The block at linear address `eip`, decoding and caching it on a miss. */
@@ -55,23 +84,82 @@ export class Engine {
     return b;
   }
 
+  private find(eip: number): Block {
+    const h = (eip ^ (eip >>> JC_BITS)) & JC_MASK;
+    const b = this.jc[h];
+    if (b !== undefined && b.eip === eip && b.valid && this.cpu.tlbR[eip >>> 12] === b.tag) return b;
+    const nb = this.lookup(eip);
+    this.jc[h] = nb;
+    return nb;
+  }
+
+  /** An already decoded block at `eip` whose page is still mapped as decoded, or null. */
+  private blockAt(eip: number): Block | null {
+    let phys: number;
+    try {
+      phys = this.cpu.fetchPhys(eip);
+    } catch {
+      return null;
+    }
+    return this.cache.get(phys, eip) ?? null;
+  }
+
   /**
-   * Runs guest code for about `budget` instructions (whole blocks). Returns RUN_BUDGET, one of the
-   * CPU's EXIT_* codes (with EIP after the instruction that stopped), or RUN_FAULT (with EIP at the
-   * faulting instruction and the fault in lastFault).
+   * Runs guest code for about `budget` instructions. Returns RUN_BUDGET, one of the CPU's EXIT_*
+   * codes (with EIP after the instruction that stopped), or RUN_FAULT (with EIP at the faulting
+   * instruction and the fault in lastFault).
    */
   run(budget: number): number {
     const c = this.cpu;
     c.exit = EXIT_NONE;
     const stop = c.icount + budget;
+    const jit = this.opts.engine !== "interp";
+    const regions = this.regions;
+    let prev: Block | null = null;
     while (c.icount < stop) {
+      let inRegion = false;
+      let n0 = 0;
       try {
-        const b = this.lookup(c.r[EIP]);
-        b.execs++;
+        const b = this.find(c.r[EIP]);
+        const r = b.compiled as Region | null;
+        if (r !== null && c.flat) {
+          inRegion = true;
+          const left = stop - c.icount;
+          n0 = left < MAX_SLICE ? left : MAX_SLICE;
+          r.lastUsed = ++this.tick;
+          const n = r.fn(c, n0);
+          inRegion = false;
+          this.stats.regionRuns++;
+          if (n !== n0 || c.exit !== EXIT_NONE) {
+            c.icount += n0 - n;
+            this.stats.jitInsns += n0 - n;
+            if (c.exit !== EXIT_NONE) return c.exit;
+            if (regions.noteExit(r, c.r[EIP]) && r.valid) regions.compile(r.entry, r, this.tick);
+            prev = null;
+            continue;
+          }
+          // No progress: the budget left is smaller than the block, or its page is not mapped as
+          // when compiled. The interpreter runs it (and refills the TLB).
+        }
+        if (prev !== null && prev.succ.length < 4 && !prev.succ.includes(b)) prev.succ.push(b);
+        if (jit && r === null && ++b.execs >= this.threshold && !b.nojit && c.flat) {
+          if (regions.compile(b, null, this.tick) !== null) {
+            prev = null;
+            continue;
+          }
+        }
+        const before = c.icount;
         execInsns(c, b.insns);
+        this.stats.interpInsns += c.icount - before;
+        prev = b;
       } catch (e) {
-        const r = this.recover(e);
-        if (r !== RUN_BUDGET) return r;
+        if (inRegion) {
+          c.icount += n0 - c.jitLeft;
+          this.stats.jitInsns += n0 - c.jitLeft;
+        }
+        prev = null;
+        const res = this.recover(e);
+        if (res !== RUN_BUDGET) return res;
         continue;
       }
       if (c.exit !== EXIT_NONE) return c.exit;
@@ -110,6 +198,7 @@ export class Engine {
         const one = this.decoder.decode(c, c.r[EIP], false, 1);
         c.exit = EXIT_NONE;
         execOne(c, one.insns[0]);
+        this.stats.interpInsns++;
         if (c.exit !== EXIT_NONE) return c.exit;
       } catch (e) {
         if (e instanceof CodeWrite) pending = e;

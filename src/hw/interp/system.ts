@@ -140,6 +140,7 @@ export function MOVCR(c: Cpu, i: Insn): void {
       case 0: {
         if ((v & CR0_PG) !== 0 && (v & CR0_PE) === 0) fault(GP, 0);
         c.cr0 = v | 0x10;
+        c.updateFlat();
         c.flushTlb();
         break;
       }

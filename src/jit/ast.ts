@@ -1,0 +1,168 @@
+// ESTree construction for generated code. Expression fragments are written as JavaScript with
+// $-placeholders ("($a + $b) | 0"), parsed once by acorn, and instantiated by cloning with the
+// placeholders replaced; statements are built directly. astring prints the finished tree.
+
+import { parseExpressionAt } from "acorn";
+import { generate } from "astring";
+
+/** An ESTree node (we only build, never inspect deeply, so a loose shape suffices). */
+export interface Node {
+  type: string;
+  [key: string]: unknown;
+}
+
+export function id(name: string): Node {
+  return { type: "Identifier", name };
+}
+
+/** A numeric literal; negative values become unary minus (ESTree literals are non-negative). */
+export function num(v: number): Node {
+  if (v < 0 || Object.is(v, -0)) return { type: "UnaryExpression", operator: "-", prefix: true, argument: num(-v) };
+  return { type: "Literal", value: v, raw: String(v) };
+}
+
+export function str(s: string): Node {
+  return { type: "Literal", value: s, raw: JSON.stringify(s) };
+}
+
+export function bin(op: string, left: Node, right: Node): Node {
+  const logical = op === "&&" || op === "||";
+  return { type: logical ? "LogicalExpression" : "BinaryExpression", operator: op, left, right };
+}
+
+export function unary(op: string, argument: Node): Node {
+  return { type: "UnaryExpression", operator: op, prefix: true, argument };
+}
+
+export function member(object: Node, index: Node): Node {
+  return { type: "MemberExpression", object, property: index, computed: true, optional: false };
+}
+
+export function prop(object: Node, name: string): Node {
+  return { type: "MemberExpression", object, property: id(name), computed: false, optional: false };
+}
+
+export function call(callee: Node, args: Node[]): Node {
+  return { type: "CallExpression", callee, arguments: args, optional: false };
+}
+
+export function cond(test: Node, consequent: Node, alternate: Node): Node {
+  return { type: "ConditionalExpression", test, consequent, alternate };
+}
+
+export function assign(target: Node, value: Node, op = "="): Node {
+  return { type: "ExpressionStatement", expression: { type: "AssignmentExpression", operator: op, left: target, right: value } };
+}
+
+export function expr(e: Node): Node {
+  return { type: "ExpressionStatement", expression: e };
+}
+
+export function block(body: Node[]): Node {
+  return { type: "BlockStatement", body };
+}
+
+export function ifs(test: Node, then: Node[], otherwise?: Node[]): Node {
+  return { type: "IfStatement", test, consequent: block(then), alternate: otherwise ? block(otherwise) : null };
+}
+
+export function brk(label?: string): Node {
+  return { type: "BreakStatement", label: label ? id(label) : null };
+}
+
+export function cont(label?: string): Node {
+  return { type: "ContinueStatement", label: label ? id(label) : null };
+}
+
+export function ret(argument: Node): Node {
+  return { type: "ReturnStatement", argument };
+}
+
+export function letDecl(names: [string, Node][], kind: "let" | "const" = "let"): Node {
+  return {
+    type: "VariableDeclaration",
+    kind,
+    declarations: names.map(([n, init]) => ({ type: "VariableDeclarator", id: id(n), init })),
+  };
+}
+
+export function labeled(label: string, body: Node): Node {
+  return { type: "LabeledStatement", label: id(label), body };
+}
+
+export function forever(body: Node[]): Node {
+  return { type: "ForStatement", init: null, test: null, update: null, body: block(body) };
+}
+
+export function switchCase(test: Node | null, consequent: Node[]): Node {
+  return { type: "SwitchCase", test, consequent };
+}
+
+export function switchStmt(discriminant: Node, cases: Node[]): Node {
+  return { type: "SwitchStatement", discriminant, cases };
+}
+
+export function tryCatch(body: Node[], param: string, handler: Node[]): Node {
+  return { type: "TryStatement", block: block(body), handler: { type: "CatchClause", param: id(param), body: block(handler) }, finalizer: null };
+}
+
+export function throwStmt(argument: Node): Node {
+  return { type: "ThrowStatement", argument };
+}
+
+export function fn(name: string, params: string[], body: Node[]): Node {
+  return { type: "FunctionExpression", id: id(name), params: params.map(id), body: block(body), generator: false, async: false, expression: false };
+}
+
+export function comment(text: string): Node {
+  // astring prints no comments without source maps; an empty statement marks the spot instead.
+  return { type: "EmptyStatement", exojitComment: text };
+}
+
+const templates = new Map<string, Node>();
+
+function parseTemplate(src: string): Node {
+  let t = templates.get(src);
+  if (!t) {
+    t = parseExpressionAt(src, 0, { ecmaVersion: 2022 }) as unknown as Node;
+    strip(t);
+    templates.set(src, t);
+  }
+  return t;
+}
+
+/** Drops acorn's position fields so clones stay small. */
+function strip(n: Node): void {
+  delete n.start;
+  delete n.end;
+  for (const v of Object.values(n)) {
+    if (Array.isArray(v)) v.forEach((x) => x && typeof x === "object" && strip(x as Node));
+    else if (v && typeof v === "object") strip(v as Node);
+  }
+}
+
+function instantiate(n: Node, args: Record<string, Node>): Node {
+  if (n.type === "Identifier" && typeof n.name === "string" && n.name.startsWith("$")) {
+    const a = args[n.name.slice(1)];
+    if (!a) throw new Error(`template argument ${n.name} missing`);
+    return a;
+  }
+  const out: Node = { type: n.type };
+  for (const [k, v] of Object.entries(n)) {
+    if (k === "type") continue;
+    if (Array.isArray(v)) out[k] = v.map((x) => (x && typeof x === "object" ? instantiate(x as Node, args) : x));
+    else if (v && typeof v === "object") out[k] = instantiate(v as Node, args);
+    else out[k] = v;
+  }
+  return out;
+}
+
+/** Instantiates an expression template: t("($a + $b) | 0", { a: id("r0"), b: num(4) }). */
+export function t(src: string, args: Record<string, Node> = {}): Node {
+  return instantiate(parseTemplate(src), args);
+}
+
+/** JavaScript source for a tree. */
+export function print(node: Node): string {
+  return generate(node as never);
+}

@@ -1,0 +1,243 @@
+// Code emission for one block of a region: operand reads and writes on the register locals
+// (r0..r7), effective addresses, memory accesses with the TLB fast path inline and the Cpu's
+// accessor as the out-of-line slow path, and the lazy-flag record kept in locals (fop, fa, fb,
+// fr, with materialised flags in fl). Values in locals are always int32, so V8 keeps them
+// unboxed.
+
+import { type Node, id, num, t, assign, ifs, expr, call, prop, member } from "./ast.js";
+import { type Insn, K_R8, K_R16, K_R32, K_MEM, K_IMM } from "../hw/isa.js";
+import { FS, GS } from "../hw/state.js";
+import { FK_ADD, FK_ADC, FK_SUB, FK_SBB, FK_LOGIC, FK_INC, FK_DEC, FK_NONE, SIZE_MASK } from "../hw/flags.js";
+
+/** Locals every region function declares. */
+export const REG_LOCALS = ["r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7"];
+export const FLAG_LOCALS = ["fl", "fop", "fa", "fb", "fr"];
+
+export class Emitter {
+  /** Statements of the block being emitted. */
+  out: Node[] = [];
+  /** Temporaries used by the current instruction; the region declares the maximum. */
+  private temps = 0;
+  maxTemps = 0;
+  /** FOP value (kind << 2 | size) of the lazy record in the locals, if known at this point;
+   *  -1 when it comes from another block. */
+  producer = -1;
+
+  /** Starts a new instruction: temporaries can be reused. */
+  begin(): void {
+    this.temps = 0;
+  }
+
+  tmp(): Node {
+    const name = `t${this.temps++}`;
+    if (this.temps > this.maxTemps) this.maxTemps = this.temps;
+    return id(name);
+  }
+
+  emit(...s: Node[]): void {
+    this.out.push(...s);
+  }
+
+  /** Evaluates `v` into a fresh temporary, so later writes to registers cannot change it.
+   *  Constants and temporaries are returned as they are. */
+  hold(v: Node): Node {
+    if (v.type === "Literal" || (v.type === "UnaryExpression" && (v.argument as Node).type === "Literal")) return v;
+    if (v.type === "Identifier" && /^t\d+$/.test(v.name as string)) return v;
+    const x = this.tmp();
+    this.emit(assign(x, v));
+    return x;
+  }
+
+  // ---- registers ----
+
+  reg(k: number, r: number): Node {
+    switch (k) {
+      case K_R32:
+        return id(`r${r}`);
+      case K_R16:
+        return t("$r & 65535", { r: id(`r${r >> 1}`) });
+      case K_R8:
+        return r & 1 ? t("$r >> 8 & 255", { r: id(`r${r >> 2}`) }) : t("$r & 255", { r: id(`r${r >> 2}`) });
+      default:
+        throw new Error(`not a general register kind ${k}`);
+    }
+  }
+
+  setReg(k: number, r: number, v: Node): void {
+    switch (k) {
+      case K_R32:
+        this.emit(assign(id(`r${r}`), v));
+        return;
+      case K_R16: {
+        const x = id(`r${r >> 1}`);
+        this.emit(assign(x, t("$x & -65536 | $v & 65535", { x, v })));
+        return;
+      }
+      case K_R8: {
+        const x = id(`r${r >> 2}`);
+        if (r & 1) this.emit(assign(x, t("$x & -65281 | ($v & 255) << 8", { x, v })));
+        else this.emit(assign(x, t("$x & -256 | $v & 255", { x, v })));
+        return;
+      }
+      default:
+        throw new Error(`not a general register kind ${k}`);
+    }
+  }
+
+  // ---- memory ----
+
+  /** Offset of the memory operand within its segment. */
+  offset(x: Insn): Node {
+    let e: Node | null = null;
+    const add = (term: Node): void => {
+      e = e === null ? term : t("$a + $b", { a: e, b: term });
+    };
+    if (x.base >= 0) add(id(`r${x.base}`));
+    if (x.index >= 0) add(x.scale ? t("$r << $s", { r: id(`r${x.index}`), s: num(x.scale) }) : id(`r${x.index}`));
+    if (x.disp !== 0 || e === null) add(num(x.disp));
+    const sum = e as unknown as Node;
+    if (x.asz === 2) return t("$e & 65535", { e: sum });
+    return sum.type === "Identifier" || sum.type === "Literal" || (sum.type === "UnaryExpression" && sum.operator === "-") ? sum : t("$e | 0", { e: sum });
+  }
+
+  /** Linear address of the memory operand (flat segments, FS/GS bases from locals). */
+  ea(x: Insn): Node {
+    const off = this.offset(x);
+    if (x.seg === FS) return t("fsb + $o | 0", { o: off });
+    if (x.seg === GS) return t("gsb + $o | 0", { o: off });
+    return off;
+  }
+
+  /** Emits a load of `size` bytes from linear address `a` (an identifier) into a temporary. */
+  load(size: number, a: Node): Node {
+    const v = this.tmp();
+    if (size === 4) {
+      this.emit(assign(id("e"), t("tlbR[$a >>> 12]", { a })));
+      this.emit(assign(v, t("((e | $a & 3) & 4095) === 0 ? i32[(e ^ $a) >>> 2] : c.rd32($a)", { a })));
+    } else if (size === 2) {
+      this.emit(assign(id("e"), t("tlbR[$a >>> 12]", { a })));
+      this.emit(assign(v, t("((e | $a & 1) & 4095) === 0 ? u16[(e ^ $a) >>> 1] : c.rd16($a)", { a })));
+    } else {
+      this.emit(assign(id("e"), t("tlbR[$a >>> 12]", { a })));
+      this.emit(assign(v, t("(e & 4095) === 0 ? u8[e ^ $a] : c.rd8($a)", { a })));
+    }
+    return v;
+  }
+
+  /** Emits a store of `size` bytes of `v` at linear address `a` (an identifier). */
+  store(size: number, a: Node, v: Node): void {
+    this.emit(assign(id("e"), t("tlbW[$a >>> 12]", { a })));
+    if (size === 4) {
+      this.emit(ifs(t("((e | $a & 3) & 4095) === 0", { a }), [assign(t("i32[(e ^ $a) >>> 2]", { a }), v)], [expr(t("c.wr32($a, $v)", { a, v }))]));
+    } else if (size === 2) {
+      this.emit(ifs(t("((e | $a & 1) & 4095) === 0", { a }), [assign(t("u16[(e ^ $a) >>> 1]", { a }), v)], [expr(t("c.wr16($a, $v)", { a, v }))]));
+    } else {
+      this.emit(ifs(t("(e & 4095) === 0", { a }), [assign(t("u8[e ^ $a]", { a }), v)], [expr(t("c.wr8($a, $v)", { a, v }))]));
+    }
+  }
+
+  /** Computes the memory operand's address into a temporary. */
+  addr(x: Insn): Node {
+    const a = this.tmp();
+    this.emit(assign(a, this.ea(x)));
+    return a;
+  }
+
+  /** Reads operand (kind k, register r) of x at `size` bytes; memory through `a` if given. */
+  read(x: Insn, k: number, r: number, size: number, a?: Node): Node {
+    if (k === K_IMM) return num(size === 4 ? x.imm | 0 : x.imm & SIZE_MASK[size === 1 ? 0 : 1]);
+    if (k === K_MEM) return this.load(size, a ?? this.addr(x));
+    return this.reg(k, r);
+  }
+
+  // ---- lazy flags ----
+
+  /** Records a lazily evaluated flag result in the flag locals. Values must be masked. */
+  setFlags(kind: number, sz: number, a: Node, b: Node, res: Node): void {
+    const fop = (kind << 2) | sz;
+    this.emit(assign(id("fop"), num(fop)), assign(id("fa"), a), assign(id("fb"), b), assign(id("fr"), res));
+    this.producer = fop;
+  }
+
+  /** Flags become fully materialised in fl (after eager-flag instructions). */
+  flagsMaterialized(): void {
+    this.emit(assign(id("fop"), num(0)));
+    this.producer = 0;
+  }
+
+  /** Folds the lazy record into fl (so individual bits can be edited). */
+  materialize(): void {
+    if (this.producer === 0) return;
+    this.emit(assign(id("fl"), call(id("flagsOf"), [id("fop"), id("fa"), id("fb"), id("fr"), id("fl")])), assign(id("fop"), num(0)));
+    this.producer = 0;
+  }
+
+  /** CF as 0/1 from the lazy record, inline when the producing operation is known. */
+  cf(): Node {
+    const p = this.producer;
+    if (p >= 0) {
+      const kind = p >> 2, sz = p & 3, top = num([7, 15, 31][sz]);
+      if (kind === FK_ADD || kind === FK_ADC) return t("(fa & fb | (fa | fb) & ~fr) >>> $s & 1", { s: top });
+      if (kind === FK_SUB || kind === FK_SBB) return t("(~fa & fb | (~fa | fb) & fr) >>> $s & 1", { s: top });
+      if (kind === FK_LOGIC) return num(0);
+      if (kind === FK_NONE || kind === FK_INC || kind === FK_DEC) return t("fl & 1");
+    }
+    return call(id("cfOf"), [id("fop"), id("fa"), id("fb"), id("fr"), id("fl")]);
+  }
+
+  /** Condition cc (0..15) as a boolean expression over the flag locals. */
+  cond(cc: number): Node {
+    const p = this.producer;
+    if (p > 0) {
+      const kind = p >> 2, sz = p & 3;
+      const sx = (v: Node): Node => (sz === 2 ? v : sz === 1 ? t("$v << 16 >> 16", { v }) : t("$v << 24 >> 24", { v }));
+      const fa = id("fa"), fb = id("fb"), fr = id("fr");
+      if (kind === FK_SUB) {
+        const ua = sz === 2 ? t("fa >>> 0") : fa, ub = sz === 2 ? t("fb >>> 0") : fb;
+        switch (cc) {
+          case 2: return t("$a < $b", { a: ua, b: ub });
+          case 3: return t("$a >= $b", { a: ua, b: ub });
+          case 4: return t("fa === fb");
+          case 5: return t("fa !== fb");
+          case 6: return t("$a <= $b", { a: ua, b: ub });
+          case 7: return t("$a > $b", { a: ua, b: ub });
+          case 12: return t("$a < $b", { a: sx(fa), b: sx(fb) });
+          case 13: return t("$a >= $b", { a: sx(fa), b: sx(fb) });
+          case 14: return t("$a <= $b", { a: sx(fa), b: sx(fb) });
+          case 15: return t("$a > $b", { a: sx(fa), b: sx(fb) });
+        }
+      }
+      if (kind === FK_LOGIC) {
+        switch (cc) {
+          case 0: case 2: return t("false");
+          case 1: case 3: return t("true");
+          case 4: case 6: return t("fr === 0");
+          case 5: case 7: return t("fr !== 0");
+          case 8: case 12: return t("$v < 0", { v: sx(fr) });
+          case 9: case 13: return t("$v >= 0", { v: sx(fr) });
+          case 14: return t("$v <= 0", { v: sx(fr) });
+          case 15: return t("$v > 0", { v: sx(fr) });
+        }
+      }
+      if (kind !== FK_NONE) {
+        switch (cc) {
+          case 4: return t("fr === 0");
+          case 5: return t("fr !== 0");
+          case 8: return t("$v < 0", { v: sx(fr) });
+          case 9: return t("$v >= 0", { v: sx(fr) });
+        }
+      }
+    }
+    return call(id("condOf"), [id("fop"), id("fa"), id("fb"), id("fr"), id("fl"), num(cc)]);
+  }
+}
+
+/** `c.<field>` */
+export function cField(name: string): Node {
+  return prop(id("c"), name);
+}
+
+/** R[k] */
+export function rSlot(k: number): Node {
+  return member(id("R"), num(k));
+}

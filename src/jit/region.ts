@@ -1,0 +1,211 @@
+// The compiled-code cache: regions (sets of hot blocks compiled into one function), how they are
+// formed from the blocks the interpreter saw run and the edges it saw taken, when they are
+// recompiled to absorb frequent exits, and how they are dropped (a block of theirs invalidated
+// by a code write, or evicted when the cache is over its budget).
+
+import type { Block } from "../decoder/block.js";
+import { type Insn, Op, K_IMM, FLOW_NEXT } from "../hw/isa.js";
+import { compileRegion, type RegionFn } from "./compile.js";
+import { logger, trace } from "../log.js";
+
+/** Most blocks and instructions in one region (V8 handles huge functions badly). */
+export const MAX_REGION_BLOCKS = 96;
+export const MAX_REGION_INSNS = 1500;
+/** Exits to one outside address after which the region is recompiled to include it. */
+export const MERGE_AFTER = 64;
+/** Recompilations allowed per region lineage. */
+export const MAX_RECOMPILES = 6;
+
+export class Region {
+  valid = true;
+  /** Engine iteration of the last entry, for LRU eviction. */
+  lastUsed = 0;
+  entries = 0;
+  /** Exits to addresses outside the region, counted per address. */
+  readonly misses = new Map<number, number>();
+  readonly eips: Set<number>;
+
+  constructor(
+    readonly fn: RegionFn,
+    readonly blocks: Block[],
+    readonly insns: number,
+    readonly jsBytes: number,
+    readonly compileMs: number,
+    readonly generation: number,
+  ) {
+    this.eips = new Set(blocks.map((b) => b.eip));
+  }
+
+  get entry(): Block {
+    return this.blocks[0];
+  }
+}
+
+export interface JitStats {
+  regionsCompiled: number;
+  recompiles: number;
+  insnsCompiled: number;
+  jsBytes: number;
+  compileMs: number;
+  invalidations: number;
+  evictions: number;
+  failures: number;
+}
+
+/** Static successors of a block: branch targets and fall-through addresses. */
+function staticSuccessors(b: Block): number[] {
+  const last: Insn = b.insns[b.insns.length - 1];
+  const out: number[] = [];
+  if (last.flow === FLOW_NEXT) out.push(last.next);
+  switch (last.op) {
+    case Op.JCC:
+    case Op.JCXZ:
+    case Op.LOOP:
+    case Op.LOOPE:
+    case Op.LOOPNE:
+      out.push(last.target, last.next);
+      break;
+    case Op.JMP:
+      if (last.k0 === K_IMM) out.push(last.target);
+      break;
+    case Op.CALL:
+      if (last.k0 === K_IMM) out.push(last.target);
+      out.push(last.next);
+      break;
+    case Op.INT:
+      out.push(last.next);
+      break;
+    default:
+      if (last.rep !== 0) out.push(last.next, last.eip);
+  }
+  return out;
+}
+
+export class RegionCache {
+  readonly stats: JitStats = { regionsCompiled: 0, recompiles: 0, insnsCompiled: 0, jsBytes: 0, compileMs: 0, invalidations: 0, evictions: 0, failures: 0 };
+  private readonly live = new Set<Region>();
+  private liveInsns = 0;
+  private readonly log = logger("jit");
+
+  constructor(
+    /** Finds the cached block at a linear address (null if not decoded or not mapped as cached). */
+    private readonly blockAt: (eip: number) => Block | null,
+    /** Most compiled instructions kept at once; the least recently used regions go first. */
+    readonly maxInsns = 400000,
+  ) {}
+
+  /** Blocks to compile together starting at `entry`: those reachable over static and observed
+   *  edges that have run before, plus `extra` addresses the previous version kept exiting to. */
+  form(entry: Block, extra: Iterable<number>): Block[] {
+    const out: Block[] = [];
+    const seen = new Set<number>();
+    const queue: Block[] = [entry];
+    for (const eip of extra) {
+      const b = this.blockAt(eip);
+      if (b) queue.push(b);
+    }
+    let insns = 0;
+    while (queue.length > 0 && out.length < MAX_REGION_BLOCKS) {
+      const b = queue.shift() as Block;
+      if (seen.has(b.eip) || !b.valid || b.nojit) continue;
+      if (insns + b.insns.length > MAX_REGION_INSNS && out.length > 0) continue;
+      seen.add(b.eip);
+      out.push(b);
+      insns += b.insns.length;
+      const next = [...staticSuccessors(b), ...b.succ.map((s) => s.eip)];
+      for (const eip of next) {
+        if (seen.has(eip)) continue;
+        const s = this.blockAt(eip);
+        if (s && (s.execs > 0 || s === entry)) queue.push(s);
+      }
+    }
+    return out;
+  }
+
+  /** Compiles a region from `entry`; the blocks it contains will enter it when dispatched. */
+  compile(entry: Block, previous: Region | null, tick: number): Region | null {
+    const extra = previous ? [...previous.misses.entries()].filter(([, n]) => n >= MERGE_AFTER).map(([eip]) => eip) : [];
+    const blocks = this.form(entry, previous ? [...previous.eips, ...extra] : []);
+    const t0 = performance.now();
+    let compiled;
+    try {
+      compiled = compileRegion(blocks, `r_${(entry.eip >>> 0).toString(16)}`);
+    } catch (e) {
+      this.stats.failures++;
+      entry.nojit = true;
+      this.log.error({ eip: entry.eip }, `compiling the region at 0x${(entry.eip >>> 0).toString(16)} failed: ${e instanceof Error ? e.message : String(e)}`);
+      return null;
+    }
+    const ms = performance.now() - t0;
+    const gen = previous ? previous.generation + 1 : 0;
+    const r = new Region(compiled.fn, blocks, compiled.insns, compiled.source.length, ms, gen);
+    r.lastUsed = tick;
+    if (previous) this.drop(previous, false);
+    for (const b of blocks) {
+      const old = b.compiled as Region | null;
+      if (old && old !== r && old.valid) this.drop(old, false);
+      b.compiled = r;
+    }
+    this.live.add(r);
+    this.liveInsns += r.insns;
+    const s = this.stats;
+    if (previous) s.recompiles++;
+    else s.regionsCompiled++;
+    s.insnsCompiled += r.insns;
+    s.jsBytes += r.jsBytes;
+    s.compileMs += ms;
+    if (trace.jit) {
+      this.log.trace(
+        { eip: entry.eip >>> 0, blocks: blocks.length, insns: r.insns, js: r.jsBytes, ms, generation: gen },
+        `compiled 0x${(entry.eip >>> 0).toString(16)}: ${blocks.length} blocks, ${r.insns} insns, ${r.jsBytes} bytes JS in ${ms.toFixed(2)} ms${gen ? ` (version ${gen + 1})` : ""}`,
+      );
+    }
+    if (this.liveInsns > this.maxInsns) this.evict(tick);
+    return r;
+  }
+
+  /** Whether a region should be recompiled after exiting to `pc`. */
+  noteExit(r: Region, pc: number): boolean {
+    if (r.eips.has(pc)) return false;
+    const n = (r.misses.get(pc) ?? 0) + 1;
+    r.misses.set(pc, n);
+    return n === MERGE_AFTER && r.generation < MAX_RECOMPILES && r.blocks.length < MAX_REGION_BLOCKS && r.insns < MAX_REGION_INSNS;
+  }
+
+  /** A block was invalidated (its page written): its region goes too. */
+  blockDropped(b: Block): void {
+    const r = b.compiled as Region | null;
+    if (r && r.valid) {
+      this.stats.invalidations++;
+      if (trace.jit) this.log.trace({ eip: r.entry.eip >>> 0 }, `invalidated region 0x${(r.entry.eip >>> 0).toString(16)} (code at 0x${(b.eip >>> 0).toString(16)} written)`);
+      this.drop(r, true);
+    }
+  }
+
+  private drop(r: Region, resetHeat: boolean): void {
+    if (!r.valid) return;
+    r.valid = false;
+    this.live.delete(r);
+    this.liveInsns -= r.insns;
+    for (const b of r.blocks) {
+      if (b.compiled === r) b.compiled = null;
+      if (resetHeat) b.execs = 0;
+    }
+  }
+
+  private evict(tick: number): void {
+    const byAge = [...this.live].sort((a, b) => a.lastUsed - b.lastUsed);
+    for (const r of byAge) {
+      if (this.liveInsns <= this.maxInsns * 0.75) break;
+      if (r.lastUsed === tick) continue;
+      this.stats.evictions++;
+      if (trace.jit) this.log.trace({ eip: r.entry.eip >>> 0 }, `evicted region 0x${(r.entry.eip >>> 0).toString(16)} (${r.insns} insns)`);
+      this.drop(r, true);
+    }
+  }
+
+  /** Regions currently compiled, and their instructions. */
+  get size(): { regions: number; insns: number } {
+    return { regions: this.live.size, insns: this.liveInsns };
+  }
+}

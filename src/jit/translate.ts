@@ -1,0 +1,518 @@
+// Per-instruction translation to JavaScript statements. The common integer instructions are
+// emitted inline; everything else calls the interpreter's own handler with the register locals
+// written back around the call, so every instruction has exactly one definition of what it
+// does (hw/interp and hw/alu), and the compiled code only decides where values live.
+//
+// Precision: an instruction's register and flag updates are emitted after its last memory
+// access, and `ip` holds the address of the instruction being executed, so a fault thrown from
+// a slow path leaves the locals as they were before the instruction.
+
+import { type Node, id, num, t, assign, ifs, expr, call, brk, cont } from "./ast.js";
+import { Emitter, rSlot, cField, REG_LOCALS, FLAG_LOCALS } from "./emit.js";
+import { type Insn, Op, K_R8, K_R16, K_R32, K_MEM, K_IMM, K_NONE, FLOW_NEXT, FLOW_EXIT } from "../hw/isa.js";
+import { FK_ADD, FK_ADC, FK_SUB, FK_SBB, FK_LOGIC, FK_INC, FK_DEC, FK_SHL, FK_SHR, FK_SAR, SIZE_MASK } from "../hw/flags.js";
+import { CF, DF, ARITH_FLAGS, EIP, FLAGS, FOP, FA, FB, FR } from "../hw/state.js";
+
+/** How a translated instruction ends its block. */
+export interface Ending {
+  /** Statements already emitted set `pc` (or exit); the caller only needs to jump. */
+  kind: "next" | "jump" | "exit";
+  /** For "next": `pc` was already set to the fall-through address. */
+  pcSet?: boolean;
+  /** Static targets the block may continue at (for region formation and fall-through). */
+  targets: number[];
+}
+
+export interface InsnContext {
+  em: Emitter;
+  x: Insn;
+  /** Registers x in the region's table of instructions run by their handler; returns its slot. */
+  fallbackSlot: () => number;
+  /** Arithmetic flags live after x. */
+  live: number;
+  /** Whether a target address is inside the region (else jump straight out). */
+  inRegion: (eip: number) => boolean;
+}
+
+const MASK = (sz: number): number => SIZE_MASK[sz];
+
+/** Result of op on (a, b) masked to the size, as an expression. */
+function masked(sz: number, e: Node): Node {
+  return sz === 2 ? t("$e | 0", { e }) : t("$e & $m", { e, m: num(MASK(sz)) });
+}
+
+/** Emits `pc = target` and a jump: inside the region through the dispatch switch, else out. */
+export function jumpTo(c: InsnContext, target: Node, staticTarget: number | null): Node[] {
+  const s: Node[] = [assign(id("pc"), target)];
+  if (staticTarget !== null && !c.inRegion(staticTarget)) s.push(brk("L"));
+  else s.push(cont("L"));
+  return s;
+}
+
+function setIp(c: InsnContext): void {
+  c.em.emit(assign(id("ip"), num(c.x.eip)));
+}
+
+function flagsLive(c: InsnContext): boolean {
+  return (c.live & c.x.flagsWritten & ARITH_FLAGS) !== 0;
+}
+
+// ---- arithmetic ----
+
+const BINARY: Record<number, { kind: number; op: string; write: boolean }> = {
+  [Op.ADD]: { kind: FK_ADD, op: "$a + $b", write: true },
+  [Op.SUB]: { kind: FK_SUB, op: "$a - $b", write: true },
+  [Op.AND]: { kind: FK_LOGIC, op: "$a & $b", write: true },
+  [Op.OR]: { kind: FK_LOGIC, op: "$a | $b", write: true },
+  [Op.XOR]: { kind: FK_LOGIC, op: "$a ^ $b", write: true },
+  [Op.CMP]: { kind: FK_SUB, op: "$a - $b", write: false },
+  [Op.TEST]: { kind: FK_LOGIC, op: "$a & $b", write: false },
+  [Op.ADC]: { kind: FK_ADC, op: "$a + $b + $c", write: true },
+  [Op.SBB]: { kind: FK_SBB, op: "$a - $b - $c", write: true },
+};
+
+function binary(c: InsnContext): boolean {
+  const { em, x } = c;
+  const spec = BINARY[x.op];
+  const size = x.osz, sz = x.sz;
+  const live = flagsLive(c);
+  // xor r,r / sub r,r: zero, with the flags of a zero result
+  if ((x.op === Op.XOR || x.op === Op.SUB) && x.k0 === x.k1 && x.r0 === x.r1 && x.k0 !== K_MEM) {
+    em.setReg(x.k0, x.r0, num(0));
+    if (live) em.setFlags(x.op === Op.XOR ? FK_LOGIC : FK_SUB, sz, num(0), num(0), num(0));
+    return true;
+  }
+  let addr: Node | undefined;
+  if (x.k0 === K_MEM || x.k1 === K_MEM) {
+    setIp(c);
+    addr = em.addr(x);
+  }
+  const a = em.hold(em.read(x, x.k0, x.r0, size, addr));
+  const b = em.hold(em.read(x, x.k1, x.r1, size, addr));
+  const args: Record<string, Node> = { a, b };
+  if (spec.kind === FK_ADC || spec.kind === FK_SBB) args.c = em.hold(em.cf());
+  const resExpr = masked(sz, t(spec.op, args));
+  const res = spec.write || live ? em.hold(resExpr) : resExpr;
+  if (spec.write) {
+    if (x.k0 === K_MEM) em.store(size, addr as Node, res);
+    else em.setReg(x.k0, x.r0, res);
+  }
+  if (live) em.setFlags(spec.kind, sz, spec.kind === FK_LOGIC ? num(0) : a, spec.kind === FK_LOGIC ? num(0) : b, res);
+  return true;
+}
+
+function incDec(c: InsnContext): boolean {
+  const { em, x } = c;
+  const size = x.osz, sz = x.sz;
+  let addr: Node | undefined;
+  if (x.k0 === K_MEM) {
+    setIp(c);
+    addr = em.addr(x);
+  }
+  const a = em.hold(em.read(x, x.k0, x.r0, size, addr));
+  const res = em.hold(masked(sz, t(x.op === Op.INC ? "$a + 1" : "$a - 1", { a })));
+  if (x.k0 === K_MEM) em.store(size, addr as Node, res);
+  else em.setReg(x.k0, x.r0, res);
+  if (flagsLive(c) || (c.live & CF) !== 0) {
+    // INC/DEC keep CF: fold the current CF into fl when anything still reads it.
+    if ((c.live & CF) !== 0) em.emit(assign(id("fl"), t("fl & -2 | $cf", { cf: em.cf() })));
+    em.setFlags(x.op === Op.INC ? FK_INC : FK_DEC, sz, a, num(1), res);
+  }
+  return true;
+}
+
+function negNot(c: InsnContext): boolean {
+  const { em, x } = c;
+  const size = x.osz, sz = x.sz;
+  let addr: Node | undefined;
+  if (x.k0 === K_MEM) {
+    setIp(c);
+    addr = em.addr(x);
+  }
+  const a = em.hold(em.read(x, x.k0, x.r0, size, addr));
+  const res = em.hold(masked(sz, x.op === Op.NEG ? t("-$a", { a }) : t("~$a", { a })));
+  if (x.k0 === K_MEM) em.store(size, addr as Node, res);
+  else em.setReg(x.k0, x.r0, res);
+  if (x.op === Op.NEG && flagsLive(c)) em.setFlags(FK_SUB, sz, num(0), a, res);
+  return true;
+}
+
+function shift(c: InsnContext): boolean {
+  const { em, x } = c;
+  const size = x.osz, sz = x.sz, bits = size * 8;
+  const kind = x.op === Op.SHL ? FK_SHL : x.op === Op.SHR ? FK_SHR : FK_SAR;
+  const constCount = x.k1 === K_IMM;
+  const n = constCount ? x.imm & 31 : -1;
+  if (n === 0) return true; // no effect at all
+  let addr: Node | undefined;
+  if (x.k0 === K_MEM) {
+    setIp(c);
+    addr = em.addr(x);
+  }
+  const a = em.hold(em.read(x, x.k0, x.r0, size, addr));
+  const cnt = constCount ? num(n) : em.hold(t("r1 & 31"));
+  let resExpr: Node;
+  if (kind === FK_SHL) resExpr = constCount && n >= bits ? num(0) : masked(sz, t("$a << $n", { a, n: cnt }));
+  else if (kind === FK_SHR) resExpr = sz === 2 ? t("$a >>> $n | 0", { a, n: cnt }) : t("$a >>> $n", { a, n: cnt });
+  else resExpr = sz === 2 ? t("$a >> $n", { a, n: cnt }) : masked(sz, t("$v >> $n", { v: sz === 1 ? t("$a << 16 >> 16", { a }) : t("$a << 24 >> 24", { a }), n: cnt }));
+  const res = em.hold(resExpr);
+  if (x.k0 === K_MEM) em.store(size, addr as Node, res);
+  else em.setReg(x.k0, x.r0, res);
+  if (flagsLive(c) || !constCount) {
+    if (constCount) {
+      em.setFlags(kind, sz, a, cnt, res);
+    } else {
+      // A zero count leaves the flags alone; after this the producer is not known statically.
+      const saved = em.out;
+      em.out = [];
+      em.setFlags(kind, sz, a, cnt, res);
+      const body = em.out;
+      em.out = saved;
+      em.emit(ifs(t("$n !== 0", { n: cnt }), body));
+      em.producer = -1;
+    }
+  }
+  return true;
+}
+
+function imul(c: InsnContext): boolean {
+  const { em, x } = c;
+  if (x.k1 === K_NONE || x.sz === 0) return false; // one-operand forms use EDX:EAX
+  let addr: Node | undefined;
+  if (x.k1 === K_MEM) {
+    setIp(c);
+    addr = em.addr(x);
+  }
+  const a = em.hold(x.k2 !== K_NONE ? em.read(x, x.k1, x.r1, x.osz, addr) : em.reg(x.k0, x.r0));
+  const b = em.hold(x.k2 !== K_NONE ? num(x.imm) : em.read(x, x.k1, x.r1, x.osz, addr));
+  const res = em.hold(x.sz === 2 ? call(id("mathImul"), [a, b]) : t("($a << 16 >> 16) * ($b << 16 >> 16) & 65535", { a, b }));
+  em.setReg(x.k0, x.r0, res);
+  if (flagsLive(c)) {
+    em.emit(assign(id("fl"), call(id("imulFlags"), [id("fl"), a, b, res, num(x.sz)])));
+    em.flagsMaterialized();
+  }
+  return true;
+}
+
+// ---- data movement ----
+
+function mov(c: InsnContext): boolean {
+  const { em, x } = c;
+  if (x.k0 !== K_MEM && x.k0 !== K_R8 && x.k0 !== K_R16 && x.k0 !== K_R32) return false;
+  if (x.k1 !== K_MEM && x.k1 !== K_R8 && x.k1 !== K_R16 && x.k1 !== K_R32 && x.k1 !== K_IMM) return false;
+  if (x.k0 === K_MEM) {
+    setIp(c);
+    const addr = em.addr(x);
+    em.store(x.osz, addr, em.read(x, x.k1, x.r1, x.osz));
+  } else {
+    let addr: Node | undefined;
+    if (x.k1 === K_MEM) {
+      setIp(c);
+      addr = em.addr(x);
+    }
+    em.setReg(x.k0, x.r0, em.read(x, x.k1, x.r1, x.osz, addr));
+  }
+  return true;
+}
+
+function movx(c: InsnContext): boolean {
+  const { em, x } = c;
+  const srcSize = x.k1 === K_MEM ? x.msz : x.k1 === K_R8 ? 1 : 2;
+  let addr: Node | undefined;
+  if (x.k1 === K_MEM) {
+    setIp(c);
+    addr = em.addr(x);
+  }
+  const v = em.read(x, x.k1, x.r1, srcSize, addr);
+  const ext = x.op === Op.MOVZX ? v : srcSize === 1 ? t("$v << 24 >> 24", { v }) : t("$v << 16 >> 16", { v });
+  em.setReg(x.k0, x.r0, ext);
+  return true;
+}
+
+function lea(c: InsnContext): boolean {
+  const { em, x } = c;
+  em.setReg(x.k0, x.r0, em.offset(x));
+  return true;
+}
+
+function xchg(c: InsnContext): boolean {
+  const { em, x } = c;
+  if (x.k0 === K_MEM || x.k1 === K_MEM) {
+    const [rk, rr] = x.k0 === K_MEM ? [x.k1, x.r1] : [x.k0, x.r0];
+    setIp(c);
+    const addr = em.addr(x);
+    const m = em.load(x.osz, addr);
+    em.store(x.osz, addr, em.reg(rk, rr));
+    em.setReg(rk, rr, m);
+  } else {
+    const a = em.hold(em.reg(x.k0, x.r0));
+    em.setReg(x.k0, x.r0, em.reg(x.k1, x.r1));
+    em.setReg(x.k1, x.r1, a);
+  }
+  return true;
+}
+
+function push(c: InsnContext): boolean {
+  const { em, x } = c;
+  if (x.osz !== 4 || (x.k0 !== K_R32 && x.k0 !== K_IMM && x.k0 !== K_MEM)) return false;
+  setIp(c);
+  const v = em.hold(em.read(x, x.k0, x.r0, 4));
+  const sp = em.hold(t("r4 - 4 | 0"));
+  em.store(4, sp, v);
+  em.emit(assign(id("r4"), sp));
+  return true;
+}
+
+function pop(c: InsnContext): boolean {
+  const { em, x } = c;
+  if (x.osz !== 4 || x.k0 !== K_R32) return false;
+  setIp(c);
+  const v = em.load(4, id("r4"));
+  em.emit(assign(id("r4"), t("r4 + 4 | 0")));
+  em.setReg(K_R32, x.r0, v);
+  return true;
+}
+
+function leave(c: InsnContext): boolean {
+  const { em, x } = c;
+  if (x.osz !== 4) return false;
+  setIp(c);
+  const v = em.load(4, id("r5"));
+  em.emit(assign(id("r4"), t("r5 + 4 | 0")), assign(id("r5"), v));
+  return true;
+}
+
+function cmov(c: InsnContext): boolean {
+  const { em, x } = c;
+  let addr: Node | undefined;
+  if (x.k1 === K_MEM) {
+    setIp(c);
+    addr = em.addr(x);
+  }
+  const v = em.hold(em.read(x, x.k1, x.r1, x.osz, addr));
+  em.emit(ifs(em.cond(x.cc), []));
+  const stmt = em.out.pop() as Node;
+  const saved = em.out;
+  em.out = [];
+  em.setReg(x.k0, x.r0, v);
+  (stmt.consequent as { body: Node[] }).body = em.out;
+  em.out = saved;
+  em.emit(stmt);
+  return true;
+}
+
+function setcc(c: InsnContext): boolean {
+  const { em, x } = c;
+  const v = t("$c ? 1 : 0", { c: em.cond(x.cc) });
+  if (x.k0 === K_MEM) {
+    setIp(c);
+    const addr = em.addr(x);
+    em.store(1, addr, v);
+  } else {
+    em.setReg(x.k0, x.r0, v);
+  }
+  return true;
+}
+
+function cbwCwd(c: InsnContext): boolean {
+  const { em, x } = c;
+  if (x.osz !== 4) return false;
+  if (x.op === Op.CBW) em.emit(assign(id("r0"), t("r0 << 16 >> 16")));
+  else em.emit(assign(id("r2"), t("r0 >> 31")));
+  return true;
+}
+
+function bswap(c: InsnContext): boolean {
+  const { em, x } = c;
+  if (x.k0 !== K_R32) return false;
+  const r = id(`r${x.r0}`);
+  em.emit(assign(r, t("$r << 24 | ($r & 65280) << 8 | $r >>> 8 & 65280 | $r >>> 24", { r })));
+  return true;
+}
+
+function btReg(c: InsnContext): boolean {
+  const { em, x } = c;
+  if (x.k0 === K_MEM || x.op !== Op.BT) return false;
+  const bit = x.k1 === K_IMM ? num(x.imm & (x.osz * 8 - 1)) : t("$b & $m", { b: em.reg(x.k1, x.r1), m: num(x.osz * 8 - 1) });
+  const v = t("$v >>> $b & 1", { v: em.reg(x.k0, x.r0), b: bit });
+  if ((c.live & ARITH_FLAGS & ~CF) !== 0) em.materialize();
+  else em.emit(assign(id("fop"), num(0)));
+  em.emit(assign(id("fl"), t("fl & -2 | $v", { v })));
+  em.producer = 0;
+  return true;
+}
+
+function flagOp(c: InsnContext): boolean {
+  const { em, x } = c;
+  if (x.op === Op.CLD) em.emit(assign(id("fl"), t("fl & $m", { m: num(~DF) })));
+  else if (x.op === Op.STD) em.emit(assign(id("fl"), t("fl | $m", { m: num(DF) })));
+  else {
+    em.materialize();
+    if (x.op === Op.CLC) em.emit(assign(id("fl"), t("fl & -2")));
+    else if (x.op === Op.STC) em.emit(assign(id("fl"), t("fl | 1")));
+    else em.emit(assign(id("fl"), t("fl ^ 1")));
+  }
+  return true;
+}
+
+// ---- control transfer (always the last instruction of a block) ----
+
+function jmp(c: InsnContext): Ending | null {
+  const { em, x } = c;
+  if (x.osz !== 4) return null;
+  if (x.k0 === K_IMM) {
+    em.emit(...jumpTo(c, num(x.target), x.target));
+    return { kind: "jump", targets: [x.target] };
+  }
+  let addr: Node | undefined;
+  if (x.k0 === K_MEM) {
+    setIp(c);
+    addr = em.addr(x);
+  }
+  em.emit(...jumpTo(c, em.read(x, x.k0, x.r0, 4, addr), null));
+  return { kind: "jump", targets: [] };
+}
+
+function jcc(c: InsnContext): Ending | null {
+  const { em, x } = c;
+  let test: Node;
+  if (x.op === Op.JCC) test = em.cond(x.cc);
+  else if (x.op === Op.JCXZ) test = x.asz === 2 ? t("(r1 & 65535) === 0") : t("r1 === 0");
+  else {
+    if (x.asz !== 4) return null;
+    em.emit(assign(id("r1"), t("r1 - 1 | 0")));
+    test = x.op === Op.LOOP ? t("r1 !== 0") : t("r1 !== 0 && $z", { z: em.cond(x.op === Op.LOOPE ? 4 : 5) });
+  }
+  em.emit(ifs(test, jumpTo(c, num(x.target), x.target)));
+  em.emit(assign(id("pc"), num(x.next)));
+  return { kind: "next", targets: [x.target, x.next], pcSet: true };
+}
+
+function callNear(c: InsnContext): Ending | null {
+  const { em, x } = c;
+  if (x.osz !== 4) return null;
+  setIp(c);
+  let target: Node;
+  if (x.k0 === K_IMM) target = num(x.target);
+  else {
+    let addr: Node | undefined;
+    if (x.k0 === K_MEM) addr = em.addr(x);
+    target = em.hold(em.read(x, x.k0, x.r0, 4, addr));
+  }
+  const sp = em.hold(t("r4 - 4 | 0"));
+  em.store(4, sp, num(x.next));
+  em.emit(assign(id("r4"), sp));
+  em.emit(...jumpTo(c, target, x.k0 === K_IMM ? x.target : null));
+  return { kind: "jump", targets: x.k0 === K_IMM ? [x.target, x.next] : [x.next] };
+}
+
+function retNear(c: InsnContext): Ending | null {
+  const { em, x } = c;
+  if (x.osz !== 4) return null;
+  setIp(c);
+  const v = em.load(4, id("r4"));
+  const extra = x.k0 === K_IMM ? (x.imm & 0xffff) + 4 : 4;
+  em.emit(assign(id("r4"), t("r4 + $n | 0", { n: num(extra) })));
+  em.emit(...jumpTo(c, v, null));
+  return { kind: "jump", targets: [] };
+}
+
+function softInt(c: InsnContext): Ending | null {
+  const { em, x } = c;
+  const vector = x.op === Op.INT ? x.imm & 0xff : x.op === Op.INT3 ? 3 : -1;
+  if (vector < 0) return null;
+  em.emit(assign(id("pc"), num(x.next)), assign(cField("exit"), num(1)), assign(cField("exitArg"), num(vector)), brk("L"));
+  return { kind: "exit", targets: [x.next] };
+}
+
+// ---- fallback: the interpreter's handler ----
+
+/** Registers and flags a fallback call must write back before and reload after. */
+function fallbackSets(x: Insn): { before: number[]; after: number[]; flagsIn: boolean; flagsOut: boolean; full: boolean } {
+  if (x.op === Op.FPU) {
+    const before = [x.base, x.index].filter((r) => r >= 0);
+    const after = x.k0 === K_R16 || x.k0 === K_R32 ? [0] : [];
+    return { before, after, flagsIn: (x.flagsRead & ARITH_FLAGS) !== 0, flagsOut: (x.flagsWritten & ARITH_FLAGS) !== 0, full: false };
+  }
+  const all = [0, 1, 2, 3, 4, 5, 6, 7];
+  return { before: all, after: all, flagsIn: true, flagsOut: true, full: true };
+}
+
+export function fallback(c: InsnContext): Ending {
+  const { em, x } = c;
+  const sets = fallbackSets(x);
+  const slot = c.fallbackSlot();
+  const s: Node[] = [];
+  s.push(assign(id("ip"), num(x.eip)));
+  for (const r of sets.before) s.push(assign(rSlot(r), id(REG_LOCALS[r])));
+  if (sets.flagsIn || sets.flagsOut) {
+    // The handler may read the lazy record (or, writing only some flags, merge with it).
+    [FLAGS, FOP, FA, FB, FR].forEach((slot, k) => s.push(assign(rSlot(slot), id(FLAG_LOCALS[k]))));
+  }
+  s.push(assign(rSlot(EIP), num(x.next)));
+  if (sets.full) s.push(assign(id("hx"), num(1)));
+  s.push(expr(call(id(`H${slot}`), [id("c"), id(`I${slot}`)])));
+  if (sets.full) s.push(assign(id("hx"), num(0)));
+  for (const r of sets.after) s.push(assign(id(REG_LOCALS[r]), rSlot(r)));
+  if (sets.flagsOut) {
+    [FLAGS, FOP, FA, FB, FR].forEach((slot, k) => s.push(assign(id(FLAG_LOCALS[k]), rSlot(slot))));
+    em.producer = -1;
+  }
+  em.emit(...s);
+  if (x.flow === FLOW_NEXT) return { kind: "next", targets: [x.next] };
+  // Branches, REP string yields and exits: the handler set EIP (and maybe c.exit). After an
+  // exit-class instruction (segment loads, mode changes) the region's assumptions may no longer
+  // hold, so control goes back to the engine.
+  em.emit(assign(id("pc"), rSlot(EIP)));
+  if (x.flow === FLOW_EXIT) {
+    em.emit(brk("L"));
+    return { kind: "exit", targets: [x.next] };
+  }
+  em.emit(ifs(t("c.exit !== 0"), [brk("L")]));
+  em.emit(cont("L"));
+  return { kind: "jump", targets: x.op === Op.JCC || x.rep !== 0 ? [x.next, x.eip] : [x.next] };
+}
+
+type Body = (c: InsnContext) => boolean;
+type Term = (c: InsnContext) => Ending | null;
+
+const BODIES: Partial<Record<number, Body>> = {
+  [Op.ADD]: binary, [Op.SUB]: binary, [Op.AND]: binary, [Op.OR]: binary, [Op.XOR]: binary, [Op.CMP]: binary,
+  [Op.TEST]: binary, [Op.ADC]: binary, [Op.SBB]: binary, [Op.INC]: incDec, [Op.DEC]: incDec, [Op.NEG]: negNot,
+  [Op.NOT]: negNot, [Op.SHL]: shift, [Op.SHR]: shift, [Op.SAR]: shift, [Op.IMUL]: imul, [Op.MOV]: mov,
+  [Op.MOVZX]: movx, [Op.MOVSX]: movx, [Op.LEA]: lea, [Op.XCHG]: xchg, [Op.PUSH]: push, [Op.POP]: pop,
+  [Op.LEAVE]: leave, [Op.CMOV]: cmov, [Op.SETCC]: setcc, [Op.CBW]: cbwCwd, [Op.CWD]: cbwCwd, [Op.BSWAP]: bswap,
+  [Op.BT]: btReg, [Op.CLD]: flagOp, [Op.STD]: flagOp, [Op.CLC]: flagOp, [Op.STC]: flagOp, [Op.CMC]: flagOp,
+  [Op.NOP]: () => true, [Op.PAUSE]: () => true, [Op.PREFETCH]: () => true,
+};
+
+const TERMS: Partial<Record<number, Term>> = {
+  [Op.JMP]: jmp, [Op.JCC]: jcc, [Op.JCXZ]: jcc, [Op.LOOP]: jcc, [Op.LOOPE]: jcc, [Op.LOOPNE]: jcc,
+  [Op.CALL]: callNear, [Op.RET]: retNear, [Op.INT]: softInt, [Op.INT3]: softInt,
+};
+
+/** Translates one instruction; returns how the block continues after it. */
+export function translate(c: InsnContext): Ending {
+  const { em, x } = c;
+  em.begin();
+  if (x.rep === 0 || x.op === Op.NOP || x.op === Op.PAUSE) {
+    const term = TERMS[x.op];
+    if (term) {
+      const saved = em.out.length;
+      const r = term(c);
+      if (r) return r;
+      em.out.length = saved;
+    } else {
+      const body = BODIES[x.op];
+      if (body) {
+        const saved = em.out.length;
+        const producer = em.producer;
+        if (body(c)) return { kind: "next", targets: [x.next] };
+        em.out.length = saved;
+        em.producer = producer;
+      }
+    }
+  }
+  return fallback(c);
+}
+

@@ -84,6 +84,8 @@ function staticSuccessors(b: Block): number[] {
 export class RegionCache {
   readonly stats: JitStats = { regionsCompiled: 0, recompiles: 0, insnsCompiled: 0, jsBytes: 0, compileMs: 0, invalidations: 0, evictions: 0, failures: 0 };
   private readonly live = new Set<Region>();
+  /** The live regions each block is compiled into (for invalidation). */
+  private readonly owners = new Map<Block, Region[]>();
   private liveInsns = 0;
   private readonly log = logger("jit");
 
@@ -140,11 +142,17 @@ export class RegionCache {
     const gen = previous ? previous.generation + 1 : 0;
     const r = new Region(compiled.fn, blocks, compiled.insns, compiled.source.length, ms, gen);
     r.lastUsed = tick;
+    // A previous version hands its entry points to the new one. Other regions that share blocks
+    // with this one stay: a block may be code inside several regions, and entering any of them
+    // at it is correct. Dropping them instead makes overlapping regions recompile each other
+    // forever (each drop re-arms the other's hot blocks).
     if (previous) this.drop(previous, false);
     for (const b of blocks) {
+      let owners = this.owners.get(b);
+      if (owners === undefined) this.owners.set(b, (owners = []));
+      owners.push(r);
       const old = b.compiled as Region | null;
-      if (old && old !== r && old.valid) this.drop(old, false);
-      b.compiled = r;
+      if (b === entry || old === null || !old.valid) b.compiled = r;
     }
     this.live.add(r);
     this.liveInsns += r.insns;
@@ -172,14 +180,17 @@ export class RegionCache {
     return n === MERGE_AFTER && r.generation < MAX_RECOMPILES && r.blocks.length < MAX_REGION_BLOCKS && r.insns < MAX_REGION_INSNS;
   }
 
-  /** A block was invalidated (its page written): its region goes too. */
+  /** A block was invalidated (its page written): every region holding it goes too. */
   blockDropped(b: Block): void {
-    const r = b.compiled as Region | null;
-    if (r && r.valid) {
+    const owners = this.owners.get(b);
+    if (owners === undefined) return;
+    for (const r of owners) {
+      if (!r.valid) continue;
       this.stats.invalidations++;
       if (trace.jit) this.log.trace({ eip: r.entry.eip >>> 0 }, `invalidated region 0x${(r.entry.eip >>> 0).toString(16)} (code at 0x${(b.eip >>> 0).toString(16)} written)`);
       this.drop(r, true);
     }
+    this.owners.delete(b);
   }
 
   private drop(r: Region, resetHeat: boolean): void {
@@ -190,6 +201,12 @@ export class RegionCache {
     for (const b of r.blocks) {
       if (b.compiled === r) b.compiled = null;
       if (resetHeat) b.execs = 0;
+      const owners = this.owners.get(b);
+      if (owners !== undefined) {
+        const k = owners.indexOf(r);
+        if (k >= 0) owners.splice(k, 1);
+        if (owners.length === 0) this.owners.delete(b);
+      }
     }
   }
 

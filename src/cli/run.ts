@@ -58,13 +58,19 @@ export function runCommand(a: RunArgs): number {
 
 function printStats(kernel: Exokernel, personality: LinuxPersonality, insns: number, ms: number): void {
   const e = kernel.engine.stats;
+  const j = e.jit;
   const calls = [...personality.counts.entries()].sort((x, y) => y[1] - x[1]);
   const totalCalls = calls.reduce((s, [, n]) => s + n, 0);
+  const pct = (n: number): string => (insns > 0 ? ((100 * n) / insns).toFixed(1) : "0.0");
+  const live = kernel.engine.regions.size;
   const lines = [
     `exojit stats: ${insns} guest instructions in ${ms.toFixed(1)} ms (${((insns / ms) * 1e-3).toFixed(1)} M/s)`,
+    `  interpreter ${e.interpInsns} insns (${pct(e.interpInsns)}%), compiled code ${e.jitInsns} insns (${pct(e.jitInsns)}%) in ${e.regionRuns} region entries`,
+    `  jit: ${j.regionsCompiled} regions compiled + ${j.recompiles} recompiled, ${j.insnsCompiled} insns -> ${(j.jsBytes / 1024).toFixed(0)} KiB JS in ${j.compileMs.toFixed(1)} ms` +
+      ` (${j.insnsCompiled > 0 ? ((j.compileMs * 1000) / j.insnsCompiled).toFixed(1) : "0"} us/insn); ${live.regions} live (${live.insns} insns), ${j.invalidations} invalidated, ${j.evictions} evicted, ${j.failures} failed`,
     `  blocks decoded ${e.blocksDecoded}, code-page writes ${e.codeWrites}, faults ${e.faults}`,
     `  system calls ${totalCalls}: ${calls.slice(0, 8).map(([nr, n]) => `${SYSCALLS[nr]?.name ?? nr} ${n}`).join(", ")}`,
-    `  guest memory ${(kernel.frames.total - kernel.frames.available) * 4} KiB of ${kernel.frames.total * 4} KiB`,
+    `  guest memory peak ${kernel.frames.peak * 4} KiB of ${kernel.frames.total * 4} KiB`,
   ];
   process.stderr.write(lines.join("\n") + "\n");
 }

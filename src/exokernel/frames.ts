@@ -11,6 +11,8 @@ export class FrameAllocator {
   private top = 0;
   /** Reference count per frame (0 = free or reserved). */
   readonly refs: Uint16Array;
+  /** Most frames in use at once so far. */
+  peak = 0;
 
   constructor(
     readonly mem: PhysMemory,
@@ -36,6 +38,8 @@ export class FrameAllocator {
     if (this.top === 0) throw new ExoError("E_NOMEM");
     const ppn = this.free[--this.top];
     this.refs[ppn] = 1;
+    const used = this.total - this.top;
+    if (used > this.peak) this.peak = used;
     this.mem.zeroPage(ppn);
     return ppn;
   }

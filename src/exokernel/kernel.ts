@@ -5,7 +5,8 @@
 
 import { PhysMemory, PAGE_SHIFT } from "../hw/memory.js";
 import { Cpu, EXIT_INT, EXIT_HLT, EXIT_SYSENTER } from "../hw/cpu.js";
-import { CR0_PE, CR0_PG, CR0_WP, CR0_ET, CR0_NE, CR4_PSE, CS, SS, DS, ES, FS, GS, FLAGS, FLAGS_FIXED, IF } from "../hw/state.js";
+import { CR0_PE, CR0_PG, CR0_WP, CR0_ET, CR0_NE, CR4_PSE, CS, SS, DS, ES, FS, GS, FLAGS, FLAGS_FIXED, FOP, IF, FLAGS_USER_WRITABLE } from "../hw/state.js";
+import { getFlags } from "../hw/flags.js";
 import { loadSeg, encodeDescriptor, DESC_P, DESC_S, DESC_CODE, DESC_RW, DESC_ACCESSED, DESC_DB, DESC_G } from "../hw/segment.js";
 import { Engine, RUN_BUDGET, RUN_FAULT, type EngineOptions } from "../jit/engine.js";
 import { FrameAllocator, FramePool } from "./frames.js";
@@ -135,6 +136,26 @@ export class Exokernel {
   regs(envCap: CapHandle): Int32Array {
     const env = this.env(envCap, R_READ);
     return this.current === env ? this.cpu.r : env.ctx.r;
+  }
+
+  /** The selector in segment register `seg` (ES 0 ... GS 5) of an environment. */
+  selector(envCap: CapHandle, seg: number): number {
+    const env = this.env(envCap, R_READ);
+    return (this.current === env ? this.cpu.sreg : env.ctx.sreg)[seg] & 0xffff;
+  }
+
+  /** The environment's EFLAGS with the lazily kept arithmetic flags evaluated. */
+  eflags(envCap: CapHandle): number {
+    return getFlags(this.regs(envCap));
+  }
+
+  /** Replaces the EFLAGS bits in `mask` (limited to those user code may change) with `value`'s,
+   *  as a return from a signal handler does. */
+  setEflags(envCap: CapHandle, value: number, mask: number): void {
+    const r = this.regs(envCap);
+    const m = mask & FLAGS_USER_WRITABLE;
+    r[FLAGS] = (getFlags(r) & ~m) | (value & m);
+    r[FOP] = 0;
   }
 
   /** Writes entry `index` of an environment's GDT. Only ring-3 code/data descriptors in the TLS

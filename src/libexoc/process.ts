@@ -11,7 +11,8 @@ import { UserMemory } from "./uaccess.js";
 import { FdTable } from "./fdtable.js";
 import type { FileSystem } from "./fs.js";
 import {
-  SignalState, SIGSEGV, SIGILL, SIGFPE, SIGBUS, SIGTRAP, SIGKILL, SIG_IGN, SIG_DFL, defaultAction, DFL_CORE, DFL_IGNORE, DFL_CONT, signalName,
+  SignalState, SIGSEGV, SIGILL, SIGFPE, SIGBUS, SIGTRAP, SIGKILL, SIG_IGN, SIG_DFL, defaultAction, DFL_CORE, DFL_IGNORE, DFL_CONT, DFL_STOP, signalName,
+  SA_NODEFER, SA_RESETHAND, type SigAction, type SigInfo,
 } from "./signal.js";
 import { logger, trace } from "../log.js";
 
@@ -22,6 +23,10 @@ const V_DE = 0, V_DB = 1, V_BP = 3, V_OF = 4, V_BR = 5, V_UD = 6, V_NM = 7, V_NP
 export interface Personality {
   /** The process executed `int vector` or `sysenter` (vector -1). */
   trap(p: Process, vector: number): void;
+  /** Builds the ABI's signal frame on the guest stack and points the registers at the handler
+   *  of `act`; `oldLo/oldHi` is the mask to restore on return. False if the frame cannot be
+   *  written (the process then dies of SIGSEGV). */
+  deliverSignal(p: Process, info: SigInfo, act: SigAction, oldLo: number, oldHi: number): boolean;
   /** A fault the process did not handle is about to deliver `signal` (for traces). */
   readonly name: string;
 }
@@ -119,20 +124,22 @@ export class Process implements ExitHandler {
   handleExit(_env: Environment, x: Exit): void {
     switch (x.kind) {
       case X_BUDGET:
-        return;
+        break;
       case X_INT:
         this.personality.trap(this, x.vector);
-        return;
+        break;
       case X_SYSENTER:
         this.personality.trap(this, -1);
-        return;
+        break;
       case X_FAULT:
         this.fault(x.vector, x.error, x.addr);
-        return;
+        break;
       case X_HALT:
         this.forceSignal({ signal: SIGSEGV, code: 0x80, addr: 0 });
-        return;
+        break;
     }
+    // Back to user mode: pending signals that are not blocked are delivered now.
+    if (this.alive && this.sig.pending.size > 0) this.deliverPending();
   }
 
   /** A processor exception in this process: resolve it (demand paging) or signal. */
@@ -141,61 +148,93 @@ export class Process implements ExitHandler {
     if (vector === V_PF) {
       const r = this.vm.resolveFault(addr, (error & 2) !== 0);
       if (r === FAULT_OK) return;
-      this.forceSignal({ signal: SIGSEGV, code: r === FAULT_MAPERR ? 1 : 2, addr: addr >>> 0 });
+      this.forceSignal({ signal: SIGSEGV, code: r === FAULT_MAPERR ? 1 : 2, addr: addr >>> 0 }, vector, error);
       return;
     }
     const eip = this.regs[8] >>> 0;
     switch (vector) {
       case V_DE:
-        return this.forceSignal({ signal: SIGFPE, code: 1 /* FPE_INTDIV */, addr: eip });
+        return this.forceSignal({ signal: SIGFPE, code: 1 /* FPE_INTDIV */, addr: eip }, vector, error);
       case V_MF:
       case V_XM:
-        return this.forceSignal({ signal: SIGFPE, code: 0, addr: eip });
+        return this.forceSignal({ signal: SIGFPE, code: 0, addr: eip }, vector, error);
       case V_UD:
-        return this.forceSignal({ signal: SIGILL, code: 2 /* ILL_ILLOPN */, addr: eip });
+        return this.forceSignal({ signal: SIGILL, code: 2 /* ILL_ILLOPN */, addr: eip }, vector, error);
       case V_NM:
-        return this.forceSignal({ signal: SIGILL, code: 0, addr: eip });
+        return this.forceSignal({ signal: SIGILL, code: 0, addr: eip }, vector, error);
       case V_DB:
       case V_BP:
-        return this.forceSignal({ signal: SIGTRAP, code: 1 /* TRAP_BRKPT */, addr: eip });
+        return this.forceSignal({ signal: SIGTRAP, code: 1 /* TRAP_BRKPT */, addr: eip }, vector, error);
       case V_AC:
       case V_SS:
       case V_NP:
-        return this.forceSignal({ signal: SIGBUS, code: 2, addr: 0 });
+        return this.forceSignal({ signal: SIGBUS, code: 2, addr: 0 }, vector, error);
       case V_OF:
       case V_BR:
       case V_GP:
       default:
         // The kernel reports general-protection faults with si_code SI_KERNEL and no address.
-        return this.forceSignal({ signal: SIGSEGV, code: 0x80, addr: 0 });
+        return this.forceSignal({ signal: SIGSEGV, code: 0x80, addr: 0 }, vector, error);
     }
   }
 
-  /** Delivers a synchronous signal caused by the process's own instruction. */
-  forceSignal(f: FaultSignal): void {
+  /** Delivers a synchronous signal caused by the process's own instruction (a fault, or an
+   *  `int n` the kernel refuses). It cannot be blocked or ignored: then it kills, as Linux's
+   *  force_sig does. */
+  forceSignal(f: FaultSignal, trapno = 0, error = 0): void {
     this.lastFault = f;
     const act = this.sig.actions[f.signal];
     if (trace.signal) this.log.trace(f, `${signalName(f.signal)} (code ${f.code}, addr 0x${f.addr.toString(16)})`);
-    if (act.handler !== SIG_DFL && act.handler !== SIG_IGN && !this.sig.blocked(f.signal)) {
-      this.log.warn(`${signalName(f.signal)} has a handler, but signal delivery is not implemented: terminating`);
+    if (act.handler === SIG_DFL || act.handler === SIG_IGN || this.sig.blocked(f.signal)) {
+      this.terminateBySignal(f.signal);
+      return;
     }
-    // Blocked or ignored synchronous signals cannot be ignored: the kernel kills the process.
-    this.terminateBySignal(f.signal);
+    this.sig.pending.set(f.signal, { signal: f.signal, code: f.code, addr: f.addr, pid: 0, uid: 0, trapno, error });
   }
 
-  /** Sends a signal from outside (kill, raise). Returns without effect if it is ignored. */
-  sendSignal(sig: number): void {
+  /** Sends a signal (kill, raise, a timer). It is discarded if ignored, else made pending and
+   *  delivered when the process next returns to user mode with it unblocked. */
+  sendSignal(sig: number, code = 0, pid = this.pid, uid = this.uid): void {
     if (sig === 0) return;
     const act = this.sig.actions[sig];
-    if (sig !== SIGKILL && act.handler === SIG_IGN) return;
-    const dfl = defaultAction(sig);
-    if (act.handler === SIG_DFL || sig === SIGKILL) {
-      if (dfl === DFL_IGNORE || dfl === DFL_CONT) return;
+    if (sig === SIGKILL) {
       this.terminateBySignal(sig);
       return;
     }
-    this.log.warn(`${signalName(sig)} has a handler, but signal delivery is not implemented: terminating`);
-    this.terminateBySignal(sig);
+    if (act.handler === SIG_IGN) return;
+    if (act.handler === SIG_DFL && (defaultAction(sig) === DFL_IGNORE || defaultAction(sig) === DFL_CONT)) return;
+    if (!this.sig.pending.has(sig)) this.sig.pending.set(sig, { signal: sig, code, addr: 0, pid, uid, trapno: 0, error: 0 });
+  }
+
+  /** Delivers every pending, unblocked signal: default actions, or a frame for the handler. */
+  deliverPending(): void {
+    for (let sig = this.sig.nextDeliverable(); sig !== 0 && this.alive; sig = this.sig.nextDeliverable()) {
+      const info = this.sig.pending.get(sig) as SigInfo; // nextDeliverable returns a pending key
+      this.sig.pending.delete(sig);
+      const act = this.sig.actions[sig];
+      if (act.handler === SIG_IGN) continue;
+      if (act.handler === SIG_DFL) {
+        const dfl = defaultAction(sig);
+        if (dfl === DFL_IGNORE || dfl === DFL_CONT) continue;
+        if (dfl === DFL_STOP) {
+          // Job control needs a parent that can wait for the stop; with none, stopping would hang.
+          this.log.warn(`${signalName(sig)}: stopping is not supported; ignored`);
+          continue;
+        }
+        this.terminateBySignal(sig);
+        return;
+      }
+      const oldLo = this.sig.maskLo, oldHi = this.sig.maskHi;
+      if (!this.personality.deliverSignal(this, info, act, oldLo, oldHi)) {
+        if (trace.signal) this.log.trace({ sig }, `cannot write the frame for ${signalName(sig)}: SIGSEGV`);
+        this.terminateBySignal(SIGSEGV);
+        return;
+      }
+      if (trace.signal) this.log.trace({ sig, handler: act.handler }, `delivered ${signalName(sig)} to handler 0x${(act.handler >>> 0).toString(16)}`);
+      this.sig.block(act.maskLo, act.maskHi);
+      if ((act.flags & SA_NODEFER) === 0) this.sig.block(sig <= 32 ? 1 << (sig - 1) : 0, sig > 32 ? 1 << (sig - 33) : 0);
+      if ((act.flags & SA_RESETHAND) !== 0) this.sig.actions[sig] = { handler: SIG_DFL, flags: 0, restorer: 0, maskLo: 0, maskHi: 0 };
+    }
   }
 
   private terminateBySignal(sig: number): void {

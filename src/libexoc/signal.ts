@@ -59,11 +59,32 @@ export function unblockable(sig: number): boolean {
   return sig === SIGKILL || sig === SIGSTOP;
 }
 
+/** What the receiver of a signal is told about it (the fields of siginfo a personality fills). */
+export interface SigInfo {
+  signal: number;
+  /** si_code: > 0 from the kernel (fault kinds), SI_USER 0 from kill, SI_TKILL -6 from tgkill. */
+  code: number;
+  /** Faulting address (faults), or 0. */
+  addr: number;
+  /** Sender's pid and uid (kill). */
+  pid: number;
+  uid: number;
+  /** Processor exception vector and error code behind a fault (sigcontext trapno/err), or 0. */
+  trapno: number;
+  error: number;
+}
+
+/** SA_* flags the generic delivery honours (their Linux values, which POSIX leaves open). */
+export const SA_ONSTACK = 0x08000000, SA_RESTART = 0x10000000, SA_NODEFER = 0x40000000, SA_RESETHAND = 0x80000000 | 0;
+export const SA_SIGINFO = 4, SA_RESTORER = 0x04000000;
+
 export class SignalState {
   readonly actions: SigAction[] = [];
   /** Blocked mask, low and high 32 signals. */
   maskLo = 0;
   maskHi = 0;
+  /** Pending standard signals (one instance each, as POSIX allows), with what to report. */
+  readonly pending = new Map<number, SigInfo>();
 
   constructor() {
     for (let s = 0; s <= NSIG; s++) this.actions.push({ handler: SIG_DFL, flags: 0, restorer: 0, maskLo: 0, maskHi: 0 });
@@ -71,6 +92,19 @@ export class SignalState {
 
   blocked(sig: number): boolean {
     return sig <= 32 ? ((this.maskLo >>> (sig - 1)) & 1) === 1 : ((this.maskHi >>> (sig - 33)) & 1) === 1;
+  }
+
+  /** Blocks `sig` and the signals in (lo, hi), as entering a handler does. */
+  block(lo: number, hi: number): void {
+    this.maskLo |= lo;
+    this.maskHi |= hi;
+  }
+
+  /** The lowest-numbered pending signal that is not blocked, or 0. */
+  nextDeliverable(): number {
+    let best = 0;
+    for (const sig of this.pending.keys()) if (!this.blocked(sig) && (best === 0 || sig < best)) best = sig;
+    return best;
   }
 
   /** After exec: caught signals revert to default; ignored stay ignored; the mask is kept. */

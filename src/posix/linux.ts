@@ -12,6 +12,8 @@ import { SIGSEGV, SIGTRAP } from "../libexoc/signal.js";
 import { SYSCALLS } from "./table.js";
 import { ERRNO } from "./abi/errno.js";
 import { formatCall } from "./trace.js";
+import { deliverSignal } from "./sys/signal.js";
+import type { SigAction, SigInfo } from "../libexoc/signal.js";
 import { logger, trace } from "../log.js";
 
 /** Register file indices of the i386 syscall convention. */
@@ -40,6 +42,10 @@ export class LinuxPersonality implements Personality {
     // `int n` is a general-protection fault.
     if (vector === 3 || vector === 1) p.forceSignal({ signal: SIGTRAP, code: 0x80, addr: eip });
     else p.forceSignal({ signal: SIGSEGV, code: 0x80, addr: 0 });
+  }
+
+  deliverSignal(p: Process, info: SigInfo, act: SigAction, oldLo: number, oldHi: number): boolean {
+    return deliverSignal(p, info, act, oldLo, oldHi);
   }
 
   syscall(p: Process): void {

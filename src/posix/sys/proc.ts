@@ -58,18 +58,21 @@ export const umask: Sys = (p, mask) => {
 };
 
 /** kill/tkill/tgkill addressed to this process (there are no others yet). */
-function signalSelf(p: Parameters<Sys>[0], target: number, sig: number): number {
+function signalSelf(p: Parameters<Sys>[0], target: number, sig: number, code: number): number {
   if (sig < 0 || sig > NSIG) sysError("EINVAL");
   if (target !== p.pid && target !== 0 && target !== -1 && target !== -p.pgid) sysError("ESRCH");
-  p.sendSignal(sig);
+  p.sendSignal(sig, code);
   return 0;
 }
 
-export const kill: Sys = (p, pid, sig) => signalSelf(p, pid, sig);
-export const tkill: Sys = (p, tid, sig) => signalSelf(p, tid, sig);
+/** si_code of signals sent by kill and by tkill/tgkill. */
+const SI_USER = 0, SI_TKILL = -6;
+
+export const kill: Sys = (p, pid, sig) => signalSelf(p, pid, sig, SI_USER);
+export const tkill: Sys = (p, tid, sig) => signalSelf(p, tid, sig, SI_TKILL);
 export const tgkill: Sys = (p, tgid, tid, sig) => {
   if (tgid !== p.pid) sysError("ESRCH");
-  return signalSelf(p, tid, sig);
+  return signalSelf(p, tid, sig, SI_TKILL);
 };
 
 export const schedYield: Sys = () => 0;

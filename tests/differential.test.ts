@@ -1,0 +1,163 @@
+// Differential tests: each guest program in tests/guest/ runs natively (the host CPU and kernel
+// are the oracle) and under `exojit run` with each engine (interp, jit, auto); stdout, stderr and
+// the exit status must be identical byte for byte. A first group checks the native runs
+// themselves end as the programs intend, so a broken guest program cannot pass as "same output".
+//
+// Needs dist/ (npm test builds it first; otherwise `npx tsc -p .`) and gcc-multilib.
+
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import {
+  buildGuest, DEFAULT_ENV, ensureToolchain, expectSameRun, limiter, runExojitAsync, runNativeAsync, type RunOptions, type RunResult,
+} from "./helpers/guest.js";
+
+const ENGINES = ["interp", "jit", "auto"] as const;
+type Engine = (typeof ENGINES)[number];
+
+/** At most two guest processes at a time: the machines running this have two cores. */
+const slot = limiter(2);
+
+/** Files the `readfile` program reads: a guest root with the binary in /bin. */
+let fileRoot = "";
+
+interface Case {
+  /** Test title. */
+  name: string;
+  src: string;
+  flags?: string[];
+  args?: string[];
+  env?: Record<string, string>;
+  stdin?: string;
+  /** The status the program must end with natively (default 0). */
+  status?: number;
+  /** Runs under a guest root (readfile): paths and binary differ between the runs. */
+  rooted?: boolean;
+  /** The program is meant to print nothing to stdout (natively too). */
+  noStdout?: boolean;
+}
+
+const ARGS_ENV_ARGV = ["first", "", "with space", "tab\there", "-x", "--", "a=b", "\u00fcn\u00efc\u00f6d\u00e9", "L".repeat(3000)];
+const ARGS_ENV_ENV = { ...DEFAULT_ENV, EMPTY: "", WITH_EQUALS: "a=b=c", SPACES: "  x  ", UTF8: "\u00e9t\u00e9", LONG: "v".repeat(2000) };
+const STDIN_TEXT = Array.from({ length: 200 }, (_, i) => `line ${i} ${"*".repeat(i % 17)}`).join("\n") + "\nno newline at the end";
+
+const CASES: Case[] = [
+  { name: "hello", src: "hello.c" },
+  { name: "hello_raw (no libc, int 0x80)", src: "hello_raw.S", flags: ["-nostdlib"], status: 3 },
+  { name: "printf_int", src: "printf_int.c" },
+  { name: "malloc_churn", src: "malloc_churn.c" },
+  { name: "strings", src: "strings.c" },
+  { name: "sort", src: "sort.c" },
+  { name: "args_env", src: "args_env.c", args: ARGS_ENV_ARGV, env: ARGS_ENV_ENV },
+  { name: "stdin_lines", src: "stdin_lines.c", stdin: STDIN_TEXT },
+  { name: "readfile", src: "readfile.c", rooted: true },
+  ...[["exit0", 0], ["exit1", 1], ["exit42", 42], ["exit255", 255], ["exit256", 0], ["ret7", 7], ["_exit", 3], ["atexit", 5]].map(
+    ([mode, status]): Case => ({ name: `exit_codes ${mode}`, src: "exit_codes.c", args: [String(mode)], status: Number(status), noStdout: mode === "_exit" }),
+  ),
+  { name: "crash null (SIGSEGV)", src: "crash.c", args: ["null"], status: 128 + 11 },
+  { name: "crash ud2 (SIGILL)", src: "crash.c", args: ["ud2"], status: 128 + 4 },
+  { name: "crash div0 (SIGFPE)", src: "crash.c", args: ["div0"], status: 128 + 8 },
+  { name: "crash divover (SIGFPE)", src: "crash.c", args: ["divover"], status: 128 + 8 },
+  { name: "fault_siginfo (SA_SIGINFO handlers, si_addr)", src: "fault_siginfo.c" },
+  { name: "signals (handlers, masks, pending, altstack, abort)", src: "signals.c", status: 128 + 6 },
+  { name: "sieve", src: "sieve.c" },
+];
+
+const bins = new Map<string, string>();
+
+function binOf(c: Case): string {
+  const key = `${c.src} ${(c.flags ?? []).join(" ")}`;
+  let b = bins.get(key);
+  if (b === undefined) {
+    b = buildGuest(c.src, { flags: c.flags });
+    bins.set(key, b);
+  }
+  return b;
+}
+
+/** Deterministic contents for readfile's data file: text lines of varied length. */
+function dataFile(): Buffer {
+  const lines: string[] = [];
+  let x = 12345;
+  for (let i = 0; i < 700; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    lines.push(`${i}:` + "abcdefghijklmnopqrstuvwxyz".slice(0, x % 27).repeat(1 + (x % 3)));
+  }
+  return Buffer.from(lines.join("\n") + "\n");
+}
+
+function setupFileRoot(): void {
+  fileRoot = fs.mkdtempSync(path.join(os.tmpdir(), "exojit-diff-"));
+  fs.mkdirSync(path.join(fileRoot, "bin"));
+  fs.mkdirSync(path.join(fileRoot, "dir"));
+  fs.writeFileSync(path.join(fileRoot, "data.txt"), dataFile());
+  fs.copyFileSync(binOf(CASES.find((c) => c.rooted) as Case), path.join(fileRoot, "bin", "readfile"));
+}
+
+function optsOf(c: Case): RunOptions {
+  return { env: c.env, stdin: c.stdin, cwd: c.rooted ? fileRoot : undefined };
+}
+
+function runNativeCase(c: Case): Promise<RunResult> {
+  if (c.rooted) {
+    const host = (p: string): string => path.join(fileRoot, p);
+    return runNativeAsync(host("bin/readfile"), [host("data.txt"), host("missing.txt"), host("dir")], optsOf(c));
+  }
+  return runNativeAsync(binOf(c), c.args ?? [], optsOf(c));
+}
+
+function runExojitCase(c: Case, engine: Engine): Promise<RunResult> {
+  if (c.rooted) return runExojitAsync("/bin/readfile", ["/data.txt", "/missing.txt", "/dir"], { ...optsOf(c), engine, root: fileRoot });
+  return runExojitAsync(binOf(c), c.args ?? [], { ...optsOf(c), engine });
+}
+
+/** Native runs are made once and shared by the three engines' cases. */
+const nativeRuns = new Map<Case, Promise<RunResult>>();
+function native(c: Case): Promise<RunResult> {
+  let p = nativeRuns.get(c);
+  if (p === undefined) {
+    p = slot(() => runNativeCase(c));
+    nativeRuns.set(c, p);
+  }
+  return p;
+}
+
+beforeAll(() => {
+  ensureToolchain();
+  for (const c of CASES) binOf(c);
+  setupFileRoot();
+}, 120_000);
+
+afterAll(() => {
+  if (fileRoot !== "") fs.rmSync(fileRoot, { recursive: true, force: true });
+});
+
+describe("guest programs natively (the oracle itself)", () => {
+  for (const c of CASES) {
+    it.concurrent(`${c.name} ends with status ${c.status ?? 0} and ${c.noStdout ? "prints nothing" : "prints something"}`, async () => {
+      const r = await native(c);
+      expect(r.status, r.stderr.toString()).toBe(c.status ?? 0);
+      if (c.noStdout) expect(r.stdout.length).toBe(0);
+      else expect(r.stdout.length).toBeGreaterThan(0);
+      expect(r.stdout.toString("latin1")).not.toMatch(/\bBAD\b/);
+    });
+  }
+  it("readfile natively finds its data file and misses the missing one", async () => {
+    const out = (await native(CASES.find((c) => c.rooted) as Case)).stdout.toString();
+    expect(out).toMatch(/^fread: \d+ bytes/m);
+    expect(out).toContain("open missing: -1 ENOENT");
+  });
+});
+
+for (const engine of ENGINES) {
+  describe(`exojit --engine ${engine} matches the native run`, () => {
+    for (const c of CASES) {
+      it.concurrent(c.name, async () => {
+        const n = await native(c);
+        const e = await slot(() => runExojitCase(c, engine));
+        expectSameRun(n, e, `${c.name} --engine ${engine}`);
+      }, 300_000);
+    }
+  });
+}

@@ -1,0 +1,35 @@
+/* Helpers shared by the differential guest programs: a deterministic PRNG and a checksum, so
+ * programs print compact, address-free results that must match natively and under exojit. */
+#ifndef EXOJIT_GUEST_H
+#define EXOJIT_GUEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* xorshift32: deterministic, never returns 0 for a nonzero state. */
+static inline uint32_t rng_next(uint32_t *s) {
+  uint32_t x = *s;
+  x ^= x << 13;
+  x ^= x >> 17;
+  x ^= x << 5;
+  return *s = x;
+}
+
+/* FNV-1a over bytes, continuing from h (start with FNV_INIT). */
+#define FNV_INIT 2166136261u
+static inline uint32_t fnv(uint32_t h, const void *p, size_t n) {
+  const unsigned char *b = p;
+  for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 16777619u;
+  return h;
+}
+
+/* Mixes one 32-bit value into h. */
+static inline uint32_t mix(uint32_t h, uint32_t v) {
+  return fnv(h, &v, sizeof v);
+}
+
+/* Sign of a comparison result: library routines may return any negative/positive value, and
+ * glibc picks its string functions by CPUID, so only the sign is portable. */
+static inline int sgn(int v) { return (v > 0) - (v < 0); }
+
+#endif

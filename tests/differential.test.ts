@@ -61,6 +61,7 @@ const CASES: Case[] = [
   { name: "crash divover (SIGFPE)", src: "crash.c", args: ["divover"], status: 128 + 8 },
   { name: "fault_siginfo (SA_SIGINFO handlers, si_addr)", src: "fault_siginfo.c" },
   { name: "signals (handlers, masks, pending, altstack, abort)", src: "signals.c", status: 128 + 6 },
+  { name: "smc (code rewritten, patched while hot, remapped)", src: "smc.c" },
   { name: "sieve", src: "sieve.c" },
 ];
 

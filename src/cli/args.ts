@@ -12,6 +12,8 @@ export interface RunArgs {
   stats: boolean;
   maxInsns: number;
   memory: number;
+  /** Block executions before the JIT compiles it (auto engine); 0 = the engine's default. */
+  jitThreshold: number;
   program: string;
   args: string[];
 }
@@ -41,7 +43,7 @@ export function parseArgs(argv: string[]): Command {
   if (first === "boot") return { kind: "boot", image: argv[1] ?? null };
   if (first !== "run") throw cliError("usage", `unknown command '${first}'`);
   const run: RunArgs = {
-    root: null, rw: false, engine: "auto", trace: null, logFile: null, stats: false, maxInsns: 0, memory: 1 << 30, program: "", args: [],
+    root: null, rw: false, engine: "auto", trace: null, logFile: null, stats: false, maxInsns: 0, memory: 1 << 30, jitThreshold: 0, program: "", args: [],
   };
   let i = 1;
   for (; i < argv.length; i++) {
@@ -88,6 +90,12 @@ export function parseArgs(argv: string[]): Command {
         run.maxInsns = Number(v);
         break;
       }
+      case "--jit-threshold": {
+        const v = value();
+        if (!/^\d+$/.test(v) || Number(v) < 1) throw cliError("usage", `--jit-threshold needs a positive number (got '${v}')`);
+        run.jitThreshold = Number(v);
+        break;
+      }
       case "--memory": {
         const bytes = parseSize(value());
         if (bytes < 16 << 20 || bytes > 2 ** 31 - 4096) throw cliError("usage", "--memory must be between 16M and 2047M");
@@ -117,7 +125,9 @@ Options for run:
   --root DIR          resolve the program's paths under DIR (default: the host's /)
   --rw                allow writes anywhere under the root (default: only below the
                       working directory)
-  --engine KIND       interp, jit or auto (default auto: interpret cold code, compile hot code)
+  --engine KIND       interp, jit or auto (default auto: interpret cold code, compile hot code;
+                      jit compiles every block on its first execution)
+  --jit-threshold N   executions of a block before auto compiles it (default 1000)
   --trace LIST        comma-separated trace categories: syscall, fault, jit, mmu, dev, exec,
                       signal, or all
   --log-file FILE     write traces as JSON lines to FILE instead of text on stderr

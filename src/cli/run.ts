@@ -30,7 +30,7 @@ export function runCommand(a: RunArgs): number {
   const guestCwd = fsys0.guestOf(fs.realpathSync(hostCwd)) ?? "/";
   const fsys = new FileSystem(root, a.rw, a.root === null ? [guestCwd] : []);
 
-  const kernel = new Exokernel({ memory: a.memory, engine: { engine: a.engine } });
+  const kernel = new Exokernel({ memory: a.memory, engine: { engine: a.engine, threshold: a.jitThreshold || undefined } });
   const personality = new LinuxPersonality();
   const env = Object.entries(process.env).map(([k, v]) => `${k}=${v ?? ""}`);
   let proc;

@@ -114,52 +114,54 @@ export function fn(name: string, params: string[], body: Node[]): Node {
   return { type: "FunctionExpression", id: id(name), params: params.map(id), body: block(body), generator: false, async: false, expression: false };
 }
 
+/** A jump to a static guest address, resolved when the region's control flow is structured
+ *  (into `continue`, `break`, the target's code itself, or an exit). Never printed. */
+export function goto(target: number): Node {
+  return { type: "Goto", target };
+}
+
+/** The label of the region function's outermost statement: `break X` leaves compiled code. */
+export const EXIT_LABEL = "X";
+/** The label of the dispatch loop around `switch (pc)`: `continue D` jumps to the entry point
+ *  in `pc` (or leaves compiled code if `pc` is not one). */
+export const DISPATCH_LABEL = "D";
+
 export function comment(text: string): Node {
   // astring prints no comments without source maps; an empty statement marks the spot instead.
   return { type: "EmptyStatement", exojitComment: text };
 }
 
-const templates = new Map<string, Node>();
+/** A template compiled to a function that builds a fresh copy of its tree with the placeholders
+ *  filled in: object literals of fixed shape, much cheaper than cloning a tree generically. */
+type Builder = (args: Record<string, Node>) => Node;
+const templates = new Map<string, Builder>();
 
-function parseTemplate(src: string): Node {
-  let t = templates.get(src);
-  if (!t) {
-    t = parseExpressionAt(src, 0, { ecmaVersion: 2022 }) as unknown as Node;
-    strip(t);
-    templates.set(src, t);
-  }
-  return t;
-}
-
-/** Drops acorn's position fields so clones stay small. */
-function strip(n: Node): void {
-  delete n.start;
-  delete n.end;
-  for (const v of Object.values(n)) {
-    if (Array.isArray(v)) v.forEach((x) => x && typeof x === "object" && strip(x as Node));
-    else if (v && typeof v === "object") strip(v as Node);
-  }
-}
-
-function instantiate(n: Node, args: Record<string, Node>): Node {
-  if (n.type === "Identifier" && typeof n.name === "string" && n.name.startsWith("$")) {
-    const a = args[n.name.slice(1)];
-    if (!a) throw new Error(`template argument ${n.name} missing`);
-    return a;
-  }
-  const out: Node = { type: n.type };
-  for (const [k, v] of Object.entries(n)) {
-    if (k === "type") continue;
-    if (Array.isArray(v)) out[k] = v.map((x) => (x && typeof x === "object" ? instantiate(x as Node, args) : x));
-    else if (v && typeof v === "object") out[k] = instantiate(v as Node, args);
-    else out[k] = v;
-  }
-  return out;
+function compileTemplate(src: string): Builder {
+  const tree = parseExpressionAt(src, 0, { ecmaVersion: 2022 }) as unknown as Node;
+  const names = new Set<string>();
+  const gen = (v: unknown): string => {
+    if (Array.isArray(v)) return `[${v.map(gen).join(",")}]`;
+    if (v === null || typeof v !== "object") return v === undefined ? "undefined" : JSON.stringify(v);
+    const n = v as Node;
+    if (n.type === "Identifier" && typeof n.name === "string" && n.name.startsWith("$")) {
+      names.add(n.name.slice(1));
+      return `a[${JSON.stringify(n.name.slice(1))}]`;
+    }
+    const fields = Object.entries(n)
+      .filter(([k]) => k !== "start" && k !== "end")
+      .map(([k, x]) => `${JSON.stringify(k)}:${gen(x)}`);
+    return `{${fields.join(",")}}`;
+  };
+  const body = gen(tree);
+  const check = [...names].map((k) => `if(a[${JSON.stringify(k)}]===undefined)throw new Error("template argument $${k} missing");`).join("");
+  return new Function("a", `${check}return ${body};`) as Builder;
 }
 
 /** Instantiates an expression template: t("($a + $b) | 0", { a: id("r0"), b: num(4) }). */
 export function t(src: string, args: Record<string, Node> = {}): Node {
-  return instantiate(parseTemplate(src), args);
+  let b = templates.get(src);
+  if (b === undefined) templates.set(src, (b = compileTemplate(src)));
+  return b(args);
 }
 
 /** JavaScript source for a tree. */

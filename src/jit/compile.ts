@@ -1,20 +1,25 @@
 // Region compilation: a set of blocks becomes one JavaScript function that keeps the guest
-// registers and lazy flags in locals and loops over `switch (pc)`, so jumps, calls and returns
-// between its blocks stay inside one function V8 can optimise as a loop. It returns to the
-// engine when it reaches an address outside the region, a system call, or the end of its
-// instruction budget; a fault thrown inside writes the locals back first.
+// registers and lazy flags in locals, with the blocks' jumps turned into structured control flow
+// (structure.ts), so the guest's loops are JavaScript loops V8 optimises as such. Computed jumps
+// and returns compare the target with the addresses seen before and continue inside when they
+// match. The function returns to the engine when it reaches an address outside the region, a
+// system call, or the end of its instruction budget; a fault thrown inside writes the locals
+// back first. Flags are computed only where a later instruction of the region may read them.
 //
-// Each case checks that its page is still mapped as at compile time (one TLB load), since a
-// region may span pages that the guest can remap between two runs of it.
+// On entry the function checks that every page its code came from is still mapped as at compile
+// time, since the guest can remap pages between two runs of it.
 
 import {
-  type Node, id, num, t, assign, ifs, brk, cont, letDecl, labeled, forever, switchCase, switchStmt, tryCatch, throwStmt, fn, ret, str, expr, print,
+  type Node, id, num, t, assign, ifs, brk, letDecl, labeled, block, forever, switchCase, switchStmt, tryCatch, throwStmt, fn, ret, str, expr, call, print, goto,
+  EXIT_LABEL, DISPATCH_LABEL,
 } from "./ast.js";
 import { Emitter, rSlot, REG_LOCALS, FLAG_LOCALS } from "./emit.js";
-import { translate, type InsnContext, type Ending } from "./translate.js";
-import { flagLiveness } from "./liveness.js";
-import { type Insn, Op } from "../hw/isa.js";
-import { EIP, FLAGS, FOP, FA, FB, FR } from "../hw/state.js";
+import { translate, type Ending } from "./translate.js";
+import { flagLiveness, flagsLiveIn } from "./liveness.js";
+import { structure, type CfgNode } from "./structure.js";
+import { type Insn, Op, K_IMM, FLOW_NEXT } from "../hw/isa.js";
+import { EIP, FLAGS, FOP, FA, FB, FR, ARITH_FLAGS } from "../hw/state.js";
+import { translate as mmuTranslate } from "../hw/mmu.js";
 import type { Block } from "../decoder/block.js";
 import { cfOf, condOf, flagsOf } from "../hw/flags.js";
 import { imulFlags } from "../hw/alu.js";
@@ -22,95 +27,188 @@ import type { Cpu } from "../hw/cpu.js";
 
 export type RegionFn = (c: Cpu, n: number) => number;
 
-/** Helpers generated code calls (the same functions the interpreter uses). */
-const HELPERS = { cfOf, condOf, flagsOf, imulFlags };
+/** Whether the code page at linear `lin` maps as `tag` (physical XOR linear) once its TLB entry
+ *  is refilled; false if it is unmapped or maps elsewhere now. */
+function codePage(c: Cpu, lin: number, tag: number): boolean {
+  try {
+    return (mmuTranslate(c, lin, false) ^ lin) === tag;
+  } catch {
+    return false;
+  }
+}
+
+
 
 export interface Compiled {
   fn: RegionFn;
   source: string;
   insns: number;
+  /** Blocks reachable from the entry points (the others were left out of the code). */
+  reachable: number;
+  /** Addresses where the engine may enter the function (the first is the region's entry). */
+  entries: number[];
 }
 
 const FLAG_SLOTS = [FLAGS, FOP, FA, FB, FR];
 
-/** Statements writing every local back to the register file. */
-function flushAll(): Node[] {
-  return [
-    ...REG_LOCALS.map((r, k) => assign(rSlot(k), id(r))),
-    ...FLAG_LOCALS.map((f, k) => assign(rSlot(FLAG_SLOTS[k]), id(f))),
-  ];
+/** Writes the register and flag locals back to the register file. Compiled code calls it
+ *  rather than storing inline: exits are rare until a function has been optimised, and V8
+ *  deoptimises stores that have no type feedback yet, while a call without feedback is fine. */
+function writeBack(
+  c: Cpu, r0: number, r1: number, r2: number, r3: number, r4: number, r5: number, r6: number, r7: number,
+  fl: number, fop: number, fa: number, fb: number, fr: number, pc: number,
+): void {
+  const R = c.r;
+  R[0] = r0; R[1] = r1; R[2] = r2; R[3] = r3; R[4] = r4; R[5] = r5; R[6] = r6; R[7] = r7;
+  R[FLAGS] = fl; R[FOP] = fop; R[FA] = fa; R[FB] = fb; R[FR] = fr;
+  R[EIP] = pc;
 }
 
-/** The condition of a self-loop's back edge, translated with the block's flag state. */
-function selfLoopTest(em: Emitter, x: Insn): Node | null {
-  if (x.op === Op.JCC) return em.cond(x.cc);
-  if ((x.op === Op.LOOP || x.op === Op.LOOPE || x.op === Op.LOOPNE) && x.asz === 4) {
-    em.emit(assign(id("r1"), t("r1 - 1 | 0")));
-    if (x.op === Op.LOOP) return t("r1 !== 0");
-    return t("r1 !== 0 && $z", { z: em.cond(x.op === Op.LOOPE ? 4 : 5) });
-  }
-  return null;
+/** A call writing every local back, with EIP = `pc`. */
+function flushAll(pc: Node): Node[] {
+  return [expr(call(id("writeBack"), [id("c"), ...REG_LOCALS.map(id), ...FLAG_LOCALS.map(id), pc]))];
 }
+
+/** Memory slow paths, called as functions for the same reason. */
+const rd8 = (c: Cpu, a: number): number => c.rd8(a);
+const rd16 = (c: Cpu, a: number): number => c.rd16(a);
+const rd32 = (c: Cpu, a: number): number => c.rd32(a);
+const wr8 = (c: Cpu, a: number, v: number): void => c.wr8(a, v);
+const wr16 = (c: Cpu, a: number, v: number): void => c.wr16(a, v);
+const wr32 = (c: Cpu, a: number, v: number): void => c.wr32(a, v);
+/** A trap to the host (`int n`): EIP is set by the exit's writeBack. */
+const trap = (c: Cpu, vector: number): void => {
+  c.exit = 1;
+  c.exitArg = vector;
+};
+/** A fault or code write inside compiled code: how much budget was left (the engine's count). */
+const faulted = (c: Cpu, n: number): void => {
+  c.jitLeft = n;
+};
+
+/** Live arithmetic flags on entry to each block, given the region's static edges: a block
+ *  whose every successor is a block of the region needs only what they need; one that can
+ *  leave the region (computed jumps, exits) needs every flag at its end. */
+function regionLiveness(blocks: readonly Block[], inRegion: Map<number, Block>): Map<Block, number> {
+  const succ = new Map<Block, Block[] | null>();
+  for (const b of blocks) {
+    const targets = staticTargets(b);
+    const known = targets?.map((t) => inRegion.get(t));
+    succ.set(b, known && known.every((s) => s !== undefined) ? (known as Block[]) : null);
+  }
+  const liveIn = new Map<Block, number>(blocks.map((b) => [b, 0]));
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (let k = blocks.length - 1; k >= 0; k--) {
+      const b = blocks[k];
+      const ss = succ.get(b);
+      const atEnd = ss ? ss.reduce((m, s) => m | (liveIn.get(s) as number), 0) : ARITH_FLAGS;
+      const v = flagsLiveIn(b.insns, atEnd);
+      if (v !== liveIn.get(b)) {
+        liveIn.set(b, v);
+        changed = true;
+      }
+    }
+  }
+  const liveOut = new Map<Block, number>();
+  for (const b of blocks) {
+    const ss = succ.get(b);
+    liveOut.set(b, ss ? ss.reduce((m, s) => m | (liveIn.get(s) as number), 0) : ARITH_FLAGS);
+  }
+  return liveOut;
+}
+
+/** Where a block can continue, if that is known statically (else null: computed jumps, exits). */
+function staticTargets(b: Block): number[] | null {
+  const x = b.insns[b.insns.length - 1];
+  if (x.flow === FLOW_NEXT) return [x.next];
+  if (x.rep !== 0) return null;
+  switch (x.op) {
+    case Op.JCC:
+    case Op.JCXZ:
+    case Op.LOOP:
+    case Op.LOOPE:
+    case Op.LOOPNE:
+      return [x.target, x.next];
+    case Op.JMP:
+    case Op.CALL:
+      return x.k0 === K_IMM && x.osz === 4 ? [x.target] : null;
+    default:
+      return null;
+  }
+}
+
+/** Where control can enter the region's code other than by its static edges: the entry, the
+ *  blocks computed jumps and returns were seen to reach, return addresses of its calls, and
+ *  where execution resumes after its exits to the host. */
+function entryPoints(blocks: readonly Block[], inRegion: Map<number, Block>, predicted: (b: Block) => readonly number[]): number[] {
+  const out = [blocks[0].eip];
+  for (const b of blocks) {
+    const x = b.insns[b.insns.length - 1];
+    if (staticTargets(b) === null || x.op === Op.CALL) {
+      out.push(x.next);
+      out.push(...predicted(b));
+    }
+  }
+  return out.filter((e) => inRegion.has(e));
+}
+
+/** Code-page checks at entry: each page the region's code was decoded from must still be mapped
+ *  as it was (one TLB load each; the slow path refills an entry that was flushed). Nothing can
+ *  remap pages while compiled code runs, so checking on entry is enough. */
+function entryChecks(blocks: readonly Block[]): Node[] {
+  const pages = new Map<number, number>();
+  for (const b of blocks) {
+    pages.set(b.eip >>> 12, b.tag & ~0xfff);
+    if (b.ppn1 >= 0) {
+      const v = ((b.eip >>> 12) + 1) & 0xfffff;
+      pages.set(v, ((b.ppn1 ^ v) << 12) | 0);
+    }
+  }
+  return [...pages].map(([v, k]) =>
+    ifs(t("tlbR[$v] !== $k && !codePage(c, $a, $k)", { v: num(v), k: num(k), a: num((v << 12) | 0) }), [ret(id("n"))]),
+  );
+}
+
+/** Helpers generated code calls (the flag evaluations are the interpreter's own). */
+const HELPERS = { cfOf, condOf, flagsOf, imulFlags, codePage, writeBack, rd8, rd16, rd32, wr8, wr16, wr32, trap, faulted };
 
 /** Compiles blocks (the first is the entry) into a region function. */
-export function compileRegion(blocks: readonly Block[], name: string): Compiled {
-  const sorted = [...blocks].sort((a, b) => (a.eip >>> 0) - (b.eip >>> 0));
-  const inRegion = new Set(sorted.map((b) => b.eip));
+export function compileRegion(blocks: readonly Block[], name: string, predicted: (b: Block) => readonly number[] = () => []): Compiled {
+  const entry = blocks[0];
+  const inRegion = new Map(blocks.map((b) => [b.eip, b]));
+  const liveOut = regionLiveness(blocks, inRegion);
   const fallbacks: Insn[] = [];
-  const cases: Node[] = [];
+  const nodes: CfgNode[] = [];
   let maxTemps = 0;
   let insns = 0;
 
-  for (let bi = 0; bi < sorted.length; bi++) {
-    const b = sorted[bi];
-    const next = sorted[bi + 1];
+  for (const b of blocks) {
     const em = new Emitter();
-    const live = flagLiveness(b.insns);
+    const live = flagLiveness(b.insns, liveOut.get(b));
     const last = b.insns[b.insns.length - 1];
-    const selfLoop = (last.op === Op.JCC || last.op === Op.LOOP || last.op === Op.LOOPE || last.op === Op.LOOPNE) && last.target === b.eip && last.rep === 0;
     const len = b.insns.length;
     insns += len;
-    const budget = (pcOnExit: boolean): Node =>
-      ifs(t("(n = n - $l | 0) < 0", { l: num(len) }), [assign(id("n"), t("n + $l | 0", { l: num(len) })), ...(pcOnExit ? [assign(id("pc"), num(b.eip))] : []), brk("L")]);
-    const head: Node[] = [ifs(t("tlbR[$v] !== $k", { v: num(b.eip >>> 12), k: num(b.phys ^ b.eip) }), [brk("L")])];
-    const ctx = (k: number): InsnContext => {
-      const x = b.insns[k];
-      return { em, x, live: live[k], inRegion: (eip) => inRegion.has(eip), fallbackSlot: () => fallbacks.push(x) - 1 };
-    };
-
-    let ending: Ending = { kind: "next", targets: [b.end] };
-    const bodyCount = selfLoop ? len - 1 : len;
-    for (let k = 0; k < bodyCount; k++) ending = translate(ctx(k));
-    let stmts: Node[];
-    if (selfLoop) {
-      em.begin();
-      const test = selfLoopTest(em, last);
-      if (test === null) throw new Error("self-loop terminator not translatable");
-      const loopBody = [budget(true), ...em.out, ifs(t("!$c", { c: test }), [brk()])];
-      stmts = [...head, forever(loopBody), assign(id("pc"), num(last.next))];
-      ending = { kind: "next", targets: [last.next] };
-      if (next && next.eip === last.next) {
-        // fall through into the next case
-      } else {
-        stmts.push(inRegion.has(last.next) ? cont("L") : brk("L"));
-      }
-    } else {
-      stmts = [...head, budget(false), ...em.out];
-      if (ending.kind === "next") {
-        // Conditional branches already set pc to the fall-through address.
-        if (!ending.pcSet) stmts.push(assign(id("pc"), num(last.next)));
-        if (!(next && next.eip === last.next)) stmts.push(inRegion.has(last.next) ? cont("L") : brk("L"));
-      }
+    // Budget: a block runs only if the whole of it fits; else compiled code stops before it.
+    // (The exit path has no arithmetic: V8 would deoptimise on its first use for lack of type
+    // feedback, since it is rarely taken before the function is optimised.)
+    em.emit(ifs(t("n < $l", { l: num(len) }), [assign(id("pc"), num(b.eip)), brk(EXIT_LABEL)]), assign(id("n"), t("n - $l | 0", { l: num(len) })));
+    let ending: Ending = { kind: "next" };
+    for (let k = 0; k < len; k++) {
+      ending = translate({ em, x: b.insns[k], live: live[k], fallbackSlot: () => fallbacks.push(b.insns[k]) - 1 });
     }
+    if (ending.kind === "next") em.emit(goto(last.next));
     maxTemps = Math.max(maxTemps, em.maxTemps);
-    cases.push(switchCase(num(b.eip), stmts));
+    nodes.push({ eip: b.eip, stmts: em.out });
   }
-  cases.push(switchCase(null, [brk("L")]));
+  const flow = structure(nodes, entryPoints(blocks, inRegion, predicted));
+  const dispatch = switchStmt(id("pc"), [...flow.cases.map(([eip, code]) => switchCase(num(eip), code)), switchCase(null, [brk(EXIT_LABEL)])]);
 
   const temps: [string, Node][] = [];
   for (let k = 0; k < maxTemps; k++) temps.push([`t${k}`, num(0)]);
   const body: Node[] = [
     letDecl([["R", t("c.r")], ["tlbR", t("c.tlbR")], ["tlbW", t("c.tlbW")], ["u8", t("c.u8")], ["u16", t("c.u16")], ["i32", t("c.i32")], ["fsb", t("c.sbase[4]")], ["gsb", t("c.sbase[5]")]], "const"),
+    ...entryChecks(blocks),
     letDecl([
       ...REG_LOCALS.map((r, k): [string, Node] => [r, t("R[$k]", { k: num(k) })]),
       ...FLAG_LOCALS.map((f, k): [string, Node] => [f, t("R[$k]", { k: num(FLAG_SLOTS[k]) })]),
@@ -121,17 +219,17 @@ export function compileRegion(blocks: readonly Block[], name: string): Compiled 
       ...temps,
     ]),
     tryCatch(
-      [labeled("L", forever([switchStmt(id("pc"), cases)]))],
+      [labeled(EXIT_LABEL, block([labeled(DISPATCH_LABEL, forever([dispatch]))]))],
       "err",
-      [ifs(t("hx === 0"), flushAll()), assign(rSlot(EIP), id("ip")), assign(t("c.jitLeft"), id("n")), throwStmt(id("err"))],
+      // After a fallback handler started (hx), the register file is already the truth.
+      [ifs(t("hx === 0"), flushAll(id("ip")), [expr(t("R[8] = ip"))]), expr(call(id("faulted"), [id("c"), id("n")])), throwStmt(id("err"))],
     ),
-    ...flushAll(),
-    assign(rSlot(EIP), id("pc")),
+    ...flushAll(id("pc")),
     ret(id("n")),
   ];
   const factory: Node[] = [
     expr(str("use strict")),
-    letDecl([["cfOf", t("H.cfOf")], ["condOf", t("H.condOf")], ["flagsOf", t("H.flagsOf")], ["imulFlags", t("H.imulFlags")], ["mathImul", t("Math.imul")]], "const"),
+    letDecl([...Object.keys(HELPERS).map((k): [string, Node] => [k, t(`H.${k}`)]), ["mathImul", t("Math.imul")]], "const"),
   ];
   if (fallbacks.length > 0) {
     factory.push(letDecl(fallbacks.flatMap((_, k): [string, Node][] => [[`I${k}`, t("I[$k]", { k: num(k) })], [`H${k}`, t("$i.fn", { i: id(`I${k}`) })]]), "const"));
@@ -139,6 +237,5 @@ export function compileRegion(blocks: readonly Block[], name: string): Compiled 
   factory.push(ret(fn(name, ["c", "n"], body)));
   const source = factory.map((s) => print(s)).join("\n");
   const make = new Function("I", "H", source) as (i: Insn[], h: typeof HELPERS) => RegionFn;
-  return { fn: make(fallbacks, HELPERS), source, insns };
+  return { fn: make(fallbacks, HELPERS), source, insns, reachable: flow.reachable, entries: flow.entries };
 }
-

@@ -4,7 +4,7 @@
 // fr, with materialised flags in fl). Values in locals are always int32, so V8 keeps them
 // unboxed.
 
-import { type Node, id, num, t, assign, ifs, expr, call, prop, member } from "./ast.js";
+import { type Node, id, num, t, assign, ifs, expr, call, member } from "./ast.js";
 import { type Insn, K_R8, K_R16, K_R32, K_MEM, K_IMM } from "../hw/isa.js";
 import { FS, GS } from "../hw/state.js";
 import { FK_ADD, FK_ADC, FK_SUB, FK_SBB, FK_LOGIC, FK_INC, FK_DEC, FK_NONE, SIZE_MASK } from "../hw/flags.js";
@@ -113,13 +113,13 @@ export class Emitter {
     const v = this.tmp();
     if (size === 4) {
       this.emit(assign(id("e"), t("tlbR[$a >>> 12]", { a })));
-      this.emit(assign(v, t("((e | $a & 3) & 4095) === 0 ? i32[(e ^ $a) >>> 2] : c.rd32($a)", { a })));
+      this.emit(assign(v, t("((e | $a & 3) & 4095) === 0 ? i32[(e ^ $a) >>> 2] : rd32(c, $a)", { a })));
     } else if (size === 2) {
       this.emit(assign(id("e"), t("tlbR[$a >>> 12]", { a })));
-      this.emit(assign(v, t("((e | $a & 1) & 4095) === 0 ? u16[(e ^ $a) >>> 1] : c.rd16($a)", { a })));
+      this.emit(assign(v, t("((e | $a & 1) & 4095) === 0 ? u16[(e ^ $a) >>> 1] : rd16(c, $a)", { a })));
     } else {
       this.emit(assign(id("e"), t("tlbR[$a >>> 12]", { a })));
-      this.emit(assign(v, t("(e & 4095) === 0 ? u8[e ^ $a] : c.rd8($a)", { a })));
+      this.emit(assign(v, t("(e & 4095) === 0 ? u8[e ^ $a] : rd8(c, $a)", { a })));
     }
     return v;
   }
@@ -128,11 +128,11 @@ export class Emitter {
   store(size: number, a: Node, v: Node): void {
     this.emit(assign(id("e"), t("tlbW[$a >>> 12]", { a })));
     if (size === 4) {
-      this.emit(ifs(t("((e | $a & 3) & 4095) === 0", { a }), [assign(t("i32[(e ^ $a) >>> 2]", { a }), v)], [expr(t("c.wr32($a, $v)", { a, v }))]));
+      this.emit(ifs(t("((e | $a & 3) & 4095) === 0", { a }), [assign(t("i32[(e ^ $a) >>> 2]", { a }), v)], [expr(t("wr32(c, $a, $v)", { a, v }))]));
     } else if (size === 2) {
-      this.emit(ifs(t("((e | $a & 1) & 4095) === 0", { a }), [assign(t("u16[(e ^ $a) >>> 1]", { a }), v)], [expr(t("c.wr16($a, $v)", { a, v }))]));
+      this.emit(ifs(t("((e | $a & 1) & 4095) === 0", { a }), [assign(t("u16[(e ^ $a) >>> 1]", { a }), v)], [expr(t("wr16(c, $a, $v)", { a, v }))]));
     } else {
-      this.emit(ifs(t("(e & 4095) === 0", { a }), [assign(t("u8[e ^ $a]", { a }), v)], [expr(t("c.wr8($a, $v)", { a, v }))]));
+      this.emit(ifs(t("(e & 4095) === 0", { a }), [assign(t("u8[e ^ $a]", { a }), v)], [expr(t("wr8(c, $a, $v)", { a, v }))]));
     }
   }
 
@@ -230,11 +230,6 @@ export class Emitter {
     }
     return call(id("condOf"), [id("fop"), id("fa"), id("fb"), id("fr"), id("fl"), num(cc)]);
   }
-}
-
-/** `c.<field>` */
-export function cField(name: string): Node {
-  return prop(id("c"), name);
 }
 
 /** R[k] */

@@ -11,7 +11,7 @@ import { Fault, CodeWrite, PF } from "../hw/fault.js";
 import { execInsns, execOne } from "../hw/interp/run.js";
 import { BlockDecoder, type Block } from "../decoder/block.js";
 import { BlockCache } from "../decoder/cache.js";
-import { RegionCache, type Region, type JitStats } from "./region.js";
+import { RegionCache, MERGE_AFTER, type Region, type JitStats } from "./region.js";
 import { logger, trace } from "../log.js";
 
 /** run() results beyond the CPU's EXIT_* codes. */
@@ -28,7 +28,7 @@ export interface EngineOptions {
   maxCompiledInsns?: number;
 }
 
-export const DEFAULT_THRESHOLD = 40;
+export const DEFAULT_THRESHOLD = 1000;
 
 export interface EngineStats {
   blocksDecoded: number;
@@ -42,6 +42,8 @@ export interface EngineStats {
   jit: JitStats;
 }
 
+/** Successors remembered per block (targets of computed jumps and returns, for prediction). */
+const MAX_SUCC = 8;
 /** Jump cache: linear EIP → block, direct-mapped. */
 const JC_BITS = 12;
 const JC_MASK = (1 << JC_BITS) - 1;
@@ -65,9 +67,9 @@ export class Engine {
     readonly opts: EngineOptions = { engine: "auto" },
   ) {
     this.cache = new BlockCache(cpu);
-    this.regions = new RegionCache((eip) => this.blockAt(eip), opts.maxCompiledInsns);
-    this.cache.onDrop = (b) => this.regions.blockDropped(b);
     this.threshold = opts.engine === "jit" ? 1 : Math.max(1, opts.threshold ?? DEFAULT_THRESHOLD);
+    this.regions = new RegionCache((eip) => this.blockAt(eip), opts.maxCompiledInsns, Math.max(1, this.threshold >> 2), Math.max(MERGE_AFTER, this.threshold));
+    this.cache.onDrop = (b) => this.regions.blockDropped(b);
     this.stats = { blocksDecoded: 0, codeWrites: 0, faults: 0, interpInsns: 0, jitInsns: 0, regionRuns: 0, jit: this.regions.stats };
   }
 
@@ -141,7 +143,7 @@ export class Engine {
           // No progress: the budget left is smaller than the block, or its page is not mapped as
           // when compiled. The interpreter runs it (and refills the TLB).
         }
-        if (prev !== null && prev.succ.length < 4 && !prev.succ.includes(b)) prev.succ.push(b);
+        if (prev !== null && prev.succ.length < MAX_SUCC && !prev.succ.includes(b)) prev.succ.push(b);
         if (jit && r === null && ++b.execs >= this.threshold && !b.nojit && c.flat) {
           if (regions.compile(b, null, this.tick) !== null) {
             prev = null;

@@ -7,14 +7,19 @@ import type { Block } from "../decoder/block.js";
 import { type Insn, Op, K_IMM, FLOW_NEXT } from "../hw/isa.js";
 import { compileRegion, type RegionFn } from "./compile.js";
 import { logger, trace } from "../log.js";
+import { writeFileSync } from "node:fs";
+
+/** Developer aid: when set, every region's generated source is written to this folder. */
+const DUMP_DIR = process.env.EXOJIT_JIT_DUMP ?? "";
 
 /** Most blocks and instructions in one region (V8 handles huge functions badly). */
 export const MAX_REGION_BLOCKS = 96;
 export const MAX_REGION_INSNS = 1500;
-/** Exits to one outside address after which the region is recompiled to include it. */
+/** Exits to one outside address after which the region is recompiled to include it (at least;
+ *  the cache uses its compile threshold when that is higher). */
 export const MERGE_AFTER = 64;
 /** Recompilations allowed per region lineage. */
-export const MAX_RECOMPILES = 6;
+export const MAX_RECOMPILES = 3;
 
 export class Region {
   valid = true;
@@ -50,6 +55,12 @@ export interface JitStats {
   invalidations: number;
   evictions: number;
   failures: number;
+}
+
+/** Whether a live region other than the one being formed from `entry` starts at `b`. */
+function startsRegion(b: Block, entry: Block): boolean {
+  const r = b.compiled as Region | null;
+  return b !== entry && r !== null && r.valid && r.entry === b && r.entry !== entry;
 }
 
 /** Static successors of a block: branch targets and fall-through addresses. */
@@ -94,6 +105,10 @@ export class RegionCache {
     private readonly blockAt: (eip: number) => Block | null,
     /** Most compiled instructions kept at once; the least recently used regions go first. */
     readonly maxInsns = 400000,
+    /** Executions a block needs to be compiled into another block's region (cold code stays out). */
+    readonly minExecs = 1,
+    /** Exits to one address that make the region recompile to include it. */
+    readonly mergeAfter = MERGE_AFTER,
   ) {}
 
   /** Blocks to compile together starting at `entry`: those reachable over static and observed
@@ -118,7 +133,9 @@ export class RegionCache {
       for (const eip of next) {
         if (seen.has(eip)) continue;
         const s = this.blockAt(eip);
-        if (s && (s.execs > 0 || s === entry)) queue.push(s);
+        // Code another region starts at stays there (entered through the engine): regions
+        // partition the hot code instead of each compiling its own copy of shared callees.
+        if (s && (s.execs >= this.minExecs || s === entry) && !startsRegion(s, entry)) queue.push(s);
       }
     }
     return out;
@@ -126,12 +143,12 @@ export class RegionCache {
 
   /** Compiles a region from `entry`; the blocks it contains will enter it when dispatched. */
   compile(entry: Block, previous: Region | null, tick: number): Region | null {
-    const extra = previous ? [...previous.misses.entries()].filter(([, n]) => n >= MERGE_AFTER).map(([eip]) => eip) : [];
+    const extra = previous ? [...previous.misses.entries()].filter(([, n]) => n >= this.mergeAfter).map(([eip]) => eip) : [];
     const blocks = this.form(entry, previous ? [...previous.eips, ...extra] : []);
     const t0 = performance.now();
     let compiled;
     try {
-      compiled = compileRegion(blocks, `r_${(entry.eip >>> 0).toString(16)}`);
+      compiled = compileRegion(blocks, `r_${(entry.eip >>> 0).toString(16)}`, (b) => b.succ.map((s) => s.eip));
     } catch (e) {
       this.stats.failures++;
       entry.nojit = true;
@@ -139,20 +156,22 @@ export class RegionCache {
       return null;
     }
     const ms = performance.now() - t0;
+    if (DUMP_DIR !== "") writeFileSync(`${DUMP_DIR}/r_${(entry.eip >>> 0).toString(16)}_${this.stats.regionsCompiled + this.stats.recompiles}.js`, compiled.source);
     const gen = previous ? previous.generation + 1 : 0;
     const r = new Region(compiled.fn, blocks, compiled.insns, compiled.source.length, ms, gen);
     r.lastUsed = tick;
-    // A previous version hands its entry points to the new one. Other regions that share blocks
-    // with this one stay: a block may be code inside several regions, and entering any of them
-    // at it is correct. Dropping them instead makes overlapping regions recompile each other
-    // forever (each drop re-arms the other's hot blocks).
+    // A previous version is replaced. Other regions that share blocks with this one stay: a
+    // block may be code inside several regions (each entered at its own entry). Dropping them
+    // instead makes overlapping regions recompile each other forever (each drop re-arms the
+    // other's hot blocks).
     if (previous) this.drop(previous, false);
+    // The engine enters the region at its entry points (the dispatch cases of its code).
+    const entries = new Set(compiled.entries);
     for (const b of blocks) {
       let owners = this.owners.get(b);
       if (owners === undefined) this.owners.set(b, (owners = []));
       owners.push(r);
-      const old = b.compiled as Region | null;
-      if (b === entry || old === null || !old.valid) b.compiled = r;
+      if (b === entry || (entries.has(b.eip) && (b.compiled === null || !(b.compiled as Region).valid))) b.compiled = r;
     }
     this.live.add(r);
     this.liveInsns += r.insns;
@@ -177,7 +196,7 @@ export class RegionCache {
     if (r.eips.has(pc)) return false;
     const n = (r.misses.get(pc) ?? 0) + 1;
     r.misses.set(pc, n);
-    return n === MERGE_AFTER && r.generation < MAX_RECOMPILES && r.blocks.length < MAX_REGION_BLOCKS && r.insns < MAX_REGION_INSNS;
+    return n === this.mergeAfter && r.generation < MAX_RECOMPILES && r.blocks.length < MAX_REGION_BLOCKS && r.insns < MAX_REGION_INSNS;
   }
 
   /** A block was invalidated (its page written): every region holding it goes too. */

@@ -7,20 +7,17 @@
 // access, and `ip` holds the address of the instruction being executed, so a fault thrown from
 // a slow path leaves the locals as they were before the instruction.
 
-import { type Node, id, num, t, assign, ifs, expr, call, brk, cont } from "./ast.js";
-import { Emitter, rSlot, cField, REG_LOCALS, FLAG_LOCALS } from "./emit.js";
+import { type Node, id, num, t, assign, ifs, expr, call, brk, cont, goto, EXIT_LABEL, DISPATCH_LABEL } from "./ast.js";
+import { Emitter, rSlot, REG_LOCALS, FLAG_LOCALS } from "./emit.js";
 import { type Insn, Op, K_R8, K_R16, K_R32, K_MEM, K_IMM, K_NONE, FLOW_NEXT, FLOW_EXIT } from "../hw/isa.js";
 import { FK_ADD, FK_ADC, FK_SUB, FK_SBB, FK_LOGIC, FK_INC, FK_DEC, FK_SHL, FK_SHR, FK_SAR, SIZE_MASK } from "../hw/flags.js";
 import { CF, DF, ARITH_FLAGS, EIP, FLAGS, FOP, FA, FB, FR } from "../hw/state.js";
 
-/** How a translated instruction ends its block. */
+/** How a translated instruction ends its block: "next" falls through to the following
+ *  instruction (the caller adds the jump after the block's last one); "jump" and "exit" have
+ *  emitted every way out already. */
 export interface Ending {
-  /** Statements already emitted set `pc` (or exit); the caller only needs to jump. */
   kind: "next" | "jump" | "exit";
-  /** For "next": `pc` was already set to the fall-through address. */
-  pcSet?: boolean;
-  /** Static targets the block may continue at (for region formation and fall-through). */
-  targets: number[];
 }
 
 export interface InsnContext {
@@ -30,8 +27,6 @@ export interface InsnContext {
   fallbackSlot: () => number;
   /** Arithmetic flags live after x. */
   live: number;
-  /** Whether a target address is inside the region (else jump straight out). */
-  inRegion: (eip: number) => boolean;
 }
 
 const MASK = (sz: number): number => SIZE_MASK[sz];
@@ -41,12 +36,16 @@ function masked(sz: number, e: Node): Node {
   return sz === 2 ? t("$e | 0", { e }) : t("$e & $m", { e, m: num(MASK(sz)) });
 }
 
-/** Emits `pc = target` and a jump: inside the region through the dispatch switch, else out. */
+/** Emits a jump: to a static target as a Goto (structured later); to a computed one by setting
+ *  `pc` and going through the region's dispatch switch, which leaves when `pc` is not one of
+ *  its entry points. */
 export function jumpTo(c: InsnContext, target: Node, staticTarget: number | null): Node[] {
-  const s: Node[] = [assign(id("pc"), target)];
-  if (staticTarget !== null && !c.inRegion(staticTarget)) s.push(brk("L"));
-  else s.push(cont("L"));
-  return s;
+  if (staticTarget !== null) return [goto(staticTarget)];
+  return [assign(id("pc"), target), cont(DISPATCH_LABEL)];
+}
+
+export function exitTo(target: number): Node[] {
+  return [assign(id("pc"), num(target)), brk(EXIT_LABEL)];
 }
 
 function setIp(c: InsnContext): void {
@@ -362,7 +361,7 @@ function jmp(c: InsnContext): Ending | null {
   if (x.osz !== 4) return null;
   if (x.k0 === K_IMM) {
     em.emit(...jumpTo(c, num(x.target), x.target));
-    return { kind: "jump", targets: [x.target] };
+    return { kind: "jump" };
   }
   let addr: Node | undefined;
   if (x.k0 === K_MEM) {
@@ -370,7 +369,7 @@ function jmp(c: InsnContext): Ending | null {
     addr = em.addr(x);
   }
   em.emit(...jumpTo(c, em.read(x, x.k0, x.r0, 4, addr), null));
-  return { kind: "jump", targets: [] };
+  return { kind: "jump" };
 }
 
 function jcc(c: InsnContext): Ending | null {
@@ -384,8 +383,8 @@ function jcc(c: InsnContext): Ending | null {
     test = x.op === Op.LOOP ? t("r1 !== 0") : t("r1 !== 0 && $z", { z: em.cond(x.op === Op.LOOPE ? 4 : 5) });
   }
   em.emit(ifs(test, jumpTo(c, num(x.target), x.target)));
-  em.emit(assign(id("pc"), num(x.next)));
-  return { kind: "next", targets: [x.target, x.next], pcSet: true };
+  em.emit(goto(x.next));
+  return { kind: "jump" };
 }
 
 function callNear(c: InsnContext): Ending | null {
@@ -403,7 +402,7 @@ function callNear(c: InsnContext): Ending | null {
   em.store(4, sp, num(x.next));
   em.emit(assign(id("r4"), sp));
   em.emit(...jumpTo(c, target, x.k0 === K_IMM ? x.target : null));
-  return { kind: "jump", targets: x.k0 === K_IMM ? [x.target, x.next] : [x.next] };
+  return { kind: "jump" };
 }
 
 function retNear(c: InsnContext): Ending | null {
@@ -414,15 +413,15 @@ function retNear(c: InsnContext): Ending | null {
   const extra = x.k0 === K_IMM ? (x.imm & 0xffff) + 4 : 4;
   em.emit(assign(id("r4"), t("r4 + $n | 0", { n: num(extra) })));
   em.emit(...jumpTo(c, v, null));
-  return { kind: "jump", targets: [] };
+  return { kind: "jump" };
 }
 
 function softInt(c: InsnContext): Ending | null {
   const { em, x } = c;
   const vector = x.op === Op.INT ? x.imm & 0xff : x.op === Op.INT3 ? 3 : -1;
   if (vector < 0) return null;
-  em.emit(assign(id("pc"), num(x.next)), assign(cField("exit"), num(1)), assign(cField("exitArg"), num(vector)), brk("L"));
-  return { kind: "exit", targets: [x.next] };
+  em.emit(expr(call(id("trap"), [id("c"), num(vector)])), ...exitTo(x.next));
+  return { kind: "exit" };
 }
 
 // ---- fallback: the interpreter's handler ----
@@ -459,18 +458,19 @@ export function fallback(c: InsnContext): Ending {
     em.producer = -1;
   }
   em.emit(...s);
-  if (x.flow === FLOW_NEXT) return { kind: "next", targets: [x.next] };
+  if (x.flow === FLOW_NEXT) return { kind: "next" };
   // Branches, REP string yields and exits: the handler set EIP (and maybe c.exit). After an
   // exit-class instruction (segment loads, mode changes) the region's assumptions may no longer
   // hold, so control goes back to the engine.
   em.emit(assign(id("pc"), rSlot(EIP)));
   if (x.flow === FLOW_EXIT) {
-    em.emit(brk("L"));
-    return { kind: "exit", targets: [x.next] };
+    em.emit(brk(EXIT_LABEL));
+    return { kind: "exit" };
   }
-  em.emit(ifs(t("c.exit !== 0"), [brk("L")]));
-  em.emit(cont("L"));
-  return { kind: "jump", targets: x.op === Op.JCC || x.rep !== 0 ? [x.next, x.eip] : [x.next] };
+  em.emit(ifs(t("c.exit !== 0"), [brk(EXIT_LABEL)]));
+  // The handler's usual continuation (REP done, branch not taken) is a static edge.
+  em.emit(ifs(t("pc === $p", { p: num(x.next) }), [goto(x.next)]), cont(DISPATCH_LABEL));
+  return { kind: "jump" };
 }
 
 type Body = (c: InsnContext) => boolean;
@@ -507,7 +507,7 @@ export function translate(c: InsnContext): Ending {
       if (body) {
         const saved = em.out.length;
         const producer = em.producer;
-        if (body(c)) return { kind: "next", targets: [x.next] };
+        if (body(c)) return { kind: "next" };
         em.out.length = saved;
         em.producer = producer;
       }

@@ -118,6 +118,8 @@ export class Engine {
     const jit = this.opts.engine !== "interp";
     const regions = this.regions;
     let prev: Block | null = null;
+    /** The region that ran last, until the next block dispatched (for noteExit). */
+    let from: Region | null = null;
     while (c.icount < stop) {
       let inRegion = false;
       let n0 = 0;
@@ -136,12 +138,19 @@ export class Engine {
             c.icount += n0 - n;
             this.stats.jitInsns += n0 - n;
             if (c.exit !== EXIT_NONE) return c.exit;
-            if (regions.noteExit(r, c.r[EIP]) && r.valid) regions.compile(r.entry, r, this.tick);
+            // Where it left to matters only if no region takes over there (see below).
+            from = r;
             prev = null;
             continue;
           }
           // No progress: the budget left is smaller than the block, or its page is not mapped as
           // when compiled. The interpreter runs it (and refills the TLB).
+        }
+        if (from !== null) {
+          // Compiled code left to a block that is interpreted: often enough, and the region is
+          // recompiled to take it in.
+          if (regions.noteExit(from, b.eip) && from.valid) regions.compile(from.entry, from, this.tick);
+          from = null;
         }
         if (prev !== null && prev.succ.length < MAX_SUCC && !prev.succ.includes(b)) prev.succ.push(b);
         if (jit && r === null && ++b.execs >= this.threshold && !b.nojit && c.flat) {

@@ -57,10 +57,15 @@ export interface JitStats {
   failures: number;
 }
 
-/** Whether a live region other than the one being formed from `entry` starts at `b`. */
+/** Regions smaller than this are copied into the regions that reach them (small leaf
+ *  functions: a call to one then costs no trip through the engine). */
+export const SHARE_BELOW = 200;
+
+/** Whether a live region other than the one being formed from `entry` starts at `b`, and is
+ *  large enough to be left to itself. */
 function startsRegion(b: Block, entry: Block): boolean {
   const r = b.compiled as Region | null;
-  return b !== entry && r !== null && r.valid && r.entry === b && r.entry !== entry;
+  return b !== entry && r !== null && r.valid && r.entry === b && r.entry !== entry && r.insns >= SHARE_BELOW;
 }
 
 /** Static successors of a block: branch targets and fall-through addresses. */
@@ -129,7 +134,11 @@ export class RegionCache {
       seen.add(b.eip);
       out.push(b);
       insns += b.insns.length;
-      const next = [...staticSuccessors(b), ...b.succ.map((s) => s.eip)];
+      // Seen successors of computed jumps and calls (switch tables, function pointers) are part
+      // of the code; those of returns are the callers', which belong to their own regions.
+      const last = b.insns[b.insns.length - 1];
+      const returns = last.op === Op.RET || last.op === Op.RETF || last.op === Op.IRET;
+      const next = returns ? staticSuccessors(b) : [...staticSuccessors(b), ...b.succ.map((s) => s.eip)];
       for (const eip of next) {
         if (seen.has(eip)) continue;
         const s = this.blockAt(eip);
@@ -203,7 +212,8 @@ export class RegionCache {
   blockDropped(b: Block): void {
     const owners = this.owners.get(b);
     if (owners === undefined) return;
-    for (const r of owners) {
+    // A copy: dropping a region takes it out of this very list.
+    for (const r of [...owners]) {
       if (!r.valid) continue;
       this.stats.invalidations++;
       if (trace.jit) this.log.trace({ eip: r.entry.eip >>> 0 }, `invalidated region 0x${(r.entry.eip >>> 0).toString(16)} (code at 0x${(b.eip >>> 0).toString(16)} written)`);

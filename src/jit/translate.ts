@@ -174,6 +174,42 @@ function shift(c: InsnContext): boolean {
   return true;
 }
 
+/** ROL/ROR whose flags nothing reads: the result alone, inline (flags need the handler). */
+function rotate(c: InsnContext): boolean {
+  const { em, x } = c;
+  if (flagsLive(c) || (x.k1 !== K_IMM && !(x.k1 === K_R8 && x.r1 === 4))) return false;
+  const bits = x.osz * 8;
+  let addr: Node | undefined;
+  if (x.k0 === K_MEM) {
+    setIp(c);
+    addr = em.addr(x);
+  }
+  const a = em.hold(em.read(x, x.k0, x.r0, x.osz, addr));
+  // The count is masked to 5 bits, then taken modulo the operand size (a rotate by 0 or by the
+  // size leaves the value unchanged, which the formula gives: JavaScript masks shift counts).
+  const k = x.k1 === K_IMM ? num(x.imm & 31 & (bits - 1)) : em.hold(t("r1 & $m", { m: num(31 & (bits - 1)) }));
+  const left = x.op === Op.ROL;
+  let res: Node;
+  if (bits === 32) res = left ? t("$a << $k | $a >>> 32 - $k", { a, k }) : t("$a >>> $k | $a << 32 - $k", { a, k });
+  else res = left ? t("($a << $k | $a >>> $b - $k) & $m", { a, k, b: num(bits), m: num(MASK(x.sz)) }) : t("($a >>> $k | $a << $b - $k) & $m", { a, k, b: num(bits), m: num(MASK(x.sz)) });
+  const v = em.hold(res);
+  if (x.k0 === K_MEM) em.store(x.osz, addr as Node, v);
+  else em.setReg(x.k0, x.r0, v);
+  return true;
+}
+
+/** MOVS without REP: one element from [ESI] to [EDI], both stepped by DF. */
+function movs(c: InsnContext): boolean {
+  const { em, x } = c;
+  if (x.asz !== 4 || x.seg !== 3) return false;
+  setIp(c);
+  const v = em.hold(em.load(x.osz, id("r6")));
+  em.store(x.osz, id("r7"), v);
+  const d = em.hold(t("fl & 1024 ? $neg : $pos", { neg: num(-x.osz), pos: num(x.osz) }));
+  em.emit(assign(id("r6"), t("r6 + $d | 0", { d })), assign(id("r7"), t("r7 + $d | 0", { d })));
+  return true;
+}
+
 function imul(c: InsnContext): boolean {
   const { em, x } = c;
   if (x.k1 === K_NONE || x.sz === 0) return false; // one-operand forms use EDX:EAX
@@ -479,7 +515,8 @@ type Term = (c: InsnContext) => Ending | null;
 const BODIES: Partial<Record<number, Body>> = {
   [Op.ADD]: binary, [Op.SUB]: binary, [Op.AND]: binary, [Op.OR]: binary, [Op.XOR]: binary, [Op.CMP]: binary,
   [Op.TEST]: binary, [Op.ADC]: binary, [Op.SBB]: binary, [Op.INC]: incDec, [Op.DEC]: incDec, [Op.NEG]: negNot,
-  [Op.NOT]: negNot, [Op.SHL]: shift, [Op.SHR]: shift, [Op.SAR]: shift, [Op.IMUL]: imul, [Op.MOV]: mov,
+  [Op.NOT]: negNot, [Op.SHL]: shift, [Op.SHR]: shift, [Op.SAR]: shift, [Op.ROL]: rotate, [Op.ROR]: rotate,
+  [Op.MOVS]: movs, [Op.IMUL]: imul, [Op.MOV]: mov,
   [Op.MOVZX]: movx, [Op.MOVSX]: movx, [Op.LEA]: lea, [Op.XCHG]: xchg, [Op.PUSH]: push, [Op.POP]: pop,
   [Op.LEAVE]: leave, [Op.CMOV]: cmov, [Op.SETCC]: setcc, [Op.CBW]: cbwCwd, [Op.CWD]: cbwCwd, [Op.BSWAP]: bswap,
   [Op.BT]: btReg, [Op.CLD]: flagOp, [Op.STD]: flagOp, [Op.CLC]: flagOp, [Op.STC]: flagOp, [Op.CMC]: flagOp,

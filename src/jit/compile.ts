@@ -13,11 +13,11 @@ import {
   type Node, id, num, t, assign, ifs, brk, letDecl, labeled, block, forever, switchCase, switchStmt, tryCatch, throwStmt, fn, ret, str, expr, call, print, goto,
   EXIT_LABEL, DISPATCH_LABEL,
 } from "./ast.js";
-import { Emitter, rSlot, REG_LOCALS, FLAG_LOCALS } from "./emit.js";
+import { Emitter, rSlot, REG_LOCALS, FLAG_LOCALS, FLAG_VARS, FUSED_VARS, FUSED_LOCALS } from "./emit.js";
 import { translate, type Ending } from "./translate.js";
 import { flagLiveness, flagsLiveIn } from "./liveness.js";
 import { structure, type CfgNode } from "./structure.js";
-import { type Insn, Op, K_IMM, FLOW_NEXT } from "../hw/isa.js";
+import { type Insn, Op, K_IMM, K_MEM, FLOW_NEXT } from "../hw/isa.js";
 import { EIP, FLAGS, FOP, FA, FB, FR, ARITH_FLAGS } from "../hw/state.js";
 import { translate as mmuTranslate } from "../hw/mmu.js";
 import type { Block } from "../decoder/block.js";
@@ -118,6 +118,20 @@ function regionLiveness(blocks: readonly Block[], inRegion: Map<number, Block>):
   return liveOut;
 }
 
+/** Flag producers translated inline, whose record can live in scratch locals. */
+const FUSABLE_PRODUCERS = new Set<number>([Op.CMP, Op.TEST, Op.ADD, Op.SUB, Op.AND, Op.OR, Op.XOR, Op.INC, Op.DEC]);
+
+/** Whether x's flags are read by y alone (a compare-and-branch): y is a Jcc, or a SETcc/CMOVcc
+ *  that cannot fault (a fault between them would restart y without x's flags); y reads only
+ *  flags x writes; and none of x's flags is live after y. */
+function fusable(x: Insn, y: Insn, liveAfterY: number): boolean {
+  if (!FUSABLE_PRODUCERS.has(x.op)) return false;
+  const consumer = y.op === Op.JCC || ((y.op === Op.SETCC || y.op === Op.CMOV) && y.k0 !== K_MEM && y.k1 !== K_MEM);
+  if (!consumer) return false;
+  const written = x.flagsWritten & ARITH_FLAGS;
+  return (y.flagsRead & ARITH_FLAGS & ~written) === 0 && (liveAfterY & written) === 0;
+}
+
 /** Where a block can continue, if that is known statically (else null: computed jumps, exits). */
 function staticTargets(b: Block): number[] | null {
   const x = b.insns[b.insns.length - 1];
@@ -195,7 +209,18 @@ export function compileRegion(blocks: readonly Block[], name: string, predicted:
     em.emit(ifs(t("n < $l", { l: num(len) }), [assign(id("pc"), num(b.eip)), brk(EXIT_LABEL)]), assign(id("n"), t("n - $l | 0", { l: num(len) })));
     let ending: Ending = { kind: "next" };
     for (let k = 0; k < len; k++) {
+      const consumer = em.flagVars !== FLAG_VARS;
+      const fuse = !consumer && k + 1 < len && fusable(b.insns[k], b.insns[k + 1], live[k + 1]);
+      if (fuse) em.flagVars = FUSED_VARS;
       ending = translate({ em, x: b.insns[k], live: live[k], fallbackSlot: () => fallbacks.push(b.insns[k]) - 1 });
+      // After the consumer of a scratch record, the region's flag locals hold an older record
+      // (the scratch one is dead by then): what produced it is not known statically. (If the
+      // producer went to its handler, the handler wrote the region's locals and flagVars is
+      // back to them already, which the consumer then reads.)
+      if (consumer) {
+        em.flagVars = FLAG_VARS;
+        em.producer = -1;
+      }
     }
     if (ending.kind === "next") em.emit(goto(last.next));
     maxTemps = Math.max(maxTemps, em.maxTemps);
@@ -216,6 +241,7 @@ export function compileRegion(blocks: readonly Block[], name: string, predicted:
       ["ip", id("pc")],
       ["e", num(0)],
       ["hx", num(0)],
+      ...FUSED_LOCALS.map((v): [string, Node] => [v, num(0)]),
       ...temps,
     ]),
     tryCatch(

@@ -152,10 +152,16 @@ export class Emitter {
 
   // ---- lazy flags ----
 
+  /** Names of the locals holding the lazy record. Normally the region's flag locals; for a
+   *  flag producer whose flags only the next instruction reads ("fused" with a compare-and-
+   *  branch), scratch locals that are never written back, so V8 can drop them. */
+  flagVars: FlagVars = FLAG_VARS;
+
   /** Records a lazily evaluated flag result in the flag locals. Values must be masked. */
   setFlags(kind: number, sz: number, a: Node, b: Node, res: Node): void {
     const fop = (kind << 2) | sz;
-    this.emit(assign(id("fop"), num(fop)), assign(id("fa"), a), assign(id("fb"), b), assign(id("fr"), res));
+    const v = this.flagVars;
+    this.emit(assign(id(v.fop), num(fop)), assign(id(v.fa), a), assign(id(v.fb), b), assign(id(v.fr), res));
     this.producer = fop;
   }
 
@@ -175,30 +181,33 @@ export class Emitter {
   /** CF as 0/1 from the lazy record, inline when the producing operation is known. */
   cf(): Node {
     const p = this.producer;
+    const v = this.flagVars;
+    const fa = id(v.fa), fb = id(v.fb), fr = id(v.fr);
     if (p >= 0) {
       const kind = p >> 2, sz = p & 3, top = num([7, 15, 31][sz]);
-      if (kind === FK_ADD || kind === FK_ADC) return t("(fa & fb | (fa | fb) & ~fr) >>> $s & 1", { s: top });
-      if (kind === FK_SUB || kind === FK_SBB) return t("(~fa & fb | (~fa | fb) & fr) >>> $s & 1", { s: top });
+      if (kind === FK_ADD || kind === FK_ADC) return t("($a & $b | ($a | $b) & ~$r) >>> $s & 1", { a: fa, b: fb, r: fr, s: top });
+      if (kind === FK_SUB || kind === FK_SBB) return t("(~$a & $b | (~$a | $b) & $r) >>> $s & 1", { a: fa, b: fb, r: fr, s: top });
       if (kind === FK_LOGIC) return num(0);
       if (kind === FK_NONE || kind === FK_INC || kind === FK_DEC) return t("fl & 1");
     }
-    return call(id("cfOf"), [id("fop"), id("fa"), id("fb"), id("fr"), id("fl")]);
+    return call(id("cfOf"), [id(v.fop), fa, fb, fr, id("fl")]);
   }
 
   /** Condition cc (0..15) as a boolean expression over the flag locals. */
   cond(cc: number): Node {
     const p = this.producer;
+    const v = this.flagVars;
+    const fa = id(v.fa), fb = id(v.fb), fr = id(v.fr);
     if (p > 0) {
       const kind = p >> 2, sz = p & 3;
-      const sx = (v: Node): Node => (sz === 2 ? v : sz === 1 ? t("$v << 16 >> 16", { v }) : t("$v << 24 >> 24", { v }));
-      const fa = id("fa"), fb = id("fb"), fr = id("fr");
+      const sx = (x: Node): Node => (sz === 2 ? x : sz === 1 ? t("$v << 16 >> 16", { v: x }) : t("$v << 24 >> 24", { v: x }));
       if (kind === FK_SUB) {
-        const ua = sz === 2 ? t("fa >>> 0") : fa, ub = sz === 2 ? t("fb >>> 0") : fb;
+        const ua = sz === 2 ? t("$a >>> 0", { a: fa }) : fa, ub = sz === 2 ? t("$b >>> 0", { b: fb }) : fb;
         switch (cc) {
           case 2: return t("$a < $b", { a: ua, b: ub });
           case 3: return t("$a >= $b", { a: ua, b: ub });
-          case 4: return t("fa === fb");
-          case 5: return t("fa !== fb");
+          case 4: return t("$a === $b", { a: fa, b: fb });
+          case 5: return t("$a !== $b", { a: fa, b: fb });
           case 6: return t("$a <= $b", { a: ua, b: ub });
           case 7: return t("$a > $b", { a: ua, b: ub });
           case 12: return t("$a < $b", { a: sx(fa), b: sx(fb) });
@@ -211,8 +220,8 @@ export class Emitter {
         switch (cc) {
           case 0: case 2: return t("false");
           case 1: case 3: return t("true");
-          case 4: case 6: return t("fr === 0");
-          case 5: case 7: return t("fr !== 0");
+          case 4: case 6: return t("$r === 0", { r: fr });
+          case 5: case 7: return t("$r !== 0", { r: fr });
           case 8: case 12: return t("$v < 0", { v: sx(fr) });
           case 9: case 13: return t("$v >= 0", { v: sx(fr) });
           case 14: return t("$v <= 0", { v: sx(fr) });
@@ -221,16 +230,29 @@ export class Emitter {
       }
       if (kind !== FK_NONE) {
         switch (cc) {
-          case 4: return t("fr === 0");
-          case 5: return t("fr !== 0");
+          case 4: return t("$r === 0", { r: fr });
+          case 5: return t("$r !== 0", { r: fr });
           case 8: return t("$v < 0", { v: sx(fr) });
           case 9: return t("$v >= 0", { v: sx(fr) });
         }
       }
     }
-    return call(id("condOf"), [id("fop"), id("fa"), id("fb"), id("fr"), id("fl"), num(cc)]);
+    return call(id("condOf"), [id(v.fop), fa, fb, fr, id("fl"), num(cc)]);
   }
 }
+
+export interface FlagVars {
+  fop: string;
+  fa: string;
+  fb: string;
+  fr: string;
+}
+
+/** The region's lazy-flag locals (written back at exits). */
+export const FLAG_VARS: FlagVars = { fop: "fop", fa: "fa", fb: "fb", fr: "fr" };
+/** Scratch locals for a flag record only the next instruction reads. */
+export const FUSED_VARS: FlagVars = { fop: "vop", fa: "va", fb: "vb", fr: "vr" };
+export const FUSED_LOCALS = ["vop", "va", "vb", "vr"];
 
 /** R[k] */
 export function rSlot(k: number): Node {

@@ -8,7 +8,7 @@
 // a slow path leaves the locals as they were before the instruction.
 
 import { type Node, id, num, t, assign, ifs, expr, call, brk, cont, goto, EXIT_LABEL, DISPATCH_LABEL } from "./ast.js";
-import { Emitter, rSlot, REG_LOCALS, FLAG_LOCALS } from "./emit.js";
+import { Emitter, rSlot, REG_LOCALS, FLAG_LOCALS, FLAG_VARS } from "./emit.js";
 import { type Insn, Op, K_R8, K_R16, K_R32, K_MEM, K_IMM, K_NONE, FLOW_NEXT, FLOW_EXIT } from "../hw/isa.js";
 import { FK_ADD, FK_ADC, FK_SUB, FK_SBB, FK_LOGIC, FK_INC, FK_DEC, FK_SHL, FK_SHR, FK_SAR, SIZE_MASK } from "../hw/flags.js";
 import { CF, DF, ARITH_FLAGS, EIP, FLAGS, FOP, FA, FB, FR } from "../hw/state.js";
@@ -475,6 +475,8 @@ function fallbackSets(x: Insn): { before: number[]; after: number[]; flagsIn: bo
 
 export function fallback(c: InsnContext): Ending {
   const { em, x } = c;
+  // The handler writes the region's own flag record.
+  em.flagVars = FLAG_VARS;
   const sets = fallbackSets(x);
   const slot = c.fallbackSlot();
   const s: Node[] = [];

@@ -1,0 +1,76 @@
+// The execution engine with the JIT: budgets honoured inside compiled loops (--max-insns, and
+// the exokernel's slices), compiled code evicted when the cache is over its bound and compiled
+// again on demand, and statistics that account for every instruction.
+
+import { describe, expect, it } from "vitest";
+import { Exokernel } from "../../src/exokernel/kernel.js";
+import { EIP, ESP, EAX, ECX } from "../../src/hw/state.js";
+import { X_BUDGET, X_INT } from "../../src/exokernel/env.js";
+import { buildGuest, runExojit } from "../helpers/guest.js";
+
+const CODE = 0x08048000;
+
+function machine(code: number[], engine: "interp" | "jit" | "auto", maxCompiledInsns?: number) {
+  const k = new Exokernel({ memory: 16 << 20, engine: { engine, maxCompiledInsns, threshold: 2 } });
+  const env = k.newEnv(k.newPool(64));
+  const as = k.aspaceOf(env);
+  const ppn = k.mapNew(as, CODE, 7);
+  k.mapNew(as, 0x08100000, 7);
+  k.mem.u8.set(code, ppn << 12);
+  const r = k.regs(env);
+  r[EIP] = CODE;
+  r[ESP] = 0x08101000;
+  return { k, env };
+}
+
+/** `n` separate counting loops, each `mov ecx, 1000; l: add eax, 1; dec ecx; jnz l`, then
+ *  `int 0x80`. */
+function loops(n: number): number[] {
+  const out: number[] = [];
+  for (let k = 0; k < n; k++) out.push(0xb9, 0xe8, 0x03, 0, 0, 0x83, 0xc0, 0x01, 0x49, 0x75, 0xfa);
+  out.push(0xcd, 0x80);
+  return out;
+}
+
+describe("the JIT engine", () => {
+  it("stops a compiled tight loop at the budget, with the count exact", () => {
+    for (const engine of ["interp", "jit", "auto"] as const) {
+      const { k, env } = machine([0x40, 0xeb, 0xfd], engine); // l: inc eax; jmp l
+      let x = k.run(env, 100_000);
+      expect(x.kind).toBe(X_BUDGET);
+      const first = k.cpu.icount;
+      x = k.run(env, 250_001);
+      expect(x.kind).toBe(X_BUDGET);
+      const ran = k.cpu.icount;
+      // Blocks run whole: the budget may be overshot by less than one block.
+      expect(first).toBeGreaterThanOrEqual(100_000);
+      expect(first).toBeLessThan(100_002);
+      expect(ran - first).toBeGreaterThanOrEqual(250_001);
+      expect(ran - first).toBeLessThan(250_003);
+      // eax counts the incs: half the instructions retired.
+      expect(Math.abs(k.regs(env)[EAX] - Math.floor(ran / 2))).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it("evicts compiled code over its bound, compiles it again, and still computes the same", () => {
+    const { k, env } = machine(loops(12), "auto", 12);
+    const x = k.run(env, 10_000_000);
+    expect(x.kind).toBe(X_INT);
+    expect(k.regs(env)[EAX]).toBe(12_000);
+    expect(k.regs(env)[ECX]).toBe(0);
+    const s = k.engine.stats;
+    expect(s.jit.evictions).toBeGreaterThan(0);
+    expect(k.engine.regions.size.insns).toBeLessThanOrEqual(12 + 4);
+    expect(s.interpInsns + s.jitInsns).toBe(k.cpu.icount);
+    expect(s.jitInsns).toBeGreaterThan(s.interpInsns);
+  });
+
+  it("ends a spinning guest at --max-insns with status 124 under every engine", () => {
+    const bin = buildGuest("spin.c");
+    for (const engine of ["interp", "jit", "auto"] as const) {
+      const r = runExojit(bin, [], { engine, extra: ["--max-insns", "20000000"], timeoutMs: 30_000 });
+      expect(r.status).toBe(124);
+      expect(r.stderr.toString()).toMatch(/^exojit: instruction limit of 20000000 reached\n$/);
+    }
+  });
+});

@@ -22,7 +22,7 @@ import { EIP, FLAGS, FOP, FA, FB, FR, ARITH_FLAGS } from "../hw/state.js";
 import { translate as mmuTranslate } from "../hw/mmu.js";
 import type { Block } from "../decoder/block.js";
 import { cfOf, condOf, flagsOf } from "../hw/flags.js";
-import { imulFlags } from "../hw/alu.js";
+import { imulFlags, mulHiU32 } from "../hw/alu.js";
 import type { Cpu } from "../hw/cpu.js";
 
 export type RegionFn = (c: Cpu, n: number) => number;
@@ -185,7 +185,7 @@ function entryChecks(blocks: readonly Block[]): Node[] {
 }
 
 /** Helpers generated code calls (the flag evaluations are the interpreter's own). */
-const HELPERS = { cfOf, condOf, flagsOf, imulFlags, codePage, writeBack, rd8, rd16, rd32, wr8, wr16, wr32, trap, faulted };
+const HELPERS = { cfOf, condOf, flagsOf, imulFlags, mulHiU32, codePage, writeBack, rd8, rd16, rd32, wr8, wr16, wr32, trap, faulted };
 
 /** Compiles blocks (the first is the entry) into a region function. */
 export function compileRegion(blocks: readonly Block[], name: string, predicted: (b: Block) => readonly number[] = () => []): Compiled {

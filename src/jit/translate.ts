@@ -210,6 +210,32 @@ function movs(c: InsnContext): boolean {
   return true;
 }
 
+/** 32-bit MUL whose flags nothing reads: EDX:EAX = EAX * src (the high half by the
+ *  interpreter's own helper). */
+function mul(c: InsnContext): boolean {
+  const { em, x } = c;
+  if (x.sz !== 2 || flagsLive(c)) return false;
+  let addr: Node | undefined;
+  if (x.k0 === K_MEM) {
+    setIp(c);
+    addr = em.addr(x);
+  }
+  const s = em.hold(em.read(x, x.k0, x.r0, 4, addr));
+  const hi = em.hold(call(id("mulHiU32"), [id("r0"), s]));
+  em.emit(assign(id("r0"), call(id("mathImul"), [id("r0"), s])), assign(id("r2"), hi));
+  return true;
+}
+
+/** STOS without REP: AL/AX/EAX to [EDI], stepped by DF. */
+function stos(c: InsnContext): boolean {
+  const { em, x } = c;
+  if (x.asz !== 4) return false;
+  setIp(c);
+  em.store(x.osz, id("r7"), em.reg(x.osz === 4 ? K_R32 : x.osz === 2 ? K_R16 : K_R8, 0));
+  em.emit(assign(id("r7"), t("r7 + (fl & 1024 ? $neg : $pos) | 0", { neg: num(-x.osz), pos: num(x.osz) })));
+  return true;
+}
+
 function imul(c: InsnContext): boolean {
   const { em, x } = c;
   if (x.k1 === K_NONE || x.sz === 0) return false; // one-operand forms use EDX:EAX
@@ -518,7 +544,7 @@ const BODIES: Partial<Record<number, Body>> = {
   [Op.ADD]: binary, [Op.SUB]: binary, [Op.AND]: binary, [Op.OR]: binary, [Op.XOR]: binary, [Op.CMP]: binary,
   [Op.TEST]: binary, [Op.ADC]: binary, [Op.SBB]: binary, [Op.INC]: incDec, [Op.DEC]: incDec, [Op.NEG]: negNot,
   [Op.NOT]: negNot, [Op.SHL]: shift, [Op.SHR]: shift, [Op.SAR]: shift, [Op.ROL]: rotate, [Op.ROR]: rotate,
-  [Op.MOVS]: movs, [Op.IMUL]: imul, [Op.MOV]: mov,
+  [Op.MOVS]: movs, [Op.STOS]: stos, [Op.MUL]: mul, [Op.IMUL]: imul, [Op.MOV]: mov,
   [Op.MOVZX]: movx, [Op.MOVSX]: movx, [Op.LEA]: lea, [Op.XCHG]: xchg, [Op.PUSH]: push, [Op.POP]: pop,
   [Op.LEAVE]: leave, [Op.CMOV]: cmov, [Op.SETCC]: setcc, [Op.CBW]: cbwCwd, [Op.CWD]: cbwCwd, [Op.BSWAP]: bswap,
   [Op.BT]: btReg, [Op.CLD]: flagOp, [Op.STD]: flagOp, [Op.CLC]: flagOp, [Op.STC]: flagOp, [Op.CMC]: flagOp,

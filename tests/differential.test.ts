@@ -59,6 +59,7 @@ const CASES: Case[] = [
   { name: "crash ud2 (SIGILL)", src: "crash.c", args: ["ud2"], status: 128 + 4 },
   { name: "crash div0 (SIGFPE)", src: "crash.c", args: ["div0"], status: 128 + 8 },
   { name: "crash divover (SIGFPE)", src: "crash.c", args: ["divover"], status: 128 + 8 },
+  { name: "crash jump to unmapped memory (SIGSEGV)", src: "crash.c", args: ["jump"], status: 128 + 11 },
   { name: "fault_siginfo (SA_SIGINFO handlers, si_addr)", src: "fault_siginfo.c" },
   { name: "signals (handlers, masks, pending, altstack, abort)", src: "signals.c", status: 128 + 6 },
   { name: "smc (code rewritten, patched while hot, remapped)", src: "smc.c" },

@@ -16,6 +16,9 @@ import { deliverSignal } from "./sys/signal.js";
 import type { SigAction, SigInfo } from "../libexoc/signal.js";
 import { logger, trace } from "../log.js";
 
+/** File type bits of st_mode. */
+const S_IFMT = 0o170000, S_IFDIR = 0o040000, S_IFREG = 0o100000;
+
 /** Register file indices of the i386 syscall convention. */
 const EAX = 0, ECX = 1, EDX = 2, EBX = 3, EBP = 5, ESI = 6, EDI = 7, EIP = 8;
 const ENOSYS = ERRNO.ENOSYS;
@@ -109,6 +112,10 @@ export function startProgram(o: StartOptions): Process {
     });
   let file;
   try {
+    // execve refuses directories and other non-regular files with EACCES.
+    const kind = o.fs.stat(o.path, o.cwd, true).mode & S_IFMT;
+    if (kind === S_IFDIR) throw new ExecError("is a directory", "EACCES");
+    if (kind !== S_IFREG) throw new ExecError("not a regular file", "EACCES");
     file = openRO(o.path);
   } catch (e) {
     if (e instanceof SysError) throw new ExecError(e.errno === "ENOENT" ? "no such file" : e.errno === "EISDIR" ? "is a directory" : `cannot open (${e.errno})`, e.errno === "ENOENT" ? "ENOENT" : "EACCES");

@@ -1,0 +1,87 @@
+// The command line: help and version, and bad input — a missing program, a file that is not an
+// i386 ELF executable, a truncated one, an x86-64 one, a directory, bad options — each a single
+// "exojit: ..." line on stderr and the documented status, never a stack trace.
+
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CLI, buildGuest } from "./helpers/guest.js";
+
+let dir = "";
+
+function exojit(...args: string[]): { status: number; stdout: string; stderr: string } {
+  const r = spawnSync("node", [CLI, ...args], { encoding: "utf8", cwd: dir, timeout: 30_000 });
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** One line starting with "exojit: " that contains `what`. */
+function expectOneLine(stderr: string, what: RegExp): void {
+  expect(stderr).toMatch(/^exojit: [^\n]*\n$/);
+  expect(stderr).toMatch(what);
+}
+
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "exojit-cli-"));
+  fs.writeFileSync(path.join(dir, "text.txt"), "just some text\n");
+  const elf = fs.readFileSync(buildGuest("hello.c"));
+  fs.writeFileSync(path.join(dir, "truncated"), elf.subarray(0, 200));
+  fs.writeFileSync(path.join(dir, "header-only"), elf.subarray(0, 52));
+  fs.writeFileSync(path.join(dir, "empty"), "");
+  fs.mkdirSync(path.join(dir, "adir"));
+  // The header of an x86-64 executable (ELFCLASS64, EM_X86_64), as the host's own binaries have.
+  const h64 = Buffer.alloc(64);
+  h64.set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1]);
+  h64.writeUInt16LE(2, 16); // ET_EXEC
+  h64.writeUInt16LE(62, 18); // EM_X86_64
+  h64.writeUInt32LE(1, 20);
+  h64.writeUInt16LE(64, 52); // e_ehsize
+  fs.writeFileSync(path.join(dir, "x86-64"), h64);
+});
+
+afterAll(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe("exojit command line", () => {
+  it("prints help and version", () => {
+    const h = exojit("--help");
+    expect(h.status).toBe(0);
+    expect(h.stdout).toMatch(/Usage:\n\s+exojit run/);
+    expect(h.stdout).toContain("--jit-threshold");
+    const v = exojit("--version");
+    expect(v.status).toBe(0);
+    expect(v.stdout).toMatch(/^exojit \d+\.\d+\.\d+\n$/);
+  });
+
+  it("reports a missing program with status 127", () => {
+    const r = exojit("run", "no-such-program");
+    expect(r.status).toBe(127);
+    expectOneLine(r.stderr, /no-such-program: no such file/);
+  });
+
+  it("refuses files that are not i386 executables with status 126", () => {
+    const cases: [string, RegExp][] = [
+      ["text.txt", /not an ELF file/],
+      ["empty", /not an ELF file|truncated/],
+      ["truncated", /truncated/],
+      ["header-only", /truncated/],
+      ["x86-64", /x86-64 guests are not supported yet/],
+      ["adir", /is a directory/],
+    ];
+    for (const [file, why] of cases) {
+      const r = exojit("run", file);
+      expect(r.status, file).toBe(126);
+      expectOneLine(r.stderr, why);
+    }
+  });
+
+  it("rejects bad options with status 2", () => {
+    for (const args of [["run", "--bogus", "x"], ["frob"], ["run"], ["run", "--engine", "fast", "x"], ["run", "--memory", "1K", "x"], ["run", "--jit-threshold", "0", "x"]]) {
+      const r = exojit(...args);
+      expect(r.status, args.join(" ")).toBe(2);
+      expectOneLine(r.stderr, /see 'exojit --help'/);
+    }
+  });
+});

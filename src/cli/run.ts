@@ -30,7 +30,7 @@ export function runCommand(a: RunArgs): number {
   const guestCwd = fsys0.guestOf(fs.realpathSync(hostCwd)) ?? "/";
   const fsys = new FileSystem(root, a.rw, a.root === null ? [guestCwd] : []);
 
-  const kernel = new Exokernel({ memory: a.memory, engine: { engine: a.engine, threshold: a.jitThreshold || undefined } });
+  const kernel = new Exokernel({ memory: a.memory, engine: { engine: a.engine, threshold: a.jitThreshold || undefined, timing: a.stats } });
   const personality = new LinuxPersonality();
   const env = Object.entries(process.env).map(([k, v]) => `${k}=${v ?? ""}`);
   let proc;
@@ -65,7 +65,7 @@ function printStats(kernel: Exokernel, personality: LinuxPersonality, insns: num
   const live = kernel.engine.regions.size;
   const lines = [
     `exojit stats: ${insns} guest instructions in ${ms.toFixed(1)} ms (${((insns / ms) * 1e-3).toFixed(1)} M/s)`,
-    `  interpreter ${e.interpInsns} insns (${pct(e.interpInsns)}%), compiled code ${e.jitInsns} insns (${pct(e.jitInsns)}%) in ${e.regionRuns} region entries`,
+    `  interpreter ${e.interpInsns} insns (${pct(e.interpInsns)}%), compiled code ${e.jitInsns} insns (${pct(e.jitInsns)}%) in ${e.regionRuns} region entries, ${e.jitMs.toFixed(1)} ms`,
     `  jit: ${j.regionsCompiled} regions compiled + ${j.recompiles} recompiled, ${j.insnsCompiled} insns -> ${(j.jsBytes / 1024).toFixed(0)} KiB JS in ${j.compileMs.toFixed(1)} ms` +
       ` (${j.insnsCompiled > 0 ? ((j.compileMs * 1000) / j.insnsCompiled).toFixed(1) : "0"} us/insn); ${live.regions} live (${live.insns} insns), ${j.invalidations} invalidated, ${j.evictions} evicted, ${j.failures} failed`,
     `  blocks decoded ${e.blocksDecoded}, code-page writes ${e.codeWrites}, faults ${e.faults}`,

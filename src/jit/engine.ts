@@ -26,6 +26,8 @@ export interface EngineOptions {
   threshold?: number;
   /** Most compiled instructions kept (the rest are evicted, least recently used first). */
   maxCompiledInsns?: number;
+  /** Measure the time spent in compiled code (two clock reads per region entry). */
+  timing?: boolean;
 }
 
 export const DEFAULT_THRESHOLD = 1000;
@@ -39,6 +41,8 @@ export interface EngineStats {
   jitInsns: number;
   /** Entries into compiled regions. */
   regionRuns: number;
+  /** Milliseconds spent in compiled code (measured only with `EngineOptions.timing`). */
+  jitMs: number;
   jit: JitStats;
 }
 
@@ -70,7 +74,7 @@ export class Engine {
     this.threshold = opts.engine === "jit" ? 1 : Math.max(1, opts.threshold ?? DEFAULT_THRESHOLD);
     this.regions = new RegionCache((eip) => this.blockAt(eip), opts.maxCompiledInsns, Math.max(1, this.threshold >> 2), Math.max(MERGE_AFTER, this.threshold));
     this.cache.onDrop = (b) => this.regions.blockDropped(b);
-    this.stats = { blocksDecoded: 0, codeWrites: 0, faults: 0, interpInsns: 0, jitInsns: 0, regionRuns: 0, jit: this.regions.stats };
+    this.stats = { blocksDecoded: 0, codeWrites: 0, faults: 0, interpInsns: 0, jitInsns: 0, regionRuns: 0, jitMs: 0, jit: this.regions.stats };
   }
 
   /** The block at linear address `eip`, decoding and caching it on a miss. */
@@ -116,6 +120,7 @@ export class Engine {
     c.exit = EXIT_NONE;
     const stop = c.icount + budget;
     const jit = this.opts.engine !== "interp";
+    const timing = this.opts.timing === true;
     const regions = this.regions;
     let prev: Block | null = null;
     /** The region that ran last, until the next block dispatched (for noteExit). */
@@ -131,7 +136,9 @@ export class Engine {
           const left = stop - c.icount;
           n0 = left < MAX_SLICE ? left : MAX_SLICE;
           r.lastUsed = ++this.tick;
+          const t0 = timing ? performance.now() : 0;
           const n = r.fn(c, n0);
+          if (timing) this.stats.jitMs += performance.now() - t0;
           inRegion = false;
           this.stats.regionRuns++;
           if (n !== n0 || c.exit !== EXIT_NONE) {

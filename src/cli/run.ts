@@ -11,6 +11,7 @@ import { ExecError } from "../libexoc/exec.js";
 import { startProgram, LinuxPersonality } from "../posix/linux.js";
 import { SYSCALLS } from "../posix/table.js";
 import { configureLog, parseTraceList } from "../log.js";
+import { tuneV8ForGeneratedCode } from "../jit/v8tuning.js";
 
 /** Guest instructions run between checks of the process state and the instruction limit. */
 const SLICE = 1 << 20;
@@ -30,6 +31,7 @@ export function runCommand(a: RunArgs): number {
   const guestCwd = fsys0.guestOf(fs.realpathSync(hostCwd)) ?? "/";
   const fsys = new FileSystem(root, a.rw, a.root === null ? [guestCwd] : []);
 
+  if (a.engine !== "interp") tuneV8ForGeneratedCode();
   const kernel = new Exokernel({ memory: a.memory, engine: { engine: a.engine, threshold: a.jitThreshold || undefined, timing: a.stats } });
   const personality = new LinuxPersonality();
   const env = Object.entries(process.env).map(([k, v]) => `${k}=${v ?? ""}`);

@@ -77,10 +77,14 @@ function infoFor(ins: IcedInstruction): CodeInfo {
   else if (code === Code.Mov_r32_dr || code === Code.Mov_dr_r32) op = Op.MOVDR;
   else if (code === Code.Mov_r32_tr || code === Code.Mov_tr_r32) op = Op.INVALID;
   else op = extraOps.get(mname) ?? (MNEMONIC_OPS[mname] !== undefined ? Op[MNEMONIC_OPS[mname]] : Op.INVALID);
+  // A CPU without BMI1/LZCNT (this model) ignores the F3 prefix of tzcnt/lzcnt and runs
+  // bsf/bsr, which is what glibc's `rep bsf` expects.
+  const preBmi = mname === "Tzcnt" || mname === "Lzcnt";
+  if (preBmi) op = mname === "Tzcnt" ? Op.BSF : Op.BSR;
   const fpu = FPU_HANDLERS[mname.toLowerCase()];
   if (fpu !== undefined) op = Op.FPU;
   let supported = code !== Code.INVALID && op !== Op.INVALID;
-  if (supported && !HINT_NOPS.has(op) && fpu === undefined) {
+  if (supported && !HINT_NOPS.has(op) && fpu === undefined && !preBmi) {
     for (const f of ins.cpuidFeatures()) if (!supportedFeature.has(f)) supported = false;
   }
   if (!supported) op = Op.INVALID;

@@ -12,6 +12,7 @@ import { PhysMemory, PAGE_SHIFT } from "./memory.js";
 import { REG_SLOTS, FLAGS, FLAGS_FIXED, ESP } from "./state.js";
 import { readSlow, writeSlow, translate, flushTlb } from "./mmu.js";
 import { DEFAULT_MODEL, type CpuidModel } from "./cpuid.js";
+import type { FpuState } from "./fpu/state.js";
 
 export const TLB_ENTRIES = 1 << 20;
 export const TLB_INVALID = 1;
@@ -109,6 +110,8 @@ export class Cpu {
   /** Time-stamp counter source: nanoseconds since the CPU was created (a 1 GHz TSC). */
   private readonly tscStart = process.hrtime.bigint();
   mmio: MmioHandler | null = null;
+  /** x87 state (fpu/state.ts), created by the FPU unit on the first x87 instruction. */
+  fpu: FpuState | null = null;
   /** x87/SSE state save and restore hooks, installed by the FPU unit (context switches). */
   fpuSave: ((into: Uint8Array | null) => Uint8Array) | null = null;
   fpuLoad: ((from: Uint8Array | null) => void) | null = null;

@@ -30,7 +30,7 @@ export interface CpuidModel {
 
 /** Features implemented by the CPU (both tiers). */
 export const DEFAULT_MODEL: CpuidModel = {
-  edx1: CPUID_EDX.TSC | CPUID_EDX.CX8 | CPUID_EDX.CMOV | CPUID_EDX.PSE | CPUID_EDX.PGE,
+  edx1: CPUID_EDX.FPU | CPUID_EDX.TSC | CPUID_EDX.CX8 | CPUID_EDX.CMOV | CPUID_EDX.PSE | CPUID_EDX.PGE,
   ecx1: 0,
 };
 

@@ -1,7 +1,23 @@
 // The x87 FPU unit's entry points: handlers keyed by lowercase Intel mnemonic ("fld", "fnstcw",
 // "fxsave", ...). The decoder gives every instruction whose mnemonic appears here op FPU and this
 // handler, and treats it as implemented whatever CPUID feature it belongs to.
+//
+// Files: state.ts (registers, TOP, tags, control/status words, exceptions, context-switch hooks),
+// ext80.ts + muldiv.ts (exact 80-bit arithmetic), formats.ts (memory formats), arith.ts,
+// move.ts, compare.ts, control.ts, trans.ts (the instructions).
+// Not implemented (stay #UD): fisttp (SSE3), and everything MMX/SSE.
 
 import type { Exec } from "../isa.js";
+import { ARITH_HANDLERS } from "./arith.js";
+import { MOVE_HANDLERS } from "./move.js";
+import { COMPARE_HANDLERS } from "./compare.js";
+import { CONTROL_HANDLERS } from "./control.js";
+import { TRANS_HANDLERS } from "./trans.js";
 
-export const FPU_HANDLERS: Record<string, Exec> = {};
+export const FPU_HANDLERS: Record<string, Exec> = {
+  ...ARITH_HANDLERS,
+  ...MOVE_HANDLERS,
+  ...COMPARE_HANDLERS,
+  ...CONTROL_HANDLERS,
+  ...TRANS_HANDLERS,
+};

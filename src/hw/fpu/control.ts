@@ -1,0 +1,233 @@
+// x87 control instructions: fldcw/fnstcw, fnstsw (AX and m16), fnclex, fninit, fnop, fwait, and
+// the state images fnstenv/fldenv (28 bytes), fnsave/frstor (108 bytes) and fxsave/fxrstor
+// (512 bytes, x87 part; MXCSR fields zero) in their 32-bit protected-mode layouts. The waiting
+// forms (fstsw, finit, fsave...) that iced decodes as one instruction check for a pending
+// exception first, as their leading fwait does.
+
+import type { Cpu } from "../cpu.js";
+import type { Insn, Exec } from "../isa.js";
+import { ea } from "../interp/operand.js";
+import { fault, GP } from "../fault.js";
+import {
+  type FpuState, fpuOf, checkPending, reset, statusWord, tagWord, setTagWord, ES, BUSY, EXC_MASK, SF,
+} from "./state.js";
+
+/** Recomputes ES/B after the control word or the exception flags changed. */
+function updateES(f: FpuState): void {
+  if ((f.sw & ~f.cw & EXC_MASK) !== 0) f.sw |= ES | BUSY;
+  else f.sw &= ~(ES | BUSY);
+}
+
+function addr(c: Cpu, i: Insn): number {
+  return ea(c, i);
+}
+
+/** The 11-bit opcode of the x87 instruction at `fip` (read back from memory; 0 if unreadable). */
+function opcodeAt(c: Cpu, fip: number): number {
+  try {
+    let a = fip;
+    for (let k = 0; k < 15; k++) {
+      const b = c.rd8(a);
+      if (b >= 0xd8 && b <= 0xdf) return ((b & 7) << 8) | c.rd8((a + 1) | 0);
+      a = (a + 1) | 0;
+    }
+  } catch {
+    // the code page went away: report 0
+  }
+  return 0;
+}
+
+/** Writes the 28-byte protected-mode environment at a. */
+function storeEnv(c: Cpu, f: FpuState, a: number): void {
+  const op = opcodeAt(c, f.fip);
+  c.wr32(a, 0xffff0000 | f.cw);
+  c.wr32((a + 4) | 0, 0xffff0000 | statusWord(f));
+  c.wr32((a + 8) | 0, 0xffff0000 | tagWord(f));
+  c.wr32((a + 12) | 0, f.fip);
+  c.wr32((a + 16) | 0, (c.sreg[1] & 0xffff) | (op << 16));
+  c.wr32((a + 20) | 0, f.fdp);
+  c.wr32((a + 24) | 0, 0xffff0000 | (f.fds & 0xffff));
+}
+
+function loadEnv(c: Cpu, f: FpuState, a: number): void {
+  const cw = c.rd16(a), sw = c.rd16((a + 4) | 0), tw = c.rd16((a + 8) | 0);
+  const fip = c.rd32((a + 12) | 0), fcs = c.rd32((a + 16) | 0), fdp = c.rd32((a + 20) | 0), fds = c.rd16((a + 24) | 0);
+  f.cw = cw;
+  f.sw = sw & ~0x3800;
+  f.top = (sw >> 11) & 7;
+  setTagWord(f, tw);
+  f.fip = fip;
+  f.fcs = fcs & 0xffff;
+  f.fop = (fcs >>> 16) & 0x7ff;
+  f.fdp = fdp;
+  f.fds = fds;
+  updateES(f);
+}
+
+function FSTENV(c: Cpu, i: Insn): void {
+  const f = fpuOf(c);
+  const a = addr(c, i);
+  c.probeWrite(a, 28);
+  storeEnv(c, f, a);
+  f.cw |= EXC_MASK;
+  updateES(f);
+}
+
+function FLDENV(c: Cpu, i: Insn): void {
+  const f = fpuOf(c);
+  loadEnv(c, f, addr(c, i));
+}
+
+function FSAVE(c: Cpu, i: Insn): void {
+  const f = fpuOf(c);
+  const a = addr(c, i);
+  c.probeWrite(a, 108);
+  storeEnv(c, f, a);
+  for (let k = 0; k < 8; k++) {
+    const r = (f.top + k) & 7, p = (a + 28 + k * 10) | 0;
+    c.wr32(p, f.ml[r]);
+    c.wr32((p + 4) | 0, f.mh[r]);
+    c.wr16((p + 8) | 0, f.se[r] & 0xffff);
+  }
+  reset(f);
+}
+
+function FRSTOR(c: Cpu, i: Insn): void {
+  const f = fpuOf(c);
+  const a = addr(c, i);
+  // read everything first (faults), then change state
+  const regs = new Int32Array(24);
+  for (let k = 0; k < 8; k++) {
+    const p = (a + 28 + k * 10) | 0;
+    regs[k * 3] = c.rd32(p);
+    regs[k * 3 + 1] = c.rd32((p + 4) | 0);
+    regs[k * 3 + 2] = c.rd16((p + 8) | 0);
+  }
+  loadEnv(c, f, a);
+  for (let k = 0; k < 8; k++) {
+    const r = (f.top + k) & 7;
+    f.ml[r] = regs[k * 3];
+    f.mh[r] = regs[k * 3 + 1];
+    f.se[r] = regs[k * 3 + 2];
+  }
+}
+
+function FXSAVE(c: Cpu, i: Insn): void {
+  const f = fpuOf(c);
+  const a = addr(c, i);
+  if ((a & 15) !== 0) fault(GP);
+  c.probeWrite(a, 512);
+  let ftw = 0;
+  for (let r = 0; r < 8; r++) if (!f.empty[r]) ftw |= 1 << r;
+  c.wr32(a, f.cw | (statusWord(f) << 16));
+  c.wr32((a + 4) | 0, ftw | (opcodeAt(c, f.fip) << 16));
+  c.wr32((a + 8) | 0, f.fip);
+  c.wr32((a + 12) | 0, c.sreg[1] & 0xffff);
+  c.wr32((a + 16) | 0, f.fdp);
+  c.wr32((a + 20) | 0, f.fds & 0xffff);
+  c.wr32((a + 24) | 0, 0); // MXCSR
+  c.wr32((a + 28) | 0, 0); // MXCSR_MASK
+  for (let k = 0; k < 8; k++) {
+    const r = (f.top + k) & 7, p = (a + 32 + k * 16) | 0;
+    c.wr32(p, f.ml[r]);
+    c.wr32((p + 4) | 0, f.mh[r]);
+    c.wr32((p + 8) | 0, f.se[r] & 0xffff);
+    c.wr32((p + 12) | 0, 0);
+  }
+}
+
+function FXRSTOR(c: Cpu, i: Insn): void {
+  const f = fpuOf(c);
+  const a = addr(c, i);
+  if ((a & 15) !== 0) fault(GP);
+  const w0 = c.rd32(a), w1 = c.rd32((a + 4) | 0);
+  const fip = c.rd32((a + 8) | 0), fcs = c.rd16((a + 12) | 0), fdp = c.rd32((a + 16) | 0), fds = c.rd16((a + 20) | 0);
+  const regs = new Int32Array(24);
+  for (let k = 0; k < 8; k++) {
+    const p = (a + 32 + k * 16) | 0;
+    regs[k * 3] = c.rd32(p);
+    regs[k * 3 + 1] = c.rd32((p + 4) | 0);
+    regs[k * 3 + 2] = c.rd16((p + 8) | 0);
+  }
+  f.cw = w0 & 0xffff;
+  const sw = w0 >>> 16;
+  f.sw = sw & ~0x3800;
+  f.top = (sw >> 11) & 7;
+  for (let r = 0; r < 8; r++) f.empty[r] = (w1 >> r) & 1 ? 0 : 1;
+  f.fop = (w1 >>> 16) & 0x7ff;
+  f.fip = fip;
+  f.fcs = fcs;
+  f.fdp = fdp;
+  f.fds = fds;
+  for (let k = 0; k < 8; k++) {
+    const r = (f.top + k) & 7;
+    f.ml[r] = regs[k * 3];
+    f.mh[r] = regs[k * 3 + 1];
+    f.se[r] = regs[k * 3 + 2];
+  }
+  updateES(f);
+}
+
+function FNSTSW(c: Cpu, i: Insn): void {
+  const f = fpuOf(c);
+  if (i.k0 === 2 /* K_R16: AX */) c.r16[0] = statusWord(f);
+  else c.wr16(addr(c, i), statusWord(f));
+}
+
+function FNSTCW(c: Cpu, i: Insn): void {
+  c.wr16(addr(c, i), fpuOf(c).cw);
+}
+
+function FLDCW(c: Cpu, i: Insn): void {
+  const f = fpuOf(c);
+  checkPending(f);
+  f.cw = c.rd16(addr(c, i));
+  updateES(f);
+}
+
+function FNCLEX(c: Cpu): void {
+  const f = fpuOf(c);
+  f.sw &= ~(EXC_MASK | SF | ES | BUSY);
+}
+
+/** Prefixes the waiting (fwait) check to a no-wait handler. */
+function waiting(h: Exec): Exec {
+  return (c, i) => {
+    checkPending(fpuOf(c));
+    h(c, i);
+  };
+}
+
+function WAIT(c: Cpu): void {
+  const f = c.fpu;
+  if (f !== null) checkPending(f);
+}
+
+export const CONTROL_HANDLERS: Record<string, Exec> = {
+  fnstsw: FNSTSW,
+  fstsw: waiting(FNSTSW),
+  fnstcw: FNSTCW,
+  fstcw: waiting(FNSTCW),
+  fldcw: FLDCW,
+  fnclex: FNCLEX,
+  fclex: waiting(FNCLEX),
+  fninit: (c) => reset(fpuOf(c)),
+  finit: waiting((c) => reset(fpuOf(c))),
+  fnstenv: FSTENV,
+  fstenv: waiting(FSTENV),
+  fldenv: FLDENV,
+  fnsave: FSAVE,
+  fsave: waiting(FSAVE),
+  frstor: FRSTOR,
+  fxsave: FXSAVE,
+  fxrstor: FXRSTOR,
+  fnop: (c) => checkPending(fpuOf(c)),
+  wait: WAIT,
+  // 8087/287 leftovers: no-ops on a 387 and later
+  fneni: () => {},
+  fndisi: () => {},
+  fnsetpm: () => {},
+  feni: waiting(() => {}),
+  fdisi: waiting(() => {}),
+  fsetpm: waiting(() => {}),
+};

@@ -138,6 +138,23 @@ export class Exokernel {
     return this.current === env ? this.cpu.r : env.ctx.r;
   }
 
+  /** A copy of the environment's x87/SSE state (null: never used, i.e. as after fninit). */
+  saveFpu(envCap: CapHandle): Uint8Array | null {
+    const env = this.env(envCap, R_READ);
+    if (this.current === env) return this.cpu.fpuSave ? this.cpu.fpuSave(null) : null;
+    return env.ctx.fpu ? env.ctx.fpu.slice() : null;
+  }
+
+  /** Replaces the environment's x87/SSE state (null: the initial state). */
+  loadFpu(envCap: CapHandle, image: Uint8Array | null): void {
+    const env = this.env(envCap);
+    if (this.current === env) {
+      if (this.cpu.fpuLoad) this.cpu.fpuLoad(image);
+    } else {
+      env.ctx.fpu = image ? image.slice() : null;
+    }
+  }
+
   /** The selector in segment register `seg` (ES 0 ... GS 5) of an environment. */
   selector(envCap: CapHandle, seg: number): number {
     const env = this.env(envCap, R_READ);

@@ -25,6 +25,16 @@ static void reenter(int sig) {
   if (nested++ == 0) raise(sig); /* with SA_NODEFER this runs the handler again, nested */
 }
 
+/* Leaves the x87 rounding control at "up" and the stack with one value more: sigreturn must
+ * put back the FPU state the handler interrupted, as Linux does. */
+static void fpuclobber(int sig) {
+  unsigned short cw;
+  hits[sig]++;
+  __asm__ volatile("fnstcw %0" : "=m"(cw));
+  cw = (cw & ~0xc00) | 0x800;
+  __asm__ volatile("fldcw %0; fld1" : : "m"(cw));
+}
+
 static void altcheck(int sig) {
   char here;
   hits[sig]++;
@@ -88,6 +98,13 @@ int main(void) {
   sigaction(SIGWINCH, &sa, NULL);
   raise(SIGWINCH);
   printf("altstack: %d hits, on alt stack %d\n", hits[SIGWINCH], onalt);
+
+  signal(SIGUSR1, fpuclobber);
+  volatile double one = 1.0, three = 3.0;
+  double before = one / three;
+  raise(SIGUSR1);
+  double after = one / three;
+  printf("fpu state across a handler: %a %a same %d\n", before, after, before == after);
 
   fflush(stdout);
   abort();

@@ -162,6 +162,11 @@ export function deliverSignal(p: Process, info: SigInfo, act: SigAction, oldLo: 
     if (e instanceof SysError) return false;
     throw e;
   }
+  // The handler gets a clean FPU; the interrupted state comes back at sigreturn. Frames below
+  // this one were abandoned (siglongjmp out of a handler): their saved state is dropped.
+  for (const at of p.sigFpu.keys()) if (at >>> 0 <= frame >>> 0) p.sigFpu.delete(at);
+  p.sigFpu.set(frame >>> 0, p.kernel.saveFpu(p.env));
+  p.kernel.loadFpu(p.env, null);
   r[ESP] = frame;
   r[EIP] = act.handler;
   // The handler gets its arguments on the stack; regparm(3) callers also find them in registers.
@@ -192,9 +197,17 @@ function restoreMask(p: Process, lo: number, hi: number): void {
   p.sig.maskHi = hi;
 }
 
+/** Puts back the FPU state the handler whose frame is at `frame` interrupted. */
+function restoreFpu(p: Process, frame: number): void {
+  if (!p.sigFpu.has(frame)) return;
+  p.kernel.loadFpu(p.env, p.sigFpu.get(frame) ?? null);
+  p.sigFpu.delete(frame);
+}
+
 /** rt_sigreturn: the handler returned through pretcode, which popped it: the frame is at esp-4. */
 export const rtSigreturn: Sys = (p) => {
   const frame = ((p.regs[ESP] >>> 0) - 4) >>> 0;
+  restoreFpu(p, frame);
   try {
     restoreMask(p, p.mem.u32(frame + RT_FRAME.ucSigmask), p.mem.u32(frame + RT_FRAME.ucSigmask + 4));
     return restoreSigcontext(p, frame + RT_FRAME.ucMcontext);
@@ -208,6 +221,7 @@ export const rtSigreturn: Sys = (p) => {
 /** sigreturn: the restorer popped pretcode and sig: the frame is at esp-8. */
 export const sigreturn: Sys = (p) => {
   const frame = ((p.regs[ESP] >>> 0) - 8) >>> 0;
+  restoreFpu(p, frame);
   try {
     restoreMask(p, p.mem.u32(frame + FRAME.sc + SC.oldmask), p.mem.u32(frame + FRAME.extramask));
     return restoreSigcontext(p, frame + FRAME.sc);

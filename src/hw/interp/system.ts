@@ -4,12 +4,13 @@
 
 import type { Cpu } from "../cpu.js";
 import { EXIT_SYSENTER } from "../cpu.js";
-import { type Insn, K_IMM, K_CR, K_R32 } from "../isa.js";
-import { ea, rdop, wrop } from "./operand.js";
-import { FLAGS, CF, DF, IF, IOPL, EAX, ECX, EDX, EBX, CR0_PG, CR0_PE, CR4_PSE, CR0_TS } from "../state.js";
+import { type Insn, K_IMM, K_CR, K_R32, K_MEM } from "../isa.js";
+import { ea, rdop, wrop, rdreg, wrreg } from "./operand.js";
+import { FLAGS, CF, ZF, DF, IF, IOPL, EAX, ECX, EDX, EBX, CR0_PG, CR0_PE, CR4_PSE, CR0_TS } from "../state.js";
 import { getCF, setArith } from "../flags.js";
 import { fault, GP, UD } from "../fault.js";
 import { cpuid } from "../cpuid.js";
+import { readDescriptor, DESC_S, DESC_CODE, DESC_RW, DESC_CONFORMING, DESC_DPL_SHIFT } from "../segment.js";
 
 export function CLC(c: Cpu, _i: Insn): void { setArith(c.r, CF, 0); }
 export function STC(c: Cpu, _i: Insn): void { setArith(c.r, CF, CF); }
@@ -195,6 +196,75 @@ export function WRMSR(c: Cpu, _i: Insn): void {
   if (!c.msr.has(n)) fault(GP, 0);
   c.msr.set(n, [c.r[EAX], c.r[EDX]]);
 }
+
+/** ARPL r/m16, r16 (valid at any CPL in protected mode): raises the destination selector's RPL
+ *  to the source's, setting ZF when it had to; only ZF changes. */
+export function ARPL(c: Cpu, i: Insn): void {
+  const rpl = rdreg(c, i, i.k1, i.r1) & 3;
+  let lin = 0;
+  let d: number;
+  if (i.k0 === K_MEM) {
+    lin = ea(c, i);
+    d = c.rd16(lin);
+  } else {
+    d = rdreg(c, i, i.k0, i.r0);
+  }
+  if ((d & 3) < rpl) {
+    const v = (d & ~3) | rpl;
+    if (i.k0 === K_MEM) c.wr16(lin, v);
+    else wrreg(c, i.k0, i.r0, v);
+    setArith(c.r, ZF, ZF);
+  } else {
+    setArith(c.r, ZF, 0);
+  }
+}
+
+/** The descriptor a LAR/LSL/VERR/VERW selector names, or null when those instructions report
+ *  failure (ZF=0): null selector, beyond the table, or not visible at max(CPL, RPL). `system`
+ *  lists the system-descriptor types the instruction accepts (bit per type). */
+function visibleDescriptor(c: Cpu, sel: number, system: number): { attr: number; limit: number; hi: number } | null {
+  sel &= 0xffff;
+  if ((sel & 0xfffc) === 0 || (c.cr0 & CR0_PE) === 0) return null;
+  const limit = sel & 4 ? c.ldtLimit : c.gdtLimit;
+  if ((sel & 0xfff8) + 7 > limit) return null;
+  const d = readDescriptor(c, sel);
+  const dpl = (d.attr >> DESC_DPL_SHIFT) & 3;
+  const conformingCode = (d.attr & (DESC_S | DESC_CODE | DESC_CONFORMING)) === (DESC_S | DESC_CODE | DESC_CONFORMING);
+  if ((d.attr & DESC_S) === 0 && ((system >> (d.attr & 15)) & 1) === 0) return null;
+  if (!conformingCode && (dpl < c.cpl || dpl < (sel & 3))) return null;
+  const hi = ((d.attr & 0xf0ff) << 8) | (((d.limit >>> (d.attr & 0x8000 ? 12 : 0)) & 0xf0000));
+  return { attr: d.attr, limit: d.limit, hi };
+}
+
+/** LAR: access rights (descriptor bits 8-23) of a segment, TSS, LDT or gate. */
+export function LAR(c: Cpu, i: Insn): void {
+  const d = visibleDescriptor(c, rdop(c, i, i.k1, i.r1), 0b0001_1010_0011_1110);
+  if (d === null) return setArith(c.r, ZF, 0);
+  wrreg(c, i.k0, i.r0, i.osz === 2 ? d.hi & 0xff00 : d.hi & 0x00ffff00);
+  setArith(c.r, ZF, ZF);
+}
+
+/** LSL: byte-granular limit of a segment, TSS or LDT. */
+export function LSL(c: Cpu, i: Insn): void {
+  const d = visibleDescriptor(c, rdop(c, i, i.k1, i.r1), 0b0000_1010_0000_1110);
+  if (d === null) return setArith(c.r, ZF, 0);
+  wrreg(c, i.k0, i.r0, d.limit);
+  setArith(c.r, ZF, ZF);
+}
+
+/** VERR/VERW: whether the segment is readable (writable) at the current privilege. */
+function verify(c: Cpu, i: Insn, write: boolean): void {
+  const d = visibleDescriptor(c, rdop(c, i, i.k0, i.r0), 0);
+  let ok = d !== null && (d.attr & DESC_S) !== 0;
+  if (ok && d !== null) {
+    const code = (d.attr & DESC_CODE) !== 0;
+    ok = write ? !code && (d.attr & DESC_RW) !== 0 : !code || (d.attr & DESC_RW) !== 0;
+  }
+  setArith(c.r, ZF, ok ? ZF : 0);
+}
+
+export function VERR(c: Cpu, i: Insn): void { verify(c, i, false); }
+export function VERW(c: Cpu, i: Insn): void { verify(c, i, true); }
 
 /** Memory-ordering and cache-control instructions: no effect on a single in-order CPU. */
 export function FENCE(_c: Cpu, _i: Insn): void {}

@@ -39,7 +39,7 @@ const table: Partial<Record<keyof typeof Op, Exec>> = {
   SYSENTER: sys.SYSENTER, SGDT: sys.SGDT, SIDT: sys.SIDT, SLDT: sys.SLDT, STR: sys.STR,
   SMSW: sys.SMSW, LMSW: sys.LMSW, LGDT: sys.LGDT, LIDT: sys.LIDT, MOVCR: sys.MOVCR,
   MOVDR: sys.MOVDR, INVLPG: sys.INVLPG, CLTS: sys.CLTS, WBINVD: sys.PRIV_NOP, INVD: sys.PRIV_NOP,
-  RDMSR: sys.RDMSR, WRMSR: sys.WRMSR, WAIT: sys.FENCE, LFENCE: sys.FENCE, MFENCE: sys.FENCE,
+  ARPL: sys.ARPL, LAR: sys.LAR, LSL: sys.LSL, VERR: sys.VERR, VERW: sys.VERW, RDMSR: sys.RDMSR, WRMSR: sys.WRMSR, WAIT: sys.FENCE, LFENCE: sys.FENCE, MFENCE: sys.FENCE,
   SFENCE: sys.FENCE, PREFETCH: sys.FENCE, CLFLUSH: sys.FENCE,
 };
 

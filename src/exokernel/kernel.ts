@@ -49,6 +49,8 @@ export interface UserDescriptor {
   /** Data: expand-down; code: conforming. */
   contents: boolean;
   present: boolean;
+  /** The descriptor's AVL bit, free for software (Linux's "useable"). */
+  available?: boolean;
 }
 
 export class Exokernel {
@@ -185,7 +187,7 @@ export class Exokernel {
       return;
     }
     const access = (d.present ? 0x80 : 0) | 0x60 | 0x10 | (d.code ? 0x08 : 0) | (d.contents ? 0x04 : 0) | (d.readOnly ? 0 : 0x02) | 0x01;
-    const flags = (d.pages ? 0x8 : 0) | (d.big ? 0x4 : 0);
+    const flags = (d.pages ? 0x8 : 0) | (d.big ? 0x4 : 0) | (d.available ? 0x1 : 0);
     this.writeGdt(env, index, ...encodeDescriptor(d.base, d.limit, access, flags));
   }
 

@@ -55,10 +55,11 @@ export class Cpu {
   /** Word view of `r` (AX = 0, CX = 2, ...). */
   readonly r16 = new Uint16Array(this.r.buffer);
 
-  /** Segment selectors, bases, limits and descriptor attributes (ES, CS, SS, DS, FS, GS). */
+  /** Segment selectors, bases, limits and descriptor attributes (ES, CS, SS, DS, FS, GS). Limits
+   *  start at 4 GiB (-1), a flat model, until a segment is loaded. */
   readonly sreg = new Int32Array(6);
   readonly sbase = new Int32Array(6);
-  readonly slimit = new Int32Array(6);
+  readonly slimit = new Int32Array(6).fill(-1);
   readonly sattr = new Int32Array(6);
 
   cr0 = 0;

@@ -23,6 +23,7 @@ import { translate as mmuTranslate } from "../hw/mmu.js";
 import type { Block } from "../decoder/block.js";
 import { cfOf, condOf, flagsOf } from "../hw/flags.js";
 import { imulFlags, mulHiU32 } from "../hw/alu.js";
+import { checkLimit } from "../hw/interp/operand.js";
 import type { Cpu } from "../hw/cpu.js";
 
 export type RegionFn = (c: Cpu, n: number) => number;
@@ -185,7 +186,7 @@ function entryChecks(blocks: readonly Block[]): Node[] {
 }
 
 /** Helpers generated code calls (the flag evaluations are the interpreter's own). */
-const HELPERS = { cfOf, condOf, flagsOf, imulFlags, mulHiU32, codePage, writeBack, rd8, rd16, rd32, wr8, wr16, wr32, trap, faulted };
+const HELPERS = { cfOf, condOf, flagsOf, imulFlags, mulHiU32, segLimit: checkLimit, codePage, writeBack, rd8, rd16, rd32, wr8, wr16, wr32, trap, faulted };
 
 /** Compiles blocks (the first is the entry) into a region function. */
 export function compileRegion(blocks: readonly Block[], name: string, predicted: (b: Block) => readonly number[] = () => []): Compiled {
@@ -232,7 +233,7 @@ export function compileRegion(blocks: readonly Block[], name: string, predicted:
   const temps: [string, Node][] = [];
   for (let k = 0; k < maxTemps; k++) temps.push([`t${k}`, num(0)]);
   const body: Node[] = [
-    letDecl([["R", t("c.r")], ["tlbR", t("c.tlbR")], ["tlbW", t("c.tlbW")], ["u8", t("c.u8")], ["u16", t("c.u16")], ["i32", t("c.i32")], ["fsb", t("c.sbase[4]")], ["gsb", t("c.sbase[5]")]], "const"),
+    letDecl([["R", t("c.r")], ["tlbR", t("c.tlbR")], ["tlbW", t("c.tlbW")], ["u8", t("c.u8")], ["u16", t("c.u16")], ["i32", t("c.i32")], ["fsb", t("c.sbase[4]")], ["gsb", t("c.sbase[5]")], ["fsl", t("c.slimit[4]")], ["gsl", t("c.slimit[5]")]], "const"),
     ...entryChecks(blocks),
     letDecl([
       ...REG_LOCALS.map((r, k): [string, Node] => [r, t("R[$k]", { k: num(k) })]),

@@ -103,8 +103,13 @@ export class Emitter {
   /** Linear address of the memory operand (flat segments, FS/GS bases from locals). */
   ea(x: Insn): Node {
     const off = this.offset(x);
-    if (x.seg === FS) return t("fsb + $o | 0", { o: off });
-    if (x.seg === GS) return t("gsb + $o | 0", { o: off });
+    // FS and GS may have a limit below 4 GiB (a TLS descriptor): checked out of line then.
+    if (x.seg === FS || x.seg === GS) {
+      const o = this.hold(off);
+      const [lim, base] = x.seg === FS ? ["fsl", "fsb"] : ["gsl", "gsb"];
+      this.emit(ifs(t(`${lim} !== -1`), [expr(call(id("segLimit"), [id("c"), num(x.seg), o, num(x.msz)]))]));
+      return t(`${base} + $o | 0`, { o });
+    }
     return off;
   }
 

@@ -2,9 +2,29 @@
 // may read before they are overwritten. Translation skips recording flags nobody reads (most
 // `add`/`sub`/`and` results feed no branch). Shifts and rotates by a count that may be zero leave
 // the flags unchanged, so they never count as overwriting them.
+//
+// An instruction that may fault reads every flag: a fault stops before it with the flags as they
+// are then, and the signal handler's context (or the restarted instruction) must see exactly
+// what the CPU would have.
 
-import { type Insn, Op, K_IMM } from "../hw/isa.js";
+import { type Insn, Op, K_IMM, K_MEM, K_SEG, K_CR, K_DR } from "../hw/isa.js";
 import { ARITH_FLAGS } from "../hw/state.js";
+
+/** Operations that cannot fault when none of their operands is in memory. */
+const NEVER_FAULT = new Set<number>([
+  Op.MOV, Op.MOVZX, Op.MOVSX, Op.XCHG, Op.XADD, Op.CMPXCHG, Op.BSWAP, Op.LEA, Op.LAHF, Op.SAHF, Op.CBW,
+  Op.CWD, Op.CMOV, Op.SETCC, Op.ADD, Op.OR, Op.ADC, Op.SBB, Op.AND, Op.SUB, Op.XOR, Op.CMP, Op.TEST,
+  Op.INC, Op.DEC, Op.NEG, Op.NOT, Op.MUL, Op.IMUL, Op.ROL, Op.ROR, Op.RCL, Op.RCR, Op.SHL, Op.SHR,
+  Op.SAR, Op.SHLD, Op.SHRD, Op.BT, Op.BTS, Op.BTR, Op.BTC, Op.BSF, Op.BSR, Op.DAA, Op.DAS, Op.AAA,
+  Op.AAS, Op.AAD, Op.SALC, Op.JMP, Op.JCC, Op.JCXZ, Op.LOOP, Op.LOOPE, Op.LOOPNE, Op.NOP, Op.PAUSE,
+  Op.CLC, Op.STC, Op.CMC, Op.CLD, Op.STD, Op.CPUID, Op.RDTSC, Op.LFENCE, Op.MFENCE, Op.SFENCE,
+]);
+
+/** Whether executing x may raise an exception (memory access, #DE, #GP, #UD, #MF, ...). */
+export function mayFault(x: Insn): boolean {
+  for (const k of [x.k0, x.k1, x.k2]) if (k === K_MEM || k === K_SEG || k === K_CR || k === K_DR) return true;
+  return !NEVER_FAULT.has(x.op);
+}
 
 const SHIFTS = new Set<number>([Op.SHL, Op.SHR, Op.SAR, Op.ROL, Op.ROR, Op.RCL, Op.RCR, Op.SHLD, Op.SHRD]);
 
@@ -25,7 +45,7 @@ export function flagLiveness(insns: readonly Insn[], liveAtEnd = ARITH_FLAGS): I
   for (let k = insns.length - 1; k >= 0; k--) {
     after[k] = live;
     const x = insns[k];
-    live = (live & ~flagsKilled(x)) | (x.flagsRead & ARITH_FLAGS);
+    live = mayFault(x) ? ARITH_FLAGS : (live & ~flagsKilled(x)) | (x.flagsRead & ARITH_FLAGS);
   }
   return after;
 }
@@ -35,7 +55,7 @@ export function flagsLiveIn(insns: readonly Insn[], liveAtEnd = ARITH_FLAGS): nu
   let live = liveAtEnd;
   for (let k = insns.length - 1; k >= 0; k--) {
     const x = insns[k];
-    live = (live & ~flagsKilled(x)) | (x.flagsRead & ARITH_FLAGS);
+    live = mayFault(x) ? ARITH_FLAGS : (live & ~flagsKilled(x)) | (x.flagsRead & ARITH_FLAGS);
   }
   return live;
 }

@@ -16,6 +16,9 @@ import { deliverSignal } from "./sys/signal.js";
 import type { SigAction, SigInfo } from "../libexoc/signal.js";
 import { logger, trace } from "../log.js";
 
+/** si_code of signals the kernel raises itself; the one-byte int1 opcode; #GP's vector. */
+const SI_KERNEL = 0x80, OPCODE_INT1 = 0xf1, TRAP_GP = 13;
+
 /** File type bits of st_mode. */
 const S_IFMT = 0o170000, S_IFDIR = 0o040000, S_IFREG = 0o100000;
 
@@ -41,10 +44,19 @@ export class LinuxPersonality implements Personality {
       return;
     }
     const eip = p.regs[EIP] >>> 0;
-    // Only vector 0x80 (and 3/4, int3 and into) are open to user mode in Linux's IDT; any other
-    // `int n` is a general-protection fault.
-    if (vector === 3 || vector === 1) p.forceSignal({ signal: SIGTRAP, code: 0x80, addr: eip });
-    else p.forceSignal({ signal: SIGSEGV, code: 0x80, addr: 0 });
+    // Linux's IDT opens vectors 3 (int3, `int $3`) and 4 (into, `int $4`) to user mode besides
+    // 0x80; they trap with EIP after the instruction. The one-byte int1 (F1) is a debug trap.
+    // Any other `int n` is a general-protection fault: EIP stays at the two-byte `int`, and the
+    // error code names the gate (n * 8 + 2). All report SI_KERNEL with no address.
+    const int1 = vector === 1 && eip > 0 && p.mem.u8((eip - 1) >>> 0) === OPCODE_INT1;
+    if (vector === 3 || int1) {
+      p.forceSignal({ signal: SIGTRAP, code: SI_KERNEL, addr: 0 }, int1 ? 1 : 3);
+    } else if (vector === 4) {
+      p.forceSignal({ signal: SIGSEGV, code: SI_KERNEL, addr: 0 }, 4);
+    } else {
+      p.regs[EIP] = (eip - 2) | 0;
+      p.forceSignal({ signal: SIGSEGV, code: SI_KERNEL, addr: 0 }, TRAP_GP, (vector << 3) | 2);
+    }
   }
 
   deliverSignal(p: Process, info: SigInfo, act: SigAction, oldLo: number, oldHi: number): boolean {

@@ -3,6 +3,9 @@
 
 import type { Cpu } from "../cpu.js";
 import { type Insn, K_R8, K_R16, K_R32, K_MEM, K_IMM, K_SEG } from "../isa.js";
+import { DESC_CODE, DESC_CONFORMING, DESC_DB } from "../segment.js";
+import { SS } from "../state.js";
+import { fault, GP, SS as SS_FAULT } from "../fault.js";
 
 /** Offset of the memory operand within its segment (no segment base). */
 export function offset(c: Cpu, i: Insn): number {
@@ -12,9 +15,28 @@ export function offset(c: Cpu, i: Insn): number {
   return i.asz === 2 ? a & 0xffff : a;
 }
 
-/** Linear address of the memory operand. */
+/** Linear address of the memory operand, after the segment's limit check. */
 export function ea(c: Cpu, i: Insn): number {
-  return (c.sbase[i.seg] + offset(c, i)) | 0;
+  const off = offset(c, i);
+  if (c.slimit[i.seg] !== -1) checkLimit(c, i.seg, off, i.msz);
+  return (c.sbase[i.seg] + off) | 0;
+}
+
+/** Raises #GP(0) (#SS(0) for the stack segment) unless `size` bytes at `off` lie within the
+ *  segment's limit: [0, limit] when it expands up, (limit, top] when it expands down (top is
+ *  0xffff or 0xffffffff by its B bit). Flat 4 GiB segments (limit -1) never get here. */
+export function checkLimit(c: Cpu, seg: number, off: number, size: number): void {
+  const lim = c.slimit[seg] >>> 0;
+  const attr = c.sattr[seg];
+  const last = (off >>> 0) + Math.max(size, 1) - 1;
+  let ok: boolean;
+  if ((attr & (DESC_CODE | DESC_CONFORMING)) === DESC_CONFORMING) {
+    const top = attr & DESC_DB ? 0xffffffff : 0xffff;
+    ok = off >>> 0 > lim && last <= top;
+  } else {
+    ok = last <= lim;
+  }
+  if (!ok) fault(seg === SS ? SS_FAULT : GP, 0);
 }
 
 /** Reads register or immediate operand of kind k (never memory). */

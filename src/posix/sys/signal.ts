@@ -120,7 +120,7 @@ function putSigcontext(p: Process, s: Struct, at: number, info: SigInfo, oldLo: 
 function frameTop(p: Process, act: SigAction): { sp: number; onAlt: boolean } {
   const sp = p.regs[ESP] >>> 0;
   const alt = p.altStack;
-  const onAlt = (alt.flags & SS_DISABLE) === 0 && sp - alt.sp < alt.size;
+  const onAlt = (alt.flags & SS_DISABLE) === 0 && ((sp - alt.sp) >>> 0) < alt.size;
   if ((act.flags & SA_ONSTACK) !== 0 && (alt.flags & SS_DISABLE) === 0 && !onAlt) return { sp: alt.sp + alt.size, onAlt: true };
   return { sp, onAlt };
 }

@@ -32,6 +32,7 @@ function decode(base: number, limit: number, flags: number): UserDescriptor | nu
     readOnly,
     contents: (contents & 1) !== 0,
     present: !notPresent,
+    available: (flags & USEABLE) !== 0,
   };
 }
 

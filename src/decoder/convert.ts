@@ -94,6 +94,11 @@ function infoFor(ins: IcedInstruction): CodeInfo {
   return info;
 }
 
+/** Whether the CPU model implements the instruction (else it decodes to #UD). */
+export function implemented(ins: IcedInstruction): boolean {
+  return infoFor(ins).supported;
+}
+
 /** iced Register → operand kind and register field, built once. */
 const REG_KIND = new Int8Array(256);
 const REG_NUM = new Int8Array(256);

@@ -20,4 +20,6 @@ export const FPU_HANDLERS: Record<string, Exec> = {
   ...COMPARE_HANDLERS,
   ...CONTROL_HANDLERS,
   ...TRANS_HANDLERS,
+  // D9 D8+i, a reserved alias that 387 and later CPUs execute as fstp st(i).
+  fstpnce: MOVE_HANDLERS.fstp,
 };

@@ -21,7 +21,7 @@ import { type Insn, Op, K_IMM, K_MEM, FLOW_NEXT } from "../hw/isa.js";
 import { EIP, FLAGS, FOP, FA, FB, FR, ARITH_FLAGS } from "../hw/state.js";
 import { translate as mmuTranslate } from "../hw/mmu.js";
 import type { Block } from "../decoder/block.js";
-import { cfOf, condOf, flagsOf } from "../hw/flags.js";
+import { cfOf, condOf, flagsOf, PARITY } from "../hw/flags.js";
 import { imulFlags, mulHiU32 } from "../hw/alu.js";
 import { checkLimit } from "../hw/interp/operand.js";
 import type { Cpu } from "../hw/cpu.js";
@@ -186,7 +186,7 @@ function entryChecks(blocks: readonly Block[]): Node[] {
 }
 
 /** Helpers generated code calls (the flag evaluations are the interpreter's own). */
-const HELPERS = { cfOf, condOf, flagsOf, imulFlags, mulHiU32, segLimit: checkLimit, codePage, writeBack, rd8, rd16, rd32, wr8, wr16, wr32, trap, faulted };
+const HELPERS = { PARITY, cfOf, condOf, flagsOf, imulFlags, mulHiU32, segLimit: checkLimit, codePage, writeBack, rd8, rd16, rd32, wr8, wr16, wr32, trap, faulted };
 
 /** Compiles blocks (the first is the entry) into a region function. */
 export function compileRegion(blocks: readonly Block[], name: string, predicted: (b: Block) => readonly number[] = () => []): Compiled {

@@ -7,7 +7,7 @@
 import { type Node, id, num, t, assign, ifs, expr, call, member } from "./ast.js";
 import { type Insn, K_R8, K_R16, K_R32, K_MEM, K_IMM } from "../hw/isa.js";
 import { FS, GS } from "../hw/state.js";
-import { FK_ADD, FK_ADC, FK_SUB, FK_SBB, FK_LOGIC, FK_INC, FK_DEC, FK_NONE, SIZE_MASK } from "../hw/flags.js";
+import { FK_ADD, FK_ADC, FK_SUB, FK_SBB, FK_LOGIC, FK_INC, FK_DEC, FK_NONE, SIZE_MASK, SIZE_BITS } from "../hw/flags.js";
 
 /** Locals every region function declares. */
 export const REG_LOCALS = ["r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7"];
@@ -176,10 +176,24 @@ export class Emitter {
     this.producer = 0;
   }
 
-  /** Folds the lazy record into fl (so individual bits can be edited). */
+  /** Folds the lazy record into fl (so individual bits can be edited): inline when the
+   *  producer is a logic, add or subtract of this block (the same formulas as hw/flags.ts),
+   *  else through flagsOf. */
   materialize(): void {
     if (this.producer === 0) return;
-    this.emit(assign(id("fl"), call(id("flagsOf"), [id("fop"), id("fa"), id("fb"), id("fr"), id("fl")])), assign(id("fop"), num(0)));
+    const p = this.producer;
+    const kind = p >> 2, sz = p & 3, top = num(SIZE_BITS[sz] - 1);
+    const sf = t("$r >>> $t & 1", { r: id("fr"), t: top });
+    const common = (cf: Node, af: Node, of: Node): Node =>
+      t("fl & -2262 | $c | PARITY[fr & 255] << 2 | $a << 4 | (fr === 0 ? 64 : 0) | $s << 7 | $o << 11", { c: cf, a: af, s: sf, o: of });
+    let v: Node;
+    if (p > 0 && kind === FK_LOGIC) v = common(num(0), num(0), num(0));
+    else if (p > 0 && (kind === FK_ADD || kind === FK_SUB)) {
+      const af = t("(fa ^ fb ^ fr) >>> 4 & 1");
+      const of = kind === FK_ADD ? t("((fa ^ fr) & (fb ^ fr)) >>> $t & 1", { t: top }) : t("((fa ^ fb) & (fa ^ fr)) >>> $t & 1", { t: top });
+      v = common(this.cf(), af, of);
+    } else v = call(id("flagsOf"), [id("fop"), id("fa"), id("fb"), id("fr"), id("fl")]);
+    this.emit(assign(id("fl"), v), assign(id("fop"), num(0)));
     this.producer = 0;
   }
 

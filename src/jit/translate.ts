@@ -174,10 +174,13 @@ function shift(c: InsnContext): boolean {
   return true;
 }
 
-/** ROL/ROR whose flags nothing reads: the result alone, inline (flags need the handler). */
+/** ROL/ROR inline. They set CF and OF only (as hw/alu.ts rol/ror do: CF is the bit rotated
+ *  into the end, OF the XOR of the two top bits after ROR, of the top bit and CF after ROL),
+ *  and nothing when the count is 0. */
 function rotate(c: InsnContext): boolean {
   const { em, x } = c;
-  if (flagsLive(c) || (x.k1 !== K_IMM && !(x.k1 === K_R8 && x.r1 === 4))) return false;
+  if (x.k1 !== K_IMM && !(x.k1 === K_R8 && x.r1 === 4)) return false;
+  if (x.k1 === K_IMM && (x.imm & 31) === 0) return true; // no effect at all
   const bits = x.osz * 8;
   let addr: Node | undefined;
   if (x.k0 === K_MEM) {
@@ -195,6 +198,14 @@ function rotate(c: InsnContext): boolean {
   const v = em.hold(res);
   if (x.k0 === K_MEM) em.store(x.osz, addr as Node, v);
   else em.setReg(x.k0, x.r0, v);
+  if (flagsLive(c)) {
+    em.materialize();
+    const top = num(bits - 1);
+    const cf = left ? t("$v & 1", { v }) : t("$v >>> $t & 1", { v, t: top });
+    const of = left ? t("($v >>> $t ^ $v) & 1", { v, t: top }) : t("($v >>> $t ^ $v >>> $u) & 1", { v, t: top, u: num(bits - 2) });
+    const update = assign(id("fl"), t("fl & -2050 | $c | $o << 11", { c: cf, o: of }));
+    em.emit(x.k1 === K_IMM ? update : ifs(t("(r1 & 31) !== 0"), [update]));
+  }
   return true;
 }
 

@@ -3,24 +3,13 @@
 // again on demand, and statistics that account for every instruction.
 
 import { describe, expect, it } from "vitest";
-import { Exokernel } from "../../src/exokernel/kernel.js";
-import { EIP, ESP, EAX, ECX } from "../../src/hw/state.js";
+import { EAX, ECX } from "../../src/hw/state.js";
+import { machine } from "../helpers/machine.js";
 import { X_BUDGET, X_INT } from "../../src/exokernel/env.js";
 import { buildGuest, runExojit } from "../helpers/guest.js";
 
-const CODE = 0x08048000;
-
-function machine(code: number[], engine: "interp" | "jit" | "auto", maxCompiledInsns?: number) {
-  const k = new Exokernel({ memory: 16 << 20, engine: { engine, maxCompiledInsns, threshold: 2 } });
-  const env = k.newEnv(k.newPool(64));
-  const as = k.aspaceOf(env);
-  const ppn = k.mapNew(as, CODE, 7);
-  k.mapNew(as, 0x08100000, 7);
-  k.mem.u8.set(code, ppn << 12);
-  const r = k.regs(env);
-  r[EIP] = CODE;
-  r[ESP] = 0x08101000;
-  return { k, env };
+function machineWith(code: number[], engine: "interp" | "jit" | "auto", maxCompiledInsns?: number) {
+  return machine(code, { engine, maxCompiledInsns, threshold: 2 });
 }
 
 /** `n` separate counting loops, each `mov ecx, 1000; l: add eax, 1; dec ecx; jnz l`, then
@@ -35,7 +24,7 @@ function loops(n: number): number[] {
 describe("the JIT engine", () => {
   it("stops a compiled tight loop at the budget, with the count exact", () => {
     for (const engine of ["interp", "jit", "auto"] as const) {
-      const { k, env } = machine([0x40, 0xeb, 0xfd], engine); // l: inc eax; jmp l
+      const { k, env } = machineWith([0x40, 0xeb, 0xfd], engine); // l: inc eax; jmp l
       let x = k.run(env, 100_000);
       expect(x.kind).toBe(X_BUDGET);
       const first = k.cpu.icount;
@@ -53,7 +42,7 @@ describe("the JIT engine", () => {
   });
 
   it("evicts compiled code over its bound, compiles it again, and still computes the same", () => {
-    const { k, env } = machine(loops(12), "auto", 12);
+    const { k, env } = machineWith(loops(12), "auto", 12);
     const x = k.run(env, 10_000_000);
     expect(x.kind).toBe(X_INT);
     expect(k.regs(env)[EAX]).toBe(12_000);

@@ -4,25 +4,14 @@
 // a loop structured as a JavaScript loop.
 
 import { describe, expect, it } from "vitest";
-import { Exokernel } from "../../src/exokernel/kernel.js";
-import { EIP, ESP } from "../../src/hw/state.js";
+import { machine, CODE } from "../helpers/machine.js";
 import { compileRegion } from "../../src/jit/compile.js";
 import type { Block } from "../../src/decoder/block.js";
-
-const CODE = 0x08048000;
 
 /** Decodes the blocks at the given offsets of `bytes` (mapped at CODE) and compiles them into one
  *  region whose entry is the first. */
 function generate(bytes: number[], offsets: number[] = [0]): string {
-  const k = new Exokernel({ memory: 16 << 20, engine: { engine: "interp" } });
-  const env = k.newEnv(k.newPool(64));
-  const as = k.aspaceOf(env);
-  const ppn = k.mapNew(as, CODE, 7);
-  k.mapNew(as, 0x08100000, 7);
-  k.mem.u8.set(bytes, ppn << 12);
-  const r = k.regs(env);
-  r[EIP] = CODE;
-  r[ESP] = 0x08101000;
+  const { k, env } = machine(bytes, { engine: "interp" });
   k.run(env, 0); // loads the environment onto the CPU
   const blocks: Block[] = offsets.map((o) => k.engine.lookup(CODE + o));
   return compileRegion(blocks, "golden").source;

@@ -5,10 +5,8 @@
 // with it on random operands.
 
 import { describe, expect, it } from "vitest";
-import { Exokernel } from "../../src/exokernel/kernel.js";
 import { EIP, ESP, EAX, ECX, EDX, EBX } from "../../src/hw/state.js";
-
-const CODE = 0x08048000;
+import { machine, CODE, DATA, type Machine } from "../helpers/machine.js";
 
 const PRODUCERS: Record<string, number[]> = {
   "add eax, ebx": [0x01, 0xd8], "sub eax, ebx": [0x29, 0xd8], "cmp eax, ebx": [0x39, 0xd8], "and eax, ebx": [0x21, 0xd8],
@@ -21,27 +19,20 @@ const EDITORS: Record<string, number[]> = {
 };
 
 /** One machine per engine, reused: each run rewrites the code page (dropping its translations). */
-const machines = new Map<string, { k: Exokernel; env: ReturnType<Exokernel["newEnv"]>; ppn: number }>();
+const machines = new Map<string, Machine>();
 
 /** Runs `code` (then pushfd; pop edx; int 0x80) from the given registers; returns eax, ebx,
  *  ecx and the arithmetic flags. */
 function run(engine: "interp" | "jit", code: number[], regs: number[]): number[] {
   let m = machines.get(engine);
-  if (m === undefined) {
-    const k = new Exokernel({ memory: 16 << 20, engine: { engine } });
-    const env = k.newEnv(k.newPool(16));
-    const as = k.aspaceOf(env);
-    const ppn = k.mapNew(as, CODE, 7);
-    k.mapNew(as, 0x08100000, 7);
-    machines.set(engine, (m = { k, env, ppn }));
-  }
+  if (m === undefined) machines.set(engine, (m = machine([], { engine })));
   const { k, env, ppn } = m;
   k.frameReused(ppn);
   k.mem.u8.fill(0, ppn << 12, (ppn << 12) + 64);
   k.mem.u8.set([...code, 0x9c, 0x5a, 0xcd, 0x80], ppn << 12);
   const r = k.regs(env);
   r[EIP] = CODE;
-  r[ESP] = 0x08101000;
+  r[ESP] = DATA + 0x1000;
   [r[EAX], r[EBX], r[ECX]] = regs;
   k.run(env, 1000);
   const out = k.regs(env);

@@ -31,8 +31,8 @@ const PROGRAMS = [
   { name: "qsort", args: ["10"], kind: "integer" },
   { name: "bytecode", args: ["5000000"], kind: "integer" },
   { name: "strings", args: ["400000"], kind: "integer" },
-  { name: "mandelbrot", args: [], kind: "x87", optional: true },
-  { name: "nbody", args: [], kind: "x87", optional: true },
+  { name: "mandelbrot", args: ["700"], kind: "x87", optional: false },
+  { name: "nbody", args: ["800000"], kind: "x87", optional: false },
   { name: "getpid", args: ["500000"], kind: "syscall" },
   { name: "devnull", args: ["500000"], kind: "syscall" },
 ];

@@ -140,6 +140,14 @@ export class Exokernel {
     return this.current === env ? this.cpu.r : env.ctx.r;
   }
 
+  /** The x87 exceptions that are pending and unmasked (status word AND NOT control word, bits
+   *  IE DE ZE OE UE PE): what a #MF reports. 0 when the environment never used the FPU. */
+  fpuExceptions(envCap: CapHandle): number {
+    const env = this.env(envCap, R_READ);
+    const f = this.current === env ? this.cpu.fpu : null;
+    return f === null ? 0 : f.sw & ~f.cw & 0x3f;
+  }
+
   /** A copy of the environment's x87/SSE state (null: never used, i.e. as after fninit). */
   saveFpu(envCap: CapHandle): Uint8Array | null {
     const env = this.env(envCap, R_READ);

@@ -41,6 +41,16 @@ static void report(const char *what, const void *rel) {
     }                                             \
   } while (0)
 
+/* Loads control word `cw`, runs the x87 code, then resets the FPU. */
+#define x87(cw, code)                                                                      \
+  do {                                                                                     \
+    unsigned short w = (cw);                                                               \
+    __asm__ volatile("fninit; fldcw %0; " code "; fninit" : : "m"(w) : "memory");         \
+  } while (0)
+
+/* The largest finite 80-bit value: squaring it overflows. */
+__asm__(".pushsection .data\nbig: .quad 0xffffffffffffffff\n .short 0x7ffe\n.popsection");
+
 static void divide(unsigned d) {
   unsigned q, r;
   __asm__ volatile("divl %2" : "=a"(q), "=d"(r) : "r"(d), "a"(1), "d"(0));
@@ -77,6 +87,14 @@ int main(void) {
   TRY("ud2", NULL, __asm__ volatile("ud2"));
   /* divl by zero in asm: gcc rewrites 1 / x without a division. */
   TRY("divide by zero", NULL, divide(zero));
+
+  /* x87 exceptions unmasked in the control word reach the next waiting FPU instruction as #MF,
+   * reported with the si_code of the exception (FPE_FLTDIV, FPE_FLTINV, FPE_FLTOVF, ...). The
+   * handler starts with a clean FPU, so after siglongjmp nothing is pending any more. */
+  TRY("x87 divide by zero", NULL, x87(0x37f & ~0x04, "fldz; fld1; fdivp; fwait"));
+  TRY("x87 invalid", NULL, x87(0x37f & ~0x01, "fldz; fldz; fdivp; fwait"));
+  TRY("x87 overflow", NULL, x87(0x37f & ~0x08, "fld1; fldt big; fmul %%st(0), %%st(0); fstp %%st(1); fwait"));
+  TRY("x87 stack underflow", NULL, x87(0x37f & ~0x01, "fstp %%st(0); fwait"));
 
   /* The handler can return through siglongjmp many times: the signal mask is restored. */
   int caught = 0;

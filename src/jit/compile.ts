@@ -13,11 +13,12 @@ import {
   type Node, id, num, t, assign, ifs, brk, letDecl, labeled, block, forever, switchCase, switchStmt, tryCatch, throwStmt, fn, ret, str, expr, call, print, goto,
   EXIT_LABEL, DISPATCH_LABEL,
 } from "./ast.js";
-import { Emitter, rSlot, REG_LOCALS, FLAG_LOCALS, FLAG_VARS, FUSED_VARS, FUSED_LOCALS } from "./emit.js";
+import { Emitter, REG_LOCALS, FLAG_LOCALS, FLAG_VARS, FUSED_VARS, FUSED_LOCALS } from "./emit.js";
 import { translate, type Ending } from "./translate.js";
 import { flagLiveness, flagsLiveIn } from "./liveness.js";
 import { structure, type CfgNode } from "./structure.js";
-import { type Insn, Op, K_IMM, K_MEM, FLOW_NEXT } from "../hw/isa.js";
+import { staticTargets } from "./successors.js";
+import { type Insn, Op, K_MEM } from "../hw/isa.js";
 import { EIP, FLAGS, FOP, FA, FB, FR, ARITH_FLAGS } from "../hw/state.js";
 import { translate as mmuTranslate } from "../hw/mmu.js";
 import type { Block } from "../decoder/block.js";
@@ -131,26 +132,6 @@ function fusable(x: Insn, y: Insn, liveAfterY: number): boolean {
   if (!consumer) return false;
   const written = x.flagsWritten & ARITH_FLAGS;
   return (y.flagsRead & ARITH_FLAGS & ~written) === 0 && (liveAfterY & written) === 0;
-}
-
-/** Where a block can continue, if that is known statically (else null: computed jumps, exits). */
-function staticTargets(b: Block): number[] | null {
-  const x = b.insns[b.insns.length - 1];
-  if (x.flow === FLOW_NEXT) return [x.next];
-  if (x.rep !== 0) return null;
-  switch (x.op) {
-    case Op.JCC:
-    case Op.JCXZ:
-    case Op.LOOP:
-    case Op.LOOPE:
-    case Op.LOOPNE:
-      return [x.target, x.next];
-    case Op.JMP:
-    case Op.CALL:
-      return x.k0 === K_IMM && x.osz === 4 ? [x.target] : null;
-    default:
-      return null;
-  }
 }
 
 /** Where control can enter the region's code other than by its static edges: the entry, the

@@ -4,8 +4,9 @@
 // by a code write, or evicted when the cache is over its budget).
 
 import type { Block } from "../decoder/block.js";
-import { type Insn, Op, K_IMM, FLOW_NEXT } from "../hw/isa.js";
+import { Op } from "../hw/isa.js";
 import { compileRegion, type RegionFn } from "./compile.js";
+import { likelySuccessors } from "./successors.js";
 import { logger, trace } from "../log.js";
 import { writeFileSync } from "node:fs";
 
@@ -68,35 +69,6 @@ function startsRegion(b: Block, entry: Block): boolean {
   return b !== entry && r !== null && r.valid && r.entry === b && r.entry !== entry && r.insns >= SHARE_BELOW;
 }
 
-/** Static successors of a block: branch targets and fall-through addresses. */
-function staticSuccessors(b: Block): number[] {
-  const last: Insn = b.insns[b.insns.length - 1];
-  const out: number[] = [];
-  if (last.flow === FLOW_NEXT) out.push(last.next);
-  switch (last.op) {
-    case Op.JCC:
-    case Op.JCXZ:
-    case Op.LOOP:
-    case Op.LOOPE:
-    case Op.LOOPNE:
-      out.push(last.target, last.next);
-      break;
-    case Op.JMP:
-      if (last.k0 === K_IMM) out.push(last.target);
-      break;
-    case Op.CALL:
-      if (last.k0 === K_IMM) out.push(last.target);
-      out.push(last.next);
-      break;
-    case Op.INT:
-      out.push(last.next);
-      break;
-    default:
-      if (last.rep !== 0) out.push(last.next, last.eip);
-  }
-  return out;
-}
-
 export class RegionCache {
   readonly stats: JitStats = { regionsCompiled: 0, recompiles: 0, insnsCompiled: 0, jsBytes: 0, compileMs: 0, invalidations: 0, evictions: 0, failures: 0 };
   private readonly live = new Set<Region>();
@@ -138,7 +110,7 @@ export class RegionCache {
       // of the code; those of returns are the callers', which belong to their own regions.
       const last = b.insns[b.insns.length - 1];
       const returns = last.op === Op.RET || last.op === Op.RETF || last.op === Op.IRET;
-      const next = returns ? staticSuccessors(b) : [...staticSuccessors(b), ...b.succ.map((s) => s.eip)];
+      const next = returns ? likelySuccessors(b) : [...likelySuccessors(b), ...b.succ.map((s) => s.eip)];
       for (const eip of next) {
         if (seen.has(eip)) continue;
         const s = this.blockAt(eip);

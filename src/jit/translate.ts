@@ -39,7 +39,7 @@ function masked(sz: number, e: Node): Node {
 /** Emits a jump: to a static target as a Goto (structured later); to a computed one by setting
  *  `pc` and going through the region's dispatch switch, which leaves when `pc` is not one of
  *  its entry points. */
-export function jumpTo(c: InsnContext, target: Node, staticTarget: number | null): Node[] {
+export function jumpTo(target: Node, staticTarget: number | null): Node[] {
   if (staticTarget !== null) return [goto(staticTarget)];
   return [assign(id("pc"), target), cont(DISPATCH_LABEL)];
 }
@@ -433,7 +433,7 @@ function jmp(c: InsnContext): Ending | null {
   const { em, x } = c;
   if (x.osz !== 4) return null;
   if (x.k0 === K_IMM) {
-    em.emit(...jumpTo(c, num(x.target), x.target));
+    em.emit(...jumpTo(num(x.target), x.target));
     return { kind: "jump" };
   }
   let addr: Node | undefined;
@@ -441,7 +441,7 @@ function jmp(c: InsnContext): Ending | null {
     setIp(c);
     addr = em.addr(x);
   }
-  em.emit(...jumpTo(c, em.read(x, x.k0, x.r0, 4, addr), null));
+  em.emit(...jumpTo(em.read(x, x.k0, x.r0, 4, addr), null));
   return { kind: "jump" };
 }
 
@@ -455,7 +455,7 @@ function jcc(c: InsnContext): Ending | null {
     em.emit(assign(id("r1"), t("r1 - 1 | 0")));
     test = x.op === Op.LOOP ? t("r1 !== 0") : t("r1 !== 0 && $z", { z: em.cond(x.op === Op.LOOPE ? 4 : 5) });
   }
-  em.emit(ifs(test, jumpTo(c, num(x.target), x.target)));
+  em.emit(ifs(test, jumpTo(num(x.target), x.target)));
   em.emit(goto(x.next));
   return { kind: "jump" };
 }
@@ -474,7 +474,7 @@ function callNear(c: InsnContext): Ending | null {
   const sp = em.hold(t("r4 - 4 | 0"));
   em.store(4, sp, num(x.next));
   em.emit(assign(id("r4"), sp));
-  em.emit(...jumpTo(c, target, x.k0 === K_IMM ? x.target : null));
+  em.emit(...jumpTo(target, x.k0 === K_IMM ? x.target : null));
   return { kind: "jump" };
 }
 
@@ -485,7 +485,7 @@ function retNear(c: InsnContext): Ending | null {
   const v = em.load(4, id("r4"));
   const extra = x.k0 === K_IMM ? (x.imm & 0xffff) + 4 : 4;
   em.emit(assign(id("r4"), t("r4 + $n | 0", { n: num(extra) })));
-  em.emit(...jumpTo(c, v, null));
+  em.emit(...jumpTo(v, null));
   return { kind: "jump" };
 }
 

@@ -67,7 +67,8 @@ function printStats(kernel: Exokernel, personality: LinuxPersonality, insns: num
   const live = kernel.engine.regions.size;
   const lines = [
     `exojit stats: ${insns} guest instructions in ${ms.toFixed(1)} ms (${((insns / ms) * 1e-3).toFixed(1)} M/s)`,
-    `  interpreter ${e.interpInsns} insns (${pct(e.interpInsns)}%), compiled code ${e.jitInsns} insns (${pct(e.jitInsns)}%) in ${e.regionRuns} region entries, ${e.jitMs.toFixed(1)} ms`,
+    `  interpreter ${e.interpInsns} insns (${pct(e.interpInsns)}%), compiled code ${e.jitInsns} insns (${pct(e.jitInsns)}%) in ${e.regionRuns} region entries`,
+    `  time: ${e.jitMs.toFixed(1)} ms in compiled code, ${j.compileMs.toFixed(1)} ms compiling, ${Math.max(0, ms - e.jitMs - j.compileMs).toFixed(1)} ms interpreting and in system calls`,
     `  jit: ${j.regionsCompiled} regions compiled + ${j.recompiles} recompiled, ${j.insnsCompiled} insns -> ${(j.jsBytes / 1024).toFixed(0)} KiB JS in ${j.compileMs.toFixed(1)} ms` +
       ` (${j.insnsCompiled > 0 ? ((j.compileMs * 1000) / j.insnsCompiled).toFixed(1) : "0"} us/insn); ${live.regions} live (${live.insns} insns), ${j.invalidations} invalidated, ${j.evictions} evicted, ${j.failures} failed`,
     `  blocks decoded ${e.blocksDecoded}, code-page writes ${e.codeWrites}, faults ${e.faults}`,

@@ -34,6 +34,8 @@ interface Case {
   status?: number;
   /** Runs under a guest root (readfile): paths and binary differ between the runs. */
   rooted?: boolean;
+  /** Runs in the directory the readfile case reads (not under a guest root). */
+  inFileRoot?: boolean;
   /** The program is meant to print nothing to stdout (natively too). */
   noStdout?: boolean;
 }
@@ -63,6 +65,7 @@ const CASES: Case[] = [
   { name: "fault_siginfo (SA_SIGINFO handlers, si_addr)", src: "fault_siginfo.c" },
   { name: "signals (handlers, masks, pending, altstack, abort)", src: "signals.c", status: 128 + 6 },
   { name: "smc (code rewritten, patched while hot, remapped)", src: "smc.c" },
+  { name: "dirs (readdir, getdents64)", src: "dirs.c", inFileRoot: true },
   { name: "sieve", src: "sieve.c" },
 ];
 
@@ -94,11 +97,13 @@ function setupFileRoot(): void {
   fs.mkdirSync(path.join(fileRoot, "bin"));
   fs.mkdirSync(path.join(fileRoot, "dir"));
   fs.writeFileSync(path.join(fileRoot, "data.txt"), dataFile());
+  fs.symlinkSync("data.txt", path.join(fileRoot, "link-to-data"));
+  fs.writeFileSync(path.join(fileRoot, `${"long-name-".repeat(20)}.txt`), "x");
   fs.copyFileSync(binOf(CASES.find((c) => c.rooted) as Case), path.join(fileRoot, "bin", "readfile"));
 }
 
 function optsOf(c: Case): RunOptions {
-  return { env: c.env, stdin: c.stdin, cwd: c.rooted ? fileRoot : undefined };
+  return { env: c.env, stdin: c.stdin, cwd: c.rooted || c.inFileRoot ? fileRoot : undefined };
 }
 
 function runNativeCase(c: Case): Promise<RunResult> {

@@ -281,8 +281,34 @@ export class CharDevice extends OpenFile {
   }
 }
 
-/** A directory opened for reading entries or as a base for *at() calls. */
+/** File types of directory entries (the d_type values POSIX leaves to the system; these are
+ *  Linux's DT_*, which the ABI layer passes through). */
+export const DT_UNKNOWN = 0, DT_FIFO = 1, DT_CHR = 2, DT_DIR = 4, DT_BLK = 6, DT_REG = 8, DT_LNK = 10, DT_SOCK = 12;
+
+/** One entry of a directory listing. */
+export interface DirEntry {
+  ino: bigint;
+  type: number;
+  /** The name's bytes, as the host file system stores them. */
+  name: Buffer;
+}
+
+function direntType(d: fs.Dirent): number {
+  if (d.isFile()) return DT_REG;
+  if (d.isDirectory()) return DT_DIR;
+  if (d.isSymbolicLink()) return DT_LNK;
+  if (d.isFIFO()) return DT_FIFO;
+  if (d.isSocket()) return DT_SOCK;
+  if (d.isCharacterDevice()) return DT_CHR;
+  if (d.isBlockDevice()) return DT_BLK;
+  return DT_UNKNOWN;
+}
+
+/** A directory opened for reading entries or as a base for *at() calls. Its offset is the index
+ *  of the next entry of a listing taken when reading starts (and again after a rewind). */
 export class DirFile extends OpenFile {
+  private listing: DirEntry[] | null = null;
+
   constructor(
     path: string,
     /** Host path of the directory. */
@@ -290,6 +316,40 @@ export class DirFile extends OpenFile {
     private readonly st: FileStat,
   ) {
     super(path, { read: true, write: false, append: false, nonblock: false });
+  }
+
+  /** The entries, "." and ".." first. Entries that vanish while listed are left out. */
+  entries(): DirEntry[] {
+    if (this.listing !== null) return this.listing;
+    const parent = (() => {
+      try {
+        return fs.statSync(`${this.hostPath}/..`, { bigint: true }).ino;
+      } catch {
+        return this.st.ino;
+      }
+    })();
+    const out: DirEntry[] = [
+      { ino: this.st.ino, type: DT_DIR, name: Buffer.from(".") },
+      { ino: parent, type: DT_DIR, name: Buffer.from("..") },
+    ];
+    let dirents: fs.Dirent[];
+    try {
+      // Buffer names keep bytes that are not UTF-8 intact.
+      dirents = fs.readdirSync(this.hostPath, { withFileTypes: true, encoding: "buffer" as unknown as "utf8" });
+    } catch (e) {
+      throw fromHostError(e);
+    }
+    for (const d of dirents) {
+      const name = d.name as unknown as Buffer;
+      try {
+        const ino = fs.lstatSync(Buffer.concat([Buffer.from(`${this.hostPath}/`), name]), { bigint: true }).ino;
+        out.push({ ino, type: direntType(d), name });
+      } catch {
+        // removed since the listing was read
+      }
+    }
+    this.listing = out;
+    return out;
   }
 
   read(_buf: Uint8Array): number {
@@ -302,6 +362,7 @@ export class DirFile extends OpenFile {
 
   override seek(off: number, whence: number): number {
     if (whence !== SEEK_SET || off < 0) sysError("EINVAL");
+    if (off === 0) this.listing = null; // rewinddir sees the directory as it is now
     this.offset = off;
     return off;
   }

@@ -13,6 +13,7 @@ import * as time from "./sys/time.js";
 import * as signal from "./sys/signal.js";
 import * as tls from "./sys/tls.js";
 import * as misc from "./sys/misc.js";
+import * as dir from "./sys/dir.js";
 
 export interface SyscallEntry {
   nr: number;
@@ -58,6 +59,8 @@ const IMPL: Record<string, [Sys, string, boolean?]> = {
   faccessat: [stat.faccessat, "dirfd path d"],
   faccessat2: [stat.faccessat2, "dirfd path d x"],
   ioctl: [misc.ioctl, "fd x x"],
+  getdents64: [dir.getdents64, "fd ptr u"],
+  getdents: [dir.getdents, "fd ptr u"],
   brk: [mm.brk, "ptr", true],
   mmap: [mm.oldMmap, "ptr", true],
   mmap2: [mm.mmap2, "ptr u prot mflags fd x", true],

@@ -36,6 +36,8 @@ interface Case {
   rooted?: boolean;
   /** Runs in the directory the readfile case reads (not under a guest root). */
   inFileRoot?: boolean;
+  /** Runs in a new empty directory of its own (each run gets one): the program changes it. */
+  tempCwd?: boolean;
   /** The program is meant to print nothing to stdout (natively too). */
   noStdout?: boolean;
 }
@@ -66,6 +68,7 @@ const CASES: Case[] = [
   { name: "signals (handlers, masks, pending, altstack, abort)", src: "signals.c", status: 128 + 6 },
   { name: "smc (code rewritten, patched while hot, remapped)", src: "smc.c" },
   { name: "dirs (readdir, getdents64)", src: "dirs.c", inFileRoot: true },
+  { name: "fsops (mkdir, rename, link, chmod, utimensat, truncate)", src: "fsops.c", tempCwd: true },
   { name: "sieve", src: "sieve.c" },
 ];
 
@@ -102,8 +105,14 @@ function setupFileRoot(): void {
   fs.copyFileSync(binOf(CASES.find((c) => c.rooted) as Case), path.join(fileRoot, "bin", "readfile"));
 }
 
+/** Directories made for tempCwd runs, removed at the end. */
+const tempDirs: string[] = [];
+
 function optsOf(c: Case): RunOptions {
-  return { env: c.env, stdin: c.stdin, cwd: c.rooted || c.inFileRoot ? fileRoot : undefined };
+  let cwd: string | undefined;
+  if (c.rooted || c.inFileRoot) cwd = fileRoot;
+  else if (c.tempCwd) tempDirs.push((cwd = fs.mkdtempSync(path.join(os.tmpdir(), "exojit-cwd-"))));
+  return { env: c.env, stdin: c.stdin, cwd };
 }
 
 function runNativeCase(c: Case): Promise<RunResult> {
@@ -138,6 +147,7 @@ beforeAll(() => {
 
 afterAll(() => {
   if (fileRoot !== "") fs.rmSync(fileRoot, { recursive: true, force: true });
+  for (const d of tempDirs) fs.rmSync(d, { recursive: true, force: true });
 });
 
 describe("guest programs natively (the oracle itself)", () => {

@@ -165,6 +165,95 @@ export class FileSystem {
     }
   }
 
+  /** Resolves a path whose last component the call creates or removes: not followed if it is a
+   *  symlink, refused (EROFS) outside the writable part, devices excepted (EPERM). */
+  private forChange(p: string, base: string): Resolved {
+    const r = this.resolve(p, base, false);
+    if (DEVICES[r.guest]) sysError("EPERM");
+    if (r.guest === "/") sysError("EBUSY");
+    if (!this.canWrite(r.guest)) sysError("EROFS");
+    return r;
+  }
+
+  private host<T>(op: () => T): T {
+    try {
+      return op();
+    } catch (e) {
+      throw fromHostError(e);
+    }
+  }
+
+  /** mkdir: `perm` is already masked by the umask. */
+  mkdir(p: string, base: string, perm: number): void {
+    const r = this.forChange(p, base);
+    if (r.st !== null) sysError("EEXIST");
+    this.host(() => fs.mkdirSync(r.host, perm & 0o7777));
+  }
+
+  rmdir(p: string, base: string): void {
+    const r = this.forChange(p, base);
+    if (r.st === null) sysError("ENOENT");
+    if ((Number(r.st.mode) & S_IFMT) !== S_IFDIR) sysError("ENOTDIR");
+    this.host(() => fs.rmdirSync(r.host));
+  }
+
+  unlink(p: string, base: string): void {
+    const r = this.forChange(p, base);
+    if (r.st === null) sysError("ENOENT");
+    if ((Number(r.st.mode) & S_IFMT) === S_IFDIR) sysError("EISDIR");
+    this.host(() => fs.unlinkSync(r.host));
+  }
+
+  /** rename; with `noReplace` an existing target is EEXIST (RENAME_NOREPLACE). */
+  rename(from: string, fromBase: string, to: string, toBase: string, noReplace: boolean): void {
+    const a = this.forChange(from, fromBase);
+    const b = this.forChange(to, toBase);
+    if (a.st === null) sysError("ENOENT");
+    if (noReplace && b.st !== null) sysError("EEXIST");
+    this.host(() => fs.renameSync(a.host, b.host));
+  }
+
+  /** symlink: `target` is stored as given (resolved later within the guest root). */
+  symlink(target: string, p: string, base: string): void {
+    const r = this.forChange(p, base);
+    if (r.st !== null) sysError("EEXIST");
+    this.host(() => fs.symlinkSync(Buffer.from(target, "latin1"), r.host));
+  }
+
+  link(from: string, fromBase: string, to: string, toBase: string, follow: boolean): void {
+    const a = this.resolve(from, fromBase, follow);
+    const b = this.forChange(to, toBase);
+    if (a.st === null) sysError("ENOENT");
+    if (b.st !== null) sysError("EEXIST");
+    this.host(() => fs.linkSync(a.host, b.host));
+  }
+
+  chmod(p: string, base: string, perm: number, follow: boolean): void {
+    const r = this.resolve(p, base, follow);
+    if (r.st === null) sysError("ENOENT");
+    if (!this.canWrite(r.guest)) sysError("EROFS");
+    if ((Number(r.st.mode) & S_IFMT) === S_IFLNK) sysError("EOPNOTSUPP"); // Linux has no lchmod
+    this.host(() => fs.chmodSync(r.host, perm & 0o7777));
+  }
+
+  /** Sets access and modification times (seconds, fractional); null keeps a time as it is. */
+  utimes(p: string, base: string, atime: number | null, mtime: number | null, follow: boolean): void {
+    const r = this.resolve(p, base, follow);
+    if (r.st === null) sysError("ENOENT");
+    if (!this.canWrite(r.guest)) sysError("EROFS");
+    const st = r.st;
+    const a = atime ?? Number(st.atimeNs) / 1e9, m = mtime ?? Number(st.mtimeNs) / 1e9;
+    this.host(() => (follow ? fs.utimesSync(r.host, a, m) : fs.lutimesSync(r.host, a, m)));
+  }
+
+  truncate(p: string, base: string, len: number): void {
+    const r = this.resolve(p, base, true);
+    if (r.st === null) sysError("ENOENT");
+    if ((Number(r.st.mode) & S_IFMT) === S_IFDIR) sysError("EISDIR");
+    if (!this.canWrite(r.guest)) sysError("EROFS");
+    this.host(() => fs.truncateSync(r.host, len));
+  }
+
   stat(p: string, base: string, follow: boolean): FileStat {
     const r = this.resolve(p, base, follow);
     const dev = DEVICES[r.guest];

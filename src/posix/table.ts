@@ -14,6 +14,7 @@ import * as signal from "./sys/signal.js";
 import * as tls from "./sys/tls.js";
 import * as misc from "./sys/misc.js";
 import * as dir from "./sys/dir.js";
+import * as fsops from "./sys/fsops.js";
 
 export interface SyscallEntry {
   nr: number;
@@ -60,6 +61,27 @@ const IMPL: Record<string, [Sys, string, boolean?]> = {
   faccessat2: [stat.faccessat2, "dirfd path d x"],
   ioctl: [misc.ioctl, "fd x x"],
   getdents64: [dir.getdents64, "fd ptr u"],
+  mkdir: [fsops.mkdir, "path mode"],
+  mkdirat: [fsops.mkdirat, "dirfd path mode"],
+  rmdir: [fsops.rmdir, "path"],
+  unlink: [fsops.unlink, "path"],
+  unlinkat: [fsops.unlinkat, "dirfd path x"],
+  rename: [fsops.rename, "path path"],
+  renameat: [fsops.renameat, "dirfd path dirfd path"],
+  renameat2: [fsops.renameat2, "dirfd path dirfd path x"],
+  symlink: [fsops.symlink, "path path"],
+  symlinkat: [fsops.symlinkat, "path dirfd path"],
+  link: [fsops.link, "path path"],
+  linkat: [fsops.linkat, "dirfd path dirfd path x"],
+  chmod: [fsops.chmod, "path mode"],
+  fchmod: [fsops.fchmod, "fd mode"],
+  fchmodat: [fsops.fchmodat, "dirfd path mode"],
+  utimensat: [fsops.utimensat, "dirfd path ptr x"],
+  utimensat_time64: [fsops.utimensatTime64, "dirfd path ptr x"],
+  truncate: [fsops.truncate, "path d"],
+  truncate64: [fsops.truncate64, "path u u"],
+  ftruncate: [fsops.ftruncate, "fd d"],
+  ftruncate64: [fsops.ftruncate64, "fd u u"],
   getdents: [dir.getdents, "fd ptr u"],
   brk: [mm.brk, "ptr", true],
   mmap: [mm.oldMmap, "ptr", true],

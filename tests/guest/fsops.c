@@ -1,0 +1,74 @@
+/* File-system changes in an empty working directory: mkdir/rmdir, unlink, rename (incl.
+ * renameat2 RENAME_NOREPLACE), symlink/readlink, hard links, chmod, utimensat with explicit,
+ * omitted and current times, truncate/ftruncate, unlinkat(AT_REMOVEDIR), and the errno of each
+ * refusal. Prints nothing that depends on the time or the directory's name. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static void check(const char *what, int r) { printf("%-28s %d %s\n", what, r, r < 0 ? strerror(errno) : ""); }
+
+static void mode_of(const char *path) {
+  struct stat st;
+  if (lstat(path, &st) == 0) printf("  %s: mode %o links %lu size %lld\n", path, st.st_mode & 07777, (unsigned long)st.st_nlink, (long long)st.st_size);
+  else printf("  %s: %s\n", path, strerror(errno));
+}
+
+int main(void) {
+  umask(022);
+  check("mkdir d", mkdir("d", 0777));
+  mode_of("d");
+  check("mkdir d again", mkdir("d", 0777));
+  check("mkdir missing/x", mkdir("missing/x", 0777));
+  int fd = open("d/f", O_WRONLY | O_CREAT | O_TRUNC, 0666);
+  check("write d/f", (int)write(fd, "hello, world\n", 13));
+  close(fd);
+  mode_of("d/f");
+  check("rmdir d (not empty)", rmdir("d"));
+  check("rmdir d/f (a file)", rmdir("d/f"));
+  check("unlink d (a directory)", unlink("d"));
+  check("rename d/f d/g", rename("d/f", "d/g"));
+  check("rename missing", rename("d/f", "d/h"));
+  fd = open("d/h", O_WRONLY | O_CREAT, 0600);
+  close(fd);
+  check("rename d/g over d/h", rename("d/g", "d/h"));
+  mode_of("d/h");
+  check("renameat2 noreplace", (int)syscall(SYS_renameat2, AT_FDCWD, "d/h", AT_FDCWD, "d", 1));
+  check("symlink h -> d/s", symlink("h", "d/s"));
+  char buf[64] = {0};
+  check("readlink d/s", (int)readlink("d/s", buf, sizeof buf - 1));
+  printf("  target %s\n", buf);
+  check("link d/h d/hard", link("d/h", "d/hard"));
+  mode_of("d/h");
+  check("chmod d/h 640", chmod("d/h", 0640));
+  mode_of("d/hard");
+  struct timespec ts[2] = {{1000000000, 500}, {1234567890, 250000000}};
+  check("utimensat explicit", utimensat(AT_FDCWD, "d/h", ts, 0));
+  struct stat st;
+  stat("d/h", &st);
+  printf("  mtime %ld.%09ld atime %ld\n", (long)st.st_mtim.tv_sec, (long)st.st_mtim.tv_nsec, (long)st.st_atim.tv_sec);
+  struct timespec omit[2] = {{0, UTIME_OMIT}, {42, 0}};
+  check("utimensat omit atime", utimensat(AT_FDCWD, "d/h", omit, 0));
+  stat("d/h", &st);
+  printf("  mtime %ld atime %ld\n", (long)st.st_mtim.tv_sec, (long)st.st_atim.tv_sec);
+  check("utimensat now", utimensat(AT_FDCWD, "d/h", NULL, 0));
+  stat("d/h", &st);
+  printf("  mtime recent %d\n", st.st_mtim.tv_sec > 1700000000);
+  check("truncate d/h 5", truncate("d/h", 5));
+  mode_of("d/h");
+  fd = open("d/h", O_RDWR);
+  check("ftruncate 100", ftruncate(fd, 100));
+  close(fd);
+  mode_of("d/h");
+  check("unlink d/s", unlink("d/s"));
+  check("unlink d/hard", unlink("d/hard"));
+  check("unlink d/h", unlink("d/h"));
+  check("unlinkat d removedir", unlinkat(AT_FDCWD, "d", AT_REMOVEDIR));
+  check("unlinkat bad flags", unlinkat(AT_FDCWD, "d", 0x8000));
+  mode_of("d");
+  return 0;
+}

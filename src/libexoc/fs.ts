@@ -254,6 +254,14 @@ export class FileSystem {
     this.host(() => fs.truncateSync(r.host, len));
   }
 
+  /** The file system holding a path: statfs figures (counts as bigints). */
+  statfs(p: string, base: string): { type: number; bsize: number; blocks: bigint; bfree: bigint; bavail: bigint; files: bigint; ffree: bigint } {
+    const r = this.resolve(p, base, true);
+    if (r.st === null && !DEVICES[r.guest]) sysError("ENOENT");
+    const s = this.host(() => fs.statfsSync(r.host === "" ? this.root : r.host, { bigint: true }));
+    return { type: Number(s.type), bsize: Number(s.bsize), blocks: s.blocks, bfree: s.bfree, bavail: s.bavail, files: s.files, ffree: s.ffree };
+  }
+
   stat(p: string, base: string, follow: boolean): FileStat {
     const r = this.resolve(p, base, follow);
     const dev = DEVICES[r.guest];

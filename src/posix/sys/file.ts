@@ -92,6 +92,39 @@ export const write: Sys = (p, fd, buf, count) => {
   return data.length === 0 ? 0 : f.write(data);
 };
 
+/** sendfile/sendfile64: copies up to `count` bytes from in_fd (at *offset, which is updated
+ *  and leaves the file offset alone, or at the file offset) to out_fd. */
+function sendfileImpl(p: Process, outFd: number, inFd: number, offVa: number, count: number, wide: boolean): number {
+  const out = writable(p, outFd);
+  const src = readable(p, inFd);
+  if (out.mode.append) sysError("EINVAL");
+  let off = offVa === 0 ? -1 : wide ? p.mem.i64(offVa) : p.mem.i32(offVa);
+  if (offVa !== 0 && off < 0) sysError("EINVAL");
+  const chunk = new Uint8Array(1 << 16);
+  let left = Math.min(count >>> 0, MAX_RW), done = 0;
+  while (left > 0) {
+    const want = chunk.subarray(0, Math.min(left, chunk.length));
+    const n = off < 0 ? src.read(want) : src.pread(want, off);
+    if (n <= 0) break;
+    const w = out.write(chunk.subarray(0, n));
+    done += w;
+    left -= w;
+    if (off >= 0) off += w;
+    if (w < n) {
+      if (off < 0) src.seek(w - n, 1); // give back what could not be written
+      break;
+    }
+  }
+  if (offVa !== 0) {
+    if (wide) p.mem.write(offVa, new Uint8Array(new BigInt64Array([BigInt(off)]).buffer));
+    else p.mem.putU32(offVa, off);
+  }
+  return done;
+}
+
+export const sendfile: Sys = (p, outFd, inFd, offVa, count) => sendfileImpl(p, outFd, inFd, offVa, count, false);
+export const sendfile64: Sys = (p, outFd, inFd, offVa, count) => sendfileImpl(p, outFd, inFd, offVa, count, true);
+
 function offset64(lo: number, hi: number): number {
   const off = (lo >>> 0) + hi * 4294967296;
   if (off < 0) sysError("EINVAL");

@@ -181,3 +181,12 @@ export const prctl: Sys = (p, option, arg2) => {
       return sysError("EINVAL", `prctl option ${option}`);
   }
 };
+
+/** sched_getaffinity: the emulated machine has one CPU. The kernel's mask is one long (4 bytes
+ *  on i386); a smaller buffer is EINVAL. */
+export const schedGetaffinity: Sys = (p, pid, len, mask) => {
+  if (pid !== 0 && pid !== p.pid) sysError("ESRCH");
+  if (len >>> 0 < 4 || (len & 3) !== 0) sysError("EINVAL");
+  p.mem.putU32(mask, 1);
+  return 4;
+};

@@ -6,7 +6,7 @@ import type { Sys } from "../types.js";
 import type { Process } from "../../libexoc/process.js";
 import { sysError, fromHostError } from "../../libexoc/errors.js";
 import type { FileStat } from "../../libexoc/file.js";
-import { stat64, statx as statxStruct } from "../abi/structs.js";
+import { stat64, statx as statxStruct, Struct } from "../abi/structs.js";
 import { AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW, AT_FDCWD, AT_EACCESS, AT_NO_AUTOMOUNT } from "../abi/fcntl.js";
 import { baseDir, pathArg, procLink } from "./file.js";
 
@@ -83,3 +83,18 @@ function accessAt(p: Process, dirfd: number, pathVa: number, mode: number, flags
 export const access: Sys = (p, path, mode) => accessAt(p, AT_FDCWD, path, mode, 0);
 export const faccessat: Sys = (p, dirfd, path, mode) => accessAt(p, dirfd, path, mode, 0);
 export const faccessat2: Sys = (p, dirfd, path, mode, flags) => accessAt(p, dirfd, path, mode, flags);
+
+/** struct statfs64 on i386 (asm-generic/statfs.h, packed to 4 bytes): 84 bytes. */
+const STATFS64_SIZE = 84;
+
+function putStatfs64(p: Parameters<Sys>[0], buf: number, size: number, path: string, base: string): number {
+  if (size !== STATFS64_SIZE) sysError("EINVAL");
+  const f = p.fs.statfs(path, base);
+  const s = new Struct(STATFS64_SIZE).u32(0, f.type).u32(4, f.bsize).u64(8, f.blocks).u64(16, f.bfree).u64(24, f.bavail);
+  s.u64(32, f.files).u64(40, f.ffree).u32(56, 255).u32(60, f.bsize);
+  p.mem.write(buf, s.bytes);
+  return 0;
+}
+
+export const statfs64: Sys = (p, pathVa, size, buf) => putStatfs64(p, buf, size, pathArg(p, pathVa), p.cwd);
+export const fstatfs64: Sys = (p, fd, size, buf) => putStatfs64(p, buf, size, p.fds.get(fd).path, "/");

@@ -332,10 +332,16 @@ export class DirFile extends OpenFile {
       { ino: this.st.ino, type: DT_DIR, name: Buffer.from(".") },
       { ino: parent, type: DT_DIR, name: Buffer.from("..") },
     ];
-    let dirents: fs.Dirent[];
+    const dirents: fs.Dirent[] = [];
     try {
-      // Buffer names keep bytes that are not UTF-8 intact.
-      dirents = fs.readdirSync(this.hostPath, { withFileTypes: true, encoding: "buffer" as unknown as "utf8" });
+      // opendir keeps the file system's order (readdir sorts); Buffer names keep bytes that are
+      // not UTF-8 intact.
+      const dir = fs.opendirSync(this.hostPath, { encoding: "buffer" as unknown as "utf8", bufferSize: 128 });
+      try {
+        for (let d = dir.readSync(); d !== null; d = dir.readSync()) dirents.push(d);
+      } finally {
+        dir.closeSync();
+      }
     } catch (e) {
       throw fromHostError(e);
     }

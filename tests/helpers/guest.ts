@@ -103,6 +103,40 @@ export function ensureToolchain(): void {
   toolchainOk = true;
 }
 
+/** Debian's static i386 busybox, the third-party program of the conformance tests. */
+export const BUSYBOX = "/bin/busybox";
+const BUSYBOX_INSTALL = "dpkg --add-architecture i386 && apt-get update && apt-get install -y busybox-static:i386";
+
+/** Whether BUSYBOX is an i386 ELF executable. */
+function busyboxIsI386(): boolean {
+  try {
+    const h = Buffer.alloc(20);
+    const fd = fs.openSync(BUSYBOX, "r");
+    fs.readSync(fd, h, 0, 20, 0);
+    fs.closeSync(fd);
+    return h.readUInt32BE(0) === 0x7f454c46 && h[4] === 1 && h.readUInt16LE(18) === 3;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Makes sure the i386 busybox is installed: as root it installs it (retrying apt's index
+ * download, which can catch a mirror mid-sync); otherwise it throws the command to run.
+ */
+export function ensureBusybox(): string {
+  if (busyboxIsI386()) return BUSYBOX;
+  const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
+  if (!isRoot) throw new Error(`busybox-static:i386 is needed: sudo sh -c '${BUSYBOX_INSTALL}'`);
+  spawnSync("dpkg", ["--add-architecture", "i386"], { stdio: "ignore" });
+  for (let k = 0; k < 3 && !busyboxIsI386(); k++) {
+    aptGet(["update"]);
+    aptGet(["install", "-y", "busybox-static:i386"]);
+  }
+  if (!busyboxIsI386()) throw new Error(`installing busybox-static:i386 failed; run: ${BUSYBOX_INSTALL}`);
+  return BUSYBOX;
+}
+
 /** Headers shared by guest programs: a change to any of them rebuilds every guest. */
 function sharedHeaders(): string[] {
   return fs.readdirSync(GUEST_DIR).filter((f) => f.endsWith(".h")).sort().map((f) => path.join(GUEST_DIR, f));

@@ -88,36 +88,32 @@ const faulted = (c: Cpu, n: number): void => {
   c.jitLeft = n;
 };
 
-/** Live arithmetic flags on entry to each block, given the region's static edges: a block
- *  whose every successor is a block of the region needs only what they need; one that can
- *  leave the region (computed jumps, exits) needs every flag at its end. */
+/** Live arithmetic flags at the end of each block, given the region's static edges: a block
+ *  whose every successor is a block of the region needs only what they need on entry; one
+ *  that can leave the region (computed jumps, exits) needs every flag. */
 function regionLiveness(blocks: readonly Block[], inRegion: Map<number, Block>): Map<Block, number> {
   const succ = new Map<Block, Block[] | null>();
   for (const b of blocks) {
-    const targets = staticTargets(b);
-    const known = targets?.map((t) => inRegion.get(t));
+    const known = staticTargets(b)?.map((t) => inRegion.get(t));
     succ.set(b, known && known.every((s) => s !== undefined) ? (known as Block[]) : null);
   }
   const liveIn = new Map<Block, number>(blocks.map((b) => [b, 0]));
+  const atEnd = (b: Block): number => {
+    const ss = succ.get(b);
+    return ss ? ss.reduce((m, s) => m | (liveIn.get(s) as number), 0) : ARITH_FLAGS;
+  };
   for (let changed = true; changed; ) {
     changed = false;
     for (let k = blocks.length - 1; k >= 0; k--) {
       const b = blocks[k];
-      const ss = succ.get(b);
-      const atEnd = ss ? ss.reduce((m, s) => m | (liveIn.get(s) as number), 0) : ARITH_FLAGS;
-      const v = flagsLiveIn(b.insns, atEnd);
+      const v = flagsLiveIn(b.insns, atEnd(b));
       if (v !== liveIn.get(b)) {
         liveIn.set(b, v);
         changed = true;
       }
     }
   }
-  const liveOut = new Map<Block, number>();
-  for (const b of blocks) {
-    const ss = succ.get(b);
-    liveOut.set(b, ss ? ss.reduce((m, s) => m | (liveIn.get(s) as number), 0) : ARITH_FLAGS);
-  }
-  return liveOut;
+  return new Map(blocks.map((b) => [b, atEnd(b)]));
 }
 
 /** Flag producers translated inline, whose record can live in scratch locals. */

@@ -66,7 +66,7 @@ export const SHARE_BELOW = 200;
  *  large enough to be left to itself. */
 function startsRegion(b: Block, entry: Block): boolean {
   const r = b.compiled as Region | null;
-  return b !== entry && r !== null && r.valid && r.entry === b && r.entry !== entry && r.insns >= SHARE_BELOW;
+  return b !== entry && r !== null && r.valid && r.entry === b && r.insns >= SHARE_BELOW;
 }
 
 export class RegionCache {

@@ -48,6 +48,14 @@ export function exitTo(target: number): Node[] {
   return [assign(id("pc"), num(target)), brk(EXIT_LABEL)];
 }
 
+/** The memory operand's address in a temporary when operand kind `k` is memory (after
+ *  recording the instruction's address for a precise fault), else undefined. */
+function memAddr(c: InsnContext, k: number): Node | undefined {
+  if (k !== K_MEM) return undefined;
+  setIp(c);
+  return c.em.addr(c.x);
+}
+
 function setIp(c: InsnContext): void {
   c.em.emit(assign(id("ip"), num(c.x.eip)));
 }
@@ -81,11 +89,7 @@ function binary(c: InsnContext): boolean {
     if (live) em.setFlags(x.op === Op.XOR ? FK_LOGIC : FK_SUB, sz, num(0), num(0), num(0));
     return true;
   }
-  let addr: Node | undefined;
-  if (x.k0 === K_MEM || x.k1 === K_MEM) {
-    setIp(c);
-    addr = em.addr(x);
-  }
+  const addr = memAddr(c, x.k0 === K_MEM ? x.k0 : x.k1);
   const a = em.hold(em.read(x, x.k0, x.r0, size, addr));
   const b = em.hold(em.read(x, x.k1, x.r1, size, addr));
   const args: Record<string, Node> = { a, b };
@@ -103,11 +107,7 @@ function binary(c: InsnContext): boolean {
 function incDec(c: InsnContext): boolean {
   const { em, x } = c;
   const size = x.osz, sz = x.sz;
-  let addr: Node | undefined;
-  if (x.k0 === K_MEM) {
-    setIp(c);
-    addr = em.addr(x);
-  }
+  const addr = memAddr(c, x.k0);
   const a = em.hold(em.read(x, x.k0, x.r0, size, addr));
   const res = em.hold(masked(sz, t(x.op === Op.INC ? "$a + 1" : "$a - 1", { a })));
   if (x.k0 === K_MEM) em.store(size, addr as Node, res);
@@ -123,11 +123,7 @@ function incDec(c: InsnContext): boolean {
 function negNot(c: InsnContext): boolean {
   const { em, x } = c;
   const size = x.osz, sz = x.sz;
-  let addr: Node | undefined;
-  if (x.k0 === K_MEM) {
-    setIp(c);
-    addr = em.addr(x);
-  }
+  const addr = memAddr(c, x.k0);
   const a = em.hold(em.read(x, x.k0, x.r0, size, addr));
   const res = em.hold(masked(sz, x.op === Op.NEG ? t("-$a", { a }) : t("~$a", { a })));
   if (x.k0 === K_MEM) em.store(size, addr as Node, res);
@@ -143,11 +139,7 @@ function shift(c: InsnContext): boolean {
   const constCount = x.k1 === K_IMM;
   const n = constCount ? x.imm & 31 : -1;
   if (n === 0) return true; // no effect at all
-  let addr: Node | undefined;
-  if (x.k0 === K_MEM) {
-    setIp(c);
-    addr = em.addr(x);
-  }
+  const addr = memAddr(c, x.k0);
   const a = em.hold(em.read(x, x.k0, x.r0, size, addr));
   const cnt = constCount ? num(n) : em.hold(t("r1 & 31"));
   let resExpr: Node;
@@ -182,11 +174,7 @@ function rotate(c: InsnContext): boolean {
   if (x.k1 !== K_IMM && !(x.k1 === K_R8 && x.r1 === 4)) return false;
   if (x.k1 === K_IMM && (x.imm & 31) === 0) return true; // no effect at all
   const bits = x.osz * 8;
-  let addr: Node | undefined;
-  if (x.k0 === K_MEM) {
-    setIp(c);
-    addr = em.addr(x);
-  }
+  const addr = memAddr(c, x.k0);
   const a = em.hold(em.read(x, x.k0, x.r0, x.osz, addr));
   // The count is masked to 5 bits, then taken modulo the operand size (a rotate by 0 or by the
   // size leaves the value unchanged, which the formula gives: JavaScript masks shift counts).
@@ -226,11 +214,7 @@ function movs(c: InsnContext): boolean {
 function mul(c: InsnContext): boolean {
   const { em, x } = c;
   if (x.sz !== 2 || flagsLive(c)) return false;
-  let addr: Node | undefined;
-  if (x.k0 === K_MEM) {
-    setIp(c);
-    addr = em.addr(x);
-  }
+  const addr = memAddr(c, x.k0);
   const s = em.hold(em.read(x, x.k0, x.r0, 4, addr));
   const hi = em.hold(call(id("mulHiU32"), [id("r0"), s]));
   em.emit(assign(id("r0"), call(id("mathImul"), [id("r0"), s])), assign(id("r2"), hi));
@@ -250,11 +234,7 @@ function stos(c: InsnContext): boolean {
 function imul(c: InsnContext): boolean {
   const { em, x } = c;
   if (x.k1 === K_NONE || x.sz === 0) return false; // one-operand forms use EDX:EAX
-  let addr: Node | undefined;
-  if (x.k1 === K_MEM) {
-    setIp(c);
-    addr = em.addr(x);
-  }
+  const addr = memAddr(c, x.k1);
   const a = em.hold(x.k2 !== K_NONE ? em.read(x, x.k1, x.r1, x.osz, addr) : em.reg(x.k0, x.r0));
   const b = em.hold(x.k2 !== K_NONE ? num(x.imm) : em.read(x, x.k1, x.r1, x.osz, addr));
   const res = em.hold(x.sz === 2 ? call(id("mathImul"), [a, b]) : t("($a << 16 >> 16) * ($b << 16 >> 16) & 65535", { a, b }));
@@ -277,11 +257,7 @@ function mov(c: InsnContext): boolean {
     const addr = em.addr(x);
     em.store(x.osz, addr, em.read(x, x.k1, x.r1, x.osz));
   } else {
-    let addr: Node | undefined;
-    if (x.k1 === K_MEM) {
-      setIp(c);
-      addr = em.addr(x);
-    }
+    const addr = memAddr(c, x.k1);
     em.setReg(x.k0, x.r0, em.read(x, x.k1, x.r1, x.osz, addr));
   }
   return true;
@@ -290,11 +266,7 @@ function mov(c: InsnContext): boolean {
 function movx(c: InsnContext): boolean {
   const { em, x } = c;
   const srcSize = x.k1 === K_MEM ? x.msz : x.k1 === K_R8 ? 1 : 2;
-  let addr: Node | undefined;
-  if (x.k1 === K_MEM) {
-    setIp(c);
-    addr = em.addr(x);
-  }
+  const addr = memAddr(c, x.k1);
   const v = em.read(x, x.k1, x.r1, srcSize, addr);
   const ext = x.op === Op.MOVZX ? v : srcSize === 1 ? t("$v << 24 >> 24", { v }) : t("$v << 16 >> 16", { v });
   em.setReg(x.k0, x.r0, ext);
@@ -356,11 +328,7 @@ function leave(c: InsnContext): boolean {
 
 function cmov(c: InsnContext): boolean {
   const { em, x } = c;
-  let addr: Node | undefined;
-  if (x.k1 === K_MEM) {
-    setIp(c);
-    addr = em.addr(x);
-  }
+  const addr = memAddr(c, x.k1);
   const v = em.hold(em.read(x, x.k1, x.r1, x.osz, addr));
   em.emit(ifs(em.cond(x.cc), []));
   const stmt = em.out.pop() as Node;
@@ -436,11 +404,7 @@ function jmp(c: InsnContext): Ending | null {
     em.emit(...jumpTo(num(x.target), x.target));
     return { kind: "jump" };
   }
-  let addr: Node | undefined;
-  if (x.k0 === K_MEM) {
-    setIp(c);
-    addr = em.addr(x);
-  }
+  const addr = memAddr(c, x.k0);
   em.emit(...jumpTo(em.read(x, x.k0, x.r0, 4, addr), null));
   return { kind: "jump" };
 }

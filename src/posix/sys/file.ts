@@ -5,6 +5,7 @@ import type { Sys } from "../types.js";
 import type { Process } from "../../libexoc/process.js";
 import { sysError, SysError } from "../../libexoc/errors.js";
 import { type OpenFile, DirFile, HostFile } from "../../libexoc/file.js";
+import { Struct } from "../abi/structs.js";
 import { openRequest, AT_FDCWD, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_GETLK, F_SETLK, F_SETLKW, F_GETLK64, F_SETLK64, F_SETLKW64, FD_CLOEXEC, O_APPEND, O_NONBLOCK, O_RDONLY, O_WRONLY, O_RDWR, O_LARGEFILE } from "../abi/fcntl.js";
 
 /** Largest single transfer, as Linux's MAX_RW_COUNT. */
@@ -116,7 +117,7 @@ function sendfileImpl(p: Process, outFd: number, inFd: number, offVa: number, co
     }
   }
   if (offVa !== 0) {
-    if (wide) p.mem.write(offVa, new Uint8Array(new BigInt64Array([BigInt(off)]).buffer));
+    if (wide) p.mem.write(offVa, new Struct(8).i64(0, off).bytes);
     else p.mem.putU32(offVa, off);
   }
   return done;

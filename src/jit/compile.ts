@@ -14,7 +14,8 @@ import {
   EXIT_LABEL, DISPATCH_LABEL,
 } from "./ast.js";
 import { Emitter, REG_LOCALS, FLAG_LOCALS, FLAG_VARS, FUSED_VARS, FUSED_LOCALS } from "./emit.js";
-import { translate, type Ending } from "./translate.js";
+import { translate, fallback, type Ending } from "./translate.js";
+import { translateRun, runnable, X87_HELPERS, X87_LOCALS } from "./x87.js";
 import { flagLiveness, flagsLiveIn } from "./liveness.js";
 import { structure, type CfgNode } from "./structure.js";
 import { staticTargets } from "./successors.js";
@@ -174,6 +175,7 @@ export function compileRegion(blocks: readonly Block[], name: string, predicted:
   const nodes: CfgNode[] = [];
   let maxTemps = 0;
   let insns = 0;
+  let x87 = false;
 
   for (const b of blocks) {
     const em = new Emitter();
@@ -187,6 +189,15 @@ export function compileRegion(blocks: readonly Block[], name: string, predicted:
     em.emit(ifs(t("n < $l", { l: num(len) }), [assign(id("pc"), num(b.eip)), brk(EXIT_LABEL)]), assign(id("n"), t("n - $l | 0", { l: num(len) })));
     let ending: Ending = { kind: "next" };
     for (let k = 0; k < len; k++) {
+      if (runnable(b.insns[k])) {
+        const taken = translateRun(em, b.insns.slice(k), (x) => fallback({ em, x, live: 0, fallbackSlot: () => fallbacks.push(x) - 1 }));
+        if (taken > 0) {
+          x87 = true;
+          ending = { kind: "next" };
+          k += taken - 1;
+          continue;
+        }
+      }
       const consumer = em.flagVars !== FLAG_VARS;
       const fuse = !consumer && k + 1 < len && fusable(b.insns[k], b.insns[k + 1], live[k + 1]);
       if (fuse) em.flagVars = FUSED_VARS;
@@ -220,6 +231,7 @@ export function compileRegion(blocks: readonly Block[], name: string, predicted:
       ["e", num(0)],
       ["hx", num(0)],
       ...FUSED_LOCALS.map((v): [string, Node] => [v, num(0)]),
+      ...(x87 ? X87_LOCALS : []),
       ...temps,
     ]),
     tryCatch(
@@ -231,15 +243,16 @@ export function compileRegion(blocks: readonly Block[], name: string, predicted:
     ...flushAll(id("pc")),
     ret(id("n")),
   ];
+  const helpers = x87 ? { ...HELPERS, ...X87_HELPERS } : HELPERS;
   const factory: Node[] = [
     expr(str("use strict")),
-    letDecl([...Object.keys(HELPERS).map((k): [string, Node] => [k, t(`H.${k}`)]), ["mathImul", t("Math.imul")]], "const"),
+    letDecl([...Object.keys(helpers).map((k): [string, Node] => [k, t(`H.${k}`)]), ["mathImul", t("Math.imul")]], "const"),
   ];
   if (fallbacks.length > 0) {
     factory.push(letDecl(fallbacks.flatMap((_, k): [string, Node][] => [[`I${k}`, t("I[$k]", { k: num(k) })], [`H${k}`, t("$i.fn", { i: id(`I${k}`) })]]), "const"));
   }
   factory.push(ret(fn(name, ["c", "n"], body)));
   const source = factory.map((s) => print(s)).join("\n");
-  const make = new Function("I", "H", source) as (i: Insn[], h: typeof HELPERS) => RegionFn;
-  return { fn: make(fallbacks, HELPERS), source, insns, reachable: flow.reachable, entries: flow.entries };
+  const make = new Function("I", "H", source) as (i: Insn[], h: typeof helpers) => RegionFn;
+  return { fn: make(fallbacks, helpers), source, insns, reachable: flow.reachable, entries: flow.entries };
 }

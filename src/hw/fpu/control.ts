@@ -9,7 +9,7 @@ import type { Insn, Exec } from "../isa.js";
 import { ea } from "../interp/operand.js";
 import { fault, GP } from "../fault.js";
 import {
-  type FpuState, fpuOf, checkPending, reset, statusWord, tagWord, setTagWord, ES, BUSY, EXC_MASK, SF,
+  type FpuState, fpuOf, fpuCtl, checkPending, reset, statusWord, tagWord, setTagWord, ES, BUSY, EXC_MASK, SF,
 } from "./state.js";
 
 /** Recomputes ES/B after the control word or the exception flags changed. */
@@ -169,31 +169,31 @@ function FXRSTOR(c: Cpu, i: Insn): void {
 }
 
 function FNSTSW(c: Cpu, i: Insn): void {
-  const f = fpuOf(c);
+  const f = fpuCtl(c);
   if (i.k0 === 2 /* K_R16: AX */) c.r16[0] = statusWord(f);
   else c.wr16(addr(c, i), statusWord(f));
 }
 
 function FNSTCW(c: Cpu, i: Insn): void {
-  c.wr16(addr(c, i), fpuOf(c).cw);
+  c.wr16(addr(c, i), fpuCtl(c).cw);
 }
 
 function FLDCW(c: Cpu, i: Insn): void {
-  const f = fpuOf(c);
+  const f = fpuCtl(c);
   checkPending(f);
   f.cw = c.rd16(addr(c, i));
   updateES(f);
 }
 
 function FNCLEX(c: Cpu): void {
-  const f = fpuOf(c);
+  const f = fpuCtl(c);
   f.sw &= ~(EXC_MASK | SF | ES | BUSY);
 }
 
 /** Prefixes the waiting (fwait) check to a no-wait handler. */
 function waiting(h: Exec): Exec {
   return (c, i) => {
-    checkPending(fpuOf(c));
+    checkPending(fpuCtl(c));
     h(c, i);
   };
 }
@@ -221,7 +221,7 @@ export const CONTROL_HANDLERS: Record<string, Exec> = {
   frstor: FRSTOR,
   fxsave: FXSAVE,
   fxrstor: FXRSTOR,
-  fnop: (c) => checkPending(fpuOf(c)),
+  fnop: (c) => checkPending(fpuCtl(c)),
   wait: WAIT,
   // 8087/287 leftovers: no-ops on a 387 and later
   fneni: () => {},

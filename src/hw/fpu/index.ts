@@ -13,8 +13,9 @@ import { MOVE_HANDLERS } from "./move.js";
 import { COMPARE_HANDLERS } from "./compare.js";
 import { CONTROL_HANDLERS } from "./control.js";
 import { TRANS_HANDLERS } from "./trans.js";
+import { withFastPaths } from "./fast.js";
 
-export const FPU_HANDLERS: Record<string, Exec> = {
+export const FPU_HANDLERS: Record<string, Exec> = withFastPaths({
   ...ARITH_HANDLERS,
   ...MOVE_HANDLERS,
   ...COMPARE_HANDLERS,
@@ -22,4 +23,4 @@ export const FPU_HANDLERS: Record<string, Exec> = {
   ...TRANS_HANDLERS,
   // D9 D8+i, a reserved alias that 387 and later CPUs execute as fstp st(i).
   fstpnce: MOVE_HANDLERS.fstp,
-};
+});

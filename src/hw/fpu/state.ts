@@ -10,6 +10,7 @@
 
 import type { Cpu } from "../cpu.js";
 import { fault, MF } from "../fault.js";
+import { ddEncode, ENC } from "./dd.js";
 
 /** Status word bits. */
 export const IE = 0x01, DE = 0x02, ZE = 0x04, OE = 0x08, UE = 0x10, PE = 0x20, SF = 0x40, ES = 0x80;
@@ -28,6 +29,14 @@ export class FpuState {
   readonly ml = new Int32Array(8);
   /** 1 when physical register n is empty. */
   readonly empty = new Uint8Array(8).fill(1);
+  /** The fast path's copy of each register as an exact double-double pair (dd.ts), and which
+   *  copy holds the value: FORM_ENC the encoding only, FORM_BOTH both, FORM_DD the pair only.
+   *  Slot MEM_SLOT holds a memory operand. */
+  readonly hi = new Float64Array(9);
+  readonly lo = new Float64Array(9);
+  readonly form = new Uint8Array(8);
+  /** Some register's form is not FORM_ENC: code working on encodings must flush() first. */
+  fast = false;
   top = 0;
   cw = 0x037f;
   /** Status word without TOP (bits 11-13 are kept zero here). */
@@ -40,9 +49,33 @@ export class FpuState {
   fds = 0;
 }
 
-/** Returns the Cpu's FPU state, creating it (in the fninit state) on first use. */
+export const FORM_ENC = 0, FORM_BOTH = 1, FORM_DD = 2, MEM_SLOT = 8;
+
+/** Returns the Cpu's FPU state with every register in its 80-bit encoding (what all code but the
+ *  fast path works on), creating it (in the fninit state) on first use. */
 export function fpuOf(c: Cpu): FpuState {
+  const f = c.fpu ?? attach(c);
+  if (f.fast) flush(f);
+  return f;
+}
+
+/** The FPU state for instructions that only touch the control and status words. */
+export function fpuCtl(c: Cpu): FpuState {
   return c.fpu ?? attach(c);
+}
+
+/** Writes the pairs that alone hold a value back into the encodings and drops the pairs. */
+export function flush(f: FpuState): void {
+  for (let r = 0; r < 8; r++) {
+    if (f.form[r] === FORM_DD) {
+      ddEncode(f.hi[r], f.lo[r]);
+      f.se[r] = ENC[0];
+      f.mh[r] = ENC[1];
+      f.ml[r] = ENC[2];
+    }
+    f.form[r] = FORM_ENC;
+  }
+  f.fast = false;
 }
 
 function attach(c: Cpu): FpuState {
@@ -55,6 +88,7 @@ function attach(c: Cpu): FpuState {
 
 /** fninit. */
 export function reset(f: FpuState): void {
+  if (f.fast) flush(f);
   f.cw = 0x037f;
   f.sw = 0;
   f.top = 0;
@@ -66,6 +100,7 @@ export function reset(f: FpuState): void {
 const IMAGE_BYTES = 8 * 10 + 8 + 7 * 4;
 
 function saveState(f: FpuState, into: Uint8Array | null): Uint8Array {
+  if (f.fast) flush(f);
   const b = into && into.length === IMAGE_BYTES ? into : new Uint8Array(IMAGE_BYTES);
   const dv = new DataView(b.buffer, b.byteOffset, b.length);
   for (let r = 0; r < 8; r++) {
@@ -80,6 +115,8 @@ function saveState(f: FpuState, into: Uint8Array | null): Uint8Array {
 }
 
 function loadState(f: FpuState, from: Uint8Array | null): void {
+  f.form.fill(FORM_ENC);
+  f.fast = false;
   if (from === null || from.length !== IMAGE_BYTES) {
     reset(f);
     return;

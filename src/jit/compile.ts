@@ -14,7 +14,7 @@ import {
   EXIT_LABEL, DISPATCH_LABEL,
 } from "./ast.js";
 import { Emitter, REG_LOCALS, FLAG_LOCALS, FLAG_VARS, FUSED_VARS, FUSED_LOCALS } from "./emit.js";
-import { translate, fallback, type Ending } from "./translate.js";
+import { translate, translateInline, fallback, type Ending } from "./translate.js";
 import { translateRun, runnable, X87_HELPERS, X87_LOCALS } from "./x87.js";
 import { flagLiveness, flagsLiveIn } from "./liveness.js";
 import { structure, type CfgNode } from "./structure.js";
@@ -190,7 +190,12 @@ export function compileRegion(blocks: readonly Block[], name: string, predicted:
     let ending: Ending = { kind: "next" };
     for (let k = 0; k < len; k++) {
       if (runnable(b.insns[k])) {
-        const taken = translateRun(em, b.insns.slice(k), (x) => fallback({ em, x, live: 0, fallbackSlot: () => fallbacks.push(x) - 1 }));
+        const base = k;
+        const taken = translateRun(em, b.insns.slice(k), {
+          slow: (x) => fallback({ em, x, live: 0, fallbackSlot: () => fallbacks.push(x) - 1 }),
+          inline: (x, j) => translateInline({ em, x, live: live[base + j], fallbackSlot: () => fallbacks.push(x) - 1 }),
+          fused: (j) => base + j + 1 < len && fusable(b.insns[base + j], b.insns[base + j + 1], live[base + j + 1]),
+        });
         if (taken > 0) {
           x87 = true;
           ending = { kind: "next" };

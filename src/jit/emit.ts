@@ -18,6 +18,8 @@ export class Emitter {
   out: Node[] = [];
   /** Temporaries used by the current instruction; the region declares the maximum. */
   private temps = 0;
+  /** Temporaries below this stay reserved across instructions (an x87 run's commit reads them). */
+  private floor = 0;
   maxTemps = 0;
   /** FOP value (kind << 2 | size) of the lazy record in the locals, if known at this point;
    *  -1 when it comes from another block. */
@@ -25,7 +27,12 @@ export class Emitter {
 
   /** Starts a new instruction: temporaries can be reused. */
   begin(): void {
-    this.temps = 0;
+    this.temps = this.floor;
+  }
+
+  /** Keeps the temporaries allocated so far (true) or frees all of them again (false). */
+  reserveTemps(keep: boolean): void {
+    this.floor = keep ? this.temps : 0;
   }
 
   tmp(): Node {
@@ -254,6 +261,23 @@ export class Emitter {
           case 8: return t("$v < 0", { v: sx(fr) });
           case 9: return t("$v >= 0", { v: sx(fr) });
         }
+      }
+    }
+    if (p === 0 && v === FLAG_VARS) {
+      // materialised flags: test the bits of fl
+      const bit = (m: number, set: boolean): Node => t(set ? "(fl & $m) !== 0" : "(fl & $m) === 0", { m: num(m) });
+      const lt = t("(fl >> 7 ^ fl >> 11) & 1");
+      switch (cc) {
+        case 0: case 1: return bit(2048, cc === 0);
+        case 2: case 3: return bit(1, cc === 2);
+        case 4: case 5: return bit(64, cc === 4);
+        case 6: case 7: return bit(65, cc === 6);
+        case 8: case 9: return bit(128, cc === 8);
+        case 10: case 11: return bit(4, cc === 10);
+        case 12: return t("$l !== 0", { l: lt });
+        case 13: return t("$l === 0", { l: lt });
+        case 14: return t("($l | fl >> 6 & 1) !== 0", { l: lt });
+        case 15: return t("($l | fl >> 6 & 1) === 0", { l: lt });
       }
     }
     return call(id("condOf"), [id(v.fop), fa, fb, fr, id("fl"), num(cc)]);

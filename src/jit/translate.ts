@@ -531,6 +531,21 @@ const TERMS: Partial<Record<number, Term>> = {
   [Op.CALL]: callNear, [Op.RET]: retNear, [Op.INT]: softInt, [Op.INT3]: softInt,
 };
 
+/** Translates x by its inline translation only (no handler call); false, with nothing emitted,
+ *  when it has none. */
+export function translateInline(c: InsnContext): boolean {
+  const { em, x } = c;
+  const body = BODIES[x.op];
+  if (x.rep !== 0 || body === undefined) return false;
+  em.begin();
+  const saved = em.out.length;
+  const producer = em.producer;
+  if (body(c)) return true;
+  em.out.length = saved;
+  em.producer = producer;
+  return false;
+}
+
 /** Translates one instruction; returns how the block continues after it. */
 export function translate(c: InsnContext): Ending {
   const { em, x } = c;

@@ -1,46 +1,46 @@
-// x87 runs: consecutive x87 instructions of a block compiled as one unit on the fast path's
-// double-double pairs (hw/fpu/dd.ts), instead of one handler call each.
+// x87 runs: the x87 instructions of a block, with the register-only integer instructions between
+// them, compiled as one unit on the fast path's double-double pairs (hw/fpu/dd.ts) instead of
+// one handler call each.
 //
 // Within a run the stack top moves by a statically known amount, so every ST(i) an instruction
 // names is a fixed offset ("rel") from the top on entry to the run. The run works on scratch
-// slots, one per rel: a guard checks on entry that the control word is glibc's, that no
-// exception is pending, that each register the run reads is full and representable as a pair,
-// and that each one it pushes into is empty; the body then runs the dd operations on the slots,
-// and a commit writes the slots, TOP, the tags, the status word and EFLAGS back. Nothing is
-// written before the commit, so when any operation cannot decide (dd.ts returns -1), a memory
-// operand misses the TLB or a value is not representable, the whole run is simply executed
-// again by the instructions' handlers, which are exact in every case and fault precisely. A
-// store to memory ends a run, so loads never need to see a store of the same run.
+// pairs, one per rel: a guard checks on entry that the control word is glibc's, that no
+// exception is pending, that each register the run reads is full and held as a pair, and that
+// each one it pushes into is empty; the body calls the dd.ts operations on the scratch pairs,
+// and a commit writes the memory stores, the pairs, TOP, the tags, the status word and EFLAGS.
+// (Expanding the operations inline was tried: 10% faster on mandelbrot, but regions grew past
+// the size V8 optimises at all.)
+//
+// Nothing of the x87 state or memory is written before the commit, and the registers and flags
+// the integer instructions change are saved on entry: so when any operation cannot decide
+// (dd.ts returns -1), a memory operand misses the TLB or overlaps a store of the run, or a value
+// is not representable, the whole run is executed again from its first instruction by the
+// handlers (and the integer instructions' own translations), which are exact in every case and
+// fault precisely.
 
 import { type Node, id, num, t, assign, ifs, expr, labeled, block, brk } from "./ast.js";
-import type { Emitter } from "./emit.js";
-import { type Insn, K_MEM } from "../hw/isa.js";
+import { type Emitter, FLAG_LOCALS, FLAG_VARS } from "./emit.js";
+import { type Insn, Op, K_MEM, K_R8, K_R16, K_R32 } from "../hw/isa.js";
 import { FS, GS } from "../hw/state.js";
 import { FPU_HANDLERS } from "../hw/fpu/index.js";
 import { ready } from "../hw/fpu/fast.js";
-import { ddAdd, ddMul, ddCompare, ddLoadF64, ddLoadF32, ddToF32, setF64Bits, BITS, SINGLE } from "../hw/fpu/dd.js";
+import { ddAdd, ddMul, ddDiv, ddSqrt, ddCompare, ddLoadF64, ddLoadF32, ddToF64, ddToF32, BITS, SINGLE } from "../hw/fpu/dd.js";
 
 /** Scratch pairs: slot rel + 8 for stack offsets -8..8, MEM for a memory operand. */
-const SLOTS = 18, MEM = 17;
-const XH = new Float64Array(SLOTS);
-const XL = new Float64Array(SLOTS);
-
-/** Status of the last m64 store: PE when inexact, C1 when rounded up. */
-function storeStatus(h: Float64Array, l: Float64Array, s: number): number {
-  const lo = l[s];
-  return lo === 0 ? 0 : (lo < 0) === (h[s] < 0) ? 0x20 : 0x220;
-}
+const MEM = 17;
+const XH = new Float64Array(MEM + 1);
+const XL = new Float64Array(MEM + 1);
 
 /** Runtime helpers the generated code uses (added to the region's helper table). */
-export const X87_HELPERS = { XH, XL, ddAdd, ddMul, ddCompare, ddLoadF64, ddLoadF32, ddToF32, setF64Bits, BITS, SINGLE, x87ready: ready, storeStatus };
+export const X87_HELPERS = { x87ready: ready, XH, XL, ddAdd, ddMul, ddDiv, ddSqrt, ddCompare, ddLoadF64, ddLoadF32, ddToF64, ddToF32, BITS, SINGLE };
 
 /** Locals a region with runs declares. */
 export const X87_LOCALS: [string, Node][] = [["xd", num(0)], ["xf", t("c.fpu")], ["xt", num(0)], ["xs", num(0)], ["xp", num(0)]];
 
 const NAME_OF = new Map<unknown, string>(Object.entries(FPU_HANDLERS).map(([k, v]) => [v, k]));
 
-const ARITH: Record<string, { op: "add" | "sub" | "subr" | "mul"; pop: boolean; int: boolean }> = {};
-for (const op of ["add", "sub", "subr", "mul"] as const) {
+const ARITH: Record<string, { op: "add" | "sub" | "subr" | "mul" | "div" | "divr"; pop: boolean; int: boolean }> = {};
+for (const op of ["add", "sub", "subr", "mul", "div", "divr"] as const) {
   ARITH[`f${op}`] = { op, pop: false, int: false };
   ARITH[`f${op}p`] = { op, pop: true, int: false };
   ARITH[`fi${op}`] = { op, pop: false, int: true };
@@ -57,23 +57,45 @@ export function runnable(x: Insn): boolean {
     if (name === "fld" || name === "fst" || name === "fstp") return x.msz === 4 || x.msz === 8;
     if (name === "fild" || ARITH[name]?.int || name === "ficom" || name === "ficomp") return x.msz === 2 || x.msz === 4;
   }
-  return name in ARITH || name in COMPARE || name in COMI || ["fld", "fild", "fst", "fstp", "fxch", "fchs", "fabs", "fldz", "fld1", "ftst"].includes(name);
+  return name in ARITH || name in COMPARE || name in COMI || ["fld", "fild", "fst", "fstp", "fxch", "fchs", "fabs", "fsqrt", "fldz", "fld1", "ftst"].includes(name);
 }
 
-/** Whether x ends a run after it (a memory store). */
-function endsRun(x: Insn): boolean {
-  const name = NAME_OF.get(x.fn);
-  return (name === "fst" || name === "fstp") && x.k0 === K_MEM;
+/** Integer instructions a run may contain: they neither touch memory nor can fault, so the run
+ *  can execute them in its body and undo them by restoring the locals they write. */
+const INTEGER_OPS = new Set<number>([
+  Op.ADD, Op.SUB, Op.AND, Op.OR, Op.XOR, Op.CMP, Op.TEST, Op.ADC, Op.SBB, Op.INC, Op.DEC, Op.NEG, Op.NOT,
+  Op.SHL, Op.SHR, Op.SAR, Op.ROL, Op.ROR, Op.MOV, Op.MOVZX, Op.MOVSX, Op.LEA, Op.CMOV, Op.SETCC, Op.NOP,
+]);
+
+function integerOk(x: Insn): boolean {
+  if (!INTEGER_OPS.has(x.op) || x.rep !== 0) return false;
+  return x.op === Op.LEA || (x.k0 !== K_MEM && x.k1 !== K_MEM && x.k2 !== K_MEM);
+}
+
+/** The 32-bit register local an integer instruction may write (its first operand). */
+function writtenReg(x: Insn): number {
+  if (x.k0 === K_R32) return x.r0;
+  if (x.k0 === K_R16) return x.r0 >> 1;
+  if (x.k0 === K_R8) return x.r0 >> 2;
+  return -1;
+}
+
+/** What the block translator supplies: the handler translation of an instruction (the slow
+ *  path), the inline translation of insns[k] (false if it has none), and whether insns[k] is a
+ *  flag producer fused with the branch after it (which then stays outside the run). */
+export interface RunHooks {
+  slow(x: Insn): void;
+  inline(x: Insn, k: number): boolean;
+  fused(k: number): boolean;
 }
 
 const ENTRY = 0, FULL = 1, EMPTY = 2, READ = 3;
 
 const s = (src: string, args: Record<string, Node> = {}): Node => expr(t(src, args));
 
-/** Emits run code for x87 instructions; the slow path is built by `slow`, which translates the
- *  same instructions by their handlers. Returns how many instructions of `insns` (from the
- *  first) it took, 0 when the first cannot start a run. */
-export function translateRun(em: Emitter, insns: readonly Insn[], slow: (x: Insn) => void): number {
+/** Emits run code starting at insns[0] (an x87 instruction that `runnable` accepts). Returns how
+ *  many instructions it took. */
+export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHooks): number {
   // status of each rel on entry to the instruction being planned; what the guard must check
   const status = new Map<number, number>();
   const mustRead: number[] = [];
@@ -82,16 +104,26 @@ export function translateRun(em: Emitter, insns: readonly Insn[], slow: (x: Insn
   const touched = new Set<number>([0]);
   const everWritten = new Set<number>();
   const body: Node[] = [];
-  const commitStores: Node[] = [];
-  let lastC1 = false; // whether the last instruction's status (xs) supplies C1
+  /** Deferred stores: address, TLB entry, size, the words to write. */
+  const stores: { a: Node; e: Node; size: number; w: Node[] }[] = [];
+  let lastC1 = false; // whether the last x87 instruction's status (xs) supplies C1
   let anyPE = false;
   let cc: Node | null = null; // C3/C2/C0 of the last compare
   let eflags: Node | null = null;
   let memSeen: Insn | null = null;
   let memSeenAddr: Node = num(0);
-  let taken = 0;
+  const saveRegs = new Set<number>();
+  let integers = 0;
+  /** State after the last x87 instruction taken (the run ends there). */
+  let kept = { taken: 0, body: 0, producer: em.producer, integers: 0, stores: 0 };
+  const producer0 = em.producer;
 
-  const slot = (rel: number): Node => num(rel + 8);
+  const n = (rel: number): number => rel + 8;
+  const H = (k: number): Node => t("XH[$k]", { k: num(k) });
+  const L = (k: number): Node => t("XL[$k]", { k: num(k) });
+  /** Calls an operation; -1 leaves the run. */
+  const op = (call: Node): Node[] => [assign(id("xs"), call), ifs(t("xs < 0"), [brk("XR")]), s("xp |= xs")];
+  const copy = (d: number, a: number): Node[] => [assign(H(d), H(a)), assign(L(d), L(a))];
   /** Plans a read of rel; false when it would read a register the run emptied. */
   const read = (rel: number): boolean => {
     const st = status.get(rel) ?? ENTRY;
@@ -114,17 +146,37 @@ export function translateRun(em: Emitter, insns: readonly Insn[], slow: (x: Insn
     return Math.max(...all) - Math.min(...all) < 8;
   };
 
-  em.begin(); // temporaries stay distinct across the run: the commit reads some of them
-  for (const x of insns) {
-    if (!runnable(x)) break;
+  const saved = em.out;
+  em.out = body; // addresses and integer instructions go into the body, in program order
+  em.flagVars = FLAG_VARS;
+  em.begin();
+  em.reserveTemps(true); // the commit reads temporaries of earlier instructions
+  for (let k = 0; k < insns.length; k++) {
+    const x = insns[k];
+    if (!runnable(x)) {
+      // an integer instruction the run can carry: not after an fcomi (whose EFLAGS the commit
+      // writes last), not a compare fused with the branch after it
+      if (!integerOk(x) || eflags !== null || hooks.fused(k)) break;
+      const mark = body.length;
+      if (!hooks.inline(x, k)) {
+        body.length = mark;
+        break;
+      }
+      em.reserveTemps(true);
+      const r = writtenReg(x);
+      if (r >= 0) saveRegs.add(r);
+      integers++;
+      continue;
+    }
     const name = NAME_OF.get(x.fn) as string;
-    const snapshot = { status: new Map(status), mr: mustRead.length, me: mustBeEmpty.length, body: body.length };
+    const snapshot = { status: new Map(status), mr: mustRead.length, me: mustBeEmpty.length, body: body.length, stores: stores.length };
     const undo = (): void => {
       status.clear();
-      for (const [k, v] of snapshot.status) status.set(k, v);
+      for (const [k2, v] of snapshot.status) status.set(k2, v);
       mustRead.length = snapshot.mr;
       mustBeEmpty.length = snapshot.me;
       body.length = snapshot.body;
+      stores.length = snapshot.stores;
     };
     let ok = true;
     let written: number[] = [];
@@ -132,26 +184,30 @@ export function translateRun(em: Emitter, insns: readonly Insn[], slow: (x: Insn
     let pushTo: number | null = null;
     let setsStatus = false; // this instruction's xs carries PE/C1
     let mem: Node | null = null;
+    /** Loads the memory operand into the MEM pair (TLB hits only: a miss, an unaligned or
+     *  page-crossing operand, or one overlapping a store of the run runs the handlers). */
     const memLoad = (int: boolean): void => {
-      // TLB hits only: a miss (or an unaligned or page-crossing operand) runs the handlers.
-      mem = em.addr(x);
-      const a = mem;
+      const a = em.addr(x);
+      mem = a;
       const size = x.msz;
+      const m = num(MEM);
+      for (const st of stores) {
+        // overlap: a - st.a in (-size, st.size), modulo 2^32
+        body.push(ifs(t("($a - $b + $k >>> 0) < $w", { a, b: st.a, k: num(size - 1), w: num(st.size + size - 1) }), [brk("XR")]));
+      }
       body.push(assign(id("e"), t("tlbR[$a >>> 12]", { a })));
       if (size === 2) {
         body.push(ifs(t("((e | $a & 1) & 4095) !== 0", { a }), [brk("XR")]));
-        const v = t("u16[(e ^ $a) >>> 1]", { a });
-        body.push(s("XH[$m] = $v", { m: num(MEM), v: int ? t("$v << 16 >> 16", { v }) : v }));
-      } else {
-        body.push(ifs(t("((e | $a & 3) & 4095) !== 0", { a }), [brk("XR")]));
-        if (int) body.push(s("XH[$m] = i32[(e ^ $a) >>> 2]", { m: num(MEM), a }));
-        else if (size === 4) body.push(ifs(t("!ddLoadF32(XH, $m, i32[(e ^ $a) >>> 2])", { m: num(MEM), a }), [brk("XR")]));
-        else {
-          body.push(ifs(t("($a & 4095) > 4088", { a }), [brk("XR")]));
-          body.push(ifs(t("!ddLoadF64(XH, $m, i32[(e ^ $a) >>> 2], i32[(e ^ $a) + 4 >>> 2])", { m: num(MEM), a }), [brk("XR")]));
-        }
+        body.push(assign(H(MEM), t("u16[(e ^ $a) >>> 1] << 16 >> 16", { a })), assign(L(MEM), num(0)));
+        return;
       }
-      body.push(s("XL[$m] = 0", { m: num(MEM) }));
+      body.push(ifs(t("((e | $a & 3) & 4095) !== 0", { a }), [brk("XR")]));
+      if (int) body.push(assign(H(MEM), t("i32[(e ^ $a) >>> 2]", { a })), assign(L(MEM), num(0)));
+      else if (size === 4) body.push(ifs(t("!ddLoadF32(XH, XL, $m, i32[(e ^ $a) >>> 2])", { m, a }), [brk("XR")]));
+      else {
+        body.push(ifs(t("($a & 4095) > 4088", { a }), [brk("XR")]));
+        body.push(ifs(t("!ddLoadF64(XH, XL, $m, i32[(e ^ $a) >>> 2], i32[(e ^ $a) + 4 >>> 2])", { m, a }), [brk("XR")]));
+      }
     };
 
     const top = depth;
@@ -163,13 +219,14 @@ export function translateRun(em: Emitter, insns: readonly Insn[], slow: (x: Insn
       ok = within(d, src ?? d) && read(d) && (src === null || read(src));
       if (ok) {
         if (memForm) memLoad(A.int);
-        const b = src === null ? num(MEM) : slot(src);
-        const call =
-          A.op === "add" ? t("ddAdd(XH, XL, $d, $d, 1, $b, 1)", { d: slot(d), b }) :
-          A.op === "sub" ? t("ddAdd(XH, XL, $d, $d, 1, $b, -1)", { d: slot(d), b }) :
-          A.op === "subr" ? t("ddAdd(XH, XL, $d, $b, 1, $d, -1)", { d: slot(d), b }) :
-          t("ddMul(XH, XL, $d, $d, $b)", { d: slot(d), b });
-        body.push(assign(id("xs"), call), ifs(t("xs < 0"), [brk("XR")]), s("xp |= xs"));
+        const b = num(src === null ? MEM : n(src));
+        const D = num(n(d));
+        if (A.op === "add") body.push(...op(t("ddAdd(XH, XL, $d, $d, 1, $b, 1)", { d: D, b })));
+        else if (A.op === "sub") body.push(...op(t("ddAdd(XH, XL, $d, $d, 1, $b, -1)", { d: D, b })));
+        else if (A.op === "subr") body.push(...op(t("ddAdd(XH, XL, $d, $b, 1, $d, -1)", { d: D, b })));
+        else if (A.op === "mul") body.push(...op(t("ddMul(XH, XL, $d, $d, $b)", { d: D, b })));
+        else if (A.op === "div") body.push(...op(t("ddDiv(XH, XL, $d, $d, $b)", { d: D, b })));
+        else body.push(...op(t("ddDiv(XH, XL, $d, $b, $d)", { d: D, b })));
         written = [d];
         setsStatus = true;
         if (A.pop) popAfter = 1;
@@ -179,16 +236,15 @@ export function translateRun(em: Emitter, insns: readonly Insn[], slow: (x: Insn
       if (name === "fld" && x.k0 !== K_MEM) {
         const src = top + x.r0;
         ok = within(d, src) && read(src) && push(d);
-        if (ok) body.push(s("XH[$d] = XH[$s]", { d: slot(d), s: slot(src) }), s("XL[$d] = XL[$s]", { d: slot(d), s: slot(src) }));
+        if (ok) body.push(...copy(n(d), n(src)));
       } else {
         ok = within(d) && push(d);
         if (ok) {
-          if (name === "fldz" || name === "fld1") body.push(s("XH[$d] = $v", { d: slot(d), v: num(name === "fld1" ? 1 : 0) }));
+          if (name === "fldz" || name === "fld1") body.push(assign(H(n(d)), num(name === "fld1" ? 1 : 0)), assign(L(n(d)), num(0)));
           else {
             memLoad(name === "fild");
-            body.push(s("XH[$d] = XH[$m]", { d: slot(d), m: num(MEM) }));
+            body.push(...copy(n(d), MEM));
           }
-          body.push(s("XL[$d] = 0", { d: slot(d) }));
         }
       }
       if (ok) {
@@ -201,23 +257,24 @@ export function translateRun(em: Emitter, insns: readonly Insn[], slow: (x: Insn
         const d = top + x.r0;
         ok = within(d);
         if (ok && d !== top) {
-          body.push(s("XH[$d] = XH[$s]", { d: slot(d), s: slot(top) }), s("XL[$d] = XL[$s]", { d: slot(d), s: slot(top) }));
+          body.push(...copy(n(d), n(top)));
           written = [d];
         }
       } else if (ok) {
         const a = em.addr(x);
         mem = a;
-        body.push(assign(id("e"), t("tlbW[$a >>> 12]", { a })), ifs(t("((e | $a & 3) & 4095) !== 0", { a }), [brk("XR")]));
-        const w0 = em.tmp(), w1 = em.tmp();
+        const e = em.tmp();
+        body.push(assign(e, t("tlbW[$a >>> 12]", { a })), ifs(t("(($e | $a & 3) & 4095) !== 0", { e, a }), [brk("XR")]));
+        const v = num(n(top));
         if (x.msz === 8) {
+          const w0 = em.tmp(), w1 = em.tmp();
           body.push(ifs(t("($a & 4095) > 4088", { a }), [brk("XR")]));
-          body.push(s("setF64Bits(XH, $s)", { s: slot(top) }), assign(w0, t("BITS[0]")), assign(w1, t("BITS[1]")));
-          body.push(assign(id("xs"), t("storeStatus(XH, XL, $s)", { s: slot(top) })), s("xp |= xs"));
-          commitStores.push(s("i32[(e ^ $a) >>> 2] = $w", { a, w: w0 }), s("i32[(e ^ $a) + 4 >>> 2] = $w", { a, w: w1 }));
+          body.push(...op(t("ddToF64(XH, XL, $v)", { v })), assign(w0, t("BITS[0]")), assign(w1, t("BITS[1]")));
+          stores.push({ a, e, size: 8, w: [w0, w1] });
         } else {
-          body.push(assign(id("xs"), t("ddToF32(XH, XL, $s)", { s: slot(top) })), ifs(t("xs < 0"), [brk("XR")]), s("xp |= xs"));
-          body.push(assign(w0, t("SINGLE[0]")));
-          commitStores.push(s("i32[(e ^ $a) >>> 2] = $w", { a, w: w0 }));
+          const w0 = em.tmp();
+          body.push(...op(t("ddToF32(XH, XL, $v)", { v })), assign(w0, t("SINGLE[0]")));
+          stores.push({ a, e, size: 4, w: [w0] });
         }
         setsStatus = true;
       }
@@ -227,16 +284,25 @@ export function translateRun(em: Emitter, insns: readonly Insn[], slow: (x: Insn
       ok = within(top, o) && read(top) && read(o);
       if (ok && o !== top) {
         const h = em.tmp(), l = em.tmp();
-        body.push(assign(h, t("XH[$a]", { a: slot(top) })), assign(l, t("XL[$a]", { a: slot(top) })));
-        body.push(s("XH[$a] = XH[$b]", { a: slot(top), b: slot(o) }), s("XL[$a] = XL[$b]", { a: slot(top), b: slot(o) }));
-        body.push(s("XH[$b] = $h", { b: slot(o), h }), s("XL[$b] = $l", { b: slot(o), l }));
+        body.push(assign(h, H(n(top))), assign(l, L(n(top))), ...copy(n(top), n(o)));
+        body.push(assign(H(n(o)), h), assign(L(n(o)), l));
         written = [top, o];
+      }
+    } else if (name === "fsqrt") {
+      ok = within(top) && read(top);
+      if (ok) {
+        body.push(...op(t("ddSqrt(XH, XL, $d, $d)", { d: num(n(top)) })));
+        written = [top];
+        setsStatus = true;
       }
     } else if (name === "fchs" || name === "fabs") {
       ok = within(top) && read(top);
       if (ok) {
-        const neg = [s("XH[$a] = -XH[$a]", { a: slot(top) }), s("XL[$a] = -XL[$a]", { a: slot(top) })];
-        body.push(...(name === "fchs" ? neg : [ifs(t("XH[$a] < 0 || 1 / XH[$a] < 0", { a: slot(top) }), neg)]));
+        const h = H(n(top)), l = L(n(top));
+        // fabs multiplies by -1 or 1: conditional code would lack type feedback (see dd.ts)
+        const kk = name === "fchs" ? num(-1) : t("1 - 2 * (($h < 0 ? 1 : 0) | (1 / $h < 0 ? 1 : 0))", { h });
+        const m = em.hold(kk);
+        body.push(assign(h, t("$h * $m", { h, m })), assign(l, t("$l * $m", { l, m })));
         written = [top];
       }
     } else if (name in COMI) {
@@ -244,25 +310,25 @@ export function translateRun(em: Emitter, insns: readonly Insn[], slow: (x: Insn
       ok = within(top, o) && read(top) && read(o);
       if (ok) {
         const r = em.tmp();
-        body.push(assign(r, t("ddCompare(XH, XL, $a, $b)", { a: slot(top), b: slot(o) })));
-        eflags = t("$r < 0 ? 1 : $r === 0 ? 64 : 0", { r });
+        body.push(assign(r, compare(n(top), n(o))));
+        eflags = t("($r < 0 ? 1 : 0) | ($r === 0 ? 64 : 0)", { r });
         popAfter = COMI[name];
       }
     } else if (name in COMPARE || name === "ftst") {
       ok = within(top) && read(top);
-      let other: Node = num(MEM);
+      let other = MEM;
       if (ok && name !== "ftst") {
         if (x.k0 === K_MEM) memLoad(name === "ficom" || name === "ficomp");
         else {
           const o = top + (x.k1 !== 0 ? x.r1 : x.k0 !== 0 ? x.r0 : 1);
           ok = within(o) && read(o);
-          other = slot(o);
+          other = n(o);
         }
-      } else if (ok) body.push(s("XH[$m] = 0", { m: num(MEM) }), s("XL[$m] = 0", { m: num(MEM) }));
+      } else if (ok) body.push(assign(H(MEM), num(0)), assign(L(MEM), num(0)));
       if (ok) {
         const r = em.tmp();
-        body.push(assign(r, t("ddCompare(XH, XL, $a, $b)", { a: slot(top), b: other })));
-        cc = t("$r < 0 ? 256 : $r === 0 ? 16384 : 0", { r });
+        body.push(assign(r, compare(n(top), other)));
+        cc = t("($r < 0 ? 256 : 0) | ($r === 0 ? 16384 : 0)", { r });
         popAfter = name === "ftst" ? 0 : COMPARE[name];
       }
     } else ok = false;
@@ -272,6 +338,7 @@ export function translateRun(em: Emitter, insns: readonly Insn[], slow: (x: Insn
       undo();
       break;
     }
+    em.reserveTemps(true);
     // the instruction is in the run
     for (const w of written) {
       status.set(w, FULL);
@@ -280,7 +347,7 @@ export function translateRun(em: Emitter, insns: readonly Insn[], slow: (x: Insn
     }
     for (const r of status.keys()) touched.add(r);
     if (pushTo !== null) depth = pushTo;
-    for (let k = 0; k < popAfter; k++) {
+    for (let j = 0; j < popAfter; j++) {
       status.set(depth, EMPTY);
       depth++;
     }
@@ -291,34 +358,42 @@ export function translateRun(em: Emitter, insns: readonly Insn[], slow: (x: Insn
       memSeen = x;
       memSeenAddr = mem;
     }
-    taken++;
-    if (endsRun(x)) break;
+    kept = { taken: k + 1, body: body.length, producer: em.producer, integers, stores: stores.length };
   }
-  if (taken === 0) return 0;
+  // the run ends at its last x87 instruction
+  body.length = kept.body;
+  em.producer = kept.producer;
+  integers = kept.integers;
+  em.out = saved;
+  const taken = kept.taken;
   const run = insns.slice(0, taken);
   const last = run[run.length - 1];
-
-  // EFLAGS from a compare: the locals must hold materialised flags that both paths update.
-  if (eflags !== null) em.materialize();
+  if (integers === 0) saveRegs.clear();
 
   const phys = (rel: number): Node => t("xt + $k & 7", { k: num(rel & 7) });
   const guard: Node[] = [
-    ...mustRead.map((r) => t("x87ready(xf, $p)", { p: phys(r) })),
-    ...mustBeEmpty.map((r) => t("xf.empty[$p] !== 0", { p: phys(r) })),
+    // a register the handlers left as an encoding only is decoded first (or fails the guard)
+    ...mustRead.map((r) => t("(xf.form[$p] !== 0 ? xf.empty[$p] === 0 ? 1 : 0 : x87ready(xf, $p) ? 1 : 0)", { p: phys(r) })),
+    ...mustBeEmpty.map((r) => t("xf.empty[$p] !== 0 ? 1 : 0", { p: phys(r) })),
   ];
   const load: Node[] = mustRead.flatMap((r) => [
-    s("XH[$s] = xf.hi[$p]", { s: slot(r), p: phys(r) }),
-    s("XL[$s] = xf.lo[$p]", { s: slot(r), p: phys(r) }),
+    assign(H(n(r)), t("xf.hi[$p]", { p: phys(r) })),
+    assign(L(n(r)), t("xf.lo[$p]", { p: phys(r) })),
   ]);
-  const commit: Node[] = [...commitStores];
+  const commit: Node[] = [];
+  for (const st of stores) {
+    commit.push(s("i32[($e ^ $a) >>> 2] = $w", { e: st.e, a: st.a, w: st.w[0] }));
+    if (st.size === 8) commit.push(s("i32[($e ^ $a) + 4 >>> 2] = $w", { e: st.e, a: st.a, w: st.w[1] }));
+  }
   for (const [rel, st] of status) {
     if (st === FULL || (st === EMPTY && everWritten.has(rel))) {
-      commit.push(s("xf.hi[$p] = XH[$s]", { p: phys(rel), s: slot(rel) }), s("xf.lo[$p] = XL[$s]", { p: phys(rel), s: slot(rel) }), s("xf.form[$p] = 2", { p: phys(rel) }));
+      // (a register popped after the run wrote it keeps the value, as the handlers leave it)
+      commit.push(s("xf.hi[$p] = $h", { p: phys(rel), h: H(n(rel)) }), s("xf.lo[$p] = $l", { p: phys(rel), l: L(n(rel)) }), s("xf.form[$p] = 2", { p: phys(rel) }));
     }
     if (st === FULL) commit.push(s("xf.empty[$p] = 0", { p: phys(rel) }));
     else if (st === EMPTY) commit.push(s("xf.empty[$p] = 1", { p: phys(rel) }));
   }
-  commit.push(s("xf.fast = true"));
+  if (everWritten.size > 0) commit.push(s("xf.fast = true"));
   if (depth !== 0) commit.push(s("xf.top = $t", { t: phys(depth) }));
   let sw = "xf.sw & -513";
   const swArgs: Record<string, Node> = {};
@@ -330,25 +405,48 @@ export function translateRun(em: Emitter, insns: readonly Insn[], slow: (x: Insn
   if (lastC1) sw += " | xs & 512";
   commit.push(s(`xf.sw = ${sw}`, swArgs), s("xf.fip = $e", { e: num(last.eip) }));
   if (memSeen !== null) commit.push(s("xf.fdp = $a", { a: memSeenAddr }), s("xf.fds = c.sreg[$g]", { g: num(memSeen.seg) }));
-  if (eflags !== null) commit.push(assign(id("fl"), t("fl & -2262 | $v", { v: eflags })));
+  // fcomi writes all six arithmetic flags: the lazy record is simply replaced.
+  if (eflags !== null) commit.push(assign(id("fl"), t("fl & -2262 | $v", { v: eflags })), assign(id("fop"), num(0)));
   commit.push(s("xd = 1"));
 
-  // slow path: the handlers, one by one
-  const saved = em.out;
-  em.out = [];
-  for (const x of run) slow(x);
-  const slowCode = em.out;
+  // entry: save what the integer instructions change, so the slow path can start over
+  const saves: [Node, Node][] = [];
+  if (integers > 0) {
+    for (const r of saveRegs) saves.push([id(`r${r}`), em.tmp()]);
+    for (const f of FLAG_LOCALS) saves.push([id(f), em.tmp()]);
+  }
+  em.reserveTemps(false);
+  // slow path: the handlers (and integer translations), one by one, from the saved state
+  const producerFast = em.producer;
+  const slowCode: Node[] = saves.map(([v, tmp]) => assign(v, tmp));
+  em.out = slowCode;
+  em.producer = producer0;
+  for (let k = 0; k < taken; k++) {
+    const x = run[k];
+    if (runnable(x)) hooks.slow(x);
+    else hooks.inline(x, k);
+  }
   em.out = saved;
+  em.flagVars = FLAG_VARS;
 
   const fast: Node[] = [s("xt = xf.top"), s("xp = 0")];
   const inner = [...load, labeled("XR", block([...body, ...commit]))];
-  fast.push(guard.length > 0 ? ifs(guard.reduce((a, b) => t("$a && $b", { a, b })), inner) : block(inner));
+  fast.push(guard.length > 0 ? ifs(t("$g !== 0", { g: guard.reduce((a, b) => t("$a & $b", { a, b })) }), inner) : block(inner));
   em.emit(
+    ...saves.map(([v, tmp]) => assign(tmp, v)),
     s("xd = 0"),
     s("xf = c.fpu"),
     ifs(t("xf !== null && (xf.sw & 128) === 0 && (xf.cw & 3872) === 800"), fast),
     ifs(t("xd === 0"), slowCode),
   );
-  em.producer = -1;
+  // What the flag locals hold afterwards, known only when both ways agree: after an fcomi
+  // alone both leave them materialised (the handler's setArith materialises them too); with
+  // integer instructions alone both end with the same translation.
+  if (eflags !== null) em.producer = integers === 0 ? 0 : -1;
+  else em.producer = em.producer === producerFast ? producerFast : -1;
   return taken;
+
+  function compare(a: number, b: number): Node {
+    return t("ddCompare(XH, XL, $a, $b)", { a: num(a), b: num(b) });
+  }
 }

@@ -7,7 +7,7 @@ import type { Cpu } from "../cpu.js";
 import { type Insn, type Exec, K_MEM } from "../isa.js";
 import { ea } from "../interp/operand.js";
 import {
-  type FpuState, fpuOf, checkPending, raise, underflow, setIndefinite, pop, precisionBits, IE, DE, ZE, C1,
+  type FpuState, FORM_ENC, fpuOf, checkPending, raise, underflow, setIndefinite, pop, precisionBits, IE, DE, ZE, C1,
 } from "./state.js";
 import {
   R, R_SE, R_MH, R_ML, R_EXC, add,
@@ -60,6 +60,7 @@ export function commit(f: FpuState, d: number): boolean {
   f.se[d] = R[R_SE];
   f.mh[d] = R[R_MH];
   f.ml[d] = R[R_ML];
+  f.form[d] = FORM_ENC;
   f.empty[d] = 0;
   return true;
 }
@@ -117,11 +118,13 @@ function unary(c: Cpu, i: Insn, kind: number): void {
   }
   if (kind === 0) {
     f.se[d] ^= 0x8000; // fchs
+    f.form[d] = FORM_ENC;
     f.sw &= ~C1;
     return;
   }
   if (kind === 1) {
     f.se[d] &= 0x7fff; // fabs
+    f.form[d] = FORM_ENC;
     f.sw &= ~C1;
     return;
   }

@@ -9,7 +9,7 @@ import type { Insn, Exec } from "../isa.js";
 import { ea } from "../interp/operand.js";
 import { fault, GP } from "../fault.js";
 import {
-  type FpuState, fpuOf, fpuCtl, checkPending, reset, statusWord, tagWord, setTagWord, ES, BUSY, EXC_MASK, SF,
+  type FpuState, FORM_ENC, fpuOf, fpuCtl, checkPending, reset, statusWord, tagWord, setTagWord, ES, BUSY, EXC_MASK, SF,
 } from "./state.js";
 
 /** Recomputes ES/B after the control word or the exception flags changed. */
@@ -109,6 +109,7 @@ function FRSTOR(c: Cpu, i: Insn): void {
     f.ml[r] = regs[k * 3];
     f.mh[r] = regs[k * 3 + 1];
     f.se[r] = regs[k * 3 + 2];
+    f.form[r] = FORM_ENC;
   }
 }
 
@@ -164,6 +165,7 @@ function FXRSTOR(c: Cpu, i: Insn): void {
     f.ml[r] = regs[k * 3];
     f.mh[r] = regs[k * 3 + 1];
     f.se[r] = regs[k * 3 + 2];
+    f.form[r] = FORM_ENC;
   }
   updateES(f);
 }

@@ -31,10 +31,15 @@ const PE = 0x20, C1 = 0x200;
 export const SAFE = 880;
 const BE_LO = 1023 - SAFE, BE_HI = 1023 + SAFE;
 
+const SPLIT = 134217729; // 2^27 + 1, Dekker's splitter
+const TINY_RATIO = 2 ** -38;
+
 const F = new Float64Array(1);
 const W = new Int32Array(F.buffer);
+const F32 = new Float32Array(1);
+const I32F = new Int32Array(F32.buffer);
 
-/** POW2[k + POW_OFF] = 2^k for |k| <= 1074. */
+/** POW2[k + POW_OFF] = 2^k for -1074 <= k <= 1023. */
 export const POW_OFF = 1100;
 export const POW2 = new Float64Array(2 * POW_OFF + 1);
 for (let k = -1074; k <= 1023; k++) POW2[k + POW_OFF] = 2 ** k;
@@ -48,103 +53,200 @@ for (let be = BE_LO - 2; be <= BE_HI + 2; be++) {
   HALFG[be] = 2 ** (be - 1023 - 64);
 }
 
-const SPLIT = 134217729; // 2^27 + 1
-const TINY_RATIO = 2 ** -38;
+// ---- the operations ----
+//
+// Written for the branch predictor: no branch depends on the sign of a value (random in most
+// numerical code, and a mispredicted branch costs as much as the whole addition); the tests
+// that guard the rare cases come first in each condition.
 
-/** Rounds the exact value h + r + w to 64 bits into H[d], L[d] (see the header). */
+/** Rounds the exact value h + r + w to 64 bits into H[d], L[d] (see the header); returns the
+ *  status (0, PE, or PE|C1) or -1. */
 function round64(H: Float64Array, L: Float64Array, d: number, h: number, r: number, w: number): number {
   F[0] = h;
   const hw = W[1];
   let be = (hw >>> 20) & 0x7ff;
   if (be < BE_LO || be > BE_HI) return -1;
-  const rs = r + w;
-  // x just below a power of two h lives in the binade under it: the grid there is finer.
-  if ((hw & 0xfffff) === 0 && W[0] === 0 && rs !== 0 && (rs < 0) !== (h < 0)) be--;
-  const C = MAGIC[be];
-  const t = (r + C) - C;
-  let res = r - t;
-  if (w !== 0) {
-    res += w;
-    if (Math.abs(res) >= HALFG[be]) return -1;
+  // x just below a power of two h lies in the binade under it, where the grid is finer
+  if ((hw & 0xfffff | W[0]) === 0) {
+    const rs = r + w;
+    if (rs !== 0 && (rs < 0) !== (h < 0)) be--;
   }
+  const C = MAGIC[be];
+  const t = r + C - C;
+  const res = r - t + w; // exact - result
+  if (w !== 0 && Math.abs(res) >= HALFG[be]) return -1;
   const hi = h + t;
   H[d] = hi;
   L[d] = t - (hi - h);
-  if (res === 0) return 0;
-  // res is exact - result: the magnitude went up when it points back toward zero, i.e. when
-  // res * h is negative. Read as a sign bit: a branch on it would be mispredicted half the time.
+  // the magnitude went up when res points back toward zero: res * h negative (its sign bit,
+  // which survives underflow; a branch on it would be mispredicted half the time)
   F[0] = res * h;
-  return PE | ((W[1] >>> 31) << 9);
+  const x = PE | ((W[1] >>> 31) << 9);
+  return res === 0 ? 0 : x;
 }
 
-/** H/L[d] = sa * pair a + sb * pair b (signs +1 or -1). Operands and result are passed by
- *  register index: doubles passed to a call that V8 does not inline are boxed on the heap. */
+/** H/L[d] = sa * pair a + sb * pair b (signs 1 or -1); returns the status or -1. Operands and
+ *  result are passed by register index: doubles passed to a call that V8 does not inline are
+ *  boxed on the heap. Exponents within 38 of each other keep e + al + bl exact; a zero operand
+ *  is left to the exact core. */
 export function ddAdd(H: Float64Array, L: Float64Array, d: number, a: number, sa: number, b: number, sb: number): number {
   const ah = sa * H[a], al = sa * L[a], bh = sb * H[b], bl = sb * L[b];
-  if (ah === 0 || bh === 0) {
-    if (bh === 0) {
-      H[d] = ah + bh; // keeps a, or gives the IEEE sum of two zeros
-      L[d] = al;
-    } else {
-      H[d] = bh;
-      L[d] = bl;
-    }
-    return 0;
-  }
   const aa = Math.abs(ah), ab = Math.abs(bh);
-  if (ab < aa * TINY_RATIO || aa < ab * TINY_RATIO) return -1;
-  // s + e = ah + bh exactly; y = e + al + bl is exact while the exponents are within 40.
+  if (ab < aa * TINY_RATIO || aa < ab * TINY_RATIO || ah === 0 || bh === 0) return -1;
+  // s + e = ah + bh exactly (TwoSum); y = e + al + bl exactly
   const s = ah + bh;
   const bb = s - ah;
-  const e = (ah - (s - bb)) + (bh - bb);
-  const y = (e + al) + bl;
+  const e = ah - (s - bb) + (bh - bb);
+  const y = e + al + bl;
   const h = s + y;
+  const hb = h - s;
+  const r = s - (h - hb) + (y - hb);
   if (h === 0) {
     H[d] = 0; // exact cancellation: +0 when rounding to nearest
     L[d] = 0;
     return 0;
   }
-  const hb = h - s;
-  const r = (s - (h - hb)) + (y - hb);
   return round64(H, L, d, h, r, 0);
 }
 
-/** H/L[d] = pair a * pair b. */
+/** H/L[d] = pair a * pair b; returns the status or -1. Dekker's product of the heads plus the
+ *  cross terms in two exact groups; a zero product is left to the exact core. */
 export function ddMul(H: Float64Array, L: Float64Array, d: number, a: number, b: number): number {
   const ah = H[a], al = L[a], bh = H[b], bl = L[b];
   const p = ah * bh;
-  if (p === 0) {
-    if (ah !== 0 && bh !== 0) return -1; // underflow
-    H[d] = p;
-    L[d] = 0;
-    return 0;
-  }
+  if (p === 0) return -1;
   let c = SPLIT * ah;
   const a1 = c - (c - ah), a2 = ah - a1;
   c = SPLIT * bh;
   const b1 = c - (c - bh), b2 = bh - b1;
-  // p + e = ah * bh exactly (Dekker); the cross and low terms in two exact groups.
-  const e = ((a1 * b1 - p) + a1 * b2 + a2 * b1) + a2 * b2;
+  const e = a1 * b1 - p + a1 * b2 + a2 * b1 + a2 * b2; // p + e = ah * bh
   const A = a1 * bl + b1 * al;
-  const B = (a2 * bl + b2 * al) + al * bl;
+  const B = a2 * bl + b2 * al + al * bl;
   const z1 = e + A;
   const zb = z1 - e;
-  const z2 = (e - (z1 - zb)) + (A - zb);
-  const w = z2 + B;
+  const w = e - (z1 - zb) + (A - zb) + B;
   const h = p + z1;
   const hb = h - p;
-  const r = (p - (h - hb)) + (z1 - hb);
+  const r = p - (h - hb) + (z1 - hb);
   return round64(H, L, d, h, r, w);
 }
 
-/** Compares canonical pairs a and b: -1, 0 or 1. */
-export function ddCompare(H: Float64Array, L: Float64Array, a: number, b: number): number {
-  const ah = H[a], bh = H[b];
-  if (ah !== bh) return ah < bh ? -1 : 1;
-  const al = L[a], bl = L[b];
-  if (al !== bl) return al < bl ? -1 : 1;
-  return 0;
+/** Rounds a quotient or root known only approximately, as h + r within 2^-98 |h|, to 64 bits
+ *  into H[d], L[d]; -1 when that is not enough to decide: within 2^-30 of a grid step of a
+ *  rounding midpoint, or of a grid point (the result may be exact: only the exact core can
+ *  tell PE and C1 then). */
+function roundNear(H: Float64Array, L: Float64Array, d: number, h: number, r: number): number {
+  F[0] = h;
+  const hw = W[1];
+  let be = (hw >>> 20) & 0x7ff;
+  if (be < BE_LO || be > BE_HI) return -1;
+  if ((hw & 0xfffff | W[0]) === 0 && r !== 0 && (r < 0) !== (h < 0)) be--;
+  const C = MAGIC[be];
+  const t = r + C - C;
+  const res = r - t;
+  const half = HALFG[be], margin = half * 2 ** -29;
+  const ar = Math.abs(res);
+  if (ar < margin || ar > half - margin) return -1;
+  const hi = h + t;
+  H[d] = hi;
+  L[d] = t - (hi - h);
+  F[0] = res * h;
+  return PE | ((W[1] >>> 31) << 9);
 }
+
+/** H/L[d] = pair a / pair b; returns the status or -1. The double quotient plus a correction
+ *  from the remainder a - q1 * b (exact up to the last additions) gives ~100 bits. */
+export function ddDiv(H: Float64Array, L: Float64Array, d: number, a: number, b: number): number {
+  const ah = H[a], al = L[a], bh = H[b], bl = L[b];
+  if (ah === 0 || bh === 0) return -1;
+  const q1 = ah / bh;
+  let c = SPLIT * q1;
+  const qa = c - (c - q1), qb = q1 - qa;
+  c = SPLIT * bh;
+  const ba = c - (c - bh), bb = bh - ba;
+  const p = q1 * bh;
+  const e = qa * ba - p + qa * bb + qb * ba + qb * bb; // p + e = q1 * bh
+  const r1 = ah - p - e + al - qa * bl - qb * bl; // ah - p is exact
+  const q2 = r1 / bh;
+  const h = q1 + q2;
+  const hb = h - q1;
+  return roundNear(H, L, d, h, q1 - (h - hb) + (q2 - hb));
+}
+
+/** H/L[d] = sqrt(pair a); returns the status or -1 (also for zero and negative operands). */
+export function ddSqrt(H: Float64Array, L: Float64Array, d: number, a: number): number {
+  const ah = H[a], al = L[a];
+  if (!(ah > 0)) return -1;
+  const s1 = Math.sqrt(ah);
+  const c = SPLIT * s1;
+  const sa = c - (c - s1), sb = s1 - sa;
+  const p = s1 * s1;
+  const e = sa * sa - p + 2 * sa * sb + sb * sb; // p + e = s1 * s1
+  const s2 = (ah - p - e + al) / (2 * s1);
+  const h = s1 + s2;
+  const hb = h - s1;
+  return roundNear(H, L, d, h, s1 - (h - hb) + (s2 - hb));
+}
+
+/** Order of canonical pairs a and b: a number with the sign of a - b. */
+export function ddCompare(H: Float64Array, L: Float64Array, a: number, b: number): number {
+  const ah = H[a], bh = H[b], al = L[a], bl = L[b];
+  return ((ah > bh ? 1 : 0) - (ah < bh ? 1 : 0)) * 2 + (al > bl ? 1 : 0) - (al < bl ? 1 : 0);
+}
+
+/** Puts an m64 operand (low, high words) into pair d; false when the fast path cannot hold it
+ *  (denormal, infinity, NaN, or an exponent beyond SAFE). */
+export function ddLoadF64(H: Float64Array, L: Float64Array, d: number, lo: number, hi: number): boolean {
+  const e = (hi >>> 20) & 0x7ff;
+  if ((e < BE_LO || e > BE_HI) && (hi & 0x7fffffff | lo) !== 0) return false;
+  W[0] = lo;
+  W[1] = hi;
+  H[d] = F[0];
+  L[d] = 0;
+  return true;
+}
+
+/** Puts an m32 operand (bits) into pair d; false for denormals, infinities and NaNs. */
+export function ddLoadF32(H: Float64Array, L: Float64Array, d: number, b: number): boolean {
+  const e = (b >>> 23) & 0xff;
+  if ((e === 0 && (b & 0x7fffffff) !== 0) || e === 0xff) return false;
+  I32F[0] = b;
+  H[d] = F32[0];
+  L[d] = 0;
+  return true;
+}
+
+/** Rounds pair s to double: the words in BITS[0] (low) and BITS[1]; returns the status. hi is
+ *  already the nearest double; the store is inexact when lo is not zero, and rounded up when lo
+ *  points back toward zero. */
+export function ddToF64(H: Float64Array, L: Float64Array, s: number): number {
+  const h = H[s], l = L[s];
+  F[0] = l * h;
+  const x = PE | ((W[1] >>> 31) << 9);
+  F[0] = h;
+  return l === 0 ? 0 : x;
+}
+export const BITS = W;
+
+/** Rounds pair s to single: the bits in SINGLE[0]; returns the status or -1. f = RN24(hi) is
+ *  RN24(value) unless the value reaches the midpoint to f's neighbour (half an ulp of f, a
+ *  quarter below a power of two): then, on an exact tie, and for results that are not normal
+ *  singles (zero aside), the exact core decides. */
+export function ddToF32(H: Float64Array, L: Float64Array, s: number): number {
+  const h = H[s], l = L[s];
+  const f = Math.fround(h);
+  F32[0] = f;
+  const bits = I32F[0];
+  const e = (bits >>> 23) & 0xff;
+  const r = h - f + l; // exact: value - f
+  let half = POW2[e - 127 - 24 + POW_OFF];
+  if ((bits & 0x7fffff) === 0 && r * f < 0) half *= 0.5;
+  if ((e === 0 && h !== 0) || e >= 0xfe || Math.abs(r) >= half) return -1;
+  F[0] = r * f;
+  const x = PE | ((W[1] >>> 31) << 9);
+  return r === 0 ? 0 : x;
+}
+export const SINGLE = I32F;
 
 /** Converts an 80-bit encoding to a pair in H[r], L[r]; false when it is not a zero or a normal
  *  value with |exponent| <= SAFE. */
@@ -199,58 +301,4 @@ export function ddEncode(h: number, l: number): void {
   ENC[0] = (neg ? 0x8000 : 0) | (k + 16383);
   ENC[1] = mh | 0;
   ENC[2] = ml | 0;
-}
-
-// ---- memory formats ----
-
-const F32 = new Float32Array(1);
-const I32F = new Int32Array(F32.buffer);
-
-/** Puts an m64 operand (low, high words) into H[d] as a pair's hi (the caller zeroes lo); false
- *  when the fast path cannot hold it (denormal, infinity, NaN, or an exponent beyond SAFE). */
-export function ddLoadF64(H: Float64Array, d: number, lo: number, hi: number): boolean {
-  const e = (hi >>> 20) & 0x7ff;
-  if ((e < BE_LO || e > BE_HI) && (((hi & 0x7fffffff) | lo) !== 0 || e !== 0)) return false;
-  W[0] = lo;
-  W[1] = hi;
-  H[d] = F[0];
-  return true;
-}
-
-/** Puts an m32 operand (bits) into H[d]; false for denormals, infinities and NaNs. */
-export function ddLoadF32(H: Float64Array, d: number, b: number): boolean {
-  const e = (b >>> 23) & 0xff;
-  if ((e === 0 && (b & 0x7fffffff) !== 0) || e === 0xff) return false;
-  I32F[0] = b;
-  H[d] = F32[0];
-  return true;
-}
-
-/** The IEEE words of the double h: BITS[0] low, BITS[1] high. */
-export const BITS = W;
-export function setF64Bits(H: Float64Array, s: number): void {
-  F[0] = H[s];
-}
-
-/** Rounds the pair to single precision (to nearest), bits in SINGLE[0]; returns the status bits,
- *  or -1 on a tie or when the result is not a normal single. */
-export const SINGLE = I32F;
-export function ddToF32(H: Float64Array, L: Float64Array, s: number): number {
-  const h = H[s], l = L[s];
-  if (h === 0) {
-    F32[0] = h;
-    return 0;
-  }
-  const f = Math.fround(h);
-  F32[0] = f;
-  const e = (I32F[0] >>> 23) & 0xff;
-  if (e === 0 || e >= 0xfe) return -1;
-  const r = (h - f) + l; // exact: v - f
-  // f = RN24(h) is RN24(v) unless v reaches the midpoint to f's neighbour (half an ulp of f, or
-  // a quarter below a power of two): then, or on an exact tie, the exact core decides.
-  let half = POW2[e - 127 - 24 + POW_OFF];
-  if ((I32F[0] & 0x7fffff) === 0 && r !== 0 && (r < 0) !== (f < 0)) half *= 0.5;
-  if (Math.abs(r) >= half) return -1;
-  if (r === 0) return 0;
-  return (r < 0) === (f < 0) ? PE : PE | C1;
 }

@@ -12,9 +12,9 @@ import { setArith } from "../flags.js";
 import { CF, PF, ZF, AF, SF as EF_SF, OF } from "../state.js";
 import { type FpuState, FORM_ENC, FORM_BOTH, FORM_DD, MEM_SLOT, ES, PE, C0, C1, C2, C3 } from "./state.js";
 import {
-  ddAdd, ddMul, ddCompare, ddDecode, ddLoadF64, ddLoadF32, ddToF32, setF64Bits, BITS, SINGLE,
+  ddAdd, ddMul, ddDiv, ddSqrt, ddCompare, ddDecode, ddLoadF64, ddLoadF32, ddToF64, ddToF32, BITS, SINGLE,
 } from "./dd.js";
-import { OP_ADD, OP_MUL, OP_SUB, OP_SUBR } from "./arith.js";
+import { OP_ADD, OP_MUL, OP_SUB, OP_SUBR, OP_DIV, OP_DIVR } from "./arith.js";
 
 /** Control word bits the arithmetic fast path needs: PC = 64 bits, RC = nearest, PM set. */
 const ARITH_CW_MASK = 0xf20, ARITH_CW = 0x320;
@@ -33,7 +33,6 @@ export function ready(f: FpuState, r: number): boolean {
   if (f.form[r] !== FORM_ENC) return true;
   if (!ddDecode(f.hi, f.lo, r, f.se[r], f.mh[r], f.ml[r])) return false;
   f.form[r] = FORM_BOTH;
-  f.fast = true;
   return true;
 }
 
@@ -63,6 +62,8 @@ function compute(f: FpuState, op: number, d: number, s: number): number {
     case OP_SUB: return ddAdd(H, L, d, d, 1, s, -1);
     case OP_SUBR: return ddAdd(H, L, d, s, 1, d, -1);
     case OP_MUL: return ddMul(H, L, d, d, s);
+    case OP_DIV: return ddDiv(H, L, d, d, s);
+    case OP_DIVR: return ddDiv(H, L, d, s, d);
     default: return -1;
   }
 }
@@ -87,13 +88,13 @@ function arithReg(c: Cpu, i: Insn, op: number, popAfter: boolean, slow: Exec): v
 /** Loads the memory operand of an arithmetic, compare or load instruction into the pair at
  *  MEM_SLOT; false when the fast path cannot hold it. */
 function memOperand(c: Cpu, i: Insn, f: FpuState, a: number, int: boolean): boolean {
-  f.lo[MEM_SLOT] = 0;
   if (int) {
     f.hi[MEM_SLOT] = i.msz === 2 ? (c.rd16(a) << 16) >> 16 : c.rd32(a);
+    f.lo[MEM_SLOT] = 0;
     return true;
   }
-  if (i.msz === 4) return ddLoadF32(f.hi, MEM_SLOT, c.rd32(a));
-  return ddLoadF64(f.hi, MEM_SLOT, c.rd32(a), c.rd32((a + 4) | 0));
+  if (i.msz === 4) return ddLoadF32(f.hi, f.lo, MEM_SLOT, c.rd32(a));
+  return ddLoadF64(f.hi, f.lo, MEM_SLOT, c.rd32(a), c.rd32((a + 4) | 0));
 }
 
 function arithMem(c: Cpu, i: Insn, op: number, int: boolean, slow: Exec): void {
@@ -182,11 +183,9 @@ function fst(popAfter: boolean, slow: Exec): Exec {
       if (i.msz === 8) {
         // hi is RN53 of the value: the double store is hi, inexact when lo is not zero.
         if ((a & 0xfff) > 0xff8) c.probeWrite(a, 8);
-        setF64Bits(f.hi, s);
+        x = ddToF64(f.hi, f.lo, s);
         c.wr32(a, BITS[0]);
         c.wr32((a + 4) | 0, BITS[1]);
-        const l = f.lo[s];
-        x = l === 0 ? 0 : (l < 0) === (f.hi[s] < 0) ? PE : PE | C1;
       } else {
         x = ddToF32(f.hi, f.lo, s);
         if (x < 0) return slow(c, i);
@@ -236,6 +235,20 @@ function sign(abs: boolean, slow: Exec): Exec {
     }
     f.se[d] = abs ? f.se[d] & 0x7fff : f.se[d] ^ 0x8000;
     f.sw &= ~C1;
+    f.fip = i.eip;
+  };
+}
+
+function fsqrt(slow: Exec): Exec {
+  return (c, i) => {
+    const f = fastState(c);
+    if (f === null || (f.cw & ARITH_CW_MASK) !== ARITH_CW) return slow(c, i);
+    const d = f.top;
+    if (!ready(f, d)) return slow(c, i);
+    const x = ddSqrt(f.hi, f.lo, d, d);
+    if (x < 0) return slow(c, i);
+    wrote(f, d);
+    f.sw = (f.sw & ~C1) | x;
     f.fip = i.eip;
   };
 }
@@ -319,7 +332,9 @@ function ftst(slow: Exec): Exec {
 /** Wraps the exact handlers with the fast path where it has one. */
 export function withFastPaths(slow: Record<string, Exec>): Record<string, Exec> {
   const out: Record<string, Exec> = { ...slow };
-  const ops: [string, number][] = [["fadd", OP_ADD], ["fsub", OP_SUB], ["fsubr", OP_SUBR], ["fmul", OP_MUL]];
+  const ops: [string, number][] = [
+    ["fadd", OP_ADD], ["fsub", OP_SUB], ["fsubr", OP_SUBR], ["fmul", OP_MUL], ["fdiv", OP_DIV], ["fdivr", OP_DIVR],
+  ];
   for (const [name, op] of ops) {
     out[name] = arith(op, false, false, slow[name]);
     out[name + "p"] = arith(op, true, false, slow[name + "p"]);
@@ -340,5 +355,6 @@ export function withFastPaths(slow: Record<string, Exec>): Record<string, Exec> 
     ["fucompp", 2, false], ["ficom", 0, true], ["ficomp", 1, true],
   ] as const) out[name] = fcom(pops, int, slow[name]);
   out.ftst = ftst(slow.ftst);
+  out.fsqrt = fsqrt(slow.fsqrt);
   return out;
 }

@@ -7,7 +7,7 @@ import { type Insn, type Exec, K_MEM } from "../isa.js";
 import { ea } from "../interp/operand.js";
 import { cond } from "../flags.js";
 import {
-  type FpuState, fpuOf, checkPending, raise, underflow, setIndefinite, pop, pushCheck, IE, DE, ZE, OE, UE, C1,
+  type FpuState, FORM_ENC, fpuOf, checkPending, raise, underflow, setIndefinite, pop, pushCheck, IE, DE, ZE, OE, UE, C1,
 } from "./state.js";
 import {
   R, R_SE, R_MH, R_ML, R_EXC,
@@ -27,6 +27,7 @@ function pushR(f: FpuState): void {
   f.se[r] = R[R_SE];
   f.mh[r] = R[R_MH];
   f.ml[r] = R[R_ML];
+  f.form[r] = FORM_ENC;
   f.empty[r] = 0;
 }
 
@@ -50,6 +51,7 @@ function FLD(c: Cpu, i: Insn): void {
       f.se[d] = f.se[s];
       f.mh[d] = f.mh[s];
       f.ml[d] = f.ml[s];
+      f.form[d] = FORM_ENC;
       f.empty[d] = 0;
       f.top = d;
       return;
@@ -64,6 +66,7 @@ function FLD(c: Cpu, i: Insn): void {
       f.se[d] = ((hi >>> 16) & 0x8000) | (e + (16383 - 1023));
       f.mh[d] = 0x80000000 | ((hi & 0xfffff) << 11) | (lo >>> 21);
       f.ml[d] = lo << 11;
+      f.form[d] = FORM_ENC;
       f.empty[d] = 0;
       f.top = d;
       return;
@@ -180,6 +183,7 @@ function store(c: Cpu, i: Insn, popAfter: boolean): void {
       f.se[d] = f.se[s];
       f.mh[d] = f.mh[s];
       f.ml[d] = f.ml[s];
+      f.form[d] = FORM_ENC;
       f.empty[d] = 0;
     }
     if (popAfter) pop(f);
@@ -273,6 +277,7 @@ function FXCH(c: Cpu, i: Insn): void {
   let t = f.se[a]; f.se[a] = f.se[b]; f.se[b] = t;
   t = f.mh[a]; f.mh[a] = f.mh[b]; f.mh[b] = t;
   t = f.ml[a]; f.ml[a] = f.ml[b]; f.ml[b] = t;
+  f.form[a] = f.form[b] = FORM_ENC;
 }
 
 function fcmov(cc: number): Exec {
@@ -291,6 +296,7 @@ function fcmov(cc: number): Exec {
       f.se[d] = f.se[s];
       f.mh[d] = f.mh[s];
       f.ml[d] = f.ml[s];
+      f.form[d] = FORM_ENC;
     }
   };
 }

@@ -35,7 +35,7 @@ export class FpuState {
   readonly hi = new Float64Array(9);
   readonly lo = new Float64Array(9);
   readonly form = new Uint8Array(8);
-  /** Some register's form is not FORM_ENC: code working on encodings must flush() first. */
+  /** Some register is FORM_DD: code working on encodings must flush() first. */
   fast = false;
   top = 0;
   cw = 0x037f;
@@ -64,7 +64,8 @@ export function fpuCtl(c: Cpu): FpuState {
   return c.fpu ?? attach(c);
 }
 
-/** Writes the pairs that alone hold a value back into the encodings and drops the pairs. */
+/** Writes the pairs that alone hold a value into the encodings too. Code working on encodings
+ *  marks each register it writes FORM_ENC, so the pairs stay valid where it did not. */
 export function flush(f: FpuState): void {
   for (let r = 0; r < 8; r++) {
     if (f.form[r] === FORM_DD) {
@@ -72,8 +73,8 @@ export function flush(f: FpuState): void {
       f.se[r] = ENC[0];
       f.mh[r] = ENC[1];
       f.ml[r] = ENC[2];
+      f.form[r] = FORM_BOTH;
     }
-    f.form[r] = FORM_ENC;
   }
   f.fast = false;
 }
@@ -189,6 +190,7 @@ export function setIndefinite(f: FpuState, r: number): void {
   f.se[r] = 0xffff;
   f.mh[r] = 0xc0000000 | 0;
   f.ml[r] = 0;
+  f.form[r] = FORM_ENC;
   f.empty[r] = 0;
 }
 

@@ -70,7 +70,7 @@ function check(op: Op, a: V, b: V): boolean {
   const got = { r: enc(H[2], L[2]), flags: x };
   if (JSON.stringify(got) !== JSON.stringify(want)) expect({ op, a, b, got }).toEqual({ op, a, b, got: want });
   // canonical: hi is the double nearest the value
-  expect(H[2] + L[2]).toBe(H[2]);
+  expect(H[2] + L[2] === H[2]).toBe(true);
   return true;
 }
 
@@ -81,7 +81,7 @@ describe("double-double fast path", () => {
       const v = operand(next, SAFE);
       expect(ddDecode(H, L, 0, ...v)).toBe(true);
       expect(enc(H[0], L[0])).toEqual(v);
-      expect(H[0] + L[0]).toBe(H[0]);
+      expect(H[0] + L[0] === H[0]).toBe(true);
     }
     expect(ddDecode(H, L, 0, 0x8000, 0, 0)).toBe(true);
     expect(Object.is(H[0], -0)).toBe(true);
@@ -96,20 +96,21 @@ describe("double-double fast path", () => {
     it(`${op} matches the exact core bit for bit, PE and C1 included`, () => {
       const next = rng(op.length * 7919);
       let decided = 0, near = 0;
-      for (let k = 0; k < 150000; k++) {
+      for (let k = 0; k < 100000; k++) {
         const spread = k % 3 === 0 ? 2 : k % 3 === 1 ? 45 : 400;
         const a = operand(next, spread), b = operand(next, k % 5 === 0 ? 0 : spread);
         if (k % 7 === 0) b[0] = (b[0] & 0x8000) | (a[0] & 0x7fff);
         if (k % 11 === 0) b.splice(0, 3, a[0] ^ 0x8000, a[1], a[2] ^ (next() & 0xff)); // cancellation
+        if (k % 50 === 3) a.splice(0, 3, (next() & 1) << 15, 0, 0); // signed zeros
+        if (k % 50 === 4) b.splice(0, 3, (next() & 1) << 15, 0, 0);
         const ok = check(op, a, b);
         if (k % 3 === 0) {
           near++;
           if (ok) decided++;
         }
       }
-      // operands of similar size: the fast path decides nearly all of them itself (quotients and
-      // roots that may be exact, common among these operands, are left to the exact core)
-      expect(decided / near).toBeGreaterThan(op === "div" || op === "sqrt" ? 0.8 : 0.95);
+      // operands of similar size: the fast path decides nearly all of them itself
+      expect(decided / near).toBeGreaterThan(0.95);
     });
   }
 
@@ -157,6 +158,7 @@ describe("double-double fast path", () => {
       ddDecode(H, L, 1, ...b);
       // reference: compare sign, exponent, significand
       const key = (v: V): number[] => {
+        if ((v[0] & 0x7fff) === 0) return [0, 0, 0, 0]; // +0 and -0 compare equal
         const s = v[0] & 0x8000 ? -1 : 1;
         return [s, s * (v[0] & 0x7fff), s * (v[1] >>> 0), s * (v[2] >>> 0)];
       };

@@ -91,8 +91,18 @@ function round64(H: Float64Array, L: Float64Array, d: number, h: number, r: numb
  *  is left to the exact core. */
 export function ddAdd(H: Float64Array, L: Float64Array, d: number, a: number, sa: number, b: number, sb: number): number {
   const ah = sa * H[a], al = sa * L[a], bh = sb * H[b], bl = sb * L[b];
+  if (bh === 0) {
+    H[d] = ah + bh; // a + 0 is a; the IEEE sum for two zeros
+    L[d] = al;
+    return 0;
+  }
+  if (ah === 0) {
+    H[d] = bh;
+    L[d] = bl;
+    return 0;
+  }
   const aa = Math.abs(ah), ab = Math.abs(bh);
-  if (ab < aa * TINY_RATIO || aa < ab * TINY_RATIO || ah === 0 || bh === 0) return -1;
+  if (ab < aa * TINY_RATIO || aa < ab * TINY_RATIO) return -1;
   // s + e = ah + bh exactly (TwoSum); y = e + al + bl exactly
   const s = ah + bh;
   const bb = s - ah;
@@ -114,7 +124,12 @@ export function ddAdd(H: Float64Array, L: Float64Array, d: number, a: number, sa
 export function ddMul(H: Float64Array, L: Float64Array, d: number, a: number, b: number): number {
   const ah = H[a], al = L[a], bh = H[b], bl = L[b];
   const p = ah * bh;
-  if (p === 0) return -1;
+  if (p === 0) {
+    if (ah !== 0 && bh !== 0) return -1; // underflow
+    H[d] = p; // a signed zero
+    L[d] = 0;
+    return 0;
+  }
   let c = SPLIT * ah;
   const a1 = c - (c - ah), a2 = ah - a1;
   c = SPLIT * bh;
@@ -132,9 +147,13 @@ export function ddMul(H: Float64Array, L: Float64Array, d: number, a: number, b:
 }
 
 /** Rounds a quotient or root known only approximately, as h + r within 2^-98 |h|, to 64 bits
- *  into H[d], L[d]; -1 when that is not enough to decide: within 2^-30 of a grid step of a
- *  rounding midpoint, or of a grid point (the result may be exact: only the exact core can
- *  tell PE and C1 then). */
+ *  into H[d], L[d]. Returns -1 when that is not enough to decide (within 2^-30 of a grid step
+ *  of a rounding midpoint), and NEAR when the value is that close to a grid point, which then
+ *  goes to CH[0], CL[0] instead: it is the result, but whether it is exact, and on which side,
+ *  needs a check (nearStatus). */
+const NEAR = -2;
+/** Scratch pairs for the exactness check of a quotient or root. */
+const CH = new Float64Array(3), CL = new Float64Array(3);
 function roundNear(H: Float64Array, L: Float64Array, d: number, h: number, r: number): number {
   F[0] = h;
   const hw = W[1];
@@ -146,19 +165,53 @@ function roundNear(H: Float64Array, L: Float64Array, d: number, h: number, r: nu
   const res = r - t;
   const half = HALFG[be], margin = half * 2 ** -29;
   const ar = Math.abs(res);
-  if (ar < margin || ar > half - margin) return -1;
+  if (ar > half - margin) return -1;
   const hi = h + t;
+  if (ar < margin) {
+    CH[0] = hi;
+    CL[0] = t - (hi - h);
+    return NEAR;
+  }
   H[d] = hi;
   L[d] = t - (hi - h);
   F[0] = res * h;
   return PE | ((W[1] >>> 31) << 9);
 }
 
+/** Writes the result q (in CH[0], CL[0]) near the exact x = a / b to H/L[d] and returns its
+ *  status, from the rounded product q * b compared with a (b = q for a square root, x =
+ *  sqrt(a)): exact when they are equal and the product exact; else q > x exactly when q * b > a
+ *  for positive b. -1 (nothing written) if the product fails. */
+function nearStatus(H: Float64Array, L: Float64Array, d: number, ah: number, al: number, bh: number, bl: number): number {
+  CH[1] = bh;
+  CL[1] = bl;
+  const m = ddMul(CH, CL, 2, 0, 1);
+  if (m < 0) return -1;
+  const ph = CH[2], pl = CL[2];
+  let side = (ph > ah ? 1 : 0) - (ph < ah ? 1 : 0) || (pl > al ? 1 : 0) - (pl < al ? 1 : 0);
+  const q = CH[0];
+  H[d] = q;
+  L[d] = CL[0];
+  if (side === 0) {
+    if (m === 0) return 0;
+    // the product rounded to a itself: it was rounded up (C1) when the exact one is nearer zero
+    side = ((m & C1) !== 0) === (ah > 0) ? -1 : 1;
+  }
+  // sign(q - x) = sign(q * b - a) * sign(b); rounded up when that is the sign of q
+  const qAbove = bh > 0 ? side > 0 : side < 0;
+  return qAbove === q > 0 ? PE | C1 : PE;
+}
+
 /** H/L[d] = pair a / pair b; returns the status or -1. The double quotient plus a correction
  *  from the remainder a - q1 * b (exact up to the last additions) gives ~100 bits. */
 export function ddDiv(H: Float64Array, L: Float64Array, d: number, a: number, b: number): number {
   const ah = H[a], al = L[a], bh = H[b], bl = L[b];
-  if (ah === 0 || bh === 0) return -1;
+  if (bh === 0) return -1;
+  if (ah === 0) {
+    H[d] = ah / bh; // a signed zero
+    L[d] = 0;
+    return 0;
+  }
   const q1 = ah / bh;
   let c = SPLIT * q1;
   const qa = c - (c - q1), qb = q1 - qa;
@@ -170,7 +223,8 @@ export function ddDiv(H: Float64Array, L: Float64Array, d: number, a: number, b:
   const q2 = r1 / bh;
   const h = q1 + q2;
   const hb = h - q1;
-  return roundNear(H, L, d, h, q1 - (h - hb) + (q2 - hb));
+  const x = roundNear(H, L, d, h, q1 - (h - hb) + (q2 - hb));
+  return x !== NEAR ? x : nearStatus(H, L, d, ah, al, bh, bl);
 }
 
 /** H/L[d] = sqrt(pair a); returns the status or -1 (also for zero and negative operands). */
@@ -185,7 +239,8 @@ export function ddSqrt(H: Float64Array, L: Float64Array, d: number, a: number): 
   const s2 = (ah - p - e + al) / (2 * s1);
   const h = s1 + s2;
   const hb = h - s1;
-  return roundNear(H, L, d, h, s1 - (h - hb) + (s2 - hb));
+  const x = roundNear(H, L, d, h, s1 - (h - hb) + (s2 - hb));
+  return x !== NEAR ? x : nearStatus(H, L, d, ah, al, CH[0], CL[0]);
 }
 
 /** Order of canonical pairs a and b: a number with the sign of a - b. */

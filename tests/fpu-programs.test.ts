@@ -5,6 +5,8 @@
 //               rounding control (hashes per operation group; `x87_random v N` prints everything)
 //   x87_libm    glibc printf/strtod/libm/long double/fenv (transcendentals at reduced precision)
 //   x87_state   fnsave/frstor, fnstenv/fldenv, fxsave/fxrstor, exception flags, #MF -> SIGFPE
+//   x87_kernels numerical loops (n-body, mandelbrot, sums, exact quotients, conversions) at -O0,
+//               where every value goes through memory, and -O2: the JIT's x87 runs
 //
 // Needs dist/ (`npx tsc -p .`) and gcc-multilib.
 
@@ -28,6 +30,8 @@ const CASES: Case[] = [
   { name: "x87_random", src: "x87_random.c", args: ["s", "40"] },
   { name: "x87_libm", src: "x87_libm.c", libs: ["-lm"] },
   { name: "x87_state", src: "x87_state.c" },
+  { name: "x87_kernels_O0", src: "x87_kernels.c", flags: ["-O0"], libs: ["-lm"] },
+  { name: "x87_kernels_O2", src: "x87_kernels.c", flags: ["-O2"], libs: ["-lm"] },
 ];
 
 const bins = new Map<string, string>();

@@ -47,6 +47,7 @@ export class Cpu {
   readonly u8: Uint8Array;
   readonly u16: Uint16Array;
   readonly i32: Int32Array;
+  readonly f64: Float64Array;
 
   /** General registers, EIP, EFLAGS and lazy-flag state (indices in state.ts). */
   readonly r = new Int32Array(REG_SLOTS);
@@ -123,6 +124,7 @@ export class Cpu {
     this.u8 = mem.u8;
     this.u16 = mem.u16;
     this.i32 = mem.i32;
+    this.f64 = mem.f64;
     this.codePages = new Uint8Array(mem.pages);
     this.r[FLAGS] = FLAGS_FIXED;
   }

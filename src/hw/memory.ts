@@ -17,6 +17,8 @@ export class PhysMemory {
   readonly u8: Uint8Array;
   readonly u16: Uint16Array;
   readonly i32: Int32Array;
+  /** The same bytes as doubles (the host is little-endian, like the guest). */
+  readonly f64: Float64Array;
 
   constructor(bytes: number) {
     if (bytes <= 0 || bytes > MAX_MEMORY || bytes % PAGE_SIZE !== 0) {
@@ -29,6 +31,7 @@ export class PhysMemory {
     this.u8 = new Uint8Array(this.buffer);
     this.u16 = new Uint16Array(this.buffer);
     this.i32 = new Int32Array(this.buffer);
+    this.f64 = new Float64Array(this.buffer);
   }
 
   read32(p: number): number {

@@ -24,7 +24,7 @@ import { type Insn, Op, K_MEM, K_R8, K_R16, K_R32 } from "../hw/isa.js";
 import { FS, GS } from "../hw/state.js";
 import { FPU_HANDLERS } from "../hw/fpu/index.js";
 import { ready } from "../hw/fpu/fast.js";
-import { ddAdd, ddMul, ddDiv, ddSqrt, ddCompare, ddLoadF64, ddLoadF32, ddToF64, ddToF32, BITS, SINGLE } from "../hw/fpu/dd.js";
+import { ddAdd, ddMul, ddDiv, ddSqrt, ddCompare, ddLoadF64, ddLoadF32, ddToF64, ddToF32, BITS, BITS_F64, SINGLE, SAFE } from "../hw/fpu/dd.js";
 
 /** Scratch pairs: slot rel + 8 for stack offsets -8..8, MEM for a memory operand. */
 const MEM = 17;
@@ -32,7 +32,7 @@ const XH = new Float64Array(MEM + 1);
 const XL = new Float64Array(MEM + 1);
 
 /** Runtime helpers the generated code uses (added to the region's helper table). */
-export const X87_HELPERS = { x87ready: ready, XH, XL, ddAdd, ddMul, ddDiv, ddSqrt, ddCompare, ddLoadF64, ddLoadF32, ddToF64, ddToF32, BITS, SINGLE };
+export const X87_HELPERS = { x87ready: ready, XH, XL, ddAdd, ddMul, ddDiv, ddSqrt, ddCompare, ddLoadF64, ddLoadF32, ddToF64, ddToF32, BITS, BITS_F64, SINGLE };
 
 /** Locals a region with runs declares. */
 export const X87_LOCALS: [string, Node][] = [["xd", num(0)], ["xf", t("c.fpu")], ["xt", num(0)], ["xs", num(0)], ["xp", num(0)]];
@@ -204,9 +204,19 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
       body.push(ifs(t("((e | $a & 3) & 4095) !== 0", { a }), [brk("XR")]));
       if (int) body.push(assign(H(MEM), t("i32[(e ^ $a) >>> 2]", { a })), assign(L(MEM), num(0)));
       else if (size === 4) body.push(ifs(t("!ddLoadF32(XH, XL, $m, i32[(e ^ $a) >>> 2])", { m, a }), [brk("XR")]));
-      else {
-        body.push(ifs(t("($a & 4095) > 4088", { a }), [brk("XR")]));
-        body.push(ifs(t("!ddLoadF64(XH, XL, $m, i32[(e ^ $a) >>> 2], i32[(e ^ $a) + 4 >>> 2])", { m, a }), [brk("XR")]));
+      else if (x.msz === 8) {
+        // An aligned double is read as one: two 32-bit stores read back as a double would stall
+        // store forwarding. It must be zero or normal within the fast path's range.
+        const v = em.tmp();
+        body.push(ifs(t("($a & 7) === 0", { a }), [
+          assign(H(MEM), t("c.f64[(e ^ $a) >>> 3]", { a })),
+          assign(v, t("Math.abs(XH[$m])", { m })),
+          ifs(t("((($v >= $lo ? 1 : 0) & ($v <= $hi ? 1 : 0)) | ($v === 0 ? 1 : 0)) === 0", { v, lo: num(2 ** -SAFE), hi: num(2 ** SAFE) }), [brk("XR")]),
+          assign(L(MEM), num(0)),
+        ], [
+          ifs(t("($a & 4095) > 4088", { a }), [brk("XR")]),
+          ifs(t("!ddLoadF64(XH, XL, $m, i32[(e ^ $a) >>> 2], i32[(e ^ $a) + 4 >>> 2])", { m, a }), [brk("XR")]),
+        ]));
       }
     };
 
@@ -267,10 +277,10 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
         body.push(assign(e, t("tlbW[$a >>> 12]", { a })), ifs(t("(($e | $a & 3) & 4095) !== 0", { e, a }), [brk("XR")]));
         const v = num(n(top));
         if (x.msz === 8) {
-          const w0 = em.tmp(), w1 = em.tmp();
+          const w0 = em.tmp();
           body.push(ifs(t("($a & 4095) > 4088", { a }), [brk("XR")]));
-          body.push(...op(t("ddToF64(XH, XL, $v)", { v })), assign(w0, t("BITS[0]")), assign(w1, t("BITS[1]")));
-          stores.push({ a, e, size: 8, w: [w0, w1] });
+          body.push(...op(t("ddToF64(XH, XL, $v)", { v })), assign(w0, t("XH[$v]", { v })));
+          stores.push({ a, e, size: 8, w: [w0] });
         } else {
           const w0 = em.tmp();
           body.push(...op(t("ddToF32(XH, XL, $v)", { v })), assign(w0, t("SINGLE[0]")));
@@ -382,8 +392,14 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
   ]);
   const commit: Node[] = [];
   for (const st of stores) {
-    commit.push(s("i32[($e ^ $a) >>> 2] = $w", { e: st.e, a: st.a, w: st.w[0] }));
-    if (st.size === 8) commit.push(s("i32[($e ^ $a) + 4 >>> 2] = $w", { e: st.e, a: st.a, w: st.w[1] }));
+    const { e, a } = st, w = st.w[0];
+    if (st.size === 4) commit.push(s("i32[($e ^ $a) >>> 2] = $w", { e, a, w }));
+    else {
+      // the double hi is the value stored: as one double when aligned
+      commit.push(ifs(t("($a & 7) === 0", { a }), [s("c.f64[($e ^ $a) >>> 3] = $w", { e, a, w })], [
+        s("BITS_F64[0] = $w", { w }), s("i32[($e ^ $a) >>> 2] = BITS[0]", { e, a }), s("i32[($e ^ $a) + 4 >>> 2] = BITS[1]", { e, a }),
+      ]));
+    }
   }
   for (const [rel, st] of status) {
     if (st === FULL || (st === EMPTY && everWritten.has(rel))) {

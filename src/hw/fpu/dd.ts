@@ -282,6 +282,8 @@ export function ddToF64(H: Float64Array, L: Float64Array, s: number): number {
   return l === 0 ? 0 : x;
 }
 export const BITS = W;
+/** BITS as the double it holds. */
+export const BITS_F64 = F;
 
 /** Rounds pair s to single: the bits in SINGLE[0]; returns the status or -1. f = RN24(hi) is
  *  RN24(value) unless the value reaches the midpoint to f's neighbour (half an ulp of f, a

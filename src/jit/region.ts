@@ -8,7 +8,7 @@ import { Op } from "../hw/isa.js";
 import { compileRegion, type RegionFn } from "./compile.js";
 import { likelySuccessors } from "./successors.js";
 import { logger, trace } from "../log.js";
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 
 /** Developer aid: when set, every region's generated source is written to this folder. */
 const DUMP_DIR = process.env.EXOJIT_JIT_DUMP ?? "";
@@ -137,7 +137,10 @@ export class RegionCache {
       return null;
     }
     const ms = performance.now() - t0;
-    if (DUMP_DIR !== "") writeFileSync(`${DUMP_DIR}/r_${(entry.eip >>> 0).toString(16)}_${this.stats.regionsCompiled + this.stats.recompiles}.js`, compiled.source);
+    if (DUMP_DIR !== "") {
+      mkdirSync(DUMP_DIR, { recursive: true });
+      writeFileSync(`${DUMP_DIR}/r_${(entry.eip >>> 0).toString(16)}_${this.stats.regionsCompiled + this.stats.recompiles}.js`, compiled.source);
+    }
     const gen = previous ? previous.generation + 1 : 0;
     const r = new Region(compiled.fn, blocks, compiled.insns, compiled.source.length, ms, gen);
     r.lastUsed = tick;

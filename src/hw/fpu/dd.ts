@@ -75,9 +75,15 @@ function round64(H: Float64Array, L: Float64Array, d: number, h: number, r: numb
   const t = r + C - C;
   const res = r - t + w; // exact - result
   if (w !== 0 && Math.abs(res) >= HALFG[be]) return -1;
-  const hi = h + t;
-  H[d] = hi;
-  L[d] = t - (hi - h);
+  const half = HALFG[be] * 2048; // half an ulp of h (of the binade x is in)
+  if (Math.abs(t) < half) {
+    H[d] = h; // already canonical: h is the double nearest h + t
+    L[d] = t;
+  } else {
+    const hi = h + t;
+    H[d] = hi;
+    L[d] = t - (hi - h);
+  }
   // the magnitude went up when res points back toward zero: res * h negative (its sign bit,
   // which survives underflow; a branch on it would be mispredicted half the time)
   F[0] = res * h;
@@ -107,7 +113,7 @@ export function ddAdd(H: Float64Array, L: Float64Array, d: number, a: number, sa
   const s = ah + bh;
   const bb = s - ah;
   const e = ah - (s - bb) + (bh - bb);
-  const y = e + al + bl;
+  const y = e + (al + bl); // exact in any order; al + bl is computed beside the TwoSum
   const h = s + y;
   const hb = h - s;
   const r = s - (h - hb) + (y - hb);

@@ -115,8 +115,9 @@ export function ddAdd(H: Float64Array, L: Float64Array, d: number, a: number, sa
   const e = ah - (s - bb) + (bh - bb);
   const y = e + (al + bl); // exact in any order; al + bl is computed beside the TwoSum
   const h = s + y;
+  // the error of h: Fast2Sum when |s| >= |y| (all but cancellations), else TwoSum
   const hb = h - s;
-  const r = s - (h - hb) + (y - hb);
+  const r = Math.abs(s) >= Math.abs(y) ? y - hb : s - (h - hb) + (y - hb);
   if (h === 0) {
     H[d] = 0; // exact cancellation: +0 when rounding to nearest
     L[d] = 0;
@@ -147,8 +148,7 @@ export function ddMul(H: Float64Array, L: Float64Array, d: number, a: number, b:
   const zb = z1 - e;
   const w = e - (z1 - zb) + (A - zb) + B;
   const h = p + z1;
-  const hb = h - p;
-  const r = p - (h - hb) + (z1 - hb);
+  const r = z1 - (h - p); // Fast2Sum: |z1| is about an ulp of p
   return round64(H, L, d, h, r, w);
 }
 
@@ -228,8 +228,7 @@ export function ddDiv(H: Float64Array, L: Float64Array, d: number, a: number, b:
   const r1 = ah - p - e + al - qa * bl - qb * bl; // ah - p is exact
   const q2 = r1 / bh;
   const h = q1 + q2;
-  const hb = h - q1;
-  const x = roundNear(H, L, d, h, q1 - (h - hb) + (q2 - hb));
+  const x = roundNear(H, L, d, h, q2 - (h - q1)); // Fast2Sum: |q2| is about an ulp of q1
   return x !== NEAR ? x : nearStatus(H, L, d, ah, al, bh, bl);
 }
 
@@ -244,8 +243,7 @@ export function ddSqrt(H: Float64Array, L: Float64Array, d: number, a: number): 
   const e = sa * sa - p + 2 * sa * sb + sb * sb; // p + e = s1 * s1
   const s2 = (ah - p - e + al) / (2 * s1);
   const h = s1 + s2;
-  const hb = h - s1;
-  const x = roundNear(H, L, d, h, s1 - (h - hb) + (s2 - hb));
+  const x = roundNear(H, L, d, h, s2 - (h - s1)); // Fast2Sum
   return x !== NEAR ? x : nearStatus(H, L, d, ah, al, CH[0], CL[0]);
 }
 

@@ -10,7 +10,7 @@ import { type Insn, type Exec, K_MEM } from "../isa.js";
 import { ea } from "../interp/operand.js";
 import { setArith } from "../flags.js";
 import { CF, PF, ZF, AF, SF as EF_SF, OF } from "../state.js";
-import { type FpuState, FORM_ENC, FORM_BOTH, FORM_DD, MEM_SLOT, ES, PE, C0, C1, C2, C3 } from "./state.js";
+import { type FpuState, FORM_ENC, FORM_BOTH, FORM_DD, MEM_SLOT, ES, C0, C1, C2, C3 } from "./state.js";
 import {
   ddAdd, ddMul, ddDiv, ddSqrt, ddCompare, ddDecode, ddLoadF64, ddLoadF32, ddToF64, ddToF32, BITS, SINGLE,
 } from "./dd.js";

@@ -166,8 +166,28 @@ function entryChecks(blocks: readonly Block[]): Node[] {
 /** Helpers generated code calls (the flag evaluations are the interpreter's own). */
 const HELPERS = { PARITY, cfOf, condOf, flagsOf, imulFlags, mulHiU32, segLimit: checkLimit, codePage, writeBack, rd8, rd16, rd32, wr8, wr16, wr32, trap, faulted };
 
+/** Blocks are decoded from their address to the next branch, so one block of a region can hold
+ *  another (a loop's first block, entered both by falling into the loop and by its back edge,
+ *  is inside the block before the loop). Each block is cut where another of the region begins
+ *  and falls through to it, so the code is emitted once: V8's compile time grows with the
+ *  function, and a copy that first runs after the function was optimised deoptimises it. */
+function cutOverlaps(blocks: readonly Block[]): Block[] {
+  const starts = new Set(blocks.map((b) => b.eip));
+  return blocks.map((b) => {
+    for (let k = 1; k < b.insns.length; k++) {
+      if (starts.has(b.insns[k].eip)) {
+        const view = Object.create(b) as Block; // the same block, with fewer instructions
+        Object.defineProperty(view, "insns", { value: b.insns.slice(0, k) });
+        return view;
+      }
+    }
+    return b;
+  });
+}
+
 /** Compiles blocks (the first is the entry) into a region function. */
-export function compileRegion(blocks: readonly Block[], name: string, predicted: (b: Block) => readonly number[] = () => []): Compiled {
+export function compileRegion(regionBlocks: readonly Block[], name: string, predicted: (b: Block) => readonly number[] = () => []): Compiled {
+  const blocks = cutOverlaps(regionBlocks);
   const entry = blocks[0];
   const inRegion = new Map(blocks.map((b) => [b.eip, b]));
   const liveOut = regionLiveness(blocks, inRegion);

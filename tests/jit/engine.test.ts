@@ -7,6 +7,8 @@ import { EAX, ECX } from "../../src/hw/state.js";
 import { machine } from "../helpers/machine.js";
 import { X_BUDGET, X_INT } from "../../src/exokernel/env.js";
 import { buildGuest, runExojit } from "../helpers/guest.js";
+import { CODE } from "../helpers/machine.js";
+import { compileRegion } from "../../src/jit/compile.js";
 
 function machineWith(code: number[], engine: "interp" | "jit" | "auto", maxCompiledInsns?: number) {
   return machine(code, { engine, maxCompiledInsns, threshold: 2 });
@@ -22,6 +24,24 @@ function loops(n: number): number[] {
 }
 
 describe("the JIT engine", () => {
+  it("compiles a block that holds another block of its region once, falling through to it", () => {
+    // 0: mov ecx, 1000; 5: l: add eax, 1; dec ecx; jnz l; int 0x80. The block at 0 holds the
+    // loop's block at 5 (blocks run to the next branch): 4 instructions, not 1 + 3 + 3.
+    const code = loops(1);
+    const { k, env } = machineWith(code, "interp");
+    k.run(env, 0);
+    const outer = k.engine.lookup(CODE), loop = k.engine.lookup(CODE + 5);
+    expect(outer.insns.length).toBe(4);
+    const compiled = compileRegion([outer, loop], "overlap");
+    expect(compiled.insns).toBe(4);
+    expect(compiled.source.split("n = n - 3 | 0").length - 1).toBe(1); // the loop body, once
+    // and it computes the same
+    const j = machineWith(code, "jit");
+    expect(j.k.run(j.env, 100_000).kind).toBe(X_INT);
+    expect(j.k.regs(j.env)[EAX]).toBe(1000);
+    expect(j.k.regs(j.env)[ECX]).toBe(0);
+  });
+
   it("stops a compiled tight loop at the budget, with the count exact", () => {
     for (const engine of ["interp", "jit", "auto"] as const) {
       const { k, env } = machineWith([0x40, 0xeb, 0xfd], engine); // l: inc eax; jmp l

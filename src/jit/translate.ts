@@ -531,12 +531,17 @@ const TERMS: Partial<Record<number, Term>> = {
   [Op.CALL]: callNear, [Op.RET]: retNear, [Op.INT]: softInt, [Op.INT3]: softInt,
 };
 
+/** Whether x is translated as itself: no REP prefix, or one that only makes `pause` of `nop`. */
+function plain(x: Insn): boolean {
+  return x.rep === 0 || x.op === Op.NOP || x.op === Op.PAUSE;
+}
+
 /** Translates x by its inline translation only (no handler call); false, with nothing emitted,
  *  when it has none. */
 export function translateInline(c: InsnContext): boolean {
   const { em, x } = c;
   const body = BODIES[x.op];
-  if (x.rep !== 0 || body === undefined) return false;
+  if (!plain(x) || body === undefined) return false;
   em.begin();
   const saved = em.out.length;
   const producer = em.producer;
@@ -550,24 +555,13 @@ export function translateInline(c: InsnContext): boolean {
 export function translate(c: InsnContext): Ending {
   const { em, x } = c;
   em.begin();
-  if (x.rep === 0 || x.op === Op.NOP || x.op === Op.PAUSE) {
-    const term = TERMS[x.op];
-    if (term) {
-      const saved = em.out.length;
-      const r = term(c);
-      if (r) return r;
-      em.out.length = saved;
-    } else {
-      const body = BODIES[x.op];
-      if (body) {
-        const saved = em.out.length;
-        const producer = em.producer;
-        if (body(c)) return { kind: "next" };
-        em.out.length = saved;
-        em.producer = producer;
-      }
-    }
-  }
+  const term = plain(x) ? TERMS[x.op] : undefined;
+  if (term) {
+    const saved = em.out.length;
+    const r = term(c);
+    if (r) return r;
+    em.out.length = saved;
+  } else if (translateInline(c)) return { kind: "next" };
   return fallback(c);
 }
 

@@ -96,14 +96,26 @@ function FRSTOR(c: Cpu, i: Insn): void {
   const f = fpuOf(c);
   const a = addr(c, i);
   // read everything first (faults), then change state
+  const regs = readRegs(c, (a + 28) | 0, 10);
+  loadEnv(c, f, a);
+  setRegs(f, regs);
+}
+
+/** The eight 80-bit register images at `a`, `stride` bytes apart (ST(0) first), as
+ *  [low, high, sign/exponent] words. */
+function readRegs(c: Cpu, a: number, stride: number): Int32Array {
   const regs = new Int32Array(24);
   for (let k = 0; k < 8; k++) {
-    const p = (a + 28 + k * 10) | 0;
+    const p = (a + k * stride) | 0;
     regs[k * 3] = c.rd32(p);
     regs[k * 3 + 1] = c.rd32((p + 4) | 0);
     regs[k * 3 + 2] = c.rd16((p + 8) | 0);
   }
-  loadEnv(c, f, a);
+  return regs;
+}
+
+/** Installs readRegs' images as ST(0)..ST(7) of the current TOP. */
+function setRegs(f: FpuState, regs: Int32Array): void {
   for (let k = 0; k < 8; k++) {
     const r = (f.top + k) & 7;
     f.ml[r] = regs[k * 3];
@@ -143,13 +155,7 @@ function FXRSTOR(c: Cpu, i: Insn): void {
   if ((a & 15) !== 0) fault(GP);
   const w0 = c.rd32(a), w1 = c.rd32((a + 4) | 0);
   const fip = c.rd32((a + 8) | 0), fcs = c.rd16((a + 12) | 0), fdp = c.rd32((a + 16) | 0), fds = c.rd16((a + 20) | 0);
-  const regs = new Int32Array(24);
-  for (let k = 0; k < 8; k++) {
-    const p = (a + 32 + k * 16) | 0;
-    regs[k * 3] = c.rd32(p);
-    regs[k * 3 + 1] = c.rd32((p + 4) | 0);
-    regs[k * 3 + 2] = c.rd16((p + 8) | 0);
-  }
+  const regs = readRegs(c, (a + 32) | 0, 16);
   f.cw = w0 & 0xffff;
   const sw = w0 >>> 16;
   f.sw = sw & ~0x3800;
@@ -160,13 +166,7 @@ function FXRSTOR(c: Cpu, i: Insn): void {
   f.fcs = fcs;
   f.fdp = fdp;
   f.fds = fds;
-  for (let k = 0; k < 8; k++) {
-    const r = (f.top + k) & 7;
-    f.ml[r] = regs[k * 3];
-    f.mh[r] = regs[k * 3 + 1];
-    f.se[r] = regs[k * 3 + 2];
-    f.form[r] = FORM_ENC;
-  }
+  setRegs(f, regs);
   updateES(f);
 }
 

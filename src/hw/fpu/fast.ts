@@ -109,8 +109,7 @@ function arithMem(c: Cpu, i: Insn, op: number, int: boolean, slow: Exec): void {
   wrote(f, d);
   f.sw = (f.sw & ~C1) | x;
   f.fip = i.eip;
-  f.fdp = a;
-  f.fds = c.sreg[i.seg];
+  dataPointer(c, i, f, a);
 }
 
 function arith(op: number, popping: boolean, int: boolean, slow: Exec): Exec {
@@ -119,8 +118,9 @@ function arith(op: number, popping: boolean, int: boolean, slow: Exec): Exec {
   return (c, i) => (i.k0 === K_MEM ? arithMem(c, i, op, false, slow) : arithReg(c, i, op, false, slow));
 }
 
-/** fld: ST(i) copies any value; m32/m64 of ordinary numbers become pairs. */
-function fld(slow: Exec): Exec {
+/** fld and fild: ST(i) copies any value; m32/m64 reals of ordinary numbers and m16/m32
+ *  integers become pairs. */
+function load(int: boolean, slow: Exec): Exec {
   return (c, i) => {
     const f = fastState(c);
     if (f === null) return slow(c, i);
@@ -131,39 +131,29 @@ function fld(slow: Exec): Exec {
       if (f.empty[s] !== 0) return slow(c, i);
       copyReg(f, s, d);
     } else {
-      if (i.msz === 10) return slow(c, i);
+      if (i.msz === (int ? 8 : 10)) return slow(c, i);
       const a = ea(c, i);
-      if (!memOperand(c, i, f, a, false)) return slow(c, i);
+      if (!memOperand(c, i, f, a, int)) return slow(c, i);
       f.hi[d] = f.hi[MEM_SLOT];
       f.lo[d] = 0;
       wrote(f, d);
-      f.fdp = a;
-      f.fds = c.sreg[i.seg];
+      dataPointer(c, i, f, a);
     }
-    f.sw &= ~C1;
-    f.fip = i.eip;
-    f.top = d;
+    pushed(f, i, d);
   };
 }
 
-/** fild m16/m32: exact small integers. */
-function fild(slow: Exec): Exec {
-  return (c, i) => {
-    const f = fastState(c);
-    if (f === null || i.msz === 8) return slow(c, i);
-    const top = f.top, d = (top - 1) & 7;
-    if (f.empty[d] === 0) return slow(c, i);
-    const a = ea(c, i);
-    memOperand(c, i, f, a, true);
-    f.hi[d] = f.hi[MEM_SLOT];
-    f.lo[d] = 0;
-    wrote(f, d);
-    f.fdp = a;
-    f.fds = c.sreg[i.seg];
-    f.sw &= ~C1;
-    f.fip = i.eip;
-    f.top = d;
-  };
+/** The bookkeeping of a push into d (the new ST(0)). */
+function pushed(f: FpuState, i: Insn, d: number): void {
+  f.sw &= ~C1;
+  f.fip = i.eip;
+  f.top = d;
+}
+
+/** Records the last memory operand (FDP and its selector). */
+function dataPointer(c: Cpu, i: Insn, f: FpuState, a: number): void {
+  f.fdp = a;
+  f.fds = c.sreg[i.seg];
 }
 
 /** fst/fstp to ST(i), m64 and m32. */
@@ -192,8 +182,7 @@ function fst(popAfter: boolean, slow: Exec): Exec {
         c.wr32(a, SINGLE[0]);
       }
       f.sw = (f.sw & ~C1) | x;
-      f.fdp = a;
-      f.fds = c.sreg[i.seg];
+      dataPointer(c, i, f, a);
     }
     f.fip = i.eip;
     if (popAfter) {
@@ -263,9 +252,7 @@ function constant(v: number, slow: Exec): Exec {
     f.hi[d] = v;
     f.lo[d] = 0;
     wrote(f, d);
-    f.sw &= ~C1;
-    f.fip = i.eip;
-    f.top = d;
+    pushed(f, i, d);
   };
 }
 
@@ -300,8 +287,7 @@ function fcom(pops: number, int: boolean, slow: Exec): Exec {
       a = ea(c, i);
       if (!memOperand(c, i, f, a, int)) return slow(c, i);
       r = ddCompare(f.hi, f.lo, t, MEM_SLOT);
-      f.fdp = a;
-      f.fds = c.sreg[i.seg];
+      dataPointer(c, i, f, a);
     } else {
       const b = (t + (i.k1 !== 0 ? i.r1 : i.k0 !== 0 ? i.r0 : 1)) & 7;
       if (!ready(f, b)) return slow(c, i);
@@ -340,8 +326,8 @@ export function withFastPaths(slow: Record<string, Exec>): Record<string, Exec> 
     out[name + "p"] = arith(op, true, false, slow[name + "p"]);
     out["fi" + name.slice(1)] = arith(op, false, true, slow["fi" + name.slice(1)]);
   }
-  out.fld = fld(slow.fld);
-  out.fild = fild(slow.fild);
+  out.fld = load(false, slow.fld);
+  out.fild = load(true, slow.fild);
   out.fst = fst(false, slow.fst);
   out.fstp = fst(true, slow.fstp);
   out.fxch = fxch(slow.fxch);

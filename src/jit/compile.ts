@@ -188,7 +188,6 @@ function cutOverlaps(blocks: readonly Block[]): Block[] {
 /** Compiles blocks (the first is the entry) into a region function. */
 export function compileRegion(regionBlocks: readonly Block[], name: string, predicted: (b: Block) => readonly number[] = () => []): Compiled {
   const blocks = cutOverlaps(regionBlocks);
-  const entry = blocks[0];
   const inRegion = new Map(blocks.map((b) => [b.eip, b]));
   const liveOut = regionLiveness(blocks, inRegion);
   const fallbacks: Insn[] = [];

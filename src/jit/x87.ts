@@ -57,8 +57,10 @@ export function runnable(x: Insn): boolean {
     if (name === "fld" || name === "fst" || name === "fstp") return x.msz === 4 || x.msz === 8;
     if (name === "fild" || ARITH[name]?.int || name === "ficom" || name === "ficomp") return x.msz === 2 || x.msz === 4;
   }
-  return name in ARITH || name in COMPARE || name in COMI || ["fld", "fild", "fst", "fstp", "fxch", "fchs", "fabs", "fsqrt", "fldz", "fld1", "ftst"].includes(name);
+  return name in ARITH || name in COMPARE || name in COMI || OTHERS.has(name);
 }
+
+const OTHERS = new Set(["fld", "fild", "fst", "fstp", "fxch", "fchs", "fabs", "fsqrt", "fldz", "fld1", "ftst"]);
 
 /** Integer instructions a run may contain: they neither touch memory nor can fault, so the run
  *  can execute them in its body and undo them by restoring the locals they write. */
@@ -104,18 +106,16 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
   const touched = new Set<number>([0]);
   const everWritten = new Set<number>();
   const body: Node[] = [];
-  /** Deferred stores: address, TLB entry, size, the words to write. */
-  const stores: { a: Node; e: Node; size: number; w: Node[] }[] = [];
+  /** Deferred stores: address, TLB entry, size, the value (a double, or a single's bits). */
+  const stores: { a: Node; e: Node; size: number; w: Node }[] = [];
   let lastC1 = false; // whether the last x87 instruction's status (xs) supplies C1
   let anyPE = false;
   let cc: Node | null = null; // C3/C2/C0 of the last compare
   let eflags: Node | null = null;
   let memSeen: Insn | null = null;
   let memSeenAddr: Node = num(0);
-  const saveRegs = new Set<number>();
-  let integers = 0;
   /** State after the last x87 instruction taken (the run ends there). */
-  let kept = { taken: 0, body: 0, producer: em.producer, integers: 0, stores: 0 };
+  let kept = { taken: 0, body: 0, producer: em.producer };
   const producer0 = em.producer;
 
   const n = (rel: number): number => rel + 8;
@@ -163,9 +163,6 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
         break;
       }
       em.reserveTemps(true);
-      const r = writtenReg(x);
-      if (r >= 0) saveRegs.add(r);
-      integers++;
       continue;
     }
     const name = NAME_OF.get(x.fn) as string;
@@ -280,11 +277,11 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
           const w0 = em.tmp();
           body.push(ifs(t("($a & 4095) > 4088", { a }), [brk("XR")]));
           body.push(...op(t("ddToF64(XH, XL, $v)", { v })), assign(w0, t("XH[$v]", { v })));
-          stores.push({ a, e, size: 8, w: [w0] });
+          stores.push({ a, e, size: 8, w: w0 });
         } else {
           const w0 = em.tmp();
           body.push(...op(t("ddToF32(XH, XL, $v)", { v })), assign(w0, t("SINGLE[0]")));
-          stores.push({ a, e, size: 4, w: [w0] });
+          stores.push({ a, e, size: 4, w: w0 });
         }
         setsStatus = true;
       }
@@ -368,17 +365,16 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
       memSeen = x;
       memSeenAddr = mem;
     }
-    kept = { taken: k + 1, body: body.length, producer: em.producer, integers, stores: stores.length };
+    kept = { taken: k + 1, body: body.length, producer: em.producer };
   }
   // the run ends at its last x87 instruction
   body.length = kept.body;
   em.producer = kept.producer;
-  integers = kept.integers;
   em.out = saved;
   const taken = kept.taken;
   const run = insns.slice(0, taken);
   const last = run[run.length - 1];
-  if (integers === 0) saveRegs.clear();
+  const integers = run.filter((x) => !runnable(x));
 
   const phys = (rel: number): Node => t("xt + $k & 7", { k: num(rel & 7) });
   const guard: Node[] = [
@@ -392,7 +388,7 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
   ]);
   const commit: Node[] = [];
   for (const st of stores) {
-    const { e, a } = st, w = st.w[0];
+    const { e, a, w } = st;
     if (st.size === 4) commit.push(s("i32[($e ^ $a) >>> 2] = $w", { e, a, w }));
     else {
       // the double hi is the value stored: as one double when aligned
@@ -427,8 +423,8 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
 
   // entry: save what the integer instructions change, so the slow path can start over
   const saves: [Node, Node][] = [];
-  if (integers > 0) {
-    for (const r of saveRegs) saves.push([id(`r${r}`), em.tmp()]);
+  if (integers.length > 0) {
+    for (const r of new Set(integers.map(writtenReg).filter((r) => r >= 0))) saves.push([id(`r${r}`), em.tmp()]);
     for (const f of FLAG_LOCALS) saves.push([id(f), em.tmp()]);
   }
   em.reserveTemps(false);
@@ -458,7 +454,7 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
   // What the flag locals hold afterwards, known only when both ways agree: after an fcomi
   // alone both leave them materialised (the handler's setArith materialises them too); with
   // integer instructions alone both end with the same translation.
-  if (eflags !== null) em.producer = integers === 0 ? 0 : -1;
+  if (eflags !== null) em.producer = integers.length === 0 ? 0 : -1;
   else em.producer = em.producer === producerFast ? producerFast : -1;
   return taken;
 

@@ -8,7 +8,7 @@ import { pino, type Logger, type DestinationStream } from "pino";
 import * as fs from "node:fs";
 
 /** Trace categories users can switch on with `--trace a,b,c`. */
-export const TRACE_CATEGORIES = ["syscall", "fault", "jit", "mmu", "dev", "exec", "signal"] as const;
+export const TRACE_CATEGORIES = ["syscall", "fault", "jit", "mmu", "dev", "exec", "signal", "sched"] as const;
 export type TraceCategory = (typeof TRACE_CATEGORIES)[number];
 
 /** Hot-path switches: read as plain boolean fields. */
@@ -20,6 +20,7 @@ export const trace: Record<TraceCategory, boolean> = {
   dev: false,
   exec: false,
   signal: false,
+  sched: false,
 };
 
 /** Formats pino's JSON records as short text lines for a terminal. */

@@ -13,7 +13,7 @@ function version(): string {
   return (JSON.parse(fs.readFileSync(pkg, "utf8")) as { version: string }).version;
 }
 
-function main(argv: string[]): number {
+async function main(argv: string[]): Promise<number> {
   const cmd = parseArgs(argv);
   switch (cmd.kind) {
     case "help":
@@ -25,22 +25,22 @@ function main(argv: string[]): number {
     case "boot":
       throw cliError("notYet", "exojit boot");
     case "run":
-      return runCommand(cmd.run);
+      return await runCommand(cmd.run);
   }
 }
 
-let status: number;
-try {
-  status = main(process.argv.slice(2));
-} catch (e) {
+function fail(e: unknown): number {
   if (e instanceof CliError) {
     process.stderr.write(`exojit: ${e.message}\n`);
-    status = e.status;
-  } else {
-    const err = cliError("internal", e instanceof Error ? e.message : String(e));
-    process.stderr.write(`exojit: ${err.message}\n`);
-    if (process.env.EXOJIT_DEBUG) process.stderr.write(String(e instanceof Error ? e.stack : e) + "\n");
-    status = err.status;
+    return e.status;
   }
+  const err = cliError("internal", e instanceof Error ? e.message : String(e));
+  process.stderr.write(`exojit: ${err.message}\n`);
+  if (process.env.EXOJIT_DEBUG) process.stderr.write(String(e instanceof Error ? e.stack : e) + "\n");
+  return err.status;
 }
-process.exit(status);
+
+main(process.argv.slice(2)).then(
+  (status) => process.exit(status),
+  (e: unknown) => process.exit(fail(e)),
+);

@@ -2,21 +2,27 @@
 // and turn the way it ended into exojit's exit status.
 
 import * as fs from "node:fs";
+import * as os from "node:os";
+import * as tty from "node:tty";
 
 import type { RunArgs } from "./args.js";
 import { cliError } from "./errors.js";
 import { Exokernel } from "../exokernel/kernel.js";
+import { RunLoop } from "../exokernel/runloop.js";
 import { FileSystem } from "../libexoc/fs.js";
 import { ExecError } from "../libexoc/exec.js";
+import { SysError } from "../libexoc/errors.js";
+import { System } from "../libexoc/system.js";
 import { startProgram, LinuxPersonality } from "../posix/linux.js";
 import { SYSCALLS } from "../posix/table.js";
 import { configureLog, parseTraceList } from "../log.js";
 import { tuneV8ForGeneratedCode } from "../jit/v8tuning.js";
 
-/** Guest instructions run between checks of the process state and the instruction limit. */
-const SLICE = 1 << 20;
+/** Host signals exojit passes on to the guest's foreground process group, as a terminal would
+ *  (qemu-user forwards the same ones). */
+const FORWARDED: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH", "SIGCONT", "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGALRM"];
 
-export function runCommand(a: RunArgs): number {
+export async function runCommand(a: RunArgs): Promise<number> {
   configureLog({ categories: a.trace ? parseTraceList(a.trace) : [], file: a.logFile ?? undefined });
   const root = a.root ?? "/";
   let st: fs.Stats;
@@ -34,31 +40,53 @@ export function runCommand(a: RunArgs): number {
   if (a.engine !== "interp") tuneV8ForGeneratedCode();
   const kernel = new Exokernel({ memory: a.memory, engine: { engine: a.engine, threshold: a.jitThreshold || undefined, timing: a.stats } });
   const personality = new LinuxPersonality();
+  const sys = new System({ kernel, personality });
+  fsys.pageCache = sys.pageCache;
   const env = Object.entries(process.env).map(([k, v]) => `${k}=${v ?? ""}`);
-  let proc;
+  let first;
   try {
-    proc = startProgram({ kernel, fs: fsys, path: a.program, argv: [a.program, ...a.args], env, cwd: guestCwd, personality });
+    first = startProgram({ sys, fs: fsys, path: a.program, argv: [a.program, ...a.args], env, cwd: guestCwd });
   } catch (e) {
-    if (e instanceof ExecError) {
-      if (e.errno === "ENOENT" && e.message === "no such file") throw cliError("noProgram", a.program);
-      throw cliError("cannotExec", a.program, e.message);
+    if (e instanceof ExecError) throw cliError("cannotExec", a.program, e.reason);
+    if (e instanceof SysError) {
+      if (e.errno === "ENOENT") throw cliError("noProgram", a.program);
+      throw cliError("cannotExec", a.program, `cannot open (${e.errno})`);
     }
     throw e;
   }
+  const proc = first.proc;
+
+  // Job control with the real terminal: when the guest's first process stops (^Z), exojit stops
+  // too, and the SIGCONT that resumes exojit resumes it.
+  const interactive = tty.isatty(0);
+  sys.onStop = (p) => {
+    if (interactive && p === proc) process.kill(process.pid, "SIGSTOP");
+  };
+  const handlers = FORWARDED.map((name): [NodeJS.Signals, () => void] => [name, () => sys.hostSignal(os.constants.signals[name])]);
+  for (const [name, h] of handlers) process.on(name, h);
 
   const t0 = process.hrtime.bigint();
   const limit = a.maxInsns > 0 ? a.maxInsns : Infinity;
   const cpu = kernel.cpu;
   const start = cpu.icount;
-  kernel.dispatch(proc.env, SLICE, () => proc.alive && cpu.icount - start < limit);
+  const loop = new RunLoop(kernel);
+  try {
+    await loop.run({ done: () => proc.termination !== null || cpu.icount - start >= limit });
+  } finally {
+    for (const [name, h] of handlers) process.off(name, h);
+  }
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  const limited = proc.termination === null;
+  // The run ends with its first process; what it leaves behind ends with it, as the processes
+  // of a PID namespace do when its init exits.
+  sys.killAll();
 
-  if (a.stats) printStats(kernel, personality, cpu.icount - start, ms);
-  if (proc.alive) throw cliError("insnLimit", String(a.maxInsns));
+  if (a.stats) printStats(kernel, sys, personality, loop, cpu.icount - start, ms);
+  if (limited) throw cliError("insnLimit", String(a.maxInsns));
   return proc.status;
 }
 
-function printStats(kernel: Exokernel, personality: LinuxPersonality, insns: number, ms: number): void {
+function printStats(kernel: Exokernel, sys: System, personality: LinuxPersonality, loop: RunLoop, insns: number, ms: number): void {
   const e = kernel.engine.stats;
   const j = e.jit;
   const calls = [...personality.counts.entries()].sort((x, y) => y[1] - x[1]);
@@ -73,7 +101,10 @@ function printStats(kernel: Exokernel, personality: LinuxPersonality, insns: num
       ` (${j.insnsCompiled > 0 ? ((j.compileMs * 1000) / j.insnsCompiled).toFixed(1) : "0"} us/insn); ${live.regions} live (${live.insns} insns), ${j.invalidations} invalidated, ${j.evictions} evicted, ${j.failures} failed`,
     `  blocks decoded ${e.blocksDecoded}, code-page writes ${e.codeWrites}, faults ${e.faults}`,
     `  system calls ${totalCalls}: ${calls.slice(0, 8).map(([nr, n]) => `${SYSCALLS[nr]?.name ?? nr} ${n}`).join(", ")}`,
-    `  guest memory peak ${kernel.frames.peak * 4} KiB of ${kernel.frames.total * 4} KiB`,
+    `  guest memory peak ${kernel.frames.peak * 4} KiB of ${kernel.frames.total * 4} KiB (page cache now ${sys.pageCache.frames * 4} KiB)`,
+    `  processes: ${sys.ended} ended, most tasks at once ${sys.peakTasks}; idle ${loop.idleSleeps} times for ${(loop.idleNs / 1e6).toFixed(1)} ms`,
+    ...sys.history.slice(0, 12).map((h) => `    pid ${h.pid} ${h.name}: ${h.insns} insns, ${(h.cpuNs / 1e6).toFixed(1)} ms, ${h.switches} switches, ${h.status}`),
+    ...(sys.history.length > 12 ? [`    ... ${sys.history.length - 12} more`] : []),
   ];
   process.stderr.write(lines.join("\n") + "\n");
 }

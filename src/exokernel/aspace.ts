@@ -2,6 +2,13 @@
 // tables allocated on demand, and 4 KiB PTEs written with the hardware's bit layout, so the CPU's
 // page walk (hw/mmu.ts) is what enforces them. The top 4 MiB belong to the exokernel (the GDT
 // lives there) and are supervisor-only.
+//
+// Sharing rules. Several environments may run in one address space (threads); it is destroyed
+// when the last one lets go. `duplicate` makes a copy-on-write twin: every private page is
+// shared read-only by both spaces and marked PTE_COW; pages mapped with MAP_SHARE stay shared
+// and writable in both. A write to a PTE_COW page faults like any protection fault; the library
+// OS decides it is a copy-on-write fault and asks `Exokernel.copyOnWrite` to give the space a
+// private copy (or, when no one else holds the frame any more, just the write permission back).
 
 import type { PhysMemory } from "../hw/memory.js";
 import { PAGE_SHIFT } from "../hw/memory.js";
@@ -14,16 +21,30 @@ export const USER_TOP = 0xc0000000;
 /** Where each address space maps its GDT (supervisor-only). */
 export const GDT_VA = 0xfffff000;
 
-/** Flags a library OS may set on a mapping: writable, plus the three bits free for software. */
+/** Flags a library OS may set on a mapping: writable; stays shared (not copy-on-write) when
+ *  the space is duplicated; and one bit free for the library's own use. */
 export const MAP_WRITE = PTE_W;
-export const MAP_SOFT = 7 << 9;
+export const MAP_SHARE = 1 << 9;
+export const MAP_SOFT = 1 << 11;
+const MAP_FLAGS = MAP_WRITE | MAP_SHARE | MAP_SOFT;
+/** PTE software bit: the page is copy-on-write (read-only now; writable once private). */
+export const PTE_COW = 1 << 10;
+
+let nextSpaceId = 1;
 
 export class AddressSpace {
+  readonly id = nextSpaceId++;
   /** Page directory frame. */
   readonly pd: number;
+  /** Frame holding this space's GDT (mapped supervisor-only at GDT_VA). */
+  readonly gdt: number;
   private readonly mem: PhysMemory;
   /** Number of user pages mapped. */
   pages = 0;
+  /** Environments running in this space; the space is destroyed when the last one leaves. */
+  users = 0;
+  /** The environment whose thread-local descriptors the GDT holds now (see Exokernel.load). */
+  gdtOwner: unknown = null;
   private destroyed = false;
 
   constructor(
@@ -33,6 +54,12 @@ export class AddressSpace {
   ) {
     this.mem = pool.frames.mem;
     this.pd = pool.alloc();
+    this.gdt = pool.alloc();
+    this.install(GDT_VA, this.gdt, PTE_W);
+  }
+
+  get alive(): boolean {
+    return !this.destroyed;
   }
 
   /** CR3 value selecting this address space. */
@@ -73,13 +100,7 @@ export class AddressSpace {
    */
   map(va: number, ppn: number, flags: number): void {
     this.checkUser(va);
-    this.install(va, ppn, (flags & (MAP_WRITE | MAP_SOFT)) | PTE_U);
-  }
-
-  /** Maps a supervisor-only page in the exokernel's region (GDT). */
-  mapKernel(va: number, ppn: number): void {
-    if (va >>> 0 < USER_TOP) throw new ExoError("E_RANGE");
-    this.install(va, ppn, PTE_W);
+    this.install(va, ppn, (flags & MAP_FLAGS) | PTE_U);
   }
 
   private install(va: number, ppn: number, bits: number): void {
@@ -110,17 +131,86 @@ export class AddressSpace {
     this.invalidate(va);
   }
 
-  /** Changes the writable and software bits of an existing mapping. */
+  /** Moves the mapping at `from` (frame, permissions, copy-on-write state) to the unmapped
+   *  user address `to`. */
+  move(from: number, to: number): void {
+    this.checkUser(from);
+    this.checkUser(to);
+    const i = this.presentIndex(from);
+    if (i < 0) return;
+    const pte = this.mem.i32[i];
+    if (this.presentIndex(to) >= 0) throw new ExoError("E_INVAL", "move onto a mapped page");
+    this.pool.share(pte >>> PAGE_SHIFT); // install takes over one reference...
+    this.install(to, pte >>> PAGE_SHIFT, pte & 0xfff & ~PTE_P);
+    this.unmap(from); // ...and unmapping the old address drops the other
+  }
+
+  /** Changes the writable and software bits of an existing mapping. A private page whose frame
+   *  is still shared with another space becomes copy-on-write instead of writable. */
   protect(va: number, flags: number): void {
     this.checkUser(va);
     const i = this.pteIndex(va);
     if (i < 0) return;
     const old = this.mem.i32[i];
     if ((old & PTE_P) === 0) return;
-    const upd = (old & ~(MAP_WRITE | MAP_SOFT)) | (flags & (MAP_WRITE | MAP_SOFT));
+    let upd = (old & ~(MAP_FLAGS | PTE_COW)) | (flags & MAP_FLAGS);
+    if (upd & PTE_W && (upd & MAP_SHARE) === 0 && this.pool.frames.refs[old >>> PAGE_SHIFT] > 1) upd = (upd & ~PTE_W) | PTE_COW;
     if (upd !== old) {
       this.mem.i32[i] = upd;
       this.invalidate(va);
+    }
+  }
+
+  /** Int32 index of the present PTE for user address `va`, or -1. */
+  private presentIndex(va: number): number {
+    const i = this.pteIndex(va);
+    return i >= 0 && (this.mem.i32[i] & PTE_P) !== 0 ? i : -1;
+  }
+
+  /**
+   * Makes the copy-on-write page at `va` writable for this space alone: a frame no one else
+   * holds any more just gets its write permission back, a shared one is copied into a new frame
+   * from the pool. Returns the frame now mapped, or -1 if the page is not copy-on-write.
+   */
+  breakCow(va: number): number {
+    const i = this.presentIndex(va);
+    if (i < 0) return -1;
+    const old = this.mem.i32[i];
+    if ((old & PTE_COW) === 0) return -1;
+    const ppn = old >>> PAGE_SHIFT;
+    let frame = ppn;
+    if (this.pool.frames.refs[ppn] > 1) {
+      frame = this.pool.alloc();
+      this.mem.copyPage(frame, ppn);
+      this.pool.release(ppn);
+    }
+    this.mem.i32[i] = (frame << PAGE_SHIFT) | ((old & 0xfff & ~PTE_COW) | PTE_W);
+    this.invalidate(va);
+    return frame;
+  }
+
+  /**
+   * Fills the empty space `dst` with this space's user mappings, copy-on-write: private pages
+   * are shared read-only by both and marked PTE_COW, MAP_SHARE pages stay shared as they are.
+   * The caller flushes the TLB afterwards (this space's PTEs lose their write permission).
+   */
+  duplicate(dst: AddressSpace): void {
+    if (dst.pages !== 0) throw new ExoError("E_INVAL", "duplicate into a space that is not empty");
+    const i32 = this.mem.i32;
+    for (let d = 0; d < USER_TOP >>> 22; d++) {
+      const pde = i32[(this.pd << (PAGE_SHIFT - 2)) + d];
+      if ((pde & PTE_P) === 0) continue;
+      const pt = (pde >>> PAGE_SHIFT) << (PAGE_SHIFT - 2);
+      for (let k = 0; k < 1024; k++) {
+        let pte = i32[pt + k];
+        if ((pte & PTE_P) === 0) continue;
+        if ((pte & MAP_SHARE) === 0 && (pte & (PTE_W | PTE_COW)) !== 0) {
+          pte = (pte & ~PTE_W) | PTE_COW;
+          i32[pt + k] = pte;
+        }
+        dst.pool.share(pte >>> PAGE_SHIFT);
+        dst.install(((d << 22) | (k << PAGE_SHIFT)) >>> 0, pte >>> PAGE_SHIFT, pte & (MAP_FLAGS | PTE_COW | PTE_U | PTE_A | PTE_D));
+      }
     }
   }
 
@@ -132,6 +222,7 @@ export class AddressSpace {
     const pte = this.mem.i32[i];
     if ((pte & (PTE_P | PTE_U)) !== (PTE_P | PTE_U) || (write && (pte & PTE_W) === 0)) return 0;
     const upd = pte | PTE_A | (write ? PTE_D : 0);
+    // (A copy-on-write page is not writable here: the caller resolves the fault and retries.)
     if (upd !== pte) this.mem.i32[i] = upd;
     return upd;
   }

@@ -1,10 +1,18 @@
-// Environments: a CPU context, an address space and a GDT of their own. The exokernel runs one
-// on the CPU until it exits (system call trap, fault, halt, budget), then hands the exit record
-// to the environment's handler, which a library OS (libexoc) provides.
+// Environments: a CPU context in an address space, with thread-local segment descriptors of its
+// own. The exokernel runs one on the CPU until it exits (system call trap, fault, halt, budget),
+// then hands the exit record to the environment's handler, which a library OS (libexoc)
+// provides. Several environments may share one address space (threads of one process).
+//
+// Scheduling state is mechanism too: an environment is runnable, or waits (on wait queues, a
+// deadline, or both; see wait.ts), and independently of that it may be suspended (a library OS
+// uses this for job-control stops); the scheduler runs only environments that are runnable and
+// not suspended.
 
 import { CpuContext } from "../hw/context.js";
 import type { AddressSpace } from "./aspace.js";
 import type { FramePool } from "./frames.js";
+import type { Waiter, WaitQueue } from "./wait.js";
+import type { Timer } from "./clock.js";
 
 /** Exit kinds. */
 export const X_BUDGET = 0; // the instruction budget ran out
@@ -15,6 +23,11 @@ export const X_HALT = 4; // `hlt` in ring 0
 
 export const EXIT_NAMES = ["budget", "int", "sysenter", "fault", "halt"] as const;
 
+/** Why a waiting environment became runnable again. */
+export const WAKE_EVENT = 1; // a wait queue it waited on was notified
+export const WAKE_TIMEOUT = 2; // its deadline passed
+export const WAKE_INTERRUPT = 3; // someone woke it explicitly (a signal, in POSIX terms)
+
 /** Why an environment stopped. One record per environment, reused for every exit. */
 export class Exit {
   kind = X_BUDGET;
@@ -23,25 +36,58 @@ export class Exit {
   addr = 0;
 }
 
-/** Implemented by a library OS: what to do when its environment exits. */
+/** Implemented by a library OS: what to do when its environment exits, and when it is about to
+ *  run again after waiting. */
 export interface ExitHandler {
   handleExit(env: Environment, exit: Exit): void;
+  /** Called at the start of each turn on the CPU: `reason` (WAKE_*) says why a wait ended
+   *  since the last turn, 0 if none did. */
+  handleWake?(env: Environment, reason: number): void;
 }
+
+/** Thread-local descriptors an environment carries into its space's GDT: 3 entries of 2 words. */
+export const TLS_WORDS = 6;
 
 let nextEnvId = 1;
 
-export class Environment {
+export class Environment implements Waiter {
   readonly id = nextEnvId++;
   readonly ctx = new CpuContext();
   readonly exit = new Exit();
   handler: ExitHandler | null = null;
   /** Cleared when destroyed. */
   alive = true;
+  /** The TLS descriptors of this environment (GDT words), loaded into the GDT when it runs. */
+  readonly tls = new Int32Array(TLS_WORDS);
+
+  /** Waiting: the queues and timer it waits on; `waiting` is false when runnable. */
+  waiting = false;
+  waitQueues: WaitQueue[] = [];
+  waitTimer: Timer | null = null;
+  /** Why the last wait ended (WAKE_*), 0 while none ended since the handler last looked. */
+  wakeReason = 0;
+  /** Suspended environments are not scheduled, whether or not they wait. */
+  suspended = false;
+  /** Whether the scheduler's run queue holds it. */
+  queued = false;
+  /** Set to end the current turn early (a yield). */
+  turnOver = false;
+  /** Scheduling priority, -20 (most) ... 19 (least), as POSIX nice values. */
+  nice = 0;
+  /** Instructions executed, host time spent running it (ns), and times put on the CPU. */
+  insns = 0;
+  cpuNs = 0;
+  switches = 0;
 
   constructor(
-    readonly aspace: AddressSpace,
+    public aspace: AddressSpace,
     readonly pool: FramePool,
-    /** Frame holding this environment's GDT. */
-    readonly gdtFrame: number,
+    /** Called when a wait of this environment ends (the exokernel makes it runnable). */
+    private readonly onWake: (env: Environment, reason: number) => void,
   ) {}
+
+  /** Waiter: a queue it waits on was notified. */
+  wake(_q: WaitQueue): void {
+    this.onWake(this, WAKE_EVENT);
+  }
 }

@@ -1,19 +1,25 @@
 // The exokernel: owns guest RAM, the CPU and the execution engine, and multiplexes them between
-// environments through capabilities. It provides mechanism only: frames, page mappings, segment
-// descriptors, running an environment until it exits. Everything a POSIX process is (files,
+// environments through capabilities. It provides mechanism only: frames, page mappings (shared
+// and copy-on-write), segment descriptors, running an environment until it exits, and making
+// environments wait and wake (wait.ts, clock.ts) under a pluggable scheduling policy
+// (sched.ts; the loop that drives it is runloop.ts). Everything a POSIX process is (files,
 // signals, memory layout) is library policy in src/libexoc.
 
 import { PhysMemory, PAGE_SHIFT } from "../hw/memory.js";
 import { Cpu, EXIT_INT, EXIT_HLT, EXIT_SYSENTER } from "../hw/cpu.js";
 import { CR0_PE, CR0_PG, CR0_WP, CR0_ET, CR0_NE, CR4_PSE, CS, SS, DS, ES, FS, GS, FLAGS, FLAGS_FIXED, FOP, IF, FLAGS_USER_WRITABLE } from "../hw/state.js";
 import { getFlags } from "../hw/flags.js";
+import type { CpuContext } from "../hw/context.js";
 import { loadSeg, encodeDescriptor, DESC_P, DESC_S, DESC_CODE, DESC_RW, DESC_ACCESSED, DESC_DB, DESC_G } from "../hw/segment.js";
 import { Engine, RUN_BUDGET, RUN_FAULT, type EngineOptions } from "../jit/engine.js";
 import { FrameAllocator, FramePool } from "./frames.js";
 import { AddressSpace, GDT_VA } from "./aspace.js";
-import { Environment, X_BUDGET, X_INT, X_SYSENTER, X_FAULT, X_HALT, type Exit } from "./env.js";
+import { Environment, X_BUDGET, X_INT, X_SYSENTER, X_FAULT, X_HALT, WAKE_INTERRUPT, WAKE_TIMEOUT, type Exit } from "./env.js";
 import { CapSpace, CAP_ENV, CAP_FRAMES, CAP_ASPACE, R_ALL, R_RUN, R_CONTROL, R_MAP, R_READ, type CapHandle } from "./caps.js";
 import { ExoError } from "./errors.js";
+import { Clock } from "./clock.js";
+import { RoundRobin, type SchedPolicy } from "./sched.js";
+import type { WaitQueue } from "./wait.js";
 
 /** GDT layout, as Linux i386 has it (so selectors match what programs expect). */
 export const GDT_ENTRIES = 32;
@@ -60,6 +66,13 @@ export class Exokernel {
   readonly frames: FrameAllocator;
   /** The capability space of the library OS running above. */
   readonly caps = new CapSpace();
+  /** Monotonic time and timers (the clock capability's object). */
+  readonly clock = new Clock();
+  /** Who runs next; replaceable by a library OS. */
+  sched: SchedPolicy = new RoundRobin();
+  /** Called when an environment becomes runnable from outside the loop's own turn (a host
+   *  event, a timer): the run loop sets this to end its idle wait. */
+  onRunnable: (() => void) | null = null;
   private current: Environment | null = null;
 
   constructor(opts: KernelOptions) {
@@ -80,29 +93,130 @@ export class Exokernel {
     return this.caps.create(CAP_FRAMES, R_ALL, new FramePool(this.frames, limit));
   }
 
+  /** An empty address space drawing frames from `pool`, with the flat user segments in its GDT. */
+  private newSpace(pool: FramePool): AddressSpace {
+    const as: AddressSpace = new AddressSpace(pool, (va) => {
+      if (this.current !== null && this.current.aspace === as) this.cpu.invlpg(va);
+    });
+    this.writeGdt(as, GDT_USER_CS, ...encodeDescriptor(0, 0xfffff, 0xfb, 0xc));
+    this.writeGdt(as, GDT_USER_DS, ...encodeDescriptor(0, 0xfffff, 0xf3, 0xc));
+    return as;
+  }
+
+  private newEnvIn(as: AddressSpace, pool: FramePool): Environment {
+    const env = new Environment(as, pool, (e, reason) => this.endWait(e, reason));
+    as.users++;
+    env.ctx.cr3 = as.cr3;
+    return env;
+  }
+
   /** A new ring-3 environment with an empty address space and flat user segments. Returns its
-   *  capability; the address space's capability is `aspaceOf(env)`. */
+   *  capability; the address space's capability is `aspaceOf(env)`. The environment is not
+   *  runnable until `makeRunnable`. */
   newEnv(poolCap: CapHandle): CapHandle {
     const pool = this.caps.get<FramePool>(poolCap, CAP_FRAMES, R_MAP);
-    let envRef: Environment | null = null;
-    const aspace = new AddressSpace(pool, (va) => {
-      if (envRef !== null && this.current === envRef) this.cpu.invlpg(va);
-    });
-    const gdt = pool.alloc();
-    aspace.mapKernel(GDT_VA, gdt);
-    const env = new Environment(aspace, pool, gdt);
-    envRef = env;
-    this.writeGdt(env, GDT_USER_CS, ...encodeDescriptor(0, 0xfffff, 0xfb, 0xc));
-    this.writeGdt(env, GDT_USER_DS, ...encodeDescriptor(0, 0xfffff, 0xf3, 0xc));
-    const x = env.ctx;
-    x.cpl = 3;
-    x.cr3 = aspace.cr3;
-    x.r[FLAGS] = FLAGS_FIXED | IF;
-    setSeg(x, CS, USER_CS, 0, -1, USER_CODE_ATTR);
-    for (const s of [SS, DS, ES]) setSeg(x, s, USER_DS, 0, -1, USER_DATA_ATTR);
-    setSeg(x, FS, 0, 0, 0, 0);
-    setSeg(x, GS, 0, 0, 0, 0);
+    const env = this.newEnvIn(this.newSpace(pool), pool);
+    userState(env.ctx);
     return this.caps.create(CAP_ENV, R_ALL, env);
+  }
+
+  /** Puts an environment back in the state of a fresh one (a program start): flat user
+   *  segments, no FS/GS, interrupts-enabled flags, an unused FPU. General registers are kept. */
+  resetUser(envCap: CapHandle): void {
+    const env = this.env(envCap);
+    if (this.current === env) env.ctx.save(this.cpu);
+    userState(env.ctx);
+    env.ctx.fpu = null;
+    if (this.current === env) {
+      this.current = null;
+      this.load(env);
+      env.switches--;
+    }
+  }
+
+  /**
+   * A new environment that starts as a copy of `srcCap` (registers, FPU, TLS descriptors,
+   * priority). With `shareSpace` it runs in the same address space (a thread); otherwise in a
+   * copy-on-write duplicate of it whose frames are accounted to `poolCap` (a fork).
+   */
+  cloneEnv(srcCap: CapHandle, poolCap: CapHandle, shareSpace: boolean): CapHandle {
+    const src = this.env(srcCap, R_READ);
+    const pool = this.caps.get<FramePool>(poolCap, CAP_FRAMES, R_MAP);
+    let as = src.aspace;
+    if (!shareSpace) {
+      as = this.newSpace(pool);
+      try {
+        src.aspace.duplicate(as);
+      } catch (e) {
+        as.destroy();
+        throw e;
+      }
+      // The source's private pages just lost their write permission.
+      if (this.current !== null && this.current.aspace === src.aspace) this.cpu.flushTlb();
+    }
+    const env = this.newEnvIn(as, pool);
+    if (this.current === src) env.ctx.save(this.cpu);
+    else env.ctx.copyFrom(src.ctx);
+    env.ctx.cr3 = as.cr3;
+    env.tls.set(src.tls);
+    env.nice = src.nice;
+    return this.caps.create(CAP_ENV, R_ALL, env);
+  }
+
+  /** A new, empty address space drawing frames from `poolCap`, not yet used by any
+   *  environment (an exec builds the new image in it, then `setSpace`). */
+  createSpace(poolCap: CapHandle): CapHandle {
+    const pool = this.caps.get<FramePool>(poolCap, CAP_FRAMES, R_MAP);
+    return this.caps.create(CAP_ASPACE, R_ALL, this.newSpace(pool));
+  }
+
+  /** Destroys a space no environment runs in (an exec that failed half-way). */
+  dropSpace(aspaceCap: CapHandle): void {
+    const as = this.aspace(aspaceCap);
+    if (as.users === 0) as.destroy();
+    this.caps.revoke(aspaceCap);
+  }
+
+  /** Moves an environment into address space `aspaceCap` (exec); the old space is released
+   *  when no other environment runs in it. Thread-local descriptors are cleared. */
+  setSpace(envCap: CapHandle, aspaceCap: CapHandle): void {
+    const env = this.env(envCap);
+    const as = this.aspace(aspaceCap);
+    const old = env.aspace;
+    if (old === as) return;
+    as.users++;
+    env.aspace = as;
+    env.tls.fill(0);
+    env.ctx.cr3 = as.cr3;
+    if (old.gdtOwner === env) old.gdtOwner = null;
+    if (this.current === env) {
+      this.cpu.cr3 = as.cr3;
+      this.cpu.flushTlb();
+      this.loadTls(env);
+    }
+    this.releaseSpace(old);
+  }
+
+  /** A zeroed frame accounted to `poolCap`, mapped nowhere yet (for memory objects a library
+   *  keeps itself, such as shared memory); `mapShared` maps it, `freeFrame` lets it go. */
+  newFrame(poolCap: CapHandle): number {
+    const pool = this.caps.get<FramePool>(poolCap, CAP_FRAMES, R_MAP);
+    const ppn = pool.alloc();
+    this.frameReused(ppn);
+    return ppn;
+  }
+
+  freeFrame(poolCap: CapHandle, ppn: number): void {
+    this.caps.get<FramePool>(poolCap, CAP_FRAMES, R_MAP).release(ppn);
+  }
+
+  /** Guest RAM of one frame, as a view (a library OS filling or reading its own frames). */
+  frameBytes(ppn: number): Uint8Array {
+    return this.mem.u8.subarray(ppn << PAGE_SHIFT, (ppn + 1) << PAGE_SHIFT);
+  }
+
+  private releaseSpace(as: AddressSpace): void {
+    if (--as.users === 0) as.destroy();
   }
 
   env(cap: CapHandle, rights = R_CONTROL): Environment {
@@ -132,6 +246,17 @@ export class Exokernel {
     const as = this.aspace(aspaceCap);
     as.pool.share(ppn);
     as.map(va, ppn, flags);
+  }
+
+  /** Resolves a write to the copy-on-write page at `va`: the space gets a private, writable
+   *  copy. Returns false if the page is not copy-on-write (the write is a real violation). */
+  copyOnWrite(aspaceCap: CapHandle, va: number): boolean {
+    const as = this.aspace(aspaceCap);
+    const ppn = as.frame(va);
+    const frame = as.breakCow(va & ~0xfff);
+    if (frame < 0) return false;
+    if (frame !== ppn) this.frameReused(frame);
+    return true;
   }
 
   /** The environment's live registers (the CPU's while it is loaded). */
@@ -186,21 +311,33 @@ export class Exokernel {
   }
 
   /** Writes entry `index` of an environment's GDT. Only ring-3 code/data descriptors in the TLS
-   *  slots may be set. */
+   *  slots may be set; they belong to the environment (threads sharing a space each have their
+   *  own) and are loaded into the space's GDT whenever it runs. */
   setTls(envCap: CapHandle, index: number, d: UserDescriptor | null): void {
     const env = this.env(envCap);
     if (index < GDT_TLS_FIRST || index >= GDT_TLS_FIRST + GDT_TLS_COUNT) throw new ExoError("E_RANGE", `GDT entry ${index}`);
-    if (d === null) {
-      this.writeGdt(env, index, 0, 0);
-      return;
+    let lo = 0, hi = 0;
+    if (d !== null) {
+      const access = (d.present ? 0x80 : 0) | 0x60 | 0x10 | (d.code ? 0x08 : 0) | (d.contents ? 0x04 : 0) | (d.readOnly ? 0 : 0x02) | 0x01;
+      const flags = (d.pages ? 0x8 : 0) | (d.big ? 0x4 : 0) | (d.available ? 0x1 : 0);
+      [lo, hi] = encodeDescriptor(d.base, d.limit, access, flags);
     }
-    const access = (d.present ? 0x80 : 0) | 0x60 | 0x10 | (d.code ? 0x08 : 0) | (d.contents ? 0x04 : 0) | (d.readOnly ? 0 : 0x02) | 0x01;
-    const flags = (d.pages ? 0x8 : 0) | (d.big ? 0x4 : 0) | (d.available ? 0x1 : 0);
-    this.writeGdt(env, index, ...encodeDescriptor(d.base, d.limit, access, flags));
+    const k = (index - GDT_TLS_FIRST) * 2;
+    env.tls[k] = lo;
+    env.tls[k + 1] = hi;
+    if (env.aspace.gdtOwner === env) this.writeGdt(env.aspace, index, lo, hi);
   }
 
-  private writeGdt(env: Environment, index: number, lo: number, hi: number): void {
-    const at = (env.gdtFrame << (PAGE_SHIFT - 2)) + index * 2;
+  /** Copies an environment's TLS descriptors into its space's GDT, if another's are there. */
+  private loadTls(env: Environment): void {
+    const as = env.aspace;
+    if (as.gdtOwner === env) return;
+    for (let k = 0; k < GDT_TLS_COUNT; k++) this.writeGdt(as, GDT_TLS_FIRST + k, env.tls[2 * k], env.tls[2 * k + 1]);
+    as.gdtOwner = env;
+  }
+
+  private writeGdt(as: AddressSpace, index: number, lo: number, hi: number): void {
+    const at = (as.gdt << (PAGE_SHIFT - 2)) + index * 2;
     this.mem.i32[at] = lo;
     this.mem.i32[at + 1] = hi;
   }
@@ -221,15 +358,23 @@ export class Exokernel {
     if (this.current === env) return;
     if (this.current !== null && this.current.alive) this.current.ctx.save(this.cpu);
     env.ctx.load(this.cpu);
+    this.loadTls(env);
     this.current = env;
+    env.switches++;
   }
 
   /** Runs an environment for about `budget` instructions; returns why it stopped. */
   run(envCap: CapHandle, budget: number): Exit {
-    const env = this.env(envCap, R_RUN);
+    return this.runEnv(this.env(envCap, R_RUN), budget);
+  }
+
+  /** run() for an environment already checked. */
+  runEnv(env: Environment, budget: number): Exit {
     if (!env.alive) throw new ExoError("E_INVAL", "environment destroyed");
     this.load(env);
+    const before = this.cpu.icount;
     const r = this.engine.run(budget);
+    env.insns += this.cpu.icount - before;
     const x = env.exit;
     x.vector = x.error = x.addr = 0;
     switch (r) {
@@ -260,25 +405,111 @@ export class Exokernel {
     return x;
   }
 
-  /** Runs an environment and dispatches each exit to its handler until it is destroyed or the
-   *  handler clears `keepRunning`. */
-  dispatch(envCap: CapHandle, budget: number, keepRunning: () => boolean): void {
-    const env = this.env(envCap, R_RUN);
-    while (env.alive && keepRunning()) {
-      const x = this.run(envCap, budget);
-      if (env.handler === null) throw new ExoError("E_INVAL", "environment has no exit handler");
-      env.handler.handleExit(env, x);
-    }
-  }
-
-  /** Destroys an environment: its address space and frames are released. */
+  /** Destroys an environment: it leaves the scheduler and every wait, and its address space is
+   *  released once no other environment runs in it. */
   destroyEnv(envCap: CapHandle): void {
     const env = this.env(envCap);
     if (!env.alive) return;
+    this.stopWaiting(env);
+    this.sched.dequeue(env);
     env.alive = false;
     if (this.current === env) this.current = null;
-    env.aspace.destroy();
+    if (env.aspace.gdtOwner === env) env.aspace.gdtOwner = null;
+    this.releaseSpace(env.aspace);
     this.caps.revoke(envCap);
+  }
+
+  // ---- scheduling: runnable, waiting, suspended ----
+
+  /** Puts an environment on the run queue (a new one, or one made runnable by its library OS). */
+  makeRunnable(envCap: CapHandle): void {
+    const env = this.env(envCap);
+    if (env.alive && !env.waiting && !env.suspended) this.sched.enqueue(env);
+  }
+
+  /**
+   * Makes an environment wait until one of `queues` is notified, `deadline` (clock ns) passes,
+   * or `interrupt` is called; it is not scheduled meanwhile. Its handler's handleWake hears why.
+   */
+  wait(envCap: CapHandle, queues: WaitQueue[], deadline: number | null): void {
+    const env = this.env(envCap);
+    this.stopWaiting(env);
+    env.waiting = true;
+    env.wakeReason = 0;
+    env.waitQueues = queues;
+    for (const q of queues) q.add(env);
+    if (deadline !== null) env.waitTimer = this.clock.at(deadline, () => this.endWait(env, WAKE_TIMEOUT));
+    this.sched.dequeue(env);
+  }
+
+  /** Ends an environment's wait early (WAKE_INTERRUPT). No effect if it is not waiting. */
+  interrupt(envCap: CapHandle): void {
+    this.endWait(this.env(envCap), WAKE_INTERRUPT);
+  }
+
+  isWaiting(envCap: CapHandle): boolean {
+    return this.env(envCap, R_READ).waiting;
+  }
+
+  private stopWaiting(env: Environment): void {
+    for (const q of env.waitQueues) q.remove(env);
+    env.waitQueues = [];
+    if (env.waitTimer !== null) {
+      this.clock.cancel(env.waitTimer);
+      env.waitTimer = null;
+    }
+    env.waiting = false;
+  }
+
+  private endWait(env: Environment, reason: number): void {
+    if (!env.waiting || !env.alive) return;
+    this.stopWaiting(env);
+    env.wakeReason = reason;
+    if (!env.suspended) {
+      this.sched.enqueue(env);
+      this.onRunnable?.();
+    }
+  }
+
+  /** Suspends or resumes an environment (job control). A suspended environment keeps waiting
+   *  if it was, but is not scheduled until resumed. */
+  suspend(envCap: CapHandle, on: boolean): void {
+    const env = this.env(envCap);
+    if (env.suspended === on) return;
+    env.suspended = on;
+    if (on) this.sched.dequeue(env);
+    else if (env.alive && !env.waiting) {
+      this.sched.enqueue(env);
+      this.onRunnable?.();
+    }
+  }
+
+  /** Sets an environment's scheduling priority (nice value, clamped to -20..19). */
+  setNice(envCap: CapHandle, nice: number): void {
+    this.env(envCap).nice = Math.max(-20, Math.min(19, nice | 0));
+  }
+
+  /** Ends the turn of the running environment `envCap` (sched_yield); with `target`, that
+   *  environment (if runnable) runs next (a directed yield). */
+  yieldTurn(envCap: CapHandle, targetCap?: CapHandle): void {
+    this.env(envCap).turnOver = true;
+    if (targetCap === undefined) return;
+    const t = this.env(targetCap);
+    if (t.alive && !t.waiting && !t.suspended) this.sched.yieldTo(t);
+  }
+
+  /** The environment on the CPU now (for the run loop's accounting), or null. */
+  get running(): Environment | null {
+    return this.current;
+  }
+
+  /** When the run loop started the current turn (clock ns). */
+  turnStart = 0;
+
+  /** Host time (ns) an environment has had on the CPU, including the turn it is in now. */
+  cpuTime(envCap: CapHandle): number {
+    const env = this.env(envCap, R_READ);
+    return env.cpuNs + (env === this.current && this.turnStart > 0 ? this.clock.now() - this.turnStart : 0);
   }
 
   /** A frame is about to get new contents from the host: drop any code translated from it. */
@@ -294,6 +525,16 @@ export class Exokernel {
     if (pte === 0) return -1;
     return ((pte >>> PAGE_SHIFT) << PAGE_SHIFT) | (va & 0xfff);
   }
+}
+
+function userState(x: CpuContext): void {
+  x.cpl = 3;
+  x.r[FLAGS] = FLAGS_FIXED | IF;
+  x.r[FOP] = 0;
+  setSeg(x, CS, USER_CS, 0, -1, USER_CODE_ATTR);
+  for (const s of [SS, DS, ES]) setSeg(x, s, USER_DS, 0, -1, USER_DATA_ATTR);
+  setSeg(x, FS, 0, 0, 0, 0);
+  setSeg(x, GS, 0, 0, 0, 0);
 }
 
 function setSeg(x: { sreg: Int32Array; sbase: Int32Array; slimit: Int32Array; sattr: Int32Array }, s: number, sel: number, base: number, limit: number, attr: number): void {

@@ -1,17 +1,31 @@
-// Program loading (execve): maps an ELF executable's segments as demand-paged, file-backed
-// regions, loads its interpreter (PT_INTERP, e.g. ld-linux.so.2) for dynamic programs, and builds
-// the initial stack (argc, argv, envp, auxiliary vector, strings, random bytes). The auxiliary
-// vector's entries are ABI-specific and come from the caller.
+// Program loading (execve): replaces a task's program with an ELF executable or a `#!` script.
+// The new image is built in a fresh address space first (segments as demand-paged regions over
+// the page cache, the interpreter named by PT_INTERP for dynamic programs, the initial stack
+// with argc, argv, envp, the auxiliary vector, strings and random bytes), so any failure up to
+// that point leaves the caller as it was and exec returns an error. Then the point of no return:
+// other threads end, the old memory goes, close-on-exec descriptors close, caught signals
+// revert to their defaults (ignored ones and the mask stay), and the task starts at the entry.
+// The auxiliary vector's entries are ABI-specific and come from the caller.
 
 import { randomFillSync } from "node:crypto";
+import * as path from "node:path";
 import { parseElf, ElfError, ET_DYN, PT_LOAD, PT_PHDR, PF_R, PF_W, PF_X, type ElfImage } from "./elf.js";
-import { Vma, PROT_READ, PROT_WRITE, PROT_EXEC, PAGE, pageUp, pageDown, STACK_TOP, STACK_SIZE, type PageSource } from "./vm.js";
-import type { Process } from "./process.js";
-import type { OpenFile } from "./file.js";
-import { SysError } from "./errors.js";
+import { Vma, PROT_READ, PROT_WRITE, PROT_EXEC, PAGE, pageUp, pageDown, STACK_TOP } from "./vm.js";
+import { Mm } from "./mm.js";
+import type { Task } from "./task.js";
+import { type OpenFile, HostFile, S_IFMT, S_IFDIR, S_IFREG } from "./file.js";
+import { SysError, sysError, type ErrnoName } from "./errors.js";
+import { RLIMIT_STACK } from "./limits.js";
+import { SigHandlers } from "./signal.js";
+import { logger, trace } from "../log.js";
 
 /** Where position-independent executables are loaded (as Linux does for i386 without ASLR). */
 export const PIE_BASE = 0x56555000;
+/** Longest `#!` line (Linux's BINPRM_BUF_SIZE) and most nested interpreters. */
+const SHEBANG_MAX = 256;
+const MAX_INTERP_DEPTH = 4;
+/** Most bytes of argument and environment strings (Linux allows a quarter of the stack). */
+const MAX_ARG_BYTES = 2 << 20;
 
 /** Facts about the loaded image, for the auxiliary vector. */
 export interface ExecInfo {
@@ -32,55 +46,132 @@ export interface ExecInfo {
 }
 
 /** Thrown for executables that cannot be run: the message is one line for the user. */
-export class ExecError extends Error {
+export class ExecError extends SysError {
   constructor(
-    message: string,
-    readonly errno: "ENOEXEC" | "ENOENT" | "EACCES" | "ENOMEM" | "EIO" = "ENOEXEC",
+    readonly reason: string,
+    errno: ErrnoName = "ENOEXEC",
   ) {
-    super(message);
+    super(errno, reason);
+    this.message = reason;
   }
 }
 
-function fileSource(f: OpenFile, name: string): PageSource {
-  return { name, pread: (buf, off) => f.pread(buf, off) };
+/** What the ABI layer adds to a program start. */
+export interface ExecAbi {
+  /** The auxiliary vector (type, value pairs, without the terminating AT_NULL). */
+  auxv(t: Task, info: ExecInfo): [number, number][];
+  /** Platform string (AT_PLATFORM). */
+  platform: string;
 }
 
-function readHeaders(f: OpenFile): { elf: ElfImage; size: number } {
-  const size = Number(f.stat().size);
-  const head = new Uint8Array(Math.min(size, PAGE));
-  let n = 0;
-  while (n < head.length) {
-    const k = f.pread(head.subarray(n), n);
-    if (k === 0) break;
-    n += k;
-  }
-  try {
-    return { elf: parseElf(head.subarray(0, n), size), size };
-  } catch (e) {
-    if (e instanceof ElfError) throw new ExecError(e.message);
-    throw e;
-  }
+export interface ExecRequest {
+  /** Program path as given, and the directory a relative one is resolved against. */
+  path: string;
+  base: string;
+  argv: Buffer[];
+  envp: Buffer[];
+  /** An open file to run instead of resolving `path` (execveat with AT_EMPTY_PATH). */
+  file?: OpenFile;
+  /** Refuse a symbolic link as the last component (AT_SYMLINK_NOFOLLOW). */
+  noFollow?: boolean;
+  /** Run the program even without an execute bit (a program named on exojit's command line,
+   *  as qemu-user runs it). */
+  ignoreModeBits?: boolean;
 }
 
 function prot(flags: number): number {
   return (flags & PF_R ? PROT_READ : 0) | (flags & PF_W ? PROT_WRITE : 0) | (flags & PF_X ? PROT_EXEC : 0);
 }
 
-/** Maps an image's PT_LOAD segments at `bias`; returns [lowest address, end of highest segment]. */
-function mapSegments(p: Process, elf: ElfImage, f: OpenFile, name: string, bias: number): [number, number] {
-  const src = fileSource(f, name);
-  let lo = 0xffffffff, hi = 0;
-  for (const ph of elf.phdrs) {
-    if (ph.type !== PT_LOAD || ph.memsz === 0) continue;
-    const va = (ph.vaddr + bias) >>> 0;
-    const start = pageDown(va);
-    const end = pageUp(va + ph.memsz);
-    if (end > STACK_TOP - STACK_SIZE || start < PAGE) throw new ExecError(`segment at 0x${va.toString(16)} is outside the user address space`);
-    p.vm.map(new Vma(start, end, prot(ph.flags), false, src, ph.offset - (va - start), va + ph.filesz, name));
-    lo = Math.min(lo, start);
-    hi = Math.max(hi, va + ph.memsz);
+/** Opens an executable: it must be a regular file with an execute bit. */
+function openProgram(t: Task, p: string, base: string, noFollow: boolean, ignoreModeBits = false): { file: OpenFile; guest: string } {
+  const r = t.fs.resolve(p, base, !noFollow);
+  const mode = t.fs.stat(p, base, !noFollow).mode;
+  if ((mode & S_IFMT) === S_IFDIR) throw new ExecError("is a directory", "EACCES");
+  if ((mode & S_IFMT) !== S_IFREG) throw new ExecError(noFollow && (mode & S_IFMT) === 0o120000 ? "is a symbolic link" : "not a regular file", noFollow && (mode & S_IFMT) === 0o120000 ? "ELOOP" : "EACCES");
+  if ((mode & 0o111) === 0 && !ignoreModeBits) throw new ExecError("permission denied", "EACCES");
+  const file = t.fs.open(p, base, {
+    mode: { read: true, write: false, append: false, nonblock: false },
+    create: false, exclusive: false, truncate: false, directory: false, noFollow, perm: 0,
+  });
+  return { file, guest: r.guest };
+}
+
+function readHead(f: OpenFile, n: number): Uint8Array {
+  const head = new Uint8Array(n);
+  let got = 0;
+  while (got < n) {
+    const k = f.pread(head.subarray(got), got);
+    if (k === 0) break;
+    got += k;
   }
-  return [lo, hi];
+  return head.subarray(0, got);
+}
+
+function closeFile(f: OpenFile): void {
+  if (--f.refs === 0) f.release();
+}
+
+/** Parses a `#!` line: interpreter and optional single argument (Linux's rules). */
+function shebang(head: Uint8Array): { interp: string; arg: string | null } {
+  let end = head.indexOf(0x0a);
+  if (end < 0) {
+    if (head.length >= SHEBANG_MAX) throw new ExecError("#! line too long");
+    end = head.length;
+  }
+  const line = Buffer.from(head.subarray(2, end)).toString("latin1").replace(/[ \t]+$/, "").replace(/^[ \t]+/, "");
+  if (line.length === 0) throw new ExecError("#! names no interpreter");
+  const m = /^(\S+)(?:[ \t]+(.*))?$/.exec(line);
+  if (m === null) throw new ExecError("bad #! line");
+  return { interp: m[1], arg: m[2] !== undefined && m[2].length > 0 ? m[2] : null };
+}
+
+/** Replaces the task's program. Throws SysError (ExecError) while nothing has changed. */
+export function execProgram(t: Task, req: ExecRequest, abi: ExecAbi): ExecInfo {
+  let size = 0;
+  for (const b of [...req.argv, ...req.envp]) size += b.length + 1 + 4;
+  if (size > MAX_ARG_BYTES) sysError("E2BIG");
+  let argv = req.argv;
+  let progPath = req.path;
+  let opened: { file: OpenFile; guest: string } = req.file !== undefined ? { file: req.file, guest: req.file.path } : openProgram(t, req.path, req.base, req.noFollow === true, req.ignoreModeBits === true);
+  if (req.file !== undefined) req.file.refs++;
+  const scriptNames: string[] = [];
+  for (let depth = 0; ; depth++) {
+    const head = readHead(opened.file, SHEBANG_MAX);
+    if (head[0] !== 0x23 || head[1] !== 0x21) break; // "#!"
+    if (depth >= MAX_INTERP_DEPTH) {
+      closeFile(opened.file);
+      throw new ExecError("too many levels of #! interpreters", "ELOOP");
+    }
+    let sb;
+    try {
+      sb = shebang(head);
+    } catch (e) {
+      closeFile(opened.file);
+      throw e;
+    }
+    closeFile(opened.file);
+    scriptNames.push(progPath);
+    argv = [Buffer.from(sb.interp, "latin1"), ...(sb.arg !== null ? [Buffer.from(sb.arg, "latin1")] : []), Buffer.from(progPath, "latin1"), ...argv.slice(1)];
+    progPath = sb.interp;
+    opened = openProgram(t, sb.interp, t.cwd, false);
+  }
+  try {
+    return loadElf(t, opened, req.path, argv, req.envp, abi);
+  } finally {
+    closeFile(opened.file);
+  }
+}
+
+function readElf(f: OpenFile): ElfImage {
+  const size = Number(f.stat().size);
+  const head = readHead(f, Math.min(size, PAGE));
+  try {
+    return parseElf(head, size);
+  } catch (e) {
+    if (e instanceof ElfError) throw new ExecError(e.message);
+    throw e;
+  }
 }
 
 function loadSpan(elf: ElfImage): [number, number] {
@@ -93,78 +184,136 @@ function loadSpan(elf: ElfImage): [number, number] {
   return [lo, hi];
 }
 
-export interface ExecRequest {
-  /** The opened program and its guest path. */
-  file: OpenFile;
-  path: string;
-  argv: Buffer[];
-  envp: Buffer[];
-  /** Opens the interpreter named by PT_INTERP. */
-  openInterp: (path: string) => OpenFile;
-  /** Builds the auxiliary vector (type, value pairs, without the terminating AT_NULL). */
-  auxv: (info: ExecInfo) => [number, number][];
-  /** Platform string (AT_PLATFORM). */
-  platform: string;
+/** Maps an image's PT_LOAD segments at `bias`; returns the end of the highest segment. */
+function mapSegments(t: Task, mm: Mm, elf: ElfImage, f: OpenFile, name: string, bias: number, stackBottom: number): number {
+  if (!(f instanceof HostFile)) throw new ExecError("cannot map this file", "EACCES");
+  const cf = t.sys.pageCache.file(f.hostPath, f.identity(), name);
+  let hi = 0;
+  for (const ph of elf.phdrs) {
+    if (ph.type !== PT_LOAD || ph.memsz === 0) continue;
+    const va = (ph.vaddr + bias) >>> 0;
+    const start = pageDown(va);
+    const end = pageUp(va + ph.memsz);
+    if (end > stackBottom || start < PAGE) throw new ExecError(`segment at 0x${va.toString(16)} is outside the user address space`);
+    cf.hold();
+    mm.vm.map(new Vma(start, end, prot(ph.flags), false, cf, ph.offset - (va - start), va + ph.filesz, name));
+    hi = Math.max(hi, va + ph.memsz);
+  }
+  return hi;
 }
 
-/**
- * Replaces the process image with the program in `req.file`: maps it (and its interpreter),
- * builds the stack and sets the registers. The old memory map must already be cleared.
- */
-export function execImage(p: Process, req: ExecRequest): ExecInfo {
-  const { elf } = readHeaders(req.file);
-  let bias = 0;
-  if (elf.type === ET_DYN) bias = PIE_BASE - loadSpan(elf)[0];
-  const [, hi] = mapSegments(p, elf, req.file, req.path, bias);
-  req.file.refs++; // the mapping keeps the file open
-
-  let phdr = 0;
-  const pt = elf.phdrs.find((ph) => ph.type === PT_PHDR);
-  if (pt) phdr = pt.vaddr + bias;
-  else {
-    const first = elf.phdrs.find((ph) => ph.type === PT_LOAD && ph.offset <= elf.phoff && elf.phoff < ph.offset + ph.filesz);
-    if (first) phdr = first.vaddr + bias + (elf.phoff - first.offset);
-  }
-
-  let base = 0;
-  let start = (elf.entry + bias) >>> 0;
+/** Builds the new image in a new address space, then commits it. `execPath` is the path exec
+ *  was given (a script's, for `#!`): the new stack's AT_EXECFN and the thread's name. */
+function loadElf(t: Task, prog: { file: OpenFile; guest: string }, execPath: string, argv: Buffer[], envp: Buffer[], abi: ExecAbi): ExecInfo {
+  const elf = readElf(prog.file);
+  let interpFile: OpenFile | null = null;
+  let ielf: ElfImage | null = null;
   if (elf.interp !== null) {
-    let f: OpenFile;
     try {
-      f = req.openInterp(elf.interp);
+      interpFile = openProgram(t, elf.interp, t.cwd, false).file;
     } catch (e) {
       if (e instanceof SysError) throw new ExecError(`cannot open interpreter ${elf.interp}: ${e.errno}`, e.errno === "ENOENT" ? "ENOENT" : "EACCES");
       throw e;
     }
-    const { elf: ie } = readHeaders(f);
-    if (ie.interp !== null) throw new ExecError(`interpreter ${elf.interp} itself names an interpreter`);
-    const [ilo, ihi] = loadSpan(ie);
-    base = ie.type === ET_DYN ? p.vm.findFree(ihi - ilo) - ilo : 0;
-    mapSegments(p, ie, f, elf.interp, base);
-    start = (ie.entry + base) >>> 0;
-    base = (base + ilo) >>> 0;
   }
+  const k = t.kernel;
+  const aspace = k.createSpace(t.proc.poolCap);
+  const mm = Mm.empty(k, aspace);
+  try {
+    if (interpFile !== null) {
+      ielf = readElf(interpFile);
+      if (ielf.interp !== null) throw new ExecError(`interpreter ${elf.interp} itself names an interpreter`, "ENOEXEC");
+    }
+    const stackSize = Math.min(Math.max(t.proc.limit(RLIMIT_STACK)[0], 128 << 10), 256 << 20);
+    const stackBottom = STACK_TOP - pageUp(stackSize);
+    const bias = elf.type === ET_DYN ? PIE_BASE - loadSpan(elf)[0] : 0;
+    const hi = mapSegments(t, mm, elf, prog.file, prog.guest, bias, stackBottom);
 
-  p.vm.brkStart = p.vm.brk = pageUp(hi);
-  p.vm.map(new Vma(STACK_TOP - STACK_SIZE, STACK_TOP, PROT_READ | PROT_WRITE | (elf.execStack ? PROT_EXEC : 0), false, null, 0, 0, "[stack]"));
-  const info: ExecInfo = {
-    entry: (elf.entry + bias) >>> 0, start, phdr: phdr >>> 0, phent: elf.phentsize, phnum: elf.phnum, base,
-    random: 0, platform: 0, execfn: 0,
-  };
-  const sp = buildStack(p, req, info);
-  const r = p.regs;
-  r.fill(0, 0, 8);
-  r[4] = sp; // ESP
-  r[8] = start; // EIP
-  return info;
+    let phdr = 0;
+    const pt = elf.phdrs.find((ph) => ph.type === PT_PHDR);
+    if (pt) phdr = pt.vaddr + bias;
+    else {
+      const first = elf.phdrs.find((ph) => ph.type === PT_LOAD && ph.offset <= elf.phoff && elf.phoff < ph.offset + ph.filesz);
+      if (first) phdr = first.vaddr + bias + (elf.phoff - first.offset);
+    }
+    let base = 0;
+    let start = (elf.entry + bias) >>> 0;
+    if (ielf !== null && interpFile !== null && elf.interp !== null) {
+      const [ilo, ihi] = loadSpan(ielf);
+      const ibias = ielf.type === ET_DYN ? mm.vm.findFree(ihi - ilo) - ilo : 0;
+      mapSegments(t, mm, ielf, interpFile, elf.interp, ibias, stackBottom);
+      start = (ielf.entry + ibias) >>> 0;
+      base = (ibias + ilo) >>> 0;
+    }
+    mm.vm.brkStart = mm.vm.brk = pageUp(hi);
+    mm.vm.map(new Vma(stackBottom, STACK_TOP, PROT_READ | PROT_WRITE | (elf.execStack ? PROT_EXEC : 0), false, null, 0, 0, "[stack]"));
+    const info: ExecInfo = {
+      entry: (elf.entry + bias) >>> 0, start, phdr: phdr >>> 0, phent: elf.phentsize, phnum: elf.phnum, base,
+      random: 0, platform: 0, execfn: 0,
+    };
+    const sp = buildStack(t, mm, execPath, argv, envp, info, abi);
+    commit(t, mm, prog.guest, execPath, argv, envp);
+    const r = t.regs;
+    r.fill(0, 0, 8);
+    r[4] = sp; // ESP
+    r[8] = start; // EIP
+    if (trace.exec) logger("exec").trace({ pid: t.pid, path: prog.guest }, `${t.pid}: exec ${prog.guest}${elf.interp ? ` (interpreter ${elf.interp})` : ""}`);
+    return info;
+  } catch (e) {
+    mm.vm.clear();
+    k.dropSpace(aspace);
+    throw e;
+  } finally {
+    if (interpFile !== null) closeFile(interpFile);
+  }
 }
 
-/** Writes argv/envp/auxv and their strings at the top of the stack; returns the new ESP. */
-function buildStack(p: Process, req: ExecRequest, info: ExecInfo): number {
+/** The point of no return: the task takes the new memory and drops what exec does not keep. */
+function commit(t: Task, mm: Mm, guest: string, execPath: string, argv: Buffer[], envp: Buffer[]): void {
+  const proc = t.proc;
+  const sys = t.sys;
+  // Other threads end; the task takes the process's id if it was not the main thread.
+  for (const other of [...proc.threads]) if (other !== t) other.die();
+  if (t.tid !== proc.pid) {
+    sys.tasks.delete(t.tid);
+    t.tid = proc.pid;
+    sys.tasks.set(t.tid, t);
+  }
+  t.releaseMm(true);
+  t.kernel.setSpace(t.env, mm.aspace);
+  t.kernel.resetUser(t.env);
+  t.mm = mm;
+  if (t.fds.users > 1) {
+    t.fds.users--;
+    t.fds = t.fds.clone();
+  }
+  t.fds.closeOnExec();
+  // Dispositions shared with another process are copied first (this one's reset must not
+  // reach them).
+  for (const other of sys.tasks.values()) {
+    if (other !== t && other.sig.handlers === t.sig.handlers) {
+      t.sig.handlers = new SigHandlers(t.sig.handlers);
+      break;
+    }
+  }
+  t.sig.handlers.resetForExec();
+  t.altStack = { sp: 0, flags: 2, size: 0 };
+  t.sigFpu.clear();
+  t.savedMask = null;
+  t.tls = [null, null, null];
+  t.comm = Buffer.alloc(16);
+  Buffer.from(path.posix.basename(execPath), "latin1").copy(t.comm, 0, 0, 15);
+  proc.exe = guest;
+  proc.argv = argv.map((a) => a.toString("latin1"));
+  proc.envp = envp;
+}
+
+/** Writes argv/envp/auxv and their strings at the top of the new stack; returns the new ESP. */
+function buildStack(t: Task, mm: Mm, progPath: string, argv: Buffer[], envp: Buffer[], info: ExecInfo, abi: ExecAbi): number {
   let sp = STACK_TOP;
   const pushBytes = (b: Uint8Array): number => {
     sp -= b.length;
-    p.mem.write(sp, b);
+    mm.mem.write(sp, b);
     return sp;
   };
   const cstr = (b: Buffer): Uint8Array => {
@@ -173,24 +322,24 @@ function buildStack(p: Process, req: ExecRequest, info: ExecInfo): number {
     return out;
   };
   sp -= 4; // Linux leaves a NULL word at the very top.
-  info.execfn = pushBytes(cstr(Buffer.from(req.path, "latin1")));
-  const envAddrs = req.envp.map((e) => pushBytes(cstr(e)));
-  const argAddrs = req.argv.map((a) => pushBytes(cstr(a)));
-  info.platform = pushBytes(cstr(Buffer.from(req.platform)));
+  info.execfn = pushBytes(cstr(Buffer.from(progPath, "latin1")));
+  const envAddrs = envp.map((e) => pushBytes(cstr(e)));
+  const argAddrs = argv.map((a) => pushBytes(cstr(a)));
+  info.platform = pushBytes(cstr(Buffer.from(abi.platform)));
   const rnd = new Uint8Array(16);
   randomFillSync(rnd);
   info.random = pushBytes(rnd);
   sp &= ~15;
 
-  const auxv = req.auxv(info);
-  const words: number[] = [req.argv.length, ...argAddrs, 0, ...envAddrs, 0];
-  for (const [t, v] of auxv) words.push(t, v);
+  const auxv = abi.auxv(t, info);
+  const words: number[] = [argv.length, ...argAddrs, 0, ...envAddrs, 0];
+  for (const [ty, v] of auxv) words.push(ty, v);
   words.push(0, 0);
   sp -= words.length * 4;
   sp &= ~15;
   const block = new Uint8Array(words.length * 4);
   const dv = new DataView(block.buffer);
   words.forEach((w, k) => dv.setUint32(k * 4, w >>> 0, true));
-  p.mem.write(sp, block);
+  mm.mem.write(sp, block);
   return sp | 0;
 }

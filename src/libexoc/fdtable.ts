@@ -15,6 +15,20 @@ interface Entry {
 export class FdTable {
   private readonly entries: (Entry | undefined)[] = [];
   limit = FD_LIMIT;
+  /** Tasks sharing this table (CLONE_FILES). */
+  users = 1;
+
+  /** A copy for a new process: the same open descriptions, each with one more reference. */
+  clone(): FdTable {
+    const t = new FdTable();
+    t.limit = this.limit;
+    this.entries.forEach((e, fd) => {
+      if (e === undefined) return;
+      e.file.refs++;
+      t.entries[fd] = { file: e.file, cloexec: e.cloexec };
+    });
+    return t;
+  }
 
   get(fd: number): OpenFile {
     const e = fd >= 0 ? this.entries[fd] : undefined;

@@ -5,12 +5,20 @@
 import * as fs from "node:fs";
 import * as tty from "node:tty";
 import { randomFillSync } from "node:crypto";
+import type { WaitQueue } from "../exokernel/wait.js";
+import { HostInput } from "../exokernel/hostio.js";
 import { SysError, fromHostError, sysError } from "./errors.js";
+import { WouldBlock } from "./blocking.js";
+import { PageCache, type CachedFile } from "./pagecache.js";
 
 export const S_IFMT = 0o170000, S_IFSOCK = 0o140000, S_IFLNK = 0o120000, S_IFREG = 0o100000;
 export const S_IFBLK = 0o060000, S_IFDIR = 0o040000, S_IFCHR = 0o020000, S_IFIFO = 0o010000;
 
 export const SEEK_SET = 0, SEEK_CUR = 1, SEEK_END = 2;
+
+/** Readiness events (poll.h; the numbers are Linux's, which the ABI layer passes through). */
+export const POLLIN = 0x1, POLLPRI = 0x2, POLLOUT = 0x4, POLLERR = 0x8, POLLHUP = 0x10, POLLNVAL = 0x20;
+export const POLLRDNORM = 0x40, POLLRDBAND = 0x80, POLLWRNORM = 0x100, POLLWRBAND = 0x200, POLLRDHUP = 0x2000;
 
 /** File status as POSIX describes it; times in nanoseconds since the epoch. */
 export interface FileStat {
@@ -81,18 +89,61 @@ export abstract class OpenFile {
     return -1;
   }
 
+  /** Readiness now, as POLL* bits (regular files are always ready). A description that is not
+   *  ready may start what makes it so (a host read). */
+  poll(): number {
+    return (this.mode.read ? POLLIN | POLLRDNORM : 0) | (this.mode.write ? POLLOUT | POLLWRNORM : 0);
+  }
+
+  /** Queues notified when poll() may have changed (none: it never changes). */
+  pollQueues(): WaitQueue[] {
+    return [];
+  }
+
+  /** Bytes a read would return at once (FIONREAD). */
+  available(): number {
+    return 0;
+  }
+
   /** Called when the last fd referring to the description is closed. */
   release(): void {}
 }
 
-/** A regular host file (or anything seekable opened by path). */
-export class HostFile extends OpenFile {
+/** The host file behind a description (mmap asks the page cache for its pages). */
+export interface HostBacked {
+  readonly hostPath: string;
+  identity(): { dev: bigint; ino: bigint; size: bigint; mtimeNs: bigint };
+}
+
+/** A regular host file (or anything seekable opened by path). Reads and writes stay coherent
+ *  with the page cache's copy of the file (pages mapped with mmap). */
+export class HostFile extends OpenFile implements HostBacked {
+  /** Page-cache key of the file (dev:ino). */
+  private readonly key: string;
+
   constructor(
     path: string,
     mode: OpenMode,
     private readonly fd: number,
+    readonly hostPath: string,
+    private readonly cache: PageCache | null,
   ) {
     super(path, mode);
+    this.key = cache !== null ? PageCache.key(this.identity()) : "";
+  }
+
+  identity(): { dev: bigint; ino: bigint; size: bigint; mtimeNs: bigint } {
+    const st = this.stat();
+    return { dev: st.dev, ino: st.ino, size: st.size, mtimeNs: st.mtimeNs };
+  }
+
+  private cached(): CachedFile | undefined {
+    return this.cache?.lookup(this.key);
+  }
+
+  /** The file was truncated to `len` bytes (cached pages past it go). */
+  truncated(len: number): void {
+    this.cached()?.truncated(len);
   }
 
   read(buf: Uint8Array): number {
@@ -109,6 +160,8 @@ export class HostFile extends OpenFile {
   }
 
   override pread(buf: Uint8Array, off: number): number {
+    const cf = this.cached();
+    if (cf?.writable) cf.sync();
     try {
       return fs.readSync(this.fd, buf, 0, buf.length, off);
     } catch (e) {
@@ -117,11 +170,14 @@ export class HostFile extends OpenFile {
   }
 
   override pwrite(buf: Uint8Array, off: number): number {
+    let n: number;
     try {
-      return fs.writeSync(this.fd, buf, 0, buf.length, off);
+      n = fs.writeSync(this.fd, buf, 0, buf.length, off);
     } catch (e) {
       throw fromHostError(e);
     }
+    this.cached()?.written(buf.subarray(0, n), off);
+    return n;
   }
 
   override seek(off: number, whence: number): number {
@@ -159,28 +215,42 @@ export class HostFile extends OpenFile {
 
 /** A host stream without positions (inherited stdin/stdout/stderr: terminals, pipes). */
 export class HostStream extends OpenFile {
+  /** Input from a terminal, pipe or socket comes as events (never a blocking host read). */
+  private readonly input: HostInput | null;
+
   constructor(
     path: string,
     mode: OpenMode,
     private readonly fd: number,
   ) {
     super(path, mode);
+    let regular = true;
+    try {
+      const st = fs.fstatSync(fd);
+      regular = st.isFile() || st.isDirectory() || (st.isCharacterDevice() && !tty.isatty(fd));
+    } catch {
+      // a closed descriptor: reads fail with EBADF below
+    }
+    this.input = mode.read && !regular ? new HostInput(fd) : null;
   }
 
   read(buf: Uint8Array): number {
-    for (;;) {
+    if (this.input !== null) {
+      let n: number;
       try {
-        return fs.readSync(this.fd, buf, 0, buf.length, null);
-      } catch (e) {
-        const code = (e as { code?: string }).code;
-        if (code === "EAGAIN" && !this.mode.nonblock) {
-          // The host stream is non-blocking (Node sets pipes so); wait a little and retry.
-          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
-          continue;
-        }
-        if (code === "EOF") return 0;
-        throw fromHostError(e);
+        n = this.input.read(buf);
+      } catch (code) {
+        throw fromHostError({ code });
       }
+      if (n >= 0) return n;
+      if (this.mode.nonblock) sysError("EAGAIN");
+      throw new WouldBlock([this.input.readable]);
+    }
+    try {
+      return fs.readSync(this.fd, buf, 0, buf.length, null);
+    } catch (e) {
+      if ((e as { code?: string }).code === "EOF") return 0;
+      throw fromHostError(e);
     }
   }
 
@@ -192,6 +262,7 @@ export class HostStream extends OpenFile {
       } catch (e) {
         const code = (e as { code?: string }).code;
         if (code === "EAGAIN") {
+          // The host descriptor is non-blocking (shared with a program that set it so).
           if (this.mode.nonblock && done === 0) throw new SysError("EAGAIN");
           Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
           continue;
@@ -201,6 +272,23 @@ export class HostStream extends OpenFile {
       }
     }
     return done;
+  }
+
+  override poll(): number {
+    let ev = this.mode.write ? POLLOUT | POLLWRNORM : 0;
+    if (this.mode.read) {
+      if (this.input === null || this.input.ready()) ev |= POLLIN | POLLRDNORM;
+      else this.input.arm();
+    }
+    return ev;
+  }
+
+  override pollQueues(): WaitQueue[] {
+    return this.input !== null ? [this.input.readable] : [];
+  }
+
+  override available(): number {
+    return this.input !== null ? this.input.buffered : 0;
   }
 
   override seek(off: number, whence: number): number {

@@ -7,6 +7,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { sysError, fromHostError } from "./errors.js";
+import type { PageCache } from "./pagecache.js";
 import { type OpenFile, type OpenMode, HostFile, CharDevice, DirFile, statFromHost, S_IFMT, S_IFDIR, S_IFLNK, type FileStat } from "./file.js";
 
 /** Longest path and most symbolic links followed in one resolution (Linux's limits). */
@@ -44,6 +45,8 @@ const DEVICES: Record<string, { kind: "null" | "zero" | "full" | "random"; rdev:
 export class FileSystem {
   /** Host root, absolute and without symlinks. */
   readonly root: string;
+  /** The page cache kept coherent with reads and writes through this view (set by System). */
+  pageCache: PageCache | null = null;
 
   constructor(
     root: string,
@@ -159,7 +162,9 @@ export class FileSystem {
     flags |= fs.constants.O_NOFOLLOW;
     try {
       const fd = fs.openSync(r.host, flags, req.perm);
-      return new HostFile(r.guest, req.mode, fd);
+      const f = new HostFile(r.guest, req.mode, fd, r.host, this.pageCache);
+      if (req.truncate && req.mode.write) f.truncated(0);
+      return f;
     } catch (e) {
       throw fromHostError(e);
     }
@@ -252,6 +257,7 @@ export class FileSystem {
     if ((Number(r.st.mode) & S_IFMT) === S_IFDIR) sysError("EISDIR");
     if (!this.canWrite(r.guest)) sysError("EROFS");
     this.host(() => fs.truncateSync(r.host, len));
+    this.pageCache?.lookup(`${r.st.dev}:${r.st.ino}`)?.truncated(len);
   }
 
   /** The file system holding a path: statfs figures (counts as bigints). */

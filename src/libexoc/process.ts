@@ -1,276 +1,255 @@
-// A POSIX process as library policy over one exokernel environment: its memory map, file
-// descriptors, file-system view, credentials and signal state. It is the environment's exit
-// handler: system-call traps go to the personality (the ABI layer above), page faults to the
-// memory map, and other faults become signals.
+// A POSIX process: a thread group of tasks (task.ts) with one process id, its parent and
+// children, process group and session, credentials, resource limits, the signals sent to the
+// process as a whole, and the state its parent can wait for (running, stopped, continued, a
+// zombie with its termination status).
+//
+// Rules kept here: a process-directed signal goes to one thread that does not block it (the
+// main thread first); SIGKILL and fatal default actions end every thread; a stop signal
+// suspends every thread and SIGCONT resumes them, each reported to the parent (SIGCHLD unless
+// SA_NOCLDSTOP, and wait with WUNTRACED/WCONTINUED). When the last thread ends the process
+// becomes a zombie for its parent to reap, its children go to the reaper (pid 1), and a parent
+// that ignores SIGCHLD (or set SA_NOCLDWAIT) never sees it.
 
-import type { Exokernel } from "../exokernel/kernel.js";
-import type { CapHandle } from "../exokernel/caps.js";
-import { X_BUDGET, X_INT, X_SYSENTER, X_FAULT, X_HALT, type Environment, type Exit, type ExitHandler } from "../exokernel/env.js";
-import { AddressMap, FAULT_OK, FAULT_MAPERR } from "./vm.js";
-import { UserMemory } from "./uaccess.js";
-import { FdTable } from "./fdtable.js";
-import type { FileSystem } from "./fs.js";
+import { WaitQueue } from "../exokernel/wait.js";
+import type { System } from "./system.js";
+import type { Task } from "./task.js";
 import {
-  SignalState, SIGSEGV, SIGILL, SIGFPE, SIGBUS, SIGTRAP, SIGKILL, SIG_IGN, SIG_DFL, defaultAction, DFL_CORE, DFL_IGNORE, DFL_CONT, DFL_STOP, signalName,
-  SA_NODEFER, SA_RESETHAND, type SigAction, type SigInfo,
+  SIGKILL, SIGCONT, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU, SIGCHLD, SIG_IGN, SIG_DFL, DFL_IGNORE, DFL_CONT, DFL_CORE, defaultAction,
+  type PendingSet, type SigInfo,
 } from "./signal.js";
-import { logger, trace } from "../log.js";
-
-/** Processor exception vectors, as the exokernel reports them (Intel numbering). */
-const V_DE = 0, V_DB = 1, V_BP = 3, V_OF = 4, V_BR = 5, V_UD = 6, V_NM = 7, V_NP = 11, V_SS = 12, V_GP = 13, V_PF = 14, V_MF = 16, V_AC = 17, V_XM = 19;
-
-/** si_code of SIGFPE for the x87 exceptions behind a #MF, in the order Linux tests them:
- *  invalid (FPE_FLTINV), divide by zero (FPE_FLTDIV), overflow (FPE_FLTOVF), denormal or
- *  underflow (FPE_FLTUND), precision (FPE_FLTRES). */
-function fpeCode(pending: number): number {
-  if (pending & 0x01) return 7;
-  if (pending & 0x04) return 3;
-  if (pending & 0x08) return 4;
-  if (pending & 0x12) return 5;
-  if (pending & 0x20) return 6;
-  return 0;
-}
-
-/** The ABI layer: decodes system calls and builds ABI-specific structures. */
-export interface Personality {
-  /** The process executed `int vector` or `sysenter` (vector -1). */
-  trap(p: Process, vector: number): void;
-  /** Builds the ABI's signal frame on the guest stack and points the registers at the handler
-   *  of `act`; `oldLo/oldHi` is the mask to restore on return. False if the frame cannot be
-   *  written (the process then dies of SIGSEGV). */
-  deliverSignal(p: Process, info: SigInfo, act: SigAction, oldLo: number, oldHi: number): boolean;
-  /** A fault the process did not handle is about to deliver `signal` (for traces). */
-  readonly name: string;
-}
 
 /** Why a process ended. */
 export type Termination = { kind: "exit"; code: number } | { kind: "signal"; signal: number; core: boolean };
 
-/** What a synchronous fault turns into: signal, si_code and faulting address. */
-export interface FaultSignal {
-  signal: number;
-  /** si_code value (POSIX names: SEGV_MAPERR = 1, SEGV_ACCERR = 2, ILL_ILLOPN = 2, FPE_INTDIV = 1, ...). */
-  code: number;
-  addr: number;
+/** A change a parent's wait can report besides termination. */
+export type StateReport = { kind: "stopped"; signal: number } | { kind: "continued" };
+
+/** SIGCHLD si_code values (POSIX CLD_*; Linux numbers). */
+export const CLD_EXITED = 1, CLD_KILLED = 2, CLD_DUMPED = 3, CLD_STOPPED = 5, CLD_CONTINUED = 6;
+/** SA_NOCLDSTOP and SA_NOCLDWAIT (Linux values). */
+const SA_NOCLDSTOP = 1, SA_NOCLDWAIT = 2;
+const RLIMIT_CORE = 4;
+
+function isStopSignal(sig: number): boolean {
+  return sig === SIGSTOP || sig === SIGTSTP || sig === SIGTTIN || sig === SIGTTOU;
 }
 
-export interface ProcessOptions {
-  kernel: Exokernel;
-  fs: FileSystem;
-  personality: Personality;
-  pid: number;
-  ppid: number;
-  cwd: string;
-  /** Most page frames the process may use. */
-  frameLimit: number;
-}
-
-export class Process implements ExitHandler {
-  readonly kernel: Exokernel;
-  readonly env: CapHandle;
-  readonly aspace: CapHandle;
-  readonly vm: AddressMap;
-  readonly mem: UserMemory;
-  readonly fds = new FdTable();
-  readonly fs: FileSystem;
-  readonly sig = new SignalState();
-  readonly personality: Personality;
+export class Process {
+  readonly sys: System;
   readonly pid: number;
-  ppid: number;
+  /** The parent; null once the reaper (pid 1, not a guest process) adopted it. */
+  parent: Process | null;
+  readonly children = new Set<Process>();
   pgid: number;
   sid: number;
-  cwd: string;
-  /** Guest path of the running program, and its argv (for /proc/self). */
+  readonly threads = new Set<Task>();
+  /** Frame pool of the process's memory (its frames are accounted to it). */
+  poolCap = 0;
+  /** Instructions and CPU time (ns) of its threads that have ended. */
+  deadInsns = 0;
+  deadCpuNs = 0;
+  deadSwitches = 0;
+  /** CPU time of its children that were reaped (rusage of RUSAGE_CHILDREN, times()). */
+  childCpuNs = 0;
+  uid = 0;
+  euid = 0;
+  suid = 0;
+  gid = 0;
+  egid = 0;
+  sgid = 0;
+  groups: number[] = [];
+  /** Resource limits changed from their defaults: resource → [soft, hard] (Infinity = none). */
+  rlimits = new Map<number, [number, number]>();
+  /** Guest path of the running program, its argv and environment (for /proc). */
   exe = "";
   argv: string[] = [];
-  umask = 0o022;
-  /** Resource limits changed from their defaults: resource → [soft, hard] (Infinity = none). */
-  readonly rlimits = new Map<number, [number, number]>();
-  /** Thread-local storage descriptors the process set (base, limit, ABI flags), per slot. */
-  readonly tls: ({ base: number; limit: number; flags: number } | null)[] = [null, null, null];
-  /** Alternate signal stack (sigaltstack): base, flags, size. */
-  altStack = { sp: 0, flags: 2 /* SS_DISABLE */, size: 0 };
-  /** Terminal settings the process set on its controlling terminal (null: never set). */
-  termios: { iflag: number; oflag: number; cflag: number; lflag: number; cc: number[] } | null = null;
-  /** Thread name (prctl PR_SET_NAME), NUL-padded to 16 bytes. */
-  comm = Buffer.alloc(16);
-  uid: number;
-  gid: number;
-  euid: number;
-  egid: number;
-  /** Address written with 0 at thread exit (set_tid_address / CLONE_CHILD_CLEARTID). */
-  clearTid = 0;
+  envp: Buffer[] = [];
+  /** Signals sent to the process as a whole, waiting for a thread to take them. */
+  readonly sigPending: PendingSet = new Map();
+  /** The signal the parent gets when this process ends (SIGCHLD for fork; clone's choice). */
+  exitSignal = SIGCHLD;
+  /** The signal this process gets when its parent ends (prctl PR_SET_PDEATHSIG), or 0. */
+  deathSignal = 0;
+  /** Set once every thread has ended: the process is a zombie until reaped. */
   termination: Termination | null = null;
-  /** FPU state of the code each signal handler interrupted, by the handler's frame address: the
-   *  handler starts with a clean FPU and sigreturn restores this (Linux keeps it in the frame). */
-  readonly sigFpu = new Map<number, Uint8Array | null>();
-  /** Set when a fault became a signal, for the status line and tests. */
-  lastFault: FaultSignal | null = null;
-  private readonly log = logger("signal");
+  reaped = false;
+  stopped = false;
+  /** A stop or continue not yet reported to a waiting parent. */
+  report: StateReport | null = null;
+  /** Notified when a child changes state (what wait4 and friends wait on). */
+  readonly childEvents = new WaitQueue();
+  /** While a vfork child borrows this process's memory: notified when it execs or ends. */
+  readonly vforkDone = new WaitQueue();
+  /** The parent process waiting in vfork for this child to let go of its memory. */
+  vforkParent: Process | null = null;
+  /** Clock time the process started (ns). */
+  readonly startNs: number;
+  private exiting = false;
 
-  constructor(o: ProcessOptions) {
-    this.kernel = o.kernel;
-    this.fs = o.fs;
-    this.personality = o.personality;
-    this.pid = o.pid;
-    this.ppid = o.ppid;
-    this.pgid = o.pid;
-    this.sid = o.pid;
-    this.cwd = o.cwd;
-    const pool = o.kernel.newPool(o.frameLimit);
-    this.env = o.kernel.newEnv(pool);
-    this.aspace = o.kernel.aspaceOf(this.env);
-    this.vm = new AddressMap(o.kernel, this.aspace);
-    this.mem = new UserMemory(o.kernel, this.aspace, this.vm);
-    o.kernel.env(this.env).handler = this;
-    this.uid = this.euid = typeof process.getuid === "function" ? process.getuid() : 0;
-    this.gid = this.egid = typeof process.getgid === "function" ? process.getgid() : 0;
+  constructor(sys: System, pid: number, parent: Process | null) {
+    this.sys = sys;
+    this.pid = pid;
+    this.parent = parent;
+    this.pgid = parent?.pgid ?? pid;
+    this.sid = parent?.sid ?? pid;
+    this.startNs = sys.kernel.clock.now();
+    parent?.children.add(this);
   }
 
-  /** The live register file (EAX.. in hw/state.ts order). */
-  get regs(): Int32Array {
-    return this.kernel.regs(this.env);
+  /** The parent's pid as getppid reports it (1: the reaper). */
+  get ppid(): number {
+    return this.parent?.pid ?? 1;
   }
 
-  get alive(): boolean {
-    return this.termination === null;
+  /** The main thread (the first still running), or null once all have ended. */
+  get leader(): Task | null {
+    for (const t of this.threads) return t;
+    return null;
   }
 
-  handleExit(_env: Environment, x: Exit): void {
-    switch (x.kind) {
-      case X_BUDGET:
-        break;
-      case X_INT:
-        this.personality.trap(this, x.vector);
-        break;
-      case X_SYSENTER:
-        this.personality.trap(this, -1);
-        break;
-      case X_FAULT:
-        this.fault(x.vector, x.error, x.addr);
-        break;
-      case X_HALT:
-        this.forceSignal({ signal: SIGSEGV, code: 0x80, addr: 0 });
-        break;
-    }
-    // Back to user mode: pending signals that are not blocked are delivered now.
-    if (this.alive && this.sig.pending.size > 0) this.deliverPending();
+  /** Instructions its threads ran. */
+  get insns(): number {
+    let n = this.deadInsns;
+    for (const t of this.threads) n += this.sys.kernel.env(t.env).insns;
+    return n;
   }
 
-  /** A processor exception in this process: resolve it (demand paging) or signal. */
-  private fault(vector: number, error: number, addr: number): void {
-    if (trace.fault) logger("fault").trace({ vector, error, addr }, `vector ${vector} error 0x${error.toString(16)} addr 0x${(addr >>> 0).toString(16)}`);
-    if (vector === V_PF) {
-      const r = this.vm.resolveFault(addr, (error & 2) !== 0);
-      if (r === FAULT_OK) return;
-      this.forceSignal({ signal: SIGSEGV, code: r === FAULT_MAPERR ? 1 : 2, addr: addr >>> 0 }, vector, error);
-      return;
-    }
-    const eip = this.regs[8] >>> 0;
-    switch (vector) {
-      case V_DE:
-        return this.forceSignal({ signal: SIGFPE, code: 1 /* FPE_INTDIV */, addr: eip }, vector, error);
-      case V_MF:
-        return this.forceSignal({ signal: SIGFPE, code: fpeCode(this.kernel.fpuExceptions(this.env)), addr: eip }, vector, error);
-      case V_XM:
-        return this.forceSignal({ signal: SIGFPE, code: 0, addr: eip }, vector, error);
-      case V_UD:
-        return this.forceSignal({ signal: SIGILL, code: 2 /* ILL_ILLOPN */, addr: eip }, vector, error);
-      case V_NM:
-        return this.forceSignal({ signal: SIGILL, code: 0, addr: eip }, vector, error);
-      case V_DB:
-      case V_BP:
-        return this.forceSignal({ signal: SIGTRAP, code: 1 /* TRAP_BRKPT */, addr: eip }, vector, error);
-      case V_AC:
-      case V_SS:
-      case V_NP:
-        return this.forceSignal({ signal: SIGBUS, code: 2, addr: 0 }, vector, error);
-      case V_OF:
-      case V_BR:
-      case V_GP:
-      default:
-        // The kernel reports general-protection faults with si_code SI_KERNEL and no address.
-        return this.forceSignal({ signal: SIGSEGV, code: 0x80, addr: 0 }, vector, error);
-    }
+  /** CPU time its threads used (ns). */
+  get cpuNs(): number {
+    let n = this.deadCpuNs;
+    for (const t of this.threads) n += this.sys.kernel.env(t.env).cpuNs;
+    return n;
   }
 
-  /** Delivers a synchronous signal caused by the process's own instruction (a fault, or an
-   *  `int n` the kernel refuses). It cannot be blocked or ignored: then it kills, as Linux's
-   *  force_sig does. */
-  forceSignal(f: FaultSignal, trapno = 0, error = 0): void {
-    this.lastFault = f;
-    const act = this.sig.actions[f.signal];
-    if (trace.signal) this.log.trace(f, `${signalName(f.signal)} (code ${f.code}, addr 0x${f.addr.toString(16)})`);
-    if (act.handler === SIG_DFL || act.handler === SIG_IGN || this.sig.blocked(f.signal)) {
-      this.terminateBySignal(f.signal);
-      return;
-    }
-    this.sig.pending.set(f.signal, { signal: f.signal, code: f.code, addr: f.addr, pid: 0, uid: 0, trapno, error });
+  get zombie(): boolean {
+    return this.termination !== null && !this.reaped;
   }
 
-  /** Sends a signal (kill, raise, a timer). It is discarded if ignored, else made pending and
-   *  delivered when the process next returns to user mode with it unblocked. */
-  sendSignal(sig: number, code = 0, pid = this.pid, uid = this.uid): void {
-    if (sig === 0) return;
-    const act = this.sig.actions[sig];
+  /** Resource limit `res` as [soft, hard], or the system default. */
+  limit(res: number): [number, number] {
+    return this.rlimits.get(res) ?? this.sys.defaultLimit(res);
+  }
+
+  /** Whether a death by `sig` dumps core (reported in the wait status's core bit). */
+  dumpsCore(sig: number): boolean {
+    return defaultAction(sig) === DFL_CORE && this.limit(RLIMIT_CORE)[0] > 0;
+  }
+
+  /** Whether `sig` would be discarded on arrival (ignored by disposition). */
+  filterSignal(sig: number): boolean {
+    const t = this.leader;
+    if (t === null) return true;
+    const act = t.sig.actions[sig];
+    if (act.handler === SIG_IGN) return true;
+    if (act.handler !== SIG_DFL) return false;
+    const d = defaultAction(sig);
+    return d === DFL_IGNORE || d === DFL_CONT;
+  }
+
+  /** A process-directed signal (kill, a terminal, a child's exit). */
+  signal(sig: number, info: SigInfo): void {
+    if (sig === 0 || this.termination !== null || this.threads.size === 0) return;
     if (sig === SIGKILL) {
-      this.terminateBySignal(sig);
+      this.exitGroup({ kind: "signal", signal: SIGKILL, core: false });
       return;
     }
-    if (act.handler === SIG_IGN) return;
-    if (act.handler === SIG_DFL && (defaultAction(sig) === DFL_IGNORE || defaultAction(sig) === DFL_CONT)) return;
-    if (!this.sig.pending.has(sig)) this.sig.pending.set(sig, { signal: sig, code, addr: 0, pid, uid, trapno: 0, error: 0 });
-  }
-
-  /** Delivers every pending, unblocked signal: default actions, or a frame for the handler. */
-  deliverPending(): void {
-    for (let sig = this.sig.nextDeliverable(); sig !== 0 && this.alive; sig = this.sig.nextDeliverable()) {
-      const info = this.sig.pending.get(sig) as SigInfo; // nextDeliverable returns a pending key
-      this.sig.pending.delete(sig);
-      const act = this.sig.actions[sig];
-      if (act.handler === SIG_IGN) continue;
-      if (act.handler === SIG_DFL) {
-        const dfl = defaultAction(sig);
-        if (dfl === DFL_IGNORE || dfl === DFL_CONT) continue;
-        if (dfl === DFL_STOP) {
-          // Job control needs a parent that can wait for the stop; with none, stopping would hang.
-          this.log.warn(`${signalName(sig)}: stopping is not supported; ignored`);
-          continue;
-        }
-        this.terminateBySignal(sig);
-        return;
+    if (sig === SIGCONT) {
+      for (const s of [SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU]) {
+        this.sigPending.delete(s);
+        for (const t of this.threads) t.sig.pending.delete(s);
       }
-      const oldLo = this.sig.maskLo, oldHi = this.sig.maskHi;
-      if (!this.personality.deliverSignal(this, info, act, oldLo, oldHi)) {
-        if (trace.signal) this.log.trace({ sig }, `cannot write the frame for ${signalName(sig)}: SIGSEGV`);
-        this.terminateBySignal(SIGSEGV);
-        return;
-      }
-      if (trace.signal) this.log.trace({ sig, handler: act.handler }, `delivered ${signalName(sig)} to handler 0x${(act.handler >>> 0).toString(16)}`);
-      this.sig.block(act.maskLo, act.maskHi);
-      if ((act.flags & SA_NODEFER) === 0) this.sig.block(sig <= 32 ? 1 << (sig - 1) : 0, sig > 32 ? 1 << (sig - 33) : 0);
-      if ((act.flags & SA_RESETHAND) !== 0) this.sig.actions[sig] = { handler: SIG_DFL, flags: 0, restorer: 0, maskLo: 0, maskHi: 0 };
+      this.cont();
+    } else if (isStopSignal(sig)) {
+      this.sigPending.delete(SIGCONT);
+      for (const t of this.threads) t.sig.pending.delete(SIGCONT);
     }
+    if (this.filterSignal(sig)) return;
+    if (!this.sigPending.has(sig)) this.sigPending.set(sig, info);
+    const leader = this.leader;
+    const taker = leader !== null && leader.accepts(sig) ? leader : [...this.threads].find((t) => t.accepts(sig));
+    taker?.signalArrived(sig);
   }
 
-  private terminateBySignal(sig: number): void {
-    this.finish({ kind: "signal", signal: sig, core: defaultAction(sig) === DFL_CORE });
+  /** Job-control stop: every thread is suspended, and the parent hears of it. */
+  stop(sig: number): void {
+    if (this.stopped || this.termination !== null) return;
+    this.stopped = true;
+    for (const t of this.threads) this.sys.kernel.suspend(t.env, true);
+    this.report = { kind: "stopped", signal: sig };
+    this.notifyParent(CLD_STOPPED, sig);
+    this.sys.onStop?.(this);
   }
 
-  /** exit/exit_group: the process ends with `code` (low 8 bits). */
-  exit(code: number): void {
-    this.finish({ kind: "exit", code: code & 0xff });
+  /** SIGCONT: a stopped process runs again, and the parent hears of it. */
+  cont(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    for (const t of this.threads) this.sys.kernel.suspend(t.env, false);
+    this.report = { kind: "continued" };
+    this.notifyParent(CLD_CONTINUED, SIGCONT);
   }
 
-  private finish(t: Termination): void {
-    if (this.termination !== null) return;
-    this.termination = t;
-    this.fds.closeAll();
-    this.vm.clear();
-    this.kernel.destroyEnv(this.env);
+  /** Tells the parent of a stop or continue: wakes its waits, sends SIGCHLD unless it asked not
+   *  to hear of stops (SA_NOCLDSTOP). */
+  private notifyParent(code: number, status: number): void {
+    const parent = this.parent;
+    if (parent === null) return;
+    parent.childEvents.notify();
+    const act = parent.leader?.sig.actions[SIGCHLD];
+    if (act && (act.flags & SA_NOCLDSTOP) !== 0) return;
+    parent.signal(SIGCHLD, { signal: SIGCHLD, code, addr: status, pid: this.pid, uid: this.uid, trapno: 0, error: 0 });
   }
 
-  /** Shell-style status: the exit code, or 128 + signal. */
+  /** exit_group, a fatal signal: every thread ends and the process terminates with `t`. */
+  exitGroup(term: Termination): void {
+    if (this.exiting) return;
+    this.exiting = true;
+    this.stopped = false;
+    for (const th of [...this.threads]) th.die();
+    this.finish(term);
+  }
+
+  /** All threads have ended: the process becomes a zombie (or is reaped at once). */
+  private finish(term: Termination): void {
+    this.termination = term;
+    this.sigPending.clear();
+    this.vforkRelease();
+    for (const c of [...this.children]) {
+      if (c.deathSignal !== 0) c.signal(c.deathSignal, { signal: c.deathSignal, code: 0x80, addr: 0, pid: this.pid, uid: this.uid, trapno: 0, error: 0 });
+      this.sys.reparentToInit(c);
+    }
+    this.children.clear();
+    const parent = this.parent;
+    if (parent === null) {
+      this.sys.reap(this);
+    } else {
+      const act = parent.leader?.sig.actions[SIGCHLD];
+      const autoReap = this.exitSignal === SIGCHLD && act !== undefined && (act.handler === SIG_IGN || (act.flags & SA_NOCLDWAIT) !== 0);
+      if (this.exitSignal !== 0) {
+        const code = term.kind === "exit" ? CLD_EXITED : term.core ? CLD_DUMPED : CLD_KILLED;
+        const status = term.kind === "exit" ? term.code : term.signal;
+        parent.signal(this.exitSignal, { signal: this.exitSignal, code, addr: status, pid: this.pid, uid: this.uid, trapno: 0, error: 0 });
+      }
+      if (autoReap) this.sys.reap(this);
+      parent.childEvents.notify();
+    }
+    this.sys.processEnded(this);
+  }
+
+  /** A vfork child let go of its parent's memory (it exec'd or ended): the parent goes on. */
+  vforkRelease(): void {
+    const p = this.vforkParent;
+    if (p === null) return;
+    this.vforkParent = null;
+    this.vforkDone.notify();
+  }
+
+  /** Whether the vfork parent is still waiting. */
+  get vforkPending(): boolean {
+    return this.vforkParent !== null;
+  }
+
+  /** Shell-style status: the exit code, or 128 + signal; -1 while running. */
   get status(): number {
     const t = this.termination;
     if (t === null) return -1;

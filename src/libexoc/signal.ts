@@ -78,16 +78,48 @@ export interface SigInfo {
 export const SA_ONSTACK = 0x08000000, SA_RESTART = 0x10000000, SA_NODEFER = 0x40000000, SA_RESETHAND = 0x80000000 | 0;
 export const SA_SIGINFO = 4, SA_RESTORER = 0x04000000;
 
-export class SignalState {
+/** Signal dispositions: shared by the threads of a process (and by processes created with
+ *  CLONE_SIGHAND). */
+export class SigHandlers {
   readonly actions: SigAction[] = [];
+
+  constructor(from?: SigHandlers) {
+    for (let s = 0; s <= NSIG; s++) this.actions.push(from ? { ...from.actions[s] } : { handler: SIG_DFL, flags: 0, restorer: 0, maskLo: 0, maskHi: 0 });
+  }
+
+  /** After exec: caught signals revert to default; ignored stay ignored. */
+  resetForExec(): void {
+    for (const a of this.actions) {
+      if (a.handler !== SIG_IGN) a.handler = SIG_DFL;
+      a.flags = 0;
+      a.restorer = 0;
+      a.maskLo = a.maskHi = 0;
+    }
+  }
+}
+
+/** Pending signals (one instance of each, as POSIX allows for standard signals), with what to
+ *  report to the handler. A thread has its own set; its process has a shared one. */
+export type PendingSet = Map<number, SigInfo>;
+
+/** Bit of `sig` in a (lo, hi) pair of mask words. */
+export function sigBit(sig: number): [number, number] {
+  return sig <= 32 ? [1 << (sig - 1), 0] : [0, 1 << (sig - 33)];
+}
+
+/** The signal state of one thread: its blocked mask and thread-directed pending signals, and
+ *  the dispositions it shares. */
+export class SignalState {
   /** Blocked mask, low and high 32 signals. */
   maskLo = 0;
   maskHi = 0;
-  /** Pending standard signals (one instance each, as POSIX allows), with what to report. */
-  readonly pending = new Map<number, SigInfo>();
+  /** Pending thread-directed signals (faults, tgkill). */
+  readonly pending: PendingSet = new Map();
 
-  constructor() {
-    for (let s = 0; s <= NSIG; s++) this.actions.push({ handler: SIG_DFL, flags: 0, restorer: 0, maskLo: 0, maskHi: 0 });
+  constructor(public handlers: SigHandlers) {}
+
+  get actions(): SigAction[] {
+    return this.handlers.actions;
   }
 
   blocked(sig: number): boolean {
@@ -100,20 +132,13 @@ export class SignalState {
     this.maskHi |= hi;
   }
 
-  /** The lowest-numbered pending signal that is not blocked, or 0. */
-  nextDeliverable(): number {
+  /** The lowest-numbered signal pending for this thread (its own first, then its process's
+   *  `shared` set) that it does not block, or 0. */
+  nextDeliverable(shared: PendingSet): number {
     let best = 0;
     for (const sig of this.pending.keys()) if (!this.blocked(sig) && (best === 0 || sig < best)) best = sig;
+    if (best !== 0) return best;
+    for (const sig of shared.keys()) if (!this.blocked(sig) && (best === 0 || sig < best)) best = sig;
     return best;
-  }
-
-  /** After exec: caught signals revert to default; ignored stay ignored; the mask is kept. */
-  resetForExec(): void {
-    for (const a of this.actions) {
-      if (a.handler !== SIG_IGN) a.handler = SIG_DFL;
-      a.flags = 0;
-      a.restorer = 0;
-      a.maskLo = a.maskHi = 0;
-    }
   }
 }

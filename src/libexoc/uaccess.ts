@@ -6,7 +6,7 @@
 import type { Exokernel } from "../exokernel/kernel.js";
 import type { CapHandle } from "../exokernel/caps.js";
 import { sysError } from "./errors.js";
-import { FAULT_OK, type AddressMap } from "./vm.js";
+import { FAULT_OK, FAULT_OOM, type AddressMap } from "./vm.js";
 
 export class UserMemory {
   constructor(
@@ -20,7 +20,9 @@ export class UserMemory {
     va >>>= 0;
     let p = this.kernel.translate(this.aspace, va, write);
     if (p < 0) {
-      if (this.vm.resolveFault(va, write) !== FAULT_OK) sysError("EFAULT", `0x${va.toString(16)}`);
+      const r = this.vm.resolveFault(va, write);
+      if (r === FAULT_OOM) sysError("ENOMEM", "out of guest memory");
+      if (r !== FAULT_OK) sysError("EFAULT", `0x${va.toString(16)}`);
       p = this.kernel.translate(this.aspace, va, write);
       if (p < 0) sysError("EFAULT", `0x${va.toString(16)}`);
     }

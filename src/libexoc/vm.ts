@@ -1,25 +1,23 @@
 // A process's memory map: the regions (VMAs) it has asked for with mmap/brk/exec, and the policy
 // that fills them on demand. The exokernel only knows page mappings; which page should hold what
-// (zeroes, bytes of a file, a copy after fork) is decided here when the page is first touched,
-// through a page-fault exit or a system call's access to user memory.
+// (zeroes, a page of a file from the page cache, a shared page, a private copy after fork) is
+// decided here when the page is first touched, through a page-fault exit or a system call's
+// access to user memory.
+//
+// Private file pages are the page cache's frames mapped read-only (copy-on-write if the region
+// is writable), so every process running a program shares its text; the page holding the end of
+// an ELF segment's file bytes is a private copy with the rest zeroed (.bss). Shared regions map
+// their object's frames writable and stay shared across fork.
 
 import type { Exokernel } from "../exokernel/kernel.js";
 import type { CapHandle } from "../exokernel/caps.js";
-import { MAP_WRITE, USER_TOP } from "../exokernel/aspace.js";
+import { MAP_WRITE, MAP_SHARE, USER_TOP } from "../exokernel/aspace.js";
+import { ExoError } from "../exokernel/errors.js";
 import { sysError } from "./errors.js";
+import type { MemObject } from "./pagecache.js";
 
 export const PROT_NONE = 0, PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4;
 export const PAGE = 4096;
-
-/** Source of a file-backed region's bytes. */
-export interface PageSource {
-  /** Reads up to buf.length bytes at file offset `off` into buf; returns bytes read. */
-  pread(buf: Uint8Array, off: number): number;
-  /** Writes bytes back (MAP_SHARED writable mappings). */
-  pwrite?(buf: Uint8Array, off: number): number;
-  /** Name shown in /proc/self/maps and traces. */
-  readonly name: string;
-}
 
 export class Vma {
   constructor(
@@ -27,21 +25,32 @@ export class Vma {
     public end: number,
     public prot: number,
     public shared: boolean,
-    public source: PageSource | null,
-    /** File offset of `start`. */
+    /** Where pages below `fileEnd` come from (null: anonymous zero pages). The VMA holds one
+     *  reference, taken by whoever creates it. */
+    public object: MemObject | null,
+    /** Object offset of `start`. */
     public offset: number,
-    /** File bytes are used only below this address; above it pages are zero (ELF .bss). */
+    /** Object bytes are used only below this address; above it pages are zero (ELF .bss). */
     public fileEnd: number,
     public name: string,
   ) {}
 
+  /** The part [start, end) of this region as a region of its own, holding its own reference. */
   clone(start: number, end: number): Vma {
-    return new Vma(start, end, this.prot, this.shared, this.source, this.offset + (start - this.start), this.fileEnd, this.name);
+    this.object?.hold();
+    if (this.object && this.shared && this.prot & PROT_WRITE) this.object.writers(1);
+    return new Vma(start, end, this.prot, this.shared, this.object, this.offset + (start - this.start), this.fileEnd, this.name);
+  }
+
+  /** Lets go of the object (the region was unmapped). */
+  drop(): void {
+    if (this.object && this.shared && this.prot & PROT_WRITE) this.object.writers(-1);
+    this.object?.release();
   }
 }
 
 /** Fault resolution results. */
-export const FAULT_OK = 0, FAULT_MAPERR = 1, FAULT_ACCERR = 2;
+export const FAULT_OK = 0, FAULT_MAPERR = 1, FAULT_ACCERR = 2, FAULT_OOM = 3;
 
 /** Bottom of the area mmap hands out top-down (below the stack), as a 3 GiB i386 kernel does. */
 export const MMAP_TOP = 0xb8000000;
@@ -78,6 +87,13 @@ export class AddressMap {
     return !this.vmas.some((v) => v.start < end && start < v.end);
   }
 
+  /** Bytes of address space mapped (RLIMIT_AS). */
+  get size(): number {
+    let n = 0;
+    for (const v of this.vmas) n += v.end - v.start;
+    return n;
+  }
+
   /** A free range of `len` bytes, highest first below MMAP_TOP (or at/after `hint` if free). */
   findFree(len: number, hint = 0): number {
     if (hint !== 0 && hint + len <= MMAP_TOP && hint >= MMAP_BOTTOM && this.isFree(hint, hint + len)) return hint;
@@ -92,10 +108,12 @@ export class AddressMap {
     return sysError("ENOMEM", `no ${len}-byte hole`);
   }
 
-  /** Adds a region, replacing whatever was mapped in its range. */
+  /** Adds a region (whose object reference it takes over), replacing whatever was mapped in
+   *  its range. */
   map(v: Vma): void {
     if (v.start % PAGE || v.end % PAGE || v.end <= v.start || v.end > USER_TOP) sysError("EINVAL");
     this.unmap(v.start, v.end - v.start);
+    if (v.object && v.shared && v.prot & PROT_WRITE) v.object.writers(1);
     let i = 0;
     while (i < this.vmas.length && this.vmas[i].start < v.start) i++;
     this.vmas.splice(i, 0, v);
@@ -104,6 +122,7 @@ export class AddressMap {
   /** Removes [start, start+len): pages are written back if shared and dirty, then released. */
   unmap(start: number, len: number): void {
     const end = start + len;
+    if (!this.vmas.some((v) => v.start < end && start < v.end)) return;
     const out: Vma[] = [];
     for (const v of this.vmas) {
       if (v.end <= start || v.start >= end) {
@@ -114,6 +133,7 @@ export class AddressMap {
       this.releasePages(v, cutStart, cutEnd);
       if (v.start < cutStart) out.push(v.clone(v.start, cutStart));
       if (cutEnd < v.end) out.push(v.clone(cutEnd, v.end));
+      v.drop();
     }
     this.vmas.length = 0;
     this.vmas.push(...out);
@@ -122,18 +142,38 @@ export class AddressMap {
   private releasePages(v: Vma, start: number, end: number): void {
     const as = this.kernel.aspace(this.aspace);
     as.forEach(start, end, (va) => {
-      if (v.shared && v.source?.pwrite && as.dirty(va)) this.writeBack(v, va);
+      if (v.shared && v.object && as.dirty(va)) v.object.writeBack(this.objectIndex(v, va));
       as.unmap(va);
     });
   }
 
-  /** Writes a dirty page of a shared file mapping back to its file. */
-  private writeBack(v: Vma, va: number): void {
-    const ppn = this.kernel.aspace(this.aspace).frame(va);
-    if (ppn < 0 || !v.source?.pwrite) return;
-    const fileOff = v.offset + (va - v.start);
-    const n = Math.min(PAGE, v.fileEnd - va);
-    if (n > 0) v.source.pwrite(this.kernel.mem.u8.subarray(ppn * PAGE, ppn * PAGE + n), fileOff);
+  private objectIndex(v: Vma, page: number): number {
+    return (v.offset + (page - v.start)) / PAGE;
+  }
+
+  /** Writes back the dirty pages of shared regions in [start, end) (msync). */
+  sync(start: number, end: number): void {
+    const as = this.kernel.aspace(this.aspace);
+    for (const v of this.vmas) {
+      if (!v.shared || !v.object || v.end <= start || v.start >= end) continue;
+      as.forEach(Math.max(v.start, start), Math.min(v.end, end), (va) => {
+        if (as.dirty(va)) v.object?.writeBack(this.objectIndex(v, va));
+      });
+    }
+  }
+
+  /** Drops the pages of [start, end) so the next touch starts afresh: zeroes for private
+   *  anonymous memory, the file's bytes for private file pages, the shared contents for shared
+   *  regions (MADV_DONTNEED). */
+  discard(start: number, end: number): void {
+    const as = this.kernel.aspace(this.aspace);
+    for (const v of this.vmas) {
+      if (v.end <= start || v.start >= end) continue;
+      as.forEach(Math.max(v.start, start), Math.min(v.end, end), (va) => {
+        if (v.shared && v.object && as.dirty(va)) v.object.writeBack(this.objectIndex(v, va));
+        as.unmap(va);
+      });
+    }
   }
 
   /** Changes the protection of [start, start+len), splitting regions at the edges. */
@@ -157,12 +197,14 @@ export class AddressMap {
       const a = Math.max(v.start, start), b = Math.min(v.end, end);
       if (v.start < a) out.push(v.clone(v.start, a));
       const mid = v.clone(a, b);
+      if (mid.object && mid.shared) mid.object.writers(((prot & PROT_WRITE) !== 0 ? 1 : 0) - ((mid.prot & PROT_WRITE) !== 0 ? 1 : 0));
       mid.prot = prot;
       out.push(mid);
       if (b < v.end) out.push(v.clone(b, v.end));
+      v.drop();
       as.forEach(a, b, (va) => {
         if (prot === PROT_NONE) as.unmap(va);
-        else as.protect(va, prot & PROT_WRITE ? MAP_WRITE : 0);
+        else as.protect(va, (prot & PROT_WRITE ? MAP_WRITE : 0) | (v.shared ? MAP_SHARE : 0));
       });
     }
     this.vmas.length = 0;
@@ -170,8 +212,9 @@ export class AddressMap {
   }
 
   /**
-   * Resolves a fault at `va`: a page of a region that was never touched gets a frame filled
-   * with zeroes or file bytes. Returns FAULT_OK, or why the access is an error.
+   * Resolves a fault at `va`: a page of a region that was never touched gets its frame (zeroes,
+   * the page cache's, the shared object's); a write to a copy-on-write page gets a private copy.
+   * Returns FAULT_OK, or why the access is an error (FAULT_OOM: no frame left).
    */
   resolveFault(va: number, write: boolean): number {
     const v = this.find(va);
@@ -179,27 +222,48 @@ export class AddressMap {
     if (v.prot === PROT_NONE || (write && (v.prot & PROT_WRITE) === 0)) return FAULT_ACCERR;
     const page = (va >>> 0) - ((va >>> 0) % PAGE);
     const as = this.kernel.aspace(this.aspace);
-    if (as.frame(page) >= 0) {
-      // Present but the access was refused: only a write to a read-only page of a writable
-      // region gets here, which cannot happen without copy-on-write.
-      return FAULT_ACCERR;
+    try {
+      if (as.frame(page) >= 0) {
+        // Present but refused: a write to a copy-on-write page, or a real violation.
+        return write && this.kernel.copyOnWrite(this.aspace, page) ? FAULT_OK : FAULT_ACCERR;
+      }
+      this.fill(v, page, write);
+      return FAULT_OK;
+    } catch (e) {
+      if (e instanceof ExoError && (e.code === "E_NOMEM" || e.code === "E_QUOTA")) return FAULT_OOM;
+      if (e instanceof Error && "errno" in e && (e as { errno: string }).errno === "ENOMEM") return FAULT_OOM;
+      throw e;
     }
-    const ppn = this.kernel.mapNew(this.aspace, page, v.prot & PROT_WRITE ? MAP_WRITE : 0);
-    if (v.source && page < v.fileEnd) {
+  }
+
+  private fill(v: Vma, page: number, write: boolean): void {
+    const writable = (v.prot & PROT_WRITE) !== 0;
+    const k = this.kernel;
+    if (v.object === null || page >= v.fileEnd) {
+      k.mapNew(this.aspace, page, writable ? MAP_WRITE : 0);
+      return;
+    }
+    const src = v.object.page(this.objectIndex(v, page));
+    if (v.shared) {
+      k.mapShared(this.aspace, page, src, MAP_SHARE | (writable ? MAP_WRITE : 0));
+    } else if (page + PAGE <= v.fileEnd && !write) {
+      // The page cache's frame itself; a write later copies it.
+      k.mapShared(this.aspace, page, src, 0);
+      if (writable) k.aspace(this.aspace).protect(page, MAP_WRITE);
+    } else {
+      const ppn = k.mapNew(this.aspace, page, writable ? MAP_WRITE : 0);
       const n = Math.min(PAGE, v.fileEnd - page);
-      const at = ppn * PAGE;
-      v.source.pread(this.kernel.mem.u8.subarray(at, at + n), v.offset + (page - v.start));
+      k.frameBytes(ppn).set(k.frameBytes(src).subarray(0, n));
     }
-    return FAULT_OK;
   }
 
   /** Moves the program break; returns the new break (unchanged on failure, as Linux does). */
-  setBrk(addr: number): number {
+  setBrk(addr: number, limit = Infinity): number {
     addr >>>= 0;
     if (addr < this.brkStart) return this.brk;
     const oldEnd = pageUp(this.brk), newEnd = pageUp(addr);
     if (newEnd > oldEnd) {
-      if (!this.isFree(oldEnd, newEnd) || newEnd > MMAP_TOP) return this.brk;
+      if (!this.isFree(oldEnd, newEnd) || newEnd > MMAP_TOP || newEnd - this.brkStart > limit) return this.brk;
       const heap = this.vmas.find((v) => v.name === "[heap]" && v.end === oldEnd);
       if (heap) {
         heap.end = newEnd;
@@ -213,9 +277,29 @@ export class AddressMap {
     return addr;
   }
 
+  /** Moves the pages of [from, from+len) to `to` (an unmapped range), frames and all (mremap). */
+  movePages(from: number, len: number, to: number): void {
+    const as = this.kernel.aspace(this.aspace);
+    const pages: number[] = [];
+    as.forEach(from, from + len, (va) => pages.push(va));
+    for (const va of pages) as.move(va, to + (va - from));
+  }
+
+  /** The same regions over `aspace`, a copy-on-write duplicate of this map's space (fork). */
+  fork(aspace: CapHandle): AddressMap {
+    const m = new AddressMap(this.kernel, aspace);
+    for (const v of this.vmas) m.vmas.push(v.clone(v.start, v.end));
+    m.brkStart = this.brkStart;
+    m.brk = this.brk;
+    return m;
+  }
+
   /** Writes back every dirty shared page and releases all regions (exit, exec). */
   clear(): void {
-    for (const v of [...this.vmas]) this.releasePages(v, v.start, v.end);
+    for (const v of this.vmas) {
+      this.releasePages(v, v.start, v.end);
+      v.drop();
+    }
     this.vmas.length = 0;
   }
 }

@@ -9,6 +9,10 @@ import * as file from "./sys/file.js";
 import * as stat from "./sys/stat.js";
 import * as mm from "./sys/mm.js";
 import * as proc from "./sys/proc.js";
+import * as process from "./sys/process.js";
+import * as pipe from "./sys/pipe.js";
+import * as futex from "./sys/futex.js";
+import * as xattr from "./sys/xattr.js";
 import * as time from "./sys/time.js";
 import * as signal from "./sys/signal.js";
 import * as tls from "./sys/tls.js";
@@ -27,8 +31,48 @@ export interface SyscallEntry {
 
 /** name → [handler, argument kinds, result in hex]. */
 const IMPL: Record<string, [Sys, string, boolean?]> = {
-  exit: [proc.exit, "d"],
-  exit_group: [proc.exit, "d"],
+  exit: [process.exit, "d"],
+  exit_group: [process.exitGroup, "d"],
+  fork: [process.fork, ""],
+  vfork: [process.vfork, ""],
+  clone: [process.cloneSys, "x ptr ptr ptr ptr"],
+  clone3: [process.clone3, "ptr u"],
+  execve: [process.execve, "path ptr ptr"],
+  execveat: [process.execveat, "dirfd path ptr ptr x"],
+  wait4: [process.wait4, "d ptr x ptr"],
+  waitpid: [process.waitpid, "d ptr x"],
+  waitid: [process.waitid, "d d ptr x ptr"],
+  get_robust_list: [process.getRobustList, "d ptr ptr"],
+  pipe: [pipe.pipe, "ptr"],
+  pipe2: [pipe.pipe2, "ptr x"],
+  futex: [futex.futex32, "ptr x d ptr ptr x"],
+  futex_time64: [futex.futexTime64, "ptr x d ptr ptr x"],
+  rt_sigsuspend: [signal.rtSigsuspend, "ptr u"],
+  sigsuspend: [signal.sigsuspend, "d d x"],
+  pause: [signal.pause, ""],
+  times: [time.times, "ptr"],
+  getrusage: [time.getrusage, "d ptr"],
+  nice: [proc.nice, "d"],
+  getpriority: [proc.getpriority, "d d"],
+  setpriority: [proc.setpriority, "d d d"],
+  sched_setaffinity: [proc.schedSetaffinity, "d u ptr"],
+  msync: [mm.msync, "ptr u x"],
+  getxattr: [xattr.getxattr, "path path ptr u"],
+  lgetxattr: [xattr.lgetxattr, "path path ptr u"],
+  fgetxattr: [xattr.fgetxattr, "fd path ptr u"],
+  listxattr: [xattr.listxattr, "path ptr u"],
+  llistxattr: [xattr.llistxattr, "path ptr u"],
+  flistxattr: [xattr.flistxattr, "fd ptr u"],
+  setxattr: [xattr.setxattr, "path path ptr u x"],
+  lsetxattr: [xattr.lsetxattr, "path path ptr u x"],
+  fsetxattr: [xattr.fsetxattr, "fd path ptr u x"],
+  removexattr: [xattr.removexattr, "path path"],
+  lremovexattr: [xattr.lremovexattr, "path path"],
+  fremovexattr: [xattr.fremovexattr, "fd path"],
+  mlock: [mm.mlock, "ptr u"],
+  munlock: [mm.munlock, "ptr u"],
+  mlockall: [mm.mlockall, "x"],
+  munlockall: [mm.munlockall, ""],
   read: [file.read, "fd obuf u"],
   write: [file.write, "fd ibuf:2 u"],
   open: [file.open, "path oflags mode"],
@@ -111,8 +155,8 @@ const IMPL: Record<string, [Sys, string, boolean?]> = {
   setpgid: [proc.setpgid, "d d"],
   getsid: [proc.getsid, "d"],
   setsid: [proc.setsid, ""],
-  set_tid_address: [proc.setTidAddress, "ptr"],
-  set_robust_list: [proc.setRobustList, "ptr u"],
+  set_tid_address: [process.setTidAddress, "ptr"],
+  set_robust_list: [process.setRobustList, "ptr u"],
   umask: [proc.umask, "mode"],
   kill: [proc.kill, "d sig"],
   tkill: [proc.tkill, "d sig"],

@@ -1,7 +1,7 @@
 // strace-style rendering of system calls for `--trace syscall`: the name, arguments decoded by
 // kind (strings, buffers, flags, signal names), the result, and the errno name for failures.
 
-import type { Process } from "../libexoc/process.js";
+import type { Task } from "../libexoc/task.js";
 import { openFlagsText } from "./abi/fcntl.js";
 import { ERRNO_BY_NUMBER } from "./abi/errno.js";
 import { signalName } from "../libexoc/signal.js";
@@ -47,7 +47,7 @@ const MAP_NAMES: [number, string][] = [
 ];
 
 /** Renders one argument; never throws (a bad pointer shows as its address). */
-export function formatArg(p: Process, kind: ArgKind, v: number, args: number[], result: number): string {
+export function formatArg(t: Task, kind: ArgKind, v: number, args: number[], result: number): string {
   try {
     switch (kind) {
       case "d":
@@ -63,7 +63,7 @@ export function formatArg(p: Process, kind: ArgKind, v: number, args: number[], 
         return v === 0 ? "NULL" : "0x" + (v >>> 0).toString(16);
       case "path": {
         if (v === 0) return "NULL";
-        const s = p.mem.cstring(v, 4096);
+        const s = t.mem.cstring(v, 4096);
         return quote(s, s.length);
       }
       case "oflags":
@@ -81,12 +81,12 @@ export function formatArg(p: Process, kind: ArgKind, v: number, args: number[], 
       case "obuf": {
         if (result < 0 || v === 0) return "0x" + (v >>> 0).toString(16);
         const n = Math.min(result, MAX_SHOWN);
-        return quote(p.mem.read(v, n), result);
+        return quote(t.mem.read(v, n), result);
       }
       default: {
         const n = args[Number(kind.slice(5))] >>> 0;
         if (v === 0) return "NULL";
-        return quote(p.mem.read(v, Math.min(n, MAX_SHOWN)), n);
+        return quote(t.mem.read(v, Math.min(n, MAX_SHOWN)), n);
       }
     }
   } catch {
@@ -95,8 +95,8 @@ export function formatArg(p: Process, kind: ArgKind, v: number, args: number[], 
 }
 
 /** The whole line: `name(args) = result` or `= -1 ENAME`. */
-export function formatCall(p: Process, name: string, kinds: readonly ArgKind[], args: number[], result: number, hexResult: boolean): string {
-  const shown = kinds.map((k, i) => formatArg(p, k, args[i], args, result)).join(", ");
+export function formatCall(t: Task, name: string, kinds: readonly ArgKind[], args: number[], result: number, hexResult: boolean): string {
+  const shown = kinds.map((k, i) => formatArg(t, k, args[i], args, result)).join(", ");
   let res: string;
   if (result < 0 && result > -4096) res = `-1 ${ERRNO_BY_NUMBER[-result] ?? "E?"} (errno ${-result})`;
   else res = hexResult ? "0x" + (result >>> 0).toString(16) : String(result);

@@ -3,6 +3,7 @@
 // starting at the directory's offset, and advance it. libexoc's DirFile keeps the listing.
 
 import type { Sys } from "../types.js";
+import type { Task } from "../../libexoc/task.js";
 import { sysError } from "../../libexoc/errors.js";
 import { DirFile, type DirEntry } from "../../libexoc/file.js";
 import { Struct } from "../abi/structs.js";
@@ -25,8 +26,8 @@ function dirent32(e: DirEntry, next: number): Uint8Array {
   return s.bytes;
 }
 
-function fill(p: Parameters<Sys>[0], fd: number, buf: number, count: number, encode: (e: DirEntry, next: number) => Uint8Array): number {
-  const f = p.fds.get(fd);
+function fill(t: Task, fd: number, buf: number, count: number, encode: (e: DirEntry, next: number) => Uint8Array): number {
+  const f = t.fds.get(fd);
   if (!(f instanceof DirFile)) sysError("ENOTDIR");
   const list = f.entries();
   const out: Uint8Array[] = [];
@@ -39,10 +40,10 @@ function fill(p: Parameters<Sys>[0], fd: number, buf: number, count: number, enc
     at++;
   }
   if (total === 0 && at < list.length) sysError("EINVAL"); // the buffer cannot hold one entry
-  if (total > 0) p.mem.write(buf, Buffer.concat(out));
+  if (total > 0) t.mem.write(buf, Buffer.concat(out));
   f.offset = at;
   return total;
 }
 
-export const getdents64: Sys = (p, fd, buf, count) => fill(p, fd, buf, count, dirent64);
-export const getdents: Sys = (p, fd, buf, count) => fill(p, fd, buf, count, dirent32);
+export const getdents64: Sys = (t, fd, buf, count) => fill(t, fd, buf, count, dirent64);
+export const getdents: Sys = (t, fd, buf, count) => fill(t, fd, buf, count, dirent32);

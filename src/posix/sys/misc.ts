@@ -16,33 +16,33 @@ export const UTS = {
   domainname: "(none)",
 };
 
-export const uname: Sys = (p, buf) => {
-  p.mem.write(buf, utsname({ ...UTS, nodename: os.hostname() }));
+export const uname: Sys = (t, buf) => {
+  t.mem.write(buf, utsname({ ...UTS, nodename: os.hostname() }));
   return 0;
 };
 
 const GRND_NONBLOCK = 1, GRND_RANDOM = 2, GRND_INSECURE = 4;
 
-export const getrandom: Sys = (p, buf, len, flags) => {
+export const getrandom: Sys = (t, buf, len, flags) => {
   if ((flags & ~(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE)) !== 0) sysError("EINVAL");
   if ((flags & (GRND_RANDOM | GRND_INSECURE)) === (GRND_RANDOM | GRND_INSECURE)) sysError("EINVAL");
   const n = Math.min(len >>> 0, 33554431);
-  return p.mem.eachChunk(buf, n, true, (v) => {
+  return t.mem.eachChunk(buf, n, true, (v) => {
     randomFillSync(v);
     return v.length;
   });
 };
 
-export const sysinfo: Sys = (p, buf) => {
+export const sysinfo: Sys = (t, buf) => {
   const s = new Struct(64)
     .u32(0, Math.floor(os.uptime()))
-    .u32(16, p.kernel.frames.total)
-    .u32(20, p.kernel.frames.available)
+    .u32(16, t.kernel.frames.total)
+    .u32(20, t.kernel.frames.available)
     .u16(40, 1)
     .u32(52, 4096);
   const load = os.loadavg();
   for (let k = 0; k < 3; k++) s.u32(4 + k * 4, Math.round(load[k] * 65536));
-  p.mem.write(buf, s.bytes);
+  t.mem.write(buf, s.bytes);
   return 0;
 };
 
@@ -61,53 +61,62 @@ const SANE = {
 /** c_cc: VINTR ^C, VQUIT ^\, VERASE DEL, VKILL ^U, VEOF ^D, VTIME 0, VMIN 1, ... */
 const SANE_CC = [3, 28, 127, 21, 4, 0, 1, 0, 17, 19, 26, 0, 18, 15, 23, 22, 0, 0, 0];
 
-export const ioctl: Sys = (p, fd, req, arg) => {
-  const f = p.fds.get(fd);
+export const ioctl: Sys = (t, fd, req, arg) => {
+  const f = t.fds.get(fd);
   switch (req >>> 0) {
     case FIOCLEX:
-      p.fds.setCloexec(fd, true);
+      t.fds.setCloexec(fd, true);
       return 0;
     case FIONCLEX:
-      p.fds.setCloexec(fd, false);
+      t.fds.setCloexec(fd, false);
       return 0;
     case FIONBIO:
-      f.mode = { ...f.mode, nonblock: p.mem.u32(arg) !== 0 };
+      f.mode = { ...f.mode, nonblock: t.mem.u32(arg) !== 0 };
+      return 0;
+    case FIONREAD:
+      t.mem.putU32(arg, f.available());
       return 0;
   }
   if (!f.isatty()) sysError("ENOTTY");
+  const tty = t.sys.tty;
   switch (req >>> 0) {
     case TCGETS: {
-      const t = p.termios ?? { ...SANE, cc: SANE_CC };
-      const s = new Struct(TERMIOS_SIZE).u32(0, t.iflag).u32(4, t.oflag).u32(8, t.cflag).u32(12, t.lflag);
-      t.cc.forEach((c, k) => s.u8(17 + k, c));
-      p.mem.write(arg, s.bytes);
+      const tio = tty.termios ?? { ...SANE, cc: SANE_CC };
+      const s = new Struct(TERMIOS_SIZE).u32(0, tio.iflag).u32(4, tio.oflag).u32(8, tio.cflag).u32(12, tio.lflag);
+      tio.cc.forEach((c, k) => s.u8(17 + k, c));
+      t.mem.write(arg, s.bytes);
       return 0;
     }
     case TCSETS:
     case TCSETSW:
     case TCSETSF: {
-      const b = p.mem.read(arg, TERMIOS_SIZE);
+      const b = t.mem.read(arg, TERMIOS_SIZE);
       const dv = new DataView(b.buffer);
-      p.termios = { iflag: dv.getUint32(0, true), oflag: dv.getUint32(4, true), cflag: dv.getUint32(8, true), lflag: dv.getUint32(12, true), cc: [...b.subarray(17, 36)] };
+      tty.termios = { iflag: dv.getUint32(0, true), oflag: dv.getUint32(4, true), cflag: dv.getUint32(8, true), lflag: dv.getUint32(12, true), cc: [...b.subarray(17, 36)] };
       return 0;
     }
     case TIOCGWINSZ: {
       const out = process.stdout;
-      p.mem.write(arg, winsize(out.isTTY ? out.rows : 24, out.isTTY ? out.columns : 80));
+      t.mem.write(arg, winsize(out.isTTY ? out.rows : 24, out.isTTY ? out.columns : 80));
       return 0;
     }
     case TIOCSWINSZ:
       return 0;
     case TIOCGPGRP:
-      p.mem.putU32(arg, p.pgid);
+      if (t.proc.sid !== tty.sid) sysError("ENOTTY");
+      t.mem.putU32(arg, tty.fgPgrp);
       return 0;
-    case TIOCSPGRP:
+    case TIOCSPGRP: {
+      if (t.proc.sid !== tty.sid) sysError("ENOTTY");
+      const pgid = t.mem.i32(arg);
+      if (pgid < 0) sysError("EINVAL");
+      if (!t.sys.group(pgid).some((p) => p.sid === t.proc.sid)) sysError("EPERM");
+      tty.fgPgrp = pgid;
       return 0;
+    }
     case TIOCGSID:
-      p.mem.putU32(arg, p.sid);
-      return 0;
-    case FIONREAD:
-      p.mem.putU32(arg, 0);
+      if (t.proc.sid !== tty.sid) sysError("ENOTTY");
+      t.mem.putU32(arg, tty.sid);
       return 0;
     default:
       return sysError("ENOTTY", `ioctl 0x${(req >>> 0).toString(16)}`);

@@ -1,11 +1,14 @@
-// Memory system calls: brk, mmap2 and old mmap, munmap, mprotect, madvise, mremap. Arguments
-// are validated here; the memory map's policy lives in libexoc/vm.ts.
+// Memory system calls: brk, mmap2 and old mmap, munmap, mprotect, madvise, mremap, msync and
+// the mlock family. Arguments are validated here; the memory map's policy lives in
+// libexoc/vm.ts, and the pages of files and shared memory in libexoc/pagecache.ts.
 
 import type { Sys } from "../types.js";
-import type { Process } from "../../libexoc/process.js";
+import type { Task } from "../../libexoc/task.js";
 import { sysError } from "../../libexoc/errors.js";
-import { Vma, PAGE, pageUp, type PageSource } from "../../libexoc/vm.js";
+import { Vma, PAGE, pageUp } from "../../libexoc/vm.js";
 import { HostFile, CharDevice } from "../../libexoc/file.js";
+import type { MemObject } from "../../libexoc/pagecache.js";
+import { RLIMIT_AS, RLIMIT_DATA, RLIMIT_MEMLOCK } from "../../libexoc/limits.js";
 
 export const MAP_SHARED = 0x01, MAP_PRIVATE = 0x02, MAP_SHARED_VALIDATE = 0x03, MAP_TYPE = 0x0f;
 export const MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20, MAP_GROWSDOWN = 0x100, MAP_DENYWRITE = 0x800;
@@ -19,7 +22,7 @@ export const MADV_NORMAL = 0, MADV_RANDOM = 1, MADV_SEQUENTIAL = 2, MADV_WILLNEE
 
 const USER_TOP = 0xc0000000;
 
-function doMmap(p: Process, addr: number, len: number, prot: number, flags: number, fd: number, offset: number): number {
+function doMmap(t: Task, addr: number, len: number, prot: number, flags: number, fd: number, offset: number): number {
   addr >>>= 0;
   len >>>= 0;
   if (len === 0) sysError("EINVAL");
@@ -32,43 +35,49 @@ function doMmap(p: Process, addr: number, len: number, prot: number, flags: numb
   if (size === 0 || size > USER_TOP) sysError("ENOMEM");
   const shared = type !== MAP_PRIVATE;
 
-  let source: PageSource | null = null;
+  let object: MemObject | null = null;
   let name = "";
   if ((flags & MAP_ANONYMOUS) === 0) {
-    const f = p.fds.get(fd);
+    const f = t.fds.get(fd);
     if (f instanceof CharDevice) {
       name = f.path; // /dev/zero: anonymous memory
+      if (shared) object = t.sys.pageCache.anon(name);
     } else {
       if (!(f instanceof HostFile)) sysError("ENODEV");
       if (!f.mode.read) sysError("EACCES");
       if (shared && prot & 2 && !f.mode.write) sysError("EACCES");
-      f.refs++; // the mapping keeps the file open
-      source = { name: f.path, pread: (b, o) => f.pread(b, o), pwrite: shared ? (b, o) => f.pwrite(b, o) : undefined };
+      const cf = t.sys.pageCache.file(f.hostPath, f.identity(), f.path);
+      if (shared && f.mode.write) cf.setWriter((b, o) => f.pwrite(b, o));
+      object = cf;
       name = f.path;
     }
+  } else if (shared) {
+    object = t.sys.pageCache.anon("/dev/zero (deleted)");
   }
+  if (t.vm.size + size > t.proc.limit(RLIMIT_AS)[0]) sysError("ENOMEM");
 
   let start: number;
   if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
     if (addr % PAGE !== 0) sysError("EINVAL");
     if (addr + size > USER_TOP || addr < PAGE) sysError("ENOMEM");
-    if (flags & MAP_FIXED_NOREPLACE && !(flags & MAP_FIXED) && !p.vm.isFree(addr, addr + size)) sysError("EEXIST");
+    if (flags & MAP_FIXED_NOREPLACE && !(flags & MAP_FIXED) && !t.vm.isFree(addr, addr + size)) sysError("EEXIST");
     start = addr;
   } else {
-    start = p.vm.findFree(size, addr - (addr % PAGE));
+    start = t.vm.findFree(size, addr - (addr % PAGE));
   }
   const end = start + size;
-  p.vm.map(new Vma(start, end, prot, shared, source, offset, source ? end : 0, name));
-  if (flags & MAP_POPULATE) for (let va = start; va < end; va += PAGE) p.vm.resolveFault(va, false);
+  object?.hold();
+  t.vm.map(new Vma(start, end, prot, shared, object, offset, object ? end : 0, name));
+  if (flags & MAP_POPULATE) for (let va = start; va < end; va += PAGE) t.vm.resolveFault(va, false);
   return start | 0;
 }
 
-export const mmap2: Sys = (p, addr, len, prot, flags, fd, pgoff) => doMmap(p, addr, len, prot, flags, fd, (pgoff >>> 0) * PAGE);
+export const mmap2: Sys = (t, addr, len, prot, flags, fd, pgoff) => doMmap(t, addr, len, prot, flags, fd, (pgoff >>> 0) * PAGE);
 
 /** Old mmap: one pointer to six arguments, offset in bytes. */
-export const oldMmap: Sys = (p, args) => {
-  const a = (k: number): number => p.mem.u32(args + k * 4);
-  return doMmap(p, a(0), a(1), a(2), a(3), a(4), a(5) >>> 0);
+export const oldMmap: Sys = (t, args) => {
+  const a = (k: number): number => t.mem.u32(args + k * 4);
+  return doMmap(t, a(0), a(1), a(2), a(3), a(4), a(5) >>> 0);
 };
 
 function range(addr: number, len: number): [number, number] {
@@ -79,34 +88,30 @@ function range(addr: number, len: number): [number, number] {
   return [addr, size];
 }
 
-export const munmap: Sys = (p, addr, len) => {
+export const munmap: Sys = (t, addr, len) => {
   if ((len >>> 0) === 0) sysError("EINVAL");
   const [a, size] = range(addr, len);
-  p.vm.unmap(a, size);
+  t.vm.unmap(a, size);
   return 0;
 };
 
-export const mprotect: Sys = (p, addr, len, prot) => {
+export const mprotect: Sys = (t, addr, len, prot) => {
   if ((prot & ~(7 | 0x01000000 | 0x02000000)) !== 0) sysError("EINVAL"); // PROT_GROWSDOWN/UP allowed
   const [a, size] = range(addr, len);
   if (size === 0) return 0;
-  p.vm.protect(a, size, prot & 7);
+  t.vm.protect(a, size, prot & 7);
   return 0;
 };
 
-export const madvise: Sys = (p, addr, len, advice) => {
+export const madvise: Sys = (t, addr, len, advice) => {
   const [a, size] = range(addr, len);
   switch (advice) {
     case MADV_DONTNEED:
-    case MADV_FREE: {
-      // Private pages are dropped: the next touch sees zeroes (or the file's bytes) again.
-      const as = p.kernel.aspace(p.aspace);
-      for (let va = a; va < a + size; va += PAGE) {
-        const v = p.vm.find(va);
-        if (v && !v.shared) as.unmap(va);
-      }
+    case MADV_FREE:
+      // The next touch sees zeroes (private anonymous), the file's bytes (private file pages)
+      // or the shared contents again.
+      t.vm.discard(a, a + size);
       return 0;
-    }
     case MADV_NORMAL:
     case MADV_RANDOM:
     case MADV_SEQUENTIAL:
@@ -119,38 +124,75 @@ export const madvise: Sys = (p, addr, len, advice) => {
   }
 };
 
-export const mremap: Sys = (p, oldAddr, oldLen, newLen, flags) => {
+export const mremap: Sys = (t, oldAddr, oldLen, newLen, flags) => {
   if ((flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP)) !== 0) sysError("EINVAL");
   if (flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)) sysError("EINVAL", "MREMAP_FIXED/DONTUNMAP not supported");
   const [old, oldSize] = range(oldAddr, oldLen);
   const newSize = pageUp(newLen);
   if (newSize === 0) sysError("EINVAL");
-  const v = p.vm.find(old);
+  const v = t.vm.find(old);
   if (!v || v.start > old || v.end < old + oldSize) sysError("EFAULT");
   if (newSize <= oldSize) {
-    if (newSize < oldSize) p.vm.unmap(old + newSize, oldSize - newSize);
+    if (newSize < oldSize) t.vm.unmap(old + newSize, oldSize - newSize);
     return old | 0;
   }
-  if (v.end === old + oldSize && p.vm.isFree(old + oldSize, old + newSize) && old + newSize <= USER_TOP) {
+  if (v.end === old + oldSize && t.vm.isFree(old + oldSize, old + newSize) && old + newSize <= USER_TOP) {
     const grown = v.clone(old + oldSize, old + newSize);
-    p.vm.map(grown);
+    if (v.object !== null && v.fileEnd >= v.end) grown.fileEnd = grown.end;
+    t.vm.map(grown);
     return old | 0;
   }
   if ((flags & MREMAP_MAYMOVE) === 0) sysError("ENOMEM");
-  const dest = p.vm.findFree(newSize);
+  const dest = t.vm.findFree(newSize);
   const moved = v.clone(old, old + oldSize);
-  moved.offset = v.offset + (old - v.start);
   moved.start = dest;
   moved.end = dest + newSize;
-  moved.fileEnd = v.source ? dest + (v.fileEnd - old) : 0;
-  // Move the pages themselves (no copying): share each frame at its new address, then unmap.
-  const as = p.kernel.aspace(p.aspace);
-  const pages: [number, number, number][] = [];
-  as.forEach(old, old + oldSize, (va, pte) => pages.push([va, pte >>> 12, pte & 2]));
-  p.vm.map(moved);
-  for (const [va, ppn, w] of pages) p.kernel.mapShared(p.aspace, dest + (va - old), ppn, w);
-  p.vm.unmap(old, oldSize);
+  moved.fileEnd = v.object === null ? 0 : v.fileEnd >= v.end ? moved.end : dest + (v.fileEnd - old);
+  // The pages move (no copying): frames, permissions and copy-on-write state go along.
+  t.vm.map(moved);
+  t.vm.movePages(old, oldSize, dest);
+  t.vm.unmap(old, oldSize);
   return dest | 0;
 };
 
-export const brk: Sys = (p, addr) => p.vm.setBrk(addr) | 0;
+const MS_ASYNC = 1, MS_INVALIDATE = 2, MS_SYNC = 4;
+
+/** msync: writes back the dirty pages of shared file mappings in the range. */
+export const msync: Sys = (t, addr, len, flags) => {
+  if ((flags & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC)) !== 0 || (flags & (MS_ASYNC | MS_SYNC)) === (MS_ASYNC | MS_SYNC)) sysError("EINVAL");
+  const [a, size] = range(addr, len);
+  for (let at = a; at < a + size; ) {
+    const v = t.vm.find(at);
+    if (v === undefined) sysError("ENOMEM");
+    at = v.end;
+  }
+  t.vm.sync(a, a + size);
+  return 0;
+};
+
+/** mlock and friends: every guest page is resident already; the range must be mapped and
+ *  within RLIMIT_MEMLOCK (root is exempt, as with CAP_IPC_LOCK). */
+export const mlock: Sys = (t, addr, len) => {
+  const a = (addr >>> 0) - ((addr >>> 0) % PAGE);
+  const size = pageUp((addr >>> 0) - a + (len >>> 0));
+  if (t.proc.euid !== 0 && size > t.proc.limit(RLIMIT_MEMLOCK)[0]) sysError("ENOMEM");
+  for (let at = a; at < a + size; at += PAGE) if (t.vm.find(at) === undefined) sysError("ENOMEM");
+  return 0;
+};
+
+export const munlock: Sys = (t, addr, len) => {
+  const a = (addr >>> 0) - ((addr >>> 0) % PAGE);
+  for (let at = a; at < a + pageUp((addr >>> 0) - a + (len >>> 0)); at += PAGE) if (t.vm.find(at) === undefined) sysError("ENOMEM");
+  return 0;
+};
+
+const MCL_CURRENT = 1, MCL_FUTURE = 2, MCL_ONFAULT = 4;
+
+export const mlockall: Sys = (_t, flags) => {
+  if (flags === 0 || (flags & ~(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT)) !== 0) sysError("EINVAL");
+  return 0;
+};
+
+export const munlockall: Sys = () => 0;
+
+export const brk: Sys = (t, addr) => t.vm.setBrk(addr, t.proc.limit(RLIMIT_DATA)[0]) | 0;

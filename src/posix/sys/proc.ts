@@ -1,182 +1,249 @@
-// Process identity and lifetime: exit/exit_group, the id getters, set_tid_address, resource
-// limits, umask, kill/tgkill to the process itself, and the startup calls glibc makes
-// (set_robust_list, prctl names).
+// Process identity and control: the id getters, process groups and sessions, kill/tkill/tgkill,
+// resource limits, scheduling (sched_yield, nice, priorities, affinity), umask and prctl.
+// Creation, exec and waiting are in process.ts.
 
 import type { Sys } from "../types.js";
+import type { Task } from "../../libexoc/task.js";
+import type { Process } from "../../libexoc/process.js";
 import { sysError } from "../../libexoc/errors.js";
 import { NSIG } from "../../libexoc/signal.js";
+import { RLIMIT_NOFILE, RLIMIT_COUNT } from "../../libexoc/limits.js";
 
-export const exit: Sys = (p, code) => {
-  p.exit(code);
-  return 0;
-};
-
-export const getpid: Sys = (p) => p.pid;
-export const gettid: Sys = (p) => p.pid;
-export const getppid: Sys = (p) => p.ppid;
-export const getuid: Sys = (p) => p.uid;
-export const geteuid: Sys = (p) => p.euid;
-export const getgid: Sys = (p) => p.gid;
-export const getegid: Sys = (p) => p.egid;
+export const getpid: Sys = (t) => t.pid;
+export const gettid: Sys = (t) => t.tid;
+export const getppid: Sys = (t) => t.proc.ppid;
+export const getuid: Sys = (t) => t.proc.uid;
+export const geteuid: Sys = (t) => t.proc.euid;
+export const getgid: Sys = (t) => t.proc.gid;
+export const getegid: Sys = (t) => t.proc.egid;
 /** The 16-bit id calls of the original i386 ABI truncate to 16 bits (65534 when too large). */
 const id16 = (v: number): number => (v > 0xffff ? 65534 : v);
-export const getuid16: Sys = (p) => id16(p.uid);
-export const geteuid16: Sys = (p) => id16(p.euid);
-export const getgid16: Sys = (p) => id16(p.gid);
-export const getegid16: Sys = (p) => id16(p.egid);
-export const getpgrp: Sys = (p) => p.pgid;
-export const getpgid: Sys = (p, pid) => {
-  if (pid !== 0 && pid !== p.pid) sysError("ESRCH");
-  return p.pgid;
-};
-export const getsid: Sys = (p, pid) => {
-  if (pid !== 0 && pid !== p.pid) sysError("ESRCH");
-  return p.sid;
-};
-export const setpgid: Sys = (p, pid, pgid) => {
-  if (pid !== 0 && pid !== p.pid) sysError("ESRCH");
+export const getuid16: Sys = (t) => id16(t.proc.uid);
+export const geteuid16: Sys = (t) => id16(t.proc.euid);
+export const getgid16: Sys = (t) => id16(t.proc.gid);
+export const getegid16: Sys = (t) => id16(t.proc.egid);
+
+/** The process `pid` names (0: the caller's); ESRCH if there is none. */
+function target(t: Task, pid: number): Process {
+  if (pid === 0) return t.proc;
+  if (pid < 0) sysError("ESRCH");
+  const p = t.sys.findProcess(pid);
+  if (p === undefined || p.termination !== null) sysError("ESRCH");
+  return p;
+}
+
+export const getpgrp: Sys = (t) => t.proc.pgid;
+export const getpgid: Sys = (t, pid) => target(t, pid).pgid;
+export const getsid: Sys = (t, pid) => target(t, pid).sid;
+
+/** setpgid: a process may move itself or a child that has not exec'd (we do not track exec in
+ *  children, so any child of the same session) into a group of its own session. */
+export const setpgid: Sys = (t, pid, pgid) => {
   if (pgid < 0) sysError("EINVAL");
-  if (p.sid === p.pid) sysError("EPERM");
-  p.pgid = pgid === 0 ? p.pid : pgid;
+  const me = t.proc;
+  const p = target(t, pid);
+  if (p !== me && p.parent !== me) sysError("ESRCH");
+  if (p.sid !== me.sid) sysError("EPERM");
+  if (p.pid === p.sid) sysError("EPERM"); // a session leader stays in its group
+  const g = pgid === 0 ? p.pid : pgid;
+  if (g !== p.pid && !t.sys.group(g).some((q) => q.sid === me.sid)) sysError("EPERM");
+  p.pgid = g;
   return 0;
 };
-export const setsid: Sys = (p) => {
-  if (p.pgid === p.pid) sysError("EPERM");
-  p.sid = p.pgid = p.pid;
-  return p.sid;
+
+export const setsid: Sys = (t) => {
+  const me = t.proc;
+  if (me.pgid === me.pid || t.sys.group(me.pid).length > 0) sysError("EPERM");
+  me.sid = me.pgid = me.pid;
+  return me.sid;
 };
 
-export const setTidAddress: Sys = (p, addr) => {
-  p.clearTid = addr >>> 0;
-  return p.pid;
-};
-
-export const umask: Sys = (p, mask) => {
-  const old = p.umask;
-  p.umask = mask & 0o777;
+export const umask: Sys = (t, mask) => {
+  const old = t.umask;
+  t.umask = mask & 0o777;
   return old;
 };
-
-/** kill/tkill/tgkill addressed to this process (there are no others yet). */
-function signalSelf(p: Parameters<Sys>[0], target: number, sig: number, code: number): number {
-  if (sig < 0 || sig > NSIG) sysError("EINVAL");
-  if (target !== p.pid && target !== 0 && target !== -1 && target !== -p.pgid) sysError("ESRCH");
-  p.sendSignal(sig, code);
-  return 0;
-}
 
 /** si_code of signals sent by kill and by tkill/tgkill. */
 const SI_USER = 0, SI_TKILL = -6;
 
-export const kill: Sys = (p, pid, sig) => signalSelf(p, pid, sig, SI_USER);
-export const tkill: Sys = (p, tid, sig) => signalSelf(p, tid, sig, SI_TKILL);
-export const tgkill: Sys = (p, tgid, tid, sig) => {
-  if (tgid !== p.pid) sysError("ESRCH");
-  return signalSelf(p, tid, sig, SI_TKILL);
-};
+function checkSig(sig: number): void {
+  if (sig < 0 || sig > NSIG) sysError("EINVAL");
+}
 
-export const schedYield: Sys = () => 0;
-
-/** set_robust_list: recorded only by its length check; a single-threaded process never needs
- *  the kernel to walk it. */
-export const setRobustList: Sys = (_p, _head, len) => {
-  if (len !== 12) sysError("EINVAL");
+export const kill: Sys = (t, pid, sig) => {
+  checkSig(sig);
+  t.sys.kill(t, pid, sig, SI_USER);
   return 0;
 };
 
-/** Default resource limits: [soft, hard] per resource, bytes or counts (Infinity = unlimited). */
-const DEFAULT_LIMITS: Record<number, [number, number]> = {
-  0: [Infinity, Infinity], // RLIMIT_CPU
-  1: [Infinity, Infinity], // RLIMIT_FSIZE
-  2: [Infinity, Infinity], // RLIMIT_DATA
-  3: [8 << 20, Infinity], // RLIMIT_STACK
-  4: [0, Infinity], // RLIMIT_CORE
-  5: [Infinity, Infinity], // RLIMIT_RSS
-  6: [4096, 4096], // RLIMIT_NPROC
-  7: [1024, 1024], // RLIMIT_NOFILE
-  8: [8 << 20, 8 << 20], // RLIMIT_MEMLOCK
-  9: [Infinity, Infinity], // RLIMIT_AS
-  10: [Infinity, Infinity], // RLIMIT_LOCKS
-  11: [4096, 4096], // RLIMIT_SIGPENDING
-  12: [819200, 819200], // RLIMIT_MSGQUEUE
-  13: [0, 0], // RLIMIT_NICE
-  14: [0, 0], // RLIMIT_RTPRIO
-  15: [Infinity, Infinity], // RLIMIT_RTTIME
+/** tkill/tgkill: a signal to one thread (of thread group `tgid`, unless it is -1). */
+function signalThread(t: Task, tgid: number, tid: number, sig: number): number {
+  checkSig(sig);
+  if (tid <= 0 || (tgid !== -1 && tgid <= 0)) sysError("EINVAL");
+  const target = t.sys.tasks.get(tid);
+  if (target === undefined || (tgid !== -1 && target.pid !== tgid)) sysError("ESRCH");
+  if (!t.sys.maySignal(t.proc, target.proc, sig)) sysError("EPERM");
+  if (sig === 0) return 0;
+  if (sig === 9 || sig === 19 || sig === 18) {
+    // SIGKILL, SIGSTOP and SIGCONT act on the whole process whichever thread they name.
+    target.proc.signal(sig, { signal: sig, code: SI_TKILL, addr: 0, pid: t.pid, uid: t.proc.uid, trapno: 0, error: 0 });
+    return 0;
+  }
+  target.sendSignal(sig, SI_TKILL, t.pid, t.proc.uid);
+  return 0;
+}
+
+export const tkill: Sys = (t, tid, sig) => signalThread(t, -1, tid, sig);
+export const tgkill: Sys = (t, tgid, tid, sig) => signalThread(t, tgid, tid, sig);
+
+export const schedYield: Sys = (t) => {
+  t.kernel.yieldTurn(t.env);
+  return 0;
 };
 
-function limit(p: Parameters<Sys>[0], res: number): [number, number] {
-  const l = p.rlimits.get(res) ?? DEFAULT_LIMITS[res];
-  if (!l) sysError("EINVAL");
-  return l;
+/** nice(inc): the new nice value is returned as 20 - nice by the raw system call. */
+export const nice: Sys = (t, inc) => {
+  const env = t.kernel.env(t.env);
+  const next = Math.max(-20, Math.min(19, env.nice + inc));
+  if (next < env.nice && t.proc.euid !== 0) sysError("EPERM");
+  t.kernel.setNice(t.env, next);
+  return 0;
+};
+
+const PRIO_PROCESS = 0, PRIO_PGRP = 1, PRIO_USER = 2;
+
+/** The tasks getpriority/setpriority address. */
+function prioTargets(t: Task, which: number, who: number): Task[] {
+  const sys = t.sys;
+  switch (which) {
+    case PRIO_PROCESS: {
+      if (who === 0) return [t];
+      const task = sys.tasks.get(who);
+      return task ? [task] : [];
+    }
+    case PRIO_PGRP:
+      return sys.group(who === 0 ? t.proc.pgid : who).flatMap((p) => [...p.threads]);
+    case PRIO_USER:
+      return [...sys.tasks.values()].filter((x) => x.proc.uid === (who === 0 ? t.proc.uid : who));
+    default:
+      return sysError("EINVAL");
+  }
+}
+
+/** getpriority: the raw call returns 20 - nice (1..40), so no success value is negative. */
+export const getpriority: Sys = (t, which, who) => {
+  const ts = prioTargets(t, which, who);
+  if (ts.length === 0) sysError("ESRCH");
+  return 20 - Math.min(...ts.map((x) => x.kernel.env(x.env).nice));
+};
+
+export const setpriority: Sys = (t, which, who, prio) => {
+  const ts = prioTargets(t, which, who);
+  if (ts.length === 0) sysError("ESRCH");
+  const nv = Math.max(-20, Math.min(19, prio));
+  for (const x of ts) {
+    if (x.proc.uid !== t.proc.euid && t.proc.euid !== 0) sysError("EPERM");
+    if (nv < x.kernel.env(x.env).nice && t.proc.euid !== 0) sysError("EACCES");
+  }
+  for (const x of ts) x.kernel.setNice(x.env, nv);
+  return 0;
+};
+
+function limitOf(p: Process, res: number): [number, number] {
+  if (res < 0 || res >= RLIMIT_COUNT) sysError("EINVAL");
+  return p.limit(res);
+}
+
+/** Sets a limit after the checks every setter shares: soft <= hard, raising hard needs root. */
+function setLimit(t: Task, p: Process, res: number, soft: number, hard: number): void {
+  const [, max] = limitOf(p, res);
+  if (soft > hard) sysError("EINVAL");
+  if (hard > max && t.proc.euid !== 0) sysError("EPERM");
+  if (res === RLIMIT_NOFILE && hard > 1024 * 1024) sysError("EPERM");
+  p.rlimits.set(res, [soft, hard]);
+  if (res === RLIMIT_NOFILE) for (const th of p.threads) th.fds.limit = Math.min(soft, 1024 * 1024);
 }
 
 const clamp32 = (v: number, inf: number): number => (v === Infinity || v > inf ? inf : v);
 
 /** ugetrlimit: unsigned 32-bit limits, RLIM_INFINITY = 0xffffffff. */
-export const ugetrlimit: Sys = (p, res, buf) => {
-  const [cur, max] = limit(p, res);
-  p.mem.putU32(buf, clamp32(cur, 0xffffffff));
-  p.mem.putU32(buf + 4, clamp32(max, 0xffffffff));
+export const ugetrlimit: Sys = (t, res, buf) => {
+  const [cur, max] = limitOf(t.proc, res);
+  t.mem.putU32(buf, clamp32(cur, 0xffffffff));
+  t.mem.putU32(buf + 4, clamp32(max, 0xffffffff));
   return 0;
 };
 
 /** Old getrlimit: signed limits, infinity reported as 0x7fffffff. */
-export const getrlimit: Sys = (p, res, buf) => {
-  const [cur, max] = limit(p, res);
-  p.mem.putU32(buf, clamp32(cur, 0x7fffffff));
-  p.mem.putU32(buf + 4, clamp32(max, 0x7fffffff));
+export const getrlimit: Sys = (t, res, buf) => {
+  const [cur, max] = limitOf(t.proc, res);
+  t.mem.putU32(buf, clamp32(cur, 0x7fffffff));
+  t.mem.putU32(buf + 4, clamp32(max, 0x7fffffff));
   return 0;
 };
 
-export const setrlimit: Sys = (p, res, buf) => {
-  const [, max] = limit(p, res);
-  const cur = p.mem.u32(buf) >>> 0, nmax = p.mem.u32(buf + 4) >>> 0;
-  const c = cur === 0xffffffff ? Infinity : cur, m = nmax === 0xffffffff ? Infinity : nmax;
-  if (c > m || m > max) sysError("EPERM");
-  p.rlimits.set(res, [c, m]);
+export const setrlimit: Sys = (t, res, buf) => {
+  limitOf(t.proc, res);
+  const cur = t.mem.u32(buf) >>> 0, nmax = t.mem.u32(buf + 4) >>> 0;
+  setLimit(t, t.proc, res, cur === 0xffffffff ? Infinity : cur, nmax === 0xffffffff ? Infinity : nmax);
   return 0;
 };
 
-export const prlimit64: Sys = (p, pid, res, newBuf, oldBuf) => {
-  if (pid !== 0 && pid !== p.pid) sysError("ESRCH");
-  const [cur, max] = limit(p, res);
+export const prlimit64: Sys = (t, pid, res, newBuf, oldBuf) => {
+  const p = target(t, pid);
+  if (p !== t.proc && !t.sys.maySignal(t.proc, p, 0)) sysError("EPERM");
+  const [cur, max] = limitOf(p, res);
+  let next: [number, number] | null = null;
+  if (newBuf !== 0) {
+    const b = t.mem.read(newBuf, 16);
+    const dv = new DataView(b.buffer);
+    const dec = (v: bigint): number => (v === 0xffffffffffffffffn ? Infinity : Number(v));
+    next = [dec(dv.getBigUint64(0, true)), dec(dv.getBigUint64(8, true))];
+  }
   if (oldBuf !== 0) {
     const enc = (v: number): bigint => (v === Infinity ? 0xffffffffffffffffn : BigInt(v));
     const b = new Uint8Array(16);
     const dv = new DataView(b.buffer);
     dv.setBigUint64(0, enc(cur), true);
     dv.setBigUint64(8, enc(max), true);
-    p.mem.write(oldBuf, b);
+    t.mem.write(oldBuf, b);
   }
-  if (newBuf !== 0) {
-    const b = p.mem.read(newBuf, 16);
-    const dv = new DataView(b.buffer);
-    const dec = (v: bigint): number => (v === 0xffffffffffffffffn ? Infinity : Number(v));
-    const c = dec(dv.getBigUint64(0, true)), m = dec(dv.getBigUint64(8, true));
-    if (c > m || m > max) sysError("EPERM");
-    p.rlimits.set(res, [c, m]);
-  }
+  if (next !== null) setLimit(t, p, res, next[0], next[1]);
   return 0;
 };
 
-const PR_SET_NAME = 15, PR_GET_NAME = 16, PR_SET_DUMPABLE = 4, PR_GET_DUMPABLE = 3;
+const PR_SET_PDEATHSIG = 1, PR_GET_PDEATHSIG = 2, PR_GET_DUMPABLE = 3, PR_SET_DUMPABLE = 4;
+const PR_SET_NAME = 15, PR_GET_NAME = 16, PR_SET_NO_NEW_PRIVS = 38, PR_GET_NO_NEW_PRIVS = 39;
 
-export const prctl: Sys = (p, option, arg2) => {
+export const prctl: Sys = (t, option, arg2) => {
   switch (option) {
     case PR_SET_NAME: {
-      const s = p.mem.cstring(arg2, 4096).subarray(0, 15);
-      p.comm = Buffer.alloc(16);
-      s.copy(p.comm);
+      const s = t.mem.cstring(arg2, 4096).subarray(0, 15);
+      t.comm = Buffer.alloc(16);
+      s.copy(t.comm);
       return 0;
     }
     case PR_GET_NAME:
-      p.mem.write(arg2, p.comm);
+      t.mem.write(arg2, t.comm);
       return 0;
     case PR_GET_DUMPABLE:
       return 1;
     case PR_SET_DUMPABLE:
       if (arg2 !== 0 && arg2 !== 1) sysError("EINVAL");
       return 0;
+    case PR_SET_PDEATHSIG:
+      if (arg2 < 0 || arg2 > NSIG) sysError("EINVAL");
+      t.proc.deathSignal = arg2;
+      return 0;
+    case PR_GET_PDEATHSIG:
+      t.mem.putU32(arg2, t.proc.deathSignal);
+      return 0;
+    case PR_SET_NO_NEW_PRIVS:
+      if (arg2 !== 1) sysError("EINVAL");
+      return 0;
+    case PR_GET_NO_NEW_PRIVS:
+      return 1;
     default:
       return sysError("EINVAL", `prctl option ${option}`);
   }
@@ -184,9 +251,17 @@ export const prctl: Sys = (p, option, arg2) => {
 
 /** sched_getaffinity: the emulated machine has one CPU. The kernel's mask is one long (4 bytes
  *  on i386); a smaller buffer is EINVAL. */
-export const schedGetaffinity: Sys = (p, pid, len, mask) => {
-  if (pid !== 0 && pid !== p.pid) sysError("ESRCH");
+export const schedGetaffinity: Sys = (t, pid, len, mask) => {
+  if (pid !== 0) target(t, pid);
   if (len >>> 0 < 4 || (len & 3) !== 0) sysError("EINVAL");
-  p.mem.putU32(mask, 1);
+  t.mem.putU32(mask, 1);
   return 4;
+};
+
+/** sched_setaffinity: any mask that includes CPU 0 is accepted. */
+export const schedSetaffinity: Sys = (t, pid, len, mask) => {
+  if (pid !== 0) target(t, pid);
+  if ((len >>> 0) < 4) sysError("EINVAL");
+  if ((t.mem.u32(mask) & 1) === 0) sysError("EINVAL");
+  return 0;
 };

@@ -3,8 +3,9 @@
 // signal to a handler, and sigreturn/rt_sigreturn take them down again.
 
 import type { Sys } from "../types.js";
-import type { Process } from "../../libexoc/process.js";
+import type { Task } from "../../libexoc/task.js";
 import { sysError, SysError } from "../../libexoc/errors.js";
+import { WouldBlock, EINTR_ON_HANDLER } from "../../libexoc/blocking.js";
 import {
   NSIG, unblockable, SIGKILL, SIGSTOP, SIGSEGV, SA_ONSTACK, SA_SIGINFO, SA_RESTORER, type SigAction, type SigInfo,
 } from "../../libexoc/signal.js";
@@ -18,77 +19,112 @@ const SIG_BLOCK = 0, SIG_UNBLOCK = 1, SIG_SETMASK = 2;
 const UNBLOCKABLE_LO = (1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1));
 
 /** rt_sigaction(sig, act, oact, sigsetsize): struct sigaction is handler, flags, restorer, mask. */
-export const rtSigaction: Sys = (p, sig, act, oact, size) => {
+export const rtSigaction: Sys = (t, sig, act, oact, size) => {
   if (size !== SIGSET_SIZE) sysError("EINVAL");
   if (sig < 1 || sig > NSIG) sysError("EINVAL");
-  const cur = p.sig.actions[sig];
+  const cur = t.sig.actions[sig];
   let next = null;
   if (act !== 0) {
     if (unblockable(sig)) sysError("EINVAL");
     next = {
-      handler: p.mem.u32(act) >>> 0,
-      flags: p.mem.u32(act + 4) >>> 0,
-      restorer: p.mem.u32(act + 8) >>> 0,
-      maskLo: p.mem.u32(act + 12) & ~UNBLOCKABLE_LO,
-      maskHi: p.mem.u32(act + 16),
+      handler: t.mem.u32(act) >>> 0,
+      flags: t.mem.u32(act + 4) >>> 0,
+      restorer: t.mem.u32(act + 8) >>> 0,
+      maskLo: t.mem.u32(act + 12) & ~UNBLOCKABLE_LO,
+      maskHi: t.mem.u32(act + 16),
     };
   }
   if (oact !== 0) {
-    p.mem.write(oact, new Struct(20).u32(0, cur.handler).u32(4, cur.flags).u32(8, cur.restorer).u32(12, cur.maskLo).u32(16, cur.maskHi).bytes);
+    t.mem.write(oact, new Struct(20).u32(0, cur.handler).u32(4, cur.flags).u32(8, cur.restorer).u32(12, cur.maskLo).u32(16, cur.maskHi).bytes);
   }
-  if (next) p.sig.actions[sig] = next;
+  if (next) {
+    t.sig.actions[sig] = next;
+    // POSIX: setting a pending signal to be ignored discards it.
+    if (t.proc.filterSignal(sig)) {
+      t.proc.sigPending.delete(sig);
+      for (const th of t.proc.threads) th.sig.pending.delete(sig);
+    }
+  }
   return 0;
 };
 
-export const rtSigprocmask: Sys = (p, how, set, oset, size) => {
+export const rtSigprocmask: Sys = (t, how, set, oset, size) => {
   if (size !== SIGSET_SIZE) sysError("EINVAL");
-  const oldLo = p.sig.maskLo, oldHi = p.sig.maskHi;
+  const oldLo = t.sig.maskLo, oldHi = t.sig.maskHi;
   if (set !== 0) {
-    const lo = p.mem.u32(set), hi = p.mem.u32(set + 4);
+    const lo = t.mem.u32(set), hi = t.mem.u32(set + 4);
     switch (how) {
       case SIG_BLOCK:
-        p.sig.maskLo |= lo;
-        p.sig.maskHi |= hi;
+        t.sig.maskLo |= lo;
+        t.sig.maskHi |= hi;
         break;
       case SIG_UNBLOCK:
-        p.sig.maskLo &= ~lo;
-        p.sig.maskHi &= ~hi;
+        t.sig.maskLo &= ~lo;
+        t.sig.maskHi &= ~hi;
         break;
       case SIG_SETMASK:
-        p.sig.maskLo = lo;
-        p.sig.maskHi = hi;
+        t.sig.maskLo = lo;
+        t.sig.maskHi = hi;
         break;
       default:
         sysError("EINVAL");
     }
-    p.sig.maskLo &= ~UNBLOCKABLE_LO;
+    t.sig.maskLo &= ~UNBLOCKABLE_LO;
   }
-  if (oset !== 0) p.mem.write(oset, new Struct(8).u32(0, oldLo).u32(4, oldHi).bytes);
+  if (oset !== 0) t.mem.write(oset, new Struct(8).u32(0, oldLo).u32(4, oldHi).bytes);
   return 0;
 };
 
 /** rt_sigpending: the signals pending while blocked. */
-export const rtSigpending: Sys = (p, set, size) => {
+export const rtSigpending: Sys = (t, set, size) => {
   if (size > SIGSET_SIZE) sysError("EINVAL");
   let lo = 0, hi = 0;
-  for (const sig of p.sig.pending.keys()) {
+  for (const sig of [...t.sig.pending.keys(), ...t.proc.sigPending.keys()]) {
     if (sig <= 32) lo |= 1 << (sig - 1);
     else hi |= 1 << (sig - 33);
   }
-  p.mem.write(set, new Struct(8).u32(0, lo).u32(4, hi).bytes.subarray(0, size));
+  t.mem.write(set, new Struct(8).u32(0, lo).u32(4, hi).bytes.subarray(0, size));
   return 0;
 };
 
+/** Waits until a signal is delivered to a handler (EINTR) or ends the process. */
+function waitForSignal(): never {
+  const again = (): number => {
+    throw new WouldBlock([], null, EINTR_ON_HANDLER, again);
+  };
+  return again() as never;
+}
+
+/** rt_sigsuspend: the mask is replaced while waiting; the handler's return restores it. */
+export const rtSigsuspend: Sys = (t, set, size) => {
+  if (size !== SIGSET_SIZE) sysError("EINVAL");
+  const lo = t.mem.u32(set), hi = t.mem.u32(set + 4);
+  t.savedMask = [t.sig.maskLo, t.sig.maskHi];
+  t.sig.maskLo = lo & ~UNBLOCKABLE_LO;
+  t.sig.maskHi = hi;
+  return waitForSignal();
+};
+
+/** The old sigsuspend(mask) of i386 glibc's early days: one word of mask (the first argument
+ *  pair is historical and ignored). */
+export const sigsuspend: Sys = (t, _h1, _h2, mask) => {
+  t.savedMask = [t.sig.maskLo, t.sig.maskHi];
+  t.sig.maskLo = mask & ~UNBLOCKABLE_LO;
+  return waitForSignal();
+};
+
+export const pause: Sys = () => waitForSignal();
+
 const MINSIGSTKSZ = 2048;
 
-export const sigaltstack: Sys = (p, ss, oss) => {
-  const cur = p.altStack;
-  if (oss !== 0) p.mem.write(oss, new Struct(12).u32(0, cur.sp).u32(4, cur.flags).u32(8, cur.size).bytes);
+export const sigaltstack: Sys = (t, ss, oss) => {
+  const cur = t.altStack;
+  if (oss !== 0) t.mem.write(oss, new Struct(12).u32(0, cur.sp).u32(4, cur.flags).u32(8, cur.size).bytes);
   if (ss !== 0) {
-    const sp = p.mem.u32(ss) >>> 0, flags = p.mem.u32(ss + 4), size = p.mem.u32(ss + 8) >>> 0;
+    const sp = t.mem.u32(ss) >>> 0, flags = t.mem.u32(ss + 4), size = t.mem.u32(ss + 8) >>> 0;
     if ((flags & ~(SS_DISABLE | 0x80000000 /* SS_AUTODISARM */)) !== 0) sysError("EINVAL");
     if (!(flags & SS_DISABLE) && size < MINSIGSTKSZ) sysError("ENOMEM");
-    p.altStack = flags & SS_DISABLE ? { sp: 0, flags: SS_DISABLE, size: 0 } : { sp, flags, size };
+    t.altStack = flags & SS_DISABLE ? { sp: 0, flags: SS_DISABLE, size: 0 } : { sp, flags, size };
   }
   return 0;
 };
@@ -104,22 +140,22 @@ const FIX_EFLAGS = 0x40000 | 0x800 | 0x400 | 0x100 | 0x80 | 0x40 | 0x10 | 0x4 | 
 const TRAP_PF = 14;
 
 /** Writes a sigcontext describing the interrupted state at `at` in `s`. */
-function putSigcontext(p: Process, s: Struct, at: number, info: SigInfo, oldLo: number): void {
-  const r = p.regs;
-  const k = p.kernel;
+function putSigcontext(t: Task, s: Struct, at: number, info: SigInfo, oldLo: number): void {
+  const r = t.regs;
+  const k = t.kernel;
   SC_REGS.forEach((off, reg) => s.u32(at + off, r[reg]));
-  s.u32(at + SC.gs, k.selector(p.env, GS)).u32(at + SC.fs, k.selector(p.env, FS));
-  s.u32(at + SC.es, k.selector(p.env, ES)).u32(at + SC.ds, k.selector(p.env, DS));
-  s.u32(at + SC.cs, k.selector(p.env, CS)).u32(at + SC.ss, k.selector(p.env, SS));
+  s.u32(at + SC.gs, k.selector(t.env, GS)).u32(at + SC.fs, k.selector(t.env, FS));
+  s.u32(at + SC.es, k.selector(t.env, ES)).u32(at + SC.ds, k.selector(t.env, DS));
+  s.u32(at + SC.cs, k.selector(t.env, CS)).u32(at + SC.ss, k.selector(t.env, SS));
   s.u32(at + SC.trapno, info.trapno).u32(at + SC.err, info.error).u32(at + SC.eip, r[EIP]);
-  s.u32(at + SC.eflags, k.eflags(p.env)).u32(at + SC.espAtSignal, r[ESP]);
+  s.u32(at + SC.eflags, k.eflags(t.env)).u32(at + SC.espAtSignal, r[ESP]);
   s.u32(at + SC.fpstate, 0).u32(at + SC.oldmask, oldLo).u32(at + SC.cr2, info.trapno === TRAP_PF ? info.addr : 0);
 }
 
 /** Where the frame goes: the alternate stack if the action asks for it and it is not in use. */
-function frameTop(p: Process, act: SigAction): { sp: number; onAlt: boolean } {
-  const sp = p.regs[ESP] >>> 0;
-  const alt = p.altStack;
+function frameTop(t: Task, act: SigAction): { sp: number; onAlt: boolean } {
+  const sp = t.regs[ESP] >>> 0;
+  const alt = t.altStack;
   const onAlt = (alt.flags & SS_DISABLE) === 0 && ((sp - alt.sp) >>> 0) < alt.size;
   if ((act.flags & SA_ONSTACK) !== 0 && (alt.flags & SS_DISABLE) === 0 && !onAlt) return { sp: alt.sp + alt.size, onAlt: true };
   return { sp, onAlt };
@@ -127,9 +163,9 @@ function frameTop(p: Process, act: SigAction): { sp: number; onAlt: boolean } {
 
 /** Builds an rt_sigframe (SA_SIGINFO) or a sigframe and enters the handler, as Linux's
  *  setup_rt_frame/setup_frame do. Returns false when the stack cannot take the frame. */
-export function deliverSignal(p: Process, info: SigInfo, act: SigAction, oldLo: number, oldHi: number): boolean {
-  const r = p.regs;
-  const top = frameTop(p, act);
+export function deliverSignal(t: Task, info: SigInfo, act: SigAction, oldLo: number, oldHi: number): boolean {
+  const r = t.regs;
+  const top = frameTop(t, act);
   const rt = (act.flags & SA_SIGINFO) !== 0;
   const size = rt ? RT_FRAME.size : FRAME.size;
   // Linux aligns so that the handler sees (esp + 4) 16-byte aligned, as after a call.
@@ -145,89 +181,89 @@ export function deliverSignal(p: Process, info: SigInfo, act: SigAction, oldLo: 
     if (info.code > 0) s.u32(i + SIGINFO.addr, info.addr);
     else s.u32(i + SIGINFO.pid, info.pid).u32(i + SIGINFO.uid, info.uid);
     s.u32(RT_FRAME.ucFlags, 0).u32(RT_FRAME.ucLink, 0);
-    const alt = p.altStack;
+    const alt = t.altStack;
     s.u32(RT_FRAME.ucStack, alt.sp).u32(RT_FRAME.ucStack + 4, top.onAlt ? SS_ONSTACK : alt.flags & SS_DISABLE).u32(RT_FRAME.ucStack + 8, alt.size);
-    putSigcontext(p, s, RT_FRAME.ucMcontext, info, oldLo);
+    putSigcontext(t, s, RT_FRAME.ucMcontext, info, oldLo);
     s.u32(RT_FRAME.ucSigmask, oldLo).u32(RT_FRAME.ucSigmask + 4, oldHi);
     RT_RETCODE.forEach((b, k) => s.u8(RT_FRAME.retcode + k, b));
   } else {
     s.u32(FRAME.pretcode, pretcode).u32(FRAME.sig, info.signal);
-    putSigcontext(p, s, FRAME.sc, info, oldLo);
+    putSigcontext(t, s, FRAME.sc, info, oldLo);
     s.u32(FRAME.extramask, oldHi);
     RETCODE.forEach((b, k) => s.u8(FRAME.retcode + k, b));
   }
   try {
-    p.mem.write(frame, s.bytes);
+    t.mem.write(frame, s.bytes);
   } catch (e) {
     if (e instanceof SysError) return false;
     throw e;
   }
   // The handler gets a clean FPU; the interrupted state comes back at sigreturn. Frames below
   // this one were abandoned (siglongjmp out of a handler): their saved state is dropped.
-  for (const at of p.sigFpu.keys()) if (at >>> 0 <= frame >>> 0) p.sigFpu.delete(at);
-  p.sigFpu.set(frame >>> 0, p.kernel.saveFpu(p.env));
-  p.kernel.loadFpu(p.env, null);
+  for (const at of t.sigFpu.keys()) if (at >>> 0 <= frame >>> 0) t.sigFpu.delete(at);
+  t.sigFpu.set(frame >>> 0, t.kernel.saveFpu(t.env));
+  t.kernel.loadFpu(t.env, null);
   r[ESP] = frame;
   r[EIP] = act.handler;
   // The handler gets its arguments on the stack; regparm(3) callers also find them in registers.
   r[EAX] = info.signal;
   r[EDX] = rt ? frame + RT_FRAME.info : 0;
   r[ECX] = rt ? frame + RT_FRAME.uc : 0;
-  p.kernel.setEflags(p.env, 0, 0x100 | 0x400); // TF and DF clear in the handler
+  t.kernel.setEflags(t.env, 0, 0x100 | 0x400); // TF and DF clear in the handler
   return true;
 }
 
 /** Restores the interrupted state from the sigcontext at `sc`; returns its EAX (which becomes
  *  the system call's "result", so the interrupted code sees its own EAX again). */
-function restoreSigcontext(p: Process, sc: number): number {
-  const r = p.regs;
-  const b = p.mem.read(sc, SC.size);
+function restoreSigcontext(t: Task, sc: number): number {
+  const r = t.regs;
+  const b = t.mem.read(sc, SC.size);
   const v = (off: number): number => b[off] | (b[off + 1] << 8) | (b[off + 2] << 16) | (b[off + 3] << 24);
   // Segment selectors are not restored: a process can only hold the flat ones and its TLS
   // selector, which a handler has no reason to change.
   if ((v(SC.cs) & 0xffff) !== USER_CS || (v(SC.ss) & 0xffff) !== USER_DS) sysError("EFAULT");
   SC_REGS.forEach((off, reg) => (r[reg] = v(off)));
   r[EIP] = v(SC.eip);
-  p.kernel.setEflags(p.env, v(SC.eflags), FIX_EFLAGS);
+  t.kernel.setEflags(t.env, v(SC.eflags), FIX_EFLAGS);
   return r[EAX];
 }
 
-function restoreMask(p: Process, lo: number, hi: number): void {
-  p.sig.maskLo = lo & ~UNBLOCKABLE_LO;
-  p.sig.maskHi = hi;
+function restoreMask(t: Task, lo: number, hi: number): void {
+  t.sig.maskLo = lo & ~UNBLOCKABLE_LO;
+  t.sig.maskHi = hi;
 }
 
 /** Puts back the FPU state the handler whose frame is at `frame` interrupted. */
-function restoreFpu(p: Process, frame: number): void {
-  if (!p.sigFpu.has(frame)) return;
-  p.kernel.loadFpu(p.env, p.sigFpu.get(frame) ?? null);
-  p.sigFpu.delete(frame);
+function restoreFpu(t: Task, frame: number): void {
+  if (!t.sigFpu.has(frame)) return;
+  t.kernel.loadFpu(t.env, t.sigFpu.get(frame) ?? null);
+  t.sigFpu.delete(frame);
 }
 
 /** rt_sigreturn: the handler returned through pretcode, which popped it: the frame is at esp-4. */
-export const rtSigreturn: Sys = (p) => {
-  const frame = ((p.regs[ESP] >>> 0) - 4) >>> 0;
-  restoreFpu(p, frame);
+export const rtSigreturn: Sys = (t) => {
+  const frame = ((t.regs[ESP] >>> 0) - 4) >>> 0;
+  restoreFpu(t, frame);
   try {
-    restoreMask(p, p.mem.u32(frame + RT_FRAME.ucSigmask), p.mem.u32(frame + RT_FRAME.ucSigmask + 4));
-    return restoreSigcontext(p, frame + RT_FRAME.ucMcontext);
+    restoreMask(t, t.mem.u32(frame + RT_FRAME.ucSigmask), t.mem.u32(frame + RT_FRAME.ucSigmask + 4));
+    return restoreSigcontext(t, frame + RT_FRAME.ucMcontext);
   } catch (e) {
     if (!(e instanceof SysError)) throw e;
-    p.forceSignal({ signal: SIGSEGV, code: 0x80, addr: 0 });
+    t.forceSignal({ signal: SIGSEGV, code: 0x80, addr: 0 });
     return 0;
   }
 };
 
 /** sigreturn: the restorer popped pretcode and sig: the frame is at esp-8. */
-export const sigreturn: Sys = (p) => {
-  const frame = ((p.regs[ESP] >>> 0) - 8) >>> 0;
-  restoreFpu(p, frame);
+export const sigreturn: Sys = (t) => {
+  const frame = ((t.regs[ESP] >>> 0) - 8) >>> 0;
+  restoreFpu(t, frame);
   try {
-    restoreMask(p, p.mem.u32(frame + FRAME.sc + SC.oldmask), p.mem.u32(frame + FRAME.extramask));
-    return restoreSigcontext(p, frame + FRAME.sc);
+    restoreMask(t, t.mem.u32(frame + FRAME.sc + SC.oldmask), t.mem.u32(frame + FRAME.extramask));
+    return restoreSigcontext(t, frame + FRAME.sc);
   } catch (e) {
     if (!(e instanceof SysError)) throw e;
-    p.forceSignal({ signal: SIGSEGV, code: 0x80, addr: 0 });
+    t.forceSignal({ signal: SIGSEGV, code: 0x80, addr: 0 });
     return 0;
   }
 };

@@ -3,75 +3,75 @@
 
 import * as fs from "node:fs";
 import type { Sys } from "../types.js";
-import type { Process } from "../../libexoc/process.js";
+import type { Task } from "../../libexoc/task.js";
 import { sysError, fromHostError } from "../../libexoc/errors.js";
 import type { FileStat } from "../../libexoc/file.js";
 import { stat64, statx as statxStruct, Struct } from "../abi/structs.js";
 import { AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW, AT_FDCWD, AT_EACCESS, AT_NO_AUTOMOUNT } from "../abi/fcntl.js";
 import { baseDir, pathArg, procLink } from "./file.js";
 
-function statPath(p: Process, dirfd: number, pathVa: number, flags: number): FileStat {
+function statPath(t: Task, dirfd: number, pathVa: number, flags: number): FileStat {
   if ((flags & ~(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | 0x6000 /* AT_STATX_SYNC_TYPE */)) !== 0) sysError("EINVAL");
-  const path = pathArg(p, pathVa);
+  const path = pathArg(t, pathVa);
   if (path === "" && flags & AT_EMPTY_PATH) {
-    if (dirfd === AT_FDCWD) return p.fs.stat(p.cwd, "/", true);
-    return p.fds.get(dirfd).stat();
+    if (dirfd === AT_FDCWD) return t.fs.stat(t.cwd, "/", true);
+    return t.fds.get(dirfd).stat();
   }
   const follow = (flags & AT_SYMLINK_NOFOLLOW) === 0;
-  const link = procLink(p, path);
-  if (link !== null && follow && link.startsWith("/")) return p.fs.stat(link, "/", true);
-  return p.fs.stat(path, baseDir(p, dirfd, path), follow);
+  const link = procLink(t, path);
+  if (link !== null && follow && link.startsWith("/")) return t.fs.stat(link, "/", true);
+  return t.fs.stat(path, baseDir(t, dirfd, path), follow);
 }
 
-export const stat64sys: Sys = (p, path, buf) => {
-  p.mem.write(buf, stat64(statPath(p, AT_FDCWD, path, 0)));
+export const stat64sys: Sys = (t, path, buf) => {
+  t.mem.write(buf, stat64(statPath(t, AT_FDCWD, path, 0)));
   return 0;
 };
 
-export const lstat64: Sys = (p, path, buf) => {
-  p.mem.write(buf, stat64(statPath(p, AT_FDCWD, path, AT_SYMLINK_NOFOLLOW)));
+export const lstat64: Sys = (t, path, buf) => {
+  t.mem.write(buf, stat64(statPath(t, AT_FDCWD, path, AT_SYMLINK_NOFOLLOW)));
   return 0;
 };
 
-export const fstat64: Sys = (p, fd, buf) => {
-  p.mem.write(buf, stat64(p.fds.get(fd).stat()));
+export const fstat64: Sys = (t, fd, buf) => {
+  t.mem.write(buf, stat64(t.fds.get(fd).stat()));
   return 0;
 };
 
-export const fstatat64: Sys = (p, dirfd, path, buf, flags) => {
-  p.mem.write(buf, stat64(statPath(p, dirfd, path, flags)));
+export const fstatat64: Sys = (t, dirfd, path, buf, flags) => {
+  t.mem.write(buf, stat64(statPath(t, dirfd, path, flags)));
   return 0;
 };
 
-export const statx: Sys = (p, dirfd, path, flags, _mask, buf) => {
-  p.mem.write(buf, statxStruct(statPath(p, dirfd, path, flags)));
+export const statx: Sys = (t, dirfd, path, flags, _mask, buf) => {
+  t.mem.write(buf, statxStruct(statPath(t, dirfd, path, flags)));
   return 0;
 };
 
-function readlinkAt(p: Process, dirfd: number, pathVa: number, buf: number, size: number): number {
+function readlinkAt(t: Task, dirfd: number, pathVa: number, buf: number, size: number): number {
   if (size <= 0) sysError("EINVAL");
-  const path = pathArg(p, pathVa);
-  const link = procLink(p, path);
-  const target = link !== null ? Buffer.from(link, "latin1") : p.fs.readlink(path, baseDir(p, dirfd, path));
+  const path = pathArg(t, pathVa);
+  const link = procLink(t, path);
+  const target = link !== null ? Buffer.from(link, "latin1") : t.fs.readlink(path, baseDir(t, dirfd, path));
   const n = Math.min(target.length, size >>> 0);
-  p.mem.write(buf, target.subarray(0, n));
+  t.mem.write(buf, target.subarray(0, n));
   return n;
 }
 
-export const readlink: Sys = (p, path, buf, size) => readlinkAt(p, AT_FDCWD, path, buf, size);
-export const readlinkat: Sys = (p, dirfd, path, buf, size) => readlinkAt(p, dirfd, path, buf, size);
+export const readlink: Sys = (t, path, buf, size) => readlinkAt(t, AT_FDCWD, path, buf, size);
+export const readlinkat: Sys = (t, dirfd, path, buf, size) => readlinkAt(t, dirfd, path, buf, size);
 
 const F_OK = 0, R_OK = 4, W_OK = 2, X_OK = 1;
 
-function accessAt(p: Process, dirfd: number, pathVa: number, mode: number, flags: number): number {
+function accessAt(t: Task, dirfd: number, pathVa: number, mode: number, flags: number): number {
   if ((mode & ~(R_OK | W_OK | X_OK)) !== 0) sysError("EINVAL");
   if ((flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) !== 0) sysError("EINVAL");
-  const path = pathArg(p, pathVa);
-  const r = p.fs.resolve(path, baseDir(p, dirfd, path), (flags & AT_SYMLINK_NOFOLLOW) === 0);
+  const path = pathArg(t, pathVa);
+  const r = t.fs.resolve(path, baseDir(t, dirfd, path), (flags & AT_SYMLINK_NOFOLLOW) === 0);
   if (r.host === "") return 0; // a library-provided device: readable and writable by all
   if (r.st === null) sysError("ENOENT");
   if (mode === F_OK) return 0;
-  if (mode & W_OK && !p.fs.canWrite(r.guest)) sysError("EROFS");
+  if (mode & W_OK && !t.fs.canWrite(r.guest)) sysError("EROFS");
   try {
     fs.accessSync(r.host, mode);
   } catch (e) {
@@ -80,21 +80,21 @@ function accessAt(p: Process, dirfd: number, pathVa: number, mode: number, flags
   return 0;
 }
 
-export const access: Sys = (p, path, mode) => accessAt(p, AT_FDCWD, path, mode, 0);
-export const faccessat: Sys = (p, dirfd, path, mode) => accessAt(p, dirfd, path, mode, 0);
-export const faccessat2: Sys = (p, dirfd, path, mode, flags) => accessAt(p, dirfd, path, mode, flags);
+export const access: Sys = (t, path, mode) => accessAt(t, AT_FDCWD, path, mode, 0);
+export const faccessat: Sys = (t, dirfd, path, mode) => accessAt(t, dirfd, path, mode, 0);
+export const faccessat2: Sys = (t, dirfd, path, mode, flags) => accessAt(t, dirfd, path, mode, flags);
 
 /** struct statfs64 on i386 (asm-generic/statfs.h, packed to 4 bytes): 84 bytes. */
 const STATFS64_SIZE = 84;
 
-function putStatfs64(p: Parameters<Sys>[0], buf: number, size: number, path: string, base: string): number {
+function putStatfs64(t: Task, buf: number, size: number, path: string, base: string): number {
   if (size !== STATFS64_SIZE) sysError("EINVAL");
-  const f = p.fs.statfs(path, base);
+  const f = t.fs.statfs(path, base);
   const s = new Struct(STATFS64_SIZE).u32(0, f.type).u32(4, f.bsize).u64(8, f.blocks).u64(16, f.bfree).u64(24, f.bavail);
   s.u64(32, f.files).u64(40, f.ffree).u32(56, 255).u32(60, f.bsize);
-  p.mem.write(buf, s.bytes);
+  t.mem.write(buf, s.bytes);
   return 0;
 }
 
-export const statfs64: Sys = (p, pathVa, size, buf) => putStatfs64(p, buf, size, pathArg(p, pathVa), p.cwd);
-export const fstatfs64: Sys = (p, fd, size, buf) => putStatfs64(p, buf, size, p.fds.get(fd).path, "/");
+export const statfs64: Sys = (t, pathVa, size, buf) => putStatfs64(t, buf, size, pathArg(t, pathVa), t.cwd);
+export const fstatfs64: Sys = (t, fd, size, buf) => putStatfs64(t, buf, size, t.fds.get(fd).path, "/");

@@ -5,6 +5,7 @@ import type { Sys } from "../types.js";
 import { sysError } from "../../libexoc/errors.js";
 import type { UserDescriptor } from "../../exokernel/kernel.js";
 import { Struct } from "../abi/structs.js";
+import type { Task } from "../../libexoc/task.js";
 
 /** Linux i386 GDT_ENTRY_TLS_MIN and GDT_ENTRY_TLS_ENTRIES (asm/segment.h). */
 const GDT_TLS_FIRST = 6, GDT_TLS_COUNT = 3;
@@ -36,34 +37,46 @@ function decode(base: number, limit: number, flags: number): UserDescriptor | nu
   };
 }
 
-export const setThreadArea: Sys = (p, uinfo) => {
-  let entry = p.mem.i32(uinfo);
-  const base = p.mem.u32(uinfo + 4), limit = p.mem.u32(uinfo + 8), flags = p.mem.u32(uinfo + 12);
+/** set_thread_area on `target` with the struct user_desc at `uinfo` in `src`'s memory (a
+ *  new thread's CLONE_SETTLS reads its creator's). An entry of -1 picks a free slot, which is
+ *  written back. */
+function setArea(target: Task, src: Task, uinfo: number): void {
+  let entry = src.mem.i32(uinfo);
+  const base = src.mem.u32(uinfo + 4), limit = src.mem.u32(uinfo + 8), flags = src.mem.u32(uinfo + 12);
   if (entry === -1) {
     entry = -1;
     for (let k = 0; k < GDT_TLS_COUNT; k++) {
-      if (!p.tls[k]) {
+      if (!target.tls[k]) {
         entry = GDT_TLS_FIRST + k;
         break;
       }
     }
     if (entry < 0) sysError("ESRCH");
-    p.mem.putU32(uinfo, entry);
+    src.mem.putU32(uinfo, entry);
   }
   if (entry < GDT_TLS_FIRST || entry >= GDT_TLS_FIRST + GDT_TLS_COUNT) sysError("EINVAL");
   const d = decode(base, limit, flags);
-  p.kernel.setTls(p.env, entry, d);
-  p.tls[entry - GDT_TLS_FIRST] = d === null ? null : { base: base >>> 0, limit, flags };
+  target.kernel.setTls(target.env, entry, d);
+  target.tls[entry - GDT_TLS_FIRST] = d === null ? null : { base: base >>> 0, limit, flags };
+}
+
+export const setThreadArea: Sys = (t, uinfo) => {
+  setArea(t, t, uinfo);
   return 0;
 };
 
-export const getThreadArea: Sys = (p, uinfo) => {
-  const entry = p.mem.i32(uinfo);
+/** CLONE_SETTLS on i386: `tls` points to a struct user_desc, as for set_thread_area. */
+export function setTlsFrom(child: Task, uinfo: number, creator: Task): void {
+  setArea(child, creator, uinfo);
+}
+
+export const getThreadArea: Sys = (t, uinfo) => {
+  const entry = t.mem.i32(uinfo);
   if (entry < GDT_TLS_FIRST || entry >= GDT_TLS_FIRST + GDT_TLS_COUNT) sysError("EINVAL");
-  const t = p.tls[entry - GDT_TLS_FIRST];
+  const d = t.tls[entry - GDT_TLS_FIRST];
   const s = new Struct(16).i32(0, entry);
-  if (t) s.u32(4, t.base).u32(8, t.limit).u32(12, t.flags);
+  if (d) s.u32(4, d.base).u32(8, d.limit).u32(12, d.flags);
   else s.u32(12, READ_EXEC_ONLY | SEG_NOT_PRESENT);
-  p.mem.write(uinfo, s.bytes);
+  t.mem.write(uinfo, s.bytes);
   return 0;
 };

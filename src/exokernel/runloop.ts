@@ -1,0 +1,110 @@
+// The run loop: gives the CPU to runnable environments in turns the scheduling policy sizes,
+// dispatches each exit to the environment's handler, fires timers, and when nothing is runnable
+// sleeps in the host until a timer or a host event makes something runnable (zero CPU while
+// idle). It is async: between turns it lets Node's event loop run, so host input, host signals
+// and timers are delivered while guests compute.
+
+import type { Exokernel } from "./kernel.js";
+import { X_BUDGET, type Environment } from "./env.js";
+
+/** Host time between returns to Node's event loop while guests run (ns). */
+const YIELD_EVERY_NS = 10_000_000;
+/** Sleeps shorter than this are taken synchronously (setTimeout cannot sleep below ~1 ms). */
+const SHORT_SLEEP_NS = 2_000_000;
+/** Longest idle sleep before the loop looks again (keeps a timer referenced, so Node waits). */
+const MAX_IDLE_MS = 60_000;
+
+export interface LoopOptions {
+  /** Checked between turns: the loop returns once this is true. */
+  done(): boolean;
+}
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+export class RunLoop {
+  private wakeIdle: (() => void) | null = null;
+  /** Idle sleeps taken and time spent in them (ns), for --stats. */
+  idleSleeps = 0;
+  idleNs = 0;
+
+  constructor(private readonly k: Exokernel) {
+    k.onRunnable = () => {
+      const w = this.wakeIdle;
+      if (w !== null) {
+        this.wakeIdle = null;
+        w();
+      }
+    };
+  }
+
+  async run(o: LoopOptions): Promise<void> {
+    const k = this.k;
+    let yieldAt = k.clock.now() + YIELD_EVERY_NS;
+    for (;;) {
+      const now = k.clock.now();
+      if (k.clock.next() <= now) k.clock.fire(now);
+      if (o.done()) return;
+      const env = k.sched.pick();
+      if (env === null) {
+        await this.idle();
+        yieldAt = k.clock.now() + YIELD_EVERY_NS;
+        continue;
+      }
+      this.turn(env, k.sched.slice(env));
+      if (env.alive && !env.waiting && !env.suspended) k.sched.enqueue(env);
+      if (k.clock.now() >= yieldAt) {
+        await new Promise<void>((res) => setImmediate(res));
+        yieldAt = k.clock.now() + YIELD_EVERY_NS;
+      }
+    }
+  }
+
+  /** Runs `env` for up to `slice` instructions, handling its exits, until it waits, is
+   *  suspended or destroyed, uses up its turn, or a wait it began already ended (its handler
+   *  hears of that at the start of its next turn). */
+  turn(env: Environment, slice: number): void {
+    const k = this.k;
+    const t0 = k.clock.now();
+    k.turnStart = t0;
+    const reason = env.wakeReason;
+    env.wakeReason = 0;
+    env.handler?.handleWake?.(env, reason);
+    let left = slice;
+    env.turnOver = false;
+    while (left > 0 && env.alive && !env.waiting && !env.suspended && !env.turnOver && env.wakeReason === 0) {
+      const before = env.insns;
+      const x = k.runEnv(env, left);
+      left -= Math.max(1, env.insns - before);
+      if (env.handler === null) throw new Error(`environment ${env.id} has no exit handler`);
+      env.handler.handleExit(env, x);
+      if (x.kind === X_BUDGET) break;
+    }
+    env.cpuNs += k.clock.now() - t0;
+    k.turnStart = 0;
+  }
+
+  /** Sleeps until the next timer or until something becomes runnable. */
+  private async idle(): Promise<void> {
+    const k = this.k;
+    const t0 = k.clock.now();
+    k.turnStart = t0;
+    this.idleSleeps++;
+    const wait = k.clock.next() - t0;
+    if (wait < SHORT_SLEEP_NS) {
+      if (wait > 0) Atomics.wait(sleeper, 0, 0, wait / 1e6);
+    } else {
+      await new Promise<void>((res) => {
+        const ms = Math.min(MAX_IDLE_MS, Math.ceil(wait / 1e6));
+        const timer = setTimeout(() => {
+          this.wakeIdle = null;
+          res();
+        }, ms);
+        this.wakeIdle = () => {
+          clearTimeout(timer);
+          res();
+        };
+      });
+    }
+    this.idleNs += k.clock.now() - t0;
+  }
+}

@@ -1,0 +1,245 @@
+// Futexes: threads wait on a word of user memory until another thread wakes that word. A futex
+// is named by a key: for private futexes (and any word in private memory) the memory plus the
+// address, so two processes that share a copy-on-write page after fork never meet; for a word
+// in shared memory its physical address, so every process mapping the page meets there.
+//
+// Waiters queue per key in arrival order; each waits on a wait queue of its own, so wake,
+// requeue and the bitset variants choose exactly whom to wake. Priority-inheritance futexes
+// (LOCK_PI, UNLOCK_PI, TRYLOCK_PI) keep the owner's thread id in the word and hand the lock
+// directly to the first waiter. Robust lists are walked when a thread ends: locks it still
+// holds are marked FUTEX_OWNER_DIED and one waiter is woken.
+
+import { WaitQueue } from "../exokernel/wait.js";
+import { WouldBlock, RESTART_IF_SA, EINTR_ON_HANDLER } from "./blocking.js";
+import { sysError, SysError } from "./errors.js";
+import type { Task } from "./task.js";
+
+/** Bits of a futex word that hold the owner's thread id, and the two flag bits (linux/futex.h). */
+export const FUTEX_TID_MASK = 0x3fffffff;
+export const FUTEX_WAITERS = 0x80000000 | 0;
+export const FUTEX_OWNER_DIED = 0x40000000;
+/** A wake or wait with this bitset matches every waiter. */
+export const BITSET_ALL = -1;
+/** Most entries followed in a robust list (Linux's ROBUST_LIST_LIMIT). */
+const ROBUST_LIST_LIMIT = 2048;
+
+interface Waiter {
+  task: Task;
+  bitset: number;
+  key: string;
+  /** The queue this waiter's task waits on (notified once, when it is woken). */
+  readonly q: WaitQueue;
+  woken: boolean;
+  /** For PI locks: the lock was handed to this waiter. */
+  pi: boolean;
+}
+
+export class FutexTable {
+  private readonly queues = new Map<string, Waiter[]>();
+
+  /** The key of the word at `uaddr` for `t` (checks alignment and that it is readable). */
+  key(t: Task, uaddr: number, priv: boolean): string {
+    if ((uaddr & 3) !== 0) sysError("EINVAL");
+    const va = uaddr >>> 0;
+    if (!priv) {
+      const v = t.vm.find(va);
+      if (v?.shared) return `p${t.mem.phys(va, false)}`;
+    }
+    return `m${t.mm.id}:${va}`;
+  }
+
+  private list(key: string): Waiter[] {
+    let l = this.queues.get(key);
+    if (l === undefined) {
+      l = [];
+      this.queues.set(key, l);
+    }
+    return l;
+  }
+
+  private remove(w: Waiter): void {
+    const l = this.queues.get(w.key);
+    if (l === undefined) return;
+    const i = l.indexOf(w);
+    if (i >= 0) l.splice(i, 1);
+    if (l.length === 0) this.queues.delete(w.key);
+  }
+
+  /** Blocks `w`'s task until it is woken, `deadline` passes (ETIMEDOUT) or a signal comes. */
+  private sleep(w: Waiter, deadline: number | null, onWake: () => number): never {
+    const retry = (): number => {
+      if (w.woken) return onWake();
+      if (deadline !== null && w.task.kernel.clock.now() >= deadline) {
+        this.remove(w);
+        return sysError("ETIMEDOUT");
+      }
+      throw new WouldBlock([w.q], deadline, deadline === null ? RESTART_IF_SA : EINTR_ON_HANDLER, retry, () => this.remove(w));
+    };
+    throw new WouldBlock([w.q], deadline, deadline === null ? RESTART_IF_SA : EINTR_ON_HANDLER, retry, () => this.remove(w));
+  }
+
+  /** FUTEX_WAIT(_BITSET): waits while the word at `uaddr` holds `val`. */
+  wait(t: Task, uaddr: number, val: number, deadline: number | null, bitset: number, priv: boolean): number {
+    if (bitset === 0) sysError("EINVAL");
+    const key = this.key(t, uaddr, priv);
+    if (t.mem.i32(uaddr) !== (val | 0)) sysError("EAGAIN");
+    if (deadline !== null && t.kernel.clock.now() >= deadline) sysError("ETIMEDOUT");
+    const w: Waiter = { task: t, bitset, key, q: new WaitQueue(), woken: false, pi: false };
+    this.list(key).push(w);
+    return this.sleep(w, deadline, () => 0);
+  }
+
+  private wakeOne(w: Waiter): void {
+    this.remove(w);
+    w.woken = true;
+    w.q.notify();
+  }
+
+  /** FUTEX_WAKE(_BITSET): wakes up to `n` waiters on `uaddr` whose bitset meets `bitset`. */
+  wake(t: Task, uaddr: number, n: number, bitset: number, priv: boolean): number {
+    if (bitset === 0) sysError("EINVAL");
+    return this.wakeKey(this.key(t, uaddr, priv), n, bitset);
+  }
+
+  private wakeKey(key: string, n: number, bitset = BITSET_ALL): number {
+    const l = this.queues.get(key);
+    if (l === undefined) return 0;
+    let done = 0;
+    for (const w of [...l]) {
+      if (done >= n) break;
+      if ((w.bitset & bitset) === 0) continue;
+      this.wakeOne(w);
+      done++;
+    }
+    return done;
+  }
+
+  /** FUTEX_REQUEUE / FUTEX_CMP_REQUEUE: wakes `n` waiters on `uaddr` and moves up to `n2` more
+   *  to `uaddr2`; with `cmp` (not null), only if the word still holds it (else EAGAIN). */
+  requeue(t: Task, uaddr: number, n: number, uaddr2: number, n2: number, cmp: number | null, priv: boolean): number {
+    const k1 = this.key(t, uaddr, priv), k2 = this.key(t, uaddr2, priv);
+    if (cmp !== null && t.mem.i32(uaddr) !== (cmp | 0)) sysError("EAGAIN");
+    let done = this.wakeKey(k1, n);
+    const l = this.queues.get(k1);
+    if (l === undefined || n2 <= 0) return done;
+    const moved = l.splice(0, n2);
+    if (l.length === 0) this.queues.delete(k1);
+    for (const w of moved) w.key = k2;
+    if (moved.length > 0) this.list(k2).push(...moved);
+    done += moved.length;
+    return done;
+  }
+
+  /** FUTEX_WAKE_OP: atomically *uaddr2 = op(*uaddr2, oparg), wake `n` on uaddr, and if the old
+   *  value of *uaddr2 passes the comparison, `n2` on uaddr2. */
+  wakeOp(t: Task, uaddr: number, n: number, uaddr2: number, n2: number, encoded: number, priv: boolean): number {
+    const k1 = this.key(t, uaddr, priv), k2 = this.key(t, uaddr2, priv);
+    const op = (encoded >>> 28) & 7, shiftArg = (encoded >>> 31) & 1, cmp = (encoded >>> 24) & 15;
+    let oparg = (encoded << 8) >> 20, cmparg = (encoded << 20) >> 20;
+    if (shiftArg) oparg = oparg < 0 || oparg > 31 ? 0 : 1 << oparg;
+    const old = t.mem.i32(uaddr2);
+    let nv: number;
+    switch (op) {
+      case 0: nv = oparg; break; // SET
+      case 1: nv = old + oparg; break; // ADD
+      case 2: nv = old | oparg; break; // OR
+      case 3: nv = old & ~oparg; break; // ANDN
+      case 4: nv = old ^ oparg; break; // XOR
+      default: return sysError("ENOSYS");
+    }
+    t.mem.putU32(uaddr2, nv);
+    let hit: boolean;
+    switch (cmp) {
+      case 0: hit = old === cmparg; break;
+      case 1: hit = old !== cmparg; break;
+      case 2: hit = old < cmparg; break;
+      case 3: hit = old <= cmparg; break;
+      case 4: hit = old > cmparg; break;
+      case 5: hit = old >= cmparg; break;
+      default: return sysError("ENOSYS");
+    }
+    let done = this.wakeKey(k1, n);
+    if (hit) done += this.wakeKey(k2, n2);
+    return done;
+  }
+
+  /** FUTEX_LOCK_PI / FUTEX_TRYLOCK_PI: takes the lock whose word holds its owner's tid. */
+  lockPi(t: Task, uaddr: number, deadline: number | null, tryOnly: boolean, priv: boolean): number {
+    const key = this.key(t, uaddr, priv);
+    const v = t.mem.i32(uaddr);
+    const owner = v & FUTEX_TID_MASK;
+    if (owner === t.tid) sysError("EDEADLK");
+    const waiting = this.queues.get(key)?.some((w) => w.pi) ?? false;
+    if (owner === 0 || !t.sys.tasks.has(owner)) {
+      // Free, or its owner died: take it (keeping OWNER_DIED so the new owner learns of it).
+      const died = owner !== 0 ? FUTEX_OWNER_DIED : v & FUTEX_OWNER_DIED;
+      t.mem.putU32(uaddr, t.tid | died | (waiting ? FUTEX_WAITERS : 0));
+      return 0;
+    }
+    if (tryOnly) sysError("EAGAIN");
+    if (deadline !== null && t.kernel.clock.now() >= deadline) sysError("ETIMEDOUT");
+    t.mem.putU32(uaddr, v | FUTEX_WAITERS);
+    const w: Waiter = { task: t, bitset: BITSET_ALL, key, q: new WaitQueue(), woken: false, pi: true };
+    this.list(key).push(w);
+    return this.sleep(w, deadline, () => 0);
+  }
+
+  /** FUTEX_UNLOCK_PI: hands the lock to the first waiter, or frees it. */
+  unlockPi(t: Task, uaddr: number, priv: boolean): number {
+    const key = this.key(t, uaddr, priv);
+    const v = t.mem.i32(uaddr);
+    if ((v & FUTEX_TID_MASK) !== t.tid) sysError("EPERM");
+    this.handOver(t, uaddr, key);
+    return 0;
+  }
+
+  private handOver(t: Task, uaddr: number, key: string): void {
+    const l = this.queues.get(key);
+    const next = l?.find((w) => w.pi && w.task.alive);
+    if (next === undefined) {
+      t.mem.putU32(uaddr, 0);
+      return;
+    }
+    this.remove(next);
+    const more = this.queues.get(key)?.some((w) => w.pi) ?? false;
+    t.mem.putU32(uaddr, next.task.tid | (more ? FUTEX_WAITERS : 0));
+    next.woken = true;
+    next.q.notify();
+  }
+
+  /** A thread ends: each robust futex it still owns is marked OWNER_DIED and a waiter woken. */
+  exitRobust(t: Task): void {
+    const head = t.robustList;
+    if (head === 0) return;
+    const m = t.mem;
+    try {
+      let entry = m.u32(head) >>> 0;
+      const offset = m.i32(head + 4);
+      const pending = m.u32(head + 8) >>> 0;
+      for (let k = 0; entry !== head >>> 0 && k < ROBUST_LIST_LIMIT; k++) {
+        const next = m.u32(entry & ~1) >>> 0;
+        if (entry !== pending) this.ownerDied(t, ((entry & ~1) + offset) >>> 0, (entry & 1) !== 0);
+        entry = next;
+      }
+      if (pending !== 0) this.ownerDied(t, ((pending & ~1) + offset) >>> 0, (pending & 1) !== 0);
+    } catch (e) {
+      if (!(e instanceof SysError)) throw e;
+      // A list in unmapped memory is abandoned, as Linux does.
+    }
+  }
+
+  private ownerDied(t: Task, uaddr: number, pi: boolean): void {
+    if ((uaddr & 3) !== 0) return;
+    const v = t.mem.i32(uaddr);
+    if ((v & FUTEX_TID_MASK) !== t.tid) return;
+    t.mem.putU32(uaddr, (v & FUTEX_WAITERS) | FUTEX_OWNER_DIED);
+    if ((v & FUTEX_WAITERS) === 0) return;
+    const key = this.key(t, uaddr, false);
+    if (pi) {
+      const next = this.queues.get(key)?.find((w) => w.pi);
+      if (next !== undefined) this.wakeOne(next);
+    } else {
+      this.wakeKey(key, 1);
+    }
+  }
+}

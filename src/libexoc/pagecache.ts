@@ -1,0 +1,306 @@
+// Memory objects: what a mapping's pages come from when they are not plain zeroes. A file's
+// pages live in the page cache (one frame per page of the file, shared by every process that
+// maps it, so a second run of a program finds its text already in RAM, and its compiled code
+// still hot: the JIT keys code by physical frame). Shared anonymous memory is an object of its
+// own, so processes sharing it after fork see one set of frames however late they touch it.
+//
+// Coherence with read() and write(): writes through the file descriptor update the cached
+// frames; reads first write back what shared writable mappings may have changed. A cached file
+// whose host file changed size or time while nobody mapped it is dropped and read again.
+// Unmapped cached files are kept until the frames are needed (`reclaim`), least recently used
+// first.
+
+import * as fs from "node:fs";
+import type { Exokernel } from "../exokernel/kernel.js";
+import type { CapHandle } from "../exokernel/caps.js";
+import { sysError, fromHostError } from "./errors.js";
+
+export const PAGE = 4096;
+
+/** What mapping a page of an object needs. Every mapping (VMA) holds one reference. */
+export interface MemObject {
+  /** The frame holding page `index` of the object (filled on first use). */
+  page(index: number): number;
+  hold(): void;
+  release(): void;
+  /** Writes page `index` back to where the object keeps its data (files). */
+  writeBack(index: number): void;
+  /** A mapping that can write the object's pages through to its file started or ended. */
+  writers(delta: number): void;
+  readonly name: string;
+}
+
+/** Writes bytes to a file at an offset (the mapping's own open file). */
+export type PageWriter = (buf: Uint8Array, off: number) => number;
+
+abstract class FrameObject implements MemObject {
+  protected readonly pages = new Map<number, number>();
+  refs = 0;
+
+  constructor(
+    protected readonly cache: PageCache,
+    readonly name: string,
+  ) {}
+
+  abstract fill(index: number, view: Uint8Array): void;
+
+  page(index: number): number {
+    let ppn = this.pages.get(index);
+    if (ppn === undefined) {
+      ppn = this.cache.allocFrame();
+      try {
+        this.fill(index, this.cache.kernel.frameBytes(ppn));
+      } catch (e) {
+        this.cache.freeFrame(ppn);
+        throw e;
+      }
+      this.pages.set(index, ppn);
+    }
+    return ppn;
+  }
+
+  hold(): void {
+    this.refs++;
+  }
+
+  release(): void {
+    if (--this.refs === 0) this.unused();
+  }
+
+  writeBack(_index: number): void {}
+
+  writers(_delta: number): void {}
+
+  /** The last mapping went away. */
+  protected abstract unused(): void;
+
+  /** Frees every frame (mappings still holding one keep it: frames are reference counted). */
+  protected freeAll(): void {
+    for (const ppn of this.pages.values()) this.cache.freeFrame(ppn);
+    this.pages.clear();
+  }
+
+  get resident(): number {
+    return this.pages.size;
+  }
+}
+
+/** Shared anonymous memory (MAP_SHARED | MAP_ANONYMOUS, /dev/zero shared): zero-filled pages
+ *  that exist as long as some mapping does. */
+export class AnonObject extends FrameObject {
+  fill(_index: number, view: Uint8Array): void {
+    view.fill(0);
+  }
+
+  protected unused(): void {
+    this.freeAll();
+  }
+}
+
+/** The cached pages of one host file. */
+export class CachedFile extends FrameObject {
+  /** Mappings that may write pages back (MAP_SHARED, writable). */
+  private writeMappers = 0;
+  private writer: PageWriter | null = null;
+  lastUsed = 0;
+
+  constructor(
+    cache: PageCache,
+    name: string,
+    readonly key: string,
+    private readonly fd: number,
+    public size: number,
+    public mtimeNs: bigint,
+  ) {
+    super(cache, name);
+  }
+
+  fill(index: number, view: Uint8Array): void {
+    let n = 0;
+    try {
+      while (n < PAGE) {
+        const k = fs.readSync(this.fd, view, n, PAGE - n, index * PAGE + n);
+        if (k === 0) break;
+        n += k;
+      }
+    } catch (e) {
+      throw fromHostError(e);
+    }
+    view.fill(0, n);
+  }
+
+  /** Sets the function shared writable mappings write back through (their own open file). */
+  setWriter(w: PageWriter): void {
+    this.writer = w;
+  }
+
+  override writers(delta: number): void {
+    this.writeMappers += delta;
+  }
+
+  get writable(): boolean {
+    return this.writeMappers > 0;
+  }
+
+  override writeBack(index: number): void {
+    const ppn = this.pages.get(index);
+    if (ppn === undefined || this.writer === null) return;
+    const off = index * PAGE;
+    const n = Math.min(PAGE, this.size - off);
+    if (n > 0) this.writer(this.cache.kernel.frameBytes(ppn).subarray(0, n), off);
+  }
+
+  /** Writes back every cached page (msync, or before a read() that must see mapped writes). */
+  sync(): void {
+    if (this.writer === null) return;
+    for (const index of this.pages.keys()) this.writeBack(index);
+  }
+
+  /** write() put `data` at file offset `off`: cached pages take the same bytes. */
+  written(data: Uint8Array, off: number): void {
+    const end = off + data.length;
+    if (end > this.size) this.size = end;
+    for (let index = Math.floor(off / PAGE); index * PAGE < end; index++) {
+      const ppn = this.pages.get(index);
+      if (ppn === undefined) continue;
+      this.cache.kernel.frameReused(ppn);
+      const view = this.cache.kernel.frameBytes(ppn);
+      const from = Math.max(off, index * PAGE), to = Math.min(end, (index + 1) * PAGE);
+      view.set(data.subarray(from - off, to - off), from - index * PAGE);
+    }
+  }
+
+  /** The file was truncated to `size`: pages past it are dropped (their tail zeroed). */
+  truncated(size: number): void {
+    this.size = size;
+    for (const [index, ppn] of [...this.pages]) {
+      if (index * PAGE >= size) {
+        if (this.refs === 0) {
+          this.cache.freeFrame(ppn);
+          this.pages.delete(index);
+        } else {
+          this.cache.kernel.frameBytes(ppn).fill(0);
+        }
+      } else if ((index + 1) * PAGE > size) {
+        this.cache.kernel.frameBytes(ppn).fill(0, size - index * PAGE);
+      }
+    }
+  }
+
+  protected unused(): void {
+    this.lastUsed = this.cache.tick();
+    this.writer = null;
+  }
+
+  /** Drops the cache entry: frames freed, host descriptor closed. */
+  evict(): void {
+    this.freeAll();
+    try {
+      fs.closeSync(this.fd);
+    } catch {
+      // already closed
+    }
+  }
+}
+
+/** Identity and version of a host file, as the cache keys and validates it. */
+export interface FileIdentity {
+  dev: bigint;
+  ino: bigint;
+  size: bigint;
+  mtimeNs: bigint;
+}
+
+export class PageCache {
+  private readonly files = new Map<string, CachedFile>();
+  private clock = 0;
+  private readonly pool: CapHandle;
+  /** Most unmapped files kept. */
+  static readonly MAX_IDLE_FILES = 512;
+
+  constructor(readonly kernel: Exokernel) {
+    this.pool = kernel.newPool(kernel.frames.total);
+  }
+
+  tick(): number {
+    return ++this.clock;
+  }
+
+  static key(id: FileIdentity): string {
+    return `${id.dev}:${id.ino}`;
+  }
+
+  /** The cached file for a host file, opening it for the cache on first use. A cached file no
+   *  one maps that changed on the host since it was cached is dropped and started afresh. */
+  file(hostPath: string, id: FileIdentity, name: string): CachedFile {
+    const key = PageCache.key(id);
+    let cf = this.files.get(key);
+    if (cf !== undefined && cf.refs === 0 && (cf.mtimeNs !== id.mtimeNs || BigInt(cf.size) !== id.size)) {
+      this.files.delete(key);
+      cf.evict();
+      cf = undefined;
+    }
+    if (cf === undefined) {
+      let fd: number;
+      try {
+        fd = fs.openSync(hostPath, fs.constants.O_RDONLY);
+      } catch (e) {
+        throw fromHostError(e);
+      }
+      cf = new CachedFile(this, name, key, fd, Number(id.size), id.mtimeNs);
+      this.files.set(key, cf);
+    }
+    cf.lastUsed = this.tick();
+    this.trimIdle();
+    return cf;
+  }
+
+  /** The cached file for `key` if there is one (write and read coherence). */
+  lookup(key: string): CachedFile | undefined {
+    return this.files.get(key);
+  }
+
+  anon(name: string): AnonObject {
+    return new AnonObject(this, name);
+  }
+
+  /** A frame for the cache; idle cached files make room when guest RAM is full. */
+  allocFrame(): number {
+    if (this.kernel.frames.available === 0 && this.reclaim(1) === 0) sysError("ENOMEM", "out of guest memory");
+    return this.kernel.newFrame(this.pool);
+  }
+
+  freeFrame(ppn: number): void {
+    this.kernel.freeFrame(this.pool, ppn);
+  }
+
+  /** Evicts unmapped cached files, least recently used first, until at least `frames` frames
+   *  were given back; returns how many were. */
+  reclaim(frames: number): number {
+    const idle = [...this.files.values()].filter((f) => f.refs === 0).sort((a, b) => a.lastUsed - b.lastUsed);
+    let freed = 0;
+    for (const f of idle) {
+      if (freed >= frames) break;
+      freed += f.resident;
+      this.files.delete(f.key);
+      f.evict();
+    }
+    return freed;
+  }
+
+  /** Keeps at most MAX_IDLE_FILES unmapped files (each holds a host descriptor). */
+  private trimIdle(): void {
+    const idle = [...this.files.values()].filter((f) => f.refs === 0).sort((a, b) => a.lastUsed - b.lastUsed);
+    for (let k = 0; k < idle.length - PageCache.MAX_IDLE_FILES; k++) {
+      this.files.delete(idle[k].key);
+      idle[k].evict();
+    }
+  }
+
+  /** Frames the cache holds. */
+  get frames(): number {
+    let n = 0;
+    for (const f of this.files.values()) n += f.resident;
+    return n;
+  }
+}

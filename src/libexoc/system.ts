@@ -1,0 +1,229 @@
+// The system: every process and thread libexoc runs on one exokernel, by id. It allocates
+// process ids, keeps process groups and sessions, plays the reaper (pid 1: orphans are adopted
+// and their zombies reaped at once; it is not a guest process), routes signals (kill to a
+// process, a group, everyone; host signals to the foreground group), and holds what all
+// processes share: the page cache and the futex table.
+//
+// Processes and threads are created by clone.ts, replaced by exec.ts and waited for by
+// waitchild.ts; this file is the table they work on.
+
+import type { Exokernel } from "../exokernel/kernel.js";
+import { PageCache } from "./pagecache.js";
+import { FutexTable } from "./futex.js";
+import { Process } from "./process.js";
+import { Task, FsContext, type Personality } from "./task.js";
+import { Mm } from "./mm.js";
+import { FdTable } from "./fdtable.js";
+import type { FileSystem } from "./fs.js";
+import { SignalState, SigHandlers, SIGKILL, SIGCONT, signalName, type SigInfo } from "./signal.js";
+import { DEFAULT_LIMITS, MAX_TASKS, RLIMIT_NPROC } from "./limits.js";
+import { sysError } from "./errors.js";
+import { logger, trace } from "../log.js";
+
+/** Process ids go up to this, then wrap around (Linux's default pid_max). */
+const PID_MAX = 32768;
+/** si_code of a signal sent by kill (SI_USER) and by the kernel (SI_KERNEL). */
+export const SI_USER = 0, SI_KERNEL = 0x80;
+
+/** The host terminal as the guest sees it: its settings and which group is in the foreground. */
+export interface Terminal {
+  /** termios set by the guest (null: never set, the defaults apply). */
+  termios: { iflag: number; oflag: number; cflag: number; lflag: number; cc: number[] } | null;
+  /** Foreground process group (0: none set yet, the first process's group). */
+  fgPgrp: number;
+  /** Session the terminal controls (0: none yet). */
+  sid: number;
+}
+
+export interface SystemOptions {
+  kernel: Exokernel;
+  personality: Personality;
+  /** Most page frames one process may use (its pool's limit). */
+  frameLimit?: number;
+}
+
+export class System {
+  readonly kernel: Exokernel;
+  readonly personality: Personality;
+  readonly pageCache: PageCache;
+  readonly futex = new FutexTable();
+  readonly procs = new Map<number, Process>();
+  readonly tasks = new Map<number, Task>();
+  readonly tty: Terminal = { termios: null, fgPgrp: 0, sid: 0 };
+  readonly frameLimit: number;
+  /** The first process (exojit run's program); the run ends with it. */
+  first: Process | null = null;
+  /** Processes ended so far, and the most alive at once (for --stats). */
+  ended = 0;
+  peakTasks = 0;
+  /** What each process that ended did (for --stats), in the order they ended. */
+  readonly history: { pid: number; name: string; insns: number; cpuNs: number; switches: number; status: string }[] = [];
+  /** Called when a process stops (job control); the command line stops exojit itself with it. */
+  onStop: ((p: Process) => void) | null = null;
+  private nextPid = 1000;
+  private readonly log = logger("exec");
+
+  constructor(o: SystemOptions) {
+    this.kernel = o.kernel;
+    this.personality = o.personality;
+    this.pageCache = new PageCache(o.kernel);
+    this.frameLimit = o.frameLimit ?? o.kernel.frames.total;
+  }
+
+  defaultLimit(res: number): [number, number] {
+    const l = DEFAULT_LIMITS[res];
+    if (l === undefined) sysError("EINVAL");
+    return [l[0], l[1]];
+  }
+
+  /** A free id for a process or thread (pids and tids share one space, as in Linux). */
+  allocPid(): number {
+    for (let k = 0; k < PID_MAX; k++) {
+      const pid = this.nextPid;
+      this.nextPid = pid + 1 >= PID_MAX ? 300 : pid + 1;
+      if (!this.tasks.has(pid) && !this.procs.has(pid) && !this.groupExists(pid)) return pid;
+    }
+    return sysError("EAGAIN");
+  }
+
+  private groupExists(id: number): boolean {
+    for (const p of this.procs.values()) if (p.pgid === id || p.sid === id) return true;
+    return false;
+  }
+
+  /** Fails with EAGAIN if `owner` may not have another task (RLIMIT_NPROC, the global cap). */
+  checkTaskLimit(owner: Process): void {
+    if (this.tasks.size >= MAX_TASKS) sysError("EAGAIN", "too many tasks");
+    const [soft] = owner.limit(RLIMIT_NPROC);
+    if (soft === Infinity) return;
+    let n = 0;
+    for (const p of this.procs.values()) if (p.uid === owner.uid && !p.zombie) n += p.threads.size;
+    if (n >= soft) sysError("EAGAIN", "RLIMIT_NPROC");
+  }
+
+  /** Registers a new task (and its process, if new). */
+  addTask(t: Task): void {
+    this.tasks.set(t.tid, t);
+    t.proc.threads.add(t);
+    this.procs.set(t.proc.pid, t.proc);
+    if (this.tasks.size > this.peakTasks) this.peakTasks = this.tasks.size;
+    this.kernel.makeRunnable(t.env);
+    if (trace.sched) logger("sched").trace({ pid: t.pid, tid: t.tid }, `${t.tid}: new task of process ${t.pid}`);
+  }
+
+  /**
+   * The first process: a fresh environment and memory, the given descriptors and file-system
+   * context, no parent (the reaper is its parent). Its program is loaded by exec.ts afterwards.
+   */
+  createFirst(fs: FileSystem, cwd: string, fds: FdTable, uid: number, gid: number): Task {
+    const pid = this.allocPid();
+    const proc = new Process(this, pid, null);
+    proc.uid = proc.euid = proc.suid = uid;
+    proc.gid = proc.egid = proc.sgid = gid;
+    proc.poolCap = this.kernel.newPool(this.frameLimit);
+    const env = this.kernel.newEnv(proc.poolCap);
+    const mm = Mm.empty(this.kernel, this.kernel.aspaceOf(env));
+    const t = new Task({ sys: this, proc, tid: pid, env, mm, fds, fsx: new FsContext(fs, cwd, 0o022), sig: new SignalState(new SigHandlers()) });
+    this.first ??= proc;
+    if (this.tty.sid === 0) {
+      this.tty.sid = proc.sid;
+      this.tty.fgPgrp = proc.pgid;
+    }
+    this.addTask(t);
+    return t;
+  }
+
+  /** The reaper adopts `p` (its parent ended): it is reaped as soon as it is a zombie. */
+  reparentToInit(p: Process): void {
+    p.parent = null;
+    if (p.zombie) this.reap(p);
+  }
+
+  /** Removes a zombie from the table: its pid is free again. */
+  reap(p: Process): void {
+    if (p.reaped) return;
+    p.reaped = true;
+    p.parent?.children.delete(p);
+    this.procs.delete(p.pid);
+  }
+
+  /** A process's last thread ended (it is a zombie or already reaped). */
+  processEnded(p: Process): void {
+    this.ended++;
+    const t = p.termination;
+    const status = t === null ? "?" : t.kind === "exit" ? `exit ${t.code}` : `killed by ${signalName(t.signal)}`;
+    this.history.push({ pid: p.pid, name: p.exe.slice(p.exe.lastIndexOf("/") + 1), insns: p.deadInsns, cpuNs: p.deadCpuNs, switches: p.deadSwitches, status });
+    if (trace.sched) logger("sched").trace({ pid: p.pid }, `${p.pid}: ended (${status})`);
+  }
+
+  /** A page fault found no free frame: the process is killed, as Linux's OOM killer would. */
+  outOfMemory(t: Task): void {
+    this.log.error({ pid: t.pid }, `process ${t.pid} (${t.proc.exe}) killed: out of guest memory`);
+    t.proc.exitGroup({ kind: "signal", signal: SIGKILL, core: false });
+  }
+
+  /** Whether every guest process has ended (what `exojit boot` waits for). */
+  get idle(): boolean {
+    return this.tasks.size === 0;
+  }
+
+  findProcess(pid: number): Process | undefined {
+    const p = this.procs.get(pid);
+    return p !== undefined && !p.reaped ? p : undefined;
+  }
+
+  /** Live processes of process group `pgid`. */
+  group(pgid: number): Process[] {
+    return [...this.procs.values()].filter((p) => p.pgid === pgid && p.termination === null);
+  }
+
+  /** Whether `sender` may send a signal to `target` (POSIX: same real or effective user as the
+   *  target's real or saved user; root may signal anyone; SIGCONT within a session). */
+  maySignal(sender: Process, target: Process, sig: number): boolean {
+    if (sender.euid === 0) return true;
+    if (sig === SIGCONT && sender.sid === target.sid) return true;
+    return sender.uid === target.uid || sender.uid === target.suid || sender.euid === target.uid || sender.euid === target.suid;
+  }
+
+  /**
+   * kill(2): `pid` > 0 one process, 0 the sender's group, -1 every process it may signal but
+   * itself and pid 1, < -1 the group -pid. ESRCH if nothing matched, EPERM if nothing could be
+   * signalled for lack of permission.
+   */
+  kill(sender: Task, pid: number, sig: number, code = SI_USER): void {
+    const me = sender.proc;
+    let targets: Process[];
+    if (pid > 0) {
+      const p = this.findProcess(pid) ?? this.tasks.get(pid)?.proc;
+      targets = p !== undefined && p.termination === null ? [p] : [];
+    } else if (pid === 0) {
+      targets = this.group(me.pgid);
+    } else if (pid === -1) {
+      targets = [...this.procs.values()].filter((p) => p !== me && p.termination === null);
+    } else {
+      targets = this.group(-pid);
+    }
+    if (targets.length === 0 && pid !== -1) sysError("ESRCH");
+    const allowed = targets.filter((p) => this.maySignal(me, p, sig));
+    if (targets.length > 0 && allowed.length === 0) sysError("EPERM");
+    const info: SigInfo = { signal: sig, code, addr: 0, pid: me.pid, uid: me.uid, trapno: 0, error: 0 };
+    for (const p of allowed) p.signal(sig, { ...info });
+  }
+
+  /** A signal sent to exojit itself (SIGINT from the terminal, SIGTERM, SIGWINCH...): it goes
+   *  to the terminal's foreground process group, as a terminal driver would send it. Returns
+   *  whether any process got it. */
+  hostSignal(sig: number): boolean {
+    const pgid = this.tty.fgPgrp !== 0 ? this.tty.fgPgrp : this.first?.pgid ?? 0;
+    let targets = this.group(pgid);
+    if (targets.length === 0 && this.first !== null && this.first.termination === null) targets = [this.first];
+    const info: SigInfo = { signal: sig, code: SI_KERNEL, addr: 0, pid: 0, uid: 0, trapno: 0, error: 0 };
+    for (const p of targets) p.signal(sig, { ...info });
+    return targets.length > 0;
+  }
+
+  /** Kills every remaining process (the run is over). */
+  killAll(): void {
+    for (const p of [...this.procs.values()]) if (p.termination === null) p.exitGroup({ kind: "signal", signal: SIGKILL, core: false });
+  }
+}

@@ -1,0 +1,426 @@
+// A task: one thread of a POSIX process, as library policy over one exokernel environment. It
+// is the environment's exit handler: system-call traps go to the personality (the ABI layer
+// above), page faults to the memory map, other faults become signals; and when a wait of its
+// environment ends, it resumes the system call that waited (blocking.ts).
+//
+// What a task shares with others follows the clone flags that made it: its memory (Mm), file
+// descriptor table, file-system context (cwd, umask) and signal dispositions may each be its
+// own or shared; its process (thread group, process.ts) holds the rest: ids, credentials,
+// limits, children, the signals sent to the whole process.
+
+import type { Exokernel } from "../exokernel/kernel.js";
+import type { CapHandle } from "../exokernel/caps.js";
+import { X_BUDGET, X_INT, X_SYSENTER, X_FAULT, X_HALT, WAKE_INTERRUPT, type Environment, type Exit, type ExitHandler } from "../exokernel/env.js";
+import { FAULT_OK, FAULT_MAPERR, FAULT_OOM } from "./vm.js";
+import type { Mm } from "./mm.js";
+import type { FdTable } from "./fdtable.js";
+import type { FileSystem } from "./fs.js";
+import type { Process } from "./process.js";
+import type { System } from "./system.js";
+import { WouldBlock, UNINTERRUPTIBLE } from "./blocking.js";
+import {
+  SignalState, SIGSEGV, SIGILL, SIGFPE, SIGBUS, SIGTRAP, SIG_IGN, SIG_DFL, defaultAction, DFL_IGNORE, DFL_CONT, DFL_STOP, signalName,
+  SA_NODEFER, SA_RESETHAND, sigBit, type SigAction, type SigInfo,
+} from "./signal.js";
+import { logger, trace } from "../log.js";
+
+/** Processor exception vectors, as the exokernel reports them (Intel numbering). */
+const V_DE = 0, V_DB = 1, V_BP = 3, V_OF = 4, V_BR = 5, V_UD = 6, V_NM = 7, V_NP = 11, V_SS = 12, V_GP = 13, V_PF = 14, V_MF = 16, V_AC = 17, V_XM = 19;
+
+/** si_code of SIGFPE for the x87 exceptions behind a #MF, in the order Linux tests them:
+ *  invalid (FPE_FLTINV), divide by zero (FPE_FLTDIV), overflow (FPE_FLTOVF), denormal or
+ *  underflow (FPE_FLTUND), precision (FPE_FLTRES). */
+function fpeCode(pending: number): number {
+  if (pending & 0x01) return 7;
+  if (pending & 0x04) return 3;
+  if (pending & 0x08) return 4;
+  if (pending & 0x12) return 5;
+  if (pending & 0x20) return 6;
+  return 0;
+}
+
+/** The ABI layer: decodes system calls and builds ABI-specific structures. */
+export interface Personality {
+  /** The task executed `int vector` or `sysenter` (vector -1). */
+  trap(t: Task, vector: number): void;
+  /** Builds the ABI's signal frame on the guest stack and points the registers at the handler
+   *  of `act`; `oldLo/oldHi` is the mask to restore on return. False if the frame cannot be
+   *  written (the process then dies of SIGSEGV). */
+  deliverSignal(t: Task, info: SigInfo, act: SigAction, oldLo: number, oldHi: number): boolean;
+  /** The wait of the task's blocked system call ended: run the call again and set its result
+   *  (it may block again). */
+  resume(t: Task): void;
+  /** A signal ends the blocked call's wait; `act` is the handler that will run. Sets the call's
+   *  result to EINTR, or arranges for the call to be made again after the handler. */
+  interrupted(t: Task, act: SigAction): void;
+  readonly name: string;
+}
+
+/** What a synchronous fault turns into: signal, si_code and faulting address. */
+export interface FaultSignal {
+  signal: number;
+  /** si_code value (POSIX names: SEGV_MAPERR = 1, SEGV_ACCERR = 2, ILL_ILLOPN = 2, FPE_INTDIV = 1, ...). */
+  code: number;
+  addr: number;
+}
+
+/** Working directory, umask and file-system view: shared between tasks made with CLONE_FS. */
+export class FsContext {
+  users = 1;
+
+  constructor(
+    public fs: FileSystem,
+    public cwd: string,
+    public umask: number,
+  ) {}
+
+  copy(): FsContext {
+    return new FsContext(this.fs, this.cwd, this.umask);
+  }
+}
+
+/** A thread-local storage descriptor the task set (base, limit, ABI flags), per slot. */
+export type TlsRecord = { base: number; limit: number; flags: number } | null;
+
+export class Task implements ExitHandler {
+  readonly sys: System;
+  readonly kernel: Exokernel;
+  proc: Process;
+  tid: number;
+  readonly env: CapHandle;
+  mm: Mm;
+  fds: FdTable;
+  fsx: FsContext;
+  readonly sig: SignalState;
+  /** Thread-local storage descriptors (get_thread_area reads them back). */
+  tls: TlsRecord[] = [null, null, null];
+  /** Alternate signal stack (sigaltstack): base, flags, size. */
+  altStack = { sp: 0, flags: 2 /* SS_DISABLE */, size: 0 };
+  /** Thread name (prctl PR_SET_NAME), NUL-padded to 16 bytes. */
+  comm = Buffer.alloc(16);
+  /** Address written with 0 (and woken as a futex) when the thread ends (CLONE_CHILD_CLEARTID,
+   *  set_tid_address). */
+  clearTid = 0;
+  /** Robust futex list head and length (set_robust_list). */
+  robustList = 0;
+  robustLen = 0;
+  /** FPU state of the code each signal handler interrupted, by the handler's frame address: the
+   *  handler starts with a clean FPU and sigreturn restores this (Linux keeps it in the frame). */
+  readonly sigFpu = new Map<number, Uint8Array | null>();
+  /** The mask to restore when the handler a sigsuspend (or ppoll, pselect) waited for returns. */
+  savedMask: [number, number] | null = null;
+  /** The blocked system call, while its environment waits. */
+  blocked: WouldBlock | null = null;
+  /** Absolute deadline of the current system call (kept across its re-runs), or null. */
+  callDeadline: number | null = null;
+  /** True while a blocked call runs again after its wait ended. */
+  retrying = false;
+  /** Set when a fault became a signal, for the status line and tests. */
+  lastFault: FaultSignal | null = null;
+  /** Cleared when the thread has ended. */
+  alive = true;
+  private readonly log = logger("signal");
+
+  constructor(o: { sys: System; proc: Process; tid: number; env: CapHandle; mm: Mm; fds: FdTable; fsx: FsContext; sig: SignalState }) {
+    this.sys = o.sys;
+    this.kernel = o.sys.kernel;
+    this.proc = o.proc;
+    this.tid = o.tid;
+    this.env = o.env;
+    this.mm = o.mm;
+    this.fds = o.fds;
+    this.fsx = o.fsx;
+    this.sig = o.sig;
+    this.kernel.env(this.env).handler = this;
+  }
+
+  get pid(): number {
+    return this.proc.pid;
+  }
+
+  get personality(): Personality {
+    return this.sys.personality;
+  }
+
+  get aspace(): CapHandle {
+    return this.mm.aspace;
+  }
+
+  get vm() {
+    return this.mm.vm;
+  }
+
+  get mem() {
+    return this.mm.mem;
+  }
+
+  get fs(): FileSystem {
+    return this.fsx.fs;
+  }
+
+  get cwd(): string {
+    return this.fsx.cwd;
+  }
+
+  set cwd(v: string) {
+    this.fsx.cwd = v;
+  }
+
+  get umask(): number {
+    return this.fsx.umask;
+  }
+
+  set umask(v: number) {
+    this.fsx.umask = v;
+  }
+
+  /** The live register file (EAX.. in hw/state.ts order). */
+  get regs(): Int32Array {
+    return this.kernel.regs(this.env);
+  }
+
+  /** Absolute deadline `ns` from the first run of the current call (the same on its re-runs). */
+  deadlineAfter(ns: number): number {
+    if (!this.retrying || this.callDeadline === null) this.callDeadline = this.kernel.clock.now() + ns;
+    return this.callDeadline;
+  }
+
+  handleExit(_env: Environment, x: Exit): void {
+    switch (x.kind) {
+      case X_BUDGET:
+        break;
+      case X_INT:
+        this.personality.trap(this, x.vector);
+        break;
+      case X_SYSENTER:
+        this.personality.trap(this, -1);
+        break;
+      case X_FAULT:
+        this.fault(x.vector, x.error, x.addr);
+        break;
+      case X_HALT:
+        this.forceSignal({ signal: SIGSEGV, code: 0x80, addr: 0 });
+        break;
+    }
+    // Back to user mode: pending signals that are not blocked are delivered now.
+    if (this.alive && this.blocked === null) this.deliverPending();
+  }
+
+  /** Before each turn on the CPU: finish or resume a call whose wait ended (a signal that
+   *  will run a handler interrupts it; after a stop it goes on), deliver pending signals. */
+  handleWake(_env: Environment, _reason: number): void {
+    if (this.blocked !== null) {
+      const sig = this.blocked.restart === UNINTERRUPTIBLE ? 0 : this.actionablePending();
+      const act = sig !== 0 ? this.sig.actions[sig] : null;
+      if (act !== null && act.handler !== SIG_DFL) {
+        this.personality.interrupted(this, act);
+        this.endCall();
+      } else if (sig !== 0) {
+        // A default action: the process stops (the call goes on once it continues) or dies.
+        this.deliverPending();
+        if (!this.alive || this.proc.stopped) return;
+      }
+      if (this.blocked !== null) this.retryCall();
+    }
+    if (this.alive && this.blocked === null && this.hasDeliverable()) this.deliverPending();
+  }
+
+  /** The next pending signal this thread would act on (run a handler, stop, die), discarding
+   *  pending signals that are now ignored; 0 if none. */
+  actionablePending(): number {
+    const shared = this.proc.sigPending;
+    for (;;) {
+      const sig = this.sig.nextDeliverable(shared);
+      if (sig === 0) return 0;
+      const act = this.sig.actions[sig];
+      const dfl = defaultAction(sig);
+      if (act.handler !== SIG_IGN && (act.handler !== SIG_DFL || (dfl !== DFL_IGNORE && dfl !== DFL_CONT))) return sig;
+      if (!this.sig.pending.delete(sig)) shared.delete(sig);
+    }
+  }
+
+  private retryCall(): void {
+    this.retrying = true;
+    try {
+      this.personality.resume(this);
+    } finally {
+      this.retrying = false;
+    }
+  }
+
+  /** The personality parks the task: its environment waits on what `b` names. A signal that
+   *  is already pending ends the wait at once (handleWake then sorts it out). */
+  waitFor(b: WouldBlock): void {
+    this.blocked = b;
+    this.kernel.wait(this.env, b.queues, b.deadline);
+    if (b.restart !== UNINTERRUPTIBLE && this.actionablePending() !== 0) this.kernel.interrupt(this.env);
+  }
+
+  /** The blocked call finished (a result was set). */
+  endCall(): void {
+    this.blocked = null;
+    this.callDeadline = null;
+  }
+
+  /** Whether a pending signal is not blocked (a call about to wait is interrupted at once). */
+  hasDeliverable(): boolean {
+    return (this.sig.pending.size > 0 || this.proc.sigPending.size > 0) && this.sig.nextDeliverable(this.proc.sigPending) !== 0;
+  }
+
+  /** A processor exception in this task: resolve it (demand paging, copy-on-write) or signal. */
+  private fault(vector: number, error: number, addr: number): void {
+    if (trace.fault) logger("fault").trace({ pid: this.pid, tid: this.tid, vector, error, addr }, `${this.tid}: vector ${vector} error 0x${error.toString(16)} addr 0x${(addr >>> 0).toString(16)}`);
+    if (vector === V_PF) {
+      const r = this.vm.resolveFault(addr, (error & 2) !== 0);
+      if (r === FAULT_OK) return;
+      if (r === FAULT_OOM) {
+        this.sys.outOfMemory(this);
+        return;
+      }
+      this.forceSignal({ signal: SIGSEGV, code: r === FAULT_MAPERR ? 1 : 2, addr: addr >>> 0 }, vector, error);
+      return;
+    }
+    const eip = this.regs[8] >>> 0;
+    switch (vector) {
+      case V_DE:
+        return this.forceSignal({ signal: SIGFPE, code: 1 /* FPE_INTDIV */, addr: eip }, vector, error);
+      case V_MF:
+        return this.forceSignal({ signal: SIGFPE, code: fpeCode(this.kernel.fpuExceptions(this.env)), addr: eip }, vector, error);
+      case V_XM:
+        return this.forceSignal({ signal: SIGFPE, code: 0, addr: eip }, vector, error);
+      case V_UD:
+        return this.forceSignal({ signal: SIGILL, code: 2 /* ILL_ILLOPN */, addr: eip }, vector, error);
+      case V_NM:
+        return this.forceSignal({ signal: SIGILL, code: 0, addr: eip }, vector, error);
+      case V_DB:
+      case V_BP:
+        return this.forceSignal({ signal: SIGTRAP, code: 1 /* TRAP_BRKPT */, addr: eip }, vector, error);
+      case V_AC:
+      case V_SS:
+      case V_NP:
+        return this.forceSignal({ signal: SIGBUS, code: 2, addr: 0 }, vector, error);
+      case V_OF:
+      case V_BR:
+      case V_GP:
+      default:
+        // The kernel reports general-protection faults with si_code SI_KERNEL and no address.
+        return this.forceSignal({ signal: SIGSEGV, code: 0x80, addr: 0 }, vector, error);
+    }
+  }
+
+  /** Delivers a synchronous signal caused by the task's own instruction (a fault, or an
+   *  `int n` the kernel refuses). It cannot be blocked or ignored: then it kills, as Linux's
+   *  force_sig does. */
+  forceSignal(f: FaultSignal, trapno = 0, error = 0): void {
+    this.lastFault = f;
+    const act = this.sig.actions[f.signal];
+    if (trace.signal) this.log.trace(f, `${this.tid}: ${signalName(f.signal)} (code ${f.code}, addr 0x${f.addr.toString(16)})`);
+    if (act.handler === SIG_DFL || act.handler === SIG_IGN || this.sig.blocked(f.signal)) {
+      this.proc.exitGroup({ kind: "signal", signal: f.signal, core: this.proc.dumpsCore(f.signal) });
+      return;
+    }
+    this.sig.pending.set(f.signal, { signal: f.signal, code: f.code, addr: f.addr, pid: 0, uid: 0, trapno, error });
+  }
+
+  /** Sends a signal to this thread (tgkill, SIGPIPE, timers). Discarded if ignored; otherwise
+   *  pending, and delivered when the thread next returns to user mode with it unblocked. */
+  sendSignal(sig: number, code = 0, pid = this.pid, uid = this.proc.uid): void {
+    if (sig === 0 || !this.alive) return;
+    if (this.proc.filterSignal(sig)) return;
+    if (!this.sig.pending.has(sig)) this.sig.pending.set(sig, { signal: sig, code, addr: 0, pid, uid, trapno: 0, error: 0 });
+    this.signalArrived(sig);
+  }
+
+  /** A signal was made pending for this thread: end an interruptible wait if it will act. */
+  signalArrived(sig: number): void {
+    if (!this.alive || this.sig.blocked(sig)) return;
+    if (this.blocked !== null && this.blocked.restart !== UNINTERRUPTIBLE) this.kernel.interrupt(this.env);
+  }
+
+  /** Whether this thread would act on `sig` now (it does not block it). */
+  accepts(sig: number): boolean {
+    return this.alive && !this.sig.blocked(sig);
+  }
+
+  /** Delivers every pending, unblocked signal: default actions, or a frame for the handler. */
+  deliverPending(): void {
+    const shared = this.proc.sigPending;
+    for (let sig = this.sig.nextDeliverable(shared); sig !== 0 && this.alive; sig = this.sig.nextDeliverable(shared)) {
+      const own = this.sig.pending.get(sig);
+      const info = (own ?? shared.get(sig)) as SigInfo; // nextDeliverable returns a pending key
+      if (own) this.sig.pending.delete(sig);
+      else shared.delete(sig);
+      const act = this.sig.actions[sig];
+      if (act.handler === SIG_IGN) continue;
+      if (act.handler === SIG_DFL) {
+        const dfl = defaultAction(sig);
+        if (dfl === DFL_IGNORE || dfl === DFL_CONT) continue;
+        if (dfl === DFL_STOP) {
+          this.proc.stop(sig);
+          return;
+        }
+        this.proc.exitGroup({ kind: "signal", signal: sig, core: this.proc.dumpsCore(sig) });
+        return;
+      }
+      const [oldLo, oldHi] = this.savedMask ?? [this.sig.maskLo, this.sig.maskHi];
+      this.savedMask = null;
+      if (!this.personality.deliverSignal(this, info, act, oldLo, oldHi)) {
+        if (trace.signal) this.log.trace({ sig }, `${this.tid}: cannot write the frame for ${signalName(sig)}: SIGSEGV`);
+        this.proc.exitGroup({ kind: "signal", signal: SIGSEGV, core: this.proc.dumpsCore(SIGSEGV) });
+        return;
+      }
+      if (trace.signal) this.log.trace({ sig, handler: act.handler }, `${this.tid}: delivered ${signalName(sig)} to handler 0x${(act.handler >>> 0).toString(16)}`);
+      this.sig.block(act.maskLo, act.maskHi);
+      if ((act.flags & SA_NODEFER) === 0) this.sig.block(...sigBit(sig));
+      if ((act.flags & SA_RESETHAND) !== 0) this.sig.actions[sig] = { handler: SIG_DFL, flags: 0, restorer: 0, maskLo: 0, maskHi: 0 };
+    }
+  }
+
+  /** exit(2): this thread ends; the process ends with `code` when it was the last one. */
+  exitThread(code: number): void {
+    if (this.proc.threads.size <= 1) {
+      this.proc.exitGroup({ kind: "exit", code: code & 0xff });
+      return;
+    }
+    this.die();
+  }
+
+  /** Ends this thread: the robust futexes it held are released, its clear-tid word cleared and
+   *  woken, and its memory, descriptors and environment let go. */
+  die(): void {
+    if (!this.alive) return;
+    this.alive = false;
+    this.releaseMm(true);
+    if (--this.fds.users === 0) this.fds.closeAll();
+    this.fsx.users--;
+    this.blocked = null;
+    const env = this.kernel.env(this.env);
+    this.proc.deadInsns += env.insns;
+    this.proc.deadCpuNs += env.cpuNs;
+    this.proc.deadSwitches += env.switches;
+    this.kernel.destroyEnv(this.env);
+    this.proc.threads.delete(this);
+    this.sys.tasks.delete(this.tid);
+  }
+
+  /** What a thread does with its memory when it ends or execs (Linux's mm_release): robust
+   *  futexes are released, the clear-tid word is cleared and woken if others share the memory,
+   *  a vfork parent is let go; with `drop`, the memory itself is released. */
+  releaseMm(drop: boolean): void {
+    this.sys.futex.exitRobust(this);
+    if (this.clearTid !== 0) {
+      if (this.mm.users > 1) {
+        try {
+          this.mem.putU32(this.clearTid, 0);
+          this.sys.futex.wake(this, this.clearTid, 1, -1, false);
+        } catch {
+          // an unmapped clear-tid address is ignored, as Linux does
+        }
+      }
+      this.clearTid = 0;
+    }
+    this.robustList = 0;
+    this.proc.vforkRelease();
+    if (drop) this.mm.release();
+  }
+}

@@ -19,6 +19,9 @@ export const MNEMONIC_OPS: Record<string, keyof typeof Op> = {
   Call: "CALL", Ret: "RET", Retf: "RETF", Iret: "IRET", Iretd: "IRET", Int: "INT", Int3: "INT3",
   Into: "INTO", Int1: "INT1", Bound: "BOUND", Enter: "ENTER", Leave: "LEAVE", Hlt: "HLT", Nop: "NOP",
   Reservednop: "NOP", Endbr32: "NOP", Endbr64: "NOP", Ud0: "UD", Ud1: "UD", Ud2: "UD",
+  // rdssp sits in the reserved-NOP space: without shadow stacks it leaves its register alone,
+  // which is how glibc learns that none is active (its unwinder zeroes the register first).
+  Rdsspd: "NOP",
   Movsb: "MOVS", Movsw: "MOVS", Movsd: "MOVS", Cmpsb: "CMPS", Cmpsw: "CMPS", Cmpsd: "CMPS",
   Scasb: "SCAS", Scasw: "SCAS", Scasd: "SCAS", Lodsb: "LODS", Lodsw: "LODS", Lodsd: "LODS",
   Stosb: "STOS", Stosw: "STOS", Stosd: "STOS", Insb: "INS", Insw: "INS", Insd: "INS",

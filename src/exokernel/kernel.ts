@@ -328,12 +328,26 @@ export class Exokernel {
     if (env.aspace.gdtOwner === env) this.writeGdt(env.aspace, index, lo, hi);
   }
 
-  /** Copies an environment's TLS descriptors into its space's GDT, if another's are there. */
+  /** Copies an environment's TLS descriptors into its space's GDT, if another's are there,
+   *  and (the environment being on the CPU) reloads FS and GS from them when they select a TLS
+   *  entry, as Linux does on every switch: a new thread's GS then reaches its own TLS. */
   private loadTls(env: Environment): void {
     const as = env.aspace;
     if (as.gdtOwner === env) return;
     for (let k = 0; k < GDT_TLS_COUNT; k++) this.writeGdt(as, GDT_TLS_FIRST + k, env.tls[2 * k], env.tls[2 * k + 1]);
     as.gdtOwner = env;
+    if (this.current !== env) return;
+    for (const seg of [FS, GS]) {
+      const sel = this.cpu.sreg[seg];
+      const index = sel >>> 3;
+      if ((sel & 4) !== 0 || index < GDT_TLS_FIRST || index >= GDT_TLS_FIRST + GDT_TLS_COUNT) continue;
+      try {
+        loadSeg(this.cpu, seg, sel);
+      } catch {
+        // An entry that no longer allows the selector leaves the register null, as Linux does.
+        loadSeg(this.cpu, seg, 0);
+      }
+    }
   }
 
   private writeGdt(as: AddressSpace, index: number, lo: number, hi: number): void {
@@ -358,8 +372,8 @@ export class Exokernel {
     if (this.current === env) return;
     if (this.current !== null && this.current.alive) this.current.ctx.save(this.cpu);
     env.ctx.load(this.cpu);
-    this.loadTls(env);
     this.current = env;
+    this.loadTls(env);
     env.switches++;
   }
 

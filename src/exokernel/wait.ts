@@ -31,12 +31,14 @@ export class WaitQueue {
     return this.waiters.has(w);
   }
 
-  /** Wakes up to `max` waiters, oldest first; returns how many were woken. */
+  /** Wakes up to `max` waiters, oldest first; returns how many were woken. Only those waiting
+   *  when it is called are woken. */
   notify(max = Infinity): number {
+    if (this.waiters.size === 0) return 0;
     let n = 0;
-    for (const w of this.waiters) {
+    for (const w of [...this.waiters]) {
       if (n >= max) break;
-      this.waiters.delete(w);
+      if (!this.waiters.delete(w)) continue; // left the queue while others were woken
       n++;
       w.wake(this);
     }

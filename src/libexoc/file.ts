@@ -100,6 +100,11 @@ export abstract class OpenFile {
     return [];
   }
 
+  /** Whether readiness can change (epoll refuses files that are always ready, with EPERM). */
+  pollable(): boolean {
+    return false;
+  }
+
   /** Bytes a read would return at once (FIONREAD). */
   available(): number {
     return 0;
@@ -217,6 +222,8 @@ export class HostFile extends OpenFile implements HostBacked {
 export class HostStream extends OpenFile {
   /** Input from a terminal, pipe or socket comes as events (never a blocking host read). */
   private readonly input: HostInput | null;
+  /** A regular file or device that is always ready (not a terminal, pipe or socket). */
+  private readonly regular: boolean = true;
 
   constructor(
     path: string,
@@ -224,14 +231,13 @@ export class HostStream extends OpenFile {
     private readonly fd: number,
   ) {
     super(path, mode);
-    let regular = true;
     try {
       const st = fs.fstatSync(fd);
-      regular = st.isFile() || st.isDirectory() || (st.isCharacterDevice() && !tty.isatty(fd));
+      this.regular = st.isFile() || st.isDirectory() || (st.isCharacterDevice() && !tty.isatty(fd));
     } catch {
       // a closed descriptor: reads fail with EBADF below
     }
-    this.input = mode.read && !regular ? new HostInput(fd) : null;
+    this.input = mode.read && !this.regular ? new HostInput(fd) : null;
   }
 
   read(buf: Uint8Array): number {
@@ -285,6 +291,10 @@ export class HostStream extends OpenFile {
 
   override pollQueues(): WaitQueue[] {
     return this.input !== null ? [this.input.readable] : [];
+  }
+
+  override pollable(): boolean {
+    return this.input !== null || !this.regular;
   }
 
   override available(): number {

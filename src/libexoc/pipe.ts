@@ -1,9 +1,14 @@
-// Pipes: a 64 KiB ring buffer with a read end and a write end, each an open file description.
-// POSIX rules: a read returns what is there (at least one byte), waits while the pipe is empty
-// and a writer exists, and returns 0 (end of file) once the last writer is gone; a write of at
-// most PIPE_BUF bytes is atomic (all or, waiting, nothing), a larger one may be split; writing
-// with no reader left fails with EPIPE (the caller also raises SIGPIPE). O_NONBLOCK turns every
-// wait into EAGAIN.
+// Pipes: a ring of page-sized buffers (16 of them by default, 64 KiB) with a read end and a
+// write end, each an open file description. POSIX rules: a read returns what is there (at
+// least one byte), waits while the pipe is empty and a writer exists, and returns 0 (end of
+// file) once the last writer is gone; a write of at most PIPE_BUF bytes is atomic (all or,
+// waiting, nothing), a larger one may be split; writing with no reader left fails with EPIPE
+// (the caller also raises SIGPIPE). O_NONBLOCK turns every wait into EAGAIN.
+//
+// Buffers are filled as Linux fills them, because programs can observe it (how much a
+// non-blocking writer gets in, what FIONREAD says): a write first tops up the last buffer with
+// its tail (length mod 4096) if that fits, then takes whole pages, each new page holding at
+// most 4096 bytes; the pipe is full when every buffer is in use, whatever room is left in them.
 
 import { WaitQueue } from "../exokernel/wait.js";
 import { WouldBlock } from "./blocking.js";
@@ -11,65 +16,118 @@ import { sysError } from "./errors.js";
 import { OpenFile, S_IFIFO, POLLIN, POLLRDNORM, POLLOUT, POLLWRNORM, POLLHUP, POLLERR, type FileStat, type OpenMode } from "./file.js";
 
 export const PIPE_BUF = 4096;
+const PAGE = 4096;
 export const PIPE_SIZE = 65536;
 /** Largest capacity F_SETPIPE_SZ accepts (Linux's default /proc/sys/fs/pipe-max-size). */
 export const PIPE_MAX_SIZE = 1 << 20;
 
 let nextPipeIno = 1n;
 
+/** One page buffer of the ring: its bytes, and the part [off, off+len) holding data. */
+interface PipeBuffer {
+  bytes: Uint8Array;
+  off: number;
+  len: number;
+}
+
 export class Pipe {
-  private buf = new Uint8Array(PIPE_SIZE);
+  private ring: PipeBuffer[] = [];
+  /** Buffers in use are ring[tail % size] .. ring[(head - 1) % size]. */
   private head = 0;
-  /** Bytes in the buffer. */
+  private tail = 0;
+  private slots = PIPE_SIZE / PAGE;
+  /** Bytes in the pipe. */
   length = 0;
   readers = 0;
   writers = 0;
   /** Notified when data arrives or the last writer leaves. */
   readonly readable = new WaitQueue();
-  /** Notified when room appears or the last reader leaves. */
+  /** Notified when a buffer frees up or the last reader leaves. */
   readonly writable = new WaitQueue();
   readonly ino = nextPipeIno++;
   readonly created = BigInt(Date.now()) * 1000000n;
 
   get capacity(): number {
-    return this.buf.length;
+    return this.slots * PAGE;
   }
 
-  /** F_SETPIPE_SZ: the new capacity (a power of two, at least a page); EBUSY if the data does
-   *  not fit. */
+  get full(): boolean {
+    return this.head - this.tail >= this.slots;
+  }
+
+  private buffer(i: number): PipeBuffer {
+    const k = i % this.slots;
+    let b = this.ring[k];
+    if (b === undefined) {
+      b = { bytes: new Uint8Array(PAGE), off: 0, len: 0 };
+      this.ring[k] = b;
+    }
+    return b;
+  }
+
+  /** F_SETPIPE_SZ: the new capacity (a power of two number of pages); EBUSY if the buffers in
+   *  use do not fit. */
   resize(size: number): number {
-    let cap = PIPE_BUF;
-    while (cap < size) cap *= 2;
-    if (cap > PIPE_MAX_SIZE) sysError("EPERM");
-    if (cap < this.length) sysError("EBUSY");
-    const nb = new Uint8Array(cap);
-    this.copyOut(nb);
-    this.buf = nb;
-    this.head = 0;
-    return cap;
+    let pages = 1;
+    while (pages * PAGE < size) pages *= 2;
+    if (pages * PAGE > PIPE_MAX_SIZE) sysError("EPERM");
+    const used = this.head - this.tail;
+    if (pages < used) sysError("EBUSY");
+    const kept: PipeBuffer[] = [];
+    for (let i = this.tail; i < this.head; i++) kept.push(this.buffer(i));
+    this.ring = kept;
+    this.slots = pages;
+    this.tail = 0;
+    this.head = used;
+    this.writable.notify();
+    return pages * PAGE;
   }
 
-  /** Copies up to dst.length bytes out of the buffer; returns the count. */
+  /** Copies up to dst.length bytes out, buffer after buffer; returns the count. */
   copyOut(dst: Uint8Array): number {
-    const n = Math.min(dst.length, this.length);
-    const cap = this.buf.length;
-    const first = Math.min(n, cap - this.head);
-    dst.set(this.buf.subarray(this.head, this.head + first), 0);
-    if (n > first) dst.set(this.buf.subarray(0, n - first), first);
-    this.head = (this.head + n) % cap;
+    let n = 0;
+    while (n < dst.length && this.tail < this.head) {
+      const b = this.buffer(this.tail);
+      const k = Math.min(b.len, dst.length - n);
+      dst.set(b.bytes.subarray(b.off, b.off + k), n);
+      n += k;
+      b.off += k;
+      b.len -= k;
+      if (b.len === 0) {
+        b.off = 0;
+        this.tail++;
+      }
+    }
     this.length -= n;
-    if (this.length === 0) this.head = 0;
     return n;
   }
 
-  /** Copies as much of `src` in as fits; returns the count. */
-  copyIn(src: Uint8Array): number {
-    const cap = this.buf.length;
-    const n = Math.min(src.length, cap - this.length);
-    const tail = (this.head + this.length) % cap;
-    const first = Math.min(n, cap - tail);
-    this.buf.set(src.subarray(0, first), tail);
-    if (n > first) this.buf.set(src.subarray(first, n), 0);
+  /** The first step of a write: its tail (length mod a page) goes into the last buffer if it
+   *  fits there. Returns the bytes taken. */
+  merge(src: Uint8Array): number {
+    const chars = src.length % PAGE;
+    if (chars === 0 || this.head === this.tail) return 0;
+    const b = this.buffer(this.head - 1);
+    const end = b.off + b.len;
+    if (end + chars > PAGE) return 0;
+    b.bytes.set(src.subarray(0, chars), end);
+    b.len += chars;
+    this.length += chars;
+    return chars;
+  }
+
+  /** Fills new buffers from `src` while there are free ones; returns the bytes taken. */
+  fill(src: Uint8Array): number {
+    let n = 0;
+    while (n < src.length && !this.full) {
+      const b = this.buffer(this.head);
+      const k = Math.min(PAGE, src.length - n);
+      b.bytes.set(src.subarray(n, n + k), 0);
+      b.off = 0;
+      b.len = k;
+      this.head++;
+      n += k;
+    }
     this.length += n;
     return n;
   }
@@ -100,22 +158,27 @@ export class PipeEnd extends OpenFile {
   }
 
   write(buf: Uint8Array): number {
-    return this.writeFrom(buf, 0);
-  }
-
-  /** Writes buf[done..]; a blocking write waits until all of it is in (returning the total), or
-   *  a signal interrupts it (returning what was written, if anything). */
-  private writeFrom(buf: Uint8Array, done: number): number {
     const p = this.pipe;
     if (p.readers === 0) sysError("EPIPE");
+    if (buf.length === 0) return 0;
+    const merged = p.merge(buf);
+    if (merged > 0) p.readable.notify();
+    return this.writeFrom(buf, merged);
+  }
+
+  /** Writes buf[done..] into new buffers; a blocking write waits until all of it is in
+   *  (returning the total), or a signal interrupts it (returning what was written, if any). */
+  private writeFrom(buf: Uint8Array, done: number): number {
+    const p = this.pipe;
     for (;;) {
-      const left = buf.length - done;
-      if (left === 0) return done;
-      const room = p.capacity - p.length;
-      // Up to PIPE_BUF bytes go in whole or not at all.
-      const atomic = buf.length <= PIPE_BUF;
-      if (room > 0 && (!atomic || room >= left)) {
-        done += p.copyIn(buf.subarray(done));
+      if (done === buf.length) return done;
+      if (p.readers === 0) {
+        if (done > 0) return done;
+        sysError("EPIPE");
+      }
+      const n = p.fill(buf.subarray(done));
+      if (n > 0) {
+        done += n;
         p.readable.notify();
         continue;
       }
@@ -124,13 +187,7 @@ export class PipeEnd extends OpenFile {
         sysError("EAGAIN");
       }
       const partial = done;
-      throw new WouldBlock(
-        [p.writable],
-        null,
-        undefined,
-        () => this.writeFrom(buf, partial),
-        () => (partial > 0 ? partial : null),
-      );
+      throw new WouldBlock([p.writable], null, undefined, () => this.writeFrom(buf, partial), () => (partial > 0 ? partial : null));
     }
   }
 
@@ -150,7 +207,7 @@ export class PipeEnd extends OpenFile {
       if (p.writers === 0) ev |= POLLHUP;
     }
     if (this.mode.write) {
-      if (p.capacity - p.length >= PIPE_BUF) ev |= POLLOUT | POLLWRNORM;
+      if (!p.full) ev |= POLLOUT | POLLWRNORM;
       if (p.readers === 0) ev |= POLLERR;
     }
     return ev;
@@ -162,6 +219,10 @@ export class PipeEnd extends OpenFile {
 
   override available(): number {
     return this.pipe.length;
+  }
+
+  override pollable(): boolean {
+    return true;
   }
 
   override release(): void {

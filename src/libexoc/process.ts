@@ -197,7 +197,7 @@ export class Process {
     parent.childEvents.notify();
     const act = parent.leader?.sig.actions[SIGCHLD];
     if (act && (act.flags & SA_NOCLDSTOP) !== 0) return;
-    parent.signal(SIGCHLD, { signal: SIGCHLD, code, addr: status, pid: this.pid, uid: this.uid, trapno: 0, error: 0 });
+    parent.signal(SIGCHLD, { signal: SIGCHLD, code, addr: 0, status, pid: this.pid, uid: this.uid, trapno: 0, error: 0 });
   }
 
   /** exit_group, a fatal signal: every thread ends and the process terminates with `t`. */
@@ -228,7 +228,7 @@ export class Process {
       if (this.exitSignal !== 0) {
         const code = term.kind === "exit" ? CLD_EXITED : term.core ? CLD_DUMPED : CLD_KILLED;
         const status = term.kind === "exit" ? term.code : term.signal;
-        parent.signal(this.exitSignal, { signal: this.exitSignal, code, addr: status, pid: this.pid, uid: this.uid, trapno: 0, error: 0 });
+        parent.signal(this.exitSignal, { signal: this.exitSignal, code, addr: 0, status, pid: this.pid, uid: this.uid, trapno: 0, error: 0 });
       }
       if (autoReap) this.sys.reap(this);
       parent.childEvents.notify();

@@ -66,9 +66,11 @@ export interface SigInfo {
   code: number;
   /** Faulting address (faults), or 0. */
   addr: number;
-  /** Sender's pid and uid (kill). */
+  /** Sender's pid and uid (kill; for SIGCHLD, the child's). */
   pid: number;
   uid: number;
+  /** SIGCHLD: the child's exit code, or the signal that ended, stopped or continued it. */
+  status?: number;
   /** Processor exception vector and error code behind a fault (sigcontext trapno/err), or 0. */
   trapno: number;
   error: number;

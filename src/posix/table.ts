@@ -13,6 +13,7 @@ import * as process from "./sys/process.js";
 import * as pipe from "./sys/pipe.js";
 import * as futex from "./sys/futex.js";
 import * as xattr from "./sys/xattr.js";
+import * as poll from "./sys/poll.js";
 import * as time from "./sys/time.js";
 import * as signal from "./sys/signal.js";
 import * as tls from "./sys/tls.js";
@@ -57,6 +58,19 @@ const IMPL: Record<string, [Sys, string, boolean?]> = {
   setpriority: [proc.setpriority, "d d d"],
   sched_setaffinity: [proc.schedSetaffinity, "d u ptr"],
   msync: [mm.msync, "ptr u x"],
+  poll: [poll.poll, "ptr u d"],
+  ppoll: [poll.ppoll32, "ptr u ptr ptr u"],
+  ppoll_time64: [poll.ppoll64, "ptr u ptr ptr u"],
+  select: [poll.oldSelect, "ptr"],
+  _newselect: [poll.newselect, "d ptr ptr ptr ptr"],
+  pselect6: [poll.pselect6, "d ptr ptr ptr ptr ptr"],
+  pselect6_time64: [poll.pselect6Time64, "d ptr ptr ptr ptr ptr"],
+  epoll_create: [poll.epollCreate, "d"],
+  epoll_create1: [poll.epollCreate1, "x"],
+  epoll_ctl: [poll.epollCtl, "fd d fd ptr"],
+  epoll_wait: [poll.epollWaitSys, "fd ptr d d"],
+  epoll_pwait: [poll.epollPwait, "fd ptr d d ptr u"],
+  epoll_pwait2: [poll.epollPwait2, "fd ptr d ptr ptr u"],
   getxattr: [xattr.getxattr, "path path ptr u"],
   lgetxattr: [xattr.lgetxattr, "path path ptr u"],
   fgetxattr: [xattr.fgetxattr, "fd path ptr u"],

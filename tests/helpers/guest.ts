@@ -148,20 +148,22 @@ function sharedHeaders(): string[] {
  * Returns the binary's absolute path. Safe when several test files build the same guest at once:
  * the binary is written under a temporary name and renamed into place.
  */
-export function buildGuest(src: string, opts: { flags?: string[]; libs?: string[] } = {}): string {
+export function buildGuest(src: string, opts: { flags?: string[]; libs?: string[]; dynamic?: boolean } = {}): string {
   ensureToolchain();
   const flags = opts.flags ?? [];
+  /** A dynamically linked build drops -static (the host's i386 glibc and ld-linux.so.2). */
+  const cc = opts.dynamic ? CC.filter((f) => f !== "-static") : CC;
   /** Libraries go after the source, where a static link looks for what it still needs. */
   const libs = opts.libs ?? [];
   const srcPath = path.join(GUEST_DIR, src);
   if (!fs.existsSync(srcPath)) throw new Error(`no guest program ${srcPath}`);
   const h = createHash("sha256");
-  h.update(JSON.stringify([CC, flags, libs]));
+  h.update(JSON.stringify([cc, flags, libs]));
   for (const f of [srcPath, ...sharedHeaders()]) h.update(f).update(fs.readFileSync(f));
   const digest = h.digest("hex");
 
   const base = src.replace(/\.(c|S|s)$/, "").replace(/[\/\\]/g, "_");
-  const extra = [...flags, ...libs];
+  const extra = [...flags, ...libs, ...(opts.dynamic ? ["dynamic"] : [])];
   const name = extra.length === 0 ? base : `${base}-${createHash("sha256").update(extra.join("\0")).digest("hex").slice(0, 8)}`;
   fs.mkdirSync(BUILD_DIR, { recursive: true });
   const bin = path.join(BUILD_DIR, name);
@@ -169,10 +171,10 @@ export function buildGuest(src: string, opts: { flags?: string[]; libs?: string[
   if (fs.existsSync(bin) && fs.existsSync(stamp) && fs.readFileSync(stamp, "utf8") === digest) return bin;
 
   const tmp = `${bin}.tmp-${process.pid}`;
-  const r = spawnSync(CC[0], [...CC.slice(1), ...flags, "-I", GUEST_DIR, "-o", tmp, srcPath, ...libs], { encoding: "utf8" });
+  const r = spawnSync(cc[0], [...cc.slice(1), ...flags, "-I", GUEST_DIR, "-o", tmp, srcPath, ...libs], { encoding: "utf8" });
   if (r.error || r.status !== 0) {
     fs.rmSync(tmp, { force: true });
-    throw new Error(`building ${src} failed:\n${CC.join(" ")} ${flags.join(" ")} ${srcPath} ${libs.join(" ")}\n${r.error?.message ?? r.stderr}`);
+    throw new Error(`building ${src} failed:\n${cc.join(" ")} ${flags.join(" ")} ${srcPath} ${libs.join(" ")}\n${r.error?.message ?? r.stderr}`);
   }
   fs.renameSync(tmp, bin);
   fs.writeFileSync(stamp, digest);

@@ -12,8 +12,9 @@ export const SC = {
 /** General registers in sigcontext, by register-file index (EAX 0 ... EDI 7). */
 export const SC_REGS = [SC.eax, SC.ecx, SC.edx, SC.ebx, SC.esp, SC.ebp, SC.esi, SC.edi] as const;
 
-/** siginfo_t is 128 bytes: signo, errno, code, then a union (si_addr, or si_pid and si_uid). */
-export const SIGINFO = { signo: 0, errno: 4, code: 8, addr: 12, pid: 12, uid: 16, size: 128 } as const;
+/** siginfo_t is 128 bytes: signo, errno, code, then a union (si_addr; or si_pid and si_uid,
+ *  followed for SIGCHLD by si_status). */
+export const SIGINFO = { signo: 0, errno: 4, code: 8, addr: 12, pid: 12, uid: 16, status: 20, size: 128 } as const;
 
 /** struct rt_sigframe: pretcode, sig, pinfo, puc, siginfo, ucontext, retcode. */
 export const RT_FRAME = {

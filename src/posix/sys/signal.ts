@@ -7,7 +7,7 @@ import type { Task } from "../../libexoc/task.js";
 import { sysError, SysError } from "../../libexoc/errors.js";
 import { WouldBlock, EINTR_ON_HANDLER } from "../../libexoc/blocking.js";
 import {
-  NSIG, unblockable, SIGKILL, SIGSTOP, SIGSEGV, SA_ONSTACK, SA_SIGINFO, SA_RESTORER, type SigAction, type SigInfo,
+  NSIG, unblockable, SIGKILL, SIGSTOP, SIGSEGV, SIGCHLD, SA_ONSTACK, SA_SIGINFO, SA_RESTORER, type SigAction, type SigInfo,
 } from "../../libexoc/signal.js";
 import { Struct } from "../abi/structs.js";
 import { SC, SC_REGS, SIGINFO, RT_FRAME, FRAME, RT_RETCODE, RETCODE, SS_ONSTACK, SS_DISABLE } from "../abi/sigframe.js";
@@ -138,6 +138,8 @@ const EIP = 8, ESP = 4, EAX = 0, EDX = 2, ECX = 1;
 /** EFLAGS bits a signal return may change (Linux's FIX_EFLAGS: AC OF DF TF SF ZF AF PF CF RF). */
 const FIX_EFLAGS = 0x40000 | 0x800 | 0x400 | 0x100 | 0x80 | 0x40 | 0x10 | 0x4 | 0x1 | 0x10000;
 const TRAP_PF = 14;
+/** si_code the kernel uses for signals it raises without a more specific reason. */
+const SI_KERNEL = 0x80;
 
 /** Writes a sigcontext describing the interrupted state at `at` in `s`. */
 function putSigcontext(t: Task, s: Struct, at: number, info: SigInfo, oldLo: number): void {
@@ -178,8 +180,15 @@ export function deliverSignal(t: Task, info: SigInfo, act: SigAction, oldLo: num
     s.u32(RT_FRAME.pinfo, frame + RT_FRAME.info).u32(RT_FRAME.puc, frame + RT_FRAME.uc);
     const i = RT_FRAME.info;
     s.u32(i + SIGINFO.signo, info.signal).u32(i + SIGINFO.errno, 0).i32(i + SIGINFO.code, info.code);
-    if (info.code > 0) s.u32(i + SIGINFO.addr, info.addr);
-    else s.u32(i + SIGINFO.pid, info.pid).u32(i + SIGINFO.uid, info.uid);
+    // The union's layout follows Linux's siginfo_layout: kernel codes below SI_KERNEL give the
+    // fault address, or for SIGCHLD the child's pid, uid and status; others the sender.
+    if (info.code > 0 && info.code < SI_KERNEL && info.signal === SIGCHLD) {
+      s.u32(i + SIGINFO.pid, info.pid).u32(i + SIGINFO.uid, info.uid).i32(i + SIGINFO.status, info.status ?? 0);
+    } else if (info.code > 0 && info.code < SI_KERNEL) {
+      s.u32(i + SIGINFO.addr, info.addr);
+    } else {
+      s.u32(i + SIGINFO.pid, info.pid).u32(i + SIGINFO.uid, info.uid);
+    }
     s.u32(RT_FRAME.ucFlags, 0).u32(RT_FRAME.ucLink, 0);
     const alt = t.altStack;
     s.u32(RT_FRAME.ucStack, alt.sp).u32(RT_FRAME.ucStack + 4, top.onAlt ? SS_ONSTACK : alt.flags & SS_DISABLE).u32(RT_FRAME.ucStack + 8, alt.size);

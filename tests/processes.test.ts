@@ -1,0 +1,88 @@
+// Processes and threads, differential: guest programs that fork, exec, wait, pipe, poll, wait on
+// futexes and run glibc's pthreads, each run natively (the host kernel is the oracle) and under
+// exojit with every engine; stdout, stderr and the exit status must match byte for byte. Each
+// run gets a fresh working directory (the programs write scripts and files there).
+
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { buildGuest, ensureToolchain, expectSameRun, limiter, runExojitAsync, runNativeAsync, type RunResult } from "./helpers/guest.js";
+
+const ENGINES = ["auto", "interp", "jit"] as const;
+type Engine = (typeof ENGINES)[number];
+
+/** Two guests at a time (two cores); each guest may itself run several processes. */
+const slot = limiter(2);
+
+interface Case {
+  name: string;
+  src: string;
+  flags?: string[];
+  /** Arguments; "$echoargs" is replaced by the dynamically linked helper's path. */
+  args?: string[];
+}
+
+const CASES: Case[] = [
+  { name: "procs: fork trees, waits, SIGCHLD, orphans, groups, job control, copy-on-write, shared memory, vfork", src: "procs.c" },
+  { name: "execs: exec chains (static, dynamic, #! scripts), what exec keeps and drops, its errors", src: "execs.c", args: ["$echoargs"] },
+  { name: "pipes: pipelines, EOF, SIGPIPE, non-blocking, atomic writes, poll/select/epoll", src: "pipes.c" },
+  { name: "threads: glibc pthreads (mutexes, condition variables, barriers, rwlocks, TLS, cancellation)", src: "threads.c", flags: ["-pthread"] },
+  { name: "waits: futex operations and timeouts, sleeps, signals interrupting and restarting calls", src: "waits.c", flags: ["-pthread"] },
+];
+
+const bins = new Map<Case, string>();
+let echoargs = "";
+const dirs: string[] = [];
+
+function argsOf(c: Case): string[] {
+  return (c.args ?? []).map((a) => (a === "$echoargs" ? echoargs : a));
+}
+
+function freshDir(): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), "exojit-proc-"));
+  dirs.push(d);
+  return d;
+}
+
+const nativeRuns = new Map<Case, Promise<RunResult>>();
+function native(c: Case): Promise<RunResult> {
+  let p = nativeRuns.get(c);
+  if (p === undefined) {
+    p = slot(() => runNativeAsync(bins.get(c) as string, argsOf(c), { cwd: freshDir(), timeoutMs: 30_000 }));
+    nativeRuns.set(c, p);
+  }
+  return p;
+}
+
+beforeAll(() => {
+  ensureToolchain();
+  for (const c of CASES) bins.set(c, buildGuest(c.src, { flags: c.flags }));
+  echoargs = buildGuest("echoargs.c", { dynamic: true });
+}, 120_000);
+
+afterAll(() => {
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+describe("process programs natively (the oracle itself)", () => {
+  for (const c of CASES) {
+    it.concurrent(`${c.src} exits 0 and prints its report`, async () => {
+      const r = await native(c);
+      expect(r.status, r.stderr.toString()).toBe(0);
+      expect(r.stdout.length).toBeGreaterThan(100);
+    });
+  }
+});
+
+for (const engine of ENGINES) {
+  describe(`exojit --engine ${engine} matches the native run`, () => {
+    for (const c of CASES) {
+      it.concurrent(c.name, async () => {
+        const n = await native(c);
+        const e = await slot(() => runExojitAsync(bins.get(c) as string, argsOf(c), { engine: engine as Engine, cwd: freshDir(), timeoutMs: 120_000 }));
+        expectSameRun(n, e, `${c.src} --engine ${engine}`);
+      }, 300_000);
+    }
+  });
+}

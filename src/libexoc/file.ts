@@ -379,6 +379,33 @@ export class CharDevice extends OpenFile {
   }
 }
 
+/** An O_PATH descriptor: names a file (a directory, a symbolic link...) for fstat, fchdir
+ *  and the *at calls, without opening it for I/O. */
+export class PathFile extends OpenFile {
+  constructor(
+    path: string,
+    private readonly st: FileStat,
+  ) {
+    super(path, { read: false, write: false, append: false, nonblock: false });
+  }
+
+  get isDirectory(): boolean {
+    return (this.st.mode & S_IFMT) === S_IFDIR;
+  }
+
+  read(_buf: Uint8Array): number {
+    return sysError("EBADF");
+  }
+
+  write(_buf: Uint8Array): number {
+    return sysError("EBADF");
+  }
+
+  stat(): FileStat {
+    return this.st;
+  }
+}
+
 /** File types of directory entries (the d_type values POSIX leaves to the system; these are
  *  Linux's DT_*, which the ABI layer passes through). */
 export const DT_UNKNOWN = 0, DT_FIFO = 1, DT_CHR = 2, DT_DIR = 4, DT_BLK = 6, DT_REG = 8, DT_LNK = 10, DT_SOCK = 12;

@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { sysError, fromHostError } from "./errors.js";
 import type { PageCache } from "./pagecache.js";
-import { type OpenFile, type OpenMode, HostFile, CharDevice, DirFile, statFromHost, S_IFMT, S_IFDIR, S_IFLNK, type FileStat } from "./file.js";
+import { type OpenFile, type OpenMode, HostFile, CharDevice, DirFile, PathFile, statFromHost, S_IFMT, S_IFDIR, S_IFLNK, type FileStat } from "./file.js";
 
 /** Longest path and most symbolic links followed in one resolution (Linux's limits). */
 export const PATH_MAX = 4096;
@@ -30,6 +30,9 @@ export interface OpenRequest {
   truncate: boolean;
   directory: boolean;
   noFollow: boolean;
+  /** O_PATH: a descriptor naming the file (even a symbolic link with noFollow), not opening
+   *  it for I/O. */
+  pathOnly?: boolean;
   /** Permission bits for a created file (already masked by umask). */
   perm: number;
 }
@@ -136,6 +139,11 @@ export class FileSystem {
 
   open(p: string, base: string, req: OpenRequest): OpenFile {
     const r = this.resolve(p, base, !req.noFollow);
+    if (req.pathOnly) {
+      const st = DEVICES[r.guest] ? this.stat(p, base, !req.noFollow) : r.st !== null ? statFromHost(r.st) : sysError("ENOENT");
+      if (req.directory && (st.mode & S_IFMT) !== S_IFDIR) sysError("ENOTDIR");
+      return new PathFile(r.guest, st);
+    }
     const dev = DEVICES[r.guest];
     if (dev) {
       if (req.directory) sysError("ENOTDIR");
@@ -239,6 +247,15 @@ export class FileSystem {
     if (!this.canWrite(r.guest)) sysError("EROFS");
     if ((Number(r.st.mode) & S_IFMT) === S_IFLNK) sysError("EOPNOTSUPP"); // Linux has no lchmod
     this.host(() => fs.chmodSync(r.host, perm & 0o7777));
+  }
+
+  /** chown/lchown: -1 keeps an id as it is. */
+  chown(p: string, base: string, uid: number, gid: number, follow: boolean): void {
+    const r = this.resolve(p, base, follow);
+    if (r.st === null) sysError(DEVICES[r.guest] ? "EPERM" : "ENOENT");
+    if (!this.canWrite(r.guest)) sysError("EROFS");
+    const u = uid === -1 ? Number(r.st.uid) : uid, g = gid === -1 ? Number(r.st.gid) : gid;
+    this.host(() => (follow ? fs.chownSync(r.host, u, g) : fs.lchownSync(r.host, u, g)));
   }
 
   /** Sets access and modification times (seconds, fractional); null keeps a time as it is. */

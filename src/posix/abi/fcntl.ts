@@ -37,6 +37,7 @@ export function openRequest(flags: number, mode: number, umask: number): OpenReq
     truncate: (flags & O_TRUNC) !== 0,
     directory: (flags & O_DIRECTORY) !== 0,
     noFollow: (flags & O_NOFOLLOW) !== 0,
+    pathOnly: (flags & O_PATH) !== 0,
     perm: mode & 0o7777 & ~umask,
     cloexec: (flags & O_CLOEXEC) !== 0,
   };

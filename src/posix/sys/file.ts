@@ -7,7 +7,7 @@ import { sysError, SysError } from "../../libexoc/errors.js";
 import { WouldBlock } from "../../libexoc/blocking.js";
 import { SIGPIPE } from "../../libexoc/signal.js";
 import { PipeEnd } from "../../libexoc/pipe.js";
-import { type OpenFile, DirFile, HostFile } from "../../libexoc/file.js";
+import { type OpenFile, DirFile, HostFile, PathFile } from "../../libexoc/file.js";
 import { Struct } from "../abi/structs.js";
 import { openRequest, AT_FDCWD, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_GETLK, F_SETLK, F_SETLKW, F_GETLK64, F_SETLK64, F_SETLKW64, FD_CLOEXEC, O_APPEND, O_NONBLOCK, O_RDONLY, O_WRONLY, O_RDWR, O_LARGEFILE } from "../abi/fcntl.js";
 
@@ -22,7 +22,7 @@ const F_SETPIPE_SZ = 1031, F_GETPIPE_SZ = 1032;
 export function baseDir(t: Task, dirfd: number, path: string): string {
   if (path.startsWith("/") || dirfd === AT_FDCWD) return t.cwd;
   const f = t.fds.get(dirfd);
-  if (!(f instanceof DirFile)) sysError("ENOTDIR");
+  if (!(f instanceof DirFile) && !(f instanceof PathFile && f.isDirectory)) sysError("ENOTDIR");
   return f.path;
 }
 
@@ -311,7 +311,7 @@ export const chdir: Sys = (t, path) => {
 
 export const fchdir: Sys = (t, fd) => {
   const f = t.fds.get(fd);
-  if (!(f instanceof DirFile)) sysError("ENOTDIR");
+  if (!(f instanceof DirFile) && !(f instanceof PathFile && f.isDirectory)) sysError("ENOTDIR");
   t.cwd = f.path;
   return 0;
 };

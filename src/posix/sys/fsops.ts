@@ -1,5 +1,5 @@
 // System calls that change the file system: mkdir/rmdir, unlink, rename, symlink, link, chmod,
-// utimensat and truncate, in their plain and *at() forms. The checks and the host operations are
+// chown, utimensat and truncate, in their plain and *at() forms. The checks and the host operations are
 // libexoc's (FileSystem); this file decodes arguments and flags.
 
 import type { Sys } from "../types.js";
@@ -120,3 +120,29 @@ export const ftruncate64: Sys = (t, fd, lo, hi) => {
   return 0;
 };
 export const ftruncate: Sys = (t, fd, len) => ftruncate64(t, fd, len, len < 0 ? -1 : 0, 0, 0, 0);
+
+/** The chown family. The 16-bit calls of the original i386 ABI take 16-bit ids (0xffff: keep). */
+const id32 = (v: number): number => (v === -1 ? -1 : v >>> 0);
+const id16 = (v: number): number => ((v & 0xffff) === 0xffff ? -1 : v & 0xffff);
+
+function chownAt(t: Task, dirfd: number, pathVa: number, uid: number, gid: number, flags: number): number {
+  if ((flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) !== 0) sysError("EINVAL");
+  const p = pathArg(t, pathVa);
+  if (p === "" && (flags & AT_EMPTY_PATH) !== 0) return fchownFd(t, dirfd, uid, gid);
+  t.fs.chown(p, baseDir(t, dirfd, p), uid, gid, (flags & AT_SYMLINK_NOFOLLOW) === 0);
+  return 0;
+}
+
+function fchownFd(t: Task, fd: number, uid: number, gid: number): number {
+  const f = t.fds.get(fd);
+  t.fs.chown(f.path, "/", uid, gid, true);
+  return 0;
+}
+
+export const fchownat: Sys = (t, dirfd, path, uid, gid, flags) => chownAt(t, dirfd, path, id32(uid), id32(gid), flags);
+export const chown32: Sys = (t, path, uid, gid) => chownAt(t, AT_FDCWD, path, id32(uid), id32(gid), 0);
+export const lchown32: Sys = (t, path, uid, gid) => chownAt(t, AT_FDCWD, path, id32(uid), id32(gid), AT_SYMLINK_NOFOLLOW);
+export const fchown32: Sys = (t, fd, uid, gid) => fchownFd(t, fd, id32(uid), id32(gid));
+export const chown16: Sys = (t, path, uid, gid) => chownAt(t, AT_FDCWD, path, id16(uid), id16(gid), 0);
+export const lchown16: Sys = (t, path, uid, gid) => chownAt(t, AT_FDCWD, path, id16(uid), id16(gid), AT_SYMLINK_NOFOLLOW);
+export const fchown16: Sys = (t, fd, uid, gid) => fchownFd(t, fd, id16(uid), id16(gid));

@@ -1,0 +1,93 @@
+// Debian's own i386 userland, unmodified: bash, coreutils, sed, mawk, grep, find/xargs, tar with
+// gzip, perl and dpkg-query from a Debian bookworm root (tests/helpers/debian.ts). Each command
+// runs natively under `chroot ROOT` and under `exojit run --root ROOT`; stdout, stderr and the
+// exit status must match byte for byte. Commands that write do so in a fresh directory inside
+// the root, removed afterwards.
+
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { CLI, expectSameRun, limiter, type RunResult } from "./helpers/guest.js";
+import { debianRoot } from "./helpers/debian.js";
+
+const slot = limiter(2);
+let root = "";
+/** The host's chroot(8) (in sbin, which the guests' PATH leaves out). */
+let chroot = "";
+/** Guest path of this run's scratch directory inside the root. */
+let work = "";
+const ENV = { LANG: "C", PATH: "/usr/local/bin:/usr/bin:/bin", HOME: "/root" };
+
+interface Case {
+  name: string;
+  /** A bash command line, run in the scratch directory. */
+  cmd: string;
+  stdin?: string;
+}
+
+const CASES: Case[] = [
+  { name: "bash pipelines", cmd: "seq 1 3000 | grep 7 | sort -rn | head -5 | tr '\\n' ' '; echo; seq 1 100000 | wc -l" },
+  { name: "command substitution in loops", cmd: `for i in $(seq 1 25); do x=$(echo $i | sed 's/1/one/'); printf '%s,' "$x"; done; echo; echo "nested $(echo $(echo $(( 6 * 7 ))))"` },
+  { name: "background jobs and wait", cmd: "(sleep 0.2; echo late) & (echo early) & wait; (exit 3) & p=$!; wait $p; echo \"status $?\"; sleep 5 & kill %1; wait; echo \"killed $?\"" },
+  { name: "traps", cmd: "trap 'echo caught USR1' USR1; kill -USR1 $$; trap 'echo on exit' EXIT; f() { return 4; }; f; echo \"f returned $?\"; (trap 'echo sub TERM; exit 9' TERM; kill -TERM $BASHPID; sleep 1); echo \"subshell $?\"" },
+  { name: "coreutils", cmd: "printf 'b\\na\\nc\\nb\\n' | sort | uniq -c; echo hello | wc -c; basename /a/b/c.txt .txt; date -u -d @86400 '+%Y-%m-%d %H:%M'; expr 6 \\* 7; seq -s, 1 10; cut -d: -f1 /etc/passwd | head -3; tr a-z A-Z <<< shout; printf '%05.1f|%x\\n' 3.14159 255; echo abc | rev 2>&1 | head -1; ls -l /etc/hostname /bin/bash | awk '{print $1, $5, $NF}'; stat -c '%s %F' /etc/passwd; id -u; head -c 12 /dev/zero | od -An -c | head -1" },
+  { name: "sed", cmd: "sed -n '2,4p' /etc/passwd; echo abcabc | sed -E 's/(b)/[\\1]/2'; printf 'x\\ny\\nz\\n' | sed '2d;s/z/Z/'" },
+  { name: "mawk", cmd: "awk -F: '{n++} END {print n, NR}' /etc/passwd; echo '1 2 3' | awk '{print $1+$2*$3, sqrt(16), length(\"abcd\")}'; seq 1 10 | awk '{s+=$1} END {printf \"%d %.2f\\n\", s, s/NR}'" },
+  { name: "grep", cmd: "grep -c root /etc/passwd; grep -E '^(root|daemon):' /etc/passwd | cut -d: -f1,3; grep -rl 'root' /etc/passwd /etc/group | sort; echo nomatch | grep zzz; echo \"grep status $?\"" },
+  { name: "find and xargs", cmd: "find /etc -maxdepth 1 -name '*.conf' | sort | xargs -n2 echo; find /usr/bin -name 'z*' -type f | sort | head -3; printf '%s\\0' a b c | xargs -0 -I{} echo item {}" },
+  { name: "tar with gzip", cmd: "mkdir -p d/sub && seq 1 5000 > d/nums && echo hi > d/sub/f && ln -s nums d/link && tar czf a.tgz d && tar tzf a.tgz | sort && mkdir out && tar xzf a.tgz -C out && diff -r d out/d && echo identical && gzip -9 -c d/nums | gzip -dc | cksum" },
+  { name: "perl one-liners", cmd: "perl -e 'print join(\",\", map { $_ * $_ } 1..6), \"\\n\"'; perl -ne 'print if /^root/' /etc/passwd; perl -le 'my %h=(a=>1,b=>2); print join \" \", map {\"$_=$h{$_}\"} sort keys %h'; echo 'a b c' | perl -lane 'print scalar @F'" },
+  { name: "dpkg-query", cmd: "dpkg-query -W -f='${Package} ${Status}\\n' bash coreutils dpkg grep sed | sort" },
+  { name: "dash scripts and many short commands", cmd: "sh -c 'for i in 1 2 3; do echo $i; done | wc -l'; i=0; while [ $i -lt 60 ]; do i=$(expr $i + 1); done; echo \"counted to $i\"; for f in /etc/passwd /etc/group /etc/hostname; do wc -l < $f; done" },
+  { name: "reading standard input", cmd: "read a b; echo \"[$a] [$b]\"; cat | sort | head -3", stdin: "first second third\nzeta\nalpha\nmid\n" },
+];
+
+function run(argv: string[], c: Case, cwd: string): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0], argv.slice(1), { cwd, env: ENV, stdio: ["pipe", "pipe", "pipe"] });
+    const out: Buffer[] = [], err: Buffer[] = [];
+    const timer = setTimeout(() => child.kill("SIGKILL"), 120_000);
+    child.stdout.on("data", (b: Buffer) => out.push(b));
+    child.stderr.on("data", (b: Buffer) => err.push(b));
+    child.stdin.on("error", () => {});
+    child.stdin.end(c.stdin ?? "");
+    child.on("error", reject);
+    child.on("close", (code, sig) => {
+      clearTimeout(timer);
+      resolve({ stdout: Buffer.concat(out), stderr: Buffer.concat(err), status: sig !== null ? 128 + 9 : (code ?? -1) });
+    });
+  });
+}
+
+/** A scratch directory inside the root for one run, as a guest path. */
+function scratch(tag: string): string {
+  const guest = `${work}/${tag}`;
+  fs.mkdirSync(path.join(root, guest), { recursive: true });
+  return guest;
+}
+
+const script = (dir: string, c: Case): string => `cd ${dir} && { ${c.cmd}\n}`;
+
+beforeAll(() => {
+  root = debianRoot();
+  chroot = ["/usr/sbin/chroot", "/sbin/chroot", "/usr/bin/chroot"].find((p) => fs.existsSync(p)) ?? "chroot";
+  work = `/tmp/exojit-debian-${process.pid}`;
+  fs.mkdirSync(path.join(root, work), { recursive: true });
+}, 900_000);
+
+afterAll(() => {
+  if (root !== "" && work !== "") fs.rmSync(path.join(root, work), { recursive: true, force: true });
+});
+
+describe("Debian i386 userland under exojit matches it natively (chroot)", () => {
+  CASES.forEach((c, k) => {
+    it.concurrent(c.name, async () => {
+      const nd = scratch(`n${k}`), ed = scratch(`e${k}`);
+      const n = await slot(() => run([chroot, root, "/bin/bash", "-c", script(nd, c)], c, "/"));
+      expect(n.status, `native run of '${c.cmd}' failed:\n${n.stderr}`).toBeLessThan(126);
+      const e = await slot(() => run([process.execPath, CLI, "run", "--root", root, "--rw", "/bin/bash", "-c", script(ed, c)], c, "/"));
+      expectSameRun(n, e, c.name);
+    }, 300_000);
+  });
+});

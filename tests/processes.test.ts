@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { buildGuest, ensureToolchain, expectSameRun, limiter, runExojitAsync, runNativeAsync, type RunResult } from "./helpers/guest.js";
+import { buildGuest, ensureToolchain, expectSameRun, limiter, runExojit, runExojitAsync, runNativeAsync, type RunResult } from "./helpers/guest.js";
 
 const ENGINES = ["auto", "interp", "jit"] as const;
 type Engine = (typeof ENGINES)[number];
@@ -29,6 +29,7 @@ const CASES: Case[] = [
   { name: "pipes: pipelines, EOF, SIGPIPE, non-blocking, atomic writes, poll/select/epoll", src: "pipes.c" },
   { name: "threads: glibc pthreads (mutexes, condition variables, barriers, rwlocks, TLS, cancellation)", src: "threads.c", flags: ["-pthread"] },
   { name: "waits: futex operations and timeouts, sleeps, signals interrupting and restarting calls", src: "waits.c", flags: ["-pthread"] },
+  { name: "limits: RLIMIT_NOFILE, RLIMIT_AS, RLIMIT_DATA, prlimit on a child, inheritance", src: "limits.c" },
 ];
 
 const bins = new Map<Case, string>();
@@ -86,3 +87,23 @@ for (const engine of ENGINES) {
     }
   });
 }
+
+// Guests that try to exhaust exojit run under exojit only (natively they would exhaust the
+// host): the answer is structural.
+describe("exhaustion stays inside the guest", () => {
+  it("a fork bomb meets EAGAIN at the task cap; its parent stays responsive and cleans up", () => {
+    const bomb = buildGuest("bomb.c");
+    const r = runExojit(bomb, ["bomb"], { timeoutMs: 120_000 });
+    expect(r.stderr.toString()).toBe("");
+    expect(r.stdout.toString()).toBe("the bomb saw fork fail with EAGAIN: 1\nbomb leader killed: 1\nfork works again afterwards: status 7\n");
+    expect(r.status).toBe(0);
+  }, 180_000);
+
+  it("a process that uses up guest memory is killed with a one-line message; exojit and the others go on", () => {
+    const bomb = buildGuest("bomb.c");
+    const r = runExojit(bomb, ["oom"], { extra: ["--memory", "48M"], timeoutMs: 120_000 });
+    expect(r.stdout.toString()).toBe("the child was killed by Killed\nthe parent can still allocate: 1\n");
+    expect(r.stderr.toString()).toMatch(/^[^\n]*out of guest memory\n$/);
+    expect(r.status).toBe(0);
+  }, 180_000);
+});

@@ -74,6 +74,10 @@ export class Environment implements Waiter {
   turnOver = false;
   /** Scheduling priority, -20 (most) ... 19 (least), as POSIX nice values. */
   nice = 0;
+  /** Virtual run time (FairShare): host ns run, scaled by the inverse of its nice weight. */
+  vruntime = 0;
+  /** Its place in the scheduler's run queue (a heap index), -1 when not queued. */
+  slot = -1;
   /** Instructions executed, host time spent running it (ns), and times put on the CPU. */
   insns = 0;
   cpuNs = 0;

@@ -13,6 +13,9 @@ export class FrameAllocator {
   readonly refs: Uint16Array;
   /** Most frames in use at once so far. */
   peak = 0;
+  /** Asked for `n` frames back (by a library OS's caches) before an allocation fails; returns
+   *  how many it freed. */
+  reclaim: ((n: number) => number) | null = null;
 
   constructor(
     readonly mem: PhysMemory,
@@ -35,7 +38,7 @@ export class FrameAllocator {
 
   /** A zeroed frame with one reference; throws E_NOMEM when RAM is exhausted. */
   alloc(): number {
-    if (this.top === 0) throw new ExoError("E_NOMEM");
+    if (this.top === 0 && (this.reclaim === null || this.reclaim(64) === 0 || this.top === 0)) throw new ExoError("E_NOMEM");
     const ppn = this.free[--this.top];
     this.refs[ppn] = 1;
     const used = this.total - this.top;

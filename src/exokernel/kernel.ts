@@ -18,7 +18,7 @@ import { Environment, X_BUDGET, X_INT, X_SYSENTER, X_FAULT, X_HALT, WAKE_INTERRU
 import { CapSpace, CAP_ENV, CAP_FRAMES, CAP_ASPACE, R_ALL, R_RUN, R_CONTROL, R_MAP, R_READ, type CapHandle } from "./caps.js";
 import { ExoError } from "./errors.js";
 import { Clock } from "./clock.js";
-import { RoundRobin, type SchedPolicy } from "./sched.js";
+import { FairShare, type SchedPolicy } from "./sched.js";
 import type { WaitQueue } from "./wait.js";
 
 /** GDT layout, as Linux i386 has it (so selectors match what programs expect). */
@@ -69,7 +69,7 @@ export class Exokernel {
   /** Monotonic time and timers (the clock capability's object). */
   readonly clock = new Clock();
   /** Who runs next; replaceable by a library OS. */
-  sched: SchedPolicy = new RoundRobin();
+  sched: SchedPolicy = new FairShare();
   /** Called when an environment becomes runnable from outside the loop's own turn (a host
    *  event, a timer): the run loop sets this to end its idle wait. */
   onRunnable: (() => void) | null = null;
@@ -435,10 +435,10 @@ export class Exokernel {
 
   // ---- scheduling: runnable, waiting, suspended ----
 
-  /** Puts an environment on the run queue (a new one, or one made runnable by its library OS). */
+  /** Puts a new environment on the run queue. */
   makeRunnable(envCap: CapHandle): void {
     const env = this.env(envCap);
-    if (env.alive && !env.waiting && !env.suspended) this.sched.enqueue(env);
+    if (env.alive && !env.waiting && !env.suspended) this.sched.enqueue(env, "new");
   }
 
   /**
@@ -480,7 +480,7 @@ export class Exokernel {
     this.stopWaiting(env);
     env.wakeReason = reason;
     if (!env.suspended) {
-      this.sched.enqueue(env);
+      this.sched.enqueue(env, "woken");
       this.onRunnable?.();
     }
   }
@@ -493,7 +493,7 @@ export class Exokernel {
     env.suspended = on;
     if (on) this.sched.dequeue(env);
     else if (env.alive && !env.waiting) {
-      this.sched.enqueue(env);
+      this.sched.enqueue(env, "woken");
       this.onRunnable?.();
     }
   }
@@ -506,7 +506,9 @@ export class Exokernel {
   /** Ends the turn of the running environment `envCap` (sched_yield); with `target`, that
    *  environment (if runnable) runs next (a directed yield). */
   yieldTurn(envCap: CapHandle, targetCap?: CapHandle): void {
-    this.env(envCap).turnOver = true;
+    const env = this.env(envCap);
+    env.turnOver = true;
+    this.sched.yielded?.(env);
     if (targetCap === undefined) return;
     const t = this.env(targetCap);
     if (t.alive && !t.waiting && !t.suspended) this.sched.yieldTo(t);

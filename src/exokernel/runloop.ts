@@ -6,6 +6,7 @@
 
 import type { Exokernel } from "./kernel.js";
 import { X_BUDGET, type Environment } from "./env.js";
+import { TURN_NS } from "./sched.js";
 
 /** Host time between returns to Node's event loop while guests run (ns). */
 const YIELD_EVERY_NS = 10_000_000;
@@ -51,7 +52,7 @@ export class RunLoop {
         continue;
       }
       this.turn(env, k.sched.slice(env));
-      if (env.alive && !env.waiting && !env.suspended) k.sched.enqueue(env);
+      if (env.alive && !env.waiting && !env.suspended) k.sched.enqueue(env, "preempted");
       if (k.clock.now() >= yieldAt) {
         await new Promise<void>((res) => setImmediate(res));
         yieldAt = k.clock.now() + YIELD_EVERY_NS;
@@ -70,6 +71,7 @@ export class RunLoop {
     env.wakeReason = 0;
     env.handler?.handleWake?.(env, reason);
     let left = slice;
+    let exits = 0;
     env.turnOver = false;
     while (left > 0 && env.alive && !env.waiting && !env.suspended && !env.turnOver && env.wakeReason === 0) {
       const before = env.insns;
@@ -78,8 +80,12 @@ export class RunLoop {
       if (env.handler === null) throw new Error(`environment ${env.id} has no exit handler`);
       env.handler.handleExit(env, x);
       if (x.kind === X_BUDGET) break;
+      // Exits are cheap to count; the clock is read every few of them.
+      if ((++exits & 15) === 0 && k.clock.now() - t0 >= TURN_NS) break;
     }
-    env.cpuNs += k.clock.now() - t0;
+    const ns = k.clock.now() - t0;
+    env.cpuNs += ns;
+    k.sched.account?.(env, ns);
     k.turnStart = 0;
   }
 

@@ -1,17 +1,30 @@
 // Scheduling policy: which runnable environment gets the CPU next, and for how long. The
-// exokernel's loop (Exokernel.runLoop) asks the policy; a library OS may plug in another one
-// (the seed's custom schedulers) through `Exokernel.sched`.
+// exokernel's loop (runloop.ts) asks the policy; a library OS may plug in another one (the
+// seed's custom schedulers) through `Exokernel.sched`. Turns end when their instruction slice
+// is used, when the environment waits, or after TURN_NS of host time (a guest making system
+// calls in a loop executes few instructions per microsecond).
 //
-// The default is round robin with priorities: runnable environments take turns in FIFO order,
-// and an environment's turn lasts a number of guest instructions proportional to the weight of
-// its nice value (the weights grow by 1.25x per step, as Linux's CFS weights do, so nice 0
-// against nice 5 is about 3:1). `yieldTo` puts an environment at the head of the queue.
+// Two policies:
+// - FairShare (the default): each environment accumulates virtual time, the host time it ran
+//   divided by the weight of its nice value (weights grow by 1.25x per step, as Linux's CFS
+//   weights do, so nice 0 against nice 5 gets about 3:1 of the CPU); the runnable one with the
+//   least virtual time runs next. One that wakes from a wait starts no further behind than a
+//   few milliseconds, so an interactive process (a shell reading input, a parent waiting for
+//   a child) runs soon after its event even when thousands of processes compute, while a
+//   process that sleeps a lot cannot bank unbounded credit; a new process starts a little
+//   behind the others, so a fork bomb cannot crowd out those already running.
+// - RoundRobin: runnable environments take turns in FIFO order, each turn's instruction slice
+//   proportional to its nice weight. Simple, but a woken process waits behind every runnable
+//   one (seconds, under a fork bomb).
 
 import type { Environment } from "./env.js";
 
+/** Why an environment is (re)entering the run queue. */
+export type EnqueueReason = "new" | "woken" | "preempted";
+
 export interface SchedPolicy {
   /** `env` became runnable (or used up its turn and is still runnable). */
-  enqueue(env: Environment): void;
+  enqueue(env: Environment, why?: EnqueueReason): void;
   /** `env` left the run queue (it waits, is suspended, or is gone). */
   dequeue(env: Environment): void;
   /** The environment to run next, taken off the queue; null when none is runnable. */
@@ -20,9 +33,16 @@ export interface SchedPolicy {
   slice(env: Environment): number;
   /** Makes `env` (runnable) the next to run. */
   yieldTo(env: Environment): void;
+  /** `env` ran for `ns` of host time in its last turn. */
+  account?(env: Environment, ns: number): void;
+  /** `env` gave up its turn (sched_yield): others that are runnable should go first. */
+  yielded?(env: Environment): void;
   /** Runnable environments queued. */
   readonly length: number;
 }
+
+/** Longest turn in host time. */
+export const TURN_NS = 4_000_000;
 
 /** A turn at nice 0, in guest instructions (about a millisecond of compiled code). */
 export const BASE_SLICE = 1 << 18;
@@ -77,5 +97,111 @@ export class RoundRobin implements SchedPolicy {
     env.queued = true;
     if (this.head > 0) this.queue[--this.head] = env;
     else this.queue.unshift(env);
+  }
+}
+
+/** Virtual-time credit a waking environment may have over the most advanced runnable one. */
+const WAKE_CREDIT_NS = 3_000_000;
+/** How far behind a new environment starts. */
+const START_DEBIT_NS = 1_000_000;
+
+export class FairShare implements SchedPolicy {
+  /** Runnable environments in a binary min-heap on vruntime; env.slot is its index. */
+  private readonly heap: Environment[] = [];
+  /** The least virtual time of the runnable environments (or of the last one picked). */
+  private minVruntime = 0;
+
+  get length(): number {
+    return this.heap.length;
+  }
+
+  enqueue(env: Environment, why: EnqueueReason = "preempted"): void {
+    if (env.queued) return;
+    if (why === "new") env.vruntime = this.minVruntime + START_DEBIT_NS;
+    else if (why === "woken") env.vruntime = Math.max(env.vruntime, this.minVruntime - WAKE_CREDIT_NS);
+    env.queued = true;
+    env.slot = this.heap.length;
+    this.heap.push(env);
+    this.up(env.slot);
+  }
+
+  dequeue(env: Environment): void {
+    if (!env.queued) return;
+    this.removeAt(env.slot);
+  }
+
+  pick(): Environment | null {
+    if (this.heap.length === 0) return null;
+    const env = this.heap[0];
+    this.removeAt(0);
+    this.minVruntime = Math.max(this.minVruntime, env.vruntime);
+    return env;
+  }
+
+  slice(env: Environment): number {
+    return Math.max(MIN_SLICE, Math.round((BASE_SLICE * 4 * niceWeight(env.nice)) / NICE0_WEIGHT));
+  }
+
+  account(env: Environment, ns: number): void {
+    env.vruntime += (ns * NICE0_WEIGHT) / niceWeight(env.nice);
+  }
+
+  yieldTo(env: Environment): void {
+    this.dequeue(env);
+    env.vruntime = Math.min(env.vruntime, this.minVruntime - WAKE_CREDIT_NS);
+    this.enqueue(env, "preempted");
+  }
+
+  /** sched_yield: the environment goes after every runnable one. */
+  yielded(env: Environment): void {
+    let max = env.vruntime;
+    for (const o of this.heap) if (o.vruntime > max) max = o.vruntime;
+    if (max > env.vruntime || this.heap.length > 0) env.vruntime = max + 1;
+  }
+
+  private removeAt(i: number): void {
+    const h = this.heap;
+    const env = h[i];
+    env.queued = false;
+    env.slot = -1;
+    const last = h.pop() as Environment; // non-empty: env was in it
+    if (i < h.length) {
+      h[i] = last;
+      last.slot = i;
+      this.down(i);
+      this.up(last.slot);
+    }
+  }
+
+  private up(i: number): void {
+    const h = this.heap;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (h[p].vruntime <= h[i].vruntime) break;
+      this.swap(i, p);
+      i = p;
+    }
+  }
+
+  private down(i: number): void {
+    const h = this.heap;
+    for (;;) {
+      const l = 2 * i + 1, r = l + 1;
+      let m = i;
+      if (l < h.length && h[l].vruntime < h[m].vruntime) m = l;
+      if (r < h.length && h[r].vruntime < h[m].vruntime) m = r;
+      if (m === i) return;
+      this.swap(i, m);
+      i = m;
+    }
+  }
+
+  private swap(a: number, b: number): void {
+    const h = this.heap;
+    const t = h[a];
+    h[a] = h[b];
+    h[b] = t;
+    h[a].slot = a;
+    h[b].slot = b;
   }
 }

@@ -14,6 +14,7 @@ import * as fs from "node:fs";
 import type { Exokernel } from "../exokernel/kernel.js";
 import type { CapHandle } from "../exokernel/caps.js";
 import { sysError, fromHostError } from "./errors.js";
+import { ExoError } from "../exokernel/errors.js";
 
 export const PAGE = 4096;
 
@@ -264,10 +265,15 @@ export class PageCache {
     return new AnonObject(this, name);
   }
 
-  /** A frame for the cache; idle cached files make room when guest RAM is full. */
+  /** A frame for the cache (the allocator asks the cache to reclaim idle files when RAM is
+   *  full); ENOMEM when there is none. */
   allocFrame(): number {
-    if (this.kernel.frames.available === 0 && this.reclaim(1) === 0) sysError("ENOMEM", "out of guest memory");
-    return this.kernel.newFrame(this.pool);
+    try {
+      return this.kernel.newFrame(this.pool);
+    } catch (e) {
+      if (e instanceof ExoError) sysError("ENOMEM", "out of guest memory");
+      throw e;
+    }
   }
 
   freeFrame(ppn: number): void {

@@ -67,6 +67,8 @@ export class System {
     this.kernel = o.kernel;
     this.personality = o.personality;
     this.pageCache = new PageCache(o.kernel);
+    // When guest RAM runs out, unmapped files in the page cache give their frames back first.
+    o.kernel.frames.reclaim = (n) => this.pageCache.reclaim(n);
     this.frameLimit = o.frameLimit ?? o.kernel.frames.total;
   }
 
@@ -91,11 +93,12 @@ export class System {
     return false;
   }
 
-  /** Fails with EAGAIN if `owner` may not have another task (RLIMIT_NPROC, the global cap). */
+  /** Fails with EAGAIN if `owner` may not have another task: RLIMIT_NPROC (which root is not
+   *  held to, as in Linux), and the global cap, which holds for everyone. */
   checkTaskLimit(owner: Process): void {
     if (this.tasks.size >= MAX_TASKS) sysError("EAGAIN", "too many tasks");
     const [soft] = owner.limit(RLIMIT_NPROC);
-    if (soft === Infinity) return;
+    if (soft === Infinity || owner.euid === 0) return;
     let n = 0;
     for (const p of this.procs.values()) if (p.uid === owner.uid && !p.zombie) n += p.threads.size;
     if (n >= soft) sysError("EAGAIN", "RLIMIT_NPROC");

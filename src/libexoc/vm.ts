@@ -94,6 +94,13 @@ export class AddressMap {
     return n;
   }
 
+  /** Bytes of private writable memory (what RLIMIT_DATA counts, as Linux does since 4.7). */
+  get dataSize(): number {
+    let n = 0;
+    for (const v of this.vmas) if (!v.shared && (v.prot & PROT_WRITE) !== 0 && v.name !== "[stack]") n += v.end - v.start;
+    return n;
+  }
+
   /** A free range of `len` bytes, highest first below MMAP_TOP (or at/after `hint` if free). */
   findFree(len: number, hint = 0): number {
     if (hint !== 0 && hint + len <= MMAP_TOP && hint >= MMAP_BOTTOM && this.isFree(hint, hint + len)) return hint;
@@ -258,12 +265,13 @@ export class AddressMap {
   }
 
   /** Moves the program break; returns the new break (unchanged on failure, as Linux does). */
-  setBrk(addr: number, limit = Infinity): number {
+  setBrk(addr: number, limit = Infinity, maxGrowth = Infinity): number {
     addr >>>= 0;
     if (addr < this.brkStart) return this.brk;
     const oldEnd = pageUp(this.brk), newEnd = pageUp(addr);
     if (newEnd > oldEnd) {
-      if (!this.isFree(oldEnd, newEnd) || newEnd > MMAP_TOP || newEnd - this.brkStart > limit) return this.brk;
+      if (!this.isFree(oldEnd, newEnd) || newEnd > MMAP_TOP || newEnd - oldEnd > maxGrowth) return this.brk;
+      if (this.dataSize + (newEnd - oldEnd) > limit) return this.brk;
       const heap = this.vmas.find((v) => v.name === "[heap]" && v.end === oldEnd);
       if (heap) {
         heap.end = newEnd;

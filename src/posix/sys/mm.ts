@@ -55,6 +55,11 @@ function doMmap(t: Task, addr: number, len: number, prot: number, flags: number,
     object = t.sys.pageCache.anon("/dev/zero (deleted)");
   }
   if (t.vm.size + size > t.proc.limit(RLIMIT_AS)[0]) sysError("ENOMEM");
+  if (!shared && prot & 2) {
+    if (t.vm.dataSize + size > t.proc.limit(RLIMIT_DATA)[0]) sysError("ENOMEM");
+    // Overcommit heuristic (Linux's default): an allocation larger than all of RAM is refused.
+    if (size > t.kernel.frames.total * PAGE) sysError("ENOMEM");
+  }
 
   let start: number;
   if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
@@ -195,4 +200,4 @@ export const mlockall: Sys = (_t, flags) => {
 
 export const munlockall: Sys = () => 0;
 
-export const brk: Sys = (t, addr) => t.vm.setBrk(addr, t.proc.limit(RLIMIT_DATA)[0]) | 0;
+export const brk: Sys = (t, addr) => t.vm.setBrk(addr, t.proc.limit(RLIMIT_DATA)[0], t.kernel.frames.total * PAGE) | 0;

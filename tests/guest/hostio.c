@@ -1,0 +1,73 @@
+/* A guest for the host-interaction tests (tests/hostio.test.ts); the first argument picks what
+ * it does:
+ *   signals    install handlers for SIGINT, SIGUSR1, SIGHUP and SIGWINCH, print "ready", wait in
+ *              pause() and print each signal that arrives until SIGHUP
+ *   yes        write "y" lines forever (ended by SIGPIPE when the reader goes)
+ *   stdin      a child prints "child working" lines while the parent waits for a line on
+ *              standard input, then echoes it and both end
+ *   sleep N    print "sleeping", sleep N ms, print "awake"
+ *   deadlock   wait forever on a pipe that nobody writes (every guest blocked)
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t last;
+static void on(int s) { last = s; }
+
+int main(int argc, char **argv) {
+  setvbuf(stdout, NULL, _IONBF, 0);
+  const char *mode = argc > 1 ? argv[1] : "";
+  if (strcmp(mode, "signals") == 0) {
+    signal(SIGINT, on);
+    signal(SIGUSR1, on);
+    signal(SIGHUP, on);
+    signal(SIGWINCH, on);
+    printf("ready\n");
+    for (;;) {
+      pause();
+      printf("got %s\n", strsignal(last));
+      if (last == SIGHUP) return 3;
+    }
+  }
+  if (strcmp(mode, "yes") == 0) {
+    for (;;) write(1, "y\n", 2);
+  }
+  if (strcmp(mode, "stdin") == 0) {
+    pid_t p = fork();
+    if (p == 0) {
+      for (int i = 0; i < 5; i++) {
+        printf("child working %d\n", i);
+        struct timespec ts = {0, 50 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+      }
+      return 0;
+    }
+    char line[256];
+    if (fgets(line, sizeof line, stdin) == NULL) return 1;
+    printf("parent read: %s", line);
+    waitpid(p, NULL, 0);
+    return 0;
+  }
+  if (strcmp(mode, "sleep") == 0) {
+    long ms = argc > 2 ? atol(argv[2]) : 1000;
+    printf("sleeping\n");
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+    printf("awake\n");
+    return 0;
+  }
+  if (strcmp(mode, "deadlock") == 0) {
+    int p[2];
+    pipe(p);
+    char c;
+    printf("blocked\n");
+    read(p[0], &c, 1);
+    return 0;
+  }
+  return 2;
+}

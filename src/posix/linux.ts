@@ -148,7 +148,14 @@ export class LinuxPersonality implements Personality, ExecAbi {
     const b = t.blocked;
     if (b === null) return;
     const r = t.regs;
-    const v = b.onInterrupt?.();
+    let v: number | null | void;
+    try {
+      v = b.onInterrupt?.();
+    } catch (err) {
+      // Reporting what is left failed (a bad pointer): the call fails with that error.
+      if (!(err instanceof SysError)) throw err;
+      v = -ERRNO[err.errno];
+    }
     let res: number;
     if (typeof v === "number") {
       res = v;

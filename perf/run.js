@@ -9,7 +9,11 @@
 // start-up is a fixed cost that says nothing about the code generated; the wall figures are in
 // the JSON and the table's last columns.
 //
-// Usage: node perf/run.js [--runs N] [--only name,name] [--no-interp] [--no-micro] [--quick]
+// Process benchmarks (fork, pipes, futexes, a shell script) also report CPU time (user + system
+// of every process involved), since native runs use both cores. qemu-i386, when installed,
+// gets a column of its own.
+//
+// Usage: node perf/run.js [--runs N] [--only name,name] [--no-interp] [--no-micro] [--no-qemu] [--quick]
 
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -35,19 +39,23 @@ const PROGRAMS = [
   { name: "nbody", args: ["800000"], kind: "x87", optional: false },
   { name: "getpid", args: ["500000"], kind: "syscall" },
   { name: "devnull", args: ["500000"], kind: "syscall" },
+  { name: "forkwait", args: ["1000"], kind: "process", threads: false },
+  { name: "pipebw", args: ["256"], kind: "process" },
+  { name: "futexpp", args: ["20000"], kind: "process", threads: true },
 ];
 
 function parseArgs(argv) {
-  const o = { runs: 3, only: null, interp: true, micro: true, quick: false };
+  const o = { runs: 3, only: null, interp: true, micro: true, quick: false, qemu: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--runs") o.runs = Math.max(1, Number(argv[++i]));
     else if (a === "--only") o.only = new Set(argv[++i].split(","));
     else if (a === "--no-interp") o.interp = false;
     else if (a === "--no-micro") o.micro = false;
+    else if (a === "--no-qemu") o.qemu = false;
     else if (a === "--quick") o.quick = true;
     else if (a === "--help" || a === "-h") {
-      console.log("usage: node perf/run.js [--runs N] [--only name,name] [--no-interp] [--no-micro] [--quick]");
+      console.log("usage: node perf/run.js [--runs N] [--only name,name] [--no-interp] [--no-micro] [--no-qemu] [--quick]");
       process.exit(0);
     } else {
       console.error(`perf/run.js: unknown option '${a}'`);
@@ -68,20 +76,27 @@ function build(name) {
   const out = path.join(BUILD, name);
   if (fs.existsSync(out) && fs.statSync(out).mtimeMs >= fs.statSync(src).mtimeMs) return out;
   fs.mkdirSync(BUILD, { recursive: true });
-  const r = spawnSync("gcc", ["-m32", "-static", "-O2", "-o", out, src, "-lm"], { encoding: "utf8" });
+  const r = spawnSync("gcc", ["-m32", "-static", "-O2", "-pthread", "-o", out, src, "-lm"], { encoding: "utf8" });
   if (r.status !== 0) throw new Error(`building ${name} failed (is gcc-multilib installed?):\n${r.stderr}`);
   return out;
 }
 
-/** Runs a command once; returns wall ms, the guest-run ms exojit reported, and its stdout. */
+/** Runs a command once; returns wall ms, CPU ms (user + system of the command and all its
+ *  processes, from bash's `times`), the guest-run ms exojit reported, and its stdout. */
 function timeOnce(cmd, args) {
+  const out = path.join(BUILD, `out-${process.pid}`);
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(cmd, args, { encoding: "utf8", maxBuffer: 64 << 20 });
+  const r = spawnSync("bash", ["-c", 'o=$1; shift; "$@" > "$o"; s=$?; times >&2; exit $s', "_", out, cmd, ...args], { encoding: "utf8", maxBuffer: 64 << 20 });
   const wall = Number(process.hrtime.bigint() - t0) / 1e6;
+  const stdout = fs.existsSync(out) ? fs.readFileSync(out, "utf8") : "";
+  fs.rmSync(out, { force: true });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} exited with ${r.status}: ${r.stderr.slice(-500)}`);
   const m = /guest instructions in ([\d.]+) ms/.exec(r.stderr);
   const insns = /exojit stats: (\d+) guest instructions/.exec(r.stderr);
-  return { wall, run: m ? Number(m[1]) : wall, insns: insns ? Number(insns[1]) : 0, stdout: r.stdout };
+  // times prints the shell's own times, then its children's: "0m0.082s 0m0.102s".
+  const t = /(\d+)m([\d.]+)s (\d+)m([\d.]+)s\s*$/.exec(r.stderr.trimEnd());
+  const cpu = t ? (Number(t[1]) * 60 + Number(t[2]) + Number(t[3]) * 60 + Number(t[4])) * 1000 : NaN;
+  return { wall, cpu, run: m ? Number(m[1]) : wall, insns: insns ? Number(insns[1]) : 0, stdout };
 }
 
 function stats(values) {
@@ -98,7 +113,7 @@ function measure(label, cmd, args, runs, expect) {
     if (expect !== undefined && r.stdout !== expect) throw new Error(`${label}: output differs from the native run`);
     out.push(r);
   }
-  return { wall: stats(out.map((r) => r.wall)), run: stats(out.map((r) => r.run)), insns: out[0].insns, stdout: out[0].stdout };
+  return { wall: stats(out.map((r) => r.wall)), cpu: stats(out.map((r) => r.cpu)), run: stats(out.map((r) => r.run)), insns: out[0].insns, stdout: out[0].stdout };
 }
 
 function geomean(xs) {
@@ -107,6 +122,22 @@ function geomean(xs) {
 
 const fmt = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : "-");
 const pct = (s) => `±${fmt(s.spread * 50, 0)}%`;
+
+/** qemu-i386, when installed, for the peer's column. */
+const QEMU = ["/usr/bin/qemu-i386", "/usr/bin/qemu-i386-static"].find((q) => fs.existsSync(q)) ?? null;
+/** The Debian i386 root the userland tests use (tests/helpers/debian.ts). */
+const DEBIAN_ROOT = process.env.EXOJIT_DEBIAN_ROOT ?? "/var/cache/exojit/debian-bookworm-i386";
+
+/** A shell script running 200 short commands with Debian's bash: natively under chroot (as
+ *  root) and under exojit --root. Skipped without the root or without chroot rights. */
+function shellBench(o) {
+  const bash = path.join(DEBIAN_ROOT, "bin", "bash");
+  if (!fs.existsSync(bash) || process.getuid?.() !== 0) return null;
+  const script = 'for i in $(seq 1 200); do /bin/true; done; for i in $(seq 1 50); do echo $i | tr 0-9 a-j > /dev/null; done; echo done';
+  const native = measure("shell: native", "chroot", [DEBIAN_ROOT, "/bin/bash", "-c", script], Math.max(o.runs, 3));
+  const jit = measure("shell: auto", "node", [CLI, "run", "--stats", "--root", DEBIAN_ROOT, "/bin/bash", "-c", script], o.runs, native.stdout);
+  return { name: "shell (200 commands)", kind: "process", args: [], native, jit, interp: null, qemu: null };
+}
 
 function main() {
   const o = parseArgs(process.argv.slice(2));
@@ -126,23 +157,28 @@ function main() {
     const exo = (engine) => measure(`${p.name}: ${engine}`, "node", [CLI, "run", "--stats", "--engine", engine, bin, ...p.args], o.runs, native.stdout);
     const jit = exo("auto");
     const interp = o.interp ? exo("interp") : null;
-    rows.push({ name: p.name, kind: p.kind, args: p.args, native, jit, interp });
+    const qemu = QEMU !== null && o.qemu ? measure(`${p.name}: qemu-i386`, QEMU, [bin, ...p.args], o.runs, native.stdout) : null;
+    rows.push({ name: p.name, kind: p.kind, args: p.args, native, jit, interp, qemu });
   }
+  const shell = !o.only || o.only.has("shell") ? shellBench(o) : null;
+  if (shell !== null) rows.push(shell);
   progress("");
 
-  const head = ["program", "native ms", "jit ms", "interp ms", "jit/native", "interp/native", "interp/jit", "jit M insn/s", "jit wall ms", "interp wall ms"];
+  const head = ["program", "native ms", "jit ms", "interp ms", "qemu ms", "jit/native", "interp/native", "interp/jit", "qemu/native", "cpu: jit/native", "cpu: qemu/native", "jit M insn/s", "jit wall ms", "interp wall ms"];
   const lines = [head];
   for (const r of rows) {
-    const n = r.native.wall.median, j = r.jit.run.median, i = r.interp?.run.median ?? NaN;
+    const n = r.native.wall.median, j = r.jit.run.median, i = r.interp?.run.median ?? NaN, q = r.qemu?.wall.median ?? NaN;
+    const nc = r.native.cpu.median;
     lines.push([
-      r.name, `${fmt(n)} ${pct(r.native.wall)}`, `${fmt(j)} ${pct(r.jit.run)}`, r.interp ? `${fmt(i)} ${pct(r.interp.run)}` : "-",
-      fmt(j / n), fmt(i / n), fmt(i / j), fmt(r.jit.insns / j / 1000), fmt(r.jit.wall.median, 0), r.interp ? fmt(r.interp.wall.median, 0) : "-",
+      r.name, `${fmt(n)} ${pct(r.native.wall)}`, `${fmt(j)} ${pct(r.jit.run)}`, r.interp ? `${fmt(i)} ${pct(r.interp.run)}` : "-", r.qemu ? `${fmt(q)} ${pct(r.qemu.wall)}` : "-",
+      fmt(j / n), fmt(i / n), fmt(i / j), fmt(q / n), fmt(r.jit.cpu.median / nc), r.qemu ? fmt(r.qemu.cpu.median / nc) : "-",
+      fmt(r.jit.insns / j / 1000), fmt(r.jit.wall.median, 0), r.interp ? fmt(r.interp.wall.median, 0) : "-",
     ]);
   }
   const widths = head.map((_, c) => Math.max(...lines.map((l) => l[c].length)));
   for (const l of lines) console.log(l.map((x, c) => (c === 0 ? x.padEnd(widths[c]) : x.padStart(widths[c]))).join("  "));
   const summary = {};
-  for (const kind of ["integer", "x87", "syscall"]) {
+  for (const kind of ["integer", "x87", "syscall", "process"]) {
     const rs = rows.filter((r) => r.kind === kind);
     if (rs.length === 0) continue;
     summary[kind] = {
@@ -164,13 +200,13 @@ function main() {
 
   fs.mkdirSync(RESULTS, { recursive: true });
   const file = path.join(RESULTS, `${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
-  const strip = (m) => m && { wall: m.wall, run: m.run, insns: m.insns };
+  const strip = (m) => m && { wall: m.wall, cpu: m.cpu, run: m.run, insns: m.insns };
   fs.writeFileSync(
     file,
     JSON.stringify(
       {
         date: new Date().toISOString(), node: process.version, cpu: os.cpus()[0]?.model, runs: o.runs,
-        programs: rows.map((r) => ({ name: r.name, kind: r.kind, args: r.args, native: strip(r.native), jit: strip(r.jit), interp: strip(r.interp) })),
+        programs: rows.map((r) => ({ name: r.name, kind: r.kind, args: r.args, native: strip(r.native), jit: strip(r.jit), interp: strip(r.interp), qemu: strip(r.qemu) })),
         summary, micro,
       },
       null,

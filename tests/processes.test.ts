@@ -72,7 +72,7 @@ describe("process programs natively (the oracle itself)", () => {
       const r = await native(c);
       expect(r.status, r.stderr.toString()).toBe(0);
       expect(r.stdout.length).toBeGreaterThan(100);
-    });
+    }, 120_000);
   }
 });
 

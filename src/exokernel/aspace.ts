@@ -45,6 +45,11 @@ export class AddressSpace {
   users = 0;
   /** The environment whose thread-local descriptors the GDT holds now (see Exokernel.load). */
   gdtOwner: unknown = null;
+  /** The space this one was duplicated from, and the pages that lost their write permission
+   *  there for it: when this space goes, those the source alone still holds get it back (a
+   *  fork whose child exits or execs costs its parent no copy-on-write faults). */
+  private cowSource: AddressSpace | null = null;
+  private cowPages: number[] = [];
   private destroyed = false;
 
   constructor(
@@ -180,7 +185,7 @@ export class AddressSpace {
     const ppn = old >>> PAGE_SHIFT;
     let frame = ppn;
     if (this.pool.frames.refs[ppn] > 1) {
-      frame = this.pool.alloc();
+      frame = this.pool.alloc(false);
       this.mem.copyPage(frame, ppn);
       this.pool.release(ppn);
     }
@@ -196,6 +201,7 @@ export class AddressSpace {
    */
   duplicate(dst: AddressSpace): void {
     if (dst.pages !== 0) throw new ExoError("E_INVAL", "duplicate into a space that is not empty");
+    dst.cowSource = this;
     const i32 = this.mem.i32;
     for (let d = 0; d < USER_TOP >>> 22; d++) {
       const pde = i32[(this.pd << (PAGE_SHIFT - 2)) + d];
@@ -207,6 +213,7 @@ export class AddressSpace {
         if ((pte & MAP_SHARE) === 0 && (pte & (PTE_W | PTE_COW)) !== 0) {
           pte = (pte & ~PTE_W) | PTE_COW;
           i32[pt + k] = pte;
+          dst.cowPages.push(((d << 22) | (k << PAGE_SHIFT)) >>> 0);
         }
         dst.pool.share(pte >>> PAGE_SHIFT);
         dst.install(((d << 22) | (k << PAGE_SHIFT)) >>> 0, pte >>> PAGE_SHIFT, pte & (MAP_FLAGS | PTE_COW | PTE_U | PTE_A | PTE_D));
@@ -246,6 +253,17 @@ export class AddressSpace {
     }
   }
 
+  /** Gives the write permission back to a copy-on-write page whose frame no other space holds
+   *  any more (the duplicate it was shared with is gone). */
+  private regainWrite(va: number): void {
+    const i = this.presentIndex(va);
+    if (i < 0) return;
+    const pte = this.mem.i32[i];
+    if ((pte & PTE_COW) === 0 || this.pool.frames.refs[pte >>> PAGE_SHIFT] !== 1) return;
+    this.mem.i32[i] = (pte & ~PTE_COW) | PTE_W;
+    this.invalidate(va);
+  }
+
   /** Releases every frame, page table and the directory. */
   destroy(): void {
     if (this.destroyed) return;
@@ -263,6 +281,10 @@ export class AddressSpace {
     this.pool.release(this.pd);
     this.pages = 0;
     this.destroyed = true;
+    const src = this.cowSource;
+    if (src !== null && src.alive) for (const va of this.cowPages) src.regainWrite(va);
+    this.cowSource = null;
+    this.cowPages = [];
   }
 }
 

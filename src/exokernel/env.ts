@@ -43,6 +43,11 @@ export interface ExitHandler {
   /** Called at the start of each turn on the CPU: `reason` (WAKE_*) says why a wait ended
    *  since the last turn, 0 if none did. */
   handleWake?(env: Environment, reason: number): void;
+  /** A page fault at `addr` (error code `error`), offered before it becomes an exit: true if
+   *  the handler made the access possible (the instruction then goes on), false to take the
+   *  fault as an exit. It must not do anything else a fault exit would (signals, traces of
+   *  failures): those happen when the fault exits. */
+  resolvePageFault?(env: Environment, addr: number, error: number): boolean;
 }
 
 /** Thread-local descriptors an environment carries into its space's GDT: 3 entries of 2 words. */

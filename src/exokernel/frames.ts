@@ -36,14 +36,15 @@ export class FrameAllocator {
     return this.mem.pages - this.reserved;
   }
 
-  /** A zeroed frame with one reference; throws E_NOMEM when RAM is exhausted. */
-  alloc(): number {
+  /** A frame with one reference, zeroed unless the caller overwrites all of it (`zero` false);
+   *  throws E_NOMEM when RAM is exhausted. */
+  alloc(zero = true): number {
     if (this.top === 0 && (this.reclaim === null || this.reclaim(64) === 0 || this.top === 0)) throw new ExoError("E_NOMEM");
     const ppn = this.free[--this.top];
     this.refs[ppn] = 1;
     const used = this.total - this.top;
     if (used > this.peak) this.peak = used;
-    this.mem.zeroPage(ppn);
+    if (zero) this.mem.zeroPage(ppn);
     return ppn;
   }
 
@@ -72,9 +73,9 @@ export class FramePool {
     public limit: number,
   ) {}
 
-  alloc(): number {
+  alloc(zero = true): number {
     if (this.used >= this.limit) throw new ExoError("E_QUOTA", `${this.limit} frames`);
-    const ppn = this.frames.alloc();
+    const ppn = this.frames.alloc(zero);
     this.used++;
     return ppn;
   }

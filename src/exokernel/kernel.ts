@@ -10,6 +10,7 @@ import { Cpu, EXIT_INT, EXIT_HLT, EXIT_SYSENTER } from "../hw/cpu.js";
 import { CR0_PE, CR0_PG, CR0_WP, CR0_ET, CR0_NE, CR4_PSE, CS, SS, DS, ES, FS, GS, FLAGS, FLAGS_FIXED, FOP, IF, FLAGS_USER_WRITABLE } from "../hw/state.js";
 import { getFlags } from "../hw/flags.js";
 import type { CpuContext } from "../hw/context.js";
+import { PF_PRESENT } from "../hw/fault.js";
 import { loadSeg, encodeDescriptor, DESC_P, DESC_S, DESC_CODE, DESC_RW, DESC_ACCESSED, DESC_DB, DESC_G } from "../hw/segment.js";
 import { Engine, RUN_BUDGET, RUN_FAULT, type EngineOptions } from "../jit/engine.js";
 import { FrameAllocator, FramePool } from "./frames.js";
@@ -86,6 +87,27 @@ export class Exokernel {
     c.cr4 = CR4_PSE;
     c.gdtBase = GDT_VA | 0;
     c.gdtLimit = GDT_ENTRIES * 8 - 1;
+    c.onPageFault = (lin, error) => this.pageFaultInPlace(lin, error);
+  }
+
+  /** Page faults resolved without an exit (see pageFaultInPlace). */
+  faultsInPlace = 0;
+
+  /** A user page fault of the environment on the CPU, offered to its handler before it becomes
+   *  an exit: demand paging and copy-on-write are then resolved without unwinding the
+   *  instruction. A write to a page holding translated code always exits (the engine must drop
+   *  that code before the instruction goes on). */
+  private pageFaultInPlace(lin: number, error: number): boolean {
+    const env = this.current;
+    const h = env?.handler;
+    if (env === null || h === null || h === undefined || h.resolvePageFault === undefined) return false;
+    if ((error & PF_PRESENT) !== 0) {
+      const ppn = env.aspace.frame(lin & ~0xfff);
+      if (ppn >= 0 && this.cpu.codePages[ppn] !== 0) return false;
+    }
+    if (!h.resolvePageFault(env, lin, error)) return false;
+    this.faultsInPlace++;
+    return true;
   }
 
   /** A frame pool (quota) capability. */
@@ -160,6 +182,7 @@ export class Exokernel {
     env.ctx.cr3 = as.cr3;
     env.tls.set(src.tls);
     env.nice = src.nice;
+    this.sched.forked?.(src, env, this.current === src && this.turnStart > 0 ? this.clock.now() - this.turnStart : 0);
     return this.caps.create(CAP_ENV, R_ALL, env);
   }
 

@@ -12,7 +12,8 @@
 //   few milliseconds, so an interactive process (a shell reading input, a parent waiting for
 //   a child) runs soon after its event even when thousands of processes compute, while a
 //   process that sleeps a lot cannot bank unbounded credit; a new process starts a little
-//   behind the others, so a fork bomb cannot crowd out those already running.
+//   behind its parent (at the virtual time its parent has reached), so a fork bomb cannot crowd
+//   out those already running.
 // - RoundRobin: runnable environments take turns in FIFO order, each turn's instruction slice
 //   proportional to its nice weight. Simple, but a woken process waits behind every runnable
 //   one (seconds, under a fork bomb).
@@ -37,6 +38,8 @@ export interface SchedPolicy {
   account?(env: Environment, ns: number): void;
   /** `env` gave up its turn (sched_yield): others that are runnable should go first. */
   yielded?(env: Environment): void;
+  /** `child` was made from `parent`, which has run for `runningNs` of its current turn. */
+  forked?(parent: Environment, child: Environment, runningNs: number): void;
   /** Runnable environments queued. */
   readonly length: number;
 }
@@ -117,7 +120,7 @@ export class FairShare implements SchedPolicy {
 
   enqueue(env: Environment, why: EnqueueReason = "preempted"): void {
     if (env.queued) return;
-    if (why === "new") env.vruntime = this.minVruntime + START_DEBIT_NS;
+    if (why === "new") env.vruntime = Math.max(env.vruntime, this.minVruntime + START_DEBIT_NS);
     else if (why === "woken") env.vruntime = Math.max(env.vruntime, this.minVruntime - WAKE_CREDIT_NS);
     env.queued = true;
     env.slot = this.heap.length;
@@ -150,6 +153,12 @@ export class FairShare implements SchedPolicy {
     this.dequeue(env);
     env.vruntime = Math.min(env.vruntime, this.minVruntime - WAKE_CREDIT_NS);
     this.enqueue(env, "preempted");
+  }
+
+  /** A child starts where its parent is now (including the turn it is in) and a little behind:
+   *  forking does not make CPU credit out of nothing. */
+  forked(parent: Environment, child: Environment, runningNs: number): void {
+    child.vruntime = parent.vruntime + (runningNs * NICE0_WEIGHT) / niceWeight(parent.nice) + START_DEBIT_NS;
   }
 
   /** sched_yield: the environment goes after every runnable one. */

@@ -112,6 +112,10 @@ export class Cpu {
   /** Time-stamp counter source: nanoseconds since the CPU was created (a 1 GHz TSC). */
   private readonly tscStart = process.hrtime.bigint();
   mmio: MmioHandler | null = null;
+  /** Resolves a user-mode page fault in place (demand paging, copy-on-write) before it is
+   *  raised: gets the linear address and the error code, returns true if the page tables now
+   *  allow the access (the walk is retried), false to raise #PF. Set by the host. */
+  onPageFault: ((lin: number, error: number) => boolean) | null = null;
   /** x87 state (fpu/state.ts), created by the FPU unit on the first x87 instruction. */
   fpu: FpuState | null = null;
   /** x87/SSE state save and restore hooks, installed by the FPU unit (context switches). */

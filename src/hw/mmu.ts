@@ -20,10 +20,23 @@ let walkWritable = false;
 
 /**
  * Walks the page tables for `lin`, setting accessed (and, for writes, dirty) bits, and returns
- * the physical page number. Throws #PF with the architectural error code when the access is not
- * allowed. With paging off, linear = physical.
+ * the physical page number. When the access is not allowed, a user-mode access first offers the
+ * fault to the host's in-place handler (Cpu.onPageFault: demand paging and copy-on-write resolved
+ * without unwinding the instruction), then throws #PF with the architectural error code. With
+ * paging off, linear = physical.
  */
 export function walk(c: Cpu, lin: number, write: boolean, user = c.cpl === 3): number {
+  let r = walkTables(c, lin, write, user);
+  if (r >= 0) return r;
+  if (user && c.onPageFault !== null && c.onPageFault(lin >>> 0, -1 - r)) {
+    r = walkTables(c, lin, write, user);
+    if (r >= 0) return r;
+  }
+  return pageFault(lin, -1 - r);
+}
+
+/** The walk itself: the physical page number, or -1 - (page-fault error code). */
+function walkTables(c: Cpu, lin: number, write: boolean, user: boolean): number {
   if ((c.cr0 & CR0_PG) === 0) {
     walkWritable = true;
     return lin >>> PAGE_SHIFT;
@@ -31,12 +44,12 @@ export function walk(c: Cpu, lin: number, write: boolean, user = c.cpl === 3): n
   const mem = c.mem;
   const err = (write ? PF_WRITE : 0) | (user ? PF_USER : 0);
   const pdeAddr = (c.cr3 & PTE_FRAME) + ((lin >>> 22) << 2);
-  if (pdeAddr >= mem.size) pageFault(lin, err);
-  let pde = mem.i32[pdeAddr >>> 2];
-  if ((pde & PTE_P) === 0) pageFault(lin, err);
+  if (pdeAddr >= mem.size) return -1 - err;
+  const pde = mem.i32[pdeAddr >>> 2];
+  if ((pde & PTE_P) === 0) return -1 - err;
 
   if ((pde & PTE_PS) !== 0 && (c.cr4 & CR4_PSE) !== 0) {
-    checkAccess(c, lin, pde, pde, write, user, err);
+    if (!allowed(c, pde, pde, write, user)) return -1 - (err | PF_PRESENT);
     let upd = pde | PTE_A;
     if (write) upd |= PTE_D;
     if (upd !== pde) mem.i32[pdeAddr >>> 2] = upd;
@@ -45,10 +58,10 @@ export function walk(c: Cpu, lin: number, write: boolean, user = c.cpl === 3): n
   }
 
   const pteAddr = (pde & PTE_FRAME) + (((lin >>> PAGE_SHIFT) & 0x3ff) << 2);
-  if (pteAddr >>> 0 >= mem.size) pageFault(lin, err);
+  if (pteAddr >>> 0 >= mem.size) return -1 - err;
   const pte = mem.i32[pteAddr >>> 2];
-  if ((pte & PTE_P) === 0) pageFault(lin, err);
-  checkAccess(c, lin, pde, pte, write, user, err);
+  if ((pte & PTE_P) === 0) return -1 - err;
+  if (!allowed(c, pde, pte, write, user)) return -1 - (err | PF_PRESENT);
   if ((pde & PTE_A) === 0) mem.i32[pdeAddr >>> 2] = pde | PTE_A;
   let upd = pte | PTE_A;
   if (write) upd |= PTE_D;
@@ -57,9 +70,11 @@ export function walk(c: Cpu, lin: number, write: boolean, user = c.cpl === 3): n
   return pte >>> PAGE_SHIFT;
 }
 
-function checkAccess(c: Cpu, lin: number, pde: number, pte: number, write: boolean, user: boolean, err: number): void {
-  if (user && (pde & pte & PTE_U) === 0) pageFault(lin, err | PF_PRESENT);
-  if (write && (pde & pte & PTE_W) === 0 && (user || (c.cr0 & CR0_WP) !== 0)) pageFault(lin, err | PF_PRESENT);
+/** Whether the directory and table entries let this access through (U/S and R/W, with CR0.WP
+ *  deciding for supervisor writes). */
+function allowed(c: Cpu, pde: number, pte: number, write: boolean, user: boolean): boolean {
+  if (user && (pde & pte & PTE_U) === 0) return false;
+  return !(write && (pde & pte & PTE_W) === 0 && (user || (c.cr0 & CR0_WP) !== 0));
 }
 
 function canCacheWrite(c: Cpu, pde: number, pte: number, user: boolean): boolean {

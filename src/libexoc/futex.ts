@@ -26,8 +26,8 @@ const ROBUST_LIST_LIMIT = 2048;
 interface Waiter {
   task: Task;
   bitset: number;
-  key: string;
-  /** The queue this waiter's task waits on (notified once, when it is woken). */
+  key: number;
+  /** The queue this waiter's task waits on (its own: notified once, when it is woken). */
   readonly q: WaitQueue;
   woken: boolean;
   /** For PI locks: the lock was handed to this waiter. */
@@ -35,20 +35,22 @@ interface Waiter {
 }
 
 export class FutexTable {
-  private readonly queues = new Map<string, Waiter[]>();
+  private readonly queues = new Map<number, Waiter[]>();
 
-  /** The key of the word at `uaddr` for `t` (checks alignment and that it is readable). */
-  key(t: Task, uaddr: number, priv: boolean): string {
+  /** The key of the word at `uaddr` for `t` (checks alignment): the memory's id and the
+   *  address (id * 2^32 + address, exact below 2^53), or for a word in shared memory minus one
+   *  minus its physical address. */
+  key(t: Task, uaddr: number, priv: boolean): number {
     if ((uaddr & 3) !== 0) sysError("EINVAL");
     const va = uaddr >>> 0;
     if (!priv) {
       const v = t.vm.find(va);
-      if (v?.shared) return `p${t.mem.phys(va, false)}`;
+      if (v?.shared) return -1 - t.mem.phys(va, false);
     }
-    return `m${t.mm.id}:${va}`;
+    return t.mm.id * 4294967296 + va;
   }
 
-  private list(key: string): Waiter[] {
+  private list(key: number): Waiter[] {
     let l = this.queues.get(key);
     if (l === undefined) {
       l = [];
@@ -84,7 +86,7 @@ export class FutexTable {
     const key = this.key(t, uaddr, priv);
     if (t.mem.i32(uaddr) !== (val | 0)) sysError("EAGAIN");
     if (deadline !== null && t.kernel.clock.now() >= deadline) sysError("ETIMEDOUT");
-    const w: Waiter = { task: t, bitset, key, q: new WaitQueue(), woken: false, pi: false };
+    const w: Waiter = { task: t, bitset, key, q: t.futexQueue, woken: false, pi: false };
     this.list(key).push(w);
     return this.sleep(w, deadline, () => 0);
   }
@@ -101,7 +103,7 @@ export class FutexTable {
     return this.wakeKey(this.key(t, uaddr, priv), n, bitset);
   }
 
-  private wakeKey(key: string, n: number, bitset = BITSET_ALL): number {
+  private wakeKey(key: number, n: number, bitset = BITSET_ALL): number {
     const l = this.queues.get(key);
     if (l === undefined) return 0;
     let done = 0;
@@ -179,7 +181,7 @@ export class FutexTable {
     if (tryOnly) sysError("EAGAIN");
     if (deadline !== null && t.kernel.clock.now() >= deadline) sysError("ETIMEDOUT");
     t.mem.putU32(uaddr, v | FUTEX_WAITERS);
-    const w: Waiter = { task: t, bitset: BITSET_ALL, key, q: new WaitQueue(), woken: false, pi: true };
+    const w: Waiter = { task: t, bitset: BITSET_ALL, key, q: t.futexQueue, woken: false, pi: true };
     this.list(key).push(w);
     return this.sleep(w, deadline, () => 0);
   }
@@ -193,7 +195,7 @@ export class FutexTable {
     return 0;
   }
 
-  private handOver(t: Task, uaddr: number, key: string): void {
+  private handOver(t: Task, uaddr: number, key: number): void {
     const l = this.queues.get(key);
     const next = l?.find((w) => w.pi && w.task.alive);
     if (next === undefined) {

@@ -166,14 +166,15 @@ export class PipeEnd extends OpenFile {
     return this.writeFrom(buf, merged);
   }
 
-  /** Writes buf[done..] into new buffers; a blocking write waits until all of it is in
-   *  (returning the total), or a signal interrupts it (returning what was written, if any). */
-  private writeFrom(buf: Uint8Array, done: number): number {
+  /** Writes buf[done..] into new buffers and returns `before` plus what it wrote; a blocking
+   *  write waits until all of it is in, or a signal interrupts it (returning what was written,
+   *  if anything). `buf` stays valid while the caller waits (Task.staging). */
+  private writeFrom(buf: Uint8Array, done: number, before = 0): number {
     const p = this.pipe;
     for (;;) {
-      if (done === buf.length) return done;
+      if (done === buf.length) return before + done;
       if (p.readers === 0) {
-        if (done > 0) return done;
+        if (before + done > 0) return before + done;
         sysError("EPIPE");
       }
       const n = p.fill(buf.subarray(done));
@@ -182,12 +183,13 @@ export class PipeEnd extends OpenFile {
         p.readable.notify();
         continue;
       }
+      const total = before + done;
       if (this.mode.nonblock) {
-        if (done > 0) return done;
+        if (total > 0) return total;
         sysError("EAGAIN");
       }
-      const partial = done;
-      throw new WouldBlock([p.writable], null, undefined, () => this.writeFrom(buf, partial), () => (partial > 0 ? partial : null));
+      const at = done;
+      throw new WouldBlock([p.writable], null, undefined, () => this.writeFrom(buf, at, before), () => (total > 0 ? total : null));
     }
   }
 

@@ -18,6 +18,7 @@ import type { FileSystem } from "./fs.js";
 import type { Process } from "./process.js";
 import type { System } from "./system.js";
 import { WouldBlock, UNINTERRUPTIBLE } from "./blocking.js";
+import { WaitQueue } from "../exokernel/wait.js";
 import {
   SignalState, SIGSEGV, SIGILL, SIGFPE, SIGBUS, SIGTRAP, SIG_IGN, SIG_DFL, defaultAction, DFL_IGNORE, DFL_CONT, DFL_STOP, signalName,
   SA_NODEFER, SA_RESETHAND, sigBit, type SigAction, type SigInfo,
@@ -55,6 +56,9 @@ export interface Personality {
   interrupted(t: Task, act: SigAction): void;
   readonly name: string;
 }
+
+/** Largest staging buffer a task keeps between calls. */
+const STAGING_MAX = 1 << 20;
 
 /** What a synchronous fault turns into: signal, si_code and faulting address. */
 export interface FaultSignal {
@@ -115,6 +119,8 @@ export class Task implements ExitHandler {
   callDeadline: number | null = null;
   /** True while a blocked call runs again after its wait ended. */
   retrying = false;
+  /** What this thread waits on in a futex wait (one at a time). */
+  readonly futexQueue = new WaitQueue();
   /** Set when a fault became a signal, for the status line and tests. */
   lastFault: FaultSignal | null = null;
   /** Cleared when the thread has ended. */
@@ -179,6 +185,22 @@ export class Task implements ExitHandler {
     return this.kernel.regs(this.env);
   }
 
+  /** A buffer of at least `n` bytes for the current system call's data (writes that span
+   *  pages are gathered here). It is the task's own, so a call that waits may keep using it:
+   *  the task makes no other call meanwhile. */
+  staging(n: number): Uint8Array {
+    if (n > STAGING_MAX) return new Uint8Array(n);
+    let b = this.stagingBuf;
+    if (b === null || b.length < n) {
+      let size = b === null ? 4096 : b.length;
+      while (size < n) size *= 2;
+      b = this.stagingBuf = new Uint8Array(size);
+    }
+    return b.subarray(0, n);
+  }
+
+  private stagingBuf: Uint8Array | null = null;
+
   /** Absolute deadline `ns` from the first run of the current call (the same on its re-runs). */
   deadlineAfter(ns: number): number {
     if (!this.retrying || this.callDeadline === null) this.callDeadline = this.kernel.clock.now() + ns;
@@ -204,6 +226,11 @@ export class Task implements ExitHandler {
     }
     // Back to user mode: pending signals that are not blocked are delivered now.
     if (this.alive && this.blocked === null) this.deliverPending();
+  }
+
+  /** Demand paging and copy-on-write, resolved in place (an exit follows if not). */
+  resolvePageFault(_env: Environment, addr: number, error: number): boolean {
+    return this.vm.resolveFault(addr, (error & 2) !== 0) === FAULT_OK;
   }
 
   /** Before each turn on the CPU: finish or resume a call whose wait ended (a signal that

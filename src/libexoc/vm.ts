@@ -302,10 +302,17 @@ export class AddressMap {
     return m;
   }
 
-  /** Writes back every dirty shared page and releases all regions (exit, exec). */
+  /** Writes back every dirty shared page and releases all regions, leaving the pages mapped
+   *  for the address space's destruction, which follows (exit, exec, a failed exec). */
   clear(): void {
+    const as = this.kernel.aspace(this.aspace);
     for (const v of this.vmas) {
-      this.releasePages(v, v.start, v.end);
+      if (v.shared && v.object) {
+        const obj = v.object;
+        as.forEach(v.start, v.end, (va) => {
+          if (as.dirty(va)) obj.writeBack(this.objectIndex(v, va));
+        });
+      }
       v.drop();
     }
     this.vmas.length = 0;

@@ -110,7 +110,9 @@ function gather(t: Task, buf: number, count: number): Uint8Array {
     t.mem.chunks(buf, n, false, (v) => (view = v));
     return view ?? new Uint8Array(0);
   }
-  return t.mem.read(buf, n);
+  const out = t.staging(n);
+  t.mem.chunks(buf, n, false, (v, done) => out.set(v, done));
+  return out;
 }
 
 export const read: Sys = (t, fd, buf, count) => {
@@ -212,8 +214,13 @@ export const readv: Sys = (t, fd, iov, cnt) => {
 
 export const writev: Sys = (t, fd, iov, cnt) => {
   const f = writable(t, fd);
-  const parts = iovecs(t, iov, cnt).map(([base, len]) => t.mem.read(base, len));
-  const all = Buffer.concat(parts);
+  const vecs = iovecs(t, iov, cnt);
+  const all = t.staging(vecs.reduce((n, [, len]) => n + len, 0));
+  let at = 0;
+  for (const [base, len] of vecs) {
+    t.mem.chunks(base, len, false, (v, done) => all.set(v, at + done));
+    at += len;
+  }
   return all.length === 0 ? 0 : writeTo(t, f, () => f.write(all));
 };
 

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { buildGuest, ensureToolchain, expectSameRun, limiter, runExojit, runExojitAsync, runNativeAsync, type RunResult } from "./helpers/guest.js";
+import { buildGuest, ensureBusybox, ensureToolchain, expectSameRun, limiter, runExojit, runExojitAsync, runNativeAsync, type RunResult } from "./helpers/guest.js";
 
 const ENGINES = ["auto", "interp", "jit"] as const;
 type Engine = (typeof ENGINES)[number];
@@ -105,5 +105,25 @@ describe("exhaustion stays inside the guest", () => {
     expect(r.stdout.toString()).toBe("the child was killed by Killed\nthe parent can still allocate: 1\n");
     expect(r.stderr.toString()).toMatch(/^[^\n]*out of guest memory\n$/);
     expect(r.status).toBe(0);
+  }, 180_000);
+});
+
+// The code cache is keyed by physical page and program text comes from the page cache, so a
+// program run again (a new process, fork + exec) reuses the blocks decoded and the regions
+// compiled for the first run.
+describe("compiled code is shared between processes", () => {
+  it("running a program four times decodes little more than running it once", () => {
+    const bb = ensureBusybox();
+    const decoded = (times: number): number => {
+      const cmd = Array.from({ length: times }, () => "busybox md5sum /bin/busybox").join("; ");
+      const r = runExojit(bb, ["sh", "-c", cmd], { extra: ["--stats"], timeoutMs: 120_000 });
+      expect(r.status, r.stderr.toString()).toBe(0);
+      const m = /blocks decoded (\d+)/.exec(r.stderr.toString());
+      expect(m, r.stderr.toString()).not.toBeNull();
+      return Number(m?.[1]);
+    };
+    const once = decoded(1), four = decoded(4);
+    // Without sharing each run would decode its own copy: about four times as many blocks.
+    expect(four, `${once} blocks for one run, ${four} for four`).toBeLessThan(once * 1.5);
   }, 180_000);
 });

@@ -128,8 +128,9 @@ Options for run:
   --engine KIND       interp, jit or auto (default auto: interpret cold code, compile hot code;
                       jit compiles every block on its first execution)
   --jit-threshold N   executions of a block before auto compiles it (default 1000)
-  --trace LIST        comma-separated trace categories: syscall, fault, jit, mmu, dev, exec,
-                      signal, or all
+  --trace LIST        comma-separated trace categories: syscall (with the process and thread
+                      id, like strace -f), fault, jit, mmu, dev, exec, signal, sched (switches,
+                      waits and wake-ups), or all
   --log-file FILE     write traces as JSON lines to FILE instead of text on stderr
   --stats             print execution statistics to stderr at exit
   --max-insns N       stop after about N guest instructions (exit status 124)

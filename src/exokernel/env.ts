@@ -62,6 +62,8 @@ export class Environment implements Waiter {
   handler: ExitHandler | null = null;
   /** Cleared when destroyed. */
   alive = true;
+  /** How traces name it (a library OS sets its own name: a process and thread id). */
+  label = "";
   /** The TLS descriptors of this environment (GDT words), loaded into the GDT when it runs. */
   readonly tls = new Int32Array(TLS_WORDS);
 

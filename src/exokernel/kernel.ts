@@ -21,6 +21,7 @@ import { ExoError } from "./errors.js";
 import { Clock } from "./clock.js";
 import { FairShare, type SchedPolicy } from "./sched.js";
 import type { WaitQueue } from "./wait.js";
+import { logger, trace } from "../log.js";
 
 /** GDT layout, as Linux i386 has it (so selectors match what programs expect). */
 export const GDT_ENTRIES = 32;
@@ -75,6 +76,7 @@ export class Exokernel {
    *  event, a timer): the run loop sets this to end its idle wait. */
   onRunnable: (() => void) | null = null;
   private current: Environment | null = null;
+  private readonly log = logger("sched");
 
   constructor(opts: KernelOptions) {
     this.mem = new PhysMemory(opts.memory);
@@ -477,6 +479,7 @@ export class Exokernel {
     for (const q of queues) q.add(env);
     if (deadline !== null) env.waitTimer = this.clock.at(deadline, () => this.endWait(env, WAKE_TIMEOUT));
     this.sched.dequeue(env);
+    if (trace.sched) this.log.trace({ env: env.label }, `${env.label || env.id} waits${queues.length > 0 ? ` on ${queues.length} queue(s)` : ""}${deadline !== null ? ` until +${((deadline - this.clock.now()) / 1e6).toFixed(3)} ms` : ""}`);
   }
 
   /** Ends an environment's wait early (WAKE_INTERRUPT). No effect if it is not waiting. */
@@ -502,6 +505,7 @@ export class Exokernel {
     if (!env.waiting || !env.alive) return;
     this.stopWaiting(env);
     env.wakeReason = reason;
+    if (trace.sched) this.log.trace({ env: env.label, reason }, `${env.label || env.id} wakes (${["", "event", "timeout", "interrupted"][reason]})`);
     if (!env.suspended) {
       this.sched.enqueue(env, "woken");
       this.onRunnable?.();
@@ -514,6 +518,7 @@ export class Exokernel {
     const env = this.env(envCap);
     if (env.suspended === on) return;
     env.suspended = on;
+    if (trace.sched) this.log.trace({ env: env.label }, `${env.label || env.id} ${on ? "suspended" : "resumed"}`);
     if (on) this.sched.dequeue(env);
     else if (env.alive && !env.waiting) {
       this.sched.enqueue(env, "woken");

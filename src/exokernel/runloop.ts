@@ -7,6 +7,7 @@
 import type { Exokernel } from "./kernel.js";
 import { X_BUDGET, type Environment } from "./env.js";
 import { TURN_NS } from "./sched.js";
+import { logger, trace } from "../log.js";
 
 /** Host time between returns to Node's event loop while guests run (ns). */
 const YIELD_EVERY_NS = 10_000_000;
@@ -27,6 +28,8 @@ export class RunLoop {
   /** Idle sleeps taken and time spent in them (ns), for --stats. */
   idleSleeps = 0;
   idleNs = 0;
+
+  private readonly log = logger("sched");
 
   constructor(private readonly k: Exokernel) {
     k.onRunnable = () => {
@@ -67,6 +70,7 @@ export class RunLoop {
     const k = this.k;
     const t0 = k.clock.now();
     k.turnStart = t0;
+    if (trace.sched) this.log.trace({ env: env.label, vruntime: env.vruntime }, `run ${env.label || env.id} (${k.sched.length} more runnable)`);
     const reason = env.wakeReason;
     env.wakeReason = 0;
     env.handler?.handleWake?.(env, reason);
@@ -93,9 +97,9 @@ export class RunLoop {
   private async idle(): Promise<void> {
     const k = this.k;
     const t0 = k.clock.now();
-    k.turnStart = t0;
     this.idleSleeps++;
     const wait = k.clock.next() - t0;
+    if (trace.sched) this.log.trace({ wait }, wait === Infinity ? "idle until a host event" : `idle for ${(wait / 1e6).toFixed(3)} ms`);
     if (wait < SHORT_SLEEP_NS) {
       if (wait > 0) Atomics.wait(sleeper, 0, 0, wait / 1e6);
     } else {

@@ -214,6 +214,7 @@ export class Process {
     this.termination = term;
     this.sigPending.clear();
     this.vforkRelease();
+    const groups = new Set([this.pgid, ...[...this.children].map((c) => c.pgid)]);
     for (const c of [...this.children]) {
       if (c.deathSignal !== 0) c.signal(c.deathSignal, { signal: c.deathSignal, code: 0x80, addr: 0, pid: this.pid, uid: this.uid, trapno: 0, error: 0 });
       this.sys.reparentToInit(c);
@@ -233,6 +234,7 @@ export class Process {
       if (autoReap) this.sys.reap(this);
       parent.childEvents.notify();
     }
+    for (const g of groups) this.sys.checkOrphanedGroup(g);
     this.sys.processEnded(this);
   }
 

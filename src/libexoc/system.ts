@@ -15,7 +15,7 @@ import { Task, FsContext, type Personality } from "./task.js";
 import { Mm } from "./mm.js";
 import { FdTable } from "./fdtable.js";
 import type { FileSystem } from "./fs.js";
-import { SignalState, SigHandlers, SIGKILL, SIGCONT, signalName, type SigInfo } from "./signal.js";
+import { SignalState, SigHandlers, SIGKILL, SIGCONT, SIGHUP, signalName, type SigInfo } from "./signal.js";
 import { DEFAULT_LIMITS, MAX_TASKS, RLIMIT_NPROC } from "./limits.js";
 import { sysError } from "./errors.js";
 import { logger, trace } from "../log.js";
@@ -178,6 +178,22 @@ export class System {
   /** Live processes of process group `pgid`. */
   group(pgid: number): Process[] {
     return [...this.procs.values()].filter((p) => p.pgid === pgid && p.termination === null);
+  }
+
+  /** POSIX: when a process group becomes orphaned (no member has a parent in another group of
+   *  the same session) while a member is stopped, every member gets SIGHUP then SIGCONT, so a
+   *  stopped job nobody can continue any more is not left behind. */
+  checkOrphanedGroup(pgid: number): void {
+    const members = this.group(pgid);
+    if (members.length === 0 || !members.some((p) => p.stopped)) return;
+    const anchored = members.some((p) => {
+      const parent = p.parent;
+      return parent !== null && parent.termination === null && parent.pgid !== pgid && parent.sid === p.sid;
+    });
+    if (anchored) return;
+    for (const sig of [SIGHUP, SIGCONT]) {
+      for (const p of members) p.signal(sig, { signal: sig, code: SI_KERNEL, addr: 0, pid: 0, uid: 0, trapno: 0, error: 0 });
+    }
   }
 
   /** Whether `sender` may send a signal to `target` (POSIX: same real or effective user as the

@@ -137,7 +137,9 @@ export class Task implements ExitHandler {
     this.fds = o.fds;
     this.fsx = o.fsx;
     this.sig = o.sig;
-    this.kernel.env(this.env).handler = this;
+    const env = this.kernel.env(this.env);
+    env.handler = this;
+    env.label = o.proc.pid === o.tid ? String(o.tid) : `${o.proc.pid}/${o.tid}`;
   }
 
   get pid(): number {

@@ -27,7 +27,7 @@ interface Case {
 }
 
 const CASES: Case[] = [
-  { name: "bash pipelines", cmd: "seq 1 3000 | grep 7 | sort -rn | head -5 | tr '\\n' ' '; echo; seq 1 100000 | wc -l" },
+  { name: "bash pipelines", cmd: "seq 1 3000 | grep 7 | sort -rn | head -5 | tr '\\n' ' '; echo; seq 1 100000 | wc -l; yes | head -3; echo \"${PIPESTATUS[@]}\"" },
   { name: "command substitution in loops", cmd: `for i in $(seq 1 25); do x=$(echo $i | sed 's/1/one/'); printf '%s,' "$x"; done; echo; echo "nested $(echo $(echo $(( 6 * 7 ))))"` },
   { name: "background jobs and wait", cmd: "(sleep 0.2; echo late) & (echo early) & wait; (exit 3) & p=$!; wait $p; echo \"status $?\"; sleep 5 & kill %1; wait; echo \"killed $?\"" },
   { name: "traps", cmd: "trap 'echo caught USR1' USR1; kill -USR1 $$; trap 'echo on exit' EXIT; f() { return 4; }; f; echo \"f returned $?\"; (trap 'echo sub TERM; exit 9' TERM; kill -TERM $BASHPID; sleep 1); echo \"subshell $?\"" },

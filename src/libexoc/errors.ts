@@ -21,6 +21,9 @@ export class SysError extends Error {
   constructor(
     readonly errno: ErrnoName,
     detail?: string,
+    /** Bytes a transfer moved before it failed (a write that lost its reader half-way: the
+     *  caller reports the count, after the side effects of the error, such as SIGPIPE). */
+    readonly partial = 0,
   ) {
     super(detail ? `${errno}: ${detail}` : errno);
   }

@@ -12,7 +12,7 @@
 
 import { WaitQueue } from "../exokernel/wait.js";
 import { WouldBlock } from "./blocking.js";
-import { sysError } from "./errors.js";
+import { sysError, SysError } from "./errors.js";
 import { OpenFile, S_IFIFO, POLLIN, POLLRDNORM, POLLOUT, POLLWRNORM, POLLHUP, POLLERR, type FileStat, type OpenMode } from "./file.js";
 
 export const PIPE_BUF = 4096;
@@ -173,10 +173,7 @@ export class PipeEnd extends OpenFile {
     const p = this.pipe;
     for (;;) {
       if (done === buf.length) return before + done;
-      if (p.readers === 0) {
-        if (before + done > 0) return before + done;
-        sysError("EPIPE");
-      }
+      if (p.readers === 0) throw new SysError("EPIPE", "no reader", before + done);
       const n = p.fill(buf.subarray(done));
       if (n > 0) {
         done += n;

@@ -186,8 +186,11 @@ export class System {
   checkOrphanedGroup(pgid: number): void {
     const members = this.group(pgid);
     if (members.length === 0 || !members.some((p) => p.stopped)) return;
+    // The first process's parent is outside the guest (whoever started exojit), in another
+    // group of its session: its group is never orphaned while it lives.
     const anchored = members.some((p) => {
       const parent = p.parent;
+      if (p === this.first) return true;
       return parent !== null && parent.termination === null && parent.pgid !== pgid && parent.sid === p.sid;
     });
     if (anchored) return;

@@ -112,6 +112,19 @@ int main(void) {
   close(p[0]);
   close(p[1]);
   printf("writer to a pipe with no reader: status %d\n", status_of(w));
+  /* a writer waiting for room when the last reader goes */
+  pipe(p);
+  w = fork();
+  if (w == 0) {
+    close(p[0]);
+    static char lots[200000];
+    write(p[1], lots, sizeof lots);
+    _exit(0);
+  }
+  close(p[1]);
+  usleep(50000);
+  close(p[0]);
+  printf("writer waiting on a full pipe when the reader left: status %d\n", status_of(w));
   signal(SIGPIPE, on_pipe);
   pipe(p);
   close(p[0]);

@@ -90,13 +90,19 @@ function readInto(t: Task, buf: number, count: number, rd: (view: Uint8Array) =>
   }
 }
 
-/** Writes through `f`; a write to a pipe or socket with no reader left also raises SIGPIPE in
- *  the writing thread (POSIX), then fails with EPIPE. */
-function writeTo(t: Task, f: OpenFile, write: () => number): number {
+/** Runs a write; one to a pipe or socket with no reader left also raises SIGPIPE in the
+ *  writing thread (POSIX) and fails with EPIPE, or returns what it wrote before the reader went;
+ *  also when it is a waiting write that goes on. */
+function writeTo(t: Task, write: () => number): number {
   try {
     return write();
   } catch (e) {
-    if (isErrno(e, "EPIPE")) t.sendSignal(SIGPIPE, SI_USER_CODE);
+    const retry = e instanceof WouldBlock ? e.retry : null;
+    if (e instanceof WouldBlock && retry !== null) throw new WouldBlock(e.queues, e.deadline, e.restart, () => writeTo(t, retry), e.onInterrupt);
+    if (e instanceof SysError && e.errno === "EPIPE") {
+      t.sendSignal(SIGPIPE, SI_USER_CODE);
+      if (e.partial > 0) return e.partial;
+    }
     throw e;
   }
 }
@@ -123,7 +129,7 @@ export const read: Sys = (t, fd, buf, count) => {
 export const write: Sys = (t, fd, buf, count) => {
   const f = writable(t, fd);
   const data = gather(t, buf, count);
-  return data.length === 0 ? 0 : writeTo(t, f, () => f.write(data));
+  return data.length === 0 ? 0 : writeTo(t, () => f.write(data));
 };
 
 /** sendfile/sendfile64: copies up to `count` bytes from in_fd (at *offset, which is updated
@@ -140,7 +146,7 @@ function sendfileImpl(t: Task, outFd: number, inFd: number, offVa: number, count
     const want = chunk.subarray(0, Math.min(left, chunk.length));
     const n = off < 0 ? src.read(want) : src.pread(want, off);
     if (n <= 0) break;
-    const w = writeTo(t, out, () => out.write(chunk.subarray(0, n)));
+    const w = writeTo(t, () => out.write(chunk.subarray(0, n)));
     done += w;
     left -= w;
     if (off >= 0) off += w;
@@ -178,7 +184,7 @@ export const pread64: Sys = (t, fd, buf, count, lo, hi) => {
 export const pwrite64: Sys = (t, fd, buf, count, lo, hi) => {
   const f = writable(t, fd);
   const data = gather(t, buf, count);
-  return data.length === 0 ? 0 : writeTo(t, f, () => f.pwrite(data, offset64(lo, hi)));
+  return data.length === 0 ? 0 : writeTo(t, () => f.pwrite(data, offset64(lo, hi)));
 };
 
 /** Reads a struct iovec array: [base, len] pairs. */
@@ -221,7 +227,7 @@ export const writev: Sys = (t, fd, iov, cnt) => {
     t.mem.chunks(base, len, false, (v, done) => all.set(v, at + done));
     at += len;
   }
-  return all.length === 0 ? 0 : writeTo(t, f, () => f.write(all));
+  return all.length === 0 ? 0 : writeTo(t, () => f.write(all));
 };
 
 export const lseek: Sys = (t, fd, off, whence) => {

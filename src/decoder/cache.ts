@@ -1,10 +1,18 @@
-// Decoded blocks, cached by the physical address of their first byte, so every address space
-// that maps the same code pages shares them. Each page keeps the list of blocks decoded from it;
-// a write to the page (seen as CodeWrite by the CPU) drops them all.
+// Decoded blocks, cached by the physical address of their first byte and the virtual page it is
+// mapped at, so every address space that maps the same code pages at the same address shares
+// them, and a page mapped at several addresses (a library placed differently by two programs)
+// has a block for each, instead of the two evicting each other. Each physical page keeps the
+// list of blocks decoded from it; a write to the page (seen as CodeWrite by the CPU) drops them.
 
 import type { Cpu } from "../hw/cpu.js";
 import { flushWriteTlb } from "../hw/mmu.js";
 import type { Block } from "./block.js";
+
+/** The cache key of a block: its physical address and its virtual page (exact below 2^53:
+ *  physical addresses are below 2^31, virtual pages below 2^20). */
+function keyOf(phys: number, eip: number): number {
+  return (eip >>> 12) * 2147483648 + phys;
+}
 
 export class BlockCache {
   private readonly byPhys = new Map<number, Block>();
@@ -21,14 +29,15 @@ export class BlockCache {
 
   /** The cached block starting at physical `phys` decoded for linear `eip`, if any. */
   get(phys: number, eip: number): Block | undefined {
-    const b = this.byPhys.get(phys);
+    const b = this.byPhys.get(keyOf(phys, eip));
     return b !== undefined && b.eip === eip ? b : undefined;
   }
 
   add(b: Block): void {
-    const old = this.byPhys.get(b.phys);
+    const key = keyOf(b.phys, b.eip);
+    const old = this.byPhys.get(key);
     if (old) this.drop(old);
-    this.byPhys.set(b.phys, b);
+    this.byPhys.set(key, b);
     this.link(b.ppn0, b);
     if (b.ppn1 >= 0) this.link(b.ppn1, b);
   }
@@ -42,7 +51,8 @@ export class BlockCache {
   private drop(b: Block): void {
     if (!b.valid) return;
     b.valid = false;
-    if (this.byPhys.get(b.phys) === b) this.byPhys.delete(b.phys);
+    const key = keyOf(b.phys, b.eip);
+    if (this.byPhys.get(key) === b) this.byPhys.delete(key);
     this.onDrop?.(b);
   }
 

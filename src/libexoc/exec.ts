@@ -196,7 +196,11 @@ function mapSegments(t: Task, mm: Mm, elf: ElfImage, f: OpenFile, name: string, 
     const end = pageUp(va + ph.memsz);
     if (end > stackBottom || start < PAGE) throw new ExecError(`segment at 0x${va.toString(16)} is outside the user address space`);
     cf.hold();
-    mm.vm.map(new Vma(start, end, prot(ph.flags), false, cf, ph.offset - (va - start), va + ph.filesz, name));
+    // As Linux maps it: whole pages of the file, so the last page of a segment without .bss
+    // (text) is the page cache's frame, shared by every process; only where memsz exceeds
+    // filesz does the rest of the page read as zeroes (a private copy, written anyway).
+    const fileEnd = ph.memsz > ph.filesz ? va + ph.filesz : end;
+    mm.vm.map(new Vma(start, end, prot(ph.flags), false, cf, ph.offset - (va - start), fileEnd, name));
     hi = Math.max(hi, va + ph.memsz);
   }
   return hi;

@@ -85,12 +85,12 @@ function prot(flags: number): number {
 
 /** Opens an executable: it must be a regular file with an execute bit. */
 function openProgram(t: Task, p: string, base: string, noFollow: boolean, ignoreModeBits = false): { file: OpenFile; guest: string } {
-  const r = t.fs.resolve(p, base, !noFollow);
-  const mode = t.fs.stat(p, base, !noFollow).mode;
+  const r = t.fs.resolve(t, p, base, !noFollow);
+  const mode = t.fs.stat(t, p, base, !noFollow).mode;
   if ((mode & S_IFMT) === S_IFDIR) throw new ExecError("is a directory", "EACCES");
   if ((mode & S_IFMT) !== S_IFREG) throw new ExecError(noFollow && (mode & S_IFMT) === 0o120000 ? "is a symbolic link" : "not a regular file", noFollow && (mode & S_IFMT) === 0o120000 ? "ELOOP" : "EACCES");
   if ((mode & 0o111) === 0 && !ignoreModeBits) throw new ExecError("permission denied", "EACCES");
-  const file = t.fs.open(p, base, {
+  const file = t.fs.open(t, p, base, {
     mode: { read: true, write: false, append: false, nonblock: false },
     create: false, exclusive: false, truncate: false, directory: false, noFollow, perm: 0,
   });

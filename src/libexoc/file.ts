@@ -51,6 +51,8 @@ export interface OpenMode {
   write: boolean;
   append: boolean;
   nonblock: boolean;
+  /** Opened for offsets past 2 GiB (O_LARGEFILE): only reported back (F_GETFL, fdinfo). */
+  largeFile?: boolean;
 }
 
 export abstract class OpenFile {
@@ -112,6 +114,13 @@ export abstract class OpenFile {
 
   /** Called when the last fd referring to the description is closed. */
   release(): void {}
+
+  /** A new description of the same object with its own offset and `mode`, as opening
+   *  /proc/PID/fd/N makes one for an object that has no path (a pipe, an inherited stream).
+   *  Objects that cannot be opened again refuse with ENXIO, as Linux does for sockets. */
+  reopen(_mode: OpenMode): OpenFile {
+    return sysError("ENXIO");
+  }
 }
 
 /** The host file behind a description (mmap asks the page cache for its pages). */
@@ -229,6 +238,9 @@ export class HostStream extends OpenFile {
     path: string,
     mode: OpenMode,
     private readonly fd: number,
+    /** Whether the host descriptor is this description's own (closed on release); the
+     *  inherited standard streams are not. */
+    private readonly owned = false,
   ) {
     super(path, mode);
     try {
@@ -326,6 +338,27 @@ export class HostStream extends OpenFile {
   override hostFd(): number {
     return this.fd;
   }
+
+  /** The host object opened again through the host's /proc/self/fd (the host is Linux). */
+  override reopen(mode: OpenMode): OpenFile {
+    const flags = mode.read && mode.write ? fs.constants.O_RDWR : mode.write ? fs.constants.O_WRONLY : fs.constants.O_RDONLY;
+    let fd: number;
+    try {
+      fd = fs.openSync(`/proc/self/fd/${this.fd}`, flags | (mode.append ? fs.constants.O_APPEND : 0));
+    } catch (e) {
+      throw fromHostError(e);
+    }
+    return new HostStream(this.path, mode, fd, true);
+  }
+
+  override release(): void {
+    if (!this.owned) return;
+    try {
+      fs.closeSync(this.fd);
+    } catch {
+      // closing can only fail for an fd already gone
+    }
+  }
 }
 
 /** Character devices implemented in the library: null, zero, full, random, urandom. */
@@ -402,58 +435,63 @@ function direntType(d: fs.Dirent): number {
   return DT_UNKNOWN;
 }
 
+/** The listing of host directory `hostPath` (whose stat is `st`), "." and ".." first, in the
+ *  host file system's order. Entries that vanish while listed are left out. */
+export function hostListing(hostPath: string, st: FileStat): DirEntry[] {
+  const parent = (() => {
+    try {
+      return fs.statSync(`${hostPath}/..`, { bigint: true }).ino;
+    } catch {
+      return st.ino;
+    }
+  })();
+  const out: DirEntry[] = [
+    { ino: st.ino, type: DT_DIR, name: Buffer.from(".") },
+    { ino: parent, type: DT_DIR, name: Buffer.from("..") },
+  ];
+  const dirents: fs.Dirent[] = [];
+  try {
+    // opendir keeps the file system's order (readdir sorts); Buffer names keep bytes that are
+    // not UTF-8 intact.
+    const dir = fs.opendirSync(hostPath, { encoding: "buffer" as unknown as "utf8", bufferSize: 128 });
+    try {
+      for (let d = dir.readSync(); d !== null; d = dir.readSync()) dirents.push(d);
+    } finally {
+      dir.closeSync();
+    }
+  } catch (e) {
+    throw fromHostError(e);
+  }
+  for (const d of dirents) {
+    const name = d.name as unknown as Buffer;
+    try {
+      const ino = fs.lstatSync(Buffer.concat([Buffer.from(`${hostPath}/`), name]), { bigint: true }).ino;
+      out.push({ ino, type: direntType(d), name });
+    } catch {
+      // removed since the listing was read
+    }
+  }
+  return out;
+}
+
 /** A directory opened for reading entries or as a base for *at() calls. Its offset is the index
- *  of the next entry of a listing taken when reading starts (and again after a rewind). */
+ *  of the next entry of a listing taken when reading starts (and again after a rewind); the
+ *  listing comes from `list` (a host directory's, or a synthetic tree's). */
 export class DirFile extends OpenFile {
   private listing: DirEntry[] | null = null;
 
   constructor(
     path: string,
-    /** Host path of the directory. */
-    readonly hostPath: string,
     private readonly st: FileStat,
+    /** The entries now, "." and ".." first. */
+    private readonly list: () => DirEntry[],
   ) {
     super(path, { read: true, write: false, append: false, nonblock: false });
   }
 
-  /** The entries, "." and ".." first. Entries that vanish while listed are left out. */
   entries(): DirEntry[] {
-    if (this.listing !== null) return this.listing;
-    const parent = (() => {
-      try {
-        return fs.statSync(`${this.hostPath}/..`, { bigint: true }).ino;
-      } catch {
-        return this.st.ino;
-      }
-    })();
-    const out: DirEntry[] = [
-      { ino: this.st.ino, type: DT_DIR, name: Buffer.from(".") },
-      { ino: parent, type: DT_DIR, name: Buffer.from("..") },
-    ];
-    const dirents: fs.Dirent[] = [];
-    try {
-      // opendir keeps the file system's order (readdir sorts); Buffer names keep bytes that are
-      // not UTF-8 intact.
-      const dir = fs.opendirSync(this.hostPath, { encoding: "buffer" as unknown as "utf8", bufferSize: 128 });
-      try {
-        for (let d = dir.readSync(); d !== null; d = dir.readSync()) dirents.push(d);
-      } finally {
-        dir.closeSync();
-      }
-    } catch (e) {
-      throw fromHostError(e);
-    }
-    for (const d of dirents) {
-      const name = d.name as unknown as Buffer;
-      try {
-        const ino = fs.lstatSync(Buffer.concat([Buffer.from(`${this.hostPath}/`), name]), { bigint: true }).ino;
-        out.push({ ino, type: direntType(d), name });
-      } catch {
-        // removed since the listing was read
-      }
-    }
-    this.listing = out;
-    return out;
+    this.listing ??= this.list();
+    return this.listing;
   }
 
   read(_buf: Uint8Array): number {

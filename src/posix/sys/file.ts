@@ -7,7 +7,7 @@ import { sysError, SysError } from "../../libexoc/errors.js";
 import { WouldBlock } from "../../libexoc/blocking.js";
 import { SIGPIPE } from "../../libexoc/signal.js";
 import { PipeEnd } from "../../libexoc/pipe.js";
-import { type OpenFile, DirFile, HostFile } from "../../libexoc/file.js";
+import { type OpenFile, DirFile, S_IFMT, S_IFDIR } from "../../libexoc/file.js";
 import { Struct } from "../abi/structs.js";
 import { openRequest, AT_FDCWD, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_GETLK, F_SETLK, F_SETLKW, F_GETLK64, F_SETLK64, F_SETLKW64, FD_CLOEXEC, O_APPEND, O_NONBLOCK, O_RDONLY, O_WRONLY, O_RDWR, O_LARGEFILE } from "../abi/fcntl.js";
 
@@ -49,7 +49,7 @@ function openAt(t: Task, dirfd: number, pathVa: number, flags: number, mode: num
   const req = openRequest(flags, mode, t.umask);
   const link = procLink(t, path);
   const target = link !== null && link.startsWith("/") ? link : path;
-  const file = t.fs.open(target, baseDir(t, dirfd, path), req);
+  const file = t.fs.open(t, target, baseDir(t, dirfd, path), req);
   return t.fds.add(file, req.cloexec);
 }
 
@@ -254,7 +254,7 @@ export const dup3: Sys = (t, fd, fd2, flags) => {
 /** Status flags as F_GETFL reports them. */
 function statusFlags(f: OpenFile): number {
   const acc = f.mode.read && f.mode.write ? O_RDWR : f.mode.write ? O_WRONLY : O_RDONLY;
-  return acc | (f.mode.append ? O_APPEND : 0) | (f.mode.nonblock ? O_NONBLOCK : 0) | (f instanceof HostFile ? O_LARGEFILE : 0);
+  return acc | (f.mode.append ? O_APPEND : 0) | (f.mode.nonblock ? O_NONBLOCK : 0) | (f.mode.largeFile === true ? O_LARGEFILE : 0);
 }
 
 export const fcntl64: Sys = (t, fd, cmd, arg) => {
@@ -302,9 +302,9 @@ export const getcwd: Sys = (t, buf, size) => {
 };
 
 export const chdir: Sys = (t, path) => {
-  const r = t.fs.resolve(pathArg(t, path), t.cwd, true);
+  const r = t.fs.resolve(t, pathArg(t, path), t.cwd, true);
   if (r.st === null) sysError("ENOENT");
-  if (!r.st.isDirectory()) sysError("ENOTDIR");
+  if ((r.st.mode & S_IFMT) !== S_IFDIR) sysError("ENOTDIR");
   t.cwd = r.guest;
   return 0;
 };

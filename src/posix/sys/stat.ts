@@ -14,13 +14,13 @@ function statPath(t: Task, dirfd: number, pathVa: number, flags: number): FileSt
   if ((flags & ~(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | 0x6000 /* AT_STATX_SYNC_TYPE */)) !== 0) sysError("EINVAL");
   const path = pathArg(t, pathVa);
   if (path === "" && flags & AT_EMPTY_PATH) {
-    if (dirfd === AT_FDCWD) return t.fs.stat(t.cwd, "/", true);
+    if (dirfd === AT_FDCWD) return t.fs.stat(t, t.cwd, "/", true);
     return t.fds.get(dirfd).stat();
   }
   const follow = (flags & AT_SYMLINK_NOFOLLOW) === 0;
   const link = procLink(t, path);
-  if (link !== null && follow && link.startsWith("/")) return t.fs.stat(link, "/", true);
-  return t.fs.stat(path, baseDir(t, dirfd, path), follow);
+  if (link !== null && follow && link.startsWith("/")) return t.fs.stat(t, link, "/", true);
+  return t.fs.stat(t, path, baseDir(t, dirfd, path), follow);
 }
 
 export const stat64sys: Sys = (t, path, buf) => {
@@ -52,7 +52,7 @@ function readlinkAt(t: Task, dirfd: number, pathVa: number, buf: number, size: n
   if (size <= 0) sysError("EINVAL");
   const path = pathArg(t, pathVa);
   const link = procLink(t, path);
-  const target = link !== null ? Buffer.from(link, "latin1") : t.fs.readlink(path, baseDir(t, dirfd, path));
+  const target = link !== null ? Buffer.from(link, "latin1") : t.fs.readlink(t, path, baseDir(t, dirfd, path));
   const n = Math.min(target.length, size >>> 0);
   t.mem.write(buf, target.subarray(0, n));
   return n;
@@ -67,7 +67,7 @@ function accessAt(t: Task, dirfd: number, pathVa: number, mode: number, flags: n
   if ((mode & ~(R_OK | W_OK | X_OK)) !== 0) sysError("EINVAL");
   if ((flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) !== 0) sysError("EINVAL");
   const path = pathArg(t, pathVa);
-  const r = t.fs.resolve(path, baseDir(t, dirfd, path), (flags & AT_SYMLINK_NOFOLLOW) === 0);
+  const r = t.fs.resolve(t, path, baseDir(t, dirfd, path), (flags & AT_SYMLINK_NOFOLLOW) === 0);
   if (r.host === "") return 0; // a library-provided device: readable and writable by all
   if (r.st === null) sysError("ENOENT");
   if (mode === F_OK) return 0;
@@ -89,7 +89,7 @@ const STATFS64_SIZE = 84;
 
 function putStatfs64(t: Task, buf: number, size: number, path: string, base: string): number {
   if (size !== STATFS64_SIZE) sysError("EINVAL");
-  const f = t.fs.statfs(path, base);
+  const f = t.fs.statfs(t, path, base);
   const s = new Struct(STATFS64_SIZE).u32(0, f.type).u32(4, f.bsize).u64(8, f.blocks).u64(16, f.bfree).u64(24, f.bavail);
   s.u64(32, f.files).u64(40, f.ffree).u32(56, 255).u32(60, f.bsize);
   t.mem.write(buf, s.bytes);

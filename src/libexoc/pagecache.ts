@@ -214,6 +214,8 @@ export interface FileIdentity {
 export class PageCache {
   private readonly files = new Map<string, CachedFile>();
   private clock = 0;
+  /** Frames the cache holds for files and shared anonymous memory together. */
+  private inUse = 0;
   private readonly pool: CapHandle;
   /** Most unmapped files kept. */
   static readonly MAX_IDLE_FILES = 512;
@@ -267,11 +269,14 @@ export class PageCache {
   /** A frame for the cache; idle cached files make room when guest RAM is full. */
   allocFrame(): number {
     if (this.kernel.frames.available === 0 && this.reclaim(1) === 0) sysError("ENOMEM", "out of guest memory");
-    return this.kernel.newFrame(this.pool);
+    const ppn = this.kernel.newFrame(this.pool);
+    this.inUse++;
+    return ppn;
   }
 
   freeFrame(ppn: number): void {
     this.kernel.freeFrame(this.pool, ppn);
+    this.inUse--;
   }
 
   /** Evicts unmapped cached files, least recently used first, until at least `frames` frames
@@ -297,7 +302,18 @@ export class PageCache {
     }
   }
 
-  /** Frames the cache holds. */
+  /** How the cache's frames are used: file pages (some mapped by a process, the rest idle and
+   *  free to reclaim) and shared anonymous memory. */
+  usage(): { files: number; mapped: number; idle: number; shmem: number } {
+    let files = 0, mapped = 0;
+    for (const f of this.files.values()) {
+      files += f.resident;
+      if (f.refs > 0) mapped += f.resident;
+    }
+    return { files, mapped, idle: files - mapped, shmem: Math.max(0, this.inUse - files) };
+  }
+
+  /** Frames the cache holds for files. */
   get frames(): number {
     let n = 0;
     for (const f of this.files.values()) n += f.resident;

@@ -1,5 +1,5 @@
 // File I/O system calls: open/openat/creat/close, read/write and their vector and positioned
-// forms, lseek/_llseek, dup/dup2/dup3, fcntl, and the pieces of /proc a program looks at.
+// forms, lseek/_llseek, dup/dup2/dup3, fcntl, getcwd/chdir/fchdir.
 
 import type { Sys } from "../types.js";
 import type { Task } from "../../libexoc/task.js";
@@ -32,24 +32,10 @@ export function pathArg(t: Task, va: number): string {
   return t.mem.cstring(va, 4096).toString("latin1");
 }
 
-/** /proc entries answered by the process itself: a symlink target, or null. */
-export function procLink(t: Task, path: string): string | null {
-  const m = /^\/proc\/(self|thread-self|\d+)\/(exe|cwd|fd\/(\d+))$/.exec(path.replace(/\/+/g, "/"));
-  if (!m) return null;
-  const who = m[1] === "self" || m[1] === "thread-self" ? t : t.sys.tasks.get(Number(m[1])) ?? t.sys.findProcess(Number(m[1]))?.leader;
-  if (!who) return null;
-  if (m[2] === "exe") return who.proc.exe;
-  if (m[2] === "cwd") return who.cwd;
-  const fd = Number(m[3]);
-  return who.fds.has(fd) ? who.fds.get(fd).path : null;
-}
-
 function openAt(t: Task, dirfd: number, pathVa: number, flags: number, mode: number): number {
   const path = pathArg(t, pathVa);
   const req = openRequest(flags, mode, t.umask);
-  const link = procLink(t, path);
-  const target = link !== null && link.startsWith("/") ? link : path;
-  const file = t.fs.open(t, target, baseDir(t, dirfd, path), req);
+  const file = t.fs.open(t, path, baseDir(t, dirfd, path), req);
   return t.fds.add(file, req.cloexec);
 }
 

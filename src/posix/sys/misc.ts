@@ -17,7 +17,7 @@ export const UTS = {
 };
 
 export const uname: Sys = (t, buf) => {
-  t.mem.write(buf, utsname({ ...UTS, nodename: os.hostname() }));
+  t.mem.write(buf, utsname(t.personality.uname()));
   return 0;
 };
 

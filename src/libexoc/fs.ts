@@ -13,7 +13,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { sysError, fromHostError } from "./errors.js";
 import type { PageCache } from "./pagecache.js";
-import { type OpenFile, type OpenMode, HostFile, CharDevice, DirFile, hostListing, statFromHost, S_IFMT, S_IFDIR, S_IFLNK, type FileStat } from "./file.js";
+import { type OpenFile, type OpenMode, HostFile, CharDevice, statFromHost, S_IFMT, S_IFDIR, S_IFLNK, type FileStat } from "./file.js";
+import { DirFile, hostListing } from "./dirfile.js";
 import { SynthOpenFile, synthStat, synthListing, checkAccess, permitted, MAY_READ, MAY_WRITE, MAY_EXEC, type FsCaller, type SynthMount, type SynthNode } from "./synthfs.js";
 
 /** Longest path and most symbolic links followed in one resolution (Linux's limits). */

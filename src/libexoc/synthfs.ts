@@ -6,7 +6,8 @@
 // Nodes are small objects made at lookup time: they describe what exists at that moment, so a
 // listing or a file's text is always current. Nothing here knows what the nodes mean.
 
-import { OpenFile, S_IFDIR, S_IFREG, S_IFLNK, DT_DIR, DT_REG, DT_LNK, SEEK_SET, SEEK_CUR, type DirEntry, type FileStat, type OpenMode } from "./file.js";
+import { OpenFile, S_IFDIR, S_IFREG, S_IFLNK, SEEK_SET, SEEK_CUR, type FileStat, type OpenMode } from "./file.js";
+import { DT_DIR, DT_REG, DT_LNK, type DirEntry } from "./dirfile.js";
 import { sysError, type ErrnoName } from "./errors.js";
 
 /** The thread on whose behalf a path is resolved (a Task is one): a synthetic tree may answer

@@ -7,7 +7,8 @@ import { sysError, SysError } from "../../libexoc/errors.js";
 import { WouldBlock } from "../../libexoc/blocking.js";
 import { SIGPIPE } from "../../libexoc/signal.js";
 import { PipeEnd } from "../../libexoc/pipe.js";
-import { type OpenFile, DirFile, S_IFMT, S_IFDIR } from "../../libexoc/file.js";
+import { type OpenFile, S_IFMT, S_IFDIR } from "../../libexoc/file.js";
+import { DirFile } from "../../libexoc/dirfile.js";
 import { Struct } from "../abi/structs.js";
 import { openRequest, AT_FDCWD, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_GETLK, F_SETLK, F_SETLKW, F_GETLK64, F_SETLK64, F_SETLKW64, FD_CLOEXEC, O_APPEND, O_NONBLOCK, O_RDONLY, O_WRONLY, O_RDWR, O_LARGEFILE } from "../abi/fcntl.js";
 

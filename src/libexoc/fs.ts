@@ -298,7 +298,8 @@ export class FileSystem {
    *  symlink, refused (EROFS) outside the writable part, devices excepted (EPERM). Synthetic
    *  paths are returned unchecked: each call answers for them as Linux's /proc does. */
   private forChange(who: FsCaller, p: string, base: string): Resolved {
-    const r = this.resolve(who, p, base, false);
+    // The last component itself is what changes: a trailing slash does not follow a symlink here.
+    const r = this.resolveParts(who, p.length > 1 ? p.replace(/\/+$/, "") || "/" : p, base, false);
     if (r.mount !== null) return r;
     if (this.device(r)) sysError("EPERM");
     if (r.guest === "/") sysError("EBUSY");

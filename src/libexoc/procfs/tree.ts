@@ -54,6 +54,8 @@ function linkNode(a: Attrs, target: () => string, jump?: () => OpenFile | null):
 class Inodes {
   private readonly map = new Map<string, bigint>();
   private next = FIRST_DYNAMIC_INO;
+  /** Size at which entries of ended processes are forgotten (grows if few of them ended). */
+  private limit = MAX_REMEMBERED;
 
   constructor(private readonly alive: (id: number) => boolean) {}
 
@@ -61,7 +63,7 @@ class Inodes {
   get(path: string): bigint {
     let ino = this.map.get(path);
     if (ino === undefined) {
-      if (this.map.size >= MAX_REMEMBERED) this.forgetEnded();
+      if (this.map.size >= this.limit) this.forgetEnded();
       ino = this.next++;
       this.map.set(path, ino);
     }
@@ -70,6 +72,7 @@ class Inodes {
 
   private forgetEnded(): void {
     for (const k of this.map.keys()) if (!this.alive(Number(k.split("/")[0]))) this.map.delete(k);
+    this.limit = Math.max(MAX_REMEMBERED, this.map.size * 2);
   }
 }
 

@@ -6,7 +6,8 @@
 // signals, memory layout) is library policy in src/libexoc.
 
 import { PhysMemory, PAGE_SHIFT } from "../hw/memory.js";
-import { Cpu, EXIT_INT, EXIT_HLT, EXIT_SYSENTER } from "../hw/cpu.js";
+import { Cpu, EXIT_INT, EXIT_HLT, EXIT_SYSENTER, TSC_HZ } from "../hw/cpu.js";
+import { cpuid } from "../hw/cpuid.js";
 import { CR0_PE, CR0_PG, CR0_WP, CR0_ET, CR0_NE, CR4_PSE, CS, SS, DS, ES, FS, GS, FLAGS, FLAGS_FIXED, FOP, IF, FLAGS_USER_WRITABLE } from "../hw/state.js";
 import { getFlags } from "../hw/flags.js";
 import type { CpuContext } from "../hw/context.js";
@@ -554,6 +555,17 @@ export class Exokernel {
   cpuTime(envCap: CapHandle): number {
     const env = this.env(envCap, R_READ);
     return env.cpuNs + (env === this.current && this.turnStart > 0 ? this.clock.now() - this.turnStart : 0);
+  }
+
+  /** What CPUID reports for `leaf` and `sub` ([eax, ebx, ecx, edx]): the processor model the
+   *  guests see, for a library OS describing it (/proc/cpuinfo). */
+  cpuid(leaf: number, sub = 0): [number, number, number, number] {
+    return cpuid(this.cpu.model, leaf, sub);
+  }
+
+  /** Rate of the guests' time-stamp counter, in Hz. */
+  get tscHz(): number {
+    return TSC_HZ;
   }
 
   /** A frame is about to get new contents from the host: drop any code translated from it. */

@@ -42,6 +42,9 @@ export interface PortHandler {
   portWrite(port: number, size: number, value: number): void;
 }
 
+/** Rate of the time-stamp counter (it counts host nanoseconds). */
+export const TSC_HZ = 1e9;
+
 export class Cpu {
   readonly mem: PhysMemory;
   readonly u8: Uint8Array;
@@ -109,7 +112,7 @@ export class Cpu {
   /** Protected mode with 32-bit code and zero CS/DS/ES/SS bases: what compiled code assumes. */
   flat = false;
 
-  /** Time-stamp counter source: nanoseconds since the CPU was created (a 1 GHz TSC). */
+  /** Time-stamp counter source: nanoseconds since the CPU was created (a TSC_HZ TSC). */
   private readonly tscStart = process.hrtime.bigint();
   mmio: MmioHandler | null = null;
   /** Resolves a user-mode page fault in place (demand paging, copy-on-write) before it is

@@ -85,12 +85,12 @@ function prot(flags: number): number {
 
 /** Opens an executable: it must be a regular file with an execute bit. */
 function openProgram(t: Task, p: string, base: string, noFollow: boolean, ignoreModeBits = false): { file: OpenFile; guest: string } {
-  const r = t.fs.resolve(p, base, !noFollow);
-  const mode = t.fs.stat(p, base, !noFollow).mode;
+  const r = t.fs.resolve(t, p, base, !noFollow);
+  const mode = t.fs.stat(t, p, base, !noFollow).mode;
   if ((mode & S_IFMT) === S_IFDIR) throw new ExecError("is a directory", "EACCES");
   if ((mode & S_IFMT) !== S_IFREG) throw new ExecError(noFollow && (mode & S_IFMT) === 0o120000 ? "is a symbolic link" : "not a regular file", noFollow && (mode & S_IFMT) === 0o120000 ? "ELOOP" : "EACCES");
   if ((mode & 0o111) === 0 && !ignoreModeBits) throw new ExecError("permission denied", "EACCES");
-  const file = t.fs.open(p, base, {
+  const file = t.fs.open(t, p, base, {
     mode: { read: true, write: false, append: false, nonblock: false },
     create: false, exclusive: false, truncate: false, directory: false, noFollow, perm: 0,
   });
@@ -174,6 +174,26 @@ function readElf(f: OpenFile): ElfImage {
   }
 }
 
+/** Text and data of a program as Linux's load_elf_binary records them: the text from the lowest
+ *  executable segment to the end of the highest one's file bytes, the data from the highest
+ *  segment's start to the end of the highest file bytes. */
+function programLayout(elf: ElfImage, bias: number): { startCode: number; endCode: number; startData: number; endData: number } {
+  let startCode = 0xffffffff, endCode = 0, startData = 0, endData = 0;
+  for (const ph of elf.phdrs) {
+    if (ph.type !== PT_LOAD) continue;
+    const lo = ph.vaddr, hi = ph.vaddr + ph.filesz;
+    if (ph.flags & PF_X) {
+      startCode = Math.min(startCode, lo);
+      endCode = Math.max(endCode, hi);
+    }
+    startData = Math.max(startData, lo);
+    endData = Math.max(endData, hi);
+  }
+  if (endCode === 0) startCode = 0;
+  const at = (x: number): number => (x === 0 ? 0 : (x + bias) >>> 0);
+  return { startCode: at(startCode), endCode: at(endCode), startData: at(startData), endData: at(endData) };
+}
+
 function loadSpan(elf: ElfImage): [number, number] {
   let lo = 0xffffffff, hi = 0;
   for (const ph of elf.phdrs) {
@@ -211,10 +231,11 @@ function mapSegments(t: Task, mm: Mm, elf: ElfImage, f: OpenFile, name: string, 
 function loadElf(t: Task, prog: { file: OpenFile; guest: string }, execPath: string, argv: Buffer[], envp: Buffer[], abi: ExecAbi): ExecInfo {
   const elf = readElf(prog.file);
   let interpFile: OpenFile | null = null;
+  let interpGuest = "";
   let ielf: ElfImage | null = null;
   if (elf.interp !== null) {
     try {
-      interpFile = openProgram(t, elf.interp, t.cwd, false).file;
+      ({ file: interpFile, guest: interpGuest } = openProgram(t, elf.interp, t.cwd, false));
     } catch (e) {
       if (e instanceof SysError) throw new ExecError(`cannot open interpreter ${elf.interp}: ${e.errno}`, e.errno === "ENOENT" ? "ENOENT" : "EACCES");
       throw e;
@@ -245,11 +266,12 @@ function loadElf(t: Task, prog: { file: OpenFile; guest: string }, execPath: str
     if (ielf !== null && interpFile !== null && elf.interp !== null) {
       const [ilo, ihi] = loadSpan(ielf);
       const ibias = ielf.type === ET_DYN ? mm.vm.findFree(ihi - ilo) - ilo : 0;
-      mapSegments(t, mm, ielf, interpFile, elf.interp, ibias, stackBottom);
+      mapSegments(t, mm, ielf, interpFile, interpGuest, ibias, stackBottom);
       start = (ielf.entry + ibias) >>> 0;
       base = (ibias + ilo) >>> 0;
     }
     mm.vm.brkStart = mm.vm.brk = pageUp(hi);
+    mm.layout = { ...programLayout(elf, bias), startBrk: mm.vm.brkStart, startStack: 0, argStart: 0, argEnd: 0, envStart: 0, envEnd: 0 };
     mm.vm.map(new Vma(stackBottom, STACK_TOP, PROT_READ | PROT_WRITE | (elf.execStack ? PROT_EXEC : 0), false, null, 0, 0, "[stack]"));
     const info: ExecInfo = {
       entry: (elf.entry + bias) >>> 0, start, phdr: phdr >>> 0, phent: elf.phentsize, phnum: elf.phnum, base,
@@ -312,7 +334,10 @@ function commit(t: Task, mm: Mm, guest: string, execPath: string, argv: Buffer[]
   proc.envp = envp;
 }
 
-/** Writes argv/envp/auxv and their strings at the top of the new stack; returns the new ESP. */
+/** Writes argv/envp/auxv and their strings at the top of the new stack; returns the new ESP.
+ *  The strings lie as Linux lays them out (what /proc/PID/cmdline and environ read back): the
+ *  program path at the very top, below it the argument strings in order followed by the
+ *  environment strings, each NUL-terminated. The layout's stack and string fields are set. */
 function buildStack(t: Task, mm: Mm, progPath: string, argv: Buffer[], envp: Buffer[], info: ExecInfo, abi: ExecAbi): number {
   let sp = STACK_TOP;
   const pushBytes = (b: Uint8Array): number => {
@@ -327,8 +352,16 @@ function buildStack(t: Task, mm: Mm, progPath: string, argv: Buffer[], envp: Buf
   };
   sp -= 4; // Linux leaves a NULL word at the very top.
   info.execfn = pushBytes(cstr(Buffer.from(progPath, "latin1")));
-  const envAddrs = envp.map((e) => pushBytes(cstr(e)));
-  const argAddrs = argv.map((a) => pushBytes(cstr(a)));
+  const strings = [...argv, ...envp].map(cstr);
+  const start = pushBytes(Buffer.concat(strings));
+  const addrs: number[] = [];
+  let at = start;
+  for (const s of strings) {
+    addrs.push(at);
+    at += s.length;
+  }
+  const argAddrs = addrs.slice(0, argv.length), envAddrs = addrs.slice(argv.length);
+  const envStart = argv.length > 0 ? start + strings.slice(0, argv.length).reduce((n, s) => n + s.length, 0) : start;
   info.platform = pushBytes(cstr(Buffer.from(abi.platform)));
   const rnd = new Uint8Array(16);
   randomFillSync(rnd);
@@ -345,5 +378,6 @@ function buildStack(t: Task, mm: Mm, progPath: string, argv: Buffer[], envp: Buf
   const dv = new DataView(block.buffer);
   words.forEach((w, k) => dv.setUint32(k * 4, w >>> 0, true));
   mm.mem.write(sp, block);
+  mm.layout = { ...mm.layout, startStack: sp >>> 0, argStart: start >>> 0, argEnd: envStart >>> 0, envStart: envStart >>> 0, envEnd: at >>> 0 };
   return sp | 0;
 }

@@ -1,6 +1,7 @@
 // Open file descriptions: what an fd refers to. Host files and the inherited standard streams go
 // to the host's file descriptors; devices such as /dev/null are implemented here. Offsets are
 // kept by the description (so dup'ed fds share them), and seekable files use positioned I/O.
+// Directories are in dirfile.ts, synthetic files in synthfs.ts.
 
 import * as fs from "node:fs";
 import * as tty from "node:tty";
@@ -51,6 +52,8 @@ export interface OpenMode {
   write: boolean;
   append: boolean;
   nonblock: boolean;
+  /** Opened for offsets past 2 GiB (O_LARGEFILE): only reported back (F_GETFL, fdinfo). */
+  largeFile?: boolean;
 }
 
 export abstract class OpenFile {
@@ -112,6 +115,13 @@ export abstract class OpenFile {
 
   /** Called when the last fd referring to the description is closed. */
   release(): void {}
+
+  /** A new description of the same object with its own offset and `mode`, as opening
+   *  /proc/PID/fd/N makes one for an object that has no path (a pipe, an inherited stream).
+   *  Objects that cannot be opened again refuse with ENXIO, as Linux does for sockets. */
+  reopen(_mode: OpenMode): OpenFile {
+    return sysError("ENXIO");
+  }
 }
 
 /** The host file behind a description (mmap asks the page cache for its pages). */
@@ -229,6 +239,9 @@ export class HostStream extends OpenFile {
     path: string,
     mode: OpenMode,
     private readonly fd: number,
+    /** Whether the host descriptor is this description's own (closed on release); the
+     *  inherited standard streams are not. */
+    private readonly owned = false,
   ) {
     super(path, mode);
     try {
@@ -326,6 +339,27 @@ export class HostStream extends OpenFile {
   override hostFd(): number {
     return this.fd;
   }
+
+  /** The host object opened again through the host's /proc/self/fd (the host is Linux). */
+  override reopen(mode: OpenMode): OpenFile {
+    const flags = mode.read && mode.write ? fs.constants.O_RDWR : mode.write ? fs.constants.O_WRONLY : fs.constants.O_RDONLY;
+    let fd: number;
+    try {
+      fd = fs.openSync(`/proc/self/fd/${this.fd}`, flags | (mode.append ? fs.constants.O_APPEND : 0));
+    } catch (e) {
+      throw fromHostError(e);
+    }
+    return new HostStream(this.path, mode, fd, true);
+  }
+
+  override release(): void {
+    if (!this.owned) return;
+    try {
+      fs.closeSync(this.fd);
+    } catch {
+      // closing can only fail for an fd already gone
+    }
+  }
 }
 
 /** Character devices implemented in the library: null, zero, full, random, urandom. */
@@ -399,103 +433,6 @@ export class PathFile extends OpenFile {
 
   write(_buf: Uint8Array): number {
     return sysError("EBADF");
-  }
-
-  stat(): FileStat {
-    return this.st;
-  }
-}
-
-/** File types of directory entries (the d_type values POSIX leaves to the system; these are
- *  Linux's DT_*, which the ABI layer passes through). */
-export const DT_UNKNOWN = 0, DT_FIFO = 1, DT_CHR = 2, DT_DIR = 4, DT_BLK = 6, DT_REG = 8, DT_LNK = 10, DT_SOCK = 12;
-
-/** One entry of a directory listing. */
-export interface DirEntry {
-  ino: bigint;
-  type: number;
-  /** The name's bytes, as the host file system stores them. */
-  name: Buffer;
-}
-
-function direntType(d: fs.Dirent): number {
-  if (d.isFile()) return DT_REG;
-  if (d.isDirectory()) return DT_DIR;
-  if (d.isSymbolicLink()) return DT_LNK;
-  if (d.isFIFO()) return DT_FIFO;
-  if (d.isSocket()) return DT_SOCK;
-  if (d.isCharacterDevice()) return DT_CHR;
-  if (d.isBlockDevice()) return DT_BLK;
-  return DT_UNKNOWN;
-}
-
-/** A directory opened for reading entries or as a base for *at() calls. Its offset is the index
- *  of the next entry of a listing taken when reading starts (and again after a rewind). */
-export class DirFile extends OpenFile {
-  private listing: DirEntry[] | null = null;
-
-  constructor(
-    path: string,
-    /** Host path of the directory. */
-    readonly hostPath: string,
-    private readonly st: FileStat,
-  ) {
-    super(path, { read: true, write: false, append: false, nonblock: false });
-  }
-
-  /** The entries, "." and ".." first. Entries that vanish while listed are left out. */
-  entries(): DirEntry[] {
-    if (this.listing !== null) return this.listing;
-    const parent = (() => {
-      try {
-        return fs.statSync(`${this.hostPath}/..`, { bigint: true }).ino;
-      } catch {
-        return this.st.ino;
-      }
-    })();
-    const out: DirEntry[] = [
-      { ino: this.st.ino, type: DT_DIR, name: Buffer.from(".") },
-      { ino: parent, type: DT_DIR, name: Buffer.from("..") },
-    ];
-    const dirents: fs.Dirent[] = [];
-    try {
-      // opendir keeps the file system's order (readdir sorts); Buffer names keep bytes that are
-      // not UTF-8 intact.
-      const dir = fs.opendirSync(this.hostPath, { encoding: "buffer" as unknown as "utf8", bufferSize: 128 });
-      try {
-        for (let d = dir.readSync(); d !== null; d = dir.readSync()) dirents.push(d);
-      } finally {
-        dir.closeSync();
-      }
-    } catch (e) {
-      throw fromHostError(e);
-    }
-    for (const d of dirents) {
-      const name = d.name as unknown as Buffer;
-      try {
-        const ino = fs.lstatSync(Buffer.concat([Buffer.from(`${this.hostPath}/`), name]), { bigint: true }).ino;
-        out.push({ ino, type: direntType(d), name });
-      } catch {
-        // removed since the listing was read
-      }
-    }
-    this.listing = out;
-    return out;
-  }
-
-  read(_buf: Uint8Array): number {
-    return sysError("EISDIR");
-  }
-
-  write(_buf: Uint8Array): number {
-    return sysError("EBADF");
-  }
-
-  override seek(off: number, whence: number): number {
-    if (whence !== SEEK_SET || off < 0) sysError("EINVAL");
-    if (off === 0) this.listing = null; // rewinddir sees the directory as it is now
-    this.offset = off;
-    return off;
   }
 
   stat(): FileStat {

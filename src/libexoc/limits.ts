@@ -12,6 +12,9 @@ export const RLIMIT_COUNT = 16;
  *  stops here with EAGAIN and exojit stays responsive. */
 export const MAX_TASKS = 4096;
 
+/** Process ids go up to this, then wrap around (Linux's default pid_max). */
+export const PID_MAX = 32768;
+
 /** [soft, hard] per resource for the first process; children inherit their parent's. */
 export const DEFAULT_LIMITS: readonly (readonly [number, number])[] = [
   [Infinity, Infinity], // CPU

@@ -9,11 +9,34 @@ import { UserMemory } from "./uaccess.js";
 
 let nextMmId = 1;
 
+/** Where exec put the program (addresses; 0 until exec fills them), as Linux's mm_struct keeps
+ *  them for /proc: the text and data of the program file (not its interpreter's), the start of
+ *  the heap, the stack pointer the program started with, and its argument and environment
+ *  strings (contiguous, in order, each NUL-terminated). */
+export interface ExecLayout {
+  startCode: number;
+  endCode: number;
+  startData: number;
+  endData: number;
+  startBrk: number;
+  startStack: number;
+  argStart: number;
+  argEnd: number;
+  envStart: number;
+  envEnd: number;
+}
+
+export function emptyLayout(): ExecLayout {
+  return { startCode: 0, endCode: 0, startData: 0, endData: 0, startBrk: 0, startStack: 0, argStart: 0, argEnd: 0, envStart: 0, envEnd: 0 };
+}
+
 export class Mm {
   /** Identifies the memory in private futex keys. */
   readonly id = nextMmId++;
   /** Tasks using this memory. */
   users = 1;
+  /** The program's layout (exec sets it; fork copies it). */
+  layout: ExecLayout = emptyLayout();
 
   readonly mem: UserMemory;
 
@@ -33,7 +56,9 @@ export class Mm {
   /** The regions of this Mm over `aspace`, the copy-on-write duplicate the exokernel made of
    *  its address space (fork). */
   fork(aspace: CapHandle): Mm {
-    return new Mm(this.kernel, aspace, this.vm.fork(aspace));
+    const m = new Mm(this.kernel, aspace, this.vm.fork(aspace));
+    m.layout = { ...this.layout };
+    return m;
   }
 
   /** A task stopped using this memory; the last one writes back shared pages and lets every

@@ -215,6 +215,8 @@ export interface FileIdentity {
 export class PageCache {
   private readonly files = new Map<string, CachedFile>();
   private clock = 0;
+  /** Frames the cache holds for files and shared anonymous memory together. */
+  private inUse = 0;
   private readonly pool: CapHandle;
   /** Most unmapped files kept. */
   static readonly MAX_IDLE_FILES = 512;
@@ -268,16 +270,20 @@ export class PageCache {
   /** A frame for the cache (the allocator asks the cache to reclaim idle files when RAM is
    *  full); ENOMEM when there is none. */
   allocFrame(): number {
+    let ppn: number;
     try {
-      return this.kernel.newFrame(this.pool);
+      ppn = this.kernel.newFrame(this.pool);
     } catch (e) {
       if (e instanceof ExoError) sysError("ENOMEM", "out of guest memory");
       throw e;
     }
+    this.inUse++;
+    return ppn;
   }
 
   freeFrame(ppn: number): void {
     this.kernel.freeFrame(this.pool, ppn);
+    this.inUse--;
   }
 
   /** Evicts unmapped cached files, least recently used first, until at least `frames` frames
@@ -303,7 +309,18 @@ export class PageCache {
     }
   }
 
-  /** Frames the cache holds. */
+  /** How the cache's frames are used: file pages (some mapped by a process, the rest idle and
+   *  free to reclaim) and shared anonymous memory. */
+  usage(): { files: number; mapped: number; idle: number; shmem: number } {
+    let files = 0, mapped = 0;
+    for (const f of this.files.values()) {
+      files += f.resident;
+      if (f.refs > 0) mapped += f.resident;
+    }
+    return { files, mapped, idle: files - mapped, shmem: Math.max(0, this.inUse - files) };
+  }
+
+  /** Frames the cache holds for files. */
   get frames(): number {
     let n = 0;
     for (const f of this.files.values()) n += f.resident;

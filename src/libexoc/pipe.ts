@@ -224,6 +224,11 @@ export class PipeEnd extends OpenFile {
     return true;
   }
 
+  /** Another end of the same pipe, with `mode`'s direction (/proc/PID/fd/N opened again). */
+  override reopen(mode: OpenMode): OpenFile {
+    return new PipeEnd(this.pipe, mode);
+  }
+
   override release(): void {
     const p = this.pipe;
     if (this.mode.read && --p.readers === 0) p.writable.notify();

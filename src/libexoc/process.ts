@@ -64,6 +64,8 @@ export class Process {
   exe = "";
   argv: string[] = [];
   envp: Buffer[] = [];
+  /** The name of the thread that ended last (what a zombie is called in /proc). */
+  lastComm = Buffer.alloc(16);
   /** Signals sent to the process as a whole, waiting for a thread to take them. */
   readonly sigPending: PendingSet = new Map();
   /** The signal the parent gets when this process ends (SIGCHLD for fork; clone's choice). */

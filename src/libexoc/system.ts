@@ -5,7 +5,8 @@
 // processes share: the page cache and the futex table.
 //
 // Processes and threads are created by clone.ts, replaced by exec.ts and waited for by
-// waitchild.ts; this file is the table they work on.
+// waitchild.ts; this file is the table they work on. The table is also a file system: procfs
+// (procfs/tree.ts) shows it at /proc in the file-system view of every process.
 
 import type { Exokernel } from "../exokernel/kernel.js";
 import { PageCache } from "./pagecache.js";
@@ -16,12 +17,12 @@ import { Mm } from "./mm.js";
 import { FdTable } from "./fdtable.js";
 import type { FileSystem } from "./fs.js";
 import { SignalState, SigHandlers, SIGKILL, SIGCONT, SIGHUP, signalName, type SigInfo } from "./signal.js";
-import { DEFAULT_LIMITS, MAX_TASKS, RLIMIT_NPROC } from "./limits.js";
+import { DEFAULT_LIMITS, MAX_TASKS, RLIMIT_NPROC, PID_MAX } from "./limits.js";
+import { SystemStats } from "./sysstat.js";
+import { ProcFs } from "./procfs/tree.js";
 import { sysError } from "./errors.js";
 import { logger, trace } from "../log.js";
 
-/** Process ids go up to this, then wrap around (Linux's default pid_max). */
-const PID_MAX = 32768;
 /** si_code of a signal sent by kill (SI_USER) and by the kernel (SI_KERNEL). */
 export const SI_USER = 0, SI_KERNEL = 0x80;
 
@@ -60,6 +61,13 @@ export class System {
   readonly history: { pid: number; name: string; insns: number; cpuNs: number; switches: number; status: string }[] = [];
   /** Called when a process stops (job control); the command line stops exojit itself with it. */
   onStop: ((p: Process) => void) | null = null;
+  /** Uptime, task states, load averages (sysinfo, /proc). */
+  readonly stats: SystemStats;
+  /** The process table as a file system, mounted at /proc. */
+  readonly procfs: ProcFs;
+  /** Tasks (processes and threads) created since boot, and the id handed out last. */
+  created = 0;
+  lastPid = 0;
   private nextPid = 1000;
   private readonly log = logger("exec");
 
@@ -70,6 +78,8 @@ export class System {
     // When guest RAM runs out, unmapped files in the page cache give their frames back first.
     o.kernel.frames.reclaim = (n) => this.pageCache.reclaim(n);
     this.frameLimit = o.frameLimit ?? o.kernel.frames.total;
+    this.stats = new SystemStats(this);
+    this.procfs = new ProcFs(this);
   }
 
   defaultLimit(res: number): [number, number] {
@@ -83,7 +93,10 @@ export class System {
     for (let k = 0; k < PID_MAX; k++) {
       const pid = this.nextPid;
       this.nextPid = pid + 1 >= PID_MAX ? 300 : pid + 1;
-      if (!this.tasks.has(pid) && !this.procs.has(pid) && !this.groupExists(pid)) return pid;
+      if (!this.tasks.has(pid) && !this.procs.has(pid) && !this.groupExists(pid)) {
+        this.lastPid = pid;
+        return pid;
+      }
     }
     return sysError("EAGAIN");
   }
@@ -107,6 +120,7 @@ export class System {
   /** Registers a new task (and its process, if new). */
   addTask(t: Task): void {
     this.tasks.set(t.tid, t);
+    this.created++;
     t.proc.threads.add(t);
     this.procs.set(t.proc.pid, t.proc);
     if (this.tasks.size > this.peakTasks) this.peakTasks = this.tasks.size;
@@ -117,8 +131,10 @@ export class System {
   /**
    * The first process: a fresh environment and memory, the given descriptors and file-system
    * context, no parent (the reaper is its parent). Its program is loaded by exec.ts afterwards.
+   * The view `fs` gets this system's /proc.
    */
   createFirst(fs: FileSystem, cwd: string, fds: FdTable, uid: number, gid: number): Task {
+    fs.mount("/proc", this.procfs);
     const pid = this.allocPid();
     const proc = new Process(this, pid, null);
     proc.uid = proc.euid = proc.suid = uid;

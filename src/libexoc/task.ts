@@ -40,8 +40,20 @@ function fpeCode(pending: number): number {
   return 0;
 }
 
+/** The system's identity as uname reports it (and /proc/version, /proc/sys/kernel show it). */
+export interface Utsname {
+  sysname: string;
+  nodename: string;
+  release: string;
+  version: string;
+  machine: string;
+  domainname: string;
+}
+
 /** The ABI layer: decodes system calls and builds ABI-specific structures. */
 export interface Personality {
+  /** The kernel this personality presents. */
+  uname(): Utsname;
   /** The task executed `int vector` or `sysenter` (vector -1). */
   trap(t: Task, vector: number): void;
   /** Builds the ABI's signal frame on the guest stack and points the registers at the handler
@@ -125,6 +137,8 @@ export class Task implements ExitHandler {
   lastFault: FaultSignal | null = null;
   /** Cleared when the thread has ended. */
   alive = true;
+  /** Clock time the thread was created (ns). */
+  readonly startNs: number;
   private readonly log = logger("signal");
 
   constructor(o: { sys: System; proc: Process; tid: number; env: CapHandle; mm: Mm; fds: FdTable; fsx: FsContext; sig: SignalState }) {
@@ -137,6 +151,7 @@ export class Task implements ExitHandler {
     this.fds = o.fds;
     this.fsx = o.fsx;
     this.sig = o.sig;
+    this.startNs = o.sys.kernel.clock.now();
     const env = this.kernel.env(this.env);
     env.handler = this;
     env.label = o.proc.pid === o.tid ? String(o.tid) : `${o.proc.pid}/${o.tid}`;
@@ -427,6 +442,7 @@ export class Task implements ExitHandler {
     this.proc.deadInsns += env.insns;
     this.proc.deadCpuNs += env.cpuNs;
     this.proc.deadSwitches += env.switches;
+    this.proc.lastComm = this.comm;
     this.kernel.destroyEnv(this.env);
     this.proc.threads.delete(this);
     this.sys.tasks.delete(this.tid);

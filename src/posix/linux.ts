@@ -6,7 +6,8 @@
 // Also starts programs: opens the executable, builds the Linux auxiliary vector, and wires the
 // standard streams.
 
-import type { Task, Personality } from "../libexoc/task.js";
+import * as os from "node:os";
+import type { Task, Personality, Utsname } from "../libexoc/task.js";
 import type { System } from "../libexoc/system.js";
 import { SysError } from "../libexoc/errors.js";
 import { execProgram, type ExecInfo, type ExecAbi } from "../libexoc/exec.js";
@@ -19,6 +20,7 @@ import { SYSCALLS, type SyscallEntry } from "./table.js";
 import { ERRNO } from "./abi/errno.js";
 import { formatCall } from "./trace.js";
 import { deliverSignal } from "./sys/signal.js";
+import { UTS } from "./sys/misc.js";
 import type { SigAction, SigInfo } from "../libexoc/signal.js";
 import { logger, trace } from "../log.js";
 
@@ -38,6 +40,10 @@ export const AT_CLKTCK = 17, AT_SECURE = 23, AT_RANDOM = 25, AT_HWCAP2 = 26, AT_
 
 export class LinuxPersonality implements Personality, ExecAbi {
   readonly name = "linux-i386";
+
+  uname(): Utsname {
+    return { ...UTS, nodename: os.hostname() };
+  }
   readonly platform = "i686";
   private readonly log = logger("syscall");
   private readonly unimplemented = new Set<number>();

@@ -5,7 +5,7 @@
 import type { Sys } from "../types.js";
 import type { Task } from "../../libexoc/task.js";
 import { sysError } from "../../libexoc/errors.js";
-import { DirFile, type DirEntry } from "../../libexoc/file.js";
+import { DirFile, type DirEntry } from "../../libexoc/dirfile.js";
 import { Struct } from "../abi/structs.js";
 
 /** struct linux_dirent64: u64 d_ino, s64 d_off, u16 d_reclen, u8 d_type, d_name; 8-aligned. */

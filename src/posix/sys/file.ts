@@ -1,5 +1,5 @@
 // File I/O system calls: open/openat/creat/close, read/write and their vector and positioned
-// forms, lseek/_llseek, dup/dup2/dup3, fcntl, and the pieces of /proc a program looks at.
+// forms, lseek/_llseek, dup/dup2/dup3, fcntl, getcwd/chdir/fchdir.
 
 import type { Sys } from "../types.js";
 import type { Task } from "../../libexoc/task.js";
@@ -7,7 +7,8 @@ import { sysError, SysError } from "../../libexoc/errors.js";
 import { WouldBlock } from "../../libexoc/blocking.js";
 import { SIGPIPE } from "../../libexoc/signal.js";
 import { PipeEnd } from "../../libexoc/pipe.js";
-import { type OpenFile, DirFile, HostFile, PathFile } from "../../libexoc/file.js";
+import { type OpenFile, PathFile, S_IFMT, S_IFDIR } from "../../libexoc/file.js";
+import { DirFile } from "../../libexoc/dirfile.js";
 import { Struct } from "../abi/structs.js";
 import { openRequest, AT_FDCWD, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_GETLK, F_SETLK, F_SETLKW, F_GETLK64, F_SETLK64, F_SETLKW64, FD_CLOEXEC, O_APPEND, O_NONBLOCK, O_RDONLY, O_WRONLY, O_RDWR, O_LARGEFILE } from "../abi/fcntl.js";
 
@@ -32,24 +33,10 @@ export function pathArg(t: Task, va: number): string {
   return t.mem.cstring(va, 4096).toString("latin1");
 }
 
-/** /proc entries answered by the process itself: a symlink target, or null. */
-export function procLink(t: Task, path: string): string | null {
-  const m = /^\/proc\/(self|thread-self|\d+)\/(exe|cwd|fd\/(\d+))$/.exec(path.replace(/\/+/g, "/"));
-  if (!m) return null;
-  const who = m[1] === "self" || m[1] === "thread-self" ? t : t.sys.tasks.get(Number(m[1])) ?? t.sys.findProcess(Number(m[1]))?.leader;
-  if (!who) return null;
-  if (m[2] === "exe") return who.proc.exe;
-  if (m[2] === "cwd") return who.cwd;
-  const fd = Number(m[3]);
-  return who.fds.has(fd) ? who.fds.get(fd).path : null;
-}
-
 function openAt(t: Task, dirfd: number, pathVa: number, flags: number, mode: number): number {
   const path = pathArg(t, pathVa);
   const req = openRequest(flags, mode, t.umask);
-  const link = procLink(t, path);
-  const target = link !== null && link.startsWith("/") ? link : path;
-  const file = t.fs.open(target, baseDir(t, dirfd, path), req);
+  const file = t.fs.open(t, path, baseDir(t, dirfd, path), req);
   return t.fds.add(file, req.cloexec);
 }
 
@@ -267,7 +254,7 @@ export const dup3: Sys = (t, fd, fd2, flags) => {
 /** Status flags as F_GETFL reports them. */
 function statusFlags(f: OpenFile): number {
   const acc = f.mode.read && f.mode.write ? O_RDWR : f.mode.write ? O_WRONLY : O_RDONLY;
-  return acc | (f.mode.append ? O_APPEND : 0) | (f.mode.nonblock ? O_NONBLOCK : 0) | (f instanceof HostFile ? O_LARGEFILE : 0);
+  return acc | (f.mode.append ? O_APPEND : 0) | (f.mode.nonblock ? O_NONBLOCK : 0) | (f.mode.largeFile === true ? O_LARGEFILE : 0);
 }
 
 export const fcntl64: Sys = (t, fd, cmd, arg) => {
@@ -315,9 +302,9 @@ export const getcwd: Sys = (t, buf, size) => {
 };
 
 export const chdir: Sys = (t, path) => {
-  const r = t.fs.resolve(pathArg(t, path), t.cwd, true);
+  const r = t.fs.resolve(t, pathArg(t, path), t.cwd, true);
   if (r.st === null) sysError("ENOENT");
-  if (!r.st.isDirectory()) sysError("ENOTDIR");
+  if ((r.st.mode & S_IFMT) !== S_IFDIR) sysError("ENOTDIR");
   t.cwd = r.guest;
   return 0;
 };

@@ -20,7 +20,7 @@ function at(t: Task, dirfd: number, va: number): [string, string] {
 
 export const mkdirat: Sys = (t, dirfd, pathVa, mode) => {
   const [path, base] = at(t, dirfd, pathVa);
-  t.fs.mkdir(path, base, mode & ~t.umask);
+  t.fs.mkdir(t, path, base, mode & ~t.umask);
   return 0;
 };
 export const mkdir: Sys = (t, pathVa, mode) => mkdirat(t, AT_FDCWD, pathVa, mode, 0, 0, 0);
@@ -28,8 +28,8 @@ export const mkdir: Sys = (t, pathVa, mode) => mkdirat(t, AT_FDCWD, pathVa, mode
 export const unlinkat: Sys = (t, dirfd, pathVa, flags) => {
   if ((flags & ~AT_REMOVEDIR) !== 0) sysError("EINVAL");
   const [path, base] = at(t, dirfd, pathVa);
-  if (flags & AT_REMOVEDIR) t.fs.rmdir(path, base);
-  else t.fs.unlink(path, base);
+  if (flags & AT_REMOVEDIR) t.fs.rmdir(t, path, base);
+  else t.fs.unlink(t, path, base);
   return 0;
 };
 export const unlink: Sys = (t, pathVa) => unlinkat(t, AT_FDCWD, pathVa, 0, 0, 0, 0);
@@ -39,7 +39,7 @@ export const renameat2: Sys = (t, olddir, oldVa, newdir, newVa, flags) => {
   if ((flags & ~RENAME_NOREPLACE) !== 0) sysError("EINVAL"); // RENAME_EXCHANGE/WHITEOUT
   const [from, fromBase] = at(t, olddir, oldVa);
   const [to, toBase] = at(t, newdir, newVa);
-  t.fs.rename(from, fromBase, to, toBase, (flags & RENAME_NOREPLACE) !== 0);
+  t.fs.rename(t, from, fromBase, to, toBase, (flags & RENAME_NOREPLACE) !== 0);
   return 0;
 };
 export const renameat: Sys = (t, olddir, oldVa, newdir, newVa) => renameat2(t, olddir, oldVa, newdir, newVa, 0, 0);
@@ -48,7 +48,7 @@ export const rename: Sys = (t, oldVa, newVa) => renameat2(t, AT_FDCWD, oldVa, AT
 export const symlinkat: Sys = (t, targetVa, newdir, pathVa) => {
   const target = pathArg(t, targetVa);
   const [path, base] = at(t, newdir, pathVa);
-  t.fs.symlink(target, path, base);
+  t.fs.symlink(t, target, path, base);
   return 0;
 };
 export const symlink: Sys = (t, targetVa, pathVa) => symlinkat(t, targetVa, AT_FDCWD, pathVa, 0, 0, 0);
@@ -57,19 +57,19 @@ export const linkat: Sys = (t, olddir, oldVa, newdir, newVa, flags) => {
   if ((flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH)) !== 0) sysError("EINVAL");
   const [from, fromBase] = at(t, olddir, oldVa);
   const [to, toBase] = at(t, newdir, newVa);
-  t.fs.link(from, fromBase, to, toBase, (flags & AT_SYMLINK_FOLLOW) !== 0);
+  t.fs.link(t, from, fromBase, to, toBase, (flags & AT_SYMLINK_FOLLOW) !== 0);
   return 0;
 };
 export const link: Sys = (t, oldVa, newVa) => linkat(t, AT_FDCWD, oldVa, AT_FDCWD, newVa, 0, 0);
 
 export const fchmodat: Sys = (t, dirfd, pathVa, mode) => {
   const [path, base] = at(t, dirfd, pathVa);
-  t.fs.chmod(path, base, mode, true);
+  t.fs.chmod(t, path, base, mode, true);
   return 0;
 };
 export const chmod: Sys = (t, pathVa, mode) => fchmodat(t, AT_FDCWD, pathVa, mode, 0, 0, 0);
 export const fchmod: Sys = (t, fd, mode) => {
-  t.fs.chmod(t.fds.get(fd).path, "/", mode, true);
+  t.fs.chmod(t, t.fds.get(fd).path, "/", mode, true);
   return 0;
 };
 
@@ -96,7 +96,7 @@ function utimens(t: Task, dirfd: number, pathVa: number, timesVa: number, flags:
   if (a === null && m === null) return 0;
   // A null path names the file open as dirfd (futimens).
   const [path, base] = pathVa === 0 ? [t.fds.get(dirfd).path, "/"] : at(t, dirfd, pathVa);
-  t.fs.utimes(path, base, a, m, (flags & AT_SYMLINK_NOFOLLOW) === 0);
+  t.fs.utimes(t, path, base, a, m, (flags & AT_SYMLINK_NOFOLLOW) === 0);
   return 0;
 }
 export const utimensat: Sys = (t, dirfd, pathVa, timesVa, flags) => utimens(t, dirfd, pathVa, timesVa, flags, false);
@@ -109,14 +109,14 @@ function length(lo: number, hi: number): number {
   return n;
 }
 export const truncate64: Sys = (t, pathVa, lo, hi) => {
-  t.fs.truncate(pathArg(t, pathVa), t.cwd, length(lo, hi));
+  t.fs.truncate(t, pathArg(t, pathVa), t.cwd, length(lo, hi));
   return 0;
 };
 export const truncate: Sys = (t, pathVa, len) => truncate64(t, pathVa, len, len < 0 ? -1 : 0, 0, 0, 0);
 export const ftruncate64: Sys = (t, fd, lo, hi) => {
   const f = t.fds.get(fd);
   if (!f.mode.write) sysError("EINVAL");
-  t.fs.truncate(f.path, "/", length(lo, hi));
+  t.fs.truncate(t, f.path, "/", length(lo, hi));
   return 0;
 };
 export const ftruncate: Sys = (t, fd, len) => ftruncate64(t, fd, len, len < 0 ? -1 : 0, 0, 0, 0);
@@ -129,13 +129,13 @@ function chownAt(t: Task, dirfd: number, pathVa: number, uid: number, gid: numbe
   if ((flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) !== 0) sysError("EINVAL");
   const p = pathArg(t, pathVa);
   if (p === "" && (flags & AT_EMPTY_PATH) !== 0) return fchownFd(t, dirfd, uid, gid);
-  t.fs.chown(p, baseDir(t, dirfd, p), uid, gid, (flags & AT_SYMLINK_NOFOLLOW) === 0);
+  t.fs.chown(t, p, baseDir(t, dirfd, p), uid, gid, (flags & AT_SYMLINK_NOFOLLOW) === 0);
   return 0;
 }
 
 function fchownFd(t: Task, fd: number, uid: number, gid: number): number {
   const f = t.fds.get(fd);
-  t.fs.chown(f.path, "/", uid, gid, true);
+  t.fs.chown(t, f.path, "/", uid, gid, true);
   return 0;
 }
 

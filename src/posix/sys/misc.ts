@@ -1,10 +1,10 @@
 // System information and device control: uname, getrandom, sysinfo, and ioctl on terminals
 // (TCGETS/TCSETS*, TIOCGWINSZ, TIOCGPGRP, FIONBIO, FIONREAD).
 
-import * as os from "node:os";
 import { randomFillSync } from "node:crypto";
 import type { Sys } from "../types.js";
 import { sysError } from "../../libexoc/errors.js";
+import { FSHIFT } from "../../libexoc/sysstat.js";
 import { utsname, winsize, Struct, TERMIOS_SIZE } from "../abi/structs.js";
 
 /** What uname reports: a Linux kernel on an i686 machine. */
@@ -17,7 +17,7 @@ export const UTS = {
 };
 
 export const uname: Sys = (t, buf) => {
-  t.mem.write(buf, utsname({ ...UTS, nodename: os.hostname() }));
+  t.mem.write(buf, utsname(t.personality.uname()));
   return 0;
 };
 
@@ -33,15 +33,19 @@ export const getrandom: Sys = (t, buf, len, flags) => {
   });
 };
 
+/** sysinfo: the guest system's uptime, load averages (scaled from FSHIFT to SI_LOAD_SHIFT 16
+ *  bits), memory in pages of mem_unit bytes, and task count: the figures /proc shows too. */
 export const sysinfo: Sys = (t, buf) => {
+  const stats = t.sys.stats;
+  const loads = stats.loadAverage();
   const s = new Struct(64)
-    .u32(0, Math.floor(os.uptime()))
+    .u32(0, Math.floor(stats.uptimeNs() / 1e9))
     .u32(16, t.kernel.frames.total)
     .u32(20, t.kernel.frames.available)
-    .u16(40, 1)
+    .u32(24, t.sys.pageCache.usage().shmem)
+    .u16(40, Math.min(stats.counts().total, 0xffff))
     .u32(52, 4096);
-  const load = os.loadavg();
-  for (let k = 0; k < 3; k++) s.u32(4 + k * 4, Math.round(load[k] * 65536));
+  for (let k = 0; k < 3; k++) s.u32(4 + k * 4, loads[k] * (1 << (16 - FSHIFT)));
   t.mem.write(buf, s.bytes);
   return 0;
 };

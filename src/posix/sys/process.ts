@@ -11,7 +11,7 @@ import { waitChild, type ChildSelector, type WaitReport } from "../../libexoc/wa
 import { sysError } from "../../libexoc/errors.js";
 import { SIGCHLD, NSIG } from "../../libexoc/signal.js";
 import { Struct } from "../abi/structs.js";
-import { pathArg, baseDir, procLink } from "./file.js";
+import { pathArg, baseDir } from "./file.js";
 import { setTlsFrom } from "./tls.js";
 import type { LinuxPersonality } from "../linux.js";
 
@@ -69,13 +69,7 @@ function doExec(t: Task, path: string, base: string, argvVa: number, envpVa: num
   return 0;
 }
 
-/** A /proc link (/proc/self/exe) names the file it points to. */
-function execPath(t: Task, p: string): string {
-  const link = procLink(t, p);
-  return link !== null && link.startsWith("/") ? link : p;
-}
-
-export const execve: Sys = (t, pathVa, argv, envp) => doExec(t, execPath(t, pathArg(t, pathVa)), t.cwd, argv, envp, false, undefined);
+export const execve: Sys = (t, pathVa, argv, envp) => doExec(t, pathArg(t, pathVa), t.cwd, argv, envp, false, undefined);
 
 const AT_EMPTY_PATH = 0x1000, AT_SYMLINK_NOFOLLOW = 0x100;
 
@@ -87,7 +81,7 @@ export const execveat: Sys = (t, dirfd, pathVa, argv, envp, flags) => {
     const f = t.fds.get(dirfd);
     return doExec(t, f.path, "/", argv, envp, false, f);
   }
-  return doExec(t, execPath(t, p), baseDir(t, dirfd, p), argv, envp, (flags & AT_SYMLINK_NOFOLLOW) !== 0, undefined);
+  return doExec(t, p, baseDir(t, dirfd, p), argv, envp, (flags & AT_SYMLINK_NOFOLLOW) !== 0, undefined);
 };
 
 /** wait options (linux/wait.h). */

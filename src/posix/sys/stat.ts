@@ -1,26 +1,22 @@
 // File status system calls: stat64/lstat64/fstat64/fstatat64/statx, readlink/readlinkat and
 // access/faccessat.
 
-import * as fs from "node:fs";
 import type { Sys } from "../types.js";
 import type { Task } from "../../libexoc/task.js";
-import { sysError, fromHostError } from "../../libexoc/errors.js";
+import { sysError } from "../../libexoc/errors.js";
 import type { FileStat } from "../../libexoc/file.js";
 import { stat64, statx as statxStruct, Struct } from "../abi/structs.js";
 import { AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW, AT_FDCWD, AT_EACCESS, AT_NO_AUTOMOUNT } from "../abi/fcntl.js";
-import { baseDir, pathArg, procLink } from "./file.js";
+import { baseDir, pathArg } from "./file.js";
 
 function statPath(t: Task, dirfd: number, pathVa: number, flags: number): FileStat {
   if ((flags & ~(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | 0x6000 /* AT_STATX_SYNC_TYPE */)) !== 0) sysError("EINVAL");
   const path = pathArg(t, pathVa);
   if (path === "" && flags & AT_EMPTY_PATH) {
-    if (dirfd === AT_FDCWD) return t.fs.stat(t.cwd, "/", true);
+    if (dirfd === AT_FDCWD) return t.fs.stat(t, t.cwd, "/", true);
     return t.fds.get(dirfd).stat();
   }
-  const follow = (flags & AT_SYMLINK_NOFOLLOW) === 0;
-  const link = procLink(t, path);
-  if (link !== null && follow && link.startsWith("/")) return t.fs.stat(link, "/", true);
-  return t.fs.stat(path, baseDir(t, dirfd, path), follow);
+  return t.fs.stat(t, path, baseDir(t, dirfd, path), (flags & AT_SYMLINK_NOFOLLOW) === 0);
 }
 
 export const stat64sys: Sys = (t, path, buf) => {
@@ -51,8 +47,7 @@ export const statx: Sys = (t, dirfd, path, flags, _mask, buf) => {
 function readlinkAt(t: Task, dirfd: number, pathVa: number, buf: number, size: number): number {
   if (size <= 0) sysError("EINVAL");
   const path = pathArg(t, pathVa);
-  const link = procLink(t, path);
-  const target = link !== null ? Buffer.from(link, "latin1") : t.fs.readlink(path, baseDir(t, dirfd, path));
+  const target = t.fs.readlink(t, path, baseDir(t, dirfd, path));
   const n = Math.min(target.length, size >>> 0);
   t.mem.write(buf, target.subarray(0, n));
   return n;
@@ -61,22 +56,14 @@ function readlinkAt(t: Task, dirfd: number, pathVa: number, buf: number, size: n
 export const readlink: Sys = (t, path, buf, size) => readlinkAt(t, AT_FDCWD, path, buf, size);
 export const readlinkat: Sys = (t, dirfd, path, buf, size) => readlinkAt(t, dirfd, path, buf, size);
 
-const F_OK = 0, R_OK = 4, W_OK = 2, X_OK = 1;
+/** access modes (unistd.h); libexoc's R_OK/W_OK/X_OK have the same values. */
+const R_OK = 4, W_OK = 2, X_OK = 1;
 
 function accessAt(t: Task, dirfd: number, pathVa: number, mode: number, flags: number): number {
   if ((mode & ~(R_OK | W_OK | X_OK)) !== 0) sysError("EINVAL");
   if ((flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) !== 0) sysError("EINVAL");
   const path = pathArg(t, pathVa);
-  const r = t.fs.resolve(path, baseDir(t, dirfd, path), (flags & AT_SYMLINK_NOFOLLOW) === 0);
-  if (r.host === "") return 0; // a library-provided device: readable and writable by all
-  if (r.st === null) sysError("ENOENT");
-  if (mode === F_OK) return 0;
-  if (mode & W_OK && !t.fs.canWrite(r.guest)) sysError("EROFS");
-  try {
-    fs.accessSync(r.host, mode);
-  } catch (e) {
-    throw fromHostError(e);
-  }
+  t.fs.access(t, path, baseDir(t, dirfd, path), mode, (flags & AT_SYMLINK_NOFOLLOW) === 0);
   return 0;
 }
 
@@ -89,7 +76,7 @@ const STATFS64_SIZE = 84;
 
 function putStatfs64(t: Task, buf: number, size: number, path: string, base: string): number {
   if (size !== STATFS64_SIZE) sysError("EINVAL");
-  const f = t.fs.statfs(path, base);
+  const f = t.fs.statfs(t, path, base);
   const s = new Struct(STATFS64_SIZE).u32(0, f.type).u32(4, f.bsize).u64(8, f.blocks).u64(16, f.bfree).u64(24, f.bavail);
   s.u64(32, f.files).u64(40, f.ffree).u32(56, 255).u32(60, f.bsize);
   t.mem.write(buf, s.bytes);

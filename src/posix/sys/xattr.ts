@@ -13,7 +13,7 @@ const NAME_MAX = 255;
 
 function checkPath(t: Task, pathVa: number, follow: boolean): void {
   const p = pathArg(t, pathVa);
-  t.fs.stat(p, t.cwd, follow);
+  t.fs.stat(t, p, t.cwd, follow);
 }
 
 function checkName(t: Task, nameVa: number): void {

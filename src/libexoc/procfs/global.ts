@@ -1,0 +1,166 @@
+// The text of the system-wide /proc files, as Linux 6.1 prints them on one i686 processor:
+// meminfo (fs/proc/meminfo.c, from the exokernel's frame counts and the page cache), cpuinfo
+// (arch/x86/kernel/cpu/proc.c, from what CPUID reports), stat, uptime, loadavg, version,
+// filesystems, and the sysctl values under /proc/sys.
+
+import type { System } from "../system.js";
+import { MAX_TASKS, PID_MAX } from "../limits.js";
+import { PROT_WRITE } from "../vm.js";
+import { FSHIFT } from "../sysstat.js";
+import { PAGE, ticks, CPUID1_EDX_FLAGS, CPUID1_ECX_FLAGS } from "./linux.js";
+
+const KB_PER_PAGE = PAGE / 1024;
+
+/** One "Label:   value kB" line: the label padded to 16 columns, the value to 8. */
+function kbLine(label: string, kib: number): string {
+  return `${(label + ":").padEnd(16)}${String(kib).padStart(8)} kB\n`;
+}
+
+/** Bytes of private writable memory every process has mapped (Committed_AS's measure). */
+function committedPages(sys: System): number {
+  const seen = new Set<object>();
+  let pages = 0;
+  for (const t of sys.tasks.values()) {
+    if (seen.has(t.mm)) continue;
+    seen.add(t.mm);
+    for (const v of t.mm.vm.vmas) if (v.prot & PROT_WRITE && !v.shared) pages += (v.end - v.start) / PAGE;
+  }
+  return pages;
+}
+
+/** /proc/meminfo. Guest RAM is the exokernel's frames; the page cache's file pages are Cached
+ *  (those no process maps are what MemAvailable counts as reclaimable) and its shared memory is
+ *  Shmem; what else is in use is process memory (AnonPages). There is no swap, no high memory,
+ *  and the kernel's own structures live outside guest RAM (Slab, KernelStack... are 0). */
+export function meminfoText(sys: System): string {
+  const frames = sys.kernel.frames;
+  const total = frames.total, free = frames.available;
+  const c = sys.pageCache.usage();
+  const anon = Math.max(0, total - free - c.files - c.shmem);
+  const k = (pages: number): number => pages * KB_PER_PAGE;
+  const rows: [string, number][] = [
+    ["MemTotal", k(total)], ["MemFree", k(free)], ["MemAvailable", k(free + c.idle)], ["Buffers", 0], ["Cached", k(c.files + c.shmem)],
+    ["SwapCached", 0], ["Active", k(anon + c.shmem + c.mapped)], ["Inactive", k(c.idle)], ["Active(anon)", k(anon + c.shmem)],
+    ["Inactive(anon)", 0], ["Active(file)", k(c.mapped)], ["Inactive(file)", k(c.idle)], ["Unevictable", 0], ["Mlocked", 0],
+    ["HighTotal", 0], ["HighFree", 0], ["LowTotal", k(total)], ["LowFree", k(free)],
+    ["SwapTotal", 0], ["SwapFree", 0], ["Zswap", 0], ["Zswapped", 0], ["Dirty", 0], ["Writeback", 0],
+    ["AnonPages", k(anon)], ["Mapped", k(c.mapped)], ["Shmem", k(c.shmem)], ["KReclaimable", 0], ["Slab", 0], ["SReclaimable", 0],
+    ["SUnreclaim", 0], ["KernelStack", 0], ["PageTables", 0], ["NFS_Unstable", 0], ["Bounce", 0], ["WritebackTmp", 0],
+    ["CommitLimit", k(Math.floor(total / 2))], ["Committed_AS", k(committedPages(sys))], ["VmallocTotal", 0], ["VmallocUsed", 0],
+    ["VmallocChunk", 0], ["Percpu", 0], ["AnonHugePages", 0], ["ShmemHugePages", 0], ["ShmemPmdMapped", 0], ["FileHugePages", 0],
+    ["FilePmdMapped", 0],
+  ];
+  let out = rows.map(([l, v]) => kbLine(l, v)).join("");
+  out += "HugePages_Total:       0\nHugePages_Free:        0\nHugePages_Rsvd:        0\nHugePages_Surp:        0\n";
+  out += kbLine("Hugepagesize", 4096) + kbLine("Hugetlb", 0);
+  // The direct mapping of RAM: 4 MiB pages (PSE, no PAE), the rest in 4 KiB pages.
+  const totalKb = k(total);
+  out += kbLine("DirectMap4k", totalKb % 4096) + kbLine("DirectMap4M", totalKb - (totalKb % 4096));
+  return out;
+}
+
+/** Four little-endian bytes of a register as text (vendor and brand strings). */
+function regText(...regs: number[]): string {
+  const b = Buffer.alloc(regs.length * 4);
+  regs.forEach((r, i) => b.writeInt32LE(r | 0, i * 4));
+  return b.toString("latin1");
+}
+
+/** /proc/cpuinfo: one processor, described by the CPUID leaves the guests see. */
+export function cpuinfoText(sys: System): string {
+  const k = sys.kernel;
+  const [maxLeaf, vb, vc, vd] = k.cpuid(0);
+  const [sig, misc, ecx1, edx1] = k.cpuid(1);
+  const family = (sig >>> 8) & 0xf;
+  const model = ((sig >>> 4) & 0xf) | (family === 6 || family === 15 ? ((sig >>> 16) & 0xf) << 4 : 0);
+  const stepping = sig & 0xf;
+  let brand = "";
+  if (k.cpuid(0x80000000)[0] >>> 0 >= 0x80000004) {
+    for (let leaf = 0x80000002; leaf <= 0x80000004; leaf++) brand += regText(...k.cpuid(leaf));
+  }
+  brand = brand.replace(/\0.*$/s, "").trim();
+  const flags: string[] = [];
+  CPUID1_EDX_FLAGS.forEach((n, bit) => n !== null && (edx1 >>> bit) & 1 && flags.push(n));
+  CPUID1_ECX_FLAGS.forEach((n, bit) => n !== null && (ecx1 >>> bit) & 1 && flags.push(n));
+  const fpu = edx1 & 1 ? "yes" : "no";
+  // CLFLUSH line size from CPUID when the instruction exists, else the i386 default of 32.
+  const clflush = (edx1 >>> 19) & 1 ? ((misc >>> 8) & 0xff) * 8 : 32;
+  const khz = Math.round(k.tscHz / 1000);
+  // bogomips: the delay loop is calibrated against the TSC, two loops per cycle.
+  const bogo = (2 * khz) / 1000;
+  return (
+    `processor\t: 0\nvendor_id\t: ${regText(vb, vd, vc)}\ncpu family\t: ${family}\nmodel\t\t: ${model}\n` +
+    `model name\t: ${brand || "unknown"}\nstepping\t: ${stepping}\n` +
+    ((edx1 >>> 4) & 1 ? `cpu MHz\t\t: ${Math.floor(khz / 1000)}.${String(khz % 1000).padStart(3, "0")}\n` : "") +
+    "physical id\t: 0\nsiblings\t: 1\ncore id\t\t: 0\ncpu cores\t: 1\napicid\t\t: 0\ninitial apicid\t: 0\n" +
+    `fdiv_bug\t: no\nf00f_bug\t: no\ncoma_bug\t: no\nfpu\t\t: ${fpu}\nfpu_exception\t: ${fpu}\ncpuid level\t: ${maxLeaf}\nwp\t\t: yes\n` +
+    `flags\t\t:${flags.map((f) => " " + f).join("")}\nbugs\t\t:\nbogomips\t: ${bogo.toFixed(2)}\n` +
+    `clflush size\t: ${clflush}\ncache_alignment\t: ${clflush}\naddress sizes\t: 32 bits physical, 32 bits virtual\npower management:\n\n`
+  );
+}
+
+/** /proc/stat: CPU time since boot (all of it user time, the rest idle), context switches, the
+ *  boot time, tasks created, and tasks running now. Interrupts are not counted. */
+export function statText(sys: System): string {
+  const st = sys.stats;
+  const { busyNs, switches } = st.cpuTotals();
+  const idle = ticks(Math.max(0, st.uptimeNs() - busyNs));
+  const cpu = `${ticks(busyNs)} 0 0 ${idle} 0 0 0 0 0 0`;
+  return (
+    `cpu  ${cpu}\ncpu0 ${cpu}\nintr 0${" 0".repeat(16)}\nctxt ${switches}\nbtime ${Math.floor(st.bootWallMs / 1000)}\n` +
+    `processes ${sys.created}\nprocs_running ${st.counts().running}\nprocs_blocked 0\nsoftirq 0${" 0".repeat(10)}\n`
+  );
+}
+
+/** Seconds with two decimals, as uptime prints them (truncated). */
+function centis(ns: number): string {
+  const cs = Math.floor(ns / 1e7);
+  return `${Math.floor(cs / 100)}.${String(cs % 100).padStart(2, "0")}`;
+}
+
+/** /proc/uptime: seconds since boot, and seconds the processor was idle. */
+export function uptimeText(sys: System): string {
+  const up = sys.stats.uptimeNs();
+  return `${centis(up)} ${centis(Math.max(0, up - sys.stats.cpuTotals().busyNs))}\n`;
+}
+
+/** A load average as LOAD_INT.LOAD_FRAC. */
+function load(x: number): string {
+  const frac = ((x & ((1 << FSHIFT) - 1)) * 100) >> FSHIFT;
+  return `${x >> FSHIFT}.${String(frac).padStart(2, "0")}`;
+}
+
+/** /proc/loadavg: the three averages, running/all tasks, the last process id handed out. */
+export function loadavgText(sys: System): string {
+  const [a, b, c] = sys.stats.loadAverage();
+  const n = sys.stats.counts();
+  return `${load(a)} ${load(b)} ${load(c)} ${n.running}/${n.total} ${sys.lastPid}\n`;
+}
+
+/** /proc/version (linux_proc_banner): who built the kernel is exojit. */
+export function versionText(sys: System): string {
+  const u = sys.personality.uname();
+  return `${u.sysname} version ${u.release} (exojit@exojit) (exojit) ${u.version}\n`;
+}
+
+/** /proc/filesystems: the file systems exojit knows; "nodev" marks those without a device. */
+export function filesystemsText(): string {
+  return "nodev\tproc\nnodev\tpipefs\n\text2\n";
+}
+
+/** Sysctl values under /proc/sys: [directory, name, permission bits, value]. Writable ones
+ *  (0644 in Linux) cannot be changed here: their writes fail with EROFS. */
+export function sysctlTable(sys: System): [string, string, number, () => string][] {
+  const u = (): ReturnType<typeof sys.personality.uname> => sys.personality.uname();
+  return [
+    ["kernel", "domainname", 0o644, () => u().domainname],
+    ["kernel", "hostname", 0o644, () => u().nodename],
+    ["kernel", "ngroups_max", 0o444, () => "65536"],
+    ["kernel", "osrelease", 0o444, () => u().release],
+    ["kernel", "ostype", 0o444, () => u().sysname],
+    ["kernel", "pid_max", 0o644, () => String(PID_MAX)],
+    ["kernel", "threads-max", 0o644, () => String(MAX_TASKS)],
+    ["kernel", "version", 0o444, () => u().version],
+    ["vm", "overcommit_memory", 0o644, () => "0"],
+  ];
+}

@@ -1,0 +1,191 @@
+// Synthetic file systems: trees of nodes the library makes itself instead of reading them from
+// the host (procfs is one). FileSystem (fs.ts) mounts a tree at a guest path and walks its nodes
+// the way it walks host directories: `..` and symbolic links lead in and out of it, directories
+// must grant search permission, and opening a node gives one of the descriptions below.
+//
+// Nodes are small objects made at lookup time: they describe what exists at that moment, so a
+// listing or a file's text is always current. Nothing here knows what the nodes mean.
+
+import { OpenFile, S_IFDIR, S_IFREG, S_IFLNK, SEEK_SET, SEEK_CUR, type FileStat, type OpenMode } from "./file.js";
+import { DT_DIR, DT_REG, DT_LNK, type DirEntry } from "./dirfile.js";
+import { sysError, type ErrnoName } from "./errors.js";
+
+/** The thread on whose behalf a path is resolved (a Task is one): a synthetic tree may answer
+ *  differently for each caller (/proc/self), and permission checks use its effective ids. */
+export interface FsCaller {
+  readonly tid: number;
+  readonly proc: { readonly pid: number; readonly euid: number; readonly egid: number; readonly groups: readonly number[] };
+}
+
+interface NodeBase {
+  /** Inode number; nodes describing the same object have the same one. */
+  readonly ino: bigint;
+  /** Permission bits (the file type follows from `kind`). */
+  readonly perm: number;
+  readonly uid: number;
+  readonly gid: number;
+  /** When the object the node describes came to be (ns since the epoch): all three stat times. */
+  readonly timeNs: bigint;
+  /** Link count (default: 2 for directories, 1 otherwise) and size in stat (default 0). */
+  readonly nlink?: number;
+  readonly size?: number;
+  /** Whether the permission bits bind root too (Linux's sysctl files); otherwise root may read
+   *  and write anything. */
+  readonly strict?: boolean;
+  /** A check beyond the permission bits before the node is opened, read as a link or followed
+   *  (Linux's ptrace-access rule for /proc/PID/maps and friends): throws a SysError. */
+  readonly guard?: (who: FsCaller) => void;
+}
+
+/** One entry of a synthetic directory's listing. */
+export interface SynthEntry {
+  name: string;
+  ino: bigint;
+  /** DT_* type. */
+  type: number;
+}
+
+export interface SynthDir extends NodeBase {
+  readonly kind: "dir";
+  /** The entries besides "." and "..", in listing order. */
+  entries(): SynthEntry[];
+  /** The entry `name`, or null if there is none. */
+  lookup(name: string): SynthNode | null;
+}
+
+export interface SynthFile extends NodeBase {
+  readonly kind: "file";
+  /** The file's bytes as they are now (asked again whenever a read starts at offset 0). */
+  content(): Uint8Array;
+  /** What a write fails with (the files are read-only; default EINVAL). */
+  readonly writeError?: ErrnoName;
+}
+
+export interface SynthLink extends NodeBase {
+  readonly kind: "link";
+  /** The link's text (readlink); followed like a host symlink's. */
+  target(): string;
+  /** A "magic" link (/proc/PID/fd/N of a pipe): following it as the last component reaches this
+   *  open description itself, whatever the text says. Null: an ordinary link. */
+  jump?(): OpenFile | null;
+}
+
+export type SynthNode = SynthDir | SynthFile | SynthLink;
+
+/** A synthetic tree as FileSystem mounts it. */
+export interface SynthMount {
+  /** Device number of every node (stat st_dev). */
+  readonly dev: bigint;
+  /** statfs f_type of the file system. */
+  readonly magic: number;
+  /** File-system type, source and options, as mount tables show them. */
+  readonly fsType: string;
+  readonly source: string;
+  readonly options: string;
+  /** The tree's root as `who` sees it. */
+  root(who: FsCaller): SynthDir;
+}
+
+const TYPE_BITS = { dir: S_IFDIR, file: S_IFREG, link: S_IFLNK } as const;
+const DT_OF = { dir: DT_DIR, file: DT_REG, link: DT_LNK } as const;
+
+/** The DT_* type of a node (for listings). */
+export function direntType(n: SynthNode): number {
+  return DT_OF[n.kind];
+}
+
+/** A node's stat on the mount with device `dev`. */
+export function synthStat(n: SynthNode, dev: bigint): FileStat {
+  const t = n.timeNs;
+  return {
+    dev, ino: n.ino, mode: TYPE_BITS[n.kind] | n.perm, nlink: n.nlink ?? (n.kind === "dir" ? 2 : 1), uid: n.uid, gid: n.gid,
+    rdev: 0n, size: BigInt(n.size ?? 0), blksize: 1024, blocks: 0n, atimeNs: t, mtimeNs: t, ctimeNs: t,
+  };
+}
+
+/** Permission bits asked for: read, write, execute (search). */
+export const MAY_READ = 4, MAY_WRITE = 2, MAY_EXEC = 1;
+
+/**
+ * POSIX access check of `n` for `who`: the owner, group or other bits, whichever class the
+ * caller is in. Root may read and write anything (unless the node is strict), search any
+ * directory, and execute a file only if some execute bit is set.
+ */
+export function permitted(who: FsCaller, n: SynthNode, want: number): boolean {
+  const p = who.proc;
+  if (p.euid === 0 && !n.strict) return (want & MAY_EXEC) === 0 || n.kind === "dir" || (n.perm & 0o111) !== 0;
+  const bits = p.euid === n.uid ? n.perm >> 6 : p.egid === n.gid || p.groups.includes(n.gid) ? n.perm >> 3 : n.perm;
+  return (bits & want & 7) === (want & 7);
+}
+
+/** Throws EACCES unless `who` may access `n` as `want` says and its guard lets it. */
+export function checkAccess(who: FsCaller, n: SynthNode, want: number): void {
+  if (!permitted(who, n, want)) sysError("EACCES");
+  n.guard?.(who);
+}
+
+/** A directory's listing with "." and "..": `parentIno` is the inode of the directory above. */
+export function synthListing(dir: SynthDir, parentIno: bigint): DirEntry[] {
+  return [
+    { ino: dir.ino, type: DT_DIR, name: Buffer.from(".") },
+    { ino: parentIno, type: DT_DIR, name: Buffer.from("..") },
+    ...dir.entries().map((e) => ({ ino: e.ino, type: e.type, name: Buffer.from(e.name, "latin1") })),
+  ];
+}
+
+/**
+ * An open synthetic file. Its text is made when a read starts at offset 0 and kept for reads
+ * further on, so reading it piece by piece sees one consistent snapshot and reading it again
+ * from the start (lseek 0, pread at 0) sees the present, as Linux's seq_file does. Seeking
+ * from the end is refused (EINVAL) because the size is not known until the text is made.
+ */
+export class SynthOpenFile extends OpenFile {
+  private text: Uint8Array | null = null;
+
+  constructor(
+    path: string,
+    mode: OpenMode,
+    private readonly node: SynthFile,
+    private readonly st: FileStat,
+  ) {
+    super(path, mode);
+  }
+
+  private bytes(fresh: boolean): Uint8Array {
+    if (fresh || this.text === null) this.text = this.node.content();
+    return this.text;
+  }
+
+  read(buf: Uint8Array): number {
+    const n = this.pread(buf, this.offset);
+    this.offset += n;
+    return n;
+  }
+
+  override pread(buf: Uint8Array, off: number): number {
+    const b = this.bytes(off === 0);
+    if (off >= b.length) return 0;
+    const n = Math.min(buf.length, b.length - off);
+    buf.set(b.subarray(off, off + n));
+    return n;
+  }
+
+  write(_buf: Uint8Array): number {
+    return sysError(this.node.writeError ?? "EINVAL");
+  }
+
+  override pwrite(_buf: Uint8Array, _off: number): number {
+    return sysError(this.node.writeError ?? "EINVAL");
+  }
+
+  override seek(off: number, whence: number): number {
+    const base = whence === SEEK_SET ? 0 : whence === SEEK_CUR ? this.offset : -1;
+    if (base < 0 || base + off < 0) sysError("EINVAL");
+    this.offset = base + off;
+    return this.offset;
+  }
+
+  stat(): FileStat {
+    return this.st;
+  }
+}

@@ -1,0 +1,230 @@
+// procfs's text against the host's own /proc (the host is Linux: its files are the oracle for
+// layout, order and column widths; values differ, so lines are compared by shape), Linux's load
+// average rule against its continuous-time meaning, and the tree over a real System: what
+// /proc lists and resolves for a process that System created.
+
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { Exokernel } from "../../src/exokernel/kernel.js";
+import { System } from "../../src/libexoc/system.js";
+import { FileSystem } from "../../src/libexoc/fs.js";
+import { FdTable } from "../../src/libexoc/fdtable.js";
+import { makePipe } from "../../src/libexoc/pipe.js";
+import { SysError } from "../../src/libexoc/errors.js";
+import type { OpenMode } from "../../src/libexoc/file.js";
+import { DirFile } from "../../src/libexoc/dirfile.js";
+import { SystemStats, FSHIFT } from "../../src/libexoc/sysstat.js";
+import type { Task, Personality } from "../../src/libexoc/task.js";
+import type { Process } from "../../src/libexoc/process.js";
+import type { View } from "../../src/libexoc/procfs/pid.js";
+import { limitsText, statusText, statText, statmText } from "../../src/libexoc/procfs/pid.js";
+import { meminfoText, cpuinfoText } from "../../src/libexoc/procfs/global.js";
+
+const host = (p: string): string => fs.readFileSync(p, "latin1");
+const keys = (text: string): string[] => text.split("\n").filter((l) => l.includes(":")).map((l) => l.slice(0, l.indexOf(":")).trim());
+
+/** Whether `sub` appears in `all` in the same order. */
+function inOrder(sub: string[], all: string[]): boolean {
+  let i = 0;
+  for (const k of all) if (i < sub.length && k === sub[i]) i++;
+  return i === sub.length;
+}
+
+describe("load averages", () => {
+  /** A system whose clock is `now` and whose tasks are `running` runnable ones. */
+  function fakeSystem(): { stats: SystemStats; set: (ns: number, running: number) => void } {
+    let now = 0;
+    const tasks = new Map<number, unknown>();
+    const kernel = { clock: { now: () => now }, env: () => ({ suspended: false, waiting: false }) };
+    const sys = { kernel, tasks } as unknown as System; // only the clock and the task table are used
+    return {
+      stats: new SystemStats(sys),
+      set: (ns, running) => {
+        now = ns;
+        tasks.clear();
+        for (let k = 0; k < running; k++) tasks.set(k, { alive: true, kernel, env: k, proc: { stopped: false }, blocked: null });
+      },
+    };
+  }
+  const value = (x: number): number => x / (1 << FSHIFT);
+
+  it("move towards the runnable count by exp(-5s/T) per 5-second interval, as Linux's", () => {
+    const { stats, set } = fakeSystem();
+    set(4.9e9, 1);
+    expect(stats.loadAverage()).toEqual([0, 0, 0]);
+    set(60e9, 1); // 12 intervals with one runnable task
+    const [a, b, c] = stats.loadAverage().map(value);
+    expect(a).toBeCloseTo(1 - Math.exp(-1), 2);
+    expect(b).toBeCloseTo(1 - Math.exp(-60 / 300), 2);
+    expect(c).toBeCloseTo(1 - Math.exp(-60 / 900), 2);
+    set(120e9, 0); // 12 more intervals with none
+    expect(value(stats.loadAverage()[0])).toBeCloseTo((1 - Math.exp(-1)) * Math.exp(-1), 2);
+  });
+});
+
+describe("text formats against the host's /proc", () => {
+  it("limits: the host's own limits print byte for byte as the host prints them", () => {
+    const text = host("/proc/self/limits");
+    const rows = text.split("\n").slice(1, -1).map((l) => [l.slice(26, 46).trim(), l.slice(47, 67).trim()]);
+    const num = (s: string): number => (s === "unlimited" ? Infinity : Number(s));
+    const p = { limit: (r: number) => [num(rows[r][0]), num(rows[r][1])] } as unknown as Process; // limitsText reads limits only
+    expect(limitsText({ p } as View)).toBe(text);
+  });
+
+  /** A system with 1000 frames, 600 free, and a page cache of 50 file pages (20 mapped) and 10 of shared memory. */
+  const memSys = {
+    kernel: { frames: { total: 1000, available: 600 } },
+    pageCache: { usage: () => ({ files: 50, mapped: 20, idle: 30, shmem: 10 }) },
+    tasks: new Map(),
+  } as unknown as System; // meminfo reads frame counts, the cache's usage and the task table
+
+  it("meminfo: the host's labels in the host's order, numbers ending at column 24", () => {
+    const ours = meminfoText(memSys);
+    const i386Only = ["HighTotal", "HighFree", "LowTotal", "LowFree", "DirectMap4M"];
+    expect(inOrder(keys(ours).filter((k) => !i386Only.includes(k)), keys(host("/proc/meminfo")))).toBe(true);
+    const column = (l: string): number => (l.endsWith(" kB") ? l.length - 3 : l.length);
+    for (const text of [ours, host("/proc/meminfo")]) {
+      for (const line of text.trimEnd().split("\n")) {
+        expect(line).toMatch(/^[\w()]+:\s+\d+( kB)?$/);
+        if (/\d{9}/.test(line)) continue;
+        expect(column(line), line).toBe(24);
+      }
+    }
+    expect(ours).toMatch(/^MemTotal: +4000 kB\nMemFree: +2400 kB\nMemAvailable: +2520 kB\nBuffers: +0 kB\nCached: +240 kB\n/);
+    expect(ours).toMatch(/\nShmem: +40 kB\n/);
+    expect(ours).toMatch(/\nAnonPages: +1360 kB\n/);
+  });
+
+  it("cpuinfo: the host's keys in the host's order (but i386's bug lines), CPUID's vendor, flags the host knows", () => {
+    const k = new Exokernel({ memory: 16 << 20 });
+    const ours = cpuinfoText({ kernel: k } as unknown as System); // cpuinfo asks the exokernel only
+    const block = host("/proc/cpuinfo").split("\n\n")[0];
+    const i386Only = ["fdiv_bug", "f00f_bug", "coma_bug"];
+    expect(inOrder(keys(ours).filter((x) => !i386Only.includes(x)), keys(block))).toBe(true);
+    expect(ours.endsWith("\n\n")).toBe(true);
+    const [, b, c, d] = k.cpuid(0);
+    const vendor = Buffer.alloc(12);
+    [b, d, c].forEach((r, i) => vendor.writeInt32LE(r, i * 4));
+    expect(ours).toContain(`\nvendor_id\t: ${vendor.toString("latin1")}\n`);
+    const flags = (t: string): string[] => (/\nflags\t\t: (.*)\n/.exec(t)?.[1] ?? "").split(" ");
+    expect(flags(ours).length).toBeGreaterThan(0);
+    for (const f of flags(ours)) expect(flags(block)).toContain(f);
+  });
+});
+
+describe("/proc over a real System", () => {
+  const personality: Personality = {
+    name: "test",
+    uname: () => ({ sysname: "Linux", nodename: "box", release: "6.1.0-test", version: "#1 test", machine: "i686", domainname: "(none)" }),
+    trap: () => {},
+    deliverSignal: () => false,
+    resume: () => {},
+    interrupted: () => {},
+  };
+  let root = "";
+  let sys: System;
+  let vfs: FileSystem;
+  let t: Task;
+  let pipeIno = 0n;
+  const READ: OpenMode = { read: true, write: false, append: false, nonblock: false };
+  const read = (p: string): string => {
+    const f = vfs.open(t, p, "/", { mode: READ, create: false, exclusive: false, truncate: false, directory: false, noFollow: false, perm: 0 });
+    const buf = new Uint8Array(1 << 16);
+    return Buffer.from(buf.subarray(0, f.read(buf))).toString("latin1");
+  };
+  const list = (p: string): string[] => {
+    const d = vfs.open(t, p, "/", { mode: READ, create: false, exclusive: false, truncate: false, directory: true, noFollow: false, perm: 0 });
+    return (d as DirFile).entries().map((e) => e.name.toString()).filter((n) => n !== "." && n !== "..");
+  };
+  const errno = (fn: () => unknown): string => {
+    try {
+      fn();
+      return "ok";
+    } catch (e) {
+      if (e instanceof SysError) return e.errno;
+      throw e;
+    }
+  };
+
+  beforeAll(() => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), "exojit-procfs-"));
+    sys = new System({ kernel: new Exokernel({ memory: 16 << 20 }), personality });
+    vfs = new FileSystem(root, false, []);
+    const fds = new FdTable();
+    const [r, w] = makePipe(false);
+    fds.add(r);
+    fds.add(w);
+    pipeIno = r.pipe.ino;
+    t = sys.createFirst(vfs, "/", fds, 1000, 1000);
+  });
+
+  afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  it("lists the system files, self links and the process at the top", () => {
+    expect(list("/proc")).toEqual(["sys", "stat", "mounts", "uptime", "cpuinfo", "loadavg", "meminfo", "version", "filesystems", "self", "thread-self", String(t.pid)]);
+    expect(vfs.readlink(t, "/proc/self", "/").toString()).toBe(String(t.pid));
+    expect(vfs.readlink(t, "/proc/thread-self", "/").toString()).toBe(`${t.pid}/task/${t.tid}`);
+    expect(list("/proc/self/task")).toEqual([String(t.tid)]);
+  });
+
+  it("shows the descriptors: fd/ links and fdinfo/", () => {
+    expect(list("/proc/self/fd")).toEqual(["0", "1"]);
+    expect(vfs.readlink(t, "/proc/self/fd/0", "/").toString()).toBe(`pipe:[${pipeIno}]`);
+    expect(read("/proc/self/fdinfo/1")).toMatch(/^pos:\t0\nflags:\t01\nmnt_id:\t\d+\nino:\t\d+\n$/);
+    expect(errno(() => vfs.stat(t, "/proc/self/fd/7", "/", false))).toBe("ENOENT");
+  });
+
+  it("status and stat describe the process in the host's layout", () => {
+    const ours = statusText({ sys, p: t.proc, t, id: t.pid, whole: true, permitted: true, ttyNr: 0, ttyPgrp: -1 });
+    const theirs = host("/proc/self/status");
+    expect(inOrder(keys(ours), keys(theirs))).toBe(true);
+    const value = (text: string, k: string): string => new RegExp(`^${k}:\\t(.*)$`, "m").exec(text)?.[1] ?? "?";
+    const shape = (v: string): string => v.replace(/[0-9a-f]{16}/g, "X").replace(/ *\d+ kB/, (m) => (m.length === 11 ? "kB" : m)).replace(/\d+/g, "9");
+    for (const k of ["Umask", "Tgid", "Pid", "PPid", "Uid", "Gid", "FDSize", "NStgid", "VmSize", "VmRSS", "VmStk", "Threads", "SigQ", "SigBlk", "SigCgt", "CapEff", "CapBnd", "voluntary_ctxt_switches"]) {
+      expect(shape(value(ours, k)), k).toBe(shape(value(theirs, k)));
+    }
+    expect(value(ours, "Uid")).toBe("1000\t1000\t1000\t1000");
+    expect(value(ours, "CapEff")).toBe("0000000000000000");
+    const stat = read(`/proc/${t.pid}/stat`);
+    expect(stat.trimEnd().split(" ")).toHaveLength(52);
+    expect(stat).toMatch(new RegExp(`^${t.pid} \\(\\) [RS] 1 ${t.pid} ${t.pid} 0 -1 `));
+    expect(statmText({ sys, p: t.proc, t, id: t.pid, whole: true, permitted: true, ttyNr: 0, ttyPgrp: -1 })).toBe("0 0 0 0 0 0 0\n");
+    expect(statText({ sys, p: t.proc, t, id: t.pid, whole: false, permitted: false, ttyNr: 0, ttyPgrp: -1 }).split(" ")[25]).toBe("1");
+  });
+
+  it("sysctl files: read as text, read-only even for their owner, root included", () => {
+    expect(read("/proc/sys/kernel/ostype")).toBe("Linux\n");
+    expect(read("/proc/sys/kernel/osrelease")).toBe("6.1.0-test\n");
+    expect(read("/proc/version")).toBe("Linux version 6.1.0-test (exojit@exojit) (exojit) #1 test\n");
+    expect(list("/proc/sys")).toEqual(["kernel", "vm"]);
+    const write: OpenMode = { read: false, write: true, append: false, nonblock: false };
+    const rq = { mode: write, create: false, exclusive: false, truncate: false, directory: false, noFollow: false, perm: 0 };
+    t.proc.euid = 0;
+    try {
+      expect(errno(() => vfs.open(t, "/proc/sys/kernel/ostype", "/", rq))).toBe("EACCES");
+      expect(errno(() => vfs.open(t, "/proc/sys/kernel/hostname", "/", rq).write(new Uint8Array(1)))).toBe("EROFS");
+      expect(errno(() => vfs.open(t, "/proc/meminfo", "/", rq).write(new Uint8Array(1)))).toBe("EIO");
+      expect(errno(() => vfs.open(t, "/proc/self/stat", "/", rq).write(new Uint8Array(1)))).toBe("EINVAL");
+    } finally {
+      t.proc.euid = 1000;
+    }
+    expect(errno(() => vfs.open(t, "/proc/meminfo", "/", rq))).toBe("EACCES");
+  });
+
+  it("another user's process: its environ and links need the right to inspect it", () => {
+    const other = { tid: 4242, proc: { pid: 4242, euid: 2000, egid: 2000, groups: [] } };
+    expect(errno(() => vfs.readlink(other, `/proc/${t.pid}/exe`, "/"))).toBe("EACCES");
+    expect(errno(() => vfs.stat(other, `/proc/${t.pid}/fd/0`, "/", false))).toBe("EACCES");
+    expect(errno(() => vfs.stat(other, `/proc/${t.pid}/status`, "/", true))).toBe("ok");
+    expect(read(`/proc/${t.pid}/cmdline`)).toBe("");
+  });
+
+  it("a process that ended is gone", () => {
+    const pid = t.pid;
+    t.proc.exitGroup({ kind: "exit", code: 0 });
+    expect(errno(() => vfs.stat(t, `/proc/${pid}`, "/", true))).toBe("ENOENT");
+    expect(list("/proc")).not.toContain(String(pid));
+  });
+});

@@ -137,10 +137,13 @@ export class Process {
     return defaultAction(sig) === DFL_CORE && this.limit(RLIMIT_CORE)[0] > 0;
   }
 
-  /** Whether `sig` would be discarded on arrival (ignored by disposition). */
-  filterSignal(sig: number): boolean {
+  /** Whether `sig` would be discarded on arrival: ignored by disposition, and not blocked by
+   *  `by` (the receiving thread; the main thread for the process), since a blocked signal stays
+   *  pending for a handler that may be installed before it is unblocked (as Linux keeps it). */
+  filterSignal(sig: number, by: Task | null = this.leader): boolean {
     const t = this.leader;
     if (t === null) return true;
+    if (by !== null && by.sig.blocked(sig)) return false;
     const act = t.sig.actions[sig];
     if (act.handler === SIG_IGN) return true;
     if (act.handler !== SIG_DFL) return false;

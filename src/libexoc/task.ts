@@ -370,7 +370,7 @@ export class Task implements ExitHandler {
    *  pending, and delivered when the thread next returns to user mode with it unblocked. */
   sendSignal(sig: number, code = 0, pid = this.pid, uid = this.proc.uid): void {
     if (sig === 0 || !this.alive) return;
-    if (this.proc.filterSignal(sig)) return;
+    if (this.proc.filterSignal(sig, this)) return;
     if (!this.sig.pending.has(sig)) this.sig.pending.set(sig, { signal: sig, code, addr: 0, pid, uid, trapno: 0, error: 0 });
     this.signalArrived(sig);
   }

@@ -103,14 +103,20 @@ int main(void) {
   printf("read after the last writer closed: %zd\n", read(p[0], &c, 1));
   close(p[0]);
   pipe(p);
+  int go[2];
+  pipe(go);
   pid_t w = fork();
   if (w == 0) {
     close(p[0]);
+    close(go[1]);
+    read(go[0], &c, 1); /* until the parent has closed its read end */
     write(p[1], "x", 1);
     _exit(0); /* killed above if the reader was gone */
   }
   close(p[0]);
   close(p[1]);
+  close(go[0]);
+  close(go[1]);
   printf("writer to a pipe with no reader: status %d\n", status_of(w));
   /* a writer waiting for room when the last reader goes */
   pipe(p);

@@ -219,6 +219,18 @@ int main(void) {
     sigprocmask(SIG_SETMASK, &old, NULL); /* take the pending one */
   }
   sigprocmask(SIG_SETMASK, &old, NULL);
+  /* a signal both blocked and ignored stays pending (a handler may come before the unblock) */
+  sigset_t b2, pend2;
+  sigemptyset(&b2);
+  sigaddset(&b2, SIGUSR2);
+  sigprocmask(SIG_BLOCK, &b2, NULL);
+  signal(SIGUSR2, SIG_IGN);
+  raise(SIGUSR2);
+  sigpending(&pend2);
+  int was = sigismember(&pend2, SIGUSR2);
+  sigprocmask(SIG_UNBLOCK, &b2, NULL);
+  sigpending(&pend2);
+  printf("blocked and ignored SIGUSR2: pending %d, after the unblock %d\n", was, sigismember(&pend2, SIGUSR2));
   nag = nagger(me);
   r = pause();
   e = errno;

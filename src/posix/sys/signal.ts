@@ -40,7 +40,7 @@ export const rtSigaction: Sys = (t, sig, act, oact, size) => {
   if (next) {
     t.sig.actions[sig] = next;
     // POSIX: setting a pending signal to be ignored discards it.
-    if (t.proc.filterSignal(sig)) {
+    if (t.proc.filterSignal(sig, null)) {
       t.proc.sigPending.delete(sig);
       for (const th of t.proc.threads) th.sig.pending.delete(sig);
     }

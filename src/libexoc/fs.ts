@@ -11,9 +11,11 @@
 
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { spawnSync } from "node:child_process";
+import { FifoTable } from "./fifo.js";
 import { sysError, fromHostError } from "./errors.js";
 import type { PageCache } from "./pagecache.js";
-import { type OpenFile, type OpenMode, HostFile, CharDevice, PathFile, statFromHost, S_IFMT, S_IFDIR, S_IFLNK, type FileStat } from "./file.js";
+import { type OpenFile, type OpenMode, HostFile, CharDevice, PathFile, statFromHost, S_IFMT, S_IFDIR, S_IFLNK, S_IFIFO, S_IFREG, type FileStat } from "./file.js";
 import { DirFile, hostListing } from "./dirfile.js";
 import { SynthOpenFile, synthStat, synthListing, checkAccess, permitted, MAY_READ, MAY_WRITE, MAY_EXEC, type FsCaller, type SynthMount, type SynthNode } from "./synthfs.js";
 
@@ -82,6 +84,8 @@ export class FileSystem {
   pageCache: PageCache | null = null;
   /** Synthetic trees by guest mount point (one component below the root, e.g. "/proc"). */
   private readonly mounts = new Map<string, SynthMount>();
+  /** The pipes behind the FIFO nodes opened through this view. */
+  private readonly fifos = new FifoTable();
 
   constructor(
     root: string,
@@ -260,6 +264,10 @@ export class FileSystem {
         return this.withFlags(new DirFile(r.guest, st, () => hostListing(r.host, st)), req.mode);
       }
       if (req.directory) sysError("ENOTDIR");
+      if (type === S_IFIFO) {
+        const st = r.st;
+        return this.fifos.open(`${st.dev}:${st.ino}`, r.guest, req.mode, () => this.stat(who, r.guest, "/", true));
+      }
       if ((req.mode.write || req.truncate) && !this.canWrite(r.guest)) sysError("EROFS");
     }
     let flags = req.mode.write ? (req.mode.read ? fs.constants.O_RDWR : fs.constants.O_WRONLY) : fs.constants.O_RDONLY;
@@ -321,6 +329,22 @@ export class FileSystem {
     } catch (e) {
       throw fromHostError(e);
     }
+  }
+
+  /** mknod: a regular file or a FIFO (`perm` already masked by the umask). Device nodes and
+   *  sockets are refused (EPERM): the host's file system is not the place for them. */
+  mknod(who: FsCaller, p: string, base: string, type: number, perm: number): void {
+    const r = this.forChange(who, p, base);
+    if (r.st !== null) sysError("EEXIST");
+    if (r.mount !== null) sysError("ENOENT");
+    if (type === S_IFIFO) {
+      // Node has no mkfifo(3); the host's mkfifo(1) makes the node (the pipe is ours: fifo.ts).
+      const res = spawnSync("mkfifo", ["-m", (perm & 0o7777).toString(8), r.host], { encoding: "utf8" });
+      if (res.error !== undefined || res.status !== 0) sysError(fs.existsSync(r.host) ? "EEXIST" : "EACCES", res.stderr ?? String(res.error));
+      return;
+    }
+    if (type !== 0 && type !== S_IFREG) sysError("EPERM");
+    this.host(() => fs.closeSync(fs.openSync(r.host, fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_WRONLY, perm & 0o7777)));
   }
 
   /** mkdir: `perm` is already masked by the umask. */

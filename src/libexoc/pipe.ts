@@ -138,8 +138,9 @@ export class PipeEnd extends OpenFile {
   constructor(
     readonly pipe: Pipe,
     mode: OpenMode,
+    path = `pipe:[${pipe.ino}]`,
   ) {
-    super(`pipe:[${pipe.ino}]`, mode);
+    super(path, mode);
     if (mode.read) pipe.readers++;
     if (mode.write) pipe.writers++;
   }

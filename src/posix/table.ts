@@ -140,6 +140,8 @@ const IMPL: Record<string, [Sys, string, boolean?]> = {
   fchmod: [fsops.fchmod, "fd mode"],
   fchmodat: [fsops.fchmodat, "dirfd path mode"],
   fchownat: [fsops.fchownat, "dirfd path d d x"],
+  mknod: [fsops.mknod, "path mode x"],
+  mknodat: [fsops.mknodat, "dirfd path mode x"],
   chown32: [fsops.chown32, "path d d"],
   lchown32: [fsops.lchown32, "path d d"],
   fchown32: [fsops.fchown32, "fd d d"],

@@ -13,6 +13,7 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/select.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "guest.h"
@@ -190,6 +191,33 @@ int main(void) {
   for (int i = 0; i < 4; i++) status_of(ws[i]);
   printf("atomic writes: %d records, %d torn bytes\n", records, torn);
   close(p[0]);
+
+  /* named pipes: the opens wait for each other; ENXIO for a non-blocking writer alone */
+  unlink("fifo-test");
+  int mk = mkfifo("fifo-test", 0600);
+  struct stat fst;
+  stat("fifo-test", &fst);
+  printf("mkfifo: %d, a FIFO %d\n", mk, S_ISFIFO(fst.st_mode));
+  int lone = open("fifo-test", O_WRONLY | O_NONBLOCK);
+  printf("non-blocking writer with no reader: %d %s\n", lone, strerror(errno));
+  if ((w = fork()) == 0) {
+    int wfd = open("fifo-test", O_WRONLY); /* waits for the reader */
+    write(wfd, "through the fifo", 16);
+    close(wfd);
+    _exit(0);
+  }
+  int rfd = open("fifo-test", O_RDONLY); /* waits for the writer */
+  char fb[32] = {0};
+  ssize_t fr = read(rfd, fb, sizeof fb - 1);
+  ssize_t eof = read(rfd, fb + 20, 1);
+  printf("fifo read %zd '%s', then %zd\n", fr, fb, eof);
+  status_of(w);
+  close(rfd);
+  int both = open("fifo-test", O_RDWR);
+  write(both, "x", 1);
+  printf("O_RDWR open does not wait: %d, reads back %zd\n", both >= 0, read(both, fb, 1));
+  close(both);
+  unlink("fifo-test");
 
   /* 5. poll */
   pipe(p);

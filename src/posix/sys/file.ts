@@ -4,7 +4,8 @@
 import type { Sys } from "../types.js";
 import type { Task } from "../../libexoc/task.js";
 import { sysError, SysError } from "../../libexoc/errors.js";
-import { WouldBlock } from "../../libexoc/blocking.js";
+import { WouldBlock, RESTART_IF_SA } from "../../libexoc/blocking.js";
+import { FifoEnd } from "../../libexoc/fifo.js";
 import { SIGPIPE } from "../../libexoc/signal.js";
 import { PipeEnd } from "../../libexoc/pipe.js";
 import { type OpenFile, PathFile, S_IFMT, S_IFDIR } from "../../libexoc/file.js";
@@ -37,7 +38,16 @@ function openAt(t: Task, dirfd: number, pathVa: number, flags: number, mode: num
   const path = pathArg(t, pathVa);
   const req = openRequest(flags, mode, t.umask);
   const file = t.fs.open(t, path, baseDir(t, dirfd, path), req);
-  return t.fds.add(file, req.cloexec);
+  // A FIFO opened for one side waits for the other (fifo.ts); a signal ends the wait (EINTR).
+  const install = (): number => {
+    const q = file instanceof FifoEnd ? file.openWait() : null;
+    if (q === null) return t.fds.add(file, req.cloexec);
+    throw new WouldBlock([q], null, RESTART_IF_SA, install, () => {
+      if (--file.refs === 0) file.release();
+      return null;
+    });
+  };
+  return install();
 }
 
 export const open: Sys = (t, path, flags, mode) => openAt(t, AT_FDCWD, path, flags, mode);

@@ -146,3 +146,12 @@ export const fchown32: Sys = (t, fd, uid, gid) => fchownFd(t, fd, id32(uid), id3
 export const chown16: Sys = (t, path, uid, gid) => chownAt(t, AT_FDCWD, path, id16(uid), id16(gid), 0);
 export const lchown16: Sys = (t, path, uid, gid) => chownAt(t, AT_FDCWD, path, id16(uid), id16(gid), AT_SYMLINK_NOFOLLOW);
 export const fchown16: Sys = (t, fd, uid, gid) => fchownFd(t, fd, id16(uid), id16(gid));
+
+/** mknod/mknodat: regular files and FIFOs (S_IFMT in `mode`; `dev` only matters for devices). */
+export const mknodat: Sys = (t, dirfd, pathVa, mode) => {
+  const [path, base] = at(t, dirfd, pathVa);
+  t.fs.mknod(t, path, base, mode & 0o170000, mode & 0o7777 & ~t.umask);
+  return 0;
+};
+
+export const mknod: Sys = (t, pathVa, mode, dev) => mknodat(t, AT_FDCWD, pathVa, mode, dev, 0, 0);

@@ -94,6 +94,15 @@ describe("host pipes and input", () => {
   }, 60_000);
 });
 
+describe("job control", () => {
+  it("a process group orphaned with a stopped member gets SIGHUP and SIGCONT", async () => {
+    const r = start(["orphan"]);
+    const d = await r.done;
+    expect(d.stdout).toBe("orphaned stopped group: SIGHUP delivered after the stop\n");
+    expect(d.status).toBe(0);
+  }, 60_000);
+});
+
 describe("waiting costs no CPU", () => {
   it("a guest in a long sleep, and guests blocked on each other, leave exojit idle", async () => {
     for (const mode of [["sleep", "60000"], ["deadlock"]]) {

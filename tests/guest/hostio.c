@@ -7,6 +7,9 @@
  *              standard input, then echoes it and both end
  *   sleep N    print "sleeping", sleep N ms, print "awake"
  *   deadlock   wait forever on a pipe that nobody writes (every guest blocked)
+ *   orphan     a child in a group of its own stops, its parent (the group's leader) exits:
+ *              the group is orphaned with a stopped member and gets SIGHUP and SIGCONT
+ *              (natively the outcome depends on where the host reparents orphans)
  */
 #include <signal.h>
 #include <stdio.h>
@@ -15,6 +18,13 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+static int hup_fd;
+static void on_hup_report(int s) {
+  (void)s;
+  write(hup_fd, "orphaned stopped group: SIGHUP delivered after the stop\n", 56);
+  _exit(0);
+}
 
 static volatile sig_atomic_t last;
 static void on(int s) { last = s; }
@@ -59,6 +69,31 @@ int main(int argc, char **argv) {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
     printf("awake\n");
+    return 0;
+  }
+  if (strcmp(mode, "orphan") == 0) {
+    int og[2];
+    pipe(og);
+    pid_t p = fork();
+    if (p == 0) {
+      setpgid(0, 0);
+      pid_t g = fork();
+      if (g == 0) {
+        signal(SIGHUP, on_hup_report);
+        hup_fd = og[1];
+        raise(SIGSTOP);
+        write(og[1], "continued without SIGHUP\n", 25);
+        _exit(0);
+      }
+      int st;
+      waitpid(g, &st, WUNTRACED);
+      _exit(0); /* leaves g's group orphaned, with g stopped */
+    }
+    close(og[1]);
+    waitpid(p, NULL, 0);
+    char buf[128];
+    ssize_t n = read(og[0], buf, sizeof buf);
+    if (n > 0) write(1, buf, n);
     return 0;
   }
   if (strcmp(mode, "deadlock") == 0) {

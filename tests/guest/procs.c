@@ -41,13 +41,6 @@ static int tree(int d, int fan) {
   return sum & 0xff;
 }
 
-static int hup_fd;
-static void on_hup_report(int s) {
-  (void)s;
-  write(hup_fd, "orphaned stopped group: SIGHUP delivered after the stop\n", 56);
-  _exit(0);
-}
-
 static volatile sig_atomic_t chld_count;
 static volatile int chld_code, chld_status;
 static void on_chld(int s, siginfo_t *si, void *uc) {
@@ -272,28 +265,6 @@ int main(void) {
     _exit(0);
   }
   waitpid(p, &st, 0);
-
-  /* orphaned process group with a stopped member: SIGHUP then SIGCONT */
-  int og[2];
-  pipe(og);
-  if ((p = fork()) == 0) {
-    setpgid(0, 0);
-    pid_t g = fork();
-    if (g == 0) {
-      signal(SIGHUP, on_hup_report);
-      hup_fd = og[1];
-      raise(SIGSTOP);
-      write(og[1], "continued without SIGHUP\n", 25);
-      _exit(0);
-    }
-    waitpid(g, &st, WUNTRACED);
-    _exit(0); /* leaves g's group orphaned, with g stopped */
-  }
-  close(og[1]);
-  waitpid(p, &st, 0);
-  n = read(og[0], buf, sizeof buf);
-  if (n > 0) fwrite(buf, 1, n, stdout);
-  close(og[0]);
 
   /* 8. copy-on-write isolation */
   static int global = 100;

@@ -2,7 +2,8 @@
 // segments, privilege, page-table root). The exokernel swaps these on environment switches.
 
 import type { Cpu } from "./cpu.js";
-import { REG_SLOTS } from "./state.js";
+import { REG_SLOTS, MXCSR } from "./state.js";
+import { MXCSR_DEFAULT } from "./simd/state.js";
 
 export class CpuContext {
   readonly r = new Int32Array(REG_SLOTS);
@@ -12,8 +13,12 @@ export class CpuContext {
   readonly sattr = new Int32Array(6);
   cr3 = 0;
   cpl = 3;
-  /** Saved x87/SSE state, owned by the FPU unit (null until the environment used it). */
+  /** Saved x87/SSE state, owned by the FPU unit (null until the environment first ran). */
   fpu: Uint8Array | null = null;
+
+  constructor() {
+    this.r[MXCSR] = MXCSR_DEFAULT;
+  }
 
   save(c: Cpu): void {
     this.r.set(c.r);

@@ -9,10 +9,12 @@
 // hold no translated code, so every write that needs attention takes the slow path.
 
 import { PhysMemory, PAGE_SHIFT } from "./memory.js";
-import { REG_SLOTS, FLAGS, FLAGS_FIXED, ESP } from "./state.js";
+import { REG_SLOTS, FLAGS, FLAGS_FIXED, ESP, MXCSR } from "./state.js";
 import { readSlow, writeSlow, translate, flushTlb } from "./mmu.js";
 import { DEFAULT_MODEL, type CpuidModel } from "./cpuid.js";
 import type { FpuState } from "./fpu/state.js";
+import { SseState, MXCSR_DEFAULT } from "./simd/state.js";
+import { saveImage, loadImage } from "./fpu/image.js";
 
 export const TLB_ENTRIES = 1 << 20;
 export const TLB_INVALID = 1;
@@ -114,9 +116,11 @@ export class Cpu {
   mmio: MmioHandler | null = null;
   /** x87 state (fpu/state.ts), created by the FPU unit on the first x87 instruction. */
   fpu: FpuState | null = null;
-  /** x87/SSE state save and restore hooks, installed by the FPU unit (context switches). */
-  fpuSave: ((into: Uint8Array | null) => Uint8Array) | null = null;
-  fpuLoad: ((from: Uint8Array | null) => void) | null = null;
+  /** XMM registers and the SIMD unit's scratch slots (MXCSR is r[MXCSR]). */
+  readonly sse = new SseState();
+  /** x87/SSE state save and restore (context switches, signal handlers): fpu/image.ts. */
+  fpuSave: ((into: Uint8Array | null) => Uint8Array) | null = (into) => saveImage(this, into);
+  fpuLoad: ((from: Uint8Array | null) => void) | null = (from) => loadImage(this, from);
   ports: PortHandler | null = null;
 
   constructor(mem: PhysMemory) {
@@ -127,6 +131,7 @@ export class Cpu {
     this.f64 = mem.f64;
     this.codePages = new Uint8Array(mem.pages);
     this.r[FLAGS] = FLAGS_FIXED;
+    this.r[MXCSR] = MXCSR_DEFAULT;
   }
 
   rd8(lin: number): number {

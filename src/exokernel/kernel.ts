@@ -5,7 +5,7 @@
 
 import { PhysMemory, PAGE_SHIFT } from "../hw/memory.js";
 import { Cpu, EXIT_INT, EXIT_HLT, EXIT_SYSENTER } from "../hw/cpu.js";
-import { CR0_PE, CR0_PG, CR0_WP, CR0_ET, CR0_NE, CR4_PSE, CS, SS, DS, ES, FS, GS, FLAGS, FLAGS_FIXED, FOP, IF, FLAGS_USER_WRITABLE } from "../hw/state.js";
+import { CR0_PE, CR0_PG, CR0_WP, CR0_ET, CR0_NE, CR4_PSE, CR4_OSFXSR, CR4_OSXMMEXCPT, MXCSR, CS, SS, DS, ES, FS, GS, FLAGS, FLAGS_FIXED, FOP, IF, FLAGS_USER_WRITABLE } from "../hw/state.js";
 import { getFlags } from "../hw/flags.js";
 import { loadSeg, encodeDescriptor, DESC_P, DESC_S, DESC_CODE, DESC_RW, DESC_ACCESSED, DESC_DB, DESC_G } from "../hw/segment.js";
 import { Engine, RUN_BUDGET, RUN_FAULT, type EngineOptions } from "../jit/engine.js";
@@ -70,7 +70,7 @@ export class Exokernel {
     this.frames = new FrameAllocator(this.mem, 1);
     const c = this.cpu;
     c.cr0 = CR0_PE | CR0_PG | CR0_WP | CR0_ET | CR0_NE;
-    c.cr4 = CR4_PSE;
+    c.cr4 = CR4_PSE | CR4_OSFXSR | CR4_OSXMMEXCPT;
     c.gdtBase = GDT_VA | 0;
     c.gdtLimit = GDT_ENTRIES * 8 - 1;
   }
@@ -146,6 +146,13 @@ export class Exokernel {
     const env = this.env(envCap, R_READ);
     const f = this.current === env ? this.cpu.fpu : null;
     return f === null ? 0 : f.sw & ~f.cw & 0x3f;
+  }
+
+  /** The SIMD exceptions flagged and unmasked in MXCSR (bits IE DE ZE OE UE PE): what a #XM
+   *  reports. */
+  simdExceptions(envCap: CapHandle): number {
+    const mx = this.regs(envCap)[MXCSR];
+    return mx & ~(mx >> 7) & 0x3f;
   }
 
   /** A copy of the environment's x87/SSE state (null: never used, i.e. as after fninit). */

@@ -19,7 +19,8 @@ import { logger, trace } from "../log.js";
 /** Processor exception vectors, as the exokernel reports them (Intel numbering). */
 const V_DE = 0, V_DB = 1, V_BP = 3, V_OF = 4, V_BR = 5, V_UD = 6, V_NM = 7, V_NP = 11, V_SS = 12, V_GP = 13, V_PF = 14, V_MF = 16, V_AC = 17, V_XM = 19;
 
-/** si_code of SIGFPE for the x87 exceptions behind a #MF, in the order Linux tests them:
+/** si_code of SIGFPE for the x87 exceptions behind a #MF (or the SIMD ones behind a #XM), in
+ *  the order Linux tests them:
  *  invalid (FPE_FLTINV), divide by zero (FPE_FLTDIV), overflow (FPE_FLTOVF), denormal or
  *  underflow (FPE_FLTUND), precision (FPE_FLTRES). */
 function fpeCode(pending: number): number {
@@ -173,7 +174,7 @@ export class Process implements ExitHandler {
       case V_MF:
         return this.forceSignal({ signal: SIGFPE, code: fpeCode(this.kernel.fpuExceptions(this.env)), addr: eip }, vector, error);
       case V_XM:
-        return this.forceSignal({ signal: SIGFPE, code: 0, addr: eip }, vector, error);
+        return this.forceSignal({ signal: SIGFPE, code: fpeCode(this.kernel.simdExceptions(this.env)), addr: eip }, vector, error);
       case V_UD:
         return this.forceSignal({ signal: SIGILL, code: 2 /* ILL_ILLOPN */, addr: eip }, vector, error);
       case V_NM:

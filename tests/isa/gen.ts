@@ -1361,7 +1361,7 @@ fsave:\t.long 0, 0, 0, 0, 0, 0, 0, 0, 0
 altstack:\t.space 16384
 `;
 
-function faultCase(label: string, insn: string[], regs: [string, number | string][] = [], flags = ARITH & ~ZF): Case {
+export function faultCase(label: string, insn: string[], regs: [string, number | string][] = [], flags = ARITH & ~ZF): Case {
   return {
     label, flags, regs, mask: ALL, win: ["fx", 4],
     code: [

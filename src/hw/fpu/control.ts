@@ -1,6 +1,6 @@
 // x87 control instructions: fldcw/fnstcw, fnstsw (AX and m16), fnclex, fninit, fnop, fwait, and
 // the state images fnstenv/fldenv (28 bytes), fnsave/frstor (108 bytes) and fxsave/fxrstor
-// (512 bytes, x87 part; MXCSR fields zero) in their 32-bit protected-mode layouts. The waiting
+// (512 bytes: x87 registers, MXCSR and its mask, XMM0-7) in their 32-bit protected-mode layouts. The waiting
 // forms (fstsw, finit, fsave...) that iced decodes as one instruction check for a pending
 // exception first, as their leading fwait does.
 
@@ -8,6 +8,8 @@ import type { Cpu } from "../cpu.js";
 import type { Insn, Exec } from "../isa.js";
 import { ea } from "../interp/operand.js";
 import { fault, GP } from "../fault.js";
+import { MXCSR } from "../state.js";
+import { MXCSR_MASK } from "../simd/state.js";
 import {
   type FpuState, FORM_ENC, fpuOf, fpuCtl, checkPending, reset, statusWord, tagWord, setTagWord, ES, BUSY, EXC_MASK, SF,
 } from "./state.js";
@@ -138,8 +140,8 @@ function FXSAVE(c: Cpu, i: Insn): void {
   c.wr32((a + 12) | 0, c.sreg[1] & 0xffff);
   c.wr32((a + 16) | 0, f.fdp);
   c.wr32((a + 20) | 0, f.fds & 0xffff);
-  c.wr32((a + 24) | 0, 0); // MXCSR
-  c.wr32((a + 28) | 0, 0); // MXCSR_MASK
+  c.wr32((a + 24) | 0, c.r[MXCSR]);
+  c.wr32((a + 28) | 0, MXCSR_MASK);
   for (let k = 0; k < 8; k++) {
     const r = (f.top + k) & 7, p = (a + 32 + k * 16) | 0;
     c.wr32(p, f.ml[r]);
@@ -147,6 +149,8 @@ function FXSAVE(c: Cpu, i: Insn): void {
     c.wr32((p + 8) | 0, f.se[r] & 0xffff);
     c.wr32((p + 12) | 0, 0);
   }
+  const x = c.sse.i32;
+  for (let k = 0; k < 32; k++) c.wr32((a + 160 + 4 * k) | 0, x[k]);
 }
 
 function FXRSTOR(c: Cpu, i: Insn): void {
@@ -155,7 +159,13 @@ function FXRSTOR(c: Cpu, i: Insn): void {
   if ((a & 15) !== 0) fault(GP);
   const w0 = c.rd32(a), w1 = c.rd32((a + 4) | 0);
   const fip = c.rd32((a + 8) | 0), fcs = c.rd16((a + 12) | 0), fdp = c.rd32((a + 16) | 0), fds = c.rd16((a + 20) | 0);
+  const mxcsr = c.rd32((a + 24) | 0);
+  if ((mxcsr & ~MXCSR_MASK) !== 0) fault(GP, 0);
   const regs = readRegs(c, (a + 32) | 0, 16);
+  const xmm = new Int32Array(32);
+  for (let k = 0; k < 32; k++) xmm[k] = c.rd32((a + 160 + 4 * k) | 0);
+  c.r[MXCSR] = mxcsr;
+  c.sse.i32.set(xmm);
   f.cw = w0 & 0xffff;
   const sw = w0 >>> 16;
   f.sw = sw & ~0x3800;

@@ -5,7 +5,7 @@
 // Files: state.ts (registers, TOP, tags, control/status words, exceptions, context-switch hooks),
 // ext80.ts + muldiv.ts (exact 80-bit arithmetic), formats.ts (memory formats), arith.ts,
 // move.ts, compare.ts, control.ts, trans.ts (the instructions).
-// Not implemented (stay #UD): fisttp (SSE3), and everything MMX/SSE.
+// fisttp (SSE3) is here too; MMX and SSE are the SIMD unit's (hw/simd).
 
 import type { Exec } from "../isa.js";
 import { ARITH_HANDLERS } from "./arith.js";

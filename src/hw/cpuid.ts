@@ -27,8 +27,10 @@ export const CPUID_ECX = {
   POPCNT: 1 << 23,
 } as const;
 
-/** Vendor string: our own, so software takes its generic (vendor-neutral) paths. */
-export const VENDOR = "ExojitExojit";
+/** Vendor string. glibc reads the leaf-1 feature bits only for vendors it knows (for any other
+ *  it assumes a bare i386 and never enables SSE in fenv or its string functions), so the model
+ *  is the Intel part whose signature it reports. */
+export const VENDOR = "GenuineIntel";
 
 export interface CpuidModel {
   /** Leaf 1 EDX feature bits. */

@@ -388,6 +388,47 @@ function stringCases(): Case[] {
   return cases;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Random chains: sequences of moves, arithmetic, shuffles, logic, conversions and memory
+// operands over all eight XMM registers, so compiled code keeps values between instructions
+// (the JIT caches double lanes in locals within a block) and mixes the integer, float and
+// double views of one register.
+
+const CHAIN_FORMS = [
+  "movapd %A, %B", "movaps %A, %B", "movsd %A, %B", "movss %A, %B", "movq %A, %B", "movsd M, %B", "movsd %A, M", "movupd M, %B",
+  "movupd %A, M", "movss M, %B", "movd %A, %ecx", "movd %ecx, %B", "addsd %A, %B", "subsd %A, %B", "mulsd %A, %B", "divsd %A, %B",
+  "sqrtsd %A, %B", "addsd M, %B", "mulsd M, %B", "addpd %A, %B", "mulpd %A, %B", "subpd M, %B", "addss %A, %B", "mulss %A, %B",
+  "divss M, %B", "addps %A, %B", "mulps %A, %B", "unpcklpd %A, %B", "unpckhpd %A, %B", "shufpd $1, %A, %B", "movlhps %A, %B",
+  "movhlps %A, %B", "movddup %A, %B", "pxor %A, %B", "pxor %B, %B", "xorpd %A, %B", "andpd %A, %B", "paddd %A, %B", "psubw %A, %B",
+  "pcmpeqb %A, %B", "pshufd $0x1b, %A, %B", "unpcklps %A, %B", "punpcklqdq %A, %B", "cvtsi2sd %ecx, %B", "cvttsd2si %A, %ecx",
+  "cvtsd2ss %A, %B", "cvtss2sd %A, %B", "ucomisd %A, %B", "comiss %A, %B", "maxsd %A, %B", "minpd %A, %B", "pmovmskb %A, %ecx",
+  "pcmpistri $0x0c, %A, %B", "roundsd $1, %A, %B", "haddpd %A, %B", "cmpltpd %A, %B", "psllq $7, %B", "paddq %A, %B",
+];
+const CHAIN_VALUES = [
+  [0, 0x3ff00000], [0x54442d18, 0x400921fb], [0, 0xc0080000], [0x55555555, 0x3fd55555], [1, 0], [0, 0x7ff80000], [1, 0x7ff00000],
+  [0, 0x80000000], [0xffffffff, 0x7fefffff], [0x3fc00000, 0x40490fdb], [0x12345678, 0x9abcdef0],
+];
+
+function chainCases(count: number): Case[] {
+  const cases: Case[] = [];
+  for (let k = 0; k < count; k++) {
+    const x: Record<number, number[]> = {};
+    for (let r = 0; r < 8; r++) {
+      const a = CHAIN_VALUES[rnd() % CHAIN_VALUES.length], b = CHAIN_VALUES[rnd() % CHAIN_VALUES.length];
+      x[r] = rnd() % 4 === 0 ? rv(4) : [...a, ...b];
+    }
+    const code: string[] = [];
+    for (let j = 0; j < 14; j++) {
+      const form = CHAIN_FORMS[rnd() % CHAIN_FORMS.length];
+      code.push(form.replace("%A", `%xmm${rnd() % 8}`).replace(/%B/g, `%xmm${rnd() % 8}`).replace("M", `${MEMOP}+${16 * (rnd() % 3)}`));
+    }
+    const mx = [0x1f80, 0x1fa0, 0x1fa0, 0x3fa0, 0x9fc0][rnd() % 5];
+    const mem = [...CHAIN_VALUES[k % 11], ...CHAIN_VALUES[(k + 3) % 11], ...rv(2), ...CHAIN_VALUES[(k + 5) % 11], ...CHAIN_VALUES[(k + 7) % 11]];
+    cases.push(vcase(`chain ${k}: ${code.join("; ")}`, { mx, x, mem, outMem: 12, regs: [["ecx", rnd()]], flags: rnd() & 1 ? ARITH : 0, code }));
+  }
+  return cases;
+}
+
 export { vcase, rnd, rv, MEMOP, VIN, VOUT, MXIN, pairVectors };
 export { intBinaryCases, shiftCases, immediateCases, moveCases };
 export type { VOpts };
@@ -401,5 +442,6 @@ export function simdIntPrograms(): Program[] {
     { name: "simd-shift-imm", cases: [...shiftCases(), ...immediateCases()] },
     { name: "simd-move", cases: moveCases() },
     { name: "simd-strings", cases: stringCases() },
+    { name: "simd-chains", cases: chainCases(400) },
   ];
 }

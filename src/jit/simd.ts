@@ -19,7 +19,7 @@ import { SIMD_HANDLERS, SIMD_SPECS } from "../hw/simd/index.js";
 import { SRC, TMP } from "../hw/simd/state.js";
 import {
   xi, xs, getD, setD, markDirty, sync, coldFlush, coldReload, barrierCode, forget, noteDirty, mxcsr, loadD, storeD,
-  loadSlotCode, storeSlotCode, LANE_RUNTIME, LANE_LOCALS,
+  loadSlotCode, storeSlotCode, loadUnalignedCode, isCachedD, LANE_RUNTIME, LANE_LOCALS,
 } from "./simdlanes.js";
 
 const MIN64 = 2.2250738585072014e-308, MAX64 = 1.7976931348623157e308;
@@ -131,6 +131,8 @@ function sourceSlot(c: InsnContext, align: boolean): number {
 // ---- moves ----
 
 const UNALIGNED = new Set(["movups", "movupd", "movdqu", "lddqu"]);
+/** Full-register moves whose data is most likely integer (kept in the slots, not as doubles). */
+const INT_MOVES = new Set(["movdqa", "movdqu", "lddqu"]);
 
 /** Moves: full registers and quadwords through the double lanes, dwords through the slots. */
 function move(c: InsnContext, name: string): boolean {
@@ -142,6 +144,10 @@ function move(c: InsnContext, name: string): boolean {
       sync(em, x.r1, false);
       sync(em, x.r0, true);
       em.emit(assign(xi(x.r0 * 4), xi(x.r1 * 4)));
+    } else if (n === 4 && !isCachedD(em, x.r1)) {
+      // a register held in its slot (integer data, most likely) is copied slot to slot
+      sync(em, x.r0, true);
+      for (let k = 0; k < 4; k++) em.emit(assign(xi(x.r0 * 4 + k), xi(x.r1 * 4 + k)));
     } else {
       const lo = getD(em, x.r1 * 2), hi = n === 4 ? getD(em, x.r1 * 2 + 1) : null;
       setD(em, x.r0 * 2, lo);
@@ -154,6 +160,11 @@ function move(c: InsnContext, name: string): boolean {
       const v = em.load(4, a);
       sync(em, x.r0, true);
       em.emit(assign(xi(x.r0 * 4), v), assign(xi(x.r0 * 4 + 1), num(0)), assign(xi(x.r0 * 4 + 2), num(0)), assign(xi(x.r0 * 4 + 3), num(0)));
+    } else if (INT_MOVES.has(name)) {
+      // integer data: loaded into the slot, where the integer operations read it
+      sync(em, x.r0, true);
+      if (align) loadSlotCode(em, a, x.r0, 16);
+      else loadUnalignedCode(em, a, x.r0);
     } else {
       loadD(em, a, x.r0 * 2, n / 2);
       if (n === 2) setD(em, x.r0 * 2 + 1, num(0));
@@ -163,7 +174,8 @@ function move(c: InsnContext, name: string): boolean {
     if (n === 1) {
       sync(em, x.r1, false);
       em.store(4, a, xi(x.r1 * 4));
-    } else storeD(em, a, x.r1 * 2, n / 2);
+    } else if (n === 4 && !isCachedD(em, x.r1)) storeSlotCode(em, a, x.r1, 16);
+    else storeD(em, a, x.r1 * 2, n / 2);
   } else if (x.k0 === K_XMM && x.k1 === K_R32) {
     sync(em, x.r0, true);
     em.emit(assign(xi(x.r0 * 4), gpr(x.k1, x.r1)), assign(xi(x.r0 * 4 + 1), num(0)), assign(xi(x.r0 * 4 + 2), num(0)), assign(xi(x.r0 * 4 + 3), num(0)));
@@ -232,6 +244,16 @@ const LANE_OPS: Record<string, string> = {
   psubw: "($a | -2147450880) - ($b & 2147450879) ^ ($a ^ ~$b) & -2147450880",
   // a byte of a ^ b is zero exactly when adding 0x7f to its low bits leaves the top bit clear
   pcmpeqb: "(~((($a ^ $b) & 2139062143) + 2139062143 | $a ^ $b | 2139062143) >>> 7 & 16843009) * 255",
+  pmulhuw: "($a & 65535) * ($b & 65535) >>> 16 | ($a >>> 16) * ($b >>> 16) >>> 16 << 16",
+  pmullw: "Math.imul($a, $b & 65535) & 65535 | Math.imul($a >>> 16, $b >>> 16) << 16",
+  // unsigned saturation: the wrapped sum, with the bytes that carried (borrowed) forced to 255 (0)
+  paddusb: "$r | ((($a & $b | ($a | $b) & ~$r) & -2139062144) >>> 7) * 255",
+  psubusb: "$s & ~((((~$a & $b | (~$a | $b) & $s) & -2139062144) >>> 7) * 255)",
+};
+/** Helper expressions some lane operations use ($r: the wrapped byte sum, $s: difference). */
+const LANE_PRE: Record<string, string[]> = {
+  paddusb: ["($a & 2139062143) + ($b & 2139062143) ^ ($a ^ $b) & -2139062144"],
+  psubusb: ["($a | -2139062144) - ($b & 2139062143) ^ ($a ^ ~$b) & -2139062144"],
 };
 const ZEROING = new Set(["pxor", "xorps", "xorpd", "psubd", "psubb", "psubw"]);
 
@@ -248,7 +270,51 @@ function lanes(c: InsnContext, name: string): boolean {
   const s = sourceSlot(c, true);
   sync(em, d, true);
   const src = LANE_OPS[name];
-  for (let k = 0; k < 4; k++) em.emit(assign(xi(d * 4 + k), t(src, { a: xi(d * 4 + k), b: xi(s * 4 + k) })));
+  for (let k = 0; k < 4; k++) {
+    const args: Record<string, Node> = { a: em.hold(xi(d * 4 + k)), b: em.hold(xi(s * 4 + k)) };
+    const pre = LANE_PRE[name];
+    if (pre) args[name === "paddusb" ? "r" : "s"] = em.hold(t(pre[0], args));
+    em.emit(assign(xi(d * 4 + k), t(src, args)));
+  }
+  return true;
+}
+
+/** Byte and word interleaves and unsigned packs on dwords: result dword k of [d0..d3, s0..s3]. */
+const BYTE_MIX: Record<string, (k: number) => [string, number, number]> = {
+  // punpcklbw: dword k takes bytes 2k..2k+1 of d and s, interleaved
+  punpcklbw: (k) => ["$a >>> $h & 255 | ($b >>> $h & 255) << 8 | ($a >>> $h + 8 & 255) << 16 | ($b >>> $h + 8 & 255) << 24", k >> 1, (k & 1) * 16],
+  punpckhbw: (k) => ["$a >>> $h & 255 | ($b >>> $h & 255) << 8 | ($a >>> $h + 8 & 255) << 16 | ($b >>> $h + 8 & 255) << 24", 2 + (k >> 1), (k & 1) * 16],
+  punpcklwd: (k) => ["$a >>> $h & 65535 | $b >>> $h << 16", k >> 1, (k & 1) * 16],
+  punpckhwd: (k) => ["$a >>> $h & 65535 | $b >>> $h << 16", 2 + (k >> 1), (k & 1) * 16],
+};
+
+function byteMix(c: InsnContext, name: string): boolean {
+  const { em, x } = c;
+  if (!regOrMem(x)) return false;
+  const s = sourceSlot(c, true);
+  sync(em, x.r0, true);
+  const d = x.r0;
+  const vals = [0, 1, 2, 3].map((k) => {
+    const [src, w, h] = BYTE_MIX[name](k);
+    return em.hold(t(src, { a: xi(d * 4 + w), b: xi(s * 4 + w), h: num(h) }));
+  });
+  vals.forEach((v, k) => em.emit(assign(xi(d * 4 + k), v)));
+  return true;
+}
+
+/** packuswb: words of d then s, each clamped to 0..255. */
+function packuswb(c: InsnContext): boolean {
+  const { em, x } = c;
+  if (!regOrMem(x)) return false;
+  const s = sourceSlot(c, true);
+  sync(em, x.r0, true);
+  const d = x.r0;
+  const sat = (v: Node, shift: number): Node => t("Math.max(0, Math.min(255, $v << $l >> 16))", { v, l: num(16 - shift) });
+  const vals = [0, 1, 2, 3].map((k) => {
+    const lo = xi((k < 2 ? d : s) * 4 + (k & 1) * 2), hi = xi((k < 2 ? d : s) * 4 + (k & 1) * 2 + 1);
+    return em.hold(t("$a | $b << 8 | $c << 16 | $d << 24", { a: sat(lo, 0), b: sat(lo, 16), c: sat(hi, 0), d: sat(hi, 16) }));
+  });
+  vals.forEach((v, k) => em.emit(assign(xi(d * 4 + k), v)));
   return true;
 }
 
@@ -410,7 +476,7 @@ function cvtt(c: InsnContext, name: string): boolean {
 }
 
 const INLINE: Record<string, (c: InsnContext, name: string) => boolean> = {
-  pmovmskb: pmovmskb, cvtsi2sd: cvtsi2sd, cvttsd2si: cvtt, cvttss2si: cvtt,
+  pmovmskb: pmovmskb, packuswb: packuswb, cvtsi2sd: cvtsi2sd, cvttsd2si: cvtt, cvttss2si: cvtt,
   ucomisd: comis, comisd: comis, ucomiss: comis, comiss: comis,
 };
 for (const n of ["movaps", "movups", "movapd", "movupd", "movdqa", "movdqu", "lddqu", "movss", "movsd", "movq", "movd"]) INLINE[n] = move;
@@ -419,6 +485,7 @@ for (const n of Object.keys(FAST_ARITH)) INLINE[n] = scalarArith;
 for (const n of Object.keys(FAST_PACKED)) INLINE[n] = packedArith;
 for (const n of Object.keys(DPERMS)) INLINE[n] = dpermute;
 for (const n of Object.keys(PERMS)) INLINE[n] = permute;
+for (const n of Object.keys(BYTE_MIX)) INLINE[n] = byteMix;
 
 /** General registers some helpers read or write through the register file. */
 const IMPLICIT: Record<string, { before: number[]; after: number[] }> = {

@@ -67,6 +67,12 @@ export function setD(em: Emitter, i: number, v: Node): void {
   cacheOf(em).st[i] = 2;
 }
 
+/** Whether either double lane of XMM r is held in a local (then stores take them from there). */
+export function isCachedD(em: Emitter, r: number): boolean {
+  const c = cacheOf(em);
+  return c.st[2 * r] !== 0 || c.st[2 * r + 1] !== 0;
+}
+
 /** Lane i was assigned by code the caller emitted itself (on every path). */
 export function markDirty(em: Emitter, i: number): void {
   cacheOf(em).st[i] = 2;
@@ -188,6 +194,22 @@ export function loadSlotCode(em: Emitter, a: Node, slot: number, size: number): 
   for (let k = 0; k < size / 4; k++) fast.push(assign(xi(slot * 4 + k), t("i32[$p + $k]", { p, k: num(k) })));
   em.emit(assign(id("e"), t("tlbR[$a >>> 12]", { a })));
   em.emit(ifs(t("((e | $a & 3) & 4095) === 0 && ($a & 4095) <= $lim", { a, lim: num(4096 - size) }), fast, [expr(call(id("ldx"), [id("c"), a, num(slot), num(size)]))]));
+}
+
+/** Loads 16 bytes at any address `a` into slot `slot`: inline, from the five aligned dwords
+ *  that cover them, when they lie in one page the TLB has; else through ldx. */
+export function loadUnalignedCode(em: Emitter, a: Node, slot: number): void {
+  const p = em.tmp(), sh = em.tmp(), w = em.tmp();
+  const aligned: Node[] = [0, 1, 2, 3].map((k) => assign(xi(slot * 4 + k), t("i32[$p + $k]", { p, k: num(k) })));
+  const funnel: Node[] = [assign(w, t("i32[$p]", { p }))];
+  for (let k = 0; k < 4; k++) {
+    const next = t("i32[$p + $k]", { p, k: num(k + 1) });
+    funnel.push(assign(xi(slot * 4 + k), t("$w >>> $sh | $n << 32 - $sh", { w, sh, n: next })));
+    if (k < 3) funnel.push(assign(w, t("i32[$p + $k]", { p, k: num(k + 1) })));
+  }
+  const fast: Node[] = [assign(p, t("(e ^ $a) >>> 2", { a })), assign(sh, t("($a & 3) << 3", { a })), ifs(t("$sh === 0", { sh }), aligned, funnel)];
+  em.emit(assign(id("e"), t("tlbR[$a >>> 12]", { a })));
+  em.emit(ifs(t("(e & 4095) === 0 && ($a & 4095) <= 4076", { a }), fast, [expr(call(id("ldx"), [id("c"), a, num(slot), num(16)]))]));
 }
 
 /** Stores slot `slot`'s low `size` bytes (4, 8 or 16) at `a`, inline as loadSlotCode. */

@@ -403,6 +403,8 @@ const CHAIN_FORMS = [
   "pcmpeqb %A, %B", "pshufd $0x1b, %A, %B", "unpcklps %A, %B", "punpcklqdq %A, %B", "cvtsi2sd %ecx, %B", "cvttsd2si %A, %ecx",
   "cvtsd2ss %A, %B", "cvtss2sd %A, %B", "ucomisd %A, %B", "comiss %A, %B", "maxsd %A, %B", "minpd %A, %B", "pmovmskb %A, %ecx",
   "pcmpistri $0x0c, %A, %B", "roundsd $1, %A, %B", "haddpd %A, %B", "cmpltpd %A, %B", "psllq $7, %B", "paddq %A, %B",
+  "movdqu U, %B", "movdqu %A, U", "movdqa M, %B", "movdqa %A, M", "pmulhuw %A, %B", "pmullw M, %B", "packuswb %A, %B", "punpcklbw %A, %B",
+  "punpckhbw M, %B", "punpcklwd %A, %B", "punpckhwd %A, %B", "paddusb %A, %B", "psubusb M, %B", "paddb %A, %B", "paddw %A, %B",
 ];
 const CHAIN_VALUES = [
   [0, 0x3ff00000], [0x54442d18, 0x400921fb], [0, 0xc0080000], [0x55555555, 0x3fd55555], [1, 0], [0, 0x7ff80000], [1, 0x7ff00000],
@@ -420,7 +422,7 @@ function chainCases(count: number): Case[] {
     const code: string[] = [];
     for (let j = 0; j < 14; j++) {
       const form = CHAIN_FORMS[rnd() % CHAIN_FORMS.length];
-      code.push(form.replace("%A", `%xmm${rnd() % 8}`).replace(/%B/g, `%xmm${rnd() % 8}`).replace("M", `${MEMOP}+${16 * (rnd() % 3)}`));
+      code.push(form.replace("%A", `%xmm${rnd() % 8}`).replace(/%B/g, `%xmm${rnd() % 8}`).replace("M", `${MEMOP}+${16 * (rnd() % 3)}`).replace("U", `${MEMOP}+${1 + (rnd() % 31)}`));
     }
     const mx = [0x1f80, 0x1fa0, 0x1fa0, 0x3fa0, 0x9fc0][rnd() % 5];
     const mem = [...CHAIN_VALUES[k % 11], ...CHAIN_VALUES[(k + 3) % 11], ...rv(2), ...CHAIN_VALUES[(k + 5) % 11], ...CHAIN_VALUES[(k + 7) % 11]];

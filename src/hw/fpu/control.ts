@@ -10,6 +10,7 @@ import { ea } from "../interp/operand.js";
 import { fault, GP } from "../fault.js";
 import { MXCSR } from "../state.js";
 import { MXCSR_MASK } from "../simd/state.js";
+import { FXSAVE_BYTES, FX, fxsaveImage, fxrstorImage } from "./fxsave.js";
 import {
   type FpuState, FORM_ENC, fpuOf, fpuCtl, checkPending, reset, statusWord, tagWord, setTagWord, ES, BUSY, EXC_MASK, SF,
 } from "./state.js";
@@ -103,7 +104,7 @@ function FRSTOR(c: Cpu, i: Insn): void {
   setRegs(f, regs);
 }
 
-/** The eight 80-bit register images at `a`, `stride` bytes apart (ST(0) first), as
+/** The eight 80-bit register images at `a`, 10 bytes apart (ST(0) first), as
  *  [low, high, sign/exponent] words. */
 function readRegs(c: Cpu, a: number, stride: number): Int32Array {
   const regs = new Int32Array(24);
@@ -131,53 +132,22 @@ function FXSAVE(c: Cpu, i: Insn): void {
   const f = fpuOf(c);
   const a = addr(c, i);
   if ((a & 15) !== 0) fault(GP);
-  c.probeWrite(a, 512);
-  let ftw = 0;
-  for (let r = 0; r < 8; r++) if (!f.empty[r]) ftw |= 1 << r;
-  c.wr32(a, f.cw | (statusWord(f) << 16));
-  c.wr32((a + 4) | 0, ftw | (opcodeAt(c, f.fip) << 16));
-  c.wr32((a + 8) | 0, f.fip);
-  c.wr32((a + 12) | 0, c.sreg[1] & 0xffff);
-  c.wr32((a + 16) | 0, f.fdp);
-  c.wr32((a + 20) | 0, f.fds & 0xffff);
-  c.wr32((a + 24) | 0, c.r[MXCSR]);
-  c.wr32((a + 28) | 0, MXCSR_MASK);
-  for (let k = 0; k < 8; k++) {
-    const r = (f.top + k) & 7, p = (a + 32 + k * 16) | 0;
-    c.wr32(p, f.ml[r]);
-    c.wr32((p + 4) | 0, f.mh[r]);
-    c.wr32((p + 8) | 0, f.se[r] & 0xffff);
-    c.wr32((p + 12) | 0, 0);
-  }
-  const x = c.sse.i32;
-  for (let k = 0; k < 32; k++) c.wr32((a + 160 + 4 * k) | 0, x[k]);
+  c.probeWrite(a, FXSAVE_BYTES);
+  const b = fxsaveImage(f, c.sse.i32, c.r[MXCSR], c.sreg[1], opcodeAt(c, f.fip));
+  const w = new Int32Array(b.buffer);
+  // the reserved tail (bytes 288-511) is left as it was, as the CPU does
+  for (let k = 0; k < 72; k++) c.wr32((a + 4 * k) | 0, w[k]);
 }
 
 function FXRSTOR(c: Cpu, i: Insn): void {
   const f = fpuOf(c);
   const a = addr(c, i);
   if ((a & 15) !== 0) fault(GP);
-  const w0 = c.rd32(a), w1 = c.rd32((a + 4) | 0);
-  const fip = c.rd32((a + 8) | 0), fcs = c.rd16((a + 12) | 0), fdp = c.rd32((a + 16) | 0), fds = c.rd16((a + 20) | 0);
-  const mxcsr = c.rd32((a + 24) | 0);
-  if ((mxcsr & ~MXCSR_MASK) !== 0) fault(GP, 0);
-  const regs = readRegs(c, (a + 32) | 0, 16);
-  const xmm = new Int32Array(32);
-  for (let k = 0; k < 32; k++) xmm[k] = c.rd32((a + 160 + 4 * k) | 0);
-  c.r[MXCSR] = mxcsr;
-  c.sse.i32.set(xmm);
-  f.cw = w0 & 0xffff;
-  const sw = w0 >>> 16;
-  f.sw = sw & ~0x3800;
-  f.top = (sw >> 11) & 7;
-  for (let r = 0; r < 8; r++) f.empty[r] = (w1 >> r) & 1 ? 0 : 1;
-  f.fop = (w1 >>> 16) & 0x7ff;
-  f.fip = fip;
-  f.fcs = fcs;
-  f.fdp = fdp;
-  f.fds = fds;
-  setRegs(f, regs);
-  updateES(f);
+  const b = new Uint8Array(FXSAVE_BYTES);
+  const w = new Int32Array(b.buffer);
+  for (let k = 0; k < 72; k++) w[k] = c.rd32((a + 4 * k) | 0);
+  if ((w[FX.mxcsr >> 2] & ~MXCSR_MASK) !== 0) fault(GP, 0);
+  c.r[MXCSR] = fxrstorImage(f, b, c.sse.i32);
 }
 
 function FNSTSW(c: Cpu, i: Insn): void {

@@ -8,6 +8,8 @@
 //                 pcmpistri/pcmpestri, packed float math, unmasked exceptions -> SIGFPE
 //   simd_strings  glibc's string functions, which pick their SSE2/SSSE3/SSE4.2 variants from
 //                 CPUID, on every alignment and on strings ending before an unmapped page
+//   simd_signals  signal handlers reading and changing XMM registers, MXCSR and x87 registers
+//                 through the signal frame's fpstate; a #XM handler masking the exception
 //
 // Needs dist/ (`npx tsc -p .`) and gcc-multilib.
 
@@ -32,6 +34,7 @@ const CASES: Case[] = [
   { name: "simd_kernels_O3_sse42", src: "simd_kernels.c", flags: ["-O3", "-msse4.2", "-mfpmath=sse"], libs: ["-lm"] },
   { name: "simd_intrin", src: "simd_intrin.c", flags: ["-O2", "-msse4.2"] },
   { name: "simd_strings", src: "simd_strings.c", flags: ["-O2"] },
+  { name: "simd_signals", src: "simd_signals.c", flags: ["-O2", "-msse2"] },
 ];
 
 const bins = new Map<string, string>();

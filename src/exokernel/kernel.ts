@@ -6,6 +6,8 @@
 import { PhysMemory, PAGE_SHIFT } from "../hw/memory.js";
 import { Cpu, EXIT_INT, EXIT_HLT, EXIT_SYSENTER } from "../hw/cpu.js";
 import { CR0_PE, CR0_PG, CR0_WP, CR0_ET, CR0_NE, CR4_PSE, CR4_OSFXSR, CR4_OSXMMEXCPT, MXCSR, CS, SS, DS, ES, FS, GS, FLAGS, FLAGS_FIXED, FOP, IF, FLAGS_USER_WRITABLE } from "../hw/state.js";
+import { imageToFxsave, fxsaveToImage } from "../hw/fpu/image.js";
+import { MXCSR_MASK } from "../hw/simd/state.js";
 import { getFlags } from "../hw/flags.js";
 import { loadSeg, encodeDescriptor, DESC_P, DESC_S, DESC_CODE, DESC_RW, DESC_ACCESSED, DESC_DB, DESC_G } from "../hw/segment.js";
 import { Engine, RUN_BUDGET, RUN_FAULT, type EngineOptions } from "../jit/engine.js";
@@ -170,6 +172,19 @@ export class Exokernel {
     } else {
       env.ctx.fpu = image ? image.slice() : null;
     }
+  }
+
+  /** The environment's x87/SSE state as the 512-byte FXSAVE image (signal frames). */
+  fxsave(envCap: CapHandle): Uint8Array {
+    return imageToFxsave(this.saveFpu(envCap));
+  }
+
+  /** Replaces the environment's x87/SSE state with an FXSAVE image's; MXCSR bits the CPU does
+   *  not implement are dropped, as the kernel's sanitising does. */
+  fxrstor(envCap: CapHandle, fx: Uint8Array): void {
+    const b = fx.slice(0, 512);
+    new DataView(b.buffer).setInt32(24, new DataView(b.buffer).getInt32(24, true) & MXCSR_MASK, true);
+    this.loadFpu(envCap, fxsaveToImage(b));
   }
 
   /** The selector in segment register `seg` (ES 0 ... GS 5) of an environment. */

@@ -102,9 +102,6 @@ export class Process implements ExitHandler {
   /** Address written with 0 at thread exit (set_tid_address / CLONE_CHILD_CLEARTID). */
   clearTid = 0;
   termination: Termination | null = null;
-  /** FPU state of the code each signal handler interrupted, by the handler's frame address: the
-   *  handler starts with a clean FPU and sigreturn restores this (Linux keeps it in the frame). */
-  readonly sigFpu = new Map<number, Uint8Array | null>();
   /** Set when a fault became a signal, for the status line and tests. */
   lastFault: FaultSignal | null = null;
   private readonly log = logger("signal");

@@ -10,6 +10,7 @@ import {
 } from "../../libexoc/signal.js";
 import { Struct } from "../abi/structs.js";
 import { SC, SC_REGS, SIGINFO, RT_FRAME, FRAME, RT_RETCODE, RETCODE, SS_ONSTACK, SS_DISABLE } from "../abi/sigframe.js";
+import { FPSTATE_HEADER, FXSAVE_SIZE, FPSTATE_SIZE, fpstateFromFxsave, fxsaveFromFpstate } from "../abi/fpstate.js";
 
 /** Kernel sigset_t size on i386 (64 signals). */
 const SIGSET_SIZE = 8;
@@ -103,8 +104,9 @@ const EIP = 8, ESP = 4, EAX = 0, EDX = 2, ECX = 1;
 const FIX_EFLAGS = 0x40000 | 0x800 | 0x400 | 0x100 | 0x80 | 0x40 | 0x10 | 0x4 | 0x1 | 0x10000;
 const TRAP_PF = 14;
 
-/** Writes a sigcontext describing the interrupted state at `at` in `s`. */
-function putSigcontext(p: Process, s: Struct, at: number, info: SigInfo, oldLo: number): void {
+/** Writes a sigcontext describing the interrupted state at `at` in `s` (its FPU state saved at
+ *  `fpstate`). */
+function putSigcontext(p: Process, s: Struct, at: number, info: SigInfo, oldLo: number, fpstate: number): void {
   const r = p.regs;
   const k = p.kernel;
   SC_REGS.forEach((off, reg) => s.u32(at + off, r[reg]));
@@ -113,7 +115,7 @@ function putSigcontext(p: Process, s: Struct, at: number, info: SigInfo, oldLo: 
   s.u32(at + SC.cs, k.selector(p.env, CS)).u32(at + SC.ss, k.selector(p.env, SS));
   s.u32(at + SC.trapno, info.trapno).u32(at + SC.err, info.error).u32(at + SC.eip, r[EIP]);
   s.u32(at + SC.eflags, k.eflags(p.env)).u32(at + SC.espAtSignal, r[ESP]);
-  s.u32(at + SC.fpstate, 0).u32(at + SC.oldmask, oldLo).u32(at + SC.cr2, info.trapno === TRAP_PF ? info.addr : 0);
+  s.u32(at + SC.fpstate, fpstate).u32(at + SC.oldmask, oldLo).u32(at + SC.cr2, info.trapno === TRAP_PF ? info.addr : 0);
 }
 
 /** Where the frame goes: the alternate stack if the action asks for it and it is not in use. */
@@ -132,8 +134,10 @@ export function deliverSignal(p: Process, info: SigInfo, act: SigAction, oldLo: 
   const top = frameTop(p, act);
   const rt = (act.flags & SA_SIGINFO) !== 0;
   const size = rt ? RT_FRAME.size : FRAME.size;
+  // The FPU state goes above the frame: its FXSAVE image 64-byte aligned, the header below it.
+  const fpstate = ((((top.sp - FXSAVE_SIZE) >>> 0) & ~63) - FPSTATE_HEADER) >>> 0;
   // Linux aligns so that the handler sees (esp + 4) 16-byte aligned, as after a call.
-  const frame = ((((top.sp - size) >>> 0) + 4) & ~15) - 4;
+  const frame = ((((fpstate - size) >>> 0) + 4) & ~15) - 4;
   const s = new Struct(size);
   const retcodeAt = frame + (rt ? RT_FRAME.retcode : FRAME.retcode);
   const pretcode = (act.flags & SA_RESTORER) !== 0 ? act.restorer : retcodeAt;
@@ -147,25 +151,23 @@ export function deliverSignal(p: Process, info: SigInfo, act: SigAction, oldLo: 
     s.u32(RT_FRAME.ucFlags, 0).u32(RT_FRAME.ucLink, 0);
     const alt = p.altStack;
     s.u32(RT_FRAME.ucStack, alt.sp).u32(RT_FRAME.ucStack + 4, top.onAlt ? SS_ONSTACK : alt.flags & SS_DISABLE).u32(RT_FRAME.ucStack + 8, alt.size);
-    putSigcontext(p, s, RT_FRAME.ucMcontext, info, oldLo);
+    putSigcontext(p, s, RT_FRAME.ucMcontext, info, oldLo, fpstate);
     s.u32(RT_FRAME.ucSigmask, oldLo).u32(RT_FRAME.ucSigmask + 4, oldHi);
     RT_RETCODE.forEach((b, k) => s.u8(RT_FRAME.retcode + k, b));
   } else {
     s.u32(FRAME.pretcode, pretcode).u32(FRAME.sig, info.signal);
-    putSigcontext(p, s, FRAME.sc, info, oldLo);
+    putSigcontext(p, s, FRAME.sc, info, oldLo, fpstate);
     s.u32(FRAME.extramask, oldHi);
     RETCODE.forEach((b, k) => s.u8(FRAME.retcode + k, b));
   }
   try {
+    p.mem.write(fpstate, fpstateFromFxsave(p.kernel.fxsave(p.env)));
     p.mem.write(frame, s.bytes);
   } catch (e) {
     if (e instanceof SysError) return false;
     throw e;
   }
-  // The handler gets a clean FPU; the interrupted state comes back at sigreturn. Frames below
-  // this one were abandoned (siglongjmp out of a handler): their saved state is dropped.
-  for (const at of p.sigFpu.keys()) if (at >>> 0 <= frame >>> 0) p.sigFpu.delete(at);
-  p.sigFpu.set(frame >>> 0, p.kernel.saveFpu(p.env));
+  // The handler gets a clean FPU; sigreturn installs what the frame holds then.
   p.kernel.loadFpu(p.env, null);
   r[ESP] = frame;
   r[EIP] = act.handler;
@@ -197,18 +199,18 @@ function restoreMask(p: Process, lo: number, hi: number): void {
   p.sig.maskHi = hi;
 }
 
-/** Puts back the FPU state the handler whose frame is at `frame` interrupted. */
-function restoreFpu(p: Process, frame: number): void {
-  if (!p.sigFpu.has(frame)) return;
-  p.kernel.loadFpu(p.env, p.sigFpu.get(frame) ?? null);
-  p.sigFpu.delete(frame);
+/** Installs the FPU state the sigcontext at `sc` points to (none: the initial state). */
+function restoreFpu(p: Process, sc: number): void {
+  const at = p.mem.u32(sc + SC.fpstate) >>> 0;
+  if (at === 0) p.kernel.loadFpu(p.env, null);
+  else p.kernel.fxrstor(p.env, fxsaveFromFpstate(p.mem.read(at, FPSTATE_SIZE)));
 }
 
 /** rt_sigreturn: the handler returned through pretcode, which popped it: the frame is at esp-4. */
 export const rtSigreturn: Sys = (p) => {
   const frame = ((p.regs[ESP] >>> 0) - 4) >>> 0;
-  restoreFpu(p, frame);
   try {
+    restoreFpu(p, frame + RT_FRAME.ucMcontext);
     restoreMask(p, p.mem.u32(frame + RT_FRAME.ucSigmask), p.mem.u32(frame + RT_FRAME.ucSigmask + 4));
     return restoreSigcontext(p, frame + RT_FRAME.ucMcontext);
   } catch (e) {
@@ -221,8 +223,8 @@ export const rtSigreturn: Sys = (p) => {
 /** sigreturn: the restorer popped pretcode and sig: the frame is at esp-8. */
 export const sigreturn: Sys = (p) => {
   const frame = ((p.regs[ESP] >>> 0) - 8) >>> 0;
-  restoreFpu(p, frame);
   try {
+    restoreFpu(p, frame + FRAME.sc);
     restoreMask(p, p.mem.u32(frame + FRAME.sc + SC.oldmask), p.mem.u32(frame + FRAME.extramask));
     return restoreSigcontext(p, frame + FRAME.sc);
   } catch (e) {

@@ -214,10 +214,11 @@ export class Cpu {
     return v;
   }
 
-  /** Recomputes `flat` after segment registers or CR0 change. */
+  /** Recomputes `flat` after segment registers or CR0 change: 32-bit code and stack (the D and
+   *  B bits of CS and SS) and zero bases. */
   updateFlat(): void {
-    const sb = this.sbase;
-    this.flat = (this.cr0 & 1) !== 0 && (sb[0] | sb[1] | sb[2] | sb[3]) === 0 && (this.sattr[1] & (1 << 14)) !== 0;
+    const sb = this.sbase, sa = this.sattr;
+    this.flat = (this.cr0 & 1) !== 0 && (sb[0] | sb[1] | sb[2] | sb[3]) === 0 && (sa[1] & sa[2] & (1 << 14)) !== 0;
   }
 
   /** Drops every TLB entry (CR3 load, CPL change, page-table edits by the host). */

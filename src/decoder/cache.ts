@@ -19,10 +19,11 @@ export class BlockCache {
     return this.byPhys.size;
   }
 
-  /** The cached block starting at physical `phys` decoded for linear `eip`, if any. */
-  get(phys: number, eip: number): Block | undefined {
+  /** The cached block starting at physical `phys` decoded for offset `eip` in a code segment
+   *  of that base and size (flat 32-bit code by default), if any. */
+  get(phys: number, eip: number, csBase = 0, bits = 32): Block | undefined {
     const b = this.byPhys.get(phys);
-    return b !== undefined && b.eip === eip ? b : undefined;
+    return b !== undefined && b.eip === eip && b.csBase === csBase && b.bits === bits ? b : undefined;
   }
 
   add(b: Block): void {

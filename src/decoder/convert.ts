@@ -53,8 +53,10 @@ const BRANCH_OPS = new Set<number>([
   Op.JMP, Op.JCC, Op.JCXZ, Op.LOOP, Op.LOOPE, Op.LOOPNE, Op.CALL, Op.RET, Op.RETF, Op.JMPF, Op.CALLF, Op.IRET,
 ]);
 /** Instructions after which the block ends: they leave to the host, fault unconditionally,
- *  touch devices, or change state the translation depends on (segments, paging, modes). */
+ *  touch devices, or change state the translation depends on (segments, paging, modes; far
+ *  transfers may enter code of another size or base, which compiled code does not run). */
 const EXIT_OPS = new Set<number>([
+  Op.JMPF, Op.CALLF, Op.RETF, Op.IRET,
   Op.INVALID, Op.INT, Op.INT3, Op.INTO, Op.INT1, Op.HLT, Op.UD, Op.SYSENTER, Op.SYSEXIT, Op.SYSCALL,
   Op.MOVCR, Op.LGDT, Op.LIDT, Op.LLDT, Op.LTR, Op.LMSW, Op.CLTS, Op.WRMSR, Op.INVLPG, Op.IN, Op.OUT,
   Op.INS, Op.OUTS, Op.CLI, Op.STI, Op.POPF, Op.LDS, Op.LES, Op.LFS, Op.LGS, Op.LSS, Op.RDTSCP, Op.RDPMC,
@@ -94,7 +96,7 @@ function infoFor(ins: IcedInstruction): CodeInfo {
     for (const f of features) if (!supportedFeature.has(f)) supported = false;
   }
   if (!supported) op = Op.INVALID;
-  const flow = BRANCH_OPS.has(op) ? FLOW_BRANCH : EXIT_OPS.has(op) ? FLOW_EXIT : FLOW_NEXT;
+  const flow = EXIT_OPS.has(op) ? FLOW_EXIT : BRANCH_OPS.has(op) ? FLOW_BRANCH : FLOW_NEXT;
   const fn = supported ? (fpu ?? simd ?? null) : null;
   const info: CodeInfo = { op, fn, osz, asz, supported, flow };
   codeInfo[code] = info;

@@ -55,6 +55,22 @@ export interface UserDescriptor {
   available?: boolean;
 }
 
+/** Where an environment's LDT is mapped: 16 pages (8192 descriptors) below the GDT's page. */
+export const LDT_VA = (GDT_VA - 0x10000) | 0;
+export const LDT_ENTRIES = 8192;
+
+interface Ldt {
+  frames: number[];
+  entries: number;
+}
+
+/** The descriptor of a ring-3 code or data segment (accessed bit set, as Linux writes them). */
+function userDescriptor(d: UserDescriptor): [number, number] {
+  const access = (d.present ? 0x80 : 0) | 0x60 | 0x10 | (d.code ? 0x08 : 0) | (d.contents ? 0x04 : 0) | (d.readOnly ? 0 : 0x02) | 0x01;
+  const flags = (d.pages ? 0x8 : 0) | (d.big ? 0x4 : 0) | (d.available ? 0x1 : 0);
+  return encodeDescriptor(d.base, d.limit, access, flags);
+}
+
 export class Exokernel {
   readonly mem: PhysMemory;
   readonly cpu: Cpu;
@@ -63,6 +79,8 @@ export class Exokernel {
   /** The capability space of the library OS running above. */
   readonly caps = new CapSpace();
   private current: Environment | null = null;
+  /** Each environment's LDT frames (mapped at LDT_VA) and entry count, once it has one. */
+  private readonly ldts = new WeakMap<Environment, Ldt>();
 
   constructor(opts: KernelOptions) {
     this.mem = new PhysMemory(opts.memory);
@@ -216,9 +234,45 @@ export class Exokernel {
       this.writeGdt(env, index, 0, 0);
       return;
     }
-    const access = (d.present ? 0x80 : 0) | 0x60 | 0x10 | (d.code ? 0x08 : 0) | (d.contents ? 0x04 : 0) | (d.readOnly ? 0 : 0x02) | 0x01;
-    const flags = (d.pages ? 0x8 : 0) | (d.big ? 0x4 : 0) | (d.available ? 0x1 : 0);
-    this.writeGdt(env, index, ...encodeDescriptor(d.base, d.limit, access, flags));
+    this.writeGdt(env, index, ...userDescriptor(d));
+  }
+
+  /** Writes entry `index` of an environment's LDT (a ring-3 code or data descriptor, or null
+   *  to clear it). The LDT grows to cover the entry: its limit always spans whole entries up to
+   *  the highest one written, as Linux's modify_ldt sizes it. */
+  setLdt(envCap: CapHandle, index: number, d: UserDescriptor | null): void {
+    const env = this.env(envCap);
+    if (index < 0 || index >= LDT_ENTRIES) throw new ExoError("E_RANGE", `LDT entry ${index}`);
+    let ldt = this.ldts.get(env);
+    if (ldt === undefined) this.ldts.set(env, (ldt = { frames: [], entries: 0 }));
+    while (ldt.frames.length <= index >> 9) {
+      const ppn = env.pool.alloc();
+      env.aspace.mapKernel((LDT_VA + ldt.frames.length * 4096) | 0, ppn);
+      ldt.frames.push(ppn);
+    }
+    const [lo, hi] = d === null ? [0, 0] : userDescriptor(d);
+    const at = (ldt.frames[index >> 9] << (PAGE_SHIFT - 2)) + (index & 511) * 2;
+    this.mem.i32[at] = lo;
+    this.mem.i32[at + 1] = hi;
+    ldt.entries = Math.max(ldt.entries, index + 1);
+    env.ctx.ldtBase = LDT_VA;
+    env.ctx.ldtLimit = ldt.entries * 8 - 1;
+    if (this.current === env) {
+      this.cpu.ldtBase = env.ctx.ldtBase;
+      this.cpu.ldtLimit = env.ctx.ldtLimit;
+    }
+  }
+
+  /** The environment's LDT descriptors as bytes (empty: it never had one). */
+  readLdt(envCap: CapHandle): Uint8Array {
+    const env = this.env(envCap, R_READ);
+    const ldt = this.ldts.get(env);
+    const out = new Uint8Array(ldt ? ldt.entries * 8 : 0);
+    for (let k = 0; k < out.length; k += 4096) {
+      const p = (ldt as Ldt).frames[k >> 12] << PAGE_SHIFT;
+      out.set(this.mem.u8.subarray(p, p + Math.min(4096, out.length - k)), k);
+    }
+    return out;
   }
 
   private writeGdt(env: Environment, index: number, lo: number, hi: number): void {

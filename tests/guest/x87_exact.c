@@ -102,6 +102,9 @@ int main(void) {
   cw = 0x037f;
   long double one = 1.0L, den = mk(0x0000, 0x0000000000000001ull), snan = mk(0x7fff, 0x8000000000000001ull), zero = 0.0L;
   OP2("fstp m80 after C1", "fldpi\n fstpt %[r2]", one, one);
+  long double three = 3.0L;
+  OP2("fstp m80 after 1/3", "fdivr %%st(1), %%st(0)\n fstpt %[r2]", three, one);
+  OP2("fstp m64 after 1/3", "fdivr %%st(1), %%st(0)\n fstpl %[r2]", three, one);
   OP2("fstp m64 after C1", "fldpi\n fstpl %[r2]", one, one);
   OP2("fst st(1) after C1", "fldpi\n fst %%st(1)", one, one);
   OP2("fadd snan+den", "fadd %%st(1), %%st(0)", den, snan);

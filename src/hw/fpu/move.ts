@@ -199,6 +199,8 @@ function store(c: Cpu, i: Insn, popAfter: boolean): void {
   }
   R[R_EXC] = 0;
   if (size === 10) {
+    // no rounding: C1 (which tells of one) is cleared
+    f.sw &= ~C1;
     c.wr32(a, l);
     c.wr32((a + 4) | 0, h);
     c.wr16((a + 8) | 0, se & 0xffff);

@@ -5,7 +5,7 @@
 
 import type { Cpu } from "../hw/cpu.js";
 import { CS, CR0_PE, FLAGS, VM } from "../hw/state.js";
-import { DESC_DB } from "../hw/segment.js";
+import { DESC_DB, DESC_S } from "../hw/segment.js";
 import { Insn, FLOW_NEXT } from "../hw/isa.js";
 import { markCodePage } from "../hw/mmu.js";
 import { PAGE_SHIFT } from "../hw/memory.js";
@@ -63,7 +63,9 @@ export class Block {
  *  with the D bit clear, else 32. */
 export function codeBits(c: Cpu): number {
   if ((c.cr0 & CR0_PE) === 0 || (c.r[FLAGS] & VM) !== 0) return 16;
-  return (c.sattr[CS] & DESC_DB) !== 0 ? 32 : 16;
+  // a CS whose cache holds no code descriptor (set up by the host, never loaded) runs 32-bit
+  const a = c.sattr[CS];
+  return (a & DESC_DB) !== 0 || (a & DESC_S) === 0 ? 32 : 16;
 }
 
 /** Decodes blocks from guest memory. One long-lived iced Instruction is reused. */

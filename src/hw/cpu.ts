@@ -218,7 +218,9 @@ export class Cpu {
    *  B bits of CS and SS) and zero bases. */
   updateFlat(): void {
     const sb = this.sbase, sa = this.sattr;
-    this.flat = (this.cr0 & 1) !== 0 && (sb[0] | sb[1] | sb[2] | sb[3]) === 0 && (sa[1] & sa[2] & (1 << 14)) !== 0;
+    // (a stack segment the host set up without a descriptor counts as 32-bit, as in sp())
+    const ss32 = (sa[2] & (1 << 14)) !== 0 || (sa[2] & (1 << 4)) === 0;
+    this.flat = (this.cr0 & 1) !== 0 && (sb[0] | sb[1] | sb[2] | sb[3]) === 0 && (sa[1] & (1 << 14)) !== 0 && ss32;
   }
 
   /** Drops every TLB entry (CR3 load, CPL change, page-table edits by the host). */

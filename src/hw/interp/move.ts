@@ -7,7 +7,7 @@ import { ea, offset, rdreg, wrreg, rdop, wrop, src1 } from "./operand.js";
 import { EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI, FLAGS, SS, ZF, VM, RF, IF, IOPL, FLAGS_FIXED, FLAGS_USER_WRITABLE, ES, DS, FS, GS } from "../state.js";
 import { cond, getFlags, materialize, setLazy, FK_SUB, SIZE_MASK, setArith } from "../flags.js";
 import * as alu from "../alu.js";
-import { loadSeg, DESC_DB } from "../segment.js";
+import { loadSeg, DESC_DB, DESC_S } from "../segment.js";
 
 export function MOV(c: Cpu, i: Insn): void {
   if (i.k0 === K_MEM) {
@@ -129,20 +129,26 @@ export function LEA(c: Cpu, i: Insn): void {
   wrreg(c, i.k0, i.r0, offset(c, i));
 }
 
+/** Whether the stack is 16-bit: SS holds a data descriptor with its B bit clear (one the host
+ *  set up without a descriptor counts as 32-bit). */
+function stack16(c: Cpu): boolean {
+  return (c.sattr[SS] & (DESC_DB | DESC_S)) === DESC_S;
+}
+
 /** The stack pointer as the stack segment's B bit sizes it: SP for a 16-bit stack (which wraps
  *  at 64 KiB and keeps ESP's upper half), ESP otherwise. */
 export function sp(c: Cpu): number {
-  return (c.sattr[SS] & DESC_DB) !== 0 ? c.r[ESP] : c.r[ESP] & 0xffff;
+  return stack16(c) ? c.r[ESP] & 0xffff : c.r[ESP];
 }
 
 export function setSp(c: Cpu, v: number): void {
-  if ((c.sattr[SS] & DESC_DB) !== 0) c.r[ESP] = v | 0;
-  else c.r16[ESP << 1] = v;
+  if (stack16(c)) c.r16[ESP << 1] = v;
+  else c.r[ESP] = v | 0;
 }
 
 /** Linear address of stack offset `off`, wrapped to the stack's width. */
 export function stackLin(c: Cpu, off: number): number {
-  return (c.sbase[SS] + ((c.sattr[SS] & DESC_DB) !== 0 ? off : off & 0xffff)) | 0;
+  return (c.sbase[SS] + (stack16(c) ? off & 0xffff : off)) | 0;
 }
 
 /** Stack push of `size` bytes (2 or 4). */

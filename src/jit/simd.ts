@@ -318,6 +318,71 @@ function packuswb(c: InsnContext): boolean {
   return true;
 }
 
+// Unsigned byte minimum and maximum, and sums of absolute differences, from the saturating
+// subtraction (subus(a, b) = max(a - b, 0) per byte, a SWAR expression as psubusb's).
+const SUBB = "($a | -2139062144) - ($b & 2139062143) ^ ($a ^ ~$b) & -2139062144";
+const SUBUS = "$s & ~((((~$a & $b | (~$a | $b) & $s) & -2139062144) >>> 7) * 255)";
+const ADDB = "($a & 2139062143) + ($b & 2139062143) ^ ($a ^ $b) & -2139062144";
+
+function subus(c: InsnContext, a: Node, b: Node): Node {
+  const d = c.em.hold(t(SUBB, { a, b }));
+  return c.em.hold(t(SUBUS, { a, b, s: d }));
+}
+
+/** pminub/pmaxub: max(a, b) = a + subus(b, a), min(a, b) = a - subus(a, b), byte by byte. */
+function minMaxUB(c: InsnContext, name: string): boolean {
+  const { em, x } = c;
+  if (!regOrMem(x)) return false;
+  const s = sourceSlot(c, true);
+  sync(em, x.r0, true);
+  const d = x.r0;
+  for (let k = 0; k < 4; k++) {
+    const a = em.hold(xi(d * 4 + k)), b = em.hold(xi(s * 4 + k));
+    const v = name === "pmaxub" ? t(ADDB, { a, b: subus(c, b, a) }) : t(SUBB, { a, b: subus(c, a, b) });
+    em.emit(assign(xi(d * 4 + k), v));
+  }
+  return true;
+}
+
+/** psadbw: per quadword, the sum of the bytes' absolute differences in its low word. */
+function psadbw(c: InsnContext): boolean {
+  const { em, x } = c;
+  if (!regOrMem(x)) return false;
+  const s = sourceSlot(c, true);
+  sync(em, x.r0, true);
+  const d = x.r0;
+  const sums: Node[] = [];
+  for (let k = 0; k < 4; k++) {
+    const a = em.hold(xi(d * 4 + k)), b = em.hold(xi(s * 4 + k));
+    const ad = em.hold(t("$p | $q", { p: subus(c, a, b), q: subus(c, b, a) }));
+    const w = em.hold(t("($v & 16711935) + ($v >>> 8 & 16711935)", { v: ad }));
+    sums.push(em.hold(t("($w & 65535) + ($w >>> 16)", { w })));
+  }
+  em.emit(assign(xi(d * 4), t("$a + $b", { a: sums[0], b: sums[1] })), assign(xi(d * 4 + 1), num(0)));
+  em.emit(assign(xi(d * 4 + 2), t("$a + $b", { a: sums[2], b: sums[3] })), assign(xi(d * 4 + 3), num(0)));
+  return true;
+}
+
+/** paddq/psubq: 64-bit lanes as dword pairs with the carry (borrow) between them. */
+function addSubQ(c: InsnContext, name: string): boolean {
+  const { em, x } = c;
+  if (!regOrMem(x)) return false;
+  const s = sourceSlot(c, true);
+  sync(em, x.r0, true);
+  const d = x.r0;
+  for (let q = 0; q < 2; q++) {
+    const al = em.hold(xi(d * 4 + 2 * q)), ah = em.hold(xi(d * 4 + 2 * q + 1));
+    const bl = em.hold(xi(s * 4 + 2 * q)), bh = em.hold(xi(s * 4 + 2 * q + 1));
+    if (name === "paddq") {
+      const lo = em.hold(t("$a + $b | 0", { a: al, b: bl }));
+      em.emit(assign(xi(d * 4 + 2 * q), lo), assign(xi(d * 4 + 2 * q + 1), t("$a + $b + (($l >>> 0) < ($x >>> 0) ? 1 : 0) | 0", { a: ah, b: bh, l: lo, x: al })));
+    } else {
+      em.emit(assign(xi(d * 4 + 2 * q), t("$a - $b | 0", { a: al, b: bl })), assign(xi(d * 4 + 2 * q + 1), t("$a - $b - (($x >>> 0) < ($y >>> 0) ? 1 : 0) | 0", { a: ah, b: bh, x: al, y: bl })));
+    }
+  }
+  return true;
+}
+
 /** pmovmskb r32, xmm: the top bit of each byte. */
 function pmovmskb(c: InsnContext): boolean {
   const { em, x } = c;
@@ -476,7 +541,8 @@ function cvtt(c: InsnContext, name: string): boolean {
 }
 
 const INLINE: Record<string, (c: InsnContext, name: string) => boolean> = {
-  pmovmskb: pmovmskb, packuswb: packuswb, cvtsi2sd: cvtsi2sd, cvttsd2si: cvtt, cvttss2si: cvtt,
+  pmovmskb: pmovmskb, packuswb: packuswb, pminub: minMaxUB, pmaxub: minMaxUB, psadbw: psadbw, paddq: addSubQ, psubq: addSubQ,
+  cvtsi2sd: cvtsi2sd, cvttsd2si: cvtt, cvttss2si: cvtt,
   ucomisd: comis, comisd: comis, ucomiss: comis, comiss: comis,
 };
 for (const n of ["movaps", "movups", "movapd", "movupd", "movdqa", "movdqu", "lddqu", "movss", "movsd", "movq", "movd"]) INLINE[n] = move;

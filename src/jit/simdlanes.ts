@@ -170,7 +170,9 @@ export function loadD(em: Emitter, a: Node, i: number, lanes: number): void {
     slow.push(assign(xd(i + k), xf(SRC * 2 + k)));
   }
   em.emit(assign(id("e"), t("tlbR[$a >>> 12]", { a })));
-  em.emit(ifs(t("((e | $a & 7) & 4095) === 0 && ($a & 4095) <= $lim", { a, lim: num(4096 - 8 * lanes) }), fast, slow));
+  // an 8-byte-aligned double lies in one page; two of them need the check
+  const test = lanes === 1 ? t("((e | $a & 7) & 4095) === 0", { a }) : t("((e | $a & 7) & 4095) === 0 && ($a & 4095) <= 4080", { a });
+  em.emit(ifs(test, fast, slow));
   for (let k = 0; k < lanes; k++) cacheOf(em).st[i + k] = 2;
 }
 
@@ -183,7 +185,8 @@ export function storeD(em: Emitter, a: Node, i: number, lanes: number): void {
   vals.forEach((v, k) => fast.push(assign(t("mf64[$p + $k]", { p, k: num(k) }), v)));
   const slow: Node[] = [...vals.map((v, k) => assign(xf(SRC * 2 + k), v)), expr(call(id("stx"), [id("c"), a, num(SRC), num(lanes * 8)]))];
   em.emit(assign(id("e"), t("tlbW[$a >>> 12]", { a })));
-  em.emit(ifs(t("((e | $a & 7) & 4095) === 0 && ($a & 4095) <= $lim", { a, lim: num(4096 - 8 * lanes) }), fast, slow));
+  const test = lanes === 1 ? t("((e | $a & 7) & 4095) === 0", { a }) : t("((e | $a & 7) & 4095) === 0 && ($a & 4095) <= 4080", { a });
+  em.emit(ifs(test, fast, slow));
 }
 
 /** Loads `size` bytes (4, 8 or 16) at `a` into slot `slot` (SRC or a synced register):

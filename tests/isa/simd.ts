@@ -405,6 +405,7 @@ const CHAIN_FORMS = [
   "pcmpistri $0x0c, %A, %B", "roundsd $1, %A, %B", "haddpd %A, %B", "cmpltpd %A, %B", "psllq $7, %B", "paddq %A, %B",
   "movdqu U, %B", "movdqu %A, U", "movdqa M, %B", "movdqa %A, M", "pmulhuw %A, %B", "pmullw M, %B", "packuswb %A, %B", "punpcklbw %A, %B",
   "punpckhbw M, %B", "punpcklwd %A, %B", "punpckhwd %A, %B", "paddusb %A, %B", "psubusb M, %B", "paddb %A, %B", "paddw %A, %B",
+  "pminub %A, %B", "pmaxub M, %B", "psadbw %A, %B", "paddq %A, %B", "psubq M, %B",
 ];
 const CHAIN_VALUES = [
   [0, 0x3ff00000], [0x54442d18, 0x400921fb], [0, 0xc0080000], [0x55555555, 0x3fd55555], [1, 0], [0, 0x7ff80000], [1, 0x7ff00000],

@@ -383,6 +383,20 @@ function addSubQ(c: InsnContext, name: string): boolean {
   return true;
 }
 
+/** ptest: ZF when d AND s is all zeros, CF when (NOT d) AND s is; the other flags clear. */
+function ptest(c: InsnContext): boolean {
+  const { em, x } = c;
+  if (!regOrMem(x)) return false;
+  const s = sourceSlot(c, true);
+  sync(em, x.r0, false);
+  const d = x.r0;
+  const and = [0, 1, 2, 3].map((k) => t("$a & $b", { a: xi(d * 4 + k), b: xi(s * 4 + k) })).reduce((p, q) => t("$p | $q", { p, q }));
+  const andn = [0, 1, 2, 3].map((k) => t("~$a & $b", { a: xi(d * 4 + k), b: xi(s * 4 + k) })).reduce((p, q) => t("$p | $q", { p, q }));
+  const v = em.hold(t("(($z) === 0 ? 64 : 0) | (($n) === 0 ? 1 : 0)", { z: and, n: andn }));
+  setFlags(c, v);
+  return true;
+}
+
 /** pmovmskb r32, xmm: the top bit of each byte. */
 function pmovmskb(c: InsnContext): boolean {
   const { em, x } = c;
@@ -541,7 +555,7 @@ function cvtt(c: InsnContext, name: string): boolean {
 }
 
 const INLINE: Record<string, (c: InsnContext, name: string) => boolean> = {
-  pmovmskb: pmovmskb, packuswb: packuswb, pminub: minMaxUB, pmaxub: minMaxUB, psadbw: psadbw, paddq: addSubQ, psubq: addSubQ,
+  pmovmskb: pmovmskb, packuswb: packuswb, ptest: ptest, pminub: minMaxUB, pmaxub: minMaxUB, psadbw: psadbw, paddq: addSubQ, psubq: addSubQ,
   cvtsi2sd: cvtsi2sd, cvttsd2si: cvtt, cvttss2si: cvtt,
   ucomisd: comis, comisd: comis, ucomiss: comis, comiss: comis,
 };

@@ -13,6 +13,7 @@ import { type Insn, Op, K_R8, K_R16, K_R32, K_MEM, K_IMM, K_NONE, FLOW_NEXT, FLO
 import { FK_ADD, FK_ADC, FK_SUB, FK_SBB, FK_LOGIC, FK_INC, FK_DEC, FK_SHL, FK_SHR, FK_SAR, SIZE_MASK } from "../hw/flags.js";
 import { CF, DF, ARITH_FLAGS, EIP, FLAGS, FOP, FA, FB, FR } from "../hw/state.js";
 import { simdBody, simdFallbackSets } from "./simd.js";
+import { bitScan } from "./bits.js";
 
 /** How a translated instruction ends its block: "next" falls through to the following
  *  instruction (the caller adds the jump after the block's last one); "jump" and "exit" have
@@ -528,6 +529,7 @@ const BODIES: Partial<Record<number, Body>> = {
   [Op.LEAVE]: leave, [Op.CMOV]: cmov, [Op.SETCC]: setcc, [Op.CBW]: cbwCwd, [Op.CWD]: cbwCwd, [Op.BSWAP]: bswap,
   [Op.BT]: btReg, [Op.CLD]: flagOp, [Op.STD]: flagOp, [Op.CLC]: flagOp, [Op.STC]: flagOp, [Op.CMC]: flagOp,
   [Op.NOP]: () => true, [Op.PAUSE]: () => true, [Op.PREFETCH]: () => true, [Op.SIMD]: simdBody,
+  [Op.BSF]: bitScan, [Op.BSR]: bitScan,
 };
 
 const TERMS: Partial<Record<number, Term>> = {
@@ -535,9 +537,10 @@ const TERMS: Partial<Record<number, Term>> = {
   [Op.CALL]: callNear, [Op.RET]: retNear, [Op.INT]: softInt, [Op.INT3]: softInt,
 };
 
-/** Whether x is translated as itself: no REP prefix, or one that only makes `pause` of `nop`. */
+/** Whether x is translated as itself: no REP prefix, or one that only makes `pause` of `nop`
+ *  or `tzcnt`/`lzcnt` of `bsf`/`bsr` (which this CPU model runs as those). */
 function plain(x: Insn): boolean {
-  return x.rep === 0 || x.op === Op.NOP || x.op === Op.PAUSE;
+  return x.rep === 0 || x.op === Op.NOP || x.op === Op.PAUSE || x.op === Op.BSF || x.op === Op.BSR;
 }
 
 /** Translates x by its inline translation only (no handler call); false, with nothing emitted,

@@ -12,20 +12,13 @@ import { setArith } from "../flags.js";
 import { ea } from "../interp/operand.js";
 import type { SimdFn } from "./intops.js";
 
-/** Element i of slot s in the format imm[1:0]. */
-function elem(c: Cpu, s: number, i: number, fmt: number): number {
-  const x = c.sse;
-  switch (fmt & 3) {
-    case 0: return x.u8[s * 16 + i];
-    case 1: return x.u16[s * 8 + i];
-    case 2: return x.i8[s * 16 + i];
-    default: return x.i16[s * 8 + i];
-  }
-}
-
 /** Implicit length: the index of the first zero element (n when none). */
 function implicitLength(c: Cpu, s: number, fmt: number, n: number): number {
-  for (let i = 0; i < n; i++) if (elem(c, s, i, fmt) === 0) return i;
+  const x = c.sse;
+  for (let i = 0; i < n; i++) {
+    const v = fmt & 1 ? x.u16[s * 8 + i] : x.u8[s * 16 + i];
+    if (v === 0) return i;
+  }
   return n;
 }
 
@@ -35,30 +28,46 @@ function explicitLength(v: number, n: number): number {
   return a > n ? n : a;
 }
 
+/** The elements of slot s in the format imm[1:0], into an array (no closures on this path:
+ *  glibc's SSE4.2 string functions run it per 16-byte chunk). */
+const EA = new Int32Array(16), EB = new Int32Array(16);
+function elems(c: Cpu, s: number, fmt: number, out: Int32Array): void {
+  const x = c.sse;
+  const n = fmt & 1 ? 8 : 16;
+  for (let i = 0; i < n; i++) {
+    switch (fmt & 3) {
+      case 0: out[i] = x.u8[s * 16 + i]; break;
+      case 1: out[i] = x.u16[s * 8 + i]; break;
+      case 2: out[i] = x.i8[s * 16 + i]; break;
+      default: out[i] = x.i16[s * 8 + i];
+    }
+  }
+}
+
 /** IntRes2 of the comparison (bit j for element j), and the flags it implies. */
 function compareStrings(c: Cpu, d: number, s: number, imm: number, la: number, lb: number): [number, number] {
   const fmt = imm & 3, n = fmt & 1 ? 8 : 16;
   const agg = (imm >> 2) & 3;
-  const va = (i: number): boolean => i < la, vb = (j: number): boolean => j < lb;
-  const a = (i: number): number => elem(c, d, i, fmt), b = (j: number): number => elem(c, s, j, fmt);
+  elems(c, d, fmt, EA);
+  elems(c, s, fmt, EB);
   let res = 0;
   for (let j = 0; j < n; j++) {
     let bit = false;
     if (agg === 0) {
       // equal any: string element j is one of the set's elements
-      if (vb(j)) for (let i = 0; i < la && !bit; i++) bit = a(i) === b(j);
+      if (j < lb) for (let i = 0; i < la && !bit; i++) bit = EA[i] === EB[j];
     } else if (agg === 1) {
       // ranges: set element pairs [lo, hi]
-      if (vb(j)) for (let i = 0; i + 1 < la && !bit; i += 2) bit = a(i) <= b(j) && b(j) <= a(i + 1);
+      if (j < lb) for (let i = 0; i + 1 < la && !bit; i += 2) bit = EA[i] <= EB[j] && EB[j] <= EA[i + 1];
     } else if (agg === 2) {
       // equal each: element-wise; both invalid counts as equal
-      bit = va(j) && vb(j) ? a(j) === b(j) : !va(j) && !vb(j);
+      bit = j < la && j < lb ? EA[j] === EB[j] : j >= la && j >= lb;
     } else {
       // equal ordered: the needle (set) occurs at position j of the string
       bit = true;
       for (let i = 0; i + j < n && bit; i++) {
-        if (!va(i)) break;
-        bit = vb(i + j) && a(i) === b(i + j);
+        if (i >= la) break;
+        bit = i + j < lb && EA[i] === EB[i + j];
       }
     }
     if (bit) res |= 1 << j;

@@ -1,6 +1,6 @@
 // SIMD translation: XMM-form SSE instructions in compiled code (simdlanes.ts says where the
-// registers live). Moves, permutations, logic and the common packed-integer operations become
-// straight-line JavaScript on double or 32-bit lanes; scalar and packed float/double arithmetic
+// registers live). Moves, permutations and logic become straight-line JavaScript on double or
+// 32-bit lanes (packed integer operations: simdint.ts); scalar and packed float/double arithmetic
 // becomes the JavaScript operation under a guard written into the code (round to nearest,
 // masked exceptions, PE already set, ordinary operands and result: then JavaScript's result is
 // the CPU's bit for bit and no flag changes). Every other instruction, and every case a guard
@@ -17,8 +17,10 @@ import { type Insn, K_R32, K_R16, K_MEM, K_XMM, K_MM, K_IMM } from "../hw/isa.js
 import { ARITH_FLAGS, EAX, ECX, EDX, MXCSR } from "../hw/state.js";
 import { SIMD_HANDLERS, SIMD_SPECS } from "../hw/simd/index.js";
 import { SRC, TMP } from "../hw/simd/state.js";
+import { helper, slowCall, setIp, address, gpr, regOrMem, sourceSlot, setFlags } from "./simdoperand.js";
+import { INT_INLINE } from "./simdint.js";
 import {
-  xi, xs, getD, setD, markDirty, sync, coldFlush, coldReload, barrierCode, forget, noteDirty, mxcsr, loadD, storeD,
+  xi, xs, getD, setD, markDirty, sync, coldFlush, barrierCode, forget, noteDirty, mxcsr, loadD, storeD,
   loadSlotCode, storeSlotCode, loadUnalignedCode, isCachedD, LANE_RUNTIME, LANE_LOCALS,
 } from "./simdlanes.js";
 
@@ -73,59 +75,6 @@ function guarded(op: string, a: Node, b: Node, r: Node, double: boolean): { valu
 
 function fastMode(c: InsnContext): Node {
   return t("($m & $k) === $f", { m: mxcsr(c.em), k: num(FAST_MASK), f: num(FAST) });
-}
-
-// ---- operands ----
-
-/** A call of instruction `name`'s helper (recorded so the region declares it). */
-function helper(c: InsnContext, name: string, args: Node[]): Node {
-  c.em.simdUses.add(`S_${name}`);
-  return call(id(`S_${name}`), [id("c"), ...args]);
-}
-
-/** The cold path of a guarded instruction: lanes back to the slots, the helper, the
- *  destination's cached lanes reloaded. */
-function slowCall(c: InsnContext, name: string, d: number, s: number, pre: Node[] = [], imm = 0): Node[] {
-  const out = [...coldFlush(c.em), ...pre, expr(helper(c, name, [num(d), num(s), num(imm), num(16)]))];
-  if (d < 8) out.push(...coldReload(c.em, d));
-  // MXCSR may have new flags; mxcsr() loaded it before the branch, so reload it here
-  out.push(assign(id("mxf"), t("R[$m]", { m: num(MXCSR) })));
-  return out;
-}
-
-function setIp(c: InsnContext): void {
-  c.em.emit(assign(id("ip"), num(c.x.eip)));
-}
-
-/** The memory operand's address in a temporary, alignment-checked for 128-bit operands of
- *  instructions that require it. */
-function address(c: InsnContext, align: boolean): Node {
-  setIp(c);
-  const a = c.em.addr(c.x);
-  if (align && c.x.msz === 16) c.em.emit(ifs(t("($a & 15) !== 0", { a }), [expr(call(id("gpf"), []))]));
-  return a;
-}
-
-/** The 32-bit local of a general-register operand. */
-function gpr(k: number, r: number): Node {
-  return id(`r${k === K_R16 ? r >> 1 : r}`);
-}
-
-const regOrMem = (x: Insn): boolean => x.k0 === K_XMM && (x.k1 === K_XMM || x.k1 === K_MEM);
-
-/** The source operand's slot for an integer-view use: a synced XMM register, or the memory
- *  operand loaded into SRC. */
-function sourceSlot(c: InsnContext, align: boolean): number {
-  const { em, x } = c;
-  if (x.k1 === K_XMM) {
-    sync(em, x.r1, false);
-    return x.r1;
-  }
-  const a = address(c, align);
-  sync(em, SRC, true);
-  if (x.msz === 4 || x.msz === 8 || x.msz === 16) loadSlotCode(em, a, SRC, x.msz);
-  else em.emit(expr(call(id("ldx"), [id("c"), a, num(SRC), num(x.msz)])));
-  return SRC;
 }
 
 // ---- moves ----
@@ -232,183 +181,6 @@ function permute(c: InsnContext, name: string): boolean {
   return true;
 }
 
-/** Bitwise and packed integer operations lane by lane on int32. */
-const LANE_OPS: Record<string, string> = {
-  pxor: "$a ^ $b", xorps: "$a ^ $b", xorpd: "$a ^ $b", pand: "$a & $b", andps: "$a & $b", andpd: "$a & $b",
-  por: "$a | $b", orps: "$a | $b", orpd: "$a | $b", pandn: "~$a & $b", andnps: "~$a & $b", andnpd: "~$a & $b",
-  paddd: "$a + $b | 0", psubd: "$a - $b | 0", pcmpeqd: "$a === $b ? -1 : 0", pcmpgtd: "$a > $b ? -1 : 0",
-  // bytes and words as SIMD within a register: carries stopped at lane boundaries
-  paddb: "($a & 2139062143) + ($b & 2139062143) ^ ($a ^ $b) & -2139062144",
-  psubb: "($a | -2139062144) - ($b & 2139062143) ^ ($a ^ ~$b) & -2139062144",
-  paddw: "($a & 2147450879) + ($b & 2147450879) ^ ($a ^ $b) & -2147450880",
-  psubw: "($a | -2147450880) - ($b & 2147450879) ^ ($a ^ ~$b) & -2147450880",
-  // a byte of a ^ b is zero exactly when adding 0x7f to its low bits leaves the top bit clear
-  pcmpeqb: "(~((($a ^ $b) & 2139062143) + 2139062143 | $a ^ $b | 2139062143) >>> 7 & 16843009) * 255",
-  pmulhuw: "($a & 65535) * ($b & 65535) >>> 16 | ($a >>> 16) * ($b >>> 16) >>> 16 << 16",
-  pmullw: "Math.imul($a, $b & 65535) & 65535 | Math.imul($a >>> 16, $b >>> 16) << 16",
-  // unsigned saturation: the wrapped sum, with the bytes that carried (borrowed) forced to 255 (0)
-  paddusb: "$r | ((($a & $b | ($a | $b) & ~$r) & -2139062144) >>> 7) * 255",
-  psubusb: "$s & ~((((~$a & $b | (~$a | $b) & $s) & -2139062144) >>> 7) * 255)",
-};
-/** Helper expressions some lane operations use ($r: the wrapped byte sum, $s: difference). */
-const LANE_PRE: Record<string, string[]> = {
-  paddusb: ["($a & 2139062143) + ($b & 2139062143) ^ ($a ^ $b) & -2139062144"],
-  psubusb: ["($a | -2139062144) - ($b & 2139062143) ^ ($a ^ ~$b) & -2139062144"],
-};
-const ZEROING = new Set(["pxor", "xorps", "xorpd", "psubd", "psubb", "psubw"]);
-
-function lanes(c: InsnContext, name: string): boolean {
-  const { em, x } = c;
-  if (!regOrMem(x)) return false;
-  const d = x.r0;
-  if (x.k1 === K_XMM && x.r1 === d && ZEROING.has(name)) {
-    // the zeroing idiom: both double lanes become +0.0 (all bits clear)
-    setD(em, d * 2, num(0));
-    setD(em, d * 2 + 1, num(0));
-    return true;
-  }
-  const s = sourceSlot(c, true);
-  sync(em, d, true);
-  const src = LANE_OPS[name];
-  for (let k = 0; k < 4; k++) {
-    const args: Record<string, Node> = { a: em.hold(xi(d * 4 + k)), b: em.hold(xi(s * 4 + k)) };
-    const pre = LANE_PRE[name];
-    if (pre) args[name === "paddusb" ? "r" : "s"] = em.hold(t(pre[0], args));
-    em.emit(assign(xi(d * 4 + k), t(src, args)));
-  }
-  return true;
-}
-
-/** Byte and word interleaves and unsigned packs on dwords: result dword k of [d0..d3, s0..s3]. */
-const BYTE_MIX: Record<string, (k: number) => [string, number, number]> = {
-  // punpcklbw: dword k takes bytes 2k..2k+1 of d and s, interleaved
-  punpcklbw: (k) => ["$a >>> $h & 255 | ($b >>> $h & 255) << 8 | ($a >>> $h + 8 & 255) << 16 | ($b >>> $h + 8 & 255) << 24", k >> 1, (k & 1) * 16],
-  punpckhbw: (k) => ["$a >>> $h & 255 | ($b >>> $h & 255) << 8 | ($a >>> $h + 8 & 255) << 16 | ($b >>> $h + 8 & 255) << 24", 2 + (k >> 1), (k & 1) * 16],
-  punpcklwd: (k) => ["$a >>> $h & 65535 | $b >>> $h << 16", k >> 1, (k & 1) * 16],
-  punpckhwd: (k) => ["$a >>> $h & 65535 | $b >>> $h << 16", 2 + (k >> 1), (k & 1) * 16],
-};
-
-function byteMix(c: InsnContext, name: string): boolean {
-  const { em, x } = c;
-  if (!regOrMem(x)) return false;
-  const s = sourceSlot(c, true);
-  sync(em, x.r0, true);
-  const d = x.r0;
-  const vals = [0, 1, 2, 3].map((k) => {
-    const [src, w, h] = BYTE_MIX[name](k);
-    return em.hold(t(src, { a: xi(d * 4 + w), b: xi(s * 4 + w), h: num(h) }));
-  });
-  vals.forEach((v, k) => em.emit(assign(xi(d * 4 + k), v)));
-  return true;
-}
-
-/** packuswb: words of d then s, each clamped to 0..255. */
-function packuswb(c: InsnContext): boolean {
-  const { em, x } = c;
-  if (!regOrMem(x)) return false;
-  const s = sourceSlot(c, true);
-  sync(em, x.r0, true);
-  const d = x.r0;
-  const sat = (v: Node, shift: number): Node => t("Math.max(0, Math.min(255, $v << $l >> 16))", { v, l: num(16 - shift) });
-  const vals = [0, 1, 2, 3].map((k) => {
-    const lo = xi((k < 2 ? d : s) * 4 + (k & 1) * 2), hi = xi((k < 2 ? d : s) * 4 + (k & 1) * 2 + 1);
-    return em.hold(t("$a | $b << 8 | $c << 16 | $d << 24", { a: sat(lo, 0), b: sat(lo, 16), c: sat(hi, 0), d: sat(hi, 16) }));
-  });
-  vals.forEach((v, k) => em.emit(assign(xi(d * 4 + k), v)));
-  return true;
-}
-
-// Unsigned byte minimum and maximum, and sums of absolute differences, from the saturating
-// subtraction (subus(a, b) = max(a - b, 0) per byte, a SWAR expression as psubusb's).
-const SUBB = "($a | -2139062144) - ($b & 2139062143) ^ ($a ^ ~$b) & -2139062144";
-const SUBUS = "$s & ~((((~$a & $b | (~$a | $b) & $s) & -2139062144) >>> 7) * 255)";
-const ADDB = "($a & 2139062143) + ($b & 2139062143) ^ ($a ^ $b) & -2139062144";
-
-function subus(c: InsnContext, a: Node, b: Node): Node {
-  const d = c.em.hold(t(SUBB, { a, b }));
-  return c.em.hold(t(SUBUS, { a, b, s: d }));
-}
-
-/** pminub/pmaxub: max(a, b) = a + subus(b, a), min(a, b) = a - subus(a, b), byte by byte. */
-function minMaxUB(c: InsnContext, name: string): boolean {
-  const { em, x } = c;
-  if (!regOrMem(x)) return false;
-  const s = sourceSlot(c, true);
-  sync(em, x.r0, true);
-  const d = x.r0;
-  for (let k = 0; k < 4; k++) {
-    const a = em.hold(xi(d * 4 + k)), b = em.hold(xi(s * 4 + k));
-    const v = name === "pmaxub" ? t(ADDB, { a, b: subus(c, b, a) }) : t(SUBB, { a, b: subus(c, a, b) });
-    em.emit(assign(xi(d * 4 + k), v));
-  }
-  return true;
-}
-
-/** psadbw: per quadword, the sum of the bytes' absolute differences in its low word. */
-function psadbw(c: InsnContext): boolean {
-  const { em, x } = c;
-  if (!regOrMem(x)) return false;
-  const s = sourceSlot(c, true);
-  sync(em, x.r0, true);
-  const d = x.r0;
-  const sums: Node[] = [];
-  for (let k = 0; k < 4; k++) {
-    const a = em.hold(xi(d * 4 + k)), b = em.hold(xi(s * 4 + k));
-    const ad = em.hold(t("$p | $q", { p: subus(c, a, b), q: subus(c, b, a) }));
-    const w = em.hold(t("($v & 16711935) + ($v >>> 8 & 16711935)", { v: ad }));
-    sums.push(em.hold(t("($w & 65535) + ($w >>> 16)", { w })));
-  }
-  em.emit(assign(xi(d * 4), t("$a + $b", { a: sums[0], b: sums[1] })), assign(xi(d * 4 + 1), num(0)));
-  em.emit(assign(xi(d * 4 + 2), t("$a + $b", { a: sums[2], b: sums[3] })), assign(xi(d * 4 + 3), num(0)));
-  return true;
-}
-
-/** paddq/psubq: 64-bit lanes as dword pairs with the carry (borrow) between them. */
-function addSubQ(c: InsnContext, name: string): boolean {
-  const { em, x } = c;
-  if (!regOrMem(x)) return false;
-  const s = sourceSlot(c, true);
-  sync(em, x.r0, true);
-  const d = x.r0;
-  for (let q = 0; q < 2; q++) {
-    const al = em.hold(xi(d * 4 + 2 * q)), ah = em.hold(xi(d * 4 + 2 * q + 1));
-    const bl = em.hold(xi(s * 4 + 2 * q)), bh = em.hold(xi(s * 4 + 2 * q + 1));
-    if (name === "paddq") {
-      const lo = em.hold(t("$a + $b | 0", { a: al, b: bl }));
-      em.emit(assign(xi(d * 4 + 2 * q), lo), assign(xi(d * 4 + 2 * q + 1), t("$a + $b + (($l >>> 0) < ($x >>> 0) ? 1 : 0) | 0", { a: ah, b: bh, l: lo, x: al })));
-    } else {
-      em.emit(assign(xi(d * 4 + 2 * q), t("$a - $b | 0", { a: al, b: bl })), assign(xi(d * 4 + 2 * q + 1), t("$a - $b - (($x >>> 0) < ($y >>> 0) ? 1 : 0) | 0", { a: ah, b: bh, x: al, y: bl })));
-    }
-  }
-  return true;
-}
-
-/** ptest: ZF when d AND s is all zeros, CF when (NOT d) AND s is; the other flags clear. */
-function ptest(c: InsnContext): boolean {
-  const { em, x } = c;
-  if (!regOrMem(x)) return false;
-  const s = sourceSlot(c, true);
-  sync(em, x.r0, false);
-  const d = x.r0;
-  const and = [0, 1, 2, 3].map((k) => t("$a & $b", { a: xi(d * 4 + k), b: xi(s * 4 + k) })).reduce((p, q) => t("$p | $q", { p, q }));
-  const andn = [0, 1, 2, 3].map((k) => t("~$a & $b", { a: xi(d * 4 + k), b: xi(s * 4 + k) })).reduce((p, q) => t("$p | $q", { p, q }));
-  const v = em.hold(t("(($z) === 0 ? 64 : 0) | (($n) === 0 ? 1 : 0)", { z: and, n: andn }));
-  setFlags(c, v);
-  return true;
-}
-
-/** pmovmskb r32, xmm: the top bit of each byte. */
-function pmovmskb(c: InsnContext): boolean {
-  const { em, x } = c;
-  if (x.k1 !== K_XMM) return false;
-  sync(em, x.r1, false);
-  const parts = [0, 1, 2, 3].map((k) =>
-    t("(($v >>> 7 & 1 | $v >>> 14 & 2 | $v >>> 21 & 4 | $v >>> 28 & 8) << $s)", { v: xi(x.r1 * 4 + k), s: num(4 * k) }),
-  );
-  em.emit(assign(gpr(x.k0, x.r0), t("$a | $b | $c | $d", { a: parts[0], b: parts[1], c: parts[2], d: parts[3] })));
-  return true;
-}
-
 // ---- arithmetic ----
 
 const FAST_ARITH: Record<string, [string, boolean]> = {
@@ -505,12 +277,6 @@ function packedArith(c: InsnContext, name: string): boolean {
   return true;
 }
 
-function setFlags(c: InsnContext, v: Node): void {
-  if ((c.live & c.x.flagsWritten & ARITH_FLAGS) === 0) return;
-  c.em.emit(assign(id("fl"), t("fl & $m | $v", { m: num(~ARITH_FLAGS), v })));
-  c.em.flagsMaterialized();
-}
-
 /** ucomisd/comisd/ucomiss/comiss: flags from a JavaScript comparison of ordinary operands
  *  (NaNs and denormals go to the helper: they raise flags in MXCSR). */
 function comis(c: InsnContext, name: string): boolean {
@@ -555,17 +321,15 @@ function cvtt(c: InsnContext, name: string): boolean {
 }
 
 const INLINE: Record<string, (c: InsnContext, name: string) => boolean> = {
-  pmovmskb: pmovmskb, packuswb: packuswb, ptest: ptest, pminub: minMaxUB, pmaxub: minMaxUB, psadbw: psadbw, paddq: addSubQ, psubq: addSubQ,
+  ...INT_INLINE,
   cvtsi2sd: cvtsi2sd, cvttsd2si: cvtt, cvttss2si: cvtt,
   ucomisd: comis, comisd: comis, ucomiss: comis, comiss: comis,
 };
 for (const n of ["movaps", "movups", "movapd", "movupd", "movdqa", "movdqu", "lddqu", "movss", "movsd", "movq", "movd"]) INLINE[n] = move;
-for (const n of Object.keys(LANE_OPS)) INLINE[n] = lanes;
 for (const n of Object.keys(FAST_ARITH)) INLINE[n] = scalarArith;
 for (const n of Object.keys(FAST_PACKED)) INLINE[n] = packedArith;
 for (const n of Object.keys(DPERMS)) INLINE[n] = dpermute;
 for (const n of Object.keys(PERMS)) INLINE[n] = permute;
-for (const n of Object.keys(BYTE_MIX)) INLINE[n] = byteMix;
 
 /** General registers some helpers read or write through the register file. */
 const IMPLICIT: Record<string, { before: number[]; after: number[] }> = {

@@ -16,7 +16,7 @@ import {
 import { Emitter, REG_LOCALS, FLAG_LOCALS, FLAG_VARS, FUSED_VARS, FUSED_LOCALS } from "./emit.js";
 import { translate, translateInline, fallback, type Ending } from "./translate.js";
 import { translateRun, runnable, X87_HELPERS, X87_LOCALS } from "./x87.js";
-import { SIMD_RUNTIME, SIMD_OP_HELPERS, SIMD_LOCALS, simdBarrier, simdFaultFlush } from "./simd.js";
+import { SIMD_RUNTIME, SIMD_OP_HELPERS, LaneUse, simdLocals, simdBarrier, simdFaultFlush } from "./simd.js";
 import { flagLiveness, flagsLiveIn } from "./liveness.js";
 import { structure, type CfgNode } from "./structure.js";
 import { staticTargets } from "./successors.js";
@@ -198,6 +198,7 @@ export function compileRegion(regionBlocks: readonly Block[], name: string, pred
   let x87 = false;
   let simd = false;
   const simdUses = new Set<string>();
+  const lanes = new LaneUse();
 
   for (const b of blocks) {
     const em = new Emitter();
@@ -245,6 +246,7 @@ export function compileRegion(regionBlocks: readonly Block[], name: string, pred
     if (ending.kind === "next") em.emit(...simdBarrier(em), goto(last.next));
     if (em.simd) simd = true;
     for (const u of em.simdUses) simdUses.add(u);
+    lanes.add(em);
     maxTemps = Math.max(maxTemps, em.maxTemps);
     nodes.push({ eip: b.eip, stmts: em.out });
   }
@@ -265,14 +267,14 @@ export function compileRegion(regionBlocks: readonly Block[], name: string, pred
       ["hx", num(0)],
       ...FUSED_LOCALS.map((v): [string, Node] => [v, num(0)]),
       ...(x87 ? X87_LOCALS : []),
-      ...(simd ? SIMD_LOCALS : []),
+      ...(simd ? simdLocals(lanes) : []),
       ...temps,
     ]),
     tryCatch(
       [labeled(EXIT_LABEL, block([labeled(DISPATCH_LABEL, forever([dispatch]))]))],
       "err",
       // After a fallback handler started (hx), the register file is already the truth.
-      [...(simd ? [simdFaultFlush()] : []), ifs(t("hx === 0"), flushAll(id("ip")), [expr(t("R[8] = ip"))]), expr(call(id("faulted"), [id("c"), id("n")])), throwStmt(id("err"))],
+      [...(simd ? [simdFaultFlush(lanes)] : []), ifs(t("hx === 0"), flushAll(id("ip")), [expr(t("R[8] = ip"))]), expr(call(id("faulted"), [id("c"), id("n")])), throwStmt(id("err"))],
     ),
     ...flushAll(id("pc")),
     ret(id("n")),

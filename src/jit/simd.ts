@@ -20,9 +20,9 @@ import { SRC, TMP } from "../hw/simd/state.js";
 import { helper, slowCall, setIp, address, gpr, regOrMem, sourceSlot, setFlags } from "./simdoperand.js";
 import { INT_INLINE } from "./simdint.js";
 import {
-  xi, xs, getD, setD, markDirty, sync, coldFlush, barrierCode, forget, noteDirty, mxcsr, loadD, storeD,
-  loadSlotCode, storeSlotCode, loadUnalignedCode, isCachedD, LANE_RUNTIME, LANE_LOCALS,
+  xi, xs, xw, getD, setD, markDirty, sync, ints, coldFlush, barrierCode, forget, noteDirty, mxcsr, isCachedD, type LaneUse, laneLocals,
 } from "./simdlanes.js";
+import { loadD, storeD, loadSlotCode, storeSlotCode, loadUnalignedCode, MEM_RUNTIME } from "./simdmem.js";
 
 const MIN64 = 2.2250738585072014e-308, MAX64 = 1.7976931348623157e308;
 const MIN32 = 1.1754943508222875e-38, MAX32 = 3.4028234663852886e38;
@@ -32,11 +32,14 @@ const FAST_MASK = 0xffe0, FAST = 0x1fa0;
 const NAME_OF = new Map<unknown, string>(Object.entries(SIMD_HANDLERS).map(([k, v]) => [v, k]));
 
 /** Helpers every region with SIMD code declares. */
-export const SIMD_RUNTIME: Record<string, unknown> = { ...LANE_RUNTIME };
+export const SIMD_RUNTIME: Record<string, unknown> = { ...MEM_RUNTIME };
 /** Instruction helpers (S_name), declared by the regions that call them. */
 export const SIMD_OP_HELPERS: Record<string, unknown> = Object.fromEntries(Object.entries(SIMD_SPECS).map(([k, s]) => [`S_${k}`, s.fn]));
-export const SIMD_LOCALS: [string, Node][] = [...LANE_LOCALS, ["q0", num(0.5)], ["q1", num(0.5)], ["q2", num(0.5)], ["q3", num(0.5)]];
-export { barrierCode as simdBarrier, faultFlush as simdFaultFlush } from "./simdlanes.js";
+/** Locals a region with SIMD code declares, given the lanes its blocks use. */
+export function simdLocals(u: LaneUse): [string, Node][] {
+  return [...laneLocals(u), ["q0", num(0.5)], ["q1", num(0.5)], ["q2", num(0.5)], ["q3", num(0.5)]];
+}
+export { barrierCode as simdBarrier, faultFlush as simdFaultFlush, LaneUse } from "./simdlanes.js";
 
 // ---- guards ----
 
@@ -90,13 +93,14 @@ function move(c: InsnContext, name: string): boolean {
   const align = n === 4 && !UNALIGNED.has(name);
   if (x.k0 === K_XMM && x.k1 === K_XMM) {
     if (n === 1) {
-      sync(em, x.r1, false);
-      sync(em, x.r0, true);
-      em.emit(assign(xi(x.r0 * 4), xi(x.r1 * 4)));
+      ints(em, x.r1, false);
+      ints(em, x.r0, true);
+      em.emit(assign(xw(x.r0 * 4), xw(x.r1 * 4)));
     } else if (n === 4 && !isCachedD(em, x.r1)) {
-      // a register held in its slot (integer data, most likely) is copied slot to slot
-      sync(em, x.r0, true);
-      for (let k = 0; k < 4; k++) em.emit(assign(xi(x.r0 * 4 + k), xi(x.r1 * 4 + k)));
+      // a register not held as doubles (integer data, most likely) is copied as int32 lanes
+      ints(em, x.r1, false);
+      ints(em, x.r0, true, false);
+      if (x.r0 !== x.r1) for (let k = 0; k < 4; k++) em.emit(assign(xw(x.r0 * 4 + k), xw(x.r1 * 4 + k)));
     } else {
       const lo = getD(em, x.r1 * 2), hi = n === 4 ? getD(em, x.r1 * 2 + 1) : null;
       setD(em, x.r0 * 2, lo);
@@ -107,11 +111,11 @@ function move(c: InsnContext, name: string): boolean {
     const a = address(c, align);
     if (n === 1) {
       const v = em.load(4, a);
-      sync(em, x.r0, true);
-      em.emit(assign(xi(x.r0 * 4), v), assign(xi(x.r0 * 4 + 1), num(0)), assign(xi(x.r0 * 4 + 2), num(0)), assign(xi(x.r0 * 4 + 3), num(0)));
+      ints(em, x.r0, true, false);
+      em.emit(assign(xw(x.r0 * 4), v), assign(xw(x.r0 * 4 + 1), num(0)), assign(xw(x.r0 * 4 + 2), num(0)), assign(xw(x.r0 * 4 + 3), num(0)));
     } else if (INT_MOVES.has(name)) {
-      // integer data: loaded into the slot, where the integer operations read it
-      sync(em, x.r0, true);
+      // integer data: loaded into the int32 lanes, where the integer operations read it
+      ints(em, x.r0, true, false);
       if (align) loadSlotCode(em, a, x.r0, 16);
       else loadUnalignedCode(em, a, x.r0);
     } else {
@@ -121,16 +125,16 @@ function move(c: InsnContext, name: string): boolean {
   } else if (x.k0 === K_MEM && x.k1 === K_XMM) {
     const a = address(c, align);
     if (n === 1) {
-      sync(em, x.r1, false);
-      em.store(4, a, xi(x.r1 * 4));
+      ints(em, x.r1, false);
+      em.store(4, a, xw(x.r1 * 4));
     } else if (n === 4 && !isCachedD(em, x.r1)) storeSlotCode(em, a, x.r1, 16);
     else storeD(em, a, x.r1 * 2, n / 2);
   } else if (x.k0 === K_XMM && x.k1 === K_R32) {
-    sync(em, x.r0, true);
-    em.emit(assign(xi(x.r0 * 4), gpr(x.k1, x.r1)), assign(xi(x.r0 * 4 + 1), num(0)), assign(xi(x.r0 * 4 + 2), num(0)), assign(xi(x.r0 * 4 + 3), num(0)));
+    ints(em, x.r0, true, false);
+    em.emit(assign(xw(x.r0 * 4), gpr(x.k1, x.r1)), assign(xw(x.r0 * 4 + 1), num(0)), assign(xw(x.r0 * 4 + 2), num(0)), assign(xw(x.r0 * 4 + 3), num(0)));
   } else if (x.k0 === K_R32 && x.k1 === K_XMM) {
-    sync(em, x.r1, false);
-    em.emit(assign(gpr(x.k0, x.r0), xi(x.r1 * 4)));
+    ints(em, x.r1, false);
+    em.emit(assign(gpr(x.k0, x.r0), xw(x.r1 * 4)));
   } else return false;
   return true;
 }
@@ -174,10 +178,10 @@ function permute(c: InsnContext, name: string): boolean {
   const { em, x } = c;
   if (!regOrMem(x)) return false;
   const s = sourceSlot(c, true);
-  sync(em, x.r0, true);
+  ints(em, x.r0, true);
   const d = x.r0;
-  const vals = PERMS[name](x.imm & 0xff).map((i) => em.hold(xi(i < 4 ? d * 4 + i : s * 4 + i - 4)));
-  vals.forEach((v, k) => em.emit(assign(xi(d * 4 + k), v)));
+  const vals = PERMS[name](x.imm & 0xff).map((i) => em.hold(xw(i < 4 ? d * 4 + i : s * 4 + i - 4)));
+  vals.forEach((v, k) => em.emit(assign(xw(d * 4 + k), v)));
   return true;
 }
 
@@ -253,7 +257,9 @@ function packedArith(c: InsnContext, name: string): boolean {
     loadD(em, address(c, true), SRC * 2, 2);
     s = SRC;
   } else if (!double) {
+    // the float32 lanes are read from the slots
     s = sourceSlot(c, true);
+    sync(em, s, false);
     sync(em, d, false);
   }
   const n = double ? 2 : 4;

@@ -5,7 +5,7 @@
 import { type Node, num, t, assign } from "./ast.js";
 import type { InsnContext } from "./translate.js";
 import { K_XMM } from "../hw/isa.js";
-import { xi, setD, sync } from "./simdlanes.js";
+import { xw, ints, setD } from "./simdlanes.js";
 import { regOrMem, sourceSlot, gpr, setFlags } from "./simdoperand.js";
 
 /** Bitwise and packed integer operations lane by lane on int32. */
@@ -38,19 +38,20 @@ function lanes(c: InsnContext, name: string): boolean {
   if (!regOrMem(x)) return false;
   const d = x.r0;
   if (x.k1 === K_XMM && x.r1 === d && ZEROING.has(name)) {
-    // the zeroing idiom: both double lanes become +0.0 (all bits clear)
+    // the zeroing idiom: both double lanes become +0.0 (all bits clear); compilers zero
+    // registers this way before scalar double code far more often than in integer loops
     setD(em, d * 2, num(0));
     setD(em, d * 2 + 1, num(0));
     return true;
   }
   const s = sourceSlot(c, true);
-  sync(em, d, true);
+  ints(em, d, true);
   const src = LANE_OPS[name];
   for (let k = 0; k < 4; k++) {
-    const args: Record<string, Node> = { a: em.hold(xi(d * 4 + k)), b: em.hold(xi(s * 4 + k)) };
+    const args: Record<string, Node> = { a: em.hold(xw(d * 4 + k)), b: em.hold(xw(s * 4 + k)) };
     const pre = LANE_PRE[name];
     if (pre) args[name === "paddusb" ? "r" : "s"] = em.hold(t(pre[0], args));
-    em.emit(assign(xi(d * 4 + k), t(src, args)));
+    em.emit(assign(xw(d * 4 + k), t(src, args)));
   }
   return true;
 }
@@ -68,13 +69,13 @@ function byteMix(c: InsnContext, name: string): boolean {
   const { em, x } = c;
   if (!regOrMem(x)) return false;
   const s = sourceSlot(c, true);
-  sync(em, x.r0, true);
+  ints(em, x.r0, true);
   const d = x.r0;
   const vals = [0, 1, 2, 3].map((k) => {
     const [src, w, h] = BYTE_MIX[name](k);
-    return em.hold(t(src, { a: xi(d * 4 + w), b: xi(s * 4 + w), h: num(h) }));
+    return em.hold(t(src, { a: xw(d * 4 + w), b: xw(s * 4 + w), h: num(h) }));
   });
-  vals.forEach((v, k) => em.emit(assign(xi(d * 4 + k), v)));
+  vals.forEach((v, k) => em.emit(assign(xw(d * 4 + k), v)));
   return true;
 }
 
@@ -83,14 +84,14 @@ function packuswb(c: InsnContext): boolean {
   const { em, x } = c;
   if (!regOrMem(x)) return false;
   const s = sourceSlot(c, true);
-  sync(em, x.r0, true);
+  ints(em, x.r0, true);
   const d = x.r0;
   const sat = (v: Node, shift: number): Node => t("Math.max(0, Math.min(255, $v << $l >> 16))", { v, l: num(16 - shift) });
   const vals = [0, 1, 2, 3].map((k) => {
-    const lo = xi((k < 2 ? d : s) * 4 + (k & 1) * 2), hi = xi((k < 2 ? d : s) * 4 + (k & 1) * 2 + 1);
+    const lo = xw((k < 2 ? d : s) * 4 + (k & 1) * 2), hi = xw((k < 2 ? d : s) * 4 + (k & 1) * 2 + 1);
     return em.hold(t("$a | $b << 8 | $c << 16 | $d << 24", { a: sat(lo, 0), b: sat(lo, 16), c: sat(hi, 0), d: sat(hi, 16) }));
   });
-  vals.forEach((v, k) => em.emit(assign(xi(d * 4 + k), v)));
+  vals.forEach((v, k) => em.emit(assign(xw(d * 4 + k), v)));
   return true;
 }
 
@@ -110,12 +111,12 @@ function minMaxUB(c: InsnContext, name: string): boolean {
   const { em, x } = c;
   if (!regOrMem(x)) return false;
   const s = sourceSlot(c, true);
-  sync(em, x.r0, true);
+  ints(em, x.r0, true);
   const d = x.r0;
   for (let k = 0; k < 4; k++) {
-    const a = em.hold(xi(d * 4 + k)), b = em.hold(xi(s * 4 + k));
+    const a = em.hold(xw(d * 4 + k)), b = em.hold(xw(s * 4 + k));
     const v = name === "pmaxub" ? t(ADDB, { a, b: subus(c, b, a) }) : t(SUBB, { a, b: subus(c, a, b) });
-    em.emit(assign(xi(d * 4 + k), v));
+    em.emit(assign(xw(d * 4 + k), v));
   }
   return true;
 }
@@ -125,17 +126,17 @@ function psadbw(c: InsnContext): boolean {
   const { em, x } = c;
   if (!regOrMem(x)) return false;
   const s = sourceSlot(c, true);
-  sync(em, x.r0, true);
+  ints(em, x.r0, true);
   const d = x.r0;
   const sums: Node[] = [];
   for (let k = 0; k < 4; k++) {
-    const a = em.hold(xi(d * 4 + k)), b = em.hold(xi(s * 4 + k));
+    const a = em.hold(xw(d * 4 + k)), b = em.hold(xw(s * 4 + k));
     const ad = em.hold(t("$p | $q", { p: subus(c, a, b), q: subus(c, b, a) }));
     const w = em.hold(t("($v & 16711935) + ($v >>> 8 & 16711935)", { v: ad }));
     sums.push(em.hold(t("($w & 65535) + ($w >>> 16)", { w })));
   }
-  em.emit(assign(xi(d * 4), t("$a + $b", { a: sums[0], b: sums[1] })), assign(xi(d * 4 + 1), num(0)));
-  em.emit(assign(xi(d * 4 + 2), t("$a + $b", { a: sums[2], b: sums[3] })), assign(xi(d * 4 + 3), num(0)));
+  em.emit(assign(xw(d * 4), t("$a + $b", { a: sums[0], b: sums[1] })), assign(xw(d * 4 + 1), num(0)));
+  em.emit(assign(xw(d * 4 + 2), t("$a + $b", { a: sums[2], b: sums[3] })), assign(xw(d * 4 + 3), num(0)));
   return true;
 }
 
@@ -144,16 +145,16 @@ function addSubQ(c: InsnContext, name: string): boolean {
   const { em, x } = c;
   if (!regOrMem(x)) return false;
   const s = sourceSlot(c, true);
-  sync(em, x.r0, true);
+  ints(em, x.r0, true);
   const d = x.r0;
   for (let q = 0; q < 2; q++) {
-    const al = em.hold(xi(d * 4 + 2 * q)), ah = em.hold(xi(d * 4 + 2 * q + 1));
-    const bl = em.hold(xi(s * 4 + 2 * q)), bh = em.hold(xi(s * 4 + 2 * q + 1));
+    const al = em.hold(xw(d * 4 + 2 * q)), ah = em.hold(xw(d * 4 + 2 * q + 1));
+    const bl = em.hold(xw(s * 4 + 2 * q)), bh = em.hold(xw(s * 4 + 2 * q + 1));
     if (name === "paddq") {
       const lo = em.hold(t("$a + $b | 0", { a: al, b: bl }));
-      em.emit(assign(xi(d * 4 + 2 * q), lo), assign(xi(d * 4 + 2 * q + 1), t("$a + $b + (($l >>> 0) < ($x >>> 0) ? 1 : 0) | 0", { a: ah, b: bh, l: lo, x: al })));
+      em.emit(assign(xw(d * 4 + 2 * q), lo), assign(xw(d * 4 + 2 * q + 1), t("$a + $b + (($l >>> 0) < ($x >>> 0) ? 1 : 0) | 0", { a: ah, b: bh, l: lo, x: al })));
     } else {
-      em.emit(assign(xi(d * 4 + 2 * q), t("$a - $b | 0", { a: al, b: bl })), assign(xi(d * 4 + 2 * q + 1), t("$a - $b - (($x >>> 0) < ($y >>> 0) ? 1 : 0) | 0", { a: ah, b: bh, x: al, y: bl })));
+      em.emit(assign(xw(d * 4 + 2 * q), t("$a - $b | 0", { a: al, b: bl })), assign(xw(d * 4 + 2 * q + 1), t("$a - $b - (($x >>> 0) < ($y >>> 0) ? 1 : 0) | 0", { a: ah, b: bh, x: al, y: bl })));
     }
   }
   return true;
@@ -164,10 +165,10 @@ function ptest(c: InsnContext): boolean {
   const { em, x } = c;
   if (!regOrMem(x)) return false;
   const s = sourceSlot(c, true);
-  sync(em, x.r0, false);
+  ints(em, x.r0, false);
   const d = x.r0;
-  const and = [0, 1, 2, 3].map((k) => t("$a & $b", { a: xi(d * 4 + k), b: xi(s * 4 + k) })).reduce((p, q) => t("$p | $q", { p, q }));
-  const andn = [0, 1, 2, 3].map((k) => t("~$a & $b", { a: xi(d * 4 + k), b: xi(s * 4 + k) })).reduce((p, q) => t("$p | $q", { p, q }));
+  const and = [0, 1, 2, 3].map((k) => t("$a & $b", { a: xw(d * 4 + k), b: xw(s * 4 + k) })).reduce((p, q) => t("$p | $q", { p, q }));
+  const andn = [0, 1, 2, 3].map((k) => t("~$a & $b", { a: xw(d * 4 + k), b: xw(s * 4 + k) })).reduce((p, q) => t("$p | $q", { p, q }));
   const v = em.hold(t("(($z) === 0 ? 64 : 0) | (($n) === 0 ? 1 : 0)", { z: and, n: andn }));
   setFlags(c, v);
   return true;
@@ -177,9 +178,9 @@ function ptest(c: InsnContext): boolean {
 function pmovmskb(c: InsnContext): boolean {
   const { em, x } = c;
   if (x.k1 !== K_XMM) return false;
-  sync(em, x.r1, false);
+  ints(em, x.r1, false);
   const parts = [0, 1, 2, 3].map((k) =>
-    t("(($v >>> 7 & 1 | $v >>> 14 & 2 | $v >>> 21 & 4 | $v >>> 28 & 8) << $s)", { v: xi(x.r1 * 4 + k), s: num(4 * k) }),
+    t("(($v >>> 7 & 1 | $v >>> 14 & 2 | $v >>> 21 & 4 | $v >>> 28 & 8) << $s)", { v: xw(x.r1 * 4 + k), s: num(4 * k) }),
   );
   em.emit(assign(gpr(x.k0, x.r0), t("$a | $b | $c | $d", { a: parts[0], b: parts[1], c: parts[2], d: parts[3] })));
   return true;

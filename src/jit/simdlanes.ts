@@ -1,42 +1,47 @@
 // Where compiled code keeps XMM registers: their typed-array slots in the Cpu's SSE register file
-// (`XI`/`XF`/`XS`: int32, float64 and float32 views), and, within one block, double lanes in
-// locals (`xd0`..`xd17`, lane k of XMM r in xd(2r+k); 16-17 are the scratch slot SRC's), so
-// chains of double arithmetic and moves
-// run on JavaScript values instead of typed-array loads and stores.
+// (`XI`/`XF`/`XS`: int32, float64 and float32 views), and, within one block, locals: double
+// lanes (`xd0`..`xd17`, lane k of XMM r in xd(2r+k)) for chains of double arithmetic and moves,
+// and int32 lanes (`xw0`..`xw35`, dword k of XMM r in xw(4r+k)) for packed integer code.
+// Registers 0-7 and the scratch slot SRC (memory operands) are cached; other slots never are.
 //
-// The cache is per block and static: for each double lane the translator knows whether the slot
-// (0), a clean local (1) or a dirty local (2) holds the truth. A double copied through a local
-// keeps its bit pattern (plain loads and stores never touch NaN payloads; only arithmetic does),
-// so moves, permutations and loads/stores of doubles may use locals whatever the bits are.
-// Float and integer views of a register first write its dirty lanes back (`sync`). Everything
-// else sees the slots: before a handler call, a branch or the end of the block every dirty lane
-// is written back (`barrier`), and a fault thrown in between writes back the lanes named by the
-// dynamic mask `xdm`, which the translator updates whenever the set of dirty lanes changes.
-//
-// Also here: the runtime helpers for memory operands of 8 and 16 bytes.
+// The cache is per block and static: the translator knows, for each double lane, whether the
+// slot (0), a clean local (1) or a dirty local (2) holds the truth, and the same for each
+// register's four int32 lanes as a whole. A register is cached in one view at a time: taking it
+// in the other view first writes the dirty lanes back. A double copied through a local keeps
+// its bit pattern (plain loads and stores never touch NaN payloads; only arithmetic does), so
+// moves, permutations and loads/stores of doubles may use locals whatever the bits are.
+// Float32 views and helpers see the slots (`sync`): before a handler call, a branch or the end
+// of the block every dirty lane is written back (`barrier`), and a fault thrown in between
+// writes back the lanes named by the dynamic mask `xdm` (bits 0-17 double lanes, 18-26 int
+// registers), which the translator updates whenever the set of dirty lanes changes.
 
-import { type Node, id, num, t, assign, ifs, expr, call } from "./ast.js";
+import { type Node, id, num, t, assign, ifs } from "./ast.js";
 import type { Emitter } from "./emit.js";
 import { MXCSR } from "../hw/state.js";
-import { fault, GP } from "../hw/fault.js";
-import type { Cpu } from "../hw/cpu.js";
-import { SRC, loadSlot, storeSlot } from "../hw/simd/state.js";
 
-/** XMM0-7 and the scratch slot SRC (memory operands). */
+/** Double lanes of XMM0-7 and SRC. */
 const LANES = 18;
+/** Registers whose int32 lanes are cached (XMM0-7 and SRC), and their bit in `xdm`. */
+const IREGS = 9, IBIT = 18;
 
-/** Per-block state of the double-lane cache (kept on the Emitter). */
+/** Per-block state of the lane cache (kept on the Emitter). */
 class LaneCache {
-  /** Per lane: 0 slot holds it, 1 clean local, 2 dirty local. */
+  /** Per double lane: 0 slot holds it, 1 clean local, 2 dirty local. */
   readonly st = new Uint8Array(LANES);
+  /** Per register, its four int32 lanes: 0 slot, 1 clean locals, 2 dirty locals. */
+  readonly iw = new Uint8Array(IREGS);
   /** The mask `xdm` holds at this point of the generated code. */
   emitted = 0;
   /** `mxf` holds MXCSR (reloaded after anything that may change it). */
   mx = false;
+  /** Double lanes and int32 registers the block's code uses (the region declares just those). */
+  usedD = 0;
+  usedI = 0;
 
   dirty(): number {
     let m = 0;
     for (let i = 0; i < LANES; i++) if (this.st[i] === 2) m |= 1 << i;
+    for (let r = 0; r < IREGS; r++) if (this.iw[r] === 2) m |= 1 << (IBIT + r);
     return m;
   }
 }
@@ -49,11 +54,31 @@ function cacheOf(em: Emitter): LaneCache {
 export const xi = (k: number): Node => t("XI[$k]", { k: num(k) });
 export const xf = (k: number): Node => t("XF[$k]", { k: num(k) });
 export const xs = (k: number): Node => t("XS[$k]", { k: num(k) });
-const xd = (i: number): Node => id(`xd${i}`);
+export const xd = (i: number): Node => id(`xd${i}`);
+/** Int32 lane k (XMM k >> 2) in its local: valid after `ints`. */
+export const xw = (k: number): Node => id(`xw${k}`);
+
+/** Statements writing register r's int32 locals back to its slot. */
+function intsBack(r: number): Node[] {
+  return [0, 1, 2, 3].map((k) => assign(xi(r * 4 + k), xw(r * 4 + k)));
+}
+
+/** Register r leaves the int32 view: dirty locals written back, the locals kept as clean
+ *  (`drop`: forgotten, because the caller is about to change the slot or the doubles). */
+function leaveInts(em: Emitter, c: LaneCache, r: number, drop: boolean): void {
+  if (r >= IREGS) return;
+  if (c.iw[r] === 2) {
+    em.emit(...intsBack(r));
+    c.iw[r] = 1;
+  }
+  if (drop) c.iw[r] = 0;
+}
 
 /** The value of double lane i (XMM i >> 1, lane i & 1) as an expression. */
 export function getD(em: Emitter, i: number): Node {
   const c = cacheOf(em);
+  leaveInts(em, c, i >> 1, false);
+  c.usedD |= 1 << i;
   if (c.st[i] === 0) {
     em.emit(assign(xd(i), xf(i)));
     c.st[i] = 1;
@@ -63,8 +88,11 @@ export function getD(em: Emitter, i: number): Node {
 
 /** Double lane i = v (v must not read lane i's local after this statement starts). */
 export function setD(em: Emitter, i: number, v: Node): void {
+  const c = cacheOf(em);
+  leaveInts(em, c, i >> 1, true);
   em.emit(assign(xd(i), v));
-  cacheOf(em).st[i] = 2;
+  c.st[i] = 2;
+  c.usedD |= 1 << i;
 }
 
 /** Whether either double lane of XMM r is held in a local (then stores take them from there). */
@@ -73,15 +101,49 @@ export function isCachedD(em: Emitter, r: number): boolean {
   return c.st[2 * r] !== 0 || c.st[2 * r + 1] !== 0;
 }
 
-/** Lane i was assigned by code the caller emitted itself (on every path). */
+/** Whether XMM r's int32 lanes are held in locals. */
+export function isCachedI(em: Emitter, r: number): boolean {
+  return r < IREGS && cacheOf(em).iw[r] !== 0;
+}
+
+/** Double lane i was assigned by code the caller emitted itself (on every path). Its
+ *  register's int32 locals are stale now (written back first if dirty: the order against the
+ *  caller's statement does not matter, the lane's local is written back after them). */
 export function markDirty(em: Emitter, i: number): void {
-  cacheOf(em).st[i] = 2;
+  const c = cacheOf(em);
+  leaveInts(em, c, i >> 1, true);
+  c.st[i] = 2;
+  c.usedD |= 1 << i;
+}
+
+/** Register r's double lanes leave the cache: dirty ones written back, and forgotten. */
+function leaveDoubles(em: Emitter, c: LaneCache, r: number, drop: boolean): void {
+  for (const i of [2 * r, 2 * r + 1]) {
+    if (c.st[i] === 2) {
+      em.emit(assign(xf(i), xd(i)));
+      c.st[i] = 1;
+    }
+    if (drop) c.st[i] = 0;
+  }
+}
+
+/** Takes XMM r (0-7 or SRC) into its int32 locals `xw(4r..4r+3)`; `write`: the caller will
+ *  assign them (all four, or the ones it changes when `load`), so they become the truth.
+ *  `load` false: the caller assigns all four before reading any, so the slot is not read. */
+export function ints(em: Emitter, r: number, write: boolean, load = true): void {
+  const c = cacheOf(em);
+  leaveDoubles(em, c, r, write);
+  c.usedI |= 1 << r;
+  if (c.iw[r] === 0 && load) for (let k = 0; k < 4; k++) em.emit(assign(xw(r * 4 + k), xi(r * 4 + k)));
+  if (c.iw[r] === 0) c.iw[r] = 1;
+  if (write) c.iw[r] = 2;
 }
 
 /** Statements writing dirty lanes back (the cache state is left as it is). */
 function writeBack(c: LaneCache, lanes: (i: number) => boolean): Node[] {
   const out: Node[] = [];
   for (let i = 0; i < LANES; i++) if (c.st[i] === 2 && lanes(i)) out.push(assign(xf(i), xd(i)));
+  for (let r = 0; r < IREGS; r++) if (c.iw[r] === 2 && lanes(2 * r)) out.push(...intsBack(r));
   return out;
 }
 
@@ -89,11 +151,8 @@ function writeBack(c: LaneCache, lanes: (i: number) => boolean): Node[] {
  *  caller will change them, so the locals become stale. */
 export function sync(em: Emitter, r: number, write: boolean): void {
   const c = cacheOf(em);
-  em.emit(...writeBack(c, (i) => i >> 1 === r));
-  for (const i of [2 * r, 2 * r + 1]) {
-    if (c.st[i] === 2) c.st[i] = 1;
-    if (write) c.st[i] = 0;
-  }
+  leaveDoubles(em, c, r, write);
+  leaveInts(em, c, r, write);
 }
 
 /** Statements for a cold path that calls code reading the slots: every dirty lane written back
@@ -107,6 +166,7 @@ export function coldReload(em: Emitter, r: number): Node[] {
   const c = cacheOf(em);
   const out: Node[] = [];
   for (const i of [2 * r, 2 * r + 1]) if (c.st[i] !== 0) out.push(assign(xd(i), xf(i)));
+  if (r < IREGS && c.iw[r] !== 0) for (let k = 0; k < 4; k++) out.push(assign(xw(r * 4 + k), xi(r * 4 + k)));
   return out;
 }
 
@@ -117,6 +177,7 @@ export function barrierCode(em: Emitter): Node[] {
   if (c === null) return [];
   const out = writeBack(c, () => true);
   c.st.fill(0);
+  c.iw.fill(0);
   c.mx = false;
   if (c.emitted !== 0) out.push(assign(id("xdm"), num(0)));
   c.emitted = 0;
@@ -128,6 +189,7 @@ export function forget(em: Emitter): void {
   const c = em.simdState as LaneCache | null;
   if (c === null) return;
   for (let i = 0; i < LANES; i++) if (c.st[i] === 1) c.st[i] = 0;
+  for (let r = 0; r < IREGS; r++) if (c.iw[r] === 1) c.iw[r] = 0;
   c.mx = false;
 }
 
@@ -157,134 +219,38 @@ export function mxChanged(em: Emitter): void {
   cacheOf(em).mx = false;
 }
 
-// ---- memory operands ----
+// ---- the region's declarations ----
 
-/** Loads `lanes` doubles (1 or 2) at `a` into the double lanes from `i`: one TLB lookup and
- *  float64 loads when 8-byte aligned within a page, else through ldx into SRC. */
-export function loadD(em: Emitter, a: Node, i: number, lanes: number): void {
-  const p = em.tmp();
-  const fast: Node[] = [assign(p, t("(e ^ $a) >>> 3", { a }))];
-  const slow: Node[] = [expr(call(id("ldx"), [id("c"), a, num(SRC), num(lanes * 8)]))];
-  for (let k = 0; k < lanes; k++) {
-    fast.push(assign(xd(i + k), t("mf64[$p + $k]", { p, k: num(k) })));
-    slow.push(assign(xd(i + k), xf(SRC * 2 + k)));
-  }
-  em.emit(assign(id("e"), t("tlbR[$a >>> 12]", { a })));
-  // an 8-byte-aligned double lies in one page; two of them need the check
-  const test = lanes === 1 ? t("((e | $a & 7) & 4095) === 0", { a }) : t("((e | $a & 7) & 4095) === 0 && ($a & 4095) <= 4080", { a });
-  em.emit(ifs(test, fast, slow));
-  for (let k = 0; k < lanes; k++) cacheOf(em).st[i + k] = 2;
-}
-
-/** Stores `lanes` doubles from the double lanes from `i` at `a` (all checked before the first
- *  byte changes, by the TLB entry or by stx). */
-export function storeD(em: Emitter, a: Node, i: number, lanes: number): void {
-  const vals = Array.from({ length: lanes }, (_, k) => getD(em, i + k));
-  const p = em.tmp();
-  const fast: Node[] = [assign(p, t("(e ^ $a) >>> 3", { a }))];
-  vals.forEach((v, k) => fast.push(assign(t("mf64[$p + $k]", { p, k: num(k) }), v)));
-  const slow: Node[] = [...vals.map((v, k) => assign(xf(SRC * 2 + k), v)), expr(call(id("stx"), [id("c"), a, num(SRC), num(lanes * 8)]))];
-  em.emit(assign(id("e"), t("tlbW[$a >>> 12]", { a })));
-  const test = lanes === 1 ? t("((e | $a & 7) & 4095) === 0", { a }) : t("((e | $a & 7) & 4095) === 0 && ($a & 4095) <= 4080", { a });
-  em.emit(ifs(test, fast, slow));
-}
-
-/** Loads `size` bytes (4, 8 or 16) at `a` into slot `slot` (SRC or a synced register):
- *  inline when 4-byte aligned within a page the TLB has, else through ldx. */
-export function loadSlotCode(em: Emitter, a: Node, slot: number, size: number): void {
-  const p = em.tmp();
-  const fast: Node[] = [assign(p, t("(e ^ $a) >>> 2", { a }))];
-  for (let k = 0; k < size / 4; k++) fast.push(assign(xi(slot * 4 + k), t("i32[$p + $k]", { p, k: num(k) })));
-  em.emit(assign(id("e"), t("tlbR[$a >>> 12]", { a })));
-  em.emit(ifs(t("((e | $a & 3) & 4095) === 0 && ($a & 4095) <= $lim", { a, lim: num(4096 - size) }), fast, [expr(call(id("ldx"), [id("c"), a, num(slot), num(size)]))]));
-}
-
-/** Loads 16 bytes at any address `a` into slot `slot`: inline, from the five aligned dwords
- *  that cover them, when they lie in one page the TLB has; else through ldx. */
-export function loadUnalignedCode(em: Emitter, a: Node, slot: number): void {
-  const p = em.tmp(), sh = em.tmp(), w = em.tmp();
-  const aligned: Node[] = [0, 1, 2, 3].map((k) => assign(xi(slot * 4 + k), t("i32[$p + $k]", { p, k: num(k) })));
-  const funnel: Node[] = [assign(w, t("i32[$p]", { p }))];
-  for (let k = 0; k < 4; k++) {
-    const next = t("i32[$p + $k]", { p, k: num(k + 1) });
-    funnel.push(assign(xi(slot * 4 + k), t("$w >>> $sh | $n << 32 - $sh", { w, sh, n: next })));
-    if (k < 3) funnel.push(assign(w, t("i32[$p + $k]", { p, k: num(k + 1) })));
-  }
-  const fast: Node[] = [assign(p, t("(e ^ $a) >>> 2", { a })), assign(sh, t("($a & 3) << 3", { a })), ifs(t("$sh === 0", { sh }), aligned, funnel)];
-  em.emit(assign(id("e"), t("tlbR[$a >>> 12]", { a })));
-  em.emit(ifs(t("(e & 4095) === 0 && ($a & 4095) <= 4076", { a }), fast, [expr(call(id("ldx"), [id("c"), a, num(slot), num(16)]))]));
-}
-
-/** Stores slot `slot`'s low `size` bytes (4, 8 or 16) at `a`, inline as loadSlotCode. */
-export function storeSlotCode(em: Emitter, a: Node, slot: number, size: number): void {
-  const p = em.tmp();
-  const fast: Node[] = [assign(p, t("(e ^ $a) >>> 2", { a }))];
-  for (let k = 0; k < size / 4; k++) fast.push(assign(t("i32[$p + $k]", { p, k: num(k) }), xi(slot * 4 + k)));
-  em.emit(assign(id("e"), t("tlbW[$a >>> 12]", { a })));
-  em.emit(ifs(t("((e | $a & 3) & 4095) === 0 && ($a & 4095) <= $lim", { a, lim: num(4096 - size) }), fast, [expr(call(id("stx"), [id("c"), a, num(slot), num(size)]))]));
-}
-
-// ---- runtime helpers ----
-
-/** Raises #GP(0) (misaligned 128-bit operand). */
-function gpf(): never {
-  fault(GP, 0);
-}
-
-/** Reads `size` bytes at `a` into slot `slot`: one TLB lookup when they lie in one page;
- *  otherwise through the Cpu's accessors into SRC first, so a fault leaves `slot` unchanged. */
-function ldx(c: Cpu, a: number, slot: number, size: number): void {
-  const e = c.tlbR[a >>> 12];
-  if ((e & 0xfff) === 0 && (a & 0xfff) <= 0x1000 - size) {
-    const p = e ^ a;
-    if (size >= 4 && (p & 3) === 0) {
-      const M = c.i32, X = c.sse.i32, q = p >>> 2, s = slot << 2;
-      for (let k = 0; k < size >> 2; k++) X[s + k] = M[q + k];
-    } else {
-      const B = c.u8, X = c.sse.u8, s = slot << 4;
-      for (let k = 0; k < size; k++) X[s + k] = B[p + k];
-    }
-    return;
-  }
-  loadSlot(c, SRC, a, size);
-  if (slot !== SRC) {
-    const X = c.sse.i32;
-    for (let k = 0; k < (size + 3) >> 2; k++) X[slot * 4 + k] = X[SRC * 4 + k];
+/** The lanes a region's blocks use (their locals are declared, and flushed on a fault). */
+export class LaneUse {
+  d = 0;
+  i = 0;
+  add(em: Emitter): void {
+    const c = em.simdState as LaneCache | null;
+    if (c === null) return;
+    this.d |= c.usedD;
+    this.i |= c.usedI;
   }
 }
 
-/** Writes slot `slot`'s low `size` bytes at `a` (all checked before the first byte changes). */
-function stx(c: Cpu, a: number, slot: number, size: number): void {
-  const e = c.tlbW[a >>> 12];
-  if ((e & 0xfff) === 0 && (a & 0xfff) <= 0x1000 - size) {
-    const p = e ^ a;
-    if (size >= 4 && (p & 3) === 0) {
-      const M = c.i32, X = c.sse.i32, q = p >>> 2, s = slot << 2;
-      for (let k = 0; k < size >> 2; k++) M[q + k] = X[s + k];
-    } else {
-      const B = c.u8, X = c.sse.u8, s = slot << 4;
-      for (let k = 0; k < size; k++) B[p + k] = X[s + k];
-    }
-    return;
-  }
-  storeSlot(c, slot, a, size);
+function* each(mask: number): Generator<number> {
+  for (let k = 0; mask >>> k !== 0; k++) if ((mask >>> k) & 1) yield k;
 }
-
-/** Writes the dirty double lanes (mask m) back after a fault inside a block. */
-function xflush(c: Cpu, m: number, ...v: number[]): void {
-  const F = c.sse.f64;
-  for (let i = 0; i < LANES; i++) if ((m >> i) & 1) F[i] = v[i];
-}
-
-export const LANE_RUNTIME = { gpf, ldx, stx, xflush };
 
 /** Locals a region with SIMD code declares (doubles start as doubles for V8's sake). */
-export const LANE_LOCALS: [string, Node][] = [
-  ["XI", t("c.sse.i32")], ["XF", t("c.sse.f64")], ["XS", t("c.sse.f32")], ["mf64", t("c.f64")], ["xdm", num(0)], ["mxf", num(0)],
-  ...Array.from({ length: LANES }, (_, i): [string, Node] => [`xd${i}`, num(0.5)]),
-];
+export function laneLocals(u: LaneUse): [string, Node][] {
+  return [
+    ["XI", t("c.sse.i32")], ["XF", t("c.sse.f64")], ["XS", t("c.sse.f32")], ["mf64", t("c.f64")], ["xdm", num(0)], ["mxf", num(0)],
+    ...[...each(u.d)].map((i): [string, Node] => [`xd${i}`, num(0.5)]),
+    ...[...each(u.i)].flatMap((r) => [0, 1, 2, 3].map((k): [string, Node] => [`xw${r * 4 + k}`, num(0)])),
+  ];
+}
 
-/** The catch clause's first statement: dirty lanes back to the slots. */
-export function faultFlush(): Node {
-  return ifs(t("xdm !== 0"), [expr(call(id("xflush"), [id("c"), id("xdm"), ...Array.from({ length: LANES }, (_, i) => xd(i))]))]);
+/** The catch clause's first statement: the dirty lanes `xdm` names written back to the slots
+ *  (straight-line code over the lanes the region uses). */
+export function faultFlush(u: LaneUse): Node {
+  const out: Node[] = [];
+  for (const i of each(u.d)) out.push(ifs(t("(xdm & $b) !== 0", { b: num(1 << i) }), [assign(xf(i), xd(i))]));
+  for (const r of each(u.i)) out.push(ifs(t("(xdm & $b) !== 0", { b: num(1 << (IBIT + r)) }), intsBack(r)));
+  return ifs(t("xdm !== 0"), out);
 }

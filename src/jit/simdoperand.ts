@@ -8,7 +8,8 @@ import type { InsnContext } from "./translate.js";
 import { type Insn, K_R16, K_MEM, K_XMM } from "../hw/isa.js";
 import { ARITH_FLAGS, MXCSR } from "../hw/state.js";
 import { SRC } from "../hw/simd/state.js";
-import { sync, coldFlush, coldReload, loadSlotCode } from "./simdlanes.js";
+import { ints, xi, xw, coldFlush, coldReload } from "./simdlanes.js";
+import { loadSlotCode } from "./simdmem.js";
 
 /** A call of instruction `name`'s helper (recorded so the region declares it). */
 export function helper(c: InsnContext, name: string, args: Node[]): Node {
@@ -46,18 +47,24 @@ export function gpr(k: number, r: number): Node {
 
 export const regOrMem = (x: Insn): boolean => x.k0 === K_XMM && (x.k1 === K_XMM || x.k1 === K_MEM);
 
-/** The source operand's slot for an integer-view use: a synced XMM register, or the memory
- *  operand loaded into SRC. */
+/** The source operand's register for an integer-view use, taken into its int32 locals (`xw`):
+ *  an XMM register, or SRC holding the memory operand. */
 export function sourceSlot(c: InsnContext, align: boolean): number {
   const { em, x } = c;
   if (x.k1 === K_XMM) {
-    sync(em, x.r1, false);
+    ints(em, x.r1, false);
     return x.r1;
   }
   const a = address(c, align);
-  sync(em, SRC, true);
-  if (x.msz === 4 || x.msz === 8 || x.msz === 16) loadSlotCode(em, a, SRC, x.msz);
-  else em.emit(expr(call(id("ldx"), [id("c"), a, num(SRC), num(x.msz)])));
+  if (x.msz === 4 || x.msz === 8 || x.msz === 16) {
+    // the lanes beyond the operand are don't-cares of the scratch register
+    ints(em, SRC, true, false);
+    loadSlotCode(em, a, SRC, x.msz);
+  } else {
+    ints(em, SRC, true);
+    em.emit(expr(call(id("ldx"), [id("c"), a, num(SRC), num(x.msz)])));
+    for (let k = 0; k < 4; k++) em.emit(assign(xw(SRC * 4 + k), xi(SRC * 4 + k)));
+  }
   return SRC;
 }
 

@@ -274,6 +274,17 @@ function faultCasesSimd(): Case[] {
   for (const insn of ["movaps scratch+8, %xmm1", "addps scratch+4, %xmm1", "movdqa %xmm1, scratch+1", "pxor scratch+12, %xmm1", "movntdq %xmm1, scratch+8"]) {
     cases.push(withState(`misaligned ${insn}`, 0x1f80, one32, zero32, [insn]));
   }
+  // a fault after earlier instructions of the block changed registers (compiled code holds
+  // them in locals: they must reach the state the signal handler and the output see)
+  for (const insn of [
+    ["paddb %xmm2, %xmm1", "movdqa %xmm1, scratch+1"],
+    ["movdqu scratch+3, %xmm1", "pshufd $0x1b, %xmm1, %xmm1", "movaps scratch+8, %xmm2"],
+    ["addpd %xmm2, %xmm1", "pxor %xmm1, %xmm2", "movapd scratch+8, %xmm3"],
+    ["punpcklbw %xmm2, %xmm1", "movsd %xmm1, %xmm3", "addsd %xmm1, %xmm3", "movaps %xmm3, scratch+4"],
+    ["movdqa %xmm2, %xmm3", "paddw %xmm1, %xmm3", "movq %xmm3, %xmm1", "pand scratch+4, %xmm2"],
+  ]) {
+    cases.push(withState(`fault after ${insn.join("; ")}`, 0x1f80, [0x01020304, 0x7f80ff01, 0x80, 0x3ff00000], [0xfffefdfc, 0x01017f7f, 0x12345678, 0x40000000], insn));
+  }
   cases.push(withState("ldmxcsr reserved bit 16", 0x1f80, one32, zero32, ["pushl $0x11f80", "ldmxcsr (%esp)", "leal 4(%esp), %esp"]));
   cases.push(withState("ldmxcsr all flags", 0x1f80, one32, zero32, ["pushl $0xffbf", "ldmxcsr (%esp)", "leal 4(%esp), %esp"]));
   void hex;

@@ -20,7 +20,7 @@ import { SRC, TMP } from "../hw/simd/state.js";
 import { helper, slowCall, setIp, address, gpr, regOrMem, sourceSlot, setFlags } from "./simdoperand.js";
 import { INT_INLINE } from "./simdint.js";
 import {
-  xi, xs, xw, getD, setD, markDirty, sync, ints, coldFlush, barrierCode, forget, noteDirty, mxcsr, isCachedD, type LaneUse, laneLocals,
+  xi, xs, xw, getD, setD, markDirty, sync, ints, coldFlush, barrierCode, forget, noteDirty, mxcsr, isCachedD, isCachedI, type LaneUse, laneLocals,
 } from "./simdlanes.js";
 import { loadD, storeD, loadSlotCode, storeSlotCode, loadUnalignedCode, MEM_RUNTIME } from "./simdmem.js";
 
@@ -83,7 +83,7 @@ function fastMode(c: InsnContext): Node {
 // ---- moves ----
 
 const UNALIGNED = new Set(["movups", "movupd", "movdqu", "lddqu"]);
-/** Full-register moves whose data is most likely integer (kept in the slots, not as doubles). */
+/** Full-register moves whose data is most likely integer (kept as int32 lanes, not doubles). */
 const INT_MOVES = new Set(["movdqa", "movdqu", "lddqu"]);
 
 /** Moves: full registers and quadwords through the double lanes, dwords through the slots. */
@@ -96,8 +96,9 @@ function move(c: InsnContext, name: string): boolean {
       ints(em, x.r1, false);
       ints(em, x.r0, true);
       em.emit(assign(xw(x.r0 * 4), xw(x.r1 * 4)));
-    } else if (n === 4 && !isCachedD(em, x.r1)) {
-      // a register not held as doubles (integer data, most likely) is copied as int32 lanes
+    } else if (n === 4 && !isCachedD(em, x.r1) && (isCachedI(em, x.r1) || INT_MOVES.has(name))) {
+      // a register held as int32 lanes, or integer data by the instruction's type, is copied
+      // as int32 lanes; movaps/movapd of a register in its slot go through the doubles
       ints(em, x.r1, false);
       ints(em, x.r0, true, false);
       if (x.r0 !== x.r1) for (let k = 0; k < 4; k++) em.emit(assign(xw(x.r0 * 4 + k), xw(x.r1 * 4 + k)));

@@ -18,6 +18,7 @@
 import { type Node, id, num, t, assign, ifs } from "./ast.js";
 import type { Emitter } from "./emit.js";
 import { MXCSR } from "../hw/state.js";
+import { SRC } from "../hw/simd/state.js";
 
 /** Double lanes of XMM0-7 and SRC. */
 const LANES = 18;
@@ -175,7 +176,9 @@ export function coldReload(em: Emitter, r: number): Node[] {
 export function barrierCode(em: Emitter): Node[] {
   const c = em.simdState as LaneCache | null;
   if (c === null) return [];
-  const out = writeBack(c, () => true);
+  // SRC is scratch: nothing after the instruction that filled it reads it (a handler or
+  // helper that needs a memory operand loads SRC itself)
+  const out = writeBack(c, (i) => i >> 1 !== SRC);
   c.st.fill(0);
   c.iw.fill(0);
   c.mx = false;

@@ -3,7 +3,8 @@
  * compare first) and prints the 80-bit result and fnstsw; C1 after fstp m80, DE beside invalid
  * operands and zero divisors, fprem/fprem1 on NaNs; f2xm1, fyl2x, fyl2xp1, fpatan, fsin, fcos,
  * fsincos, fptan, fscale, fprem and fprem1 on many operands, under every precision and rounding
- * control; and the 16-bit (data16) forms of fnstenv/fldenv/fnsave/frstor. */
+ * control; underflow at the smallest normal; and the 16-bit (data16) forms of
+ * fnstenv/fldenv/fnsave/frstor. */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -135,6 +136,29 @@ int main(void) {
   OP2("fmul 0*inf", "fmul %%st(1), %%st(0)", inf, zero);
   OP2("fdiv 0/0", "fdiv %%st(1), %%st(0)", zero, zero);
   OP2("fdiv den/den", "fdiv %%st(1), %%st(0)", den, den);
+
+  /* tininess is judged after rounding: UE only when the rounded result lies below the smallest
+   * normal, for products (every precision and rounding control) and for the transcendentals of
+   * tiny arguments; an exact denormal result the CPU calls inexact is an underflow */
+  long double mn = mk(0x0001, 0x8000000000000000ull), mn1 = mk(0x0001, 0x8000000000000001ull);
+  long double below = mk(0x3ffe, 0xfffffffffffffffeull), nearone = mk(0x3ffe, 0xffffffffffffffffull);
+  const unsigned short tcws[] = {0x037f, 0x077f, 0x0b7f, 0x0f7f, 0x027f, 0x0e7f, 0x007f};
+  for (int c = 0; c < 7; c++) {
+    cw = tcws[c];
+    snprintf(label, sizeof label, "cw %04x tiny mul a", cw);
+    OP2(label, "fmul %%st(1), %%st(0)", below, mn1);
+    snprintf(label, sizeof label, "cw %04x tiny mul b", cw);
+    OP2(label, "fmul %%st(1), %%st(0)", nearone, mn);
+    snprintf(label, sizeof label, "cw %04x tiny fsin", cw);
+    OP1(label, "fsin", mn);
+    snprintf(label, sizeof label, "cw %04x tiny fpatan", cw);
+    OP2(label, "fpatan\n fld1", mn, one);
+    snprintf(label, sizeof label, "cw %04x tiny fyl2x den", cw);
+    OP2(label, "fyl2x\n fld1", den, den);
+    snprintf(label, sizeof label, "cw %04x tiny fyl2x mn", cw);
+    OP2(label, "fyl2x\n fld1", den, mn);
+  }
+  cw = 0x037f;
 
   /* 16-bit environment and state images */
   unsigned char env[32], save[128];

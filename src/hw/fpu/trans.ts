@@ -7,7 +7,7 @@
 import type { Cpu } from "../cpu.js";
 import type { Insn, Exec } from "../isa.js";
 import {
-  type FpuState, fpuOf, checkPending, raise, underflow, setIndefinite, pop, pushCheck, IE, DE, ZE, PE, C0, C1, C2, C3,
+  type FpuState, fpuOf, checkPending, raise, underflow, setIndefinite, pop, pushCheck, IE, DE, ZE, UE, PE, C0, C1, C2, C3,
 } from "./state.js";
 import {
   R, R_SE, R_MH, R_ML, R_EXC, BIAS, K_ZERO, K_NORMAL, K_DENORMAL, K_INF, K_QNAN, K_SNAN, K_UNSUPPORTED, classify, norm, round80, setResult, setIndefiniteR, specialPair, quietNaN, SC,
@@ -281,7 +281,7 @@ function binaryPop(special: Special, kind: number): Exec {
       R[R_EXC] |= denormal;
       const x = regBF(f, t), y = regBF(f, u);
       const dd = ka === K_NORMAL && kb === K_NORMAL;
-      computeFinite(kind, x, y, rcOf(f), dd ? regDD(f, t) : null, dd ? regDD(f, u) : null);
+      computeFinite(kind, x, y, rcOf(f), (f.cw & UE) !== 0, dd ? regDD(f, t) : null, dd ? regDD(f, u) : null);
       if (commit(f, u)) pop(f);
       return;
     }
@@ -317,7 +317,7 @@ function regDouble(f: FpuState, r: number, k: number): number {
 
 /** fpatan, fyl2x (x > 0), fyl2xp1 on finite nonzero operands, into R: the double-double fast
  *  path when it decides the rounding, else the BigFloat one. */
-function computeFinite(kind: number, x: BF, y: BF, rc: number, xd: [number, number] | null, yd: [number, number] | null): void {
+function computeFinite(kind: number, x: BF, y: BF, rc: number, ueMasked: boolean, xd: [number, number] | null, yd: [number, number] | null): void {
   if (xd !== null && yd !== null) {
     const ok = kind === 0 ? ddAtan2(yd[0], yd[1], xd[0], xd[1]) : kind === 1 ? ddYLog2X(yd[0], yd[1], xd[0], xd[1]) : ddYLog2P1(yd[0], yd[1], xd[0], xd[1]);
     if (ok && roundDD(rc)) return;
@@ -336,7 +336,10 @@ function computeFinite(kind: number, x: BF, y: BF, rc: number, xd: [number, numb
       if (k === 0) setResult(y.m < 0n ? 0x8000 : 0, 0, 0);
       else {
         roundBF(mul(y, fromInt(k)), rc, 0);
+        // inexact as the CPU has it, so a denormal result is an underflow (masked: the
+        // unmasked response would rescale a result that is exact here)
         R[R_EXC] |= PE;
+        if (ueMasked && (R[R_SE] & 0x7fff) === 0 && (R[R_MH] | R[R_ML]) !== 0) R[R_EXC] |= UE;
       }
       return;
     }

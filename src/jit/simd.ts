@@ -54,9 +54,10 @@ function finite(v: Node, double: boolean): Node {
   return t("Math.abs($v) <= $max", { v, max: num(double ? MAX64 : MAX32) });
 }
 
-/** `v` is finite and zero or normal (a tiny product or quotient is inexact: UE). */
+/** `v` is finite and normal, above the smallest normal (a tiny product or quotient is
+ *  inexact: UE; the smallest normal may be a tiny value rounded up, which the helper decides). */
 function normalResult(v: Node, double: boolean): Node {
-  return t("Math.abs($v) >= $min && $f", { v, min: num(double ? MIN64 : MIN32), f: finite(v, double) });
+  return t("Math.abs($v) > $min && $f", { v, min: num(double ? MIN64 : MIN32), f: finite(v, double) });
 }
 
 const OPS: Record<string, string> = { add: "$a + $b", sub: "$a - $b", mul: "$a * $b", div: "$a / $b" };

@@ -345,11 +345,30 @@ function stateCases(): Case[] {
   return cases;
 }
 
+/** Products, quotients and narrowings whose rounded result is the smallest normal: an
+ *  underflow exactly when the value rounded with an unbounded exponent is below it. */
+function underflowBoundaryCases(): Case[] {
+  const cases: Case[] = [];
+  const a32 = [0x00800001, 0x00800000, 0x00ffffff, 0x80800001], b32 = [0x3f7ffffe, 0x3f7fffff, 0x3f000001, 0x3f800001];
+  const d32 = [0x3f800001, 0x3f800002, 0x40000001, 0x3f800000];
+  const a64 = [1, 0x00100000, 0, 0x80100000], b64 = [0xfffffffe, 0x3fefffff, 0xffffffff, 0x3fefffff], d64 = [1, 0x3ff00000, 2, 0x3ff00000];
+  for (const mx of MODES) {
+    for (const op of ["mulps", "mulss"]) cases.push(vcase(`${op} boundary mx=${hex(mx)}`, { mx, x: { 1: a32, 2: b32 }, code: [`${op} %xmm2, %xmm1`] }));
+    for (const op of ["divps", "divss"]) cases.push(vcase(`${op} boundary mx=${hex(mx)}`, { mx, x: { 1: a32, 2: d32 }, code: [`${op} %xmm2, %xmm1`] }));
+    for (const op of ["mulpd", "mulsd"]) cases.push(vcase(`${op} boundary mx=${hex(mx)}`, { mx, x: { 1: a64, 2: b64 }, code: [`${op} %xmm2, %xmm1`] }));
+    for (const op of ["divpd", "divsd"]) cases.push(vcase(`${op} boundary mx=${hex(mx)}`, { mx, x: { 1: a64, 2: d64 }, code: [`${op} %xmm2, %xmm1`] }));
+    // doubles just below FLT_MIN: (1 - 2^-53) and (1 - 2^-24) times 2^-126
+    cases.push(vcase(`cvtpd2ps boundary mx=${hex(mx)}`, { mx, x: { 1: [0, 0, 0, 0], 2: [0xffffffff, 0x380fffff, 0xe0000000, 0x380fffff] }, code: ["cvtpd2ps %xmm2, %xmm1"] }));
+    cases.push(vcase(`cvtsd2ss boundary mx=${hex(mx)}`, { mx, x: { 1: [0, 0, 0, 0], 2: [0xe0000000, 0x380fffff, 0, 0] }, code: ["cvtsd2ss %xmm2, %xmm1"] }));
+  }
+  return cases;
+}
+
 export function simdFpPrograms(): Program[] {
   return [
     { name: "simd-fp-ps", cases: packedCases(false) },
     { name: "simd-fp-pd", cases: packedCases(true) },
-    { name: "simd-fp-scalar-unary", cases: [...scalarCases(false), ...scalarCases(true), ...unaryCases(), ...approxCases()] },
+    { name: "simd-fp-scalar-unary", cases: [...scalarCases(false), ...scalarCases(true), ...unaryCases(), ...approxCases(), ...underflowBoundaryCases()] },
     { name: "simd-fp-cmp", cases: compareCases() },
     { name: "simd-fp-round-dp", cases: roundAndHorizontalCases() },
     { name: "simd-fp-faults", cases: faultCasesSimd(), faults: true },

@@ -37,6 +37,18 @@ function normal32(x: number): boolean {
   return m >= MIN32 && m <= MAX32;
 }
 
+/** A rounded product, quotient or narrowing that is normal and not the smallest normal: the
+ *  smallest normal may be a tiny exact value rounded up, which x86 calls an underflow when the
+ *  value rounded with an unbounded exponent stays below it (the exact path decides that). */
+function above64(x: number): boolean {
+  const m = Math.abs(x);
+  return m > MIN64 && m <= MAX64;
+}
+function above32(x: number): boolean {
+  const m = Math.abs(x);
+  return m > MIN32 && m <= MAX32;
+}
+
 /** a * b - p exactly (p = fl(a * b)), within the SPLIT_MAX/PROD_MIN bounds. */
 function productError(a: number, b: number, p: number): number {
   let t = SPLITTER * a;
@@ -73,7 +85,7 @@ export function fast64(op: number, a: number, b: number, mx: number): number {
       if (!(b === 0 || normal64(b))) return NaN;
       r = a * b;
       if (r === 0) return zeroA || b === 0 ? r : NaN;
-      if (!normal64(r)) return NaN;
+      if (!above64(r)) return NaN;
       if ((mx & PE) === 0) {
         if (!dekkerOk(a, b) || Math.abs(r) < PROD_MIN || Math.abs(r) > PROD_MAX) return NaN;
         if (productError(a, b, r) !== 0) exc.post |= PE;
@@ -83,7 +95,7 @@ export function fast64(op: number, a: number, b: number, mx: number): number {
       if (!normal64(b)) return NaN;
       r = a / b;
       if (r === 0) return zeroA ? r : NaN;
-      if (!normal64(r)) return NaN;
+      if (!above64(r)) return NaN;
       if ((mx & PE) === 0) {
         if (!dekkerOk(r, b) || Math.abs(a) < PROD_MIN || Math.abs(a) > PROD_MAX) return NaN;
         const p = r * b;
@@ -118,7 +130,7 @@ export function fast32(op: number, a: number, b: number, mx: number): number {
       d = a * b; // exact: 24 + 24 bits
       const r = Math.fround(d);
       if (r === 0) return zeroA || b === 0 ? r : NaN;
-      if (!normal32(r)) return NaN;
+      if (!above32(r)) return NaN;
       if ((mx & PE) === 0 && r !== d) exc.post |= PE;
       return r;
     }
@@ -126,7 +138,7 @@ export function fast32(op: number, a: number, b: number, mx: number): number {
       if (!normal32(b)) return NaN;
       const r = Math.fround(a / b);
       if (r === 0) return zeroA ? r : NaN;
-      if (!normal32(r)) return NaN;
+      if (!above32(r)) return NaN;
       if ((mx & PE) === 0 && r * b !== a) exc.post |= PE; // r * b is exact in binary64
       return r;
     }
@@ -260,7 +272,7 @@ export function f64to32(c: Cpu, di: number, ai: number): void {
   const a = c.sse.f64[ai], mx = c.r[MXCSR];
   if ((mx & CONTROL) === MXCSR_DEFAULT && (a === 0 || normal64(a))) {
     const r = Math.fround(a);
-    if (r === 0 ? a === 0 : normal32(r)) {
+    if (r === 0 ? a === 0 : above32(r)) {
       if (r !== a) exc.post |= PE;
       c.sse.f32[di] = r;
       return;

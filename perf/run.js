@@ -28,7 +28,8 @@ const CLI = path.join(REPO, "dist", "cli", "main.js");
 const BUILD = path.join(HERE, ".build");
 const RESULTS = path.join(HERE, "results");
 
-/** name, argument (sized so a native run takes ~0.1 s), and the group it is summarised in. */
+/** name, argument (sized so a native run takes ~0.1 s), the group it is summarised in, and
+ *  (for the SIMD ones) its source and extra compiler flags. */
 const PROGRAMS = [
   { name: "sieve", args: ["500"], kind: "integer" },
   { name: "sha256", args: ["100"], kind: "integer" },
@@ -37,6 +38,8 @@ const PROGRAMS = [
   { name: "strings", args: ["400000"], kind: "integer" },
   { name: "mandelbrot", args: ["700"], kind: "x87", optional: false },
   { name: "nbody", args: ["800000"], kind: "x87", optional: false },
+  { name: "nbody_sse", src: "nbody", flags: ["-msse2", "-mfpmath=sse"], args: ["800000"], kind: "sse" },
+  { name: "imgfilter", flags: ["-msse2"], args: ["800"], kind: "sse" },
   { name: "getpid", args: ["500000"], kind: "syscall" },
   { name: "devnull", args: ["500000"], kind: "syscall" },
   { name: "forkwait", args: ["1000"], kind: "process", threads: false },
@@ -70,14 +73,14 @@ function progress(msg) {
   process.stderr.write(`\r\x1b[K${msg}`);
 }
 
-function build(name) {
-  const src = path.join(HERE, "programs", `${name}.c`);
+function build(p) {
+  const src = path.join(HERE, "programs", `${p.src ?? p.name}.c`);
   if (!fs.existsSync(src)) return null;
-  const out = path.join(BUILD, name);
+  const out = path.join(BUILD, p.name);
   if (fs.existsSync(out) && fs.statSync(out).mtimeMs >= fs.statSync(src).mtimeMs) return out;
   fs.mkdirSync(BUILD, { recursive: true });
-  const r = spawnSync("gcc", ["-m32", "-static", "-O2", "-pthread", "-o", out, src, "-lm"], { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`building ${name} failed (is gcc-multilib installed?):\n${r.stderr}`);
+  const r = spawnSync("gcc", ["-m32", "-static", "-O2", "-pthread", ...(p.flags ?? []), "-o", out, src, "-lm"], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`building ${p.name} failed (is gcc-multilib installed?):\n${r.stderr}`);
   return out;
 }
 
@@ -148,7 +151,7 @@ function main() {
   const rows = [];
   for (const p of PROGRAMS) {
     if (o.only && !o.only.has(p.name)) continue;
-    const bin = build(p.name);
+    const bin = build(p);
     if (bin === null) {
       if (!p.optional) throw new Error(`perf/programs/${p.name}.c is missing`);
       continue;
@@ -178,7 +181,7 @@ function main() {
   const widths = head.map((_, c) => Math.max(...lines.map((l) => l[c].length)));
   for (const l of lines) console.log(l.map((x, c) => (c === 0 ? x.padEnd(widths[c]) : x.padStart(widths[c]))).join("  "));
   const summary = {};
-  for (const kind of ["integer", "x87", "syscall", "process"]) {
+  for (const kind of ["integer", "x87", "sse", "syscall", "process"]) {
     const rs = rows.filter((r) => r.kind === kind);
     if (rs.length === 0) continue;
     summary[kind] = {

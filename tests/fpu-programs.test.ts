@@ -7,6 +7,9 @@
 //   x87_state   fnsave/frstor, fnstenv/fldenv, fxsave/fxrstor, exception flags, #MF -> SIGFPE
 //   x87_kernels numerical loops (n-body, mandelbrot, sums, exact quotients, conversions) at -O0,
 //               where every value goes through memory, and -O2: the JIT's x87 runs
+//   x87_exact   status words as the CPU leaves them (C1, DE beside IE/ZE, fprem on NaNs), the
+//               64-bit results and C1 of the transcendental instructions under every precision
+//               and rounding control, the 16-bit fnstenv/fldenv/fnsave/frstor images
 //
 // Needs dist/ (`npx tsc -p .`) and gcc-multilib.
 
@@ -32,6 +35,7 @@ const CASES: Case[] = [
   { name: "x87_state", src: "x87_state.c" },
   { name: "x87_kernels_O0", src: "x87_kernels.c", flags: ["-O0"], libs: ["-lm"] },
   { name: "x87_kernels_O2", src: "x87_kernels.c", flags: ["-O2"], libs: ["-lm"] },
+  { name: "x87_exact", src: "x87_exact.c" },
 ];
 
 const bins = new Map<string, string>();

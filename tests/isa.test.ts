@@ -6,8 +6,9 @@
 // defines for that case, and the memory the case touched, so a difference reads as a repro.
 // The `faults*` and `segment-limits` programs record, through a SA_SIGINFO handler, the signal,
 // si_code, si_addr, faulting EIP and register state of every fault; `opcode-sweep` runs every
-// opcode and only demands that exojit survives it as the CPU does. To look at one program by
-// hand: tests/.build/isa/<name>.S is its source and <name> the binary.
+// opcode and only demands that exojit survives it as the CPU does. The simd-* programs
+// (isa/simd.ts, isa/simdfp.ts) also print the XMM/MMX registers and MXCSR each case used. To look
+// at one program by hand: tests/.build/isa/<name>.S is its source and <name> the binary.
 //
 // Needs dist/ (`npx tsc -p .`) and gcc-multilib.
 
@@ -18,6 +19,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { BUILD_DIR, ensureToolchain, expectSameRun, limiter, runExojitAsync, runNativeAsync, type RunResult } from "./helpers/guest.js";
 import { programs, programText, type Program } from "./isa/gen.js";
+import { simdIntPrograms } from "./isa/simd.js";
+import { simdFpPrograms } from "./isa/simdfp.js";
 
 const ENGINES = ["interp", "jit"] as const;
 /** At most two guest processes at a time: the machines running this have two cores. */
@@ -25,7 +28,7 @@ const slot = limiter(2);
 const OUT_DIR = path.join(BUILD_DIR, "isa");
 const CC = ["gcc", "-m32", "-static", "-nostdlib", "-no-pie"];
 
-const PROGRAMS: Program[] = programs();
+const PROGRAMS: Program[] = [...programs(), ...simdIntPrograms(), ...simdFpPrograms()];
 const bins = new Map<string, string>();
 
 /** Writes and builds a program unless the same source was built before. */

@@ -4,6 +4,8 @@
 // instruction beyond its first page, so invalidating a page drops every block that read it.
 
 import type { Cpu } from "../hw/cpu.js";
+import { CS, CR0_PE, FLAGS, VM } from "../hw/state.js";
+import { DESC_DB, DESC_S } from "../hw/segment.js";
 import { Insn, FLOW_NEXT } from "../hw/isa.js";
 import { markCodePage } from "../hw/mmu.js";
 import { PAGE_SHIFT } from "../hw/memory.js";
@@ -34,11 +36,15 @@ export class Block {
   readonly tag: number;
 
   constructor(
-    /** Linear address of the first instruction. */
+    /** Address of the first instruction: its offset in the code segment (the linear address
+     *  in flat code, where the segment's base is 0). */
     readonly eip: number,
     /** Physical address of the first instruction. */
     readonly phys: number,
     readonly insns: Insn[],
+    /** The code segment's base and default size (16 or 32) it was decoded for. */
+    readonly csBase = 0,
+    readonly bits = 32,
   ) {
     this.tag = (phys ^ eip) | 0;
   }
@@ -51,6 +57,15 @@ export class Block {
   get end(): number {
     return this.insns[this.insns.length - 1].next;
   }
+}
+
+/** The code segment's default size: 16 in real and virtual-8086 mode and for code segments
+ *  with the D bit clear, else 32. */
+export function codeBits(c: Cpu): number {
+  if ((c.cr0 & CR0_PE) === 0 || (c.r[FLAGS] & VM) !== 0) return 16;
+  // a CS whose cache holds no code descriptor (set up by the host, never loaded) runs 32-bit
+  const a = c.sattr[CS];
+  return (a & DESC_DB) !== 0 || (a & DESC_S) === 0 ? 32 : 16;
 }
 
 /** Decodes blocks from guest memory. One long-lived iced Instruction is reused. */
@@ -66,13 +81,15 @@ export class BlockDecoder {
    * for one-off decodes that are not cached).
    */
   decode(c: Cpu, eip: number, mark = true, maxInsns = MAX_BLOCK_INSNS): Block {
-    const phys = c.fetchPhys(eip);
-    const inPage = 0x1000 - (eip & 0xfff);
+    const base = c.sbase[CS], bits = codeBits(c);
+    const lin = (base + eip) | 0;
+    const phys = c.fetchPhys(lin);
+    const inPage = 0x1000 - (lin & 0xfff);
     const first = Math.min(inPage, WINDOW);
     this.copy(c, phys, 0, first);
     const insns: Insn[] = [];
     let ppn1 = -1;
-    const d = new Decoder(32, this.buf.subarray(0, first), 0);
+    const d = new Decoder(bits, this.buf.subarray(0, first), 0);
     try {
       d.ip = BigInt(eip >>> 0);
       while (insns.length < maxInsns && d.position < first) {
@@ -85,12 +102,12 @@ export class BlockDecoder {
           if (first !== inPage) break;
           let p2: number;
           try {
-            p2 = c.fetchPhys((eip + inPage) | 0);
+            p2 = c.fetchPhys((lin + inPage) | 0);
           } catch (e) {
             if (insns.length === 0) throw e;
             break;
           }
-          insns.push(this.decodeStraddling(c, (eip + pos) | 0, pos, first, p2));
+          insns.push(this.decodeStraddling(c, (eip + pos) | 0, pos, first, p2, bits));
           ppn1 = p2 >>> PAGE_SHIFT;
           break;
         }
@@ -102,7 +119,7 @@ export class BlockDecoder {
     } finally {
       d.free();
     }
-    const b = new Block(eip | 0, phys, insns);
+    const b = new Block(eip | 0, phys, insns, base, bits);
     b.ppn1 = ppn1;
     if (mark) {
       markCodePage(c, b.ppn0);
@@ -113,13 +130,13 @@ export class BlockDecoder {
   }
 
   /** Decodes the instruction at window offset `pos` whose bytes continue at physical `p2`. */
-  private decodeStraddling(c: Cpu, lin: number, pos: number, first: number, p2: number): Insn {
+  private decodeStraddling(c: Cpu, eip: number, pos: number, first: number, p2: number, bits: number): Insn {
     const head = first - pos;
     this.buf.copyWithin(0, pos, first);
     this.copy(c, p2, head, MAX_INSN_LEN);
-    const d = new Decoder(32, this.buf.subarray(0, head + MAX_INSN_LEN), 0);
+    const d = new Decoder(bits, this.buf.subarray(0, head + MAX_INSN_LEN), 0);
     try {
-      d.ip = BigInt(lin >>> 0);
+      d.ip = BigInt(eip >>> 0);
       d.decodeOut(this.ins);
     } finally {
       d.free();

@@ -27,14 +27,15 @@ export class BlockCache {
     return this.byPhys.size;
   }
 
-  /** The cached block starting at physical `phys` decoded for linear `eip`, if any. */
-  get(phys: number, eip: number): Block | undefined {
-    const b = this.byPhys.get(keyOf(phys, eip));
-    return b !== undefined && b.eip === eip ? b : undefined;
+  /** The cached block starting at physical `phys` decoded for offset `eip` in a code segment
+   *  of that base and size (flat 32-bit code by default), if any. */
+  get(phys: number, eip: number, csBase = 0, bits = 32): Block | undefined {
+    const b = this.byPhys.get(keyOf(phys, (csBase + eip) | 0));
+    return b !== undefined && b.eip === eip && b.csBase === csBase && b.bits === bits ? b : undefined;
   }
 
   add(b: Block): void {
-    const key = keyOf(b.phys, b.eip);
+    const key = keyOf(b.phys, (b.csBase + b.eip) | 0);
     const old = this.byPhys.get(key);
     if (old) this.drop(old);
     this.byPhys.set(key, b);
@@ -51,7 +52,7 @@ export class BlockCache {
   private drop(b: Block): void {
     if (!b.valid) return;
     b.valid = false;
-    const key = keyOf(b.phys, b.eip);
+    const key = keyOf(b.phys, (b.csBase + b.eip) | 0);
     if (this.byPhys.get(key) === b) this.byPhys.delete(key);
     this.onDrop?.(b);
   }

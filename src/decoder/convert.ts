@@ -6,16 +6,17 @@ import {
   Code, Mnemonic, OpKind, Register, MemorySizeExt, CodeExt, CpuidFeature, RflagsBits, type IcedInstruction,
 } from "./iced.js";
 import {
-  type Exec, Insn, Op, K_NONE, K_R8, K_R16, K_R32, K_MEM, K_IMM, K_SEG, K_ST, K_CR, K_DR, NO_REG, FLOW_NEXT, FLOW_BRANCH, FLOW_EXIT,
+  type Exec, Insn, Op, K_NONE, K_R8, K_R16, K_R32, K_MEM, K_IMM, K_SEG, K_ST, K_CR, K_DR, K_MM, K_XMM, NO_REG, FLOW_NEXT, FLOW_BRANCH, FLOW_EXIT,
 } from "../hw/isa.js";
 import { reg8Index, CF, PF, AF, ZF, SF, OF, DF, IF, AC } from "../hw/state.js";
 import { HANDLERS } from "../hw/interp/table.js";
 import { FPU_HANDLERS } from "../hw/fpu/index.js";
-import { MNEMONIC_OPS, SUPPORTED_FEATURES } from "./ops.js";
+import { SIMD_HANDLERS } from "../hw/simd/index.js";
+import { MNEMONIC_OPS, SUPPORTED_FEATURES, SIMD_FEATURES } from "./ops.js";
 
 interface CodeInfo {
   op: number;
-  /** Handler when it is not HANDLERS[op] (x87 instructions have one per mnemonic). */
+  /** Handler when it is not HANDLERS[op] (x87 and SIMD instructions have one per mnemonic). */
   fn: Exec | null;
   /** Operand size from the opcode (bytes), 0 when the opcode has none. */
   osz: number;
@@ -26,6 +27,7 @@ interface CodeInfo {
 }
 
 const codeInfo: (CodeInfo | undefined)[] = [];
+const simdFeature = new Set<number>(SIMD_FEATURES.map((n) => (CpuidFeature as unknown as Record<string, number>)[n]));
 const supportedFeature = new Set<number>(
   SUPPORTED_FEATURES.map((n) => {
     const v = (CpuidFeature as unknown as Record<string, number>)[n];
@@ -51,8 +53,10 @@ const BRANCH_OPS = new Set<number>([
   Op.JMP, Op.JCC, Op.JCXZ, Op.LOOP, Op.LOOPE, Op.LOOPNE, Op.CALL, Op.RET, Op.RETF, Op.JMPF, Op.CALLF, Op.IRET,
 ]);
 /** Instructions after which the block ends: they leave to the host, fault unconditionally,
- *  touch devices, or change state the translation depends on (segments, paging, modes). */
+ *  touch devices, or change state the translation depends on (segments, paging, modes; far
+ *  transfers may enter code of another size or base, which compiled code does not run). */
 const EXIT_OPS = new Set<number>([
+  Op.JMPF, Op.CALLF, Op.RETF, Op.IRET,
   Op.INVALID, Op.INT, Op.INT3, Op.INTO, Op.INT1, Op.HLT, Op.UD, Op.SYSENTER, Op.SYSEXIT, Op.SYSCALL,
   Op.MOVCR, Op.LGDT, Op.LIDT, Op.LLDT, Op.LTR, Op.LMSW, Op.CLTS, Op.WRMSR, Op.INVLPG, Op.IN, Op.OUT,
   Op.INS, Op.OUTS, Op.CLI, Op.STI, Op.POPF, Op.LDS, Op.LES, Op.LFS, Op.LGS, Op.LSS, Op.RDTSCP, Op.RDPMC,
@@ -83,13 +87,18 @@ function infoFor(ins: IcedInstruction): CodeInfo {
   if (preBmi) op = mname === "Tzcnt" ? Op.BSF : Op.BSR;
   const fpu = FPU_HANDLERS[mname.toLowerCase()];
   if (fpu !== undefined) op = Op.FPU;
+  const features = [...ins.cpuidFeatures()];
+  // SIMD forms share mnemonics with string instructions (movsd, cmpsd): the feature decides.
+  const simd = fpu === undefined && features.some((f) => simdFeature.has(f)) ? SIMD_HANDLERS[mname.toLowerCase()] : undefined;
+  if (simd !== undefined) op = Op.SIMD;
   let supported = code !== Code.INVALID && op !== Op.INVALID;
   if (supported && !HINT_NOPS.has(op) && fpu === undefined && !preBmi) {
-    for (const f of ins.cpuidFeatures()) if (!supportedFeature.has(f)) supported = false;
+    for (const f of features) if (!supportedFeature.has(f)) supported = false;
   }
   if (!supported) op = Op.INVALID;
-  const flow = BRANCH_OPS.has(op) ? FLOW_BRANCH : EXIT_OPS.has(op) ? FLOW_EXIT : FLOW_NEXT;
-  const info: CodeInfo = { op, fn: supported && fpu !== undefined ? fpu : null, osz, asz, supported, flow };
+  const flow = EXIT_OPS.has(op) ? FLOW_EXIT : BRANCH_OPS.has(op) ? FLOW_BRANCH : FLOW_NEXT;
+  const fn = supported ? (fpu ?? simd ?? null) : null;
+  const info: CodeInfo = { op, fn, osz, asz, supported, flow };
   codeInfo[code] = info;
   return info;
 }
@@ -117,6 +126,8 @@ const REG_NUM = new Int8Array(256);
   set("ST0", 8, K_ST, (k) => k);
   set("CR0", 8, K_CR, (k) => k);
   set("DR0", 8, K_DR, (k) => k);
+  set("MM0", 8, K_MM, (k) => k);
+  set("XMM0", 8, K_XMM, (k) => k);
 }
 
 /** Base/index register number for an address (16- or 32-bit register), or NO_REG. */
@@ -201,7 +212,7 @@ export function convert(ins: IcedInstruction, out: Insn): void {
         ok = REG_KIND[reg];
         or = REG_NUM[reg];
         if (ok === K_NONE) {
-          // MMX/XMM/test registers: not part of this CPU model.
+          // test registers, XMM8-31, ...: not part of this CPU model.
           out.op = Op.INVALID;
           out.fn = HANDLERS[Op.INVALID];
           out.flow = FLOW_EXIT;
@@ -258,7 +269,7 @@ export function convert(ins: IcedInstruction, out: Insn): void {
         ok = K_MEM;
         hasMem = true;
         out.asz = 2;
-        if (kind === OpKind.MemorySegSI) out.seg = ins.memorySegment - Register.ES;
+        if (kind !== OpKind.MemoryESDI) out.seg = ins.memorySegment - Register.ES;
         break;
       case OpKind.MemorySegESI:
       case OpKind.MemorySegEDI:
@@ -266,7 +277,7 @@ export function convert(ins: IcedInstruction, out: Insn): void {
         ok = K_MEM;
         hasMem = true;
         out.asz = 4;
-        if (kind === OpKind.MemorySegESI) out.seg = ins.memorySegment - Register.ES;
+        if (kind !== OpKind.MemoryESEDI) out.seg = ins.memorySegment - Register.ES;
         break;
       case OpKind.Memory: {
         ok = K_MEM;

@@ -48,5 +48,9 @@ for (const cc of CC_SUFFIXES) {
  *  and CET instructions execute as the hint NOPs they are on CPUs without those features. */
 export const SUPPORTED_FEATURES = [
   "INTEL8086", "INTEL186", "INTEL286", "INTEL386", "INTEL486", "CPUID", "CMOV", "CX8", "TSC",
-  "MULTIBYTENOP", "PAUSE", "MSR", "CLFSH", "CET_IBT", "SEP",
+  "MULTIBYTENOP", "PAUSE", "MSR", "CLFSH", "CET_IBT", "SEP", "FXSR",
 ];
+
+/** The SIMD feature sets (hw/simd); their instructions decode to op SIMD. */
+export const SIMD_FEATURES = ["MMX", "SSE", "SSE2", "SSE3", "SSSE3", "SSE4_1", "SSE4_2", "POPCNT"];
+SUPPORTED_FEATURES.push(...SIMD_FEATURES);

@@ -45,6 +45,9 @@ export class AddressSpace {
   users = 0;
   /** The environment whose thread-local descriptors the GDT holds now (see Exokernel.load). */
   gdtOwner: unknown = null;
+  /** The local descriptor table (modify_ldt): its frames, mapped supervisor-only from LDT_VA,
+   *  and how many entries it has (0: none). Shared by the threads of the space. */
+  readonly ldt: { frames: number[]; entries: number } = { frames: [], entries: 0 };
   /** The space this one was duplicated from, and the pages that lost their write permission
    *  there for it: when this space goes, those the source alone still holds get it back (a
    *  fork whose child exits or execs costs its parent no copy-on-write faults). */
@@ -121,6 +124,13 @@ export class AddressSpace {
     else if (va >>> 0 < USER_TOP) this.pages++;
     this.mem.i32[i] = (ppn << PAGE_SHIFT) | bits | PTE_P;
     if (old & PTE_P) this.invalidate(va);
+  }
+
+  /** Maps a supervisor-only page in the exokernel's region (the LDT); takes over one pool
+   *  reference to `ppn`. */
+  mapKernel(va: number, ppn: number): void {
+    if (va >>> 0 < USER_TOP) throw new ExoError("E_RANGE", `0x${(va >>> 0).toString(16)} is a user address`);
+    this.install(va, ppn, PTE_W);
   }
 
   /** Removes the mapping at `va` (if any) and releases its frame. */

@@ -8,7 +8,9 @@
 import { PhysMemory, PAGE_SHIFT } from "../hw/memory.js";
 import { Cpu, EXIT_INT, EXIT_HLT, EXIT_SYSENTER, TSC_HZ } from "../hw/cpu.js";
 import { cpuid } from "../hw/cpuid.js";
-import { CR0_PE, CR0_PG, CR0_WP, CR0_ET, CR0_NE, CR4_PSE, CS, SS, DS, ES, FS, GS, FLAGS, FLAGS_FIXED, FOP, IF, FLAGS_USER_WRITABLE } from "../hw/state.js";
+import { CR0_PE, CR0_PG, CR0_WP, CR0_ET, CR0_NE, CR4_PSE, CR4_OSFXSR, CR4_OSXMMEXCPT, MXCSR, CS, SS, DS, ES, FS, GS, FLAGS, FLAGS_FIXED, FOP, IF, FLAGS_USER_WRITABLE } from "../hw/state.js";
+import { imageToFxsave, fxsaveToImage } from "../hw/fpu/image.js";
+import { MXCSR_MASK } from "../hw/simd/state.js";
 import { getFlags } from "../hw/flags.js";
 import type { CpuContext } from "../hw/context.js";
 import { PF_PRESENT } from "../hw/fault.js";
@@ -62,6 +64,17 @@ export interface UserDescriptor {
   available?: boolean;
 }
 
+/** Where an environment's LDT is mapped: 16 pages (8192 descriptors) below the GDT's page. */
+export const LDT_VA = (GDT_VA - 0x10000) | 0;
+export const LDT_ENTRIES = 8192;
+
+/** The descriptor of a ring-3 code or data segment (accessed bit set, as Linux writes them). */
+function userDescriptor(d: UserDescriptor): [number, number] {
+  const access = (d.present ? 0x80 : 0) | 0x60 | 0x10 | (d.code ? 0x08 : 0) | (d.contents ? 0x04 : 0) | (d.readOnly ? 0 : 0x02) | 0x01;
+  const flags = (d.pages ? 0x8 : 0) | (d.big ? 0x4 : 0) | (d.available ? 0x1 : 0);
+  return encodeDescriptor(d.base, d.limit, access, flags);
+}
+
 export class Exokernel {
   readonly mem: PhysMemory;
   readonly cpu: Cpu;
@@ -87,7 +100,7 @@ export class Exokernel {
     this.frames = new FrameAllocator(this.mem, 1);
     const c = this.cpu;
     c.cr0 = CR0_PE | CR0_PG | CR0_WP | CR0_ET | CR0_NE;
-    c.cr4 = CR4_PSE;
+    c.cr4 = CR4_PSE | CR4_OSFXSR | CR4_OSXMMEXCPT;
     c.gdtBase = GDT_VA | 0;
     c.gdtLimit = GDT_ENTRIES * 8 - 1;
     c.onPageFault = (lin, error) => this.pageFaultInPlace(lin, error);
@@ -172,6 +185,7 @@ export class Exokernel {
       as = this.newSpace(pool);
       try {
         src.aspace.duplicate(as);
+        this.copyLdt(src.aspace, as);
       } catch (e) {
         as.destroy();
         throw e;
@@ -299,6 +313,13 @@ export class Exokernel {
     return f === null ? 0 : f.sw & ~f.cw & 0x3f;
   }
 
+  /** The SIMD exceptions flagged and unmasked in MXCSR (bits IE DE ZE OE UE PE): what a #XM
+   *  reports. */
+  simdExceptions(envCap: CapHandle): number {
+    const mx = this.regs(envCap)[MXCSR];
+    return mx & ~(mx >> 7) & 0x3f;
+  }
+
   /** A copy of the environment's x87/SSE state (null: never used, i.e. as after fninit). */
   saveFpu(envCap: CapHandle): Uint8Array | null {
     const env = this.env(envCap, R_READ);
@@ -314,6 +335,19 @@ export class Exokernel {
     } else {
       env.ctx.fpu = image ? image.slice() : null;
     }
+  }
+
+  /** The environment's x87/SSE state as the 512-byte FXSAVE image (signal frames). */
+  fxsave(envCap: CapHandle): Uint8Array {
+    return imageToFxsave(this.saveFpu(envCap));
+  }
+
+  /** Replaces the environment's x87/SSE state with an FXSAVE image's; MXCSR bits the CPU does
+   *  not implement are dropped, as the kernel's sanitising does. */
+  fxrstor(envCap: CapHandle, fx: Uint8Array): void {
+    const b = fx.slice(0, 512);
+    new DataView(b.buffer).setInt32(24, new DataView(b.buffer).getInt32(24, true) & MXCSR_MASK, true);
+    this.loadFpu(envCap, fxsaveToImage(b));
   }
 
   /** The selector in segment register `seg` (ES 0 ... GS 5) of an environment. */
@@ -342,16 +376,64 @@ export class Exokernel {
   setTls(envCap: CapHandle, index: number, d: UserDescriptor | null): void {
     const env = this.env(envCap);
     if (index < GDT_TLS_FIRST || index >= GDT_TLS_FIRST + GDT_TLS_COUNT) throw new ExoError("E_RANGE", `GDT entry ${index}`);
-    let lo = 0, hi = 0;
-    if (d !== null) {
-      const access = (d.present ? 0x80 : 0) | 0x60 | 0x10 | (d.code ? 0x08 : 0) | (d.contents ? 0x04 : 0) | (d.readOnly ? 0 : 0x02) | 0x01;
-      const flags = (d.pages ? 0x8 : 0) | (d.big ? 0x4 : 0) | (d.available ? 0x1 : 0);
-      [lo, hi] = encodeDescriptor(d.base, d.limit, access, flags);
-    }
+    const [lo, hi] = d === null ? [0, 0] : userDescriptor(d);
     const k = (index - GDT_TLS_FIRST) * 2;
     env.tls[k] = lo;
     env.tls[k + 1] = hi;
     if (env.aspace.gdtOwner === env) this.writeGdt(env.aspace, index, lo, hi);
+  }
+
+  /** Writes entry `index` of the LDT of an environment's address space (threads share it; a
+   *  fork copies it), a ring-3 code or data descriptor or null to clear it. The LDT grows to
+   *  cover the entry: its limit always spans whole entries up to the highest one written, as
+   *  Linux's modify_ldt sizes it. */
+  setLdt(envCap: CapHandle, index: number, d: UserDescriptor | null): void {
+    const env = this.env(envCap);
+    if (index < 0 || index >= LDT_ENTRIES) throw new ExoError("E_RANGE", `LDT entry ${index}`);
+    const as = env.aspace;
+    const ldt = as.ldt;
+    while (ldt.frames.length <= index >> 9) {
+      const ppn = as.pool.alloc();
+      as.mapKernel((LDT_VA + ldt.frames.length * 4096) | 0, ppn);
+      ldt.frames.push(ppn);
+    }
+    const [lo, hi] = d === null ? [0, 0] : userDescriptor(d);
+    const at = (ldt.frames[index >> 9] << (PAGE_SHIFT - 2)) + (index & 511) * 2;
+    this.mem.i32[at] = lo;
+    this.mem.i32[at + 1] = hi;
+    ldt.entries = Math.max(ldt.entries, index + 1);
+    if (this.current !== null && this.current.aspace === as) this.loadLdt(this.current);
+  }
+
+  /** A fork's space gets a copy of its parent's LDT. */
+  private copyLdt(from: AddressSpace, to: AddressSpace): void {
+    for (const ppn of from.ldt.frames) {
+      const copy = to.pool.alloc(false);
+      this.mem.copyPage(copy, ppn);
+      to.mapKernel((LDT_VA + to.ldt.frames.length * 4096) | 0, copy);
+      to.ldt.frames.push(copy);
+    }
+    to.ldt.entries = from.ldt.entries;
+  }
+
+  /** Points the CPU's LDT register at the environment's space's LDT (none: limit 0). */
+  private loadLdt(env: Environment): void {
+    const n = env.aspace.ldt.entries;
+    this.cpu.ldtBase = n > 0 ? LDT_VA : 0;
+    this.cpu.ldtLimit = n > 0 ? n * 8 - 1 : 0;
+    env.ctx.ldtBase = this.cpu.ldtBase;
+    env.ctx.ldtLimit = this.cpu.ldtLimit;
+  }
+
+  /** The LDT descriptors of the environment's space as bytes (empty: it never had one). */
+  readLdt(envCap: CapHandle): Uint8Array {
+    const ldt = this.env(envCap, R_READ).aspace.ldt;
+    const out = new Uint8Array(ldt.entries * 8);
+    for (let k = 0; k < out.length; k += 4096) {
+      const p = ldt.frames[k >> 12] << PAGE_SHIFT;
+      out.set(this.mem.u8.subarray(p, p + Math.min(4096, out.length - k)), k);
+    }
+    return out;
   }
 
   /** Copies an environment's TLS descriptors into its space's GDT, if another's are there,
@@ -400,6 +482,7 @@ export class Exokernel {
     env.ctx.load(this.cpu);
     this.current = env;
     this.loadTls(env);
+    this.loadLdt(env);
     env.switches++;
   }
 

@@ -2,7 +2,8 @@
 // segments, privilege, page-table root). The exokernel swaps these on environment switches.
 
 import type { Cpu } from "./cpu.js";
-import { REG_SLOTS } from "./state.js";
+import { REG_SLOTS, MXCSR } from "./state.js";
+import { MXCSR_DEFAULT } from "./simd/state.js";
 
 export class CpuContext {
   readonly r = new Int32Array(REG_SLOTS);
@@ -12,8 +13,15 @@ export class CpuContext {
   readonly sattr = new Int32Array(6);
   cr3 = 0;
   cpl = 3;
-  /** Saved x87/SSE state, owned by the FPU unit (null until the environment used it). */
+  /** The environment's LDT (linear base and limit; limit 0 and base 0: none). */
+  ldtBase = 0;
+  ldtLimit = 0;
+  /** Saved x87/SSE state, owned by the FPU unit (null until the environment first ran). */
   fpu: Uint8Array | null = null;
+
+  constructor() {
+    this.r[MXCSR] = MXCSR_DEFAULT;
+  }
 
   save(c: Cpu): void {
     this.r.set(c.r);
@@ -23,6 +31,8 @@ export class CpuContext {
     this.sattr.set(c.sattr);
     this.cr3 = c.cr3;
     this.cpl = c.cpl;
+    this.ldtBase = c.ldtBase;
+    this.ldtLimit = c.ldtLimit;
     if (c.fpuSave) this.fpu = c.fpuSave(this.fpu);
   }
 
@@ -32,6 +42,8 @@ export class CpuContext {
     c.sbase.set(this.sbase);
     c.slimit.set(this.slimit);
     c.sattr.set(this.sattr);
+    c.ldtBase = this.ldtBase;
+    c.ldtLimit = this.ldtLimit;
     c.updateFlat();
     if (c.cpl !== this.cpl || c.cr3 !== this.cr3) {
       c.cpl = this.cpl;
@@ -49,6 +61,8 @@ export class CpuContext {
     this.sattr.set(o.sattr);
     this.cr3 = o.cr3;
     this.cpl = o.cpl;
+    this.ldtBase = o.ldtBase;
+    this.ldtLimit = o.ldtLimit;
     this.fpu = o.fpu ? o.fpu.slice() : null;
   }
 }

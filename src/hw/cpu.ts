@@ -9,10 +9,12 @@
 // hold no translated code, so every write that needs attention takes the slow path.
 
 import { PhysMemory, PAGE_SHIFT } from "./memory.js";
-import { REG_SLOTS, FLAGS, FLAGS_FIXED, ESP } from "./state.js";
+import { REG_SLOTS, FLAGS, FLAGS_FIXED, ESP, MXCSR } from "./state.js";
 import { readSlow, writeSlow, translate, flushTlb } from "./mmu.js";
 import { DEFAULT_MODEL, type CpuidModel } from "./cpuid.js";
 import type { FpuState } from "./fpu/state.js";
+import { SseState, MXCSR_DEFAULT } from "./simd/state.js";
+import { saveImage, loadImage } from "./fpu/image.js";
 
 export const TLB_ENTRIES = 1 << 20;
 export const TLB_INVALID = 1;
@@ -121,9 +123,11 @@ export class Cpu {
   onPageFault: ((lin: number, error: number) => boolean) | null = null;
   /** x87 state (fpu/state.ts), created by the FPU unit on the first x87 instruction. */
   fpu: FpuState | null = null;
-  /** x87/SSE state save and restore hooks, installed by the FPU unit (context switches). */
-  fpuSave: ((into: Uint8Array | null) => Uint8Array) | null = null;
-  fpuLoad: ((from: Uint8Array | null) => void) | null = null;
+  /** XMM registers and the SIMD unit's scratch slots (MXCSR is r[MXCSR]). */
+  readonly sse = new SseState();
+  /** x87/SSE state save and restore (context switches, signal handlers): fpu/image.ts. */
+  fpuSave: ((into: Uint8Array | null) => Uint8Array) | null = (into) => saveImage(this, into);
+  fpuLoad: ((from: Uint8Array | null) => void) | null = (from) => loadImage(this, from);
   ports: PortHandler | null = null;
 
   constructor(mem: PhysMemory) {
@@ -134,6 +138,7 @@ export class Cpu {
     this.f64 = mem.f64;
     this.codePages = new Uint8Array(mem.pages);
     this.r[FLAGS] = FLAGS_FIXED;
+    this.r[MXCSR] = MXCSR_DEFAULT;
   }
 
   rd8(lin: number): number {
@@ -216,10 +221,13 @@ export class Cpu {
     return v;
   }
 
-  /** Recomputes `flat` after segment registers or CR0 change. */
+  /** Recomputes `flat` after segment registers or CR0 change: 32-bit code and stack (the D and
+   *  B bits of CS and SS) and zero bases. */
   updateFlat(): void {
-    const sb = this.sbase;
-    this.flat = (this.cr0 & 1) !== 0 && (sb[0] | sb[1] | sb[2] | sb[3]) === 0 && (this.sattr[1] & (1 << 14)) !== 0;
+    const sb = this.sbase, sa = this.sattr;
+    // (a stack segment the host set up without a descriptor counts as 32-bit, as in sp())
+    const ss32 = (sa[2] & (1 << 14)) !== 0 || (sa[2] & (1 << 4)) === 0;
+    this.flat = (this.cr0 & 1) !== 0 && (sb[0] | sb[1] | sb[2] | sb[3]) === 0 && (sa[1] & (1 << 14)) !== 0 && ss32;
   }
 
   /** Drops every TLB entry (CR3 load, CPL change, page-table edits by the host). */

@@ -25,6 +25,10 @@ export const K_ST = 7;
 export const K_CR = 8;
 /** Debug register DRr. */
 export const K_DR = 9;
+/** MMX register MMr (the significand of x87 physical register r). */
+export const K_MM = 10;
+/** XMM register XMMr (slot r of the SSE register file, hw/simd/state.ts). */
+export const K_XMM = 11;
 
 export const NO_REG = -1;
 
@@ -56,6 +60,8 @@ export const OP_NAMES = [
   "RDMSR", "WRMSR", "WAIT", "LFENCE", "MFENCE", "SFENCE", "PREFETCH", "CLFLUSH",
   // x87 (hw/fpu)
   "FPU",
+  // MMX, SSE to SSE4.2, POPCNT (hw/simd)
+  "SIMD",
 ] as const;
 
 export type OpName = (typeof OP_NAMES)[number];

@@ -11,6 +11,9 @@ export const EIP = 8;
 export const FLAGS = 9;
 /** Lazy flags: the last flag-setting operation (kind << 2 | size code) and its operands/result. */
 export const FOP = 10, FA = 11, FB = 12, FR = 13;
+/** MXCSR, the SSE control and status register (hw/simd/state.ts), kept with the registers so
+ *  compiled code reads it as cheaply as EFLAGS and context switches carry it. */
+export const MXCSR = 14;
 /** Number of Int32 slots in the register file. */
 export const REG_SLOTS = 16;
 
@@ -42,4 +45,4 @@ export const FLAGS_USER_WRITABLE = ARITH_FLAGS | TF | DF | NT | AC | ID;
 export const CR0_PE = 1 << 0, CR0_MP = 1 << 1, CR0_EM = 1 << 2, CR0_TS = 1 << 3, CR0_ET = 1 << 4, CR0_NE = 1 << 5;
 export const CR0_WP = 1 << 16, CR0_AM = 1 << 18, CR0_PG = 1 << 31;
 /** CR4 bits. */
-export const CR4_PSE = 1 << 4, CR4_PGE = 1 << 7, CR4_OSFXSR = 1 << 9;
+export const CR4_PSE = 1 << 4, CR4_PGE = 1 << 7, CR4_OSFXSR = 1 << 9, CR4_OSXMMEXCPT = 1 << 10;

@@ -16,6 +16,7 @@ import {
 import { Emitter, REG_LOCALS, FLAG_LOCALS, FLAG_VARS, FUSED_VARS, FUSED_LOCALS } from "./emit.js";
 import { translate, translateInline, fallback, type Ending } from "./translate.js";
 import { translateRun, runnable, X87_HELPERS, X87_LOCALS } from "./x87.js";
+import { SIMD_RUNTIME, SIMD_OP_HELPERS, LaneUse, simdLocals, simdBarrier, simdFaultFlush } from "./simd.js";
 import { flagLiveness, flagsLiveIn } from "./liveness.js";
 import { structure, type CfgNode } from "./structure.js";
 import { staticTargets } from "./successors.js";
@@ -195,6 +196,9 @@ export function compileRegion(regionBlocks: readonly Block[], name: string, pred
   let maxTemps = 0;
   let insns = 0;
   let x87 = false;
+  let simd = false;
+  const simdUses = new Set<string>();
+  const lanes = new LaneUse();
 
   for (const b of blocks) {
     const em = new Emitter();
@@ -209,6 +213,7 @@ export function compileRegion(regionBlocks: readonly Block[], name: string, pred
     let ending: Ending = { kind: "next" };
     for (let k = 0; k < len; k++) {
       if (runnable(b.insns[k])) {
+        em.emit(...simdBarrier(em));
         const base = k;
         const taken = translateRun(em, b.insns.slice(k), {
           slow: (x) => fallback({ em, x, live: 0, fallbackSlot: () => fallbacks.push(x) - 1 }),
@@ -225,7 +230,10 @@ export function compileRegion(regionBlocks: readonly Block[], name: string, pred
       const consumer = em.flagVars !== FLAG_VARS;
       const fuse = !consumer && k + 1 < len && fusable(b.insns[k], b.insns[k + 1], live[k + 1]);
       if (fuse) em.flagVars = FUSED_VARS;
+      const mark = em.out.length, calls = em.handlerCalls;
       ending = translate({ em, x: b.insns[k], live: live[k], fallbackSlot: () => fallbacks.push(b.insns[k]) - 1 });
+      // Handlers, branches and exits see the XMM register file: cached lanes go back before them.
+      if (em.handlerCalls !== calls || ending.kind !== "next") em.out.splice(mark, 0, ...simdBarrier(em));
       // After the consumer of a scratch record, the region's flag locals hold an older record
       // (the scratch one is dead by then): what produced it is not known statically. (If the
       // producer went to its handler, the handler wrote the region's locals and flagVars is
@@ -235,7 +243,10 @@ export function compileRegion(regionBlocks: readonly Block[], name: string, pred
         em.producer = -1;
       }
     }
-    if (ending.kind === "next") em.emit(goto(last.next));
+    if (ending.kind === "next") em.emit(...simdBarrier(em), goto(last.next));
+    if (em.simd) simd = true;
+    for (const u of em.simdUses) simdUses.add(u);
+    lanes.add(em);
     maxTemps = Math.max(maxTemps, em.maxTemps);
     nodes.push({ eip: b.eip, stmts: em.out });
   }
@@ -256,18 +267,22 @@ export function compileRegion(regionBlocks: readonly Block[], name: string, pred
       ["hx", num(0)],
       ...FUSED_LOCALS.map((v): [string, Node] => [v, num(0)]),
       ...(x87 ? X87_LOCALS : []),
+      ...(simd ? simdLocals(lanes) : []),
       ...temps,
     ]),
     tryCatch(
       [labeled(EXIT_LABEL, block([labeled(DISPATCH_LABEL, forever([dispatch]))]))],
       "err",
       // After a fallback handler started (hx), the register file is already the truth.
-      [ifs(t("hx === 0"), flushAll(id("ip")), [expr(t("R[8] = ip"))]), expr(call(id("faulted"), [id("c"), id("n")])), throwStmt(id("err"))],
+      [...(simd ? [simdFaultFlush(lanes)] : []), ifs(t("hx === 0"), flushAll(id("ip")), [expr(t("R[8] = ip"))]), expr(call(id("faulted"), [id("c"), id("n")])), throwStmt(id("err"))],
     ),
     ...flushAll(id("pc")),
     ret(id("n")),
   ];
-  const helpers = x87 ? { ...HELPERS, ...X87_HELPERS } : HELPERS;
+  const helpers = {
+    ...HELPERS, ...(x87 ? X87_HELPERS : {}), ...(simd ? SIMD_RUNTIME : {}),
+    ...Object.fromEntries([...simdUses].map((u) => [u, SIMD_OP_HELPERS[u]])),
+  };
   const factory: Node[] = [
     expr(str("use strict")),
     letDecl([...Object.keys(helpers).map((k): [string, Node] => [k, t(`H.${k}`)]), ["mathImul", t("Math.imul")]], "const"),

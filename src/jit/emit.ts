@@ -24,6 +24,13 @@ export class Emitter {
   /** FOP value (kind << 2 | size) of the lazy record in the locals, if known at this point;
    *  -1 when it comes from another block. */
   producer = -1;
+  /** The block has SIMD code (jit/simd.ts), and the instruction helpers it calls. */
+  simd = false;
+  readonly simdUses = new Set<string>();
+  /** The SIMD translator's per-block cache of XMM lanes (jit/simdlanes.ts). */
+  simdState: unknown = null;
+  /** Handler calls emitted so far (a fallback: code outside sees the register files). */
+  handlerCalls = 0;
 
   /** Starts a new instruction: temporaries can be reused. */
   begin(): void {

@@ -6,10 +6,10 @@
 
 import type { Cpu } from "../hw/cpu.js";
 import { EXIT_NONE } from "../hw/cpu.js";
-import { EIP } from "../hw/state.js";
+import { EIP, CS } from "../hw/state.js";
 import { Fault, CodeWrite, PF } from "../hw/fault.js";
 import { execInsns, execOne } from "../hw/interp/run.js";
-import { BlockDecoder, type Block } from "../decoder/block.js";
+import { BlockDecoder, codeBits, type Block } from "../decoder/block.js";
 import { BlockCache } from "../decoder/cache.js";
 import { RegionCache, MERGE_AFTER, type Region, type JitStats } from "./region.js";
 import { logger, trace } from "../log.js";
@@ -80,8 +80,9 @@ export class Engine {
   /** The block at linear address `eip`, decoding and caching it on a miss. */
   lookup(eip: number): Block {
     const c = this.cpu;
-    const phys = c.fetchPhys(eip);
-    let b = this.cache.get(phys, eip);
+    const base = c.sbase[CS];
+    const phys = c.fetchPhys((base + eip) | 0);
+    let b = c.flat ? this.cache.get(phys, eip) : this.cache.get(phys, eip, base, codeBits(c));
     if (b === undefined) {
       b = this.decoder.decode(c, eip);
       this.cache.add(b);
@@ -91,6 +92,8 @@ export class Engine {
   }
 
   private find(eip: number): Block {
+    // Segmented or 16-bit code (no compiled code runs there) skips the jump cache.
+    if (!this.cpu.flat) return this.lookup(eip);
     const h = (eip ^ (eip >>> JC_BITS)) & JC_MASK;
     const b = this.jc[h];
     if (b !== undefined && b.eip === eip && b.valid && this.cpu.tlbR[eip >>> 12] === b.tag) return b;

@@ -12,6 +12,8 @@ import { Emitter, rSlot, REG_LOCALS, FLAG_LOCALS, FLAG_VARS } from "./emit.js";
 import { type Insn, Op, K_R8, K_R16, K_R32, K_MEM, K_IMM, K_NONE, FLOW_NEXT, FLOW_EXIT } from "../hw/isa.js";
 import { FK_ADD, FK_ADC, FK_SUB, FK_SBB, FK_LOGIC, FK_INC, FK_DEC, FK_SHL, FK_SHR, FK_SAR, SIZE_MASK } from "../hw/flags.js";
 import { CF, DF, ARITH_FLAGS, EIP, FLAGS, FOP, FA, FB, FR } from "../hw/state.js";
+import { simdBody, simdFallbackSets } from "./simd.js";
+import { bitScan } from "./bits.js";
 
 /** How a translated instruction ends its block: "next" falls through to the following
  *  instruction (the caller adds the jump after the block's last one); "jump" and "exit" have
@@ -465,9 +467,11 @@ function softInt(c: InsnContext): Ending | null {
 
 /** Registers and flags a fallback call must write back before and reload after. */
 function fallbackSets(x: Insn): { before: number[]; after: number[]; flagsIn: boolean; flagsOut: boolean; full: boolean } {
+  if (x.op === Op.SIMD) return simdFallbackSets(x);
   if (x.op === Op.FPU) {
-    const before = [x.base, x.index].filter((r) => r >= 0);
+    // fnstsw ax writes only AX: EAX's upper half must reach the register file first
     const after = x.k0 === K_R16 || x.k0 === K_R32 ? [0] : [];
+    const before = [x.base, x.index, ...after].filter((r) => r >= 0);
     return { before, after, flagsIn: (x.flagsRead & ARITH_FLAGS) !== 0, flagsOut: (x.flagsWritten & ARITH_FLAGS) !== 0, full: false };
   }
   const all = [0, 1, 2, 3, 4, 5, 6, 7];
@@ -480,6 +484,7 @@ export function fallback(c: InsnContext): Ending {
   em.flagVars = FLAG_VARS;
   const sets = fallbackSets(x);
   const slot = c.fallbackSlot();
+  em.handlerCalls++;
   const s: Node[] = [];
   s.push(assign(id("ip"), num(x.eip)));
   for (const r of sets.before) s.push(assign(rSlot(r), id(REG_LOCALS[r])));
@@ -523,7 +528,8 @@ const BODIES: Partial<Record<number, Body>> = {
   [Op.MOVZX]: movx, [Op.MOVSX]: movx, [Op.LEA]: lea, [Op.XCHG]: xchg, [Op.PUSH]: push, [Op.POP]: pop,
   [Op.LEAVE]: leave, [Op.CMOV]: cmov, [Op.SETCC]: setcc, [Op.CBW]: cbwCwd, [Op.CWD]: cbwCwd, [Op.BSWAP]: bswap,
   [Op.BT]: btReg, [Op.CLD]: flagOp, [Op.STD]: flagOp, [Op.CLC]: flagOp, [Op.STC]: flagOp, [Op.CMC]: flagOp,
-  [Op.NOP]: () => true, [Op.PAUSE]: () => true, [Op.PREFETCH]: () => true,
+  [Op.NOP]: () => true, [Op.PAUSE]: () => true, [Op.PREFETCH]: () => true, [Op.SIMD]: simdBody,
+  [Op.BSF]: bitScan, [Op.BSR]: bitScan,
 };
 
 const TERMS: Partial<Record<number, Term>> = {
@@ -531,9 +537,10 @@ const TERMS: Partial<Record<number, Term>> = {
   [Op.CALL]: callNear, [Op.RET]: retNear, [Op.INT]: softInt, [Op.INT3]: softInt,
 };
 
-/** Whether x is translated as itself: no REP prefix, or one that only makes `pause` of `nop`. */
+/** Whether x is translated as itself: no REP prefix, or one that only makes `pause` of `nop`
+ *  or `tzcnt`/`lzcnt` of `bsf`/`bsr` (which this CPU model runs as those). */
 function plain(x: Insn): boolean {
-  return x.rep === 0 || x.op === Op.NOP || x.op === Op.PAUSE;
+  return x.rep === 0 || x.op === Op.NOP || x.op === Op.PAUSE || x.op === Op.BSF || x.op === Op.BSR;
 }
 
 /** Translates x by its inline translation only (no handler call); false, with nothing emitted,

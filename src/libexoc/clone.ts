@@ -110,7 +110,6 @@ export function cloneTask(t: Task, a: CloneArgs): number {
   const child = new Task({ sys, proc, tid, env, mm, fds, fsx, sig });
   child.tls = [...t.tls];
   child.comm = Buffer.from(t.comm);
-  for (const [at, img] of t.sigFpu) child.sigFpu.set(at, img);
   // A thread (shared memory, not vfork) starts without the creator's alternate stack.
   if (!share || (f & CLONE_VFORK)) child.altStack = { ...t.altStack };
   const r = k.regs(env);

@@ -324,7 +324,6 @@ function commit(t: Task, mm: Mm, guest: string, execPath: string, argv: Buffer[]
   }
   t.sig.handlers.resetForExec();
   t.altStack = { sp: 0, flags: 2, size: 0 };
-  t.sigFpu.clear();
   t.savedMask = null;
   t.tls = [null, null, null];
   t.comm = Buffer.alloc(16);

@@ -120,9 +120,6 @@ export class Task implements ExitHandler {
   /** Robust futex list head and length (set_robust_list). */
   robustList = 0;
   robustLen = 0;
-  /** FPU state of the code each signal handler interrupted, by the handler's frame address: the
-   *  handler starts with a clean FPU and sigreturn restores this (Linux keeps it in the frame). */
-  readonly sigFpu = new Map<number, Uint8Array | null>();
   /** The mask to restore when the handler a sigsuspend (or ppoll, pselect) waited for returns. */
   savedMask: [number, number] | null = null;
   /** The blocked system call, while its environment waits. */
@@ -331,7 +328,7 @@ export class Task implements ExitHandler {
       case V_MF:
         return this.forceSignal({ signal: SIGFPE, code: fpeCode(this.kernel.fpuExceptions(this.env)), addr: eip }, vector, error);
       case V_XM:
-        return this.forceSignal({ signal: SIGFPE, code: 0, addr: eip }, vector, error);
+        return this.forceSignal({ signal: SIGFPE, code: fpeCode(this.kernel.simdExceptions(this.env)), addr: eip }, vector, error);
       case V_UD:
         return this.forceSignal({ signal: SIGILL, code: 2 /* ILL_ILLOPN */, addr: eip }, vector, error);
       case V_NM:

@@ -210,6 +210,7 @@ const IMPL: Record<string, [Sys, string, boolean?]> = {
   sigaltstack: [signal.sigaltstack, "ptr ptr"],
   set_thread_area: [tls.setThreadArea, "ptr"],
   get_thread_area: [tls.getThreadArea, "ptr"],
+  modify_ldt: [tls.modifyLdt, "d ptr u"],
 };
 
 /** SYSCALLS[nr]: every number of the ABI (undefined for gaps in the numbering). */

@@ -609,23 +609,27 @@ function shiftCases(ops: string[]): Case[] {
   return cases;
 }
 
-function doubleShiftCases(): Case[] {
+/** shld/shrd: the SDM's defined results and flags, or (`undefinedToo`) everything, including
+ *  16-bit counts above 16 and the OF and AF the SDM leaves undefined: the reference CPU's
+ *  behaviour, which hw/alu.ts reproduces. */
+function doubleShiftCases(undefinedToo = false): Case[] {
   const cases: Case[] = [];
   let k = 0;
+  const counts = undefinedToo ? [0, 1, 2, 3, 9, 15, 16, 17, 18, 23, 24, 30, 31, 47] : [0, 1, 2, 7, 8, 15, 16, 31, 32, 33];
   for (const op of ["shld", "shrd"]) {
     for (const sz of [16, 32] as const) {
       const vals = someValues(sz);
       for (const a of vals) {
         for (const b of [vals[1], vals[3], vals[vals.length - 1]]) {
-          for (const n of [0, 1, 2, 7, 8, 15, 16, 31, 32, 33]) {
+          for (const n of counts) {
             const c = n & 31;
-            if (sz === 16 && c > 16) continue; // result undefined when the count exceeds the size
+            if (sz === 16 && c > 16 && !undefinedToo) continue; // result undefined when the count exceeds the size
             k++;
             const flags = FLAG_INPUTS[k & 1];
             const s = SUF[sz];
             const [d, src] = sz === 16 ? pick([["ax", "bx"], ["si", "di"], ["bp", "dx"]], k) : pick([["eax", "ebx"], ["esi", "edi"], ["ebp", "edx"]], k);
             const lbl = `${op}${sz} a=${hex(a)} b=${hex(b)} n=${n} f=${hex(flags)}`;
-            const mask = dshiftMask(c);
+            const mask = undefinedToo ? ALL : dshiftMask(c);
             const form = k % 3;
             if (form === 0) cases.push({ label: lbl + " imm", flags, regs: [[d, a], [src, b]], code: [`${op}${s} $${n}, %${src}, %${d}`], mask });
             else if (form === 1) cases.push({ label: lbl + " cl", flags, regs: [[d, a], [src, b], ["ecx", 0x77777700 | n]], code: [`${op}${s} %cl, %${src}, %${d}`], mask });
@@ -1361,7 +1365,7 @@ fsave:\t.long 0, 0, 0, 0, 0, 0, 0, 0, 0
 altstack:\t.space 16384
 `;
 
-function faultCase(label: string, insn: string[], regs: [string, number | string][] = [], flags = ARITH & ~ZF): Case {
+export function faultCase(label: string, insn: string[], regs: [string, number | string][] = [], flags = ARITH & ~ZF): Case {
   return {
     label, flags, regs, mask: ALL, win: ["fx", 4],
     code: [
@@ -1676,6 +1680,7 @@ export function programs(): Program[] {
     { name: "shift", cases: shiftCases(["shl", "shr", "sar"]) },
     { name: "rotate", cases: shiftCases(["rol", "ror", "rcl", "rcr"]) },
     { name: "shld-shrd", cases: doubleShiftCases() },
+    { name: "shld-shrd-undefined", cases: doubleShiftCases(true) },
     { name: "bt", cases: btCases() },
     { name: "bsf-bsr", cases: bitScanCases() },
     { name: "bcd", cases: bcdCases() },

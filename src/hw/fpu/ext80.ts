@@ -222,7 +222,7 @@ export function roundTo(s: number, e: number, h: number, l: number, x: number, p
 /** Whether rounding (h, l, x) at rb dropped bits increments it into 2^64 (all kept bits set). */
 function carriesOut(s: number, h: number, l: number, x: number, rb: number, rc: number): boolean {
   shr(h, l, x, rb);
-  const full = rb === 0 ? (SC[0] & SC[1]) === 0xffffffff : rb < 32 ? SC[0] === 0xffffffff >>> rb && SC[1] === 0xffffffff : SC[0] === 0 && SC[1] === 0xffffffff >>> (rb - 32);
+  const full = rb === 0 ? ((SC[0] & SC[1]) >>> 0) === 0xffffffff : rb < 32 ? SC[0] === 0xffffffff >>> rb && SC[1] === 0xffffffff : SC[0] === 0 && SC[1] === 0xffffffff >>> (rb - 32);
   if (!full || SC[2] === 0) return false;
   if (rc === 0) return SC[2] >= 0x80000000;
   if (rc === 3) return false;

@@ -199,6 +199,8 @@ function store(c: Cpu, i: Insn, popAfter: boolean): void {
   }
   R[R_EXC] = 0;
   if (size === 10) {
+    // no rounding: C1 (which tells of one) is cleared
+    f.sw &= ~C1;
     c.wr32(a, l);
     c.wr32((a + 4) | 0, h);
     c.wr16((a + 8) | 0, se & 0xffff);
@@ -214,7 +216,8 @@ function store(c: Cpu, i: Insn, popAfter: boolean): void {
   if (popAfter) pop(f);
 }
 
-function storeIntOp(c: Cpu, i: Insn, popAfter: boolean): void {
+/** fist/fistp (rounding by the control word), and fisttp (SSE3: truncation, `chop`). */
+function storeIntOp(c: Cpu, i: Insn, popAfter: boolean, chop = false): void {
   const f = fpuOf(c);
   checkPending(f);
   f.fip = i.eip;
@@ -228,7 +231,7 @@ function storeIntOp(c: Cpu, i: Insn, popAfter: boolean): void {
     storeInt(0xffff, 0xc0000000 | 0, 0, size, 0);
     R[R_EXC] = 0;
   } else {
-    storeInt(f.se[s], f.mh[s], f.ml[s], size, (f.cw >> 10) & 3);
+    storeInt(f.se[s], f.mh[s], f.ml[s], size, chop ? 3 : (f.cw >> 10) & 3);
     const exc = R[R_EXC];
     f.sw = (f.sw & ~C1) | (exc & C1);
     if (exc !== 0 && raise(f, exc) && (exc & (IE | DE) & ~f.cw) !== 0) return;
@@ -316,6 +319,7 @@ export const MOVE_HANDLERS: Record<string, Exec> = {
   fstp: (c, i) => store(c, i, true),
   fist: (c, i) => storeIntOp(c, i, false),
   fistp: (c, i) => storeIntOp(c, i, true),
+  fisttp: (c, i) => storeIntOp(c, i, true, true),
   fbstp: FBSTP,
   fxch: FXCH,
   ffree: FFREE,

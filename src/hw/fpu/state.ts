@@ -5,8 +5,8 @@
 // pointers. Keeping registers in the 80-bit encoding makes fld/fstp m80, fnsave and frstor plain
 // copies and lets one soft-float core (ext80.ts) handle every exponent, denormal and NaN.
 //
-// The state hangs off `Cpu.fpu`, created on the first x87 instruction; creating it also installs
-// the Cpu's fpuSave/fpuLoad hooks so context switches carry it (see context.ts).
+// The state hangs off `Cpu.fpu`, created on the first x87 instruction; context switches carry it
+// in the image fpu/image.ts writes.
 
 import type { Cpu } from "../cpu.js";
 import { fault, MF } from "../fault.js";
@@ -82,8 +82,6 @@ export function flush(f: FpuState): void {
 function attach(c: Cpu): FpuState {
   const f = new FpuState();
   c.fpu = f;
-  c.fpuSave = (into) => saveState(f, into);
-  c.fpuLoad = (from) => loadState(f, from);
   return f;
 }
 
@@ -97,37 +95,33 @@ export function reset(f: FpuState): void {
   f.fip = f.fcs = f.fop = f.fdp = f.fds = 0;
 }
 
-/** Bytes of the context-switch image (our own layout, not an x86 one). */
-const IMAGE_BYTES = 8 * 10 + 8 + 7 * 4;
+/** Bytes of the x87 part of a context-switch image (our own layout, not an x86 one). */
+export const X87_IMAGE_BYTES = 8 * 10 + 8 + 7 * 4;
 
-function saveState(f: FpuState, into: Uint8Array | null): Uint8Array {
+/** Writes the x87 state into `b` at `at` (X87_IMAGE_BYTES). */
+export function saveX87(f: FpuState, b: Uint8Array, at: number): void {
   if (f.fast) flush(f);
-  const b = into && into.length === IMAGE_BYTES ? into : new Uint8Array(IMAGE_BYTES);
-  const dv = new DataView(b.buffer, b.byteOffset, b.length);
+  const dv = new DataView(b.buffer, b.byteOffset + at, X87_IMAGE_BYTES);
   for (let r = 0; r < 8; r++) {
     dv.setInt32(r * 10, f.ml[r], true);
     dv.setInt32(r * 10 + 4, f.mh[r], true);
     dv.setUint16(r * 10 + 8, f.se[r], true);
-    b[80 + r] = f.empty[r];
+    b[at + 80 + r] = f.empty[r];
   }
   const w = [f.top, f.cw, f.sw, f.fip, f.fcs, f.fop, f.fdp];
   w.forEach((v, k) => dv.setInt32(88 + k * 4, v, true));
-  return b;
 }
 
-function loadState(f: FpuState, from: Uint8Array | null): void {
+/** Reads what saveX87 wrote. */
+export function loadX87(f: FpuState, b: Uint8Array, at: number): void {
   f.form.fill(FORM_ENC);
   f.fast = false;
-  if (from === null || from.length !== IMAGE_BYTES) {
-    reset(f);
-    return;
-  }
-  const dv = new DataView(from.buffer, from.byteOffset, from.length);
+  const dv = new DataView(b.buffer, b.byteOffset + at, X87_IMAGE_BYTES);
   for (let r = 0; r < 8; r++) {
     f.ml[r] = dv.getInt32(r * 10, true);
     f.mh[r] = dv.getInt32(r * 10 + 4, true);
     f.se[r] = dv.getUint16(r * 10 + 8, true);
-    f.empty[r] = from[80 + r];
+    f.empty[r] = b[at + 80 + r];
   }
   f.top = dv.getInt32(88, true) & 7;
   f.cw = dv.getInt32(92, true) & 0xffff;

@@ -1,21 +1,21 @@
-// x87 fprem/fprem1, fscale, fxtract (exact) and the transcendental instructions f2xm1, fyl2x,
-// fyl2xp1, fptan, fpatan, fsin, fcos, fsincos. The transcendentals are computed in double
-// precision with the host's libm (about 53 correct bits; the hardware's own 64-bit results are
-// not reproducible bit for bit anyway); fprem's exact remainder uses BigInt (it is rare and
-// iterative by nature).
+// x87 transcendental instructions: f2xm1, fyl2x, fyl2xp1, fptan, fpatan, fsin, fcos, fsincos.
+// Their results are the exact function values rounded once to a 64-bit significand with the
+// control word's rounding (bigfloat.ts computes them to 256 bits; arguments of the trigonometric
+// instructions are reduced with a 640-bit pi), C1 telling whether the rounding went up, as the
+// CPU gives them. Zeros, infinities and the cases with exact results are decided apart.
 
 import type { Cpu } from "../cpu.js";
 import type { Insn, Exec } from "../isa.js";
 import {
-  type FpuState, fpuOf, checkPending, raise, underflow, setIndefinite, pop, pushCheck, IE, DE, ZE, PE, C0, C1, C2, C3,
+  type FpuState, fpuOf, checkPending, raise, underflow, setIndefinite, pop, pushCheck, IE, DE, ZE, UE, PE, C0, C1, C2, C3,
 } from "./state.js";
 import {
-  R, R_SE, R_MH, R_ML, R_EXC, BIAS, K_ZERO, K_DENORMAL, K_INF, K_QNAN, K_SNAN, K_UNSUPPORTED, classify, norm, round80, setResult, setIndefiniteR, specialPair, quietNaN, clz64, shl, SC,
+  R, R_SE, R_MH, R_ML, R_EXC, BIAS, K_ZERO, K_NORMAL, K_DENORMAL, K_INF, K_QNAN, K_SNAN, K_UNSUPPORTED, classify, norm, round80, setResult, setIndefiniteR, specialPair, quietNaN, SC,
 } from "./ext80.js";
 import { commit } from "./arith.js";
-import {
-  loadF64,
-} from "./formats.js";
+import { loadF64 } from "./formats.js";
+import { type BF, bf, fromInt, mul, div, sub, PI, LN2, ln, ln1p, atan2, exp2m1, sinCos } from "./bigfloat.js";
+import { ddExp2m1, ddYLog2X, ddYLog2P1, ddAtan2, ddResult } from "./ddmath.js";
 
 const f64 = new Float64Array(1);
 const i32 = new Int32Array(f64.buffer);
@@ -52,7 +52,7 @@ function regs(f: FpuState, n: number): boolean {
 }
 
 /** Common prologue: pending check, operand presence (stack underflow handled: returns false). */
-function begin(c: Cpu, i: Insn, n: number): FpuState | null {
+export function begin(c: Cpu, i: Insn, n: number): FpuState | null {
   const f = fpuOf(c);
   checkPending(f);
   f.fip = i.eip;
@@ -81,7 +81,7 @@ function storeDouble(f: FpuState, d: number, v: number, inputs: number[]): boole
 }
 
 /** NaN or unsupported operand of a one-operand instruction: result in R, returns true. */
-function nanOperand(f: FpuState, r: number): boolean {
+export function nanOperand(f: FpuState, r: number): boolean {
   const k = classify(f.se[r], f.mh[r], f.ml[r]);
   if (k === K_UNSUPPORTED) {
     R[R_EXC] |= IE;
@@ -96,7 +96,78 @@ function nanOperand(f: FpuState, r: number): boolean {
   return false;
 }
 
-const TWO63 = 2 ** 63;
+/** Finite register r as a BigFloat (exact). */
+function regBF(f: FpuState, r: number): BF {
+  norm(f.se[r], f.mh[r], f.ml[r]);
+  const m = (BigInt(SC[4] >>> 0) << 32n) | BigInt(SC[5] >>> 0);
+  return bf(f.se[r] & 0x8000 ? -m : m, SC[3] - BIAS - 63);
+}
+
+/** Rounds v (nonzero) into R with the control word's rounding, 64-bit significand (precision
+ *  control does not apply to these instructions). A transcendental value is never exactly
+ *  representable: its true magnitude lies a little above |v| (`dir` 1, v truncated) or, for a
+ *  function of a tiny argument whose series tail vanished below v's precision, a little below
+ *  (`dir` -1: sin, cos and atan of tiny arguments); `dir` 0 means v is exact. */
+function roundBF(v: BF, rc: number, dir = 1): void {
+  const s = v.m < 0n ? 1 : 0;
+  let m = s ? -v.m : v.m;
+  let e = v.e;
+  if (dir < 0) {
+    // just below |v|: two more bits, minus one
+    m = (m << 2n) - 1n;
+    e -= 2;
+  }
+  const n = m.toString(2).length;
+  let top: bigint, sticky: boolean;
+  if (n >= 96) {
+    top = m >> BigInt(n - 96);
+    sticky = dir !== 0 || (m & ((1n << BigInt(n - 96)) - 1n)) !== 0n;
+  } else {
+    top = m << BigInt(96 - n);
+    sticky = dir !== 0;
+  }
+  const x = (Number(top & 0xffffffffn) | (sticky ? 1 : 0)) >>> 0;
+  round80(s, e + n - 1 + BIAS, Number(top >> 64n) | 0, Number((top >> 32n) & 0xffffffffn) | 0, x | 0, 64, rc);
+}
+
+/** Whether v is within 2^-200 (relative) of `near`: the series tail of a tiny argument was
+ *  lost, and the true value lies on the side the function's next term says. */
+function collapsed(v: BF, near: BF): boolean {
+  const d = sub(v, near);
+  return d.m === 0n;
+}
+
+const rcOf = (f: FpuState): number => (f.cw >> 10) & 3;
+
+/** Register r as a double-double [hi, lo] (exact: 53 + 11 bits), or null when its exponent is
+ *  outside what the fast path handles. */
+function regDD(f: FpuState, r: number): [number, number] | null {
+  norm(f.se[r], f.mh[r], f.ml[r]);
+  const e = SC[3] - BIAS;
+  if (e < -900 || e > 900) return null;
+  const h = SC[4] >>> 0, l = SC[5] >>> 0;
+  const scale = 2 ** (e - 63);
+  const neg = (f.se[r] & 0x8000) !== 0 ? -1 : 1;
+  const hi = (h * 4294967296 + ((l & 0xfffff800) >>> 0)) * scale, lo = (l & 0x7ff) * scale;
+  return [neg * hi, neg * lo];
+}
+
+/** Rounds the fast path's result into R when it is decided; false otherwise. */
+function roundDD(rc: number): boolean {
+  const d = ddResult();
+  if (d === null) return false;
+  const [s, m, e] = d;
+  const x = (Number((m >> 32n) & 0xffffffffn) | 1) | 0; // inexact: a sticky bit
+  round80(s, e + 127 + BIAS, Number(m >> 96n) | 0, Number((m >> 64n) & 0xffffffffn) | 0, x, 64, rc);
+  return true;
+}
+
+/** Whether finite register r's magnitude is at least 2^63 (the trigonometric instructions'
+ *  limit: beyond it they set C2 and leave the operand). */
+function tooLarge(f: FpuState, r: number): boolean {
+  norm(f.se[r], f.mh[r], f.ml[r]);
+  return SC[3] - BIAS >= 63;
+}
 
 function trig(kind: number): Exec {
   // 0 fsin, 1 fcos, 2 fptan, 3 fsincos
@@ -119,8 +190,8 @@ function trig(kind: number): Exec {
       }
       return;
     }
-    const x = toDouble(f.se[t], f.mh[t], f.ml[t]);
-    if (!Number.isFinite(x)) {
+    const k = classify(f.se[t], f.mh[t], f.ml[t]);
+    if (k === K_INF) {
       R[R_EXC] |= IE;
       setIndefiniteR();
       if (!commit(f, t)) return;
@@ -132,29 +203,51 @@ function trig(kind: number): Exec {
       return;
     }
     f.sw &= ~C2;
-    if (Math.abs(x) >= TWO63) {
+    if (k !== K_ZERO && tooLarge(f, t)) {
       f.sw |= C2;
       return;
     }
-    if (kind === 0) storeDouble(f, t, Math.sin(x), [x]);
-    else if (kind === 1) storeDouble(f, t, Math.cos(x), [x === 0 ? 1 : x]);
-    else {
-      const a = kind === 2 ? Math.tan(x) : Math.sin(x);
-      const b = kind === 2 ? 1 : Math.cos(x);
-      if (!storeDouble(f, t, a, [x])) return;
-      const n = (t - 1) & 7;
-      f.top = n;
-      R[R_EXC] = 0;
-      if (kind === 2) {
-        setResult(0x3fff, 0x80000000 | 0, 0);
-        commit(f, n);
-      } else storeDouble(f, n, b, [x === 0 ? 1 : x]);
+    const rc = rcOf(f);
+    const one = (): void => setResult(0x3fff, 0x80000000 | 0, 0);
+    let second: (() => void) | null = null;
+    if (k === K_ZERO) {
+      // sin, tan: the zero itself; cos: 1, exactly
+      if (kind === 1) one();
+      else setResult(f.se[t], f.mh[t], f.ml[t]);
+      if (kind === 2) second = one;
+      if (kind === 3) second = one;
+    } else {
+      const x = regBF(f, t);
+      const [sn, cs] = sinCos(x);
+      // for tiny x the series collapse onto x and 1: |sin| and cos lie below them, |tan| above
+      const sd = collapsed(sn, x) ? -1 : 1, cd = collapsed(cs, fromInt(1)) ? -1 : 1;
+      if (kind === 0) roundBF(sn, rc, sd);
+      else if (kind === 1) roundBF(cs, rc, cd);
+      else if (kind === 2) {
+        roundBF(div(sn, cs), rc, 1);
+        second = one;
+      } else {
+        roundBF(sn, rc, sd);
+        second = () => roundBF(cs, rc, cd);
+      }
     }
+    if (!commit(f, t) || second === null) return;
+    const n = (t - 1) & 7;
+    f.top = n;
+    const c1 = f.sw & C1;
+    R[R_EXC] = 0;
+    second();
+    commit(f, n);
+    if (kind === 2) f.sw |= c1; // fptan: C1 tells of the tangent's rounding (the 1.0 is exact)
   };
 }
 
+/** The exact value of a special case as a double, from IEEE semantics (infinities and zeros
+ *  in, an infinity, a zero or a NaN out; for fpatan a multiple of pi/4, made exact below). */
+type Special = (y: number, x: number) => number;
+
 /** Two-operand operations ST(1) = g(ST(1), ST(0)), then pop. */
-function binaryPop(g: (y: number, x: number) => number, kind: number): Exec {
+function binaryPop(special: Special, kind: number): Exec {
   // kind 0 fpatan, 1 fyl2x, 2 fyl2xp1
   return (c, i) => {
     const f = fpuOf(c);
@@ -174,18 +267,86 @@ function binaryPop(g: (y: number, x: number) => number, kind: number): Exec {
       if (commit(f, u)) pop(f);
       return;
     }
-    if (ka === K_DENORMAL || kb === K_DENORMAL) R[R_EXC] |= DE;
-    const x = toDouble(f.se[t], f.mh[t], f.ml[t]), y = toDouble(f.se[u], f.mh[u], f.ml[u]);
-    if (kind === 1 && x === 0 && y !== 0 && Number.isFinite(y)) R[R_EXC] |= ZE;
-    const v = g(y, x);
-    if (Number.isNaN(v)) {
-      R[R_EXC] |= IE;
-      setIndefiniteR();
+    const denormal = ka === K_DENORMAL || kb === K_DENORMAL ? DE : 0;
+    const finite = (ka === K_NORMAL || ka === K_DENORMAL) && (kb === K_NORMAL || kb === K_DENORMAL);
+    const xneg = (f.se[t] & 0x8000) !== 0;
+    if (kind === 2 && finite && xneg && (ka === K_NORMAL && (f.se[t] & 0x7fff) >= BIAS)) {
+      // fyl2xp1 outside its domain (x <= -1): the CPU leaves x as the result, inexact
+      setResult(f.se[t], f.mh[t], f.ml[t]);
+      R[R_EXC] |= PE | denormal;
       if (commit(f, u)) pop(f);
       return;
     }
-    if (storeDouble(f, u, v, [x, y])) pop(f);
+    if (finite && !(kind === 1 && xneg)) {
+      R[R_EXC] |= denormal;
+      const x = regBF(f, t), y = regBF(f, u);
+      const dd = ka === K_NORMAL && kb === K_NORMAL;
+      computeFinite(kind, x, y, rcOf(f), (f.cw & UE) !== 0, dd ? regDD(f, t) : null, dd ? regDD(f, u) : null);
+      if (commit(f, u)) pop(f);
+      return;
+    }
+    // zeros and infinities (and logarithms of negative numbers): IEEE semantics on doubles
+    const xd = regDouble(f, t, ka), yd = regDouble(f, u, kb);
+    const zeroDivide = kind === 1 && ka === K_ZERO && kb !== K_ZERO && kb !== K_INF;
+    if (zeroDivide) R[R_EXC] |= ZE;
+    const v = special(yd, xd);
+    // an invalid operation or a division by zero takes precedence over a denormal operand
+    if (!Number.isNaN(v) && !zeroDivide) R[R_EXC] |= denormal;
+    if (Number.isNaN(v)) {
+      R[R_EXC] |= IE;
+      setIndefiniteR();
+    } else if (kind === 0 && v !== 0 && Number.isFinite(v)) {
+      // fpatan of zeros and infinities: a multiple of pi/4, rounded from the exact value
+      roundBF(mul(fromInt(Math.round(v / (Math.PI / 4))), bf(PI.m, PI.e - 2)), rcOf(f));
+    } else fromDouble(v);
+    if (commit(f, u)) pop(f);
   };
+}
+
+/** An operand as a double: zeros and infinities exactly, finite values near enough for the
+ *  special cases (signs, and which side of 1 a logarithm's argument lies). */
+function regDouble(f: FpuState, r: number, k: number): number {
+  const neg = (f.se[r] & 0x8000) !== 0;
+  if (k === K_ZERO) return neg ? -0 : 0;
+  if (k === K_INF) return neg ? -Infinity : Infinity;
+  norm(f.se[r], f.mh[r], f.ml[r]);
+  // beyond the double range a value keeps its side of 0 and of 1
+  const v = Math.max(Number.MIN_VALUE, Math.min(Number.MAX_VALUE, (SC[4] >>> 0) * 2 ** (SC[3] - BIAS - 31)));
+  return neg ? -v : v;
+}
+
+/** fpatan, fyl2x (x > 0), fyl2xp1 on finite nonzero operands, into R: the double-double fast
+ *  path when it decides the rounding, else the BigFloat one. */
+function computeFinite(kind: number, x: BF, y: BF, rc: number, ueMasked: boolean, xd: [number, number] | null, yd: [number, number] | null): void {
+  if (xd !== null && yd !== null) {
+    const ok = kind === 0 ? ddAtan2(yd[0], yd[1], xd[0], xd[1]) : kind === 1 ? ddYLog2X(yd[0], yd[1], xd[0], xd[1]) : ddYLog2P1(yd[0], yd[1], xd[0], xd[1]);
+    if (ok && roundDD(rc)) return;
+  }
+  if (kind === 0) {
+    const a = atan2(y, x);
+    roundBF(a, rc, collapsed(a, div(y, x)) ? -1 : 1);
+    return;
+  }
+  if (kind === 1) {
+    // log2 of a power of two is an integer: the product is exact, rounded once (the CPU still
+    // reports it inexact)
+    const mag = x.m < 0n ? -x.m : x.m;
+    if ((mag & (mag - 1n)) === 0n) {
+      const k = x.e + mag.toString(2).length - 1;
+      if (k === 0) setResult(y.m < 0n ? 0x8000 : 0, 0, 0);
+      else {
+        roundBF(mul(y, fromInt(k)), rc, 0);
+        // inexact as the CPU has it, so a denormal result is an underflow (masked: the
+        // unmasked response would rescale a result that is exact here)
+        R[R_EXC] |= PE;
+        if (ueMasked && (R[R_SE] & 0x7fff) === 0 && (R[R_MH] | R[R_ML]) !== 0) R[R_EXC] |= UE;
+      }
+      return;
+    }
+    roundBF(mul(y, div(ln(x), LN2)), rc);
+    return;
+  }
+  roundBF(mul(y, div(ln1p(x), LN2)), rc);
 }
 
 function F2XM1(c: Cpu, i: Insn): void {
@@ -196,179 +357,29 @@ function F2XM1(c: Cpu, i: Insn): void {
     commit(f, t);
     return;
   }
-  const x = toDouble(f.se[t], f.mh[t], f.ml[t]);
-  if (x === Infinity) setResult(f.se[t], f.mh[t], f.ml[t]);
-  else if (x === -Infinity) setResult(0xbfff, 0x80000000 | 0, 0);
-  else if (Math.abs(x) > 1) return; // outside -1..+1 the result is undefined; the hardware leaves ST(0)
+  const k = classify(f.se[t], f.mh[t], f.ml[t]);
+  const neg = (f.se[t] & 0x8000) !== 0;
+  if (k === K_ZERO || (k === K_INF && !neg)) setResult(f.se[t], f.mh[t], f.ml[t]);
+  else if (k === K_INF) setResult(0xbfff, 0x80000000 | 0, 0);
   else {
-    storeDouble(f, t, Math.expm1(x * Math.LN2), [x]);
-    return;
-  }
-  commit(f, t);
-}
-
-/** fprem (truncating) and fprem1 (round to nearest): exact partial remainder. */
-function fprem(nearest: boolean): Exec {
-  return (c, i) => {
-    const f = begin(c, i, 2);
-    if (f === null) return;
-    const t = f.top, u = (t + 1) & 7;
-    const ase = f.se[t], ah = f.mh[t], al = f.ml[t], bse = f.se[u], bh = f.mh[u], bl = f.ml[u];
-    const ka = classify(ase, ah, al), kb = classify(bse, bh, bl);
-    f.sw &= ~(C0 | C1 | C2 | C3);
-    if (specialPair(ka, kb, ase, ah, al, bse, bh, bl)) {
-      commit(f, t);
+    norm(f.se[t], f.mh[t], f.ml[t]);
+    const e = SC[3] - BIAS;
+    const unit = SC[4] === (0x80000000 | 0) && SC[5] === 0;
+    if (e > 0 || (e === 0 && !unit)) {
+      // outside -1..+1 the result is undefined; the CPU leaves ST(0) and reports it inexact
+      f.sw |= PE;
       return;
     }
-    if (ka === K_INF || kb === K_ZERO) {
-      R[R_EXC] |= IE;
-      setIndefiniteR();
-      commit(f, t);
-      return;
-    }
-    if (ka === K_DENORMAL || kb === K_DENORMAL) R[R_EXC] |= DE;
-    if (ka === K_ZERO) {
-      setResult(ase, ah, al);
-      commit(f, t);
-      return;
-    }
-    const s = (ase >> 15) & 1;
-    norm(ase, ah, al);
-    const ea = SC[3], ma = (BigInt(SC[4]) << 32n) | BigInt(SC[5]);
-    if (kb === K_INF) {
-      round80(s, SC[3], SC[4], SC[5], 0, 64, 0); // unchanged, but re-encoded (pseudo-denormals normalize)
-      commit(f, t);
-      return;
-    }
-    const ah2 = SC[4], al2 = SC[5];
-    norm(bse, bh, bl);
-    const eb = SC[3], mb = (BigInt(SC[4]) << 32n) | BigInt(SC[5]);
-    const d = ea - eb;
-    if (d < 0 && !(nearest && d === -1)) {
-      round80(s, ea, ah2, al2, 0, 64, 0);
-      commit(f, t);
-      return;
-    }
-    let q: bigint, r: bigint, re: number, partial = false;
-    if (d < 64) {
-      // a/b = ma * 2^d / mb (d may be -1 for fprem1)
-      const num = d >= 0 ? ma << BigInt(d) : ma;
-      const den = d >= 0 ? mb : mb << 1n;
-      q = num / den;
-      r = num - q * den;
-      if (nearest && (2n * r > den || (2n * r === den && (q & 1n) === 1n))) {
-        q += 1n;
-        r -= den;
-      }
-      re = d >= 0 ? eb : eb - 1; // r is in units of 2^(re - BIAS - 63)
+    const x = regBF(f, t);
+    if (e === 0) {
+      // 2^1 - 1 = 1 and 2^-1 - 1 = -1/2, exactly
+      setResult(neg ? 0xbffe : 0x3fff, 0x80000000 | 0, 0);
     } else {
-      const n = (d & 31) | 32;
-      q = (ma << BigInt(n)) / mb;
-      r = (ma << BigInt(n)) - q * mb;
-      re = eb + (d - n);
-      partial = true;
+      const xd = k === K_NORMAL ? regDD(f, t) : null;
+      if (!(xd !== null && ddExp2m1(xd[0], xd[1]) && roundDD(rcOf(f)))) roundBF(exp2m1(x), rcOf(f));
     }
-    let rs = s;
-    if (r < 0n) {
-      r = -r;
-      rs ^= 1;
-    }
-    if (r === 0n) setResult(s << 15, 0, 0);
-    else {
-      const rh = Number(r >> 32n), rl = Number(r & 0xffffffffn);
-      const z = clz64(rh, rl);
-      shl(rh, rl, 0, z);
-      round80(rs, re - z, SC[0], SC[1], 0, 64, 0);
-    }
-    if (!commit(f, t)) return;
-    f.sw &= ~(C0 | C1 | C2 | C3);
-    if (partial) f.sw |= C2;
-    else {
-      const qb = Number(q & 7n);
-      if (qb & 4) f.sw |= C0;
-      if (qb & 2) f.sw |= C3;
-      if (qb & 1) f.sw |= C1;
-    }
-  };
-}
-
-function FSCALE(c: Cpu, i: Insn): void {
-  const f = begin(c, i, 2);
-  if (f === null) return;
-  const t = f.top, u = (t + 1) & 7;
-  const ase = f.se[t], ah = f.mh[t], al = f.ml[t], bse = f.se[u], bh = f.mh[u], bl = f.ml[u];
-  const ka = classify(ase, ah, al), kb = classify(bse, bh, bl);
-  if (specialPair(ka, kb, ase, ah, al, bse, bh, bl)) {
-    commit(f, t);
-    return;
   }
-  if (ka === K_DENORMAL || kb === K_DENORMAL) R[R_EXC] |= DE;
-  const bneg = (bse & 0x8000) !== 0;
-  if (kb === K_INF) {
-    if ((ka === K_ZERO && !bneg) || (ka === K_INF && bneg)) {
-      R[R_EXC] |= IE;
-      setIndefiniteR();
-    } else if (ka === K_ZERO || ka === K_INF) setResult(ase, ah, al);
-    else setResult(bneg ? ase & 0x8000 : (ase & 0x8000) | 0x7fff, bneg ? 0 : 0x80000000 | 0, 0);
-    commit(f, t);
-    return;
-  }
-  if (ka === K_ZERO || ka === K_INF) {
-    setResult(ase, ah, al);
-    commit(f, t);
-    return;
-  }
-  // n = trunc(ST1), clamped (anything beyond +-2^16 saturates the result anyway)
-  let n = 0;
-  if (kb !== K_ZERO) {
-    norm(bse, bh, bl);
-    const e = SC[3] - BIAS;
-    if (e >= 0) n = e > 20 ? 1 << 20 : Math.floor(SC[4] / 2 ** (31 - e));
-    if (bneg) n = -n;
-  }
-  norm(ase, ah, al);
-  round80((ase >> 15) & 1, SC[3] + n, SC[4], SC[5], 0, 64, (f.cw >> 10) & 3);
   commit(f, t);
-}
-
-function FXTRACT(c: Cpu, i: Insn): void {
-  const f = begin(c, i, 1);
-  if (f === null) return;
-  const t = f.top, n = (t - 1) & 7;
-  if (!f.empty[n]) {
-    pushCheck(f);
-    return;
-  }
-  const se = f.se[t], h = f.mh[t], l = f.ml[t];
-  const k = classify(se, h, l);
-  let ese: number, eh: number, el: number;
-  if (k === K_UNSUPPORTED || k === K_QNAN || k === K_SNAN) {
-    if (nanOperand(f, t)) {
-      ese = R[R_SE]; eh = R[R_MH]; el = R[R_ML];
-    } else return;
-  } else if (k === K_ZERO) {
-    R[R_EXC] |= ZE;
-    ese = 0xffff; eh = 0x80000000 | 0; el = 0;
-    setResult(se, h, l);
-  } else if (k === K_INF) {
-    ese = 0x7fff; eh = 0x80000000 | 0; el = 0;
-    setResult(se, h, l);
-  } else {
-    if (k === K_DENORMAL) R[R_EXC] |= DE;
-    norm(se, h, l);
-    const e = SC[3] - BIAS;
-    const m = Math.abs(e);
-    ese = m === 0 ? 0 : (e < 0 ? 0x8000 : 0) | (BIAS + 31 - Math.clz32(m));
-    eh = m === 0 ? 0 : (m << Math.clz32(m)) | 0;
-    el = 0;
-    setResult((se & 0x8000) | BIAS, SC[4] | 0, SC[5] | 0);
-  }
-  const sse = R[R_SE], sh = R[R_MH], sl = R[R_ML];
-  R[R_SE] = ese; R[R_MH] = eh; R[R_ML] = el;
-  if (!commit(f, t)) return;
-  R[R_SE] = sse; R[R_MH] = sh; R[R_ML] = sl; R[R_EXC] = 0;
-  f.top = n;
-  commit(f, n);
 }
 
 export const TRANS_HANDLERS: Record<string, Exec> = {
@@ -378,11 +389,7 @@ export const TRANS_HANDLERS: Record<string, Exec> = {
   fsincos: trig(3),
   fpatan: binaryPop((y, x) => Math.atan2(y, x), 0),
   fyl2x: binaryPop((y, x) => (x < 0 ? NaN : y * Math.log2(x)), 1),
-  fyl2xp1: binaryPop((y, x) => (y * Math.log1p(x)) / Math.LN2, 2),
+  fyl2xp1: binaryPop((y, x) => y * Math.log1p(x), 2),
   f2xm1: F2XM1,
-  fprem: fprem(false),
-  fprem1: fprem(true),
-  fscale: FSCALE,
-  fxtract: FXTRACT,
 };
 void R_SE;

@@ -7,7 +7,7 @@ import type { Cpu } from "../cpu.js";
 import { EXIT_INT, EXIT_HLT } from "../cpu.js";
 import { type Insn, K_MEM, K_IMM } from "../isa.js";
 import { ea, rdop } from "./operand.js";
-import { push, peek } from "./move.js";
+import { push, peek, sp, setSp, stackLin } from "./move.js";
 import { EIP, ECX, ESP, EBP, SS, CS } from "../state.js";
 import { cond, getOF, getZF } from "../flags.js";
 import { fault, GP, BR, UD } from "../fault.js";
@@ -56,7 +56,7 @@ export function CALL(c: Cpu, i: Insn): void {
 
 export function RET(c: Cpu, i: Insn): void {
   const target = peek(c, i.osz);
-  c.r[ESP] = (c.r[ESP] + i.osz + (i.k0 === K_IMM ? i.imm & 0xffff : 0)) | 0;
+  setSp(c, sp(c) + i.osz + (i.k0 === K_IMM ? i.imm & 0xffff : 0));
   c.r[EIP] = target;
 }
 
@@ -86,13 +86,13 @@ export function CALLF(c: Cpu, i: Insn): void {
     sel = i.selector;
   }
   const oldCs = c.sreg[CS];
-  const sp = c.r[ESP];
+  const saved = c.r[ESP];
   push(c, i.osz, oldCs);
   push(c, i.osz, i.next);
   try {
     loadCodeSeg(c, sel);
   } catch (e) {
-    c.r[ESP] = sp;
+    c.r[ESP] = saved;
     throw e;
   }
   c.r[EIP] = off;
@@ -102,7 +102,7 @@ export function RETF(c: Cpu, i: Insn): void {
   const off = peek(c, i.osz);
   const sel = peek(c, i.osz, i.osz) & 0xffff;
   loadCodeSeg(c, sel);
-  c.r[ESP] = (c.r[ESP] + 2 * i.osz + (i.k0 === K_IMM ? i.imm & 0xffff : 0)) | 0;
+  setSp(c, sp(c) + 2 * i.osz + (i.k0 === K_IMM ? i.imm & 0xffff : 0));
   c.r[EIP] = off;
 }
 
@@ -114,7 +114,7 @@ export function IRET(c: Cpu, i: Insn): void {
   const fl = peek(c, i.osz, 2 * i.osz);
   if ((sel & 3) !== c.cpl) fault(GP, sel & 0xfffc);
   loadCodeSeg(c, sel);
-  c.r[ESP] = (c.r[ESP] + 3 * i.osz) | 0;
+  setSp(c, sp(c) + 3 * i.osz);
   writeFlags(c, fl, i.osz);
   c.r[EIP] = off;
 }
@@ -146,37 +146,37 @@ export function ENTER(c: Cpu, i: Insn): void {
   const alloc = i.imm & 0xffff;
   const level = i.imm2 & 31;
   const r = c.r;
-  const base = c.sbase[SS];
-  let sp = r[ESP];
+  let s = sp(c);
   let bp = r[EBP];
   const write = (v: number): void => {
-    sp = (sp - size) | 0;
-    if (size === 4) c.wr32((base + sp) | 0, v);
-    else c.wr16((base + sp) | 0, v);
+    s = (s - size) | 0;
+    if (size === 4) c.wr32(stackLin(c, s), v);
+    else c.wr16(stackLin(c, s), v);
   };
   write(bp);
-  const frame = sp;
+  const frame = s;
   if (level > 0) {
     for (let k = 1; k < level; k++) {
       bp = (bp - size) | 0;
-      write(size === 4 ? c.rd32((base + bp) | 0) : c.rd16((base + bp) | 0));
+      write(size === 4 ? c.rd32(stackLin(c, bp)) : c.rd16(stackLin(c, bp)));
     }
     write(frame);
   }
-  sp = (sp - alloc) | 0;
+  s = (s - alloc) | 0;
   // Probe the lowest byte of the new frame, as the CPU checks the whole allocation.
-  if (alloc > 0) c.rd8((base + sp) | 0);
+  if (alloc > 0) c.rd8(stackLin(c, s));
   if (size === 4) r[EBP] = frame;
   else c.r16[EBP << 1] = frame;
-  r[ESP] = sp;
+  setSp(c, s);
 }
 
 export function LEAVE(c: Cpu, i: Insn): void {
   const r = c.r;
   const size = i.osz;
+  // ESP (SP for a 16-bit stack) takes EBP, then EBP (BP) is popped
   const bp = r[EBP];
-  const v = size === 4 ? c.rd32((c.sbase[SS] + bp) | 0) : c.rd16((c.sbase[SS] + bp) | 0);
-  r[ESP] = (bp + size) | 0;
+  const v = size === 4 ? c.rd32(stackLin(c, bp)) : c.rd16(stackLin(c, bp));
+  setSp(c, bp + size);
   if (size === 4) r[EBP] = v;
   else c.r16[EBP << 1] = v;
 }

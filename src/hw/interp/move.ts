@@ -7,7 +7,7 @@ import { ea, offset, rdreg, wrreg, rdop, wrop, src1 } from "./operand.js";
 import { EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI, FLAGS, SS, ZF, VM, RF, IF, IOPL, FLAGS_FIXED, FLAGS_USER_WRITABLE, ES, DS, FS, GS } from "../state.js";
 import { cond, getFlags, materialize, setLazy, FK_SUB, SIZE_MASK, setArith } from "../flags.js";
 import * as alu from "../alu.js";
-import { loadSeg } from "../segment.js";
+import { loadSeg, DESC_DB, DESC_S } from "../segment.js";
 
 export function MOV(c: Cpu, i: Insn): void {
   if (i.k0 === K_MEM) {
@@ -129,23 +129,45 @@ export function LEA(c: Cpu, i: Insn): void {
   wrreg(c, i.k0, i.r0, offset(c, i));
 }
 
-/** Stack push of `size` bytes (2 or 4) on the 32-bit stack. */
+/** Whether the stack is 16-bit: SS holds a data descriptor with its B bit clear (one the host
+ *  set up without a descriptor counts as 32-bit). */
+function stack16(c: Cpu): boolean {
+  return (c.sattr[SS] & (DESC_DB | DESC_S)) === DESC_S;
+}
+
+/** The stack pointer as the stack segment's B bit sizes it: SP for a 16-bit stack (which wraps
+ *  at 64 KiB and keeps ESP's upper half), ESP otherwise. */
+export function sp(c: Cpu): number {
+  return stack16(c) ? c.r[ESP] & 0xffff : c.r[ESP];
+}
+
+export function setSp(c: Cpu, v: number): void {
+  if (stack16(c)) c.r16[ESP << 1] = v;
+  else c.r[ESP] = v | 0;
+}
+
+/** Linear address of stack offset `off`, wrapped to the stack's width. */
+export function stackLin(c: Cpu, off: number): number {
+  return (c.sbase[SS] + (stack16(c) ? off & 0xffff : off)) | 0;
+}
+
+/** Stack push of `size` bytes (2 or 4). */
 export function push(c: Cpu, size: number, v: number): void {
-  const sp = (c.r[ESP] - size) | 0;
-  if (size === 4) c.wr32((c.sbase[SS] + sp) | 0, v);
-  else c.wr16((c.sbase[SS] + sp) | 0, v);
-  c.r[ESP] = sp;
+  const s = (sp(c) - size) | 0;
+  if (size === 4) c.wr32(stackLin(c, s), v);
+  else c.wr16(stackLin(c, s), v);
+  setSp(c, s);
 }
 
 /** Reads the value on top of the stack without popping. */
 export function peek(c: Cpu, size: number, at = 0): number {
-  const lin = (c.sbase[SS] + c.r[ESP] + at) | 0;
+  const lin = stackLin(c, sp(c) + at);
   return size === 4 ? c.rd32(lin) : c.rd16(lin);
 }
 
 export function pop(c: Cpu, size: number): number {
   const v = peek(c, size);
-  c.r[ESP] = (c.r[ESP] + size) | 0;
+  setSp(c, sp(c) + size);
   return v;
 }
 
@@ -156,9 +178,9 @@ export function PUSH(c: Cpu, i: Insn): void {
   else v = rdop(c, i, i.k0, i.r0);
   if (i.k0 === K_SEG && i.osz === 4) {
     // A 32-bit push of a segment register writes only the low word on current processors.
-    const sp = (c.r[ESP] - 4) | 0;
-    c.wr16((c.sbase[SS] + sp) | 0, v);
-    c.r[ESP] = sp;
+    const s = (sp(c) - 4) | 0;
+    c.wr16(stackLin(c, s), v);
+    setSp(c, s);
     return;
   }
   push(c, i.osz, v);
@@ -166,21 +188,22 @@ export function PUSH(c: Cpu, i: Insn): void {
 
 export function POP(c: Cpu, i: Insn): void {
   const v = peek(c, i.osz);
-  const sp = c.r[ESP];
+  const old = c.r[ESP];
+  const s = sp(c);
   if (i.k0 === K_SEG) {
     loadSeg(c, i.r0, v);
-    c.r[ESP] = (sp + i.osz) | 0;
+    setSp(c, s + i.osz);
   } else if (i.k0 === K_MEM) {
     // The address of a memory destination is computed with ESP already incremented.
-    c.r[ESP] = (sp + i.osz) | 0;
+    setSp(c, s + i.osz);
     try {
       c.wr(ea(c, i), i.osz, v);
     } catch (e) {
-      c.r[ESP] = sp;
+      c.r[ESP] = old;
       throw e;
     }
   } else {
-    c.r[ESP] = (sp + i.osz) | 0;
+    setSp(c, s + i.osz);
     wrreg(c, i.k0, i.r0, v);
   }
 }
@@ -188,31 +211,29 @@ export function POP(c: Cpu, i: Insn): void {
 export function PUSHA(c: Cpu, i: Insn): void {
   const r = c.r;
   const size = i.osz;
-  const sp0 = r[ESP];
-  const base = c.sbase[SS];
+  const sp0 = sp(c);
   const order = [EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI];
   // Write all eight slots first so a fault changes no register.
   for (let k = 0; k < 8; k++) {
-    const v = order[k] === ESP ? sp0 : r[order[k]];
-    const at = (base + sp0 - (k + 1) * size) | 0;
-    if (size === 4) c.wr32(at, v);
-    else c.wr16(at, v);
+    const at = stackLin(c, sp0 - (k + 1) * size);
+    if (size === 4) c.wr32(at, r[order[k]]);
+    else c.wr16(at, r[order[k]]);
   }
-  r[ESP] = (sp0 - 8 * size) | 0;
+  setSp(c, sp0 - 8 * size);
 }
 
 export function POPA(c: Cpu, i: Insn): void {
   const size = i.osz;
   const vals: number[] = [];
   for (let k = 0; k < 8; k++) vals.push(peek(c, size, k * size));
-  const sp = (c.r[ESP] + 8 * size) | 0;
+  const next = sp(c) + 8 * size;
   const order = [EDI, ESI, EBP, ESP, EBX, EDX, ECX, EAX];
   for (let k = 0; k < 8; k++) {
     if (order[k] === ESP) continue;
     if (size === 4) c.r[order[k]] = vals[k];
     else c.r16[order[k] << 1] = vals[k];
   }
-  c.r[ESP] = sp;
+  setSp(c, next);
 }
 
 export function PUSHF(c: Cpu, i: Insn): void {
@@ -235,7 +256,7 @@ export function writeFlags(c: Cpu, v: number, size: number): void {
 
 export function POPF(c: Cpu, i: Insn): void {
   const v = peek(c, i.osz);
-  c.r[ESP] = (c.r[ESP] + i.osz) | 0;
+  setSp(c, sp(c) + i.osz);
   writeFlags(c, v, i.osz);
 }
 

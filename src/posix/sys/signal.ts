@@ -10,6 +10,7 @@ import {
   NSIG, unblockable, SIGKILL, SIGSTOP, SIGSEGV, SIGCHLD, SA_ONSTACK, SA_SIGINFO, SA_RESTORER, type SigAction, type SigInfo,
 } from "../../libexoc/signal.js";
 import { Struct } from "../abi/structs.js";
+import { FPSTATE_HEADER, FXSAVE_SIZE, FPSTATE_SIZE, fpstateFromFxsave, fxsaveFromFpstate } from "../abi/fpstate.js";
 import { SC, SC_REGS, SIGINFO, RT_FRAME, FRAME, RT_RETCODE, RETCODE, SS_ONSTACK, SS_DISABLE } from "../abi/sigframe.js";
 
 /** Kernel sigset_t size on i386 (64 signals). */
@@ -141,8 +142,9 @@ const TRAP_PF = 14;
 /** si_code the kernel uses for signals it raises without a more specific reason. */
 const SI_KERNEL = 0x80;
 
-/** Writes a sigcontext describing the interrupted state at `at` in `s`. */
-function putSigcontext(t: Task, s: Struct, at: number, info: SigInfo, oldLo: number): void {
+/** Writes a sigcontext describing the interrupted state at `at` in `s` (its FPU state saved at
+ *  `fpstate`). */
+function putSigcontext(t: Task, s: Struct, at: number, info: SigInfo, oldLo: number, fpstate: number): void {
   const r = t.regs;
   const k = t.kernel;
   SC_REGS.forEach((off, reg) => s.u32(at + off, r[reg]));
@@ -151,7 +153,7 @@ function putSigcontext(t: Task, s: Struct, at: number, info: SigInfo, oldLo: num
   s.u32(at + SC.cs, k.selector(t.env, CS)).u32(at + SC.ss, k.selector(t.env, SS));
   s.u32(at + SC.trapno, info.trapno).u32(at + SC.err, info.error).u32(at + SC.eip, r[EIP]);
   s.u32(at + SC.eflags, k.eflags(t.env)).u32(at + SC.espAtSignal, r[ESP]);
-  s.u32(at + SC.fpstate, 0).u32(at + SC.oldmask, oldLo).u32(at + SC.cr2, info.trapno === TRAP_PF ? info.addr : 0);
+  s.u32(at + SC.fpstate, fpstate).u32(at + SC.oldmask, oldLo).u32(at + SC.cr2, info.trapno === TRAP_PF ? info.addr : 0);
 }
 
 /** Where the frame goes: the alternate stack if the action asks for it and it is not in use. */
@@ -170,8 +172,10 @@ export function deliverSignal(t: Task, info: SigInfo, act: SigAction, oldLo: num
   const top = frameTop(t, act);
   const rt = (act.flags & SA_SIGINFO) !== 0;
   const size = rt ? RT_FRAME.size : FRAME.size;
+  // The FPU state goes above the frame: its FXSAVE image 64-byte aligned, the header below it.
+  const fpstate = ((((top.sp - FXSAVE_SIZE) >>> 0) & ~63) - FPSTATE_HEADER) >>> 0;
   // Linux aligns so that the handler sees (esp + 4) 16-byte aligned, as after a call.
-  const frame = ((((top.sp - size) >>> 0) + 4) & ~15) - 4;
+  const frame = ((((fpstate - size) >>> 0) + 4) & ~15) - 4;
   const s = new Struct(size);
   const retcodeAt = frame + (rt ? RT_FRAME.retcode : FRAME.retcode);
   const pretcode = (act.flags & SA_RESTORER) !== 0 ? act.restorer : retcodeAt;
@@ -192,25 +196,23 @@ export function deliverSignal(t: Task, info: SigInfo, act: SigAction, oldLo: num
     s.u32(RT_FRAME.ucFlags, 0).u32(RT_FRAME.ucLink, 0);
     const alt = t.altStack;
     s.u32(RT_FRAME.ucStack, alt.sp).u32(RT_FRAME.ucStack + 4, top.onAlt ? SS_ONSTACK : alt.flags & SS_DISABLE).u32(RT_FRAME.ucStack + 8, alt.size);
-    putSigcontext(t, s, RT_FRAME.ucMcontext, info, oldLo);
+    putSigcontext(t, s, RT_FRAME.ucMcontext, info, oldLo, fpstate);
     s.u32(RT_FRAME.ucSigmask, oldLo).u32(RT_FRAME.ucSigmask + 4, oldHi);
     RT_RETCODE.forEach((b, k) => s.u8(RT_FRAME.retcode + k, b));
   } else {
     s.u32(FRAME.pretcode, pretcode).u32(FRAME.sig, info.signal);
-    putSigcontext(t, s, FRAME.sc, info, oldLo);
+    putSigcontext(t, s, FRAME.sc, info, oldLo, fpstate);
     s.u32(FRAME.extramask, oldHi);
     RETCODE.forEach((b, k) => s.u8(FRAME.retcode + k, b));
   }
   try {
     t.mem.write(frame, s.bytes);
+    t.mem.write(fpstate, fpstateFromFxsave(t.kernel.fxsave(t.env)));
   } catch (e) {
     if (e instanceof SysError) return false;
     throw e;
   }
-  // The handler gets a clean FPU; the interrupted state comes back at sigreturn. Frames below
-  // this one were abandoned (siglongjmp out of a handler): their saved state is dropped.
-  for (const at of t.sigFpu.keys()) if (at >>> 0 <= frame >>> 0) t.sigFpu.delete(at);
-  t.sigFpu.set(frame >>> 0, t.kernel.saveFpu(t.env));
+  // The handler gets a clean FPU; sigreturn installs what the frame holds then.
   t.kernel.loadFpu(t.env, null);
   r[ESP] = frame;
   r[EIP] = act.handler;
@@ -242,19 +244,19 @@ function restoreMask(t: Task, lo: number, hi: number): void {
   t.sig.maskHi = hi;
 }
 
-/** Puts back the FPU state the handler whose frame is at `frame` interrupted. */
-function restoreFpu(t: Task, frame: number): void {
-  if (!t.sigFpu.has(frame)) return;
-  t.kernel.loadFpu(t.env, t.sigFpu.get(frame) ?? null);
-  t.sigFpu.delete(frame);
+/** Installs the FPU state the sigcontext at `sc` points to (none: the initial state). */
+function restoreFpu(t: Task, sc: number): void {
+  const at = t.mem.u32(sc + SC.fpstate) >>> 0;
+  if (at === 0) t.kernel.loadFpu(t.env, null);
+  else t.kernel.fxrstor(t.env, fxsaveFromFpstate(t.mem.read(at, FPSTATE_SIZE)));
 }
 
 /** rt_sigreturn: the handler returned through pretcode, which popped it: the frame is at esp-4. */
 export const rtSigreturn: Sys = (t) => {
   const frame = ((t.regs[ESP] >>> 0) - 4) >>> 0;
-  restoreFpu(t, frame);
   try {
     restoreMask(t, t.mem.u32(frame + RT_FRAME.ucSigmask), t.mem.u32(frame + RT_FRAME.ucSigmask + 4));
+    restoreFpu(t, frame + RT_FRAME.ucMcontext);
     return restoreSigcontext(t, frame + RT_FRAME.ucMcontext);
   } catch (e) {
     if (!(e instanceof SysError)) throw e;
@@ -266,9 +268,9 @@ export const rtSigreturn: Sys = (t) => {
 /** sigreturn: the restorer popped pretcode and sig: the frame is at esp-8. */
 export const sigreturn: Sys = (t) => {
   const frame = ((t.regs[ESP] >>> 0) - 8) >>> 0;
-  restoreFpu(t, frame);
   try {
     restoreMask(t, t.mem.u32(frame + FRAME.sc + SC.oldmask), t.mem.u32(frame + FRAME.extramask));
+    restoreFpu(t, frame + FRAME.sc);
     return restoreSigcontext(t, frame + FRAME.sc);
   } catch (e) {
     if (!(e instanceof SysError)) throw e;

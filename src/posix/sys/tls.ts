@@ -1,5 +1,6 @@
 // Thread-local storage descriptors: set_thread_area/get_thread_area write and read the TLS
-// entries of the process's GDT (glibc puts its thread pointer in GS through one of them).
+// entries of the process's GDT (glibc puts its thread pointer in GS through one of them), and
+// modify_ldt the process's LDT (16-bit code and data segments for DOS-style or legacy code).
 
 import type { Sys } from "../types.js";
 import { sysError } from "../../libexoc/errors.js";
@@ -80,3 +81,71 @@ export const getThreadArea: Sys = (t, uinfo) => {
   t.mem.write(uinfo, s.bytes);
   return 0;
 };
+
+/** modify_ldt's LDT size and the default LDT's (what a 64-bit kernel reports to i386 code). */
+const LDT_ENTRIES = 8192, DEFAULT_LDT_BYTES = 128;
+
+/** modify_ldt(func, ptr, bytecount): 0 reads the LDT, 1 (the old form, without the "useable"
+ *  bit) and 0x11 write one entry from a struct user_desc, 2 reads the default LDT (zeros).
+ *  After a write, DS and ES are reloaded when they name LDT entries, as Linux does. */
+export const modifyLdt: Sys = (p, func, ptr, bytecount) => {
+  const count = bytecount >>> 0;
+  switch (func) {
+    case 0: {
+      const ldt = p.kernel.readLdt(p.env);
+      if (ldt.length === 0) return 0;
+      const n = Math.min(count, LDT_ENTRIES * 8);
+      const out = new Uint8Array(n);
+      out.set(ldt.subarray(0, Math.min(n, ldt.length)));
+      p.mem.write(ptr, out);
+      return n;
+    }
+    case 2: {
+      const n = Math.min(count, DEFAULT_LDT_BYTES);
+      p.mem.write(ptr, new Uint8Array(n));
+      return n;
+    }
+    case 1:
+    case 0x11:
+      writeLdt(p, ptr, count, func === 1);
+      return 0;
+    default:
+      return sysError("ENOSYS");
+  }
+};
+
+function writeLdt(p: Parameters<Sys>[0], ptr: number, count: number, oldMode: boolean): void {
+  if (count !== 16) sysError("EINVAL");
+  const entry = p.mem.u32(ptr) >>> 0, base = p.mem.u32(ptr + 4), limit = p.mem.u32(ptr + 8), flags = p.mem.u32(ptr + 12);
+  if (entry >= LDT_ENTRIES) sysError("EINVAL");
+  const contents = (flags >> CONTENTS_SHIFT) & 3;
+  if (contents === 3 && (oldMode || !(flags & SEG_NOT_PRESENT))) sysError("EINVAL");
+  // Linux's LDT_empty (or, in the old form, base and limit both zero) clears the entry.
+  const empty = base === 0 && limit === 0 && contents === 0 && (flags & READ_EXEC_ONLY) !== 0 && !(flags & SEG_32BIT) &&
+    !(flags & LIMIT_IN_PAGES) && (flags & SEG_NOT_PRESENT) !== 0 && !(flags & USEABLE);
+  let d: UserDescriptor | null = null;
+  if (!(empty || (oldMode && base === 0 && limit === 0))) {
+    d = {
+      base: base >>> 0,
+      limit: limit & 0xfffff,
+      pages: (flags & LIMIT_IN_PAGES) !== 0,
+      big: (flags & SEG_32BIT) !== 0,
+      code: contents >= 2,
+      readOnly: (flags & READ_EXEC_ONLY) !== 0,
+      contents: (contents & 1) !== 0,
+      present: !(flags & SEG_NOT_PRESENT),
+      available: !oldMode && (flags & USEABLE) !== 0,
+    };
+  }
+  p.kernel.setLdt(p.env, entry, d);
+  for (const seg of [DS, ES]) {
+    if ((p.kernel.selector(p.env, seg) & 4) === 0) continue;
+    try {
+      p.kernel.reloadSegment(p.env, seg);
+    } catch {
+      // the entry no longer fits the register: Linux's fixup leaves it with a null selector
+    }
+  }
+}
+
+const ES = 0, DS = 3;

@@ -1,0 +1,141 @@
+// Memory operands of translated SIMD instructions: 4-, 8- and 16-byte loads and stores between
+// guest memory and the lane cache (simdlanes.ts), inline when the bytes lie in one page the TLB
+// has (one lookup, typed-array accesses), else through the runtime helpers ldx/stx, which go
+// through the Cpu's accessors and fault precisely. A register held in int32 locals is loaded
+// into and stored from them; the helpers work on its slot, so the slow paths copy around them.
+
+import { type Node, id, num, t, assign, ifs, expr, call } from "./ast.js";
+import type { Emitter } from "./emit.js";
+import { fault, GP } from "../hw/fault.js";
+import type { Cpu } from "../hw/cpu.js";
+import { SRC, loadSlot, storeSlot } from "../hw/simd/state.js";
+import { xi, xf, xd, xw, getD, markDirty, isCachedI } from "./simdlanes.js";
+
+/** Loads `lanes` doubles (1 or 2) at `a` into the double lanes from `i`: one TLB lookup and
+ *  float64 loads when 8-byte aligned within a page, else through ldx into SRC. */
+export function loadD(em: Emitter, a: Node, i: number, lanes: number): void {
+  const p = em.tmp();
+  const fast: Node[] = [assign(p, t("(e ^ $a) >>> 3", { a }))];
+  const slow: Node[] = [expr(call(id("ldx"), [id("c"), a, num(SRC), num(lanes * 8)]))];
+  for (let k = 0; k < lanes; k++) {
+    fast.push(assign(xd(i + k), t("mf64[$p + $k]", { p, k: num(k) })));
+    slow.push(assign(xd(i + k), xf(SRC * 2 + k)));
+  }
+  em.emit(assign(id("e"), t("tlbR[$a >>> 12]", { a })));
+  // an 8-byte-aligned double lies in one page; two of them need the check
+  const test = lanes === 1 ? t("((e | $a & 7) & 4095) === 0", { a }) : t("((e | $a & 7) & 4095) === 0 && ($a & 4095) <= 4080", { a });
+  em.emit(ifs(test, fast, slow));
+  for (let k = 0; k < lanes; k++) markDirty(em, i + k);
+}
+
+/** Stores `lanes` doubles from the double lanes from `i` at `a` (all checked before the first
+ *  byte changes, by the TLB entry or by stx). */
+export function storeD(em: Emitter, a: Node, i: number, lanes: number): void {
+  const vals = Array.from({ length: lanes }, (_, k) => getD(em, i + k));
+  const p = em.tmp();
+  const fast: Node[] = [assign(p, t("(e ^ $a) >>> 3", { a }))];
+  vals.forEach((v, k) => fast.push(assign(t("mf64[$p + $k]", { p, k: num(k) }), v)));
+  const slow: Node[] = [...vals.map((v, k) => assign(xf(SRC * 2 + k), v)), expr(call(id("stx"), [id("c"), a, num(SRC), num(lanes * 8)]))];
+  em.emit(assign(id("e"), t("tlbW[$a >>> 12]", { a })));
+  const test = lanes === 1 ? t("((e | $a & 7) & 4095) === 0", { a }) : t("((e | $a & 7) & 4095) === 0 && ($a & 4095) <= 4080", { a });
+  em.emit(ifs(test, fast, slow));
+}
+
+/** Where dword k of slot `slot` lives: its int32 local when the register is held there. */
+function dword(em: Emitter, slot: number, k: number): Node {
+  return isCachedI(em, slot) ? xw(slot * 4 + k) : xi(slot * 4 + k);
+}
+
+/** After ldx filled slot `slot`: its int32 locals (if held there) reloaded from it. */
+function reloadInts(em: Emitter, slot: number, size: number): Node[] {
+  if (!isCachedI(em, slot)) return [];
+  return Array.from({ length: size / 4 }, (_, k) => assign(xw(slot * 4 + k), xi(slot * 4 + k)));
+}
+
+/** Loads `size` bytes (4, 8 or 16) at `a` into register `slot` (SRC or a register taken by
+ *  `ints` or `sync`): inline when 4-byte aligned within a page the TLB has, else through ldx. */
+export function loadSlotCode(em: Emitter, a: Node, slot: number, size: number): void {
+  const p = em.tmp();
+  const fast: Node[] = [assign(p, t("(e ^ $a) >>> 2", { a }))];
+  for (let k = 0; k < size / 4; k++) fast.push(assign(dword(em, slot, k), t("i32[$p + $k]", { p, k: num(k) })));
+  const slow = [expr(call(id("ldx"), [id("c"), a, num(slot), num(size)])), ...reloadInts(em, slot, size)];
+  em.emit(assign(id("e"), t("tlbR[$a >>> 12]", { a })));
+  em.emit(ifs(t("((e | $a & 3) & 4095) === 0 && ($a & 4095) <= $lim", { a, lim: num(4096 - size) }), fast, slow));
+}
+
+/** Loads 16 bytes at any address `a` into register `slot`: inline, from the five aligned
+ *  dwords that cover them, when they lie in one page the TLB has; else through ldx. */
+export function loadUnalignedCode(em: Emitter, a: Node, slot: number): void {
+  const p = em.tmp(), sh = em.tmp(), w = em.tmp();
+  const aligned: Node[] = [0, 1, 2, 3].map((k) => assign(dword(em, slot, k), t("i32[$p + $k]", { p, k: num(k) })));
+  const funnel: Node[] = [assign(w, t("i32[$p]", { p }))];
+  for (let k = 0; k < 4; k++) {
+    const next = t("i32[$p + $k]", { p, k: num(k + 1) });
+    funnel.push(assign(dword(em, slot, k), t("$w >>> $sh | $n << 32 - $sh", { w, sh, n: next })));
+    if (k < 3) funnel.push(assign(w, t("i32[$p + $k]", { p, k: num(k + 1) })));
+  }
+  const fast: Node[] = [assign(p, t("(e ^ $a) >>> 2", { a })), assign(sh, t("($a & 3) << 3", { a })), ifs(t("$sh === 0", { sh }), aligned, funnel)];
+  const slow = [expr(call(id("ldx"), [id("c"), a, num(slot), num(16)])), ...reloadInts(em, slot, 16)];
+  em.emit(assign(id("e"), t("tlbR[$a >>> 12]", { a })));
+  em.emit(ifs(t("(e & 4095) === 0 && ($a & 4095) <= 4076", { a }), fast, slow));
+}
+
+/** Stores register `slot`'s low `size` bytes (4, 8 or 16) at `a`, inline as loadSlotCode. */
+export function storeSlotCode(em: Emitter, a: Node, slot: number, size: number): void {
+  const p = em.tmp();
+  const fast: Node[] = [assign(p, t("(e ^ $a) >>> 2", { a }))];
+  for (let k = 0; k < size / 4; k++) fast.push(assign(t("i32[$p + $k]", { p, k: num(k) }), dword(em, slot, k)));
+  const slow: Node[] = [];
+  if (isCachedI(em, slot)) for (let k = 0; k < size / 4; k++) slow.push(assign(xi(slot * 4 + k), xw(slot * 4 + k)));
+  slow.push(expr(call(id("stx"), [id("c"), a, num(slot), num(size)])));
+  em.emit(assign(id("e"), t("tlbW[$a >>> 12]", { a })));
+  em.emit(ifs(t("((e | $a & 3) & 4095) === 0 && ($a & 4095) <= $lim", { a, lim: num(4096 - size) }), fast, slow));
+}
+
+// ---- runtime helpers ----
+
+/** Raises #GP(0) (misaligned 128-bit operand). */
+function gpf(): never {
+  fault(GP, 0);
+}
+
+/** Reads `size` bytes at `a` into slot `slot`: one TLB lookup when they lie in one page;
+ *  otherwise through the Cpu's accessors into SRC first, so a fault leaves `slot` unchanged. */
+function ldx(c: Cpu, a: number, slot: number, size: number): void {
+  const e = c.tlbR[a >>> 12];
+  if ((e & 0xfff) === 0 && (a & 0xfff) <= 0x1000 - size) {
+    const p = e ^ a;
+    if (size >= 4 && (p & 3) === 0) {
+      const M = c.i32, X = c.sse.i32, q = p >>> 2, s = slot << 2;
+      for (let k = 0; k < size >> 2; k++) X[s + k] = M[q + k];
+    } else {
+      const B = c.u8, X = c.sse.u8, s = slot << 4;
+      for (let k = 0; k < size; k++) X[s + k] = B[p + k];
+    }
+    return;
+  }
+  loadSlot(c, SRC, a, size);
+  if (slot !== SRC) {
+    const X = c.sse.i32;
+    for (let k = 0; k < (size + 3) >> 2; k++) X[slot * 4 + k] = X[SRC * 4 + k];
+  }
+}
+
+/** Writes slot `slot`'s low `size` bytes at `a` (all checked before the first byte changes). */
+function stx(c: Cpu, a: number, slot: number, size: number): void {
+  const e = c.tlbW[a >>> 12];
+  if ((e & 0xfff) === 0 && (a & 0xfff) <= 0x1000 - size) {
+    const p = e ^ a;
+    if (size >= 4 && (p & 3) === 0) {
+      const M = c.i32, X = c.sse.i32, q = p >>> 2, s = slot << 2;
+      for (let k = 0; k < size >> 2; k++) M[q + k] = X[s + k];
+    } else {
+      const B = c.u8, X = c.sse.u8, s = slot << 4;
+      for (let k = 0; k < size; k++) B[p + k] = X[s + k];
+    }
+    return;
+  }
+  storeSlot(c, slot, a, size);
+}
+
+export const MEM_RUNTIME = { gpf, ldx, stx };

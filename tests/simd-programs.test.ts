@@ -1,0 +1,67 @@
+// SIMD differential tests: guest programs built for SSE (tests/guest/simd_*.c) run natively and
+// under `exojit run --engine interp` and `--engine jit`; stdout, stderr and the exit status
+// must be identical byte for byte (the host CPU is the oracle).
+//   simd_kernels  n-body, mandelbrot, sums, matrix multiply, conversions, fenv and libm with
+//                 every double and float in SSE registers (-mfpmath=sse), scalar at -O0/-O2 and
+//                 vectorized at -O3 for SSSE3 and SSE4.2
+//   simd_intrin   SSE2..SSE4.2 intrinsics: image filter, Adler-32, CRC-32C, byte search,
+//                 pcmpistri/pcmpestri, packed float math, unmasked exceptions -> SIGFPE
+//   simd_strings  glibc's string functions, which pick their SSE2/SSSE3/SSE4.2 variants from
+//                 CPUID, on every alignment and on strings ending before an unmapped page
+//   simd_signals  signal handlers reading and changing XMM registers, MXCSR and x87 registers
+//                 through the signal frame's fpstate; a #XM handler masking the exception
+//
+// Needs dist/ (`npx tsc -p .`) and gcc-multilib.
+
+import { beforeAll, describe, expect, it } from "vitest";
+import { buildGuest, ensureToolchain, expectSameRun, limiter, runExojitAsync, runNativeAsync, type RunResult } from "./helpers/guest.js";
+
+const ENGINES = ["interp", "jit"] as const;
+/** Two guest processes at a time: the machines running this have two cores. */
+const slot = limiter(2);
+
+interface Case {
+  name: string;
+  src: string;
+  flags: string[];
+  libs?: string[];
+}
+
+const CASES: Case[] = [
+  { name: "simd_kernels_O2_sse2", src: "simd_kernels.c", flags: ["-O2", "-msse2", "-mfpmath=sse"], libs: ["-lm"] },
+  { name: "simd_kernels_O0_sse2", src: "simd_kernels.c", flags: ["-O0", "-msse2", "-mfpmath=sse"], libs: ["-lm"] },
+  { name: "simd_kernels_O3_ssse3", src: "simd_kernels.c", flags: ["-O3", "-mssse3", "-mfpmath=sse"], libs: ["-lm"] },
+  { name: "simd_kernels_O3_sse42", src: "simd_kernels.c", flags: ["-O3", "-msse4.2", "-mfpmath=sse"], libs: ["-lm"] },
+  { name: "simd_intrin", src: "simd_intrin.c", flags: ["-O2", "-msse4.2"] },
+  { name: "simd_strings", src: "simd_strings.c", flags: ["-O2"] },
+  { name: "simd_signals", src: "simd_signals.c", flags: ["-O2", "-msse2"] },
+];
+
+const bins = new Map<string, string>();
+const natives = new Map<string, Promise<RunResult>>();
+
+beforeAll(() => {
+  ensureToolchain();
+  for (const c of CASES) {
+    const bin = buildGuest(c.src, { flags: c.flags, libs: c.libs });
+    bins.set(c.name, bin);
+    natives.set(c.name, slot(() => runNativeAsync(bin, [])));
+  }
+}, 120_000);
+
+describe.concurrent("SIMD programs: native vs exojit", () => {
+  for (const c of CASES) {
+    it(`${c.name}: native run ends cleanly`, async () => {
+      const n = await natives.get(c.name)!;
+      expect(n.status).toBe(0);
+      expect(n.stdout.length).toBeGreaterThan(0);
+    });
+    for (const engine of ENGINES) {
+      it(`${c.name} (${engine})`, async () => {
+        const native = await natives.get(c.name)!;
+        const emu = await slot(() => runExojitAsync(bins.get(c.name)!, [], { engine }));
+        expectSameRun(native, emu, `${c.name} --engine ${engine}`);
+      }, 60_000);
+    }
+  }
+});

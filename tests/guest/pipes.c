@@ -20,6 +20,14 @@
 
 #define TOTAL (8 << 20)
 
+/* A descriptor number that is surely not open here (the process that started us may have leaked
+ * some, so a fixed number is not enough). */
+static int closed_fd(void) {
+  int fd = 100;
+  while (fcntl(fd, F_GETFD) != -1) fd++;
+  return fd;
+}
+
 static int status_of(pid_t p) {
   int st;
   waitpid(p, &st, 0);
@@ -239,7 +247,7 @@ int main(void) {
   close(p[1]);
   k = poll(pf, 1, -1);
   printf("poll after the writer closed: %d, revents %#x\n", k, pf[0].revents);
-  struct pollfd bad = {999, POLLIN, 0};
+  struct pollfd bad = {closed_fd(), POLLIN, 0};
   k = poll(&bad, 1, 0);
   printf("poll on a closed fd: %d revents %#x\n", k, bad.revents);
   close(p[0]);
@@ -268,8 +276,9 @@ int main(void) {
   k = pselect(p[0] + 1, &rd, NULL, NULL, &ts, &mask);
   printf("pselect: %d, readable %d\n", k, FD_ISSET(p[0], &rd));
   FD_ZERO(&rd);
-  FD_SET(100, &rd);
-  k = select(101, &rd, NULL, NULL, &tv);
+  int gone = closed_fd();
+  FD_SET(gone, &rd);
+  k = select(gone + 1, &rd, NULL, NULL, &tv);
   printf("select on a closed fd: %d %s\n", k, strerror(errno));
   close(p[0]);
   close(p[1]);

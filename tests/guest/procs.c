@@ -140,9 +140,14 @@ int main(void) {
   waitpid(p, &st, 0);
   show("then", st);
   memset(&si, 0, sizeof si);
+  /* SIGTSTP is discarded in an orphaned process group, and whether ours is orphaned depends on
+   * who started us: the child gets a group of its own, which our group in our session keeps
+   * un-orphaned. */
   if ((p = fork()) == 0) {
+    setpgid(0, 0);
     for (;;) pause();
   }
+  setpgid(p, p);
   kill(p, SIGTSTP);
   waitid(P_PID, p, &si, WSTOPPED);
   printf("waitid WSTOPPED: code %d status %d\n", si.si_code, si.si_status);

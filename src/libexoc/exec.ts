@@ -13,7 +13,7 @@ import { parseElf, ElfError, ET_DYN, PT_LOAD, PT_PHDR, PF_R, PF_W, PF_X, type El
 import { Vma, PROT_READ, PROT_WRITE, PROT_EXEC, PAGE, pageUp, pageDown, STACK_TOP } from "./vm.js";
 import { Mm } from "./mm.js";
 import type { Task } from "./task.js";
-import { type OpenFile, HostFile, S_IFMT, S_IFDIR, S_IFREG } from "./file.js";
+import { type OpenFile, S_IFMT, S_IFDIR, S_IFREG } from "./file.js";
 import { SysError, sysError, type ErrnoName } from "./errors.js";
 import { RLIMIT_STACK } from "./limits.js";
 import { SigHandlers } from "./signal.js";
@@ -109,7 +109,7 @@ function readHead(f: OpenFile, n: number): Uint8Array {
 }
 
 function closeFile(f: OpenFile): void {
-  if (--f.refs === 0) f.release();
+  f.drop();
 }
 
 /** Parses a `#!` line: interpreter and optional single argument (Linux's rules). */
@@ -206,8 +206,9 @@ function loadSpan(elf: ElfImage): [number, number] {
 
 /** Maps an image's PT_LOAD segments at `bias`; returns the end of the highest segment. */
 function mapSegments(t: Task, mm: Mm, elf: ElfImage, f: OpenFile, name: string, bias: number, stackBottom: number): number {
-  if (!(f instanceof HostFile)) throw new ExecError("cannot map this file", "EACCES");
-  const cf = t.sys.pageCache.file(f.hostPath, f.identity(), name);
+  const m = f.mapping();
+  if (m === null) throw new ExecError("cannot map this file", "EACCES");
+  const cf = t.sys.pageCache.file(m, name);
   let hi = 0;
   for (const ph of elf.phdrs) {
     if (ph.type !== PT_LOAD || ph.memsz === 0) continue;

@@ -277,9 +277,9 @@ export function mapsText(v: View): string {
       out += mapsLine(r.start, r.end, r.prot, r.shared, r.offset, SHMEM_DEV, String(ino), "/dev/zero (deleted)");
       continue;
     }
-    const [dev, ino] = r.object.key.split(":");
+    const { dev, ino } = r.object;
     const fileTop = Math.min(r.end, pageUp(r.fileEnd));
-    if (fileTop > r.start) out += mapsLine(r.start, fileTop, r.prot, r.shared, r.offset, hexDev(BigInt(dev)), ino, r.name);
+    if (fileTop > r.start) out += mapsLine(r.start, fileTop, r.prot, r.shared, r.offset, hexDev(dev), String(ino), r.name);
     if (fileTop < r.end) out += mapsLine(Math.max(fileTop, r.start), r.end, r.prot, r.shared, 0, "00:00", "0", "");
   }
   return out;

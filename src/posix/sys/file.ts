@@ -43,7 +43,7 @@ function openAt(t: Task, dirfd: number, pathVa: number, flags: number, mode: num
     const q = file instanceof FifoEnd ? file.openWait() : null;
     if (q === null) return t.fds.add(file, req.cloexec);
     throw new WouldBlock([q], null, RESTART_IF_SA, install, () => {
-      if (--file.refs === 0) file.release();
+      file.drop();
       return null;
     });
   };

@@ -20,6 +20,7 @@ import * as tls from "./sys/tls.js";
 import * as misc from "./sys/misc.js";
 import * as dir from "./sys/dir.js";
 import * as fsops from "./sys/fsops.js";
+import * as cred from "./sys/cred.js";
 
 export interface SyscallEntry {
   nr: number;
@@ -173,6 +174,30 @@ const IMPL: Record<string, [Sys, string, boolean?]> = {
   geteuid32: [proc.geteuid, ""],
   getgid32: [proc.getgid, ""],
   getegid32: [proc.getegid, ""],
+  setuid32: [cred.setuid32, "d"],
+  setgid32: [cred.setgid32, "d"],
+  setuid: [cred.setuid16, "d"],
+  setgid: [cred.setgid16, "d"],
+  setreuid32: [cred.setreuid32, "d d"],
+  setregid32: [cred.setregid32, "d d"],
+  setreuid: [cred.setreuid16, "d d"],
+  setregid: [cred.setregid16, "d d"],
+  setresuid32: [cred.setresuid32, "d d d"],
+  setresgid32: [cred.setresgid32, "d d d"],
+  setresuid: [cred.setresuid16, "d d d"],
+  setresgid: [cred.setresgid16, "d d d"],
+  getresuid32: [cred.getresuid32, "ptr ptr ptr"],
+  getresgid32: [cred.getresgid32, "ptr ptr ptr"],
+  getresuid: [cred.getresuid16, "ptr ptr ptr"],
+  getresgid: [cred.getresgid16, "ptr ptr ptr"],
+  setfsuid32: [cred.setfsuid32, "d"],
+  setfsgid32: [cred.setfsgid32, "d"],
+  setfsuid: [cred.setfsuid16, "d"],
+  setfsgid: [cred.setfsgid16, "d"],
+  getgroups32: [cred.getgroups32, "d ptr"],
+  setgroups32: [cred.setgroups32, "d ptr"],
+  getgroups: [cred.getgroups16, "d ptr"],
+  setgroups: [cred.setgroups16, "d ptr"],
   getpgrp: [proc.getpgrp, ""],
   getpgid: [proc.getpgid, "d"],
   setpgid: [proc.setpgid, "d d"],

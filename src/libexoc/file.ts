@@ -1,11 +1,10 @@
 // Open file descriptions: what an fd refers to. Host files and the inherited standard streams go
-// to the host's file descriptors; devices such as /dev/null are implemented here. Offsets are
-// kept by the description (so dup'ed fds share them), and seekable files use positioned I/O.
-// Directories are in dirfile.ts, synthetic files in synthfs.ts.
+// to the host's file descriptors. Offsets are kept by the description (so dup'ed fds share
+// them), and seekable files use positioned I/O. Directories are in dirfile.ts, synthetic files
+// in synthfs.ts, tmpfs files in volumes/tmpfs.ts, devices in vfs/memdev.ts and their drivers.
 
 import * as fs from "node:fs";
 import * as tty from "node:tty";
-import { randomFillSync } from "node:crypto";
 import type { WaitQueue } from "../exokernel/wait.js";
 import { HostInput } from "../exokernel/hostio.js";
 import { SysError, fromHostError, sysError } from "./errors.js";
@@ -441,57 +440,6 @@ export class HostStream extends OpenFile {
     } catch {
       // closing can only fail for an fd already gone
     }
-  }
-}
-
-/** Character devices implemented in the library: null, zero, full, random, urandom. */
-export class CharDevice extends OpenFile {
-  constructor(
-    path: string,
-    mode: OpenMode,
-    private readonly kind: "null" | "zero" | "full" | "random",
-    private readonly rdev: bigint,
-  ) {
-    super(path, mode);
-  }
-
-  read(buf: Uint8Array): number {
-    switch (this.kind) {
-      case "null":
-        return 0;
-      case "random":
-        randomFillSync(buf);
-        return buf.length;
-      default:
-        buf.fill(0);
-        return buf.length;
-    }
-  }
-
-  write(buf: Uint8Array): number {
-    if (this.kind === "full") sysError("ENOSPC");
-    return buf.length;
-  }
-
-  override pread(buf: Uint8Array, _off: number): number {
-    return this.read(buf);
-  }
-
-  override pwrite(buf: Uint8Array, _off: number): number {
-    return this.write(buf);
-  }
-
-  override seek(_off: number, _whence: number): number {
-    this.offset = 0;
-    return 0;
-  }
-
-  stat(): FileStat {
-    const now = BigInt(Date.now()) * 1000000n;
-    return {
-      dev: 5n, ino: this.rdev, mode: S_IFCHR | 0o666, nlink: 1, uid: 0, gid: 0, rdev: this.rdev, size: 0n,
-      blksize: 4096, blocks: 0n, atimeNs: now, mtimeNs: now, ctimeNs: now,
-    };
   }
 }
 

@@ -21,6 +21,8 @@ import * as misc from "./sys/misc.js";
 import * as dir from "./sys/dir.js";
 import * as fsops from "./sys/fsops.js";
 import * as cred from "./sys/cred.js";
+import * as lock from "./sys/lock.js";
+import * as mount from "./sys/mount.js";
 
 export interface SyscallEntry {
   nr: number;
@@ -103,7 +105,7 @@ const IMPL: Record<string, [Sys, string, boolean?]> = {
   dup: [file.dup, "fd"],
   dup2: [file.dup2, "fd fd"],
   dup3: [file.dup3, "fd fd x"],
-  fcntl: [file.fcntl64, "fd d x"],
+  fcntl: [file.fcntl, "fd d x"],
   fcntl64: [file.fcntl64, "fd d x"],
   getcwd: [file.getcwd, "ptr u"],
   chdir: [file.chdir, "path"],
@@ -124,6 +126,8 @@ const IMPL: Record<string, [Sys, string, boolean?]> = {
   sendfile64: [file.sendfile64, "fd fd ptr u"],
   statfs64: [stat.statfs64, "path u ptr"],
   fstatfs64: [stat.fstatfs64, "fd u ptr"],
+  statfs: [stat.statfs, "path ptr"],
+  fstatfs: [stat.fstatfs, "fd ptr"],
   sched_getaffinity: [proc.schedGetaffinity, "d u ptr"],
   mkdir: [fsops.mkdir, "path mode"],
   mkdirat: [fsops.mkdirat, "dirfd path mode"],
@@ -156,6 +160,14 @@ const IMPL: Record<string, [Sys, string, boolean?]> = {
   ftruncate: [fsops.ftruncate, "fd d"],
   ftruncate64: [fsops.ftruncate64, "fd u u"],
   getdents: [dir.getdents, "fd ptr u"],
+  flock: [lock.flock, "fd x"],
+  fsync: [lock.fsync, "fd"],
+  fdatasync: [lock.fdatasync, "fd"],
+  sync: [lock.sync, ""],
+  syncfs: [lock.syncfs, "fd"],
+  mount: [mount.mount, "path path path x ptr"],
+  umount2: [mount.umount2, "path x"],
+  umount: [mount.umount, "path"],
   brk: [mm.brk, "ptr", true],
   mmap: [mm.oldMmap, "ptr", true],
   mmap2: [mm.mmap2, "ptr u prot mflags fd x", true],

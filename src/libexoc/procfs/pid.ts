@@ -10,7 +10,7 @@ import type { System } from "../system.js";
 import type { Process } from "../process.js";
 import type { Task } from "../task.js";
 import type { Mm } from "../mm.js";
-import type { FileSystem } from "../fs.js";
+import { mountsText as vfsMountsText, mountinfoText as vfsMountinfoText } from "../vfs/mountops.js";
 import type { OpenFile } from "../file.js";
 import { DirFile } from "../dirfile.js";
 import { PipeEnd } from "../pipe.js";
@@ -285,36 +285,20 @@ export function mapsText(v: View): string {
   return out;
 }
 
-/** The mounts a process sees: the root of its view, then the synthetic trees. */
-function mountRows(fs: FileSystem): { id: number; parent: number; dev: string; source: string; point: string; type: string; opts: string }[] {
-  let rootDev = "0:0";
-  try {
-    const [major, minor] = devParts(nodefs.statSync(fs.root, { bigint: true }).dev);
-    rootDev = `${major}:${minor}`;
-  } catch {
-    // a root that vanished: no device to show
-  }
-  const rows = [{ id: MNT_ROOT, parent: 1, dev: rootDev, source: "/dev/root", point: "/", type: "ext2", opts: `${fs.writableAll ? "rw" : "ro"},relatime` }];
-  for (const [point, m] of fs.mountTable()) {
-    rows.push({ id: MNT_PROC, parent: MNT_ROOT, dev: `${Number(m.dev >> 8n)}:${Number(m.dev & 0xffn)}`, source: m.source, point, type: m.fsType, opts: m.options });
-  }
-  return rows;
-}
-
 /** /proc/PID/mounts (show_vfsmnt). */
 export function mountsText(v: View): string {
   if (v.t === null || !v.t.alive) return "";
-  return mountRows(v.t.fs).map((r) => `${r.source} ${r.point} ${r.type} ${r.opts} 0 0\n`).join("");
+  return vfsMountsText(v.t.fs);
 }
 
 /** /proc/PID/mountinfo (show_mountinfo). */
 export function mountinfoText(v: View): string {
   if (v.t === null || !v.t.alive) return "";
-  return mountRows(v.t.fs).map((r) => `${r.id} ${r.parent} ${r.dev} / ${r.point} ${r.opts} - ${r.type} ${r.source} ${r.opts.split(",")[0]}\n`).join("");
+  return vfsMountinfoText(v.t.fs);
 }
 
 /** /proc/PID/fdinfo/N (seq_show in fs/proc/fd.c): position, open flags, mount and inode. */
-export function fdinfoText(f: OpenFile, cloexec: boolean): string {
+export function fdinfoText(f: OpenFile, cloexec: boolean, mount: number | null = null): string {
   let flags = f.mode.read && f.mode.write ? O_RDWR : f.mode.write ? O_WRONLY : 0;
   if (f.mode.append) flags |= O_APPEND;
   if (f.mode.nonblock) flags |= O_NONBLOCK;
@@ -329,6 +313,6 @@ export function fdinfoText(f: OpenFile, cloexec: boolean): string {
   } catch {
     // a host descriptor that went away: no inode to show
   }
-  const mnt = f instanceof PipeEnd ? MNT_PIPEFS : dev === PROC_DEV ? MNT_PROC : MNT_ROOT;
+  const mnt = mount ?? (f instanceof PipeEnd ? MNT_PIPEFS : dev === PROC_DEV ? MNT_PROC : MNT_ROOT);
   return `pos:\t${f.offset}\nflags:\t0${flags.toString(8)}\nmnt_id:\t${mnt}\nino:\t${ino}\n`;
 }

@@ -199,6 +199,8 @@ export class CachedFile extends FrameObject {
   protected unused(): void {
     this.lastUsed = this.cache.tick();
     this.writer = null;
+    // A file that no longer exists (a removed tmpfs file) is not worth keeping.
+    if (this.src.gone?.() === true) this.cache.drop(this.key);
   }
 
   /** Drops the cache entry: frames freed, page source closed. */
@@ -224,6 +226,9 @@ export interface PageSource {
   /** Reads bytes at `off` into `view`; 0 at the end of the file. Throws SysError. */
   read(view: Uint8Array, off: number): number;
   close(): void;
+  /** Whether the file is gone (removed, kept only by its mappings): cached pages go with the
+   *  last mapping. */
+  gone?(): boolean;
 }
 
 /** A regular file that can be mapped (OpenFile.mapping()). */
@@ -268,6 +273,14 @@ export class PageCache {
     cf.lastUsed = this.tick();
     this.trimIdle();
     return cf;
+  }
+
+  /** Drops the cached file `key` if nothing maps it (its file was removed). */
+  drop(key: string): void {
+    const cf = this.files.get(key);
+    if (cf === undefined || cf.refs > 0) return;
+    this.files.delete(key);
+    cf.evict();
   }
 
   /** The cached file for `key` if there is one (write and read coherence). */

@@ -1,7 +1,7 @@
 // mount and umount over the VFS's mount table, and the tables /proc shows of it (mounts and
 // mountinfo, in Linux's formats: the system's own, so they live with the mount table).
 //
-// Only root mounts. A new mount makes a volume of a registered type (fstypes.ts) and covers a
+// Only root mounts (the target is looked up first, as Linux does). A new mount makes a volume of a registered type (fstypes.ts) and covers a
 // directory; a bind mount shows a directory of a mounted volume elsewhere; a remount changes a
 // mount's flags (read-only, nosuid, nodev, noexec, access times) and, unless it is a bind
 // remount, the volume's read-only state (refused with EBUSY while files are open for writing on
@@ -78,8 +78,8 @@ function within(p: string, dir: string): boolean {
 }
 
 export function mount(vfs: Vfs, who: FsCaller, r: MountRequest): void {
-  privileged(who);
   const tw = vfs.walk(who, r.target, r.base, true);
+  privileged(who);
   if (tw.jump !== null) sysError("ENOTDIR");
   const chain = chainOf(tw);
   const end = chain[chain.length - 1];
@@ -151,8 +151,8 @@ function remount(vfs: Vfs, m: Mount, r: MountRequest): void {
 }
 
 export function umount(vfs: Vfs, who: FsCaller, r: UmountRequest): void {
-  privileged(who);
   const w = vfs.walk(who, r.target, r.base, !r.noFollow);
+  privileged(who);
   const chain = chainOf(w);
   const m = mountRootOf(vfs, chain);
   if (m === null) return sysError("EINVAL");

@@ -190,7 +190,7 @@ export class Vfs {
     const w = this.walk(who, p, base, true);
     const pl = w.jump === null ? w.place : this.walker.rootPlace(who);
     if (pl === null) return sysError("ENOENT");
-    return { ...pl.mnt.vol.statfs(pl.node), flags: pl.mnt.flags };
+    return { ...pl.mnt.vol.statfs(pl.node), flags: { ...pl.mnt.flags, readOnly: pl.mnt.readOnly } };
   }
 
   // --- changing the name space ---------------------------------------------------------------
@@ -422,7 +422,7 @@ export class Vfs {
    *  null for a pipe. */
   fstatfs(f: OpenFile): FsFigures | null {
     const r = f.ref;
-    if (r instanceof VfsRef) return { ...r.mnt.vol.statfs(r.node), flags: r.mnt.flags };
+    if (r instanceof VfsRef) return { ...r.mnt.vol.statfs(r.node), flags: { ...r.mnt.flags, readOnly: r.mnt.readOnly } };
     if (f.hostFd() < 0) return null;
     try {
       const s = nodefs.statfsSync(`/proc/self/fd/${f.hostFd()}`);

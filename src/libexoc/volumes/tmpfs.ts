@@ -112,9 +112,12 @@ export class TmpFs implements Volume {
     return new TmpNode(this.nextIno++, mode, uid, gid, rdev, target);
   }
 
-  /** A node with no name and no open file is gone: its pages and inode are free again. */
+  /** A node with no name and no open file is gone: its pages and inode are free again (cached
+   *  pages nothing maps go first: they hold the file open). */
   private forgetIfUnused(n: TmpNode): void {
-    if (n.nlink > 0 || n.opens > 0) return;
+    if (n.nlink > 0) return;
+    if (n.pages !== null && n.opens > 0) this.cache?.drop(this.cacheKey(n));
+    if (n.opens > 0) return;
     if (n.pages !== null) {
       this.usedPages -= n.pages.size;
       n.pages.clear();
@@ -323,8 +326,16 @@ export class TmpFs implements Volume {
     return `tmpfs${this.id}:${n.ino}`;
   }
 
-  /** Copies bytes of `n` at `off` into `buf`; returns how many (0 at the end). */
+  /** Copies bytes of `n` at `off` into `buf`; returns how many (0 at the end). What shared
+   *  writable mappings changed is written back first. */
   readData(n: TmpNode, buf: Uint8Array, off: number): number {
+    const cf = this.cache?.lookup(this.cacheKey(n));
+    if (cf?.writable) cf.sync();
+    return this.readPages(n, buf, off);
+  }
+
+  /** Reads for the page cache itself (no write-back of mapped pages first). */
+  readPages(n: TmpNode, buf: Uint8Array, off: number): number {
     const pages = n.pages as Map<number, Uint8Array>; // a regular file's
     const len = Math.max(0, Math.min(buf.length, n.size - off));
     for (let done = 0; done < len; ) {
@@ -464,11 +475,12 @@ export class TmpFile extends OpenFile implements Mappable {
     node.opens++;
     let open = true;
     return {
-      read: (view, off) => vol.readData(node, view, off),
+      read: (view, off) => vol.readPages(node, view, off),
       close: () => {
         if (open) vol.closed(node);
         open = false;
       },
+      gone: () => node.nlink === 0,
     };
   }
 

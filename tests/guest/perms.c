@@ -97,6 +97,12 @@ static void unprivileged(void) {
   T("stat searchonly/f (dir 0711 root)", access("searchonly/f", F_OK));
   T("open searchonly/f", try_open("searchonly/f", O_RDONLY));
   T("list searchonly", try_open("searchonly", O_RDONLY | O_DIRECTORY));
+  T("chdir private (0700 root)", chdir("private"));
+  int pfd = open("private", O_PATH | O_DIRECTORY);
+  T("fchdir to an O_PATH fd of private", fchdir(pfd));
+  close(pfd);
+  T("chdir searchonly", chdir("searchonly"));
+  T("chdir back", chdir(".."));
   T("create ro/new (dir 0755 root)", try_open("ro/new", O_WRONLY | O_CREAT));
   T("mkdir ro/d", mkdir("ro/d", 0755));
   T("create open/mine (dir 0777 root)", try_open("open/mine", O_WRONLY | O_CREAT | O_EXCL));

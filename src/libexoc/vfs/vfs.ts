@@ -135,6 +135,28 @@ export class Vfs {
     return openPath(this, who, p, base, req);
   }
 
+  /** chdir: the guest path of a directory the caller may search (EACCES otherwise). */
+  chdir(who: FsCaller, p: string, base: string): string {
+    const w = this.walk(who, p, base, true);
+    const pl = w.place;
+    if (pl === null || w.jump !== null) return sysError(w.jump !== null ? "ENOTDIR" : "ENOENT");
+    if (!isDirSt(pl.st)) sysError("ENOTDIR");
+    checkPermission(who, pl, MAY_EXEC);
+    return guestPath(w);
+  }
+
+  /** fchdir: the directory open as `f`, if the caller may search it. */
+  fchdir(who: FsCaller, f: OpenFile): string {
+    const r = f.ref;
+    if (r instanceof VfsRef) {
+      const st = r.mnt.vol.getattr(r.node);
+      if (!isDirSt(st)) sysError("ENOTDIR");
+      checkPermission(who, { mnt: r.mnt, node: r.node, st, name: "" }, MAY_EXEC);
+      return f.path;
+    }
+    return this.chdir(who, f.path, "/");
+  }
+
   stat(who: FsCaller, p: string, base: string, follow: boolean): FileStat {
     const w = this.walk(who, p, base, follow);
     if (w.jump !== null) return w.jump.stat();

@@ -8,7 +8,7 @@ import { WouldBlock, RESTART_IF_SA } from "../../libexoc/blocking.js";
 import { FifoEnd } from "../../libexoc/fifo.js";
 import { SIGPIPE } from "../../libexoc/signal.js";
 import { PipeEnd } from "../../libexoc/pipe.js";
-import { type OpenFile, PathFile, S_IFMT, S_IFDIR } from "../../libexoc/file.js";
+import { type OpenFile, PathFile } from "../../libexoc/file.js";
 import { DirFile } from "../../libexoc/dirfile.js";
 import { Struct } from "../abi/structs.js";
 import { openRequest, AT_FDCWD, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_GETLK, F_SETLK, F_SETLKW, F_GETLK64, F_SETLK64, F_SETLKW64, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW, FD_CLOEXEC, O_APPEND, O_NONBLOCK, O_RDONLY, O_WRONLY, O_RDWR, O_LARGEFILE } from "../abi/fcntl.js";
@@ -321,17 +321,14 @@ export const getcwd: Sys = (t, buf, size) => {
 };
 
 export const chdir: Sys = (t, path) => {
-  const r = t.fs.resolve(t, pathArg(t, path), t.cwd, true);
-  if (r.st === null) sysError("ENOENT");
-  if ((r.st.mode & S_IFMT) !== S_IFDIR) sysError("ENOTDIR");
-  t.cwd = r.guest;
+  t.cwd = t.fs.chdir(t, pathArg(t, path), t.cwd);
   return 0;
 };
 
 export const fchdir: Sys = (t, fd) => {
   const f = t.fds.get(fd);
   if (!(f instanceof DirFile) && !(f instanceof PathFile && f.isDirectory)) sysError("ENOTDIR");
-  t.cwd = f.path;
+  t.cwd = t.fs.fchdir(t, f);
   return 0;
 };
 

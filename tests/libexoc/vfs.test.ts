@@ -139,6 +139,20 @@ describe("mount points", () => {
     expect(errno(() => vfs.rename(ROOT, "/home/f", "/", "/mnt/f", "/", false))).toBe("EXDEV");
   });
 
+  it("a mount moves elsewhere (MS_MOVE), and a bind remount changes only that mount's flags", () => {
+    mount("/mnt");
+    write("/mnt/f", "moving");
+    vfs.mount(ROOT, { source: "/mnt", target: "/home", base: "/", fsType: "", options: "", flags: DEFAULT_FLAGS, remount: false, bind: false, move: true, propagationOnly: false });
+    expect(read("/home/f")).toBe("moving");
+    expect(list("/mnt")).toEqual([".", "..", "hidden"]);
+    expect(errno(() => vfs.mount(ROOT, { source: "/home", target: "/home/sub", base: "/", fsType: "", options: "", flags: DEFAULT_FLAGS, remount: false, bind: false, move: true, propagationOnly: false }))).toBe("ENOENT");
+    vfs.mount(ROOT, { source: "/home", target: "/mnt", base: "/", fsType: "", options: "", flags: DEFAULT_FLAGS, remount: false, bind: true, move: false, propagationOnly: false });
+    vfs.mount(ROOT, { source: "", target: "/mnt", base: "/", fsType: "", options: "", flags: { ...DEFAULT_FLAGS, readOnly: true }, remount: true, bind: true, move: false, propagationOnly: false });
+    expect(errno(() => write("/mnt/g", "no"))).toBe("EROFS");
+    expect(errno(() => write("/home/g", "yes"))).toBe("ok");
+    expect(read("/mnt/g")).toBe("yes");
+  });
+
   it("/proc/mounts lists the mount table in mount order", () => {
     mount("/mnt", tmpfs(), { ...DEFAULT_FLAGS, nosuid: true, nodev: true });
     expect(mountsText(vfs)).toBe("/dev/root / tmpfs rw,relatime 0 0\ntest /mnt tmpfs rw,nosuid,nodev,relatime 0 0\n");

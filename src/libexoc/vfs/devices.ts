@@ -83,7 +83,7 @@ export class DeviceRegistry {
   list(): [DeviceKind, number, number | "*", string][] {
     return [...this.drivers].map(([k, d]) => {
       const [kind, major, minor] = k.split(":");
-      return [kind as DeviceKind, Number(major), minor === "*" ? "*" : Number(minor), d.name];
+      return [kind as DeviceKind /* keys are made by key() above */, Number(major), minor === "*" ? "*" : Number(minor), d.name];
     });
   }
 }

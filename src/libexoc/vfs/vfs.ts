@@ -14,7 +14,7 @@ import { DirFile, DT_DIR, type DirEntry } from "../dirfile.js";
 import { FifoTable } from "../fifo.js";
 import { sysError } from "../errors.js";
 import { MAY_READ, MAY_WRITE, MAY_EXEC, type FsCaller, type Volume, type VolumeFigures } from "../volume.js";
-import type { PageCache } from "../pagecache.js";
+import { HostVolume } from "../volumes/host.js";
 import { MountTable, DEFAULT_FLAGS, type Mount, type MountFlags } from "./mounts.js";
 import { Walker, guestPath, isDirSt, isLinkSt, permitted, checkPermission, type Place, type Walk } from "./walk.js";
 import { credOf, withRealIds, inGroup, ownerOrRoot, stickyForbids, chmodBits, chownBits, newOwner, S_ISVTX } from "./perm.js";
@@ -81,11 +81,6 @@ export class Vfs {
     this.devices = o.devices ?? new DeviceRegistry();
     this.fsTypes = o.fsTypes ?? new FsTypes();
     this.busyPaths = o.busyPaths ?? (() => []);
-  }
-
-  /** The page cache of the root volume, if it keeps one (the host view). */
-  get pageCache(): PageCache | null {
-    return (this.mounts.root.vol as { pageCache?: PageCache | null }).pageCache ?? null;
   }
 
   // --- walking -------------------------------------------------------------------------------
@@ -512,8 +507,8 @@ export class Vfs {
   /** A guest path for host path `host` when the root is a host view holding it, else null
    *  (/proc/PID/fd of an inherited stream). */
   guestOfHost(host: string): string | null {
-    const v = this.mounts.root.vol as { relOf?: (h: string) => string | null };
-    return v.relOf?.(host) ?? null;
+    const v = this.mounts.root.vol;
+    return v instanceof HostVolume ? v.relOf(host) : null;
   }
 }
 

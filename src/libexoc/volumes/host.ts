@@ -30,6 +30,11 @@ export class HostNode implements VolumeNode {
   ) {}
 }
 
+/** A node of this volume (the VFS hands a volume only the nodes it made). */
+function hn(n: VolumeNode): HostNode {
+  return n as HostNode;
+}
+
 /** A node's identity: host device and inode together. */
 function identity(st: fs.BigIntStats): bigint {
   return (st.dev << 64n) | st.ino;
@@ -98,7 +103,7 @@ export class HostVolume implements Volume {
   }
 
   private child(dir: VolumeNode, name: Buffer): string {
-    const d = (dir as HostNode).hostPath;
+    const d = hn(dir).hostPath;
     return d === "/" ? `/${name.toString("latin1")}` : `${d}/${name.toString("latin1")}`;
   }
 
@@ -122,18 +127,18 @@ export class HostVolume implements Volume {
   }
 
   getattr(n: VolumeNode): FileStat {
-    const h = n as HostNode;
+    const h = hn(n);
     const st = h.fresh ?? this.lstat(h.hostPath);
     h.fresh = null;
     return statFromHost(st);
   }
 
   readlink(n: VolumeNode): Buffer {
-    return host(() => fs.readlinkSync((n as HostNode).hostPath, { encoding: "buffer" }));
+    return host(() => fs.readlinkSync(hn(n).hostPath, { encoding: "buffer" }));
   }
 
   readdir(dir: VolumeNode): DirEntry[] {
-    const d = (dir as HostNode).hostPath;
+    const d = hn(dir).hostPath;
     const dirents: fs.Dirent[] = [];
     host(() => {
       // opendir keeps the file system's order (readdir sorts); Buffer names keep bytes that
@@ -165,7 +170,7 @@ export class HostVolume implements Volume {
   }
 
   writable(n: VolumeNode, name?: Buffer): boolean {
-    const rel = this.relOf((n as HostNode).hostPath);
+    const rel = this.relOf(hn(n).hostPath);
     if (rel === null) return false;
     return this.canWrite(name === undefined ? rel : rel === "/" ? `/${name.toString("latin1")}` : `${rel}/${name.toString("latin1")}`);
   }
@@ -215,7 +220,7 @@ export class HostVolume implements Volume {
   }
 
   link(dir: VolumeNode, name: Buffer, target: VolumeNode): void {
-    host(() => fs.linkSync((target as HostNode).hostPath, this.child(dir, name)));
+    host(() => fs.linkSync(hn(target).hostPath, this.child(dir, name)));
   }
 
   unlink(dir: VolumeNode, name: Buffer): void {
@@ -234,7 +239,7 @@ export class HostVolume implements Volume {
   }
 
   setattr(n: VolumeNode, a: SetAttr): void {
-    const p = (n as HostNode).hostPath;
+    const p = hn(n).hostPath;
     const st = this.lstat(p);
     const isLink = (Number(st.mode) & S_IFMT) === S_IFLNK;
     if (a.uid !== undefined || a.gid !== undefined) {
@@ -266,7 +271,7 @@ export class HostVolume implements Volume {
   }
 
   openData(n: VolumeNode, guestPath: string, mode: OpenMode): OpenFile {
-    const p = (n as HostNode).hostPath;
+    const p = hn(n).hostPath;
     if (this.pending?.hostPath === p) {
       const fd = this.pending.fd;
       this.pending = null;
@@ -280,7 +285,7 @@ export class HostVolume implements Volume {
   }
 
   statfs(n: VolumeNode): VolumeFigures {
-    const s = host(() => fs.statfsSync((n as HostNode).hostPath, { bigint: true }));
+    const s = host(() => fs.statfsSync(hn(n).hostPath, { bigint: true }));
     return {
       type: Number(s.type), bsize: Number(s.bsize), blocks: Number(s.blocks), bfree: Number(s.bfree), bavail: Number(s.bavail),
       files: Number(s.files), ffree: Number(s.ffree), namelen: 255,

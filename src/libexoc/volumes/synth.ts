@@ -22,6 +22,7 @@ class SynthVNode implements VolumeNode {
   }
 }
 
+/** A node of this volume (the VFS hands a volume only the nodes it made). */
 function sn(n: VolumeNode): SynthVNode {
   return n as SynthVNode;
 }

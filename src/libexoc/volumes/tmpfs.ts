@@ -27,6 +27,11 @@ function now(): bigint {
   return BigInt(Date.now()) * 1000000n;
 }
 
+/** A node of this volume (the VFS hands a volume only the nodes it made). */
+function tn(n: VolumeNode): TmpNode {
+  return n as TmpNode;
+}
+
 export class TmpNode implements VolumeNode {
   nlink: number;
   atimeNs: bigint;
@@ -126,7 +131,7 @@ export class TmpFs implements Volume {
   }
 
   private dir(n: VolumeNode): TmpNode {
-    const d = n as TmpNode;
+    const d = tn(n);
     if (d.entries === null) sysError("ENOTDIR");
     return d;
   }
@@ -164,7 +169,7 @@ export class TmpFs implements Volume {
   }
 
   getattr(node: VolumeNode): FileStat {
-    const n = node as TmpNode;
+    const n = tn(node);
     const size = n.entries !== null ? (n.entries.size + 2) * BOGO_DIRENT_SIZE : n.size;
     return {
       dev: this.dev, ino: n.ino, mode: n.mode, nlink: n.nlink, uid: n.uid, gid: n.gid, rdev: n.rdev, size: BigInt(size),
@@ -173,7 +178,7 @@ export class TmpFs implements Volume {
   }
 
   readlink(n: VolumeNode): Buffer {
-    const t = (n as TmpNode).target;
+    const t = tn(n).target;
     if (t === null) return sysError("EINVAL");
     return Buffer.from(t);
   }
@@ -203,7 +208,7 @@ export class TmpFs implements Volume {
   }
 
   link(dir: VolumeNode, name: Buffer, target: VolumeNode): void {
-    const t = target as TmpNode;
+    const t = tn(target);
     this.vacant(dir, name);
     this.add(dir, name, t);
     t.nlink++;
@@ -254,7 +259,7 @@ export class TmpFs implements Volume {
     const t = now();
     if (flags.exchange) {
       if (dst === undefined) sysError("ENOENT");
-      (fd.entries as Map<string, TmpNode>).set(fk, dst);
+      (fd.entries as Map<string, TmpNode>).set(fk, dst); // take() found it in a directory
       tes.set(tk, src);
       if (fd !== td && (src.type === S_IFDIR) !== (dst.type === S_IFDIR)) {
         const delta = src.type === S_IFDIR ? 1 : -1;
@@ -289,7 +294,7 @@ export class TmpFs implements Volume {
   }
 
   setattr(node: VolumeNode, a: SetAttr): void {
-    const n = node as TmpNode;
+    const n = tn(node);
     const t = now();
     if (a.perm !== undefined) n.mode = (n.mode & S_IFMT) | (a.perm & 0o7777);
     if (a.uid !== undefined) n.uid = a.uid;
@@ -375,7 +380,7 @@ export class TmpFs implements Volume {
   }
 
   openData(n: VolumeNode, path: string, mode: OpenMode): OpenFile {
-    const t = n as TmpNode;
+    const t = tn(n);
     if (t.pages === null) return sysError("EINVAL");
     return new TmpFile(path, mode, this, t);
   }

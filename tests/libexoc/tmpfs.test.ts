@@ -7,6 +7,7 @@ import { TmpFs, TMPFS_MAGIC } from "../../src/libexoc/volumes/tmpfs.js";
 import { S_IFMT, S_IFREG, S_IFDIR, S_IFLNK, S_IFCHR, S_IFIFO, SEEK_END, type OpenMode } from "../../src/libexoc/file.js";
 import { SysError } from "../../src/libexoc/errors.js";
 import { makeDev } from "../../src/libexoc/vfs/devices.js";
+import { makeDevfs, addDeviceNode } from "../../src/libexoc/volumes/devfs.js";
 import type { VolumeNode } from "../../src/libexoc/volume.js";
 
 const WHO = { tid: 1, proc: { pid: 1, euid: 0, egid: 0, groups: [] } };
@@ -193,5 +194,22 @@ describe("tmpfs", () => {
     const st = v.getattr(f);
     expect([st.atimeNs, st.mtimeNs]).toEqual([1000n, 2000n]);
     expect(st.ctimeNs > 2000n).toBe(true);
+  });
+});
+
+describe("devfs", () => {
+  it("holds the standard devices, links and directories, and takes drivers' nodes", () => {
+    const v = makeDevfs();
+    const root = v.root(WHO);
+    expect(v.readdir(root).map((e) => e.name.toString()).sort()).toEqual(["console", "fd", "full", "null", "pts", "random", "shm", "stderr", "stdin", "stdout", "tty", "urandom", "zero"]);
+    const nul = v.getattr(v.lookup(root, name("null")) as VolumeNode); // it was just listed
+    expect([nul.mode, nul.rdev, nul.dev]).toEqual([S_IFCHR | 0o666, makeDev(1, 3), makeDev(0, 5)]);
+    expect(v.readlink(v.lookup(root, name("stdout")) as VolumeNode).toString()).toBe("/proc/self/fd/1"); // listed above
+    expect(v.getattr(v.lookup(root, name("shm")) as VolumeNode).mode).toBe(S_IFDIR | 0o1777); // listed above
+    addDeviceNode(v, "tty1", "char", 4, 1, 0o620, 0, 5);
+    addDeviceNode(v, "pts/0", "char", 136, 0, 0o620, 1000, 5);
+    const pts = v.lookup(root, name("pts")) as VolumeNode; // made by makeDevfs
+    const p0 = v.getattr(v.lookup(pts, name("0")) as VolumeNode); // just added
+    expect([p0.rdev, p0.uid, p0.gid, p0.mode & 0o7777]).toEqual([makeDev(136, 0), 1000, 5, 0o620]);
   });
 });

@@ -128,6 +128,10 @@ export interface Volume {
   statfs(n: VolumeNode): VolumeFigures;
   /** Writes everything dirty to the medium (sync, syncfs, umount, remount read-only). */
   sync(): void;
+  /** fsync(2) (or fdatasync(2) with `dataOnly`) of node `n`: once it returns, the file's data
+   *  and what finds it are on the medium and survive a crash. Volumes without a medium of
+   *  their own leave it out. (The VFS reaches it through the open file's fsync().) */
+  fsync?(n: VolumeNode, dataOnly: boolean): void;
   /** The volume is unmounted (the VFS syncs it first). */
   unmount?(): void;
 

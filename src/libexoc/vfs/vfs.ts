@@ -312,24 +312,26 @@ export class Vfs {
     if (fl.noReplace && dst !== null) sysError("EEXIST");
     const srcDir = isDirSt(src.st);
     if ((a.slash || (b.slash && !fl.exchange)) && !srcDir) sysError("ENOTDIR");
-    if (dst !== null && !fl.exchange) {
-      if (srcDir && !isDirSt(dst.st)) sysError("ENOTDIR");
-      if (!srcDir && isDirSt(dst.st)) sysError("EISDIR");
-    }
     const same = (x: Place, y: Place): boolean => x.mnt === y.mnt && x.node.ino === y.node.ino;
     // A directory cannot move into itself, nor replace one of its own ancestors.
     if (srcDir && b.dirs.some((d) => same(d, src))) sysError("EINVAL");
     if (dst !== null && isDirSt(dst.st) && a.dirs.some((d) => same(d, dst))) sysError(fl.exchange ? "EINVAL" : "ENOTEMPTY");
-    this.mayDelete(who, ad, src);
-    if (dst !== null) this.mayDelete(who, bd, dst);
-    else checkPermission(who, bd, MAY_WRITE | MAY_EXEC);
-    if (src.mnt !== ad.mnt || (dst !== null && dst.mnt !== bd.mnt)) sysError("EBUSY");
+    // Two names of one file: nothing to do (before any permission check, as Linux).
     if (dst !== null && same(src, dst)) return;
+    this.mayDelete(who, ad, src);
+    if (dst !== null) {
+      this.mayDelete(who, bd, dst);
+      if (!fl.exchange && srcDir && !isDirSt(dst.st)) sysError("ENOTDIR");
+      if (!fl.exchange && !srcDir && isDirSt(dst.st)) sysError("EISDIR");
+    } else {
+      checkPermission(who, bd, MAY_WRITE | MAY_EXEC);
+    }
     // Moving a directory to another parent rewrites its "..": it must be writable too.
     if (!same(ad, bd)) {
       if (srcDir) checkPermission(who, src, MAY_WRITE);
       if (fl.exchange && dst !== null && isDirSt(dst.st)) checkPermission(who, dst, MAY_WRITE);
     }
+    if (src.mnt !== ad.mnt || (dst !== null && dst.mnt !== bd.mnt)) sysError("EBUSY");
     ad.mnt.vol.rename(ad.node, Buffer.from(a.name, "latin1"), bd.node, Buffer.from(b.name, "latin1"), fl);
   }
 

@@ -9,7 +9,7 @@ import type { RunArgs } from "./args.js";
 import { cliError } from "./errors.js";
 import { Exokernel } from "../exokernel/kernel.js";
 import { RunLoop } from "../exokernel/runloop.js";
-import { FileSystem } from "../libexoc/fs.js";
+import { HostVolume } from "../libexoc/volumes/host.js";
 import { ExecError } from "../libexoc/exec.js";
 import { SysError } from "../libexoc/errors.js";
 import { System } from "../libexoc/system.js";
@@ -33,15 +33,17 @@ export async function runCommand(a: RunArgs): Promise<number> {
   }
   if (!st.isDirectory()) throw cliError("badRoot", root, "not a directory");
   const hostCwd = process.cwd();
-  const fsys0 = new FileSystem(root, a.rw, []);
-  const guestCwd = fsys0.guestOf(fs.realpathSync(hostCwd)) ?? "/";
-  const fsys = new FileSystem(root, a.rw, a.root === null ? [guestCwd] : []);
+  // The root is the host directory; writes go only below the working directory unless --rw.
+  const rootVol = new HostVolume(root, a.rw, []);
+  const guestCwd = rootVol.relOf(fs.realpathSync(hostCwd)) ?? "/";
+  if (a.root === null) rootVol.writableDirs.push(guestCwd);
 
   if (a.engine !== "interp") tuneV8ForGeneratedCode();
   const kernel = new Exokernel({ memory: a.memory, engine: { engine: a.engine, threshold: a.jitThreshold || undefined, timing: a.stats } });
   const personality = new LinuxPersonality();
   const sys = new System({ kernel, personality });
-  fsys.pageCache = sys.pageCache;
+  rootVol.pageCache = sys.pageCache;
+  const fsys = sys.newVfs(rootVol);
   const env = Object.entries(process.env).map(([k, v]) => `${k}=${v ?? ""}`);
   let first;
   try {

@@ -71,6 +71,8 @@ export function cloneTask(t: Task, a: CloneArgs): number {
     proc.egid = src.egid;
     proc.sgid = src.sgid;
     proc.groups = [...src.groups];
+    proc.fsuidSet = src.fsuidSet;
+    proc.fsgidSet = src.fsgidSet;
     proc.rlimits = new Map(src.rlimits);
     proc.exe = src.exe;
     proc.argv = src.argv;

@@ -96,6 +96,9 @@ export class DirFile extends OpenFile {
     return sysError("EBADF");
   }
 
+  /** Directories sync as part of their file system (nothing to do here). */
+  override fsync(_dataOnly: boolean): void {}
+
   override seek(off: number, whence: number): number {
     if (whence !== SEEK_SET || off < 0) sysError("EINVAL");
     if (off === 0) this.listing = null; // rewinddir sees the directory as it is now

@@ -13,7 +13,8 @@ import { parseElf, ElfError, ET_DYN, PT_LOAD, PT_PHDR, PF_R, PF_W, PF_X, type El
 import { Vma, PROT_READ, PROT_WRITE, PROT_EXEC, PAGE, pageUp, pageDown, STACK_TOP } from "./vm.js";
 import { Mm } from "./mm.js";
 import type { Task } from "./task.js";
-import { type OpenFile, HostFile, S_IFMT, S_IFDIR, S_IFREG } from "./file.js";
+import { type OpenFile, type FileStat, S_IFMT, S_IFDIR, S_IFREG } from "./file.js";
+import { execIds } from "./creds.js";
 import { SysError, sysError, type ErrnoName } from "./errors.js";
 import { RLIMIT_STACK } from "./limits.js";
 import { SigHandlers } from "./signal.js";
@@ -83,18 +84,34 @@ function prot(flags: number): number {
   return (flags & PF_R ? PROT_READ : 0) | (flags & PF_W ? PROT_WRITE : 0) | (flags & PF_X ? PROT_EXEC : 0);
 }
 
-/** Opens an executable: it must be a regular file with an execute bit. */
-function openProgram(t: Task, p: string, base: string, noFollow: boolean, ignoreModeBits = false): { file: OpenFile; guest: string } {
+/** An opened program: the file, its guest path, and what its set-id bits may do. */
+interface Program {
+  file: OpenFile;
+  guest: string;
+  st: FileStat;
+  /** Its mount honours set-user-ID and set-group-ID bits (not nosuid). */
+  setIdOk: boolean;
+}
+
+/** Opens an executable: a regular file the caller may execute, on a mount that allows it. */
+function openProgram(t: Task, p: string, base: string, noFollow: boolean, ignoreModeBits = false): Program {
   const r = t.fs.resolve(t, p, base, !noFollow);
-  const mode = t.fs.stat(t, p, base, !noFollow).mode;
+  if (r.st === null) return sysError("ENOENT");
+  const mode = r.st.mode;
   if ((mode & S_IFMT) === S_IFDIR) throw new ExecError("is a directory", "EACCES");
   if ((mode & S_IFMT) !== S_IFREG) throw new ExecError(noFollow && (mode & S_IFMT) === 0o120000 ? "is a symbolic link" : "not a regular file", noFollow && (mode & S_IFMT) === 0o120000 ? "ELOOP" : "EACCES");
   if ((mode & 0o111) === 0 && !ignoreModeBits) throw new ExecError("permission denied", "EACCES");
-  const file = t.fs.open(t, p, base, {
-    mode: { read: true, write: false, append: false, nonblock: false },
-    create: false, exclusive: false, truncate: false, directory: false, noFollow, perm: 0,
-  });
-  return { file, guest: r.guest };
+  let file: OpenFile;
+  try {
+    file = t.fs.open(t, p, base, {
+      mode: { read: true, write: false, append: false, nonblock: false },
+      create: false, exclusive: false, truncate: false, directory: false, noFollow, perm: 0, exec: !ignoreModeBits,
+    });
+  } catch (e) {
+    if (e instanceof SysError && e.errno === "EACCES") throw new ExecError("permission denied", "EACCES");
+    throw e;
+  }
+  return { file, guest: r.guest, st: r.st, setIdOk: r.place !== null && !r.place.mnt.flags.nosuid };
 }
 
 function readHead(f: OpenFile, n: number): Uint8Array {
@@ -109,7 +126,7 @@ function readHead(f: OpenFile, n: number): Uint8Array {
 }
 
 function closeFile(f: OpenFile): void {
-  if (--f.refs === 0) f.release();
+  f.drop();
 }
 
 /** Parses a `#!` line: interpreter and optional single argument (Linux's rules). */
@@ -133,7 +150,7 @@ export function execProgram(t: Task, req: ExecRequest, abi: ExecAbi): ExecInfo {
   if (size > MAX_ARG_BYTES) sysError("E2BIG");
   let argv = req.argv;
   let progPath = req.path;
-  let opened: { file: OpenFile; guest: string } = req.file !== undefined ? { file: req.file, guest: req.file.path } : openProgram(t, req.path, req.base, req.noFollow === true, req.ignoreModeBits === true);
+  let opened: Program = req.file !== undefined ? { file: req.file, guest: req.file.path, st: req.file.stat(), setIdOk: false } : openProgram(t, req.path, req.base, req.noFollow === true, req.ignoreModeBits === true);
   if (req.file !== undefined) req.file.refs++;
   const scriptNames: string[] = [];
   for (let depth = 0; ; depth++) {
@@ -206,8 +223,9 @@ function loadSpan(elf: ElfImage): [number, number] {
 
 /** Maps an image's PT_LOAD segments at `bias`; returns the end of the highest segment. */
 function mapSegments(t: Task, mm: Mm, elf: ElfImage, f: OpenFile, name: string, bias: number, stackBottom: number): number {
-  if (!(f instanceof HostFile)) throw new ExecError("cannot map this file", "EACCES");
-  const cf = t.sys.pageCache.file(f.hostPath, f.identity(), name);
+  const m = f.mapping();
+  if (m === null) throw new ExecError("cannot map this file", "EACCES");
+  const cf = t.sys.pageCache.file(m, name);
   let hi = 0;
   for (const ph of elf.phdrs) {
     if (ph.type !== PT_LOAD || ph.memsz === 0) continue;
@@ -228,7 +246,7 @@ function mapSegments(t: Task, mm: Mm, elf: ElfImage, f: OpenFile, name: string, 
 
 /** Builds the new image in a new address space, then commits it. `execPath` is the path exec
  *  was given (a script's, for `#!`): the new stack's AT_EXECFN and the thread's name. */
-function loadElf(t: Task, prog: { file: OpenFile; guest: string }, execPath: string, argv: Buffer[], envp: Buffer[], abi: ExecAbi): ExecInfo {
+function loadElf(t: Task, prog: Program, execPath: string, argv: Buffer[], envp: Buffer[], abi: ExecAbi): ExecInfo {
   const elf = readElf(prog.file);
   let interpFile: OpenFile | null = null;
   let interpGuest = "";
@@ -277,7 +295,18 @@ function loadElf(t: Task, prog: { file: OpenFile; guest: string }, execPath: str
       entry: (elf.entry + bias) >>> 0, start, phdr: phdr >>> 0, phent: elf.phentsize, phnum: elf.phnum, base,
       random: 0, platform: 0, execfn: 0,
     };
-    const sp = buildStack(t, mm, execPath, argv, envp, info, abi);
+    // The new credentials (set-id programs) are in place before the stack, whose auxiliary
+    // vector reports them; put back if anything fails before the commit.
+    const p = t.proc;
+    const before = { uid: p.uid, euid: p.euid, suid: p.suid, gid: p.gid, egid: p.egid, sgid: p.sgid, fsuidSet: p.fsuidSet, fsgidSet: p.fsgidSet };
+    let sp: number;
+    try {
+      execIds(p, prog.st, prog.setIdOk);
+      sp = buildStack(t, mm, execPath, argv, envp, info, abi);
+    } catch (e) {
+      Object.assign(p, before);
+      throw e;
+    }
     commit(t, mm, prog.guest, execPath, argv, envp);
     const r = t.regs;
     r.fill(0, 0, 8);

@@ -58,8 +58,7 @@ export class FdTable {
         return fd;
       }
     }
-    file.refs--;
-    if (file.refs === 0) file.release();
+    file.drop();
     return sysError("EMFILE");
   }
 
@@ -74,7 +73,8 @@ export class FdTable {
     const e = fd >= 0 ? this.entries[fd] : undefined;
     if (!e) sysError("EBADF");
     this.entries[fd] = undefined;
-    if (--e.file.refs === 0) e.file.release();
+    e.file.ref?.fdClosed(e.file, this);
+    e.file.drop();
   }
 
   /** A new fd sharing the description of `fd`. */

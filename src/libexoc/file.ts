@@ -1,16 +1,15 @@
 // Open file descriptions: what an fd refers to. Host files and the inherited standard streams go
-// to the host's file descriptors; devices such as /dev/null are implemented here. Offsets are
-// kept by the description (so dup'ed fds share them), and seekable files use positioned I/O.
-// Directories are in dirfile.ts, synthetic files in synthfs.ts.
+// to the host's file descriptors. Offsets are kept by the description (so dup'ed fds share
+// them), and seekable files use positioned I/O. Directories are in dirfile.ts, synthetic files
+// in synthfs.ts, tmpfs files in volumes/tmpfs.ts, devices in vfs/memdev.ts and their drivers.
 
 import * as fs from "node:fs";
 import * as tty from "node:tty";
-import { randomFillSync } from "node:crypto";
 import type { WaitQueue } from "../exokernel/wait.js";
 import { HostInput } from "../exokernel/hostio.js";
 import { SysError, fromHostError, sysError } from "./errors.js";
 import { WouldBlock } from "./blocking.js";
-import { PageCache, type CachedFile } from "./pagecache.js";
+import type { PageCache, CachedFile, FileIdentity, Mappable, PageSource } from "./pagecache.js";
 
 export const S_IFMT = 0o170000, S_IFSOCK = 0o140000, S_IFLNK = 0o120000, S_IFREG = 0o100000;
 export const S_IFBLK = 0o060000, S_IFDIR = 0o040000, S_IFCHR = 0o020000, S_IFIFO = 0o010000;
@@ -56,10 +55,21 @@ export interface OpenMode {
   largeFile?: boolean;
 }
 
+/** What the VFS attaches to a description it opened from a mounted file: it hears when an fd
+ *  of the description is closed (record locks go with any close by their owner) and when the
+ *  description itself ends (flock and open-description locks, the mount's busy count). */
+export interface FileRef {
+  fdClosed(f: OpenFile, owner: object): void;
+  released(f: OpenFile): void;
+}
+
 export abstract class OpenFile {
   /** Number of fd table entries referring to this description. */
   refs = 1;
   offset = 0;
+  /** The VFS's link to the mounted file this description was opened from (null: a pipe, an
+   *  inherited stream...). */
+  ref: FileRef | null = null;
 
   constructor(
     /** Guest path (for /proc/self/fd and traces). */
@@ -116,6 +126,25 @@ export abstract class OpenFile {
   /** Called when the last fd referring to the description is closed. */
   release(): void {}
 
+  /** Drops one reference; the last one releases the description. */
+  drop(): void {
+    if (--this.refs !== 0) return;
+    this.release();
+    this.ref?.released(this);
+  }
+
+  /** fsync/fdatasync: makes the file's data (and, unless `dataOnly`, its metadata) durable.
+   *  Objects that cannot be synchronised (pipes, sockets, most devices) refuse with EINVAL,
+   *  as Linux does for files without an fsync operation. */
+  fsync(_dataOnly: boolean): void {
+    sysError("EINVAL");
+  }
+
+  /** The file as mmap sees it: a regular file's pages, or null if it cannot be mapped. */
+  mapping(): Mappable | null {
+    return null;
+  }
+
   /** A new description of the same object with its own offset and `mode`, as opening
    *  /proc/PID/fd/N makes one for an object that has no path (a pipe, an inherited stream).
    *  Objects that cannot be opened again refuse with ENXIO, as Linux does for sockets. */
@@ -124,15 +153,40 @@ export abstract class OpenFile {
   }
 }
 
-/** The host file behind a description (mmap asks the page cache for its pages). */
-export interface HostBacked {
-  readonly hostPath: string;
-  identity(): { dev: bigint; ino: bigint; size: bigint; mtimeNs: bigint };
+/** Pages of a host file read through a descriptor of the page cache's own. */
+class HostPages implements PageSource {
+  private fd = -1;
+
+  constructor(private readonly hostPath: string) {}
+
+  read(view: Uint8Array, off: number): number {
+    try {
+      if (this.fd < 0) this.fd = fs.openSync(this.hostPath, fs.constants.O_RDONLY);
+      return fs.readSync(this.fd, view, 0, view.length, off);
+    } catch (e) {
+      throw fromHostError(e);
+    }
+  }
+
+  close(): void {
+    if (this.fd < 0) return;
+    try {
+      fs.closeSync(this.fd);
+    } catch {
+      // already closed
+    }
+    this.fd = -1;
+  }
+}
+
+/** The page-cache key of a host file. */
+export function hostFileKey(dev: bigint, ino: bigint): string {
+  return `${dev}:${ino}`;
 }
 
 /** A regular host file (or anything seekable opened by path). Reads and writes stay coherent
  *  with the page cache's copy of the file (pages mapped with mmap). */
-export class HostFile extends OpenFile implements HostBacked {
+export class HostFile extends OpenFile implements Mappable {
   /** Page-cache key of the file (dev:ino). */
   private readonly key: string;
 
@@ -144,12 +198,29 @@ export class HostFile extends OpenFile implements HostBacked {
     private readonly cache: PageCache | null,
   ) {
     super(path, mode);
-    this.key = cache !== null ? PageCache.key(this.identity()) : "";
+    this.key = cache !== null ? this.identity().key : "";
   }
 
-  identity(): { dev: bigint; ino: bigint; size: bigint; mtimeNs: bigint } {
+  identity(): FileIdentity {
     const st = this.stat();
-    return { dev: st.dev, ino: st.ino, size: st.size, mtimeNs: st.mtimeNs };
+    return { key: hostFileKey(st.dev, st.ino), dev: st.dev, ino: st.ino, size: st.size, mtimeNs: st.mtimeNs };
+  }
+
+  source(): PageSource {
+    return new HostPages(this.hostPath);
+  }
+
+  override mapping(): Mappable {
+    return this;
+  }
+
+  override fsync(dataOnly: boolean): void {
+    try {
+      if (dataOnly) fs.fdatasyncSync(this.fd);
+      else fs.fsyncSync(this.fd);
+    } catch (e) {
+      throw fromHostError(e);
+    }
   }
 
   private cached(): CachedFile | undefined {
@@ -336,6 +407,16 @@ export class HostStream extends OpenFile {
     return tty.isatty(this.fd);
   }
 
+  /** A regular file syncs; pipes and terminals refuse (EINVAL), as the host says. */
+  override fsync(dataOnly: boolean): void {
+    try {
+      if (dataOnly) fs.fdatasyncSync(this.fd);
+      else fs.fsyncSync(this.fd);
+    } catch (e) {
+      throw fromHostError(e);
+    }
+  }
+
   override hostFd(): number {
     return this.fd;
   }
@@ -362,57 +443,6 @@ export class HostStream extends OpenFile {
   }
 }
 
-/** Character devices implemented in the library: null, zero, full, random, urandom. */
-export class CharDevice extends OpenFile {
-  constructor(
-    path: string,
-    mode: OpenMode,
-    private readonly kind: "null" | "zero" | "full" | "random",
-    private readonly rdev: bigint,
-  ) {
-    super(path, mode);
-  }
-
-  read(buf: Uint8Array): number {
-    switch (this.kind) {
-      case "null":
-        return 0;
-      case "random":
-        randomFillSync(buf);
-        return buf.length;
-      default:
-        buf.fill(0);
-        return buf.length;
-    }
-  }
-
-  write(buf: Uint8Array): number {
-    if (this.kind === "full") sysError("ENOSPC");
-    return buf.length;
-  }
-
-  override pread(buf: Uint8Array, _off: number): number {
-    return this.read(buf);
-  }
-
-  override pwrite(buf: Uint8Array, _off: number): number {
-    return this.write(buf);
-  }
-
-  override seek(_off: number, _whence: number): number {
-    this.offset = 0;
-    return 0;
-  }
-
-  stat(): FileStat {
-    const now = BigInt(Date.now()) * 1000000n;
-    return {
-      dev: 5n, ino: this.rdev, mode: S_IFCHR | 0o666, nlink: 1, uid: 0, gid: 0, rdev: this.rdev, size: 0n,
-      blksize: 4096, blocks: 0n, atimeNs: now, mtimeNs: now, ctimeNs: now,
-    };
-  }
-}
-
 /** An O_PATH descriptor: names a file (a directory, a symbolic link...) for fstat, fchdir
  *  and the *at calls, without opening it for I/O. */
 export class PathFile extends OpenFile {
@@ -433,6 +463,10 @@ export class PathFile extends OpenFile {
 
   write(_buf: Uint8Array): number {
     return sysError("EBADF");
+  }
+
+  override fsync(_dataOnly: boolean): void {
+    sysError("EBADF");
   }
 
   stat(): FileStat {

@@ -4,16 +4,19 @@
 // still hot: the JIT keys code by physical frame). Shared anonymous memory is an object of its
 // own, so processes sharing it after fork see one set of frames however late they touch it.
 //
+// A file's pages come from a PageSource its open file provides (OpenFile.mapping(): a host
+// file's descriptor, a tmpfs file's memory, an image file system's blocks), so any volume's
+// regular files can be mapped and executed.
+//
 // Coherence with read() and write(): writes through the file descriptor update the cached
 // frames; reads first write back what shared writable mappings may have changed. A cached file
-// whose host file changed size or time while nobody mapped it is dropped and read again.
+// whose file changed size or time while nobody mapped it is dropped and read again.
 // Unmapped cached files are kept until the frames are needed (`reclaim`), least recently used
 // first.
 
-import * as fs from "node:fs";
 import type { Exokernel } from "../exokernel/kernel.js";
 import type { CapHandle } from "../exokernel/caps.js";
-import { sysError, fromHostError } from "./errors.js";
+import { sysError } from "./errors.js";
 import { ExoError } from "../exokernel/errors.js";
 
 export const PAGE = 4096;
@@ -98,34 +101,39 @@ export class AnonObject extends FrameObject {
   }
 }
 
-/** The cached pages of one host file. */
+/** The cached pages of one file. */
 export class CachedFile extends FrameObject {
   /** Mappings that may write pages back (MAP_SHARED, writable). */
   private writeMappers = 0;
   private writer: PageWriter | null = null;
   lastUsed = 0;
+  readonly key: string;
+  /** The file's device and inode (what /proc/PID/maps shows). */
+  readonly dev: bigint;
+  readonly ino: bigint;
+  size: number;
+  mtimeNs: bigint;
 
   constructor(
     cache: PageCache,
     name: string,
-    readonly key: string,
-    private readonly fd: number,
-    public size: number,
-    public mtimeNs: bigint,
+    id: FileIdentity,
+    private readonly src: PageSource,
   ) {
     super(cache, name);
+    this.key = id.key;
+    this.dev = id.dev;
+    this.ino = id.ino;
+    this.size = Number(id.size);
+    this.mtimeNs = id.mtimeNs;
   }
 
   fill(index: number, view: Uint8Array): void {
     let n = 0;
-    try {
-      while (n < PAGE) {
-        const k = fs.readSync(this.fd, view, n, PAGE - n, index * PAGE + n);
-        if (k === 0) break;
-        n += k;
-      }
-    } catch (e) {
-      throw fromHostError(e);
+    while (n < PAGE) {
+      const k = this.src.read(view.subarray(n), index * PAGE + n);
+      if (k === 0) break;
+      n += k;
     }
     view.fill(0, n);
   }
@@ -191,25 +199,43 @@ export class CachedFile extends FrameObject {
   protected unused(): void {
     this.lastUsed = this.cache.tick();
     this.writer = null;
+    // A file that no longer exists (a removed tmpfs file) is not worth keeping.
+    if (this.src.gone?.() === true) this.cache.drop(this.key);
   }
 
-  /** Drops the cache entry: frames freed, host descriptor closed. */
+  /** Drops the cache entry: frames freed, page source closed. */
   evict(): void {
     this.freeAll();
-    try {
-      fs.closeSync(this.fd);
-    } catch {
-      // already closed
-    }
+    this.src.close();
   }
 }
 
-/** Identity and version of a host file, as the cache keys and validates it. */
+/** Identity and version of a file, as the cache keys and validates it. */
 export interface FileIdentity {
+  /** Unique among all files of all volumes (a host file: "dev:ino"). */
+  key: string;
   dev: bigint;
   ino: bigint;
   size: bigint;
   mtimeNs: bigint;
+}
+
+/** Where a cached file's pages are read from: its own handle on the file, kept while the file
+ *  is cached (after the open file that mapped it is closed). */
+export interface PageSource {
+  /** Reads bytes at `off` into `view`; 0 at the end of the file. Throws SysError. */
+  read(view: Uint8Array, off: number): number;
+  close(): void;
+  /** Whether the file is gone (removed, kept only by its mappings): cached pages go with the
+   *  last mapping. */
+  gone?(): boolean;
+}
+
+/** A regular file that can be mapped (OpenFile.mapping()). */
+export interface Mappable {
+  identity(): FileIdentity;
+  /** A new page source for the file. */
+  source(): PageSource;
 }
 
 export class PageCache {
@@ -229,14 +255,11 @@ export class PageCache {
     return ++this.clock;
   }
 
-  static key(id: FileIdentity): string {
-    return `${id.dev}:${id.ino}`;
-  }
-
-  /** The cached file for a host file, opening it for the cache on first use. A cached file no
-   *  one maps that changed on the host since it was cached is dropped and started afresh. */
-  file(hostPath: string, id: FileIdentity, name: string): CachedFile {
-    const key = PageCache.key(id);
+  /** The cached file for a mappable file, opening a page source for it on first use. A
+   *  cached file no one maps that changed since it was cached is dropped and started afresh. */
+  file(m: Mappable, name: string): CachedFile {
+    const id = m.identity();
+    const key = id.key;
     let cf = this.files.get(key);
     if (cf !== undefined && cf.refs === 0 && (cf.mtimeNs !== id.mtimeNs || BigInt(cf.size) !== id.size)) {
       this.files.delete(key);
@@ -244,18 +267,20 @@ export class PageCache {
       cf = undefined;
     }
     if (cf === undefined) {
-      let fd: number;
-      try {
-        fd = fs.openSync(hostPath, fs.constants.O_RDONLY);
-      } catch (e) {
-        throw fromHostError(e);
-      }
-      cf = new CachedFile(this, name, key, fd, Number(id.size), id.mtimeNs);
+      cf = new CachedFile(this, name, id, m.source());
       this.files.set(key, cf);
     }
     cf.lastUsed = this.tick();
     this.trimIdle();
     return cf;
+  }
+
+  /** Drops the cached file `key` if nothing maps it (its file was removed). */
+  drop(key: string): void {
+    const cf = this.files.get(key);
+    if (cf === undefined || cf.refs > 0) return;
+    this.files.delete(key);
+    cf.evict();
   }
 
   /** The cached file for `key` if there is one (write and read coherence). */
@@ -300,7 +325,7 @@ export class PageCache {
     return freed;
   }
 
-  /** Keeps at most MAX_IDLE_FILES unmapped files (each holds a host descriptor). */
+  /** Keeps at most MAX_IDLE_FILES unmapped files (each may hold a host descriptor). */
   private trimIdle(): void {
     const idle = [...this.files.values()].filter((f) => f.refs === 0).sort((a, b) => a.lastUsed - b.lastUsed);
     for (let k = 0; k < idle.length - PageCache.MAX_IDLE_FILES; k++) {

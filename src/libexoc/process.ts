@@ -58,6 +58,10 @@ export class Process {
   egid = 0;
   sgid = 0;
   groups: number[] = [];
+  /** File-system ids set apart from the effective ones by setfsuid/setfsgid (creds.ts), or
+   *  null: they follow the effective ids. */
+  fsuidSet: number | null = null;
+  fsgidSet: number | null = null;
   /** Resource limits changed from their defaults: resource → [soft, hard] (Infinity = none). */
   rlimits = new Map<number, [number, number]>();
   /** Guest path of the running program, its argv and environment (for /proc). */
@@ -96,6 +100,15 @@ export class Process {
     this.sid = parent?.sid ?? pid;
     this.startNs = sys.kernel.clock.now();
     parent?.children.add(this);
+  }
+
+  /** The ids file permission checks use (Linux's fsuid and fsgid). */
+  get fsuid(): number {
+    return this.fsuidSet ?? this.euid;
+  }
+
+  get fsgid(): number {
+    return this.fsgidSet ?? this.egid;
   }
 
   /** The parent's pid as getppid reports it (1: the reaper). */

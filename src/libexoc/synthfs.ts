@@ -1,21 +1,17 @@
 // Synthetic file systems: trees of nodes the library makes itself instead of reading them from
-// the host (procfs is one). FileSystem (fs.ts) mounts a tree at a guest path and walks its nodes
-// the way it walks host directories: `..` and symbolic links lead in and out of it, directories
+// the host (procfs is one). A tree is a volume through volumes/synth.ts, so the VFS mounts it
+// and walks its nodes as any other: `..` and symbolic links lead in and out of it, directories
 // must grant search permission, and opening a node gives one of the descriptions below.
 //
 // Nodes are small objects made at lookup time: they describe what exists at that moment, so a
 // listing or a file's text is always current. Nothing here knows what the nodes mean.
 
 import { OpenFile, S_IFDIR, S_IFREG, S_IFLNK, SEEK_SET, SEEK_CUR, type FileStat, type OpenMode } from "./file.js";
-import { DT_DIR, DT_REG, DT_LNK, type DirEntry } from "./dirfile.js";
+import { DT_DIR, DT_REG, DT_LNK } from "./dirfile.js";
 import { sysError, type ErrnoName } from "./errors.js";
+import { MAY_READ, MAY_WRITE, MAY_EXEC, type FsCaller } from "./volume.js";
 
-/** The thread on whose behalf a path is resolved (a Task is one): a synthetic tree may answer
- *  differently for each caller (/proc/self), and permission checks use its effective ids. */
-export interface FsCaller {
-  readonly tid: number;
-  readonly proc: { readonly pid: number; readonly euid: number; readonly egid: number; readonly groups: readonly number[] };
-}
+export type { FsCaller };
 
 interface NodeBase {
   /** Inode number; nodes describing the same object have the same one. */
@@ -72,7 +68,7 @@ export interface SynthLink extends NodeBase {
 
 export type SynthNode = SynthDir | SynthFile | SynthLink;
 
-/** A synthetic tree as FileSystem mounts it. */
+/** A synthetic tree (mounted as a SynthVolume). */
 export interface SynthMount {
   /** Device number of every node (stat st_dev). */
   readonly dev: bigint;
@@ -103,34 +99,19 @@ export function synthStat(n: SynthNode, dev: bigint): FileStat {
   };
 }
 
-/** Permission bits asked for: read, write, execute (search). */
-export const MAY_READ = 4, MAY_WRITE = 2, MAY_EXEC = 1;
+export { MAY_READ, MAY_WRITE, MAY_EXEC };
 
 /**
- * POSIX access check of `n` for `who`: the owner, group or other bits, whichever class the
- * caller is in. Root may read and write anything (unless the node is strict), search any
+ * POSIX access check of `n` for `who` (its file-system ids): the owner, group or other bits,
+ * whichever class the caller is in. Root may read and write anything (unless the node is strict), search any
  * directory, and execute a file only if some execute bit is set.
  */
 export function permitted(who: FsCaller, n: SynthNode, want: number): boolean {
   const p = who.proc;
-  if (p.euid === 0 && !n.strict) return (want & MAY_EXEC) === 0 || n.kind === "dir" || (n.perm & 0o111) !== 0;
-  const bits = p.euid === n.uid ? n.perm >> 6 : p.egid === n.gid || p.groups.includes(n.gid) ? n.perm >> 3 : n.perm;
+  const uid = p.fsuid ?? p.euid, gid = p.fsgid ?? p.egid;
+  if (uid === 0 && !n.strict) return (want & MAY_EXEC) === 0 || n.kind === "dir" || (n.perm & 0o111) !== 0;
+  const bits = uid === n.uid ? n.perm >> 6 : gid === n.gid || p.groups.includes(n.gid) ? n.perm >> 3 : n.perm;
   return (bits & want & 7) === (want & 7);
-}
-
-/** Throws EACCES unless `who` may access `n` as `want` says and its guard lets it. */
-export function checkAccess(who: FsCaller, n: SynthNode, want: number): void {
-  if (!permitted(who, n, want)) sysError("EACCES");
-  n.guard?.(who);
-}
-
-/** A directory's listing with "." and "..": `parentIno` is the inode of the directory above. */
-export function synthListing(dir: SynthDir, parentIno: bigint): DirEntry[] {
-  return [
-    { ino: dir.ino, type: DT_DIR, name: Buffer.from(".") },
-    { ino: parentIno, type: DT_DIR, name: Buffer.from("..") },
-    ...dir.entries().map((e) => ({ ino: e.ino, type: e.type, name: Buffer.from(e.name, "latin1") })),
-  ];
 }
 
 /**

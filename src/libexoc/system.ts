@@ -6,7 +6,10 @@
 //
 // Processes and threads are created by clone.ts, replaced by exec.ts and waited for by
 // waitchild.ts; this file is the table they work on. The table is also a file system: procfs
-// (procfs/tree.ts) shows it at /proc in the file-system view of every process.
+// (procfs/tree.ts) shows it at /proc. The system also holds what its name space of files is
+// made of: the device registry (vfs/devices.ts), the file system types mount(2) knows, and
+// /dev (volumes/devfs.ts); newVfs makes a name space over a root volume with them, and the
+// first process gets /proc and /dev mounted in it.
 
 import type { Exokernel } from "../exokernel/kernel.js";
 import { PageCache } from "./pagecache.js";
@@ -15,7 +18,16 @@ import { Process } from "./process.js";
 import { Task, FsContext, type Personality } from "./task.js";
 import { Mm } from "./mm.js";
 import { FdTable } from "./fdtable.js";
-import type { FileSystem } from "./fs.js";
+import { Vfs } from "./vfs/vfs.js";
+import { DeviceRegistry } from "./vfs/devices.js";
+import { registerStandardDevices } from "./vfs/memdev.js";
+import { FsTypes, parseOptions } from "./vfs/fstypes.js";
+import { DEFAULT_FLAGS } from "./vfs/mounts.js";
+import { SynthVolume } from "./volumes/synth.js";
+import { TmpFs } from "./volumes/tmpfs.js";
+import { makeDevfs } from "./volumes/devfs.js";
+import { anonDev } from "./volumes/anondev.js";
+import type { Volume } from "./volume.js";
 import { SignalState, SigHandlers, SIGKILL, SIGCONT, SIGHUP, signalName, type SigInfo } from "./signal.js";
 import { DEFAULT_LIMITS, MAX_TASKS, RLIMIT_NPROC, PID_MAX } from "./limits.js";
 import { SystemStats } from "./sysstat.js";
@@ -65,6 +77,12 @@ export class System {
   readonly stats: SystemStats;
   /** The process table as a file system, mounted at /proc. */
   readonly procfs: ProcFs;
+  /** Device drivers by device number: what opening a device node means. */
+  readonly devices = new DeviceRegistry();
+  /** File system types mount(2) knows. */
+  readonly fsTypes = new FsTypes();
+  /** /dev (one instance, as Linux's devtmpfs: every mount of it shows the same). */
+  private devfsVol: TmpFs | null = null;
   /** Tasks (processes and threads) created since boot, and the id handed out last. */
   created = 0;
   lastPid = 0;
@@ -80,6 +98,74 @@ export class System {
     this.frameLimit = o.frameLimit ?? o.kernel.frames.total;
     this.stats = new SystemStats(this);
     this.procfs = new ProcFs(this);
+    registerStandardDevices(this.devices);
+    this.fsTypes.register({ name: "proc", nodev: true, mount: () => new SynthVolume(this.procfs) });
+    this.fsTypes.register({ name: "devtmpfs", nodev: true, mount: () => this.devfs });
+    this.fsTypes.register({ name: "tmpfs", nodev: true, mount: (s) => this.tmpfs(s.options) });
+  }
+
+  /** /dev's volume. */
+  get devfs(): TmpFs {
+    this.devfsVol ??= makeDevfs(this.pageCache);
+    return this.devfsVol;
+  }
+
+  /** A new tmpfs with mount options `options` (size=, nr_inodes=, mode=, uid=, gid=; sizes
+   *  in bytes with k, m, g or a percentage of guest RAM, as tmpfs takes them). Half of guest
+   *  RAM and an inode per two of its pages by default. */
+  tmpfs(options: string): TmpFs {
+    const ram = this.kernel.frames.total * 4096;
+    const num = (v: string, pct: boolean): number => {
+      const m = /^(\d+)([kKmMgG%]?)$/.exec(v);
+      if (m === null || (m[2] === "%" && !pct)) return sysError("EINVAL", `bad tmpfs option value ${v}`);
+      const n = Number(m[1]);
+      const unit = m[2].toLowerCase();
+      return unit === "%" ? Math.floor((ram * n) / 100) : n * (unit === "k" ? 1024 : unit === "m" ? 1 << 20 : unit === "g" ? 1 << 30 : 1);
+    };
+    let maxBytes = Math.floor(ram / 2);
+    let maxInodes = Math.floor(ram / 4096 / 2);
+    let mode = 0o1777, uid = 0, gid = 0;
+    const shown: string[] = [];
+    for (const [k, v] of parseOptions(options)) {
+      if (k === "size") {
+        maxBytes = num(v, true);
+        shown.push(`size=${Math.ceil(maxBytes / 4096) * 4}k`);
+      } else if (k === "nr_inodes") {
+        maxInodes = num(v, false);
+        shown.push(`nr_inodes=${maxInodes}`);
+      } else if (k === "mode") {
+        if (!/^[0-7]+$/.test(v)) sysError("EINVAL");
+        mode = parseInt(v, 8) & 0o7777;
+      } else if (k === "uid" || k === "gid") {
+        if (!/^\d+$/.test(v)) sysError("EINVAL");
+        if (k === "uid") uid = Number(v);
+        else gid = Number(v);
+      } else if (!["rw", "ro", "nosuid", "nodev", "noexec", "relatime", "noatime", "strictatime", "defaults", "huge", "inode64", "inode32"].includes(k)) {
+        sysError("EINVAL", `tmpfs: unknown option ${k}`);
+      }
+    }
+    if (mode !== 0o1777) shown.push(`mode=${mode.toString(8).padStart(3, "0")}`);
+    if (uid !== 0) shown.push(`uid=${uid}`);
+    if (gid !== 0) shown.push(`gid=${gid}`);
+    return new TmpFs({ dev: anonDev(), maxBytes, maxInodes, mode, uid, gid, pageCache: this.pageCache, shownOptions: shown.join(",") });
+  }
+
+  /** A name space over root volume `root`, with this system's devices and file system types. */
+  newVfs(root: Volume): Vfs {
+    return new Vfs(root, {
+      devices: this.devices,
+      fsTypes: this.fsTypes,
+      rootFlags: { ...DEFAULT_FLAGS, readOnly: false },
+      busyPaths: () => [...this.tasks.values()].filter((t) => t.alive).map((t) => t.cwd),
+    });
+  }
+
+  /** Mounts /proc and /dev in `vfs` unless something is mounted there already (over whatever
+   *  the root has at those names, present or not). */
+  mountStandard(vfs: Vfs): void {
+    vfs.busyPaths = () => [...this.tasks.values()].filter((t) => t.alive).map((t) => t.cwd);
+    vfs.mountInternal(new SynthVolume(this.procfs), "/proc", "proc", { ...DEFAULT_FLAGS, nosuid: true, nodev: true, noexec: true });
+    vfs.mountInternal(this.devfs, "/dev", "udev", { ...DEFAULT_FLAGS, nosuid: true });
   }
 
   defaultLimit(res: number): [number, number] {
@@ -131,10 +217,10 @@ export class System {
   /**
    * The first process: a fresh environment and memory, the given descriptors and file-system
    * context, no parent (the reaper is its parent). Its program is loaded by exec.ts afterwards.
-   * The view `fs` gets this system's /proc.
+   * The name space `fs` gets this system's /proc and /dev.
    */
-  createFirst(fs: FileSystem, cwd: string, fds: FdTable, uid: number, gid: number): Task {
-    fs.mount("/proc", this.procfs);
+  createFirst(fs: Vfs, cwd: string, fds: FdTable, uid: number, gid: number): Task {
+    this.mountStandard(fs);
     const pid = this.allocPid();
     const proc = new Process(this, pid, null);
     proc.uid = proc.euid = proc.suid = uid;

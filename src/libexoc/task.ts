@@ -14,7 +14,7 @@ import { X_BUDGET, X_INT, X_SYSENTER, X_FAULT, X_HALT, WAKE_INTERRUPT, type Envi
 import { FAULT_OK, FAULT_MAPERR, FAULT_OOM } from "./vm.js";
 import type { Mm } from "./mm.js";
 import type { FdTable } from "./fdtable.js";
-import type { FileSystem } from "./fs.js";
+import type { Vfs } from "./vfs/vfs.js";
 import type { Process } from "./process.js";
 import type { System } from "./system.js";
 import { WouldBlock, UNINTERRUPTIBLE } from "./blocking.js";
@@ -80,12 +80,12 @@ export interface FaultSignal {
   addr: number;
 }
 
-/** Working directory, umask and file-system view: shared between tasks made with CLONE_FS. */
+/** Working directory, umask and name space of files: shared between tasks made with CLONE_FS. */
 export class FsContext {
   users = 1;
 
   constructor(
-    public fs: FileSystem,
+    public fs: Vfs,
     public cwd: string,
     public umask: number,
   ) {}
@@ -174,7 +174,7 @@ export class Task implements ExitHandler {
     return this.mm.mem;
   }
 
-  get fs(): FileSystem {
+  get fs(): Vfs {
     return this.fsx.fs;
   }
 

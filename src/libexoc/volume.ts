@@ -1,6 +1,6 @@
 // The contract between the VFS and each kind of file system: a Volume is one mounted file
 // system (ext2 on a block device, the host directory view, tmpfs, /proc, /dev), addressed by
-// nodes (inodes). The VFS (mount table, path walking, permission checks from the caller's
+// nodes (inodes). The VFS (vfs/: mount table, path walking, permission checks from the caller's
 // credentials, open flags, FIFOs and device nodes, record locks) is written once over this
 // interface; a volume only stores and finds things.
 //
@@ -11,27 +11,55 @@
 //   a volume never throws anything else for bad data on its medium (a corrupt image gives EIO
 //   or EUCLEAN, not a host exception).
 // - The VFS has already checked permissions and types (e.g. rmdir is only called on a
-//   directory, unlink never on one); a volume rechecks only what protects its own consistency.
+//   directory, unlink never on one, rename never moves a directory into itself); a volume
+//   rechecks only what protects its own consistency.
+// - The VFS never calls openData on anything but a regular file: it opens directories through
+//   readdir, and FIFOs and device nodes itself (fifo.ts, the device registry).
 // - Times are nanoseconds since the epoch; sizes and counts are numbers (exact below 2^53).
+//   A volume keeps ctime itself: every change of a node (setattr, a link made or removed, a
+//   rename) sets it to now, and a directory's entries changing sets its mtime and ctime.
 
 import type { FileStat, OpenFile, OpenMode } from "./file.js";
 import type { DirEntry } from "./dirfile.js";
 
+/** The thread on whose behalf a path is resolved (a Task is one): permission checks use its
+ *  file-system ids (which follow the effective ones unless setfsuid set them apart), and a
+ *  synthetic tree may answer differently for each caller (/proc/self). The real ids are what
+ *  access(2) checks with. */
+export interface FsCaller {
+  readonly tid: number;
+  readonly proc: {
+    readonly pid: number;
+    readonly euid: number;
+    readonly egid: number;
+    readonly groups: readonly number[];
+    /** File-system ids (default: the effective ones). */
+    readonly fsuid?: number;
+    readonly fsgid?: number;
+    /** Real ids (default: the effective ones). */
+    readonly uid?: number;
+    readonly gid?: number;
+  };
+}
+
 /** A node of a volume: what lookup returns and every other operation takes. Volumes keep
  *  their own fields on it; the VFS reads only `ino`. */
 export interface VolumeNode {
+  /** Identity of the node within its volume (mount points are found by it). Usually st_ino;
+   *  the host view, which spans several host file systems, combines device and inode. */
   readonly ino: bigint;
 }
 
 /** Attribute changes (chmod, chown, utimensat, truncate); absent fields stay as they are. */
 export interface SetAttr {
-  /** Permission bits (the file type cannot change). */
+  /** Permission bits (the file type cannot change). The VFS passes them along with uid/gid
+   *  when a chown clears set-user-ID and set-group-ID bits. */
   perm?: number;
   uid?: number;
   gid?: number;
   atimeNs?: bigint;
   mtimeNs?: bigint;
-  /** New size of a regular file (truncate or extend with zeroes). */
+  /** New size of a regular file (truncate or extend with zeroes; mtime and ctime become now). */
   size?: number;
 }
 
@@ -48,16 +76,22 @@ export interface VolumeFigures {
   namelen: number;
 }
 
+/** Permission bits a permission check asks for: read, write, execute (search). */
+export const MAY_READ = 4, MAY_WRITE = 2, MAY_EXEC = 1;
+
 /** What the VFS needs of a mounted file system. */
 export interface Volume {
   /** The type name mount(2) and /proc/mounts use ("ext2", "ext4", "tmpfs", "proc"...). */
   readonly fsType: string;
   /** st_dev of its files. */
   readonly dev: bigint;
-  /** Mounted read-only (writes fail with EROFS before reaching the volume). */
-  readonly readOnly: boolean;
+  /** Writes fail with EROFS before reaching the volume (except where `writable` allows them).
+   *  The VFS changes it on a remount (MS_REMOUNT with or without MS_RDONLY), after a sync. */
+  readOnly: boolean;
 
-  root(): VolumeNode;
+  /** The root directory; `who` is the caller walking into the volume (a synthetic tree may
+   *  give each caller its own view; other volumes ignore it). */
+  root(who: FsCaller): VolumeNode;
   /** The entry `name` of directory `dir`, or null. */
   lookup(dir: VolumeNode, name: Buffer): VolumeNode | null;
   getattr(n: VolumeNode): FileStat;
@@ -69,6 +103,7 @@ export interface Volume {
   /** Creates a non-directory: `mode` holds the type (S_IFREG, S_IFIFO, S_IFCHR, S_IFBLK,
    *  S_IFSOCK) and the permission bits; `rdev` is a device node's device number. */
   create(dir: VolumeNode, name: Buffer, mode: number, rdev: bigint, uid: number, gid: number): VolumeNode;
+  /** `perm` may include S_ISGID (inherited from a set-group-ID parent) and S_ISVTX. */
   mkdir(dir: VolumeNode, name: Buffer, perm: number, uid: number, gid: number): VolumeNode;
   symlink(dir: VolumeNode, name: Buffer, target: Buffer, uid: number, gid: number): VolumeNode;
   /** A new name for an existing non-directory (EMLINK past the volume's link limit). */
@@ -84,12 +119,34 @@ export interface Volume {
 
   /** Opens a regular file's data for reading and/or writing (`path` is the guest path it was
    *  opened by, for /proc and traces). The description's read/write/pread/pwrite/seek/stat
-   *  work on the node; truncation on open is a setattr the VFS makes first. */
+   *  work on the node (writes with mode.append at the end, atomically), fsync on the medium,
+   *  and mapping() gives the page cache the file's pages (for mmap and exec); truncation on
+   *  open is a setattr the VFS makes first. */
   openData(n: VolumeNode, path: string, mode: OpenMode): OpenFile;
 
-  statfs(): VolumeFigures;
-  /** Writes everything dirty to the medium (sync, and umount). */
+  /** Figures of the file system holding `n` (one per volume, except for the host view). */
+  statfs(n: VolumeNode): VolumeFigures;
+  /** Writes everything dirty to the medium (sync, syncfs, umount, remount read-only). */
   sync(): void;
-  /** The volume is unmounted (it syncs first). */
+  /** fsync(2) (or fdatasync(2) with `dataOnly`) of node `n`: once it returns, the file's data
+   *  and what finds it are on the medium and survive a crash. Volumes without a medium of
+   *  their own leave it out. (The VFS reaches it through the open file's fsync().) */
+  fsync?(n: VolumeNode, dataOnly: boolean): void;
+  /** The volume is unmounted (the VFS syncs it first). */
   unmount?(): void;
+
+  // Optional refinements, for volumes whose rules are not only the mode bits.
+
+  /** Options /proc/mounts shows after the VFS's own ("size=1024k,mode=755"), or "". */
+  mountOptions?(): string;
+  /** A read-only volume's exceptions: whether directory `dir`'s entry `name` (or, without a
+   *  name, the node itself) may change anyway (the host view's writable directories). */
+  writable?(n: VolumeNode, name?: Buffer): boolean;
+  /** An access check of the volume's own instead of the mode bits' (`want`: MAY_* bits;
+   *  /proc's sysctl files bind root too, and some entries need the right to inspect a
+   *  process); may throw a SysError of its own. */
+  permission?(n: VolumeNode, who: FsCaller, want: number): boolean;
+  /** A "magic" symbolic link (/proc/PID/fd/N of a pipe): following it as the last component
+   *  reaches this open description itself, whatever its text says. Null: an ordinary link. */
+  jump?(n: VolumeNode): OpenFile | null;
 }

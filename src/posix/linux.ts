@@ -14,7 +14,7 @@ import { execProgram, type ExecInfo, type ExecAbi } from "../libexoc/exec.js";
 import { WouldBlock, RESTART_IF_SA } from "../libexoc/blocking.js";
 import { HostStream } from "../libexoc/file.js";
 import { FdTable } from "../libexoc/fdtable.js";
-import type { FileSystem } from "../libexoc/fs.js";
+import type { Vfs } from "../libexoc/vfs/vfs.js";
 import { SIGSEGV, SIGTRAP, SA_RESTART } from "../libexoc/signal.js";
 import { SYSCALLS, type SyscallEntry } from "./table.js";
 import { ERRNO } from "./abi/errno.js";
@@ -96,7 +96,7 @@ export class LinuxPersonality implements Personality, ExecAbi {
       [AT_EUID, p.euid],
       [AT_GID, p.gid],
       [AT_EGID, p.egid],
-      [AT_SECURE, 0],
+      [AT_SECURE, p.euid !== p.uid || p.egid !== p.gid ? 1 : 0],
       [AT_RANDOM, x.random],
       [AT_HWCAP2, 0],
       [AT_EXECFN, x.execfn],
@@ -180,7 +180,7 @@ export class LinuxPersonality implements Personality, ExecAbi {
 
 export interface StartOptions {
   sys: System;
-  fs: FileSystem;
+  fs: Vfs;
   /** Guest path of the program, as given (relative to cwd if not absolute). */
   path: string;
   argv: string[];

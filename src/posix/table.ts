@@ -20,6 +20,9 @@ import * as tls from "./sys/tls.js";
 import * as misc from "./sys/misc.js";
 import * as dir from "./sys/dir.js";
 import * as fsops from "./sys/fsops.js";
+import * as cred from "./sys/cred.js";
+import * as lock from "./sys/lock.js";
+import * as mount from "./sys/mount.js";
 
 export interface SyscallEntry {
   nr: number;
@@ -102,7 +105,7 @@ const IMPL: Record<string, [Sys, string, boolean?]> = {
   dup: [file.dup, "fd"],
   dup2: [file.dup2, "fd fd"],
   dup3: [file.dup3, "fd fd x"],
-  fcntl: [file.fcntl64, "fd d x"],
+  fcntl: [file.fcntl, "fd d x"],
   fcntl64: [file.fcntl64, "fd d x"],
   getcwd: [file.getcwd, "ptr u"],
   chdir: [file.chdir, "path"],
@@ -123,6 +126,8 @@ const IMPL: Record<string, [Sys, string, boolean?]> = {
   sendfile64: [file.sendfile64, "fd fd ptr u"],
   statfs64: [stat.statfs64, "path u ptr"],
   fstatfs64: [stat.fstatfs64, "fd u ptr"],
+  statfs: [stat.statfs, "path ptr"],
+  fstatfs: [stat.fstatfs, "fd ptr"],
   sched_getaffinity: [proc.schedGetaffinity, "d u ptr"],
   mkdir: [fsops.mkdir, "path mode"],
   mkdirat: [fsops.mkdirat, "dirfd path mode"],
@@ -155,6 +160,14 @@ const IMPL: Record<string, [Sys, string, boolean?]> = {
   ftruncate: [fsops.ftruncate, "fd d"],
   ftruncate64: [fsops.ftruncate64, "fd u u"],
   getdents: [dir.getdents, "fd ptr u"],
+  flock: [lock.flock, "fd x"],
+  fsync: [lock.fsync, "fd"],
+  fdatasync: [lock.fdatasync, "fd"],
+  sync: [lock.sync, ""],
+  syncfs: [lock.syncfs, "fd"],
+  mount: [mount.mount, "path path path x ptr"],
+  umount2: [mount.umount2, "path x"],
+  umount: [mount.umount, "path"],
   brk: [mm.brk, "ptr", true],
   mmap: [mm.oldMmap, "ptr", true],
   mmap2: [mm.mmap2, "ptr u prot mflags fd x", true],
@@ -173,6 +186,30 @@ const IMPL: Record<string, [Sys, string, boolean?]> = {
   geteuid32: [proc.geteuid, ""],
   getgid32: [proc.getgid, ""],
   getegid32: [proc.getegid, ""],
+  setuid32: [cred.setuid32, "d"],
+  setgid32: [cred.setgid32, "d"],
+  setuid: [cred.setuid16, "d"],
+  setgid: [cred.setgid16, "d"],
+  setreuid32: [cred.setreuid32, "d d"],
+  setregid32: [cred.setregid32, "d d"],
+  setreuid: [cred.setreuid16, "d d"],
+  setregid: [cred.setregid16, "d d"],
+  setresuid32: [cred.setresuid32, "d d d"],
+  setresgid32: [cred.setresgid32, "d d d"],
+  setresuid: [cred.setresuid16, "d d d"],
+  setresgid: [cred.setresgid16, "d d d"],
+  getresuid32: [cred.getresuid32, "ptr ptr ptr"],
+  getresgid32: [cred.getresgid32, "ptr ptr ptr"],
+  getresuid: [cred.getresuid16, "ptr ptr ptr"],
+  getresgid: [cred.getresgid16, "ptr ptr ptr"],
+  setfsuid32: [cred.setfsuid32, "d"],
+  setfsgid32: [cred.setfsgid32, "d"],
+  setfsuid: [cred.setfsuid16, "d"],
+  setfsgid: [cred.setfsgid16, "d"],
+  getgroups32: [cred.getgroups32, "d ptr"],
+  setgroups32: [cred.setgroups32, "d ptr"],
+  getgroups: [cred.getgroups16, "d ptr"],
+  setgroups: [cred.setgroups16, "d ptr"],
   getpgrp: [proc.getpgrp, ""],
   getpgid: [proc.getpgid, "d"],
   setpgid: [proc.setpgid, "d d"],

@@ -9,7 +9,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { Exokernel } from "../../src/exokernel/kernel.js";
 import { System } from "../../src/libexoc/system.js";
-import { FileSystem } from "../../src/libexoc/fs.js";
+import type { Vfs } from "../../src/libexoc/vfs/vfs.js";
+import { HostVolume } from "../../src/libexoc/volumes/host.js";
 import { FdTable } from "../../src/libexoc/fdtable.js";
 import { makePipe } from "../../src/libexoc/pipe.js";
 import { SysError } from "../../src/libexoc/errors.js";
@@ -125,7 +126,7 @@ describe("/proc over a real System", () => {
   };
   let root = "";
   let sys: System;
-  let vfs: FileSystem;
+  let vfs: Vfs;
   let t: Task;
   let pipeIno = 0n;
   const READ: OpenMode = { read: true, write: false, append: false, nonblock: false };
@@ -150,8 +151,9 @@ describe("/proc over a real System", () => {
 
   beforeAll(() => {
     root = fs.mkdtempSync(path.join(os.tmpdir(), "exojit-procfs-"));
+    fs.chmodSync(root, 0o755); // searchable by the test's unprivileged process, as a root is
     sys = new System({ kernel: new Exokernel({ memory: 16 << 20 }), personality });
-    vfs = new FileSystem(root, false, []);
+    vfs = sys.newVfs(new HostVolume(root, false, []));
     const fds = new FdTable();
     const [r, w] = makePipe(false);
     fds.add(r);

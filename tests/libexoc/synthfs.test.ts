@@ -1,4 +1,4 @@
-// FileSystem with a synthetic tree mounted over a host directory: how paths walk into it, out of
+// The VFS with a synthetic tree mounted over a host directory: how paths walk into it, out of
 // it and through it (.., symlinks both ways, magic links), who may open what, what it refuses,
 // and how its open files read. The tree here is a small fake, so these are the mechanism's
 // rules, independent of procfs.
@@ -7,7 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { FileSystem, R_OK, W_OK, type OpenRequest } from "../../src/libexoc/fs.js";
+import { Vfs, R_OK, W_OK, type OpenRequest } from "../../src/libexoc/vfs/vfs.js";
+import { DEFAULT_FLAGS } from "../../src/libexoc/vfs/mounts.js";
+import { HostVolume } from "../../src/libexoc/volumes/host.js";
+import { SynthVolume } from "../../src/libexoc/volumes/synth.js";
 import { S_IFMT, S_IFDIR, S_IFLNK, S_IFREG, S_IFIFO, SEEK_END, SEEK_SET, type OpenMode } from "../../src/libexoc/file.js";
 import { DT_DIR, DT_REG, DT_LNK, DirFile } from "../../src/libexoc/dirfile.js";
 import { SysError } from "../../src/libexoc/errors.js";
@@ -61,7 +64,7 @@ const MOUNT: SynthMount = {
 };
 
 let host = "";
-let vfs: FileSystem;
+let vfs: Vfs;
 
 const READ: OpenMode = { read: true, write: false, append: false, nonblock: false };
 const WRITE: OpenMode = { read: false, write: true, append: false, nonblock: false };
@@ -82,14 +85,15 @@ const ino = (p: string): bigint => vfs.stat(ROOT, p, "/", true).ino;
 
 beforeAll(() => {
   host = fs.mkdtempSync(path.join(os.tmpdir(), "exojit-synthfs-"));
+  fs.chmodSync(host, 0o755); // searchable by the unprivileged caller, as a root is
   fs.mkdirSync(path.join(host, "data"));
   fs.writeFileSync(path.join(host, "data", "file.txt"), "host file\n");
   fs.mkdirSync(path.join(host, "proc"));
   fs.writeFileSync(path.join(host, "proc", "hostonly"), "");
   fs.symlinkSync("/proc/self/info", path.join(host, "lnk"));
   fs.symlinkSync("data", path.join(host, "lnkdir"));
-  vfs = new FileSystem(host, true, []);
-  vfs.mount("/proc", MOUNT);
+  vfs = new Vfs(new HostVolume(host, true, []));
+  vfs.mountInternal(new SynthVolume(MOUNT), "/proc", "fake", DEFAULT_FLAGS);
 });
 
 afterAll(() => fs.rmSync(host, { recursive: true, force: true }));

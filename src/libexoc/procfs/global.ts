@@ -143,9 +143,11 @@ export function versionText(sys: System): string {
   return `${u.sysname} version ${u.release} (exojit@exojit) (exojit) ${u.version}\n`;
 }
 
-/** /proc/filesystems: the file systems exojit knows; "nodev" marks those without a device. */
-export function filesystemsText(): string {
-  return "nodev\tproc\nnodev\tpipefs\n\text2\n";
+/** /proc/filesystems: the file system types mount knows (and pipefs, which holds pipes);
+ *  "nodev" marks those without a device. */
+export function filesystemsText(sys: System): string {
+  const types = sys.fsTypes.list();
+  return [...types.filter((t) => t.nodev), { name: "pipefs", nodev: true }, ...types.filter((t) => !t.nodev)].map((t) => `${t.nodev ? "nodev" : ""}\t${t.name}\n`).join("");
 }
 
 /** Sysctl values under /proc/sys: [directory, name, permission bits, value]. Writable ones

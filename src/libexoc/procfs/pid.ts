@@ -10,7 +10,7 @@ import type { System } from "../system.js";
 import type { Process } from "../process.js";
 import type { Task } from "../task.js";
 import type { Mm } from "../mm.js";
-import type { FileSystem } from "../fs.js";
+import { mountsText as vfsMountsText, mountinfoText as vfsMountinfoText } from "../vfs/mountops.js";
 import type { OpenFile } from "../file.js";
 import { DirFile } from "../dirfile.js";
 import { PipeEnd } from "../pipe.js";
@@ -162,12 +162,12 @@ export function statusText(v: View): string {
   const mm = mmOf(v);
   const live = t !== null && t.alive;
   const fds = live ? t.fds.list() : [];
-  const id = (a: number, b: number, c: number): string => `${a}\t${b}\t${c}\t${b}`;
+  const id = (a: number, b: number, c: number, fs: number): string => `${a}\t${b}\t${c}\t${fs}`;
   const tid = v.whole ? v.id : (t?.tid ?? v.id);
   let out = `Name:\t${commOf(v).replace(/\\/g, "\\\\").replace(/\n/g, "\\n")}\n`;
   if (live) out += `Umask:\t${t.umask.toString(8).padStart(4, "0")}\n`;
   out += `State:\t${STATE_NAMES[stateOf(v)]}\nTgid:\t${p.pid}\nNgid:\t0\nPid:\t${tid}\nPPid:\t${p.ppid}\nTracerPid:\t0\n`;
-  out += `Uid:\t${id(p.uid, p.euid, p.suid)}\nGid:\t${id(p.gid, p.egid, p.sgid)}\n`;
+  out += `Uid:\t${id(p.uid, p.euid, p.suid, p.fsuid)}\nGid:\t${id(p.gid, p.egid, p.sgid, p.fsgid)}\n`;
   out += `FDSize:\t${live ? fdSize(fds.length > 0 ? fds[fds.length - 1] : 0) : 0}\n`;
   out += `Groups:\t${p.groups.join(" ")} \n`;
   out += `NStgid:\t${p.pid}\nNSpid:\t${tid}\nNSpgid:\t${p.pgid}\nNSsid:\t${p.sid}\n`;
@@ -277,44 +277,28 @@ export function mapsText(v: View): string {
       out += mapsLine(r.start, r.end, r.prot, r.shared, r.offset, SHMEM_DEV, String(ino), "/dev/zero (deleted)");
       continue;
     }
-    const [dev, ino] = r.object.key.split(":");
+    const { dev, ino } = r.object;
     const fileTop = Math.min(r.end, pageUp(r.fileEnd));
-    if (fileTop > r.start) out += mapsLine(r.start, fileTop, r.prot, r.shared, r.offset, hexDev(BigInt(dev)), ino, r.name);
+    if (fileTop > r.start) out += mapsLine(r.start, fileTop, r.prot, r.shared, r.offset, hexDev(dev), String(ino), r.name);
     if (fileTop < r.end) out += mapsLine(Math.max(fileTop, r.start), r.end, r.prot, r.shared, 0, "00:00", "0", "");
   }
   return out;
 }
 
-/** The mounts a process sees: the root of its view, then the synthetic trees. */
-function mountRows(fs: FileSystem): { id: number; parent: number; dev: string; source: string; point: string; type: string; opts: string }[] {
-  let rootDev = "0:0";
-  try {
-    const [major, minor] = devParts(nodefs.statSync(fs.root, { bigint: true }).dev);
-    rootDev = `${major}:${minor}`;
-  } catch {
-    // a root that vanished: no device to show
-  }
-  const rows = [{ id: MNT_ROOT, parent: 1, dev: rootDev, source: "/dev/root", point: "/", type: "ext2", opts: `${fs.writableAll ? "rw" : "ro"},relatime` }];
-  for (const [point, m] of fs.mountTable()) {
-    rows.push({ id: MNT_PROC, parent: MNT_ROOT, dev: `${Number(m.dev >> 8n)}:${Number(m.dev & 0xffn)}`, source: m.source, point, type: m.fsType, opts: m.options });
-  }
-  return rows;
-}
-
 /** /proc/PID/mounts (show_vfsmnt). */
 export function mountsText(v: View): string {
   if (v.t === null || !v.t.alive) return "";
-  return mountRows(v.t.fs).map((r) => `${r.source} ${r.point} ${r.type} ${r.opts} 0 0\n`).join("");
+  return vfsMountsText(v.t.fs);
 }
 
 /** /proc/PID/mountinfo (show_mountinfo). */
 export function mountinfoText(v: View): string {
   if (v.t === null || !v.t.alive) return "";
-  return mountRows(v.t.fs).map((r) => `${r.id} ${r.parent} ${r.dev} / ${r.point} ${r.opts} - ${r.type} ${r.source} ${r.opts.split(",")[0]}\n`).join("");
+  return vfsMountinfoText(v.t.fs);
 }
 
 /** /proc/PID/fdinfo/N (seq_show in fs/proc/fd.c): position, open flags, mount and inode. */
-export function fdinfoText(f: OpenFile, cloexec: boolean): string {
+export function fdinfoText(f: OpenFile, cloexec: boolean, mount: number | null = null): string {
   let flags = f.mode.read && f.mode.write ? O_RDWR : f.mode.write ? O_WRONLY : 0;
   if (f.mode.append) flags |= O_APPEND;
   if (f.mode.nonblock) flags |= O_NONBLOCK;
@@ -329,6 +313,6 @@ export function fdinfoText(f: OpenFile, cloexec: boolean): string {
   } catch {
     // a host descriptor that went away: no inode to show
   }
-  const mnt = f instanceof PipeEnd ? MNT_PIPEFS : dev === PROC_DEV ? MNT_PROC : MNT_ROOT;
+  const mnt = mount ?? (f instanceof PipeEnd ? MNT_PIPEFS : dev === PROC_DEV ? MNT_PROC : MNT_ROOT);
   return `pos:\t${f.offset}\nflags:\t0${flags.toString(8)}\nmnt_id:\t${mnt}\nino:\t${ino}\n`;
 }

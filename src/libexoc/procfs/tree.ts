@@ -293,7 +293,7 @@ export class ProcFs implements SynthMount {
         if (!links) {
           return fileNode({ ...at, perm: 0o400 }, () => {
             if (!t.alive || !t.fds.has(fd) || t.fds.get(fd) !== f) sysError("ENOENT");
-            return pid.fdinfoText(f, t.fds.cloexec(fd));
+            return pid.fdinfoText(f, t.fds.cloexec(fd), t.fs.mountOf(f)?.id ?? null);
           }, "EINVAL");
         }
         const perm = (f.mode.read ? 0o500 : 0) | (f.mode.write ? 0o300 : 0);
@@ -310,7 +310,7 @@ function fdTarget(t: Task, f: OpenFile): string {
   if (!(f instanceof HostStream)) return f.path;
   try {
     const host = fs.readlinkSync(`/proc/self/fd/${f.hostFd()}`, { encoding: "latin1" });
-    return host.startsWith("/") ? (t.fs.guestOf(host) ?? host) : host;
+    return host.startsWith("/") ? (t.fs.guestOfHost(host) ?? host) : host;
   } catch {
     return f.path;
   }

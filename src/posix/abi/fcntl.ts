@@ -1,7 +1,7 @@
 // Linux i386 open(2)/fcntl(2)/*at() flag values (asm-generic/fcntl.h) and their translation to
 // libexoc's open request.
 
-import type { OpenRequest } from "../../libexoc/fs.js";
+import type { OpenRequest } from "../../libexoc/vfs/vfs.js";
 import { sysError } from "../../libexoc/errors.js";
 
 export const O_ACCMODE = 3, O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2;
@@ -23,6 +23,9 @@ export const AT_EMPTY_PATH = 0x1000, AT_EACCESS = 0x200;
 
 export const F_DUPFD = 0, F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4, F_GETLK = 5, F_SETLK = 6, F_SETLKW = 7;
 export const F_GETLK64 = 12, F_SETLK64 = 13, F_SETLKW64 = 14, F_DUPFD_CLOEXEC = 1030;
+export const F_OFD_GETLK = 36, F_OFD_SETLK = 37, F_OFD_SETLKW = 38;
+export const F_RDLCK = 0, F_WRLCK = 1, F_UNLCK = 2;
+export const LOCK_SH = 1, LOCK_EX = 2, LOCK_NB = 4, LOCK_UN = 8;
 export const FD_CLOEXEC = 1;
 
 /** Translates open(2) flags; unknown bits are ignored, as Linux does for open (not openat2). */
@@ -38,6 +41,7 @@ export function openRequest(flags: number, mode: number, umask: number): OpenReq
     directory: (flags & O_DIRECTORY) !== 0,
     noFollow: (flags & O_NOFOLLOW) !== 0,
     pathOnly: (flags & O_PATH) !== 0,
+    noctty: (flags & O_NOCTTY) !== 0,
     perm: mode & 0o7777 & ~umask,
     cloexec: (flags & O_CLOEXEC) !== 0,
   };

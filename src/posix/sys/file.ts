@@ -8,10 +8,11 @@ import { WouldBlock, RESTART_IF_SA } from "../../libexoc/blocking.js";
 import { FifoEnd } from "../../libexoc/fifo.js";
 import { SIGPIPE } from "../../libexoc/signal.js";
 import { PipeEnd } from "../../libexoc/pipe.js";
-import { type OpenFile, PathFile, S_IFMT, S_IFDIR } from "../../libexoc/file.js";
+import { type OpenFile, PathFile } from "../../libexoc/file.js";
 import { DirFile } from "../../libexoc/dirfile.js";
 import { Struct } from "../abi/structs.js";
-import { openRequest, AT_FDCWD, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_GETLK, F_SETLK, F_SETLKW, F_GETLK64, F_SETLK64, F_SETLKW64, FD_CLOEXEC, O_APPEND, O_NONBLOCK, O_RDONLY, O_WRONLY, O_RDWR, O_LARGEFILE } from "../abi/fcntl.js";
+import { openRequest, AT_FDCWD, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_GETLK, F_SETLK, F_SETLKW, F_GETLK64, F_SETLK64, F_SETLKW64, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW, FD_CLOEXEC, O_APPEND, O_NONBLOCK, O_RDONLY, O_WRONLY, O_RDWR, O_LARGEFILE } from "../abi/fcntl.js";
+import { recordLock } from "./lock.js";
 
 /** Largest single transfer, as Linux's MAX_RW_COUNT. */
 const MAX_RW = 0x7ffff000;
@@ -43,7 +44,7 @@ function openAt(t: Task, dirfd: number, pathVa: number, flags: number, mode: num
     const q = file instanceof FifoEnd ? file.openWait() : null;
     if (q === null) return t.fds.add(file, req.cloexec);
     throw new WouldBlock([q], null, RESTART_IF_SA, install, () => {
-      if (--file.refs === 0) file.release();
+      file.drop();
       return null;
     });
   };
@@ -267,7 +268,8 @@ function statusFlags(f: OpenFile): number {
   return acc | (f.mode.append ? O_APPEND : 0) | (f.mode.nonblock ? O_NONBLOCK : 0) | (f.mode.largeFile === true ? O_LARGEFILE : 0);
 }
 
-export const fcntl64: Sys = (t, fd, cmd, arg) => {
+/** fcntl (`wide`: fcntl64, whose F_*LK64 and F_OFD_* commands take struct flock64). */
+function fcntlCall(t: Task, fd: number, cmd: number, arg: number, wide: boolean): number {
   const f = t.fds.get(fd);
   switch (cmd) {
     case F_DUPFD:
@@ -287,12 +289,16 @@ export const fcntl64: Sys = (t, fd, cmd, arg) => {
     case F_GETLK:
     case F_SETLK:
     case F_SETLKW:
+      return recordLock(t, f, cmd === F_GETLK ? "get" : cmd === F_SETLK ? "set" : "wait", arg, false, false);
     case F_GETLK64:
     case F_SETLK64:
     case F_SETLKW64:
-      // One process sees no competing locks; F_GETLK reports the lock as free (l_type = F_UNLCK).
-      if (cmd === F_GETLK || cmd === F_GETLK64) t.mem.write(arg, new Uint8Array([2, 0]));
-      return 0;
+      if (!wide) sysError("EINVAL");
+      return recordLock(t, f, cmd === F_GETLK64 ? "get" : cmd === F_SETLK64 ? "set" : "wait", arg, true, false);
+    case F_OFD_GETLK:
+    case F_OFD_SETLK:
+    case F_OFD_SETLKW:
+      return recordLock(t, f, cmd === F_OFD_GETLK ? "get" : cmd === F_OFD_SETLK ? "set" : "wait", arg, wide, true);
     case F_GETPIPE_SZ:
       if (!(f instanceof PipeEnd)) sysError("EBADF");
       return f.pipe.capacity;
@@ -302,7 +308,10 @@ export const fcntl64: Sys = (t, fd, cmd, arg) => {
     default:
       return sysError("EINVAL", `fcntl command ${cmd}`);
   }
-};
+}
+
+export const fcntl: Sys = (t, fd, cmd, arg) => fcntlCall(t, fd, cmd, arg, false);
+export const fcntl64: Sys = (t, fd, cmd, arg) => fcntlCall(t, fd, cmd, arg, true);
 
 export const getcwd: Sys = (t, buf, size) => {
   const b = Buffer.from(t.cwd + "\0", "latin1");
@@ -312,17 +321,14 @@ export const getcwd: Sys = (t, buf, size) => {
 };
 
 export const chdir: Sys = (t, path) => {
-  const r = t.fs.resolve(t, pathArg(t, path), t.cwd, true);
-  if (r.st === null) sysError("ENOENT");
-  if ((r.st.mode & S_IFMT) !== S_IFDIR) sysError("ENOTDIR");
-  t.cwd = r.guest;
+  t.cwd = t.fs.chdir(t, pathArg(t, path), t.cwd);
   return 0;
 };
 
 export const fchdir: Sys = (t, fd) => {
   const f = t.fds.get(fd);
   if (!(f instanceof DirFile) && !(f instanceof PathFile && f.isDirectory)) sysError("ENOTDIR");
-  t.cwd = f.path;
+  t.cwd = t.fs.fchdir(t, f);
   return 0;
 };
 

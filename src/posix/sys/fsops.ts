@@ -1,15 +1,18 @@
 // System calls that change the file system: mkdir/rmdir, unlink, rename, symlink, link, chmod,
 // chown, utimensat and truncate, in their plain and *at() forms. The checks and the host operations are
-// libexoc's (FileSystem); this file decodes arguments and flags.
+// libexoc's (the VFS, libexoc/vfs); this file decodes arguments and flags.
 
 import type { Sys } from "../types.js";
 import type { Task } from "../../libexoc/task.js";
 import { sysError } from "../../libexoc/errors.js";
+import { PathFile, type OpenFile } from "../../libexoc/file.js";
+import { makeDev } from "../../libexoc/vfs/devices.js";
+import type { TimeSpec } from "../../libexoc/vfs/vfs.js";
 import { AT_FDCWD, AT_SYMLINK_NOFOLLOW, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, AT_EMPTY_PATH } from "../abi/fcntl.js";
 import { baseDir, pathArg } from "./file.js";
 
 /** renameat2 flags (linux/fs.h). */
-const RENAME_NOREPLACE = 1;
+const RENAME_NOREPLACE = 1, RENAME_EXCHANGE = 2, RENAME_WHITEOUT = 4;
 /** utimensat's special tv_nsec values. */
 const UTIME_NOW = (1 << 30) - 1, UTIME_OMIT = (1 << 30) - 2;
 
@@ -36,10 +39,12 @@ export const unlink: Sys = (t, pathVa) => unlinkat(t, AT_FDCWD, pathVa, 0, 0, 0,
 export const rmdir: Sys = (t, pathVa) => unlinkat(t, AT_FDCWD, pathVa, AT_REMOVEDIR, 0, 0, 0);
 
 export const renameat2: Sys = (t, olddir, oldVa, newdir, newVa, flags) => {
-  if ((flags & ~RENAME_NOREPLACE) !== 0) sysError("EINVAL"); // RENAME_EXCHANGE/WHITEOUT
+  if ((flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT)) !== 0) sysError("EINVAL");
+  if (flags & RENAME_WHITEOUT) sysError("EINVAL"); // overlay file systems' business
+  if (flags & RENAME_NOREPLACE && flags & RENAME_EXCHANGE) sysError("EINVAL");
   const [from, fromBase] = at(t, olddir, oldVa);
   const [to, toBase] = at(t, newdir, newVa);
-  t.fs.rename(t, from, fromBase, to, toBase, (flags & RENAME_NOREPLACE) !== 0);
+  t.fs.rename(t, from, fromBase, to, toBase, { noReplace: (flags & RENAME_NOREPLACE) !== 0, exchange: (flags & RENAME_EXCHANGE) !== 0 });
   return 0;
 };
 export const renameat: Sys = (t, olddir, oldVa, newdir, newVa) => renameat2(t, olddir, oldVa, newdir, newVa, 0, 0);
@@ -69,23 +74,29 @@ export const fchmodat: Sys = (t, dirfd, pathVa, mode) => {
 };
 export const chmod: Sys = (t, pathVa, mode) => fchmodat(t, AT_FDCWD, pathVa, mode, 0, 0, 0);
 export const fchmod: Sys = (t, fd, mode) => {
-  t.fs.chmod(t, t.fds.get(fd).path, "/", mode, true);
+  t.fs.chmod(t, openedFile(t, fd), "/", mode, true);
   return 0;
 };
 
+/** The file an f*() call changes: an O_PATH descriptor names a file but cannot change it. */
+function openedFile(t: Task, fd: number): OpenFile {
+  const f = t.fds.get(fd);
+  if (f instanceof PathFile) sysError("EBADF");
+  return f;
+}
+
 /** Times from two timespecs (`wide`: 64-bit fields) at `va`, or now for both when va is 0. */
-function times(t: Task, va: number, wide: boolean): [number | null, number | null] {
-  const now = Date.now() / 1000;
-  if (va === 0) return [now, now];
+function times(t: Task, va: number, wide: boolean): [TimeSpec, TimeSpec] {
+  if (va === 0) return ["now", "now"];
   const size = wide ? 16 : 8;
-  const one = (k: number): number | null => {
+  const one = (k: number): TimeSpec => {
     const at = va + k * size;
     const sec = wide ? t.mem.i64(at) : t.mem.i32(at);
     const nsec = wide ? t.mem.i64(at + 8) : t.mem.i32(at + 4);
-    if (nsec === UTIME_NOW) return now;
+    if (nsec === UTIME_NOW) return "now";
     if (nsec === UTIME_OMIT) return null;
     if (nsec < 0 || nsec > 999_999_999) sysError("EINVAL");
-    return sec + nsec / 1e9;
+    return BigInt(sec) * 1000000000n + BigInt(nsec);
   };
   return [one(0), one(1)];
 }
@@ -93,9 +104,18 @@ function times(t: Task, va: number, wide: boolean): [number | null, number | nul
 function utimens(t: Task, dirfd: number, pathVa: number, timesVa: number, flags: number, wide: boolean): number {
   if ((flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) !== 0) sysError("EINVAL");
   const [a, m] = times(t, timesVa, wide);
-  if (a === null && m === null) return 0;
   // A null path names the file open as dirfd (futimens).
-  const [path, base] = pathVa === 0 ? [t.fds.get(dirfd).path, "/"] : at(t, dirfd, pathVa);
+  if (pathVa === 0) {
+    const f = t.fds.get(dirfd);
+    if (a === null && m === null) return 0;
+    t.fs.utimes(t, f, "/", a, m, true);
+    return 0;
+  }
+  const [path, base] = at(t, dirfd, pathVa);
+  if (path === "" && flags & AT_EMPTY_PATH) {
+    t.fs.utimes(t, t.fds.get(dirfd), "/", a, m, true);
+    return 0;
+  }
   t.fs.utimes(t, path, base, a, m, (flags & AT_SYMLINK_NOFOLLOW) === 0);
   return 0;
 }
@@ -115,8 +135,9 @@ export const truncate64: Sys = (t, pathVa, lo, hi) => {
 export const truncate: Sys = (t, pathVa, len) => truncate64(t, pathVa, len, len < 0 ? -1 : 0, 0, 0, 0);
 export const ftruncate64: Sys = (t, fd, lo, hi) => {
   const f = t.fds.get(fd);
+  if (f instanceof PathFile) sysError("EBADF");
   if (!f.mode.write) sysError("EINVAL");
-  t.fs.truncate(t, f.path, "/", length(lo, hi));
+  t.fs.ftruncate(f, length(lo, hi));
   return 0;
 };
 export const ftruncate: Sys = (t, fd, len) => ftruncate64(t, fd, len, len < 0 ? -1 : 0, 0, 0, 0);
@@ -134,8 +155,7 @@ function chownAt(t: Task, dirfd: number, pathVa: number, uid: number, gid: numbe
 }
 
 function fchownFd(t: Task, fd: number, uid: number, gid: number): number {
-  const f = t.fds.get(fd);
-  t.fs.chown(t, f.path, "/", uid, gid, true);
+  t.fs.chown(t, t.fds.get(fd), "/", uid, gid, true);
   return 0;
 }
 
@@ -147,10 +167,17 @@ export const chown16: Sys = (t, path, uid, gid) => chownAt(t, AT_FDCWD, path, id
 export const lchown16: Sys = (t, path, uid, gid) => chownAt(t, AT_FDCWD, path, id16(uid), id16(gid), AT_SYMLINK_NOFOLLOW);
 export const fchown16: Sys = (t, fd, uid, gid) => fchownFd(t, fd, id16(uid), id16(gid));
 
-/** mknod/mknodat: regular files and FIFOs (S_IFMT in `mode`; `dev` only matters for devices). */
-export const mknodat: Sys = (t, dirfd, pathVa, mode) => {
+/** A device number as mknod takes it on i386 (a 32-bit dev_t: new_decode_dev). */
+function decodeDev(dev: number): bigint {
+  const d = dev >>> 0;
+  return makeDev((d & 0xfff00) >>> 8, (d & 0xff) | ((d >>> 12) & 0xfff00));
+}
+
+/** mknod/mknodat: regular files, FIFOs, sockets and device nodes (S_IFMT in `mode`; `dev`
+ *  only matters for devices). */
+export const mknodat: Sys = (t, dirfd, pathVa, mode, dev) => {
   const [path, base] = at(t, dirfd, pathVa);
-  t.fs.mknod(t, path, base, mode & 0o170000, mode & 0o7777 & ~t.umask);
+  t.fs.mknod(t, path, base, mode & 0o170000, mode & 0o7777 & ~t.umask, decodeDev(dev));
   return 0;
 };
 

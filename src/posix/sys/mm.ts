@@ -6,7 +6,7 @@ import type { Sys } from "../types.js";
 import type { Task } from "../../libexoc/task.js";
 import { sysError } from "../../libexoc/errors.js";
 import { Vma, PAGE, pageUp } from "../../libexoc/vm.js";
-import { HostFile, CharDevice } from "../../libexoc/file.js";
+import { MemDevice } from "../../libexoc/vfs/memdev.js";
 import type { MemObject } from "../../libexoc/pagecache.js";
 import { RLIMIT_AS, RLIMIT_DATA, RLIMIT_MEMLOCK } from "../../libexoc/limits.js";
 
@@ -39,14 +39,15 @@ function doMmap(t: Task, addr: number, len: number, prot: number, flags: number,
   let name = "";
   if ((flags & MAP_ANONYMOUS) === 0) {
     const f = t.fds.get(fd);
-    if (f instanceof CharDevice) {
+    if (f instanceof MemDevice) {
       name = f.path; // /dev/zero: anonymous memory
       if (shared) object = t.sys.pageCache.anon(name);
     } else {
-      if (!(f instanceof HostFile)) sysError("ENODEV");
+      const m = f.mapping();
+      if (m === null) sysError("ENODEV");
       if (!f.mode.read) sysError("EACCES");
       if (shared && prot & 2 && !f.mode.write) sysError("EACCES");
-      const cf = t.sys.pageCache.file(f.hostPath, f.identity(), f.path);
+      const cf = t.sys.pageCache.file(m, f.path);
       if (shared && f.mode.write) cf.setWriter((b, o) => f.pwrite(b, o));
       object = cf;
       name = f.path;

@@ -5,6 +5,7 @@ import type { Sys } from "../types.js";
 import type { Task } from "../../libexoc/task.js";
 import { sysError } from "../../libexoc/errors.js";
 import type { FileStat } from "../../libexoc/file.js";
+import type { FsFigures } from "../../libexoc/vfs/vfs.js";
 import { stat64, statx as statxStruct, Struct } from "../abi/structs.js";
 import { AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW, AT_FDCWD, AT_EACCESS, AT_NO_AUTOMOUNT } from "../abi/fcntl.js";
 import { baseDir, pathArg } from "./file.js";
@@ -63,7 +64,7 @@ function accessAt(t: Task, dirfd: number, pathVa: number, mode: number, flags: n
   if ((mode & ~(R_OK | W_OK | X_OK)) !== 0) sysError("EINVAL");
   if ((flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) !== 0) sysError("EINVAL");
   const path = pathArg(t, pathVa);
-  t.fs.access(t, path, baseDir(t, dirfd, path), mode, (flags & AT_SYMLINK_NOFOLLOW) === 0);
+  t.fs.access(t, path, baseDir(t, dirfd, path), mode, (flags & AT_SYMLINK_NOFOLLOW) === 0, (flags & AT_EACCESS) !== 0);
   return 0;
 }
 
@@ -71,17 +72,50 @@ export const access: Sys = (t, path, mode) => accessAt(t, AT_FDCWD, path, mode, 
 export const faccessat: Sys = (t, dirfd, path, mode) => accessAt(t, dirfd, path, mode, 0);
 export const faccessat2: Sys = (t, dirfd, path, mode, flags) => accessAt(t, dirfd, path, mode, flags);
 
-/** struct statfs64 on i386 (asm-generic/statfs.h, packed to 4 bytes): 84 bytes. */
-const STATFS64_SIZE = 84;
+/** struct statfs64 on i386 (asm-generic/statfs.h, packed to 4 bytes): 84 bytes; struct statfs
+ *  (32-bit counts): 64 bytes. */
+const STATFS64_SIZE = 84, STATFS_SIZE = 64;
+/** statfs f_flags (ST_*): ST_VALID says the field is filled in. */
+const ST_RDONLY = 1, ST_NOSUID = 2, ST_NODEV = 4, ST_NOEXEC = 8, ST_VALID = 0x20, ST_NOATIME = 1024, ST_RELATIME = 4096;
+/** f_type of the pipe file system (what fstatfs reports for a pipe). */
+const PIPEFS_MAGIC = 0x50495045;
 
-function putStatfs64(t: Task, buf: number, size: number, path: string, base: string): number {
-  if (size !== STATFS64_SIZE) sysError("EINVAL");
-  const f = t.fs.statfs(t, path, base);
-  const s = new Struct(STATFS64_SIZE).u32(0, f.type).u32(4, f.bsize).u64(8, f.blocks).u64(16, f.bfree).u64(24, f.bavail);
-  s.u64(32, f.files).u64(40, f.ffree).u32(56, 255).u32(60, f.bsize);
+function stFlags(f: FsFigures): number {
+  const m = f.flags;
+  return ST_VALID | (m.readOnly ? ST_RDONLY : 0) | (m.nosuid ? ST_NOSUID : 0) | (m.nodev ? ST_NODEV : 0) | (m.noexec ? ST_NOEXEC : 0) |
+    (m.atime === "noatime" ? ST_NOATIME : m.atime === "relatime" ? ST_RELATIME : 0);
+}
+
+/** The file system of an open file: its mount's, the host's for an inherited stream, and
+ *  pipefs for a pipe. */
+function fileFigures(t: Task, fd: number): FsFigures {
+  const fig = t.fs.fstatfs(t.fds.get(fd));
+  if (fig !== null) return fig;
+  const flags = { readOnly: false, nosuid: false, nodev: false, noexec: false, atime: "relatime" as const };
+  return { type: PIPEFS_MAGIC, bsize: 4096, blocks: 0, bfree: 0, bavail: 0, files: 0, ffree: 0, namelen: 255, flags };
+}
+
+function putStatfs(t: Task, buf: number, f: FsFigures, wide: boolean): number {
+  if (wide) {
+    const s = new Struct(STATFS64_SIZE).u32(0, f.type).u32(4, f.bsize).u64(8, f.blocks).u64(16, f.bfree).u64(24, f.bavail);
+    s.u64(32, f.files).u64(40, f.ffree).u32(56, f.namelen).u32(60, f.bsize).u32(64, stFlags(f));
+    t.mem.write(buf, s.bytes);
+    return 0;
+  }
+  for (const v of [f.blocks, f.bfree, f.bavail, f.files, f.ffree]) if (v > 0xffffffff) sysError("EOVERFLOW");
+  const s = new Struct(STATFS_SIZE).u32(0, f.type).u32(4, f.bsize).u32(8, f.blocks).u32(12, f.bfree).u32(16, f.bavail);
+  s.u32(20, f.files).u32(24, f.ffree).u32(36, f.namelen).u32(40, f.bsize).u32(44, stFlags(f));
   t.mem.write(buf, s.bytes);
   return 0;
 }
 
-export const statfs64: Sys = (t, pathVa, size, buf) => putStatfs64(t, buf, size, pathArg(t, pathVa), t.cwd);
-export const fstatfs64: Sys = (t, fd, size, buf) => putStatfs64(t, buf, size, t.fds.get(fd).path, "/");
+export const statfs64: Sys = (t, pathVa, size, buf) => {
+  if (size !== STATFS64_SIZE) sysError("EINVAL");
+  return putStatfs(t, buf, t.fs.statfs(t, pathArg(t, pathVa), t.cwd), true);
+};
+export const fstatfs64: Sys = (t, fd, size, buf) => {
+  if (size !== STATFS64_SIZE) sysError("EINVAL");
+  return putStatfs(t, buf, fileFigures(t, fd), true);
+};
+export const statfs: Sys = (t, pathVa, buf) => putStatfs(t, buf, t.fs.statfs(t, pathArg(t, pathVa), t.cwd), false);
+export const fstatfs: Sys = (t, fd, buf) => putStatfs(t, buf, fileFigures(t, fd), false);

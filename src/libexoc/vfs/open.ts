@@ -1,0 +1,125 @@
+// open(2) over the VFS: the flags as POSIX and Linux define them. O_CREAT makes a regular file
+// if the name is free (following a dangling symbolic link to make its target, unless O_EXCL or
+// O_NOFOLLOW), and the new file opens whatever its bits say; O_EXCL fails on anything that
+// exists, links included; O_TRUNC empties a regular file (needing write permission even with
+// O_RDONLY); O_DIRECTORY demands a directory; O_NOFOLLOW refuses a final symbolic link (ELOOP);
+// O_PATH names the file without opening it. Directories open for reading only; FIFOs through
+// the FIFO table (one pipe per node); device nodes through the device registry (EACCES on a
+// nodev mount); regular files through their volume.
+
+import { S_IFMT, S_IFDIR, S_IFREG, S_IFLNK, S_IFIFO, S_IFCHR, S_IFBLK, PathFile, type OpenFile, type OpenMode } from "../file.js";
+import type { DirFile } from "../dirfile.js";
+import { sysError } from "../errors.js";
+import { MAY_READ, MAY_WRITE, MAY_EXEC, type FsCaller } from "../volume.js";
+import { guestPath, checkPermission, isDirSt, type Place, type Walk } from "./walk.js";
+import { credOf, newOwner } from "./perm.js";
+import { VfsRef, lockKey } from "./ref.js";
+import type { Vfs } from "./vfs.js";
+
+export interface OpenRequest {
+  mode: OpenMode;
+  create: boolean;
+  exclusive: boolean;
+  truncate: boolean;
+  directory: boolean;
+  noFollow: boolean;
+  /** O_PATH: a descriptor naming the file (even a symbolic link with noFollow), not opening
+   *  it for I/O. */
+  pathOnly?: boolean;
+  /** O_NOCTTY: a terminal opened does not become the controlling terminal. */
+  noctty?: boolean;
+  /** Permission bits for a created file (already masked by umask). */
+  perm: number;
+  /** Opened to be executed (exec): needs execute permission instead of read, a regular file,
+   *  and a mount that allows programs (not noexec). */
+  exec?: boolean;
+}
+
+function top(w: Walk): Place {
+  return w.dirs[w.dirs.length - 1];
+}
+
+export function openPath(vfs: Vfs, who: FsCaller, p: string, base: string, req: OpenRequest): OpenFile {
+  if (!req.create) {
+    const w = vfs.walk(who, p, base, !req.noFollow);
+    if (w.jump !== null) return req.pathOnly ? new PathFile(guestPath(w), w.jump.stat()) : w.jump.reopen(req.mode);
+    if (w.place === null) return sysError("ENOENT");
+    return openPlace(vfs, who, w.place, guestPath(w), req, false);
+  }
+  const w = vfs.walk(who, p, base, !(req.exclusive || req.noFollow));
+  if (w.lastType !== "norm") sysError("EISDIR");
+  if (w.jump !== null) {
+    if (req.exclusive) sysError("EEXIST");
+    return w.jump.reopen(req.mode);
+  }
+  if (w.place !== null) {
+    if (req.exclusive) sysError("EEXIST");
+    if (isDirSt(w.place.st)) sysError("EISDIR");
+    return openPlace(vfs, who, w.place, guestPath(w), req, false);
+  }
+  if (w.slash) sysError("EISDIR");
+  const dir = top(w);
+  vfs.checkWritable(dir, w.name);
+  checkPermission(who, dir, MAY_WRITE | MAY_EXEC);
+  const own = newOwner(credOf(who), dir.st, req.perm, false);
+  const vol = dir.mnt.vol;
+  const node = vol.create(dir.node, Buffer.from(w.name, "latin1"), S_IFREG | own.perm, 0n, own.uid, own.gid);
+  return openPlace(vfs, who, { mnt: dir.mnt, node, st: vol.getattr(node), name: w.name }, guestPath(w), req, true);
+}
+
+/** Opens what a walk found. A file the call just created opens whatever its bits say, and is
+ *  not truncated again. */
+function openPlace(vfs: Vfs, who: FsCaller, pl: Place, guest: string, req: OpenRequest, created: boolean): OpenFile {
+  const st = pl.st;
+  const type = st.mode & S_IFMT;
+  const attach = <T extends OpenFile>(f: T): T => {
+    f.ref = new VfsRef(f, pl.mnt, pl.node, lockKey(st.dev, st.ino), vfs.locks);
+    return f;
+  };
+  if (req.pathOnly) {
+    if (req.directory && type !== S_IFDIR) sysError("ENOTDIR");
+    return attach(new PathFile(guest, st));
+  }
+  if (type === S_IFLNK) sysError("ELOOP");
+  if (req.directory && type !== S_IFDIR) sysError("ENOTDIR");
+  const mode = req.mode;
+  if (type === S_IFDIR) {
+    if (mode.write) sysError("EISDIR");
+    checkPermission(who, pl, MAY_READ);
+    return attach(withFlags(vfs.dirFile(who, pl, guest), mode));
+  }
+  if (req.exec) {
+    if (type !== S_IFREG || pl.mnt.flags.noexec) sysError("EACCES");
+    checkPermission(who, pl, MAY_EXEC);
+    return attach(pl.mnt.vol.openData(pl.node, guest, mode));
+  }
+  const want = (mode.read ? MAY_READ : 0) | (mode.write || req.truncate ? MAY_WRITE : 0);
+  if (!created) {
+    if (want & MAY_WRITE && type === S_IFREG) vfs.checkWritable(pl);
+    checkPermission(who, pl, want);
+  }
+  const stat = () => pl.mnt.vol.getattr(pl.node);
+  switch (type) {
+    case S_IFIFO:
+      return attach(vfs.fifos.open(lockKey(st.dev, st.ino), guest, mode, stat));
+    case S_IFCHR:
+    case S_IFBLK:
+      if (pl.mnt.flags.nodev) sysError("EACCES");
+      return attach(vfs.devices.open(type === S_IFCHR ? "char" : "block", st.rdev, { path: guest, mode, noctty: req.noctty ?? false, who, stat }));
+    case S_IFREG:
+      break;
+    default:
+      return sysError("ENXIO"); // a socket cannot be opened
+  }
+  if (req.truncate && !created) {
+    // An empty file's times still change (open's truncation sets them, as Linux's does).
+    pl.mnt.vol.setattr(pl.node, st.size === 0n ? { size: 0, mtimeNs: BigInt(Date.now()) * 1000000n } : { size: 0 });
+  }
+  return attach(pl.mnt.vol.openData(pl.node, guest, mode));
+}
+
+/** A directory keeps the status flags it was opened with (reported by F_GETFL, fdinfo). */
+function withFlags(d: DirFile, mode: OpenMode): DirFile {
+  d.mode = { ...d.mode, nonblock: mode.nonblock, largeFile: mode.largeFile };
+  return d;
+}

@@ -1,0 +1,64 @@
+// The link between an open file description and the mounted file it was opened from: the
+// mount counts it (a busy mount cannot be unmounted), and locks are released by its closes.
+
+import type { FileRef, OpenFile } from "../file.js";
+import type { VolumeNode } from "../volume.js";
+import type { Mount } from "./mounts.js";
+import type { LockTable } from "./locks.js";
+
+export class VfsRef implements FileRef {
+  private readonly writer: boolean;
+
+  constructor(
+    f: OpenFile,
+    readonly mnt: Mount,
+    readonly node: VolumeNode,
+    /** The file's lock key (its device and inode). */
+    readonly key: string,
+    private readonly locks: LockTable,
+  ) {
+    this.writer = f.mode.write;
+    mnt.openFiles++;
+    if (this.writer) mnt.writers++;
+  }
+
+  /** An fd of the description was closed by `owner` (an fd table): POSIX record locks of that
+   *  owner on the file go, whichever fd set them. */
+  fdClosed(_f: OpenFile, owner: object): void {
+    if (this.locks.holdsAny(owner)) this.locks.releaseOwner(this.key, owner);
+  }
+
+  /** The description's last reference went: its flock and open-description locks go. */
+  released(f: OpenFile): void {
+    this.mnt.openFiles--;
+    if (this.writer) this.mnt.writers--;
+    releaseDescriptionLocks(this.locks, this.key, f);
+  }
+}
+
+/** A description that has no mounted file (a pipe, an inherited stream) but took a lock: its
+ *  closes release the lock as a mounted file's would. */
+export class LockRef implements FileRef {
+  constructor(
+    readonly key: string,
+    private readonly locks: LockTable,
+  ) {}
+
+  fdClosed(_f: OpenFile, owner: object): void {
+    if (this.locks.holdsAny(owner)) this.locks.releaseOwner(this.key, owner);
+  }
+
+  released(f: OpenFile): void {
+    releaseDescriptionLocks(this.locks, this.key, f);
+  }
+}
+
+function releaseDescriptionLocks(locks: LockTable, key: string, f: OpenFile): void {
+  if (locks.hasFlock(key, f)) locks.flock(key, f, null, true);
+  if (locks.holdsAny(f)) locks.releaseOwner(key, f);
+}
+
+/** The lock key of a file: device and inode. */
+export function lockKey(dev: bigint, ino: bigint): string {
+  return `${dev}:${ino}`;
+}

@@ -1,0 +1,296 @@
+// The host directory view as a volume: a host directory (exojit run's --root, "/" by default)
+// whose files are the host's. Nodes are host paths; lookups are lstat calls, so the view sees
+// the host's changes at once, and it spans whatever host file systems lie below the root (a
+// node's identity combines the host device and inode). Permission checks are the VFS's, from
+// the guest's credentials, before the host (which checks exojit's own) is asked.
+//
+// Policy: the view is read-only except below its writable directories (the working directory,
+// for exojit run without --rw), or writable everywhere. What the guest creates belongs to the
+// guest's file-system ids when exojit may give it away (it runs as root), and gets exactly the
+// permission bits asked for, whatever exojit's own umask. Device nodes cannot be made here (a
+// host device node is never opened as the host's device anyway: the VFS opens devices through
+// its registry); FIFOs are host FIFOs whose pipes are exojit's (fifo.ts).
+
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { spawnSync } from "node:child_process";
+import { sysError, fromHostError } from "../errors.js";
+import { HostFile, hostFileKey, statFromHost, S_IFMT, S_IFREG, S_IFIFO, S_IFLNK, type FileStat, type OpenFile, type OpenMode } from "../file.js";
+import { DT_UNKNOWN, DT_REG, DT_DIR, DT_LNK, DT_FIFO, DT_SOCK, DT_CHR, DT_BLK, type DirEntry } from "../dirfile.js";
+import type { PageCache } from "../pagecache.js";
+import type { FsCaller, SetAttr, Volume, VolumeFigures, VolumeNode } from "../volume.js";
+
+/** A host file: its path, and the status lookup read (handed to the first getattr that
+ *  follows, which is the walk's, so a lookup costs one lstat). */
+export class HostNode implements VolumeNode {
+  constructor(
+    readonly ino: bigint,
+    readonly hostPath: string,
+    public fresh: fs.BigIntStats | null,
+  ) {}
+}
+
+/** A node of this volume (the VFS hands a volume only the nodes it made). */
+function hn(n: VolumeNode): HostNode {
+  return n as HostNode;
+}
+
+/** A node's identity: host device and inode together. */
+function identity(st: fs.BigIntStats): bigint {
+  return (st.dev << 64n) | st.ino;
+}
+
+function direntType(d: fs.Dirent): number {
+  if (d.isFile()) return DT_REG;
+  if (d.isDirectory()) return DT_DIR;
+  if (d.isSymbolicLink()) return DT_LNK;
+  if (d.isFIFO()) return DT_FIFO;
+  if (d.isSocket()) return DT_SOCK;
+  if (d.isCharacterDevice()) return DT_CHR;
+  if (d.isBlockDevice()) return DT_BLK;
+  return DT_UNKNOWN;
+}
+
+const hostIsRoot = typeof process.geteuid === "function" && process.geteuid() === 0;
+
+function host<T>(op: () => T): T {
+  try {
+    return op();
+  } catch (e) {
+    throw fromHostError(e);
+  }
+}
+
+export class HostVolume implements Volume {
+  readonly fsType = "ext2";
+  /** st_dev of the root (each file reports its own host device). */
+  readonly dev: bigint;
+  readOnly: boolean;
+  /** Host root, absolute and without symbolic links. */
+  readonly rootPath: string;
+  /** The page cache kept coherent with reads and writes through this view (set by System). */
+  pageCache: PageCache | null = null;
+  /** A file just created with bits its creator could not open it by again (exojit is not
+   *  root): the descriptor that created it, for the open that follows. */
+  private pending: { hostPath: string; fd: number } | null = null;
+
+  constructor(
+    root: string,
+    /** Whether every path is writable. */
+    writableAll: boolean,
+    /** Paths (relative to the root, "/"-based) below which writes are allowed otherwise. */
+    readonly writableDirs: string[],
+  ) {
+    this.rootPath = fs.realpathSync(root);
+    this.dev = fs.statSync(this.rootPath, { bigint: true }).dev;
+    this.readOnly = !writableAll;
+  }
+
+  /** Host path of a path relative to the root ("/a/b"). */
+  hostOf(rel: string): string {
+    return this.rootPath === "/" ? rel : path.join(this.rootPath, rel);
+  }
+
+  /** The path relative to the root of a host path inside it, or null if it is outside. */
+  relOf(hostPath: string): string | null {
+    const rel = path.relative(this.rootPath, hostPath);
+    if (rel.startsWith("..") || path.isAbsolute(rel)) return null;
+    return "/" + rel.split(path.sep).filter(Boolean).join("/");
+  }
+
+  private node(hostPath: string, st: fs.BigIntStats): HostNode {
+    return new HostNode(identity(st), hostPath, st);
+  }
+
+  private child(dir: VolumeNode, name: Buffer): string {
+    const d = hn(dir).hostPath;
+    return d === "/" ? `/${name.toString("latin1")}` : `${d}/${name.toString("latin1")}`;
+  }
+
+  private lstat(hostPath: string): fs.BigIntStats {
+    return host(() => fs.lstatSync(hostPath, { bigint: true }));
+  }
+
+  root(_who: FsCaller): VolumeNode {
+    return this.node(this.rootPath, this.lstat(this.rootPath));
+  }
+
+  lookup(dir: VolumeNode, name: Buffer): VolumeNode | null {
+    const p = this.child(dir, name);
+    try {
+      return this.node(p, fs.lstatSync(p, { bigint: true }));
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      if (code === "ENOENT" || code === "ENOTDIR") return null;
+      throw fromHostError(e);
+    }
+  }
+
+  getattr(n: VolumeNode): FileStat {
+    const h = hn(n);
+    const st = h.fresh ?? this.lstat(h.hostPath);
+    h.fresh = null;
+    return statFromHost(st);
+  }
+
+  readlink(n: VolumeNode): Buffer {
+    return host(() => fs.readlinkSync(hn(n).hostPath, { encoding: "buffer" }));
+  }
+
+  readdir(dir: VolumeNode): DirEntry[] {
+    const d = hn(dir).hostPath;
+    const dirents: fs.Dirent[] = [];
+    host(() => {
+      // opendir keeps the file system's order (readdir sorts); Buffer names keep bytes that
+      // are not UTF-8 intact.
+      const h = fs.opendirSync(d, { encoding: "buffer" as unknown as "utf8", bufferSize: 128 });
+      try {
+        for (let e = h.readSync(); e !== null; e = h.readSync()) dirents.push(e);
+      } finally {
+        h.closeSync();
+      }
+    });
+    const out: DirEntry[] = [];
+    const prefix = Buffer.from(d === "/" ? "/" : `${d}/`, "latin1");
+    for (const e of dirents) {
+      const name = e.name as unknown as Buffer; // opened with buffer encoding above
+      try {
+        const ino = fs.lstatSync(Buffer.concat([prefix, name]), { bigint: true }).ino;
+        out.push({ ino, type: direntType(e), name });
+      } catch {
+        // removed since the listing was read
+      }
+    }
+    return out;
+  }
+
+  /** Whether a path relative to the root lies in a writable directory. */
+  private canWrite(rel: string): boolean {
+    return this.writableDirs.some((d) => rel === d || rel.startsWith(d === "/" ? "/" : d + "/"));
+  }
+
+  writable(n: VolumeNode, name?: Buffer): boolean {
+    const rel = this.relOf(hn(n).hostPath);
+    if (rel === null) return false;
+    return this.canWrite(name === undefined ? rel : rel === "/" ? `/${name.toString("latin1")}` : `${rel}/${name.toString("latin1")}`);
+  }
+
+  /** Gives a new node the guest's ids and exactly the bits asked for. */
+  private settle(p: string, perm: number, uid: number, gid: number, link = false): HostNode {
+    let st = this.lstat(p);
+    if (!link && (Number(st.mode) & 0o7777) !== perm) host(() => fs.chmodSync(p, perm));
+    if (hostIsRoot && (Number(st.uid) !== uid || Number(st.gid) !== gid)) {
+      host(() => fs.lchownSync(p, uid, gid));
+      // chown clears set-id bits: put back what was asked for.
+      if (!link && perm & 0o6000) host(() => fs.chmodSync(p, perm));
+    }
+    st = this.lstat(p);
+    return this.node(p, st);
+  }
+
+  create(dir: VolumeNode, name: Buffer, mode: number, _rdev: bigint, uid: number, gid: number): VolumeNode {
+    const p = this.child(dir, name);
+    const perm = mode & 0o7777;
+    const type = mode & S_IFMT;
+    if (type === S_IFIFO) {
+      // Node has no mkfifo(3); the host's mkfifo(1) makes the node (the pipe is ours: fifo.ts).
+      const res = spawnSync("mkfifo", ["-m", perm.toString(8), p], { encoding: "utf8" });
+      if (res.error !== undefined || res.status !== 0) sysError(fs.existsSync(p) ? "EEXIST" : "EACCES", res.stderr ?? String(res.error));
+    } else if (type === S_IFREG) {
+      this.dropPending();
+      const fd = host(() => fs.openSync(p, fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_RDWR, perm));
+      if (!hostIsRoot && (perm & 0o600) !== 0o600) this.pending = { hostPath: p, fd };
+      else fs.closeSync(fd);
+    } else {
+      sysError("EPERM", "device nodes and sockets are not made in the host's file system");
+    }
+    return this.settle(p, perm, uid, gid);
+  }
+
+  mkdir(dir: VolumeNode, name: Buffer, perm: number, uid: number, gid: number): VolumeNode {
+    const p = this.child(dir, name);
+    host(() => fs.mkdirSync(p, perm & 0o7777));
+    return this.settle(p, perm & 0o7777, uid, gid);
+  }
+
+  symlink(dir: VolumeNode, name: Buffer, target: Buffer, uid: number, gid: number): VolumeNode {
+    const p = this.child(dir, name);
+    host(() => fs.symlinkSync(target, p));
+    return this.settle(p, 0o777, uid, gid, true);
+  }
+
+  link(dir: VolumeNode, name: Buffer, target: VolumeNode): void {
+    host(() => fs.linkSync(hn(target).hostPath, this.child(dir, name)));
+  }
+
+  unlink(dir: VolumeNode, name: Buffer): void {
+    host(() => fs.unlinkSync(this.child(dir, name)));
+  }
+
+  rmdir(dir: VolumeNode, name: Buffer): void {
+    host(() => fs.rmdirSync(this.child(dir, name)));
+  }
+
+  rename(fromDir: VolumeNode, fromName: Buffer, toDir: VolumeNode, toName: Buffer, flags: { noReplace: boolean; exchange: boolean }): void {
+    const a = this.child(fromDir, fromName), b = this.child(toDir, toName);
+    if (flags.exchange) sysError("EINVAL", "RENAME_EXCHANGE on the host view");
+    if (flags.noReplace && this.lookup(toDir, toName) !== null) sysError("EEXIST");
+    host(() => fs.renameSync(a, b));
+  }
+
+  setattr(n: VolumeNode, a: SetAttr): void {
+    const p = hn(n).hostPath;
+    const st = this.lstat(p);
+    const isLink = (Number(st.mode) & S_IFMT) === S_IFLNK;
+    if (a.uid !== undefined || a.gid !== undefined) {
+      const uid = a.uid ?? Number(st.uid), gid = a.gid ?? Number(st.gid);
+      host(() => fs.lchownSync(p, uid, gid));
+    }
+    if (a.perm !== undefined && !isLink) host(() => fs.chmodSync(p, a.perm as number));
+    if (a.size !== undefined) {
+      const size = a.size;
+      host(() => fs.truncateSync(p, size));
+      this.pageCache?.lookup(hostFileKey(st.dev, st.ino))?.truncated(size);
+    }
+    if (a.atimeNs !== undefined || a.mtimeNs !== undefined) {
+      // Node takes seconds as doubles: sub-microsecond parts of far dates may round.
+      const secs = (ns: bigint): number => Number(ns / 1000000000n) + Number(ns % 1000000000n) / 1e9;
+      const at = secs(a.atimeNs ?? st.atimeNs), mt = secs(a.mtimeNs ?? st.mtimeNs);
+      host(() => (isLink ? fs.lutimesSync(p, at, mt) : fs.utimesSync(p, at, mt)));
+    }
+  }
+
+  private dropPending(): void {
+    if (this.pending === null) return;
+    try {
+      fs.closeSync(this.pending.fd);
+    } catch {
+      // already closed
+    }
+    this.pending = null;
+  }
+
+  openData(n: VolumeNode, guestPath: string, mode: OpenMode): OpenFile {
+    const p = hn(n).hostPath;
+    if (this.pending?.hostPath === p) {
+      const fd = this.pending.fd;
+      this.pending = null;
+      return new HostFile(guestPath, mode, fd, p, this.pageCache);
+    }
+    this.dropPending();
+    let flags = mode.write ? (mode.read ? fs.constants.O_RDWR : fs.constants.O_WRONLY) : fs.constants.O_RDONLY;
+    flags |= fs.constants.O_NOFOLLOW;
+    const fd = host(() => fs.openSync(p, flags));
+    return new HostFile(guestPath, mode, fd, p, this.pageCache);
+  }
+
+  statfs(n: VolumeNode): VolumeFigures {
+    const s = host(() => fs.statfsSync(hn(n).hostPath, { bigint: true }));
+    return {
+      type: Number(s.type), bsize: Number(s.bsize), blocks: Number(s.blocks), bfree: Number(s.bfree), bavail: Number(s.bavail),
+      files: Number(s.files), ffree: Number(s.ffree), namelen: 255,
+    };
+  }
+
+  sync(): void {}
+}

@@ -1,0 +1,671 @@
+// An ext2/ext3/ext4 file system over a Disk: mounting (every check that decides whether an
+// image can be used), inodes, the mapping of file blocks (extents or indirect blocks), file data,
+// directories, and sync. The VFS-facing operations are in volume.ts; this file holds the
+// mechanisms they share. Layers below: superblock.ts, groups.ts (bitmaps, allocation),
+// inode.ts, extents.ts, indirect.ts, dir.ts, cache.ts (the buffer cache over the disk).
+//
+// Reads of the image are synchronous (the cache misses call the block capability's read),
+// because every operation here must run to completion once started: an operation that parked
+// half-way would have to be undone or re-run from a state it had already changed.
+
+import { SysError } from "../errors.js";
+import { crc32c } from "./crc.js";
+import { BufferCache, type Disk } from "./cache.js";
+import { corrupt, MountError } from "./errors.js";
+import { Groups } from "./groups.js";
+import { FL_EXTENTS, FL_INDEX, FL_INLINE_DATA, Inode, InodeTable, NEW_EXTRA_ISIZE, I_EXTRA_ISIZE, ROOT_INO, I_BLOCK_SIZE } from "./inode.js";
+import { emptyRoot, findExtent, initialised, loadExtents, storeExtents, truncated, withExtent, EXT_INIT_MAX, type ExtentEnv, type ExtentMap } from "./extents.js";
+import { indirectAlloc, indirectMap, indirectTruncate, maxIndirectBlocks, type IndirectEnv } from "./indirect.js";
+import { addEntry, deindexBlock, emptyBlock, firstBlock, indexBlocks, parseBlock, removeEntry, retarget, tailOk, typeOfMode, type DirEnt, type DirFormat } from "./dir.js";
+import {
+  COMPAT_DIR_INDEX, IN_EXTENTS, IN_FILETYPE, RO_DIR_NLINK, RO_LARGE_FILE, S_WTIME, SUPERBLOCK_OFFSET, SUPERBLOCK_SIZE, Superblock, S_MTIME, S_MNT_COUNT,
+  S_FEATURE_RO_COMPAT, RO_HUGE_FILE,
+} from "./superblock.js";
+
+export const S_IFMT = 0o170000, S_IFDIR = 0o040000, S_IFREG = 0o100000, S_IFLNK = 0o120000;
+export const S_IFCHR = 0o020000, S_IFBLK = 0o060000;
+
+/** Link count at which a directory's count stops (dir_nlink) and most links a file may have. */
+const EXT4_LINK_MAX = 65000;
+const EXT2_LINK_MAX = 32000;
+/** Inodes kept in memory before unused ones are dropped. */
+const INODE_CACHE = 65536;
+
+export interface MountOptions {
+  readOnly?: boolean;
+  /** Buffers the cache keeps (default 16384 blocks). */
+  cacheBlocks?: number;
+}
+
+export class Ext2Fs {
+  readonly sb: Superblock;
+  readonly cache: BufferCache;
+  readonly groups: Groups;
+  readonly itable: InodeTable;
+  readonly bs: number;
+  readonly readOnly: boolean;
+  /** Why the image is read-only although writing was asked for (null: not forced). */
+  readonly readOnlyWhy: string | null;
+  readonly dirFormat: DirFormat;
+  readonly csum: boolean;
+  readonly extentsFeature: boolean;
+  private readonly inodes = new Map<number, Inode>();
+  /** Set while a sync writes, so cache pressure during it does not start another. */
+  private syncing = false;
+  private readonly extEnv: ExtentEnv;
+  private readonly indEnv: IndirectEnv;
+
+  constructor(
+    readonly disk: Disk,
+    opts: MountOptions = {},
+  ) {
+    const bytes = disk.sectors * 512;
+    if (bytes === 0) throw new MountError("empty", "the image is empty");
+    if (bytes < SUPERBLOCK_OFFSET + SUPERBLOCK_SIZE) throw new MountError("truncated", "the image is too small to hold an ext2 file system");
+    const raw = Buffer.alloc(SUPERBLOCK_SIZE);
+    try {
+      disk.read(SUPERBLOCK_OFFSET / 512, raw);
+    } catch (e) {
+      throw new MountError("io", `cannot read the superblock (${e instanceof Error ? e.message : String(e)})`);
+    }
+    this.sb = new Superblock(raw);
+    const why = this.sb.validate(bytes);
+    this.bs = this.sb.blockSize;
+    this.readOnlyWhy = !opts.readOnly && (why !== null || !disk.writable) ? (why ?? "the image is read-only") : null;
+    this.readOnly = opts.readOnly === true || this.readOnlyWhy !== null;
+    this.csum = this.sb.metadataCsum;
+    this.extentsFeature = (this.sb.incompat & IN_EXTENTS) !== 0;
+    this.dirFormat = { bs: this.bs, filetype: (this.sb.incompat & IN_FILETYPE) !== 0, csum: this.csum };
+    this.cache = new BufferCache(disk, this.bs, opts.cacheBlocks ?? 16384);
+    this.groups = new Groups(this.sb, this.cache);
+    this.itable = new InodeTable(this.sb, this.groups, this.cache);
+    this.extEnv = {
+      cache: this.cache, bs: this.bs, blocksCount: this.sb.blocksCount, seed: null,
+      alloc: (goal) => this.groups.allocBlocks(goal, 1)[0],
+      free: (b, n) => this.groups.freeBlocks(b, n),
+    };
+    this.indEnv = {
+      cache: this.cache, bs: this.bs, blocksCount: this.sb.blocksCount,
+      allocRun: (goal, n) => this.groups.allocBlocks(goal, n),
+      free: (b, n) => this.groups.freeBlocks(b, n),
+    };
+    try {
+      this.groups.validate();
+      const root = this.iget(ROOT_INO);
+      if ((root.mode & S_IFMT) !== S_IFDIR) corrupt("the root inode is not a directory");
+      this.dirBlockList(root);
+    } catch (e) {
+      this.cache.clear();
+      if (e instanceof SysError) throw new MountError("corrupt", `corrupted file system: ${e.message.replace(/^EUCLEAN: /, "")}`);
+      throw e;
+    }
+    this.cache.onPressure = () => {
+      if (!this.syncing) this.sync();
+    };
+  }
+
+  /** Throws EROFS when mounted read-only. */
+  writable(): void {
+    if (this.readOnly) throw new SysError("EROFS");
+  }
+
+  // ---- inodes ----
+
+  /** The in-memory inode `num` (one object per inode while it is cached). */
+  iget(num: number): Inode {
+    let n = this.inodes.get(num);
+    if (n !== undefined) return n;
+    if (num < 1 || num > this.sb.inodesCount) corrupt(`inode number ${num} out of range`);
+    n = new Inode(num, this.itable.read(num));
+    if (this.inodes.size >= INODE_CACHE) this.shrinkInodes();
+    this.inodes.set(num, n);
+    return n;
+  }
+
+  /** The canonical object for a node the VFS hands back (it may be an evicted copy). */
+  canon(node: { ino: bigint }): Inode {
+    return this.iget(Number(node.ino));
+  }
+
+  private shrinkInodes(): void {
+    for (const [num, n] of this.inodes) {
+      if (n.openCount === 0 && n.links > 0 && num !== ROOT_INO) this.inodes.delete(num);
+      if (this.inodes.size < INODE_CACHE / 2) break;
+    }
+  }
+
+  /** Writes an inode's bytes back to its table (its checksum with them). */
+  store(n: Inode): void {
+    this.itable.write(n.num, n.raw);
+  }
+
+  /** A new inode of `mode` near directory `near`, stored, with one link. */
+  newInode(mode: number, uid: number, gid: number, near: Inode | null, nowNs: bigint): Inode {
+    this.writable();
+    const dir = (mode & S_IFMT) === S_IFDIR;
+    const prefer = near === null ? 0 : Math.floor((near.num - 1) / this.groups.ipg);
+    const num = this.groups.allocInode(prefer, dir);
+    const raw = Buffer.alloc(this.itable.isz);
+    const n = new Inode(num, raw);
+    if (raw.length > 128) raw.writeUInt16LE(Math.min(NEW_EXTRA_ISIZE, raw.length - 128), I_EXTRA_ISIZE);
+    n.mode = mode;
+    n.uid = uid;
+    n.gid = gid;
+    n.links = 1;
+    raw.writeUInt32LE((Math.random() * 2 ** 32) >>> 0, 0x64);
+    for (const [t, x] of [[0x08, 0x8c], [0x0c, 0x84], [0x10, 0x88], [0x90, 0x94]]) n.setTime(t, x, nowNs);
+    const t = mode & S_IFMT;
+    if (this.extentsFeature && (t === S_IFREG || t === S_IFDIR || t === S_IFLNK)) {
+      n.flags = FL_EXTENTS;
+      emptyRoot(n.iblock);
+    }
+    this.inodes.set(num, n);
+    this.store(n);
+    return n;
+  }
+
+  /** Frees an inode with no links and no open files: its blocks, then the inode itself. */
+  freeInode(n: Inode, nowNs: bigint): void {
+    if (this.hasData(n)) this.truncateBlocks(n, 0);
+    const acl = n.fileAcl(this.itable.is64);
+    if (acl !== 0) {
+      this.releaseXattrBlock(n, acl);
+    }
+    n.dtime = Number(nowNs / 1_000_000_000n);
+    n.links = 0;
+    n.size = 0;
+    this.store(n);
+    this.groups.freeInode(n.num, (n.mode & S_IFMT) === S_IFDIR);
+    this.inodes.delete(n.num);
+  }
+
+  /** Drops a reference to a shared extended-attribute block (freed with its last user). */
+  private releaseXattrBlock(n: Inode, blk: number): void {
+    if (blk >= this.sb.blocksCount) corrupt(`inode ${n.num}: xattr block ${blk} out of range`);
+    const b = this.cache.get(blk);
+    const refs = b.readUInt32LE(4);
+    if (refs <= 1) this.groups.freeBlocks(blk, 1);
+    else {
+      b.writeUInt32LE(refs - 1, 4);
+      if (this.csum) {
+        // ext4_xattr_block_csum: crc32c(seed, le64 block number) then the block with h_checksum zeroed.
+        const le = Buffer.alloc(8);
+        le.writeUInt32LE(blk % 2 ** 32, 0);
+        le.writeUInt32LE(Math.floor(blk / 2 ** 32), 4);
+        b.writeUInt32LE(0, 0x10);
+        let c = crc32c(this.sb.csumSeed(), le);
+        c = crc32c(c, b);
+        b.writeUInt32LE(c, 0x10);
+      }
+      this.cache.dirty(blk);
+    }
+    n.raw.writeUInt32LE(0, 0x68);
+    n.raw.writeUInt16LE(0, 0x76);
+    n.addBlocks(this.sb, -1);
+  }
+
+  /** Whether the inode's i_block is a block map or extent tree (not a device number, a fast
+   *  symlink, or inline data). */
+  hasData(n: Inode): boolean {
+    const t = n.mode & S_IFMT;
+    if (t === S_IFREG || t === S_IFDIR) return (n.flags & FL_INLINE_DATA) === 0;
+    if (t === S_IFLNK) return !this.fastSymlink(n);
+    return false;
+  }
+
+  fastSymlink(n: Inode): boolean {
+    if ((n.flags & FL_INLINE_DATA) !== 0) return false;
+    const acl = n.fileAcl(this.itable.is64) !== 0 ? this.bs / 512 : 0;
+    return n.blocks512(this.sb) - acl === 0 && n.size < I_BLOCK_SIZE;
+  }
+
+  maxLinks(dir: boolean): number {
+    if (dir) return (this.sb.roCompat & RO_DIR_NLINK) !== 0 ? Infinity : EXT2_LINK_MAX;
+    return this.extentsFeature ? EXT4_LINK_MAX : EXT2_LINK_MAX;
+  }
+
+  /** Adds `d` to a directory's link count (dir_nlink: past the limit it stays at 1). */
+  dirLinks(n: Inode, d: number): void {
+    if (n.links === 1 && (this.sb.roCompat & RO_DIR_NLINK) !== 0 && d > 0) return;
+    const v = n.links + d;
+    if (v >= EXT4_LINK_MAX) {
+      if ((this.sb.roCompat & RO_DIR_NLINK) === 0) throw new SysError("EMLINK");
+      n.links = 1;
+    } else n.links = Math.max(v, d < 0 && n.links === 1 ? 1 : 0);
+  }
+
+  // ---- block mapping ----
+
+  private extentMap(n: Inode): ExtentMap {
+    if (n.extents === null) n.extents = loadExtents(Buffer.from(n.iblock), this.envFor(n));
+    return n.extents as ExtentMap;
+  }
+
+  private envFor(n: Inode): ExtentEnv {
+    this.extEnv.seed = this.csum ? this.itable.inodeSeed(n.num, n.generation) : null;
+    return this.extEnv;
+  }
+
+  isExtents(n: Inode): boolean {
+    return (n.flags & FL_EXTENTS) !== 0;
+  }
+
+  /** Largest file size in bytes the inode's mapping allows. */
+  maxSize(n: Inode): number {
+    const blocks = this.isExtents(n) ? 2 ** 32 - 1 : maxIndirectBlocks(this.bs);
+    let m = blocks * this.bs;
+    if ((this.sb.roCompat & RO_HUGE_FILE) === 0 && m > 2 ** 41 - 1) m = (2 ** 32 - 1) * 512;
+    if (this.sb.rev === 0) m = Math.min(m, 2 ** 31 - 1);
+    return Math.min(m, Number.MAX_SAFE_INTEGER);
+  }
+
+  /**
+   * The run of blocks from logical `l`: [physical first block (0: a hole or unwritten, reads as
+   * zeroes), length], at most `max` long.
+   */
+  mapRun(n: Inode, l: number, max: number): [number, number] {
+    if (this.isExtents(n)) {
+      const list = this.extentMap(n).list;
+      const i = findExtent(list, l);
+      if (i < 0) {
+        // A hole up to the next extent.
+        let next = Infinity;
+        for (let k = 0; k < list.length; k++) if (list[k].l > l) {
+          next = list[k].l;
+          break;
+        }
+        return [0, Math.min(max, next - l)];
+      }
+      const e = list[i];
+      return [e.uninit ? 0 : e.p + (l - e.l), Math.min(max, e.l + e.len - l)];
+    }
+    const p = indirectMap(n, l, this.indEnv);
+    let len = 1;
+    while (len < max) {
+      const q = indirectMap(n, l + len, this.indEnv);
+      if ((p === 0) !== (q === 0) || (p !== 0 && q !== p + len)) break;
+      len++;
+    }
+    return [p, len];
+  }
+
+  /** Physical block of logical `l` (0: hole). */
+  bmap(n: Inode, l: number): number {
+    return this.mapRun(n, l, 1)[0];
+  }
+
+  /**
+   * Makes logical blocks from `l` (up to `want` of them) backed by written blocks, allocating
+   * where there is a hole or an unwritten extent. Returns [first physical block, count, fresh]
+   * where fresh says the blocks' old contents are not the file's (the caller zero-fills what
+   * it does not overwrite). The inode is stored by the caller.
+   */
+  allocRun(n: Inode, l: number, want: number): [number, number, boolean] {
+    if (this.isExtents(n)) {
+      const map = this.extentMap(n);
+      const i = findExtent(map.list, l);
+      if (i >= 0) {
+        const e = map.list[i];
+        const len = Math.min(want, e.l + e.len - l);
+        if (!e.uninit) return [e.p + (l - e.l), len, false];
+        const list = initialised(map.list, i, l, len);
+        const delta = storeExtents(map, list, n.iblock, this.envFor(n), e.p);
+        n.addBlocks(this.sb, delta);
+        return [e.p + (l - e.l), len, true];
+      }
+      // A hole: limit the run to the hole, allocate near the previous extent.
+      let next = Infinity;
+      let goal = this.goalFor(n);
+      for (const e of map.list) {
+        if (e.l > l) {
+          next = e.l;
+          break;
+        }
+        goal = e.p + (l - e.l);
+      }
+      const n0 = Math.min(want, next - l, EXT_INIT_MAX);
+      const [p, got] = this.groups.allocBlocks(goal, n0);
+      const list = withExtent(map.list, { l, len: got, p, uninit: false });
+      try {
+        const delta = storeExtents(map, list, n.iblock, this.envFor(n), p + got);
+        n.addBlocks(this.sb, got + delta);
+      } catch (err) {
+        this.groups.freeBlocks(p, got);
+        throw err;
+      }
+      return [p, got, true];
+    }
+    if (l >= maxIndirectBlocks(this.bs)) throw new SysError("EFBIG");
+    const p = indirectMap(n, l, this.indEnv);
+    if (p !== 0) return [p, 1, false];
+    const prev = l > 0 ? indirectMap(n, l - 1, this.indEnv) : 0;
+    const [q, count] = indirectAlloc(n, l, this.indEnv, prev !== 0 ? prev + 1 : this.goalFor(n));
+    n.addBlocks(this.sb, count);
+    return [q, 1, true];
+  }
+
+  private goalFor(n: Inode): number {
+    const g = Math.floor((n.num - 1) / this.groups.ipg);
+    return this.groups.groupStart(g);
+  }
+
+  /** Frees the blocks from logical block `keep` on (the size is the caller's). */
+  truncateBlocks(n: Inode, keep: number): void {
+    if (this.isExtents(n)) {
+      const map = this.extentMap(n);
+      const [list, freed] = truncated(map.list, keep);
+      if (freed.length === 0) return;
+      // Shrinking the list never needs more tree blocks, so this cannot fail for space.
+      const delta = storeExtents(map, list, n.iblock, this.envFor(n), 0);
+      let count = 0;
+      for (const [p, len] of freed) {
+        this.groups.freeBlocks(p, len);
+        count += len;
+      }
+      n.addBlocks(this.sb, delta - count);
+      return;
+    }
+    const freed = indirectTruncate(n, keep, this.indEnv);
+    n.addBlocks(this.sb, -freed);
+  }
+
+  // ---- file data ----
+
+  /** Reads up to dst.length bytes at `pos`; returns the count (0 at or past the end). */
+  readData(n: Inode, pos: number, dst: Uint8Array): number {
+    const size = n.size;
+    if (pos >= size) return 0;
+    const total = Math.min(dst.length, size - pos);
+    const bs = this.bs;
+    let done = 0;
+    while (done < total) {
+      const at = pos + done;
+      const l = Math.floor(at / bs);
+      const inBlock = at % bs;
+      const [p, run] = this.mapRun(n, l, Math.ceil((total - done + inBlock) / bs));
+      const bytes = Math.min(run * bs - inBlock, total - done);
+      if (p === 0) dst.fill(0, done, done + bytes);
+      else if (p + run > this.sb.blocksCount) corrupt(`inode ${n.num}: block ${p} out of range`);
+      else if (inBlock === 0 && bytes >= bs) {
+        const whole = Math.floor(bytes / bs);
+        this.cache.readRun(p, whole, dst, done);
+        done += whole * bs;
+        continue;
+      } else {
+        const b = this.cache.get(p);
+        const take = Math.min(bs - inBlock, bytes);
+        dst.set(b.subarray(inBlock, inBlock + take), done);
+        done += take;
+        continue;
+      }
+      done += bytes;
+    }
+    return total;
+  }
+
+  /** Writes `src` at `pos` (extending the file); returns the count. ENOSPC part-way returns
+   *  what was written, or throws if nothing was. */
+  writeData(n: Inode, pos: number, src: Uint8Array): number {
+    this.writable();
+    if (src.length === 0) return 0;
+    if (pos + src.length > this.maxSize(n)) {
+      if (pos >= this.maxSize(n)) throw new SysError("EFBIG");
+      src = src.subarray(0, this.maxSize(n) - pos);
+    }
+    const bs = this.bs;
+    const oldSize = n.size;
+    let done = 0;
+    try {
+      while (done < src.length) {
+        const at = pos + done;
+        const l = Math.floor(at / bs);
+        const inBlock = at % bs;
+        const [p, run, fresh] = this.allocRun(n, l, Math.ceil((src.length - done + inBlock) / bs));
+        if (inBlock === 0 && src.length - done >= bs) {
+          const whole = Math.min(run, Math.floor((src.length - done) / bs));
+          this.cache.writeRun(p, whole, src, done);
+          done += whole * bs;
+          continue;
+        }
+        const b = fresh ? this.cache.zeroed(p) : this.cache.get(p);
+        // A block that was past the old end may hold stale bytes past it: the file reads zeroes there.
+        if (!fresh && (l + 1) * bs > oldSize) b.fill(0, Math.max(0, oldSize - l * bs));
+        const take = Math.min(bs - inBlock, src.length - done);
+        b.set(src.subarray(done, done + take), inBlock);
+        this.cache.dirty(p);
+        done += take;
+      }
+    } catch (e) {
+      if (!(e instanceof SysError) || done === 0) {
+        this.finishWrite(n, pos, done);
+        throw e;
+      }
+    }
+    this.finishWrite(n, pos, done);
+    return done;
+  }
+
+  private finishWrite(n: Inode, pos: number, done: number): void {
+    if (pos + done > n.size) {
+      n.size = pos + done;
+      if (n.size >= 2 ** 31 && (this.sb.roCompat & RO_LARGE_FILE) === 0) {
+        this.sb.set32(S_FEATURE_RO_COMPAT, this.sb.roCompat | RO_LARGE_FILE);
+      }
+    }
+    this.store(n);
+  }
+
+  /** Sets a regular file's size: blocks past it are freed, the tail of its last block zeroed. */
+  setSize(n: Inode, size: number): void {
+    this.writable();
+    if (size > this.maxSize(n)) throw new SysError("EFBIG");
+    const bs = this.bs;
+    if (size < n.size) {
+      this.truncateBlocks(n, Math.ceil(size / bs));
+      if (size % bs !== 0) {
+        const p = this.bmap(n, Math.floor(size / bs));
+        if (p !== 0) {
+          this.cache.get(p).fill(0, size % bs);
+          this.cache.dirty(p);
+        }
+      }
+    } else if (n.size % bs !== 0) {
+      // Growing: the old last block's bytes past the old end must read as zeroes.
+      const p = this.bmap(n, Math.floor(n.size / bs));
+      if (p !== 0) {
+        this.cache.get(p).fill(0, n.size % bs);
+        this.cache.dirty(p);
+      }
+    }
+    n.size = size;
+    if (size >= 2 ** 31 && (this.sb.roCompat & RO_LARGE_FILE) === 0) this.sb.set32(S_FEATURE_RO_COMPAT, this.sb.roCompat | RO_LARGE_FILE);
+    this.store(n);
+  }
+
+  // ---- directories ----
+
+  /** Physical blocks of a directory, in order (directories have no holes). */
+  dirBlockList(d: Inode): number[] {
+    const nb = Math.ceil(d.size / this.bs);
+    if (d.size % this.bs !== 0) corrupt(`directory ${d.num}: size ${d.size} is not whole blocks`);
+    const out: number[] = [];
+    let l = 0;
+    while (l < nb) {
+      const [p, run] = this.mapRun(d, l, nb - l);
+      if (p === 0) corrupt(`directory ${d.num}: hole at block ${l}`);
+      for (let k = 0; k < run; k++) out.push(p + k);
+      l += run;
+    }
+    return out;
+  }
+
+  private dirSeed(d: Inode): number {
+    return this.csum ? this.itable.inodeSeed(d.num, d.generation) : 0;
+  }
+
+  /** Logical blocks of a hashed directory's index (empty for a linear one). */
+  private indexSet(d: Inode, blocks: number[]): Set<number> {
+    if ((d.flags & FL_INDEX) === 0 || (this.sb.compat & COMPAT_DIR_INDEX) === 0) return new Set();
+    return new Set(indexBlocks((l) => this.cache.get(blocks[l]), this.dirFormat, blocks.length));
+  }
+
+  /** Every entry of a directory (with "." and ".."), block by block. Calls `f` with each
+   *  leaf's entries and the block number; stops when `f` returns true. */
+  scanDir(d: Inode, f: (ents: DirEnt[], blk: number, l: number) => boolean): void {
+    const blocks = this.dirBlockList(d);
+    const index = this.indexSet(d, blocks);
+    const seed = this.dirSeed(d);
+    for (let l = 0; l < blocks.length; l++) {
+      if (index.has(l)) continue;
+      const b = this.cache.get(blocks[l]);
+      if (this.csum && !tailOk(b, this.dirFormat, seed)) corrupt(`directory ${d.num}: block ${l} checksum mismatch`);
+      if (f(parseBlock(b, this.dirFormat, `directory ${d.num}`), blocks[l], l)) return;
+    }
+  }
+
+  /** The inode number `name` names in `d`, or 0. */
+  dirLookup(d: Inode, name: Buffer): number {
+    let found = 0;
+    this.scanDir(d, (ents) => {
+      for (const e of ents) {
+        if (e.ino !== 0 && e.name.equals(name)) {
+          found = e.ino;
+          return true;
+        }
+      }
+      return false;
+    });
+    if (found > this.sb.inodesCount) corrupt(`directory ${d.num}: entry names inode ${found}`);
+    return found;
+  }
+
+  /** Drops a hashed directory's index, so it can be changed as a linear one. */
+  private deindex(d: Inode): void {
+    if ((d.flags & FL_INDEX) === 0) return;
+    const blocks = this.dirBlockList(d);
+    const seed = this.dirSeed(d);
+    for (const l of this.indexSet(d, blocks)) {
+      deindexBlock(this.cache.get(blocks[l]), this.dirFormat, l === 0, seed);
+      this.cache.dirty(blocks[l]);
+    }
+    d.flags = d.flags & ~FL_INDEX;
+    this.store(d);
+  }
+
+  /** Adds entry `name` → `ino` to directory `d` (growing it by a block when full). */
+  dirAdd(d: Inode, name: Buffer, ino: number, mode: number, nowNs: bigint): void {
+    this.deindex(d);
+    const type = typeOfMode(mode);
+    const seed = this.dirSeed(d);
+    const blocks = this.dirBlockList(d);
+    for (let l = blocks.length - 1; l >= 0; l--) {
+      // Newest blocks first: they are the likeliest to have room.
+      const b = this.cache.get(blocks[l]);
+      if (addEntry(b, this.dirFormat, ino, name, type, seed)) {
+        this.cache.dirty(blocks[l]);
+        this.touch(d, nowNs);
+        return;
+      }
+    }
+    const l = blocks.length;
+    const [p, , fresh] = this.allocRun(d, l, 1);
+    void fresh;
+    const b = this.cache.zeroed(p);
+    emptyBlock(b, this.dirFormat, seed);
+    addEntry(b, this.dirFormat, ino, name, type, seed);
+    this.cache.dirty(p);
+    d.size = d.size + this.bs;
+    this.touch(d, nowNs);
+  }
+
+  /** Removes entry `name` from directory `d`. */
+  dirRemove(d: Inode, name: Buffer, nowNs: bigint): void {
+    this.deindex(d);
+    const seed = this.dirSeed(d);
+    let done = false;
+    for (const blk of this.dirBlockList(d)) {
+      const b = this.cache.get(blk);
+      if (removeEntry(b, this.dirFormat, name, seed)) {
+        this.cache.dirty(blk);
+        done = true;
+        break;
+      }
+    }
+    if (!done) throw new SysError("ENOENT");
+    this.touch(d, nowNs);
+  }
+
+  /** Points existing entry `name` of `d` at `ino`. */
+  dirRetarget(d: Inode, name: Buffer, ino: number, mode: number, nowNs: bigint): void {
+    this.deindex(d);
+    const seed = this.dirSeed(d);
+    for (const blk of this.dirBlockList(d)) {
+      const b = this.cache.get(blk);
+      if (retarget(b, this.dirFormat, name, ino, typeOfMode(mode), seed)) {
+        this.cache.dirty(blk);
+        this.touch(d, nowNs);
+        return;
+      }
+    }
+    throw new SysError("ENOENT");
+  }
+
+  /** Whether a directory has entries besides "." and "..". */
+  dirEmpty(d: Inode): boolean {
+    let empty = true;
+    this.scanDir(d, (ents) => {
+      for (const e of ents) {
+        if (e.ino === 0) continue;
+        if (e.name.length <= 2 && (e.name.equals(DOT) || e.name.equals(DOTDOT))) continue;
+        empty = false;
+        return true;
+      }
+      return false;
+    });
+    return empty;
+  }
+
+  /** A new directory's first block ("." and "..") and size. */
+  dirInit(d: Inode, parent: number): void {
+    const [p] = this.allocRun(d, 0, 1);
+    firstBlock(this.cache.zeroed(p), this.dirFormat, d.num, parent, this.dirSeed(d));
+    d.size = this.bs;
+  }
+
+  touch(d: Inode, nowNs: bigint): void {
+    d.setTime(0x10, 0x88, nowNs);
+    d.setTime(0x0c, 0x84, nowNs);
+    this.store(d);
+  }
+
+  // ---- sync ----
+
+  /** Writes everything dirty to the image and makes it durable there. */
+  sync(): void {
+    if (this.readOnly) return;
+    this.syncing = true;
+    try {
+      this.groups.prepareSync();
+      this.sb.set32(S_WTIME, Math.floor(Date.now() / 1000));
+      this.sb.updateChecksum();
+      const sbBlock = Math.floor(SUPERBLOCK_OFFSET / this.bs);
+      const b = this.cache.get(sbBlock);
+      this.sb.raw.copy(b, SUPERBLOCK_OFFSET % this.bs);
+      this.cache.dirty(sbBlock);
+      this.cache.writeBack();
+      this.disk.flush();
+    } finally {
+      this.syncing = false;
+    }
+  }
+
+  /** Records a mount in the superblock (mount time and count), as Linux does. */
+  noteMount(): void {
+    if (this.readOnly) return;
+    this.sb.set32(S_MTIME, Math.floor(Date.now() / 1000));
+    this.sb.set16(S_MNT_COUNT, this.sb.u16(S_MNT_COUNT) + 1);
+  }
+}
+
+const DOT = Buffer.from(".");
+const DOTDOT = Buffer.from("..");

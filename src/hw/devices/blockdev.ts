@@ -18,6 +18,7 @@
 // the image for writing.
 
 import * as fs from "node:fs";
+import { ImageLock, ImageLockedError } from "./imagelock.js";
 
 /** Bytes per sector. */
 export const SECTOR_SIZE = 512;
@@ -106,6 +107,9 @@ export interface BlockDeviceOptions {
   dma?: (addr: number, len: number) => Uint8Array | null;
   /** Interrupt line: called with true when a completion is posted, false on CMD_ACK. */
   irq?: (level: boolean) => void;
+  /** Refuse an image another exojit has open read-write, and lock it while open read-write
+   *  (imagelock.ts). Default true. */
+  lock?: boolean;
 }
 
 export class BlockDevice {
@@ -126,6 +130,7 @@ export class BlockDevice {
   private fd: number;
   private readonly dma: BlockDeviceOptions["dma"];
   private readonly irq: BlockDeviceOptions["irq"];
+  private lock: ImageLock | null = null;
 
   /** Opens `path` (read-only when asked, or when only that is allowed is up to the caller). */
   constructor(
@@ -145,6 +150,18 @@ export class BlockDevice {
     if (!st.isFile() && !st.isBlockDevice()) {
       fs.closeSync(this.fd);
       throw new DiskOpenError("EINVAL", "not a regular file");
+    }
+    if (opts.lock ?? true) {
+      try {
+        if (this.readOnly) {
+          const pid = ImageLock.holder(this.fd);
+          if (pid !== null) throw new ImageLockedError(pid);
+        } else this.lock = ImageLock.acquire(this.fd);
+      } catch (e) {
+        fs.closeSync(this.fd);
+        if (e instanceof ImageLockedError) throw new DiskOpenError("ELOCKED", e.message);
+        throw new DiskOpenError("ELOCK", `cannot lock the image (${e instanceof Error ? e.message : String(e)})`);
+      }
     }
     this.sectors = Math.floor(st.size / SECTOR_SIZE);
   }
@@ -392,6 +409,8 @@ export class BlockDevice {
       // already closed
     }
     this.fd = -1;
+    this.lock?.release();
+    this.lock = null;
   }
 }
 

@@ -35,6 +35,8 @@ export interface MountOptions {
   readOnly?: boolean;
   /** Buffers the cache keeps (default 16384 blocks). */
   cacheBlocks?: number;
+  /** A file system mkfs just laid out, without a root directory yet. */
+  fresh?: boolean;
 }
 
 export class Ext2Fs {
@@ -89,8 +91,12 @@ export class Ext2Fs {
       allocRun: (goal, n) => this.groups.allocBlocks(goal, n),
       free: (b, n) => this.groups.freeBlocks(b, n),
     };
+    this.cache.onPressure = () => {
+      if (!this.syncing) this.sync();
+    };
     try {
       this.groups.validate();
+      if (opts.fresh) return;
       const root = this.iget(ROOT_INO);
       if ((root.mode & S_IFMT) !== S_IFDIR) corrupt("the root inode is not a directory");
       this.dirBlockList(root);
@@ -99,9 +105,6 @@ export class Ext2Fs {
       if (e instanceof SysError) throw new MountError("corrupt", `corrupted file system: ${e.message.replace(/^EUCLEAN: /, "")}`);
       throw e;
     }
-    this.cache.onPressure = () => {
-      if (!this.syncing) this.sync();
-    };
   }
 
   /** Throws EROFS when mounted read-only. */
@@ -140,11 +143,15 @@ export class Ext2Fs {
   }
 
   /** A new inode of `mode` near directory `near`, stored, with one link. */
-  newInode(mode: number, uid: number, gid: number, near: Inode | null, nowNs: bigint): Inode {
+  newInode(mode: number, uid: number, gid: number, near: Inode | null, nowNs: bigint, opts: { spread?: boolean; num?: number } = {}): Inode {
     this.writable();
     const dir = (mode & S_IFMT) === S_IFDIR;
     const prefer = near === null ? 0 : Math.floor((near.num - 1) / this.groups.ipg);
-    const num = this.groups.allocInode(prefer, dir);
+    let num: number;
+    if (opts.num !== undefined) {
+      num = opts.num;
+      this.groups.claimInode(num, dir);
+    } else num = this.groups.allocInode(prefer, dir, opts.spread ?? dir);
     const raw = Buffer.alloc(this.itable.isz);
     const n = new Inode(num, raw);
     if (raw.length > 128) raw.writeUInt16LE(Math.min(NEW_EXTRA_ISIZE, raw.length - 128), I_EXTRA_ISIZE);

@@ -274,10 +274,10 @@ export class Groups {
 
   /** Allocates an inode, preferring group `prefer`; directories go to a group with fewer
    *  directories than average and free room (spreading the tree, as Orlov does). */
-  allocInode(prefer: number, dir: boolean): number {
+  allocInode(prefer: number, dir: boolean, spread = dir): number {
     if (this.sb.freeInodes <= 0) throw new SysError("ENOSPC");
     let start = prefer;
-    if (dir) {
+    if (spread) {
       const avgFree = this.sb.freeInodes / this.count;
       let best = -1;
       for (let k = 0; k < this.count; k++) {
@@ -303,6 +303,19 @@ export class Groups {
       return g * this.ipg + i + 1;
     }
     throw new SysError("ENOSPC");
+  }
+
+  /** Marks inode `ino` in use (a reserved inode, such as the root, made by mkfs). */
+  claimInode(ino: number, dir: boolean): void {
+    const g = Math.floor((ino - 1) / this.ipg);
+    const i = (ino - 1) % this.ipg;
+    const bm = this.inodeBitmap(g);
+    if ((bm[i >> 3] & (1 << (i & 7))) !== 0) return;
+    bm[i >> 3] |= 1 << (i & 7);
+    this.cache.dirty(this.inodeBitmapAt(g));
+    this.set16(g, G_FREE_INODES, G_FREE_INODES_HI, this.freeInodesIn(g) - 1);
+    if (dir) this.set16(g, G_USED_DIRS, G_USED_DIRS_HI, this.usedDirsIn(g) + 1);
+    this.sb.freeInodes = this.sb.freeInodes - 1;
   }
 
   freeInode(ino: number, dir: boolean): void {

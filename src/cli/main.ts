@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs, HELP } from "./args.js";
 import { CliError, cliError } from "./errors.js";
 import { runCommand } from "./run.js";
+import { mkimageCommand } from "./mkimage.js";
 
 function version(): string {
   const pkg = fileURLToPath(new URL("../../package.json", import.meta.url));
@@ -26,6 +27,8 @@ async function main(argv: string[]): Promise<number> {
       throw cliError("notYet", "exojit boot");
     case "run":
       return await runCommand(cmd.run);
+    case "mkimage":
+      return mkimageCommand(cmd.mkimage);
   }
 }
 

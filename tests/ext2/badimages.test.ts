@@ -213,7 +213,8 @@ describe("random corruption", { timeout: 120_000 }, () => {
     for (let k = 0; k < count; k++) {
       const b = Buffer.from(pristine);
       const hits = 1 + Math.floor(rand() * 16);
-      for (let h = 0; h < hits; h++) b[Math.floor(rand() * span)] = Math.floor(rand() * 256);
+      // A third of the bytes hit the superblock and descriptors, the rest anywhere in the metadata.
+      for (let h = 0; h < hits; h++) b[Math.floor(rand() < 0.3 ? 1024 + rand() * 2048 : rand() * span)] = Math.floor(rand() * 256);
       const img = path.join(dir, `fuzz-${kind}.img`);
       fs.writeFileSync(img, b);
       const before = sha(img);

@@ -5,7 +5,6 @@
 // test of that code. A progress bar goes to the terminal for large trees.
 
 import * as fs from "node:fs";
-import * as path from "node:path";
 import * as tty from "node:tty";
 import type { MkimageArgs } from "./args.js";
 import { CliError, cliError } from "./errors.js";
@@ -35,18 +34,18 @@ interface Tally {
 }
 
 /** Walks the tree once to size the image (lstat only; symlinks are not followed). */
-function survey(dir: string, t: Tally): void {
-  let names: string[];
+function survey(dir: Buffer, t: Tally): void {
+  let names: Buffer[];
   try {
-    names = fs.readdirSync(dir);
+    names = fs.readdirSync(dir, { encoding: "buffer" });
   } catch (e) {
-    throw cliError("badSource", dir, `cannot read directory (${(e as { code?: string }).code ?? String(e)})`);
+    throw cliError("badSource", dir.toString(), `cannot read directory (${(e as { code?: string }).code ?? String(e)})`);
   }
   t.dirs++;
   t.blocks4k += 1 + Math.ceil((names.length * 24) / 4096);
   t.blocks1k += 1 + Math.ceil((names.length * 24) / 1024);
   for (const name of names) {
-    const p = path.join(dir, name);
+    const p = Buffer.concat([dir, SLASH, name]);
     const st = fs.lstatSync(p);
     t.entries++;
     if (st.isDirectory()) survey(p, t);
@@ -94,7 +93,7 @@ export function mkimageCommand(a: MkimageArgs): number {
   }
   if (!st.isDirectory()) throw cliError("badSource", a.dir, "not a directory");
   const t: Tally = { entries: 0, bytes: 0, blocks4k: 0, blocks1k: 0, dirs: 0 };
-  survey(a.dir, t);
+  survey(Buffer.from(a.dir), t);
   const inodes = Math.max(64, Math.ceil((t.entries + 16) * 1.25));
   let size = a.size;
   if (size === 0) {
@@ -141,6 +140,7 @@ export function mkimageCommand(a: MkimageArgs): number {
     } catch (e) {
       progress.end();
       if (e instanceof SysError && e.errno === "ENOSPC") throw cliError("imageFull", a.image, `the tree (${t.entries} files, ${(t.bytes / 2 ** 20).toFixed(1)} MiB)`);
+      if (e instanceof HostReadError) throw cliError("badSource", e.path, `cannot read (${e.code})`);
       throw e;
     }
     progress.end();
@@ -151,11 +151,29 @@ export function mkimageCommand(a: MkimageArgs): number {
   return 0;
 }
 
+/** A source file or directory that could not be read. */
+class HostReadError extends Error {
+  constructor(
+    readonly path: string,
+    readonly code: string,
+  ) {
+    super(`${path}: ${code}`);
+  }
+}
+
+function host<T>(p: Buffer, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    throw new HostReadError(p.toString(), (e as { code?: string }).code ?? String(e));
+  }
+}
+
 function copyTree(vol: Ext2Volume, dir: Buffer, node: VolumeNode, links: Map<string, VolumeNode>, progress: Progress): void {
-  const names = fs.readdirSync(dir, { encoding: "buffer" }).sort(Buffer.compare);
+  const names = host(dir, () => fs.readdirSync(dir, { encoding: "buffer" })).sort(Buffer.compare);
   for (const name of names) {
     const p = Buffer.concat([dir, SLASH, name]);
-    const st = fs.lstatSync(p, { bigint: true });
+    const st = host(p, () => fs.lstatSync(p, { bigint: true }));
     const mode = Number(st.mode);
     const type = mode & S_IFMT;
     const uid = Number(st.uid), gid = Number(st.gid);
@@ -174,7 +192,7 @@ function copyTree(vol: Ext2Volume, dir: Buffer, node: VolumeNode, links: Map<str
       child = vol.mkdir(node, name, mode & 0o7777, uid, gid);
       copyTree(vol, p, child, links, progress);
     } else if (type === S_IFLNK) {
-      child = vol.symlink(node, name, fs.readlinkSync(p, { encoding: "buffer" }), uid, gid);
+      child = vol.symlink(node, name, host(p, () => fs.readlinkSync(p, { encoding: "buffer" })), uid, gid);
     } else {
       child = vol.create(node, name, mode, st.rdev, uid, gid);
       if (type === S_IFREG && st.size > 0n) copyData(vol, p, child, progress);
@@ -186,13 +204,13 @@ function copyTree(vol: Ext2Volume, dir: Buffer, node: VolumeNode, links: Map<str
 }
 
 function copyData(vol: Ext2Volume, p: Buffer, node: VolumeNode, progress: Progress): void {
-  const fd = fs.openSync(p, "r");
+  const fd = host(p, () => fs.openSync(p, "r"));
   const f = vol.openData(node, "", { read: false, write: true, append: false, nonblock: false });
   const buf = Buffer.allocUnsafe(CHUNK);
   try {
     let off = 0;
     for (;;) {
-      const n = fs.readSync(fd, buf, 0, CHUNK, off);
+      const n = host(p, () => fs.readSync(fd, buf, 0, CHUNK, off));
       if (n === 0) break;
       let done = 0;
       while (done < n) done += f.pwrite(buf.subarray(done, n), off + done);

@@ -13,12 +13,13 @@ import { crc32c } from "./crc.js";
 import { BufferCache, type Disk } from "./cache.js";
 import { corrupt, MountError } from "./errors.js";
 import { Groups } from "./groups.js";
-import { FL_EXTENTS, FL_INDEX, FL_INLINE_DATA, Inode, InodeTable, NEW_EXTRA_ISIZE, I_EXTRA_ISIZE, ROOT_INO, I_BLOCK_SIZE } from "./inode.js";
+import { FL_EXTENTS, FL_INLINE_DATA, Inode, InodeTable, NEW_EXTRA_ISIZE, I_EXTRA_ISIZE, ROOT_INO, I_BLOCK_SIZE } from "./inode.js";
 import { emptyRoot, findExtent, initialised, loadExtents, storeExtents, truncated, withExtent, EXT_INIT_MAX, type ExtentEnv, type ExtentMap } from "./extents.js";
 import { indirectAlloc, indirectMap, indirectTruncate, maxIndirectBlocks, type IndirectEnv } from "./indirect.js";
-import { addEntry, deindexBlock, emptyBlock, firstBlock, indexBlocks, parseBlock, removeEntry, retarget, tailOk, typeOfMode, type DirEnt, type DirFormat } from "./dir.js";
+import type { DirFormat } from "./dir.js";
+import { Directories } from "./dirops.js";
 import {
-  COMPAT_DIR_INDEX, IN_EXTENTS, IN_FILETYPE, RO_DIR_NLINK, RO_LARGE_FILE, S_WTIME, SUPERBLOCK_OFFSET, SUPERBLOCK_SIZE, Superblock, S_MTIME, S_MNT_COUNT,
+  IN_EXTENTS, IN_FILETYPE, RO_DIR_NLINK, RO_LARGE_FILE, S_WTIME, SUPERBLOCK_OFFSET, SUPERBLOCK_SIZE, Superblock, S_MTIME, S_MNT_COUNT,
   S_FEATURE_RO_COMPAT, RO_HUGE_FILE,
 } from "./superblock.js";
 
@@ -99,7 +100,7 @@ export class Ext2Fs {
       if (opts.fresh) return;
       const root = this.iget(ROOT_INO);
       if ((root.mode & S_IFMT) !== S_IFDIR) corrupt("the root inode is not a directory");
-      this.dirBlockList(root);
+      this.dirs.blockList(root);
     } catch (e) {
       this.cache.clear();
       if (e instanceof SysError) throw new MountError("corrupt", `corrupted file system: ${e.message.replace(/^EUCLEAN: /, "")}`);
@@ -489,161 +490,8 @@ export class Ext2Fs {
     this.store(n);
   }
 
-  // ---- directories ----
-
-  /** Physical blocks of a directory, in order (directories have no holes). */
-  dirBlockList(d: Inode): number[] {
-    const nb = Math.ceil(d.size / this.bs);
-    if (d.size % this.bs !== 0) corrupt(`directory ${d.num}: size ${d.size} is not whole blocks`);
-    const out: number[] = [];
-    let l = 0;
-    while (l < nb) {
-      const [p, run] = this.mapRun(d, l, nb - l);
-      if (p === 0) corrupt(`directory ${d.num}: hole at block ${l}`);
-      for (let k = 0; k < run; k++) out.push(p + k);
-      l += run;
-    }
-    return out;
-  }
-
-  private dirSeed(d: Inode): number {
-    return this.csum ? this.itable.inodeSeed(d.num, d.generation) : 0;
-  }
-
-  /** Logical blocks of a hashed directory's index (empty for a linear one). */
-  private indexSet(d: Inode, blocks: number[]): Set<number> {
-    if ((d.flags & FL_INDEX) === 0 || (this.sb.compat & COMPAT_DIR_INDEX) === 0) return new Set();
-    return new Set(indexBlocks((l) => this.cache.get(blocks[l]), this.dirFormat, blocks.length));
-  }
-
-  /** Every entry of a directory (with "." and ".."), block by block. Calls `f` with each
-   *  leaf's entries and the block number; stops when `f` returns true. */
-  scanDir(d: Inode, f: (ents: DirEnt[], blk: number, l: number) => boolean): void {
-    const blocks = this.dirBlockList(d);
-    const index = this.indexSet(d, blocks);
-    const seed = this.dirSeed(d);
-    for (let l = 0; l < blocks.length; l++) {
-      if (index.has(l)) continue;
-      const b = this.cache.get(blocks[l]);
-      if (this.csum && !tailOk(b, this.dirFormat, seed)) corrupt(`directory ${d.num}: block ${l} checksum mismatch`);
-      if (f(parseBlock(b, this.dirFormat, `directory ${d.num}`), blocks[l], l)) return;
-    }
-  }
-
-  /** The inode number `name` names in `d`, or 0. */
-  dirLookup(d: Inode, name: Buffer): number {
-    let found = 0;
-    this.scanDir(d, (ents) => {
-      for (const e of ents) {
-        if (e.ino !== 0 && e.name.equals(name)) {
-          found = e.ino;
-          return true;
-        }
-      }
-      return false;
-    });
-    if (found > this.sb.inodesCount) corrupt(`directory ${d.num}: entry names inode ${found}`);
-    return found;
-  }
-
-  /** Drops a hashed directory's index, so it can be changed as a linear one. */
-  private deindex(d: Inode): void {
-    if ((d.flags & FL_INDEX) === 0) return;
-    const blocks = this.dirBlockList(d);
-    const seed = this.dirSeed(d);
-    for (const l of this.indexSet(d, blocks)) {
-      deindexBlock(this.cache.get(blocks[l]), this.dirFormat, l === 0, seed);
-      this.cache.dirty(blocks[l]);
-    }
-    d.flags = d.flags & ~FL_INDEX;
-    this.store(d);
-  }
-
-  /** Adds entry `name` → `ino` to directory `d` (growing it by a block when full). */
-  dirAdd(d: Inode, name: Buffer, ino: number, mode: number, nowNs: bigint): void {
-    this.deindex(d);
-    const type = typeOfMode(mode);
-    const seed = this.dirSeed(d);
-    const blocks = this.dirBlockList(d);
-    for (let l = blocks.length - 1; l >= 0; l--) {
-      // Newest blocks first: they are the likeliest to have room.
-      const b = this.cache.get(blocks[l]);
-      if (addEntry(b, this.dirFormat, ino, name, type, seed)) {
-        this.cache.dirty(blocks[l]);
-        this.touch(d, nowNs);
-        return;
-      }
-    }
-    const l = blocks.length;
-    const [p, , fresh] = this.allocRun(d, l, 1);
-    void fresh;
-    const b = this.cache.zeroed(p);
-    emptyBlock(b, this.dirFormat, seed);
-    addEntry(b, this.dirFormat, ino, name, type, seed);
-    this.cache.dirty(p);
-    d.size = d.size + this.bs;
-    this.touch(d, nowNs);
-  }
-
-  /** Removes entry `name` from directory `d`. */
-  dirRemove(d: Inode, name: Buffer, nowNs: bigint): void {
-    this.deindex(d);
-    const seed = this.dirSeed(d);
-    let done = false;
-    for (const blk of this.dirBlockList(d)) {
-      const b = this.cache.get(blk);
-      if (removeEntry(b, this.dirFormat, name, seed)) {
-        this.cache.dirty(blk);
-        done = true;
-        break;
-      }
-    }
-    if (!done) throw new SysError("ENOENT");
-    this.touch(d, nowNs);
-  }
-
-  /** Points existing entry `name` of `d` at `ino`. */
-  dirRetarget(d: Inode, name: Buffer, ino: number, mode: number, nowNs: bigint): void {
-    this.deindex(d);
-    const seed = this.dirSeed(d);
-    for (const blk of this.dirBlockList(d)) {
-      const b = this.cache.get(blk);
-      if (retarget(b, this.dirFormat, name, ino, typeOfMode(mode), seed)) {
-        this.cache.dirty(blk);
-        this.touch(d, nowNs);
-        return;
-      }
-    }
-    throw new SysError("ENOENT");
-  }
-
-  /** Whether a directory has entries besides "." and "..". */
-  dirEmpty(d: Inode): boolean {
-    let empty = true;
-    this.scanDir(d, (ents) => {
-      for (const e of ents) {
-        if (e.ino === 0) continue;
-        if (e.name.length <= 2 && (e.name.equals(DOT) || e.name.equals(DOTDOT))) continue;
-        empty = false;
-        return true;
-      }
-      return false;
-    });
-    return empty;
-  }
-
-  /** A new directory's first block ("." and "..") and size. */
-  dirInit(d: Inode, parent: number): void {
-    const [p] = this.allocRun(d, 0, 1);
-    firstBlock(this.cache.zeroed(p), this.dirFormat, d.num, parent, this.dirSeed(d));
-    d.size = this.bs;
-  }
-
-  touch(d: Inode, nowNs: bigint): void {
-    d.setTime(0x10, 0x88, nowNs);
-    d.setTime(0x0c, 0x84, nowNs);
-    this.store(d);
-  }
+  /** Directory operations (dirops.ts). */
+  readonly dirs: Directories = new Directories(this);
 
   // ---- sync ----
 
@@ -674,5 +522,3 @@ export class Ext2Fs {
   }
 }
 
-const DOT = Buffer.from(".");
-const DOTDOT = Buffer.from("..");

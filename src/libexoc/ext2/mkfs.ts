@@ -166,11 +166,11 @@ export function mkfs(disk: Disk, o: MkfsOptions = {}): Ext2Fs {
   const fs = new Ext2Fs(disk, { fresh: true });
   const nowNs = BigInt(Date.now()) * 1_000_000n;
   const root = fs.newInode(0o040000 | ((o.rootMode ?? 0o755) & 0o7777), o.rootUid ?? 0, o.rootGid ?? 0, null, nowNs, { num: ROOT_INO });
-  fs.dirInit(root, ROOT_INO);
+  fs.dirs.init(root, ROOT_INO);
   root.links = 2;
   fs.store(root);
   const lpf = fs.newInode(0o040700, 0, 0, root, nowNs, { spread: false });
-  fs.dirInit(lpf, ROOT_INO);
+  fs.dirs.init(lpf, ROOT_INO);
   // lost+found gets room to reconnect files without allocating (e2fsck's needs).
   while (lpf.size < 16384 && lpf.size < 4 * bs) {
     const l = lpf.size / bs;
@@ -180,7 +180,7 @@ export function mkfs(disk: Disk, o: MkfsOptions = {}): Ext2Fs {
   }
   lpf.links = 2;
   fs.store(lpf);
-  fs.dirAdd(root, Buffer.from("lost+found"), lpf.num, lpf.mode, nowNs);
+  fs.dirs.add(root, Buffer.from("lost+found"), lpf.num, lpf.mode, nowNs);
   root.links = 3;
   fs.store(root);
   fs.sync();

@@ -78,7 +78,7 @@ export class Ext2Volume implements Volume {
   }
 
   lookup(dir: VolumeNode, name: Buffer): VolumeNode | null {
-    const ino = this.fs.dirLookup(this.dirNode(dir), name);
+    const ino = this.fs.dirs.lookup(this.dirNode(dir), name);
     return ino === 0 ? null : this.fs.iget(ino);
   }
 
@@ -126,7 +126,7 @@ export class Ext2Volume implements Volume {
     const d = this.dirNode(dir);
     const out: DirEntry[] = [];
     const ft = this.fs.dirFormat.filetype;
-    this.fs.scanDir(d, (ents) => {
+    this.fs.dirs.scan(d, (ents) => {
       for (const e of ents) {
         if (e.ino === 0) continue;
         if (e.name.length <= 2 && (e.name.toString() === "." || e.name.toString() === "..")) continue;
@@ -142,13 +142,13 @@ export class Ext2Volume implements Volume {
   /** Fails with EEXIST if `name` is in `d`. */
   private absent(d: Inode, name: Buffer): void {
     if (name.length === 0 || name.length > 255) sysError(name.length === 0 ? "ENOENT" : "ENAMETOOLONG");
-    if (this.fs.dirLookup(d, name) !== 0) sysError("EEXIST");
+    if (this.fs.dirs.lookup(d, name) !== 0) sysError("EEXIST");
   }
 
   /** Links a new inode into `d` under `name`; on failure the inode is freed again. */
   private linkNew(d: Inode, name: Buffer, n: Inode, now: bigint): void {
     try {
-      this.fs.dirAdd(d, name, n.num, n.mode, now);
+      this.fs.dirs.add(d, name, n.num, n.mode, now);
     } catch (e) {
       n.links = 0;
       this.fs.freeInode(n, now);
@@ -180,7 +180,7 @@ export class Ext2Volume implements Volume {
     const now = nowNs();
     const n = this.fs.newInode(S_IFDIR | (perm & 0o7777), uid, gid, d, now);
     try {
-      this.fs.dirInit(n, d.num);
+      this.fs.dirs.init(n, d.num);
       n.links = 2;
       this.fs.store(n);
     } catch (e) {
@@ -227,7 +227,7 @@ export class Ext2Volume implements Volume {
     this.absent(d, name);
     if (n.links + 1 > this.fs.maxLinks(false)) sysError("EMLINK");
     const now = nowNs();
-    this.fs.dirAdd(d, name, n.num, n.mode, now);
+    this.fs.dirs.add(d, name, n.num, n.mode, now);
     n.links = n.links + 1;
     n.setTime(...CTIME, now);
     this.fs.store(n);
@@ -245,27 +245,27 @@ export class Ext2Volume implements Volume {
   unlink(dir: VolumeNode, name: Buffer): void {
     this.write();
     const d = this.dirNode(dir);
-    const ino = this.fs.dirLookup(d, name);
+    const ino = this.fs.dirs.lookup(d, name);
     if (ino === 0) sysError("ENOENT");
     const n = this.fs.iget(ino);
     if ((n.mode & S_IFMT) === S_IFDIR) sysError("EISDIR");
     if ((n.flags & (FL_IMMUTABLE | FL_APPEND)) !== 0 || (d.flags & (FL_IMMUTABLE | FL_APPEND)) !== 0) sysError("EPERM");
     const now = nowNs();
-    this.fs.dirRemove(d, name, now);
+    this.fs.dirs.remove(d, name, now);
     this.dropLink(n, now);
   }
 
   rmdir(dir: VolumeNode, name: Buffer): void {
     this.write();
     const d = this.dirNode(dir);
-    const ino = this.fs.dirLookup(d, name);
+    const ino = this.fs.dirs.lookup(d, name);
     if (ino === 0) sysError("ENOENT");
     const n = this.fs.iget(ino);
     if ((n.mode & S_IFMT) !== S_IFDIR) sysError("ENOTDIR");
     if (ino === ROOT_INO) sysError("EBUSY");
-    if (!this.fs.dirEmpty(n)) sysError("ENOTEMPTY");
+    if (!this.fs.dirs.empty(n)) sysError("ENOTEMPTY");
     const now = nowNs();
-    this.fs.dirRemove(d, name, now);
+    this.fs.dirs.remove(d, name, now);
     this.fs.dirLinks(d, -1);
     this.fs.store(d);
     this.dropLink(n, now);
@@ -277,7 +277,7 @@ export class Ext2Volume implements Volume {
     for (let depth = 0; depth < 65536; depth++) {
       if (cur.num === b.num) return true;
       if (cur.num === ROOT_INO) return false;
-      const up = this.fs.dirLookup(cur, Buffer.from(".."));
+      const up = this.fs.dirs.lookup(cur, Buffer.from(".."));
       if (up === 0 || up === cur.num) return false;
       cur = this.fs.iget(up);
     }
@@ -287,10 +287,10 @@ export class Ext2Volume implements Volume {
   rename(fromDir: VolumeNode, fromName: Buffer, toDir: VolumeNode, toName: Buffer, flags: { noReplace: boolean; exchange: boolean }): void {
     this.write();
     const fd = this.dirNode(fromDir), td = this.dirNode(toDir);
-    const fino = this.fs.dirLookup(fd, fromName);
+    const fino = this.fs.dirs.lookup(fd, fromName);
     if (fino === 0) sysError("ENOENT");
     const from = this.fs.iget(fino);
-    const tino = this.fs.dirLookup(td, toName);
+    const tino = this.fs.dirs.lookup(td, toName);
     const fromIsDir = (from.mode & S_IFMT) === S_IFDIR;
     const now = nowNs();
     if (flags.exchange) {
@@ -301,19 +301,19 @@ export class Ext2Volume implements Volume {
         if (fromIsDir && this.within(td, from)) sysError("EINVAL");
         if (toIsDir && this.within(fd, to)) sysError("EINVAL");
       }
-      this.fs.dirRetarget(fd, fromName, tino, to.mode, now);
-      this.fs.dirRetarget(td, toName, fino, from.mode, now);
+      this.fs.dirs.retarget(fd, fromName, tino, to.mode, now);
+      this.fs.dirs.retarget(td, toName, fino, from.mode, now);
       if (fd.num !== td.num && fromIsDir !== toIsDir) {
         // The directory among the two changes parents: counts follow.
         const [moved, oldP, newP] = fromIsDir ? [from, fd, td] : [to, td, fd];
-        this.fs.dirRetarget(moved, Buffer.from(".."), newP.num, newP.mode, now);
+        this.fs.dirs.retarget(moved, Buffer.from(".."), newP.num, newP.mode, now);
         this.fs.dirLinks(oldP, -1);
         this.fs.dirLinks(newP, 1);
         this.fs.store(oldP);
         this.fs.store(newP);
       } else if (fd.num !== td.num && fromIsDir && toIsDir) {
-        this.fs.dirRetarget(from, Buffer.from(".."), td.num, td.mode, now);
-        this.fs.dirRetarget(to, Buffer.from(".."), fd.num, fd.mode, now);
+        this.fs.dirs.retarget(from, Buffer.from(".."), td.num, td.mode, now);
+        this.fs.dirs.retarget(to, Buffer.from(".."), fd.num, fd.mode, now);
       }
       from.setTime(...CTIME, now);
       to.setTime(...CTIME, now);
@@ -330,15 +330,15 @@ export class Ext2Volume implements Volume {
       const toIsDir = (replaced.mode & S_IFMT) === S_IFDIR;
       if (fromIsDir && !toIsDir) sysError("ENOTDIR");
       if (!fromIsDir && toIsDir) sysError("EISDIR");
-      if (toIsDir && !this.fs.dirEmpty(replaced)) sysError("ENOTEMPTY");
-      this.fs.dirRetarget(td, toName, fino, from.mode, now);
+      if (toIsDir && !this.fs.dirs.empty(replaced)) sysError("ENOTEMPTY");
+      this.fs.dirs.retarget(td, toName, fino, from.mode, now);
     } else {
       if (fromIsDir && fd.num !== td.num && td.links + 1 > this.fs.maxLinks(true)) sysError("EMLINK");
-      this.fs.dirAdd(td, toName, fino, from.mode, now);
+      this.fs.dirs.add(td, toName, fino, from.mode, now);
     }
-    this.fs.dirRemove(fd, fromName, now);
+    this.fs.dirs.remove(fd, fromName, now);
     if (fromIsDir && fd.num !== td.num) {
-      this.fs.dirRetarget(from, Buffer.from(".."), td.num, td.mode, now);
+      this.fs.dirs.retarget(from, Buffer.from(".."), td.num, td.mode, now);
       this.fs.dirLinks(fd, -1);
       this.fs.store(fd);
       if (replaced === null) this.fs.dirLinks(td, 1);

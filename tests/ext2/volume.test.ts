@@ -246,10 +246,19 @@ describe("ext2 Volume, special cases", { timeout: 60_000 }, () => {
     expect(f.pread(b, 0)).toBe(20_000);
     expect(b.equals(pattern(20_000, 3))).toBe(true);
     expect(f.stat().nlink).toBe(0);
+    // A run killed now leaves the inode on the orphan chain; the next mount frees it.
+    m.vol.sync();
+    const killed = path.join(dir, "orphan-killed.img");
+    fs.copyFileSync(img, killed);
     f.release();
     expect(m.vol.statfs().bfree).toBe(free0);
     m.close();
     expectClean(img);
+    expect(debugfs(killed, "stats")).toMatch(/First orphan inode: +\d+/);
+    const m2 = mount(killed);
+    expect(m2.vol.statfs().bfree).toBe(free0);
+    m2.close();
+    expectClean(killed);
   });
 
   it("renames as POSIX says, and refuses what would break the tree", () => {

@@ -20,7 +20,7 @@ import type { DirFormat } from "./dir.js";
 import { Directories } from "./dirops.js";
 import {
   IN_EXTENTS, IN_FILETYPE, RO_DIR_NLINK, RO_LARGE_FILE, S_WTIME, SUPERBLOCK_OFFSET, SUPERBLOCK_SIZE, Superblock, S_MTIME, S_MNT_COUNT,
-  S_FEATURE_RO_COMPAT, RO_HUGE_FILE,
+  S_FEATURE_RO_COMPAT, RO_HUGE_FILE, S_LAST_ORPHAN,
 } from "./superblock.js";
 
 export const S_IFMT = 0o170000, S_IFDIR = 0o040000, S_IFREG = 0o100000, S_IFLNK = 0o120000;
@@ -101,6 +101,7 @@ export class Ext2Fs {
       const root = this.iget(ROOT_INO);
       if ((root.mode & S_IFMT) !== S_IFDIR) corrupt("the root inode is not a directory");
       this.dirs.blockList(root);
+      if (!this.readOnly) this.releaseOrphans();
     } catch (e) {
       this.cache.clear();
       if (e instanceof SysError) throw new MountError("corrupt", `corrupted file system: ${e.message.replace(/^EUCLEAN: /, "")}`);
@@ -172,8 +173,59 @@ export class Ext2Fs {
     return n;
   }
 
+  // ---- orphans: inodes with no names left that are still open ----
+  // They are chained from s_last_orphan through i_dtime, as Linux does, so that a run killed
+  // while they are open leaves them recorded: the next read-write mount frees them.
+
+  /** Records an open inode whose last name went. */
+  orphanAdd(n: Inode): void {
+    if (n.orphan) return;
+    n.dtime = this.sb.u32(S_LAST_ORPHAN);
+    this.sb.set32(S_LAST_ORPHAN, n.num);
+    n.orphan = true;
+    this.store(n);
+  }
+
+  private orphanRemove(n: Inode): void {
+    if (!n.orphan) return;
+    n.orphan = false;
+    const next = n.dtime;
+    n.dtime = 0;
+    if (this.sb.u32(S_LAST_ORPHAN) === n.num) {
+      this.sb.set32(S_LAST_ORPHAN, next);
+      return;
+    }
+    let cur = this.sb.u32(S_LAST_ORPHAN);
+    for (let k = 0; cur !== 0 && k < this.sb.inodesCount; k++) {
+      const c = this.iget(cur);
+      if (c.dtime === n.num) {
+        c.dtime = next;
+        this.store(c);
+        return;
+      }
+      cur = c.dtime;
+    }
+  }
+
+  /** Frees the inodes a killed run left on the orphan chain. */
+  private releaseOrphans(): void {
+    let cur = this.sb.u32(S_LAST_ORPHAN);
+    const now = BigInt(Date.now()) * 1_000_000n;
+    for (let k = 0; cur !== 0 && k < this.sb.inodesCount; k++) {
+      if (cur < this.sb.firstIno || cur > this.sb.inodesCount) corrupt(`orphan chain names inode ${cur}`);
+      const n = this.iget(cur);
+      const next = n.dtime;
+      n.dtime = 0;
+      if (n.links === 0 && this.groups.inodeInUse(cur)) this.freeInode(n, now);
+      else this.store(n);
+      cur = next;
+    }
+    this.sb.set32(S_LAST_ORPHAN, 0);
+  }
+
   /** Frees an inode with no links and no open files: its blocks, then the inode itself. */
   freeInode(n: Inode, nowNs: bigint): void {
+    this.orphanRemove(n);
     if (this.hasData(n)) this.truncateBlocks(n, 0);
     const acl = n.fileAcl(this.itable.is64);
     if (acl !== 0) {

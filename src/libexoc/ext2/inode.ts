@@ -33,6 +33,8 @@ export class Inode implements VolumeNode {
   openCount = 0;
   /** The in-memory extent list (extents.ts), loaded on first use. */
   extents: unknown = null;
+  /** On the orphan chain (no names left, still open). */
+  orphan = false;
   /** A directory's in-memory index (dirops.ts), built on first use. */
   dirIndex: unknown = null;
 

@@ -239,6 +239,7 @@ export class Ext2Volume implements Volume {
     n.links = dir ? 0 : Math.max(0, n.links - 1);
     n.setTime(...CTIME, now);
     if (n.links === 0 && n.openCount === 0) this.fs.freeInode(n, now);
+    else if (n.links === 0) this.fs.orphanAdd(n);
     else this.fs.store(n);
   }
 

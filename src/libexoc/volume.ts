@@ -90,6 +90,10 @@ export interface Volume {
   statfs(): VolumeFigures;
   /** Writes everything dirty to the medium (sync, and umount). */
   sync(): void;
+  /** fsync(2) (or fdatasync(2) with `dataOnly`) of node `n`: once it returns, the file's data
+   *  and what finds it are on the medium and survive a crash. Volumes without a medium of
+   *  their own leave it out. */
+  fsync?(n: VolumeNode, dataOnly: boolean): void;
   /** The volume is unmounted (it syncs first). */
   unmount?(): void;
 }

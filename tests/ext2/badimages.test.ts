@@ -69,6 +69,24 @@ describe("exojit refuses bad images with one line", { timeout: 60_000 }, () => {
     expect(r.stderr).toMatch(/^exojit: exojit boot is not implemented yet/);
   });
 
+  it("finds the file system in the first partition of an MBR disk", () => {
+    const fsBytes = fs.readFileSync(ext2img);
+    const disk = Buffer.alloc(2048 * 512 + fsBytes.length);
+    fsBytes.copy(disk, 2048 * 512);
+    const part = 446;
+    disk[part + 4] = 0x83; // Linux
+    disk.writeUInt32LE(2048, part + 8);
+    disk.writeUInt32LE(fsBytes.length / 512, part + 12);
+    disk[510] = 0x55;
+    disk[511] = 0xaa;
+    const img = path.join(dir, "mbr.img");
+    fs.writeFileSync(img, disk);
+    expect(boot(img).stderr).toMatch(/^exojit: exojit boot is not implemented yet/);
+    disk[part + 4] = 0x07; // not Linux: the whole disk is tried, and is not ext2
+    fs.writeFileSync(img, disk);
+    refused(img, /not an ext2\/ext3\/ext4 file system/);
+  });
+
   it("missing, empty, truncated, not ext2", () => {
     refused(path.join(dir, "nope.img"), /nope\.img: no such file/);
     fs.writeFileSync(path.join(dir, "empty.img"), "");

@@ -9,6 +9,7 @@ import * as tty from "node:tty";
 import type { MkimageArgs } from "./args.js";
 import { CliError, cliError } from "./errors.js";
 import { BlockDevice, DiskOpenError } from "../hw/devices/blockdev.js";
+import { ImageLock, ImageLockedError } from "../hw/devices/imagelock.js";
 import { BlockService } from "../exokernel/blockcap.js";
 import { CapSpace } from "../exokernel/caps.js";
 import { capDisk } from "../libexoc/ext2/cache.js";
@@ -105,20 +106,30 @@ export function mkimageCommand(a: MkimageArgs): number {
   }
   const blockSize = a.blockSize || undefined;
 
+  // The image is locked before it is emptied: an image another exojit has open stays intact.
+  let lock: ImageLock;
   try {
     const exists = fs.existsSync(a.image) ? fs.statSync(a.image) : null;
     if (exists !== null && !exists.isFile()) throw cliError("badImage", a.image, "exists and is not a regular file");
-    fs.writeFileSync(a.image, "");
-    fs.truncateSync(a.image, size);
+    const fd = fs.openSync(a.image, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644);
+    try {
+      lock = ImageLock.acquire(fd);
+      fs.ftruncateSync(fd, 0);
+      fs.ftruncateSync(fd, size);
+    } finally {
+      fs.closeSync(fd);
+    }
   } catch (e) {
     if (e instanceof CliError) throw e;
+    if (e instanceof ImageLockedError) throw cliError("badImage", a.image, e.message);
     throw cliError("badImage", a.image, `cannot create (${(e as { code?: string }).code ?? String(e)})`);
   }
   const blocks = new BlockService(new CapSpace());
   let dev: BlockDevice;
   try {
-    dev = new BlockDevice(a.image);
+    dev = new BlockDevice(a.image, { lock: false });
   } catch (e) {
+    lock.release();
     if (e instanceof DiskOpenError) throw cliError("badImage", a.image, e.message);
     throw e;
   }
@@ -147,6 +158,7 @@ export function mkimageCommand(a: MkimageArgs): number {
     vol.unmount();
   } finally {
     blocks.detach(cap);
+    lock.release();
   }
   return 0;
 }

@@ -2,11 +2,11 @@
 // sizes, bytes, hard links as one inode, symlink targets, device numbers), e2fsck -fn finds it
 // clean and debugfs lists the same tree; bad arguments and a tree that does not fit give one line.
 
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI } from "../helpers/guest.js";
+import { CLI, REPO } from "../helpers/guest.js";
 import { debugfs, expectClean, tempDir } from "./helpers.js";
 
 let dir = "";
@@ -110,6 +110,26 @@ describe("exojit mkimage", { timeout: 120_000 }, () => {
     const small = exojit("mkimage", src, path.join(dir, "small.img"), "--size", "2M");
     expect(small.stderr).toMatch(/^exojit: [^\n]*small\.img: no space left for the tree \(\d+ files, [\d.]+ MiB\) \(try a larger --size\)\n$/);
     expect(small.status).toBe(1);
+  });
+
+  it("leaves an image another exojit has open untouched", async () => {
+    const img = path.join(dir, "busy.img");
+    expect(exojit("mkimage", src, img).status).toBe(0);
+    const before = fs.readFileSync(img);
+    const holder = spawn("node", ["--input-type=module", "-e", `
+      import { BlockDevice } from ${JSON.stringify(path.join(REPO, "dist/hw/devices/blockdev.js"))};
+      new BlockDevice(${JSON.stringify(img)});
+      process.stdout.write("open\\n");
+      setInterval(() => {}, 1000);`], { stdio: ["ignore", "pipe", "inherit"] });
+    try {
+      await new Promise<void>((res) => holder.stdout.once("data", () => res()));
+      const r = exojit("mkimage", src, img);
+      expect(r.stderr).toMatch(/^exojit: .*busy\.img: in use read-write by another exojit \(pid \d+\)\n$/);
+      expect(fs.readFileSync(img).equals(before)).toBe(true);
+    } finally {
+      holder.kill("SIGKILL");
+      await new Promise((res) => holder.once("exit", res));
+    }
   });
 
   it("refuses a missing source, a file as source and bad options with one line", () => {

@@ -1,7 +1,7 @@
 // An ext2/ext3/ext4 file system over a Disk: mounting (every check that decides whether an
-// image can be used), inodes, the mapping of file blocks (extents or indirect blocks), file data,
-// directories, and sync. The VFS-facing operations are in volume.ts; this file holds the
-// mechanisms they share. Layers below: superblock.ts, groups.ts (bitmaps, allocation),
+// image can be used), inodes and the orphan chain, the mapping of file blocks (extents or
+// indirect blocks), and sync. The VFS-facing operations are in volume.ts; file data in data.ts,
+// directories in dirops.ts. Layers below: superblock.ts, groups.ts (bitmaps, allocation),
 // inode.ts, extents.ts, indirect.ts, dir.ts, cache.ts (the buffer cache over the disk).
 //
 // Reads of the image are synchronous (the cache misses call the block capability's read),
@@ -19,8 +19,8 @@ import { indirectAlloc, indirectMap, indirectTruncate, maxIndirectBlocks, type I
 import type { DirFormat } from "./dir.js";
 import { Directories } from "./dirops.js";
 import {
-  IN_EXTENTS, IN_FILETYPE, RO_DIR_NLINK, RO_LARGE_FILE, S_WTIME, SUPERBLOCK_OFFSET, SUPERBLOCK_SIZE, Superblock, S_MTIME, S_MNT_COUNT,
-  S_FEATURE_RO_COMPAT, RO_HUGE_FILE, S_LAST_ORPHAN,
+  IN_EXTENTS, IN_FILETYPE, RO_DIR_NLINK, S_WTIME, SUPERBLOCK_OFFSET, SUPERBLOCK_SIZE, Superblock, S_MTIME, S_MNT_COUNT,
+  RO_HUGE_FILE, S_LAST_ORPHAN,
 } from "./superblock.js";
 
 export const S_IFMT = 0o170000, S_IFDIR = 0o040000, S_IFREG = 0o100000, S_IFLNK = 0o120000;
@@ -427,119 +427,6 @@ export class Ext2Fs {
     }
     const freed = indirectTruncate(n, keep, this.indEnv);
     n.addBlocks(this.sb, -freed);
-  }
-
-  // ---- file data ----
-
-  /** Reads up to dst.length bytes at `pos`; returns the count (0 at or past the end). */
-  readData(n: Inode, pos: number, dst: Uint8Array): number {
-    const size = n.size;
-    if (pos >= size) return 0;
-    const total = Math.min(dst.length, size - pos);
-    const bs = this.bs;
-    let done = 0;
-    while (done < total) {
-      const at = pos + done;
-      const l = Math.floor(at / bs);
-      const inBlock = at % bs;
-      const [p, run] = this.mapRun(n, l, Math.ceil((total - done + inBlock) / bs));
-      const bytes = Math.min(run * bs - inBlock, total - done);
-      if (p === 0) dst.fill(0, done, done + bytes);
-      else if (p + run > this.sb.blocksCount) corrupt(`inode ${n.num}: block ${p} out of range`);
-      else if (inBlock === 0 && bytes >= bs) {
-        const whole = Math.floor(bytes / bs);
-        this.cache.readRun(p, whole, dst, done);
-        done += whole * bs;
-        continue;
-      } else {
-        const b = this.cache.get(p);
-        const take = Math.min(bs - inBlock, bytes);
-        dst.set(b.subarray(inBlock, inBlock + take), done);
-        done += take;
-        continue;
-      }
-      done += bytes;
-    }
-    return total;
-  }
-
-  /** Writes `src` at `pos` (extending the file); returns the count. ENOSPC part-way returns
-   *  what was written, or throws if nothing was. */
-  writeData(n: Inode, pos: number, src: Uint8Array): number {
-    this.writable();
-    if (src.length === 0) return 0;
-    if (pos + src.length > this.maxSize(n)) {
-      if (pos >= this.maxSize(n)) throw new SysError("EFBIG");
-      src = src.subarray(0, this.maxSize(n) - pos);
-    }
-    const bs = this.bs;
-    const oldSize = n.size;
-    let done = 0;
-    try {
-      while (done < src.length) {
-        const at = pos + done;
-        const l = Math.floor(at / bs);
-        const inBlock = at % bs;
-        const [p, run, fresh] = this.allocRun(n, l, Math.ceil((src.length - done + inBlock) / bs));
-        if (inBlock === 0 && src.length - done >= bs) {
-          const whole = Math.min(run, Math.floor((src.length - done) / bs));
-          this.cache.writeRun(p, whole, src, done);
-          done += whole * bs;
-          continue;
-        }
-        const b = fresh ? this.cache.zeroed(p) : this.cache.get(p);
-        // A block that was past the old end may hold stale bytes past it: the file reads zeroes there.
-        if (!fresh && (l + 1) * bs > oldSize) b.fill(0, Math.max(0, oldSize - l * bs));
-        const take = Math.min(bs - inBlock, src.length - done);
-        b.set(src.subarray(done, done + take), inBlock);
-        this.cache.dirty(p);
-        done += take;
-      }
-    } catch (e) {
-      if (!(e instanceof SysError) || done === 0) {
-        this.finishWrite(n, pos, done);
-        throw e;
-      }
-    }
-    this.finishWrite(n, pos, done);
-    return done;
-  }
-
-  private finishWrite(n: Inode, pos: number, done: number): void {
-    if (pos + done > n.size) {
-      n.size = pos + done;
-      if (n.size >= 2 ** 31 && (this.sb.roCompat & RO_LARGE_FILE) === 0) {
-        this.sb.set32(S_FEATURE_RO_COMPAT, this.sb.roCompat | RO_LARGE_FILE);
-      }
-    }
-    this.store(n);
-  }
-
-  /** Sets a regular file's size: blocks past it are freed, the tail of its last block zeroed. */
-  setSize(n: Inode, size: number): void {
-    this.writable();
-    if (size > this.maxSize(n)) throw new SysError("EFBIG");
-    const bs = this.bs;
-    if (size < n.size) {
-      this.truncateBlocks(n, Math.ceil(size / bs));
-      if (size % bs !== 0) {
-        const p = this.bmap(n, Math.floor(size / bs));
-        if (p !== 0) {
-          this.cache.get(p).fill(0, size % bs);
-          this.cache.dirty(p);
-        }
-      }
-    } else if (n.size % bs !== 0) {
-      // Growing: the old last block's bytes past the old end must read as zeroes.
-      const p = this.bmap(n, Math.floor(n.size / bs));
-      if (p !== 0) {
-        this.cache.get(p).fill(0, n.size % bs);
-        this.cache.dirty(p);
-      }
-    }
-    n.size = size;
-    if (size >= 2 ** 31 && (this.sb.roCompat & RO_LARGE_FILE) === 0) this.sb.set32(S_FEATURE_RO_COMPAT, this.sb.roCompat | RO_LARGE_FILE);
-    this.store(n);
   }
 
   /** Directory operations (dirops.ts). */

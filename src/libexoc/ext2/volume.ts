@@ -12,6 +12,7 @@ import { OpenFile, SEEK_CUR, SEEK_END, SEEK_SET, type FileStat, type OpenMode } 
 import { DT_BLK, DT_CHR, DT_DIR, DT_FIFO, DT_LNK, DT_REG, DT_SOCK, DT_UNKNOWN, type DirEntry } from "../dirfile.js";
 import { SysError, sysError } from "../errors.js";
 import type { SetAttr, Volume, VolumeFigures, VolumeNode } from "../volume.js";
+import { readData, setSize, writeData } from "./data.js";
 import { Ext2Fs, S_IFBLK, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from "./fs.js";
 import { FL_APPEND, FL_EXTENTS, FL_IMMUTABLE, I_BLOCK_SIZE, ROOT_INO, type Inode } from "./inode.js";
 import { FT_BLK, FT_CHR, FT_DIR, FT_FIFO, FT_REG, FT_SOCK, FT_SYMLINK } from "./dir.js";
@@ -118,7 +119,7 @@ export class Ext2Volume implements Volume {
     if (n.size > this.fs.bs || n.size === 0) sysError("EUCLEAN", `symlink ${n.num}: size ${n.size}`);
     if (this.fs.fastSymlink(n)) return Buffer.from(n.iblock.subarray(0, n.size));
     const out = Buffer.alloc(n.size);
-    this.fs.readData(n, 0, out);
+    readData(this.fs, n, 0, out);
     return out;
   }
 
@@ -209,7 +210,7 @@ export class Ext2Volume implements Volume {
         target.copy(n.iblock);
         n.size = target.length;
         this.fs.store(n);
-      } else this.fs.writeData(n, 0, target);
+      } else writeData(this.fs, n, 0, target);
     } catch (e) {
       n.links = 0;
       this.fs.freeInode(n, now);
@@ -363,7 +364,7 @@ export class Ext2Volume implements Volume {
       if ((n.mode & S_IFMT) === S_IFDIR) sysError("EISDIR");
       if ((n.mode & S_IFMT) !== S_IFREG) sysError("EINVAL");
       if (a.size < 0) sysError("EINVAL");
-      this.fs.setSize(n, a.size);
+      setSize(this.fs, n, a.size);
       n.setTime(...MTIME, nowNs());
     }
     if (a.perm !== undefined) n.mode = (n.mode & S_IFMT) | (a.perm & 0o7777);
@@ -413,13 +414,13 @@ export class Ext2Volume implements Volume {
 
   /** Reads file data (for Ext2File). */
   readAt(n: Inode, buf: Uint8Array, off: number): number {
-    return this.fs.readData(n, off, buf);
+    return readData(this.fs, n, off, buf);
   }
 
   writeAt(n: Inode, buf: Uint8Array, off: number): number {
     this.write();
     if ((n.flags & FL_IMMUTABLE) !== 0) sysError("EPERM");
-    const w = this.fs.writeData(n, off, buf);
+    const w = writeData(this.fs, n, off, buf);
     const now = nowNs();
     n.setTime(...MTIME, now);
     n.setTime(...CTIME, now);

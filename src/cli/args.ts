@@ -18,7 +18,22 @@ export interface RunArgs {
   args: string[];
 }
 
-export type Command = { kind: "help" } | { kind: "version" } | { kind: "run"; run: RunArgs } | { kind: "boot"; image: string | null };
+export interface MkimageArgs {
+  dir: string;
+  image: string;
+  /** Image size in bytes (0: fitted to the tree). */
+  size: number;
+  /** Block size (0: chosen from the size). */
+  blockSize: number;
+  label: string;
+}
+
+export type Command =
+  | { kind: "help" }
+  | { kind: "version" }
+  | { kind: "run"; run: RunArgs }
+  | { kind: "boot"; image: string | null }
+  | { kind: "mkimage"; mkimage: MkimageArgs };
 
 const SIZE_UNITS: Record<string, number> = { "": 1, k: 1 << 10, m: 1 << 20, g: 1 << 30 };
 
@@ -41,6 +56,7 @@ export function parseArgs(argv: string[]): Command {
   if (first === "--help" || first === "-h" || first === "help") return { kind: "help" };
   if (first === "--version" || first === "-V" || first === "version") return { kind: "version" };
   if (first === "boot") return { kind: "boot", image: argv[1] ?? null };
+  if (first === "mkimage") return { kind: "mkimage", mkimage: parseMkimage(argv.slice(1)) };
   if (first !== "run") throw cliError("usage", `unknown command '${first}'`);
   const run: RunArgs = {
     root: null, rw: false, engine: "auto", trace: null, logFile: null, stats: false, maxInsns: 0, memory: 1 << 30, jitThreshold: 0, program: "", args: [],
@@ -115,10 +131,50 @@ export function parseArgs(argv: string[]): Command {
   return { kind: "run", run };
 }
 
+/** `exojit mkimage DIR IMAGE [--size N] [--block-size N] [--label L]`. */
+function parseMkimage(argv: string[]): MkimageArgs {
+  const m: MkimageArgs = { dir: "", image: "", size: 0, blockSize: 0, label: "" };
+  const pos: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const eq = a.indexOf("=");
+    const opt = a.startsWith("--") && eq > 0 ? a.slice(0, eq) : a;
+    const value = (): string => {
+      if (a.startsWith("--") && eq > 0) return a.slice(eq + 1);
+      const v = needValue(argv, i, opt);
+      i++;
+      return v;
+    };
+    switch (opt) {
+      case "--size":
+        m.size = parseSize(value());
+        if (m.size < 1 << 20) throw cliError("usage", "--size must be at least 1M");
+        break;
+      case "--block-size": {
+        const v = value();
+        if (!["1024", "2048", "4096"].includes(v)) throw cliError("usage", `--block-size must be 1024, 2048 or 4096 (got '${v}')`);
+        m.blockSize = Number(v);
+        break;
+      }
+      case "--label":
+        m.label = value();
+        if (Buffer.byteLength(m.label) > 16) throw cliError("usage", "--label is at most 16 bytes");
+        break;
+      default:
+        if (a.startsWith("-") && a !== "-") throw cliError("usage", `unknown option '${opt}'`);
+        pos.push(a);
+    }
+  }
+  if (pos.length !== 2) throw cliError("usage", "mkimage needs a directory and an image file");
+  [m.dir, m.image] = pos;
+  return m;
+}
+
 export const HELP = `exojit — a JIT-compiling x86 runtime
 
 Usage:
   exojit run [options] PROGRAM [ARGS...]   run a Linux i386 program (static or dynamic ELF)
+  exojit mkimage DIR IMAGE [options]       make an ext2 disk image holding the tree DIR
   exojit --help | --version
 
 Options for run:
@@ -135,6 +191,11 @@ Options for run:
   --stats             print execution statistics to stderr at exit
   --max-insns N       stop after about N guest instructions (exit status 124)
   --memory SIZE       guest RAM, e.g. 512M (default 1G)
+
+Options for mkimage:
+  --size SIZE         image size, e.g. 256M (default: the tree's size plus room to spare)
+  --block-size N      1024, 2048 or 4096 (default: 1024 below 512M, else 4096)
+  --label NAME        volume label (up to 16 bytes)
 
 The guest's exit status becomes exojit's; a guest killed by signal N exits with 128+N.
 `;

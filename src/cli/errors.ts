@@ -7,6 +7,9 @@ export const CLI_ERRORS = {
   cannotExec: { status: 126, text: (prog: string, why: string) => `${prog}: ${why}` },
   badRoot: { status: 2, text: (dir: string, why: string) => `--root ${dir}: ${why}` },
   insnLimit: { status: 124, text: (n: string) => `instruction limit of ${n} reached` },
+  badSource: { status: 2, text: (dir: string, why: string) => `${dir}: ${why}` },
+  badImage: { status: 2, text: (image: string, why: string) => `${image}: ${why}` },
+  imageFull: { status: 1, text: (image: string, what: string) => `${image}: no space left for ${what} (try a larger --size)` },
   notYet: { status: 2, text: (what: string) => `${what} is not implemented yet` },
   internal: { status: 70, text: (msg: string) => `internal error: ${msg} (set EXOJIT_DEBUG=1 for a stack trace)` },
 } as const;

@@ -87,11 +87,14 @@ export class CapSpace {
     return this.record(h).rights;
   }
 
-  /** A child capability with a subset of the parent's rights (needs R_GRANT). */
-  derive(h: CapHandle, rights: number): CapHandle {
+  /** A child capability with a subset of the parent's rights (needs R_GRANT). With `narrower`,
+   *  the child names that object instead (a part of the parent's, such as a sub-range of a
+   *  block range: the caller checks that it is a part). */
+  derive(h: CapHandle, rights: number, narrower?: unknown): CapHandle {
     const rec = this.record(h);
     if ((rec.rights & R_GRANT) === 0) throw new ExoError("E_PERM", `capability ${h} cannot be derived`);
-    const child: CapRecord = { type: rec.type, rights: rec.rights & rights, object: rec.object, parent: rec, children: [], live: true, slot: 0 };
+    const object = narrower === undefined ? rec.object : narrower;
+    const child: CapRecord = { type: rec.type, rights: rec.rights & rights, object, parent: rec, children: [], live: true, slot: 0 };
     rec.children.push(child);
     return this.insert(child);
   }

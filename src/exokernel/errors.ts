@@ -9,6 +9,7 @@ export const EXO_ERRORS = {
   E_INVAL: "invalid argument",
   E_FAULT: "address not mapped",
   E_RANGE: "address outside the allowed range",
+  E_IO: "device I/O error",
 } as const;
 
 export type ExoErrorCode = keyof typeof EXO_ERRORS;

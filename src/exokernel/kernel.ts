@@ -22,6 +22,7 @@ import { Environment, X_BUDGET, X_INT, X_SYSENTER, X_FAULT, X_HALT, WAKE_INTERRU
 import { CapSpace, CAP_ENV, CAP_FRAMES, CAP_ASPACE, R_ALL, R_RUN, R_CONTROL, R_MAP, R_READ, type CapHandle } from "./caps.js";
 import { ExoError } from "./errors.js";
 import { Clock } from "./clock.js";
+import { BlockService } from "./blockcap.js";
 import { FairShare, type SchedPolicy } from "./sched.js";
 import type { WaitQueue } from "./wait.js";
 import { logger, trace } from "../log.js";
@@ -84,6 +85,8 @@ export class Exokernel {
   readonly caps = new CapSpace();
   /** Monotonic time and timers (the clock capability's object). */
   readonly clock = new Clock();
+  /** Disks and their block capabilities (blockcap.ts). */
+  readonly blocks = new BlockService(this.caps);
   /** Who runs next; replaceable by a library OS. */
   sched: SchedPolicy = new FairShare();
   /** Called when an environment becomes runnable from outside the loop's own turn (a host

@@ -5,7 +5,9 @@
  *     /dev/console) read-write onto them.
  *  2. As pid 1: changes to /, starts a session (setsid) and makes the console its controlling
  *     terminal (TIOCSCTTY) when stdin is a terminal.
- *  3. Runs the start-up script (rc=, default /etc/rc) with the shell, if it exists, and waits.
+ *  3. Runs the start-up script (rc=, default /etc/rc) with the shell, if it exists, and waits;
+ *     as pid 1 it runs "sh /etc/rc autoboot" (the BSD convention), so the script can tell a
+ *     boot from a test.
  *  4. Starts the shell (sh=, default /bin/sh) in a process group of its own, in the terminal's
  *     foreground: interactive (sh -i) when stdin is a terminal, otherwise it reads commands
  *     from stdin (a scripted session). As pid 1 the shell is a login shell (argv[0] "-sh",
@@ -19,12 +21,17 @@
  * reported and ignored. The environment gets PATH, HOME, SHELL and TERM unless given.
  *
  * Not process 1 (run by hand, or natively in tests) it degrades to a supervisor: it keeps its
- * working directory and session and starts a plain (non-login) shell; the rest is the same.
+ * working directory and session, asks to be its descendants' reaper instead of pid 1
+ * (PR_SET_CHILD_SUBREAPER, where the kernel has it) and starts a plain (non-login) shell;
+ * the rest is the same.
  *
  * Signals: init ignores SIGTTOU, SIGTTIN and SIGTSTP (it hands the terminal over with
  * tcsetpgrp and must never stop) and, as pid 1, SIGINT, SIGQUIT, SIGHUP and SIGTERM; its
  * children start with every signal at its default. */
 #include "libc.h"
+
+#define NR_prctl 172
+#define PR_SET_CHILD_SUBREAPER 36
 
 static const char *shell = "/bin/sh", *rc = "/etc/rc", *console = "/dev/console";
 static int is_pid1, on_tty;
@@ -83,7 +90,7 @@ static void run_rc(void) {
   if (!*rc || access(rc, R_OK) < 0) return;
   pid_t pid = spawn();
   if (pid == 0) {
-    execl(shell, "sh", rc, (char *)NULL);
+    execl(shell, "sh", rc, is_pid1 ? "autoboot" : (char *)NULL, (char *)NULL);
     fprintf(stderr, "init: cannot run %s: %s\n", shell, strerror(errno));
     _exit(127);
   }
@@ -126,6 +133,8 @@ int main(int argc, char **argv) {
     chdir("/");
     setsid();
     if (on_tty) ioctl(0, TIOCSCTTY, 0);
+  } else {
+    __syscall(NR_prctl, PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0, 0);
   }
   run_rc();
   int status = run_shell();

@@ -47,8 +47,10 @@ static int load(int pid, Proc *p) {
   ssize_t n = read_file(path, buf, sizeof buf);
   while (n > 0 && buf[n - 1] == 0) n--;
   if (n > 0) {
-    for (ssize_t i = 0; i < n; i++)
+    for (ssize_t i = 0; i < n; i++) {
       if (buf[i] == 0) buf[i] = ' ';
+      else if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f) buf[i] = '?';
+    }
     buf[n] = 0;
     p->cmd = xstrdup(buf);
   } else {

@@ -13,6 +13,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { CLI, REPO, ensureToolchain, expectSameRun, limiter, runExojitAsync, runNativeAsync, type RunResult } from "./helpers/guest.js";
+import { ptySpawn } from "./helpers/pty.js";
 
 const FIRMWARE = path.join(REPO, "firmware");
 const ROOT = path.join(FIRMWARE, "image", "root");
@@ -421,6 +422,57 @@ describe("init natively and under exojit", () => {
       const native = await slot(() => runNativeAsync(INIT, c.args, { ...opts, cwd: a, timeoutMs: 30_000 }));
       const emu = await slot(() => runExojitAsync(INIT, c.args, { ...opts, cwd: b, timeoutMs: 120_000 }));
       expectSameRun(native, emu, c.name);
+    }, 300_000);
+  }
+});
+
+// Job control needs a terminal: script(1) gives one (tests/helpers/pty.ts). The same typing
+// (^Z, jobs, bg, fg, ^C, kill %1, a finished background job reported at the prompt) goes to our
+// sh natively and under `exojit run`, and to init starting the shell on that terminal. The
+// screens must match once process ids are masked.
+async function jobControlScreen(argv: string[]): Promise<{ status: number; screen: string }> {
+  const t = ptySpawn(argv, { ...ENV, PS1: "$ ", TERM: "dumb" });
+  const prompt = /\$ $/;
+  const step = async (typed: string, until: RegExp): Promise<void> => {
+    const from = t.output().length;
+    t.type(typed);
+    await t.waitFor(until, from);
+  };
+  await t.waitFor(prompt);
+  await step("sh -c 'echo started; exec sleep 30'\n", /started\r\n/);
+  await step("\x1a", /Stopped[^\n]*\r\n\$ $/);
+  await step("jobs\n", prompt);
+  await step("bg\n", prompt);
+  await step("jobs\n", prompt);
+  await step("fg\n", /sleep 30'\r\n/);
+  await step("\x03", prompt);
+  await step("echo status $?\n", prompt);
+  await step("sleep 30 | cat &\n", prompt);
+  await step("kill %1; wait; echo waited $?\n", prompt);
+  await step("sleep 0.1 &\n", prompt);
+  await step("sleep 0.6; echo later\n", /later\r\n[^]*\$ $/);
+  t.type("exit 3\n");
+  const status = await t.end();
+  return { status, screen: t.output().replace(/\[(\d+)\] \d+/g, "[$1] PID") };
+}
+
+describe("job control on a terminal", () => {
+  const sh = path.join(BIN, "sh");
+  const cases: [string, string[]][] = [
+    ["sh -i", [sh, "-i"]],
+    ["init starting sh on the terminal", [INIT, "rc=", `sh=${sh}`]],
+  ];
+  for (const [name, argv] of cases) {
+    it.concurrent(`${name}: ^Z, jobs, bg, fg, ^C and reports, natively and under exojit`, async () => {
+      const native = await slot(() => jobControlScreen(argv));
+      expect(native.screen).toMatch(/\[1\]\+  Stopped +sh -c 'echo started; exec sleep 30'/);
+      expect(native.screen).toMatch(/\[1\]\+  Running +sh -c .* &/);
+      expect(native.screen).toMatch(/status 130/);
+      expect(native.screen).toMatch(/\[1\]\+  Done +sleep 0.1/);
+      expect(native.status).toBe(3);
+      const emu = await slot(() => jobControlScreen([process.execPath, CLI, "run", ...argv]));
+      expect(emu.screen).toBe(native.screen);
+      expect(emu.status).toBe(native.status);
     }, 300_000);
   }
 });

@@ -260,10 +260,12 @@ int builtin_fg(int argc, char **argv) {
   if (!jobctl) return sh_error("fg: no job control"), 1;
   Job *j = find(argc > 1 ? argv[1] : NULL);
   if (!j) return sh_error("fg: %s: no such job", argc > 1 ? argv[1] : "current"), 1;
-  printf("%s\n", j->text);
-  fflush(stdout);
+  /* The terminal goes to the job before anything is printed: whoever sees the command's name
+   * can type at the job. */
   tcsetpgrp(tty_fd, j->pgid);
   if (j->has_tmodes) tcsetattr(tty_fd, TCSADRAIN, &j->tmodes);
+  printf("%s\n", j->text);
+  fflush(stdout);
   continue_job(j, 1);
   return job_wait_fg(j);
 }

@@ -42,7 +42,7 @@ static void add_plain(Ctx *c, char ch) {
 
 static void end_field(Ctx *c) {
   if (c->has && !(c->suppress && c->lit.len == 0)) {
-    if (c->glob && c->mode == M_FIELDS && glob_expand(buf_cstr(&c->pat), c->out)) {
+    if (c->glob && c->mode == M_FIELDS && glob_magic(buf_cstr(&c->pat)) && glob_expand(buf_cstr(&c->pat), c->out)) {
       /* the matches were added */
     } else {
       args_add(c->out, astrdup(c->mode == M_PATTERN ? buf_cstr(&c->pat) : buf_cstr(&c->lit)));

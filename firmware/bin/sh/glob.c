@@ -56,13 +56,17 @@ int pattern_match(const char *pat, const char *s) {
   return *s == 0;
 }
 
+/* Whether the first n bytes of pattern s hold an unescaped * or ?, or a [ closed by a ]. */
 static int has_magic(const char *s, size_t n) {
   for (size_t i = 0; i < n; i++) {
     if (s[i] == '\\') i++;
-    else if (s[i] == '*' || s[i] == '?' || s[i] == '[') return 1;
+    else if (s[i] == '*' || s[i] == '?') return 1;
+    else if (s[i] == '[' && memchr(s + i + 2, ']', n > i + 2 ? n - i - 2 : 0)) return 1;
   }
   return 0;
 }
+
+int glob_magic(const char *pat) { return has_magic(pat, strlen(pat)); }
 
 /* A pattern component without magic, backslashes removed. */
 static void unescape(Buf *b, const char *s, size_t n) {

@@ -130,6 +130,8 @@ char *command_output(const char *cmd);
 long long arith(const char *expr, int *ok);
 /* Shell pattern match: * ? [...] [!...] and \ escapes. */
 int pattern_match(const char *pat, const char *s);
+/* Whether pat has anything to expand: * or ?, or [ with a closing ]. */
+int glob_magic(const char *pat);
 /* Pathname expansion: the sorted matches of pat appended to out; 0 if none. */
 int glob_expand(const char *pat, Args *out);
 

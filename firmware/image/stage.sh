@@ -12,7 +12,8 @@ cp -R "$here/root/." "$dest/"
 grep -v '^[[:space:]]*\(#\|$\)' "$here/manifest" | while read -r kind path mode what; do
   case $kind in
     dir)  mkdir -p "$dest$path" && chmod "$mode" "$dest$path" ;;
-    mode) chmod "$mode" "$dest$path" ;;
+    # shellcheck disable=SC2086 # the path may be a glob (/bin/*)
+    mode) chmod "$mode" $dest$path ;;
     link) rm -f "$dest$path" && ln -s "$what" "$dest$path" ;;
     node)
       rm -f "$dest$path"

@@ -9,6 +9,7 @@ kill -9 $p; wait $p; echo "kill -9 status $?"
 sleep 5 & p=$!
 kill -s INT $p; wait $p; echo "SIGINT status $?"
 (exit 7) & wait $!; echo "background exit $?"
+sleep 5 & kill %1; wait $!; echo "kill %1 without job control: $?"
 (sleep 0.1; exit 3) & a=$!
 (sleep 0.2; exit 4) & b=$!
 wait $b; echo "b: $?"; wait $a; echo "a: $?"

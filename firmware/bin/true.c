@@ -1,0 +1,2 @@
+/* true: does nothing, successfully. */
+int main(void) { return 0; }

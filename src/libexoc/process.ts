@@ -37,7 +37,8 @@ function isStopSignal(sig: number): boolean {
 export class Process {
   readonly sys: System;
   readonly pid: number;
-  /** The parent; null once the reaper (pid 1, not a guest process) adopted it. */
+  /** The parent; null once adopted by the reaper outside the guest (pid 1 as getppid says),
+   *  which is there when no guest process is init (`exojit run`). */
   parent: Process | null;
   readonly children = new Set<Process>();
   pgid: number;
@@ -74,6 +75,9 @@ export class Process {
   readonly sigPending: PendingSet = new Map();
   /** The signal the parent gets when this process ends (SIGCHLD for fork; clone's choice). */
   exitSignal = SIGCHLD;
+  /** prctl PR_SET_CHILD_SUBREAPER: orphaned descendants are adopted by this process rather
+   *  than by init. */
+  childSubreaper = false;
   /** The signal this process gets when its parent ends (prctl PR_SET_PDEATHSIG), or 0. */
   deathSignal = 0;
   /** Set once every thread has ended: the process is a zombie until reaped. */
@@ -113,7 +117,7 @@ export class Process {
 
   /** The parent's pid as getppid reports it (1: the reaper). */
   get ppid(): number {
-    return this.parent?.pid ?? 1;
+    return this.parent?.pid ?? (this === this.sys.init ? 0 : 1);
   }
 
   /** The main thread (the first still running), or null once all have ended. */
@@ -167,6 +171,8 @@ export class Process {
   /** A process-directed signal (kill, a terminal, a child's exit). */
   signal(sig: number, info: SigInfo): void {
     if (sig === 0 || this.termination !== null || this.threads.size === 0) return;
+    // Init gets only the signals it has handlers for, SIGKILL and SIGSTOP not excepted.
+    if (this === this.sys.init && this.leader?.sig.actions[sig]?.handler === SIG_DFL) return;
     if (sig === SIGKILL) {
       this.exitGroup({ kind: "signal", signal: SIGKILL, core: false });
       return;
@@ -207,6 +213,16 @@ export class Process {
     this.notifyParent(CLD_CONTINUED, SIGCONT);
   }
 
+  /** Whether the process has ended or is ending (no longer a parent that can adopt). */
+  get exited(): boolean {
+    return this.exiting || this.termination !== null;
+  }
+
+  /** Tells a new parent of an adopted child that is already a zombie, as its exit would have. */
+  notifyAdopted(): void {
+    if (this.termination !== null) this.notifyExit(this.termination);
+  }
+
   /** Tells the parent of a stop or continue: wakes its waits, sends SIGCHLD unless it asked not
    *  to hear of stops (SA_NOCLDSTOP). */
   private notifyParent(code: number, status: number): void {
@@ -235,25 +251,31 @@ export class Process {
     const groups = new Set([this.pgid, ...[...this.children].map((c) => c.pgid)]);
     for (const c of [...this.children]) {
       if (c.deathSignal !== 0) c.signal(c.deathSignal, { signal: c.deathSignal, code: 0x80, addr: 0, pid: this.pid, uid: this.uid, trapno: 0, error: 0 });
-      this.sys.reparentToInit(c);
+      this.sys.reparent(c, this);
     }
     this.children.clear();
+    this.notifyExit(term);
+    for (const g of groups) this.sys.checkOrphanedGroup(g);
+    this.sys.processEnded(this);
+  }
+
+  /** The parent hears that this process ended (its exit signal, its waits woken), or the
+   *  process is reaped at once when no one will wait for it. */
+  private notifyExit(term: Termination): void {
     const parent = this.parent;
     if (parent === null) {
       this.sys.reap(this);
-    } else {
-      const act = parent.leader?.sig.actions[SIGCHLD];
-      const autoReap = this.exitSignal === SIGCHLD && act !== undefined && (act.handler === SIG_IGN || (act.flags & SA_NOCLDWAIT) !== 0);
-      if (this.exitSignal !== 0) {
-        const code = term.kind === "exit" ? CLD_EXITED : term.core ? CLD_DUMPED : CLD_KILLED;
-        const status = term.kind === "exit" ? term.code : term.signal;
-        parent.signal(this.exitSignal, { signal: this.exitSignal, code, addr: 0, status, pid: this.pid, uid: this.uid, trapno: 0, error: 0 });
-      }
-      if (autoReap) this.sys.reap(this);
-      parent.childEvents.notify();
+      return;
     }
-    for (const g of groups) this.sys.checkOrphanedGroup(g);
-    this.sys.processEnded(this);
+    const act = parent.leader?.sig.actions[SIGCHLD];
+    const autoReap = this.exitSignal === SIGCHLD && act !== undefined && (act.handler === SIG_IGN || (act.flags & SA_NOCLDWAIT) !== 0);
+    if (this.exitSignal !== 0) {
+      const code = term.kind === "exit" ? CLD_EXITED : term.core ? CLD_DUMPED : CLD_KILLED;
+      const status = term.kind === "exit" ? term.code : term.signal;
+      parent.signal(this.exitSignal, { signal: this.exitSignal, code, addr: 0, status, pid: this.pid, uid: this.uid, trapno: 0, error: 0 });
+    }
+    if (autoReap) this.sys.reap(this);
+    parent.childEvents.notify();
   }
 
   /** A vfork child let go of its parent's memory (it exec'd or ended): the parent goes on. */

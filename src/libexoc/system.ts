@@ -28,7 +28,7 @@ import { TmpFs } from "./volumes/tmpfs.js";
 import { makeDevfs } from "./volumes/devfs.js";
 import { anonDev } from "./volumes/anondev.js";
 import type { Volume } from "./volume.js";
-import { SignalState, SigHandlers, SIGKILL, SIGCONT, SIGHUP, signalName, type SigInfo } from "./signal.js";
+import { SignalState, SigHandlers, SIGCHLD, SIGKILL, SIGCONT, SIGHUP, signalName, type SigInfo } from "./signal.js";
 import { DEFAULT_LIMITS, MAX_TASKS, RLIMIT_NPROC, PID_MAX } from "./limits.js";
 import { SystemStats } from "./sysstat.js";
 import { ProcFs } from "./procfs/tree.js";
@@ -87,6 +87,9 @@ export class System {
   created = 0;
   lastPid = 0;
   private nextPid = 1000;
+  /** The guest's init (pid 1) when the system was booted: it adopts orphans, and gets only the
+   *  signals it handles. Null under `exojit run`, where the reaper is outside the guest. */
+  init: Process | null = null;
   private readonly log = logger("exec");
 
   constructor(o: SystemOptions) {
@@ -151,11 +154,11 @@ export class System {
   }
 
   /** A name space over root volume `root`, with this system's devices and file system types. */
-  newVfs(root: Volume): Vfs {
+  newVfs(root: Volume, opts: { readOnly?: boolean } = {}): Vfs {
     return new Vfs(root, {
       devices: this.devices,
       fsTypes: this.fsTypes,
-      rootFlags: { ...DEFAULT_FLAGS, readOnly: false },
+      rootFlags: { ...DEFAULT_FLAGS, readOnly: opts.readOnly === true },
       busyPaths: () => [...this.tasks.values()].filter((t) => t.alive).map((t) => t.cwd),
     });
   }
@@ -219,10 +222,15 @@ export class System {
    * context, no parent (the reaper is its parent). Its program is loaded by exec.ts afterwards.
    * The name space `fs` gets this system's /proc and /dev.
    */
-  createFirst(fs: Vfs, cwd: string, fds: FdTable, uid: number, gid: number): Task {
+  createFirst(fs: Vfs, cwd: string, fds: FdTable, uid: number, gid: number, opts: { init?: boolean } = {}): Task {
     this.mountStandard(fs);
-    const pid = this.allocPid();
+    if (opts.init === true && this.init !== null) throw new Error("the system has an init already");
+    const pid = opts.init === true ? 1 : this.allocPid();
     const proc = new Process(this, pid, null);
+    if (opts.init === true) {
+      this.init = proc;
+      this.nextPid = 2;
+    }
     proc.uid = proc.euid = proc.suid = uid;
     proc.gid = proc.egid = proc.sgid = gid;
     proc.poolCap = this.kernel.newPool(this.frameLimit);
@@ -238,10 +246,24 @@ export class System {
     return t;
   }
 
-  /** The reaper adopts `p` (its parent ended): it is reaped as soon as it is a zombie. */
-  reparentToInit(p: Process): void {
-    p.parent = null;
-    if (p.zombie) this.reap(p);
+  /**
+   * `p`'s parent `from` is ending: `p` is adopted, as Linux does, by the nearest living
+   * ancestor of `from` that is a child subreaper, else by init (a guest process under `exojit
+   * boot`), else by the reaper outside the guest, which reaps it as soon as it is a zombie. The
+   * new parent hears of an adopted zombie as of any child's exit.
+   */
+  reparent(p: Process, from: Process): void {
+    let to: Process | null = null;
+    for (let a = from.parent; a !== null && to === null; a = a.parent) if (a.childSubreaper && !a.exited) to = a;
+    if (to === null && this.init !== null && this.init !== from && !this.init.exited) to = this.init;
+    p.parent = to;
+    if (to === null) {
+      if (p.zombie) this.reap(p);
+      return;
+    }
+    to.children.add(p);
+    if (p.exitSignal !== 0) p.exitSignal = SIGCHLD;
+    if (p.zombie) p.notifyAdopted();
   }
 
   /** Removes a zombie from the table: its pid is free again. */
@@ -323,7 +345,7 @@ export class System {
     } else if (pid === 0) {
       targets = this.group(me.pgid);
     } else if (pid === -1) {
-      targets = [...this.procs.values()].filter((p) => p !== me && p.termination === null);
+      targets = [...this.procs.values()].filter((p) => p !== me && p !== this.init && p.termination === null);
     } else {
       targets = this.group(-pid);
     }

@@ -214,7 +214,8 @@ export const prlimit64: Sys = (t, pid, res, newBuf, oldBuf) => {
 };
 
 const PR_SET_PDEATHSIG = 1, PR_GET_PDEATHSIG = 2, PR_GET_DUMPABLE = 3, PR_SET_DUMPABLE = 4;
-const PR_SET_NAME = 15, PR_GET_NAME = 16, PR_SET_NO_NEW_PRIVS = 38, PR_GET_NO_NEW_PRIVS = 39;
+const PR_SET_NAME = 15, PR_GET_NAME = 16, PR_SET_CHILD_SUBREAPER = 36, PR_GET_CHILD_SUBREAPER = 37;
+const PR_SET_NO_NEW_PRIVS = 38, PR_GET_NO_NEW_PRIVS = 39;
 
 export const prctl: Sys = (t, option, arg2) => {
   switch (option) {
@@ -238,6 +239,12 @@ export const prctl: Sys = (t, option, arg2) => {
       return 0;
     case PR_GET_PDEATHSIG:
       t.mem.putU32(arg2, t.proc.deathSignal);
+      return 0;
+    case PR_SET_CHILD_SUBREAPER:
+      t.proc.childSubreaper = arg2 !== 0;
+      return 0;
+    case PR_GET_CHILD_SUBREAPER:
+      t.mem.putU32(arg2, t.proc.childSubreaper ? 1 : 0);
       return 0;
     case PR_SET_NO_NEW_PRIVS:
       if (arg2 !== 1) sysError("EINVAL");

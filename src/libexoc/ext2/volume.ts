@@ -12,6 +12,7 @@ import { OpenFile, SEEK_CUR, SEEK_END, SEEK_SET, type FileStat, type OpenMode } 
 import { DT_BLK, DT_CHR, DT_DIR, DT_FIFO, DT_LNK, DT_REG, DT_SOCK, DT_UNKNOWN, type DirEntry } from "../dirfile.js";
 import { SysError, sysError } from "../errors.js";
 import type { SetAttr, Volume, VolumeFigures, VolumeNode } from "../volume.js";
+import type { FileIdentity, Mappable, PageCache, PageSource } from "../pagecache.js";
 import { readData, setSize, writeData } from "./data.js";
 import { Ext2Fs, S_IFBLK, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from "./fs.js";
 import { FL_APPEND, FL_EXTENTS, FL_IMMUTABLE, I_BLOCK_SIZE, ROOT_INO, type Inode } from "./inode.js";
@@ -27,6 +28,9 @@ const MODE_TO_DT: Record<number, number> = {
 
 // Inode time fields and their _extra words.
 const ATIME: [number, number] = [0x08, 0x8c], CTIME: [number, number] = [0x0c, 0x84], MTIME: [number, number] = [0x10, 0x88];
+
+/** Numbers volumes apart in page-cache keys. */
+let volumeIds = 0;
 
 function nowNs(): bigint {
   return BigInt(Date.now()) * 1_000_000n;
@@ -48,6 +52,10 @@ export class Ext2Volume implements Volume {
   readonly fsType: string;
   readonly readOnly: boolean;
   private unmounted = false;
+  /** The system's page cache, kept coherent with read and write when set (mmap and exec of
+   *  the volume's files go through it). */
+  pageCache: PageCache | null = null;
+  private readonly id = ++volumeIds;
 
   constructor(
     readonly fs: Ext2Fs,
@@ -365,6 +373,7 @@ export class Ext2Volume implements Volume {
       if ((n.mode & S_IFMT) !== S_IFREG) sysError("EINVAL");
       if (a.size < 0) sysError("EINVAL");
       setSize(this.fs, n, a.size);
+      this.pageCache?.lookup(this.cacheKey(n))?.truncated(a.size);
       n.setTime(...MTIME, nowNs());
     }
     if (a.perm !== undefined) n.mode = (n.mode & S_IFMT) | (a.perm & 0o7777);
@@ -412,8 +421,21 @@ export class Ext2Volume implements Volume {
     if (n.openCount === 0 && n.links === 0 && !this.readOnly && !this.unmounted) this.fs.freeInode(n, nowNs());
   }
 
-  /** Reads file data (for Ext2File). */
+  /** The page cache's name for file `n`. */
+  cacheKey(n: Inode): string {
+    return `ext2-${this.id}:${n.num}`;
+  }
+
+  /** Reads file data (for Ext2File); what shared writable mappings changed is written back
+   *  first. */
   readAt(n: Inode, buf: Uint8Array, off: number): number {
+    const cf = this.pageCache?.lookup(this.cacheKey(n));
+    if (cf?.writable) cf.sync();
+    return readData(this.fs, n, off, buf);
+  }
+
+  /** Reads for the page cache itself (no write-back of mapped pages first). */
+  readPages(n: Inode, buf: Uint8Array, off: number): number {
     return readData(this.fs, n, off, buf);
   }
 
@@ -421,6 +443,7 @@ export class Ext2Volume implements Volume {
     this.write();
     if ((n.flags & FL_IMMUTABLE) !== 0) sysError("EPERM");
     const w = writeData(this.fs, n, off, buf);
+    this.pageCache?.lookup(this.cacheKey(n))?.written(buf.subarray(0, w), off);
     const now = nowNs();
     n.setTime(...MTIME, now);
     n.setTime(...CTIME, now);
@@ -430,7 +453,7 @@ export class Ext2Volume implements Volume {
 }
 
 /** An open regular file of an ext2 volume. */
-export class Ext2File extends OpenFile {
+export class Ext2File extends OpenFile implements Mappable {
   constructor(
     path: string,
     mode: OpenMode,
@@ -488,6 +511,30 @@ export class Ext2File extends OpenFile {
 
   override release(): void {
     this.vol.released(this.vol.fs.canon(this.node));
+  }
+
+  override mapping(): Mappable {
+    return this;
+  }
+
+  identity(): FileIdentity {
+    const n = this.vol.fs.canon(this.node);
+    return { key: this.vol.cacheKey(n), dev: this.vol.dev, ino: BigInt(n.num), size: BigInt(n.size), mtimeNs: n.time(...MTIME) };
+  }
+
+  /** Pages for the page cache: the inode stays alive (even unlinked) while they are cached. */
+  source(): PageSource {
+    const vol = this.vol, node = vol.fs.canon(this.node);
+    node.openCount++;
+    let open = true;
+    return {
+      read: (view, off) => vol.readPages(node, view, off),
+      close: () => {
+        if (open) vol.released(node);
+        open = false;
+      },
+      gone: () => node.links === 0,
+    };
   }
 
   override reopen(mode: OpenMode): OpenFile {

@@ -144,6 +144,7 @@ const CASES: Case[] = [
   { name: "rm -f is quiet about missing files", prog: "rm", args: ["-f", "missing", "empty"], inspect: true },
   { name: "rm reports a missing file", prog: "rm", args: ["missing"] },
   { name: "mkdir -p makes parents", prog: "mkdir", args: ["-p", "x/y/z", "new", "sub"], inspect: true },
+  { name: "mkdir -p goes on past parents that exist, and stops at a file", prog: "mkdir", args: ["-p", "sub/deeper/still", "a.txt/x"], inspect: true },
   { name: "mkdir reports an existing directory", prog: "mkdir", args: ["sub"], inspect: true },
   { name: "mkdir -m sets the mode", prog: "mkdir", args: ["-m", "700", "private"], inspect: true },
   { name: "rmdir -p removes a chain of empty directories", prog: "rmdir", args: ["-p", "p/q/r"], inspect: true },

@@ -7,14 +7,18 @@ static int make(char *path, mode_t mode, int parents) {
     for (char *p = path + 1; *p; p++) {
       if (*p != '/' || p[-1] == '/') continue;
       *p = 0;
-      int r = mkdir(path, 0777);
-      int e = errno;
-      *p = '/';
       struct stat st;
-      if (r < 0 && (e != EEXIST || stat(path, &st) < 0)) {
+      int r = mkdir(path, 0777), e = errno;
+      /* an existing name is fine if it is a directory (or a link to one) */
+      int ok = r == 0 || (e == EEXIST && stat(path, &st) == 0 && S_ISDIR(st.st_mode));
+      if (!ok) {
+        if (r < 0 && e == EEXIST) e = ENOTDIR;
         errno = e;
-        return warn("cannot create directory '%s'", path), 1;
+        warn("cannot create directory '%s'", path);
+        *p = '/';
+        return 1;
       }
+      *p = '/';
     }
   }
   if (mkdir(path, mode) == 0) return 0;

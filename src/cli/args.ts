@@ -3,9 +3,8 @@
 
 import { cliError } from "./errors.js";
 
-export interface RunArgs {
-  root: string | null;
-  rw: boolean;
+/** What `run` and `boot` share: the engine, the machine and the diagnostics. */
+export interface MachineArgs {
   engine: "interp" | "jit" | "auto";
   trace: string | null;
   logFile: string | null;
@@ -14,8 +13,23 @@ export interface RunArgs {
   memory: number;
   /** Block executions before the JIT compiles it (auto engine); 0 = the engine's default. */
   jitThreshold: number;
+}
+
+export interface RunArgs extends MachineArgs {
+  root: string | null;
+  rw: boolean;
   program: string;
   args: string[];
+}
+
+export interface BootArgs extends MachineArgs {
+  /** The disk image (null: the default image). */
+  image: string | null;
+  /** The program started as pid 1. */
+  init: string;
+  /** Words passed to init as its arguments (--append, split at blanks). */
+  append: string[];
+  readOnly: boolean;
 }
 
 export interface MkimageArgs {
@@ -32,7 +46,7 @@ export type Command =
   | { kind: "help" }
   | { kind: "version" }
   | { kind: "run"; run: RunArgs }
-  | { kind: "boot"; image: string | null }
+  | { kind: "boot"; boot: BootArgs }
   | { kind: "mkimage"; mkimage: MkimageArgs };
 
 const SIZE_UNITS: Record<string, number> = { "": 1, k: 1 << 10, m: 1 << 20, g: 1 << 30 };
@@ -55,12 +69,10 @@ export function parseArgs(argv: string[]): Command {
   const first = argv[0];
   if (first === "--help" || first === "-h" || first === "help") return { kind: "help" };
   if (first === "--version" || first === "-V" || first === "version") return { kind: "version" };
-  if (first === "boot") return { kind: "boot", image: argv[1] ?? null };
+  if (first === "boot") return parseBoot(argv.slice(1));
   if (first === "mkimage") return { kind: "mkimage", mkimage: parseMkimage(argv.slice(1)) };
   if (first !== "run") throw cliError("usage", `unknown command '${first}'`);
-  const run: RunArgs = {
-    root: null, rw: false, engine: "auto", trace: null, logFile: null, stats: false, maxInsns: 0, memory: 1 << 30, jitThreshold: 0, program: "", args: [],
-  };
+  const run: RunArgs = { ...machineDefaults(), root: null, rw: false, program: "", args: [] };
   let i = 1;
   for (; i < argv.length; i++) {
     const a = argv[i];
@@ -69,66 +81,109 @@ export function parseArgs(argv: string[]): Command {
       i++;
       break;
     }
-    const eq = a.indexOf("=");
-    const opt = eq > 0 ? a.slice(0, eq) : a;
-    const inline = eq > 0 ? a.slice(eq + 1) : null;
-    const value = (): string => {
-      if (inline !== null) return inline;
-      const v = needValue(argv, i, opt);
-      i++;
-      return v;
-    };
-    switch (opt) {
-      case "--root":
-        run.root = value();
-        break;
-      case "--rw":
-        run.rw = true;
-        break;
-      case "--engine": {
-        const e = value();
-        if (e !== "interp" && e !== "jit" && e !== "auto") throw cliError("usage", `--engine must be interp, jit or auto (got '${e}')`);
-        run.engine = e;
-        break;
-      }
-      case "--trace":
-        run.trace = value();
-        break;
-      case "--log-file":
-        run.logFile = value();
-        break;
-      case "--stats":
-        run.stats = true;
-        break;
-      case "--max-insns": {
-        const v = value();
-        if (!/^\d+$/.test(v)) throw cliError("usage", `--max-insns needs a number (got '${v}')`);
-        run.maxInsns = Number(v);
-        break;
-      }
-      case "--jit-threshold": {
-        const v = value();
-        if (!/^\d+$/.test(v) || Number(v) < 1) throw cliError("usage", `--jit-threshold needs a positive number (got '${v}')`);
-        run.jitThreshold = Number(v);
-        break;
-      }
-      case "--memory": {
-        const bytes = parseSize(value());
-        if (bytes < 16 << 20 || bytes > 2 ** 31 - 4096) throw cliError("usage", "--memory must be between 16M and 2047M");
-        run.memory = bytes - (bytes % 4096);
-        break;
-      }
-      case "--help":
-      case "-h":
-        return { kind: "help" };
-      default:
-        throw cliError("usage", `unknown option '${opt}'`);
-    }
+    const o = option(argv, i);
+    if (o.opt === "--help" || o.opt === "-h") return { kind: "help" };
+    if (o.opt === "--root") run.root = o.value();
+    else if (o.opt === "--rw") run.rw = true;
+    else if (!machineOption(run, o)) throw cliError("usage", `unknown option '${o.opt}'`);
+    i = o.next;
   }
   if (i >= argv.length) throw cliError("usage", "no program given");
   run.program = argv[i];
   run.args = argv.slice(i + 1);
   return { kind: "run", run };
+}
+
+function machineDefaults(): MachineArgs {
+  return { engine: "auto", trace: null, logFile: null, stats: false, maxInsns: 0, memory: 1 << 30, jitThreshold: 0 };
+}
+
+/** An option at argv[i]: its name, its value (inline after '=' or the next word, taken on
+ *  demand), and where the next option starts. */
+interface Option {
+  opt: string;
+  value(): string;
+  next: number;
+}
+
+function option(argv: string[], i: number): Option {
+  const a = argv[i];
+  const eq = a.startsWith("--") ? a.indexOf("=") : -1;
+  const o: Option = {
+    opt: eq > 0 ? a.slice(0, eq) : a,
+    next: i,
+    value: () => {
+      if (eq > 0) return a.slice(eq + 1);
+      const v = needValue(argv, o.next, o.opt);
+      o.next++;
+      return v;
+    },
+  };
+  return o;
+}
+
+/** Applies one of the options `run` and `boot` share; false if `o` is not one of them. */
+function machineOption(m: MachineArgs, o: Option): boolean {
+  switch (o.opt) {
+    case "--engine": {
+      const e = o.value();
+      if (e !== "interp" && e !== "jit" && e !== "auto") throw cliError("usage", `--engine must be interp, jit or auto (got '${e}')`);
+      m.engine = e;
+      return true;
+    }
+    case "--trace":
+      m.trace = o.value();
+      return true;
+    case "--log-file":
+      m.logFile = o.value();
+      return true;
+    case "--stats":
+      m.stats = true;
+      return true;
+    case "--max-insns": {
+      const v = o.value();
+      if (!/^\d+$/.test(v)) throw cliError("usage", `--max-insns needs a number (got '${v}')`);
+      m.maxInsns = Number(v);
+      return true;
+    }
+    case "--jit-threshold": {
+      const v = o.value();
+      if (!/^\d+$/.test(v) || Number(v) < 1) throw cliError("usage", `--jit-threshold needs a positive number (got '${v}')`);
+      m.jitThreshold = Number(v);
+      return true;
+    }
+    case "--memory": {
+      const bytes = parseSize(o.value());
+      if (bytes < 16 << 20 || bytes > 2 ** 31 - 4096) throw cliError("usage", "--memory must be between 16M and 2047M");
+      m.memory = bytes - (bytes % 4096);
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+/** `exojit boot [IMAGE] [--init PATH] [--ro] [--append ARGS] [machine options]`. */
+function parseBoot(argv: string[]): Command {
+  const b: BootArgs = { ...machineDefaults(), image: null, init: "/sbin/init", append: [], readOnly: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith("-") || a === "-") {
+      if (b.image !== null) throw cliError("usage", `boot takes one image (got '${b.image}' and '${a}')`);
+      b.image = a;
+      continue;
+    }
+    const o = option(argv, i);
+    if (o.opt === "--help" || o.opt === "-h") return { kind: "help" };
+    if (o.opt === "--init") {
+      b.init = o.value();
+      if (!b.init.startsWith("/")) throw cliError("usage", `--init needs an absolute path in the image (got '${b.init}')`);
+    } else if (o.opt === "--append") b.append.push(...o.value().split(/\s+/).filter((w) => w !== ""));
+    else if (o.opt === "--ro") b.readOnly = true;
+    else if (!machineOption(b, o)) throw cliError("usage", `unknown option '${o.opt}'`);
+    i = o.next;
+  }
+  return { kind: "boot", boot: b };
 }
 
 /** `exojit mkimage DIR IMAGE [--size N] [--block-size N] [--label L]`. */
@@ -173,14 +228,28 @@ function parseMkimage(argv: string[]): MkimageArgs {
 export const HELP = `exojit — a JIT-compiling x86 runtime
 
 Usage:
+  exojit boot [IMAGE] [options]            boot a guest system from an ext2/ext4 disk image
+                                           (default: the image that ships with exojit)
   exojit run [options] PROGRAM [ARGS...]   run a Linux i386 program (static or dynamic ELF)
   exojit mkimage DIR IMAGE [options]       make an ext2 disk image holding the tree DIR
   exojit --help | --version
+
+Options for boot:
+  --init PATH         the program started as pid 1 (default /sbin/init)
+  --append 'ARGS'     arguments for init, like a kernel command line (the default image's init
+                      takes sh=PATH, rc=PATH, single, NAME=VALUE)
+  --ro                open the image read-only (writes get EROFS; /tmp is in memory)
+  The image's root is mounted at /, with /proc, /dev and a tmpfs at /tmp (and /run if the
+  image has it). When init exits, the disk is synced and init's status becomes exojit's. The
+  default image is made on first use in $XDG_CACHE_HOME/exojit (or ~/.cache/exojit; set
+  EXOJIT_CACHE to choose) and keeps what the guest writes.
 
 Options for run:
   --root DIR          resolve the program's paths under DIR (default: the host's /)
   --rw                allow writes anywhere under the root (default: only below the
                       working directory)
+
+Options for run and boot:
   --engine KIND       interp, jit or auto (default auto: interpret cold code, compile hot code;
                       jit compiles every block on its first execution)
   --jit-threshold N   executions of a block before auto compiles it (default 1000)

@@ -10,6 +10,7 @@ export const CLI_ERRORS = {
   badSource: { status: 2, text: (dir: string, why: string) => `${dir}: ${why}` },
   badImage: { status: 2, text: (image: string, why: string) => `${image}: ${why}` },
   imageFull: { status: 1, text: (image: string, what: string) => `${image}: no space left for ${what} (try a larger --size)` },
+  noInit: { status: 127, text: (image: string, init: string, errno: string) => `${image}: cannot start ${init} (${errno})` },
   notYet: { status: 2, text: (what: string) => `${what} is not implemented yet` },
   internal: { status: 70, text: (msg: string) => `internal error: ${msg} (set EXOJIT_DEBUG=1 for a stack trace)` },
 } as const;

@@ -8,7 +8,7 @@ import { parseArgs, HELP } from "./args.js";
 import { CliError, cliError } from "./errors.js";
 import { runCommand } from "./run.js";
 import { mkimageCommand } from "./mkimage.js";
-import { openImage } from "./disk.js";
+import { bootCommand } from "./boot.js";
 
 function version(): string {
   const pkg = fileURLToPath(new URL("../../package.json", import.meta.url));
@@ -25,9 +25,7 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(`exojit ${version()}\n`);
       return 0;
     case "boot":
-      // The image is checked (read-only, so nothing is written) before the missing part is said.
-      if (cmd.image !== null) openImage(cmd.image, { readOnly: true }).close();
-      throw cliError("notYet", "exojit boot");
+      return await bootCommand(cmd.boot);
     case "run":
       return await runCommand(cmd.run);
     case "mkimage":

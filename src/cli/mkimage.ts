@@ -106,61 +106,84 @@ export function mkimageCommand(a: MkimageArgs): number {
   }
   const blockSize = a.blockSize || undefined;
 
-  // The image is locked before it is emptied: an image another exojit has open stays intact.
+  const root = fs.statSync(a.dir, { bigint: true });
+  buildImage(a.image, { size, blockSize, inodes, label: a.label, rootMode: st.mode & 0o7777, rootUid: st.uid, rootGid: st.gid }, (vol) => {
+    const progress = new Progress(t.entries, t.bytes, tty.isatty(2) && (t.entries > PROGRESS_ENTRIES || t.bytes > PROGRESS_BYTES));
+    try {
+      copyTree(vol, Buffer.from(a.dir), vol.root(), new Map(), progress, null);
+      vol.setattr(vol.root(), { atimeNs: root.atimeNs, mtimeNs: root.mtimeNs });
+    } catch (e) {
+      progress.end();
+      if (e instanceof SysError && e.errno === "ENOSPC") throw cliError("imageFull", a.image, `the tree (${t.entries} files, ${(t.bytes / 2 ** 20).toFixed(1)} MiB)`);
+      throw e;
+    }
+    progress.end();
+  });
+  return 0;
+}
+
+export interface ImageLayout {
+  size: number;
+  blockSize?: number;
+  inodes: number;
+  label: string;
+  rootMode: number;
+  rootUid: number;
+  rootGid: number;
+}
+
+/**
+ * Makes a new ext2 file system in the file `image` (created, or emptied: it is locked first, so
+ * an image another exojit has open stays intact) and lets `fill` put files in it through the
+ * Volume; the volume is then unmounted, which writes everything back.
+ */
+export function buildImage(image: string, layout: ImageLayout, fill: (vol: Ext2Volume) => void): void {
   let lock: ImageLock;
   try {
-    const exists = fs.existsSync(a.image) ? fs.statSync(a.image) : null;
-    if (exists !== null && !exists.isFile()) throw cliError("badImage", a.image, "exists and is not a regular file");
-    const fd = fs.openSync(a.image, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644);
+    const exists = fs.existsSync(image) ? fs.statSync(image) : null;
+    if (exists !== null && !exists.isFile()) throw cliError("badImage", image, "exists and is not a regular file");
+    const fd = fs.openSync(image, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644);
     try {
       lock = ImageLock.acquire(fd);
       fs.ftruncateSync(fd, 0);
-      fs.ftruncateSync(fd, size);
+      fs.ftruncateSync(fd, layout.size);
     } finally {
       fs.closeSync(fd);
     }
   } catch (e) {
     if (e instanceof CliError) throw e;
-    if (e instanceof ImageLockedError) throw cliError("badImage", a.image, e.message);
-    throw cliError("badImage", a.image, `cannot create (${(e as { code?: string }).code ?? String(e)})`);
+    if (e instanceof ImageLockedError) throw cliError("badImage", image, e.message);
+    throw cliError("badImage", image, `cannot create (${(e as { code?: string }).code ?? String(e)})`);
   }
   const blocks = new BlockService(new CapSpace());
   let dev: BlockDevice;
   try {
-    dev = new BlockDevice(a.image, { lock: false });
+    dev = new BlockDevice(image, { lock: false });
   } catch (e) {
     lock.release();
-    if (e instanceof DiskOpenError) throw cliError("badImage", a.image, e.message);
+    if (e instanceof DiskOpenError) throw cliError("badImage", image, e.message);
     throw e;
   }
   const cap = blocks.attach(dev);
   try {
     let efs;
     try {
-      efs = mkfs(capDisk(blocks, cap), { blockSize, inodes, zeroed: true, label: a.label, rootMode: st.mode & 0o7777, rootUid: st.uid, rootGid: st.gid });
+      efs = mkfs(capDisk(blocks, cap), { blockSize: layout.blockSize, inodes: layout.inodes, zeroed: true, label: layout.label, rootMode: layout.rootMode, rootUid: layout.rootUid, rootGid: layout.rootGid });
     } catch (e) {
-      throw cliError("badImage", a.image, `cannot make a file system of ${size} bytes (${e instanceof Error ? e.message : String(e)})`);
+      throw cliError("badImage", image, `cannot make a file system of ${layout.size} bytes (${e instanceof Error ? e.message : String(e)})`);
     }
     const vol = new Ext2Volume(efs);
-    const progress = new Progress(t.entries, t.bytes, tty.isatty(2) && (t.entries > PROGRESS_ENTRIES || t.bytes > PROGRESS_BYTES));
-    const links = new Map<string, VolumeNode>();
     try {
-      copyTree(vol, Buffer.from(a.dir), vol.root(), links, progress);
-      const root = vol.root();
-      vol.setattr(root, { atimeNs: fs.statSync(a.dir, { bigint: true }).atimeNs, mtimeNs: fs.statSync(a.dir, { bigint: true }).mtimeNs });
+      fill(vol);
     } catch (e) {
-      progress.end();
-      if (e instanceof SysError && e.errno === "ENOSPC") throw cliError("imageFull", a.image, `the tree (${t.entries} files, ${(t.bytes / 2 ** 20).toFixed(1)} MiB)`);
       if (e instanceof HostReadError) throw cliError("badSource", e.path, `cannot read (${e.code})`);
       throw e;
     }
-    progress.end();
     vol.unmount();
   } finally {
     blocks.detach(cap);
     lock.release();
   }
-  return 0;
 }
 
 /** A source file or directory that could not be read. */
@@ -181,28 +204,30 @@ function host<T>(p: Buffer, f: () => T): T {
   }
 }
 
-function copyTree(vol: Ext2Volume, dir: Buffer, node: VolumeNode, links: Map<string, VolumeNode>, progress: Progress): void {
+/** Copies the host tree `dir` into directory `node` of `vol`; `owner` overrides the files'
+ *  owners ([uid, gid]; null: the host's). */
+export function copyTree(vol: Ext2Volume, dir: Buffer, node: VolumeNode, links: Map<string, VolumeNode>, progress: Progress | null, owner: [number, number] | null): void {
   const names = host(dir, () => fs.readdirSync(dir, { encoding: "buffer" })).sort(Buffer.compare);
   for (const name of names) {
     const p = Buffer.concat([dir, SLASH, name]);
     const st = host(p, () => fs.lstatSync(p, { bigint: true }));
     const mode = Number(st.mode);
     const type = mode & S_IFMT;
-    const uid = Number(st.uid), gid = Number(st.gid);
+    const uid = owner?.[0] ?? Number(st.uid), gid = owner?.[1] ?? Number(st.gid);
     const key = `${st.dev}:${st.ino}`;
-    progress.done++;
+    if (progress !== null) progress.done++;
     if (type !== S_IFDIR && st.nlink > 1n) {
       const first = links.get(key);
       if (first !== undefined) {
         vol.link(node, name, first);
-        progress.tick();
+        progress?.tick();
         continue;
       }
     }
     let child: VolumeNode;
     if (type === S_IFDIR) {
       child = vol.mkdir(node, name, mode & 0o7777, uid, gid);
-      copyTree(vol, p, child, links, progress);
+      copyTree(vol, p, child, links, progress, owner);
     } else if (type === S_IFLNK) {
       child = vol.symlink(node, name, host(p, () => fs.readlinkSync(p, { encoding: "buffer" })), uid, gid);
     } else {
@@ -211,11 +236,11 @@ function copyTree(vol: Ext2Volume, dir: Buffer, node: VolumeNode, links: Map<str
     }
     vol.setattr(child, { perm: mode & 0o7777, atimeNs: st.atimeNs, mtimeNs: st.mtimeNs });
     if (type !== S_IFDIR && st.nlink > 1n) links.set(key, child);
-    progress.tick();
+    progress?.tick();
   }
 }
 
-function copyData(vol: Ext2Volume, p: Buffer, node: VolumeNode, progress: Progress): void {
+function copyData(vol: Ext2Volume, p: Buffer, node: VolumeNode, progress: Progress | null): void {
   const fd = host(p, () => fs.openSync(p, "r"));
   const f = vol.openData(node, "", { read: false, write: true, append: false, nonblock: false });
   const buf = Buffer.allocUnsafe(CHUNK);
@@ -227,7 +252,7 @@ function copyData(vol: Ext2Volume, p: Buffer, node: VolumeNode, progress: Progre
       let done = 0;
       while (done < n) done += f.pwrite(buf.subarray(done, n), off + done);
       off += n;
-      progress.tick(n);
+      progress?.tick(n);
     }
   } finally {
     f.release();

@@ -1,0 +1,65 @@
+// `exojit boot [IMAGE]`: a guest system from a disk image. The image is opened through the
+// block device (locked against other exojits when read-write) and its ext2/ext3/ext4 file system
+// mounted at /, with /proc, /dev and a tmpfs at /tmp (and /run when the image has it); init
+// starts as pid 1 with root's credentials. When init ends, whatever it left is killed, the disk
+// is synced and unmounted, and init's status becomes exojit's. The image is closed (synced and
+// unlocked) on every way out, errors included.
+
+import type { BootArgs } from "./args.js";
+import { cliError } from "./errors.js";
+import { newMachine, runUntil } from "./machine.js";
+import { openImage } from "./disk.js";
+import { defaultImage } from "./defaultimage.js";
+import { ExecError } from "../libexoc/exec.js";
+import { SysError } from "../libexoc/errors.js";
+import { DEFAULT_FLAGS } from "../libexoc/vfs/mounts.js";
+import { SYSTEM_CALLER, type Vfs } from "../libexoc/vfs/vfs.js";
+import type { System } from "../libexoc/system.js";
+import { startProgram } from "../posix/linux.js";
+
+/** The environment init starts with (the kernel's, as Linux gives init). */
+const INIT_ENV = ["HOME=/", "TERM=linux"];
+const S_IFMT = 0o170000, S_IFDIR = 0o040000;
+
+export async function bootCommand(a: BootArgs): Promise<number> {
+  const imagePath = a.image ?? defaultImage();
+  const m = newMachine(a);
+  const { sys } = m;
+  const disk = openImage(imagePath, { readOnly: a.readOnly, blocks: m.kernel.blocks });
+  try {
+    if (disk.readOnlyWhy !== null) process.stderr.write(`exojit: ${imagePath}: mounted read-only (${disk.readOnlyWhy})\n`);
+    disk.volume.pageCache = sys.pageCache;
+    const vfs = sys.newVfs(disk.volume, { readOnly: a.readOnly || disk.readOnlyWhy !== null });
+    mountScratch(sys, vfs);
+    const term = process.env.TERM;
+    const env = term ? [INIT_ENV[0], `TERM=${term}`] : INIT_ENV;
+    let first;
+    try {
+      first = startProgram({ sys, fs: vfs, path: a.init, argv: [a.init, ...a.append], env, cwd: "/", init: true });
+    } catch (e) {
+      if (e instanceof ExecError) throw cliError("cannotExec", `${imagePath}:${a.init}`, e.reason);
+      if (e instanceof SysError) throw cliError("noInit", imagePath, a.init, e.errno);
+      throw e;
+    }
+    const init = first.proc;
+    const r = await runUntil(m, a, init);
+    if (r.limited) throw cliError("insnLimit", String(a.maxInsns));
+    return init.status;
+  } finally {
+    disk.close();
+  }
+}
+
+/** tmpfs at /tmp (always: a read-only image still gets a writable /tmp) and at /run when the
+ *  image has that directory. */
+function mountScratch(sys: System, vfs: Vfs): void {
+  const flags = { ...DEFAULT_FLAGS, nosuid: true, nodev: true };
+  vfs.mountInternal(sys.tmpfs("mode=1777"), "/tmp", "tmpfs", flags);
+  let run = false;
+  try {
+    run = (vfs.stat(SYSTEM_CALLER, "/run", "/", true).mode & S_IFMT) === S_IFDIR;
+  } catch (e) {
+    if (!(e instanceof SysError)) throw e;
+  }
+  if (run) vfs.mountInternal(sys.tmpfs("mode=755"), "/run", "tmpfs", flags);
+}

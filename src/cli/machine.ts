@@ -1,0 +1,93 @@
+// What `exojit run` and `exojit boot` share: the exokernel and the POSIX system over it, built
+// from the engine and machine options; host signals passed on to the guest; the run loop until
+// a given process ends (or the instruction limit); and the statistics of --stats.
+
+import * as os from "node:os";
+
+import type { MachineArgs } from "./args.js";
+import { Exokernel } from "../exokernel/kernel.js";
+import { RunLoop } from "../exokernel/runloop.js";
+import { System } from "../libexoc/system.js";
+import type { Process } from "../libexoc/process.js";
+import { LinuxPersonality } from "../posix/linux.js";
+import { SYSCALLS } from "../posix/table.js";
+import { configureLog, parseTraceList } from "../log.js";
+import { tuneV8ForGeneratedCode } from "../jit/v8tuning.js";
+
+/** Host signals exojit passes on to the guest's foreground process group, as a terminal would
+ *  (qemu-user forwards the same ones). */
+const FORWARDED: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH", "SIGCONT", "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGALRM"];
+
+export interface Machine {
+  kernel: Exokernel;
+  personality: LinuxPersonality;
+  sys: System;
+}
+
+export function newMachine(a: MachineArgs): Machine {
+  configureLog({ categories: a.trace ? parseTraceList(a.trace) : [], file: a.logFile ?? undefined });
+  if (a.engine !== "interp") tuneV8ForGeneratedCode();
+  const kernel = new Exokernel({ memory: a.memory, engine: { engine: a.engine, threshold: a.jitThreshold || undefined, timing: a.stats } });
+  const personality = new LinuxPersonality();
+  const sys = new System({ kernel, personality });
+  return { kernel, personality, sys };
+}
+
+export interface RunResult {
+  /** Whether the instruction limit stopped the run before `until` ended. */
+  limited: boolean;
+  insns: number;
+  ms: number;
+  loop: RunLoop;
+}
+
+/**
+ * Runs every guest process until `until` has ended (or `stop` says so, or the instruction limit
+ * is reached), with the host signals of FORWARDED passed on to the guest meanwhile. What the
+ * guest leaves behind is killed, as the processes of a PID namespace are when its init exits.
+ */
+export async function runUntil(m: Machine, a: MachineArgs, until: Process, stop: () => boolean = () => false): Promise<RunResult> {
+  const handlers = FORWARDED.map((name): [NodeJS.Signals, () => void] => [name, () => m.sys.hostSignal(os.constants.signals[name])]);
+  for (const [name, h] of handlers) process.on(name, h);
+  const t0 = process.hrtime.bigint();
+  const limit = a.maxInsns > 0 ? a.maxInsns : Infinity;
+  const cpu = m.kernel.cpu;
+  const start = cpu.icount;
+  const loop = new RunLoop(m.kernel);
+  try {
+    await loop.run({ done: () => until.termination !== null || cpu.icount - start >= limit || stop() });
+  } finally {
+    for (const [name, h] of handlers) process.off(name, h);
+  }
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  const limited = until.termination === null && cpu.icount - start >= limit;
+  m.sys.killAll();
+  const insns = cpu.icount - start;
+  if (a.stats) printStats(m, loop, insns, ms);
+  return { limited, insns, ms, loop };
+}
+
+function printStats({ kernel, sys, personality }: Machine, loop: RunLoop, insns: number, ms: number): void {
+  const e = kernel.engine.stats;
+  const j = e.jit;
+  const calls = [...personality.counts.entries()].sort((x, y) => y[1] - x[1]);
+  const totalCalls = calls.reduce((s, [, n]) => s + n, 0);
+  const pct = (n: number): string => (insns > 0 ? ((100 * n) / insns).toFixed(1) : "0.0");
+  const live = kernel.engine.regions.size;
+  const lines = [
+    `exojit stats: ${insns} guest instructions in ${ms.toFixed(1)} ms (${((insns / ms) * 1e-3).toFixed(1)} M/s)`,
+    `  interpreter ${e.interpInsns} insns (${pct(e.interpInsns)}%), compiled code ${e.jitInsns} insns (${pct(e.jitInsns)}%) in ${e.regionRuns} region entries`,
+    `  time: ${e.jitMs.toFixed(1)} ms in compiled code, ${j.compileMs.toFixed(1)} ms compiling, ${Math.max(0, ms - e.jitMs - j.compileMs).toFixed(1)} ms interpreting and in system calls`,
+    `  jit: ${j.regionsCompiled} regions compiled + ${j.recompiles} recompiled, ${j.insnsCompiled} insns -> ${(j.jsBytes / 1024).toFixed(0)} KiB JS in ${j.compileMs.toFixed(1)} ms` +
+      ` (${j.insnsCompiled > 0 ? ((j.compileMs * 1000) / j.insnsCompiled).toFixed(1) : "0"} us/insn); ${live.regions} live (${live.insns} insns), ${j.invalidations} invalidated, ${j.evictions} evicted, ${j.failures} failed`,
+    `  blocks decoded ${e.blocksDecoded}, code-page writes ${e.codeWrites}, faults ${e.faults}`,
+    `  system calls ${totalCalls}: ${calls.slice(0, 8).map(([nr, n]) => `${SYSCALLS[nr]?.name ?? nr} ${n}`).join(", ")}`,
+    `  guest memory peak ${kernel.frames.peak * 4} KiB of ${kernel.frames.total * 4} KiB (page cache now ${sys.pageCache.frames * 4} KiB)`,
+    `  processes: ${sys.ended} ended, most tasks at once ${sys.peakTasks}; idle ${loop.idleSleeps} times for ${(loop.idleNs / 1e6).toFixed(1)} ms`,
+    ...sys.history.slice(0, 12).map((h) => `    pid ${h.pid} ${h.name}: ${h.insns} insns, ${(h.cpuNs / 1e6).toFixed(1)} ms, ${h.switches} switches, ${h.status}`),
+    ...(sys.history.length > 12 ? [`    ... ${sys.history.length - 12} more`] : []),
+  ];
+  process.stderr.write(lines.join("\n") + "\n");
+}
+
+

@@ -1,0 +1,199 @@
+// `exojit boot`: the default image made from firmware/image and booted with a scripted session
+// on stdin; init as pid 1 adopting orphans; what a boot writes found by the next one and by
+// e2fsck and debugfs; --ro, --init, --append; and a Debian busybox image made with mke2fs,
+// whose session must print what the same tree prints natively under chroot.
+
+import { spawn, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CLI, ensureBusybox } from "./helpers/guest.js";
+import { debugfs, expectClean, mke2fs, tempDir } from "./ext2/helpers.js";
+
+let dir = "";
+let cleanup = (): void => {};
+
+interface Boot {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** `exojit boot ARGS` with `stdin` as a pipe, the cache in the test's own directory. */
+function boot(args: string[], stdin: string, timeout = 120_000): Boot {
+  const r = spawnSync("node", [CLI, "boot", ...args], {
+    input: stdin, encoding: "utf8", cwd: dir, timeout, killSignal: "SIGKILL",
+    env: { ...process.env, EXOJIT_CACHE: path.join(dir, "cache"), TERM: "dumb" },
+  });
+  if (r.error) throw r.error;
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** The default image in the test's cache (made by a boot first if no test made it yet). */
+function defaultImagePath(): string {
+  const cache = path.join(dir, "cache");
+  if (!fs.existsSync(cache)) expect(boot([], "exit\n").status).toBe(0);
+  const imgs = fs.readdirSync(cache).filter((n) => n.endsWith(".img"));
+  expect(imgs).toHaveLength(1);
+  return path.join(cache, imgs[0]);
+}
+
+beforeAll(() => {
+  [dir, cleanup] = tempDir("boot");
+});
+
+afterAll(() => cleanup());
+
+describe("exojit boot with the default image", { timeout: 300_000 }, () => {
+  it("makes the image on first use, runs init as pid 1 and a shell session from stdin, and exits with its status", () => {
+    const r = boot([], 'echo "hello from $(uname -m)"; ps\ncat /proc/1/cmdline | wc -c\nls /\nexit 7\n');
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toContain("exojit: starting the default image"); // /etc/rc ran
+    expect(r.stdout).toContain("hello from i686");
+    expect(r.stdout).toMatch(/^\s+1\s+0 S\S*\s+\/sbin\/init$/m); // init is pid 1, its parent 0
+    expect(r.stdout).toMatch(/^\s+\d+\s+1 S\S*\s+-sh$/m); // the login shell is init's child
+    expect(r.stdout).toMatch(/^bin\ndev\netc\nlost\+found\nmnt\nproc\nroot\nsbin\ntmp\n/m);
+    expect(r.status).toBe(7);
+    expectClean(defaultImagePath());
+  });
+
+  it("mounts /proc, /dev and a tmpfs /tmp over the image's root", () => {
+    const r = boot([], "cat /proc/mounts\necho x > /dev/null && echo null works\nexit\n");
+    expect(r.stdout).toMatch(/^\/dev\/root \/ ext2 rw/m);
+    expect(r.stdout).toMatch(/^proc \/proc proc /m);
+    expect(r.stdout).toMatch(/^tmpfs \/tmp tmpfs /m);
+    expect(r.stdout).toContain("null works");
+    expect(r.status).toBe(0);
+  });
+
+  it("init adopts orphans and reaps them", () => {
+    // The inner shell exits at once; its background child is re-parented to init (ppid 1).
+    // The subshell execs ps last, which then shows itself with init as its parent.
+    const r = boot([], 'sh -c "(sleep 0.3; ps > /tmp/ps.txt) & exit 0"\nsleep 1\ncat /tmp/ps.txt\nexit\n');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^\s+\d+\s+1 R\s+ps$/m);
+  });
+
+  it("keeps what a boot wrote for the next boot; the image stays clean for e2fsck and debugfs", () => {
+    const w = boot([], "mkdir -p /root/notes\necho 'written in the guest' > /root/notes/a\nln -s a /root/notes/b\nsync\nexit\n");
+    expect(w.status).toBe(0);
+    const img = defaultImagePath();
+    expectClean(img);
+    expect(debugfs(img, "cat /root/notes/a")).toBe("written in the guest\n");
+    expect(debugfs(img, "ls /root/notes")).toMatch(/\ba\b[\s\S]*\bb\b/);
+    const r = boot([], "cat /root/notes/b\nrm -r /root/notes\nexit\n");
+    expect(r.stdout).toContain("written in the guest");
+    expectClean(img);
+    expect(debugfs(img, "ls /root")).not.toContain("notes");
+  });
+
+  it("--ro: the image is not written (EROFS), /tmp still is", () => {
+    const img = defaultImagePath();
+    const before = fs.readFileSync(img);
+    const r = boot([img, "--ro"], "touch /root/x || echo refused\necho ok > /tmp/t && cat /tmp/t\nexit\n");
+    expect(r.stderr).toMatch(/Read-only file system/);
+    expect(r.stdout).toContain("refused");
+    expect(r.stdout).toContain("ok\n");
+    expect(fs.readFileSync(img).equals(before)).toBe(true);
+  });
+
+  it("--init and --append choose init and its arguments", () => {
+    const img = defaultImagePath();
+    const r = boot([img, "--init", "/bin/sh", "--append", "-c  'echo'"], "");
+    expect(r.status).toBe(0);
+    const s = boot([img, "--append", "single GREETING=hi"], 'echo "$GREETING"\nexit 2\n');
+    expect(s.stdout).not.toContain("starting the default image"); // single: no rc
+    expect(s.stdout).toContain("hi\n");
+    expect(s.status).toBe(2);
+  });
+
+  it("refuses a missing init, a second read-write boot of one image, and bad options with one line", () => {
+    const img = defaultImagePath();
+    const r = boot([img, "--init", "/sbin/nothing"], "");
+    expect(r.stderr).toMatch(/^exojit: [^\n]*: cannot start \/sbin\/nothing \(ENOENT\)\n$/);
+    expect(r.status).toBe(127);
+    expect(boot([img, "--init", "relative"], "").stderr).toMatch(/^exojit: --init needs an absolute path/);
+    expect(boot([img, img], "").status).toBe(2);
+  });
+
+  it("refuses an image another exojit has open read-write, and leaves it intact", async () => {
+    const img = defaultImagePath();
+    const first = spawn("node", [CLI, "boot", img], { cwd: dir, stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, TERM: "dumb" } });
+    let out = "";
+    first.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    // Once the first boot's shell answers, the image is open and locked.
+    first.stdin.write("echo up and running\n");
+    for (let i = 0; i < 600 && !out.includes("up and running"); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(out).toContain("up and running");
+    const before = fs.readFileSync(img);
+    const second = boot([img], "echo should not run\n");
+    expect(second.stderr).toMatch(/^exojit: [^\n]*(locked|in use)[^\n]*\n$/);
+    expect(second.status).toBe(2);
+    expect(second.stdout).not.toContain("should not run");
+    expect(fs.readFileSync(img).equals(before)).toBe(true);
+    const done = new Promise<number | null>((r) => first.on("exit", (code) => r(code)));
+    first.stdin.end("exit 4\n");
+    expect(await done).toBe(4);
+    // The lock went with the first exojit: the image boots again.
+    expect(boot([img], "exit 5\n").status).toBe(5);
+  });
+});
+
+describe("exojit boot with a busybox image made by mke2fs", { timeout: 600_000 }, () => {
+  let tree = "", img = "";
+  // The session: file operations, a pipeline, a background job, tar, sync. No mounts and no
+  // /dev beyond null (natively it runs under chroot, which must not touch the host's mounts).
+  const SESSION = [
+    "cd /root",
+    "mkdir -p work/a/b && echo hello > work/a/b/f && cp work/a/b/f work/g && mv work/g work/h",
+    "ln -s h work/link && ln work/h work/hard && cat work/link && stat -c '%h %s %A %n' work/h && stat -c '%h %A %n' work/a",
+    "ls -a work | sort | tr '\\n' ' '; echo",
+    "seq 1 2000 | grep 7 | sort -r | head -n 3 | wc -l",
+    "(sleep 0.2; echo background job done) & echo started; wait; echo waited $?",
+    "tar cf /tmp/t.tar work && tar tf /tmp/t.tar | sort | tr '\\n' ' '; echo",
+    "mkdir /tmp/x && tar xf /tmp/t.tar -C /tmp/x && diff -r work /tmp/x/work && echo tar round trip ok",
+    "echo $(( 6 * 7 )) > work/answer; sync; cat work/answer",
+    "rm -r work/a; ls work | tr '\\n' ' '; echo",
+    "exit 3",
+  ].join("\n") + "\n";
+
+  beforeAll(() => {
+    const busybox = ensureBusybox();
+    tree = path.join(dir, "bbtree");
+    for (const d of ["bin", "etc", "proc", "dev", "tmp", "root", "sbin"]) fs.mkdirSync(path.join(tree, d), { recursive: true });
+    fs.chmodSync(path.join(tree, "tmp"), 0o1777);
+    fs.copyFileSync(busybox, path.join(tree, "bin", "busybox"));
+    fs.chmodSync(path.join(tree, "bin", "busybox"), 0o755);
+    const list = spawnSync(busybox, ["--list"], { encoding: "utf8" }).stdout.split("\n").filter((n) => n !== "" && n !== "busybox");
+    for (const n of list) fs.symlinkSync("busybox", path.join(tree, "bin", n));
+    spawnSync("mknod", ["-m", "666", path.join(tree, "dev", "null"), "c", "1", "3"]);
+    fs.writeFileSync(path.join(tree, "init"), "#!/bin/sh\nexport PATH=/bin\necho init: running the session\nexec sh /session\n", { mode: 0o755 });
+    fs.writeFileSync(path.join(tree, "session"), SESSION);
+    img = path.join(dir, "busybox.img");
+    mke2fs(img, 24, ["-t", "ext2"], tree);
+  });
+
+  it("runs a shell session that prints what it prints natively under chroot", () => {
+    const native = spawnSync("/usr/sbin/chroot", [tree, "/init"], { encoding: "utf8", env: { PATH: "/bin", LANG: "C" }, timeout: 60_000 });
+    expect(native.stderr).toBe("");
+    const r = boot([img, "--init", "/init"], "");
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe(native.stdout);
+    expect(r.status).toBe(native.status);
+    expect(r.stdout).toContain("tar round trip ok");
+    expectClean(img);
+    expect(debugfs(img, "cat /root/work/answer")).toBe("42\n");
+    const ls = debugfs(img, "ls /root/work");
+    expect(ls).toMatch(/\blink\b/);
+    expect(ls).toMatch(/(\d+)\s+\(\d+\)\s+h\s[\s\S]*\b\1\s+\(\d+\)\s+hard\b/); // one inode, two names
+  });
+
+  it("runs an interactive shell fed from stdin, as the same shell natively", () => {
+    const input = "echo typed $((1 + 2))\ncd /bin && ls | grep -c .\nfor i in a b c; do echo $i; done | tr a-z A-Z\nexit 0\n";
+    const native = spawnSync("/usr/sbin/chroot", [tree, "/bin/sh"], { input, encoding: "utf8", env: { PATH: "/bin", LANG: "C" }, timeout: 60_000 });
+    const r = boot([img, "--init", "/bin/sh"], input);
+    expect(r.stdout).toBe(native.stdout);
+    expect(r.status).toBe(0);
+    expectClean(img);
+  });
+});

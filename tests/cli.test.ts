@@ -48,7 +48,7 @@ describe("exojit command line", () => {
   it("prints help and version", () => {
     const h = exojit("--help");
     expect(h.status).toBe(0);
-    expect(h.stdout).toMatch(/Usage:\n\s+exojit run/);
+    expect(h.stdout).toMatch(/Usage:\n\s+exojit boot \[IMAGE\][^\n]*\n[^\n]*\n\s+exojit run/);
     expect(h.stdout).toContain("--jit-threshold");
     const v = exojit("--version");
     expect(v.status).toBe(0);

@@ -105,6 +105,17 @@ interface Case {
   cwd?: string;
   /** Checks the native run against the host's own view (dir: where it ran). */
   check?: (native: RunResult, dir: string) => void;
+  /** Adds to the populated directory before the run (both copies). */
+  setup?: (dir: string) => void;
+}
+
+/** Device nodes in `dir` (mknod needs root, as CI runs), dated like the rest of the fixture. */
+function makeDevices(dir: string): void {
+  for (const [name, type, major, minor, mode] of [["cdev", "c", "1", "3", "620"], ["bdev", "b", "8", "17", "660"]]) {
+    const r = spawnSync("mknod", ["-m", mode, path.join(dir, name), type, major, minor], { encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`mknod (the test needs root): ${r.stderr}`);
+    fs.lutimesSync(path.join(dir, name), T0, T0);
+  }
 }
 
 const lines = (s: string): string[] => s.split("\n").filter((l) => l !== "");
@@ -120,8 +131,8 @@ const CASES: Case[] = [
   { name: "ls with file and directory operands", prog: "ls", args: ["sub", "b.txt", "a.txt", "p"] },
   { name: "ls -d lists directories themselves", prog: "ls", args: ["-d", "sub", "a.txt"] },
   { name: "ls reports a missing operand (status 2)", prog: "ls", args: ["a.txt", "missing", "sub"] },
-  // (not /dev/null: exojit serves that one itself and reports the time now as its mtime)
-  { name: "ls -l of devices", prog: "ls", args: ["-l", "/dev/tty", "/dev/console"] },
+  // (device nodes of the fixture's own: the guest's /dev is exojit's devfs, not the host's)
+  { name: "ls -l of devices", prog: "ls", args: ["-l", "cdev", "bdev"], setup: makeDevices },
   // cat
   { name: "cat concatenates files", prog: "cat", args: ["a.txt", "b.txt"], check: (r, d) => expect(text(r)).toBe(fs.readFileSync(path.join(d, "a.txt"), "utf8") + fs.readFileSync(path.join(d, "b.txt"), "utf8")) },
   { name: "cat - reads stdin between files", prog: "cat", args: ["a.txt", "-", "empty"], stdin: "from stdin\n" },
@@ -217,6 +228,8 @@ async function runCase(c: Case): Promise<{ native: RunResult; emu: RunResult; a:
   if (!c.cwd) {
     populate(a);
     populate(b);
+    c.setup?.(a);
+    c.setup?.(b);
   }
   const bin = path.join(BIN, c.prog);
   const opts = { env: { ...ENV }, stdin: c.stdin ?? "" };

@@ -186,18 +186,26 @@ export interface StartOptions {
   argv: string[];
   env: string[];
   cwd: string;
+  /** fds 0-2 on the guest's console (attached to the system) instead of the host's streams;
+   *  the process leads its own session with the console as its controlling terminal. */
+  console?: boolean;
 }
 
-/** Creates the first process running `path`, with the host's standard streams as fds 0-2.
- *  Throws SysError (ExecError: a one-line message) when the program cannot be run. */
+/** Creates the first process running `path`, with the host's standard streams (or the
+ *  console) as fds 0-2. Throws SysError (ExecError: a one-line message) when the program
+ *  cannot be run. */
 export function startProgram(o: StartOptions): Task {
   const fds = new FdTable();
-  fds.add(new HostStream("/dev/stdin", { read: true, write: false, append: false, nonblock: false }, 0));
-  fds.add(new HostStream("/dev/stdout", { read: false, write: true, append: false, nonblock: false }, 1));
-  fds.add(new HostStream("/dev/stderr", { read: false, write: true, append: false, nonblock: false }, 2));
+  if (!o.console) {
+    fds.add(new HostStream("/dev/stdin", { read: true, write: false, append: false, nonblock: false }, 0));
+    fds.add(new HostStream("/dev/stdout", { read: false, write: true, append: false, nonblock: false }, 1));
+    fds.add(new HostStream("/dev/stderr", { read: false, write: true, append: false, nonblock: false }, 2));
+  }
   const uid = typeof process.getuid === "function" ? process.getuid() : 0;
   const gid = typeof process.getgid === "function" ? process.getgid() : 0;
+  if (o.console) o.sys.hostSession = false;
   const t = o.sys.createFirst(o.fs, o.cwd, fds, uid, gid);
+  if (o.console) o.sys.terminals.consoleStdio(t);
   try {
     execProgram(t, { path: o.path, base: o.cwd, argv: o.argv.map((a) => Buffer.from(a)), envp: o.env.map((a) => Buffer.from(a)), ignoreModeBits: true }, o.sys.personality as LinuxPersonality);
   } catch (e) {

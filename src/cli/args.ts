@@ -14,6 +14,8 @@ export interface RunArgs {
   memory: number;
   /** Block executions before the JIT compiles it (auto engine); 0 = the engine's default. */
   jitThreshold: number;
+  /** The guest's fds 0-2 are its console (a UART on exojit's stdin and stdout). */
+  console: boolean;
   program: string;
   args: string[];
 }
@@ -43,7 +45,7 @@ export function parseArgs(argv: string[]): Command {
   if (first === "boot") return { kind: "boot", image: argv[1] ?? null };
   if (first !== "run") throw cliError("usage", `unknown command '${first}'`);
   const run: RunArgs = {
-    root: null, rw: false, engine: "auto", trace: null, logFile: null, stats: false, maxInsns: 0, memory: 1 << 30, jitThreshold: 0, program: "", args: [],
+    root: null, rw: false, engine: "auto", trace: null, logFile: null, stats: false, maxInsns: 0, memory: 1 << 30, jitThreshold: 0, console: false, program: "", args: [],
   };
   let i = 1;
   for (; i < argv.length; i++) {
@@ -68,6 +70,9 @@ export function parseArgs(argv: string[]): Command {
         break;
       case "--rw":
         run.rw = true;
+        break;
+      case "--console":
+        run.console = true;
         break;
       case "--engine": {
         const e = value();
@@ -135,6 +140,10 @@ Options for run:
   --stats             print execution statistics to stderr at exit
   --max-insns N       stop after about N guest instructions (exit status 124)
   --memory SIZE       guest RAM, e.g. 512M (default 1G)
+  --console           give the program a terminal of its own: fds 0-2 are /dev/console (a
+                      serial console on exojit's stdin and stdout) and its controlling
+                      terminal. On a host terminal, which goes into raw mode: C-a x quits
+                      (status 0), C-a h lists the keys. From a pipe or file, input ends with it.
 
 The guest's exit status becomes exojit's; a guest killed by signal N exits with 128+N.
 `;

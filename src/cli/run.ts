@@ -9,6 +9,8 @@ import type { RunArgs } from "./args.js";
 import { cliError } from "./errors.js";
 import { Exokernel } from "../exokernel/kernel.js";
 import { RunLoop } from "../exokernel/runloop.js";
+import { Console } from "../exokernel/console.js";
+import { HostConsole } from "./console.js";
 import { HostVolume } from "../libexoc/volumes/host.js";
 import { ExecError } from "../libexoc/exec.js";
 import { SysError } from "../libexoc/errors.js";
@@ -21,6 +23,9 @@ import { tuneV8ForGeneratedCode } from "../jit/v8tuning.js";
 /** Host signals exojit passes on to the guest's foreground process group, as a terminal would
  *  (qemu-user forwards the same ones). */
 const FORWARDED: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH", "SIGCONT", "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGALRM"];
+/** With a console of its own the guest's terminal signals come from its line discipline, and
+ *  window changes through the console: exojit's job-control and window signals stay exojit's. */
+const FORWARDED_TO_CONSOLE: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM"];
 
 export async function runCommand(a: RunArgs): Promise<number> {
   configureLog({ categories: a.trace ? parseTraceList(a.trace) : [], file: a.logFile ?? undefined });
@@ -45,9 +50,28 @@ export async function runCommand(a: RunArgs): Promise<number> {
   rootVol.pageCache = sys.pageCache;
   const fsys = sys.newVfs(rootVol);
   const env = Object.entries(process.env).map(([k, v]) => `${k}=${v ?? ""}`);
+
+  // --console: a UART whose line is exojit's stdin and stdout, as the guest's console.
+  let quit = false;
+  let host: HostConsole | null = null;
+  if (a.console) {
+    host = new HostConsole({
+      onQuit: () => {
+        quit = true;
+        kernel.onRunnable?.();
+      },
+      onResize: (rows, cols) => sys.terminals.console?.resize({ rows, cols, xpixel: 0, ypixel: 0 }),
+    });
+    const dev = new Console(host);
+    host.attach(dev);
+    const tty = sys.terminals.attachConsole(kernel.newConsole(dev));
+    const size = host.size();
+    if (size !== null) tty.winsize = { rows: size.rows, cols: size.cols, xpixel: 0, ypixel: 0 };
+  }
+
   let first;
   try {
-    first = startProgram({ sys, fs: fsys, path: a.program, argv: [a.program, ...a.args], env, cwd: guestCwd });
+    first = startProgram({ sys, fs: fsys, path: a.program, argv: [a.program, ...a.args], env, cwd: guestCwd, console: a.console });
   } catch (e) {
     if (e instanceof ExecError) throw cliError("cannotExec", a.program, e.reason);
     if (e instanceof SysError) {
@@ -60,11 +84,12 @@ export async function runCommand(a: RunArgs): Promise<number> {
 
   // Job control with the real terminal: when the guest's first process stops (^Z), exojit stops
   // too, and the SIGCONT that resumes exojit resumes it.
-  const interactive = tty.isatty(0);
+  // (With a console the guest's own terminal does job control.)
+  const interactive = tty.isatty(0) && !a.console;
   sys.onStop = (p) => {
     if (interactive && p === proc) process.kill(process.pid, "SIGSTOP");
   };
-  const handlers = FORWARDED.map((name): [NodeJS.Signals, () => void] => [name, () => sys.hostSignal(os.constants.signals[name])]);
+  const handlers = (a.console ? FORWARDED_TO_CONSOLE : FORWARDED).map((name): [NodeJS.Signals, () => void] => [name, () => sys.hostSignal(os.constants.signals[name])]);
   for (const [name, h] of handlers) process.on(name, h);
 
   const t0 = process.hrtime.bigint();
@@ -72,20 +97,24 @@ export async function runCommand(a: RunArgs): Promise<number> {
   const cpu = kernel.cpu;
   const start = cpu.icount;
   const loop = new RunLoop(kernel);
+  host?.start();
   try {
-    await loop.run({ done: () => proc.termination !== null || cpu.icount - start >= limit });
+    await loop.run({ done: () => quit || proc.termination !== null || cpu.icount - start >= limit });
   } finally {
+    host?.stop();
     for (const [name, h] of handlers) process.off(name, h);
   }
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  const limited = proc.termination === null;
+  const limited = proc.termination === null && !quit;
+  const quitRunning = quit && proc.termination === null;
   // The run ends with its first process; what it leaves behind ends with it, as the processes
   // of a PID namespace do when its init exits.
   sys.killAll();
 
   if (a.stats) printStats(kernel, sys, personality, loop, cpu.icount - start, ms);
   if (limited) throw cliError("insnLimit", String(a.maxInsns));
-  return proc.status;
+  // Quitting from the console (C-a x) ends the run as the user asked: status 0.
+  return quitRunning ? 0 : proc.status;
 }
 
 function printStats(kernel: Exokernel, sys: System, personality: LinuxPersonality, loop: RunLoop, insns: number, ms: number): void {

@@ -14,7 +14,7 @@
 // - End of host input is the carrier going away: once every queued byte has entered the FIFO,
 //   DCD drops, and `carrier` says so.
 
-import { Uart16550, UART_RBR, UART_THR, UART_LSR, UART_LCR, UART_FCR, UART_MCR, UART_MSR, UART_DLL, UART_DLM, LSR_DR, LSR_THRE, LSR_TEMT, LSR_BI, FCR_ENABLE, LCR_DLAB, LCR_SBC, LCR_WLEN, MCR_DTR, MCR_RTS, MCR_OUT2, MSR_CTS, MSR_DSR, MSR_DCD, type UartBackend } from "../hw/devices/uart16550.js";
+import { Uart16550, UART_RBR, UART_THR, UART_LSR, UART_LCR, UART_FCR, UART_MCR, UART_MSR, UART_DLL, UART_DLM, LSR_DR, LSR_THRE, LSR_TEMT, LSR_BI, FCR_ENABLE, LCR_DLAB, LCR_SBC, LCR_WLEN, MCR_DTR, MCR_RTS, MCR_OUT2, MSR_CTS, MSR_DSR, MSR_DCD, FIFO_SIZE, type UartBackend } from "../hw/devices/uart16550.js";
 import { WaitQueue } from "./wait.js";
 
 /** The host end of the console's line. */
@@ -99,8 +99,10 @@ export class Console implements UartBackend {
     const u = this.uart;
     let n = 0;
     this.refill();
-    while (n < dst.length && (u.read(UART_LSR) & LSR_DR) !== 0) {
+    while (n < dst.length) {
+      // One status read per character: it reports that character's break once.
       const lsr = u.read(UART_LSR);
+      if ((lsr & LSR_DR) === 0) break;
       flags[n] = (lsr & LSR_BI) !== 0 ? CON_BREAK : 0;
       dst[n++] = u.read(UART_RBR);
       this.refill();
@@ -108,9 +110,10 @@ export class Console implements UartBackend {
     return n;
   }
 
-  /** Whether received bytes wait to be taken. */
+  /** Whether received bytes wait to be taken. (Asked of the line side, not through LSR, whose
+   *  reading would consume a waiting character's break report.) */
   get pending(): boolean {
-    return (this.uart.read(UART_LSR) & LSR_DR) !== 0 || this.queue.length > 0;
+    return this.uart.rxSpace < FIFO_SIZE || this.queue.length > 0;
   }
 
   /** The carrier (DCD): false once the host's input has ended and every byte was delivered. */

@@ -481,6 +481,12 @@ int main(void) {
   result("tcdrain", tcdrain(s));
   result("tcsendbreak", tcsendbreak(s, 0));
   result("tcflush bad queue", tcflush(s, 7));
+  result("TCGETS to a null pointer", ioctl(s, TCGETS, NULL));
+  result("TCSETS from a bad pointer", ioctl(s, TCSETS, (void *)16));
+  result("TIOCSWINSZ from a null pointer", ioctl(m, TIOCSWINSZ, NULL));
+  result("an unknown terminal ioctl", ioctl(s, 0x54ff, 0));
+  result("TIOCGPTN on the master to a null pointer", ioctl(m, TIOCGPTN, NULL));
+  result("tcflow bad action", tcflow(s, 9));
 
   /* 8. Flow control: ^S stops output, ^Q restarts it; tcflow. */
   int fl = fcntl(s, F_GETFL);

@@ -197,3 +197,63 @@ describe("exojit boot with a busybox image made by mke2fs", { timeout: 600_000 }
     expectClean(img);
   });
 });
+
+describe("exojit boot on a terminal, typed at under tmux", { timeout: 300_000 }, () => {
+  const server = `exojit-test-${process.pid}`;
+  const tmux = (...args: string[]): string => {
+    const r = spawnSync("tmux", ["-L", server, "-f", "/dev/null", ...args], { encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`tmux ${args.join(" ")}: ${r.stderr}`);
+    return r.stdout;
+  };
+  const screen = (): string => tmux("capture-pane", "-p", "-J", "-S", "-200", "-t", "t");
+  /** Waits until the screen matches `re` (a person waits for the prompt too). */
+  const waitFor = async (re: RegExp): Promise<string> => {
+    for (let i = 0; i < 1200; i++) {
+      const s = screen();
+      if (re.test(s)) return s;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`the screen never showed ${re}:\n${screen()}`);
+  };
+  const keys = (...k: string[]): void => void tmux("send-keys", "-t", "t", ...k);
+
+  afterAll(() => {
+    spawnSync("tmux", ["-L", server, "kill-server"]);
+  });
+
+  it("edits lines, interrupts and stops jobs, quits with C-a x (disk synced) and restores the terminal", async () => {
+    const img = defaultImagePath();
+    const env = `EXOJIT_CACHE=${path.join(dir, "cache")}`;
+    tmux("new-session", "-d", "-s", "t", "-x", "100", "-y", "40", "bash --norc --noprofile -i");
+    keys(`env ${env} TERM=xterm node ${CLI} boot ${img}`, "Enter");
+    await waitFor(/^\/ # ?$/m);
+    keys("echo hellx", "BSpace", "o", "Enter"); // erase
+    await waitFor(/^hello$/m);
+    keys("garbage", "C-u", "echo killed", "Enter"); // kill the line
+    await waitFor(/^killed$/m);
+    keys("echo one two", "C-w", "three", "Enter"); // erase a word
+    await waitFor(/^one three$/m);
+    keys("sleep 30", "Enter");
+    await waitFor(/sleep 30\n*$/);
+    keys("C-c"); // SIGINT to the foreground job
+    await waitFor(/\^C\n\/ # ?$/m);
+    keys("echo status $?", "Enter");
+    await waitFor(/^status 130$/m);
+    keys("sleep 3", "Enter");
+    await waitFor(/sleep 3\n*$/);
+    keys("C-z"); // SIGTSTP: the shell reports the stopped job
+    await waitFor(/Stopped\s+sleep 3/);
+    keys("fg", "Enter");
+    await waitFor(/# fg\nsleep 3\n\/ # ?$/m);
+    keys("echo typed-data > /root/typed; echo written", "Enter");
+    await waitFor(/^written$/m);
+    keys("C-a", "x"); // quit: exojit syncs the disk and gives the terminal back
+    await waitFor(/^bash[^\n]*[#$] ?$/m);
+    keys("stty -a | grep -o -- '-*icanon'; echo exit status $?", "Enter");
+    const s = await waitFor(/^exit status \d+$/m);
+    expect(s).toMatch(/^icanon$/m); // cooked again, not -icanon
+    expect(debugfs(img, "cat /root/typed")).toBe("typed-data\n");
+    expectClean(img);
+  });
+});
+

@@ -18,6 +18,8 @@ export interface MachineArgs {
 export interface RunArgs extends MachineArgs {
   root: string | null;
   rw: boolean;
+  /** The guest's fds 0-2 are its console (a UART on exojit's stdin and stdout). */
+  console: boolean;
   program: string;
   args: string[];
 }
@@ -30,6 +32,9 @@ export interface BootArgs extends MachineArgs {
   /** Words passed to init as its arguments (--append, split at blanks). */
   append: string[];
   readOnly: boolean;
+  /** The console (UART and terminal driver) on exojit's stdin and stdout: on a terminal
+   *  always, otherwise when asked (--console); else init gets exojit's streams as they are. */
+  console: boolean;
 }
 
 export interface MkimageArgs {
@@ -72,7 +77,7 @@ export function parseArgs(argv: string[]): Command {
   if (first === "boot") return parseBoot(argv.slice(1));
   if (first === "mkimage") return { kind: "mkimage", mkimage: parseMkimage(argv.slice(1)) };
   if (first !== "run") throw cliError("usage", `unknown command '${first}'`);
-  const run: RunArgs = { ...machineDefaults(), root: null, rw: false, program: "", args: [] };
+  const run: RunArgs = { ...machineDefaults(), root: null, rw: false, console: false, program: "", args: [] };
   let i = 1;
   for (; i < argv.length; i++) {
     const a = argv[i];
@@ -85,6 +90,7 @@ export function parseArgs(argv: string[]): Command {
     if (o.opt === "--help" || o.opt === "-h") return { kind: "help" };
     if (o.opt === "--root") run.root = o.value();
     else if (o.opt === "--rw") run.rw = true;
+    else if (o.opt === "--console") run.console = true;
     else if (!machineOption(run, o)) throw cliError("usage", `unknown option '${o.opt}'`);
     i = o.next;
   }
@@ -165,7 +171,7 @@ function machineOption(m: MachineArgs, o: Option): boolean {
 
 /** `exojit boot [IMAGE] [--init PATH] [--ro] [--append ARGS] [machine options]`. */
 function parseBoot(argv: string[]): Command {
-  const b: BootArgs = { ...machineDefaults(), image: null, init: "/sbin/init", append: [], readOnly: false };
+  const b: BootArgs = { ...machineDefaults(), image: null, init: "/sbin/init", append: [], readOnly: false, console: process.stdin.isTTY === true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (!a.startsWith("-") || a === "-") {
@@ -180,6 +186,7 @@ function parseBoot(argv: string[]): Command {
       if (!b.init.startsWith("/")) throw cliError("usage", `--init needs an absolute path in the image (got '${b.init}')`);
     } else if (o.opt === "--append") b.append.push(...o.value().split(/\s+/).filter((w) => w !== ""));
     else if (o.opt === "--ro") b.readOnly = true;
+    else if (o.opt === "--console") b.console = true;
     else if (!machineOption(b, o)) throw cliError("usage", `unknown option '${o.opt}'`);
     i = o.next;
   }
@@ -239,6 +246,11 @@ Options for boot:
   --append 'ARGS'     arguments for init, like a kernel command line (the default image's init
                       takes sh=PATH, rc=PATH, single, NAME=VALUE)
   --ro                open the image read-only (writes get EROFS; /tmp is in memory)
+  --console           the guest's console (a serial line with its own terminal driver) on
+                      exojit's stdin and stdout even when stdin is not a terminal; on a
+                      terminal it always is, which goes into raw mode: C-a x quits (syncing
+                      the disk), C-a h lists the keys. Without it, init gets exojit's stdin,
+                      stdout and stderr as they are (scripted sessions).
   The image's root is mounted at /, with /proc, /dev and a tmpfs at /tmp (and /run if the
   image has it). When init exits, the disk is synced and init's status becomes exojit's. The
   default image is made on first use in $XDG_CACHE_HOME/exojit (or ~/.cache/exojit; set
@@ -248,6 +260,10 @@ Options for run:
   --root DIR          resolve the program's paths under DIR (default: the host's /)
   --rw                allow writes anywhere under the root (default: only below the
                       working directory)
+  --console           give the program a terminal of its own: fds 0-2 are /dev/console (a
+                      serial console on exojit's stdin and stdout) and its controlling
+                      terminal. On a host terminal, which goes into raw mode: C-a x quits
+                      (status 0), C-a h lists the keys. From a pipe or file, input ends with it.
 
 Options for run and boot:
   --engine KIND       interp, jit or auto (default auto: interpret cold code, compile hot code;

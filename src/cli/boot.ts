@@ -1,13 +1,14 @@
 // `exojit boot [IMAGE]`: a guest system from a disk image. The image is opened through the
 // block device (locked against other exojits when read-write) and its ext2/ext3/ext4 file system
 // mounted at /, with /proc, /dev and a tmpfs at /tmp (and /run when the image has it); init
-// starts as pid 1 with root's credentials. When init ends, whatever it left is killed, the disk
+// starts as pid 1 with root's credentials, on the guest's console (a UART and the terminal
+// driver, on exojit's stdin and stdout) when stdin is a terminal. When init ends, whatever it left is killed, the disk
 // is synced and unmounted, and init's status becomes exojit's. The image is closed (synced and
 // unlocked) on every way out, errors included.
 
 import type { BootArgs } from "./args.js";
 import { cliError } from "./errors.js";
-import { newMachine, runUntil } from "./machine.js";
+import { attachHostConsole, newMachine, runUntil } from "./machine.js";
 import { openImage } from "./disk.js";
 import { defaultImage } from "./defaultimage.js";
 import { ExecError } from "../libexoc/exec.js";
@@ -33,18 +34,24 @@ export async function bootCommand(a: BootArgs): Promise<number> {
     mountScratch(sys, vfs);
     const term = process.env.TERM;
     const env = term ? [INIT_ENV[0], `TERM=${term}`] : INIT_ENV;
+    const link = a.console ? attachHostConsole(m) : null;
     let first;
     try {
-      first = startProgram({ sys, fs: vfs, path: a.init, argv: [a.init, ...a.append], env, cwd: "/", init: true });
+      first = startProgram({ sys, fs: vfs, path: a.init, argv: [a.init, ...a.append], env, cwd: "/", init: true, stdio: link !== null ? "console" : "host" });
     } catch (e) {
       if (e instanceof ExecError) throw cliError("cannotExec", `${imagePath}:${a.init}`, e.reason);
       if (e instanceof SysError) throw cliError("noInit", imagePath, a.init, e.errno);
       throw e;
     }
     const init = first.proc;
-    const r = await runUntil(m, a, init);
+    const r = await runUntil(m, a, init, link);
     if (r.limited) throw cliError("insnLimit", String(a.maxInsns));
-    return init.status;
+    // Quitting from the console (C-a x) is a shutdown the user asked for: the disk is synced
+    // as the image is closed, and the status is 0.
+    if (!r.quit) return init.status;
+    disk.close();
+    process.stderr.write(`\r\nexojit: stopped from the console (C-a x); ${a.readOnly ? "the image was read-only" : "the disk is synced"}\n`);
+    return 0;
   } finally {
     disk.close();
   }

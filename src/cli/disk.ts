@@ -21,7 +21,7 @@ export interface OpenedImage {
   volume: Ext2Volume;
   /** Why it was mounted read-only although writing was asked for (null: as asked). */
   readOnlyWhy: string | null;
-  /** Unmounts (syncing) and releases the image. */
+  /** Unmounts (syncing) and releases the image; again, does nothing. */
   close(): void;
 }
 
@@ -47,10 +47,13 @@ export function openImage(path: string, opts: { readOnly: boolean; blocks?: Bloc
     throw e;
   }
   const volume = new Ext2Volume(fs);
+  let closed = false;
   return {
     volume,
     readOnlyWhy: fs.readOnlyWhy,
     close: () => {
+      if (closed) return;
+      closed = true;
       try {
         volume.unmount();
       } finally {

@@ -9,6 +9,8 @@ import { Exokernel } from "../exokernel/kernel.js";
 import { RunLoop } from "../exokernel/runloop.js";
 import { System } from "../libexoc/system.js";
 import type { Process } from "../libexoc/process.js";
+import { Console } from "../exokernel/console.js";
+import { HostConsole } from "./console.js";
 import { LinuxPersonality } from "../posix/linux.js";
 import { SYSCALLS } from "../posix/table.js";
 import { configureLog, parseTraceList } from "../log.js";
@@ -17,6 +19,9 @@ import { tuneV8ForGeneratedCode } from "../jit/v8tuning.js";
 /** Host signals exojit passes on to the guest's foreground process group, as a terminal would
  *  (qemu-user forwards the same ones). */
 const FORWARDED: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH", "SIGCONT", "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGALRM"];
+/** With a console of its own the guest's terminal signals come from its line discipline, and
+ *  window changes through the console: exojit's job-control and window signals stay exojit's. */
+const FORWARDED_TO_CONSOLE: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM"];
 
 export interface Machine {
   kernel: Exokernel;
@@ -33,38 +38,72 @@ export function newMachine(a: MachineArgs): Machine {
   return { kernel, personality, sys };
 }
 
+/** The guest's console and its line on the host (exojit's stdin and stdout). */
+export interface ConsoleLink {
+  host: HostConsole;
+  /** Set when the user quit from the console (C-a x). */
+  quit: boolean;
+}
+
+/** Attaches a console (a UART model, as a console capability, under the system's terminal
+ *  driver) whose line is exojit's stdin and stdout. */
+export function attachHostConsole(m: Machine): ConsoleLink {
+  const link: ConsoleLink = {
+    quit: false,
+    host: new HostConsole({
+      onQuit: () => {
+        link.quit = true;
+        m.kernel.onRunnable?.();
+      },
+      onResize: (rows, cols) => m.sys.terminals.console?.resize({ rows, cols, xpixel: 0, ypixel: 0 }),
+    }),
+  };
+  const dev = new Console(link.host);
+  link.host.attach(dev);
+  const tty = m.sys.terminals.attachConsole(m.kernel.newConsole(dev));
+  const size = link.host.size();
+  if (size !== null) tty.winsize = { rows: size.rows, cols: size.cols, xpixel: 0, ypixel: 0 };
+  return link;
+}
+
 export interface RunResult {
   /** Whether the instruction limit stopped the run before `until` ended. */
   limited: boolean;
+  /** Whether the user quit from the console while `until` still ran. */
+  quit: boolean;
   insns: number;
   ms: number;
   loop: RunLoop;
 }
 
 /**
- * Runs every guest process until `until` has ended (or `stop` says so, or the instruction limit
- * is reached), with the host signals of FORWARDED passed on to the guest meanwhile. What the
+ * Runs every guest process until `until` has ended (or the user quits from the console, or the
+ * instruction limit is reached), with host signals passed on to the guest meanwhile. What the
  * guest leaves behind is killed, as the processes of a PID namespace are when its init exits.
  */
-export async function runUntil(m: Machine, a: MachineArgs, until: Process, stop: () => boolean = () => false): Promise<RunResult> {
-  const handlers = FORWARDED.map((name): [NodeJS.Signals, () => void] => [name, () => m.sys.hostSignal(os.constants.signals[name])]);
+export async function runUntil(m: Machine, a: MachineArgs, until: Process, console: ConsoleLink | null = null): Promise<RunResult> {
+  const forwarded = console !== null ? FORWARDED_TO_CONSOLE : FORWARDED;
+  const handlers = forwarded.map((name): [NodeJS.Signals, () => void] => [name, () => m.sys.hostSignal(os.constants.signals[name])]);
   for (const [name, h] of handlers) process.on(name, h);
   const t0 = process.hrtime.bigint();
   const limit = a.maxInsns > 0 ? a.maxInsns : Infinity;
   const cpu = m.kernel.cpu;
   const start = cpu.icount;
   const loop = new RunLoop(m.kernel);
+  console?.host.start();
   try {
-    await loop.run({ done: () => until.termination !== null || cpu.icount - start >= limit || stop() });
+    await loop.run({ done: () => until.termination !== null || cpu.icount - start >= limit || console?.quit === true });
   } finally {
+    console?.host.stop();
     for (const [name, h] of handlers) process.off(name, h);
   }
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  const limited = until.termination === null && cpu.icount - start >= limit;
+  const quit = console?.quit === true && until.termination === null;
+  const limited = until.termination === null && !quit;
   m.sys.killAll();
   const insns = cpu.icount - start;
   if (a.stats) printStats(m, loop, insns, ms);
-  return { limited, insns, ms, loop };
+  return { limited, quit, insns, ms, loop };
 }
 
 function printStats({ kernel, sys, personality }: Machine, loop: RunLoop, insns: number, ms: number): void {

@@ -6,7 +6,7 @@ import * as tty from "node:tty";
 
 import type { RunArgs } from "./args.js";
 import { cliError } from "./errors.js";
-import { newMachine, runUntil } from "./machine.js";
+import { attachHostConsole, newMachine, runUntil } from "./machine.js";
 import { HostVolume } from "../libexoc/volumes/host.js";
 import { ExecError } from "../libexoc/exec.js";
 import { SysError } from "../libexoc/errors.js";
@@ -32,9 +32,13 @@ export async function runCommand(a: RunArgs): Promise<number> {
   rootVol.pageCache = sys.pageCache;
   const fsys = sys.newVfs(rootVol);
   const env = Object.entries(process.env).map(([k, v]) => `${k}=${v ?? ""}`);
+
+  // --console: a UART whose line is exojit's stdin and stdout, as the guest's console.
+  const link = a.console ? attachHostConsole(m) : null;
+
   let first;
   try {
-    first = startProgram({ sys, fs: fsys, path: a.program, argv: [a.program, ...a.args], env, cwd: guestCwd });
+    first = startProgram({ sys, fs: fsys, path: a.program, argv: [a.program, ...a.args], env, cwd: guestCwd, stdio: a.console ? "console" : "host" });
   } catch (e) {
     if (e instanceof ExecError) throw cliError("cannotExec", a.program, e.reason);
     if (e instanceof SysError) {
@@ -47,11 +51,14 @@ export async function runCommand(a: RunArgs): Promise<number> {
 
   // Job control with the real terminal: when the guest's first process stops (^Z), exojit stops
   // too, and the SIGCONT that resumes exojit resumes it.
-  const interactive = tty.isatty(0);
+  // (With a console the guest's own terminal does job control.)
+  const interactive = tty.isatty(0) && !a.console;
   sys.onStop = (p) => {
     if (interactive && p === proc) process.kill(process.pid, "SIGSTOP");
   };
-  const r = await runUntil(m, a, proc);
+  const r = await runUntil(m, a, proc, link);
   if (r.limited) throw cliError("insnLimit", String(a.maxInsns));
-  return proc.status;
+  // Quitting from the console (C-a x) ends the run as the user asked: status 0.
+  if (r.quit) process.stderr.write("\r\nexojit: stopped from the console (C-a x)\n");
+  return r.quit ? 0 : proc.status;
 }

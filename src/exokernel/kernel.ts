@@ -19,10 +19,11 @@ import { Engine, RUN_BUDGET, RUN_FAULT, type EngineOptions } from "../jit/engine
 import { FrameAllocator, FramePool } from "./frames.js";
 import { AddressSpace, GDT_VA } from "./aspace.js";
 import { Environment, X_BUDGET, X_INT, X_SYSENTER, X_FAULT, X_HALT, WAKE_INTERRUPT, WAKE_TIMEOUT, type Exit } from "./env.js";
-import { CapSpace, CAP_ENV, CAP_FRAMES, CAP_ASPACE, R_ALL, R_RUN, R_CONTROL, R_MAP, R_READ, type CapHandle } from "./caps.js";
+import { CapSpace, CAP_ENV, CAP_FRAMES, CAP_ASPACE, CAP_CONSOLE, R_WRITE, R_ALL, R_RUN, R_CONTROL, R_MAP, R_READ, type CapHandle } from "./caps.js";
 import { ExoError } from "./errors.js";
 import { Clock } from "./clock.js";
 import { BlockService } from "./blockcap.js";
+import type { Console } from "./console.js";
 import { FairShare, type SchedPolicy } from "./sched.js";
 import type { WaitQueue } from "./wait.js";
 import { logger, trace } from "../log.js";
@@ -127,6 +128,16 @@ export class Exokernel {
     if (!h.resolvePageFault(env, lin, error)) return false;
     this.faultsInPlace++;
     return true;
+  }
+
+  /** A console capability for `dev` (a UART whose host side stays with whoever made it). */
+  newConsole(dev: Console): CapHandle {
+    return this.caps.create(CAP_CONSOLE, R_ALL, dev);
+  }
+
+  /** The console behind `cap`, checking `rights` (R_READ to receive, R_WRITE to send). */
+  console(cap: CapHandle, rights = R_READ | R_WRITE): Console {
+    return this.caps.get<Console>(cap, CAP_CONSOLE, rights);
   }
 
   /** A frame pool (quota) capability. */

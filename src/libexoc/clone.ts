@@ -64,6 +64,7 @@ export function cloneTask(t: Task, a: CloneArgs): number {
     const src = t.proc;
     proc.pgid = src.pgid;
     proc.sid = src.sid;
+    proc.ctty = src.ctty;
     proc.uid = src.uid;
     proc.euid = src.euid;
     proc.suid = src.suid;

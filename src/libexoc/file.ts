@@ -10,6 +10,7 @@ import { HostInput } from "../exokernel/hostio.js";
 import { SysError, fromHostError, sysError } from "./errors.js";
 import { WouldBlock } from "./blocking.js";
 import type { PageCache, CachedFile, FileIdentity, Mappable, PageSource } from "./pagecache.js";
+import type { Task } from "./task.js";
 
 export const S_IFMT = 0o170000, S_IFSOCK = 0o140000, S_IFLNK = 0o120000, S_IFREG = 0o100000;
 export const S_IFBLK = 0o060000, S_IFDIR = 0o040000, S_IFCHR = 0o020000, S_IFIFO = 0o010000;
@@ -80,6 +81,23 @@ export abstract class OpenFile {
   abstract read(buf: Uint8Array): number;
   abstract write(buf: Uint8Array): number;
   abstract stat(): FileStat;
+
+  /** read() on behalf of the calling thread `who`: a terminal applies job control to it and
+   *  times VMIN/VTIME from the start of its call. Other files just read(). */
+  readBy(_who: Task, buf: Uint8Array): number {
+    return this.read(buf);
+  }
+
+  /** write() on behalf of the calling thread (a terminal with TOSTOP checks its group). */
+  writeBy(_who: Task, buf: Uint8Array): number {
+    return this.write(buf);
+  }
+
+  /** Whether a read must get the caller's whole buffer in one call (a terminal returns at most
+   *  one line per read) instead of page by page. */
+  wholeReads(): boolean {
+    return false;
+  }
 
   pread(_buf: Uint8Array, _off: number): number {
     return sysError("ESPIPE");

@@ -13,6 +13,8 @@
 import { WaitQueue } from "../exokernel/wait.js";
 import type { System } from "./system.js";
 import type { Task } from "./task.js";
+import type { Tty } from "./tty/tty.js";
+import { sessionLeaderExit } from "./tty/jobctl.js";
 import {
   SIGKILL, SIGCONT, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU, SIGCHLD, SIG_IGN, SIG_DFL, DFL_IGNORE, DFL_CONT, DFL_CORE, defaultAction,
   type PendingSet, type SigInfo,
@@ -86,6 +88,11 @@ export class Process {
   stopped = false;
   /** A stop or continue not yet reported to a waiting parent. */
   report: StateReport | null = null;
+  /** The controlling terminal (inherited by fork, lost by setsid), or null. */
+  ctty: Tty | null = null;
+  /** The foreground group of the terminal this session leader lost to a hangup (it hears
+   *  SIGHUP and SIGCONT when the leader exits). */
+  ttyOldPgrp = 0;
   /** Notified when a child changes state (what wait4 and friends wait on). */
   readonly childEvents = new WaitQueue();
   /** While a vfork child borrows this process's memory: notified when it execs or ends. */
@@ -245,6 +252,7 @@ export class Process {
 
   /** All threads have ended: the process becomes a zombie (or is reaped at once). */
   private finish(term: Termination): void {
+    sessionLeaderExit(this);
     this.termination = term;
     this.sigPending.clear();
     this.vforkRelease();

@@ -32,6 +32,7 @@ import { SignalState, SigHandlers, SIGCHLD, SIGKILL, SIGCONT, SIGHUP, signalName
 import { DEFAULT_LIMITS, MAX_TASKS, RLIMIT_NPROC, PID_MAX } from "./limits.js";
 import { SystemStats } from "./sysstat.js";
 import { ProcFs } from "./procfs/tree.js";
+import { Terminals } from "./tty/terminals.js";
 import { sysError } from "./errors.js";
 import { logger, trace } from "../log.js";
 
@@ -83,6 +84,12 @@ export class System {
   readonly fsTypes = new FsTypes();
   /** /dev (one instance, as Linux's devtmpfs: every mount of it shows the same). */
   private devfsVol: TmpFs | null = null;
+  /** Terminal devices: the console, /dev/tty, pseudo-terminals (tty/terminals.ts). */
+  readonly terminals: Terminals;
+  /** Whether the first process's session is exojit's own (exojit run passing the host's
+   *  streams through): its parent outside the guest keeps its group from being orphaned, and
+   *  it shares exojit's terminal. False when the guest has a console of its own. */
+  hostSession = true;
   /** Tasks (processes and threads) created since boot, and the id handed out last. */
   created = 0;
   lastPid = 0;
@@ -105,6 +112,7 @@ export class System {
     this.fsTypes.register({ name: "proc", nodev: true, mount: () => new SynthVolume(this.procfs) });
     this.fsTypes.register({ name: "devtmpfs", nodev: true, mount: () => this.devfs });
     this.fsTypes.register({ name: "tmpfs", nodev: true, mount: (s) => this.tmpfs(s.options) });
+    this.terminals = new Terminals(this);
   }
 
   /** /dev's volume. */
@@ -169,6 +177,7 @@ export class System {
     vfs.busyPaths = () => [...this.tasks.values()].filter((t) => t.alive).map((t) => t.cwd);
     vfs.mountInternal(new SynthVolume(this.procfs), "/proc", "proc", { ...DEFAULT_FLAGS, nosuid: true, nodev: true, noexec: true });
     vfs.mountInternal(this.devfs, "/dev", "udev", { ...DEFAULT_FLAGS, nosuid: true });
+    vfs.mountInternal(this.terminals.devpts, "/dev/pts", "devpts", { ...DEFAULT_FLAGS, nosuid: true, noexec: true });
   }
 
   defaultLimit(res: number): [number, number] {
@@ -310,17 +319,22 @@ export class System {
   checkOrphanedGroup(pgid: number): void {
     const members = this.group(pgid);
     if (members.length === 0 || !members.some((p) => p.stopped)) return;
-    // The first process's parent is outside the guest (whoever started exojit), in another
-    // group of its session: its group is never orphaned while it lives.
-    const anchored = members.some((p) => {
-      const parent = p.parent;
-      if (p === this.first) return true;
-      return parent !== null && parent.termination === null && parent.pgid !== pgid && parent.sid === p.sid;
-    });
-    if (anchored) return;
+    if (!this.isOrphanedGroup(pgid)) return;
     for (const sig of [SIGHUP, SIGCONT]) {
       for (const p of members) p.signal(sig, { signal: sig, code: SI_KERNEL, addr: 0, pid: 0, uid: 0, trapno: 0, error: 0 });
     }
+  }
+
+  /** POSIX: a group is orphaned when no member has a parent in another group of the same
+   *  session. In the host's session the first process's parent is outside the guest (whoever
+   *  started exojit), in another group of that session: its group is not orphaned while it
+   *  lives. */
+  isOrphanedGroup(pgid: number): boolean {
+    return !this.group(pgid).some((p) => {
+      const parent = p.parent;
+      if (p === this.first && this.hostSession) return true;
+      return parent !== null && parent.termination === null && parent.pgid !== pgid && parent.sid === p.sid;
+    });
   }
 
   /** Whether `sender` may send a signal to `target` (POSIX: same real or effective user as the
@@ -360,7 +374,8 @@ export class System {
    *  to the terminal's foreground process group, as a terminal driver would send it. Returns
    *  whether any process got it. */
   hostSignal(sig: number): boolean {
-    const pgid = this.tty.fgPgrp !== 0 ? this.tty.fgPgrp : this.first?.pgid ?? 0;
+    const con = this.terminals.console;
+    const pgid = con !== null && con.pgrp !== 0 ? con.pgrp : this.tty.fgPgrp !== 0 ? this.tty.fgPgrp : this.first?.pgid ?? 0;
     let targets = this.group(pgid);
     if (targets.length === 0 && this.first !== null && this.first.termination === null) targets = [this.first];
     const info: SigInfo = { signal: sig, code: SI_KERNEL, addr: 0, pid: 0, uid: 0, trapno: 0, error: 0 };

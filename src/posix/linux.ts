@@ -189,15 +189,20 @@ export interface StartOptions {
   /** The system's init (pid 1, root's credentials, orphans' reaper) rather than a program run
    *  under the host user's ids. */
   init?: boolean;
-  /** Descriptors 0-2: the host's standard streams (default), or none (init opens its console). */
-  stdio?: "host" | "none";
+  /** Descriptors 0-2: the host's standard streams (default); the guest's console (attached to
+   *  the system); or none. On the console, a program that is not init leads its own session
+   *  with the console as its controlling terminal; init gets the console without that, as
+   *  Linux opens /dev/console for it (init makes it its terminal itself, if it wants one). */
+  stdio?: "host" | "console" | "none";
 }
 
-/** Creates the first process running `path`, with the host's standard streams as fds 0-2 (or
- *  none). Throws SysError (ExecError: a one-line message) when the program cannot be run. */
+/** Creates the first process running `path`, with the host's standard streams (or the
+ *  console, or nothing) as fds 0-2. Throws SysError (ExecError: a one-line message) when the
+ *  program cannot be run. */
 export function startProgram(o: StartOptions): Task {
   const fds = new FdTable();
-  if ((o.stdio ?? "host") === "host") {
+  const stdio = o.stdio ?? "host";
+  if (stdio === "host") {
     fds.add(new HostStream("/dev/stdin", { read: true, write: false, append: false, nonblock: false }, 0));
     fds.add(new HostStream("/dev/stdout", { read: false, write: true, append: false, nonblock: false }, 1));
     fds.add(new HostStream("/dev/stderr", { read: false, write: true, append: false, nonblock: false }, 2));
@@ -205,7 +210,9 @@ export function startProgram(o: StartOptions): Task {
   const init = o.init === true;
   const uid = init ? 0 : typeof process.getuid === "function" ? process.getuid() : 0;
   const gid = init ? 0 : typeof process.getgid === "function" ? process.getgid() : 0;
+  if (stdio === "console") o.sys.hostSession = false;
   const t = o.sys.createFirst(o.fs, o.cwd, fds, uid, gid, { init });
+  if (stdio === "console") o.sys.terminals.consoleStdio(t, !init);
   try {
     execProgram(t, { path: o.path, base: o.cwd, argv: o.argv.map((a) => Buffer.from(a)), envp: o.env.map((a) => Buffer.from(a)), ignoreModeBits: true }, o.sys.personality as LinuxPersonality);
   } catch (e) {

@@ -119,15 +119,36 @@ function gather(t: Task, buf: number, count: number): Uint8Array {
   return out;
 }
 
+/** Most a file that reads whole buffers (a terminal) is asked for at once: its input buffer
+ *  holds no more. */
+const WHOLE_READ_MAX = 4096;
+
+/** A read of a file that wants the whole buffer in one call: into the task's staging buffer,
+ *  then out to the guest's iovecs [base, len] in order. */
+function readWhole(t: Task, f: OpenFile, vecs: [number, number][]): number {
+  const total = Math.min(WHOLE_READ_MAX, vecs.reduce((n, [, len]) => n + len, 0));
+  const tmp = t.staging(total);
+  const got = f.readBy(t, tmp);
+  let at = 0;
+  for (const [base, len] of vecs) {
+    if (at >= got) break;
+    const n = Math.min(len, got - at);
+    t.mem.write(base, tmp.subarray(at, at + n));
+    at += n;
+  }
+  return got;
+}
+
 export const read: Sys = (t, fd, buf, count) => {
   const f = readable(t, fd);
-  return readInto(t, buf, count, (v) => f.read(v));
+  if (f.wholeReads()) return readWhole(t, f, [[buf, Math.min(count >>> 0, MAX_RW)]]);
+  return readInto(t, buf, count, (v) => f.readBy(t, v));
 };
 
 export const write: Sys = (t, fd, buf, count) => {
   const f = writable(t, fd);
   const data = gather(t, buf, count);
-  return data.length === 0 ? 0 : writeTo(t, () => f.write(data));
+  return data.length === 0 ? 0 : writeTo(t, () => f.writeBy(t, data));
 };
 
 /** sendfile/sendfile64: copies up to `count` bytes from in_fd (at *offset, which is updated
@@ -201,11 +222,12 @@ function iovecs(t: Task, iov: number, cnt: number): [number, number][] {
 
 export const readv: Sys = (t, fd, iov, cnt) => {
   const f = readable(t, fd);
+  if (f.wholeReads()) return readWhole(t, f, iovecs(t, iov, cnt));
   let total = 0;
   for (const [base, len] of iovecs(t, iov, cnt)) {
     let n: number;
     try {
-      n = readInto(t, base, len, (v) => f.read(v));
+      n = readInto(t, base, len, (v) => f.readBy(t, v));
     } catch (e) {
       if (total > 0 && (e instanceof WouldBlock || isErrno(e, "EAGAIN"))) break;
       throw e;
@@ -225,7 +247,7 @@ export const writev: Sys = (t, fd, iov, cnt) => {
     t.mem.chunks(base, len, false, (v, done) => all.set(v, at + done));
     at += len;
   }
-  return all.length === 0 ? 0 : writeTo(t, () => f.write(all));
+  return all.length === 0 ? 0 : writeTo(t, () => f.writeBy(t, all));
 };
 
 export const lseek: Sys = (t, fd, off, whence) => {

@@ -1,11 +1,15 @@
-// System information and device control: uname, getrandom, sysinfo, and ioctl on terminals
-// (TCGETS/TCSETS*, TIOCGWINSZ, TIOCGPGRP, FIONBIO, FIONREAD).
+// System information and device control: uname, getrandom, sysinfo, and ioctl: the requests
+// every file takes (FIOCLEX, FIONBIO, FIONREAD), terminals of our own (tty.ts), and the host's
+// terminal behind inherited streams (TCGETS/TCSETS*, TIOCGWINSZ, TIOCGPGRP: a record of what
+// the guest set, the host's window size).
 
 import { randomFillSync } from "node:crypto";
 import type { Sys } from "../types.js";
 import { sysError } from "../../libexoc/errors.js";
 import { FSHIFT } from "../../libexoc/sysstat.js";
 import { utsname, winsize, Struct, TERMIOS_SIZE } from "../abi/structs.js";
+import { TerminalFile } from "../../libexoc/tty/ttyfile.js";
+import { ttyIoctl } from "./tty.js";
 
 /** What uname reports: a Linux kernel on an i686 machine. */
 export const UTS = {
@@ -77,6 +81,9 @@ export const ioctl: Sys = (t, fd, req, arg) => {
     case FIONBIO:
       f.mode = { ...f.mode, nonblock: t.mem.u32(arg) !== 0 };
       return 0;
+  }
+  if (f instanceof TerminalFile) return ttyIoctl(t, f, req >>> 0, arg);
+  switch (req >>> 0) {
     case FIONREAD:
       t.mem.putU32(arg, f.available());
       return 0;

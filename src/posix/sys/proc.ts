@@ -55,6 +55,7 @@ export const setsid: Sys = (t) => {
   const me = t.proc;
   if (me.pgid === me.pid || t.sys.group(me.pid).length > 0) sysError("EPERM");
   me.sid = me.pgid = me.pid;
+  me.ctty = null;
   return me.sid;
 };
 

@@ -454,7 +454,7 @@ export class Task implements ExitHandler {
     this.blocked = null;
     const env = this.kernel.env(this.env);
     this.proc.deadInsns += env.insns;
-    this.proc.deadCpuNs += env.cpuNs;
+    this.proc.deadCpuNs += this.kernel.cpuTime(this.env); // with the turn it dies in
     this.proc.deadSwitches += env.switches;
     this.proc.lastComm = this.comm;
     this.kernel.destroyEnv(this.env);

@@ -118,14 +118,19 @@ export const pause: Sys = () => waitForSignal();
 
 const MINSIGSTKSZ = 2048;
 
+/** sigaltstack: the flags read back say SS_ONSTACK while the thread runs on the alternate
+ *  stack (a handler, possibly nested), which may not be changed then (EPERM). */
 export const sigaltstack: Sys = (t, ss, oss) => {
   const cur = t.altStack;
-  if (oss !== 0) t.mem.write(oss, new Struct(12).u32(0, cur.sp).u32(4, cur.flags).u32(8, cur.size).bytes);
+  const sp = t.regs[ESP] >>> 0;
+  const onAlt = (cur.flags & SS_DISABLE) === 0 && cur.size > 0 && sp - cur.sp > 0 && sp - cur.sp <= cur.size;
+  if (oss !== 0) t.mem.write(oss, new Struct(12).u32(0, cur.sp).u32(4, onAlt ? SS_ONSTACK | (cur.flags & ~SS_DISABLE) : cur.flags).u32(8, cur.size).bytes);
   if (ss !== 0) {
-    const sp = t.mem.u32(ss) >>> 0, flags = t.mem.u32(ss + 4), size = t.mem.u32(ss + 8) >>> 0;
-    if ((flags & ~(SS_DISABLE | 0x80000000 /* SS_AUTODISARM */)) !== 0) sysError("EINVAL");
+    const nsp = t.mem.u32(ss) >>> 0, flags = t.mem.u32(ss + 4), size = t.mem.u32(ss + 8) >>> 0;
+    if (onAlt) sysError("EPERM");
+    if ((flags & ~(SS_DISABLE | SS_ONSTACK | 0x80000000 /* SS_AUTODISARM */)) !== 0) sysError("EINVAL");
     if (!(flags & SS_DISABLE) && size < MINSIGSTKSZ) sysError("ENOMEM");
-    t.altStack = flags & SS_DISABLE ? { sp: 0, flags: SS_DISABLE, size: 0 } : { sp, flags, size };
+    t.altStack = flags & SS_DISABLE ? { sp: 0, flags: SS_DISABLE, size: 0 } : { sp: nsp, flags: flags & ~SS_ONSTACK, size };
   }
   return 0;
 };

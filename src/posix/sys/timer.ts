@@ -152,7 +152,7 @@ function itimerspec(value: number, interval: number, wide: boolean): Uint8Array 
 
 function timerSettime(t: Task, id: number, flags: number, nv: number, ov: number, wide: boolean): number {
   const timer = timersOf(t.proc).get(id);
-  if ((flags & ~TIMER_ABSTIME) !== 0 || nv === 0) sysError("EINVAL");
+  if (nv === 0) sysError("EINVAL"); // flag bits other than TIMER_ABSTIME are ignored, as Linux does
   const interval = readTimespec(t, nv, wide);
   const value = readTimespec(t, nv + (wide ? 16 : 8), wide);
   const old = timer.set(value, interval, (flags & TIMER_ABSTIME) !== 0);

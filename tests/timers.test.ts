@@ -4,7 +4,7 @@
 // raw times (see tests/guest/timers.c and rtsignals.c).
 
 import { beforeAll, describe, expect, it } from "vitest";
-import { buildGuest, ensureToolchain, expectSameRun, limiter, runExojitAsync, runNativeAsync, type RunResult } from "./helpers/guest.js";
+import { buildGuest, ensureToolchain, expectSameRun, limiter, runExojit, runExojitAsync, runNativeAsync, type RunResult } from "./helpers/guest.js";
 
 const ENGINES = ["auto", "interp", "jit"] as const;
 const slot = limiter(2);
@@ -53,3 +53,31 @@ for (const engine of ENGINES) {
     }
   });
 }
+
+// Setting the clock needs root, and natively it would set the host's clock: this one runs under
+// exojit only, where the guest system's clock moves and the host's stays where it was.
+describe("setting the clock", () => {
+  const root = typeof process.getuid === "function" && process.getuid() === 0;
+  it.skipIf(!root)("as root, clock_settime and settimeofday move the guest's wall clock only; absolute sleeps and timers follow", () => {
+    const bin = buildGuest("settime.c", { flags: ["-pthread"] });
+    const r = runExojit(bin, [], { timeoutMs: 60_000 });
+    expect(r.stderr.toString()).toBe("");
+    expect(r.stdout.toString()).toBe(
+      [
+        "clock_settime as root: 0",
+        "the clock reads 2001-01-01 within a second: 1",
+        "time() agrees: 1",
+        "monotonic time did not jump: 1",
+        "before the change: sleeper awake 0, timer fired 0",
+        "settimeofday to 02:00: 0",
+        "settimeofday with a zone only: 0",
+        "absolute sleep to 01:00 ended when the clock was set to 02:00: 0",
+        "the absolute timer fired: 1",
+        "gettimeofday's zone: -60 minutes west",
+        "",
+      ].join("\n"),
+    );
+    expect(r.status).toBe(0);
+    expect(Date.now()).toBeGreaterThan(Date.UTC(2020, 0, 1)); // the host's clock was not touched
+  }, 90_000);
+});

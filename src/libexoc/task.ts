@@ -20,7 +20,7 @@ import type { System } from "./system.js";
 import { WouldBlock, UNINTERRUPTIBLE } from "./blocking.js";
 import { WaitQueue } from "../exokernel/wait.js";
 import {
-  SignalState, SIGSEGV, SIGILL, SIGFPE, SIGBUS, SIGTRAP, SIG_IGN, SIG_DFL, defaultAction, DFL_IGNORE, DFL_CONT, DFL_STOP, signalName,
+  SignalState, PendingSet, SIGSEGV, SIGILL, SIGFPE, SIGBUS, SIGTRAP, SIG_IGN, SIG_DFL, defaultAction, DFL_IGNORE, DFL_CONT, DFL_STOP, signalName,
   SA_NODEFER, SA_RESETHAND, sigBit, inMask, type SigAction, type SigInfo,
 } from "./signal.js";
 import { logger, trace } from "../log.js";
@@ -68,6 +68,9 @@ export interface Personality {
   interrupted(t: Task, act: SigAction): void;
   readonly name: string;
 }
+
+/** An empty pending set (a process's that is not looked at). */
+const NO_SIGNALS = new PendingSet();
 
 /** Largest staging buffer a task keeps between calls. */
 const STAGING_MAX = 1 << 20;
@@ -249,9 +252,12 @@ export class Task implements ExitHandler {
 
   /** Before each turn on the CPU: finish or resume a call whose wait ended (a signal that
    *  will run a handler interrupts it; after a stop it goes on), deliver pending signals. */
-  handleWake(_env: Environment, _reason: number): void {
+  handleWake(_env: Environment, reason: number): void {
     if (this.blocked !== null) {
-      const sig = this.blocked.restart === UNINTERRUPTIBLE ? 0 : this.actionablePending();
+      // A wait that ended on its own (its event, its deadline) is ended by this thread's own
+      // signals only: a signal sent to the process went to the thread it interrupted, and this
+      // one's call completes (a handler for it may still run here after the call returns).
+      const sig = this.blocked.restart === UNINTERRUPTIBLE ? 0 : this.actionablePending(reason === WAKE_INTERRUPT);
       const act = sig !== 0 ? this.sig.actions[sig] : null;
       const takes = this.blocked.takes;
       if (takes !== null && sig !== 0 && inMask(sig, takes[0], takes[1])) {
@@ -271,8 +277,8 @@ export class Task implements ExitHandler {
 
   /** The next pending signal this thread would act on (run a handler, stop, die), discarding
    *  pending signals that are now ignored; 0 if none. */
-  actionablePending(): number {
-    const shared = this.proc.sigPending;
+  actionablePending(sharedToo = true): number {
+    const shared = sharedToo ? this.proc.sigPending : NO_SIGNALS;
     for (;;) {
       const sig = this.sig.nextDeliverable(shared);
       if (sig === 0) return 0;

@@ -104,10 +104,11 @@ describe("job control", () => {
 });
 
 describe("waiting costs no CPU", () => {
-  it("a guest in a long sleep, and guests blocked on each other, leave exojit idle", async () => {
-    for (const mode of [["sleep", "60000"], ["deadlock"]]) {
+  it("a guest in a long sleep, in sigtimedwait, with armed timers, and guests blocked on each other, leave exojit idle", async () => {
+    const ready: Record<string, string> = { sleep: "sleeping", deadlock: "blocked", sigwait: "waiting", timers: "timers armed" };
+    for (const mode of [["sleep", "60000"], ["deadlock"], ["sigwait"], ["timers"]]) {
       const r = start(mode);
-      await r.until(mode[0] === "sleep" ? "sleeping" : "blocked");
+      await r.until(ready[mode[0]]);
       await new Promise((res) => setTimeout(res, 300));
       const before = cpuTicks(r.child.pid as number);
       await new Promise((res) => setTimeout(res, 1500));
@@ -118,5 +119,5 @@ describe("waiting costs no CPU", () => {
       expect(used, `${mode[0]}: ${used} ticks of CPU in 1.5 s`).toBeLessThan(30);
       expect(d.status).toBe(143);
     }
-  }, 60_000);
+  }, 90_000);
 });

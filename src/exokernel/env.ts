@@ -48,6 +48,9 @@ export interface ExitHandler {
    *  fault as an exit. It must not do anything else a fault exit would (signals, traces of
    *  failures): those happen when the fault exits. */
   resolvePageFault?(env: Environment, addr: number, error: number): boolean;
+  /** After each turn on the CPU: the environment ran for `ns` of host time (its cpuNs already
+   *  counts it), so CPU-time timers can be checked. */
+  accounted?(env: Environment, ns: number): void;
 }
 
 /** Thread-local descriptors an environment carries into its space's GDT: 3 entries of 2 words. */

@@ -21,7 +21,8 @@ import { AddressSpace, GDT_VA } from "./aspace.js";
 import { Environment, X_BUDGET, X_INT, X_SYSENTER, X_FAULT, X_HALT, WAKE_INTERRUPT, WAKE_TIMEOUT, type Exit } from "./env.js";
 import { CapSpace, CAP_ENV, CAP_FRAMES, CAP_ASPACE, CAP_CONSOLE, R_WRITE, R_ALL, R_RUN, R_CONTROL, R_MAP, R_READ, type CapHandle } from "./caps.js";
 import { ExoError } from "./errors.js";
-import { Clock } from "./clock.js";
+import { Clock, ClockService } from "./clock.js";
+import type { HostTime } from "../hw/devices/hosttime.js";
 import { BlockService } from "./blockcap.js";
 import type { Console } from "./console.js";
 import { FairShare, type SchedPolicy } from "./sched.js";
@@ -45,6 +46,8 @@ export interface KernelOptions {
   /** Guest RAM in bytes (multiple of 4 KiB). */
   memory: number;
   engine?: EngineOptions;
+  /** Host time behind the clock devices (tests inject a manual one). */
+  time?: HostTime;
 }
 
 /** A user-settable segment descriptor (a TLS entry). */
@@ -84,8 +87,11 @@ export class Exokernel {
   readonly frames: FrameAllocator;
   /** The capability space of the library OS running above. */
   readonly caps = new CapSpace();
-  /** Monotonic time and timers (the clock capability's object). */
-  readonly clock = new Clock();
+  /** Monotonic time and timers, wall time (the clock capability's object). */
+  readonly clock: Clock;
+  /** Clock capabilities, and the root one a library OS derives its own from. */
+  readonly clocks: ClockService;
+  readonly clockCap: CapHandle;
   /** Disks and their block capabilities (blockcap.ts). */
   readonly blocks = new BlockService(this.caps);
   /** Who runs next; replaceable by a library OS. */
@@ -97,6 +103,9 @@ export class Exokernel {
   private readonly log = logger("sched");
 
   constructor(opts: KernelOptions) {
+    this.clock = new Clock(opts.time);
+    this.clocks = new ClockService(this.caps, this.clock);
+    this.clockCap = this.clocks.attach();
     this.mem = new PhysMemory(opts.memory);
     this.cpu = new Cpu(this.mem);
     this.engine = new Engine(this.cpu, opts.engine);

@@ -91,6 +91,7 @@ export class RunLoop {
     env.cpuNs += ns;
     k.sched.account?.(env, ns);
     k.turnStart = 0;
+    if (env.alive) env.handler?.accounted?.(env, ns);
   }
 
   /** Sleeps until the next timer or until something becomes runnable. */

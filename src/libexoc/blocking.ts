@@ -27,6 +27,9 @@ export class WouldBlock {
      *  a number it returns becomes the call's result instead of EINTR (a write that already
      *  moved some bytes returns their count). */
     readonly onInterrupt: (() => number | null | void) | null = null,
+    /** Signals the call itself takes (sigtimedwait: bits as a (lo, hi) mask pair): one of them
+     *  arriving ends the wait and the call runs again, even if a handler is installed. */
+    readonly takes: [number, number] | null = null,
   ) {}
 }
 

@@ -352,6 +352,7 @@ function commit(t: Task, mm: Mm, guest: string, execPath: string, argv: Buffer[]
     }
   }
   t.sig.handlers.resetForExec();
+  proc.timers?.execReset();
   t.altStack = { sp: 0, flags: 2, size: 0 };
   t.savedMask = null;
   t.tls = [null, null, null];

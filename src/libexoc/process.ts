@@ -17,8 +17,9 @@ import type { Tty } from "./tty/tty.js";
 import { sessionLeaderExit } from "./tty/jobctl.js";
 import {
   SIGKILL, SIGCONT, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU, SIGCHLD, SIG_IGN, SIG_DFL, DFL_IGNORE, DFL_CONT, DFL_CORE, defaultAction,
-  type PendingSet, type SigInfo,
+  PendingSet, type SigInfo,
 } from "./signal.js";
+import type { ProcessTimers } from "./timers.js";
 
 /** Why a process ended. */
 export type Termination = { kind: "exit"; code: number } | { kind: "signal"; signal: number; core: boolean };
@@ -74,7 +75,14 @@ export class Process {
   /** The name of the thread that ended last (what a zombie is called in /proc). */
   lastComm = Buffer.alloc(16);
   /** Signals sent to the process as a whole, waiting for a thread to take them. */
-  readonly sigPending: PendingSet = new Map();
+  readonly sigPending = new PendingSet();
+  /** Notified whenever a signal becomes pending for the process or one of its threads, blocked
+   *  or not (what sigtimedwait and signalfd wait on). */
+  readonly sigEvents = new WaitQueue();
+  /** Notified when the process ends (its pidfds become readable). */
+  readonly exitEvents = new WaitQueue();
+  /** Its interval and POSIX timers (timers.ts), made on first use. */
+  timers: ProcessTimers | null = null;
   /** The signal the parent gets when this process ends (SIGCHLD for fork; clone's choice). */
   exitSignal = SIGCHLD;
   /** prctl PR_SET_CHILD_SUBREAPER: orphaned descendants are adopted by this process rather
@@ -175,14 +183,15 @@ export class Process {
     return d === DFL_IGNORE || d === DFL_CONT;
   }
 
-  /** A process-directed signal (kill, a terminal, a child's exit). */
-  signal(sig: number, info: SigInfo): void {
-    if (sig === 0 || this.termination !== null || this.threads.size === 0) return;
+  /** A process-directed signal (kill, a terminal, a child's exit, a timer). Returns whether
+   *  `info` was queued (false: discarded, or merged with the same standard signal pending). */
+  signal(sig: number, info: SigInfo): boolean {
+    if (sig === 0 || this.termination !== null || this.threads.size === 0) return false;
     // Init gets only the signals it has handlers for, SIGKILL and SIGSTOP not excepted.
-    if (this === this.sys.init && this.leader?.sig.actions[sig]?.handler === SIG_DFL) return;
+    if (this === this.sys.init && this.leader?.sig.actions[sig]?.handler === SIG_DFL) return false;
     if (sig === SIGKILL) {
       this.exitGroup({ kind: "signal", signal: SIGKILL, core: false });
-      return;
+      return false;
     }
     if (sig === SIGCONT) {
       for (const s of [SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU]) {
@@ -194,11 +203,13 @@ export class Process {
       this.sigPending.delete(SIGCONT);
       for (const t of this.threads) t.sig.pending.delete(SIGCONT);
     }
-    if (this.filterSignal(sig)) return;
-    if (!this.sigPending.has(sig)) this.sigPending.set(sig, info);
+    if (this.filterSignal(sig)) return false;
+    const queued = this.sigPending.add(info);
+    this.sigEvents.notify();
     const leader = this.leader;
     const taker = leader !== null && leader.accepts(sig) ? leader : [...this.threads].find((t) => t.accepts(sig));
     taker?.signalArrived(sig);
+    return queued;
   }
 
   /** Job-control stop: every thread is suspended, and the parent hears of it. */
@@ -254,7 +265,9 @@ export class Process {
   private finish(term: Termination): void {
     sessionLeaderExit(this);
     this.termination = term;
+    this.timers?.stopAll();
     this.sigPending.clear();
+    this.exitEvents.notify();
     this.vforkRelease();
     const groups = new Set([this.pgid, ...[...this.children].map((c) => c.pgid)]);
     for (const c of [...this.children]) {

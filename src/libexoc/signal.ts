@@ -74,7 +74,20 @@ export interface SigInfo {
   /** Processor exception vector and error code behind a fault (sigcontext trapno/err), or 0. */
   trapno: number;
   error: number;
+  /** The sender's value (sigqueue's si_value, a timer's sigev_value): an int or a pointer. */
+  value?: number;
+  /** A POSIX timer's signal: the timer's id and the expirations missed (si_timerid,
+   *  si_overrun). */
+  timerId?: number;
+  overrun?: number;
+  /** Called when the signal leaves the pending set, taken by a handler, a wait or a read, or
+   *  discarded (a timer re-arms then, filling in `overrun` first). */
+  onTake?: (info: SigInfo) => void;
 }
+
+/** si_code values POSIX names (Linux numbers): kill, sigqueue, a timer, a message queue,
+ *  tkill/tgkill, and the kernel itself. */
+export const SI_USER = 0, SI_QUEUE = -1, SI_TIMER = -2, SI_MESGQ = -3, SI_TKILL = -6, SI_KERNEL = 0x80;
 
 /** SA_* flags the generic delivery honours (their Linux values, which POSIX leaves open). */
 export const SA_ONSTACK = 0x08000000, SA_RESTART = 0x10000000, SA_NODEFER = 0x40000000, SA_RESETHAND = 0x80000000 | 0;
@@ -100,9 +113,83 @@ export class SigHandlers {
   }
 }
 
-/** Pending signals (one instance of each, as POSIX allows for standard signals), with what to
- *  report to the handler. A thread has its own set; its process has a shared one. */
-export type PendingSet = Map<number, SigInfo>;
+/** Pending signals with what to report to the receiver. A standard signal is pending once
+ *  however often it is sent; a real-time signal (SIGRTMIN and above) is queued once per send,
+ *  and its instances are taken in the order they were sent, each with its own value. A thread
+ *  has its own set; its process has a shared one. */
+export class PendingSet {
+  private readonly q = new Map<number, SigInfo[]>();
+  /** Instances queued, over all signals. */
+  queued = 0;
+
+  /** Distinct signals pending. */
+  get size(): number {
+    return this.q.size;
+  }
+
+  has(sig: number): boolean {
+    return this.q.has(sig);
+  }
+
+  /** The instance of `sig` that would be taken next. */
+  get(sig: number): SigInfo | undefined {
+    return this.q.get(sig)?.[0];
+  }
+
+  keys(): IterableIterator<number> {
+    return this.q.keys();
+  }
+
+  /** Makes `sig` pending with `info` alone (a fault replacing what was there). */
+  set(sig: number, info: SigInfo): void {
+    this.delete(sig);
+    this.q.set(sig, [info]);
+    this.queued++;
+  }
+
+  /** Sends `info`: a standard signal already pending is merged (false), a real-time one is
+   *  queued behind the earlier ones. */
+  add(info: SigInfo): boolean {
+    const l = this.q.get(info.signal);
+    if (l === undefined) this.q.set(info.signal, [info]);
+    else if (info.signal >= SIGRTMIN) l.push(info);
+    else return false;
+    this.queued++;
+    return true;
+  }
+
+  /** Takes the oldest instance of `sig`. */
+  take(sig: number): SigInfo | undefined {
+    const l = this.q.get(sig);
+    if (l === undefined) return undefined;
+    const info = l.shift() as SigInfo; // lists in the map are never empty
+    if (l.length === 0) this.q.delete(sig);
+    this.queued--;
+    info.onTake?.(info);
+    return info;
+  }
+
+  /** Discards every instance of `sig` (ignored, or cleared by SIGCONT/stop rules). */
+  delete(sig: number): boolean {
+    const l = this.q.get(sig);
+    if (l === undefined) return false;
+    this.q.delete(sig);
+    this.queued -= l.length;
+    for (const info of l) info.onTake?.(info);
+    return true;
+  }
+
+  /** Forgets everything (the process is gone: nothing is taken). */
+  clear(): void {
+    this.q.clear();
+    this.queued = 0;
+  }
+}
+
+/** Whether `sig` is in the (lo, hi) mask pair. */
+export function inMask(sig: number, lo: number, hi: number): boolean {
+  return sig <= 32 ? ((lo >>> (sig - 1)) & 1) === 1 : ((hi >>> (sig - 33)) & 1) === 1;
+}
 
 /** Bit of `sig` in a (lo, hi) pair of mask words. */
 export function sigBit(sig: number): [number, number] {
@@ -116,7 +203,7 @@ export class SignalState {
   maskLo = 0;
   maskHi = 0;
   /** Pending thread-directed signals (faults, tgkill). */
-  readonly pending: PendingSet = new Map();
+  readonly pending = new PendingSet();
 
   constructor(public handlers: SigHandlers) {}
 

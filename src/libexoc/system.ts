@@ -12,6 +12,8 @@
 // first process gets /proc and /dev mounted in it.
 
 import type { Exokernel } from "../exokernel/kernel.js";
+import { R_READ, R_WRITE, R_CONTROL, type CapHandle } from "../exokernel/caps.js";
+import { WaitQueue } from "../exokernel/wait.js";
 import { PageCache } from "./pagecache.js";
 import { FutexTable } from "./futex.js";
 import { Process } from "./process.js";
@@ -78,6 +80,12 @@ export class System {
   readonly stats: SystemStats;
   /** The process table as a file system, mounted at /proc. */
   readonly procfs: ProcFs;
+  /** The clock capability every time function goes through (read, timers, setting the time). */
+  readonly clockCap: CapHandle;
+  /** Notified when the wall clock is set (absolute sleeps on it look again). */
+  readonly clockSet = new WaitQueue();
+  /** The time zone settimeofday last set: minutes west of Greenwich, DST correction type. */
+  timezone: [number, number] = [0, 0];
   /** Device drivers by device number: what opening a device node means. */
   readonly devices = new DeviceRegistry();
   /** File system types mount(2) knows. */
@@ -102,6 +110,7 @@ export class System {
   constructor(o: SystemOptions) {
     this.kernel = o.kernel;
     this.personality = o.personality;
+    this.clockCap = o.kernel.caps.derive(o.kernel.clockCap, R_READ | R_WRITE | R_CONTROL);
     this.pageCache = new PageCache(o.kernel);
     // When guest RAM runs out, unmapped files in the page cache give their frames back first.
     o.kernel.frames.reclaim = (n) => this.pageCache.reclaim(n);

@@ -20,8 +20,8 @@ import type { System } from "./system.js";
 import { WouldBlock, UNINTERRUPTIBLE } from "./blocking.js";
 import { WaitQueue } from "../exokernel/wait.js";
 import {
-  SignalState, SIGSEGV, SIGILL, SIGFPE, SIGBUS, SIGTRAP, SIG_IGN, SIG_DFL, defaultAction, DFL_IGNORE, DFL_CONT, DFL_STOP, signalName,
-  SA_NODEFER, SA_RESETHAND, sigBit, type SigAction, type SigInfo,
+  SignalState, PendingSet, SIGSEGV, SIGILL, SIGFPE, SIGBUS, SIGTRAP, SIG_IGN, SIG_DFL, defaultAction, DFL_IGNORE, DFL_CONT, DFL_STOP, signalName,
+  SA_NODEFER, SA_RESETHAND, sigBit, inMask, type SigAction, type SigInfo,
 } from "./signal.js";
 import { logger, trace } from "../log.js";
 
@@ -68,6 +68,9 @@ export interface Personality {
   interrupted(t: Task, act: SigAction): void;
   readonly name: string;
 }
+
+/** An empty pending set (a process's that is not looked at). */
+const NO_SIGNALS = new PendingSet();
 
 /** Largest staging buffer a task keeps between calls. */
 const STAGING_MAX = 1 << 20;
@@ -249,11 +252,17 @@ export class Task implements ExitHandler {
 
   /** Before each turn on the CPU: finish or resume a call whose wait ended (a signal that
    *  will run a handler interrupts it; after a stop it goes on), deliver pending signals. */
-  handleWake(_env: Environment, _reason: number): void {
+  handleWake(_env: Environment, reason: number): void {
     if (this.blocked !== null) {
-      const sig = this.blocked.restart === UNINTERRUPTIBLE ? 0 : this.actionablePending();
+      // A wait that ended on its own (its event, its deadline) is ended by this thread's own
+      // signals only: a signal sent to the process went to the thread it interrupted, and this
+      // one's call completes (a handler for it may still run here after the call returns).
+      const sig = this.blocked.restart === UNINTERRUPTIBLE ? 0 : this.actionablePending(reason === WAKE_INTERRUPT);
       const act = sig !== 0 ? this.sig.actions[sig] : null;
-      if (act !== null && act.handler !== SIG_DFL) {
+      const takes = this.blocked.takes;
+      if (takes !== null && sig !== 0 && inMask(sig, takes[0], takes[1])) {
+        // sigtimedwait takes this signal itself: the call runs again below.
+      } else if (act !== null && act.handler !== SIG_DFL) {
         this.personality.interrupted(this, act);
         this.endCall();
       } else if (sig !== 0) {
@@ -268,8 +277,8 @@ export class Task implements ExitHandler {
 
   /** The next pending signal this thread would act on (run a handler, stop, die), discarding
    *  pending signals that are now ignored; 0 if none. */
-  actionablePending(): number {
-    const shared = this.proc.sigPending;
+  actionablePending(sharedToo = true): number {
+    const shared = sharedToo ? this.proc.sigPending : NO_SIGNALS;
     for (;;) {
       const sig = this.sig.nextDeliverable(shared);
       if (sig === 0) return 0;
@@ -278,6 +287,12 @@ export class Task implements ExitHandler {
       if (act.handler !== SIG_IGN && (act.handler !== SIG_DFL || (dfl !== DFL_IGNORE && dfl !== DFL_CONT))) return sig;
       if (!this.sig.pending.delete(sig)) shared.delete(sig);
     }
+  }
+
+  /** After a turn on the CPU that took `ns`: the process's CPU-time timers may have expired. */
+  accounted(_env: Environment, _ns: number): void {
+    const timers = this.proc.timers;
+    if (timers !== null && timers.cpuArmed > 0) timers.cpuTick(this);
   }
 
   private retryCall(): void {
@@ -361,15 +376,26 @@ export class Task implements ExitHandler {
       return;
     }
     this.sig.pending.set(f.signal, { signal: f.signal, code: f.code, addr: f.addr, pid: 0, uid: 0, trapno, error });
+    this.proc.sigEvents.notify();
   }
 
   /** Sends a signal to this thread (tgkill, SIGPIPE, timers). Discarded if ignored; otherwise
    *  pending, and delivered when the thread next returns to user mode with it unblocked. */
   sendSignal(sig: number, code = 0, pid = this.pid, uid = this.proc.uid): void {
-    if (sig === 0 || !this.alive) return;
-    if (this.proc.filterSignal(sig, this)) return;
-    if (!this.sig.pending.has(sig)) this.sig.pending.set(sig, { signal: sig, code, addr: 0, pid, uid, trapno: 0, error: 0 });
+    this.queueSignal({ signal: sig, code, addr: 0, pid, uid, trapno: 0, error: 0 });
+  }
+
+  /** Sends a thread-directed signal with everything its receiver is told (rt_tgsigqueueinfo,
+   *  a timer aimed at this thread). Returns whether `info` was queued (false: discarded as
+   *  ignored, or merged with the same standard signal pending). */
+  queueSignal(info: SigInfo): boolean {
+    const sig = info.signal;
+    if (sig === 0 || !this.alive) return false;
+    if (this.proc.filterSignal(sig, this)) return false;
+    const queued = this.sig.pending.add(info);
+    this.proc.sigEvents.notify();
     this.signalArrived(sig);
+    return queued;
   }
 
   /** A signal was made pending for this thread: end an interruptible wait if it will act. */
@@ -387,10 +413,7 @@ export class Task implements ExitHandler {
   deliverPending(): void {
     const shared = this.proc.sigPending;
     for (let sig = this.sig.nextDeliverable(shared); sig !== 0 && this.alive; sig = this.sig.nextDeliverable(shared)) {
-      const own = this.sig.pending.get(sig);
-      const info = (own ?? shared.get(sig)) as SigInfo; // nextDeliverable returns a pending key
-      if (own) this.sig.pending.delete(sig);
-      else shared.delete(sig);
+      const info = (this.sig.pending.take(sig) ?? shared.take(sig)) as SigInfo; // nextDeliverable returns a pending key
       const act = this.sig.actions[sig];
       if (act.handler === SIG_IGN) continue;
       if (act.handler === SIG_DFL) {
@@ -437,7 +460,7 @@ export class Task implements ExitHandler {
     this.blocked = null;
     const env = this.kernel.env(this.env);
     this.proc.deadInsns += env.insns;
-    this.proc.deadCpuNs += env.cpuNs;
+    this.proc.deadCpuNs += this.kernel.cpuTime(this.env); // with the turn it dies in
     this.proc.deadSwitches += env.switches;
     this.proc.lastComm = this.comm;
     this.kernel.destroyEnv(this.env);

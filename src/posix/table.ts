@@ -15,6 +15,8 @@ import * as futex from "./sys/futex.js";
 import * as xattr from "./sys/xattr.js";
 import * as poll from "./sys/poll.js";
 import * as time from "./sys/time.js";
+import * as timer from "./sys/timer.js";
+import * as sigwait from "./sys/sigwait.js";
 import * as signal from "./sys/signal.js";
 import * as tls from "./sys/tls.js";
 import * as misc from "./sys/misc.js";
@@ -239,6 +241,28 @@ const IMPL: Record<string, [Sys, string, boolean?]> = {
   nanosleep: [time.nanosleep32, "ptr ptr"],
   clock_nanosleep: [time.clockNanosleep, "d x ptr ptr"],
   clock_nanosleep_time64: [time.clockNanosleep64, "d x ptr ptr"],
+  clock_settime: [time.clockSettime, "d ptr"],
+  clock_settime64: [time.clockSettime64, "d ptr"],
+  settimeofday: [time.settimeofday, "ptr ptr"],
+  stime: [time.stime, "ptr"],
+  alarm: [timer.alarm, "u"],
+  setitimer: [timer.setitimer, "d ptr ptr"],
+  getitimer: [timer.getitimer, "d ptr"],
+  timer_create: [timer.timerCreate, "d ptr ptr"],
+  timer_settime: [timer.timerSettime32, "d x ptr ptr"],
+  timer_settime64: [timer.timerSettime64, "d x ptr ptr"],
+  timer_gettime: [timer.timerGettime32, "d ptr"],
+  timer_gettime64: [timer.timerGettime64, "d ptr"],
+  timer_getoverrun: [timer.timerGetoverrun, "d"],
+  timer_delete: [timer.timerDelete, "d"],
+  rt_sigqueueinfo: [sigwait.rtSigqueueinfo, "d sig ptr"],
+  rt_tgsigqueueinfo: [sigwait.rtTgsigqueueinfo, "d d sig ptr"],
+  rt_sigtimedwait: [sigwait.rtSigtimedwait, "ptr ptr ptr u"],
+  rt_sigtimedwait_time64: [sigwait.rtSigtimedwaitTime64, "ptr ptr ptr u"],
+  signalfd: [sigwait.signalfdOld, "fd ptr u"],
+  signalfd4: [sigwait.signalfd4, "fd ptr u x"],
+  pidfd_open: [sigwait.pidfdOpen, "d x"],
+  pidfd_send_signal: [sigwait.pidfdSendSignal, "fd sig ptr x"],
   rt_sigaction: [signal.rtSigaction, "sig ptr ptr u"],
   rt_sigprocmask: [signal.rtSigprocmask, "d ptr ptr u"],
   rt_sigreturn: [signal.rtSigreturn, ""],

@@ -7,6 +7,9 @@
  *              standard input, then echoes it and both end
  *   sleep N    print "sleeping", sleep N ms, print "awake"
  *   deadlock   wait forever on a pipe that nobody writes (every guest blocked)
+ *   sigwait    print "waiting", wait in sigtimedwait for a blocked signal (60 s timeout)
+ *   timers     print "timers armed", then sleep in sigsuspend with a POSIX timer and an
+ *              interval timer both due in 60 s
  *   orphan     a child in a group of its own stops, its parent (the group's leader) exits:
  *              the group is orphaned with a stopped member and gets SIGHUP and SIGCONT
  *              (natively the outcome depends on where the host reparents orphans)
@@ -15,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -94,6 +98,32 @@ int main(int argc, char **argv) {
     char buf[128];
     ssize_t n = read(og[0], buf, sizeof buf);
     if (n > 0) write(1, buf, n);
+    return 0;
+  }
+  if (strcmp(mode, "sigwait") == 0) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    printf("waiting\n");
+    struct timespec ts = {60, 0};
+    return sigtimedwait(&set, NULL, &ts) == SIGUSR1 ? 0 : 1;
+  }
+  if (strcmp(mode, "timers") == 0) {
+    signal(SIGALRM, on);
+    timer_t t;
+    struct sigevent ev = {0};
+    ev.sigev_notify = SIGEV_SIGNAL;
+    ev.sigev_signo = SIGALRM;
+    timer_create(CLOCK_MONOTONIC, &ev, &t);
+    struct itimerspec its = {{0, 0}, {60, 0}};
+    timer_settime(t, 0, &its, NULL);
+    struct itimerval itv = {{0, 0}, {60, 0}};
+    setitimer(ITIMER_REAL, &itv, NULL);
+    printf("timers armed\n");
+    sigset_t none;
+    sigemptyset(&none);
+    sigsuspend(&none);
     return 0;
   }
   if (strcmp(mode, "deadlock") == 0) {

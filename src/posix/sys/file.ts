@@ -10,6 +10,8 @@ import { SIGPIPE } from "../../libexoc/signal.js";
 import { PipeEnd } from "../../libexoc/pipe.js";
 import { type OpenFile, PathFile } from "../../libexoc/file.js";
 import { DirFile } from "../../libexoc/dirfile.js";
+import { SignalFd } from "../../libexoc/sigwait.js";
+import { signalfdRead } from "./sigwait.js";
 import { Struct } from "../abi/structs.js";
 import { openRequest, AT_FDCWD, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_GETLK, F_SETLK, F_SETLKW, F_GETLK64, F_SETLK64, F_SETLKW64, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW, FD_CLOEXEC, O_APPEND, O_NONBLOCK, O_RDONLY, O_WRONLY, O_RDWR, O_LARGEFILE } from "../abi/fcntl.js";
 import { recordLock } from "./lock.js";
@@ -141,6 +143,7 @@ function readWhole(t: Task, f: OpenFile, vecs: [number, number][]): number {
 
 export const read: Sys = (t, fd, buf, count) => {
   const f = readable(t, fd);
+  if (f instanceof SignalFd) return signalfdRead(t, f, buf, count);
   if (f.wholeReads()) return readWhole(t, f, [[buf, Math.min(count >>> 0, MAX_RW)]]);
   return readInto(t, buf, count, (v) => f.readBy(t, v));
 };

@@ -6,7 +6,8 @@ import type { Sys } from "../types.js";
 import type { Task } from "../../libexoc/task.js";
 import { sysError } from "../../libexoc/errors.js";
 import { BITSET_ALL } from "../../libexoc/futex.js";
-import { readTimespec, clockNs, CLOCK_REALTIME, CLOCK_MONOTONIC } from "./time.js";
+import { readTimespec, CLOCK_REALTIME, CLOCK_MONOTONIC } from "./time.js";
+import { clockRead } from "../../libexoc/time.js";
 
 const FUTEX_WAIT = 0, FUTEX_WAKE = 1, FUTEX_FD = 2, FUTEX_REQUEUE = 3, FUTEX_CMP_REQUEUE = 4, FUTEX_WAKE_OP = 5;
 const FUTEX_LOCK_PI = 6, FUTEX_UNLOCK_PI = 7, FUTEX_TRYLOCK_PI = 8, FUTEX_WAIT_BITSET = 9, FUTEX_WAKE_BITSET = 10;
@@ -20,7 +21,7 @@ function deadline(t: Task, va: number, wide: boolean, absolute: boolean, realtim
   const ns = readTimespec(t, va, wide);
   if (!absolute) return t.deadlineAfter(Number(ns));
   // An absolute time on the guest's clock becomes a distance from now on the exokernel's.
-  const now = clockNs(realtime ? CLOCK_REALTIME : CLOCK_MONOTONIC);
+  const now = clockRead(t, realtime ? CLOCK_REALTIME : CLOCK_MONOTONIC);
   return t.kernel.clock.now() + Math.max(0, Number(ns - now));
 }
 

@@ -7,7 +7,7 @@ import type { Task } from "../../libexoc/task.js";
 import { sysError, SysError } from "../../libexoc/errors.js";
 import { WouldBlock, EINTR_ON_HANDLER } from "../../libexoc/blocking.js";
 import {
-  NSIG, unblockable, SIGKILL, SIGSTOP, SIGSEGV, SIGCHLD, SA_ONSTACK, SA_SIGINFO, SA_RESTORER, type SigAction, type SigInfo,
+  NSIG, unblockable, SIGKILL, SIGSTOP, SIGSEGV, SIGCHLD, SI_TIMER, SA_ONSTACK, SA_SIGINFO, SA_RESTORER, type SigAction, type SigInfo,
 } from "../../libexoc/signal.js";
 import { Struct } from "../abi/structs.js";
 import { FPSTATE_HEADER, FXSAVE_SIZE, FPSTATE_SIZE, fpstateFromFxsave, fxsaveFromFpstate } from "../abi/fpstate.js";
@@ -118,14 +118,19 @@ export const pause: Sys = () => waitForSignal();
 
 const MINSIGSTKSZ = 2048;
 
+/** sigaltstack: the flags read back say SS_ONSTACK while the thread runs on the alternate
+ *  stack (a handler, possibly nested), which may not be changed then (EPERM). */
 export const sigaltstack: Sys = (t, ss, oss) => {
   const cur = t.altStack;
-  if (oss !== 0) t.mem.write(oss, new Struct(12).u32(0, cur.sp).u32(4, cur.flags).u32(8, cur.size).bytes);
+  const sp = t.regs[ESP] >>> 0;
+  const onAlt = (cur.flags & SS_DISABLE) === 0 && cur.size > 0 && sp - cur.sp > 0 && sp - cur.sp <= cur.size;
+  if (oss !== 0) t.mem.write(oss, new Struct(12).u32(0, cur.sp).u32(4, onAlt ? SS_ONSTACK | (cur.flags & ~SS_DISABLE) : cur.flags).u32(8, cur.size).bytes);
   if (ss !== 0) {
-    const sp = t.mem.u32(ss) >>> 0, flags = t.mem.u32(ss + 4), size = t.mem.u32(ss + 8) >>> 0;
-    if ((flags & ~(SS_DISABLE | 0x80000000 /* SS_AUTODISARM */)) !== 0) sysError("EINVAL");
+    const nsp = t.mem.u32(ss) >>> 0, flags = t.mem.u32(ss + 4), size = t.mem.u32(ss + 8) >>> 0;
+    if (onAlt) sysError("EPERM");
+    if ((flags & ~(SS_DISABLE | SS_ONSTACK | 0x80000000 /* SS_AUTODISARM */)) !== 0) sysError("EINVAL");
     if (!(flags & SS_DISABLE) && size < MINSIGSTKSZ) sysError("ENOMEM");
-    t.altStack = flags & SS_DISABLE ? { sp: 0, flags: SS_DISABLE, size: 0 } : { sp, flags, size };
+    t.altStack = flags & SS_DISABLE ? { sp: 0, flags: SS_DISABLE, size: 0 } : { sp: nsp, flags: flags & ~SS_ONSTACK, size };
   }
   return 0;
 };
@@ -156,6 +161,23 @@ function putSigcontext(t: Task, s: Struct, at: number, info: SigInfo, oldLo: num
   s.u32(at + SC.fpstate, fpstate).u32(at + SC.oldmask, oldLo).u32(at + SC.cr2, info.trapno === TRAP_PF ? info.addr : 0);
 }
 
+/** Writes siginfo_t for `info` at `at` in `s`. The union's layout follows Linux's
+ *  siginfo_layout: kernel codes below SI_KERNEL give the fault address, or for SIGCHLD the
+ *  child's pid, uid and status; a timer its id, overrun and value; anything else the sender's
+ *  pid and uid and the value sent with it (sigqueue). */
+export function putSiginfo(s: Struct, at: number, info: SigInfo): void {
+  s.u32(at + SIGINFO.signo, info.signal).u32(at + SIGINFO.errno, 0).i32(at + SIGINFO.code, info.code);
+  if (info.code > 0 && info.code < SI_KERNEL && info.signal === SIGCHLD) {
+    s.u32(at + SIGINFO.pid, info.pid).u32(at + SIGINFO.uid, info.uid).i32(at + SIGINFO.status, info.status ?? 0);
+  } else if (info.code > 0 && info.code < SI_KERNEL) {
+    s.u32(at + SIGINFO.addr, info.addr);
+  } else if (info.code === SI_TIMER) {
+    s.i32(at + SIGINFO.timerId, info.timerId ?? 0).i32(at + SIGINFO.overrun, info.overrun ?? 0).u32(at + SIGINFO.value, info.value ?? 0);
+  } else {
+    s.u32(at + SIGINFO.pid, info.pid).u32(at + SIGINFO.uid, info.uid).u32(at + SIGINFO.value, info.value ?? 0);
+  }
+}
+
 /** Where the frame goes: the alternate stack if the action asks for it and it is not in use. */
 function frameTop(t: Task, act: SigAction): { sp: number; onAlt: boolean } {
   const sp = t.regs[ESP] >>> 0;
@@ -182,17 +204,7 @@ export function deliverSignal(t: Task, info: SigInfo, act: SigAction, oldLo: num
   if (rt) {
     s.u32(RT_FRAME.pretcode, pretcode).u32(RT_FRAME.sig, info.signal);
     s.u32(RT_FRAME.pinfo, frame + RT_FRAME.info).u32(RT_FRAME.puc, frame + RT_FRAME.uc);
-    const i = RT_FRAME.info;
-    s.u32(i + SIGINFO.signo, info.signal).u32(i + SIGINFO.errno, 0).i32(i + SIGINFO.code, info.code);
-    // The union's layout follows Linux's siginfo_layout: kernel codes below SI_KERNEL give the
-    // fault address, or for SIGCHLD the child's pid, uid and status; others the sender.
-    if (info.code > 0 && info.code < SI_KERNEL && info.signal === SIGCHLD) {
-      s.u32(i + SIGINFO.pid, info.pid).u32(i + SIGINFO.uid, info.uid).i32(i + SIGINFO.status, info.status ?? 0);
-    } else if (info.code > 0 && info.code < SI_KERNEL) {
-      s.u32(i + SIGINFO.addr, info.addr);
-    } else {
-      s.u32(i + SIGINFO.pid, info.pid).u32(i + SIGINFO.uid, info.uid);
-    }
+    putSiginfo(s, RT_FRAME.info, info);
     s.u32(RT_FRAME.ucFlags, 0).u32(RT_FRAME.ucLink, 0);
     const alt = t.altStack;
     s.u32(RT_FRAME.ucStack, alt.sp).u32(RT_FRAME.ucStack + 4, top.onAlt ? SS_ONSTACK : alt.flags & SS_DISABLE).u32(RT_FRAME.ucStack + 8, alt.size);

@@ -1,93 +1,94 @@
-// Clocks and sleeping: clock_gettime (32- and 64-bit time), gettimeofday, time, clock_getres,
-// nanosleep and clock_nanosleep, times and getrusage. Glibc 2.36 tries the *_time64 numbers
-// first. A sleep parks the thread until its deadline (other guests run meanwhile); the CPU-time
-// clocks count the host time the exokernel gave the process or thread.
+// Clocks and sleeping: clock_gettime/clock_getres/clock_settime (32- and 64-bit time),
+// gettimeofday/settimeofday, time, stime, nanosleep and clock_nanosleep, times and getrusage.
+// Glibc 2.36 tries the *_time64 numbers first. What the clocks mean is libexoc/time.ts; this
+// file marshals. A sleep parks only the calling thread (other guests run meanwhile); a signal
+// handler ends it with EINTR and the time left, which a stop and continue do not.
 
 import type { Sys } from "../types.js";
 import type { Task } from "../../libexoc/task.js";
 import { sysError } from "../../libexoc/errors.js";
 import { WouldBlock, EINTR_ON_HANDLER } from "../../libexoc/blocking.js";
+import {
+  CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID, CLOCK_MONOTONIC_RAW, CLOCK_REALTIME_COARSE,
+  CLOCK_MONOTONIC_COARSE, K_REALTIME, K_CPU, K_INVALID, clockKind, clockRead, clockResolution, setClock, monotonicNs, processCpuNs,
+  threadCpuNs, cpuClockOwner,
+} from "../../libexoc/time.js";
+import { timersOf } from "../../libexoc/timers.js";
 import { timespec32, timespec64, timeval32, Struct } from "../abi/structs.js";
 
-export const CLOCK_REALTIME = 0, CLOCK_MONOTONIC = 1, CLOCK_PROCESS_CPUTIME_ID = 2, CLOCK_THREAD_CPUTIME_ID = 3;
-export const CLOCK_MONOTONIC_RAW = 4, CLOCK_REALTIME_COARSE = 5, CLOCK_MONOTONIC_COARSE = 6, CLOCK_BOOTTIME = 7;
-export const CLOCK_REALTIME_ALARM = 8, CLOCK_BOOTTIME_ALARM = 9, CLOCK_TAI = 11;
+export { CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID };
 
 const NS = 1000000000n;
-/** Wall-clock time at start-up, and the monotonic reading it corresponds to. */
-const wallBase = BigInt(Date.now()) * 1000000n;
-const monoBase = process.hrtime.bigint();
-
-/** Nanoseconds on the given clock; EINVAL for unknown clocks. The CPU-time clocks need the
- *  calling thread. */
-export function clockNs(clock: number, t?: Task): bigint {
-  switch (clock) {
-    case CLOCK_REALTIME:
-    case CLOCK_REALTIME_COARSE:
-    case CLOCK_REALTIME_ALARM:
-    case CLOCK_TAI:
-      return wallBase + (process.hrtime.bigint() - monoBase);
-    case CLOCK_MONOTONIC:
-    case CLOCK_MONOTONIC_RAW:
-    case CLOCK_MONOTONIC_COARSE:
-    case CLOCK_BOOTTIME:
-    case CLOCK_BOOTTIME_ALARM:
-      return process.hrtime.bigint();
-    case CLOCK_PROCESS_CPUTIME_ID:
-      return BigInt(Math.round(t !== undefined ? processCpuNs(t) : 0));
-    case CLOCK_THREAD_CPUTIME_ID:
-      return BigInt(Math.round(t !== undefined ? t.kernel.cpuTime(t.env) : 0));
-    default:
-      return sysError("EINVAL", `clock ${clock}`);
-  }
-}
-
-/** CPU time of the caller's process: its threads', including the turn now running. */
-function processCpuNs(t: Task): number {
-  let n = t.proc.deadCpuNs;
-  for (const th of t.proc.threads) n += th.kernel.cpuTime(th.env);
-  return n;
-}
 
 export const clockGettime: Sys = (t, clock, buf) => {
-  const ns = clockNs(clock, t);
+  const ns = clockRead(t, clock);
   if (ns / NS > 0x7fffffffn) sysError("EOVERFLOW");
   t.mem.write(buf, timespec32(ns));
   return 0;
 };
 
 export const clockGettime64: Sys = (t, clock, buf) => {
-  t.mem.write(buf, timespec64(clockNs(clock, t)));
+  t.mem.write(buf, timespec64(clockRead(t, clock)));
   return 0;
 };
 
-function resolution(clock: number): bigint {
-  clockNs(clock);
-  return clock === CLOCK_REALTIME_COARSE || clock === CLOCK_MONOTONIC_COARSE ? 4000000n : 1n;
-}
-
 export const clockGetres: Sys = (t, clock, buf) => {
-  const r = resolution(clock);
+  const r = BigInt(clockResolution(t, clock));
   if (buf !== 0) t.mem.write(buf, timespec32(r));
   return 0;
 };
 
 export const clockGetres64: Sys = (t, clock, buf) => {
-  const r = resolution(clock);
+  const r = BigInt(clockResolution(t, clock));
   if (buf !== 0) t.mem.write(buf, timespec64(r));
   return 0;
 };
 
+/** clock_settime: the wall clock only, by root only (EPERM), never the host's. */
+export const clockSettime: Sys = (t, clock, buf) => {
+  const ns = readTimespec(t, buf, false);
+  setClock(t, clock, ns);
+  return 0;
+};
+
+export const clockSettime64: Sys = (t, clock, buf) => {
+  const ns = readTimespec(t, buf, true);
+  setClock(t, clock, ns);
+  return 0;
+};
+
 export const gettimeofday: Sys = (t, tv, tz) => {
-  if (tv !== 0) t.mem.write(tv, timeval32(clockNs(CLOCK_REALTIME)));
-  if (tz !== 0) t.mem.write(tz, new Uint8Array(8)); // UTC, no DST
+  if (tv !== 0) t.mem.write(tv, timeval32(clockRead(t, CLOCK_REALTIME)));
+  if (tz !== 0) t.mem.write(tz, new Struct(8).i32(0, t.sys.timezone[0]).i32(4, t.sys.timezone[1]).bytes);
+  return 0;
+};
+
+/** settimeofday(tv, tz): either may be null; the time zone is only remembered (for
+ *  gettimeofday), as Linux does apart from its RTC-in-local-time warp. */
+export const settimeofday: Sys = (t, tv, tz) => {
+  let ns: bigint | null = null;
+  if (tv !== 0) {
+    const sec = t.mem.i32(tv), usec = t.mem.i32(tv + 4);
+    if (usec < 0 || usec >= 1000000 || sec < 0) sysError("EINVAL");
+    ns = BigInt(sec) * NS + BigInt(usec) * 1000n;
+  }
+  const zone: [number, number] | null = tz !== 0 ? [t.mem.i32(tz), t.mem.i32(tz + 4)] : null;
+  if (zone !== null && (zone[0] < -15 * 60 || zone[0] > 15 * 60)) sysError("EINVAL");
+  setClock(t, CLOCK_REALTIME, ns);
+  if (zone !== null) t.sys.timezone = zone;
   return 0;
 };
 
 export const time: Sys = (t, tloc) => {
-  const sec = Number(clockNs(CLOCK_REALTIME) / NS);
+  const sec = Number(clockRead(t, CLOCK_REALTIME) / NS);
   if (tloc !== 0) t.mem.putU32(tloc, sec);
   return sec | 0;
+};
+
+/** stime(tptr): sets the wall clock to *tptr seconds. */
+export const stime: Sys = (t, tptr) => {
+  setClock(t, CLOCK_REALTIME, BigInt(t.mem.i32(tptr)) * NS);
+  return 0;
 };
 
 /** Reads a timespec (32- or 64-bit seconds) as nanoseconds; EINVAL if out of range. */
@@ -98,28 +99,68 @@ export function readTimespec(t: Task, va: number, wide: boolean): bigint {
   return sec * NS + BigInt(nsec);
 }
 
-const TIMER_ABSTIME = 1;
+export const TIMER_ABSTIME = 1;
 
-/** Sleeps until `deadline` (exokernel clock ns); a signal handler ends the sleep with EINTR,
+/** Sleeps until monotonic time `deadline`; a signal handler ends the sleep with EINTR,
  *  writing the time left to `rem` if given. */
 function sleepUntil(t: Task, deadline: number, rem: number, wide: boolean): number {
-  if (t.kernel.clock.now() >= deadline) return 0;
+  if (monotonicNs(t.sys) >= deadline) return 0;
   const onInterrupt = rem === 0 ? null : (): null => {
-    const left = BigInt(Math.max(0, deadline - t.kernel.clock.now()));
+    const left = BigInt(Math.max(0, deadline - monotonicNs(t.sys)));
     t.mem.write(rem, wide ? timespec64(left) : timespec32(left));
     return null;
   };
   throw new WouldBlock([], deadline, EINTR_ON_HANDLER, () => sleepUntil(t, deadline, rem, wide), onInterrupt);
 }
 
+/** Sleeps until the wall clock reads `target`: when the clock is set meanwhile, the sleep
+ *  looks again (a clock set forward past the target ends it). */
+function sleepUntilWall(t: Task, target: bigint): number {
+  const left = target - clockRead(t, CLOCK_REALTIME);
+  if (left <= 0n) return 0;
+  const deadline = monotonicNs(t.sys) + Number(left);
+  throw new WouldBlock([t.sys.clockSet], deadline, EINTR_ON_HANDLER, () => sleepUntilWall(t, target));
+}
+
+/** Sleeps until the process's CPU time reaches `target` (its other threads must use it). */
+function sleepUntilCpu(t: Task, target: bigint, rem: number, wide: boolean): number {
+  const now = BigInt(Math.round(processCpuNs(t.proc)));
+  if (now >= target) return 0;
+  const { timer, done } = timersOf(t.proc).wakeAt(target);
+  const cleanup = (): void => timer.delete();
+  const onInterrupt = (): null => {
+    cleanup();
+    if (rem !== 0) {
+      const left = target - BigInt(Math.round(processCpuNs(t.proc)));
+      t.mem.write(rem, wide ? timespec64(left > 0n ? left : 0n) : timespec32(left > 0n ? left : 0n));
+    }
+    return null;
+  };
+  throw new WouldBlock([done], null, EINTR_ON_HANDLER, () => {
+    cleanup();
+    return sleepUntilCpu(t, target, rem, wide);
+  }, onInterrupt);
+}
+
 function nanosleep(t: Task, clock: number, flags: number, req: number, rem: number, wide: boolean): number {
-  if (clock === CLOCK_THREAD_CPUTIME_ID || clock === CLOCK_PROCESS_CPUTIME_ID) sysError("EINVAL");
-  const ns = readTimespec(t, req, wide);
-  if (flags & TIMER_ABSTIME) {
-    const left = ns - clockNs(clock, t);
-    return sleepUntil(t, t.kernel.clock.now() + Math.max(0, Number(left)), 0, wide);
+  const kind = clockKind(clock);
+  if (kind === K_INVALID) sysError("EINVAL");
+  if (clock === CLOCK_MONOTONIC_RAW || clock === CLOCK_REALTIME_COARSE || clock === CLOCK_MONOTONIC_COARSE) sysError("EOPNOTSUPP");
+  if (kind === K_CPU) {
+    const o = cpuClockOwner(t, clock);
+    if (o.thread !== null || o.proc !== t.proc) sysError("EINVAL");
   }
-  clockNs(clock, t);
+  if ((flags & ~TIMER_ABSTIME) !== 0) sysError("EINVAL");
+  const abs = (flags & TIMER_ABSTIME) !== 0;
+  const ns = readTimespec(t, req, wide);
+  if (kind === K_CPU) {
+    const target = abs ? ns : BigInt(Math.round(processCpuNs(t.proc))) + ns;
+    return sleepUntilCpu(t, target, abs ? 0 : rem, wide);
+  }
+  if (abs) {
+    if (kind === K_REALTIME) return sleepUntilWall(t, ns);
+    return sleepUntil(t, Math.max(0, Number(ns)), 0, wide);
+  }
   return sleepUntil(t, t.deadlineAfter(Number(ns)), rem, wide);
 }
 
@@ -131,26 +172,38 @@ export const clockNanosleep64: Sys = (t, clock, flags, req, rem) => nanosleep(t,
 export const USER_HZ = 100;
 const ticks = (ns: number): number => Math.floor((ns * USER_HZ) / 1e9);
 
-/** times(buf): user, system, children's user and system times in ticks; returns ticks since
- *  an arbitrary point (exojit's start). */
+/** times(buf): user, system, children's user and system times in ticks (all CPU time counts
+ *  as user time); returns ticks since an arbitrary point (the system's start). */
 export const times: Sys = (t, buf) => {
   if (buf !== 0) {
-    t.mem.write(buf, new Struct(16).u32(0, ticks(processCpuNs(t))).u32(8, ticks(t.proc.childCpuNs)).bytes);
+    t.mem.write(buf, new Struct(16).u32(0, ticks(processCpuNs(t.proc))).u32(8, ticks(t.proc.childCpuNs)).bytes);
   }
-  return ticks(t.kernel.clock.now()) | 0;
+  return ticks(monotonicNs(t.sys)) | 0;
 };
 
 const RUSAGE_SELF = 0, RUSAGE_CHILDREN = -1, RUSAGE_THREAD = 1;
 
-/** getrusage: user time (everything the guest does is user time here) and the peak memory. */
+/** getrusage: user time (everything the guest does is user time here), the resident size,
+ *  and the context switches: voluntary ones are waits, involuntary ones turns that ran out. */
 export const getrusage: Sys = (t, who, buf) => {
   let ns: number;
-  if (who === RUSAGE_SELF) ns = processCpuNs(t);
-  else if (who === RUSAGE_CHILDREN) ns = t.proc.childCpuNs;
-  else if (who === RUSAGE_THREAD) ns = t.kernel.cpuTime(t.env);
-  else return sysError("EINVAL");
+  let maxrssKb = 0, nvcsw = 0, nivcsw = 0;
+  const k = t.kernel;
+  if (who === RUSAGE_SELF) {
+    ns = processCpuNs(t.proc);
+    maxrssKb = (k.aspace(t.aspace).pages * 4096) / 1024;
+    for (const th of t.proc.threads) nvcsw += k.env(th.env).switches;
+  } else if (who === RUSAGE_CHILDREN) {
+    ns = t.proc.childCpuNs;
+  } else if (who === RUSAGE_THREAD) {
+    ns = threadCpuNs(t);
+    maxrssKb = (k.aspace(t.aspace).pages * 4096) / 1024;
+    nvcsw = k.env(t.env).switches;
+  } else {
+    return sysError("EINVAL");
+  }
   const us = Math.floor(ns / 1000);
-  const maxrssKb = (t.kernel.aspace(t.aspace).pages * 4096) / 1024;
-  t.mem.write(buf, new Struct(72).u32(0, Math.floor(us / 1e6)).u32(4, us % 1e6).u32(16, maxrssKb).bytes);
+  const s = new Struct(72).u32(0, Math.floor(us / 1e6)).u32(4, us % 1e6).u32(16, maxrssKb).u32(64, nvcsw).u32(68, nivcsw);
+  t.mem.write(buf, s.bytes);
   return 0;
 };

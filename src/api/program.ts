@@ -31,7 +31,8 @@ export interface ProgramOptions {
   engine?: EngineKind;
   /** Guest physical memory in bytes (default 256 MiB). */
   memory?: number;
-  /** Stop the program after this many guest instructions: the promise rejects with E_LIMIT. */
+  /** Stop the program once it has run this many guest instructions (checked between scheduler
+   *  turns, so it may run a little more): the promise rejects with E_LIMIT. */
   maxInsns?: number;
 }
 
@@ -82,13 +83,15 @@ export async function runProgram(path: string, opts: ProgramOptions = {}): Promi
 
   const proc = task.proc;
   const start = kernel.cpu.icount;
+  let ended = false;
   try {
     await new RunLoop(kernel).run({ done: () => proc.termination !== null || kernel.cpu.icount - start >= limit });
+    ended = proc.termination !== null;
   } finally {
     // What the program leaves behind is killed, as `exojit run` does.
     sys.killAll();
   }
   const insns = kernel.cpu.icount - start;
-  if (proc.termination === null) throw new ExojitError("E_LIMIT", `${path} ran ${insns} instructions`);
+  if (!ended) throw new ExojitError("E_LIMIT", `${path} ran ${insns} instructions`);
   return { stdout: stdout.contents(), stderr: stderr.contents(), status: proc.status, insns };
 }

@@ -22,7 +22,8 @@ export interface ProgramOptions {
   env?: string[] | Record<string, string>;
   /** Host directory that is the guest's root (default "/"); `path` is a guest path in it. */
   root?: string;
-  /** Guest working directory (default "/"). */
+  /** Guest working directory (default: the host's working directory as seen under the root,
+   *  or "/" when the root does not contain it, as `exojit run` chooses). */
   cwd?: string;
   /** Whether the program may write anywhere under the root (default: nowhere). */
   writable?: boolean;
@@ -68,7 +69,7 @@ export async function runProgram(path: string, opts: ProgramOptions = {}): Promi
 
   let task;
   try {
-    task = startProgram({ sys, fs: vfs, path, argv: opts.argv ?? [path], env, cwd: opts.cwd ?? "/", stdio: "none" });
+    task = startProgram({ sys, fs: vfs, path, argv: opts.argv ?? [path], env, cwd: opts.cwd ?? vol.relOf(fs.realpathSync(process.cwd())) ?? "/", stdio: "none" });
   } catch (e) {
     if (e instanceof ExecError) throw new ExojitError("E_PROGRAM", `${path}: ${e.reason}`);
     if (e instanceof SysError) throw new ExojitError("E_PROGRAM", `${path}: ${e.errno}`);

@@ -132,9 +132,10 @@ function scanImports(src: string): ImportRef[] {
 // ---------------------------------------------------------------------------------------------
 // The table of DESIGN.md
 
-/** Layers by folder under src/; src/log.ts and src/index.ts are their own. */
-type Layer = "hw" | "decoder" | "jit" | "exokernel" | "libexoc" | "posix" | "cli" | "log" | "index";
-const FOLDER_LAYERS: readonly Layer[] = ["hw", "decoder", "jit", "exokernel", "libexoc", "posix", "cli"];
+/** Layers by folder under src/; src/log.ts and src/index.ts are their own. src/api holds the
+ *  embedding API that src/index.ts exports: like the CLI, a top layer over everything. */
+type Layer = "hw" | "decoder" | "jit" | "exokernel" | "libexoc" | "posix" | "cli" | "api" | "log" | "index";
+const FOLDER_LAYERS: readonly Layer[] = ["hw", "decoder", "jit", "exokernel", "libexoc", "posix", "cli", "api"];
 
 interface Rule {
   /** Layers whose modules may be imported (a layer may always import itself). */
@@ -145,7 +146,7 @@ interface Rule {
   iced?: boolean;
 }
 
-const ALL: readonly Layer[] = ["hw", "decoder", "jit", "exokernel", "libexoc", "posix", "cli", "log", "index"];
+const ALL: readonly Layer[] = ["hw", "decoder", "jit", "exokernel", "libexoc", "posix", "cli", "api", "log", "index"];
 const RULES: Record<Layer, Rule> = {
   hw: { may: ["log"] },
   decoder: { may: ["hw", "log"], iced: true },
@@ -154,6 +155,7 @@ const RULES: Record<Layer, Rule> = {
   libexoc: { may: ["exokernel", "log"], mayType: ["hw"] },
   posix: { may: ["libexoc", "log"], mayType: ["exokernel"] },
   cli: { may: ALL },
+  api: { may: ALL },
   log: { may: [] },
   index: { may: ALL },
 };
@@ -296,6 +298,9 @@ describe("layer rules", () => {
     expect(violation("misc.ts", ref("./hw/cpu.js"))).toMatch(/no layer/);
     expect(violation("hw/cpu.ts", ref("../../package.json"))).toMatch(/outside src/);
     expect(violation("index.ts", ref("./cli/run.js"))).toBeNull();
+    expect(violation("index.ts", ref("./api/machine.js"))).toBeNull();
+    expect(violation("api/machine.ts", ref("../exokernel/kernel.js"))).toBeNull();
+    expect(violation("hw/cpu.ts", ref("../api/errors.js"))).toMatch(/hw may not import api/);
   });
 });
 

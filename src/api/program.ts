@@ -1,0 +1,98 @@
+// Running a Linux i386 program from an embedding host: what `exojit run` does (src/cli/run.ts),
+// with the guest's standard streams connected to buffers instead of the host's descriptors, so
+// the caller gets stdout, stderr and the exit status back as values.
+
+import * as fs from "node:fs";
+
+import { Exokernel } from "../exokernel/kernel.js";
+import { RunLoop } from "../exokernel/runloop.js";
+import { System } from "../libexoc/system.js";
+import { HostVolume } from "../libexoc/volumes/host.js";
+import { ExecError } from "../libexoc/exec.js";
+import { SysError } from "../libexoc/errors.js";
+import { LinuxPersonality, startProgram } from "../posix/linux.js";
+import { BufferSink, BufferSource } from "./stdio.js";
+import { ExojitError } from "./errors.js";
+import type { EngineKind } from "./machine.js";
+
+export interface ProgramOptions {
+  /** argv, program name included (default: [path]). */
+  argv?: string[];
+  /** Environment as NAME=value strings, or an object (default: none at all). */
+  env?: string[] | Record<string, string>;
+  /** Host directory that is the guest's root (default "/"); `path` is a guest path in it. */
+  root?: string;
+  /** Guest working directory (default: the host's working directory as seen under the root,
+   *  or "/" when the root does not contain it, as `exojit run` chooses). */
+  cwd?: string;
+  /** Whether the program may write anywhere under the root (default: nowhere). */
+  writable?: boolean;
+  /** Standard input (default: empty). */
+  stdin?: Uint8Array | string;
+  engine?: EngineKind;
+  /** Guest physical memory in bytes (default 256 MiB). */
+  memory?: number;
+  /** Stop the program once it has run this many guest instructions (checked between scheduler
+   *  turns, so it may run a little more): the promise rejects with E_LIMIT. */
+  maxInsns?: number;
+}
+
+export interface ProgramResult {
+  stdout: Buffer;
+  stderr: Buffer;
+  /** The exit code, or 128 + N for a death by signal N (as a shell reports it). */
+  status: number;
+  /** Guest instructions executed (all processes). */
+  insns: number;
+}
+
+/** Runs the Linux i386 program at guest path `path` to its end and resolves with its output
+ *  and status. Rejects with ExojitError E_PROGRAM when it cannot be started. */
+export async function runProgram(path: string, opts: ProgramOptions = {}): Promise<ProgramResult> {
+  const root = opts.root ?? "/";
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(root);
+  } catch {
+    throw new ExojitError("E_PROGRAM", `root ${root}: no such directory`);
+  }
+  if (!st.isDirectory()) throw new ExojitError("E_PROGRAM", `root ${root}: not a directory`);
+  const limit = opts.maxInsns ?? Infinity;
+  if (!(limit > 0)) throw new ExojitError("E_BADARG", `maxInsns ${limit}`);
+  const env = Array.isArray(opts.env) ? opts.env : Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${v}`);
+
+  const kernel = new Exokernel({ memory: opts.memory ?? 256 << 20, engine: { engine: opts.engine ?? "auto" } });
+  const sys = new System({ kernel, personality: new LinuxPersonality() });
+  const vol = new HostVolume(root, opts.writable === true, []);
+  vol.pageCache = sys.pageCache;
+  const vfs = sys.newVfs(vol);
+
+  let task;
+  try {
+    task = startProgram({ sys, fs: vfs, path, argv: opts.argv ?? [path], env, cwd: opts.cwd ?? vol.relOf(fs.realpathSync(process.cwd())) ?? "/", stdio: "none" });
+  } catch (e) {
+    if (e instanceof ExecError) throw new ExojitError("E_PROGRAM", `${path}: ${e.reason}`);
+    if (e instanceof SysError) throw new ExojitError("E_PROGRAM", `${path}: ${e.errno}`);
+    throw e;
+  }
+  // Descriptors 0-2 (the table is empty with stdio "none"; the program has not run yet).
+  const stdout = new BufferSink("/dev/stdout");
+  const stderr = new BufferSink("/dev/stderr");
+  task.fds.add(new BufferSource("/dev/stdin", typeof opts.stdin === "string" ? Buffer.from(opts.stdin) : opts.stdin ?? new Uint8Array(0)));
+  task.fds.add(stdout);
+  task.fds.add(stderr);
+
+  const proc = task.proc;
+  const start = kernel.cpu.icount;
+  let ended = false;
+  try {
+    await new RunLoop(kernel).run({ done: () => proc.termination !== null || kernel.cpu.icount - start >= limit });
+    ended = proc.termination !== null;
+  } finally {
+    // What the program leaves behind is killed, as `exojit run` does.
+    sys.killAll();
+  }
+  const insns = kernel.cpu.icount - start;
+  if (!ended) throw new ExojitError("E_LIMIT", `${path} ran ${insns} instructions`);
+  return { stdout: stdout.contents(), stderr: stderr.contents(), status: proc.status, insns };
+}

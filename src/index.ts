@@ -1,0 +1,15 @@
+// exojit's public API: what `import ... from "exojit"` gives. Only what this file exports is
+// the stable, documented surface (docs/embedding.md); everything else under src/ is internal.
+//
+// - createMachine / Machine: a bare IA-32 machine to map memory in, load code into, and run
+//   with a budget, an end address or a timeout (src/api/machine.ts).
+// - runProgram: runs a Linux i386 program as `exojit run` does and captures its output
+//   (src/api/program.ts).
+// - ExojitError: the one error class the API throws, with a code (src/api/errors.ts).
+
+export { createMachine, Machine, REGISTERS } from "./api/machine.js";
+export type { MachineOptions, EngineKind, Prot, ExitReason, RunExit, RunOptions, RegisterName, Registers, SyscallHook } from "./api/machine.js";
+export { runProgram } from "./api/program.js";
+export type { ProgramOptions, ProgramResult } from "./api/program.js";
+export { ExojitError, EXOJIT_ERRORS } from "./api/errors.js";
+export type { ExojitErrorCode } from "./api/errors.js";

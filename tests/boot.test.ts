@@ -4,6 +4,7 @@
 // whose session must print what the same tree prints natively under chroot.
 
 import { spawn, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -186,6 +187,33 @@ describe("exojit boot with a busybox image made by mke2fs", { timeout: 600_000 }
     const ls = debugfs(img, "ls /root/work");
     expect(ls).toMatch(/\blink\b/);
     expect(ls).toMatch(/(\d+)\s+\(\d+\)\s+h\s[\s\S]*\b\1\s+\(\d+\)\s+hard\b/); // one inode, two names
+  });
+
+  it("a process reading a large file waits for the disk while another keeps running; both finish, the bytes right", () => {
+    const big = Buffer.alloc(6 * 2 ** 20);
+    let x = 12345;
+    for (let i = 0; i < big.length; i++) {
+      x = (x * 1103515245 + 12345) >>> 0;
+      big[i] = x >>> 24;
+    }
+    const bigTree = path.join(dir, "bigtree");
+    fs.cpSync(tree, bigTree, { recursive: true, verbatimSymlinks: true });
+    fs.writeFileSync(path.join(bigTree, "big"), big);
+    const bigImg = path.join(dir, "big.img");
+    mke2fs(bigImg, 24, ["-t", "ext4"], bigTree);
+    const sum = createHash("md5").update(big).digest("hex");
+    // cat copies into the tmpfs /tmp (which never waits) with sendfile: any wait of its
+    // sendfile is a wait for the disk.
+    const input = "(i=0; while [ $i -lt 30 ]; do echo tick $i; i=$((i+1)); done) & cat /big > /tmp/copy; md5sum /tmp/copy; wait; echo both done\nexit 0\n";
+    const log = path.join(dir, "big.log");
+    const r = boot([bigImg, "--init", "/bin/sh", "--trace", "syscall", "--log-file", log], input);
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toContain(`${sum}  /tmp/copy`);
+    expect(fs.readFileSync(log, "utf8")).toMatch(/sendfile64\(\.\.\.\) <waiting>/);
+    for (let i = 0; i < 30; i++) expect(r.stdout).toContain(`tick ${i}\n`);
+    expect(r.stdout).toContain("both done");
+    expect(r.status).toBe(0);
+    expectClean(bigImg);
   });
 
   it("runs an interactive shell fed from stdin, as the same shell natively", () => {

@@ -26,7 +26,7 @@ export async function bootCommand(a: BootArgs): Promise<number> {
   const imagePath = a.image ?? defaultImage();
   const m = newMachine(a);
   const { sys } = m;
-  const disk = openImage(imagePath, { readOnly: a.readOnly, blocks: m.kernel.blocks });
+  const disk = openImage(imagePath, { readOnly: a.readOnly, blocks: m.kernel.blocks, asyncReads: true });
   try {
     if (disk.readOnlyWhy !== null) process.stderr.write(`exojit: ${imagePath}: mounted read-only (${disk.readOnlyWhy})\n`);
     disk.volume.pageCache = sys.pageCache;

@@ -6,7 +6,7 @@
 import { BlockDevice, DiskOpenError } from "../hw/devices/blockdev.js";
 import { BlockService } from "../exokernel/blockcap.js";
 import { CapSpace, R_READ, R_WRITE, type CapHandle } from "../exokernel/caps.js";
-import { capDisk } from "../libexoc/ext2/cache.js";
+import { capDisk, capReader } from "../libexoc/ext2/cache.js";
 import { MountError } from "../libexoc/ext2/errors.js";
 import { Ext2Fs } from "../libexoc/ext2/fs.js";
 import { Ext2Volume } from "../libexoc/ext2/volume.js";
@@ -25,8 +25,10 @@ export interface OpenedImage {
   close(): void;
 }
 
-/** Opens and mounts `path`; `blocks` defaults to a block service of its own. */
-export function openImage(path: string, opts: { readOnly: boolean; blocks?: BlockService }): OpenedImage {
+/** Opens and mounts `path`; `blocks` defaults to a block service of its own. With `asyncReads`
+ *  (a running guest system), file reads that miss the cache wait for the disk through the
+ *  scheduler instead of reading synchronously. */
+export function openImage(path: string, opts: { readOnly: boolean; blocks?: BlockService; asyncReads?: boolean }): OpenedImage {
   const blocks = opts.blocks ?? new BlockService(new CapSpace());
   let dev: BlockDevice;
   try {
@@ -40,6 +42,7 @@ export function openImage(path: string, opts: { readOnly: boolean; blocks?: Bloc
   try {
     const cap = partition(blocks, whole, opts.readOnly);
     fs = new Ext2Fs(capDisk(blocks, cap), { readOnly: opts.readOnly });
+    if (opts.asyncReads === true) fs.cache.reader = capReader(blocks, cap);
   } catch (e) {
     blocks.detach(whole);
     if (e instanceof MountError) throw cliError("badImage", path, e.message);

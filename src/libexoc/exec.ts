@@ -118,7 +118,7 @@ function readHead(f: OpenFile, n: number): Uint8Array {
   const head = new Uint8Array(n);
   let got = 0;
   while (got < n) {
-    const k = f.pread(head.subarray(got), got);
+    const k = f.preadNow(head.subarray(got), got);
     if (k === 0) break;
     got += k;
   }

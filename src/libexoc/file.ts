@@ -103,6 +103,17 @@ export abstract class OpenFile {
     return sysError("ESPIPE");
   }
 
+  /** A read of up to `len` bytes at `off` is about to be made: a file whose data comes from a
+   *  disk may throw WouldBlock until that data (and a modest read-ahead) is in memory, so the
+   *  read then completes without waiting. Nothing is changed before it throws. */
+  prepareRead(_off: number, _len: number): void {}
+
+  /** pread() for the library's own reads outside a waiting system call (exec reading a
+   *  header): never throws WouldBlock; a disk is read synchronously. */
+  preadNow(buf: Uint8Array, off: number): number {
+    return this.pread(buf, off);
+  }
+
   pwrite(_buf: Uint8Array, _off: number): number {
     return sysError("ESPIPE");
   }

@@ -41,6 +41,30 @@ export function readData(fs: Ext2Fs, n: Inode, pos: number, dst: Uint8Array): nu
   return total;
 }
 
+/** The disk blocks holding the file's bytes [pos, pos + len) (clipped to its size; holes and
+ *  unwritten extents have none), as [first block, count] runs. Maps through the inode's
+ *  extents or indirect blocks (read synchronously, as metadata). */
+export function dataRuns(fs: Ext2Fs, n: Inode, pos: number, len: number): [number, number][] {
+  const end = Math.min(n.size, pos + len);
+  const runs: [number, number][] = [];
+  if (pos >= end) return runs;
+  const bs = fs.bs;
+  const last = Math.floor((end - 1) / bs);
+  let l = Math.floor(pos / bs);
+  while (l <= last) {
+    const [p, run] = fs.mapRun(n, l, last - l + 1);
+    const k = Math.max(1, Math.min(run, last - l + 1));
+    if (p !== 0) {
+      if (p + k > fs.sb.blocksCount) corrupt(`inode ${n.num}: block ${p} out of range`);
+      const prev = runs.length > 0 ? runs[runs.length - 1] : null;
+      if (prev !== null && prev[0] + prev[1] === p) prev[1] += k;
+      else runs.push([p, k]);
+    }
+    l += k;
+  }
+  return runs;
+}
+
 /** Writes `src` at `pos` (extending the file); returns the count. ENOSPC part-way returns
  *  what was written, or throws if nothing was. */
 export function writeData(fs: Ext2Fs, n: Inode, pos: number, src: Uint8Array): number {

@@ -6,7 +6,10 @@
 //
 // Reads of the image are synchronous (the cache misses call the block capability's read),
 // because every operation here must run to completion once started: an operation that parked
-// half-way would have to be undone or re-run from a state it had already changed.
+// half-way would have to be undone or re-run from a state it had already changed. The one
+// exception sits before any operation starts: a read of file data on a volume with an
+// asynchronous reader first waits until its blocks are cached (Ext2Volume.dataReady,
+// BufferCache.prefetch), and only then runs, synchronously and without misses.
 
 import { SysError } from "../errors.js";
 import { crc32c } from "./crc.js";

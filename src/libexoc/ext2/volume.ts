@@ -13,7 +13,8 @@ import { DT_BLK, DT_CHR, DT_DIR, DT_FIFO, DT_LNK, DT_REG, DT_SOCK, DT_UNKNOWN, t
 import { SysError, sysError } from "../errors.js";
 import type { SetAttr, Volume, VolumeFigures, VolumeNode } from "../volume.js";
 import type { FileIdentity, Mappable, PageCache, PageSource } from "../pagecache.js";
-import { readData, setSize, writeData } from "./data.js";
+import { WouldBlock, UNINTERRUPTIBLE } from "../blocking.js";
+import { dataRuns, readData, setSize, writeData } from "./data.js";
 import { Ext2Fs, S_IFBLK, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from "./fs.js";
 import { FL_APPEND, FL_EXTENTS, FL_IMMUTABLE, I_BLOCK_SIZE, ROOT_INO, type Inode } from "./inode.js";
 import { FT_BLK, FT_CHR, FT_DIR, FT_FIFO, FT_REG, FT_SOCK, FT_SYMLINK } from "./dir.js";
@@ -28,6 +29,9 @@ const MODE_TO_DT: Record<number, number> = {
 
 // Inode time fields and their _extra words.
 const ATIME: [number, number] = [0x08, 0x8c], CTIME: [number, number] = [0x0c, 0x84], MTIME: [number, number] = [0x10, 0x88];
+
+/** Read-ahead past what a read asks for, taken only when the read waits for the disk anyway. */
+export const READ_AHEAD = 128 * 1024;
 
 /** Numbers volumes apart in page-cache keys. */
 let volumeIds = 0;
@@ -427,11 +431,27 @@ export class Ext2Volume implements Volume {
   }
 
   /** Reads file data (for Ext2File); what shared writable mappings changed is written back
-   *  first. */
-  readAt(n: Inode, buf: Uint8Array, off: number): number {
+   *  first. With asynchronous reads (`wait`), data missing from the buffer cache is read in
+   *  while the caller waits (WouldBlock); otherwise it is read synchronously. */
+  readAt(n: Inode, buf: Uint8Array, off: number, wait = true): number {
     const cf = this.pageCache?.lookup(this.cacheKey(n));
     if (cf?.writable) cf.sync();
+    if (wait) this.dataReady(n, off, buf.length, 0);
     return readData(this.fs, n, off, buf);
+  }
+
+  /** Throws WouldBlock until file `n`'s bytes [off, off + len) are in the buffer cache (when
+   *  the volume reads asynchronously; at most a quarter of the cache is asked for at once).
+   *  When it waits, up to `ahead` bytes past them are read along. Disk waits are not ended by
+   *  signals (Linux's uninterruptible sleep); a failed read is EIO. */
+  dataReady(n: Inode, off: number, len: number, ahead: number): void {
+    const cache = this.fs.cache;
+    if (cache.reader === null || len <= 0 || off >= n.size) return;
+    len = Math.min(len, cache.prefetchLimit * this.fs.bs);
+    const need = dataRuns(this.fs, n, off, len);
+    if (need.length === 0) return;
+    const queues = cache.prefetch(need, () => (ahead > 0 ? dataRuns(this.fs, n, off + len, ahead) : []));
+    if (queues.length > 0) throw new WouldBlock(queues, null, UNINTERRUPTIBLE);
   }
 
   /** Reads for the page cache itself (no write-back of mapped pages first). */
@@ -481,6 +501,16 @@ export class Ext2File extends OpenFile implements Mappable {
     if (!this.mode.read) sysError("EBADF");
     if (off < 0) sysError("EINVAL");
     return this.vol.readAt(this.vol.fs.canon(this.node), buf, off);
+  }
+
+  override preadNow(buf: Uint8Array, off: number): number {
+    if (!this.mode.read) sysError("EBADF");
+    if (off < 0) sysError("EINVAL");
+    return this.vol.readAt(this.vol.fs.canon(this.node), buf, off, false);
+  }
+
+  override prepareRead(off: number, len: number): void {
+    if (this.mode.read && off >= 0) this.vol.dataReady(this.vol.fs.canon(this.node), off, len, READ_AHEAD);
   }
 
   override pwrite(buf: Uint8Array, off: number): number {

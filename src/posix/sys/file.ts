@@ -145,6 +145,7 @@ export const read: Sys = (t, fd, buf, count) => {
   const f = readable(t, fd);
   if (f instanceof SignalFd) return signalfdRead(t, f, buf, count);
   if (f.wholeReads()) return readWhole(t, f, [[buf, Math.min(count >>> 0, MAX_RW)]]);
+  f.prepareRead(f.offset, Math.min(count >>> 0, MAX_RW));
   return readInto(t, buf, count, (v) => f.readBy(t, v));
 };
 
@@ -164,9 +165,17 @@ function sendfileImpl(t: Task, outFd: number, inFd: number, offVa: number, count
   if (offVa !== 0 && off < 0) sysError("EINVAL");
   const chunk = new Uint8Array(1 << 16);
   let left = Math.min(count >>> 0, MAX_RW), done = 0;
+  src.prepareRead(off < 0 ? src.offset : off, left);
   while (left > 0) {
     const want = chunk.subarray(0, Math.min(left, chunk.length));
-    const n = off < 0 ? src.read(want) : src.pread(want, off);
+    let n: number;
+    try {
+      n = off < 0 ? src.read(want) : src.pread(want, off);
+    } catch (e) {
+      // Once some bytes went, a chunk that would wait ends the call with what it moved.
+      if (done > 0 && (e instanceof WouldBlock || isErrno(e, "EAGAIN"))) break;
+      throw e;
+    }
     if (n <= 0) break;
     const w = writeTo(t, () => out.write(chunk.subarray(0, n)));
     done += w;
@@ -196,6 +205,7 @@ function offset64(lo: number, hi: number): number {
 export const pread64: Sys = (t, fd, buf, count, lo, hi) => {
   const f = readable(t, fd);
   let off = offset64(lo, hi);
+  f.prepareRead(off, Math.min(count >>> 0, MAX_RW));
   return readInto(t, buf, count, (v) => {
     const n = f.pread(v, off);
     off += n;
@@ -226,8 +236,10 @@ function iovecs(t: Task, iov: number, cnt: number): [number, number][] {
 export const readv: Sys = (t, fd, iov, cnt) => {
   const f = readable(t, fd);
   if (f.wholeReads()) return readWhole(t, f, iovecs(t, iov, cnt));
+  const vecs = iovecs(t, iov, cnt);
+  f.prepareRead(f.offset, vecs.reduce((n, [, len]) => n + len, 0));
   let total = 0;
-  for (const [base, len] of iovecs(t, iov, cnt)) {
+  for (const [base, len] of vecs) {
     let n: number;
     try {
       n = readInto(t, base, len, (v) => f.readBy(t, v));

@@ -140,6 +140,36 @@ describe("exojit boot with the default image", { timeout: 300_000 }, () => {
   });
 });
 
+describe("exojit boot with more disks", { timeout: 300_000 }, () => {
+  it("gives the guest /dev/sda and a --disk as /dev/sdb, which it mounts, writes and unmounts", () => {
+    const img = defaultImagePath();
+    const extra = path.join(dir, "extra.img");
+    mke2fs(extra, 16, ["-t", "ext4"]);
+    const size = fs.statSync(extra).size;
+    const r = boot([img, "--disk", extra], [
+      "ls -l /dev/sda /dev/sdb",
+      "cat /dev/sdb | wc -c",
+      "mkdir -p /mnt/x && mount -t ext4 /dev/sdb /mnt/x && echo mounted",
+      "grep sdb /proc/mounts",
+      "echo on-the-second-disk > /mnt/x/note && umount /mnt/x && echo unmounted",
+      "ls /mnt/x",
+      "mount -t ext4 -o ro /dev/sdb /mnt/x && cat /mnt/x/note && umount /mnt/x",
+      "mount -t ext4 /dev/sda /mnt/x; echo status $?",
+      "exit",
+    ].join("\n") + "\n");
+    expect(r.stdout).toMatch(/^b[rw-]{9} 1 root \S+\s+8,\s+0 .* \/dev\/sda$/m);
+    expect(r.stdout).toMatch(/^b[rw-]{9} 1 root \S+\s+8,\s+16 .* \/dev\/sdb$/m);
+    expect(r.stdout).toContain(`${size}\n`);
+    expect(r.stdout).toMatch(/^\/dev\/sdb \/mnt\/x ext4 rw/m);
+    expect(r.stdout).toContain("unmounted\n");
+    expect(r.stdout).toContain("on-the-second-disk\n");
+    expect(r.status).toBe(0);
+    expectClean(extra);
+    expectClean(img);
+    expect(debugfs(extra, "cat /note")).toBe("on-the-second-disk\n");
+  });
+});
+
 describe("exojit boot with a busybox image made by mke2fs", { timeout: 600_000 }, () => {
   let tree = "", img = "";
   // The session: file operations, a pipeline, a background job, tar, sync. No mounts and no

@@ -32,6 +32,8 @@ export interface BootArgs extends MachineArgs {
   /** Words passed to init as its arguments (--append, split at blanks). */
   append: string[];
   readOnly: boolean;
+  /** More disk images, /dev/sdb and on (not mounted: the guest mounts them). */
+  disks: { path: string; readOnly: boolean }[];
   /** The console (UART and terminal driver) on exojit's stdin and stdout: on a terminal
    *  always, otherwise when asked (--console); else init gets exojit's streams as they are. */
   console: boolean;
@@ -171,7 +173,7 @@ function machineOption(m: MachineArgs, o: Option): boolean {
 
 /** `exojit boot [IMAGE] [--init PATH] [--ro] [--append ARGS] [machine options]`. */
 function parseBoot(argv: string[]): Command {
-  const b: BootArgs = { ...machineDefaults(), image: null, init: "/sbin/init", append: [], readOnly: false, console: process.stdin.isTTY === true };
+  const b: BootArgs = { ...machineDefaults(), image: null, init: "/sbin/init", append: [], readOnly: false, disks: [], console: process.stdin.isTTY === true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (!a.startsWith("-") || a === "-") {
@@ -187,6 +189,7 @@ function parseBoot(argv: string[]): Command {
     } else if (o.opt === "--append") b.append.push(...o.value().split(/\s+/).filter((w) => w !== ""));
     else if (o.opt === "--ro") b.readOnly = true;
     else if (o.opt === "--console") b.console = true;
+    else if (o.opt === "--disk" || o.opt === "--disk-ro") b.disks.push({ path: o.value(), readOnly: o.opt === "--disk-ro" });
     else if (!machineOption(b, o)) throw cliError("usage", `unknown option '${o.opt}'`);
     i = o.next;
   }
@@ -246,13 +249,16 @@ Options for boot:
   --append 'ARGS'     arguments for init, like a kernel command line (the default image's init
                       takes sh=PATH, rc=PATH, single, NAME=VALUE)
   --ro                open the image read-only (writes get EROFS; /tmp is in memory)
+  --disk IMAGE        one more disk for the guest (repeatable): /dev/sdb, /dev/sdc... (and
+                      sdb1 for the first Linux partition of an MBR table), which the guest
+                      mounts itself (mount -t ext4 /dev/sdb /mnt); --disk-ro: read-only
   --console           the guest's console (a serial line with its own terminal driver) on
                       exojit's stdin and stdout even when stdin is not a terminal; on a
                       terminal it always is, which goes into raw mode: C-a x quits (syncing
                       the disk), C-a h lists the keys. Without it, init gets exojit's stdin,
                       stdout and stderr as they are (scripted sessions).
   The image's root is mounted at /, with /proc, /dev and a tmpfs at /tmp (and /run if the
-  image has it). When init exits, the disk is synced and init's status becomes exojit's. The
+  image has it); the image itself is /dev/sda. When init exits, the disk is synced and init's status becomes exojit's. The
   default image is made on first use in $XDG_CACHE_HOME/exojit (or ~/.cache/exojit; set
   EXOJIT_CACHE to choose) and keeps what the guest writes.
 

@@ -9,7 +9,8 @@
 import type { BootArgs } from "./args.js";
 import { cliError } from "./errors.js";
 import { attachHostConsole, newMachine, runUntil } from "./machine.js";
-import { openImage } from "./disk.js";
+import { attachImage, mountImage } from "./disk.js";
+import { Disks } from "../libexoc/disks.js";
 import { defaultImage } from "./defaultimage.js";
 import { ExecError } from "../libexoc/exec.js";
 import { SysError } from "../libexoc/errors.js";
@@ -26,11 +27,16 @@ export async function bootCommand(a: BootArgs): Promise<number> {
   const imagePath = a.image ?? defaultImage();
   const m = newMachine(a);
   const { sys } = m;
-  const disk = openImage(imagePath, { readOnly: a.readOnly, blocks: m.kernel.blocks, asyncReads: true });
+  // The boot disk is /dev/sda (its file system on sda1 when it is partitioned), the --disk
+  // images /dev/sdb and on, for the guest to mount.
+  const disks = new Disks(sys, m.kernel.blocks);
   try {
-    if (disk.readOnlyWhy !== null) process.stderr.write(`exojit: ${imagePath}: mounted read-only (${disk.readOnlyWhy})\n`);
-    disk.volume.pageCache = sys.pageCache;
-    const vfs = sys.newVfs(disk.volume, { readOnly: a.readOnly || disk.readOnlyWhy !== null });
+    const boot = disks.add(attachImage(imagePath, a.readOnly, m.kernel.blocks), a.readOnly);
+    for (const extra of a.disks) disks.add(attachImage(extra.path, extra.readOnly, m.kernel.blocks), extra.readOnly);
+    const root = mountImage(disks, boot.name, imagePath, a.readOnly);
+    const readOnlyWhy = root.fs.readOnlyWhy;
+    if (readOnlyWhy !== null && !a.readOnly) process.stderr.write(`exojit: ${imagePath}: mounted read-only (${readOnlyWhy})\n`);
+    const vfs = sys.newVfs(root, { readOnly: a.readOnly || readOnlyWhy !== null });
     mountScratch(sys, vfs);
     const term = process.env.TERM;
     const env = term ? [INIT_ENV[0], `TERM=${term}`] : INIT_ENV;
@@ -49,11 +55,12 @@ export async function bootCommand(a: BootArgs): Promise<number> {
     // Quitting from the console (C-a x) is a shutdown the user asked for: the disk is synced
     // as the image is closed, and the status is 0.
     if (!r.quit) return init.status;
-    disk.close();
+    disks.closeAll();
     process.stderr.write(`\r\nexojit: stopped from the console (C-a x); ${a.readOnly ? "the image was read-only" : "the disk is synced"}\n`);
     return 0;
   } finally {
-    disk.close();
+    disks.closeAll();
+    m.kernel.blocks.detachAll();
   }
 }
 

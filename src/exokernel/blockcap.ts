@@ -41,13 +41,23 @@ export interface BlockIo {
 }
 
 export class BlockService {
+  /** Root capabilities of the disks attached. */
+  private readonly attached = new Set<CapHandle>();
+
   constructor(private readonly caps: CapSpace) {}
 
   /** Attaches a disk: its root capability covers every sector, with R_WRITE unless the disk
    *  is read-only. */
   attach(disk: BlockDevice): CapHandle {
     const rights = R_READ | R_GRANT | R_CONTROL | (disk.readOnly ? 0 : R_WRITE);
-    return this.caps.create(CAP_BLOCK, rights, { disk, first: 0, count: disk.sectors } satisfies BlockRange);
+    const cap = this.caps.create(CAP_BLOCK, rights, { disk, first: 0, count: disk.sectors } satisfies BlockRange);
+    this.attached.add(cap);
+    return cap;
+  }
+
+  /** Detaches every disk still attached (closing them, which releases their image locks). */
+  detachAll(): void {
+    for (const cap of [...this.attached]) this.detach(cap);
   }
 
   /** A capability for `count` sectors from `first` (relative to `cap`'s range) with at most
@@ -117,6 +127,7 @@ export class BlockService {
   detach(cap: CapHandle): void {
     const r = this.caps.get<BlockRange>(cap, CAP_BLOCK, R_CONTROL);
     this.caps.revoke(cap);
+    this.attached.delete(cap);
     if (r.first === 0 && r.count === r.disk.sectors) r.disk.close();
   }
 

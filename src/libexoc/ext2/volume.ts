@@ -413,6 +413,11 @@ export class Ext2Volume implements Volume {
     this.sync();
   }
 
+  /** Whether unmount() was called (the volume is finished). */
+  get gone(): boolean {
+    return this.unmounted;
+  }
+
   unmount(): void {
     if (this.unmounted) return;
     this.sync();

@@ -247,6 +247,8 @@ export class Process {
   private finish(term: Termination): void {
     this.termination = term;
     this.sigPending.clear();
+    // SEM_UNDO adjustments are applied before the parent can see the process as ended.
+    this.sys.ipc.exit(this);
     this.vforkRelease();
     const groups = new Set([this.pgid, ...[...this.children].map((c) => c.pgid)]);
     for (const c of [...this.children]) {

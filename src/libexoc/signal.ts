@@ -71,6 +71,8 @@ export interface SigInfo {
   uid: number;
   /** SIGCHLD: the child's exit code, or the signal that ended, stopped or continued it. */
   status?: number;
+  /** The value sent with a queued signal (si_value: a message queue's notification). */
+  value?: number;
   /** Processor exception vector and error code behind a fault (sigcontext trapno/err), or 0. */
   trapno: number;
   error: number;

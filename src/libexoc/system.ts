@@ -2,18 +2,19 @@
 // process ids, keeps process groups and sessions, plays the reaper (pid 1: orphans are adopted
 // and their zombies reaped at once; it is not a guest process), routes signals (kill to a
 // process, a group, everyone; host signals to the foreground group), and holds what all
-// processes share: the page cache and the futex table.
+// processes share: the page cache, the futex table and the IPC objects (ipc/).
 //
 // Processes and threads are created by clone.ts, replaced by exec.ts and waited for by
 // waitchild.ts; this file is the table they work on. The table is also a file system: procfs
 // (procfs/tree.ts) shows it at /proc. The system also holds what its name space of files is
 // made of: the device registry (vfs/devices.ts), the file system types mount(2) knows, and
 // /dev (volumes/devfs.ts); newVfs makes a name space over a root volume with them, and the
-// first process gets /proc and /dev mounted in it.
+// first process gets /proc, /dev, /dev/shm (a tmpfs) and /dev/mqueue mounted in it.
 
 import type { Exokernel } from "../exokernel/kernel.js";
 import { PageCache } from "./pagecache.js";
 import { FutexTable } from "./futex.js";
+import { Ipc } from "./ipc/index.js";
 import { Process } from "./process.js";
 import { Task, FsContext, type Personality } from "./task.js";
 import { Mm } from "./mm.js";
@@ -60,6 +61,8 @@ export class System {
   readonly personality: Personality;
   readonly pageCache: PageCache;
   readonly futex = new FutexTable();
+  /** System V IPC objects and POSIX message queues (ipc/). */
+  readonly ipc: Ipc;
   readonly procs = new Map<number, Process>();
   readonly tasks = new Map<number, Task>();
   readonly tty: Terminal = { termios: null, fgPgrp: 0, sid: 0 };
@@ -96,6 +99,7 @@ export class System {
     this.kernel = o.kernel;
     this.personality = o.personality;
     this.pageCache = new PageCache(o.kernel);
+    this.ipc = new Ipc(this.pageCache);
     // When guest RAM runs out, unmapped files in the page cache give their frames back first.
     o.kernel.frames.reclaim = (n) => this.pageCache.reclaim(n);
     this.frameLimit = o.frameLimit ?? o.kernel.frames.total;
@@ -105,7 +109,11 @@ export class System {
     this.fsTypes.register({ name: "proc", nodev: true, mount: () => new SynthVolume(this.procfs) });
     this.fsTypes.register({ name: "devtmpfs", nodev: true, mount: () => this.devfs });
     this.fsTypes.register({ name: "tmpfs", nodev: true, mount: (s) => this.tmpfs(s.options) });
+    this.fsTypes.register({ name: "mqueue", nodev: true, mount: () => this.ipc.mqueue });
   }
+
+  /** /dev/shm's volume: a tmpfs of its own (POSIX shared memory objects are its files). */
+  private shmVol: TmpFs | null = null;
 
   /** /dev's volume. */
   get devfs(): TmpFs {
@@ -169,6 +177,11 @@ export class System {
     vfs.busyPaths = () => [...this.tasks.values()].filter((t) => t.alive).map((t) => t.cwd);
     vfs.mountInternal(new SynthVolume(this.procfs), "/proc", "proc", { ...DEFAULT_FLAGS, nosuid: true, nodev: true, noexec: true });
     vfs.mountInternal(this.devfs, "/dev", "udev", { ...DEFAULT_FLAGS, nosuid: true });
+    // shm_open and sem_open (glibc) make their objects as files in /dev/shm: a tmpfs, whose
+    // mapped pages are the same frames in every process.
+    this.shmVol ??= this.tmpfs("");
+    vfs.mountInternal(this.shmVol, "/dev/shm", "tmpfs", { ...DEFAULT_FLAGS, nosuid: true, nodev: true });
+    vfs.mountInternal(this.ipc.mqueue, "/dev/mqueue", "mqueue", { ...DEFAULT_FLAGS, nosuid: true, nodev: true, noexec: true });
   }
 
   defaultLimit(res: number): [number, number] {

@@ -20,6 +20,9 @@ export const PROT_NONE = 0, PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4;
 export const PAGE = 4096;
 
 export class Vma {
+  /** Protections mprotect may grant (a read-only System V attachment cannot become writable). */
+  maxProt = PROT_READ | PROT_WRITE | PROT_EXEC;
+
   constructor(
     public start: number,
     public end: number,
@@ -39,7 +42,9 @@ export class Vma {
   clone(start: number, end: number): Vma {
     this.object?.hold();
     if (this.object && this.shared && this.prot & PROT_WRITE) this.object.writers(1);
-    return new Vma(start, end, this.prot, this.shared, this.object, this.offset + (start - this.start), this.fileEnd, this.name);
+    const v = new Vma(start, end, this.prot, this.shared, this.object, this.offset + (start - this.start), this.fileEnd, this.name);
+    v.maxProt = this.maxProt;
+    return v;
   }
 
   /** Lets go of the object (the region was unmapped). */
@@ -194,6 +199,7 @@ export class AddressMap {
       at = v.end;
     }
     if (at < end) sysError("ENOMEM");
+    for (const v of this.vmas) if (v.start < end && start < v.end && (prot & ~v.maxProt) !== 0) sysError("EACCES");
     const out: Vma[] = [];
     const as = this.kernel.aspace(this.aspace);
     for (const v of this.vmas) {

@@ -192,6 +192,8 @@ export function deliverSignal(t: Task, info: SigInfo, act: SigAction, oldLo: num
       s.u32(i + SIGINFO.addr, info.addr);
     } else {
       s.u32(i + SIGINFO.pid, info.pid).u32(i + SIGINFO.uid, info.uid);
+      // si_value follows the sender (the _rt member: sigqueue, message queue notifications).
+      if (info.value !== undefined) s.i32(i + SIGINFO.status, info.value);
     }
     s.u32(RT_FRAME.ucFlags, 0).u32(RT_FRAME.ucLink, 0);
     const alt = t.altStack;

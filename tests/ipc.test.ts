@@ -102,3 +102,60 @@ describe("the mqueue file system", () => {
     expect(r.status).toBe(0);
   }, 120_000);
 });
+
+// The exokernel extensions (firmware/include/exojit.h) exist only under exojit: their output
+// is asserted.
+describe("the exokernel extensions from a guest", () => {
+  it("fast calls, derived and revoked capabilities, shared pages, yields and policies work as documented", () => {
+    const bin = buildGuest("exo_ext.c");
+    const r = runExojit(bin, [], { timeoutMs: 120_000 });
+    expect(r.stderr.toString()).toBe("");
+    expect(r.stdout.toString()).toBe(
+      [
+        "endpoints:",
+        "  endpoint slot 0, rights 0x3f",
+        "  derived call-only slot 1, rights 0x2",
+        "derive from the call-only slot                 Operation not permitted",
+        "receive on the call-only slot                  Operation not permitted",
+        "fast call on slot 99                           Bad file descriptor",
+        "  1000 calls, sum of replies 1498500 (expected 1498500)",
+        "shared memory:",
+        "ask the server to share two pages              ok",
+        "  client reads 'from the server's private page' and 'second page'",
+        "  server reads what the client wrote: 'written by the client'",
+        "  after fork the child's write is seen too: 'written by the client's child'",
+        "share an unmapped range                        Cannot allocate memory",
+        "share with no such process                     No such process",
+        "share a misaligned address                     Invalid argument",
+        "revocation:",
+        "revoke the middle capability                   ok",
+        "call through what was derived from it          Bad file descriptor",
+        "derive from a revoked slot                     Bad file descriptor",
+        "call through the other derived one             ok",
+        "drop a slot                                    ok",
+        "drop it again                                  Bad file descriptor",
+        "stop the server                                ok",
+        "  server status 0",
+        "peers that go away:",
+        "a call the server never answers (it ends)      Broken pipe",
+        "  server status 4",
+        "  calling an endpoint whose maker ended: Bad file descriptor",
+        "revoke (destroy) our endpoint                  ok",
+        "call it                                        Bad file descriptor",
+        "scheduling:",
+        "query the policy                               ok",
+        "  policy fair",
+        "choose round-robin                             ok",
+        "  was fair",
+        "choose one that does not exist                 Invalid argument",
+        "choose fair again                              ok",
+        "  was round-robin",
+        "yield to ourselves                             ok",
+        "yield to no such process                       No such process",
+        "  uid 1000 choosing a policy: EPERM 1",
+        ""
+      ].join("\n"),
+    );
+    expect(r.status).toBe(0);
+  }, 180_000);
+});

@@ -249,6 +249,7 @@ export class Process {
     this.sigPending.clear();
     // SEM_UNDO adjustments are applied before the parent can see the process as ended.
     this.sys.ipc.exit(this);
+    this.sys.exo.exit(this);
     this.vforkRelease();
     const groups = new Set([this.pgid, ...[...this.children].map((c) => c.pgid)]);
     for (const c of [...this.children]) {

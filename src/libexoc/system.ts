@@ -15,6 +15,7 @@ import type { Exokernel } from "../exokernel/kernel.js";
 import { PageCache } from "./pagecache.js";
 import { FutexTable } from "./futex.js";
 import { Ipc } from "./ipc/index.js";
+import { Extensions } from "./exo/index.js";
 import { Process } from "./process.js";
 import { Task, FsContext, type Personality } from "./task.js";
 import { Mm } from "./mm.js";
@@ -63,6 +64,8 @@ export class System {
   readonly futex = new FutexTable();
   /** System V IPC objects and POSIX message queues (ipc/). */
   readonly ipc: Ipc;
+  /** The exokernel extensions offered to programs: endpoint capabilities, fast calls (exo/). */
+  readonly exo: Extensions;
   readonly procs = new Map<number, Process>();
   readonly tasks = new Map<number, Task>();
   readonly tty: Terminal = { termios: null, fgPgrp: 0, sid: 0 };
@@ -100,6 +103,7 @@ export class System {
     this.personality = o.personality;
     this.pageCache = new PageCache(o.kernel);
     this.ipc = new Ipc(this.pageCache);
+    this.exo = new Extensions(o.kernel);
     // When guest RAM runs out, unmapped files in the page cache give their frames back first.
     o.kernel.frames.reclaim = (n) => this.pageCache.reclaim(n);
     this.frameLimit = o.frameLimit ?? o.kernel.frames.total;

@@ -270,6 +270,34 @@ export class AddressMap {
     }
   }
 
+  /**
+   * Turns the private pages of [start, end) into a shared region over `object` (object offset
+   * 0 at `start`) without moving or copying them: the regions are replaced (split at the
+   * edges), and the pages present become shared mappings, so fork keeps sharing them. The
+   * caller has put every page of the range into `object` (libos_share_memory).
+   */
+  adoptShared(start: number, end: number, object: MemObject, name: string): void {
+    const out: Vma[] = [];
+    const as = this.kernel.aspace(this.aspace);
+    for (const v of this.vmas) {
+      if (v.end <= start || v.start >= end) {
+        out.push(v);
+        continue;
+      }
+      const a = Math.max(v.start, start), b = Math.min(v.end, end);
+      if (v.start < a) out.push(v.clone(v.start, a));
+      object.hold();
+      const mid = new Vma(a, b, v.prot, true, object, a - start, b, name);
+      if (mid.prot & PROT_WRITE) object.writers(1);
+      out.push(mid);
+      if (b < v.end) out.push(v.clone(b, v.end));
+      v.drop();
+      as.forEach(a, b, (va) => as.protect(va, (v.prot & PROT_WRITE ? MAP_WRITE : 0) | MAP_SHARE));
+    }
+    this.vmas.length = 0;
+    this.vmas.push(...out);
+  }
+
   /** Moves the program break; returns the new break (unchanged on failure, as Linux does). */
   setBrk(addr: number, limit = Infinity, maxGrowth = Infinity): number {
     addr >>>= 0;

@@ -25,6 +25,7 @@ import * as lock from "./sys/lock.js";
 import * as mount from "./sys/mount.js";
 import * as ipc from "./sys/ipc.js";
 import * as mqueue from "./sys/mqueue.js";
+import { EXOJIT_CALLS, EXOJIT_SYSCALL_BASE } from "./sys/exojit.js";
 
 export interface SyscallEntry {
   nr: number;
@@ -284,6 +285,12 @@ for (const [nr, name] of SYSCALL_NUMBERS) {
     hex: impl?.[2] ?? false,
   };
 }
+
+/** exojit's own calls (sys/exojit.ts), by number: kept apart from SYSCALLS, whose numbers are
+ *  dense, since theirs start far above Linux's. */
+export const EXOJIT_SYSCALLS = new Map<number, SyscallEntry>(
+  EXOJIT_CALLS.map(([off, name, fn, args, hex]) => [EXOJIT_SYSCALL_BASE + off, { nr: EXOJIT_SYSCALL_BASE + off, name, fn, args: args.split(" ").filter(Boolean) as ArgKind[], hex: hex ?? false }]),
+);
 
 /** Names in IMPL that are not Linux i386 system calls (a typo would silently never run). */
 export const UNKNOWN_IMPL = Object.keys(IMPL).filter((n) => !SYSCALL_NUMBERS.some(([, name]) => name === n));

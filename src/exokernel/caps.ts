@@ -12,6 +12,7 @@ export const CAP_ENV = 3; // an environment (CPU context + address space)
 export const CAP_BLOCK = 4; // a range of a block device
 export const CAP_CONSOLE = 5; // the console
 export const CAP_CLOCK = 6; // clock and timers
+export const CAP_ENDPOINT = 7; // an IPC endpoint (endpoint.ts): R_WRITE calls, R_READ receives
 
 export const CAP_TYPE_NAMES: Record<number, string> = {
   [CAP_FRAMES]: "frames",
@@ -20,6 +21,7 @@ export const CAP_TYPE_NAMES: Record<number, string> = {
   [CAP_BLOCK]: "block",
   [CAP_CONSOLE]: "console",
   [CAP_CLOCK]: "clock",
+  [CAP_ENDPOINT]: "endpoint",
 };
 
 /** Rights. */

@@ -10,6 +10,7 @@ export const EXO_ERRORS = {
   E_FAULT: "address not mapped",
   E_RANGE: "address outside the allowed range",
   E_IO: "device I/O error",
+  E_GONE: "the other side went away",
 } as const;
 
 export type ExoErrorCode = keyof typeof EXO_ERRORS;

@@ -18,14 +18,15 @@ import { loadSeg, encodeDescriptor, DESC_P, DESC_S, DESC_CODE, DESC_RW, DESC_ACC
 import { Engine, RUN_BUDGET, RUN_FAULT, type EngineOptions } from "../jit/engine.js";
 import { FrameAllocator, FramePool } from "./frames.js";
 import { AddressSpace, GDT_VA } from "./aspace.js";
-import { Environment, X_BUDGET, X_INT, X_SYSENTER, X_FAULT, X_HALT, WAKE_INTERRUPT, WAKE_TIMEOUT, type Exit } from "./env.js";
+import { Environment, X_BUDGET, X_INT, X_SYSENTER, X_FAULT, X_HALT, WAKE_EVENT, WAKE_INTERRUPT, WAKE_TIMEOUT, type Exit } from "./env.js";
 import { CapSpace, CAP_ENV, CAP_FRAMES, CAP_ASPACE, CAP_CONSOLE, R_WRITE, R_ALL, R_RUN, R_CONTROL, R_MAP, R_READ, type CapHandle } from "./caps.js";
 import { ExoError } from "./errors.js";
 import { Clock, ClockService } from "./clock.js";
 import type { HostTime } from "../hw/devices/hosttime.js";
 import { BlockService } from "./blockcap.js";
 import type { Console } from "./console.js";
-import { FairShare, type SchedPolicy } from "./sched.js";
+import { FairShare, RoundRobin, type SchedPolicy } from "./sched.js";
+import { EndpointService } from "./endpoint.js";
 import type { WaitQueue } from "./wait.js";
 import { logger, trace } from "../log.js";
 
@@ -94,8 +95,19 @@ export class Exokernel {
   readonly clockCap: CapHandle;
   /** Disks and their block capabilities (blockcap.ts). */
   readonly blocks = new BlockService(this.caps);
-  /** Who runs next; replaceable by a library OS. */
+  /** Who runs next; replaceable by a library OS or an embedder (setPolicy). */
   sched: SchedPolicy = new FairShare();
+  /** Scheduling policies by name: the built-in ones and those registered (registerPolicy). */
+  private readonly policies = new Map<string, () => SchedPolicy>([
+    ["fair", () => new FairShare()],
+    ["round-robin", () => new RoundRobin()],
+  ]);
+  /** The name of the policy in use. */
+  policyName = "fair";
+  /** An environment woken to run next without a scheduling decision (wakeDirect), or null. */
+  private direct: Environment | null = null;
+  /** Synchronous IPC endpoints (endpoint.ts). */
+  readonly endpoints = new EndpointService(this.caps, (env) => this.wakeDirect(env));
   /** Called when an environment becomes runnable from outside the loop's own turn (a host
    *  event, a timer): the run loop sets this to end its idle wait. */
   onRunnable: (() => void) | null = null;
@@ -559,6 +571,8 @@ export class Exokernel {
     this.stopWaiting(env);
     this.sched.dequeue(env);
     env.alive = false;
+    this.endpoints.gone(env);
+    if (this.direct === env) this.direct = null;
     if (this.current === env) this.current = null;
     if (env.aspace.gdtOwner === env) env.aspace.gdtOwner = null;
     this.releaseSpace(env.aspace);
@@ -647,6 +661,69 @@ export class Exokernel {
     if (targetCap === undefined) return;
     const t = this.env(targetCap);
     if (t.alive && !t.waiting && !t.suspended) this.sched.yieldTo(t);
+  }
+
+  /** Ends `env`'s wait and makes it the environment that runs next, without asking the
+   *  scheduling policy (a direct switch: the run loop gives it the rest of the current turn).
+   *  Only one can be next; a second one waiting to be switched to is queued normally. */
+  wakeDirect(env: Environment): void {
+    if (!env.waiting || !env.alive) return;
+    this.stopWaiting(env);
+    env.wakeReason = WAKE_EVENT;
+    if (this.direct !== null || env.suspended) {
+      if (!env.suspended) this.sched.enqueue(env, "woken");
+      this.onRunnable?.();
+      return;
+    }
+    this.direct = env;
+    this.onRunnable?.();
+  }
+
+  /** The environment to switch to directly, if one was woken so (the run loop takes it). */
+  takeDirect(): Environment | null {
+    const d = this.direct;
+    this.direct = null;
+    if (d === null || !d.alive || d.waiting) return null;
+    if (d.suspended) return null;
+    this.sched.dequeue(d);
+    return d;
+  }
+
+  /** Makes a scheduling policy available by name (an embedder's own, implementing SchedPolicy):
+   *  `factory` makes a fresh instance when it is chosen. */
+  registerPolicy(name: string, factory: () => SchedPolicy): void {
+    if (name === "") throw new ExoError("E_INVAL", "a policy needs a name");
+    this.policies.set(name, factory);
+  }
+
+  /** The names of the policies available. */
+  policyNames(): string[] {
+    return [...this.policies.keys()];
+  }
+
+  /** Switches to policy `name`: the runnable environments move to a fresh instance of it, in
+   *  the order the old one would have run them. */
+  setPolicy(name: string): void {
+    const make = this.policies.get(name);
+    if (make === undefined) throw new ExoError("E_INVAL", `no scheduling policy ${name}`);
+    const next = make();
+    const runnable: Environment[] = [];
+    for (let e = this.sched.pick(); e !== null; e = this.sched.pick()) runnable.push(e);
+    this.sched = next;
+    this.policyName = name;
+    for (const e of runnable) next.enqueue(e, "preempted");
+    if (trace.sched) this.log.trace({ policy: name }, `scheduling policy ${name} (${runnable.length} runnable)`);
+  }
+
+  /** The frame mapped at user address `va` of an address space, with one more reference taken
+   *  for pool `poolCap` (a library OS keeping an environment's page in a memory object of its
+   *  own, to share it: zero-copy sharing). The page must be present; -1 if it is not. */
+  holdFrame(poolCap: CapHandle, aspaceCap: CapHandle, va: number): number {
+    const pool = this.caps.get<FramePool>(poolCap, CAP_FRAMES, R_MAP);
+    const ppn = this.aspace(aspaceCap, R_MAP).frame(va & ~0xfff);
+    if (ppn < 0) return -1;
+    pool.share(ppn);
+    return ppn;
   }
 
   /** The environment on the CPU now (for the run loop's accounting), or null. */

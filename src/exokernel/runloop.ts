@@ -48,7 +48,8 @@ export class RunLoop {
       const now = k.clock.now();
       if (k.clock.next() <= now) k.clock.fire(now);
       if (o.done()) return;
-      const env = k.sched.pick();
+      // An environment woken by a direct switch (endpoint IPC) runs next, without a pick.
+      const env = k.takeDirect() ?? k.sched.pick();
       if (env === null) {
         await this.idle();
         yieldAt = k.clock.now() + YIELD_EVERY_NS;

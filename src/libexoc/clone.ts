@@ -80,6 +80,7 @@ export function cloneTask(t: Task, a: CloneArgs): number {
     proc.envp = src.envp;
     proc.exitSignal = a.exitSignal;
     proc.poolCap = k.newPool(sys.frameLimit);
+    sys.exo.forked(src, proc);
   }
 
   // The environment: the caller's registers in the same space, or a copy-on-write duplicate.

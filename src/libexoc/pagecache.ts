@@ -306,6 +306,14 @@ export class PageCache {
     return ppn;
   }
 
+  /** Takes a reference, for the cache, to the frame a process has at `va` (zero-copy sharing
+   *  of a page it already has); -1 if no frame is mapped there. */
+  adoptFrame(aspace: CapHandle, va: number): number {
+    const ppn = this.kernel.holdFrame(this.pool, aspace, va);
+    if (ppn >= 0) this.inUse++;
+    return ppn;
+  }
+
   freeFrame(ppn: number): void {
     this.kernel.freeFrame(this.pool, ppn);
     this.inUse--;

@@ -268,6 +268,9 @@ export class Process {
     this.timers?.stopAll();
     this.sigPending.clear();
     this.exitEvents.notify();
+    // SEM_UNDO adjustments are applied before the parent can see the process as ended.
+    this.sys.ipc.exit(this);
+    this.sys.exo.exit(this);
     this.vforkRelease();
     const groups = new Set([this.pgid, ...[...this.children].map((c) => c.pgid)]);
     for (const c of [...this.children]) {

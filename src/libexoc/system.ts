@@ -2,20 +2,22 @@
 // process ids, keeps process groups and sessions, plays the reaper (pid 1: orphans are adopted
 // and their zombies reaped at once; it is not a guest process), routes signals (kill to a
 // process, a group, everyone; host signals to the foreground group), and holds what all
-// processes share: the page cache and the futex table.
+// processes share: the page cache, the futex table and the IPC objects (ipc/).
 //
 // Processes and threads are created by clone.ts, replaced by exec.ts and waited for by
 // waitchild.ts; this file is the table they work on. The table is also a file system: procfs
 // (procfs/tree.ts) shows it at /proc. The system also holds what its name space of files is
 // made of: the device registry (vfs/devices.ts), the file system types mount(2) knows, and
 // /dev (volumes/devfs.ts); newVfs makes a name space over a root volume with them, and the
-// first process gets /proc and /dev mounted in it.
+// first process gets /proc, /dev, /dev/shm (a tmpfs) and /dev/mqueue mounted in it.
 
 import type { Exokernel } from "../exokernel/kernel.js";
 import { R_READ, R_WRITE, R_CONTROL, type CapHandle } from "../exokernel/caps.js";
 import { WaitQueue } from "../exokernel/wait.js";
 import { PageCache } from "./pagecache.js";
 import { FutexTable } from "./futex.js";
+import { Ipc } from "./ipc/index.js";
+import { Extensions } from "./exo/index.js";
 import { Process } from "./process.js";
 import { Task, FsContext, type Personality } from "./task.js";
 import { Mm } from "./mm.js";
@@ -63,6 +65,10 @@ export class System {
   readonly personality: Personality;
   readonly pageCache: PageCache;
   readonly futex = new FutexTable();
+  /** System V IPC objects and POSIX message queues (ipc/). */
+  readonly ipc: Ipc;
+  /** The exokernel extensions offered to programs: endpoint capabilities, fast calls (exo/). */
+  readonly exo: Extensions;
   readonly procs = new Map<number, Process>();
   readonly tasks = new Map<number, Task>();
   readonly tty: Terminal = { termios: null, fgPgrp: 0, sid: 0 };
@@ -112,6 +118,8 @@ export class System {
     this.personality = o.personality;
     this.clockCap = o.kernel.caps.derive(o.kernel.clockCap, R_READ | R_WRITE | R_CONTROL);
     this.pageCache = new PageCache(o.kernel);
+    this.ipc = new Ipc(this.pageCache);
+    this.exo = new Extensions(o.kernel);
     // When guest RAM runs out, unmapped files in the page cache give their frames back first.
     o.kernel.frames.reclaim = (n) => this.pageCache.reclaim(n);
     this.frameLimit = o.frameLimit ?? o.kernel.frames.total;
@@ -122,7 +130,11 @@ export class System {
     this.fsTypes.register({ name: "devtmpfs", nodev: true, mount: () => this.devfs });
     this.fsTypes.register({ name: "tmpfs", nodev: true, mount: (s) => this.tmpfs(s.options) });
     this.terminals = new Terminals(this);
+    this.fsTypes.register({ name: "mqueue", nodev: true, mount: () => this.ipc.mqueue });
   }
+
+  /** /dev/shm's volume: a tmpfs of its own (POSIX shared memory objects are its files). */
+  private shmVol: TmpFs | null = null;
 
   /** /dev's volume. */
   get devfs(): TmpFs {
@@ -187,6 +199,11 @@ export class System {
     vfs.mountInternal(new SynthVolume(this.procfs), "/proc", "proc", { ...DEFAULT_FLAGS, nosuid: true, nodev: true, noexec: true });
     vfs.mountInternal(this.devfs, "/dev", "udev", { ...DEFAULT_FLAGS, nosuid: true });
     vfs.mountInternal(this.terminals.devpts, "/dev/pts", "devpts", { ...DEFAULT_FLAGS, nosuid: true, noexec: true });
+    // shm_open and sem_open (glibc) make their objects as files in /dev/shm: a tmpfs, whose
+    // mapped pages are the same frames in every process.
+    this.shmVol ??= this.tmpfs("");
+    vfs.mountInternal(this.shmVol, "/dev/shm", "tmpfs", { ...DEFAULT_FLAGS, nosuid: true, nodev: true });
+    vfs.mountInternal(this.ipc.mqueue, "/dev/mqueue", "mqueue", { ...DEFAULT_FLAGS, nosuid: true, nodev: true, noexec: true });
   }
 
   defaultLimit(res: number): [number, number] {

@@ -20,6 +20,9 @@ export const PROT_NONE = 0, PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4;
 export const PAGE = 4096;
 
 export class Vma {
+  /** Protections mprotect may grant (a read-only System V attachment cannot become writable). */
+  maxProt = PROT_READ | PROT_WRITE | PROT_EXEC;
+
   constructor(
     public start: number,
     public end: number,
@@ -39,7 +42,9 @@ export class Vma {
   clone(start: number, end: number): Vma {
     this.object?.hold();
     if (this.object && this.shared && this.prot & PROT_WRITE) this.object.writers(1);
-    return new Vma(start, end, this.prot, this.shared, this.object, this.offset + (start - this.start), this.fileEnd, this.name);
+    const v = new Vma(start, end, this.prot, this.shared, this.object, this.offset + (start - this.start), this.fileEnd, this.name);
+    v.maxProt = this.maxProt;
+    return v;
   }
 
   /** Lets go of the object (the region was unmapped). */
@@ -194,6 +199,7 @@ export class AddressMap {
       at = v.end;
     }
     if (at < end) sysError("ENOMEM");
+    for (const v of this.vmas) if (v.start < end && start < v.end && (prot & ~v.maxProt) !== 0) sysError("EACCES");
     const out: Vma[] = [];
     const as = this.kernel.aspace(this.aspace);
     for (const v of this.vmas) {
@@ -262,6 +268,34 @@ export class AddressMap {
       const n = Math.min(PAGE, v.fileEnd - page);
       k.frameBytes(ppn).set(k.frameBytes(src).subarray(0, n));
     }
+  }
+
+  /**
+   * Turns the private pages of [start, end) into a shared region over `object` (object offset
+   * 0 at `start`) without moving or copying them: the regions are replaced (split at the
+   * edges), and the pages present become shared mappings, so fork keeps sharing them. The
+   * caller has put every page of the range into `object` (libos_share_memory).
+   */
+  adoptShared(start: number, end: number, object: MemObject, name: string): void {
+    const out: Vma[] = [];
+    const as = this.kernel.aspace(this.aspace);
+    for (const v of this.vmas) {
+      if (v.end <= start || v.start >= end) {
+        out.push(v);
+        continue;
+      }
+      const a = Math.max(v.start, start), b = Math.min(v.end, end);
+      if (v.start < a) out.push(v.clone(v.start, a));
+      object.hold();
+      const mid = new Vma(a, b, v.prot, true, object, a - start, b, name);
+      if (mid.prot & PROT_WRITE) object.writers(1);
+      out.push(mid);
+      if (b < v.end) out.push(v.clone(b, v.end));
+      v.drop();
+      as.forEach(a, b, (va) => as.protect(va, (v.prot & PROT_WRITE ? MAP_WRITE : 0) | MAP_SHARE));
+    }
+    this.vmas.length = 0;
+    this.vmas.push(...out);
   }
 
   /** Moves the program break; returns the new break (unchanged on failure, as Linux does). */

@@ -16,7 +16,7 @@ import { HostStream } from "../libexoc/file.js";
 import { FdTable } from "../libexoc/fdtable.js";
 import type { Vfs } from "../libexoc/vfs/vfs.js";
 import { SIGSEGV, SIGTRAP, SA_RESTART } from "../libexoc/signal.js";
-import { SYSCALLS, type SyscallEntry } from "./table.js";
+import { SYSCALLS, EXOJIT_SYSCALLS, type SyscallEntry } from "./table.js";
 import { ERRNO } from "./abi/errno.js";
 import { formatCall } from "./trace.js";
 import { deliverSignal } from "./sys/signal.js";
@@ -107,7 +107,7 @@ export class LinuxPersonality implements Personality, ExecAbi {
   syscall(t: Task): void {
     const r = t.regs;
     const nr = r[EAX] >>> 0;
-    const e = SYSCALLS[nr];
+    const e = nr < SYSCALLS.length ? SYSCALLS[nr] : EXOJIT_SYSCALLS.get(nr);
     this.counts.set(nr, (this.counts.get(nr) ?? 0) + 1);
     if (e === undefined || e.fn === null) {
       if (!this.unimplemented.has(nr)) {
@@ -145,7 +145,8 @@ export class LinuxPersonality implements Personality, ExecAbi {
 
   resume(t: Task): void {
     const b = t.blocked;
-    const e = SYSCALLS[t.regs[EAX] >>> 0];
+    const nr = t.regs[EAX] >>> 0;
+    const e = nr < SYSCALLS.length ? SYSCALLS[nr] : EXOJIT_SYSCALLS.get(nr);
     if (b === null || e === undefined || e.fn === null) throw new Error("resume without a blocked call (personality bug)");
     this.run(t, e, b.retry);
   }

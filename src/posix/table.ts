@@ -25,6 +25,9 @@ import * as fsops from "./sys/fsops.js";
 import * as cred from "./sys/cred.js";
 import * as lock from "./sys/lock.js";
 import * as mount from "./sys/mount.js";
+import * as ipc from "./sys/ipc.js";
+import * as mqueue from "./sys/mqueue.js";
+import { EXOJIT_CALLS, EXOJIT_SYSCALL_BASE } from "./sys/exojit.js";
 
 export interface SyscallEntry {
   nr: number;
@@ -272,6 +275,26 @@ const IMPL: Record<string, [Sys, string, boolean?]> = {
   set_thread_area: [tls.setThreadArea, "ptr"],
   get_thread_area: [tls.getThreadArea, "ptr"],
   modify_ldt: [tls.modifyLdt, "d ptr u"],
+  ipc: [ipc.ipc, "d d d d ptr d"],
+  shmget: [ipc.shmget, "d u x"],
+  shmat: [ipc.shmat, "d ptr x", true],
+  shmdt: [ipc.shmdt, "ptr"],
+  shmctl: [ipc.shmctlSys, "d d ptr"],
+  semget: [ipc.semget, "d d x"],
+  semctl: [ipc.semctlSys, "d d d x"],
+  semtimedop_time64: [ipc.semtimedop64, "d ptr u ptr"],
+  msgget: [ipc.msgget, "d x"],
+  msgsnd: [ipc.msgsnd, "d ptr u x"],
+  msgrcv: [ipc.msgrcv, "d ptr u d x"],
+  msgctl: [ipc.msgctlSys, "d d ptr"],
+  mq_open: [mqueue.mqOpen, "path oflags mode ptr"],
+  mq_unlink: [mqueue.mqUnlink, "path"],
+  mq_timedsend: [mqueue.mqTimedsend, "fd ptr u u ptr"],
+  mq_timedsend_time64: [mqueue.mqTimedsend64, "fd ptr u u ptr"],
+  mq_timedreceive: [mqueue.mqTimedreceive, "fd ptr u ptr ptr"],
+  mq_timedreceive_time64: [mqueue.mqTimedreceive64, "fd ptr u ptr ptr"],
+  mq_notify: [mqueue.mqNotify, "fd ptr"],
+  mq_getsetattr: [mqueue.mqGetsetattr, "fd ptr ptr"],
 };
 
 /** SYSCALLS[nr]: every number of the ABI (undefined for gaps in the numbering). */
@@ -286,6 +309,12 @@ for (const [nr, name] of SYSCALL_NUMBERS) {
     hex: impl?.[2] ?? false,
   };
 }
+
+/** exojit's own calls (sys/exojit.ts), by number: kept apart from SYSCALLS, whose numbers are
+ *  dense, since theirs start far above Linux's. */
+export const EXOJIT_SYSCALLS = new Map<number, SyscallEntry>(
+  EXOJIT_CALLS.map(([off, name, fn, args, hex]) => [EXOJIT_SYSCALL_BASE + off, { nr: EXOJIT_SYSCALL_BASE + off, name, fn, args: args.split(" ").filter(Boolean) as ArgKind[], hex: hex ?? false }]),
+);
 
 /** Names in IMPL that are not Linux i386 system calls (a typo would silently never run). */
 export const UNKNOWN_IMPL = Object.keys(IMPL).filter((n) => !SYSCALL_NUMBERS.some(([, name]) => name === n));

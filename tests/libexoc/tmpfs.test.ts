@@ -201,7 +201,7 @@ describe("devfs", () => {
   it("holds the standard devices, links and directories, and takes drivers' nodes", () => {
     const v = makeDevfs();
     const root = v.root(WHO);
-    expect(v.readdir(root).map((e) => e.name.toString()).sort()).toEqual(["console", "fd", "full", "null", "pts", "random", "shm", "stderr", "stdin", "stdout", "tty", "urandom", "zero"]);
+    expect(v.readdir(root).map((e) => e.name.toString()).sort()).toEqual(["console", "fd", "full", "mqueue", "null", "pts", "random", "shm", "stderr", "stdin", "stdout", "tty", "urandom", "zero"]);
     const nul = v.getattr(v.lookup(root, name("null")) as VolumeNode); // it was just listed
     expect([nul.mode, nul.rdev, nul.dev]).toEqual([S_IFCHR | 0o666, makeDev(1, 3), makeDev(0, 5)]);
     expect(v.readlink(v.lookup(root, name("stdout")) as VolumeNode).toString()).toBe("/proc/self/fd/1"); // listed above

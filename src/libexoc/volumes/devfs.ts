@@ -1,7 +1,8 @@
 // /dev: a tmpfs (devtmpfs, as Linux names it) holding the device nodes every system has: the
 // memory devices, the terminal's tty and console, links to the caller's descriptors through
-// /proc (fd, stdin, stdout, stderr), and empty pts/ and shm/ (shm sticky and open to all, as
-// /dev/shm is). What opening each node means is the device registry's business.
+// /proc (fd, stdin, stdout, stderr), and empty pts/, shm/ and mqueue/ (sticky and open to all:
+// the system mounts a tmpfs and the mqueue file system on the last two). What opening each
+// node means is the device registry's business.
 
 import { S_IFCHR, S_IFBLK } from "../file.js";
 import { sysError } from "../errors.js";
@@ -27,6 +28,7 @@ export function makeDevfs(pageCache: PageCache | null = null): TmpFs {
   ["stdin", "stdout", "stderr"].forEach((s, k) => v.symlink(root, name(s), name(`/proc/self/fd/${k}`), 0, 0));
   v.mkdir(root, name("pts"), 0o755, 0, 0);
   v.mkdir(root, name("shm"), 0o1777, 0, 0);
+  v.mkdir(root, name("mqueue"), 0o1777, 0, 0);
   return v;
 }
 

@@ -7,7 +7,7 @@ import type { Task } from "../../libexoc/task.js";
 import type { Process } from "../../libexoc/process.js";
 import { sysError } from "../../libexoc/errors.js";
 import { NSIG } from "../../libexoc/signal.js";
-import { RLIMIT_NOFILE, RLIMIT_COUNT } from "../../libexoc/limits.js";
+import { RLIMIT_NOFILE, RLIMIT_NICE, RLIMIT_COUNT } from "../../libexoc/limits.js";
 
 export const getpid: Sys = (t) => t.pid;
 export const gettid: Sys = (t) => t.tid;
@@ -103,11 +103,17 @@ export const schedYield: Sys = (t) => {
   return 0;
 };
 
+/** Whether `p` may lower its nice value to `nice` (Linux's can_nice): root may, others down to
+ *  what RLIMIT_NICE allows (its value is 20 - nice: the default 0 allows no raise at all). */
+function canNice(p: Process, nice: number): boolean {
+  return p.euid === 0 || 20 - nice <= p.limit(RLIMIT_NICE)[0];
+}
+
 /** nice(inc): the new nice value is returned as 20 - nice by the raw system call. */
 export const nice: Sys = (t, inc) => {
   const env = t.kernel.env(t.env);
   const next = Math.max(-20, Math.min(19, env.nice + inc));
-  if (next < env.nice && t.proc.euid !== 0) sysError("EPERM");
+  if (next < env.nice && !canNice(t.proc, next)) sysError("EPERM");
   t.kernel.setNice(t.env, next);
   return 0;
 };
@@ -144,8 +150,9 @@ export const setpriority: Sys = (t, which, who, prio) => {
   if (ts.length === 0) sysError("ESRCH");
   const nv = Math.max(-20, Math.min(19, prio));
   for (const x of ts) {
-    if (x.proc.uid !== t.proc.euid && t.proc.euid !== 0) sysError("EPERM");
-    if (nv < x.kernel.env(x.env).nice && t.proc.euid !== 0) sysError("EACCES");
+    // The target's real or effective user must be the caller's effective one (or root).
+    if (x.proc.uid !== t.proc.euid && x.proc.euid !== t.proc.euid && t.proc.euid !== 0) sysError("EPERM");
+    if (nv < x.kernel.env(x.env).nice && !canNice(t.proc, nv)) sysError("EACCES");
   }
   for (const x of ts) x.kernel.setNice(x.env, nv);
   return 0;
@@ -193,7 +200,10 @@ export const setrlimit: Sys = (t, res, buf) => {
 
 export const prlimit64: Sys = (t, pid, res, newBuf, oldBuf) => {
   const p = target(t, pid);
-  if (p !== t.proc && !t.sys.maySignal(t.proc, p, 0)) sysError("EPERM");
+  // Another process's limits: the caller's real id must be every one of its user and group
+  // ids (Linux's check_prlimit_permission), or the caller root.
+  const c = t.proc;
+  if (p !== c && c.euid !== 0 && !(c.uid === p.uid && c.uid === p.euid && c.uid === p.suid && c.gid === p.gid && c.gid === p.egid && c.gid === p.sgid)) sysError("EPERM");
   const [cur, max] = limitOf(p, res);
   let next: [number, number] | null = null;
   if (newBuf !== 0) {

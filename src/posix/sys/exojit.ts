@@ -1,0 +1,126 @@
+// exojit's own system calls: the seed's exokernel extensions for guest programs (declared for
+// them in firmware/include/exojit.h). Their numbers start at EXOJIT_SYSCALL_BASE, far above
+// Linux's (which ends below 500 on i386), so no Linux number will ever collide with them.
+//
+//   nr       name                 arguments                          result
+//   +0       exojit_sched_policy  name (NULL: keep), buf, buflen     0; buf gets the policy in use
+//   +1       exojit_yield_to      pid                                0 (ESRCH)
+//   +2       exojit_share_memory  pid, addr, len                     the address in pid's memory
+//   +3       exojit_endpoint      -                                  a capability slot
+//   +4       exojit_fast_call     slot, msg (64 bytes, in/out)       0; msg holds the reply
+//   +5       exojit_receive       slot, msg (out)                    0
+//   +6       exojit_reply         msg                                0
+//   +7       exojit_reply_receive slot, reply (or NULL), msg (out)   0
+//   +8       exojit_cap_derive    slot, rights                       a new slot
+//   +9       exojit_cap_revoke    slot                               0
+//   +10      exojit_cap_drop      slot                               0
+//   +11      exojit_cap_rights    slot                               the rights
+//
+// Rights (the exokernel's): 1 receive, 2 call, 16 destroy, 32 derive.
+
+import type { Sys } from "../types.js";
+import type { Task } from "../../libexoc/task.js";
+import { sysError } from "../../libexoc/errors.js";
+import { MSG_WORDS } from "../../libexoc/exo/index.js";
+import { shareMemory } from "../../libexoc/exo/share.js";
+
+export const EXOJIT_SYSCALL_BASE = 0xe000;
+
+const MSG_BYTES = MSG_WORDS * 4;
+/** Longest policy name. */
+const NAME_MAX = 64;
+
+function readMsg(t: Task, va: number): Int32Array {
+  const b = t.mem.read(va, MSG_BYTES);
+  return new Int32Array(b.buffer, b.byteOffset, MSG_WORDS);
+}
+
+function writeMsg(t: Task, va: number, m: Int32Array): number {
+  t.mem.write(va, new Uint8Array(m.buffer, m.byteOffset, MSG_BYTES));
+  return 0;
+}
+
+/** Choosing a policy changes every process's scheduling: root only. */
+const schedPolicy: Sys = (t, namePtr, buf, buflen) => {
+  let name: string | null = null;
+  if (namePtr !== 0) {
+    name = t.mem.cstring(namePtr, NAME_MAX).toString("latin1");
+    if (t.proc.euid !== 0) sysError("EPERM");
+    if (!t.kernel.policyNames().includes(name)) sysError("EINVAL", `no scheduling policy ${name}`);
+  }
+  if (buf !== 0) {
+    const cur = Buffer.from(t.kernel.policyName + "\0", "latin1");
+    if (cur.length > buflen >>> 0) sysError("ERANGE");
+    t.mem.write(buf, cur);
+  }
+  if (name !== null) t.kernel.setPolicy(name);
+  return 0;
+};
+
+/** A directed yield: the caller's turn ends and the target's main thread runs next (if it is
+ *  runnable; else the caller just yields). */
+const yieldTo: Sys = (t, pid) => {
+  const p = t.sys.findProcess(pid);
+  const target = p?.termination === null ? p.leader : null;
+  if (target === null || target === undefined) sysError("ESRCH");
+  t.kernel.yieldTurn(t.env, target.env);
+  return 0;
+};
+
+const share: Sys = (t, pid, addr, len) => shareMemory(t, pid, addr, len) | 0;
+
+const endpoint: Sys = (t) => t.sys.exo.caps(t.proc).newEndpoint();
+
+const fastCall: Sys = (t, slot, msg) => {
+  const m = readMsg(t, msg);
+  t.mem.check(msg, MSG_BYTES, true);
+  return t.sys.exo.call(t, slot, m, (reply) => writeMsg(t, msg, reply));
+};
+
+const receive: Sys = (t, slot, msg) => {
+  t.mem.check(msg, MSG_BYTES, true);
+  return t.sys.exo.receive(t, slot, (m) => writeMsg(t, msg, m));
+};
+
+const reply: Sys = (t, msg) => {
+  t.sys.exo.reply(t, readMsg(t, msg));
+  return 0;
+};
+
+/** A server's loop step: the reply to the last caller (unless NULL), then the next call. On
+ *  a re-run after waiting, only the receive is made again. */
+const replyReceive: Sys = (t, slot, rep, msg) => {
+  t.mem.check(msg, MSG_BYTES, true);
+  if (rep !== 0 && !t.retrying) t.sys.exo.reply(t, readMsg(t, rep));
+  return t.sys.exo.receive(t, slot, (m) => writeMsg(t, msg, m));
+};
+
+const capDerive: Sys = (t, slot, rights) => t.sys.exo.caps(t.proc).derive(slot, rights);
+
+const capRevoke: Sys = (t, slot) => {
+  t.sys.exo.caps(t.proc).revoke(slot);
+  return 0;
+};
+
+const capDrop: Sys = (t, slot) => {
+  t.sys.exo.caps(t.proc).drop(slot);
+  return 0;
+};
+
+const capRights: Sys = (t, slot) => t.sys.exo.caps(t.proc).rights(slot);
+
+/** name → [offset from the base, handler, argument kinds for traces, result in hex]. */
+export const EXOJIT_CALLS: [number, string, Sys, string, boolean?][] = [
+  [0, "exojit_sched_policy", schedPolicy, "path ptr u"],
+  [1, "exojit_yield_to", yieldTo, "d"],
+  [2, "exojit_share_memory", share, "d ptr u", true],
+  [3, "exojit_endpoint", endpoint, ""],
+  [4, "exojit_fast_call", fastCall, "d ptr"],
+  [5, "exojit_receive", receive, "d ptr"],
+  [6, "exojit_reply", reply, "ptr"],
+  [7, "exojit_reply_receive", replyReceive, "d ptr ptr"],
+  [8, "exojit_cap_derive", capDerive, "d x"],
+  [9, "exojit_cap_revoke", capRevoke, "d"],
+  [10, "exojit_cap_drop", capDrop, "d"],
+  [11, "exojit_cap_rights", capRights, "d"],
+];

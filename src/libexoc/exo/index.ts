@@ -12,6 +12,9 @@
 //   capability's write fails in CapSpace.get (E_PERM), a revoked one's use there too (E_CAP).
 //   Raw block writes bypass any ext2 cache of a mounted file system on that device, as a raw
 //   block device does on Linux: write only to devices nothing has mounted (or unmount first).
+//   A device slot's capability is not revoked when the process ends (a forked child may still
+//   hold it, as it holds an inherited descriptor): the exokernel keeps its record until the
+//   disk is detached at the end of the run or someone revokes it.
 
 import { WouldBlock, EINTR_ON_HANDLER } from "../blocking.js";
 import { sysError } from "../errors.js";

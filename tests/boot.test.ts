@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI, ensureBusybox } from "./helpers/guest.js";
+import { CLI, buildGuest, ensureBusybox } from "./helpers/guest.js";
 import { debugfs, expectClean, mke2fs, tempDir } from "./ext2/helpers.js";
 
 let dir = "";
@@ -167,6 +167,80 @@ describe("exojit boot with more disks", { timeout: 300_000 }, () => {
     expectClean(extra);
     expectClean(img);
     expect(debugfs(extra, "cat /note")).toBe("on-the-second-disk\n");
+  });
+});
+
+// Direct hardware access (firmware/include/exojit.h): tests/guest/exo_dev.c, on a second disk
+// the guest mounts read-only, opens a third, raw disk (nothing mounts it: raw writes bypass a
+// mounted file system's cache) as a device capability and writes its sectors.
+describe("direct hardware access from a guest under exojit boot", { timeout: 300_000 }, () => {
+  it("opens a disk as a capability, writes and reads sectors, and the exokernel checks rights on every use", () => {
+    const img = defaultImagePath();
+    const progDir = path.join(dir, "exo_dev_tree");
+    fs.mkdirSync(progDir, { recursive: true });
+    fs.copyFileSync(buildGuest("exo_dev.c"), path.join(progDir, "exo_dev"));
+    fs.chmodSync(path.join(progDir, "exo_dev"), 0o755);
+    const prog = path.join(dir, "exo_dev_prog.img");
+    mke2fs(prog, 8, ["-t", "ext2"], progDir);
+    const raw = path.join(dir, "exo_dev_raw.img");
+    fs.writeFileSync(raw, Buffer.alloc(1 << 20));
+    const r = boot([img, "--disk", prog, "--disk", raw], [
+      "mkdir -p /mnt/p && mount -t ext2 -o ro /dev/sdb /mnt/p",
+      "/mnt/p/exo_dev /dev/sdc 2048; echo status $?",
+      "umount /mnt/p",
+      "exit",
+    ].join("\n") + "\n");
+    const out = r.stdout.slice(r.stdout.indexOf("open the disk read-write"));
+    expect(out.slice(0, out.indexOf("\nstatus ") + 9)).toBe([
+      "open the disk read-write                       ok",
+      "  rights 0x23",
+      "write sectors 8..11                            ok",
+      "flush                                          ok",
+      "read them back                                 ok",
+      "  read back matches",
+      "derive a read-only capability                  ok",
+      "  rights 0x1",
+      "read through it                                ok",
+      "  sector 9 says 'exo_dev sector 9'",
+      "write through it                               Operation not permitted",
+      "flush through it                               Operation not permitted",
+      "derive from it (no derive right)               Operation not permitted",
+      "read past the end of the disk                  Invalid argument",
+      "read into a bad pointer                        Bad address",
+      "write from a bad pointer                       Bad address",
+      "read 4096 sectors at once                      Invalid argument",
+      "open no such disk                              No such device or address",
+      "open with no rights                            Invalid argument",
+      "open an unknown kind                           Invalid argument",
+      "open the console (stdin is a pipe)             No such device or address",
+      "use an endpoint as a disk                      Bad file descriptor",
+      "child as uid 1000: open the disk               Operation not permitted",
+      "child as uid 1000: open the console            Operation not permitted",
+      "child as uid 1000: read the inherited slot     ok",
+      "  child status 0",
+      "revoke the read-write capability               ok",
+      "read through its slot                          Bad file descriptor",
+      "read through the read-only one derived         Bad file descriptor",
+      "open it again read-only                        ok",
+      "read through the new one                       ok",
+      "  sector 10 says 'exo_dev sector 10'",
+      "drop it                                        ok",
+      "read through the dropped slot                  Bad file descriptor",
+      "status 0",
+    ].join("\n"));
+    expect(r.status).toBe(0);
+    // The sectors reached the image file; nothing else on it changed.
+    const bytes = fs.readFileSync(raw);
+    for (let s = 0; s < 4; s++) {
+      const sec = bytes.subarray((8 + s) * 512, (9 + s) * 512);
+      const want = Buffer.alloc(512);
+      for (let k = 0; k < 512; k++) want[k] = ((8 + s) * 7 + k * 13 + 1) & 0xff;
+      want.write(`exo_dev sector ${8 + s}\0`, "latin1");
+      expect(sec.equals(want)).toBe(true);
+    }
+    expect(bytes.subarray(0, 8 * 512).every((b) => b === 0)).toBe(true);
+    expect(bytes.subarray(12 * 512).every((b) => b === 0)).toBe(true);
+    expectClean(prog);
   });
 });
 

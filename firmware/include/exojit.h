@@ -26,6 +26,21 @@
  *   libos_cap_drop(cap)                 forget the slot (the capability stays valid).
  *   libos_cap_rights(cap)               the rights the slot's capability carries.
  *
+ * Direct hardware access (root only: EPERM otherwise):
+ *   libos_dev_open(kind, index, rights) a slot for a device capability derived from the
+ *                                       system's with at most `rights` (EXO_READ, EXO_WRITE,
+ *                                       EXO_GRANT): EXO_DEV_BLOCK by minor as /dev/sdX numbers
+ *                                       them (sda 0, sda1 1, sdb 16, ...), or EXO_DEV_CONSOLE
+ *                                       (index 0). ENXIO: no such device; EROFS: write asked
+ *                                       of a read-only disk.
+ *   libos_blk_read(cap, sector, buf, n) read n 512-byte sectors (at most 2048) at `sector`.
+ *   libos_blk_write(cap, sector, buf, n) write them (durable after libos_blk_flush).
+ *   libos_blk_flush(cap)                make the writes so far durable.
+ *   libos_console_write(cap, buf, len)  send bytes out of the console, beneath the terminal.
+ * The exokernel checks the slot's capability on every transfer: a missing right is EPERM, a
+ * revoked capability EBADF, sectors outside the device EINVAL. Raw writes bypass the cache of
+ * a file system mounted from the same device: write only to unmounted ones.
+ *
  * Slots are per process and inherited by fork; a revoked or unknown slot is EBADF, a missing
  * right EPERM, a peer or endpoint that went away EPIPE. Endpoints go with the process that
  * made them. */
@@ -49,12 +64,25 @@
 #define EXOJIT_SYS_cap_revoke (EXOJIT_SYSCALL_BASE + 9)
 #define EXOJIT_SYS_cap_drop (EXOJIT_SYSCALL_BASE + 10)
 #define EXOJIT_SYS_cap_rights (EXOJIT_SYSCALL_BASE + 11)
+#define EXOJIT_SYS_dev_open (EXOJIT_SYSCALL_BASE + 12)
+#define EXOJIT_SYS_blk_read (EXOJIT_SYSCALL_BASE + 13)
+#define EXOJIT_SYS_blk_write (EXOJIT_SYSCALL_BASE + 14)
+#define EXOJIT_SYS_blk_flush (EXOJIT_SYSCALL_BASE + 15)
+#define EXOJIT_SYS_console_write (EXOJIT_SYSCALL_BASE + 16)
 
 /* Rights of an endpoint capability. */
 #define EXO_RECEIVE 0x01
 #define EXO_CALL 0x02
 #define EXO_DESTROY 0x10
 #define EXO_GRANT 0x20
+/* Rights of a device capability (the same bits: receive is read, call is write). */
+#define EXO_READ 0x01
+#define EXO_WRITE 0x02
+
+/* Device kinds for libos_dev_open. */
+#define EXO_DEV_BLOCK 0
+#define EXO_DEV_CONSOLE 1
+#define EXO_SECTOR_SIZE 512
 
 /* A message: 16 words. */
 #define EXO_MSG_WORDS 16
@@ -68,6 +96,19 @@ static inline long exojit_syscall3(long nr, long a, long b, long c) {
   __asm__ volatile("xchg %%edi, %%ebx\n\tint $0x80\n\txchg %%edi, %%ebx"
                    : "=a"(r)
                    : "0"(nr), "D"(a), "c"(b), "d"(c)
+                   : "memory");
+  if (r < 0 && r > -4096) {
+    errno = (int)-r;
+    return -1;
+  }
+  return r;
+}
+
+static inline long exojit_syscall4(long nr, long a, long b, long c, long d) {
+  long r;
+  __asm__ volatile("xchg %%edi, %%ebx\n\tint $0x80\n\txchg %%edi, %%ebx"
+                   : "=a"(r)
+                   : "0"(nr), "D"(a), "c"(b), "d"(c), "S"(d)
                    : "memory");
   if (r < 0 && r > -4096) {
     errno = (int)-r;
@@ -104,5 +145,18 @@ static inline int libos_cap_derive(int cap, unsigned rights) { return (int)exoji
 static inline int libos_cap_revoke(int cap) { return (int)exojit_syscall3(EXOJIT_SYS_cap_revoke, cap, 0, 0); }
 static inline int libos_cap_drop(int cap) { return (int)exojit_syscall3(EXOJIT_SYS_cap_drop, cap, 0, 0); }
 static inline int libos_cap_rights(int cap) { return (int)exojit_syscall3(EXOJIT_SYS_cap_rights, cap, 0, 0); }
+static inline int libos_dev_open(int kind, int index, unsigned rights) {
+  return (int)exojit_syscall3(EXOJIT_SYS_dev_open, kind, index, (long)rights);
+}
+static inline int libos_blk_read(int cap, unsigned sector, void *buf, unsigned n) {
+  return (int)exojit_syscall4(EXOJIT_SYS_blk_read, cap, (long)sector, (long)buf, (long)n);
+}
+static inline int libos_blk_write(int cap, unsigned sector, const void *buf, unsigned n) {
+  return (int)exojit_syscall4(EXOJIT_SYS_blk_write, cap, (long)sector, (long)buf, (long)n);
+}
+static inline int libos_blk_flush(int cap) { return (int)exojit_syscall3(EXOJIT_SYS_blk_flush, cap, 0, 0); }
+static inline long libos_console_write(int cap, const void *buf, size_t len) {
+  return exojit_syscall3(EXOJIT_SYS_console_write, cap, (long)buf, (long)len);
+}
 
 #endif

@@ -9,6 +9,7 @@ import type { BlockService } from "../exokernel/blockcap.js";
 import type { CapHandle } from "../exokernel/caps.js";
 import { R_READ, R_WRITE } from "../exokernel/caps.js";
 import { ExoError } from "../exokernel/errors.js";
+import { DEV_BLOCK } from "./exo/index.js";
 import { OpenFile, SEEK_CUR, SEEK_END, SEEK_SET, type FileStat, type OpenMode } from "./file.js";
 import { sysError } from "./errors.js";
 import { capDisk, capReader } from "./ext2/cache.js";
@@ -38,6 +39,8 @@ interface BlockDev {
   cap: CapHandle;
   sectors: number;
   readOnly: boolean;
+  /** For a partition: the whole disk's capability and the partition's first sector there. */
+  whole: { cap: CapHandle; first: number } | null;
   /** The file system mounted from it (by boot or by mount(2)), shared by every mount. */
   volume: Ext2Volume | null;
 }
@@ -70,6 +73,21 @@ export class Disks {
   ) {
     sys.devices.register("block", SD_MAJOR, "*", { name: "sd", open: (o) => this.open(o) });
     for (const name of ["ext2", "ext3", "ext4"]) sys.fsTypes.register({ name, nodev: false, mount: (s) => this.mount(s) });
+    sys.exo.provide(DEV_BLOCK, (minor, rights) => this.grant(minor, rights));
+  }
+
+  /**
+   * exojit_dev_open of a block device: a capability for device `minor` (as /dev/sdX numbers
+   * them: sda 0, sda1 1, sdb 16, ...) derived from the disk's root capability, with at most
+   * `rights` (R_READ, R_WRITE, R_GRANT). ENXIO for no such device, EROFS for write on a
+   * read-only one. Raw writes bypass the ext2 cache of a volume mounted from the device.
+   */
+  grant(minor: number, rights: number): CapHandle {
+    const d = this.devs.get(minor);
+    if (d === undefined) return sysError("ENXIO", `no block device with minor ${minor}`);
+    if ((rights & R_WRITE) !== 0 && d.readOnly) sysError("EROFS", `${d.name} is read-only`);
+    const [from, first] = d.whole === null ? [d.cap, 0] : [d.whole.cap, d.whole.first];
+    return this.blocks.range(from, first, d.sectors, rights);
   }
 
   /**
@@ -83,11 +101,11 @@ export class Disks {
     const rights = R_READ | (readOnly ? 0 : R_WRITE);
     const info = this.blocks.info(whole);
     const name = `sd${letter}`;
-    this.addDev({ name, minor: base, cap: whole, sectors: info.sectors, readOnly, volume: null });
+    this.addDev({ name, minor: base, cap: whole, sectors: info.sectors, readOnly, whole: null, volume: null });
     const part = linuxPartition(this.blocks, whole);
     if (part === null) return { name, cap: whole };
     const cap = this.blocks.range(whole, part[0], part[1], rights);
-    this.addDev({ name: `${name}1`, minor: base + 1, cap, sectors: part[1], readOnly, volume: null });
+    this.addDev({ name: `${name}1`, minor: base + 1, cap, sectors: part[1], readOnly, whole: { cap: whole, first: part[0] }, volume: null });
     return { name: `${name}1`, cap };
   }
 

@@ -1,4 +1,5 @@
-// A process's capabilities for the exokernel extensions (endpoints, for now): small integers
+// A process's capabilities for the exokernel extensions (endpoints, and devices from
+// exojit_dev_open): small integers
 // naming capability handles, as file descriptors name open files. Programs never see a handle:
 // a slot number is all they hold, and the exokernel checks the handle behind it on every use
 // (a revoked or stale one fails there, never here). A forked child gets the same slots naming
@@ -35,6 +36,8 @@ export function exoErrno(e: ExoError): ErrnoName {
       return "ENOMEM";
     case "E_FAULT":
       return "EFAULT";
+    case "E_IO":
+      return "EIO";
     default:
       return "EINVAL";
   }
@@ -85,6 +88,12 @@ export class CapTable {
   newEndpoint(): number {
     if (this.slots.filter((s) => s !== undefined).length >= CAP_SLOTS) sysError("EMFILE");
     return this.add({ cap: this.kernel.endpoints.create(), root: true });
+  }
+
+  /** A new slot for a device capability handed out by exojit_dev_open (derived from the
+   *  system's: revoking the slot revokes only it and what the process derived from it). */
+  addDevice(cap: CapHandle): number {
+    return this.add({ cap, root: false });
   }
 
   /** A new slot naming a capability derived from slot `k` with at most `rights`. */

@@ -4,7 +4,17 @@
 // - fast calls: synchronous call and reply over an endpoint, the exokernel switching directly
 //   to the other side (exokernel/endpoint.ts), here with the waiting a call implies;
 // - zero-copy sharing of a process's pages with another (share.ts);
-// - the scheduling policy a privileged program may choose, and a directed yield.
+// - the scheduling policy a privileged program may choose, and a directed yield;
+// - direct hardware access (devices below): a root process gets a capability slot for a disk
+//   or the console, derived from the system's own capability with at most the rights it asks;
+//   its transfers go straight to the exokernel's BlockService or console, which check the
+//   slot's capability on every use. libexoc adds no rights check of its own: a read-only
+//   capability's write fails in CapSpace.get (E_PERM), a revoked one's use there too (E_CAP).
+//   Raw block writes bypass any ext2 cache of a mounted file system on that device, as a raw
+//   block device does on Linux: write only to devices nothing has mounted (or unmount first).
+//   A device slot's capability is not revoked when the process ends (a forked child may still
+//   hold it, as it holds an inherited descriptor): the exokernel keeps its record until the
+//   disk is detached at the end of the run or someone revokes it.
 
 import { WouldBlock, EINTR_ON_HANDLER } from "../blocking.js";
 import { sysError } from "../errors.js";
@@ -12,11 +22,27 @@ import type { Process } from "../process.js";
 import type { Task } from "../task.js";
 import type { Exokernel } from "../../exokernel/kernel.js";
 import { CapTable, exo } from "./captable.js";
+import type { CapHandle } from "../../exokernel/caps.js";
+import { R_GRANT, R_READ, R_WRITE } from "../../exokernel/caps.js";
+import { SECTOR_SIZE } from "../../exokernel/blockcap.js";
+
+/** Device kinds for exojit_dev_open. */
+export const DEV_BLOCK = 0;
+export const DEV_CONSOLE = 1;
+/** Rights a device capability may carry: read, write, derive. */
+export const DEV_RIGHTS = R_READ | R_WRITE | R_GRANT;
+/** Most sectors one raw transfer may move (1 MiB). */
+export const BLK_MAX_SECTORS = 2048;
+
+/** Who hands out a kind of device: a capability derived from the system's own for device
+ *  `index`, with at most `rights` (a SysError when there is no such device: ENXIO). */
+export type DeviceSource = (index: number, rights: number) => CapHandle;
 
 export { MSG_WORDS } from "../../exokernel/endpoint.js";
 
 export class Extensions {
   private readonly tables = new Map<Process, CapTable>();
+  private readonly devices = new Map<number, DeviceSource>();
 
   constructor(private readonly kernel: Exokernel) {}
 
@@ -28,6 +54,57 @@ export class Extensions {
       this.tables.set(p, c);
     }
     return c;
+  }
+
+  /** Registers who hands out devices of `kind` (Disks for DEV_BLOCK, the console terminal for
+   *  DEV_CONSOLE). */
+  provide(kind: number, source: DeviceSource): void {
+    this.devices.set(kind, source);
+  }
+
+  /** exojit_dev_open: a slot holding a capability for device `index` of `kind`, with at most
+   *  `rights` (read 1, write 2, derive 32). Root only. */
+  devOpen(p: Process, kind: number, index: number, rights: number): number {
+    if (p.euid !== 0) sysError("EPERM", "direct hardware access is for root");
+    if (rights === 0 || (rights & ~DEV_RIGHTS) !== 0) sysError("EINVAL", `rights ${rights}`);
+    const source = this.devices.get(kind);
+    if (kind !== DEV_BLOCK && kind !== DEV_CONSOLE) sysError("EINVAL", `device kind ${kind}`);
+    if (source === undefined) sysError("ENXIO", kind === DEV_CONSOLE ? "no console attached" : "no disks");
+    const cap = source(index, rights);
+    try {
+      return this.caps(p).addDevice(cap);
+    } catch (e) {
+      this.kernel.caps.revoke(cap); // no slot for it (EMFILE)
+      throw e;
+    }
+  }
+
+  /** Reads `count` sectors at `sector` through block slot `slot` (the exokernel checks R_READ
+   *  and the range). */
+  blockRead(p: Process, slot: number, sector: number, count: number): Uint8Array {
+    const cap = this.caps(p).get(slot);
+    const buf = new Uint8Array(sectors(count) * SECTOR_SIZE);
+    exo(() => this.kernel.blocks.read(cap, sector, buf));
+    return buf;
+  }
+
+  /** Writes `data` (whole sectors) at `sector` through block slot `slot` (R_WRITE checked). */
+  blockWrite(p: Process, slot: number, sector: number, data: Uint8Array): void {
+    const cap = this.caps(p).get(slot);
+    exo(() => this.kernel.blocks.write(cap, sector, data));
+  }
+
+  /** Makes the writes through block slot `slot` durable (R_WRITE checked). */
+  blockFlush(p: Process, slot: number): void {
+    const cap = this.caps(p).get(slot);
+    exo(() => this.kernel.blocks.flush(cap));
+  }
+
+  /** Sends `data` out of the console through console slot `slot` (R_WRITE checked), beneath
+   *  the terminal's line discipline (no output processing). */
+  consoleWrite(p: Process, slot: number, data: Uint8Array): number {
+    const cap = this.caps(p).get(slot);
+    return exo(() => this.kernel.console(cap, R_WRITE).send(data));
   }
 
   /** A child was forked from `parent`: it gets the same slots. */
@@ -98,4 +175,10 @@ export class Extensions {
     const wait = new WouldBlock([], null, EINTR_ON_HANDLER, retry, onInterrupt);
     throw wait;
   }
+}
+
+/** A transfer's sector count, checked (EINVAL beyond BLK_MAX_SECTORS). */
+export function sectors(count: number): number {
+  if (!Number.isInteger(count) || count < 0 || count > BLK_MAX_SECTORS) sysError("EINVAL", `${count} sectors`);
+  return count;
 }

@@ -24,6 +24,7 @@ import { Tty } from "./tty.js";
 import { TtyFile } from "./ttyfile.js";
 import { Pty, PtyMasterFile } from "./pty.js";
 import { ConsoleDriver } from "./console.js";
+import { DEV_CONSOLE } from "../exo/index.js";
 import { acquireOnOpen } from "./jobctl.js";
 
 export const TTY_MAJOR = 4, TTYS0_MINOR = 64, PTMX_MINOR = 2, UNIX98_PTY_SLAVE_MAJOR = 136;
@@ -99,6 +100,11 @@ export class Terminals {
    *  /dev/ttyS0 open it from now on. */
   attachConsole(cap: CapHandle): Tty {
     const drv = new ConsoleDriver(this.sys.kernel, cap);
+    // exojit_dev_open of the console: a capability derived from this one (there is one console).
+    this.sys.exo.provide(DEV_CONSOLE, (index, rights) => {
+      if (index !== 0) sysError("ENXIO", `no console ${index}`);
+      return this.sys.kernel.caps.derive(cap, rights);
+    });
     const tty = new Tty(this.sys, "console", drv, stdTermios(B115200 | CS8 | CREAD | HUPCL | CLOCAL));
     this.console = tty;
     drv.attach(tty);

@@ -15,13 +15,30 @@
 //   +9       exojit_cap_revoke    slot                               0
 //   +10      exojit_cap_drop      slot                               0
 //   +11      exojit_cap_rights    slot                               the rights
+//   +12      exojit_dev_open      kind, index, rights                a capability slot
+//   +13      exojit_blk_read      slot, sector, buf, count           count (sectors read)
+//   +14      exojit_blk_write     slot, sector, buf, count           count (sectors written)
+//   +15      exojit_blk_flush     slot                               0
+//   +16      exojit_console_write slot, buf, len                     len
 //
-// Rights (the exokernel's): 1 receive, 2 call, 16 destroy, 32 derive.
+// Rights (the exokernel's): 1 receive (devices: read), 2 call (devices: write), 16 destroy,
+// 32 derive.
+//
+// Direct hardware access (+12..+16): exojit_dev_open is root only (EPERM); kind 0 is a block
+// device by minor as /dev/sdX numbers them (sda 0, sda1 1, sdb 16, sdc 32, ...), kind 1 the
+// console (index 0; ENXIO when exojit has none, as with a pipe on stdin). The slot's capability
+// is derived from the system's with at most `rights` (1|2|32), so revoking or dropping it
+// touches nothing else. Every transfer names the slot, and the exokernel checks its capability
+// then: a missing right is EPERM (E_PERM), a revoked capability or dropped slot EBADF (E_CAP),
+// sectors beyond the device EINVAL (E_RANGE), more than 2048 sectors at once EINVAL, a bad
+// buffer EFAULT. Raw writes bypass the ext2 cache of a file system mounted from the same device
+// (as a raw block device does on Linux): write to unmounted devices.
 
 import type { Sys } from "../types.js";
 import type { Task } from "../../libexoc/task.js";
 import { sysError } from "../../libexoc/errors.js";
-import { MSG_WORDS } from "../../libexoc/exo/index.js";
+import { MSG_WORDS, sectors } from "../../libexoc/exo/index.js";
+import { SECTOR_SIZE } from "../../exokernel/blockcap.js";
 import { shareMemory } from "../../libexoc/exo/share.js";
 
 export const EXOJIT_SYSCALL_BASE = 0xe000;
@@ -109,6 +126,34 @@ const capDrop: Sys = (t, slot) => {
 
 const capRights: Sys = (t, slot) => t.sys.exo.caps(t.proc).rights(slot);
 
+const devOpen: Sys = (t, kind, index, rights) => t.sys.exo.devOpen(t.proc, kind, index, rights >>> 0);
+
+const blkRead: Sys = (t, slot, sector, buf, count) => {
+  const n = sectors(count);
+  t.mem.check(buf, n * SECTOR_SIZE, true);
+  t.mem.write(buf, t.sys.exo.blockRead(t.proc, slot, sector >>> 0, n));
+  return n;
+};
+
+const blkWrite: Sys = (t, slot, sector, buf, count) => {
+  const n = sectors(count);
+  t.sys.exo.blockWrite(t.proc, slot, sector >>> 0, t.mem.read(buf, n * SECTOR_SIZE));
+  return n;
+};
+
+const blkFlush: Sys = (t, slot) => {
+  t.sys.exo.blockFlush(t.proc, slot);
+  return 0;
+};
+
+/** Longest console write at once. */
+const CONSOLE_MAX = 1 << 20;
+
+const consoleWrite: Sys = (t, slot, buf, len) => {
+  const n = Math.min(len >>> 0, CONSOLE_MAX);
+  return t.sys.exo.consoleWrite(t.proc, slot, t.mem.read(buf, n));
+};
+
 /** name → [offset from the base, handler, argument kinds for traces, result in hex]. */
 export const EXOJIT_CALLS: [number, string, Sys, string, boolean?][] = [
   [0, "exojit_sched_policy", schedPolicy, "path ptr u"],
@@ -123,4 +168,9 @@ export const EXOJIT_CALLS: [number, string, Sys, string, boolean?][] = [
   [9, "exojit_cap_revoke", capRevoke, "d"],
   [10, "exojit_cap_drop", capDrop, "d"],
   [11, "exojit_cap_rights", capRights, "d"],
+  [12, "exojit_dev_open", devOpen, "d d x"],
+  [13, "exojit_blk_read", blkRead, "d u ptr u"],
+  [14, "exojit_blk_write", blkWrite, "d u ptr u"],
+  [15, "exojit_blk_flush", blkFlush, "d"],
+  [16, "exojit_console_write", consoleWrite, "d ptr u"],
 ];

@@ -158,8 +158,10 @@ static void section_tgsigqueue(void) {
   pthread_t th;
   pthread_create(&th, NULL, tg_waiter, NULL);
   while (!__atomic_load_n(&thread_ready, __ATOMIC_SEQ_CST)) sched_yield();
-  printf("pthread_sigqueue: %d\n", pthread_sigqueue(th, SIGRTMIN + 3, (union sigval){.sival_int = 808}));
+  /* printed after the join: the woken thread's line and ours would otherwise race */
+  int r = pthread_sigqueue(th, SIGRTMIN + 3, (union sigval){.sival_int = 808});
   pthread_join(th, NULL);
+  printf("pthread_sigqueue: %d\n", r);
 }
 
 static void section_signalfd(void) {

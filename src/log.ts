@@ -3,9 +3,25 @@
 //
 // Output goes to stderr as one human-readable line per record ("[syscall] write(1, ...) = 6"), or
 // to a file as pino's JSON lines (`--log-file`), so traces are both readable and machine-parsable.
+//
+// pino itself is loaded on the first record (through `require`: it is CommonJS, and a static ESM
+// import would make Node load and format-scan its dozen files on every start-up), so a run that
+// logs nothing never loads it.
 
-import { pino, type Logger, type DestinationStream } from "pino";
+import type { Logger, DestinationStream } from "pino";
 import * as fs from "node:fs";
+import { createRequire } from "node:module";
+
+type Pino = typeof import("pino");
+let pinoModule: Pino | null = null;
+function loadPino(): Pino {
+  // `as`: require() is untyped; the type is pino's own declaration for this very module.
+  if (pinoModule === null) pinoModule = createRequire(import.meta.url)("pino") as Pino;
+  return pinoModule;
+}
+
+/** What subsystems log through: pino's levels, without creating pino until a record is made. */
+export type Log = Pick<Logger, "trace" | "debug" | "info" | "warn" | "error" | "fatal">;
 
 /** Trace categories users can switch on with `--trace a,b,c`. */
 export const TRACE_CATEGORIES = ["syscall", "fault", "jit", "mmu", "dev", "exec", "signal", "sched"] as const;
@@ -39,7 +55,8 @@ class TextDestination implements DestinationStream {
   }
 }
 
-let root: Logger = pino({ level: "error", base: undefined, timestamp: false }, new TextDestination(2));
+let options: LogOptions = { categories: [] };
+let root: Logger | null = null;
 const children = new Map<string, Logger>();
 
 export interface LogOptions {
@@ -51,22 +68,49 @@ export interface LogOptions {
 /** Configures the logger; call once at start-up, before any child logger is used. */
 export function configureLog(opts: LogOptions): void {
   for (const c of TRACE_CATEGORIES) trace[c] = opts.categories.includes(c);
+  options = opts;
+  root = null;
+  children.clear();
+  // A log file is created now, as before, even if nothing is written to it.
+  if (opts.file || opts.categories.length > 0) rootLogger();
+}
+
+function rootLogger(): Logger {
+  if (root !== null) return root;
+  const { pino } = loadPino();
+  const opts = options;
   const level = opts.categories.length > 0 ? "trace" : opts.file ? "warn" : "error";
   const dest: DestinationStream = opts.file
     ? pino.destination({ dest: opts.file, sync: true })
     : new TextDestination(2);
   root = pino({ level, base: undefined, timestamp: opts.file ? pino.stdTimeFunctions.isoTime : false }, dest);
-  children.clear();
+  return root;
 }
 
-/** Child logger for one subsystem; records carry `cat` so traces can be filtered. */
-export function logger(cat: string): Logger {
+function childLogger(cat: string): Logger {
   let l = children.get(cat);
   if (!l) {
-    l = root.child({ cat });
+    l = rootLogger().child({ cat });
     children.set(cat, l);
   }
   return l;
+}
+
+/** Forwards each record to the category's pino child, made when the first record is. */
+class LazyLog implements Log {
+  constructor(private readonly cat: string) {}
+  // `as`: each method passes its arguments through unchanged to the same method of pino's logger.
+  readonly trace = ((...a: unknown[]) => (childLogger(this.cat).trace as (...x: unknown[]) => void)(...a)) as Logger["trace"];
+  readonly debug = ((...a: unknown[]) => (childLogger(this.cat).debug as (...x: unknown[]) => void)(...a)) as Logger["debug"];
+  readonly info = ((...a: unknown[]) => (childLogger(this.cat).info as (...x: unknown[]) => void)(...a)) as Logger["info"];
+  readonly warn = ((...a: unknown[]) => (childLogger(this.cat).warn as (...x: unknown[]) => void)(...a)) as Logger["warn"];
+  readonly error = ((...a: unknown[]) => (childLogger(this.cat).error as (...x: unknown[]) => void)(...a)) as Logger["error"];
+  readonly fatal = ((...a: unknown[]) => (childLogger(this.cat).fatal as (...x: unknown[]) => void)(...a)) as Logger["fatal"];
+}
+
+/** Logger for one subsystem; records carry `cat` so traces can be filtered. */
+export function logger(cat: string): Log {
+  return new LazyLog(cat);
 }
 
 /** Parses a `--trace` value; throws a one-line message naming the bad category. */

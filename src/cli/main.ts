@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 // exojit's command line. Errors the user can fix print one line and exit non-zero; a bug in
 // exojit itself prints one line too (with EXOJIT_DEBUG=1, the stack).
+//
+// Each command's modules are imported only when that command runs, so `--version` and `--help`
+// load nothing but this file, the argument parser and the error table.
 
 import * as fs from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs, HELP } from "./args.js";
 import { CliError, cliError } from "./errors.js";
-import { runCommand } from "./run.js";
-import { mkimageCommand } from "./mkimage.js";
-import { bootCommand } from "./boot.js";
 
 function version(): string {
   const pkg = fileURLToPath(new URL("../../package.json", import.meta.url));
@@ -25,11 +25,11 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(`exojit ${version()}\n`);
       return 0;
     case "boot":
-      return await bootCommand(cmd.boot);
+      return await (await import("./boot.js")).bootCommand(cmd.boot);
     case "run":
-      return await runCommand(cmd.run);
+      return await (await import("./run.js")).runCommand(cmd.run);
     case "mkimage":
-      return mkimageCommand(cmd.mkimage);
+      return (await import("./mkimage.js")).mkimageCommand(cmd.mkimage);
   }
 }
 

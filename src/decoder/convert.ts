@@ -3,7 +3,7 @@
 // getters called per instruction are only those that differ between instances.
 
 import {
-  Code, Mnemonic, OpKind, Register, MemorySizeExt, CodeExt, CpuidFeature, RflagsBits, type IcedInstruction,
+  Code, Mnemonic, OpKind, Register, MemorySizeExt, CpuidFeature, RflagsBits, type IcedInstruction,
 } from "./iced.js";
 import {
   type Exec, Insn, Op, K_NONE, K_R8, K_R16, K_R32, K_MEM, K_IMM, K_SEG, K_ST, K_CR, K_DR, K_MM, K_XMM, NO_REG, FLOW_NEXT, FLOW_BRANCH, FLOW_EXIT,
@@ -13,6 +13,7 @@ import { HANDLERS } from "../hw/interp/table.js";
 import { FPU_HANDLERS } from "../hw/fpu/index.js";
 import { SIMD_HANDLERS } from "../hw/simd/index.js";
 import { MNEMONIC_OPS, SUPPORTED_FEATURES, SIMD_FEATURES } from "./ops.js";
+import { opcodeSizes } from "./opsizes.js";
 
 interface CodeInfo {
   op: number;
@@ -69,10 +70,7 @@ function infoFor(ins: IcedInstruction): CodeInfo {
   const code = ins.code;
   const cached = codeInfo[code];
   if (cached) return cached;
-  const oc = CodeExt.opCode(code);
-  const osz = oc.operandSize >> 3;
-  const asz = oc.addressSize >> 3;
-  oc.free();
+  const { osz, asz } = opcodeSizes(code);
   const mname = Mnemonic[ins.mnemonic];
   let op: number;
   if (ins.isJmpFar || ins.isJmpFarIndirect) op = Op.JMPF;

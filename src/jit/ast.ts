@@ -2,8 +2,18 @@
 // $-placeholders ("($a + $b) | 0"), parsed once by acorn, and instantiated by cloning with the
 // placeholders replaced; statements are built directly. astring prints the finished tree.
 
-import { parseExpressionAt } from "acorn";
-import { generate } from "astring";
+// acorn and astring load on the first compile (through require: both ship CommonJS), so a
+// program that never gets hot never loads them.
+
+import { createRequire } from "node:module";
+import type * as Acorn from "acorn";
+import type * as Astring from "astring";
+
+let acorn: typeof Acorn | null = null;
+let astring: typeof Astring | null = null;
+// `as`: require() is untyped; the types are the packages' own declarations for these modules.
+const loadAcorn = (): typeof Acorn => (acorn ??= createRequire(import.meta.url)("acorn") as typeof Acorn);
+const loadAstring = (): typeof Astring => (astring ??= createRequire(import.meta.url)("astring") as typeof Astring);
 
 /** An ESTree node (we only build, never inspect deeply, so a loose shape suffices). */
 export interface Node {
@@ -137,7 +147,7 @@ type Builder = (args: Record<string, Node>) => Node;
 const templates = new Map<string, Builder>();
 
 function compileTemplate(src: string): Builder {
-  const tree = parseExpressionAt(src, 0, { ecmaVersion: 2022 }) as unknown as Node;
+  const tree = loadAcorn().parseExpressionAt(src, 0, { ecmaVersion: 2022 }) as unknown as Node;
   const names = new Set<string>();
   const gen = (v: unknown): string => {
     if (Array.isArray(v)) return `[${v.map(gen).join(",")}]`;
@@ -166,5 +176,5 @@ export function t(src: string, args: Record<string, Node> = {}): Node {
 
 /** JavaScript source for a tree. */
 export function print(node: Node): string {
-  return generate(node as never);
+  return loadAstring().generate(node as never);
 }

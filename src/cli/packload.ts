@@ -107,7 +107,7 @@ export function loadPacked(flags: string): Packed | null {
       let m = external.get(spec);
       if (m === undefined) {
         nodeRequire ??= createRequire(file);
-        m = spec === "node:module" ? moduleWithIced(tag, caches) : nodeRequire(spec);
+        m = spec === "node:module" ? moduleWithCache(tag, caches) : nodeRequire(spec);
         external.set(spec, m);
       }
       return m;
@@ -120,28 +120,33 @@ export function loadPacked(flags: string): Packed | null {
   return { execute: (cmd) => commands.execute(cmd), saveCaches: () => caches.forEach(saveCache) };
 }
 
-/** node:module, except that a require made by createRequire loads iced-x86 through loadIced
- *  (src/decoder/iced.ts loads it with createRequire). */
-function moduleWithIced(tag: string, caches: Cached[]): object {
+/** Packages loaded from a code cache (single-file CommonJS required on every run): iced-x86's
+ *  900 KB of glue. */
+const CACHED_PACKAGES = new Set(["iced-x86"]);
+
+/** node:module, except that a require made by createRequire loads CACHED_PACKAGES through
+ *  loadCached (src/decoder/iced.ts loads iced-x86 with createRequire). */
+function moduleWithCache(tag: string, caches: Cached[]): object {
   const real = createRequire(import.meta.url)("node:module") as typeof import("node:module");
-  let iced: unknown = null;
+  const done = new Map<string, unknown>();
   const wrapped = (from: string | URL): NodeJS.Require => {
     const req = real.createRequire(from);
     // `as`: a require function with the same properties as Node's (resolve, cache, ...).
     return Object.assign((spec: string): unknown => {
-      if (spec !== "iced-x86") return req(spec);
-      iced ??= loadIced(req.resolve(spec), tag, caches);
-      return iced;
+      if (!CACHED_PACKAGES.has(spec)) return req(spec);
+      let m = done.get(spec);
+      if (m === undefined) done.set(spec, (m = loadCached(spec, req.resolve(spec), tag, caches)));
+      return m;
     }, req) as NodeJS.Require;
   };
   return { ...real, createRequire: wrapped };
 }
 
-/** iced-x86's CommonJS glue, compiled with a code cache (it is 900 KB of JavaScript). */
-function loadIced(file: string, tag: string, caches: Cached[]): unknown {
+/** A single-file CommonJS package, compiled with a code cache. */
+function loadCached(name: string, file: string, tag: string, caches: Cached[]): unknown {
   const st = fs.statSync(file);
   const source = `(function (exports, require, module, __filename, __dirname) {${fs.readFileSync(file, "utf8")}\n})`;
-  const c = compileCached(file, source, "iced", st, tag);
+  const c = compileCached(file, source, name, st, tag);
   caches.push(c);
   const module = { exports: {} };
   (c.script.runInThisContext() as ModuleFn)(module.exports, createRequire(file), module, file, path.dirname(file), "");

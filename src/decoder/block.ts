@@ -10,7 +10,7 @@ import { Insn, FLOW_NEXT } from "../hw/isa.js";
 import { markCodePage } from "../hw/mmu.js";
 import { PAGE_SHIFT } from "../hw/memory.js";
 import { Decoder, Instruction, DecoderError, type IcedInstruction } from "./iced.js";
-import { convert } from "./convert.js";
+import { convert, mayHavePrefix } from "./convert.js";
 
 /** Longest block, in instructions. */
 export const MAX_BLOCK_INSNS = 128;
@@ -112,7 +112,7 @@ export class BlockDecoder {
           break;
         }
         const x = new Insn();
-        convert(this.ins, x);
+        convert(this.ins, x, (eip + pos) | 0, d.position - pos, mayHavePrefix(this.buf[pos]));
         insns.push(x);
         if (x.flow !== FLOW_NEXT) break;
       }
@@ -135,14 +135,16 @@ export class BlockDecoder {
     this.buf.copyWithin(0, pos, first);
     this.copy(c, p2, head, MAX_INSN_LEN);
     const d = new Decoder(bits, this.buf.subarray(0, head + MAX_INSN_LEN), 0);
+    let len: number;
     try {
       d.ip = BigInt(eip >>> 0);
       d.decodeOut(this.ins);
+      len = d.position;
     } finally {
       d.free();
     }
     const x = new Insn();
-    convert(this.ins, x);
+    convert(this.ins, x, eip, len, mayHavePrefix(this.buf[0]));
     return x;
   }
 

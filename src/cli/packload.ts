@@ -11,6 +11,7 @@
 // EXOJIT_NO_PACK=1. A code cache is written after a run that had none, or whose cache V8
 // rejected (another Node, other V8 flags); any failure to read or write one is ignored.
 
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as vm from "node:vm";
@@ -83,7 +84,9 @@ export function loadPacked(flags: string): Packed | null {
   } catch {
     return null;
   }
-  const tag = `${process.version}-${flags}`;
+  // Node's own command-line flags (--max-old-space-size, V8 flags) change V8's flag hash too.
+  const argv = process.execArgv.length === 0 ? "" : `-${createHash("sha256").update(process.execArgv.join("\0")).digest("hex").slice(0, 8)}`;
+  const tag = `${process.version}-${flags}${argv}`;
   const caches: Cached[] = [];
   const pack = compileCached(PACK, fs.readFileSync(PACK, "utf8"), "pack", st, tag);
   caches.push(pack);

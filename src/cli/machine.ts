@@ -14,6 +14,7 @@ import { SYSCALLS } from "../posix/table.js";
 import { configureLog, parseTraceList } from "../log.js";
 import { tuneV8ForGeneratedCode } from "../jit/v8tuning.js";
 import { WARMUP_INSNS, type EngineStats } from "../jit/engine.js";
+import { fastStats } from "../decoder/fast.js";
 
 /** Host signals exojit passes on to the guest's foreground process group, as a terminal would
  *  (qemu-user forwards the same ones). */
@@ -100,7 +101,7 @@ function printStats({ kernel, sys, personality }: Machine, loop: RunLoop, insns:
     `  time: ${e.jitMs.toFixed(1)} ms in compiled code, ${j.compileMs.toFixed(1)} ms compiling, ${e.decodeMs.toFixed(1)} ms decoding, ${Math.max(0, ms - e.jitMs - j.compileMs - e.decodeMs).toFixed(1)} ms interpreting and in system calls`,
     `  jit: ${j.regionsCompiled} regions compiled + ${j.recompiles} recompiled, ${j.insnsCompiled} insns -> ${(j.jsBytes / 1024).toFixed(0)} KiB JS in ${j.compileMs.toFixed(1)} ms` +
       ` (${j.insnsCompiled > 0 ? ((j.compileMs * 1000) / j.insnsCompiled).toFixed(1) : "0"} us/insn); ${live.regions} live (${live.insns} insns), ${j.invalidations} invalidated, ${j.evictions} evicted, ${j.failures} failed`,
-    `  blocks decoded ${e.blocksDecoded}, code-page writes ${e.codeWrites}, faults ${e.faults}`,
+    `  blocks decoded ${e.blocksDecoded} (${fastStats.decoded} instructions by the fast path, ${fastStats.learned} forms learned, ${fastStats.refused} left to iced), code-page writes ${e.codeWrites}, faults ${e.faults}`,
     `  system calls ${totalCalls}: ${calls.slice(0, 8).map(([nr, n]) => `${SYSCALLS[nr]?.name ?? nr} ${n}`).join(", ")}`,
     `  guest memory peak ${kernel.frames.peak * 4} KiB of ${kernel.frames.total * 4} KiB (page cache now ${sys.pageCache.frames * 4} KiB)`,
     `  processes: ${sys.ended} ended, most tasks at once ${sys.peakTasks}; idle ${loop.idleSleeps} times for ${(loop.idleNs / 1e6).toFixed(1)} ms`,

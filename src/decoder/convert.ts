@@ -14,6 +14,7 @@ import { FPU_HANDLERS } from "../hw/fpu/index.js";
 import { SIMD_HANDLERS } from "../hw/simd/index.js";
 import { MNEMONIC_OPS, SUPPORTED_FEATURES, SIMD_FEATURES } from "./ops.js";
 import { opcodeSizes, OPSIZES } from "./opsizes.js";
+import { forgetForms } from "./fast.js";
 
 interface CodeInfo {
   op: number;
@@ -53,6 +54,7 @@ export function addSupportedFeatures(names: string[], mnemonics: Record<string, 
   }
   for (const [m, op] of Object.entries(mnemonics)) extraOps.set(m, op);
   codeInfo.fill(null);
+  forgetForms();
 }
 
 const BRANCH_OPS = new Set<number>([

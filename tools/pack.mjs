@@ -48,7 +48,10 @@ try {
   const parts = ["(function (define) {"];
   for (const rel of files) {
     const code = fs.readFileSync(path.join(cjs, rel), "utf8").replace(/^\/\/# sourceMappingURL=.*$/m, "");
-    parts.push(`define(${JSON.stringify(rel)}, function (exports, require, module, __filename, __dirname, ${META}) {\n${code}\n});`);
+    // Relative requires resolved now, so loading does no path arithmetic.
+    const deps = {};
+    for (const m of code.matchAll(/\brequire\("(\.{1,2}\/[^"]+)"\)/g)) deps[m[1]] = path.posix.normalize(path.posix.join(path.posix.dirname(rel), m[1]));
+    parts.push(`define(${JSON.stringify(rel)}, ${JSON.stringify(deps)}, function (exports, require, module, __filename, __dirname, ${META}) {\n${code}\n});`);
   }
   parts.push("})");
   fs.writeFileSync(`${OUT}.tmp`, parts.join("\n"));

@@ -90,23 +90,24 @@ export function loadPacked(flags: string): Packed | null {
   const caches: Cached[] = [];
   const pack = compileCached(PACK, fs.readFileSync(PACK, "utf8"), "pack", st, tag);
   caches.push(pack);
-  const defs = new Map<string, ModuleFn>();
-  (pack.script.runInThisContext() as (define: (name: string, fn: ModuleFn) => void) => void)((name, fn) => defs.set(name, fn));
+  const defs = new Map<string, { deps: Record<string, string>; fn: ModuleFn }>();
+  (pack.script.runInThisContext() as (define: (name: string, deps: Record<string, string>, fn: ModuleFn) => void) => void)((name, deps, fn) => defs.set(name, { deps, fn }));
 
   const loaded = new Map<string, { exports: object }>();
   const external = new Map<string, unknown>();
   const load = (name: string): object => {
     const done = loaded.get(name);
     if (done !== undefined) return done.exports;
-    const fn = defs.get(name);
-    if (fn === undefined) throw new Error(`packed build has no module ${name}`);
+    const def = defs.get(name);
+    if (def === undefined) throw new Error(`packed build has no module ${name}`);
+    const deps = def.deps;
     const module = { exports: {} };
     loaded.set(name, module);
     const file = path.join(DIST, name);
     const dir = path.dirname(name);
     let nodeRequire: NodeJS.Require | null = null;
     const require = (spec: string): unknown => {
-      if (spec.startsWith(".")) return load(path.posix.join(dir, spec));
+      if (spec.startsWith(".")) return load(deps[spec] ?? path.posix.join(dir, spec));
       let m = external.get(spec);
       if (m === undefined) {
         nodeRequire ??= createRequire(file);
@@ -115,7 +116,7 @@ export function loadPacked(flags: string): Packed | null {
       }
       return m;
     };
-    fn(module.exports, require, module, file, path.dirname(file), pathToFileURL(file).href);
+    def.fn(module.exports, require, module, file, path.dirname(file), pathToFileURL(file).href);
     return module.exports;
   };
   // `as`: the entry module is cli/commands.ts, compiled; its exports are typed there.

@@ -79,7 +79,7 @@ function rootLogger(): Logger {
   if (root !== null) return root;
   const { pino } = loadPino();
   const opts = options;
-  const level = opts.categories.length > 0 ? "trace" : opts.file ? "warn" : "error";
+  const level = (Object.keys(LEVELS) as (keyof typeof LEVELS)[]).find((k) => LEVELS[k] === minLevel()) ?? "error";
   const dest: DestinationStream = opts.file
     ? pino.destination({ dest: opts.file, sync: true })
     : new TextDestination(2);
@@ -96,16 +96,27 @@ function childLogger(cat: string): Logger {
   return l;
 }
 
-/** Forwards each record to the category's pino child, made when the first record is. */
+/** pino's numeric levels, and the lowest one the configuration lets through. */
+const LEVELS = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 } as const;
+function minLevel(): number {
+  return options.categories.length > 0 ? LEVELS.trace : options.file ? LEVELS.warn : LEVELS.error;
+}
+
+/** Forwards each record to the category's pino child, made when the first record that the
+ *  configured level lets through is (a warning nobody will see loads no pino). */
 class LazyLog implements Log {
   constructor(private readonly cat: string) {}
-  // `as`: each method passes its arguments through unchanged to the same method of pino's logger.
-  readonly trace = ((...a: unknown[]) => (childLogger(this.cat).trace as (...x: unknown[]) => void)(...a)) as Logger["trace"];
-  readonly debug = ((...a: unknown[]) => (childLogger(this.cat).debug as (...x: unknown[]) => void)(...a)) as Logger["debug"];
-  readonly info = ((...a: unknown[]) => (childLogger(this.cat).info as (...x: unknown[]) => void)(...a)) as Logger["info"];
-  readonly warn = ((...a: unknown[]) => (childLogger(this.cat).warn as (...x: unknown[]) => void)(...a)) as Logger["warn"];
-  readonly error = ((...a: unknown[]) => (childLogger(this.cat).error as (...x: unknown[]) => void)(...a)) as Logger["error"];
-  readonly fatal = ((...a: unknown[]) => (childLogger(this.cat).fatal as (...x: unknown[]) => void)(...a)) as Logger["fatal"];
+  private send(level: keyof typeof LEVELS, args: unknown[]): void {
+    if (LEVELS[level] < minLevel()) return;
+    // `as`: the arguments go through unchanged to the same method of pino's logger.
+    (childLogger(this.cat)[level] as (...x: unknown[]) => void)(...args);
+  }
+  readonly trace = ((...a: unknown[]) => this.send("trace", a)) as Logger["trace"];
+  readonly debug = ((...a: unknown[]) => this.send("debug", a)) as Logger["debug"];
+  readonly info = ((...a: unknown[]) => this.send("info", a)) as Logger["info"];
+  readonly warn = ((...a: unknown[]) => this.send("warn", a)) as Logger["warn"];
+  readonly error = ((...a: unknown[]) => this.send("error", a)) as Logger["error"];
+  readonly fatal = ((...a: unknown[]) => this.send("fatal", a)) as Logger["fatal"];
 }
 
 /** Logger for one subsystem; records carry `cat` so traces can be filtered. */

@@ -28,6 +28,9 @@ export interface Packed {
   saveCaches(): void;
 }
 
+/** Node options that leave V8's flags alone. */
+const NON_V8_ARGS = /^--(cpu-prof|heap-prof|inspect|diagnostic-dir|title|no-warnings|trace-warnings|enable-source-maps)/;
+
 const DIST = fileURLToPath(new URL("..", import.meta.url));
 const PACK = path.join(DIST, "exojit-pack.cjs");
 const SELF = fileURLToPath(import.meta.url);
@@ -84,8 +87,10 @@ export function loadPacked(flags: string): Packed | null {
   } catch {
     return null;
   }
-  // Node's own command-line flags (--max-old-space-size, V8 flags) change V8's flag hash too.
-  const argv = process.execArgv.length === 0 ? "" : `-${createHash("sha256").update(process.execArgv.join("\0")).digest("hex").slice(0, 8)}`;
+  // Node's command-line flags that reach V8 (--max-old-space-size, V8's own) change its flag
+  // hash too; profiling and diagnostic options do not, and their values differ run to run.
+  const flagArgs = process.execArgv.filter((a) => !NON_V8_ARGS.test(a) && !/^\d+$/.test(a));
+  const argv = flagArgs.length === 0 ? "" : `-${createHash("sha256").update(flagArgs.join("\0")).digest("hex").slice(0, 8)}`;
   const tag = `${process.version}-${flags}${argv}`;
   const caches: Cached[] = [];
   const pack = compileCached(PACK, fs.readFileSync(PACK, "utf8"), "pack", st, tag);

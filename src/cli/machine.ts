@@ -12,9 +12,14 @@ import type { Process } from "../libexoc/process.js";
 import { LinuxPersonality } from "../posix/linux.js";
 import { SYSCALLS } from "../posix/table.js";
 import { configureLog, parseTraceList } from "../log.js";
-import { tuneV8ForGeneratedCode } from "../jit/v8tuning.js";
+import { tuneV8ForGeneratedCode, releaseOptimization } from "../jit/v8tuning.js";
 import { WARMUP_INSNS, type EngineStats } from "../jit/engine.js";
 import { fastStats } from "../decoder/fast.js";
+
+/** When V8's optimising compiler is let loose (main.ts holds it back at start-up): after this
+ *  many guest instructions or this much time running the guest, whichever comes first. */
+const OPTIMIZE_AFTER_INSNS = 4_000_000;
+const OPTIMIZE_AFTER_MS = 100;
 
 /** Host signals exojit passes on to the guest's foreground process group, as a terminal would
  *  (qemu-user forwards the same ones). */
@@ -57,8 +62,17 @@ export async function runUntil(m: Machine, a: MachineArgs, until: Process, stop:
   const cpu = m.kernel.cpu;
   const start = cpu.icount;
   const loop = new RunLoop(m.kernel);
+  let optimizing = false;
   try {
-    await loop.run({ done: () => until.termination !== null || cpu.icount - start >= limit || stop() });
+    await loop.run({
+      done: () => {
+        if (!optimizing && (cpu.icount - start >= OPTIMIZE_AFTER_INSNS || performance.now() - startAt >= OPTIMIZE_AFTER_MS)) {
+          optimizing = true;
+          releaseOptimization();
+        }
+        return until.termination !== null || cpu.icount - start >= limit || stop();
+      },
+    });
   } finally {
     for (const [name, h] of handlers) process.off(name, h);
   }

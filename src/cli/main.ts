@@ -35,10 +35,13 @@ async function main(argv: string[]): Promise<number> {
   // V8's flags are set before any of the engine's code is compiled: a code cache is only valid
   // under the flags it was made with.
   const engine = cmd.kind === "run" ? cmd.run.engine : cmd.kind === "boot" ? cmd.boot.engine : "interp";
-  if (engine !== "interp") (await import("../jit/v8tuning.js")).tuneV8ForGeneratedCode();
+  const tuning = await import("../jit/v8tuning.js");
+  if (engine !== "interp") tuning.tuneV8ForGeneratedCode();
+  if (cmd.kind !== "mkimage") tuning.holdOptimization();
   const packed = (await import("./packload.js")).loadPacked(engine !== "interp" ? "tuned" : "plain");
   if (packed !== null) {
     const status = await packed.execute(cmd);
+    tuning.flagsAsAtStart();
     packed.saveCaches();
     return status;
   }

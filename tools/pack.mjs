@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const DIST = path.join(REPO, "dist");
 const OUT = path.join(DIST, "exojit-pack.cjs");
+/** import.meta.url becomes a call, made only by the few modules that use it. */
 const META = "__exojitMetaUrl";
 
 function jsFiles(dir, rel = "") {
@@ -32,7 +33,7 @@ try {
   const files = jsFiles(DIST);
   for (const rel of files) {
     let src = fs.readFileSync(path.join(DIST, rel), "utf8").replace(/^#!.*/, "");
-    src = src.replaceAll("import.meta.url", META);
+    src = src.replaceAll("import.meta.url", `${META}()`);
     if (/\bimport\.meta\b/.test(src)) throw new Error(`${rel}: import.meta other than import.meta.url cannot be packed`);
     fs.mkdirSync(path.dirname(path.join(esm, rel)), { recursive: true });
     fs.writeFileSync(path.join(esm, rel), src);

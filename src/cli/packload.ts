@@ -20,7 +20,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Command } from "./args.js";
 import { cacheDir } from "./cachedir.js";
 
-type ModuleFn = (exports: object, require: (spec: string) => unknown, module: { exports: object }, filename: string, dirname: string, metaUrl: string) => void;
+type ModuleFn = (exports: object, require: (spec: string) => unknown, module: { exports: object }, filename: string, dirname: string, metaUrl: () => string) => void;
 
 export interface Packed {
   execute(cmd: Exclude<Command, { kind: "help" | "version" }>): Promise<number>;
@@ -33,6 +33,7 @@ const NON_V8_ARGS = /^--(cpu-prof|heap-prof|inspect|diagnostic-dir|title|no-warn
 
 const DIST = fileURLToPath(new URL("..", import.meta.url));
 const PACK = path.join(DIST, "exojit-pack.cjs");
+const DIST_SLASH = DIST.endsWith("/") ? DIST : `${DIST}/`;
 const SELF = fileURLToPath(import.meta.url);
 
 /** A script compiled with a code cache, and where its cache goes if it must be (re)written. */
@@ -108,11 +109,10 @@ export function loadPacked(flags: string): Packed | null {
     const deps = def.deps;
     const module = { exports: {} };
     loaded.set(name, module);
-    const file = path.join(DIST, name);
-    const dir = path.dirname(name);
+    const file = DIST_SLASH + name;
     let nodeRequire: NodeJS.Require | null = null;
     const require = (spec: string): unknown => {
-      if (spec.startsWith(".")) return load(deps[spec] ?? path.posix.join(dir, spec));
+      if (spec.startsWith(".")) return load(deps[spec] ?? path.posix.join(path.posix.dirname(name), spec));
       let m = external.get(spec);
       if (m === undefined) {
         nodeRequire ??= createRequire(file);
@@ -121,7 +121,7 @@ export function loadPacked(flags: string): Packed | null {
       }
       return m;
     };
-    def.fn(module.exports, require, module, file, path.dirname(file), pathToFileURL(file).href);
+    def.fn(module.exports, require, module, file, file.slice(0, file.lastIndexOf("/")), () => pathToFileURL(file).href);
     return module.exports;
   };
   // `as`: the entry module is cli/commands.ts, compiled; its exports are typed there.
@@ -158,6 +158,6 @@ function loadCached(name: string, file: string, tag: string, caches: Cached[]): 
   const c = compileCached(file, source, name, st, tag);
   caches.push(c);
   const module = { exports: {} };
-  (c.script.runInThisContext() as ModuleFn)(module.exports, createRequire(file), module, file, path.dirname(file), "");
+  (c.script.runInThisContext() as ModuleFn)(module.exports, createRequire(file), module, file, path.dirname(file), () => "");
   return module.exports;
 }

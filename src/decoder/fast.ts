@@ -1,13 +1,13 @@
-// The decoder's fast path: common 32-bit instructions without prefixes decoded from their bytes
-// in JavaScript, with no call into iced-x86. Reading an instruction through iced's getters costs
+// The decoder's fast path: common 32-bit instructions decoded from their bytes in JavaScript,
+// with no call into iced-x86. Reading an instruction through iced's getters costs
 // a dozen JS-to-wasm calls (3-4 us warm, 10+ us in cold code); cold code decodes thousands of
 // instructions before anything gets hot.
 //
 // The bytes give an instruction's length and its operand values (registers, memory operand,
 // immediates, branch target); everything else (op, handler, sizes, operand kinds, flags read
-// and written, flow, iced's Code) depends only on its "form": opcode, register-or-memory
-// operand, the ModRM reg field of group opcodes, and the few operand values iced's answers
-// depend on (the count of a shift by an immediate, an ALU op on one register twice, the x87
+// and written, flow, iced's Code) depends only on its "form": its prefixes, opcode,
+// register-or-memory operand, the ModRM reg field of group opcodes, and the few operand values
+// iced's answers depend on (the count of a shift by an immediate, an ALU op on one register twice, the x87
 // register of a register form). The first instruction of each form is decoded by iced as before
 // (block.ts); learn() keeps its converted Insn as the form's template if filling the template
 // from the bytes reproduces it exactly, else the form stays with iced for good.
@@ -34,6 +34,7 @@ const J8 = 6; // 8-bit relative branch
 const J32 = 7; // 32-bit relative branch
 const F6 = 8; // IB for ModRM.reg 0 and 1 (test), none for the rest of the group
 const F7 = 9; // ID likewise
+const IBS16 = 10; // 8-bit, sign-extended to 16 bits (with the 66 prefix)
 
 /** How the form's key extends beyond the opcode. */
 const K_GROUP = 1; // ModRM reg is part of the opcode
@@ -116,10 +117,25 @@ def([TWO + 0xaf, TWO + 0xb6, TWO + 0xb7, TWO + 0xbc, TWO + 0xbd, TWO + 0xbe, TWO
 def([TWO + 0xb0, TWO + 0xb1, TWO + 0xc0, TWO + 0xc1], true, NONE, [E, G], K_SAME); // cmpxchg, xadd
 def([TWO + 0xba], true, IB, [E, FIXED], K_GROUP | K_IMM); // bt* Ev, imm8
 def(range(TWO + 0xc8, 8), false, NONE, [Z]); // bswap
+def([TWO + 0x1e], true, NONE, [E], K_GROUP | K_X87); // reserved NOPs; F3 0F 1E FB is endbr32
+def([TWO + 0x18], true, NONE, [E], K_GROUP); // prefetch
+// MMX and SSE (the prefix, part of the form, picks the instruction): loads and operations
+// reg <- r/m, stores r/m <- reg, and those with an imm8.
+def([...range(TWO + 0x10, 1), TWO + 0x12, TWO + 0x14, TWO + 0x15, TWO + 0x16, ...range(TWO + 0x28, 1), TWO + 0x2a, TWO + 0x2c, TWO + 0x2d, TWO + 0x2e, TWO + 0x2f], true, NONE, [G, E]);
+def([TWO + 0x11, TWO + 0x13, TWO + 0x17, TWO + 0x29, TWO + 0x2b, TWO + 0x7f, TWO + 0xd6, TWO + 0xe7], true, NONE, [E, G]);
+def([...range(TWO + 0x51, 15), ...range(TWO + 0x60, 15), TWO + 0x6f, TWO + 0x74, TWO + 0x75, TWO + 0x76, ...range(TWO + 0xd1, 5), ...range(TWO + 0xd7, 16), ...range(TWO + 0xe8, 15)], true, NONE, [G, E]);
+def([TWO + 0x70, TWO + 0xc2, TWO + 0xc4, TWO + 0xc5, TWO + 0xc6], true, IB, [G, E, FIXED]);
+def([TWO + 0x71, TWO + 0x72, TWO + 0x73], true, IB, [E, FIXED], K_GROUP); // shifts by imm8
+def([TWO + 0x7e], true, NONE, [E, G]); // movd r/m32, mm/xmm; F3: movq xmm, xmm/m64 (LOADS)
+/** F3 0F 7E (movq xmm, xmm/m64), F2/F3 0F D6 (movdq2q, movq2dq) load where the other prefixes'
+ *  forms store. */
+const LOADS: Spec = { modrm: true, imm: NONE, key: 0, ops: [G, E] };
 
-/** Legacy prefixes: an instruction starting with one is left to iced. */
+/** Legacy prefixes: segment overrides (1 + segment number), and the others. At most one of
+ *  each kind; 67 (16-bit addressing) and anything unusual are left to iced. */
 const PREFIX = new Uint8Array(256);
-for (const b of [0xf0, 0xf2, 0xf3, 0x2e, 0x36, 0x3e, 0x26, 0x64, 0x65, 0x66, 0x67]) PREFIX[b] = 1;
+const P_LOCK = 7, P_REP = 8, P_REPNE = 9, P_OSIZE = 10, P_ASIZE = 11;
+for (const [b, v] of [[0x26, 1], [0x2e, 2], [0x36, 3], [0x3e, 4], [0x64, 5], [0x65, 6], [0xf0, P_LOCK], [0xf3, P_REP], [0xf2, P_REPNE], [0x66, P_OSIZE], [0x67, P_ASIZE]]) PREFIX[b] = v;
 
 /** Templates by form key (null: the form is left to iced). */
 const forms = new Map<number, Insn | null>();
@@ -130,6 +146,8 @@ let pMod = 0, pReg = 0, pRm = 0, pZ = 0, pWhole = false;
 const NO_OPS: number[] = [];
 let pBase = NO_REG, pIndex = NO_REG, pScale = 0, pDisp = 0;
 let pImm = 0, pImm2 = 0, pTarget = 0, hasImm = false, hasTarget = false;
+/** Segment override (-1: none). */
+let pSeg = -1;
 
 /** Counters for tests and --stats: instructions decoded here, forms learned and refused. */
 export const fastStats = { decoded: 0, learned: 0, refused: 0 };
@@ -143,14 +161,34 @@ function rd32(buf: Uint8Array, p: number): number {
  *  or 0 when it is not one of ours or does not end before `end`. */
 function parse(buf: Uint8Array, pos: number, end: number): number {
   let p = pos;
+  let seg = 0, rep = 0, osize = 0, lock = 0;
   let op = buf[p++];
-  if (PREFIX[op] === 1) return 0;
+  while (PREFIX[op] !== 0) {
+    const v = PREFIX[op];
+    if (v <= 6) {
+      if (seg !== 0) return 0;
+      seg = v;
+    } else if (v === P_REP || v === P_REPNE) {
+      if (rep !== 0) return 0;
+      rep = v === P_REP ? 1 : 2;
+    } else if (v === P_OSIZE) {
+      if (osize !== 0) return 0;
+      osize = 1;
+    } else if (v === P_LOCK) {
+      if (lock !== 0) return 0;
+      lock = 1;
+    } else return 0;
+    if (p >= end || p - pos >= 4) return 0;
+    op = buf[p++];
+  }
+  pSeg = seg - 1;
   if (op === 0x0f) {
     if (p >= end) return 0;
     op = TWO + buf[p++];
   }
-  const spec = SPECS[op];
+  let spec = SPECS[op];
   if (spec === null) return 0;
+  if ((op === TWO + 0x7e && rep === 1) || (op === TWO + 0xd6 && rep !== 0)) spec = LOADS;
   pSpec = spec;
   pZ = op & 7;
   let key = op;
@@ -208,9 +246,16 @@ function parse(buf: Uint8Array, pos: number, end: number): number {
   let imm = spec.imm;
   if (imm === F6) imm = pReg < 2 ? IB : NONE;
   else if (imm === F7) imm = pReg < 2 ? ID : NONE;
+  if (osize !== 0) {
+    // 16-bit operands: 16-bit immediates; branches with a 16-bit IP are left to iced
+    if (imm === J8 || imm === J32) return 0;
+    if (imm === ID) imm = IW;
+    else if (imm === IBS) imm = IBS16;
+  }
   switch (imm) {
     case IB:
     case IBS:
+    case IBS16:
     case J8: {
       if (p >= end) return 0;
       const b = buf[p++];
@@ -219,7 +264,7 @@ function parse(buf: Uint8Array, pos: number, end: number): number {
         pTarget = s8(b);
       } else {
         hasImm = true;
-        pImm = imm === IB ? b : s8(b);
+        pImm = imm === IB ? b : imm === IBS ? s8(b) : s8(b) & 0xffff;
         if (spec.key & K_IMM) key |= b << 18;
       }
       break;
@@ -253,7 +298,8 @@ function parse(buf: Uint8Array, pos: number, end: number): number {
     pDisp = rd32(buf, p);
     p += 4;
   }
-  pKey = key;
+  // prefixes: 7 more bits, above the 26 used (keys stay exact integers)
+  pKey = key + (seg | (rep << 3) | (osize << 5) | (lock << 6)) * 2 ** 26;
   return p - pos;
 }
 
@@ -316,7 +362,7 @@ function fill(out: Insn, t: Insn): void {
       out.index = pIndex;
       out.scale = pScale;
       out.disp = pDisp;
-      out.seg = pBase === ESP || pBase === EBP ? SS : DS;
+      out.seg = pSeg >= 0 ? pSeg : pBase === ESP || pBase === EBP ? SS : DS;
       continue;
     }
     if (k === 0) out.r0 = r;

@@ -13,7 +13,8 @@
 // The machine's load average is printed before and after: on a shared machine, CPU times are
 // the figures to compare.
 //
-// Usage: node perf/startup.mjs [--runs N]   (after npm run build)
+// Usage: node perf/startup.mjs [--runs N] [--cli PATH]   (after npm run build)
+//   --cli PATH: time another build's dist/cli/main.js (a checkout of main, for a before/after).
 
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -23,7 +24,10 @@ import { fileURLToPath } from "node:url";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, "..");
-const CLI = path.join(REPO, "dist", "cli", "main.js");
+const CLI = (() => {
+  const i = process.argv.indexOf("--cli");
+  return i > 0 ? path.resolve(process.argv[i + 1]) : path.join(REPO, "dist", "cli", "main.js");
+})();
 const BUILD = path.join(HERE, ".build");
 const RESULTS = path.join(HERE, "results");
 
@@ -99,7 +103,8 @@ const row = (name, m, base) => rows.push([name, fmt(m.wall), fmt(m.cpu), fmt(m.r
 const load0 = os.loadavg();
 const hello = build("hello");
 const qemu = spawnSync("which", ["qemu-i386"], { encoding: "utf8" }).stdout.trim() || null;
-const result = { date: new Date().toISOString(), node: process.version, cpu: os.cpus()[0]?.model, runs, load: { before: load0 } };
+const result = { date: new Date().toISOString(), node: process.version, cpu: os.cpus()[0]?.model, runs, cli: CLI, load: { before: load0 } };
+console.log(`exojit: ${CLI}`);
 
 const node0 = measure("node -e 0", [process.execPath, "-e", "0"]);
 const version = measure("exojit --version", [process.execPath, CLI, "--version"]);
@@ -119,6 +124,17 @@ const esm = measure("hello exojit (ES modules)", [process.execPath, CLI, "run", 
 row("hello: exojit run, ES modules", esm, native);
 const boot = measure("exojit boot", [process.execPath, CLI, "boot", "--stats"], { input: "exit\n" });
 row("boot default image, exit", boot);
+// A dynamic third-party program: Debian's gzip --version (ld.so, libc), with the root of the
+// Debian tests (tests/helpers/debian.ts), natively under chroot (as root) and under exojit.
+const DEBIAN = process.env.EXOJIT_DEBIAN_ROOT ?? "/var/cache/exojit/debian-bookworm-i386";
+let gzip = null;
+if (fs.existsSync(path.join(DEBIAN, "bin", "gzip")) && process.getuid?.() === 0) {
+  const gzNative = measure("gzip native", ["chroot", DEBIAN, "/bin/gzip", "--version"]);
+  row("gzip --version: native (chroot)", gzNative);
+  if (qemu) row("gzip --version: qemu-i386", measure("gzip qemu-i386", [qemu, "-L", DEBIAN, path.join(DEBIAN, "bin", "gzip"), "--version"]), gzNative);
+  gzip = measure("gzip exojit", [process.execPath, CLI, "run", "--stats", "--root", DEBIAN, "/bin/gzip", "--version"]);
+  row("gzip --version: exojit run", gzip, gzNative);
+}
 
 console.log(`\nstart-up (median of ${runs}; wall and CPU ms, peak RSS MB; ratios against native or node -e 0)`);
 const head = ["", "wall ms", "cpu ms", "rss MB", "wall x", "cpu x"];
@@ -134,6 +150,7 @@ for (const [name, args] of [["sieve", ["1"]], ["bytecode", ["1000"]], ["strings"
   warm.push([`${name} ${args.join(" ")}`, measure(name, [process.execPath, CLI, "run", "--stats", build(name), ...args]).stderr]);
 }
 warm.push(["boot", boot.stderr]);
+if (gzip) warm.push(["gzip --version", gzip.stderr]);
 console.log("\ncold code, from --stats (median ms): start-up = process start to the first guest instruction");
 console.log("program          insns  start-up  first 100k (or all)  whole run");
 result.warm = {};
@@ -146,7 +163,7 @@ for (const [name, stderrs] of warm) {
 result.load.after = os.loadavg();
 console.log(`\nload average before ${load0.map((x) => x.toFixed(1)).join(" ")}, after ${result.load.after.map((x) => x.toFixed(1)).join(" ")} (${os.cpus().length} CPUs)`);
 const strip = (m) => m && { wall: m.wall, cpu: m.cpu, rss: m.rss };
-Object.assign(result, { node0: strip(node0), version: strip(version), native: strip(native), qemu: strip(qemuM), exojit: strip(packed), exojitEsm: strip(esm), boot: strip(boot) });
+Object.assign(result, { node0: strip(node0), version: strip(version), native: strip(native), qemu: strip(qemuM), exojit: strip(packed), exojitEsm: strip(esm), boot: strip(boot), gzip: strip(gzip) });
 fs.mkdirSync(RESULTS, { recursive: true });
 const file = path.join(RESULTS, `startup-${result.date.replace(/[:.]/g, "-")}.json`);
 fs.writeFileSync(file, JSON.stringify(result, null, 2));

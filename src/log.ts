@@ -3,9 +3,25 @@
 //
 // Output goes to stderr as one human-readable line per record ("[syscall] write(1, ...) = 6"), or
 // to a file as pino's JSON lines (`--log-file`), so traces are both readable and machine-parsable.
+//
+// pino itself is loaded on the first record (through `require`: it is CommonJS, and a static ESM
+// import would make Node load and format-scan its dozen files on every start-up), so a run that
+// logs nothing never loads it.
 
-import { pino, type Logger, type DestinationStream } from "pino";
+import type { Logger, DestinationStream } from "pino";
 import * as fs from "node:fs";
+import { createRequire } from "node:module";
+
+type Pino = typeof import("pino");
+let pinoModule: Pino | null = null;
+function loadPino(): Pino {
+  // `as`: require() is untyped; the type is pino's own declaration for this very module.
+  if (pinoModule === null) pinoModule = createRequire(import.meta.url)("pino") as Pino;
+  return pinoModule;
+}
+
+/** What subsystems log through: pino's levels, without creating pino until a record is made. */
+export type Log = Pick<Logger, "trace" | "debug" | "info" | "warn" | "error" | "fatal">;
 
 /** Trace categories users can switch on with `--trace a,b,c`. */
 export const TRACE_CATEGORIES = ["syscall", "fault", "jit", "mmu", "dev", "exec", "signal", "sched"] as const;
@@ -39,7 +55,8 @@ class TextDestination implements DestinationStream {
   }
 }
 
-let root: Logger = pino({ level: "error", base: undefined, timestamp: false }, new TextDestination(2));
+let options: LogOptions = { categories: [] };
+let root: Logger | null = null;
 const children = new Map<string, Logger>();
 
 export interface LogOptions {
@@ -51,22 +68,60 @@ export interface LogOptions {
 /** Configures the logger; call once at start-up, before any child logger is used. */
 export function configureLog(opts: LogOptions): void {
   for (const c of TRACE_CATEGORIES) trace[c] = opts.categories.includes(c);
-  const level = opts.categories.length > 0 ? "trace" : opts.file ? "warn" : "error";
+  options = opts;
+  root = null;
+  children.clear();
+  // A log file is created now, as before, even if nothing is written to it.
+  if (opts.file || opts.categories.length > 0) rootLogger();
+}
+
+function rootLogger(): Logger {
+  if (root !== null) return root;
+  const { pino } = loadPino();
+  const opts = options;
+  const level = (Object.keys(LEVELS) as (keyof typeof LEVELS)[]).find((k) => LEVELS[k] === minLevel()) ?? "error";
   const dest: DestinationStream = opts.file
     ? pino.destination({ dest: opts.file, sync: true })
     : new TextDestination(2);
   root = pino({ level, base: undefined, timestamp: opts.file ? pino.stdTimeFunctions.isoTime : false }, dest);
-  children.clear();
+  return root;
 }
 
-/** Child logger for one subsystem; records carry `cat` so traces can be filtered. */
-export function logger(cat: string): Logger {
+function childLogger(cat: string): Logger {
   let l = children.get(cat);
   if (!l) {
-    l = root.child({ cat });
+    l = rootLogger().child({ cat });
     children.set(cat, l);
   }
   return l;
+}
+
+/** pino's numeric levels, and the lowest one the configuration lets through. */
+const LEVELS = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 } as const;
+function minLevel(): number {
+  return options.categories.length > 0 ? LEVELS.trace : options.file ? LEVELS.warn : LEVELS.error;
+}
+
+/** Forwards each record to the category's pino child, made when the first record that the
+ *  configured level lets through is (a warning nobody will see loads no pino). */
+class LazyLog implements Log {
+  constructor(private readonly cat: string) {}
+  private send(level: keyof typeof LEVELS, args: unknown[]): void {
+    if (LEVELS[level] < minLevel()) return;
+    // `as`: the arguments go through unchanged to the same method of pino's logger.
+    (childLogger(this.cat)[level] as (...x: unknown[]) => void)(...args);
+  }
+  readonly trace = ((...a: unknown[]) => this.send("trace", a)) as Logger["trace"];
+  readonly debug = ((...a: unknown[]) => this.send("debug", a)) as Logger["debug"];
+  readonly info = ((...a: unknown[]) => this.send("info", a)) as Logger["info"];
+  readonly warn = ((...a: unknown[]) => this.send("warn", a)) as Logger["warn"];
+  readonly error = ((...a: unknown[]) => this.send("error", a)) as Logger["error"];
+  readonly fatal = ((...a: unknown[]) => this.send("fatal", a)) as Logger["fatal"];
+}
+
+/** Logger for one subsystem; records carry `cat` so traces can be filtered. */
+export function logger(cat: string): Log {
+  return new LazyLog(cat);
 }
 
 /** Parses a `--trace` value; throws a one-line message naming the bad category. */

@@ -106,6 +106,9 @@ const IMPORT_PATTERNS: { re: RegExp; typeGroup: number }[] = [
   { re: /\bexport\s+(type\s+)?(?:\*(?:\s*as\s+[\w$]+)?|\{[^}]*\})\s*from\s*(["'])/g, typeGroup: 1 },
   // import("m")
   { re: /\bimport\s*\(\s*(["'`])/g, typeGroup: 0 },
+  // require("m"), createRequire(import.meta.url)("m"): CommonJS packages loaded from ESM
+  { re: /\brequire\s*\(\s*(["'`])/g, typeGroup: 0 },
+  { re: /\bcreateRequire\s*\([^)]*\)\s*\(\s*(["'`])/g, typeGroup: 0 },
 ];
 
 /** Every import in a TypeScript source text, in order of appearance. */
@@ -229,6 +232,8 @@ describe("import scanner", () => {
       'const m = await import("./lazy.js");',
       'export const z = 1;',
       'export { z as w };',
+      'const c = createRequire(import.meta.url)("cjs-package");',
+      'const r = require("./other.cjs");',
     ].join("\n");
     expect(scanImports(src).map((r) => [r.specifier, r.typeOnly])).toEqual([
       ["./x.js", false],
@@ -236,6 +241,8 @@ describe("import scanner", () => {
       ["./ns.js", false],
       ["./y.js", true],
       ["./lazy.js", false],
+      ["cjs-package", false],
+      ["./other.cjs", false],
     ]);
   });
 
@@ -292,6 +299,7 @@ describe("layer rules", () => {
     expect(violation("jit/compile.ts", ref("iced-x86"))).toMatch(/only src\/decoder/);
     expect(violation("cli/main.ts", ref("iced-x86"))).toMatch(/only src\/decoder/);
     expect(violation("hw/cpu.ts", ref("node:fs"))).toBeNull();
+    expect(scanImports('const iced = createRequire(import.meta.url)("iced-x86");').map((r) => r.specifier)).toEqual(["iced-x86"]);
   });
 
   it("flags files and imports outside the table", () => {

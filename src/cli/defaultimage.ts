@@ -7,11 +7,11 @@
 
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildImage, copyTree } from "./mkimage.js";
 import { cliError } from "./errors.js";
+import { cacheDir } from "./cachedir.js";
 import type { Ext2Volume } from "../libexoc/ext2/volume.js";
 import type { VolumeNode } from "../libexoc/volume.js";
 import { SysError } from "../libexoc/errors.js";
@@ -22,12 +22,7 @@ export const RECIPE_DIR = fileURLToPath(new URL("../../firmware/image", import.m
 const IMAGE_SIZE = 64 << 20;
 const S_IFCHR = 0o020000, S_IFBLK = 0o060000;
 
-/** The cache directory: $EXOJIT_CACHE, else $XDG_CACHE_HOME/exojit, else ~/.cache/exojit. */
-export function cacheDir(): string {
-  if (process.env.EXOJIT_CACHE) return process.env.EXOJIT_CACHE;
-  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache");
-  return path.join(base, "exojit");
-}
+export { cacheDir };
 
 /** The default image's path, made from the recipe first if it is not there yet. */
 export function defaultImage(recipe = RECIPE_DIR): string {

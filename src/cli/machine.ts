@@ -14,7 +14,14 @@ import { HostConsole } from "./console.js";
 import { LinuxPersonality } from "../posix/linux.js";
 import { SYSCALLS } from "../posix/table.js";
 import { configureLog, parseTraceList } from "../log.js";
-import { tuneV8ForGeneratedCode } from "../jit/v8tuning.js";
+import { tuneV8ForGeneratedCode, releaseOptimization } from "../jit/v8tuning.js";
+import { WARMUP_INSNS, type EngineStats } from "../jit/engine.js";
+import { fastStats } from "../decoder/fast.js";
+
+/** When V8's optimising compiler is let loose (main.ts holds it back at start-up): after this
+ *  many guest instructions or this much time running the guest, whichever comes first. */
+const OPTIMIZE_AFTER_INSNS = 4_000_000;
+const OPTIMIZE_AFTER_MS = 100;
 
 /** Host signals exojit passes on to the guest's foreground process group, as a terminal would
  *  (qemu-user forwards the same ones). */
@@ -85,14 +92,24 @@ export async function runUntil(m: Machine, a: MachineArgs, until: Process, conso
   const forwarded = console !== null ? FORWARDED_TO_CONSOLE : FORWARDED;
   const handlers = forwarded.map((name): [NodeJS.Signals, () => void] => [name, () => m.sys.hostSignal(os.constants.signals[name])]);
   for (const [name, h] of handlers) process.on(name, h);
+  const startAt = performance.now();
   const t0 = process.hrtime.bigint();
   const limit = a.maxInsns > 0 ? a.maxInsns : Infinity;
   const cpu = m.kernel.cpu;
   const start = cpu.icount;
   const loop = new RunLoop(m.kernel);
+  let optimizing = false;
   console?.host.start();
   try {
-    await loop.run({ done: () => until.termination !== null || cpu.icount - start >= limit || console?.quit === true });
+    await loop.run({
+      done: () => {
+        if (!optimizing && (cpu.icount - start >= OPTIMIZE_AFTER_INSNS || performance.now() - startAt >= OPTIMIZE_AFTER_MS)) {
+          optimizing = true;
+          releaseOptimization();
+        }
+        return until.termination !== null || cpu.icount - start >= limit || console?.quit === true;
+      },
+    });
   } finally {
     console?.host.stop();
     for (const [name, h] of handlers) process.off(name, h);
@@ -102,11 +119,28 @@ export async function runUntil(m: Machine, a: MachineArgs, until: Process, conso
   const limited = until.termination === null && !quit;
   m.sys.killAll();
   const insns = cpu.icount - start;
-  if (a.stats) printStats(m, loop, insns, ms);
+  if (a.stats) printStats(m, loop, insns, ms, startAt);
   return { limited, quit, insns, ms, loop };
 }
 
-function printStats({ kernel, sys, personality }: Machine, loop: RunLoop, insns: number, ms: number): void {
+/** Where the time went before and while the guest ran: exojit's start-up (Node, loading modules,
+ *  setting up the machine and the first program), the first WARMUP_INSNS guest instructions
+ *  (decoding, interpreting, first compiles) and the rest. */
+function phases(e: EngineStats, insns: number, ms: number, startAt: number): string[] {
+  const out = [`  start-up ${startAt.toFixed(1)} ms from process start to the first guest instruction`];
+  const cpu = process.cpuUsage();
+  const cpuMs = (cpu.user + cpu.system) / 1000;
+  if (e.warmupAt < 0) {
+    out.push(`  warm-up: all ${insns} instructions in ${ms.toFixed(1)} ms (fewer than ${WARMUP_INSNS / 1000}k)`);
+  } else {
+    const warm = e.warmupAt - startAt, rest = ms - warm, n = insns - WARMUP_INSNS;
+    out.push(`  warm-up: first ${WARMUP_INSNS / 1000}k instructions in ${warm.toFixed(1)} ms; steady state: ${n} more in ${rest.toFixed(1)} ms (${rest > 0 ? ((n / rest) * 1e-3).toFixed(1) : "-"} M/s)`);
+  }
+  out.push(`  process CPU time ${cpuMs.toFixed(0)} ms (all threads, V8's compiler threads included), peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
+  return out;
+}
+
+function printStats({ kernel, sys, personality }: Machine, loop: RunLoop, insns: number, ms: number, startAt: number): void {
   const e = kernel.engine.stats;
   const j = e.jit;
   const calls = [...personality.counts.entries()].sort((x, y) => y[1] - x[1]);
@@ -116,10 +150,11 @@ function printStats({ kernel, sys, personality }: Machine, loop: RunLoop, insns:
   const lines = [
     `exojit stats: ${insns} guest instructions in ${ms.toFixed(1)} ms (${((insns / ms) * 1e-3).toFixed(1)} M/s)`,
     `  interpreter ${e.interpInsns} insns (${pct(e.interpInsns)}%), compiled code ${e.jitInsns} insns (${pct(e.jitInsns)}%) in ${e.regionRuns} region entries`,
-    `  time: ${e.jitMs.toFixed(1)} ms in compiled code, ${j.compileMs.toFixed(1)} ms compiling, ${Math.max(0, ms - e.jitMs - j.compileMs).toFixed(1)} ms interpreting and in system calls`,
+    ...phases(e, insns, ms, startAt),
+    `  time: ${e.jitMs.toFixed(1)} ms in compiled code, ${j.compileMs.toFixed(1)} ms compiling, ${e.decodeMs.toFixed(1)} ms decoding, ${Math.max(0, ms - e.jitMs - j.compileMs - e.decodeMs).toFixed(1)} ms interpreting and in system calls`,
     `  jit: ${j.regionsCompiled} regions compiled + ${j.recompiles} recompiled, ${j.insnsCompiled} insns -> ${(j.jsBytes / 1024).toFixed(0)} KiB JS in ${j.compileMs.toFixed(1)} ms` +
       ` (${j.insnsCompiled > 0 ? ((j.compileMs * 1000) / j.insnsCompiled).toFixed(1) : "0"} us/insn); ${live.regions} live (${live.insns} insns), ${j.invalidations} invalidated, ${j.evictions} evicted, ${j.failures} failed`,
-    `  blocks decoded ${e.blocksDecoded}, code-page writes ${e.codeWrites}, faults ${e.faults}`,
+    `  blocks decoded ${e.blocksDecoded} (${fastStats.decoded} instructions by the fast path, ${fastStats.learned} forms learned, ${fastStats.refused} left to iced), code-page writes ${e.codeWrites}, faults ${e.faults}`,
     `  system calls ${totalCalls}: ${calls.slice(0, 8).map(([nr, n]) => `${SYSCALLS[nr]?.name ?? nr} ${n}`).join(", ")}`,
     `  guest memory peak ${kernel.frames.peak * 4} KiB of ${kernel.frames.total * 4} KiB (page cache now ${sys.pageCache.frames * 4} KiB)`,
     `  processes: ${sys.ended} ended, most tasks at once ${sys.peakTasks}; idle ${loop.idleSleeps} times for ${(loop.idleNs / 1e6).toFixed(1)} ms`,

@@ -1,14 +1,14 @@
 #!/usr/bin/env node
-// exojit's command line. Errors the user can fix print one line and exit non-zero; a bug in
-// exojit itself prints one line too (with EXOJIT_DEBUG=1, the stack).
+// exojit's command line: parses the arguments, answers --help and --version at once, and hands
+// every other command to cli/commands.ts, from the packed build when there is one (one script
+// with a V8 code cache, see cli/packload.ts) or else as ES modules. Only this file, the argument
+// parser and the error table load before that choice.
 
 import * as fs from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs, HELP } from "./args.js";
-import { CliError, cliError } from "./errors.js";
-import { runCommand } from "./run.js";
-import { mkimageCommand } from "./mkimage.js";
-import { bootCommand } from "./boot.js";
+import type { Command } from "./args.js";
+import { CliError } from "./errors.js";
 
 function version(): string {
   const pkg = fileURLToPath(new URL("../../package.json", import.meta.url));
@@ -16,7 +16,14 @@ function version(): string {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const cmd = parseArgs(argv);
+  let cmd: Command;
+  try {
+    cmd = parseArgs(argv);
+  } catch (e) {
+    if (!(e instanceof CliError)) throw e;
+    process.stderr.write(`exojit: ${e.message}\n`);
+    return e.status;
+  }
   switch (cmd.kind) {
     case "help":
       process.stdout.write(HELP);
@@ -24,27 +31,27 @@ async function main(argv: string[]): Promise<number> {
     case "version":
       process.stdout.write(`exojit ${version()}\n`);
       return 0;
-    case "boot":
-      return await bootCommand(cmd.boot);
-    case "run":
-      return await runCommand(cmd.run);
-    case "mkimage":
-      return mkimageCommand(cmd.mkimage);
   }
-}
-
-function fail(e: unknown): number {
-  if (e instanceof CliError) {
-    process.stderr.write(`exojit: ${e.message}\n`);
-    return e.status;
+  // V8's flags are set before any of the engine's code is compiled: a code cache is only valid
+  // under the flags it was made with.
+  const engine = cmd.kind === "run" ? cmd.run.engine : cmd.kind === "boot" ? cmd.boot.engine : "interp";
+  const tuning = await import("../jit/v8tuning.js");
+  if (engine !== "interp") tuning.tuneV8ForGeneratedCode();
+  if (cmd.kind !== "mkimage") tuning.holdOptimization();
+  const packed = (await import("./packload.js")).loadPacked(engine !== "interp" ? "tuned" : "plain");
+  if (packed !== null) {
+    const status = await packed.execute(cmd);
+    tuning.flagsAsAtStart();
+    packed.saveCaches();
+    return status;
   }
-  const err = cliError("internal", e instanceof Error ? e.message : String(e));
-  process.stderr.write(`exojit: ${err.message}\n`);
-  if (process.env.EXOJIT_DEBUG) process.stderr.write(String(e instanceof Error ? e.stack : e) + "\n");
-  return err.status;
+  return (await import("./commands.js")).execute(cmd);
 }
 
 main(process.argv.slice(2)).then(
   (status) => process.exit(status),
-  (e: unknown) => process.exit(fail(e)),
+  (e: unknown) => {
+    process.stderr.write(`exojit: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(70);
+  },
 );

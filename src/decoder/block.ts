@@ -9,8 +9,9 @@ import { DESC_DB, DESC_S } from "../hw/segment.js";
 import { Insn, FLOW_NEXT } from "../hw/isa.js";
 import { markCodePage } from "../hw/mmu.js";
 import { PAGE_SHIFT } from "../hw/memory.js";
-import { Decoder, Instruction, DecoderError, type IcedInstruction } from "./iced.js";
-import { convert } from "./convert.js";
+import { Decoder, Instruction, DecoderError, type IcedInstruction, type IcedDecoder } from "./iced.js";
+import { fastDecode, learn } from "./fast.js";
+import { convert, mayHavePrefix } from "./convert.js";
 
 /** Longest block, in instructions. */
 export const MAX_BLOCK_INSNS = 128;
@@ -89,11 +90,23 @@ export class BlockDecoder {
     this.copy(c, phys, 0, first);
     const insns: Insn[] = [];
     let ppn1 = -1;
-    const d = new Decoder(bits, this.buf.subarray(0, first), 0);
+    // iced's Decoder is made only for an instruction the fast path (fast.ts) does not decode.
+    let d: IcedDecoder | null = null;
+    let pos = 0;
     try {
-      d.ip = BigInt(eip >>> 0);
-      while (insns.length < maxInsns && d.position < first) {
-        const pos = d.position;
+      while (insns.length < maxInsns && pos < first) {
+        const x = new Insn();
+        const at = (eip + pos) | 0;
+        const fast = bits === 32 ? fastDecode(this.buf, pos, first, at, x) : 0;
+        if (fast > 0) {
+          pos += fast;
+          insns.push(x);
+          if (x.flow !== FLOW_NEXT) break;
+          continue;
+        }
+        if (d === null) d = new Decoder(bits, this.buf.subarray(0, first), 0);
+        d.position = pos;
+        d.ip = BigInt(at >>> 0);
         d.decodeOut(this.ins);
         if (d.lastError === DecoderError.NoMoreBytes) {
           // The window ends inside this instruction. At a window boundary, end the block; at the
@@ -107,17 +120,19 @@ export class BlockDecoder {
             if (insns.length === 0) throw e;
             break;
           }
-          insns.push(this.decodeStraddling(c, (eip + pos) | 0, pos, first, p2, bits));
+          insns.push(this.decodeStraddling(c, at, pos, first, p2, bits));
           ppn1 = p2 >>> PAGE_SHIFT;
           break;
         }
-        const x = new Insn();
-        convert(this.ins, x);
+        const len = d.position - pos;
+        convert(this.ins, x, at, len, mayHavePrefix(this.buf[pos]));
+        if (bits === 32) learn(x);
+        pos += len;
         insns.push(x);
         if (x.flow !== FLOW_NEXT) break;
       }
     } finally {
-      d.free();
+      d?.free();
     }
     const b = new Block(eip | 0, phys, insns, base, bits);
     b.ppn1 = ppn1;
@@ -135,14 +150,16 @@ export class BlockDecoder {
     this.buf.copyWithin(0, pos, first);
     this.copy(c, p2, head, MAX_INSN_LEN);
     const d = new Decoder(bits, this.buf.subarray(0, head + MAX_INSN_LEN), 0);
+    let len: number;
     try {
       d.ip = BigInt(eip >>> 0);
       d.decodeOut(this.ins);
+      len = d.position;
     } finally {
       d.free();
     }
     const x = new Insn();
-    convert(this.ins, x);
+    convert(this.ins, x, eip, len, mayHavePrefix(this.buf[0]));
     return x;
   }
 

@@ -3,7 +3,7 @@
 // getters called per instruction are only those that differ between instances.
 
 import {
-  Code, Mnemonic, OpKind, Register, MemorySizeExt, CodeExt, CpuidFeature, RflagsBits, type IcedInstruction,
+  Code, Mnemonic, OpKind, Register, MemorySizeExt, CpuidFeature, RflagsBits, type IcedInstruction,
 } from "./iced.js";
 import {
   type Exec, Insn, Op, K_NONE, K_R8, K_R16, K_R32, K_MEM, K_IMM, K_SEG, K_ST, K_CR, K_DR, K_MM, K_XMM, NO_REG, FLOW_NEXT, FLOW_BRANCH, FLOW_EXIT,
@@ -13,6 +13,8 @@ import { HANDLERS } from "../hw/interp/table.js";
 import { FPU_HANDLERS } from "../hw/fpu/index.js";
 import { SIMD_HANDLERS } from "../hw/simd/index.js";
 import { MNEMONIC_OPS, SUPPORTED_FEATURES, SIMD_FEATURES } from "./ops.js";
+import { opcodeSizes, OPSIZES } from "./opsizes.js";
+import { forgetForms } from "./fast.js";
 
 interface CodeInfo {
   op: number;
@@ -24,9 +26,14 @@ interface CodeInfo {
   asz: number;
   supported: boolean;
   flow: number;
+  /** iced's ConditionCode and operand count, which depend on the Code alone. */
+  cc: number;
+  opCount: number;
 }
 
-const codeInfo: (CodeInfo | undefined)[] = [];
+/** CodeInfo per iced Code, filled in as Codes are met (a packed array, not a sparse one: this
+ *  lookup runs for every instruction decoded). */
+const codeInfo: (CodeInfo | null)[] = new Array<CodeInfo | null>(OPSIZES.length).fill(null);
 const simdFeature = new Set<number>(SIMD_FEATURES.map((n) => (CpuidFeature as unknown as Record<string, number>)[n]));
 const supportedFeature = new Set<number>(
   SUPPORTED_FEATURES.map((n) => {
@@ -46,7 +53,8 @@ export function addSupportedFeatures(names: string[], mnemonics: Record<string, 
     supportedFeature.add(v);
   }
   for (const [m, op] of Object.entries(mnemonics)) extraOps.set(m, op);
-  codeInfo.length = 0;
+  codeInfo.fill(null);
+  forgetForms();
 }
 
 const BRANCH_OPS = new Set<number>([
@@ -68,11 +76,8 @@ const HINT_NOPS = new Set<number>([Op.NOP, Op.PREFETCH]);
 function infoFor(ins: IcedInstruction): CodeInfo {
   const code = ins.code;
   const cached = codeInfo[code];
-  if (cached) return cached;
-  const oc = CodeExt.opCode(code);
-  const osz = oc.operandSize >> 3;
-  const asz = oc.addressSize >> 3;
-  oc.free();
+  if (cached !== null && cached !== undefined) return cached;
+  const { osz, asz } = opcodeSizes(code);
   const mname = Mnemonic[ins.mnemonic];
   let op: number;
   if (ins.isJmpFar || ins.isJmpFarIndirect) op = Op.JMPF;
@@ -98,7 +103,7 @@ function infoFor(ins: IcedInstruction): CodeInfo {
   if (!supported) op = Op.INVALID;
   const flow = EXIT_OPS.has(op) ? FLOW_EXIT : BRANCH_OPS.has(op) ? FLOW_BRANCH : FLOW_NEXT;
   const fn = supported ? (fpu ?? simd ?? null) : null;
-  const info: CodeInfo = { op, fn, osz, asz, supported, flow };
+  const info: CodeInfo = { op, fn, osz, asz, supported, flow, cc: ins.conditionCode, opCount: ins.opCount };
   codeInfo[code] = info;
   return info;
 }
@@ -165,12 +170,26 @@ function memSize(ms: number): number {
   return v;
 }
 
-/** Fills `out` from the decoded instruction `ins`. Unsupported instructions become #UD. */
-export function convert(ins: IcedInstruction, out: Insn): void {
+/** Legacy prefix bytes: an instruction whose first byte is none of these has no prefix. */
+const PREFIX = new Uint8Array(256);
+for (const b of [0xf0, 0xf2, 0xf3, 0x2e, 0x36, 0x3e, 0x26, 0x64, 0x65, 0x66, 0x67]) PREFIX[b] = 1;
+
+/** Whether an instruction starting with byte `b` may carry legacy prefixes. */
+export function mayHavePrefix(b: number): boolean {
+  return PREFIX[b] === 1;
+}
+
+/**
+ * Fills `out` from the decoded instruction `ins`, which starts at `eip` and is `len` bytes long
+ * (the decoder knows both; asking iced costs a wasm call each). `prefixed` is false when the
+ * first byte is no prefix (mayHavePrefix), which spares three more calls. Unsupported
+ * instructions become #UD.
+ */
+export function convert(ins: IcedInstruction, out: Insn, eip: number, len: number, prefixed: boolean): void {
   const info = infoFor(ins);
-  out.eip = ins.ip32 | 0;
-  out.len = ins.length;
-  out.next = ins.nextIP32 | 0;
+  out.eip = eip | 0;
+  out.len = len;
+  out.next = (eip + len) | 0;
   out.code = ins.code;
   out.op = info.op;
   out.sub = 0;
@@ -184,8 +203,8 @@ export function convert(ins: IcedInstruction, out: Insn): void {
   out.seg = 3;
   out.asz = info.asz || 4;
   out.msz = 0;
-  out.rep = ins.hasRepePrefix ? 1 : ins.hasRepnePrefix ? 2 : 0;
-  out.lock = ins.hasLockPrefix ? 1 : 0;
+  out.rep = prefixed ? (ins.hasRepePrefix ? 1 : ins.hasRepnePrefix ? 2 : 0) : 0;
+  out.lock = prefixed && ins.hasLockPrefix ? 1 : 0;
   out.cc = 0;
   out.target = out.selector = 0;
   out.flagsRead = 0;
@@ -197,12 +216,12 @@ export function convert(ins: IcedInstruction, out: Insn): void {
   }
   out.flagsRead = eflags(ins.rflagsRead);
   out.flagsWritten = eflags(ins.rflagsModified);
-  const cc = ins.conditionCode;
+  const cc = info.cc;
   if (cc !== 0) out.cc = cc - 1;
 
   let hasMem = false;
   let firstRegSize = 0;
-  const n = ins.opCount;
+  const n = info.opCount;
   for (let k = 0; k < n && k < 3; k++) {
     const kind = ins.opKind(k);
     let ok = K_NONE, or = 0;

@@ -24,12 +24,16 @@ export class FrameAllocator {
   ) {
     this.free = new Int32Array(mem.pages);
     this.refs = new Uint16Array(mem.pages);
-    // Push high frames first so low frames are used first (keeps RAM use compact).
-    for (let p = mem.pages - 1; p >= reserved; p--) this.free[this.top++] = p;
+    this.fresh = reserved;
   }
 
+  /** Frames from here up have never been handed out: they are taken in ascending order once no
+   *  freed frame is left (low frames first keeps RAM use compact), so the free stack needs no
+   *  filling at start-up (262144 entries for 1 GiB). */
+  private fresh: number;
+
   get available(): number {
-    return this.top;
+    return this.top + (this.mem.pages - this.fresh);
   }
 
   get total(): number {
@@ -39,10 +43,10 @@ export class FrameAllocator {
   /** A frame with one reference, zeroed unless the caller overwrites all of it (`zero` false);
    *  throws E_NOMEM when RAM is exhausted. */
   alloc(zero = true): number {
-    if (this.top === 0 && (this.reclaim === null || this.reclaim(64) === 0 || this.top === 0)) throw new ExoError("E_NOMEM");
-    const ppn = this.free[--this.top];
+    if (this.top === 0 && this.fresh === this.mem.pages && (this.reclaim === null || this.reclaim(64) === 0 || this.top === 0)) throw new ExoError("E_NOMEM");
+    const ppn = this.top > 0 ? this.free[--this.top] : this.fresh++;
     this.refs[ppn] = 1;
-    const used = this.total - this.top;
+    const used = this.total - this.available;
     if (used > this.peak) this.peak = used;
     if (zero) this.mem.zeroPage(ppn);
     return ppn;

@@ -41,10 +41,16 @@ export interface EngineStats {
   jitInsns: number;
   /** Entries into compiled regions. */
   regionRuns: number;
-  /** Milliseconds spent in compiled code (measured only with `EngineOptions.timing`). */
+  /** Milliseconds spent in compiled code and decoding (measured only with `EngineOptions.timing`). */
   jitMs: number;
+  decodeMs: number;
+  /** performance.now() when the CPU had run WARMUP_INSNS instructions (with `timing`; -1 before). */
+  warmupAt: number;
   jit: JitStats;
 }
+
+/** Instructions after which --stats takes the warm-up time (the rest is steady state). */
+export const WARMUP_INSNS = 100_000;
 
 /** Successors remembered per block (targets of computed jumps and returns, for prediction). */
 const MAX_SUCC = 8;
@@ -64,6 +70,8 @@ export class Engine {
   private readonly jc: (Block | undefined)[] = new Array(1 << JC_BITS);
   private tick = 0;
   private readonly threshold: number;
+  /** Instruction count at which warmupAt is taken (Infinity: taken, or not timing). */
+  private markAt: number;
   private readonly log = logger("exec");
 
   constructor(
@@ -74,7 +82,8 @@ export class Engine {
     this.threshold = opts.engine === "jit" ? 1 : Math.max(1, opts.threshold ?? DEFAULT_THRESHOLD);
     this.regions = new RegionCache((eip) => this.blockAt(eip), opts.maxCompiledInsns, Math.max(1, this.threshold >> 2), Math.max(MERGE_AFTER, this.threshold));
     this.cache.onDrop = (b) => this.regions.blockDropped(b);
-    this.stats = { blocksDecoded: 0, codeWrites: 0, faults: 0, interpInsns: 0, jitInsns: 0, regionRuns: 0, jitMs: 0, jit: this.regions.stats };
+    this.stats = { blocksDecoded: 0, codeWrites: 0, faults: 0, interpInsns: 0, jitInsns: 0, regionRuns: 0, jitMs: 0, decodeMs: 0, warmupAt: -1, jit: this.regions.stats };
+    this.markAt = opts.timing === true ? cpu.icount + WARMUP_INSNS : Infinity;
   }
 
   /** The block at linear address `eip`, decoding and caching it on a miss. */
@@ -84,7 +93,9 @@ export class Engine {
     const phys = c.fetchPhys((base + eip) | 0);
     let b = c.flat ? this.cache.get(phys, eip) : this.cache.get(phys, eip, base, codeBits(c));
     if (b === undefined) {
+      const t0 = this.opts.timing === true ? performance.now() : 0;
       b = this.decoder.decode(c, eip);
+      if (t0 !== 0) this.stats.decodeMs += performance.now() - t0;
       this.cache.add(b);
       this.stats.blocksDecoded++;
     }
@@ -121,14 +132,23 @@ export class Engine {
   run(budget: number): number {
     const c = this.cpu;
     c.exit = EXIT_NONE;
-    const stop = c.icount + budget;
+    if (c.icount >= this.markAt) this.passMark();
+    const end = c.icount + budget;
+    // With timing, the run stops at the warm-up mark too (compiled code runs to a budget).
+    let stop = this.markAt < end ? this.markAt : end;
     const jit = this.opts.engine !== "interp";
     const timing = this.opts.timing === true;
     const regions = this.regions;
     let prev: Block | null = null;
     /** The region that ran last, until the next block dispatched (for noteExit). */
     let from: Region | null = null;
-    while (c.icount < stop) {
+    for (;;) {
+      if (c.icount >= stop) {
+        if (stop === end) break;
+        this.passMark();
+        stop = end;
+        continue;
+      }
       let inRegion = false;
       let n0 = 0;
       try {
@@ -186,6 +206,11 @@ export class Engine {
       if (c.exit !== EXIT_NONE) return c.exit;
     }
     return RUN_BUDGET;
+  }
+
+  private passMark(): void {
+    this.markAt = Infinity;
+    this.stats.warmupAt = performance.now();
   }
 
   /** Turns an exception from guest execution into a run() result, or resolves it and returns

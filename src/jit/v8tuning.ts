@@ -3,19 +3,56 @@
 // JavaScript but a loss here: a region is compiled only after its code ran hot in the
 // interpreter, so it should reach the optimising compiler as soon as it has type feedback.
 // Process-wide, so the command line applies them; an embedder may call this too.
+//
+// Short processes are a different matter: TurboFan compiles whatever got warm in the first
+// milliseconds (interpreter handlers, the engine loop, the first regions) on background threads,
+// and a short guest ends before that pays. holdOptimization() keeps TurboFan off until
+// releaseOptimization(), which the command line calls once the guest has run a while
+// (cli/machine.ts): with it, a static hello-world, `sieve 1` (2M instructions) and other short
+// runs took 15-25% less CPU time, and a 24M-instruction sha256 kept its speed.
 
 import * as v8 from "node:v8";
 
-let applied = false;
+/** Process-wide, as V8's flags are: one record even when this module is loaded twice (the
+ *  command line's ES module and the packed build's copy, cli/packload.ts). */
+interface TuningState {
+  applied: boolean;
+  held: boolean;
+  released: boolean;
+}
+const KEY = Symbol.for("exojit.v8tuning");
+const g = globalThis as { [KEY]?: TuningState };
+const state: TuningState = (g[KEY] ??= { applied: false, held: false, released: false });
 
 /** Lets large generated functions be optimised after as few ticks as small ones, without OSR. */
 export function tuneV8ForGeneratedCode(): void {
-  if (applied) return;
-  applied = true;
+  if (state.applied) return;
+  state.applied = true;
   v8.setFlagsFromString("--bytecode-size-allowance-per-tick=100000");
   // No on-stack replacement: the CLI runs guest code in slices of 2^20 instructions, so a region
   // function is called again within milliseconds and then runs its optimised code; with OSR, V8
   // compiled each big region twice (an OSR version and a regular one), 0.3-0.5 s each for the
   // x87 regions of nbody. (3-5% faster on mandelbrot and nbody, no change on the others.)
   v8.setFlagsFromString("--no-use-osr");
+}
+
+/** Keeps V8's optimising compiler off (until releaseOptimization). */
+export function holdOptimization(): void {
+  if (state.held || state.released) return;
+  state.held = true;
+  v8.setFlagsFromString("--no-turbofan");
+}
+
+/** Lets V8 optimise again (functions already hot get optimised at their next tick). */
+export function releaseOptimization(): void {
+  if (!state.held) return;
+  state.held = false;
+  state.released = true;
+  v8.setFlagsFromString("--turbofan");
+}
+
+/** Puts the flags back as they were when holdOptimization was called: a V8 code cache records
+ *  the flags it is made under, and is only accepted under the same ones. */
+export function flagsAsAtStart(): void {
+  if (state.released) v8.setFlagsFromString("--no-turbofan");
 }

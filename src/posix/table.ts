@@ -317,4 +317,8 @@ export const EXOJIT_SYSCALLS = new Map<number, SyscallEntry>(
 );
 
 /** Names in IMPL that are not Linux i386 system calls (a typo would silently never run). */
-export const UNKNOWN_IMPL = Object.keys(IMPL).filter((n) => !SYSCALL_NUMBERS.some(([, name]) => name === n));
+export const UNKNOWN_IMPL = ((): string[] => {
+  // A set, not a search of SYSCALL_NUMBERS per name: this runs at every start-up, in cold code.
+  const known = new Set(SYSCALL_NUMBERS.map(([, name]) => name));
+  return Object.keys(IMPL).filter((n) => !known.has(n));
+})();

@@ -136,12 +136,20 @@ function atanSmall(z: BF): BF {
 
 // ---- constants ----
 
+// Computed on first use (not at load time, which every start-up would pay).
+
+let ln2Value: BF | null = null;
 /** ln 2 = 2 atanh(1/3). */
-export const LN2: BF = mul(fromInt(2), atanh(div(fromInt(1), fromInt(3))));
+export function ln2(): BF {
+  if (ln2Value === null) ln2Value = mul(fromInt(2), atanh(div(fromInt(1), fromInt(3))));
+  return ln2Value;
+}
 
 /** pi to 640 bits (Machin), for the reduction of arguments up to 2^63. */
 const PI_BITS = 640n;
-export const PI_FIXED: bigint = (() => {
+let piFixedValue: bigint | null = null;
+function piFixed(): bigint {
+  if (piFixedValue !== null) return piFixedValue;
   const one = 1n << (PI_BITS + 16n);
   const atanInv = (n: bigint): bigint => {
     let sum = 0n, t = one / n, k = 1n, s = 1n;
@@ -154,9 +162,14 @@ export const PI_FIXED: bigint = (() => {
     }
     return sum;
   };
-  return (16n * atanInv(5n) - 4n * atanInv(239n)) >> 16n;
-})();
-export const PI: BF = bf(PI_FIXED, -Number(PI_BITS));
+  piFixedValue = (16n * atanInv(5n) - 4n * atanInv(239n)) >> 16n;
+  return piFixedValue;
+}
+let piValue: BF | null = null;
+export function pi(): BF {
+  if (piValue === null) piValue = bf(piFixed(), -Number(PI_BITS));
+  return piValue;
+}
 
 // ---- functions ----
 
@@ -167,7 +180,7 @@ export function expm1(x: BF): BF {
 
 /** 2^x - 1 for |x| <= 1. */
 export function exp2m1(x: BF): BF {
-  return expm1(mul(x, LN2));
+  return expm1(mul(x, ln2()));
 }
 
 /** ln(x) for x > 0: x = 2^k * m with m in [sqrt(1/2), sqrt(2)), ln m = 2 atanh((m-1)/(m+1)). */
@@ -181,7 +194,7 @@ export function ln(x: BF): BF {
   }
   const one = fromInt(1);
   const z = div(sub(m, one), add(m, one));
-  return add(mul(fromInt(k), LN2), mul(fromInt(2), atanh(z)));
+  return add(mul(fromInt(k), ln2()), mul(fromInt(2), atanh(z)));
 }
 
 /** ln(1 + x): 2 atanh(x / (2 + x)) for small |x| (no cancellation near 0), ln itself beyond. */
@@ -208,6 +221,7 @@ export function atan(z: BF): BF {
 export function atan2(y: BF, x: BF): BF {
   const ay = abs(y), ax = abs(x);
   let t: BF;
+  const PI = pi();
   if (cmp(ay, ax) <= 0) t = atan(div(ay, ax));
   else t = sub(bf(PI.m, PI.e - 1), atan(div(ax, ay)));
   if (sign(x) < 0) t = sub(PI, t);
@@ -217,21 +231,21 @@ export function atan2(y: BF, x: BF): BF {
 /** The pi the x87 reduces trigonometric arguments with: 66 significant bits (Intel SDM vol. 1,
  *  8.3.10; the reference AMD part uses the same), so results for arguments near multiples of
  *  pi/2 differ from the true function exactly as the CPU's do. */
-const PI66 = PI_FIXED >> (PI_BITS - 64n); // pi * 2^64, truncated
+const pi66 = (): bigint => piFixed() >> (PI_BITS - 64n); // pi * 2^64, truncated
 
 /** x reduced by multiples of pi/2 (the 66-bit one): [r, k mod 4] with |r| <= pi/4, exactly. */
 function reduce(x: BF): [BF, number] {
-  // in units of 2^-65: pi/2 = PI66; x = m * 2^e
+  // in units of 2^-65: pi/2 = pi66(); x = m * 2^e
   if (magnitude(x) < 0) return [x, 0];
   const shift = 65 + x.e;
   const X = shift >= 0 ? x.m << BigInt(shift) : null;
   if (X === null) {
     // x has bits below 2^-65: scale both instead
     const s = -shift;
-    const half = PI66 << BigInt(s);
+    const half = pi66() << BigInt(s);
     return reduceScaled(x.m, half, -65 - s);
   }
-  return reduceScaled(X, PI66, -65);
+  return reduceScaled(X, pi66(), -65);
 }
 
 function reduceScaled(X: bigint, half: bigint, e: number): [BF, number] {

@@ -7,7 +7,7 @@
 // results are computed into the module's scratch pair (RH, RL); a function returns false when it
 // cannot help.
 
-import { type BF, bf, fromInt, div, add, atan, ln, PI, LN2 } from "./bigfloat.js";
+import { type BF, bf, fromInt, div, add, atan, ln, pi, ln2 } from "./bigfloat.js";
 
 /** Result pair. */
 let RH = 0, RL = 0;
@@ -89,17 +89,24 @@ function parts(x: number): [bigint, number] {
   return [hi >>> 31 ? -m : m, e];
 }
 
-// ---- tables (from the BigFloat functions, once) ----
+// ---- tables (from the BigFloat functions, on the first use of a function below) ----
+// Computing them takes about 30 ms, which every start-up paid when they were made at load time.
 
-const [LN2H, LN2L] = toDD(LN2);
-const [INVLN2H, INVLN2L] = toDD(div(fromInt(1), LN2));
-const [PIH, PIL] = toDD(PI);
+let LN2H = 0, LN2L = 0, INVLN2H = 0, INVLN2L = 0, PIH = 0, PIL = 0;
 /** ln(1 + j/64) and atan(j/64), j = 0..64, as pairs. */
 const LNT = new Float64Array(130), ATT = new Float64Array(130);
-for (let j = 0; j <= 64; j++) {
-  const c = bf(BigInt(64 + j), -6);
-  [LNT[2 * j], LNT[2 * j + 1]] = j === 0 ? [0, 0] : toDD(ln(c));
-  [ATT[2 * j], ATT[2 * j + 1]] = j === 0 ? [0, 0] : toDD(atan(bf(BigInt(j), -6)));
+let tablesMade = false;
+
+function makeTables(): void {
+  tablesMade = true;
+  [LN2H, LN2L] = toDD(ln2());
+  [INVLN2H, INVLN2L] = toDD(div(fromInt(1), ln2()));
+  [PIH, PIL] = toDD(pi());
+  for (let j = 0; j <= 64; j++) {
+    const c = bf(BigInt(64 + j), -6);
+    [LNT[2 * j], LNT[2 * j + 1]] = j === 0 ? [0, 0] : toDD(ln(c));
+    [ATT[2 * j], ATT[2 * j + 1]] = j === 0 ? [0, 0] : toDD(atan(bf(BigInt(j), -6)));
+  }
 }
 
 // ---- functions (argument and result pairs; |error| below 2^-96 relative) ----
@@ -197,6 +204,7 @@ function atanUnit(zh: number, zl: number): void {
 
 /** 2^x - 1 for 2^-60 <= |x| < 1 (x exact as a pair). */
 export function ddExp2m1(xh: number, xl: number): boolean {
+  if (!tablesMade) makeTables();
   mul2(xh, xl, LN2H, LN2L);
   expm1(RH, RL);
   return true;
@@ -204,6 +212,7 @@ export function ddExp2m1(xh: number, xl: number): boolean {
 
 /** y log2(x) for x > 0 (pairs). */
 export function ddYLog2X(yh: number, yl: number, xh: number, xl: number): boolean {
+  if (!tablesMade) makeTables();
   const k = Math.floor(Math.log2(xh));
   const s = 2 ** -k;
   let mh = xh * s, ml = xl * s;
@@ -223,6 +232,7 @@ export function ddYLog2X(yh: number, yl: number, xh: number, xl: number): boolea
 
 /** y log2(1 + x) for |x| < 0.29 (pairs). */
 export function ddYLog2P1(yh: number, yl: number, xh: number, xl: number): boolean {
+  if (!tablesMade) makeTables();
   if (!(Math.abs(xh) < 0.29)) return false;
   if (Math.abs(xh) < 1 / 64) {
     // small x: 2 atanh(x / (2 + x)) straight away (1 + x would lose x's low bits)
@@ -247,6 +257,7 @@ export function ddYLog2P1(yh: number, yl: number, xh: number, xl: number): boole
 
 /** atan2(y, x) for finite nonzero pairs. */
 export function ddAtan2(yh: number, yl: number, xh: number, xl: number): boolean {
+  if (!tablesMade) makeTables();
   const ay = Math.abs(yh), ax = Math.abs(xh);
   const sy = yh < 0 ? -1 : 1, sx = xh < 0 ? -1 : 1;
   if (ay <= ax) {

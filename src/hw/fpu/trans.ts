@@ -14,7 +14,7 @@ import {
 } from "./ext80.js";
 import { commit } from "./arith.js";
 import { loadF64 } from "./formats.js";
-import { type BF, bf, fromInt, mul, div, sub, PI, LN2, ln, ln1p, atan2, exp2m1, sinCos } from "./bigfloat.js";
+import { type BF, bf, fromInt, mul, div, sub, pi, ln2, ln, ln1p, atan2, exp2m1, sinCos } from "./bigfloat.js";
 import { ddExp2m1, ddYLog2X, ddYLog2P1, ddAtan2, ddResult } from "./ddmath.js";
 
 const f64 = new Float64Array(1);
@@ -297,7 +297,7 @@ function binaryPop(special: Special, kind: number): Exec {
       setIndefiniteR();
     } else if (kind === 0 && v !== 0 && Number.isFinite(v)) {
       // fpatan of zeros and infinities: a multiple of pi/4, rounded from the exact value
-      roundBF(mul(fromInt(Math.round(v / (Math.PI / 4))), bf(PI.m, PI.e - 2)), rcOf(f));
+      roundBF(mul(fromInt(Math.round(v / (Math.PI / 4))), bf(pi().m, pi().e - 2)), rcOf(f));
     } else fromDouble(v);
     if (commit(f, u)) pop(f);
   };
@@ -343,10 +343,10 @@ function computeFinite(kind: number, x: BF, y: BF, rc: number, ueMasked: boolean
       }
       return;
     }
-    roundBF(mul(y, div(ln(x), LN2)), rc);
+    roundBF(mul(y, div(ln(x), ln2())), rc);
     return;
   }
-  roundBF(mul(y, div(ln1p(x), LN2)), rc);
+  roundBF(mul(y, div(ln1p(x), ln2())), rc);
 }
 
 function F2XM1(c: Cpu, i: Insn): void {

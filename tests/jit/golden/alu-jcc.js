@@ -8,7 +8,7 @@ return function golden(c, n) {
   let r0 = R[0], r1 = R[1], r2 = R[2], r3 = R[3], r4 = R[4], r5 = R[5], r6 = R[6], r7 = R[7], fl = R[9], fop = R[10], fa = R[11], fb = R[12], fr = R[13], pc = R[8], ip = pc, e = 0, hx = 0, vop = 0, va = 0, vb = 0, vr = 0, t0 = 0, t1 = 0, t2 = 0;
   try {
     X: {
-      D: for (; ; ) {
+      D: for (;;) {
         switch (pc) {
           case 134512640:
             B8048009: {
@@ -19,19 +19,19 @@ return function golden(c, n) {
               n = n - 4 | 0;
               t0 = r0;
               t1 = r3;
-              t2 = t0 + t1 | 0;
+              t2 = (t0 + t1) | 0;
               r0 = t2;
               t0 = r1;
-              t1 = t0 - 1 | 0;
+              t1 = (t0 - 1) | 0;
               r1 = t1;
               t0 = r1;
               t1 = r2;
-              t2 = t0 - t1 | 0;
+              t2 = (t0 - t1) | 0;
               vop = 10;
               va = t0;
               vb = t1;
               vr = t2;
-              if (va >>> 0 < vb >>> 0) {
+              if ((va >>> 0) < (vb >>> 0)) {
                 break B8048009;
               }
               break B8048009;

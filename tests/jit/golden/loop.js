@@ -8,10 +8,10 @@ return function golden(c, n) {
   let r0 = R[0], r1 = R[1], r2 = R[2], r3 = R[3], r4 = R[4], r5 = R[5], r6 = R[6], r7 = R[7], fl = R[9], fop = R[10], fa = R[11], fb = R[12], fr = R[13], pc = R[8], ip = pc, e = 0, hx = 0, vop = 0, va = 0, vb = 0, vr = 0, t0 = 0, t1 = 0, t2 = 0, t3 = 0;
   try {
     X: {
-      D: for (; ; ) {
+      D: for (;;) {
         switch (pc) {
           case 134512640:
-            L8048000: for (; ; ) {
+            L8048000: for (;;) {
               if (n < 4) {
                 pc = 134512640;
                 break X;
@@ -22,19 +22,19 @@ return function golden(c, n) {
               t1 = r0;
               e = tlbR[t0 >>> 12];
               t2 = ((e | t0 & 3) & 4095) === 0 ? i32[(e ^ t0) >>> 2] : rd32(c, t0);
-              t3 = t1 + t2 | 0;
+              t3 = (t1 + t2) | 0;
               r0 = t3;
               t0 = r7;
-              t1 = t0 + 4 | 0;
+              t1 = (t0 + 4) | 0;
               r7 = t1;
               fop = 6;
               fa = t0;
               fb = 4;
               fr = t1;
               t0 = r1;
-              t1 = t0 - 1 | 0;
+              t1 = (t0 - 1) | 0;
               r1 = t1;
-              fl = fl & -2 | (fa & fb | (fa | fb) & ~fr) >>> 31 & 1;
+              fl = fl & -2 | ((fa & fb | (fa | fb) & ~fr) >>> 31 & 1);
               fop = 22;
               fa = t0;
               fb = 1;

@@ -8,7 +8,7 @@ return function golden(c, n) {
   let r0 = R[0], r1 = R[1], r2 = R[2], r3 = R[3], r4 = R[4], r5 = R[5], r6 = R[6], r7 = R[7], fl = R[9], fop = R[10], fa = R[11], fb = R[12], fr = R[13], pc = R[8], ip = pc, e = 0, hx = 0, vop = 0, va = 0, vb = 0, vr = 0, t0 = 0, t1 = 0;
   try {
     X: {
-      D: for (; ; ) {
+      D: for (;;) {
         switch (pc) {
           case 134512640:
             if (n < 4) {
@@ -17,7 +17,7 @@ return function golden(c, n) {
             }
             n = n - 4 | 0;
             ip = 134512640;
-            t0 = r3 + 8 | 0;
+            t0 = (r3 + 8) | 0;
             e = tlbR[t0 >>> 12];
             t1 = ((e | t0 & 3) & 4095) === 0 ? i32[(e ^ t0) >>> 2] : rd32(c, t0);
             r0 = t1;

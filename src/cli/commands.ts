@@ -1,0 +1,33 @@
+// Runs a parsed command: each command's modules are imported only when it runs. Never throws:
+// errors the user can fix print one line and give their status; a bug in exojit itself prints
+// one line too (with EXOJIT_DEBUG=1, the stack). This is the entry point of the packed build
+// (cli/packload.ts), so the classes it tests errors against are those of the code that threw.
+
+import type { Command } from "./args.js";
+import { CliError, cliError } from "./errors.js";
+
+export async function execute(cmd: Exclude<Command, { kind: "help" | "version" }>): Promise<number> {
+  try {
+    switch (cmd.kind) {
+      case "boot":
+        return await (await import("./boot.js")).bootCommand(cmd.boot);
+      case "run":
+        return await (await import("./run.js")).runCommand(cmd.run);
+      case "mkimage":
+        return (await import("./mkimage.js")).mkimageCommand(cmd.mkimage);
+    }
+  } catch (e) {
+    return fail(e);
+  }
+}
+
+export function fail(e: unknown): number {
+  if (e instanceof CliError) {
+    process.stderr.write(`exojit: ${e.message}\n`);
+    return e.status;
+  }
+  const err = cliError("internal", e instanceof Error ? e.message : String(e));
+  process.stderr.write(`exojit: ${err.message}\n`);
+  if (process.env.EXOJIT_DEBUG) process.stderr.write(String(e instanceof Error ? e.stack : e) + "\n");
+  return err.status;
+}

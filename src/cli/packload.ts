@@ -1,0 +1,163 @@
+// The packed build: every module of dist/ as CommonJS in one script (dist/exojit-pack.cjs, made
+// by tools/pack.mjs after tsc), loaded with a V8 code cache kept in the cache directory.
+//
+// Why: Node 20 loads ES modules one by one (resolve, stat, read, parse, link; ~0.3 ms each
+// before any code runs, for ~180 modules) and has no compile cache for them (Node 22's
+// module.enableCompileCache does not exist here). One script compiled from a code cache skips
+// both; iced-x86's 900 KB of glue gets a code cache of its own.
+//
+// The pack is used only when it is at least as new as this file (tsc rewrites every output on
+// each build, so a `tsc -p .` without tools/pack.mjs falls back to the ES modules), and not with
+// EXOJIT_NO_PACK=1. A code cache is written after a run that had none, or whose cache V8
+// rejected (another Node, other V8 flags); any failure to read or write one is ignored.
+
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as vm from "node:vm";
+import { createRequire } from "node:module";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import type { Command } from "./args.js";
+import { cacheDir } from "./cachedir.js";
+
+type ModuleFn = (exports: object, require: (spec: string) => unknown, module: { exports: object }, filename: string, dirname: string, metaUrl: () => string) => void;
+
+export interface Packed {
+  execute(cmd: Exclude<Command, { kind: "help" | "version" }>): Promise<number>;
+  /** Writes the code caches that were missing or rejected (call once the command is done). */
+  saveCaches(): void;
+}
+
+/** Node options that leave V8's flags alone. */
+const NON_V8_ARGS = /^--(cpu-prof|heap-prof|inspect|diagnostic-dir|title|no-warnings|trace-warnings|enable-source-maps)/;
+
+const DIST = fileURLToPath(new URL("..", import.meta.url));
+const PACK = path.join(DIST, "exojit-pack.cjs");
+const DIST_SLASH = DIST.endsWith("/") ? DIST : `${DIST}/`;
+const SELF = fileURLToPath(import.meta.url);
+
+/** A script compiled with a code cache, and where its cache goes if it must be (re)written. */
+interface Cached {
+  script: vm.Script;
+  save: string | null;
+  /** Names of the caches this one replaces (older builds, same kind and flag state). */
+  stale: RegExp;
+}
+
+function compileCached(file: string, source: string, kind: string, st: fs.Stats, tag: string): Cached {
+  const cacheFile = path.join(cacheDir(), "code", `${kind}-${stamp(st)}-${tag}.v8`);
+  let cachedData: Buffer | undefined;
+  try {
+    cachedData = fs.readFileSync(cacheFile);
+  } catch {
+    cachedData = undefined;
+  }
+  const script = new vm.Script(source, { filename: file, cachedData });
+  const ok = cachedData !== undefined && !script.cachedDataRejected;
+  return { script, save: ok ? null : cacheFile, stale: new RegExp(`^${kind}-[0-9a-z]+-[0-9a-z]+-${tag.replace(/[.]/g, "\\.")}\\.v8$`) };
+}
+
+function saveCache(c: Cached): void {
+  if (c.save === null) return;
+  const tmp = `${c.save}.${process.pid}.tmp`;
+  try {
+    fs.mkdirSync(path.dirname(c.save), { recursive: true });
+    fs.writeFileSync(tmp, c.script.createCachedData());
+    fs.renameSync(tmp, c.save);
+    const dir = path.dirname(c.save), mine = path.basename(c.save);
+    for (const f of fs.readdirSync(dir)) if (f !== mine && c.stale.test(f)) fs.rmSync(path.join(dir, f), { force: true });
+  } catch {
+    fs.rmSync(tmp, { force: true });
+  }
+  c.save = null;
+}
+
+/** What identifies a file's contents cheaply, for a cache key. */
+function stamp(st: fs.Stats): string {
+  return `${st.size.toString(36)}-${Math.floor(st.mtimeMs).toString(36)}`;
+}
+
+/** The packed build's command runner, or null to use the ES modules. `flags` names the V8 flag
+ *  state (code caches are per flag state). */
+export function loadPacked(flags: string): Packed | null {
+  if (process.env.EXOJIT_NO_PACK) return null;
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(PACK);
+    if (st.mtimeMs < fs.statSync(SELF).mtimeMs) return null;
+  } catch {
+    return null;
+  }
+  // Node's command-line flags that reach V8 (--max-old-space-size, V8's own) change its flag
+  // hash too; profiling and diagnostic options do not, and their values differ run to run.
+  const flagArgs = process.execArgv.filter((a) => !NON_V8_ARGS.test(a) && !/^\d+$/.test(a));
+  const argv = flagArgs.length === 0 ? "" : `-${createHash("sha256").update(flagArgs.join("\0")).digest("hex").slice(0, 8)}`;
+  const tag = `${process.version}-${flags}${argv}`;
+  const caches: Cached[] = [];
+  const pack = compileCached(PACK, fs.readFileSync(PACK, "utf8"), "pack", st, tag);
+  caches.push(pack);
+  const defs = new Map<string, { deps: Record<string, string>; fn: ModuleFn }>();
+  (pack.script.runInThisContext() as (define: (name: string, deps: Record<string, string>, fn: ModuleFn) => void) => void)((name, deps, fn) => defs.set(name, { deps, fn }));
+
+  const loaded = new Map<string, { exports: object }>();
+  const external = new Map<string, unknown>();
+  const load = (name: string): object => {
+    const done = loaded.get(name);
+    if (done !== undefined) return done.exports;
+    const def = defs.get(name);
+    if (def === undefined) throw new Error(`packed build has no module ${name}`);
+    const deps = def.deps;
+    const module = { exports: {} };
+    loaded.set(name, module);
+    const file = DIST_SLASH + name;
+    let nodeRequire: NodeJS.Require | null = null;
+    const require = (spec: string): unknown => {
+      if (spec.startsWith(".")) return load(deps[spec] ?? path.posix.join(path.posix.dirname(name), spec));
+      let m = external.get(spec);
+      if (m === undefined) {
+        nodeRequire ??= createRequire(file);
+        m = spec === "node:module" ? moduleWithCache(tag, caches) : nodeRequire(spec);
+        external.set(spec, m);
+      }
+      return m;
+    };
+    def.fn(module.exports, require, module, file, file.slice(0, file.lastIndexOf("/")), () => pathToFileURL(file).href);
+    return module.exports;
+  };
+  // `as`: the entry module is cli/commands.ts, compiled; its exports are typed there.
+  const commands = load("cli/commands.js") as typeof import("./commands.js");
+  return { execute: (cmd) => commands.execute(cmd), saveCaches: () => caches.forEach(saveCache) };
+}
+
+/** Packages loaded from a code cache (single-file CommonJS required on every run): iced-x86's
+ *  900 KB of glue. */
+const CACHED_PACKAGES = new Set(["iced-x86"]);
+
+/** node:module, except that a require made by createRequire loads CACHED_PACKAGES through
+ *  loadCached (src/decoder/iced.ts loads iced-x86 with createRequire). */
+function moduleWithCache(tag: string, caches: Cached[]): object {
+  const real = createRequire(import.meta.url)("node:module") as typeof import("node:module");
+  const done = new Map<string, unknown>();
+  const wrapped = (from: string | URL): NodeJS.Require => {
+    const req = real.createRequire(from);
+    // `as`: a require function with the same properties as Node's (resolve, cache, ...).
+    return Object.assign((spec: string): unknown => {
+      if (!CACHED_PACKAGES.has(spec)) return req(spec);
+      let m = done.get(spec);
+      if (m === undefined) done.set(spec, (m = loadCached(spec, req.resolve(spec), tag, caches)));
+      return m;
+    }, req) as NodeJS.Require;
+  };
+  return { ...real, createRequire: wrapped };
+}
+
+/** A single-file CommonJS package, compiled with a code cache. */
+function loadCached(name: string, file: string, tag: string, caches: Cached[]): unknown {
+  const st = fs.statSync(file);
+  const source = `(function (exports, require, module, __filename, __dirname) {${fs.readFileSync(file, "utf8")}\n})`;
+  const c = compileCached(file, source, name, st, tag);
+  caches.push(c);
+  const module = { exports: {} };
+  (c.script.runInThisContext() as ModuleFn)(module.exports, createRequire(file), module, file, path.dirname(file), () => "");
+  return module.exports;
+}

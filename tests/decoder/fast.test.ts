@@ -1,0 +1,117 @@
+// The decoder's fast path (src/decoder/fast.ts) against iced-x86: every instruction of whole
+// programs, and random instructions of every opcode under random prefixes, must decode to the
+// same Insn whichever path decodes it.
+
+import { describe, expect, it } from "vitest";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { createRequire } from "node:module";
+import type * as Iced from "iced-x86";
+import { convert, mayHavePrefix } from "../../src/decoder/convert.js";
+import { fastDecode, learn, fastStats, sameInsn } from "../../src/decoder/fast.js";
+import { Insn } from "../../src/hw/isa.js";
+import { buildGuest, REPO } from "../helpers/guest.js";
+import { DEFAULT_DEBIAN_ROOT } from "../helpers/debian.js";
+
+const iced = createRequire(import.meta.url)("iced-x86") as typeof Iced;
+
+/** The executable sections of a 32-bit ELF file: [address, bytes]. */
+function textSections(file: string): [number, Uint8Array][] {
+  const b = fs.readFileSync(file);
+  if (b.readUInt32BE(0) !== 0x7f454c46 || b[4] !== 1) return [];
+  const shoff = b.readUInt32LE(0x20), size = b.readUInt16LE(0x2e), n = b.readUInt16LE(0x30);
+  const out: [number, Uint8Array][] = [];
+  for (let k = 0; k < n; k++) {
+    const sh = shoff + k * size;
+    const SHF_EXECINSTR = 4, SHT_PROGBITS = 1;
+    if ((b.readUInt32LE(sh + 8) & SHF_EXECINSTR) === 0 || b.readUInt32LE(sh + 4) !== SHT_PROGBITS) continue;
+    const off = b.readUInt32LE(sh + 16), len = b.readUInt32LE(sh + 20);
+    out.push([b.readUInt32LE(sh + 12), new Uint8Array(b.subarray(off, off + len))]);
+  }
+  return out;
+}
+
+const ins = new iced.Instruction();
+
+/** Decodes bytes[pos] with iced and converts it; null if iced needs more bytes. */
+function viaIced(bytes: Uint8Array, pos: number, addr: number): Insn | null {
+  const d = new iced.Decoder(32, bytes.subarray(pos, pos + 15), 0);
+  try {
+    d.ip = BigInt((addr + pos) >>> 0);
+    d.decodeOut(ins);
+    if (d.lastError === iced.DecoderError.NoMoreBytes) return null;
+    const x = new Insn();
+    convert(ins, x, (addr + pos) | 0, d.position, mayHavePrefix(bytes[pos]));
+    return x;
+  } finally {
+    d.free();
+  }
+}
+
+/** Decodes every instruction of `bytes` through the fast path (learning forms from iced as
+ *  block.ts does) and checks each fast result against iced. Returns how many were fast. */
+function check(bytes: Uint8Array, addr: number, where: string): number {
+  let fast = 0;
+  for (let pos = 0; pos < bytes.length; ) {
+    const want = viaIced(bytes, pos, addr);
+    if (want === null) break;
+    const x = new Insn();
+    const n = fastDecode(bytes, pos, Math.min(bytes.length, pos + 1024), (addr + pos) | 0, x);
+    if (n > 0) {
+      fast++;
+      if (!sameInsn(x, want)) expect(x, `${where} at 0x${(addr + pos).toString(16)}: ${Buffer.from(bytes.subarray(pos, pos + want.len)).toString("hex")}`).toEqual(want);
+    } else {
+      learn(want);
+    }
+    pos += want.len;
+  }
+  return fast;
+}
+
+describe("fast decoding", () => {
+  it("agrees with iced on every instruction of static programs", () => {
+    const bins = [buildGuest("hello.c"), path.join(REPO, "firmware/demo/hello")];
+    const bin = path.join(REPO, "firmware/image/root/bin");
+    if (fs.existsSync(bin)) for (const f of fs.readdirSync(bin).sort()) bins.push(path.join(bin, f));
+    // Debian's own code (CET's endbr32, TLS through gs:, SSE2 string functions), when the root
+    // of the Debian tests is there.
+    const debian = process.env.EXOJIT_DEBIAN_ROOT ?? DEFAULT_DEBIAN_ROOT;
+    for (const f of ["bin/gzip", "bin/bash", "usr/lib/i386-linux-gnu/libc.so.6", "usr/lib/i386-linux-gnu/libm.so.6"]) {
+      if (fs.existsSync(path.join(debian, f))) bins.push(path.join(debian, f));
+    }
+    let fast = 0, total = 0;
+    for (const file of bins) {
+      if (!fs.statSync(file).isFile()) continue;
+      for (const [addr, bytes] of textSections(file)) {
+        fast += check(bytes, addr, path.basename(file));
+        total += bytes.length;
+      }
+    }
+    expect(fast).toBeGreaterThan(10_000);
+    expect(fastStats.refused, "forms refused").toBeLessThan(fastStats.learned / 10);
+  }, 120_000);
+
+  it("agrees with iced on random instructions of every one- and two-byte opcode", () => {
+    let seed = Number(process.env.FUZZ_SEED ?? 12345);
+    const rnd = (): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) | 0;
+      return (seed >>> 16) & 0xff;
+    };
+    const buf = new Uint8Array(32);
+    // prefix sets: none, each kind alone, and a few together
+    const PREFIXES = [[], [], [0x66], [0xf3], [0xf2], [0x65], [0x64], [0x2e], [0x3e], [0x26], [0x36], [0xf0], [0x66, 0xf3], [0xf3, 0x66], [0x65, 0x66], [0x66, 0x65], [0xf2, 0x66], [0x3e, 0xf2]];
+    let fast = 0;
+    for (let round = 0; round < 500; round++) {
+      for (let op = 0; op < 512; op++) {
+        let p = 0;
+        for (const b of PREFIXES[rnd() % PREFIXES.length]) buf[p++] = b;
+        if (op >= 256) buf[p++] = 0x0f;
+        buf[p++] = op & 0xff;
+        for (let k = p; k < buf.length; k++) buf[k] = rnd();
+        // twice: the first decode may only teach the form
+        for (let k = 0; k < 2; k++) fast += check(buf.subarray(0, 16), 0x08048000 + round * 64, `opcode ${op.toString(16)}`) > 0 ? 1 : 0;
+      }
+    }
+    expect(fast).toBeGreaterThan(50_000);
+  }, 120_000);
+});

@@ -1,0 +1,63 @@
+#!/usr/bin/env node
+// Makes dist/exojit-pack.cjs, the packed build src/cli/packload.ts loads: every module of dist/
+// compiled by tsc once more, from the ES modules tsc just wrote, to CommonJS (which keeps ES
+// live bindings as property reads on the exporting module), and wrapped one function per module
+// in a single script. `import.meta.url` becomes a parameter each module is given.
+// Run after `tsc -p .` (npm run build does both).
+
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const DIST = path.join(REPO, "dist");
+const OUT = path.join(DIST, "exojit-pack.cjs");
+/** import.meta.url becomes a call, made only by the few modules that use it. */
+const META = "__exojitMetaUrl";
+
+function jsFiles(dir, rel = "") {
+  const out = [];
+  for (const e of fs.readdirSync(path.join(dir, rel), { withFileTypes: true })) {
+    const r = path.posix.join(rel, e.name);
+    if (e.isDirectory()) out.push(...jsFiles(dir, r));
+    else if (e.name.endsWith(".js")) out.push(r);
+  }
+  return out.sort();
+}
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "exojit-pack-"));
+try {
+  const esm = path.join(tmp, "esm"), cjs = path.join(tmp, "cjs");
+  const files = jsFiles(DIST);
+  for (const rel of files) {
+    let src = fs.readFileSync(path.join(DIST, rel), "utf8").replace(/^#!.*/, "");
+    src = src.replaceAll("import.meta.url", `${META}()`);
+    if (/\bimport\.meta\b/.test(src)) throw new Error(`${rel}: import.meta other than import.meta.url cannot be packed`);
+    fs.mkdirSync(path.dirname(path.join(esm, rel)), { recursive: true });
+    fs.writeFileSync(path.join(esm, rel), src);
+  }
+  const tsconfig = {
+    compilerOptions: { allowJs: true, checkJs: false, module: "commonjs", moduleResolution: "bundler", target: "ES2022", outDir: cjs, rootDir: esm, noResolve: true, isolatedModules: true, types: [], sourceMap: false },
+    include: ["**/*.js"],
+  };
+  fs.writeFileSync(path.join(esm, "tsconfig.json"), JSON.stringify(tsconfig));
+  const tsc = path.join(REPO, "node_modules", "typescript", "bin", "tsc");
+  const r = spawnSync(process.execPath, [tsc, "-p", esm], { stdio: "inherit" });
+  if (r.status !== 0) throw new Error(`tsc (CommonJS pass) failed with status ${r.status}`);
+  const parts = ["(function (define) {"];
+  for (const rel of files) {
+    const code = fs.readFileSync(path.join(cjs, rel), "utf8").replace(/^\/\/# sourceMappingURL=.*$/m, "");
+    // Relative requires resolved now, so loading does no path arithmetic.
+    const deps = {};
+    for (const m of code.matchAll(/\brequire\("(\.{1,2}\/[^"]+)"\)/g)) deps[m[1]] = path.posix.normalize(path.posix.join(path.posix.dirname(rel), m[1]));
+    parts.push(`define(${JSON.stringify(rel)}, ${JSON.stringify(deps)}, function (exports, require, module, __filename, __dirname, ${META}) {\n${code}\n});`);
+  }
+  parts.push("})");
+  fs.writeFileSync(`${OUT}.tmp`, parts.join("\n"));
+  fs.renameSync(`${OUT}.tmp`, OUT);
+  console.log(`tools/pack.mjs: ${files.length} modules -> ${path.relative(REPO, OUT)} (${(fs.statSync(OUT).size / 1024).toFixed(0)} KiB)`);
+} finally {
+  fs.rmSync(tmp, { recursive: true, force: true });
+}

@@ -39,6 +39,7 @@ export const BLK_MAX_SECTORS = 2048;
 export type DeviceSource = (index: number, rights: number) => CapHandle;
 
 export { MSG_WORDS } from "../../exokernel/endpoint.js";
+export { SECTOR_SIZE };
 
 export class Extensions {
   private readonly tables = new Map<Process, CapTable>();

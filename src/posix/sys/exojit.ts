@@ -37,8 +37,7 @@
 import type { Sys } from "../types.js";
 import type { Task } from "../../libexoc/task.js";
 import { sysError } from "../../libexoc/errors.js";
-import { MSG_WORDS, sectors } from "../../libexoc/exo/index.js";
-import { SECTOR_SIZE } from "../../exokernel/blockcap.js";
+import { MSG_WORDS, SECTOR_SIZE, sectors } from "../../libexoc/exo/index.js";
 import { shareMemory } from "../../libexoc/exo/share.js";
 
 export const EXOJIT_SYSCALL_BASE = 0xe000;

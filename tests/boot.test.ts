@@ -377,6 +377,24 @@ describe("exojit boot on a terminal, typed at under tmux", { timeout: 300_000 },
     await waitFor(/Stopped\s+sleep 3/);
     keys("fg", "Enter");
     await waitFor(/# fg\nsleep 3\n\/ # ?$/m);
+    // The window size follows the host terminal's: ls lays /bin out for 100 columns, then,
+    // after tmux shrinks the window (TIOCSWINSZ and SIGWINCH from exojit), for 40.
+    /** The lines `ls /bin` printed: between the command line typed and its end marker. */
+    const listing = (screenText: string, marker: string): string[] => {
+      const lines = screenText.split("\n");
+      const end = lines.findIndex((l) => l === marker);
+      let start = end - 1;
+      while (start >= 0 && !lines[start].includes(`echo ${marker}`)) start--;
+      return lines.slice(start + 1, end).map((l) => l.trimEnd());
+    };
+    keys("ls /bin; echo listed-wide", "Enter");
+    const wide = listing(await waitFor(/^listed-wide$/m), "listed-wide");
+    expect(Math.max(...wide.map((l) => l.length))).toBeGreaterThan(40);
+    tmux("resize-window", "-t", "t", "-x", "40", "-y", "40");
+    keys("ls /bin; echo listed-narrow", "Enter");
+    const narrow = listing(await waitFor(/^listed-narrow$/m), "listed-narrow");
+    expect(narrow.join(" ")).toMatch(/\bumount\b/);
+    expect(Math.max(...narrow.map((l) => l.length))).toBeLessThanOrEqual(40);
     keys("echo typed-data > /root/typed; echo written", "Enter");
     await waitFor(/^written$/m);
     keys("C-a", "x"); // quit: exojit syncs the disk and gives the terminal back

@@ -38,6 +38,7 @@ export function defaultImage(recipe = RECIPE_DIR): string {
   // Made under a name of its own and renamed when complete: a boot interrupted halfway, or
   // two at once, never leave a half-made image under the real name.
   const tmp = `${image}.${process.pid}.partial`;
+  if (process.stderr.isTTY) process.stderr.write(`exojit: making the default image in ${dir} (first boot only)\n`);
   try {
     buildImage(tmp, { size: IMAGE_SIZE, inodes: 4096, label: "exojit", rootMode: 0o755, rootUid: 0, rootGid: 0 }, (vol) => fillFromRecipe(vol, recipe));
     fs.renameSync(tmp, image);

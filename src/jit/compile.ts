@@ -202,7 +202,7 @@ export function compileRegion(regionBlocks: readonly Block[], name: string, pred
 
   // Translated twice when the region has packed-integer code: XMM0-7 used as int32 lanes are
   // then pinned in their locals across the region's blocks (loop back edges keep them there).
-  const translateBlocks = (pinned: number): void => {
+  const translateBlocks = (pinned: number, pinnedD: number): void => {
   fallbacks = [];
   nodes = [];
   maxTemps = 0;
@@ -212,9 +212,10 @@ export function compileRegion(regionBlocks: readonly Block[], name: string, pred
   simdUses = new Set<string>();
   lanes = new LaneUse();
   lanes.pinned = pinned;
+  lanes.pinnedD = pinnedD;
   for (const b of blocks) {
     const em = new Emitter();
-    const begin = simdBeginBlock(em, pinned);
+    const begin = simdBeginBlock(em, pinned, pinnedD);
     const live = flagLiveness(b.insns, liveOut.get(b));
     const last = b.insns[b.insns.length - 1];
     const len = b.insns.length;
@@ -265,8 +266,14 @@ export function compileRegion(regionBlocks: readonly Block[], name: string, pred
     nodes.push({ eip: b.eip, stmts: em.out });
   }
   };
-  translateBlocks(0);
-  if (simd && (lanes.i & 0xff) !== 0) translateBlocks(lanes.i & 0xff);
+  translateBlocks(0, 0);
+  if (simd) {
+    // int32 registers, and the double lanes of registers never used as int32 lanes
+    const pinI = lanes.i & 0xff;
+    let pinD = 0;
+    for (let r = 0; r < 8; r++) if (((pinI >>> r) & 1) === 0) pinD |= lanes.d & (3 << (2 * r));
+    if (pinI !== 0 || pinD !== 0) translateBlocks(pinI, pinD);
+  }
   const flow = structure(nodes, entryPoints(blocks, inRegion, predicted));
   const dispatch = switchStmt(id("pc"), [...flow.cases.map(([eip, code]) => switchCase(num(eip), code)), switchCase(null, [brk(EXIT_LABEL)])]);
 
@@ -294,7 +301,7 @@ export function compileRegion(regionBlocks: readonly Block[], name: string, pred
       [...(simd ? [simdFaultFlush(lanes)] : []), ifs(t("hx === 0"), flushAll(id("ip")), [expr(t("R[8] = ip"))]), expr(call(id("faulted"), [id("c"), id("n")])), throwStmt(id("err"))],
     ),
     // lanes still in locals at an exit (pinned registers) go back to the slots
-    ...(lanes.pinned !== 0 ? [simdFaultFlush(lanes)] : []),
+    ...(lanes.pinned !== 0 || lanes.pinnedD !== 0 ? [simdFaultFlush(lanes)] : []),
     ...flushAll(id("pc")),
     ret(id("n")),
   ];

@@ -41,6 +41,8 @@ class LaneCache {
   /** Registers (0-7) the region keeps in int32 locals across block boundaries: at every block
    *  start and end their locals hold the truth (dirty, named by `xdm`). */
   pinned = 0;
+  /** Double lanes (0-15) the region keeps in their locals across block boundaries, likewise. */
+  pinnedD = 0;
 
   dirty(): number {
     let m = 0;
@@ -52,14 +54,22 @@ class LaneCache {
 
 /** Starts a block of a region that pins `pinned` (int32 registers held in locals across
  *  blocks): the block begins with their locals as the truth and `xdm` naming them. */
-export function beginBlock(em: Emitter, pinned: number): Node[] {
-  if (pinned === 0) return [];
+export function beginBlock(em: Emitter, pinned: number, pinnedD: number): Node[] {
+  if (pinned === 0 && pinnedD === 0) return [];
   const c = cacheOf(em);
   c.pinned = pinned;
+  c.pinnedD = pinnedD;
   for (let r = 0; r < 8; r++) if ((pinned >>> r) & 1) c.iw[r] = 2;
+  for (let i = 0; i < 16; i++) if ((pinnedD >>> i) & 1) c.st[i] = 2;
   c.usedI |= pinned;
-  c.emitted = pinned << IBIT;
-  return [assign(id("xdm"), num(pinned << IBIT))];
+  c.usedD |= pinnedD;
+  c.emitted = pinnedD | (pinned << IBIT);
+  return [assign(id("xdm"), num(c.emitted))];
+}
+
+/** An emitter stand-in collecting statements into `out` (for leaveInts). */
+function em0(out: Node[]): Emitter {
+  return { emit: (...s: Node[]) => void out.push(...s) } as unknown as Emitter;
 }
 
 /** Whether XMM r is pinned in int32 locals by the region. */
@@ -74,8 +84,15 @@ export function isPinned(em: Emitter, r: number): boolean {
  *  sets it again on entry). */
 export function boundaryCode(em: Emitter, synced: boolean): Node[] {
   const c = em.simdState as LaneCache | null;
-  if (c === null || c.pinned === 0) return barrierCode(em);
+  if (c === null || (c.pinned === 0 && c.pinnedD === 0)) return barrierCode(em);
   const out: Node[] = [];
+  for (let i = 0; i < 16; i++) {
+    if (((c.pinnedD >>> i) & 1) === 0) continue;
+    leaveInts(em0(out), c, i >> 1, true);
+    if (c.st[i] === 0) out.push(assign(xd(i), xf(i)));
+    else if (c.st[i] === 2 && synced) out.push(assign(xf(i), xd(i)));
+    c.st[i] = synced ? 1 : 2;
+  }
   for (let r = 0; r < 8; r++) {
     if (((c.pinned >>> r) & 1) === 0) continue;
     for (const i of [2 * r, 2 * r + 1]) {
@@ -87,11 +104,11 @@ export function boundaryCode(em: Emitter, synced: boolean): Node[] {
     c.iw[r] = synced ? 1 : 2;
   }
   // everything else: written back and forgotten, as at a barrier
-  out.push(...writeBack(c, (i) => i >> 1 !== SRC && ((c.pinned >>> (i >> 1)) & 1) === 0));
-  c.st.fill(0);
+  out.push(...writeBack(c, (i) => i >> 1 !== SRC && ((c.pinned >>> (i >> 1)) & 1) === 0 && ((c.pinnedD >>> i) & 1) === 0));
+  for (let i = 0; i < LANES; i++) if (((c.pinnedD >>> i) & 1) === 0) c.st[i] = 0;
   for (let r = 0; r < IREGS; r++) if (((c.pinned >>> r) & 1) === 0) c.iw[r] = 0;
   c.mx = false;
-  const m = synced ? 0 : c.pinned << IBIT;
+  const m = synced ? 0 : c.pinnedD | (c.pinned << IBIT);
   if (c.emitted !== m) out.push(assign(id("xdm"), num(m)));
   c.emitted = m;
   return out;
@@ -280,6 +297,7 @@ export class LaneUse {
   i = 0;
   /** Registers pinned in int32 locals across the region's blocks (loaded on entry). */
   pinned = 0;
+  pinnedD = 0;
   add(em: Emitter): void {
     const c = em.simdState as LaneCache | null;
     if (c === null) return;
@@ -296,7 +314,7 @@ function* each(mask: number): Generator<number> {
 export function laneLocals(u: LaneUse): [string, Node][] {
   return [
     ["XI", t("c.sse.i32")], ["XF", t("c.sse.f64")], ["XS", t("c.sse.f32")], ["mf64", t("c.f64")], ["xdm", num(0)], ["mxf", num(0)],
-    ...[...each(u.d)].map((i): [string, Node] => [`xd${i}`, num(0.5)]),
+    ...[...each(u.d)].map((i): [string, Node] => [`xd${i}`, ((u.pinnedD >>> i) & 1) !== 0 ? xf(i) : num(0.5)]),
     ...[...each(u.i)].flatMap((r) => [0, 1, 2, 3].map((k): [string, Node] => [`xw${r * 4 + k}`, ((u.pinned >>> r) & 1) !== 0 ? xi(r * 4 + k) : num(0)])),
   ];
 }

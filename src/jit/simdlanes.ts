@@ -14,6 +14,13 @@
 // of the block every dirty lane is written back (`barrier`), and a fault thrown in between
 // writes back the lanes named by the dynamic mask `xdm` (bits 0-17 double lanes, 18-26 int
 // registers), which the translator updates whenever the set of dirty lanes changes.
+//
+// A region may pin registers across its blocks (compile.ts translates it a second time once it
+// knows which XMM0-7 its code uses): int32 registers, and the double lanes of registers never
+// used as int32 lanes. Pinned lanes are loaded into their locals on entry to the region, start
+// every block as dirty locals (`xdm` names them), and are brought back into their locals at the
+// end of each block instead of being written back, so loops keep them in JS locals; the
+// region's exit writes back what `xdm` names, as the catch clause does.
 
 import { type Node, id, num, t, assign, ifs } from "./ast.js";
 import type { Emitter } from "./emit.js";

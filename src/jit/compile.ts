@@ -16,7 +16,7 @@ import {
 import { Emitter, REG_LOCALS, FLAG_LOCALS, FLAG_VARS, FUSED_VARS, FUSED_LOCALS } from "./emit.js";
 import { translate, translateInline, fallback, type Ending } from "./translate.js";
 import { translateRun, runnable, X87_HELPERS, X87_LOCALS } from "./x87.js";
-import { SIMD_RUNTIME, SIMD_OP_HELPERS, LaneUse, simdLocals, simdBarrier, simdFaultFlush } from "./simd.js";
+import { SIMD_RUNTIME, SIMD_OP_HELPERS, LaneUse, simdLocals, simdBarrier, simdBoundary, simdBeginBlock, simdFaultFlush } from "./simd.js";
 import { flagLiveness, flagsLiveIn } from "./liveness.js";
 import { structure, type CfgNode } from "./structure.js";
 import { staticTargets } from "./successors.js";
@@ -191,17 +191,31 @@ export function compileRegion(regionBlocks: readonly Block[], name: string, pred
   const blocks = cutOverlaps(regionBlocks);
   const inRegion = new Map(blocks.map((b) => [b.eip, b]));
   const liveOut = regionLiveness(blocks, inRegion);
-  const fallbacks: Insn[] = [];
-  const nodes: CfgNode[] = [];
+  let fallbacks: Insn[] = [];
+  let nodes: CfgNode[] = [];
   let maxTemps = 0;
   let insns = 0;
   let x87 = false;
   let simd = false;
-  const simdUses = new Set<string>();
-  const lanes = new LaneUse();
+  let simdUses = new Set<string>();
+  let lanes = new LaneUse();
 
+  // Translated twice when the region has packed-integer code: XMM0-7 used as int32 lanes are
+  // then pinned in their locals across the region's blocks (loop back edges keep them there).
+  const translateBlocks = (pinned: number, pinnedD: number): void => {
+  fallbacks = [];
+  nodes = [];
+  maxTemps = 0;
+  insns = 0;
+  x87 = false;
+  simd = false;
+  simdUses = new Set<string>();
+  lanes = new LaneUse();
+  lanes.pinned = pinned;
+  lanes.pinnedD = pinnedD;
   for (const b of blocks) {
     const em = new Emitter();
+    const begin = simdBeginBlock(em, pinned, pinnedD);
     const live = flagLiveness(b.insns, liveOut.get(b));
     const last = b.insns[b.insns.length - 1];
     const len = b.insns.length;
@@ -209,7 +223,7 @@ export function compileRegion(regionBlocks: readonly Block[], name: string, pred
     // Budget: a block runs only if the whole of it fits; else compiled code stops before it.
     // (The exit path has no arithmetic: V8 would deoptimise on its first use for lack of type
     // feedback, since it is rarely taken before the function is optimised.)
-    em.emit(ifs(t("n < $l", { l: num(len) }), [assign(id("pc"), num(b.eip)), brk(EXIT_LABEL)]), assign(id("n"), t("n - $l | 0", { l: num(len) })));
+    em.emit(ifs(t("n < $l", { l: num(len) }), [assign(id("pc"), num(b.eip)), brk(EXIT_LABEL)]), assign(id("n"), t("n - $l | 0", { l: num(len) })), ...begin);
     let ending: Ending = { kind: "next" };
     for (let k = 0; k < len; k++) {
       if (runnable(b.insns[k])) {
@@ -233,7 +247,8 @@ export function compileRegion(regionBlocks: readonly Block[], name: string, pred
       const mark = em.out.length, calls = em.handlerCalls;
       ending = translate({ em, x: b.insns[k], live: live[k], fallbackSlot: () => fallbacks.push(b.insns[k]) - 1 });
       // Handlers, branches and exits see the XMM register file: cached lanes go back before them.
-      if (em.handlerCalls !== calls || ending.kind !== "next") em.out.splice(mark, 0, ...simdBarrier(em));
+      if (ending.kind !== "next") em.out.splice(mark, 0, ...simdBoundary(em, em.handlerCalls !== calls));
+      else if (em.handlerCalls !== calls) em.out.splice(mark, 0, ...simdBarrier(em));
       // After the consumer of a scratch record, the region's flag locals hold an older record
       // (the scratch one is dead by then): what produced it is not known statically. (If the
       // producer went to its handler, the handler wrote the region's locals and flagVars is
@@ -243,12 +258,21 @@ export function compileRegion(regionBlocks: readonly Block[], name: string, pred
         em.producer = -1;
       }
     }
-    if (ending.kind === "next") em.emit(...simdBarrier(em), goto(last.next));
+    if (ending.kind === "next") em.emit(...simdBoundary(em, false), goto(last.next));
     if (em.simd) simd = true;
     for (const u of em.simdUses) simdUses.add(u);
     lanes.add(em);
     maxTemps = Math.max(maxTemps, em.maxTemps);
     nodes.push({ eip: b.eip, stmts: em.out });
+  }
+  };
+  translateBlocks(0, 0);
+  if (simd) {
+    // int32 registers, and the double lanes of registers never used as int32 lanes
+    const pinI = lanes.i & 0xff;
+    let pinD = 0;
+    for (let r = 0; r < 8; r++) if (((pinI >>> r) & 1) === 0) pinD |= lanes.d & (3 << (2 * r));
+    if (pinI !== 0 || pinD !== 0) translateBlocks(pinI, pinD);
   }
   const flow = structure(nodes, entryPoints(blocks, inRegion, predicted));
   const dispatch = switchStmt(id("pc"), [...flow.cases.map(([eip, code]) => switchCase(num(eip), code)), switchCase(null, [brk(EXIT_LABEL)])]);
@@ -276,6 +300,8 @@ export function compileRegion(regionBlocks: readonly Block[], name: string, pred
       // After a fallback handler started (hx), the register file is already the truth.
       [...(simd ? [simdFaultFlush(lanes)] : []), ifs(t("hx === 0"), flushAll(id("ip")), [expr(t("R[8] = ip"))]), expr(call(id("faulted"), [id("c"), id("n")])), throwStmt(id("err"))],
     ),
+    // lanes still in locals at an exit (pinned registers) go back to the slots
+    ...(lanes.pinned !== 0 || lanes.pinnedD !== 0 ? [simdFaultFlush(lanes)] : []),
     ...flushAll(id("pc")),
     ret(id("n")),
   ];

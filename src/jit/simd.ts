@@ -39,7 +39,7 @@ export const SIMD_OP_HELPERS: Record<string, unknown> = Object.fromEntries(Objec
 export function simdLocals(u: LaneUse): [string, Node][] {
   return [...laneLocals(u), ["q0", num(0.5)], ["q1", num(0.5)], ["q2", num(0.5)], ["q3", num(0.5)]];
 }
-export { barrierCode as simdBarrier, faultFlush as simdFaultFlush, LaneUse } from "./simdlanes.js";
+export { barrierCode as simdBarrier, boundaryCode as simdBoundary, beginBlock as simdBeginBlock, faultFlush as simdFaultFlush, LaneUse } from "./simdlanes.js";
 
 // ---- guards ----
 

@@ -5,7 +5,7 @@
 import { type Node, num, t, assign } from "./ast.js";
 import type { InsnContext } from "./translate.js";
 import { K_XMM } from "../hw/isa.js";
-import { xw, ints, setD } from "./simdlanes.js";
+import { xw, ints, setD, isPinned } from "./simdlanes.js";
 import { regOrMem, sourceSlot, gpr, setFlags } from "./simdoperand.js";
 
 /** Bitwise and packed integer operations lane by lane on int32. */
@@ -40,6 +40,12 @@ function lanes(c: InsnContext, name: string): boolean {
   if (x.k1 === K_XMM && x.r1 === d && ZEROING.has(name)) {
     // the zeroing idiom: both double lanes become +0.0 (all bits clear); compilers zero
     // registers this way before scalar double code far more often than in integer loops
+    // (a register the region keeps as int32 lanes stays in them)
+    if (isPinned(em, d)) {
+      ints(em, d, true, false);
+      for (let k = 0; k < 4; k++) em.emit(assign(xw(d * 4 + k), num(0)));
+      return true;
+    }
     setD(em, d * 2, num(0));
     setD(em, d * 2 + 1, num(0));
     return true;

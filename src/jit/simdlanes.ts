@@ -14,6 +14,13 @@
 // of the block every dirty lane is written back (`barrier`), and a fault thrown in between
 // writes back the lanes named by the dynamic mask `xdm` (bits 0-17 double lanes, 18-26 int
 // registers), which the translator updates whenever the set of dirty lanes changes.
+//
+// A region may pin registers across its blocks (compile.ts translates it a second time once it
+// knows which XMM0-7 its code uses): int32 registers, and the double lanes of registers never
+// used as int32 lanes. Pinned lanes are loaded into their locals on entry to the region, start
+// every block as dirty locals (`xdm` names them), and are brought back into their locals at the
+// end of each block instead of being written back, so loops keep them in JS locals; the
+// region's exit writes back what `xdm` names, as the catch clause does.
 
 import { type Node, id, num, t, assign, ifs } from "./ast.js";
 import type { Emitter } from "./emit.js";
@@ -38,6 +45,11 @@ class LaneCache {
   /** Double lanes and int32 registers the block's code uses (the region declares just those). */
   usedD = 0;
   usedI = 0;
+  /** Registers (0-7) the region keeps in int32 locals across block boundaries: at every block
+   *  start and end their locals hold the truth (dirty, named by `xdm`). */
+  pinned = 0;
+  /** Double lanes (0-15) the region keeps in their locals across block boundaries, likewise. */
+  pinnedD = 0;
 
   dirty(): number {
     let m = 0;
@@ -45,6 +57,68 @@ class LaneCache {
     for (let r = 0; r < IREGS; r++) if (this.iw[r] === 2) m |= 1 << (IBIT + r);
     return m;
   }
+}
+
+/** Starts a block of a region that pins `pinned` (int32 registers held in locals across
+ *  blocks): the block begins with their locals as the truth and `xdm` naming them. */
+export function beginBlock(em: Emitter, pinned: number, pinnedD: number): Node[] {
+  if (pinned === 0 && pinnedD === 0) return [];
+  const c = cacheOf(em);
+  c.pinned = pinned;
+  c.pinnedD = pinnedD;
+  for (let r = 0; r < 8; r++) if ((pinned >>> r) & 1) c.iw[r] = 2;
+  for (let i = 0; i < 16; i++) if ((pinnedD >>> i) & 1) c.st[i] = 2;
+  c.usedI |= pinned;
+  c.usedD |= pinnedD;
+  c.emitted = pinnedD | (pinned << IBIT);
+  return [assign(id("xdm"), num(c.emitted))];
+}
+
+/** An emitter stand-in collecting statements into `out` (for leaveInts). */
+function em0(out: Node[]): Emitter {
+  return { emit: (...s: Node[]) => void out.push(...s) } as unknown as Emitter;
+}
+
+/** Whether XMM r is pinned in int32 locals by the region. */
+export function isPinned(em: Emitter, r: number): boolean {
+  const c = em.simdState as LaneCache | null;
+  return c !== null && r < 8 && ((c.pinned >>> r) & 1) !== 0;
+}
+
+/** The end of a block (before its branch, or falling through): non-pinned dirty lanes written
+ *  back and forgotten, pinned registers brought into their locals as the truth. `synced`: the
+ *  branch runs a handler, so the slots are made current too and `xdm` is 0 (the next block
+ *  sets it again on entry). */
+export function boundaryCode(em: Emitter, synced: boolean): Node[] {
+  const c = em.simdState as LaneCache | null;
+  if (c === null || (c.pinned === 0 && c.pinnedD === 0)) return barrierCode(em);
+  const out: Node[] = [];
+  for (let i = 0; i < 16; i++) {
+    if (((c.pinnedD >>> i) & 1) === 0) continue;
+    leaveInts(em0(out), c, i >> 1, true);
+    if (c.st[i] === 0) out.push(assign(xd(i), xf(i)));
+    else if (c.st[i] === 2 && synced) out.push(assign(xf(i), xd(i)));
+    c.st[i] = synced ? 1 : 2;
+  }
+  for (let r = 0; r < 8; r++) {
+    if (((c.pinned >>> r) & 1) === 0) continue;
+    for (const i of [2 * r, 2 * r + 1]) {
+      if (c.st[i] === 2) out.push(assign(xf(i), xd(i)));
+      c.st[i] = 0;
+    }
+    if (c.iw[r] === 0) for (let k = 0; k < 4; k++) out.push(assign(xw(r * 4 + k), xi(r * 4 + k)));
+    else if (c.iw[r] === 2 && synced) out.push(...intsBack(r));
+    c.iw[r] = synced ? 1 : 2;
+  }
+  // everything else: written back and forgotten, as at a barrier
+  out.push(...writeBack(c, (i) => i >> 1 !== SRC && ((c.pinned >>> (i >> 1)) & 1) === 0 && ((c.pinnedD >>> i) & 1) === 0));
+  for (let i = 0; i < LANES; i++) if (((c.pinnedD >>> i) & 1) === 0) c.st[i] = 0;
+  for (let r = 0; r < IREGS; r++) if (((c.pinned >>> r) & 1) === 0) c.iw[r] = 0;
+  c.mx = false;
+  const m = synced ? 0 : c.pinnedD | (c.pinned << IBIT);
+  if (c.emitted !== m) out.push(assign(id("xdm"), num(m)));
+  c.emitted = m;
+  return out;
 }
 
 function cacheOf(em: Emitter): LaneCache {
@@ -228,6 +302,9 @@ export function mxChanged(em: Emitter): void {
 export class LaneUse {
   d = 0;
   i = 0;
+  /** Registers pinned in int32 locals across the region's blocks (loaded on entry). */
+  pinned = 0;
+  pinnedD = 0;
   add(em: Emitter): void {
     const c = em.simdState as LaneCache | null;
     if (c === null) return;
@@ -244,8 +321,8 @@ function* each(mask: number): Generator<number> {
 export function laneLocals(u: LaneUse): [string, Node][] {
   return [
     ["XI", t("c.sse.i32")], ["XF", t("c.sse.f64")], ["XS", t("c.sse.f32")], ["mf64", t("c.f64")], ["xdm", num(0)], ["mxf", num(0)],
-    ...[...each(u.d)].map((i): [string, Node] => [`xd${i}`, num(0.5)]),
-    ...[...each(u.i)].flatMap((r) => [0, 1, 2, 3].map((k): [string, Node] => [`xw${r * 4 + k}`, num(0)])),
+    ...[...each(u.d)].map((i): [string, Node] => [`xd${i}`, ((u.pinnedD >>> i) & 1) !== 0 ? xf(i) : num(0.5)]),
+    ...[...each(u.i)].flatMap((r) => [0, 1, 2, 3].map((k): [string, Node] => [`xw${r * 4 + k}`, ((u.pinned >>> r) & 1) !== 0 ? xi(r * 4 + k) : num(0)])),
   ];
 }
 

@@ -16,6 +16,7 @@ import { Pit } from "../hw/devices/pit.js";
 import { Rtc } from "../hw/devices/rtc.js";
 import { systemTime, type HostTime } from "../hw/devices/hosttime.js";
 import { CapSpace, CAP_CLOCK, R_ALL, R_READ, R_WRITE, R_CONTROL, type CapHandle } from "./caps.js";
+import { IndexedHeap } from "./heap.js";
 
 export interface Timer {
   deadline: number;
@@ -27,7 +28,7 @@ export interface Timer {
 const NS = 1000000000n;
 
 export class Clock {
-  private readonly heap: Timer[] = [];
+  private readonly heap = new IndexedHeap<Timer>((t) => t.deadline);
   readonly pit: Pit;
   readonly rtc: Rtc;
   /** Wall time minus the RTC's time (ns): what setting the clock changed. */
@@ -58,28 +59,19 @@ export class Clock {
 
   /** Calls `fn` once the clock reaches `deadline` (ns, as now()). */
   at(deadline: number, fn: () => void): Timer {
-    const t: Timer = { deadline, fn, slot: this.heap.length };
+    const t: Timer = { deadline, fn, slot: -1 };
     this.heap.push(t);
-    this.up(t.slot);
     return t;
   }
 
   cancel(t: Timer): void {
-    const i = t.slot;
-    if (i < 0) return;
-    t.slot = -1;
-    const last = this.heap.pop() as Timer; // non-empty: t was in it
-    if (i < this.heap.length) {
-      this.heap[i] = last;
-      last.slot = i;
-      this.down(i);
-      this.up(i);
-    }
+    if (t.slot < 0) return;
+    this.heap.remove(t);
   }
 
   /** The earliest deadline, or Infinity. */
   next(): number {
-    return this.heap.length > 0 ? this.heap[0].deadline : Infinity;
+    return this.heap.peek()?.deadline ?? Infinity;
   }
 
   get pending(): number {
@@ -89,45 +81,12 @@ export class Clock {
   /** Fires every timer whose deadline has passed; returns how many. */
   fire(now = this.now()): number {
     let n = 0;
-    while (this.heap.length > 0 && this.heap[0].deadline <= now) {
-      const t = this.heap[0];
+    for (let t = this.heap.peek(); t !== undefined && t.deadline <= now; t = this.heap.peek()) {
       this.cancel(t);
       n++;
       t.fn();
     }
     return n;
-  }
-
-  private up(i: number): void {
-    const h = this.heap;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (h[p].deadline <= h[i].deadline) break;
-      this.swap(i, p);
-      i = p;
-    }
-  }
-
-  private down(i: number): void {
-    const h = this.heap;
-    for (;;) {
-      const l = 2 * i + 1, r = l + 1;
-      let m = i;
-      if (l < h.length && h[l].deadline < h[m].deadline) m = l;
-      if (r < h.length && h[r].deadline < h[m].deadline) m = r;
-      if (m === i) return;
-      this.swap(i, m);
-      i = m;
-    }
-  }
-
-  private swap(a: number, b: number): void {
-    const h = this.heap;
-    const t = h[a];
-    h[a] = h[b];
-    h[b] = t;
-    h[a].slot = a;
-    h[b].slot = b;
   }
 }
 

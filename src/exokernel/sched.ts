@@ -19,6 +19,7 @@
 //   one (seconds, under a fork bomb).
 
 import type { Environment } from "./env.js";
+import { IndexedHeap } from "./heap.js";
 
 /** Why an environment is (re)entering the run queue. */
 export type EnqueueReason = "new" | "woken" | "preempted";
@@ -109,8 +110,8 @@ const WAKE_CREDIT_NS = 3_000_000;
 const START_DEBIT_NS = 1_000_000;
 
 export class FairShare implements SchedPolicy {
-  /** Runnable environments in a binary min-heap on vruntime; env.slot is its index. */
-  private readonly heap: Environment[] = [];
+  /** Runnable environments in a min-heap on vruntime; env.slot is its index. */
+  private readonly heap = new IndexedHeap<Environment>((e) => e.vruntime);
   /** The least virtual time of the runnable environments (or of the last one picked). */
   private minVruntime = 0;
 
@@ -123,20 +124,18 @@ export class FairShare implements SchedPolicy {
     if (why === "new") env.vruntime = Math.max(env.vruntime, this.minVruntime + START_DEBIT_NS);
     else if (why === "woken") env.vruntime = Math.max(env.vruntime, this.minVruntime - WAKE_CREDIT_NS);
     env.queued = true;
-    env.slot = this.heap.length;
     this.heap.push(env);
-    this.up(env.slot);
   }
 
   dequeue(env: Environment): void {
     if (!env.queued) return;
-    this.removeAt(env.slot);
+    this.take(env);
   }
 
   pick(): Environment | null {
-    if (this.heap.length === 0) return null;
-    const env = this.heap[0];
-    this.removeAt(0);
+    const env = this.heap.peek();
+    if (env === undefined) return null;
+    this.take(env);
     this.minVruntime = Math.max(this.minVruntime, env.vruntime);
     return env;
   }
@@ -164,53 +163,12 @@ export class FairShare implements SchedPolicy {
   /** sched_yield: the environment goes after every runnable one. */
   yielded(env: Environment): void {
     let max = env.vruntime;
-    for (const o of this.heap) if (o.vruntime > max) max = o.vruntime;
+    for (const o of this.heap.items) if (o.vruntime > max) max = o.vruntime;
     if (max > env.vruntime || this.heap.length > 0) env.vruntime = max + 1;
   }
 
-  private removeAt(i: number): void {
-    const h = this.heap;
-    const env = h[i];
+  private take(env: Environment): void {
     env.queued = false;
-    env.slot = -1;
-    const last = h.pop() as Environment; // non-empty: env was in it
-    if (i < h.length) {
-      h[i] = last;
-      last.slot = i;
-      this.down(i);
-      this.up(last.slot);
-    }
-  }
-
-  private up(i: number): void {
-    const h = this.heap;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (h[p].vruntime <= h[i].vruntime) break;
-      this.swap(i, p);
-      i = p;
-    }
-  }
-
-  private down(i: number): void {
-    const h = this.heap;
-    for (;;) {
-      const l = 2 * i + 1, r = l + 1;
-      let m = i;
-      if (l < h.length && h[l].vruntime < h[m].vruntime) m = l;
-      if (r < h.length && h[r].vruntime < h[m].vruntime) m = r;
-      if (m === i) return;
-      this.swap(i, m);
-      i = m;
-    }
-  }
-
-  private swap(a: number, b: number): void {
-    const h = this.heap;
-    const t = h[a];
-    h[a] = h[b];
-    h[b] = t;
-    h[a].slot = a;
-    h[b].slot = b;
+    this.heap.remove(env);
   }
 }

@@ -18,7 +18,8 @@ export interface DirEntry {
   name: Buffer;
 }
 
-function direntType(d: fs.Dirent): number {
+/** The d_type of a host directory entry. */
+export function direntType(d: fs.Dirent): number {
   if (d.isFile()) return DT_REG;
   if (d.isDirectory()) return DT_DIR;
   if (d.isSymbolicLink()) return DT_LNK;

@@ -16,7 +16,7 @@ import * as path from "node:path";
 import { spawnSync } from "node:child_process";
 import { sysError, fromHostError } from "../errors.js";
 import { HostFile, hostFileKey, statFromHost, S_IFMT, S_IFREG, S_IFIFO, S_IFLNK, type FileStat, type OpenFile, type OpenMode } from "../file.js";
-import { DT_UNKNOWN, DT_REG, DT_DIR, DT_LNK, DT_FIFO, DT_SOCK, DT_CHR, DT_BLK, type DirEntry } from "../dirfile.js";
+import { direntType, type DirEntry } from "../dirfile.js";
 import type { PageCache } from "../pagecache.js";
 import type { FsCaller, SetAttr, Volume, VolumeFigures, VolumeNode } from "../volume.js";
 
@@ -38,17 +38,6 @@ function hn(n: VolumeNode): HostNode {
 /** A node's identity: host device and inode together. */
 function identity(st: fs.BigIntStats): bigint {
   return (st.dev << 64n) | st.ino;
-}
-
-function direntType(d: fs.Dirent): number {
-  if (d.isFile()) return DT_REG;
-  if (d.isDirectory()) return DT_DIR;
-  if (d.isSymbolicLink()) return DT_LNK;
-  if (d.isFIFO()) return DT_FIFO;
-  if (d.isSocket()) return DT_SOCK;
-  if (d.isCharacterDevice()) return DT_CHR;
-  if (d.isBlockDevice()) return DT_BLK;
-  return DT_UNKNOWN;
 }
 
 const hostIsRoot = typeof process.geteuid === "function" && process.geteuid() === 0;

@@ -1,0 +1,334 @@
+// Snapshots of the bare machine (machine.ts): the CPU (general and segment registers with their
+// descriptors, the TLS descriptors, EFLAGS, EIP, x87, SSE, MXCSR), which pages are mapped with
+// what protection, and their contents.
+//
+// How. A snapshot holds a reference to every mapped page's frame (the frames' reference counts,
+// accounted in a pool of its own) and its writable pages become copy-on-write, as a fork's
+// pages do (aspace.ts: PTE_COW). The first guest or host write to such a page copies the frame
+// and the page is recorded as dirty. The machine remembers which snapshot its memory last
+// equalled (the "base": the last one taken or restored) and the pages dirtied or remapped since.
+// Restoring the base puts only those pages back: each gets its snapshot frame again (shared,
+// copy-on-write), the private copy is freed, and only its TLB entry is dropped. So a restore
+// costs a few hundred nanoseconds per page changed and the guest's next write to it a 4 KiB
+// copy, whatever the machine's size. Code translated from a snapshot frame stays in the cache
+// (it is keyed by physical page, and the frame's bytes never change), so code runs compiled
+// again after a restore without being translated again. Restoring any other snapshot compares
+// every mapped page (cheap when most are equal).
+//
+// A snapshot belongs to its machine until released (release() gives its frames back; a
+// FinalizationRegistry does it for snapshots garbage-collected unreleased, as a backup). One
+// made by Snapshot.fromBuffer (snapformat.ts) belongs to no machine and restores into any of
+// the same memory size, copying its pages in.
+
+import type { Exokernel } from "../exokernel/kernel.js";
+import type { Environment } from "../exokernel/env.js";
+import type { CapHandle } from "../exokernel/caps.js";
+import { USER_TOP, MAP_WRITE, PTE_COW, type AddressSpace } from "../exokernel/aspace.js";
+import { FramePool } from "../exokernel/frames.js";
+import { ExoError } from "../exokernel/errors.js";
+import { CpuContext } from "../hw/context.js";
+import { PTE_P, PTE_W } from "../hw/mmu.js";
+import { PAGE_SHIFT } from "../hw/memory.js";
+import { PF_PRESENT, PF_WRITE } from "../hw/fault.js";
+import { getFlags } from "../hw/flags.js";
+import { imageToFxsave } from "../hw/fpu/image.js";
+import { EIP } from "../hw/state.js";
+import { ExojitError } from "./errors.js";
+import { encodeSnapshot, decodeSnapshot, PAGE_WRITABLE, PAGE_ZERO, type SnapshotImage } from "./snapformat.js";
+import { applyCpuImage, setTlsWords } from "./snapcpu.js";
+
+const PAGE = 4096;
+
+/** Counters of a machine's snapshot machinery. */
+export interface SnapshotStats {
+  /** Snapshots taken, and restores (of which full: not of the last snapshot taken or restored). */
+  taken: number;
+  restores: number;
+  fullRestores: number;
+  /** Pages put back by restores, and copied on a first write after a snapshot or restore. */
+  pagesRestored: number;
+  pagesCopied: number;
+  /** Frames the machine's live snapshots hold references to. */
+  framesHeld: number;
+}
+
+/** What a snapshot bound to a machine keeps: its pages' frames, shared with the machine. */
+interface Frames {
+  pool: FramePool;
+  ppns: Int32Array;
+  live: boolean;
+}
+
+const finalizer = new FinalizationRegistry<Frames>((f) => dropFrames(f));
+
+function dropFrames(f: Frames): void {
+  if (!f.live) return;
+  f.live = false;
+  for (let k = 0; k < f.ppns.length; k++) f.pool.release(f.ppns[k]);
+}
+
+/** A machine's state at one moment (see the module comment): from Machine.snapshot() or
+ *  Snapshot.fromBuffer(). */
+export class Snapshot {
+  /** @internal Page addresses, ascending, and which are writable. */
+  readonly vas: Int32Array;
+  /** @internal */
+  readonly writable: Uint8Array;
+  /** @internal address → index in vas (bound snapshots). */
+  readonly index: Map<number, number>;
+  /** @internal */
+  readonly frames: Frames | null;
+  /** @internal */
+  readonly ctx: CpuContext | null;
+  /** @internal */
+  readonly tls: Int32Array;
+  /** @internal */
+  readonly image: SnapshotImage | null;
+  private released_ = false;
+
+  /** @internal Use Machine.snapshot() or Snapshot.fromBuffer(). */
+  constructor(
+    /** @internal The machine's snapshot keeper (null: made from a buffer). */
+    readonly owner: SnapshotKeeper | null,
+    /** Guest memory size of the machine it was taken from, in bytes. */
+    readonly memorySize: number,
+    parts: { vas: Int32Array; writable: Uint8Array; frames: Frames | null; ctx: CpuContext | null; tls: Int32Array; image: SnapshotImage | null },
+  ) {
+    this.vas = parts.vas;
+    this.writable = parts.writable;
+    this.frames = parts.frames;
+    this.ctx = parts.ctx;
+    this.tls = parts.tls;
+    this.image = parts.image;
+    this.index = new Map();
+    if (parts.frames !== null) for (let k = 0; k < this.vas.length; k++) this.index.set(this.vas[k], k);
+  }
+
+  /** Parses a buffer from toBuffer() (E_SNAPSHOT when it is not a valid one). The snapshot
+   *  belongs to no machine: it restores into any machine of the same memory size. */
+  static fromBuffer(buf: Uint8Array): Snapshot {
+    const img = decodeSnapshot(buf);
+    const writable = new Uint8Array(img.flags.length);
+    for (let k = 0; k < writable.length; k++) writable[k] = img.flags[k] & PAGE_WRITABLE;
+    return new Snapshot(null, img.memory, { vas: img.vas, writable, frames: null, ctx: null, tls: img.cpu.tls, image: img });
+  }
+
+  /** Number of pages mapped when it was taken. */
+  get pageCount(): number {
+    return this.vas.length;
+  }
+
+  get released(): boolean {
+    return this.released_;
+  }
+
+  /** Gives back the frames the snapshot holds (memory the machine may need: a snapshot keeps
+   *  every page as it was, so pages changed since cost a frame each). It cannot be restored
+   *  afterwards. Releasing twice does nothing. */
+  release(): void {
+    if (this.released_) return;
+    this.released_ = true;
+    if (this.frames !== null) {
+      finalizer.unregister(this);
+      dropFrames(this.frames);
+    }
+    this.owner?.forget(this);
+  }
+
+  /** The snapshot in the versioned binary format of snapformat.ts (zero pages left out). */
+  toBuffer(): Uint8Array {
+    this.check();
+    const img = this.image;
+    if (img !== null) {
+      const flags = img.flags;
+      const zero = new Uint8Array(PAGE);
+      return encodeSnapshot(this.memorySize, img.cpu, this.vas, this.writable, (k) => (flags[k] & PAGE_ZERO ? zero : img.data.subarray(img.offsets[k], img.offsets[k] + PAGE)));
+    }
+    const ctx = this.ctx!, ppns = this.frames!.ppns, mem = this.owner!.mem;
+    const regs = new Int32Array(10);
+    regs.set(ctx.r.subarray(0, EIP + 1));
+    regs[9] = getFlags(ctx.r);
+    const cpu = { regs, selectors: ctx.sreg.slice(), tls: this.tls, fx: imageToFxsave(ctx.fpu) };
+    return encodeSnapshot(this.memorySize, cpu, this.vas, this.writable, (k) => mem.subarray(ppns[k] << PAGE_SHIFT, (ppns[k] + 1) << PAGE_SHIFT));
+  }
+
+  /** @internal */
+  check(): void {
+    if (this.released_) throw new ExojitError("E_SNAPSHOT", "the snapshot was released");
+  }
+}
+
+/** One machine's snapshot machinery: takes and restores its snapshots and keeps track of what
+ *  changed since the base (see the module comment). */
+export class SnapshotKeeper {
+  /** Frame references the machine's snapshots hold (their own account, without a limit: they
+   *  only share frames, and the machine's pool limits what it allocates). */
+  private readonly pool: FramePool;
+  private base: Snapshot | null = null;
+  /** Pages whose copy-on-write broke since the base, and pages mapped, unmapped or protected. */
+  private readonly dirty: number[] = [];
+  private readonly changed = new Set<number>();
+  private readonly counts = { taken: 0, restores: 0, fullRestores: 0, pagesRestored: 0, pagesCopied: 0 };
+  /** @internal Guest RAM (toBuffer reads frames from it). */
+  readonly mem: Uint8Array;
+
+  constructor(
+    private readonly kernel: Exokernel,
+    private readonly envCap: CapHandle,
+    private readonly env: Environment,
+    private readonly space: AddressSpace,
+    private readonly spaceCap: CapHandle,
+  ) {
+    this.pool = new FramePool(kernel.frames, Infinity);
+    this.mem = kernel.mem.u8;
+    // Copy-on-write faults are resolved in place, without an exit (the exokernel offers user
+    // page faults to the environment's handler; the machine runs no scheduler, so only this
+    // part of the handler is ever called).
+    env.handler = {
+      handleExit: () => {},
+      resolvePageFault: (_env, addr, error) => this.resolveFault(addr, error),
+    };
+  }
+
+  stats(): SnapshotStats {
+    return { ...this.counts, framesHeld: this.pool.used };
+  }
+
+  take(): Snapshot {
+    const vas: number[] = [], ppns: number[] = [], writable: number[] = [];
+    this.space.forEach(0, USER_TOP, (va, pte) => {
+      vas.push(va);
+      ppns.push(pte >>> PAGE_SHIFT);
+      writable.push((pte & (PTE_W | PTE_COW)) !== 0 ? 1 : 0);
+    });
+    const frames: Frames = { pool: this.pool, ppns: Int32Array.from(ppns), live: true };
+    for (const ppn of ppns) this.pool.share(ppn);
+    // Shared now: writable pages become copy-on-write.
+    for (let k = 0; k < vas.length; k++) if (writable[k]) this.space.protect(vas[k], MAP_WRITE);
+    const ctx = new CpuContext();
+    ctx.save(this.kernel.cpu);
+    const s = new Snapshot(this, this.kernel.mem.size, { vas: Int32Array.from(vas), writable: Uint8Array.from(writable), frames, ctx, tls: this.env.tls.slice(), image: null });
+    finalizer.register(s, frames, s);
+    this.setBase(s);
+    this.counts.taken++;
+    return s;
+  }
+
+  restore(s: Snapshot): void {
+    s.check();
+    if (s.owner === null) return this.restoreImage(s, s.image!);
+    if (s.owner !== this) throw new ExojitError("E_SNAPSHOT", "the snapshot belongs to another machine (restore toBuffer()'s bytes instead)");
+    if (s === this.base) {
+      for (let i = 0; i < this.dirty.length; i++) this.restorePage(s, this.dirty[i]);
+      for (const va of this.changed) this.restorePage(s, va);
+    } else {
+      const live: number[] = [];
+      this.space.forEach(0, USER_TOP, (va) => live.push(va));
+      for (const va of live) if (!s.index.has(va)) this.space.unmap(va);
+      for (let k = 0; k < s.vas.length; k++) this.restorePage(s, s.vas[k]);
+      this.counts.fullRestores++;
+    }
+    this.setBase(s);
+    const c = this.kernel.cpu;
+    s.ctx!.load(c);
+    setTlsWords(this.kernel, this.envCap, this.env, s.tls);
+    this.counts.restores++;
+  }
+
+  /** A snapshot was released. */
+  forget(s: Snapshot): void {
+    if (this.base === s) this.setBase(null);
+  }
+
+  /** The embedder mapped, unmapped or protected [start, end). */
+  mappingChanged(start: number, end: number): void {
+    if (this.base === null) return;
+    for (let va = start; va < end; va += PAGE) this.changed.add(va);
+  }
+
+  /** Before the host writes [addr, addr + len): mapped copy-on-write pages there get their
+   *  private copy (so the snapshot's frame keeps its bytes). */
+  unshare(addr: number, len: number): void {
+    for (let va = addr & ~(PAGE - 1); va < addr + len && va < USER_TOP; va += PAGE) {
+      if ((this.space.pte(va) & (PTE_P | PTE_COW)) === (PTE_P | PTE_COW)) this.breakCow(va);
+    }
+  }
+
+  /** A guest page fault: resolves a write to a copy-on-write page (true: run on). */
+  resolveFault(addr: number, error: number): boolean {
+    if ((error & (PF_PRESENT | PF_WRITE)) !== (PF_PRESENT | PF_WRITE)) return false;
+    const va = (addr & ~(PAGE - 1)) >>> 0;
+    if (va >= USER_TOP || (this.space.pte(va) & (PTE_P | PTE_COW)) !== (PTE_P | PTE_COW)) return false;
+    this.breakCow(va);
+    return true;
+  }
+
+  private breakCow(va: number): void {
+    const before = this.space.frame(va);
+    let frame: number;
+    try {
+      frame = this.space.breakCow(va);
+    } catch (e) {
+      if (e instanceof ExoError && (e.code === "E_NOMEM" || e.code === "E_QUOTA")) throw new ExojitError("E_NOMEM", `copying page 0x${va.toString(16)} after a snapshot`);
+      throw e;
+    }
+    if (frame !== before) {
+      this.kernel.frameReused(frame);
+      this.counts.pagesCopied++;
+    }
+    if (this.base !== null) this.dirty.push(va);
+  }
+
+  private setBase(s: Snapshot | null): void {
+    this.base = s;
+    this.dirty.length = 0;
+    this.changed.clear();
+  }
+
+  /** Makes the page at `va` what it was in snapshot `s` (bound to this machine). */
+  private restorePage(s: Snapshot, va: number): void {
+    const k = s.index.get(va);
+    const pte = this.space.pte(va);
+    if (k === undefined) {
+      if (pte & PTE_P) this.space.unmap(va);
+      return;
+    }
+    const ppn = s.frames!.ppns[k];
+    if ((pte & PTE_P) === 0 || pte >>> PAGE_SHIFT !== ppn) {
+      this.space.pool.share(ppn);
+      this.space.map(va, ppn, 0);
+      this.counts.pagesRestored++;
+    }
+    // (writable and shared with the snapshot: copy-on-write)
+    this.space.protect(va, s.writable[k] ? MAP_WRITE : 0);
+  }
+
+  /** Restores a snapshot made from a buffer: its CPU state, then its pages copied into fresh
+   *  frames in place of every mapping. */
+  private restoreImage(s: Snapshot, img: SnapshotImage): void {
+    if (img.memory !== this.kernel.mem.size) throw new ExojitError("E_SNAPSHOT", `taken on a machine with ${img.memory} bytes of memory, this one has ${this.kernel.mem.size}`);
+    // Enough frames once the current pages are gone? (Roughly: frames shared with snapshots
+    // stay in use, and new page tables need some; running out half-way is an E_NOMEM too.)
+    if (img.vas.length > this.kernel.frames.available + this.space.pages) {
+      throw new ExojitError("E_NOMEM", `the snapshot has ${img.vas.length} pages`);
+    }
+    applyCpuImage(this.kernel, this.envCap, this.env, img.cpu);
+    const live: number[] = [];
+    this.space.forEach(0, USER_TOP, (va) => live.push(va));
+    for (const va of live) this.space.unmap(va);
+    const mem = this.kernel.mem.u8;
+    try {
+      for (let k = 0; k < img.vas.length; k++) {
+        const ppn = this.kernel.mapNew(this.spaceCap, img.vas[k], img.flags[k] & PAGE_WRITABLE ? MAP_WRITE : 0);
+        const at = img.offsets[k];
+        if (at >= 0) mem.set(img.data.subarray(at, at + PAGE), ppn << PAGE_SHIFT);
+      }
+    } catch (e) {
+      if (e instanceof ExoError && (e.code === "E_NOMEM" || e.code === "E_QUOTA")) throw new ExojitError("E_NOMEM", `restoring ${img.vas.length} pages`);
+      throw e;
+    }
+    this.setBase(null);
+    this.counts.restores++;
+    this.counts.fullRestores++;
+  }
+}

@@ -32,6 +32,7 @@ import { PAGE_SHIFT } from "../hw/memory.js";
 import { PF_PRESENT, PF_WRITE } from "../hw/fault.js";
 import { getFlags } from "../hw/flags.js";
 import { imageToFxsave } from "../hw/fpu/image.js";
+import { fpuCtl } from "../hw/fpu/state.js";
 import { EIP } from "../hw/state.js";
 import { ExojitError } from "./errors.js";
 import { encodeSnapshot, decodeSnapshot, PAGE_WRITABLE, PAGE_ZERO, type SnapshotImage } from "./snapformat.js";
@@ -206,6 +207,9 @@ export class SnapshotKeeper {
     // Shared now: writable pages become copy-on-write.
     for (let k = 0; k < vas.length; k++) if (writable[k]) this.space.protect(vas[k], MAP_WRITE);
     const ctx = new CpuContext();
+    // (with x87 state made if the guest never used it, so the image holds every register's
+    // contents, empty ones too, and restoring puts them back exactly)
+    fpuCtl(this.kernel.cpu);
     ctx.save(this.kernel.cpu);
     const s = new Snapshot(this, this.kernel.mem.size, { vas: Int32Array.from(vas), writable: Uint8Array.from(writable), frames, ctx, tls: this.env.tls.slice(), image: null });
     finalizer.register(s, frames, s);

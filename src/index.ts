@@ -12,6 +12,7 @@ export { createMachine, Machine, REGISTERS } from "./api/machine.js";
 export type { MachineOptions, EngineKind, Prot, ExitReason, RunExit, RunOptions, RegisterName, Registers, SyscallHook } from "./api/machine.js";
 export { Snapshot } from "./api/snapshot.js";
 export type { SnapshotStats } from "./api/snapshot.js";
+export type { ElfLoadResult, ElfSegment } from "./api/elf.js";
 export { FPU_REGISTERS } from "./api/fpuregs.js";
 export type { FpuRegisterName } from "./api/fpuregs.js";
 export { runProgram } from "./api/program.js";

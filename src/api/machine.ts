@@ -19,6 +19,7 @@ import { EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI, EIP, ES, CS, SS, DS, FS, GS } f
 import { Fault, GP, PF, BP } from "../hw/fault.js";
 import { loadSeg } from "../hw/segment.js";
 import { ExojitError } from "./errors.js";
+import { loadElf, type ElfLoadResult } from "./elf.js";
 import { Snapshot, SnapshotKeeper, type SnapshotStats } from "./snapshot.js";
 import { FPU_REGISTERS, isFpuRegister, getFpuReg, setFpuReg, getFpuRaw, setFpuRaw, getXmm, setXmm } from "./fpuregs.js";
 
@@ -244,6 +245,14 @@ export class Machine {
     for (let va = start; va < end; va += PAGE) if ((this.space.pte(va) & PTE_P) === 0) this.map(va, PAGE, "rwx");
     this.write(addr, code);
     this.setReg("eip", addr);
+  }
+
+  /** Loads a static ELF32 i386 executable (elf.ts): maps its PT_LOAD segments with their
+   *  protection, copies their bytes (bss zero), points EIP at the entry. E_ELF says why a file
+   *  cannot be loaded. */
+  loadElf(bytes: Uint8Array): ElfLoadResult {
+    this.notRunning();
+    return loadElf(this, bytes);
   }
 
   // ---- registers ----

@@ -187,7 +187,16 @@ export class SnapshotKeeper {
     // part of the handler is ever called).
     env.handler = {
       handleExit: () => {},
-      resolvePageFault: (_env, addr, error) => this.resolveFault(addr, error),
+      resolvePageFault: (_env, addr, error) => {
+        try {
+          return this.resolveFault(addr, error);
+        } catch (e) {
+          // Out of frames: the fault exits, and run() reports E_NOMEM from resolving it there
+          // (with the CPU state precise, as after any fault).
+          if (e instanceof ExojitError && e.code === "E_NOMEM") return false;
+          throw e;
+        }
+      },
     };
   }
 

@@ -86,14 +86,56 @@ describe("snapshot and restore", () => {
       expect([...m.read(0x5000, 4)]).toEqual([1, 2, 3, 4]);
       expect(m.query(STACK)).toEqual({ mapped: true, writable: true });
       expect(m.query(CODE)).toEqual({ mapped: true, writable: true });
-      // The guest still cannot write the read-only page.
-      // And the machine runs the same again.
+      // The machine runs the same again.
       expect(m.run().reason).toBe("halt");
       expect(m.readRegs()).toEqual(first.regs);
       expect(m.read(DATA, 0x1000)).toEqual(first.data);
       expect(m.read(STACK, 0x1000)).toEqual(first.stack);
       expect(m.getFpuRaw(0)).toEqual(first.st0);
+      // Pages read-only in the snapshot stay read-only to the guest.
+      m.loadCode(CODE, [0xc6, 0x05, 0, 0x50, 0, 0, 1]); // mov byte [0x5000], 1
+      expect(m.run()).toMatchObject({ reason: "fault", vector: 14, address: 0x5000, errorCode: 7 });
       s.release();
+    }
+  });
+
+  it("an end address on a page the run copies on write leaves no int3 behind, in the copy or the snapshot", () => {
+    for (const engine of ENGINES) {
+      const m = createMachine({ memory: 4 << 20, engine });
+      // mov byte [CODE + 0x800], 1; mov eax, 3; (end)
+      const code = [0xc6, 0x05, 0x00, 0x18, 0, 0, 1, 0xb8, 3, 0, 0, 0, 0x90];
+      m.loadCode(CODE, code);
+      const s = m.snapshot();
+      expect(m.run({ until: CODE + 12 }).reason).toBe("end");
+      expect(m.regs.eax).toBe(3);
+      expect([...m.read(CODE, code.length)]).toEqual(code);
+      expect(m.read(CODE + 0x800, 1)[0]).toBe(1);
+      m.restore(s);
+      expect([...m.read(CODE, code.length)]).toEqual(code);
+      expect(m.read(CODE + 0x800, 1)[0]).toBe(0);
+      s.release();
+    }
+  });
+
+  it("reports E_NOMEM when a copy-on-write copy finds no frame, and works again once the snapshot is released", () => {
+    for (const engine of ENGINES) {
+      const m = createMachine({ memory: 1 << 20, engine });
+      const free = kernelOf(m).frames.available;
+      const pages = free - 40;
+      m.map(0x100000, pages * 0x1000, "rw");
+      m.loadCode(CODE, [0xc7, 0x00, 1, 0, 0, 0, 0x05, 0, 0x10, 0, 0, 0xeb, 0xf3]); // l: mov dword [eax], 1; add eax, 0x1000; jmp l
+      m.regs.eax = 0x100000;
+      const s = m.snapshot();
+      expectCode(() => m.run({ budget: 10 * pages }), "E_NOMEM");
+      const at = m.regs.eax;
+      expect(at).toBeGreaterThan(0x100000 + 20 * 0x1000);
+      expect(m.query(at).writable).toBe(true);
+      expectCode(() => m.write(at, [1]), "E_NOMEM");
+      s.release();
+      m.write(at, [2]);
+      expect(m.run({ budget: 3 * 100 }).reason).toBe("budget");
+      expect(m.regs.eax).toBe(at + 100 * 0x1000);
+      expect([...m.read(at, 4)]).toEqual([1, 0, 0, 0]);
     }
   });
 

@@ -1,5 +1,5 @@
-// The CPU side of restoring snapshots (snapshot.ts): thread-local descriptors, and a CPU image
-// from a serialised snapshot, which is checked as the guest's own instructions would check it
+// The CPU side of snapshots (snapshot.ts): the state a snapshot keeps, thread-local
+// descriptors, and a CPU image from a serialised snapshot, which is checked as the guest's own instructions would check it
 // (selectors reloaded from the descriptors, EFLAGS limited to the bits user code may set).
 
 import type { Exokernel, UserDescriptor } from "../exokernel/kernel.js";
@@ -9,9 +9,79 @@ import type { CapHandle } from "../exokernel/caps.js";
 import { CpuContext } from "../hw/context.js";
 import { Fault } from "../hw/fault.js";
 import { loadSeg } from "../hw/segment.js";
-import { EIP, FLAGS, FLAGS_FIXED, FOP, IF, ES, CS, SS, DS, FS, GS } from "../hw/state.js";
+import type { Cpu } from "../hw/cpu.js";
+import { EIP, FLAGS, FLAGS_FIXED, FOP, IF, MXCSR, ES, CS, SS, DS, FS, GS } from "../hw/state.js";
+import { getFlags } from "../hw/flags.js";
+import { FpuState, FORM_ENC, fpuOf } from "../hw/fpu/state.js";
+import { fxsaveImage } from "../hw/fpu/fxsave.js";
 import { ExojitError } from "./errors.js";
 import type { CpuImage } from "./snapformat.js";
+
+/** The CPU state a snapshot keeps: registers, segments with their hidden parts, the LDT
+ *  register, x87 registers and words, XMM registers (MXCSR is in the register file). Restored
+ *  with plain typed-array copies, which is what makes restores cheap. */
+export class CpuCapture {
+  private readonly r: Int32Array;
+  private readonly sreg: Int32Array;
+  private readonly sbase: Int32Array;
+  private readonly slimit: Int32Array;
+  private readonly sattr: Int32Array;
+  private readonly ldt: [number, number];
+  /** x87 state with every register in its encoding (captured after a flush). */
+  private readonly fpu = new FpuState();
+  private readonly xmm: Int32Array;
+
+  constructor(c: Cpu) {
+    this.r = c.r.slice();
+    this.sreg = c.sreg.slice();
+    this.sbase = c.sbase.slice();
+    this.slimit = c.slimit.slice();
+    this.sattr = c.sattr.slice();
+    this.ldt = [c.ldtBase, c.ldtLimit];
+    copyX87(this.fpu, fpuOf(c));
+    this.xmm = c.sse.i32.slice(0, 32);
+  }
+
+  load(c: Cpu): void {
+    c.r.set(this.r);
+    c.sreg.set(this.sreg);
+    c.sbase.set(this.sbase);
+    c.slimit.set(this.slimit);
+    c.sattr.set(this.sattr);
+    c.ldtBase = this.ldt[0];
+    c.ldtLimit = this.ldt[1];
+    c.updateFlat();
+    const f = fpuOf(c);
+    copyX87(f, this.fpu);
+    f.form.fill(FORM_ENC);
+    c.sse.i32.set(this.xmm);
+  }
+
+  /** The serialisable form (snapformat.ts), TLS descriptors given. */
+  image(tls: Int32Array): CpuImage {
+    const regs = new Int32Array(10);
+    regs.set(this.r.subarray(0, EIP + 1));
+    regs[9] = getFlags(this.r);
+    return { regs, selectors: this.sreg.slice(), tls, fx: fxsaveImage(this.fpu, this.xmm, this.r[MXCSR], this.fpu.fcs, this.fpu.fop) };
+  }
+}
+
+/** Copies the x87 registers' encodings, tags and words (not the fast path's pairs). */
+function copyX87(to: FpuState, from: FpuState): void {
+  to.se.set(from.se);
+  to.mh.set(from.mh);
+  to.ml.set(from.ml);
+  to.empty.set(from.empty);
+  to.fast = false;
+  to.top = from.top;
+  to.cw = from.cw;
+  to.sw = from.sw;
+  to.fip = from.fip;
+  to.fcs = from.fcs;
+  to.fop = from.fop;
+  to.fdp = from.fdp;
+  to.fds = from.fds;
+}
 
 /** Makes the environment's TLS descriptors these GDT words (user code/data descriptors or
  *  zero), changing only the entries that differ. */

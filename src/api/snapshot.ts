@@ -26,17 +26,12 @@ import type { CapHandle } from "../exokernel/caps.js";
 import { USER_TOP, MAP_WRITE, PTE_COW, type AddressSpace } from "../exokernel/aspace.js";
 import { FramePool } from "../exokernel/frames.js";
 import { ExoError } from "../exokernel/errors.js";
-import { CpuContext } from "../hw/context.js";
 import { PTE_P, PTE_W } from "../hw/mmu.js";
 import { PAGE_SHIFT } from "../hw/memory.js";
 import { PF_PRESENT, PF_WRITE } from "../hw/fault.js";
-import { getFlags } from "../hw/flags.js";
-import { imageToFxsave } from "../hw/fpu/image.js";
-import { fpuCtl } from "../hw/fpu/state.js";
-import { EIP } from "../hw/state.js";
 import { ExojitError } from "./errors.js";
 import { encodeSnapshot, decodeSnapshot, PAGE_WRITABLE, PAGE_ZERO, type SnapshotImage } from "./snapformat.js";
-import { applyCpuImage, setTlsWords } from "./snapcpu.js";
+import { applyCpuImage, setTlsWords, CpuCapture } from "./snapcpu.js";
 
 const PAGE = 4096;
 
@@ -80,7 +75,7 @@ export class Snapshot {
   /** @internal */
   readonly frames: Frames | null;
   /** @internal */
-  readonly ctx: CpuContext | null;
+  readonly ctx: CpuCapture | null;
   /** @internal */
   readonly tls: Int32Array;
   /** @internal */
@@ -93,7 +88,7 @@ export class Snapshot {
     readonly owner: SnapshotKeeper | null,
     /** Guest memory size of the machine it was taken from, in bytes. */
     readonly memorySize: number,
-    parts: { vas: Int32Array; writable: Uint8Array; frames: Frames | null; ctx: CpuContext | null; tls: Int32Array; image: SnapshotImage | null },
+    parts: { vas: Int32Array; writable: Uint8Array; frames: Frames | null; ctx: CpuCapture | null; tls: Int32Array; image: SnapshotImage | null },
   ) {
     this.vas = parts.vas;
     this.writable = parts.writable;
@@ -145,11 +140,8 @@ export class Snapshot {
       const zero = new Uint8Array(PAGE);
       return encodeSnapshot(this.memorySize, img.cpu, this.vas, this.writable, (k) => (flags[k] & PAGE_ZERO ? zero : img.data.subarray(img.offsets[k], img.offsets[k] + PAGE)));
     }
-    const ctx = this.ctx!, ppns = this.frames!.ppns, mem = this.owner!.mem;
-    const regs = new Int32Array(10);
-    regs.set(ctx.r.subarray(0, EIP + 1));
-    regs[9] = getFlags(ctx.r);
-    const cpu = { regs, selectors: ctx.sreg.slice(), tls: this.tls, fx: imageToFxsave(ctx.fpu) };
+    const ppns = this.frames!.ppns, mem = this.owner!.mem;
+    const cpu = this.ctx!.image(this.tls);
     return encodeSnapshot(this.memorySize, cpu, this.vas, this.writable, (k) => mem.subarray(ppns[k] << PAGE_SHIFT, (ppns[k] + 1) << PAGE_SHIFT));
   }
 
@@ -215,11 +207,9 @@ export class SnapshotKeeper {
     for (const ppn of ppns) this.pool.share(ppn);
     // Shared now: writable pages become copy-on-write.
     for (let k = 0; k < vas.length; k++) if (writable[k]) this.space.protect(vas[k], MAP_WRITE);
-    const ctx = new CpuContext();
-    // (with x87 state made if the guest never used it, so the image holds every register's
-    // contents, empty ones too, and restoring puts them back exactly)
-    fpuCtl(this.kernel.cpu);
-    ctx.save(this.kernel.cpu);
+    // (x87 state is made if the guest never used it: every register's contents, empty ones
+    // too, are kept and put back exactly)
+    const ctx = new CpuCapture(this.kernel.cpu);
     const s = new Snapshot(this, this.kernel.mem.size, { vas: Int32Array.from(vas), writable: Uint8Array.from(writable), frames, ctx, tls: this.env.tls.slice(), image: null });
     finalizer.register(s, frames, s);
     this.setBase(s);

@@ -204,9 +204,17 @@ export class SnapshotKeeper {
       writable.push((pte & (PTE_W | PTE_COW)) !== 0 ? 1 : 0);
     });
     const frames: Frames = { pool: this.pool, ppns: Int32Array.from(ppns), live: true };
-    for (const ppn of ppns) this.pool.share(ppn);
+    let k = 0;
+    try {
+      for (; k < ppns.length; k++) this.pool.share(ppns[k]);
+    } catch (e) {
+      // (a frame's reference count is 16-bit: some 65,000 unreleased snapshots of one page)
+      for (let u = 0; u < k; u++) this.pool.release(ppns[u]);
+      if (e instanceof ExoError) throw new ExojitError("E_NOMEM", `snapshot: ${e.message} (release snapshots no longer needed)`);
+      throw e;
+    }
     // Shared now: writable pages become copy-on-write.
-    for (let k = 0; k < vas.length; k++) if (writable[k]) this.space.protect(vas[k], MAP_WRITE);
+    for (k = 0; k < vas.length; k++) if (writable[k]) this.space.protect(vas[k], MAP_WRITE);
     // (x87 state is made if the guest never used it: every register's contents, empty ones
     // too, are kept and put back exactly)
     const ctx = new CpuCapture(this.kernel.cpu);

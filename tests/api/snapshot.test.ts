@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { createMachine, ExojitError, Snapshot, type EngineKind, type ExojitErrorCode, type Machine } from "../../src/index.js";
 import type { Exokernel } from "../../src/exokernel/kernel.js";
+import { crc32 } from "../../src/api/snapformat.js";
 
 const ENGINES: EngineKind[] = ["interp", "jit"];
 const CODE = 0x1000, DATA = 0x3000, STACK = 0x8000, STACK_TOP = 0x9000;
@@ -311,5 +312,47 @@ describe("serialised snapshots", () => {
     expectCode(() => m.run(), "E_HOOK");
     s.release();
     expectCode(() => s.toBuffer(), "E_SNAPSHOT");
+  });
+
+  it("refuses well-formed buffers holding CPU state no user program could have, leaving the machine as it was", () => {
+    const m = machine("interp");
+    m.regs.ebx = 77;
+    const buf = m.snapshot().toBuffer();
+    const sealed = (fn: (dv: DataView) => void): Uint8Array => {
+      const b = buf.slice();
+      const dv = new DataView(b.buffer);
+      fn(dv);
+      dv.setUint32(20, crc32(b, 24, b.length), true);
+      return b;
+    };
+    const target = machine("interp");
+    target.write(DATA, [1, 2, 3]);
+    const before = target.readRegs();
+    expectCode(() => target.restore(sealed((dv) => dv.setUint32(64 + 4 * 2, 0, true))), "E_SNAPSHOT"); // SS null
+    expectCode(() => target.restore(sealed((dv) => dv.setUint32(64 + 4 * 3, 0x33, true))), "E_SNAPSHOT"); // DS: GDT entry 6, empty
+    expectCode(() => target.restore(sealed((dv) => dv.setUint32(64 + 4 * 1, 0x7b, true))), "E_SNAPSHOT"); // CS
+    expectCode(() => target.restore(sealed((dv) => dv.setUint32(112 + 24, 0x10000, true))), "E_SNAPSHOT"); // MXCSR reserved bit
+    expectCode(() => target.restore(sealed((dv) => dv.setUint32(88 + 4, 0x00c08b00, true))), "E_SNAPSHOT"); // a TSS descriptor for TLS
+    expectCode(() => target.restore(sealed((dv) => dv.setUint32(624, 0xc0000000, true))), "E_SNAPSHOT"); // a kernel page
+    expectCode(() => target.restore(sealed((dv) => dv.setUint32(624, 0x1000 | 4, true))), "E_SNAPSHOT"); // unknown page flag
+    expect(target.readRegs()).toEqual(before);
+    expect([...target.read(DATA, 3)]).toEqual([1, 2, 3]);
+    // EFLAGS: only what user code may set (IOPL and VM stay clear).
+    target.restore(sealed((dv) => dv.setUint32(24 + 36, 0x23000 | 0x1, true)));
+    expect(target.regs.eflags & 0x23001).toBe(0x1);
+    expect(target.regs.ebx).toBe(77);
+    // Random damage with a matching checksum never escapes as anything but an ExojitError.
+    let seed = 1;
+    const rand = (n: number): number => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) % n;
+    for (let k = 0; k < 300; k++) {
+      const b = sealed((dv) => {
+        for (let j = 0; j < 3; j++) dv.setUint8(24 + rand(700), rand(256));
+      });
+      try {
+        target.restore(b);
+      } catch (e) {
+        expect(e).toBeInstanceOf(ExojitError);
+      }
+    }
   });
 });

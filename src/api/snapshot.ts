@@ -261,8 +261,27 @@ export class SnapshotKeeper {
    *  private copy (so the snapshot's frame keeps its bytes). */
   unshare(addr: number, len: number): void {
     for (let va = addr & ~(PAGE - 1); va < addr + len && va < USER_TOP; va += PAGE) {
-      if ((this.space.pte(va) & (PTE_P | PTE_COW)) === (PTE_P | PTE_COW)) this.breakCow(va);
+      const pte = this.space.pte(va);
+      if ((pte & PTE_P) === 0) continue;
+      if (pte & PTE_COW) this.breakCow(va);
+      else if (this.kernel.frames.refs[pte >>> PAGE_SHIFT] > 1) this.copyReadOnly(va, pte);
     }
+  }
+
+  /** The host writes a read-only page a snapshot shares: it gets a private copy, read-only. */
+  private copyReadOnly(va: number, pte: number): void {
+    let frame: number;
+    try {
+      frame = this.space.pool.alloc(false);
+    } catch (e) {
+      if (e instanceof ExoError) throw new ExojitError("E_NOMEM", `copying page 0x${va.toString(16)} after a snapshot`);
+      throw e;
+    }
+    this.kernel.mem.copyPage(frame, pte >>> PAGE_SHIFT);
+    this.kernel.frameReused(frame);
+    this.space.map(va, frame, 0);
+    this.counts.pagesCopied++;
+    if (this.base !== null) this.dirty.push(va);
   }
 
   /** A guest page fault: resolves a write to a copy-on-write page (true: run on). */

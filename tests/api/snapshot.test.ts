@@ -100,6 +100,26 @@ describe("snapshot and restore", () => {
     }
   });
 
+  it("host writes to read-only pages do not reach the snapshot", () => {
+    for (const engine of ENGINES) {
+      const m = machine(engine);
+      m.map(0x5000, 0x2000, "r");
+      m.write(0x5000, [1, 2]);
+      const s = m.snapshot();
+      m.write(0x5000, [3]);
+      m.write(0x5fff, [4, 5]); // across both pages
+      expect([...m.read(0x5000, 2)]).toEqual([3, 2]);
+      expect(m.query(0x5000)).toEqual({ mapped: true, writable: false });
+      m.restore(s);
+      expect([...m.read(0x5000, 2)]).toEqual([1, 2]);
+      expect([...m.read(0x5fff, 2)]).toEqual([0, 0]);
+      const other = machine(engine);
+      other.restore(s.toBuffer());
+      expect([...other.read(0x5000, 2)]).toEqual([1, 2]);
+      s.release();
+    }
+  });
+
   it("an end address on a page the run copies on write leaves no int3 behind, in the copy or the snapshot", () => {
     for (const engine of ENGINES) {
       const m = createMachine({ memory: 4 << 20, engine });

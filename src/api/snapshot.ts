@@ -6,14 +6,19 @@
 // accounted in a pool of its own) and its writable pages become copy-on-write, as a fork's
 // pages do (aspace.ts: PTE_COW). The first guest or host write to such a page copies the frame
 // and the page is recorded as dirty. The machine remembers which snapshot its memory last
-// equalled (the "base": the last one taken or restored) and the pages dirtied or remapped since.
-// Restoring the base puts only those pages back: each gets its snapshot frame again (shared,
-// copy-on-write), the private copy is freed, and only its TLB entry is dropped. So a restore
-// costs a few hundred nanoseconds per page changed and the guest's next write to it a 4 KiB
-// copy, whatever the machine's size. Code translated from a snapshot frame stays in the cache
-// (it is keyed by physical page, and the frame's bytes never change), so code runs compiled
-// again after a restore without being translated again. Restoring any other snapshot compares
-// every mapped page (cheap when most are equal).
+// equalled (the "base": the last one taken or restored), the pages copied since ("hot" pages:
+// a private, writable copy of a snapshot page) and the pages remapped since. Restoring the base
+// puts only those back. A hot page keeps its private frame: when its dirty bit (PTE_D, which
+// the CPU sets on the first write through the page tables) says it was written, the snapshot's
+// bytes are copied over it, the bit is cleared and the page's cached write permission dropped
+// from the TLB; a loop that writes the same pages every run so costs one 4 KiB copy per page
+// per restore and no fault. (A page whose snapshot frame holds translated code gets that
+// frame back instead, keeping the code.) Remapped pages get their snapshot frame again (shared,
+// copy-on-write). So a restore costs well under a microsecond plus a 4 KiB copy per page
+// changed, whatever the machine's size. Code translated from a snapshot frame stays in the
+// cache (it is keyed by physical page, and the frame's bytes never change), so code runs
+// compiled again after a restore without being translated again. Restoring any other snapshot
+// compares every mapped page (cheap when most are equal).
 //
 // A snapshot belongs to its machine until released (release() gives its frames back; a
 // FinalizationRegistry does it for snapshots garbage-collected unreleased, as a backup). One
@@ -26,7 +31,8 @@ import type { CapHandle } from "../exokernel/caps.js";
 import { USER_TOP, MAP_WRITE, PTE_COW, type AddressSpace } from "../exokernel/aspace.js";
 import { FramePool } from "../exokernel/frames.js";
 import { ExoError } from "../exokernel/errors.js";
-import { PTE_P, PTE_W } from "../hw/mmu.js";
+import { PTE_P, PTE_W, PTE_D } from "../hw/mmu.js";
+import { TLB_INVALID } from "../hw/cpu.js";
 import { PAGE_SHIFT } from "../hw/memory.js";
 import { PF_PRESENT, PF_WRITE } from "../hw/fault.js";
 import { ExojitError } from "./errors.js";
@@ -158,8 +164,9 @@ export class SnapshotKeeper {
    *  only share frames, and the machine's pool limits what it allocates). */
   private readonly pool: FramePool;
   private base: Snapshot | null = null;
-  /** Pages whose copy-on-write broke since the base, and pages mapped, unmapped or protected. */
-  private readonly dirty: number[] = [];
+  /** Pages of the base with a private writable copy, and pages mapped, unmapped or protected
+   *  since the base (or copied read-only for a host write). */
+  private readonly hot: number[] = [];
   private readonly changed = new Set<number>();
   private readonly counts = { taken: 0, restores: 0, fullRestores: 0, pagesRestored: 0, pagesCopied: 0 };
   /** @internal Guest RAM (toBuffer reads frames from it). */
@@ -230,20 +237,49 @@ export class SnapshotKeeper {
     if (s.owner === null) return this.restoreImage(s, s.image!);
     if (s.owner !== this) throw new ExojitError("E_SNAPSHOT", "the snapshot belongs to another machine (restore toBuffer()'s bytes instead)");
     if (s === this.base) {
-      for (let i = 0; i < this.dirty.length; i++) this.restorePage(s, this.dirty[i]);
+      const hot = this.hot;
+      let n = 0;
+      for (let i = 0; i < hot.length; i++) {
+        const va = hot[i];
+        if (this.changed.has(va)) continue; // (put back below, and no longer hot)
+        if (this.refresh(s, va)) hot[n++] = va;
+        else this.restorePage(s, va);
+      }
+      hot.length = n;
       for (const va of this.changed) this.restorePage(s, va);
+      this.changed.clear();
     } else {
       const live: number[] = [];
       this.space.forEach(0, USER_TOP, (va) => live.push(va));
       for (const va of live) if (!s.index.has(va)) this.space.unmap(va);
       for (let k = 0; k < s.vas.length; k++) this.restorePage(s, s.vas[k]);
       this.counts.fullRestores++;
+      this.setBase(s);
     }
-    this.setBase(s);
-    const c = this.kernel.cpu;
-    s.ctx!.load(c);
+    s.ctx!.load(this.kernel.cpu);
     setTlsWords(this.kernel, this.envCap, this.env, s.tls);
     this.counts.restores++;
+  }
+
+  /** Puts a hot page's snapshot bytes back in place if it was written (see the module
+   *  comment); false when the page is not hot any more (remapped, protected, shared). */
+  private refresh(s: Snapshot, va: number): boolean {
+    const k = s.index.get(va);
+    if (k === undefined || s.writable[k] === 0) return false;
+    const pte = this.space.pte(va);
+    if ((pte & (PTE_P | PTE_W | PTE_COW)) !== (PTE_P | PTE_W)) return false;
+    const live = pte >>> PAGE_SHIFT, ppn = s.frames!.ppns[k];
+    if (live === ppn || this.kernel.frames.refs[live] !== 1) return false;
+    // Code was translated from the snapshot's frame: mapping that frame back keeps it.
+    if (this.kernel.cpu.codePages[ppn] !== 0) return false;
+    if (pte & PTE_D) {
+      this.kernel.frameReused(live);
+      this.kernel.mem.copyPage(live, ppn);
+      this.space.clearDirty(va);
+      this.kernel.cpu.tlbW[va >>> PAGE_SHIFT] = TLB_INVALID;
+      this.counts.pagesRestored++;
+    }
+    return true;
   }
 
   /** A snapshot was released. */
@@ -265,6 +301,8 @@ export class SnapshotKeeper {
       if ((pte & PTE_P) === 0) continue;
       if (pte & PTE_COW) this.breakCow(va);
       else if (this.kernel.frames.refs[pte >>> PAGE_SHIFT] > 1) this.copyReadOnly(va, pte);
+      // (host writes do not go through the page tables: the dirty bit is set for them)
+      if (this.base !== null) this.space.touch(va, true);
     }
   }
 
@@ -281,7 +319,7 @@ export class SnapshotKeeper {
     this.kernel.frameReused(frame);
     this.space.map(va, frame, 0);
     this.counts.pagesCopied++;
-    if (this.base !== null) this.dirty.push(va);
+    if (this.base !== null) this.changed.add(va);
   }
 
   /** A guest page fault: resolves a write to a copy-on-write page (true: run on). */
@@ -306,12 +344,12 @@ export class SnapshotKeeper {
       this.kernel.frameReused(frame);
       this.counts.pagesCopied++;
     }
-    if (this.base !== null) this.dirty.push(va);
+    if (this.base !== null) this.hot.push(va);
   }
 
   private setBase(s: Snapshot | null): void {
     this.base = s;
-    this.dirty.length = 0;
+    this.hot.length = 0;
     this.changed.clear();
   }
 

@@ -162,15 +162,27 @@ describe("snapshot and restore", () => {
 
   it("restores only the pages written since, keeps several snapshots, and switches between them", () => {
     const m = machine("jit");
+    m.write(CODE + 0x100, [0x50, 0xf4]); // push eax; hlt
     const s1 = m.snapshot();
     m.run();
     const afterRun = m.read(DATA, 0x100);
+    const stackAfterRun = m.read(STACK, 0x1000);
     const s2 = m.snapshot();
     m.write(DATA, [0xff]);
     const st = m.snapshotStats();
+    const restored = (): number => m.snapshotStats().pagesRestored - st.pagesRestored;
     m.restore(s2);
-    expect(m.snapshotStats().pagesRestored - st.pagesRestored).toBe(1);
+    expect(restored()).toBe(1);
     expect(m.snapshotStats().fullRestores).toBe(st.fullRestores);
+    expect(m.read(DATA, 0x100)).toEqual(afterRun);
+    m.restore(s2); // nothing written since
+    expect(restored()).toBe(1);
+    m.regs.eip = CODE + 0x100;
+    expect(m.run().reason).toBe("halt"); // writes the stack page only
+    expect(m.read(STACK, 0x1000)).not.toEqual(stackAfterRun);
+    m.restore(s2);
+    expect(restored()).toBe(2);
+    expect(m.read(STACK, 0x1000)).toEqual(stackAfterRun);
     expect(m.read(DATA, 0x100)).toEqual(afterRun);
     m.restore(s1);
     expect(m.snapshotStats().fullRestores).toBe(st.fullRestores + 1);

@@ -184,6 +184,10 @@ describe("snapshot and restore", () => {
     expect(restored()).toBe(2);
     expect(m.read(STACK, 0x1000)).toEqual(stackAfterRun);
     expect(m.read(DATA, 0x100)).toEqual(afterRun);
+    m.write(DATA, [0xee]); // a host write to a page already copied (as a fuzzer writes its input)
+    m.restore(s2);
+    expect(restored()).toBe(3);
+    expect(m.read(DATA, 0x100)).toEqual(afterRun);
     m.restore(s1);
     expect(m.snapshotStats().fullRestores).toBe(st.fullRestores + 1);
     expect(m.read(DATA, 0x100).every((b) => b === 0)).toBe(true);

@@ -69,41 +69,53 @@ function dropFrames(f: Frames): void {
   for (let k = 0; k < f.ppns.length; k++) f.pool.release(f.ppns[k]);
 }
 
+/** What a snapshot holds, kept out of its public surface. */
+interface SnapshotData {
+  /** The machine's snapshot keeper (null: made from a buffer). */
+  owner: SnapshotKeeper | null;
+  /** Page addresses, ascending, and which are writable. */
+  vas: Int32Array;
+  writable: Uint8Array;
+  /** Address → index in vas (bound snapshots). */
+  index: Map<number, number>;
+  /** Bound snapshots: the frames, the CPU, the TLS descriptors. */
+  frames: Frames | null;
+  ctx: CpuCapture | null;
+  tls: Int32Array;
+  /** Made from a buffer: what it holds. */
+  image: SnapshotImage | null;
+  released: boolean;
+}
+
+const DATA = new WeakMap<Snapshot, SnapshotData>();
+const MAKE = Symbol("snapshot");
+
+function makeSnapshot(memorySize: number, d: Omit<SnapshotData, "index" | "released">): Snapshot {
+  const s = new Snapshot(MAKE, memorySize);
+  const index = new Map<number, number>();
+  if (d.frames !== null) for (let k = 0; k < d.vas.length; k++) index.set(d.vas[k], k);
+  DATA.set(s, { ...d, index, released: false });
+  return s;
+}
+
+/** A snapshot's data, checked: not released. */
+function live(s: Snapshot): SnapshotData {
+  const d = DATA.get(s);
+  if (d === undefined) throw new ExojitError("E_BADARG", "not a snapshot");
+  if (d.released) throw new ExojitError("E_SNAPSHOT", "the snapshot was released");
+  return d;
+}
+
 /** A machine's state at one moment (see the module comment): from Machine.snapshot() or
  *  Snapshot.fromBuffer(). */
 export class Snapshot {
-  /** @internal Page addresses, ascending, and which are writable. */
-  readonly vas: Int32Array;
-  /** @internal */
-  readonly writable: Uint8Array;
-  /** @internal address → index in vas (bound snapshots). */
-  readonly index: Map<number, number>;
-  /** @internal */
-  readonly frames: Frames | null;
-  /** @internal */
-  readonly ctx: CpuCapture | null;
-  /** @internal */
-  readonly tls: Int32Array;
-  /** @internal */
-  readonly image: SnapshotImage | null;
-  private released_ = false;
+  /** Guest memory size of the machine it was taken from, in bytes. */
+  readonly memorySize: number;
 
-  /** @internal Use Machine.snapshot() or Snapshot.fromBuffer(). */
-  constructor(
-    /** @internal The machine's snapshot keeper (null: made from a buffer). */
-    readonly owner: SnapshotKeeper | null,
-    /** Guest memory size of the machine it was taken from, in bytes. */
-    readonly memorySize: number,
-    parts: { vas: Int32Array; writable: Uint8Array; frames: Frames | null; ctx: CpuCapture | null; tls: Int32Array; image: SnapshotImage | null },
-  ) {
-    this.vas = parts.vas;
-    this.writable = parts.writable;
-    this.frames = parts.frames;
-    this.ctx = parts.ctx;
-    this.tls = parts.tls;
-    this.image = parts.image;
-    this.index = new Map();
-    if (parts.frames !== null) for (let k = 0; k < this.vas.length; k++) this.index.set(this.vas[k], k);
+  /** Not for embedders: snapshots come from Machine.snapshot() and Snapshot.fromBuffer(). */
+  constructor(token: symbol, memorySize: number) {
+    if (token !== MAKE) throw new ExojitError("E_BADARG", "snapshots come from Machine.snapshot() or Snapshot.fromBuffer()");
+    this.memorySize = memorySize;
   }
 
   /** Parses a buffer from toBuffer() (E_SNAPSHOT when it is not a valid one). The snapshot
@@ -112,48 +124,43 @@ export class Snapshot {
     const img = decodeSnapshot(buf);
     const writable = new Uint8Array(img.flags.length);
     for (let k = 0; k < writable.length; k++) writable[k] = img.flags[k] & PAGE_WRITABLE;
-    return new Snapshot(null, img.memory, { vas: img.vas, writable, frames: null, ctx: null, tls: img.cpu.tls, image: img });
+    return makeSnapshot(img.memory, { owner: null, vas: img.vas, writable, frames: null, ctx: null, tls: img.cpu.tls, image: img });
   }
 
   /** Number of pages mapped when it was taken. */
   get pageCount(): number {
-    return this.vas.length;
+    return DATA.get(this)!.vas.length;
   }
 
   get released(): boolean {
-    return this.released_;
+    return DATA.get(this)!.released;
   }
 
   /** Gives back the frames the snapshot holds (memory the machine may need: a snapshot keeps
    *  every page as it was, so pages changed since cost a frame each). It cannot be restored
    *  afterwards. Releasing twice does nothing. */
   release(): void {
-    if (this.released_) return;
-    this.released_ = true;
-    if (this.frames !== null) {
+    const d = DATA.get(this)!;
+    if (d.released) return;
+    d.released = true;
+    if (d.frames !== null) {
       finalizer.unregister(this);
-      dropFrames(this.frames);
+      dropFrames(d.frames);
     }
-    this.owner?.forget(this);
+    d.owner?.forget(this);
   }
 
   /** The snapshot in the versioned binary format of snapformat.ts (zero pages left out). */
   toBuffer(): Uint8Array {
-    this.check();
-    const img = this.image;
+    const d = live(this);
+    const img = d.image;
     if (img !== null) {
       const flags = img.flags;
       const zero = new Uint8Array(PAGE);
-      return encodeSnapshot(this.memorySize, img.cpu, this.vas, this.writable, (k) => (flags[k] & PAGE_ZERO ? zero : img.data.subarray(img.offsets[k], img.offsets[k] + PAGE)));
+      return encodeSnapshot(this.memorySize, img.cpu, d.vas, d.writable, (k) => (flags[k] & PAGE_ZERO ? zero : img.data.subarray(img.offsets[k], img.offsets[k] + PAGE)));
     }
-    const ppns = this.frames!.ppns, mem = this.owner!.mem;
-    const cpu = this.ctx!.image(this.tls);
-    return encodeSnapshot(this.memorySize, cpu, this.vas, this.writable, (k) => mem.subarray(ppns[k] << PAGE_SHIFT, (ppns[k] + 1) << PAGE_SHIFT));
-  }
-
-  /** @internal */
-  check(): void {
-    if (this.released_) throw new ExojitError("E_SNAPSHOT", "the snapshot was released");
+    const ppns = d.frames!.ppns, mem = d.owner!.mem;
+    return encodeSnapshot(this.memorySize, d.ctx!.image(d.tls), d.vas, d.writable, (k) => mem.subarray(ppns[k] << PAGE_SHIFT, (ppns[k] + 1) << PAGE_SHIFT));
   }
 }
 
@@ -225,18 +232,18 @@ export class SnapshotKeeper {
     // (x87 state is made if the guest never used it: every register's contents, empty ones
     // too, are kept and put back exactly)
     const ctx = new CpuCapture(this.kernel.cpu);
-    const s = new Snapshot(this, this.kernel.mem.size, { vas: Int32Array.from(vas), writable: Uint8Array.from(writable), frames, ctx, tls: this.env.tls.slice(), image: null });
+    const s = makeSnapshot(this.kernel.mem.size, { owner: this, vas: Int32Array.from(vas), writable: Uint8Array.from(writable), frames, ctx, tls: this.env.tls.slice(), image: null });
     finalizer.register(s, frames, s);
     this.setBase(s);
     this.counts.taken++;
     return s;
   }
 
-  restore(s: Snapshot): void {
-    s.check();
-    if (s.owner === null) return this.restoreImage(s, s.image!);
+  restore(snap: Snapshot): void {
+    const s = live(snap);
+    if (s.owner === null) return this.restoreImage(s.image!);
     if (s.owner !== this) throw new ExojitError("E_SNAPSHOT", "the snapshot belongs to another machine (restore toBuffer()'s bytes instead)");
-    if (s === this.base) {
+    if (snap === this.base) {
       const hot = this.hot;
       let n = 0;
       for (let i = 0; i < hot.length; i++) {
@@ -254,7 +261,7 @@ export class SnapshotKeeper {
       for (const va of live) if (!s.index.has(va)) this.space.unmap(va);
       for (let k = 0; k < s.vas.length; k++) this.restorePage(s, s.vas[k]);
       this.counts.fullRestores++;
-      this.setBase(s);
+      this.setBase(snap);
     }
     s.ctx!.load(this.kernel.cpu);
     setTlsWords(this.kernel, this.envCap, this.env, s.tls);
@@ -263,7 +270,7 @@ export class SnapshotKeeper {
 
   /** Puts a hot page's snapshot bytes back in place if it was written (see the module
    *  comment); false when the page is not hot any more (remapped, protected, shared). */
-  private refresh(s: Snapshot, va: number): boolean {
+  private refresh(s: SnapshotData, va: number): boolean {
     const k = s.index.get(va);
     if (k === undefined || s.writable[k] === 0) return false;
     const pte = this.space.pte(va);
@@ -354,7 +361,7 @@ export class SnapshotKeeper {
   }
 
   /** Makes the page at `va` what it was in snapshot `s` (bound to this machine). */
-  private restorePage(s: Snapshot, va: number): void {
+  private restorePage(s: SnapshotData, va: number): void {
     const k = s.index.get(va);
     const pte = this.space.pte(va);
     if (k === undefined) {
@@ -373,7 +380,7 @@ export class SnapshotKeeper {
 
   /** Restores a snapshot made from a buffer: its CPU state, then its pages copied into fresh
    *  frames in place of every mapping. */
-  private restoreImage(s: Snapshot, img: SnapshotImage): void {
+  private restoreImage(img: SnapshotImage): void {
     if (img.memory !== this.kernel.mem.size) throw new ExojitError("E_SNAPSHOT", `taken on a machine with ${img.memory} bytes of memory, this one has ${this.kernel.mem.size}`);
     // Enough frames once the current pages are gone? (Roughly: frames shared with snapshots
     // stay in use, and new page tables need some; running out half-way is an E_NOMEM too.)

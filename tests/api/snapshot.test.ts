@@ -3,6 +3,8 @@
 // accounting, that compiled code survives restores, and the serialised form across machines.
 
 import { describe, expect, it } from "vitest";
+import * as v8 from "node:v8";
+import * as vm from "node:vm";
 import { createMachine, ExojitError, Snapshot, type EngineKind, type ExojitErrorCode, type Machine } from "../../src/index.js";
 import type { Exokernel } from "../../src/exokernel/kernel.js";
 import { crc32 } from "../../src/api/snapformat.js";
@@ -273,6 +275,28 @@ describe("snapshot and restore", () => {
       expect(frames.available).toBe(avail);
       expect(m.query(0x40000).mapped).toBe(false);
     }
+  });
+
+  it("gives back the frames of snapshots dropped unreleased once they are garbage-collected", async () => {
+    v8.setFlagsFromString("--expose-gc");
+    const gc = vm.runInNewContext("gc") as () => void;
+    const m = machine("interp");
+    const frames = kernelOf(m).frames;
+    const avail = frames.available;
+    for (let k = 0; k < 20; k++) {
+      m.snapshot(); // dropped on the floor
+      m.write(DATA, [k]); // the data page is copied: each snapshot keeps a frame of its own
+    }
+    m.snapshot().release(); // (the machine remembers the last snapshot taken until then)
+    expect(m.snapshotStats().framesHeld).toBeGreaterThan(0);
+    expect(frames.available).toBeLessThan(avail - 10);
+    for (let i = 0; i < 50 && m.snapshotStats().framesHeld > 0; i++) {
+      gc();
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(m.snapshotStats().framesHeld).toBe(0);
+    expect(frames.available).toBe(avail);
+    expect(m.read(DATA, 1)[0]).toBe(19);
   });
 
   it("completes 10,000 run and restore cycles with memory put back every time", () => {

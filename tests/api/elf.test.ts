@@ -2,8 +2,10 @@
 // loads with its segments' protection, zero bss and EIP at the entry, and runs; broken or
 // foreign files are refused with E_ELF and a reason.
 
+import * as fs from "node:fs";
 import { describe, expect, it } from "vitest";
 import { createMachine, ExojitError, type EngineKind, type ExojitErrorCode } from "../../src/index.js";
+import { buildGuest } from "../helpers/guest.js";
 
 const TEXT = 0x08048000, DATA = 0x08049100;
 
@@ -79,6 +81,33 @@ describe("Machine.loadElf", () => {
       expect([...m.read(0x0804a000, 4)]).toEqual([42, 0, 0, 0]);
       // Only the file's 8 bytes of the data page came from the file.
       expect(m.read(DATA - 0x100, 0x100).every((b) => b === 0)).toBe(true);
+    }
+  });
+
+  it("loads and runs a program gcc linked (tests/guest/hello_raw.S, no libc), its system calls served by a hook", () => {
+    const bytes = new Uint8Array(fs.readFileSync(buildGuest("hello_raw.S", { flags: ["-nostdlib"] })));
+    for (const engine of ["interp", "jit"] as EngineKind[]) {
+      const m = createMachine({ memory: 4 << 20, engine });
+      const r = m.loadElf(bytes);
+      expect(r.segments.some((sg) => sg.prot === "rx")).toBe(true);
+      expect(r.brk % 4096).toBe(0);
+      m.map(0xbf000000, 0x1000, "rw");
+      m.regs.esp = 0xbf001000;
+      let out = "";
+      let status = -1;
+      m.onSyscall((mm) => {
+        const nr = mm.regs.eax;
+        if (nr === 4) {
+          out += Buffer.from(mm.read(mm.regs.ecx, mm.regs.edx)).toString("latin1");
+          mm.regs.eax = mm.regs.edx;
+        } else if (nr === 1) {
+          status = mm.regs.ebx;
+          mm.stop();
+        } else mm.regs.eax = -38; // ENOSYS
+      });
+      expect(m.run({ budget: 100_000 }).reason).toBe("stop");
+      expect(out).toBe("hello from int 0x80\n");
+      expect(status).toBe(3);
     }
   });
 

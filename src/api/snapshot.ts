@@ -382,14 +382,21 @@ export class SnapshotKeeper {
    *  frames in place of every mapping. */
   private restoreImage(img: SnapshotImage): void {
     if (img.memory !== this.kernel.mem.size) throw new ExojitError("E_SNAPSHOT", `taken on a machine with ${img.memory} bytes of memory, this one has ${this.kernel.mem.size}`);
-    // Enough frames once the current pages are gone? (Roughly: frames shared with snapshots
-    // stay in use, and new page tables need some; running out half-way is an E_NOMEM too.)
-    if (img.vas.length > this.kernel.frames.available + this.space.pages) {
-      throw new ExojitError("E_NOMEM", `the snapshot has ${img.vas.length} pages`);
+    // Enough frames once the current pages are gone (those no snapshot shares)? Counting a
+    // page table for every 4 MiB the snapshot touches (some exist already), so that running
+    // out half-way cannot happen.
+    const live: number[] = [];
+    let freed = 0;
+    this.space.forEach(0, USER_TOP, (va, pte) => {
+      live.push(va);
+      if (this.kernel.frames.refs[pte >>> PAGE_SHIFT] === 1) freed++;
+    });
+    const tables = new Set<number>();
+    for (let k = 0; k < img.vas.length; k++) tables.add(img.vas[k] >>> 22);
+    if (img.vas.length + tables.size > this.kernel.frames.available + freed) {
+      throw new ExojitError("E_NOMEM", `the snapshot has ${img.vas.length} pages, the machine has room for ${this.kernel.frames.available + freed}`);
     }
     applyCpuImage(this.kernel, this.envCap, this.env, img.cpu);
-    const live: number[] = [];
-    this.space.forEach(0, USER_TOP, (va) => live.push(va));
     for (const va of live) this.space.unmap(va);
     const mem = this.kernel.mem.u8;
     try {

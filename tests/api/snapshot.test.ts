@@ -374,6 +374,25 @@ describe("serialised snapshots", () => {
     expectCode(() => s.toBuffer(), "E_SNAPSHOT");
   });
 
+  it("refuses a buffer the machine has no room for with E_NOMEM before changing anything", () => {
+    const a = createMachine({ memory: 4 << 20, engine: "interp" });
+    a.map(0x100000, 700 * 0x1000, "rw");
+    a.write(0x100000, [1]);
+    const buf = a.snapshot().toBuffer();
+    const b = machine("interp");
+    b.map(0x400000, 600 * 0x1000, "rw");
+    b.regs.ebx = 5;
+    const held = b.snapshot(); // its pages stay in use while it is held
+    expectCode(() => b.restore(buf), "E_NOMEM");
+    expect(b.regs.ebx).toBe(5);
+    expect(b.query(0x400000).mapped).toBe(true);
+    expect(b.query(0x100000).mapped).toBe(false);
+    held.release();
+    b.restore(buf);
+    expect(b.query(0x400000).mapped).toBe(false);
+    expect([...b.read(0x100000, 2)]).toEqual([1, 0]);
+  });
+
   it("refuses well-formed buffers holding CPU state no user program could have, leaving the machine as it was", () => {
     const m = machine("interp");
     m.regs.ebx = 77;

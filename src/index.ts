@@ -3,12 +3,18 @@
 //
 // - createMachine / Machine: a bare IA-32 machine to map memory in, load code into, and run
 //   with a budget, an end address or a timeout (src/api/machine.ts).
+// - Snapshot: a machine's state, restored copy-on-write and serialisable (src/api/snapshot.ts).
 // - runProgram: runs a Linux i386 program as `exojit run` does and captures its output
 //   (src/api/program.ts).
 // - ExojitError: the one error class the API throws, with a code (src/api/errors.ts).
 
 export { createMachine, Machine, REGISTERS } from "./api/machine.js";
 export type { MachineOptions, EngineKind, Prot, ExitReason, RunExit, RunOptions, RegisterName, Registers, SyscallHook } from "./api/machine.js";
+export { Snapshot } from "./api/snapshot.js";
+export type { SnapshotStats } from "./api/snapshot.js";
+export type { ElfLoadResult, ElfSegment } from "./api/elf.js";
+export { FPU_REGISTERS } from "./api/fpuregs.js";
+export type { FpuRegisterName } from "./api/fpuregs.js";
 export { runProgram } from "./api/program.js";
 export type { ProgramOptions, ProgramResult } from "./api/program.js";
 export { ExojitError, EXOJIT_ERRORS } from "./api/errors.js";

@@ -17,5 +17,7 @@ export { FPU_REGISTERS } from "./api/fpuregs.js";
 export type { FpuRegisterName } from "./api/fpuregs.js";
 export { runProgram } from "./api/program.js";
 export type { ProgramOptions, ProgramResult } from "./api/program.js";
+export { bootSystem } from "./api/system.js";
+export type { SystemOptions, SystemExit, RunningSystem } from "./api/system.js";
 export { ExojitError, EXOJIT_ERRORS } from "./api/errors.js";
 export type { ExojitErrorCode } from "./api/errors.js";

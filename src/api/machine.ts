@@ -19,6 +19,9 @@ import { EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI, EIP, ES, CS, SS, DS, FS, GS } f
 import { Fault, GP, PF, BP } from "../hw/fault.js";
 import { loadSeg } from "../hw/segment.js";
 import { ExojitError } from "./errors.js";
+import { enterLog, leaveLog, type LogScope, type TraceCategory } from "../log.js";
+import { scopeOf } from "./logging.js";
+import type { Logger } from "pino";
 
 const PAGE = 4096;
 /** Instructions run between checks of the timeout and of stop(). */
@@ -43,6 +46,10 @@ export interface MachineOptions {
   engine?: EngineKind;
   /** With "auto": times a block is interpreted before it is compiled. */
   jitThreshold?: number;
+  /** A pino logger for this machine's records, with the `trace` categories it wants
+   *  (docs/embedding.md, "Logging"). */
+  logger?: Logger;
+  trace?: readonly TraceCategory[] | "all";
 }
 
 /** Page protection. IA-32 pages without PAE cannot forbid reading or execution, so every
@@ -125,6 +132,7 @@ export class Machine {
   private running = false;
   private stopRequested = false;
   private syscallHook: SyscallHook | null = null;
+  private readonly log: LogScope | null;
   /** Register access by name (see Registers). */
   readonly regs: Registers;
 
@@ -135,6 +143,7 @@ export class Machine {
     }
     const engine = opts.engine ?? "auto";
     if (!["interp", "jit", "auto"].includes(engine)) throw new ExojitError("E_BADARG", `engine ${String(engine)}`);
+    this.log = scopeOf(opts.logger, opts.trace);
     this.kernel = new Exokernel({ memory, engine: { engine, threshold: opts.jitThreshold } });
     const pool = this.kernel.newPool(this.kernel.frames.total);
     this.envCap = this.kernel.newEnv(pool);
@@ -343,6 +352,7 @@ export class Machine {
     let saved = 0;
     this.running = true;
     this.stopRequested = false;
+    const prevLog = enterLog(this.log);
     try {
       if (untilPhys >= 0) {
         if (this.kernel.cpu.r[EIP] >>> 0 === until) return { reason: "end", insns: 0 };
@@ -362,6 +372,7 @@ export class Machine {
       }
     } finally {
       if (untilPhys >= 0) this.patch(untilPhys, saved);
+      leaveLog(prevLog);
       this.running = false;
       this.stopRequested = false;
     }

@@ -16,6 +16,8 @@ export const EXOJIT_ERRORS = {
   E_HOOK: "a hook threw an exception",
   E_PROGRAM: "the program cannot be started",
   E_LIMIT: "the program did not end within its instruction limit",
+  E_WORKER: "a task in a pool's worker thread failed (it threw, or the worker crashed)",
+  E_CLOSED: "the pool is closed",
 } as const;
 
 export type ExojitErrorCode = keyof typeof EXOJIT_ERRORS;

@@ -1,0 +1,185 @@
+// "exojit/worker": a pool of worker threads, each with its own exojit, for running many
+// programs (or an embedder's own functions using the API) in parallel on the host's cores.
+//
+// Each worker runs one task at a time; tasks beyond the workers wait in a FIFO queue. Workers
+// are started when there is work for them and replaced when one crashes. A worker thread holds
+// no state between tasks that a task could see, except what modules keep (a module an embedder's
+// task imports is imported once per worker). Idle workers do not keep Node running.
+
+import * as os from "node:os";
+import { pathToFileURL } from "node:url";
+import { Worker } from "node:worker_threads";
+import { ExojitError, type ExojitErrorCode } from "./errors.js";
+import type { ProgramOptions, ProgramResult } from "./program.js";
+
+/** A task as posted to a worker thread. */
+export type TaskMessage =
+  | { id: number; kind: "program"; path: string; opts: Omit<ProgramOptions, "logger"> }
+  | { id: number; kind: "call"; url: string; name: string; input: unknown };
+
+/** An error as a worker thread posts it. */
+export interface ErrorData {
+  name: string;
+  message: string;
+  code?: ExojitErrorCode;
+  stack?: string;
+}
+
+export type ReplyMessage = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: ErrorData };
+
+export interface PoolOptions {
+  /** Worker threads (default: os.availableParallelism()). */
+  size?: number;
+}
+
+interface Task {
+  msg: TaskMessage;
+  resolve(v: unknown): void;
+  reject(e: unknown): void;
+}
+
+interface Slot {
+  worker: Worker;
+  task: Task | null;
+  /** The uncaught exception that ended the worker, if one did. */
+  crash: unknown;
+}
+
+const THREAD = new URL("./worker-thread.js", import.meta.url);
+
+/** Creates a pool (see Pool). */
+export function createPool(opts: PoolOptions = {}): Pool {
+  return new Pool(opts);
+}
+
+export class Pool {
+  /** Most worker threads running at once. */
+  readonly size: number;
+  private readonly slots = new Set<Slot>();
+  private readonly queue: Task[] = [];
+  private nextId = 1;
+  private closed = false;
+  private closing: Promise<void> | null = null;
+
+  constructor(opts: PoolOptions = {}) {
+    const size = opts.size ?? os.availableParallelism();
+    if (!Number.isInteger(size) || size < 1) throw new ExojitError("E_BADARG", `size ${String(size)}`);
+    this.size = size;
+  }
+
+  /** runProgram in a worker thread: the same result. Options as runProgram's, but for
+   *  `logger` (a logger cannot be sent to another thread: E_BADARG). */
+  runProgram(path: string, opts: ProgramOptions = {}): Promise<ProgramResult> {
+    if (opts.logger !== undefined) return Promise.reject(new ExojitError("E_BADARG", "logger: a pool's programs cannot log to this thread's logger"));
+    return this.submit({ id: 0, kind: "program", path, opts }).then((v) => {
+      // Buffers arrive as Uint8Arrays.
+      const r = v as ProgramResult;
+      return { ...r, stdout: Buffer.from(r.stdout.buffer, r.stdout.byteOffset, r.stdout.byteLength), stderr: Buffer.from(r.stderr.buffer, r.stderr.byteOffset, r.stderr.byteLength) };
+    });
+  }
+
+  /** Calls `exportName` of the module at `moduleUrl` (a file: URL or an absolute path) with
+   *  `input` in a worker thread and resolves with what it returns (or resolves to). Input and
+   *  result are copied between threads (structured clone). */
+  run<T = unknown>(moduleUrl: string | URL, exportName: string, input?: unknown): Promise<T> {
+    const url = moduleUrl instanceof URL ? moduleUrl.href : moduleUrl.startsWith("/") ? pathToFileURL(moduleUrl).href : moduleUrl;
+    return this.submit({ id: 0, kind: "call", url, name: exportName, input }) as Promise<T>;
+  }
+
+  /** Tasks waiting for a worker. */
+  get pending(): number {
+    return this.queue.length;
+  }
+
+  /** Stops taking tasks: queued ones are rejected with E_CLOSED, running ones finish, then the
+   *  workers end. Resolves when they have. */
+  close(): Promise<void> {
+    if (this.closing !== null) return this.closing;
+    this.closed = true;
+    for (const t of this.queue.splice(0)) t.reject(new ExojitError("E_CLOSED", "the task was still queued"));
+    this.closing = Promise.all(
+      [...this.slots].map(async (s) => {
+        if (s.task !== null) await new Promise<void>((res) => s.worker.once("exit", () => res()).once("message", () => res()));
+        await s.worker.terminate();
+      }),
+    ).then(() => undefined);
+    return this.closing;
+  }
+
+  private submit(msg: TaskMessage): Promise<unknown> {
+    if (this.closed) return Promise.reject(new ExojitError("E_CLOSED"));
+    return new Promise((resolve, reject) => {
+      let m: TaskMessage;
+      try {
+        // Checked here (a copy is what the worker gets anyway) so a bad input is this call's error.
+        m = structuredClone({ ...msg, id: this.nextId++ });
+      } catch (e) {
+        reject(new ExojitError("E_BADARG", `cannot be sent to a worker: ${(e as Error).message}`));
+        return;
+      }
+      this.queue.push({ msg: m, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  /** Gives queued tasks to idle workers, starting workers up to the pool's size. */
+  private dispatch(): void {
+    while (this.queue.length > 0 && !this.closed) {
+      let slot: Slot | undefined;
+      for (const s of this.slots) if (s.task === null) slot = s;
+      if (slot === undefined) {
+        if (this.slots.size >= this.size) return;
+        slot = this.spawn();
+      }
+      const t = this.queue.shift()!;
+      slot.task = t;
+      slot.worker.ref();
+      slot.worker.postMessage(t.msg);
+    }
+  }
+
+  private spawn(): Slot {
+    const worker = new Worker(THREAD);
+    const slot: Slot = { worker, task: null, crash: null };
+    worker.on("message", (r: ReplyMessage) => {
+      const t = slot.task;
+      if (t === null || r.id !== t.msg.id) return;
+      slot.task = null;
+      worker.unref();
+      if (r.ok) t.resolve(r.value);
+      else t.reject(fromData(r.error));
+      this.dispatch();
+    });
+    worker.on("error", (e) => {
+      slot.crash = e;
+    });
+    worker.on("exit", (code) => {
+      this.slots.delete(slot);
+      const t = slot.task;
+      slot.task = null;
+      if (t !== null) {
+        const why = slot.crash !== null ? `the worker crashed: ${slot.crash instanceof Error ? slot.crash.message : String(slot.crash)}` : `the worker exited with code ${code}`;
+        t.reject(new ExojitError("E_WORKER", why, { cause: slot.crash ?? undefined }));
+      }
+      // A new worker takes its place when there is work for it.
+      this.dispatch();
+    });
+    this.slots.add(slot);
+    return slot;
+  }
+}
+
+/** The error a worker posted, as an ExojitError: with its own code if it was one, else E_WORKER
+ *  with the original (name, message, stack) as `cause`. */
+function fromData(d: ErrorData): ExojitError {
+  if (d.code !== undefined) {
+    const e = new ExojitError(d.code);
+    Object.defineProperty(e, "message", { value: d.message, writable: true, configurable: true });
+    if (d.stack !== undefined) e.stack = d.stack;
+    return e;
+  }
+  const cause = new Error(d.message);
+  cause.name = d.name;
+  if (d.stack !== undefined) cause.stack = d.stack;
+  return new ExojitError("E_WORKER", `${d.name}: ${d.message}`, { cause });
+}

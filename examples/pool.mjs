@@ -27,7 +27,7 @@ async function runAll(size) {
   const pool = createPool({ size });
   const t0 = performance.now();
   try {
-    const results = await Promise.all(Array.from({ length: count }, (_, i) => pool.runProgram(program, { stdin: input(i) })));
+    const results = await Promise.all(Array.from({ length: count }, (_, i) => pool.runProgram(program, { stdin: input(i), memory: 32 << 20 })));
     return { results, ms: performance.now() - t0 };
   } finally {
     await pool.close();

@@ -17,7 +17,7 @@ export const EXOJIT_ERRORS = {
   E_PROGRAM: "the program cannot be started",
   E_LIMIT: "the program did not end within its instruction limit",
   E_WORKER: "a task in a pool's worker thread failed (it threw, or the worker crashed)",
-  E_CLOSED: "the pool is closed",
+  E_CLOSED: "the pool, or a machine of the pool, is closed",
 } as const;
 
 export type ExojitErrorCode = keyof typeof EXOJIT_ERRORS;

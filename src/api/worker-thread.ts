@@ -6,6 +6,8 @@
 import { parentPort } from "node:worker_threads";
 import { runProgram, type ProgramOptions } from "./program.js";
 import { ExojitError } from "./errors.js";
+import { Machine, type MachineOptions } from "./machine.js";
+import { REMOTE_METHODS } from "./remote.js";
 import type { TaskMessage, ReplyMessage, ErrorData } from "./worker.js";
 
 const port = parentPort;
@@ -17,8 +19,23 @@ function errorData(e: unknown): ErrorData {
   return { name: "Error", message: String(e) };
 }
 
+/** The machines of Pool.createMachine living in this worker, by id. */
+const machines = new Map<number, Machine>();
+
 async function perform(t: TaskMessage): Promise<unknown> {
   if (t.kind === "program") return runProgram(t.path, t.opts as ProgramOptions);
+  if (t.kind === "machine") {
+    machines.set(t.id, new Machine(t.opts as MachineOptions));
+    return null;
+  }
+  if (t.kind === "mclose") return machines.delete(t.mid);
+  if (t.kind === "mcall") {
+    const m = machines.get(t.mid);
+    if (m === undefined) throw new ExojitError("E_CLOSED", "the machine was disposed");
+    if (!(REMOTE_METHODS as readonly string[]).includes(t.method)) throw new ExojitError("E_BADARG", `no machine method ${t.method}`);
+    // `as`: a method of the list above, called with the arguments the embedder gave it.
+    return (m[t.method] as (...a: unknown[]) => unknown).apply(m, t.args);
+  }
   const mod = (await import(t.url)) as Record<string, unknown>;
   const fn = mod[t.name];
   if (typeof fn !== "function") throw new ExojitError("E_BADARG", `${t.url} has no function export ${t.name}`);

@@ -11,11 +11,20 @@ import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { ExojitError, type ExojitErrorCode } from "./errors.js";
 import type { ProgramOptions, ProgramResult } from "./program.js";
+import type { MachineOptions } from "./machine.js";
+import { remoteMachine, type RemoteMachine, type RemoteMethod } from "./remote.js";
 
-/** A task as posted to a worker thread. */
+export type { RemoteMachine, RemoteMethod } from "./remote.js";
+export { REMOTE_METHODS } from "./remote.js";
+
+/** A task as posted to a worker thread: queued ones (a program, a call, a new machine), and a
+ *  machine's method calls and its end, which go straight to the machine's worker. */
 export type TaskMessage =
   | { id: number; kind: "program"; path: string; opts: Omit<ProgramOptions, "logger"> }
-  | { id: number; kind: "call"; url: string; name: string; input: unknown };
+  | { id: number; kind: "call"; url: string; name: string; input: unknown }
+  | { id: number; kind: "machine"; opts: Omit<MachineOptions, "logger"> }
+  | { id: number; kind: "mcall"; mid: number; method: RemoteMethod; args: unknown[] }
+  | { id: number; kind: "mclose"; mid: number };
 
 /** An error as a worker thread posts it. */
 export interface ErrorData {
@@ -43,6 +52,18 @@ interface Slot {
   task: Task | null;
   /** The uncaught exception that ended the worker, if one did. */
   crash: unknown;
+  /** The machine living in this worker (which then takes no other task), or null. */
+  machine: MachineState | null;
+  /** Method calls of that machine awaiting their reply. */
+  calls: Map<number, Task>;
+  exited: boolean;
+}
+
+interface MachineState {
+  slot: Slot;
+  /** Its id in the worker (the id of the task that created it). */
+  mid: number;
+  disposed: boolean;
 }
 
 const THREAD = new URL("./worker-thread.js", import.meta.url);
@@ -86,20 +107,60 @@ export class Pool {
     return this.submit({ id: 0, kind: "call", url, name: exportName, input }) as Promise<T>;
   }
 
+  /** A machine in a worker thread, with Machine's methods, async (see RemoteMachine). It has
+   *  its worker to itself until dispose(): it is a task, queued while every worker is busy.
+   *  Options as createMachine's, but for `logger`. */
+  async createMachine(opts: MachineOptions = {}): Promise<RemoteMachine> {
+    if (opts.logger !== undefined) throw new ExojitError("E_BADARG", "logger: a pool's machines cannot log to this thread's logger");
+    const mid = (await this.submit({ id: 0, kind: "machine", opts })) as number;
+    const slot = [...this.slots].find((s) => s.machine?.mid === mid);
+    if (slot === undefined || slot.machine === null) throw new ExojitError("E_WORKER", "the machine's worker ended");
+    const st = slot.machine;
+    return remoteMachine(
+      (method, args) => this.machineCall(st, { id: 0, kind: "mcall", mid, method, args }),
+      async () => {
+        if (st.disposed) return;
+        if (!slot.exited) await this.machineCall(st, { id: 0, kind: "mclose", mid });
+        st.disposed = true;
+        slot.machine = null;
+        this.dispatch();
+      },
+    );
+  }
+
+  private machineCall(st: MachineState, msg: TaskMessage): Promise<unknown> {
+    if (st.disposed) return Promise.reject(new ExojitError("E_CLOSED", "the machine was disposed"));
+    if (st.slot.exited) return Promise.reject(new ExojitError("E_WORKER", "the machine's worker has ended"));
+    return new Promise((resolve, reject) => {
+      let m: TaskMessage;
+      try {
+        m = structuredClone({ ...msg, id: this.nextId++ });
+      } catch (e) {
+        reject(new ExojitError("E_BADARG", `cannot be sent to a worker: ${(e as Error).message}`));
+        return;
+      }
+      st.slot.calls.set(m.id, { msg: m, resolve, reject });
+      st.slot.worker.ref();
+      st.slot.worker.postMessage(m);
+    });
+  }
+
   /** Tasks waiting for a worker. */
   get pending(): number {
     return this.queue.length;
   }
 
-  /** Stops taking tasks: queued ones are rejected with E_CLOSED, running ones finish, then the
-   *  workers end. Resolves when they have. */
+  /** Stops taking tasks: queued ones are rejected with E_CLOSED, running ones (and machine
+   *  calls under way) finish, then the workers end, machines included. Resolves when they
+   *  have. */
   close(): Promise<void> {
     if (this.closing !== null) return this.closing;
     this.closed = true;
     for (const t of this.queue.splice(0)) t.reject(new ExojitError("E_CLOSED", "the task was still queued"));
     this.closing = Promise.all(
       [...this.slots].map(async (s) => {
-        if (s.task !== null) await new Promise<void>((res) => s.worker.once("exit", () => res()).once("message", () => res()));
+        while (!s.exited && (s.task !== null || s.calls.size > 0)) await new Promise<void>((res) => s.worker.once("exit", () => res()).once("message", () => res()));
+        if (s.machine !== null) s.machine.disposed = true;
         await s.worker.terminate();
       }),
     ).then(() => undefined);
@@ -126,7 +187,7 @@ export class Pool {
   private dispatch(): void {
     while (this.queue.length > 0 && !this.closed) {
       let slot: Slot | undefined;
-      for (const s of this.slots) if (s.task === null) slot = s;
+      for (const s of this.slots) if (s.task === null && s.machine === null) slot = s;
       if (slot === undefined) {
         if (this.slots.size >= this.size) return;
         slot = this.spawn();
@@ -134,19 +195,23 @@ export class Pool {
       const t = this.queue.shift()!;
       slot.task = t;
       slot.worker.ref();
+      // (the machine is there as soon as the worker has made it: until then, no other task)
+      if (t.msg.kind === "machine") slot.machine = { slot, mid: t.msg.id, disposed: false };
       slot.worker.postMessage(t.msg);
     }
   }
 
   private spawn(): Slot {
     const worker = new Worker(THREAD);
-    const slot: Slot = { worker, task: null, crash: null };
+    const slot: Slot = { worker, task: null, crash: null, machine: null, calls: new Map(), exited: false };
     worker.on("message", (r: ReplyMessage) => {
-      const t = slot.task;
-      if (t === null || r.id !== t.msg.id) return;
-      slot.task = null;
-      worker.unref();
-      if (r.ok) t.resolve(r.value);
+      const t = slot.task !== null && slot.task.msg.id === r.id ? slot.task : slot.calls.get(r.id);
+      if (t === undefined) return;
+      if (t === slot.task) slot.task = null;
+      else slot.calls.delete(r.id);
+      if (t.msg.kind === "machine" && !r.ok) slot.machine = null;
+      if (slot.task === null && slot.calls.size === 0) worker.unref();
+      if (r.ok) t.resolve(t.msg.kind === "machine" ? t.msg.id : r.value);
       else t.reject(fromData(r.error));
       this.dispatch();
     });
@@ -155,12 +220,12 @@ export class Pool {
     });
     worker.on("exit", (code) => {
       this.slots.delete(slot);
-      const t = slot.task;
+      slot.exited = true;
+      const lost = [...(slot.task !== null ? [slot.task] : []), ...slot.calls.values()];
       slot.task = null;
-      if (t !== null) {
-        const why = slot.crash !== null ? `the worker crashed: ${slot.crash instanceof Error ? slot.crash.message : String(slot.crash)}` : `the worker exited with code ${code}`;
-        t.reject(new ExojitError("E_WORKER", why, { cause: slot.crash ?? undefined }));
-      }
+      slot.calls.clear();
+      const why = slot.crash !== null ? `the worker crashed: ${slot.crash instanceof Error ? slot.crash.message : String(slot.crash)}` : `the worker exited with code ${code}`;
+      for (const t of lost) t.reject(new ExojitError("E_WORKER", why, { cause: slot.crash ?? undefined }));
       // A new worker takes its place when there is work for it.
       this.dispatch();
     });

@@ -110,4 +110,37 @@ describe("worker pool", () => {
     await expect(pool.run(TASKS, "square", 3)).rejects.toMatchObject({ code: "E_CLOSED" });
     await expect(pool.runProgram("/bin/true")).rejects.toBeInstanceOf(ExojitError);
   });
+
+  it("createMachine: a machine in a worker with Machine's methods, async; it has the worker until dispose()", async () => {
+    const pool = createPool({ size: 1 });
+    try {
+      const m = await pool.createMachine({ memory: 4 << 20, engine: "interp" });
+      // mov eax,5; add eax,7; mov [0x2000],eax; hlt
+      await m.loadCode(0x1000, [0xb8, 5, 0, 0, 0, 0x83, 0xc0, 7, 0xa3, 0x00, 0x20, 0, 0, 0xf4]);
+      await m.map(0x2000, 0x1000, "rw");
+      expect(await m.run()).toEqual({ reason: "halt", insns: 4 });
+      expect(await m.getReg("eax")).toBe(12);
+      expect(Array.from(await m.read(0x2000, 4))).toEqual([12, 0, 0, 0]);
+      await m.write(0x2004, new Uint8Array([1, 2, 3]));
+      expect(Array.from(await m.read(0x2004, 3))).toEqual([1, 2, 3]);
+      await m.setReg("ebx", 0xdeadbeef);
+      expect((await m.readRegs()).ebx).toBe(0xdeadbeef);
+      expect(await m.query(0x2000)).toEqual({ mapped: true, writable: true });
+      const e = await m.read(0x400000, 4).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(ExojitError);
+      expect(e).toMatchObject({ code: "E_UNMAPPED" });
+      // The only worker is the machine's: a task waits until the machine is disposed.
+      const sq = pool.run<number>(TASKS, "square", 5);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(pool.pending).toBe(1);
+      await m.dispose();
+      expect(await sq).toBe(25);
+      await expect(m.getReg("eax")).rejects.toMatchObject({ code: "E_CLOSED" });
+      await expect(pool.createMachine({ memory: 5 })).rejects.toMatchObject({ code: "E_BADARG" });
+      // The failed machine left the worker free.
+      expect(await pool.run<number>(TASKS, "square", 6)).toBe(36);
+    } finally {
+      await pool.close();
+    }
+  });
 });

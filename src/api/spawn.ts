@@ -43,6 +43,8 @@ export function spawnProgram(path: string, opts: ProgramOptions = {}): SpawnedPr
   const source = opts.stdin === undefined ? new StreamSource("/dev/stdin") : null;
   const input = source ?? new BufferSource("/dev/stdin", typeof opts.stdin === "string" ? Buffer.from(opts.stdin) : opts.stdin ?? new Uint8Array(0));
   const l = launch(path, opts, () => [input, stdout, stderr]);
+  stdout.log = stderr.log = l.log;
+  if (source !== null) source.log = l.log;
   const ending = (): void => {
     stdout.end();
     stderr.end();

@@ -15,6 +15,18 @@ import { WaitQueue } from "../exokernel/wait.js";
 import { WouldBlock } from "../libexoc/blocking.js";
 import { OpenFile, S_IFIFO, POLLIN, POLLRDNORM, POLLOUT, POLLWRNORM, POLLERR, POLLHUP, type FileStat } from "../libexoc/file.js";
 import { sysError } from "../libexoc/errors.js";
+import { enterLog, leaveLog, type LogScope } from "../log.js";
+
+/** Notifies `q` from the host's side (a stream callback) under the program's log scope, so what
+ *  the wake-up traces goes where the program's records go. */
+function notifyIn(log: LogScope | null, q: WaitQueue): void {
+  const prev = enterLog(log);
+  try {
+    q.notify();
+  } finally {
+    leaveLog(prev);
+  }
+}
 
 /** How much unread output a sink lets accumulate before the guest's writes wait. */
 const HIGH_WATER = 64 << 10;
@@ -32,15 +44,15 @@ export class StreamSink extends OpenFile {
   /** Written by the guest, not yet handed to the Readable. */
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+  /** The program's log scope (set once it is launched). */
+  log: LogScope | null = null;
   private ended = false;
 
   constructor(path: string) {
     super(path, { read: false, write: true, append: false, nonblock: false });
     this.stream = new Readable({
       highWaterMark: HIGH_WATER,
-      read: () => {
-        this.writable.notify();
-      },
+      read: () => notifyIn(this.log, this.writable),
     });
   }
 
@@ -83,11 +95,12 @@ export class StreamSink extends OpenFile {
     this.ended = true;
     this.flush();
     if (!this.stream.destroyed) this.stream.push(null);
-    this.writable.notify();
+    notifyIn(this.log, this.writable);
   }
 
   override release(): void {
-    this.end();
+    // (from inside the guest's close(): the end is handed over after its turn, like data)
+    queueMicrotask(() => this.end());
   }
 
   override poll(): number {
@@ -115,23 +128,25 @@ export class StreamSource extends OpenFile {
   private readonly readable = new WaitQueue();
   private chunks: Buffer[] = [];
   private eof = false;
+  /** The program's log scope (set once it is launched). */
+  log: LogScope | null = null;
 
   constructor(path: string) {
     super(path, { read: true, write: false, append: false, nonblock: false });
     this.stream = new Writable({
       write: (chunk: Buffer, _enc, cb) => {
         this.chunks.push(chunk);
-        this.readable.notify();
+        notifyIn(this.log, this.readable);
         cb();
       },
       final: (cb) => {
         this.eof = true;
-        this.readable.notify();
+        notifyIn(this.log, this.readable);
         cb();
       },
       destroy: (err, cb) => {
         this.eof = true;
-        this.readable.notify();
+        notifyIn(this.log, this.readable);
         cb(err);
       },
     });

@@ -70,6 +70,27 @@ describe("embedder logger", () => {
     expect(records.filter((x) => /exit_group/.test(x.msg)).map((x) => x.msg)).toHaveLength(1);
   });
 
+  it("shows (sched) that a program waiting for input sleeps in the run loop instead of spinning", async () => {
+    const { logger, records } = memoryLogger();
+    const p = spawnProgram(buildGuest("prompt.c"), { logger, trace: ["sched"] });
+    const out: string[] = [];
+    await new Promise<void>((res) => p.stdout.on("data", (d: Buffer) => (out.push(d.toString()), res())));
+    await new Promise((r) => setTimeout(r, 200));
+    await settle();
+    const idle = records.filter((x) => x.msg === "idle until a host event").length;
+    const turns = records.filter((x) => x.msg.startsWith("run ")).length;
+    // One sleep (nothing else can run), and no turns given to the waiting task meanwhile.
+    expect(idle).toBe(1);
+    const turnsBefore = turns;
+    await new Promise((r) => setTimeout(r, 200));
+    await settle();
+    expect(records.filter((x) => x.msg.startsWith("run ")).length).toBe(turnsBefore);
+    p.stdin!.end("x\n");
+    expect((await p.exited).status).toBe(1);
+    await settle();
+    expect(records.filter((x) => x.msg.includes("wakes (event)")).length).toBeGreaterThanOrEqual(1);
+  });
+
   it("gets a bare machine's compiler traces (jit)", async () => {
     const { logger, records } = memoryLogger();
     const m = createMachine({ engine: "jit", logger, trace: ["jit"] });

@@ -116,6 +116,14 @@ describe("spawnProgram", () => {
     expect(x.status).toBe(0);
   });
 
+  it("a destroyed stdout is a pipe without a reader: the guest's next write gets SIGPIPE", async () => {
+    const p = spawnProgram(buildGuest("prompt.c"));
+    await collect(p.stdout).until("ready 0\n");
+    p.stdout.destroy();
+    p.stdin!.write("one\n");
+    expect((await p.exited).status).toBe(128 + 13);
+  });
+
   it("rejects like runProgram: E_PROGRAM at once, E_LIMIT through exited", async () => {
     expect(() => spawnProgram("/no/such/program")).toThrow(expect.objectContaining({ code: "E_PROGRAM" }));
     const p = spawnProgram(buildGuest("spin.c"), { maxInsns: 1_000_000, stdin: "" });

@@ -8,7 +8,7 @@ import { runProgram, type ProgramOptions } from "./program.js";
 import { ExojitError } from "./errors.js";
 import { Machine, type MachineOptions } from "./machine.js";
 import { REMOTE_METHODS } from "./remote.js";
-import type { TaskMessage, ReplyMessage, ErrorData } from "./worker.js";
+import type { TaskMessage, ReplyMessage, ErrorData } from "./pool-protocol.js";
 
 const port = parentPort;
 if (port === null) throw new Error("exojit's worker-thread.js runs only as a worker thread of a pool");

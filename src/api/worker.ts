@@ -4,37 +4,22 @@
 // Each worker runs one task at a time; tasks beyond the workers wait in a FIFO queue. Workers
 // are started when there is work for them and replaced when one crashes. A worker thread holds
 // no state between tasks that a task could see, except what modules keep (a module an embedder's
-// task imports is imported once per worker). Idle workers do not keep Node running.
+// task imports is imported once per worker). Idle workers do not keep Node running. A machine
+// made with createMachine has a worker to itself until it is disposed.
 
 import * as os from "node:os";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
-import { ExojitError, type ExojitErrorCode } from "./errors.js";
+import { ExojitError } from "./errors.js";
 import type { ProgramOptions, ProgramResult } from "./program.js";
 import type { MachineOptions } from "./machine.js";
-import { remoteMachine, type RemoteMachine, type RemoteMethod } from "./remote.js";
+import { remoteMachine, type RemoteMachine } from "./remote.js";
+import type { TaskMessage, ReplyMessage, ErrorData } from "./pool-protocol.js";
 
 export type { RemoteMachine, RemoteMethod } from "./remote.js";
 export { REMOTE_METHODS } from "./remote.js";
-
-/** A task as posted to a worker thread: queued ones (a program, a call, a new machine), and a
- *  machine's method calls and its end, which go straight to the machine's worker. */
-export type TaskMessage =
-  | { id: number; kind: "program"; path: string; opts: Omit<ProgramOptions, "logger"> }
-  | { id: number; kind: "call"; url: string; name: string; input: unknown }
-  | { id: number; kind: "machine"; opts: Omit<MachineOptions, "logger"> }
-  | { id: number; kind: "mcall"; mid: number; method: RemoteMethod; args: unknown[] }
-  | { id: number; kind: "mclose"; mid: number };
-
-/** An error as a worker thread posts it. */
-export interface ErrorData {
-  name: string;
-  message: string;
-  code?: ExojitErrorCode;
-  stack?: string;
-}
-
-export type ReplyMessage = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: ErrorData };
+export type { ProgramOptions, ProgramResult } from "./program.js";
+export type { MachineOptions } from "./machine.js";
 
 export interface PoolOptions {
   /** Worker threads (default: os.availableParallelism()). */

@@ -1,5 +1,6 @@
 // The one logger. Every subsystem gets a child logger named for its trace category; a category
-// that is off costs one boolean test (`trace.jit`) on hot paths, never a call into pino.
+// that is off costs one boolean test (`trace.jit`) on hot paths, never a call into pino. An
+// embedder's own logger takes over for the work of its machine or program (log scopes, below).
 //
 // Output goes to stderr as one human-readable line per record ("[syscall] write(1, ...) = 6"), or
 // to a file as pino's JSON lines (`--log-file`), so traces are both readable and machine-parsable.

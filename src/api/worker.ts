@@ -144,7 +144,7 @@ export class Pool {
     for (const t of this.queue.splice(0)) t.reject(new ExojitError("E_CLOSED", "the task was still queued"));
     this.closing = Promise.all(
       [...this.slots].map(async (s) => {
-        while (!s.exited && (s.task !== null || s.calls.size > 0)) await new Promise<void>((res) => s.worker.once("exit", () => res()).once("message", () => res()));
+        while (!s.exited && (s.task !== null || s.calls.size > 0)) await nextEvent(s.worker);
         if (s.machine !== null) s.machine.disposed = true;
         await s.worker.terminate();
       }),
@@ -217,6 +217,17 @@ export class Pool {
     this.slots.add(slot);
     return slot;
   }
+}
+
+/** Resolves at the worker's next message or exit (after the pool's own handlers saw it). */
+function nextEvent(w: Worker): Promise<void> {
+  return new Promise((res) => {
+    const seen = (): void => {
+      w.off("message", seen).off("exit", seen);
+      res();
+    };
+    w.on("message", seen).on("exit", seen);
+  });
 }
 
 /** The error a worker posted, as an ExojitError: with its own code if it was one, else E_WORKER

@@ -22,6 +22,9 @@ import { ExojitError } from "./errors.js";
 import { loadElf, type ElfLoadResult } from "./elf.js";
 import { Snapshot, SnapshotKeeper, type SnapshotStats } from "./snapshot.js";
 import { FPU_REGISTERS, isFpuRegister, getFpuReg, setFpuReg, getFpuRaw, setFpuRaw, getXmm, setXmm } from "./fpuregs.js";
+import { enterLog, leaveLog, type LogScope, type TraceCategory } from "../log.js";
+import { scopeOf } from "./logging.js";
+import type { Logger } from "pino";
 
 const PAGE = 4096;
 /** Instructions run between checks of the timeout and of stop(). */
@@ -46,6 +49,10 @@ export interface MachineOptions {
   engine?: EngineKind;
   /** With "auto": times a block is interpreted before it is compiled. */
   jitThreshold?: number;
+  /** A pino logger for this machine's records, with the `trace` categories it wants
+   *  (docs/embedding.md, "Logging"). */
+  logger?: Logger;
+  trace?: readonly TraceCategory[] | "all";
 }
 
 /** Page protection. IA-32 pages without PAE cannot forbid reading or execution, so every
@@ -131,6 +138,7 @@ export class Machine {
   private stopRequested = false;
   private syscallHook: SyscallHook | null = null;
   private readonly snaps: SnapshotKeeper;
+  private readonly log: LogScope | null;
   /** Register access by name (see Registers). */
   readonly regs: Registers;
 
@@ -141,6 +149,7 @@ export class Machine {
     }
     const engine = opts.engine ?? "auto";
     if (!["interp", "jit", "auto"].includes(engine)) throw new ExojitError("E_BADARG", `engine ${String(engine)}`);
+    this.log = scopeOf(opts.logger, opts.trace);
     this.kernel = new Exokernel({ memory, engine: { engine, threshold: opts.jitThreshold } });
     const pool = this.kernel.newPool(this.kernel.frames.total);
     this.envCap = this.kernel.newEnv(pool);
@@ -410,6 +419,7 @@ export class Machine {
     let saved = 0;
     this.running = true;
     this.stopRequested = false;
+    const prevLog = enterLog(this.log);
     try {
       if (untilPhys >= 0) {
         if (this.kernel.cpu.r[EIP] >>> 0 === until) return { reason: "end", insns: 0 };
@@ -434,6 +444,7 @@ export class Machine {
         const now = this.physOf(until! >>> 0);
         if (now >= 0 && now !== untilPhys) this.patch(now, saved);
       }
+      leaveLog(prevLog);
       this.running = false;
       this.stopRequested = false;
     }

@@ -16,6 +16,9 @@ import { defaultImage } from "../cli/defaultimage.js";
 import { CliError } from "../cli/errors.js";
 import { ExojitError } from "./errors.js";
 import type { EngineKind } from "./machine.js";
+import { scopeOf } from "./logging.js";
+import { enterLog, leaveLog, type TraceCategory } from "../log.js";
+import type { Logger } from "pino";
 
 export interface SystemOptions {
   /** The disk image to boot (default: the image that ships with exojit, made on first use in
@@ -39,6 +42,10 @@ export interface SystemOptions {
   /** Stop the system once it has run this many guest instructions: `exited` rejects with
    *  E_LIMIT. */
   maxInsns?: number;
+  /** A pino logger for exojit's records about this system, and the trace categories to send
+   *  it (as createMachine's). */
+  logger?: Logger;
+  trace?: readonly TraceCategory[] | "all";
 }
 
 export interface SystemExit {
@@ -96,6 +103,7 @@ class StreamLine {
 export function bootSystem(opts: SystemOptions = {}): RunningSystem {
   const limit = opts.maxInsns ?? Infinity;
   if (!(limit > 0)) throw new ExojitError("E_BADARG", `maxInsns ${limit}`);
+  const log = scopeOf(opts.logger, opts.trace);
   const rows = opts.rows ?? 24, cols = opts.cols ?? 80;
   if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 1 || cols < 1 || rows > 0xffff || cols > 0xffff) throw new ExojitError("E_BADARG", `console ${rows}x${cols}`);
   const env = opts.env === undefined ? [...INIT_ENV] : Array.isArray(opts.env) ? opts.env : Object.entries(opts.env).map(([k, v]) => `${k}=${v}`);
@@ -112,6 +120,7 @@ export function bootSystem(opts: SystemOptions = {}): RunningSystem {
   tty.winsize = { rows, cols, xpixel: 0, ypixel: 0 };
 
   let booted: BootedSystem;
+  const prev = enterLog(log);
   try {
     booted = startSystem(m, {
       image: opts.image ?? defaultImage(), readOnly: opts.readOnly === true, disks, init: opts.init ?? "/sbin/init", append: opts.append ?? [], env,
@@ -121,6 +130,8 @@ export function bootSystem(opts: SystemOptions = {}): RunningSystem {
     // (126 and 127: init is not there or cannot be executed; the rest is about the disks)
     if (e instanceof CliError) throw new ExojitError(e.status === 126 || e.status === 127 ? "E_PROGRAM" : "E_IMAGE", e.message);
     throw e;
+  } finally {
+    leaveLog(prev);
   }
   const init = booted.init;
   let stopped = false;
@@ -128,13 +139,18 @@ export function bootSystem(opts: SystemOptions = {}): RunningSystem {
   const loop = new RunLoop(kernel);
   const exited = (async (): Promise<SystemExit> => {
     try {
-      await loop.run({ done: () => stopped || init.termination !== null || kernel.cpu.icount - start >= limit });
+      await loop.run({ done: () => stopped || init.termination !== null || kernel.cpu.icount - start >= limit, log });
       const insns = kernel.cpu.icount - start;
       if (!stopped && init.termination === null) throw new ExojitError("E_LIMIT", `the system ran ${insns} instructions`);
       return { status: init.termination !== null ? init.status : -1, insns };
     } finally {
-      sys.killAll();
-      booted.close();
+      const was = enterLog(log);
+      try {
+        sys.killAll();
+        booted.close();
+      } finally {
+        leaveLog(was);
+      }
       line.output.push(null);
     }
   })();

@@ -3,6 +3,8 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { Writable } from "node:stream";
+import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bootSystem, ExojitError, type RunningSystem } from "../../src/index.js";
 
@@ -90,6 +92,23 @@ describe("bootSystem", () => {
     await expect(s.exited).rejects.toMatchObject({ code: "E_LIMIT" });
   }, 120_000);
 
+  it("sends the trace categories asked for to the embedder's logger", async () => {
+    const lines: { cat?: string; msg: string }[] = [];
+    const dest = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        for (const l of chunk.toString().split("\n")) if (l !== "") lines.push(JSON.parse(l) as { cat?: string; msg: string });
+        cb();
+      },
+    });
+    const s = bootSystem({ init: "/bin/sh", append: ["-c", "echo hi > /tmp/f; cat /tmp/f"], logger: pino({}, dest), trace: ["syscall"] });
+    collect(s);
+    expect((await s.exited).status).toBe(0);
+    await new Promise((r) => setImmediate(r));
+    const calls = lines.filter((l) => l.cat === "syscall");
+    expect(calls.some((l) => /openat|open\(/.test(l.msg)), JSON.stringify(lines.slice(0, 5))).toBe(true);
+    expect(lines.every((l) => l.cat === undefined || l.cat === "syscall")).toBe(true);
+  }, 120_000);
+
   it("refuses a missing image (E_IMAGE), a missing init (E_PROGRAM) and bad options (E_BADARG)", () => {
     const bad = (f: () => unknown, code: string): void => {
       try {
@@ -108,5 +127,6 @@ describe("bootSystem", () => {
     bad(() => bootSystem({ init: "/sbin/nothing-here" }), "E_PROGRAM");
     bad(() => bootSystem({ cols: 0 }), "E_BADARG");
     bad(() => bootSystem({ maxInsns: -1 }), "E_BADARG");
+    bad(() => bootSystem({ trace: ["syscall"] }), "E_BADARG");
   }, 120_000);
 });

@@ -19,6 +19,8 @@ import { EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI, EIP, ES, CS, SS, DS, FS, GS } f
 import { Fault, GP, PF, BP } from "../hw/fault.js";
 import { loadSeg } from "../hw/segment.js";
 import { ExojitError } from "./errors.js";
+import { HookTable, type Hook, type CodeHook, type MemoryHook, type MemoryHookOptions, type InvalidHook, type InterruptHook, type HookRange } from "./hooks.js";
+import { HookAbort } from "../hw/hooks.js";
 
 const PAGE = 4096;
 /** Instructions run between checks of the timeout and of stop(). */
@@ -125,6 +127,7 @@ export class Machine {
   private running = false;
   private stopRequested = false;
   private syscallHook: SyscallHook | null = null;
+  private readonly hooks: HookTable;
   /** Register access by name (see Registers). */
   readonly regs: Registers;
 
@@ -143,6 +146,7 @@ export class Machine {
     this.space = this.kernel.aspace(this.spaceCap);
     // Puts the environment on the CPU for good (its only user), reloading DS as it is.
     this.kernel.reloadSegment(this.envCap, DS);
+    this.hooks = new HookTable(this, this.kernel, () => this.stopRequested);
     this.regs = new Proxy({} as Registers, {
       // (the target stays empty: every access goes through getReg/setReg)
       get: (_t, name) => this.getReg(String(name)),
@@ -310,6 +314,38 @@ export class Machine {
     this.syscallHook = hook;
   }
 
+  // ---- hooks (src/api/hooks.ts; docs/embedding.md, "Hooks") ----
+
+  /** fn(m, address, size) before each block starting in [begin, end] executes. */
+  hookBlock(fn: CodeHook, range?: HookRange): Hook {
+    return this.hooks.add("block", fn, range);
+  }
+
+  /** fn(m, address, size) before each instruction starting in [begin, end] executes. */
+  hookCode(fn: CodeHook, range?: HookRange): Hook {
+    return this.hooks.add("code", fn, range);
+  }
+
+  /** fn(m, kind, address, size, value) on each access of the kinds asked for to [begin, end]. */
+  hookMemory(fn: MemoryHook, opts?: MemoryHookOptions): Hook {
+    return this.hooks.addMemory(fn, opts);
+  }
+
+  /** fn(m, access) on a page fault (unmapped page, or a write to a read-only one); true: the
+   *  instruction runs again (the hook may map and protect memory). */
+  hookInvalid(fn: InvalidHook): Hook {
+    return this.hooks.add("invalid", fn, undefined);
+  }
+
+  /** fn(m, vector) on `int n` (not 0x80) and `int3`; the run goes on after it. */
+  hookInterrupt(fn: InterruptHook): Hook {
+    return this.hooks.add("interrupt", fn, undefined);
+  }
+
+  removeHook(hook: Hook): void {
+    this.hooks.remove(hook);
+  }
+
   /** From a hook: ends the current run (reason "stop") once the hook returns. */
   stop(): void {
     if (this.running) this.stopRequested = true;
@@ -343,6 +379,7 @@ export class Machine {
     let saved = 0;
     this.running = true;
     this.stopRequested = false;
+    this.hooks.startRun();
     try {
       if (untilPhys >= 0) {
         if (this.kernel.cpu.r[EIP] >>> 0 === until) return { reason: "end", insns: 0 };
@@ -353,9 +390,17 @@ export class Machine {
         const done = c.icount - start;
         if (done >= budget) return { reason: "budget", insns: done };
         const n = Math.min(SLICE, budget - done);
-        const x = this.kernel.runEnv(this.env, n);
+        let x: Exit | null = null;
+        try {
+          x = this.kernel.runEnv(this.env, n);
+        } catch (e) {
+          // A memory hook stopped the machine or threw, in the middle of an instruction.
+          if (!(e instanceof HookAbort)) throw e;
+        }
+        const err = this.hooks.takeError();
+        if (err !== null) throw err;
         const insns = c.icount - start;
-        const out = this.exitOf(x, until, insns);
+        const out = x === null ? null : this.exitOf(x, until, insns);
         if (out !== null) return out;
         if (this.stopRequested) return { reason: "stop", insns };
         if (performance.now() >= deadline) return { reason: "timeout", insns };
@@ -380,6 +425,7 @@ export class Machine {
           return { reason: "end", insns: insns - 1 };
         }
         if (x.vector === SYSCALL_VECTOR) return this.syscall(insns, x.vector);
+        if (this.hooks.interrupt(x.vector)) return null;
         if (x.vector === BP) return { reason: "breakpoint", vector: BP, insns };
         return { reason: "interrupt", vector: x.vector, insns };
       case X_SYSENTER:
@@ -396,6 +442,7 @@ export class Machine {
             return { reason: "halt", insns: insns + 1 };
           }
         }
+        if (this.hooks.invalid(x, eip)) return null;
         const out: RunExit = { reason: "fault", vector: x.vector, errorCode: x.error, insns };
         if (x.vector === PF) out.address = x.addr >>> 0;
         return out;
@@ -419,7 +466,7 @@ export class Machine {
   // ---- helpers ----
 
   private notRunning(): void {
-    if (this.running) throw new ExojitError("E_RUNNING");
+    if (this.running && !this.hooks.inInvalidHook) throw new ExojitError("E_RUNNING");
   }
 
   /** Physical address of a mapped user address, or -1. */

@@ -28,6 +28,7 @@ import { cfOf, condOf, flagsOf, PARITY } from "../hw/flags.js";
 import { imulFlags, mulHiU32 } from "../hw/alu.js";
 import { checkLimit } from "../hw/interp/operand.js";
 import type { Cpu } from "../hw/cpu.js";
+import { HOOK_HELPERS, emitHookCall, blockHooked, codeHooked, nextCodeHook } from "./hookcode.js";
 
 export type RegionFn = (c: Cpu, n: number) => number;
 
@@ -173,7 +174,9 @@ const HELPERS = { PARITY, cfOf, condOf, flagsOf, imulFlags, mulHiU32, segLimit: 
  *  and falls through to it, so the code is emitted once: V8's compile time grows with the
  *  function, and a copy that first runs after the function was optimised deoptimises it. */
 function cutOverlaps(blocks: readonly Block[]): Block[] {
-  const starts = new Set(blocks.map((b) => b.eip));
+  // (not where a block hook runs: the interpreter reaches that address inside the longer block
+  // without calling it, and so must compiled code)
+  const starts = new Set(blocks.filter((b) => !blockHooked(b)).map((b) => b.eip));
   return blocks.map((b) => {
     for (let k = 1; k < b.insns.length; k++) {
       if (starts.has(b.insns[k].eip)) {
@@ -199,6 +202,7 @@ export function compileRegion(regionBlocks: readonly Block[], name: string, pred
   let simd = false;
   let simdUses = new Set<string>();
   let lanes = new LaneUse();
+  const hooked = blocks.some((b) => b.hooks !== 0);
 
   // Translated twice when the region has packed-integer code: XMM0-7 used as int32 lanes are
   // then pinned in their locals across the region's blocks (loop back edges keep them there).
@@ -224,15 +228,19 @@ export function compileRegion(regionBlocks: readonly Block[], name: string, pred
     // (The exit path has no arithmetic: V8 would deoptimise on its first use for lack of type
     // feedback, since it is rarely taken before the function is optimised.)
     em.emit(ifs(t("n < $l", { l: num(len) }), [assign(id("pc"), num(b.eip)), brk(EXIT_LABEL)]), assign(id("n"), t("n - $l | 0", { l: num(len) })), ...begin);
+    if (blockHooked(b)) emitHookCall(em, "hookBlock", b.eip, regionBlocks.find((o) => o.eip === b.eip)!.end - b.eip, len);
     let ending: Ending = { kind: "next" };
     for (let k = 0; k < len; k++) {
+      if (codeHooked(b, k)) emitHookCall(em, "hookCode", b.insns[k].eip, b.insns[k].len, len - k);
+      // (an x87 run, or a compare fused with its branch, ends before the next hooked instruction)
+      const upTo = nextCodeHook(b, k + 1);
       if (runnable(b.insns[k])) {
         em.emit(...simdBarrier(em));
         const base = k;
-        const taken = translateRun(em, b.insns.slice(k), {
+        const taken = translateRun(em, b.insns.slice(k, upTo), {
           slow: (x) => fallback({ em, x, live: 0, fallbackSlot: () => fallbacks.push(x) - 1 }),
           inline: (x, j) => translateInline({ em, x, live: live[base + j], fallbackSlot: () => fallbacks.push(x) - 1 }),
-          fused: (j) => base + j + 1 < len && fusable(b.insns[base + j], b.insns[base + j + 1], live[base + j + 1]),
+          fused: (j) => base + j + 1 < upTo && fusable(b.insns[base + j], b.insns[base + j + 1], live[base + j + 1]),
         });
         if (taken > 0) {
           x87 = true;
@@ -242,7 +250,7 @@ export function compileRegion(regionBlocks: readonly Block[], name: string, pred
         }
       }
       const consumer = em.flagVars !== FLAG_VARS;
-      const fuse = !consumer && k + 1 < len && fusable(b.insns[k], b.insns[k + 1], live[k + 1]);
+      const fuse = !consumer && k + 1 < upTo && fusable(b.insns[k], b.insns[k + 1], live[k + 1]);
       if (fuse) em.flagVars = FUSED_VARS;
       const mark = em.out.length, calls = em.handlerCalls;
       ending = translate({ em, x: b.insns[k], live: live[k], fallbackSlot: () => fallbacks.push(b.insns[k]) - 1 });
@@ -272,7 +280,8 @@ export function compileRegion(regionBlocks: readonly Block[], name: string, pred
     const pinI = lanes.i & 0xff;
     let pinD = 0;
     for (let r = 0; r < 8; r++) if (((pinI >>> r) & 1) === 0) pinD |= lanes.d & (3 << (2 * r));
-    if (pinI !== 0 || pinD !== 0) translateBlocks(pinI, pinD);
+    // (not with hook calls: they write the XMM lanes back like handler calls, unpinned)
+    if ((pinI !== 0 || pinD !== 0) && !hooked) translateBlocks(pinI, pinD);
   }
   const flow = structure(nodes, entryPoints(blocks, inRegion, predicted));
   const dispatch = switchStmt(id("pc"), [...flow.cases.map(([eip, code]) => switchCase(num(eip), code)), switchCase(null, [brk(EXIT_LABEL)])]);
@@ -306,7 +315,7 @@ export function compileRegion(regionBlocks: readonly Block[], name: string, pred
     ret(id("n")),
   ];
   const helpers = {
-    ...HELPERS, ...(x87 ? X87_HELPERS : {}), ...(simd ? SIMD_RUNTIME : {}),
+    ...HELPERS, ...(x87 ? X87_HELPERS : {}), ...(simd ? SIMD_RUNTIME : {}), ...(hooked ? HOOK_HELPERS : {}),
     ...Object.fromEntries([...simdUses].map((u) => [u, SIMD_OP_HELPERS[u]])),
   };
   const factory: Node[] = [

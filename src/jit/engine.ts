@@ -5,7 +5,7 @@
 // from either tier with EIP precise.
 
 import type { Cpu } from "../hw/cpu.js";
-import { EXIT_NONE } from "../hw/cpu.js";
+import { EXIT_NONE, EXIT_HOOK } from "../hw/cpu.js";
 import { EIP, CS } from "../hw/state.js";
 import { Fault, CodeWrite, PF } from "../hw/fault.js";
 import { execInsns, execOne } from "../hw/interp/run.js";
@@ -13,6 +13,7 @@ import { BlockDecoder, codeBits, type Block } from "../decoder/block.js";
 import { BlockCache } from "../decoder/cache.js";
 import { RegionCache, MERGE_AFTER, type Region, type JitStats } from "./region.js";
 import { logger, trace } from "../log.js";
+import { execHooked, markHooks } from "./hookexec.js";
 
 /** run() results beyond the CPU's EXIT_* codes. */
 export const RUN_BUDGET = 0;
@@ -96,6 +97,7 @@ export class Engine {
       const t0 = this.opts.timing === true ? performance.now() : 0;
       b = this.decoder.decode(c, eip);
       if (t0 !== 0) this.stats.decodeMs += performance.now() - t0;
+      if (c.hooks !== null) markHooks(c.hooks, b);
       this.cache.add(b);
       this.stats.blocksDecoded++;
     }
@@ -167,6 +169,11 @@ export class Engine {
           if (n !== n0 || c.exit !== EXIT_NONE) {
             c.icount += n0 - n;
             this.stats.jitInsns += n0 - n;
+            if (c.exit === EXIT_HOOK) {
+              if (this.hookEnds()) return RUN_BUDGET;
+              from = prev = null;
+              continue;
+            }
             if (c.exit !== EXIT_NONE) return c.exit;
             // Where it left to matters only if no region takes over there (see below).
             from = r;
@@ -190,7 +197,8 @@ export class Engine {
           }
         }
         const before = c.icount;
-        execInsns(c, b.insns);
+        if (b.hooks === 0) execInsns(c, b.insns);
+        else execHooked(c, b);
         this.stats.interpInsns += c.icount - before;
         prev = b;
       } catch (e) {
@@ -203,9 +211,20 @@ export class Engine {
         if (res !== RUN_BUDGET) return res;
         continue;
       }
-      if (c.exit !== EXIT_NONE) return c.exit;
+      if (c.exit === EXIT_HOOK) {
+        if (this.hookEnds()) return RUN_BUDGET;
+        prev = null;
+      } else if (c.exit !== EXIT_NONE) return c.exit;
     }
     return RUN_BUDGET;
+  }
+
+  /** After a hook left (EXIT_HOOK): whether the run ends (the machine stops) rather than going
+   *  on at the EIP the hook left. */
+  private hookEnds(): boolean {
+    const c = this.cpu;
+    c.exit = EXIT_NONE;
+    return c.hooks === null || c.hooks.ending();
   }
 
   private passMark(): void {

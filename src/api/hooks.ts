@@ -72,13 +72,15 @@ export class Hook {
 
 export class HookTable implements CpuHooks {
   readonly watch = new Uint8Array(1 << 20);
-  private readonly blockList: Hook[] = [];
+  // The lists are replaced, never changed in place, so a dispatch goes through the list as it
+  // was when it started, whatever its hooks add or remove.
+  private blockList: readonly Hook[] = [];
   /** Instruction hooks and memory hooks on fetches. */
-  private readonly codeList: Hook[] = [];
+  private codeList: readonly Hook[] = [];
   /** Memory hooks on reads and writes. */
-  private readonly mem: Hook[] = [];
-  private readonly invalids: Hook[] = [];
-  private readonly interrupts: Hook[] = [];
+  private mem: readonly Hook[] = [];
+  private invalids: readonly Hook[] = [];
+  private interrupts: readonly Hook[] = [];
   /** Changes of the block and instruction hooks (a hook changing them leaves compiled code). */
   private generation = 0;
   /** A hook threw: the run ends with this. */
@@ -128,18 +130,14 @@ export class HookTable implements CpuHooks {
 
   /** Puts h in (or takes it out of) its lists and drops what was made for the hooks before. */
   private changed(h: Hook, adding: boolean): void {
-    const lists: Hook[][] = [];
-    if (h.kind === "block") lists.push(this.blockList);
-    if (h.kind === "code" || (h.access & F) !== 0) lists.push(this.codeList);
-    if ((h.access & (R | W)) !== 0) lists.push(this.mem);
-    if (h.kind === "invalid") lists.push(this.invalids);
-    if (h.kind === "interrupt") lists.push(this.interrupts);
     const translated = h.kind === "block" || h.kind === "code" || (h.access & F) !== 0;
     if (translated && this.inMemoryHook) throw new ExojitError("E_RUNNING", "block and instruction hooks cannot change inside a memory hook");
-    for (const list of lists) {
-      if (adding) list.push(h);
-      else list.splice(list.indexOf(h), 1);
-    }
+    const update = (list: readonly Hook[]): readonly Hook[] => (adding ? [...list, h] : list.filter((o) => o !== h));
+    if (h.kind === "block") this.blockList = update(this.blockList);
+    if (h.kind === "code" || (h.access & F) !== 0) this.codeList = update(this.codeList);
+    if ((h.access & (R | W)) !== 0) this.mem = update(this.mem);
+    if (h.kind === "invalid") this.invalids = update(this.invalids);
+    if (h.kind === "interrupt") this.interrupts = update(this.interrupts);
     h.removed = !adding;
     if (translated) {
       // Blocks (and the regions holding them) whose instructions the range covers are
@@ -186,11 +184,14 @@ export class HookTable implements CpuHooks {
   }
 
   /** Calls the hooks of `list` covering `eip`; true (with EXIT_HOOK) when the engine must
-   *  leave: the machine stops, a hook threw or moved EIP, or the hooks changed. */
-  private run(list: Hook[], eip: number, size: number): boolean {
+   *  leave: the machine stops, a hook threw or moved EIP, or the hooks or the code changed
+   *  (a hook wrote to a page holding translated code, which the running code may be). */
+  private run(list: readonly Hook[], eip: number, size: number): boolean {
     const a = eip >>> 0;
     const gen = this.generation;
-    for (const h of list.slice()) {
+    const cache = this.kernel.engine.cache;
+    const drops = cache.invalidations;
+    for (const h of list) {
       if (h.removed || !h.covers(a, a)) continue;
       try {
         if (h.kind === "memory") (h.fn as MemoryHook)(this.m, "fetch", a, size);
@@ -201,7 +202,7 @@ export class HookTable implements CpuHooks {
       }
     }
     const c = this.kernel.cpu;
-    if (this.error === null && !this.stopping() && c.r[EIP] === eip && gen === this.generation) return false;
+    if (this.error === null && !this.stopping() && c.r[EIP] === eip && gen === this.generation && drops === cache.invalidations) return false;
     c.exit = EXIT_HOOK;
     return true;
   }
@@ -218,7 +219,7 @@ export class HookTable implements CpuHooks {
     const a = lin >>> 0, last = (a + size - 1) >>> 0;
     this.inMemoryHook = true;
     try {
-      for (const h of this.mem.slice()) {
+      for (const h of this.mem) {
         if (h.removed || (h.access & bit) === 0 || !h.covers(a, last)) continue;
         try {
           (h.fn as MemoryHook)(this.m, kind, a, size, value);
@@ -254,7 +255,7 @@ export class HookTable implements CpuHooks {
   /** A software interrupt: true if interrupt hooks saw it (the run goes on). */
   interrupt(vector: number): boolean {
     if (this.interrupts.length === 0) return false;
-    for (const h of this.interrupts.slice()) {
+    for (const h of this.interrupts) {
       if (h.removed) continue;
       try {
         (h.fn as InterruptHook)(this.m, vector);
@@ -284,7 +285,7 @@ export class HookTable implements CpuHooks {
     let retry = false;
     this.inInvalidHook = true;
     try {
-      for (const h of this.invalids.slice()) {
+      for (const h of this.invalids) {
         if (h.removed) continue;
         if ((h.fn as InvalidHook)(this.m, { ...info }) === true) {
           retry = true;

@@ -2,13 +2,16 @@
 // the stable, documented surface (docs/embedding.md); everything else under src/ is internal.
 //
 // - createMachine / Machine: a bare IA-32 machine to map memory in, load code into, and run
-//   with a budget, an end address or a timeout (src/api/machine.ts).
+//   with a budget, an end address or a timeout (src/api/machine.ts), with hooks on blocks,
+//   instructions, memory accesses, invalid accesses and interrupts (src/api/hooks.ts).
 // - runProgram: runs a Linux i386 program as `exojit run` does and captures its output
 //   (src/api/program.ts).
 // - ExojitError: the one error class the API throws, with a code (src/api/errors.ts).
 
 export { createMachine, Machine, REGISTERS } from "./api/machine.js";
 export type { MachineOptions, EngineKind, Prot, ExitReason, RunExit, RunOptions, RegisterName, Registers, SyscallHook } from "./api/machine.js";
+export { Hook, MAX_INVALID_RETRIES } from "./api/hooks.js";
+export type { CodeHook, MemoryHook, MemoryAccess, MemoryHookOptions, HookRange, HookKind, InvalidHook, InvalidAccess, InterruptHook } from "./api/hooks.js";
 export { runProgram } from "./api/program.js";
 export type { ProgramOptions, ProgramResult } from "./api/program.js";
 export { ExojitError, EXOJIT_ERRORS } from "./api/errors.js";

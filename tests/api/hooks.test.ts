@@ -284,11 +284,31 @@ describe("memory hooks", () => {
       expect(m.run().reason).toBe(BRK);
       expect(writes.slice(0, 3)).toEqual([0x5ffe, 4, 0]);
       expect(writes.length).toBe(30);
+      // the watched page has no write entry in the TLB (it is read through it); its neighbour has both
+      const cpu = engineOf(m).cpu;
+      expect([cpu.tlbR[6] & 0xfff, cpu.tlbW[6] & 0xfff, cpu.tlbR[5] & 0xfff, cpu.tlbW[5] & 0xfff]).toEqual([0, 1, 0, 0]);
       h.remove();
       m.regs.eip = CODE;
       m.regs.ecx = 10;
       expect(m.run().reason).toBe(BRK);
       expect(writes.length).toBe(30);
+    }
+  });
+
+  it("sees each element a rep movsd copies between watched pages (no bulk copy there)", () => {
+    for (const engine of ENGINES) {
+      const m = machine(engine);
+      m.map(0x5000, 0x2000, "rw");
+      m.write(0x5000, Array.from({ length: 64 }, (_, k) => k));
+      // mov esi, 0x5000; mov edi, 0x6000; mov ecx, 16; rep movsd; int3
+      m.loadCode(CODE, [0xbe, 0, 0x50, 0, 0, 0xbf, 0, 0x60, 0, 0, 0xb9, 16, 0, 0, 0, 0xf3, 0xa5, 0xcc]);
+      const log: string[] = [];
+      m.hookMemory((_mm, kind, a, size, value) => void log.push(`${kind} ${a.toString(16)} ${size} ${(value as number).toString(16)}`), { kind: ["read", "write"], begin: 0x5000, end: 0x6fff });
+      expect(m.run().reason).toBe(BRK);
+      expect(log.length).toBe(32);
+      expect(log.slice(0, 2)).toEqual(["read 5000 4 3020100", "write 6000 4 3020100"]);
+      expect(log[31]).toBe("write 603c 4 3f3e3d3c");
+      expect([...m.read(0x6000, 64)]).toEqual(Array.from({ length: 64 }, (_, k) => k));
     }
   });
 

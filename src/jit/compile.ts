@@ -52,6 +52,23 @@ export interface Compiled {
   reachable: number;
   /** Addresses where the engine may enter the function (the first is the region's entry). */
   entries: number[];
+  /** For each instruction address: how many instructions of its block (as compiled) are
+   *  counted but not run when it faults there (itself and those after it); -1 where that is
+   *  ambiguous (an address compiled in two blocks). */
+  notRun: Map<number, number>;
+}
+
+/** Compiled.notRun for the (cut) blocks of a region. */
+function notRunMap(blocks: readonly Block[]): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const b of blocks) {
+    const len = b.insns.length;
+    for (let k = 0; k < len; k++) {
+      const eip = b.insns[k].eip, old = out.get(eip);
+      out.set(eip, old === undefined || old === len - k ? len - k : -1);
+    }
+  }
+  return out;
 }
 
 const FLAG_SLOTS = [FLAGS, FOP, FA, FB, FR];
@@ -328,5 +345,5 @@ export function compileRegion(regionBlocks: readonly Block[], name: string, pred
   factory.push(ret(fn(name, ["c", "n"], body)));
   const source = factory.map((s) => print(s)).join("\n");
   const make = new Function("I", "H", source) as (i: Insn[], h: typeof helpers) => RegionFn;
-  return { fn: make(fallbacks, helpers), source, insns, reachable: flow.reachable, entries: flow.entries };
+  return { fn: make(fallbacks, helpers), source, insns, reachable: flow.reachable, entries: flow.entries, notRun: notRunMap(blocks) };
 }

@@ -151,20 +151,20 @@ export class Engine {
         stop = end;
         continue;
       }
-      let inRegion = false;
+      let inRegion: Region | null = null;
       let n0 = 0;
       try {
         const b = this.find(c.r[EIP]);
         const r = b.compiled as Region | null;
         if (r !== null && c.flat) {
-          inRegion = true;
+          inRegion = r;
           const left = stop - c.icount;
           n0 = left < MAX_SLICE ? left : MAX_SLICE;
           r.lastUsed = ++this.tick;
           const t0 = timing ? performance.now() : 0;
           const n = r.fn(c, n0);
           if (timing) this.stats.jitMs += performance.now() - t0;
-          inRegion = false;
+          inRegion = null;
           this.stats.regionRuns++;
           if (n !== n0 || c.exit !== EXIT_NONE) {
             c.icount += n0 - n;
@@ -202,9 +202,12 @@ export class Engine {
         this.stats.interpInsns += c.icount - before;
         prev = b;
       } catch (e) {
-        if (inRegion) {
-          c.icount += n0 - c.jitLeft;
-          this.stats.jitInsns += n0 - c.jitLeft;
+        if (inRegion !== null) {
+          // The faulting block was counted whole on entry: the faulting instruction and those
+          // after it did not run (EIP is at it).
+          const back = Math.max(0, inRegion.notRun.get(c.r[EIP]) ?? 0);
+          c.icount += n0 - c.jitLeft - back;
+          this.stats.jitInsns += n0 - c.jitLeft - back;
         }
         prev = null;
         const res = this.recover(e);

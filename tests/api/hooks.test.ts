@@ -341,7 +341,8 @@ describe("memory hooks", () => {
       m.hookMemory((mm) => {
         if (++reads === 40) mm.stop();
       }, { kind: "read", begin: 0x5004, end: 0x5007 });
-      expect(m.run().reason).toBe("stop");
+      // 39 iterations of 6 instructions, and the store of the 40th
+      expect(m.run()).toEqual({ reason: "stop", insns: 39 * 6 + 1 });
       expect(m.regs.eip).toBe(CODE + 2);
       expect(m.regs.eax).toBe(39);
       expect(m.run().reason).toBe(BRK);
@@ -367,7 +368,8 @@ describe("invalid-access and interrupt hooks", () => {
         } else mm.protect(0x9000, 0x1000, "rw");
         return true;
       });
-      expect(m.run().reason).toBe(BRK);
+      // each instruction counted once, though the first two ran twice (faulting, then again)
+      expect(m.run()).toEqual({ reason: BRK, vector: 3, insns: 3 });
       expect(m.regs.eax).toBe(0x11223344);
       expect([...m.read(0x9000, 4)]).toEqual([5, 0, 0, 0]);
       expect(seen).toEqual([{ kind: "unmapped", access: "read", address: 0x7004 }, { kind: "protected", access: "write", address: 0x9000 }]);

@@ -89,6 +89,9 @@ export class HookTable implements CpuHooks {
   private inMemoryHook = false;
   /** Inside an invalid-access hook (it may map and protect memory). */
   inInvalidHook = false;
+  /** The current run's `until` address (-1: none): the int3 standing in for the instruction
+   *  there is not the guest's, and hooks do not run for it. */
+  private until = -1;
   private lastInvalid = "";
   private invalidRetries = 0;
 
@@ -188,6 +191,7 @@ export class HookTable implements CpuHooks {
    *  (a hook wrote to a page holding translated code, which the running code may be). */
   private run(list: readonly Hook[], eip: number, size: number): boolean {
     const a = eip >>> 0;
+    if (a === this.until) return false;
     const gen = this.generation;
     const cache = this.kernel.engine.cache;
     const drops = cache.invalidations;
@@ -300,8 +304,10 @@ export class HookTable implements CpuHooks {
     return retry;
   }
 
-  /** A run starts: retries of an invalid access are counted afresh. */
-  startRun(): void {
+  /** A run starts (until: its end address, if any): retries of an invalid access are counted
+   *  afresh. */
+  startRun(until: number | undefined): void {
+    this.until = until === undefined ? -1 : until >>> 0;
     this.lastInvalid = "";
     this.invalidRetries = 0;
     this.error = null;

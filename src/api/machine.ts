@@ -379,7 +379,7 @@ export class Machine {
     let saved = 0;
     this.running = true;
     this.stopRequested = false;
-    this.hooks.startRun();
+    this.hooks.startRun(until);
     try {
       if (untilPhys >= 0) {
         if (this.kernel.cpu.r[EIP] >>> 0 === until) return { reason: "end", insns: 0 };

@@ -191,6 +191,20 @@ describe("block and instruction hooks", () => {
     }
   });
 
+  it("hooks do not run for the instruction at a run's end address, which has not run yet", () => {
+    for (const engine of ENGINES) {
+      const m = machine(engine);
+      const { dec } = loop(m, CODE, 300);
+      let calls = 0;
+      m.hookCode(() => void calls++);
+      const x = m.run({ until: dec });
+      expect(x).toEqual({ reason: "end", insns: 2 });
+      expect(calls).toBe(2);
+      const y = m.run();
+      expect(calls).toBe(x.insns + y.insns);
+    }
+  });
+
   it("a hook that moves EIP makes execution go on there (skipping an instruction)", () => {
     for (const engine of ENGINES) {
       const m = machine(engine);

@@ -365,7 +365,7 @@ export class Machine {
    * see 0xcc), or, when the address is not mapped, by the fetch fault there.
    */
   run(opts: RunOptions = {}): RunExit {
-    this.notRunning();
+    if (this.running) throw new ExojitError("E_RUNNING");
     const budget = opts.budget ?? Infinity;
     if (!(budget >= 0) || (budget !== Infinity && !Number.isInteger(budget))) throw new ExojitError("E_BADARG", `budget ${budget}`);
     const timeout = opts.timeoutMs ?? Infinity;

@@ -390,6 +390,18 @@ describe("invalid-access and interrupt hooks", () => {
     }
   });
 
+  it("refuses run() from the hook (E_RUNNING, reported as E_HOOK)", () => {
+    const m = machine("interp");
+    m.loadCode(CODE, [0xa1, 0, 0x70, 0, 0]); // mov eax, [0x7000]
+    m.hookInvalid((mm) => {
+      mm.run();
+      return true;
+    });
+    const err = expectCode(() => m.run(), "E_HOOK");
+    expect((err.cause as ExojitError).code).toBe("E_RUNNING");
+    expect(m.isRunning).toBe(false);
+  });
+
   it("reports the fault when the hook declines, or keeps asking to retry without fixing it", () => {
     for (const engine of ENGINES) {
       const m = machine(engine);

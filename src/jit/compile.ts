@@ -126,7 +126,8 @@ function regionLiveness(blocks: readonly Block[], inRegion: Map<number, Block>):
     changed = false;
     for (let k = blocks.length - 1; k >= 0; k--) {
       const b = blocks[k];
-      const v = flagsLiveIn(b.insns, atEnd(b));
+      // (a hooked block may be seen by a hook on entry: with every flag)
+      const v = b.hooks !== 0 ? ARITH_FLAGS : flagsLiveIn(b.insns, atEnd(b));
       if (v !== liveIn.get(b)) {
         liveIn.set(b, v);
         changed = true;
@@ -237,7 +238,7 @@ export function compileRegion(regionBlocks: readonly Block[], name: string, pred
   for (const b of blocks) {
     const em = new Emitter();
     const begin = simdBeginBlock(em, pinned, pinnedD);
-    const live = flagLiveness(b.insns, liveOut.get(b));
+    const live = flagLiveness(b.insns, liveOut.get(b), b.codeHooks);
     const last = b.insns[b.insns.length - 1];
     const len = b.insns.length;
     insns += len;

@@ -191,6 +191,22 @@ describe("block and instruction hooks", () => {
     }
   });
 
+  it("hooks see the flags the instructions before them left, though nothing in the code reads them", () => {
+    const seen = ENGINES.map((engine) => {
+      const m = machine(engine);
+      // mov eax, -1; mov ebx, 1; add eax, ebx; mov ecx, 5; add eax, ebx; jmp next; next: cmp ecx, ecx; int3
+      m.loadCode(CODE, [0xb8, 0xff, 0xff, 0xff, 0xff, 0xbb, 1, 0, 0, 0, 0x01, 0xd8, 0xb9, 5, 0, 0, 0, 0x01, 0xd8, 0xeb, 0, 0x39, 0xc9, 0xcc]);
+      const flags: number[] = [];
+      m.hookCode((mm) => void flags.push(mm.regs.eflags & 0x8d5), { begin: CODE + 12, end: CODE + 12 });
+      m.hookBlock((mm) => void flags.push(mm.regs.eflags & 0x8d5), { begin: CODE + 21, end: CODE + 21 });
+      expect(m.run().reason).toBe(BRK);
+      return flags;
+    });
+    // CF PF AF ZF after -1 + 1; none after 0 + 1
+    expect(seen[0]).toEqual([0x55, 0]);
+    expect(seen[1]).toEqual(seen[0]);
+  });
+
   it("hooks do not run for the instruction at a run's end address, which has not run yet", () => {
     for (const engine of ENGINES) {
       const m = machine(engine);

@@ -104,10 +104,11 @@ export function translate(c: Cpu, lin: number, write: boolean): number {
   if (write && c.codePages[ppn] !== 0) throw new CodeWrite(ppn);
   // Pages a memory hook watches get no entry for that kind of access (see readSlow).
   const w = c.hooks === null ? 0 : c.hooks.watch[vpn];
-  if (w === (WATCH_READ | WATCH_WRITE)) return phys;
+  const fillW = walkWritable && c.codePages[ppn] === 0 && (w & WATCH_WRITE) === 0;
+  if ((w & WATCH_READ) !== 0 && !fillW) return phys;
   remember(c, vpn);
   if ((w & WATCH_READ) === 0) c.tlbR[vpn] = entry;
-  if (walkWritable && c.codePages[ppn] === 0 && (w & WATCH_WRITE) === 0) c.tlbW[vpn] = entry;
+  if (fillW) c.tlbW[vpn] = entry;
   return phys;
 }
 

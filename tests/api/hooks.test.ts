@@ -325,6 +325,21 @@ describe("memory hooks", () => {
     }
   });
 
+  it("reads of a watched read-only page in a hot loop neither miss a read nor flood the TLB", () => {
+    const N = 100_000;
+    for (const engine of ENGINES) {
+      const m = machine(engine);
+      m.map(0x5000, 0x1000, "r");
+      // mov ecx, N; L: mov ebx, [0x5000]; dec ecx; jnz L; int3
+      m.loadCode(CODE, [0xb9, N & 255, (N >> 8) & 255, (N >> 16) & 255, 0, 0x8b, 0x1d, 0, 0x50, 0, 0, 0x49, 0x75, 0xf7, 0xcc]);
+      let reads = 0;
+      m.hookMemory(() => void reads++, { kind: "read", begin: 0x5000, end: 0x5003 });
+      expect(m.run().reason).toBe(BRK);
+      expect(reads).toBe(N);
+      expect(engineOf(m).cpu.tlbCount).toBeLessThan(16);
+    }
+  });
+
   it("sees each element a rep movsd copies between watched pages (no bulk copy there)", () => {
     for (const engine of ENGINES) {
       const m = machine(engine);

@@ -8,7 +8,7 @@ import type { Exit } from "../exokernel/env.js";
 import { EXIT_HOOK } from "../hw/cpu.js";
 import { EIP } from "../hw/state.js";
 import { PF, PF_PRESENT, PF_WRITE } from "../hw/fault.js";
-import { WATCH_READ, WATCH_WRITE, HOOK_ABORT, type CpuHooks } from "../hw/hooks.js";
+import { WATCH_READ, WATCH_WRITE, HOOK_ABORT, HOOK_REPLAY, type CpuHooks } from "../hw/hooks.js";
 import { ExojitError } from "./errors.js";
 import type { Machine } from "./machine.js";
 
@@ -85,8 +85,8 @@ export class HookTable implements CpuHooks {
   private generation = 0;
   /** A hook threw: the run ends with this. */
   private error: ExojitError | null = null;
-  /** Inside a memory hook (compiled code cannot be left there to drop translations). */
-  private inMemoryHook = false;
+  replaying = false;
+  replayEip = 0;
   /** Inside an invalid-access hook (it may map and protect memory). */
   inInvalidHook = false;
   /** The current run's `until` address (-1: none): the int3 standing in for the instruction
@@ -134,7 +134,6 @@ export class HookTable implements CpuHooks {
   /** Puts h in (or takes it out of) its lists and drops what was made for the hooks before. */
   private changed(h: Hook, adding: boolean): void {
     const translated = h.kind === "block" || h.kind === "code" || (h.access & F) !== 0;
-    if (translated && this.inMemoryHook) throw new ExojitError("E_RUNNING", "block and instruction hooks cannot change inside a memory hook");
     const update = (list: readonly Hook[]): readonly Hook[] => (adding ? [...list, h] : list.filter((o) => o !== h));
     if (h.kind === "block") this.blockList = update(this.blockList);
     if (h.kind === "code" || (h.access & F) !== 0) this.codeList = update(this.codeList);
@@ -221,7 +220,15 @@ export class HookTable implements CpuHooks {
 
   private access(bit: number, kind: MemoryAccess, lin: number, size: number, value: number): void {
     const a = lin >>> 0, last = (a + size - 1) >>> 0;
-    this.inMemoryHook = true;
+    let any = false;
+    for (const h of this.mem) any ||= !h.removed && (h.access & bit) !== 0 && h.covers(a, last);
+    if (!any) return;
+    // First the instruction starts again alone, with the register file exact (see HOOK_REPLAY).
+    if (!this.replaying) throw HOOK_REPLAY;
+    // The hooks see EIP at the instruction (the interpreter has it at the next one by now).
+    const r = this.kernel.cpu.r;
+    const next = r[EIP];
+    r[EIP] = this.replayEip;
     try {
       for (const h of this.mem) {
         if (h.removed || (h.access & bit) === 0 || !h.covers(a, last)) continue;
@@ -233,7 +240,7 @@ export class HookTable implements CpuHooks {
         }
       }
     } finally {
-      this.inMemoryHook = false;
+      r[EIP] = next;
     }
     // The access is abandoned like a fault: the instruction has not completed.
     if (this.error !== null || this.stopping()) throw HOOK_ABORT;

@@ -28,7 +28,17 @@ export interface CpuHooks {
   write(lin: number, size: number, value: number): void;
   /** Whether the engine should end its run after an EXIT_HOOK (false: go on at EIP). */
   ending(): boolean;
+  /** Set by the engine while it runs an instruction again alone for its memory hooks (see
+   *  HOOK_REPLAY), at linear `replayEip`. */
+  replaying: boolean;
+  replayEip: number;
 }
+
+/** Thrown by an access to a watched page outside a replay: the instruction is abandoned like a
+ *  fault (registers as before it, in either tier) and the engine runs it again alone in the
+ *  interpreter with `replaying` set, where the hooks are called with the register file exact. */
+export class HookReplay {}
+export const HOOK_REPLAY = new HookReplay();
 
 /** Block.hooks bits: a block hook runs at the block's start; instruction hooks run before
  *  some of its instructions (Block.codeHooks says which). */
@@ -36,7 +46,8 @@ export const HOOK_BLOCK = 1;
 export const HOOK_CODE = 2;
 
 /** Thrown by a memory hook's dispatch when the hook stopped the machine or threw: the access
- *  is abandoned like a fault (the instruction has not completed, EIP is at it). */
+ *  is abandoned like a fault (the instruction has not completed, EIP is at it), and the run
+ *  ends. */
 export class HookAbort {}
 export const HOOK_ABORT = new HookAbort();
 

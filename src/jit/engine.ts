@@ -14,6 +14,7 @@ import { BlockCache } from "../decoder/cache.js";
 import { RegionCache, MERGE_AFTER, type Region, type JitStats } from "./region.js";
 import { logger, trace } from "../log.js";
 import { execHooked, markHooks } from "./hookexec.js";
+import { HOOK_REPLAY, type CpuHooks } from "../hw/hooks.js";
 
 /** run() results beyond the CPU's EXIT_* codes. */
 export const RUN_BUDGET = 0;
@@ -249,7 +250,29 @@ export class Engine {
       this.stats.codeWrites++;
       return this.stepAfterCodeWrite(e);
     }
+    if (e === HOOK_REPLAY) return this.replay();
     throw e;
+  }
+
+  /** An instruction touched a page a memory hook watches (HOOK_REPLAY): run it again alone,
+   *  decoded fresh and not cached, with its hooks called from its accesses. Execution then
+   *  goes on at the next instruction (which begins a block). */
+  private replay(): number {
+    const c = this.cpu;
+    const h = c.hooks as CpuHooks;
+    const x = this.decoder.decode(c, c.r[EIP], false, 1).insns[0];
+    c.exit = EXIT_NONE;
+    h.replaying = true;
+    h.replayEip = x.eip;
+    try {
+      execOne(c, x);
+    } catch (e) {
+      h.replaying = false;
+      return this.recover(e);
+    }
+    h.replaying = false;
+    this.stats.interpInsns++;
+    return c.exit;
   }
 
   /** A write hit a page holding translated code: drop the page's blocks and execute the writing

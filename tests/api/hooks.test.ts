@@ -285,9 +285,16 @@ describe("memory hooks", () => {
       m.regs.ecx = N;
       m.regs.eax = 7;
       const log: [string, number, number, number | undefined][] = [];
-      m.hookMemory((_mm, kind, a, size, value) => void log.push([kind, a, size, value]), { kind: ["read", "write"], begin: 0x5000, end: 0x5fff });
-      expect(m.run().reason).toBe(BRK);
+      const regs: number[] = [];
+      m.hookMemory((mm, kind, a, size, value) => {
+        log.push([kind, a, size, value]);
+        regs.push(mm.regs.eip, mm.regs.ecx, mm.regs.eflags & 1);
+      }, { kind: ["read", "write"], begin: 0x5000, end: 0x5fff });
+      expect(m.run()).toEqual({ reason: BRK, vector: 3, insns: 6 * N + 1 });
       expect(m.regs.eax).toBe(7 + N);
+      // the registers as before the accessing instruction (EIP at it), in compiled code too
+      expect(regs.slice(0, 9)).toEqual([CODE, N, 0, CODE + 2, N, 0, CODE, N - 1, 0]);
+      expect(regs.length).toBe(6 * N);
       // [0x6000] is another page: not reported
       expect(log.length).toBe(2 * N);
       expect(log.slice(0, 4)).toEqual([["write", 0x5004, 4, 7], ["read", 0x5004, 4, 7], ["write", 0x5004, 4, 8], ["read", 0x5004, 4, 8]]);

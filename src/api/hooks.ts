@@ -8,7 +8,7 @@ import type { Exit } from "../exokernel/env.js";
 import { EXIT_HOOK } from "../hw/cpu.js";
 import { EIP } from "../hw/state.js";
 import { PF, PF_PRESENT, PF_WRITE } from "../hw/fault.js";
-import { WATCH_READ, WATCH_WRITE, HOOK_ABORT, HOOK_REPLAY, type CpuHooks } from "../hw/hooks.js";
+import { WATCH_READ, WATCH_WRITE, HOOK_ABORT, HOOK_REPLAY, HOOK_GO_ON, HOOK_LEAVE, HOOK_REGS, type CpuHooks } from "../hw/hooks.js";
 import { ExojitError } from "./errors.js";
 import type { Machine } from "./machine.js";
 
@@ -41,6 +41,8 @@ export interface MemoryHookOptions extends HookRange {
 export type HookKind = "block" | "code" | "memory" | "invalid" | "interrupt";
 
 const R = 1, W = 2, F = 4;
+/** HookTable.touched bits. */
+export const REGS_GENERAL = 1, REGS_OTHER = 2;
 const ACCESS: Record<MemoryAccess, number> = { read: R, write: W, fetch: F };
 /** Times in a row an invalid hook may ask to retry the same access at the same EIP. */
 export const MAX_INVALID_RETRIES = 16;
@@ -87,6 +89,10 @@ export class HookTable implements CpuHooks {
   private error: ExojitError | null = null;
   replaying = false;
   replayEip = 0;
+  /** Registers hooks set during a dispatch (Machine.setReg notes them): REGS_GENERAL, the
+   *  general registers compiled code keeps in locals; REGS_OTHER, anything else (EIP, EFLAGS,
+   *  segments), which makes compiled code leave. */
+  touched = 0;
   /** Inside an invalid-access hook (it may map and protect memory). */
   inInvalidHook = false;
   /** The current run's `until` address (-1: none): the int3 standing in for the instruction
@@ -177,23 +183,25 @@ export class HookTable implements CpuHooks {
 
   // ---- dispatch ----
 
-  block(eip: number, size: number): boolean {
+  block(eip: number, size: number): number {
     return this.run(this.blockList, eip, size);
   }
 
-  code(eip: number, size: number): boolean {
+  code(eip: number, size: number): number {
     return this.run(this.codeList, eip, size);
   }
 
-  /** Calls the hooks of `list` covering `eip`; true (with EXIT_HOOK) when the engine must
-   *  leave: the machine stops, a hook threw or moved EIP, or the hooks or the code changed
-   *  (a hook wrote to a page holding translated code, which the running code may be). */
-  private run(list: readonly Hook[], eip: number, size: number): boolean {
+  /** Calls the hooks of `list` covering `eip`. HOOK_LEAVE (with EXIT_HOOK) when the engine
+   *  must leave: the machine stops, a hook threw, moved EIP or set EFLAGS or a segment, or the
+   *  hooks or the code changed (a hook wrote to a page holding translated code, which the
+   *  running code may be); HOOK_REGS when a hook set general registers; else HOOK_GO_ON. */
+  private run(list: readonly Hook[], eip: number, size: number): number {
     const a = eip >>> 0;
-    if (a === this.until) return false;
+    if (a === this.until) return HOOK_GO_ON;
     const gen = this.generation;
     const cache = this.kernel.engine.cache;
     const drops = cache.invalidations;
+    this.touched = 0;
     for (const h of list) {
       if (h.removed || !h.covers(a, a)) continue;
       try {
@@ -205,9 +213,11 @@ export class HookTable implements CpuHooks {
       }
     }
     const c = this.kernel.cpu;
-    if (this.error === null && !this.stopping() && c.r[EIP] === eip && gen === this.generation && drops === cache.invalidations) return false;
+    if (this.error === null && !this.stopping() && (this.touched & REGS_OTHER) === 0 && c.r[EIP] === eip && gen === this.generation && drops === cache.invalidations) {
+      return this.touched === 0 ? HOOK_GO_ON : HOOK_REGS;
+    }
     c.exit = EXIT_HOOK;
-    return true;
+    return HOOK_LEAVE;
   }
 
   read(lin: number, size: number, value: number): void {

@@ -19,7 +19,7 @@ import { EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI, EIP, ES, CS, SS, DS, FS, GS } f
 import { Fault, GP, PF, BP } from "../hw/fault.js";
 import { loadSeg } from "../hw/segment.js";
 import { ExojitError } from "./errors.js";
-import { HookTable, type Hook, type CodeHook, type MemoryHook, type MemoryHookOptions, type InvalidHook, type InterruptHook, type HookRange } from "./hooks.js";
+import { HookTable, REGS_GENERAL, REGS_OTHER, type Hook, type CodeHook, type MemoryHook, type MemoryHookOptions, type InvalidHook, type InterruptHook, type HookRange } from "./hooks.js";
 import { HookAbort } from "../hw/hooks.js";
 
 const PAGE = 4096;
@@ -263,6 +263,7 @@ export class Machine {
     if (typeof value !== "number" || !Number.isFinite(value)) throw new ExojitError("E_BADARG", `${name} = ${String(value)}`);
     const c = this.kernel.cpu;
     const g = GENERAL[r];
+    this.hooks.touched |= g !== undefined && r !== "eip" ? REGS_GENERAL : REGS_OTHER;
     if (g !== undefined) {
       c.r[g] = value | 0;
       return;

@@ -17,11 +17,13 @@ export interface CpuHooks {
   /** Whether an instruction hook (or a fetch hook) covers the instruction at linear `eip`. */
   codeHooked(eip: number): boolean;
   /** Runs the block hooks for the block at `eip` (`size` bytes) before it executes, with the
-   *  register file current and EIP = `eip`. True: leave to the engine (the machine stops, or a
-   *  hook moved EIP); Cpu.exit is then EXIT_HOOK. */
-  block(eip: number, size: number): boolean;
+   *  register file current and EIP = `eip`. Returns HOOK_GO_ON, HOOK_REGS (a hook changed
+   *  general registers: compiled code reloads them) or HOOK_LEAVE (leave to the engine: the
+   *  machine stops, or a hook moved EIP or changed EFLAGS, segments, hooks or code; Cpu.exit is
+   *  then EXIT_HOOK). */
+  block(eip: number, size: number): number;
   /** The same for the instruction hooks of the instruction at `eip`. */
-  code(eip: number, size: number): boolean;
+  code(eip: number, size: number): number;
   /** A read of `size` bytes at `lin` on a watched page returned `value`. */
   read(lin: number, size: number, value: number): void;
   /** A write of `value` (`size` bytes) at `lin` on a watched page is about to be stored. */
@@ -39,6 +41,11 @@ export interface CpuHooks {
  *  interpreter with `replaying` set, where the hooks are called with the register file exact. */
 export class HookReplay {}
 export const HOOK_REPLAY = new HookReplay();
+
+/** What a block or instruction hook call asks of the code that made it. */
+export const HOOK_GO_ON = 0;
+export const HOOK_LEAVE = 1;
+export const HOOK_REGS = 2;
 
 /** Block.hooks bits: a block hook runs at the block's start; instruction hooks run before
  *  some of its instructions (Block.codeHooks says which). */

@@ -6,7 +6,7 @@
 import type { Cpu } from "../hw/cpu.js";
 import { EXIT_NONE } from "../hw/cpu.js";
 import { EIP } from "../hw/state.js";
-import { HOOK_BLOCK, HOOK_CODE, type CpuHooks } from "../hw/hooks.js";
+import { HOOK_BLOCK, HOOK_CODE, HOOK_LEAVE, type CpuHooks } from "../hw/hooks.js";
 import { execOne } from "../hw/interp/run.js";
 import type { Block } from "../decoder/block.js";
 
@@ -32,14 +32,14 @@ export function execHooked(c: Cpu, b: Block): void {
   const insns = b.insns;
   if ((b.hooks & HOOK_BLOCK) !== 0) {
     c.r[EIP] = b.eip;
-    if (h.block(b.eip, b.end - b.eip)) return;
+    if (h.block(b.eip, b.end - b.eip) === HOOK_LEAVE) return;
   }
   const code = b.codeHooks;
   for (let k = 0; k < insns.length; k++) {
     const x = insns[k];
     if (code !== null && code[k] !== 0) {
       c.r[EIP] = x.eip;
-      if (h.code(x.eip, x.len)) return;
+      if (h.code(x.eip, x.len) === HOOK_LEAVE) return;
     }
     execOne(c, x);
     if (c.exit !== EXIT_NONE) return;

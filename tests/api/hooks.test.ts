@@ -207,6 +207,31 @@ describe("block and instruction hooks", () => {
     expect(seen[1]).toEqual(seen[0]);
   });
 
+  it("registers and flags a hook sets are what the code goes on with", () => {
+    for (const engine of ENGINES) {
+      const m = machine(engine);
+      const { dec } = loop(m, CODE, 1000);
+      let calls = 0;
+      // before the 10th dec, ECX = 1 ends the loop
+      const h = m.hookCode((mm) => {
+        if (++calls === 10) mm.regs.ecx = 1;
+      }, { begin: dec, end: dec });
+      expect(m.run()).toEqual({ reason: BRK, vector: 3, insns: 1 + 3 * 10 + 1 });
+      expect(m.regs.eax).toBe(10);
+      h.remove();
+      // before the 5th jnz, ZF set ends the loop
+      calls = 0;
+      m.hookCode((mm) => {
+        if (++calls === 5) mm.regs.eflags |= 0x40;
+      }, { begin: dec + 1, end: dec + 1 });
+      m.regs.eip = CODE;
+      m.regs.eax = 0;
+      expect(m.run()).toEqual({ reason: BRK, vector: 3, insns: 1 + 3 * 5 + 1 });
+      expect(m.regs.eax).toBe(5);
+      expect(m.regs.ecx).toBe(1000 - 5);
+    }
+  });
+
   it("hooks do not run for the instruction at a run's end address, which has not run yet", () => {
     for (const engine of ENGINES) {
       const m = machine(engine);

@@ -73,7 +73,8 @@ export class Hook {
 }
 
 export class HookTable implements CpuHooks {
-  readonly watch = new Uint8Array(1 << 20);
+  /** (allocated with the first hook: a machine without hooks does not pay its megabyte) */
+  watch = new Uint8Array(0);
   // The lists are replaced, never changed in place, so a dispatch goes through the list as it
   // was when it started, whatever its hooks add or remove.
   private blockList: readonly Hook[] = [];
@@ -113,6 +114,7 @@ export class HookTable implements CpuHooks {
     if (typeof fn !== "function") throw new ExojitError("E_BADARG", `${kind} hook: not a function`);
     const [begin, end] = checkRange(range);
     const h = new Hook(kind, this, fn as Hook["fn"], begin, end, access);
+    if (this.watch.length === 0) this.watch = new Uint8Array(1 << 20);
     this.kernel.cpu.hooks = this;
     this.changed(h, true);
     return h;

@@ -529,6 +529,7 @@ describe("hook arguments", () => {
     expectCode(() => m.hookMemory(() => {}, { kind: "exec" as never }), "E_BADARG");
     expectCode(() => m.hookMemory(() => {}, { kind: [] }), "E_BADARG");
     // a machine that refused them has no hooks: code runs as before
+    expect(engineOf(m).cpu.hooks).toBeNull();
     m.loadCode(CODE, [0x40, 0xf4]);
     expect(m.run()).toEqual({ reason: "halt", insns: 2 });
   });

@@ -13,7 +13,7 @@
 // of every process involved), since native runs use both cores. qemu-i386, when installed,
 // gets a column of its own.
 //
-// Usage: node perf/run.js [--runs N] [--only name,name] [--no-interp] [--no-micro] [--no-qemu] [--quick]
+// Usage: node perf/run.js [--runs N] [--only name,name] [--no-interp] [--no-micro] [--no-qemu] [--no-real] [--quick]
 
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -21,6 +21,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { runMicro } from "./micro.js";
+import { realPrograms } from "./realprogs.js";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, "..");
@@ -48,7 +49,7 @@ const PROGRAMS = [
 ];
 
 function parseArgs(argv) {
-  const o = { runs: 3, only: null, interp: true, micro: true, quick: false, qemu: true };
+  const o = { runs: 3, only: null, interp: true, micro: true, quick: false, qemu: true, real: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--runs") o.runs = Math.max(1, Number(argv[++i]));
@@ -57,8 +58,9 @@ function parseArgs(argv) {
     else if (a === "--no-micro") o.micro = false;
     else if (a === "--no-qemu") o.qemu = false;
     else if (a === "--quick") o.quick = true;
+    else if (a === "--no-real") o.real = false;
     else if (a === "--help" || a === "-h") {
-      console.log("usage: node perf/run.js [--runs N] [--only name,name] [--no-interp] [--no-micro] [--no-qemu] [--quick]");
+      console.log("usage: node perf/run.js [--runs N] [--only name,name] [--no-interp] [--no-micro] [--no-qemu] [--no-real] [--quick]");
       process.exit(0);
     } else {
       console.error(`perf/run.js: unknown option '${a}'`);
@@ -86,12 +88,15 @@ function build(p) {
 
 /** Runs a command once; returns wall ms, CPU ms (user + system of the command and all its
  *  processes, from bash's `times`), the guest-run ms exojit reported, and its stdout. */
-function timeOnce(cmd, args) {
+function timeOnce(cmd, args, input = "/dev/null", env = undefined) {
   const out = path.join(BUILD, `out-${process.pid}`);
+  fs.mkdirSync(BUILD, { recursive: true });
   const t0 = process.hrtime.bigint();
-  const r = spawnSync("bash", ["-c", 'o=$1; shift; "$@" > "$o"; s=$?; times >&2; exit $s', "_", out, cmd, ...args], { encoding: "utf8", maxBuffer: 64 << 20 });
+  const r = spawnSync("bash", ["-c", 'o=$1; i=$2; shift 2; "$@" < "$i" > "$o"; s=$?; times >&2; exit $s', "_", out, input, cmd, ...args], { encoding: "utf8", maxBuffer: 64 << 20, env: env && { ...env, PATH: process.env.PATH } });
   const wall = Number(process.hrtime.bigint() - t0) / 1e6;
-  const stdout = fs.existsSync(out) ? fs.readFileSync(out, "utf8") : "";
+  const stdoutBytes = fs.existsSync(out) ? fs.readFileSync(out) : Buffer.alloc(0);
+  // latin1: one character per byte, so binary output compares exactly.
+  const stdout = stdoutBytes.toString("latin1");
   fs.rmSync(out, { force: true });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} exited with ${r.status}: ${r.stderr.slice(-500)}`);
   const m = /guest instructions in ([\d.]+) ms/.exec(r.stderr);
@@ -99,7 +104,7 @@ function timeOnce(cmd, args) {
   // times prints the shell's own times, then its children's: "0m0.082s 0m0.102s".
   const t = /(\d+)m([\d.]+)s (\d+)m([\d.]+)s\s*$/.exec(r.stderr.trimEnd());
   const cpu = t ? (Number(t[1]) * 60 + Number(t[2]) + Number(t[3]) * 60 + Number(t[4])) * 1000 : NaN;
-  return { wall, cpu, run: m ? Number(m[1]) : wall, insns: insns ? Number(insns[1]) : 0, stdout };
+  return { wall, cpu, run: m ? Number(m[1]) : wall, insns: insns ? Number(insns[1]) : 0, stdout, stdoutBytes };
 }
 
 function stats(values) {
@@ -108,11 +113,11 @@ function stats(values) {
   return { median, min: v[0], max: v[v.length - 1], spread: median > 0 ? (v[v.length - 1] - v[0]) / median : 0, values };
 }
 
-function measure(label, cmd, args, runs, expect) {
+function measure(label, cmd, args, runs, expect, input, env) {
   const out = [];
   for (let k = 0; k < runs; k++) {
     progress(`${label} run ${k + 1}/${runs}`);
-    const r = timeOnce(cmd, args);
+    const r = timeOnce(cmd, args, input, env);
     if (expect !== undefined && r.stdout !== expect) throw new Error(`${label}: output differs from the native run`);
     out.push(r);
   }
@@ -165,6 +170,12 @@ function main() {
   }
   const shell = !o.only || o.only.has("shell") ? shellBench(o) : null;
   if (shell !== null) rows.push(shell);
+  let skipped = [];
+  if (o.real) {
+    const real = realPrograms(DEBIAN_ROOT, { measure, timeOnce, qemu: o.qemu ? QEMU : null, cli: CLI, buildDir: BUILD, runs: o.runs, only: o.only });
+    rows.push(...real.rows);
+    skipped = real.skipped;
+  }
   progress("");
 
   const head = ["program", "native ms", "jit ms", "interp ms", "qemu ms", "jit/native", "interp/native", "interp/jit", "qemu/native", "cpu: jit/native", "cpu: qemu/native", "jit M insn/s", "jit wall ms", "interp wall ms"];
@@ -181,16 +192,22 @@ function main() {
   const widths = head.map((_, c) => Math.max(...lines.map((l) => l[c].length)));
   for (const l of lines) console.log(l.map((x, c) => (c === 0 ? x.padEnd(widths[c]) : x.padStart(widths[c]))).join("  "));
   const summary = {};
-  for (const kind of ["integer", "x87", "sse", "syscall", "process"]) {
+  for (const s of skipped) console.log(`real programs: skipped ${s}`);
+  for (const kind of ["integer", "x87", "sse", "syscall", "process", "real"]) {
     const rs = rows.filter((r) => r.kind === kind);
     if (rs.length === 0) continue;
     summary[kind] = {
       jitOverNative: geomean(rs.map((r) => r.jit.run.median / r.native.wall.median)),
       worstJitOverNative: Math.max(...rs.map((r) => r.jit.run.median / r.native.wall.median)),
-      interpOverJit: o.interp ? geomean(rs.map((r) => r.interp.run.median / r.jit.run.median)) : null,
+      interpOverJit: o.interp && rs.every((r) => r.interp) ? geomean(rs.map((r) => r.interp.run.median / r.jit.run.median)) : null,
+      cpuJitOverNative: geomean(rs.map((r) => r.jit.cpu.median / r.native.cpu.median)),
+      qemuOverNative: rs.every((r) => r.qemu) ? geomean(rs.map((r) => r.qemu.wall.median / r.native.wall.median)) : null,
     };
     const s = summary[kind];
-    console.log(`${kind}: geomean jit/native ${fmt(s.jitOverNative)}x (worst ${fmt(s.worstJitOverNative)}x)${s.interpOverJit ? `, geomean interp/jit ${fmt(s.interpOverJit)}x` : ""}`);
+    console.log(
+      `${kind}: geomean jit/native ${fmt(s.jitOverNative)}x (worst ${fmt(s.worstJitOverNative)}x), CPU ${fmt(s.cpuJitOverNative)}x` +
+        `${s.qemuOverNative ? `; qemu/native ${fmt(s.qemuOverNative)}x` : ""}${s.interpOverJit ? `; geomean interp/jit ${fmt(s.interpOverJit)}x` : ""}`,
+    );
   }
 
   let micro = null;

@@ -1,5 +1,6 @@
 // The one logger. Every subsystem gets a child logger named for its trace category; a category
-// that is off costs one boolean test (`trace.jit`) on hot paths, never a call into pino.
+// that is off costs one boolean test (`trace.jit`) on hot paths, never a call into pino. An
+// embedder's own logger takes over for the work of its machine or program (log scopes, below).
 //
 // Output goes to stderr as one human-readable line per record ("[syscall] write(1, ...) = 6"), or
 // to a file as pino's JSON lines (`--log-file`), so traces are both readable and machine-parsable.
@@ -67,8 +68,8 @@ export interface LogOptions {
 
 /** Configures the logger; call once at start-up, before any child logger is used. */
 export function configureLog(opts: LogOptions): void {
-  for (const c of TRACE_CATEGORIES) trace[c] = opts.categories.includes(c);
   options = opts;
+  setSwitches();
   root = null;
   children.clear();
   // A log file is created now, as before, even if nothing is written to it.
@@ -107,6 +108,12 @@ function minLevel(): number {
 class LazyLog implements Log {
   constructor(private readonly cat: string) {}
   private send(level: keyof typeof LEVELS, args: unknown[]): void {
+    const s = active;
+    if (s !== null && (LEVELS[level] >= LEVELS.warn || s.categories.includes(this.cat as TraceCategory))) {
+      // `as`: as below, the arguments go through unchanged.
+      (scopeChild(s, this.cat)[level] as (...x: unknown[]) => void)(...args);
+      return;
+    }
     if (LEVELS[level] < minLevel()) return;
     // `as`: the arguments go through unchanged to the same method of pino's logger.
     (childLogger(this.cat)[level] as (...x: unknown[]) => void)(...args);
@@ -135,4 +142,58 @@ export function parseTraceList(s: string): TraceCategory[] {
     out.push(part as TraceCategory);
   }
   return out;
+}
+
+// ---- log scopes: an embedder's own logger for the work of one machine or program ----
+//
+// The switches in `trace` and the loggers subsystems hold are process-wide, so a scope is
+// entered around the synchronous stretches of work done for its owner (a bare machine's run(),
+// each iteration of a program's run loop) and left before anything else can run: while it is
+// active, the switches are the union of the CLI's categories and the scope's, warnings and
+// errors go to the scope's logger, and so do trace records of the scope's categories.
+
+/** An embedder's pino logger and the trace categories it asked for. */
+export interface LogScope {
+  readonly logger: Logger;
+  readonly categories: readonly TraceCategory[];
+  readonly children: Map<string, Logger>;
+}
+
+let active: LogScope | null = null;
+
+function setSwitches(): void {
+  for (const c of TRACE_CATEGORIES) trace[c] = options.categories.includes(c) || (active !== null && active.categories.includes(c));
+}
+
+/** A scope for `logger` with the given categories ("all" for every one). Throws a one-line
+ *  Error naming an unknown category. */
+export function logScope(logger: Logger, categories: readonly string[] | "all" = []): LogScope {
+  const cats = categories === "all" ? [...TRACE_CATEGORIES] : parseTraceList(categories.join(","));
+  return { logger, categories: cats, children: new Map() };
+}
+
+/** Makes `s` (or no scope) the active one; returns the one it replaces, for leaveLog. */
+export function enterLog(s: LogScope | null): LogScope | null {
+  const prev = active;
+  if (prev !== s) {
+    active = s;
+    setSwitches();
+  }
+  return prev;
+}
+
+/** Restores the scope enterLog returned. */
+export function leaveLog(prev: LogScope | null): void {
+  enterLog(prev);
+}
+
+/** The scope's logger for one category: records carry `cat`, and a category the scope traces
+ *  has its child at level trace whatever the embedder's logger's level is. */
+function scopeChild(s: LogScope, cat: string): Logger {
+  let l = s.children.get(cat);
+  if (!l) {
+    l = s.categories.includes(cat as TraceCategory) ? s.logger.child({ cat }, { level: "trace" }) : s.logger.child({ cat });
+    s.children.set(cat, l);
+  }
+  return l;
 }

@@ -16,6 +16,11 @@ export const EXOJIT_ERRORS = {
   E_HOOK: "a hook threw an exception",
   E_PROGRAM: "the program cannot be started",
   E_LIMIT: "the program did not end within its instruction limit",
+  E_IMAGE: "the disk image cannot be opened or mounted",
+  E_SNAPSHOT: "the snapshot cannot be restored or read (released, another machine's, another memory size, or corrupt)",
+  E_ELF: "the ELF file cannot be loaded",
+  E_WORKER: "a task in a pool's worker thread failed (it threw, or the worker crashed)",
+  E_CLOSED: "the pool, or a machine of the pool, is closed",
 } as const;
 
 export type ExojitErrorCode = keyof typeof EXOJIT_ERRORS;

@@ -10,7 +10,7 @@
 
 import { Exokernel } from "../exokernel/kernel.js";
 import { X_BUDGET, X_INT, X_SYSENTER, X_FAULT, X_HALT, type Environment, type Exit } from "../exokernel/env.js";
-import { MAP_WRITE, USER_TOP, type AddressSpace } from "../exokernel/aspace.js";
+import { MAP_WRITE, PTE_COW, USER_TOP, type AddressSpace } from "../exokernel/aspace.js";
 import { ExoError } from "../exokernel/errors.js";
 import type { CapHandle } from "../exokernel/caps.js";
 import { PTE_P, PTE_W } from "../hw/mmu.js";
@@ -21,6 +21,12 @@ import { loadSeg } from "../hw/segment.js";
 import { ExojitError } from "./errors.js";
 import { HookTable, REGS_GENERAL, REGS_OTHER, type Hook, type CodeHook, type MemoryHook, type MemoryHookOptions, type InvalidHook, type InterruptHook, type HookRange } from "./hooks.js";
 import { HookAbort } from "../hw/hooks.js";
+import { loadElf, type ElfLoadResult } from "./elf.js";
+import { Snapshot, SnapshotKeeper, type SnapshotStats } from "./snapshot.js";
+import { FPU_REGISTERS, isFpuRegister, getFpuReg, setFpuReg, getFpuRaw, setFpuRaw, getXmm, setXmm } from "./fpuregs.js";
+import { enterLog, leaveLog, type LogScope, type TraceCategory } from "../log.js";
+import { scopeOf } from "./logging.js";
+import type { Logger } from "pino";
 
 const PAGE = 4096;
 /** Instructions run between checks of the timeout and of stop(). */
@@ -45,6 +51,10 @@ export interface MachineOptions {
   engine?: EngineKind;
   /** With "auto": times a block is interpreted before it is compiled. */
   jitThreshold?: number;
+  /** A pino logger for this machine's records, with the `trace` categories it wants
+   *  (docs/embedding.md, "Logging"). */
+  logger?: Logger;
+  trace?: readonly TraceCategory[] | "all";
 }
 
 /** Page protection. IA-32 pages without PAE cannot forbid reading or execution, so every
@@ -93,11 +103,13 @@ export interface RunOptions {
 }
 
 /** Register names: 32-bit general registers, eip, eflags, segment selectors, and the bases of
- *  the segments (fs_base and gs_base may be set: a TLS descriptor is installed for them). */
+ *  the segments (fs_base and gs_base may be set: a TLS descriptor is installed for them), then
+ *  the floating-point ones of fpuregs.ts (x87 words and pointers, mxcsr, st0-st7 as doubles). */
 export const REGISTERS = [
   "eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi", "eip", "eflags",
   "es", "cs", "ss", "ds", "fs", "gs",
   "es_base", "cs_base", "ss_base", "ds_base", "fs_base", "gs_base",
+  ...FPU_REGISTERS,
 ] as const;
 export type RegisterName = (typeof REGISTERS)[number];
 
@@ -128,6 +140,8 @@ export class Machine {
   private stopRequested = false;
   private syscallHook: SyscallHook | null = null;
   private readonly hooks: HookTable;
+  private readonly snaps: SnapshotKeeper;
+  private readonly log: LogScope | null;
   /** Register access by name (see Registers). */
   readonly regs: Registers;
 
@@ -138,6 +152,7 @@ export class Machine {
     }
     const engine = opts.engine ?? "auto";
     if (!["interp", "jit", "auto"].includes(engine)) throw new ExojitError("E_BADARG", `engine ${String(engine)}`);
+    this.log = scopeOf(opts.logger, opts.trace);
     this.kernel = new Exokernel({ memory, engine: { engine, threshold: opts.jitThreshold } });
     const pool = this.kernel.newPool(this.kernel.frames.total);
     this.envCap = this.kernel.newEnv(pool);
@@ -147,6 +162,7 @@ export class Machine {
     // Puts the environment on the CPU for good (its only user), reloading DS as it is.
     this.kernel.reloadSegment(this.envCap, DS);
     this.hooks = new HookTable(this, this.kernel, () => this.stopRequested);
+    this.snaps = new SnapshotKeeper(this.kernel, this.envCap, this.env, this.space, this.spaceCap);
     this.regs = new Proxy({} as Registers, {
       // (the target stays empty: every access goes through getReg/setReg)
       get: (_t, name) => this.getReg(String(name)),
@@ -166,12 +182,13 @@ export class Machine {
   /** Maps zeroed memory at [addr, addr + size): both page-aligned, inside user space
    *  (below 0xc0000000), and not overlapping a mapping. */
   map(addr: number, size: number, prot: Prot = "rwx"): void {
-    this.notRunning();
+    this.notRunning(true);
     const flags = protFlags(prot);
     const [start, end] = this.pageRange(addr, size);
     for (let va = start; va < end; va += PAGE) {
       if ((this.space.pte(va) & PTE_P) !== 0) throw new ExojitError("E_OVERLAP", hex(va));
     }
+    this.snaps.mappingChanged(start, end);
     let va = start;
     try {
       for (; va < end; va += PAGE) this.kernel.mapNew(this.spaceCap, va, flags);
@@ -185,23 +202,26 @@ export class Machine {
 
   /** Unmaps [addr, addr + size), which must be mapped throughout. */
   unmap(addr: number, size: number): void {
-    this.notRunning();
+    this.notRunning(true);
     const [start, end] = this.mappedRange(addr, size);
+    this.snaps.mappingChanged(start, end);
     for (let va = start; va < end; va += PAGE) this.space.unmap(va);
   }
 
   /** Changes the protection of [addr, addr + size), which must be mapped throughout. */
   protect(addr: number, size: number, prot: Prot): void {
-    this.notRunning();
+    this.notRunning(true);
     const flags = protFlags(prot);
     const [start, end] = this.mappedRange(addr, size);
+    this.snaps.mappingChanged(start, end);
     for (let va = start; va < end; va += PAGE) this.space.protect(va, flags);
   }
 
   /** Whether the page holding `addr` is mapped, and writable by guest code. */
   query(addr: number): { mapped: boolean; writable: boolean } {
     const pte = this.space.pte(addr & ~(PAGE - 1));
-    return { mapped: (pte & PTE_P) !== 0, writable: (pte & (PTE_P | PTE_W)) === (PTE_P | PTE_W) };
+    // (a copy-on-write page, shared with a snapshot, is writable: the first write copies it)
+    return { mapped: (pte & PTE_P) !== 0, writable: (pte & PTE_P) !== 0 && (pte & (PTE_W | PTE_COW)) !== 0 };
   }
 
   /** A copy of `len` bytes of guest memory at `addr` (whatever the protection). */
@@ -218,6 +238,7 @@ export class Machine {
   write(addr: number, bytes: Uint8Array | readonly number[]): void {
     checkAddr(addr);
     const data = bytes instanceof Uint8Array ? bytes : Uint8Array.from(bytes);
+    this.snaps.unshare(addr >>> 0, data.length);
     this.copy(addr >>> 0, data.length, (phys, off, n) => {
       this.kernel.frameReused(phys >>> PAGE_SHIFT);
       this.kernel.mem.u8.set(data.subarray(off, off + n), phys);
@@ -227,7 +248,7 @@ export class Machine {
   /** Puts code at `addr` (mapping the pages it needs that are not mapped yet, "rwx") and
    *  points EIP at it. */
   loadCode(addr: number, code: Uint8Array | readonly number[]): void {
-    this.notRunning();
+    this.notRunning(true);
     checkAddr(addr);
     const len = code.length;
     if (len === 0) throw new ExojitError("E_BADARG", "no code");
@@ -237,6 +258,14 @@ export class Machine {
     for (let va = start; va < end; va += PAGE) if ((this.space.pte(va) & PTE_P) === 0) this.map(va, PAGE, "rwx");
     this.write(addr, code);
     this.setReg("eip", addr);
+  }
+
+  /** Loads a static ELF32 i386 executable (elf.ts): maps its PT_LOAD segments with their
+   *  protection, copies their bytes (bss zero), points EIP at the entry. E_ELF says why a file
+   *  cannot be loaded. */
+  loadElf(bytes: Uint8Array): ElfLoadResult {
+    this.notRunning();
+    return loadElf(this, bytes);
   }
 
   // ---- registers ----
@@ -252,6 +281,7 @@ export class Machine {
     if (s !== undefined) return c.sreg[s] & 0xffff;
     const b = BASES[r];
     if (b !== undefined) return c.sbase[b] >>> 0;
+    if (isFpuRegister(name)) return getFpuReg(c, name);
     throw new ExojitError("E_BADREG", JSON.stringify(name));
   }
 
@@ -260,10 +290,11 @@ export class Machine {
    *  a descriptor the segment may hold. */
   setReg(name: string, value: number): void {
     const r = name as RegisterName;
+    this.hooks.touched |= GENERAL[r] !== undefined && r !== "eip" ? REGS_GENERAL : REGS_OTHER;
+    if (isFpuRegister(name)) return setFpuReg(this.kernel.cpu, name, value);
     if (typeof value !== "number" || !Number.isFinite(value)) throw new ExojitError("E_BADARG", `${name} = ${String(value)}`);
     const c = this.kernel.cpu;
     const g = GENERAL[r];
-    this.hooks.touched |= g !== undefined && r !== "eip" ? REGS_GENERAL : REGS_OTHER;
     if (g !== undefined) {
       c.r[g] = value | 0;
       return;
@@ -295,6 +326,26 @@ export class Machine {
     return out;
   }
 
+  /** ST(i)'s raw 80-bit encoding (10 bytes, little-endian m80), whatever its tag. */
+  getFpuRaw(i: number): Uint8Array {
+    return getFpuRaw(this.kernel.cpu, i);
+  }
+
+  /** Sets ST(i) to a raw 80-bit encoding (10 bytes); the register becomes non-empty. */
+  setFpuRaw(i: number, bytes: Uint8Array): void {
+    setFpuRaw(this.kernel.cpu, i, bytes);
+  }
+
+  /** A copy of XMMi (16 bytes, lowest lane first). */
+  getXmm(i: number): Uint8Array {
+    return getXmm(this.kernel.cpu, i);
+  }
+
+  /** Sets XMMi from 16 bytes. */
+  setXmm(i: number, bytes: Uint8Array): void {
+    setXmm(this.kernel.cpu, i, bytes);
+  }
+
   private loadSelector(seg: number, sel: number): void {
     const c = this.kernel.cpu;
     const old = c.sreg[seg];
@@ -305,6 +356,31 @@ export class Machine {
       loadSeg(c, seg, old);
       throw new ExojitError("E_BADSEG", `selector ${hex(sel)} (${e.vector === GP ? "#GP" : `vector ${e.vector}`})`);
     }
+  }
+
+  // ---- snapshots (snapshot.ts) ----
+
+  /** Captures the whole machine: registers (x87 and SSE included), the mappings and their
+   *  protection, and memory. Copy-on-write: taking one costs a little per mapped page, and
+   *  pages written afterwards are copied once. Call release() on it when done with it. */
+  snapshot(): Snapshot {
+    this.notRunning();
+    return this.snaps.take();
+  }
+
+  /** Puts the machine back as it was when the snapshot was taken (or as a buffer from
+   *  Snapshot.toBuffer() describes it). Restoring the snapshot last taken or restored costs
+   *  in proportion to the pages written or remapped since. */
+  restore(snapshot: Snapshot | Uint8Array): void {
+    this.notRunning();
+    const s = snapshot instanceof Uint8Array ? Snapshot.fromBuffer(snapshot) : snapshot;
+    if (!(s instanceof Snapshot)) throw new ExojitError("E_BADARG", "not a snapshot");
+    this.snaps.restore(s);
+  }
+
+  /** Counters of the snapshot machinery (pages restored and copied, frames held). */
+  snapshotStats(): SnapshotStats {
+    return this.snaps.stats();
   }
 
   // ---- running ----
@@ -381,6 +457,7 @@ export class Machine {
     this.running = true;
     this.stopRequested = false;
     this.hooks.startRun(until);
+    const prevLog = enterLog(this.log);
     try {
       if (untilPhys >= 0) {
         if (this.kernel.cpu.r[EIP] >>> 0 === until) return { reason: "end", insns: 0 };
@@ -407,7 +484,13 @@ export class Machine {
         if (performance.now() >= deadline) return { reason: "timeout", insns };
       }
     } finally {
-      if (untilPhys >= 0) this.patch(untilPhys, saved);
+      if (untilPhys >= 0) {
+        this.patch(untilPhys, saved);
+        // A write that copied the page (copy-on-write) took the int3 along.
+        const now = this.physOf(until! >>> 0);
+        if (now >= 0 && now !== untilPhys) this.patch(now, saved);
+      }
+      leaveLog(prevLog);
       this.running = false;
       this.stopRequested = false;
     }
@@ -434,6 +517,9 @@ export class Machine {
       case X_HALT:
         return { reason: "halt", insns };
       case X_FAULT: {
+        // A write to a copy-on-write page holding translated code exits (the engine drops the
+        // code); the copy is made here and the instruction runs again.
+        if (x.vector === PF && this.snaps.resolveFault(x.addr, x.error)) return null;
         if (x.vector === PF && until !== undefined && eip === until >>> 0 && x.addr >>> 0 === eip) return { reason: "end", insns };
         // Ring 3 cannot halt: `hlt` raises #GP(0), reported as the halt it asked for.
         if (x.vector === GP && x.error === 0) {
@@ -466,8 +552,10 @@ export class Machine {
 
   // ---- helpers ----
 
-  private notRunning(): void {
-    if (this.running && !this.hooks.inInvalidHook) throw new ExojitError("E_RUNNING");
+  /** Refuses while running; `remap` (map, unmap, protect, loadCode) is allowed in an
+   *  invalid-access hook, which runs between two runs of the engine. */
+  private notRunning(remap = false): void {
+    if (this.running && !(remap && this.hooks.inInvalidHook)) throw new ExojitError("E_RUNNING");
   }
 
   /** Physical address of a mapped user address, or -1. */

@@ -14,6 +14,11 @@ import { LinuxPersonality, startProgram } from "../posix/linux.js";
 import { BufferSink, BufferSource } from "./stdio.js";
 import { ExojitError } from "./errors.js";
 import type { EngineKind } from "./machine.js";
+import type { OpenFile } from "../libexoc/file.js";
+import type { Process } from "../libexoc/process.js";
+import { enterLog, leaveLog, type LogScope, type TraceCategory } from "../log.js";
+import { scopeOf } from "./logging.js";
+import type { Logger } from "pino";
 
 export interface ProgramOptions {
   /** argv, program name included (default: [path]). */
@@ -35,6 +40,12 @@ export interface ProgramOptions {
   /** Stop the program once it has run this many guest instructions (checked between scheduler
    *  turns, so it may run a little more): the promise rejects with E_LIMIT. */
   maxInsns?: number;
+  /** A pino logger that gets exojit's records about this program: warnings and errors, and
+   *  the trace records of the `trace` categories (docs/embedding.md, "Logging"). */
+  logger?: Logger;
+  /** Trace categories (those of the CLI's --trace: syscall, fault, jit, mmu, dev, exec,
+   *  signal, sched), or "all"; they need `logger`. */
+  trace?: readonly TraceCategory[] | "all";
 }
 
 export interface ProgramResult {
@@ -46,9 +57,18 @@ export interface ProgramResult {
   insns: number;
 }
 
-/** Runs the Linux i386 program at guest path `path` to its end and resolves with its output
- *  and status. Rejects with ExojitError E_PROGRAM when it cannot be started. */
-export async function runProgram(path: string, opts: ProgramOptions = {}): Promise<ProgramResult> {
+/** A program set up to run: its system and first process, not started yet. */
+export interface Launched {
+  kernel: Exokernel;
+  sys: System;
+  proc: Process;
+  log: LogScope | null;
+  limit: number;
+}
+
+/** Checks the options, builds the system and creates the program's first process with
+ *  `stdio` as descriptors 0-2. Throws ExojitError E_PROGRAM / E_BADARG. */
+export function launch(path: string, opts: ProgramOptions, stdio: () => [OpenFile, OpenFile, OpenFile]): Launched {
   const root = opts.root ?? "/";
   let st: fs.Stats;
   try {
@@ -60,39 +80,61 @@ export async function runProgram(path: string, opts: ProgramOptions = {}): Promi
   const limit = opts.maxInsns ?? Infinity;
   if (!(limit > 0)) throw new ExojitError("E_BADARG", `maxInsns ${limit}`);
   const env = Array.isArray(opts.env) ? opts.env : Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${v}`);
+  const log = scopeOf(opts.logger, opts.trace);
 
-  const kernel = new Exokernel({ memory: opts.memory ?? 256 << 20, engine: { engine: opts.engine ?? "auto" } });
-  const sys = new System({ kernel, personality: new LinuxPersonality() });
-  const vol = new HostVolume(root, opts.writable === true, []);
-  vol.pageCache = sys.pageCache;
-  const vfs = sys.newVfs(vol);
-
-  let task;
+  const prev = enterLog(log);
   try {
-    task = startProgram({ sys, fs: vfs, path, argv: opts.argv ?? [path], env, cwd: opts.cwd ?? vol.relOf(fs.realpathSync(process.cwd())) ?? "/", stdio: "none" });
-  } catch (e) {
-    if (e instanceof ExecError) throw new ExojitError("E_PROGRAM", `${path}: ${e.reason}`);
-    if (e instanceof SysError) throw new ExojitError("E_PROGRAM", `${path}: ${e.errno}`);
-    throw e;
+    const kernel = new Exokernel({ memory: opts.memory ?? 256 << 20, engine: { engine: opts.engine ?? "auto" } });
+    const sys = new System({ kernel, personality: new LinuxPersonality() });
+    const vol = new HostVolume(root, opts.writable === true, []);
+    vol.pageCache = sys.pageCache;
+    const vfs = sys.newVfs(vol);
+    let task;
+    try {
+      task = startProgram({ sys, fs: vfs, path, argv: opts.argv ?? [path], env, cwd: opts.cwd ?? vol.relOf(fs.realpathSync(process.cwd())) ?? "/", stdio: "none" });
+    } catch (e) {
+      if (e instanceof ExecError) throw new ExojitError("E_PROGRAM", `${path}: ${e.reason}`);
+      if (e instanceof SysError) throw new ExojitError("E_PROGRAM", `${path}: ${e.errno}`);
+      throw e;
+    }
+    // Descriptors 0-2 (the table is empty with stdio "none"; the program has not run yet).
+    for (const f of stdio()) task.fds.add(f);
+    return { kernel, sys, proc: task.proc, log, limit };
+  } finally {
+    leaveLog(prev);
   }
-  // Descriptors 0-2 (the table is empty with stdio "none"; the program has not run yet).
-  const stdout = new BufferSink("/dev/stdout");
-  const stderr = new BufferSink("/dev/stderr");
-  task.fds.add(new BufferSource("/dev/stdin", typeof opts.stdin === "string" ? Buffer.from(opts.stdin) : opts.stdin ?? new Uint8Array(0)));
-  task.fds.add(stdout);
-  task.fds.add(stderr);
+}
 
-  const proc = task.proc;
+/** Runs a launched program until it ends and returns the instructions it executed; rejects
+ *  with E_LIMIT at its instruction limit. What it leaves behind is killed, as `exojit run`
+ *  does. */
+export async function drive(l: Launched, path: string): Promise<number> {
+  const { kernel, proc, limit } = l;
   const start = kernel.cpu.icount;
   let ended = false;
   try {
-    await new RunLoop(kernel).run({ done: () => proc.termination !== null || kernel.cpu.icount - start >= limit });
+    await new RunLoop(kernel).run({ done: () => proc.termination !== null || kernel.cpu.icount - start >= limit, log: l.log });
     ended = proc.termination !== null;
   } finally {
-    // What the program leaves behind is killed, as `exojit run` does.
-    sys.killAll();
+    const prev = enterLog(l.log);
+    try {
+      l.sys.killAll();
+    } finally {
+      leaveLog(prev);
+    }
   }
   const insns = kernel.cpu.icount - start;
   if (!ended) throw new ExojitError("E_LIMIT", `${path} ran ${insns} instructions`);
-  return { stdout: stdout.contents(), stderr: stderr.contents(), status: proc.status, insns };
+  return insns;
+}
+
+/** Runs the Linux i386 program at guest path `path` to its end and resolves with its output
+ *  and status. Rejects with ExojitError E_PROGRAM when it cannot be started. */
+export async function runProgram(path: string, opts: ProgramOptions = {}): Promise<ProgramResult> {
+  const stdout = new BufferSink("/dev/stdout");
+  const stderr = new BufferSink("/dev/stderr");
+  const stdin = new BufferSource("/dev/stdin", typeof opts.stdin === "string" ? Buffer.from(opts.stdin) : opts.stdin ?? new Uint8Array(0));
+  const l = launch(path, opts, () => [stdin, stdout, stderr]);
+  const insns = await drive(l, path);
+  return { stdout: stdout.contents(), stderr: stderr.contents(), status: l.proc.status, insns };
 }

@@ -8,7 +8,7 @@
 
 import type { BootArgs } from "./args.js";
 import { cliError } from "./errors.js";
-import { attachHostConsole, newMachine, runUntil } from "./machine.js";
+import { attachHostConsole, newMachine, runUntil, type Machine } from "./machine.js";
 import { attachImage, mountImage } from "./disk.js";
 import { Disks } from "../libexoc/disks.js";
 import { defaultImage } from "./defaultimage.js";
@@ -17,50 +17,94 @@ import { SysError } from "../libexoc/errors.js";
 import { DEFAULT_FLAGS } from "../libexoc/vfs/mounts.js";
 import { SYSTEM_CALLER, type Vfs } from "../libexoc/vfs/vfs.js";
 import type { System } from "../libexoc/system.js";
+import type { Process } from "../libexoc/process.js";
 import { startProgram } from "../posix/linux.js";
 
 /** The environment init starts with (the kernel's, as Linux gives init). */
-const INIT_ENV = ["HOME=/", "TERM=linux"];
+export const INIT_ENV = ["HOME=/", "TERM=linux"];
 const S_IFMT = 0o170000, S_IFDIR = 0o040000;
 
 export async function bootCommand(a: BootArgs): Promise<number> {
   const imagePath = a.image ?? defaultImage();
   const m = newMachine(a);
-  const { sys } = m;
-  // The boot disk is /dev/sda (its file system on sda1 when it is partitioned), the --disk
-  // images /dev/sdb and on, for the guest to mount.
-  const disks = new Disks(sys, m.kernel.blocks);
+  const term = process.env.TERM;
+  const env = term ? [INIT_ENV[0], `TERM=${term}`] : INIT_ENV;
+  const link = a.console ? attachHostConsole(m) : null;
+  const booted = startSystem(m, {
+    image: imagePath, readOnly: a.readOnly, disks: a.disks, init: a.init, append: a.append, env,
+    stdio: link !== null ? "console" : "host",
+    warn: (line) => process.stderr.write(`exojit: ${line}\n`),
+  });
   try {
-    const boot = disks.add(attachImage(imagePath, a.readOnly, m.kernel.blocks), a.readOnly);
-    for (const extra of a.disks) disks.add(attachImage(extra.path, extra.readOnly, m.kernel.blocks), extra.readOnly);
-    const root = mountImage(disks, boot.name, imagePath, a.readOnly);
-    const readOnlyWhy = root.fs.readOnlyWhy;
-    if (readOnlyWhy !== null && !a.readOnly) process.stderr.write(`exojit: ${imagePath}: mounted read-only (${readOnlyWhy})\n`);
-    const vfs = sys.newVfs(root, { readOnly: a.readOnly || readOnlyWhy !== null });
-    mountScratch(sys, vfs);
-    const term = process.env.TERM;
-    const env = term ? [INIT_ENV[0], `TERM=${term}`] : INIT_ENV;
-    const link = a.console ? attachHostConsole(m) : null;
-    let first;
-    try {
-      first = startProgram({ sys, fs: vfs, path: a.init, argv: [a.init, ...a.append], env, cwd: "/", init: true, stdio: link !== null ? "console" : "host" });
-    } catch (e) {
-      if (e instanceof ExecError) throw cliError("cannotExec", `${imagePath}:${a.init}`, e.reason);
-      if (e instanceof SysError) throw cliError("noInit", imagePath, a.init, e.errno);
-      throw e;
-    }
-    const init = first.proc;
-    const r = await runUntil(m, a, init, link);
+    const r = await runUntil(m, a, booted.init, link);
     if (r.limited) throw cliError("insnLimit", String(a.maxInsns));
     // Quitting from the console (C-a x) is a shutdown the user asked for: the disk is synced
     // as the image is closed, and the status is 0.
-    if (!r.quit) return init.status;
-    disks.closeAll();
+    if (!r.quit) return booted.init.status;
+    booted.disks.closeAll();
     process.stderr.write(`\r\nexojit: stopped from the console (C-a x); ${a.readOnly ? "the image was read-only" : "the disk is synced"}\n`);
     return 0;
   } finally {
+    booted.close();
+  }
+}
+
+/** What a system boots from: the image and extra disks, init and its arguments, environment
+ *  and standard streams. */
+export interface SystemSetup {
+  image: string;
+  readOnly: boolean;
+  disks: readonly { path: string; readOnly: boolean }[];
+  init: string;
+  append: readonly string[];
+  env: string[];
+  /** init's fds 0-2: the console (attached before), exojit's own, or none (the caller's). */
+  stdio: "console" | "host" | "none";
+  /** Told when the image mounts read-only though read-write was asked for. */
+  warn(line: string): void;
+}
+
+export interface BootedSystem {
+  init: Process;
+  disks: Disks;
+  /** Syncs and closes the disks (idempotent). */
+  close(): void;
+}
+
+/**
+ * Assembles a system on machine `m` (what `exojit boot` and the embedding API's bootSystem
+ * share): the boot image as /dev/sda and its file system at /, the extra disks, /proc, /dev,
+ * tmpfs at /tmp and /run, and init started as pid 1. Refusals are CliErrors (one line); on any
+ * failure the disks are closed again.
+ */
+export function startSystem(m: Machine, o: SystemSetup): BootedSystem {
+  const { sys } = m;
+  // The boot disk is /dev/sda (its file system on sda1 when it is partitioned), the extra
+  // images /dev/sdb and on, for the guest to mount.
+  const disks = new Disks(sys, m.kernel.blocks);
+  const close = (): void => {
     disks.closeAll();
     m.kernel.blocks.detachAll();
+  };
+  try {
+    const boot = disks.add(attachImage(o.image, o.readOnly, m.kernel.blocks), o.readOnly);
+    for (const extra of o.disks) disks.add(attachImage(extra.path, extra.readOnly, m.kernel.blocks), extra.readOnly);
+    const root = mountImage(disks, boot.name, o.image, o.readOnly);
+    const readOnlyWhy = root.fs.readOnlyWhy;
+    if (readOnlyWhy !== null && !o.readOnly) o.warn(`${o.image}: mounted read-only (${readOnlyWhy})`);
+    const vfs = sys.newVfs(root, { readOnly: o.readOnly || readOnlyWhy !== null });
+    mountScratch(sys, vfs);
+    try {
+      const first = startProgram({ sys, fs: vfs, path: o.init, argv: [o.init, ...o.append], env: o.env, cwd: "/", init: true, stdio: o.stdio });
+      return { init: first.proc, disks, close };
+    } catch (e) {
+      if (e instanceof ExecError) throw cliError("cannotExec", `${o.image}:${o.init}`, e.reason);
+      if (e instanceof SysError) throw cliError("noInit", o.image, o.init, e.errno);
+      throw e;
+    }
+  } catch (e) {
+    close();
+    throw e;
   }
 }
 

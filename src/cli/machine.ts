@@ -151,7 +151,7 @@ function printStats({ kernel, sys, personality }: Machine, loop: RunLoop, insns:
     `exojit stats: ${insns} guest instructions in ${ms.toFixed(1)} ms (${((insns / ms) * 1e-3).toFixed(1)} M/s)`,
     `  interpreter ${e.interpInsns} insns (${pct(e.interpInsns)}%), compiled code ${e.jitInsns} insns (${pct(e.jitInsns)}%) in ${e.regionRuns} region entries`,
     ...phases(e, insns, ms, startAt),
-    `  time: ${e.jitMs.toFixed(1)} ms in compiled code, ${j.compileMs.toFixed(1)} ms compiling, ${e.decodeMs.toFixed(1)} ms decoding, ${Math.max(0, ms - e.jitMs - j.compileMs - e.decodeMs).toFixed(1)} ms interpreting and in system calls`,
+    `  time: about ${e.jitMs.toFixed(0)} ms in compiled code (sampled), ${j.compileMs.toFixed(1)} ms compiling, ${e.decodeMs.toFixed(1)} ms decoding, ${Math.max(0, ms - e.jitMs - j.compileMs - e.decodeMs).toFixed(1)} ms interpreting and in system calls`,
     `  jit: ${j.regionsCompiled} regions compiled + ${j.recompiles} recompiled, ${j.insnsCompiled} insns -> ${(j.jsBytes / 1024).toFixed(0)} KiB JS in ${j.compileMs.toFixed(1)} ms` +
       ` (${j.insnsCompiled > 0 ? ((j.compileMs * 1000) / j.insnsCompiled).toFixed(1) : "0"} us/insn); ${live.regions} live (${live.insns} insns), ${j.invalidations} invalidated, ${j.evictions} evicted, ${j.failures} failed`,
     `  blocks decoded ${e.blocksDecoded} (${fastStats.decoded} instructions by the fast path, ${fastStats.learned} forms learned, ${fastStats.refused} left to iced), code-page writes ${e.codeWrites}, faults ${e.faults}`,

@@ -249,6 +249,13 @@ export class AddressSpace {
     return (this.pte(va) & PTE_D) !== 0;
   }
 
+  /** Clears the dirty bit of the page at `va` (so the CPU sets it again on the next write to
+ *  it). The caller drops the page's cached write permission from the TLB. */
+  clearDirty(va: number): void {
+    const i = this.presentIndex(va);
+    if (i >= 0) this.mem.i32[i] &= ~PTE_D;
+  }
+
   /** Calls fn(va, pte) for every present user page in [start, end). */
   forEach(start: number, end: number, fn: (va: number, pte: number) => void): void {
     for (let va = start >>> 0; va < end >>> 0 && va < USER_TOP; ) {

@@ -7,7 +7,7 @@
 import type { Exokernel } from "./kernel.js";
 import { X_BUDGET, type Environment } from "./env.js";
 import { TURN_NS } from "./sched.js";
-import { logger, trace } from "../log.js";
+import { enterLog, leaveLog, logger, trace, type LogScope } from "../log.js";
 
 /** Host time between returns to Node's event loop while guests run (ns). */
 const YIELD_EVERY_NS = 10_000_000;
@@ -19,6 +19,8 @@ const MAX_IDLE_MS = 60_000;
 export interface LoopOptions {
   /** Checked between turns: the loop returns once this is true. */
   done(): boolean;
+  /** An embedder's logger for what happens in the loop (src/log.ts, log scopes). */
+  log?: LogScope | null;
 }
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
@@ -45,23 +47,35 @@ export class RunLoop {
     const k = this.k;
     let yieldAt = k.clock.now() + YIELD_EVERY_NS;
     for (;;) {
-      const now = k.clock.now();
-      if (k.clock.next() <= now) k.clock.fire(now);
-      if (o.done()) return;
-      // An environment woken by a direct switch (endpoint IPC) runs next, without a pick.
-      const env = k.takeDirect() ?? k.sched.pick();
-      if (env === null) {
-        await this.idle();
-        yieldAt = k.clock.now() + YIELD_EVERY_NS;
-        continue;
+      // The caller's log scope is active while the loop works, never across an await (where
+      // other machines' loops and the embedder's code run).
+      const prev = enterLog(o.log ?? null);
+      let next: "done" | "yield" | Promise<void> | null;
+      try {
+        next = this.step(o, yieldAt);
+      } finally {
+        leaveLog(prev);
       }
-      this.turn(env, k.sched.slice(env));
-      if (env.alive && !env.waiting && !env.suspended) k.sched.enqueue(env, "preempted");
-      if (k.clock.now() >= yieldAt) {
-        await new Promise<void>((res) => setImmediate(res));
-        yieldAt = k.clock.now() + YIELD_EVERY_NS;
-      }
+      if (next === "done") return;
+      if (next === null) continue;
+      await (next === "yield" ? new Promise<void>((res) => setImmediate(res)) : next);
+      yieldAt = k.clock.now() + YIELD_EVERY_NS;
     }
+  }
+
+  /** One pass of the loop: "done", a turn after which Node's event loop is due ("yield"), an
+   *  idle sleep to await, or null to go on. */
+  private step(o: LoopOptions, yieldAt: number): "done" | "yield" | Promise<void> | null {
+    const k = this.k;
+    const now = k.clock.now();
+    if (k.clock.next() <= now) k.clock.fire(now);
+    if (o.done()) return "done";
+    // An environment woken by a direct switch (endpoint IPC) runs next, without a pick.
+    const env = k.takeDirect() ?? k.sched.pick();
+    if (env === null) return this.idle();
+    this.turn(env, k.sched.slice(env));
+    if (env.alive && !env.waiting && !env.suspended) k.sched.enqueue(env, "preempted");
+    return k.clock.now() >= yieldAt ? "yield" : null;
   }
 
   /** Runs `env` for up to `slice` instructions, handling its exits, until it waits, is

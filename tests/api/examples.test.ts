@@ -32,4 +32,43 @@ describe("examples", () => {
     expect(r.stdout).toContain(`stdout (${`out 0 ${bin}\nout 1 x\n`.length} bytes): ${JSON.stringify(`out 0 ${bin}\nout 1 x\n`)}`);
     expect(r.stdout).toContain(`stderr (12 bytes): ${JSON.stringify("err 0\nerr 1\n")}`);
   });
+
+  it("trace-syscalls.mjs prints one line per system call of a program, with its arguments and result", () => {
+    const bin = buildGuest("two_streams.c");
+    const r = example("trace-syscalls.mjs", [bin, "x"]);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    const lines = r.stdout.trimEnd().split("\n");
+    const calls = lines.filter((l) => /^\d+ [a-z_0-9]+\(.*\) = /.test(l));
+    // The program's own calls, in order, as strace would show them.
+    expect(calls.filter((l) => l.includes("write("))).toEqual([
+      expect.stringMatching(/^\d+ write\(2, "err 0\\n", 6\) = 6$/),
+      expect.stringMatching(/^\d+ write\(2, "err 1\\n", 6\) = 6$/),
+      // (strings are cut at 32 characters, as strace does)
+      `1000 write(1, ${JSON.stringify(`out 0 ${bin}\nout 1 x\n`.slice(0, 32))}..., ${`out 0 ${bin}\nout 1 x\n`.length}) = ${`out 0 ${bin}\nout 1 x\n`.length}`,
+    ]);
+    expect(calls.at(-1)).toMatch(/ exit_group\(2\) = 0$/);
+    expect(calls.some((l) => / brk\(NULL\) = 0x[0-9a-f]+$/.test(l))).toBe(true);
+    expect(lines.at(-1)).toBe(`${calls.length} system calls; status 2; stdout ${JSON.stringify(`out 0 ${bin}\nout 1 x\n`)}`);
+  });
+
+  it("pool.mjs runs a program over many inputs in a pool with the results of a native run", () => {
+    const bin = buildGuest("stdin_lines.c");
+    const n = 12;
+    const r = example("pool.mjs", [bin, String(n), "--list"]);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    // Input i as the example makes it; the native run of the same program is the oracle.
+    const input = (i: number): string => {
+      let s = "";
+      for (let j = 0; j <= i % 17; j++) s += `input ${i} line ${j} ${"word ".repeat(j % 5)}\n`;
+      return s;
+    };
+    for (let i = 0; i < n; i++) {
+      const want = spawnSync(bin, [], { input: input(i), encoding: "utf8" }).stdout.trimEnd().split("\n").pop();
+      expect(r.stdout).toContain(`\n${i}: ${want}\n`.slice(i === 0 ? 1 : 0));
+    }
+    expect(r.stdout).toContain(`${n} results (0 with a non-zero status); the same with 1 worker`);
+    expect(r.stdout).toMatch(/\d+ workers: [\d.]+ runs\/s; 1 worker: [\d.]+ runs\/s; speed-up [\d.]+x/);
+  });
 });

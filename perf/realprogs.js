@@ -1,0 +1,107 @@
+// The perf suite's real-programs section: Debian's own i386 binaries, from the debootstrap root
+// the userland tests use, on the same inputs natively (chroot ROOT), under qemu-i386 (-L ROOT)
+// and under exojit (run --root ROOT). Programs the root lacks are listed as skipped with the
+// command that adds them (minbase has gzip, sha256sum, sort, perl and bash; bzip2, xz and
+// python3 come with `chroot ROOT apt-get install bzip2 xz-utils python3-minimal`).
+//
+// Inputs are made here, the same bytes every run: about 4 MiB of words drawn from a fixed
+// vocabulary by a fixed pseudo-random sequence (text that compresses and sorts like prose,
+// not like random bytes), its gzip form made natively, and nothing else.
+
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+/** Environment for every side: the C locale, so sort and perl agree and skip locale files. */
+const ENV = { PATH: "/usr/bin:/bin", LC_ALL: "C", HOME: "/" };
+
+/** name, the program in the root, its arguments, and the input it reads on stdin. */
+const REAL = [
+  { name: "gzip -9", prog: "/usr/bin/gzip", args: ["-9", "-c"], input: "text" },
+  { name: "gzip -d", prog: "/usr/bin/gzip", args: ["-d", "-c"], input: "gz" },
+  { name: "bzip2", prog: "/usr/bin/bzip2", args: ["-9", "-c"], input: "text" },
+  { name: "xz -3", prog: "/usr/bin/xz", args: ["-3", "-T1", "-c"], input: "text" },
+  { name: "sha256sum", prog: "/usr/bin/sha256sum", args: [], input: "text" },
+  { name: "sort", prog: "/usr/bin/sort", args: [], input: "lines" },
+  { name: "perl", prog: "/usr/bin/perl", args: ["-ne", "$w{$_}++ for split /\\W+/; END { print scalar(keys %w), qq(\\n) }"], input: "text" },
+  { name: "python3", prog: "/usr/bin/python3", args: ["-c", "import sys, collections\nc = collections.Counter(sys.stdin.read().split())\nprint(len(c), c.most_common(3))"], input: "text" },
+  { name: "bash script", prog: "/bin/bash", args: ["-c", "i=0; s=0; while [ $i -lt 40000 ]; do s=$(( (s + i * i) % 1000003 )); i=$((i + 1)); done; echo $s"], input: "none" },
+];
+
+/** Deterministic text: lines of 4-14 words from a 2,000-word vocabulary. */
+function makeText(bytes) {
+  let x = 0x12345678;
+  const rnd = () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 2 ** 32;
+  };
+  const letters = "etaoinshrdlucmfwypvbgkjqxz";
+  const vocab = [];
+  for (let i = 0; i < 2000; i++) {
+    let w = "";
+    const len = 2 + Math.floor(rnd() * rnd() * 10);
+    for (let k = 0; k < len; k++) w += letters[Math.floor(rnd() * rnd() * letters.length)];
+    vocab.push(w);
+  }
+  const parts = [];
+  let size = 0;
+  while (size < bytes) {
+    const n = 4 + Math.floor(rnd() * 11);
+    const words = [];
+    // Zipf-like: low indices are much more frequent.
+    for (let k = 0; k < n; k++) words.push(vocab[Math.floor(vocab.length * rnd() ** 3)]);
+    const line = words.join(" ") + "\n";
+    parts.push(line);
+    size += line.length;
+  }
+  return parts.join("");
+}
+
+/** Makes the inputs in `dir` (once); returns kind → host path. */
+function inputs(dir) {
+  fs.mkdirSync(dir, { recursive: true });
+  const text = path.join(dir, "real-text.txt");
+  if (!fs.existsSync(text)) fs.writeFileSync(text, makeText(4 << 20));
+  const lines = path.join(dir, "real-lines.txt");
+  if (!fs.existsSync(lines)) {
+    // Each line of the text with its number, so sort has 4 MiB of distinct lines to order.
+    const src = fs.readFileSync(text, "utf8").split("\n");
+    fs.writeFileSync(lines, src.map((l, i) => `${l} ${(i * 7919) % 100003}`).join("\n"));
+  }
+  const none = path.join(dir, "real-empty");
+  if (!fs.existsSync(none)) fs.writeFileSync(none, "");
+  return { text, lines, none, gz: path.join(dir, "real-text.gz") };
+}
+
+/**
+ * Measures each real program natively, under qemu-i386 and under exojit. `h` gives the suite's
+ * helpers: measure(label, cmd, args, runs, expect, input, env), the qemu path or null, the CLI,
+ * the build directory and the options. Returns rows for the suite's table, and the names
+ * skipped with why.
+ */
+export function realPrograms(root, h) {
+  const rows = [];
+  const skipped = [];
+  if (!fs.existsSync(path.join(root, "bin", "bash"))) return { rows, skipped: [`all: no Debian root at ${root} (see tests/helpers/debian.ts)`] };
+  if (process.getuid?.() !== 0) return { rows, skipped: ["all: the native side runs under chroot, which needs root"] };
+  const files = inputs(h.buildDir);
+  if (!fs.existsSync(files.gz)) {
+    // The gzip form, made natively.
+    const r = h.timeOnce("chroot", [root, "/usr/bin/gzip", "-9", "-c"], files.text, ENV);
+    fs.writeFileSync(files.gz, r.stdoutBytes);
+  }
+  for (const p of REAL) {
+    if (h.only && !h.only.has(p.name) && !h.only.has("real")) continue;
+    if (!fs.existsSync(path.join(root, p.prog))) {
+      skipped.push(`${p.name}: ${p.prog} is not in the root (chroot ${root} apt-get install ...)`);
+      continue;
+    }
+    const input = files[p.input];
+    const native = h.measure(`${p.name}: native`, "chroot", [root, p.prog, ...p.args], Math.max(h.runs, 3), undefined, input, ENV);
+    const jit = h.measure(`${p.name}: exojit`, "node", [h.cli, "run", "--stats", "--root", root, p.prog, ...p.args], h.runs, native.stdout, input, ENV);
+    const qemu = h.qemu !== null ? h.measure(`${p.name}: qemu-i386`, h.qemu, ["-L", root, path.join(root, p.prog), ...p.args], h.runs, native.stdout, input, ENV) : null;
+    rows.push({ name: p.name, kind: "real", args: p.args, native, jit, interp: null, qemu });
+  }
+  return { rows, skipped };
+}

@@ -1,0 +1,132 @@
+// bootSystem: the default image booted in-process, its console as streams.
+
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { Writable } from "node:stream";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bootSystem, ExojitError, type RunningSystem } from "../../src/index.js";
+
+let dir = "";
+const savedCache = process.env.EXOJIT_CACHE;
+
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "exojit-apisys-"));
+  // The default image is made here on first use (as a first `exojit boot` would).
+  process.env.EXOJIT_CACHE = path.join(dir, "cache");
+});
+
+afterAll(() => {
+  if (savedCache === undefined) delete process.env.EXOJIT_CACHE;
+  else process.env.EXOJIT_CACHE = savedCache;
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** Everything the console printed, as it arrives. */
+function collect(s: RunningSystem): { text: () => string; until: (re: RegExp) => Promise<void> } {
+  let text = "";
+  const waiters: [RegExp, () => void][] = [];
+  s.console.output.on("data", (b: Buffer) => {
+    text += b.toString("latin1");
+    for (let k = waiters.length - 1; k >= 0; k--) {
+      if (waiters[k][0].test(text)) {
+        waiters[k][1]();
+        waiters.splice(k, 1);
+      }
+    }
+  });
+  return {
+    text: () => text,
+    until: (re) => (re.test(text) ? Promise.resolve() : new Promise((res) => waiters.push([re, res]))),
+  };
+}
+
+describe("bootSystem", () => {
+  it("boots the default image and runs init's command on the console; exited gives its status", async () => {
+    const s = bootSystem({ init: "/bin/sh", append: ["-c", "echo hello from $(uname -s); exit 3"] });
+    const out = collect(s);
+    const r = await s.exited;
+    expect(r.status).toBe(3);
+    expect(r.insns).toBeGreaterThan(0);
+    expect(out.text()).toContain("hello from Linux");
+  }, 120_000);
+
+  it("is typed into: an interactive shell reads the console input, and the window size reaches the guest", async () => {
+    const s = bootSystem({ init: "/bin/sh", rows: 24, cols: 20 });
+    const out = collect(s);
+    s.console.input.write("echo A$((6*7))B\n");
+    await out.until(/A42B/);
+    // ls lays out /bin in as many columns as the terminal's width allows.
+    s.console.input.write("echo S1; ls /bin; echo E1\n");
+    await out.until(/\nE1\r?\n/);
+    s.resize(24, 200);
+    s.console.input.write("echo S2; ls /bin; echo E2\n");
+    await out.until(/\nE2\r?\n/);
+    s.console.input.write("exit 5\n");
+    const r = await s.exited;
+    expect(r.status).toBe(5);
+    const lines = (a: string, b: string): number => {
+      const t = out.text();
+      const from = t.lastIndexOf(`\n${a}`);
+      const to = t.indexOf(`\n${b}`, from);
+      return t.slice(from, to).split("\n").length;
+    };
+    const narrow = lines("S1", "E1"), wide = lines("S2", "E2");
+    expect(wide, out.text()).toBeLessThan(narrow);
+  }, 120_000);
+
+  it("shutdown() stops a system that waits for input; exited resolves with -1", async () => {
+    const s = bootSystem({ init: "/bin/sh" });
+    const out = collect(s);
+    s.console.input.write("echo ready\n");
+    await out.until(/\nready\r?\n/);
+    s.shutdown();
+    const r = await s.exited;
+    expect(r.status).toBe(-1);
+  }, 120_000);
+
+  it("stops at maxInsns with E_LIMIT", async () => {
+    const s = bootSystem({ init: "/bin/sh", append: ["-c", "while true; do :; done"], maxInsns: 2_000_000 });
+    collect(s);
+    await expect(s.exited).rejects.toMatchObject({ code: "E_LIMIT" });
+  }, 120_000);
+
+  it("sends the trace categories asked for to the embedder's logger", async () => {
+    const lines: { cat?: string; msg: string }[] = [];
+    const dest = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        for (const l of chunk.toString().split("\n")) if (l !== "") lines.push(JSON.parse(l) as { cat?: string; msg: string });
+        cb();
+      },
+    });
+    const s = bootSystem({ init: "/bin/sh", append: ["-c", "echo hi > /tmp/f; cat /tmp/f"], logger: pino({}, dest), trace: ["syscall"] });
+    collect(s);
+    expect((await s.exited).status).toBe(0);
+    await new Promise((r) => setImmediate(r));
+    const calls = lines.filter((l) => l.cat === "syscall");
+    expect(calls.some((l) => /openat|open\(/.test(l.msg)), JSON.stringify(lines.slice(0, 5))).toBe(true);
+    expect(lines.every((l) => l.cat === undefined || l.cat === "syscall")).toBe(true);
+  }, 120_000);
+
+  it("refuses a missing image (E_IMAGE), a missing init (E_PROGRAM) and bad options (E_BADARG)", () => {
+    const bad = (f: () => unknown, code: string): void => {
+      try {
+        f();
+      } catch (e) {
+        expect(e).toBeInstanceOf(ExojitError);
+        expect((e as ExojitError).code).toBe(code);
+        return;
+      }
+      expect.fail(`no ${code}`);
+    };
+    bad(() => bootSystem({ image: path.join(dir, "nope.img") }), "E_IMAGE");
+    const junk = path.join(dir, "junk.img");
+    fs.writeFileSync(junk, Buffer.alloc(1 << 20, 0x5a));
+    bad(() => bootSystem({ image: junk }), "E_IMAGE");
+    bad(() => bootSystem({ init: "/sbin/nothing-here" }), "E_PROGRAM");
+    bad(() => bootSystem({ cols: 0 }), "E_BADARG");
+    bad(() => bootSystem({ maxInsns: -1 }), "E_BADARG");
+    bad(() => bootSystem({ trace: ["syscall"] }), "E_BADARG");
+  }, 120_000);
+});

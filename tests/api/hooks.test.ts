@@ -516,6 +516,26 @@ describe("invalid-access and interrupt hooks", () => {
   });
 });
 
+describe("hooks and snapshots", () => {
+  it("hooks stay across a restore and see the restored code run again, compiled", () => {
+    for (const engine of ENGINES) {
+      const m = machine(engine);
+      const { head } = loop(m, CODE, 5000);
+      const snap = m.snapshot();
+      let calls = 0;
+      m.hookBlock(() => void calls++, { begin: head, end: head });
+      expect(m.run().reason).toBe(BRK);
+      expect(calls).toBe(4999);
+      m.restore(snap);
+      expect(m.regs.eip).toBe(CODE);
+      expect(m.run().reason).toBe(BRK);
+      expect(calls).toBe(2 * 4999);
+      expect(m.regs.eax).toBe(5000);
+      if (engine === "jit") expect(engineOf(m).stats.jitInsns).toBeGreaterThan(2 * 3 * 4000);
+    }
+  });
+});
+
 describe("hook arguments", () => {
   it("refuses ranges with begin > end or out of 32 bits, non-functions and unknown kinds (E_BADARG)", () => {
     const m = machine("interp");

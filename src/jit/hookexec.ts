@@ -7,7 +7,7 @@ import type { Cpu } from "../hw/cpu.js";
 import { EXIT_NONE } from "../hw/cpu.js";
 import { EIP } from "../hw/state.js";
 import { HOOK_BLOCK, HOOK_CODE, HOOK_LEAVE, type CpuHooks } from "../hw/hooks.js";
-import { execOne } from "../hw/interp/run.js";
+import { execInsns, execOne } from "../hw/interp/run.js";
 import type { Block } from "../decoder/block.js";
 
 /** Notes on `b` which hooks cover it (flat linear addresses: the hooks' ranges are linear). */
@@ -35,9 +35,13 @@ export function execHooked(c: Cpu, b: Block): void {
     if (h.block(b.eip, b.end - b.eip) === HOOK_LEAVE) return;
   }
   const code = b.codeHooks;
+  if (code === null) {
+    execInsns(c, insns);
+    return;
+  }
   for (let k = 0; k < insns.length; k++) {
     const x = insns[k];
-    if (code !== null && code[k] !== 0) {
+    if (code[k] !== 0) {
       c.r[EIP] = x.eip;
       if (h.code(x.eip, x.len) === HOOK_LEAVE) return;
     }

@@ -2,7 +2,8 @@
 // the stable, documented surface (docs/embedding.md); everything else under src/ is internal.
 //
 // - createMachine / Machine: a bare IA-32 machine to map memory in, load code into, and run
-//   with a budget, an end address or a timeout (src/api/machine.ts).
+//   with a budget, an end address or a timeout (src/api/machine.ts), with hooks on blocks,
+//   instructions, memory accesses, invalid accesses and interrupts (src/api/hooks.ts).
 // - Snapshot: a machine's state, restored copy-on-write and serialisable (src/api/snapshot.ts).
 // - runProgram: runs a Linux i386 program as `exojit run` does and captures its output
 //   (src/api/program.ts).
@@ -15,6 +16,8 @@
 
 export { createMachine, Machine, REGISTERS } from "./api/machine.js";
 export type { MachineOptions, EngineKind, Prot, ExitReason, RunExit, RunOptions, RegisterName, Registers, SyscallHook } from "./api/machine.js";
+export { Hook, MAX_INVALID_RETRIES } from "./api/hooks.js";
+export type { CodeHook, MemoryHook, MemoryAccess, MemoryHookOptions, HookRange, HookKind, InvalidHook, InvalidAccess, InterruptHook } from "./api/hooks.js";
 export { Snapshot } from "./api/snapshot.js";
 export type { SnapshotStats } from "./api/snapshot.js";
 export type { ElfLoadResult, ElfSegment } from "./api/elf.js";

@@ -19,6 +19,8 @@ import { EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI, EIP, ES, CS, SS, DS, FS, GS } f
 import { Fault, GP, PF, BP } from "../hw/fault.js";
 import { loadSeg } from "../hw/segment.js";
 import { ExojitError } from "./errors.js";
+import { HookTable, REGS_GENERAL, REGS_OTHER, type Hook, type CodeHook, type MemoryHook, type MemoryHookOptions, type InvalidHook, type InterruptHook, type HookRange } from "./hooks.js";
+import { HookAbort } from "../hw/hooks.js";
 import { loadElf, type ElfLoadResult } from "./elf.js";
 import { Snapshot, SnapshotKeeper, type SnapshotStats } from "./snapshot.js";
 import { FPU_REGISTERS, isFpuRegister, getFpuReg, setFpuReg, getFpuRaw, setFpuRaw, getXmm, setXmm } from "./fpuregs.js";
@@ -137,6 +139,7 @@ export class Machine {
   private running = false;
   private stopRequested = false;
   private syscallHook: SyscallHook | null = null;
+  private readonly hooks: HookTable;
   private readonly snaps: SnapshotKeeper;
   private readonly log: LogScope | null;
   /** Register access by name (see Registers). */
@@ -158,6 +161,7 @@ export class Machine {
     this.space = this.kernel.aspace(this.spaceCap);
     // Puts the environment on the CPU for good (its only user), reloading DS as it is.
     this.kernel.reloadSegment(this.envCap, DS);
+    this.hooks = new HookTable(this, this.kernel, () => this.stopRequested);
     this.snaps = new SnapshotKeeper(this.kernel, this.envCap, this.env, this.space, this.spaceCap);
     this.regs = new Proxy({} as Registers, {
       // (the target stays empty: every access goes through getReg/setReg)
@@ -178,7 +182,7 @@ export class Machine {
   /** Maps zeroed memory at [addr, addr + size): both page-aligned, inside user space
    *  (below 0xc0000000), and not overlapping a mapping. */
   map(addr: number, size: number, prot: Prot = "rwx"): void {
-    this.notRunning();
+    this.notRunning(true);
     const flags = protFlags(prot);
     const [start, end] = this.pageRange(addr, size);
     for (let va = start; va < end; va += PAGE) {
@@ -198,7 +202,7 @@ export class Machine {
 
   /** Unmaps [addr, addr + size), which must be mapped throughout. */
   unmap(addr: number, size: number): void {
-    this.notRunning();
+    this.notRunning(true);
     const [start, end] = this.mappedRange(addr, size);
     this.snaps.mappingChanged(start, end);
     for (let va = start; va < end; va += PAGE) this.space.unmap(va);
@@ -206,7 +210,7 @@ export class Machine {
 
   /** Changes the protection of [addr, addr + size), which must be mapped throughout. */
   protect(addr: number, size: number, prot: Prot): void {
-    this.notRunning();
+    this.notRunning(true);
     const flags = protFlags(prot);
     const [start, end] = this.mappedRange(addr, size);
     this.snaps.mappingChanged(start, end);
@@ -244,7 +248,7 @@ export class Machine {
   /** Puts code at `addr` (mapping the pages it needs that are not mapped yet, "rwx") and
    *  points EIP at it. */
   loadCode(addr: number, code: Uint8Array | readonly number[]): void {
-    this.notRunning();
+    this.notRunning(true);
     checkAddr(addr);
     const len = code.length;
     if (len === 0) throw new ExojitError("E_BADARG", "no code");
@@ -286,6 +290,7 @@ export class Machine {
    *  a descriptor the segment may hold. */
   setReg(name: string, value: number): void {
     const r = name as RegisterName;
+    this.hooks.touched |= GENERAL[r] !== undefined && r !== "eip" ? REGS_GENERAL : REGS_OTHER;
     if (isFpuRegister(name)) return setFpuReg(this.kernel.cpu, name, value);
     if (typeof value !== "number" || !Number.isFinite(value)) throw new ExojitError("E_BADARG", `${name} = ${String(value)}`);
     const c = this.kernel.cpu;
@@ -386,6 +391,38 @@ export class Machine {
     this.syscallHook = hook;
   }
 
+  // ---- hooks (src/api/hooks.ts; docs/embedding.md, "Hooks") ----
+
+  /** fn(m, address, size) before each block starting in [begin, end] executes. */
+  hookBlock(fn: CodeHook, range?: HookRange): Hook {
+    return this.hooks.add("block", fn, range);
+  }
+
+  /** fn(m, address, size) before each instruction starting in [begin, end] executes. */
+  hookCode(fn: CodeHook, range?: HookRange): Hook {
+    return this.hooks.add("code", fn, range);
+  }
+
+  /** fn(m, kind, address, size, value) on each access of the kinds asked for to [begin, end]. */
+  hookMemory(fn: MemoryHook, opts?: MemoryHookOptions): Hook {
+    return this.hooks.addMemory(fn, opts);
+  }
+
+  /** fn(m, access) on a page fault (unmapped page, or a write to a read-only one); true: the
+   *  instruction runs again (the hook may map and protect memory). */
+  hookInvalid(fn: InvalidHook): Hook {
+    return this.hooks.add("invalid", fn, undefined);
+  }
+
+  /** fn(m, vector) on `int n` (not 0x80) and `int3`; the run goes on after it. */
+  hookInterrupt(fn: InterruptHook): Hook {
+    return this.hooks.add("interrupt", fn, undefined);
+  }
+
+  removeHook(hook: Hook): void {
+    this.hooks.remove(hook);
+  }
+
   /** From a hook: ends the current run (reason "stop") once the hook returns. */
   stop(): void {
     if (this.running) this.stopRequested = true;
@@ -405,7 +442,7 @@ export class Machine {
    * see 0xcc), or, when the address is not mapped, by the fetch fault there.
    */
   run(opts: RunOptions = {}): RunExit {
-    this.notRunning();
+    if (this.running) throw new ExojitError("E_RUNNING");
     const budget = opts.budget ?? Infinity;
     if (!(budget >= 0) || (budget !== Infinity && !Number.isInteger(budget))) throw new ExojitError("E_BADARG", `budget ${budget}`);
     const timeout = opts.timeoutMs ?? Infinity;
@@ -419,6 +456,7 @@ export class Machine {
     let saved = 0;
     this.running = true;
     this.stopRequested = false;
+    this.hooks.startRun(until);
     const prevLog = enterLog(this.log);
     try {
       if (untilPhys >= 0) {
@@ -430,9 +468,17 @@ export class Machine {
         const done = c.icount - start;
         if (done >= budget) return { reason: "budget", insns: done };
         const n = Math.min(SLICE, budget - done);
-        const x = this.kernel.runEnv(this.env, n);
+        let x: Exit | null = null;
+        try {
+          x = this.kernel.runEnv(this.env, n);
+        } catch (e) {
+          // A memory hook stopped the machine or threw, in the middle of an instruction.
+          if (!(e instanceof HookAbort)) throw e;
+        }
+        const err = this.hooks.takeError();
+        if (err !== null) throw err;
         const insns = c.icount - start;
-        const out = this.exitOf(x, until, insns);
+        const out = x === null ? null : this.exitOf(x, until, insns);
         if (out !== null) return out;
         if (this.stopRequested) return { reason: "stop", insns };
         if (performance.now() >= deadline) return { reason: "timeout", insns };
@@ -463,6 +509,7 @@ export class Machine {
           return { reason: "end", insns: insns - 1 };
         }
         if (x.vector === SYSCALL_VECTOR) return this.syscall(insns, x.vector);
+        if (this.hooks.interrupt(x.vector)) return null;
         if (x.vector === BP) return { reason: "breakpoint", vector: BP, insns };
         return { reason: "interrupt", vector: x.vector, insns };
       case X_SYSENTER:
@@ -482,6 +529,7 @@ export class Machine {
             return { reason: "halt", insns: insns + 1 };
           }
         }
+        if (this.hooks.invalid(x, eip)) return null;
         const out: RunExit = { reason: "fault", vector: x.vector, errorCode: x.error, insns };
         if (x.vector === PF) out.address = x.addr >>> 0;
         return out;
@@ -504,8 +552,10 @@ export class Machine {
 
   // ---- helpers ----
 
-  private notRunning(): void {
-    if (this.running) throw new ExojitError("E_RUNNING");
+  /** Refuses while running; `remap` (map, unmap, protect, loadCode) is allowed in an
+   *  invalid-access hook, which runs between two runs of the engine. */
+  private notRunning(remap = false): void {
+    if (this.running && !(remap && this.hooks.inInvalidHook)) throw new ExojitError("E_RUNNING");
   }
 
   /** Physical address of a mapped user address, or -1. */

@@ -33,6 +33,11 @@ export class Block {
   nojit = false;
   /** Blocks seen to run right after this one (up to 4), for region formation. */
   readonly succ: Block[] = [];
+  /** Embedder hooks covering the block (hw/hooks.ts): HOOK_BLOCK, HOOK_CODE; and with
+   *  HOOK_CODE, which instructions (nonzero: hooked). Set when the block is cached; adding or
+   *  removing a hook drops the blocks whose addresses it covers, so these never go stale. */
+  hooks = 0;
+  codeHooks: Uint8Array | null = null;
   /** The TLB entry that maps this block's page as it was decoded: physical XOR linear. */
   readonly tag: number;
 

@@ -73,6 +73,18 @@ export class BlockCache {
     return n;
   }
 
+  /** Drops every page holding a block with an instruction that starts at a linear address in
+   *  [lo, hi] (an embedder's hook over that range was added or removed); returns how many
+   *  pages. Blocks of other pages, and the regions made of them only, stay. */
+  invalidateLinear(lo: number, hi: number): number {
+    const pages: number[] = [];
+    for (const [ppn, list] of this.byPage) {
+      if (list.some((b) => b.valid && b.phys >>> 12 === ppn && overlaps(b, lo, hi))) pages.push(ppn);
+    }
+    for (const ppn of pages) this.invalidatePage(ppn);
+    return pages.length;
+  }
+
   /** Drops everything (memory reset). */
   clear(): void {
     for (const b of this.byPhys.values()) this.drop(b);
@@ -81,4 +93,11 @@ export class BlockCache {
     this.cpu.codePages.fill(0);
     flushWriteTlb(this.cpu);
   }
+}
+
+/** Whether one of b's instructions starts at a linear address in [lo, hi]. */
+function overlaps(b: Block, lo: number, hi: number): boolean {
+  const first = (b.csBase + b.eip) >>> 0;
+  const last = (b.csBase + b.insns[b.insns.length - 1].eip) >>> 0;
+  return first <= hi && last >= lo;
 }

@@ -15,6 +15,7 @@ import { DEFAULT_MODEL, type CpuidModel } from "./cpuid.js";
 import type { FpuState } from "./fpu/state.js";
 import { SseState, MXCSR_DEFAULT } from "./simd/state.js";
 import { saveImage, loadImage } from "./fpu/image.js";
+import type { CpuHooks } from "./hooks.js";
 
 export const TLB_ENTRIES = 1 << 20;
 export const TLB_INVALID = 1;
@@ -31,6 +32,8 @@ export const EXIT_HLT = 2;
 export const EXIT_SYSENTER = 3;
 /** An I/O port access the host must handle. */
 export const EXIT_IO = 4;
+/** An embedder's hook ended the run or moved EIP (hw/hooks.ts); the engine handles it. */
+export const EXIT_HOOK = 5;
 
 /** Handles physical accesses that fall outside RAM (memory-mapped devices). */
 export interface MmioHandler {
@@ -129,6 +132,8 @@ export class Cpu {
   fpuSave: ((into: Uint8Array | null) => Uint8Array) | null = (into) => saveImage(this, into);
   fpuLoad: ((from: Uint8Array | null) => void) | null = (from) => loadImage(this, from);
   ports: PortHandler | null = null;
+  /** An embedder's hooks (hw/hooks.ts), or null: no code path looks further then. */
+  hooks: CpuHooks | null = null;
 
   constructor(mem: PhysMemory) {
     this.mem = mem;

@@ -7,6 +7,7 @@ import { TLB_INVALID, TLB_LIST_MAX } from "./cpu.js";
 import { CR0_PG, CR0_WP, CR4_PSE } from "./state.js";
 import { CodeWrite, pageFault, PF_PRESENT, PF_USER, PF_WRITE } from "./fault.js";
 import { PAGE_SHIFT } from "./memory.js";
+import { WATCH_READ, WATCH_WRITE } from "./hooks.js";
 
 /** Page-directory and page-table entry bits. */
 export const PTE_P = 1 << 0, PTE_W = 1 << 1, PTE_U = 1 << 2, PTE_PWT = 1 << 3, PTE_PCD = 1 << 4;
@@ -101,9 +102,13 @@ export function translate(c: Cpu, lin: number, write: boolean): number {
   if (ppn >= c.mem.pages) return phys;
   const entry = (ppn ^ vpn) << PAGE_SHIFT;
   if (write && c.codePages[ppn] !== 0) throw new CodeWrite(ppn);
+  // Pages a memory hook watches get no entry for that kind of access (see readSlow).
+  const w = c.hooks === null ? 0 : c.hooks.watch[vpn];
+  const fillW = walkWritable && c.codePages[ppn] === 0 && (w & WATCH_WRITE) === 0;
+  if ((w & WATCH_READ) !== 0 && !fillW) return phys;
   remember(c, vpn);
-  c.tlbR[vpn] = entry;
-  if (walkWritable && c.codePages[ppn] === 0) c.tlbW[vpn] = entry;
+  if ((w & WATCH_READ) === 0) c.tlbR[vpn] = entry;
+  if (fillW) c.tlbW[vpn] = entry;
   return phys;
 }
 
@@ -127,8 +132,16 @@ function physWrite(c: Cpu, p: number, size: number, v: number): void {
   }
 }
 
-/** Read that missed the TLB, is unaligned, or crosses a page. */
+/** Read that missed the TLB, is unaligned, or crosses a page (every read of a page a read
+ *  hook watches comes here: the hook sees it once it has been read). */
 export function readSlow(c: Cpu, lin: number, size: number): number {
+  const v = readAny(c, lin, size);
+  const h = c.hooks;
+  if (h !== null && ((h.watch[lin >>> PAGE_SHIFT] | h.watch[(lin + size - 1) >>> PAGE_SHIFT]) & WATCH_READ) !== 0) h.read(lin, size, v);
+  return v;
+}
+
+function readAny(c: Cpu, lin: number, size: number): number {
   const off = lin & 0xfff;
   if (off + size <= 0x1000) return physRead(c, translate(c, lin, false), size);
   // Crossing a page: both halves must be present; compose byte by byte.
@@ -142,16 +155,23 @@ export function readSlow(c: Cpu, lin: number, size: number): number {
   return v;
 }
 
-/** Write that missed the TLB, is unaligned, crosses a page, or hits a code page. */
+/** Write that missed the TLB, is unaligned, crosses a page, or hits a code page (or a page a
+ *  write hook watches: the hook sees the value once the write is known not to fault). */
 export function writeSlow(c: Cpu, lin: number, size: number, v: number): void {
   const off = lin & 0xfff;
+  const h = c.hooks;
   if (off + size <= 0x1000) {
-    physWrite(c, translate(c, lin, true), size, v);
+    const p = translate(c, lin, true);
+    if (h !== null && (h.watch[lin >>> PAGE_SHIFT] & WATCH_WRITE) !== 0) h.write(lin, size, size === 4 ? v | 0 : v & ((1 << (size * 8)) - 1));
+    physWrite(c, p, size, v);
     return;
   }
   // Translate both pages before writing either, so a fault leaves memory untouched.
   const p1 = translate(c, lin, true);
   const p2 = translate(c, (lin + size - 1) & ~0xfff, true);
+  if (h !== null && ((h.watch[lin >>> PAGE_SHIFT] | h.watch[(lin + size - 1) >>> PAGE_SHIFT]) & WATCH_WRITE) !== 0) {
+    h.write(lin, size, size === 4 ? v | 0 : v & ((1 << (size * 8)) - 1));
+  }
   for (let k = 0; k < size; k++) {
     const p = off + k < 0x1000 ? p1 + k : p2 + (off + k - 0x1000);
     physWrite(c, p, 1, v >> (k * 8));

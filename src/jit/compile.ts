@@ -28,6 +28,7 @@ import { cfOf, condOf, flagsOf, PARITY } from "../hw/flags.js";
 import { imulFlags, mulHiU32 } from "../hw/alu.js";
 import { checkLimit } from "../hw/interp/operand.js";
 import type { Cpu } from "../hw/cpu.js";
+import { HOOK_HELPERS, emitHookCall, blockHooked, codeHooked, nextCodeHook } from "./hookcode.js";
 
 export type RegionFn = (c: Cpu, n: number) => number;
 
@@ -51,6 +52,23 @@ export interface Compiled {
   reachable: number;
   /** Addresses where the engine may enter the function (the first is the region's entry). */
   entries: number[];
+  /** For each instruction address: how many instructions of its block (as compiled) are
+   *  counted but not run when it faults there (itself and those after it); -1 where that is
+   *  ambiguous (an address compiled in two blocks). */
+  notRun: Map<number, number>;
+}
+
+/** Compiled.notRun for the (cut) blocks of a region. */
+function notRunMap(blocks: readonly Block[]): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const b of blocks) {
+    const len = b.insns.length;
+    for (let k = 0; k < len; k++) {
+      const eip = b.insns[k].eip, old = out.get(eip);
+      out.set(eip, old === undefined || old === len - k ? len - k : -1);
+    }
+  }
+  return out;
 }
 
 const FLAG_SLOTS = [FLAGS, FOP, FA, FB, FR];
@@ -108,7 +126,8 @@ function regionLiveness(blocks: readonly Block[], inRegion: Map<number, Block>):
     changed = false;
     for (let k = blocks.length - 1; k >= 0; k--) {
       const b = blocks[k];
-      const v = flagsLiveIn(b.insns, atEnd(b));
+      // (a hooked block may be seen by a hook on entry: with every flag)
+      const v = b.hooks !== 0 ? ARITH_FLAGS : flagsLiveIn(b.insns, atEnd(b));
       if (v !== liveIn.get(b)) {
         liveIn.set(b, v);
         changed = true;
@@ -173,7 +192,9 @@ const HELPERS = { PARITY, cfOf, condOf, flagsOf, imulFlags, mulHiU32, segLimit: 
  *  and falls through to it, so the code is emitted once: V8's compile time grows with the
  *  function, and a copy that first runs after the function was optimised deoptimises it. */
 function cutOverlaps(blocks: readonly Block[]): Block[] {
-  const starts = new Set(blocks.map((b) => b.eip));
+  // (not where a block hook runs: the interpreter reaches that address inside the longer block
+  // without calling it, and so must compiled code)
+  const starts = new Set(blocks.filter((b) => !blockHooked(b)).map((b) => b.eip));
   return blocks.map((b) => {
     for (let k = 1; k < b.insns.length; k++) {
       if (starts.has(b.insns[k].eip)) {
@@ -199,6 +220,7 @@ export function compileRegion(regionBlocks: readonly Block[], name: string, pred
   let simd = false;
   let simdUses = new Set<string>();
   let lanes = new LaneUse();
+  const hooked = blocks.some((b) => b.hooks !== 0);
 
   // Translated twice when the region has packed-integer code: XMM0-7 used as int32 lanes are
   // then pinned in their locals across the region's blocks (loop back edges keep them there).
@@ -216,7 +238,7 @@ export function compileRegion(regionBlocks: readonly Block[], name: string, pred
   for (const b of blocks) {
     const em = new Emitter();
     const begin = simdBeginBlock(em, pinned, pinnedD);
-    const live = flagLiveness(b.insns, liveOut.get(b));
+    const live = flagLiveness(b.insns, liveOut.get(b), b.codeHooks);
     const last = b.insns[b.insns.length - 1];
     const len = b.insns.length;
     insns += len;
@@ -224,15 +246,19 @@ export function compileRegion(regionBlocks: readonly Block[], name: string, pred
     // (The exit path has no arithmetic: V8 would deoptimise on its first use for lack of type
     // feedback, since it is rarely taken before the function is optimised.)
     em.emit(ifs(t("n < $l", { l: num(len) }), [assign(id("pc"), num(b.eip)), brk(EXIT_LABEL)]), assign(id("n"), t("n - $l | 0", { l: num(len) })), ...begin);
+    if (blockHooked(b)) emitHookCall(em, "hookBlock", b.eip, regionBlocks.find((o) => o.eip === b.eip)!.end - b.eip, len);
     let ending: Ending = { kind: "next" };
     for (let k = 0; k < len; k++) {
+      if (codeHooked(b, k)) emitHookCall(em, "hookCode", b.insns[k].eip, b.insns[k].len, len - k);
+      // (an x87 run, or a compare fused with its branch, ends before the next hooked instruction)
+      const upTo = nextCodeHook(b, k + 1);
       if (runnable(b.insns[k])) {
         em.emit(...simdBarrier(em));
         const base = k;
-        const taken = translateRun(em, b.insns.slice(k), {
+        const taken = translateRun(em, b.insns.slice(k, upTo), {
           slow: (x) => fallback({ em, x, live: 0, fallbackSlot: () => fallbacks.push(x) - 1 }),
           inline: (x, j) => translateInline({ em, x, live: live[base + j], fallbackSlot: () => fallbacks.push(x) - 1 }),
-          fused: (j) => base + j + 1 < len && fusable(b.insns[base + j], b.insns[base + j + 1], live[base + j + 1]),
+          fused: (j) => base + j + 1 < upTo && fusable(b.insns[base + j], b.insns[base + j + 1], live[base + j + 1]),
         });
         if (taken > 0) {
           x87 = true;
@@ -242,7 +268,7 @@ export function compileRegion(regionBlocks: readonly Block[], name: string, pred
         }
       }
       const consumer = em.flagVars !== FLAG_VARS;
-      const fuse = !consumer && k + 1 < len && fusable(b.insns[k], b.insns[k + 1], live[k + 1]);
+      const fuse = !consumer && k + 1 < upTo && fusable(b.insns[k], b.insns[k + 1], live[k + 1]);
       if (fuse) em.flagVars = FUSED_VARS;
       const mark = em.out.length, calls = em.handlerCalls;
       ending = translate({ em, x: b.insns[k], live: live[k], fallbackSlot: () => fallbacks.push(b.insns[k]) - 1 });
@@ -272,7 +298,8 @@ export function compileRegion(regionBlocks: readonly Block[], name: string, pred
     const pinI = lanes.i & 0xff;
     let pinD = 0;
     for (let r = 0; r < 8; r++) if (((pinI >>> r) & 1) === 0) pinD |= lanes.d & (3 << (2 * r));
-    if (pinI !== 0 || pinD !== 0) translateBlocks(pinI, pinD);
+    // (not with hook calls: they write the XMM lanes back like handler calls, unpinned)
+    if ((pinI !== 0 || pinD !== 0) && !hooked) translateBlocks(pinI, pinD);
   }
   const flow = structure(nodes, entryPoints(blocks, inRegion, predicted));
   const dispatch = switchStmt(id("pc"), [...flow.cases.map(([eip, code]) => switchCase(num(eip), code)), switchCase(null, [brk(EXIT_LABEL)])]);
@@ -306,7 +333,7 @@ export function compileRegion(regionBlocks: readonly Block[], name: string, pred
     ret(id("n")),
   ];
   const helpers = {
-    ...HELPERS, ...(x87 ? X87_HELPERS : {}), ...(simd ? SIMD_RUNTIME : {}),
+    ...HELPERS, ...(x87 ? X87_HELPERS : {}), ...(simd ? SIMD_RUNTIME : {}), ...(hooked ? HOOK_HELPERS : {}),
     ...Object.fromEntries([...simdUses].map((u) => [u, SIMD_OP_HELPERS[u]])),
   };
   const factory: Node[] = [
@@ -319,5 +346,5 @@ export function compileRegion(regionBlocks: readonly Block[], name: string, pred
   factory.push(ret(fn(name, ["c", "n"], body)));
   const source = factory.map((s) => print(s)).join("\n");
   const make = new Function("I", "H", source) as (i: Insn[], h: typeof helpers) => RegionFn;
-  return { fn: make(fallbacks, helpers), source, insns, reachable: flow.reachable, entries: flow.entries };
+  return { fn: make(fallbacks, helpers), source, insns, reachable: flow.reachable, entries: flow.entries, notRun: notRunMap(blocks) };
 }

@@ -5,7 +5,7 @@
 // from either tier with EIP precise.
 
 import type { Cpu } from "../hw/cpu.js";
-import { EXIT_NONE } from "../hw/cpu.js";
+import { EXIT_NONE, EXIT_HOOK } from "../hw/cpu.js";
 import { EIP, CS } from "../hw/state.js";
 import { Fault, CodeWrite, PF } from "../hw/fault.js";
 import { execInsns, execOne } from "../hw/interp/run.js";
@@ -13,6 +13,8 @@ import { BlockDecoder, codeBits, type Block } from "../decoder/block.js";
 import { BlockCache } from "../decoder/cache.js";
 import { RegionCache, MERGE_AFTER, type Region, type JitStats } from "./region.js";
 import { logger, trace } from "../log.js";
+import { execHooked, markHooks } from "./hookexec.js";
+import { HOOK_REPLAY, type CpuHooks } from "../hw/hooks.js";
 
 /** run() results beyond the CPU's EXIT_* codes. */
 export const RUN_BUDGET = 0;
@@ -106,6 +108,7 @@ export class Engine {
       const t0 = this.opts.timing === true ? performance.now() : 0;
       b = this.decoder.decode(c, eip);
       if (t0 !== 0) this.stats.decodeMs += performance.now() - t0;
+      if (c.hooks !== null) markHooks(c.hooks, b);
       this.cache.add(b);
       this.stats.blocksDecoded++;
     }
@@ -159,13 +162,13 @@ export class Engine {
         stop = end;
         continue;
       }
-      let inRegion = false;
+      let inRegion: Region | null = null;
       let n0 = 0;
       try {
         const b = this.find(c.r[EIP]);
         const r = b.compiled as Region | null;
         if (r !== null && c.flat) {
-          inRegion = true;
+          inRegion = r;
           const left = stop - c.icount;
           n0 = left < MAX_SLICE ? left : MAX_SLICE;
           r.lastUsed = ++this.tick;
@@ -174,10 +177,15 @@ export class Engine {
           const t0 = timed ? performance.now() : 0;
           const n = r.fn(c, n0);
           if (timed) this.stats.jitMs += Math.max(0, performance.now() - t0 - this.clockCost) * (runs <= TIME_ALL_ENTRIES ? 1 : TIME_SAMPLE);
-          inRegion = false;
+          inRegion = null;
           if (n !== n0 || c.exit !== EXIT_NONE) {
             c.icount += n0 - n;
             this.stats.jitInsns += n0 - n;
+            if (c.exit === EXIT_HOOK) {
+              if (this.hookEnds()) return RUN_BUDGET;
+              from = prev = null;
+              continue;
+            }
             if (c.exit !== EXIT_NONE) return c.exit;
             // Where it left to matters only if no region takes over there (see below).
             from = r;
@@ -201,22 +209,37 @@ export class Engine {
           }
         }
         const before = c.icount;
-        execInsns(c, b.insns);
+        if (b.hooks === 0) execInsns(c, b.insns);
+        else execHooked(c, b);
         this.stats.interpInsns += c.icount - before;
         prev = b;
       } catch (e) {
-        if (inRegion) {
-          c.icount += n0 - c.jitLeft;
-          this.stats.jitInsns += n0 - c.jitLeft;
+        if (inRegion !== null) {
+          // The faulting block was counted whole on entry: the faulting instruction and those
+          // after it did not run (EIP is at it).
+          const back = Math.max(0, inRegion.notRun.get(c.r[EIP]) ?? 0);
+          c.icount += n0 - c.jitLeft - back;
+          this.stats.jitInsns += n0 - c.jitLeft - back;
         }
         prev = null;
         const res = this.recover(e);
         if (res !== RUN_BUDGET) return res;
         continue;
       }
-      if (c.exit !== EXIT_NONE) return c.exit;
+      if (c.exit === EXIT_HOOK) {
+        if (this.hookEnds()) return RUN_BUDGET;
+        prev = null;
+      } else if (c.exit !== EXIT_NONE) return c.exit;
     }
     return RUN_BUDGET;
+  }
+
+  /** After a hook left (EXIT_HOOK): whether the run ends (the machine stops) rather than going
+   *  on at the EIP the hook left. */
+  private hookEnds(): boolean {
+    const c = this.cpu;
+    c.exit = EXIT_NONE;
+    return c.hooks === null || c.hooks.ending();
   }
 
   private passMark(): void {
@@ -238,7 +261,29 @@ export class Engine {
       this.stats.codeWrites++;
       return this.stepAfterCodeWrite(e);
     }
+    if (e === HOOK_REPLAY) return this.replay();
     throw e;
+  }
+
+  /** An instruction touched a page a memory hook watches (HOOK_REPLAY): run it again alone,
+   *  decoded fresh and not cached, with its hooks called from its accesses. Execution then
+   *  goes on at the next instruction (which begins a block). */
+  private replay(): number {
+    const c = this.cpu;
+    const h = c.hooks as CpuHooks;
+    const x = this.decoder.decode(c, c.r[EIP], false, 1).insns[0];
+    c.exit = EXIT_NONE;
+    h.replaying = true;
+    h.replayEip = x.eip;
+    try {
+      execOne(c, x);
+    } catch (e) {
+      h.replaying = false;
+      return this.recover(e);
+    }
+    h.replaying = false;
+    this.stats.interpInsns++;
+    return c.exit;
   }
 
   /** A write hit a page holding translated code: drop the page's blocks and execute the writing

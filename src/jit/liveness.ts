@@ -38,14 +38,15 @@ export function flagsKilled(x: Insn): number {
 }
 
 /** Returns, for each instruction, the arithmetic flags live after it; `liveAtEnd` are those the
- *  block's successors may read (all of them when unknown). */
-export function flagLiveness(insns: readonly Insn[], liveAtEnd = ARITH_FLAGS): Int32Array {
+ *  block's successors may read (all of them when unknown). Every flag is live before the
+ *  instructions `seen` marks (an embedder's hook runs there and may read EFLAGS). */
+export function flagLiveness(insns: readonly Insn[], liveAtEnd = ARITH_FLAGS, seen: Uint8Array | null = null): Int32Array {
   const after = new Int32Array(insns.length);
   let live = liveAtEnd;
   for (let k = insns.length - 1; k >= 0; k--) {
     after[k] = live;
     const x = insns[k];
-    live = mayFault(x) ? ARITH_FLAGS : (live & ~flagsKilled(x)) | (x.flagsRead & ARITH_FLAGS);
+    live = mayFault(x) || (seen !== null && seen[k] !== 0) ? ARITH_FLAGS : (live & ~flagsKilled(x)) | (x.flagsRead & ARITH_FLAGS);
   }
   return after;
 }

@@ -38,6 +38,8 @@ export class Region {
     readonly jsBytes: number,
     readonly compileMs: number,
     readonly generation: number,
+    /** Instructions counted but not run when compiled code faults at an address (Compiled.notRun). */
+    readonly notRun: ReadonlyMap<number, number> = new Map(),
   ) {
     this.eips = new Set(blocks.map((b) => b.eip));
   }
@@ -142,7 +144,7 @@ export class RegionCache {
       writeFileSync(`${DUMP_DIR}/r_${(entry.eip >>> 0).toString(16)}_${this.stats.regionsCompiled + this.stats.recompiles}.js`, compiled.source);
     }
     const gen = previous ? previous.generation + 1 : 0;
-    const r = new Region(compiled.fn, blocks, compiled.insns, compiled.source.length, ms, gen);
+    const r = new Region(compiled.fn, blocks, compiled.insns, compiled.source.length, ms, gen, compiled.notRun);
     r.lastUsed = tick;
     // A previous version is replaced. Other regions that share blocks with this one stay: a
     // block may be code inside several regions (each entered at its own entry). Dropping them

@@ -23,6 +23,24 @@ describe("examples", () => {
     });
   }
 
+  for (const engine of ["interp", "jit"]) {
+    it(`hooks.mjs counts blocks, sees writes, maps the stack on demand and serves int 0x21 (${engine})`, () => {
+      const r = example("hooks.mjs", [engine]);
+      expect(r.stderr).toBe("");
+      expect(r.status).toBe(0);
+      expect(r.stdout).toBe(
+        [
+          "write at 0x7fffc: mapping the stack page 0x7f000",
+          "int 0x21 at eip 0x1017: [0x2000]=55",
+          "exit: halt after 54 instructions",
+          "writes to [0x2000]: 10 19 27 34 40 45 49 52 54 55",
+          "blocks: 0x1000 x1, 0x100a x10, 0x1012 x10, 0x1015 x1, 0x1017 x1",
+          "",
+        ].join("\n"),
+      );
+    });
+  }
+
   it("run-program.mjs captures a program's stdout, stderr and status", () => {
     const bin = buildGuest("two_streams.c");
     const r = example("run-program.mjs", [bin, "x"]);

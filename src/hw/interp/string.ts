@@ -12,6 +12,7 @@ import type { Insn } from "../isa.js";
 import { EAX, ECX, ESI, EDI, EIP, FLAGS, DF, ES } from "../state.js";
 import { setLazy, FK_SUB, SIZE_MASK } from "../flags.js";
 import { translate } from "../mmu.js";
+import { watched, WATCH_READ, WATCH_WRITE } from "../hooks.js";
 import { checkIo } from "./system.js";
 
 /** Elements a REP string instruction processes before yielding to the dispatcher. */
@@ -69,7 +70,8 @@ export function MOVS(c: Cpu, i: Insn): void {
     const sl = (sb + idx(c, i, ESI)) | 0, dl = (db + idx(c, i, EDI)) | 0;
     if (d > 0 && i.asz === 4) {
       const k = Math.min(n, roomInPage(sl, size), roomInPage(dl, size));
-      if (k > 1) {
+      // (a page a memory hook watches is copied element by element, each access reported)
+      if (k > 1 && !watched(c, sl, WATCH_READ) && !watched(c, dl, WATCH_WRITE)) {
         const ps = translate(c, sl, false), pd = translate(c, dl, true);
         const bytes = k * size;
         // copyWithin has memmove semantics; element-by-element forward copying only agrees with
@@ -113,7 +115,7 @@ export function STOS(c: Cpu, i: Insn): void {
     const dl = (db + idx(c, i, EDI)) | 0;
     if (d > 0 && i.asz === 4 && (size === 1 || (dl & (size - 1)) === 0)) {
       const k = Math.min(n, roomInPage(dl, size));
-      if (k > 1) {
+      if (k > 1 && !watched(c, dl, WATCH_WRITE)) {
         const pd = translate(c, dl, true);
         if (pd + k * size <= c.mem.size) {
           if (size === 1) c.u8.fill(v, pd, pd + k);

@@ -96,9 +96,16 @@ export class HookTable implements CpuHooks {
   touched = 0;
   /** Inside an invalid-access hook (it may map and protect memory). */
   inInvalidHook = false;
-  /** The current run's `until` address (-1: none): the int3 standing in for the instruction
-   *  there is not the guest's, and hooks do not run for it. */
+  /** The current run's `until` address (-1: none): reaching it ends the run before the
+   *  instruction there (and before its hooks). */
   private until = -1;
+  /** The address code is translated to stop at for `until` (-1: none). It stays across runs,
+   *  so a loop of runs with the same end address translates its code once; moving it drops
+   *  the translations of the old and new addresses only. At that address a run without that
+   *  `until` only pays a call that returns at once. */
+  private untilPoint = -1;
+  /** The current run reached its `until` (the machine reports reason "end"). */
+  private reachedUntil = false;
   private lastInvalid = "";
   private invalidRetries = 0;
 
@@ -180,7 +187,7 @@ export class HookTable implements CpuHooks {
 
   codeHooked(eip: number): boolean {
     const a = eip >>> 0;
-    return this.codeList.some((h) => h.covers(a, a));
+    return a === this.untilPoint || this.codeList.some((h) => h.covers(a, a));
   }
 
   // ---- dispatch ----
@@ -199,7 +206,12 @@ export class HookTable implements CpuHooks {
    *  running code may be); HOOK_REGS when a hook set general registers; else HOOK_GO_ON. */
   private run(list: readonly Hook[], eip: number, size: number): number {
     const a = eip >>> 0;
-    if (a === this.until) return HOOK_GO_ON;
+    if (a === this.until) {
+      // The run's end: neither the instruction nor its hooks run.
+      this.reachedUntil = true;
+      this.kernel.cpu.exit = EXIT_HOOK;
+      return HOOK_LEAVE;
+    }
     const gen = this.generation;
     const cache = this.kernel.engine.cache;
     const drops = cache.invalidations;
@@ -259,7 +271,14 @@ export class HookTable implements CpuHooks {
   }
 
   ending(): boolean {
-    return this.error !== null || this.stopping();
+    return this.reachedUntil || this.error !== null || this.stopping();
+  }
+
+  /** Whether the run reached its `until` (once: it clears). */
+  takeUntil(): boolean {
+    const r = this.reachedUntil;
+    this.reachedUntil = false;
+    return r;
   }
 
   private fail(e: unknown, what: string): void {
@@ -327,6 +346,16 @@ export class HookTable implements CpuHooks {
    *  afresh. */
   startRun(until: number | undefined): void {
     this.until = until === undefined ? -1 : until >>> 0;
+    this.reachedUntil = false;
+    if (this.until >= 0 && this.until !== this.untilPoint) {
+      const cache = this.kernel.engine.cache;
+      if (this.untilPoint >= 0) cache.invalidateLinear(this.untilPoint, this.untilPoint);
+      this.untilPoint = this.until;
+      if (this.watch.length === 0) this.watch = new Uint8Array(1 << 20);
+      this.kernel.cpu.hooks = this;
+      cache.invalidateLinear(this.untilPoint, this.untilPoint);
+      this.generation++;
+    }
     this.lastInvalid = "";
     this.invalidRetries = 0;
     this.error = null;

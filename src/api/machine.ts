@@ -31,8 +31,6 @@ import type { Logger } from "pino";
 const PAGE = 4096;
 /** Instructions run between checks of the timeout and of stop(). */
 const SLICE = 1 << 20;
-/** `int3`, patched in at the end address while a run has one (see run()). */
-const OPCODE_INT3 = 0xcc;
 /** `hlt`: at ring 3 it raises #GP(0), which the machine reports as a halt. */
 const OPCODE_HLT = 0xf4;
 /** The Linux system-call vector, reported as a system call rather than an interrupt. */
@@ -437,9 +435,9 @@ export class Machine {
    * Runs guest code from EIP until something stops it, and says what did. Call again to go on
    * from where it stopped (after a fault, EIP is still at the faulting instruction).
    *
-   * `until` works by putting an `int3` at that address for the duration of the run (the
-   * original byte comes back before run() returns; guest code reading that byte meanwhile would
-   * see 0xcc), or, when the address is not mapped, by the fetch fault there.
+   * `until` stops before the instruction starting at that address: code there is translated
+   * with a stop point (hooks.ts), kept across runs with the same `until`; when the address is
+   * not mapped, the fetch fault there is the end.
    */
   run(opts: RunOptions = {}): RunExit {
     if (this.running) throw new ExojitError("E_RUNNING");
@@ -452,18 +450,12 @@ export class Machine {
     const c = this.kernel.cpu;
     const start = c.icount;
     const deadline = timeout === Infinity ? Infinity : performance.now() + timeout;
-    const untilPhys = until === undefined ? -1 : this.physOf(until >>> 0);
-    let saved = 0;
     this.running = true;
     this.stopRequested = false;
     this.hooks.startRun(until);
     const prevLog = enterLog(this.log);
     try {
-      if (untilPhys >= 0) {
-        if (this.kernel.cpu.r[EIP] >>> 0 === until) return { reason: "end", insns: 0 };
-        saved = this.kernel.mem.u8[untilPhys];
-        this.patch(untilPhys, OPCODE_INT3);
-      }
+      if (until !== undefined && c.r[EIP] >>> 0 === until >>> 0) return { reason: "end", insns: 0 };
       for (;;) {
         const done = c.icount - start;
         if (done >= budget) return { reason: "budget", insns: done };
@@ -478,18 +470,13 @@ export class Machine {
         const err = this.hooks.takeError();
         if (err !== null) throw err;
         const insns = c.icount - start;
+        if (this.hooks.takeUntil()) return { reason: "end", insns };
         const out = x === null ? null : this.exitOf(x, until, insns);
         if (out !== null) return out;
         if (this.stopRequested) return { reason: "stop", insns };
         if (performance.now() >= deadline) return { reason: "timeout", insns };
       }
     } finally {
-      if (untilPhys >= 0) {
-        this.patch(untilPhys, saved);
-        // A write that copied the page (copy-on-write) took the int3 along.
-        const now = this.physOf(until! >>> 0);
-        if (now >= 0 && now !== untilPhys) this.patch(now, saved);
-      }
       leaveLog(prevLog);
       this.running = false;
       this.stopRequested = false;
@@ -504,10 +491,6 @@ export class Machine {
       case X_BUDGET:
         return null;
       case X_INT:
-        if (x.vector === BP && until !== undefined && eip === ((until + 1) >>> 0)) {
-          r[EIP] = until | 0;
-          return { reason: "end", insns: insns - 1 };
-        }
         if (x.vector === SYSCALL_VECTOR) return this.syscall(insns, x.vector);
         if (this.hooks.interrupt(x.vector)) return null;
         if (x.vector === BP) return { reason: "breakpoint", vector: BP, insns };
@@ -563,12 +546,6 @@ export class Machine {
     const pte = this.space.pte(va & ~(PAGE - 1));
     if ((pte & PTE_P) === 0) return -1;
     return ((pte >>> PAGE_SHIFT) << PAGE_SHIFT) + (va & (PAGE - 1));
-  }
-
-  /** Writes one byte of guest RAM behind the guest's back, dropping code translated from it. */
-  private patch(phys: number, byte: number): void {
-    this.kernel.frameReused(phys >>> PAGE_SHIFT);
-    this.kernel.mem.u8[phys] = byte;
   }
 
   /** Calls fn(phys, offset, n) for each page-sized piece of [addr, addr + len), after checking

@@ -83,6 +83,34 @@ describe("Machine: running snippets", () => {
     }
   });
 
+  it("keeps the compiled code across runs to the same end address; an address inside an instruction is not an end", () => {
+    const m = machine("jit");
+    const k = (m as unknown as { kernel: { engine: { stats: { blocksDecoded: number; jit: { regionsCompiled: number; recompiles: number } } } } }).kernel;
+    m.loadCode(CODE, LOOP);
+    m.map(0x3000, 0x1000);
+    const compiles = (): number => k.engine.stats.jit.regionsCompiled + k.engine.stats.jit.recompiles;
+    for (let n = 0; n < 5; n++) {
+      m.regs.eip = CODE;
+      expect(m.run({ until: CODE + LOOP.length }).insns).toBe(2 + 3 * 1000 + 1);
+    }
+    const decoded = k.engine.stats.blocksDecoded, compiled = compiles();
+    for (let n = 0; n < 200; n++) {
+      m.regs.eip = CODE;
+      const x = m.run({ until: CODE + LOOP.length });
+      expect(x).toEqual({ reason: "end", insns: 3003 });
+    }
+    expect(k.engine.stats.blocksDecoded).toBe(decoded);
+    expect(compiles()).toBe(compiled);
+    // The loop body's second byte (inside `add eax, ecx`) is no instruction start: the run goes
+    // through the whole loop and on past its end (into zeros, which fault).
+    m.regs.eip = CODE;
+    const past = m.run({ until: CODE + 8, budget: 10_000 });
+    expect(past.reason).not.toBe("end");
+    expect(m.regs.eax).toBe(500500);
+    m.regs.eip = CODE;
+    expect(m.run({ until: CODE + 7 })).toEqual({ reason: "end", insns: 2 });
+  });
+
   it("reports a page fault on unmapped memory with vector 14, the address and the error code, EIP at the instruction", () => {
     for (const engine of ENGINES) {
       const m = machine(engine);

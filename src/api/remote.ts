@@ -5,7 +5,7 @@
 import type { Machine } from "./machine.js";
 
 /** The Machine methods a remote machine has. */
-export const REMOTE_METHODS = ["map", "unmap", "protect", "query", "read", "write", "loadCode", "getReg", "setReg", "readRegs", "run"] as const;
+export const REMOTE_METHODS = ["map", "unmap", "protect", "query", "read", "write", "loadCode", "loadElf", "getReg", "setReg", "readRegs", "getFpuRaw", "setFpuRaw", "getXmm", "setXmm", "run"] as const;
 export type RemoteMethod = (typeof REMOTE_METHODS)[number];
 
 /** A machine living in a worker thread: Machine's methods, async. `dispose()` ends it and

@@ -126,6 +126,9 @@ describe("worker pool", () => {
       await m.setReg("ebx", 0xdeadbeef);
       expect((await m.readRegs()).ebx).toBe(0xdeadbeef);
       expect(await m.query(0x2000)).toEqual({ mapped: true, writable: true });
+      const lanes = Uint8Array.from({ length: 16 }, (_, k) => k * 3);
+      await m.setXmm(2, lanes);
+      expect(Array.from(await m.getXmm(2))).toEqual(Array.from(lanes));
       const e = await m.read(0x400000, 4).catch((x: unknown) => x);
       expect(e).toBeInstanceOf(ExojitError);
       expect(e).toMatchObject({ code: "E_UNMAPPED" });

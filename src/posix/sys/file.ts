@@ -156,7 +156,10 @@ export const write: Sys = (t, fd, buf, count) => {
 };
 
 /** sendfile/sendfile64: copies up to `count` bytes from in_fd (at *offset, which is updated
- *  and leaves the file offset alone, or at the file offset) to out_fd. */
+ *  and leaves the file offset alone, or at the file offset) to out_fd. As Linux's, the call
+ *  waits only while it has moved nothing: once some bytes went, what the output cannot take
+ *  at once goes back to the input and the call returns the count (a full pipe gives a short
+ *  count, not a wait). */
 function sendfileImpl(t: Task, outFd: number, inFd: number, offVa: number, count: number, wide: boolean): number {
   const out = writable(t, outFd);
   const src = readable(t, inFd);
@@ -165,6 +168,43 @@ function sendfileImpl(t: Task, outFd: number, inFd: number, offVa: number, count
   if (offVa !== 0 && off < 0) sysError("EINVAL");
   const chunk = new Uint8Array(1 << 16);
   let left = Math.min(count >>> 0, MAX_RW), done = 0;
+  const storeOffset = (): void => {
+    if (offVa === 0) return;
+    if (wide) t.mem.write(offVa, new Struct(8).i64(0, off).bytes);
+    else t.mem.putU32(offVa, off);
+  };
+  /** `w` of the `n` bytes read went out: the offsets follow, the rest goes back. */
+  const moved = (w: number, n: number): void => {
+    done += w;
+    left -= w;
+    if (off >= 0) off += w;
+    else if (w < n) src.seek(w - n, 1);
+  };
+  /** The first chunk waits for room: the wait's retry finishes it and ends the call. */
+  const later = (e: WouldBlock, n: number): WouldBlock => {
+    const retry = e.retry as () => number, interrupted = e.onInterrupt;
+    return new WouldBlock(
+      e.queues, e.deadline, e.restart,
+      () => {
+        let w: number;
+        try {
+          w = retry();
+        } catch (e2) {
+          if (e2 instanceof WouldBlock && e2.retry !== null) throw later(e2, n);
+          throw e2;
+        }
+        moved(w, n);
+        storeOffset();
+        return done;
+      },
+      () => {
+        const partial = interrupted?.();
+        moved(typeof partial === "number" ? partial : 0, n);
+        storeOffset();
+        return done > 0 ? done : null;
+      },
+    );
+  };
   src.prepareRead(off < 0 ? src.offset : off, left);
   while (left > 0) {
     const want = chunk.subarray(0, Math.min(left, chunk.length));
@@ -177,20 +217,38 @@ function sendfileImpl(t: Task, outFd: number, inFd: number, offVa: number, count
       throw e;
     }
     if (n <= 0) break;
-    const w = writeTo(t, () => out.write(chunk.subarray(0, n)));
-    done += w;
-    left -= w;
-    if (off >= 0) off += w;
-    if (w < n) {
-      if (off < 0) src.seek(w - n, 1); // give back what could not be written
-      break;
+    const data = chunk.subarray(0, n);
+    let w: number;
+    if (done === 0) {
+      try {
+        w = writeTo(t, () => out.write(data));
+      } catch (e) {
+        if (e instanceof WouldBlock && e.retry !== null) throw later(e, n);
+        throw e;
+      }
+    } else {
+      w = writeNoWait(t, out, data);
     }
+    moved(w, n);
+    if (w < n) break;
   }
-  if (offVa !== 0) {
-    if (wide) t.mem.write(offVa, new Struct(8).i64(0, off).bytes);
-    else t.mem.putU32(offVa, off);
-  }
+  storeOffset();
   return done;
+}
+
+/** Writes what `f` takes of `data` now (0 when it would wait). */
+function writeNoWait(t: Task, f: OpenFile, data: Uint8Array): number {
+  const was = f.mode.nonblock;
+  f.mode.nonblock = true;
+  try {
+    return writeTo(t, () => f.write(data));
+  } catch (e) {
+    // (EPIPE: the reader went; SIGPIPE is sent, and the call reports what it moved before)
+    if (e instanceof WouldBlock || isErrno(e, "EAGAIN") || isErrno(e, "EPIPE")) return 0;
+    throw e;
+  } finally {
+    f.mode.nonblock = was;
+  }
 }
 
 export const sendfile: Sys = (t, outFd, inFd, offVa, count) => sendfileImpl(t, outFd, inFd, offVa, count, false);

@@ -4,25 +4,11 @@
 // engine; stdout, stderr and the exit status must match byte for byte. The programs arrange
 // their waits so that nothing they print depends on timing.
 
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
-import { buildGuest, ensureToolchain, expectSameRun, limiter, runExojit, runExojitAsync, runNativeAsync, type RunResult } from "./helpers/guest.js";
+import { describe, expect, it } from "vitest";
+import { buildGuest, runExojit } from "./helpers/guest.js";
+import { differentialSuite, type DiffCase } from "./helpers/differential.js";
 
-const ENGINES = ["auto", "interp", "jit"] as const;
-type Engine = (typeof ENGINES)[number];
-
-/** Two guests at a time (two cores); each guest runs several processes. */
-const slot = limiter(2);
-
-interface Case {
-  name: string;
-  src: string;
-  flags?: string[];
-}
-
-const CASES: Case[] = [
+const CASES: DiffCase[] = [
   { name: "ipc_shm: a producer and a consumer over a segment and semaphores; attach counts over fork, exec and exit; IPC_RMID while attached; SHM_RDONLY, SHM_RND, SHM_REMAP", src: "ipc_shm.c" },
   { name: "ipc_sem: atomic semop, IPC_NOWAIT, timeouts, GETNCNT/GETZCNT, SEM_UNDO at exit, EIDRM on removal, EINTR", src: "ipc_sem.c" },
   { name: "ipc_msg: messages by type, MSG_EXCEPT, MSG_NOERROR/E2BIG, a full queue, waiting receivers, EIDRM, EINTR", src: "ipc_msg.c" },
@@ -31,55 +17,15 @@ const CASES: Case[] = [
   { name: "posix_shm: shm_open objects in a tmpfs /dev/shm shared by fork and by name, a process-shared mutex, sem_open", src: "posix_shm.c", flags: ["-pthread"] },
 ];
 
-const bins = new Map<Case, string>();
-const dirs: string[] = [];
-
-function freshDir(): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), "exojit-ipc-"));
-  dirs.push(d);
-  return d;
-}
-
-const nativeRuns = new Map<Case, Promise<RunResult>>();
-function native(c: Case): Promise<RunResult> {
-  let p = nativeRuns.get(c);
-  if (p === undefined) {
-    p = slot(() => runNativeAsync(bins.get(c) as string, [], { cwd: freshDir(), timeoutMs: 30_000 }));
-    nativeRuns.set(c, p);
-  }
-  return p;
-}
-
-beforeAll(() => {
-  ensureToolchain();
-  for (const c of CASES) bins.set(c, buildGuest(c.src, { flags: c.flags }));
-}, 120_000);
-
-afterAll(() => {
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+differentialSuite({
+  cases: CASES,
+  tmpPrefix: "exojit-ipc-",
+  oracleTitle: "IPC programs natively (the oracle itself)",
+  checkNative: (_c, r) => {
+    expect(r.status, r.stderr.toString()).toBe(0);
+    expect(r.stdout.length).toBeGreaterThan(200);
+  },
 });
-
-describe("IPC programs natively (the oracle itself)", () => {
-  for (const c of CASES) {
-    it.concurrent(`${c.src} exits 0 and prints its report`, async () => {
-      const r = await native(c);
-      expect(r.status, r.stderr.toString()).toBe(0);
-      expect(r.stdout.length).toBeGreaterThan(200);
-    }, 120_000);
-  }
-});
-
-for (const engine of ENGINES) {
-  describe(`exojit --engine ${engine} matches the native run`, () => {
-    for (const c of CASES) {
-      it.concurrent(c.name, async () => {
-        const n = await native(c);
-        const e = await slot(() => runExojitAsync(bins.get(c) as string, [], { engine: engine as Engine, cwd: freshDir(), timeoutMs: 120_000 }));
-        expectSameRun(n, e, `${c.src} --engine ${engine}`);
-      }, 300_000);
-    }
-  });
-}
 
 // What the host may not have mounted (and so cannot be compared): /dev/mqueue, whose files are
 // the queues mq_open makes.

@@ -3,25 +3,12 @@
 // exojit with every engine; stdout, stderr and the exit status must match byte for byte. Each
 // run gets a fresh working directory (the programs write scripts and files there).
 
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
-import { buildGuest, ensureBusybox, ensureToolchain, expectSameRun, limiter, runExojit, runExojitAsync, runNativeAsync, type RunResult } from "./helpers/guest.js";
+import { describe, expect, it } from "vitest";
+import { buildGuest, ensureBusybox, runExojit } from "./helpers/guest.js";
+import { differentialSuite, type DiffCase } from "./helpers/differential.js";
 
-const ENGINES = ["auto", "interp", "jit"] as const;
-type Engine = (typeof ENGINES)[number];
-
-/** Two guests at a time (two cores); each guest may itself run several processes. */
-const slot = limiter(2);
-
-interface Case {
-  name: string;
-  src: string;
-  flags?: string[];
-  /** Arguments; "$echoargs" is replaced by the dynamically linked helper's path. */
-  args?: string[];
-}
+/** Arguments may name "$echoargs", replaced by the dynamically linked helper's path. */
+type Case = DiffCase;
 
 const CASES: Case[] = [
   { name: "procs: fork trees, waits, SIGCHLD, orphans, groups, job control, copy-on-write, shared memory, vfork", src: "procs.c" },
@@ -32,61 +19,21 @@ const CASES: Case[] = [
   { name: "limits: RLIMIT_NOFILE, RLIMIT_AS, RLIMIT_DATA, prlimit on a child, inheritance", src: "limits.c" },
 ];
 
-const bins = new Map<Case, string>();
 let echoargs = "";
-const dirs: string[] = [];
 
-function argsOf(c: Case): string[] {
-  return (c.args ?? []).map((a) => (a === "$echoargs" ? echoargs : a));
-}
-
-function freshDir(): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), "exojit-proc-"));
-  dirs.push(d);
-  return d;
-}
-
-const nativeRuns = new Map<Case, Promise<RunResult>>();
-function native(c: Case): Promise<RunResult> {
-  let p = nativeRuns.get(c);
-  if (p === undefined) {
-    p = slot(() => runNativeAsync(bins.get(c) as string, argsOf(c), { cwd: freshDir(), timeoutMs: 30_000 }));
-    nativeRuns.set(c, p);
-  }
-  return p;
-}
-
-beforeAll(() => {
-  ensureToolchain();
-  for (const c of CASES) bins.set(c, buildGuest(c.src, { flags: c.flags }));
-  echoargs = buildGuest("echoargs.c", { dynamic: true });
-}, 120_000);
-
-afterAll(() => {
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+differentialSuite({
+  cases: CASES,
+  tmpPrefix: "exojit-proc-",
+  oracleTitle: "process programs natively (the oracle itself)",
+  setup: () => {
+    echoargs = buildGuest("echoargs.c", { dynamic: true });
+  },
+  args: (c) => (c.args ?? []).map((a) => (a === "$echoargs" ? echoargs : a)),
+  checkNative: (_c, r) => {
+    expect(r.status, r.stderr.toString()).toBe(0);
+    expect(r.stdout.length).toBeGreaterThan(100);
+  },
 });
-
-describe("process programs natively (the oracle itself)", () => {
-  for (const c of CASES) {
-    it.concurrent(`${c.src} exits 0 and prints its report`, async () => {
-      const r = await native(c);
-      expect(r.status, r.stderr.toString()).toBe(0);
-      expect(r.stdout.length).toBeGreaterThan(100);
-    }, 120_000);
-  }
-});
-
-for (const engine of ENGINES) {
-  describe(`exojit --engine ${engine} matches the native run`, () => {
-    for (const c of CASES) {
-      it.concurrent(c.name, async () => {
-        const n = await native(c);
-        const e = await slot(() => runExojitAsync(bins.get(c) as string, argsOf(c), { engine: engine as Engine, cwd: freshDir(), timeoutMs: 120_000 }));
-        expectSameRun(n, e, `${c.src} --engine ${engine}`);
-      }, 300_000);
-    }
-  });
-}
 
 // Guests that try to exhaust exojit run under exojit only (natively they would exhaust the
 // host): the answer is structural.

@@ -34,7 +34,15 @@ export function tuneV8ForGeneratedCode(): void {
   // compiled each big region twice (an OSR version and a regular one), 0.3-0.5 s each for the
   // x87 regions of nbody. (3-5% faster on mandelbrot and nbody, no change on the others.)
   v8.setFlagsFromString("--no-use-osr");
+  // V8 never optimises a function of more than 60 KiB of bytecode (--max-optimized-bytecode-size):
+  // a region of long straight-line code (sha256sum's unrolled rounds: 12 blocks, 215 KB of JS)
+  // then ran in the baseline tier for the whole program, at a third of the speed. Regions are
+  // capped by instruction count (region.ts), so this only lets the largest through.
+  v8.setFlagsFromString(`--max-optimized-bytecode-size=${MAX_OPTIMIZED_BYTECODE}`);
 }
+
+/** Bytecode size up to which V8 optimises a function (its default is 60 KiB). */
+export const MAX_OPTIMIZED_BYTECODE = 1 << 20;
 
 /** Keeps V8's optimising compiler off (until releaseOptimization). */
 export function holdOptimization(): void {

@@ -197,11 +197,19 @@ export function flushWriteTlb(c: Cpu): void {
   for (let i = 0; i < c.tlbCount; i++) c.tlbW[c.tlbList[i]] = TLB_INVALID;
 }
 
-/** Marks a physical page as holding translated code: from now on writes to it take the slow path. */
+/** Marks a physical page as holding translated code: from now on writes to it take the slow path.
+ *  Only the write entries that map this page are dropped: dropping all of them (as on every new
+ *  code page before) sent the next store of every compiled store site down its slow path, and
+ *  V8 deoptimises a region whose slow-path call had never run (no type feedback) and recompiles
+ *  all of it; most of the deopts of perl's regions were that. */
 export function markCodePage(c: Cpu, ppn: number): void {
   if (ppn >= c.mem.pages || c.codePages[ppn] !== 0) return;
   c.codePages[ppn] = 1;
-  flushWriteTlb(c);
+  for (let i = 0; i < c.tlbCount; i++) {
+    const vpn = c.tlbList[i];
+    const e = c.tlbW[vpn];
+    if ((e & 0xfff) === 0 && ((e >>> PAGE_SHIFT) ^ vpn) === ppn) c.tlbW[vpn] = TLB_INVALID;
+  }
 }
 
 /** Supervisor-privilege ("implicit") access to linear memory, as the CPU makes when it reads

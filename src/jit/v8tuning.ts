@@ -1,7 +1,12 @@
 // V8 settings that suit generated code. V8 waits longer before optimising a large function
-// (each 150 bytes of bytecode add a profiler tick to wait for), a sound guess for ordinary
-// JavaScript but a loss here: a region is compiled only after its code ran hot in the
-// interpreter, so it should reach the optimising compiler as soon as it has type feedback.
+// (each 150 bytes of bytecode add a profiler tick to wait for). That default is kept: setting
+// the allowance so high that large regions were optimised after as few ticks as small ones
+// (meant for vfprintf's 30 KB region, which ran in the baseline tier meanwhile) made TurboFan
+// compile big regions before they had type feedback for their rarer paths, and each later
+// "insufficient type feedback" deopt recompiled the whole region: with the default, perl on
+// 1 MB of text spent 2.5-2.9 s instead of 3.6-3.8 s of CPU in TurboFan (7.0-7.4 s instead of
+// 8.2-8.4 s in all), gzip -9 on 4 MB 4.7-5.1 s instead of 5.3-5.4 s, and `seq -f %.3f` (vfprintf)
+// took the same time.
 // Process-wide, so the command line applies them; an embedder may call this too.
 //
 // Short processes are a different matter: TurboFan compiles whatever got warm in the first
@@ -24,17 +29,24 @@ const KEY = Symbol.for("exojit.v8tuning");
 const g = globalThis as { [KEY]?: TuningState };
 const state: TuningState = (g[KEY] ??= { applied: false, held: false, released: false });
 
-/** Lets large generated functions be optimised after as few ticks as small ones, without OSR. */
+/** Lets large generated functions be optimised, without OSR. */
 export function tuneV8ForGeneratedCode(): void {
   if (state.applied) return;
   state.applied = true;
-  v8.setFlagsFromString("--bytecode-size-allowance-per-tick=100000");
   // No on-stack replacement: the CLI runs guest code in slices of 2^20 instructions, so a region
   // function is called again within milliseconds and then runs its optimised code; with OSR, V8
   // compiled each big region twice (an OSR version and a regular one), 0.3-0.5 s each for the
   // x87 regions of nbody. (3-5% faster on mandelbrot and nbody, no change on the others.)
   v8.setFlagsFromString("--no-use-osr");
+  // V8 never optimises a function of more than 60 KiB of bytecode (--max-optimized-bytecode-size):
+  // a region of long straight-line code (sha256sum's unrolled rounds: 12 blocks, 215 KB of JS)
+  // then ran in the baseline tier for the whole program, at a third of the speed. Regions are
+  // capped by instruction count (region.ts), so this only lets the largest through.
+  v8.setFlagsFromString(`--max-optimized-bytecode-size=${MAX_OPTIMIZED_BYTECODE}`);
 }
+
+/** Bytecode size up to which V8 optimises a function (its default is 60 KiB). */
+export const MAX_OPTIMIZED_BYTECODE = 1 << 20;
 
 /** Keeps V8's optimising compiler off (until releaseOptimization). */
 export function holdOptimization(): void {

@@ -7,8 +7,8 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { Cpu, TLB_INVALID } from "../../src/hw/cpu.js";
 import { PhysMemory } from "../../src/hw/memory.js";
-import { walk, translate, sysRead32, PTE_P, PTE_W, PTE_U, PTE_A, PTE_D, PTE_PS } from "../../src/hw/mmu.js";
-import { Fault, PF, PF_PRESENT, PF_WRITE, PF_USER } from "../../src/hw/fault.js";
+import { walk, translate, sysRead32, markCodePage, PTE_P, PTE_W, PTE_U, PTE_A, PTE_D, PTE_PS } from "../../src/hw/mmu.js";
+import { Fault, CodeWrite, PF, PF_PRESENT, PF_WRITE, PF_USER } from "../../src/hw/fault.js";
 import { CR0_PE, CR0_PG, CR0_WP, CR4_PSE, EIP, EAX, EBX } from "../../src/hw/state.js";
 import { Engine, RUN_FAULT } from "../../src/jit/engine.js";
 
@@ -315,6 +315,21 @@ describe("TLB", () => {
     expect(pte(0x08048000) & PTE_D).toBe(0);
     c.wr32(0x08048000, 6);
     expect(pte(0x08048000) & PTE_D).toBe(PTE_D);
+  });
+
+  it("a page gaining translated code leaves the write TLB of every page mapping it, and only those", () => {
+    map4k(0x08048000, 0x300000, PTE_P | PTE_W | PTE_U);
+    map4k(0x08049000, 0x301000, PTE_P | PTE_W | PTE_U);
+    map4k(0x40000000, 0x300000, PTE_P | PTE_W | PTE_U); // an alias of the first frame
+    for (const lin of [0x08048000, 0x08049000, 0x40000000]) c.wr32(lin, 1);
+    markCodePage(c, 0x300);
+    expect(c.tlbW[0x08048]).toBe(TLB_INVALID);
+    expect(c.tlbW[0x40000]).toBe(TLB_INVALID);
+    expect(c.tlbW[0x08049]).not.toBe(TLB_INVALID);
+    expect(c.tlbR[0x08048]).not.toBe(TLB_INVALID);
+    expect(() => c.wr32(0x40000000, 2)).toThrow(CodeWrite);
+    c.wr32(0x08049000, 2);
+    expect(mem.read32(0x301000)).toBe(2);
   });
 
   it("a read-only page that was read stays out of the write TLB, so writes still fault", () => {

@@ -4,7 +4,8 @@
 // announces each expiry with a signal to the process or to one thread, or not at all
 // (SIGEV_NONE: the timer is only read). Timers on the monotonic and wall clocks are exokernel
 // clock timers (through the clock capability), so they wake the run loop from an idle sleep;
-// CPU-time timers are looked at after each turn the process's threads get on the CPU.
+// CPU-time timers are looked at after each turn the threads of the clock's process get on the
+// CPU (a timer may count another process's CPU time: clock_getcpuclockid).
 //
 // Rules (Linux's, which POSIX leaves room for):
 // - A timer's signal is queued once; the timer is re-armed when that signal is taken (by a
@@ -73,7 +74,15 @@ export class IntervalTimer {
     readonly id: number,
     /** The thread whose CPU time a TC_THREAD_CPU timer counts. */
     readonly cpuThread: Task | null = null,
+    /** The process whose CPU time a TC_PROCESS_CPU timer counts (another's clock, from
+     *  clock_getcpuclockid; null: the owner's). */
+    readonly cpuProc: Process | null = null,
   ) {}
+
+  /** The armed CPU-time timers that are looked at after the turns of the clock's process. */
+  private get watchers(): Set<IntervalTimer> {
+    return this.cpuProc === null ? this.owner.cpu : timersOf(this.cpuProc).cpu;
+  }
 
   get armed(): boolean {
     return this.expiry !== 0;
@@ -83,7 +92,7 @@ export class IntervalTimer {
   now(): number {
     const p = this.owner.proc;
     switch (this.clock) {
-      case TC_PROCESS_CPU: return processCpuNs(p);
+      case TC_PROCESS_CPU: return processCpuNs(this.cpuProc ?? p);
       case TC_THREAD_CPU: return this.cpuThread !== null ? threadCpuNs(this.cpuThread) : 0;
       default: return monotonicNs(p.sys);
     }
@@ -137,7 +146,7 @@ export class IntervalTimer {
 
   private disarm(): void {
     this.cancelHost();
-    this.owner.cpu.delete(this);
+    this.watchers.delete(this);
     this.gen++;
     this.expiry = 0;
     this.interval = 0;
@@ -157,7 +166,8 @@ export class IntervalTimer {
   private arm(): void {
     if (this.ev.notify === NOTIFY_NONE) return;
     if (this.clock === TC_PROCESS_CPU || this.clock === TC_THREAD_CPU) {
-      this.owner.cpu.add(this);
+      // (a process that ended looks at no timers: one on its clock, which stopped, never fires)
+      if (this.cpuProc === null || this.cpuProc.termination === null) this.watchers.add(this);
       return;
     }
     const sys = this.owner.proc.sys;
@@ -169,7 +179,7 @@ export class IntervalTimer {
 
   /** The timer expired: its signal is sent, and the timer waits for it to be taken. */
   fire(): void {
-    this.owner.cpu.delete(this);
+    this.watchers.delete(this);
     if (!this.armed || this.deleted) return;
     if (this.ev.wake !== undefined) {
       this.disarm();
@@ -248,12 +258,12 @@ export class ProcessTimers {
   }
 
   /** A new POSIX timer; with `defaultValue`, its sigev_value is its id (no sigevent given). */
-  create(clock: number, ev: TimerEvent, cpuThread: Task | null, defaultValue: boolean): IntervalTimer {
+  create(clock: number, ev: TimerEvent, cpuThread: Task | null, defaultValue: boolean, cpuProc: Process | null = null): IntervalTimer {
     if (this.posix.size >= MAX_TIMERS) sysError("EAGAIN");
     let id = this.nextId;
     while (this.posix.has(id)) id = (id + 1) & 0x7fffffff;
     this.nextId = (id + 1) & 0x7fffffff;
-    const t = new IntervalTimer(this, clock, defaultValue ? { ...ev, value: id } : ev, id, cpuThread);
+    const t = new IntervalTimer(this, clock, defaultValue ? { ...ev, value: id } : ev, id, cpuThread, cpuProc !== this.proc ? cpuProc : null);
     this.posix.set(id, t);
     return t;
   }

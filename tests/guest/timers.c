@@ -324,6 +324,43 @@ static void section_sleeps(void) {
   printf("clock_nanosleep with tv_nsec -1: %d\n", clock_nanosleep(CLOCK_MONOTONIC, 0, &req, NULL) == EINVAL);
 }
 
+/* A POSIX timer on another process's CPU clock: SIGUSR1 reaches the parent once its spinning
+ * child has used 30 ms of CPU. */
+static void section_other_cpu_clock(void) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGUSR1);
+  sigprocmask(SIG_BLOCK, &set, NULL);
+  pid_t kid = fork();
+  if (kid == 0) {
+    for (;;) {}
+  }
+  clockid_t cc;
+  printf("clock_getcpuclockid(child): %d\n", clock_getcpuclockid(kid, &cc));
+  struct sigevent sev;
+  memset(&sev, 0, sizeof sev);
+  sev.sigev_notify = SIGEV_SIGNAL;
+  sev.sigev_signo = SIGUSR1;
+  sev.sigev_value.sival_int = 77;
+  timer_t tm;
+  TRY("timer_create on the child's CPU clock", timer_create(cc, &sev, &tm));
+  struct itimerspec its = {{0, 0}, {0, 30000000}};
+  TRY("timer_settime", timer_settime(tm, 0, &its, NULL));
+  struct timespec to = {20, 0};
+  siginfo_t si;
+  memset(&si, 0, sizeof si);
+  int sig = sigtimedwait(&set, &si, &to);
+  long long used = now_ns(cc);
+  printf("got %s (code SI_TIMER %d, value %d) once the child had used 30 ms: %d\n", sig == SIGUSR1 ? "SIGUSR1" : "nothing", si.si_code == SI_TIMER,
+         si.si_value.sival_int, used >= 30000000);
+  kill(kid, SIGKILL);
+  waitpid(kid, NULL, 0);
+  TRY("timer_delete", timer_delete(tm));
+  sigprocmask(SIG_UNBLOCK, &set, NULL);
+  /* The CPU clock of a pid that is no process: ((~pid) << 3) | CPUCLOCK_SCHED. */
+  TRY("timer_create on a missing process's CPU clock", syscall(SYS_timer_create, (clockid_t)((~99999 << 3) | 2), &sev, &tm));
+}
+
 static void section_clocks(void) {
   static const clockid_t ids[] = {CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID, CLOCK_MONOTONIC_RAW,
                                   CLOCK_REALTIME_COARSE, CLOCK_MONOTONIC_COARSE, CLOCK_BOOTTIME};
@@ -400,6 +437,7 @@ static void section_settime(void) {
 int main(void) {
   setvbuf(stdout, NULL, _IONBF, 0);
   section_clocks();
+  section_other_cpu_clock();
   section_alarm();
   section_itimers();
   section_posix_timers();

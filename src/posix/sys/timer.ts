@@ -4,6 +4,7 @@
 
 import type { Sys } from "../types.js";
 import type { Task } from "../../libexoc/task.js";
+import type { Process } from "../../libexoc/process.js";
 import { sysError, SysError } from "../../libexoc/errors.js";
 import {
   timersOf, validTimerSignal, ITIMER_REAL, ITIMER_PROF, NOTIFY_SIGNAL, NOTIFY_NONE, TC_MONOTONIC, TC_REALTIME, TC_PROCESS_CPU, TC_THREAD_CPU,
@@ -90,18 +91,17 @@ export const alarm: Sys = (t, seconds) => {
 
 /** The timer clock for a timer_create clock id (EINVAL, or EOPNOTSUPP for clocks without
  *  timers), and the thread a thread CPU clock names. */
-function timerClock(t: Task, clock: number): [number, Task | null] {
+function timerClock(t: Task, clock: number): [number, Task | null, Process | null] {
   const kind = clockKind(clock);
   if (kind === K_INVALID) sysError("EINVAL");
   if (clock === CLOCK_MONOTONIC_RAW || clock === CLOCK_REALTIME_COARSE || clock === CLOCK_MONOTONIC_COARSE) sysError("EOPNOTSUPP");
   if ((clock === CLOCK_REALTIME_ALARM || clock === CLOCK_BOOTTIME_ALARM) && t.proc.euid !== 0) sysError("EPERM");
-  if (kind === K_REALTIME) return [TC_REALTIME, null];
-  if (kind === K_MONOTONIC) return [TC_MONOTONIC, null];
+  if (kind === K_REALTIME) return [TC_REALTIME, null, null];
+  if (kind === K_MONOTONIC) return [TC_MONOTONIC, null, null];
   const o = cpuClockOwner(t, clock);
-  // CPU timers on another process's clock are looked at after that process's turns; only
-  // the caller's own process is supported.
-  if (o.proc !== t.proc) sysError("EINVAL");
-  return o.thread !== null ? [TC_THREAD_CPU, o.thread] : [TC_PROCESS_CPU, null];
+  // Another process's CPU clock is allowed (Linux asks only that the pid name a process);
+  // a thread's clock must be one of the caller's threads (cpuClockOwner checks).
+  return o.thread !== null ? [TC_THREAD_CPU, o.thread, null] : [TC_PROCESS_CPU, null, o.proc];
 }
 
 /** Reads a struct sigevent. */
@@ -124,10 +124,10 @@ function readSigevent(t: Task, va: number): TimerEvent {
 }
 
 export const timerCreate: Sys = (t, clock, sevp, idp) => {
-  const [tc, cpuThread] = timerClock(t, clock);
+  const [tc, cpuThread, cpuProc] = timerClock(t, clock);
   const ev: TimerEvent = sevp !== 0 ? readSigevent(t, sevp) : { notify: NOTIFY_SIGNAL, signal: SIGALRM, value: 0, thread: null };
   const timers = timersOf(t.proc);
-  const timer = timers.create(tc, ev, cpuThread, sevp === 0);
+  const timer = timers.create(tc, ev, cpuThread, sevp === 0, cpuProc);
   try {
     t.mem.putU32(idp, timer.id);
   } catch (e) {

@@ -427,6 +427,17 @@ function same(a: Insn, b: Insn): boolean {
     a.flow === b.flow && a.code === b.code;
 }
 
+/** Calls `f` with every form met so far: its key and template (null: left to iced). For a cache
+ *  kept across runs (formcache.ts). */
+export function eachForm(f: (key: number, t: Insn | null) => void): void {
+  forms.forEach((t, key) => f(key, t));
+}
+
+/** Adds a form learned in an earlier run (formcache.ts), unless this run has its own. */
+export function knowForm(key: number, t: Insn | null): void {
+  if (!forms.has(key)) forms.set(key, t);
+}
+
 /** Forgets every learned form (the CPU model's supported features changed: decoder/convert.ts). */
 export function forgetForms(): void {
   forms.clear();

@@ -10,7 +10,7 @@ import { Insn, FLOW_NEXT } from "../hw/isa.js";
 import { markCodePage } from "../hw/mmu.js";
 import { PAGE_SHIFT } from "../hw/memory.js";
 import { loadIced, type IcedInstruction, type IcedDecoder } from "./iced.js";
-import { fastDecode, learn } from "./fast.js";
+import { fastDecode, fastStraddles, learn } from "./fast.js";
 import { convert, mayHavePrefix } from "./convert.js";
 
 /** Longest block, in instructions. */
@@ -110,11 +110,19 @@ export class BlockDecoder {
           if (x.flow !== FLOW_NEXT) break;
           continue;
         }
-        if (d === null) d = new (loadIced().Decoder)(bits, this.buf.subarray(0, first), 0);
-        d.position = pos;
-        d.ip = BigInt(at >>> 0);
-        d.decodeOut(this.ins);
-        if (d.lastError === loadIced().DecoderError.NoMoreBytes) {
+        // Whether the window ends inside this instruction: the fast path knows for a learned
+        // form at the page end (without loading iced), else iced finds out.
+        let cut = bits === 32 && first === inPage && fastStraddles(this.buf, pos, first);
+        let len = 0;
+        if (!cut) {
+          d ??= new (loadIced().Decoder)(bits, this.buf.subarray(0, first), 0);
+          d.position = pos;
+          d.ip = BigInt(at >>> 0);
+          d.decodeOut(this.ins);
+          cut = d.lastError === loadIced().DecoderError.NoMoreBytes;
+          len = d.position - pos;
+        }
+        if (cut) {
           // The window ends inside this instruction. At a window boundary, end the block; at the
           // page end, the instruction straddles into the next page, which must be mapped (if it
           // is not, the fetch faults only when this instruction is the one to execute).
@@ -130,7 +138,6 @@ export class BlockDecoder {
           ppn1 = p2 >>> PAGE_SHIFT;
           break;
         }
-        const len = d.position - pos;
         convert(this.ins, x, at, len, mayHavePrefix(this.buf[pos]));
         if (bits === 32) learn(x);
         pos += len;
@@ -155,6 +162,10 @@ export class BlockDecoder {
     const head = first - pos;
     this.buf.copyWithin(0, pos, first);
     this.copy(c, p2, head, MAX_INSN_LEN);
+    if (bits === 32) {
+      const x = new Insn();
+      if (fastDecode(this.buf, 0, head + MAX_INSN_LEN, eip, x) > 0) return x;
+    }
     const d = new (loadIced().Decoder)(bits, this.buf.subarray(0, head + MAX_INSN_LEN), 0);
     let len: number;
     try {

@@ -148,6 +148,9 @@ let pBase = NO_REG, pIndex = NO_REG, pScale = 0, pDisp = 0;
 let pImm = 0, pImm2 = 0, pTarget = 0, hasImm = false, hasTarget = false;
 /** Segment override (-1: none). */
 let pSeg = -1;
+/** Where the bytes that make the form and the length end (after the opcode, ModRM and SIB),
+ *  and where a shift count that is part of the key is (-1: none). */
+let pHead = 0, pKeyImm = -1;
 
 /** Counters for tests and --stats: instructions decoded here, forms learned and refused. */
 export const fastStats = { decoded: 0, learned: 0, refused: 0 };
@@ -188,6 +191,8 @@ function parse(buf: Uint8Array, pos: number, end: number): number {
   }
   let spec = SPECS[op];
   if (spec === null) return 0;
+  pHead = p - pos;
+  pKeyImm = -1;
   if ((op === TWO + 0x7e && rep === 1) || (op === TWO + 0xd6 && rep !== 0)) spec = LOADS;
   pSpec = spec;
   pZ = op & 7;
@@ -199,6 +204,7 @@ function parse(buf: Uint8Array, pos: number, end: number): number {
   if (spec.modrm) {
     if (p >= end) return 0;
     const m = buf[p++];
+    pHead = p - pos;
     pMod = m >> 6;
     pReg = (m >> 3) & 7;
     pRm = m & 7;
@@ -208,6 +214,7 @@ function parse(buf: Uint8Array, pos: number, end: number): number {
       if (pRm === 4) {
         if (p >= end) return 0;
         const sib = buf[p++];
+        pHead = p - pos;
         const idx = (sib >> 3) & 7;
         base = sib & 7;
         if (idx !== 4) pIndex = idx;
@@ -265,7 +272,10 @@ function parse(buf: Uint8Array, pos: number, end: number): number {
       } else {
         hasImm = true;
         pImm = imm === IB ? b : imm === IBS ? s8(b) : s8(b) & 0xffff;
-        if (spec.key & K_IMM) key |= b << 18;
+        if (spec.key & K_IMM) {
+          key |= b << 18;
+          pKeyImm = p - 1 - pos;
+        }
       }
       break;
     }
@@ -394,6 +404,26 @@ export function fastDecode(buf: Uint8Array, pos: number, end: number, eip: numbe
 }
 
 const scratch = new Insn();
+/** The bytes before a page end, and zeros for those of the next page (fastStraddles). */
+const straddle = new Uint8Array(32);
+
+/**
+ * Whether the instruction at buf[pos], whose bytes end at `end` (a page end), is of a learned
+ * form and runs past `end`, as iced would find (learned forms agree with iced on the length):
+ * then it straddles into the next page. Only bytes before `end` are read; their form and length
+ * must not depend on the others.
+ */
+export function fastStraddles(buf: Uint8Array, pos: number, end: number): boolean {
+  const head = end - pos;
+  if (head <= 0 || head >= 16) return false;
+  straddle.fill(0);
+  straddle.set(buf.subarray(pos, end));
+  pKey = -1;
+  const len = parse(straddle, 0, straddle.length);
+  const known = len > head && pHead <= head && pKeyImm < head && forms.get(pKey) instanceof Insn;
+  pKey = -1; // not a form for learn()
+  return known;
+}
 
 /** After fastDecode returned 0 for a form not seen yet, iced's converted `x` for the same
  *  instruction: kept as the form's template if filling it from the bytes gives `x` back. */

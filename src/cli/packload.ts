@@ -79,6 +79,14 @@ function saveCache(c: Cached): void {
   c.save = null;
 }
 
+/** A script's text: as Latin-1 when it is ASCII, as tools/pack.mjs writes the pack (3x faster
+ *  than decoding UTF-8, ~6 ms of start-up), else as UTF-8. */
+function readSource(file: string): string {
+  const bytes = fs.readFileSync(file);
+  // `as`: require() is untyped; this is Node's own module.
+  return (nodeRequire("node:buffer") as typeof import("node:buffer")).isAscii(bytes) ? bytes.toString("latin1") : bytes.toString("utf8");
+}
+
 /** What identifies a file's contents cheaply, for a cache key. */
 function stamp(st: Stats): string {
   return `${st.size.toString(36)}-${Math.floor(st.mtimeMs).toString(36)}`;
@@ -101,7 +109,7 @@ export function loadPacked(flags: string): Packed | null {
   const argv = flagArgs.length === 0 ? "" : `-${(nodeRequire("node:crypto") as typeof import("node:crypto")).createHash("sha256").update(flagArgs.join("\0")).digest("hex").slice(0, 8)}`;
   const tag = `${process.version}-${flags}${argv}`;
   const caches: Cached[] = [];
-  const pack = compileCached(PACK, fs.readFileSync(PACK, "utf8"), "pack", st, tag);
+  const pack = compileCached(PACK, readSource(PACK), "pack", st, tag);
   caches.push(pack);
   const defs = new Map<string, { deps: Record<string, string>; fn: ModuleFn }>();
   (pack.script.runInThisContext() as (define: (name: string, deps: Record<string, string>, fn: ModuleFn) => void) => void)((name, deps, fn) => defs.set(name, { deps, fn }));

@@ -139,6 +139,13 @@ for (const [b, v] of [[0x26, 1], [0x2e, 2], [0x36, 3], [0x3e, 4], [0x64, 5], [0x
 
 /** Templates by form key (null: the form is left to iced). */
 const forms = new Map<number, Insn | null>();
+/** The opcodes (with their prefixes) of the learned templates, in pOpKey's encoding. */
+const learnedOps = new Set<number>();
+
+function keep(key: number, t: Insn | null): void {
+  forms.set(key, t);
+  if (t !== null) learnedOps.add((key % 512) + Math.floor(key / 2 ** 26) * 2 ** 26);
+}
 
 /** What the last parse found (read by fill() and learn()). */
 let pEip = 0, pLen = 0, pKey = -1, pSpec: Spec = { modrm: false, imm: NONE, key: 0, ops: [] };
@@ -151,6 +158,14 @@ let pSeg = -1;
 /** Where the bytes that make the form and the length end (after the opcode, ModRM and SIB),
  *  and where a shift count that is part of the key is (-1: none). */
 let pHead = 0, pKeyImm = -1;
+/** Whether the last parse ran out of bytes; the opcode and prefixes it read (-1: it read no
+ *  opcode, only prefixes and perhaps 0F), in the form key's encoding. */
+let pShort = false, pOpKey = -1;
+
+function short(): number {
+  pShort = true;
+  return 0;
+}
 
 /** Counters for tests and --stats: instructions decoded here, forms learned and refused. */
 export const fastStats = { decoded: 0, learned: 0, refused: 0 };
@@ -165,6 +180,8 @@ function rd32(buf: Uint8Array, p: number): number {
 function parse(buf: Uint8Array, pos: number, end: number): number {
   let p = pos;
   let seg = 0, rep = 0, osize = 0, lock = 0;
+  pShort = false;
+  pOpKey = -1;
   let op = buf[p++];
   while (PREFIX[op] !== 0) {
     const v = PREFIX[op];
@@ -181,16 +198,18 @@ function parse(buf: Uint8Array, pos: number, end: number): number {
       if (lock !== 0) return 0;
       lock = 1;
     } else return 0;
-    if (p >= end || p - pos >= 4) return 0;
+    if (p - pos >= 4) return 0;
+    if (p >= end) return short();
     op = buf[p++];
   }
   pSeg = seg - 1;
   if (op === 0x0f) {
-    if (p >= end) return 0;
+    if (p >= end) return short();
     op = TWO + buf[p++];
   }
   let spec = SPECS[op];
   if (spec === null) return 0;
+  pOpKey = op + (seg | (rep << 3) | (osize << 5) | (lock << 6)) * 2 ** 26;
   pHead = p - pos;
   pKeyImm = -1;
   if ((op === TWO + 0x7e && rep === 1) || (op === TWO + 0xd6 && rep !== 0)) spec = LOADS;
@@ -202,7 +221,7 @@ function parse(buf: Uint8Array, pos: number, end: number): number {
   let regForm = true;
   pWhole = false;
   if (spec.modrm) {
-    if (p >= end) return 0;
+    if (p >= end) return short();
     const m = buf[p++];
     pHead = p - pos;
     pMod = m >> 6;
@@ -212,7 +231,7 @@ function parse(buf: Uint8Array, pos: number, end: number): number {
     if (!regForm) {
       let base = pRm;
       if (pRm === 4) {
-        if (p >= end) return 0;
+        if (p >= end) return short();
         const sib = buf[p++];
         pHead = p - pos;
         const idx = (sib >> 3) & 7;
@@ -221,21 +240,21 @@ function parse(buf: Uint8Array, pos: number, end: number): number {
         pScale = sib >> 6; // as iced reports it, with or without an index
         if (base === 5 && pMod === 0) {
           base = NO_REG;
-          if (p + 4 > end) return 0;
+          if (p + 4 > end) return short();
           pDisp = rd32(buf, p);
           p += 4;
         }
       } else if (pRm === 5 && pMod === 0) {
         base = NO_REG;
-        if (p + 4 > end) return 0;
+        if (p + 4 > end) return short();
         pDisp = rd32(buf, p);
         p += 4;
       }
       if (pMod === 1) {
-        if (p >= end) return 0;
+        if (p >= end) return short();
         pDisp = s8(buf[p++]);
       } else if (pMod === 2) {
-        if (p + 4 > end) return 0;
+        if (p + 4 > end) return short();
         pDisp = rd32(buf, p);
         p += 4;
       }
@@ -264,7 +283,7 @@ function parse(buf: Uint8Array, pos: number, end: number): number {
     case IBS:
     case IBS16:
     case J8: {
-      if (p >= end) return 0;
+      if (p >= end) return short();
       const b = buf[p++];
       if (imm === J8) {
         hasTarget = true;
@@ -281,7 +300,7 @@ function parse(buf: Uint8Array, pos: number, end: number): number {
     }
     case ID:
     case J32: {
-      if (p + 4 > end) return 0;
+      if (p + 4 > end) return short();
       const v = rd32(buf, p);
       p += 4;
       if (imm === J32) {
@@ -295,7 +314,7 @@ function parse(buf: Uint8Array, pos: number, end: number): number {
     }
     case IW:
     case IWB:
-      if (p + (imm === IW ? 2 : 3) > end) return 0;
+      if (p + (imm === IW ? 2 : 3) > end) return short();
       hasImm = true;
       pImm = buf[p] | (buf[p + 1] << 8);
       p += 2;
@@ -304,7 +323,7 @@ function parse(buf: Uint8Array, pos: number, end: number): number {
   }
   // moffs32 operands (a0-a3): the address follows the opcode
   if (spec.ops.includes(O)) {
-    if (p + 4 > end) return 0;
+    if (p + 4 > end) return short();
     pDisp = rd32(buf, p);
     p += 4;
   }
@@ -408,10 +427,12 @@ const scratch = new Insn();
 const straddle = new Uint8Array(32);
 
 /**
- * Whether the instruction at buf[pos], whose bytes end at `end` (a page end), is of a learned
- * form and runs past `end`, as iced would find (learned forms agree with iced on the length):
- * then it straddles into the next page. Only bytes before `end` are read; their form and length
- * must not depend on the others.
+ * Whether the instruction at buf[pos], whose bytes end at `end` (a page end), runs past `end`,
+ * as iced would find: then it straddles into the next page. Only bytes before `end` are read.
+ * Known when they give the instruction's form and that form was learned (learned forms agree
+ * with iced on the length), or when they are only prefixes (and 0F), or an opcode the fast path
+ * learned a form of (so its layout is iced's) whose ModRM, SIB, displacement or immediate is
+ * not all there. Else iced finds out.
  */
 export function fastStraddles(buf: Uint8Array, pos: number, end: number): boolean {
   const head = end - pos;
@@ -420,9 +441,13 @@ export function fastStraddles(buf: Uint8Array, pos: number, end: number): boolea
   straddle.set(buf.subarray(pos, end));
   pKey = -1;
   const len = parse(straddle, 0, straddle.length);
-  const known = len > head && pHead <= head && pKeyImm < head && forms.get(pKey) instanceof Insn;
+  let more = len > head && pHead <= head && pKeyImm < head && forms.get(pKey) instanceof Insn;
+  if (!more) {
+    parse(buf, pos, end);
+    more = pShort && (pOpKey === -1 || learnedOps.has(pOpKey));
+  }
   pKey = -1; // not a form for learn()
-  return known;
+  return more;
 }
 
 /** After fastDecode returned 0 for a form not seen yet, iced's converted `x` for the same
@@ -438,7 +463,7 @@ export function learn(x: Insn): void {
     fill(scratch, t);
     ok = same(scratch, x);
     if (ok) {
-      forms.set(key, t);
+      keep(key, t);
       fastStats.learned++;
       return;
     }
@@ -465,12 +490,13 @@ export function eachForm(f: (key: number, t: Insn | null) => void): void {
 
 /** Adds a form learned in an earlier run (formcache.ts), unless this run has its own. */
 export function knowForm(key: number, t: Insn | null): void {
-  if (!forms.has(key)) forms.set(key, t);
+  if (!forms.has(key)) keep(key, t);
 }
 
 /** Forgets every learned form (the CPU model's supported features changed: decoder/convert.ts). */
 export function forgetForms(): void {
   forms.clear();
+  learnedOps.clear();
 }
 
 /** Test aid: whether two decoded instructions agree in every field. */

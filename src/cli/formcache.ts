@@ -15,6 +15,8 @@ import { fastStats } from "../decoder/fast.js";
 
 /** What the decoder's answers depend on, as files of this build. */
 const SOURCES = ["../decoder/fast.js", "../decoder/convert.js", "../decoder/ops.js", "../hw/isa.js"];
+/** iced-x86 where it is in a checkout (resolving the package costs ~3 ms of start-up). */
+const ICED = "../../node_modules/iced-x86/iced_x86.js";
 
 let file: string | null | undefined;
 /** fastStats.learned + refused when the file was read (nothing new: nothing to write). */
@@ -24,7 +26,8 @@ function formsFile(): string | null {
   if (file !== undefined) return file;
   try {
     const stamps = SOURCES.map((s) => fileURLToPath(new URL(s, import.meta.url)));
-    stamps.push(createRequire(import.meta.url).resolve("iced-x86"));
+    const iced = fileURLToPath(new URL(ICED, import.meta.url));
+    stamps.push(fs.existsSync(iced) ? iced : createRequire(import.meta.url).resolve("iced-x86"));
     const key = stamps.map((f) => {
       const st = fs.statSync(f);
       return `${st.size.toString(36)}.${Math.floor(st.mtimeMs).toString(36)}`;

@@ -85,3 +85,23 @@ describe("exojit command line", () => {
     }
   });
 });
+
+describe("exojit's cache directory", () => {
+  it("keeps the decoder's learned forms: a second run of a program learns none and still runs it", () => {
+    const cache = path.join(dir, "cache");
+    const hello = buildGuest("hello.c");
+    const run = (): { status: number; stdout: string; stderr: string } => {
+      const r = spawnSync("node", [CLI, "run", "--stats", hello], { encoding: "utf8", cwd: dir, timeout: 30_000, env: { ...process.env, EXOJIT_CACHE: cache } });
+      return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+    };
+    const learned = (stderr: string): number => Number(/(\d+) forms learned/.exec(stderr)?.[1]);
+    const first = run();
+    expect(first.status).toBe(0);
+    expect(learned(first.stderr)).toBeGreaterThan(50);
+    expect(fs.readdirSync(path.join(cache, "code")).filter((f) => f.startsWith("forms-"))).toHaveLength(1);
+    const second = run();
+    expect(second.status).toBe(0);
+    expect(second.stdout).toBe(first.stdout);
+    expect(learned(second.stderr)).toBe(0);
+  });
+});

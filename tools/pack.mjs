@@ -55,7 +55,12 @@ try {
     parts.push(`define(${JSON.stringify(rel)}, ${JSON.stringify(deps)}, function (exports, require, module, __filename, __dirname, ${META}) {\n${code}\n});`);
   }
   parts.push("})");
-  fs.writeFileSync(`${OUT}.tmp`, parts.join("\n"));
+  // ASCII only (the few other characters, in comments and the help text, as \u escapes): the
+  // loader reads the script as Latin-1, 3x faster than decoding UTF-8 (~6 ms of every start-up),
+  // and V8 keeps a one-byte string (one character beyond Latin-1 made it two bytes a character).
+  const text = parts.join("\n");
+  if (/\\[^\x00-\x7f]/.test(text)) throw new Error("a character beyond ASCII after a backslash cannot be escaped");
+  fs.writeFileSync(`${OUT}.tmp`, text.replace(/[^\x00-\x7f]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`));
   fs.renameSync(`${OUT}.tmp`, OUT);
   console.log(`tools/pack.mjs: ${files.length} modules -> ${path.relative(REPO, OUT)} (${(fs.statSync(OUT).size / 1024).toFixed(0)} KiB)`);
 } finally {

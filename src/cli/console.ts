@@ -13,7 +13,7 @@
 // Input is an event: Node reads stdin in the background and each chunk goes to the console at
 // once; when the console has more than it wants, stdin is paused until it asks again.
 
-import { spawnSync } from "node:child_process";
+import { createRequire } from "node:module";
 import * as fs from "node:fs";
 import type { Console, ConsoleHost } from "../exokernel/console.js";
 
@@ -133,7 +133,9 @@ export class HostConsole implements ConsoleHost {
       // driver does its own, so the host must pass bytes through as they are, or every line
       // ends in CR CR LF and a guest's bare LF moves to column 0. Leaving raw mode restores the
       // settings libuv saved before, OPOST included.
-      if (on) spawnSync("stty", ["-opost"], { stdio: [this.input, "ignore", "ignore"] });
+      // node:child_process is required only here (~3 ms of start-up otherwise); `as`: require()
+      // is untyped, this is Node's own module.
+      if (on) (createRequire(import.meta.url)("node:child_process") as typeof import("node:child_process")).spawnSync("stty", ["-opost"], { stdio: [this.input, "ignore", "ignore"] });
     } catch {
       // the terminal is gone
     }

@@ -17,6 +17,7 @@ import { configureLog, parseTraceList } from "../log.js";
 import { tuneV8ForGeneratedCode, releaseOptimization } from "../jit/v8tuning.js";
 import { WARMUP_INSNS, type EngineStats } from "../jit/engine.js";
 import { fastStats } from "../decoder/fast.js";
+import { loadForms, saveForms } from "./formcache.js";
 
 /** When V8's optimising compiler is let loose (main.ts holds it back at start-up): after this
  *  many guest instructions or this much time running the guest, whichever comes first. */
@@ -39,6 +40,7 @@ export interface Machine {
 export function newMachine(a: MachineArgs): Machine {
   configureLog({ categories: a.trace ? parseTraceList(a.trace) : [], file: a.logFile ?? undefined });
   if (a.engine !== "interp") tuneV8ForGeneratedCode();
+  loadForms();
   const kernel = new Exokernel({ memory: a.memory, engine: { engine: a.engine, threshold: a.jitThreshold || undefined, timing: a.stats } });
   const personality = new LinuxPersonality();
   const sys = new System({ kernel, personality });
@@ -118,6 +120,7 @@ export async function runUntil(m: Machine, a: MachineArgs, until: Process, conso
   const quit = console?.quit === true && until.termination === null;
   const limited = until.termination === null && !quit;
   m.sys.killAll();
+  saveForms();
   const insns = cpu.icount - start;
   if (a.stats) printStats(m, loop, insns, ms, startAt);
   return { limited, quit, insns, ms, loop };

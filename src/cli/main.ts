@@ -4,7 +4,7 @@
 // with a V8 code cache, see cli/packload.ts) or else as ES modules. Only this file, the argument
 // parser and the error table load before that choice.
 
-import * as fs from "node:fs";
+import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { parseArgs, HELP } from "./args.js";
 import type { Command } from "./args.js";
@@ -12,6 +12,8 @@ import { CliError } from "./errors.js";
 
 function version(): string {
   const pkg = fileURLToPath(new URL("../../package.json", import.meta.url));
+  // node:fs through require: its ES facade loads fs/promises, readline and streams (cli/packload.ts).
+  const fs = createRequire(import.meta.url)("node:fs") as typeof import("node:fs");
   return (JSON.parse(fs.readFileSync(pkg, "utf8")) as { version: string }).version;
 }
 

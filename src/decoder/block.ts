@@ -9,8 +9,8 @@ import { DESC_DB, DESC_S } from "../hw/segment.js";
 import { Insn, FLOW_NEXT } from "../hw/isa.js";
 import { markCodePage } from "../hw/mmu.js";
 import { PAGE_SHIFT } from "../hw/memory.js";
-import { Decoder, Instruction, DecoderError, type IcedInstruction, type IcedDecoder } from "./iced.js";
-import { fastDecode, learn } from "./fast.js";
+import { loadIced, type IcedInstruction, type IcedDecoder } from "./iced.js";
+import { fastDecode, fastStraddles, learn } from "./fast.js";
 import { convert, mayHavePrefix } from "./convert.js";
 
 /** Longest block, in instructions. */
@@ -74,9 +74,10 @@ export function codeBits(c: Cpu): number {
   return (a & DESC_DB) !== 0 || (a & DESC_S) === 0 ? 32 : 16;
 }
 
-/** Decodes blocks from guest memory. One long-lived iced Instruction is reused. */
+/** Decodes blocks from guest memory. One long-lived iced Instruction is reused, made when iced
+ *  first decodes (iced-x86 is loaded only then: iced.ts). */
 export class BlockDecoder {
-  private readonly ins: IcedInstruction = new Instruction();
+  private insOrNull: IcedInstruction | null = null;
   private readonly buf = new Uint8Array(WINDOW + MAX_INSN_LEN);
   /** Blocks decoded so far (statistics). */
   decoded = 0;
@@ -109,11 +110,19 @@ export class BlockDecoder {
           if (x.flow !== FLOW_NEXT) break;
           continue;
         }
-        if (d === null) d = new Decoder(bits, this.buf.subarray(0, first), 0);
-        d.position = pos;
-        d.ip = BigInt(at >>> 0);
-        d.decodeOut(this.ins);
-        if (d.lastError === DecoderError.NoMoreBytes) {
+        // Whether the window ends inside this instruction: the fast path knows for a learned
+        // form at the page end (without loading iced), else iced finds out.
+        let cut = bits === 32 && first === inPage && fastStraddles(this.buf, pos, first);
+        let len = 0;
+        if (!cut) {
+          d ??= new (loadIced().Decoder)(bits, this.buf.subarray(0, first), 0);
+          d.position = pos;
+          d.ip = BigInt(at >>> 0);
+          d.decodeOut(this.ins);
+          cut = d.lastError === loadIced().DecoderError.NoMoreBytes;
+          len = d.position - pos;
+        }
+        if (cut) {
           // The window ends inside this instruction. At a window boundary, end the block; at the
           // page end, the instruction straddles into the next page, which must be mapped (if it
           // is not, the fetch faults only when this instruction is the one to execute).
@@ -129,7 +138,6 @@ export class BlockDecoder {
           ppn1 = p2 >>> PAGE_SHIFT;
           break;
         }
-        const len = d.position - pos;
         convert(this.ins, x, at, len, mayHavePrefix(this.buf[pos]));
         if (bits === 32) learn(x);
         pos += len;
@@ -154,7 +162,11 @@ export class BlockDecoder {
     const head = first - pos;
     this.buf.copyWithin(0, pos, first);
     this.copy(c, p2, head, MAX_INSN_LEN);
-    const d = new Decoder(bits, this.buf.subarray(0, head + MAX_INSN_LEN), 0);
+    if (bits === 32) {
+      const x = new Insn();
+      if (fastDecode(this.buf, 0, head + MAX_INSN_LEN, eip, x) > 0) return x;
+    }
+    const d = new (loadIced().Decoder)(bits, this.buf.subarray(0, head + MAX_INSN_LEN), 0);
     let len: number;
     try {
       d.ip = BigInt(eip >>> 0);
@@ -166,6 +178,10 @@ export class BlockDecoder {
     const x = new Insn();
     convert(this.ins, x, eip, len, mayHavePrefix(this.buf[0]));
     return x;
+  }
+
+  private get ins(): IcedInstruction {
+    return (this.insOrNull ??= new (loadIced().Instruction)());
   }
 
   /** Copies `n` code bytes from physical address `p` into the window at `at`. */

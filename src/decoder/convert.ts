@@ -2,9 +2,7 @@
 // CPU model implements it) are computed the first time a Code is seen and cached, so the wasm
 // getters called per instruction are only those that differ between instances.
 
-import {
-  Code, Mnemonic, OpKind, Register, MemorySizeExt, CpuidFeature, RflagsBits, type IcedInstruction,
-} from "./iced.js";
+import { loadIced, type IcedInstruction, type IcedModule } from "./iced.js";
 import {
   type Exec, Insn, Op, K_NONE, K_R8, K_R16, K_R32, K_MEM, K_IMM, K_SEG, K_ST, K_CR, K_DR, K_MM, K_XMM, NO_REG, FLOW_NEXT, FLOW_BRANCH, FLOW_EXIT,
 } from "../hw/isa.js";
@@ -34,24 +32,52 @@ interface CodeInfo {
 /** CodeInfo per iced Code, filled in as Codes are met (a packed array, not a sparse one: this
  *  lookup runs for every instruction decoded). */
 const codeInfo: (CodeInfo | null)[] = new Array<CodeInfo | null>(OPSIZES.length).fill(null);
-const simdFeature = new Set<number>(SIMD_FEATURES.map((n) => (CpuidFeature as unknown as Record<string, number>)[n]));
-const supportedFeature = new Set<number>(
-  SUPPORTED_FEATURES.map((n) => {
-    const v = (CpuidFeature as unknown as Record<string, number>)[n];
-    if (v === undefined) throw new Error(`unknown CPUID feature name ${n}`);
-    return v;
-  }),
-);
+
+// iced's enums, bound by bind() when the first instruction is converted: iced is loaded only
+// when an instruction needs it (iced.ts).
+let Code: IcedModule["Code"], Mnemonic: IcedModule["Mnemonic"], OpKind: IcedModule["OpKind"];
+let Register: IcedModule["Register"], MemorySizeExt: IcedModule["MemorySizeExt"];
+let CpuidFeature: IcedModule["CpuidFeature"], RflagsBits: IcedModule["RflagsBits"];
+let bound = false;
+const simdFeature = new Set<number>();
+const supportedFeature = new Set<number>();
+
+function bind(): void {
+  if (bound) return;
+  bound = true;
+  ({ Code, Mnemonic, OpKind, Register, MemorySizeExt, CpuidFeature, RflagsBits } = loadIced());
+  for (const n of SIMD_FEATURES) simdFeature.add(featureOf(n));
+  for (const n of SUPPORTED_FEATURES) supportedFeature.add(featureOf(n));
+  const R = Register as unknown as Record<string, number>;
+  const set = (from: string, count: number, kind: number, num: (k: number) => number): void => {
+    for (let k = 0; k < count; k++) {
+      REG_KIND[R[from] + k] = kind;
+      REG_NUM[R[from] + k] = num(k);
+    }
+  };
+  set("AL", 8, K_R8, reg8Index);
+  set("AX", 8, K_R16, (k) => k << 1);
+  set("EAX", 8, K_R32, (k) => k);
+  set("ES", 6, K_SEG, (k) => k);
+  set("ST0", 8, K_ST, (k) => k);
+  set("CR0", 8, K_CR, (k) => k);
+  set("DR0", 8, K_DR, (k) => k);
+  set("MM0", 8, K_MM, (k) => k);
+  set("XMM0", 8, K_XMM, (k) => k);
+}
+
+function featureOf(n: string): number {
+  const v = (CpuidFeature as unknown as Record<string, number>)[n];
+  if (v === undefined) throw new Error(`unknown CPUID feature name ${n}`);
+  return v;
+}
 
 /** Extra ops (beyond the x87 unit's) registered by other modules: Mnemonic name → Op. */
 const extraOps = new Map<string, number>();
 /** Features enabled by optional units (x87 adds FPU, ...). */
 export function addSupportedFeatures(names: string[], mnemonics: Record<string, number>): void {
-  for (const n of names) {
-    const v = (CpuidFeature as unknown as Record<string, number>)[n];
-    if (v === undefined) throw new Error(`unknown CPUID feature name ${n}`);
-    supportedFeature.add(v);
-  }
+  bind();
+  for (const n of names) supportedFeature.add(featureOf(n));
   for (const [m, op] of Object.entries(mnemonics)) extraOps.set(m, op);
   codeInfo.fill(null);
   forgetForms();
@@ -74,6 +100,7 @@ const STRING_OPS = new Set<number>([Op.MOVS, Op.CMPS, Op.SCAS, Op.LODS, Op.STOS,
 const HINT_NOPS = new Set<number>([Op.NOP, Op.PREFETCH]);
 
 function infoFor(ins: IcedInstruction): CodeInfo {
+  if (!bound) bind();
   const code = ins.code;
   const cached = codeInfo[code];
   if (cached !== null && cached !== undefined) return cached;
@@ -116,24 +143,6 @@ export function implemented(ins: IcedInstruction): boolean {
 /** iced Register → operand kind and register field, built once. */
 const REG_KIND = new Int8Array(256);
 const REG_NUM = new Int8Array(256);
-{
-  const R = Register as unknown as Record<string, number>;
-  const set = (from: string, count: number, kind: number, num: (k: number) => number): void => {
-    for (let k = 0; k < count; k++) {
-      REG_KIND[R[from] + k] = kind;
-      REG_NUM[R[from] + k] = num(k);
-    }
-  };
-  set("AL", 8, K_R8, reg8Index);
-  set("AX", 8, K_R16, (k) => k << 1);
-  set("EAX", 8, K_R32, (k) => k);
-  set("ES", 6, K_SEG, (k) => k);
-  set("ST0", 8, K_ST, (k) => k);
-  set("CR0", 8, K_CR, (k) => k);
-  set("DR0", 8, K_DR, (k) => k);
-  set("MM0", 8, K_MM, (k) => k);
-  set("XMM0", 8, K_XMM, (k) => k);
-}
 
 /** Base/index register number for an address (16- or 32-bit register), or NO_REG. */
 function addrReg(reg: number): number {

@@ -2,7 +2,7 @@
 // A Code is one encoding form (`add r/m32, imm8` and `add r/m32, imm32` are two). Used by the
 // coverage test and `node dist/decoder/coverage.js` for a report.
 
-import { Instruction, Code, CodeExt, CpuidFeature } from "./iced.js";
+import { loadIced } from "./iced.js";
 import { implemented } from "./convert.js";
 
 /** The i686 integer set plus the x87 FPU (what issue-level "i686+x87" means): the features of
@@ -21,6 +21,7 @@ export interface Coverage {
 
 /** Codes valid in 32-bit mode whose CPUID features all lie in `features`. */
 export function coverage(features: readonly string[] = I686_X87): Coverage {
+  const { Instruction, Code, CodeExt, CpuidFeature } = loadIced();
   const allowed = new Set(features.map((n) => (CpuidFeature as unknown as Record<string, number>)[n]));
   const names = Code as unknown as Record<number, string>;
   const out: Coverage = { total: 0, implemented: 0, missing: [] };

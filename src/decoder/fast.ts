@@ -139,6 +139,13 @@ for (const [b, v] of [[0x26, 1], [0x2e, 2], [0x36, 3], [0x3e, 4], [0x64, 5], [0x
 
 /** Templates by form key (null: the form is left to iced). */
 const forms = new Map<number, Insn | null>();
+/** The opcodes (with their prefixes) of the learned templates, in pOpKey's encoding. */
+const learnedOps = new Set<number>();
+
+function keep(key: number, t: Insn | null): void {
+  forms.set(key, t);
+  if (t !== null) learnedOps.add((key % 512) + Math.floor(key / 2 ** 26) * 2 ** 26);
+}
 
 /** What the last parse found (read by fill() and learn()). */
 let pEip = 0, pLen = 0, pKey = -1, pSpec: Spec = { modrm: false, imm: NONE, key: 0, ops: [] };
@@ -148,6 +155,17 @@ let pBase = NO_REG, pIndex = NO_REG, pScale = 0, pDisp = 0;
 let pImm = 0, pImm2 = 0, pTarget = 0, hasImm = false, hasTarget = false;
 /** Segment override (-1: none). */
 let pSeg = -1;
+/** Where the bytes that make the form and the length end (after the opcode, ModRM and SIB),
+ *  and where a shift count that is part of the key is (-1: none). */
+let pHead = 0, pKeyImm = -1;
+/** Whether the last parse ran out of bytes; the opcode and prefixes it read (-1: it read no
+ *  opcode, only prefixes and perhaps 0F), in the form key's encoding. */
+let pShort = false, pOpKey = -1;
+
+function short(): number {
+  pShort = true;
+  return 0;
+}
 
 /** Counters for tests and --stats: instructions decoded here, forms learned and refused. */
 export const fastStats = { decoded: 0, learned: 0, refused: 0 };
@@ -162,6 +180,8 @@ function rd32(buf: Uint8Array, p: number): number {
 function parse(buf: Uint8Array, pos: number, end: number): number {
   let p = pos;
   let seg = 0, rep = 0, osize = 0, lock = 0;
+  pShort = false;
+  pOpKey = -1;
   let op = buf[p++];
   while (PREFIX[op] !== 0) {
     const v = PREFIX[op];
@@ -178,16 +198,20 @@ function parse(buf: Uint8Array, pos: number, end: number): number {
       if (lock !== 0) return 0;
       lock = 1;
     } else return 0;
-    if (p >= end || p - pos >= 4) return 0;
+    if (p - pos >= 4) return 0;
+    if (p >= end) return short();
     op = buf[p++];
   }
   pSeg = seg - 1;
   if (op === 0x0f) {
-    if (p >= end) return 0;
+    if (p >= end) return short();
     op = TWO + buf[p++];
   }
   let spec = SPECS[op];
   if (spec === null) return 0;
+  pOpKey = op + (seg | (rep << 3) | (osize << 5) | (lock << 6)) * 2 ** 26;
+  pHead = p - pos;
+  pKeyImm = -1;
   if ((op === TWO + 0x7e && rep === 1) || (op === TWO + 0xd6 && rep !== 0)) spec = LOADS;
   pSpec = spec;
   pZ = op & 7;
@@ -197,8 +221,9 @@ function parse(buf: Uint8Array, pos: number, end: number): number {
   let regForm = true;
   pWhole = false;
   if (spec.modrm) {
-    if (p >= end) return 0;
+    if (p >= end) return short();
     const m = buf[p++];
+    pHead = p - pos;
     pMod = m >> 6;
     pReg = (m >> 3) & 7;
     pRm = m & 7;
@@ -206,29 +231,30 @@ function parse(buf: Uint8Array, pos: number, end: number): number {
     if (!regForm) {
       let base = pRm;
       if (pRm === 4) {
-        if (p >= end) return 0;
+        if (p >= end) return short();
         const sib = buf[p++];
+        pHead = p - pos;
         const idx = (sib >> 3) & 7;
         base = sib & 7;
         if (idx !== 4) pIndex = idx;
         pScale = sib >> 6; // as iced reports it, with or without an index
         if (base === 5 && pMod === 0) {
           base = NO_REG;
-          if (p + 4 > end) return 0;
+          if (p + 4 > end) return short();
           pDisp = rd32(buf, p);
           p += 4;
         }
       } else if (pRm === 5 && pMod === 0) {
         base = NO_REG;
-        if (p + 4 > end) return 0;
+        if (p + 4 > end) return short();
         pDisp = rd32(buf, p);
         p += 4;
       }
       if (pMod === 1) {
-        if (p >= end) return 0;
+        if (p >= end) return short();
         pDisp = s8(buf[p++]);
       } else if (pMod === 2) {
-        if (p + 4 > end) return 0;
+        if (p + 4 > end) return short();
         pDisp = rd32(buf, p);
         p += 4;
       }
@@ -257,7 +283,7 @@ function parse(buf: Uint8Array, pos: number, end: number): number {
     case IBS:
     case IBS16:
     case J8: {
-      if (p >= end) return 0;
+      if (p >= end) return short();
       const b = buf[p++];
       if (imm === J8) {
         hasTarget = true;
@@ -265,13 +291,16 @@ function parse(buf: Uint8Array, pos: number, end: number): number {
       } else {
         hasImm = true;
         pImm = imm === IB ? b : imm === IBS ? s8(b) : s8(b) & 0xffff;
-        if (spec.key & K_IMM) key |= b << 18;
+        if (spec.key & K_IMM) {
+          key |= b << 18;
+          pKeyImm = p - 1 - pos;
+        }
       }
       break;
     }
     case ID:
     case J32: {
-      if (p + 4 > end) return 0;
+      if (p + 4 > end) return short();
       const v = rd32(buf, p);
       p += 4;
       if (imm === J32) {
@@ -285,7 +314,7 @@ function parse(buf: Uint8Array, pos: number, end: number): number {
     }
     case IW:
     case IWB:
-      if (p + (imm === IW ? 2 : 3) > end) return 0;
+      if (p + (imm === IW ? 2 : 3) > end) return short();
       hasImm = true;
       pImm = buf[p] | (buf[p + 1] << 8);
       p += 2;
@@ -294,7 +323,7 @@ function parse(buf: Uint8Array, pos: number, end: number): number {
   }
   // moffs32 operands (a0-a3): the address follows the opcode
   if (spec.ops.includes(O)) {
-    if (p + 4 > end) return 0;
+    if (p + 4 > end) return short();
     pDisp = rd32(buf, p);
     p += 4;
   }
@@ -394,6 +423,32 @@ export function fastDecode(buf: Uint8Array, pos: number, end: number, eip: numbe
 }
 
 const scratch = new Insn();
+/** The bytes before a page end, and zeros for those of the next page (fastStraddles). */
+const straddle = new Uint8Array(32);
+
+/**
+ * Whether the instruction at buf[pos], whose bytes end at `end` (a page end), runs past `end`,
+ * as iced would find: then it straddles into the next page. Only bytes before `end` are read.
+ * Known when they give the instruction's form and that form was learned (learned forms agree
+ * with iced on the length), or when they are only prefixes (and 0F), or an opcode the fast path
+ * learned a form of (so its layout is iced's) whose ModRM, SIB, displacement or immediate is
+ * not all there. Else iced finds out.
+ */
+export function fastStraddles(buf: Uint8Array, pos: number, end: number): boolean {
+  const head = end - pos;
+  if (head <= 0 || head >= 16) return false;
+  straddle.fill(0);
+  straddle.set(buf.subarray(pos, end));
+  pKey = -1;
+  const len = parse(straddle, 0, straddle.length);
+  let more = len > head && pHead <= head && pKeyImm < head && forms.get(pKey) instanceof Insn;
+  if (!more) {
+    parse(buf, pos, end);
+    more = pShort && (pOpKey === -1 || learnedOps.has(pOpKey));
+  }
+  pKey = -1; // not a form for learn()
+  return more;
+}
 
 /** After fastDecode returned 0 for a form not seen yet, iced's converted `x` for the same
  *  instruction: kept as the form's template if filling it from the bytes gives `x` back. */
@@ -408,7 +463,7 @@ export function learn(x: Insn): void {
     fill(scratch, t);
     ok = same(scratch, x);
     if (ok) {
-      forms.set(key, t);
+      keep(key, t);
       fastStats.learned++;
       return;
     }
@@ -427,9 +482,21 @@ function same(a: Insn, b: Insn): boolean {
     a.flow === b.flow && a.code === b.code;
 }
 
+/** Calls `f` with every form met so far: its key and template (null: left to iced). For a cache
+ *  kept across runs (formcache.ts). */
+export function eachForm(f: (key: number, t: Insn | null) => void): void {
+  forms.forEach((t, key) => f(key, t));
+}
+
+/** Adds a form learned in an earlier run (formcache.ts), unless this run has its own. */
+export function knowForm(key: number, t: Insn | null): void {
+  if (!forms.has(key)) keep(key, t);
+}
+
 /** Forgets every learned form (the CPU model's supported features changed: decoder/convert.ts). */
 export function forgetForms(): void {
   forms.clear();
+  learnedOps.clear();
 }
 
 /** Test aid: whether two decoded instructions agree in every field. */

@@ -7,7 +7,6 @@
 // revert to their defaults (ignored ones and the mask stay), and the task starts at the entry.
 // The auxiliary vector's entries are ABI-specific and come from the caller.
 
-import { randomFillSync } from "node:crypto";
 import * as path from "node:path";
 import { parseElf, ElfError, ET_DYN, PT_LOAD, PT_PHDR, PF_R, PF_W, PF_X, type ElfImage } from "./elf.js";
 import { Vma, PROT_READ, PROT_WRITE, PROT_EXEC, PAGE, pageUp, pageDown, STACK_TOP } from "./vm.js";
@@ -17,6 +16,7 @@ import { type OpenFile, type FileStat, S_IFMT, S_IFDIR, S_IFREG } from "./file.j
 import { execIds } from "./creds.js";
 import { SysError, sysError, type ErrnoName } from "./errors.js";
 import { RLIMIT_STACK } from "./limits.js";
+import { hostRandom } from "./random.js";
 import { SigHandlers } from "./signal.js";
 import { logger, trace } from "../log.js";
 
@@ -393,7 +393,7 @@ function buildStack(t: Task, mm: Mm, progPath: string, argv: Buffer[], envp: Buf
   const envStart = argv.length > 0 ? start + strings.slice(0, argv.length).reduce((n, s) => n + s.length, 0) : start;
   info.platform = pushBytes(cstr(Buffer.from(abi.platform)));
   const rnd = new Uint8Array(16);
-  randomFillSync(rnd);
+  hostRandom(rnd);
   info.random = pushBytes(rnd);
   sp &= ~15;
 

@@ -4,7 +4,6 @@
 // the block bitmap, the inode bitmap and the inode table. The root directory and lost+found are
 // made through the file system itself once the layout is written.
 
-import { randomBytes } from "node:crypto";
 import type { Disk } from "./cache.js";
 import { Ext2Fs } from "./fs.js";
 import { ROOT_INO } from "./inode.js";
@@ -16,6 +15,7 @@ import {
   S_MIN_EXTRA_ISIZE, S_MKFS_TIME, S_REV_LEVEL, S_R_BLOCKS_COUNT_LO, S_STATE, S_UUID, S_VOLUME_NAME, S_WANT_EXTRA_ISIZE, S_WTIME,
 } from "./superblock.js";
 import { emptyBlock } from "./dir.js";
+import { hostRandom } from "../random.js";
 
 export interface MkfsOptions {
   /** Block size: 1024, 2048 or 4096 (default: 1024 below 512 MiB, else 4096). */
@@ -95,9 +95,9 @@ export function mkfs(disk: Disk, o: MkfsOptions = {}): Ext2Fs {
   sb.set32(S_FEATURE_COMPAT, 0);
   sb.set32(S_FEATURE_INCOMPAT, IN_FILETYPE);
   sb.set32(S_FEATURE_RO_COMPAT, RO_SPARSE_SUPER | RO_LARGE_FILE);
-  randomBytes(16).copy(sbRaw, S_UUID);
+  hostRandom(sbRaw.subarray(S_UUID, S_UUID + 16));
   Buffer.from((o.label ?? "").slice(0, 16)).copy(sbRaw, S_VOLUME_NAME);
-  randomBytes(16).copy(sbRaw, S_HASH_SEED);
+  hostRandom(sbRaw.subarray(S_HASH_SEED, S_HASH_SEED + 16));
   sbRaw[S_DEF_HASH_VERSION] = 1; // half_md4
   sb.set32(S_FLAGS, 1); // signed directory hash, as on x86
   if (isz > 128) {

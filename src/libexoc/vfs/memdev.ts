@@ -3,9 +3,9 @@
 // opens the host's terminal as a stream, as the guest got it before exojit had a /dev.
 
 import * as fs from "node:fs";
-import { randomFillSync } from "node:crypto";
 import { OpenFile, HostStream, type FileStat, type OpenMode } from "../file.js";
 import { sysError, fromHostError } from "../errors.js";
+import { hostRandom } from "../random.js";
 import type { DeviceDriver, DeviceOpen, DeviceRegistry } from "./devices.js";
 
 export type MemKind = "null" | "zero" | "full" | "random";
@@ -41,7 +41,7 @@ export class MemDevice extends OpenFile {
       case "null":
         return 0;
       case "random":
-        randomFillSync(buf);
+        hostRandom(buf);
         return buf.length;
       default:
         buf.fill(0);

@@ -3,9 +3,9 @@
 // terminal behind inherited streams (TCGETS/TCSETS*, TIOCGWINSZ, TIOCGPGRP: a record of what
 // the guest set, the host's window size).
 
-import { randomFillSync } from "node:crypto";
 import type { Sys } from "../types.js";
 import { sysError } from "../../libexoc/errors.js";
+import { hostRandom } from "../../libexoc/random.js";
 import { FSHIFT } from "../../libexoc/sysstat.js";
 import { utsname, winsize, Struct, TERMIOS_SIZE } from "../abi/structs.js";
 import { TerminalFile } from "../../libexoc/tty/ttyfile.js";
@@ -32,7 +32,7 @@ export const getrandom: Sys = (t, buf, len, flags) => {
   if ((flags & (GRND_RANDOM | GRND_INSECURE)) === (GRND_RANDOM | GRND_INSECURE)) sysError("EINVAL");
   const n = Math.min(len >>> 0, 33554431);
   return t.mem.eachChunk(buf, n, true, (v) => {
-    randomFillSync(v);
+    hostRandom(v);
     return v.length;
   });
 };

@@ -1,0 +1,89 @@
+// The fast path's learned forms written as text and read back (src/decoder/formcache.ts), as the
+// command line keeps them between runs: after a round trip, every instruction of a program whose
+// form was learned still decodes through the fast path to what iced-x86 decodes.
+
+import { describe, expect, it } from "vitest";
+import * as fs from "node:fs";
+import { createRequire } from "node:module";
+import type * as Iced from "iced-x86";
+import { convert, mayHavePrefix } from "../../src/decoder/convert.js";
+import { fastDecode, learn, forgetForms, sameInsn, fastStats } from "../../src/decoder/fast.js";
+import { exportForms, importForms } from "../../src/decoder/formcache.js";
+import { Insn } from "../../src/hw/isa.js";
+import { buildGuest } from "../helpers/guest.js";
+
+const iced = createRequire(import.meta.url)("iced-x86") as typeof Iced;
+const ins = new iced.Instruction();
+
+/** The program's .text: [address, bytes] (a static ELF; its sections by header). */
+function text(file: string): [number, Uint8Array] {
+  const b = fs.readFileSync(file);
+  const shoff = b.readUInt32LE(0x20), size = b.readUInt16LE(0x2e), n = b.readUInt16LE(0x30);
+  const strtab = shoff + b.readUInt16LE(0x32) * size;
+  const names = b.readUInt32LE(strtab + 16);
+  for (let k = 0; k < n; k++) {
+    const sh = shoff + k * size;
+    const name = b.toString("latin1", names + b.readUInt32LE(sh), names + b.readUInt32LE(sh) + 6);
+    if (name !== ".text\0") continue;
+    const off = b.readUInt32LE(sh + 16), len = b.readUInt32LE(sh + 20);
+    return [b.readUInt32LE(sh + 12), new Uint8Array(b.subarray(off, off + len))];
+  }
+  throw new Error("no .text");
+}
+
+function viaIced(bytes: Uint8Array, pos: number, addr: number): Insn | null {
+  const d = new iced.Decoder(32, bytes.subarray(pos, pos + 15), 0);
+  try {
+    d.ip = BigInt((addr + pos) >>> 0);
+    d.decodeOut(ins);
+    if (d.lastError === iced.DecoderError.NoMoreBytes) return null;
+    const x = new Insn();
+    convert(ins, x, (addr + pos) | 0, d.position, mayHavePrefix(bytes[pos]));
+    return x;
+  } finally {
+    d.free();
+  }
+}
+
+/** Decodes the whole of `bytes`, learning forms as block.ts does; returns how many instructions
+ *  the fast path decoded, and fails on any that differs from iced's. */
+function pass(bytes: Uint8Array, addr: number, learning: boolean): number {
+  let fast = 0;
+  for (let pos = 0; pos < bytes.length; ) {
+    const want = viaIced(bytes, pos, addr);
+    if (want === null) break;
+    const x = new Insn();
+    if (fastDecode(bytes, pos, Math.min(bytes.length, pos + 1024), (addr + pos) | 0, x) > 0) {
+      fast++;
+      if (!sameInsn(x, want)) expect(x, `at 0x${(addr + pos).toString(16)}`).toEqual(want);
+    } else if (learning) {
+      learn(want);
+    }
+    pos += want.len;
+  }
+  return fast;
+}
+
+describe("learned forms kept as text", () => {
+  it("decode a program after a round trip as they did before", () => {
+    const [addr, bytes] = text(buildGuest("hello.c"));
+    pass(bytes, addr, true);
+    const before = pass(bytes, addr, false);
+    const saved = exportForms();
+    expect(fastStats.learned).toBeGreaterThan(50);
+
+    forgetForms();
+    expect(pass(bytes, addr, false)).toBe(0);
+    expect(importForms(saved)).toBe(fastStats.learned + fastStats.refused);
+    expect(pass(bytes, addr, false)).toBe(before);
+    expect(exportForms()).toBe(saved);
+  });
+
+  it("reads nothing from text of another shape", () => {
+    forgetForms();
+    expect(importForms("not json")).toBe(0);
+    expect(importForms(JSON.stringify({ fields: ["op"], forms: [[1, "h1", 2]] }))).toBe(0);
+    const saved = JSON.parse(exportForms()) as { fields: string[] };
+    expect(importForms(JSON.stringify({ fields: saved.fields, forms: [[1, "h1", 2], [2, "nohandler"], "x"] }))).toBe(0);
+  });
+});

@@ -22,7 +22,7 @@ import { INT_INLINE } from "./simdint.js";
 import {
   xi, xs, xw, getD, setD, markDirty, sync, ints, coldFlush, barrierCode, forget, noteDirty, mxcsr, isCachedD, isCachedI, type LaneUse, laneLocals,
 } from "./simdlanes.js";
-import { loadD, storeD, loadSlotCode, storeSlotCode, loadUnalignedCode, MEM_RUNTIME } from "./simdmem.js";
+import { loadD, storeD, loadSlotCode, storeSlotCode, loadUnalignedCode, repeatedLoad, noteLoad, MEM_RUNTIME } from "./simdmem.js";
 
 const MIN64 = 2.2250738585072014e-308, MAX64 = 1.7976931348623157e308;
 const MIN32 = 1.1754943508222875e-38, MAX32 = 3.4028234663852886e38;
@@ -110,6 +110,15 @@ function move(c: InsnContext, name: string): boolean {
       else if (name === "movq") setD(em, x.r0 * 2 + 1, num(0));
     }
   } else if (x.k0 === K_XMM && x.k1 === K_MEM) {
+    const same = n === 4 && INT_MOVES.has(name) ? repeatedLoad(em, x, align) : -1;
+    if (same >= 0) {
+      // the same 16 bytes again (two unpacks of one load): a copy of the register
+      ints(em, same, false);
+      ints(em, x.r0, true, false);
+      if (x.r0 !== same) for (let k = 0; k < 4; k++) em.emit(assign(xw(x.r0 * 4 + k), xw(same * 4 + k)));
+      noteLoad(em, x, x.r0, align);
+      return true;
+    }
     const a = address(c, align);
     if (n === 1) {
       const v = em.load(4, a);
@@ -120,6 +129,7 @@ function move(c: InsnContext, name: string): boolean {
       ints(em, x.r0, true, false);
       if (align) loadSlotCode(em, a, x.r0, 16);
       else loadUnalignedCode(em, a, x.r0);
+      noteLoad(em, x, x.r0, align);
     } else {
       loadD(em, a, x.r0 * 2, n / 2);
       if (n === 2) setD(em, x.r0 * 2 + 1, num(0));

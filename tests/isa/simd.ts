@@ -278,6 +278,13 @@ function moveCases(): Case[] {
   for (const op of ["movups", "movupd", "movdqu", "lddqu"]) {
     cases.push(vcase(`${op} unaligned load`, { x: { 1: a }, mem: [...m, 0xdddddddd], code: [`${op} ${MEMOP}+4, %xmm1`] }));
   }
+  for (const off of [1, 3, 6]) {
+    cases.push(vcase(`movdqu load at +${off}`, { x: { 1: a }, mem: [...m, 0xdddddddd], code: [`movdqu ${MEMOP}+${off}, %xmm1`] }));
+  }
+  // the same 16 bytes loaded twice in a row (compiled code copies the first register)
+  cases.push(vcase("movdqu twice from one address", { x: { 1: a, 2: b }, mem: [...m, 0xdddddddd], code: [`movdqu ${MEMOP}+5, %xmm1`, `movdqu ${MEMOP}+5, %xmm2`, "punpckhbw %xmm1, %xmm2"] }));
+  cases.push(vcase("movdqu then movdqa from one address", { x: { 1: a, 2: b }, mem: m, code: [`movdqu ${MEMOP}, %xmm1`, `movdqa ${MEMOP}, %xmm2`, "paddw %xmm1, %xmm2"] }));
+  cases.push(vcase("movdqu twice, other registers", { x: { 1: a, 2: b }, mem: [...m, 0xdddddddd], code: [`movdqu ${MEMOP}+2, %xmm1`, `movdqu ${MEMOP}+3, %xmm2`] }));
   for (const op of ["movups", "movupd", "movdqu"]) {
     cases.push(vcase(`${op} unaligned store`, { x: { 1: a }, mem: [...m, 0xdddddddd], outMem: 5, code: [`${op} %xmm1, ${MEMOP}+3`] }));
   }

@@ -62,11 +62,18 @@ function lanes(c: InsnContext, name: string): boolean {
   return true;
 }
 
+/** Bytes a0 b0 a1 b1 from the low (index 0) or high (1) halves of dwords a and b. */
+const BYTES_OF_HALF = [
+  "$a & 255 | ($b & 255) << 8 | ($a & 65280) << 8 | ($b & 65280) << 16",
+  "$a >>> 16 & 255 | $b >>> 8 & 65280 | $a >>> 8 & 16711680 | $b & -16777216",
+];
+
 /** Byte and word interleaves and unsigned packs on dwords: result dword k of [d0..d3, s0..s3]. */
 const BYTE_MIX: Record<string, (k: number) => [string, number, number]> = {
-  // punpcklbw: dword k takes bytes 2k..2k+1 of d and s, interleaved
-  punpcklbw: (k) => ["$a >>> $h & 255 | ($b >>> $h & 255) << 8 | ($a >>> $h + 8 & 255) << 16 | ($b >>> $h + 8 & 255) << 24", k >> 1, (k & 1) * 16],
-  punpckhbw: (k) => ["$a >>> $h & 255 | ($b >>> $h & 255) << 8 | ($a >>> $h + 8 & 255) << 16 | ($b >>> $h + 8 & 255) << 24", 2 + (k >> 1), (k & 1) * 16],
+  // punpcklbw: dword k takes bytes 2k..2k+1 of d and s, interleaved (each byte masked where
+  // it lands: one shift and one mask per byte, none for the top byte of a high half)
+  punpcklbw: (k) => [BYTES_OF_HALF[k & 1], k >> 1, 0],
+  punpckhbw: (k) => [BYTES_OF_HALF[k & 1], 2 + (k >> 1), 0],
   punpcklwd: (k) => ["$a >>> $h & 65535 | $b >>> $h << 16", k >> 1, (k & 1) * 16],
   punpckhwd: (k) => ["$a >>> $h & 65535 | $b >>> $h << 16", 2 + (k >> 1), (k & 1) * 16],
 };

@@ -2,7 +2,7 @@
 // bytes and words handled as SIMD within a register (masks stop carries and borrows at lane
 // boundaries, so every expression is exact on all 32 bits).
 
-import { type Node, num, t, assign } from "./ast.js";
+import { type Node, num, t, assign, ifs } from "./ast.js";
 import type { InsnContext } from "./translate.js";
 import { K_XMM } from "../hw/isa.js";
 import { xw, ints, setD, isPinned } from "./simdlanes.js";
@@ -20,7 +20,8 @@ const LANE_OPS: Record<string, string> = {
   psubw: "($a | -2147450880) - ($b & 2147450879) ^ ($a ^ ~$b) & -2147450880",
   // a byte of a ^ b is zero exactly when adding 0x7f to its low bits leaves the top bit clear
   pcmpeqb: "(~((($a ^ $b) & 2139062143) + 2139062143 | $a ^ $b | 2139062143) >>> 7 & 16843009) * 255",
-  pmulhuw: "($a & 65535) * ($b & 65535) >>> 16 | ($a >>> 16) * ($b >>> 16) >>> 16 << 16",
+  // (16-bit products are below 2^32: Math.imul has all their bits, and stays in int32)
+  pmulhuw: "Math.imul($a & 65535, $b & 65535) >>> 16 | Math.imul($a >>> 16, $b >>> 16) & -65536",
   pmullw: "Math.imul($a, $b & 65535) & 65535 | Math.imul($a >>> 16, $b >>> 16) << 16",
   // unsigned saturation: the wrapped sum, with the bytes that carried (borrowed) forced to 255 (0)
   paddusb: "$r | ((($a & $b | ($a | $b) & ~$r) & -2139062144) >>> 7) * 255",
@@ -78,17 +79,34 @@ const BYTE_MIX: Record<string, (k: number) => [string, number, number]> = {
   punpckhwd: (k) => ["$a >>> $h & 65535 | $b >>> $h << 16", 2 + (k >> 1), (k & 1) * 16],
 };
 
+/** The same with the source's dwords zero (unpacking against a zeroed register, the usual
+ *  way to widen bytes and words): the source's terms drop out. */
+const ZERO_MIX: Record<string, (k: number) => string> = {
+  punpcklbw: (k) => ZERO_BYTES_OF_HALF[k & 1],
+  punpckhbw: (k) => ZERO_BYTES_OF_HALF[k & 1],
+  punpcklwd: (k) => ((k & 1) === 0 ? "$a & 65535" : "$a >>> 16"),
+  punpckhwd: (k) => ((k & 1) === 0 ? "$a & 65535" : "$a >>> 16"),
+};
+const ZERO_BYTES_OF_HALF = ["$a & 255 | ($a & 65280) << 8", "$a >>> 16 & 255 | $a >>> 8 & 16711680"];
+
 function byteMix(c: InsnContext, name: string): boolean {
   const { em, x } = c;
   if (!regOrMem(x)) return false;
   const s = sourceSlot(c, true);
   ints(em, x.r0, true);
   const d = x.r0;
-  const vals = [0, 1, 2, 3].map((k) => {
+  // both forms into temporaries (the destination's dwords are read by two results each), the
+  // zero-source one when the two source dwords this instruction reads are zero
+  const outs = [0, 1, 2, 3].map(() => em.tmp());
+  const general: Node[] = [], zero: Node[] = [];
+  for (let k = 0; k < 4; k++) {
     const [src, w, h] = BYTE_MIX[name](k);
-    return em.hold(t(src, { a: xw(d * 4 + w), b: xw(s * 4 + w), h: num(h) }));
-  });
-  vals.forEach((v, k) => em.emit(assign(xw(d * 4 + k), v)));
+    general.push(assign(outs[k], t(src, { a: xw(d * 4 + w), b: xw(s * 4 + w), h: num(h) })));
+    zero.push(assign(outs[k], t(ZERO_MIX[name](k), { a: xw(d * 4 + w) })));
+  }
+  const w0 = BYTE_MIX[name](0)[1];
+  em.emit(ifs(t("($p | $q) === 0", { p: xw(s * 4 + w0), q: xw(s * 4 + w0 + 1) }), zero, general));
+  outs.forEach((v, k) => em.emit(assign(xw(d * 4 + k), v)));
   return true;
 }
 

@@ -159,15 +159,27 @@ function psadbw(c: InsnContext): boolean {
   const s = sourceSlot(c, true);
   ints(em, x.r0, true);
   const d = x.r0;
-  const sums: Node[] = [];
-  for (let k = 0; k < 4; k++) {
+  // the byte sums of the absolute differences, or of d's bytes when s is zero (psadbw against a
+  // zeroed register, the usual way to add bytes up): the quadwords' sums into lo and hi
+  const lo = em.tmp(), hi = em.tmp();
+  const byteSum = (v: Node): Node => {
+    const w = em.hold(t("($v & 16711935) + ($v >>> 8 & 16711935)", { v }));
+    return em.hold(t("($w & 65535) + ($w >>> 16)", { w }));
+  };
+  const branch = (absDiff: (k: number) => Node): Node[] => {
+    const mark = em.out.length;
+    const sums = [0, 1, 2, 3].map((k) => byteSum(absDiff(k)));
+    em.emit(assign(lo, t("$a + $b", { a: sums[0], b: sums[1] })), assign(hi, t("$a + $b", { a: sums[2], b: sums[3] })));
+    return em.out.splice(mark);
+  };
+  const zero = branch((k) => xw(d * 4 + k));
+  const general = branch((k) => {
     const a = em.hold(xw(d * 4 + k)), b = em.hold(xw(s * 4 + k));
-    const ad = em.hold(t("$p | $q", { p: subus(c, a, b), q: subus(c, b, a) }));
-    const w = em.hold(t("($v & 16711935) + ($v >>> 8 & 16711935)", { v: ad }));
-    sums.push(em.hold(t("($w & 65535) + ($w >>> 16)", { w })));
-  }
-  em.emit(assign(xw(d * 4), t("$a + $b", { a: sums[0], b: sums[1] })), assign(xw(d * 4 + 1), num(0)));
-  em.emit(assign(xw(d * 4 + 2), t("$a + $b", { a: sums[2], b: sums[3] })), assign(xw(d * 4 + 3), num(0)));
+    return em.hold(t("$p | $q", { p: subus(c, a, b), q: subus(c, b, a) }));
+  });
+  const anySrc = [1, 2, 3].map((k) => xw(s * 4 + k)).reduce((p, q) => t("$p | $q", { p, q }), xw(s * 4));
+  em.emit(ifs(t("($v) === 0", { v: anySrc }), zero, general));
+  em.emit(assign(xw(d * 4), lo), assign(xw(d * 4 + 1), num(0)), assign(xw(d * 4 + 2), hi), assign(xw(d * 4 + 3), num(0)));
   return true;
 }
 

@@ -163,9 +163,9 @@ function intBinaryCases(): Case[] {
       // (pmovsx/pmovzx read only the low part of the operand)
       cases.push(vcase(`${op} xmm,m a=${a.map(hex)} b=${b.map(hex)}`, { x: { 1: a }, mem: b, code: [`${op} ${MEMOP}, %xmm1`], flags: fl, mask: flagsOut }));
     }
-    // interleaves against zeros (a zeroed register widens bytes and words), and against a
-    // source zero in the other half only
-    if (/^punpck[lh](bw|wd)$/.test(op)) {
+    // interleaves and byte sums against zeros (a zeroed register widens bytes and words, and
+    // adds bytes up), and against a source zero in one half only
+    if (/^punpck[lh](bw|wd)$/.test(op) || op === "psadbw") {
       const a = rv(4), half = rv(4);
       for (const b of [[0, 0, 0, 0], [0, 0, half[2], half[3]], [half[0], half[1], 0, 0]]) {
         cases.push(vcase(`${op} xmm,xmm zeros a=${a.map(hex)} b=${b.map(hex)}`, { x: { 1: a, 2: b }, code: [`${op} %xmm2, %xmm1`] }));

@@ -56,6 +56,8 @@ export class Cpu {
   readonly u16: Uint16Array;
   readonly i32: Int32Array;
   readonly f64: Float64Array;
+  /** The same bytes as a DataView (compiled code's unaligned loads). */
+  readonly dv: DataView;
 
   /** General registers, EIP, EFLAGS and lazy-flag state (indices in state.ts). */
   readonly r = new Int32Array(REG_SLOTS);
@@ -141,6 +143,7 @@ export class Cpu {
     this.u16 = mem.u16;
     this.i32 = mem.i32;
     this.f64 = mem.f64;
+    this.dv = mem.dv;
     this.codePages = new Uint8Array(mem.pages);
     this.r[FLAGS] = FLAGS_FIXED;
     this.r[MXCSR] = MXCSR_DEFAULT;

@@ -1,6 +1,7 @@
 // Guest physical memory: one ArrayBuffer with typed-array views (the host is little-endian, as
-// x86 is, so an aligned Int32Array element is exactly a guest dword). No DataView and no
-// per-access allocation. Virtual accesses go through the Cpu's TLB (hw/cpu.ts); this module is
+// x86 is, so an aligned Int32Array element is exactly a guest dword), and a DataView over the
+// same bytes for compiled code's unaligned 16-byte loads (one unaligned host load per dword,
+// where TurboFan inlines it); no per-access allocation. Virtual accesses go through the Cpu's TLB (hw/cpu.ts); this module is
 // for physical accesses (page-table walks, the exokernel building page tables, DMA).
 
 export const PAGE_SHIFT = 12;
@@ -19,6 +20,8 @@ export class PhysMemory {
   readonly i32: Int32Array;
   /** The same bytes as doubles (the host is little-endian, like the guest). */
   readonly f64: Float64Array;
+  /** The same bytes for unaligned little-endian accesses. */
+  readonly dv: DataView;
 
   constructor(bytes: number) {
     if (bytes <= 0 || bytes > MAX_MEMORY || bytes % PAGE_SIZE !== 0) {
@@ -32,6 +35,7 @@ export class PhysMemory {
     this.u16 = new Uint16Array(this.buffer);
     this.i32 = new Int32Array(this.buffer);
     this.f64 = new Float64Array(this.buffer);
+    this.dv = new DataView(this.buffer);
   }
 
   read32(p: number): number {

@@ -271,7 +271,7 @@ export function compileRegion(regionBlocks: readonly Block[], name: string, pred
       const fuse = !consumer && k + 1 < upTo && fusable(b.insns[k], b.insns[k + 1], live[k + 1]);
       if (fuse) em.flagVars = FUSED_VARS;
       const mark = em.out.length, calls = em.handlerCalls;
-      ending = translate({ em, x: b.insns[k], live: live[k], fallbackSlot: () => fallbacks.push(b.insns[k]) - 1 });
+      ending = translate({ em, x: b.insns[k], live: live[k], after: len - k - 1, fallbackSlot: () => fallbacks.push(b.insns[k]) - 1 });
       // Handlers, branches and exits see the XMM register file: cached lanes go back before them.
       if (ending.kind !== "next") em.out.splice(mark, 0, ...simdBoundary(em, em.handlerCalls !== calls));
       else if (em.handlerCalls !== calls) em.out.splice(mark, 0, ...simdBarrier(em));

@@ -11,8 +11,9 @@
 // Faults stay precise: `ip` is set before anything that can fault, and a destination changes
 // only after every memory operand was read and every check passed.
 
-import { type Node, id, num, t, assign, ifs, expr, call } from "./ast.js";
+import { type Node, id, num, t, assign, ifs, expr, call, brk, EXIT_LABEL } from "./ast.js";
 import type { InsnContext } from "./translate.js";
+import type { Emitter } from "./emit.js";
 import { type Insn, K_R32, K_R16, K_MEM, K_XMM, K_MM, K_IMM } from "../hw/isa.js";
 import { ARITH_FLAGS, EAX, ECX, EDX, MXCSR } from "../hw/state.js";
 import { SIMD_HANDLERS, SIMD_SPECS } from "../hw/simd/index.js";
@@ -22,7 +23,7 @@ import { INT_INLINE } from "./simdint.js";
 import {
   xi, xs, xw, getD, setD, markDirty, sync, ints, coldFlush, barrierCode, forget, noteDirty, mxcsr, isCachedD, isCachedI, type LaneUse, laneLocals,
 } from "./simdlanes.js";
-import { loadD, storeD, loadSlotCode, storeSlotCode, loadUnalignedCode, MEM_RUNTIME } from "./simdmem.js";
+import { loadD, storeD, loadSlotCode, storeSlotCode, loadUnalignedCode, repeatedLoad, noteLoad, MEM_RUNTIME } from "./simdmem.js";
 
 const MIN64 = 2.2250738585072014e-308, MAX64 = 1.7976931348623157e308;
 const MIN32 = 1.1754943508222875e-38, MAX32 = 3.4028234663852886e38;
@@ -65,16 +66,79 @@ const OPS: Record<string, string> = { add: "$a + $b", sub: "$a - $b", mul: "$a *
 /** r = a op b (op: add, sub, mul, div, sqrt) and the condition under which r is the CPU's
  *  result with no flag to raise, given MXCSR in the fast state (checked apart). Sums and
  *  differences are exact when tiny, so only their finiteness matters. */
-function guarded(op: string, a: Node, b: Node, r: Node, double: boolean): { value: Node; ok: Node } {
+function guarded(op: string, a: Node, b: Node, r: Node, double: boolean, la = -1, lb = -1, k = 0): { value: Node; ok: Node } {
   let value = op === "sqrt" ? t("Math.sqrt($b)", { b }) : t(OPS[op], { a, b });
   if (!double) value = t("Math.fround($v)", { v: value });
-  const all = (xs: Node[]): Node => xs.reduce((x, y) => t("$x && $y", { x, y }));
+  const all = (xs: (Node | null)[]): Node => xs.filter((x): x is Node => x !== null).reduce((x, y) => t("$x && $y", { x, y }));
+  const na = ordinary(a, la, k, double), nb = ordinary(b, lb, k, double);
   let ok: Node;
-  if (op === "sqrt") ok = all([t("$b >= 0", { b }), notDenormal(b, double), finite(b, double)]);
-  else if (op === "mul") ok = all([notDenormal(a, double), notDenormal(b, double), t("($r === 0 ? $a === 0 || $b === 0 : $n)", { r, a, b, n: normalResult(r, double) })]);
-  else if (op === "div") ok = all([notDenormal(a, double), notDenormal(b, double), t("($r === 0 ? $a === 0 : $n)", { r, a, n: normalResult(r, double) })]);
-  else ok = all([notDenormal(a, double), notDenormal(b, double), finite(r, double)]);
+  if (op === "sqrt") ok = all([t("$b >= 0", { b }), nb, finite(b, double)]);
+  else if (op === "mul") ok = all([na, nb, t("($r === 0 ? $a === 0 || $b === 0 : $n)", { r, a, b, n: normalResult(r, double) })]);
+  else if (op === "div") ok = all([na, nb, t("($r === 0 ? $a === 0 : $n)", { r, a, n: normalResult(r, double) })]);
+  else ok = all([na, nb, finite(r, double), notDenormal(r, double)]);
   return { value, ok };
+}
+
+/** The known lanes after a guarded double operation on lane pairs (dest `d`, source `s`): its
+ *  checked operands, and its result when a product, quotient or root (else dropped). */
+function knownAfter(k: number, op: string, dl: number, sl: number): number {
+  const checked = sl < 16 ? k | (1 << sl) : k;
+  // the destination lane holds the result now: ordinary or zero, whatever the operation
+  return checked | (1 << dl);
+}
+
+// Double lanes of XMM0-7 known, within a block, to hold no denormal: an operand a guard's fast
+// path checked, or a result of guarded arithmetic (ordinary or zero by its guard). A guard's
+// slow path (the helper) may leave a denormal in such a lane: it then leaves compiled code after
+// the instruction, so the code that follows always runs with what the fast path proved. A lane
+// written any other way is dropped, and a handler call forgets them all. Guards skip the
+// denormal test of known operands.
+interface Known {
+  lanes: number;
+  calls: number;
+}
+const knownOf = new WeakMap<Emitter, Known>();
+
+function known(em: Emitter): number {
+  const k = knownOf.get(em);
+  return k === undefined || k.calls !== em.handlerCalls ? 0 : k.lanes;
+}
+
+function setKnown(em: Emitter, lanes: number): void {
+  knownOf.set(em, { lanes: lanes & 0xffff, calls: em.handlerCalls });
+}
+
+/** `v` (lane `lane`, -1 for none) is no denormal: nothing to test for a known lane. */
+function ordinary(v: Node, lane: number, k: number, double: boolean): Node | null {
+  return lane >= 0 && lane < 16 && ((k >>> lane) & 1) !== 0 ? null : notDenormal(v, double);
+}
+
+/** The end of a guarded double operation's slow path when the block relies on what its fast
+ *  path proves (`lanes`: the lanes it makes known): compiled code is left after the
+ *  instruction unless they hold no denormal after all. */
+function slowExit(c: InsnContext, lanes: number[]): Node[] {
+  const after = c.after;
+  if (after === undefined || lanes.length === 0) return [];
+  const test = lanes.map((l) => notDenormal(id(`xd${l}`), true)).reduce((p, q) => t("$p && $q", { p, q }));
+  return [ifs(t("!($x)", { x: test }), [assign(id("n"), t("n + $k | 0", { k: num(after) })), assign(id("pc"), num(c.x.next)), brk(EXIT_LABEL)])];
+}
+
+const FULL_MOVES = new Set(["movaps", "movups", "movapd", "movupd", "movdqa", "movdqu", "lddqu"]);
+
+/** The known lanes after an inline instruction other than guarded double arithmetic writing
+ *  XMM x.r0: moves and permutations of double lanes carry what is known of the lanes they
+ *  copy (bit for bit), a zeroed upper lane is known, anything else in x.r0 is not. */
+function movedKnown(k: number, name: string, x: Insn): number {
+  const d = x.r0 * 2, s = (x.k1 === K_XMM ? x.r1 : SRC) * 2;
+  const of = (l: number): number => (l < 16 ? (k >>> l) & 1 : 0);
+  // per result lane: the lane it copies, or -1 unknown, -2 unchanged, -3 zero
+  let from = [-1, -1];
+  if (FULL_MOVES.has(name) && x.k1 === K_XMM) from = [s, s + 1];
+  else if (name === "movsd") from = x.k1 === K_XMM ? [s, -2] : [-1, -3];
+  else if (name === "movq") from = x.k1 === K_XMM ? [s, -3] : [-1, -3];
+  else if (DPERMS[name] !== undefined) from = DPERMS[name](x.imm & 0xff).map((i) => [d, d + 1, s, s + 1][i]);
+  const bits = from.map((l, j) => (l === -3 ? 1 : l === -2 ? of(d + j) : l === -1 ? 0 : of(l)));
+  return (k & ~(3 << d)) | (bits[0] << d) | (bits[1] << (d + 1));
 }
 
 function fastMode(c: InsnContext): Node {
@@ -110,6 +174,15 @@ function move(c: InsnContext, name: string): boolean {
       else if (name === "movq") setD(em, x.r0 * 2 + 1, num(0));
     }
   } else if (x.k0 === K_XMM && x.k1 === K_MEM) {
+    const same = n === 4 && INT_MOVES.has(name) ? repeatedLoad(em, x, align) : -1;
+    if (same >= 0) {
+      // the same 16 bytes again (two unpacks of one load): a copy of the register
+      ints(em, same, false);
+      ints(em, x.r0, true, false);
+      if (x.r0 !== same) for (let k = 0; k < 4; k++) em.emit(assign(xw(x.r0 * 4 + k), xw(same * 4 + k)));
+      noteLoad(em, x, x.r0, align);
+      return true;
+    }
     const a = address(c, align);
     if (n === 1) {
       const v = em.load(4, a);
@@ -120,6 +193,7 @@ function move(c: InsnContext, name: string): boolean {
       ints(em, x.r0, true, false);
       if (align) loadSlotCode(em, a, x.r0, 16);
       else loadUnalignedCode(em, a, x.r0);
+      noteLoad(em, x, x.r0, align);
     } else {
       loadD(em, a, x.r0 * 2, n / 2);
       if (n === 2) setD(em, x.r0 * 2 + 1, num(0));
@@ -225,16 +299,21 @@ function scalarArith(c: InsnContext, name: string): boolean {
   if (!regOrMem(x)) return false;
   const [op, double] = FAST_ARITH[name];
   setIp(c);
+  const k = double && c.after !== undefined ? known(em) : 0;
   const s = scalarSource(c, double);
   const d = x.r0;
   if (!double) sync(em, d, false);
   em.emit(assign(id("q0"), double ? getD(em, d * 2) : xs(d * 4)));
-  const g = guarded(op, id("q0"), id("q1"), id("q2"), double);
+  const g = guarded(op, id("q0"), id("q1"), id("q2"), double, d * 2, s * 2, k);
   em.emit(assign(id("q2"), g.value));
   const ok = t("$m && $g", { m: fastMode(c), g: g.ok });
   if (double) {
-    em.emit(ifs(ok, [assign(id(`xd${d * 2}`), id("q2"))], slowCall(c, name, d, s)));
+    const kAfter = c.after !== undefined ? knownAfter(k, op, d * 2, s * 2) : 0;
+    // (the destination holds the helper's result; a source lane known before stays as it was)
+    const fresh = [d * 2, s * 2].filter((l) => l < 16 && ((kAfter >>> l) & 1) !== 0 && (l === d * 2 || ((k >>> l) & 1) === 0));
+    em.emit(ifs(ok, [assign(id(`xd${d * 2}`), id("q2"))], [...slowCall(c, name, d, s), ...slowExit(c, fresh)]));
     markDirty(em, d * 2);
+    setKnown(em, kAfter);
   } else {
     em.emit(ifs(ok, [assign(xs(d * 4), id("q2"))], slowCall(c, name, d, s)));
     sync(em, d, true);
@@ -253,6 +332,7 @@ function packedArith(c: InsnContext, name: string): boolean {
   if (!regOrMem(x)) return false;
   const [op, double] = FAST_PACKED[name];
   setIp(c);
+  const kn = double && c.after !== undefined ? known(em) : 0;
   const d = x.r0;
   let s = x.r1;
   if (double && x.k1 === K_MEM) {
@@ -270,17 +350,20 @@ function packedArith(c: InsnContext, name: string): boolean {
   const res: Node[] = [];
   for (let k = 0; k < n; k++) {
     const r = id(`q${k}`);
-    const g = guarded(op, lane(d, k), lane(s, k), r, double);
+    const g = guarded(op, lane(d, k), lane(s, k), r, double, d * 2 + k, s * 2 + k, kn);
     em.emit(assign(r, g.value));
     oks.push(g.ok);
     res.push(r);
   }
   const test = oks.reduce((p, q) => t("$p && $q", { p, q }));
   const target = (k: number): Node => (double ? id(`xd${d * 2 + k}`) : xs(d * 4 + k));
-  em.emit(ifs(test, res.map((v, k) => assign(target(k), v)), slowCall(c, name, d, s)));
+  const kAfter = double && c.after !== undefined ? knownAfter(knownAfter(kn, op, d * 2, s * 2), op, d * 2 + 1, s * 2 + 1) : 0;
+  const fresh = double ? [d * 2, d * 2 + 1, s * 2, s * 2 + 1].filter((l) => l < 16 && ((kAfter >>> l) & 1) !== 0 && (l >> 1 === d || ((kn >>> l) & 1) === 0)) : [];
+  em.emit(ifs(test, res.map((v, k) => assign(target(k), v)), [...slowCall(c, name, d, s), ...slowExit(c, [...new Set(fresh)])]));
   if (double) {
     markDirty(em, d * 2);
     markDirty(em, d * 2 + 1);
+    setKnown(em, kAfter);
   } else sync(em, d, true);
   return true;
 }
@@ -400,11 +483,19 @@ export function simdBody(c: InsnContext): boolean {
   c.em.simd = true;
   const inline = INLINE[name];
   let done = false;
+  const k = known(c.em);
   if (inline !== undefined) {
     const saved = c.em.out.length;
     done = inline(c, name);
     if (!done) c.em.out.length = saved;
   }
+  // guarded arithmetic set the known lanes itself; other inline code writes at most the
+  // destination register; a helper may write anything
+  const arith = FAST_ARITH[name] ?? FAST_PACKED[name];
+  if (done && arith !== undefined && arith[1] && (inline === scalarArith || inline === packedArith)) {
+    // (double arithmetic set them)
+  } else if (done) setKnown(c.em, c.x.k0 === K_XMM ? movedKnown(k, name, c.x) : k);
+  else setKnown(c.em, 0);
   if (!done) done = helperCall(c, name);
   if (done) noteDirty(c.em);
   return done;

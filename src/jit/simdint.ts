@@ -2,7 +2,7 @@
 // bytes and words handled as SIMD within a register (masks stop carries and borrows at lane
 // boundaries, so every expression is exact on all 32 bits).
 
-import { type Node, num, t, assign } from "./ast.js";
+import { type Node, num, t, assign, ifs } from "./ast.js";
 import type { InsnContext } from "./translate.js";
 import { K_XMM } from "../hw/isa.js";
 import { xw, ints, setD, isPinned } from "./simdlanes.js";
@@ -20,7 +20,8 @@ const LANE_OPS: Record<string, string> = {
   psubw: "($a | -2147450880) - ($b & 2147450879) ^ ($a ^ ~$b) & -2147450880",
   // a byte of a ^ b is zero exactly when adding 0x7f to its low bits leaves the top bit clear
   pcmpeqb: "(~((($a ^ $b) & 2139062143) + 2139062143 | $a ^ $b | 2139062143) >>> 7 & 16843009) * 255",
-  pmulhuw: "($a & 65535) * ($b & 65535) >>> 16 | ($a >>> 16) * ($b >>> 16) >>> 16 << 16",
+  // (16-bit products are below 2^32: Math.imul has all their bits, and stays in int32)
+  pmulhuw: "Math.imul($a & 65535, $b & 65535) >>> 16 | Math.imul($a >>> 16, $b >>> 16) & -65536",
   pmullw: "Math.imul($a, $b & 65535) & 65535 | Math.imul($a >>> 16, $b >>> 16) << 16",
   // unsigned saturation: the wrapped sum, with the bytes that carried (borrowed) forced to 255 (0)
   paddusb: "$r | ((($a & $b | ($a | $b) & ~$r) & -2139062144) >>> 7) * 255",
@@ -62,14 +63,31 @@ function lanes(c: InsnContext, name: string): boolean {
   return true;
 }
 
+/** Bytes a0 b0 a1 b1 from the low (index 0) or high (1) halves of dwords a and b. */
+const BYTES_OF_HALF = [
+  "$a & 255 | ($b & 255) << 8 | ($a & 65280) << 8 | ($b & 65280) << 16",
+  "$a >>> 16 & 255 | $b >>> 8 & 65280 | $a >>> 8 & 16711680 | $b & -16777216",
+];
+
 /** Byte and word interleaves and unsigned packs on dwords: result dword k of [d0..d3, s0..s3]. */
 const BYTE_MIX: Record<string, (k: number) => [string, number, number]> = {
-  // punpcklbw: dword k takes bytes 2k..2k+1 of d and s, interleaved
-  punpcklbw: (k) => ["$a >>> $h & 255 | ($b >>> $h & 255) << 8 | ($a >>> $h + 8 & 255) << 16 | ($b >>> $h + 8 & 255) << 24", k >> 1, (k & 1) * 16],
-  punpckhbw: (k) => ["$a >>> $h & 255 | ($b >>> $h & 255) << 8 | ($a >>> $h + 8 & 255) << 16 | ($b >>> $h + 8 & 255) << 24", 2 + (k >> 1), (k & 1) * 16],
+  // punpcklbw: dword k takes bytes 2k..2k+1 of d and s, interleaved (each byte masked where
+  // it lands: one shift and one mask per byte, none for the top byte of a high half)
+  punpcklbw: (k) => [BYTES_OF_HALF[k & 1], k >> 1, 0],
+  punpckhbw: (k) => [BYTES_OF_HALF[k & 1], 2 + (k >> 1), 0],
   punpcklwd: (k) => ["$a >>> $h & 65535 | $b >>> $h << 16", k >> 1, (k & 1) * 16],
   punpckhwd: (k) => ["$a >>> $h & 65535 | $b >>> $h << 16", 2 + (k >> 1), (k & 1) * 16],
 };
+
+/** The same with the source's dwords zero (unpacking against a zeroed register, the usual
+ *  way to widen bytes and words): the source's terms drop out. */
+const ZERO_MIX: Record<string, (k: number) => string> = {
+  punpcklbw: (k) => ZERO_BYTES_OF_HALF[k & 1],
+  punpckhbw: (k) => ZERO_BYTES_OF_HALF[k & 1],
+  punpcklwd: (k) => ((k & 1) === 0 ? "$a & 65535" : "$a >>> 16"),
+  punpckhwd: (k) => ((k & 1) === 0 ? "$a & 65535" : "$a >>> 16"),
+};
+const ZERO_BYTES_OF_HALF = ["$a & 255 | ($a & 65280) << 8", "$a >>> 16 & 255 | $a >>> 8 & 16711680"];
 
 function byteMix(c: InsnContext, name: string): boolean {
   const { em, x } = c;
@@ -77,11 +95,18 @@ function byteMix(c: InsnContext, name: string): boolean {
   const s = sourceSlot(c, true);
   ints(em, x.r0, true);
   const d = x.r0;
-  const vals = [0, 1, 2, 3].map((k) => {
+  // both forms into temporaries (the destination's dwords are read by two results each), the
+  // zero-source one when the two source dwords this instruction reads are zero
+  const outs = [0, 1, 2, 3].map(() => em.tmp());
+  const general: Node[] = [], zero: Node[] = [];
+  for (let k = 0; k < 4; k++) {
     const [src, w, h] = BYTE_MIX[name](k);
-    return em.hold(t(src, { a: xw(d * 4 + w), b: xw(s * 4 + w), h: num(h) }));
-  });
-  vals.forEach((v, k) => em.emit(assign(xw(d * 4 + k), v)));
+    general.push(assign(outs[k], t(src, { a: xw(d * 4 + w), b: xw(s * 4 + w), h: num(h) })));
+    zero.push(assign(outs[k], t(ZERO_MIX[name](k), { a: xw(d * 4 + w) })));
+  }
+  const w0 = BYTE_MIX[name](0)[1];
+  em.emit(ifs(t("($p | $q) === 0", { p: xw(s * 4 + w0), q: xw(s * 4 + w0 + 1) }), zero, general));
+  outs.forEach((v, k) => em.emit(assign(xw(d * 4 + k), v)));
   return true;
 }
 
@@ -134,15 +159,27 @@ function psadbw(c: InsnContext): boolean {
   const s = sourceSlot(c, true);
   ints(em, x.r0, true);
   const d = x.r0;
-  const sums: Node[] = [];
-  for (let k = 0; k < 4; k++) {
+  // the byte sums of the absolute differences, or of d's bytes when s is zero (psadbw against a
+  // zeroed register, the usual way to add bytes up): the quadwords' sums into lo and hi
+  const lo = em.tmp(), hi = em.tmp();
+  const byteSum = (v: Node): Node => {
+    const w = em.hold(t("($v & 16711935) + ($v >>> 8 & 16711935)", { v }));
+    return em.hold(t("($w & 65535) + ($w >>> 16)", { w }));
+  };
+  const branch = (absDiff: (k: number) => Node): Node[] => {
+    const mark = em.out.length;
+    const sums = [0, 1, 2, 3].map((k) => byteSum(absDiff(k)));
+    em.emit(assign(lo, t("$a + $b", { a: sums[0], b: sums[1] })), assign(hi, t("$a + $b", { a: sums[2], b: sums[3] })));
+    return em.out.splice(mark);
+  };
+  const zero = branch((k) => xw(d * 4 + k));
+  const general = branch((k) => {
     const a = em.hold(xw(d * 4 + k)), b = em.hold(xw(s * 4 + k));
-    const ad = em.hold(t("$p | $q", { p: subus(c, a, b), q: subus(c, b, a) }));
-    const w = em.hold(t("($v & 16711935) + ($v >>> 8 & 16711935)", { v: ad }));
-    sums.push(em.hold(t("($w & 65535) + ($w >>> 16)", { w })));
-  }
-  em.emit(assign(xw(d * 4), t("$a + $b", { a: sums[0], b: sums[1] })), assign(xw(d * 4 + 1), num(0)));
-  em.emit(assign(xw(d * 4 + 2), t("$a + $b", { a: sums[2], b: sums[3] })), assign(xw(d * 4 + 3), num(0)));
+    return em.hold(t("$p | $q", { p: subus(c, a, b), q: subus(c, b, a) }));
+  });
+  const anySrc = [1, 2, 3].map((k) => xw(s * 4 + k)).reduce((p, q) => t("$p | $q", { p, q }), xw(s * 4));
+  em.emit(ifs(t("($v) === 0", { v: anySrc }), zero, general));
+  em.emit(assign(xw(d * 4), lo), assign(xw(d * 4 + 1), num(0)), assign(xw(d * 4 + 2), hi), assign(xw(d * 4 + 3), num(0)));
   return true;
 }
 

@@ -320,7 +320,7 @@ function* each(mask: number): Generator<number> {
 /** Locals a region with SIMD code declares (doubles start as doubles for V8's sake). */
 export function laneLocals(u: LaneUse): [string, Node][] {
   return [
-    ["XI", t("c.sse.i32")], ["XF", t("c.sse.f64")], ["XS", t("c.sse.f32")], ["mf64", t("c.f64")], ["xdm", num(0)], ["mxf", num(0)],
+    ["XI", t("c.sse.i32")], ["XF", t("c.sse.f64")], ["XS", t("c.sse.f32")], ["mf64", t("c.f64")], ["mdv", t("c.dv")], ["xdm", num(0)], ["mxf", num(0)],
     ...[...each(u.d)].map((i): [string, Node] => [`xd${i}`, ((u.pinnedD >>> i) & 1) !== 0 ? xf(i) : num(0.5)]),
     ...[...each(u.i)].flatMap((r) => [0, 1, 2, 3].map((k): [string, Node] => [`xw${r * 4 + k}`, ((u.pinned >>> r) & 1) !== 0 ? xi(r * 4 + k) : num(0)])),
   ];

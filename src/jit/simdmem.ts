@@ -8,6 +8,7 @@ import { type Node, id, num, t, assign, ifs, expr, call } from "./ast.js";
 import type { Emitter } from "./emit.js";
 import { fault, GP } from "../hw/fault.js";
 import type { Cpu } from "../hw/cpu.js";
+import type { Insn } from "../hw/isa.js";
 import { SRC, loadSlot, storeSlot } from "../hw/simd/state.js";
 import { xi, xf, xd, xw, getD, markDirty, isCachedI } from "./simdlanes.js";
 
@@ -63,21 +64,43 @@ export function loadSlotCode(em: Emitter, a: Node, slot: number, size: number): 
   em.emit(ifs(t("((e | $a & 3) & 4095) === 0 && ($a & 4095) <= $lim", { a, lim: num(4096 - size) }), fast, slow));
 }
 
-/** Loads 16 bytes at any address `a` into register `slot`: inline, from the five aligned
- *  dwords that cover them, when they lie in one page the TLB has; else through ldx. */
+/** Loads 16 bytes at any address `a` into register `slot`: inline, as four little-endian
+ *  dwords read through the memory's DataView (TurboFan makes each one unaligned host load),
+ *  when they lie in one page the TLB has; else through ldx. */
 export function loadUnalignedCode(em: Emitter, a: Node, slot: number): void {
-  const p = em.tmp(), sh = em.tmp(), w = em.tmp();
-  const aligned: Node[] = [0, 1, 2, 3].map((k) => assign(dword(em, slot, k), t("i32[$p + $k]", { p, k: num(k) })));
-  const funnel: Node[] = [assign(w, t("i32[$p]", { p }))];
-  for (let k = 0; k < 4; k++) {
-    const next = t("i32[$p + $k]", { p, k: num(k + 1) });
-    funnel.push(assign(dword(em, slot, k), t("$w >>> $sh | $n << 32 - $sh", { w, sh, n: next })));
-    if (k < 3) funnel.push(assign(w, t("i32[$p + $k]", { p, k: num(k + 1) })));
-  }
-  const fast: Node[] = [assign(p, t("(e ^ $a) >>> 2", { a })), assign(sh, t("($a & 3) << 3", { a })), ifs(t("$sh === 0", { sh }), aligned, funnel)];
+  const p = em.tmp();
+  const fast: Node[] = [assign(p, t("e ^ $a", { a }))];
+  for (let k = 0; k < 4; k++) fast.push(assign(dword(em, slot, k), t("mdv.getInt32($p + $k, true)", { p, k: num(4 * k) })));
   const slow = [expr(call(id("ldx"), [id("c"), a, num(slot), num(16)])), ...reloadInts(em, slot, 16)];
   em.emit(assign(id("e"), t("tlbR[$a >>> 12]", { a })));
-  em.emit(ifs(t("(e & 4095) === 0 && ($a & 4095) <= 4076", { a }), fast, slow));
+  em.emit(ifs(t("(e & 4095) === 0 && ($a & 4095) <= 4080", { a }), fast, slow));
+}
+
+/** The last 16-byte integer load of a block: its operand, destination, alignment check, the
+ *  address of the instruction after it and how far the block's code had got. */
+interface LastLoad {
+  key: string;
+  reg: number;
+  aligned: boolean;
+  next: number;
+  mark: number;
+}
+const lastLoads = new WeakMap<Emitter, LastLoad>();
+const operandKey = (x: Insn): string => `${x.seg}:${x.base}:${x.index}:${x.scale}:${x.disp}:${x.asz}`;
+
+/** The register that the instruction just before `x` loaded from the same 16 bytes, with
+ *  nothing emitted in between (no hook call, no other code: memory and the address registers
+ *  are unchanged, and a hook or fault on those bytes stopped that load already), or -1. A
+ *  load needing the alignment check repeats one that made it. */
+export function repeatedLoad(em: Emitter, x: Insn, aligned: boolean): number {
+  const l = lastLoads.get(em);
+  if (l === undefined || l.next !== x.eip || l.mark !== em.out.length || l.key !== operandKey(x)) return -1;
+  return aligned && !l.aligned ? -1 : l.reg;
+}
+
+/** Records `x`, a 16-byte load into XMM `reg`, as the block's last (after its code). */
+export function noteLoad(em: Emitter, x: Insn, reg: number, aligned: boolean): void {
+  lastLoads.set(em, { key: operandKey(x), reg, aligned, next: x.next, mark: em.out.length });
 }
 
 /** Stores register `slot`'s low `size` bytes (4, 8 or 16) at `a`, inline as loadSlotCode. */

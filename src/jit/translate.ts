@@ -29,6 +29,8 @@ export interface InsnContext {
   fallbackSlot: () => number;
   /** Arithmetic flags live after x. */
   live: number;
+  /** Instructions of the block after x (counted at its start), when x may leave after itself. */
+  after?: number;
 }
 
 const MASK = (sz: number): number => SIZE_MASK[sz];

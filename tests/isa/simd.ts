@@ -163,6 +163,14 @@ function intBinaryCases(): Case[] {
       // (pmovsx/pmovzx read only the low part of the operand)
       cases.push(vcase(`${op} xmm,m a=${a.map(hex)} b=${b.map(hex)}`, { x: { 1: a }, mem: b, code: [`${op} ${MEMOP}, %xmm1`], flags: fl, mask: flagsOut }));
     }
+    // interleaves and byte sums against zeros (a zeroed register widens bytes and words, and
+    // adds bytes up), and against a source zero in one half only
+    if (/^punpck[lh](bw|wd)$/.test(op) || op === "psadbw") {
+      const a = rv(4), half = rv(4);
+      for (const b of [[0, 0, 0, 0], [0, 0, half[2], half[3]], [half[0], half[1], 0, 0]]) {
+        cases.push(vcase(`${op} xmm,xmm zeros a=${a.map(hex)} b=${b.map(hex)}`, { x: { 1: a, 2: b }, code: [`${op} %xmm2, %xmm1`] }));
+      }
+    }
     // same register on both sides
     const v = rv(4);
     cases.push(vcase(`${op} xmm3,xmm3 v=${v.map(hex)}`, { x: { 3: v }, code: [`${op} %xmm3, %xmm3`], mask: flagsOut }));
@@ -278,6 +286,13 @@ function moveCases(): Case[] {
   for (const op of ["movups", "movupd", "movdqu", "lddqu"]) {
     cases.push(vcase(`${op} unaligned load`, { x: { 1: a }, mem: [...m, 0xdddddddd], code: [`${op} ${MEMOP}+4, %xmm1`] }));
   }
+  for (const off of [1, 3, 6]) {
+    cases.push(vcase(`movdqu load at +${off}`, { x: { 1: a }, mem: [...m, 0xdddddddd], code: [`movdqu ${MEMOP}+${off}, %xmm1`] }));
+  }
+  // the same 16 bytes loaded twice in a row (compiled code copies the first register)
+  cases.push(vcase("movdqu twice from one address", { x: { 1: a, 2: b }, mem: [...m, 0xdddddddd], code: [`movdqu ${MEMOP}+5, %xmm1`, `movdqu ${MEMOP}+5, %xmm2`, "punpckhbw %xmm1, %xmm2"] }));
+  cases.push(vcase("movdqu then movdqa from one address", { x: { 1: a, 2: b }, mem: m, code: [`movdqu ${MEMOP}, %xmm1`, `movdqa ${MEMOP}, %xmm2`, "paddw %xmm1, %xmm2"] }));
+  cases.push(vcase("movdqu twice, other registers", { x: { 1: a, 2: b }, mem: [...m, 0xdddddddd], code: [`movdqu ${MEMOP}+2, %xmm1`, `movdqu ${MEMOP}+3, %xmm2`] }));
   for (const op of ["movups", "movupd", "movdqu"]) {
     cases.push(vcase(`${op} unaligned store`, { x: { 1: a }, mem: [...m, 0xdddddddd], outMem: 5, code: [`${op} %xmm1, ${MEMOP}+3`] }));
   }

@@ -364,11 +364,32 @@ function underflowBoundaryCases(): Case[] {
   return cases;
 }
 
+/** Chains of double arithmetic in one block, where compiled code skips the denormal test of
+ *  operands an earlier instruction checked or produced: a denormal left by a slow path must
+ *  still raise DE when the next instruction uses it. */
+function chainCases(): Case[] {
+  const cases: Case[] = [];
+  const tiny = [0xc2f8f359, 0x01a56e1f, 0xc2f8f359, 0x01a56e1f]; // 1e-300
+  const small = [0xd9d7bdbb, 0x3ddb7cdf, 0, 0x3ff00000]; // 1e-10, 1.0
+  const one = [0, 0x3ff00000, 0, 0x40000000]; // 1.0, 2.0
+  const minish = [0, 0x00180000, 0, 0x00180000]; // 1.5 * 2^-1022
+  const negMin = [0, 0x80100000, 0, 0x80100000]; // -2^-1022
+  for (const mx of [0x1fa0, 0x1f80]) {
+    const x = { 1: tiny, 2: small, 3: one };
+    // (the sums after are ordinary: only the denormal operand raises DE there)
+    cases.push(vcase(`chain mulsd to a denormal, then used mx=${hex(mx)}`, { mx, x, code: ["mulsd %xmm2, %xmm1", "addsd %xmm1, %xmm3"] }));
+    cases.push(vcase(`chain mulpd to a denormal, then used mx=${hex(mx)}`, { mx, x, code: ["mulpd %xmm2, %xmm1", "movapd %xmm1, %xmm2", "addpd %xmm2, %xmm3"] }));
+    cases.push(vcase(`chain exact tiny sum, then used mx=${hex(mx)}`, { mx, x: { 1: minish, 2: negMin, 3: one }, code: ["addsd %xmm2, %xmm1", "subsd %xmm1, %xmm3"] }));
+    cases.push(vcase(`chain ordinary values mx=${hex(mx)}`, { mx, x: { 1: one, 2: small, 3: one }, code: ["mulsd %xmm2, %xmm1", "mulsd %xmm1, %xmm1", "addsd %xmm1, %xmm2", "subsd %xmm2, %xmm1", "unpcklpd %xmm1, %xmm3", "divpd %xmm3, %xmm1", "sqrtsd %xmm1, %xmm2"] }));
+  }
+  return cases;
+}
+
 export function simdFpPrograms(): Program[] {
   return [
     { name: "simd-fp-ps", cases: packedCases(false) },
     { name: "simd-fp-pd", cases: packedCases(true) },
-    { name: "simd-fp-scalar-unary", cases: [...scalarCases(false), ...scalarCases(true), ...unaryCases(), ...approxCases(), ...underflowBoundaryCases()] },
+    { name: "simd-fp-scalar-unary", cases: [...scalarCases(false), ...scalarCases(true), ...unaryCases(), ...approxCases(), ...underflowBoundaryCases(), ...chainCases()] },
     { name: "simd-fp-cmp", cases: compareCases() },
     { name: "simd-fp-round-dp", cases: roundAndHorizontalCases() },
     { name: "simd-fp-faults", cases: faultCasesSimd(), faults: true },

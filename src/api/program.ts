@@ -124,6 +124,8 @@ export async function drive(l: Launched, path: string): Promise<number> {
     }
   }
   const insns = kernel.cpu.icount - start;
+  // (a program's files are host files, read synchronously: nothing writes guest RAM later)
+  kernel.dispose(true);
   if (!ended) throw new ExojitError("E_LIMIT", `${path} ran ${insns} instructions`);
   return insns;
 }

@@ -151,6 +151,7 @@ export function bootSystem(opts: SystemOptions = {}): RunningSystem {
       } finally {
         leaveLog(was);
       }
+      kernel.dispose();
       line.output.push(null);
     }
   })();

@@ -118,7 +118,7 @@ export class Exokernel {
     this.clock = new Clock(opts.time);
     this.clocks = new ClockService(this.caps, this.clock);
     this.clockCap = this.clocks.attach();
-    this.mem = new PhysMemory(opts.memory);
+    this.mem = PhysMemory.take(opts.memory);
     this.cpu = new Cpu(this.mem);
     this.engine = new Engine(this.cpu, opts.engine);
     // Frame 0 stays reserved: a null physical pointer never names real data.
@@ -133,6 +133,18 @@ export class Exokernel {
 
   /** Page faults resolved without an exit (see pageFaultInPlace). */
   faultsInPlace = 0;
+  private disposed = false;
+
+  /** Nothing will run on this kernel again: the CPU's TLB arrays go to the next kernel this
+   *  thread makes (see Cpu.release), and with `recycleMemory` its RAM too (only when no device
+   *  can still write to it: no disk read in flight). Running an environment afterwards is
+   *  E_INVAL. */
+  dispose(recycleMemory = false): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.cpu.release();
+    if (recycleMemory) this.mem.recycle();
+  }
 
   /** A user page fault of the environment on the CPU, offered to its handler before it becomes
    *  an exit: demand paging and copy-on-write are then resolved without unwinding the
@@ -529,6 +541,7 @@ export class Exokernel {
   /** run() for an environment already checked. */
   runEnv(env: Environment, budget: number): Exit {
     if (!env.alive) throw new ExoError("E_INVAL", "environment destroyed");
+    if (this.disposed) throw new ExoError("E_INVAL", "the kernel was disposed");
     this.load(env);
     const before = this.cpu.icount;
     const r = this.engine.run(budget);

@@ -19,6 +19,10 @@ import type { CpuHooks } from "./hooks.js";
 
 export const TLB_ENTRIES = 1 << 20;
 export const TLB_INVALID = 1;
+/** TLB array pairs of released CPUs (all entries invalid), kept for the next CPUs of this
+ *  thread (module state is per thread, so workers keep their own). */
+const spareTlbs: [Int32Array, Int32Array][] = [];
+const MAX_SPARE_TLBS = 2;
 /** Filled TLB slots are remembered so a flush clears only those; past this many, clear all. */
 export const TLB_LIST_MAX = 1 << 16;
 
@@ -100,8 +104,8 @@ export class Cpu {
   model: CpuidModel = DEFAULT_MODEL;
 
   /** Read (and execute) and write TLBs, indexed by virtual page number. */
-  readonly tlbR = new Int32Array(TLB_ENTRIES).fill(TLB_INVALID);
-  readonly tlbW = new Int32Array(TLB_ENTRIES).fill(TLB_INVALID);
+  readonly tlbR: Int32Array;
+  readonly tlbW: Int32Array;
   readonly tlbList = new Int32Array(TLB_LIST_MAX);
   tlbCount = 0;
 
@@ -138,6 +142,9 @@ export class Cpu {
   hooks: CpuHooks | null = null;
 
   constructor(mem: PhysMemory) {
+    const spare = spareTlbs.pop();
+    this.tlbR = spare?.[0] ?? new Int32Array(TLB_ENTRIES).fill(TLB_INVALID);
+    this.tlbW = spare?.[1] ?? new Int32Array(TLB_ENTRIES).fill(TLB_INVALID);
     this.mem = mem;
     this.u8 = mem.u8;
     this.u16 = mem.u16;
@@ -147,6 +154,14 @@ export class Cpu {
     this.codePages = new Uint8Array(mem.pages);
     this.r[FLAGS] = FLAGS_FIXED;
     this.r[MXCSR] = MXCSR_DEFAULT;
+  }
+
+  /** The CPU will not run again: its TLB arrays, every entry made invalid, go to the next CPU
+   *  this thread makes (filling 8 MB of fresh arrays costs a short-lived machine, a program run
+   *  by an embedder or a pool's task, more than its guest code). */
+  release(): void {
+    flushTlb(this);
+    if (spareTlbs.length < MAX_SPARE_TLBS) spareTlbs.push([this.tlbR, this.tlbW]);
   }
 
   rd8(lin: number): number {

@@ -11,7 +11,34 @@ export const PAGE_MASK = PAGE_SIZE - 1;
 /** Largest supported guest RAM: physical addresses stay below 2^31 so they are valid int32. */
 export const MAX_MEMORY = 2 ** 31 - PAGE_SIZE;
 
+/** Guest RAM of kernels that ended (PhysMemory.recycle), by size, for this thread's next
+ *  kernels: a fresh ArrayBuffer of guest RAM counts as external memory to V8, and a program run
+ *  after program (an embedder's loop, a pool's worker) made V8 collect garbage every few runs. */
+const spareRam = new Map<number, PhysMemory>();
+/** Most bytes of spare RAM kept. */
+const SPARE_RAM_MAX = 1 << 30;
+let spareBytes = 0;
+
 export class PhysMemory {
+  /** RAM of `bytes`: a recycled one (its frames are zeroed as they are allocated, as fresh
+   *  frames are; frame 0, never allocated, is zeroed here) or a new one. */
+  static take(bytes: number): PhysMemory {
+    const m = spareRam.get(bytes);
+    if (m === undefined) return new PhysMemory(bytes);
+    spareRam.delete(bytes);
+    spareBytes -= bytes;
+    m.zeroPage(0);
+    return m;
+  }
+
+  /** Nothing uses this RAM any more (its kernel is gone and no device will write it): it may
+   *  serve the next kernel of this size. */
+  recycle(): void {
+    if (spareRam.has(this.size) || spareBytes + this.size > SPARE_RAM_MAX) return;
+    spareRam.set(this.size, this);
+    spareBytes += this.size;
+  }
+
   readonly buffer: ArrayBuffer;
   readonly size: number;
   readonly pages: number;

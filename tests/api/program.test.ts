@@ -46,6 +46,15 @@ describe("runProgram", () => {
     }
   }
 
+  it("gives each program zeroed memory though runs in one thread reuse guest RAM and TLBs", async () => {
+    const bin = buildGuest("dirty_mem.c");
+    for (let k = 0; k < 4; k++) {
+      const got = await runProgram(bin, { env: ENV, memory: 32 << 20, engine: k % 2 === 0 ? "interp" : "jit" });
+      expect(got.stdout.toString(), `run ${k}`).toBe("mmap zero 1, heap zero 1\nfilled 1\n");
+      expect(got.status).toBe(0);
+    }
+  });
+
   it("runs under another root, with the program's path a guest path", async () => {
     const bin = buildGuest("two_streams.c");
     const got = await runProgram(`/${path.basename(bin)}`, { root: path.dirname(bin), argv: ["x"] });

@@ -18,7 +18,12 @@ import { saveImage, loadImage } from "./fpu/image.js";
 import type { CpuHooks } from "./hooks.js";
 
 export const TLB_ENTRIES = 1 << 20;
-export const TLB_INVALID = 1;
+/** TLB entries are stored XORed with TLB_KEY, so that a zero-filled array (what a new Int32Array
+ *  is, without touching its 8 MB) holds only invalid entries. Read back (`tlbR[vpn] ^ TLB_KEY`),
+ *  an entry is valid when its low 12 bits are zero: it is then physical ^ linear for the page.
+ *  TLB_INVALID is the stored form of an invalid entry. */
+export const TLB_KEY = 0xfff;
+export const TLB_INVALID = 0;
 /** TLB array pairs of released CPUs (all entries invalid), kept for the next CPUs of this
  *  thread (module state is per thread, so workers keep their own). */
 const spareTlbs: [Int32Array, Int32Array][] = [];
@@ -143,8 +148,8 @@ export class Cpu {
 
   constructor(mem: PhysMemory) {
     const spare = spareTlbs.pop();
-    this.tlbR = spare?.[0] ?? new Int32Array(TLB_ENTRIES).fill(TLB_INVALID);
-    this.tlbW = spare?.[1] ?? new Int32Array(TLB_ENTRIES).fill(TLB_INVALID);
+    this.tlbR = spare?.[0] ?? new Int32Array(TLB_ENTRIES);
+    this.tlbW = spare?.[1] ?? new Int32Array(TLB_ENTRIES);
     this.mem = mem;
     this.u8 = mem.u8;
     this.u16 = mem.u16;
@@ -165,37 +170,37 @@ export class Cpu {
   }
 
   rd8(lin: number): number {
-    const e = this.tlbR[lin >>> PAGE_SHIFT];
+    const e = this.tlbR[lin >>> PAGE_SHIFT] ^ TLB_KEY;
     if ((e & 0xfff) === 0) return this.u8[e ^ lin];
     return readSlow(this, lin, 1);
   }
 
   rd16(lin: number): number {
-    const e = this.tlbR[lin >>> PAGE_SHIFT];
+    const e = this.tlbR[lin >>> PAGE_SHIFT] ^ TLB_KEY;
     if ((e & 0xfff) === 0 && (lin & 1) === 0) return this.u16[(e ^ lin) >>> 1];
     return readSlow(this, lin, 2);
   }
 
   rd32(lin: number): number {
-    const e = this.tlbR[lin >>> PAGE_SHIFT];
+    const e = this.tlbR[lin >>> PAGE_SHIFT] ^ TLB_KEY;
     if ((e & 0xfff) === 0 && (lin & 3) === 0) return this.i32[(e ^ lin) >>> 2];
     return readSlow(this, lin, 4);
   }
 
   wr8(lin: number, v: number): void {
-    const e = this.tlbW[lin >>> PAGE_SHIFT];
+    const e = this.tlbW[lin >>> PAGE_SHIFT] ^ TLB_KEY;
     if ((e & 0xfff) === 0) this.u8[e ^ lin] = v;
     else writeSlow(this, lin, 1, v);
   }
 
   wr16(lin: number, v: number): void {
-    const e = this.tlbW[lin >>> PAGE_SHIFT];
+    const e = this.tlbW[lin >>> PAGE_SHIFT] ^ TLB_KEY;
     if ((e & 0xfff) === 0 && (lin & 1) === 0) this.u16[(e ^ lin) >>> 1] = v;
     else writeSlow(this, lin, 2, v);
   }
 
   wr32(lin: number, v: number): void {
-    const e = this.tlbW[lin >>> PAGE_SHIFT];
+    const e = this.tlbW[lin >>> PAGE_SHIFT] ^ TLB_KEY;
     if ((e & 0xfff) === 0 && (lin & 3) === 0) this.i32[(e ^ lin) >>> 2] = v;
     else writeSlow(this, lin, 4, v);
   }
@@ -219,7 +224,7 @@ export class Cpu {
   /** Checks that `size` bytes at `lin` can be written (faulting now if not), so an instruction
    *  can change registers before its final write without losing precision. */
   probeWrite(lin: number, size: number): void {
-    const e = this.tlbW[lin >>> PAGE_SHIFT];
+    const e = this.tlbW[lin >>> PAGE_SHIFT] ^ TLB_KEY;
     if ((e & 0xfff) === 0 && (lin & 0xfff) <= 0x1000 - size) return;
     translate(this, lin, true);
     // The second page faults with CR2 at its first byte, as the CPU reports a split access.

@@ -3,7 +3,7 @@
 // inline accessors. Physical addresses beyond RAM go to the memory-mapped device handler.
 
 import type { Cpu } from "./cpu.js";
-import { TLB_INVALID, TLB_LIST_MAX } from "./cpu.js";
+import { TLB_INVALID, TLB_KEY, TLB_LIST_MAX } from "./cpu.js";
 import { CR0_PG, CR0_WP, CR4_PSE } from "./state.js";
 import { CodeWrite, pageFault, PF_PRESENT, PF_USER, PF_WRITE } from "./fault.js";
 import { PAGE_SHIFT } from "./memory.js";
@@ -95,7 +95,7 @@ function remember(c: Cpu, vpn: number): void {
  */
 export function translate(c: Cpu, lin: number, write: boolean): number {
   const vpn = lin >>> PAGE_SHIFT;
-  const e = write ? c.tlbW[vpn] : c.tlbR[vpn];
+  const e = (write ? c.tlbW[vpn] : c.tlbR[vpn]) ^ TLB_KEY;
   if ((e & 0xfff) === 0) return e ^ lin;
   const ppn = walk(c, lin, write);
   const phys = (ppn << PAGE_SHIFT) | (lin & 0xfff);
@@ -107,8 +107,8 @@ export function translate(c: Cpu, lin: number, write: boolean): number {
   const fillW = walkWritable && c.codePages[ppn] === 0 && (w & WATCH_WRITE) === 0;
   if ((w & WATCH_READ) !== 0 && !fillW) return phys;
   remember(c, vpn);
-  if ((w & WATCH_READ) === 0) c.tlbR[vpn] = entry;
-  if (fillW) c.tlbW[vpn] = entry;
+  if ((w & WATCH_READ) === 0) c.tlbR[vpn] = entry ^ TLB_KEY;
+  if (fillW) c.tlbW[vpn] = entry ^ TLB_KEY;
   return phys;
 }
 
@@ -207,7 +207,7 @@ export function markCodePage(c: Cpu, ppn: number): void {
   c.codePages[ppn] = 1;
   for (let i = 0; i < c.tlbCount; i++) {
     const vpn = c.tlbList[i];
-    const e = c.tlbW[vpn];
+    const e = c.tlbW[vpn] ^ TLB_KEY;
     if ((e & 0xfff) === 0 && ((e >>> PAGE_SHIFT) ^ vpn) === ppn) c.tlbW[vpn] = TLB_INVALID;
   }
 }

@@ -27,7 +27,7 @@ import type { Block } from "../decoder/block.js";
 import { cfOf, condOf, flagsOf, PARITY } from "../hw/flags.js";
 import { imulFlags, mulHiU32 } from "../hw/alu.js";
 import { checkLimit } from "../hw/interp/operand.js";
-import type { Cpu } from "../hw/cpu.js";
+import { TLB_KEY, type Cpu } from "../hw/cpu.js";
 import { HOOK_HELPERS, emitHookCall, blockHooked, codeHooked, nextCodeHook } from "./hookcode.js";
 
 export type RegionFn = (c: Cpu, n: number) => number;
@@ -179,7 +179,8 @@ function entryChecks(blocks: readonly Block[]): Node[] {
     }
   }
   return [...pages].map(([v, k]) =>
-    ifs(t("tlbR[$v] !== $k && !codePage(c, $a, $k)", { v: num(v), k: num(k), a: num((v << 12) | 0) }), [ret(id("n"))]),
+    // (the TLB holds entries XORed with TLB_KEY: hw/cpu.ts)
+    ifs(t("tlbR[$v] !== $s && !codePage(c, $a, $k)", { v: num(v), s: num((k ^ TLB_KEY) | 0), k: num(k), a: num((v << 12) | 0) }), [ret(id("n"))]),
   );
 }
 

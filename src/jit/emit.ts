@@ -131,13 +131,13 @@ export class Emitter {
   load(size: number, a: Node): Node {
     const v = this.tmp();
     if (size === 4) {
-      this.emit(assign(id("e"), t("tlbR[$a >>> 12]", { a })));
+      this.emit(assign(id("e"), t("tlbR[$a >>> 12] ^ 4095", { a })));
       this.emit(assign(v, t("((e | $a & 3) & 4095) === 0 ? i32[(e ^ $a) >>> 2] : rd32(c, $a)", { a })));
     } else if (size === 2) {
-      this.emit(assign(id("e"), t("tlbR[$a >>> 12]", { a })));
+      this.emit(assign(id("e"), t("tlbR[$a >>> 12] ^ 4095", { a })));
       this.emit(assign(v, t("((e | $a & 1) & 4095) === 0 ? u16[(e ^ $a) >>> 1] : rd16(c, $a)", { a })));
     } else {
-      this.emit(assign(id("e"), t("tlbR[$a >>> 12]", { a })));
+      this.emit(assign(id("e"), t("tlbR[$a >>> 12] ^ 4095", { a })));
       this.emit(assign(v, t("(e & 4095) === 0 ? u8[e ^ $a] : rd8(c, $a)", { a })));
     }
     return v;
@@ -145,7 +145,7 @@ export class Emitter {
 
   /** Emits a store of `size` bytes of `v` at linear address `a` (an identifier). */
   store(size: number, a: Node, v: Node): void {
-    this.emit(assign(id("e"), t("tlbW[$a >>> 12]", { a })));
+    this.emit(assign(id("e"), t("tlbW[$a >>> 12] ^ 4095", { a })));
     if (size === 4) {
       this.emit(ifs(t("((e | $a & 3) & 4095) === 0", { a }), [assign(t("i32[(e ^ $a) >>> 2]", { a }), v)], [expr(t("wr32(c, $a, $v)", { a, v }))]));
     } else if (size === 2) {

@@ -5,7 +5,7 @@
 // from either tier with EIP precise.
 
 import type { Cpu } from "../hw/cpu.js";
-import { EXIT_NONE, EXIT_HOOK } from "../hw/cpu.js";
+import { EXIT_NONE, EXIT_HOOK, TLB_KEY } from "../hw/cpu.js";
 import { EIP, CS } from "../hw/state.js";
 import { Fault, CodeWrite, PF } from "../hw/fault.js";
 import { execInsns, execOne } from "../hw/interp/run.js";
@@ -120,7 +120,7 @@ export class Engine {
     if (!this.cpu.flat) return this.lookup(eip);
     const h = (eip ^ (eip >>> JC_BITS)) & JC_MASK;
     const b = this.jc[h];
-    if (b !== undefined && b.eip === eip && b.valid && this.cpu.tlbR[eip >>> 12] === b.tag) return b;
+    if (b !== undefined && b.eip === eip && b.valid && (this.cpu.tlbR[eip >>> 12] ^ TLB_KEY) === b.tag) return b;
     const nb = this.lookup(eip);
     this.jc[h] = nb;
     return nb;

@@ -7,7 +7,7 @@
 import { type Node, id, num, t, assign, ifs, expr, call } from "./ast.js";
 import type { Emitter } from "./emit.js";
 import { fault, GP } from "../hw/fault.js";
-import type { Cpu } from "../hw/cpu.js";
+import { TLB_KEY, type Cpu } from "../hw/cpu.js";
 import type { Insn } from "../hw/isa.js";
 import { SRC, loadSlot, storeSlot } from "../hw/simd/state.js";
 import { xi, xf, xd, xw, getD, markDirty, isCachedI } from "./simdlanes.js";
@@ -22,7 +22,7 @@ export function loadD(em: Emitter, a: Node, i: number, lanes: number): void {
     fast.push(assign(xd(i + k), t("mf64[$p + $k]", { p, k: num(k) })));
     slow.push(assign(xd(i + k), xf(SRC * 2 + k)));
   }
-  em.emit(assign(id("e"), t("tlbR[$a >>> 12]", { a })));
+  em.emit(assign(id("e"), t("tlbR[$a >>> 12] ^ 4095", { a })));
   // an 8-byte-aligned double lies in one page; two of them need the check
   const test = lanes === 1 ? t("((e | $a & 7) & 4095) === 0", { a }) : t("((e | $a & 7) & 4095) === 0 && ($a & 4095) <= 4080", { a });
   em.emit(ifs(test, fast, slow));
@@ -37,7 +37,7 @@ export function storeD(em: Emitter, a: Node, i: number, lanes: number): void {
   const fast: Node[] = [assign(p, t("(e ^ $a) >>> 3", { a }))];
   vals.forEach((v, k) => fast.push(assign(t("mf64[$p + $k]", { p, k: num(k) }), v)));
   const slow: Node[] = [...vals.map((v, k) => assign(xf(SRC * 2 + k), v)), expr(call(id("stx"), [id("c"), a, num(SRC), num(lanes * 8)]))];
-  em.emit(assign(id("e"), t("tlbW[$a >>> 12]", { a })));
+  em.emit(assign(id("e"), t("tlbW[$a >>> 12] ^ 4095", { a })));
   const test = lanes === 1 ? t("((e | $a & 7) & 4095) === 0", { a }) : t("((e | $a & 7) & 4095) === 0 && ($a & 4095) <= 4080", { a });
   em.emit(ifs(test, fast, slow));
 }
@@ -60,7 +60,7 @@ export function loadSlotCode(em: Emitter, a: Node, slot: number, size: number): 
   const fast: Node[] = [assign(p, t("(e ^ $a) >>> 2", { a }))];
   for (let k = 0; k < size / 4; k++) fast.push(assign(dword(em, slot, k), t("i32[$p + $k]", { p, k: num(k) })));
   const slow = [expr(call(id("ldx"), [id("c"), a, num(slot), num(size)])), ...reloadInts(em, slot, size)];
-  em.emit(assign(id("e"), t("tlbR[$a >>> 12]", { a })));
+  em.emit(assign(id("e"), t("tlbR[$a >>> 12] ^ 4095", { a })));
   em.emit(ifs(t("((e | $a & 3) & 4095) === 0 && ($a & 4095) <= $lim", { a, lim: num(4096 - size) }), fast, slow));
 }
 
@@ -72,7 +72,7 @@ export function loadUnalignedCode(em: Emitter, a: Node, slot: number): void {
   const fast: Node[] = [assign(p, t("e ^ $a", { a }))];
   for (let k = 0; k < 4; k++) fast.push(assign(dword(em, slot, k), t("mdv.getInt32($p + $k, true)", { p, k: num(4 * k) })));
   const slow = [expr(call(id("ldx"), [id("c"), a, num(slot), num(16)])), ...reloadInts(em, slot, 16)];
-  em.emit(assign(id("e"), t("tlbR[$a >>> 12]", { a })));
+  em.emit(assign(id("e"), t("tlbR[$a >>> 12] ^ 4095", { a })));
   em.emit(ifs(t("(e & 4095) === 0 && ($a & 4095) <= 4080", { a }), fast, slow));
 }
 
@@ -111,7 +111,7 @@ export function storeSlotCode(em: Emitter, a: Node, slot: number, size: number):
   const slow: Node[] = [];
   if (isCachedI(em, slot)) for (let k = 0; k < size / 4; k++) slow.push(assign(xi(slot * 4 + k), xw(slot * 4 + k)));
   slow.push(expr(call(id("stx"), [id("c"), a, num(slot), num(size)])));
-  em.emit(assign(id("e"), t("tlbW[$a >>> 12]", { a })));
+  em.emit(assign(id("e"), t("tlbW[$a >>> 12] ^ 4095", { a })));
   em.emit(ifs(t("((e | $a & 3) & 4095) === 0 && ($a & 4095) <= $lim", { a, lim: num(4096 - size) }), fast, slow));
 }
 
@@ -125,7 +125,7 @@ function gpf(): never {
 /** Reads `size` bytes at `a` into slot `slot`: one TLB lookup when they lie in one page;
  *  otherwise through the Cpu's accessors into SRC first, so a fault leaves `slot` unchanged. */
 function ldx(c: Cpu, a: number, slot: number, size: number): void {
-  const e = c.tlbR[a >>> 12];
+  const e = c.tlbR[a >>> 12] ^ TLB_KEY;
   if ((e & 0xfff) === 0 && (a & 0xfff) <= 0x1000 - size) {
     const p = e ^ a;
     if (size >= 4 && (p & 3) === 0) {
@@ -146,7 +146,7 @@ function ldx(c: Cpu, a: number, slot: number, size: number): void {
 
 /** Writes slot `slot`'s low `size` bytes at `a` (all checked before the first byte changes). */
 function stx(c: Cpu, a: number, slot: number, size: number): void {
-  const e = c.tlbW[a >>> 12];
+  const e = c.tlbW[a >>> 12] ^ TLB_KEY;
   if ((e & 0xfff) === 0 && (a & 0xfff) <= 0x1000 - size) {
     const p = e ^ a;
     if (size >= 4 && (p & 3) === 0) {

@@ -192,7 +192,7 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
         // overlap: a - st.a in (-size, st.size), modulo 2^32
         body.push(ifs(t("($a - $b + $k >>> 0) < $w", { a, b: st.a, k: num(size - 1), w: num(st.size + size - 1) }), [brk("XR")]));
       }
-      body.push(assign(id("e"), t("tlbR[$a >>> 12]", { a })));
+      body.push(assign(id("e"), t("tlbR[$a >>> 12] ^ 4095", { a })));
       if (size === 2) {
         body.push(ifs(t("((e | $a & 1) & 4095) !== 0", { a }), [brk("XR")]));
         body.push(assign(H(MEM), t("u16[(e ^ $a) >>> 1] << 16 >> 16", { a })), assign(L(MEM), num(0)));
@@ -271,7 +271,7 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
         const a = em.addr(x);
         mem = a;
         const e = em.tmp();
-        body.push(assign(e, t("tlbW[$a >>> 12]", { a })), ifs(t("(($e | $a & 3) & 4095) !== 0", { e, a }), [brk("XR")]));
+        body.push(assign(e, t("tlbW[$a >>> 12] ^ 4095", { a })), ifs(t("(($e | $a & 3) & 4095) !== 0", { e, a }), [brk("XR")]));
         const v = num(n(top));
         if (x.msz === 8) {
           const w0 = em.tmp();

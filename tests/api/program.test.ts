@@ -49,7 +49,7 @@ describe("runProgram", () => {
   it("gives each program zeroed memory though runs in one thread reuse guest RAM and TLBs", async () => {
     const bin = buildGuest("dirty_mem.c");
     for (let k = 0; k < 4; k++) {
-      const got = await runProgram(bin, { env: ENV, memory: 32 << 20, engine: k % 2 === 0 ? "interp" : "jit" });
+      const got = await runProgram(bin, { env: ENV, memory: 32 << 20, engine: k % 2 === 0 ? "auto" : "jit" });
       expect(got.stdout.toString(), `run ${k}`).toBe("mmap zero 1, heap zero 1\nfilled 1\n");
       expect(got.status).toBe(0);
     }

@@ -15,7 +15,7 @@ static int all_zero(const unsigned char *p, size_t n) {
 }
 
 int main(void) {
-  size_t n = 8 << 20;
+  size_t n = 2 << 20;
   unsigned char *m = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (m == MAP_FAILED) return 1;
   unsigned char *h = sbrk(1 << 20);

@@ -126,6 +126,15 @@ describe("worker pool", () => {
       await m.setReg("ebx", 0xdeadbeef);
       expect((await m.readRegs()).ebx).toBe(0xdeadbeef);
       expect(await m.query(0x2000)).toEqual({ mapped: true, writable: true });
+      // Snapshots stay in the worker, named by number.
+      const snap = await m.snapshot();
+      await m.write(0x2000, new Uint8Array([9, 9, 9, 9]));
+      await m.setReg("eax", 1);
+      await m.restore(snap);
+      expect(Array.from(await m.read(0x2000, 4))).toEqual([12, 0, 0, 0]);
+      expect(await m.getReg("eax")).toBe(12);
+      await m.releaseSnapshot(snap);
+      await expect(m.restore(snap)).rejects.toMatchObject({ code: "E_SNAPSHOT" });
       const lanes = Uint8Array.from({ length: 16 }, (_, k) => k * 3);
       await m.setXmm(2, lanes);
       expect(Array.from(await m.getXmm(2))).toEqual(Array.from(lanes));

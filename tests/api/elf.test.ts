@@ -4,8 +4,9 @@
 
 import * as fs from "node:fs";
 import { describe, expect, it } from "vitest";
-import { createMachine, ExojitError, type EngineKind, type ExojitErrorCode } from "../../src/index.js";
+import { createMachine, type EngineKind } from "../../src/index.js";
 import { buildGuest } from "../helpers/guest.js";
+import { expectCode } from "../helpers/apierror.js";
 
 const TEXT = 0x08048000, DATA = 0x08049100;
 
@@ -44,18 +45,6 @@ function tinyElf(): Uint8Array {
 
 function le(v: number): number[] {
   return [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24];
-}
-
-function expectCode(fn: () => unknown, code: ExojitErrorCode, message?: RegExp): void {
-  let err: unknown = null;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(ExojitError);
-  expect((err as ExojitError).code).toBe(code);
-  if (message) expect((err as ExojitError).message).toMatch(message);
 }
 
 describe("Machine.loadElf", () => {

@@ -3,7 +3,8 @@
 // uses, under both engines (compiled code must not keep stale copies across runs).
 
 import { describe, expect, it } from "vitest";
-import { createMachine, ExojitError, type EngineKind, type ExojitErrorCode, type Machine } from "../../src/index.js";
+import { createMachine, type EngineKind, type Machine } from "../../src/index.js";
+import { expectCode } from "../helpers/apierror.js";
 
 const ENGINES: EngineKind[] = ["interp", "jit"];
 const CODE = 0x1000, DATA = 0x3000;
@@ -12,17 +13,6 @@ function machine(engine: EngineKind): Machine {
   const m = createMachine({ memory: 4 << 20, engine });
   m.map(DATA, 0x1000, "rw");
   return m;
-}
-
-function expectCode(fn: () => unknown, code: ExojitErrorCode): void {
-  let err: unknown = null;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(ExojitError);
-  expect((err as ExojitError).code).toBe(code);
 }
 
 function f64s(b: Uint8Array): number[] {

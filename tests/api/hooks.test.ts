@@ -4,10 +4,11 @@
 // a hook that throws; and the arguments refused.
 
 import { describe, expect, it } from "vitest";
-import { createMachine, ExojitError, type EngineKind, type ExojitErrorCode, type Machine } from "../../src/index.js";
+import { createMachine, ExojitError, type EngineKind, type Machine } from "../../src/index.js";
 import type { Engine } from "../../src/jit/engine.js";
 import type { Region } from "../../src/jit/region.js";
 import { TLB_KEY } from "../../src/hw/cpu.js";
+import { expectCode } from "../helpers/apierror.js";
 
 const ENGINES: EngineKind[] = ["interp", "jit"];
 const CODE = 0x1000;
@@ -25,18 +26,6 @@ function engineOf(m: Machine): Engine {
 function regionAt(m: Machine, eip: number): Region | null {
   const r = engineOf(m).lookup(eip).compiled as Region | null;
   return r !== null && r.valid ? r : null;
-}
-
-function expectCode(fn: () => unknown, code: ExojitErrorCode): ExojitError {
-  let err: unknown = null;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(ExojitError);
-  expect((err as ExojitError).code).toBe(code);
-  return err as ExojitError;
 }
 
 /** At `at`: mov ecx, n; L: add eax, 1; dec ecx; jnz L; int3 (a breakpoint, counted exactly

@@ -3,24 +3,14 @@
 // ends gives its exit record; every refusal is an ExojitError with its code.
 
 import { describe, expect, it } from "vitest";
-import { createMachine, ExojitError, REGISTERS, type EngineKind, type ExojitErrorCode, type Machine } from "../../src/index.js";
+import { createMachine, ExojitError, REGISTERS, type EngineKind, type Machine } from "../../src/index.js";
+import { expectCode } from "../helpers/apierror.js";
 
 const ENGINES: EngineKind[] = ["interp", "jit"];
 const CODE = 0x1000;
 
 function machine(engine: EngineKind = "interp"): Machine {
   return createMachine({ memory: 8 << 20, engine });
-}
-
-function expectCode(fn: () => unknown, code: ExojitErrorCode): void {
-  let err: unknown = null;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(ExojitError);
-  expect((err as ExojitError).code).toBe(code);
 }
 
 /** mov eax, 5; add eax, 7; hlt */

@@ -5,9 +5,10 @@
 import { describe, expect, it } from "vitest";
 import * as v8 from "node:v8";
 import * as vm from "node:vm";
-import { createMachine, ExojitError, Snapshot, type EngineKind, type ExojitErrorCode, type Machine } from "../../src/index.js";
+import { createMachine, ExojitError, Snapshot, type EngineKind, type Machine } from "../../src/index.js";
 import type { Exokernel } from "../../src/exokernel/kernel.js";
 import { crc32 } from "../../src/api/snapformat.js";
+import { expectCode } from "../helpers/apierror.js";
 
 const ENGINES: EngineKind[] = ["interp", "jit"];
 const CODE = 0x1000, DATA = 0x3000, STACK = 0x8000, STACK_TOP = 0x9000;
@@ -34,17 +35,6 @@ function machine(engine: EngineKind, n = 20, memory = 4 << 20): Machine {
 
 function kernelOf(m: Machine): Exokernel {
   return (m as unknown as { kernel: Exokernel }).kernel;
-}
-
-function expectCode(fn: () => unknown, code: ExojitErrorCode): void {
-  let err: unknown = null;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(ExojitError);
-  expect((err as ExojitError).code).toBe(code);
 }
 
 const xmm = (...v: number[]): Uint8Array => new Uint8Array(new Float64Array(v).buffer);

@@ -5,15 +5,12 @@
 import { describe, expect, it } from "vitest";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { createRequire } from "node:module";
-import type * as Iced from "iced-x86";
-import { convert, mayHavePrefix } from "../../src/decoder/convert.js";
 import { fastDecode, learn, fastStats, sameInsn } from "../../src/decoder/fast.js";
 import { Insn } from "../../src/hw/isa.js";
+import { viaIced } from "../helpers/iced.js";
 import { buildGuest, REPO } from "../helpers/guest.js";
 import { DEFAULT_DEBIAN_ROOT } from "../helpers/debian.js";
 
-const iced = createRequire(import.meta.url)("iced-x86") as typeof Iced;
 
 /** The executable sections of a 32-bit ELF file: [address, bytes]. */
 function textSections(file: string): [number, Uint8Array][] {
@@ -29,23 +26,6 @@ function textSections(file: string): [number, Uint8Array][] {
     out.push([b.readUInt32LE(sh + 12), new Uint8Array(b.subarray(off, off + len))]);
   }
   return out;
-}
-
-const ins = new iced.Instruction();
-
-/** Decodes bytes[pos] with iced and converts it; null if iced needs more bytes. */
-function viaIced(bytes: Uint8Array, pos: number, addr: number): Insn | null {
-  const d = new iced.Decoder(32, bytes.subarray(pos, pos + 15), 0);
-  try {
-    d.ip = BigInt((addr + pos) >>> 0);
-    d.decodeOut(ins);
-    if (d.lastError === iced.DecoderError.NoMoreBytes) return null;
-    const x = new Insn();
-    convert(ins, x, (addr + pos) | 0, d.position, mayHavePrefix(bytes[pos]));
-    return x;
-  } finally {
-    d.free();
-  }
 }
 
 /** Decodes every instruction of `bytes` through the fast path (learning forms from iced as

@@ -4,16 +4,11 @@
 
 import { describe, expect, it } from "vitest";
 import * as fs from "node:fs";
-import { createRequire } from "node:module";
-import type * as Iced from "iced-x86";
-import { convert, mayHavePrefix } from "../../src/decoder/convert.js";
 import { fastDecode, learn, forgetForms, sameInsn, fastStats } from "../../src/decoder/fast.js";
 import { exportForms, importForms } from "../../src/decoder/formcache.js";
 import { Insn } from "../../src/hw/isa.js";
+import { viaIced } from "../helpers/iced.js";
 import { buildGuest } from "../helpers/guest.js";
-
-const iced = createRequire(import.meta.url)("iced-x86") as typeof Iced;
-const ins = new iced.Instruction();
 
 /** The program's .text: [address, bytes] (a static ELF; its sections by header). */
 function text(file: string): [number, Uint8Array] {
@@ -29,20 +24,6 @@ function text(file: string): [number, Uint8Array] {
     return [b.readUInt32LE(sh + 12), new Uint8Array(b.subarray(off, off + len))];
   }
   throw new Error("no .text");
-}
-
-function viaIced(bytes: Uint8Array, pos: number, addr: number): Insn | null {
-  const d = new iced.Decoder(32, bytes.subarray(pos, pos + 15), 0);
-  try {
-    d.ip = BigInt((addr + pos) >>> 0);
-    d.decodeOut(ins);
-    if (d.lastError === iced.DecoderError.NoMoreBytes) return null;
-    const x = new Insn();
-    convert(ins, x, (addr + pos) | 0, d.position, mayHavePrefix(bytes[pos]));
-    return x;
-  } finally {
-    d.free();
-  }
 }
 
 /** Decodes the whole of `bytes`, learning forms as block.ts does; returns how many instructions

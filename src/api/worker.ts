@@ -113,17 +113,23 @@ export class Pool {
     );
   }
 
+  /** `msg` with the next id, as the worker will get it (copied now, so that a bad input is the
+   *  caller's E_BADARG); null after rejecting with that error. */
+  private numbered(msg: TaskMessage, reject: (e: unknown) => void): TaskMessage | null {
+    try {
+      return structuredClone({ ...msg, id: this.nextId++ });
+    } catch (e) {
+      reject(new ExojitError("E_BADARG", `cannot be sent to a worker: ${(e as Error).message}`));
+      return null;
+    }
+  }
+
   private machineCall(st: MachineState, msg: TaskMessage): Promise<unknown> {
     if (st.disposed) return Promise.reject(new ExojitError("E_CLOSED", "the machine was disposed"));
     if (st.slot.exited) return Promise.reject(new ExojitError("E_WORKER", "the machine's worker has ended"));
     return new Promise((resolve, reject) => {
-      let m: TaskMessage;
-      try {
-        m = structuredClone({ ...msg, id: this.nextId++ });
-      } catch (e) {
-        reject(new ExojitError("E_BADARG", `cannot be sent to a worker: ${(e as Error).message}`));
-        return;
-      }
+      const m = this.numbered(msg, reject);
+      if (m === null) return;
       st.slot.calls.set(m.id, { msg: m, resolve, reject });
       st.slot.worker.ref();
       st.slot.worker.postMessage(m);
@@ -155,14 +161,8 @@ export class Pool {
   private submit(msg: TaskMessage): Promise<unknown> {
     if (this.closed) return Promise.reject(new ExojitError("E_CLOSED"));
     return new Promise((resolve, reject) => {
-      let m: TaskMessage;
-      try {
-        // Checked here (a copy is what the worker gets anyway) so a bad input is this call's error.
-        m = structuredClone({ ...msg, id: this.nextId++ });
-      } catch (e) {
-        reject(new ExojitError("E_BADARG", `cannot be sent to a worker: ${(e as Error).message}`));
-        return;
-      }
+      const m = this.numbered(msg, reject);
+      if (m === null) return;
       this.queue.push({ msg: m, resolve, reject });
       this.dispatch();
     });

@@ -152,7 +152,7 @@ function printStats({ kernel, sys, personality }: Machine, loop: RunLoop, insns:
   const live = kernel.engine.regions.size;
   const lines = [
     `exojit stats: ${insns} guest instructions in ${ms.toFixed(1)} ms (${((insns / ms) * 1e-3).toFixed(1)} M/s)`,
-    `  interpreter ${e.interpInsns} insns (${pct(e.interpInsns)}%), compiled code ${e.jitInsns} insns (${pct(e.jitInsns)}%) in ${e.regionRuns} region entries`,
+    `  interpreter ${e.interpInsns} insns (${pct(e.interpInsns)}%), compiled code ${e.jitInsns} insns (${pct(e.jitInsns)}%) in ${e.regionRuns} region entries (+${e.chained} chained)`,
     ...phases(e, insns, ms, startAt),
     `  time: about ${e.jitMs.toFixed(0)} ms in compiled code (sampled), ${j.compileMs.toFixed(1)} ms compiling, ${e.decodeMs.toFixed(1)} ms decoding, ${Math.max(0, ms - e.jitMs - j.compileMs - e.decodeMs).toFixed(1)} ms interpreting and in system calls`,
     `  jit: ${j.regionsCompiled} regions compiled + ${j.recompiles} recompiled, ${j.insnsCompiled} insns -> ${(j.jsBytes / 1024).toFixed(0)} KiB JS in ${j.compileMs.toFixed(1)} ms` +

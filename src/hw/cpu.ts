@@ -125,6 +125,9 @@ export class Cpu {
   icount = 0;
   /** Budget left in compiled code when it threw (the engine's accounting). */
   jitLeft = 0;
+  /** The engine's token for the compiled code that returned or threw last (regions call one
+   *  another, so it is not always the one the engine entered). */
+  jitFrom: object | null = null;
   /** Protected mode with 32-bit code and zero CS/DS/ES/SS bases: what compiled code assumes. */
   flat = false;
 

@@ -2,9 +2,11 @@
 // registers and lazy flags in locals, with the blocks' jumps turned into structured control flow
 // (structure.ts), so the guest's loops are JavaScript loops V8 optimises as such. Computed jumps
 // and returns compare the target with the addresses seen before and continue inside when they
-// match. The function returns to the engine when it reaches an address outside the region, a
-// system call, or the end of its instruction budget; a fault thrown inside writes the locals
-// back first. Flags are computed only where a later instruction of the region may read them.
+// match. At an address outside the region the function writes its locals back and calls the
+// region that goes on there (chain.ts), or returns to the engine if there is none; a system
+// call or the end of its instruction budget returns to the engine; a fault thrown inside writes
+// the locals back first. Flags are computed only where a later instruction of the region may
+// read them.
 //
 // On entry the function checks that every page its code came from is still mapped as at compile
 // time, since the guest can remap pages between two runs of it.
@@ -28,9 +30,10 @@ import { cfOf, condOf, flagsOf, PARITY } from "../hw/flags.js";
 import { imulFlags, mulHiU32 } from "../hw/alu.js";
 import { checkLimit } from "../hw/interp/operand.js";
 import { TLB_KEY, type Cpu } from "../hw/cpu.js";
+import { type RegionFn, type ChainTable, MAX_CHAIN, CHAIN_BITS, CHAIN_MASK } from "./chain.js";
 import { HOOK_HELPERS, emitHookCall, blockHooked, codeHooked, nextCodeHook } from "./hookcode.js";
 
-export type RegionFn = (c: Cpu, n: number) => number;
+export type { RegionFn } from "./chain.js";
 
 /** Whether the code page at linear `lin` maps as `tag` (physical XOR linear) once its TLB entry
  *  is refilled; false if it is unmapped or maps elsewhere now. */
@@ -184,6 +187,16 @@ function entryChecks(blocks: readonly Block[]): Node[] {
   );
 }
 
+/** The end of a region with chaining: unless it leaves for the host (a system call, a hook) or
+ *  the chain is deep already, the region that goes on at `pc` runs next, from here. (A budget
+ *  too small for that region's first block makes it return at once, untouched.) */
+function chainExit(): Node {
+  return ifs(t("c.exit === 0 && d < $m && c.flat", { m: num(MAX_CHAIN) }), [
+    letDecl([["h", t("(pc ^ pc >>> $b) & $k", { b: num(CHAIN_BITS), k: num(CHAIN_MASK) })], ["g", t("CR[h]")]], "const"),
+    ifs(t("CP[h] === pc && g.valid"), [ret(t("enter(g, c, n, d)"))]),
+  ]);
+}
+
 /** Helpers generated code calls (the flag evaluations are the interpreter's own). */
 const HELPERS = { PARITY, cfOf, condOf, flagsOf, imulFlags, mulHiU32, segLimit: checkLimit, codePage, writeBack, rd8, rd16, rd32, wr8, wr16, wr32, trap, faulted };
 
@@ -209,7 +222,15 @@ function cutOverlaps(blocks: readonly Block[]): Block[] {
 }
 
 /** Compiles blocks (the first is the entry) into a region function. */
-export function compileRegion(regionBlocks: readonly Block[], name: string, predicted: (b: Block) => readonly number[] = () => []): Compiled {
+export function compileRegion(
+  regionBlocks: readonly Block[],
+  name: string,
+  predicted: (b: Block) => readonly number[] = () => [],
+  chain: ChainTable | null = null,
+  /** The engine's token for this region: compiled code leaves it in Cpu.jitFrom when it
+   *  returns to the engine or faults (the last region of a chain is the one that did). */
+  self: object | null = null,
+): Compiled {
   const blocks = cutOverlaps(regionBlocks);
   const inRegion = new Map(blocks.map((b) => [b.eip, b]));
   const liveOut = regionLiveness(blocks, inRegion);
@@ -326,15 +347,17 @@ export function compileRegion(regionBlocks: readonly Block[], name: string, pred
       [labeled(EXIT_LABEL, block([labeled(DISPATCH_LABEL, forever([dispatch]))]))],
       "err",
       // After a fallback handler started (hx), the register file is already the truth.
-      [...(simd ? [simdFaultFlush(lanes)] : []), ifs(t("hx === 0"), flushAll(id("ip")), [expr(t("R[8] = ip"))]), expr(call(id("faulted"), [id("c"), id("n")])), throwStmt(id("err"))],
+      [...(simd ? [simdFaultFlush(lanes)] : []), ifs(t("hx === 0"), flushAll(id("ip")), [expr(t("R[8] = ip"))]), expr(call(id("faulted"), [id("c"), id("n")])), ...(self !== null ? [expr(t("c.jitFrom = ME"))] : []), throwStmt(id("err"))],
     ),
     // lanes still in locals at an exit (pinned registers) go back to the slots
     ...(lanes.pinned !== 0 || lanes.pinnedD !== 0 ? [simdFaultFlush(lanes)] : []),
     ...flushAll(id("pc")),
+    ...(chain !== null ? [chainExit()] : []),
+    ...(self !== null ? [expr(t("c.jitFrom = ME"))] : []),
     ret(id("n")),
   ];
   const helpers = {
-    ...HELPERS, ...(x87 ? X87_HELPERS : {}), ...(simd ? SIMD_RUNTIME : {}), ...(hooked ? HOOK_HELPERS : {}),
+    ...HELPERS, ...(chain !== null ? { CP: chain.pcs, CR: chain.regions, enter: chain.enter } : {}), ...(self !== null ? { ME: self } : {}), ...(x87 ? X87_HELPERS : {}), ...(simd ? SIMD_RUNTIME : {}), ...(hooked ? HOOK_HELPERS : {}),
     ...Object.fromEntries([...simdUses].map((u) => [u, SIMD_OP_HELPERS[u]])),
   };
   const factory: Node[] = [
@@ -344,7 +367,7 @@ export function compileRegion(regionBlocks: readonly Block[], name: string, pred
   if (fallbacks.length > 0) {
     factory.push(letDecl(fallbacks.flatMap((_, k): [string, Node][] => [[`I${k}`, t("I[$k]", { k: num(k) })], [`H${k}`, t("$i.fn", { i: id(`I${k}`) })]]), "const"));
   }
-  factory.push(ret(fn(name, ["c", "n"], body)));
+  factory.push(ret(fn(name, ["c", "n", "d"], body)));
   const source = factory.map((s) => print(s)).join("\n");
   const make = new Function("I", "H", source) as (i: Insn[], h: typeof helpers) => RegionFn;
   return { fn: make(fallbacks, helpers), source, insns, reachable: flow.reachable, entries: flow.entries, notRun: notRunMap(blocks) };

@@ -12,6 +12,7 @@ import { execInsns, execOne } from "../hw/interp/run.js";
 import { BlockDecoder, codeBits, type Block } from "../decoder/block.js";
 import { BlockCache } from "../decoder/cache.js";
 import { RegionCache, MERGE_AFTER, type Region, type JitStats } from "./region.js";
+import { ChainTable } from "./chain.js";
 import { logger, trace } from "../log.js";
 import { execHooked, markHooks } from "./hookexec.js";
 import { HOOK_REPLAY, type CpuHooks } from "../hw/hooks.js";
@@ -30,6 +31,8 @@ export interface EngineOptions {
   maxCompiledInsns?: number;
   /** Measure the time spent in compiled code (two clock reads per region entry). */
   timing?: boolean;
+  /** Whether regions call the region they leave to directly (default true). */
+  chain?: boolean;
 }
 
 export const DEFAULT_THRESHOLD = 1000;
@@ -41,8 +44,9 @@ export interface EngineStats {
   /** Guest instructions executed by each tier. */
   interpInsns: number;
   jitInsns: number;
-  /** Entries into compiled regions. */
+  /** Entries into compiled regions from the engine, and from other regions (chained). */
   regionRuns: number;
+  chained: number;
   /** Milliseconds spent in compiled code (estimated: see TIME_ALL_ENTRIES) and decoding
    *  (measured only with `EngineOptions.timing`). */
   jitMs: number;
@@ -84,6 +88,8 @@ export class Engine {
   private readonly log = logger("exec");
   /** What one performance.now() costs, taken out of each timed region entry. */
   private readonly clockCost: number;
+  /** Regions by entry address, for compiled code leaving to one (chain.ts). */
+  readonly chain = new ChainTable();
 
   constructor(
     readonly cpu: Cpu,
@@ -91,9 +97,14 @@ export class Engine {
   ) {
     this.cache = new BlockCache(cpu);
     this.threshold = opts.engine === "jit" ? 1 : Math.max(1, opts.threshold ?? DEFAULT_THRESHOLD);
-    this.regions = new RegionCache((eip) => this.blockAt(eip), opts.maxCompiledInsns, Math.max(1, this.threshold >> 2), Math.max(MERGE_AFTER, this.threshold));
+    this.regions = new RegionCache(
+      (eip) => this.blockAt(eip), opts.maxCompiledInsns, Math.max(1, this.threshold >> 2), Math.max(MERGE_AFTER, this.threshold),
+      opts.chain === false ? null : this.chain,
+    );
     this.cache.onDrop = (b) => this.regions.blockDropped(b);
-    this.stats = { blocksDecoded: 0, codeWrites: 0, faults: 0, interpInsns: 0, jitInsns: 0, regionRuns: 0, jitMs: 0, decodeMs: 0, warmupAt: -1, jit: this.regions.stats };
+    this.stats = { blocksDecoded: 0, codeWrites: 0, faults: 0, interpInsns: 0, jitInsns: 0, regionRuns: 0, chained: 0, jitMs: 0, decodeMs: 0, warmupAt: -1, jit: this.regions.stats };
+    const count = this.chain.count;
+    Object.defineProperty(this.stats, "chained", { get: () => count[0], enumerable: true });
     this.markAt = opts.timing === true ? cpu.icount + WARMUP_INSNS : Infinity;
     this.clockCost = opts.timing === true ? clockReadCost() : 0;
   }
@@ -175,7 +186,9 @@ export class Engine {
           const runs = ++this.stats.regionRuns;
           const timed = timing && (runs <= TIME_ALL_ENTRIES || (runs & (TIME_SAMPLE - 1)) === 0);
           const t0 = timed ? performance.now() : 0;
-          const n = r.fn(c, n0);
+          c.jitFrom = r;
+          this.chain.set(c.r[EIP], r);
+          const n = r.fn(c, n0, 0);
           if (timed) this.stats.jitMs += Math.max(0, performance.now() - t0 - this.clockCost) * (runs <= TIME_ALL_ENTRIES ? 1 : TIME_SAMPLE);
           inRegion = null;
           if (n !== n0 || c.exit !== EXIT_NONE) {
@@ -187,8 +200,9 @@ export class Engine {
               continue;
             }
             if (c.exit !== EXIT_NONE) return c.exit;
-            // Where it left to matters only if no region takes over there (see below).
-            from = r;
+            // Where it left to matters only if no region takes over there (see below); it left
+            // from the last region of its chain.
+            from = c.jitFrom as Region;
             prev = null;
             continue;
           }
@@ -217,7 +231,8 @@ export class Engine {
         if (inRegion !== null) {
           // The faulting block was counted whole on entry: the faulting instruction and those
           // after it did not run (EIP is at it).
-          const back = Math.max(0, inRegion.notRun.get(c.r[EIP]) ?? 0);
+          // (the region that faulted is the last one its chain entered)
+          const back = Math.max(0, (c.jitFrom as Region).notRun.get(c.r[EIP]) ?? 0);
           c.icount += n0 - c.jitLeft - back;
           this.stats.jitInsns += n0 - c.jitLeft - back;
         }

@@ -5,7 +5,8 @@
 
 import type { Block } from "../decoder/block.js";
 import { Op } from "../hw/isa.js";
-import { compileRegion, type RegionFn } from "./compile.js";
+import { compileRegion, type Compiled } from "./compile.js";
+import type { RegionFn, ChainTable, Chainable } from "./chain.js";
 import { likelySuccessors } from "./successors.js";
 import { logger, trace } from "../log.js";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -22,27 +23,45 @@ export const MERGE_AFTER = 64;
 /** Recompilations allowed per region lineage. */
 export const MAX_RECOMPILES = 3;
 
-export class Region {
+export class Region implements Chainable {
   valid = true;
+  /** Entered through a chain since the cache last looked (see evict). */
+  chained = false;
   /** Engine iteration of the last entry, for LRU eviction. */
   lastUsed = 0;
   entries = 0;
   /** Exits to addresses outside the region, counted per address. */
   readonly misses = new Map<number, number>();
   readonly eips: Set<number>;
+  readonly fn: RegionFn;
+  readonly insns: number;
+  readonly jsBytes: number;
+  /** Instructions counted but not run when compiled code faults at an address (Compiled.notRun). */
+  readonly notRun: ReadonlyMap<number, number>;
 
+  /** Compiles `blocks` (the first is the entry) with `compile`, which gets the region itself
+   *  as the token its code leaves in Cpu.jitFrom. */
   constructor(
-    readonly fn: RegionFn,
     readonly blocks: Block[],
-    readonly insns: number,
-    readonly jsBytes: number,
-    readonly compileMs: number,
     readonly generation: number,
-    /** Instructions counted but not run when compiled code faults at an address (Compiled.notRun). */
-    readonly notRun: ReadonlyMap<number, number> = new Map(),
+    compile: (self: Region) => Compiled,
   ) {
     this.eips = new Set(blocks.map((b) => b.eip));
+    const t0 = performance.now();
+    const c = compile(this);
+    this.compileMs = performance.now() - t0;
+    this.fn = c.fn;
+    this.insns = c.insns;
+    this.jsBytes = c.source.length;
+    this.notRun = c.notRun;
+    this.source = DUMP_DIR !== "" ? c.source : "";
+    this.entryPoints = c.entries;
   }
+
+  readonly compileMs: number;
+  /** The generated source (kept only when dumping). */
+  readonly source: string;
+  readonly entryPoints: readonly number[];
 
   get entry(): Block {
     return this.blocks[0];
@@ -88,6 +107,9 @@ export class RegionCache {
     readonly minExecs = 1,
     /** Exits to one address that make the region recompile to include it. */
     readonly mergeAfter = MERGE_AFTER,
+    /** Where compiled regions find the region to go on in when they leave (null: they always
+     *  return to the engine). */
+    private readonly chain: ChainTable | null = null,
   ) {}
 
   /** Blocks to compile together starting at `entry`: those reachable over static and observed
@@ -128,23 +150,21 @@ export class RegionCache {
   compile(entry: Block, previous: Region | null, tick: number): Region | null {
     const extra = previous ? [...previous.misses.entries()].filter(([, n]) => n >= this.mergeAfter).map(([eip]) => eip) : [];
     const blocks = this.form(entry, previous ? [...previous.eips, ...extra] : []);
-    const t0 = performance.now();
-    let compiled;
+    const gen = previous ? previous.generation + 1 : 0;
+    let r: Region;
     try {
-      compiled = compileRegion(blocks, `r_${(entry.eip >>> 0).toString(16)}`, (b) => b.succ.map((s) => s.eip));
+      r = new Region(blocks, gen, (self) => compileRegion(blocks, `r_${(entry.eip >>> 0).toString(16)}`, (b) => b.succ.map((s) => s.eip), this.chain, self));
     } catch (e) {
       this.stats.failures++;
       entry.nojit = true;
       this.log.error({ eip: entry.eip }, `compiling the region at 0x${(entry.eip >>> 0).toString(16)} failed: ${e instanceof Error ? e.message : String(e)}`);
       return null;
     }
-    const ms = performance.now() - t0;
+    const ms = r.compileMs;
     if (DUMP_DIR !== "") {
       mkdirSync(DUMP_DIR, { recursive: true });
-      writeFileSync(`${DUMP_DIR}/r_${(entry.eip >>> 0).toString(16)}_${this.stats.regionsCompiled + this.stats.recompiles}.js`, compiled.source);
+      writeFileSync(`${DUMP_DIR}/r_${(entry.eip >>> 0).toString(16)}_${this.stats.regionsCompiled + this.stats.recompiles}.js`, r.source);
     }
-    const gen = previous ? previous.generation + 1 : 0;
-    const r = new Region(compiled.fn, blocks, compiled.insns, compiled.source.length, ms, gen, compiled.notRun);
     r.lastUsed = tick;
     // A previous version is replaced. Other regions that share blocks with this one stay: a
     // block may be code inside several regions (each entered at its own entry). Dropping them
@@ -152,7 +172,7 @@ export class RegionCache {
     // other's hot blocks).
     if (previous) this.drop(previous, false);
     // The engine enters the region at its entry points (the dispatch cases of its code).
-    const entries = new Set(compiled.entries);
+    const entries = new Set(r.entryPoints);
     for (const b of blocks) {
       let owners = this.owners.get(b);
       if (owners === undefined) this.owners.set(b, (owners = []));
@@ -217,6 +237,14 @@ export class RegionCache {
   }
 
   private evict(tick: number): void {
+    // Regions entered through chains count as used just now (but the region just compiled
+    // stays, below).
+    for (const r of this.live) {
+      if (r.chained) {
+        r.chained = false;
+        r.lastUsed = tick - 1;
+      }
+    }
     const byAge = [...this.live].sort((a, b) => a.lastUsed - b.lastUsed);
     for (const r of byAge) {
       if (this.liveInsns <= this.maxInsns * 0.75) break;

@@ -3,11 +3,11 @@
 // again on demand, and statistics that account for every instruction.
 
 import { describe, expect, it } from "vitest";
-import { EAX, ECX } from "../../src/hw/state.js";
+import { EAX, ECX, EDX, ESI, EIP } from "../../src/hw/state.js";
 import { machine } from "../helpers/machine.js";
-import { X_BUDGET, X_INT } from "../../src/exokernel/env.js";
+import { X_BUDGET, X_INT, X_FAULT } from "../../src/exokernel/env.js";
 import { buildGuest, runExojit } from "../helpers/guest.js";
-import { CODE } from "../helpers/machine.js";
+import { CODE, DATA } from "../helpers/machine.js";
 import { compileRegion } from "../../src/jit/compile.js";
 
 function machineWith(code: number[], engine: "interp" | "jit" | "auto", maxCompiledInsns?: number) {
@@ -23,7 +23,66 @@ function loops(n: number): number[] {
   return out;
 }
 
+/** `mov esi, DATA (or esi); mov ecx, n; l: call f; dec ecx; jnz l; int 0x80`, with f = 240 times
+ *  `add eax, 1`, then `mov edx, [esi]; add esi, step; ret`: a caller and a callee large enough
+ *  to be regions of their own, so each call and return leaves one region for the other. */
+function callerCallee(n: number, step: number, esi = DATA): number[] {
+  const f = 5 + 5 + 5 + 1 + 2 + 2; // offset of f: after the caller's code
+  const out = [0xbe, ...le32(esi), 0xb9, ...le32(n), 0xe8, ...le32(f - 15), 0x49, 0x75, 0xf8, 0xcd, 0x80];
+  for (let k = 0; k < 240; k++) out.push(0x83, 0xc0, 0x01);
+  out.push(0x8b, 0x16, 0x81, 0xc6, ...le32(step), 0xc3);
+  return out;
+}
+
+function le32(v: number): number[] {
+  return [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
+}
+
 describe("the JIT engine", () => {
+  it("chains regions: a call and its return go from region to region without the engine", () => {
+    const run = (engine: "interp" | "auto", chain: boolean) => {
+      const { k, env } = machine(callerCallee(3000, 0), { engine, threshold: 2, chain });
+      expect(k.run(env, 10_000_000).kind).toBe(X_INT);
+      return { k, eax: k.regs(env)[EAX], count: k.cpu.icount, s: k.engine.stats };
+    };
+    const ref = run("interp", true);
+    expect(ref.eax).toBe(3000 * 240);
+    const chained = run("auto", true), unchained = run("auto", false);
+    for (const x of [chained, unchained]) {
+      expect(x.eax).toBe(ref.eax);
+      expect(x.count).toBe(ref.count);
+      expect(x.s.interpInsns + x.s.jitInsns).toBe(x.count);
+    }
+    // Without chains, every call and return is an entry from the engine; with them, almost none.
+    expect(unchained.s.chained).toBe(0);
+    expect(unchained.s.regionRuns).toBeGreaterThan(5000);
+    expect(chained.s.chained).toBeGreaterThan(5000);
+    expect(chained.s.regionRuns).toBeLessThan(unchained.s.regionRuns / 10);
+  });
+
+  it("reports a fault in a chained region at the faulting instruction, with the count exact", () => {
+    // f reads [esi] and moves esi on by 16 bytes a call: call `calls` reads past DATA's page.
+    // (Chains are up to MAX_CHAIN regions deep: over these counts, the fault comes at every
+    // depth, in the callee entered from the engine or from the caller.)
+    let chained = 0;
+    for (let calls = 40; calls < 90; calls++) {
+      const run = (engine: "interp" | "auto") => {
+        const { k, env } = machine(callerCallee(3000, 16, DATA + 0x1000 - 16 * (calls - 1)), { engine, threshold: 2 });
+        const x = k.run(env, 10_000_000);
+        const r = k.regs(env);
+        return { x, k, eip: r[EIP], eax: r[EAX], ecx: r[ECX], esi: r[ESI], edx: r[EDX], count: k.cpu.icount };
+      };
+      const ref = run("interp"), jit = run("auto");
+      expect(ref.x.kind).toBe(X_FAULT);
+      expect(jit.x.kind).toBe(X_FAULT);
+      expect(ref.esi).toBe(DATA + 0x1000);
+      expect(ref.eax).toBe(calls * 240);
+      expect({ ...jit, x: 0, k: 0 }).toEqual({ ...ref, x: 0, k: 0 });
+      chained += jit.k.engine.stats.chained;
+    }
+    expect(chained).toBeGreaterThan(1000);
+  });
+
   it("compiles a block that holds another block of its region once, falling through to it", () => {
     // 0: mov ecx, 1000; 5: l: add eax, 1; dec ecx; jnz l; int 0x80. The block at 0 holds the
     // loop's block at 5 (blocks run to the next branch): 4 instructions, not 1 + 3 + 3.

@@ -221,6 +221,41 @@ function cutOverlaps(blocks: readonly Block[]): Block[] {
   });
 }
 
+type Factory = (i: Insn[], h: Record<string, unknown>) => RegionFn;
+
+/** Region factories by source, process-wide, least recently used first. The same code compiled
+ *  again (by another machine, another run of a program, a worker's next task) gets the same
+ *  factory, so V8 parses it once, and the region functions it makes share their function
+ *  literal's feedback and optimised code: the second run of a program starts with optimised
+ *  regions instead of compiling them all again. (Everything a region depends on besides its
+ *  source comes in through I and H, per machine.) */
+const factories = new Map<string, Factory>();
+let factoryBytes = 0;
+/** Factories made from new source, and found made already (process-wide). */
+export const factoryStats = { made: 0, reused: 0 };
+/** Source bytes kept (the functions V8 made from them cost a few times that). */
+export const FACTORY_CACHE_BYTES = 64 << 20;
+
+function factoryFor(source: string): Factory {
+  let f = factories.get(source);
+  if (f !== undefined) {
+    factories.delete(source); // (to the most recent end)
+    factories.set(source, f);
+    factoryStats.reused++;
+    return f;
+  }
+  f = new Function("I", "H", source) as Factory;
+  factoryStats.made++;
+  factories.set(source, f);
+  factoryBytes += source.length;
+  for (const [old] of factories) {
+    if (factoryBytes <= FACTORY_CACHE_BYTES) break;
+    factories.delete(old);
+    factoryBytes -= old.length;
+  }
+  return f;
+}
+
 /** Compiles blocks (the first is the entry) into a region function. */
 export function compileRegion(
   regionBlocks: readonly Block[],
@@ -369,6 +404,5 @@ export function compileRegion(
   }
   factory.push(ret(fn(name, ["c", "n", "d"], body)));
   const source = factory.map((s) => print(s)).join("\n");
-  const make = new Function("I", "H", source) as (i: Insn[], h: typeof helpers) => RegionFn;
-  return { fn: make(fallbacks, helpers), source, insns, reachable: flow.reachable, entries: flow.entries, notRun: notRunMap(blocks) };
+  return { fn: factoryFor(source)(fallbacks, helpers), source, insns, reachable: flow.reachable, entries: flow.entries, notRun: notRunMap(blocks) };
 }

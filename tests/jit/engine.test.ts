@@ -8,7 +8,7 @@ import { machine } from "../helpers/machine.js";
 import { X_BUDGET, X_INT, X_FAULT } from "../../src/exokernel/env.js";
 import { buildGuest, runExojit } from "../helpers/guest.js";
 import { CODE, DATA } from "../helpers/machine.js";
-import { compileRegion } from "../../src/jit/compile.js";
+import { compileRegion, factoryStats } from "../../src/jit/compile.js";
 
 function machineWith(code: number[], engine: "interp" | "jit" | "auto", maxCompiledInsns?: number) {
   return machine(code, { engine, maxCompiledInsns, threshold: 2 });
@@ -58,6 +58,24 @@ describe("the JIT engine", () => {
     expect(unchained.s.regionRuns).toBeGreaterThan(5000);
     expect(chained.s.chained).toBeGreaterThan(5000);
     expect(chained.s.regionRuns).toBeLessThan(unchained.s.regionRuns / 10);
+  });
+
+  it("gives a second machine running the same code the first one's region factories, with its own state", () => {
+    const first = machine(callerCallee(3000, 0), { engine: "auto", threshold: 2 });
+    expect(first.k.run(first.env, 10_000_000).kind).toBe(X_INT);
+    const chained1 = first.k.engine.stats.chained;
+    const before = { ...factoryStats };
+    const second = machine(callerCallee(3000, 0), { engine: "auto", threshold: 2 });
+    expect(second.k.run(second.env, 10_000_000).kind).toBe(X_INT);
+    expect(second.k.regs(second.env)[EAX]).toBe(3000 * 240);
+    // Every region of the second machine came from a factory the first one made...
+    const regions = second.k.engine.stats.jit.regionsCompiled + second.k.engine.stats.jit.recompiles;
+    expect(regions).toBeGreaterThan(0);
+    expect(factoryStats.reused - before.reused).toBe(regions);
+    expect(factoryStats.made).toBe(before.made);
+    // ...and chains through its own table: the first machine's count did not move.
+    expect(second.k.engine.stats.chained).toBeGreaterThan(5000);
+    expect(first.k.engine.stats.chained).toBe(chained1);
   });
 
   it("reports a fault in a chained region at the faulting instruction, with the count exact", () => {

@@ -9,7 +9,13 @@
 // Each run gets --memory MiB of guest memory (default 32: allocating runProgram's default 256 MiB
 // costs more than this program's 15k instructions).
 //
-// Usage: node perf/embed-pool.mjs [--inputs 1000] [--workers N] [--memory 32]   (after npm run build)
+// `--program NAME [--args "A B"]` runs another program of perf/programs instead (its arguments,
+// the same input on stdin): a longer one such as `--program sha256 --args 1` (23M instructions
+// a run, nearly all in compiled code) shows what a worker's later runs gain from the compiled
+// code its first runs left (jit/compile.ts shares region factories within a thread).
+//
+// Usage: node perf/embed-pool.mjs [--inputs 1000] [--workers N] [--memory 32] [--program wc] [--args ""]
+//        (after npm run build)
 
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -28,6 +34,12 @@ function arg(name, dflt) {
 const inputs = arg("--inputs", 1000);
 const workers = arg("--workers", os.availableParallelism());
 const memory = arg("--memory", 32) << 20;
+const strArg = (name, dflt) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : dflt;
+};
+const progName = strArg("--program", "wc");
+const progArgs = strArg("--args", "").split(" ").filter((a) => a !== "");
 
 function build(name) {
   fs.mkdirSync(BUILD, { recursive: true });
@@ -49,9 +61,9 @@ function input(i) {
 async function measure(prog, size) {
   const pool = createPool({ size });
   try {
-    await Promise.all(Array.from({ length: size }, (_, i) => pool.runProgram(prog, { stdin: input(i), memory })));
+    await Promise.all(Array.from({ length: size }, (_, i) => pool.runProgram(prog, { argv: [prog, ...progArgs], stdin: input(i), memory })));
     const t0 = performance.now();
-    const results = await Promise.all(Array.from({ length: inputs }, (_, i) => pool.runProgram(prog, { stdin: input(i), memory })));
+    const results = await Promise.all(Array.from({ length: inputs }, (_, i) => pool.runProgram(prog, { argv: [prog, ...progArgs], stdin: input(i), memory })));
     const ms = performance.now() - t0;
     return { results, ms, rate: (inputs / ms) * 1000 };
   } finally {
@@ -59,8 +71,8 @@ async function measure(prog, size) {
   }
 }
 
-const prog = build("wc");
-console.log(`embed-pool: ${inputs} runs of wc (${memory >> 20} MiB each), host ${os.availableParallelism()} cores, load average ${os.loadavg().map((x) => x.toFixed(2)).join(" ")}`);
+const prog = build(progName);
+console.log(`embed-pool: ${inputs} runs of ${[progName, ...progArgs].join(" ")} (${memory >> 20} MiB each), host ${os.availableParallelism()} cores, load average ${os.loadavg().map((x) => x.toFixed(2)).join(" ")}`);
 const one = await measure(prog, 1);
 console.log(`  1 worker:  ${one.rate.toFixed(1)} runs/s (${(one.ms / 1000).toFixed(2)} s)`);
 const many = await measure(prog, workers);

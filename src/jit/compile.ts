@@ -265,6 +265,8 @@ export function compileRegion(
   /** The engine's token for this region: compiled code leaves it in Cpu.jitFrom when it
    *  returns to the engine or faults (the last region of a chain is the one that did). */
   self: object | null = null,
+  /** Indented source (for people reading it; the engine compiles it without). */
+  pretty = true,
 ): Compiled {
   const blocks = cutOverlaps(regionBlocks);
   const inRegion = new Map(blocks.map((b) => [b.eip, b]));
@@ -403,6 +405,6 @@ export function compileRegion(
     factory.push(letDecl(fallbacks.flatMap((_, k): [string, Node][] => [[`I${k}`, t("I[$k]", { k: num(k) })], [`H${k}`, t("$i.fn", { i: id(`I${k}`) })]]), "const"));
   }
   factory.push(ret(fn(name, ["c", "n", "d"], body)));
-  const source = factory.map((s) => print(s)).join("\n");
+  const source = factory.map((s) => print(s, pretty)).join("\n");
   return { fn: factoryFor(source)(fallbacks, helpers), source, insns, reachable: flow.reachable, entries: flow.entries, notRun: notRunMap(blocks) };
 }

@@ -153,7 +153,7 @@ export class RegionCache {
     const gen = previous ? previous.generation + 1 : 0;
     let r: Region;
     try {
-      r = new Region(blocks, gen, (self) => compileRegion(blocks, `r_${(entry.eip >>> 0).toString(16)}`, (b) => b.succ.map((s) => s.eip), this.chain, self));
+      r = new Region(blocks, gen, (self) => compileRegion(blocks, `r_${(entry.eip >>> 0).toString(16)}`, (b) => b.succ.map((s) => s.eip), this.chain, self, DUMP_DIR !== ""));
     } catch (e) {
       this.stats.failures++;
       entry.nojit = true;

@@ -12,6 +12,7 @@ import { PAGE_SHIFT } from "../hw/memory.js";
 import { loadIced, type IcedInstruction, type IcedDecoder } from "./iced.js";
 import { fastDecode, fastStraddles, learn } from "./fast.js";
 import { convert, mayHavePrefix } from "./convert.js";
+import { findDecoded, keepDecoded } from "./shared.js";
 
 /** Longest block, in instructions. */
 export const MAX_BLOCK_INSNS = 128;
@@ -94,6 +95,10 @@ export class BlockDecoder {
     const inPage = 0x1000 - (lin & 0xfff);
     const first = Math.min(inPage, WINDOW);
     this.copy(c, phys, 0, first);
+    // (one-off decodes, of one instruction, are not what other machines run)
+    const shared = mark && maxInsns === MAX_BLOCK_INSNS;
+    const known = shared ? findDecoded(this.buf, first, eip | 0, bits) : null;
+    if (known !== null) return this.made(c, eip, phys, known, -1, base, bits, mark);
     const insns: Insn[] = [];
     let ppn1 = -1;
     // iced's Decoder is made only for an instruction the fast path (fast.ts) does not decode.
@@ -147,6 +152,13 @@ export class BlockDecoder {
     } finally {
       d?.free();
     }
+    // Kept for other machines if it ended on its own (see shared.ts).
+    const last = insns[insns.length - 1];
+    if (shared && ppn1 < 0 && insns.length > 0 && (last.flow !== FLOW_NEXT || insns.length === maxInsns)) keepDecoded(this.buf, first, pos, eip | 0, bits, insns);
+    return this.made(c, eip, phys, insns, ppn1, base, bits, mark);
+  }
+
+  private made(c: Cpu, eip: number, phys: number, insns: Insn[], ppn1: number, base: number, bits: number, mark: boolean): Block {
     const b = new Block(eip | 0, phys, insns, base, bits);
     b.ppn1 = ppn1;
     if (mark) {

@@ -14,10 +14,13 @@
 // a run, nearly all in compiled code) shows what a worker's later runs gain from the compiled
 // code its first runs left (jit/compile.ts shares region factories within a thread).
 //
-// Usage: node perf/embed-pool.mjs [--inputs 1000] [--workers N] [--memory 32] [--program wc] [--args ""]
+// Then, unless --no-ceiling, the same runs split over N separate processes of one worker each,
+// started together: what the host gives independent processes, the most the pool can reach.
+//
+// Usage: node perf/embed-pool.mjs [--inputs 1000] [--workers N] [--memory 32] [--program wc] [--args ""] [--no-ceiling]
 //        (after npm run build)
 
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -71,7 +74,29 @@ async function measure(prog, size) {
   }
 }
 
+/** What the host gives N independent processes: `workers` copies of this script, each timing
+ *  its share of the runs with one worker, started together. Their summed rates over the
+ *  1-worker rate is the most a pool of that size can gain here (on a VM whose cores share a
+ *  physical one, or under a CPU quota, it is well below the core count). */
+async function ceiling() {
+  const share = Math.ceil(inputs / workers);
+  const args = [fileURLToPath(import.meta.url), "--child", "--inputs", String(share), "--memory", String(memory >> 20), "--program", progName, "--args", progArgs.join(" ")];
+  const rates = await Promise.all(Array.from({ length: workers }, () => new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    p.stdout.on("data", (d) => (out += d));
+    p.on("exit", (code) => (code === 0 ? resolve(Number(out)) : reject(new Error(`a ceiling process exited with ${code}`))));
+  })));
+  return rates.reduce((a, b) => a + b, 0);
+}
+
 const prog = build(progName);
+if (process.argv.includes("--child")) {
+  // (its own rate, timed after its warm-up like the others; the processes start together, so
+  // their timed parts overlap)
+  console.log(String((await measure(prog, 1)).rate));
+  process.exit(0);
+}
 console.log(`embed-pool: ${inputs} runs of ${[progName, ...progArgs].join(" ")} (${memory >> 20} MiB each), host ${os.availableParallelism()} cores, load average ${os.loadavg().map((x) => x.toFixed(2)).join(" ")}`);
 const one = await measure(prog, 1);
 console.log(`  1 worker:  ${one.rate.toFixed(1)} runs/s (${(one.ms / 1000).toFixed(2)} s)`);
@@ -79,5 +104,9 @@ const many = await measure(prog, workers);
 console.log(`  ${workers} workers: ${many.rate.toFixed(1)} runs/s (${(many.ms / 1000).toFixed(2)} s)`);
 const same = many.results.every((r, i) => r.status === 0 && r.stdout.equals(one.results[i].stdout));
 console.log(`  speed-up ${(one.ms / many.ms).toFixed(2)}x; results ${same ? "identical, all status 0" : "DIFFER"}`);
+if (!process.argv.includes("--no-ceiling")) {
+  const rate = await ceiling();
+  console.log(`  host ceiling: ${workers} separate processes, one worker each, together ${rate.toFixed(1)} runs/s = ${(rate / one.rate).toFixed(2)}x one worker`);
+}
 console.log(`  load average after ${os.loadavg().map((x) => x.toFixed(2)).join(" ")}`);
 if (!same) process.exit(1);

@@ -29,10 +29,10 @@ const PE = 0x20, C1 = 0x200;
 /** Largest |unbiased exponent| a fast value may have: keeps splits, products and their error
  *  terms far from double overflow and underflow. */
 export const SAFE = 880;
-const BE_LO = 1023 - SAFE, BE_HI = 1023 + SAFE;
+export const BE_LO = 1023 - SAFE, BE_HI = 1023 + SAFE;
 
-const SPLIT = 134217729; // 2^27 + 1, Dekker's splitter
-const TINY_RATIO = 2 ** -38;
+export const SPLIT = 134217729; // 2^27 + 1, Dekker's splitter
+export const TINY_RATIO = 2 ** -38;
 
 const F = new Float64Array(1);
 const W = new Int32Array(F.buffer);
@@ -46,15 +46,17 @@ for (let k = -1074; k <= 1023; k++) POW2[k + POW_OFF] = 2 ** k;
 
 /** MAGIC[be] rounds a small double to the 64-bit grid of a value with biased double exponent be
  *  (1.5 * 2^(e - 11), whose ulp is 2^(e - 63)); HALFG[be] is half that grid. */
-const MAGIC = new Float64Array(2048);
-const HALFG = new Float64Array(2048);
-/** BINADE[be] = 2^(be - 1023), the bottom of the binade. */
-const BINADE = new Float64Array(2048);
+export const MAGIC = new Float64Array(2048);
+export const HALFG = new Float64Array(2048);
+/** BINADE[be] = 2^(be - 1023), the bottom of the binade, for BE_LO <= be <= BE_HI only: 0
+ *  elsewhere, which fails the binade test of ddAdd and ddMul (and of the JIT's inline copies,
+ *  jit/x87.ts, which rely on that instead of testing the exponent range). */
+export const BINADE = new Float64Array(2048);
 for (let be = BE_LO - 2; be <= BE_HI + 2; be++) {
   MAGIC[be] = 1.5 * 2 ** (be - 1023 - 11);
   HALFG[be] = 2 ** (be - 1023 - 64);
-  BINADE[be] = 2 ** (be - 1023);
 }
+for (let be = BE_LO; be <= BE_HI; be++) BINADE[be] = 2 ** (be - 1023);
 
 // ---- the operations ----
 //
@@ -174,7 +176,7 @@ export function ddMul(H: Float64Array, L: Float64Array, d: number, a: number, b:
  *  result are passed by register index: doubles passed to a call that V8 does not inline are
  *  boxed on the heap. Exponents within 38 of each other keep e + al + bl exact; a zero operand
  *  is left to the exact core. */
-function ddAddGen(H: Float64Array, L: Float64Array, d: number, a: number, sa: number, b: number, sb: number): number {
+export function ddAddGen(H: Float64Array, L: Float64Array, d: number, a: number, sa: number, b: number, sb: number): number {
   const ah = sa * H[a], al = sa * L[a], bh = sb * H[b], bl = sb * L[b];
   if (bh === 0) {
     H[d] = ah + bh; // a + 0 is a; the IEEE sum for two zeros
@@ -207,7 +209,7 @@ function ddAddGen(H: Float64Array, L: Float64Array, d: number, a: number, sa: nu
 
 /** H/L[d] = pair a * pair b; returns the status or -1. Dekker's product of the heads plus the
  *  cross terms in two exact groups; a zero product is left to the exact core. */
-function ddMulGen(H: Float64Array, L: Float64Array, d: number, a: number, b: number): number {
+export function ddMulGen(H: Float64Array, L: Float64Array, d: number, a: number, b: number): number {
   const ah = H[a], al = L[a], bh = H[b], bl = L[b];
   const p = ah * bh;
   if (p === 0) {

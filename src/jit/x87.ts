@@ -70,7 +70,7 @@ const Q = ["qp", "qbe", "qc", "qa1", "qa2", "qb1", "qb2", "qe", "qA", "qB", "qz"
  *  the run, xc a number whose sign is that of the last rounding's residual times the result
  *  (negative: rounded up, C1). */
 export const X87_LOCALS: [string, Node][] = [
-  ["xd", num(0)], ["xf", t("c.fpu")], ["xw", t("x87warm(I)")], ["xt", num(0)], ["xs", num(0)], ["xp", num(0)], ["xc", num(0)],
+  ["xd", num(0)], ["xf", t("c.fpu")], ["xw", t("x87warm(I)")], ["xt", num(0)], ["xs", num(0)], ["xp", num(0)], ["xc", num(0)], ["xg", num(0)],
   ...Array.from({ length: MEM + 1 }, (_, k): [string, Node][] => [[`xh${k}`, num(0)], [`xl${k}`, num(0)]]).flat(),
   ...Q.map((q): [string, Node] => [`x${q}`, num(0)]),
 ];
@@ -152,6 +152,11 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
   let eflags: Node | null = null;
   let memSeen: Insn | null = null;
   let memSeenAddr: Node = num(0);
+  /** Which rels hold the same value (a copy made by fld st(i) or fst st(i)): a number per rel,
+   *  the registers on entry each their own. */
+  const vid = new Map<number, number>();
+  let nextVid = 0;
+  const vidOf = (rel: number): number => vid.get(rel) ?? -1 - rel;
   /** State after the last x87 instruction taken (the run ends there). */
   let kept = { taken: 0, body: 0, producer: em.producer };
   const producer0 = em.producer;
@@ -218,6 +223,8 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
     };
     let ok = true;
     let written: number[] = [];
+    /** Rels whose value this instruction copies from another rel (the rest of written get new values). */
+    const copied = new Map<number, number>();
     let popAfter = 0;
     let pushTo: number | null = null;
     let setsStatus = false; // this instruction's xs carries PE/C1
@@ -271,7 +278,8 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
         const bk = src === null ? MEM : n(src), dk = n(d);
         const b = num(bk);
         const D = num(dk);
-        if (A.op === "add") body.push(...addInline(dk, dk, 1, bk, 1));
+        if (A.op === "add" && src !== null && vidOf(d) === vidOf(src)) body.push(...doubleInline(dk));
+        else if (A.op === "add") body.push(...addInline(dk, dk, 1, bk, 1));
         else if (A.op === "sub") body.push(...addInline(dk, dk, 1, bk, -1));
         else if (A.op === "subr") body.push(...addInline(dk, bk, 1, dk, -1));
         else if (A.op === "mul") body.push(...mulInline(dk, dk, bk));
@@ -286,7 +294,10 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
       if (name === "fld" && x.k0 !== K_MEM) {
         const src = top + x.r0;
         ok = within(d, src) && read(src) && push(d);
-        if (ok) body.push(...copy(n(d), n(src)));
+        if (ok) {
+          body.push(...copy(n(d), n(src)));
+          copied.set(d, vidOf(src));
+        }
       } else {
         ok = within(d) && push(d);
         if (ok) {
@@ -309,6 +320,7 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
         if (ok && d !== top) {
           body.push(...copy(n(d), n(top)));
           written = [d];
+          copied.set(d, vidOf(top));
         }
       } else if (ok) {
         const a = em.addr(x);
@@ -339,6 +351,7 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
         body.push(assign(h, H(n(top))), assign(l, L(n(top))), ...copy(n(top), n(o)));
         body.push(assign(H(n(o)), h), assign(L(n(o)), l));
         written = [top, o];
+        copied.set(top, vidOf(o)).set(o, vidOf(top));
       }
     } else if (name === "fsqrt") {
       ok = within(top) && read(top);
@@ -393,6 +406,7 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
     em.reserveTemps(true);
     // the instruction is in the run
     for (const w of written) {
+      vid.set(w, copied.get(w) ?? nextVid++);
       status.set(w, FULL);
       everWritten.add(w);
       touched.add(w);
@@ -426,7 +440,7 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
     // a register the handlers left as an encoding only is decoded first (or fails the guard)
     // (x87ready also when warming up, see x87warm: the registers the handlers leave as encodings
     // only are rare in most loops, but then each such call deoptimised the region)
-    ...mustRead.map((r) => t("(xf.form[$p] !== 0 && (xw === 0 || x87flip()) ? xf.empty[$p] === 0 ? 1 : 0 : x87ready(xf, $p) ? 1 : 0)", { p: phys(r) })),
+    ...mustRead.map((r) => t("((xf.form[$p] & xg) !== 0 ? xf.empty[$p] === 0 ? 1 : 0 : x87ready(xf, $p) ? 1 : 0)", { p: phys(r) })),
     ...mustBeEmpty.map((r) => t("xf.empty[$p] !== 0 ? 1 : 0", { p: phys(r) })),
   ];
   const load: Node[] = mustRead.flatMap((r) => [
@@ -449,7 +463,7 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
       // (a register popped after the run wrote it keeps the value, as the handlers leave it)
       commit.push(s("xf.hi[$p] = $h", { p: phys(rel), h: H(n(rel)) }), s("xf.lo[$p] = $l", { p: phys(rel), l: L(n(rel)) }), s("xf.form[$p] = 2", { p: phys(rel) }));
     }
-    if (st === FULL) commit.push(s("xf.empty[$p] = 0", { p: phys(rel) }));
+    if (st === FULL && !mustRead.includes(rel)) commit.push(s("xf.empty[$p] = 0", { p: phys(rel) })); // (else full already)
     else if (st === EMPTY) commit.push(s("xf.empty[$p] = 1", { p: phys(rel) }));
   }
   if (everWritten.size > 0) commit.push(s("xf.fast = true"));
@@ -488,7 +502,7 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
   em.out = saved;
   em.flagVars = FLAG_VARS;
 
-  const fast: Node[] = [s("xt = xf.top"), s("xp = 0")];
+  const fast: Node[] = [s("xt = xf.top"), s("xp = 0"), ...(mustRead.length > 0 ? [s("xg = xw === 0 || x87flip() ? 3 : 0")] : [])];
   const inner = [...load, labeled("XR", block([...body, ...commit]))];
   fast.push(guard.length > 0 ? ifs(t("$g !== 0", { g: guard.reduce((a, b) => t("$a & $b", { a, b })) }), inner) : block(inner));
   em.emit(
@@ -540,6 +554,25 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
         s("xqr = xqy - xqt"),
         s("xp |= xqr !== 0 ? 32 : 0"),
         s("xc = Math.sign(xqs) * xqr"),
+      ]),
+    ];
+  }
+
+  /** Pair d = pair d + pair d (fadd st, st, or an operand fld copied): 2x is exact, and a
+   *  canonical pair doubled is canonical, so the status is 0 (ddAdd computes the same) unless the
+   *  result leaves the fast path's range. */
+  function doubleInline(d: number): Node[] {
+    const x = { dh: H(d), dl: L(d), lim: num(2 ** (SAFE + 1)) };
+    return [
+      s("xqhi = 2 * $dh", x),
+      ifs(t("!(Math.abs(xqhi) < $lim) || (xw !== 0 && x87flip())", x), [
+        ...toArr(d),
+        ...op(t("ddAddGen(XH, XL, $d, $d, 1, $d, 1)", { d: num(d) })),
+        ...fromArr(d),
+      ], [
+        assign(x.dh, id("xqhi")),
+        assign(x.dl, t("2 * $dl", x)),
+        s("xc = 0"),
       ]),
     ];
   }

@@ -72,7 +72,7 @@ export const X87_HELPERS = {
 };
 
 /** Scratch locals of the inline add and multiply (dead after each operation). */
-const Q = ["qp", "qbe", "qc", "qa1", "qa2", "qb1", "qb2", "qe", "qA", "qB", "qz", "qzb", "qw", "qC", "qt", "qr", "qhi", "qP", "qm", "qs", "qbb", "qy", "qah", "qal", "qbh", "qbl", "qaa", "qab"];
+const Q = ["qp", "qbe", "qc", "qa1", "qa2", "qb1", "qb2", "qe", "qA", "qB", "qz", "qzb", "qw", "qC", "qt", "qr", "qhi", "qP", "qm", "qs", "qbb", "qy", "qah", "qal", "qbh", "qbl", "qaa", "qab", "q0a", "q0b"];
 
 /** Locals a region with runs declares: xs the status a dd.ts call returned, xp the PE bits of
  *  the run, xc a number whose sign is that of the last rounding's residual times the result
@@ -553,7 +553,15 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
       s("xqm = Math.abs(xqhi)"),
       s("xqaa = Math.abs(xqah)"),
       s("xqab = Math.abs(xqbh)"),
-      ifs(t("xqab < xqaa * $k || xqaa < xqab * $k || Math.abs(xqy) >= xqP * $f || xqm <= xqP || xqm >= 2 * xqP", { k: num(TINY_RATIO), f: num(2 ** -12) }), [brk("XR")], [
+      // zero operands, as ddAddGen: a + 0 is a, 0 + b is b (s is the IEEE sum either way). The
+      // tests are made on every add, so that they have type feedback when first needed.
+      s("xq0a = xqah === 0"),
+      s("xq0b = xqbh === 0"),
+      ifs(t("xqab < xqaa * $k || xqaa < xqab * $k || Math.abs(xqy) >= xqP * $f || xqm <= xqP || xqm >= 2 * xqP", { k: num(TINY_RATIO), f: num(2 ** -12) }), [
+        ifs(id("xq0b"), [assign(x.dh, id("xqs")), assign(x.dl, id("xqal")), s("xc = 0")], [
+          ifs(id("xq0a"), [assign(x.dh, id("xqs")), assign(x.dl, id("xqbl")), s("xc = 0")], [brk("XR")]),
+        ]),
+      ], [
         assign(x.dh, id("xqhi")),
         assign(x.dl, t("xqt - (xqhi - xqs)")),
         s("xqr = xqy - xqt"),
@@ -603,7 +611,12 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
       s("xqhi = xqp + xqt"),
       s("xqP = BINADE[xqbe]"),
       s("xqm = Math.abs(xqhi)"),
-      ifs(t("(xqw !== 0 && Math.abs(xqr) >= HALFG[xqbe]) || xqm <= xqP || xqm >= 2 * xqP"), [brk("XR")], [
+      // a zero operand, as ddMulGen: the product is the signed zero p, exactly
+      s("xq0a = $ah === 0", x),
+      s("xq0b = $bh === 0", x),
+      ifs(t("(xqw !== 0 && Math.abs(xqr) >= HALFG[xqbe]) || xqm <= xqP || xqm >= 2 * xqP"), [
+        ifs(t("xq0a || xq0b"), [assign(x.dh, id("xqp")), assign(x.dl, num(0)), s("xc = 0")], [brk("XR")]),
+      ], [
         assign(x.dh, id("xqhi")),
         assign(x.dl, t("xqt - (xqhi - xqp)")),
         s("xp |= xqr !== 0 ? 32 : 0"),

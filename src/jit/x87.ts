@@ -557,7 +557,7 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
       // tests are made on every add, so that they have type feedback when first needed.
       s("xq0a = xqah === 0"),
       s("xq0b = xqbh === 0"),
-      ifs(t("xqab < xqaa * $k || xqaa < xqab * $k || Math.abs(xqy) >= xqP * $f || xqm <= xqP || xqm >= 2 * xqP", { k: num(TINY_RATIO), f: num(2 ** -12) }), [
+      ifs(t("xqab < xqaa * $k || xqaa < xqab * $k || Math.abs(xqy) >= xqP * $f || !(xqm > xqP && xqm < 2 * xqP)", { k: num(TINY_RATIO), f: num(2 ** -12) }), [
         ifs(id("xq0b"), [assign(x.dh, id("xqs")), assign(x.dl, id("xqal")), s("xc = 0")], [
           ifs(id("xq0a"), [assign(x.dh, id("xqs")), assign(x.dl, id("xqbl")), s("xc = 0")], [brk("XR")]),
         ]),
@@ -611,10 +611,12 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
       s("xqhi = xqp + xqt"),
       s("xqP = BINADE[xqbe]"),
       s("xqm = Math.abs(xqhi)"),
+      // (the binade test is written so that it fails on a NaN: a product beyond the double range
+      // makes p infinite and e NaN, where dd.ts tests the exponent first)
       // a zero operand, as ddMulGen: the product is the signed zero p, exactly
       s("xq0a = $ah === 0", x),
       s("xq0b = $bh === 0", x),
-      ifs(t("(xqw !== 0 && Math.abs(xqr) >= HALFG[xqbe]) || xqm <= xqP || xqm >= 2 * xqP"), [
+      ifs(t("(xqw !== 0 && Math.abs(xqr) >= HALFG[xqbe]) || !(xqm > xqP && xqm < 2 * xqP)"), [
         ifs(t("xq0a || xq0b"), [assign(x.dh, id("xqp")), assign(x.dl, num(0)), s("xc = 0")], [brk("XR")]),
       ], [
         assign(x.dh, id("xqhi")),

@@ -512,7 +512,15 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
 
   const fast: Node[] = [s("xt = xf.top"), s("xp = 0"), ...(mustRead.length > 0 ? [s("xg = xw === 0 || x87flip() ? 3 : 0")] : [])];
   const inner = [...load, labeled("XR", block([...body, ...commit]))];
-  fast.push(guard.length > 0 ? ifs(t("$g !== 0", { g: guard.reduce((a, b) => t("$a & $b", { a, b })) }), inner) : block(inner));
+  // The usual case first, in one test without branches: the registers read are full and held
+  // as pairs, those pushed into are empty. Else (and always when warming up) term by term.
+  const quick = [
+    ...mustRead.map((r) => t("(xf.form[$p] === 0 ? 1 : 0) | xf.empty[$p]", { p: phys(r) })),
+    ...mustBeEmpty.map((r) => t("xf.empty[$p] ^ 1", { p: phys(r) })),
+  ];
+  const full = (): Node => guard.reduce((a, b) => t("$a & $b", { a, b }));
+  const or = (): Node => quick.reduce((a, b) => t("$a | $b", { a, b }));
+  fast.push(guard.length > 0 ? ifs(t("($q) === 0 && xw === 0 || ($g) !== 0", { q: or(), g: full() }), inner) : block(inner));
   em.emit(
     ...saves.map(([v, tmp]) => assign(tmp, v)),
     s("xd = 0"),

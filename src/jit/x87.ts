@@ -165,6 +165,13 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
   const vid = new Map<number, number>();
   let nextVid = 0;
   const vidOf = (rel: number): number => vid.get(rel) ?? -1 - rel;
+  /** Rels known to hold a double (a low part of 0): loaded from memory or a constant, or
+   *  copied from such a rel. The inline add and multiply leave out the terms of a zero low
+   *  part: each such term is a signed zero added to a sum, which changes at most the sign of a
+   *  zero result, and the sums concerned (y, A, B, z1 and w) only reach results and flags
+   *  through t = y + C - C (+0 for either zero), a comparison or a zero test. */
+  const dbl = new Set<number>();
+  const isDbl = (k: number): boolean => k === MEM || dbl.has(k - 8);
   /** State after the last x87 instruction taken (the run ends there). */
   let kept = { taken: 0, body: 0, producer: em.producer };
   const producer0 = em.producer;
@@ -233,6 +240,8 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
     let written: number[] = [];
     /** Rels whose value this instruction copies from another rel (the rest of written get new values). */
     const copied = new Map<number, number>();
+    /** Rels this instruction writes that hold a double afterwards. */
+    const dblNew = new Set<number>();
     let popAfter = 0;
     let pushTo: number | null = null;
     let setsStatus = false; // this instruction's xs carries PE/C1
@@ -305,10 +314,12 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
         if (ok) {
           body.push(...copy(n(d), n(src)));
           copied.set(d, vidOf(src));
+          if (dbl.has(src)) dblNew.add(d);
         }
       } else {
         ok = within(d) && push(d);
         if (ok) {
+          dblNew.add(d);
           if (name === "fldz" || name === "fld1") body.push(assign(H(n(d)), num(name === "fld1" ? 1 : 0)), assign(L(n(d)), num(0)));
           else {
             memLoad(name === "fild");
@@ -329,6 +340,7 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
           body.push(...copy(n(d), n(top)));
           written = [d];
           copied.set(d, vidOf(top));
+          if (dbl.has(top)) dblNew.add(d);
         }
       } else if (ok) {
         const a = em.addr(x);
@@ -360,6 +372,8 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
         body.push(assign(H(n(o)), h), assign(L(n(o)), l));
         written = [top, o];
         copied.set(top, vidOf(o)).set(o, vidOf(top));
+        if (dbl.has(o)) dblNew.add(top);
+        if (dbl.has(top)) dblNew.add(o);
       }
     } else if (name === "fsqrt") {
       ok = within(top) && read(top);
@@ -415,6 +429,8 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
     // the instruction is in the run
     for (const w of written) {
       vid.set(w, copied.get(w) ?? nextVid++);
+      if (dblNew.has(w)) dbl.add(w);
+      else dbl.delete(w);
       status.set(w, FULL);
       everWritten.add(w);
       touched.add(w);
@@ -553,7 +569,7 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
       s("BITS_F64[0] = xqs"),
       s("xqbe = BITS[1] >>> 20 & 2047"),
       s("xqbb = xqs - xqah"),
-      s("xqy = xqah - (xqs - xqbb) + (xqbh - xqbb) + (xqal + xqbl)"),
+      s(`xqy = xqah - (xqs - xqbb) + (xqbh - xqbb)${isDbl(a) && isDbl(b) ? "" : isDbl(b) ? " + xqal" : isDbl(a) ? " + xqbl" : " + (xqal + xqbl)"}`),
       s("xqC = MAGIC[xqbe]"),
       s("xqt = xqy + xqC - xqC"),
       s("xqhi = xqs + xqt"),
@@ -608,11 +624,13 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
       s("xqb1 = xqc - (xqc - $bh)", x),
       s("xqb2 = $bh - xqb1", x),
       s("xqe = xqa1 * xqb1 - xqp + xqa1 * xqb2 + xqa2 * xqb1 + xqa2 * xqb2"),
-      s("xqA = xqa1 * $bl + xqb1 * $al", x),
-      s("xqB = xqa2 * $bl + xqb2 * $al + $al * $bl", x),
-      s("xqz = xqe + xqA"),
-      s("xqzb = xqz - xqe"),
-      s("xqw = xqe - (xqz - xqzb) + (xqA - xqzb) + xqB"),
+      ...(isDbl(a) && isDbl(b) ? [s("xqz = xqe"), s("xqw = 0")] : [
+        isDbl(b) ? s("xqA = xqb1 * $al", x) : isDbl(a) ? s("xqA = xqa1 * $bl", x) : s("xqA = xqa1 * $bl + xqb1 * $al", x),
+        isDbl(b) ? s("xqB = xqb2 * $al", x) : isDbl(a) ? s("xqB = xqa2 * $bl", x) : s("xqB = xqa2 * $bl + xqb2 * $al + $al * $bl", x),
+        s("xqz = xqe + xqA"),
+        s("xqzb = xqz - xqe"),
+        s("xqw = xqe - (xqz - xqzb) + (xqA - xqzb) + xqB"),
+      ]),
       s("xqC = MAGIC[xqbe]"),
       s("xqt = xqz + xqC - xqC"),
       s("xqr = xqz - xqt + xqw"),

@@ -1,8 +1,8 @@
 // The JIT's inline x87 arithmetic (jit/x87.ts: the fast cases of ddAdd and ddMul written out,
 // doubling, zero operands, the inline m64 store and compare) against the interpreter, whose
 // handlers are checked against the CPU elsewhere (tests/isa.test.ts, tests/fpu-programs.test.ts).
-// Each case loads two doubles and derives 64-bit values from them (products, a square, sums, a
-// difference, a doubling, a product of two 64-bit values), each instruction in its own run, so
+// Each case loads two doubles and derives 64-bit values from them (products of doubles, of
+// 64-bit values and of both, a square, a sum, a doubling, a difference), each in its own run, so
 // that the inline code sees 64-bit operands; every result is stored exactly (its double part
 // with fstl, then the rest, value - double, which fits a double) with the status word after
 // each operation (PE and C1). The operands sit at the edges of the inline fast cases: products
@@ -19,7 +19,7 @@ import { X_INT } from "../../src/exokernel/env.js";
 import { SAFE } from "../../src/hw/fpu/dd.js";
 
 const TABLE = 0x08200000, RESULTS = 0x08300000, CW = 0x08100f00;
-const CASE_OUT = 112;
+const CASE_OUT = 120;
 
 /** Operand pairs. */
 function cases(): [number, number][] {
@@ -57,17 +57,19 @@ function program(n: number, cw: number | null): number[] {
   const sw = (o: number): number[] => [0xdf, 0xe0, 0x66, 0x89, 0x47, o]; // fnstsw ax; mov [edi+o], ax
   code.push(0xdb, 0xe2); // fnclex
   code.push(0xdd, 0x06, 0xdd, 0x46, 0x08); // fld a; fld b
-  code.push(0xd9, 0xc1, 0xd8, 0xc9, ...sw(0)); // p = a * b
+  // (the rels loaded in the same run are known doubles to the generator: products and sums
+  // with them leave out the terms of their zero low parts)
+  code.push(0xd9, 0xc1, 0xd8, 0xc9, ...sw(0)); // p = a * b: two doubles
   code.push(0xd9, 0xc0, 0xd8, 0xc8, ...sw(2)); // q = p * p
-  code.push(0xd9, 0xc1, 0xd8, 0xc3, ...sw(4)); // r = p + a
-  code.push(0xd9, 0xc1, 0xd8, 0xe3, ...sw(6)); // u = q - p
+  code.push(0xd9, 0xc1, 0xdc, 0x06, ...sw(4)); // r = p + m64 a
+  code.push(0xd9, 0xc1, 0xdc, 0x4e, 0x08, ...sw(6)); // u = q * m64 b
   code.push(0xd9, 0xc3, 0xd8, 0xc0, ...sw(8)); // v = p + p
-  code.push(0xd8, 0xca, ...sw(10)); // w = v * r
-  code.push(0xd8, 0xd4, ...sw(12)); // fcom st(4): w against p
-  code.push(0xd9, 0xc4, 0xde, 0xe9, ...sw(14)); // fld st(4); fsubrp: st0 = p - w
-  for (let k = 0; k < 5; k++) {
+  code.push(0xdd, 0x06, 0xd8, 0xc9, ...sw(10)); // w = a * v, a loaded in the run
+  code.push(0xd8, 0xd4, ...sw(12)); // fcom st(4): w against q
+  code.push(0xd8, 0xe4, ...sw(14)); // w - q
+  for (let k = 0; k < 6; k++) {
     const o = 16 + 16 * k;
-    code.push(0xdd, 0x57, o, ...sw(96)); // fstl [edi+o] (a run of its own)
+    code.push(0xdd, 0x57, o, ...sw(112)); // fstl [edi+o] (a run of its own)
     code.push(0xdc, 0x67, o, 0xdd, 0x5f, o + 8); // fsubl [edi+o]; fstpl [edi+o+8]
   }
   code.push(0xdd, 0xd8, 0xdd, 0xd8); // pop b, a

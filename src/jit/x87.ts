@@ -13,11 +13,12 @@
 // the m64 store are written out inline: the fast cases of dd.ts's ddAdd and ddMul, the same
 // operations in the same order, whose failing tests (a zero, a result on or across a power of
 // two, a near-tie, a cancellation, operands 2^38 apart) leave the run. Division, square root,
-// m32 and unaligned operands call dd.ts through the arrays XH and XL. Written out, nbody's
-// inner loop runs ~1.5x as fast as with calls (each call stored and reloaded its operands and
-// result, and TurboFan could not schedule across it); leaving the run instead of calling the
-// general ddAddGen/ddMulGen when a fast case fails keeps each operation small: nbody's largest
-// region compiled in 0.31 s instead of 0.61 s with those calls written in, and ran faster.
+// m32 and unaligned operands call dd.ts through the arrays XH and XL. Written out, nbody 800000
+// took 5.7-6.0 s instead of 7.0 s with the calls (each call stored and reloaded its operands
+// and result, and TurboFan could not schedule across it), mandelbrot 700 4.0-4.3 s instead of
+// 4.8 (same load, warm-up on in both); leaving the run instead of calling the general
+// ddAddGen/ddMulGen when a fast case fails keeps each operation small: nbody's largest region
+// compiled in 0.31 s instead of 0.61 s with those calls written in, and nbody took 5.0 s.
 // PE is or-ed from each operation; C1 comes from xc, the signed residual of the last rounding.
 //
 // Nothing of the x87 state or memory is written before the commit, and the registers and flags
@@ -244,7 +245,7 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
     const dblNew = new Set<number>();
     let popAfter = 0;
     let pushTo: number | null = null;
-    let setsStatus = false; // this instruction's xs carries PE/C1
+    let setsStatus = false; // this instruction sets PE (xp) and C1 (xc)
     let mem: Node | null = null;
     /** Loads the memory operand into the MEM pair (TLB hits only: a miss, an unaligned or
      *  page-crossing operand, or one overlapping a store of the run runs the handlers). */

@@ -6,10 +6,20 @@
 // names is a fixed offset ("rel") from the top on entry to the run. The run works on scratch
 // pairs, one per rel: a guard checks on entry that the control word is glibc's, that no
 // exception is pending, that each register the run reads is full and held as a pair, and that
-// each one it pushes into is empty; the body calls the dd.ts operations on the scratch pairs,
-// and a commit writes the memory stores, the pairs, TOP, the tags, the status word and EFLAGS.
-// (Expanding the operations inline was tried: 10% faster on mandelbrot, but regions grew past
-// the size V8 optimises at all.)
+// each one it pushes into is empty; the body works on the scratch pairs, and a commit writes the
+// memory stores, the pairs, TOP, the tags, the status word and EFLAGS.
+//
+// The scratch pairs are locals (xh<slot>, xl<slot>), and add, subtract, multiply, compare and
+// the m64 store are written out inline: the fast cases of dd.ts's ddAdd and ddMul, the same
+// operations in the same order, whose failing tests (a zero, a result on or across a power of
+// two, a near-tie, a cancellation, operands 2^38 apart) leave the run. Division, square root,
+// m32 and unaligned operands call dd.ts through the arrays XH and XL. Written out, nbody 800000
+// took 5.7-6.0 s instead of 7.0 s with the calls (each call stored and reloaded its operands
+// and result, and TurboFan could not schedule across it), mandelbrot 700 4.0-4.3 s instead of
+// 4.8 (same load, warm-up on in both); leaving the run instead of calling the general
+// ddAddGen/ddMulGen when a fast case fails keeps each operation small: nbody's largest region
+// compiled in 0.31 s instead of 0.61 s with those calls written in, and nbody took 5.0 s.
+// PE is or-ed from each operation; C1 comes from xc, the signed residual of the last rounding.
 //
 // Nothing of the x87 state or memory is written before the commit, and the registers and flags
 // the integer instructions change are saved on entry: so when any operation cannot decide
@@ -24,18 +34,55 @@ import { type Insn, Op, K_MEM, K_R8, K_R16, K_R32 } from "../hw/isa.js";
 import { FS, GS } from "../hw/state.js";
 import { FPU_HANDLERS } from "../hw/fpu/index.js";
 import { ready } from "../hw/fpu/fast.js";
-import { ddAdd, ddMul, ddDiv, ddSqrt, ddCompare, ddLoadF64, ddLoadF32, ddToF64, ddToF32, BITS, BITS_F64, SINGLE, SAFE } from "../hw/fpu/dd.js";
+import {
+  ddDiv, ddSqrt, ddLoadF64, ddLoadF32, ddToF32, BITS, BITS_F64, SINGLE, SAFE, SPLIT, TINY_RATIO, MAGIC, HALFG, BINADE,
+} from "../hw/fpu/dd.js";
 
-/** Scratch pairs: slot rel + 8 for stack offsets -8..8, MEM for a memory operand. */
+/** Scratch pairs: slot rel + 8 for stack offsets -8..8, MEM for a memory operand. The run
+ *  keeps them in the locals xh<slot>, xl<slot>; XH and XL carry them to and from the dd.ts
+ *  functions it calls (division, square root, loads and stores of unusual operands). */
 const MEM = 17;
 const XH = new Float64Array(MEM + 1);
 const XL = new Float64Array(MEM + 1);
 
-/** Runtime helpers the generated code uses (added to the region's helper table). */
-export const X87_HELPERS = { x87ready: ready, XH, XL, ddAdd, ddMul, ddDiv, ddSqrt, ddCompare, ddLoadF64, ddLoadF32, ddToF64, ddToF32, BITS, BITS_F64, SINGLE };
+/** Warm-up. Code V8 optimised before it ever ran has no type feedback, and running it later
+ *  deoptimises the whole region (each recompilation of an x87 region took 0.1-0.35 s, and the
+ *  region waited in the slower tiers meanwhile): a run's slow path (the handlers, taken when an
+ *  operation cannot decide) is rare, but not rare enough, and so is a register the handlers
+ *  left as an encoding only. So during the first WARM_ENTRIES entries to a region (keyed by
+ *  its array of fallback instructions, the factory's I) x87warm gives 1, and then each run
+ *  takes its slow path, and each guard decodes with x87ready, when x87flip says so: half the
+ *  time, at random, so that both ways get feedback whatever the loops' periods. The results
+ *  are the same either way. */
+const WARM_ENTRIES = 3;
+function x87warm(I: { x87w?: number }): number {
+  const k = I.x87w ?? 0;
+  if (k >= WARM_ENTRIES) return 0;
+  I.x87w = k + 1;
+  return 1;
+}
+let flipState = 12345;
+function x87flip(): boolean {
+  flipState = (Math.imul(flipState, 1103515245) + 12345) | 0;
+  return flipState < 0;
+}
 
-/** Locals a region with runs declares. */
-export const X87_LOCALS: [string, Node][] = [["xd", num(0)], ["xf", t("c.fpu")], ["xt", num(0)], ["xs", num(0)], ["xp", num(0)]];
+/** Runtime helpers the generated code uses (added to the region's helper table). */
+export const X87_HELPERS = {
+  x87ready: ready, x87warm, x87flip, XH, XL, ddDiv, ddSqrt, ddLoadF64, ddLoadF32, ddToF32, BITS, BITS_F64, SINGLE, MAGIC, HALFG, BINADE,
+};
+
+/** Scratch locals of the inline add and multiply (dead after each operation). */
+const Q = ["qp", "qbe", "qc", "qa1", "qa2", "qb1", "qb2", "qe", "qA", "qB", "qz", "qzb", "qw", "qC", "qt", "qr", "qhi", "qP", "qm", "qs", "qbb", "qy", "qah", "qal", "qbh", "qbl", "qaa", "qab", "q0a", "q0b"];
+
+/** Locals a region with runs declares: xs the status a dd.ts call returned, xp the PE bits of
+ *  the run, xc a number whose sign is that of the last rounding's residual times the result
+ *  (negative: rounded up, C1). */
+export const X87_LOCALS: [string, Node][] = [
+  ["xd", num(0)], ["xf", t("c.fpu")], ["xw", t("x87warm(I)")], ["xt", num(0)], ["xs", num(0)], ["xp", num(0)], ["xc", num(0)], ["xg", num(0)],
+  ...Array.from({ length: MEM + 1 }, (_, k): [string, Node][] => [[`xh${k}`, num(0)], [`xl${k}`, num(0)]]).flat(),
+  ...Q.map((q): [string, Node] => [`x${q}`, num(0)]),
+];
 
 const NAME_OF = new Map<unknown, string>(Object.entries(FPU_HANDLERS).map(([k, v]) => [v, k]));
 
@@ -114,15 +161,30 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
   let eflags: Node | null = null;
   let memSeen: Insn | null = null;
   let memSeenAddr: Node = num(0);
+  /** Which rels hold the same value (a copy made by fld st(i) or fst st(i)): a number per rel,
+   *  the registers on entry each their own. */
+  const vid = new Map<number, number>();
+  let nextVid = 0;
+  const vidOf = (rel: number): number => vid.get(rel) ?? -1 - rel;
+  /** Rels known to hold a double (a low part of 0): loaded from memory or a constant, or
+   *  copied from such a rel. The inline add and multiply leave out the terms of a zero low
+   *  part: each such term is a signed zero added to a sum, which changes at most the sign of a
+   *  zero result, and the sums concerned (y, A, B, z1 and w) only reach results and flags
+   *  through t = y + C - C (+0 for either zero), a comparison or a zero test. */
+  const dbl = new Set<number>();
+  const isDbl = (k: number): boolean => k === MEM || dbl.has(k - 8);
   /** State after the last x87 instruction taken (the run ends there). */
   let kept = { taken: 0, body: 0, producer: em.producer };
   const producer0 = em.producer;
 
   const n = (rel: number): number => rel + 8;
-  const H = (k: number): Node => t("XH[$k]", { k: num(k) });
-  const L = (k: number): Node => t("XL[$k]", { k: num(k) });
-  /** Calls an operation; -1 leaves the run. */
-  const op = (call: Node): Node[] => [assign(id("xs"), call), ifs(t("xs < 0"), [brk("XR")]), s("xp |= xs")];
+  const H = (k: number): Node => id(`xh${k}`);
+  const L = (k: number): Node => id(`xl${k}`);
+  /** Calls a dd.ts operation; -1 leaves the run. */
+  const op = (call: Node): Node[] => [assign(id("xs"), call), ifs(t("xs < 0"), [brk("XR")]), s("xp |= xs"), s("xc = (xs & 512) !== 0 ? -1 : 0")];
+  /** The pairs a call reads go to XH/XL, the one it writes comes back. */
+  const toArr = (...ks: number[]): Node[] => [...new Set(ks)].flatMap((k) => [assign(t("XH[$k]", { k: num(k) }), H(k)), assign(t("XL[$k]", { k: num(k) }), L(k))]);
+  const fromArr = (k: number): Node[] => [assign(H(k), t("XH[$k]", { k: num(k) })), assign(L(k), t("XL[$k]", { k: num(k) }))];
   const copy = (d: number, a: number): Node[] => [assign(H(d), H(a)), assign(L(d), L(a))];
   /** Plans a read of rel; false when it would read a register the run emptied. */
   const read = (rel: number): boolean => {
@@ -177,9 +239,13 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
     };
     let ok = true;
     let written: number[] = [];
+    /** Rels whose value this instruction copies from another rel (the rest of written get new values). */
+    const copied = new Map<number, number>();
+    /** Rels this instruction writes that hold a double afterwards. */
+    const dblNew = new Set<number>();
     let popAfter = 0;
     let pushTo: number | null = null;
-    let setsStatus = false; // this instruction's xs carries PE/C1
+    let setsStatus = false; // this instruction sets PE (xp) and C1 (xc)
     let mem: Node | null = null;
     /** Loads the memory operand into the MEM pair (TLB hits only: a miss, an unaligned or
      *  page-crossing operand, or one overlapping a store of the run runs the handlers). */
@@ -200,19 +266,20 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
       }
       body.push(ifs(t("((e | $a & 3) & 4095) !== 0", { a }), [brk("XR")]));
       if (int) body.push(assign(H(MEM), t("i32[(e ^ $a) >>> 2]", { a })), assign(L(MEM), num(0)));
-      else if (size === 4) body.push(ifs(t("!ddLoadF32(XH, XL, $m, i32[(e ^ $a) >>> 2])", { m, a }), [brk("XR")]));
+      else if (size === 4) body.push(ifs(t("!ddLoadF32(XH, XL, $m, i32[(e ^ $a) >>> 2])", { m, a }), [brk("XR")]), ...fromArr(MEM));
       else if (x.msz === 8) {
         // An aligned double is read as one: two 32-bit stores read back as a double would stall
         // store forwarding. It must be zero or normal within the fast path's range.
         const v = em.tmp();
         body.push(ifs(t("($a & 7) === 0", { a }), [
           assign(H(MEM), t("c.f64[(e ^ $a) >>> 3]", { a })),
-          assign(v, t("Math.abs(XH[$m])", { m })),
+          assign(v, t("Math.abs($h)", { h: H(MEM) })),
           ifs(t("((($v >= $lo ? 1 : 0) & ($v <= $hi ? 1 : 0)) | ($v === 0 ? 1 : 0)) === 0", { v, lo: num(2 ** -SAFE), hi: num(2 ** SAFE) }), [brk("XR")]),
           assign(L(MEM), num(0)),
         ], [
           ifs(t("($a & 4095) > 4088", { a }), [brk("XR")]),
           ifs(t("!ddLoadF64(XH, XL, $m, i32[(e ^ $a) >>> 2], i32[(e ^ $a) + 4 >>> 2])", { m, a }), [brk("XR")]),
+          ...fromArr(MEM),
         ]));
       }
     };
@@ -226,14 +293,16 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
       ok = within(d, src ?? d) && read(d) && (src === null || read(src));
       if (ok) {
         if (memForm) memLoad(A.int);
-        const b = num(src === null ? MEM : n(src));
-        const D = num(n(d));
-        if (A.op === "add") body.push(...op(t("ddAdd(XH, XL, $d, $d, 1, $b, 1)", { d: D, b })));
-        else if (A.op === "sub") body.push(...op(t("ddAdd(XH, XL, $d, $d, 1, $b, -1)", { d: D, b })));
-        else if (A.op === "subr") body.push(...op(t("ddAdd(XH, XL, $d, $b, 1, $d, -1)", { d: D, b })));
-        else if (A.op === "mul") body.push(...op(t("ddMul(XH, XL, $d, $d, $b)", { d: D, b })));
-        else if (A.op === "div") body.push(...op(t("ddDiv(XH, XL, $d, $d, $b)", { d: D, b })));
-        else body.push(...op(t("ddDiv(XH, XL, $d, $b, $d)", { d: D, b })));
+        const bk = src === null ? MEM : n(src), dk = n(d);
+        const b = num(bk);
+        const D = num(dk);
+        if (A.op === "add" && src !== null && vidOf(d) === vidOf(src)) body.push(...doubleInline(dk));
+        else if (A.op === "add") body.push(...addInline(dk, dk, 1, bk, 1));
+        else if (A.op === "sub") body.push(...addInline(dk, dk, 1, bk, -1));
+        else if (A.op === "subr") body.push(...addInline(dk, bk, 1, dk, -1));
+        else if (A.op === "mul") body.push(...mulInline(dk, dk, bk));
+        else if (A.op === "div") body.push(...toArr(dk, bk), ...op(t("ddDiv(XH, XL, $d, $d, $b)", { d: D, b })), ...fromArr(dk));
+        else body.push(...toArr(dk, bk), ...op(t("ddDiv(XH, XL, $d, $b, $d)", { d: D, b })), ...fromArr(dk));
         written = [d];
         setsStatus = true;
         if (A.pop) popAfter = 1;
@@ -243,10 +312,15 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
       if (name === "fld" && x.k0 !== K_MEM) {
         const src = top + x.r0;
         ok = within(d, src) && read(src) && push(d);
-        if (ok) body.push(...copy(n(d), n(src)));
+        if (ok) {
+          body.push(...copy(n(d), n(src)));
+          copied.set(d, vidOf(src));
+          if (dbl.has(src)) dblNew.add(d);
+        }
       } else {
         ok = within(d) && push(d);
         if (ok) {
+          dblNew.add(d);
           if (name === "fldz" || name === "fld1") body.push(assign(H(n(d)), num(name === "fld1" ? 1 : 0)), assign(L(n(d)), num(0)));
           else {
             memLoad(name === "fild");
@@ -266,6 +340,8 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
         if (ok && d !== top) {
           body.push(...copy(n(d), n(top)));
           written = [d];
+          copied.set(d, vidOf(top));
+          if (dbl.has(top)) dblNew.add(d);
         }
       } else if (ok) {
         const a = em.addr(x);
@@ -276,11 +352,13 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
         if (x.msz === 8) {
           const w0 = em.tmp();
           body.push(ifs(t("($a & 4095) > 4088", { a }), [brk("XR")]));
-          body.push(...op(t("ddToF64(XH, XL, $v)", { v })), assign(w0, t("XH[$v]", { v })));
+          // hi is RN53 of the value; inexact when lo is not zero, rounded up when lo points back
+          const h = H(n(top)), l = L(n(top));
+          body.push(s("xp |= $l !== 0 ? 32 : 0", { l }), s("xc = Math.sign($h) * $l", { h, l }), assign(w0, h));
           stores.push({ a, e, size: 8, w: w0 });
         } else {
           const w0 = em.tmp();
-          body.push(...op(t("ddToF32(XH, XL, $v)", { v })), assign(w0, t("SINGLE[0]")));
+          body.push(...toArr(n(top)), ...op(t("ddToF32(XH, XL, $v)", { v })), assign(w0, t("SINGLE[0]")));
           stores.push({ a, e, size: 4, w: w0 });
         }
         setsStatus = true;
@@ -294,11 +372,14 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
         body.push(assign(h, H(n(top))), assign(l, L(n(top))), ...copy(n(top), n(o)));
         body.push(assign(H(n(o)), h), assign(L(n(o)), l));
         written = [top, o];
+        copied.set(top, vidOf(o)).set(o, vidOf(top));
+        if (dbl.has(o)) dblNew.add(top);
+        if (dbl.has(top)) dblNew.add(o);
       }
     } else if (name === "fsqrt") {
       ok = within(top) && read(top);
       if (ok) {
-        body.push(...op(t("ddSqrt(XH, XL, $d, $d)", { d: num(n(top)) })));
+        body.push(...toArr(n(top)), ...op(t("ddSqrt(XH, XL, $d, $d)", { d: num(n(top)) })), ...fromArr(n(top)));
         written = [top];
         setsStatus = true;
       }
@@ -348,6 +429,9 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
     em.reserveTemps(true);
     // the instruction is in the run
     for (const w of written) {
+      vid.set(w, copied.get(w) ?? nextVid++);
+      if (dblNew.has(w)) dbl.add(w);
+      else dbl.delete(w);
       status.set(w, FULL);
       everWritten.add(w);
       touched.add(w);
@@ -379,7 +463,9 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
   const phys = (rel: number): Node => t("xt + $k & 7", { k: num(rel & 7) });
   const guard: Node[] = [
     // a register the handlers left as an encoding only is decoded first (or fails the guard)
-    ...mustRead.map((r) => t("(xf.form[$p] !== 0 ? xf.empty[$p] === 0 ? 1 : 0 : x87ready(xf, $p) ? 1 : 0)", { p: phys(r) })),
+    // (x87ready also when warming up, see x87warm: the registers the handlers leave as encodings
+    // only are rare in most loops, but then each such call deoptimised the region)
+    ...mustRead.map((r) => t("((xf.form[$p] & xg) !== 0 ? xf.empty[$p] === 0 ? 1 : 0 : x87ready(xf, $p) ? 1 : 0)", { p: phys(r) })),
     ...mustBeEmpty.map((r) => t("xf.empty[$p] !== 0 ? 1 : 0", { p: phys(r) })),
   ];
   const load: Node[] = mustRead.flatMap((r) => [
@@ -402,7 +488,7 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
       // (a register popped after the run wrote it keeps the value, as the handlers leave it)
       commit.push(s("xf.hi[$p] = $h", { p: phys(rel), h: H(n(rel)) }), s("xf.lo[$p] = $l", { p: phys(rel), l: L(n(rel)) }), s("xf.form[$p] = 2", { p: phys(rel) }));
     }
-    if (st === FULL) commit.push(s("xf.empty[$p] = 0", { p: phys(rel) }));
+    if (st === FULL && !mustRead.includes(rel)) commit.push(s("xf.empty[$p] = 0", { p: phys(rel) })); // (else full already)
     else if (st === EMPTY) commit.push(s("xf.empty[$p] = 1", { p: phys(rel) }));
   }
   if (everWritten.size > 0) commit.push(s("xf.fast = true"));
@@ -414,7 +500,7 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
     swArgs.cc = cc;
   }
   if (anyPE) sw += " | xp & 32";
-  if (lastC1) sw += " | xs & 512";
+  if (lastC1) sw += " | (xc < 0 ? 512 : 0)";
   commit.push(s(`xf.sw = ${sw}`, swArgs), s("xf.fip = $e", { e: num(last.eip) }));
   if (memSeen !== null) commit.push(s("xf.fdp = $a", { a: memSeenAddr }), s("xf.fds = c.sreg[$g]", { g: num(memSeen.seg) }));
   // fcomi writes all six arithmetic flags: the lazy record is simply replaced.
@@ -441,14 +527,22 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
   em.out = saved;
   em.flagVars = FLAG_VARS;
 
-  const fast: Node[] = [s("xt = xf.top"), s("xp = 0")];
+  const fast: Node[] = [s("xt = xf.top"), s("xp = 0"), ...(mustRead.length > 0 ? [s("xg = xw === 0 || x87flip() ? 3 : 0")] : [])];
   const inner = [...load, labeled("XR", block([...body, ...commit]))];
-  fast.push(guard.length > 0 ? ifs(t("$g !== 0", { g: guard.reduce((a, b) => t("$a & $b", { a, b })) }), inner) : block(inner));
+  // The usual case first, in one test without branches: the registers read are full and held
+  // as pairs, those pushed into are empty. Else (and always when warming up) term by term.
+  const quick = [
+    ...mustRead.map((r) => t("(xf.form[$p] === 0 ? 1 : 0) | xf.empty[$p]", { p: phys(r) })),
+    ...mustBeEmpty.map((r) => t("xf.empty[$p] ^ 1", { p: phys(r) })),
+  ];
+  const full = (): Node => guard.reduce((a, b) => t("$a & $b", { a, b }));
+  const or = (): Node => quick.reduce((a, b) => t("$a | $b", { a, b }));
+  fast.push(guard.length > 0 ? ifs(t("($q) === 0 && xw === 0 || ($g) !== 0", { q: or(), g: full() }), inner) : block(inner));
   em.emit(
     ...saves.map(([v, tmp]) => assign(tmp, v)),
     s("xd = 0"),
     s("xf = c.fpu"),
-    ifs(t("xf !== null && (xf.sw & 128) === 0 && (xf.cw & 3872) === 800"), fast),
+    ifs(t("xf !== null && (xf.sw & 128) === 0 && (xf.cw & 3872) === 800 && (xw === 0 || x87flip())"), fast),
     ifs(t("xd === 0"), slowCode),
   );
   // What the flag locals hold afterwards, known only when both ways agree: after an fcomi
@@ -458,7 +552,105 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
   else em.producer = em.producer === producerFast ? producerFast : -1;
   return taken;
 
+  /** ddCompare of pairs a and b. */
   function compare(a: number, b: number): Node {
-    return t("ddCompare(XH, XL, $a, $b)", { a: num(a), b: num(b) });
+    return t("(($ah > $bh ? 1 : 0) - ($ah < $bh ? 1 : 0)) * 2 + ($al > $bl ? 1 : 0) - ($al < $bl ? 1 : 0)", { ah: H(a), bh: H(b), al: L(a), bl: L(b) });
+  }
+
+  /** ddAdd (hw/fpu/dd.ts) on the locals, written out: pair d = sa * pair a + sb * pair b. Its
+   *  fast case, the same operations in the same order; every other case (the same tests,
+   *  joined: each is computed on whatever the earlier steps gave, which is harmless, and a zero
+   *  or out-of-range s makes BINADE 0, which fails them) leaves the run. */
+  function addInline(d: number, a: number, sa: number, b: number, sb: number): Node[] {
+    const sg = (v: number): string => (v < 0 ? "-" : "");
+    const x = { ah: H(a), al: L(a), bh: H(b), bl: L(b), dh: H(d), dl: L(d) };
+    return [
+      s(`xqah = ${sg(sa)}$ah`, x), s(`xqal = ${sg(sa)}$al`, x), s(`xqbh = ${sg(sb)}$bh`, x), s(`xqbl = ${sg(sb)}$bl`, x),
+      s("xqs = xqah + xqbh"),
+      s("BITS_F64[0] = xqs"),
+      s("xqbe = BITS[1] >>> 20 & 2047"),
+      s("xqbb = xqs - xqah"),
+      s(`xqy = xqah - (xqs - xqbb) + (xqbh - xqbb)${isDbl(a) && isDbl(b) ? "" : isDbl(b) ? " + xqal" : isDbl(a) ? " + xqbl" : " + (xqal + xqbl)"}`),
+      s("xqC = MAGIC[xqbe]"),
+      s("xqt = xqy + xqC - xqC"),
+      s("xqhi = xqs + xqt"),
+      s("xqP = BINADE[xqbe]"),
+      s("xqm = Math.abs(xqhi)"),
+      s("xqaa = Math.abs(xqah)"),
+      s("xqab = Math.abs(xqbh)"),
+      // zero operands, as ddAddGen: a + 0 is a, 0 + b is b (s is the IEEE sum either way). The
+      // tests are made on every add, so that they have type feedback when first needed.
+      s("xq0a = xqah === 0"),
+      s("xq0b = xqbh === 0"),
+      ifs(t("xqab < xqaa * $k || xqaa < xqab * $k || Math.abs(xqy) >= xqP * $f || !(xqm > xqP && xqm < 2 * xqP)", { k: num(TINY_RATIO), f: num(2 ** -12) }), [
+        ifs(id("xq0b"), [assign(x.dh, id("xqs")), assign(x.dl, id("xqal")), s("xc = 0")], [
+          ifs(id("xq0a"), [assign(x.dh, id("xqs")), assign(x.dl, id("xqbl")), s("xc = 0")], [brk("XR")]),
+        ]),
+      ], [
+        assign(x.dh, id("xqhi")),
+        assign(x.dl, t("xqt - (xqhi - xqs)")),
+        s("xqr = xqy - xqt"),
+        s("xp |= xqr !== 0 ? 32 : 0"),
+        s("xc = Math.sign(xqs) * xqr"),
+      ]),
+    ];
+  }
+
+  /** Pair d = pair d + pair d (fadd st, st, or an operand fld copied): 2x is exact, and a
+   *  canonical pair doubled is canonical, so the status is 0 (ddAdd computes the same) unless the
+   *  result leaves the fast path's range. */
+  function doubleInline(d: number): Node[] {
+    const x = { dh: H(d), dl: L(d), lim: num(2 ** (SAFE + 1)) };
+    return [
+      s("xqhi = 2 * $dh", x),
+      ifs(t("!(Math.abs(xqhi) < $lim)", x), [brk("XR")], [
+        assign(x.dh, id("xqhi")),
+        assign(x.dl, t("2 * $dl", x)),
+        s("xc = 0"),
+      ]),
+    ];
+  }
+
+  /** ddMul on the locals, written out as addInline: pair d = pair a * pair b. */
+  function mulInline(d: number, a: number, b: number): Node[] {
+    const x = { ah: H(a), al: L(a), bh: H(b), bl: L(b), dh: H(d), dl: L(d), S: num(SPLIT) };
+    return [
+      s("xqp = $ah * $bh", x),
+      s("BITS_F64[0] = xqp"),
+      s("xqbe = BITS[1] >>> 20 & 2047"),
+      s("xqc = $S * $ah", x),
+      s("xqa1 = xqc - (xqc - $ah)", x),
+      s("xqa2 = $ah - xqa1", x),
+      s("xqc = $S * $bh", x),
+      s("xqb1 = xqc - (xqc - $bh)", x),
+      s("xqb2 = $bh - xqb1", x),
+      s("xqe = xqa1 * xqb1 - xqp + xqa1 * xqb2 + xqa2 * xqb1 + xqa2 * xqb2"),
+      ...(isDbl(a) && isDbl(b) ? [s("xqz = xqe"), s("xqw = 0")] : [
+        isDbl(b) ? s("xqA = xqb1 * $al", x) : isDbl(a) ? s("xqA = xqa1 * $bl", x) : s("xqA = xqa1 * $bl + xqb1 * $al", x),
+        isDbl(b) ? s("xqB = xqb2 * $al", x) : isDbl(a) ? s("xqB = xqa2 * $bl", x) : s("xqB = xqa2 * $bl + xqb2 * $al + $al * $bl", x),
+        s("xqz = xqe + xqA"),
+        s("xqzb = xqz - xqe"),
+        s("xqw = xqe - (xqz - xqzb) + (xqA - xqzb) + xqB"),
+      ]),
+      s("xqC = MAGIC[xqbe]"),
+      s("xqt = xqz + xqC - xqC"),
+      s("xqr = xqz - xqt + xqw"),
+      s("xqhi = xqp + xqt"),
+      s("xqP = BINADE[xqbe]"),
+      s("xqm = Math.abs(xqhi)"),
+      // (the binade test is written so that it fails on a NaN: a product beyond the double range
+      // makes p infinite and e NaN, where dd.ts tests the exponent first)
+      // a zero operand, as ddMulGen: the product is the signed zero p, exactly
+      s("xq0a = $ah === 0", x),
+      s("xq0b = $bh === 0", x),
+      ifs(t("(xqw !== 0 && Math.abs(xqr) >= HALFG[xqbe]) || !(xqm > xqP && xqm < 2 * xqP)"), [
+        ifs(t("xq0a || xq0b"), [assign(x.dh, id("xqp")), assign(x.dl, num(0)), s("xc = 0")], [brk("XR")]),
+      ], [
+        assign(x.dh, id("xqhi")),
+        assign(x.dl, t("xqt - (xqhi - xqp)")),
+        s("xp |= xqr !== 0 ? 32 : 0"),
+        s("xc = Math.sign(xqp) * xqr"),
+      ]),
+    ];
   }
 }

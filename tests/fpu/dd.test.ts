@@ -114,6 +114,31 @@ describe("double-double fast path", () => {
     });
   }
 
+  it("add and mul round on the grid of s or p only where that is the result's binade", () => {
+    // ddAdd and ddMul round on the grid of the first rounded sum or product and give up to
+    // ddAddGen/ddMulGen when the result is on or across a power of two, or out of range: sums
+    // and products landing just under, on and just over powers of two (significands of all
+    // ones, 1, 1 + ulp and their neighbours), at exponents up to the fast path's limits and
+    // beyond them (infinite and underflowing double products).
+    const sigs: [number, number][] = [
+      [0x80000000 | 0, 0], [0x80000000 | 0, 1], [0x80000000 | 0, 0x800], [0x80000000 | 0, 0x400], [-1, -1], [-1, -2], [-1, -0x800], [-1, -0x401],
+      [0xb504f333 | 0, 0xf9de6484 | 0], [0xb504f334 | 0, 0], [0xfffffffe | 0, 0x7ff], [0xc0000000 | 0, 0],
+    ];
+    const exps = [0, 1, -1, 63, -64, 440, -440, SAFE, -SAFE, SAFE - 1, -SAFE + 1, SAFE / 2, -SAFE / 2];
+    let decided = 0, all = 0;
+    for (const [ah, al] of sigs) for (const [bh, bl] of sigs) for (const ea of exps) for (const eb of [0, 1, -1, ea, -ea, 64 - ea]) {
+      for (const signs of [0, 0x8000]) {
+        const a: V = [16383 + ea, ah, al], b: V = [(signs | (16383 + eb)) & 0xffff, bh, bl];
+        if (Math.abs(eb) > SAFE) continue;
+        for (const op of ["add", "sub", "mul"] as const) {
+          all++;
+          if (check(op, [...a] as V, [...b] as V)) decided++;
+        }
+      }
+    }
+    expect(decided / all).toBeGreaterThan(0.4); // the rest is out of range or across the limits
+  });
+
   it("stores to m64 and m32 as the exact core rounds them", () => {
     const next = rng(99);
     let m32 = 0;

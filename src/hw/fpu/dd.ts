@@ -29,10 +29,10 @@ const PE = 0x20, C1 = 0x200;
 /** Largest |unbiased exponent| a fast value may have: keeps splits, products and their error
  *  terms far from double overflow and underflow. */
 export const SAFE = 880;
-const BE_LO = 1023 - SAFE, BE_HI = 1023 + SAFE;
+export const BE_LO = 1023 - SAFE, BE_HI = 1023 + SAFE;
 
-const SPLIT = 134217729; // 2^27 + 1, Dekker's splitter
-const TINY_RATIO = 2 ** -38;
+export const SPLIT = 134217729; // 2^27 + 1, Dekker's splitter
+export const TINY_RATIO = 2 ** -38;
 
 const F = new Float64Array(1);
 const W = new Int32Array(F.buffer);
@@ -46,12 +46,17 @@ for (let k = -1074; k <= 1023; k++) POW2[k + POW_OFF] = 2 ** k;
 
 /** MAGIC[be] rounds a small double to the 64-bit grid of a value with biased double exponent be
  *  (1.5 * 2^(e - 11), whose ulp is 2^(e - 63)); HALFG[be] is half that grid. */
-const MAGIC = new Float64Array(2048);
-const HALFG = new Float64Array(2048);
+export const MAGIC = new Float64Array(2048);
+export const HALFG = new Float64Array(2048);
+/** BINADE[be] = 2^(be - 1023), the bottom of the binade, for BE_LO <= be <= BE_HI only: 0
+ *  elsewhere, which fails the binade test of ddAdd and ddMul (and of the JIT's inline copies,
+ *  jit/x87.ts, which rely on that instead of testing the exponent range). */
+export const BINADE = new Float64Array(2048);
 for (let be = BE_LO - 2; be <= BE_HI + 2; be++) {
   MAGIC[be] = 1.5 * 2 ** (be - 1023 - 11);
   HALFG[be] = 2 ** (be - 1023 - 64);
 }
+for (let be = BE_LO; be <= BE_HI; be++) BINADE[be] = 2 ** (be - 1023);
 
 // ---- the operations ----
 //
@@ -91,11 +96,87 @@ function round64(H: Float64Array, L: Float64Array, d: number, h: number, r: numb
   return res === 0 ? 0 : x;
 }
 
+// ddAdd and ddMul round on the grid of the double nearest-ish result they get first (the sum
+// s = RN(ah + bh), the product p = RN(ah * bh)) instead of the grid of h = RN(x), which only
+// comes after the whole exact sum: the exponent read, the MAGIC constant and the binade bounds
+// then come off the critical path of a chain of dependent operations (nbody's and mandelbrot's
+// inner loops are such chains; the general path, ddAddGen/ddMulGen, is ~40% slower on one).
+// Why it is exact. Let v be s (or p), 2^E <= |v| < 2^(E+1) its binade, g = 2^(E-63) the 64-bit
+// grid of that binade, and x = v + y the exact result (y exact for the sum; y = z1 + w, z1 a
+// double and |w| tiny, for the product). v is a double, so a multiple of 2^11 g: rounding y to
+// the grid g (the magic-number trick, nearest-even in grid units; |y| < 2^(E-12) keeps y + C in
+// C's binade) gives t with v + t = RN_g(x), and the grid parity is the parity of the whole
+// 64-bit significand. RN_g(x) is RN64(x) when x lies in v's binade; the grid points 2^E and
+// 2^(E+1) bound it, so x < 2^E gives RN_g(x) <= 2^E and x >= 2^(E+1) gives RN_g(x) >= 2^(E+1):
+// a result hi = RN53(v + t) strictly inside (2^E, 2^(E+1)) in magnitude proves x is in the
+// binade. Anything else (a result on or across a power of two, v out of range or zero, a
+// near-tie the tail w could decide, a large y after cancellation) goes to the general path,
+// which computes from scratch and is exact on its own. lo = t - (hi - v) is Fast2Sum, exact as
+// |v| > |t|. The residual x - (v + t) has the sign of res (computed with one rounding, so its
+// sign and zeroness are exact), and v has the sign of the result: PE and C1 as round64 gives.
+
+/** H/L[d] = sa * pair a + sb * pair b (signs 1 or -1); returns the status or -1. Operands and
+ *  result are passed by register index: doubles passed to a call that V8 does not inline are
+ *  boxed on the heap. */
+export function ddAdd(H: Float64Array, L: Float64Array, d: number, a: number, sa: number, b: number, sb: number): number {
+  const ah = sa * H[a], al = sa * L[a], bh = sb * H[b], bl = sb * L[b];
+  const s = ah + bh;
+  F[0] = s;
+  const be = (W[1] >>> 20) & 0x7ff;
+  const aa = Math.abs(ah), ab = Math.abs(bh);
+  // zeros (s or an operand), exponents out of range or too far apart: the general path
+  if (be < BE_LO || be > BE_HI || ab < aa * TINY_RATIO || aa < ab * TINY_RATIO) return ddAddGen(H, L, d, a, sa, b, sb);
+  const bb = s - ah;
+  const y = ah - (s - bb) + (bh - bb) + (al + bl); // exact: see ddAddGen
+  const C = MAGIC[be];
+  const t = y + C - C;
+  const hi = s + t;
+  const P = BINADE[be], m = Math.abs(hi);
+  if (Math.abs(y) >= P * 2 ** -12 || m <= P || m >= 2 * P) return ddAddGen(H, L, d, a, sa, b, sb);
+  H[d] = hi;
+  L[d] = t - (hi - s);
+  const res = y - t; // exact - result, exactly
+  F[0] = res * s;
+  const x = PE | ((W[1] >>> 31) << 9);
+  return res === 0 ? 0 : x;
+}
+
+/** H/L[d] = pair a * pair b; returns the status or -1. Dekker's product of the heads plus the
+ *  cross terms (as ddMulGen), rounded on p's grid (see above ddAdd). */
+export function ddMul(H: Float64Array, L: Float64Array, d: number, a: number, b: number): number {
+  const ah = H[a], al = L[a], bh = H[b], bl = L[b];
+  const p = ah * bh;
+  F[0] = p;
+  const be = (W[1] >>> 20) & 0x7ff;
+  if (be < BE_LO || be > BE_HI) return ddMulGen(H, L, d, a, b); // zero, tiny or huge products
+  let c = SPLIT * ah;
+  const a1 = c - (c - ah), a2 = ah - a1;
+  c = SPLIT * bh;
+  const b1 = c - (c - bh), b2 = bh - b1;
+  const e = a1 * b1 - p + a1 * b2 + a2 * b1 + a2 * b2; // p + e = ah * bh
+  const A = a1 * bl + b1 * al;
+  const B = a2 * bl + b2 * al + al * bl;
+  const z1 = e + A;
+  const zb = z1 - e;
+  const w = e - (z1 - zb) + (A - zb) + B; // x = p + z1 + w
+  const C = MAGIC[be];
+  const t = z1 + C - C;
+  const res = z1 - t + w; // exact - result, with one rounding
+  const hi = p + t;
+  const P = BINADE[be], m = Math.abs(hi);
+  if ((w !== 0 && Math.abs(res) >= HALFG[be]) || m <= P || m >= 2 * P) return ddMulGen(H, L, d, a, b);
+  H[d] = hi;
+  L[d] = t - (hi - p);
+  F[0] = res * p;
+  const x = PE | ((W[1] >>> 31) << 9);
+  return res === 0 ? 0 : x;
+}
+
 /** H/L[d] = sa * pair a + sb * pair b (signs 1 or -1); returns the status or -1. Operands and
  *  result are passed by register index: doubles passed to a call that V8 does not inline are
  *  boxed on the heap. Exponents within 38 of each other keep e + al + bl exact; a zero operand
  *  is left to the exact core. */
-export function ddAdd(H: Float64Array, L: Float64Array, d: number, a: number, sa: number, b: number, sb: number): number {
+export function ddAddGen(H: Float64Array, L: Float64Array, d: number, a: number, sa: number, b: number, sb: number): number {
   const ah = sa * H[a], al = sa * L[a], bh = sb * H[b], bl = sb * L[b];
   if (bh === 0) {
     H[d] = ah + bh; // a + 0 is a; the IEEE sum for two zeros
@@ -128,7 +209,7 @@ export function ddAdd(H: Float64Array, L: Float64Array, d: number, a: number, sa
 
 /** H/L[d] = pair a * pair b; returns the status or -1. Dekker's product of the heads plus the
  *  cross terms in two exact groups; a zero product is left to the exact core. */
-export function ddMul(H: Float64Array, L: Float64Array, d: number, a: number, b: number): number {
+export function ddMulGen(H: Float64Array, L: Float64Array, d: number, a: number, b: number): number {
   const ah = H[a], al = L[a], bh = H[b], bl = L[b];
   const p = ah * bh;
   if (p === 0) {

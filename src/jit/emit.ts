@@ -7,7 +7,7 @@
 import { type Node, id, num, t, assign, ifs, expr, call, member } from "./ast.js";
 import { type Insn, K_R8, K_R16, K_R32, K_MEM, K_IMM } from "../hw/isa.js";
 import { FS, GS } from "../hw/state.js";
-import { FK_ADD, FK_ADC, FK_SUB, FK_SBB, FK_LOGIC, FK_INC, FK_DEC, FK_NONE, SIZE_MASK, SIZE_BITS } from "../hw/flags.js";
+import { FK_ADD, FK_ADC, FK_SUB, FK_SBB, FK_LOGIC, FK_INC, FK_DEC, FK_NONE, FK_SHL, FK_SHR, FK_SAR, SIZE_MASK, SIZE_BITS } from "../hw/flags.js";
 
 /** Locals every region function declares. */
 export const REG_LOCALS = ["r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7"];
@@ -181,7 +181,10 @@ export class Emitter {
     const fop = (kind << 2) | sz;
     const v = this.flagVars;
     this.emit(assign(id(v.fop), num(fop)), assign(id(v.fa), a), assign(id(v.fb), b), assign(id(v.fr), res));
-    this.producer = fop;
+    // A shift by a constant count carries the count above the record's kind and size (bits
+    // 8 up), so CF can be had inline (cf, cond).
+    const count = (kind === FK_SHL || kind === FK_SHR || kind === FK_SAR) && b.type === "Literal" && typeof b.value === "number" ? b.value : 0;
+    this.producer = fop | (count > 0 && count < 32 ? count << 8 : 0);
   }
 
   /** Flags become fully materialised in fl (after eager-flag instructions). */
@@ -196,7 +199,7 @@ export class Emitter {
   materialize(): void {
     if (this.producer === 0) return;
     const p = this.producer;
-    const kind = p >> 2, sz = p & 3, top = num(SIZE_BITS[sz] - 1);
+    const kind = (p >> 2) & 63, sz = p & 3, top = num(SIZE_BITS[sz] - 1);
     const sf = t("$r >>> $t & 1", { r: id("fr"), t: top });
     const common = (cf: Node, af: Node, of: Node): Node =>
       t("fl & -2262 | $c | PARITY[fr & 255] << 2 | $a << 4 | (fr === 0 ? 64 : 0) | $s << 7 | $o << 11", { c: cf, a: af, s: sf, o: of });
@@ -217,8 +220,12 @@ export class Emitter {
     const v = this.flagVars;
     const fa = id(v.fa), fb = id(v.fb), fr = id(v.fr);
     if (p >= 0) {
-      const kind = p >> 2, sz = p & 3, top = num([7, 15, 31][sz]);
+      const kind = (p >> 2) & 63, sz = p & 3, top = num([7, 15, 31][sz]), n = p >> 8;
       if (kind === FK_ADD || kind === FK_ADC) return t("($a & $b | ($a | $b) & ~$r) >>> $s & 1", { a: fa, b: fb, r: fr, s: top });
+      // shifts by a constant count n (1-31), as hw/flags.ts cfOf: the last bit shifted out
+      if (n > 0 && kind === FK_SHR) return t("$a >>> $n & 1", { a: fa, n: num(n - 1) });
+      if (n > 0 && kind === FK_SHL) return n <= SIZE_BITS[sz] ? t("$a >>> $n & 1", { a: fa, n: num(SIZE_BITS[sz] - n) }) : num(0);
+      if (n > 0 && kind === FK_SAR) return t("$a >> $n & 1", { a: sz === 2 ? fa : sz === 1 ? t("$a << 16 >> 16", { a: fa }) : t("$a << 24 >> 24", { a: fa }), n: num(n - 1) });
       if (kind === FK_SUB || kind === FK_SBB) return t("(~$a & $b | (~$a | $b) & $r) >>> $s & 1", { a: fa, b: fb, r: fr, s: top });
       if (kind === FK_LOGIC) return num(0);
       if (kind === FK_NONE || kind === FK_INC || kind === FK_DEC) return t("fl & 1");
@@ -232,7 +239,7 @@ export class Emitter {
     const v = this.flagVars;
     const fa = id(v.fa), fb = id(v.fb), fr = id(v.fr);
     if (p > 0) {
-      const kind = p >> 2, sz = p & 3;
+      const kind = (p >> 2) & 63, sz = p & 3;
       const sx = (x: Node): Node => (sz === 2 ? x : sz === 1 ? t("$v << 16 >> 16", { v: x }) : t("$v << 24 >> 24", { v: x }));
       if (kind === FK_SUB) {
         const ua = sz === 2 ? t("$a >>> 0", { a: fa }) : fa, ub = sz === 2 ? t("$b >>> 0", { b: fb }) : fb;
@@ -259,6 +266,16 @@ export class Emitter {
           case 9: case 13: return t("$v >= 0", { v: sx(fr) });
           case 14: return t("$v <= 0", { v: sx(fr) });
           case 15: return t("$v > 0", { v: sx(fr) });
+        }
+      }
+      const carry = cc === 2 || cc === 3 || cc === 6 || cc === 7 ? this.cf() : null;
+      if (carry !== null && carry.type !== "CallExpression" && kind !== FK_NONE) {
+        // CF inline (cf: adds, increments, shifts by a constant count), ZF from the result
+        switch (cc) {
+          case 2: return t("($c) !== 0", { c: carry });
+          case 3: return t("($c) === 0", { c: carry });
+          case 6: return t("(($c) | ($r === 0 ? 1 : 0)) !== 0", { c: carry, r: fr });
+          case 7: return t("(($c) | ($r === 0 ? 1 : 0)) === 0", { c: carry, r: fr });
         }
       }
       if (kind !== FK_NONE) {

@@ -41,13 +41,15 @@ function run(engine: "interp" | "jit", code: number[], regs: number[]): number[]
   return [out[EAX], out[EBX], out[ECX], out[EDX] & 0x8d5];
 }
 
+/** A reproducible stream of random int32s. */
+function lcg(seed: number): () => number {
+  let x = seed;
+  return () => (x = (Math.imul(x, 1103515245) + 12345) | 0);
+}
+
 describe("compiled code agrees with the interpreter", () => {
   it("on flag edits after every kind of producer", () => {
-    let x = 7;
-    const rnd = (): number => {
-      x = (Math.imul(x, 1103515245) + 12345) | 0;
-      return x;
-    };
+    const rnd = lcg(7);
     const edge = [0, 1, -1, 0x7fffffff, 0x80000000 | 0, 0xff, 0x80, 0x7f, 0xffff, 0x8000, 0x10, 0x0f];
     for (const [pn, p] of Object.entries(PRODUCERS)) {
       for (const [en, e] of Object.entries(EDITORS)) {
@@ -75,11 +77,7 @@ describe("compiled code agrees with the interpreter", () => {
       "setb cl": [0x0f, 0x92, 0xc1], "setae cl": [0x0f, 0x93, 0xc1], "setbe cl": [0x0f, 0x96, 0xc1], "seta cl": [0x0f, 0x97, 0xc1],
       "adc ebx, 0": [0x83, 0xd3, 0x00], "jb +2; mov cl, 1": [0x72, 0x02, 0xb1, 0x01], "ja +2; mov cl, 2": [0x77, 0x02, 0xb1, 0x02],
     };
-    let x = 11;
-    const rnd = (): number => {
-      x = (Math.imul(x, 1103515245) + 12345) | 0;
-      return x;
-    };
+    const rnd = lcg(11);
     const edge = [0, 1, -1, 0x7fffffff, 0x80000000 | 0, 0xff, 0x80, 0x7f, 0xffff, 0x8000, 0x40000000, 0x100];
     for (const [sn, sh] of Object.entries(shifts)) {
       // (ebx random, and once equal to eax's complement plus one: a carry out to zero)

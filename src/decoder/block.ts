@@ -13,6 +13,7 @@ import { loadIced, type IcedInstruction, type IcedDecoder } from "./iced.js";
 import { fastDecode, fastStraddles, learn } from "./fast.js";
 import { convert, mayHavePrefix } from "./convert.js";
 import { findDecoded, keepDecoded } from "./shared.js";
+import { settleFields } from "../hw/v8fields.js";
 
 /** Longest block, in instructions. */
 export const MAX_BLOCK_INSNS = 128;
@@ -65,6 +66,9 @@ export class Block {
     return this.insns[this.insns.length - 1].next;
   }
 }
+
+// (hw/v8fields.ts: the fields the engine writes, settled before anything is optimised)
+settleFields(new Block(0, 0, []), { ppn1: [1], valid: [false], execs: [1], compiled: [{}, []], nojit: [true], hooks: [1], codeHooks: [new Uint8Array(1)] });
 
 /** The code segment's default size: 16 in real and virtual-8086 mode and for code segments
  *  with the D bit clear, else 32. */

@@ -16,6 +16,7 @@ import type { FpuState } from "./fpu/state.js";
 import { SseState, MXCSR_DEFAULT } from "./simd/state.js";
 import { saveImage, loadImage } from "./fpu/image.js";
 import type { CpuHooks } from "./hooks.js";
+import { settleFields } from "./v8fields.js";
 
 export const TLB_ENTRIES = 1 << 20;
 /** TLB entries are stored XORed with TLB_KEY, so that a zero-filled array (what a new Int32Array
@@ -58,6 +59,9 @@ export interface PortHandler {
 
 /** Rate of the time-stamp counter (it counts host nanoseconds). */
 export const TSC_HZ = 1e9;
+
+/** Whether a CPU was made in this thread (settleFields). */
+let settled = false;
 
 export class Cpu {
   readonly mem: PhysMemory;
@@ -162,6 +166,11 @@ export class Cpu {
     this.codePages = new Uint8Array(mem.pages);
     this.r[FLAGS] = FLAGS_FIXED;
     this.r[MXCSR] = MXCSR_DEFAULT;
+    if (!settled) {
+      settled = true;
+      // (v8fields.ts: the count outgrows a small integer; the engine leaves regions here)
+      settleFields(this, { icount: [1, 2 ** 40 + 0.5], exit: [1], exitArg: [1], jitLeft: [1], jitFrom: [{}, [], null] });
+    }
   }
 
   /** The CPU will not run again: its TLB arrays, every entry made invalid, go to the next CPU

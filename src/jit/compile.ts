@@ -25,7 +25,7 @@ import { staticTargets } from "./successors.js";
 import { type Insn, Op, K_MEM } from "../hw/isa.js";
 import { EIP, FLAGS, FOP, FA, FB, FR, ARITH_FLAGS } from "../hw/state.js";
 import { translate as mmuTranslate } from "../hw/mmu.js";
-import type { Block } from "../decoder/block.js";
+import { Block } from "../decoder/block.js";
 import { cfOf, condOf, flagsOf, PARITY } from "../hw/flags.js";
 import { imulFlags, mulHiU32 } from "../hw/alu.js";
 import { checkLimit } from "../hw/interp/operand.js";
@@ -212,8 +212,13 @@ function cutOverlaps(blocks: readonly Block[]): Block[] {
   return blocks.map((b) => {
     for (let k = 1; k < b.insns.length; k++) {
       if (starts.has(b.insns[k].eip)) {
-        const view = Object.create(b) as Block; // the same block, with fewer instructions
-        Object.defineProperty(view, "insns", { value: b.insns.slice(0, k) });
+        // The same block with fewer instructions: a Block of its own, not one made with the
+        // original as its prototype (V8 gives an object that becomes a prototype a map of its
+        // own, and the engine's accesses to blocks then met a new map, and deoptimised, for each).
+        const view = new Block(b.eip, b.phys, b.insns.slice(0, k), b.csBase, b.bits);
+        view.ppn1 = b.ppn1;
+        view.hooks = b.hooks;
+        view.codeHooks = b.codeHooks;
         return view;
       }
     }

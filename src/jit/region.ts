@@ -9,6 +9,7 @@ import { compileRegion, type Compiled } from "./compile.js";
 import type { RegionFn, ChainTable, Chainable } from "./chain.js";
 import { likelySuccessors, staticTargets } from "./successors.js";
 import { logger, trace } from "../log.js";
+import { settleFields } from "../hw/v8fields.js";
 import { mkdirSync, writeFileSync } from "node:fs";
 
 /** Developer aid: when set, every region's generated source is written to this folder. */
@@ -71,6 +72,11 @@ export class Region implements Chainable {
     return this.blocks[0];
   }
 }
+
+// (hw/v8fields.ts: the fields the engine and chains write, settled before anything is optimised)
+settleFields(new Region([], 0, () => ({ fn: () => 0, source: "", insns: 0, reachable: 0, entries: [], notRun: new Map() })), {
+  valid: [false], chained: [true], lastUsed: [1], entries: [1],
+});
 
 export interface JitStats {
   regionsCompiled: number;

@@ -15,9 +15,10 @@ import { mul as extMul } from "../dist/hw/fpu/muldiv.js";
 const CODE = 0x08048000;
 const DATA = 0x08100000;
 
-/** A machine with `code` at CODE, one data page at DATA, and the given engine. */
-function machine(code, engine) {
-  const k = new Exokernel({ memory: 32 << 20, engine: { engine } });
+/** A machine with `code` at CODE, one data page at DATA, and the given engine (`chain`: whether
+ *  regions call one another directly). */
+function machine(code, engine, chain = true, threshold = undefined) {
+  const k = new Exokernel({ memory: 32 << 20, engine: { engine, chain, threshold } });
   const env = k.newEnv(k.newPool(4096));
   const as = k.aspaceOf(env);
   const pages = Math.ceil(code.length / 4096) || 1;
@@ -42,6 +43,18 @@ function blockChain(blocks) {
     const rel = next - (b * 5 + 5);
     out.push(0xeb, rel & 0xff); // jmp short
   }
+  return Uint8Array.from(out);
+}
+
+/** `mov esi, DATA; mov ecx, 2^31 - 1; l: call f; dec ecx; jnz l` and f = 240 times `add eax, 1`,
+ *  then `ret` (tests/jit/engine.test.ts's caller and callee): two regions, so every call and
+ *  every return leaves one for the other (the adds fold into one in V8's code: what is left is
+ *  the transition). */
+function callerCallee() {
+  const le = (v) => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24];
+  const out = [0xbe, ...le(DATA), 0xb9, ...le(0x7fffffff), 0xe8, ...le(5), 0x49, 0x75, 0xf8, 0xcd, 0x80];
+  for (let k = 0; k < 240; k++) out.push(0x83, 0xc0, 0x01);
+  out.push(0xc3);
   return Uint8Array.from(out);
 }
 
@@ -81,6 +94,20 @@ export function runMicro(quick) {
     d.k.run(d.env, 10000);
     bench.add(`dispatch 1000 blocks (${engine})`, () => {
       d.k.run(d.env, 2000);
+    });
+  }
+
+  // Region transitions: 100 calls and 100 returns between two regions, chained or through the
+  // engine's loop (each round runs 244 instructions: the budget is 100 of them).
+  // (threshold 2 in auto mode, as in tests/jit/engine.test.ts: f becomes a region of its own
+  // before the loop does; with --engine jit the loop's region would take f in)
+  for (const chain of [true, false]) {
+    const t = machine(callerCallee(), "auto", chain, 2);
+    t.k.run(t.env, 244 * 1000);
+    const s = t.k.engine.stats;
+    if (s.regionRuns + s.chained < 1000) throw new Error("micro: the caller and callee did not become two regions");
+    bench.add(`100 calls+returns between regions (${chain ? "chained" : "through the engine"})`, () => {
+      t.k.run(t.env, 244 * 100);
     });
   }
 

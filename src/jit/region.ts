@@ -30,12 +30,11 @@ export class Region implements Chainable {
   chained = false;
   /** Engine iteration of the last entry, for LRU eviction. */
   lastUsed = 0;
-  entries = 0;
   /** Exits to addresses outside the region, counted per address. */
   readonly misses = new Map<number, number>();
   readonly eips: Set<number>;
   /** Whether its code loops (a static jump back to an address of its own at or before the
-   *  jump): such a region is never copied into others (see SHARE_BELOW). */
+   *  jump): such a region is copied into others only below LOOP_SHARE_BELOW. */
   readonly loops: boolean;
   readonly fn: RegionFn;
   readonly insns: number;
@@ -59,13 +58,10 @@ export class Region implements Chainable {
     this.insns = c.insns;
     this.jsBytes = c.source.length;
     this.notRun = c.notRun;
-    this.source = DUMP_DIR !== "" ? c.source : "";
     this.entryPoints = c.entries;
   }
 
   readonly compileMs: number;
-  /** The generated source (kept only when dumping). */
-  readonly source: string;
   readonly entryPoints: readonly number[];
 
   get entry(): Block {
@@ -75,7 +71,7 @@ export class Region implements Chainable {
 
 // (hw/v8fields.ts: the fields the engine and chains write, settled before anything is optimised)
 settleFields(new Region([], 0, () => ({ fn: () => 0, source: "", insns: 0, reachable: 0, entries: [], notRun: new Map() })), {
-  valid: [false], chained: [true], lastUsed: [1], entries: [1],
+  valid: [false], chained: [true], lastUsed: [1],
 });
 
 export interface JitStats {
@@ -171,7 +167,14 @@ export class RegionCache {
     const gen = previous ? previous.generation + 1 : 0;
     let r: Region;
     try {
-      r = new Region(blocks, gen, (self) => compileRegion(blocks, `r_${(entry.eip >>> 0).toString(16)}`, (b) => b.succ.map((s) => s.eip), this.chain, self, DUMP_DIR !== ""));
+      r = new Region(blocks, gen, (self) => {
+        const c = compileRegion(blocks, `r_${(entry.eip >>> 0).toString(16)}`, (b) => b.succ.map((s) => s.eip), this.chain, self, DUMP_DIR !== "");
+        if (DUMP_DIR !== "") {
+          mkdirSync(DUMP_DIR, { recursive: true });
+          writeFileSync(`${DUMP_DIR}/r_${(entry.eip >>> 0).toString(16)}_${this.stats.regionsCompiled + this.stats.recompiles}.js`, c.source);
+        }
+        return c;
+      });
     } catch (e) {
       this.stats.failures++;
       entry.nojit = true;
@@ -179,10 +182,6 @@ export class RegionCache {
       return null;
     }
     const ms = r.compileMs;
-    if (DUMP_DIR !== "") {
-      mkdirSync(DUMP_DIR, { recursive: true });
-      writeFileSync(`${DUMP_DIR}/r_${(entry.eip >>> 0).toString(16)}_${this.stats.regionsCompiled + this.stats.recompiles}.js`, r.source);
-    }
     r.lastUsed = tick;
     // A previous version is replaced. Other regions that share blocks with this one stay: a
     // block may be code inside several regions (each entered at its own entry). Dropping them

@@ -225,7 +225,7 @@ export class Emitter {
       // shifts by a constant count n (1-31), as hw/flags.ts cfOf: the last bit shifted out
       if (n > 0 && kind === FK_SHR) return t("$a >>> $n & 1", { a: fa, n: num(n - 1) });
       if (n > 0 && kind === FK_SHL) return n <= SIZE_BITS[sz] ? t("$a >>> $n & 1", { a: fa, n: num(SIZE_BITS[sz] - n) }) : num(0);
-      if (n > 0 && kind === FK_SAR) return t("$a >> $n & 1", { a: sz === 2 ? fa : sz === 1 ? t("$a << 16 >> 16", { a: fa }) : t("$a << 24 >> 24", { a: fa }), n: num(n - 1) });
+      if (n > 0 && kind === FK_SAR) return t("$a >> $n & 1", { a: signExtended(fa, sz), n: num(n - 1) });
       if (kind === FK_SUB || kind === FK_SBB) return t("(~$a & $b | (~$a | $b) & $r) >>> $s & 1", { a: fa, b: fb, r: fr, s: top });
       if (kind === FK_LOGIC) return num(0);
       if (kind === FK_NONE || kind === FK_INC || kind === FK_DEC) return t("fl & 1");
@@ -240,7 +240,7 @@ export class Emitter {
     const fa = id(v.fa), fb = id(v.fb), fr = id(v.fr);
     if (p > 0) {
       const kind = (p >> 2) & 63, sz = p & 3;
-      const sx = (x: Node): Node => (sz === 2 ? x : sz === 1 ? t("$v << 16 >> 16", { v: x }) : t("$v << 24 >> 24", { v: x }));
+      const sx = (x: Node): Node => signExtended(x, sz);
       if (kind === FK_SUB) {
         const ua = sz === 2 ? t("$a >>> 0", { a: fa }) : fa, ub = sz === 2 ? t("$b >>> 0", { b: fb }) : fb;
         switch (cc) {
@@ -306,6 +306,11 @@ export class Emitter {
     }
     return call(id("condOf"), [id(v.fop), fa, fb, fr, id("fl"), num(cc)]);
   }
+}
+
+/** A value masked to size code `sz` (0 byte, 1 word, 2 dword), sign-extended to int32. */
+export function signExtended(x: Node, sz: number): Node {
+  return sz === 2 ? x : sz === 1 ? t("$v << 16 >> 16", { v: x }) : t("$v << 24 >> 24", { v: x });
 }
 
 export interface FlagVars {

@@ -8,7 +8,7 @@
 // a slow path leaves the locals as they were before the instruction.
 
 import { type Node, id, num, t, assign, ifs, expr, call, brk, cont, goto, EXIT_LABEL, DISPATCH_LABEL } from "./ast.js";
-import { Emitter, rSlot, REG_LOCALS, FLAG_LOCALS, FLAG_VARS } from "./emit.js";
+import { Emitter, rSlot, REG_LOCALS, FLAG_LOCALS, FLAG_VARS, signExtended } from "./emit.js";
 import { type Insn, Op, K_R8, K_R16, K_R32, K_MEM, K_IMM, K_NONE, FLOW_NEXT, FLOW_EXIT } from "../hw/isa.js";
 import { FK_ADD, FK_ADC, FK_SUB, FK_SBB, FK_LOGIC, FK_INC, FK_DEC, FK_SHL, FK_SHR, FK_SAR, SIZE_MASK } from "../hw/flags.js";
 import { CF, DF, ARITH_FLAGS, EIP, FLAGS, FOP, FA, FB, FR } from "../hw/state.js";
@@ -149,7 +149,7 @@ function shift(c: InsnContext): boolean {
   let resExpr: Node;
   if (kind === FK_SHL) resExpr = constCount && n >= bits ? num(0) : masked(sz, t("$a << $n", { a, n: cnt }));
   else if (kind === FK_SHR) resExpr = sz === 2 ? t("$a >>> $n | 0", { a, n: cnt }) : t("$a >>> $n", { a, n: cnt });
-  else resExpr = sz === 2 ? t("$a >> $n", { a, n: cnt }) : masked(sz, t("$v >> $n", { v: sz === 1 ? t("$a << 16 >> 16", { a }) : t("$a << 24 >> 24", { a }), n: cnt }));
+  else resExpr = sz === 2 ? t("$a >> $n", { a, n: cnt }) : masked(sz, t("$v >> $n", { v: signExtended(a, sz), n: cnt }));
   const res = em.hold(resExpr);
   if (x.k0 === K_MEM) em.store(size, addr as Node, res);
   else em.setReg(x.k0, x.r0, res);

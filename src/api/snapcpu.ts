@@ -6,7 +6,7 @@ import type { Exokernel, UserDescriptor } from "../exokernel/kernel.js";
 import { GDT_TLS_FIRST, GDT_TLS_COUNT } from "../exokernel/kernel.js";
 import type { Environment } from "../exokernel/env.js";
 import type { CapHandle } from "../exokernel/caps.js";
-import { CpuContext } from "../hw/context.js";
+import { CpuContext, loadRegisterState, type RegisterState } from "../hw/context.js";
 import { Fault } from "../hw/fault.js";
 import { loadSeg } from "../hw/segment.js";
 import type { Cpu } from "../hw/cpu.js";
@@ -20,13 +20,14 @@ import type { CpuImage } from "./snapformat.js";
 /** The CPU state a snapshot keeps: registers, segments with their hidden parts, the LDT
  *  register, x87 registers and words, XMM registers (MXCSR is in the register file). Restored
  *  with plain typed-array copies, which is what makes restores cheap. */
-export class CpuCapture {
-  private readonly r: Int32Array;
-  private readonly sreg: Int32Array;
-  private readonly sbase: Int32Array;
-  private readonly slimit: Int32Array;
-  private readonly sattr: Int32Array;
-  private readonly ldt: [number, number];
+export class CpuCapture implements RegisterState {
+  readonly r: Int32Array;
+  readonly sreg: Int32Array;
+  readonly sbase: Int32Array;
+  readonly slimit: Int32Array;
+  readonly sattr: Int32Array;
+  readonly ldtBase: number;
+  readonly ldtLimit: number;
   /** x87 state with every register in its encoding (captured after a flush). */
   private readonly fpu = new FpuState();
   private readonly xmm: Int32Array;
@@ -37,20 +38,14 @@ export class CpuCapture {
     this.sbase = c.sbase.slice();
     this.slimit = c.slimit.slice();
     this.sattr = c.sattr.slice();
-    this.ldt = [c.ldtBase, c.ldtLimit];
+    this.ldtBase = c.ldtBase;
+    this.ldtLimit = c.ldtLimit;
     copyX87(this.fpu, fpuOf(c));
     this.xmm = c.sse.i32.slice(0, 32);
   }
 
   load(c: Cpu): void {
-    c.r.set(this.r);
-    c.sreg.set(this.sreg);
-    c.sbase.set(this.sbase);
-    c.slimit.set(this.slimit);
-    c.sattr.set(this.sattr);
-    c.ldtBase = this.ldt[0];
-    c.ldtLimit = this.ldt[1];
-    c.updateFlat();
+    loadRegisterState(c, this);
     const f = fpuOf(c);
     copyX87(f, this.fpu);
     f.form.fill(FORM_ENC);

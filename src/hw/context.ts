@@ -5,7 +5,31 @@ import type { Cpu } from "./cpu.js";
 import { REG_SLOTS, MXCSR } from "./state.js";
 import { MXCSR_DEFAULT } from "./simd/state.js";
 
-export class CpuContext {
+/** The register file, segment registers (selector, base, limit, attributes) and LDT, as a
+ *  saved context or a snapshot holds them. */
+export interface RegisterState {
+  readonly r: Int32Array;
+  readonly sreg: Int32Array;
+  readonly sbase: Int32Array;
+  readonly slimit: Int32Array;
+  readonly sattr: Int32Array;
+  readonly ldtBase: number;
+  readonly ldtLimit: number;
+}
+
+/** Puts `s` on the CPU (and recomputes whether its segments are flat). */
+export function loadRegisterState(c: Cpu, s: RegisterState): void {
+  c.r.set(s.r);
+  c.sreg.set(s.sreg);
+  c.sbase.set(s.sbase);
+  c.slimit.set(s.slimit);
+  c.sattr.set(s.sattr);
+  c.ldtBase = s.ldtBase;
+  c.ldtLimit = s.ldtLimit;
+  c.updateFlat();
+}
+
+export class CpuContext implements RegisterState {
   readonly r = new Int32Array(REG_SLOTS);
   readonly sreg = new Int32Array(6);
   readonly sbase = new Int32Array(6);
@@ -37,14 +61,7 @@ export class CpuContext {
   }
 
   load(c: Cpu): void {
-    c.r.set(this.r);
-    c.sreg.set(this.sreg);
-    c.sbase.set(this.sbase);
-    c.slimit.set(this.slimit);
-    c.sattr.set(this.sattr);
-    c.ldtBase = this.ldtBase;
-    c.ldtLimit = this.ldtLimit;
-    c.updateFlat();
+    loadRegisterState(c, this);
     if (c.cpl !== this.cpl || c.cr3 !== this.cr3) {
       c.cpl = this.cpl;
       c.cr3 = this.cr3;

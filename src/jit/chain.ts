@@ -42,13 +42,30 @@ export class ChainTable {
   /** [0]: region entries made through chains. */
   readonly count = new Float64Array(1);
 
-  /** Enters `r` from a region `d` deep. One function shared by every region's exit, so its
-   *  call site soon sees many targets and V8 never speculates on one (a region calling a
-   *  region directly got optimised for the one it called first, and deoptimised at the next). */
-  readonly enter = (r: Chainable, c: Cpu, n: number, d: number): number => {
-    r.chained = true;
-    this.count[0]++;
-    return r.fn(c, n, d + 1);
+  /**
+   * A region's exit, shared by every region: unless the CPU leaves for the host (a system call,
+   * a hook) or the chain is `MAX_CHAIN` deep already, the region registered at `pc` runs next,
+   * from here; otherwise `me` (the region leaving) is left in Cpu.jitFrom for the engine.
+   *
+   * One function for all regions, for two reasons. Its call of the next region soon sees many
+   * targets, so V8 never speculates on one (a region calling a region directly got optimised
+   * for the one it called first, and deoptimised at the next). And V8 inlines it with its own
+   * type feedback, which every region's exits warm: written out in each region, a region
+   * optimised before its first chained exit deoptimised there ("insufficient type feedback"),
+   * and was optimised again from scratch.
+   */
+  readonly leave = (c: Cpu, n: number, d: number, pc: number, me: object | null): number => {
+    if (c.exit === 0 && d < MAX_CHAIN && c.flat) {
+      const h = chainSlot(pc);
+      const r = this.regions[h];
+      if (this.pcs[h] === pc && r.valid) {
+        r.chained = true;
+        this.count[0]++;
+        return r.fn(c, n, d + 1);
+      }
+    }
+    if (me !== null) c.jitFrom = me;
+    return n;
   };
 
   /** Compiled code leaving to `eip` will go on in `r`. */

@@ -30,7 +30,7 @@ import { cfOf, condOf, flagsOf, PARITY } from "../hw/flags.js";
 import { imulFlags, mulHiU32 } from "../hw/alu.js";
 import { checkLimit } from "../hw/interp/operand.js";
 import { TLB_KEY, type Cpu } from "../hw/cpu.js";
-import { type RegionFn, type ChainTable, MAX_CHAIN, CHAIN_BITS, CHAIN_MASK } from "./chain.js";
+import type { RegionFn, ChainTable } from "./chain.js";
 import { HOOK_HELPERS, emitHookCall, blockHooked, codeHooked, nextCodeHook } from "./hookcode.js";
 
 export type { RegionFn } from "./chain.js";
@@ -107,8 +107,9 @@ const trap = (c: Cpu, vector: number): void => {
   c.exitArg = vector;
 };
 /** A fault or code write inside compiled code: how much budget was left (the engine's count). */
-const faulted = (c: Cpu, n: number): void => {
+const faulted = (c: Cpu, n: number, me: object | null): void => {
   c.jitLeft = n;
+  if (me !== null) c.jitFrom = me;
 };
 
 /** Live arithmetic flags at the end of each block, given the region's static edges: a block
@@ -185,16 +186,6 @@ function entryChecks(blocks: readonly Block[]): Node[] {
     // (the TLB holds entries XORed with TLB_KEY: hw/cpu.ts)
     ifs(t("tlbR[$v] !== $s && !codePage(c, $a, $k)", { v: num(v), s: num((k ^ TLB_KEY) | 0), k: num(k), a: num((v << 12) | 0) }), [ret(id("n"))]),
   );
-}
-
-/** The end of a region with chaining: unless it leaves for the host (a system call, a hook) or
- *  the chain is deep already, the region that goes on at `pc` runs next, from here. (A budget
- *  too small for that region's first block makes it return at once, untouched.) */
-function chainExit(): Node {
-  return ifs(t("c.exit === 0 && d < $m && c.flat", { m: num(MAX_CHAIN) }), [
-    letDecl([["h", t("(pc ^ pc >>> $b) & $k", { b: num(CHAIN_BITS), k: num(CHAIN_MASK) })], ["g", t("CR[h]")]], "const"),
-    ifs(t("CP[h] === pc && g.valid"), [ret(t("enter(g, c, n, d)"))]),
-  ]);
 }
 
 /** Helpers generated code calls (the flag evaluations are the interpreter's own). */
@@ -389,17 +380,16 @@ export function compileRegion(
       [labeled(EXIT_LABEL, block([labeled(DISPATCH_LABEL, forever([dispatch]))]))],
       "err",
       // After a fallback handler started (hx), the register file is already the truth.
-      [...(simd ? [simdFaultFlush(lanes)] : []), ifs(t("hx === 0"), flushAll(id("ip")), [expr(t("R[8] = ip"))]), expr(call(id("faulted"), [id("c"), id("n")])), ...(self !== null ? [expr(t("c.jitFrom = ME"))] : []), throwStmt(id("err"))],
+      [...(simd ? [simdFaultFlush(lanes)] : []), ifs(t("hx === 0"), flushAll(id("ip")), [expr(t("R[8] = ip"))]), expr(t("faulted(c, n, ME)")), throwStmt(id("err"))],
     ),
     // lanes still in locals at an exit (pinned registers) go back to the slots
     ...(lanes.pinned !== 0 || lanes.pinnedD !== 0 ? [simdFaultFlush(lanes)] : []),
     ...flushAll(id("pc")),
-    ...(chain !== null ? [chainExit()] : []),
-    ...(self !== null ? [expr(t("c.jitFrom = ME"))] : []),
-    ret(id("n")),
+    // (chain.ts: the next region runs from there, or the engine takes over)
+    ...(chain !== null ? [ret(t("leave(c, n, d, pc, ME)"))] : [...(self !== null ? [expr(t("c.jitFrom = ME"))] : []), ret(id("n"))]),
   ];
   const helpers = {
-    ...HELPERS, ...(chain !== null ? { CP: chain.pcs, CR: chain.regions, enter: chain.enter } : {}), ...(self !== null ? { ME: self } : {}), ...(x87 ? X87_HELPERS : {}), ...(simd ? SIMD_RUNTIME : {}), ...(hooked ? HOOK_HELPERS : {}),
+    ...HELPERS, ...(chain !== null ? { leave: chain.leave } : {}), ME: self, ...(x87 ? X87_HELPERS : {}), ...(simd ? SIMD_RUNTIME : {}), ...(hooked ? HOOK_HELPERS : {}),
     ...Object.fromEntries([...simdUses].map((u) => [u, SIMD_OP_HELPERS[u]])),
   };
   const factory: Node[] = [

@@ -215,6 +215,18 @@ function move(c: InsnContext, name: string): boolean {
   return true;
 }
 
+/** movlpd/movlps/movhpd/movhps: one quadword between memory and the low or high half of a
+ *  register, the other half unchanged (glibc's SSE2 memcpy and string routines use them for
+ *  the 8-byte pieces; through the helper, each flushed every cached lane). */
+function moveHalf(c: InsnContext, name: string): boolean {
+  const { em, x } = c;
+  const half = name === "movhpd" || name === "movhps" ? 1 : 0;
+  if (x.k0 === K_XMM && x.k1 === K_MEM) loadD(em, address(c, false), x.r0 * 2 + half, 1);
+  else if (x.k0 === K_MEM && x.k1 === K_XMM) storeD(em, address(c, false), x.r1 * 2 + half, 1);
+  else return false;
+  return true;
+}
+
 /** Permutations of double lanes: result lane k = lane idx[k] of [d0, d1, s0, s1]. */
 const DPERMS: Record<string, (imm: number) => number[]> = {
   unpcklpd: () => [0, 2], unpckhpd: () => [1, 3], punpcklqdq: () => [0, 2], punpckhqdq: () => [1, 3],
@@ -417,6 +429,7 @@ const INLINE: Record<string, (c: InsnContext, name: string) => boolean> = {
   ucomisd: comis, comisd: comis, ucomiss: comis, comiss: comis,
 };
 for (const n of ["movaps", "movups", "movapd", "movupd", "movdqa", "movdqu", "lddqu", "movss", "movsd", "movq", "movd"]) INLINE[n] = move;
+for (const n of ["movlpd", "movlps", "movhpd", "movhps"]) INLINE[n] = moveHalf;
 for (const n of Object.keys(FAST_ARITH)) INLINE[n] = scalarArith;
 for (const n of Object.keys(FAST_PACKED)) INLINE[n] = packedArith;
 for (const n of Object.keys(DPERMS)) INLINE[n] = dpermute;

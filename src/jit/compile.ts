@@ -21,6 +21,7 @@ import { translateRun, runnable, X87_HELPERS, X87_LOCALS } from "./x87.js";
 import { SIMD_RUNTIME, SIMD_OP_HELPERS, LaneUse, simdLocals, simdBarrier, simdBoundary, simdBeginBlock, simdFaultFlush } from "./simd.js";
 import { flagLiveness, flagsLiveIn } from "./liveness.js";
 import { structure, type CfgNode } from "./structure.js";
+import { checkPoints, budgetTests, type BudgetMark } from "./budget.js";
 import { staticTargets } from "./successors.js";
 import { type Insn, Op, K_MEM } from "../hw/isa.js";
 import { EIP, FLAGS, FOP, FA, FB, FR, ARITH_FLAGS } from "../hw/state.js";
@@ -300,7 +301,10 @@ export function compileRegion(
     // Budget: a block runs only if the whole of it fits; else compiled code stops before it.
     // (The exit path has no arithmetic: V8 would deoptimise on its first use for lack of type
     // feedback, since it is rarely taken before the function is optimised.)
-    em.emit(ifs(t("n < $l", { l: num(len) }), [assign(id("pc"), num(b.eip)), brk(EXIT_LABEL)]), assign(id("n"), t("n - $l | 0", { l: num(len) })), ...begin);
+    // (budget.ts keeps this test only at check points, for the longest way on from there)
+    const test = ifs(t("n < $l", { l: num(len) }), [assign(id("pc"), num(b.eip)), brk(EXIT_LABEL)]);
+    test.budget = { eip: b.eip, len } satisfies BudgetMark;
+    em.emit(test, assign(id("n"), t("n - $l | 0", { l: num(len) })), ...begin);
     if (blockHooked(b)) emitHookCall(em, "hookBlock", b.eip, regionBlocks.find((o) => o.eip === b.eip)!.end - b.eip, len);
     let ending: Ending = { kind: "next" };
     for (let k = 0; k < len; k++) {
@@ -357,7 +361,10 @@ export function compileRegion(
     if ((pinI !== 0 || pinD !== 0) && !hooked) translateBlocks(pinI, pinD);
   }
   const flow = structure(nodes, entryPoints(blocks, inRegion, predicted));
-  const dispatch = switchStmt(id("pc"), [...flow.cases.map(([eip, code]) => switchCase(num(eip), code)), switchCase(null, [brk(EXIT_LABEL)])]);
+  const lengths = new Map(blocks.map((b) => [b.eip, b.insns.length]));
+  const need = checkPoints(nodes, flow.entries, (eip) => lengths.get(eip) as number);
+  const budgeted = (code: Node[]): Node[] => budgetTests(code, need, (k) => t("n < $k", { k: num(k) }));
+  const dispatch = switchStmt(id("pc"), [...flow.cases.map(([eip, code]) => switchCase(num(eip), budgeted(code))), switchCase(null, [brk(EXIT_LABEL)])]);
 
   const temps: [string, Node][] = [];
   for (let k = 0; k < maxTemps; k++) temps.push([`t${k}`, num(0)]);

@@ -138,6 +138,34 @@ describe("the JIT engine", () => {
     }
   });
 
+  it("stops where the interpreter stops at every budget, in loops of blocks tested only at check points", () => {
+    // mov ecx, 600; l: add eax, 1; test ecx, 1; jz s (rel32); 70 x add edx, 3; jmp s; s: add
+    // esi, 2; dec ecx; jnz l (rel32); int 0x80 (the jmp ends the interpreter's block where the
+    // JIT's does: blocks and so budget stops are the same in both). The budget is tested only at check points (jit/budget.ts: the
+    // loop's head and, the long block making the way longer than MAX_AHEAD, there too): a
+    // region must still never start a way it has no budget for, so each run(budget) ends at
+    // the same block boundary, with the same registers, as the interpreter's.
+    const body = [0x83, 0xc0, 0x01, 0xf7, 0xc1, 0x01, 0, 0, 0, 0x0f, 0x84, ...le32(70 * 3 + 2)];
+    for (let k = 0; k < 70; k++) body.push(0x83, 0xc2, 0x03);
+    body.push(0xeb, 0x00);
+    body.push(0x83, 0xc6, 0x02, 0x49, 0x0f, 0x85);
+    const back = -(body.length + 4);
+    const code = [0xb9, ...le32(600), ...body, ...le32(back), 0xcd, 0x80];
+    const ms = (["interp", "jit"] as const).map((engine) => machineWith(code, engine));
+    for (let budget = 1, step = 0; step < 5000; step++, budget = (budget % 150) + 1) {
+      const out = ms.map(({ k, env }) => {
+        const kind = k.run(env, budget).kind;
+        const r = k.regs(env);
+        return [kind, k.cpu.icount, r[EIP], r[EAX], r[ECX], r[EDX], r[ESI]];
+      });
+      expect(out[1], `run ${step} with budget ${budget}`).toEqual(out[0]);
+      expect(out[0][0]).not.toBe(X_FAULT);
+      if (out[0][0] === X_INT) break;
+    }
+    expect(ms[1].k.regs(ms[1].env)[EDX]).toBe(300 * 70 * 3);
+    expect(ms[1].k.engine.stats.jitInsns).toBeGreaterThan(ms[1].k.cpu.icount / 3);
+  });
+
   it("evicts compiled code over its bound, compiles it again, and still computes the same", () => {
     const { k, env } = machineWith(loops(12), "auto", 12);
     const x = k.run(env, 10_000_000);

@@ -12,7 +12,7 @@ return function golden(c, n, d) {
         switch (pc) {
           case 134512640:
             B8048009: {
-              if (n < 4) {
+              if (n < 6) {
                 pc = 134512640;
                 break X;
               }
@@ -35,10 +35,6 @@ return function golden(c, n, d) {
                 break B8048009;
               }
               break B8048009;
-            }
-            if (n < 2) {
-              pc = 134512649;
-              break X;
             }
             n = n - 2 | 0;
             r0 = 0;

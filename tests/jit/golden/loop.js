@@ -12,7 +12,7 @@ return function golden(c, n, d) {
         switch (pc) {
           case 134512640:
             L8048000: for (;;) {
-              if (n < 4) {
+              if (n < 5) {
                 pc = 134512640;
                 break X;
               }
@@ -41,10 +41,6 @@ return function golden(c, n, d) {
               fr = t1;
               if (fr !== 0) {
                 continue L8048000;
-              }
-              if (n < 1) {
-                pc = 134512648;
-                break X;
               }
               n = n - 1 | 0;
               trap(c, 128);

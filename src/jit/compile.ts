@@ -22,6 +22,7 @@ import { SIMD_RUNTIME, SIMD_OP_HELPERS, LaneUse, simdLocals, simdBarrier, simdBo
 import { flagLiveness, flagsLiveIn } from "./liveness.js";
 import { structure, type CfgNode } from "./structure.js";
 import { checkPoints, budgetTests, type BudgetMark } from "./budget.js";
+import { planStack, WINDOW_MISS, type StackWindow } from "./stackwin.js";
 import { staticTargets } from "./successors.js";
 import { type Insn, Op, K_MEM } from "../hw/isa.js";
 import { EIP, FLAGS, FOP, FA, FB, FR, ARITH_FLAGS } from "../hw/state.js";
@@ -190,7 +191,7 @@ function entryChecks(blocks: readonly Block[]): Node[] {
 }
 
 /** Helpers generated code calls (the flag evaluations are the interpreter's own). */
-const HELPERS = { PARITY, cfOf, condOf, flagsOf, imulFlags, mulHiU32, segLimit: checkLimit, codePage, writeBack, rd8, rd16, rd32, wr8, wr16, wr32, trap, faulted };
+const HELPERS = { PARITY, cfOf, condOf, flagsOf, imulFlags, mulHiU32, segLimit: checkLimit, codePage, writeBack, rd8, rd16, rd32, wr8, wr16, wr32, trap, faulted, WM: WINDOW_MISS };
 
 /** Blocks are decoded from their address to the next branch, so one block of a region can hold
  *  another (a loop's first block, entered both by falling into the loop and by its back edge,
@@ -253,6 +254,21 @@ function factoryFor(source: string): Factory {
   return f;
 }
 
+/** The check before a stack window (stackwin.ts): its byte range from ESP lies in one page
+ *  the TLB maps for its accesses, and ESP is 4-aligned; then `sk` holds the page's entry. If
+ *  not, compiled code stops before the window's first instruction (at `eip`) as a fault there
+ *  would: WINDOW_MISS thrown (no call, no arithmetic: nothing V8 would need type feedback
+ *  for on a path first taken after the region is optimised), and the engine goes on there. */
+function windowCheck(w: StackWindow, eip: number): Node[] {
+  const lo = num(w.lo);
+  const out: Node[] = [assign(id("sk"), t(w.writes ? "tlbW[(r4 + $lo | 0) >>> 12] ^ 4095" : "tlbR[(r4 + $lo | 0) >>> 12] ^ 4095", { lo }))];
+  let bad = t("((sk | r4 & 3) & 4095) !== 0 || (r4 + $lo & 4095) > $room", { lo, room: num(4096 - (w.hi - w.lo)) });
+  // (a page the TLB maps for writing but not reading, as a read hook leaves it, is not used)
+  if (w.writes && w.reads) bad = t("$b || (tlbR[(r4 + $lo | 0) >>> 12] ^ 4095) !== sk", { b: bad, lo });
+  out.push(ifs(bad, [assign(id("ip"), num(eip)), throwStmt(id("WM"))]));
+  return out;
+}
+
 /** Compiles blocks (the first is the entry) into a region function. */
 export function compileRegion(
   regionBlocks: readonly Block[],
@@ -264,6 +280,8 @@ export function compileRegion(
   self: object | null = null,
   /** Indented source (for people reading it; the engine compiles it without). */
   pretty = true,
+  /** Stack windows (stackwin.ts); off for a region whose window checks kept failing. */
+  windows = true,
 ): Compiled {
   const blocks = cutOverlaps(regionBlocks);
   const inRegion = new Map(blocks.map((b) => [b.eip, b]));
@@ -307,8 +325,15 @@ export function compileRegion(
     em.emit(test, assign(id("n"), t("n - $l | 0", { l: num(len) })), ...begin);
     if (blockHooked(b)) emitHookCall(em, "hookBlock", b.eip, regionBlocks.find((o) => o.eip === b.eip)!.end - b.eip, len);
     let ending: Ending = { kind: "next" };
+    const stack = windows && b.hooks === 0 ? planStack(b.insns) : null;
     for (let k = 0; k < len; k++) {
       if (codeHooked(b, k)) emitHookCall(em, "hookCode", b.insns[k].eip, b.insns[k].len, len - k);
+      const w = stack?.windows.find((v) => v.start === k);
+      if (w !== undefined) {
+        // (a failed check throws: the catch clause writes back the XMM lanes `xdm` names)
+        em.emit(...windowCheck(w, b.insns[k].eip));
+      }
+      em.window = stack !== null && stack.covered[k];
       // (an x87 run, or a compare fused with its branch, ends before the next hooked instruction)
       const upTo = nextCodeHook(b, k + 1);
       if (runnable(b.insns[k])) {
@@ -343,6 +368,7 @@ export function compileRegion(
         em.producer = -1;
       }
     }
+    em.window = false;
     if (ending.kind === "next") em.emit(...simdBoundary(em, false), goto(last.next));
     if (em.simd) simd = true;
     for (const u of em.simdUses) simdUses.add(u);
@@ -377,6 +403,7 @@ export function compileRegion(
       ["pc", t("R[$k]", { k: num(EIP) })],
       ["ip", id("pc")],
       ["e", num(0)],
+      ["sk", num(0)],
       ["hx", num(0)],
       ...FUSED_LOCALS.map((v): [string, Node] => [v, num(0)]),
       ...(x87 ? X87_LOCALS : []),

@@ -127,10 +127,16 @@ export class Emitter {
     return off;
   }
 
+  /** Set while translating an instruction whose memory accesses a checked stack window covers
+   *  (stackwin.ts): they go to memory through the window's TLB entry in `sk`, unchecked. */
+  window = false;
+
   /** Emits a load of `size` bytes from linear address `a` (an identifier) into a temporary. */
   load(size: number, a: Node): Node {
     const v = this.tmp();
-    if (size === 4) {
+    if (this.window) {
+      this.emit(assign(v, t(size === 4 ? "i32[(sk ^ $a) >>> 2]" : size === 2 ? "u16[(sk ^ $a) >>> 1]" : "u8[sk ^ $a]", { a })));
+    } else if (size === 4) {
       this.emit(assign(id("e"), t("tlbR[$a >>> 12] ^ 4095", { a })));
       this.emit(assign(v, t("((e | $a & 3) & 4095) === 0 ? i32[(e ^ $a) >>> 2] : rd32(c, $a)", { a })));
     } else if (size === 2) {
@@ -145,6 +151,10 @@ export class Emitter {
 
   /** Emits a store of `size` bytes of `v` at linear address `a` (an identifier). */
   store(size: number, a: Node, v: Node): void {
+    if (this.window) {
+      this.emit(assign(t(size === 4 ? "i32[(sk ^ $a) >>> 2]" : size === 2 ? "u16[(sk ^ $a) >>> 1]" : "u8[sk ^ $a]", { a }), v));
+      return;
+    }
     this.emit(assign(id("e"), t("tlbW[$a >>> 12] ^ 4095", { a })));
     if (size === 4) {
       this.emit(ifs(t("((e | $a & 3) & 4095) === 0", { a }), [assign(t("i32[(e ^ $a) >>> 2]", { a }), v)], [expr(t("wr32(c, $a, $v)", { a, v }))]));

@@ -12,6 +12,7 @@ import { execInsns, execOne } from "../hw/interp/run.js";
 import { BlockDecoder, codeBits, type Block } from "../decoder/block.js";
 import { BlockCache } from "../decoder/cache.js";
 import { RegionCache, MERGE_AFTER, type Region, type JitStats } from "./region.js";
+import { WINDOW_MISS } from "./stackwin.js";
 import { ChainTable } from "./chain.js";
 import { logger, trace } from "../log.js";
 import { execHooked, markHooks } from "./hookexec.js";
@@ -80,6 +81,9 @@ export class Engine {
   readonly decoder = new BlockDecoder();
   readonly cache: BlockCache;
   readonly regions: RegionCache;
+  /** The next block dispatched runs in the interpreter even if compiled (after a stack
+   *  window's check failed at its start). */
+  private interpretNext = false;
   /** The fault that ended the last run() with RUN_FAULT. */
   lastFault: Fault | null = null;
   readonly stats: EngineStats;
@@ -186,7 +190,7 @@ export class Engine {
       try {
         const b = this.find(c.r[EIP]);
         const r = b.compiled as Region | null;
-        if (r !== null && c.flat) {
+        if (r !== null && c.flat && !this.interpretNext) {
           inRegion = r;
           const left = stop - c.icount;
           n0 = left < MAX_SLICE ? left : MAX_SLICE;
@@ -231,6 +235,7 @@ export class Engine {
           }
         }
         const before = c.icount;
+        this.interpretNext = false;
         if (b.hooks === 0) execInsns(c, b.insns);
         else execHooked(c, b);
         this.stats.interpInsns += c.icount - before;
@@ -285,6 +290,15 @@ export class Engine {
       return this.stepAfterCodeWrite(e);
     }
     if (e === HOOK_REPLAY) return this.replay();
+    if (e === WINDOW_MISS) {
+      // Compiled code stopped before a stack window whose page it could not use: the
+      // interpreter runs the block from there (entering the region again at once would stop
+      // there again), filling the TLB.
+      const r = c.jitFrom as Region;
+      if (this.regions.windowMiss(r)) this.regions.compile(r.entry, r, this.tick);
+      this.interpretNext = true;
+      return RUN_BUDGET;
+    }
     throw e;
   }
 

@@ -23,6 +23,8 @@ export const MAX_REGION_INSNS = 1500;
 export const MERGE_AFTER = 64;
 /** Recompilations allowed per region lineage. */
 export const MAX_RECOMPILES = 3;
+/** Failed stack-window checks after which a region is compiled without windows. */
+export const WINDOW_MISSES = 64;
 
 export class Region implements Chainable {
   valid = true;
@@ -42,12 +44,17 @@ export class Region implements Chainable {
   /** Instructions counted but not run when compiled code faults at an address (Compiled.notRun). */
   readonly notRun: ReadonlyMap<number, number>;
 
+  /** Stack-window checks that failed in its code (stackwin.ts) since compiled. */
+  windowMisses = 0;
+
   /** Compiles `blocks` (the first is the entry) with `compile`, which gets the region itself
    *  as the token its code leaves in Cpu.jitFrom. */
   constructor(
     readonly blocks: Block[],
     readonly generation: number,
     compile: (self: Region) => Compiled,
+    /** Compiled without stack windows (an earlier version kept failing their checks). */
+    readonly noWindows = false,
   ) {
     this.eips = new Set(blocks.map((b) => b.eip));
     this.loops = blocks.some((b) => staticTargets(b)?.some((t) => t <= b.eip && this.eips.has(t)) === true);
@@ -71,7 +78,7 @@ export class Region implements Chainable {
 
 // (hw/v8fields.ts: the fields the engine and chains write, settled before anything is optimised)
 settleFields(new Region([], 0, () => ({ fn: () => 0, source: "", insns: 0, reachable: 0, entries: [], notRun: new Map() })), {
-  valid: [false], chained: [true], lastUsed: [1],
+  valid: [false], chained: [true], lastUsed: [1], windowMisses: [1],
 });
 
 export interface JitStats {
@@ -170,16 +177,17 @@ export class RegionCache {
     const extra = previous ? [...previous.misses.entries()].filter(([, n]) => n >= this.mergeAfter).map(([eip]) => eip) : [];
     const blocks = this.form(entry, previous ? [...previous.eips, ...extra] : [], previous);
     const gen = previous ? previous.generation + 1 : 0;
+    const noWindows = previous !== null && (previous.noWindows || previous.windowMisses >= WINDOW_MISSES);
     let r: Region;
     try {
       r = new Region(blocks, gen, (self) => {
-        const c = compileRegion(blocks, `r_${(entry.eip >>> 0).toString(16)}`, (b) => b.succ.map((s) => s.eip), this.chain, self, DUMP_DIR !== "");
+        const c = compileRegion(blocks, `r_${(entry.eip >>> 0).toString(16)}`, (b) => b.succ.map((s) => s.eip), this.chain, self, DUMP_DIR !== "", !noWindows);
         if (DUMP_DIR !== "") {
           mkdirSync(DUMP_DIR, { recursive: true });
           writeFileSync(`${DUMP_DIR}/r_${(entry.eip >>> 0).toString(16)}_${this.stats.regionsCompiled + this.stats.recompiles}.js`, c.source);
         }
         return c;
-      });
+      }, noWindows);
     } catch (e) {
       this.stats.failures++;
       entry.nojit = true;
@@ -225,6 +233,14 @@ export class RegionCache {
     const n = (r.misses.get(pc) ?? 0) + 1;
     r.misses.set(pc, n);
     return n === this.mergeAfter && r.generation < MAX_RECOMPILES && r.blocks.length < MAX_REGION_BLOCKS && r.insns < MAX_REGION_INSNS;
+  }
+
+  /** A stack window's check failed in `r` (a page boundary in its range, a TLB entry
+   *  missing: jit/stackwin.ts). Whether the region should now be compiled again without
+   *  windows (at WINDOW_MISSES: a hot function whose frame straddles two pages would stop at
+   *  every call). */
+  windowMiss(r: Region): boolean {
+    return ++r.windowMisses === WINDOW_MISSES && r.valid && !r.noWindows;
   }
 
   /** A block was invalidated (its page written): every region holding it goes too. */

@@ -3,7 +3,7 @@
 // again on demand, and statistics that account for every instruction.
 
 import { describe, expect, it } from "vitest";
-import { EAX, ECX, EDX, ESI, EIP } from "../../src/hw/state.js";
+import { EAX, EBX, ECX, EDX, ESI, EDI, ESP, EIP } from "../../src/hw/state.js";
 import { machine } from "../helpers/machine.js";
 import { X_BUDGET, X_INT, X_FAULT } from "../../src/exokernel/env.js";
 import { buildGuest, runExojit } from "../helpers/guest.js";
@@ -164,6 +164,80 @@ describe("the JIT engine", () => {
     }
     expect(ms[1].k.regs(ms[1].env)[EDX]).toBe(300 * 70 * 3);
     expect(ms[1].k.engine.stats.jitInsns).toBeGreaterThan(ms[1].k.cpu.icount / 3);
+  });
+
+  describe("stack windows (jit/stackwin.ts)", () => {
+    // f: push ebp; push ebx; mov ebx, [esp+12]; add eax, ebx; pop ebx; pop ebp; ret, called
+    // `n` times from a loop with [esp] = 1 on entry to f's caller: its accesses are one window
+    const f = [0x55, 0x53, 0x8b, 0x5c, 0x24, 0x0c, 0x01, 0xd8, 0x5b, 0x5d, 0xc3];
+    /** mov esp, `esp`; push 1; mov ecx, n; l: (push ecx, with `drift`: the stack goes down 4
+     *  bytes a call) call f; dec ecx; jnz l; int 0x80; f (at CODE + 22, or 23 with drift) */
+    const program = (esp: number, n: number, drift: boolean): number[] => {
+      const head = [0xbc, ...le32(esp), 0x6a, 0x01, 0xb9, ...le32(n)];
+      const loop = [...(drift ? [0x51] : []), 0xe8, ...le32(5), 0x49, 0x75, drift ? 0xf7 : 0xf8, 0xcd, 0x80];
+      return [...head, ...loop, ...f];
+    };
+    const run = (engine: "interp" | "auto", esp: number, n: number, twoPages = true, drift = false) => {
+      const { k, env } = machine(program(esp, n, drift), { engine, threshold: 2 });
+      if (twoPages) {
+        // (a frame between: DATA's page and the next are not physically adjacent, so going
+        // through the wrong page's TLB entry cannot land on the right bytes by chance)
+        k.mapNew(k.aspaceOf(env), DATA + 0x10000, 7);
+        k.mapNew(k.aspaceOf(env), DATA + 0x1000, 7);
+      }
+      const x = k.run(env, 10_000_000);
+      const r = k.regs(env);
+      return { x, k, out: [x.kind, x.vector, r[EIP], r[ESP], r[EAX], r[EBX], r[ECX], k.cpu.icount] };
+    };
+
+    it("compiles f's stack accesses through one checked page", () => {
+      const { k } = run("auto", DATA + 0x800, 5000);
+      const src = compileRegion([k.engine.lookup(CODE + 22)], "f").source;
+      expect(src).toMatch(/sk = tlbW/);
+      expect(src).not.toMatch(/wr32\(c|rd32\(c/);
+    });
+
+    it("agree with the interpreter, and a frame straddling two pages makes the region compile again without them", () => {
+      // in the middle of a page: no window check fails, nothing is compiled again
+      const mid = [run("interp", DATA + 0x800, 5000), run("auto", DATA + 0x800, 5000)];
+      expect(mid[1].out).toEqual(mid[0].out);
+      expect(mid[0].out[4]).toBe(5000);
+      expect(mid[1].k.engine.stats.jit.recompiles).toBe(0);
+      // f's frame straddles DATA's page and the next: every call's check fails, until f's
+      // region is compiled again without windows
+      const edge = [run("interp", DATA + 0x1008, 5000), run("auto", DATA + 0x1008, 5000)];
+      expect(edge[1].out).toEqual(edge[0].out);
+      expect(edge[1].k.engine.stats.jit.recompiles).toBeGreaterThan(0);
+      expect(edge[1].k.engine.stats.jitInsns).toBeGreaterThan(edge[1].k.cpu.icount / 2);
+    });
+
+    it("cover only accesses aligned from ESP at the window's start (after a 16-bit push, not)", () => {
+      // pushl eax; pushw ax; pushl $-5; pushw $0x1234; pushl $0x12345678; popl ecx; popw dx;
+      // popw si; popl edi; popl ebp, in a loop of 3000 under both engines
+      const seq = [0x50, 0x66, 0x50, 0x6a, 0xfb, 0x66, 0x68, 0x34, 0x12, 0x68, 0x78, 0x56, 0x34, 0x12, 0x59, 0x66, 0x5a, 0x66, 0x5e, 0x5f, 0x5d];
+      const code = [0xbc, ...le32(DATA + 0x800), 0xb8, ...le32(0x11223344), 0xb9, ...le32(3000), 0x51, ...seq, 0x59, 0x49, 0x75, -(seq.length + 5) & 0xff, 0xcd, 0x80];
+      const out = (["interp", "jit"] as const).map((engine) => {
+        const { k, env } = machine(code, { engine });
+        expect(k.run(env, 10_000_000).kind).toBe(X_INT);
+        const r = k.regs(env);
+        return [r[EAX], r[ECX], r[EDX], r[ESI], r[EDI], r[ESP], r[EBX]];
+      });
+      expect(out[1]).toEqual(out[0]);
+      expect(out[0][4] >>> 0).toBe(0x3344ffff);
+    });
+
+    it("leave a page fault in a window to the instruction that takes it, precisely", () => {
+      // the stack goes down a dword a call and runs off the bottom of DATA's page (the page
+      // below is not mapped) in the pushes of a call long after f was compiled: compiled code
+      // stops before f's window, and the interpreter takes the fault
+      for (const esp of [DATA + 0x400, DATA + 0x404, DATA + 0x408, DATA + 0x40c]) {
+        const ref = run("interp", esp, 5000, false, true), jit = run("auto", esp, 5000, false, true);
+        expect(ref.out[0]).toBe(X_FAULT);
+        expect(ref.out[4]).toBeGreaterThan(200 * 4000);
+        expect(jit.out).toEqual(ref.out);
+        expect(jit.k.engine.stats.jitInsns).toBeGreaterThan(jit.k.cpu.icount / 2);
+      }
+    });
   });
 
   it("evicts compiled code over its bound, compiles it again, and still computes the same", () => {

@@ -1,11 +1,11 @@
 "use strict";
-const PARITY = H.PARITY, cfOf = H.cfOf, condOf = H.condOf, flagsOf = H.flagsOf, imulFlags = H.imulFlags, mulHiU32 = H.mulHiU32, segLimit = H.segLimit, codePage = H.codePage, writeBack = H.writeBack, rd8 = H.rd8, rd16 = H.rd16, rd32 = H.rd32, wr8 = H.wr8, wr16 = H.wr16, wr32 = H.wr32, trap = H.trap, faulted = H.faulted, ME = H.ME, mathImul = Math.imul;
+const PARITY = H.PARITY, cfOf = H.cfOf, condOf = H.condOf, flagsOf = H.flagsOf, imulFlags = H.imulFlags, mulHiU32 = H.mulHiU32, segLimit = H.segLimit, codePage = H.codePage, writeBack = H.writeBack, rd8 = H.rd8, rd16 = H.rd16, rd32 = H.rd32, wr8 = H.wr8, wr16 = H.wr16, wr32 = H.wr32, trap = H.trap, faulted = H.faulted, WM = H.WM, ME = H.ME, mathImul = Math.imul;
 return function golden(c, n, d) {
   const R = c.r, tlbR = c.tlbR, tlbW = c.tlbW, u8 = c.u8, u16 = c.u16, i32 = c.i32, fsb = c.sbase[4], gsb = c.sbase[5], fsl = c.slimit[4], gsl = c.slimit[5];
   if (tlbR[32840] !== 134533119 && !codePage(c, 134512640, 134529024)) {
     return n;
   }
-  let r0 = R[0], r1 = R[1], r2 = R[2], r3 = R[3], r4 = R[4], r5 = R[5], r6 = R[6], r7 = R[7], fl = R[9], fop = R[10], fa = R[11], fb = R[12], fr = R[13], pc = R[8], ip = pc, e = 0, hx = 0, vop = 0, va = 0, vb = 0, vr = 0, t0 = 0, t1 = 0;
+  let r0 = R[0], r1 = R[1], r2 = R[2], r3 = R[3], r4 = R[4], r5 = R[5], r6 = R[6], r7 = R[7], fl = R[9], fop = R[10], fa = R[11], fb = R[12], fr = R[13], pc = R[8], ip = pc, e = 0, sk = 0, hx = 0, vop = 0, va = 0, vb = 0, vr = 0, t0 = 0, t1 = 0;
   try {
     X: {
       D: for (;;) {

@@ -1,0 +1,158 @@
+// Stack windows: most of the memory accesses of 32-bit code are to the stack at ESP plus a
+// constant (pushes, pops, calls, returns, locals and arguments addressed from ESP): 62% of
+// those in bash's compiled regions. Each had its own TLB lookup and its own slow-path call,
+// and each such call is an exception edge into the region's fault handler, where every local
+// needs a phi: the largest share of what TurboFan spends on a region.
+//
+// Within a block, while ESP changes only by known constants, the stack accesses of a run of
+// instructions all fall in one range from ESP at the run's start. One check before the run
+// (the range lies in one page that the TLB maps for reading, and for writing if the run
+// writes; ESP is 4-aligned) lets every access of the run go straight to memory. When the
+// check fails (a page boundary inside the range, an entry not in the TLB, a page holding
+// code), compiled code stops before the run's first instruction as a fault there would (it
+// throws WINDOW_MISS), and the engine goes on from there; a region that keeps stopping so is
+// compiled again without windows (region.ts).
+//
+// (Leaving the region by a branch to its exit instead made TurboFan 30% slower on bash's
+// regions than without windows: every exit is one more edge into the region's epilogue.)
+
+import { type Insn, Op, K_MEM, K_R32, K_R16, K_IMM } from "../hw/isa.js";
+import { ESP, FS, GS } from "../hw/state.js";
+
+/** What a region throws when a stack window's check fails (compile.ts windowCheck). */
+export const WINDOW_MISS: object = Object.freeze({ windowMiss: true });
+
+/** A run of a block's instructions whose covered accesses use one checked page. */
+export interface StackWindow {
+  /** Index of its first and one past its last instruction in the block. */
+  start: number;
+  end: number;
+  /** Byte range of its accesses relative to ESP before instruction `start`. */
+  lo: number;
+  hi: number;
+  reads: boolean;
+  writes: boolean;
+}
+
+export interface StackPlan {
+  windows: StackWindow[];
+  /** Per instruction: whether all its memory accesses go through its window. */
+  covered: boolean[];
+}
+
+/** Fewest covered instructions that make a window worth its check. */
+const MIN_COVERED = 2;
+/** Largest range one window may span (bytes). */
+const MAX_SPAN = 256;
+
+interface Access {
+  off: number;
+  size: number;
+  write: boolean;
+}
+
+/** Reads only, for the ops whose memory operand is only read. */
+const READ_ONLY = new Set<number>([Op.CMP, Op.TEST, Op.MOVZX, Op.MOVSX, Op.IMUL, Op.MUL, Op.DIV, Op.IDIV, Op.JMP, Op.CMOV, Op.BSF, Op.BSR]);
+/** Ops whose memory operand is written and not read. */
+const WRITE_ONLY = new Set<number>([Op.MOV, Op.SETCC]);
+/** Ops whose memory accesses are not just their operand (a bit string's offset register
+ *  reaches beyond it), or are made by other code (x87 runs, SIMD): never covered. */
+const OWN_ACCESS = new Set<number>([Op.BT, Op.BTS, Op.BTR, Op.BTC, Op.FPU, Op.SIMD, Op.CMPXCHG8B, Op.LDS, Op.LES, Op.LFS, Op.LGS, Op.XLAT]);
+/** Ops that move ESP in ways not modelled here (the window ends before them). */
+const STACK_OPS = new Set<number>([Op.PUSHA, Op.POPA, Op.PUSHF, Op.POPF, Op.ENTER, Op.LEAVE, Op.INT, Op.INT3, Op.INTO, Op.INT1, Op.IRET, Op.RETF, Op.CALLF, Op.JMPF, Op.LSS, Op.BOUND]);
+
+/** The stack accesses of `x` relative to ESP before it and how it moves ESP, or null when it
+ *  moves ESP otherwise (or may: the window must end before it). `accesses` is null when it
+ *  touches memory not through ESP plus a constant (then it is not covered). */
+function effect(x: Insn): { accesses: Access[] | null; delta: number } | null {
+  if (STACK_OPS.has(x.op)) return null;
+  const d = x.osz;
+  switch (x.op) {
+    case Op.PUSH: {
+      const own = x.k0 === K_MEM ? memAccess(x, false) : x.k0 === K_R32 || x.k0 === K_IMM || x.k0 === K_R16 ? [] : null;
+      return { accesses: own === null ? null : [...own, { off: -d, size: d, write: true }], delta: -d };
+    }
+    case Op.POP:
+      if (x.k0 === K_R32 && x.r0 === ESP) return null;
+      if (x.k0 !== K_R32 && x.k0 !== K_R16) return { accesses: null, delta: d };
+      return { accesses: [{ off: 0, size: d, write: false }], delta: d };
+    case Op.CALL: {
+      if (x.osz !== 4) return null;
+      const own = x.k0 === K_MEM ? memAccess(x, false) : [];
+      return { accesses: own === null ? null : [...own, { off: -4, size: 4, write: true }], delta: -4 };
+    }
+    case Op.RET:
+      return x.osz === 4 ? { accesses: [{ off: 0, size: 4, write: false }], delta: 4 + (x.k0 === K_IMM ? x.imm & 0xffff : 0) } : null;
+  }
+  // ESP as a destination: add/sub of a constant and lea from ESP are followed, others end it
+  if ((x.k0 === K_R32 && x.r0 === ESP) || (x.k0 === K_R16 && x.r0 === ESP << 1)) {
+    if (x.op === Op.CMP || x.op === Op.TEST) return { accesses: memAccess(x, false), delta: 0 };
+    if (x.k0 === K_R32 && (x.op === Op.ADD || x.op === Op.SUB) && x.k1 === K_IMM) return { accesses: [], delta: x.op === Op.ADD ? x.imm | 0 : -(x.imm | 0) };
+    if (x.k0 === K_R32 && x.op === Op.LEA && x.base === ESP && x.index < 0 && x.asz === 4) return { accesses: [], delta: x.disp };
+    return null;
+  }
+  // ESP as the other operand of an exchange
+  if ((x.op === Op.XCHG || x.op === Op.XADD || x.op === Op.CMPXCHG) && x.k1 === K_R32 && x.r1 === ESP) return null;
+  const hasMem = x.k0 === K_MEM || x.k1 === K_MEM || x.k2 === K_MEM;
+  if (!hasMem) return { accesses: [], delta: 0 };
+  if (OWN_ACCESS.has(x.op)) return { accesses: null, delta: 0 };
+  if (x.op === Op.LEA || x.op === Op.NOP || x.op === Op.PREFETCH) return { accesses: [], delta: 0 };
+  const write = x.k0 === K_MEM && !READ_ONLY.has(x.op);
+  const read = !(x.k0 === K_MEM && WRITE_ONLY.has(x.op));
+  const own = memAccess(x, write);
+  return { accesses: own === null ? null : read && write ? [...own, ...own.map((a) => ({ ...a, write: false }))] : own, delta: 0 };
+}
+
+/** The memory operand of `x` as an access from ESP, or null when it is not one. */
+function memAccess(x: Insn, write: boolean): Access[] | null {
+  if (x.base !== ESP || x.index >= 0 || x.asz !== 4 || x.seg === FS || x.seg === GS) return null;
+  const size = x.msz;
+  if (size !== 1 && size !== 2 && size !== 4) return null;
+  return [{ off: x.disp | 0, size, write }];
+}
+
+/** Plans the stack windows of a block's instructions. */
+export function planStack(insns: readonly Insn[]): StackPlan {
+  const covered = new Array<boolean>(insns.length).fill(false);
+  const windows: StackWindow[] = [];
+  let open: { start: number; delta: number; acc: number[]; lo: number; hi: number; reads: boolean; writes: boolean } | null = null;
+  const close = (end: number): void => {
+    if (open !== null && open.acc.length >= MIN_COVERED) {
+      windows.push({ start: open.start, end, lo: open.lo, hi: open.hi, reads: open.reads, writes: open.writes });
+      for (const k of open.acc) covered[k] = true;
+    }
+    open = null;
+  };
+  for (let k = 0; k < insns.length; k++) {
+    const x = insns[k];
+    const fx = effect(x);
+    if (fx === null) {
+      close(k);
+      continue;
+    }
+    const acc = fx.accesses;
+    // an access aligned for its size from ESP at the window's start (checked 4-aligned) can
+    // be covered
+    const at = open === null ? 0 : open.delta;
+    if (acc !== null && acc.length > 0 && acc.every((a) => ((at + a.off) & (a.size === 4 ? 3 : a.size === 2 ? 1 : 0)) === 0)) {
+      if (open === null) open = { start: k, delta: 0, acc: [], lo: Infinity, hi: -Infinity, reads: false, writes: false };
+      const lo = Math.min(open.lo, ...acc.map((a) => open!.delta + a.off));
+      const hi = Math.max(open.hi, ...acc.map((a) => open!.delta + a.off + a.size));
+      if (hi - lo <= MAX_SPAN) {
+        open.lo = lo;
+        open.hi = hi;
+        open.acc.push(k);
+        open.reads ||= acc.some((a) => !a.write);
+        open.writes ||= acc.some((a) => a.write);
+      } else if (open.acc.length > 0) {
+        // too wide: a new window from here
+        close(k);
+        k--;
+        continue;
+      }
+    }
+    if (open !== null) open.delta += fx.delta;
+  }
+  close(insns.length);
+  return { windows, covered };
+}

@@ -127,6 +127,35 @@ export const EXIT_LABEL = "X";
  *  in `pc` (or leaves compiled code if `pc` is not one). */
 export const DISPATCH_LABEL = "D";
 
+/** A copy of `stmts` in which each statement that `replace` gives a list for is replaced by
+ *  that list, and the others are copied with their nested statement lists (blocks, switch
+ *  cases) mapped the same way. */
+export function mapStatements(stmts: Node[], replace: (s: Node) => Node[] | null): Node[] {
+  const out: Node[] = [];
+  for (const s of stmts) {
+    const r = replace(s);
+    if (r !== null) out.push(...r);
+    else out.push(mapInside(s, replace));
+  }
+  return out;
+}
+
+function mapInside(s: Node, replace: (s: Node) => Node[] | null): Node {
+  switch (s.type) {
+    case "IfStatement":
+      return { ...s, consequent: mapInside(s.consequent as Node, replace), alternate: s.alternate ? mapInside(s.alternate as Node, replace) : null };
+    case "BlockStatement":
+      return { ...s, body: mapStatements(s.body as Node[], replace) };
+    case "LabeledStatement":
+    case "ForStatement":
+      return { ...s, body: mapInside(s.body as Node, replace) };
+    case "SwitchStatement":
+      return { ...s, cases: (s.cases as Node[]).map((c) => ({ ...c, consequent: mapStatements(c.consequent as Node[], replace) })) };
+    default:
+      return s;
+  }
+}
+
 export function comment(text: string): Node {
   // Printed as an empty statement (the text is for whoever reads the tree).
   return { type: "EmptyStatement", exojitComment: text };

@@ -9,7 +9,7 @@
 // exceed MAX_AHEAD instructions, the block where it does (so the engine, at the end of a
 // budget, interprets at most that many instructions that compiled code declined to start).
 
-import type { Node } from "./ast.js";
+import { type Node, mapStatements } from "./ast.js";
 import { gotoTargets, type CfgNode } from "./structure.js";
 
 /** Longest way from a check point to the next, in instructions (beyond one block's length). */
@@ -18,7 +18,6 @@ export const MAX_AHEAD = 64;
 /** What a block's budget test carries, for budgetTests to find it after structuring. */
 export interface BudgetMark {
   eip: number;
-  len: number;
 }
 
 /** For each check point among `nodes` (reachable from `heads`), the budget it must test:
@@ -88,31 +87,10 @@ export function checkPoints(nodes: readonly CfgNode[], heads: readonly number[],
 /** Rewrites the budget tests in structured code: kept, for the way ahead, at check points;
  *  dropped elsewhere (the subtraction stays). */
 export function budgetTests(stmts: Node[], need: ReadonlyMap<number, number>, test: (n: number) => Node): Node[] {
-  const out: Node[] = [];
-  for (const s of stmts) {
+  return mapStatements(stmts, (s) => {
     const mark = s.budget as BudgetMark | undefined;
-    if (mark !== undefined) {
-      const n = need.get(mark.eip);
-      if (n !== undefined) out.push({ ...s, test: test(n) });
-      continue;
-    }
-    out.push(inner(s, need, test));
-  }
-  return out;
-}
-
-function inner(s: Node, need: ReadonlyMap<number, number>, test: (n: number) => Node): Node {
-  switch (s.type) {
-    case "IfStatement":
-      return { ...s, consequent: inner(s.consequent as Node, need, test), alternate: s.alternate ? inner(s.alternate as Node, need, test) : null };
-    case "BlockStatement":
-      return { ...s, body: budgetTests(s.body as Node[], need, test) };
-    case "LabeledStatement":
-    case "ForStatement":
-      return { ...s, body: inner(s.body as Node, need, test) };
-    case "SwitchStatement":
-      return { ...s, cases: (s.cases as Node[]).map((c) => ({ ...c, consequent: budgetTests(c.consequent as Node[], need, test) })) };
-    default:
-      return s;
-  }
+    if (mark === undefined) return null;
+    const n = need.get(mark.eip);
+    return n === undefined ? [] : [{ ...s, test: test(n) }];
+  });
 }

@@ -321,7 +321,7 @@ export function compileRegion(
     // feedback, since it is rarely taken before the function is optimised.)
     // (budget.ts keeps this test only at check points, for the longest way on from there)
     const test = ifs(t("n < $l", { l: num(len) }), [assign(id("pc"), num(b.eip)), brk(EXIT_LABEL)]);
-    test.budget = { eip: b.eip, len } satisfies BudgetMark;
+    test.budget = { eip: b.eip } satisfies BudgetMark;
     em.emit(test, assign(id("n"), t("n - $l | 0", { l: num(len) })), ...begin);
     if (blockHooked(b)) emitHookCall(em, "hookBlock", b.eip, regionBlocks.find((o) => o.eip === b.eip)!.end - b.eip, len);
     let ending: Ending = { kind: "next" };

@@ -13,6 +13,11 @@ import { FK_ADD, FK_ADC, FK_SUB, FK_SBB, FK_LOGIC, FK_INC, FK_DEC, FK_NONE, FK_S
 export const REG_LOCALS = ["r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7"];
 export const FLAG_LOCALS = ["fl", "fop", "fa", "fb", "fr"];
 
+/** The `size`-byte element at `a` through the stack window's TLB entry `sk` (stackwin.ts). */
+function windowed(size: number, a: Node): Node {
+  return t(size === 4 ? "i32[(sk ^ $a) >>> 2]" : size === 2 ? "u16[(sk ^ $a) >>> 1]" : "u8[sk ^ $a]", { a });
+}
+
 export class Emitter {
   /** Statements of the block being emitted. */
   out: Node[] = [];
@@ -135,7 +140,7 @@ export class Emitter {
   load(size: number, a: Node): Node {
     const v = this.tmp();
     if (this.window) {
-      this.emit(assign(v, t(size === 4 ? "i32[(sk ^ $a) >>> 2]" : size === 2 ? "u16[(sk ^ $a) >>> 1]" : "u8[sk ^ $a]", { a })));
+      this.emit(assign(v, windowed(size, a)));
     } else if (size === 4) {
       this.emit(assign(id("e"), t("tlbR[$a >>> 12] ^ 4095", { a })));
       this.emit(assign(v, t("((e | $a & 3) & 4095) === 0 ? i32[(e ^ $a) >>> 2] : rd32(c, $a)", { a })));
@@ -152,7 +157,7 @@ export class Emitter {
   /** Emits a store of `size` bytes of `v` at linear address `a` (an identifier). */
   store(size: number, a: Node, v: Node): void {
     if (this.window) {
-      this.emit(assign(t(size === 4 ? "i32[(sk ^ $a) >>> 2]" : size === 2 ? "u16[(sk ^ $a) >>> 1]" : "u8[sk ^ $a]", { a }), v));
+      this.emit(assign(windowed(size, a), v));
       return;
     }
     this.emit(assign(id("e"), t("tlbW[$a >>> 12] ^ 4095", { a })));

@@ -10,7 +10,7 @@
 // Edges that would make the graph irreducible (a retreating edge whose target does not dominate
 // its source) are not structured: they leave the region, and the engine comes back in.
 
-import { type Node, id, num, assign, brk, cont, labeled, forever, block, EXIT_LABEL, DISPATCH_LABEL } from "./ast.js";
+import { type Node, id, num, assign, brk, cont, labeled, forever, block, mapStatements, EXIT_LABEL, DISPATCH_LABEL } from "./ast.js";
 
 export interface CfgNode {
   eip: number;
@@ -49,29 +49,7 @@ function visit(s: Node, fn: (target: number) => void): void {
 
 /** A copy of `stmts` with each Goto replaced by the statements `fn` returns for it. */
 function replaceGotos(stmts: Node[], fn: (target: number) => Node[]): Node[] {
-  const out: Node[] = [];
-  for (const s of stmts) {
-    if (s.type === "Goto") out.push(...fn(s.target as number));
-    else out.push(rewrite(s, fn));
-  }
-  return out;
-}
-
-function rewrite(s: Node, fn: (target: number) => Node[]): Node {
-  switch (s.type) {
-    case "IfStatement":
-      return { ...s, consequent: rewrite(s.consequent as Node, fn), alternate: s.alternate ? rewrite(s.alternate as Node, fn) : null };
-    case "BlockStatement":
-      return { ...s, body: replaceGotos(s.body as Node[], fn) };
-    case "LabeledStatement":
-      return { ...s, body: rewrite(s.body as Node, fn) };
-    case "ForStatement":
-      return { ...s, body: rewrite(s.body as Node, fn) };
-    case "SwitchStatement":
-      return { ...s, cases: (s.cases as Node[]).map((c) => ({ ...c, consequent: replaceGotos(c.consequent as Node[], fn) })) };
-    default:
-      return s;
-  }
+  return mapStatements(stmts, (s) => (s.type === "Goto" ? fn(s.target as number) : null));
 }
 
 /** Every static target jumped to from `stmts` (with repeats). */

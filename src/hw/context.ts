@@ -17,15 +17,20 @@ export interface RegisterState {
   readonly ldtLimit: number;
 }
 
+/** Copies the register state `from` into `to` (the CPU or a saved context). */
+function copyRegisterState(to: RegisterState & { ldtBase: number; ldtLimit: number }, from: RegisterState): void {
+  to.r.set(from.r);
+  to.sreg.set(from.sreg);
+  to.sbase.set(from.sbase);
+  to.slimit.set(from.slimit);
+  to.sattr.set(from.sattr);
+  to.ldtBase = from.ldtBase;
+  to.ldtLimit = from.ldtLimit;
+}
+
 /** Puts `s` on the CPU (and recomputes whether its segments are flat). */
 export function loadRegisterState(c: Cpu, s: RegisterState): void {
-  c.r.set(s.r);
-  c.sreg.set(s.sreg);
-  c.sbase.set(s.sbase);
-  c.slimit.set(s.slimit);
-  c.sattr.set(s.sattr);
-  c.ldtBase = s.ldtBase;
-  c.ldtLimit = s.ldtLimit;
+  copyRegisterState(c, s);
   c.updateFlat();
 }
 
@@ -48,15 +53,9 @@ export class CpuContext implements RegisterState {
   }
 
   save(c: Cpu): void {
-    this.r.set(c.r);
-    this.sreg.set(c.sreg);
-    this.sbase.set(c.sbase);
-    this.slimit.set(c.slimit);
-    this.sattr.set(c.sattr);
+    copyRegisterState(this, c);
     this.cr3 = c.cr3;
     this.cpl = c.cpl;
-    this.ldtBase = c.ldtBase;
-    this.ldtLimit = c.ldtLimit;
     if (c.fpuSave) this.fpu = c.fpuSave(this.fpu);
   }
 
@@ -71,15 +70,9 @@ export class CpuContext implements RegisterState {
   }
 
   copyFrom(o: CpuContext): void {
-    this.r.set(o.r);
-    this.sreg.set(o.sreg);
-    this.sbase.set(o.sbase);
-    this.slimit.set(o.slimit);
-    this.sattr.set(o.sattr);
+    copyRegisterState(this, o);
     this.cr3 = o.cr3;
     this.cpl = o.cpl;
-    this.ldtBase = o.ldtBase;
-    this.ldtLimit = o.ldtLimit;
     this.fpu = o.fpu ? o.fpu.slice() : null;
   }
 }

@@ -9,6 +9,8 @@
 //   (src/api/program.ts).
 // - spawnProgram: the same with its standard streams as Node streams, while it runs
 //   (src/api/spawn.ts).
+// - loadProgram / LoadedProgram: a program run in steps (to an exit, a system call, a limit),
+//   with snapshots of its whole system restored as often as wanted (src/api/progctl.ts).
 // - Logging: a pino `logger` and `trace` categories in the options of
 //   createMachine, runProgram and spawnProgram (src/log.ts, log scopes).
 // - The worker pool is the package's other entry point, "exojit/worker" (src/api/worker.ts).
@@ -25,6 +27,8 @@ export { FPU_REGISTERS } from "./api/fpuregs.js";
 export type { FpuRegisterName } from "./api/fpuregs.js";
 export { runProgram } from "./api/program.js";
 export type { ProgramOptions, ProgramResult } from "./api/program.js";
+export { loadProgram, LoadedProgram, ProgramSnapshot } from "./api/progctl.js";
+export type { SystemCall, StepOptions, ProgramStop, ProgramSnapshotStats } from "./api/progctl.js";
 export { bootSystem } from "./api/system.js";
 export type { SystemOptions, SystemExit, RunningSystem } from "./api/system.js";
 export { spawnProgram } from "./api/spawn.js";

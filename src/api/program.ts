@@ -118,7 +118,7 @@ export async function drive(l: Launched, path: string): Promise<number> {
   } finally {
     const prev = enterLog(l.log);
     try {
-      l.sys.killAll();
+      l.sys.shutdown();
     } finally {
       leaveLog(prev);
     }

@@ -44,7 +44,7 @@ export class BufferSource extends OpenFile {
 
   constructor(
     path: string,
-    private readonly data: Uint8Array,
+    private data: Uint8Array,
   ) {
     super(path, { read: true, write: false, append: false, nonblock: false });
   }
@@ -66,5 +66,11 @@ export class BufferSource extends OpenFile {
 
   override available(): number {
     return this.data.length - this.pos;
+  }
+
+  /** From now on the input is `data`, from its start. */
+  refill(data: Uint8Array): void {
+    this.data = data;
+    this.pos = 0;
   }
 }

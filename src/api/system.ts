@@ -146,7 +146,7 @@ export function bootSystem(opts: SystemOptions = {}): RunningSystem {
     } finally {
       const was = enterLog(log);
       try {
-        sys.killAll();
+        sys.shutdown();
         booted.close();
       } finally {
         leaveLog(was);

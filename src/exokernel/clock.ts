@@ -45,6 +45,12 @@ export class Clock {
     return this.pit.nowNs();
   }
 
+  /** Sets monotonic time back (or on) to `ns`: the state of a snapshot taken at that time,
+   *  timers included, is being restored, and time goes on from there. */
+  resumeAt(ns: number): void {
+    this.pit.setElapsed(ns);
+  }
+
   /** Wall-clock time, nanoseconds since the epoch. */
   realtime(): bigint {
     this.rtc.wallTime(this.wall);

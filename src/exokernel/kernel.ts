@@ -533,6 +533,16 @@ export class Exokernel {
     env.switches++;
   }
 
+  /** Takes the environment on the CPU off it, its registers saved in its context, and empties
+   *  the TLB: then the whole state of the environments is in their records and guest RAM (a
+   *  state snapshot is taken or restored so). The next run loads its environment afresh. */
+  park(): void {
+    const env = this.current;
+    if (env !== null && env.alive) env.ctx.save(this.cpu);
+    this.current = null;
+    this.cpu.flushTlb();
+  }
+
   /** Runs an environment for about `budget` instructions; returns why it stopped. */
   run(envCap: CapHandle, budget: number): Exit {
     return this.runEnv(this.env(envCap, R_RUN), budget);

@@ -9,6 +9,7 @@ import type { WaitQueue } from "../exokernel/wait.js";
 import { HostInput } from "../exokernel/hostio.js";
 import { SysError, fromHostError, sysError } from "./errors.js";
 import { WouldBlock } from "./blocking.js";
+import { HOST_FDS, closeHostFd, type HostFdHolder } from "./hostfds.js";
 import type { PageCache, CachedFile, FileIdentity, Mappable, PageSource } from "./pagecache.js";
 import type { Task } from "./task.js";
 
@@ -183,8 +184,12 @@ export abstract class OpenFile {
 }
 
 /** Pages of a host file read through a descriptor of the page cache's own. */
-class HostPages implements PageSource {
+class HostPages implements PageSource, HostFdHolder {
   private fd = -1;
+
+  [HOST_FDS](): number[] {
+    return this.fd < 0 ? [] : [this.fd];
+  }
 
   constructor(private readonly hostPath: string) {}
 
@@ -198,12 +203,7 @@ class HostPages implements PageSource {
   }
 
   close(): void {
-    if (this.fd < 0) return;
-    try {
-      fs.closeSync(this.fd);
-    } catch {
-      // already closed
-    }
+    closeHostFd(this.fd);
     this.fd = -1;
   }
 }
@@ -215,7 +215,7 @@ export function hostFileKey(dev: bigint, ino: bigint): string {
 
 /** A regular host file (or anything seekable opened by path). Reads and writes stay coherent
  *  with the page cache's copy of the file (pages mapped with mmap). */
-export class HostFile extends OpenFile implements Mappable {
+export class HostFile extends OpenFile implements Mappable, HostFdHolder {
   /** Page-cache key of the file (dev:ino). */
   private readonly key: string;
 
@@ -319,17 +319,17 @@ export class HostFile extends OpenFile implements Mappable {
     return this.fd;
   }
 
+  [HOST_FDS](): number[] {
+    return this.refs > 0 ? [this.fd] : [];
+  }
+
   override release(): void {
-    try {
-      fs.closeSync(this.fd);
-    } catch {
-      // closing can only fail for an fd already gone
-    }
+    closeHostFd(this.fd);
   }
 }
 
 /** A host stream without positions (inherited stdin/stdout/stderr: terminals, pipes). */
-export class HostStream extends OpenFile {
+export class HostStream extends OpenFile implements HostFdHolder {
   /** Input from a terminal, pipe or socket comes as events (never a blocking host read). */
   private readonly input: HostInput | null;
   /** A regular file or device that is always ready (not a terminal, pipe or socket). */
@@ -462,13 +462,12 @@ export class HostStream extends OpenFile {
     return new HostStream(this.path, mode, fd, true);
   }
 
+  [HOST_FDS](): number[] {
+    return this.owned && this.refs > 0 ? [this.fd] : [];
+  }
+
   override release(): void {
-    if (!this.owned) return;
-    try {
-      fs.closeSync(this.fd);
-    } catch {
-      // closing can only fail for an fd already gone
-    }
+    if (this.owned) closeHostFd(this.fd);
   }
 }
 

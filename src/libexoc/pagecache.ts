@@ -333,6 +333,12 @@ export class PageCache {
     return freed;
   }
 
+  /** Drops every cached file (the system is shutting down): frames freed, sources closed. */
+  close(): void {
+    for (const f of this.files.values()) f.evict();
+    this.files.clear();
+  }
+
   /** Keeps at most MAX_IDLE_FILES unmapped files (each may hold a host descriptor). */
   private trimIdle(): void {
     const idle = [...this.files.values()].filter((f) => f.refs === 0).sort((a, b) => a.lastUsed - b.lastUsed);

@@ -82,6 +82,10 @@ export class System {
   readonly history: { pid: number; name: string; insns: number; cpuNs: number; switches: number; status: string }[] = [];
   /** Called when a process stops (job control); the command line stops exojit itself with it. */
   onStop: ((p: Process) => void) | null = null;
+  /** Asked before each system call (`vector` 0x80 or other `int n`, -1 for sysenter, the
+   *  registers as the thread left them): true holds the call, unmade, and ends the thread's
+   *  turn; the call is made when the thread next runs. An embedder stops a program there. */
+  holdCall: ((t: Task, vector: number) => boolean) | null = null;
   /** Uptime, task states, load averages (sysinfo, /proc). */
   readonly stats: SystemStats;
   /** The process table as a file system, mounted at /proc. */
@@ -412,5 +416,12 @@ export class System {
   /** Kills every remaining process (the run is over). */
   killAll(): void {
     for (const p of [...this.procs.values()]) if (p.termination === null) p.exitGroup({ kind: "signal", signal: SIGKILL, core: false });
+  }
+
+  /** The system is done: every process is killed, and the page cache lets go of its files
+   *  (the host descriptors it reads them through). */
+  shutdown(): void {
+    this.killAll();
+    this.pageCache.close();
   }
 }

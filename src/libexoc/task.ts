@@ -131,6 +131,8 @@ export class Task implements ExitHandler {
   callDeadline: number | null = null;
   /** True while a blocked call runs again after its wait ended. */
   retrying = false;
+  /** A system call held before it was made (System.holdCall): its vector, or null. */
+  heldCall: number | null = null;
   /** What this thread waits on in a futex wait (one at a time). */
   readonly futexQueue = new WaitQueue();
   /** Set when a fault became a signal, for the status line and tests. */
@@ -224,16 +226,21 @@ export class Task implements ExitHandler {
     return this.callDeadline;
   }
 
-  handleExit(_env: Environment, x: Exit): void {
+  handleExit(env: Environment, x: Exit): void {
     switch (x.kind) {
       case X_BUDGET:
         break;
       case X_INT:
-        this.personality.trap(this, x.vector);
+      case X_SYSENTER: {
+        const vector = x.kind === X_INT ? x.vector : -1;
+        if (this.sys.holdCall !== null && this.sys.holdCall(this, vector)) {
+          this.heldCall = vector;
+          env.turnOver = true;
+          return;
+        }
+        this.personality.trap(this, vector);
         break;
-      case X_SYSENTER:
-        this.personality.trap(this, -1);
-        break;
+      }
       case X_FAULT:
         this.fault(x.vector, x.error, x.addr);
         break;
@@ -253,6 +260,14 @@ export class Task implements ExitHandler {
   /** Before each turn on the CPU: finish or resume a call whose wait ended (a signal that
    *  will run a handler interrupts it; after a stop it goes on), deliver pending signals. */
   handleWake(_env: Environment, reason: number): void {
+    if (this.heldCall !== null) {
+      // The call an embedder held (System.holdCall) is made now, as its trap would have.
+      const vector = this.heldCall;
+      this.heldCall = null;
+      this.personality.trap(this, vector);
+      if (this.alive && this.blocked === null) this.deliverPending();
+      return;
+    }
     if (this.blocked !== null) {
       // A wait that ended on its own (its event, its deadline) is ended by this thread's own
       // signals only: a signal sent to the process went to the thread it interrupted, and this

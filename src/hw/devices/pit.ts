@@ -102,7 +102,7 @@ class Channel {
 export class Pit {
   private readonly ch = [new Channel(), new Channel(), new Channel()];
   /** Host time (ns) at power-on: tick 0. */
-  private readonly base: number;
+  private base: number;
   /** Rising edges already reported by edges(), per channel. */
   private readonly reported = [0, 0, 0];
 
@@ -113,6 +113,12 @@ export class Pit {
   /** Nanoseconds since power-on (the oscillator's elapsed time; allocates nothing). */
   nowNs(): number {
     return this.time.monotonicNs() - this.base;
+  }
+
+  /** Makes the time since power-on `ns` now: the oscillator goes on from there (a machine
+   *  put back to an earlier state goes on from that state's time). */
+  setElapsed(ns: number): void {
+    this.base = this.time.monotonicNs() - ns;
   }
 
   /** Input-clock ticks since power-on. */

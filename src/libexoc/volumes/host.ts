@@ -18,6 +18,7 @@ import { sysError, fromHostError } from "../errors.js";
 import { HostFile, hostFileKey, statFromHost, S_IFMT, S_IFREG, S_IFIFO, S_IFLNK, type FileStat, type OpenFile, type OpenMode } from "../file.js";
 import { direntType, type DirEntry } from "../dirfile.js";
 import type { PageCache } from "../pagecache.js";
+import { HOST_FDS, closeHostFd, type HostFdHolder } from "../hostfds.js";
 import type { FsCaller, SetAttr, Volume, VolumeFigures, VolumeNode } from "../volume.js";
 
 /** A host file: its path, and the status lookup read (handed to the first getattr that
@@ -50,7 +51,7 @@ function host<T>(op: () => T): T {
   }
 }
 
-export class HostVolume implements Volume {
+export class HostVolume implements Volume, HostFdHolder {
   readonly fsType = "ext2";
   /** st_dev of the root (each file reports its own host device). */
   readonly dev: bigint;
@@ -254,12 +255,12 @@ export class HostVolume implements Volume {
 
   private dropPending(): void {
     if (this.pending === null) return;
-    try {
-      fs.closeSync(this.pending.fd);
-    } catch {
-      // already closed
-    }
+    closeHostFd(this.pending.fd);
     this.pending = null;
+  }
+
+  [HOST_FDS](): number[] {
+    return this.pending === null ? [] : [this.pending.fd];
   }
 
   openData(n: VolumeNode, guestPath: string, mode: OpenMode): OpenFile {

@@ -1,0 +1,138 @@
+// Snapshots of a whole Linux system as a program runs it (progctl.ts): guest RAM, every
+// environment's registers, and the exokernel's and libexoc's state (processes, threads, memory
+// maps, open files and their offsets, pipes and their contents, signals, timers, futexes, the
+// page cache, the program's captured output). Taken and restored between scheduler turns, with
+// no environment on the CPU (Exokernel.park), so the whole state is in RAM and in JavaScript
+// objects.
+//
+// - RAM: the frames in use (reference count not zero) are copied. A restore compares each with
+//   its copy and puts back those that differ (a 4 KiB compare per frame, native memcmp); code
+//   translated from a frame that changed, or that is free in the snapshot, is dropped; code
+//   from frames that did not change stays compiled.
+// - Objects: stategraph.ts keeps every reachable object's fields and writes them back into the
+//   same objects. Guest RAM, the CPU and the execution engine are opaque (kept by reference):
+//   their state is RAM and registers, handled above, or caches keyed by frame contents.
+// - Host descriptors: those open to the guest are pinned while the snapshot lives (hostfds.ts),
+//   so a restore finds them open, naming the same files; those opened since are closed.
+//
+// Time: monotonic time is put back to the snapshot's (timers armed then fire as they would
+// have), so a program restored twice sees the same times; the wall clock goes on.
+//
+// What is not in a snapshot: the host's files themselves (a program writing into its root
+// changes the host's file system, which no restore undoes) and the count of guest
+// instructions run.
+
+import { EventEmitter } from "node:events";
+import type { Exokernel } from "../exokernel/kernel.js";
+import { PhysMemory, PAGE_SHIFT, PAGE_SIZE } from "../hw/memory.js";
+import { Cpu } from "../hw/cpu.js";
+import { Engine } from "../jit/engine.js";
+import { RunLoop } from "../exokernel/runloop.js";
+import { closeHostFd, hostFdsOf, pinHostFds, reviveHostFd, unpinHostFds } from "../libexoc/hostfds.js";
+import { captureGraph, restoreGraph, walkGraph, type GraphImage, type OpaqueTest } from "./stategraph.js";
+
+/** The state of a system at one moment, held by its owner (progctl.ts). */
+export interface SystemImage {
+  /** Frames in use, ascending, their bytes (PAGE_SIZE each), and a per-frame membership map. */
+  frames: Int32Array;
+  bytes: Uint8Array;
+  inUse: Uint8Array;
+  graph: GraphImage;
+  /** Host descriptors open to the guest (pinned until released). */
+  fds: number[];
+  /** Monotonic time when it was taken (a restore goes on from there). */
+  now: number;
+  released: boolean;
+}
+
+/** What restores counted. */
+export interface SystemImageStats {
+  framesCompared: number;
+  framesRestored: number;
+  codePagesDropped: number;
+}
+
+/** The objects of a kernel that are not state kept by a snapshot. */
+function opaqueOf(k: Exokernel): OpaqueTest {
+  // Typed arrays over the CPU's own buffers (registers, TLB) or guest RAM are the machine's.
+  const machineBuffers = new Set<ArrayBufferLike>([k.mem.buffer]);
+  for (const v of Object.values(k.cpu)) if (ArrayBuffer.isView(v)) machineBuffers.add(v.buffer);
+  return (o) =>
+    o instanceof PhysMemory || o instanceof Cpu || o instanceof Engine || o instanceof RunLoop || o instanceof EventEmitter || (ArrayBuffer.isView(o) && machineBuffers.has(o.buffer));
+}
+
+/** Takes the state of the system of kernel `k`, reachable from `roots` (the kernel, the
+ *  library OS and whatever the owner keeps). No environment may be running. */
+export function captureSystem(k: Exokernel, roots: readonly object[]): SystemImage {
+  k.park();
+  const refs = k.frames.refs;
+  const pages = k.mem.pages;
+  const inUse = new Uint8Array(pages);
+  let n = 0;
+  for (let p = 0; p < pages; p++) {
+    if (refs[p] !== 0 || p < k.frames.reserved) {
+      inUse[p] = 1;
+      n++;
+    }
+  }
+  const frames = new Int32Array(n);
+  const bytes = new Uint8Array(n * PAGE_SIZE);
+  const ram = k.mem.u8;
+  for (let p = 0, i = 0; p < pages; p++) {
+    if (inUse[p] === 0) continue;
+    frames[i] = p;
+    bytes.set(ram.subarray(p << PAGE_SHIFT, (p + 1) << PAGE_SHIFT), i << PAGE_SHIFT);
+    i++;
+  }
+  const graph = captureGraph(roots, opaqueOf(k));
+  const fds: number[] = [];
+  for (const o of graph.objects) for (const fd of hostFdsOf(o)) fds.push(fd);
+  pinHostFds(fds);
+  return { frames, bytes, inUse, graph, fds, now: k.clock.now(), released: false };
+}
+
+/** Puts the system of kernel `k` back into the state of `img` (taken of the same kernel, with
+ *  the same roots). No environment may be running. */
+export function restoreSystem(k: Exokernel, roots: readonly object[], img: SystemImage, stats: SystemImageStats): void {
+  k.park();
+  // Host descriptors opened since the snapshot are closed; those it saw open are open again.
+  const keep = new Set(img.fds);
+  walkGraph(roots, opaqueOf(k), (o) => {
+    for (const fd of hostFdsOf(o)) if (!keep.has(fd)) closeHostFd(fd);
+  });
+  for (const fd of img.fds) reviveHostFd(fd);
+
+  const ram = k.mem.u8;
+  const code = k.cpu.codePages;
+  const { frames, bytes, inUse } = img;
+  for (let i = 0; i < frames.length; i++) {
+    const p = frames[i];
+    const live = ram.subarray(p << PAGE_SHIFT, (p + 1) << PAGE_SHIFT);
+    const saved = bytes.subarray(i << PAGE_SHIFT, (i + 1) << PAGE_SHIFT);
+    stats.framesCompared++;
+    if (Buffer.compare(live, saved) === 0) continue;
+    if (code[p] !== 0) {
+      k.engine.cache.invalidatePage(p);
+      stats.codePagesDropped++;
+    }
+    live.set(saved);
+    stats.framesRestored++;
+  }
+  // Code from frames the snapshot does not use: the frame will be given out again.
+  for (let p = 0; p < code.length; p++) {
+    if (code[p] !== 0 && inUse[p] === 0) {
+      k.engine.cache.invalidatePage(p);
+      stats.codePagesDropped++;
+    }
+  }
+  restoreGraph(img.graph);
+  k.clock.resumeAt(img.now);
+  k.cpu.flushTlb();
+}
+
+/** The snapshot is gone: its host descriptors are no longer pinned. */
+export function releaseSystem(img: SystemImage): void {
+  if (img.released) return;
+  img.released = true;
+  unpinHostFds(img.fds);
+}

@@ -54,6 +54,14 @@ describe("examples", () => {
     expect(outs[2]).toBe(outs[0]);
   });
 
+  it("fuzz-program.mjs snapshots a program at its read of input and finds its crashing input by restoring per run", () => {
+    const bin = buildGuest("snap_target.c");
+    const r = example("fuzz-program.mjs", [bin, "crasi", path.join(REPO, "package.json")]);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^snapshot before read\(0\) after \d+ instructions\ncrash after \d+ runs \(\d+ runs\/s\): input "crash", status 139\nstatuses: 5 139\n$/);
+  });
+
   it("run-program.mjs captures a program's stdout, stderr and status", () => {
     const bin = buildGuest("two_streams.c");
     const r = example("run-program.mjs", [bin, "x"]);

@@ -11,6 +11,8 @@
 //   (src/api/spawn.ts).
 // - loadProgram / LoadedProgram: a program run in steps (to an exit, a system call, a limit),
 //   with snapshots of its whole system restored as often as wanted (src/api/progctl.ts).
+// - SystemSnapshot: such a snapshot, of a program or of a booted system (bootSystem's
+//   snapshot() and restore(), disks included: src/api/progsnap.ts, syssnap.ts).
 // - Logging: a pino `logger` and `trace` categories in the options of
 //   createMachine, runProgram and spawnProgram (src/log.ts, log scopes).
 // - The worker pool is the package's other entry point, "exojit/worker" (src/api/worker.ts).
@@ -27,7 +29,9 @@ export { FPU_REGISTERS } from "./api/fpuregs.js";
 export type { FpuRegisterName } from "./api/fpuregs.js";
 export { runProgram } from "./api/program.js";
 export type { ProgramOptions, ProgramResult } from "./api/program.js";
-export { loadProgram, LoadedProgram, ProgramSnapshot } from "./api/progctl.js";
+export { loadProgram, LoadedProgram } from "./api/progctl.js";
+export { SystemSnapshot } from "./api/progsnap.js";
+export type { SystemSnapshotStats } from "./api/syssnap.js";
 export type { SystemCall, StepOptions, ProgramStop, ProgramSnapshotStats } from "./api/progctl.js";
 export { bootSystem } from "./api/system.js";
 export type { SystemOptions, SystemExit, RunningSystem } from "./api/system.js";

@@ -12,7 +12,7 @@ import { enterLog, leaveLog } from "../log.js";
 import { ExojitError } from "./errors.js";
 import { launch, type Launched, type ProgramOptions } from "./program.js";
 import { BufferSink, BufferSource } from "./stdio.js";
-import { captureSystem, releaseSystem, restoreSystem, type SystemImage, type SystemImageStats } from "./progsnap.js";
+import { captureSystem, restoreSystem, SystemSnapshot, imageOf, type SystemImageStats } from "./progsnap.js";
 
 /** A system call a program is about to make. */
 export interface SystemCall {
@@ -44,41 +44,6 @@ export type ProgramStop =
 export interface ProgramSnapshotStats extends SystemImageStats {
   taken: number;
   restores: number;
-}
-
-const owners = new WeakMap<ProgramSnapshot, LoadedProgram>();
-const images = new WeakMap<ProgramSnapshot, SystemImage>();
-const finalizer = new FinalizationRegistry<SystemImage>((img) => releaseSystem(img));
-
-/** The whole state of a loaded program's system at one moment (LoadedProgram.snapshot). */
-export class ProgramSnapshot {
-  private constructor() {}
-
-  /** @internal */
-  static make(owner: LoadedProgram, img: SystemImage): ProgramSnapshot {
-    const s = new ProgramSnapshot();
-    owners.set(s, owner);
-    images.set(s, img);
-    finalizer.register(s, img, s);
-    return s;
-  }
-
-  /** Guest RAM bytes it holds (the frames in use when it was taken). */
-  get memoryBytes(): number {
-    return images.get(this)!.bytes.length;
-  }
-
-  get released(): boolean {
-    return images.get(this)!.released;
-  }
-
-  /** Gives its memory back and unpins the host files it kept open; restoring it afterwards is
-   *  an E_SNAPSHOT error. */
-  release(): void {
-    const img = images.get(this)!;
-    finalizer.unregister(this);
-    releaseSystem(img);
-  }
 }
 
 /** Sets up the Linux i386 program at guest path `path`, not started (options as runProgram's;
@@ -175,11 +140,11 @@ export class LoadedProgram {
   }
 
   /** The whole system's state now: memory, processes, files, output so far. */
-  snapshot(): ProgramSnapshot {
+  snapshot(): SystemSnapshot {
     this.usable();
     const prev = enterLog(this.l.log);
     try {
-      const s = ProgramSnapshot.make(this, captureSystem(this.l.kernel, this.roots));
+      const s = SystemSnapshot.make(this, captureSystem(this.l.kernel, this.roots));
       this.stats.taken++;
       return s;
     } finally {
@@ -189,11 +154,9 @@ export class LoadedProgram {
 
   /** Puts the system back as it was when `snap` was taken; `stdin` replaces what is left of
    *  the standard input from there on. */
-  restore(snap: ProgramSnapshot, opts: { stdin?: Uint8Array | string } = {}): void {
+  restore(snap: SystemSnapshot, opts: { stdin?: Uint8Array | string } = {}): void {
     this.usable();
-    if (!(snap instanceof ProgramSnapshot) || owners.get(snap) !== this) throw new ExojitError("E_SNAPSHOT", "the snapshot belongs to another program");
-    const img = images.get(snap)!;
-    if (img.released) throw new ExojitError("E_SNAPSHOT", "the snapshot was released");
+    const img = imageOf(snap, this);
     const prev = enterLog(this.l.log);
     try {
       restoreSystem(this.l.kernel, this.roots, img, this.stats);

@@ -11,7 +11,9 @@
 //   from frames that did not change stays compiled.
 // - Objects: stategraph.ts keeps every reachable object's fields and writes them back into the
 //   same objects. Guest RAM, the CPU and the execution engine are opaque (kept by reference):
-//   their state is RAM and registers, handled above, or caches keyed by frame contents.
+//   their state is RAM and registers, handled above, or caches keyed by frame contents. So are
+//   disks: a booted system's snapshot (system.ts) keeps their written sectors through their
+//   overlays.
 // - Host descriptors: those open to the guest are pinned while the snapshot lives (hostfds.ts),
 //   so a restore finds them open, naming the same files; those opened since are closed.
 //
@@ -28,7 +30,9 @@ import { PhysMemory, PAGE_SHIFT, PAGE_SIZE } from "../hw/memory.js";
 import { Cpu } from "../hw/cpu.js";
 import { Engine } from "../jit/engine.js";
 import { RunLoop } from "../exokernel/runloop.js";
+import { BlockDevice } from "../hw/devices/blockdev.js";
 import { closeHostFd, hostFdsOf, pinHostFds, reviveHostFd, unpinHostFds } from "../libexoc/hostfds.js";
+import { ExojitError } from "./errors.js";
 import { captureGraph, restoreGraph, walkGraph, type GraphImage, type OpaqueTest } from "./stategraph.js";
 
 /** The state of a system at one moment, held by its owner (progctl.ts). */
@@ -42,7 +46,11 @@ export interface SystemImage {
   fds: number[];
   /** Monotonic time when it was taken (a restore goes on from there). */
   now: number;
+  /** Disks' written sectors (their overlays), for a booted system. */
+  disks: { dev: BlockDevice; sectors: ReadonlyMap<number, Uint8Array> | null }[];
   released: boolean;
+  /** Called once when it is released (by release() or by the garbage collector). */
+  onRelease: (() => void) | null;
 }
 
 /** What restores counted. */
@@ -53,17 +61,18 @@ export interface SystemImageStats {
 }
 
 /** The objects of a kernel that are not state kept by a snapshot. */
-function opaqueOf(k: Exokernel): OpaqueTest {
+function opaqueOf(k: Exokernel, more: OpaqueTest | null): OpaqueTest {
   // Typed arrays over the CPU's own buffers (registers, TLB) or guest RAM are the machine's.
   const machineBuffers = new Set<ArrayBufferLike>([k.mem.buffer]);
   for (const v of Object.values(k.cpu)) if (ArrayBuffer.isView(v)) machineBuffers.add(v.buffer);
   return (o) =>
-    o instanceof PhysMemory || o instanceof Cpu || o instanceof Engine || o instanceof RunLoop || o instanceof EventEmitter || (ArrayBuffer.isView(o) && machineBuffers.has(o.buffer));
+    o instanceof PhysMemory || o instanceof Cpu || o instanceof Engine || o instanceof RunLoop || o instanceof EventEmitter || o instanceof BlockDevice ||
+    (ArrayBuffer.isView(o) && machineBuffers.has(o.buffer)) || (more !== null && more(o));
 }
 
 /** Takes the state of the system of kernel `k`, reachable from `roots` (the kernel, the
  *  library OS and whatever the owner keeps). No environment may be running. */
-export function captureSystem(k: Exokernel, roots: readonly object[]): SystemImage {
+export function captureSystem(k: Exokernel, roots: readonly object[], opaque: OpaqueTest | null = null): SystemImage {
   k.park();
   const refs = k.frames.refs;
   const pages = k.mem.pages;
@@ -84,20 +93,20 @@ export function captureSystem(k: Exokernel, roots: readonly object[]): SystemIma
     bytes.set(ram.subarray(p << PAGE_SHIFT, (p + 1) << PAGE_SHIFT), i << PAGE_SHIFT);
     i++;
   }
-  const graph = captureGraph(roots, opaqueOf(k));
+  const graph = captureGraph(roots, opaqueOf(k, opaque));
   const fds: number[] = [];
   for (const o of graph.objects) for (const fd of hostFdsOf(o)) fds.push(fd);
   pinHostFds(fds);
-  return { frames, bytes, inUse, graph, fds, now: k.clock.now(), released: false };
+  return { frames, bytes, inUse, graph, fds, now: k.clock.now(), disks: [], released: false, onRelease: null };
 }
 
 /** Puts the system of kernel `k` back into the state of `img` (taken of the same kernel, with
  *  the same roots). No environment may be running. */
-export function restoreSystem(k: Exokernel, roots: readonly object[], img: SystemImage, stats: SystemImageStats): void {
+export function restoreSystem(k: Exokernel, roots: readonly object[], img: SystemImage, stats: SystemImageStats, opaque: OpaqueTest | null = null): void {
   k.park();
   // Host descriptors opened since the snapshot are closed; those it saw open are open again.
   const keep = new Set(img.fds);
-  walkGraph(roots, opaqueOf(k), (o) => {
+  walkGraph(roots, opaqueOf(k, opaque), (o) => {
     for (const fd of hostFdsOf(o)) if (!keep.has(fd)) closeHostFd(fd);
   });
   for (const fd of img.fds) reviveHostFd(fd);
@@ -131,8 +140,53 @@ export function restoreSystem(k: Exokernel, roots: readonly object[], img: Syste
 }
 
 /** The snapshot is gone: its host descriptors are no longer pinned. */
-export function releaseSystem(img: SystemImage): void {
+function releaseSystem(img: SystemImage): void {
   if (img.released) return;
   img.released = true;
   unpinHostFds(img.fds);
+  img.onRelease?.();
+}
+
+const owners = new WeakMap<SystemSnapshot, object>();
+const images = new WeakMap<SystemSnapshot, SystemImage>();
+const finalizer = new FinalizationRegistry<SystemImage>((img) => releaseSystem(img));
+
+/** The whole state of a program's or a booted system's machine at one moment
+ *  (LoadedProgram.snapshot, RunningSystem.snapshot). */
+export class SystemSnapshot {
+  private constructor() {}
+
+  /** @internal */
+  static make(owner: object, img: SystemImage): SystemSnapshot {
+    const s = new SystemSnapshot();
+    owners.set(s, owner);
+    images.set(s, img);
+    finalizer.register(s, img, s);
+    return s;
+  }
+
+  /** Guest RAM bytes it holds (the frames in use when it was taken). */
+  get memoryBytes(): number {
+    return images.get(this)!.bytes.length;
+  }
+
+  get released(): boolean {
+    return images.get(this)!.released;
+  }
+
+  /** Gives its memory back and unpins the host files it kept open; restoring it afterwards is
+   *  an E_SNAPSHOT error. */
+  release(): void {
+    const img = images.get(this)!;
+    finalizer.unregister(this);
+    releaseSystem(img);
+  }
+}
+
+/** The image of `snap`, checked: `owner`'s and not released (E_SNAPSHOT otherwise). */
+export function imageOf(snap: SystemSnapshot, owner: object): SystemImage {
+  if (!(snap instanceof SystemSnapshot) || owners.get(snap) !== owner) throw new ExojitError("E_SNAPSHOT", "the snapshot belongs to another machine");
+  const img = images.get(snap)!;
+  if (img.released) throw new ExojitError("E_SNAPSHOT", "the snapshot was released");
+  return img;
 }

@@ -15,6 +15,8 @@ import { startSystem, INIT_ENV, type BootedSystem } from "../cli/boot.js";
 import { defaultImage } from "../cli/defaultimage.js";
 import { CliError } from "../cli/errors.js";
 import { ExojitError } from "./errors.js";
+import { BootSnapshots, type SystemSnapshotStats } from "./syssnap.js";
+import type { SystemSnapshot } from "./progsnap.js";
 import type { EngineKind } from "./machine.js";
 import { scopeOf } from "./logging.js";
 import { enterLog, leaveLog, type TraceCategory } from "../log.js";
@@ -67,6 +69,16 @@ export interface RunningSystem {
   /** Stops the system now: processes are killed, the disks synced and closed; `exited`
    *  resolves with status -1 unless init had ended. */
   shutdown(): void;
+  /** Takes a snapshot of the whole system (memory, every process, the disks) at the next pause
+   *  between two scheduler turns, once no disk transfer is in flight. From the first snapshot
+   *  until the last is released, disk writes are kept in memory (written to the images then,
+   *  or when the system ends). Rejects with E_CLOSED once the system has ended. */
+  snapshot(): Promise<SystemSnapshot>;
+  /** Puts the system back as `snapshot` saw it (disks included), at the next pause between
+   *  turns. What the console already printed stays printed. */
+  restore(snapshot: SystemSnapshot): Promise<void>;
+  /** Counters of the snapshots taken and restored. */
+  readonly snapshotStats: SystemSnapshotStats;
 }
 
 /** The console's line as a pair of streams (the UART's host side, ConsoleHost, calls sent and resume). */
@@ -137,13 +149,16 @@ export function bootSystem(opts: SystemOptions = {}): RunningSystem {
   let stopped = false;
   const start = kernel.cpu.icount;
   const loop = new RunLoop(kernel);
+  // The host side of the console is not state a snapshot keeps.
+  const snaps = new BootSnapshots(kernel, [kernel, sys, booted], (o) => o instanceof StreamLine, () => kernel.onRunnable?.());
   const exited = (async (): Promise<SystemExit> => {
     try {
-      await loop.run({ done: () => stopped || init.termination !== null || kernel.cpu.icount - start >= limit, log });
+      await loop.run({ done: () => stopped || init.termination !== null || kernel.cpu.icount - start >= limit, log, between: snaps.between });
       const insns = kernel.cpu.icount - start;
       if (!stopped && init.termination === null) throw new ExojitError("E_LIMIT", `the system ran ${insns} instructions`);
       return { status: init.termination !== null ? init.status : -1, insns };
     } finally {
+      snaps.end();
       const was = enterLog(log);
       try {
         sys.shutdown();
@@ -166,5 +181,8 @@ export function bootSystem(opts: SystemOptions = {}): RunningSystem {
       stopped = true;
       kernel.onRunnable?.();
     },
+    snapshot: () => snaps.snapshot(),
+    restore: (snap) => snaps.restore(snap),
+    snapshotStats: snaps.stats,
   };
 }

@@ -55,6 +55,11 @@ export class BlockService {
     return cap;
   }
 
+  /** The disks attached. */
+  devices(): BlockDevice[] {
+    return [...this.attached].map((cap) => this.caps.get<BlockRange>(cap, CAP_BLOCK, 0).disk);
+  }
+
   /** Detaches every disk still attached (closing them, which releases their image locks). */
   detachAll(): void {
     for (const cap of [...this.attached]) this.detach(cap);

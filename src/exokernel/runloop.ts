@@ -21,6 +21,9 @@ export interface LoopOptions {
   done(): boolean;
   /** An embedder's logger for what happens in the loop (src/log.ts, log scopes). */
   log?: LogScope | null;
+  /** Called between turns, with no environment on the CPU: work for the owner to do there
+   *  (a snapshot, a restore), which the loop awaits before it goes on; null when there is none. */
+  between?: () => Promise<void> | null;
 }
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
@@ -69,6 +72,8 @@ export class RunLoop {
     const k = this.k;
     const now = k.clock.now();
     if (k.clock.next() <= now) k.clock.fire(now);
+    const work = o.between?.() ?? null;
+    if (work !== null) return work;
     if (o.done()) return "done";
     // An environment woken by a direct switch (endpoint IPC) runs next, without a pick.
     const env = k.takeDirect() ?? k.sched.pick();

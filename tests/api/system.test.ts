@@ -7,6 +7,8 @@ import { Writable } from "node:stream";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bootSystem, ExojitError, type RunningSystem } from "../../src/index.js";
+import { defaultImage } from "../../src/cli/defaultimage.js";
+import { debugfs, expectClean } from "../ext2/helpers.js";
 
 let dir = "";
 const savedCache = process.env.EXOJIT_CACHE;
@@ -108,6 +110,51 @@ describe("bootSystem", () => {
     expect(calls.some((l) => /openat|open\(/.test(l.msg)), JSON.stringify(lines.slice(0, 5))).toBe(true);
     expect(lines.every((l) => l.cat === undefined || l.cat === "syscall")).toBe(true);
   }, 120_000);
+
+  it("snapshots a running system and restores it, disks included, in any order; the image gets the last state", async () => {
+    // A copy of the default image: this test writes to it.
+    const image = path.join(dir, "snap.img");
+    fs.copyFileSync(defaultImage(), image);
+    const s = bootSystem({ image, init: "/bin/sh" });
+    const out = collect(s);
+    let n = 0;
+    /** Runs a shell command line and waits for its end and the next prompt; returns what it
+     *  printed. */
+    const sh = async (line: string): Promise<string> => {
+      const mark = `END${++n}`;
+      const from = out.text().length;
+      s.console.input.write(`${line}; echo ${mark}\n`);
+      await out.until(new RegExp(`\\n${mark}\\r?\\n# $`));
+      const t = out.text().slice(from);
+      return t.slice(t.indexOf("\n") + 1, t.lastIndexOf(`${mark}`)).replace(/\r/g, "");
+    };
+    await sh("echo one > /snapfile; X=1");
+    const first = await s.snapshot();
+    // (sync: the disk itself gets the writes, not only the guest's caches)
+    await sh("echo two > /snapfile; echo new > /snapfile2; X=2; mkdir /snapdir; sync");
+    const second = await s.snapshot();
+    await sh("echo three > /snapfile; rm /snapfile2; X=3; sync");
+    await s.restore(first);
+    expect(await sh("cat /snapfile; ls /snapfile2 /snapdir 2>&1 | wc -l; echo X=$X")).toBe("one\n2\nX=1\n");
+    await s.restore(second);
+    expect(await sh("cat /snapfile /snapfile2; ls -d /snapdir; echo X=$X")).toBe("two\nnew\n/snapdir\nX=2\n");
+    await s.restore(first);
+    await sh("echo four > /snapfile3");
+    expect(s.snapshotStats.restores).toBe(3);
+    first.release();
+    // A released snapshot is refused; the other still restores.
+    await expect(s.restore(first)).rejects.toMatchObject({ code: "E_SNAPSHOT" });
+    second.release();
+    s.console.input.write("sync; exit 4\n");
+    expect((await s.exited).status).toBe(4);
+    await expect(s.snapshot()).rejects.toMatchObject({ code: "E_CLOSED" });
+    // The image holds the state the system last ran in: the first snapshot's, then snapfile3.
+    expect(debugfs(image, "cat /snapfile")).toBe("one\n");
+    expect(debugfs(image, "cat /snapfile3")).toBe("four\n");
+    expect(debugfs(image, "ls /")).not.toContain("snapfile2");
+    expect(debugfs(image, "ls /")).not.toContain("snapdir");
+    expectClean(image);
+  }, 180_000);
 
   it("refuses a missing image (E_IMAGE), a missing init (E_PROGRAM) and bad options (E_BADARG)", () => {
     const bad = (f: () => unknown, code: string): void => {

@@ -19,6 +19,7 @@
 
 import * as fs from "node:fs";
 import { ImageLock, ImageLockedError } from "./imagelock.js";
+import { DiskOverlay } from "./diskoverlay.js";
 
 /** Bytes per sector. */
 export const SECTOR_SIZE = 512;
@@ -131,6 +132,9 @@ export class BlockDevice {
   private readonly dma: BlockDeviceOptions["dma"];
   private readonly irq: BlockDeviceOptions["irq"];
   private lock: ImageLock | null = null;
+  /** Writes kept in memory instead of the image while machine snapshots may bring the disk
+   *  back (diskoverlay.ts), or null. */
+  private overlay: DiskOverlay | null = null;
 
   /** Opens `path` (read-only when asked, or when only that is allowed is up to the caller). */
   constructor(
@@ -294,6 +298,17 @@ export class BlockDevice {
     if (this.inFlight || this.queue.length === 0) return;
     const req = this.queue.shift() as BlockRequest; // length checked above
     this.inFlight = true;
+    if (this.overlay !== null) {
+      // (reads are patched and writes kept in memory: done now, completed from the event loop
+      // as host I/O would be)
+      const err = this.perform(req);
+      setImmediate(() => {
+        this.inFlight = false;
+        this.complete(err, req);
+        this.start();
+      });
+      return;
+    }
     const finish = (e: NodeJS.ErrnoException | null): void => {
       this.inFlight = false;
       if (e === null) this.count(req);
@@ -311,9 +326,11 @@ export class BlockDevice {
   private perform(req: BlockRequest): number {
     const len = req.count * SECTOR_SIZE;
     const pos = req.sector * SECTOR_SIZE;
+    const ov = this.overlay;
     try {
-      if (req.op === CMD_FLUSH) fs.fsyncSync(this.fd);
-      else if (req.op === CMD_READ) {
+      if (req.op === CMD_FLUSH) {
+        if (ov === null) fs.fsyncSync(this.fd);
+      } else if (req.op === CMD_READ) {
         const buf = req.buf as Uint8Array; // checked by check()
         let done = 0;
         while (done < len) {
@@ -321,6 +338,9 @@ export class BlockDevice {
           if (n === 0) return ERR_IO; // the image shrank under us
           done += n;
         }
+        ov?.patch(req.sector, buf, req.count);
+      } else if (ov !== null) {
+        ov.write(req.sector, req.buf as Uint8Array, req.count);
       } else {
         const buf = req.buf as Uint8Array;
         let done = 0;
@@ -399,10 +419,52 @@ export class BlockDevice {
     this.error = s[this.regs.length + 1];
   }
 
-  /** Closes the image file (queued requests are served first). */
+  // ---- overlay (machine snapshots) ----
+
+  /** From now on writes are kept in memory and the image is left as it is (a machine
+   *  snapshot may bring the disk back to any state it saw). Nothing may be in flight. */
+  beginOverlay(): void {
+    if (this.overlay === null && !this.readOnly) this.overlay = new DiskOverlay(SECTOR_SIZE);
+  }
+
+  /** The sectors written since the overlay began, as they are now (a snapshot keeps this
+   *  map; the device never changes it afterwards), or null with no overlay. */
+  overlayState(): ReadonlyMap<number, Uint8Array> | null {
+    const ov = this.overlay;
+    if (ov === null) return null;
+    const now = ov.sectors;
+    ov.sectors = new Map(now);
+    return now;
+  }
+
+  /** Puts the disk back to a state overlayState() returned. Nothing may be in flight. */
+  setOverlay(state: ReadonlyMap<number, Uint8Array>): void {
+    if (this.overlay === null) this.overlay = new DiskOverlay(SECTOR_SIZE);
+    this.overlay.sectors = new Map(state);
+  }
+
+  /** Writes the overlay's sectors to the image, syncs it, and goes back to writing the image
+   *  directly; returns ERR_NONE or the error. */
+  commitOverlay(): number {
+    const ov = this.overlay;
+    if (ov === null) return ERR_NONE;
+    this.service();
+    this.overlay = null;
+    try {
+      for (const [sector, bytes] of ov.sectors) fs.writeSync(this.fd, bytes, 0, SECTOR_SIZE, sector * SECTOR_SIZE);
+      if (ov.sectors.size > 0) fs.fsyncSync(this.fd);
+    } catch {
+      this.metrics.errors++;
+      return ERR_IO;
+    }
+    return ERR_NONE;
+  }
+
+  /** Closes the image file (queued requests are served first, an overlay written out). */
   close(): void {
     this.service();
     if (this.fd < 0) return;
+    this.commitOverlay();
     try {
       fs.closeSync(this.fd);
     } catch {

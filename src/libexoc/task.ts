@@ -249,7 +249,7 @@ export class Task implements ExitHandler {
         break;
     }
     // Back to user mode: pending signals that are not blocked are delivered now.
-    if (this.alive && this.blocked === null) this.deliverPending();
+    if (this.alive && this.blocked === null && this.hasDeliverable()) this.deliverPending();
   }
 
   /** Demand paging and copy-on-write, resolved in place (an exit follows if not). */

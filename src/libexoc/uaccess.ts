@@ -36,6 +36,10 @@ export class UserMemory {
     va >>>= 0;
     if (len === 0) return;
     if (va + len > 0x100000000) sysError("EFAULT");
+    if ((va & 0xfff) + len <= 0x1000) {
+      fn(this.view(va, len, write), 0);
+      return;
+    }
     const parts: number[] = [];
     for (let at = va; at < va + len; ) {
       const n = Math.min(0x1000 - (at % 0x1000), va + len - at);
@@ -48,6 +52,12 @@ export class UserMemory {
       fn(u8.subarray(parts[k], parts[k] + parts[k + 1]), done);
       done += parts[k + 1];
     }
+  }
+
+  /** A view of guest RAM for [va, va+len), which lies within one page; throws EFAULT. */
+  view(va: number, len: number, write: boolean): Uint8Array {
+    const p = this.phys(va, write);
+    return this.kernel.mem.u8.subarray(p, p + len);
   }
 
   /**

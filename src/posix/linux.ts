@@ -32,6 +32,8 @@ const INT80_LEN = 2;
 /** Register file indices of the i386 syscall convention. */
 const EAX = 0, ECX = 1, EDX = 2, EBX = 3, EBP = 5, ESI = 6, EDI = 7, EIP = 8;
 const ENOSYS = ERRNO.ENOSYS;
+/** The arguments a call's trace records when nothing is traced. */
+const NO_ARGS: number[] = [];
 
 /** Auxiliary vector entry types (linux/auxvec.h, asm/auxvec.h). */
 export const AT_NULL = 0, AT_PHDR = 3, AT_PHENT = 4, AT_PHNUM = 5, AT_PAGESZ = 6, AT_BASE = 7, AT_FLAGS = 8;
@@ -47,8 +49,16 @@ export class LinuxPersonality implements Personality, ExecAbi {
   readonly platform = "i686";
   private readonly log = logger("syscall");
   private readonly unimplemented = new Set<number>();
+  /** System calls made: those of the table by number, and exojit's own. */
+  private readonly made = new Float64Array(SYSCALLS.length);
+  private readonly madeOther = new Map<number, number>();
+
   /** System calls made, by number (for --stats). */
-  readonly counts = new Map<number, number>();
+  get counts(): Map<number, number> {
+    const m = new Map(this.madeOther);
+    for (let nr = 0; nr < this.made.length; nr++) if (this.made[nr] > 0) m.set(nr, this.made[nr]);
+    return m;
+  }
 
   trap(t: Task, vector: number): void {
     if (vector === 0x80) {
@@ -107,8 +117,14 @@ export class LinuxPersonality implements Personality, ExecAbi {
   syscall(t: Task): void {
     const r = t.regs;
     const nr = r[EAX] >>> 0;
-    const e = nr < SYSCALLS.length ? SYSCALLS[nr] : EXOJIT_SYSCALLS.get(nr);
-    this.counts.set(nr, (this.counts.get(nr) ?? 0) + 1);
+    let e: SyscallEntry | undefined;
+    if (nr < SYSCALLS.length) {
+      e = SYSCALLS[nr];
+      this.made[nr]++;
+    } else {
+      e = EXOJIT_SYSCALLS.get(nr);
+      this.madeOther.set(nr, (this.madeOther.get(nr) ?? 0) + 1);
+    }
     if (e === undefined || e.fn === null) {
       if (!this.unimplemented.has(nr)) {
         this.unimplemented.add(nr);
@@ -124,11 +140,12 @@ export class LinuxPersonality implements Personality, ExecAbi {
   /** Runs a call (or the retry of a blocked one) and sets its result, or parks the thread. */
   private run(t: Task, e: SyscallEntry, retry: (() => number) | null): void {
     const r = t.regs;
-    const args = [r[EBX], r[ECX], r[EDX], r[ESI], r[EDI], r[EBP]];
+    // (the arguments as a list only for a trace: a call must not allocate one)
+    const args = trace.syscall ? [r[EBX], r[ECX], r[EDX], r[ESI], r[EDI], r[EBP]] : NO_ARGS;
     const fn = e.fn as NonNullable<SyscallEntry["fn"]>; // run() is only reached for implemented calls
     let res: number;
     try {
-      res = retry !== null ? retry() : fn(t, args[0], args[1], args[2], args[3], args[4], args[5]);
+      res = retry !== null ? retry() : fn(t, r[EBX], r[ECX], r[EDX], r[ESI], r[EDI], r[EBP]);
     } catch (err) {
       if (err instanceof WouldBlock) {
         if (trace.syscall && !t.retrying) this.log.trace({ pid: t.pid, tid: t.tid, nr: e.nr, args }, `[pid ${t.tid}] ${e.name}(...) <waiting>`);

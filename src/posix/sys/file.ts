@@ -111,11 +111,7 @@ function writeTo(t: Task, write: () => number): number {
 function gather(t: Task, buf: number, count: number): Uint8Array {
   const n = Math.min(count >>> 0, MAX_RW);
   if (n === 0) return new Uint8Array(0);
-  if ((buf & 0xfff) + n <= 0x1000) {
-    let view: Uint8Array | null = null;
-    t.mem.chunks(buf, n, false, (v) => (view = v));
-    return view ?? new Uint8Array(0);
-  }
+  if ((buf & 0xfff) + n <= 0x1000) return t.mem.view(buf, n, false);
   const out = t.staging(n);
   t.mem.chunks(buf, n, false, (v, done) => out.set(v, done));
   return out;

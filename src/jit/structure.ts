@@ -152,47 +152,57 @@ export function structure(nodes: readonly CfgNode[], entries: readonly number[])
     else children.set(d, [n]);
   }
 
-  type Frame = { kind: "loop" | "block"; node: number; label: string };
+  // The loops and labelled blocks enclosing the code being written, by node: a back edge
+  // continues its loop, a forward edge to a merge node breaks out of its block. (Sets entered
+  // and left as the recursion goes: copying a list of frames per level made structuring
+  // quadratic in a region's nesting, most of the JIT's time on large regions.)
+  const openLoops = new Set<number>();
+  const openBlocks = new Set<number>();
 
-  const doBranch = (src: number, target: number, ctx: Frame[]): Node[] => {
+  const doBranch = (src: number, target: number): Node[] => {
     if (!rpo.has(target)) return [assign(id("pc"), num(target)), brk(EXIT_LABEL)];
     if (!inTree(src, target)) return [assign(id("pc"), num(target)), cont(DISPATCH_LABEL)];
     if ((rpo.get(target) as number) <= (rpo.get(src) as number)) {
-      const f = ctx.find((x) => x.kind === "loop" && x.node === target);
-      if (!f) throw new Error(`structure: no loop for back edge to 0x${hex(target)}`);
-      return [cont(f.label)];
+      if (!openLoops.has(target)) throw new Error(`structure: no loop for back edge to 0x${hex(target)}`);
+      return [cont(`L${hex(target)}`)];
     }
     if (isMerge(target)) {
-      const f = ctx.find((x) => x.kind === "block" && x.node === target);
-      if (!f) throw new Error(`structure: no block for merge node 0x${hex(target)}`);
-      return [brk(f.label)];
+      if (!openBlocks.has(target)) throw new Error(`structure: no block for merge node 0x${hex(target)}`);
+      return [brk(`B${hex(target)}`)];
     }
-    return doTree(target, ctx);
+    return doTree(target);
   };
 
-  const nodeWithin = (x: number, merges: number[], ctx: Frame[]): Node[] => {
-    if (merges.length === 0) {
+  /** x's code inside the labelled blocks of its merge children merges[k..] (the first
+   *  outermost), each followed by that child's tree. */
+  const nodeWithin = (x: number, merges: number[], k: number): Node[] => {
+    if (k === merges.length) {
       const n = byEip.get(x) as CfgNode;
-      return replaceGotos(n.stmts, (t) => doBranch(x, t, ctx));
+      return replaceGotos(n.stmts, (t) => doBranch(x, t));
     }
-    const [y, ...rest] = merges;
-    const label = `B${hex(y)}`;
-    const inner = nodeWithin(x, rest, [{ kind: "block", node: y, label }, ...ctx]);
-    return [labeled(label, block(inner)), ...doTree(y, ctx)];
+    const y = merges[k];
+    openBlocks.add(y);
+    const inner = nodeWithin(x, merges, k + 1);
+    openBlocks.delete(y);
+    const out: Node[] = [labeled(`B${hex(y)}`, block(inner))];
+    for (const st of doTree(y)) out.push(st);
+    return out;
   };
 
-  function doTree(x: number, ctx: Frame[]): Node[] {
+  function doTree(x: number): Node[] {
     // Merge children, the one with the highest reverse-postorder number outermost (its code last).
     const merges = (children.get(x) ?? []).filter(isMerge).sort((a, b) => (rpo.get(b) as number) - (rpo.get(a) as number));
     if (loopHeader.has(x)) {
-      const label = `L${hex(x)}`;
-      return [labeled(label, forever(nodeWithin(x, merges, [{ kind: "loop", node: x, label }, ...ctx])))];
+      openLoops.add(x);
+      const body = nodeWithin(x, merges, 0);
+      openLoops.delete(x);
+      return [labeled(`L${hex(x)}`, forever(body))];
     }
-    return nodeWithin(x, merges, ctx);
+    return nodeWithin(x, merges, 0);
   }
 
   const roots = order.filter((n) => heads.has(n));
-  return { cases: roots.map((r) => [r, doTree(r, [])]), entries: roots, reachable: order.length - 1 };
+  return { cases: roots.map((r) => [r, doTree(r)]), entries: roots, reachable: order.length - 1 };
 }
 /** Depth-first reverse postorder from `entry`: node → number (0 for the entry), and the order. */
 function reversePostorder(entry: number, next: (n: number) => number[]): { rpo: Map<number, number>; order: number[] } {

@@ -12,7 +12,7 @@ import { enterLog, leaveLog } from "../log.js";
 import { ExojitError } from "./errors.js";
 import { launch, type Launched, type ProgramOptions } from "./program.js";
 import { BufferSink, BufferSource } from "./stdio.js";
-import { captureSystem, restoreSystem, SystemSnapshot, imageOf, type SystemImageStats } from "./progsnap.js";
+import { captureSystem, restoreSystem, SystemSnapshot, imageOf, newSnapshotStats } from "./progsnap.js";
 
 /** A system call a program is about to make. */
 export interface SystemCall {
@@ -40,11 +40,6 @@ export type ProgramStop =
   | { reason: "syscall"; call: SystemCall; insns: number }
   | { reason: "limit"; insns: number };
 
-/** Counters of a program's snapshot machinery. */
-export interface ProgramSnapshotStats extends SystemImageStats {
-  taken: number;
-  restores: number;
-}
 
 /** Sets up the Linux i386 program at guest path `path`, not started (options as runProgram's;
  *  `stdin` is the input until a restore gives another). Throws ExojitError E_PROGRAM when it
@@ -64,7 +59,7 @@ export class LoadedProgram {
   private stopAt: ((call: SystemCall) => boolean) | null = null;
   private stopped: SystemCall | null = null;
   private hookError: unknown = null;
-  readonly stats: ProgramSnapshotStats = { taken: 0, restores: 0, framesCompared: 0, framesRestored: 0, codePagesDropped: 0 };
+  readonly stats = newSnapshotStats();
 
   /** @internal */
   constructor(

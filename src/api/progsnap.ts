@@ -60,6 +60,16 @@ export interface SystemImageStats {
   codePagesDropped: number;
 }
 
+/** Counters of a program's or a system's snapshots. */
+export interface SystemSnapshotStats extends SystemImageStats {
+  taken: number;
+  restores: number;
+}
+
+export function newSnapshotStats(): SystemSnapshotStats {
+  return { taken: 0, restores: 0, framesCompared: 0, framesRestored: 0, codePagesDropped: 0 };
+}
+
 /** The objects of a kernel that are not state kept by a snapshot. */
 function opaqueOf(k: Exokernel, more: OpaqueTest | null): OpaqueTest {
   // Typed arrays over the CPU's own buffers (registers, TLB) or guest RAM are the machine's.
@@ -120,18 +130,16 @@ export function restoreSystem(k: Exokernel, roots: readonly object[], img: Syste
     const saved = bytes.subarray(i << PAGE_SHIFT, (i + 1) << PAGE_SHIFT);
     stats.framesCompared++;
     if (Buffer.compare(live, saved) === 0) continue;
-    if (code[p] !== 0) {
-      k.engine.cache.invalidatePage(p);
-      stats.codePagesDropped++;
-    }
+    if (code[p] !== 0) stats.codePagesDropped++;
+    k.frameReused(p);
     live.set(saved);
     stats.framesRestored++;
   }
   // Code from frames the snapshot does not use: the frame will be given out again.
   for (let p = 0; p < code.length; p++) {
     if (code[p] !== 0 && inUse[p] === 0) {
-      k.engine.cache.invalidatePage(p);
       stats.codePagesDropped++;
+      k.frameReused(p);
     }
   }
   restoreGraph(img.graph);

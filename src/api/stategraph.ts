@@ -36,8 +36,6 @@ interface Saved {
 export interface GraphImage {
   readonly saved: Saved[];
   readonly objects: Set<object>;
-  /** Bytes of typed-array contents kept. */
-  readonly bytes: number;
 }
 
 /** Objects that are never state: their own data is not mutable program state. */
@@ -82,12 +80,10 @@ export function walkGraph(roots: readonly object[], opaque: OpaqueTest, visit: (
 /** Takes the state of everything reachable from `roots`. */
 export function captureGraph(roots: readonly object[], opaque: OpaqueTest): GraphImage {
   const saved: Saved[] = [];
-  let bytes = 0;
   const objects = walkGraph(roots, opaque, (o) => {
     if (ArrayBuffer.isView(o)) {
       const b = new Uint8Array(o.byteLength);
       b.set(new Uint8Array(o.buffer, o.byteOffset, o.byteLength));
-      bytes += b.length;
       saved.push({ o, kind: K_BYTES, keys: null, vals: null, items: null, itemVals: null, bytes: b });
       return;
     }
@@ -100,7 +96,7 @@ export function captureGraph(roots: readonly object[], opaque: OpaqueTest): Grap
     else if (o instanceof Set) saved.push({ o, kind: K_SET, keys, vals, items: [...o], itemVals: null, bytes: null });
     else saved.push({ o, kind: K_OBJECT, keys, vals, items: null, itemVals: null, bytes: null });
   });
-  return { saved, objects, bytes };
+  return { saved, objects };
 }
 
 /** Own data properties that can be written back (constants of frozen objects are skipped). */

@@ -13,21 +13,15 @@
 
 import type { Exokernel } from "../exokernel/kernel.js";
 import { ExojitError } from "./errors.js";
-import { captureSystem, imageOf, restoreSystem, SystemSnapshot, type SystemImageStats } from "./progsnap.js";
+import { captureSystem, imageOf, newSnapshotStats, restoreSystem, SystemSnapshot } from "./progsnap.js";
 import type { OpaqueTest } from "./stategraph.js";
-
-/** Counters of a system's snapshots. */
-export interface SystemSnapshotStats extends SystemImageStats {
-  taken: number;
-  restores: number;
-}
 
 export class BootSnapshots {
   /** Requests waiting for the next pause between turns. */
   private queue: { run: () => void; fail: (e: Error) => void }[] = [];
   private ended = false;
   private live = 0;
-  readonly stats: SystemSnapshotStats = { taken: 0, restores: 0, framesCompared: 0, framesRestored: 0, codePagesDropped: 0 };
+  readonly stats = newSnapshotStats();
 
   constructor(
     private readonly kernel: Exokernel,

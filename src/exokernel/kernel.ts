@@ -535,7 +535,10 @@ export class Exokernel {
 
   /** Takes the environment on the CPU off it, its registers saved in its context, and empties
    *  the TLB: then the whole state of the environments is in their records and guest RAM (a
-   *  state snapshot is taken or restored so). The next run loads its environment afresh. */
+   *  state snapshot is taken or restored so). The next run loads its environment afresh. (The
+   *  TLB must go with it: with no environment current, changes to an address space, such as a
+   *  fork's copy-on-write, flush nothing, and the environment's next load keeps the TLB when
+   *  its page directory is the one loaded.) */
   park(): void {
     const env = this.current;
     if (env !== null && env.alive) env.ctx.save(this.cpu);

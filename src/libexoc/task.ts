@@ -265,7 +265,7 @@ export class Task implements ExitHandler {
       const vector = this.heldCall;
       this.heldCall = null;
       this.personality.trap(this, vector);
-      if (this.alive && this.blocked === null) this.deliverPending();
+      if (this.alive && this.blocked === null && this.hasDeliverable()) this.deliverPending();
       return;
     }
     if (this.blocked !== null) {

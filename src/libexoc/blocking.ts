@@ -4,8 +4,16 @@
 // the start (or `retry` runs, for calls whose first part must not be repeated), so the
 // implementation simply re-checks its condition. A signal that interrupts the wait ends the call
 // with EINTR, or restarts it after the handler, as `restart` says (POSIX's SA_RESTART rules).
+//
+// `retry` and `onInterrupt` are later calls (exokernel/later.ts), never closures, so a blocked
+// call's state can be saved with the system: a method of an object with its arguments
+// (`later(this, "method", ...)`) or a function registered with `resumable` (`laterFn`). They
+// are re-exported here for the personality, which may import the exokernel only for types.
 
 import type { WaitQueue } from "../exokernel/wait.js";
+import { resumable } from "../exokernel/later.js";
+
+export { later, laterFn, resumable } from "../exokernel/later.js";
 
 /** Restart after a handler if it was installed with SA_RESTART, else EINTR (ERESTARTSYS). */
 export const RESTART_IF_SA = 1;
@@ -32,6 +40,12 @@ export class WouldBlock {
     readonly takes: [number, number] | null = null,
   ) {}
 }
+
+/** A write interrupted after moving `n` bytes returns that count; with none it fails (EINTR or
+ *  a restart). The `onInterrupt` of waiting writes, as `laterFn(partialCount, n)`. */
+export const partialCount = resumable("blocking.partialCount", function partialCount(n: number): number | null {
+  return n > 0 ? n : null;
+});
 
 /** Throws WouldBlock: the calling thread waits on `queues` until `deadline`. */
 export function block(queues: WaitQueue[], deadline: number | null = null, restart = RESTART_IF_SA): never {

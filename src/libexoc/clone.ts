@@ -6,7 +6,7 @@
 import { Process } from "./process.js";
 import { Task, FsContext } from "./task.js";
 import { SignalState, SigHandlers } from "./signal.js";
-import { WouldBlock, UNINTERRUPTIBLE } from "./blocking.js";
+import { WouldBlock, UNINTERRUPTIBLE, laterFn, resumable } from "./blocking.js";
 import { sysError } from "./errors.js";
 import type { Mm } from "./mm.js";
 import type { FdTable } from "./fdtable.js";
@@ -134,10 +134,12 @@ export function cloneTask(t: Task, a: CloneArgs): number {
   if ((f & CLONE_VFORK) === 0) return tid;
   // vfork: the caller waits until the child lets go of the memory they share.
   proc.vforkParent = t.proc;
-  const wait = (): number => {
-    if (!proc.vforkPending) return tid;
-    throw new WouldBlock([proc.vforkDone], null, UNINTERRUPTIBLE, wait);
-  };
-  return wait();
+  return vforkWait(proc, tid);
 }
+
+/** A vfork parent waits until `child` lets go of the memory; the call's result is its `tid`. */
+const vforkWait = resumable("clone.vforkWait", function vforkWait(child: Process, tid: number): number {
+  if (!child.vforkPending) return tid;
+  throw new WouldBlock([child.vforkDone], null, UNINTERRUPTIBLE, laterFn(vforkWait, child, tid));
+});
 

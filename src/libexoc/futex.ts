@@ -10,7 +10,7 @@
 // holds are marked FUTEX_OWNER_DIED and one waiter is woken.
 
 import { WaitQueue } from "../exokernel/wait.js";
-import { WouldBlock, RESTART_IF_SA, EINTR_ON_HANDLER } from "./blocking.js";
+import { WouldBlock, RESTART_IF_SA, EINTR_ON_HANDLER, later } from "./blocking.js";
 import { sysError, SysError } from "./errors.js";
 import type { Task } from "./task.js";
 
@@ -67,17 +67,23 @@ export class FutexTable {
     if (l.length === 0) this.queues.delete(w.key);
   }
 
-  /** Blocks `w`'s task until it is woken, `deadline` passes (ETIMEDOUT) or a signal comes. */
-  private sleep(w: Waiter, deadline: number | null, onWake: () => number): never {
-    const retry = (): number => {
-      if (w.woken) return onWake();
-      if (deadline !== null && w.task.kernel.clock.now() >= deadline) {
-        this.remove(w);
-        return sysError("ETIMEDOUT");
-      }
-      throw new WouldBlock([w.q], deadline, deadline === null ? RESTART_IF_SA : EINTR_ON_HANDLER, retry, () => this.remove(w));
-    };
-    throw new WouldBlock([w.q], deadline, deadline === null ? RESTART_IF_SA : EINTR_ON_HANDLER, retry, () => this.remove(w));
+  /** Blocks `w`'s task until it is woken (the call returns 0), `deadline` passes (ETIMEDOUT)
+   *  or a signal comes. */
+  private sleep(w: Waiter, deadline: number | null): never {
+    throw this.sleeping(w, deadline);
+  }
+
+  private sleeping(w: Waiter, deadline: number | null): WouldBlock {
+    return new WouldBlock([w.q], deadline, deadline === null ? RESTART_IF_SA : EINTR_ON_HANDLER, later(this, "slept", w, deadline), later(this, "remove", w));
+  }
+
+  private slept(w: Waiter, deadline: number | null): number {
+    if (w.woken) return 0;
+    if (deadline !== null && w.task.kernel.clock.now() >= deadline) {
+      this.remove(w);
+      return sysError("ETIMEDOUT");
+    }
+    throw this.sleeping(w, deadline);
   }
 
   /** FUTEX_WAIT(_BITSET): waits while the word at `uaddr` holds `val`. */
@@ -88,7 +94,7 @@ export class FutexTable {
     if (deadline !== null && t.kernel.clock.now() >= deadline) sysError("ETIMEDOUT");
     const w: Waiter = { task: t, bitset, key, q: t.futexQueue, woken: false, pi: false };
     this.list(key).push(w);
-    return this.sleep(w, deadline, () => 0);
+    return this.sleep(w, deadline);
   }
 
   private wakeOne(w: Waiter): void {
@@ -183,7 +189,7 @@ export class FutexTable {
     t.mem.putU32(uaddr, v | FUTEX_WAITERS);
     const w: Waiter = { task: t, bitset: BITSET_ALL, key, q: t.futexQueue, woken: false, pi: true };
     this.list(key).push(w);
-    return this.sleep(w, deadline, () => 0);
+    return this.sleep(w, deadline);
   }
 
   /** FUTEX_UNLOCK_PI: hands the lock to the first waiter, or frees it. */

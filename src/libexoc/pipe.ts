@@ -11,7 +11,7 @@
 // most 4096 bytes; the pipe is full when every buffer is in use, whatever room is left in them.
 
 import { WaitQueue } from "../exokernel/wait.js";
-import { WouldBlock } from "./blocking.js";
+import { WouldBlock, later, laterFn, partialCount } from "./blocking.js";
 import { sysError, SysError } from "./errors.js";
 import { OpenFile, S_IFIFO, POLLIN, POLLRDNORM, POLLOUT, POLLWRNORM, POLLHUP, POLLERR, type FileStat, type OpenMode } from "./file.js";
 
@@ -187,7 +187,7 @@ export class PipeEnd extends OpenFile {
         sysError("EAGAIN");
       }
       const at = done;
-      throw new WouldBlock([p.writable], null, undefined, () => this.writeFrom(buf, at, before), () => (total > 0 ? total : null));
+      throw new WouldBlock([p.writable], null, undefined, later(this, "writeFrom", buf, at, before), laterFn(partialCount, total));
     }
   }
 

@@ -9,7 +9,7 @@
 
 import type { WaitQueue } from "../exokernel/wait.js";
 import { OpenFile, POLLIN, POLLRDNORM, POLLHUP, type FileStat } from "./file.js";
-import { WouldBlock, RESTART_IF_SA } from "./blocking.js";
+import { WouldBlock, RESTART_IF_SA, later } from "./blocking.js";
 import { sysError } from "./errors.js";
 import { inMask, type PendingSet, type SigInfo } from "./signal.js";
 import type { Task } from "./task.js";
@@ -88,7 +88,7 @@ export class SignalFd extends OpenFile {
     }
     if (n > 0) return n;
     if (this.mode.nonblock) sysError("EAGAIN");
-    throw new WouldBlock([t.proc.sigEvents], null, RESTART_IF_SA, () => this.readFor(t, buf));
+    throw new WouldBlock([t.proc.sigEvents], null, RESTART_IF_SA, later(this, "readFor", t, buf));
   }
 
   read(buf: Uint8Array): number {

@@ -24,6 +24,7 @@ import type { Process } from "./process.js";
 import { SIGALRM, SIGVTALRM, SIGPROF, SIGRTMIN, SI_KERNEL, SI_TIMER, type SigInfo } from "./signal.js";
 import { monotonicNs, realtimeNs, processCpuNs, threadCpuNs } from "./time.js";
 import { sysError } from "./errors.js";
+import { later } from "../exokernel/later.js";
 
 /** What a timer counts. */
 export const TC_MONOTONIC = 0, TC_REALTIME = 1, TC_PROCESS_CPU = 2, TC_THREAD_CPU = 3;
@@ -171,10 +172,13 @@ export class IntervalTimer {
       return;
     }
     const sys = this.owner.proc.sys;
-    this.host = sys.kernel.clocks.at(sys.clockCap, this.expiry, () => {
-      this.host = null;
-      this.fire();
-    });
+    this.host = sys.kernel.clocks.at(sys.clockCap, this.expiry, later(this, "expired"));
+  }
+
+  /** Its exokernel timer went off. */
+  private expired(): void {
+    this.host = null;
+    this.fire();
   }
 
   /** The timer expired: its signal is sent, and the timer waits for it to be taken. */
@@ -191,8 +195,8 @@ export class IntervalTimer {
     const info: SigInfo = {
       signal: this.ev.signal, code: this.id >= 0 ? SI_TIMER : SI_KERNEL, addr: 0, pid: 0, uid: 0, trapno: 0, error: 0,
       value: this.ev.value, timerId: this.id >= 0 ? this.id : undefined, overrun: 0,
-      onTake: (i) => this.taken(i, gen),
     };
+    info.onTake = later(this, "taken", info, gen); // (the signal's own info is what is taken)
     this.signalPending = true;
     const t = this.ev.thread;
     const queued = t !== null ? t.alive && t.queueSignal(info) : p.signal(info.signal, info);

@@ -16,12 +16,13 @@
 //   hold it, as it holds an inherited descriptor): the exokernel keeps its record until the
 //   disk is detached at the end of the run or someone revokes it.
 
-import { WouldBlock, EINTR_ON_HANDLER } from "../blocking.js";
+import { WouldBlock, EINTR_ON_HANDLER, later } from "../blocking.js";
 import { sysError } from "../errors.js";
 import type { Process } from "../process.js";
 import type { Task } from "../task.js";
 import type { Exokernel } from "../../exokernel/kernel.js";
 import { CapTable, exo } from "./captable.js";
+import { MSG_WORDS } from "../../exokernel/endpoint.js";
 import type { CapHandle } from "../../exokernel/caps.js";
 import { R_GRANT, R_READ, R_WRITE } from "../../exokernel/caps.js";
 import { SECTOR_SIZE } from "../../exokernel/blockcap.js";
@@ -121,24 +122,25 @@ export class Extensions {
   }
 
   /**
-   * libos_fast_call: sends `msg` on endpoint slot `slot` and waits for the reply, which
-   * `deliver` copies out (it returns the call's result). The receiver runs next, switched to
-   * directly; the reply switches back the same way. A signal ends the wait with EINTR (the
-   * call is cancelled); a receiver or endpoint that goes away, with EPIPE.
+   * libos_fast_call: sends `msg` on endpoint slot `slot` and waits for the reply, which is
+   * copied to the caller's message buffer at `out` (MSG_WORDS words; the call's result is 0).
+   * The receiver runs next, switched to directly; the reply switches back the same way. A
+   * signal ends the wait with EINTR (the call is cancelled); a receiver or endpoint that goes
+   * away, with EPIPE.
    */
-  call(t: Task, slot: number, msg: Int32Array, deliver: (reply: Int32Array) => number): number {
+  call(t: Task, slot: number, msg: Int32Array, out: number): number {
     const cap = this.caps(t.proc).get(slot);
     const env = this.kernel.env(t.env);
     exo(() => this.kernel.endpoints.call(env, cap, msg));
-    return this.await(t, deliver);
+    throw this.awaiting(t, out);
   }
 
-  /** Waits for a caller on endpoint slot `slot`; `deliver` copies its message out. */
-  receive(t: Task, slot: number, deliver: (msg: Int32Array) => number): number {
+  /** Waits for a caller on endpoint slot `slot`; its message is copied to `out`. */
+  receive(t: Task, slot: number, out: number): number {
     const cap = this.caps(t.proc).get(slot);
     const env = this.kernel.env(t.env);
-    if (exo(() => this.kernel.endpoints.receive(env, cap))) return deliver(this.kernel.endpoints.state(env).msg);
-    return this.await(t, deliver);
+    if (exo(() => this.kernel.endpoints.receive(env, cap))) return this.deliver(t, out, this.kernel.endpoints.state(env).msg);
+    throw this.awaiting(t, out);
   }
 
   /** Replies `msg` to the caller the thread serves (switching to it once the thread waits or
@@ -148,33 +150,46 @@ export class Extensions {
     exo(() => this.kernel.endpoints.reply(env, msg));
   }
 
-  private await(t: Task, deliver: (m: Int32Array) => number): number {
-    const env = this.kernel.env(t.env);
-    const s = this.kernel.endpoints.state(env);
-    const finish = (): number | null => {
-      if (s.phase === "done") {
-        s.phase = "idle";
-        return deliver(s.msg);
-      }
-      if (s.phase === "gone") {
-        s.phase = "idle";
-        return sysError("EPIPE");
-      }
-      return null;
-    };
-    const retry = (): number => {
-      const r = finish();
-      if (r !== null) return r;
-      throw wait;
-    };
-    const onInterrupt = (): number | null => {
-      const r = finish();
-      if (r !== null) return r;
-      this.kernel.endpoints.cancel(env);
-      return null;
-    };
-    const wait = new WouldBlock([], null, EINTR_ON_HANDLER, retry, onInterrupt);
-    throw wait;
+  /** Copies message `m` to the guest's buffer at `out`; the call's result (0). */
+  private deliver(t: Task, out: number, m: Int32Array): number {
+    t.mem.write(out, new Uint8Array(m.buffer, m.byteOffset, MSG_WORDS * 4));
+    return 0;
+  }
+
+  /** The wait of a call or receive for its reply or caller. */
+  private awaiting(t: Task, out: number): WouldBlock {
+    return new WouldBlock([], null, EINTR_ON_HANDLER, later(this, "awaited", t, out), later(this, "awaitInterrupted", t, out));
+  }
+
+  /** The call's result once the other side is done (the message delivered) or gone (EPIPE);
+   *  null while it is not. */
+  private finish(t: Task, out: number): number | null {
+    const s = this.kernel.endpoints.state(this.kernel.env(t.env));
+    if (s.phase === "done") {
+      s.phase = "idle";
+      return this.deliver(t, out, s.msg);
+    }
+    if (s.phase === "gone") {
+      s.phase = "idle";
+      return sysError("EPIPE");
+    }
+    return null;
+  }
+
+  /** The wait ended: the result, or wait again. */
+  private awaited(t: Task, out: number): number {
+    const r = this.finish(t, out);
+    if (r !== null) return r;
+    throw this.awaiting(t, out);
+  }
+
+  /** A signal ended the wait: the result if the other side was done, else the call is
+   *  cancelled (EINTR). */
+  private awaitInterrupted(t: Task, out: number): number | null {
+    const r = this.finish(t, out);
+    if (r !== null) return r;
+    this.kernel.endpoints.cancel(this.kernel.env(t.env));
+    return null;
   }
 }
 

@@ -17,7 +17,7 @@
 // netlink socket, which exojit does not provide.)
 
 import { WaitQueue } from "../../exokernel/wait.js";
-import { WouldBlock, EINTR_ON_HANDLER } from "../blocking.js";
+import { WouldBlock, EINTR_ON_HANDLER, later } from "../blocking.js";
 import { OpenFile, S_IFMT, S_IFDIR, S_IFREG, POLLIN, POLLRDNORM, POLLOUT, POLLWRNORM, type FileStat, type OpenMode } from "../file.js";
 import { DT_DIR, DT_REG, type DirEntry } from "../dirfile.js";
 import { sysError } from "../errors.js";
@@ -353,58 +353,75 @@ export class MqFile extends OpenFile {
       return 0;
     }
     if (this.mode.nonblock) sysError("EAGAIN");
-    return this.wait(t, deadline, (w) => {
-      const s: Sender = { msg, sent: false, q: w };
-      q.senders.push(s);
-      return [() => s.sent, () => remove(q.senders, s), () => 0];
-    });
+    if (deadline !== null && t.kernel.clock.now() >= deadline) sysError("ETIMEDOUT");
+    const s: Sender = { msg, sent: false, q: new WaitQueue() };
+    q.senders.push(s);
+    throw this.waiting(t, deadline, s, 0, 0);
   }
 
-  /** mq_timedreceive: `deliver` copies the message out and returns the call's result. */
-  receive(t: Task, size: number, deadline: number | null, deliver: (data: Uint8Array, prio: number) => number): number {
+  /** mq_timedreceive: the message goes to guest memory at `ptr` (and its priority to
+   *  `prioPtr`, unless 0); the result is its length. */
+  receive(t: Task, size: number, deadline: number | null, ptr: number, prioPtr: number): number {
     if (!this.mode.read) sysError("EBADF");
     const q = this.queue;
     if (size < q.attr.msgsize) sysError("EMSGSIZE");
     if (q.messages.length > 0) {
       const m = q.take();
       this.touch();
-      return deliver(m.data, m.prio);
+      return this.deliver(t, m, ptr, prioPtr);
     }
     if (this.mode.nonblock) sysError("EAGAIN");
-    return this.wait(t, deadline, (w) => {
-      const r: Receiver = { got: null, q: w };
-      q.receivers.push(r);
-      return [() => r.got !== null, () => remove(q.receivers, r), () => {
-        const m = r.got as QueuedMessage; // done() said it came
-        return deliver(m.data, m.prio);
-      }];
-    });
+    if (deadline !== null && t.kernel.clock.now() >= deadline) sysError("ETIMEDOUT");
+    const r: Receiver = { got: null, q: new WaitQueue() };
+    q.receivers.push(r);
+    throw this.waiting(t, deadline, r, ptr, prioPtr);
   }
 
-  /** Waits as a sender or receiver registered by `enter`, which returns [done, forget,
-   *  finish]: until done, a signal (EINTR) or the deadline (ETIMEDOUT). */
-  private wait(t: Task, deadline: number | null, enter: (q: WaitQueue) => [() => boolean, () => void, () => number]): number {
-    if (deadline !== null && t.kernel.clock.now() >= deadline) sysError("ETIMEDOUT");
-    const wq = new WaitQueue();
-    const [done, forget, finish] = enter(wq);
-    const retry = (): number => {
-      if (done()) {
-        this.touch();
-        return finish();
-      }
-      if (deadline !== null && t.kernel.clock.now() >= deadline) {
-        forget();
-        return sysError("ETIMEDOUT");
-      }
-      throw block;
-    };
-    const onInterrupt = (): number | null => {
-      if (done()) return finish();
-      forget();
-      return null;
-    };
-    const block = new WouldBlock([wq], deadline, EINTR_ON_HANDLER, retry, onInterrupt);
-    throw block;
+  private deliver(t: Task, m: QueuedMessage, ptr: number, prioPtr: number): number {
+    t.mem.write(ptr, m.data);
+    if (prioPtr !== 0) t.mem.putU32(prioPtr, m.prio);
+    return m.data.length;
+  }
+
+  /** The wait of sender or receiver `w` (registered on the queue): until it is done, a signal
+   *  (EINTR) or the deadline (ETIMEDOUT). `ptr` and `prioPtr` are a receiver's. */
+  private waiting(t: Task, deadline: number | null, w: Sender | Receiver, ptr: number, prioPtr: number): WouldBlock {
+    return new WouldBlock([w.q], deadline, EINTR_ON_HANDLER, later(this, "waited", t, deadline, w, ptr, prioPtr), later(this, "waitInterrupted", t, w, ptr, prioPtr));
+  }
+
+  /** Whether `w`'s message was sent, or a message came for it. */
+  private done(w: Sender | Receiver): boolean {
+    return "sent" in w ? w.sent : w.got !== null;
+  }
+
+  /** The call's result once `w` is done: 0 for a sender, the message for a receiver. */
+  private finish(t: Task, w: Sender | Receiver, ptr: number, prioPtr: number): number {
+    if ("sent" in w) return 0;
+    return this.deliver(t, w.got as QueuedMessage, ptr, prioPtr); // done() said it came
+  }
+
+  /** `w` stops waiting: it leaves the queue's waiters. */
+  private forget(w: Sender | Receiver): void {
+    if ("sent" in w) remove(this.queue.senders, w);
+    else remove(this.queue.receivers, w);
+  }
+
+  private waited(t: Task, deadline: number | null, w: Sender | Receiver, ptr: number, prioPtr: number): number {
+    if (this.done(w)) {
+      this.touch();
+      return this.finish(t, w, ptr, prioPtr);
+    }
+    if (deadline !== null && t.kernel.clock.now() >= deadline) {
+      this.forget(w);
+      return sysError("ETIMEDOUT");
+    }
+    throw this.waiting(t, deadline, w, ptr, prioPtr);
+  }
+
+  private waitInterrupted(t: Task, w: Sender | Receiver, ptr: number, prioPtr: number): number | null {
+    if (this.done(w)) return this.finish(t, w, ptr, prioPtr);
+    this.forget(w);
+    return null;
   }
 
   private touch(): void {

@@ -11,7 +11,7 @@
 // everyone with EIDRM; signals end waits with EINTR (these calls are never restarted).
 
 import { WaitQueue } from "../../exokernel/wait.js";
-import { WouldBlock, EINTR_ON_HANDLER } from "../blocking.js";
+import { WouldBlock, EINTR_ON_HANDLER, later } from "../blocking.js";
 import { sysError, type ErrnoName } from "../errors.js";
 import type { Task } from "../task.js";
 import type { Process } from "../process.js";
@@ -19,6 +19,8 @@ import { IpcPerm, IpcTable, IPC_READ, IPC_WRITE, checkAccess, checkOwner, setPer
 
 /** Limits (Linux's defaults): largest message, default queue size in bytes, most queues. */
 export const MSGMAX = 8192, MSGMNB = 16384, MSGMNI = 32000;
+/** struct msgbuf's mtype is a C long: 4 bytes on i386; the text follows it. */
+export const MTYPE_SIZE = 4;
 
 export interface Message {
   type: number;
@@ -70,6 +72,15 @@ function matches(m: Message, s: Selector): boolean {
   }
 }
 
+/** Copies `m` to the struct msgbuf at `out`: its type, then at most `max` bytes of text (how
+ *  many is the result). */
+function deliver(t: Task, m: Message, out: number, max: number): number {
+  const n = Math.min(max, m.data.length);
+  t.mem.putU32(out, m.type);
+  t.mem.write(out + MTYPE_SIZE, m.data.subarray(0, n));
+  return n;
+}
+
 /** The index of the message `s` picks, or -1. */
 function pick(q: MsgQueue, s: Selector): number {
   if (s.mode !== "lessequal") return q.messages.findIndex((m) => matches(m, s));
@@ -94,24 +105,26 @@ export class MessageQueues {
   send(t: Task, id: number, type: number, data: Uint8Array, noWait: boolean): number {
     const q = this.table.lookup(id);
     checkAccess(t.proc, q.perm, IPC_WRITE);
-    const attempt = (): number => {
-      if (q.perm.removed) sysError("EIDRM");
-      if (q.bytes + data.length > q.qbytes || q.messages.length + 1 > q.qbytes) {
-        if (noWait) sysError("EAGAIN");
-        throw new WouldBlock([q.room], null, EINTR_ON_HANDLER, attempt);
-      }
-      const m: Message = { type, data };
-      q.lspid = t.pid;
-      q.stime = nowSeconds();
-      if (!this.handOver(q, m)) {
-        q.messages.push(m);
-        q.bytes += data.length;
-        this.messages++;
-        this.bytes += data.length;
-      }
-      return 0;
-    };
-    return attempt();
+    return this.trySend(t, q, type, data, noWait);
+  }
+
+  /** Queues the message if it fits, else waits for room (and tries again). */
+  private trySend(t: Task, q: MsgQueue, type: number, data: Uint8Array, noWait: boolean): number {
+    if (q.perm.removed) sysError("EIDRM");
+    if (q.bytes + data.length > q.qbytes || q.messages.length + 1 > q.qbytes) {
+      if (noWait) sysError("EAGAIN");
+      throw new WouldBlock([q.room], null, EINTR_ON_HANDLER, later(this, "trySend", t, q, type, data, noWait));
+    }
+    const m: Message = { type, data };
+    q.lspid = t.pid;
+    q.stime = nowSeconds();
+    if (!this.handOver(q, m)) {
+      q.messages.push(m);
+      q.bytes += data.length;
+      this.messages++;
+      this.bytes += data.length;
+    }
+    return 0;
   }
 
   /** Gives `m` to the first waiting receiver that wants it (pipelined send); false if none. */
@@ -135,10 +148,10 @@ export class MessageQueues {
 
   /**
    * msgrcv: takes the message `sel` picks, at most `max` bytes of it (a longer one is E2BIG
-   * unless `truncate`), waiting for one unless `noWait` (ENOMSG); `deliver` copies it to the
-   * caller and returns the call's result.
+   * unless `truncate`), waiting for one unless `noWait` (ENOMSG), and copies it to the caller's
+   * struct msgbuf at `out`; the result is the bytes of text copied.
    */
-  receive(t: Task, id: number, sel: Selector, max: number, flags: { noWait: boolean; truncate: boolean; copy: number | null }, deliver: (m: Message) => number): number {
+  receive(t: Task, id: number, sel: Selector, max: number, flags: { noWait: boolean; truncate: boolean; copy: number | null }, out: number): number {
     const q = this.table.lookup(id);
     checkAccess(t.proc, q.perm, IPC_READ);
     if (flags.copy !== null) {
@@ -146,7 +159,7 @@ export class MessageQueues {
       const m = q.messages[flags.copy];
       if (m === undefined) sysError("ENOMSG");
       if (m.data.length > max && !flags.truncate) sysError("E2BIG");
-      return deliver(m);
+      return deliver(t, m, out, max);
     }
     const k = pick(q, sel);
     if (k >= 0) {
@@ -159,28 +172,36 @@ export class MessageQueues {
       q.lrpid = t.pid;
       q.rtime = nowSeconds();
       q.room.notify();
-      return deliver(m);
+      return deliver(t, m, out, max);
     }
     if (flags.noWait) sysError("ENOMSG");
     const r: Receiver = { proc: t.proc, sel, max: flags.truncate ? Infinity : max, q: new WaitQueue(), got: null };
     q.receivers.push(r);
-    const done = (): number => {
-      const g = r.got as Message | ErrnoName; // only called once something came
-      if (typeof g === "string") return sysError(g);
-      return deliver(g);
-    };
-    const retry = (): number => {
-      if (r.got !== null) return done();
-      throw wait;
-    };
-    const onInterrupt = (): number | null => {
-      if (r.got !== null) return done();
-      const i = q.receivers.indexOf(r);
-      if (i >= 0) q.receivers.splice(i, 1);
-      return null;
-    };
-    const wait = new WouldBlock([r.q], null, EINTR_ON_HANDLER, retry, onInterrupt);
-    throw wait;
+    throw this.waiting(t, q, r, out, max);
+  }
+
+  /** The wait of receiver `r` (queued on `q`) for a message, which goes to `out`. */
+  private waiting(t: Task, q: MsgQueue, r: Receiver, out: number, max: number): WouldBlock {
+    return new WouldBlock([r.q], null, EINTR_ON_HANDLER, later(this, "waited", t, q, r, out, max), later(this, "waitInterrupted", t, q, r, out, max));
+  }
+
+  /** The result for `r` once something came for it: the message, or an error. */
+  private received(t: Task, r: Receiver, out: number, max: number): number {
+    const g = r.got as Message | ErrnoName; // only called once something came
+    if (typeof g === "string") return sysError(g);
+    return deliver(t, g, out, max);
+  }
+
+  private waited(t: Task, q: MsgQueue, r: Receiver, out: number, max: number): number {
+    if (r.got !== null) return this.received(t, r, out, max);
+    throw this.waiting(t, q, r, out, max);
+  }
+
+  private waitInterrupted(t: Task, q: MsgQueue, r: Receiver, out: number, max: number): number | null {
+    if (r.got !== null) return this.received(t, r, out, max);
+    const i = q.receivers.indexOf(r);
+    if (i >= 0) q.receivers.splice(i, 1);
+    return null;
   }
 
   stat(p: Process, q: MsgQueue, any: boolean): MsgQueue {

@@ -15,7 +15,7 @@
 // SETALL reset the adjustments of the counters they set.
 
 import { WaitQueue } from "../../exokernel/wait.js";
-import { WouldBlock, EINTR_ON_HANDLER } from "../blocking.js";
+import { WouldBlock, EINTR_ON_HANDLER, later } from "../blocking.js";
 import { sysError, type ErrnoName } from "../errors.js";
 import type { Task } from "../task.js";
 import type { Process } from "../process.js";
@@ -65,6 +65,12 @@ export class SemSet implements IpcObject {
   get nsems(): number {
     return this.sems.length;
   }
+}
+
+/** `w` stops waiting on `set`. */
+function forget(set: SemSet, w: Waiter): void {
+  const i = set.pending.indexOf(w);
+  if (i >= 0) set.pending.splice(i, 1);
 }
 
 /** Why an attempt at a list of operations did not apply them. */
@@ -117,28 +123,31 @@ export class Semaphores {
     if (deadline !== null && t.kernel.clock.now() >= deadline) sysError("EAGAIN");
     const w: Waiter = { proc: t.proc, ops, blocking: a.block, q: new WaitQueue(), outcome: null };
     set.pending.push(w);
-    const forget = (): void => {
-      const i = set.pending.indexOf(w);
-      if (i >= 0) set.pending.splice(i, 1);
-    };
-    const retry = (): number => {
-      if (w.outcome === "done") return 0;
-      if (w.outcome !== null) return sysError(w.outcome);
-      if (deadline !== null && t.kernel.clock.now() >= deadline) {
-        forget();
-        return sysError("EAGAIN");
-      }
-      throw wait;
-    };
-    // A signal after the operations were done for it does not undo them: the call succeeded.
-    const onInterrupt = (): number | null => {
-      if (w.outcome === "done") return 0;
-      forget();
-      if (w.outcome !== null) sysError(w.outcome);
-      return null;
-    };
-    const wait = new WouldBlock([w.q], deadline, EINTR_ON_HANDLER, retry, onInterrupt);
-    throw wait;
+    throw this.waiting(t, set, w, deadline);
+  }
+
+  /** The wait of `w` (queued on `set`) until its operations are done, the set goes (EIDRM) or
+   *  the deadline passes (EAGAIN). */
+  private waiting(t: Task, set: SemSet, w: Waiter, deadline: number | null): WouldBlock {
+    return new WouldBlock([w.q], deadline, EINTR_ON_HANDLER, later(this, "waited", t, set, w, deadline), later(this, "waitInterrupted", set, w));
+  }
+
+  private waited(t: Task, set: SemSet, w: Waiter, deadline: number | null): number {
+    if (w.outcome === "done") return 0;
+    if (w.outcome !== null) return sysError(w.outcome);
+    if (deadline !== null && t.kernel.clock.now() >= deadline) {
+      forget(set, w);
+      return sysError("EAGAIN");
+    }
+    throw this.waiting(t, set, w, deadline);
+  }
+
+  /** A signal after the operations were done for it does not undo them: the call succeeded. */
+  private waitInterrupted(set: SemSet, w: Waiter): number | null {
+    if (w.outcome === "done") return 0;
+    forget(set, w);
+    if (w.outcome !== null) sysError(w.outcome);
+    return null;
   }
 
   /** Tries `ops` on `set` for `p`: applies them all (with their undo adjustments), or none. */

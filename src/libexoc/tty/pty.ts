@@ -15,7 +15,7 @@
 import { WaitQueue } from "../../exokernel/wait.js";
 import { POLLIN, POLLRDNORM, POLLOUT, POLLWRNORM, POLLHUP, type FileStat, type OpenMode } from "../file.js";
 import { sysError } from "../errors.js";
-import { WouldBlock, RESTART_IF_SA } from "../blocking.js";
+import { WouldBlock, RESTART_IF_SA, later, laterFn, partialCount } from "../blocking.js";
 import type { System } from "../system.js";
 import { N_TTY_BUF_SIZE } from "./ldisc.js";
 import { stdTermios, B38400, CS8, CREAD } from "./termios.js";
@@ -253,7 +253,7 @@ export class PtyMasterFile extends TerminalFile {
         sysError("EAGAIN");
       }
       const at = done;
-      throw new WouldBlock([this.pty.masterWritable], null, RESTART_IF_SA, () => this.writeFrom(buf, at), () => (at > 0 ? at : null));
+      throw new WouldBlock([this.pty.masterWritable], null, RESTART_IF_SA, later(this, "writeFrom", buf, at), laterFn(partialCount, at));
     }
   }
 

@@ -6,7 +6,7 @@
 import type { WaitQueue } from "../../exokernel/wait.js";
 import { OpenFile, POLLIN, POLLRDNORM, POLLOUT, POLLWRNORM, POLLHUP, POLLERR, type FileStat, type OpenMode } from "../file.js";
 import { sysError } from "../errors.js";
-import { WouldBlock, RESTART_IF_SA } from "../blocking.js";
+import { WouldBlock, RESTART_IF_SA, later, laterFn, partialCount } from "../blocking.js";
 import { SIGTTIN, SIGTTOU } from "../signal.js";
 import type { Task } from "../task.js";
 import { jobControl } from "./jobctl.js";
@@ -98,7 +98,7 @@ export class TtyFile extends TerminalFile implements TtyOpening {
         sysError("EAGAIN");
       }
       const at = done;
-      throw new WouldBlock([ld.writable], null, RESTART_IF_SA, () => this.writeFrom(buf, at), () => (at > 0 ? at : null));
+      throw new WouldBlock([ld.writable], null, RESTART_IF_SA, later(this, "writeFrom", buf, at), laterFn(partialCount, at));
     }
   }
 

@@ -14,7 +14,7 @@
 
 import { WaitQueue } from "../../exokernel/wait.js";
 import { SEEK_SET, SEEK_CUR, SEEK_END, type OpenFile } from "../file.js";
-import { WouldBlock, RESTART_IF_SA } from "../blocking.js";
+import { WouldBlock, RESTART_IF_SA, later } from "../blocking.js";
 import { sysError } from "../errors.js";
 
 export type LockKind = "read" | "write";
@@ -122,9 +122,7 @@ export class LockTable {
           sysError("EDEADLK");
         }
         this.waitsFor.set(owner, owners);
-        throw new WouldBlock([f.changed], null, RESTART_IF_SA, null, () => {
-          this.waitsFor.delete(owner);
-        });
+        throw new WouldBlock([f.changed], null, RESTART_IF_SA, null, later(this, "stopWaiting", owner));
       }
     }
     this.waitsFor.delete(owner);
@@ -165,6 +163,11 @@ export class LockTable {
     }
     if (shrank) f.changed.notify();
     this.tidy(key, f);
+  }
+
+  /** A signal ended `owner`'s wait for a lock: it waits for no one now. */
+  private stopWaiting(owner: object): void {
+    this.waitsFor.delete(owner);
   }
 
   private forgetHeld(owner: object, key: string): void {

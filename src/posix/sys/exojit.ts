@@ -51,11 +51,6 @@ function readMsg(t: Task, va: number): Int32Array {
   return new Int32Array(b.buffer, b.byteOffset, MSG_WORDS);
 }
 
-function writeMsg(t: Task, va: number, m: Int32Array): number {
-  t.mem.write(va, new Uint8Array(m.buffer, m.byteOffset, MSG_BYTES));
-  return 0;
-}
-
 /** Choosing a policy changes every process's scheduling: root only. */
 const schedPolicy: Sys = (t, namePtr, buf, buflen) => {
   let name: string | null = null;
@@ -90,12 +85,12 @@ const endpoint: Sys = (t) => t.sys.exo.caps(t.proc).newEndpoint();
 const fastCall: Sys = (t, slot, msg) => {
   const m = readMsg(t, msg);
   t.mem.check(msg, MSG_BYTES, true);
-  return t.sys.exo.call(t, slot, m, (reply) => writeMsg(t, msg, reply));
+  return t.sys.exo.call(t, slot, m, msg);
 };
 
 const receive: Sys = (t, slot, msg) => {
   t.mem.check(msg, MSG_BYTES, true);
-  return t.sys.exo.receive(t, slot, (m) => writeMsg(t, msg, m));
+  return t.sys.exo.receive(t, slot, msg);
 };
 
 const reply: Sys = (t, msg) => {
@@ -108,7 +103,7 @@ const reply: Sys = (t, msg) => {
 const replyReceive: Sys = (t, slot, rep, msg) => {
   t.mem.check(msg, MSG_BYTES, true);
   if (rep !== 0 && !t.retrying) t.sys.exo.reply(t, readMsg(t, rep));
-  return t.sys.exo.receive(t, slot, (m) => writeMsg(t, msg, m));
+  return t.sys.exo.receive(t, slot, msg);
 };
 
 const capDerive: Sys = (t, slot, rights) => t.sys.exo.caps(t.proc).derive(slot, rights);

@@ -4,7 +4,7 @@
 import type { Sys } from "../types.js";
 import type { Task } from "../../libexoc/task.js";
 import { sysError, SysError } from "../../libexoc/errors.js";
-import { WouldBlock, RESTART_IF_SA } from "../../libexoc/blocking.js";
+import { WouldBlock, RESTART_IF_SA, laterFn, resumable } from "../../libexoc/blocking.js";
 import { FifoEnd } from "../../libexoc/fifo.js";
 import { SIGPIPE } from "../../libexoc/signal.js";
 import { PipeEnd } from "../../libexoc/pipe.js";
@@ -41,17 +41,22 @@ function openAt(t: Task, dirfd: number, pathVa: number, flags: number, mode: num
   const path = pathArg(t, pathVa);
   const req = openRequest(flags, mode, t.umask);
   const file = t.fs.open(t, path, baseDir(t, dirfd, path), req);
-  // A FIFO opened for one side waits for the other (fifo.ts); a signal ends the wait (EINTR).
-  const install = (): number => {
-    const q = file instanceof FifoEnd ? file.openWait() : null;
-    if (q === null) return t.fds.add(file, req.cloexec);
-    throw new WouldBlock([q], null, RESTART_IF_SA, install, () => {
-      file.drop();
-      return null;
-    });
-  };
-  return install();
+  return install(t, file, req.cloexec);
 }
+
+/** Gives the opened `file` a descriptor. A FIFO opened for one side waits for the other
+ *  (fifo.ts) first; a signal ends the wait (EINTR). */
+const install = resumable("posix/file.install", function install(t: Task, file: OpenFile, cloexec: boolean): number {
+  const q = file instanceof FifoEnd ? file.openWait() : null;
+  if (q === null) return t.fds.add(file, cloexec);
+  throw new WouldBlock([q], null, RESTART_IF_SA, laterFn(install, t, file, cloexec), laterFn(dropOpened, file));
+});
+
+/** A signal ended the wait of an open: the file it opened goes. */
+const dropOpened = resumable("posix/file.dropOpened", function dropOpened(file: OpenFile): null {
+  file.drop();
+  return null;
+});
 
 export const open: Sys = (t, path, flags, mode) => openAt(t, AT_FDCWD, path, flags, mode);
 export const openat: Sys = (t, dirfd, path, flags, mode) => openAt(t, dirfd, path, flags, mode);
@@ -93,19 +98,19 @@ function readInto(t: Task, buf: number, count: number, rd: (view: Uint8Array) =>
 /** Runs a write; one to a pipe or socket with no reader left also raises SIGPIPE in the
  *  writing thread (POSIX) and fails with EPIPE, or returns what it wrote before the reader went;
  *  also when it is a waiting write that goes on. */
-function writeTo(t: Task, write: () => number): number {
+const writeTo = resumable("posix/file.writeTo", function writeTo(t: Task, write: () => number): number {
   try {
     return write();
   } catch (e) {
     const retry = e instanceof WouldBlock ? e.retry : null;
-    if (e instanceof WouldBlock && retry !== null) throw new WouldBlock(e.queues, e.deadline, e.restart, () => writeTo(t, retry), e.onInterrupt);
+    if (e instanceof WouldBlock && retry !== null) throw new WouldBlock(e.queues, e.deadline, e.restart, laterFn(writeTo, t, retry), e.onInterrupt);
     if (e instanceof SysError && e.errno === "EPIPE") {
       t.sendSignal(SIGPIPE, SI_USER_CODE);
       if (e.partial > 0) return e.partial;
     }
     throw e;
   }
-}
+});
 
 /** The bytes of a guest buffer as one array (a view when it lies in one page). */
 function gather(t: Task, buf: number, count: number): Uint8Array {
@@ -164,42 +169,12 @@ function sendfileImpl(t: Task, outFd: number, inFd: number, offVa: number, count
   if (offVa !== 0 && off < 0) sysError("EINVAL");
   const chunk = new Uint8Array(1 << 16);
   let left = Math.min(count >>> 0, MAX_RW), done = 0;
-  const storeOffset = (): void => {
-    if (offVa === 0) return;
-    if (wide) t.mem.write(offVa, new Struct(8).i64(0, off).bytes);
-    else t.mem.putU32(offVa, off);
-  };
   /** `w` of the `n` bytes read went out: the offsets follow, the rest goes back. */
   const moved = (w: number, n: number): void => {
     done += w;
     left -= w;
     if (off >= 0) off += w;
     else if (w < n) src.seek(w - n, 1);
-  };
-  /** The first chunk waits for room: the wait's retry finishes it and ends the call. */
-  const later = (e: WouldBlock, n: number): WouldBlock => {
-    const retry = e.retry as () => number, interrupted = e.onInterrupt;
-    return new WouldBlock(
-      e.queues, e.deadline, e.restart,
-      () => {
-        let w: number;
-        try {
-          w = retry();
-        } catch (e2) {
-          if (e2 instanceof WouldBlock && e2.retry !== null) throw later(e2, n);
-          throw e2;
-        }
-        moved(w, n);
-        storeOffset();
-        return done;
-      },
-      () => {
-        const partial = interrupted?.();
-        moved(typeof partial === "number" ? partial : 0, n);
-        storeOffset();
-        return done > 0 ? done : null;
-      },
-    );
   };
   src.prepareRead(off < 0 ? src.offset : off, left);
   while (left > 0) {
@@ -219,7 +194,8 @@ function sendfileImpl(t: Task, outFd: number, inFd: number, offVa: number, count
       try {
         w = writeTo(t, () => out.write(data));
       } catch (e) {
-        if (e instanceof WouldBlock && e.retry !== null) throw later(e, n);
+        // The first chunk waits for room: the wait's retry finishes it and ends the call.
+        if (e instanceof WouldBlock && e.retry !== null) throw sendfileWait(t, src, offVa, wide, off, n, e);
         throw e;
       }
     } else {
@@ -228,8 +204,53 @@ function sendfileImpl(t: Task, outFd: number, inFd: number, offVa: number, count
     moved(w, n);
     if (w < n) break;
   }
-  storeOffset();
+  storeOffset(t, offVa, wide, off);
   return done;
+}
+
+/** Writes sendfile's input offset `off` back to `offVa` (unless 0). */
+function storeOffset(t: Task, offVa: number, wide: boolean, off: number): void {
+  if (offVa === 0) return;
+  if (wide) t.mem.write(offVa, new Struct(8).i64(0, off).bytes);
+  else t.mem.putU32(offVa, off);
+}
+
+/** The wait `e` of sendfile's first chunk (`n` bytes read from `src`, at input offset `off`;
+ *  -1: the file's own), made to end the call when the write is done. Nothing moved before. */
+function sendfileWait(t: Task, src: OpenFile, offVa: number, wide: boolean, off: number, n: number, e: WouldBlock): WouldBlock {
+  return new WouldBlock(
+    e.queues, e.deadline, e.restart,
+    laterFn(sendfileWritten, t, src, offVa, wide, off, n, e.retry as () => number), // (only waits with a retry come here)
+    laterFn(sendfileInterrupted, t, src, offVa, wide, off, n, e.onInterrupt),
+  );
+}
+
+/** The first chunk's write finished (`retry` is its own): the offsets follow; the count. */
+const sendfileWritten = resumable("posix/file.sendfileWritten", function sendfileWritten(t: Task, src: OpenFile, offVa: number, wide: boolean, off: number, n: number, retry: () => number): number {
+  let w: number;
+  try {
+    w = retry();
+  } catch (e) {
+    if (e instanceof WouldBlock && e.retry !== null) throw sendfileWait(t, src, offVa, wide, off, n, e);
+    throw e;
+  }
+  return firstChunkMoved(t, src, offVa, wide, off, n, w);
+});
+
+/** A signal ended the first chunk's wait: what its write moved (if anything) is the count. */
+const sendfileInterrupted = resumable("posix/file.sendfileInterrupted", function sendfileInterrupted(t: Task, src: OpenFile, offVa: number, wide: boolean, off: number, n: number, interrupted: (() => number | null | void) | null): number | null {
+  const partial = interrupted?.();
+  const done = firstChunkMoved(t, src, offVa, wide, off, n, typeof partial === "number" ? partial : 0);
+  return done > 0 ? done : null;
+});
+
+/** `w` of the first chunk's `n` bytes went out: the offsets follow (what did not go goes back
+ *  to the input), and `w` is all the call moved. */
+function firstChunkMoved(t: Task, src: OpenFile, offVa: number, wide: boolean, off: number, n: number, w: number): number {
+  if (off >= 0) off += w;
+  else if (w < n) src.seek(w - n, 1);
+  storeOffset(t, offVa, wide, off);
+  return w;
 }
 
 /** Writes what `f` takes of `data` now (0 when it would wait). */

@@ -10,7 +10,7 @@ import { sysError } from "../../libexoc/errors.js";
 import type { GetRequest } from "../../libexoc/ipc/ids.js";
 import { SHMMAX, SHMMIN, SHMMNI, SHMALL } from "../../libexoc/ipc/shm.js";
 import { SEMMSL, SEMMNI, SEMMNS, SEMOPM, SEMVMX, SEMAEM, type SemOp } from "../../libexoc/ipc/sem.js";
-import { MSGMAX, MSGMNB, MSGMNI, type Selector } from "../../libexoc/ipc/msg.js";
+import { MSGMAX, MSGMNB, MSGMNI, MTYPE_SIZE, type Selector } from "../../libexoc/ipc/msg.js";
 import { Struct } from "../abi/structs.js";
 import { IPC_64, shmidDs, semidDs, msqidDs, readPerm, SHMID64_DS_SIZE, SHMID_DS_OLD_SIZE, SEMID64_DS_SIZE, SEMID_DS_OLD_SIZE, MSQID64_DS_SIZE, MSQID_DS_OLD_SIZE } from "../abi/ipc.js";
 import { readTimespec } from "./time.js";
@@ -27,8 +27,6 @@ const SEM_STAT = 18, SEM_INFO = 19, SEM_STAT_ANY = 20;
 const SEM_UNDO = 0x1000;
 const MSG_STAT = 11, MSG_INFO = 12, MSG_STAT_ANY = 13;
 const MSG_NOERROR = 0o10000, MSG_EXCEPT = 0o20000, MSG_COPY = 0o40000;
-/** mtype is a C long: 4 bytes on i386. */
-const MTYPE_SIZE = 4;
 const LONG_MIN = -0x80000000;
 
 function getRequest(key: number, flg: number): GetRequest {
@@ -219,13 +217,7 @@ export const msgrcv: Sys = (t, id, msgp, size, typ, flg) => {
   if (copy !== null || typ === 0) sel = { mode: "any" };
   else if (typ < 0) sel = { mode: "lessequal", type: typ === LONG_MIN ? 0x7fffffff : -typ };
   else sel = { mode: flg & MSG_EXCEPT ? "notequal" : "equal", type: typ };
-  const deliver = (m: { type: number; data: Uint8Array }): number => {
-    const n = Math.min(size, m.data.length);
-    t.mem.putU32(msgp, m.type);
-    t.mem.write(msgp + MTYPE_SIZE, m.data.subarray(0, n));
-    return n;
-  };
-  return t.sys.ipc.msg.receive(t, id, sel, size, { noWait: (flg & IPC_NOWAIT) !== 0, truncate: (flg & MSG_NOERROR) !== 0, copy }, deliver);
+  return t.sys.ipc.msg.receive(t, id, sel, size, { noWait: (flg & IPC_NOWAIT) !== 0, truncate: (flg & MSG_NOERROR) !== 0, copy }, msgp);
 };
 
 function msgctl(t: Task, id: number, command: number, buf: number, direct: boolean): number {

@@ -62,11 +62,7 @@ function timedsend(t: Task, fd: number, ptr: number, len: number, prio: number, 
 function timedreceive(t: Task, fd: number, ptr: number, len: number, prioPtr: number, timeout: number, wide: boolean): number {
   const f = queueOf(t, fd);
   const dl = deadline(t, timeout, wide);
-  return f.receive(t, len >>> 0, dl, (data, prio) => {
-    t.mem.write(ptr, data);
-    if (prioPtr !== 0) t.mem.putU32(prioPtr, prio);
-    return data.length;
-  });
+  return f.receive(t, len >>> 0, dl, ptr, prioPtr);
 }
 
 export const mqTimedsend: Sys = (t, fd, ptr, len, prio, timeout) => timedsend(t, fd, ptr, len, prio, timeout, false);

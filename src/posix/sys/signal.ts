@@ -5,7 +5,7 @@
 import type { Sys } from "../types.js";
 import type { Task } from "../../libexoc/task.js";
 import { sysError, SysError } from "../../libexoc/errors.js";
-import { WouldBlock, EINTR_ON_HANDLER } from "../../libexoc/blocking.js";
+import { WouldBlock, EINTR_ON_HANDLER, laterFn, resumable } from "../../libexoc/blocking.js";
 import {
   NSIG, unblockable, SIGKILL, SIGSTOP, SIGSEGV, SIGCHLD, SI_TIMER, SA_ONSTACK, SA_SIGINFO, SA_RESTORER, type SigAction, type SigInfo,
 } from "../../libexoc/signal.js";
@@ -89,12 +89,9 @@ export const rtSigpending: Sys = (t, set, size) => {
 };
 
 /** Waits until a signal is delivered to a handler (EINTR) or ends the process. */
-function waitForSignal(): never {
-  const again = (): number => {
-    throw new WouldBlock([], null, EINTR_ON_HANDLER, again);
-  };
-  return again() as never;
-}
+const waitForSignal = resumable("posix/signal.waitForSignal", function waitForSignal(): never {
+  throw new WouldBlock([], null, EINTR_ON_HANDLER, laterFn(waitForSignal));
+});
 
 /** rt_sigsuspend: the mask is replaced while waiting; the handler's return restores it. */
 export const rtSigsuspend: Sys = (t, set, size) => {

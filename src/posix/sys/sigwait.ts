@@ -6,7 +6,7 @@ import type { Sys } from "../types.js";
 import type { Task } from "../../libexoc/task.js";
 import type { Process } from "../../libexoc/process.js";
 import { sysError } from "../../libexoc/errors.js";
-import { WouldBlock, EINTR_ON_HANDLER } from "../../libexoc/blocking.js";
+import { WouldBlock, EINTR_ON_HANDLER, laterFn, resumable } from "../../libexoc/blocking.js";
 import { SignalFd, PidFd, takeSignal, queuedSignals } from "../../libexoc/sigwait.js";
 import { NSIG, SIGKILL, SIGSTOP, SIGRTMIN, SI_USER, SI_TKILL, SI_TIMER, SI_KERNEL, SIGCHLD, type SigInfo } from "../../libexoc/signal.js";
 import { RLIMIT_SIGPENDING } from "../../libexoc/limits.js";
@@ -76,17 +76,19 @@ function sigtimedwait(t: Task, set: number, infoVa: number, timeout: number, siz
   if (size !== SIGSET_SIZE) sysError("EINVAL");
   const lo = t.mem.u32(set) & ~UNBLOCKABLE_LO, hi = t.mem.u32(set + 4);
   const deadline = timeout !== 0 ? t.deadlineAfter(Number(readTimespec(t, timeout, wide))) : null;
-  const attempt = (): number => {
-    const info = takeSignal(t, lo, hi);
-    if (info !== null) {
-      if (infoVa !== 0) t.mem.write(infoVa, siginfoBytes(info));
-      return info.signal;
-    }
-    if (deadline !== null && t.kernel.clocks.now(t.sys.clockCap) >= deadline) sysError("EAGAIN");
-    throw new WouldBlock([t.proc.sigEvents], deadline, EINTR_ON_HANDLER, attempt, null, [lo, hi]);
-  };
-  return attempt();
+  return takeWaited(t, lo, hi, infoVa, deadline);
 }
+
+/** Takes a pending signal of (lo, hi) (its siginfo to `infoVa` unless 0), or waits for one. */
+const takeWaited = resumable("posix/sigwait.takeWaited", function takeWaited(t: Task, lo: number, hi: number, infoVa: number, deadline: number | null): number {
+  const info = takeSignal(t, lo, hi);
+  if (info !== null) {
+    if (infoVa !== 0) t.mem.write(infoVa, siginfoBytes(info));
+    return info.signal;
+  }
+  if (deadline !== null && t.kernel.clocks.now(t.sys.clockCap) >= deadline) sysError("EAGAIN");
+  throw new WouldBlock([t.proc.sigEvents], deadline, EINTR_ON_HANDLER, laterFn(takeWaited, t, lo, hi, infoVa, deadline), null, [lo, hi]);
+});
 
 export const rtSigtimedwait: Sys = (t, set, info, timeout, size) => sigtimedwait(t, set, info, timeout, size, false);
 export const rtSigtimedwaitTime64: Sys = (t, set, info, timeout, size) => sigtimedwait(t, set, info, timeout, size, true);
@@ -135,7 +137,7 @@ export const signalfd4: Sys = (t, fd, mask, size, flags) => signalfd(t, fd, mask
 export const signalfdOld: Sys = (t, fd, mask, size) => signalfd(t, fd, mask, size, 0);
 
 /** read(2) of a signalfd: the reading thread's signals, whole records into the guest buffer. */
-export function signalfdRead(t: Task, f: SignalFd, buf: number, count: number): number {
+export const signalfdRead = resumable("posix/sigwait.signalfdRead", function signalfdRead(t: Task, f: SignalFd, buf: number, count: number): number {
   const n = Math.min(count >>> 0, 64 * SSI.size);
   const tmp = new Uint8Array(n - (n % SSI.size) || n);
   let got: number;
@@ -143,12 +145,12 @@ export function signalfdRead(t: Task, f: SignalFd, buf: number, count: number): 
     got = f.readFor(t, tmp);
   } catch (e) {
     // Waiting: the retry must copy out too.
-    if (e instanceof WouldBlock) throw new WouldBlock(e.queues, e.deadline, e.restart, () => signalfdRead(t, f, buf, count));
+    if (e instanceof WouldBlock) throw new WouldBlock(e.queues, e.deadline, e.restart, laterFn(signalfdRead, t, f, buf, count));
     throw e;
   }
   t.mem.write(buf, tmp.subarray(0, got));
   return got;
-}
+});
 
 // ---- pidfd ----
 

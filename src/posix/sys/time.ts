@@ -7,13 +7,13 @@
 import type { Sys } from "../types.js";
 import type { Task } from "../../libexoc/task.js";
 import { sysError } from "../../libexoc/errors.js";
-import { WouldBlock, EINTR_ON_HANDLER } from "../../libexoc/blocking.js";
+import { WouldBlock, EINTR_ON_HANDLER, laterFn, resumable } from "../../libexoc/blocking.js";
 import {
   CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID, CLOCK_MONOTONIC_RAW, CLOCK_REALTIME_COARSE,
   CLOCK_MONOTONIC_COARSE, K_REALTIME, K_CPU, K_INVALID, clockKind, clockRead, clockResolution, setClock, monotonicNs, processCpuNs,
   threadCpuNs, cpuClockOwner,
 } from "../../libexoc/time.js";
-import { timersOf } from "../../libexoc/timers.js";
+import { timersOf, type IntervalTimer } from "../../libexoc/timers.js";
 import { timespec32, timespec64, timeval32, Struct } from "../abi/structs.js";
 
 export { CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID };
@@ -103,44 +103,51 @@ export const TIMER_ABSTIME = 1;
 
 /** Sleeps until monotonic time `deadline`; a signal handler ends the sleep with EINTR,
  *  writing the time left to `rem` if given. */
-function sleepUntil(t: Task, deadline: number, rem: number, wide: boolean): number {
+const sleepUntil = resumable("posix/time.sleepUntil", function sleepUntil(t: Task, deadline: number, rem: number, wide: boolean): number {
   if (monotonicNs(t.sys) >= deadline) return 0;
-  const onInterrupt = rem === 0 ? null : (): null => {
-    const left = BigInt(Math.max(0, deadline - monotonicNs(t.sys)));
-    t.mem.write(rem, wide ? timespec64(left) : timespec32(left));
-    return null;
-  };
-  throw new WouldBlock([], deadline, EINTR_ON_HANDLER, () => sleepUntil(t, deadline, rem, wide), onInterrupt);
-}
+  const onInterrupt = rem === 0 ? null : laterFn(sleepInterrupted, t, deadline, rem, wide);
+  throw new WouldBlock([], deadline, EINTR_ON_HANDLER, laterFn(sleepUntil, t, deadline, rem, wide), onInterrupt);
+});
+
+/** A signal ended a sleep until `deadline`: the time left goes to `rem`. */
+const sleepInterrupted = resumable("posix/time.sleepInterrupted", function sleepInterrupted(t: Task, deadline: number, rem: number, wide: boolean): null {
+  const left = BigInt(Math.max(0, deadline - monotonicNs(t.sys)));
+  t.mem.write(rem, wide ? timespec64(left) : timespec32(left));
+  return null;
+});
 
 /** Sleeps until the wall clock reads `target`: when the clock is set meanwhile, the sleep
  *  looks again (a clock set forward past the target ends it). */
-function sleepUntilWall(t: Task, target: bigint): number {
+const sleepUntilWall = resumable("posix/time.sleepUntilWall", function sleepUntilWall(t: Task, target: bigint): number {
   const left = target - clockRead(t, CLOCK_REALTIME);
   if (left <= 0n) return 0;
   const deadline = monotonicNs(t.sys) + Number(left);
-  throw new WouldBlock([t.sys.clockSet], deadline, EINTR_ON_HANDLER, () => sleepUntilWall(t, target));
-}
+  throw new WouldBlock([t.sys.clockSet], deadline, EINTR_ON_HANDLER, laterFn(sleepUntilWall, t, target));
+});
 
 /** Sleeps until the process's CPU time reaches `target` (its other threads must use it). */
-function sleepUntilCpu(t: Task, target: bigint, rem: number, wide: boolean): number {
+const sleepUntilCpu = resumable("posix/time.sleepUntilCpu", function sleepUntilCpu(t: Task, target: bigint, rem: number, wide: boolean): number {
   const now = BigInt(Math.round(processCpuNs(t.proc)));
   if (now >= target) return 0;
   const { timer, done } = timersOf(t.proc).wakeAt(target);
-  const cleanup = (): void => timer.delete();
-  const onInterrupt = (): null => {
-    cleanup();
-    if (rem !== 0) {
-      const left = target - BigInt(Math.round(processCpuNs(t.proc)));
-      t.mem.write(rem, wide ? timespec64(left > 0n ? left : 0n) : timespec32(left > 0n ? left : 0n));
-    }
-    return null;
-  };
-  throw new WouldBlock([done], null, EINTR_ON_HANDLER, () => {
-    cleanup();
-    return sleepUntilCpu(t, target, rem, wide);
-  }, onInterrupt);
-}
+  throw new WouldBlock([done], null, EINTR_ON_HANDLER, laterFn(cpuSleepWoken, t, timer, target, rem, wide), laterFn(cpuSleepInterrupted, t, timer, target, rem, wide));
+});
+
+/** The CPU-time sleep's timer fired (or a wake-up came): its timer goes, and it looks again. */
+const cpuSleepWoken = resumable("posix/time.cpuSleepWoken", function cpuSleepWoken(t: Task, timer: IntervalTimer, target: bigint, rem: number, wide: boolean): number {
+  timer.delete();
+  return sleepUntilCpu(t, target, rem, wide);
+});
+
+/** A signal ended a CPU-time sleep: its timer goes, and the time left goes to `rem` if given. */
+const cpuSleepInterrupted = resumable("posix/time.cpuSleepInterrupted", function cpuSleepInterrupted(t: Task, timer: IntervalTimer, target: bigint, rem: number, wide: boolean): null {
+  timer.delete();
+  if (rem !== 0) {
+    const left = target - BigInt(Math.round(processCpuNs(t.proc)));
+    t.mem.write(rem, wide ? timespec64(left > 0n ? left : 0n) : timespec32(left > 0n ? left : 0n));
+  }
+  return null;
+});
 
 function nanosleep(t: Task, clock: number, flags: number, req: number, rem: number, wide: boolean): number {
   const kind = clockKind(clock);

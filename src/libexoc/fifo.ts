@@ -12,6 +12,7 @@ import { WaitQueue } from "../exokernel/wait.js";
 import { sysError } from "./errors.js";
 import { Pipe, PipeEnd } from "./pipe.js";
 import type { FileStat, OpenMode } from "./file.js";
+import { later } from "../exokernel/later.js";
 
 /** A pipe behind a FIFO name, with the count of opens of each side (what a waiting opener
  *  watches: its partner may open and close again before it runs). */
@@ -74,6 +75,11 @@ export class FifoEnd extends PipeEnd {
 export class FifoTable {
   private readonly pipes = new Map<string, NamedPipe>();
 
+  /** FIFO `key`'s pipe is no longer open anywhere: the next open starts a new one. */
+  private forget(key: string, pipe: NamedPipe): void {
+    if (this.pipes.get(key) === pipe) this.pipes.delete(key);
+  }
+
   /** Opens the FIFO known by `key` (its file identity). */
   open(key: string, path: string, mode: OpenMode, st: () => FileStat): FifoEnd {
     let p = this.pipes.get(key);
@@ -87,9 +93,7 @@ export class FifoTable {
       if (pipe.writers === 0) this.pipes.delete(key);
       sysError("ENXIO");
     }
-    const end = new FifoEnd(pipe, mode, path, st, () => {
-      if (this.pipes.get(key) === pipe) this.pipes.delete(key);
-    });
+    const end = new FifoEnd(pipe, mode, path, st, later(this, "forget", key, pipe));
     if (mode.read) pipe.readerOpens++;
     if (mode.write) pipe.writerOpens++;
     pipe.partner.notify();

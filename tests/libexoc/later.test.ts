@@ -85,7 +85,7 @@ describe("later calls", () => {
     for (const name of [
       "blocking.partialCount", "clone.vforkWait", "posix/file.install", "posix/file.writeTo", "posix/file.sendfileWritten",
       "posix/signal.waitForSignal", "posix/time.sleepUntil", "posix/time.sleepUntilCpu", "posix/sigwait.takeWaited",
-      "posix/sigwait.signalfdRead",
+      "posix/sigwait.signalfdRead", "posix/sigwait.formatSsi",
     ]) {
       expect(registered(name), name).toBeTypeOf("function");
     }

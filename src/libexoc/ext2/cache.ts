@@ -19,6 +19,7 @@ import type { BlockIo, BlockService } from "../../exokernel/blockcap.js";
 import { ExoError } from "../../exokernel/errors.js";
 import { WaitQueue } from "../../exokernel/wait.js";
 import { SysError } from "../errors.js";
+import { later } from "../../exokernel/later.js";
 
 /** What the file system needs of its medium: whole sectors, synchronously. */
 export interface Disk {
@@ -32,22 +33,52 @@ export interface Disk {
 
 /** A Disk over a block capability (failures become EIO; writes without R_WRITE, EROFS). */
 export function capDisk(blocks: BlockService, cap: CapHandle): Disk {
-  const info = blocks.info(cap);
-  const wrap = (f: () => void): void => {
+  return new CapDisk(blocks, cap);
+}
+
+export class CapDisk implements Disk {
+  readonly sectors: number;
+  readonly writable: boolean;
+
+  constructor(
+    private readonly blocks: BlockService,
+    private readonly cap: CapHandle,
+  ) {
+    const info = blocks.info(cap);
+    this.sectors = info.sectors;
+    this.writable = info.writable;
+  }
+
+  read(sector: number, buf: Uint8Array): void {
     try {
-      f();
+      this.blocks.read(this.cap, sector, buf);
     } catch (e) {
-      if (e instanceof ExoError) throw new SysError(e.code === "E_PERM" ? "EROFS" : "EIO", e.message);
-      throw e;
+      throw diskError(e);
     }
-  };
-  return {
-    sectors: info.sectors,
-    writable: info.writable,
-    read: (s, b) => wrap(() => blocks.read(cap, s, b)),
-    write: (s, b) => wrap(() => blocks.write(cap, s, b)),
-    flush: () => wrap(() => blocks.flush(cap)),
-  };
+  }
+
+  write(sector: number, buf: Uint8Array): void {
+    try {
+      this.blocks.write(this.cap, sector, buf);
+    } catch (e) {
+      throw diskError(e);
+    }
+  }
+
+  flush(): void {
+    try {
+      this.blocks.flush(this.cap);
+    } catch (e) {
+      throw diskError(e);
+    }
+  }
+}
+
+/** What a failed block transfer throws: an exokernel error as EROFS (no write right) or EIO;
+ *  anything else as it is. */
+function diskError(e: unknown): unknown {
+  if (e instanceof ExoError) return new SysError(e.code === "E_PERM" ? "EROFS" : "EIO", e.message);
+  return e;
 }
 
 /** Reads that complete later: `sector` counts from the file system's start. The returned
@@ -58,16 +89,23 @@ export interface AsyncReader {
 
 /** An AsyncReader over a block capability (a refused request completes at once with its error). */
 export function capReader(blocks: BlockService, cap: CapHandle): AsyncReader {
-  return {
-    submitRead: (sector, buf) => {
-      try {
-        return blocks.submit(cap, "read", sector, buf);
-      } catch (e) {
-        if (!(e instanceof ExoError)) throw e;
-        return { done: new WaitQueue(), status: e };
-      }
-    },
-  };
+  return new CapReader(blocks, cap);
+}
+
+export class CapReader implements AsyncReader {
+  constructor(
+    private readonly blocks: BlockService,
+    private readonly cap: CapHandle,
+  ) {}
+
+  submitRead(sector: number, buf: Uint8Array): BlockIo {
+    try {
+      return this.blocks.submit(this.cap, "read", sector, buf);
+    } catch (e) {
+      if (!(e instanceof ExoError)) throw e;
+      return { done: new WaitQueue(), status: e };
+    }
+  }
 }
 
 /** Most bytes one asynchronous read request carries. */
@@ -292,7 +330,7 @@ export class BufferCache {
     this.stats.asyncReads++;
     const io = reader.submitRead(first * this.spb, st.data);
     if (io.status !== null) this.landed(st, io);
-    else io.done.add({ wake: () => this.landed(st, io) });
+    else io.done.add({ wake: later(this, "landed", st, io) });
     return st.ready;
   }
 

@@ -25,6 +25,7 @@ import {
   IN_EXTENTS, IN_FILETYPE, RO_DIR_NLINK, S_WTIME, SUPERBLOCK_OFFSET, SUPERBLOCK_SIZE, Superblock, S_MTIME, S_MNT_COUNT,
   RO_HUGE_FILE, S_LAST_ORPHAN,
 } from "./superblock.js";
+import { later } from "../../exokernel/later.js";
 
 export const S_IFMT = 0o170000, S_IFDIR = 0o040000, S_IFREG = 0o100000, S_IFLNK = 0o120000;
 export const S_IFCHR = 0o020000, S_IFBLK = 0o060000;
@@ -41,6 +42,32 @@ export interface MountOptions {
   cacheBlocks?: number;
   /** A file system mkfs just laid out, without a root directory yet. */
   fresh?: boolean;
+}
+
+/** What the extent and indirect-block code asks of the file system: its cache and block
+ *  allocation (an object, not closures, so a saved system holds it as data). */
+export class Ext2Blocks implements ExtentEnv, IndirectEnv {
+  /** Checksum seed of the inode whose extents are being worked on (null: no metadata_csum). */
+  seed: number | null = null;
+
+  constructor(
+    readonly cache: BufferCache,
+    readonly bs: number,
+    readonly blocksCount: number,
+    private readonly groups: Groups,
+  ) {}
+
+  alloc(goal: number): number {
+    return this.groups.allocBlocks(goal, 1)[0];
+  }
+
+  allocRun(goal: number, n: number): [number, number] {
+    return this.groups.allocBlocks(goal, n);
+  }
+
+  free(blk: number, n: number): void {
+    this.groups.freeBlocks(blk, n);
+  }
 }
 
 export class Ext2Fs {
@@ -85,19 +112,9 @@ export class Ext2Fs {
     this.cache = new BufferCache(disk, this.bs, opts.cacheBlocks ?? 16384);
     this.groups = new Groups(this.sb, this.cache);
     this.itable = new InodeTable(this.sb, this.groups, this.cache);
-    this.extEnv = {
-      cache: this.cache, bs: this.bs, blocksCount: this.sb.blocksCount, seed: null,
-      alloc: (goal) => this.groups.allocBlocks(goal, 1)[0],
-      free: (b, n) => this.groups.freeBlocks(b, n),
-    };
-    this.indEnv = {
-      cache: this.cache, bs: this.bs, blocksCount: this.sb.blocksCount,
-      allocRun: (goal, n) => this.groups.allocBlocks(goal, n),
-      free: (b, n) => this.groups.freeBlocks(b, n),
-    };
-    this.cache.onPressure = () => {
-      if (!this.syncing) this.sync();
-    };
+    this.extEnv = new Ext2Blocks(this.cache, this.bs, this.sb.blocksCount, this.groups);
+    this.indEnv = new Ext2Blocks(this.cache, this.bs, this.sb.blocksCount, this.groups);
+    this.cache.onPressure = later(this, "pressure");
     try {
       this.groups.validate();
       if (opts.fresh) return;
@@ -110,6 +127,11 @@ export class Ext2Fs {
       if (e instanceof SysError) throw new MountError("corrupt", `corrupted file system: ${e.message.replace(/^EUCLEAN: /, "")}`);
       throw e;
     }
+  }
+
+  /** Dirty buffers passed the cache's limit: write them out (unless a sync is doing it). */
+  private pressure(): void {
+    if (!this.syncing) this.sync();
   }
 
   /** Throws EROFS when mounted read-only. */

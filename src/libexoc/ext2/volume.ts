@@ -478,6 +478,29 @@ export class Ext2Volume implements Volume {
 }
 
 /** An open regular file of an ext2 volume. */
+/** A file's pages for the page cache: the inode counts as open until the cache closes them. */
+export class Ext2Pages implements PageSource {
+  private open = true;
+
+  constructor(
+    private readonly vol: Ext2Volume,
+    private readonly node: Inode,
+  ) {}
+
+  read(view: Uint8Array, off: number): number {
+    return this.vol.readPages(this.node, view, off);
+  }
+
+  close(): void {
+    if (this.open) this.vol.released(this.node);
+    this.open = false;
+  }
+
+  gone(): boolean {
+    return this.node.links === 0;
+  }
+}
+
 export class Ext2File extends OpenFile implements Mappable {
   constructor(
     path: string,
@@ -559,17 +582,9 @@ export class Ext2File extends OpenFile implements Mappable {
 
   /** Pages for the page cache: the inode stays alive (even unlinked) while they are cached. */
   source(): PageSource {
-    const vol = this.vol, node = vol.fs.canon(this.node);
+    const node = this.vol.fs.canon(this.node);
     node.openCount++;
-    let open = true;
-    return {
-      read: (view, off) => vol.readPages(node, view, off),
-      close: () => {
-        if (open) vol.released(node);
-        open = false;
-      },
-      gone: () => node.links === 0,
-    };
+    return new Ext2Pages(this.vol, node);
   }
 
   override reopen(mode: OpenMode): OpenFile {

@@ -28,6 +28,7 @@ import {
   VINTR, VQUIT, VERASE, VKILL, VEOF, VTIME, VMIN, VSTART, VSTOP, VSUSP, VEOL, VREPRINT, VWERASE, VLNEXT, VEOL2,
   VDISABLE, isCntrl, isAlnum, copyTermios, type Termios,
 } from "./termios.js";
+import { later } from "../../exokernel/later.js";
 
 export const N_TTY_BUF_SIZE = 4096;
 const MASK = N_TTY_BUF_SIZE - 1;
@@ -90,7 +91,16 @@ export class LineDiscipline {
     private readonly throttles = false,
   ) {
     this.tio = copyTermios(termios);
-    this.out = new OutputProcessor(() => this.tio, driver, () => this.stopped);
+    this.out = new OutputProcessor(later(this, "currentTermios"), driver, later(this, "outputStopped"));
+  }
+
+  /** The settings in force (not a copy: the output processor reads them as they change). */
+  private currentTermios(): Termios {
+    return this.tio;
+  }
+
+  private outputStopped(): boolean {
+    return this.stopped;
   }
 
   get termios(): Termios {

@@ -27,6 +27,12 @@ import { Tty, type TtyDriver } from "./tty.js";
 const TO_MASTER_MAX = N_TTY_BUF_SIZE + 8192;
 const TO_SLAVE_MAX = 8192;
 
+/** Who keeps the pseudo-terminals (the /dev/pts directory). */
+export interface PtyOwner {
+  /** `p`'s master closed: the pair goes away. */
+  ptyGone(p: Pty): void;
+}
+
 /** A byte FIFO made of chunks. */
 class ByteQueue {
   private chunks: Uint8Array[] = [];
@@ -90,8 +96,8 @@ export class Pty implements TtyDriver {
   constructor(
     sys: System,
     readonly index: number,
-    /** Called when the master closes (the pair goes away). */
-    private readonly gone: (p: Pty) => void,
+    /** Told when the master closes (the pair goes away). */
+    private readonly owner: PtyOwner,
   ) {
     this.slave = new Tty(sys, `pts/${index}`, this, stdTermios(B38400 | CS8 | CREAD));
   }
@@ -197,7 +203,7 @@ export class Pty implements TtyDriver {
   masterClosed(): void {
     this.masterOpen = false;
     this.slave.hangup(false);
-    this.gone(this);
+    this.owner.ptyGone(this);
   }
 
   // ---- slave openers ----

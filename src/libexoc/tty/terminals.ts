@@ -22,10 +22,11 @@ import { TTYAUX_MAJOR, TTY_MINOR, CONSOLE_MINOR } from "../vfs/memdev.js";
 import { stdTermios, B115200, CS8, CREAD, HUPCL, CLOCAL } from "./termios.js";
 import { Tty } from "./tty.js";
 import { TtyFile } from "./ttyfile.js";
-import { Pty, PtyMasterFile } from "./pty.js";
+import { Pty, PtyMasterFile, type PtyOwner } from "./pty.js";
 import { ConsoleDriver } from "./console.js";
 import { DEV_CONSOLE } from "../exo/index.js";
 import { acquireOnOpen } from "./jobctl.js";
+import { later } from "../../exokernel/later.js";
 
 export const TTY_MAJOR = 4, TTYS0_MINOR = 64, PTMX_MINOR = 2, UNIX98_PTY_SLAVE_MAJOR = 136;
 /** Groups owning terminal nodes (Debian's "tty" and "dialout"). */
@@ -33,7 +34,7 @@ const TTY_GROUP = 5, DIALOUT_GROUP = 20;
 /** Most pty pairs at once (Linux's default /proc/sys/kernel/pty/max). */
 export const PTY_MAX = 4096;
 
-export class Terminals {
+export class Terminals implements PtyOwner {
   /** Live pty pairs by index. */
   readonly ptys = new Map<number, Pty>();
   /** The console terminal, once a console is attached. */
@@ -73,14 +74,15 @@ export class Terminals {
     let index = 0;
     while (this.ptys.has(index)) index++;
     if (index >= PTY_MAX) sysError("ENOSPC");
-    const pty = new Pty(this.sys, index, (p) => this.ptyGone(p));
+    const pty = new Pty(this.sys, index, this);
     this.ptys.set(index, pty);
     const owner = o.who.proc.fsuid ?? o.who.proc.euid;
     addDeviceNode(this.devpts, String(index), "char", UNIX98_PTY_SLAVE_MAJOR, index, 0o620, owner, TTY_GROUP);
     return new PtyMasterFile(o.path, o.mode, pty, o.stat);
   }
 
-  private ptyGone(p: Pty): void {
+  /** `p`'s master closed: the pair and its /dev/pts node go. */
+  ptyGone(p: Pty): void {
     this.ptys.delete(p.index);
     const name = Buffer.from(String(p.index), "latin1");
     if (this.devpts.lookup(this.devpts.rootNode, name) !== null) this.devpts.unlink(this.devpts.rootNode, name);
@@ -131,7 +133,7 @@ export class Terminals {
     const dev = this.sys.devfs;
     const node = dev.lookup(dev.rootNode, Buffer.from("console", "latin1"));
     if (node === null) return sysError("ENOENT", "/dev/console");
-    const f = new TtyFile("/dev/console", { read: true, write: true, append: false, nonblock: false }, tty, () => dev.getattr(node));
+    const f = new TtyFile("/dev/console", { read: true, write: true, append: false, nonblock: false }, tty, later(dev, "getattr", node));
     t.fds.add(f);
     for (let k = 1; k < 3; k++) {
       f.refs++;

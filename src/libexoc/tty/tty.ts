@@ -53,6 +53,28 @@ export interface TtyOpening {
   hungUp: boolean;
 }
 
+/** What a terminal's line discipline asks of the terminal (an object, not closures, so a
+ *  saved system holds it as data). */
+export class TtyEvents implements LdiscEvents {
+  constructor(private readonly tty: Tty) {}
+
+  signal(sig: number): void {
+    this.tty.signalGroup(sig);
+  }
+
+  flushOutput(): void {
+    this.tty.driver.flushOutput();
+  }
+
+  now(): number {
+    return this.tty.sys.kernel.clock.now();
+  }
+
+  inputRoom(): void {
+    this.tty.driver.pump();
+  }
+}
+
 export class Tty {
   readonly ldisc: LineDiscipline;
   winsize: Winsize = { rows: 0, cols: 0, xpixel: 0, ypixel: 0 };
@@ -72,13 +94,7 @@ export class Tty {
     readonly driver: TtyDriver,
     termios: Termios,
   ) {
-    const events: LdiscEvents = {
-      signal: (sig) => this.signalGroup(sig),
-      flushOutput: () => driver.flushOutput(),
-      now: () => sys.kernel.clock.now(),
-      inputRoom: () => driver.pump(),
-    };
-    this.ldisc = new LineDiscipline(termios, driver, events, driver.kind === "console");
+    this.ldisc = new LineDiscipline(termios, driver, new TtyEvents(this), driver.kind === "console");
   }
 
   get isPty(): boolean {

@@ -7,7 +7,7 @@
 // the FIFO table (one pipe per node); device nodes through the device registry (EACCES on a
 // nodev mount); regular files through their volume.
 
-import { S_IFMT, S_IFDIR, S_IFREG, S_IFLNK, S_IFIFO, S_IFCHR, S_IFBLK, PathFile, type OpenFile, type OpenMode } from "../file.js";
+import { S_IFMT, S_IFDIR, S_IFREG, S_IFLNK, S_IFIFO, S_IFCHR, S_IFBLK, PathFile, type OpenFile, type OpenMode, type FileStat } from "../file.js";
 import type { DirFile } from "../dirfile.js";
 import { sysError } from "../errors.js";
 import { MAY_READ, MAY_WRITE, MAY_EXEC, type FsCaller } from "../volume.js";
@@ -15,6 +15,7 @@ import { guestPath, checkPermission, isDirSt, type Place, type Walk } from "./wa
 import { credOf, newOwner } from "./perm.js";
 import { VfsRef, lockKey } from "./ref.js";
 import type { Vfs } from "./vfs.js";
+import { later } from "../../exokernel/later.js";
 
 export interface OpenRequest {
   mode: OpenMode;
@@ -98,7 +99,7 @@ function openPlace(vfs: Vfs, who: FsCaller, pl: Place, guest: string, req: OpenR
     if (want & MAY_WRITE && type === S_IFREG) vfs.checkWritable(pl);
     checkPermission(who, pl, want);
   }
-  const stat = () => pl.mnt.vol.getattr(pl.node);
+  const stat = later<FileStat>(pl.mnt.vol, "getattr", pl.node);
   switch (type) {
     case S_IFIFO:
       return attach(vfs.fifos.open(lockKey(st.dev, st.ino), guest, mode, stat));

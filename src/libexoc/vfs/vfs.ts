@@ -24,6 +24,7 @@ import { LockTable } from "./locks.js";
 import { VfsRef, LockRef, lockKey } from "./ref.js";
 import { openPath, type OpenRequest } from "./open.js";
 import { mount, umount, type MountRequest, type UmountRequest } from "./mountops.js";
+import { later } from "../../exokernel/later.js";
 
 export type { OpenRequest, MountRequest, UmountRequest };
 export { PATH_MAX, MAX_SYMLINKS } from "./walk.js";
@@ -199,7 +200,7 @@ export class Vfs {
 
   /** A directory description for `pl` (its listing is taken when reading starts). */
   dirFile(who: FsCaller, pl: Place, guest: string): DirFile {
-    return new DirFile(guest, pl.st, () => this.listing(who, pl, guest));
+    return new DirFile(guest, pl.st, later(this, "listing", who, pl, guest));
   }
 
   /** statfs: the file system holding a path. */

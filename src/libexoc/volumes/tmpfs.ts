@@ -409,6 +409,29 @@ export class TmpFs implements Volume {
 
 /** An open tmpfs file. Reads and writes go to the node's pages; O_APPEND writes land at the
  *  end in one step (no other guest runs in between). */
+/** A file's pages for the page cache: the node counts as open until the cache closes them. */
+export class TmpfsPages implements PageSource {
+  private open = true;
+
+  constructor(
+    private readonly vol: TmpFs,
+    private readonly node: TmpNode,
+  ) {}
+
+  read(view: Uint8Array, off: number): number {
+    return this.vol.readPages(this.node, view, off);
+  }
+
+  close(): void {
+    if (this.open) this.vol.closed(this.node);
+    this.open = false;
+  }
+
+  gone(): boolean {
+    return this.node.nlink === 0;
+  }
+}
+
 export class TmpFile extends OpenFile implements Mappable {
   constructor(
     path: string,
@@ -476,17 +499,8 @@ export class TmpFile extends OpenFile implements Mappable {
   }
 
   source(): PageSource {
-    const vol = this.vol, node = this.node;
-    node.opens++;
-    let open = true;
-    return {
-      read: (view, off) => vol.readPages(node, view, off),
-      close: () => {
-        if (open) vol.closed(node);
-        open = false;
-      },
-      gone: () => node.nlink === 0,
-    };
+    this.node.opens++;
+    return new TmpfsPages(this.vol, this.node);
   }
 
   override release(): void {

@@ -98,8 +98,9 @@ export const rtSigtimedwaitTime64: Sys = (t, set, info, timeout, size) => sigtim
 /** struct signalfd_siginfo: 128 bytes. */
 const SSI = { signo: 0, errno: 4, code: 8, pid: 12, uid: 16, fd: 20, tid: 24, band: 28, overrun: 32, trapno: 36, status: 40, int: 44, ptr: 48, utime: 56, stime: 64, addr: 72, size: 128 } as const;
 
-/** Fills a signalfd_siginfo the way Linux's signalfd_copyinfo does, by siginfo layout. */
-function formatSsi(info: SigInfo, into: Uint8Array): void {
+/** Fills a signalfd_siginfo the way Linux's signalfd_copyinfo does, by siginfo layout (each
+ *  signalfd keeps it: registered, so a saved one names it). */
+const formatSsi = resumable("posix/sigwait.formatSsi", function formatSsi(info: SigInfo, into: Uint8Array): void {
   const s = new Struct(SSI.size);
   s.u32(SSI.signo, info.signal).i32(SSI.code, info.code);
   const ptr = (v: number): bigint => BigInt(v | 0); // (long) si_ptr, sign-extended
@@ -115,7 +116,7 @@ function formatSsi(info: SigInfo, into: Uint8Array): void {
     s.u32(SSI.pid, info.pid).u32(SSI.uid, info.uid);
   }
   into.set(s.bytes);
-}
+});
 
 const SFD_NONBLOCK = O_NONBLOCK, SFD_CLOEXEC = O_CLOEXEC;
 

@@ -105,8 +105,12 @@ function minLevel(): number {
 
 /** Forwards each record to the category's pino child, made when the first record that the
  *  configured level lets through is (a warning nobody will see loads no pino). */
-class LazyLog implements Log {
+export class LazyLog implements Log {
   constructor(private readonly cat: string) {}
+  /** The subsystem it logs for (a saved system's loggers are made again from it). */
+  get category(): string {
+    return this.cat;
+  }
   private send(level: keyof typeof LEVELS, args: unknown[]): void {
     const s = active;
     if (s !== null && (LEVELS[level] >= LEVELS.warn || s.categories.includes(this.cat as TraceCategory))) {

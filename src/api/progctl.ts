@@ -12,7 +12,8 @@ import { enterLog, leaveLog } from "../log.js";
 import { ExojitError } from "./errors.js";
 import { launch, type Launched, type ProgramOptions } from "./program.js";
 import { BufferSink, BufferSource } from "./stdio.js";
-import { captureSystem, restoreSystem, SystemSnapshot, imageOf, newSnapshotStats } from "./progsnap.js";
+import { captureSystem, restoreSystem, SystemSnapshot, imageOf, newSnapshotStats, opaqueOf } from "./progsnap.js";
+import { checkFits, loadSystem, type ParsedSystem } from "./snapserial.js";
 
 /** A system call a program is about to make. */
 export interface SystemCall {
@@ -56,6 +57,8 @@ export class LoadedProgram {
   private readonly roots: object[];
   private running = false;
   private disposed = false;
+  /** A snapshot failed to load halfway: the program was disposed. */
+  private broken = false;
   private stopAt: ((call: SystemCall) => boolean) | null = null;
   private stopped: SystemCall | null = null;
   private hookError: unknown = null;
@@ -70,8 +73,9 @@ export class LoadedProgram {
     this.l = launch(path, opts, () => [this.input, this.out, this.err]);
     this.l.sys.holdCall = (t) => this.hold(t);
     // The snapshot's state: the kernel and the library OS, and the streams (the output so
-    // far, the input's position), which the file tables reach too.
-    this.roots = [this.l.kernel, this.l.sys, this.out, this.err, this.input];
+    // far, the input's position), which the file tables reach too; and the first process,
+    // whose status this object reports (a loaded snapshot's first process must be it).
+    this.roots = [this.l.kernel, this.l.sys, this.out, this.err, this.input, this.l.proc];
   }
 
   /** What the program wrote to its standard output and error so far. */
@@ -151,14 +155,33 @@ export class LoadedProgram {
    *  the standard input from there on. */
   restore(snap: SystemSnapshot, opts: { stdin?: Uint8Array | string } = {}): void {
     this.usable();
-    const img = imageOf(snap, this);
+    const r = imageOf(snap, this);
     const prev = enterLog(this.l.log);
     try {
-      restoreSystem(this.l.kernel, this.roots, img, this.stats);
+      if ("img" in r) restoreSystem(this.l.kernel, this.roots, r.img, this.stats);
+      else this.load(r.parsed);
       this.stats.restores++;
       if (opts.stdin !== undefined) this.input.refill(toBytes(opts.stdin));
     } finally {
       leaveLog(prev);
+    }
+  }
+
+  /** Loads a snapshot read from bytes. Checks that find it does not fit this machine change
+   *  nothing; a failure while loading (a host file it had open is gone) leaves the program
+   *  unusable (E_CLOSED afterwards), as its state would be half of each. */
+  private load(p: ParsedSystem): void {
+    checkFits(p, this.l.kernel, this.roots.length);
+    try {
+      loadSystem(this.l.kernel, this.roots, p, this.stats, opaqueOf(this.l.kernel));
+    } catch (e) {
+      this.broken = true;
+      try {
+        this.dispose();
+      } catch {
+        // a state half loaded may not shut down cleanly: the machine is freed regardless
+      }
+      throw e instanceof ExojitError ? e : new ExojitError("E_SNAPSHOT", `loading the snapshot failed: ${(e as Error).message}`, { cause: e });
     }
   }
 
@@ -177,7 +200,7 @@ export class LoadedProgram {
   }
 
   private usable(): void {
-    if (this.disposed) throw new ExojitError("E_CLOSED", `${this.path} was disposed`);
+    if (this.disposed) throw new ExojitError("E_CLOSED", this.broken ? `${this.path}: a snapshot failed to load into it` : `${this.path} was disposed`);
     if (this.running) throw new ExojitError("E_RUNNING", "the program is running (await run() first)");
   }
 }

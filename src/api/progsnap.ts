@@ -25,6 +25,7 @@
 // instructions run.
 
 import { EventEmitter } from "node:events";
+import { LazyLog } from "../log.js";
 import type { Exokernel } from "../exokernel/kernel.js";
 import { PhysMemory, PAGE_SHIFT, PAGE_SIZE } from "../hw/memory.js";
 import { Cpu } from "../hw/cpu.js";
@@ -33,10 +34,16 @@ import { RunLoop } from "../exokernel/runloop.js";
 import { BlockDevice } from "../hw/devices/blockdev.js";
 import { closeHostFd, hostFdsOf, pinHostFds, reviveHostFd, unpinHostFds } from "../libexoc/hostfds.js";
 import { ExojitError } from "./errors.js";
+import { encodeSystem, parseSystem, type ParsedSystem } from "./snapserial.js";
+import * as fs from "node:fs";
 import { captureGraph, restoreGraph, walkGraph, type GraphImage, type OpaqueTest } from "./stategraph.js";
 
 /** The state of a system at one moment, held by its owner (progctl.ts). */
 export interface SystemImage {
+  /** What it was taken from (in the order its owner gives them again). */
+  roots: readonly object[];
+  /** Whether it may be written out (snapserial.ts): a program's, not a booted system's. */
+  saveable: boolean;
   /** Frames in use, ascending, their bytes (PAGE_SIZE each), and a per-frame membership map. */
   frames: Int32Array;
   bytes: Uint8Array;
@@ -71,12 +78,12 @@ export function newSnapshotStats(): SystemSnapshotStats {
 }
 
 /** The objects of a kernel that are not state kept by a snapshot. */
-function opaqueOf(k: Exokernel, more: OpaqueTest | null): OpaqueTest {
+export function opaqueOf(k: Exokernel, more: OpaqueTest | null = null): OpaqueTest {
   // Typed arrays over the CPU's own buffers (registers, TLB) or guest RAM are the machine's.
   const machineBuffers = new Set<ArrayBufferLike>([k.mem.buffer]);
   for (const v of Object.values(k.cpu)) if (ArrayBuffer.isView(v)) machineBuffers.add(v.buffer);
   return (o) =>
-    o instanceof PhysMemory || o instanceof Cpu || o instanceof Engine || o instanceof RunLoop || o instanceof EventEmitter || o instanceof BlockDevice ||
+    o instanceof PhysMemory || o instanceof Cpu || o instanceof LazyLog || o instanceof Engine || o instanceof RunLoop || o instanceof EventEmitter || o instanceof BlockDevice ||
     (ArrayBuffer.isView(o) && machineBuffers.has(o.buffer)) || (more !== null && more(o));
 }
 
@@ -107,7 +114,7 @@ export function captureSystem(k: Exokernel, roots: readonly object[], opaque: Op
   const fds: number[] = [];
   for (const o of graph.objects) for (const fd of hostFdsOf(o)) fds.push(fd);
   pinHostFds(fds);
-  return { frames, bytes, inUse, graph, fds, now: k.clock.now(), disks: [], released: false, onRelease: null };
+  return { roots: [...roots], saveable: opaque === null, frames, bytes, inUse, graph, fds, now: k.clock.now(), disks: [], released: false, onRelease: null };
 }
 
 /** Puts the system of kernel `k` back into the state of `img` (taken of the same kernel, with
@@ -157,10 +164,12 @@ function releaseSystem(img: SystemImage): void {
 
 const owners = new WeakMap<SystemSnapshot, object>();
 const images = new WeakMap<SystemSnapshot, SystemImage>();
+const parsedOnes = new WeakMap<SystemSnapshot, { bytes: Uint8Array; parsed: ParsedSystem | null }>();
 const finalizer = new FinalizationRegistry<SystemImage>((img) => releaseSystem(img));
 
 /** The whole state of a program's or a booted system's machine at one moment
- *  (LoadedProgram.snapshot, RunningSystem.snapshot). */
+ *  (LoadedProgram.snapshot, RunningSystem.snapshot), or a program's read from bytes
+ *  (fromBuffer, load). */
 export class SystemSnapshot {
   private constructor() {}
 
@@ -173,28 +182,90 @@ export class SystemSnapshot {
     return s;
   }
 
+  /** A program snapshot from toBuffer()'s bytes; it restores into any program (loadProgram)
+   *  with the same memory size, in this process or another. E_SNAPSHOT when the bytes are not
+   *  such a snapshot, or are of another exojit's format. */
+  static async fromBuffer(bytes: Uint8Array): Promise<SystemSnapshot> {
+    const own = Uint8Array.from(bytes);
+    const parsed = await parseSystem(own);
+    const s = new SystemSnapshot();
+    parsedOnes.set(s, { bytes: own, parsed });
+    return s;
+  }
+
+  /** fromBuffer() of a file's contents. */
+  static async load(file: string): Promise<SystemSnapshot> {
+    let bytes: Uint8Array;
+    try {
+      bytes = await fs.promises.readFile(file);
+    } catch (e) {
+      throw new ExojitError("E_SNAPSHOT", `cannot read ${file}: ${(e as Error).message}`, { cause: e });
+    }
+    return SystemSnapshot.fromBuffer(bytes);
+  }
+
   /** Guest RAM bytes it holds (the frames in use when it was taken). */
   get memoryBytes(): number {
+    const p = parsedOnes.get(this);
+    if (p !== undefined) return p.parsed === null ? 0 : p.parsed.bytes.length;
     return images.get(this)!.bytes.length;
   }
 
   get released(): boolean {
-    return images.get(this)!.released;
+    const p = parsedOnes.get(this);
+    return p !== undefined ? p.parsed === null : images.get(this)!.released;
+  }
+
+  /** The snapshot as bytes (a program's only: a booted system's includes its disks and
+   *  devices, which are not written out): everything restore() puts back, for fromBuffer()
+   *  here or in another process. */
+  toBuffer(): Uint8Array {
+    const p = parsedOnes.get(this);
+    if (p !== undefined) {
+      if (p.parsed === null) throw new ExojitError("E_SNAPSHOT", "the snapshot was released");
+      return p.bytes.slice();
+    }
+    const img = images.get(this)!;
+    if (img.released) throw new ExojitError("E_SNAPSHOT", "the snapshot was released");
+    if (!img.saveable) throw new ExojitError("E_SNAPSHOT", "a booted system's snapshot cannot be written out (only a program's)");
+    return encodeSystem(img, img.roots);
+  }
+
+  /** toBuffer() written to `file`. */
+  async save(file: string): Promise<void> {
+    const bytes = this.toBuffer();
+    try {
+      await fs.promises.writeFile(file, bytes);
+    } catch (e) {
+      throw new ExojitError("E_SNAPSHOT", `cannot write ${file}: ${(e as Error).message}`, { cause: e });
+    }
   }
 
   /** Gives its memory back and unpins the host files it kept open; restoring it afterwards is
    *  an E_SNAPSHOT error. */
   release(): void {
+    const p = parsedOnes.get(this);
+    if (p !== undefined) {
+      p.parsed = null;
+      return;
+    }
     const img = images.get(this)!;
     finalizer.unregister(this);
     releaseSystem(img);
   }
 }
 
-/** The image of `snap`, checked: `owner`'s and not released (E_SNAPSHOT otherwise). */
-export function imageOf(snap: SystemSnapshot, owner: object): SystemImage {
-  if (!(snap instanceof SystemSnapshot) || owners.get(snap) !== owner) throw new ExojitError("E_SNAPSHOT", "the snapshot belongs to another machine");
+/** What restoring `snap` into `owner` means: an image of its own, or a parsed one to load.
+ *  E_SNAPSHOT for another owner's snapshot or a released one. */
+export function imageOf(snap: SystemSnapshot, owner: object): { img: SystemImage } | { parsed: ParsedSystem } {
+  if (!(snap instanceof SystemSnapshot)) throw new ExojitError("E_SNAPSHOT", "not a snapshot");
+  const p = parsedOnes.get(snap);
+  if (p !== undefined) {
+    if (p.parsed === null) throw new ExojitError("E_SNAPSHOT", "the snapshot was released");
+    return { parsed: p.parsed };
+  }
+  if (owners.get(snap) !== owner) throw new ExojitError("E_SNAPSHOT", "the snapshot belongs to another machine (restore its toBuffer() bytes instead)");
   const img = images.get(snap)!;
   if (img.released) throw new ExojitError("E_SNAPSHOT", "the snapshot was released");
-  return img;
+  return { img };
 }

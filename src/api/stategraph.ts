@@ -10,17 +10,20 @@
 // reachable once the fields that led to them are put back.
 //
 // What is a value here: primitives and functions (a closure is kept as the function it was;
-// what it captured is restored only as far as those objects are themselves reachable). Opaque
+// what it captured is restored only as far as those objects are themselves reachable; a
+// `later` call's record and arguments (src/exokernel/later.ts) are walked as objects). Opaque
 // objects (the caller says which: guest RAM, the CPU, the execution engine, host streams) are
 // kept by reference and never looked into. Typed arrays keep a copy of their bytes; Maps and
 // Sets their entries; arrays their elements; other objects their own data properties.
 
+import { laterCall } from "../exokernel/later.js";
+
 /** An object whose state the snapshot does not keep (it is kept by reference only). */
 export type OpaqueTest = (o: object) => boolean;
 
-const K_OBJECT = 0, K_ARRAY = 1, K_MAP = 2, K_SET = 3, K_BYTES = 4;
+export const K_OBJECT = 0, K_ARRAY = 1, K_MAP = 2, K_SET = 3, K_BYTES = 4;
 
-interface Saved {
+export interface Saved {
   o: object;
   kind: number;
   /** Own data properties and their values (objects, and Maps' and Sets' own fields). */
@@ -49,7 +52,15 @@ export function walkGraph(roots: readonly object[], opaque: OpaqueTest, visit: (
   const seen = new Set<object>();
   const stack: unknown[] = [...roots];
   const push = (v: unknown): void => {
-    if (v !== null && typeof v === "object" && !seen.has(v)) stack.push(v);
+    if (v === null) return;
+    if (typeof v === "object") {
+      if (!seen.has(v)) stack.push(v);
+    } else if (typeof v === "function") {
+      // A later call (a blocked call's continuation, a timer's action): its record and
+      // arguments are state like any other.
+      const c = laterCall(v);
+      if (c !== null && !seen.has(c)) stack.push(c);
+    }
   };
   while (stack.length > 0) {
     const o = stack.pop() as object;
@@ -156,7 +167,8 @@ export function restoreGraph(img: GraphImage): void {
   }
 }
 
-function writeFields(o: object, keys: (string | symbol)[], vals: unknown[]): void {
+/** Writes the fields `keys` name into `o`; own enumerable fields not among them are deleted. */
+export function writeFields(o: object, keys: (string | symbol)[], vals: unknown[]): void {
   const rec = o as Record<string | symbol, unknown>;
   for (let i = 0; i < keys.length; i++) rec[keys[i]] = vals[i];
   // A property added since the capture goes (rare: class instances keep their shape).

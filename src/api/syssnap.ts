@@ -13,7 +13,7 @@
 
 import type { Exokernel } from "../exokernel/kernel.js";
 import { ExojitError } from "./errors.js";
-import { captureSystem, imageOf, newSnapshotStats, restoreSystem, SystemSnapshot } from "./progsnap.js";
+import { captureSystem, imageOf, newSnapshotStats, restoreSystem, SystemSnapshot, type SystemImage } from "./progsnap.js";
 import type { OpaqueTest } from "./stategraph.js";
 
 export class BootSnapshots {
@@ -76,9 +76,11 @@ export class BootSnapshots {
   }
 
   restore(snap: SystemSnapshot): Promise<void> {
-    let img: ReturnType<typeof imageOf>;
+    let img: SystemImage;
     try {
-      img = imageOf(snap, this);
+      const r = imageOf(snap, this);
+      if (!("img" in r)) throw new ExojitError("E_SNAPSHOT", "a program's snapshot cannot be restored into a booted system");
+      img = r.img;
     } catch (e) {
       return Promise.reject(e);
     }

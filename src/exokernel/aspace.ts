@@ -58,7 +58,7 @@ export class AddressSpace {
   constructor(
     readonly pool: FramePool,
     /** Called after a mapping changes, to drop stale TLB entries if this space is live. */
-    private readonly invalidate: (va: number) => void,
+    private readonly invalidate: (as: AddressSpace, va: number) => void,
   ) {
     this.mem = pool.frames.mem;
     this.pd = pool.alloc();
@@ -123,7 +123,7 @@ export class AddressSpace {
     if (old & PTE_P) this.pool.release(old >>> PAGE_SHIFT);
     else if (va >>> 0 < USER_TOP) this.pages++;
     this.mem.i32[i] = (ppn << PAGE_SHIFT) | bits | PTE_P;
-    if (old & PTE_P) this.invalidate(va);
+    if (old & PTE_P) this.invalidate(this, va);
   }
 
   /** Maps a supervisor-only page in the exokernel's region (the LDT); takes over one pool
@@ -143,7 +143,7 @@ export class AddressSpace {
     this.mem.i32[i] = 0;
     this.pool.release(old >>> PAGE_SHIFT);
     this.pages--;
-    this.invalidate(va);
+    this.invalidate(this, va);
   }
 
   /** Moves the mapping at `from` (frame, permissions, copy-on-write state) to the unmapped
@@ -172,7 +172,7 @@ export class AddressSpace {
     if (upd & PTE_W && (upd & MAP_SHARE) === 0 && this.pool.frames.refs[old >>> PAGE_SHIFT] > 1) upd = (upd & ~PTE_W) | PTE_COW;
     if (upd !== old) {
       this.mem.i32[i] = upd;
-      this.invalidate(va);
+      this.invalidate(this, va);
     }
   }
 
@@ -200,7 +200,7 @@ export class AddressSpace {
       this.pool.release(ppn);
     }
     this.mem.i32[i] = (frame << PAGE_SHIFT) | ((old & 0xfff & ~PTE_COW) | PTE_W);
-    this.invalidate(va);
+    this.invalidate(this, va);
     return frame;
   }
 
@@ -278,7 +278,7 @@ export class AddressSpace {
     const pte = this.mem.i32[i];
     if ((pte & PTE_COW) === 0 || this.pool.frames.refs[pte >>> PAGE_SHIFT] !== 1) return;
     this.mem.i32[i] = (pte & ~PTE_COW) | PTE_W;
-    this.invalidate(va);
+    this.invalidate(this, va);
   }
 
   /** Releases every frame, page table and the directory. */

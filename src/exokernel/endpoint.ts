@@ -51,7 +51,9 @@ export class Endpoint {
 }
 
 export class EndpointService {
-  private readonly states = new WeakMap<Environment, IpcState>();
+  /** Environments' IPC state (a Map, not a WeakMap: it is part of what a snapshot keeps; an
+   *  environment's entry goes when it is destroyed). */
+  private readonly states = new Map<Environment, IpcState>();
 
   constructor(
     private readonly caps: CapSpace,
@@ -170,6 +172,7 @@ export class EndpointService {
     this.cancel(env);
     const c = s.serving;
     s.serving = null;
+    this.states.delete(env);
     if (c !== null) this.fail(c);
   }
 

@@ -28,6 +28,7 @@ import type { Console } from "./console.js";
 import { FairShare, RoundRobin, type SchedPolicy } from "./sched.js";
 import { EndpointService } from "./endpoint.js";
 import type { WaitQueue } from "./wait.js";
+import { later } from "./later.js";
 import { logger, trace } from "../log.js";
 
 /** GDT layout, as Linux i386 has it (so selectors match what programs expect). */
@@ -180,16 +181,19 @@ export class Exokernel {
 
   /** An empty address space drawing frames from `pool`, with the flat user segments in its GDT. */
   private newSpace(pool: FramePool): AddressSpace {
-    const as: AddressSpace = new AddressSpace(pool, (va) => {
-      if (this.current !== null && this.current.aspace === as) this.cpu.invlpg(va);
-    });
+    const as = new AddressSpace(pool, later(this, "invalidateIn"));
     this.writeGdt(as, GDT_USER_CS, ...encodeDescriptor(0, 0xfffff, 0xfb, 0xc));
     this.writeGdt(as, GDT_USER_DS, ...encodeDescriptor(0, 0xfffff, 0xf3, 0xc));
     return as;
   }
 
+  /** A mapping of `as` changed at `va`: its TLB entry goes if `as` is live. */
+  private invalidateIn(as: AddressSpace, va: number): void {
+    if (this.current !== null && this.current.aspace === as) this.cpu.invlpg(va);
+  }
+
   private newEnvIn(as: AddressSpace, pool: FramePool): Environment {
-    const env = new Environment(as, pool, (e, reason) => this.endWait(e, reason));
+    const env = new Environment(as, pool, later(this, "endWait"));
     as.users++;
     env.ctx.cr3 = as.cr3;
     return env;
@@ -624,7 +628,7 @@ export class Exokernel {
     env.wakeReason = 0;
     env.waitQueues = queues;
     for (const q of queues) q.add(env);
-    if (deadline !== null) env.waitTimer = this.clock.at(deadline, () => this.endWait(env, WAKE_TIMEOUT));
+    if (deadline !== null) env.waitTimer = this.clock.at(deadline, later(this, "endWait", env, WAKE_TIMEOUT));
     this.sched.dequeue(env);
     if (trace.sched) this.log.trace({ env: env.label }, `${env.label || env.id} waits${queues.length > 0 ? ` on ${queues.length} queue(s)` : ""}${deadline !== null ? ` until +${((deadline - this.clock.now()) / 1e6).toFixed(3)} ms` : ""}`);
   }

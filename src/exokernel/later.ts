@@ -42,16 +42,17 @@ export function registeredName(fn: unknown): string | undefined {
   return names.get(fn as AnyFn);
 }
 
-function make<R>(call: LaterCall, run: () => R): () => R {
+function make<F extends AnyFn>(call: LaterCall, run: F): F {
   Object.defineProperty(run, LATER, { value: call });
   return run;
 }
 
-/** `self[method](...args)`, called later (the method is looked up now and then: it must exist). */
-export function later<R = any>(self: object, method: string, ...args: unknown[]): () => R {
+/** `self[method](...args)`, called later (the method is looked up now and then: it must exist).
+ *  Arguments given at the call come after `args`, as with `bind`. */
+export function later<R = any>(self: object, method: string, ...args: unknown[]): (...more: any[]) => R {
   const f = (self as Record<string, unknown>)[method];
   if (typeof f !== "function") throw new Error(`later: ${self.constructor.name} has no method ${method}`);
-  return make({ self, name: method, args }, () => (self as Record<string, AnyFn>)[method](...args) as R);
+  return make({ self, name: method, args }, (...more: unknown[]) => (self as Record<string, AnyFn>)[method](...args, ...more) as R);
 }
 
 /** `fn(...args)` called later; `fn` must have been registered with `resumable`. */
@@ -68,9 +69,25 @@ export function laterCall(fn: unknown): LaterCall | null {
 }
 
 /** Rebuilds a later call from its record (a saved system being loaded). */
-export function rebuildLater(call: LaterCall): () => unknown {
-  if (call.self !== null) return later(call.self, call.name, ...call.args);
-  const fn = byName.get(call.name);
-  if (fn === undefined) throw new Error(`later: no function registered as ${call.name}`);
-  return make({ self: null, name: call.name, args: call.args }, () => fn(...call.args));
+export function rebuildLater(call: LaterCall): AnyFn {
+  // The record's arguments array is used as it is (it may be filled after this returns).
+  const { self, name, args } = call;
+  if (self !== null) {
+    if (typeof (self as Record<string, unknown>)[name] !== "function") throw new Error(`later: ${self.constructor.name} has no method ${name}`);
+    return make({ self, name, args }, (...more: unknown[]) => (self as Record<string, AnyFn>)[name](...args, ...more));
+  }
+  const fn = byName.get(name);
+  if (fn === undefined) throw new Error(`later: no function registered as ${name}`);
+  return make({ self: null, name, args }, (...more: unknown[]) => fn(...args, ...more));
+}
+
+/** An object that cannot be written out with a saved system says why through this method
+ *  (or returns null when, as it is now, it can): the save fails with that reason rather than
+ *  producing bytes that cannot be loaded. */
+export const UNSAVEABLE = Symbol("exojit.unsaveable");
+
+/** Why `o` cannot be saved now, or null. */
+export function unsaveable(o: object): string | null {
+  const f = (o as { [UNSAVEABLE]?: () => string | null })[UNSAVEABLE];
+  return typeof f === "function" ? f.call(o) : null;
 }

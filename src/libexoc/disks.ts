@@ -165,7 +165,7 @@ export class Disks {
 }
 
 /** An open block device: reads and writes of any size and offset, in whole sectors below. */
-class BlockFile extends OpenFile {
+export class BlockFile extends OpenFile {
   constructor(
     path: string,
     mode: OpenMode,

@@ -10,7 +10,7 @@ import { OpenFile, POLLIN, POLLRDNORM, POLLERR, POLLHUP, type FileStat } from ".
 /** epoll flags above the event bits (sys/epoll.h). */
 export const EPOLLEXCLUSIVE = 1 << 28, EPOLLWAKEUP = 1 << 29, EPOLLONESHOT = 1 << 30, EPOLLET = 1 << 31;
 
-class Interest implements Waiter {
+export class Interest implements Waiter {
   /** Something happened on the file since the last report (for EPOLLET). */
   fired = true;
   armed = true;

@@ -16,7 +16,7 @@ import { later } from "../exokernel/later.js";
 
 /** A pipe behind a FIFO name, with the count of opens of each side (what a waiting opener
  *  watches: its partner may open and close again before it runs). */
-class NamedPipe extends Pipe {
+export class NamedPipe extends Pipe {
   readerOpens = 0;
   writerOpens = 0;
   /** Notified when either side opens. */

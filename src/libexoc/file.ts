@@ -9,7 +9,7 @@ import type { WaitQueue } from "../exokernel/wait.js";
 import { HostInput } from "../exokernel/hostio.js";
 import { SysError, fromHostError, sysError } from "./errors.js";
 import { WouldBlock } from "./blocking.js";
-import { HOST_FDS, closeHostFd, type HostFdHolder } from "./hostfds.js";
+import { HOST_FDS, HOST_REOPEN, closeHostFd, type HostFdHolder } from "./hostfds.js";
 import type { PageCache, CachedFile, FileIdentity, Mappable, PageSource } from "./pagecache.js";
 import type { Task } from "./task.js";
 
@@ -184,11 +184,16 @@ export abstract class OpenFile {
 }
 
 /** Pages of a host file read through a descriptor of the page cache's own. */
-class HostPages implements PageSource, HostFdHolder {
+export class HostPages implements PageSource, HostFdHolder {
   private fd = -1;
 
   [HOST_FDS](): number[] {
     return this.fd < 0 ? [] : [this.fd];
+  }
+
+  /** Opened again on the next read. */
+  [HOST_REOPEN](): void {
+    this.fd = -1;
   }
 
   constructor(private readonly hostPath: string) {}
@@ -217,12 +222,12 @@ export function hostFileKey(dev: bigint, ino: bigint): string {
  *  with the page cache's copy of the file (pages mapped with mmap). */
 export class HostFile extends OpenFile implements Mappable, HostFdHolder {
   /** Page-cache key of the file (dev:ino). */
-  private readonly key: string;
+  private key: string;
 
   constructor(
     path: string,
     mode: OpenMode,
-    private readonly fd: number,
+    private fd: number,
     readonly hostPath: string,
     private readonly cache: PageCache | null,
   ) {
@@ -321,6 +326,15 @@ export class HostFile extends OpenFile implements Mappable, HostFdHolder {
 
   [HOST_FDS](): number[] {
     return this.refs > 0 ? [this.fd] : [];
+  }
+
+  /** The same host path opened again, as its description's mode allows (it must still exist). */
+  [HOST_REOPEN](): void {
+    if (this.refs <= 0) return;
+    const m = this.mode;
+    const flags = (m.write ? (m.read ? fs.constants.O_RDWR : fs.constants.O_WRONLY) : fs.constants.O_RDONLY) | fs.constants.O_NOFOLLOW;
+    this.fd = fs.openSync(this.hostPath, flags);
+    if (this.cache !== null) this.key = this.identity().key;
   }
 
   override release(): void {
@@ -464,6 +478,12 @@ export class HostStream extends OpenFile implements HostFdHolder {
 
   [HOST_FDS](): number[] {
     return this.owned && this.refs > 0 ? [this.fd] : [];
+  }
+
+  /** The standard streams it was given stay what they are; a host object opened again through
+   *  /proc/self/fd cannot be found from another process. */
+  [HOST_REOPEN](): void {
+    if (this.owned && this.refs > 0) throw new Error(`${this.path} is a host stream, which cannot be opened again in another process`);
   }
 
   override release(): void {

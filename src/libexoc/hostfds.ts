@@ -10,8 +10,14 @@ import * as fs from "node:fs";
 /** An object holding host descriptors reports those open now through this method. */
 export const HOST_FDS = Symbol("exojit.hostFds");
 
+/** A holder whose state was loaded in another process (a saved program, src/api/snapserial.ts)
+ *  opens its descriptors again through this method: by path, or lazily (the numbers it holds
+ *  mean nothing here). It throws when what it held cannot be opened again. */
+export const HOST_REOPEN = Symbol("exojit.hostReopen");
+
 export interface HostFdHolder {
   [HOST_FDS](): number[];
+  [HOST_REOPEN](): void;
 }
 
 /** Host descriptor → live snapshots that saw it open. */
@@ -60,4 +66,15 @@ export function unpinHostFds(fds: Iterable<number>): void {
 /** A restore made `fd` open to the guest again. */
 export function reviveHostFd(fd: number): void {
   closing.delete(fd);
+}
+
+/** The holders among `objects` open their descriptors again (HOST_REOPEN); an object that
+ *  holds descriptors but cannot do that is refused. */
+export function reopenHostFds(objects: Iterable<object>): void {
+  for (const o of objects) {
+    const h = o as Partial<HostFdHolder>;
+    if (typeof h[HOST_FDS] !== "function") continue;
+    if (typeof h[HOST_REOPEN] !== "function") throw new Error(`${o.constructor.name} holds host descriptors and cannot open them again`);
+    h[HOST_REOPEN]();
+  }
 }

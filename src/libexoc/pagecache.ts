@@ -37,7 +37,7 @@ export interface MemObject {
 /** Writes bytes to a file at an offset (the mapping's own open file). */
 export type PageWriter = (buf: Uint8Array, off: number) => number;
 
-abstract class FrameObject implements MemObject {
+export abstract class FrameObject implements MemObject {
   protected readonly pages = new Map<number, number>();
   refs = 0;
 

@@ -10,6 +10,7 @@ import { OpenFile, S_IFDIR, S_IFREG, S_IFLNK, SEEK_SET, SEEK_CUR, type FileStat,
 import { DT_DIR, DT_REG, DT_LNK } from "./dirfile.js";
 import { sysError, type ErrnoName } from "./errors.js";
 import { MAY_READ, MAY_WRITE, MAY_EXEC, type FsCaller } from "./volume.js";
+import { UNSAVEABLE } from "../exokernel/later.js";
 
 export type { FsCaller };
 
@@ -130,6 +131,12 @@ export class SynthOpenFile extends OpenFile {
     private readonly st: FileStat,
   ) {
     super(path, mode);
+  }
+
+  /** Its node's contents are made by the running system (closures over its objects): a
+   *  saved system cannot hold it. */
+  [UNSAVEABLE](): string {
+    return `${this.path} is open (a synthetic file such as /proc's is made by the running system; save where none is open)`;
   }
 
   private bytes(fresh: boolean): Uint8Array {

@@ -39,6 +39,7 @@ import { ProcFs } from "./procfs/tree.js";
 import { Terminals } from "./tty/terminals.js";
 import { sysError } from "./errors.js";
 import { logger, trace } from "../log.js";
+import { later } from "../exokernel/later.js";
 
 /** si_code of a signal sent by kill (SI_USER) and by the kernel (SI_KERNEL). */
 export const SI_USER = 0, SI_KERNEL = 0x80;
@@ -186,20 +187,25 @@ export class System {
     return new TmpFs({ dev: anonDev(), maxBytes, maxInodes, mode, uid, gid, pageCache: this.pageCache, shownOptions: shown.join(",") });
   }
 
+  /** Every live thread's working directory (a mount there is busy). */
+  workingDirs(): string[] {
+    return [...this.tasks.values()].filter((t) => t.alive).map((t) => t.cwd);
+  }
+
   /** A name space over root volume `root`, with this system's devices and file system types. */
   newVfs(root: Volume, opts: { readOnly?: boolean } = {}): Vfs {
     return new Vfs(root, {
       devices: this.devices,
       fsTypes: this.fsTypes,
       rootFlags: { ...DEFAULT_FLAGS, readOnly: opts.readOnly === true },
-      busyPaths: () => [...this.tasks.values()].filter((t) => t.alive).map((t) => t.cwd),
+      busyPaths: later(this, "workingDirs"),
     });
   }
 
   /** Mounts /proc and /dev in `vfs` unless something is mounted there already (over whatever
    *  the root has at those names, present or not). */
   mountStandard(vfs: Vfs): void {
-    vfs.busyPaths = () => [...this.tasks.values()].filter((t) => t.alive).map((t) => t.cwd);
+    vfs.busyPaths = later(this, "workingDirs");
     vfs.mountInternal(new SynthVolume(this.procfs), "/proc", "proc", { ...DEFAULT_FLAGS, nosuid: true, nodev: true, noexec: true });
     vfs.mountInternal(this.devfs, "/dev", "udev", { ...DEFAULT_FLAGS, nosuid: true });
     vfs.mountInternal(this.terminals.devpts, "/dev/pts", "devpts", { ...DEFAULT_FLAGS, nosuid: true, noexec: true });

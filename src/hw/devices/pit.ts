@@ -74,7 +74,7 @@ export const MODE_TERMINAL = 0, MODE_ONESHOT = 1, MODE_RATE = 2, MODE_SQUARE = 3
 
 const NS_PER_S = 1e9;
 
-class Channel {
+export class Channel {
   mode = MODE_TERMINAL;
   rw = RW_LOHI;
   bcd = false;

@@ -15,7 +15,7 @@ import { sysError } from "../errors.js";
 import type { Task } from "../task.js";
 
 /** Frames taken from a process's mapping, kept for the regions that share them. */
-class SharedPages implements MemObject {
+export class SharedPages implements MemObject {
   refs = 0;
 
   constructor(
@@ -143,7 +143,7 @@ export function shareMemory(t: Task, targetPid: number, addr: number, len: numbe
 
 /** A window of another object starting at page `first` (so a run of the caller's range can be
  *  a region with offset 0 over its part of the gathered pages). */
-class OffsetObject implements MemObject {
+export class OffsetObject implements MemObject {
   constructor(
     private readonly inner: MemObject,
     private readonly first: number,

@@ -135,7 +135,7 @@ export class Mqueue {
 }
 
 /** A file or the root directory of the mqueue file system. */
-class MqNode implements VolumeNode {
+export class MqNode implements VolumeNode {
   atimeNs = now();
   mtimeNs = this.atimeNs;
   ctimeNs = this.atimeNs;

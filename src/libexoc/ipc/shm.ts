@@ -27,7 +27,7 @@ export const SHMMAX = 0xfeffffff, SHMMIN = 1, SHMMNI = 4096, SHMALL = 0xfeffffff
 export const SHMLBA = PAGE;
 
 /** A segment's pages: shared anonymous memory that tells its segment when a region lets go. */
-class ShmObject extends AnonObject {
+export class ShmObject extends AnonObject {
   constructor(
     cache: PageCache,
     name: string,

@@ -51,7 +51,7 @@ function linkNode(a: Attrs, target: () => string, jump?: () => OpenFile | null):
 }
 
 /** Stable inode numbers for per-process entries, by the entry's path below /proc. */
-class Inodes {
+export class Inodes {
   private readonly map = new Map<string, bigint>();
   private next = FIRST_DYNAMIC_INO;
   /** Size at which entries of ended processes are forgotten (grows if few of them ended). */

@@ -34,7 +34,7 @@ export interface PtyOwner {
 }
 
 /** A byte FIFO made of chunks. */
-class ByteQueue {
+export class ByteQueue {
   private chunks: Uint8Array[] = [];
   length = 0;
 

@@ -46,7 +46,7 @@ export interface RecordLock {
   end: number;
 }
 
-class FileLocks {
+export class FileLocks {
   records: RecordLock[] = [];
   readonly flocks = new Map<object, LockKind>();
   /** Notified whenever a lock of the file goes or shrinks (what waiters wait on). */

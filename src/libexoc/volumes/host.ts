@@ -18,7 +18,7 @@ import { sysError, fromHostError } from "../errors.js";
 import { HostFile, hostFileKey, statFromHost, S_IFMT, S_IFREG, S_IFIFO, S_IFLNK, type FileStat, type OpenFile, type OpenMode } from "../file.js";
 import { direntType, type DirEntry } from "../dirfile.js";
 import type { PageCache } from "../pagecache.js";
-import { HOST_FDS, closeHostFd, type HostFdHolder } from "../hostfds.js";
+import { HOST_FDS, HOST_REOPEN, closeHostFd, type HostFdHolder } from "../hostfds.js";
 import type { FsCaller, SetAttr, Volume, VolumeFigures, VolumeNode } from "../volume.js";
 
 /** A host file: its path, and the status lookup read (handed to the first getattr that
@@ -261,6 +261,11 @@ export class HostVolume implements Volume, HostFdHolder {
 
   [HOST_FDS](): number[] {
     return this.pending === null ? [] : [this.pending.fd];
+  }
+
+  /** A file kept open since its creation is simply opened again when the guest opens it. */
+  [HOST_REOPEN](): void {
+    this.pending = null;
   }
 
   openData(n: VolumeNode, guestPath: string, mode: OpenMode): OpenFile {

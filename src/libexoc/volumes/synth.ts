@@ -11,7 +11,7 @@ import type { DirEntry } from "../dirfile.js";
 import { SynthOpenFile, synthStat, permitted, type SynthMount, type SynthNode } from "../synthfs.js";
 import type { FsCaller, SetAttr, Volume, VolumeFigures, VolumeNode } from "../volume.js";
 
-class SynthVNode implements VolumeNode {
+export class SynthVNode implements VolumeNode {
   constructor(
     readonly n: SynthNode,
     readonly who: FsCaller,

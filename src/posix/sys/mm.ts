@@ -9,6 +9,7 @@ import { Vma, PAGE, pageUp } from "../../libexoc/vm.js";
 import { MemDevice } from "../../libexoc/vfs/memdev.js";
 import type { MemObject } from "../../libexoc/pagecache.js";
 import { RLIMIT_AS, RLIMIT_DATA, RLIMIT_MEMLOCK } from "../../libexoc/limits.js";
+import { later } from "../../libexoc/blocking.js";
 
 export const MAP_SHARED = 0x01, MAP_PRIVATE = 0x02, MAP_SHARED_VALIDATE = 0x03, MAP_TYPE = 0x0f;
 export const MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20, MAP_GROWSDOWN = 0x100, MAP_DENYWRITE = 0x800;
@@ -48,7 +49,7 @@ function doMmap(t: Task, addr: number, len: number, prot: number, flags: number,
       if (!f.mode.read) sysError("EACCES");
       if (shared && prot & 2 && !f.mode.write) sysError("EACCES");
       const cf = t.sys.pageCache.file(m, f.path);
-      if (shared && f.mode.write) cf.setWriter((b, o) => f.pwrite(b, o));
+      if (shared && f.mode.write) cf.setWriter(later(f, "pwrite"));
       object = cf;
       name = f.path;
     }

@@ -171,7 +171,7 @@ export class LoadedProgram {
    *  nothing; a failure while loading (a host file it had open is gone) leaves the program
    *  unusable (E_CLOSED afterwards), as its state would be half of each. */
   private load(p: ParsedSystem): void {
-    checkFits(p, this.l.kernel, this.roots.length);
+    checkFits(p, this.l.kernel, this.roots.length, "program", []);
     try {
       loadSystem(this.l.kernel, this.roots, p, this.stats, opaqueOf(this.l.kernel));
     } catch (e) {

@@ -42,8 +42,10 @@ import { captureGraph, restoreGraph, walkGraph, type GraphImage, type OpaqueTest
 export interface SystemImage {
   /** What it was taken from (in the order its owner gives them again). */
   roots: readonly object[];
-  /** Whether it may be written out (snapserial.ts): a program's, not a booted system's. */
-  saveable: boolean;
+  /** A program's or a booted system's (they are written out and loaded as such). */
+  kind: "program" | "system";
+  /** Why it cannot be written out now (a booted system's, once its disks moved on), or null. */
+  unsaveable: (() => string | null) | null;
   /** Frames in use, ascending, their bytes (PAGE_SIZE each), and a per-frame membership map. */
   frames: Int32Array;
   bytes: Uint8Array;
@@ -114,7 +116,7 @@ export function captureSystem(k: Exokernel, roots: readonly object[], opaque: Op
   const fds: number[] = [];
   for (const o of graph.objects) for (const fd of hostFdsOf(o)) fds.push(fd);
   pinHostFds(fds);
-  return { roots: [...roots], saveable: opaque === null, frames, bytes, inUse, graph, fds, now: k.clock.now(), disks: [], released: false, onRelease: null };
+  return { roots: [...roots], kind: "program", unsaveable: null, frames, bytes, inUse, graph, fds, now: k.clock.now(), disks: [], released: false, onRelease: null };
 }
 
 /** Puts the system of kernel `k` back into the state of `img` (taken of the same kernel, with
@@ -227,8 +229,9 @@ export class SystemSnapshot {
     }
     const img = images.get(this)!;
     if (img.released) throw new ExojitError("E_SNAPSHOT", "the snapshot was released");
-    if (!img.saveable) throw new ExojitError("E_SNAPSHOT", "a booted system's snapshot cannot be written out (only a program's)");
-    return encodeSystem(img, img.roots);
+    const why = img.unsaveable?.() ?? null;
+    if (why !== null) throw new ExojitError("E_SNAPSHOT", `the snapshot cannot be written out: ${why}`);
+    return encodeSystem(img);
   }
 
   /** toBuffer() written to `file`. */

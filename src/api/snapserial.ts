@@ -1,5 +1,8 @@
-// A program's system snapshot (progsnap.ts) as bytes, and loaded from bytes into another
-// program's machine, in this process or another one.
+// A program's or a booted system's snapshot (progsnap.ts, syssnap.ts) as bytes, and loaded
+// from bytes into another program's or system's machine, in this process or another one. A
+// booted system's bytes also hold its disks: each image read through with the snapshot's
+// sectors on top, in 4 KiB pieces (those all zeros left out); loading puts every sector that
+// differs from the target's image into the target disk's overlay.
 //
 // What is written: guest RAM's frames in use, monotonic time, and the object graph the snapshot
 // kept (stategraph.ts): every object with its class's name and its fields, typed arrays' bytes
@@ -25,6 +28,7 @@
 // reachable are closed.
 
 import { PAGE_SHIFT, PAGE_SIZE } from "../hw/memory.js";
+import { SECTOR_SIZE, type BlockDevice } from "../hw/devices/blockdev.js";
 import type { Exokernel } from "../exokernel/kernel.js";
 import { laterCall, rebuildLater, registered, registeredName, unsaveable, type LaterCall } from "../exokernel/later.js";
 import { closeHostFd, hostFdsOf, reopenHostFds } from "../libexoc/hostfds.js";
@@ -47,6 +51,7 @@ type Enc = string | number | boolean | null | Enc[];
 
 interface Wire {
   version: number;
+  kind: "program" | "system";
   pages: number;
   nframes: number;
   now: number;
@@ -60,7 +65,14 @@ interface Wire {
   ext: Enc[][];
   /** Typed-array buffers: [blob offset, byte length]. */
   bufs: [number, number][];
+  /** A booted system's disks, in the kernel's order: [sectors, read-only, chunks], the chunks
+   *  being the 4 KiB pieces that are not all zeros, as [index, blob offset] (a read-only disk
+   *  cannot have changed: its contents are not written). */
+  disks: [number, boolean, [number, number][]][];
 }
+
+/** Disk contents are written in pieces of this size (those all zeros are left out). */
+const CHUNK = 4096;
 
 const fail = (msg: string): never => {
   throw new ExojitError("E_SNAPSHOT", msg);
@@ -76,8 +88,9 @@ function className(o: object): string {
 
 // ---- writing ----
 
-/** The bytes of `img`, a snapshot taken with `roots`. */
-export function encodeSystem(img: SystemImage, roots: readonly object[]): Uint8Array {
+/** The bytes of `img`. */
+export function encodeSystem(img: SystemImage): Uint8Array {
+  const roots = img.roots;
   const savedOf = new Map<object, Saved>();
   for (const s of img.graph.saved) savedOf.set(s.o, s);
   const index = new Map<object, number>();
@@ -192,7 +205,8 @@ export function encodeSystem(img: SystemImage, roots: readonly object[]): Uint8A
       }
       case K_ARRAY:
         head[1] = cls(className(s.o));
-        objects.push([...head, s.items!.map((x, k) => enc(x, i, k))]);
+        // (a hole in a sparse array is written as ["h"] and stays a hole)
+        objects.push([...head, Array.from({ length: s.items!.length }, (_, k) => (k in s.items! ? enc(s.items![k], i, k) : ["h"]))]);
         break;
       default: {
         head[1] = cls(className(s.o));
@@ -231,8 +245,36 @@ export function encodeSystem(img: SystemImage, roots: readonly object[]): Uint8A
     objects[i].push(bufIx.get(v.buffer)!, v.byteOffset - sp.lo, len);
   }
 
+  // Disks: each image read through, with the snapshot's sectors on top.
+  const disks: Wire["disks"] = [];
+  const pieces: Uint8Array[] = [];
+  for (const { dev, sectors } of img.disks) {
+    const chunks: [number, number][] = [];
+    disks.push([dev.sectors, dev.readOnly, chunks]);
+    if (dev.readOnly) continue;
+    const per = CHUNK / SECTOR_SIZE;
+    const piece = new Uint8Array(256 * CHUNK);
+    for (let first = 0; first < dev.sectors; first += piece.length / SECTOR_SIZE) {
+      const n = Math.min(piece.length / SECTOR_SIZE, dev.sectors - first);
+      const buf = piece.subarray(0, n * SECTOR_SIZE);
+      dev.readImage(first, buf);
+      if (sectors !== null) for (let k = 0; k < n; k++) {
+        const over = sectors.get(first + k);
+        if (over !== undefined) buf.set(over, k * SECTOR_SIZE);
+      }
+      for (let off = 0; off < buf.length; off += CHUNK) {
+        const c = buf.subarray(off, Math.min(off + CHUNK, buf.length));
+        if (allZero(c)) continue;
+        chunks.push([(first + off / SECTOR_SIZE) / per, blobLen]);
+        pieces.push(c.slice());
+        blobLen += c.length;
+      }
+    }
+  }
+
   const wire: Wire = {
     version: VERSION,
+    kind: img.kind,
     pages: img.inUse.length,
     nframes: img.frames.length,
     now: img.now,
@@ -242,6 +284,7 @@ export function encodeSystem(img: SystemImage, roots: readonly object[]): Uint8A
     fns,
     ext: [...ext.values()],
     bufs,
+    disks,
   };
   const json = Buffer.from(JSON.stringify(wire));
   const out = Buffer.alloc(MAGIC.length + 8 + json.length + blobLen);
@@ -260,7 +303,16 @@ export function encodeSystem(img: SystemImage, roots: readonly object[]): Uint8A
       out.set(s.bytes!, base + v.byteOffset - sp.lo);
     }
   }
+  let k = 0;
+  for (const [, , chunks] of disks) for (const [, off] of chunks) out.set(pieces[k++], blob + off);
   return out;
+}
+
+function allZero(b: Uint8Array): boolean {
+  const w = new Int32Array(b.buffer, b.byteOffset, b.length >> 2);
+  for (let i = 0; i < w.length; i++) if (w[i] !== 0) return false;
+  for (let i = w.length << 2; i < b.length; i++) if (b[i] !== 0) return false;
+  return true;
 }
 
 // ---- reading ----
@@ -305,6 +357,10 @@ export async function parseSystem(buf: Uint8Array): Promise<ParsedSystem> {
   const frames = new Int32Array(blob.buffer, 0, nf);
   for (const f of frames) if (!(f >= 0 && f < wire.pages)) fail(`the snapshot names frame ${f} of ${wire.pages}`);
   for (const [off, len] of wire.bufs) if (!(off >= 0 && len >= 0 && off + len <= blobLen)) fail("the snapshot's buffers are out of range");
+  if (wire.kind !== "program" && wire.kind !== "system") fail("the snapshot's description is corrupt");
+  for (const [sectors, , chunks] of wire.disks ?? []) {
+    for (const [c, off] of chunks) if (!(c >= 0 && c * CHUNK < sectors * SECTOR_SIZE && off >= 0 && off + Math.min(CHUNK, sectors * SECTOR_SIZE - c * CHUNK) <= blobLen)) fail("the snapshot's disk contents are out of range");
+  }
   const known = await stateClasses();
   const protos = wire.classes.map((n) => {
     if (n === "null") return null;
@@ -318,11 +374,44 @@ export async function parseSystem(buf: Uint8Array): Promise<ParsedSystem> {
   return { wire, protos, frames, bytes: blob.subarray(nf * 4, nf * 4 + nf * PAGE_SIZE), blob, memoryBytes: wire.pages * PAGE_SIZE };
 }
 
-/** E_SNAPSHOT unless `p` can load into kernel `k`'s machine, with `roots` roots (no change). */
-export function checkFits(p: ParsedSystem, k: Exokernel, roots: number): void {
+/** E_SNAPSHOT unless `p` can load into kernel `k`'s machine, a `kind` with `roots` roots and
+ *  disks `devs` (nothing is changed). */
+export function checkFits(p: ParsedSystem, k: Exokernel, roots: number, kind: Wire["kind"], devs: readonly BlockDevice[]): void {
   const w = p.wire;
+  if (w.kind !== kind) fail(`the snapshot is of a ${w.kind === "system" ? "booted system" : "program"}, not of a ${kind === "system" ? "booted system" : "program"}`);
   if (w.pages !== k.mem.pages) fail(`the snapshot is of a machine with ${w.pages * PAGE_SIZE} bytes of memory, this one has ${k.mem.pages * PAGE_SIZE}`);
   if (w.roots.length !== roots) fail("the snapshot is of another kind of machine");
+  if (w.disks.length !== devs.length) fail(`the snapshot's system has ${w.disks.length} disk(s), this one ${devs.length}`);
+  w.disks.forEach(([sectors, ro], i) => {
+    if (devs[i].sectors !== sectors) fail(`disk ${i} of the snapshot has ${sectors} sectors, this system's ${devs[i].sectors}`);
+    if (devs[i].readOnly !== ro) fail(`disk ${i} is ${ro ? "read-only" : "writable"} in the snapshot, not here`);
+  });
+}
+
+/** Gives disks `devs` (checked by checkFits) the contents `p` saved: each sector that differs
+ *  from the image goes into the disk's overlay, as if the system had written it. */
+export function loadDisks(p: ParsedSystem, devs: readonly BlockDevice[]): void {
+  const zero = new Uint8Array(SECTOR_SIZE);
+  p.wire.disks.forEach(([sectors, ro, chunks], i) => {
+    if (ro) return;
+    const dev = devs[i];
+    const saved = new Map<number, number>(chunks.map(([c, off]) => [c, off]));
+    const over = new Map<number, Uint8Array>();
+    const piece = new Uint8Array(256 * CHUNK);
+    for (let first = 0; first < sectors; first += piece.length / SECTOR_SIZE) {
+      const n = Math.min(piece.length / SECTOR_SIZE, sectors - first);
+      const now = piece.subarray(0, n * SECTOR_SIZE);
+      dev.readImage(first, now);
+      for (let k = 0; k < n; k++) {
+        const sector = first + k;
+        const at = saved.get(Math.floor((sector * SECTOR_SIZE) / CHUNK));
+        const want = at === undefined ? zero : p.blob.subarray(at + ((sector * SECTOR_SIZE) % CHUNK), at + ((sector * SECTOR_SIZE) % CHUNK) + SECTOR_SIZE);
+        const have = now.subarray(k * SECTOR_SIZE, (k + 1) * SECTOR_SIZE);
+        if (Buffer.compare(have, want) !== 0) over.set(sector, want === zero ? zero : want.slice());
+      }
+    }
+    dev.setOverlay(over);
+  });
 }
 
 function own(o: object, k: string): unknown {
@@ -333,7 +422,6 @@ function own(o: object, k: string): unknown {
  *  taken with, in the same order). No environment may be running. */
 export function loadSystem(k: Exokernel, roots: readonly object[], p: ParsedSystem, stats: SystemImageStats, opaque: OpaqueTest): void {
   const w = p.wire;
-  checkFits(p, k, roots.length);
   k.park();
   const n = w.objects.length;
   const live: (object | undefined)[] = new Array(n);
@@ -480,9 +568,13 @@ export function loadSystem(k: Exokernel, roots: readonly object[], p: ParsedSyst
     if (kind === K_BYTES) continue;
     if (kind === K_ARRAY) {
       const a = o as unknown[];
-      const items = (e[4] as Enc[]).map(val);
+      const items = e[4] as Enc[];
       a.length = items.length;
-      for (let j = 0; j < items.length; j++) a[j] = items[j];
+      for (let j = 0; j < items.length; j++) {
+        const x = items[j];
+        if (Array.isArray(x) && x[0] === "h") delete a[j];
+        else a[j] = val(x);
+      }
       continue;
     }
     const keys = (e[4] as Enc[]).map((x) => (Array.isArray(x) ? Symbol.for(x[1] as string) : (x as string)));

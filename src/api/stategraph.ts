@@ -143,7 +143,11 @@ export function restoreGraph(img: GraphImage): void {
         const a = o as unknown[];
         const items = s.items!;
         a.length = items.length;
-        for (let i = 0; i < items.length; i++) a[i] = items[i];
+        // (holes stay holes: forEach and friends skip them, which an undefined is not)
+        for (let i = 0; i < items.length; i++) {
+          if (i in items) a[i] = items[i];
+          else delete a[i];
+        }
         break;
       }
       case K_MAP: {

@@ -13,7 +13,8 @@
 
 import type { Exokernel } from "../exokernel/kernel.js";
 import { ExojitError } from "./errors.js";
-import { captureSystem, imageOf, newSnapshotStats, restoreSystem, SystemSnapshot, type SystemImage } from "./progsnap.js";
+import { captureSystem, imageOf, newSnapshotStats, opaqueOf, restoreSystem, SystemSnapshot } from "./progsnap.js";
+import { checkFits, loadDisks, loadSystem } from "./snapserial.js";
 import type { OpaqueTest } from "./stategraph.js";
 
 export class BootSnapshots {
@@ -65,6 +66,10 @@ export class BootSnapshots {
       for (const d of disks) d.beginOverlay();
       const img = captureSystem(this.kernel, this.roots, this.opaque);
       img.disks = disks.map((dev) => ({ dev, sectors: dev.overlayState() }));
+      img.kind = "system";
+      // Written out, the disks are their images with the snapshot's sectors on top: true only
+      // while the system runs (when it ends, the overlays go into the images).
+      img.unsaveable = () => (this.ended ? "the system has ended (its disks have been written since)" : null);
       this.live++;
       img.onRelease = () => {
         // The last snapshot gone: the disks write their images again (between turns).
@@ -76,18 +81,25 @@ export class BootSnapshots {
   }
 
   restore(snap: SystemSnapshot): Promise<void> {
-    let img: SystemImage;
+    let r: ReturnType<typeof imageOf>;
     try {
-      const r = imageOf(snap, this);
-      if (!("img" in r)) throw new ExojitError("E_SNAPSHOT", "a program's snapshot cannot be restored into a booted system");
-      img = r.img;
+      r = imageOf(snap, this);
+      if ("parsed" in r) checkFits(r.parsed, this.kernel, this.roots.length, "system", this.kernel.blocks.devices());
     } catch (e) {
       return Promise.reject(e);
     }
     return this.request(() => {
-      if (img.released) throw new ExojitError("E_SNAPSHOT", "the snapshot was released");
-      restoreSystem(this.kernel, this.roots, img, this.stats, this.opaque);
-      for (const { dev, sectors } of img.disks) if (sectors !== null) dev.setOverlay(sectors);
+      if ("parsed" in r) {
+        // Loaded from bytes: the disks get the saved contents as their overlays.
+        const disks = this.kernel.blocks.devices();
+        loadSystem(this.kernel, this.roots, r.parsed, this.stats, opaqueOf(this.kernel, this.opaque));
+        loadDisks(r.parsed, disks);
+      } else {
+        const img = r.img;
+        if (img.released) throw new ExojitError("E_SNAPSHOT", "the snapshot was released");
+        restoreSystem(this.kernel, this.roots, img, this.stats, this.opaque);
+        for (const { dev, sectors } of img.disks) if (sectors !== null) dev.setOverlay(sectors);
+      }
       this.stats.restores++;
     });
   }

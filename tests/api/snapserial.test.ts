@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadProgram, ExojitError, SystemSnapshot, type SystemCall, type ProgramOptions } from "../../src/index.js";
 import { buildGuest, DEFAULT_ENV, REPO } from "../helpers/guest.js";
 import { stateClasses } from "../../src/api/snapclasses.js";
+import { captureGraph, restoreGraph } from "../../src/api/stategraph.js";
 
 let dir = "";
 let data = "";
@@ -43,6 +44,21 @@ const code = async (f: () => unknown): Promise<string | undefined> => {
 };
 
 describe("program snapshots as bytes", () => {
+  it("keeps a sparse array's holes as holes, restored in memory", () => {
+    const sparse: unknown[] = [];
+    sparse[3] = { file: 1 };
+    const root = { sparse };
+    const img = captureGraph([root], () => false);
+    sparse[1] = { file: 2 };
+    sparse.length = 2;
+    restoreGraph(img);
+    expect(sparse.length).toBe(4);
+    expect(0 in sparse || 1 in sparse || 2 in sparse).toBe(false);
+    let visited = 0;
+    sparse.forEach(() => visited++);
+    expect(visited).toBe(1);
+  });
+
   it("finds every class of the modules that hold a system's state by a name no other class has", async () => {
     const names = new Map<string, string>();
     const files = ["exokernel", "libexoc", "posix", "hw"].flatMap((d) =>

@@ -6,9 +6,10 @@ import * as path from "node:path";
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bootSystem, ExojitError, type RunningSystem } from "../../src/index.js";
+import { bootSystem, ExojitError, loadProgram, SystemSnapshot, type RunningSystem } from "../../src/index.js";
 import { defaultImage } from "../../src/cli/defaultimage.js";
 import { debugfs, expectClean } from "../ext2/helpers.js";
+import { buildGuest } from "../helpers/guest.js";
 
 let dir = "";
 const savedCache = process.env.EXOJIT_CACHE;
@@ -155,6 +156,54 @@ describe("bootSystem", () => {
     expect(debugfs(image, "ls /")).not.toContain("snapdir");
     expectClean(image);
   }, 180_000);
+
+  it("writes a running system's snapshot out and loads it into another system booted from a fresh image, disks included", async () => {
+    const imageA = path.join(dir, "save-a.img"), imageB = path.join(dir, "save-b.img");
+    fs.copyFileSync(defaultImage(), imageA);
+    fs.copyFileSync(defaultImage(), imageB);
+    const shell = (s: RunningSystem): ((line: string) => Promise<string>) => {
+      const out = collect(s);
+      let n = 0;
+      return async (line) => {
+        const mark = `END${++n}`;
+        const from = out.text().length;
+        s.console.input.write(`${line}; echo ${mark}\n`);
+        await out.until(new RegExp(`\\n${mark}\\r?\\n# $`));
+        const t = out.text().slice(from);
+        return t.slice(t.indexOf("\n") + 1, t.lastIndexOf(mark)).replace(/\r/g, "");
+      };
+    };
+    const a = bootSystem({ image: imageA, init: "/bin/sh" });
+    const shA = shell(a);
+    await shA("echo saved > /savedfile; mkdir /saveddir; X=41; sync; echo unsynced > /tmp/t");
+    const snap = await a.snapshot();
+    const bytes = snap.toBuffer();
+    await shA("echo later > /savedfile; X=0; sync");
+    a.console.input.write("exit 0\n");
+    expect((await a.exited).status).toBe(0);
+    // Once the system has ended its disk moved on: the snapshot can no longer be written out.
+    expect(() => snap.toBuffer()).toThrow(expect.objectContaining({ code: "E_SNAPSHOT" }));
+    snap.release();
+
+    const saved = await SystemSnapshot.fromBuffer(bytes);
+    const b = bootSystem({ image: imageB, init: "/bin/sh" });
+    const shB = shell(b);
+    expect(await shB("test -e /savedfile; echo $?")).toBe("1\n");
+    await b.restore(saved);
+    // The shell goes on from its read of the console in A: its variable, A's files and A's
+    // memory-only /tmp are there.
+    expect(await shB("cat /savedfile /tmp/t; ls -d /saveddir; echo X=$((X + 1))")).toBe("saved\nunsynced\n/saveddir\nX=42\n");
+    await shB("echo from-b > /bfile; sync");
+    b.console.input.write("exit 5\n");
+    expect((await b.exited).status).toBe(5);
+    expect(debugfs(imageB, "cat /savedfile")).toBe("saved\n");
+    expect(debugfs(imageB, "cat /bfile")).toBe("from-b\n");
+    expectClean(imageB);
+    // A program's snapshot is not a system's, nor the other way round.
+    const prog = loadProgram(buildGuest("hello.c"));
+    expect(() => prog.restore(saved)).toThrow(expect.objectContaining({ code: "E_SNAPSHOT" }));
+    prog.dispose();
+  }, 240_000);
 
   it("refuses a missing image (E_IMAGE), a missing init (E_PROGRAM) and bad options (E_BADARG)", () => {
     const bad = (f: () => unknown, code: string): void => {

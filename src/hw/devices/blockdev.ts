@@ -437,6 +437,18 @@ export class BlockDevice {
     return now;
   }
 
+  /** Reads the image's own sectors from `sector` into `buf` (whole sectors; an overlay's are
+   *  not applied): what a saved machine's disk is made of, with its overlay on top. */
+  readImage(sector: number, buf: Uint8Array): void {
+    if (this.fd < 0) throw new Error(`${this.path} is closed`);
+    const pos = sector * SECTOR_SIZE;
+    for (let done = 0; done < buf.length; ) {
+      const n = fs.readSync(this.fd, buf, done, buf.length - done, pos + done);
+      if (n === 0) throw new Error(`${this.path} ends before sector ${sector + Math.floor(buf.length / SECTOR_SIZE)}`);
+      done += n;
+    }
+  }
+
   /** Puts the disk back to a state overlayState() returned. Nothing may be in flight. */
   setOverlay(state: ReadonlyMap<number, Uint8Array>): void {
     if (this.overlay === null) this.overlay = new DiskOverlay(SECTOR_SIZE);

@@ -3,7 +3,9 @@
 // its first read of standard input, snapshotted, and restored before each input
 // (loadProgram). Prints inputs per second both ways and what a restore costs. Programs: our
 // wc (perf/programs/wc.c, a static program whose run is mostly start-up) and, when the Debian
-// root is there, Debian's dynamically linked python3 parsing JSON.
+// root is there, Debian's dynamically linked python3 parsing JSON. Then the same snapshots
+// written out as bytes (toBuffer), read back (fromBuffer) and loaded before each input into
+// another program.
 //
 //   npm run build && node perf/embed-progsnap.mjs [inputs]
 
@@ -11,7 +13,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { spawnSync } from "node:child_process";
-import { loadProgram, runProgram } from "../dist/index.js";
+import { loadProgram, runProgram, SystemSnapshot } from "../dist/index.js";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const INPUTS = Number(process.argv[2] ?? 200);
@@ -30,6 +32,7 @@ function buildWc() {
 
 const input = (k) => `input number ${k}\n${"word ".repeat(k % 50)}\n`;
 const readsStdin = (c) => c.nr === 3 && c.args[0] === 0;
+const savedRows = [];
 
 async function measure(name, path, opts, inputs, makeInput) {
   const t0 = performance.now();
@@ -54,8 +57,30 @@ async function measure(name, path, opts, inputs, makeInput) {
     if (end.reason !== "exit" || end.status !== want.status || !p.stdout.equals(want.stdout)) throw new Error(`${name}: input ${k} differs from a fresh run`);
   }
   const snapMs = performance.now() - t2;
+
+  // The same snapshot written out as bytes, read back, and loaded before each input into
+  // another program (a fresh machine's whole state replaced each time).
+  const w0 = performance.now();
+  const bytes = snap.toBuffer();
+  const saveMs = performance.now() - w0;
+  const saved = await SystemSnapshot.fromBuffer(bytes);
+  const parseMs = performance.now() - w0 - saveMs;
+  const q = loadProgram(path, { ...opts, stdin: makeInput(0) });
+  let loadMs = 0;
+  const t3 = performance.now();
+  for (let k = 0; k < inputs; k++) {
+    const r0 = performance.now();
+    q.restore(saved, { stdin: makeInput(k) });
+    loadMs += performance.now() - r0;
+    const end = await q.run();
+    const want = fresh[k];
+    if (end.reason !== "exit" || end.status !== want.status || !q.stdout.equals(want.stdout)) throw new Error(`${name}: input ${k} loaded from bytes differs from a fresh run`);
+  }
+  const loadedMs = performance.now() - t3;
+  q.dispose();
   snap.release();
   p.dispose();
+  savedRows.push(`${name.padEnd(22)} ${(bytes.length / 1048576).toFixed(1).padStart(8)} ${saveMs.toFixed(1).padStart(8)} ${parseMs.toFixed(1).padStart(8)} ${(loadMs / inputs).toFixed(2).padStart(8)} ${((inputs * 1000) / loadedMs).toFixed(inputs * 1000 < 10 * loadedMs ? 2 : 0).padStart(10)}`);
   const rate = (ms) => {
     const r = (inputs * 1000) / ms;
     return r.toFixed(r < 10 ? 2 : 0).padStart(8);
@@ -71,3 +96,5 @@ if (fs.existsSync(path.join(DEBIAN_ROOT, "usr/bin/python3"))) {
   const script = "import sys, json\nd = json.loads(sys.stdin.read())\nprint(sorted(d.items()))";
   await measure("python3 json (Debian)", "/usr/bin/python3", { root: DEBIAN_ROOT, argv: ["python3", "-c", script], env: ENV }, Math.max(2, Math.floor(INPUTS / 40)), (k) => JSON.stringify({ k, v: "x".repeat(k % 7) }));
 } else console.log(`(python3: no Debian root at ${DEBIAN_ROOT})`);
+console.log(`\nthe snapshot as bytes   size MiB  save ms  read ms  load ms  loaded/s   (each loaded run checked against the fresh one)`);
+for (const r of savedRows) console.log(r);

@@ -350,7 +350,9 @@ export async function parseSystem(buf: Uint8Array): Promise<ParsedSystem> {
   } catch {
     return fail("the snapshot's description is corrupt");
   }
+  if (wire === null || typeof wire !== "object") fail("the snapshot's description is corrupt");
   if (wire.version !== VERSION) fail(`snapshot format ${wire.version}, this exojit reads ${VERSION}`);
+  checkShape(wire);
   const blob = new Uint8Array(b.buffer, b.byteOffset + start + jsonLen, blobLen).slice();
   const nf = wire.nframes;
   if (!(nf >= 0) || nf * (4 + PAGE_SIZE) > blobLen) fail("the snapshot's memory is truncated");
@@ -412,6 +414,67 @@ export function loadDisks(p: ParsedSystem, devs: readonly BlockDevice[]): void {
     }
     dev.setOverlay(over);
   });
+}
+
+/** The description's structure (indices in range, parents before children), so that loading
+ *  it cannot fail halfway on a corrupt one. */
+function checkShape(w: Wire): void {
+  const bad = (): never => fail("the snapshot's description is corrupt");
+  const arrays = [w.roots, w.classes, w.objects, w.fns, w.ext, w.bufs, w.disks];
+  if (!arrays.every(Array.isArray) || !Number.isInteger(w.pages) || !Number.isInteger(w.nframes) || typeof w.now !== "number") bad();
+  const n = w.objects.length;
+  const ref = (e: Enc): void => {
+    if (!Array.isArray(e)) return;
+    const [tag, x] = e;
+    if (tag === "o" && !(Number.isInteger(x) && (x as number) >= 0 && (x as number) < n)) bad();
+    if (tag === "x" && !(Number.isInteger(x) && (x as number) >= 0 && (x as number) < w.ext.length)) bad();
+    if (tag === "f" && !(Number.isInteger(x) && (x as number) >= 0 && (x as number) < w.fns.length)) bad();
+  };
+  const refs = (v: unknown): void => {
+    if (!Array.isArray(v)) bad();
+    for (const e of v as Enc[]) ref(e);
+  };
+  for (const r of w.roots) if (!(Number.isInteger(r) && r >= 0 && r < n)) bad();
+  w.objects.forEach((e, i) => {
+    if (!Array.isArray(e) || !(Number.isInteger(e[1]) && (e[1] as number) >= 0 && (e[1] as number) < w.classes.length)) bad();
+    const parent = e[2] as number;
+    if (!(Number.isInteger(parent) && parent >= -1 && parent < i)) bad();
+    switch (e[0]) {
+      case K_BYTES:
+        if (!(Number.isInteger(e[4]) && (e[4] as number) >= 0 && (e[4] as number) < w.bufs.length && Number.isInteger(e[5]) && Number.isInteger(e[6]))) bad();
+        if (!(w.classes[e[1] as number] in TYPED)) bad();
+        break;
+      case K_ARRAY:
+        refs(e[4]);
+        break;
+      case K_OBJECT:
+      case K_MAP:
+      case K_SET:
+        if (!Array.isArray(e[4]) || !Array.isArray(e[5]) || (e[4] as Enc[]).length !== (e[5] as Enc[]).length) bad();
+        refs(e[5]);
+        if (e[0] === K_SET) refs(e[6]);
+        if (e[0] === K_MAP) {
+          refs(e[6]);
+          refs(e[7]);
+          if ((e[6] as Enc[]).length !== (e[7] as Enc[]).length) bad();
+        }
+        break;
+      default:
+        bad();
+    }
+  });
+  for (const f of w.fns) {
+    if (!Array.isArray(f)) bad();
+    if (f[0] === "L") {
+      ref(f[1]);
+      const r = f[1] as [string, number];
+      if (!Array.isArray(r) || r[0] !== "o" || w.objects[r[1]][0] !== K_OBJECT) bad();
+    } else if (f[0] === "R") {
+      if (typeof f[1] !== "string") bad();
+    } else if (f[0] !== "H" || !Array.isArray(f[1])) bad();
+  }
+  for (const e of w.ext) if (!Array.isArray(e) || (e[0] !== "h" && e[0] !== "log")) bad();
+  for (const d of w.disks) if (!Array.isArray(d) || !Number.isInteger(d[0]) || !Array.isArray(d[2])) bad();
 }
 
 function own(o: object, k: string): unknown {

@@ -178,6 +178,27 @@ describe("program snapshots as bytes", () => {
     bad[20] ^= 0x55; // inside the description
     expect(await code(() => SystemSnapshot.fromBuffer(bad))).toBe("E_SNAPSHOT");
     expect(await code(() => SystemSnapshot.load(path.join(dir, "no such file")))).toBe("E_SNAPSHOT");
+    // Digits changed here and there in the description: read and restored, or refused with
+    // E_SNAPSHOT, never another error.
+    const jsonLen = Buffer.from(bytes.buffer, bytes.byteOffset).readUInt32LE(8);
+    let seed = 7;
+    for (let k = 0; k < 40; k++) {
+      const m = Uint8Array.from(bytes);
+      for (let j = 0; j < 3; j++) {
+        seed = (seed * 1103515245 + 12345) >>> 0;
+        let at = 16 + (seed % jsonLen);
+        while (at < 16 + jsonLen && !(m[at] >= 0x30 && m[at] <= 0x39)) at++;
+        if (at < 16 + jsonLen) m[at] = 0x30 + ((m[at] - 0x30 + 1 + (seed % 9)) % 10);
+      }
+      const target = loadProgram(bin, opts);
+      const got = await code(async () => target.restore(await SystemSnapshot.fromBuffer(m)));
+      expect(got === undefined || got === "E_SNAPSHOT", `mutation ${k}: ${got}`).toBe(true);
+      try {
+        target.dispose();
+      } catch {
+        // (a refused load disposed it already)
+      }
+    }
     // Another memory size: refused before anything changes; the target goes on as it was.
     const snap = await SystemSnapshot.fromBuffer(bytes);
     const small = loadProgram(bin, { ...opts, memory: 32 << 20 });

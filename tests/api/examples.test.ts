@@ -110,4 +110,20 @@ describe("examples", () => {
     expect(r.stdout).toContain(`${n} results (0 with a non-zero status); the same with 1 worker`);
     expect(r.stdout).toMatch(/\d+ workers: [\d.]+ runs\/s; 1 worker: [\d.]+ runs\/s; speed-up [\d.]+x/);
   });
+
+  it("pool-snapshot.mjs runs a program from its saved snapshot in a pool of workers, with the results of a native run", () => {
+    const bin = buildGuest("stdin_lines.c");
+    const n = 12;
+    const r = example("pool-snapshot.mjs", [bin, String(n), "--list"]);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^snapshot after \d+ instructions: \d+ KiB in /);
+    for (let i = 0; i < n; i++) {
+      let s = "";
+      for (let j = 0; j <= i % 17; j++) s += `input ${i} line ${j} ${"word ".repeat(j % 5)}\n`;
+      const want = spawnSync(bin, [], { input: s, encoding: "utf8" }).stdout.trimEnd().split("\n").pop();
+      expect(r.stdout).toContain(`\n${i}: ${want}\n`);
+    }
+    expect(r.stdout).toMatch(new RegExp(`${n} results \\(0 with a non-zero status\\) from \\d+ workers: [\\d.]+ runs/s`));
+  });
 });

@@ -62,6 +62,9 @@ export class LoadedProgram {
   private stopAt: ((call: SystemCall) => boolean) | null = null;
   private stopped: SystemCall | null = null;
   private hookError: unknown = null;
+  /** The program's monotonic time when it last stopped: between steps its clock stands still,
+   *  as a paused machine's does, so its sleeps and timers do not run out while it waits. */
+  private pausedAt: number;
   readonly stats = newSnapshotStats();
 
   /** @internal */
@@ -72,6 +75,7 @@ export class LoadedProgram {
     this.input = new BufferSource("/dev/stdin", toBytes(opts.stdin));
     this.l = launch(path, opts, () => [this.input, this.out, this.err]);
     this.l.sys.holdCall = (t) => this.hold(t);
+    this.pausedAt = this.l.kernel.clock.now();
     // The snapshot's state: the kernel and the library OS, and the streams (the output so
     // far, the input's position), which the file tables reach too; and the first process,
     // whose status this object reports (a loaded snapshot's first process must be it).
@@ -100,6 +104,8 @@ export class LoadedProgram {
     const { kernel, proc } = this.l;
     const limit = opts.maxInsns ?? Infinity;
     const start = kernel.cpu.icount;
+    // Monotonic time stood still since the last step (or the set-up, or a restore).
+    kernel.clock.resumeAt(this.pausedAt);
     this.running = true;
     this.stopAt = opts.stopAt ?? null;
     this.stopped = null;
@@ -112,6 +118,7 @@ export class LoadedProgram {
     } finally {
       this.running = false;
       this.stopAt = null;
+      this.pausedAt = kernel.clock.now();
     }
     const insns = kernel.cpu.icount - start;
     if (this.hookError !== null) throw new ExojitError("E_HOOK", "stopAt threw", { cause: this.hookError });
@@ -160,6 +167,7 @@ export class LoadedProgram {
     try {
       if ("img" in r) restoreSystem(this.l.kernel, this.roots, r.img, this.stats);
       else this.load(r.parsed);
+      this.pausedAt = this.l.kernel.clock.now();
       this.stats.restores++;
       if (opts.stdin !== undefined) this.input.refill(toBytes(opts.stdin));
     } finally {

@@ -76,6 +76,17 @@ describe("program snapshots", () => {
     p.dispose();
   });
 
+  it("stops the program's monotonic clock between steps: a stop long before its read goes on as if none had been", async () => {
+    const bin = buildGuest("snap_target.c");
+    const p = loadProgram(bin, { argv: [bin, data], env: DEFAULT_ENV, stdin: "paused", cwd: "/" });
+    await new Promise((r) => setTimeout(r, 300)); // set up, not yet running
+    await p.run({ stopAt: readsStdin });
+    await new Promise((r) => setTimeout(r, 700)); // stopped at the read
+    await p.run();
+    expect(p.stdout.toString()).toContain("in under 0.5 s: 1,");
+    p.dispose();
+  });
+
   it("keeps host files the guest closed after a snapshot open for its restores, and leaks none", async () => {
     const bin = buildGuest("snap_target.c");
     const fds = (): number => fs.readdirSync("/proc/self/fd").length;

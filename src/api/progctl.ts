@@ -12,7 +12,7 @@ import { enterLog, leaveLog } from "../log.js";
 import { ExojitError } from "./errors.js";
 import { launch, type Launched, type ProgramOptions } from "./program.js";
 import { BufferSink, BufferSource } from "./stdio.js";
-import { captureSystem, restoreSystem, SystemSnapshot, imageOf, newSnapshotStats, opaqueOf } from "./progsnap.js";
+import { captureSystem, restoreSystem, SystemSnapshot, imageOf, newSnapshotStats, opaqueOf, type SystemImage } from "./progsnap.js";
 import { checkFits, loadSystem, type ParsedSystem } from "./snapserial.js";
 
 /** A system call a program is about to make. */
@@ -57,6 +57,8 @@ export class LoadedProgram {
   private readonly roots: object[];
   private running = false;
   private disposed = false;
+  /** The saved snapshot last loaded, and an in-memory snapshot of the state it gave. */
+  private lastLoad: { parsed: ParsedSystem; img: SystemImage; snap: SystemSnapshot } | null = null;
   /** A snapshot failed to load halfway: the program was disposed. */
   private broken = false;
   private stopAt: ((call: SystemCall) => boolean) | null = null;
@@ -166,7 +168,15 @@ export class LoadedProgram {
     const prev = enterLog(this.l.log);
     try {
       if ("img" in r) restoreSystem(this.l.kernel, this.roots, r.img, this.stats);
-      else this.load(r.parsed);
+      else if (this.lastLoad?.parsed === r.parsed) restoreSystem(this.l.kernel, this.roots, this.lastLoad.img, this.stats);
+      else {
+        this.load(r.parsed);
+        // What the load gave, kept in memory: restoring the same saved snapshot again is a
+        // plain restore (pages compared, objects written back) instead of a load.
+        this.lastLoad?.snap.release();
+        const img = captureSystem(this.l.kernel, this.roots);
+        this.lastLoad = { parsed: r.parsed, img, snap: SystemSnapshot.make(this, img) };
+      }
       this.pausedAt = this.l.kernel.clock.now();
       this.stats.restores++;
       if (opts.stdin !== undefined) this.input.refill(toBytes(opts.stdin));
@@ -198,6 +208,8 @@ export class LoadedProgram {
     if (this.disposed) return;
     if (this.running) throw new ExojitError("E_RUNNING", "dispose() while the program runs");
     this.disposed = true;
+    this.lastLoad?.snap.release();
+    this.lastLoad = null;
     const prev = enterLog(this.l.log);
     try {
       this.l.sys.shutdown();

@@ -66,7 +66,9 @@ export function walkGraph(roots: readonly object[], opaque: OpaqueTest, visit: (
     const o = stack.pop() as object;
     if (seen.has(o)) continue;
     seen.add(o);
-    if (opaque(o) || builtinOpaque(o)) continue;
+    // (a frozen object is not state: nothing can change it, and it may be shared by every
+    // machine in the process, so no restore or load may write to it)
+    if (opaque(o) || builtinOpaque(o) || Object.isFrozen(o)) continue;
     visit(o);
     if (ArrayBuffer.isView(o)) continue;
     if (Array.isArray(o)) {

@@ -10,11 +10,12 @@ export interface HostTime {
   wallMs(): number;
 }
 
-/** The real host: performance.now() (sub-microsecond, monotonic) and Date.now(). */
-export const systemTime: HostTime = {
+/** The real host: performance.now() (sub-microsecond, monotonic) and Date.now(). Shared by
+ *  every machine, so frozen: no machine's snapshot keeps or writes it. */
+export const systemTime: HostTime = Object.freeze({
   monotonicNs: () => Math.round(performance.now() * 1e6),
   wallMs: () => Date.now(),
-};
+});
 
 /** A source tests move by hand: `ns` and `wall` are whatever they were last set to. */
 export class ManualTime implements HostTime {

@@ -78,7 +78,7 @@ function memDriver(name: string, kind: MemKind): DeviceDriver {
 
 /** The host's controlling terminal as a stream (ENXIO when exojit has none, as Linux answers
  *  for /dev/tty without a controlling terminal). */
-const hostTerminal: DeviceDriver = {
+const hostTerminal: DeviceDriver = Object.freeze({
   name: "tty (host)",
   open(o: DeviceOpen): OpenFile {
     const flags = o.mode.read && o.mode.write ? fs.constants.O_RDWR : o.mode.write ? fs.constants.O_WRONLY : fs.constants.O_RDONLY;
@@ -90,7 +90,7 @@ const hostTerminal: DeviceDriver = {
     }
     return new HostStream(o.path, o.mode, fd, true);
   },
-};
+}); // (one for every machine: frozen, so no snapshot keeps or writes it)
 
 /** Registers the memory devices, and the host terminal as /dev/tty and /dev/console. */
 export function registerStandardDevices(r: DeviceRegistry): void {

@@ -25,12 +25,13 @@
 //
 // Host descriptors are not numbers that mean anything in another process: objects that hold
 // them reopen theirs by path (HOST_REOPEN, hostfds.ts), and the target's own that are no longer
-// reachable are closed.
+// reachable are closed. Objects that keep closures of the running system outside their fields
+// (a /proc node) make them again once everything is loaded (REBUILD, later.ts).
 
 import { PAGE_SHIFT, PAGE_SIZE } from "../hw/memory.js";
 import { SECTOR_SIZE, type BlockDevice } from "../hw/devices/blockdev.js";
 import type { Exokernel } from "../exokernel/kernel.js";
-import { laterCall, rebuildLater, registered, registeredName, unsaveable, type LaterCall } from "../exokernel/later.js";
+import { laterCall, rebuildAll, rebuildLater, registered, registeredName, type LaterCall } from "../exokernel/later.js";
 import { closeHostFd, hostFdsOf, reopenHostFds } from "../libexoc/hostfds.js";
 import { ExojitError } from "./errors.js";
 import { LazyLog, logger } from "../log.js";
@@ -188,8 +189,6 @@ export function encodeSystem(img: SystemImage): Uint8Array {
   const objects: Enc[][] = [];
   for (let i = 0; i < order.length; i++) {
     const s = order[i];
-    const why = s.kind === K_OBJECT ? unsaveable(s.o) : null;
-    if (why !== null) fail(`the snapshot cannot be written out: ${why}`);
     const head: Enc[] = [s.kind, 0, parents[i], steps[i] === null ? null : (steps[i] as Enc)];
     switch (s.kind) {
       case K_BYTES: {
@@ -659,7 +658,9 @@ export function loadSystem(k: Exokernel, roots: readonly object[], p: ParsedSyst
   // Host descriptors: reopened by the objects that hold them; the target's own that nothing
   // reaches any more are closed.
   const after = new Set<number>();
-  reopenHostFds(live.filter((o): o is object => o !== undefined));
+  const loaded = live.filter((o): o is object => o !== undefined);
+  reopenHostFds(loaded);
+  rebuildAll(loaded);
   walkGraph(roots, opaque, (o) => {
     for (const fd of hostFdsOf(o)) after.add(fd);
   });

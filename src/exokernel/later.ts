@@ -81,13 +81,15 @@ export function rebuildLater(call: LaterCall): AnyFn {
   return make({ self: null, name, args }, (...more: unknown[]) => fn(...args, ...more));
 }
 
-/** An object that cannot be written out with a saved system says why through this method
- *  (or returns null when, as it is now, it can): the save fails with that reason rather than
- *  producing bytes that cannot be loaded. */
-export const UNSAVEABLE = Symbol("exojit.unsaveable");
+/** An object loaded from bytes whose state includes what its fields cannot hold (closures of
+ *  the running system, kept in a non-enumerable property) makes that again through this
+ *  method, once every loaded object has its fields; it throws when it cannot. */
+export const REBUILD = Symbol("exojit.rebuild");
 
-/** Why `o` cannot be saved now, or null. */
-export function unsaveable(o: object): string | null {
-  const f = (o as { [UNSAVEABLE]?: () => string | null })[UNSAVEABLE];
-  return typeof f === "function" ? f.call(o) : null;
+/** Calls REBUILD on those of `objects` that have it. */
+export function rebuildAll(objects: Iterable<object>): void {
+  for (const o of objects) {
+    const f = (o as { [REBUILD]?: () => void })[REBUILD];
+    if (typeof f === "function") f.call(o);
+  }
 }

@@ -10,7 +10,6 @@ import { OpenFile, S_IFDIR, S_IFREG, S_IFLNK, SEEK_SET, SEEK_CUR, type FileStat,
 import { DT_DIR, DT_REG, DT_LNK } from "./dirfile.js";
 import { sysError, type ErrnoName } from "./errors.js";
 import { MAY_READ, MAY_WRITE, MAY_EXEC, type FsCaller } from "./volume.js";
-import { UNSAVEABLE } from "../exokernel/later.js";
 
 export type { FsCaller };
 
@@ -127,16 +126,15 @@ export class SynthOpenFile extends OpenFile {
   constructor(
     path: string,
     mode: OpenMode,
-    private readonly node: SynthFile,
+    /** What holds its node (a volume's node: a saved system finds the node again). */
+    private readonly at: { readonly n: SynthNode },
     private readonly st: FileStat,
   ) {
     super(path, mode);
   }
 
-  /** Its node's contents are made by the running system (closures over its objects): a
-   *  saved system cannot hold it. */
-  [UNSAVEABLE](): string {
-    return `${this.path} is open (a synthetic file such as /proc's is made by the running system; save where none is open)`;
+  private get node(): SynthFile {
+    return this.at.n as SynthFile;
   }
 
   private bytes(fresh: boolean): Uint8Array {

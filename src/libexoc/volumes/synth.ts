@@ -10,12 +10,30 @@ import type { FileStat, OpenFile, OpenMode } from "../file.js";
 import type { DirEntry } from "../dirfile.js";
 import { SynthOpenFile, synthStat, permitted, type SynthMount, type SynthNode } from "../synthfs.js";
 import type { FsCaller, SetAttr, Volume, VolumeFigures, VolumeNode } from "../volume.js";
+import { REBUILD } from "../../exokernel/later.js";
 
 export class SynthVNode implements VolumeNode {
+  /** The node: closures over the running system, so not a field (snapshots neither keep nor
+   *  write it; it never changes). A snapshot loaded from bytes finds it again by its names
+   *  from the tree's root, as `who` sees it (REBUILD). */
+  declare readonly n: SynthNode;
+
   constructor(
-    readonly n: SynthNode,
+    n: SynthNode,
     readonly who: FsCaller,
-  ) {}
+    readonly tree: SynthMount,
+    /** Names looked up from the root to reach it. */
+    readonly names: readonly string[],
+  ) {
+    Object.defineProperty(this, "n", { value: n, writable: true, enumerable: false });
+  }
+
+  [REBUILD](): void {
+    let n: SynthNode | null = this.tree.root(this.who);
+    for (const name of this.names) n = n !== null && n.kind === "dir" ? n.lookup(name) : null;
+    if (n === null) throw new Error(`${this.tree.fsType} entry ${this.names.join("/")} is gone`);
+    Object.defineProperty(this, "n", { value: n, writable: true, enumerable: false });
+  }
 
   get ino(): bigint {
     return this.n.ino;
@@ -38,14 +56,15 @@ export class SynthVolume implements Volume {
   }
 
   root(who: FsCaller): VolumeNode {
-    return new SynthVNode(this.tree.root(who), who);
+    return new SynthVNode(this.tree.root(who), who, this.tree, []);
   }
 
   lookup(dir: VolumeNode, name: Buffer): VolumeNode | null {
     const d = sn(dir);
     if (d.n.kind !== "dir") return null;
-    const n = d.n.lookup(name.toString("latin1"));
-    return n === null ? null : new SynthVNode(n, d.who);
+    const s = name.toString("latin1");
+    const n = d.n.lookup(s);
+    return n === null ? null : new SynthVNode(n, d.who, this.tree, [...d.names, s]);
   }
 
   getattr(n: VolumeNode): FileStat {
@@ -112,9 +131,9 @@ export class SynthVolume implements Volume {
   }
 
   openData(n: VolumeNode, path: string, mode: OpenMode): OpenFile {
-    const s = sn(n).n;
-    if (s.kind !== "file") return sysError("EINVAL");
-    return new SynthOpenFile(path, mode, s, synthStat(s, this.dev));
+    const v = sn(n);
+    if (v.n.kind !== "file") return sysError("EINVAL");
+    return new SynthOpenFile(path, mode, v, synthStat(v.n, this.dev));
   }
 
   statfs(_n: VolumeNode): VolumeFigures {

@@ -130,9 +130,18 @@ export function restoreSystem(k: Exokernel, roots: readonly object[], img: Syste
   });
   for (const fd of img.fds) reviveHostFd(fd);
 
+  restoreFrames(k, img.frames, img.bytes, img.inUse, stats);
+  restoreGraph(img.graph);
+  k.clock.resumeAt(img.now);
+  k.cpu.flushTlb();
+}
+
+/** Puts guest RAM back: frames `frames` (ascending; membership map `inUse`) get their bytes
+ *  from `bytes` where they differ. Code translated from a frame that changed, or from a frame
+ *  the snapshot does not use (it will be given out again), is dropped. */
+export function restoreFrames(k: Exokernel, frames: Int32Array, bytes: Uint8Array, inUse: Uint8Array, stats: SystemImageStats): void {
   const ram = k.mem.u8;
   const code = k.cpu.codePages;
-  const { frames, bytes, inUse } = img;
   for (let i = 0; i < frames.length; i++) {
     const p = frames[i];
     const live = ram.subarray(p << PAGE_SHIFT, (p + 1) << PAGE_SHIFT);
@@ -144,16 +153,12 @@ export function restoreSystem(k: Exokernel, roots: readonly object[], img: Syste
     live.set(saved);
     stats.framesRestored++;
   }
-  // Code from frames the snapshot does not use: the frame will be given out again.
   for (let p = 0; p < code.length; p++) {
     if (code[p] !== 0 && inUse[p] === 0) {
       stats.codePagesDropped++;
       k.frameReused(p);
     }
   }
-  restoreGraph(img.graph);
-  k.clock.resumeAt(img.now);
-  k.cpu.flushTlb();
 }
 
 /** The snapshot is gone: its host descriptors are no longer pinned. */

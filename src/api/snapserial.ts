@@ -28,7 +28,7 @@
 // reachable are closed. Objects that keep closures of the running system outside their fields
 // (a /proc node) make them again once everything is loaded (REBUILD, later.ts).
 
-import { PAGE_SHIFT, PAGE_SIZE } from "../hw/memory.js";
+import { PAGE_SIZE } from "../hw/memory.js";
 import { SECTOR_SIZE, type BlockDevice } from "../hw/devices/blockdev.js";
 import type { Exokernel } from "../exokernel/kernel.js";
 import { laterCall, rebuildAll, rebuildLater, registered, registeredName, type LaterCall } from "../exokernel/later.js";
@@ -37,7 +37,7 @@ import { ExojitError } from "./errors.js";
 import { LazyLog, logger } from "../log.js";
 import { stateClasses } from "./snapclasses.js";
 import { K_ARRAY, K_BYTES, K_MAP, K_OBJECT, K_SET, walkGraph, writeFields, type OpaqueTest, type Saved } from "./stategraph.js";
-import type { SystemImage, SystemImageStats } from "./progsnap.js";
+import { restoreFrames, type SystemImage, type SystemImageStats } from "./progsnap.js";
 
 const MAGIC = "EXOJSYS\n";
 /** A function found nowhere in the target: the field keeps the target's value. */
@@ -252,11 +252,8 @@ export function encodeSystem(img: SystemImage): Uint8Array {
     disks.push([dev.sectors, dev.readOnly, chunks]);
     if (dev.readOnly) continue;
     const per = CHUNK / SECTOR_SIZE;
-    const piece = new Uint8Array(256 * CHUNK);
-    for (let first = 0; first < dev.sectors; first += piece.length / SECTOR_SIZE) {
-      const n = Math.min(piece.length / SECTOR_SIZE, dev.sectors - first);
-      const buf = piece.subarray(0, n * SECTOR_SIZE);
-      dev.readImage(first, buf);
+    for (const [first, buf] of imagePieces(dev, dev.sectors)) {
+      const n = buf.length / SECTOR_SIZE;
       if (sectors !== null) for (let k = 0; k < n; k++) {
         const over = sectors.get(first + k);
         if (over !== undefined) buf.set(over, k * SECTOR_SIZE);
@@ -305,6 +302,17 @@ export function encodeSystem(img: SystemImage): Uint8Array {
   let k = 0;
   for (const [, , chunks] of disks) for (const [, off] of chunks) out.set(pieces[k++], blob + off);
   return out;
+}
+
+/** A disk image's first `sectors` sectors read in 1 MiB pieces (no overlay applied): the
+ *  first sector of each and its bytes, in one buffer reused from piece to piece. */
+function* imagePieces(dev: BlockDevice, sectors: number): Generator<[number, Uint8Array]> {
+  const piece = new Uint8Array(256 * CHUNK);
+  for (let first = 0; first < sectors; first += piece.length / SECTOR_SIZE) {
+    const buf = piece.subarray(0, Math.min(piece.length / SECTOR_SIZE, sectors - first) * SECTOR_SIZE);
+    dev.readImage(first, buf);
+    yield [first, buf];
+  }
 }
 
 function allZero(b: Uint8Array): boolean {
@@ -398,11 +406,8 @@ export function loadDisks(p: ParsedSystem, devs: readonly BlockDevice[]): void {
     const dev = devs[i];
     const saved = new Map<number, number>(chunks.map(([c, off]) => [c, off]));
     const over = new Map<number, Uint8Array>();
-    const piece = new Uint8Array(256 * CHUNK);
-    for (let first = 0; first < sectors; first += piece.length / SECTOR_SIZE) {
-      const n = Math.min(piece.length / SECTOR_SIZE, sectors - first);
-      const now = piece.subarray(0, n * SECTOR_SIZE);
-      dev.readImage(first, now);
+    for (const [first, now] of imagePieces(dev, sectors)) {
+      const n = now.length / SECTOR_SIZE;
       for (let k = 0; k < n; k++) {
         const sector = first + k;
         const at = saved.get(Math.floor((sector * SECTOR_SIZE) / CHUNK));
@@ -667,27 +672,9 @@ export function loadSystem(k: Exokernel, roots: readonly object[], p: ParsedSyst
   for (const fd of before) if (!after.has(fd)) closeHostFd(fd);
 
   // Guest RAM: every frame in use put back; code from changed frames, or frames now free, goes.
-  const ram = k.mem.u8;
-  const code = k.cpu.codePages;
   const inUse = new Uint8Array(w.pages);
-  for (let i = 0; i < p.frames.length; i++) {
-    const f = p.frames[i];
-    inUse[f] = 1;
-    const liveFrame = ram.subarray(f << PAGE_SHIFT, (f + 1) << PAGE_SHIFT);
-    const saved = p.bytes.subarray(i << PAGE_SHIFT, (i + 1) << PAGE_SHIFT);
-    stats.framesCompared++;
-    if (Buffer.compare(liveFrame, saved) === 0) continue;
-    if (code[f] !== 0) stats.codePagesDropped++;
-    k.frameReused(f);
-    liveFrame.set(saved);
-    stats.framesRestored++;
-  }
-  for (let f = 0; f < code.length; f++) {
-    if (code[f] !== 0 && inUse[f] === 0) {
-      stats.codePagesDropped++;
-      k.frameReused(f);
-    }
-  }
+  for (const f of p.frames) inUse[f] = 1;
+  restoreFrames(k, p.frames, p.bytes, inUse, stats);
   k.clock.resumeAt(w.now);
   k.cpu.flushTlb();
 }

@@ -4,35 +4,13 @@
 // natively on that input, whatever it built before the snapshot (heap, mappings, a child on a
 // pipe, a file open at an offset, a signal handler, its environment, the time).
 
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadProgram, ExojitError, type EngineKind, type SystemCall, type LoadedProgram } from "../../src/index.js";
+import { describe, expect, it } from "vitest";
+import { loadProgram, ExojitError, type EngineKind, type LoadedProgram } from "../../src/index.js";
 import { buildGuest, DEFAULT_ENV } from "../helpers/guest.js";
+import { native, readsStdin, snapTargetFiles } from "../helpers/snaptarget.js";
 
-let dir = "";
-let data = "";
-
-beforeAll(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), "exojit-progsnap-"));
-  data = path.join(dir, "data.txt");
-  fs.writeFileSync(data, "abcdefghijklmnopqrstuvwxyz0123456789, and the rest of the file\n");
-});
-
-afterAll(() => {
-  fs.rmSync(dir, { recursive: true, force: true });
-});
-
-/** The program's read of its standard input. */
-const readsStdin = (c: SystemCall): boolean => c.nr === 3 && c.args[0] === 0;
-
-/** A native run; `args` is argv (argv[0] included). */
-function native(bin: string, args: string[], input: string): { out: string; status: number } {
-  const r = spawnSync(bin, args.slice(1), { env: DEFAULT_ENV, input, cwd: "/", timeout: 10_000 });
-  return { out: r.stdout.toString(), status: r.status ?? 128 + (r.signal === "SIGSEGV" ? 11 : 0) };
-}
+const tmp = snapTargetFiles("exojit-progsnap-");
 
 const INPUTS = ["hello world", "other input!", "crash", "x".repeat(300), "", "hello world"];
 
@@ -45,7 +23,7 @@ describe("program snapshots", () => {
   for (const engine of ["interp", "auto"] as EngineKind[]) {
     it(`restores a program stopped at its read of input, once per input, as the host runs it (${engine})`, async () => {
       const bin = buildGuest("snap_target.c");
-      const p = loadProgram(bin, { argv: [bin, data], env: DEFAULT_ENV, stdin: INPUTS[0], engine, cwd: "/" });
+      const p = loadProgram(bin, { argv: [bin, tmp.data], env: DEFAULT_ENV, stdin: INPUTS[0], engine, cwd: "/" });
       const stop = await p.run({ stopAt: readsStdin });
       expect(stop.reason).toBe("syscall");
       const snap = p.snapshot();
@@ -53,7 +31,7 @@ describe("program snapshots", () => {
       for (const [k, input] of INPUTS.entries()) {
         if (k > 0) p.restore(snap, { stdin: input });
         const end = await p.run();
-        const want = native(bin, [bin, data], input);
+        const want = native(bin, [bin, tmp.data], input);
         expect(end.reason, `input ${k}`).toBe("exit");
         expect(p.stdout.toString(), `input ${k}`).toBe(want.out);
         expect(end.reason === "exit" && end.status, `input ${k}`).toBe(want.status);
@@ -66,7 +44,7 @@ describe("program snapshots", () => {
 
   it("puts monotonic time back: a restore long after the snapshot sees no time pass", async () => {
     const bin = buildGuest("snap_target.c");
-    const p = loadProgram(bin, { argv: [bin, data], env: DEFAULT_ENV, stdin: "late", cwd: "/" });
+    const p = loadProgram(bin, { argv: [bin, tmp.data], env: DEFAULT_ENV, stdin: "late", cwd: "/" });
     await p.run({ stopAt: readsStdin });
     const snap = p.snapshot();
     await new Promise((r) => setTimeout(r, 700));
@@ -78,7 +56,7 @@ describe("program snapshots", () => {
 
   it("stops the program's monotonic clock between steps: a stop long before its read goes on as if none had been", async () => {
     const bin = buildGuest("snap_target.c");
-    const p = loadProgram(bin, { argv: [bin, data], env: DEFAULT_ENV, stdin: "paused", cwd: "/" });
+    const p = loadProgram(bin, { argv: [bin, tmp.data], env: DEFAULT_ENV, stdin: "paused", cwd: "/" });
     await new Promise((r) => setTimeout(r, 300)); // set up, not yet running
     await p.run({ stopAt: readsStdin });
     await new Promise((r) => setTimeout(r, 700)); // stopped at the read
@@ -90,7 +68,7 @@ describe("program snapshots", () => {
   it("keeps host files the guest closed after a snapshot open for its restores, and leaks none", async () => {
     const bin = buildGuest("snap_target.c");
     const fds = (): number => fs.readdirSync("/proc/self/fd").length;
-    const p = loadProgram(bin, { argv: [bin, data], env: DEFAULT_ENV, stdin: "a", cwd: "/" });
+    const p = loadProgram(bin, { argv: [bin, tmp.data], env: DEFAULT_ENV, stdin: "a", cwd: "/" });
     await p.run({ stopAt: readsStdin });
     const snap = p.snapshot();
     const before = fds();
@@ -158,8 +136,8 @@ describe("program snapshots", () => {
 
   it("refuses what cannot be done with typed errors", async () => {
     const bin = buildGuest("snap_target.c");
-    const p = loadProgram(bin, { argv: [bin, data], env: DEFAULT_ENV, stdin: "x", cwd: "/" });
-    const q = loadProgram(bin, { argv: [bin, data], env: DEFAULT_ENV, stdin: "x", cwd: "/" });
+    const p = loadProgram(bin, { argv: [bin, tmp.data], env: DEFAULT_ENV, stdin: "x", cwd: "/" });
+    const q = loadProgram(bin, { argv: [bin, tmp.data], env: DEFAULT_ENV, stdin: "x", cwd: "/" });
     const code = (f: () => unknown): string | undefined => {
       try {
         f();

@@ -6,33 +6,15 @@
 
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadProgram, ExojitError, SystemSnapshot, type SystemCall, type ProgramOptions } from "../../src/index.js";
+import { describe, expect, it } from "vitest";
+import { loadProgram, ExojitError, SystemSnapshot, type ProgramOptions } from "../../src/index.js";
 import { buildGuest, DEFAULT_ENV, REPO } from "../helpers/guest.js";
+import { native, readsStdin, snapTargetFiles } from "../helpers/snaptarget.js";
 import { stateClasses } from "../../src/api/snapclasses.js";
 import { captureGraph, restoreGraph } from "../../src/api/stategraph.js";
 
-let dir = "";
-let data = "";
-
-beforeAll(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), "exojit-snapserial-"));
-  data = path.join(dir, "data.txt");
-  fs.writeFileSync(data, "abcdefghijklmnopqrstuvwxyz0123456789, and the rest of the file\n");
-});
-
-afterAll(() => {
-  fs.rmSync(dir, { recursive: true, force: true });
-});
-
-const readsStdin = (c: SystemCall): boolean => c.nr === 3 && c.args[0] === 0;
-
-function native(bin: string, args: string[], input: string): { out: string; status: number } {
-  const r = spawnSync(bin, args.slice(1), { env: DEFAULT_ENV, input, cwd: "/", timeout: 10_000 });
-  return { out: r.stdout.toString(), status: r.status ?? 128 + (r.signal === "SIGSEGV" ? 11 : 0) };
-}
+const tmp = snapTargetFiles("exojit-snapserial-");
 
 const code = async (f: () => unknown): Promise<string | undefined> => {
   try {
@@ -77,7 +59,7 @@ describe("program snapshots as bytes", () => {
 
   it("loads a program stopped at its read of input into a fresh machine, once per input, as the host runs it", async () => {
     const bin = buildGuest("snap_target.c");
-    const opts: ProgramOptions = { argv: [bin, data], env: DEFAULT_ENV, stdin: "first", cwd: "/" };
+    const opts: ProgramOptions = { argv: [bin, tmp.data], env: DEFAULT_ENV, stdin: "first", cwd: "/" };
     const p = loadProgram(bin, opts);
     expect((await p.run({ stopAt: readsStdin })).reason).toBe("syscall");
     const bytes = p.snapshot().toBuffer();
@@ -87,7 +69,7 @@ describe("program snapshots as bytes", () => {
     // One fresh machine per input, and one machine loaded again and again.
     const again = loadProgram(bin, opts);
     for (const input of ["hello world", "crash", "x".repeat(300), ""]) {
-      const want = native(bin, [bin, data], input);
+      const want = native(bin, [bin, tmp.data], input);
       const q = loadProgram(bin, opts);
       q.restore(snap, { stdin: input });
       const end = await q.run();
@@ -103,7 +85,7 @@ describe("program snapshots as bytes", () => {
     const mem = again.snapshot();
     again.restore(mem);
     await again.run();
-    expect(again.stdout.toString()).toBe(native(bin, [bin, data], "in memory").out);
+    expect(again.stdout.toString()).toBe(native(bin, [bin, tmp.data], "in memory").out);
     again.dispose();
   });
 
@@ -141,10 +123,10 @@ describe("program snapshots as bytes", () => {
 
   it("saves to a file that another Node process loads and runs", async () => {
     const bin = buildGuest("snap_target.c");
-    const opts: ProgramOptions = { argv: [bin, data], env: DEFAULT_ENV, stdin: "", cwd: "/" };
+    const opts: ProgramOptions = { argv: [bin, tmp.data], env: DEFAULT_ENV, stdin: "", cwd: "/" };
     const p = loadProgram(bin, opts);
     await p.run({ stopAt: readsStdin });
-    const file = path.join(dir, "prog.snap");
+    const file = path.join(tmp.dir, "prog.snap");
     await p.snapshot().save(file);
     p.dispose();
     const script = `
@@ -163,12 +145,12 @@ describe("program snapshots as bytes", () => {
     const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", timeout: 60_000 });
     expect(r.stderr).toBe("");
     const got = JSON.parse(r.stdout) as { out: string; status: number }[];
-    expect(got).toEqual([native(bin, [bin, data], "from afar"), native(bin, [bin, data], "crash")]);
+    expect(got).toEqual([native(bin, [bin, tmp.data], "from afar"), native(bin, [bin, tmp.data], "crash")]);
   });
 
   it("refuses bytes that are not a snapshot, or do not fit, with E_SNAPSHOT and no change", async () => {
     const bin = buildGuest("snap_target.c");
-    const opts: ProgramOptions = { argv: [bin, data], env: DEFAULT_ENV, stdin: "z", cwd: "/" };
+    const opts: ProgramOptions = { argv: [bin, tmp.data], env: DEFAULT_ENV, stdin: "z", cwd: "/" };
     const p = loadProgram(bin, opts);
     await p.run({ stopAt: readsStdin });
     const s = p.snapshot();
@@ -178,7 +160,7 @@ describe("program snapshots as bytes", () => {
     const bad = Uint8Array.from(bytes);
     bad[20] ^= 0x55; // inside the description
     expect(await code(() => SystemSnapshot.fromBuffer(bad))).toBe("E_SNAPSHOT");
-    expect(await code(() => SystemSnapshot.load(path.join(dir, "no such file")))).toBe("E_SNAPSHOT");
+    expect(await code(() => SystemSnapshot.load(path.join(tmp.dir, "no such file")))).toBe("E_SNAPSHOT");
     // Digits changed here and there in the description: read and restored, or refused with
     // E_SNAPSHOT, never another error.
     const jsonLen = Buffer.from(bytes.buffer, bytes.byteOffset).readUInt32LE(8);
@@ -205,7 +187,7 @@ describe("program snapshots as bytes", () => {
     const small = loadProgram(bin, { ...opts, memory: 32 << 20 });
     expect(await code(() => small.restore(snap))).toBe("E_SNAPSHOT");
     expect((await small.run()).reason).toBe("exit");
-    expect(small.stdout.toString()).toBe(native(bin, [bin, data], "z").out);
+    expect(small.stdout.toString()).toBe(native(bin, [bin, tmp.data], "z").out);
     small.dispose();
     // Released snapshots, of either kind.
     snap.release();
@@ -218,8 +200,8 @@ describe("program snapshots as bytes", () => {
 
   it("reopens the host files the program had open; one gone makes the load fail with E_SNAPSHOT", async () => {
     const bin = buildGuest("snap_target.c");
-    const own = path.join(dir, "own.txt");
-    fs.copyFileSync(data, own);
+    const own = path.join(tmp.dir, "own.txt");
+    fs.copyFileSync(tmp.data, own);
     const opts: ProgramOptions = { argv: [bin, own], env: DEFAULT_ENV, stdin: "q", cwd: "/" };
     const p = loadProgram(bin, opts);
     await p.run({ stopAt: readsStdin });
@@ -240,7 +222,7 @@ describe("program snapshots as bytes", () => {
     expect(q.stats.restores).toBe(10);
     q.dispose();
     fs.rmSync(own);
-    const r = loadProgram(bin, { ...opts, argv: [bin, data] });
+    const r = loadProgram(bin, { ...opts, argv: [bin, tmp.data] });
     expect(await code(() => r.restore(snap))).toBe("E_SNAPSHOT");
     expect(await code(() => r.run())).toBe("E_CLOSED");
   });

@@ -477,7 +477,6 @@ export class Ext2Volume implements Volume {
   }
 }
 
-/** An open regular file of an ext2 volume. */
 /** A file's pages for the page cache: the inode counts as open until the cache closes them. */
 export class Ext2Pages implements PageSource {
   private open = true;
@@ -501,6 +500,7 @@ export class Ext2Pages implements PageSource {
   }
 }
 
+/** An open regular file of an ext2 volume. */
 export class Ext2File extends OpenFile implements Mappable {
   constructor(
     path: string,

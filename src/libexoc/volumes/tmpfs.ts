@@ -407,8 +407,6 @@ export class TmpFs implements Volume {
   }
 }
 
-/** An open tmpfs file. Reads and writes go to the node's pages; O_APPEND writes land at the
- *  end in one step (no other guest runs in between). */
 /** A file's pages for the page cache: the node counts as open until the cache closes them. */
 export class TmpfsPages implements PageSource {
   private open = true;
@@ -432,6 +430,8 @@ export class TmpfsPages implements PageSource {
   }
 }
 
+/** An open tmpfs file. Reads and writes go to the node's pages; O_APPEND writes land at the
+ *  end in one step (no other guest runs in between). */
 export class TmpFile extends OpenFile implements Mappable {
   constructor(
     path: string,

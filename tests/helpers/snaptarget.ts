@@ -1,0 +1,35 @@
+// What the program-snapshot tests (tests/api/progsnap.test.ts, snapserial.test.ts) share: the
+// data file tests/guest/snap_target.c reads, in a temporary directory of the test file's own,
+// the stop at a program's read of its input, and the native run that is the oracle.
+
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterAll, beforeAll } from "vitest";
+import type { SystemCall } from "../../src/index.js";
+import { DEFAULT_ENV } from "./guest.js";
+
+/** A temporary directory (`dir`) with snap_target.c's data file (`data`), made before the
+ *  calling test file's tests and removed after them. */
+export function snapTargetFiles(prefix: string): { dir: string; data: string } {
+  const tmp = { dir: "", data: "" };
+  beforeAll(() => {
+    tmp.dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+    tmp.data = path.join(tmp.dir, "data.txt");
+    fs.writeFileSync(tmp.data, "abcdefghijklmnopqrstuvwxyz0123456789, and the rest of the file\n");
+  });
+  afterAll(() => {
+    fs.rmSync(tmp.dir, { recursive: true, force: true });
+  });
+  return tmp;
+}
+
+/** The program's read of its standard input. */
+export const readsStdin = (c: SystemCall): boolean => c.nr === 3 && c.args[0] === 0;
+
+/** A native run; `args` is argv (argv[0] included). */
+export function native(bin: string, args: string[], input: string): { out: string; status: number } {
+  const r = spawnSync(bin, args.slice(1), { env: DEFAULT_ENV, input, cwd: "/", timeout: 10_000 });
+  return { out: r.stdout.toString(), status: r.status ?? 128 + (r.signal === "SIGSEGV" ? 11 : 0) };
+}

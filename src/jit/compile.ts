@@ -29,7 +29,7 @@ import { EIP, FLAGS, FOP, FA, FB, FR, ARITH_FLAGS } from "../hw/state.js";
 import { translate as mmuTranslate } from "../hw/mmu.js";
 import { Block } from "../decoder/block.js";
 import { cfOf, condOf, flagsOf, PARITY } from "../hw/flags.js";
-import { imulFlags, mulHiU32 } from "../hw/alu.js";
+import { imulFlags, mulHiU32, mulHiS32 } from "../hw/alu.js";
 import { checkLimit } from "../hw/interp/operand.js";
 import { TLB_KEY, type Cpu } from "../hw/cpu.js";
 import type { RegionFn, ChainTable } from "./chain.js";
@@ -191,7 +191,7 @@ function entryChecks(blocks: readonly Block[]): Node[] {
 }
 
 /** Helpers generated code calls (the flag evaluations are the interpreter's own). */
-const HELPERS = { PARITY, cfOf, condOf, flagsOf, imulFlags, mulHiU32, segLimit: checkLimit, codePage, writeBack, rd8, rd16, rd32, wr8, wr16, wr32, trap, faulted, WM: WINDOW_MISS };
+const HELPERS = { PARITY, cfOf, condOf, flagsOf, imulFlags, mulHiU32, mulHiS32, segLimit: checkLimit, codePage, writeBack, rd8, rd16, rd32, wr8, wr16, wr32, trap, faulted, WM: WINDOW_MISS };
 
 /** Blocks are decoded from their address to the next branch, so one block of a region can hold
  *  another (a loop's first block, entered both by falling into the loop and by its back edge,

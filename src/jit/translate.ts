@@ -8,7 +8,7 @@
 // a slow path leaves the locals as they were before the instruction.
 
 import { type Node, id, num, t, assign, ifs, expr, call, brk, cont, goto, EXIT_LABEL, DISPATCH_LABEL } from "./ast.js";
-import { Emitter, rSlot, REG_LOCALS, FLAG_LOCALS, FLAG_VARS, signExtended } from "./emit.js";
+import { type Emitter, rSlot, REG_LOCALS, FLAG_LOCALS, FLAG_VARS, signExtended } from "./emit.js";
 import { type Insn, Op, K_R8, K_R16, K_R32, K_MEM, K_IMM, K_NONE, FLOW_NEXT, FLOW_EXIT } from "../hw/isa.js";
 import { FK_ADD, FK_ADC, FK_SUB, FK_SBB, FK_LOGIC, FK_INC, FK_DEC, FK_SHL, FK_SHR, FK_SAR, SIZE_MASK } from "../hw/flags.js";
 import { CF, DF, ARITH_FLAGS, EIP, FLAGS, FOP, FA, FB, FR } from "../hw/state.js";
@@ -213,15 +213,68 @@ function movs(c: InsnContext): boolean {
   return true;
 }
 
-/** 32-bit MUL whose flags nothing reads: EDX:EAX = EAX * src (the high half by the
- *  interpreter's own helper). */
+/** Sets every arithmetic flag at once, eagerly (as hw/alu.ts resultBits): CF and OF from
+ *  0/1 expressions, SF, ZF and PF from the 32-bit result `res`, AF as given (0 or 1). */
+function setResultFlags(em: Emitter, res: Node, cf: Node, of: Node, af: number): void {
+  em.emit(assign(id("fl"), t("fl & -2262 | $c | PARITY[$r & 255] << 2 | $a | ($r === 0 ? 64 : 0) | ($r >>> 31) << 7 | $o << 11", { r: res, c: cf, o: of, a: num(af << 4) })));
+  em.flagsMaterialized();
+}
+
+/** 32-bit one-operand MUL and IMUL: EDX:EAX = EAX * src, the high half by the interpreter's
+ *  own helpers; CF = OF = whether the high half is needed, SF, ZF and PF from the low half,
+ *  AF clear (hw/alu.ts mulFlags). */
 function mul(c: InsnContext): boolean {
   const { em, x } = c;
-  if (x.sz !== 2 || flagsLive(c)) return false;
+  if (x.sz !== 2) return false;
   const addr = memAddr(c, x.k0);
   const s = em.hold(em.read(x, x.k0, x.r0, 4, addr));
-  const hi = em.hold(call(id("mulHiU32"), [id("r0"), s]));
-  em.emit(assign(id("r0"), call(id("mathImul"), [id("r0"), s])), assign(id("r2"), hi));
+  const signed = x.op === Op.IMUL;
+  const hi = em.hold(call(id(signed ? "mulHiS32" : "mulHiU32"), [id("r0"), s]));
+  const lo = em.hold(call(id("mathImul"), [id("r0"), s]));
+  em.emit(assign(id("r0"), lo), assign(id("r2"), hi));
+  if (flagsLive(c)) {
+    const over = signed ? t("$h !== $l >> 31 ? 1 : 0", { h: hi, l: lo }) : t("$h !== 0 ? 1 : 0", { h: hi });
+    const o = em.hold(over);
+    setResultFlags(em, lo, o, o, 0);
+  }
+  return true;
+}
+
+/** 32-bit SHLD/SHRD (as hw/alu.ts shld/shrd): the destination shifted by the count (masked to
+ *  5 bits), filled from the other end of the source; a zero count changes nothing, flags
+ *  included. CF is the last bit shifted out; OF the new sign XOR CF after shld, the XOR of
+ *  the two top bits after shrd; SF, ZF, PF from the result; AF set. (16-bit forms, with the
+ *  CPU's own results for counts above 16, stay with the interpreter's handler.) */
+function doubleShift(c: InsnContext): boolean {
+  const { em, x } = c;
+  if (x.sz !== 2 || x.k1 !== K_R32) return false;
+  const constCount = x.k2 === K_IMM;
+  if (!constCount && !(x.k2 === K_R8 && x.r2 === 1)) return false;
+  const n = constCount ? x.imm & 31 : -1;
+  if (n === 0) return false; // (a memory destination is still read and written: the handler's)
+  const left = x.op === Op.SHLD;
+  const addr = memAddr(c, x.k0);
+  const a = em.hold(em.read(x, x.k0, x.r0, 4, addr));
+  const b = em.hold(em.reg(K_R32, x.r1));
+  const k = constCount ? num(n) : em.hold(t("r1 & 31"));
+  const shifted = left ? t("$a << $k | $b >>> 32 - $k", { a, b, k }) : t("$a >>> $k | $b << 32 - $k", { a, b, k });
+  // (a zero CL count: JavaScript would shift the source by 32 as by 0, so it is tested)
+  const res = em.hold(constCount ? shifted : t("$k === 0 ? $a : $s", { k, a, s: shifted }));
+  if (x.k0 === K_MEM) em.store(4, addr as Node, res);
+  else em.setReg(K_R32, x.r0, res);
+  if (flagsLive(c)) {
+    const saved = em.out;
+    if (!constCount) em.out = [];
+    const cf = em.hold(left ? t("$a >>> 32 - $k & 1", { a, k }) : t("$a >>> $k - 1 & 1", { a, k }));
+    const of = left ? t("($r >>> 31 ^ $c) & 1", { r: res, c: cf }) : t("($r >>> 31 ^ $r >>> 30) & 1", { r: res });
+    setResultFlags(em, res, cf, of, 1);
+    if (!constCount) {
+      const body = em.out;
+      em.out = saved;
+      em.emit(ifs(t("$k !== 0", { k }), body));
+      em.producer = -1;
+    }
+  }
   return true;
 }
 
@@ -237,7 +290,8 @@ function stos(c: InsnContext): boolean {
 
 function imul(c: InsnContext): boolean {
   const { em, x } = c;
-  if (x.k1 === K_NONE || x.sz === 0) return false; // one-operand forms use EDX:EAX
+  if (x.k1 === K_NONE) return mul(c); // one-operand forms use EDX:EAX
+  if (x.sz === 0) return false;
   const addr = memAddr(c, x.k1);
   const a = em.hold(x.k2 !== K_NONE ? em.read(x, x.k1, x.r1, x.osz, addr) : em.reg(x.k0, x.r0));
   const b = em.hold(x.k2 !== K_NONE ? num(x.imm) : em.read(x, x.k1, x.r1, x.osz, addr));
@@ -526,7 +580,7 @@ const BODIES: Partial<Record<number, Body>> = {
   [Op.ADD]: binary, [Op.SUB]: binary, [Op.AND]: binary, [Op.OR]: binary, [Op.XOR]: binary, [Op.CMP]: binary,
   [Op.TEST]: binary, [Op.ADC]: binary, [Op.SBB]: binary, [Op.INC]: incDec, [Op.DEC]: incDec, [Op.NEG]: negNot,
   [Op.NOT]: negNot, [Op.SHL]: shift, [Op.SHR]: shift, [Op.SAR]: shift, [Op.ROL]: rotate, [Op.ROR]: rotate,
-  [Op.MOVS]: movs, [Op.STOS]: stos, [Op.MUL]: mul, [Op.IMUL]: imul, [Op.MOV]: mov,
+  [Op.MOVS]: movs, [Op.STOS]: stos, [Op.MUL]: mul, [Op.IMUL]: imul, [Op.SHLD]: doubleShift, [Op.SHRD]: doubleShift, [Op.MOV]: mov,
   [Op.MOVZX]: movx, [Op.MOVSX]: movx, [Op.LEA]: lea, [Op.XCHG]: xchg, [Op.PUSH]: push, [Op.POP]: pop,
   [Op.LEAVE]: leave, [Op.CMOV]: cmov, [Op.SETCC]: setcc, [Op.CBW]: cbwCwd, [Op.CWD]: cbwCwd, [Op.BSWAP]: bswap,
   [Op.BT]: btReg, [Op.CLD]: flagOp, [Op.STD]: flagOp, [Op.CLC]: flagOp, [Op.STC]: flagOp, [Op.CMC]: flagOp,

@@ -7,7 +7,7 @@
 // access, and `ip` holds the address of the instruction being executed, so a fault thrown from
 // a slow path leaves the locals as they were before the instruction.
 
-import { type Node, id, num, t, assign, ifs, expr, call, brk, cont, goto, EXIT_LABEL, DISPATCH_LABEL } from "./ast.js";
+import { type Node, id, num, t, assign, ifs, expr, call, brk, cont, goto, forever, EXIT_LABEL, DISPATCH_LABEL } from "./ast.js";
 import { type Emitter, rSlot, REG_LOCALS, FLAG_LOCALS, FLAG_VARS, signExtended } from "./emit.js";
 import { type Insn, Op, K_R8, K_R16, K_R32, K_MEM, K_IMM, K_NONE, FLOW_NEXT, FLOW_EXIT } from "../hw/isa.js";
 import { FK_ADD, FK_ADC, FK_SUB, FK_SBB, FK_LOGIC, FK_INC, FK_DEC, FK_SHL, FK_SHR, FK_SAR, SIZE_MASK } from "../hw/flags.js";
@@ -304,6 +304,66 @@ function imul(c: InsnContext): boolean {
   return true;
 }
 
+/** 32-bit DIV/IDIV: EDX:EAX divided by the source, inline when EDX is only EAX's zero or sign
+ *  extension (a 32-bit dividend: the quotient then fits unless it is INT_MIN / -1) and the
+ *  divisor is not zero; otherwise the interpreter's handler, which raises #DE. The flags stay
+ *  as they were, as the handler leaves them. */
+function divide(c: InsnContext): boolean {
+  const { em, x } = c;
+  if (x.sz !== 2) return false;
+  const addr = memAddr(c, x.k0);
+  const s = em.hold(em.read(x, x.k0, x.r0, 4, addr));
+  const signed = x.op === Op.IDIV;
+  const saved = em.out;
+  em.out = [];
+  const q = em.tmp();
+  if (signed) {
+    // (JavaScript's % keeps the dividend's sign and truncates, as IDIV does)
+    em.emit(assign(q, t("r0 / $s | 0", { s })), assign(id("r2"), t("r0 % $s | 0", { s })));
+  } else {
+    em.emit(assign(q, t("(r0 >>> 0) / ($s >>> 0) | 0", { s })), assign(id("r2"), t("(r0 >>> 0) % ($s >>> 0) | 0", { s })));
+  }
+  em.emit(assign(id("r0"), q));
+  const fast = em.out;
+  em.out = [];
+  fallback(c);
+  const slow = em.out;
+  em.out = saved;
+  const ok = signed ? t("$s !== 0 && r2 === r0 >> 31 && ($s !== -1 || r0 !== -2147483648)", { s }) : t("$s !== 0 && r2 === 0", { s });
+  em.emit(ifs(ok, fast, slow));
+  return true;
+}
+
+/** Elements up to which a REP MOVS/STOS is run inline. */
+const REP_INLINE = 16;
+
+/** REP MOVS/STOS with 32-bit addresses (and MOVS without a source segment override): a few
+ *  elements inline, one at a time as the CPU defines them (ESI, EDI and ECX step after each
+ *  element, so a fault part-way leaves the completed elements done and the instruction
+ *  restarting there); more go to the interpreter's handler, which copies or fills whole runs
+ *  of a page at once (glibc's memcpy and memset are REP MOVSL/STOSL). */
+function repString(c: InsnContext): Ending | null {
+  const { em, x } = c;
+  if (x.asz !== 4 || (x.op === Op.MOVS && x.seg !== 3)) return null;
+  setIp(c);
+  const saved = em.out;
+  em.out = [];
+  const d = em.hold(t("fl & 1024 ? $neg : $pos", { neg: num(-x.osz), pos: num(x.osz) }));
+  const outer = em.out;
+  em.out = [ifs(t("r1 === 0"), [brk()])];
+  const v = x.op === Op.MOVS ? em.load(x.osz, id("r6")) : em.reg(x.osz === 4 ? K_R32 : x.osz === 2 ? K_R16 : K_R8, 0);
+  em.store(x.osz, id("r7"), v);
+  if (x.op === Op.MOVS) em.emit(assign(id("r6"), t("r6 + $d | 0", { d })));
+  em.emit(assign(id("r7"), t("r7 + $d | 0", { d })), assign(id("r1"), t("r1 - 1 | 0")));
+  const inline = [...outer, forever(em.out), goto(x.next)];
+  em.out = [];
+  fallback(c);
+  const slow = em.out;
+  em.out = saved;
+  em.emit(ifs(t("r1 >>> 0 <= $k", { k: num(REP_INLINE) }), inline, slow));
+  return { kind: "jump" };
+}
+
 // ---- data movement ----
 
 function mov(c: InsnContext): boolean {
@@ -585,7 +645,7 @@ const BODIES: Partial<Record<number, Body>> = {
   [Op.LEAVE]: leave, [Op.CMOV]: cmov, [Op.SETCC]: setcc, [Op.CBW]: cbwCwd, [Op.CWD]: cbwCwd, [Op.BSWAP]: bswap,
   [Op.BT]: btReg, [Op.CLD]: flagOp, [Op.STD]: flagOp, [Op.CLC]: flagOp, [Op.STC]: flagOp, [Op.CMC]: flagOp,
   [Op.NOP]: () => true, [Op.PAUSE]: () => true, [Op.PREFETCH]: () => true, [Op.SIMD]: simdBody,
-  [Op.BSF]: bitScan, [Op.BSR]: bitScan,
+  [Op.BSF]: bitScan, [Op.BSR]: bitScan, [Op.DIV]: divide, [Op.IDIV]: divide,
 };
 
 const TERMS: Partial<Record<number, Term>> = {
@@ -599,18 +659,26 @@ function plain(x: Insn): boolean {
   return x.rep === 0 || x.op === Op.NOP || x.op === Op.PAUSE || x.op === Op.BSF || x.op === Op.BSR;
 }
 
-/** Translates x by its inline translation only (no handler call); false, with nothing emitted,
- *  when it has none. */
+/** Translates x by its inline translation only (no handler call, not even on a slow path);
+ *  false, with nothing emitted, when it has none. */
 export function translateInline(c: InsnContext): boolean {
+  return inlineBody(c, false);
+}
+
+/** Translates x by its inline translation, which may call the handler on a slow path if
+ *  `handlers`; false, with nothing emitted, when it has none. */
+function inlineBody(c: InsnContext, handlers: boolean): boolean {
   const { em, x } = c;
   const body = BODIES[x.op];
   if (!plain(x) || body === undefined) return false;
   em.begin();
   const saved = em.out.length;
-  const producer = em.producer;
-  if (body(c)) return true;
+  const producer = em.producer, flagVars = em.flagVars, calls = em.handlerCalls;
+  if (body(c) && (handlers || em.handlerCalls === calls)) return true;
   em.out.length = saved;
   em.producer = producer;
+  em.flagVars = flagVars;
+  em.handlerCalls = calls;
   return false;
 }
 
@@ -618,13 +686,17 @@ export function translateInline(c: InsnContext): boolean {
 export function translate(c: InsnContext): Ending {
   const { em, x } = c;
   em.begin();
+  if (x.rep !== 0 && (x.op === Op.MOVS || x.op === Op.STOS)) {
+    const r = repString(c);
+    if (r) return r;
+  }
   const term = plain(x) ? TERMS[x.op] : undefined;
   if (term) {
     const saved = em.out.length;
     const r = term(c);
     if (r) return r;
     em.out.length = saved;
-  } else if (translateInline(c)) return { kind: "next" };
+  } else if (inlineBody(c, true)) return { kind: "next" };
   return fallback(c);
 }
 

@@ -66,7 +66,7 @@ const CASES: Case[] = [
   { name: "crash jump to unmapped memory (SIGSEGV)", src: "crash.c", args: ["jump"], status: 128 + 11 },
   { name: "fault_siginfo (SA_SIGINFO handlers, si_addr)", src: "fault_siginfo.c" },
   { name: "signals (handlers, masks, pending, altstack, abort)", src: "signals.c", status: 128 + 6 },
-  { name: "smc (code rewritten, patched while hot, remapped)", src: "smc.c" },
+  { name: "smc (code rewritten, patched while hot, remapped, rewritten in a forked child)", src: "smc.c" },
   { name: "ldt16 (modify_ldt, far calls into 16-bit code and stack segments)", src: "ldt16.c" },
   { name: "dirs (readdir, getdents64)", src: "dirs.c", inFileRoot: true },
   { name: "fsops (mkdir, rename, link, chmod, utimensat, truncate)", src: "fsops.c", tempCwd: true },

@@ -25,6 +25,11 @@ export const TLB_ENTRIES = 1 << 20;
  *  TLB_INVALID is the stored form of an invalid entry. */
 export const TLB_KEY = 0xfff;
 export const TLB_INVALID = 0;
+/** [0]: a count, process-wide, that changes whenever a read entry of any TLB is dropped or
+ *  replaced by another (a flush, invlpg, a refill after the page tables changed), and never goes
+ *  back (snapshots do not hold it). Compiled code checks that the pages it was decoded from are
+ *  still mapped as then only when it has changed since its last check (jit/compile.ts). */
+export const TLB_EPOCH = new Int32Array(1);
 /** TLB array pairs of released CPUs (all entries invalid), kept for the next CPUs of this
  *  thread (module state is per thread, so workers keep their own). */
 const spareTlbs: [Int32Array, Int32Array][] = [];
@@ -277,6 +282,7 @@ export class Cpu {
 
   /** Drops the TLB entries for one virtual page (invlpg). */
   invlpg(lin: number): void {
+    TLB_EPOCH[0]++;
     this.tlbR[lin >>> PAGE_SHIFT] = TLB_INVALID;
     this.tlbW[lin >>> PAGE_SHIFT] = TLB_INVALID;
   }

@@ -3,7 +3,7 @@
 // inline accessors. Physical addresses beyond RAM go to the memory-mapped device handler.
 
 import type { Cpu } from "./cpu.js";
-import { TLB_INVALID, TLB_KEY, TLB_LIST_MAX } from "./cpu.js";
+import { TLB_INVALID, TLB_KEY, TLB_LIST_MAX, TLB_EPOCH } from "./cpu.js";
 import { CR0_PG, CR0_WP, CR4_PSE } from "./state.js";
 import { CodeWrite, pageFault, PF_PRESENT, PF_USER, PF_WRITE } from "./fault.js";
 import { PAGE_SHIFT } from "./memory.js";
@@ -107,7 +107,12 @@ export function translate(c: Cpu, lin: number, write: boolean): number {
   const fillW = walkWritable && c.codePages[ppn] === 0 && (w & WATCH_WRITE) === 0;
   if ((w & WATCH_READ) !== 0 && !fillW) return phys;
   remember(c, vpn);
-  if ((w & WATCH_READ) === 0) c.tlbR[vpn] = entry ^ TLB_KEY;
+  if ((w & WATCH_READ) === 0) {
+    // (a valid entry replaced: the page tables changed without a flush)
+    const was = c.tlbR[vpn];
+    if (was !== TLB_INVALID && was !== (entry ^ TLB_KEY)) TLB_EPOCH[0]++;
+    c.tlbR[vpn] = entry ^ TLB_KEY;
+  }
   if (fillW) c.tlbW[vpn] = entry ^ TLB_KEY;
   return phys;
 }
@@ -179,6 +184,7 @@ export function writeSlow(c: Cpu, lin: number, size: number, v: number): void {
 }
 
 export function flushTlb(c: Cpu): void {
+  TLB_EPOCH[0]++;
   if (c.tlbCount >= TLB_LIST_MAX) {
     c.tlbR.fill(TLB_INVALID);
     c.tlbW.fill(TLB_INVALID);

@@ -31,7 +31,7 @@ import { Block } from "../decoder/block.js";
 import { cfOf, condOf, flagsOf, PARITY } from "../hw/flags.js";
 import { imulFlags, mulHiU32, mulHiS32 } from "../hw/alu.js";
 import { checkLimit } from "../hw/interp/operand.js";
-import { TLB_KEY, type Cpu } from "../hw/cpu.js";
+import { TLB_KEY, TLB_EPOCH, type Cpu } from "../hw/cpu.js";
 import type { RegionFn, ChainTable } from "./chain.js";
 import { HOOK_HELPERS, emitHookCall, blockHooked, codeHooked, nextCodeHook } from "./hookcode.js";
 
@@ -174,8 +174,13 @@ function entryPoints(blocks: readonly Block[], inRegion: Map<number, Block>, pre
 
 /** Code-page checks at entry: each page the region's code was decoded from must still be mapped
  *  as it was (one TLB load each; the slow path refills an entry that was flushed). Nothing can
- *  remap pages while compiled code runs, so checking on entry is enough. */
-function entryChecks(blocks: readonly Block[]): Node[] {
+ *  remap pages while compiled code runs, so checking on entry is enough; and a region with a
+ *  token (`ME`, the Region) checks only when the TLB epoch (hw/cpu.ts TLB_EPOCH) has changed
+ *  since its last check passed, as no read entry can have changed since then. (The checks of a
+ *  region spanning many pages, each a load from a different line of the 4 MB TLB, were a
+ *  large share of what a chained call between regions cost: bash's regions are entered once
+ *  every 46 instructions, and span up to a dozen pages.) */
+function entryChecks(blocks: readonly Block[], token: boolean): Node[] {
   const pages = new Map<number, number>();
   for (const b of blocks) {
     pages.set(b.eip >>> 12, b.tag & ~0xfff);
@@ -184,14 +189,15 @@ function entryChecks(blocks: readonly Block[]): Node[] {
       pages.set(v, ((b.ppn1 ^ v) << 12) | 0);
     }
   }
-  return [...pages].map(([v, k]) =>
+  const checks = [...pages].map(([v, k]) =>
     // (the TLB holds entries XORed with TLB_KEY: hw/cpu.ts)
     ifs(t("tlbR[$v] !== $s && !codePage(c, $a, $k)", { v: num(v), s: num((k ^ TLB_KEY) | 0), k: num(k), a: num((v << 12) | 0) }), [ret(id("n"))]),
   );
+  return token ? [ifs(t("EP[0] !== ME.ep"), [...checks, expr(t("ME.ep = EP[0]"))])] : checks;
 }
 
 /** Helpers generated code calls (the flag evaluations are the interpreter's own). */
-const HELPERS = { PARITY, cfOf, condOf, flagsOf, imulFlags, mulHiU32, mulHiS32, segLimit: checkLimit, codePage, writeBack, rd8, rd16, rd32, wr8, wr16, wr32, trap, faulted, WM: WINDOW_MISS };
+const HELPERS = { PARITY, cfOf, condOf, flagsOf, imulFlags, mulHiU32, mulHiS32, segLimit: checkLimit, codePage, writeBack, rd8, rd16, rd32, wr8, wr16, wr32, trap, faulted, WM: WINDOW_MISS, EP: TLB_EPOCH };
 
 /** Blocks are decoded from their address to the next branch, so one block of a region can hold
  *  another (a loop's first block, entered both by falling into the loop and by its back edge,
@@ -396,7 +402,7 @@ export function compileRegion(
   for (let k = 0; k < maxTemps; k++) temps.push([`t${k}`, num(0)]);
   const body: Node[] = [
     letDecl([["R", t("c.r")], ["tlbR", t("c.tlbR")], ["tlbW", t("c.tlbW")], ["u8", t("c.u8")], ["u16", t("c.u16")], ["i32", t("c.i32")], ["fsb", t("c.sbase[4]")], ["gsb", t("c.sbase[5]")], ["fsl", t("c.slimit[4]")], ["gsl", t("c.slimit[5]")]], "const"),
-    ...entryChecks(blocks),
+    ...entryChecks(blocks, self !== null),
     letDecl([
       ...REG_LOCALS.map((r, k): [string, Node] => [r, t("R[$k]", { k: num(k) })]),
       ...FLAG_LOCALS.map((f, k): [string, Node] => [f, t("R[$k]", { k: num(FLAG_SLOTS[k]) })]),

@@ -46,6 +46,9 @@ export class Region implements Chainable {
 
   /** Stack-window checks that failed in its code (stackwin.ts) since compiled. */
   windowMisses = 0;
+  /** The TLB epoch (hw/cpu.ts TLB_EPOCH) at which its code pages were last found mapped as
+   *  compiled (its code checks them again only when the epoch has moved on). */
+  ep = -1;
 
   /** Compiles `blocks` (the first is the entry) with `compile`, which gets the region itself
    *  as the token its code leaves in Cpu.jitFrom. */
@@ -78,7 +81,7 @@ export class Region implements Chainable {
 
 // (hw/v8fields.ts: the fields the engine and chains write, settled before anything is optimised)
 settleFields(new Region([], 0, () => ({ fn: () => 0, source: "", insns: 0, reachable: 0, entries: [], notRun: new Map() })), {
-  valid: [false], chained: [true], lastUsed: [1], windowMisses: [1],
+  valid: [false], chained: [true], lastUsed: [1], windowMisses: [1], ep: [1],
 });
 
 export interface JitStats {

@@ -1,10 +1,13 @@
 /* Self-modifying code: generated functions are called until hot (so a JIT compiles them), then
  * rewritten in place and called again, several times; a function patches an instruction later
  * in its own page while it runs; a code page is unmapped and mapped again with new code at the
- * same address. Each call must run the code as it is now. */
+ * same address; a child rewrites a code page it shares copy-on-write with its parent, so the
+ * same address holds other code in each process. Each call must run the code as it is now. */
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 typedef int (*fn_t)(int);
 
@@ -61,5 +64,27 @@ int main(void) {
     for (int i = 0; i < 2000; i++) s += add(i);
     printf("remapped %d: %ld\n", round, s);
   }
+
+  /* Copy-on-write: the child's copy of the page gets new code at the address where the
+   * parent's code is hot; each process must keep running its own. */
+  emit_add(page, 5);
+  long before = 0;
+  for (int i = 0; i < 2000; i++) before += add(i);
+  printf("parent before fork: %ld\n", before);
+  fflush(stdout);
+  pid_t pid = fork();
+  if (pid == 0) {
+    emit_add(page, 9);
+    long s = 0;
+    for (int i = 0; i < 2000; i++) s += add(i);
+    printf("child: %ld\n", s);
+    fflush(stdout);
+    _exit(0);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  long after = 0;
+  for (int i = 0; i < 2000; i++) after += add(i);
+  printf("parent after the child: %ld (child status %d)\n", after, status);
   return 0;
 }

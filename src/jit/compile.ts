@@ -275,6 +275,16 @@ function windowCheck(w: StackWindow, eip: number): Node[] {
   return out;
 }
 
+/** XMM registers are pinned in locals across a region's blocks only when the blocks with SIMD
+ *  code hold at least 1/PIN_SHARE of its instructions. Pinned lanes are loaded at every entry
+ *  and written back at every exit, and stay live, with an edge into the fault handler, across
+ *  the whole region: a packed loop gains (imgfilter runs 1.6 times slower unpinned), but a
+ *  large region with a copy of glibc's SSE2 strchr or memcpy among its blocks pays at every
+ *  call and return it makes. Pinning only regions at least half SIMD: the strings benchmark
+ *  3.97 -> 3.80 s of CPU, Debian's python3 9.6 -> 9.2 s, bash 16.1 -> 15.7 s; imgfilter and
+ *  nbody_sse the same. */
+export const PIN_SHARE = 2;
+
 /** Compiles blocks (the first is the entry) into a region function. */
 export function compileRegion(
   regionBlocks: readonly Block[],
@@ -300,9 +310,11 @@ export function compileRegion(
   let simd = false;
   let simdUses = new Set<string>();
   let lanes = new LaneUse();
+  /** Instructions of the blocks with SIMD code. */
+  let simdInsns = 0;
   const hooked = blocks.some((b) => b.hooks !== 0);
 
-  // Translated twice when the region has packed-integer code: XMM0-7 used as int32 lanes are
+  // Translated twice when the region has SIMD code (PIN_SHARE): XMM0-7 used as int32 lanes are
   // then pinned in their locals across the region's blocks (loop back edges keep them there).
   const translateBlocks = (pinned: number, pinnedD: number): void => {
   fallbacks = [];
@@ -311,6 +323,7 @@ export function compileRegion(
   insns = 0;
   x87 = false;
   simd = false;
+  simdInsns = 0;
   simdUses = new Set<string>();
   lanes = new LaneUse();
   lanes.pinned = pinned;
@@ -376,7 +389,10 @@ export function compileRegion(
     }
     em.window = false;
     if (ending.kind === "next") em.emit(...simdBoundary(em, false), goto(last.next));
-    if (em.simd) simd = true;
+    if (em.simd) {
+      simd = true;
+      simdInsns += len;
+    }
     for (const u of em.simdUses) simdUses.add(u);
     lanes.add(em);
     maxTemps = Math.max(maxTemps, em.maxTemps);
@@ -390,7 +406,8 @@ export function compileRegion(
     let pinD = 0;
     for (let r = 0; r < 8; r++) if (((pinI >>> r) & 1) === 0) pinD |= lanes.d & (3 << (2 * r));
     // (not with hook calls: they write the XMM lanes back like handler calls, unpinned)
-    if ((pinI !== 0 || pinD !== 0) && !hooked) translateBlocks(pinI, pinD);
+    // (and only where SIMD code is at least 1/PIN_SHARE of the region: see PIN_SHARE)
+    if ((pinI !== 0 || pinD !== 0) && !hooked && simdInsns * PIN_SHARE >= insns) translateBlocks(pinI, pinD);
   }
   const flow = structure(nodes, entryPoints(blocks, inRegion, predicted));
   const lengths = new Map(blocks.map((b) => [b.eip, b.insns.length]));

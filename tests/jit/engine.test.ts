@@ -240,6 +240,22 @@ describe("the JIT engine", () => {
     });
   });
 
+  it("pins XMM registers in locals across a region only where SIMD code is a large share of it", () => {
+    const pinned = (code: number[], entries: number[]): boolean => {
+      const { k, env } = machine(code, { engine: "interp" });
+      expect(k.run(env, 1_000_000).kind).toBe(X_INT);
+      const src = compileRegion(entries.map((a) => k.engine.lookup(a)), "r").source;
+      expect(src).toMatch(/xw0 = /); // (XMM0 is used as int32 lanes either way)
+      return /let [^;]*xw0 = XI\[0\]/.test(src); // (loaded on entry, in the declarations)
+    };
+    // mov ecx, 10; l: paddd xmm0, xmm1; dec ecx; jnz l; int 0x80: a packed loop
+    expect(pinned([0xb9, ...le32(10), 0x66, 0x0f, 0xfe, 0xc1, 0x49, 0x75, 0xf9, 0xcd, 0x80], [CODE + 5])).toBe(true);
+    // 40 times add eax, 1; jmp m; m: paddd xmm0, xmm1; int 0x80: one SIMD instruction in 43
+    const adds: number[] = [];
+    for (let i = 0; i < 40; i++) adds.push(0x83, 0xc0, 0x01);
+    expect(pinned([...adds, 0xeb, 0x00, 0x66, 0x0f, 0xfe, 0xc1, 0xcd, 0x80], [CODE, CODE + 122])).toBe(false);
+  });
+
   it("evicts compiled code over its bound, compiles it again, and still computes the same", () => {
     const { k, env } = machineWith(loops(12), "auto", 12);
     const x = k.run(env, 10_000_000);

@@ -16,6 +16,7 @@ import { SYSCALLS } from "../posix/table.js";
 import { configureLog, parseTraceList } from "../log.js";
 import { tuneV8ForGeneratedCode, releaseOptimization } from "../jit/v8tuning.js";
 import { WARMUP_INSNS, type EngineStats } from "../jit/engine.js";
+import { handlerCallCounts } from "../jit/handlercalls.js";
 import { fastStats } from "../decoder/fast.js";
 import { loadForms, saveForms } from "./formcache.js";
 
@@ -148,6 +149,7 @@ function printStats({ kernel, sys, personality }: Machine, loop: RunLoop, insns:
   const j = e.jit;
   const calls = [...personality.counts.entries()].sort((x, y) => y[1] - x[1]);
   const totalCalls = calls.reduce((s, [, n]) => s + n, 0);
+  const handlers = handlerCallCounts();
   const pct = (n: number): string => (insns > 0 ? ((100 * n) / insns).toFixed(1) : "0.0");
   const live = kernel.engine.regions.size;
   const lines = [
@@ -159,6 +161,7 @@ function printStats({ kernel, sys, personality }: Machine, loop: RunLoop, insns:
       ` (${j.insnsCompiled > 0 ? ((j.compileMs * 1000) / j.insnsCompiled).toFixed(1) : "0"} us/insn); ${live.regions} live (${live.insns} insns), ${j.invalidations} invalidated, ${j.evictions} evicted, ${j.failures} failed`,
     `  blocks decoded ${e.blocksDecoded} (${fastStats.decoded} instructions by the fast path, ${fastStats.learned} forms learned, ${fastStats.refused} left to iced), code-page writes ${e.codeWrites}, faults ${e.faults}`,
     `  system calls ${totalCalls}: ${calls.slice(0, 8).map(([nr, n]) => `${SYSCALLS[nr]?.name ?? nr} ${n}`).join(", ")}`,
+    `  handler calls from compiled code ${handlers.reduce((s, [, n]) => s + n, 0)}${handlers.length > 0 ? ": " : ""}${handlers.slice(0, 6).map(([form, n]) => `${form} ${n}`).join("; ")}`,
     `  guest memory peak ${kernel.frames.peak * 4} KiB of ${kernel.frames.total * 4} KiB (page cache now ${sys.pageCache.frames * 4} KiB)`,
     `  processes: ${sys.ended} ended, most tasks at once ${sys.peakTasks}; idle ${loop.idleSleeps} times for ${(loop.idleNs / 1e6).toFixed(1)} ms`,
     ...sys.history.slice(0, 12).map((h) => `    pid ${h.pid} ${h.name}: ${h.insns} insns, ${(h.cpuNs / 1e6).toFixed(1)} ms, ${h.switches} switches, ${h.status}`),

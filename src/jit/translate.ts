@@ -14,6 +14,7 @@ import { FK_ADD, FK_ADC, FK_SUB, FK_SBB, FK_LOGIC, FK_INC, FK_DEC, FK_SHL, FK_SH
 import { CF, DF, ARITH_FLAGS, EIP, FLAGS, FOP, FA, FB, FR } from "../hw/state.js";
 import { simdBody, simdFallbackSets } from "./simd.js";
 import { bitScan } from "./bits.js";
+import { formSlot } from "./handlercalls.js";
 
 /** How a translated instruction ends its block: "next" falls through to the following
  *  instruction (the caller adds the jump after the block's last one); "jump" and "exit" have
@@ -609,6 +610,7 @@ export function fallback(c: InsnContext): Ending {
     [FLAGS, FOP, FA, FB, FR].forEach((slot, k) => s.push(assign(rSlot(slot), id(FLAG_LOCALS[k]))));
   }
   s.push(assign(rSlot(EIP), num(x.next)));
+  s.push(expr(t("HC[$k]++", { k: num(formSlot(x)) })));
   if (sets.full) s.push(assign(id("hx"), num(1)));
   s.push(expr(call(id(`H${slot}`), [id("c"), id(`I${slot}`)])));
   if (sets.full) s.push(assign(id("hx"), num(0)));

@@ -9,6 +9,7 @@ import { X_BUDGET, X_INT, X_FAULT } from "../../src/exokernel/env.js";
 import { buildGuest, runExojit } from "../helpers/guest.js";
 import { CODE, DATA } from "../helpers/machine.js";
 import { compileRegion, factoryStats } from "../../src/jit/compile.js";
+import { handlerCallCounts } from "../../src/jit/handlercalls.js";
 
 function machineWith(code: number[], engine: "interp" | "jit" | "auto", maxCompiledInsns?: number) {
   return machine(code, { engine, maxCompiledInsns, threshold: 2 });
@@ -238,6 +239,22 @@ describe("the JIT engine", () => {
         expect(jit.k.engine.stats.jitInsns).toBeGreaterThan(jit.k.cpu.icount / 2);
       }
     });
+  });
+
+  it("counts the handler calls compiled code makes, per instruction form", () => {
+    // mov ecx, 1000; l: shld ax, bx, 3 (the 16-bit form has no inline translation); dec ecx;
+    // jnz l; int 0x80
+    const code = [0xb9, ...le32(1000), 0x66, 0x0f, 0xa4, 0xd8, 0x03, 0x49, 0x75, 0xf8, 0xcd, 0x80];
+    const calls = (): number => handlerCallCounts().find(([form]) => form === "shld r16, r16, imm")?.[1] ?? 0;
+    const before = calls();
+    const { k, env } = machine(code, { engine: "jit" });
+    expect(k.run(env, 1_000_000).kind).toBe(X_INT);
+    expect(calls() - before).toBe(1000);
+    // (the 32-bit form is translated inline: it makes none)
+    const inline = handlerCallCounts().find(([form]) => form === "shld r32, r32, imm");
+    const { k: k2, env: env2 } = machine([0xb9, ...le32(1000), 0x0f, 0xa4, 0xd8, 0x03, 0x49, 0x75, 0xf9, 0xcd, 0x80], { engine: "jit" });
+    expect(k2.run(env2, 1_000_000).kind).toBe(X_INT);
+    expect(handlerCallCounts().find(([form]) => form === "shld r32, r32, imm")).toEqual(inline);
   });
 
   it("pins XMM registers in locals across a region only where SIMD code is a large share of it", () => {

@@ -57,6 +57,18 @@ export class Emitter {
     this.out.push(...s);
   }
 
+  /** The statements `emit` emits, collected apart from the block's (a branch of an `if`). */
+  collect(emit: () => void): Node[] {
+    const saved = this.out;
+    this.out = [];
+    try {
+      emit();
+      return this.out;
+    } finally {
+      this.out = saved;
+    }
+  }
+
   /** Evaluates `v` into a fresh temporary, so later writes to registers cannot change it.
    *  Constants and temporaries are returned as they are. */
   hold(v: Node): Node {

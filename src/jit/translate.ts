@@ -154,21 +154,20 @@ function shift(c: InsnContext): boolean {
   const res = em.hold(resExpr);
   if (x.k0 === K_MEM) em.store(size, addr as Node, res);
   else em.setReg(x.k0, x.r0, res);
-  if (flagsLive(c) || !constCount) {
-    if (constCount) {
-      em.setFlags(kind, sz, a, cnt, res);
-    } else {
-      // A zero count leaves the flags alone; after this the producer is not known statically.
-      const saved = em.out;
-      em.out = [];
-      em.setFlags(kind, sz, a, cnt, res);
-      const body = em.out;
-      em.out = saved;
-      em.emit(ifs(t("$n !== 0", { n: cnt }), body));
-      em.producer = -1;
-    }
-  }
+  if (flagsLive(c) || !constCount) unlessZeroCount(em, constCount ? null : cnt, () => em.setFlags(kind, sz, a, cnt, res));
   return true;
+}
+
+/** Emits a shift's flag updates (`flags`) so that a count known only at run time (`count`,
+ *  null when constant) leaves the flags alone when it is zero; after that the producer is not
+ *  known statically. */
+function unlessZeroCount(em: Emitter, count: Node | null, flags: () => void): void {
+  if (count === null) {
+    flags();
+    return;
+  }
+  em.emit(ifs(t("$n !== 0", { n: count }), em.collect(flags)));
+  em.producer = -1;
 }
 
 /** ROL/ROR inline. They set CF and OF only (as hw/alu.ts rol/ror do: CF is the bit rotated
@@ -264,17 +263,11 @@ function doubleShift(c: InsnContext): boolean {
   if (x.k0 === K_MEM) em.store(4, addr as Node, res);
   else em.setReg(K_R32, x.r0, res);
   if (flagsLive(c)) {
-    const saved = em.out;
-    if (!constCount) em.out = [];
-    const cf = em.hold(left ? t("$a >>> 32 - $k & 1", { a, k }) : t("$a >>> $k - 1 & 1", { a, k }));
-    const of = left ? t("($r >>> 31 ^ $c) & 1", { r: res, c: cf }) : t("($r >>> 31 ^ $r >>> 30) & 1", { r: res });
-    setResultFlags(em, res, cf, of, 1);
-    if (!constCount) {
-      const body = em.out;
-      em.out = saved;
-      em.emit(ifs(t("$k !== 0", { k }), body));
-      em.producer = -1;
-    }
+    unlessZeroCount(em, constCount ? null : k, () => {
+      const cf = em.hold(left ? t("$a >>> 32 - $k & 1", { a, k }) : t("$a >>> $k - 1 & 1", { a, k }));
+      const of = left ? t("($r >>> 31 ^ $c) & 1", { r: res, c: cf }) : t("($r >>> 31 ^ $r >>> 30) & 1", { r: res });
+      setResultFlags(em, res, cf, of, 1);
+    });
   }
   return true;
 }
@@ -315,21 +308,17 @@ function divide(c: InsnContext): boolean {
   const addr = memAddr(c, x.k0);
   const s = em.hold(em.read(x, x.k0, x.r0, 4, addr));
   const signed = x.op === Op.IDIV;
-  const saved = em.out;
-  em.out = [];
-  const q = em.tmp();
-  if (signed) {
-    // (JavaScript's % keeps the dividend's sign and truncates, as IDIV does)
-    em.emit(assign(q, t("r0 / $s | 0", { s })), assign(id("r2"), t("r0 % $s | 0", { s })));
-  } else {
-    em.emit(assign(q, t("(r0 >>> 0) / ($s >>> 0) | 0", { s })), assign(id("r2"), t("(r0 >>> 0) % ($s >>> 0) | 0", { s })));
-  }
-  em.emit(assign(id("r0"), q));
-  const fast = em.out;
-  em.out = [];
-  fallback(c);
-  const slow = em.out;
-  em.out = saved;
+  const fast = em.collect(() => {
+    const q = em.tmp();
+    if (signed) {
+      // (JavaScript's % keeps the dividend's sign and truncates, as IDIV does)
+      em.emit(assign(q, t("r0 / $s | 0", { s })), assign(id("r2"), t("r0 % $s | 0", { s })));
+    } else {
+      em.emit(assign(q, t("(r0 >>> 0) / ($s >>> 0) | 0", { s })), assign(id("r2"), t("(r0 >>> 0) % ($s >>> 0) | 0", { s })));
+    }
+    em.emit(assign(id("r0"), q));
+  });
+  const slow = em.collect(() => fallback(c));
   const ok = signed ? t("$s !== 0 && r2 === r0 >> 31 && ($s !== -1 || r0 !== -2147483648)", { s }) : t("$s !== 0 && r2 === 0", { s });
   em.emit(ifs(ok, fast, slow));
   return true;
@@ -347,20 +336,18 @@ function repString(c: InsnContext): Ending | null {
   const { em, x } = c;
   if (x.asz !== 4 || (x.op === Op.MOVS && x.seg !== 3)) return null;
   setIp(c);
-  const saved = em.out;
-  em.out = [];
-  const d = em.hold(t("fl & 1024 ? $neg : $pos", { neg: num(-x.osz), pos: num(x.osz) }));
-  const outer = em.out;
-  em.out = [ifs(t("r1 === 0"), [brk()])];
-  const v = x.op === Op.MOVS ? em.load(x.osz, id("r6")) : em.reg(x.osz === 4 ? K_R32 : x.osz === 2 ? K_R16 : K_R8, 0);
-  em.store(x.osz, id("r7"), v);
-  if (x.op === Op.MOVS) em.emit(assign(id("r6"), t("r6 + $d | 0", { d })));
-  em.emit(assign(id("r7"), t("r7 + $d | 0", { d })), assign(id("r1"), t("r1 - 1 | 0")));
-  const inline = [...outer, forever(em.out), goto(x.next)];
-  em.out = [];
-  fallback(c);
-  const slow = em.out;
-  em.out = saved;
+  const inline = em.collect(() => {
+    const d = em.hold(t("fl & 1024 ? $neg : $pos", { neg: num(-x.osz), pos: num(x.osz) }));
+    const step = em.collect(() => {
+      em.emit(ifs(t("r1 === 0"), [brk()]));
+      const v = x.op === Op.MOVS ? em.load(x.osz, id("r6")) : em.reg(x.osz === 4 ? K_R32 : x.osz === 2 ? K_R16 : K_R8, 0);
+      em.store(x.osz, id("r7"), v);
+      if (x.op === Op.MOVS) em.emit(assign(id("r6"), t("r6 + $d | 0", { d })));
+      em.emit(assign(id("r7"), t("r7 + $d | 0", { d })), assign(id("r1"), t("r1 - 1 | 0")));
+    });
+    em.emit(forever(step), goto(x.next));
+  });
+  const slow = em.collect(() => fallback(c));
   em.emit(ifs(t("r1 >>> 0 <= $k", { k: num(REP_INLINE) }), inline, slow));
   return { kind: "jump" };
 }
@@ -449,14 +436,7 @@ function cmov(c: InsnContext): boolean {
   const { em, x } = c;
   const addr = memAddr(c, x.k1);
   const v = em.hold(em.read(x, x.k1, x.r1, x.osz, addr));
-  em.emit(ifs(em.cond(x.cc), []));
-  const stmt = em.out.pop() as Node;
-  const saved = em.out;
-  em.out = [];
-  em.setReg(x.k0, x.r0, v);
-  (stmt.consequent as { body: Node[] }).body = em.out;
-  em.out = saved;
-  em.emit(stmt);
+  em.emit(ifs(em.cond(x.cc), em.collect(() => em.setReg(x.k0, x.r0, v))));
   return true;
 }
 

@@ -6,6 +6,18 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { REPO, buildGuest } from "../helpers/guest.js";
 
+/** Input i as examples/pool.mjs and pool-snapshot.mjs make it. */
+function poolInput(i: number): string {
+  let s = "";
+  for (let j = 0; j <= i % 17; j++) s += `input ${i} line ${j} ${"word ".repeat(j % 5)}\n`;
+  return s;
+}
+
+/** The last line a native run of `bin` prints for pool input i: the oracle for the pools. */
+function nativeResult(bin: string, i: number): string | undefined {
+  return spawnSync(bin, [], { input: poolInput(i), encoding: "utf8" }).stdout.trimEnd().split("\n").pop();
+}
+
 function example(name: string, args: string[]): { stdout: string; stderr: string; status: number | null } {
   const r = spawnSync(process.execPath, [path.join(REPO, "examples", name), ...args], { cwd: REPO, encoding: "utf8", timeout: 120_000 });
   return { stdout: r.stdout, stderr: r.stderr, status: r.status };
@@ -97,16 +109,7 @@ describe("examples", () => {
     const r = example("pool.mjs", [bin, String(n), "--list"]);
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
-    // Input i as the example makes it; the native run of the same program is the oracle.
-    const input = (i: number): string => {
-      let s = "";
-      for (let j = 0; j <= i % 17; j++) s += `input ${i} line ${j} ${"word ".repeat(j % 5)}\n`;
-      return s;
-    };
-    for (let i = 0; i < n; i++) {
-      const want = spawnSync(bin, [], { input: input(i), encoding: "utf8" }).stdout.trimEnd().split("\n").pop();
-      expect(r.stdout).toContain(`\n${i}: ${want}\n`.slice(i === 0 ? 1 : 0));
-    }
+    for (let i = 0; i < n; i++) expect(r.stdout).toContain(`\n${i}: ${nativeResult(bin, i)}\n`.slice(i === 0 ? 1 : 0));
     expect(r.stdout).toContain(`${n} results (0 with a non-zero status); the same with 1 worker`);
     expect(r.stdout).toMatch(/\d+ workers: [\d.]+ runs\/s; 1 worker: [\d.]+ runs\/s; speed-up [\d.]+x/);
   });
@@ -118,12 +121,7 @@ describe("examples", () => {
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^snapshot after \d+ instructions: \d+ KiB in /);
-    for (let i = 0; i < n; i++) {
-      let s = "";
-      for (let j = 0; j <= i % 17; j++) s += `input ${i} line ${j} ${"word ".repeat(j % 5)}\n`;
-      const want = spawnSync(bin, [], { input: s, encoding: "utf8" }).stdout.trimEnd().split("\n").pop();
-      expect(r.stdout).toContain(`\n${i}: ${want}\n`);
-    }
+    for (let i = 0; i < n; i++) expect(r.stdout).toContain(`\n${i}: ${nativeResult(bin, i)}\n`);
     expect(r.stdout).toMatch(new RegExp(`${n} results \\(0 with a non-zero status\\) from \\d+ workers: [\\d.]+ runs/s`));
   });
 });

@@ -6,9 +6,9 @@
 
 import * as fs from "node:fs";
 import { describe, expect, it } from "vitest";
-import { loadProgram, ExojitError, type EngineKind, type LoadedProgram } from "../../src/index.js";
+import { loadProgram, ExojitError, type EngineKind, type LoadedProgram, type SystemSnapshot } from "../../src/index.js";
 import { buildGuest, DEFAULT_ENV } from "../helpers/guest.js";
-import { native, readsStdin, snapTargetFiles } from "../helpers/snaptarget.js";
+import { native, outcome, readsStdin, runStoppingEvery, snapTargetFiles } from "../helpers/snaptarget.js";
 
 const tmp = snapTargetFiles("exojit-progsnap-");
 
@@ -110,24 +110,14 @@ describe("program snapshots", () => {
     it(`stops at every 5th system call of ${src}; each snapshot, restored late, ends as the first run did`, async () => {
       const bin = buildGuest(src, { flags: ["-pthread"] });
       const p = loadProgram(bin, { argv: [bin], env: DEFAULT_ENV, cwd: "/" });
-      let calls = 0;
-      const snaps = [];
-      let first = "";
-      for (;;) {
-        const r = await p.run({ stopAt: () => ++calls % 5 === 0 });
-        if (r.reason === "exit") {
-          first = `${p.stdout.toString()}${p.stderr.toString()}|${r.status}`;
-          break;
-        }
-        expect(r.reason).toBe("syscall");
-        snaps.push(p.snapshot());
-      }
+      const snaps: SystemSnapshot[] = [];
+      const first = await runStoppingEvery(p, 5, () => snaps.push(p.snapshot()));
       expect(snaps.length).toBeGreaterThan(3);
       const step = Math.max(1, Math.floor(snaps.length / 6));
       for (let k = snaps.length - 1; k >= 0; k -= step) {
         p.restore(snaps[k]);
         const r = await p.run();
-        expect(`${p.stdout.toString()}${p.stderr.toString()}|${r.reason === "exit" ? r.status : r.reason}`, `snapshot ${k}`).toBe(first);
+        expect(outcome(p, r), `snapshot ${k}`).toBe(first);
       }
       for (const s of snaps) s.release();
       p.dispose();

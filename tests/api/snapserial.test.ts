@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadProgram, ExojitError, SystemSnapshot, type ProgramOptions } from "../../src/index.js";
 import { buildGuest, DEFAULT_ENV, REPO } from "../helpers/guest.js";
-import { native, readsStdin, snapTargetFiles } from "../helpers/snaptarget.js";
+import { native, outcome, readsStdin, runStoppingEvery, snapTargetFiles } from "../helpers/snaptarget.js";
 import { stateClasses } from "../../src/api/snapclasses.js";
 import { captureGraph, restoreGraph } from "../../src/api/stategraph.js";
 
@@ -95,19 +95,12 @@ describe("program snapshots as bytes", () => {
       const bin = buildGuest(src, { flags: ["-pthread"] });
       const opts: ProgramOptions = { argv: [bin], env: DEFAULT_ENV, cwd: "/" };
       const p = loadProgram(bin, opts);
-      let calls = 0;
       const saved: Uint8Array[] = [];
-      let first = "";
-      for (;;) {
-        const r = await p.run({ stopAt: () => ++calls % 7 === 0 });
-        if (r.reason === "exit") {
-          first = `${p.stdout.toString()}${p.stderr.toString()}|${r.status}`;
-          break;
-        }
+      const first = await runStoppingEvery(p, 7, () => {
         const s = p.snapshot();
         saved.push(s.toBuffer());
         s.release();
-      }
+      });
       p.dispose();
       expect(saved.length).toBeGreaterThan(3);
       const step = Math.max(1, Math.floor(saved.length / 8));
@@ -115,7 +108,7 @@ describe("program snapshots as bytes", () => {
         const q = loadProgram(bin, opts);
         q.restore(await SystemSnapshot.fromBuffer(saved[k]));
         const r = await q.run();
-        expect(`${q.stdout.toString()}${q.stderr.toString()}|${r.reason === "exit" ? r.status : r.reason}`, `snapshot ${k}`).toBe(first);
+        expect(outcome(q, r), `snapshot ${k}`).toBe(first);
         q.dispose();
       }
     });

@@ -6,8 +6,8 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { afterAll, beforeAll } from "vitest";
-import type { SystemCall } from "../../src/index.js";
+import { afterAll, beforeAll, expect } from "vitest";
+import type { LoadedProgram, ProgramStop, SystemCall } from "../../src/index.js";
 import { DEFAULT_ENV } from "./guest.js";
 
 /** A temporary directory (`dir`) with snap_target.c's data file (`data`), made before the
@@ -32,4 +32,21 @@ export const readsStdin = (c: SystemCall): boolean => c.nr === 3 && c.args[0] ==
 export function native(bin: string, args: string[], input: string): { out: string; status: number } {
   const r = spawnSync(bin, args.slice(1), { env: DEFAULT_ENV, input, cwd: "/", timeout: 10_000 });
   return { out: r.stdout.toString(), status: r.status ?? 128 + (r.signal === "SIGSEGV" ? 11 : 0) };
+}
+
+/** What a finished run printed and how it ended, as one string to compare runs by. */
+export function outcome(p: LoadedProgram, end: ProgramStop): string {
+  return `${p.stdout.toString()}${p.stderr.toString()}|${end.reason === "exit" ? end.status : end.reason}`;
+}
+
+/** Runs `p` to its end, stopping at every `every`th system call for `atStop` (which takes a
+ *  snapshot there); returns the run's outcome. */
+export async function runStoppingEvery(p: LoadedProgram, every: number, atStop: () => void): Promise<string> {
+  let calls = 0;
+  for (;;) {
+    const r = await p.run({ stopAt: () => ++calls % every === 0 });
+    if (r.reason === "exit") return outcome(p, r);
+    expect(r.reason).toBe("syscall");
+    atStop();
+  }
 }

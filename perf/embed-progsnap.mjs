@@ -34,6 +34,22 @@ const input = (k) => `input number ${k}\n${"word ".repeat(k % 50)}\n`;
 const readsStdin = (c) => c.nr === 3 && c.args[0] === 0;
 const savedRows = [];
 
+/** Restores `snap` into `prog` before each input and runs it, checking the run against the
+ *  fresh one; returns the milliseconds the restores took and the whole loop took. */
+async function restoredRuns(name, prog, snap, fresh, makeInput, what) {
+  let restoreMs = 0;
+  const t0 = performance.now();
+  for (let k = 0; k < fresh.length; k++) {
+    const r0 = performance.now();
+    prog.restore(snap, { stdin: makeInput(k) });
+    restoreMs += performance.now() - r0;
+    const end = await prog.run();
+    const want = fresh[k];
+    if (end.reason !== "exit" || end.status !== want.status || !prog.stdout.equals(want.stdout)) throw new Error(`${name}: input ${k}${what} differs from a fresh run`);
+  }
+  return { restoreMs, totalMs: performance.now() - t0 };
+}
+
 async function measure(name, path, opts, inputs, makeInput) {
   const t0 = performance.now();
   const fresh = [];
@@ -46,17 +62,7 @@ async function measure(name, path, opts, inputs, makeInput) {
   if (stop.reason !== "syscall") throw new Error(`${name} did not read its input (${stop.reason})`);
   const snap = p.snapshot();
   const setupMs = performance.now() - t1;
-  let restoreMs = 0;
-  const t2 = performance.now();
-  for (let k = 0; k < inputs; k++) {
-    const r0 = performance.now();
-    p.restore(snap, { stdin: makeInput(k) });
-    restoreMs += performance.now() - r0;
-    const end = await p.run();
-    const want = fresh[k];
-    if (end.reason !== "exit" || end.status !== want.status || !p.stdout.equals(want.stdout)) throw new Error(`${name}: input ${k} differs from a fresh run`);
-  }
-  const snapMs = performance.now() - t2;
+  const { restoreMs, totalMs: snapMs } = await restoredRuns(name, p, snap, fresh, makeInput, "");
 
   // The same snapshot written out as bytes, read back, and loaded before each input into
   // another program (a fresh machine's whole state replaced each time).
@@ -66,17 +72,7 @@ async function measure(name, path, opts, inputs, makeInput) {
   const saved = await SystemSnapshot.fromBuffer(bytes);
   const parseMs = performance.now() - w0 - saveMs;
   const q = loadProgram(path, { ...opts, stdin: makeInput(0) });
-  let loadMs = 0;
-  const t3 = performance.now();
-  for (let k = 0; k < inputs; k++) {
-    const r0 = performance.now();
-    q.restore(saved, { stdin: makeInput(k) });
-    loadMs += performance.now() - r0;
-    const end = await q.run();
-    const want = fresh[k];
-    if (end.reason !== "exit" || end.status !== want.status || !q.stdout.equals(want.stdout)) throw new Error(`${name}: input ${k} loaded from bytes differs from a fresh run`);
-  }
-  const loadedMs = performance.now() - t3;
+  const { restoreMs: loadMs, totalMs: loadedMs } = await restoredRuns(name, q, saved, fresh, makeInput, " loaded from bytes");
   q.dispose();
   snap.release();
   p.dispose();

@@ -550,18 +550,20 @@ export class Exokernel {
     this.cpu.flushTlb();
   }
 
-  /** Runs an environment for about `budget` instructions; returns why it stopped. */
-  run(envCap: CapHandle, budget: number): Exit {
-    return this.runEnv(this.env(envCap, R_RUN), budget);
+  /** Runs an environment for about `budget` instructions (`soft`: see runEnv); returns why it
+   *  stopped. */
+  run(envCap: CapHandle, budget: number, soft = false): Exit {
+    return this.runEnv(this.env(envCap, R_RUN), budget, soft);
   }
 
-  /** run() for an environment already checked. */
-  runEnv(env: Environment, budget: number): Exit {
+  /** run() for an environment already checked; a `soft` budget (a scheduler's slice) may end a
+   *  little early, where compiled code stopped (Engine.run). */
+  runEnv(env: Environment, budget: number, soft = false): Exit {
     if (!env.alive) throw new ExoError("E_INVAL", "environment destroyed");
     if (this.disposed) throw new ExoError("E_INVAL", "the kernel was disposed");
     this.load(env);
     const before = this.cpu.icount;
-    const r = this.engine.run(budget);
+    const r = this.engine.run(budget, soft);
     env.insns += this.cpu.icount - before;
     const x = env.exit;
     x.vector = x.error = x.addr = 0;

@@ -99,7 +99,7 @@ export class RunLoop {
     env.turnOver = false;
     while (left > 0 && env.alive && !env.waiting && !env.suspended && !env.turnOver && env.wakeReason === 0) {
       const before = env.insns;
-      const x = k.runEnv(env, left);
+      const x = k.runEnv(env, left, true);
       left -= Math.max(1, env.insns - before);
       if (env.handler === null) throw new Error(`environment ${env.id} has no exit handler`);
       env.handler.handleExit(env, x);

@@ -10,7 +10,7 @@
 // budget, interprets at most that many instructions that compiled code declined to start).
 
 import { type Node, mapStatements } from "./ast.js";
-import { gotoTargets, type CfgNode } from "./structure.js";
+import { gotoTargets, structure, type CfgNode, type Structured } from "./structure.js";
 
 /** Longest way from a check point to the next, in instructions (beyond one block's length). */
 export const MAX_AHEAD = 64;
@@ -82,6 +82,26 @@ export function checkPoints(nodes: readonly CfgNode[], heads: readonly number[],
   };
   for (const n of nodes) if (state.has(n.eip) && !ahead.has(n.eip)) visit(n.eip);
   return need;
+}
+
+/** Structures a region with every check point an entry (a dispatch case), so that where compiled
+ *  code stops at the end of a budget is where the next run enters it again. (A check point that
+ *  is not an entry is resumed in the interpreter, up to the next place a region is entered: in
+ *  sha256sum's 3,900-instruction loop body, cut by MAX_AHEAD, each of the thousand scheduler
+ *  slices ended at such a point and interpreted the rest of the body, 4.2 M instructions in
+ *  all, and the blocks counted that way made 26 more regions from those points, compiling the
+ *  body four times over.) Entries can make new heads, and so new check points: a few rounds
+ *  settle it; one still left over is only resumed the slow way. */
+export function resumableFlow(nodes: readonly CfgNode[], entries: readonly number[], lengthOf: (eip: number) => number): { flow: Structured; need: Map<number, number> } {
+  let heads = entries;
+  for (let round = 0; ; round++) {
+    const flow = structure(nodes, heads);
+    const need = checkPoints(nodes, flow.entries, lengthOf);
+    const known = new Set(flow.entries);
+    const more = [...need.keys()].filter((eip) => !known.has(eip));
+    if (more.length === 0 || round === 2) return { flow, need };
+    heads = [...heads, ...more];
+  }
 }
 
 /** Rewrites the budget tests in structured code: kept, for the way ahead, at check points;

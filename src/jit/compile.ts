@@ -20,8 +20,8 @@ import { translate, translateInline, fallback, type Ending } from "./translate.j
 import { translateRun, runnable, X87_HELPERS, X87_LOCALS } from "./x87.js";
 import { SIMD_RUNTIME, SIMD_OP_HELPERS, LaneUse, simdLocals, simdBarrier, simdBoundary, simdBeginBlock, simdFaultFlush } from "./simd.js";
 import { flagLiveness, flagsLiveIn } from "./liveness.js";
-import { structure, type CfgNode } from "./structure.js";
-import { checkPoints, budgetTests, type BudgetMark } from "./budget.js";
+import { type CfgNode } from "./structure.js";
+import { resumableFlow, budgetTests, type BudgetMark } from "./budget.js";
 import { planStack, WINDOW_MISS, type StackWindow } from "./stackwin.js";
 import { staticTargets } from "./successors.js";
 import { type Insn, Op, K_MEM } from "../hw/isa.js";
@@ -410,9 +410,8 @@ export function compileRegion(
     // (and only where SIMD code is at least 1/PIN_SHARE of the region: see PIN_SHARE)
     if ((pinI !== 0 || pinD !== 0) && !hooked && simdInsns * PIN_SHARE >= insns) translateBlocks(pinI, pinD);
   }
-  const flow = structure(nodes, entryPoints(blocks, inRegion, predicted));
   const lengths = new Map(blocks.map((b) => [b.eip, b.insns.length]));
-  const need = checkPoints(nodes, flow.entries, (eip) => lengths.get(eip) as number);
+  const { flow, need } = resumableFlow(nodes, entryPoints(blocks, inRegion, predicted), (eip) => lengths.get(eip) as number);
   const budgeted = (code: Node[]): Node[] => budgetTests(code, need, (k) => t("n < $k", { k: num(k) }));
   const dispatch = switchStmt(id("pc"), [...flow.cases.map(([eip, code]) => switchCase(num(eip), budgeted(code))), switchCase(null, [brk(EXIT_LABEL)])]);
 
@@ -421,6 +420,10 @@ export function compileRegion(
   const body: Node[] = [
     letDecl([["R", t("c.r")], ["tlbR", t("c.tlbR")], ["tlbW", t("c.tlbW")], ["u8", t("c.u8")], ["u16", t("c.u16")], ["i32", t("c.i32")], ["fsb", t("c.sbase[4]")], ["gsb", t("c.sbase[5]")], ["fsl", t("c.slimit[4]")], ["gsl", t("c.slimit[5]")]], "const"),
     ...entryChecks(blocks, self !== null),
+    // The engine's budget can arrive as a heap number (its count is a double): a region entered
+    // at a check point other than its first, which tests the budget before subtracting from it,
+    // took that to an exit optimised for a small integer and deoptimised there.
+    expr(t("n = n | 0")),
     letDecl([
       ...REG_LOCALS.map((r, k): [string, Node] => [r, t("R[$k]", { k: num(k) })]),
       ...FLAG_LOCALS.map((f, k): [string, Node] => [f, t("R[$k]", { k: num(FLAG_SLOTS[k]) })]),

@@ -76,6 +76,14 @@ const TIME_ALL_ENTRIES = 4096;
 const TIME_SAMPLE = 64;
 /** Largest budget handed to compiled code at once (it counts in an int32). */
 const MAX_SLICE = 0x3fffffff;
+/** A soft run (a scheduler's time slice) ends instead of interpreting its last this many
+ *  instructions: compiled code stops at a budget check point when what is left will not carry
+ *  it to the next, and the interpreter would finish the slice there, stopping at some block in
+ *  the middle of a region, where the next slice would go on interpreting until it reached a
+ *  region's entry (and count those blocks towards compiling more regions from there). Ending
+ *  the slice where compiled code stopped, the next one enters the region there (check points
+ *  are entries: budget.ts). It exceeds the longest way a check point tests. */
+const SOFT_TAIL = 1024;
 
 export class Engine {
   readonly decoder = new BlockDecoder();
@@ -163,13 +171,16 @@ export class Engine {
   /**
    * Runs guest code for about `budget` instructions. Returns RUN_BUDGET, one of the CPU's EXIT_*
    * codes (with EIP after the instruction that stopped), or RUN_FAULT (with EIP at the faulting
-   * instruction and the fault in lastFault).
+   * instruction and the fault in lastFault). A `soft` run may end up to SOFT_TAIL instructions
+   * early, where compiled code stopped (a scheduler's slice; the exact budget of a machine's
+   * run() is not soft).
    */
-  run(budget: number): number {
+  run(budget: number, soft = false): number {
     const c = this.cpu;
     c.exit = EXIT_NONE;
     if (c.icount >= this.markAt) this.passMark();
     const end = c.icount + budget;
+    const softEnd = soft && budget >= 4 * SOFT_TAIL ? end - SOFT_TAIL : Infinity;
     // With timing, the run stops at the warm-up mark too (compiled code runs to a budget).
     let stop = this.markAt < end ? this.markAt : end;
     const jit = this.opts.engine !== "interp";
@@ -221,6 +232,7 @@ export class Engine {
           // No progress: the budget left is smaller than the block, or its page is not mapped as
           // when compiled. The interpreter runs it (and refills the TLB).
         }
+        if (c.icount >= softEnd) break;
         if (from !== null) {
           // Compiled code left to a block that is interpreted: often enough, and the region is
           // recompiled to take it in.

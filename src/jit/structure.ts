@@ -202,7 +202,45 @@ export function structure(nodes: readonly CfgNode[], entries: readonly number[])
   }
 
   const roots = order.filter((n) => heads.has(n));
-  return { cases: roots.map((r) => [r, doTree(r)]), entries: roots, reachable: order.length - 1 };
+  return { cases: fallThrough(roots.map((r) => [r, doTree(r)])), entries: roots, reachable: order.length - 1 };
+}
+
+/** The dispatch target of a tree that ends by going to another tree (`pc = P; continue D`). */
+function tailDispatch(code: Node[]): number | null {
+  if (code.length < 2) return null;
+  const c = code[code.length - 1], a = code[code.length - 2];
+  if (c.type !== "ContinueStatement" || (c.label as Node | null)?.name !== DISPATCH_LABEL || a.type !== "ExpressionStatement") return null;
+  const e = a.expression as Node;
+  if (e.type !== "AssignmentExpression" || e.operator !== "=" || (e.left as Node).name !== "pc" || (e.right as Node).type !== "Literal") return null;
+  return (e.right as Node).value as number;
+}
+
+/**
+ * Orders the cases so that a tree ending in a dispatch to another case is followed by that
+ * case, and drops the dispatch: it falls through (a chain of entries in straight-line code, as
+ * budget check points make, runs as straight-line code). Going round the dispatch loop instead
+ * makes every local a phi of one loop spanning the region: sha256sum's compiled code took 1.6
+ * times as long so.
+ */
+function fallThrough(cases: [number, Node[]][]): [number, Node[]][] {
+  const byEip = new Map(cases);
+  const placed = new Set<number>();
+  const out: [number, Node[]][] = [];
+  for (const [first] of cases) {
+    for (let eip: number | null = first; eip !== null && !placed.has(eip); ) {
+      placed.add(eip);
+      const code = byEip.get(eip) as Node[];
+      const next = tailDispatch(code);
+      if (next !== null && byEip.has(next) && !placed.has(next)) {
+        out.push([eip, code.slice(0, -2)]);
+        eip = next;
+      } else {
+        out.push([eip, code]);
+        eip = null;
+      }
+    }
+  }
+  return out;
 }
 /** Depth-first reverse postorder from `entry`: node → number (0 for the entry), and the order. */
 function reversePostorder(entry: number, next: (n: number) => number[]): { rpo: Map<number, number>; order: number[] } {

@@ -167,6 +167,35 @@ describe("the JIT engine", () => {
     expect(ms[1].k.engine.stats.jitInsns).toBeGreaterThan(ms[1].k.cpu.icount / 3);
   });
 
+  it("ends a scheduler's slice where compiled code stopped, and enters the region there at the next", () => {
+    // mov ecx, 300; l: 420 x add eax, 1; dec ecx; jnz l; int 0x80: a loop body of four blocks
+    // (128 instructions at most each), with a budget check point inside (MAX_AHEAD). Each soft
+    // run of 5,000 instructions stops at one of them, and those are entries of the loop's
+    // region: after the warm-up nothing is interpreted, and no other region is compiled from
+    // where a slice stopped.
+    const body: number[] = [];
+    for (let k = 0; k < 420; k++) body.push(0x83, 0xc0, 0x01);
+    body.push(0x49, 0x0f, 0x85, ...le32(-(body.length + 7)));
+    const code = [0xb9, ...le32(300), ...body, 0xcd, 0x80];
+    const run = (soft: boolean) => {
+      const { k, env } = machineWith(code, "auto");
+      let kind = X_BUDGET, runs = 0;
+      for (; runs < 1000 && (kind = k.run(env, 5000, soft).kind) === X_BUDGET; runs++);
+      expect(kind).toBe(X_INT);
+      expect(k.regs(env)[EAX]).toBe(300 * 420);
+      expect(runs).toBeGreaterThan(20);
+      const s = k.engine.stats;
+      expect(s.interpInsns + s.jitInsns).toBe(k.cpu.icount);
+      return s;
+    };
+    const soft = run(true), exact = run(false);
+    expect(soft.jit.regionsCompiled + soft.jit.recompiles).toBe(1);
+    // the first run's block and two iterations before the loop's blocks reach the threshold
+    expect(soft.interpInsns).toBeLessThan(4 * 422);
+    // (an exact budget interprets the end of each slice that compiled code declined to start)
+    expect(exact.interpInsns).toBeGreaterThan(soft.interpInsns + 1000);
+  });
+
   describe("stack windows (jit/stackwin.ts)", () => {
     // f: push ebp; push ebx; mov ebx, [esp+12]; add eax, ebx; pop ebx; pop ebp; ret, called
     // `n` times from a loop with [esp] = 1 on entry to f's caller: its accesses are one window

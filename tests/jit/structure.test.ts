@@ -96,6 +96,20 @@ describe("structured control flow", () => {
     check(graph({ 1: [2], 2: [3, 5], 3: [4], 4: [2], 5: [6], 6: [1, 99] }), [1, 3, 6]);
   });
 
+  it("falls through from one entry's code into the next where a straight line runs on into it", () => {
+    // budget check points in straight-line code are entries (jit/budget.ts): 1 → 2 → 3 → 4 → 5,
+    // entered at 1, 3 and 4, runs as one straight line with no trip round the dispatch loop
+    const g = graph({ 1: [2], 2: [3], 3: [4], 4: [5], 5: [99] });
+    check(g, [1, 3, 4]);
+    const s = structure(nodesOf(g), [4, 1, 3]);
+    expect(s.cases.map(([e]) => e)).toEqual([1, 3, 4]);
+    const src = s.cases.map(([, code]) => code.map((x) => print(x)).join("\n")).join("\n");
+    expect(src).not.toContain(`continue ${DISPATCH_LABEL}`);
+    // a case that goes elsewhere still dispatches: 1 → 3 and 2 → 3, entered at 1, 2 and 3
+    const loop = structure(nodesOf(graph({ 1: [3], 2: [3], 3: [99] })), [1, 2, 3]);
+    expect(loop.cases.map(([, code]) => code.map((x) => print(x)).join("\n")).join("\n").split(`continue ${DISPATCH_LABEL}`).length - 1).toBe(1);
+  });
+
   it("agrees with a direct walk on random graphs", () => {
     let x = 99;
     const rnd = (n: number): number => {

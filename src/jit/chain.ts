@@ -1,21 +1,21 @@
 // Chaining: a region leaving to an address calls the region that goes on there itself, instead
 // of returning to the engine's loop. The engine records, in a small direct-mapped table, the
 // region it enters at each address; compiled code looks there when it leaves (two array loads
-// and a compare) and calls the region found if it is still valid. That region's entry checks
-// then verify its code pages are mapped as compiled, as they do when the engine enters it, so a
-// stale entry (another address space, a remapped page) costs a call that returns at once, and
-// the engine takes over. The call is the region's last act, outside its try (a fault further
+// and a compare) and calls the region found if it is still valid and its code pages are mapped
+// as compiled (codepages.ts: checked, as the engine checks them, when the TLB epoch has moved),
+// so a stale entry (another address space, a remapped page) leaves to the engine. The call is the region's last act, outside its try (a fault further
 // down the chain is not seen by it), and the depth is bounded, since JavaScript has no tail
 // calls.
 
-import type { Cpu } from "../hw/cpu.js";
+import { TLB_EPOCH, type Cpu } from "../hw/cpu.js";
+import { codeStillMapped, type CodeChecked } from "./codepages.js";
 
 /** A region's function: runs from EIP with `n` instructions of budget and returns the budget
  *  left. `d` is how many regions deep its chain is. */
 export type RegionFn = (c: Cpu, n: number, d: number) => number;
 
 /** What a chain table entry needs of a region. */
-export interface Chainable {
+export interface Chainable extends CodeChecked {
   readonly fn: RegionFn;
   valid: boolean;
   /** Entered through a chain since the cache last looked (for its LRU eviction). */
@@ -33,7 +33,7 @@ export function chainSlot(eip: number): number {
   return (eip ^ (eip >>> CHAIN_BITS)) & CHAIN_MASK;
 }
 
-const NONE: Chainable = { fn: () => 0, valid: false, chained: false };
+const NONE: Chainable = { fn: () => 0, valid: false, chained: false, pages: new Int32Array(0), ep: -1 };
 
 export class ChainTable {
   /** Address of each slot's region entry (0 with NONE: never matches a valid region). */
@@ -58,7 +58,7 @@ export class ChainTable {
     if (c.exit === 0 && d < MAX_CHAIN && c.flat) {
       const h = chainSlot(pc);
       const r = this.regions[h];
-      if (this.pcs[h] === pc && r.valid) {
+      if (this.pcs[h] === pc && r.valid && (r.ep === TLB_EPOCH[0] || codeStillMapped(c, r))) {
         r.chained = true;
         this.count[0]++;
         return r.fn(c, n, d + 1);

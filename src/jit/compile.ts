@@ -26,29 +26,17 @@ import { planStack, WINDOW_MISS, type StackWindow } from "./stackwin.js";
 import { staticTargets } from "./successors.js";
 import { type Insn, Op, K_MEM } from "../hw/isa.js";
 import { EIP, FLAGS, FOP, FA, FB, FR, ARITH_FLAGS } from "../hw/state.js";
-import { translate as mmuTranslate } from "../hw/mmu.js";
 import { Block } from "../decoder/block.js";
 import { cfOf, condOf, flagsOf, PARITY } from "../hw/flags.js";
 import { imulFlags, mulHiU32, mulHiS32 } from "../hw/alu.js";
 import { checkLimit } from "../hw/interp/operand.js";
-import { TLB_KEY, TLB_EPOCH, type Cpu } from "../hw/cpu.js";
+import { TLB_KEY, type Cpu } from "../hw/cpu.js";
+import { codePage, codePagesOf } from "./codepages.js";
 import { HANDLER_CALLS } from "./handlercalls.js";
 import type { RegionFn, ChainTable } from "./chain.js";
 import { HOOK_HELPERS, emitHookCall, blockHooked, codeHooked, nextCodeHook } from "./hookcode.js";
 
 export type { RegionFn } from "./chain.js";
-
-/** Whether the code page at linear `lin` maps as `tag` (physical XOR linear) once its TLB entry
- *  is refilled; false if it is unmapped or maps elsewhere now. */
-function codePage(c: Cpu, lin: number, tag: number): boolean {
-  try {
-    return (mmuTranslate(c, lin, false) ^ lin) === tag;
-  } catch {
-    return false;
-  }
-}
-
-
 
 export interface Compiled {
   fn: RegionFn;
@@ -58,6 +46,8 @@ export interface Compiled {
   reachable: number;
   /** Addresses where the engine may enter the function (the first is the region's entry). */
   entries: number[];
+  /** Its code pages, which the caller checks when it has a token (codepages.ts). */
+  pages: Int32Array;
   /** For each instruction address: how many instructions of its block (as compiled) are
    *  counted but not run when it faults there (itself and those after it); -1 where that is
    *  ambiguous (an address compiled in two blocks). */
@@ -173,32 +163,22 @@ function entryPoints(blocks: readonly Block[], inRegion: Map<number, Block>, pre
   return out.filter((e) => inRegion.has(e));
 }
 
-/** Code-page checks at entry: each page the region's code was decoded from must still be mapped
- *  as it was (one TLB load each; the slow path refills an entry that was flushed). Nothing can
- *  remap pages while compiled code runs, so checking on entry is enough; and a region with a
- *  token (`ME`, the Region) checks only when the TLB epoch (hw/cpu.ts TLB_EPOCH) has changed
- *  since its last check passed, as no read entry can have changed since then. (The checks of a
- *  region spanning many pages, each a load from a different line of the 4 MB TLB, were a
- *  large share of what a chained call between regions cost: bash's regions are entered once
- *  every 46 instructions, and span up to a dozen pages.) */
-function entryChecks(blocks: readonly Block[], token: boolean): Node[] {
-  const pages = new Map<number, number>();
-  for (const b of blocks) {
-    pages.set(b.eip >>> 12, b.tag & ~0xfff);
-    if (b.ppn1 >= 0) {
-      const v = ((b.eip >>> 12) + 1) & 0xfffff;
-      pages.set(v, ((b.ppn1 ^ v) << 12) | 0);
-    }
-  }
-  const checks = [...pages].map(([v, k]) =>
+/** Code-page checks at entry, for a region compiled without a token (a Region): each page the
+ *  code was decoded from must still be mapped as it was. A Region's pages are checked before it
+ *  is called instead (codepages.ts). */
+function entryChecks(blocks: readonly Block[]): Node[] {
+  const pages = codePagesOf(blocks);
+  const checks: Node[] = [];
+  for (let k = 0; k < pages.length; k += 2) {
+    const v = pages[k], tag = pages[k + 1];
     // (the TLB holds entries XORed with TLB_KEY: hw/cpu.ts)
-    ifs(t("tlbR[$v] !== $s && !codePage(c, $a, $k)", { v: num(v), s: num((k ^ TLB_KEY) | 0), k: num(k), a: num((v << 12) | 0) }), [ret(id("n"))]),
-  );
-  return token ? [ifs(t("EP[0] !== ME.ep"), [...checks, expr(t("ME.ep = EP[0]"))])] : checks;
+    checks.push(ifs(t("tlbR[$v] !== $s && !codePage(c, $a, $k)", { v: num(v), s: num((tag ^ TLB_KEY) | 0), k: num(tag), a: num((v << 12) | 0) }), [ret(id("n"))]));
+  }
+  return checks;
 }
 
 /** Helpers generated code calls (the flag evaluations are the interpreter's own). */
-const HELPERS = { PARITY, cfOf, condOf, flagsOf, imulFlags, mulHiU32, mulHiS32, segLimit: checkLimit, codePage, writeBack, rd8, rd16, rd32, wr8, wr16, wr32, trap, faulted, WM: WINDOW_MISS, EP: TLB_EPOCH, HC: HANDLER_CALLS };
+const HELPERS = { PARITY, cfOf, condOf, flagsOf, imulFlags, mulHiU32, mulHiS32, segLimit: checkLimit, codePage, writeBack, rd8, rd16, rd32, wr8, wr16, wr32, trap, faulted, WM: WINDOW_MISS, HC: HANDLER_CALLS };
 
 /** Blocks are decoded from their address to the next branch, so one block of a region can hold
  *  another (a loop's first block, entered both by falling into the loop and by its back edge,
@@ -419,7 +399,7 @@ export function compileRegion(
   for (let k = 0; k < maxTemps; k++) temps.push([`t${k}`, num(0)]);
   const body: Node[] = [
     letDecl([["R", t("c.r")], ["tlbR", t("c.tlbR")], ["tlbW", t("c.tlbW")], ["u8", t("c.u8")], ["u16", t("c.u16")], ["i32", t("c.i32")], ["fsb", t("c.sbase[4]")], ["gsb", t("c.sbase[5]")], ["fsl", t("c.slimit[4]")], ["gsl", t("c.slimit[5]")]], "const"),
-    ...entryChecks(blocks, self !== null),
+    ...(self === null ? entryChecks(blocks) : []),
     // The engine's budget can arrive as a heap number (its count is a double): a region entered
     // at a check point other than its first, which tests the budget before subtracting from it,
     // took that to an exit optimised for a small integer and deoptimised there.
@@ -462,5 +442,5 @@ export function compileRegion(
   }
   factory.push(ret(fn(name, ["c", "n", "d"], body)));
   const source = factory.map((s) => print(s, pretty)).join("\n");
-  return { fn: factoryFor(source)(fallbacks, helpers), source, insns, reachable: flow.reachable, entries: flow.entries, notRun: notRunMap(blocks) };
+  return { fn: factoryFor(source)(fallbacks, helpers), source, insns, reachable: flow.reachable, entries: flow.entries, notRun: notRunMap(blocks), pages: codePagesOf(blocks) };
 }

@@ -5,7 +5,8 @@
 // from either tier with EIP precise.
 
 import type { Cpu } from "../hw/cpu.js";
-import { EXIT_NONE, EXIT_HOOK, TLB_KEY } from "../hw/cpu.js";
+import { EXIT_NONE, EXIT_HOOK, TLB_KEY, TLB_EPOCH } from "../hw/cpu.js";
+import { codeStillMapped } from "./codepages.js";
 import { EIP, CS } from "../hw/state.js";
 import { Fault, CodeWrite, PF } from "../hw/fault.js";
 import { execInsns, execOne } from "../hw/interp/run.js";
@@ -201,10 +202,11 @@ export class Engine {
       try {
         const b = this.find(c.r[EIP]);
         const r = b.compiled as Region | null;
-        if (r !== null && c.flat && !this.interpretNext) {
+        if (r !== null && c.flat && !this.interpretNext && (r.ep === TLB_EPOCH[0] || codeStillMapped(c, r))) {
           inRegion = r;
           const left = stop - c.icount;
-          n0 = left < MAX_SLICE ? left : MAX_SLICE;
+          // (an int32: the count is a double, and a region given a heap number deoptimised)
+          n0 = (left < MAX_SLICE ? left : MAX_SLICE) | 0;
           r.lastUsed = ++this.tick;
           const runs = ++this.stats.regionRuns;
           const timed = timing && (runs <= TIME_ALL_ENTRIES || (runs & (TIME_SAMPLE - 1)) === 0);
@@ -229,9 +231,10 @@ export class Engine {
             prev = null;
             continue;
           }
-          // No progress: the budget left is smaller than the block, or its page is not mapped as
-          // when compiled. The interpreter runs it (and refills the TLB).
+          // No progress: the budget left is smaller than the block. The interpreter runs it.
         }
+        // (also where a region's code pages are not mapped as when compiled: the interpreter
+        // runs the block, and refills the TLB)
         if (c.icount >= softEnd) break;
         if (from !== null) {
           // Compiled code left to a block that is interpreted: often enough, and the region is

@@ -47,8 +47,11 @@ export class Region implements Chainable {
   /** Stack-window checks that failed in its code (stackwin.ts) since compiled. */
   windowMisses = 0;
   /** The TLB epoch (hw/cpu.ts TLB_EPOCH) at which its code pages were last found mapped as
-   *  compiled (its code checks them again only when the epoch has moved on). */
+   *  compiled (they are checked again before it runs only when the epoch has moved on:
+   *  codepages.ts). */
   ep = -1;
+  /** Its code pages and their tags (codepages.ts). */
+  readonly pages: Int32Array;
 
   /** Compiles `blocks` (the first is the entry) with `compile`, which gets the region itself
    *  as the token its code leaves in Cpu.jitFrom. */
@@ -69,6 +72,7 @@ export class Region implements Chainable {
     this.jsBytes = c.source.length;
     this.notRun = c.notRun;
     this.entryPoints = c.entries;
+    this.pages = c.pages;
   }
 
   readonly compileMs: number;
@@ -80,7 +84,7 @@ export class Region implements Chainable {
 }
 
 // (hw/v8fields.ts: the fields the engine and chains write, settled before anything is optimised)
-settleFields(new Region([], 0, () => ({ fn: () => 0, source: "", insns: 0, reachable: 0, entries: [], notRun: new Map() })), {
+settleFields(new Region([], 0, () => ({ fn: () => 0, source: "", insns: 0, reachable: 0, entries: [], notRun: new Map(), pages: new Int32Array(0) })), {
   valid: [false], chained: [true], lastUsed: [1], windowMisses: [1], ep: [1],
 });
 

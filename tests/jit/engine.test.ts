@@ -196,6 +196,30 @@ describe("the JIT engine", () => {
     expect(exact.interpInsns).toBeGreaterThan(soft.interpInsns + 1000);
   });
 
+  it("checks each code page of a region before running it, once the TLB has changed", () => {
+    // CODE: mov ecx, 2000; l: jmp P2 — P2 (the next page): add eax, 1; dec ecx; jnz l; int 0x80.
+    // After a while P2 is mapped to another frame holding add eax, 100 (the old frame stays
+    // alive and unwritten, so nothing invalidates its compiled code): the region entered at l,
+    // whose own page did not change, must not run P2's old code.
+    const P2 = CODE + 0x1000;
+    const page2 = (imm: number) => [0x83, 0xc0, imm, 0x49, 0x0f, 0x85, ...le32(CODE + 5 - (P2 + 10)), 0xcd, 0x80];
+    const run = (engine: "interp" | "auto") => {
+      const { k, env } = machineWith([0xb9, ...le32(2000), 0xe9, ...le32(P2 - (CODE + 10))], engine);
+      const as = k.aspaceOf(env);
+      const old = k.mapNew(as, P2, 7);
+      k.mem.u8.set(page2(1), old << 12);
+      expect(k.run(env, 3001).kind).toBe(X_BUDGET);
+      k.mapShared(as, DATA + 0x10000, old, 5); // keeps the old frame
+      k.mem.u8.set(page2(100), k.mapNew(as, P2, 7) << 12);
+      expect(k.run(env, 1_000_000).kind).toBe(X_INT);
+      return { eax: k.regs(env)[EAX], ecx: k.regs(env)[ECX], count: k.cpu.icount, jit: k.engine.stats.jitInsns };
+    };
+    const ref = run("interp"), jit = run("auto");
+    expect(ref.eax).toBeGreaterThan(100 * 1000);
+    expect({ ...jit, jit: 0 }).toEqual({ ...ref, jit: 0 });
+    expect(jit.jit).toBeGreaterThan(2000);
+  });
+
   describe("stack windows (jit/stackwin.ts)", () => {
     // f: push ebp; push ebx; mov ebx, [esp+12]; add eax, ebx; pop ebx; pop ebp; ret, called
     // `n` times from a loop with [esp] = 1 on entry to f's caller: its accesses are one window

@@ -3,9 +3,9 @@
 // region it enters at each address; compiled code looks there when it leaves (two array loads
 // and a compare) and calls the region found if it is still valid and its code pages are mapped
 // as compiled (codepages.ts: checked, as the engine checks them, when the TLB epoch has moved),
-// so a stale entry (another address space, a remapped page) leaves to the engine. The call is the region's last act, outside its try (a fault further
-// down the chain is not seen by it), and the depth is bounded, since JavaScript has no tail
-// calls.
+// so a stale entry (another address space, a remapped page) leaves to the engine. The call is
+// the region's last act, outside its try (a fault further down the chain is not seen by it),
+// and the depth is bounded, since JavaScript has no tail calls.
 
 import { TLB_EPOCH, type Cpu } from "../hw/cpu.js";
 import { codeStillMapped, type CodeChecked } from "./codepages.js";

@@ -8,8 +8,9 @@
 // the locals back first. Flags are computed only where a later instruction of the region may
 // read them.
 //
-// On entry the function checks that every page its code came from is still mapped as at compile
-// time, since the guest can remap pages between two runs of it.
+// Every page its code came from must still be mapped as at compile time when it runs, since the
+// guest can remap pages between two runs of it: its caller checks that (codepages.ts), or, for a
+// function compiled without a Region, the function itself on entry.
 
 import {
   type Node, id, num, t, assign, ifs, brk, letDecl, labeled, block, forever, switchCase, switchStmt, tryCatch, throwStmt, fn, ret, str, expr, call, print, goto,
@@ -166,8 +167,7 @@ function entryPoints(blocks: readonly Block[], inRegion: Map<number, Block>, pre
 /** Code-page checks at entry, for a region compiled without a token (a Region): each page the
  *  code was decoded from must still be mapped as it was. A Region's pages are checked before it
  *  is called instead (codepages.ts). */
-function entryChecks(blocks: readonly Block[]): Node[] {
-  const pages = codePagesOf(blocks);
+function entryChecks(pages: Int32Array): Node[] {
   const checks: Node[] = [];
   for (let k = 0; k < pages.length; k += 2) {
     const v = pages[k], tag = pages[k + 1];
@@ -391,6 +391,7 @@ export function compileRegion(
     if ((pinI !== 0 || pinD !== 0) && !hooked && simdInsns * PIN_SHARE >= insns) translateBlocks(pinI, pinD);
   }
   const lengths = new Map(blocks.map((b) => [b.eip, b.insns.length]));
+  const pages = codePagesOf(blocks);
   const { flow, need } = resumableFlow(nodes, entryPoints(blocks, inRegion, predicted), (eip) => lengths.get(eip) as number);
   const budgeted = (code: Node[]): Node[] => budgetTests(code, need, (k) => t("n < $k", { k: num(k) }));
   const dispatch = switchStmt(id("pc"), [...flow.cases.map(([eip, code]) => switchCase(num(eip), budgeted(code))), switchCase(null, [brk(EXIT_LABEL)])]);
@@ -399,10 +400,11 @@ export function compileRegion(
   for (let k = 0; k < maxTemps; k++) temps.push([`t${k}`, num(0)]);
   const body: Node[] = [
     letDecl([["R", t("c.r")], ["tlbR", t("c.tlbR")], ["tlbW", t("c.tlbW")], ["u8", t("c.u8")], ["u16", t("c.u16")], ["i32", t("c.i32")], ["fsb", t("c.sbase[4]")], ["gsb", t("c.sbase[5]")], ["fsl", t("c.slimit[4]")], ["gsl", t("c.slimit[5]")]], "const"),
-    ...(self === null ? entryChecks(blocks) : []),
-    // The engine's budget can arrive as a heap number (its count is a double): a region entered
-    // at a check point other than its first, which tests the budget before subtracting from it,
-    // took that to an exit optimised for a small integer and deoptimised there.
+    ...(self === null ? entryChecks(pages) : []),
+    // An int32 from here on whatever the caller passed (the engine's count is a double; it
+    // passes an int32): a region entered at a check point other than its first, which tests the
+    // budget before subtracting from it, took a heap number to an exit optimised for a small
+    // integer and deoptimised there.
     expr(t("n = n | 0")),
     letDecl([
       ...REG_LOCALS.map((r, k): [string, Node] => [r, t("R[$k]", { k: num(k) })]),
@@ -442,5 +444,5 @@ export function compileRegion(
   }
   factory.push(ret(fn(name, ["c", "n", "d"], body)));
   const source = factory.map((s) => print(s, pretty)).join("\n");
-  return { fn: factoryFor(source)(fallbacks, helpers), source, insns, reachable: flow.reachable, entries: flow.entries, notRun: notRunMap(blocks), pages: codePagesOf(blocks) };
+  return { fn: factoryFor(source)(fallbacks, helpers), source, insns, reachable: flow.reachable, entries: flow.entries, notRun: notRunMap(blocks), pages };
 }

@@ -15,7 +15,7 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const CLI = path.join(REPO, "dist", "cli", "main.js");
+const CLI = path.join(REPO, "dist", "cli", "main.cjs");
 const runs = process.argv.includes("--runs") ? Number(process.argv[process.argv.indexOf("--runs") + 1]) : 5;
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "exojit-bootperf-"));

@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, "..");
-const CLI = path.join(REPO, "dist", "cli", "main.js");
+const CLI = path.join(REPO, "dist", "cli", "main.cjs");
 const BUILD = path.join(HERE, ".build");
 const args = process.argv.slice(2);
 const n = Number(args.find((a) => /^\d+$/.test(a)) ?? 20000);

@@ -25,7 +25,7 @@ import { realPrograms } from "./realprogs.js";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, "..");
-const CLI = path.join(REPO, "dist", "cli", "main.js");
+const CLI = path.join(REPO, "dist", "cli", "main.cjs");
 const BUILD = path.join(HERE, ".build");
 const RESULTS = path.join(HERE, "results");
 

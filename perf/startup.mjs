@@ -14,7 +14,7 @@
 // the figures to compare.
 //
 // Usage: node perf/startup.mjs [--runs N] [--cli PATH]   (after npm run build)
-//   --cli PATH: time another build's dist/cli/main.js (a checkout of main, for a before/after).
+//   --cli PATH: time another build's dist/cli/main.cjs (a checkout of main, for a before/after).
 
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -26,7 +26,7 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, "..");
 const CLI = (() => {
   const i = process.argv.indexOf("--cli");
-  return i > 0 ? path.resolve(process.argv[i + 1]) : path.join(REPO, "dist", "cli", "main.js");
+  return i > 0 ? path.resolve(process.argv[i + 1]) : path.join(REPO, "dist", "cli", "main.cjs");
 })();
 const BUILD = path.join(HERE, ".build");
 const RESULTS = path.join(HERE, "results");

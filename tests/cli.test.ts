@@ -53,6 +53,9 @@ describe("exojit command line", () => {
     const v = exojit("--version");
     expect(v.status).toBe(0);
     expect(v.stdout).toMatch(/^exojit \d+\.\d+\.\d+\n$/);
+    // (the entry answers these before loading anything; the same words as the argument parser)
+    for (const w of ["-V", "version"]) expect(exojit(w).stdout, w).toBe(v.stdout);
+    expect(exojit("--help").stdout).toBe(h.stdout);
   });
 
   it("reports a missing program with status 127", () => {
@@ -103,5 +106,26 @@ describe("exojit's cache directory", () => {
     expect(second.status).toBe(0);
     expect(second.stdout).toBe(first.stdout);
     expect(learned(second.stderr)).toBe(0);
+  });
+
+  it("keeps one code cache of the packed build for every engine: V8's flags are put back before it is saved", () => {
+    const cache = path.join(dir, "cache-pack");
+    const hello = buildGuest("hello.c");
+    const packs = (): { name: string; mtimeMs: number }[] =>
+      fs.readdirSync(path.join(cache, "code")).filter((f) => f.startsWith("pack-")).map((name) => ({ name, mtimeMs: fs.statSync(path.join(cache, "code", name)).mtimeMs }));
+    const run = (...args: string[]): void => {
+      const r = spawnSync("node", [CLI, "run", ...args, hello], { encoding: "utf8", cwd: dir, timeout: 30_000, env: { ...process.env, EXOJIT_CACHE: cache } });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toBe("hello, world\n");
+    };
+    run();
+    const made = packs();
+    expect(made, "the packed build's code cache (dist/exojit-pack.cjs is made by `npm run build`)").toHaveLength(1);
+    // A cache made under other flags than those at start would be rejected by the next run and
+    // written again: after runs with each engine, it is still the first run's file.
+    run("--engine", "interp");
+    run("--engine", "jit");
+    run();
+    expect(packs()).toEqual(made);
   });
 });

@@ -1,7 +1,8 @@
-// The layering rule of DESIGN.md ("Allowed imports"), checked on every .ts file under src/: a
-// small scanner finds each file's imports (`import ... from`, `import type`, side-effect imports,
-// `export ... from`, dynamic `import()`), and each one is checked against the table below. Only
-// direct imports count. TypeScript 7 has no compiler API, hence the scanner, which is tested too.
+// The layering rule of DESIGN.md ("Allowed imports"), checked on every .ts and .cts file under
+// src/: a small scanner finds each file's imports (`import ... from`, `import type`, side-effect
+// imports, `export ... from`, dynamic `import()`, `require`), and each one is checked against
+// the table below. Only direct imports count. TypeScript 7 has no compiler API, hence the
+// scanner, which is tested too.
 
 import { describe, expect, it } from "vitest";
 import * as fs from "node:fs";
@@ -180,7 +181,7 @@ function violation(file: string, ref: ImportRef): string | null {
   if (!spec.startsWith(".")) return null; // node: built-ins and other packages
   const target = path.relative(SRC, path.resolve(SRC, path.dirname(file), spec));
   if (target.startsWith("..") || path.isAbsolute(target)) return "imports from outside src/";
-  const to = layerOf(target.replace(/\.js$/, ".ts"));
+  const to = layerOf(target.replace(/\.js$/, ".ts").replace(/\.cjs$/, ".cts"));
   if (to === null) return `imports ${target}, which is in no layer`;
   if (to === from || rule.may.includes(to)) return null;
   if (rule.mayType?.includes(to)) return ref.typeOnly ? null : `${from} may import ${to} with \`import type\` only`;
@@ -192,7 +193,7 @@ function sourceFiles(dir: string): string[] {
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
     const p = path.join(dir, e.name);
     if (e.isDirectory()) out.push(...sourceFiles(p));
-    else if (e.name.endsWith(".ts")) out.push(p);
+    else if (e.name.endsWith(".ts") || e.name.endsWith(".cts")) out.push(p);
   }
   return out.sort();
 }
@@ -338,7 +339,7 @@ describe("src/ follows the layering of DESIGN.md", () => {
     for (const { rel, imports } of scanned) {
       for (const r of imports) {
         if (!r.specifier.startsWith(".")) continue;
-        const target = path.resolve(SRC, path.dirname(rel), r.specifier).replace(/\.js$/, ".ts");
+        const target = path.resolve(SRC, path.dirname(rel), r.specifier).replace(/\.js$/, ".ts").replace(/\.cjs$/, ".cts");
         if (!fs.existsSync(target)) missing.push(`src/${rel}:${r.line} → ${r.specifier}`);
       }
     }

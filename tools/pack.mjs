@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Makes dist/exojit-pack.cjs, the packed build src/cli/packload.ts loads: every module of dist/
+// Makes dist/exojit-pack.cjs, the packed build src/cli/packload.cts loads: every module of dist/
 // compiled by tsc once more, from the ES modules tsc just wrote, to CommonJS (which keeps ES
 // live bindings as property reads on the exporting module), and wrapped one function per module
 // in a single script. `import.meta.url` becomes a parameter each module is given.

@@ -1,7 +1,7 @@
 // Runs a parsed command: each command's modules are imported only when it runs. Never throws:
 // errors the user can fix print one line and give their status; a bug in exojit itself prints
-// one line too (with EXOJIT_DEBUG=1, the stack). This is the entry point of the packed build
-// (cli/packload.ts), so the classes it tests errors against are those of the code that threw.
+// one line too (with EXOJIT_DEBUG=1, the stack). It runs in the packed build when there is one
+// (cli/packload.cts), so the classes it tests errors against are those of the code that threw.
 
 import type { Command } from "./args.js";
 import { CliError, cliError } from "./errors.js";

@@ -20,7 +20,7 @@ import { handlerCallCounts } from "../jit/handlercalls.js";
 import { fastStats } from "../decoder/fast.js";
 import { loadForms, saveForms } from "./formcache.js";
 
-/** When V8's optimising compiler is let loose (main.ts holds it back at start-up): after this
+/** When V8's optimising compiler is let loose (launch.ts holds it back at start-up): after this
  *  many guest instructions or this much time running the guest, whichever comes first. */
 const OPTIMIZE_AFTER_INSNS = 4_000_000;
 const OPTIMIZE_AFTER_MS = 100;

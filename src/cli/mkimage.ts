@@ -5,7 +5,6 @@
 // test of that code. A progress bar goes to the terminal for large trees.
 
 import * as fs from "node:fs";
-import * as tty from "node:tty";
 import type { MkimageArgs } from "./args.js";
 import { CliError, cliError } from "./errors.js";
 import { BlockDevice, DiskOpenError } from "../hw/devices/blockdev.js";
@@ -17,6 +16,7 @@ import { mkfs } from "../libexoc/ext2/mkfs.js";
 import { Ext2Volume } from "../libexoc/ext2/volume.js";
 import { SysError } from "../libexoc/errors.js";
 import type { VolumeNode } from "../libexoc/volume.js";
+import { isTerminal } from "../exokernel/hostio.js";
 
 const S_IFMT = 0o170000, S_IFDIR = 0o040000, S_IFREG = 0o100000, S_IFLNK = 0o120000;
 const SLASH = Buffer.from("/");
@@ -108,7 +108,7 @@ export function mkimageCommand(a: MkimageArgs): number {
 
   const root = fs.statSync(a.dir, { bigint: true });
   buildImage(a.image, { size, blockSize, inodes, label: a.label, rootMode: st.mode & 0o7777, rootUid: st.uid, rootGid: st.gid }, (vol) => {
-    const progress = new Progress(t.entries, t.bytes, tty.isatty(2) && (t.entries > PROGRESS_ENTRIES || t.bytes > PROGRESS_BYTES));
+    const progress = new Progress(t.entries, t.bytes, isTerminal(2) && (t.entries > PROGRESS_ENTRIES || t.bytes > PROGRESS_BYTES));
     try {
       copyTree(vol, Buffer.from(a.dir), vol.root(), new Map(), progress, null);
       vol.setattr(vol.root(), { atimeNs: root.atimeNs, mtimeNs: root.mtimeNs });

@@ -2,7 +2,6 @@
 // and turn the way it ended into exojit's exit status.
 
 import * as fs from "node:fs";
-import * as tty from "node:tty";
 
 import type { RunArgs } from "./args.js";
 import { cliError } from "./errors.js";
@@ -11,6 +10,7 @@ import { HostVolume } from "../libexoc/volumes/host.js";
 import { ExecError } from "../libexoc/exec.js";
 import { SysError } from "../libexoc/errors.js";
 import { startProgram } from "../posix/linux.js";
+import { isTerminal } from "../exokernel/hostio.js";
 
 export async function runCommand(a: RunArgs): Promise<number> {
   const root = a.root ?? "/";
@@ -52,7 +52,7 @@ export async function runCommand(a: RunArgs): Promise<number> {
   // Job control with the real terminal: when the guest's first process stops (^Z), exojit stops
   // too, and the SIGCONT that resumes exojit resumes it.
   // (With a console the guest's own terminal does job control.)
-  const interactive = tty.isatty(0) && !a.console;
+  const interactive = isTerminal(0) && !a.console;
   sys.onStop = (p) => {
     if (interactive && p === proc) process.kill(process.pid, "SIGSTOP");
   };

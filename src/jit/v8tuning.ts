@@ -19,7 +19,7 @@
 import * as v8 from "node:v8";
 
 /** Process-wide, as V8's flags are: one record even when this module is loaded twice (the
- *  command line's ES module and the packed build's copy, cli/packload.ts). */
+ *  command line's ES modules and the packed build's copy, cli/packload.cts). */
 interface TuningState {
   applied: boolean;
   held: boolean;
@@ -63,8 +63,16 @@ export function releaseOptimization(): void {
   v8.setFlagsFromString("--turbofan");
 }
 
-/** Puts the flags back as they were when holdOptimization was called: a V8 code cache records
- *  the flags it is made under, and is only accepted under the same ones. */
+/** V8's own defaults for the flags set here (V8 11.3, Node 20). */
+const DEFAULT_MAX_OPTIMIZED_BYTECODE = 60 * 1024;
+
+/** Puts V8's flags back to its defaults, as they were when the command line compiled the packed
+ *  build (cli/packload.cts): a V8 code cache records the flags it is made under, and is only
+ *  accepted under the same ones. */
 export function flagsAsAtStart(): void {
-  if (state.released) v8.setFlagsFromString("--no-turbofan");
+  if (state.applied) {
+    v8.setFlagsFromString("--use-osr");
+    v8.setFlagsFromString(`--max-optimized-bytecode-size=${DEFAULT_MAX_OPTIMIZED_BYTECODE}`);
+  }
+  if (state.held || state.released) v8.setFlagsFromString("--turbofan");
 }

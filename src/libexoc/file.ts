@@ -4,9 +4,8 @@
 // in synthfs.ts, tmpfs files in volumes/tmpfs.ts, devices in vfs/memdev.ts and their drivers.
 
 import * as fs from "node:fs";
-import * as tty from "node:tty";
 import type { WaitQueue } from "../exokernel/wait.js";
-import { HostInput } from "../exokernel/hostio.js";
+import { HostInput, isTerminal } from "../exokernel/hostio.js";
 import { SysError, fromHostError, sysError } from "./errors.js";
 import { WouldBlock } from "./blocking.js";
 import { HOST_FDS, HOST_REOPEN, closeHostFd, type HostFdHolder } from "./hostfds.js";
@@ -360,7 +359,7 @@ export class HostStream extends OpenFile implements HostFdHolder {
     super(path, mode);
     try {
       const st = fs.fstatSync(fd);
-      this.regular = st.isFile() || st.isDirectory() || (st.isCharacterDevice() && !tty.isatty(fd));
+      this.regular = st.isFile() || st.isDirectory() || (st.isCharacterDevice() && !isTerminal(fd));
     } catch {
       // a closed descriptor: reads fail with EBADF below
     }
@@ -447,7 +446,7 @@ export class HostStream extends OpenFile implements HostFdHolder {
   }
 
   override isatty(): boolean {
-    return tty.isatty(this.fd);
+    return isTerminal(this.fd);
   }
 
   /** A regular file syncs; pipes and terminals refuse (EINVAL), as the host says. */

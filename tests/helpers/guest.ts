@@ -18,7 +18,7 @@ import { expect } from "vitest";
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const GUEST_DIR = path.join(REPO, "tests", "guest");
 export const BUILD_DIR = path.join(REPO, "tests", ".build");
-export const CLI = path.join(REPO, "dist", "cli", "main.js");
+export const CLI = path.join(REPO, "dist", "cli", "main.cjs");
 
 /** The compiler command every guest is built with (flags are appended). */
 const CC = ["gcc", "-m32", "-static", "-O2"];
@@ -235,7 +235,7 @@ export function runNative(bin: string, args: string[], opts: RunOptions = {}): R
   return toResult(`native ${path.basename(bin)}`, spawnSync(cmd, argv, spawnOptions(opts, t)), t);
 }
 
-/** Runs `bin` under `node dist/cli/main.js run`. */
+/** Runs `bin` under `node dist/cli/main.cjs run`. */
 export function runExojit(bin: string, args: string[], opts: ExojitOptions = {}): RunResult {
   const t = opts.timeoutMs ?? EXOJIT_TIMEOUT_MS;
   const [cmd, argv] = exojitCommand(bin, args, opts);

@@ -10,7 +10,6 @@
 // environ, the exe/cwd/root/fd links) also needs the right to inspect it, as ptrace would.
 
 import * as fs from "node:fs";
-import * as tty from "node:tty";
 import type { System } from "../system.js";
 import type { Process } from "../process.js";
 import type { Task } from "../task.js";
@@ -21,6 +20,7 @@ import type { FsCaller, SynthMount, SynthDir, SynthFile, SynthLink, SynthNode, S
 import * as pid from "./pid.js";
 import * as global from "./global.js";
 import { PROC_DEV, PROC_SUPER_MAGIC, devParts, encodeDev } from "./linux.js";
+import { isTerminal } from "../../exokernel/hostio.js";
 
 /** Inode of the root and first inode of the entries made at boot (proc_alloc_inum's range). */
 const ROOT_INO = 1n, FIXED_INO = 0xf0000000n;
@@ -168,7 +168,7 @@ export class ProcFs implements SynthMount {
     if (this.hostTty === undefined) {
       this.hostTty = null;
       try {
-        if (tty.isatty(0)) this.hostTty = encodeDev(...devParts(fs.fstatSync(0, { bigint: true }).rdev));
+        if (isTerminal(0)) this.hostTty = encodeDev(...devParts(fs.fstatSync(0, { bigint: true }).rdev));
       } catch {
         // no standard input: no terminal
       }

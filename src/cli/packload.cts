@@ -4,33 +4,31 @@
 // Why: Node 20 loads ES modules one by one (resolve, stat, read, parse, link; ~0.3 ms each
 // before any code runs, for ~180 modules) and has no compile cache for them (Node 22's
 // module.enableCompileCache does not exist here). One script compiled from a code cache skips
-// both; iced-x86's 900 KB of glue gets a code cache of its own.
+// both; iced-x86's 900 KB of glue gets a code cache of its own. This file is CommonJS, as the
+// command line's entry (main.cts) is: with no ES module loaded before the pack, Node never starts
+// its ES-module loader (~15-20 ms of every start-up, with the modules it loads).
+//
+// The pack is compiled under V8's default flags, and the command sets its own (v8tuning.ts)
+// only once it runs and puts them back before the cache is saved: a code cache is only valid
+// under the flags it was made with, so one cache serves every command and engine.
 //
 // The pack is used only when it is at least as new as this file (tsc rewrites every output on
 // each build, so a `tsc -p .` without tools/pack.mjs falls back to the ES modules), and not with
 // EXOJIT_NO_PACK=1. A code cache is written after a run that had none, or whose cache V8
 // rejected (another Node, other V8 flags); any failure to read or write one is ignored.
 
-import type { Stats } from "node:fs";
-import * as path from "node:path";
-import type { Script } from "node:vm";
-import { createRequire } from "node:module";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import type { Command } from "./args.js";
-import { cacheDir } from "./cachedir.js";
-
-// node:fs and node:vm through require, not an ES import: the ES facade of node:fs reads every
-// export, fs.promises included, which loads fs/promises, readline and streams (~15 ms of
-// start-up); node:crypto's facade loads webcrypto. crypto is required only when it is used.
-const nodeRequire = createRequire(import.meta.url);
-// `as`: require() is untyped; these are Node's own modules.
-const fs = nodeRequire("node:fs") as typeof import("node:fs");
-const vm = nodeRequire("node:vm") as typeof import("node:vm");
+import fs = require("node:fs");
+import path = require("node:path");
+import vm = require("node:vm");
+import nodeModule = require("node:module");
+import os = require("node:os");
+import url = require("node:url");
 
 type ModuleFn = (exports: object, require: (spec: string) => unknown, module: { exports: object }, filename: string, dirname: string, metaUrl: () => string) => void;
 
-export interface Packed {
-  execute(cmd: Exclude<Command, { kind: "help" | "version" }>): Promise<number>;
+interface Packed {
+  /** Runs the command line `argv` (cli/launch.ts) and returns its exit status. */
+  launch(argv: string[], version: () => string): Promise<number>;
   /** Writes the code caches that were missing or rejected (call once the command is done). */
   saveCaches(): void;
 }
@@ -38,20 +36,27 @@ export interface Packed {
 /** Node options that leave V8's flags alone. */
 const NON_V8_ARGS = /^--(cpu-prof|heap-prof|inspect|diagnostic-dir|title|no-warnings|trace-warnings|enable-source-maps)/;
 
-const DIST = fileURLToPath(new URL("..", import.meta.url));
+const DIST = path.dirname(__dirname);
 const PACK = path.join(DIST, "exojit-pack.cjs");
-const DIST_SLASH = DIST.endsWith("/") ? DIST : `${DIST}/`;
-const SELF = fileURLToPath(import.meta.url);
+const DIST_SLASH = `${DIST}/`;
+const SELF = __filename;
+
+/** exojit's cache directory: cachedir.ts's rule, which the ES modules use (this file must stay
+ *  CommonJS, and Node 20 cannot require an ES module). */
+function cacheDir(): string {
+  if (process.env.EXOJIT_CACHE) return process.env.EXOJIT_CACHE;
+  return path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache"), "exojit");
+}
 
 /** A script compiled with a code cache, and where its cache goes if it must be (re)written. */
 interface Cached {
-  script: Script;
+  script: vm.Script;
   save: string | null;
   /** Names of the caches this one replaces (older builds, same kind and flag state). */
   stale: RegExp;
 }
 
-function compileCached(file: string, source: string, kind: string, st: Stats, tag: string): Cached {
+function compileCached(file: string, source: string, kind: string, st: fs.Stats, tag: string): Cached {
   const cacheFile = path.join(cacheDir(), "code", `${kind}-${stamp(st)}-${tag}.v8`);
   let cachedData: Buffer | undefined;
   try {
@@ -83,20 +88,19 @@ function saveCache(c: Cached): void {
  *  than decoding UTF-8, ~6 ms of start-up), else as UTF-8. */
 function readSource(file: string): string {
   const bytes = fs.readFileSync(file);
-  // `as`: require() is untyped; this is Node's own module.
-  return (nodeRequire("node:buffer") as typeof import("node:buffer")).isAscii(bytes) ? bytes.toString("latin1") : bytes.toString("utf8");
+  // (node:buffer's isAscii: Buffer has no such method)
+  return (require("node:buffer") as typeof import("node:buffer")).isAscii(bytes) ? bytes.toString("latin1") : bytes.toString("utf8");
 }
 
 /** What identifies a file's contents cheaply, for a cache key. */
-function stamp(st: Stats): string {
+function stamp(st: fs.Stats): string {
   return `${st.size.toString(36)}-${Math.floor(st.mtimeMs).toString(36)}`;
 }
 
-/** The packed build's command runner, or null to use the ES modules. `flags` names the V8 flag
- *  state (code caches are per flag state). */
-export function loadPacked(flags: string): Packed | null {
+/** The packed build's command line, or null to use the ES modules. */
+function loadPacked(): Packed | null {
   if (process.env.EXOJIT_NO_PACK) return null;
-  let st: Stats;
+  let st: fs.Stats;
   try {
     st = fs.statSync(PACK);
     if (st.mtimeMs < fs.statSync(SELF).mtimeMs) return null;
@@ -105,9 +109,10 @@ export function loadPacked(flags: string): Packed | null {
   }
   // Node's command-line flags that reach V8 (--max-old-space-size, V8's own) change its flag
   // hash too; profiling and diagnostic options do not, and their values differ run to run.
+  // (node:crypto is required only then: it loads 36 of Node's modules.)
   const flagArgs = process.execArgv.filter((a) => !NON_V8_ARGS.test(a) && !/^\d+$/.test(a));
-  const argv = flagArgs.length === 0 ? "" : `-${(nodeRequire("node:crypto") as typeof import("node:crypto")).createHash("sha256").update(flagArgs.join("\0")).digest("hex").slice(0, 8)}`;
-  const tag = `${process.version}-${flags}${argv}`;
+  const argv = flagArgs.length === 0 ? "" : `-${(require("node:crypto") as typeof import("node:crypto")).createHash("sha256").update(flagArgs.join("\0")).digest("hex").slice(0, 8)}`;
+  const tag = `${process.version}${argv}`;
   const caches: Cached[] = [];
   const pack = compileCached(PACK, readSource(PACK), "pack", st, tag);
   caches.push(pack);
@@ -125,23 +130,23 @@ export function loadPacked(flags: string): Packed | null {
     const module = { exports: {} };
     loaded.set(name, module);
     const file = DIST_SLASH + name;
-    let nodeRequire: NodeJS.Require | null = null;
+    let fileRequire: NodeJS.Require | null = null;
     const require = (spec: string): unknown => {
       if (spec.startsWith(".")) return load(deps[spec] ?? path.posix.join(path.posix.dirname(name), spec));
       let m = external.get(spec);
       if (m === undefined) {
-        nodeRequire ??= createRequire(file);
-        m = spec === "node:module" ? moduleWithCache(tag, caches) : nodeRequire(spec);
+        fileRequire ??= nodeModule.createRequire(file);
+        m = spec === "node:module" ? moduleWithCache(tag, caches) : fileRequire(spec);
         external.set(spec, m);
       }
       return m;
     };
-    def.fn(module.exports, require, module, file, file.slice(0, file.lastIndexOf("/")), () => pathToFileURL(file).href);
+    def.fn(module.exports, require, module, file, file.slice(0, file.lastIndexOf("/")), () => url.pathToFileURL(file).href);
     return module.exports;
   };
-  // `as`: the entry module is cli/commands.ts, compiled; its exports are typed there.
-  const commands = load("cli/commands.js") as typeof import("./commands.js");
-  return { execute: (cmd) => commands.execute(cmd), saveCaches: () => caches.forEach(saveCache) };
+  // `as`: the entry module is cli/launch.ts, compiled; its exports are typed there.
+  const cli = load("cli/launch.js") as typeof import("./launch.js");
+  return { launch: (argv, version) => cli.launch(argv, version), saveCaches: () => caches.forEach(saveCache) };
 }
 
 /** Packages loaded from a code cache (single-file CommonJS required on every run): iced-x86's
@@ -151,10 +156,9 @@ const CACHED_PACKAGES = new Set(["iced-x86"]);
 /** node:module, except that a require made by createRequire loads CACHED_PACKAGES through
  *  loadCached (src/decoder/iced.ts loads iced-x86 with createRequire). */
 function moduleWithCache(tag: string, caches: Cached[]): object {
-  const real = nodeRequire("node:module") as typeof import("node:module");
   const done = new Map<string, unknown>();
   const wrapped = (from: string | URL): NodeJS.Require => {
-    const req = real.createRequire(from);
+    const req = nodeModule.createRequire(from);
     // `as`: a require function with the same properties as Node's (resolve, cache, ...).
     return Object.assign((spec: string): unknown => {
       if (!CACHED_PACKAGES.has(spec)) return req(spec);
@@ -163,7 +167,7 @@ function moduleWithCache(tag: string, caches: Cached[]): object {
       return m;
     }, req) as NodeJS.Require;
   };
-  return { ...real, createRequire: wrapped };
+  return { ...nodeModule, createRequire: wrapped };
 }
 
 /** A single-file CommonJS package, compiled with a code cache. */
@@ -173,6 +177,8 @@ function loadCached(name: string, file: string, tag: string, caches: Cached[]): 
   const c = compileCached(file, source, name, st, tag);
   caches.push(c);
   const module = { exports: {} };
-  (c.script.runInThisContext() as ModuleFn)(module.exports, createRequire(file), module, file, path.dirname(file), () => "");
+  (c.script.runInThisContext() as ModuleFn)(module.exports, nodeModule.createRequire(file), module, file, path.dirname(file), () => "");
   return module.exports;
 }
+
+export = { loadPacked };

@@ -6,7 +6,6 @@
 
 import fs = require("node:fs");
 import path = require("node:path");
-import packload = require("./packload.cjs");
 
 /** exojit's version, from package.json. */
 function version(): string {
@@ -21,7 +20,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`exojit ${version()}\n`);
     return 0;
   }
-  const packed = packload.loadPacked();
+  // (required here: --version needs none of the modules it loads)
+  const packed = (require("./packload.cjs") as typeof import("./packload.cjs")).loadPacked();
   if (packed !== null) {
     const status = await packed.launch(argv, version);
     packed.saveCaches();

@@ -12,7 +12,7 @@ import { PhysMemory, PAGE_SHIFT } from "./memory.js";
 import { REG_SLOTS, FLAGS, FLAGS_FIXED, ESP, MXCSR } from "./state.js";
 import { readSlow, writeSlow, translate, flushTlb } from "./mmu.js";
 import { DEFAULT_MODEL, type CpuidModel } from "./cpuid.js";
-import type { FpuState } from "./fpu/state.js";
+import { FpuState } from "./fpu/state.js";
 import { SseState, MXCSR_DEFAULT } from "./simd/state.js";
 import { saveImage, loadImage } from "./fpu/image.js";
 import type { CpuHooks } from "./hooks.js";
@@ -173,8 +173,9 @@ export class Cpu {
     this.r[MXCSR] = MXCSR_DEFAULT;
     if (!settled) {
       settled = true;
-      // (v8fields.ts: the count outgrows a small integer; the engine leaves regions here)
-      settleFields(this, { icount: [1, 2 ** 40 + 0.5], exit: [1], exitArg: [1], jitLeft: [1], jitFrom: [{}, [], null] });
+      // (v8fields.ts: the count outgrows a small integer; the engine leaves regions here; the
+      // x87 state is made on the first x87 instruction, which in many programs comes late)
+      settleFields(this, { icount: [1, 2 ** 40 + 0.5], exit: [1], exitArg: [1], jitLeft: [1], jitFrom: [{}, [], null], fpu: [new FpuState()] });
     }
   }
 

@@ -83,10 +83,13 @@ export class Region implements Chainable {
   }
 }
 
-// (hw/v8fields.ts: the fields the engine and chains write, settled before anything is optimised)
-settleFields(new Region([], 0, () => ({ fn: () => 0, source: "", insns: 0, reachable: 0, entries: [], notRun: new Map(), pages: new Int32Array(0) })), {
-  valid: [false], chained: [true], lastUsed: [1], windowMisses: [1], ep: [1],
-});
+/** Whether a region of this thread has had its fields settled (hw/v8fields.ts): the fields the
+ *  engine and chains write, settled on the first region compiled, before anything is optimised.
+ *  (Settled on a stand-in made when this module loaded, they did not stay settled: the regions
+ *  compiled later had them as V8 first saw them, and the first chained entry (`chained`) and
+ *  the first recompile (`valid`) still threw away every optimised region, each of which
+ *  inlines chain.ts's leave.) */
+let settled = false;
 
 export interface JitStats {
   regionsCompiled: number;
@@ -200,6 +203,12 @@ export class RegionCache {
       entry.nojit = true;
       this.log.error({ eip: entry.eip }, `compiling the region at 0x${(entry.eip >>> 0).toString(16)} failed: ${e instanceof Error ? e.message : String(e)}`);
       return null;
+    }
+    if (!settled) {
+      settled = true;
+      // (compileMs first: a whole number of milliseconds is stored as a small integer, and that
+      // change of representation would give every region a new shape in the middle of a run)
+      settleFields(r, { compileMs: [1, 0.5], valid: [false], chained: [true], lastUsed: [1], windowMisses: [1], ep: [1] });
     }
     const ms = r.compileMs;
     r.lastUsed = tick;

@@ -20,6 +20,7 @@
 
 import type { Environment } from "./env.js";
 import { IndexedHeap } from "./heap.js";
+import { settleFields } from "../hw/v8fields.js";
 
 /** Why an environment is (re)entering the run queue. */
 export type EnqueueReason = "new" | "woken" | "preempted";
@@ -114,6 +115,11 @@ export class FairShare implements SchedPolicy {
   private readonly heap = new IndexedHeap<Environment>((e) => e.vruntime);
   /** The least virtual time of the runnable environments (or of the last one picked). */
   private minVruntime = 0;
+
+  constructor() {
+    // (hw/v8fields.ts: nanoseconds, beyond a small integer after about a second of guest time)
+    settleFields(this, { minVruntime: [0.5] });
+  }
 
   get length(): number {
     return this.heap.length;

@@ -108,6 +108,19 @@ describe("exojit's cache directory", () => {
     expect(learned(second.stderr)).toBe(0);
   });
 
+  it("runs from the ES modules as well when told not to use the packed build (EXOJIT_NO_PACK=1)", () => {
+    const hello = buildGuest("hello.c");
+    const env = { ...process.env, EXOJIT_NO_PACK: "1", EXOJIT_CACHE: path.join(dir, "cache-esm") };
+    const r = spawnSync("node", [CLI, "run", hello], { encoding: "utf8", cwd: dir, timeout: 60_000, env });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe("hello, world\n");
+    // (no code cache of the pack is made or read on that path)
+    expect(fs.existsSync(path.join(dir, "cache-esm", "code")) ? fs.readdirSync(path.join(dir, "cache-esm", "code")).filter((f) => f.startsWith("pack-")) : []).toEqual([]);
+    const bad = spawnSync("node", [CLI, "frob"], { encoding: "utf8", cwd: dir, timeout: 30_000, env });
+    expect(bad.status).toBe(2);
+    expectOneLine(bad.stderr, /unknown command 'frob'/);
+  });
+
   it("keeps one code cache of the packed build for every engine: V8's flags are put back before it is saved", () => {
     const cache = path.join(dir, "cache-pack");
     const hello = buildGuest("hello.c");

@@ -9,7 +9,7 @@
 // not suspended.
 
 import { CpuContext } from "../hw/context.js";
-import { settleFields } from "../hw/v8fields.js";
+import { settleOnce } from "../hw/v8fields.js";
 import type { AddressSpace } from "./aspace.js";
 import type { FramePool } from "./frames.js";
 import type { Waiter, WaitQueue } from "./wait.js";
@@ -59,9 +59,6 @@ export const TLS_WORDS = 6;
 
 let nextEnvId = 1;
 
-/** Whether an environment of this thread has had its fields settled. */
-let settled = false;
-
 export class Environment implements Waiter {
   readonly id = nextEnvId++;
   readonly ctx = new CpuContext();
@@ -103,12 +100,9 @@ export class Environment implements Waiter {
     /** Called when a wait of this environment ends (the exokernel makes it runnable). */
     private readonly onWake: (env: Environment, reason: number) => void,
   ) {
-    if (!settled) {
-      settled = true;
-      // (hw/v8fields.ts: these counts outgrow a small integer after about a second or 2^30
-      // instructions, in the middle of a run)
-      settleFields(this, { vruntime: [0.5], insns: [0.5], cpuNs: [0.5] });
-    }
+    // (hw/v8fields.ts: these counts outgrow a small integer after about a second or 2^30
+    // instructions, in the middle of a run)
+    settleOnce(this, { vruntime: [0.5], insns: [0.5], cpuNs: [0.5] });
   }
 
   /** Waiter: a queue it waits on was notified. */

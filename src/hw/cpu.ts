@@ -16,7 +16,7 @@ import { FpuState } from "./fpu/state.js";
 import { SseState, MXCSR_DEFAULT } from "./simd/state.js";
 import { saveImage, loadImage } from "./fpu/image.js";
 import type { CpuHooks } from "./hooks.js";
-import { settleFields } from "./v8fields.js";
+import { settleOnce } from "./v8fields.js";
 
 export const TLB_ENTRIES = 1 << 20;
 /** TLB entries are stored XORed with TLB_KEY, so that a zero-filled array (what a new Int32Array
@@ -64,9 +64,6 @@ export interface PortHandler {
 
 /** Rate of the time-stamp counter (it counts host nanoseconds). */
 export const TSC_HZ = 1e9;
-
-/** Whether a CPU was made in this thread (settleFields). */
-let settled = false;
 
 export class Cpu {
   readonly mem: PhysMemory;
@@ -171,12 +168,9 @@ export class Cpu {
     this.codePages = new Uint8Array(mem.pages);
     this.r[FLAGS] = FLAGS_FIXED;
     this.r[MXCSR] = MXCSR_DEFAULT;
-    if (!settled) {
-      settled = true;
-      // (v8fields.ts: the count outgrows a small integer; the engine leaves regions here; the
-      // x87 state is made on the first x87 instruction, which in many programs comes late)
-      settleFields(this, { icount: [1, 2 ** 40 + 0.5], exit: [1], exitArg: [1], jitLeft: [1], jitFrom: [{}, [], null], fpu: [new FpuState()] });
-    }
+    // (v8fields.ts: the count outgrows a small integer; the engine leaves regions here; the
+    // x87 state is made on the first x87 instruction, which in many programs comes late)
+    settleOnce(this, { icount: [1, 2 ** 40 + 0.5], exit: [1], exitArg: [1], jitLeft: [1], jitFrom: [{}, [], null], fpu: [new FpuState()] });
   }
 
   /** The CPU will not run again: its TLB arrays, every entry made invalid, go to the next CPU

@@ -17,3 +17,14 @@ export function settleFields(obj: object, values: Record<string, unknown[]>): vo
     o[k] = was;
   }
 }
+
+/** Classes of this thread whose first object settleOnce has settled. */
+const settledClasses = new WeakSet<object>();
+
+/** settleFields on the first object of its class in this thread: the fields' kinds belong to the
+ *  class's shape, which every later object shares. */
+export function settleOnce(obj: object, values: Record<string, unknown[]>): void {
+  if (settledClasses.has(obj.constructor)) return;
+  settledClasses.add(obj.constructor);
+  settleFields(obj, values);
+}

@@ -9,7 +9,7 @@ import { compileRegion, type Compiled } from "./compile.js";
 import type { RegionFn, ChainTable, Chainable } from "./chain.js";
 import { likelySuccessors, staticTargets } from "./successors.js";
 import { logger, trace } from "../log.js";
-import { settleFields } from "../hw/v8fields.js";
+import { settleOnce } from "../hw/v8fields.js";
 import { mkdirSync, writeFileSync } from "node:fs";
 
 /** Developer aid: when set, every region's generated source is written to this folder. */
@@ -83,13 +83,6 @@ export class Region implements Chainable {
   }
 }
 
-/** Whether a region of this thread has had its fields settled (hw/v8fields.ts): the fields the
- *  engine and chains write, settled on the first region compiled, before anything is optimised.
- *  (Settled on a stand-in made when this module loaded, they did not stay settled: the regions
- *  compiled later had them as V8 first saw them, and the first chained entry (`chained`) and
- *  the first recompile (`valid`) still threw away every optimised region, each of which
- *  inlines chain.ts's leave.) */
-let settled = false;
 
 export interface JitStats {
   regionsCompiled: number;
@@ -204,12 +197,13 @@ export class RegionCache {
       this.log.error({ eip: entry.eip }, `compiling the region at 0x${(entry.eip >>> 0).toString(16)} failed: ${e instanceof Error ? e.message : String(e)}`);
       return null;
     }
-    if (!settled) {
-      settled = true;
-      // (compileMs first: a whole number of milliseconds is stored as a small integer, and that
-      // change of representation would give every region a new shape in the middle of a run)
-      settleFields(r, { compileMs: [1, 0.5], valid: [false], chained: [true], lastUsed: [1], windowMisses: [1], ep: [1] });
-    }
+    // The fields the engine and chains write, settled on the first region compiled, before
+    // anything is optimised (hw/v8fields.ts). (Settled on a stand-in made when this module
+    // loaded, they did not stay settled: the first chained entry (`chained`) and the first
+    // recompile (`valid`) still threw away every optimised region, each of which inlines
+    // chain.ts's leave. compileMs first: a whole number of milliseconds is stored as a small
+    // integer, and that change of representation would give every region a new shape.)
+    settleOnce(r, { compileMs: [1, 0.5], valid: [false], chained: [true], lastUsed: [1], windowMisses: [1], ep: [1] });
     const ms = r.compileMs;
     r.lastUsed = tick;
     // A previous version is replaced. Other regions that share blocks with this one stay: a

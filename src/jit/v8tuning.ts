@@ -18,8 +18,8 @@
 
 import * as v8 from "node:v8";
 
-/** Process-wide, as V8's flags are: one record even when this module is loaded twice (the
- *  command line's ES modules and the packed build's copy, cli/packload.cts). */
+/** Process-wide, as V8's flags are: one record even when this module is loaded twice (an
+ *  embedder's ES modules beside the packed build's copy, cli/packload.cts). */
 interface TuningState {
   applied: boolean;
   held: boolean;

@@ -36,6 +36,11 @@ const F6 = 8; // IB for ModRM.reg 0 and 1 (test), none for the rest of the group
 const F7 = 9; // ID likewise
 const IBS16 = 10; // 8-bit, sign-extended to 16 bits (with the 66 prefix)
 
+/** A form's key: the opcode (10 bits: the index into SPECS), then bit 10 register form, 11-13
+ *  ModRM reg (K_GROUP), 14 same register (K_SAME), 15-18 x87 register (K_X87), 19-26 the imm8
+ *  (K_IMM); the prefixes times PREFIX_UNIT above those. */
+const PREFIX_UNIT = 2 ** 27;
+
 /** How the form's key extends beyond the opcode. */
 const K_GROUP = 1; // ModRM reg is part of the opcode
 const K_SAME = 2; // register form: whether r/m and reg are the same register (xor eax, eax)
@@ -50,8 +55,8 @@ interface Spec {
   ops: number[];
 }
 
-/** Specs by opcode: 0-255 one-byte, 256-511 after 0F. */
-const SPECS: (Spec | null)[] = new Array<Spec | null>(512).fill(null);
+/** Specs by opcode: 0-255 one-byte, 256-511 after 0F, 512-767 after 0F 38, 768-1023 after 0F 3A. */
+const SPECS: (Spec | null)[] = new Array<Spec | null>(1024).fill(null);
 
 function def(opcodes: number[], modrm: boolean, imm: number, ops: number[], key = 0): void {
   for (const o of opcodes) SPECS[o] = { modrm, imm, key, ops };
@@ -130,6 +135,14 @@ def([TWO + 0x7e], true, NONE, [E, G]); // movd r/m32, mm/xmm; F3: movq xmm, xmm/
 /** F3 0F 7E (movq xmm, xmm/m64), F2/F3 0F D6 (movdq2q, movq2dq) load where the other prefixes'
  *  forms store. */
 const LOADS: Spec = { modrm: true, imm: NONE, key: 0, ops: [G, E] };
+// Three-byte opcodes (SSSE3, SSE4.1, SSE4.2; the prefix picks the instruction, as above): every
+// one has ModRM; those after 0F 3A an imm8 too. All are reg <- r/m but the extracts
+// (pextrb/w/d, extractps: r/m <- xmm) and movbe's store (0F 38 F1 without F2, STORES).
+const T38 = 0x200, T3A = 0x300;
+def(range(T38, 256), true, NONE, [G, E]);
+def(range(T3A, 256), true, IB, [G, E, FIXED]);
+def(range(T3A + 0x14, 4), true, IB, [E, G, FIXED]);
+const STORES: Spec = { modrm: true, imm: NONE, key: 0, ops: [E, G] };
 
 /** Legacy prefixes: segment overrides (1 + segment number), and the others. At most one of
  *  each kind; 67 (16-bit addressing) and anything unusual are left to iced. */
@@ -144,7 +157,7 @@ const learnedOps = new Set<number>();
 
 function keep(key: number, t: Insn | null): void {
   forms.set(key, t);
-  if (t !== null) learnedOps.add((key % 512) + Math.floor(key / 2 ** 26) * 2 ** 26);
+  if (t !== null) learnedOps.add((key % 1024) + Math.floor(key / PREFIX_UNIT) * PREFIX_UNIT);
 }
 
 /** What the last parse found (read by fill() and learn()). */
@@ -206,13 +219,18 @@ function parse(buf: Uint8Array, pos: number, end: number): number {
   if (op === 0x0f) {
     if (p >= end) return short();
     op = TWO + buf[p++];
+    if (op === TWO + 0x38 || op === TWO + 0x3a) {
+      if (p >= end) return short();
+      op = (op === TWO + 0x38 ? T38 : T3A) + buf[p++];
+    }
   }
   let spec = SPECS[op];
   if (spec === null) return 0;
-  pOpKey = op + (seg | (rep << 3) | (osize << 5) | (lock << 6)) * 2 ** 26;
+  pOpKey = op + (seg | (rep << 3) | (osize << 5) | (lock << 6)) * PREFIX_UNIT;
   pHead = p - pos;
   pKeyImm = -1;
   if ((op === TWO + 0x7e && rep === 1) || (op === TWO + 0xd6 && rep !== 0)) spec = LOADS;
+  else if (op === T38 + 0xf1 && rep !== 2) spec = STORES;
   pSpec = spec;
   pZ = op & 7;
   let key = op;
@@ -260,11 +278,11 @@ function parse(buf: Uint8Array, pos: number, end: number): number {
       }
       pBase = base;
     }
-    key |= (regForm ? 1 : 0) << 9;
-    if (spec.key & K_GROUP) key |= pReg << 10;
-    if (regForm && (spec.key & K_SAME) && pReg === pRm) key |= 1 << 13;
+    key |= (regForm ? 1 : 0) << 10;
+    if (spec.key & K_GROUP) key |= pReg << 11;
+    if (regForm && (spec.key & K_SAME) && pReg === pRm) key |= 1 << 14;
     if (regForm && (spec.key & K_X87)) {
-      key |= (8 | pRm) << 14;
+      key |= (8 | pRm) << 15;
       pWhole = true;
     }
   }
@@ -292,7 +310,7 @@ function parse(buf: Uint8Array, pos: number, end: number): number {
         hasImm = true;
         pImm = imm === IB ? b : imm === IBS ? s8(b) : s8(b) & 0xffff;
         if (spec.key & K_IMM) {
-          key |= b << 18;
+          key |= b << 19;
           pKeyImm = p - 1 - pos;
         }
       }
@@ -327,8 +345,8 @@ function parse(buf: Uint8Array, pos: number, end: number): number {
     pDisp = rd32(buf, p);
     p += 4;
   }
-  // prefixes: 7 more bits, above the 26 used (keys stay exact integers)
-  pKey = key + (seg | (rep << 3) | (osize << 5) | (lock << 6)) * 2 ** 26;
+  // prefixes: 7 more bits, above the 27 used (keys stay exact integers)
+  pKey = key + (seg | (rep << 3) | (osize << 5) | (lock << 6)) * PREFIX_UNIT;
   return p - pos;
 }
 

@@ -74,6 +74,9 @@ def(range(0x40, 16), false, NONE, [Z]); // inc/dec r32
 def(range(0x50, 16), false, NONE, [Z]); // push/pop r32
 def([0x60, 0x61, 0x90, 0x98, 0x99, 0x9c, 0x9d, 0x9e, 0x9f, 0xc3, 0xc9, 0xcc, 0xf4, 0xf5, 0xf8, 0xf9, 0xfa, 0xfb, 0xfc, 0xfd], false, NONE, []);
 def([0xa4, 0xa5, 0xa6, 0xa7, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf], false, NONE, []); // string ops, implied operands
+def([0x27, 0x2f, 0x37, 0x3f, 0x6c, 0x6d, 0x6e, 0x6f, 0x9b, 0xcb, 0xce, 0xcf, 0xd6, 0xd7, 0xec, 0xed, 0xee, 0xef], false, NONE, []); // BCD, ins/outs, wait, retf, into, iret, salc, xlat, in/out dx
+def([0xd4, 0xd5, 0xe4, 0xe5, 0xe6, 0xe7], false, IB, [FIXED]); // aam, aad, in/out imm8
+def([0xca], false, IW, [FIXED]); // retf imm16
 def([0x68], false, ID, [FIXED]);
 def([0x6a], false, IBS, [FIXED]);
 def([0x69], true, ID, [G, E, FIXED]);
@@ -132,6 +135,12 @@ def([...range(TWO + 0x51, 15), ...range(TWO + 0x60, 15), TWO + 0x6f, TWO + 0x74,
 def([TWO + 0x70, TWO + 0xc2, TWO + 0xc4, TWO + 0xc5, TWO + 0xc6], true, IB, [G, E, FIXED]);
 def([TWO + 0x71, TWO + 0x72, TWO + 0x73], true, IB, [E, FIXED], K_GROUP); // shifts by imm8
 def([TWO + 0x7e], true, NONE, [E, G]); // movd r/m32, mm/xmm; F3: movq xmm, xmm/m64 (LOADS)
+def([...range(TWO + 0xf8, 7), TWO + 0x7c, TWO + 0x7d, TWO + 0xd0], true, NONE, [G, E]); // psub/padd b/w/d/q, haddp, hsubp, addsubp
+def([TWO + 0xc3], true, NONE, [E, G]); // movnti
+def([TWO + 0xae], true, NONE, [E], K_GROUP | K_X87); // fxsave..clflush; register forms (the fences) by reg and r/m
+def([TWO + 0xc7], true, NONE, [E], K_GROUP); // cmpxchg8b
+def([TWO + 0x77, TWO + 0x0b, TWO + 0x34, TWO + 0xa0, TWO + 0xa1, TWO + 0xa8, TWO + 0xa9], false, NONE, []); // emms, ud2, sysenter, push/pop fs/gs
+def([TWO + 0xb8], true, NONE, [G, E]); // popcnt (F3)
 /** F3 0F 7E (movq xmm, xmm/m64), F2/F3 0F D6 (movdq2q, movq2dq) load where the other prefixes'
  *  forms store. */
 const LOADS: Spec = { modrm: true, imm: NONE, key: 0, ops: [G, E] };

@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI, buildGuest } from "./helpers/guest.js";
+import { CLI, REPO, buildGuest } from "./helpers/guest.js";
 
 let dir = "";
 
@@ -97,7 +97,11 @@ describe("exojit's cache directory", () => {
       const r = spawnSync("node", [CLI, "run", "--stats", hello], { encoding: "utf8", cwd: dir, timeout: 30_000, env: { ...process.env, EXOJIT_CACHE: cache } });
       return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
     };
-    const learned = (stderr: string): number => Number(/(\d+) forms learned/.exec(stderr)?.[1]);
+    // (learned from iced, or taken from the build's seed)
+    const learned = (stderr: string): number => {
+      const m = /(\d+) forms learned \((\d+) more from the build's seed\)/.exec(stderr);
+      return Number(m?.[1]) + Number(m?.[2]);
+    };
     const first = run();
     expect(first.status).toBe(0);
     expect(learned(first.stderr)).toBeGreaterThan(50);
@@ -106,6 +110,20 @@ describe("exojit's cache directory", () => {
     expect(second.status).toBe(0);
     expect(second.stdout).toBe(first.stdout);
     expect(learned(second.stderr)).toBe(0);
+  });
+
+  it("decodes a first run's forms from the build's seed, without loading iced-x86", () => {
+    // (tools/formseed.mjs learns the forms of the firmware's programs, among others, at build
+    // time; a run that loads iced loses V8's ArrayBufferDetaching protector: decoder/fast.ts)
+    const echo = path.join(REPO, "firmware", "image", "root", "bin", "echo");
+    const r = spawnSync("node", [CLI, "run", "--stats", echo, "seeded"], { encoding: "utf8", cwd: dir, timeout: 30_000, env: { ...process.env, EXOJIT_CACHE: path.join(dir, "cache-seed") } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe("seeded\n");
+    const m = /(\d+) forms learned \((\d+) more from the build's seed\), (\d+) left to iced; iced-x86 (not loaded|loaded)/.exec(r.stderr);
+    expect(m, r.stderr).not.toBeNull();
+    expect(Number(m?.[1])).toBe(0);
+    expect(Number(m?.[2])).toBeGreaterThan(20);
+    expect(m?.[4]).toBe("not loaded");
   });
 
   it("runs from the ES modules as well when told not to use the packed build (EXOJIT_NO_PACK=1)", () => {

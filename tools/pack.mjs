@@ -66,3 +66,7 @@ try {
 } finally {
   fs.rmSync(tmp, { recursive: true, force: true });
 }
+
+// The decoder's seed of learned forms, keyed by this build's files (tools/formseed.mjs).
+const seed = spawnSync(process.execPath, [path.join(REPO, "tools", "formseed.mjs")], { stdio: "inherit" });
+if (seed.status !== 0) console.error("tools/pack.mjs: making the decoder's form seed failed; the build works without it");

@@ -11,7 +11,7 @@ import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { cacheDir } from "./cachedir.js";
 import { exportForms, importForms } from "../decoder/formcache.js";
-import { fastStats } from "../decoder/fast.js";
+import { fastStats, onFirstMiss, offerForm } from "../decoder/fast.js";
 
 /** What the decoder's answers depend on, as files of this build. */
 const SOURCES = ["../decoder/fast.js", "../decoder/convert.js", "../decoder/ops.js", "../hw/isa.js"];
@@ -22,27 +22,58 @@ let file: string | null | undefined;
 /** fastStats.learned + refused when the file was read (nothing new: nothing to write). */
 let known = -1;
 
-function formsFile(): string | null {
-  if (file !== undefined) return file;
+/** What identifies this build's decoder (null if its files cannot be found). */
+export function formsKey(): string | null {
   try {
     const stamps = SOURCES.map((s) => fileURLToPath(new URL(s, import.meta.url)));
     const iced = fileURLToPath(new URL(ICED, import.meta.url));
     stamps.push(fs.existsSync(iced) ? iced : createRequire(import.meta.url).resolve("iced-x86"));
-    const key = stamps.map((f) => {
-      const st = fs.statSync(f);
-      return `${st.size.toString(36)}.${Math.floor(st.mtimeMs).toString(36)}`;
-    });
-    file = path.join(cacheDir(), "code", `forms-${key.join("-")}.json`);
+    return stamps
+      .map((f) => {
+        const st = fs.statSync(f);
+        return `${st.size.toString(36)}.${Math.floor(st.mtimeMs).toString(36)}`;
+      })
+      .join("-");
   } catch {
-    file = null;
+    return null;
   }
+}
+
+function formsFile(): string | null {
+  if (file !== undefined) return file;
+  const key = formsKey();
+  file = key === null ? null : path.join(cacheDir(), "code", `forms-${key}.json`);
   return file;
 }
 
-/** Adds the forms earlier runs of this build learned. */
+/** The seed made by the build (tools/formseed.mjs): the forms of exojit's own firmware programs
+ *  and of the host's 32-bit C library, learned from iced when the build ran. Its first line is
+ *  the build's formsKey(); a seed of another build is not read. */
+export const SEED = fileURLToPath(new URL("../decoder/forms-seed.json", import.meta.url));
+
+/** Offers the seed's forms to the fast path (read at its first unknown form, so a run whose
+ *  forms the cache already had never reads it; a run takes in, and then keeps in its cache, only
+ *  the forms it meets). Returns how many. */
+export function loadSeed(): number {
+  try {
+    const text = fs.readFileSync(SEED, "latin1");
+    const nl = text.indexOf("\n");
+    if (nl < 0 || text.slice(0, nl) !== formsKey()) return 0;
+    return importForms(text.slice(nl + 1), offerForm);
+  } catch {
+    return 0;
+  }
+}
+
+/** Adds the forms earlier runs of this build learned, and arranges for the build's seed to be
+ *  read if a form neither has is met. With both, most programs decode without iced-x86: loading
+ *  it costs 20-30 ms and 15 MB, and its wasm memory growing detaches an ArrayBuffer, after which
+ *  V8 checks every typed-array access it optimises for a detached buffer (10-15% of a whole
+ *  run's CPU time: decoder/fast.ts's header). */
 export function loadForms(): void {
   const f = formsFile();
-  known = fastStats.learned + fastStats.refused;
+  known = formsMet();
+  onFirstMiss(loadSeed);
   if (f === null) return;
   try {
     importForms(fs.readFileSync(f, "utf8"));
@@ -51,11 +82,16 @@ export function loadForms(): void {
   }
 }
 
+/** Forms this run added: learned from iced, left to it, or taken from the seed. */
+function formsMet(): number {
+  return fastStats.learned + fastStats.refused + fastStats.seeded;
+}
+
 /** Writes the forms known now if this run learned any (old builds' files are removed). */
 export function saveForms(): void {
   const f = formsFile();
-  if (f === null || known < 0 || fastStats.learned + fastStats.refused === known) return;
-  known = fastStats.learned + fastStats.refused;
+  if (f === null || known < 0 || formsMet() === known) return;
+  known = formsMet();
   const tmp = `${f}.${process.pid}.tmp`;
   try {
     fs.mkdirSync(path.dirname(f), { recursive: true });

@@ -18,6 +18,7 @@ import { tuneV8ForGeneratedCode, releaseOptimization } from "../jit/v8tuning.js"
 import { WARMUP_INSNS, type EngineStats } from "../jit/engine.js";
 import { handlerCallCounts } from "../jit/handlercalls.js";
 import { fastStats } from "../decoder/fast.js";
+import { icedLoaded } from "../decoder/iced.js";
 import { loadForms, saveForms } from "./formcache.js";
 
 /** When V8's optimising compiler is let loose (launch.ts holds it back at start-up): after this
@@ -159,7 +160,7 @@ function printStats({ kernel, sys, personality }: Machine, loop: RunLoop, insns:
     `  time: about ${e.jitMs.toFixed(0)} ms in compiled code (sampled), ${j.compileMs.toFixed(1)} ms compiling, ${e.decodeMs.toFixed(1)} ms decoding, ${Math.max(0, ms - e.jitMs - j.compileMs - e.decodeMs).toFixed(1)} ms interpreting and in system calls`,
     `  jit: ${j.regionsCompiled} regions compiled + ${j.recompiles} recompiled, ${j.insnsCompiled} insns -> ${(j.jsBytes / 1024).toFixed(0)} KiB JS in ${j.compileMs.toFixed(1)} ms` +
       ` (${j.insnsCompiled > 0 ? ((j.compileMs * 1000) / j.insnsCompiled).toFixed(1) : "0"} us/insn); ${live.regions} live (${live.insns} insns), ${j.invalidations} invalidated, ${j.evictions} evicted, ${j.failures} failed`,
-    `  blocks decoded ${e.blocksDecoded} (${fastStats.decoded} instructions by the fast path, ${fastStats.learned} forms learned, ${fastStats.refused} left to iced), code-page writes ${e.codeWrites}, faults ${e.faults}`,
+    `  blocks decoded ${e.blocksDecoded} (${fastStats.decoded} instructions by the fast path, ${fastStats.learned} forms learned (${fastStats.seeded} more from the build's seed), ${fastStats.refused} left to iced; iced-x86 ${icedLoaded() ? "loaded" : "not loaded"}), code-page writes ${e.codeWrites}, faults ${e.faults}`,
     `  system calls ${totalCalls}: ${calls.slice(0, 8).map(([nr, n]) => `${SYSCALLS[nr]?.name ?? nr} ${n}`).join(", ")}`,
     `  handler calls from compiled code ${handlers.reduce((s, [, n]) => s + n, 0)}${handlers.length > 0 ? ": " : ""}${handlers.slice(0, 6).map(([form, n]) => `${form} ${n}`).join("; ")}`,
     `  guest memory peak ${kernel.frames.peak * 4} KiB of ${kernel.frames.total * 4} KiB (page cache now ${sys.pageCache.frames * 4} KiB)`,

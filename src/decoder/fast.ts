@@ -38,13 +38,13 @@ const IBS16 = 10; // 8-bit, sign-extended to 16 bits (with the 66 prefix)
 
 /** A form's key: the opcode (10 bits: the index into SPECS), then bit 10 register form, 11-13
  *  ModRM reg (K_GROUP), 14 same register (K_SAME), 15-18 x87 register (K_X87), 19-26 the imm8
- *  (K_IMM); the prefixes times PREFIX_UNIT above those. */
+ *  (K_IMM: countClass); the prefixes times PREFIX_UNIT above those. */
 const PREFIX_UNIT = 2 ** 27;
 
 /** How the form's key extends beyond the opcode. */
 const K_GROUP = 1; // ModRM reg is part of the opcode
 const K_SAME = 2; // register form: whether r/m and reg are the same register (xor eax, eax)
-const K_IMM = 4; // the immediate byte (shift and rotate counts)
+const K_IMM = 4; // the immediate count's class (shifts and rotates: countClass)
 const K_X87 = 8; // register form: ModRM r/m is part of the opcode too
 
 interface Spec {
@@ -123,7 +123,7 @@ def([TWO + 0xa4, TWO + 0xac], true, IB, [E, G, FIXED], K_IMM); // shld/shrd by i
 def([TWO + 0xa5, TWO + 0xad], true, NONE, [E, G, FIXED]); // shld/shrd by cl
 def([TWO + 0xaf, TWO + 0xb6, TWO + 0xb7, TWO + 0xbc, TWO + 0xbd, TWO + 0xbe, TWO + 0xbf], true, NONE, [G, E]);
 def([TWO + 0xb0, TWO + 0xb1, TWO + 0xc0, TWO + 0xc1], true, NONE, [E, G], K_SAME); // cmpxchg, xadd
-def([TWO + 0xba], true, IB, [E, FIXED], K_GROUP | K_IMM); // bt* Ev, imm8
+def([TWO + 0xba], true, IB, [E, FIXED], K_GROUP); // bt* Ev, imm8
 def(range(TWO + 0xc8, 8), false, NONE, [Z]); // bswap
 def([TWO + 0x1e], true, NONE, [E], K_GROUP | K_X87); // reserved NOPs; F3 0F 1E FB is endbr32
 def([TWO + 0x18], true, NONE, [E], K_GROUP); // prefetch
@@ -190,7 +190,7 @@ function short(): number {
 }
 
 /** Counters for tests and --stats: instructions decoded here, forms learned and refused. */
-export const fastStats = { decoded: 0, learned: 0, refused: 0 };
+export const fastStats = { decoded: 0, learned: 0, refused: 0, seeded: 0 };
 
 const s8 = (b: number): number => (b << 24) >> 24;
 function rd32(buf: Uint8Array, p: number): number {
@@ -319,7 +319,7 @@ function parse(buf: Uint8Array, pos: number, end: number): number {
         hasImm = true;
         pImm = imm === IB ? b : imm === IBS ? s8(b) : s8(b) & 0xffff;
         if (spec.key & K_IMM) {
-          key |= b << 19;
+          key |= countClass(op, b, osize) << 19;
           pKeyImm = p - 1 - pos;
         }
       }
@@ -357,6 +357,18 @@ function parse(buf: Uint8Array, pos: number, end: number): number {
   // prefixes: 7 more bits, above the 27 used (keys stay exact integers)
   pKey = key + (seg | (rep << 3) | (osize << 5) | (lock << 6)) * PREFIX_UNIT;
   return p - pos;
+}
+
+/** What of a shift's immediate count iced's answers (the flags it reads and writes) depend on:
+ *  whether the count that takes effect (masked to 5 bits, and modulo 9 or 17 for rcl/rcr of
+ *  bytes and words) is 0, 1 or more, and for shld/shrd of words whether it is above 16. (Keyed
+ *  by the whole byte, a program's shifts by many different counts each needed iced once.) */
+function countClass(op: number, b: number, osize: number): number {
+  let e = b & 31;
+  if (op === 0xc0 || op === 0xc1) {
+    if (pReg === 2 || pReg === 3) e %= op === 0xc0 ? 9 : osize !== 0 ? 17 : 32;
+  } else if (osize !== 0 && e > 16) return 3;
+  return e === 0 ? 0 : e === 1 ? 1 : 2;
 }
 
 /** The register number for operand kind `kind` encoded as `n`. */
@@ -432,6 +444,38 @@ function fill(out: Insn, t: Insn): void {
   if (hasTarget) out.target = (pEip + pLen + pTarget) | 0;
 }
 
+/** Called once, at the first form not known (to offer forms from elsewhere before iced is
+ *  loaded for it: the seed the build made, cli/formcache.ts). */
+let firstMiss: (() => void) | null = null;
+/** Forms offered (offerForm), taken in when met: a run learns only the ones it uses. */
+const offered = new Map<number, Insn>();
+
+export function onFirstMiss(f: (() => void) | null): void {
+  firstMiss = f;
+}
+
+/** Offers a form for when it is met (a template as learn() keeps them). */
+export function offerForm(key: number, t: Insn | null): void {
+  if (t !== null && !forms.has(key)) offered.set(key, t);
+}
+
+/** The template of the form just parsed from the offered ones (the first miss asks for them). */
+function fromOffered(): Insn | undefined {
+  const key = pKey;
+  if (firstMiss !== null) {
+    const f = firstMiss;
+    firstMiss = null;
+    f();
+    pKey = key;
+  }
+  const t = offered.get(key);
+  if (t === undefined) return undefined;
+  offered.delete(key);
+  keep(key, t);
+  fastStats.seeded++;
+  return t;
+}
+
 /**
  * Decodes the 32-bit instruction at buf[pos] (guest address `eip`) into `out` if its form is
  * known; returns its length, or 0 to have iced decode it (then call learn() with the result).
@@ -442,7 +486,8 @@ export function fastDecode(buf: Uint8Array, pos: number, end: number, eip: numbe
   if (len === 0) return 0;
   pEip = eip;
   pLen = len;
-  const t = forms.get(pKey);
+  let t = forms.get(pKey);
+  if (t === undefined) t = offered.size > 0 || firstMiss !== null ? fromOffered() : undefined;
   if (t === undefined || t === null) return 0;
   fill(out, t);
   fastStats.decoded++;
@@ -523,6 +568,7 @@ export function knowForm(key: number, t: Insn | null): void {
 /** Forgets every learned form (the CPU model's supported features changed: decoder/convert.ts). */
 export function forgetForms(): void {
   forms.clear();
+  offered.clear();
   learnedOps.clear();
 }
 

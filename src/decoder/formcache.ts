@@ -50,8 +50,9 @@ export function exportForms(): string {
   return JSON.stringify({ fields: FIELDS, forms });
 }
 
-/** Adds the forms of text written by exportForms (by this build); returns how many. */
-export function importForms(text: string): number {
+/** Adds the forms of text written by exportForms (by this build), through `add` (offerForm:
+ *  offered, for when they are met); returns how many. */
+export function importForms(text: string, add: (key: number, t: Insn | null) => void = knowForm): number {
   let data: { fields?: unknown; forms?: unknown };
   try {
     data = JSON.parse(text) as typeof data;
@@ -63,7 +64,7 @@ export function importForms(text: string): number {
   for (const r of data.forms as unknown[]) {
     if (!Array.isArray(r) || typeof r[0] !== "number") continue;
     if (r[1] === null && r.length === 2) {
-      knowForm(r[0], null);
+      add(r[0], null);
       n++;
       continue;
     }
@@ -79,7 +80,7 @@ export function importForms(text: string): number {
     });
     if (!ok) continue;
     t.fn = fn;
-    knowForm(r[0], t);
+    add(r[0], t);
     n++;
   }
   return n;

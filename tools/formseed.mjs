@@ -4,7 +4,7 @@
 // libraries (when gcc-multilib or an i386 libc is installed), and every opcode under the usual
 // prefixes and ModRM shapes, learned from iced-x86 now, so that a first run decodes without
 // loading iced. Run after `tsc -p .` and tools/pack.mjs (which calls
-// it): the seed is keyed by the very files of this build.
+// it): the seed is keyed by the contents of this build's decoder (cli/formcache.ts seedKey).
 
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -18,7 +18,7 @@ const { fastDecode, learn, fastStats } = await import(path.join(DIST, "decoder/f
 const { convert, mayHavePrefix } = await import(path.join(DIST, "decoder/convert.js"));
 const { exportForms } = await import(path.join(DIST, "decoder/formcache.js"));
 const { Insn } = await import(path.join(DIST, "hw/isa.js"));
-const { formsKey, SEED } = await import(path.join(DIST, "cli/formcache.js"));
+const { seedKey, SEED } = await import(path.join(DIST, "cli/formcache.js"));
 const iced = createRequire(import.meta.url)("iced-x86");
 
 /** ELF files to learn from: the firmware's programs, and the host's i386 C libraries. */
@@ -137,7 +137,7 @@ function range(from, n) {
   return Array.from({ length: n }, (_, k) => from + k);
 }
 
-const key = formsKey();
+const key = seedKey();
 if (key === null) {
   console.error("tools/formseed.mjs: the build's decoder files are missing; no seed made");
   process.exit(0);

@@ -112,7 +112,7 @@ describe("exojit's cache directory", () => {
     expect(learned(second.stderr)).toBe(0);
   });
 
-  it("decodes a first run's forms from the build's seed, without loading iced-x86", () => {
+  it("decodes a first run's forms from the build's seed, without loading iced-x86, from the command line and embedded", () => {
     // (tools/formseed.mjs learns the forms of the firmware's programs, among others, at build
     // time; a run that loads iced loses V8's ArrayBufferDetaching protector: decoder/fast.ts)
     const echo = path.join(REPO, "firmware", "image", "root", "bin", "echo");
@@ -124,6 +124,14 @@ describe("exojit's cache directory", () => {
     expect(Number(m?.[1])).toBe(0);
     expect(Number(m?.[2])).toBeGreaterThan(20);
     expect(m?.[4]).toBe("not loaded");
+    // embedded (the API keeps no forms cache: the seed alone)
+    const script = `import { runProgram } from ${JSON.stringify(path.join(REPO, "dist", "index.js"))};
+      import { icedLoaded } from ${JSON.stringify(path.join(REPO, "dist", "decoder", "iced.js"))};
+      import { fastStats } from ${JSON.stringify(path.join(REPO, "dist", "decoder", "fast.js"))};
+      const r = await runProgram(${JSON.stringify(echo)}, { argv: ["echo", "embedded"], stdin: "" });
+      console.log(r.stdout.toString().trim(), icedLoaded(), fastStats.seeded > 20);`;
+    const e = spawnSync("node", ["--input-type=module", "-e", script], { encoding: "utf8", cwd: dir, timeout: 30_000 });
+    expect(e.stdout, e.stderr).toBe("embedded false true\n");
   });
 
   it("runs from the ES modules as well when told not to use the packed build (EXOJIT_NO_PACK=1)", () => {

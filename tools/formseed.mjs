@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-// Makes dist/decoder/forms-seed.json, the decoder's seed of learned forms (src/cli/formcache.ts):
+// Makes dist/decoder/forms-seed.json, the decoder's seed of learned forms (src/decoder/seed.ts):
 // every instruction form met in exojit's own firmware programs and in the host's 32-bit C
 // libraries (when gcc-multilib or an i386 libc is installed), and every opcode under the usual
 // prefixes and ModRM shapes, learned from iced-x86 now, so that a first run decodes without
 // loading iced. Run after `tsc -p .` and tools/pack.mjs (which calls
-// it): the seed is keyed by the contents of this build's decoder (cli/formcache.ts seedKey).
+// it): the seed is keyed by the contents of this build's decoder (decoder/seed.ts seedKey).
 
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -18,7 +18,7 @@ const { fastDecode, learn, fastStats } = await import(path.join(DIST, "decoder/f
 const { convert, mayHavePrefix } = await import(path.join(DIST, "decoder/convert.js"));
 const { exportForms } = await import(path.join(DIST, "decoder/formcache.js"));
 const { Insn } = await import(path.join(DIST, "hw/isa.js"));
-const { seedKey, SEED } = await import(path.join(DIST, "cli/formcache.js"));
+const { seedKey, SEED } = await import(path.join(DIST, "decoder/seed.js"));
 const iced = createRequire(import.meta.url)("iced-x86");
 
 /** ELF files to learn from: the firmware's programs, and the host's i386 C libraries. */

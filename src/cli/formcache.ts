@@ -9,10 +9,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
-import { createHash } from "node:crypto";
 import { cacheDir } from "./cachedir.js";
 import { exportForms, importForms } from "../decoder/formcache.js";
-import { fastStats, onFirstMiss, offerForm } from "../decoder/fast.js";
+import { fastStats } from "../decoder/fast.js";
 
 /** What the decoder's answers depend on, as files of this build. */
 const SOURCES = ["../decoder/fast.js", "../decoder/convert.js", "../decoder/ops.js", "../hw/isa.js"];
@@ -47,49 +46,11 @@ function formsFile(): string | null {
   return file;
 }
 
-/** What identifies this build's decoder by content (a package's files can be installed with
- *  other times than they were built with): a hash of its files and iced-x86's version. */
-export function seedKey(): string | null {
-  try {
-    const h = createHash("sha256");
-    for (const s of SOURCES) h.update(fs.readFileSync(fileURLToPath(new URL(s, import.meta.url))));
-    const iced = fileURLToPath(new URL(ICED, import.meta.url));
-    const pkg = path.join(path.dirname(fs.existsSync(iced) ? iced : createRequire(import.meta.url).resolve("iced-x86")), "package.json");
-    h.update((JSON.parse(fs.readFileSync(pkg, "utf8")) as { version?: string }).version ?? "");
-    return h.digest("hex").slice(0, 32);
-  } catch {
-    return null;
-  }
-}
-
-/** The seed made by the build (tools/formseed.mjs): the forms of exojit's own firmware programs
- *  and of the host's 32-bit C library, learned from iced when the build ran. Its first line is
- *  the build's seedKey(); a seed of another build is not read. */
-export const SEED = fileURLToPath(new URL("../decoder/forms-seed.json", import.meta.url));
-
-/** Offers the seed's forms to the fast path (read at its first unknown form, so a run whose
- *  forms the cache already had never reads it; a run takes in, and then keeps in its cache, only
- *  the forms it meets). Returns how many. */
-export function loadSeed(): number {
-  try {
-    const text = fs.readFileSync(SEED, "latin1");
-    const nl = text.indexOf("\n");
-    if (nl < 0 || text.slice(0, nl) !== seedKey()) return 0;
-    return importForms(text.slice(nl + 1), offerForm);
-  } catch {
-    return 0;
-  }
-}
-
-/** Adds the forms earlier runs of this build learned, and arranges for the build's seed to be
- *  read if a form neither has is met. With both, most programs decode without iced-x86: loading
- *  it costs 20-30 ms and 15 MB, and its wasm memory growing detaches an ArrayBuffer, after which
- *  V8 checks every typed-array access it optimises for a detached buffer (10-15% of a whole
- *  run's CPU time: decoder/fast.ts's header). */
+/** Adds the forms earlier runs of this build learned (the build's seed, decoder/seed.ts, covers
+ *  a first run: the forms taken from it are kept here too, so a later run need not read it). */
 export function loadForms(): void {
   const f = formsFile();
   known = formsMet();
-  onFirstMiss(loadSeed);
   if (f === null) return;
   try {
     importForms(fs.readFileSync(f, "utf8"));

@@ -10,6 +10,7 @@ import { Insn, FLOW_NEXT } from "../hw/isa.js";
 import { markCodePage } from "../hw/mmu.js";
 import { PAGE_SHIFT } from "../hw/memory.js";
 import { loadIced, type IcedInstruction, type IcedDecoder } from "./iced.js";
+import { armSeed } from "./seed.js";
 import { fastDecode, fastStraddles, learn } from "./fast.js";
 import { convert, mayHavePrefix } from "./convert.js";
 import { findDecoded, keepDecoded } from "./shared.js";
@@ -86,6 +87,11 @@ export class BlockDecoder {
   private readonly buf = new Uint8Array(WINDOW + MAX_INSN_LEN);
   /** Blocks decoded so far (statistics). */
   decoded = 0;
+
+  constructor() {
+    // (the forms the build learned, read if a form not known yet is met: seed.ts)
+    armSeed();
+  }
 
   /**
    * Decodes the block at linear address `eip`. Throws a #PF Fault if the first instruction's

@@ -95,8 +95,10 @@ function learnFrom(bytes, addr, one = false) {
 
 /** Every opcode (one-byte, 0F, 0F 38, 0F 3A) under the usual prefixes, with a memory operand and
  *  with register operands (two registers and one twice) for each ModRM reg field, and for the
- *  shifts by an immediate each count below 32: the forms programs not in the corpus use. */
+ *  shifts by an immediate a count of each class fast.ts keys them by: the forms programs not in
+ *  the corpus use. */
 function enumerate() {
+  // (the opcodes fast.ts's table marks K_IMM)
   const IMM_KEYED = new Set([0xc0, 0xc1, 0x1a4, 0x1ac]);
   // a count of each class fast.ts keys shifts by (countClass)
   const COUNTS = [0, 1, 2, 9, 17];

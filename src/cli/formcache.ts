@@ -12,20 +12,20 @@ import { fileURLToPath } from "node:url";
 import { cacheDir } from "./cachedir.js";
 import { exportForms, importForms } from "../decoder/formcache.js";
 import { fastStats } from "../decoder/fast.js";
+import { DECODER_FILES } from "../decoder/seed.js";
 
-/** What the decoder's answers depend on, as files of this build. */
-const SOURCES = ["../decoder/fast.js", "../decoder/convert.js", "../decoder/ops.js", "../hw/isa.js"];
 /** iced-x86 where it is in a checkout (resolving the package costs ~3 ms of start-up). */
 const ICED = "../../node_modules/iced-x86/iced_x86.js";
 
 let file: string | null | undefined;
-/** fastStats.learned + refused when the file was read (nothing new: nothing to write). */
+/** formsMet() when the file was read (nothing new: nothing to write). */
 let known = -1;
 
-/** What identifies this build's decoder (null if its files cannot be found). */
-export function formsKey(): string | null {
+/** What identifies this build's decoder cheaply, by its files' sizes and times (null if they
+ *  cannot be found). */
+function formsKey(): string | null {
   try {
-    const stamps = SOURCES.map((s) => fileURLToPath(new URL(s, import.meta.url)));
+    const stamps = [...DECODER_FILES];
     const iced = fileURLToPath(new URL(ICED, import.meta.url));
     stamps.push(fs.existsSync(iced) ? iced : createRequire(import.meta.url).resolve("iced-x86"));
     return stamps

@@ -17,8 +17,10 @@ import { fileURLToPath } from "node:url";
 import { importForms } from "./formcache.js";
 import { offerForm, onFirstMiss } from "./fast.js";
 
-/** What the decoder's answers depend on, as files of this build. */
-const SOURCES = ["./fast.js", "./convert.js", "./ops.js", "../hw/isa.js"];
+/** What the decoder's answers depend on, as files of this build (besides iced-x86): the keys
+ *  of the seed and of the command line's cache of learned forms (cli/formcache.ts) are made
+ *  from them. */
+export const DECODER_FILES: readonly string[] = ["./fast.js", "./convert.js", "./ops.js", "../hw/isa.js"].map((s) => fileURLToPath(new URL(s, import.meta.url)));
 
 /** The seed's file. Its first line is the seedKey() of the build that wrote it. */
 export const SEED = fileURLToPath(new URL("./forms-seed.json", import.meta.url));
@@ -28,7 +30,7 @@ export const SEED = fileURLToPath(new URL("./forms-seed.json", import.meta.url))
 export function seedKey(): string | null {
   try {
     const h = createHash("sha256");
-    for (const s of SOURCES) h.update(fs.readFileSync(fileURLToPath(new URL(s, import.meta.url))));
+    for (const f of DECODER_FILES) h.update(fs.readFileSync(f));
     const pkg = path.join(path.dirname(createRequire(import.meta.url).resolve("iced-x86")), "package.json");
     h.update((JSON.parse(fs.readFileSync(pkg, "utf8")) as { version?: string }).version ?? "");
     return h.digest("hex").slice(0, 32);

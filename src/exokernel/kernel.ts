@@ -30,7 +30,7 @@ import { EndpointService } from "./endpoint.js";
 import type { WaitQueue } from "./wait.js";
 import { later } from "./later.js";
 import { logger, trace } from "../log.js";
-import { settleFields } from "../hw/v8fields.js";
+import { settleOnce } from "../hw/v8fields.js";
 
 /** GDT layout, as Linux i386 has it (so selectors match what programs expect). */
 export const GDT_ENTRIES = 32;
@@ -118,7 +118,7 @@ export class Exokernel {
 
   constructor(opts: KernelOptions) {
     // (hw/v8fields.ts: a clock reading, beyond a small integer after about a second)
-    settleFields(this, { turnStart: [0.5] });
+    settleOnce(this, { turnStart: [0.5] });
     this.clock = new Clock(opts.time);
     this.clocks = new ClockService(this.caps, this.clock);
     this.clockCap = this.clocks.attach();

@@ -20,7 +20,7 @@
 
 import type { Environment } from "./env.js";
 import { IndexedHeap } from "./heap.js";
-import { settleFields } from "../hw/v8fields.js";
+import { settleOnce } from "../hw/v8fields.js";
 
 /** Why an environment is (re)entering the run queue. */
 export type EnqueueReason = "new" | "woken" | "preempted";
@@ -118,7 +118,7 @@ export class FairShare implements SchedPolicy {
 
   constructor() {
     // (hw/v8fields.ts: nanoseconds, beyond a small integer after about a second of guest time)
-    settleFields(this, { minVruntime: [0.5] });
+    settleOnce(this, { minVruntime: [0.5] });
   }
 
   get length(): number {

@@ -83,7 +83,6 @@ export class Region implements Chainable {
   }
 }
 
-
 export interface JitStats {
   regionsCompiled: number;
   recompiles: number;

@@ -17,6 +17,22 @@ export const ERRNO_NAMES = [
 
 export type ErrnoName = (typeof ERRNO_NAMES)[number];
 
+/** Error.stackTraceLimit while a SysError is made (see stackless). */
+let savedStackLimit = 10;
+
+/** Turns off V8's stack capture for the Error about to be made (the caller puts it back). */
+function stackless(message: string): string {
+  savedStackLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  return message;
+}
+
+/**
+ * A failed system call's errno. These are the ordinary answers of a POSIX call (ENOENT from a
+ * path search, EAGAIN, ECHILD), thrown thousands of times a second by a shell script, so they
+ * carry no stack trace: V8 captured one for each (10-20 us at the depth of a system call,
+ * about 1% of a shell script's time), and nothing reads it.
+ */
 export class SysError extends Error {
   constructor(
     readonly errno: ErrnoName,
@@ -25,7 +41,8 @@ export class SysError extends Error {
      *  caller reports the count, after the side effects of the error, such as SIGPIPE). */
     readonly partial = 0,
   ) {
-    super(detail ? `${errno}: ${detail}` : errno);
+    super(stackless(detail ? `${errno}: ${detail}` : errno));
+    Error.stackTraceLimit = savedStackLimit;
   }
 }
 

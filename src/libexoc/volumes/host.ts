@@ -108,7 +108,9 @@ export class HostVolume implements Volume, HostFdHolder {
   lookup(dir: VolumeNode, name: Buffer): VolumeNode | null {
     const p = this.child(dir, name);
     try {
-      return this.node(p, fs.lstatSync(p, { bigint: true }));
+      // (a missing name, the usual answer of a path search, without an exception)
+      const st = fs.lstatSync(p, { bigint: true, throwIfNoEntry: false });
+      return st === undefined ? null : this.node(p, st);
     } catch (e) {
       const code = (e as { code?: string }).code;
       if (code === "ENOENT" || code === "ENOTDIR") return null;

@@ -193,7 +193,7 @@ function main() {
   for (const l of lines) console.log(l.map((x, c) => (c === 0 ? x.padEnd(widths[c]) : x.padStart(widths[c]))).join("  "));
   const summary = {};
   for (const s of skipped) console.log(`real programs: skipped ${s}`);
-  for (const kind of ["integer", "x87", "sse", "syscall", "process", "real"]) {
+  for (const kind of ["integer", "x87", "sse", "syscall", "process", "real", "start"]) {
     const rs = rows.filter((r) => r.kind === kind);
     if (rs.length === 0) continue;
     summary[kind] = {

@@ -89,6 +89,23 @@ describe("exojit command line", () => {
   });
 });
 
+describe("exojit run --stats", () => {
+  it("splits the run's time: compiled code, compiling, decoding, system calls, garbage collection, the rest", () => {
+    const hello = buildGuest("hello.c");
+    const r = spawnSync("node", [CLI, "run", "--stats", hello], { encoding: "utf8", cwd: dir, timeout: 30_000, env: { ...process.env, EXOJIT_CACHE: path.join(dir, "cache-stats") } });
+    expect(r.status, r.stderr).toBe(0);
+    const total = /guest instructions in ([\d.]+) ms/.exec(r.stderr);
+    const m = /time: about (\d+) ms in compiled code \(sampled\), ([\d.]+) ms compiling, ([\d.]+) ms decoding, ([\d.]+) ms in system calls, ([\d.]+) ms collecting garbage, ([\d.]+) ms interpreting and the rest/.exec(r.stderr);
+    expect(total, r.stderr).not.toBeNull();
+    expect(m, r.stderr).not.toBeNull();
+    const [jit, compiling, decoding, calls, gc, rest] = m!.slice(1).map(Number);
+    // hello makes system calls (brk, write, exit_group...), each timed
+    expect(calls).toBeGreaterThan(0);
+    expect(gc).toBeGreaterThanOrEqual(0);
+    expect(jit + compiling + decoding + calls + gc + rest).toBeLessThanOrEqual(Number(total![1]) + 1);
+  });
+});
+
 describe("exojit's cache directory", () => {
   it("keeps the decoder's learned forms: a second run of a program learns none and still runs it", () => {
     const cache = path.join(dir, "cache");

@@ -3,6 +3,7 @@
 // a given process ends (or the instruction limit); and the statistics of --stats.
 
 import * as os from "node:os";
+import { PerformanceObserver } from "node:perf_hooks";
 
 import type { MachineArgs } from "./args.js";
 import { Exokernel } from "../exokernel/kernel.js";
@@ -45,6 +46,7 @@ export function newMachine(a: MachineArgs): Machine {
   loadForms();
   const kernel = new Exokernel({ memory: a.memory, engine: { engine: a.engine, threshold: a.jitThreshold || undefined, timing: a.stats } });
   const personality = new LinuxPersonality();
+  personality.timeCalls = a.stats;
   const sys = new System({ kernel, personality });
   return { kernel, personality, sys };
 }
@@ -103,6 +105,7 @@ export async function runUntil(m: Machine, a: MachineArgs, until: Process, conso
   const start = cpu.icount;
   const loop = new RunLoop(m.kernel);
   let optimizing = false;
+  const gc = a.stats ? gcClock() : null;
   console?.host.start();
   try {
     await loop.run({
@@ -124,7 +127,7 @@ export async function runUntil(m: Machine, a: MachineArgs, until: Process, conso
   m.sys.killAll();
   saveForms();
   const insns = cpu.icount - start;
-  if (a.stats) printStats(m, loop, insns, ms, startAt);
+  if (a.stats) printStats(m, loop, insns, ms, startAt, gc === null ? 0 : await gc.stop());
   return { limited, quit, insns, ms, loop };
 }
 
@@ -145,7 +148,24 @@ function phases(e: EngineStats, insns: number, ms: number, startAt: number): str
   return out;
 }
 
-function printStats({ kernel, sys, personality }: Machine, loop: RunLoop, insns: number, ms: number, startAt: number): void {
+/** Main-thread garbage collection time, from Node's 'gc' performance entries (which arrive a
+ *  turn of the event loop after the collection). */
+function gcClock(): { stop(): Promise<number> } {
+  let ms = 0;
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) ms += e.duration;
+  });
+  obs.observe({ entryTypes: ["gc"] });
+  return {
+    async stop(): Promise<number> {
+      await new Promise((r) => setTimeout(r, 0));
+      obs.disconnect();
+      return ms;
+    },
+  };
+}
+
+function printStats({ kernel, sys, personality }: Machine, loop: RunLoop, insns: number, ms: number, startAt: number, gcMs: number): void {
   const e = kernel.engine.stats;
   const j = e.jit;
   const calls = [...personality.counts.entries()].sort((x, y) => y[1] - x[1]);
@@ -157,7 +177,9 @@ function printStats({ kernel, sys, personality }: Machine, loop: RunLoop, insns:
     `exojit stats: ${insns} guest instructions in ${ms.toFixed(1)} ms (${((insns / ms) * 1e-3).toFixed(1)} M/s)`,
     `  interpreter ${e.interpInsns} insns (${pct(e.interpInsns)}%), compiled code ${e.jitInsns} insns (${pct(e.jitInsns)}%) in ${e.regionRuns} region entries (+${e.chained} chained)`,
     ...phases(e, insns, ms, startAt),
-    `  time: about ${e.jitMs.toFixed(0)} ms in compiled code (sampled), ${j.compileMs.toFixed(1)} ms compiling, ${e.decodeMs.toFixed(1)} ms decoding, ${Math.max(0, ms - e.jitMs - j.compileMs - e.decodeMs).toFixed(1)} ms interpreting and in system calls`,
+    `  time: about ${e.jitMs.toFixed(0)} ms in compiled code (sampled), ${j.compileMs.toFixed(1)} ms compiling, ${e.decodeMs.toFixed(1)} ms decoding, ` +
+      `${personality.callMs.toFixed(1)} ms in system calls, ${gcMs.toFixed(1)} ms collecting garbage, ` +
+      `${Math.max(0, ms - e.jitMs - j.compileMs - e.decodeMs - personality.callMs - gcMs).toFixed(1)} ms interpreting and the rest`,
     `  jit: ${j.regionsCompiled} regions compiled + ${j.recompiles} recompiled, ${j.insnsCompiled} insns -> ${(j.jsBytes / 1024).toFixed(0)} KiB JS in ${j.compileMs.toFixed(1)} ms` +
       ` (${j.insnsCompiled > 0 ? ((j.compileMs * 1000) / j.insnsCompiled).toFixed(1) : "0"} us/insn); ${live.regions} live (${live.insns} insns), ${j.invalidations} invalidated, ${j.evictions} evicted, ${j.failures} failed`,
     `  blocks decoded ${e.blocksDecoded} (${fastStats.decoded} instructions by the fast path, ${fastStats.learned} forms learned (${fastStats.seeded} more from the build's seed), ${fastStats.refused} left to iced; iced-x86 ${icedLoaded() ? "loaded" : "not loaded"}), code-page writes ${e.codeWrites}, faults ${e.faults}`,

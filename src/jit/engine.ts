@@ -75,6 +75,13 @@ const JC_MASK = (1 << JC_BITS) - 1;
  *  system call is two or three entries) look far slower under --stats than they are. */
 const TIME_ALL_ENTRIES = 4096;
 const TIME_SAMPLE = 64;
+
+/** The weight the k-th (from 1) of a stream of timed events counts with under that rule: 1 for
+ *  the first TIME_ALL_ENTRIES, then TIME_SAMPLE for one in TIME_SAMPLE and 0 (not timed) for
+ *  the others. (The personality's system-call clock of --stats uses it too.) */
+export function sampleWeight(k: number): number {
+  return k <= TIME_ALL_ENTRIES ? 1 : (k & (TIME_SAMPLE - 1)) === 0 ? TIME_SAMPLE : 0;
+}
 /** Largest budget handed to compiled code at once (it counts in an int32). */
 const MAX_SLICE = 0x3fffffff;
 /** A soft run (a scheduler's time slice) ends instead of interpreting its last this many
@@ -209,12 +216,13 @@ export class Engine {
           n0 = (left < MAX_SLICE ? left : MAX_SLICE) | 0;
           r.lastUsed = ++this.tick;
           const runs = ++this.stats.regionRuns;
-          const timed = timing && (runs <= TIME_ALL_ENTRIES || (runs & (TIME_SAMPLE - 1)) === 0);
+          const weight = timing ? sampleWeight(runs) : 0;
+          const timed = weight !== 0;
           const t0 = timed ? performance.now() : 0;
           c.jitFrom = r;
           this.chain.set(c.r[EIP], r);
           const n = r.fn(c, n0, 0);
-          if (timed) this.stats.jitMs += Math.max(0, performance.now() - t0 - this.clockCost) * (runs <= TIME_ALL_ENTRIES ? 1 : TIME_SAMPLE);
+          if (timed) this.stats.jitMs += Math.max(0, performance.now() - t0 - this.clockCost) * weight;
           inRegion = null;
           if (n !== n0 || c.exit !== EXIT_NONE) {
             c.icount += n0 - n;

@@ -52,9 +52,6 @@ export class LinuxPersonality implements Personality, ExecAbi {
   /** System calls made: those of the table by number, and exojit's own. */
   private readonly made = new Float64Array(SYSCALLS.length);
   private readonly madeOther = new Map<number, number>();
-  /** Whether system calls are timed (--stats: two clock reads each), and their time so far. */
-  timeCalls = false;
-  callMs = 0;
 
   /** System calls made, by number (for --stats). */
   get counts(): Map<number, number> {
@@ -64,18 +61,13 @@ export class LinuxPersonality implements Personality, ExecAbi {
   }
 
   trap(t: Task, vector: number): void {
-    // (vector -1: sysenter without a vDSO to return through, treated as a system call)
-    if (vector === 0x80 || vector === -1) {
-      if (!this.timeCalls) {
-        this.syscall(t);
-        return;
-      }
-      const t0 = performance.now();
-      try {
-        this.syscall(t);
-      } finally {
-        this.callMs += performance.now() - t0;
-      }
+    if (vector === 0x80) {
+      this.syscall(t);
+      return;
+    }
+    if (vector === -1) {
+      // sysenter without a vDSO to return through: treated as a system call.
+      this.syscall(t);
       return;
     }
     const eip = t.regs[EIP] >>> 0;

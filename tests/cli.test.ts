@@ -164,6 +164,50 @@ describe("exojit's cache directory", () => {
     expectOneLine(bad.stderr, /unknown command 'frob'/);
   });
 
+  it("keeps the regions a run compiled: the next run makes them from the saved code, and damaged files are compiled afresh", () => {
+    const cache = path.join(dir, "cache-jit");
+    const hello = buildGuest("hello.c");
+    const run = (...args: string[]): { stdout: string; saved: string } => {
+      const r = spawnSync("node", [CLI, "run", "--stats", "--jit-threshold", "20", ...args, hello], { encoding: "utf8", cwd: dir, timeout: 30_000, env: { ...process.env, EXOJIT_CACHE: cache } });
+      expect(r.status, r.stderr).toBe(0);
+      const line = /saved code: (.*)/.exec(r.stderr);
+      expect(line, r.stderr).not.toBeNull();
+      return { stdout: r.stdout, saved: line![1] };
+    };
+    const counts = (s: string): number[] => {
+      const m = /^(\d+) regions made from code saved by earlier runs, (\d+) saved ones stale, (\d+) saved for later runs/.exec(s);
+      expect(m, s).not.toBeNull();
+      return m!.slice(1, 4).map(Number);
+    };
+    const first = run();
+    expect(first.stdout).toBe("hello, world\n");
+    const [restored1, , saved1] = counts(first.saved);
+    expect(restored1).toBe(0);
+    expect(saved1).toBeGreaterThan(0);
+    const [dirName] = fs.readdirSync(path.join(cache, "jit"));
+    const folder = path.join(cache, "jit", dirName);
+    // One file of the run's regions, and a line of the index for each.
+    const files = fs.readdirSync(folder).filter((f) => f.endsWith(".json"));
+    expect(files).toHaveLength(1);
+    expect(fs.readFileSync(path.join(folder, "index"), "utf8").trim().split("\n")).toHaveLength(saved1);
+    const second = run();
+    expect(second.stdout).toBe(first.stdout);
+    expect(counts(second.saved)[0]).toBeGreaterThan(0);
+    // What is saved damaged: JSON of another shape, and (the records moved) not JSON where the
+    // index says a region is. Those regions are compiled again.
+    for (const f of fs.readdirSync(folder).filter((g) => g.endsWith(".json"))) {
+      const text = fs.readFileSync(path.join(folder, f), "utf8");
+      fs.writeFileSync(path.join(folder, f), text.replace(/"source":"/g, '"source":1,"x":"'));
+    }
+    const third = run();
+    expect(third.stdout).toBe(first.stdout);
+    const [restored3, stale3, saved3] = counts(third.saved);
+    expect(restored3).toBe(0);
+    expect(stale3).toBeGreaterThan(0);
+    expect(saved3).toBeGreaterThan(0);
+    expect(run("--no-jit-cache").saved).toBe("off");
+  });
+
   it("keeps one code cache of the packed build for every engine: V8's flags are put back before it is saved", () => {
     const cache = path.join(dir, "cache-pack");
     const hello = buildGuest("hello.c");

@@ -13,6 +13,8 @@ export interface MachineArgs {
   memory: number;
   /** Block executions before the JIT compiles it (auto engine); 0 = the engine's default. */
   jitThreshold: number;
+  /** Whether compiled regions are saved in the cache directory and used again (jit/saved.ts). */
+  jitCache: boolean;
 }
 
 export interface RunArgs extends MachineArgs {
@@ -103,7 +105,7 @@ export function parseArgs(argv: string[]): Command {
 }
 
 function machineDefaults(): MachineArgs {
-  return { engine: "auto", trace: null, logFile: null, stats: false, maxInsns: 0, memory: 1 << 30, jitThreshold: 0 };
+  return { engine: "auto", trace: null, logFile: null, stats: false, maxInsns: 0, memory: 1 << 30, jitThreshold: 0, jitCache: true };
 }
 
 /** An option at argv[i]: its name, its value (inline after '=' or the next word, taken on
@@ -160,6 +162,9 @@ function machineOption(m: MachineArgs, o: Option): boolean {
       m.jitThreshold = Number(v);
       return true;
     }
+    case "--no-jit-cache":
+      m.jitCache = false;
+      return true;
     case "--memory": {
       const bytes = parseSize(o.value());
       if (bytes < 16 << 20 || bytes > 2 ** 31 - 4096) throw cliError("usage", "--memory must be between 16M and 2047M");
@@ -275,6 +280,8 @@ Options for run and boot:
   --engine KIND       interp, jit or auto (default auto: interpret cold code, compile hot code;
                       jit compiles every block on its first execution)
   --jit-threshold N   executions of a block before auto compiles it (default 1000)
+  --no-jit-cache      neither use nor save the code compiled in earlier runs (kept in the
+                      cache directory, where it makes the same program start faster)
   --trace LIST        comma-separated trace categories: syscall (with the process and thread
                       id, like strace -f), fault, jit, mmu, dev, exec, signal, sched (switches,
                       waits and wake-ups), or all

@@ -21,6 +21,7 @@ import { handlerCallCounts } from "../jit/handlercalls.js";
 import { fastStats } from "../decoder/fast.js";
 import { icedLoaded } from "../decoder/iced.js";
 import { loadForms, saveForms } from "./formcache.js";
+import { DiskRegionStore, jitCacheDir } from "./jitcache.js";
 
 /** When V8's optimising compiler is let loose (launch.ts holds it back at start-up): after this
  *  many guest instructions or this much time running the guest, whichever comes first. */
@@ -40,17 +41,21 @@ export interface Machine {
   sys: System;
   /** Time in system calls, with --stats (callClock; absent for machines made elsewhere). */
   calls?: { ms: number } | null;
+  /** Saved translations (null: not used). */
+  jitCache?: DiskRegionStore | null;
 }
 
 export function newMachine(a: MachineArgs): Machine {
   configureLog({ categories: a.trace ? parseTraceList(a.trace) : [], file: a.logFile ?? undefined });
   if (a.engine !== "interp") tuneV8ForGeneratedCode();
   loadForms();
-  const kernel = new Exokernel({ memory: a.memory, engine: { engine: a.engine, threshold: a.jitThreshold || undefined, timing: a.stats } });
+  const dir = a.jitCache && a.engine !== "interp" ? jitCacheDir() : null;
+  const jitCache = dir === null ? null : new DiskRegionStore(dir);
+  const kernel = new Exokernel({ memory: a.memory, engine: { engine: a.engine, threshold: a.jitThreshold || undefined, timing: a.stats, store: jitCache } });
   const personality = new LinuxPersonality();
   const calls = a.stats ? callClock(personality) : null;
   const sys = new System({ kernel, personality });
-  return { kernel, personality, sys, calls };
+  return { kernel, personality, sys, calls, jitCache };
 }
 
 /** Times the personality's system calls for --stats, sampled as the engine samples region
@@ -148,6 +153,7 @@ export async function runUntil(m: Machine, a: MachineArgs, until: Process, conso
   const limited = until.termination === null && !quit;
   m.sys.killAll();
   saveForms();
+  m.jitCache?.flush();
   const insns = cpu.icount - start;
   if (a.stats) printStats(m, loop, insns, ms, startAt, gc === null ? 0 : await gc.stop());
   return { limited, quit, insns, ms, loop };
@@ -187,7 +193,7 @@ function gcClock(): { stop(): Promise<number> } {
   };
 }
 
-function printStats({ kernel, sys, personality, calls: callClock }: Machine, loop: RunLoop, insns: number, ms: number, startAt: number, gcMs: number): void {
+function printStats({ kernel, sys, personality, calls: callClock, jitCache }: Machine, loop: RunLoop, insns: number, ms: number, startAt: number, gcMs: number): void {
   const e = kernel.engine.stats;
   const j = e.jit;
   const callMs = callClock?.ms ?? 0;
@@ -205,6 +211,7 @@ function printStats({ kernel, sys, personality, calls: callClock }: Machine, loo
       `${Math.max(0, ms - e.jitMs - j.compileMs - e.decodeMs - callMs - gcMs).toFixed(1)} ms interpreting and the rest`,
     `  jit: ${j.regionsCompiled} regions compiled + ${j.recompiles} recompiled, ${j.insnsCompiled} insns -> ${(j.jsBytes / 1024).toFixed(0)} KiB JS in ${j.compileMs.toFixed(1)} ms` +
       ` (${j.insnsCompiled > 0 ? ((j.compileMs * 1000) / j.insnsCompiled).toFixed(1) : "0"} us/insn); ${live.regions} live (${live.insns} insns), ${j.invalidations} invalidated, ${j.evictions} evicted, ${j.failures} failed`,
+    `  saved code: ${jitCache ? `${j.restored} regions made from code saved by earlier runs, ${j.stale} saved ones stale, ${j.saved} saved for later runs (${jitCache.dir})` : "off"}`,
     `  blocks decoded ${e.blocksDecoded} (${fastStats.decoded} instructions by the fast path, ${fastStats.learned} forms learned (${fastStats.seeded} more from the build's seed), ${fastStats.refused} left to iced; iced-x86 ${icedLoaded() ? "loaded" : "not loaded"}), code-page writes ${e.codeWrites}, faults ${e.faults}`,
     `  system calls ${totalCalls}: ${calls.slice(0, 8).map(([nr, n]) => `${SYSCALLS[nr]?.name ?? nr} ${n}`).join(", ")}`,
     `  handler calls from compiled code ${handlers.reduce((s, [, n]) => s + n, 0)}${handlers.length > 0 ? ": " : ""}${handlers.slice(0, 6).map(([form, n]) => `${form} ${n}`).join("; ")}`,

@@ -39,14 +39,24 @@ import { HOOK_HELPERS, emitHookCall, blockHooked, codeHooked, nextCodeHook } fro
 
 export type { RegionFn } from "./chain.js";
 
-export interface Compiled {
-  fn: RegionFn;
+/** A region's code before V8 compiles it: all a saved translation needs besides the blocks
+ *  (saved.ts). It is a function of the blocks' bytes, the successors predicted for them and
+ *  compileRegion's options alone. */
+export interface RegionCode {
   source: string;
   insns: number;
   /** Blocks reachable from the entry points (the others were left out of the code). */
   reachable: number;
   /** Addresses where the engine may enter the function (the first is the region's entry). */
   entries: number[];
+  /** Addresses of the instructions its code hands to their interpreter handlers (I[k]). */
+  fallbacks: number[];
+  /** Names of what its factory takes from H (helpersNamed). */
+  helpers: string[];
+}
+
+export interface Compiled extends RegionCode {
+  fn: RegionFn;
   /** Its code pages, which the caller checks when it has a token (codepages.ts). */
   pages: Int32Array;
   /** For each instruction address: how many instructions of its block (as compiled) are
@@ -391,7 +401,6 @@ export function compileRegion(
     if ((pinI !== 0 || pinD !== 0) && !hooked && simdInsns * PIN_SHARE >= insns) translateBlocks(pinI, pinD);
   }
   const lengths = new Map(blocks.map((b) => [b.eip, b.insns.length]));
-  const pages = codePagesOf(blocks);
   const { flow, need } = resumableFlow(nodes, entryPoints(blocks, inRegion, predicted), (eip) => lengths.get(eip) as number);
   const budgeted = (code: Node[]): Node[] => budgetTests(code, need, (k) => t("n < $k", { k: num(k) }));
   const dispatch = switchStmt(id("pc"), [...flow.cases.map(([eip, code]) => switchCase(num(eip), budgeted(code))), switchCase(null, [brk(EXIT_LABEL)])]);
@@ -400,7 +409,7 @@ export function compileRegion(
   for (let k = 0; k < maxTemps; k++) temps.push([`t${k}`, num(0)]);
   const body: Node[] = [
     letDecl([["R", t("c.r")], ["tlbR", t("c.tlbR")], ["tlbW", t("c.tlbW")], ["u8", t("c.u8")], ["u16", t("c.u16")], ["i32", t("c.i32")], ["fsb", t("c.sbase[4]")], ["gsb", t("c.sbase[5]")], ["fsl", t("c.slimit[4]")], ["gsl", t("c.slimit[5]")]], "const"),
-    ...(self === null ? entryChecks(pages) : []),
+    ...(self === null ? entryChecks(codePagesOf(blocks)) : []),
     // An int32 from here on whatever the caller passed (the engine's count is a double; it
     // passes an int32): a region entered at a check point other than its first, which tests the
     // budget before subtracting from it, took a heap number to an exit optimised for a small
@@ -431,18 +440,57 @@ export function compileRegion(
     // (chain.ts: the next region runs from there, or the engine takes over)
     ...(chain !== null ? [ret(t("leave(c, n, d, pc, ME)"))] : [...(self !== null ? [expr(t("c.jitFrom = ME"))] : []), ret(id("n"))]),
   ];
-  const helpers = {
-    ...HELPERS, ...(chain !== null ? { leave: chain.leave } : {}), ME: self, ...(x87 ? X87_HELPERS : {}), ...(simd ? SIMD_RUNTIME : {}), ...(hooked ? HOOK_HELPERS : {}),
-    ...Object.fromEntries([...simdUses].map((u) => [u, SIMD_OP_HELPERS[u]])),
-  };
+  const helpers = [
+    ...Object.keys(HELPERS), ...(chain !== null ? ["leave"] : []), "ME", ...(x87 ? Object.keys(X87_HELPERS) : []), ...(simd ? Object.keys(SIMD_RUNTIME) : []),
+    ...(hooked ? Object.keys(HOOK_HELPERS) : []), ...simdUses,
+  ];
   const factory: Node[] = [
     expr(str("use strict")),
-    letDecl([...Object.keys(helpers).map((k): [string, Node] => [k, t(`H.${k}`)]), ["mathImul", t("Math.imul")]], "const"),
+    letDecl([...helpers.map((k): [string, Node] => [k, t(`H.${k}`)]), ["mathImul", t("Math.imul")]], "const"),
   ];
   if (fallbacks.length > 0) {
     factory.push(letDecl(fallbacks.flatMap((_, k): [string, Node][] => [[`I${k}`, t("I[$k]", { k: num(k) })], [`H${k}`, t("$i.fn", { i: id(`I${k}`) })]]), "const"));
   }
   factory.push(ret(fn(name, ["c", "n", "d"], body)));
   const source = factory.map((s) => print(s, pretty)).join("\n");
-  return { fn: factoryFor(source)(fallbacks, helpers), source, insns, reachable: flow.reachable, entries: flow.entries, notRun: notRunMap(blocks), pages };
+  const code: RegionCode = { source, insns, reachable: flow.reachable, entries: flow.entries, fallbacks: fallbacks.map((x) => x.eip), helpers };
+  return instantiate(blocks, code, fallbacks, chain, self);
+}
+
+/** Everything generated code may take from H, by name (compiled code names what it takes). */
+const ALL_HELPERS: Record<string, unknown> = { ...HELPERS, ...X87_HELPERS, ...SIMD_RUNTIME, ...HOOK_HELPERS, ...SIMD_OP_HELPERS };
+
+/** The helpers `names` for a region of `chain` with token `self`. */
+function helpersNamed(names: readonly string[], chain: ChainTable | null, self: object | null): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of names) {
+    if (k === "ME") out.ME = self;
+    else if (k === "leave") {
+      if (chain === null) throw new Error("the code chains, and there is no chain table");
+      out.leave = chain.leave;
+    } else if (Object.hasOwn(ALL_HELPERS, k)) out[k] = ALL_HELPERS[k];
+    else throw new Error(`the code takes an unknown helper '${k}'`);
+  }
+  return out;
+}
+
+/** The region function of `code` for its (cut) blocks, with the instructions it hands to
+ *  their handlers. */
+function instantiate(blocks: readonly Block[], code: RegionCode, fallbacks: Insn[], chain: ChainTable | null, self: object | null): Compiled {
+  const fn = factoryFor(code.source)(fallbacks, helpersNamed(code.helpers, chain, self));
+  return { ...code, fn, notRun: notRunMap(blocks), pages: codePagesOf(blocks) };
+}
+
+/** compileRegion's result made again from its RegionCode (a saved translation, saved.ts), for
+ *  blocks decoded from the same bytes as those it was compiled from, with the same options. */
+export function restoreRegion(regionBlocks: readonly Block[], code: RegionCode, chain: ChainTable | null, self: object | null): Compiled {
+  const blocks = cutOverlaps(regionBlocks);
+  const byEip = new Map<number, Insn>();
+  for (const b of blocks) for (const x of b.insns) byEip.set(x.eip, x);
+  const fallbacks = code.fallbacks.map((eip) => {
+    const x = byEip.get(eip);
+    if (x === undefined) throw new Error(`no instruction at 0x${(eip >>> 0).toString(16)} for the code's fallback`);
+    return x;
+  });
+  return instantiate(blocks, code, fallbacks, chain, self);
 }

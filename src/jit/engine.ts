@@ -13,6 +13,7 @@ import { execInsns, execOne } from "../hw/interp/run.js";
 import { BlockDecoder, codeBits, type Block } from "../decoder/block.js";
 import { BlockCache } from "../decoder/cache.js";
 import { RegionCache, MERGE_AFTER, type Region, type JitStats } from "./region.js";
+import { entryKey, type RegionStore } from "./saved.js";
 import { WINDOW_MISS } from "./stackwin.js";
 import { ChainTable } from "./chain.js";
 import { logger, trace } from "../log.js";
@@ -35,6 +36,8 @@ export interface EngineOptions {
   timing?: boolean;
   /** Whether regions call the region they leave to directly (default true). */
   chain?: boolean;
+  /** Where compiled regions are saved, and found again when the same code runs (saved.ts). */
+  store?: RegionStore | null;
 }
 
 export const DEFAULT_THRESHOLD = 1000;
@@ -82,6 +85,10 @@ const TIME_SAMPLE = 64;
 export function sampleWeight(k: number): number {
   return k <= TIME_ALL_ENTRIES ? 1 : (k & (TIME_SAMPLE - 1)) === 0 ? TIME_SAMPLE : 0;
 }
+/** A block where a saved region starts is compiled (from the saved code) after
+ *  1/SAVED_SOONER of the threshold's executions: making a region from saved code costs V8's
+ *  parse of it, not our translation, and the region was hot in a run before. */
+const SAVED_SOONER = 4;
 /** Largest budget handed to compiled code at once (it counts in an int32). */
 const MAX_SLICE = 0x3fffffff;
 /** A soft run (a scheduler's time slice) ends instead of interpreting its last this many
@@ -106,6 +113,9 @@ export class Engine {
   private readonly jc: (Block | undefined)[] = new Array(1 << JC_BITS);
   private tick = 0;
   private readonly threshold: number;
+  private readonly store: RegionStore | null;
+  /** Executions a block where a saved region starts is given when decoded (see SAVED_SOONER). */
+  private readonly savedExecs: number;
   /** Instruction count at which warmupAt is taken (Infinity: taken, or not timing). */
   private markAt: number;
   private readonly log = logger("exec");
@@ -120,9 +130,12 @@ export class Engine {
   ) {
     this.cache = new BlockCache(cpu);
     this.threshold = opts.engine === "jit" ? 1 : Math.max(1, opts.threshold ?? DEFAULT_THRESHOLD);
+    this.store = opts.engine === "interp" ? null : (opts.store ?? null);
+    this.savedExecs = this.threshold - Math.max(1, Math.ceil(this.threshold / SAVED_SOONER));
     this.regions = new RegionCache(
       (eip) => this.blockAt(eip), opts.maxCompiledInsns, Math.max(1, this.threshold >> 2), Math.max(MERGE_AFTER, this.threshold),
       opts.chain === false ? null : this.chain,
+      this.store === null ? null : { store: this.store, cpu, decodeAt: (eip) => this.decodeAt(eip) },
     );
     this.cache.onDrop = (b) => this.regions.blockDropped(b);
     this.stats = { blocksDecoded: 0, codeWrites: 0, faults: 0, interpInsns: 0, jitInsns: 0, regionRuns: 0, chained: 0, jitMs: 0, decodeMs: 0, warmupAt: -1, jit: this.regions.stats };
@@ -145,8 +158,22 @@ export class Engine {
       if (c.hooks !== null) markHooks(c.hooks, b);
       this.cache.add(b);
       this.stats.blocksDecoded++;
+      // Where a saved region starts, the block is compiled (from what was saved) sooner.
+      if (this.store !== null && this.store.mayHave(eip) && c.flat && c.hooks === null) {
+        const key = entryKey(c, b);
+        if (key !== null && this.store.has(key)) b.execs = this.savedExecs;
+      }
     }
     return b;
+  }
+
+  /** The block at `eip`, decoded now if need be; null if its page is not mapped. */
+  private decodeAt(eip: number): Block | null {
+    try {
+      return this.lookup(eip);
+    } catch {
+      return null;
+    }
   }
 
   private find(eip: number): Block {

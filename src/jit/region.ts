@@ -5,7 +5,9 @@
 
 import type { Block } from "../decoder/block.js";
 import { Op } from "../hw/isa.js";
-import { compileRegion, type Compiled } from "./compile.js";
+import { compileRegion, restoreRegion, type Compiled } from "./compile.js";
+import { entryKey, blocksHash, type RegionStore } from "./saved.js";
+import type { Cpu } from "../hw/cpu.js";
 import type { RegionFn, ChainTable, Chainable } from "./chain.js";
 import { likelySuccessors, staticTargets } from "./successors.js";
 import { logger, trace } from "../log.js";
@@ -92,6 +94,20 @@ export interface JitStats {
   invalidations: number;
   evictions: number;
   failures: number;
+  /** Regions made from saved translations (saved.ts), saved ones found stale, and regions
+   *  given to the store. */
+  restored: number;
+  stale: number;
+  saved: number;
+}
+
+/** What the cache needs to use saved translations (saved.ts). */
+export interface SavedLink {
+  store: RegionStore;
+  cpu: Cpu;
+  /** The block at a linear address, decoded now if it is not cached (null if its page is not
+   *  mapped). */
+  decodeAt: (eip: number) => Block | null;
 }
 
 /** Regions smaller than this are copied into the regions that reach them (small leaf
@@ -119,7 +135,7 @@ function startsRegion(b: Block, entry: Block, previous: Region | null): boolean 
 }
 
 export class RegionCache {
-  readonly stats: JitStats = { regionsCompiled: 0, recompiles: 0, insnsCompiled: 0, jsBytes: 0, compileMs: 0, invalidations: 0, evictions: 0, failures: 0 };
+  readonly stats: JitStats = { regionsCompiled: 0, recompiles: 0, insnsCompiled: 0, jsBytes: 0, compileMs: 0, invalidations: 0, evictions: 0, failures: 0, restored: 0, stale: 0, saved: 0 };
   private readonly live = new Set<Region>();
   /** The live regions each block is compiled into (for invalidation). */
   private readonly owners = new Map<Block, Region[]>();
@@ -138,6 +154,8 @@ export class RegionCache {
     /** Where compiled regions find the region to go on in when they leave (null: they always
      *  return to the engine). */
     private readonly chain: ChainTable | null = null,
+    /** Where translations are saved and found again (null: nowhere). */
+    private readonly saved: SavedLink | null = null,
   ) {}
 
   /** Blocks to compile together starting at `entry`: those reachable over static and observed
@@ -176,11 +194,16 @@ export class RegionCache {
 
   /** Compiles a region from `entry`; the blocks it contains will enter it when dispatched. */
   compile(entry: Block, previous: Region | null, tick: number): Region | null {
+    if (previous === null && this.saved !== null) {
+      const r = this.restore(entry, this.saved);
+      if (r !== null) return this.install(r, previous, tick);
+    }
     const extra = previous ? [...previous.misses.entries()].filter(([, n]) => n >= this.mergeAfter).map(([eip]) => eip) : [];
     const blocks = this.form(entry, previous ? [...previous.eips, ...extra] : [], previous);
     const gen = previous ? previous.generation + 1 : 0;
     const noWindows = previous !== null && (previous.noWindows || previous.windowMisses >= WINDOW_MISSES);
     let r: Region;
+    let code = null as Compiled | null;
     try {
       r = new Region(blocks, gen, (self) => {
         const c = compileRegion(blocks, `r_${(entry.eip >>> 0).toString(16)}`, (b) => b.succ.map((s) => s.eip), this.chain, self, DUMP_DIR !== "", !noWindows);
@@ -188,6 +211,7 @@ export class RegionCache {
           mkdirSync(DUMP_DIR, { recursive: true });
           writeFileSync(`${DUMP_DIR}/r_${(entry.eip >>> 0).toString(16)}_${this.stats.regionsCompiled + this.stats.recompiles}.js`, c.source);
         }
+        code = c;
         return c;
       }, noWindows);
     } catch (e) {
@@ -196,6 +220,57 @@ export class RegionCache {
       this.log.error({ eip: entry.eip }, `compiling the region at 0x${(entry.eip >>> 0).toString(16)} failed: ${e instanceof Error ? e.message : String(e)}`);
       return null;
     }
+    if (this.saved !== null && code !== null) this.save(this.saved, r, code);
+    return this.install(r, previous, tick);
+  }
+
+  /** The region saved for `entry` made again, if its blocks decode from the bytes it was
+   *  compiled from (else null: it is compiled afresh). */
+  private restore(entry: Block, link: SavedLink): Region | null {
+    const c = link.cpu;
+    if (c.hooks !== null || entry.hooks !== 0) return null;
+    const key = entryKey(c, entry);
+    if (key === null || !link.store.has(key)) return null;
+    const rec = link.store.get(key);
+    const blocks: Block[] = [];
+    let ok = rec !== null && rec.blocks[0] === entry.eip && rec.chains === (this.chain !== null);
+    for (let k = 0; ok && rec !== null && k < rec.blocks.length; k++) {
+      const b = k === 0 ? entry : link.decodeAt(rec.blocks[k]);
+      ok = b !== null && b.valid && !b.nojit && b.hooks === 0 && ((b.end - b.eip) >>> 0) === rec.lengths[k];
+      if (b !== null) blocks.push(b);
+    }
+    if (!ok || rec === null || blocksHash(c, blocks) !== rec.hash) {
+      this.stats.stale++;
+      return null;
+    }
+    try {
+      const r = new Region(blocks, 0, (self) => restoreRegion(blocks, rec, this.chain, self), rec.noWindows);
+      this.stats.restored++;
+      return r;
+    } catch (e) {
+      this.stats.stale++;
+      this.log.warn({ eip: entry.eip }, `the saved region at 0x${(entry.eip >>> 0).toString(16)} could not be used: ${e instanceof Error ? e.message : String(e)}`);
+      return null;
+    }
+  }
+
+  /** Gives a region just compiled to the store. */
+  private save(link: SavedLink, r: Region, code: Compiled): void {
+    const c = link.cpu;
+    if (c.hooks !== null || r.blocks.some((b) => b.hooks !== 0)) return;
+    const key = entryKey(c, r.entry), hash = blocksHash(c, r.blocks);
+    if (key === null || hash === null) return;
+    const { source, insns, reachable, entries, fallbacks, helpers } = code;
+    link.store.put(key, {
+      source, insns, reachable, entries, fallbacks, helpers, hash,
+      blocks: r.blocks.map((b) => b.eip), lengths: r.blocks.map((b) => (b.end - b.eip) >>> 0), noWindows: r.noWindows, chains: this.chain !== null,
+    });
+    this.stats.saved++;
+  }
+
+  /** Puts a region made for `r.entry` in place (replacing `previous`). */
+  private install(r: Region, previous: Region | null, tick: number): Region {
+    const entry = r.entry, blocks = r.blocks, gen = r.generation;
     // The fields the engine and chains write, settled on the first region compiled, before
     // anything is optimised (hw/v8fields.ts). (Settled on a stand-in made when this module
     // loaded, they did not stay settled: the first chained entry (`chained`) and the first

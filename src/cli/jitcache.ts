@@ -1,0 +1,150 @@
+// The command line's saved translations (jit/saved.ts): compiled regions kept in the cache
+// directory, under a folder named for this build of the engine. What a run compiled is written
+// when it ends, as one file of JSON lines, and an index line per region (its key, file and
+// place) is appended to the folder's index, which a machine reads when it is made; a region is
+// read when a block where it starts is met. A region that cannot be read or parsed is compiled
+// afresh; a failure to write is ignored (the cache only saves time). Several exojit processes
+// may share the folder: each writes a file of its own, renamed into place whole, and appends its
+// index lines in one write.
+
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import { cacheDir } from "./cachedir.js";
+import { isSavedRegion, type RegionStore, type SavedRegion } from "../jit/saved.js";
+
+/** Regions kept at most: past this many the folder is emptied and filled again (a region is
+ *  about 10 KB). */
+export const MAX_SAVED_REGIONS = 8192;
+/** The format of the files (part of the folder's name). */
+const FORMAT = 1;
+/** What the code of a region depends on besides its bytes: the translator and the instruction
+ *  set and flags it calls into, and the decoder. */
+const ENGINE_DIRS = ["../jit", "../hw", "../decoder"];
+
+/** The folder of this build's saved regions, named by the engine's files' sizes and times (null
+ *  if they cannot be found). */
+export function jitCacheDir(): string | null {
+  try {
+    let h = 0x811c9dc5;
+    const mix = (s: string): void => {
+      for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+    };
+    const walk = (dir: string): void => {
+      for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+        const f = path.join(dir, e.name);
+        if (e.isDirectory()) walk(f);
+        else if (/\.(js|ts|json)$/.test(e.name)) {
+          const st = fs.statSync(f);
+          mix(`${e.name}:${st.size}:${Math.floor(st.mtimeMs)};`);
+        }
+      }
+    };
+    for (const d of ENGINE_DIRS) walk(fileURLToPath(new URL(d, import.meta.url)));
+    return path.join(cacheDir(), "jit", `${FORMAT}-${(h >>> 0).toString(36)}`);
+  } catch {
+    return null;
+  }
+}
+
+/** Where a saved region is: a file of the folder, and the bytes of its JSON there. */
+interface Place {
+  file: string;
+  at: number;
+  length: number;
+}
+
+export class DiskRegionStore implements RegionStore {
+  private readonly places = new Map<string, Place>();
+  private readonly eips = new Set<number>();
+  /** Regions given this run, written by flush(). */
+  private readonly pending = new Map<string, SavedRegion>();
+  /** Lines of the index read (a key saved again has a line for each time). */
+  private lines = 0;
+
+  constructor(readonly dir: string) {
+    let text = "";
+    try {
+      text = fs.readFileSync(path.join(dir, "index"), "latin1");
+    } catch {
+      return; // none yet
+    }
+    for (const line of text.split("\n")) {
+      const m = /^([0-9a-f]+-[0-9a-f]+-[0-9a-z]+) ([0-9a-z.-]+\.json) (\d+) (\d+)$/.exec(line);
+      if (m === null) continue;
+      this.lines++;
+      this.places.set(m[1], { file: m[2], at: Number(m[3]), length: Number(m[4]) });
+      this.eips.add(parseInt(m[1], 16) >>> 0);
+    }
+  }
+
+  mayHave(eip: number): boolean {
+    return this.eips.has(eip >>> 0);
+  }
+
+  has(key: string): boolean {
+    return this.places.has(key) || this.pending.has(key);
+  }
+
+  get(key: string): SavedRegion | null {
+    const p = this.pending.get(key);
+    if (p !== undefined) return p;
+    const at = this.places.get(key);
+    if (at === undefined) return null;
+    let fd = -1;
+    try {
+      fd = fs.openSync(path.join(this.dir, at.file), "r");
+      const buf = Buffer.alloc(at.length);
+      if (fs.readSync(fd, buf, 0, at.length, at.at) !== at.length) return null;
+      const v: unknown = JSON.parse(buf.toString("utf8"));
+      return isSavedRegion(v) ? v : null;
+    } catch {
+      return null;
+    } finally {
+      if (fd >= 0) fs.closeSync(fd);
+    }
+  }
+
+  put(key: string, r: SavedRegion): void {
+    this.pending.set(key, r);
+    this.eips.add(r.blocks[0] >>> 0);
+  }
+
+  /** Writes the regions given this run, in one file of their own with their places appended
+   *  to the index; returns how many. Old builds' folders go. */
+  flush(): number {
+    if (this.pending.size === 0) return 0;
+    const name = `${process.pid.toString(36)}-${Date.now().toString(36)}.json`;
+    const f = path.join(this.dir, name), tmp = `${f}.tmp`;
+    try {
+      if (this.lines + this.pending.size > MAX_SAVED_REGIONS) {
+        fs.rmSync(this.dir, { recursive: true, force: true });
+        this.places.clear();
+        this.lines = 0;
+      }
+      fs.mkdirSync(this.dir, { recursive: true });
+      const parts: Buffer[] = [];
+      const index: string[] = [];
+      let at = 0;
+      for (const [key, r] of this.pending) {
+        const b = Buffer.from(`${JSON.stringify(r)}\n`, "utf8");
+        parts.push(b);
+        index.push(`${key} ${name} ${at} ${b.length - 1}\n`);
+        at += b.length;
+      }
+      fs.writeFileSync(tmp, Buffer.concat(parts));
+      fs.renameSync(tmp, f);
+      // (after the file is in place: a reader finds no key whose file is missing)
+      fs.appendFileSync(path.join(this.dir, "index"), index.join(""));
+      this.lines += index.length;
+      const n = this.pending.size;
+      this.pending.clear();
+      const parent = path.dirname(this.dir), mine = path.basename(this.dir);
+      for (const g of fs.readdirSync(parent)) if (g !== mine && /^\d+-[0-9a-z]+$/.test(g)) fs.rmSync(path.join(parent, g), { recursive: true, force: true });
+      return n;
+    } catch {
+      fs.rmSync(tmp, { force: true });
+      return 0; // (the cache only saves time)
+    }
+  }
+}

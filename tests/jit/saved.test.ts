@@ -1,0 +1,112 @@
+// Saved translations (jit/saved.ts): regions compiled by one machine, kept in a store, are made
+// again from their saved code by another machine running the same code, sooner and without the
+// translator; a saved region whose blocks' bytes differ now, or whose saved code is damaged, is
+// compiled afresh, and the guest sees the same results either way.
+
+import { describe, expect, it } from "vitest";
+import { EAX, EDX, ESI } from "../../src/hw/state.js";
+import { X_INT } from "../../src/exokernel/env.js";
+import { machine } from "../helpers/machine.js";
+import { MemoryRegionStore, entryKey, type RegionStore, type SavedRegion } from "../../src/jit/saved.js";
+import { compileRegion, restoreRegion } from "../../src/jit/compile.js";
+import { BlockDecoder } from "../../src/decoder/block.js";
+import { DATA } from "../helpers/machine.js";
+
+function le32(v: number): number[] {
+  return [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
+}
+
+/** `mov esi, DATA; mov ecx, n; l: call f; dec ecx; jnz l; int 0x80`, with f = 240 times `add
+ *  eax, 1` (the last one adding `last`), then `mov edx, [esi]; add esi, 0; ret`: f is two
+ *  blocks (of 128 and 115 instructions), and `last` is in the second. */
+function program(n: number, last = 1): number[] {
+  const f = 5 + 5 + 5 + 1 + 2 + 2;
+  const out = [0xbe, ...le32(DATA), 0xb9, ...le32(n), 0xe8, ...le32(f - 15), 0x49, 0x75, 0xf8, 0xcd, 0x80];
+  for (let k = 0; k < 240; k++) out.push(0x83, 0xc0, k === 239 ? last : 1);
+  out.push(0x8b, 0x16, 0x81, 0xc6, ...le32(0), 0xc3);
+  return out;
+}
+
+function run(code: number[], engine: "interp" | "auto", store: RegionStore | null) {
+  const { k, env } = machine(code, { engine, threshold: 40, store });
+  expect(k.run(env, 10_000_000).kind).toBe(X_INT);
+  const r = k.regs(env);
+  return { eax: r[EAX], edx: r[EDX], esi: r[ESI], count: k.cpu.icount, s: k.engine.stats };
+}
+
+describe("saved translations", () => {
+  it("makes a second machine's regions from the first one's saved code, compiled sooner", () => {
+    const ref = run(program(3000), "interp", null);
+    expect(ref.eax).toBe(3000 * 240);
+    const store = new MemoryRegionStore();
+    const first = run(program(3000), "auto", store);
+    expect(first.s.jit.saved).toBeGreaterThan(0);
+    expect(first.s.jit.restored).toBe(0);
+    expect(store.size).toBeGreaterThan(0);
+    const second = run(program(3000), "auto", store);
+    for (const x of [first, second]) {
+      expect({ eax: x.eax, edx: x.edx, esi: x.esi, count: x.count }).toEqual({ eax: ref.eax, edx: ref.edx, esi: ref.esi, count: ref.count });
+      expect(x.s.interpInsns + x.s.jitInsns).toBe(x.count);
+    }
+    // Every region of the first run that the second compiled came from its saved code.
+    expect(second.s.jit.restored).toBeGreaterThan(0);
+    expect(second.s.jit.stale).toBe(0);
+    expect(second.s.jit.saved).toBe(second.s.jit.regionsCompiled + second.s.jit.recompiles - second.s.jit.restored);
+    // A block where a saved region starts is compiled after a quarter of the threshold.
+    expect(second.s.interpInsns).toBeLessThan(first.s.interpInsns);
+  });
+
+  it("compiles a region afresh when a block of it holds other bytes now, with the right results", () => {
+    const store = new MemoryRegionStore();
+    run(program(3000), "auto", store);
+    const changed = program(3000, 2);
+    const ref = run(changed, "interp", null);
+    expect(ref.eax).toBe(3000 * 241);
+    const x = run(changed, "auto", store);
+    expect({ eax: x.eax, count: x.count }).toEqual({ eax: ref.eax, count: ref.count });
+    // f's entry block is the same bytes, its second block is not: its saved region is stale.
+    expect(x.s.jit.stale).toBeGreaterThan(0);
+    expect(x.s.jit.regionsCompiled).toBeGreaterThan(x.s.jit.restored);
+  });
+
+  it("compiles a region afresh when its saved code is damaged", () => {
+    const good = new MemoryRegionStore();
+    run(program(3000), "auto", good);
+    // A store that hands out each region with code that does not parse, or takes a helper no
+    // build has.
+    for (const damage of [(r: SavedRegion) => ({ ...r, source: `${r.source} )(` }), (r: SavedRegion) => ({ ...r, helpers: [...r.helpers, "noSuchHelper"] })]) {
+      const bad: RegionStore = {
+        mayHave: (eip) => good.mayHave(eip),
+        has: (key) => good.has(key),
+        get: (key) => {
+          const r = good.get(key);
+          return r === null ? null : damage(r);
+        },
+        put: () => {},
+      };
+      const ref = run(program(3000), "interp", null);
+      const x = run(program(3000), "auto", bad);
+      expect({ eax: x.eax, count: x.count }).toEqual({ eax: ref.eax, count: ref.count });
+      expect(x.s.jit.restored).toBe(0);
+      expect(x.s.jit.stale).toBeGreaterThan(0);
+      expect(x.s.jit.regionsCompiled).toBeGreaterThan(0);
+    }
+  });
+
+  it("restores exactly the code compileRegion makes, and keys a region by its entry block's bytes", () => {
+    const { k, env } = machine(program(10), { engine: "interp" });
+    // (run, so that its address space is the one loaded)
+    expect(k.run(env, 100_000).kind).toBe(X_INT);
+    const d = new BlockDecoder();
+    const a = d.decode(k.cpu, 0x08048000 + 20), b = d.decode(k.cpu, a.end);
+    const fresh = compileRegion([a, b], "r_test", () => [], null, {}, false);
+    const again = restoreRegion([a, b], fresh, null, {});
+    expect(again.source).toBe(fresh.source);
+    expect(again.entries).toEqual(fresh.entries);
+    expect([...again.notRun]).toEqual([...fresh.notRun]);
+    expect(again.pages).toEqual(fresh.pages);
+    expect(entryKey(k.cpu, a)).toMatch(/^8048014-180-[0-9a-z]+$/);
+    // A fallback at an address no block holds cannot be restored.
+    expect(() => restoreRegion([a, b], { ...fresh, fallbacks: [0x1234] }, null, {})).toThrow(/no instruction at 0x1234/);
+  });
+});

@@ -130,7 +130,7 @@ export function realPrograms(root, h) {
     }
     const input = files[p.input];
     const native = h.measure(`${p.name}: native`, "chroot", [root, p.prog, ...p.args], Math.max(h.runs, 3), undefined, input, ENV);
-    const jit = h.measure(`${p.name}: exojit`, "node", [h.cli, "run", "--stats", "--root", root, p.prog, ...p.args], h.runs, native.stdout, input, ENV);
+    const jit = h.measure(`${p.name}: exojit`, "node", [h.cli, "run", "--stats", "--root", root, p.prog, ...p.args], h.runs, native.stdout, input, ENV, true);
     const qemu = h.qemu !== null ? h.measure(`${p.name}: qemu-i386`, h.qemu, ["-L", root, path.join(root, p.prog), ...p.args], h.runs, native.stdout, input, ENV) : null;
     rows.push({ name: p.name, kind: p.kind ?? "real", args: p.args, native, jit, interp: null, qemu });
   }

@@ -9,6 +9,12 @@
 // start-up is a fixed cost that says nothing about the code generated; the wall figures are in
 // the JSON and the table's last columns.
 //
+// exojit keeps the code it compiled in its cache directory and uses it again in the next run of
+// the same program (src/jit/saved.ts). The suite gives exojit a cache directory of its own,
+// empty when it starts, and runs each program under the JIT once more before the timed runs:
+// that first run, with nothing saved yet, is the table's "first" column; the timed runs find
+// its code saved, as a user's second run of a program does.
+//
 // Process benchmarks (fork, pipes, futexes, a shell script) also report CPU time (user + system
 // of every process involved), since native runs use both cores. qemu-i386, when installed,
 // gets a column of its own.
@@ -92,7 +98,9 @@ function timeOnce(cmd, args, input = "/dev/null", env = undefined) {
   const out = path.join(BUILD, `out-${process.pid}`);
   fs.mkdirSync(BUILD, { recursive: true });
   const t0 = process.hrtime.bigint();
-  const r = spawnSync("bash", ["-c", 'o=$1; i=$2; shift 2; "$@" < "$i" > "$o"; s=$?; times >&2; exit $s', "_", out, input, cmd, ...args], { encoding: "utf8", maxBuffer: 64 << 20, env: env && { ...env, PATH: process.env.PATH } });
+  const r = spawnSync("bash", ["-c", 'o=$1; i=$2; shift 2; "$@" < "$i" > "$o"; s=$?; times >&2; exit $s', "_", out, input, cmd, ...args], {
+    encoding: "utf8", maxBuffer: 64 << 20, env: env && { ...env, PATH: process.env.PATH, EXOJIT_CACHE: process.env.EXOJIT_CACHE },
+  });
   const wall = Number(process.hrtime.bigint() - t0) / 1e6;
   const stdoutBytes = fs.existsSync(out) ? fs.readFileSync(out) : Buffer.alloc(0);
   // latin1: one character per byte, so binary output compares exactly.
@@ -113,15 +121,19 @@ function stats(values) {
   return { median, min: v[0], max: v[v.length - 1], spread: median > 0 ? (v[v.length - 1] - v[0]) / median : 0, values };
 }
 
-function measure(label, cmd, args, runs, expect, input, env) {
+/** Runs a command `runs` times (after one more run, kept apart as `first`, when `first` is set:
+ *  exojit's first run of a program, before its code is saved). */
+function measure(label, cmd, args, runs, expect, input, env, first = false) {
   const out = [];
-  for (let k = 0; k < runs; k++) {
-    progress(`${label} run ${k + 1}/${runs}`);
+  let once = null;
+  for (let k = first ? -1 : 0; k < runs; k++) {
+    progress(`${label} ${k < 0 ? "first run" : `run ${k + 1}/${runs}`}`);
     const r = timeOnce(cmd, args, input, env);
     if (expect !== undefined && r.stdout !== expect) throw new Error(`${label}: output differs from the native run`);
-    out.push(r);
+    if (k < 0) once = { wall: r.wall, cpu: r.cpu, run: r.run };
+    else out.push(r);
   }
-  return { wall: stats(out.map((r) => r.wall)), cpu: stats(out.map((r) => r.cpu)), run: stats(out.map((r) => r.run)), insns: out[0].insns, stdout: out[0].stdout };
+  return { wall: stats(out.map((r) => r.wall)), cpu: stats(out.map((r) => r.cpu)), run: stats(out.map((r) => r.run)), insns: out[0].insns, stdout: out[0].stdout, first: once };
 }
 
 function geomean(xs) {
@@ -143,7 +155,7 @@ function shellBench(o) {
   if (!fs.existsSync(bash) || process.getuid?.() !== 0) return null;
   const script = 'for i in $(seq 1 200); do /bin/true; done; for i in $(seq 1 50); do echo $i | tr 0-9 a-j > /dev/null; done; echo done';
   const native = measure("shell: native", "chroot", [DEBIAN_ROOT, "/bin/bash", "-c", script], Math.max(o.runs, 3));
-  const jit = measure("shell: auto", "node", [CLI, "run", "--stats", "--root", DEBIAN_ROOT, "/bin/bash", "-c", script], o.runs, native.stdout);
+  const jit = measure("shell: auto", "node", [CLI, "run", "--stats", "--root", DEBIAN_ROOT, "/bin/bash", "-c", script], o.runs, native.stdout, undefined, undefined, true);
   return { name: "shell (200 commands)", kind: "process", args: [], native, jit, interp: null, qemu: null };
 }
 
@@ -153,6 +165,17 @@ function main() {
     console.error("perf/run.js: dist/ is missing: run `npm run build` first (npm run bench does)");
     process.exit(1);
   }
+  // (exojit's cache directory: its own, empty at the start; see the header)
+  const cache = fs.mkdtempSync(path.join(os.tmpdir(), "exojit-perf-cache-"));
+  process.env.EXOJIT_CACHE = cache;
+  try {
+    suite(o);
+  } finally {
+    fs.rmSync(cache, { recursive: true, force: true });
+  }
+}
+
+function suite(o) {
   const rows = [];
   for (const p of PROGRAMS) {
     if (o.only && !o.only.has(p.name)) continue;
@@ -162,7 +185,7 @@ function main() {
       continue;
     }
     const native = measure(`${p.name}: native`, bin, p.args, Math.max(o.runs, 3));
-    const exo = (engine) => measure(`${p.name}: ${engine}`, "node", [CLI, "run", "--stats", "--engine", engine, bin, ...p.args], o.runs, native.stdout);
+    const exo = (engine) => measure(`${p.name}: ${engine}`, "node", [CLI, "run", "--stats", "--engine", engine, bin, ...p.args], o.runs, native.stdout, undefined, undefined, engine === "auto");
     const jit = exo("auto");
     const interp = o.interp ? exo("interp") : null;
     const qemu = QEMU !== null && o.qemu ? measure(`${p.name}: qemu-i386`, QEMU, [bin, ...p.args], o.runs, native.stdout) : null;
@@ -178,14 +201,14 @@ function main() {
   }
   progress("");
 
-  const head = ["program", "native ms", "jit ms", "interp ms", "qemu ms", "jit/native", "interp/native", "interp/jit", "qemu/native", "cpu: jit/native", "cpu: qemu/native", "jit M insn/s", "jit wall ms", "interp wall ms"];
+  const head = ["program", "native ms", "jit ms", "interp ms", "qemu ms", "jit/native", "first/native", "interp/native", "interp/jit", "qemu/native", "cpu: jit/native", "cpu: qemu/native", "jit M insn/s", "jit wall ms", "interp wall ms"];
   const lines = [head];
   for (const r of rows) {
     const n = r.native.wall.median, j = r.jit.run.median, i = r.interp?.run.median ?? NaN, q = r.qemu?.wall.median ?? NaN;
     const nc = r.native.cpu.median;
     lines.push([
       r.name, `${fmt(n)} ${pct(r.native.wall)}`, `${fmt(j)} ${pct(r.jit.run)}`, r.interp ? `${fmt(i)} ${pct(r.interp.run)}` : "-", r.qemu ? `${fmt(q)} ${pct(r.qemu.wall)}` : "-",
-      fmt(j / n), fmt(i / n), fmt(i / j), fmt(q / n), fmt(r.jit.cpu.median / nc), r.qemu ? fmt(r.qemu.cpu.median / nc) : "-",
+      fmt(j / n), r.jit.first ? fmt(r.jit.first.run / n) : "-", fmt(i / n), fmt(i / j), fmt(q / n), fmt(r.jit.cpu.median / nc), r.qemu ? fmt(r.qemu.cpu.median / nc) : "-",
       fmt(r.jit.insns / j / 1000), fmt(r.jit.wall.median, 0), r.interp ? fmt(r.interp.wall.median, 0) : "-",
     ]);
   }
@@ -199,6 +222,7 @@ function main() {
     summary[kind] = {
       jitOverNative: geomean(rs.map((r) => r.jit.run.median / r.native.wall.median)),
       worstJitOverNative: Math.max(...rs.map((r) => r.jit.run.median / r.native.wall.median)),
+      firstOverNative: rs.every((r) => r.jit.first) ? geomean(rs.map((r) => r.jit.first.run / r.native.wall.median)) : null,
       interpOverJit: o.interp && rs.every((r) => r.interp) ? geomean(rs.map((r) => r.interp.run.median / r.jit.run.median)) : null,
       cpuJitOverNative: geomean(rs.map((r) => r.jit.cpu.median / r.native.cpu.median)),
       qemuOverNative: rs.every((r) => r.qemu) ? geomean(rs.map((r) => r.qemu.wall.median / r.native.wall.median)) : null,
@@ -206,6 +230,7 @@ function main() {
     const s = summary[kind];
     console.log(
       `${kind}: geomean jit/native ${fmt(s.jitOverNative)}x (worst ${fmt(s.worstJitOverNative)}x), CPU ${fmt(s.cpuJitOverNative)}x` +
+        `${s.firstOverNative ? `, first run ${fmt(s.firstOverNative)}x` : ""}` +
         `${s.qemuOverNative ? `; qemu/native ${fmt(s.qemuOverNative)}x` : ""}${s.interpOverJit ? `; geomean interp/jit ${fmt(s.interpOverJit)}x` : ""}`,
     );
   }
@@ -220,7 +245,7 @@ function main() {
 
   fs.mkdirSync(RESULTS, { recursive: true });
   const file = path.join(RESULTS, `${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
-  const strip = (m) => m && { wall: m.wall, cpu: m.cpu, run: m.run, insns: m.insns };
+  const strip = (m) => m && { wall: m.wall, cpu: m.cpu, run: m.run, insns: m.insns, first: m.first };
   fs.writeFileSync(
     file,
     JSON.stringify(

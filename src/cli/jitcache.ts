@@ -47,50 +47,72 @@ export function jitCacheDir(): string | null {
   }
 }
 
-/** Where a saved region is: a file of the folder, and the bytes of its JSON there. */
-interface Place {
-  file: string;
-  at: number;
-  length: number;
-}
-
 export class DiskRegionStore implements RegionStore {
-  private readonly places = new Map<string, Place>();
-  private readonly eips = new Set<number>();
-  /** Regions given this run, written by flush(). */
-  private readonly pending = new Map<string, SavedRegion>();
+  /** The index as read, and where its lines start, by the address in their key (a key is
+   *  found by comparing with the lines of its address, and a place is parsed when its region
+   *  is read: a run reads a few of thousands, and the index is read at every start). */
+  private text = "";
+  private readonly linesAt = new Map<number, number[]>();
+  /** Regions given this run (kept: a later machine of the process may use them), and those
+   *  flush() has not written yet. */
+  private readonly given = new Map<string, SavedRegion>();
+  private readonly pending = new Set<string>();
+  private readonly givenAt = new Set<number>();
   /** Lines of the index read (a key saved again has a line for each time). */
   private lines = 0;
 
   constructor(readonly dir: string) {
-    let text = "";
     try {
-      text = fs.readFileSync(path.join(dir, "index"), "latin1");
+      this.text = fs.readFileSync(path.join(dir, "index"), "latin1");
     } catch {
       return; // none yet
     }
-    for (const line of text.split("\n")) {
-      const m = /^([0-9a-f]+-[0-9a-f]+-[0-9a-z]+) ([0-9a-z.-]+\.json) (\d+) (\d+)$/.exec(line);
-      if (m === null) continue;
-      this.lines++;
-      this.places.set(m[1], { file: m[2], at: Number(m[3]), length: Number(m[4]) });
-      this.eips.add(parseInt(m[1], 16) >>> 0);
+    const text = this.text;
+    for (let at = 0; at < text.length; ) {
+      let end = text.indexOf("\n", at);
+      if (end < 0) end = text.length;
+      const eip = parseInt(text.slice(at, at + 8), 16);
+      if (eip === eip) {
+        const list = this.linesAt.get(eip);
+        if (list === undefined) this.linesAt.set(eip, [at]);
+        else list.push(at);
+        this.lines++;
+      }
+      at = end + 1;
     }
   }
 
+  /** Where the last index line of `key` starts (-1 if none). */
+  private lineOf(key: string): number {
+    const list = this.linesAt.get(parseInt(key, 16) >>> 0);
+    if (list === undefined) return -1;
+    for (let k = list.length - 1; k >= 0; k--) if (this.text.startsWith(`${key} `, list[k])) return list[k];
+    return -1;
+  }
+
+  /** Where the region saved under `key` is, from its index line (null if the line is bad). */
+  private place(key: string): { file: string; at: number; length: number } | null {
+    const start = this.lineOf(key);
+    if (start < 0) return null;
+    let end = this.text.indexOf("\n", start);
+    if (end < 0) end = this.text.length;
+    const m = /^([0-9a-f]+-[0-9a-f]+-[0-9a-z]+) ([0-9a-z]+-[0-9a-z]+\.json) (\d+) (\d+)$/.exec(this.text.slice(start, end));
+    return m === null || m[1] !== key ? null : { file: m[2], at: Number(m[3]), length: Number(m[4]) };
+  }
+
   mayHave(eip: number): boolean {
-    return this.eips.has(eip >>> 0);
+    return this.linesAt.has(eip >>> 0) || this.givenAt.has(eip >>> 0);
   }
 
   has(key: string): boolean {
-    return this.places.has(key) || this.pending.has(key);
+    return this.given.has(key) || this.lineOf(key) >= 0;
   }
 
   get(key: string): SavedRegion | null {
-    const p = this.pending.get(key);
+    const p = this.given.get(key);
     if (p !== undefined) return p;
-    const at = this.places.get(key);
-    if (at === undefined) return null;
+    const at = this.place(key);
+    if (at === null) return null;
     let fd = -1;
     try {
       fd = fs.openSync(path.join(this.dir, at.file), "r");
@@ -106,8 +128,9 @@ export class DiskRegionStore implements RegionStore {
   }
 
   put(key: string, r: SavedRegion): void {
-    this.pending.set(key, r);
-    this.eips.add(r.blocks[0] >>> 0);
+    this.given.set(key, r);
+    this.pending.add(key);
+    this.givenAt.add(r.blocks[0] >>> 0);
   }
 
   /** Writes the regions given this run, in one file of their own with their places appended
@@ -119,14 +142,16 @@ export class DiskRegionStore implements RegionStore {
     try {
       if (this.lines + this.pending.size > MAX_SAVED_REGIONS) {
         fs.rmSync(this.dir, { recursive: true, force: true });
-        this.places.clear();
+        this.linesAt.clear();
+        this.text = "";
         this.lines = 0;
       }
       fs.mkdirSync(this.dir, { recursive: true });
       const parts: Buffer[] = [];
       const index: string[] = [];
       let at = 0;
-      for (const [key, r] of this.pending) {
+      for (const key of this.pending) {
+        const r = this.given.get(key) as SavedRegion;
         const b = Buffer.from(`${JSON.stringify(r)}\n`, "utf8");
         parts.push(b);
         index.push(`${key} ${name} ${at} ${b.length - 1}\n`);

@@ -12,7 +12,7 @@ import { Fault, CodeWrite, PF } from "../hw/fault.js";
 import { execInsns, execOne } from "../hw/interp/run.js";
 import { BlockDecoder, codeBits, type Block } from "../decoder/block.js";
 import { BlockCache } from "../decoder/cache.js";
-import { RegionCache, MERGE_AFTER, type Region, type JitStats } from "./region.js";
+import { RegionCache, MERGE_AFTER, Region, type JitStats } from "./region.js";
 import { entryKey, type RegionStore } from "./saved.js";
 import { WINDOW_MISS } from "./stackwin.js";
 import { ChainTable } from "./chain.js";
@@ -224,6 +224,8 @@ export class Engine {
     let prev: Block | null = null;
     /** The region that ran last, until the next block dispatched (for noteExit). */
     let from: Region | null = null;
+    /** The first block dispatched: where the last run stopped (a system call, a budget). */
+    let resuming = true;
     for (;;) {
       if (c.icount >= stop) {
         if (stop === end) break;
@@ -235,7 +237,16 @@ export class Engine {
       let n0 = 0;
       try {
         const b = this.find(c.r[EIP]);
-        const r = b.compiled as Region | null;
+        let r = b.compiled as Region | null;
+        if (resuming) {
+          // The region that stopped for a system call (or at the end of its budget) goes on
+          // where it stopped, which it has an entry for, rather than the region the block is
+          // compiled in (often a small one of its own, whose return then chains back): a
+          // system-call loop stays in one region.
+          resuming = false;
+          const last = c.jitFrom;
+          if (last !== r && last instanceof Region && last.valid && last.resumes.has(b.eip)) r = last;
+        }
         if (r !== null && c.flat && !this.interpretNext && (r.ep === TLB_EPOCH[0] || codeStillMapped(c, r))) {
           inRegion = r;
           const left = stop - c.icount;

@@ -74,8 +74,12 @@ export class Region implements Chainable {
     this.jsBytes = c.source.length;
     this.notRun = c.notRun;
     this.entryPoints = c.entries;
+    this.resumes = new Set(c.entries);
     this.pages = c.pages;
   }
+
+  /** Its entry points, for the engine's test of whether it goes on where it left off. */
+  readonly resumes: ReadonlySet<number>;
 
   readonly compileMs: number;
   readonly entryPoints: readonly number[];

@@ -79,6 +79,30 @@ describe("the JIT engine", () => {
     expect(first.k.engine.stats.chained).toBe(chained1);
   });
 
+  it("goes on after a system call in the region that made it: a system-call loop stays in one region", () => {
+    // mov ecx, n; l: call f; dec ecx; jnz l; int 0x81; f: add eax, 1; int 0x80; ret
+    const code = [0xb9, ...le32(2000), 0xe8, ...le32(5), 0x49, 0x75, 0xf8, 0xcd, 0x81, 0x83, 0xc0, 0x01, 0xcd, 0x80, 0xc3];
+    const run = (engine: "interp" | "auto") => {
+      const { k, env } = machine(code, { engine, threshold: 2 });
+      let calls = 0;
+      for (;;) {
+        const x = k.run(env, 10_000_000);
+        expect(x.kind).toBe(X_INT);
+        if (x.vector !== 0x80) break;
+        calls++;
+      }
+      return { calls, eax: k.regs(env)[EAX], count: k.cpu.icount, s: k.engine.stats };
+    };
+    const ref = run("interp");
+    expect(ref).toMatchObject({ calls: 2000, eax: 2000 });
+    const x = run("auto");
+    expect({ calls: x.calls, eax: x.eax, count: x.count }).toEqual({ calls: ref.calls, eax: ref.eax, count: ref.count });
+    // f's `ret` after the call is a region entry of its own too; the caller's region, which
+    // holds f, goes on there instead of chaining through it back to the loop.
+    expect(x.s.jitInsns).toBeGreaterThan(x.count * 0.9);
+    expect(x.s.chained).toBeLessThan(20);
+  });
+
   it("reports a fault in a chained region at the faulting instruction, with the count exact", () => {
     // f reads [esi] and moves esi on by 16 bytes a call: call `calls` reads past DATA's page.
     // (Chains are up to MAX_CHAIN regions deep: over these counts, the fault comes at every

@@ -70,7 +70,7 @@ const CASES: Case[] = [
   { name: "ldt16 (modify_ldt, far calls into 16-bit code and stack segments)", src: "ldt16.c" },
   { name: "dirs (readdir, getdents64)", src: "dirs.c", inFileRoot: true },
   { name: "fsops (mkdir, rename, link, chmod, utimensat, truncate)", src: "fsops.c", tempCwd: true },
-  { name: "sysmisc (sendfile, statfs, sched_getaffinity)", src: "sysmisc.c", tempCwd: true },
+  { name: "sysmisc (sendfile, statfs, sched_getaffinity, memory devices)", src: "sysmisc.c", tempCwd: true },
   { name: "sysmisc with 64-bit file offsets", src: "sysmisc.c", flags: ["-D_FILE_OFFSET_BITS=64"], tempCwd: true },
   { name: "sieve", src: "sieve.c" },
 ];

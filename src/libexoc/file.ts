@@ -99,6 +99,13 @@ export abstract class OpenFile {
     return false;
   }
 
+  /** write() of `count` bytes answered without the bytes (Linux's null and zero devices take
+   *  any count, the full device fails, neither reading the caller's buffer), or -1 when the
+   *  file needs them. */
+  blindWrite(_count: number): number {
+    return -1;
+  }
+
   pread(_buf: Uint8Array, _off: number): number {
     return sysError("ESPIPE");
   }

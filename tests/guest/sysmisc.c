@@ -1,5 +1,6 @@
 /* sendfile with and without an offset pointer, into a pipe that fills up (the call waits for
- * the reader and moves everything), statfs on the working directory, and sched_getaffinity;
+ * the reader and moves everything), statfs on the working directory, sched_getaffinity, and
+ * the memory devices (/dev/null and /dev/zero take a write without reading its buffer);
  * printing only what does not depend on the machine. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -55,7 +56,31 @@ static void sendfile_pipe(int src, int with_offset) {
   waitpid(kid, NULL, 0);
 }
 
+/* Writes and reads of the memory devices, with a buffer and with an address nothing is mapped
+ * at (write(2) to /dev/null and /dev/zero never reads the buffer on Linux). */
+static void memdevs(void) {
+  static const char *names[] = {"/dev/null", "/dev/zero", "/dev/full"};
+  void *volatile nowhere = (void *)16;
+  for (int k = 0; k < 3; k++) {
+    int fd = open(names[k], O_RDWR);
+    errno = 0;
+    ssize_t w1 = write(fd, "abc", 3);
+    int e1 = errno;
+    errno = 0;
+    ssize_t w2 = write(fd, nowhere, 100);
+    int e2 = errno;
+    char buf[8] = {1, 1, 1, 1, 1, 1, 1, 1};
+    ssize_t r = read(fd, buf, sizeof buf);
+    printf("%s: write %zd (%s), unmapped write %zd (%s), read %zd [%d %d]\n", names[k], w1, e1 ? strerror(e1) : "ok", w2, e2 ? strerror(e2) : "ok", r, buf[0], buf[7]);
+    close(fd);
+  }
+  errno = 0;
+  ssize_t w = write(12345, "x", 1);
+  printf("bad fd write: %zd %s\n", w, strerror(errno));
+}
+
 int main(void) {
+  memdevs();
   int a = open("a.txt", O_RDWR | O_CREAT | O_TRUNC, 0644);
   if (write(a, "0123456789abcdefghij", 20) != 20) return 1;
   int b = open("b.txt", O_RDWR | O_CREAT | O_TRUNC, 0644);

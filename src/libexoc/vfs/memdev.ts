@@ -54,6 +54,11 @@ export class MemDevice extends OpenFile {
     return buf.length;
   }
 
+  override blindWrite(count: number): number {
+    if (this.kind === "full") sysError("ENOSPC");
+    return this.kind === "random" ? -1 : count;
+  }
+
   override pread(buf: Uint8Array, _off: number): number {
     return this.read(buf);
   }

@@ -245,7 +245,7 @@ export class Engine {
           // system-call loop stays in one region.
           resuming = false;
           const last = c.jitFrom;
-          if (last !== r && last instanceof Region && last.valid && last.resumes.has(b.eip)) r = last;
+          if (last !== r && last instanceof Region && last.valid && last.entryPoints.has(b.eip)) r = last;
         }
         if (r !== null && c.flat && !this.interpretNext && (r.ep === TLB_EPOCH[0] || codeStillMapped(c, r))) {
           inRegion = r;

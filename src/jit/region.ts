@@ -6,7 +6,7 @@
 import type { Block } from "../decoder/block.js";
 import { Op } from "../hw/isa.js";
 import { compileRegion, restoreRegion, type Compiled } from "./compile.js";
-import { entryKey, blocksHash, type RegionStore } from "./saved.js";
+import { entryKey, blocksHash, type RegionStore, type SavedRegion } from "./saved.js";
 import type { Cpu } from "../hw/cpu.js";
 import type { RegionFn, ChainTable, Chainable } from "./chain.js";
 import { likelySuccessors, staticTargets } from "./successors.js";
@@ -73,16 +73,13 @@ export class Region implements Chainable {
     this.insns = c.insns;
     this.jsBytes = c.source.length;
     this.notRun = c.notRun;
-    this.entryPoints = c.entries;
-    this.resumes = new Set(c.entries);
+    this.entryPoints = new Set(c.entries);
     this.pages = c.pages;
   }
 
-  /** Its entry points, for the engine's test of whether it goes on where it left off. */
-  readonly resumes: ReadonlySet<number>;
-
   readonly compileMs: number;
-  readonly entryPoints: readonly number[];
+  /** Where its code may be entered (the dispatch cases of its code). */
+  readonly entryPoints: ReadonlySet<number>;
 
   get entry(): Block {
     return this.blocks[0];
@@ -136,6 +133,19 @@ function startsRegion(b: Block, entry: Block, previous: Region | null): boolean 
   const r = b.compiled as Region | null;
   if (b === entry || r === null || !r.valid || r === previous) return false;
   return r.insns >= (r.entry === b && r.loops ? LOOP_SHARE_BELOW : SHARE_BELOW);
+}
+
+/** The blocks of saved region `rec` for `entry` as they decode now, or null where one is not
+ *  mapped, not compiled, hooked or of another length, or the options differ. */
+function savedBlocks(entry: Block, rec: SavedRegion, link: SavedLink, chains: boolean): Block[] | null {
+  if (rec.blocks[0] !== entry.eip || rec.chains !== chains) return null;
+  const blocks: Block[] = [];
+  for (let k = 0; k < rec.blocks.length; k++) {
+    const b = k === 0 ? entry : link.decodeAt(rec.blocks[k]);
+    if (b === null || !b.valid || b.nojit || b.hooks !== 0 || ((b.end - b.eip) >>> 0) !== rec.lengths[k]) return null;
+    blocks.push(b);
+  }
+  return blocks;
 }
 
 export class RegionCache {
@@ -236,14 +246,8 @@ export class RegionCache {
     const key = entryKey(c, entry);
     if (key === null || !link.store.has(key)) return null;
     const rec = link.store.get(key);
-    const blocks: Block[] = [];
-    let ok = rec !== null && rec.blocks[0] === entry.eip && rec.chains === (this.chain !== null);
-    for (let k = 0; ok && rec !== null && k < rec.blocks.length; k++) {
-      const b = k === 0 ? entry : link.decodeAt(rec.blocks[k]);
-      ok = b !== null && b.valid && !b.nojit && b.hooks === 0 && ((b.end - b.eip) >>> 0) === rec.lengths[k];
-      if (b !== null) blocks.push(b);
-    }
-    if (!ok || rec === null || blocksHash(c, blocks) !== rec.hash) {
+    const blocks = rec === null ? null : savedBlocks(entry, rec, link, this.chain !== null);
+    if (rec === null || blocks === null || blocksHash(c, blocks) !== rec.hash) {
       this.stats.stale++;
       return null;
     }
@@ -289,13 +293,12 @@ export class RegionCache {
     // instead makes overlapping regions recompile each other forever (each drop re-arms the
     // other's hot blocks).
     if (previous) this.drop(previous, false);
-    // The engine enters the region at its entry points (the dispatch cases of its code).
-    const entries = new Set(r.entryPoints);
+    // The engine enters the region at its entry points.
     for (const b of blocks) {
       let owners = this.owners.get(b);
       if (owners === undefined) this.owners.set(b, (owners = []));
       owners.push(r);
-      if (b === entry || (entries.has(b.eip) && (b.compiled === null || !(b.compiled as Region).valid))) b.compiled = r;
+      if (b === entry || (r.entryPoints.has(b.eip) && (b.compiled === null || !(b.compiled as Region).valid))) b.compiled = r;
     }
     this.live.add(r);
     this.liveInsns += r.insns;

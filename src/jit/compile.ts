@@ -20,7 +20,7 @@ import { Emitter, REG_LOCALS, FLAG_LOCALS, FLAG_VARS, FUSED_VARS, FUSED_LOCALS }
 import { translate, translateInline, fallback, type Ending } from "./translate.js";
 import { translateRun, runnable, X87_HELPERS, X87_LOCALS } from "./x87.js";
 import { SIMD_RUNTIME, SIMD_OP_HELPERS, LaneUse, simdLocals, simdBarrier, simdBoundary, simdBeginBlock, simdFaultFlush } from "./simd.js";
-import { flagLiveness, flagsLiveIn } from "./liveness.js";
+import { faultOnlyRotates, flagLiveness, flagsLiveIn } from "./liveness.js";
 import { type CfgNode } from "./structure.js";
 import { resumableFlow, budgetTests, type BudgetMark } from "./budget.js";
 import { planStack, WINDOW_MISS, type StackWindow } from "./stackwin.js";
@@ -303,6 +303,8 @@ export function compileRegion(
   let lanes = new LaneUse();
   /** Instructions of the blocks with SIMD code. */
   let simdInsns = 0;
+  /** Some rotate keeps its CF and OF aside in `fx` (Emitter.deferCfOf). */
+  let usesFx = false;
   const hooked = blocks.some((b) => b.hooks !== 0);
 
   // Translated twice when the region has SIMD code (PIN_SHARE): XMM0-7 used as int32 lanes are
@@ -315,6 +317,7 @@ export function compileRegion(
   x87 = false;
   simd = false;
   simdInsns = 0;
+  usesFx = false;
   simdUses = new Set<string>();
   lanes = new LaneUse();
   lanes.pinned = pinned;
@@ -335,6 +338,8 @@ export function compileRegion(
     em.emit(test, assign(id("n"), t("n - $l | 0", { l: num(len) })), ...begin);
     if (blockHooked(b)) emitHookCall(em, "hookBlock", b.eip, regionBlocks.find((o) => o.eip === b.eip)!.end - b.eip, len);
     let ending: Ending = { kind: "next" };
+    const fxEnd = hooked ? null : faultOnlyRotates(b.insns);
+    let fxUntil = -1;
     const stack = windows && b.hooks === 0 ? planStack(b.insns) : null;
     for (let k = 0; k < len; k++) {
       if (codeHooked(b, k)) emitHookCall(em, "hookCode", b.insns[k].eip, b.insns[k].len, len - k);
@@ -364,8 +369,12 @@ export function compileRegion(
       const consumer = em.flagVars !== FLAG_VARS;
       const fuse = !consumer && k + 1 < upTo && fusable(b.insns[k], b.insns[k + 1], live[k + 1]);
       if (fuse) em.flagVars = FUSED_VARS;
-      const mark = em.out.length, calls = em.handlerCalls;
-      ending = translate({ em, x: b.insns[k], live: live[k], after: len - k - 1, fallbackSlot: () => fallbacks.push(b.insns[k]) - 1 });
+      const mark = em.out.length, calls = em.handlerCalls, sets = em.fxSets;
+      const faultOnlyFlags = fxEnd !== null && fxEnd[k] >= 0;
+      ending = translate({ em, x: b.insns[k], live: live[k], after: len - k - 1, faultOnlyFlags, fallbackSlot: () => fallbacks.push(b.insns[k]) - 1 });
+      // CF and OF kept aside by a rotate hold until the instruction that overwrites them.
+      if (em.fxSets !== sets) fxUntil = fxEnd![k];
+      else if (k === fxUntil) em.dropFx();
       // Handlers, branches and exits see the XMM register file: cached lanes go back before them.
       if (ending.kind !== "next") em.out.splice(mark, 0, ...simdBoundary(em, em.handlerCalls !== calls));
       else if (em.handlerCalls !== calls) em.out.splice(mark, 0, ...simdBarrier(em));
@@ -379,6 +388,8 @@ export function compileRegion(
       }
     }
     em.window = false;
+    if (em.fxPending) throw new Error(`rotate flags kept aside past the end of block 0x${(b.eip >>> 0).toString(16)}`);
+    if (em.fxSets !== 0) usesFx = true;
     if (ending.kind === "next") em.emit(...simdBoundary(em, false), goto(last.next));
     if (em.simd) {
       simd = true;
@@ -423,6 +434,7 @@ export function compileRegion(
       ["e", num(0)],
       ["sk", num(0)],
       ["hx", num(0)],
+      ...(usesFx ? [["fx", num(0)] as [string, Node]] : []),
       ...FUSED_LOCALS.map((v): [string, Node] => [v, num(0)]),
       ...(x87 ? X87_LOCALS : []),
       ...(simd ? simdLocals(lanes) : []),
@@ -432,7 +444,14 @@ export function compileRegion(
       [labeled(EXIT_LABEL, block([labeled(DISPATCH_LABEL, forever([dispatch]))]))],
       "err",
       // After a fallback handler started (hx), the register file is already the truth.
-      [...(simd ? [simdFaultFlush(lanes)] : []), ifs(t("hx === 0"), flushAll(id("ip")), [expr(t("R[8] = ip"))]), expr(t("faulted(c, n, ME)")), throwStmt(id("err"))],
+      [
+        ...(simd ? [simdFaultFlush(lanes)] : []),
+        // (a rotate's CF and OF kept aside are part of the state the fault leaves)
+        ...(usesFx ? [ifs(t("fx !== 0"), [assign(id("fl"), t("flagsOf(fop, fa, fb, fr, fl) & -2050 | fx & 2049")), assign(id("fop"), num(0))])] : []),
+        ifs(t("hx === 0"), flushAll(id("ip")), [expr(t("R[8] = ip"))]),
+        expr(t("faulted(c, n, ME)")),
+        throwStmt(id("err")),
+      ],
     ),
     // lanes still in locals at an exit (pinned registers) go back to the slots
     ...(lanes.pinned !== 0 || lanes.pinnedD !== 0 ? [simdFaultFlush(lanes)] : []),

@@ -12,6 +12,8 @@ import { FK_ADD, FK_ADC, FK_SUB, FK_SBB, FK_LOGIC, FK_INC, FK_DEC, FK_NONE, FK_S
 /** Locals every region function declares. */
 export const REG_LOCALS = ["r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7"];
 export const FLAG_LOCALS = ["fl", "fop", "fa", "fb", "fr"];
+/** Marks `fx` as holding a rotate's CF and OF (Emitter.deferCfOf). */
+export const FX_SET = 0x10000;
 
 /** The `size`-byte element at `a` through the stack window's TLB entry `sk` (stackwin.ts). */
 function windowed(size: number, a: Node): Node {
@@ -36,6 +38,12 @@ export class Emitter {
   simdState: unknown = null;
   /** Handler calls emitted so far (a fallback: code outside sees the register files). */
   handlerCalls = 0;
+  /** A rotate's CF and OF are kept aside in the local `fx` (as `cf | of << 11 | FX_SET`) rather
+   *  than in the flags (liveness.ts faultOnlyRotates): the catch clause applies them to what a
+   *  fault leaves, and a handler call gets them first (settleFx). */
+  fxPending = false;
+  /** Rotates that kept their flags aside so far (the block uses `fx`). */
+  fxSets = 0;
 
   /** Starts a new instruction: temporaries can be reused. */
   begin(): void {
@@ -239,6 +247,28 @@ export class Emitter {
     } else v = call(id("flagsOf"), [id("fop"), id("fa"), id("fb"), id("fr"), id("fl")]);
     this.emit(assign(id("fl"), v), assign(id("fop"), num(0)));
     this.producer = 0;
+  }
+
+  /** Keeps a rotate's CF and OF (0/1 expressions) aside in `fx`. */
+  deferCfOf(cf: Node, of: Node): void {
+    this.emit(assign(id("fx"), t("$c | $o << 11 | $s", { c: cf, o: of, s: num(FX_SET) })));
+    this.fxPending = true;
+    this.fxSets++;
+  }
+
+  /** The CF and OF kept aside are overwritten: `fx` no longer applies. */
+  dropFx(): void {
+    if (!this.fxPending) return;
+    this.emit(assign(id("fx"), num(0)));
+    this.fxPending = false;
+  }
+
+  /** Folds the CF and OF kept aside into the flags (before code outside reads them). */
+  settleFx(): void {
+    if (!this.fxPending) return;
+    this.materialize();
+    this.emit(assign(id("fl"), t("fl & -2050 | fx & 2049")), assign(id("fx"), num(0)));
+    this.fxPending = false;
   }
 
   /** CF as 0/1 from the lazy record, inline when the producing operation is known. */

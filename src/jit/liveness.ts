@@ -60,3 +60,30 @@ export function flagsLiveIn(insns: readonly Insn[], liveAtEnd = ARITH_FLAGS): nu
   }
   return live;
 }
+
+/** CF and OF, the flags a rotate writes. */
+const CF_OF = 0x801;
+
+/** For each instruction, the index of the instruction that ends its "fault-only" window, or -1.
+ *  A rotate by a constant count writes CF and OF only; when no later instruction of the block
+ *  reads a flag before one overwrites both, those two bits matter only if something faults in
+ *  between (the fault's context must hold them). Such a rotate can keep its CF and OF aside
+ *  instead of folding the lazy record into EFLAGS (a call of flagsOf when the record's
+ *  producer is not known statically): compiled code applies them only on the way out of a
+ *  fault. The window may hold only instructions that read and write no flag and are neither
+ *  x87 nor SIMD (those can leave compiled code in mid-block). */
+export function faultOnlyRotates(insns: readonly Insn[]): Int32Array {
+  const end = new Int32Array(insns.length).fill(-1);
+  for (let k = 0; k < insns.length; k++) {
+    const x = insns[k];
+    if ((x.op !== Op.ROL && x.op !== Op.ROR) || x.k1 !== K_IMM || (x.imm & 31) === 0) continue;
+    for (let j = k + 1; j < insns.length; j++) {
+      const y = insns[j];
+      if ((y.flagsRead & ARITH_FLAGS) !== 0 || y.op === Op.FPU || y.op === Op.SIMD) break;
+      if ((y.flagsWritten & ARITH_FLAGS) === 0) continue;
+      if ((flagsKilled(y) & CF_OF) === CF_OF) end[k] = j;
+      break;
+    }
+  }
+  return end;
+}

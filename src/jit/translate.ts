@@ -32,6 +32,9 @@ export interface InsnContext {
   live: number;
   /** Instructions of the block after x (counted at its start), when x may leave after itself. */
   after?: number;
+  /** x is a rotate whose CF and OF only a fault before the next instruction overwriting them
+   *  could see (liveness.ts faultOnlyRotates): it keeps them aside (Emitter.deferCfOf). */
+  faultOnlyFlags?: boolean;
 }
 
 const MASK = (sz: number): number => SIZE_MASK[sz];
@@ -191,10 +194,14 @@ function rotate(c: InsnContext): boolean {
   if (x.k0 === K_MEM) em.store(x.osz, addr as Node, v);
   else em.setReg(x.k0, x.r0, v);
   if (flagsLive(c)) {
-    em.materialize();
     const top = num(bits - 1);
     const cf = left ? t("$v & 1", { v }) : t("$v >>> $t & 1", { v, t: top });
     const of = left ? t("($v >>> $t ^ $v) & 1", { v, t: top }) : t("($v >>> $t ^ $v >>> $u) & 1", { v, t: top, u: num(bits - 2) });
+    if (c.faultOnlyFlags === true) {
+      em.deferCfOf(cf, of);
+      return true;
+    }
+    em.materialize();
     const update = assign(id("fl"), t("fl & -2050 | $c | $o << 11", { c: cf, o: of }));
     em.emit(x.k1 === K_IMM ? update : ifs(t("(r1 & 31) !== 0"), [update]));
   }
@@ -577,8 +584,9 @@ function fallbackSets(x: Insn): { before: number[]; after: number[]; flagsIn: bo
 
 export function fallback(c: InsnContext): Ending {
   const { em, x } = c;
-  // The handler writes the region's own flag record.
+  // The handler writes the region's own flag record, and may read EFLAGS whole.
   em.flagVars = FLAG_VARS;
+  em.settleFx();
   const sets = fallbackSets(x);
   const slot = c.fallbackSlot();
   em.handlerCalls++;

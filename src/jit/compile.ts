@@ -305,6 +305,8 @@ export function compileRegion(
   let simdInsns = 0;
   /** Some rotate keeps its CF and OF aside in `fx` (Emitter.deferCfOf). */
   let usesFx = false;
+  /** FS (1) and GS (2) segment overrides in the code (Emitter.segsUsed). */
+  let segsUsed = 0;
   const hooked = blocks.some((b) => b.hooks !== 0);
 
   // Translated twice when the region has SIMD code (PIN_SHARE): XMM0-7 used as int32 lanes are
@@ -318,6 +320,7 @@ export function compileRegion(
   simd = false;
   simdInsns = 0;
   usesFx = false;
+  segsUsed = 0;
   simdUses = new Set<string>();
   lanes = new LaneUse();
   lanes.pinned = pinned;
@@ -390,6 +393,7 @@ export function compileRegion(
     em.window = false;
     if (em.fxPending) throw new Error(`rotate flags kept aside past the end of block 0x${(b.eip >>> 0).toString(16)}`);
     if (em.fxSets !== 0) usesFx = true;
+    segsUsed |= em.segsUsed;
     if (ending.kind === "next") em.emit(...simdBoundary(em, false), goto(last.next));
     if (em.simd) {
       simd = true;
@@ -419,7 +423,13 @@ export function compileRegion(
   const temps: [string, Node][] = [];
   for (let k = 0; k < maxTemps; k++) temps.push([`t${k}`, num(0)]);
   const body: Node[] = [
-    letDecl([["R", t("c.r")], ["tlbR", t("c.tlbR")], ["tlbW", t("c.tlbW")], ["u8", t("c.u8")], ["u16", t("c.u16")], ["i32", t("c.i32")], ["fsb", t("c.sbase[4]")], ["gsb", t("c.sbase[5]")], ["fsl", t("c.slimit[4]")], ["gsl", t("c.slimit[5]")]], "const"),
+    // (FS's and GS's base and limit only where the code uses them: each is a typed array's
+    // element, a bounds check every entry pays for)
+    letDecl([
+      ["R", t("c.r")], ["tlbR", t("c.tlbR")], ["tlbW", t("c.tlbW")], ["u8", t("c.u8")], ["u16", t("c.u16")], ["i32", t("c.i32")],
+      ...((segsUsed & 1) !== 0 ? [["fsb", t("c.sbase[4]")], ["fsl", t("c.slimit[4]")]] as [string, Node][] : []),
+      ...((segsUsed & 2) !== 0 ? [["gsb", t("c.sbase[5]")], ["gsl", t("c.slimit[5]")]] as [string, Node][] : []),
+    ], "const"),
     ...(self === null ? entryChecks(codePagesOf(blocks)) : []),
     // An int32 from here on whatever the caller passed (the engine's count is a double; it
     // passes an int32): a region entered at a check point other than its first, which tests the

@@ -36,6 +36,8 @@ export class Emitter {
   readonly simdUses = new Set<string>();
   /** The SIMD translator's per-block cache of XMM lanes (jit/simdlanes.ts). */
   simdState: unknown = null;
+  /** FS (1) and GS (2) segment overrides met: the region loads their base and limit. */
+  segsUsed = 0;
   /** Handler calls emitted so far (a fallback: code outside sees the register files). */
   handlerCalls = 0;
   /** A rotate's CF and OF are kept aside in the local `fx` (as `cf | of << 11 | FX_SET`) rather
@@ -146,6 +148,7 @@ export class Emitter {
     if (x.seg === FS || x.seg === GS) {
       const o = this.hold(off);
       const [lim, base] = x.seg === FS ? ["fsl", "fsb"] : ["gsl", "gsb"];
+      this.segsUsed |= x.seg === FS ? 1 : 2;
       this.emit(ifs(t(`${lim} !== -1`), [expr(call(id("segLimit"), [id("c"), num(x.seg), o, num(x.msz)]))]));
       return t(`${base} + $o | 0`, { o });
     }

@@ -23,7 +23,7 @@ import { SIMD_RUNTIME, SIMD_OP_HELPERS, LaneUse, simdLocals, simdBarrier, simdBo
 import { faultOnlyRotates, flagLiveness, flagsLiveIn } from "./liveness.js";
 import { type CfgNode } from "./structure.js";
 import { resumableFlow, budgetTests, type BudgetMark } from "./budget.js";
-import { planStack, WINDOW_MISS, type StackWindow } from "./stackwin.js";
+import { planStack, windowKey, WINDOW_MISS, type StackWindow } from "./stackwin.js";
 import { staticTargets } from "./successors.js";
 import { type Insn, Op, K_MEM } from "../hw/isa.js";
 import { EIP, FLAGS, FOP, FA, FB, FR, ARITH_FLAGS } from "../hw/state.js";
@@ -257,11 +257,11 @@ function factoryFor(source: string): Factory {
  *  would: WINDOW_MISS thrown (no call, no arithmetic: nothing V8 would need type feedback
  *  for on a path first taken after the region is optimised), and the engine goes on there. */
 function windowCheck(w: StackWindow, eip: number): Node[] {
-  const lo = num(w.lo);
-  const out: Node[] = [assign(id("sk"), t(w.writes ? "tlbW[(r4 + $lo | 0) >>> 12] ^ 4095" : "tlbR[(r4 + $lo | 0) >>> 12] ^ 4095", { lo }))];
-  let bad = t("((sk | r4 & 3) & 4095) !== 0 || (r4 + $lo & 4095) > $room", { lo, room: num(4096 - (w.hi - w.lo)) });
+  const lo = num(w.lo), r = id(`r${w.base}`), k = id(windowKey(w));
+  const out: Node[] = [assign(k, t(w.writes ? "tlbW[($r + $lo | 0) >>> 12] ^ 4095" : "tlbR[($r + $lo | 0) >>> 12] ^ 4095", { r, lo }))];
+  let bad = t("(($k | $r & $a) & 4095) !== 0 || ($r + $lo & 4095) > $room", { k, r, a: num(w.align), lo, room: num(4096 - (w.hi - w.lo)) });
   // (a page the TLB maps for writing but not reading, as a read hook leaves it, is not used)
-  if (w.writes && w.reads) bad = t("$b || (tlbR[(r4 + $lo | 0) >>> 12] ^ 4095) !== sk", { b: bad, lo });
+  if (w.writes && w.reads) bad = t("$b || (tlbR[($r + $lo | 0) >>> 12] ^ 4095) !== $k", { b: bad, r, lo, k });
   out.push(ifs(bad, [assign(id("ip"), num(eip)), throwStmt(id("WM"))]));
   return out;
 }
@@ -346,12 +346,9 @@ export function compileRegion(
     const stack = windows && b.hooks === 0 ? planStack(b.insns) : null;
     for (let k = 0; k < len; k++) {
       if (codeHooked(b, k)) emitHookCall(em, "hookCode", b.insns[k].eip, b.insns[k].len, len - k);
-      const w = stack?.windows.find((v) => v.start === k);
-      if (w !== undefined) {
-        // (a failed check throws: the catch clause writes back the XMM lanes `xdm` names)
-        em.emit(...windowCheck(w, b.insns[k].eip));
-      }
-      em.window = stack !== null && stack.covered[k];
+      // (a failed check throws: the catch clause writes back the XMM lanes `xdm` names)
+      for (const w of stack?.windows ?? []) if (w.start === k) em.emit(...windowCheck(w, b.insns[k].eip));
+      em.window = stack !== null ? stack.covered[k] : null;
       // (an x87 run, or a compare fused with its branch, ends before the next hooked instruction)
       const upTo = nextCodeHook(b, k + 1);
       if (runnable(b.insns[k])) {
@@ -390,7 +387,7 @@ export function compileRegion(
         em.producer = -1;
       }
     }
-    em.window = false;
+    em.window = null;
     if (em.fxPending) throw new Error(`rotate flags kept aside past the end of block 0x${(b.eip >>> 0).toString(16)}`);
     if (em.fxSets !== 0) usesFx = true;
     segsUsed |= em.segsUsed;
@@ -443,6 +440,7 @@ export function compileRegion(
       ["ip", id("pc")],
       ["e", num(0)],
       ["sk", num(0)],
+      ["bk", num(0)],
       ["hx", num(0)],
       ...(usesFx ? [["fx", num(0)] as [string, Node]] : []),
       ...FUSED_LOCALS.map((v): [string, Node] => [v, num(0)]),

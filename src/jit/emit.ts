@@ -15,9 +15,11 @@ export const FLAG_LOCALS = ["fl", "fop", "fa", "fb", "fr"];
 /** Marks `fx` as holding a rotate's CF and OF (Emitter.deferCfOf). */
 export const FX_SET = 0x10000;
 
-/** The `size`-byte element at `a` through the stack window's TLB entry `sk` (stackwin.ts). */
-function windowed(size: number, a: Node): Node {
-  return t(size === 4 ? "i32[(sk ^ $a) >>> 2]" : size === 2 ? "u16[(sk ^ $a) >>> 1]" : "u8[sk ^ $a]", { a });
+/** The `size`-byte element at `a` through the TLB entry a window's check left in local `key`
+ *  (stackwin.ts). */
+function windowed(size: number, a: Node, key: string): Node {
+  const k = id(key);
+  return t(size === 4 ? "i32[($k ^ $a) >>> 2]" : size === 2 ? "u16[($k ^ $a) >>> 1]" : "u8[$k ^ $a]", { a, k });
 }
 
 export class Emitter {
@@ -155,15 +157,16 @@ export class Emitter {
     return off;
   }
 
-  /** Set while translating an instruction whose memory accesses a checked stack window covers
-   *  (stackwin.ts): they go to memory through the window's TLB entry in `sk`, unchecked. */
-  window = false;
+  /** Set while translating an instruction whose memory accesses a checked window covers
+   *  (stackwin.ts): the local holding the window's TLB entry, through which they go to memory
+   *  unchecked. */
+  window: string | null = null;
 
   /** Emits a load of `size` bytes from linear address `a` (an identifier) into a temporary. */
   load(size: number, a: Node): Node {
     const v = this.tmp();
-    if (this.window) {
-      this.emit(assign(v, windowed(size, a)));
+    if (this.window !== null) {
+      this.emit(assign(v, windowed(size, a, this.window)));
     } else if (size === 4) {
       this.emit(assign(id("e"), t("tlbR[$a >>> 12] ^ 4095", { a })));
       this.emit(assign(v, t("((e | $a & 3) & 4095) === 0 ? i32[(e ^ $a) >>> 2] : rd32(c, $a)", { a })));
@@ -179,8 +182,8 @@ export class Emitter {
 
   /** Emits a store of `size` bytes of `v` at linear address `a` (an identifier). */
   store(size: number, a: Node, v: Node): void {
-    if (this.window) {
-      this.emit(assign(windowed(size, a), v));
+    if (this.window !== null) {
+      this.emit(assign(windowed(size, a, this.window), v));
       return;
     }
     this.emit(assign(id("e"), t("tlbW[$a >>> 12] ^ 4095", { a })));

@@ -16,7 +16,7 @@
 // (Leaving the region by a branch to its exit instead made TurboFan 30% slower on bash's
 // regions than without windows: every exit is one more edge into the region's epilogue.)
 
-import { type Insn, Op, K_MEM, K_R32, K_R16, K_IMM } from "../hw/isa.js";
+import { type Insn, Op, K_MEM, K_R32, K_R16, K_R8, K_IMM } from "../hw/isa.js";
 import { ESP, FS, GS } from "../hw/state.js";
 
 /** What a region throws when a stack window's check fails (compile.ts windowCheck). */
@@ -27,17 +27,26 @@ export interface StackWindow {
   /** Index of its first and one past its last instruction in the block. */
   start: number;
   end: number;
-  /** Byte range of its accesses relative to ESP before instruction `start`. */
+  /** The register its accesses are addressed from: ESP, or a base register (baseWindows). */
+  base: number;
+  /** Byte range of its accesses relative to the register before instruction `start`. */
   lo: number;
   hi: number;
+  /** The alignment its accesses need of the register (3: 4-byte, 1: 2-byte, 0: none). */
+  align: number;
   reads: boolean;
   writes: boolean;
 }
 
+/** The local holding a window's TLB entry: ESP's windows and a base register's may overlap. */
+export function windowKey(w: StackWindow): string {
+  return w.base === ESP ? "sk" : "bk";
+}
+
 export interface StackPlan {
   windows: StackWindow[];
-  /** Per instruction: whether all its memory accesses go through its window. */
-  covered: boolean[];
+  /** Per instruction: the key (windowKey) all its memory accesses go through, or null. */
+  covered: (string | null)[];
 }
 
 /** Fewest covered instructions that make a window worth its check. */
@@ -113,13 +122,13 @@ function memAccess(x: Insn, write: boolean): Access[] | null {
 
 /** Plans the stack windows of a block's instructions. */
 export function planStack(insns: readonly Insn[]): StackPlan {
-  const covered = new Array<boolean>(insns.length).fill(false);
+  const covered = new Array<string | null>(insns.length).fill(null);
   const windows: StackWindow[] = [];
   let open: { start: number; delta: number; acc: number[]; lo: number; hi: number; reads: boolean; writes: boolean } | null = null;
   const close = (end: number): void => {
     if (open !== null && open.acc.length >= MIN_COVERED) {
-      windows.push({ start: open.start, end, lo: open.lo, hi: open.hi, reads: open.reads, writes: open.writes });
-      for (const k of open.acc) covered[k] = true;
+      windows.push({ start: open.start, end, base: ESP, lo: open.lo, hi: open.hi, align: 3, reads: open.reads, writes: open.writes });
+      for (const k of open.acc) covered[k] = "sk";
     }
     open = null;
   };
@@ -154,5 +163,103 @@ export function planStack(insns: readonly Insn[]): StackPlan {
     if (open !== null) open.delta += fx.delta;
   }
   close(insns.length);
+  baseWindows(insns, windows, covered);
   return { windows, covered };
+}
+
+// ---- windows on a base register ----
+//
+// The same for accesses from another register that the run does not change: a structure's
+// fields through its pointer, or the locals of a frame addressed from EBP (sha256's rounds keep
+// their state there: 17 accesses a round within 28 bytes of EBP). The run ends before any
+// instruction that may write the register otherwise than as an explicit operand of the few
+// operations below, and after one that writes it so.
+
+/** Operations whose only register writes are their explicit register operands (operand 0; both
+ *  for an exchange) and, for pushes and pops, ESP. */
+const EXPLICIT_WRITES = new Set<number>([
+  Op.MOV, Op.MOVZX, Op.MOVSX, Op.LEA, Op.ADD, Op.SUB, Op.AND, Op.OR, Op.XOR, Op.ADC, Op.SBB, Op.INC, Op.DEC,
+  Op.NEG, Op.NOT, Op.SHL, Op.SHR, Op.SAR, Op.ROL, Op.ROR, Op.CMOV, Op.SETCC, Op.BSWAP, Op.BSF, Op.BSR, Op.CMP,
+  Op.TEST, Op.BT, Op.NOP, Op.PREFETCH, Op.PUSH, Op.POP, Op.XCHG,
+]);
+
+/** The general register operand kind k, register r names (-1 for none). */
+function gpr(k: number, r: number): number {
+  return k === K_R32 ? r : k === K_R16 ? r >> 1 : k === K_R8 ? r >> 2 : -1;
+}
+
+/** Whether x may write general register `reg`; null when that is not known (any operation
+ *  outside EXPLICIT_WRITES, or one with a REP prefix). */
+function writesReg(x: Insn, reg: number): boolean | null {
+  if (!EXPLICIT_WRITES.has(x.op) || x.rep !== 0) return null;
+  if (x.op === Op.CMP || x.op === Op.TEST || x.op === Op.BT || x.op === Op.NOP || x.op === Op.PREFETCH || x.op === Op.PUSH) return reg === ESP;
+  if (x.op === Op.POP && reg === ESP) return true;
+  return gpr(x.k0, x.r0) === reg || (x.op === Op.XCHG && gpr(x.k1, x.r1) === reg);
+}
+
+/** The one access of x to memory if it is [reg + displacement] and x makes no other (an
+ *  operation reading and writing its operand counts it once, as both), else null. */
+function baseAccess(x: Insn, reg: number): { off: number; size: number; read: boolean; write: boolean } | null {
+  if (x.base !== reg || x.index >= 0 || x.asz !== 4 || x.seg === FS || x.seg === GS) return null;
+  if (x.op === Op.PUSH || x.op === Op.POP || x.op === Op.LEA || x.op === Op.NOP || x.op === Op.PREFETCH || OWN_ACCESS.has(x.op)) return null;
+  if (!EXPLICIT_WRITES.has(x.op) || x.rep !== 0 || (x.k0 !== K_MEM && x.k1 !== K_MEM)) return null;
+  const size = x.msz;
+  if (size !== 1 && size !== 2 && size !== 4) return null;
+  // (an exchange reads and writes its memory operand, whichever operand names it)
+  const write = x.op === Op.XCHG || (x.k0 === K_MEM && !READ_ONLY.has(x.op));
+  const read = x.op === Op.XCHG || !(x.k0 === K_MEM && WRITE_ONLY.has(x.op));
+  return { off: x.disp | 0, size, read, write };
+}
+
+/** Adds the windows of the base register that most accesses not already covered are made
+ *  from (ESP's windows are planned first). */
+function baseWindows(insns: readonly Insn[], windows: StackWindow[], covered: (string | null)[]): void {
+  const count = new Int32Array(8);
+  for (let k = 0; k < insns.length; k++) {
+    const x = insns[k];
+    if (covered[k] === null && x.base >= 0 && x.base < 8 && x.base !== ESP && baseAccess(x, x.base) !== null) count[x.base]++;
+  }
+  let reg = -1;
+  for (let r = 0; r < 8; r++) if (count[r] >= MIN_COVERED && (reg < 0 || count[r] > count[reg])) reg = r;
+  if (reg < 0) return;
+  let open: { start: number; acc: number[]; lo: number; hi: number; align: number; reads: boolean; writes: boolean } | null = null;
+  const close = (end: number): void => {
+    if (open !== null && open.acc.length >= MIN_COVERED) {
+      windows.push({ start: open.start, end, base: reg, lo: open.lo, hi: open.hi, align: open.align, reads: open.reads, writes: open.writes });
+      for (const k of open.acc) covered[k] = "bk";
+    }
+    open = null;
+  };
+  for (let k = 0; k < insns.length; k++) {
+    const x = insns[k];
+    const writes = writesReg(x, reg);
+    if (writes === null) {
+      close(k);
+      continue;
+    }
+    const a = covered[k] === null ? baseAccess(x, reg) : null;
+    if (a !== null) {
+      const lo = Math.min(open?.lo ?? Infinity, a.off), hi = Math.max(open?.hi ?? -Infinity, a.off + a.size);
+      const align = a.size === 4 ? 3 : a.size === 2 ? 1 : 0;
+      if ((a.off & align) !== 0) {
+        // (an access the register's alignment cannot make aligned: not covered)
+      } else if (open === null || hi - lo <= MAX_SPAN) {
+        open ??= { start: k, acc: [], lo, hi, align: 0, reads: false, writes: false };
+        open.lo = lo;
+        open.hi = hi;
+        open.align |= align;
+        open.acc.push(k);
+        open.reads ||= a.read;
+        open.writes ||= a.write;
+      } else {
+        // too wide: a new window from here
+        close(k);
+        k--;
+        continue;
+      }
+    }
+    // (an instruction writing the register is the window's last: its access used the old value)
+    if (writes) close(k + 1);
+  }
+  close(insns.length);
 }

@@ -350,6 +350,67 @@ describe("the JIT engine", () => {
     });
   });
 
+  describe("windows on a base register (jit/stackwin.ts baseWindows)", () => {
+    // l: mov eax, [ebx]; add eax, [ebx+4]; mov [ebx+8], eax; add dword [ebx+12], 1;
+    //    movzx edx, byte [ebx+1]; add edi, edx; mov ebx, [ebx+16]; mov esi, [ebx];
+    //    add edi, esi; dec ecx; jnz l; int 0x80
+    // walks a list of 20-byte nodes: the accesses up to `mov ebx, [ebx+16]` are one window on
+    // EBX, which ends there (the load after it is from the next node, maybe on another page)
+    const body = [0x8b, 0x03, 0x03, 0x43, 0x04, 0x89, 0x43, 0x08, 0x83, 0x43, 0x0c, 0x01, 0x0f, 0xb6, 0x53, 0x01, 0x01, 0xd7, 0x8b, 0x5b, 0x10, 0x8b, 0x33, 0x01, 0xf7, 0x49, 0x75];
+    const N1 = DATA + 0x20000, N2 = DATA + 0x40000;
+    /** Runs the walk from node `first` for `n` steps over the nodes `nodes` (address -> next),
+     *  whose other fields are filled from their address. */
+    const run = (engine: "interp" | "auto", first: number, n: number, nodes: [number, number][]) => {
+      const code = [0xbb, ...le32(first), 0xb9, ...le32(n), 0x31, 0xff, ...body, -(body.length + 1) & 0xff, 0xcd, 0x80];
+      const { k, env } = machine(code, { engine, threshold: 2 });
+      const as = k.aspaceOf(env);
+      // (a frame between the two pages: going through the wrong page's entry lands elsewhere)
+      const frames = new Map([[N1, k.mapNew(as, N1, 7)], [N1 + 0x10000, k.mapNew(as, N1 + 0x10000, 7)], [N2, k.mapNew(as, N2, 7)]]);
+      const dv = new DataView(k.mem.u8.buffer, k.mem.u8.byteOffset);
+      const at = (a: number): number => (frames.get(a & ~0xfff) as number) * 4096 + (a & 0xfff);
+      for (const [a, next] of nodes) {
+        for (let f = 0; f < 16; f += 4) if (frames.has((a + f) & ~0xfff)) dv.setInt32(at(a + f), Math.imul(a, f + 7) ^ 0x5a5a1234, true);
+        if (frames.has((a + 16) & ~0xfff)) dv.setInt32(at(a + 16), next, true);
+      }
+      const x = k.run(env, 10_000_000);
+      const r = k.regs(env);
+      const mem = nodes.map(([a]) => [8, 12].map((f) => (frames.has((a + f) & ~0xfff) ? dv.getInt32(at(a + f), true) : 0)));
+      return { kind: x.kind, regs: [r[EIP], r[EAX], r[EBX], r[ECX], r[EDX], r[ESI], r[EDI]], count: k.cpu.icount, mem, k };
+    };
+    const same = (a: ReturnType<typeof run>, b: ReturnType<typeof run>) => expect({ ...b, k: 0 }).toEqual({ ...a, k: 0 });
+
+    it("agree with the interpreter over nodes on two pages, with one window check a node", () => {
+      // (U, at an odd address, fails its check: the region is compiled again without windows)
+      const A = N1 + 0x100, B = N2 + 0x204, U = N1 + 0x301;
+      const nodes: [number, number][] = [[A, B], [B, A]];
+      const ring: [number, number][] = [[A, B], [B, U], [U, A]];
+      const refU = run("interp", A, 3000, ring), jitU = run("auto", A, 3000, ring);
+      same(refU, jitU);
+      expect(jitU.k.engine.stats.jit.recompiles).toBeGreaterThan(0);
+      const ref = run("interp", A, 3000, nodes), jit = run("auto", A, 3000, nodes);
+      same(ref, jit);
+      expect(ref.kind).toBe(X_INT);
+      expect(jit.k.engine.stats.jitInsns).toBeGreaterThan(jit.count / 2);
+      const src = compileRegion([jit.k.engine.lookup(CODE + 12)], "walk").source;
+      expect(src).toMatch(/bk = tlbW\[\(r3 \+ 0 \| 0\) >>> 12\]/);
+      expect((src.match(/rd32\(c|wr32\(c/g) ?? []).length).toBe(1); // only the next node's first field
+    });
+
+    it("stop before a node straddling two pages, and leave its fault to the instruction that takes it", () => {
+      // 150 nodes, on N1's page and N2's in turn (so that the TLB maps both for writing),
+      // then one 8 bytes before the end of N2's page (the page after it is not mapped): its
+      // window check fails, and its third field's access faults
+      const nodes: [number, number][] = [];
+      const node = (j: number): number => (j % 2 === 0 ? N1 : N2) + 24 * (j >> 1);
+      for (let j = 0; j < 150; j++) nodes.push([node(j), j < 149 ? node(j + 1) : N2 + 0xff8]);
+      nodes.push([N2 + 0xff8, N1]);
+      const ref = run("interp", N1, 3000, nodes), jit = run("auto", N1, 3000, nodes);
+      expect(ref.kind).toBe(X_FAULT);
+      same(ref, jit);
+      expect(jit.k.engine.stats.jitInsns).toBeGreaterThan(jit.count / 2);
+    });
+  });
+
   it("counts the handler calls compiled code makes, per instruction form", () => {
     // mov ecx, 1000; l: shld ax, bx, 3 (the 16-bit form has no inline translation); dec ecx;
     // jnz l; int 0x80

@@ -23,10 +23,10 @@ import { SIMD_RUNTIME, SIMD_OP_HELPERS, LaneUse, simdLocals, simdBarrier, simdBo
 import { faultOnlyRotates, flagLiveness, flagsLiveIn } from "./liveness.js";
 import { type CfgNode } from "./structure.js";
 import { resumableFlow, budgetTests, type BudgetMark } from "./budget.js";
-import { planStack, windowKey, WINDOW_MISS, type StackWindow } from "./stackwin.js";
+import { planStack, windowKey, WINDOW_MISS, BASE_MISS, WINDOWS_ALL, WINDOWS_NONE, type StackWindow } from "./stackwin.js";
 import { staticTargets } from "./successors.js";
 import { type Insn, Op, K_MEM } from "../hw/isa.js";
-import { EIP, FLAGS, FOP, FA, FB, FR, ARITH_FLAGS } from "../hw/state.js";
+import { EIP, ESP, FLAGS, FOP, FA, FB, FR, ARITH_FLAGS } from "../hw/state.js";
 import { Block } from "../decoder/block.js";
 import { cfOf, condOf, flagsOf, PARITY } from "../hw/flags.js";
 import { imulFlags, mulHiU32, mulHiS32 } from "../hw/alu.js";
@@ -188,7 +188,7 @@ function entryChecks(pages: Int32Array): Node[] {
 }
 
 /** Helpers generated code calls (the flag evaluations are the interpreter's own). */
-const HELPERS = { PARITY, cfOf, condOf, flagsOf, imulFlags, mulHiU32, mulHiS32, segLimit: checkLimit, codePage, writeBack, rd8, rd16, rd32, wr8, wr16, wr32, trap, faulted, WM: WINDOW_MISS, HC: HANDLER_CALLS };
+const HELPERS = { PARITY, cfOf, condOf, flagsOf, imulFlags, mulHiU32, mulHiS32, segLimit: checkLimit, codePage, writeBack, rd8, rd16, rd32, wr8, wr16, wr32, trap, faulted, WM: WINDOW_MISS, BM: BASE_MISS, HC: HANDLER_CALLS };
 
 /** Blocks are decoded from their address to the next branch, so one block of a region can hold
  *  another (a loop's first block, entered both by falling into the loop and by its back edge,
@@ -262,7 +262,7 @@ function windowCheck(w: StackWindow, eip: number): Node[] {
   let bad = t("(($k | $r & $a) & 4095) !== 0 || ($r + $lo & 4095) > $room", { k, r, a: num(w.align), lo, room: num(4096 - (w.hi - w.lo)) });
   // (a page the TLB maps for writing but not reading, as a read hook leaves it, is not used)
   if (w.writes && w.reads) bad = t("$b || (tlbR[($r + $lo | 0) >>> 12] ^ 4095) !== $k", { b: bad, r, lo, k });
-  out.push(ifs(bad, [assign(id("ip"), num(eip)), throwStmt(id("WM"))]));
+  out.push(ifs(bad, [assign(id("ip"), num(eip)), throwStmt(id(w.base === ESP ? "WM" : "BM"))]));
   return out;
 }
 
@@ -287,8 +287,8 @@ export function compileRegion(
   self: object | null = null,
   /** Indented source (for people reading it; the engine compiles it without). */
   pretty = true,
-  /** Stack windows (stackwin.ts); off for a region whose window checks kept failing. */
-  windows = true,
+  /** The windows it uses (stackwin.ts WINDOWS_*): fewer for a region whose checks kept failing. */
+  windows = WINDOWS_ALL,
 ): Compiled {
   const blocks = cutOverlaps(regionBlocks);
   const inRegion = new Map(blocks.map((b) => [b.eip, b]));
@@ -343,7 +343,7 @@ export function compileRegion(
     let ending: Ending = { kind: "next" };
     const fxEnd = hooked ? null : faultOnlyRotates(b.insns);
     let fxUntil = -1;
-    const stack = windows && b.hooks === 0 ? planStack(b.insns) : null;
+    const stack = windows !== WINDOWS_NONE && b.hooks === 0 ? planStack(b.insns, windows === WINDOWS_ALL) : null;
     for (let k = 0; k < len; k++) {
       if (codeHooked(b, k)) emitHookCall(em, "hookCode", b.insns[k].eip, b.insns[k].len, len - k);
       // (a failed check throws: the catch clause writes back the XMM lanes `xdm` names)

@@ -14,7 +14,7 @@ import { BlockDecoder, codeBits, type Block } from "../decoder/block.js";
 import { BlockCache } from "../decoder/cache.js";
 import { RegionCache, MERGE_AFTER, Region, type JitStats } from "./region.js";
 import { entryKey, type RegionStore } from "./saved.js";
-import { WINDOW_MISS } from "./stackwin.js";
+import { WINDOW_MISS, BASE_MISS } from "./stackwin.js";
 import { ChainTable } from "./chain.js";
 import { logger, trace } from "../log.js";
 import { execHooked, markHooks } from "./hookexec.js";
@@ -351,12 +351,12 @@ export class Engine {
       return this.stepAfterCodeWrite(e);
     }
     if (e === HOOK_REPLAY) return this.replay();
-    if (e === WINDOW_MISS) {
+    if (e === WINDOW_MISS || e === BASE_MISS) {
       // Compiled code stopped before a stack window whose page it could not use: the
       // interpreter runs the block from there (entering the region again at once would stop
       // there again), filling the TLB.
       const r = c.jitFrom as Region;
-      if (this.regions.windowMiss(r)) this.regions.compile(r.entry, r, this.tick);
+      if (this.regions.windowMiss(r, e === BASE_MISS)) this.regions.compile(r.entry, r, this.tick);
       this.interpretNext = true;
       return RUN_BUDGET;
     }

@@ -11,6 +11,7 @@ import type { Cpu } from "../hw/cpu.js";
 import type { RegionFn, ChainTable, Chainable } from "./chain.js";
 import { likelySuccessors, staticTargets } from "./successors.js";
 import { logger, trace } from "../log.js";
+import { WINDOWS_ALL, WINDOWS_STACK, WINDOWS_NONE } from "./stackwin.js";
 import { settleOnce } from "../hw/v8fields.js";
 import { mkdirSync, writeFileSync } from "node:fs";
 
@@ -25,6 +26,13 @@ export const MAX_REGION_INSNS = 1500;
 export const MERGE_AFTER = 64;
 /** Recompilations allowed per region lineage. */
 export const MAX_RECOMPILES = 3;
+/** Failed checks of windows on base registers after which a region is compiled without them
+ *  (keeping ESP's). Higher than for ESP's: a loop that writes an array as it goes meets a
+ *  page the TLB does not yet map for writing every 4 KiB, and each such stop costs about what
+ *  the interpreter takes for one block, while compiling the region again costs TurboFan tens
+ *  of milliseconds; a structure straddling two pages, met at every call, still gets there
+ *  within milliseconds. */
+export const BASE_WINDOW_MISSES = 1024;
 /** Failed stack-window checks after which a region is compiled without windows. */
 export const WINDOW_MISSES = 64;
 
@@ -46,8 +54,10 @@ export class Region implements Chainable {
   /** Instructions counted but not run when compiled code faults at an address (Compiled.notRun). */
   readonly notRun: ReadonlyMap<number, number>;
 
-  /** Stack-window checks that failed in its code (stackwin.ts) since compiled. */
+  /** Stack-window checks that failed in its code (stackwin.ts) since compiled, and checks of
+   *  windows on other base registers. */
   windowMisses = 0;
+  baseMisses = 0;
   /** The TLB epoch (hw/cpu.ts TLB_EPOCH) at which its code pages were last found mapped as
    *  compiled (they are checked again before it runs only when the epoch has moved on:
    *  codepages.ts). */
@@ -61,8 +71,9 @@ export class Region implements Chainable {
     readonly blocks: Block[],
     readonly generation: number,
     compile: (self: Region) => Compiled,
-    /** Compiled without stack windows (an earlier version kept failing their checks). */
-    readonly noWindows = false,
+    /** The windows it is compiled with (stackwin.ts WINDOWS_*: fewer when an earlier version
+     *  kept failing their checks). */
+    readonly windows = WINDOWS_ALL,
   ) {
     this.eips = new Set(blocks.map((b) => b.eip));
     this.loops = blocks.some((b) => staticTargets(b)?.some((t) => t <= b.eip && this.eips.has(t)) === true);
@@ -215,19 +226,20 @@ export class RegionCache {
     const extra = previous ? [...previous.misses.entries()].filter(([, n]) => n >= this.mergeAfter).map(([eip]) => eip) : [];
     const blocks = this.form(entry, previous ? [...previous.eips, ...extra] : [], previous);
     const gen = previous ? previous.generation + 1 : 0;
-    const noWindows = previous !== null && (previous.noWindows || previous.windowMisses >= WINDOW_MISSES);
+    const windows = previous === null ? WINDOWS_ALL
+      : Math.min(previous.windows, previous.windowMisses >= WINDOW_MISSES ? WINDOWS_NONE : previous.baseMisses >= BASE_WINDOW_MISSES ? WINDOWS_STACK : WINDOWS_ALL);
     let r: Region;
     let code = null as Compiled | null;
     try {
       r = new Region(blocks, gen, (self) => {
-        const c = compileRegion(blocks, `r_${(entry.eip >>> 0).toString(16)}`, (b) => b.succ.map((s) => s.eip), this.chain, self, DUMP_DIR !== "", !noWindows);
+        const c = compileRegion(blocks, `r_${(entry.eip >>> 0).toString(16)}`, (b) => b.succ.map((s) => s.eip), this.chain, self, DUMP_DIR !== "", windows);
         if (DUMP_DIR !== "") {
           mkdirSync(DUMP_DIR, { recursive: true });
           writeFileSync(`${DUMP_DIR}/r_${(entry.eip >>> 0).toString(16)}_${this.stats.regionsCompiled + this.stats.recompiles}.js`, c.source);
         }
         code = c;
         return c;
-      }, noWindows);
+      }, windows);
     } catch (e) {
       this.stats.failures++;
       entry.nojit = true;
@@ -252,7 +264,7 @@ export class RegionCache {
       return null;
     }
     try {
-      const r = new Region(blocks, 0, (self) => restoreRegion(blocks, rec, this.chain, self), rec.noWindows);
+      const r = new Region(blocks, 0, (self) => restoreRegion(blocks, rec, this.chain, self), rec.windows);
       this.stats.restored++;
       return r;
     } catch (e) {
@@ -271,7 +283,7 @@ export class RegionCache {
     const { source, insns, reachable, entries, fallbacks, helpers } = code;
     link.store.put(key, {
       source, insns, reachable, entries, fallbacks, helpers, hash,
-      blocks: r.blocks.map((b) => b.eip), lengths: r.blocks.map((b) => (b.end - b.eip) >>> 0), noWindows: r.noWindows, chains: this.chain !== null,
+      blocks: r.blocks.map((b) => b.eip), lengths: r.blocks.map((b) => (b.end - b.eip) >>> 0), windows: r.windows, chains: this.chain !== null,
     });
     this.stats.saved++;
   }
@@ -285,7 +297,7 @@ export class RegionCache {
     // recompile (`valid`) still threw away every optimised region, each of which inlines
     // chain.ts's leave. compileMs first: a whole number of milliseconds is stored as a small
     // integer, and that change of representation would give every region a new shape.)
-    settleOnce(r, { compileMs: [1, 0.5], valid: [false], chained: [true], lastUsed: [1], windowMisses: [1], ep: [1] });
+    settleOnce(r, { compileMs: [1, 0.5], valid: [false], chained: [true], lastUsed: [1], windowMisses: [1], baseMisses: [1], ep: [1] });
     const ms = r.compileMs;
     r.lastUsed = tick;
     // A previous version is replaced. Other regions that share blocks with this one stay: a
@@ -327,11 +339,12 @@ export class RegionCache {
   }
 
   /** A stack window's check failed in `r` (a page boundary in its range, a TLB entry
-   *  missing: jit/stackwin.ts). Whether the region should now be compiled again without
-   *  windows (at WINDOW_MISSES: a hot function whose frame straddles two pages would stop at
-   *  every call). */
-  windowMiss(r: Region): boolean {
-    return ++r.windowMisses === WINDOW_MISSES && r.valid && !r.noWindows;
+   *  missing: jit/stackwin.ts), or a base register's (`base`). Whether the region should now
+   *  be compiled again without such windows (at WINDOW_MISSES: a hot function whose frame
+   *  straddles two pages would stop at every call; at BASE_WINDOW_MISSES for the others). */
+  windowMiss(r: Region, base = false): boolean {
+    if (base) return ++r.baseMisses === BASE_WINDOW_MISSES && r.valid && r.windows === WINDOWS_ALL;
+    return ++r.windowMisses === WINDOW_MISSES && r.valid && r.windows !== WINDOWS_NONE;
   }
 
   /** A block was invalidated (its page written): every region holding it goes too. */

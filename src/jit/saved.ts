@@ -23,8 +23,9 @@ export interface SavedRegion extends RegionCode {
   lengths: number[];
   /** SHA-1 (hex) of the blocks' addresses, code sizes and bytes. */
   hash: string;
-  /** Compiled without stack windows (region.ts WINDOW_MISSES). */
-  noWindows: boolean;
+  /** The windows it was compiled with (stackwin.ts WINDOWS_*; fewer after region.ts
+   *  WINDOW_MISSES or BASE_WINDOW_MISSES). */
+  windows: number;
   /** Whether its code chains to the next region (chain.ts) rather than returning. */
   chains: boolean;
 }
@@ -105,7 +106,7 @@ export function isSavedRegion(v: unknown): v is SavedRegion {
     nums(r.entries) && nums(r.fallbacks) && nums(r.blocks) && nums(r.lengths) && (r.blocks as number[]).length > 0 &&
     (r.lengths as number[]).length === (r.blocks as number[]).length &&
     Array.isArray(r.helpers) && (r.helpers as unknown[]).every((s) => typeof s === "string") &&
-    typeof r.noWindows === "boolean" && typeof r.chains === "boolean"
+    (r.windows === 0 || r.windows === 1 || r.windows === 2) && typeof r.chains === "boolean"
   );
 }
 

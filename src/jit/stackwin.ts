@@ -21,6 +21,12 @@ import { ESP, FS, GS } from "../hw/state.js";
 
 /** What a region throws when a stack window's check fails (compile.ts windowCheck). */
 export const WINDOW_MISS: object = Object.freeze({ windowMiss: true });
+/** The same for a window on another base register (baseWindows). */
+export const BASE_MISS: object = Object.freeze({ baseMiss: true });
+
+/** The windows a region is compiled with: none, ESP's only, or ESP's and a base register's
+ *  (region.ts takes them away from a region whose checks keep failing). */
+export const WINDOWS_NONE = 0, WINDOWS_STACK = 1, WINDOWS_ALL = 2;
 
 /** A run of a block's instructions whose covered accesses use one checked page. */
 export interface StackWindow {
@@ -120,8 +126,8 @@ function memAccess(x: Insn, write: boolean): Access[] | null {
   return [{ off: x.disp | 0, size, write }];
 }
 
-/** Plans the stack windows of a block's instructions. */
-export function planStack(insns: readonly Insn[]): StackPlan {
+/** Plans the stack windows of a block's instructions, and those on a base register if `base`. */
+export function planStack(insns: readonly Insn[], base = true): StackPlan {
   const covered = new Array<string | null>(insns.length).fill(null);
   const windows: StackWindow[] = [];
   let open: { start: number; delta: number; acc: number[]; lo: number; hi: number; reads: boolean; writes: boolean } | null = null;
@@ -163,7 +169,7 @@ export function planStack(insns: readonly Insn[]): StackPlan {
     if (open !== null) open.delta += fx.delta;
   }
   close(insns.length);
-  baseWindows(insns, windows, covered);
+  if (base) baseWindows(insns, windows, covered);
   return { windows, covered };
 }
 

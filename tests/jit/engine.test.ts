@@ -3,7 +3,7 @@
 // again on demand, and statistics that account for every instruction.
 
 import { describe, expect, it } from "vitest";
-import { EAX, EBX, ECX, EDX, ESI, EDI, ESP, EIP } from "../../src/hw/state.js";
+import { EAX, EBX, ECX, EDX, ESI, EDI, EBP, ESP, EIP } from "../../src/hw/state.js";
 import { machine } from "../helpers/machine.js";
 import { getFlags } from "../../src/hw/flags.js";
 import { BASE_WINDOW_MISSES, type Region } from "../../src/jit/region.js";
@@ -36,6 +36,12 @@ function callerCallee(n: number, step: number, esi = DATA): number[] {
   for (let k = 0; k < 240; k++) out.push(0x83, 0xc0, 0x01);
   out.push(0x8b, 0x16, 0x81, 0xc6, ...le32(step), 0xc3);
   return out;
+}
+
+/** A reproducible stream of random int32s. */
+function lcg(seed: number): () => number {
+  let x = seed;
+  return () => (x = (Math.imul(x, 1103515245) + 12345) | 0);
 }
 
 function le32(v: number): number[] {
@@ -398,6 +404,58 @@ describe("the JIT engine", () => {
       const src = compileRegion([jit.k.engine.lookup(CODE + 12)], "walk").source;
       expect(src).toMatch(/bk = tlbW\[\(r3 \+ 0 \| 0\) >>> 12\]/);
       expect((src.match(/rd32\(c|wr32\(c/g) ?? []).length).toBe(1); // only the next node's first field
+    });
+
+    it("agree with the interpreter on random runs of accesses from base registers, rotates and base writes", () => {
+      // 40 random loops of 14 instructions over EBX, ESI, EDI and EBP as bases (set from a few
+      // pointers: mid-page, odd, 2-aligned, near the end of N1's page where N1 + 0x1000 is
+      // another frame, and for some programs near the end of N2's page, whose next page is not
+      // mapped), with EAX and EDX as data, moved bases (lea) and rotates between accesses;
+      // registers, flags, count, fault and all three pages must match the interpreter's
+      const rnd = lcg(11);
+      const pick = <T,>(xs: readonly T[]): T => xs[(rnd() >>> 8) % xs.length];
+      const bases = [3, 6, 7, 5];
+      const disps = [-8, -4, -2, -1, 0, 1, 2, 4, 6, 8, 12, 16, 60];
+      const modrm = (r: number, rb: number, d: number): number[] => [0x40 | (r << 3) | rb, d & 0xff];
+      const menu: ((faulting: boolean) => number[])[] = [
+        () => [0x8b, ...modrm(pick([0, 2]), pick(bases), pick(disps))], // mov r, [rb+d]
+        () => [0x89, ...modrm(pick([0, 2]), pick(bases), pick(disps))], // mov [rb+d], r
+        () => [0x03, ...modrm(pick([0, 2]), pick(bases), pick(disps))], // add r, [rb+d]
+        () => [0x01, ...modrm(pick([0, 2]), pick(bases), pick(disps))], // add [rb+d], r
+        () => [0x0f, 0xb6, ...modrm(pick([0, 2]), pick(bases), pick(disps))], // movzx r, byte [rb+d]
+        () => [0x66, 0x8b, ...modrm(pick([0, 2]), pick(bases), pick(disps))], // mov r16, [rb+d]
+        () => [0x88, ...modrm(pick([0, 2]), pick(bases), pick(disps))], // mov [rb+d], al/dl
+        () => [0xff, ...modrm(0, pick(bases), pick(disps))], // inc dword [rb+d]
+        () => [0x87, ...modrm(pick([0, 2]), pick(bases), pick(disps))], // xchg [rb+d], r
+        () => [0x39, ...modrm(pick([0, 2]), pick(bases), pick(disps))], // cmp [rb+d], r
+        (faulting) => [0xb8 + pick(bases), ...le32(pick(faulting ? [...PTRS, N2 + 0xffc] : PTRS))], // mov rb, imm
+        () => { const rb = pick(bases); return [0x8d, ...modrm(rb, rb, pick([-4, 4, 2]))]; }, // lea rb, [rb+d]
+        () => [0xc1, 0xc8 | pick([0, 2]), 1 + ((rnd() >>> 8) % 31)], // ror r, imm
+        () => [0xc1, 0xc0 | pick([0, 2]), 1 + ((rnd() >>> 8) % 31)], // rol r, imm
+      ];
+      const PTRS = [N1 + 0x400, N1 + 0x801, N1 + 0x602, N1 + 0xff4, N1 + 0xffc, N2 + 0x10, N2 + 0x7ff];
+      for (let prog = 0; prog < 40; prog++) {
+        const faulting = prog % 4 === 3;
+        const body: number[] = [];
+        for (let k = 0; k < 14; k++) body.push(...pick(menu)(faulting));
+        body.push(0x49, 0x75);
+        const init = bases.flatMap((rb) => [0xb8 + rb, ...le32(pick(PTRS))]);
+        const code = [...init, 0xb9, ...le32(2000), ...body, -(body.length + 1) & 0xff, 0xcd, 0x80];
+        const go = (engine: "interp" | "auto") => {
+          const { k, env } = machine(code, { engine, threshold: 2 });
+          const as = k.aspaceOf(env);
+          const frames = [k.mapNew(as, N1, 7), k.mapNew(as, N2, 7), k.mapNew(as, N1 + 0x1000, 7)];
+          const fill = lcg(prog + 100);
+          for (const f of frames) for (let a = 0; a < 4096; a += 4) new DataView(k.mem.u8.buffer, k.mem.u8.byteOffset).setInt32(f * 4096 + a, fill(), true);
+          const x = k.run(env, 10_000_000);
+          const r = k.regs(env);
+          const pages = frames.map((f) => Buffer.from(k.mem.u8.subarray(f * 4096, f * 4096 + 4096)).toString("base64"));
+          return { kind: x.kind, regs: [r[EIP], r[EAX], r[EBX], r[ECX], r[EDX], r[ESI], r[EDI], r[EBP], getFlags(r) & 0x8d5], count: k.cpu.icount, pages, k };
+        };
+        const ref = go("interp"), jit = go("auto");
+        expect({ ...jit, k: 0 }, `program ${prog}: ${Buffer.from(body).toString("hex")}`).toEqual({ ...ref, k: 0 });
+        if (ref.count > 10_000) expect(jit.k.engine.stats.jitInsns).toBeGreaterThan(0);
+      }
     });
 
     it("stop before a node straddling two pages, and leave its fault to the instruction that takes it", () => {

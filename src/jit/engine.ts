@@ -20,9 +20,13 @@ import { logger, trace } from "../log.js";
 import { execHooked, markHooks } from "./hookexec.js";
 import { HOOK_REPLAY, type CpuHooks } from "../hw/hooks.js";
 
-/** run() results beyond the CPU's EXIT_* codes. */
-export const RUN_BUDGET = 0;
-export const RUN_FAULT = 100;
+/** run() results beyond the CPU's EXIT_* codes. (Declared, then exported: the CommonJS build
+ *  reads an `export const` of the module it is declared in as a property of the module's
+ *  exports, and run() met its `return RUN_BUDGET` first after V8 had optimised it, which threw
+ *  the optimised engine loop away for want of type feedback at that property access.) */
+const RUN_BUDGET = 0;
+const RUN_FAULT = 100;
+export { RUN_BUDGET, RUN_FAULT };
 
 export type EngineKind = "interp" | "jit" | "auto";
 
@@ -66,6 +70,18 @@ export const WARMUP_INSNS = 100_000;
 
 /** Successors remembered per block (targets of computed jumps and returns, for prediction). */
 const MAX_SUCC = 8;
+
+/** The instructions compiled code given `n0` of budget ran before it faulted (0 for a fault
+ *  in the interpreter: `inRegion` null). The faulting
+ *  block was counted whole on entry: the faulting instruction and those after it did not run
+ *  (EIP is at it); the region that faulted is the last one its chain entered. (A function of its
+ *  own: run() first meets a fault in compiled code long after V8 optimised it, and the property
+ *  accesses here, without type feedback, made the optimised engine loop deoptimise.) */
+function ranBeforeFault(c: Cpu, inRegion: Region | null, n0: number): number {
+  if (inRegion === null) return 0;
+  const back = (c.jitFrom as Region).notRun.get(c.r[EIP]) ?? 0;
+  return n0 - c.jitLeft - (back > 0 ? back : 0);
+}
 
 /** Whether `b` is among `prev`'s observed successors: a loop V8 inlines into the engine's run
  *  loop, where Array.prototype.includes was a builtin call per interpreted block (2% of an
@@ -227,17 +243,21 @@ export class Engine {
     const softEnd = soft && budget >= 4 * SOFT_TAIL ? end - SOFT_TAIL : Infinity;
     // With timing, the run stops at the warm-up mark too (compiled code runs to a budget).
     let stop = this.markAt < end ? this.markAt : end;
+    // (a flag, not `stop === end`: that comparison ran only once a slice ran out, long after V8
+    // optimised this loop, which it then deoptimised for want of type feedback)
+    let marking = stop !== end;
     const jit = this.opts.engine !== "interp";
     const timing = this.opts.timing === true;
     const regions = this.regions;
     let prev: Block | null = null;
-    /** The region that ran last, until the next block dispatched (for noteExit). */
+    /** The region that ran last, until the next block dispatched (for RegionCache.exitedTo). */
     let from: Region | null = null;
     /** The first block dispatched: where the last run stopped (a system call, a budget). */
     let resuming = true;
     for (;;) {
       if (c.icount >= stop) {
-        if (stop === end) break;
+        if (!marking) break;
+        marking = false;
         this.passMark();
         stop = end;
         continue;
@@ -271,7 +291,9 @@ export class Engine {
           const n = r.fn(c, n0, 0);
           if (timed) this.stats.jitMs += Math.max(0, performance.now() - t0 - this.clockCost) * weight;
           inRegion = null;
-          if (n !== n0 || c.exit !== EXIT_NONE) {
+          // (c.exit compared first: `n !== n0 ||` left that comparison to the rare regions that
+          // make no progress, and the first of them deoptimised this loop)
+          if (c.exit !== EXIT_NONE || n !== n0) {
             c.icount += n0 - n;
             this.stats.jitInsns += n0 - n;
             if (c.exit === EXIT_HOOK) {
@@ -292,9 +314,9 @@ export class Engine {
         // runs the block, and refills the TLB)
         if (c.icount >= softEnd) break;
         if (from !== null) {
-          // Compiled code left to a block that is interpreted: often enough, and the region is
-          // recompiled to take it in.
-          if (regions.noteExit(from, b.eip) && from.valid) regions.compile(from.entry, from, this.tick);
+          // (one call, whatever it decides: a branch first taken once V8 has optimised this
+          // loop deoptimises it for want of type feedback)
+          regions.exitedTo(from, b.eip, this.tick);
           from = null;
         }
         if (prev !== null && prev.succ.length < MAX_SUCC && !hasSucc(prev, b)) prev.succ.push(b);
@@ -311,14 +333,10 @@ export class Engine {
         this.stats.interpInsns += c.icount - before;
         prev = b;
       } catch (e) {
-        if (inRegion !== null) {
-          // The faulting block was counted whole on entry: the faulting instruction and those
-          // after it did not run (EIP is at it).
-          // (the region that faulted is the last one its chain entered)
-          const back = Math.max(0, (c.jitFrom as Region).notRun.get(c.r[EIP]) ?? 0);
-          c.icount += n0 - c.jitLeft - back;
-          this.stats.jitInsns += n0 - c.jitLeft - back;
-        }
+        // (called for every fault, the interpreter's too, which come first)
+        const ran = ranBeforeFault(c, inRegion, n0);
+        c.icount += ran;
+        this.stats.jitInsns += ran;
         prev = null;
         const res = this.recover(e);
         if (res !== RUN_BUDGET) return res;

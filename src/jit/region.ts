@@ -330,12 +330,15 @@ export class RegionCache {
     return r;
   }
 
-  /** Whether a region should be recompiled after exiting to `pc`. */
-  noteExit(r: Region, pc: number): boolean {
-    if (r.eips.has(pc)) return false;
+  /** Compiled code of `r` left to `pc`, which is interpreted: often enough (mergeAfter), and
+   *  `r` is compiled again to take it in. */
+  exitedTo(r: Region, pc: number, tick: number): void {
+    if (r.eips.has(pc)) return;
     const n = (r.misses.get(pc) ?? 0) + 1;
     r.misses.set(pc, n);
-    return n === this.mergeAfter && r.generation < MAX_RECOMPILES && r.blocks.length < MAX_REGION_BLOCKS && r.insns < MAX_REGION_INSNS;
+    if (n === this.mergeAfter && r.generation < MAX_RECOMPILES && r.blocks.length < MAX_REGION_BLOCKS && r.insns < MAX_REGION_INSNS && r.valid) {
+      this.compile(r.entry, r, tick);
+    }
   }
 
   /** A stack window's check failed in `r` (a page boundary in its range, a TLB entry

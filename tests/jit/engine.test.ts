@@ -166,6 +166,21 @@ describe("the JIT engine", () => {
     }
   });
 
+  it("compiles a region again to take in a block it keeps leaving to once that block turns hot", () => {
+    // mov ecx, 3000; l: cmp ecx, 1500; jb cold; back: dec ecx; jnz l; int 0x80;
+    // cold: add eax, 1; jmp back. The loop is compiled while `cold` has never run; from the
+    // 1500th iteration on, the region leaves to it every time, and after MERGE_AFTER such exits
+    // it is compiled again with `cold` in it.
+    const code = [0xb9, ...le32(3000), 0x81, 0xf9, ...le32(1500), 0x72, 0x05, 0x49, 0x75, 0xf5, 0xcd, 0x80, 0x83, 0xc0, 0x01, 0xeb, 0xf6];
+    const { k, env } = machine(code, { engine: "auto", threshold: 100 });
+    expect(k.run(env, 1_000_000).kind).toBe(X_INT);
+    expect(k.regs(env)[EAX]).toBe(1499);
+    const s = k.engine.stats;
+    expect(s.jit.recompiles).toBe(1);
+    // (the exits before the recompile, and the first iterations, are all that is interpreted)
+    expect(s.interpInsns).toBeLessThan(100 * 4 + 80 * 6);
+  });
+
   it("compiles a block that holds another block of its region once, falling through to it", () => {
     // 0: mov ecx, 1000; 5: l: add eax, 1; dec ecx; jnz l; int 0x80. The block at 0 holds the
     // loop's block at 5 (blocks run to the next branch): 4 instructions, not 1 + 3 + 3.

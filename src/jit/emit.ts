@@ -13,7 +13,7 @@ import { FK_ADD, FK_ADC, FK_SUB, FK_SBB, FK_LOGIC, FK_INC, FK_DEC, FK_NONE, FK_S
 export const REG_LOCALS = ["r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7"];
 export const FLAG_LOCALS = ["fl", "fop", "fa", "fb", "fr"];
 /** Marks `fx` as holding a rotate's CF and OF (Emitter.deferCfOf). */
-export const FX_SET = 0x10000;
+const FX_SET = 0x10000;
 
 /** The `size`-byte element at `a` through the TLB entry a window's check left in local `key`
  *  (stackwin.ts). */

@@ -379,9 +379,9 @@ export class Engine {
     }
     if (e === HOOK_REPLAY) return this.replay();
     if (e === WINDOW_MISS || e === BASE_MISS) {
-      // Compiled code stopped before a stack window whose page it could not use: the
-      // interpreter runs the block from there (entering the region again at once would stop
-      // there again), filling the TLB.
+      // Compiled code stopped before a window (ESP's or a base register's) whose page it could
+      // not use: the interpreter runs the block from there (entering the region again at once
+      // would stop there again), filling the TLB.
       const r = c.jitFrom as Region;
       if (this.regions.windowMiss(r, e === BASE_MISS)) this.regions.compile(r.entry, r, this.tick);
       this.interpretNext = true;

@@ -14,6 +14,7 @@ import { createHash } from "node:crypto";
 import type { Cpu } from "../hw/cpu.js";
 import type { Block } from "../decoder/block.js";
 import type { RegionCode } from "./compile.js";
+import { WINDOWS_NONE, WINDOWS_STACK, WINDOWS_ALL } from "./stackwin.js";
 
 /** A region's translation as a store keeps it. */
 export interface SavedRegion extends RegionCode {
@@ -106,7 +107,7 @@ export function isSavedRegion(v: unknown): v is SavedRegion {
     nums(r.entries) && nums(r.fallbacks) && nums(r.blocks) && nums(r.lengths) && (r.blocks as number[]).length > 0 &&
     (r.lengths as number[]).length === (r.blocks as number[]).length &&
     Array.isArray(r.helpers) && (r.helpers as unknown[]).every((s) => typeof s === "string") &&
-    (r.windows === 0 || r.windows === 1 || r.windows === 2) && typeof r.chains === "boolean"
+    (r.windows === WINDOWS_NONE || r.windows === WINDOWS_STACK || r.windows === WINDOWS_ALL) && typeof r.chains === "boolean"
   );
 }
 

@@ -133,8 +133,9 @@ export function planStack(insns: readonly Insn[], base = true): StackPlan {
   let open: { start: number; delta: number; acc: number[]; lo: number; hi: number; reads: boolean; writes: boolean } | null = null;
   const close = (end: number): void => {
     if (open !== null && open.acc.length >= MIN_COVERED) {
-      windows.push({ start: open.start, end, base: ESP, lo: open.lo, hi: open.hi, align: 3, reads: open.reads, writes: open.writes });
-      for (const k of open.acc) covered[k] = "sk";
+      const w: StackWindow = { start: open.start, end, base: ESP, lo: open.lo, hi: open.hi, align: 3, reads: open.reads, writes: open.writes };
+      windows.push(w);
+      for (const k of open.acc) covered[k] = windowKey(w);
     }
     open = null;
   };
@@ -231,8 +232,9 @@ function baseWindows(insns: readonly Insn[], windows: StackWindow[], covered: (s
   let open: { start: number; acc: number[]; lo: number; hi: number; align: number; reads: boolean; writes: boolean } | null = null;
   const close = (end: number): void => {
     if (open !== null && open.acc.length >= MIN_COVERED) {
-      windows.push({ start: open.start, end, base: reg, lo: open.lo, hi: open.hi, align: open.align, reads: open.reads, writes: open.writes });
-      for (const k of open.acc) covered[k] = "bk";
+      const w: StackWindow = { start: open.start, end, base: reg, lo: open.lo, hi: open.hi, align: open.align, reads: open.reads, writes: open.writes };
+      windows.push(w);
+      for (const k of open.acc) covered[k] = windowKey(w);
     }
     open = null;
   };

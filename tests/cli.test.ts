@@ -208,6 +208,38 @@ describe("exojit's cache directory", () => {
     expect(run("--no-jit-cache").saved).toBe("off");
   });
 
+  it("keeps every module's exports of the packed build in V8's fast layout (tools/pack.mjs)", () => {
+    // Loads each module of dist/exojit-pack.cjs as the loader does and asks V8 (natives syntax)
+    // which exports objects went to a hash table: a re-export made so had every
+    // `alu.add(...)` of the interpreter look its function up by name.
+    const script = path.join(dir, "fastexports.cjs");
+    fs.writeFileSync(script, `
+      const fs = require("node:fs"), path = require("node:path"), vm = require("node:vm"), { createRequire } = require("node:module");
+      const defs = new Map(), loaded = new Map();
+      vm.runInThisContext(fs.readFileSync(${JSON.stringify(path.join(REPO, "dist", "exojit-pack.cjs"))}, "latin1"))((name, deps, fn) => defs.set(name, { deps, fn }));
+      const load = (name) => {
+        if (loaded.has(name)) return loaded.get(name).exports;
+        const def = defs.get(name), module = { exports: {} }, file = ${JSON.stringify(path.join(REPO, "dist"))} + "/" + name;
+        loaded.set(name, module);
+        def.fn(module.exports, (spec) => (spec.startsWith(".") ? load(def.deps[spec]) : createRequire(file)(spec)), module, file, path.dirname(file), () => "file://" + file);
+        return module.exports;
+      };
+      for (const name of defs.keys()) {
+        try {
+          load(name);
+        } catch {
+          // (a worker thread's entry point refuses to run on the main thread)
+        }
+      }
+      console.log(JSON.stringify({ modules: loaded.size, slow: [...loaded].filter(([, m]) => !%HasFastProperties(m.exports)).map(([n]) => n) }));
+    `);
+    const r = spawnSync("node", ["--allow-natives-syntax", script], { encoding: "utf8", timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout.trim().split("\n").pop() as string) as { modules: number; slow: string[] };
+    expect(out.modules).toBeGreaterThan(200);
+    expect(out.slow).toEqual([]);
+  });
+
   it("keeps one code cache of the packed build for every engine: V8's flags are put back before it is saved", () => {
     const cache = path.join(dir, "cache-pack");
     const hello = buildGuest("hello.c");

@@ -27,6 +27,23 @@ function jsFiles(dir, rel = "") {
   return out.sort();
 }
 
+/**
+ * A module's CommonJS text with its exports object kept in V8's fast (map-based) layout. tsc
+ * first sets every export to `void 0`, then redefines each re-export (`export { x } from`) as
+ * a getter; turning a data property into an accessor makes V8 move the whole object to a hash
+ * table, and every `alu.add(...)` the interpreter made was then a dictionary lookup (hw/alu.js
+ * was one of 16 such modules). A re-export is left out of the `void 0` line, so its getter is a
+ * new property, which keeps the layout fast.
+ */
+function keepExportsFast(code) {
+  const reexported = new Set([...code.matchAll(/^Object\.defineProperty\(exports, "([\w$]+)", \{ enumerable: true, get: /gm)].map((m) => m[1]));
+  if (reexported.size === 0) return code;
+  return code.replace(/^exports\.[\w$]+ = (?:exports\.[\w$]+ = )*void 0;$/gm, (line) => {
+    const names = [...line.matchAll(/exports\.([\w$]+) = /g)].map((m) => m[1]).filter((n) => !reexported.has(n));
+    return names.length === 0 ? "" : `${names.map((n) => `exports.${n} = `).join("")}void 0;`;
+  });
+}
+
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "exojit-pack-"));
 try {
   const esm = path.join(tmp, "esm"), cjs = path.join(tmp, "cjs");
@@ -48,7 +65,7 @@ try {
   if (r.status !== 0) throw new Error(`tsc (CommonJS pass) failed with status ${r.status}`);
   const parts = ["(function (define) {"];
   for (const rel of files) {
-    const code = fs.readFileSync(path.join(cjs, rel), "utf8").replace(/^\/\/# sourceMappingURL=.*$/m, "");
+    const code = keepExportsFast(fs.readFileSync(path.join(cjs, rel), "utf8").replace(/^\/\/# sourceMappingURL=.*$/m, ""));
     // Relative requires resolved now, so loading does no path arithmetic.
     const deps = {};
     for (const m of code.matchAll(/\brequire\("(\.{1,2}\/[^"]+)"\)/g)) deps[m[1]] = path.posix.normalize(path.posix.join(path.posix.dirname(rel), m[1]));

@@ -70,6 +70,11 @@ export const WARMUP_INSNS = 100_000;
 
 /** Successors remembered per block (targets of computed jumps and returns, for prediction). */
 const MAX_SUCC = 8;
+/** A block's successors are recorded once it has run minExecs / SUCC_AFTER times (minExecs: what
+ *  region formation takes in), not from its first run: a cold block's successor list is one more
+ *  object the interpreter loop reads per block, and its cache misses were 4% of an interpreted
+ *  `python3 -c pass`. Region formation still sees a warm block's successors over most of its runs. */
+const SUCC_AFTER = 4;
 
 /** The instructions compiled code given `n0` of budget ran before it faulted (0 for a fault
  *  in the interpreter: `inRegion` null). The faulting
@@ -138,6 +143,8 @@ export class Engine {
   private readonly jc: (Block | undefined)[] = new Array(1 << JC_BITS);
   private tick = 0;
   private readonly threshold: number;
+  /** Executions after which a block's successors are recorded (Infinity: never, interp). */
+  private readonly succFrom: number;
   private readonly store: RegionStore | null;
   /** Executions a block where a saved region starts is given when decoded (see SAVED_SOONER). */
   private readonly savedExecs: number;
@@ -157,8 +164,10 @@ export class Engine {
     this.threshold = opts.engine === "jit" ? 1 : Math.max(1, opts.threshold ?? DEFAULT_THRESHOLD);
     this.store = opts.engine === "interp" ? null : (opts.store ?? null);
     this.savedExecs = this.threshold - Math.max(1, Math.ceil(this.threshold / SAVED_SOONER));
+    const minExecs = Math.max(1, this.threshold >> 2);
+    this.succFrom = opts.engine === "interp" ? Infinity : Math.floor(minExecs / SUCC_AFTER);
     this.regions = new RegionCache(
-      (eip) => this.blockAt(eip), opts.maxCompiledInsns, Math.max(1, this.threshold >> 2), Math.max(MERGE_AFTER, this.threshold),
+      (eip) => this.blockAt(eip), opts.maxCompiledInsns, minExecs, Math.max(MERGE_AFTER, this.threshold),
       opts.chain === false ? null : this.chain,
       this.store === null ? null : { store: this.store, cpu, decodeAt: (eip) => this.decodeAt(eip) },
     );
@@ -319,7 +328,7 @@ export class Engine {
           regions.exitedTo(from, b.eip, this.tick);
           from = null;
         }
-        if (prev !== null && prev.succ.length < MAX_SUCC && !hasSucc(prev, b)) prev.succ.push(b);
+        if (prev !== null && prev.execs >= this.succFrom && prev.succ.length < MAX_SUCC && !hasSucc(prev, b)) prev.succ.push(b);
         if (jit && r === null && ++b.execs >= this.threshold && !b.nojit && c.flat) {
           if (regions.compile(b, null, this.tick) !== null) {
             prev = null;

@@ -70,6 +70,19 @@ describe("the JIT engine", () => {
     expect(chained.s.regionRuns).toBeLessThan(unchained.s.regionRuns / 10);
   });
 
+  it("records a block's successors for region formation once it is warm, and never when only interpreting", () => {
+    // mov ecx, n; l: dec ecx; jnz l; int 0x80: the loop's block goes on at itself and at int 0x80
+    const succOf = (engine: "interp" | "auto", n: number): number => {
+      const { k, env } = machine([0xb9, ...le32(n), 0x49, 0x75, 0xfd, 0xcd, 0x80], { engine, threshold: 1000 });
+      expect(k.run(env, 1_000_000).kind).toBe(X_INT);
+      return k.engine.lookup(CODE + 5).succ.length;
+    };
+    // (threshold 1000: blocks of 250 runs go into regions; successors are recorded from run 62)
+    expect(succOf("auto", 40)).toBe(0);
+    expect(succOf("auto", 200)).toBe(2);
+    expect(succOf("interp", 200)).toBe(0);
+  });
+
   it("gives a second machine running the same code the first one's region factories, with its own state", () => {
     const first = machine(callerCallee(3000, 0), { engine: "auto", threshold: 2 });
     expect(first.k.run(first.env, 10_000_000).kind).toBe(X_INT);

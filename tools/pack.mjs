@@ -10,6 +10,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
+import { keepExportsFast, localConsts, localStats } from "./packxform.mjs";
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const DIST = path.join(REPO, "dist");
@@ -25,23 +26,6 @@ function jsFiles(dir, rel = "") {
     else if (e.name.endsWith(".js")) out.push(r);
   }
   return out.sort();
-}
-
-/**
- * A module's CommonJS text with its exports object kept in V8's fast (map-based) layout. tsc
- * first sets every export to `void 0`, then redefines each re-export (`export { x } from`) as
- * a getter; turning a data property into an accessor makes V8 move the whole object to a hash
- * table, and every `alu.add(...)` the interpreter made was then a dictionary lookup (hw/alu.js
- * was one of 16 such modules). A re-export is left out of the `void 0` line, so its getter is a
- * new property, which keeps the layout fast.
- */
-function keepExportsFast(code) {
-  const reexported = new Set([...code.matchAll(/^Object\.defineProperty\(exports, "([\w$]+)", \{ enumerable: true, get: /gm)].map((m) => m[1]));
-  if (reexported.size === 0) return code;
-  return code.replace(/^exports\.[\w$]+ = (?:exports\.[\w$]+ = )*void 0;$/gm, (line) => {
-    const names = [...line.matchAll(/exports\.([\w$]+) = /g)].map((m) => m[1]).filter((n) => !reexported.has(n));
-    return names.length === 0 ? "" : `${names.map((n) => `exports.${n} = `).join("")}void 0;`;
-  });
 }
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "exojit-pack-"));
@@ -65,7 +49,7 @@ try {
   if (r.status !== 0) throw new Error(`tsc (CommonJS pass) failed with status ${r.status}`);
   const parts = ["(function (define) {"];
   for (const rel of files) {
-    const code = keepExportsFast(fs.readFileSync(path.join(cjs, rel), "utf8").replace(/^\/\/# sourceMappingURL=.*$/m, ""));
+    const code = localConsts(keepExportsFast(fs.readFileSync(path.join(cjs, rel), "utf8").replace(/^\/\/# sourceMappingURL=.*$/m, "")));
     // Relative requires resolved now, so loading does no path arithmetic.
     const deps = {};
     for (const m of code.matchAll(/\brequire\("(\.{1,2}\/[^"]+)"\)/g)) deps[m[1]] = path.posix.normalize(path.posix.join(path.posix.dirname(rel), m[1]));
@@ -79,7 +63,7 @@ try {
   if (/\\[^\x00-\x7f]/.test(text)) throw new Error("a character beyond ASCII after a backslash cannot be escaped");
   fs.writeFileSync(`${OUT}.tmp`, text.replace(/[^\x00-\x7f]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`));
   fs.renameSync(`${OUT}.tmp`, OUT);
-  console.log(`tools/pack.mjs: ${files.length} modules -> ${path.relative(REPO, OUT)} (${(fs.statSync(OUT).size / 1024).toFixed(0)} KiB)`);
+  console.log(`tools/pack.mjs: ${files.length} modules -> ${path.relative(REPO, OUT)} (${(fs.statSync(OUT).size / 1024).toFixed(0)} KiB; ${localStats.names} exported constants read as locals${localStats.skipped > 0 ? `, ${localStats.skipped} modules left as they were` : ""})`);
 } finally {
   fs.rmSync(tmp, { recursive: true, force: true });
 }

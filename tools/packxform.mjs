@@ -1,0 +1,86 @@
+// Rewrites of tsc's CommonJS output that tools/pack.mjs applies to each module of the packed
+// build (dist/exojit-pack.cjs), so that V8 reads exports as it reads the ES modules' bindings.
+
+import * as vm from "node:vm";
+
+/**
+ * A module's CommonJS text with its exports object kept in V8's fast (map-based) layout. tsc
+ * first sets every export to `void 0`, then redefines each re-export (`export { x } from`) as
+ * a getter; turning a data property into an accessor makes V8 move the whole object to a hash
+ * table, and every `alu.add(...)` the interpreter made was then a dictionary lookup (hw/alu.js
+ * was one of 16 such modules). A re-export is left out of the `void 0` line, so its getter is a
+ * new property, which keeps the layout fast.
+ */
+export function keepExportsFast(code) {
+  const reexported = new Set([...code.matchAll(/^Object\.defineProperty\(exports, "([\w$]+)", \{ enumerable: true, get: /gm)].map((m) => m[1]));
+  if (reexported.size === 0) return code;
+  return code.replace(/^exports\.[\w$]+ = (?:exports\.[\w$]+ = )*void 0;$/gm, (line) => {
+    const names = [...line.matchAll(/exports\.([\w$]+) = /g)].map((m) => m[1]).filter((n) => !reexported.has(n));
+    return names.length === 0 ? "" : `${names.map((n) => `exports.${n} = `).join("")}void 0;`;
+  });
+}
+
+/**
+ * A module's CommonJS text with its exported constants read from local constants. tsc compiles
+ * `export const X = ...` to `exports.X = ...` and every use of X in the module to a property
+ * read of `exports.X`: a map check and a load each time, and, on a path first taken after V8
+ * optimised the function, a deoptimisation for want of type feedback (the engine's run loop met
+ * one at `exports.MAX_RECOMPILES`). Where `exports.X = ` starts a top-level line once, X is
+ * assigned nowhere else and the module has no other binding X, the line becomes
+ * `const X = exports.X = ...` and the reads `X`. (A use of X in the source is not shadowed, so
+ * neither is the local; a read before the line runs is a TDZ error, as in the ES module.)
+ */
+export function localConsts(code) {
+  const re = (name) => name.replace(/\$/g, "\\$");
+  const names = [];
+  for (const m of code.matchAll(/^exports\.([\w$]+) = (?!exports\.[\w$]+ = )/gm)) names.push(m[1]);
+  const counts = new Map();
+  for (const n of names) counts.set(n, (counts.get(n) ?? 0) + 1);
+  let out = code;
+  let done = 0;
+  /** Whether `name` is exported once, as a constant, and bound nowhere else in the module. */
+  const constant = (name) => {
+    const n = re(name);
+    // (a function's or class's export names a binding the module has already)
+    if (new RegExp(`^exports\\.${n} = ${n};$`, "m").test(code)) return false;
+    if (new RegExp(`^(?:const|let|var|class|function\\*?|async function) ${n}(?![\\w$])`, "m").test(code)) return false;
+    // assigned anywhere but its declaration and the void 0 line: not a constant
+    const writes = [...code.matchAll(new RegExp(`(?<![\\w$.])exports\\.${n}\\s*(?:[-+*/%&|^]|<<|>>>?|\\*\\*|&&|\\|\\||\\?\\?)?=(?!=)`, "g"))].length;
+    if (new RegExp(`(?:\\+\\+|--)\\s*exports\\.${n}(?![\\w$])|(?<![\\w$.])exports\\.${n}\\s*(?:\\+\\+|--)`).test(code)) return false;
+    const voids = [...code.matchAll(/^exports\.[\w$]+ = (?:exports\.[\w$]+ = )*void 0;$/gm)].filter((m) => new RegExp(`exports\\.${n} = `).test(m[0])).length;
+    return writes === 1 + voids;
+  };
+  const readsOf = (name) => new RegExp(`(?<![\\w$.])exports\\.${re(name)}(?![\\w$])(?!\\s*=[^=])`, "g");
+  // `export const A = 1, B = 2` on one line: `exports.A = 1, exports.B = 2;`
+  out = out.replace(/^exports\.[\w$]+ = [^,;=]+(?:, exports\.[\w$]+ = [^,;=]+)+;$/gm, (line) => {
+    const pairs = line.slice(0, -1).split(", exports.").map((p, k) => (k === 0 ? p.slice("exports.".length) : p));
+    const decl = pairs.map((p) => p.split(" = "));
+    if (decl.some((d) => d.length !== 2 || !/^[\w$]+$/.test(d[0]) || !constant(d[0]))) return line;
+    for (const [name] of decl) counts.set(name, -1);
+    done += decl.length;
+    return `const ${decl.map(([name, v]) => `${name} = exports.${name} = ${v}`).join(", ")};`;
+  });
+  for (const [name, k] of counts) if (k === -1) out = out.replace(readsOf(name), name);
+  for (const [name, k] of counts) {
+    if (k !== 1) continue;
+    const n = re(name);
+    if (!constant(name)) continue;
+    // (one of several in one statement, `export const A = 1, B = 2`: not a declaration of its own)
+    if (new RegExp(`, exports\\.${n} = |^exports\\.${n} = [^\\n]*, exports\\.`, "m").test(code)) continue;
+    out = out.replace(new RegExp(`^exports\\.${n} = (?!exports\\.[\\w$]+ = )`, "m"), `const ${name} = exports.${name} = `);
+    out = out.replace(readsOf(name), name);
+    done++;
+  }
+  // A statement these patterns misread (a declaration continued on another line) fails to parse:
+  // the module then stays as tsc wrote it.
+  try {
+    new vm.Script(`(function (exports, require, module) {\n${out}\n})`);
+  } catch {
+    localStats.skipped++;
+    return code;
+  }
+  localStats.names += done;
+  return out;
+}
+/** What localConsts did in this process (for the build's message). */
+export const localStats = { names: 0, skipped: 0 };

@@ -1,14 +1,17 @@
 // Chaining: a region leaving to an address calls the region that goes on there itself, instead
 // of returning to the engine's loop. The engine records, in a small direct-mapped table, the
 // region it enters at each address; compiled code looks there when it leaves (two array loads
-// and a compare) and calls the region found if it is still valid and its code pages are mapped
-// as compiled (codepages.ts: checked, as the engine checks them, when the TLB epoch has moved),
-// so a stale entry (another address space, a remapped page) leaves to the engine. The call is
+// and a compare) and calls the region found if it is still valid and its code pages were
+// found mapped as compiled in the current TLB epoch (codepages.ts). After the epoch moves (a
+// context switch, an unmap), a region is left to the engine, which checks its pages again
+// before entering it: so a stale entry (another address space, a remapped page) never runs,
+// and compiled code makes no call that is first taken long after V8 optimised it (the check's
+// call, inlined into every region with leave(), made V8 deoptimise regions of perl). The call is
 // the region's last act, outside its try (a fault further down the chain is not seen by it),
 // and the depth is bounded, since JavaScript has no tail calls.
 
 import { TLB_EPOCH, type Cpu } from "../hw/cpu.js";
-import { codeStillMapped, type CodeChecked } from "./codepages.js";
+import type { CodeChecked } from "./codepages.js";
 
 /** A region's function: runs from EIP with `n` instructions of budget and returns the budget
  *  left. `d` is how many regions deep its chain is. */
@@ -58,7 +61,7 @@ export class ChainTable {
     if (c.exit === 0 && d < MAX_CHAIN && c.flat) {
       const h = chainSlot(pc);
       const r = this.regions[h];
-      if (this.pcs[h] === pc && r.valid && (r.ep === TLB_EPOCH[0] || codeStillMapped(c, r))) {
+      if (this.pcs[h] === pc && r.valid && r.ep === TLB_EPOCH[0]) {
         r.chained = true;
         this.count[0]++;
         return r.fn(c, n, d + 1);

@@ -59,14 +59,17 @@ describe("the packed build's module rewrites", () => {
       `function bump() { exports.n++; return exports.n; }`,
       `class C {}`,
       `exports.C = C;`,
-      // a declaration continued on the next line: misread, so the module stays as it was
+      // a declaration continued on the next line (not one these patterns read)
       `exports.D = 1, exports.E = g(1,`,
       `  2);`,
       `function g(a, b) { return a + b + exports.D; }`,
       `exports.bump = bump;`,
+      // a name that would hide the wrapper's require
+      `exports.require = 5;`,
+      `exports.R = exports.require + 1;`,
     ].join("\n");
     const out = locals(code);
-    expect(out).toBe(code);
+    expect(out).toBe(code.replace("exports.R = exports.require + 1;", "const R = exports.R = exports.require + 1;"));
     const x = load(out);
     expect((x.bump as () => number)()).toBe(1);
     expect(x.E).toBe(4);

@@ -30,6 +30,9 @@ export function keepExportsFast(code) {
  * `const X = exports.X = ...` and the reads `X`. (A use of X in the source is not shadowed, so
  * neither is the local; a read before the line runs is a TDZ error, as in the ES module.)
  */
+/** Names the packed build's module wrapper and tsc's helpers bind, and words no const may take. */
+const WRAPPER_NAMES = new Set(["exports", "require", "module", "default", "arguments", "eval"]);
+
 export function localConsts(code) {
   const re = (name) => name.replace(/\$/g, "\\$");
   const names = [];
@@ -40,6 +43,8 @@ export function localConsts(code) {
   let done = 0;
   /** Whether `name` is exported once, as a constant, and bound nowhere else in the module. */
   const constant = (name) => {
+    // (a local of one of these names would hide the module wrapper's parameter or a tsc helper)
+    if (WRAPPER_NAMES.has(name) || name.startsWith("__")) return false;
     const n = re(name);
     // (a function's or class's export names a binding the module has already)
     if (new RegExp(`^exports\\.${n} = ${n};$`, "m").test(code)) return false;

@@ -96,12 +96,12 @@ function main() {
       const order = round % 2 === 0 ? [0, 1] : [1, 0];
       o.commands.forEach((args, c) => {
         for (const k of order) {
-          process.stderr.write(`\r\x1b[Kround ${round + 1}/${o.runs}: ${sides[k].name} ${args.slice(0, 60)}`);
+          if (process.stderr.isTTY) process.stderr.write(`\r\x1b[Kround ${round + 1}/${o.runs}: ${sides[k].name} ${args.slice(0, 60)}`);
           times[c][k].push(runOnce(sides[k], args));
         }
       });
     }
-    process.stderr.write("\r\x1b[K");
+    if (process.stderr.isTTY) process.stderr.write("\r\x1b[K");
     o.commands.forEach((args, c) => {
       const [a, b] = times[c].map((runs) => ({ wall: summary(runs.map((r) => r.wall)), cpu: summary(runs.map((r) => r.cpu)), guest: summary(runs.map((r) => r.guest)) }));
       let verdict = "within noise";

@@ -20,6 +20,8 @@ const DUMP_DIR = process.env.EXOJIT_JIT_DUMP ?? "";
 
 /** Most blocks and instructions in one region (V8 handles huge functions badly). */
 export const MAX_REGION_BLOCKS = 96;
+/** Largest caller region (a loop) whose blocks a region takes in after a return (form()). */
+export const CALLER_COPY_MAX = 32;
 export const MAX_REGION_INSNS = 1500;
 /** Exits to one outside address after which the region is recompiled to include it (at least;
  *  the cache uses its compile threshold when that is higher). */
@@ -202,10 +204,16 @@ export class RegionCache {
       out.push(b);
       insns += b.insns.length;
       // Seen successors of computed jumps and calls (switch tables, function pointers) are part
-      // of the code; those of returns are the callers', which belong to their own regions.
+      // of the code; those of returns are the callers', which belong to their own regions...
       const last = b.insns[b.insns.length - 1];
       const returns = last.op === Op.RET || last.op === Op.RETF || last.op === Op.IRET;
       const next = returns ? likelySuccessors(b) : [...likelySuccessors(b), ...b.succ.map((s) => s.eip)];
+      // ...except a caller that is a tiny loop in a region of its own (a dispatch loop: up to
+      // CALLER_COPY_MAX instructions): its blocks are copied in whole, and nothing beyond them.
+      // perl's ops each return to Perl_runops_standard's 8-instruction loop, which calls the
+      // next: with the loop copied into the ops' regions, an op costs one transition between
+      // regions, not two.
+      if (returns) insns = this.takeCaller(b, out, seen, insns, previous);
       for (const eip of next) {
         if (seen.has(eip)) continue;
         const s = this.blockAt(eip);
@@ -215,6 +223,23 @@ export class RegionCache {
       }
     }
     return out;
+  }
+
+  /** For form(): adds to `out` the blocks of each tiny looping region a return `b` was seen to
+   *  go to (see there); returns the instruction count with them. */
+  private takeCaller(b: Block, out: Block[], seen: Set<number>, insns: number, previous: Region | null): number {
+    for (const s of b.succ) {
+      const r = s.compiled as Region | null;
+      if (r === null || !r.valid || r === previous || !r.loops || r.insns > CALLER_COPY_MAX || seen.has(s.eip)) continue;
+      if (insns + r.insns > MAX_REGION_INSNS || out.length + r.blocks.length > MAX_REGION_BLOCKS) continue;
+      for (const rb of r.blocks) {
+        if (seen.has(rb.eip) || !rb.valid || rb.nojit) continue;
+        seen.add(rb.eip);
+        out.push(rb);
+        insns += rb.insns.length;
+      }
+    }
+    return insns;
   }
 
   /** Compiles a region from `entry`; the blocks it contains will enter it when dispatched. */

@@ -16,6 +16,7 @@ import { RegionCache, MERGE_AFTER, Region, type JitStats } from "./region.js";
 import { entryKey, type RegionStore } from "./saved.js";
 import { WINDOW_MISS, BASE_MISS } from "./stackwin.js";
 import { ChainTable } from "./chain.js";
+import { Op } from "../hw/isa.js";
 import { logger, trace } from "../log.js";
 import { execHooked, markHooks } from "./hookexec.js";
 import { HOOK_REPLAY, type CpuHooks } from "../hw/hooks.js";
@@ -96,6 +97,11 @@ function hasSucc(prev: Block, b: Block): boolean {
   for (let k = 0; k < s.length; k++) if (s[k] === b) return true;
   return false;
 }
+/** Records `b` among the successors of `prev` if `prev` ends with a near return. */
+function noteReturn(prev: Block, b: Block): void {
+  if (prev.insns[prev.insns.length - 1].op === Op.RET && prev.succ.length < MAX_SUCC && !hasSucc(prev, b)) prev.succ.push(b);
+}
+
 /** Jump cache: linear EIP → block, direct-mapped. 2^16 entries: with 2^12, a shell script
  *  running 250 short processes (bash, ld.so, libc and the programs' code) missed it 644,000
  *  times, 609,000 of them on another block in the slot; with 2^16, 108,000 times, and the
@@ -286,6 +292,9 @@ export class Engine {
           if (last !== r && last instanceof Region && last.valid && last.entryPoints.has(b.eip)) r = last;
         }
         if (r !== null && c.flat && !this.interpretNext && (r.ep === TLB_EPOCH[0] || codeStillMapped(c, r))) {
+          // (a return into compiled code is a successor too: region formation copies a tiny
+          // caller loop into the returning function's region, RegionCache.form)
+          if (prev !== null && prev.execs >= this.succFrom) noteReturn(prev, b);
           inRegion = r;
           const left = stop - c.icount;
           // (an int32: the count is a double, and a region given a heap number deoptimised)

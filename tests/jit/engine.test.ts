@@ -104,6 +104,31 @@ describe("the JIT engine", () => {
     expect(entries(true) - entries(false)).toBeGreaterThanOrEqual(2);
   });
 
+  it("copies a tiny dispatch loop into the regions of the functions it calls, so a call and its return stay in one region", () => {
+    // mov ebx, DATA; mov [ebx], g; mov ecx, n; l: call [ebx]; cmp ecx, n - 100; jne s;
+    // mov [ebx], f; s: dec ecx; jnz l; int 0x80; g: add eax, 1; ret; f: 240 x add eax, 2; ret
+    // The loop's region is compiled while it calls g; f's region, compiled later, takes the loop
+    // in after f's return (region.ts CALLER_COPY_MAX).
+    const n = 3000;
+    const g = 5 + 6 + 5 + 2 + 6 + 2 + 6 + 1 + 2 + 2;
+    const f = g + 4;
+    const code = [0xbb, ...le32(DATA), 0xc7, 0x03, ...le32(CODE + g), 0xb9, ...le32(n), 0xff, 0x13, 0x81, 0xf9, ...le32(n - 100), 0x75, 0x06, 0xc7, 0x03, ...le32(CODE + f), 0x49, 0x75, 0xed, 0xcd, 0x80];
+    expect(code.length).toBe(g);
+    code.push(0x83, 0xc0, 0x01, 0xc3);
+    for (let k = 0; k < 240; k++) code.push(0x83, 0xc0, 0x02);
+    code.push(0xc3);
+    const run = (engine: "interp" | "auto") => {
+      const { k, env } = machine(code, { engine, threshold: 2 });
+      expect(k.run(env, 100_000_000).kind).toBe(X_INT);
+      return { eax: k.regs(env)[EAX], count: k.cpu.icount, s: k.engine.stats };
+    };
+    const ref = run("interp"), jit = run("auto");
+    expect(jit.eax).toBe(ref.eax);
+    expect(jit.count).toBe(ref.count);
+    // 2,900 calls of f: without the copy, each call and each return left one region for another
+    expect(jit.s.chained + jit.s.regionRuns).toBeLessThan(300);
+  });
+
   it("gives a second machine running the same code the first one's region factories, with its own state", () => {
     const first = machine(callerCallee(3000, 0), { engine: "auto", threshold: 2 });
     expect(first.k.run(first.env, 10_000_000).kind).toBe(X_INT);

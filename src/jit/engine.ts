@@ -89,17 +89,18 @@ function ranBeforeFault(c: Cpu, inRegion: Region | null, n0: number): number {
   return n0 - c.jitLeft - (back > 0 ? back : 0);
 }
 
-/** Whether `b` is among `prev`'s observed successors: a loop V8 inlines into the engine's run
- *  loop, where Array.prototype.includes was a builtin call per interpreted block (2% of an
- *  interpreted run's profile). */
-function hasSucc(prev: Block, b: Block): boolean {
+/** Records `b` among `prev`'s observed successors (up to MAX_SUCC). The search is a loop V8
+ *  inlines into the engine's run loop, where Array.prototype.includes was a builtin call per
+ *  interpreted block (2% of an interpreted run's profile). */
+function addSucc(prev: Block, b: Block): void {
   const s = prev.succ;
-  for (let k = 0; k < s.length; k++) if (s[k] === b) return true;
-  return false;
+  if (s.length >= MAX_SUCC) return;
+  for (let k = 0; k < s.length; k++) if (s[k] === b) return;
+  s.push(b);
 }
-/** Records `b` among the successors of `prev` if `prev` ends with a near return. */
+/** addSucc, if `prev` ends with a near return. */
 function noteReturn(prev: Block, b: Block): void {
-  if (prev.insns[prev.insns.length - 1].op === Op.RET && prev.succ.length < MAX_SUCC && !hasSucc(prev, b)) prev.succ.push(b);
+  if (prev.insns[prev.insns.length - 1].op === Op.RET) addSucc(prev, b);
 }
 
 /** Jump cache: linear EIP → block, direct-mapped. 2^16 entries: with 2^12, a shell script
@@ -337,7 +338,7 @@ export class Engine {
           regions.exitedTo(from, b.eip, this.tick);
           from = null;
         }
-        if (prev !== null && prev.execs >= this.succFrom && prev.succ.length < MAX_SUCC && !hasSucc(prev, b)) prev.succ.push(b);
+        if (prev !== null && prev.execs >= this.succFrom) addSucc(prev, b);
         if (jit && r === null && ++b.execs >= this.threshold && !b.nojit && c.flat) {
           if (regions.compile(b, null, this.tick) !== null) {
             prev = null;

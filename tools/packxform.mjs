@@ -20,6 +20,9 @@ export function keepExportsFast(code) {
   });
 }
 
+/** Names the packed build's module wrapper and tsc's helpers bind, and words no const may take. */
+const WRAPPER_NAMES = new Set(["exports", "require", "module", "default", "arguments", "eval"]);
+
 /**
  * A module's CommonJS text with its exported constants read from local constants. tsc compiles
  * `export const X = ...` to `exports.X = ...` and every use of X in the module to a property
@@ -30,9 +33,6 @@ export function keepExportsFast(code) {
  * `const X = exports.X = ...` and the reads `X`. (A use of X in the source is not shadowed, so
  * neither is the local; a read before the line runs is a TDZ error, as in the ES module.)
  */
-/** Names the packed build's module wrapper and tsc's helpers bind, and words no const may take. */
-const WRAPPER_NAMES = new Set(["exports", "require", "module", "default", "arguments", "eval"]);
-
 export function localConsts(code) {
   const re = (name) => name.replace(/\$/g, "\\$");
   const names = [];
@@ -41,6 +41,11 @@ export function localConsts(code) {
   for (const n of names) counts.set(n, (counts.get(n) ?? 0) + 1);
   let out = code;
   let done = 0;
+  /** Names each `exports.A = exports.B = … void 0;` line declares (tsc's first line, once each). */
+  const voided = new Map();
+  for (const m of code.matchAll(/^exports\.[\w$]+ = (?:exports\.[\w$]+ = )*void 0;$/gm)) {
+    for (const v of m[0].matchAll(/exports\.([\w$]+) = /g)) voided.set(v[1], (voided.get(v[1]) ?? 0) + 1);
+  }
   /** Whether `name` is exported once, as a constant, and bound nowhere else in the module. */
   const constant = (name) => {
     // (a local of one of these names would hide the module wrapper's parameter or a tsc helper)
@@ -52,22 +57,22 @@ export function localConsts(code) {
     // assigned anywhere but its declaration and the void 0 line: not a constant
     const writes = [...code.matchAll(new RegExp(`(?<![\\w$.])exports\\.${n}\\s*(?:[-+*/%&|^]|<<|>>>?|\\*\\*|&&|\\|\\||\\?\\?)?=(?!=)`, "g"))].length;
     if (new RegExp(`(?:\\+\\+|--)\\s*exports\\.${n}(?![\\w$])|(?<![\\w$.])exports\\.${n}\\s*(?:\\+\\+|--)`).test(code)) return false;
-    const voids = [...code.matchAll(/^exports\.[\w$]+ = (?:exports\.[\w$]+ = )*void 0;$/gm)].filter((m) => new RegExp(`exports\\.${n} = `).test(m[0])).length;
-    return writes === 1 + voids;
+    return writes === 1 + (voided.get(name) ?? 0);
   };
   const readsOf = (name) => new RegExp(`(?<![\\w$.])exports\\.${re(name)}(?![\\w$])(?!\\s*=[^=])`, "g");
   // `export const A = 1, B = 2` on one line: `exports.A = 1, exports.B = 2;`
+  const listed = new Set();
   out = out.replace(/^exports\.[\w$]+ = [^,;=]+(?:, exports\.[\w$]+ = [^,;=]+)+;$/gm, (line) => {
     const pairs = line.slice(0, -1).split(", exports.").map((p, k) => (k === 0 ? p.slice("exports.".length) : p));
     const decl = pairs.map((p) => p.split(" = "));
     if (decl.some((d) => d.length !== 2 || !/^[\w$]+$/.test(d[0]) || !constant(d[0]))) return line;
-    for (const [name] of decl) counts.set(name, -1);
+    for (const [name] of decl) listed.add(name);
     done += decl.length;
     return `const ${decl.map(([name, v]) => `${name} = exports.${name} = ${v}`).join(", ")};`;
   });
-  for (const [name, k] of counts) if (k === -1) out = out.replace(readsOf(name), name);
+  for (const name of listed) out = out.replace(readsOf(name), name);
   for (const [name, k] of counts) {
-    if (k !== 1) continue;
+    if (k !== 1 || listed.has(name)) continue;
     const n = re(name);
     if (!constant(name)) continue;
     // (one of several in one statement, `export const A = 1, B = 2`: not a declaration of its own)

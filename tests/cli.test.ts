@@ -208,6 +208,27 @@ describe("exojit's cache directory", () => {
     expect(run("--no-jit-cache").saved).toBe("off");
   });
 
+  it("has V8 optimise a region's second tier and never its first (jit/v8tuning.ts COLD_FILTER)", () => {
+    // Two functions with the same hot loop, named as a region's first tier (q_) and as its
+    // second (r_): after the tuning the command line applies, V8 optimises only the second.
+    const script = path.join(dir, "tiers.cjs");
+    fs.writeFileSync(script, `
+      const { tuneV8ForGeneratedCode } = require(${JSON.stringify(path.join(REPO, "dist", "jit", "v8tuning.js"))});
+      tuneV8ForGeneratedCode();
+      const out = {};
+      for (const name of ["q_cold", "r_hot"]) {
+        const f = new Function("return function " + name + "(x) { let s = 0; for (let i = 0; i < x; i++) s = (s + i * 3) | 0; return s; }")();
+        let sum = 0;
+        for (let k = 0; k < 200000; k++) sum = (sum + f(50)) | 0;
+        out[name] = (%GetOptimizationStatus(f) & 16) !== 0;
+      }
+      console.log(JSON.stringify(out));
+    `);
+    const r = spawnSync("node", ["--allow-natives-syntax", "--no-concurrent-recompilation", script], { encoding: "utf8", timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout.trim().split("\n").pop() as string)).toEqual({ q_cold: false, r_hot: true });
+  });
+
   it("keeps every module's exports of the packed build in V8's fast layout (tools/pack.mjs)", () => {
     // Loads each module of dist/exojit-pack.cjs as the loader does and asks V8 (natives syntax)
     // which exports objects went to a hash table: a re-export made so had every

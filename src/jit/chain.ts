@@ -21,6 +21,11 @@ export type RegionFn = (c: Cpu, n: number, d: number) => number;
 export interface Chainable extends CodeChecked {
   readonly fn: RegionFn;
   valid: boolean;
+  /** Guest instructions it has run (counted at its exits; region.ts tiering). */
+  work: number;
+  /** At this much work its first tier gives way to code V8 optimises (Infinity: done). */
+  promoteAt: number;
+  promote(): void;
   /** Entered through a chain since the cache last looked (for its LRU eviction). */
   chained: boolean;
 }
@@ -36,7 +41,7 @@ export function chainSlot(eip: number): number {
   return (eip ^ (eip >>> CHAIN_BITS)) & CHAIN_MASK;
 }
 
-const NONE: Chainable = { fn: () => 0, valid: false, chained: false, pages: new Int32Array(0), ep: -1 };
+const NONE: Chainable = { fn: () => 0, valid: false, chained: false, pages: new Int32Array(0), ep: -1, work: 0, promoteAt: Infinity, promote: () => {} };
 
 export class ChainTable {
   /** Address of each slot's region entry (0 with NONE: never matches a valid region). */
@@ -57,7 +62,8 @@ export class ChainTable {
    * optimised before its first chained exit deoptimised there ("insufficient type feedback"),
    * and was optimised again from scratch.
    */
-  readonly leave = (c: Cpu, n: number, d: number, pc: number, me: object | null): number => {
+  readonly leave = (c: Cpu, n: number, d: number, pc: number, me: Chainable | null, n0: number): number => {
+    if (me !== null && (me.work += n0 - n) >= me.promoteAt) me.promote();
     if (c.exit === 0 && d < MAX_CHAIN && c.flat) {
       const h = chainSlot(pc);
       const r = this.regions[h];

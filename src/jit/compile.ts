@@ -57,6 +57,8 @@ export interface RegionCode {
 
 export interface Compiled extends RegionCode {
   fn: RegionFn;
+  /** For code named as a first tier (COLD_PREFIX): makes the function V8 may optimise. */
+  hot: (() => RegionFn) | null;
   /** Its code pages, which the caller checks when it has a token (codepages.ts). */
   pages: Int32Array;
   /** For each instruction address: how many instructions of its block (as compiled) are
@@ -434,6 +436,8 @@ export function compileRegion(
     // integer and deoptimised there.
     expr(t("n = n | 0")),
     letDecl([
+      // (the budget at entry: the exit tells leave() how much this region ran, tiering)
+      ...(chain !== null ? [["n0", id("n")] as [string, Node]] : []),
       ...REG_LOCALS.map((r, k): [string, Node] => [r, t("R[$k]", { k: num(k) })]),
       ...FLAG_LOCALS.map((f, k): [string, Node] => [f, t("R[$k]", { k: num(FLAG_SLOTS[k]) })]),
       ["pc", t("R[$k]", { k: num(EIP) })],
@@ -465,7 +469,7 @@ export function compileRegion(
     ...(lanes.pinned !== 0 || lanes.pinnedD !== 0 ? [simdFaultFlush(lanes)] : []),
     ...flushAll(id("pc")),
     // (chain.ts: the next region runs from there, or the engine takes over)
-    ...(chain !== null ? [ret(t("leave(c, n, d, pc, ME)"))] : [...(self !== null ? [expr(t("c.jitFrom = ME"))] : []), ret(id("n"))]),
+    ...(chain !== null ? [ret(t("leave(c, n, d, pc, ME, n0)"))] : [...(self !== null ? [expr(t("c.jitFrom = ME"))] : []), ret(id("n"))]),
   ];
   const helpers = [
     ...Object.keys(HELPERS), ...(chain !== null ? ["leave"] : []), "ME", ...(x87 ? Object.keys(X87_HELPERS) : []), ...(simd ? Object.keys(SIMD_RUNTIME) : []),
@@ -504,8 +508,26 @@ function helpersNamed(names: readonly string[], chain: ChainTable | null, self: 
 /** The region function of `code` for its (cut) blocks, with the instructions it hands to
  *  their handlers. */
 function instantiate(blocks: readonly Block[], code: RegionCode, fallbacks: Insn[], chain: ChainTable | null, self: object | null): Compiled {
-  const fn = factoryFor(code.source)(fallbacks, helpersNamed(code.helpers, chain, self));
-  return { ...code, fn, notRun: notRunMap(blocks), pages: codePagesOf(blocks) };
+  const helpers = helpersNamed(code.helpers, chain, self);
+  const fn = factoryFor(code.source)(fallbacks, helpers);
+  const hot = coldName(code.source) ? () => factoryFor(hotSource(code.source))(fallbacks, helpers) : null;
+  return { ...code, fn, hot, notRun: notRunMap(blocks), pages: codePagesOf(blocks) };
+}
+
+/** Prefix of the name of a region function V8 must not optimise (v8tuning.ts COLD_FILTER):
+ *  its first tier, until it has run enough to pay for TurboFan (region.ts PROMOTE_PER_INSN). */
+export const COLD_PREFIX = "q_";
+/** Prefix of a region function V8 optimises as it sees fit. */
+export const HOT_PREFIX = "r_";
+
+/** Whether region source `source` is a first-tier function (named with COLD_PREFIX). */
+function coldName(source: string): boolean {
+  return source.includes(`return (function ${COLD_PREFIX}`);
+}
+
+/** The same code under the name V8 optimises. */
+export function hotSource(source: string): string {
+  return source.replace(`return (function ${COLD_PREFIX}`, `return (function ${HOT_PREFIX}`);
 }
 
 /** compileRegion's result made again from its RegionCode (a saved translation, saved.ts), for

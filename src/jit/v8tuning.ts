@@ -43,7 +43,13 @@ export function tuneV8ForGeneratedCode(): void {
   // then ran in the baseline tier for the whole program, at a third of the speed. Regions are
   // capped by instruction count (region.ts), so this only lets the largest through.
   v8.setFlagsFromString(`--max-optimized-bytecode-size=${MAX_OPTIMIZED_BYTECODE}`);
+  // A region's first tier is named so that TurboFan leaves it alone (jit/region.ts tiering).
+  v8.setFlagsFromString(`--turbo-filter=${COLD_FILTER}`);
 }
+
+/** V8's optimisation filter for region functions' first tier (compile.ts COLD_PREFIX, "q_"): a
+ *  leading "-" excludes the names that start with what follows. */
+export const COLD_FILTER = "-q_*";
 
 /** Bytecode size up to which V8 optimises a function (its default is 60 KiB). */
 export const MAX_OPTIMIZED_BYTECODE = 1 << 20;
@@ -73,6 +79,7 @@ export function flagsAsAtStart(): void {
   if (state.applied) {
     v8.setFlagsFromString("--use-osr");
     v8.setFlagsFromString(`--max-optimized-bytecode-size=${DEFAULT_MAX_OPTIMIZED_BYTECODE}`);
+    v8.setFlagsFromString("--turbo-filter=*");
   }
   if (state.held || state.released) v8.setFlagsFromString("--turbofan");
 }

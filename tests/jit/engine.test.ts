@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { EAX, EBX, ECX, EDX, ESI, EDI, EBP, ESP, EIP } from "../../src/hw/state.js";
 import { machine } from "../helpers/machine.js";
 import { getFlags } from "../../src/hw/flags.js";
-import { BASE_WINDOW_MISSES, type Region } from "../../src/jit/region.js";
+import { BASE_WINDOW_MISSES, PROMOTE_PER_INSN, type Region } from "../../src/jit/region.js";
 import { WINDOWS_STACK } from "../../src/jit/stackwin.js";
 import { X_BUDGET, X_INT, X_FAULT } from "../../src/exokernel/env.js";
 import { buildGuest, runExojit } from "../helpers/guest.js";
@@ -238,6 +238,31 @@ describe("the JIT engine", () => {
     expect(s.jit.recompiles).toBe(1);
     // (the exits before the recompile, and the first iterations, are all that is interpreted)
     expect(s.interpInsns).toBeLessThan(100 * 4 + 80 * 6);
+  });
+
+  it("runs a region's first tier until it has run PROMOTE_PER_INSN instructions per instruction of its code, then code V8 optimises", () => {
+    // mov ecx, N; l: add eax, 1; dec ecx; jnz l; int 0x80, run in slices: the loop's region
+    // leaves at the end of each, where its work is counted.
+    const iterations = PROMOTE_PER_INSN * 20;
+    const code = [0xb9, ...le32(iterations), 0x83, 0xc0, 0x01, 0x49, 0x75, 0xfa, 0xcd, 0x80];
+    const { k, env } = machine(code, { engine: "auto", threshold: 100 });
+    const seen = new Set<string>();
+    for (let slices = 0; ; slices++) {
+      expect(slices).toBeLessThan(1000);
+      const kind = k.run(env, 5000).kind;
+      const r = k.engine.lookup(CODE + 5).compiled as Region | null;
+      if (r !== null) {
+        const hot = r.work >= PROMOTE_PER_INSN * r.insns;
+        expect(r.fn.name).toMatch(hot ? /^r_/ : /^q_/);
+        expect(r.promoteAt).toBe(hot ? Infinity : PROMOTE_PER_INSN * r.insns);
+        seen.add(r.fn.name.slice(0, 2));
+      }
+      if (kind === X_INT) break;
+      expect(kind).toBe(X_BUDGET);
+    }
+    expect([...seen].sort()).toEqual(["q_", "r_"]);
+    expect(k.regs(env)[EAX]).toBe(iterations);
+    expect(k.engine.stats.jit.promoted).toBe(1);
   });
 
   it("compiles a block that holds another block of its region once, falling through to it", () => {

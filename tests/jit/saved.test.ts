@@ -9,6 +9,7 @@ import { X_INT } from "../../src/exokernel/env.js";
 import { machine } from "../helpers/machine.js";
 import { MemoryRegionStore, entryKey, type RegionStore, type SavedRegion } from "../../src/jit/saved.js";
 import { compileRegion, restoreRegion } from "../../src/jit/compile.js";
+import { PROMOTE_PER_INSN } from "../../src/jit/region.js";
 import { BlockDecoder } from "../../src/decoder/block.js";
 import { DATA } from "../helpers/machine.js";
 
@@ -54,6 +55,21 @@ describe("saved translations", () => {
     expect(second.s.jit.saved).toBe(second.s.jit.regionsCompiled + second.s.jit.recompiles - second.s.jit.restored);
     // A block where a saved region starts is compiled after a quarter of the threshold.
     expect(second.s.interpInsns).toBeLessThan(first.s.interpInsns);
+  });
+
+  it("saves a region again once promoted, and a later machine starts with the code V8 optimises", () => {
+    // f's region runs at least 243 instructions a call, and holds at most 250: 2 * PROMOTE_PER_INSN
+    // calls are enough to promote it.
+    const n = 2 * PROMOTE_PER_INSN;
+    const ref = run(program(n), "interp", null);
+    const store = new MemoryRegionStore();
+    const first = run(program(n), "auto", store);
+    expect(first.s.jit.promoted).toBeGreaterThan(0);
+    const second = run(program(n), "auto", store);
+    for (const x of [first, second]) expect({ eax: x.eax, edx: x.edx, count: x.count }).toEqual({ eax: ref.eax, edx: ref.edx, count: ref.count });
+    expect(second.s.jit.restored).toBeGreaterThan(0);
+    // (what got promoted in the first run is made promoted: nothing runs its first tier again)
+    expect(second.s.jit.promoted).toBe(0);
   });
 
   it("compiles a region afresh when a block of it holds other bytes now, with the right results", () => {

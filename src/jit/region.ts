@@ -43,8 +43,10 @@ export const WINDOW_MISSES = 64;
  *  optimise. TurboFan costs about 0.3-0.5 ms per guest instruction of a region (superlinear in
  *  its size), and saves some 30 ns per instruction run: V8's own rule, which optimises a
  *  function once it has run a few hundred times its own size in bytecode, compiled python3's
- *  regions for 3.9 s of CPU on a run that spent 1% of its samples in their optimised code. */
-export const PROMOTE_PER_INSN = 4000;
+ *  regions for 3.9 s of CPU on a run that spent 1% of its samples in their optimised code.
+ *  (python3 -c pass took as much CPU at 700, 1,500 and 4,000; sort and gzip -d, whose hot
+ *  regions wait here on a first run, took 3-8% more at 4,000 than at 1,500.) */
+export const PROMOTE_PER_INSN = 1500;
 
 export class Region implements Chainable {
   valid = true;

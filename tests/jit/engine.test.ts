@@ -140,7 +140,8 @@ describe("the JIT engine", () => {
     // Every region of the second machine came from a factory the first one made...
     const regions = second.k.engine.stats.jit.regionsCompiled + second.k.engine.stats.jit.recompiles;
     expect(regions).toBeGreaterThan(0);
-    expect(factoryStats.reused - before.reused).toBe(regions);
+    // (and each region it promoted took the code the first one promoted)
+    expect(factoryStats.reused - before.reused).toBe(regions + second.k.engine.stats.jit.promoted);
     expect(factoryStats.made).toBe(before.made);
     // ...and chains through its own table: the first machine's count did not move.
     expect(second.k.engine.stats.chained).toBeGreaterThan(5000);
@@ -249,7 +250,7 @@ describe("the JIT engine", () => {
     const seen = new Set<string>();
     for (let slices = 0; ; slices++) {
       expect(slices).toBeLessThan(1000);
-      const kind = k.run(env, 5000).kind;
+      const kind = k.run(env, 1000).kind;
       const r = k.engine.lookup(CODE + 5).compiled as Region | null;
       if (r !== null) {
         const hot = r.work >= PROMOTE_PER_INSN * r.insns;

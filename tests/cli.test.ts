@@ -208,7 +208,7 @@ describe("exojit's cache directory", () => {
     expect(run("--no-jit-cache").saved).toBe("off");
   });
 
-  it("has V8 optimise a region's second tier and never its first (jit/v8tuning.ts COLD_FILTER)", () => {
+  it("has V8 optimise a region's second tier and never its first, and start region code in its baseline tier (jit/v8tuning.ts)", () => {
     // Two functions with the same hot loop, named as a region's first tier (q_) and as its
     // second (r_): after the tuning the command line applies, V8 optimises only the second.
     const script = path.join(dir, "tiers.cjs");
@@ -222,11 +222,19 @@ describe("exojit's cache directory", () => {
         for (let k = 0; k < 200000; k++) sum = (sum + f(50)) | 0;
         out[name] = (%GetOptimizationStatus(f) & 16) !== 0;
       }
+      // A region function made under baselineNow has V8's baseline code from its first call on
+      // (kBaseline, 1 << 15, of %GetOptimizationStatus); one made as usual starts interpreted.
+      const { baselineNow } = require(${JSON.stringify(path.join(REPO, "dist", "jit", "v8tuning.js"))});
+      const src = (k) => "return (function q_b" + k + "(a) { let s = 0; for (let i = 0; i < a; i++) s = (s + i) | 0; return s; });";
+      const plain = new Function("I", "H", src(1))(0, 0), early = baselineNow(() => new Function("I", "H", src(2))(0, 0));
+      plain(3);
+      early(3);
+      out.baseline = [(%GetOptimizationStatus(plain) & 32768) !== 0, (%GetOptimizationStatus(early) & 32768) !== 0];
       console.log(JSON.stringify(out));
     `);
     const r = spawnSync("node", ["--allow-natives-syntax", "--no-concurrent-recompilation", script], { encoding: "utf8", timeout: 60_000 });
     expect(r.status, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout.trim().split("\n").pop() as string)).toEqual({ q_cold: false, r_hot: true });
+    expect(JSON.parse(r.stdout.trim().split("\n").pop() as string)).toEqual({ q_cold: false, r_hot: true, baseline: [false, true] });
   });
 
   it("keeps every module's exports of the packed build in V8's fast layout (tools/pack.mjs)", () => {

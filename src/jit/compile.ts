@@ -23,6 +23,7 @@ import { SIMD_RUNTIME, SIMD_OP_HELPERS, LaneUse, simdLocals, simdBarrier, simdBo
 import { faultOnlyRotates, flagLiveness, flagsLiveIn } from "./liveness.js";
 import { type CfgNode } from "./structure.js";
 import { resumableFlow, budgetTests, type BudgetMark } from "./budget.js";
+import { baselineNow } from "./v8tuning.js";
 import { planStack, windowKey, WINDOW_MISS, BASE_MISS, WINDOWS_ALL, WINDOWS_NONE, type StackWindow } from "./stackwin.js";
 import { staticTargets } from "./successors.js";
 import { type Insn, Op, K_MEM } from "../hw/isa.js";
@@ -509,8 +510,8 @@ function helpersNamed(names: readonly string[], chain: ChainTable | null, self: 
  *  their handlers. */
 function instantiate(blocks: readonly Block[], code: RegionCode, fallbacks: Insn[], chain: ChainTable | null, self: object | null): Compiled {
   const helpers = helpersNamed(code.helpers, chain, self);
-  const fn = factoryFor(code.source)(fallbacks, helpers);
-  const hot = coldName(code.source) ? () => factoryFor(hotSource(code.source))(fallbacks, helpers) : null;
+  const fn = baselineNow(() => factoryFor(code.source)(fallbacks, helpers));
+  const hot = coldName(code.source) ? () => baselineNow(() => factoryFor(hotSource(code.source))(fallbacks, helpers)) : null;
   return { ...code, fn, hot, notRun: notRunMap(blocks), pages: codePagesOf(blocks) };
 }
 

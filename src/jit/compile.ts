@@ -13,7 +13,7 @@
 // function compiled without a Region, the function itself on entry.
 
 import {
-  type Node, id, num, t, assign, ifs, brk, letDecl, labeled, block, forever, switchCase, switchStmt, tryCatch, throwStmt, fn, ret, str, expr, call, print, goto,
+  type Node, id, num, t, assign, ifs, brk, letDecl, labeled, block, forever, switchCase, switchStmt, tryCatch, throwStmt, fn, ret, str, expr, call, cond, print, goto,
   EXIT_LABEL, DISPATCH_LABEL,
 } from "./ast.js";
 import { Emitter, REG_LOCALS, FLAG_LOCALS, FLAG_VARS, FUSED_VARS, FUSED_LOCALS } from "./emit.js";
@@ -24,7 +24,7 @@ import { faultOnlyRotates, flagLiveness, flagsLiveIn } from "./liveness.js";
 import { type CfgNode } from "./structure.js";
 import { resumableFlow, budgetTests, type BudgetMark } from "./budget.js";
 import { baselineNow } from "./v8tuning.js";
-import { planStack, windowKey, WINDOW_MISS, BASE_MISS, WINDOWS_ALL, WINDOWS_NONE, type StackWindow } from "./stackwin.js";
+import { planStack, windowKey, WINDOW_MISS, BASE_MISS, WINDOW_SHAPE_MISS, BASE_SHAPE_MISS, WINDOWS_ALL, WINDOWS_NONE, type StackWindow } from "./stackwin.js";
 import { staticTargets } from "./successors.js";
 import { type Insn, Op, K_MEM } from "../hw/isa.js";
 import { EIP, ESP, FLAGS, FOP, FA, FB, FR, ARITH_FLAGS } from "../hw/state.js";
@@ -191,7 +191,7 @@ function entryChecks(pages: Int32Array): Node[] {
 }
 
 /** Helpers generated code calls (the flag evaluations are the interpreter's own). */
-const HELPERS = { PARITY, cfOf, condOf, flagsOf, imulFlags, mulHiU32, mulHiS32, segLimit: checkLimit, codePage, writeBack, rd8, rd16, rd32, wr8, wr16, wr32, trap, faulted, WM: WINDOW_MISS, BM: BASE_MISS, HC: HANDLER_CALLS };
+const HELPERS = { PARITY, cfOf, condOf, flagsOf, imulFlags, mulHiU32, mulHiS32, segLimit: checkLimit, codePage, writeBack, rd8, rd16, rd32, wr8, wr16, wr32, trap, faulted, WM: WINDOW_MISS, BM: BASE_MISS, WX: WINDOW_SHAPE_MISS, BX: BASE_SHAPE_MISS, HC: HANDLER_CALLS };
 
 /** Blocks are decoded from their address to the next branch, so one block of a region can hold
  *  another (a loop's first block, entered both by falling into the loop and by its back edge,
@@ -265,7 +265,10 @@ function windowCheck(w: StackWindow, eip: number): Node[] {
   let bad = t("(($k | $r & $a) & 4095) !== 0 || ($r + $lo & 4095) > $room", { k, r, a: num(w.align), lo, room: num(4096 - (w.hi - w.lo)) });
   // (a page the TLB maps for writing but not reading, as a read hook leaves it, is not used)
   if (w.writes && w.reads) bad = t("$b || (tlbR[($r + $lo | 0) >>> 12] ^ 4095) !== $k", { b: bad, r, lo, k });
-  out.push(ifs(bad, [assign(id("ip"), num(eip)), throwStmt(id(w.base === ESP ? "WM" : "BM"))]));
+  // (which of the two, worked out again on this cold path: the value's shape, or the TLB)
+  const shape = t("($r & $a) !== 0 || ($r + $lo & 4095) > $room", { r, a: num(w.align), lo, room: num(4096 - (w.hi - w.lo)) });
+  const [tlbMiss, shapeMiss] = w.base === ESP ? ["WM", "WX"] : ["BM", "BX"];
+  out.push(ifs(bad, [assign(id("ip"), num(eip)), throwStmt(cond(shape, id(shapeMiss), id(tlbMiss)))]));
   return out;
 }
 

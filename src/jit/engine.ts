@@ -14,7 +14,7 @@ import { BlockDecoder, codeBits, type Block } from "../decoder/block.js";
 import { BlockCache } from "../decoder/cache.js";
 import { RegionCache, MERGE_AFTER, Region, type JitStats } from "./region.js";
 import { entryKey, type RegionStore } from "./saved.js";
-import { WINDOW_MISS, BASE_MISS } from "./stackwin.js";
+import { WINDOW_MISS, BASE_MISS, WINDOW_SHAPE_MISS, BASE_SHAPE_MISS } from "./stackwin.js";
 import { ChainTable } from "./chain.js";
 import { Op } from "../hw/isa.js";
 import { logger, trace } from "../log.js";
@@ -397,12 +397,13 @@ export class Engine {
       return this.stepAfterCodeWrite(e);
     }
     if (e === HOOK_REPLAY) return this.replay();
-    if (e === WINDOW_MISS || e === BASE_MISS) {
+    if (e === WINDOW_MISS || e === BASE_MISS || e === WINDOW_SHAPE_MISS || e === BASE_SHAPE_MISS) {
       // Compiled code stopped before a window (ESP's or a base register's) whose page it could
       // not use: the interpreter runs the block from there (entering the region again at once
       // would stop there again), filling the TLB.
       const r = c.jitFrom as Region;
-      if (this.regions.windowMiss(r, e === BASE_MISS)) this.regions.compile(r.entry, r, this.tick);
+      const base = e === BASE_MISS || e === BASE_SHAPE_MISS;
+      if (this.regions.windowMiss(r, base, e === WINDOW_SHAPE_MISS || e === BASE_SHAPE_MISS)) this.regions.compile(r.entry, r, this.tick);
       this.interpretNext = true;
       return RUN_BUDGET;
     }

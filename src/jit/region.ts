@@ -32,11 +32,18 @@ export const MAX_RECOMPILES = 3;
  *  (keeping ESP's). Higher than for ESP's: a loop that writes an array as it goes meets a
  *  page the TLB does not yet map for writing every 4 KiB, and each such stop costs about what
  *  the interpreter takes for one block, while compiling the region again costs TurboFan tens
- *  of milliseconds; a structure straddling two pages, met at every call, still gets there
- *  within milliseconds. */
+ *  of milliseconds. (A structure straddling two pages, met at every call, fails for the
+ *  register's value and counts more: SHAPE_MISSES.) */
 export const BASE_WINDOW_MISSES = 1024;
 /** Failed stack-window checks after which a region is compiled without windows. */
 export const WINDOW_MISSES = 64;
+/** Failed checks of either kind that a region is compiled again after when each failed for the
+ *  value of the register (stackwin.ts WINDOW_SHAPE_MISS), not for a page the TLB did not map
+ *  yet. In a loop of Debian's bash, two windows on EBX (the GOT pointer) crossed a page
+ *  boundary at every pass, and frames near the top of the stack crossed one: 4,900 failed
+ *  checks in 4,000 passes, each an exception through every chained region (V8 looks up each
+ *  frame's handler), and only 6 of them for the TLB. */
+export const SHAPE_MISSES = 16;
 /** Tiering. A region's code first runs under a name V8 does not optimise (compile.ts
  *  COLD_PREFIX), in its interpreter and baseline tiers; once the region has run this many guest
  *  instructions per instruction of its code, promote() puts the same code under a name V8 does
@@ -420,9 +427,17 @@ export class RegionCache {
    *  missing: jit/stackwin.ts), or a base register's (`base`). Whether the region should now
    *  be compiled again without such windows (at WINDOW_MISSES: a hot function whose frame
    *  straddles two pages would stop at every call; at BASE_WINDOW_MISSES for the others). */
-  windowMiss(r: Region, base = false): boolean {
-    if (base) return ++r.baseMisses === BASE_WINDOW_MISSES && r.valid && r.windows === WINDOWS_ALL;
-    return ++r.windowMisses === WINDOW_MISSES && r.valid && r.windows !== WINDOWS_NONE;
+  windowMiss(r: Region, base = false, shape = false): boolean {
+    // (a miss of the value's shape counts as LIMIT / SHAPE_MISSES: the limit is reached once,
+    // exactly, whatever mix of misses gets there)
+    if (base) {
+      const was = r.baseMisses;
+      r.baseMisses = was + (shape ? BASE_WINDOW_MISSES / SHAPE_MISSES : 1);
+      return was < BASE_WINDOW_MISSES && r.baseMisses >= BASE_WINDOW_MISSES && r.valid && r.windows === WINDOWS_ALL;
+    }
+    const was = r.windowMisses;
+    r.windowMisses = was + (shape ? WINDOW_MISSES / SHAPE_MISSES : 1);
+    return was < WINDOW_MISSES && r.windowMisses >= WINDOW_MISSES && r.valid && r.windows !== WINDOWS_NONE;
   }
 
   /** A block was invalidated (its page written): every region holding it goes too. */

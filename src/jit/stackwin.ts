@@ -10,8 +10,9 @@
 // writes; ESP is 4-aligned) lets every access of the run go straight to memory. When the
 // check fails (a page boundary inside the range, an entry not in the TLB, a page holding
 // code), compiled code stops before the run's first instruction as a fault there would (it
-// throws WINDOW_MISS), and the engine goes on from there; a region that keeps stopping so is
-// compiled again without windows (region.ts).
+// throws WINDOW_MISS, or WINDOW_SHAPE_MISS when ESP's value itself rules the window out), and the
+// engine goes on from there; a region that keeps stopping so is compiled again without windows
+// (region.ts, sooner for misses of the value's shape).
 //
 // (Leaving the region by a branch to its exit instead made TurboFan 30% slower on bash's
 // regions than without windows: every exit is one more edge into the region's epilogue.)
@@ -23,6 +24,12 @@ import { ESP, FS, GS } from "../hw/state.js";
 export const WINDOW_MISS: object = Object.freeze({ windowMiss: true });
 /** The same for a window on another base register (baseWindows). */
 export const BASE_MISS: object = Object.freeze({ baseMiss: true });
+/** What they throw instead when the register's value itself rules the window out (misaligned,
+ *  or its range crossing a page boundary), which the TLB filling in will not change: a global
+ *  block addressed from the GOT pointer across a page boundary, or a stack frame across one at
+ *  the depth a loop calls it from, fails at every pass (region.ts SHAPE_MISSES). */
+export const WINDOW_SHAPE_MISS: object = Object.freeze({ windowMiss: true, shape: true });
+export const BASE_SHAPE_MISS: object = Object.freeze({ baseMiss: true, shape: true });
 
 /** The windows a region is compiled with: none, ESP's only, or ESP's and a base register's
  *  (region.ts takes them away from a region whose checks keep failing). */

@@ -1,5 +1,5 @@
 "use strict";
-const PARITY = H.PARITY, cfOf = H.cfOf, condOf = H.condOf, flagsOf = H.flagsOf, imulFlags = H.imulFlags, mulHiU32 = H.mulHiU32, mulHiS32 = H.mulHiS32, segLimit = H.segLimit, codePage = H.codePage, writeBack = H.writeBack, rd8 = H.rd8, rd16 = H.rd16, rd32 = H.rd32, wr8 = H.wr8, wr16 = H.wr16, wr32 = H.wr32, trap = H.trap, faulted = H.faulted, WM = H.WM, BM = H.BM, HC = H.HC, ME = H.ME, mathImul = Math.imul;
+const PARITY = H.PARITY, cfOf = H.cfOf, condOf = H.condOf, flagsOf = H.flagsOf, imulFlags = H.imulFlags, mulHiU32 = H.mulHiU32, mulHiS32 = H.mulHiS32, segLimit = H.segLimit, codePage = H.codePage, writeBack = H.writeBack, rd8 = H.rd8, rd16 = H.rd16, rd32 = H.rd32, wr8 = H.wr8, wr16 = H.wr16, wr32 = H.wr32, trap = H.trap, faulted = H.faulted, WM = H.WM, BM = H.BM, WX = H.WX, BX = H.BX, HC = H.HC, ME = H.ME, mathImul = Math.imul;
 return (function golden(c, n, d) {
   const R = c.r, tlbR = c.tlbR, tlbW = c.tlbW, u8 = c.u8, u16 = c.u16, i32 = c.i32;
   if (tlbR[32840] !== 134533119 && !codePage(c, 134512640, 134529024)) {

@@ -295,11 +295,14 @@ export class RegionCache {
     const gen = previous ? previous.generation + 1 : 0;
     const windows = previous === null ? WINDOWS_ALL
       : Math.min(previous.windows, previous.windowMisses >= WINDOW_MISSES ? WINDOWS_NONE : previous.baseMisses >= BASE_WINDOW_MISSES ? WINDOWS_STACK : WINDOWS_ALL);
+    // A new version of a promoted region is compiled promoted: it would otherwise wait again,
+    // in V8's lower tiers, for work its predecessor has shown.
+    const cold = this.chain !== null && (previous === null || previous.promoteAt !== Infinity);
     let r: Region;
     let code = null as Compiled | null;
     try {
       r = new Region(blocks, gen, (self) => {
-        const c = compileRegion(blocks, `${this.chain !== null ? COLD_PREFIX : HOT_PREFIX}${(entry.eip >>> 0).toString(16)}`, (b) => b.succ.map((s) => s.eip), this.chain, self, DUMP_DIR !== "", windows);
+        const c = compileRegion(blocks, `${cold ? COLD_PREFIX : HOT_PREFIX}${(entry.eip >>> 0).toString(16)}`, (b) => b.succ.map((s) => s.eip), this.chain, self, DUMP_DIR !== "", windows);
         if (DUMP_DIR !== "") {
           mkdirSync(DUMP_DIR, { recursive: true });
           writeFileSync(`${DUMP_DIR}/r_${(entry.eip >>> 0).toString(16)}_${this.stats.regionsCompiled + this.stats.recompiles}.js`, c.source);
@@ -313,6 +316,8 @@ export class RegionCache {
       this.log.error({ eip: entry.eip }, `compiling the region at 0x${(entry.eip >>> 0).toString(16)} failed: ${e instanceof Error ? e.message : String(e)}`);
       return null;
     }
+    // (and a new version of one not yet promoted goes on from its predecessor's count)
+    if (previous !== null) r.work = previous.work;
     if (this.saved !== null && code !== null) this.save(this.saved, r, code);
     return this.install(r, previous, tick);
   }

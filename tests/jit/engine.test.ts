@@ -266,6 +266,30 @@ describe("the JIT engine", () => {
     expect(k.engine.stats.jit.promoted).toBe(1);
   });
 
+  it("compiles a new version of a promoted region promoted, and of one not yet promoted with its count", () => {
+    // mov ecx, N; l: add eax, 1; dec ecx; jnz l; int 0x80, run in slices of 1,000 instructions
+    const code = [0xb9, ...le32(PROMOTE_PER_INSN * 20), 0x83, 0xc0, 0x01, 0x49, 0x75, 0xfa, 0xcd, 0x80];
+    const { k, env } = machine(code, { engine: "auto", threshold: 100 });
+    const regions = k.engine.regions;
+    const region = () => k.engine.lookup(CODE + 5).compiled as Region | null;
+    do expect(k.run(env, 1000).kind).toBe(X_BUDGET);
+    while (region() === null);
+    const cold = region() as Region;
+    expect(cold.fn.name).toMatch(/^q_/);
+    const again = regions.compile(cold.entry, cold, 0) as Region;
+    expect(again.fn.name).toMatch(/^q_/);
+    expect(again.work).toBe(cold.work);
+    while ((region() as Region).promoteAt !== Infinity) expect(k.run(env, 1000).kind).toBe(X_BUDGET);
+    const hot = region() as Region;
+    expect(hot.fn.name).toMatch(/^r_/);
+    const next = regions.compile(hot.entry, hot, 0) as Region;
+    expect(next.generation).toBe(hot.generation + 1);
+    expect(next.fn.name).toMatch(/^r_/);
+    expect(next.promoteAt).toBe(Infinity);
+    expect(k.run(env, 10_000_000).kind).toBe(X_INT);
+    expect(k.regs(env)[EAX]).toBe(PROMOTE_PER_INSN * 20);
+  });
+
   it("compiles a block that holds another block of its region once, falling through to it", () => {
     // 0: mov ecx, 1000; 5: l: add eax, 1; dec ecx; jnz l; int 0x80. The block at 0 holds the
     // loop's block at 5 (blocks run to the next branch): 4 instructions, not 1 + 3 + 3.

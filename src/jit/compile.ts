@@ -23,7 +23,7 @@ import { SIMD_RUNTIME, SIMD_OP_HELPERS, LaneUse, simdLocals, simdBarrier, simdBo
 import { faultOnlyRotates, flagLiveness, flagsLiveIn } from "./liveness.js";
 import { type CfgNode } from "./structure.js";
 import { resumableFlow, budgetTests, type BudgetMark } from "./budget.js";
-import { baselineNow } from "./v8tuning.js";
+import { baselineNow, COLD_PREFIX, HOT_PREFIX } from "./v8tuning.js";
 import { planStack, windowKey, WINDOW_MISS, BASE_MISS, WINDOW_SHAPE_MISS, BASE_SHAPE_MISS, WINDOWS_ALL, WINDOWS_NONE, type StackWindow } from "./stackwin.js";
 import { staticTargets } from "./successors.js";
 import { type Insn, Op, K_MEM } from "../hw/isa.js";
@@ -58,7 +58,7 @@ export interface RegionCode {
 
 export interface Compiled extends RegionCode {
   fn: RegionFn;
-  /** For code named as a first tier (COLD_PREFIX): makes the function V8 may optimise. */
+  /** For code named as a first tier (v8tuning.ts COLD_PREFIX): makes the function V8 may optimise. */
   hot: (() => RegionFn) | null;
   /** Its code pages, which the caller checks when it has a token (codepages.ts). */
   pages: Int32Array;
@@ -262,11 +262,12 @@ function factoryFor(source: string): Factory {
 function windowCheck(w: StackWindow, eip: number): Node[] {
   const lo = num(w.lo), r = id(`r${w.base}`), k = id(windowKey(w));
   const out: Node[] = [assign(k, t(w.writes ? "tlbW[($r + $lo | 0) >>> 12] ^ 4095" : "tlbR[($r + $lo | 0) >>> 12] ^ 4095", { r, lo }))];
-  let bad = t("(($k | $r & $a) & 4095) !== 0 || ($r + $lo & 4095) > $room", { k, r, a: num(w.align), lo, room: num(4096 - (w.hi - w.lo)) });
+  const a = num(w.align), room = num(4096 - (w.hi - w.lo));
+  let bad = t("(($k | $r & $a) & 4095) !== 0 || ($r + $lo & 4095) > $room", { k, r, a, lo, room });
   // (a page the TLB maps for writing but not reading, as a read hook leaves it, is not used)
   if (w.writes && w.reads) bad = t("$b || (tlbR[($r + $lo | 0) >>> 12] ^ 4095) !== $k", { b: bad, r, lo, k });
   // (which of the two, worked out again on this cold path: the value's shape, or the TLB)
-  const shape = t("($r & $a) !== 0 || ($r + $lo & 4095) > $room", { r, a: num(w.align), lo, room: num(4096 - (w.hi - w.lo)) });
+  const shape = t("($r & $a) !== 0 || ($r + $lo & 4095) > $room", { r, a, lo, room });
   const [tlbMiss, shapeMiss] = w.base === ESP ? ["WM", "WX"] : ["BM", "BX"];
   out.push(ifs(bad, [assign(id("ip"), num(eip)), throwStmt(cond(shape, id(shapeMiss), id(tlbMiss)))]));
   return out;
@@ -518,20 +519,18 @@ function instantiate(blocks: readonly Block[], code: RegionCode, fallbacks: Insn
   return { ...code, fn, hot, notRun: notRunMap(blocks), pages: codePagesOf(blocks) };
 }
 
-/** Prefix of the name of a region function V8 must not optimise (v8tuning.ts COLD_FILTER):
- *  its first tier, until it has run enough to pay for TurboFan (region.ts PROMOTE_PER_INSN). */
-export const COLD_PREFIX = "q_";
-/** Prefix of a region function V8 optimises as it sees fit. */
-export const HOT_PREFIX = "r_";
+/** How a factory's source returns a first-tier region function (named with v8tuning.ts
+ *  COLD_PREFIX), and the same under the name V8 optimises. */
+const COLD_RETURN = `return (function ${COLD_PREFIX}`, HOT_RETURN = `return (function ${HOT_PREFIX}`;
 
-/** Whether region source `source` is a first-tier function (named with COLD_PREFIX). */
+/** Whether region source `source` is a first-tier function. */
 function coldName(source: string): boolean {
-  return source.includes(`return (function ${COLD_PREFIX}`);
+  return source.includes(COLD_RETURN);
 }
 
 /** The same code under the name V8 optimises. */
 export function hotSource(source: string): string {
-  return source.replace(`return (function ${COLD_PREFIX}`, `return (function ${HOT_PREFIX}`);
+  return source.replace(COLD_RETURN, HOT_RETURN);
 }
 
 /** compileRegion's result made again from its RegionCode (a saved translation, saved.ts), for

@@ -5,7 +5,8 @@
 
 import type { Block } from "../decoder/block.js";
 import { Op } from "../hw/isa.js";
-import { compileRegion, restoreRegion, hotSource, COLD_PREFIX, HOT_PREFIX, type Compiled } from "./compile.js";
+import { compileRegion, restoreRegion, hotSource, type Compiled } from "./compile.js";
+import { COLD_PREFIX, HOT_PREFIX } from "./v8tuning.js";
 import { entryKey, blocksHash, type RegionStore, type SavedRegion } from "./saved.js";
 import type { Cpu } from "../hw/cpu.js";
 import type { RegionFn, ChainTable, Chainable } from "./chain.js";
@@ -44,7 +45,7 @@ export const WINDOW_MISSES = 64;
  *  checks in 4,000 passes, each an exception through every chained region (V8 looks up each
  *  frame's handler), and only 6 of them for the TLB. */
 export const SHAPE_MISSES = 16;
-/** Tiering. A region's code first runs under a name V8 does not optimise (compile.ts
+/** Tiering. A region's code first runs under a name V8 does not optimise (v8tuning.ts
  *  COLD_PREFIX), in its interpreter and baseline tiers; once the region has run this many guest
  *  instructions per instruction of its code, promote() puts the same code under a name V8 does
  *  optimise. TurboFan costs about 0.3-0.5 ms per guest instruction of a region (superlinear in

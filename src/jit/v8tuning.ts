@@ -47,9 +47,15 @@ export function tuneV8ForGeneratedCode(): void {
   v8.setFlagsFromString(`--turbo-filter=${COLD_FILTER}`);
 }
 
-/** V8's optimisation filter for region functions' first tier (compile.ts COLD_PREFIX, "q_"): a
- *  leading "-" excludes the names that start with what follows. */
-export const COLD_FILTER = "-q_*";
+/** Prefix of the name of a region function V8 must not optimise: its first tier, until it has
+ *  run enough to pay for TurboFan (region.ts PROMOTE_PER_INSN). */
+export const COLD_PREFIX = "q_";
+/** Prefix of a region function V8 optimises as it sees fit. */
+export const HOT_PREFIX = "r_";
+
+/** V8's optimisation filter for region functions' first tier: a leading "-" excludes the names
+ *  that start with what follows. */
+export const COLD_FILTER = `-${COLD_PREFIX}*`;
 
 /** Bytecode size up to which V8 optimises a function (its default is 60 KiB). */
 export const MAX_OPTIMIZED_BYTECODE = 1 << 20;

@@ -164,35 +164,54 @@ describe("exojit's cache directory", () => {
     expectOneLine(bad.stderr, /unknown command 'frob'/);
   });
 
-  it("keeps the regions a run compiled: the next run makes them from the saved code, and damaged files are compiled afresh", () => {
+  it("keeps the regions a run compiled: the next run makes them from the saved code and V8's code cache of it, and damaged files are compiled afresh", () => {
     const cache = path.join(dir, "cache-jit");
     const hello = buildGuest("hello.c");
-    const run = (...args: string[]): { stdout: string; saved: string } => {
-      const r = spawnSync("node", [CLI, "run", "--stats", "--jit-threshold", "20", ...args, hello], { encoding: "utf8", cwd: dir, timeout: 30_000, env: { ...process.env, EXOJIT_CACHE: cache } });
+    const run = (args: string[] = [], nodeArgs: string[] = []): { stdout: string; saved: string } => {
+      const r = spawnSync("node", [...nodeArgs, CLI, "run", "--stats", "--jit-threshold", "20", ...args, hello], { encoding: "utf8", cwd: dir, timeout: 30_000, env: { ...process.env, EXOJIT_CACHE: cache } });
       expect(r.status, r.stderr).toBe(0);
       const line = /saved code: (.*)/.exec(r.stderr);
       expect(line, r.stderr).not.toBeNull();
       return { stdout: r.stdout, saved: line![1] };
     };
+    /** Regions restored, of them made from V8's code cache, whose cache V8 rejected; stale; saved. */
     const counts = (s: string): number[] => {
-      const m = /^(\d+) regions made from code saved by earlier runs, (\d+) saved ones stale, (\d+) saved for later runs/.exec(s);
+      const m = /^(\d+) regions made from code saved by earlier runs \((\d+) from V8's code cache, (\d+) whose cache V8 rejected\), (\d+) saved ones stale, (\d+) saved for later runs/.exec(s);
       expect(m, s).not.toBeNull();
-      return m!.slice(1, 4).map(Number);
+      return m!.slice(1, 6).map(Number);
     };
     const first = run();
     expect(first.stdout).toBe("hello, world\n");
-    const [restored1, , saved1] = counts(first.saved);
+    const [restored1, , , , saved1] = counts(first.saved);
     expect(restored1).toBe(0);
     expect(saved1).toBeGreaterThan(0);
     const [dirName] = fs.readdirSync(path.join(cache, "jit"));
     const folder = path.join(cache, "jit", dirName);
-    // One file of the run's regions, and a line of the index for each.
+    // One file of the run's regions and one of their code caches, and a line of the index for each.
     const files = fs.readdirSync(folder).filter((f) => f.endsWith(".json"));
     expect(files).toHaveLength(1);
+    expect(fs.readdirSync(folder).filter((f) => f.endsWith(".v8"))).toEqual([files[0].replace(/json$/, "v8")]);
     expect(fs.readFileSync(path.join(folder, "index"), "utf8").trim().split("\n")).toHaveLength(saved1);
+    // The next run makes every region it restores from its code cache.
     const second = run();
     expect(second.stdout).toBe(first.stdout);
-    expect(counts(second.saved)[0]).toBeGreaterThan(0);
+    const [restored2, cached2, rejected2] = counts(second.saved);
+    expect(restored2).toBeGreaterThan(0);
+    expect([cached2, rejected2]).toEqual([restored2, 0]);
+    // Under other V8 flags (its flag hash is in a cache), V8 rejects them, and the regions are
+    // compiled from their source.
+    const [restored3, cached3, rejected3] = counts(run([], ["--no-expose-wasm"]).saved);
+    expect([restored3, cached3, rejected3]).toEqual([restored2, 0, restored2]);
+    // A damaged code cache is never given to V8 (its checksum in the index): the regions are
+    // compiled from their source.
+    for (const f of fs.readdirSync(folder).filter((g) => g.endsWith(".v8"))) {
+      const bytes = fs.readFileSync(path.join(folder, f));
+      for (let k = 64; k < bytes.length; k += 97) bytes[k] ^= 0x5a;
+      fs.writeFileSync(path.join(folder, f), bytes);
+    }
+    const damaged = run();
+    expect(damaged.stdout).toBe(first.stdout);
+    expect(counts(damaged.saved).slice(0, 3)).toEqual([restored2, 0, 0]);
     // What is saved damaged: JSON of another shape, and (the records moved) not JSON where the
     // index says a region is. Those regions are compiled again.
     for (const f of fs.readdirSync(folder).filter((g) => g.endsWith(".json"))) {
@@ -201,11 +220,11 @@ describe("exojit's cache directory", () => {
     }
     const third = run();
     expect(third.stdout).toBe(first.stdout);
-    const [restored3, stale3, saved3] = counts(third.saved);
-    expect(restored3).toBe(0);
-    expect(stale3).toBeGreaterThan(0);
-    expect(saved3).toBeGreaterThan(0);
-    expect(run("--no-jit-cache").saved).toBe("off");
+    const [restored4, , , stale4, saved4] = counts(third.saved);
+    expect(restored4).toBe(0);
+    expect(stale4).toBeGreaterThan(0);
+    expect(saved4).toBeGreaterThan(0);
+    expect(run(["--no-jit-cache"]).saved).toBe("off");
   });
 
   it("has V8 optimise a region's second tier and never its first, and start region code in its baseline tier (jit/v8tuning.ts)", () => {

@@ -6,18 +6,25 @@
 // afresh; a failure to write is ignored (the cache only saves time). Several exojit processes
 // may share the folder: each writes a file of its own, renamed into place whole, and appends its
 // index lines in one write.
+//
+// Beside each file of regions is one of V8's code caches of their sources (compile.ts
+// codeCacheOf), a region's found by the offset, length and checksum its index line gives: a
+// run that reads a cache gets the region's function without V8 parsing and compiling its source
+// (python3 -c pass restores about 2 MB of it).
 
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { cacheDir } from "./cachedir.js";
+import { createHash } from "node:crypto";
 import { isSavedRegion, type RegionStore, type SavedRegion } from "../jit/saved.js";
+import { codeCacheOf } from "../jit/compile.js";
 
 /** Regions kept at most: past this many the folder is emptied and filled again (a region is
  *  about 10 KB). */
 export const MAX_SAVED_REGIONS = 8192;
 /** The format of the files (part of the folder's name). */
-const FORMAT = 1;
+const FORMAT = 2;
 /** What the code of a region depends on besides its bytes: the translator and the instruction
  *  set and flags it calls into, and the decoder. */
 const ENGINE_DIRS = ["../jit", "../hw", "../decoder"];
@@ -90,14 +97,30 @@ export class DiskRegionStore implements RegionStore {
     return -1;
   }
 
-  /** Where the region saved under `key` is, from its index line (null if the line is bad). */
-  private place(key: string): { file: string; at: number; length: number } | null {
+  /** Where the region saved under `key` is, from its index line (null if the line is bad):
+   *  its file, its record's offset and length there, and its code cache's offset, length (0 if
+   *  none) and checksum in the file's code caches. */
+  private place(key: string): { file: string; at: number; length: number; cacheAt: number; cacheLength: number; sum: string } | null {
     const start = this.lineOf(key);
     if (start < 0) return null;
     let end = this.text.indexOf("\n", start);
     if (end < 0) end = this.text.length;
-    const m = /^([0-9a-f]+-[0-9a-f]+-[0-9a-z]+) ([0-9a-z]+-[0-9a-z]+\.json) (\d+) (\d+)$/.exec(this.text.slice(start, end));
-    return m === null || m[1] !== key ? null : { file: m[2], at: Number(m[3]), length: Number(m[4]) };
+    const m = /^([0-9a-f]+-[0-9a-f]+-[0-9a-z]+) ([0-9a-z]+-[0-9a-z]+)\.json (\d+) (\d+) (\d+) (\d+) ([0-9a-f]+|-)$/.exec(this.text.slice(start, end));
+    return m === null || m[1] !== key ? null : { file: m[2], at: Number(m[3]), length: Number(m[4]), cacheAt: Number(m[5]), cacheLength: Number(m[6]), sum: m[7] };
+  }
+
+  /** `length` bytes at `at` of the folder's file `file` (null if they cannot all be read). */
+  private read(file: string, at: number, length: number): Buffer | null {
+    let fd = -1;
+    try {
+      fd = fs.openSync(path.join(this.dir, file), "r");
+      const buf = Buffer.alloc(length);
+      return fs.readSync(fd, buf, 0, length, at) === length ? buf : null;
+    } catch {
+      return null;
+    } finally {
+      if (fd >= 0) fs.closeSync(fd);
+    }
   }
 
   mayHave(eip: number): boolean {
@@ -112,19 +135,24 @@ export class DiskRegionStore implements RegionStore {
     const p = this.given.get(key);
     if (p !== undefined) return p;
     const at = this.place(key);
-    if (at === null) return null;
-    let fd = -1;
+    const buf = at === null ? null : this.read(`${at.file}.json`, at.at, at.length);
+    if (buf === null) return null;
     try {
-      fd = fs.openSync(path.join(this.dir, at.file), "r");
-      const buf = Buffer.alloc(at.length);
-      if (fs.readSync(fd, buf, 0, at.length, at.at) !== at.length) return null;
       const v: unknown = JSON.parse(buf.toString("utf8"));
       return isSavedRegion(v) ? v : null;
     } catch {
       return null;
-    } finally {
-      if (fd >= 0) fs.closeSync(fd);
     }
+  }
+
+  codeCache(key: string): Uint8Array | null {
+    // (one given this run has its function made already, in this process)
+    if (this.given.has(key)) return null;
+    const at = this.place(key);
+    if (at === null || at.cacheLength === 0) return null;
+    const buf = this.read(`${at.file}.v8`, at.cacheAt, at.cacheLength);
+    // (V8 checks a cache's version and flags, not its bytes: a damaged one must not reach it)
+    return buf !== null && checksum(buf) === at.sum ? buf : null;
   }
 
   put(key: string, r: SavedRegion): void {
@@ -137,8 +165,9 @@ export class DiskRegionStore implements RegionStore {
    *  to the index; returns how many. Old builds' folders go. */
   flush(): number {
     if (this.pending.size === 0) return 0;
-    const name = `${process.pid.toString(36)}-${Date.now().toString(36)}.json`;
-    const f = path.join(this.dir, name), tmp = `${f}.tmp`;
+    const name = `${process.pid.toString(36)}-${Date.now().toString(36)}`;
+    const f = path.join(this.dir, `${name}.json`), tmp = `${f}.tmp`;
+    const v8f = path.join(this.dir, `${name}.v8`), v8tmp = `${v8f}.tmp`;
     try {
       if (this.lines + this.pending.size > MAX_SAVED_REGIONS) {
         fs.rmSync(this.dir, { recursive: true, force: true });
@@ -147,19 +176,27 @@ export class DiskRegionStore implements RegionStore {
         this.lines = 0;
       }
       fs.mkdirSync(this.dir, { recursive: true });
-      const parts: Buffer[] = [];
+      const parts: Buffer[] = [], caches: Buffer[] = [];
       const index: string[] = [];
-      let at = 0;
+      let at = 0, cacheAt = 0;
       for (const key of this.pending) {
         const r = this.given.get(key) as SavedRegion;
         const b = Buffer.from(`${JSON.stringify(r)}\n`, "utf8");
         parts.push(b);
-        index.push(`${key} ${name} ${at} ${b.length - 1}\n`);
+        const cache = codeCacheOf(r.source);
+        const place = cache === null ? "0 0 -" : `${cacheAt} ${cache.length} ${checksum(cache)}`;
+        if (cache !== null) {
+          caches.push(cache);
+          cacheAt += cache.length;
+        }
+        index.push(`${key} ${name}.json ${at} ${b.length - 1} ${place}\n`);
         at += b.length;
       }
       fs.writeFileSync(tmp, Buffer.concat(parts));
+      fs.writeFileSync(v8tmp, Buffer.concat(caches));
       fs.renameSync(tmp, f);
-      // (after the file is in place: a reader finds no key whose file is missing)
+      fs.renameSync(v8tmp, v8f);
+      // (after the files are in place: a reader finds no key whose file is missing)
       fs.appendFileSync(path.join(this.dir, "index"), index.join(""));
       this.lines += index.length;
       const n = this.pending.size;
@@ -169,7 +206,13 @@ export class DiskRegionStore implements RegionStore {
       return n;
     } catch {
       fs.rmSync(tmp, { force: true });
+      fs.rmSync(v8tmp, { force: true });
       return 0; // (the cache only saves time)
     }
   }
+}
+
+/** A code cache's checksum, as its index line keeps it. */
+function checksum(bytes: Uint8Array): string {
+  return createHash("sha1").update(bytes).digest("hex").slice(0, 16);
 }

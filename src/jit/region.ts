@@ -5,7 +5,7 @@
 
 import type { Block } from "../decoder/block.js";
 import { Op } from "../hw/isa.js";
-import { compileRegion, restoreRegion, hotSource, type Compiled } from "./compile.js";
+import { compileRegion, restoreRegion, hotSource, factoryStats, type Compiled } from "./compile.js";
 import { COLD_PREFIX, HOT_PREFIX } from "./v8tuning.js";
 import { entryKey, blocksHash, type RegionStore, type SavedRegion } from "./saved.js";
 import type { Cpu } from "../hw/cpu.js";
@@ -157,6 +157,10 @@ export interface JitStats {
   restored: number;
   stale: number;
   saved: number;
+  /** Restored regions whose function V8 made from the code cache the store kept (compile.ts
+   *  codeCacheOf), and those whose cache it rejected (and compiled from source). */
+  codeCached: number;
+  codeCacheRejected: number;
   /** Regions whose first tier gave way to code V8 may optimise (Region.promote). */
   promoted: number;
 }
@@ -208,7 +212,7 @@ function savedBlocks(entry: Block, rec: SavedRegion, link: SavedLink, chains: bo
 }
 
 export class RegionCache {
-  readonly stats: JitStats = { regionsCompiled: 0, recompiles: 0, insnsCompiled: 0, jsBytes: 0, compileMs: 0, invalidations: 0, evictions: 0, failures: 0, restored: 0, stale: 0, saved: 0, promoted: 0 };
+  readonly stats: JitStats = { regionsCompiled: 0, recompiles: 0, insnsCompiled: 0, jsBytes: 0, compileMs: 0, invalidations: 0, evictions: 0, failures: 0, restored: 0, stale: 0, saved: 0, codeCached: 0, codeCacheRejected: 0, promoted: 0 };
   private readonly live = new Set<Region>();
   /** The live regions each block is compiled into (for invalidation). */
   private readonly owners = new Map<Block, Region[]>();
@@ -340,7 +344,11 @@ export class RegionCache {
       return null;
     }
     try {
-      const r = new Region(blocks, 0, (self) => restoreRegion(blocks, rec, this.chain, self), rec.windows, this.promoted);
+      const cache = link.store.codeCache?.(key) ?? null;
+      const { cached, rejected } = factoryStats;
+      const r = new Region(blocks, 0, (self) => restoreRegion(blocks, rec, this.chain, self, cache), rec.windows, this.promoted);
+      this.stats.codeCached += factoryStats.cached - cached;
+      this.stats.codeCacheRejected += factoryStats.rejected - rejected;
       this.stats.restored++;
       this.savedAs.set(r, { key, rec });
       return r;

@@ -42,6 +42,9 @@ export interface RegionStore {
   get(key: string): SavedRegion | null;
   /** Saves one under `key` (replacing what was there). */
   put(key: string, r: SavedRegion): void;
+  /** V8's code cache of the source of the one saved under `key` (compile.ts codeCacheOf), if
+   *  the store keeps one (null if not, or unreadable). */
+  codeCache?(key: string): Uint8Array | null;
 }
 
 /** Counts, for --stats. */

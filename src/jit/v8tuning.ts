@@ -24,10 +24,12 @@ interface TuningState {
   applied: boolean;
   held: boolean;
   released: boolean;
+  /** Whether --always-sparkplug is set now (baselineNow, codeCacheFlags). */
+  sparkplug: boolean;
 }
 const KEY = Symbol.for("exojit.v8tuning");
 const g = globalThis as { [KEY]?: TuningState };
-const state: TuningState = (g[KEY] ??= { applied: false, held: false, released: false });
+const state: TuningState = (g[KEY] ??= { applied: false, held: false, released: false, sparkplug: false });
 
 /** Lets large generated functions be optimised, without OSR. */
 export function tuneV8ForGeneratedCode(): void {
@@ -66,12 +68,34 @@ export const MAX_OPTIMIZED_BYTECODE = 1 << 20;
  *  million guest instructions, and a function V8 starts in its interpreter stays there for that
  *  call (no on-stack replacement here), at a few times the baseline tier's cost. */
 export function baselineNow<T>(make: () => T): T {
-  if (!state.applied) return make();
+  if (!state.applied || state.sparkplug) return make();
+  return withSparkplug(make);
+}
+
+function withSparkplug<T>(make: () => T): T {
+  state.sparkplug = true;
   v8.setFlagsFromString("--always-sparkplug");
   try {
     return make();
   } finally {
+    state.sparkplug = false;
     v8.setFlagsFromString("--no-always-sparkplug");
+  }
+}
+
+/** Runs `f`, which makes or reads V8 code caches of region factories (compile.ts), under one
+ *  set of V8 flags: V8 accepts a code cache only under the flags it was made with (their hash
+ *  is in the cache), and those this module sets change while the command line runs (the
+ *  optimising compiler held at first, baseline compiles around region factories). So caches
+ *  made at the end of one run are read at any moment of the next. */
+export function codeCacheFlags<T>(f: () => T): T {
+  if (!state.applied) return f();
+  const held = state.held;
+  if (held) v8.setFlagsFromString("--turbofan");
+  try {
+    return state.sparkplug ? f() : withSparkplug(f);
+  } finally {
+    if (held) v8.setFlagsFromString("--no-turbofan");
   }
 }
 

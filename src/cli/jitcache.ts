@@ -30,7 +30,8 @@ const FORMAT = 2;
 const ENGINE_DIRS = ["../jit", "../hw", "../decoder"];
 
 /** The folder of this build's saved regions, named by the engine's files' sizes and times (null
- *  if they cannot be found). */
+ *  if they cannot be found): the packed build's file (cli/packload.cts), or, run from the ES
+ *  modules, every file of the engine's folders (8 ms of start-up to stat them all). */
 export function jitCacheDir(): string | null {
   try {
     let h = 0x811c9dc5;
@@ -47,7 +48,9 @@ export function jitCacheDir(): string | null {
         }
       }
     };
-    for (const d of ENGINE_DIRS) walk(fileURLToPath(new URL(d, import.meta.url)));
+    const pack = (globalThis as Record<symbol, unknown>)[Symbol.for("exojit.packStamp")];
+    if (typeof pack === "string") mix(`pack:${pack}`);
+    else for (const d of ENGINE_DIRS) walk(fileURLToPath(new URL(d, import.meta.url)));
     return path.join(cacheDir(), "jit", `${FORMAT}-${(h >>> 0).toString(36)}`);
   } catch {
     return null;

@@ -113,6 +113,8 @@ function loadPacked(): Packed | null {
   const flagArgs = process.execArgv.filter((a) => !NON_V8_ARGS.test(a) && !/^\d+$/.test(a));
   const argv = flagArgs.length === 0 ? "" : `-${(require("node:crypto") as typeof import("node:crypto")).createHash("sha256").update(flagArgs.join("\0")).digest("hex").slice(0, 8)}`;
   const tag = `${process.version}${argv}`;
+  // What identifies this build of the engine, for the folder of saved regions (jitcache.ts).
+  (globalThis as Record<symbol, unknown>)[Symbol.for("exojit.packStamp")] = stamp(st);
   const caches: Cached[] = [];
   const pack = compileCached(PACK, readSource(PACK), "pack", st, tag);
   caches.push(pack);

@@ -288,24 +288,43 @@ describe("exojit's cache directory", () => {
     expect(out.slow).toEqual([]);
   });
 
-  it("keeps one code cache of the packed build for every engine: V8's flags are put back before it is saved", () => {
+  it("keeps one code cache of the packed build for every engine: V8's flags are put back before it is saved, and a command of a new kind adds its functions", () => {
     const cache = path.join(dir, "cache-pack");
     const hello = buildGuest("hello.c");
-    const packs = (): { name: string; mtimeMs: number }[] =>
-      fs.readdirSync(path.join(cache, "code")).filter((f) => f.startsWith("pack-")).map((name) => ({ name, mtimeMs: fs.statSync(path.join(cache, "code", name)).mtimeMs }));
-    const run = (...args: string[]): void => {
-      const r = spawnSync("node", [CLI, "run", ...args, hello], { encoding: "utf8", cwd: dir, timeout: 30_000, env: { ...process.env, EXOJIT_CACHE: cache } });
+    const code = path.join(cache, "code");
+    const packs = (): { name: string; mtimeMs: number; size: number }[] =>
+      fs.readdirSync(code).filter((f) => f.startsWith("pack-") && f.endsWith(".v8")).map((name) => {
+        const st = fs.statSync(path.join(code, name));
+        return { name, mtimeMs: st.mtimeMs, size: st.size };
+      });
+    const kinds = (): string[] => fs.readFileSync(path.join(code, `${packs()[0].name}.kinds`), "latin1").trim().split("\n");
+    const exo = (...args: string[]): string => {
+      const r = spawnSync("node", [CLI, ...args], { encoding: "utf8", cwd: dir, timeout: 30_000, env: { ...process.env, EXOJIT_CACHE: cache } });
       expect(r.status, r.stderr).toBe(0);
-      expect(r.stdout).toBe("hello, world\n");
+      return r.stdout;
     };
+    const run = (...args: string[]): void => expect(exo("run", ...args, hello)).toBe("hello, world\n");
+    // The help first: its cache holds little of what a run compiles, and the first run adds that.
+    exo("--help");
+    const help = packs();
+    expect(help, "the packed build's code cache (dist/exojit-pack.cjs is made by `npm run build`)").toHaveLength(1);
+    expect(kinds()).toEqual(["--help/auto"]);
     run();
     const made = packs();
-    expect(made, "the packed build's code cache (dist/exojit-pack.cjs is made by `npm run build`)").toHaveLength(1);
+    expect(made.map((p) => p.name)).toEqual(help.map((p) => p.name));
+    expect(made[0].size).toBeGreaterThan(help[0].size * 2);
+    expect(kinds()).toEqual(["--help/auto", "run/auto"]);
     // A cache made under other flags than those at start would be rejected by the next run and
-    // written again: after runs with each engine, it is still the first run's file.
+    // written again: after a run with each engine (each adding its kind once), it is not.
+    run();
+    expect(packs()).toEqual(made);
+    run("--engine", "interp");
+    run("--engine", "jit");
+    expect(kinds()).toEqual(["--help/auto", "run/auto", "run/interp", "run/jit"]);
+    const all = packs();
     run("--engine", "interp");
     run("--engine", "jit");
     run();
-    expect(packs()).toEqual(made);
+    expect(packs()).toEqual(all);
   });
 });

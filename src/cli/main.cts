@@ -24,7 +24,7 @@ async function main(argv: string[]): Promise<number> {
   const packed = (require("./packload.cjs") as typeof import("./packload.cjs")).loadPacked();
   if (packed !== null) {
     const status = await packed.launch(argv, version);
-    packed.saveCaches();
+    packed.saveCaches(argv);
     return status;
   }
   return (await import("./launch.js")).launch(argv, version);

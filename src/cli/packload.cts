@@ -29,8 +29,9 @@ type ModuleFn = (exports: object, require: (spec: string) => unknown, module: { 
 interface Packed {
   /** Runs the command line `argv` (cli/launch.ts) and returns its exit status. */
   launch(argv: string[], version: () => string): Promise<number>;
-  /** Writes the code caches that were missing or rejected (call once the command is done). */
-  saveCaches(): void;
+  /** Writes the code caches that were missing or rejected, or that no command like `argv`
+   *  has added its functions to yet (call once the command is done). */
+  saveCaches(argv: string[]): void;
 }
 
 /** Node options that leave V8's flags alone. */
@@ -48,10 +49,17 @@ function cacheDir(): string {
   return path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache"), "exojit");
 }
 
-/** A script compiled with a code cache, and where its cache goes if it must be (re)written. */
+/** A script compiled with a code cache, and where its cache goes. */
 interface Cached {
   script: vm.Script;
-  save: string | null;
+  file: string;
+  /** Whether the cache must be written (it was missing, or V8 rejected it). */
+  save: boolean;
+  /** The kinds of command (runKind) whose run wrote the cache: it holds the functions they
+   *  compiled (V8 caches only functions compiled by then), and a command of another kind
+   *  writes it again, with its own added to those read from it (`exojit --help` first, and
+   *  every later `run` compiled its code lazily from source: 30-50 ms of its start-up). */
+  kinds: string[];
   /** Names of the caches this one replaces (older builds, same kind and flag state). */
   stale: RegExp;
 }
@@ -66,22 +74,45 @@ function compileCached(file: string, source: string, kind: string, st: fs.Stats,
   }
   const script = new vm.Script(source, { filename: file, cachedData });
   const ok = cachedData !== undefined && !script.cachedDataRejected;
-  return { script, save: ok ? null : cacheFile, stale: new RegExp(`^${kind}-[0-9a-z]+-[0-9a-z]+-${tag.replace(/[.]/g, "\\.")}\\.v8$`) };
+  let kinds: string[] = [];
+  if (ok) {
+    try {
+      kinds = fs.readFileSync(`${cacheFile}${KINDS}`, "latin1").split("\n").filter((k) => k !== "");
+    } catch {
+      kinds = [];
+    }
+  }
+  const stale = new RegExp(`^${kind}-[0-9a-z]+-[0-9a-z]+-${tag.replace(/[.]/g, "\\.")}\\.v8(${KINDS.replace(/[.]/g, "\\.")})?$`);
+  return { script, file: cacheFile, save: !ok, kinds, stale };
 }
 
-function saveCache(c: Cached): void {
-  if (c.save === null) return;
-  const tmp = `${c.save}.${process.pid}.tmp`;
+/** The suffix of the file beside a cache that lists its kinds. */
+const KINDS = ".kinds";
+
+/** The kind of command `argv` is, for the code caches: its command word and engine (their
+ *  runs compile different parts of the pack). */
+function runKind(argv: string[]): string {
+  const k = argv.findIndex((a) => a === "--engine" || a.startsWith("--engine="));
+  const engine = k < 0 ? "auto" : argv[k].startsWith("--engine=") ? argv[k].slice("--engine=".length) : (argv[k + 1] ?? "");
+  return `${argv[0] ?? "help"}/${engine}`.replace(/[^A-Za-z0-9/-]/g, "_");
+}
+
+function saveCache(c: Cached, kind: string): void {
+  if (!c.save && c.kinds.includes(kind)) return;
+  const tmp = `${c.file}.${process.pid}.tmp`;
   try {
-    fs.mkdirSync(path.dirname(c.save), { recursive: true });
+    fs.mkdirSync(path.dirname(c.file), { recursive: true });
     fs.writeFileSync(tmp, c.script.createCachedData());
-    fs.renameSync(tmp, c.save);
-    const dir = path.dirname(c.save), mine = path.basename(c.save);
-    for (const f of fs.readdirSync(dir)) if (f !== mine && c.stale.test(f)) fs.rmSync(path.join(dir, f), { force: true });
+    fs.renameSync(tmp, c.file);
+    c.kinds = c.save ? [kind] : [...c.kinds, kind];
+    fs.writeFileSync(tmp, `${c.kinds.join("\n")}\n`);
+    fs.renameSync(tmp, `${c.file}${KINDS}`);
+    const dir = path.dirname(c.file), mine = path.basename(c.file);
+    for (const f of fs.readdirSync(dir)) if (f !== mine && f !== `${mine}${KINDS}` && c.stale.test(f)) fs.rmSync(path.join(dir, f), { force: true });
   } catch {
     fs.rmSync(tmp, { force: true });
   }
-  c.save = null;
+  c.save = false;
 }
 
 /** A script's text: as Latin-1 when it is ASCII, as tools/pack.mjs writes the pack (3x faster
@@ -148,7 +179,11 @@ function loadPacked(): Packed | null {
   };
   // `as`: the entry module is cli/launch.ts, compiled; its exports are typed there.
   const cli = load("cli/launch.js") as typeof import("./launch.js");
-  return { launch: (argv, version) => cli.launch(argv, version), saveCaches: () => caches.forEach(saveCache) };
+  const saveCaches = (argv: string[]): void => {
+    const kind = runKind(argv);
+    for (const c of caches) saveCache(c, kind);
+  };
+  return { launch: (argv, version) => cli.launch(argv, version), saveCaches };
 }
 
 /** Packages loaded from a code cache (single-file CommonJS required on every run): iced-x86's

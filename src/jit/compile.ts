@@ -241,6 +241,9 @@ let factoryBytes = 0;
 export const factoryStats = { made: 0, reused: 0, cached: 0, rejected: 0 };
 /** Source bytes kept (the functions V8 made from them cost a few times that). */
 export const FACTORY_CACHE_BYTES = 64 << 20;
+/** The file name generated code has in V8's stack traces and profiles (each function is named
+ *  for its region's entry). */
+const REGION_FILE = "exojit:region";
 
 /** The factory of region source `source`: made already, or compiled, from V8's code cache
  *  `cache` of that very source when one is given (a saved region's: its bytecode is read
@@ -254,7 +257,7 @@ function factoryFor(source: string, cache: Uint8Array | null = null): Factory {
     factoryStats.reused++;
     return made.fn;
   }
-  const script = codeCacheFlags(() => new vm.Script(`(function (I, H) {\n${source}\n})`, cache === null ? undefined : { cachedData: cache }));
+  const script = codeCacheFlags(() => new vm.Script(`(function (I, H) {\n${source}\n})`, { filename: REGION_FILE, cachedData: cache ?? undefined }));
   if (cache !== null) factoryStats[script.cachedDataRejected === true ? "rejected" : "cached"]++;
   const fn = script.runInThisContext() as Factory;
   factoryStats.made++;

@@ -256,6 +256,41 @@ describe("exojit's cache directory", () => {
     expect(JSON.parse(r.stdout.trim().split("\n").pop() as string)).toEqual({ q_cold: false, r_hot: true, baseline: [false, true] });
   });
 
+  it("has regions chain through a call V8 never speculates on, from the first region on (jit/chain.ts warm), and blocks list successors in one elements kind", () => {
+    // A function standing for a region, which leaves through the chain table's leave() to the
+    // region at the address it is given, is optimised (leave() inlined) while every chain has
+    // gone to one region, then chains to another: it must stay optimised.
+    const script = path.join(dir, "chaincall.cjs");
+    fs.writeFileSync(script, `
+      const { ChainTable } = require(${JSON.stringify(path.join(REPO, "dist", "jit", "chain.js"))});
+      const { TLB_EPOCH } = require(${JSON.stringify(path.join(REPO, "dist", "hw", "cpu.js"))});
+      const t = new ChainTable();
+      const c = { exit: 0, flat: true, jitFrom: null };
+      const region = (fn) => ({ fn, valid: true, chained: false, pages: new Int32Array(0), ep: TLB_EPOCH[0], work: 0, promoteAt: Infinity, promote() {} });
+      const a = region(function a(c, n) { return n - 1; }), b = region(function b(c, n) { return n - 2; });
+      function leaving(c, n, pc) { return t.leave(c, n, 0, pc, null, n); }
+      t.set(0x1000, a, c);
+      let sum = 0;
+      %PrepareFunctionForOptimization(leaving);
+      for (let k = 0; k < 1000; k++) sum += leaving(c, 10, 0x1000);
+      %OptimizeFunctionOnNextCall(leaving);
+      sum += leaving(c, 10, 0x1000);
+      const before = (%GetOptimizationStatus(leaving) & 16) !== 0;
+      t.set(0x2000, b, c);
+      for (let k = 0; k < 10; k++) sum += leaving(c, 10, 0x2000);
+      const after = (%GetOptimizationStatus(leaving) & 16) !== 0;
+      // A block's successor list starts in the elements kind for objects, which it holds (the
+      // engine's loop pushes onto it: a change of kind there deoptimised it).
+      const { Block } = require(${JSON.stringify(path.join(REPO, "dist", "decoder", "block.js"))});
+      const succObjects = %HasObjectElements(new Block(0x1000, 0x1000, []).succ);
+      console.log(JSON.stringify({ before, after, sum, fn: a.fn.name, chained: t.count[0], succObjects }));
+    `);
+    const r = spawnSync("node", ["--allow-natives-syntax", "--no-concurrent-recompilation", script], { encoding: "utf8", timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    // (and what the warm-up changes for a moment is put back: the region's function, the count)
+    expect(JSON.parse(r.stdout.trim().split("\n").pop() as string)).toEqual({ before: true, after: true, sum: 1001 * 9 + 10 * 8, fn: "a", chained: 1011, succObjects: true });
+  });
+
   it("keeps every module's exports of the packed build in V8's fast layout (tools/pack.mjs)", () => {
     // Loads each module of dist/exojit-pack.cjs as the loader does and asks V8 (natives syntax)
     // which exports objects went to a hash table: a re-export made so had every

@@ -23,6 +23,13 @@ const WINDOW = 1024;
 /** Longest x86 instruction. */
 const MAX_INSN_LEN = 15;
 
+/** An empty array in V8's elements kind for objects (kinds only ever widen). */
+function objectArray<T>(): T[] {
+  const a: unknown[] = [null];
+  a.pop();
+  return a as T[];
+}
+
 export class Block {
   /** Physical page(s) whose bytes the block was decoded from (ppn1 = -1 if only one). */
   ppn1 = -1;
@@ -34,8 +41,11 @@ export class Block {
   compiled: unknown = null;
   /** Set when the JIT failed on this block: it stays interpreted. */
   nojit = false;
-  /** Blocks seen to run right after this one (up to 4), for region formation. */
-  readonly succ: Block[] = [];
+  /** Blocks seen to run right after this one (up to 4), for region formation. Made in V8's
+   *  elements kind for objects: an empty literal's is the one for small integers, which the
+   *  first block pushed changed, and the engine's loop (where it is pushed) was optimised for
+   *  one kind and deoptimised ("not a Smi") at the other, then compiled again. */
+  readonly succ: Block[] = objectArray();
   /** Embedder hooks covering the block (hw/hooks.ts): HOOK_BLOCK, HOOK_CODE; and with
    *  HOOK_CODE, which instructions (nonzero: hooked). Set when the block is cached; adding or
    *  removing a hook drops the blocks whose addresses it covers, so these never go stale. */

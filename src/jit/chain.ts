@@ -19,7 +19,8 @@ export type RegionFn = (c: Cpu, n: number, d: number) => number;
 
 /** What a chain table entry needs of a region. */
 export interface Chainable extends CodeChecked {
-  readonly fn: RegionFn;
+  /** (ChainTable.warm puts stand-ins in place for a moment) */
+  fn: RegionFn;
   valid: boolean;
   /** Guest instructions it has run (counted at its exits; region.ts tiering). */
   work: number;
@@ -77,10 +78,49 @@ export class ChainTable {
     return n;
   };
 
-  /** Compiled code leaving to `eip` will go on in `r`. */
-  set(eip: number, r: Chainable): void {
+  /** Whether leave() has called the two stand-ins (see warm). */
+  private warmed = false;
+
+  /** Compiled code leaving to `eip` will go on in `r`, which the engine enters now on CPU `c`. */
+  set(eip: number, r: Chainable, c: Cpu): void {
     const h = chainSlot(eip);
     this.pcs[h] = eip;
     this.regions[h] = r;
+    if (!this.warmed) this.warm(c, eip, r);
+  }
+
+  /**
+   * Has leave() chain to region `r` (entered at `eip`) a few dozen times, with two functions of
+   * its own in place of r's, before any region runs: its call of the next region then has
+   * megamorphic feedback from the start, and V8 never speculates on its target. Otherwise a
+   * region optimised while every chain so far had gone to one region got leave() inlined with
+   * a call of that one only, and deoptimised ("wrong call target") at the first chain
+   * elsewhere, then ran in the baseline tier until optimised again (sha256: 3 regions, each
+   * compiled twice; nbody with SSE: its 50 KB loop region). A real region, not a stand-in
+   * object: what leave() reads of it then has feedback for regions only (stand-ins gave a
+   * region optimised before any real chain a "wrong map" deopt at the first).
+   */
+  private warm(c: Cpu, eip: number, r: Chainable): void {
+    if (c.exit !== 0 || !c.flat || !r.valid || r.ep !== TLB_EPOCH[0]) return;
+    this.warmed = true;
+    const fn = r.fn, chained = r.chained, jitFrom = c.jitFrom, count = this.count[0];
+    try {
+      // (V8 gives a function its feedback vector only after a few calls: calls before then
+      // leave no feedback)
+      for (let k = 0; k < WARM_CALLS; k++) {
+        r.fn = WARM_FNS[k & 1];
+        this.leave(c, 0, 0, eip, null, 0);
+      }
+    } finally {
+      r.fn = fn;
+      r.chained = chained;
+      c.jitFrom = jitFrom;
+      this.count[0] = count;
+    }
   }
 }
+
+/** Calls of leave() by ChainTable.warm, alternately to each of two functions of their own (two
+ *  function literals: V8 tells call targets apart by theirs). */
+const WARM_CALLS = 64;
+const WARM_FNS: RegionFn[] = [(_c, n) => n, (_c, n) => n | 0];

@@ -307,7 +307,7 @@ export class Engine {
           const timed = weight !== 0;
           const t0 = timed ? performance.now() : 0;
           c.jitFrom = r;
-          this.chain.set(c.r[EIP], r);
+          this.chain.set(c.r[EIP], r, c);
           const n = r.fn(c, n0, 0);
           if (timed) this.stats.jitMs += Math.max(0, performance.now() - t0 - this.clockCost) * weight;
           inRegion = null;

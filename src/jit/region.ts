@@ -345,12 +345,19 @@ export class RegionCache {
     }
     try {
       const cache = link.store.codeCache?.(key) ?? null;
-      const { cached, rejected } = factoryStats;
+      const { made, cached, rejected } = factoryStats;
       const r = new Region(blocks, 0, (self) => restoreRegion(blocks, rec, this.chain, self, cache), rec.windows, this.promoted);
       this.stats.codeCached += factoryStats.cached - cached;
       this.stats.codeCacheRejected += factoryStats.rejected - rejected;
       this.stats.restored++;
       this.savedAs.set(r, { key, rec });
+      // A region V8 compiled from its source here, in a store that keeps code caches (it had
+      // none, a damaged one, or one V8 rejected: another Node, other V8 flags), is given to the
+      // store again, which keeps a cache made now: the next run reads that.
+      if (link.store.codeCache !== undefined && factoryStats.made > made && factoryStats.cached === cached) {
+        link.store.put(key, rec);
+        this.stats.saved++;
+      }
       return r;
     } catch (e) {
       this.stats.stale++;

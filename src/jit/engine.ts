@@ -45,7 +45,16 @@ export interface EngineOptions {
   store?: RegionStore | null;
 }
 
-export const DEFAULT_THRESHOLD = 1000;
+/** Executions of a block before `auto` compiles it. Code that runs fewer times than this costs
+ *  less interpreted than compiled, even with its region restored from saved code and V8's code
+ *  cache. python3 -c pass, run again: with the threshold at 1,000, compiled code took 51 ns per
+ *  guest instruction (1,629 ms for 31.8 M); at 3,000, 27 ns (655 ms for 24.6 M), while the 7 M
+ *  instructions interpreted instead cost 52 ns each. CPU medians of 5 interleaved runs: 5.25 s
+ *  instead of 5.98 s. perf/ab.mjs against 1,000 (5 runs): python3 -c pass with nothing saved
+ *  0.77 of the CPU, sort 0.90, gzip -d 0.96; hello, perl -e 1 and a bash loop of short
+ *  commands the same. At 200 it was worse: 2.3 M instructions interpreted instead of 8.1 M,
+ *  and 6.0-6.6 s of CPU. */
+export const DEFAULT_THRESHOLD = 3000;
 
 export interface EngineStats {
   blocksDecoded: number;

@@ -49,6 +49,18 @@ function le32(v: number): number[] {
 }
 
 describe("the JIT engine", () => {
+  it("compiles a block by default after 3,000 executions, not before (DEFAULT_THRESHOLD)", () => {
+    // `mov ecx, n; l: add eax, 1; dec ecx; jnz l; int 0x80`, under the default engine and threshold.
+    const run = (n: number) => {
+      const { k, env } = machine([0xb9, ...le32(n), 0x83, 0xc0, 0x01, 0x49, 0x75, 0xfa, 0xcd, 0x80], { engine: "auto" });
+      expect(k.run(env, 1_000_000).kind).toBe(X_INT);
+      expect(k.regs(env)[EAX]).toBe(n);
+      return k.engine.stats.jit.regionsCompiled;
+    };
+    expect(run(2500)).toBe(0);
+    expect(run(3500)).toBe(1);
+  });
+
   it("chains regions: a call and its return go from region to region without the engine", () => {
     const run = (engine: "interp" | "auto", chain: boolean) => {
       const { k, env } = machine(callerCallee(3000, 0), { engine, threshold: 2, chain });

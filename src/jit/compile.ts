@@ -59,6 +59,8 @@ export interface RegionCode {
 
 export interface Compiled extends RegionCode {
   fn: RegionFn;
+  /** How V8 made `fn`'s factory (factoryFor). */
+  from: MadeFrom;
   /** For code named as a first tier (v8tuning.ts COLD_PREFIX): makes the function V8 may optimise. */
   hot: (() => RegionFn) | null;
   /** Its code pages, which the caller checks when it has a token (codepages.ts). */
@@ -228,6 +230,11 @@ interface Made {
   script: vm.Script;
 }
 
+/** How a region's factory was made: found made already in this process, read from the V8 code
+ *  cache given, compiled from its source with no cache given, or compiled from its source
+ *  because V8 rejected the cache given. */
+export type MadeFrom = "reused" | "cache" | "source" | "rejected";
+
 /** Region factories by source, process-wide, least recently used first. The same code compiled
  *  again (by another machine, another run of a program, a worker's next task) gets the same
  *  factory, so V8 parses it once, and the region functions it makes share their function
@@ -236,29 +243,27 @@ interface Made {
  *  source comes in through I and H, per machine.) */
 const factories = new Map<string, Made>();
 let factoryBytes = 0;
-/** Factories made from new source, found made already, made from a V8 code cache, and made
- *  from source because V8 rejected the cache given (process-wide). */
-export const factoryStats = { made: 0, reused: 0, cached: 0, rejected: 0 };
+/** Factories made from new source, and found made already (process-wide). */
+export const factoryStats = { made: 0, reused: 0 };
 /** Source bytes kept (the functions V8 made from them cost a few times that). */
 export const FACTORY_CACHE_BYTES = 64 << 20;
 /** The file name generated code has in V8's stack traces and profiles (each function is named
  *  for its region's entry). */
 const REGION_FILE = "exojit:region";
 
-/** The factory of region source `source`: made already, or compiled, from V8's code cache
- *  `cache` of that very source when one is given (a saved region's: its bytecode is read
- *  instead of the source parsed and compiled, about 10x faster; V8 compiles the source if it
- *  rejects the cache, as it does under other flags or another V8). */
-function factoryFor(source: string, cache: Uint8Array | null = null): Factory {
+/** The factory of region source `source`, and how it was made: made already, or compiled, from
+ *  V8's code cache `cache` of that very source when one is given (a saved region's: its bytecode
+ *  is read instead of the source parsed and compiled, about 10x faster; V8 compiles the source
+ *  if it rejects the cache, as it does under other flags or another V8). */
+function factoryFor(source: string, cache: Uint8Array | null = null): { fn: Factory; from: MadeFrom } {
   const made = factories.get(source);
   if (made !== undefined) {
     factories.delete(source); // (to the most recent end)
     factories.set(source, made);
     factoryStats.reused++;
-    return made.fn;
+    return { fn: made.fn, from: "reused" };
   }
   const script = codeCacheFlags(() => new vm.Script(`(function (I, H) {\n${source}\n})`, { filename: REGION_FILE, cachedData: cache ?? undefined }));
-  if (cache !== null) factoryStats[script.cachedDataRejected === true ? "rejected" : "cached"]++;
   const fn = script.runInThisContext() as Factory;
   factoryStats.made++;
   factories.set(source, { fn, script });
@@ -268,7 +273,7 @@ function factoryFor(source: string, cache: Uint8Array | null = null): Factory {
     factories.delete(old);
     factoryBytes -= old.length;
   }
-  return fn;
+  return { fn, from: cache === null ? "source" : script.cachedDataRejected === true ? "rejected" : "cache" };
 }
 
 /** V8's code cache of the factory of region source `source` (null if this process has not
@@ -544,9 +549,12 @@ function helpersNamed(names: readonly string[], chain: ChainTable | null, self: 
  *  their handlers. */
 function instantiate(blocks: readonly Block[], code: RegionCode, fallbacks: Insn[], chain: ChainTable | null, self: object | null, cache: Uint8Array | null = null): Compiled {
   const helpers = helpersNamed(code.helpers, chain, self);
-  const fn = baselineNow(() => factoryFor(code.source, cache)(fallbacks, helpers));
-  const hot = coldName(code.source) ? () => baselineNow(() => factoryFor(hotSource(code.source))(fallbacks, helpers)) : null;
-  return { ...code, fn, hot, notRun: notRunMap(blocks), pages: codePagesOf(blocks) };
+  const { fn, from } = baselineNow(() => {
+    const made = factoryFor(code.source, cache);
+    return { fn: made.fn(fallbacks, helpers), from: made.from };
+  });
+  const hot = coldName(code.source) ? () => baselineNow(() => factoryFor(hotSource(code.source)).fn(fallbacks, helpers)) : null;
+  return { ...code, fn, from, hot, notRun: notRunMap(blocks), pages: codePagesOf(blocks) };
 }
 
 /** How a factory's source returns a first-tier region function (named with v8tuning.ts

@@ -5,7 +5,7 @@
 
 import type { Block } from "../decoder/block.js";
 import { Op } from "../hw/isa.js";
-import { compileRegion, restoreRegion, hotSource, factoryStats, type Compiled } from "./compile.js";
+import { compileRegion, restoreRegion, hotSource, type Compiled } from "./compile.js";
 import { COLD_PREFIX, HOT_PREFIX } from "./v8tuning.js";
 import { entryKey, blocksHash, type RegionStore, type SavedRegion } from "./saved.js";
 import type { Cpu } from "../hw/cpu.js";
@@ -345,16 +345,17 @@ export class RegionCache {
     }
     try {
       const cache = link.store.codeCache?.(key) ?? null;
-      const { made, cached, rejected } = factoryStats;
-      const r = new Region(blocks, 0, (self) => restoreRegion(blocks, rec, this.chain, self, cache), rec.windows, this.promoted);
-      this.stats.codeCached += factoryStats.cached - cached;
-      this.stats.codeCacheRejected += factoryStats.rejected - rejected;
+      let code = null as Compiled | null;
+      const r = new Region(blocks, 0, (self) => (code = restoreRegion(blocks, rec, this.chain, self, cache)), rec.windows, this.promoted);
+      const from = code?.from;
+      if (from === "cache") this.stats.codeCached++;
+      if (from === "rejected") this.stats.codeCacheRejected++;
       this.stats.restored++;
       this.savedAs.set(r, { key, rec });
       // A region V8 compiled from its source here, in a store that keeps code caches (it had
       // none, a damaged one, or one V8 rejected: another Node, other V8 flags), is given to the
       // store again, which keeps a cache made now: the next run reads that.
-      if (link.store.codeCache !== undefined && factoryStats.made > made && factoryStats.cached === cached) {
+      if (link.store.codeCache !== undefined && (from === "source" || from === "rejected")) {
         link.store.put(key, rec);
         this.stats.saved++;
       }

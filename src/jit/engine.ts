@@ -131,8 +131,14 @@ const TIME_SAMPLE = 64;
 export function sampleWeight(k: number): number {
   return k <= TIME_ALL_ENTRIES ? 1 : (k & (TIME_SAMPLE - 1)) === 0 ? TIME_SAMPLE : 0;
 }
-/** Largest budget handed to compiled code at once (it counts in an int32). */
-const MAX_SLICE = 0x3fffffff;
+/** Largest budget handed to compiled code at once. V8 starts compiling a region's optimised
+ *  code, and puts it in place, only when the region's function is next called (there is no
+ *  on-stack replacement here: v8tuning.ts), so a loop region given the scheduler's whole slice
+ *  ran that long in V8's baseline tier each time: x87 nbody's loop region waited 0.43 s between
+ *  V8 marking it for optimisation and starting to compile it, and as long again for its code.
+ *  Returning to the engine every 2^16 instructions costs one pass of its loop (under 0.1 us,
+ *  against 30-130 us of compiled code); run() then enters the same region again (`resuming`). */
+export const REGION_BUDGET = 1 << 16;
 /** A soft run (a scheduler's time slice) ends instead of interpreting its last this many
  *  instructions: compiled code stops at a budget check point when what is left will not carry
  *  it to the next, and the interpreter would finish the slice there, stopping at some block in
@@ -309,7 +315,7 @@ export class Engine {
           inRegion = r;
           const left = stop - c.icount;
           // (an int32: the count is a double, and a region given a heap number deoptimised)
-          n0 = (left < MAX_SLICE ? left : MAX_SLICE) | 0;
+          n0 = (left < REGION_BUDGET ? left : REGION_BUDGET) | 0;
           r.lastUsed = ++this.tick;
           const runs = ++this.stats.regionRuns;
           const weight = timing ? sampleWeight(runs) : 0;
@@ -332,9 +338,12 @@ export class Engine {
             }
             if (c.exit !== EXIT_NONE) return c.exit;
             // Where it left to matters only if no region takes over there (see below); it left
-            // from the last region of its chain.
+            // from the last region of its chain. A region that stopped for its budget
+            // (REGION_BUDGET) goes on where it stopped (`resuming`: a region leaving to an
+            // address of its own would have gone on there itself).
             from = c.jitFrom as Region;
             prev = null;
+            resuming = true;
             continue;
           }
           // No progress: the budget left is smaller than the block. The interpreter runs it.

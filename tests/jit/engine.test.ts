@@ -253,6 +253,21 @@ describe("the JIT engine", () => {
     expect(s.interpInsns).toBeLessThan(100 * 4 + 80 * 6);
   });
 
+  it("returns from compiled code to the engine every REGION_BUDGET instructions, and goes on in the same region", () => {
+    // mov ecx, n; l: add eax, 1; dec ecx; jnz l; int 0x80: 3n instructions in one loop region,
+    // run as one slice. V8 puts a region's optimised code in place only at its next call, so the
+    // engine calls the loop's region again every REGION_BUDGET instructions, at the block where
+    // it stopped (which is in no other region), and nothing is interpreted meanwhile.
+    const n = 400_000;
+    const { k, env } = machine([0xb9, ...le32(n), 0x83, 0xc0, 0x01, 0x49, 0x75, 0xfa, 0xcd, 0x80], { engine: "auto", threshold: 2 });
+    expect(k.run(env, 10_000_000).kind).toBe(X_INT);
+    expect(k.regs(env)[EAX]).toBe(n);
+    const s = k.engine.stats;
+    expect(s.regionRuns).toBeGreaterThanOrEqual(Math.floor((3 * n - 100) / (1 << 16)));
+    expect(s.jit.regionsCompiled + s.jit.recompiles).toBe(1);
+    expect(s.interpInsns).toBeLessThan(20);
+  });
+
   it("runs a region's first tier until it has run PROMOTE_PER_INSN instructions per instruction of its code, then code V8 optimises", () => {
     // mov ecx, N; l: add eax, 1; dec ecx; jnz l; int 0x80, run in slices: the loop's region
     // leaves at the end of each, where its work is counted.

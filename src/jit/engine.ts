@@ -12,7 +12,7 @@ import { Fault, CodeWrite, PF } from "../hw/fault.js";
 import { execInsns, execOne } from "../hw/interp/run.js";
 import { BlockDecoder, codeBits, type Block } from "../decoder/block.js";
 import { BlockCache } from "../decoder/cache.js";
-import { RegionCache, MERGE_AFTER, Region, type JitStats } from "./region.js";
+import { RegionCache, MERGE_AFTER, MAX_REGION_INSNS, Region, type JitStats } from "./region.js";
 import { entryKey, type RegionStore } from "./saved.js";
 import { WINDOW_MISS, BASE_MISS, WINDOW_SHAPE_MISS, BASE_SHAPE_MISS } from "./stackwin.js";
 import { ChainTable } from "./chain.js";
@@ -339,11 +339,12 @@ export class Engine {
             if (c.exit !== EXIT_NONE) return c.exit;
             // Where it left to matters only if no region takes over there (see below); it left
             // from the last region of its chain. A region that stopped for its budget
-            // (REGION_BUDGET) goes on where it stopped (`resuming`: a region leaving to an
-            // address of its own would have gone on there itself).
+            // (REGION_BUDGET) goes on where it stopped (`resuming`). It stops with less left
+            // than one stretch of its code between checks, so never with MAX_REGION_INSNS or
+            // more (other exits rarely are: they need not look).
             from = c.jitFrom as Region;
             prev = null;
-            resuming = true;
+            if (n < MAX_REGION_INSNS) resuming = true;
             continue;
           }
           // No progress: the budget left is smaller than the block. The interpreter runs it.

@@ -41,7 +41,7 @@ export class Block {
   compiled: unknown = null;
   /** Set when the JIT failed on this block: it stays interpreted. */
   nojit = false;
-  /** Blocks seen to run right after this one (up to 4), for region formation. Made in V8's
+  /** Blocks seen to run right after this one (up to engine.ts MAX_SUCC), for region formation. Made in V8's
    *  elements kind for objects: an empty literal's is the one for small integers, which the
    *  first block pushed changed, and the engine's loop (where it is pushed) was optimised for
    *  one kind and deoptimised ("not a Smi") at the other, then compiled again. */

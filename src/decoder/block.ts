@@ -14,6 +14,7 @@ import { armSeed } from "./seed.js";
 import { fastDecode, fastStraddles, learn } from "./fast.js";
 import { convert, mayHavePrefix } from "./convert.js";
 import { findDecoded, keepDecoded } from "./shared.js";
+import { specialize } from "../hw/interp/special.js";
 import { settleFields } from "../hw/v8fields.js";
 
 /** Longest block, in instructions. */
@@ -172,6 +173,8 @@ export class BlockDecoder {
     } finally {
       d?.free();
     }
+    // (after the fast path learned its forms: a form's template keeps the generic handler)
+    for (const x of insns) specialize(x);
     // Kept for other machines if it ended on its own (see shared.ts).
     const last = insns[insns.length - 1];
     if (shared && ppn1 < 0 && insns.length > 0 && (last.flow !== FLOW_NEXT || insns.length === maxInsns)) keepDecoded(this.buf, first, pos, eip | 0, bits, insns);

@@ -1,5 +1,5 @@
 // Debian's own i386 userland, unmodified: bash, coreutils, sed, mawk, grep, find/xargs, tar with
-// gzip, perl and dpkg-query from a Debian bookworm root (tests/helpers/debian.ts). Each command
+// gzip, perl (with unix sockets) and dpkg-query from a Debian bookworm root (tests/helpers/debian.ts). Each command
 // runs natively under `chroot ROOT` and under `exojit run --root ROOT`; stdout, stderr and the
 // exit status must match byte for byte. Commands that write do so in a fresh directory inside
 // the root, removed afterwards.
@@ -38,6 +38,7 @@ const CASES: Case[] = [
   { name: "find and xargs", cmd: "find /etc -maxdepth 1 -name '*.conf' | sort | xargs -n2 echo; find /usr/bin -name 'z*' -type f | sort | head -3; printf '%s\\0' a b c | xargs -0 -I{} echo item {}" },
   { name: "tar with gzip", cmd: "mkdir -p d/sub && seq 1 5000 > d/nums && echo hi > d/sub/f && ln -s nums d/link && tar czf a.tgz d && tar tzf a.tgz | sort && mkdir out && tar xzf a.tgz -C out && diff -r d out/d && echo identical && gzip -9 -c d/nums | gzip -dc | cksum" },
   { name: "perl one-liners", cmd: "perl -e 'print join(\",\", map { $_ * $_ } 1..6), \"\\n\"'; perl -ne 'print if /^root/' /etc/passwd; perl -le 'my %h=(a=>1,b=>2); print join \" \", map {\"$_=$h{$_}\"} sort keys %h'; echo 'a b c' | perl -lane 'print scalar @F'" },
+  { name: "perl over unix sockets (socketpair, a named server and client)", cmd: `perl -e 'use Socket; use IO::Socket::UNIX; socketpair(my $a, my $b, AF_UNIX, SOCK_STREAM, PF_UNSPEC) or die "socketpair: $!"; if (!fork) { close $a; print $b "from child\\n"; exit } close $b; print scalar <$a>; wait; my $s = IO::Socket::UNIX->new(Local => "s.sock", Listen => 1) or die "listen: $!"; if (!fork) { my $c = IO::Socket::UNIX->new(Peer => "s.sock") or die "connect: $!"; print $c "hello server\\n"; exit } my $c = $s->accept; print scalar <$c>; wait; print -S "s.sock" ? "a socket file\\n" : "none\\n"'; ls -l s.sock | cut -c1` },
   { name: "dpkg-query", cmd: "dpkg-query -W -f='${Package} ${Status}\\n' bash coreutils dpkg grep sed | sort" },
   { name: "dash scripts and many short commands", cmd: "sh -c 'for i in 1 2 3; do echo $i; done | wc -l'; i=0; while [ $i -lt 60 ]; do i=$(expr $i + 1); done; echo \"counted to $i\"; for f in /etc/passwd /etc/group /etc/hostname; do wc -l < $f; done" },
   { name: "reading standard input", cmd: "read a b; echo \"[$a] [$b]\"; cat | sort | head -3", stdin: "first second third\nzeta\nalpha\nmid\n" },

@@ -27,6 +27,7 @@ import * as lock from "./sys/lock.js";
 import * as mount from "./sys/mount.js";
 import * as ipc from "./sys/ipc.js";
 import * as mqueue from "./sys/mqueue.js";
+import * as sock from "./sys/socket.js";
 import { EXOJIT_CALLS, EXOJIT_SYSCALL_BASE } from "./sys/exojit.js";
 
 export interface SyscallEntry {
@@ -275,6 +276,22 @@ const IMPL: Record<string, [Sys, string, boolean?]> = {
   set_thread_area: [tls.setThreadArea, "ptr"],
   get_thread_area: [tls.getThreadArea, "ptr"],
   modify_ldt: [tls.modifyLdt, "d ptr u"],
+  socketcall: [sock.socketcall, "d ptr"],
+  socket: [sock.socket, "d x d"],
+  socketpair: [sock.socketpair, "d x d ptr"],
+  bind: [sock.bind, "fd ptr u"],
+  connect: [sock.connect, "fd ptr u"],
+  listen: [sock.listen, "fd d"],
+  accept4: [sock.accept4, "fd ptr ptr x"],
+  getsockopt: [sock.getsockopt, "fd d d ptr ptr"],
+  setsockopt: [sock.setsockopt, "fd d d ptr u"],
+  getsockname: [sock.getsockname, "fd ptr ptr"],
+  getpeername: [sock.getpeername, "fd ptr ptr"],
+  sendto: [sock.sendto, "fd ibuf:2 u x ptr u"],
+  recvfrom: [sock.recvfrom, "fd obuf u x ptr ptr"],
+  sendmsg: [sock.sendmsg, "fd ptr x"],
+  recvmsg: [sock.recvmsg, "fd ptr x"],
+  shutdown: [sock.shutdown, "fd d"],
   ipc: [ipc.ipc, "d d d d ptr d"],
   shmget: [ipc.shmget, "d u x"],
   shmat: [ipc.shmat, "d ptr x", true],

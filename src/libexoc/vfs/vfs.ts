@@ -12,6 +12,7 @@ import * as nodefs from "node:fs";
 import { S_IFMT, S_IFDIR, S_IFREG, S_IFLNK, S_IFIFO, S_IFCHR, S_IFBLK, S_IFSOCK, type FileStat, type OpenFile } from "../file.js";
 import { DirFile, DT_DIR, type DirEntry } from "../dirfile.js";
 import { FifoTable } from "../fifo.js";
+import { SocketNames } from "../socket.js";
 import { sysError } from "../errors.js";
 import { MAY_READ, MAY_WRITE, MAY_EXEC, type FsCaller, type Volume, type VolumeFigures } from "../volume.js";
 import { HostVolume } from "../volumes/host.js";
@@ -73,6 +74,8 @@ export class Vfs {
   readonly locks = new LockTable();
   /** The pipes behind the FIFO nodes opened through this name space. */
   readonly fifos = new FifoTable();
+  /** Names bound to unix sockets: paths (by their file's identity) and abstract names. */
+  readonly sockets = new SocketNames();
   /** Guest paths in use as working directories. */
   busyPaths: () => string[];
 

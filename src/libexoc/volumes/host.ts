@@ -15,7 +15,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { createRequire } from "node:module";
 import { sysError, fromHostError } from "../errors.js";
-import { HostFile, hostFileKey, statFromHost, S_IFMT, S_IFREG, S_IFIFO, S_IFLNK, type FileStat, type OpenFile, type OpenMode } from "../file.js";
+import { HostFile, hostFileKey, statFromHost, S_IFMT, S_IFREG, S_IFIFO, S_IFLNK, S_IFSOCK, type FileStat, type OpenFile, type OpenMode } from "../file.js";
 import { direntType, type DirEntry } from "../dirfile.js";
 import type { PageCache } from "../pagecache.js";
 import { HOST_FDS, HOST_REOPEN, closeHostFd, type HostFdHolder } from "../hostfds.js";
@@ -196,8 +196,10 @@ export class HostVolume implements Volume, HostFdHolder {
       const fd = host(() => fs.openSync(p, fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_RDWR, perm));
       if (!hostIsRoot && (perm & 0o600) !== 0o600) this.pending = { hostPath: p, fd };
       else fs.closeSync(fd);
+    } else if (type === S_IFSOCK) {
+      makeSocketNode(p);
     } else {
-      sysError("EPERM", "device nodes and sockets are not made in the host's file system");
+      sysError("EPERM", "device nodes are not made in the host's file system");
     }
     return this.settle(p, perm, uid, gid);
   }
@@ -293,4 +295,29 @@ export class HostVolume implements Volume, HostFdHolder {
   }
 
   sync(): void {}
+}
+
+let socketSeq = 0;
+
+/** Makes a socket node at host path `p` (a guest's bind: the socket itself is one of ours,
+ *  libexoc/socket.ts, found again through the node's identity). Node has no mknod(2): a server
+ *  of node:net binds a host socket beside it, synchronously, under a temporary name, which is
+ *  linked to `p`; closing the server then removes the temporary name only. */
+function makeSocketNode(p: string): void {
+  if (fs.existsSync(p)) sysError("EEXIST");
+  const tmp = path.join(path.dirname(p), `.exojit-sock-${process.pid}-${socketSeq++}`);
+  // (a unix socket path holds at most 107 bytes)
+  if (Buffer.byteLength(tmp) > 107) sysError("ENAMETOOLONG", "the host cannot bind a socket this deep");
+  const net = createRequire(import.meta.url)("node:net") as typeof import("node:net");
+  const server = net.createServer();
+  // (listen reports its errors on the next tick: whether the name appeared says it all)
+  server.on("error", () => {});
+  server.listen(tmp);
+  try {
+    if (!fs.existsSync(tmp)) sysError("EACCES", "the host refused to bind a socket here");
+    host(() => fs.linkSync(tmp, p));
+  } finally {
+    server.close();
+    fs.rmSync(tmp, { force: true });
+  }
 }

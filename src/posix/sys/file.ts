@@ -98,7 +98,7 @@ function readInto(t: Task, buf: number, count: number, rd: (view: Uint8Array) =>
 /** Runs a write; one to a pipe or socket with no reader left also raises SIGPIPE in the
  *  writing thread (POSIX) and fails with EPIPE, or returns what it wrote before the reader went;
  *  also when it is a waiting write that goes on. */
-const writeTo = resumable("posix/file.writeTo", function writeTo(t: Task, write: () => number): number {
+export const writeTo = resumable("posix/file.writeTo", function writeTo(t: Task, write: () => number): number {
   try {
     return write();
   } catch (e) {

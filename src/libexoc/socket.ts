@@ -1,0 +1,442 @@
+// Unix domain sockets (AF_UNIX), as Linux has them (net/unix/af_unix.c): stream, datagram and
+// sequenced-packet sockets; socketpair; names in the file system (a socket node made by bind,
+// found again through its file identity) and in the abstract namespace (a leading NUL byte);
+// listen, connect and accept; shutdown of either direction; file descriptors (SCM_RIGHTS) and
+// credentials (SCM_CREDENTIALS) carried with the data.
+//
+// Each socket receives into a queue of its own (SockQueue). A stream socket's queue is bytes,
+// read across what the writer sent in pieces; a datagram or sequenced-packet socket's queue is
+// messages, each read whole (the rest of a message longer than the reader's buffer is lost, as
+// MSG_TRUNC says). A write goes into the peer's queue: the sender's room is what the receiver
+// has left, as in Linux, where a unix socket's sender is charged for what waits in its peer.
+
+import { WaitQueue } from "../exokernel/wait.js";
+import { WouldBlock, later, laterFn, partialCount } from "./blocking.js";
+import { sysError, SysError } from "./errors.js";
+import { OpenFile, S_IFSOCK, POLLIN, POLLRDNORM, POLLOUT, POLLWRNORM, POLLHUP, POLLRDHUP, type FileStat, type OpenMode } from "./file.js";
+
+export const SOCK_STREAM = 1, SOCK_DGRAM = 2, SOCK_SEQPACKET = 5;
+/** What a socket's receive queue holds at most (Linux's default net.core.rmem_default). */
+export const SOCK_BUF = 212992;
+/** Datagrams a receive queue holds at most (Linux's net.unix.max_dgram_qlen). */
+export const MAX_DGRAM_QLEN = 512;
+/** Most descriptors one message carries (Linux's SCM_MAX_FD). */
+export const SCM_MAX_FD = 253;
+
+let nextSocketIno = 1n;
+
+/** Who sent a message: the process and the ids it ran with (SO_PEERCRED, SCM_CREDENTIALS). */
+export interface Creds {
+  pid: number;
+  uid: number;
+  gid: number;
+}
+
+/** What one write put in a queue: its bytes (data[off..]), who sent them, and the descriptions
+ *  it carried (held, with a reference each, until read or dropped). */
+export interface SockChunk {
+  data: Uint8Array;
+  off: number;
+  from: UnixSocket | null;
+  creds: Creds;
+  files: OpenFile[] | null;
+}
+
+/** A socket's receive queue. */
+export class SockQueue {
+  readonly chunks: SockChunk[] = [];
+  /** Bytes queued. */
+  bytes = 0;
+  /** The owner will read no more (closed, or shut down for reading): writers get EPIPE. */
+  readClosed = false;
+  /** Nothing more will come (the peer closed, or shut down for writing): reads end at EOF. */
+  writeClosed = false;
+  /** Notified when data arrives or the writers go. */
+  readonly readable = new WaitQueue();
+  /** Notified when room frees up or the reader goes. */
+  readonly writable = new WaitQueue();
+
+  /** Room for `len` more bytes: a stream takes part of a write; a message needs room for all
+   *  of it (and a free slot). */
+  room(messages: boolean): number {
+    if (messages && this.chunks.length >= MAX_DGRAM_QLEN) return 0;
+    // (an empty queue takes any one message up to the buffer's size)
+    return Math.max(0, SOCK_BUF - this.bytes);
+  }
+
+  push(c: SockChunk): void {
+    this.chunks.push(c);
+    this.bytes += c.data.length - c.off;
+    this.readable.notify();
+  }
+
+  /** Drops everything queued (the descriptions carried lose their reference). */
+  clear(): void {
+    for (const c of this.chunks) c.files?.forEach((f) => f.drop());
+    this.chunks.length = 0;
+    this.bytes = 0;
+    this.writable.notify();
+  }
+}
+
+/** What one receive got: bytes copied, the message's whole length (datagrams), its sender,
+ *  its credentials and the descriptions it carried (the caller installs or drops them). */
+export interface Received {
+  n: number;
+  whole: number;
+  from: UnixSocket | null;
+  creds: Creds | null;
+  files: OpenFile[] | null;
+}
+
+/** Bound names → sockets: file-system names by their file's identity, abstract ones by "@"
+ *  and their bytes. */
+export class SocketNames {
+  private readonly byKey = new Map<string, UnixSocket>();
+
+  get(key: string): UnixSocket | undefined {
+    return this.byKey.get(key);
+  }
+
+  has(key: string): boolean {
+    return this.byKey.has(key);
+  }
+
+  set(key: string, s: UnixSocket): void {
+    this.byKey.set(key, s);
+  }
+
+  /** `s` no longer answers to `key` (it closed). */
+  forget(key: string, s: UnixSocket): void {
+    if (this.byKey.get(key) === s) this.byKey.delete(key);
+  }
+}
+
+const STATES = { unconnected: 0, listening: 1, connected: 2 } as const;
+
+export class UnixSocket extends OpenFile {
+  state: number = STATES.unconnected;
+  /** The address bound, as sockaddr_un's sun_path bytes (a leading 0 for an abstract name),
+   *  or null. */
+  name: Uint8Array | null = null;
+  /** Its key in `names` while bound. */
+  key: string | null = null;
+  names: SocketNames | null = null;
+  /** The connected peer (a datagram socket's default destination). */
+  peer: UnixSocket | null = null;
+  readonly rx = new SockQueue();
+  /** This side shut down for writing. */
+  shutWrite = false;
+  /** A listener's connections not yet accepted, and its backlog. */
+  readonly pending: UnixSocket[] = [];
+  backlog = 0;
+  /** Notified when a connection arrives at a listener, or one waiting for room gets in. */
+  readonly incoming = new WaitQueue();
+  /** Who made it (socket, socketpair) or connected it: what its peer's SO_PEERCRED reads. */
+  creds: Creds;
+  /** SO_PASSCRED: received messages carry their sender's credentials. */
+  passCred = false;
+  /** SO_SNDBUF and SO_RCVBUF as set (Linux doubles what it is given). */
+  sndBuf = SOCK_BUF;
+  rcvBuf = SOCK_BUF;
+  readonly ino: bigint;
+  readonly created = BigInt(Date.now()) * 1000000n;
+
+  constructor(
+    readonly type: number,
+    creds: Creds,
+    nonblock: boolean,
+  ) {
+    // (what /proc/PID/fd/N reads as)
+    super(`socket:[${nextSocketIno}]`, { read: true, write: true, append: false, nonblock });
+    this.ino = nextSocketIno++;
+    this.creds = { ...creds };
+  }
+
+  get messages(): boolean {
+    return this.type !== SOCK_STREAM;
+  }
+
+  get connected(): boolean {
+    return this.state === STATES.connected;
+  }
+
+  get listening(): boolean {
+    return this.state === STATES.listening;
+  }
+
+  /** Connects a pair of new sockets to each other (socketpair, and connect's two ends). */
+  static join(a: UnixSocket, b: UnixSocket): void {
+    a.peer = b;
+    b.peer = a;
+    a.state = b.state = STATES.connected;
+  }
+
+  bind(name: Uint8Array, key: string, names: SocketNames): void {
+    if (this.name !== null) sysError("EINVAL");
+    if (names.has(key)) sysError("EADDRINUSE");
+    this.name = name;
+    this.key = key;
+    this.names = names;
+    names.set(key, this);
+  }
+
+  listen(backlog: number): void {
+    if (this.type === SOCK_DGRAM) sysError("EOPNOTSUPP");
+    if (this.connected) sysError("EINVAL");
+    if (this.name === null) sysError("EINVAL");
+    this.state = STATES.listening;
+    // (Linux caps it by net.core.somaxconn, 4096, and a negative one means that)
+    this.backlog = backlog < 0 || backlog > 4096 ? 4096 : backlog;
+    this.incoming.notify();
+  }
+
+  /** connect() of a stream or sequenced-packet socket to the listener `to`: a new socket of the
+   *  listener's joins this one and waits in its backlog for accept(). */
+  connectTo(to: UnixSocket, creds: Creds): void {
+    if (this.connected) sysError("EISCONN");
+    if (this.listening) sysError("EINVAL");
+    if (!to.listening) sysError("ECONNREFUSED");
+    // (Linux lets the queue hold one more than the backlog)
+    if (to.pending.length > to.backlog) {
+      if (this.mode.nonblock) sysError("EAGAIN");
+      throw new WouldBlock([to.incoming]);
+    }
+    const server = new UnixSocket(this.type, to.creds, false);
+    server.name = to.name;
+    this.creds = { ...creds };
+    UnixSocket.join(this, server);
+    to.pending.push(server);
+    to.incoming.notify();
+  }
+
+  /** accept(): the next connection waiting at this listener. */
+  accept(): UnixSocket {
+    if (!this.listening) sysError("EINVAL");
+    const s = this.pending.shift();
+    if (s === undefined) {
+      if (this.mode.nonblock) sysError("EAGAIN");
+      throw new WouldBlock([this.incoming]);
+    }
+    this.incoming.notify();
+    return s;
+  }
+
+  /** Sends `data` (with `files`, each already holding a reference for the message) to `to`
+   *  (null: the peer). A stream send waits until all of it is in, unless `nonblock`, and
+   *  returns the bytes sent; a message goes whole or not at all. */
+  send(data: Uint8Array, to: UnixSocket | null, creds: Creds, files: OpenFile[] | null, nonblock: boolean): number {
+    let q: SockQueue;
+    try {
+      q = this.destQueue(to);
+      if (this.messages) {
+        if (data.length > SOCK_BUF) sysError("EMSGSIZE");
+        if (q.room(true) < data.length) {
+          if (nonblock || this.mode.nonblock) sysError("EAGAIN");
+          throw new WouldBlock([q.writable]);
+        }
+      }
+    } catch (e) {
+      files?.forEach((f) => f.drop());
+      throw e;
+    }
+    if (this.messages) {
+      q.push({ data: data.slice(), off: 0, from: this, creds, files });
+      return data.length;
+    }
+    return this.streamFrom(q, data, 0, creds, files, nonblock);
+  }
+
+  /** The queue a send from this socket goes to (`to`: a datagram's destination, else the
+   *  peer's), or the error that stops it. */
+  private destQueue(to: UnixSocket | null): SockQueue {
+    if (this.listening) sysError(this.messages ? "ENOTCONN" : "EINVAL");
+    if (this.shutWrite) throw new SysError("EPIPE", "shut down for writing", 0);
+    let dest: UnixSocket;
+    if (to !== null && this.type === SOCK_DGRAM) {
+      dest = to;
+    } else {
+      if (!this.connected || this.peer === null) sysError("ENOTCONN");
+      dest = this.peer;
+    }
+    if (dest.rx.readClosed) {
+      if (this.type === SOCK_DGRAM) sysError("ECONNREFUSED");
+      throw new SysError("EPIPE", "peer gone", 0);
+    }
+    // A datagram socket connected to another takes datagrams from that one only (EPERM).
+    if (this.type === SOCK_DGRAM && dest.peer !== null && dest.peer !== this) sysError("EPERM");
+    return dest.rx;
+  }
+
+  /** Puts data[done..] into `q`, waiting for room as a blocking stream write does. The
+   *  descriptions go with the first piece; a wait before it sends nothing, drops them and
+   *  makes the call start again, which takes them again. */
+  private streamFrom(q: SockQueue, data: Uint8Array, done: number, creds: Creds, files: OpenFile[] | null, nonblock: boolean): number {
+    for (;;) {
+      if (done === data.length) return done;
+      if (q.readClosed || this.shutWrite) {
+        if (done === 0) files?.forEach((f) => f.drop());
+        throw new SysError("EPIPE", q.readClosed ? "peer gone" : "shut down for writing", done);
+      }
+      const room = q.room(false);
+      if (room > 0) {
+        const k = Math.min(room, data.length - done);
+        q.push({ data: data.slice(done, done + k), off: 0, from: this, creds, files: done === 0 ? files : null });
+        done += k;
+        continue;
+      }
+      if (done === 0) {
+        files?.forEach((f) => f.drop());
+        if (nonblock || this.mode.nonblock) sysError("EAGAIN");
+        throw new WouldBlock([q.writable]);
+      }
+      if (nonblock || this.mode.nonblock) return done;
+      throw new WouldBlock([q.writable], null, undefined, later(this, "streamFrom", q, data, done, creds, null, nonblock), laterFn(partialCount, done));
+    }
+  }
+
+  /** Receives into `buf`: a stream gets what is there (across what was sent in pieces, up to
+   *  the first piece that carries descriptions after the start); a message socket gets one
+   *  message. `peek` leaves it queued. Waits while there is nothing (EOF: n 0). */
+  receive(buf: Uint8Array, peek: boolean, nonblock: boolean): Received {
+    const q = this.rx;
+    if (this.listening) sysError("EINVAL");
+    if (q.chunks.length === 0) {
+      // (a datagram socket has no end of file: its peer may close and another send)
+      if (q.readClosed || (q.writeClosed && this.type !== SOCK_DGRAM)) return { n: 0, whole: 0, from: null, creds: null, files: null };
+      if (this.type !== SOCK_DGRAM && !this.connected) sysError("ENOTCONN");
+      if (nonblock || this.mode.nonblock) sysError("EAGAIN");
+      throw new WouldBlock([q.readable]);
+    }
+    const first = q.chunks[0];
+    if (this.messages) {
+      const len = first.data.length;
+      const n = Math.min(len, buf.length);
+      buf.set(first.data.subarray(0, n));
+      if (!peek) {
+        q.chunks.shift();
+        q.bytes -= len;
+        q.writable.notify();
+      }
+      return { n, whole: len, from: first.from, creds: first.creds, files: peek ? null : first.files };
+    }
+    let n = 0;
+    let files: OpenFile[] | null = null;
+    let k = 0;
+    while (n < buf.length && k < q.chunks.length) {
+      const c = q.chunks[k];
+      if (k > 0 && c.files !== null) break;
+      const take = Math.min(c.data.length - c.off, buf.length - n);
+      buf.set(c.data.subarray(c.off, c.off + take), n);
+      n += take;
+      if (!peek) {
+        if (c.files !== null) {
+          files = c.files;
+          c.files = null;
+        }
+        c.off += take;
+        if (c.off === c.data.length) {
+          q.chunks.shift();
+          continue;
+        }
+      }
+      k++;
+    }
+    if (!peek) {
+      q.bytes -= n;
+      q.writable.notify();
+    }
+    return { n, whole: n, from: first.from, creds: first.creds, files };
+  }
+
+  /** shutdown(): SHUT_RD (0), SHUT_WR (1) or both (2). */
+  shutdown(how: number): void {
+    if (how < 0 || how > 2) sysError("EINVAL");
+    if (how !== 1) {
+      this.rx.readClosed = true;
+      this.rx.readable.notify();
+      this.rx.writable.notify();
+      if (this.peer !== null) this.peer.incoming.notify();
+    }
+    if (how !== 0) {
+      this.shutWrite = true;
+      // (a datagram peer is not told: it may still get datagrams from others)
+      if (this.peer !== null && this.type !== SOCK_DGRAM) {
+        this.peer.rx.writeClosed = true;
+        this.peer.rx.readable.notify();
+      }
+    }
+  }
+
+  read(buf: Uint8Array): number {
+    return this.receive(buf, false, false).n;
+  }
+
+  write(buf: Uint8Array): number {
+    return this.send(buf, null, this.creds, null, false);
+  }
+
+  stat(): FileStat {
+    const t = this.created;
+    return {
+      dev: 0x8n, ino: this.ino, mode: S_IFSOCK | 0o777, nlink: 1, uid: this.creds.uid, gid: this.creds.gid, rdev: 0n,
+      size: 0n, blksize: 4096, blocks: 0n, atimeNs: t, mtimeNs: t, ctimeNs: t,
+    };
+  }
+
+  override poll(): number {
+    if (this.listening) return this.pending.length > 0 ? POLLIN | POLLRDNORM : 0;
+    const q = this.rx;
+    let ev = 0;
+    const eof = q.readClosed || (q.writeClosed && this.type !== SOCK_DGRAM);
+    if (q.chunks.length > 0 || eof) ev |= POLLIN | POLLRDNORM;
+    if (eof) ev |= POLLRDHUP;
+    if (eof && this.shutWrite) ev |= POLLHUP;
+    const peer = this.peer;
+    if (peer === null || !this.connected) {
+      if (this.type === SOCK_DGRAM) ev |= POLLOUT | POLLWRNORM;
+    } else if (this.shutWrite || peer.rx.readClosed || peer.rx.room(this.messages) > 0) {
+      // (a write that would fail at once does not block either)
+      ev |= POLLOUT | POLLWRNORM;
+    }
+    return ev;
+  }
+
+  override pollQueues(): WaitQueue[] {
+    const qs = [this.rx.readable, this.incoming];
+    if (this.peer !== null) qs.push(this.peer.rx.writable);
+    return qs;
+  }
+
+  override pollable(): boolean {
+    return true;
+  }
+
+  override available(): number {
+    if (this.messages) return this.rx.chunks.length > 0 ? this.rx.chunks[0].data.length : 0;
+    return this.rx.bytes;
+  }
+
+  override reopen(_mode: OpenMode): OpenFile {
+    return sysError("ENXIO");
+  }
+
+  override release(): void {
+    if (this.key !== null && this.names !== null) this.names.forget(this.key, this);
+    this.rx.readClosed = true;
+    this.rx.clear();
+    this.rx.readable.notify();
+    for (const s of this.pending.splice(0)) s.drop();
+    this.incoming.notify();
+    const peer = this.peer;
+    if (peer !== null && peer.peer === this) {
+      // The survivor of a stream or sequenced-packet pair is shut down both ways (Linux sets
+      // its SHUTDOWN_MASK): reads end at EOF, writes fail, and poll says POLLHUP.
+      if (this.type !== SOCK_DGRAM) peer.shutWrite = true;
+      peer.rx.writeClosed = true;
+      peer.rx.readable.notify();
+      peer.rx.writable.notify();
+      peer.incoming.notify();
+    }
+  }
+}

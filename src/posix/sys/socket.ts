@@ -1,0 +1,471 @@
+// The socket system calls, for Unix domain sockets (libexoc/socket.ts): socket, socketpair,
+// bind, listen, connect, accept/accept4, getsockname, getpeername, send/sendto/sendmsg,
+// recv/recvfrom/recvmsg, shutdown, getsockopt, setsockopt, and i386's socketcall multiplexer,
+// which glibc uses. Other address families fail with EAFNOSUPPORT, as on a Linux built without
+// them; a program then sees "address family not supported", not a missing system call.
+
+import type { Sys } from "../types.js";
+import type { Task } from "../../libexoc/task.js";
+import { sysError, SysError } from "../../libexoc/errors.js";
+import { SIGPIPE } from "../../libexoc/signal.js";
+import { S_IFMT, S_IFSOCK, type OpenFile } from "../../libexoc/file.js";
+import { lockKey } from "../../libexoc/vfs/ref.js";
+import { UnixSocket, SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_BUF, SCM_MAX_FD, type Creds } from "../../libexoc/socket.js";
+import { writeTo } from "./file.js";
+
+export const AF_UNIX = 1;
+const SOCK_RAW = 3;
+const SOCK_NONBLOCK = 0o4000, SOCK_CLOEXEC = 0o2000000;
+const MSG_OOB = 0x1, MSG_PEEK = 0x2, MSG_CTRUNC = 0x8, MSG_TRUNC = 0x20, MSG_DONTWAIT = 0x40, MSG_NOSIGNAL = 0x4000;
+const MSG_CMSG_CLOEXEC = 0x40000000;
+const SOL_SOCKET = 1;
+const SCM_RIGHTS = 1, SCM_CREDENTIALS = 2;
+const SO_REUSEADDR = 2, SO_TYPE = 3, SO_ERROR = 4, SO_SNDBUF = 7, SO_RCVBUF = 8, SO_KEEPALIVE = 9;
+const SO_PASSCRED = 16, SO_PEERCRED = 17, SO_ACCEPTCONN = 30, SO_SNDBUFFORCE = 32, SO_RCVBUFFORCE = 33;
+const SO_PROTOCOL = 38, SO_DOMAIN = 39;
+/** sockaddr_un: sa_family (2 bytes) and sun_path (108). */
+const SUN_PATH = 108;
+/** Largest single transfer, as Linux's MAX_RW_COUNT. */
+const MAX_RW = 0x7ffff000;
+/** si_code of a SIGPIPE the kernel raises for a write (SI_USER). */
+const SI_USER_CODE = 0;
+
+function credsOf(t: Task): Creds {
+  return { pid: t.pid, uid: t.proc.euid, gid: t.proc.egid };
+}
+
+function sockOf(t: Task, fd: number): UnixSocket {
+  const f = t.fds.get(fd);
+  if (!(f instanceof UnixSocket)) sysError("ENOTSOCK");
+  return f;
+}
+
+function makeSocket(t: Task, domain: number, type: number, protocol: number): UnixSocket {
+  if (domain !== AF_UNIX) sysError("EAFNOSUPPORT");
+  if ((type & ~(0xf | SOCK_NONBLOCK | SOCK_CLOEXEC)) !== 0) sysError("EINVAL");
+  let kind = type & 0xf;
+  // (Linux makes a raw unix socket a datagram one)
+  if (kind === SOCK_RAW) kind = SOCK_DGRAM;
+  if (kind !== SOCK_STREAM && kind !== SOCK_DGRAM && kind !== SOCK_SEQPACKET) sysError("ESOCKTNOSUPPORT");
+  if (protocol !== 0 && protocol !== AF_UNIX) sysError("EPROTONOSUPPORT");
+  return new UnixSocket(kind, credsOf(t), (type & SOCK_NONBLOCK) !== 0);
+}
+
+export const socket: Sys = (t, domain, type, protocol) => t.fds.add(makeSocket(t, domain, type, protocol), (type & SOCK_CLOEXEC) !== 0);
+
+export const socketpair: Sys = (t, domain, type, protocol, svVa) => {
+  const a = makeSocket(t, domain, type, protocol), b = makeSocket(t, domain, type, protocol);
+  t.mem.check(svVa, 8, true);
+  UnixSocket.join(a, b);
+  const cloexec = (type & SOCK_CLOEXEC) !== 0;
+  const fa = t.fds.add(a, cloexec);
+  let fb: number;
+  try {
+    fb = t.fds.add(b, cloexec);
+  } catch (e) {
+    t.fds.close(fa);
+    throw e;
+  }
+  t.mem.putU32(svVa, fa);
+  t.mem.putU32(svVa + 4, fb);
+  return 0;
+};
+
+/** A sockaddr_un read from the guest: the bound name's bytes as getsockname gives them back
+ *  (a path with its NUL, or an abstract name with its leading 0), and the path if it is one. An
+ *  address of the family alone (length 2) has no name. */
+interface UnixAddr {
+  name: Uint8Array | null;
+  path: string | null;
+}
+
+function readAddr(t: Task, va: number, len: number, family: "EINVAL" | "EAFNOSUPPORT"): UnixAddr {
+  if (len < 2 || len > 2 + SUN_PATH) sysError("EINVAL");
+  const raw = t.mem.read(va, len);
+  if ((raw[0] | (raw[1] << 8)) !== AF_UNIX) sysError(family);
+  const sun = raw.subarray(2);
+  if (sun.length === 0) return { name: null, path: null };
+  if (sun[0] === 0) return { name: sun.slice(), path: null };
+  let end = sun.indexOf(0);
+  if (end < 0) end = sun.length;
+  const path = Buffer.from(sun.subarray(0, end)).toString("latin1");
+  const name = new Uint8Array(end + 1);
+  name.set(sun.subarray(0, end));
+  return { name, path };
+}
+
+/** The registry key of an abstract name. Linux hashes the socket type in with it, so
+ *  sockets of different types may share a name, and a lookup of the wrong type finds nothing. */
+function abstractKey(name: Uint8Array, type: number): string {
+  return `@${type}:${Buffer.from(name).toString("hex")}`;
+}
+
+/** Writes a socket's name as a sockaddr_un at `va` (cut to the room *lenVa says), and its
+ *  whole length to *lenVa. */
+function putAddr(t: Task, va: number, lenVa: number, name: Uint8Array | null): void {
+  if (va === 0) return;
+  const room = t.mem.i32(lenVa);
+  if (room < 0) sysError("EINVAL");
+  const full = new Uint8Array(2 + (name?.length ?? 0));
+  full[0] = AF_UNIX;
+  if (name !== null) full.set(name, 2);
+  t.mem.write(va, full.subarray(0, Math.min(room, full.length)));
+  t.mem.putU32(lenVa, full.length);
+}
+
+let autobindSeq = 0;
+
+export const bind: Sys = (t, fd, addrVa, len) => {
+  const s = sockOf(t, fd);
+  const a = readAddr(t, addrVa, len, "EINVAL");
+  const names = t.fs.sockets;
+  // (a path is made first: binding a bound socket to a name in use is EADDRINUSE, as in Linux)
+  if (s.name !== null && a.path === null) sysError("EINVAL");
+  if (a.name === null) {
+    // Autobind: an abstract name of five hex digits, as Linux picks.
+    for (let tries = 0; tries < 0x100000; tries++) {
+      const name = Buffer.from(`\0${(autobindSeq++ & 0xfffff).toString(16).padStart(5, "0")}`, "latin1");
+      if (!names.has(abstractKey(name, s.type))) {
+        s.bind(new Uint8Array(name), abstractKey(name, s.type), names);
+        return 0;
+      }
+    }
+    sysError("ENOSPC");
+  }
+  if (a.path === null) {
+    s.bind(a.name, abstractKey(a.name, s.type), names);
+    return 0;
+  }
+  try {
+    t.fs.mknod(t, a.path, t.cwd, S_IFSOCK, 0o777 & ~t.umask);
+  } catch (e) {
+    if (e instanceof SysError && e.errno === "EEXIST") sysError("EADDRINUSE");
+    throw e;
+  }
+  if (s.name !== null) {
+    t.fs.unlink(t, a.path, t.cwd);
+    sysError("EINVAL");
+  }
+  const st = t.fs.stat(t, a.path, t.cwd, false);
+  s.bind(a.name, lockKey(st.dev, st.ino), names);
+  return 0;
+};
+
+/** The socket of type `type` bound at the address `a` names (connect, sendto). */
+function findNamed(t: Task, a: UnixAddr, type: number): UnixSocket {
+  if (a.name === null) sysError("EINVAL");
+  const names = t.fs.sockets;
+  if (a.path === null) {
+    const to = names.get(abstractKey(a.name, type));
+    if (to === undefined) sysError("ECONNREFUSED");
+    return to;
+  }
+  const st = t.fs.stat(t, a.path, t.cwd, true);
+  if ((st.mode & S_IFMT) !== S_IFSOCK) sysError("ECONNREFUSED");
+  t.fs.access(t, a.path, t.cwd, 2, true, true);
+  const to = names.get(lockKey(st.dev, st.ino));
+  if (to === undefined) sysError("ECONNREFUSED");
+  if (to.type !== type) sysError("EPROTOTYPE");
+  return to;
+}
+
+export const listen: Sys = (t, fd, backlog) => {
+  sockOf(t, fd).listen(backlog);
+  return 0;
+};
+
+export const connect: Sys = (t, fd, addrVa, len) => {
+  const s = sockOf(t, fd);
+  const a = readAddr(t, addrVa, len, "EAFNOSUPPORT");
+  if (s.type === SOCK_DGRAM) {
+    // A datagram socket's connect names its default destination (an address of the family
+    // alone disconnects it).
+    if (a.name === null) {
+      s.peer = null;
+      s.state = 0;
+      return 0;
+    }
+    s.peer = findNamed(t, a, SOCK_DGRAM);
+    s.state = 2;
+    return 0;
+  }
+  s.connectTo(findNamed(t, a, s.type), credsOf(t));
+  return 0;
+};
+
+export const accept4: Sys = (t, fd, addrVa, lenVa, flags) => {
+  if ((flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) !== 0) sysError("EINVAL");
+  const s = sockOf(t, fd);
+  if (s.type === SOCK_DGRAM) sysError("EOPNOTSUPP");
+  if (addrVa !== 0) t.mem.check(lenVa, 4, true);
+  const n = s.accept();
+  n.mode.nonblock = (flags & SOCK_NONBLOCK) !== 0;
+  const nfd = t.fds.add(n, (flags & SOCK_CLOEXEC) !== 0);
+  putAddr(t, addrVa, lenVa, n.peer?.name ?? null);
+  return nfd;
+};
+
+export const accept: Sys = (t, fd, addrVa, lenVa) => accept4(t, fd, addrVa, lenVa, 0, 0, 0);
+
+export const getsockname: Sys = (t, fd, addrVa, lenVa) => {
+  const s = sockOf(t, fd);
+  putAddr(t, addrVa, lenVa, s.name);
+  return 0;
+};
+
+export const getpeername: Sys = (t, fd, addrVa, lenVa) => {
+  const s = sockOf(t, fd);
+  if (!s.connected || s.peer === null) sysError("ENOTCONN");
+  putAddr(t, addrVa, lenVa, s.peer.name);
+  return 0;
+};
+
+export const shutdown: Sys = (t, fd, how) => {
+  sockOf(t, fd).shutdown(how);
+  return 0;
+};
+
+/** Sends `data` from `s` as send/sendto/sendmsg do: SIGPIPE (unless MSG_NOSIGNAL) and EPIPE
+ *  when the peer is gone. */
+function sendData(t: Task, s: UnixSocket, data: Uint8Array, flags: number, to: UnixSocket | null, creds: Creds, files: OpenFile[] | null): number {
+  if ((flags & MSG_OOB) !== 0) {
+    files?.forEach((f) => f.drop());
+    sysError("EOPNOTSUPP");
+  }
+  const nonblock = (flags & MSG_DONTWAIT) !== 0;
+  const send = (): number => s.send(data, to, creds, files, nonblock);
+  if ((flags & MSG_NOSIGNAL) !== 0) {
+    try {
+      return send();
+    } catch (e) {
+      if (e instanceof SysError && e.errno === "EPIPE" && e.partial > 0) return e.partial;
+      throw e;
+    }
+  }
+  return writeTo(t, send);
+}
+
+/** The destination of a send with an address: a datagram socket's; a connected stream's is
+ *  EISCONN, an unconnected one's EOPNOTSUPP (as Linux). */
+function destination(t: Task, s: UnixSocket, addrVa: number, len: number): UnixSocket | null {
+  if (addrVa === 0) return null;
+  if (s.type !== SOCK_DGRAM) sysError(s.connected ? "EISCONN" : "EOPNOTSUPP");
+  return findNamed(t, readAddr(t, addrVa, len, "EINVAL"), SOCK_DGRAM);
+}
+
+export const sendto: Sys = (t, fd, buf, len, flags, addrVa, addrLen) => {
+  const s = sockOf(t, fd);
+  const to = destination(t, s, addrVa, addrLen);
+  const data = t.mem.read(buf, Math.min(len >>> 0, MAX_RW));
+  return sendData(t, s, data, flags, to, credsOf(t), null);
+};
+
+export const send: Sys = (t, fd, buf, len, flags) => sendto(t, fd, buf, len, flags, 0, 0);
+
+export const recvfrom: Sys = (t, fd, buf, len, flags, addrVa, lenVa) => {
+  const s = sockOf(t, fd);
+  const n = Math.min(len >>> 0, MAX_RW);
+  t.mem.check(buf, n, true);
+  if (addrVa !== 0) t.mem.check(lenVa, 4, true);
+  const tmp = t.staging(n);
+  const r = s.receive(tmp, (flags & MSG_PEEK) !== 0, (flags & MSG_DONTWAIT) !== 0);
+  r.files?.forEach((f) => f.drop());
+  t.mem.write(buf, tmp.subarray(0, r.n));
+  // (a sender without a name gives an address of length 0, as Linux's unix_copy_addr)
+  const from = r.from?.name ?? null;
+  if (from !== null) putAddr(t, addrVa, lenVa, from);
+  else if (addrVa !== 0) t.mem.putU32(lenVa, 0);
+  return (flags & MSG_TRUNC) !== 0 && s.messages ? r.whole : r.n;
+};
+
+export const recv: Sys = (t, fd, buf, len, flags) => recvfrom(t, fd, buf, len, flags, 0, 0);
+
+/** struct msghdr (i386): name, namelen, iov, iovlen, control, controllen, flags. */
+interface MsgHdr {
+  name: number;
+  namelen: number;
+  iov: [number, number][];
+  control: number;
+  controllen: number;
+}
+
+function readMsg(t: Task, va: number): MsgHdr {
+  const w = (k: number): number => t.mem.u32(va + 4 * k) >>> 0;
+  const iovlen = w(3);
+  if (iovlen > 1024) sysError("EMSGSIZE");
+  const iov: [number, number][] = [];
+  let total = 0;
+  for (let k = 0; k < iovlen; k++) {
+    const base = t.mem.u32(w(2) + 8 * k) >>> 0, len = t.mem.u32(w(2) + 8 * k + 4) >>> 0;
+    total += len;
+    if (len > MAX_RW || total > MAX_RW) sysError("EINVAL");
+    iov.push([base, len]);
+  }
+  return { name: w(0), namelen: w(1), iov, control: w(4), controllen: w(5) };
+}
+
+export const sendmsg: Sys = (t, fd, msgVa, flags) => {
+  const s = sockOf(t, fd);
+  const m = readMsg(t, msgVa);
+  const to = destination(t, s, m.namelen === 0 ? 0 : m.name, m.namelen);
+  const total = m.iov.reduce((n, [, len]) => n + len, 0);
+  const data = new Uint8Array(total);
+  let at = 0;
+  for (const [base, len] of m.iov) {
+    data.set(t.mem.read(base, len), at);
+    at += len;
+  }
+  // Control messages: descriptions to pass (each gets a reference of the message's own) and
+  // credentials to claim.
+  let files: OpenFile[] | null = null;
+  let creds = credsOf(t);
+  const take: OpenFile[] = [];
+  for (let off = 0; off + 12 <= m.controllen; ) {
+    const len = t.mem.u32(m.control + off) >>> 0, level = t.mem.i32(m.control + off + 4), type = t.mem.i32(m.control + off + 8);
+    if (len < 12 || off + len > m.controllen) sysError("EINVAL");
+    if (level !== SOL_SOCKET) sysError("EINVAL");
+    if (type === SCM_RIGHTS) {
+      const n = (len - 12) >> 2;
+      if (n + take.length > SCM_MAX_FD) sysError("EINVAL");
+      for (let k = 0; k < n; k++) take.push(t.fds.get(t.mem.i32(m.control + off + 12 + 4 * k)));
+    } else if (type === SCM_CREDENTIALS) {
+      if (len < 24) sysError("EINVAL");
+      const c = { pid: t.mem.i32(m.control + off + 12), uid: t.mem.u32(m.control + off + 16) >>> 0, gid: t.mem.u32(m.control + off + 20) >>> 0 };
+      // (only root may claim ids other than its own, as Linux's scm_check_creds)
+      const mine = credsOf(t);
+      if (t.proc.euid !== 0 && (c.pid !== mine.pid || (c.uid !== mine.uid && c.uid !== t.proc.uid) || (c.gid !== mine.gid && c.gid !== t.proc.gid))) sysError("EPERM");
+      creds = c;
+    } else {
+      sysError("EINVAL");
+    }
+    off += (len + 3) & ~3;
+  }
+  if (take.length > 0) {
+    for (const f of take) f.refs++;
+    files = take;
+  }
+  return sendData(t, s, data, flags, to, creds, files);
+};
+
+export const recvmsg: Sys = (t, fd, msgVa, flags) => {
+  const s = sockOf(t, fd);
+  const m = readMsg(t, msgVa);
+  const total = m.iov.reduce((n, [, len]) => n + len, 0);
+  for (const [base, len] of m.iov) t.mem.check(base, len, true);
+  t.mem.check(msgVa, 28, true);
+  const tmp = t.staging(total);
+  const r = s.receive(tmp, (flags & MSG_PEEK) !== 0, (flags & MSG_DONTWAIT) !== 0);
+  let at = 0;
+  for (const [base, len] of m.iov) {
+    if (at >= r.n) break;
+    const k = Math.min(len, r.n - at);
+    t.mem.write(base, tmp.subarray(at, at + k));
+    at += k;
+  }
+  let outFlags = s.messages && r.whole > r.n ? MSG_TRUNC : 0;
+  // The sender's address.
+  const from = r.from?.name ?? null;
+  if (m.name !== 0 && m.namelen > 0 && from !== null) {
+    const full = new Uint8Array(2 + from.length);
+    full[0] = AF_UNIX;
+    full.set(from, 2);
+    t.mem.write(m.name, full.subarray(0, Math.min(m.namelen, full.length)));
+    t.mem.putU32(msgVa + 4, full.length);
+  } else {
+    t.mem.putU32(msgVa + 4, 0);
+  }
+  // Control messages: credentials (SO_PASSCRED), then the descriptions passed.
+  let used = 0;
+  const cmsg = (type: number, words: number[]): boolean => {
+    const len = 12 + 4 * words.length;
+    if (used + len > m.controllen) return false;
+    const b = new Int32Array([len, SOL_SOCKET, type, ...words]);
+    t.mem.write(m.control + used, new Uint8Array(b.buffer));
+    used += (len + 3) & ~3;
+    return true;
+  };
+  if (s.passCred && r.creds !== null && !cmsg(SCM_CREDENTIALS, [r.creds.pid, r.creds.uid, r.creds.gid])) outFlags |= MSG_CTRUNC;
+  if (r.files !== null) {
+    const room = Math.max(0, Math.floor((m.controllen - used - 12) / 4));
+    const fds: number[] = [];
+    r.files.forEach((f, k) => {
+      if (k < room) {
+        // (the message's reference becomes the new descriptor's)
+        fds.push(t.fds.add(f, (flags & MSG_CMSG_CLOEXEC) !== 0));
+      } else {
+        f.drop();
+      }
+    });
+    if (fds.length < r.files.length) outFlags |= MSG_CTRUNC;
+    if (fds.length > 0) cmsg(SCM_RIGHTS, fds);
+  }
+  t.mem.putU32(msgVa + 20, used);
+  t.mem.putU32(msgVa + 24, outFlags);
+  return (flags & MSG_TRUNC) !== 0 && s.messages ? r.whole : r.n;
+};
+
+export const getsockopt: Sys = (t, fd, level, opt, valVa, lenVa) => {
+  const s = sockOf(t, fd);
+  if (level !== SOL_SOCKET) sysError("EOPNOTSUPP");
+  const room = t.mem.i32(lenVa);
+  if (room < 0) sysError("EINVAL");
+  let words: number[];
+  switch (opt) {
+    case SO_TYPE: words = [s.type]; break;
+    case SO_ERROR: words = [0]; break;
+    case SO_DOMAIN: words = [AF_UNIX]; break;
+    case SO_PROTOCOL: words = [0]; break;
+    case SO_ACCEPTCONN: words = [s.listening ? 1 : 0]; break;
+    case SO_SNDBUF: words = [s.sndBuf]; break;
+    case SO_RCVBUF: words = [s.rcvBuf]; break;
+    case SO_PASSCRED: words = [s.passCred ? 1 : 0]; break;
+    case SO_REUSEADDR: case SO_KEEPALIVE: words = [0]; break;
+    case SO_PEERCRED: {
+      const c = s.peer !== null && s.connected && s.type !== SOCK_DGRAM ? s.peer.creds : null;
+      words = c === null ? [0, -1, -1] : [c.pid, c.uid, c.gid];
+      break;
+    }
+    default:
+      return sysError("ENOPROTOOPT");
+  }
+  const bytes = new Uint8Array(new Int32Array(words).buffer);
+  t.mem.write(valVa, bytes.subarray(0, Math.min(room, bytes.length)));
+  t.mem.putU32(lenVa, Math.min(room, bytes.length));
+  return 0;
+};
+
+export const setsockopt: Sys = (t, fd, level, opt, valVa, len) => {
+  const s = sockOf(t, fd);
+  if (level !== SOL_SOCKET) sysError("EOPNOTSUPP");
+  if (len < 4) sysError("EINVAL");
+  const v = t.mem.i32(valVa);
+  switch (opt) {
+    case SO_PASSCRED: s.passCred = v !== 0; return 0;
+    // (Linux doubles the size it is given, for its bookkeeping; the queues here stay SOCK_BUF)
+    case SO_SNDBUF: case SO_SNDBUFFORCE: s.sndBuf = Math.max(4608, Math.min(v, SOCK_BUF) * 2); return 0;
+    case SO_RCVBUF: case SO_RCVBUFFORCE: s.rcvBuf = Math.max(2304, Math.min(v, SOCK_BUF) * 2); return 0;
+    // (no meaning for a unix socket; Linux takes them too)
+    case SO_REUSEADDR: case SO_KEEPALIVE: return 0;
+    default:
+      return sysError("ENOPROTOOPT");
+  }
+};
+
+/** socketcall's calls by number, with how many arguments each reads from the guest's array. */
+const SOCKETCALLS: [Sys | null, number][] = [
+  [null, 0], [socket, 3], [bind, 3], [connect, 3], [listen, 2], [accept, 3], [getsockname, 3], [getpeername, 3],
+  [socketpair, 4], [send, 4], [recv, 4], [sendto, 6], [recvfrom, 6], [shutdown, 2], [setsockopt, 5],
+  [getsockopt, 5], [sendmsg, 3], [recvmsg, 3], [accept4, 4],
+  // recvmmsg, sendmmsg
+  [null, 5], [null, 4],
+];
+
+/** socketcall(call, args): i386's one entry for the socket calls, their arguments in an array. */
+export const socketcall: Sys = (t, call, argsVa) => {
+  if (call < 1 || call >= SOCKETCALLS.length) sysError("EINVAL");
+  const [fn, n] = SOCKETCALLS[call];
+  if (fn === null) sysError("ENOSYS");
+  const a = [0, 0, 0, 0, 0, 0];
+  for (let k = 0; k < n; k++) a[k] = t.mem.i32(argsVa + 4 * k);
+  return fn(t, a[0], a[1], a[2], a[3], a[4], a[5]);
+};

@@ -1,0 +1,22 @@
+// Unix domain sockets, differential: tests/guest/sockets.c (socketpair of each type, named and
+// abstract stream, datagram and sequenced-packet sockets, SCM_RIGHTS, SO_PEERCRED, poll, errors)
+// run natively (the host kernel is the oracle) and under exojit with every engine, in a fresh
+// directory each, where the program binds its names; stdout, stderr and the exit status must
+// match byte for byte.
+
+import { expect } from "vitest";
+import { differentialSuite, type DiffCase } from "./helpers/differential.js";
+
+const CASES: DiffCase[] = [
+  { name: "sockets: socketpairs, named and abstract sockets, listen/connect/accept, datagrams, SCM_RIGHTS, SO_PEERCRED, poll", src: "sockets.c" },
+];
+
+differentialSuite({
+  cases: CASES,
+  tmpPrefix: "exojit-sock-",
+  oracleTitle: "socket programs natively (the oracle itself)",
+  checkNative: (_c, r) => {
+    expect(r.status, r.stderr.toString()).toBe(0);
+    expect(r.stdout.toString()).toContain("\ndone\n");
+  },
+});

@@ -109,6 +109,24 @@ static void pairs(void) {
   close(sv[0]);
   printf("stream: a child with the other end: exit %d\n", status_of(p) == 0 ? 0 : 1);
 
+  check(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "socketpair waitall");
+  p = fork();
+  if (p == 0) {
+    close(sv[0]);
+    write(sv[1], "abc", 3);
+    usleep(20000);
+    write(sv[1], "defg", 4);
+    usleep(20000);
+    write(sv[1], "hijk", 4);
+    _exit(0);
+  }
+  close(sv[1]);
+  n = recv(sv[0], buf, 10, MSG_WAITALL);
+  m = recv(sv[0], buf + 10, 10, MSG_WAITALL);
+  printf("stream: MSG_WAITALL %zd \"%.*s\", then %zd at EOF\n", n, (int)n, buf, m);
+  status_of(p);
+  close(sv[0]);
+
   for (int type = 0; type < 2; type++) {
     int t = type == 0 ? SOCK_DGRAM : SOCK_SEQPACKET;
     const char *name = type == 0 ? "dgram" : "seqpacket";

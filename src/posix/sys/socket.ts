@@ -7,6 +7,7 @@
 import type { Sys } from "../types.js";
 import type { Task } from "../../libexoc/task.js";
 import { sysError, SysError } from "../../libexoc/errors.js";
+import { WouldBlock, RESTART_IF_SA, laterFn, partialCount, resumable } from "../../libexoc/blocking.js";
 import { SIGPIPE } from "../../libexoc/signal.js";
 import { S_IFMT, S_IFSOCK, type OpenFile } from "../../libexoc/file.js";
 import { lockKey } from "../../libexoc/vfs/ref.js";
@@ -16,7 +17,7 @@ import { writeTo } from "./file.js";
 export const AF_UNIX = 1;
 const SOCK_RAW = 3;
 const SOCK_NONBLOCK = 0o4000, SOCK_CLOEXEC = 0o2000000;
-const MSG_OOB = 0x1, MSG_PEEK = 0x2, MSG_CTRUNC = 0x8, MSG_TRUNC = 0x20, MSG_DONTWAIT = 0x40, MSG_NOSIGNAL = 0x4000;
+const MSG_OOB = 0x1, MSG_PEEK = 0x2, MSG_CTRUNC = 0x8, MSG_TRUNC = 0x20, MSG_DONTWAIT = 0x40, MSG_WAITALL = 0x100, MSG_NOSIGNAL = 0x4000;
 const MSG_CMSG_CLOEXEC = 0x40000000;
 const SOL_SOCKET = 1;
 const SCM_RIGHTS = 1, SCM_CREDENTIALS = 2;
@@ -268,15 +269,41 @@ export const recvfrom: Sys = (t, fd, buf, len, flags, addrVa, lenVa) => {
   t.mem.check(buf, n, true);
   if (addrVa !== 0) t.mem.check(lenVa, 4, true);
   const tmp = t.staging(n);
-  const r = s.receive(tmp, (flags & MSG_PEEK) !== 0, (flags & MSG_DONTWAIT) !== 0);
+  const peek = (flags & MSG_PEEK) !== 0, nonblock = (flags & MSG_DONTWAIT) !== 0;
+  const r = s.receive(tmp, peek, nonblock);
   r.files?.forEach((f) => f.drop());
   t.mem.write(buf, tmp.subarray(0, r.n));
+  if ((flags & MSG_WAITALL) !== 0 && s.type === SOCK_STREAM && !peek && !nonblock && !s.mode.nonblock && r.n > 0 && r.n < n) {
+    return recvRest(t, s, buf, n, r.n);
+  }
   // (a sender without a name gives an address of length 0, as Linux's unix_copy_addr)
   const from = r.from?.name ?? null;
   if (from !== null) putAddr(t, addrVa, lenVa, from);
   else if (addrVa !== 0) t.mem.putU32(lenVa, 0);
   return (flags & MSG_TRUNC) !== 0 && s.messages ? r.whole : r.n;
 };
+
+/** The rest of a MSG_WAITALL receive on a stream: waits until `len` bytes are in (from `got`),
+ *  the peer ends the stream, an error comes after some bytes, or a signal (which returns the
+ *  count so far). */
+const recvRest = resumable("posix/socket.recvRest", function recvRest(t: Task, s: UnixSocket, buf: number, len: number, got: number): number {
+  while (got < len) {
+    const tmp = t.staging(len - got);
+    let r;
+    try {
+      r = s.receive(tmp, false, false);
+    } catch (e) {
+      if (e instanceof WouldBlock) throw new WouldBlock(e.queues, null, RESTART_IF_SA, laterFn(recvRest, t, s, buf, len, got), laterFn(partialCount, got));
+      if (e instanceof SysError) return got;
+      throw e;
+    }
+    r.files?.forEach((f) => f.drop());
+    if (r.n === 0) break;
+    t.mem.write(buf + got, tmp.subarray(0, r.n));
+    got += r.n;
+  }
+  return got;
+});
 
 export const recv: Sys = (t, fd, buf, len, flags) => recvfrom(t, fd, buf, len, flags, 0, 0);
 

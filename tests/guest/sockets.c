@@ -477,6 +477,56 @@ static void readiness(void) {
   close(sv[1]);
 }
 
+static void show(const char *what, int r) {
+  printf("%s: %d %s\n", what, r, r < 0 ? strerror(errno) : "");
+}
+
+/* Bad arguments: EFAULT for pointers to nowhere (and a receive into one loses nothing), EINVAL
+ * and the other errors for bad lengths, flags and options. */
+static void *volatile nowhere = (void *)16;
+
+static void bad_arguments(void) {
+  int sv[2], v;
+  void *bad = nowhere;
+  show("socketpair with a bad array", socketpair(AF_UNIX, SOCK_STREAM, 0, bad));
+  show("socket of type 99", socket(AF_UNIX, 99, 0));
+  show("socket of protocol 7", socket(AF_UNIX, SOCK_STREAM, 7));
+  show("socket with unknown flags", socket(AF_UNIX, SOCK_STREAM | 0x10000000, 0));
+  int s = socket(AF_UNIX, SOCK_STREAM, 0);
+  show("bind NULL", bind(s, NULL, 10));
+  show("bind to a bad address", bind(s, bad, 10));
+  struct sockaddr_un a = {.sun_family = AF_UNIX};
+  show("bind length 200", bind(s, (struct sockaddr *)&a, 200));
+  show("bind length 1", bind(s, (struct sockaddr *)&a, 1));
+  show("connect to a bad address", connect(s, bad, 10));
+  check(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "socketpair bad");
+  show("send from a bad buffer", send(sv[0], bad, 10, 0));
+  write(sv[1], "abc", 3);
+  show("recv into a bad buffer", recv(sv[0], bad, 10, 0));
+  char keep[8];
+  show("recv after it", recv(sv[0], keep, sizeof keep, MSG_DONTWAIT));
+  show("sendmsg of a bad msghdr", sendmsg(sv[0], bad, 0));
+  show("recvmsg of a bad msghdr", recvmsg(sv[0], bad, 0));
+  socklen_t l = 4;
+  show("getsockopt with a bad length pointer", getsockopt(s, SOL_SOCKET, SO_TYPE, &v, bad));
+  show("getsockopt into a bad buffer", getsockopt(s, SOL_SOCKET, SO_TYPE, bad, &l));
+  show("getsockopt of an unknown option", getsockopt(s, SOL_SOCKET, 9999, &v, &l));
+  show("getsockopt at level TCP", getsockopt(s, 6, 1, &v, &l));
+  show("setsockopt with 2 bytes", setsockopt(s, SOL_SOCKET, SO_PASSCRED, &v, 2));
+  show("shutdown how 7", shutdown(sv[0], 7));
+  show("shutdown unconnected", shutdown(s, SHUT_RDWR));
+  show("accept4 with unknown flags", accept4(s, NULL, NULL, 0x1));
+  int d = socket(AF_UNIX, SOCK_DGRAM, 0);
+  show("listen on a datagram socket", listen(d, 1));
+  struct msghdr mh = {0};
+  mh.msg_iovlen = 5000;
+  show("sendmsg of 5000 iovecs", sendmsg(sv[0], &mh, 0));
+  close(d);
+  close(s);
+  close(sv[0]);
+  close(sv[1]);
+}
+
 int main(void) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   pairs();
@@ -485,6 +535,7 @@ int main(void) {
   datagrams();
   passing();
   readiness();
+  bad_arguments();
   printf("done\n");
   return 0;
 }

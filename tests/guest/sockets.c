@@ -483,6 +483,51 @@ static void show(const char *what, int r) {
 
 /* Bad arguments: EFAULT for pointers to nowhere (and a receive into one loses nothing), EINVAL
  * and the other errors for bad lengths, flags and options. */
+/* sendmmsg and recvmmsg: lengths written beside each message, MSG_WAITFORONE, a blocking call
+ * waiting for all it asked for. */
+static void multiple(void) {
+  int sv[2];
+  check(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv) == 0, "socketpair mmsg");
+  struct mmsghdr m[4];
+  struct iovec iov[4];
+  char bufs[4][16];
+  const char *words[3] = {"one", "three", "seventeen"};
+  memset(m, 0, sizeof m);
+  for (int i = 0; i < 3; i++) {
+    iov[i].iov_base = (void *)words[i];
+    iov[i].iov_len = strlen(words[i]);
+    m[i].msg_hdr.msg_iov = &iov[i];
+    m[i].msg_hdr.msg_iovlen = 1;
+  }
+  int n = sendmmsg(sv[0], m, 3, 0);
+  printf("sendmmsg: %d, lengths %u %u %u\n", n, m[0].msg_len, m[1].msg_len, m[2].msg_len);
+  memset(m, 0, sizeof m);
+  for (int i = 0; i < 4; i++) {
+    iov[i].iov_base = bufs[i];
+    iov[i].iov_len = sizeof bufs[i];
+    m[i].msg_hdr.msg_iov = &iov[i];
+    m[i].msg_hdr.msg_iovlen = 1;
+  }
+  n = recvmmsg(sv[1], m, 4, MSG_WAITFORONE, NULL);
+  printf("recvmmsg of 4 with MSG_WAITFORONE: %d:", n);
+  for (int i = 0; i < n; i++) printf(" %.*s", (int)m[i].msg_len, bufs[i]);
+  printf("\n");
+  printf("recvmmsg on an empty socket (MSG_DONTWAIT): %s\n", err(recvmmsg(sv[1], m, 4, MSG_DONTWAIT, NULL)));
+  pid_t p = fork();
+  if (p == 0) {
+    usleep(20000);
+    send(sv[0], "a", 1, 0);
+    usleep(20000);
+    send(sv[0], "bc", 2, 0);
+    _exit(0);
+  }
+  n = recvmmsg(sv[1], m, 2, 0, NULL);
+  printf("recvmmsg waiting for 2: %d (lengths %u, %u)\n", n, m[0].msg_len, m[1].msg_len);
+  status_of(p);
+  close(sv[0]);
+  close(sv[1]);
+}
+
 static void *volatile nowhere = (void *)16;
 
 static void bad_arguments(void) {
@@ -535,6 +580,7 @@ int main(void) {
   datagrams();
   passing();
   readiness();
+  multiple();
   bad_arguments();
   printf("done\n");
   return 0;

@@ -13,12 +13,17 @@ import { S_IFMT, S_IFSOCK, type OpenFile } from "../../libexoc/file.js";
 import { lockKey } from "../../libexoc/vfs/ref.js";
 import { UnixSocket, SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_BUF, SCM_MAX_FD, type Creds } from "../../libexoc/socket.js";
 import { writeTo } from "./file.js";
+import { readTimespec } from "./time.js";
 
 export const AF_UNIX = 1;
 const SOCK_RAW = 3;
 const SOCK_NONBLOCK = 0o4000, SOCK_CLOEXEC = 0o2000000;
 const MSG_OOB = 0x1, MSG_PEEK = 0x2, MSG_CTRUNC = 0x8, MSG_TRUNC = 0x20, MSG_DONTWAIT = 0x40, MSG_WAITALL = 0x100, MSG_NOSIGNAL = 0x4000;
-const MSG_CMSG_CLOEXEC = 0x40000000;
+const MSG_WAITFORONE = 0x10000, MSG_CMSG_CLOEXEC = 0x40000000;
+/** struct mmsghdr (i386): a msghdr and the message's length. */
+const MMSG = 32;
+/** Most messages one sendmmsg/recvmmsg takes (Linux's UIO_MAXIOV). */
+const MAX_MMSG = 1024;
 const SOL_SOCKET = 1;
 const SCM_RIGHTS = 1, SCM_CREDENTIALS = 2;
 const SO_REUSEADDR = 2, SO_TYPE = 3, SO_ERROR = 4, SO_SNDBUF = 7, SO_RCVBUF = 8, SO_KEEPALIVE = 9;
@@ -431,6 +436,74 @@ export const recvmsg: Sys = (t, fd, msgVa, flags) => {
   return (flags & MSG_TRUNC) !== 0 && s.messages ? r.whole : r.n;
 };
 
+/** sendmmsg from message `k` on: each as sendmsg sends it, its length written beside it. An
+ *  error after the first message ends the call with the count sent; a wait after it goes on
+ *  as a later call (a signal then returns the count). */
+const sendmmsgFrom = resumable("posix/socket.sendmmsgFrom", function sendmmsgFrom(t: Task, fd: number, vec: number, vlen: number, flags: number, k: number): number {
+  for (; k < vlen; k++) {
+    let n: number;
+    try {
+      n = sendmsg(t, fd, vec + MMSG * k, flags, 0, 0, 0);
+    } catch (e) {
+      if (k === 0) throw e;
+      if (e instanceof WouldBlock) {
+        throw new WouldBlock(e.queues, null, RESTART_IF_SA, laterFn(sendmmsgRest, t, fd, vec, vlen, flags, k, e.retry), laterFn(partialCount, k));
+      }
+      return k;
+    }
+    t.mem.putU32(vec + MMSG * k + 28, n);
+  }
+  return k;
+});
+
+/** After a wait in message `k` of a sendmmsg: the rest of that message (`retry`, when part of
+ *  a stream message went before the wait; else the message again), then the messages after. */
+const sendmmsgRest = resumable("posix/socket.sendmmsgRest", function sendmmsgRest(t: Task, fd: number, vec: number, vlen: number, flags: number, k: number, retry: (() => number) | null): number {
+  if (retry === null) return sendmmsgFrom(t, fd, vec, vlen, flags, k);
+  let n: number;
+  try {
+    n = retry();
+  } catch (e) {
+    if (e instanceof WouldBlock) throw new WouldBlock(e.queues, null, RESTART_IF_SA, laterFn(sendmmsgRest, t, fd, vec, vlen, flags, k, e.retry), laterFn(partialCount, k));
+    return k;
+  }
+  t.mem.putU32(vec + MMSG * k + 28, n);
+  return sendmmsgFrom(t, fd, vec, vlen, flags, k + 1);
+});
+
+export const sendmmsg: Sys = (t, fd, vec, vlen, flags) => {
+  sockOf(t, fd);
+  return sendmmsgFrom(t, fd, vec, Math.min(vlen >>> 0, MAX_MMSG), flags, 0);
+};
+
+/** recvmmsg from message `k` on: the first waits as recvmsg does; the others wait too, unless
+ *  MSG_WAITFORONE, until `deadline` (clock ns), checked after each message as Linux does. */
+const recvmmsgFrom = resumable("posix/socket.recvmmsgFrom", function recvmmsgFrom(t: Task, fd: number, vec: number, vlen: number, flags: number, deadline: number | null, k: number): number {
+  for (; k < vlen; k++) {
+    if (k > 0 && deadline !== null && t.kernel.clock.now() >= deadline) return k;
+    const f = (flags & ~MSG_WAITFORONE) | (k > 0 && (flags & MSG_WAITFORONE) !== 0 ? MSG_DONTWAIT : 0);
+    let n: number;
+    try {
+      n = recvmsg(t, fd, vec + MMSG * k, f, 0, 0, 0);
+    } catch (e) {
+      if (k === 0) throw e;
+      if (e instanceof WouldBlock) throw new WouldBlock(e.queues, deadline, RESTART_IF_SA, laterFn(recvmmsgFrom, t, fd, vec, vlen, flags, deadline, k), laterFn(partialCount, k));
+      return k;
+    }
+    t.mem.putU32(vec + MMSG * k + 28, n);
+  }
+  return k;
+});
+
+function recvmmsgImpl(t: Task, fd: number, vec: number, vlen: number, flags: number, timeout: number, wide: boolean): number {
+  sockOf(t, fd);
+  const deadline = timeout === 0 ? null : t.kernel.clock.now() + Number(readTimespec(t, timeout, wide));
+  return recvmmsgFrom(t, fd, vec, Math.min(vlen >>> 0, MAX_MMSG), flags, deadline, 0);
+}
+
+export const recvmmsg: Sys = (t, fd, vec, vlen, flags, timeout) => recvmmsgImpl(t, fd, vec, vlen, flags, timeout, false);
+export const recvmmsgTime64: Sys = (t, fd, vec, vlen, flags, timeout) => recvmmsgImpl(t, fd, vec, vlen, flags, timeout, true);
+
 export const getsockopt: Sys = (t, fd, level, opt, valVa, lenVa) => {
   const s = sockOf(t, fd);
   if (level !== SOL_SOCKET) sysError("EOPNOTSUPP");
@@ -483,15 +556,14 @@ const SOCKETCALLS: [Sys | null, number][] = [
   [null, 0], [socket, 3], [bind, 3], [connect, 3], [listen, 2], [accept, 3], [getsockname, 3], [getpeername, 3],
   [socketpair, 4], [send, 4], [recv, 4], [sendto, 6], [recvfrom, 6], [shutdown, 2], [setsockopt, 5],
   [getsockopt, 5], [sendmsg, 3], [recvmsg, 3], [accept4, 4],
-  // recvmmsg, sendmmsg
-  [null, 5], [null, 4],
+  [recvmmsg, 5], [sendmmsg, 4],
 ];
 
 /** socketcall(call, args): i386's one entry for the socket calls, their arguments in an array. */
 export const socketcall: Sys = (t, call, argsVa) => {
   if (call < 1 || call >= SOCKETCALLS.length) sysError("EINVAL");
   const [fn, n] = SOCKETCALLS[call];
-  if (fn === null) sysError("ENOSYS");
+  if (fn === null) sysError("EINVAL");
   const a = [0, 0, 0, 0, 0, 0];
   for (let k = 0; k < n; k++) a[k] = t.mem.i32(argsVa + 4 * k);
   return fn(t, a[0], a[1], a[2], a[3], a[4], a[5]);

@@ -1,14 +1,15 @@
-// Unix domain sockets, differential: tests/guest/sockets.c (socketpair of each type, named and
-// abstract stream, datagram and sequenced-packet sockets, SCM_RIGHTS, SO_PEERCRED, poll, errors)
-// run natively (the host kernel is the oracle) and under exojit with every engine, in a fresh
-// directory each, where the program binds its names; stdout, stderr and the exit status must
-// match byte for byte.
+// Sockets, differential: tests/guest/sockets.c (unix sockets: socketpair of each type, named
+// and abstract stream, datagram and sequenced-packet sockets, SCM_RIGHTS, SO_PEERCRED, poll,
+// errors) and tests/guest/inet.c (TCP and UDP on 127.0.0.1) run natively (the host kernel is
+// the oracle) and under exojit with every engine, in a fresh directory each, where the program
+// binds its names; stdout, stderr and the exit status must match byte for byte.
 
 import { expect } from "vitest";
 import { differentialSuite, type DiffCase } from "./helpers/differential.js";
 
 const CASES: DiffCase[] = [
   { name: "sockets: socketpairs, named and abstract sockets, listen/connect/accept, datagrams, SCM_RIGHTS, SO_PEERCRED, poll", src: "sockets.c" },
+  { name: "inet: TCP and UDP on the loopback network, between processes, with addresses and errors", src: "inet.c" },
 ];
 
 differentialSuite({

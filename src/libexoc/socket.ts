@@ -12,8 +12,8 @@
 
 import { WaitQueue } from "../exokernel/wait.js";
 import { WouldBlock, later, laterFn, partialCount } from "./blocking.js";
-import { sysError, SysError } from "./errors.js";
-import { OpenFile, S_IFSOCK, POLLIN, POLLRDNORM, POLLOUT, POLLWRNORM, POLLHUP, POLLRDHUP, type FileStat, type OpenMode } from "./file.js";
+import { sysError, SysError, type ErrnoName } from "./errors.js";
+import { OpenFile, S_IFSOCK, POLLIN, POLLRDNORM, POLLOUT, POLLWRNORM, POLLHUP, POLLERR, POLLRDHUP, type FileStat, type OpenMode } from "./file.js";
 
 export const SOCK_STREAM = 1, SOCK_DGRAM = 2, SOCK_SEQPACKET = 5;
 /** What a socket's receive queue holds at most (Linux's default net.core.rmem_default). */
@@ -142,10 +142,26 @@ export class UnixSocket extends OpenFile {
   readonly ino: bigint;
   readonly created = BigInt(Date.now()) * 1000000n;
 
+  /** An IPv4 datagram socket's connected destination (sockaddr_in after the family), looked
+   *  up at each send: UDP connects to an address, whether or not a socket is bound there. */
+  peerName: Uint8Array | null = null;
+  /** TCP_NODELAY, SO_REUSEADDR, SO_KEEPALIVE, SO_BROADCAST as set (nothing here depends on them). */
+  noDelay = false;
+  /** IPPROTO_IP options as set (posix/sys/socket.ts). */
+  readonly ipOptions = new Map<number, number>();
+  /** An error reported by the next receive (or SO_ERROR, or poll's POLLERR): what an ICMP
+   *  "port unreachable" leaves on a connected UDP socket that sent to a port nobody has. */
+  softError: ErrnoName | null = null;
+  reuseAddr = false;
+  keepAlive = false;
+  broadcast = false;
+
   constructor(
     readonly type: number,
     creds: Creds,
     nonblock: boolean,
+    /** AF_UNIX, or AF_INET for the loopback sockets (posix/sys/inet.ts). */
+    readonly family = 1,
   ) {
     // (what /proc/PID/fd/N reads as)
     super(`socket:[${nextSocketIno}]`, { read: true, write: true, append: false, nonblock });
@@ -202,7 +218,7 @@ export class UnixSocket extends OpenFile {
       if (this.mode.nonblock) sysError("EAGAIN");
       throw new WouldBlock([to.incoming]);
     }
-    const server = new UnixSocket(this.type, to.creds, false);
+    const server = new UnixSocket(this.type, to.creds, false, to.family);
     server.name = to.name;
     this.creds = { ...creds };
     UnixSocket.join(this, server);
@@ -263,7 +279,7 @@ export class UnixSocket extends OpenFile {
       if (this.type === SOCK_DGRAM) sysError("ECONNREFUSED");
       throw new SysError("EPIPE", "peer gone", 0);
     }
-    // A datagram socket connected to another takes datagrams from that one only (EPERM).
+    // A unix datagram socket connected to another takes datagrams from that one only (EPERM).
     if (this.type === SOCK_DGRAM && dest.peer !== null && dest.peer !== this) sysError("EPERM");
     return dest.rx;
   }
@@ -300,6 +316,11 @@ export class UnixSocket extends OpenFile {
    *  message. `peek` leaves it queued. Waits while there is nothing (EOF: n 0). */
   receive(buf: Uint8Array, peek: boolean, nonblock: boolean): Received {
     const q = this.rx;
+    if (this.softError !== null) {
+      const e = this.softError;
+      this.softError = null;
+      sysError(e);
+    }
     if (this.listening) sysError("EINVAL");
     if (q.chunks.length === 0) {
       // (a datagram socket has no end of file: its peer may close and another send)
@@ -387,7 +408,7 @@ export class UnixSocket extends OpenFile {
   override poll(): number {
     if (this.listening) return this.pending.length > 0 ? POLLIN | POLLRDNORM : 0;
     const q = this.rx;
-    let ev = 0;
+    let ev = this.softError !== null ? POLLERR : 0;
     const eof = q.readClosed || (q.writeClosed && this.type !== SOCK_DGRAM);
     if (q.chunks.length > 0 || eof) ev |= POLLIN | POLLRDNORM;
     if (eof) ev |= POLLRDHUP;

@@ -1,12 +1,14 @@
 // The socket system calls, for Unix domain sockets (libexoc/socket.ts): socket, socketpair,
 // bind, listen, connect, accept/accept4, getsockname, getpeername, send/sendto/sendmsg,
 // recv/recvfrom/recvmsg, shutdown, getsockopt, setsockopt, and i386's socketcall multiplexer,
-// which glibc uses. Other address families fail with EAFNOSUPPORT, as on a Linux built without
-// them; a program then sees "address family not supported", not a missing system call.
+// which glibc uses. IPv4 sockets are loopback ones (inet.ts). Other address families fail with
+// EAFNOSUPPORT, as on a Linux built without them; a program then sees "address family not
+// supported", not a missing system call.
 
 import type { Sys } from "../types.js";
 import type { Task } from "../../libexoc/task.js";
 import { sysError, SysError } from "../../libexoc/errors.js";
+import { ERRNO } from "../abi/errno.js";
 import { WouldBlock, RESTART_IF_SA, laterFn, partialCount, resumable } from "../../libexoc/blocking.js";
 import { SIGPIPE } from "../../libexoc/signal.js";
 import { S_IFMT, S_IFSOCK, type OpenFile } from "../../libexoc/file.js";
@@ -14,11 +16,14 @@ import { lockKey } from "../../libexoc/vfs/ref.js";
 import { UnixSocket, SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_BUF, SCM_MAX_FD, type Creds } from "../../libexoc/socket.js";
 import { writeTo } from "./file.js";
 import { readTimespec } from "./time.js";
+import { AF_INET, IPPROTO_TCP, IPPROTO_UDP, INADDR_LOOPBACK, INET_NAME, readInet, inetName, nameAddr, isLocal, inetKey, ephemeralPort, type InetAddr } from "./inet.js";
 
 export const AF_UNIX = 1;
 const SOCK_RAW = 3;
 const SOCK_NONBLOCK = 0o4000, SOCK_CLOEXEC = 0o2000000;
 const MSG_OOB = 0x1, MSG_PEEK = 0x2, MSG_CTRUNC = 0x8, MSG_TRUNC = 0x20, MSG_DONTWAIT = 0x40, MSG_WAITALL = 0x100, MSG_NOSIGNAL = 0x4000;
+/** The error queue (IP_RECVERR) is empty here: nothing is lost on the loopback network. */
+const MSG_ERRQUEUE = 0x2000;
 const MSG_WAITFORONE = 0x10000, MSG_CMSG_CLOEXEC = 0x40000000;
 /** struct mmsghdr (i386): a msghdr and the message's length. */
 const MMSG = 32;
@@ -28,7 +33,13 @@ const SOL_SOCKET = 1;
 const SCM_RIGHTS = 1, SCM_CREDENTIALS = 2;
 const SO_REUSEADDR = 2, SO_TYPE = 3, SO_ERROR = 4, SO_SNDBUF = 7, SO_RCVBUF = 8, SO_KEEPALIVE = 9;
 const SO_PASSCRED = 16, SO_PEERCRED = 17, SO_ACCEPTCONN = 30, SO_SNDBUFFORCE = 32, SO_RCVBUFFORCE = 33;
-const SO_PROTOCOL = 38, SO_DOMAIN = 39;
+const SO_PROTOCOL = 38, SO_DOMAIN = 39, SO_BROADCAST = 6;
+const TCP_NODELAY = 1;
+const IPPROTO_IP = 0;
+/** The IPPROTO_IP options kept (with their defaults): IP_TOS, IP_TTL, IP_MTU_DISCOVER and
+ *  IP_RECVERR (glibc's resolver sets it; loopback datagrams are never lost on the way, so its
+ *  error queue stays empty). Nothing on the loopback network depends on them. */
+const IP_OPTIONS = new Map<number, number>([[1, 0], [2, 64], [10, 0], [11, 0]]);
 /** sockaddr_un: sa_family (2 bytes) and sun_path (108). */
 const SUN_PATH = 108;
 /** Largest single transfer, as Linux's MAX_RW_COUNT. */
@@ -47,6 +58,7 @@ function sockOf(t: Task, fd: number): UnixSocket {
 }
 
 function makeSocket(t: Task, domain: number, type: number, protocol: number): UnixSocket {
+  if (domain === AF_INET) return makeInet(t, type, protocol);
   if (domain !== AF_UNIX) sysError("EAFNOSUPPORT");
   if ((type & ~(0xf | SOCK_NONBLOCK | SOCK_CLOEXEC)) !== 0) sysError("EINVAL");
   let kind = type & 0xf;
@@ -57,9 +69,24 @@ function makeSocket(t: Task, domain: number, type: number, protocol: number): Un
   return new UnixSocket(kind, credsOf(t), (type & SOCK_NONBLOCK) !== 0);
 }
 
+/** An IPv4 socket: TCP (a stream) or UDP (datagrams) on the loopback network. */
+function makeInet(t: Task, type: number, protocol: number): UnixSocket {
+  if ((type & ~(0xf | SOCK_NONBLOCK | SOCK_CLOEXEC)) !== 0) sysError("EINVAL");
+  const kind = type & 0xf;
+  if (kind === SOCK_STREAM) {
+    if (protocol !== 0 && protocol !== IPPROTO_TCP) sysError("EPROTONOSUPPORT");
+  } else if (kind === SOCK_DGRAM) {
+    if (protocol !== 0 && protocol !== IPPROTO_UDP) sysError("EPROTONOSUPPORT");
+  } else {
+    sysError(kind === SOCK_RAW ? "EPROTONOSUPPORT" : "ESOCKTNOSUPPORT");
+  }
+  return new UnixSocket(kind, credsOf(t), (type & SOCK_NONBLOCK) !== 0, AF_INET);
+}
+
 export const socket: Sys = (t, domain, type, protocol) => t.fds.add(makeSocket(t, domain, type, protocol), (type & SOCK_CLOEXEC) !== 0);
 
 export const socketpair: Sys = (t, domain, type, protocol, svVa) => {
+  if (domain === AF_INET) sysError("EOPNOTSUPP");
   const a = makeSocket(t, domain, type, protocol), b = makeSocket(t, domain, type, protocol);
   t.mem.check(svVa, 8, true);
   UnixSocket.join(a, b);
@@ -106,14 +133,15 @@ function abstractKey(name: Uint8Array, type: number): string {
   return `@${type}:${Buffer.from(name).toString("hex")}`;
 }
 
-/** Writes a socket's name as a sockaddr_un at `va` (cut to the room *lenVa says), and its
- *  whole length to *lenVa. */
-function putAddr(t: Task, va: number, lenVa: number, name: Uint8Array | null): void {
+/** Writes a socket's name as a sockaddr of `family` at `va` (cut to the room *lenVa says),
+ *  and its whole length to *lenVa. An IPv4 socket without a name is 0.0.0.0 port 0. */
+function putAddr(t: Task, va: number, lenVa: number, name: Uint8Array | null, family = AF_UNIX): void {
   if (va === 0) return;
   const room = t.mem.i32(lenVa);
   if (room < 0) sysError("EINVAL");
+  if (name === null && family === AF_INET) name = new Uint8Array(INET_NAME);
   const full = new Uint8Array(2 + (name?.length ?? 0));
-  full[0] = AF_UNIX;
+  full[0] = family;
   if (name !== null) full.set(name, 2);
   t.mem.write(va, full.subarray(0, Math.min(room, full.length)));
   t.mem.putU32(lenVa, full.length);
@@ -121,8 +149,28 @@ function putAddr(t: Task, va: number, lenVa: number, name: Uint8Array | null): v
 
 let autobindSeq = 0;
 
+/** Binds an IPv4 socket to `a` (port 0: a free ephemeral one). */
+function bindInet(t: Task, s: UnixSocket, a: InetAddr): void {
+  if (s.name !== null) sysError("EINVAL");
+  if (!isLocal(a.addr)) sysError("EADDRNOTAVAIL");
+  const names = t.fs.sockets;
+  const port = a.port === 0 ? ephemeralPort(names, s.type) : a.port;
+  // (ports below 1024 are root's)
+  if (port < 1024 && t.proc.euid !== 0) sysError("EACCES");
+  s.bind(inetName({ port, addr: a.addr }), inetKey(s.type, port), names);
+}
+
+/** An unbound IPv4 socket gets an ephemeral port (connect, and a datagram's first send). */
+function autobindInet(t: Task, s: UnixSocket, addr: number): void {
+  if (s.name === null) bindInet(t, s, { port: 0, addr });
+}
+
 export const bind: Sys = (t, fd, addrVa, len) => {
   const s = sockOf(t, fd);
+  if (s.family === AF_INET) {
+    bindInet(t, s, readInet(t, addrVa, len) as InetAddr);
+    return 0;
+  }
   const a = readAddr(t, addrVa, len, "EINVAL");
   const names = t.fs.sockets;
   // (a path is made first: binding a bound socket to a name in use is EADDRINUSE, as in Linux)
@@ -180,8 +228,42 @@ export const listen: Sys = (t, fd, backlog) => {
   return 0;
 };
 
+/** The socket of type `type` bound at port `a.port` of this machine, or null; ENETUNREACH for
+ *  an address elsewhere. */
+function findInet(t: Task, a: InetAddr, type: number): UnixSocket | null {
+  if (!isLocal(a.addr)) sysError("ENETUNREACH");
+  return t.fs.sockets.get(inetKey(type, a.port)) ?? null;
+}
+
+function connectInet(t: Task, s: UnixSocket, addrVa: number, len: number): number {
+  const a = readInet(t, addrVa, len, s.type === SOCK_DGRAM);
+  if (s.type === SOCK_DGRAM) {
+    // UDP connects to an address, whether or not a socket is bound there yet.
+    if (a === null) {
+      s.peerName = null;
+      s.state = 0;
+      return 0;
+    }
+    if (!isLocal(a.addr)) sysError("ENETUNREACH");
+    autobindInet(t, s, INADDR_LOOPBACK);
+    s.peerName = inetName({ port: a.port, addr: a.addr === 0 ? INADDR_LOOPBACK : a.addr });
+    s.state = 2;
+    return 0;
+  }
+  if (a === null) return sysError("EAFNOSUPPORT");
+  if (s.connected) sysError("EISCONN");
+  const to = findInet(t, a, SOCK_STREAM);
+  if (to === null) sysError("ECONNREFUSED");
+  autobindInet(t, s, INADDR_LOOPBACK);
+  s.connectTo(to, credsOf(t));
+  // The accepted socket's own address is the one the client reached.
+  if (s.peer !== null) s.peer.name = inetName({ port: a.port, addr: a.addr === 0 ? INADDR_LOOPBACK : a.addr });
+  return 0;
+}
+
 export const connect: Sys = (t, fd, addrVa, len) => {
   const s = sockOf(t, fd);
+  if (s.family === AF_INET) return connectInet(t, s, addrVa, len);
   const a = readAddr(t, addrVa, len, "EAFNOSUPPORT");
   if (s.type === SOCK_DGRAM) {
     // A datagram socket's connect names its default destination (an address of the family
@@ -207,7 +289,7 @@ export const accept4: Sys = (t, fd, addrVa, lenVa, flags) => {
   const n = s.accept();
   n.mode.nonblock = (flags & SOCK_NONBLOCK) !== 0;
   const nfd = t.fds.add(n, (flags & SOCK_CLOEXEC) !== 0);
-  putAddr(t, addrVa, lenVa, n.peer?.name ?? null);
+  putAddr(t, addrVa, lenVa, n.peer?.name ?? null, s.family);
   return nfd;
 };
 
@@ -215,14 +297,19 @@ export const accept: Sys = (t, fd, addrVa, lenVa) => accept4(t, fd, addrVa, lenV
 
 export const getsockname: Sys = (t, fd, addrVa, lenVa) => {
   const s = sockOf(t, fd);
-  putAddr(t, addrVa, lenVa, s.name);
+  putAddr(t, addrVa, lenVa, s.name, s.family);
   return 0;
 };
 
 export const getpeername: Sys = (t, fd, addrVa, lenVa) => {
   const s = sockOf(t, fd);
+  if (s.family === AF_INET && s.type === SOCK_DGRAM) {
+    if (s.peerName === null) sysError("ENOTCONN");
+    putAddr(t, addrVa, lenVa, s.peerName, AF_INET);
+    return 0;
+  }
   if (!s.connected || s.peer === null) sysError("ENOTCONN");
-  putAddr(t, addrVa, lenVa, s.peer.name);
+  putAddr(t, addrVa, lenVa, s.peer.name, s.family);
   return 0;
 };
 
@@ -253,16 +340,45 @@ function sendData(t: Task, s: UnixSocket, data: Uint8Array, flags: number, to: U
 
 /** The destination of a send with an address: a datagram socket's; a connected stream's is
  *  EISCONN, an unconnected one's EOPNOTSUPP (as Linux). */
-function destination(t: Task, s: UnixSocket, addrVa: number, len: number): UnixSocket | null {
+function destination(t: Task, s: UnixSocket, addrVa: number, len: number): UnixSocket | null | typeof DROP {
+  if (s.family === AF_INET) {
+    // (TCP ignores an address given to sendto, as Linux's tcp_sendmsg does)
+    return s.type === SOCK_DGRAM ? udpDestination(t, s, addrVa, len) : null;
+  }
   if (addrVa === 0) return null;
   if (s.type !== SOCK_DGRAM) sysError(s.connected ? "EISCONN" : "EOPNOTSUPP");
   return findNamed(t, readAddr(t, addrVa, len, "EINVAL"), SOCK_DGRAM);
+}
+
+/** A UDP datagram with nobody at its port: sent, and lost (no ICMP here). */
+const DROP = Symbol("drop");
+
+/** Where a UDP datagram from `s` goes: the address given, else the connected one. A socket
+ *  connected elsewhere takes datagrams from its peer only; the others are lost. */
+function udpDestination(t: Task, s: UnixSocket, addrVa: number, len: number): UnixSocket | typeof DROP {
+  let a: InetAddr;
+  if (addrVa !== 0) a = readInet(t, addrVa, len) as InetAddr;
+  else if (s.peerName !== null) a = nameAddr(s.peerName);
+  else return sysError("EDESTADDRREQ");
+  const to = findInet(t, a, SOCK_DGRAM);
+  autobindInet(t, s, 0);
+  if (to === null || s.name === null) {
+    // A connected socket hears of it: its next receive fails (Linux's ICMP port unreachable).
+    if (to === null && addrVa === 0) {
+      s.softError = "ECONNREFUSED";
+      s.rx.readable.notify();
+    }
+    return DROP;
+  }
+  if (to.peerName !== null && nameAddr(to.peerName).port !== nameAddr(s.name).port) return DROP;
+  return to;
 }
 
 export const sendto: Sys = (t, fd, buf, len, flags, addrVa, addrLen) => {
   const s = sockOf(t, fd);
   const to = destination(t, s, addrVa, addrLen);
   const data = t.mem.read(buf, Math.min(len >>> 0, MAX_RW));
+  if (to === DROP) return data.length;
   return sendData(t, s, data, flags, to, credsOf(t), null);
 };
 
@@ -270,6 +386,7 @@ export const send: Sys = (t, fd, buf, len, flags) => sendto(t, fd, buf, len, fla
 
 export const recvfrom: Sys = (t, fd, buf, len, flags, addrVa, lenVa) => {
   const s = sockOf(t, fd);
+  if ((flags & MSG_ERRQUEUE) !== 0) sysError("EAGAIN");
   const n = Math.min(len >>> 0, MAX_RW);
   t.mem.check(buf, n, true);
   if (addrVa !== 0) t.mem.check(lenVa, 4, true);
@@ -282,8 +399,8 @@ export const recvfrom: Sys = (t, fd, buf, len, flags, addrVa, lenVa) => {
     return recvRest(t, s, buf, n, r.n);
   }
   // (a sender without a name gives an address of length 0, as Linux's unix_copy_addr)
-  const from = r.from?.name ?? null;
-  if (from !== null) putAddr(t, addrVa, lenVa, from);
+  const from = senderName(s, r.from);
+  if (from !== null) putAddr(t, addrVa, lenVa, from, s.family);
   else if (addrVa !== 0) t.mem.putU32(lenVa, 0);
   return (flags & MSG_TRUNC) !== 0 && s.messages ? r.whole : r.n;
 };
@@ -309,6 +426,16 @@ const recvRest = resumable("posix/socket.recvRest", function recvRest(t: Task, s
   }
   return got;
 });
+
+/** The address a receive reports for `from`: none for TCP (Linux leaves it empty); a UDP
+ *  sender bound to INADDR_ANY sent from 127.0.0.1. */
+function senderName(s: UnixSocket, from: UnixSocket | null): Uint8Array | null {
+  if (from === null || from.name === null) return null;
+  if (s.family !== AF_INET) return from.name;
+  if (s.type === SOCK_STREAM) return null;
+  const a = nameAddr(from.name);
+  return a.addr === 0 ? inetName({ port: a.port, addr: INADDR_LOOPBACK }) : from.name;
+}
 
 export const recv: Sys = (t, fd, buf, len, flags) => recvfrom(t, fd, buf, len, flags, 0, 0);
 
@@ -372,6 +499,8 @@ export const sendmsg: Sys = (t, fd, msgVa, flags) => {
     }
     off += (len + 3) & ~3;
   }
+  if (m.controllen >= 12 && s.family === AF_INET) sysError("EINVAL");
+  if (to === DROP) return data.length;
   if (take.length > 0) {
     for (const f of take) f.refs++;
     files = take;
@@ -381,6 +510,7 @@ export const sendmsg: Sys = (t, fd, msgVa, flags) => {
 
 export const recvmsg: Sys = (t, fd, msgVa, flags) => {
   const s = sockOf(t, fd);
+  if ((flags & MSG_ERRQUEUE) !== 0) sysError("EAGAIN");
   const m = readMsg(t, msgVa);
   const total = m.iov.reduce((n, [, len]) => n + len, 0);
   for (const [base, len] of m.iov) t.mem.check(base, len, true);
@@ -396,10 +526,10 @@ export const recvmsg: Sys = (t, fd, msgVa, flags) => {
   }
   let outFlags = s.messages && r.whole > r.n ? MSG_TRUNC : 0;
   // The sender's address.
-  const from = r.from?.name ?? null;
+  const from = senderName(s, r.from);
   if (m.name !== 0 && m.namelen > 0 && from !== null) {
     const full = new Uint8Array(2 + from.length);
-    full[0] = AF_UNIX;
+    full[0] = s.family;
     full.set(from, 2);
     t.mem.write(m.name, full.subarray(0, Math.min(m.namelen, full.length)));
     t.mem.putU32(msgVa + 4, full.length);
@@ -506,27 +636,18 @@ export const recvmmsgTime64: Sys = (t, fd, vec, vlen, flags, timeout) => recvmms
 
 export const getsockopt: Sys = (t, fd, level, opt, valVa, lenVa) => {
   const s = sockOf(t, fd);
-  if (level !== SOL_SOCKET) sysError("EOPNOTSUPP");
   const room = t.mem.i32(lenVa);
   if (room < 0) sysError("EINVAL");
   let words: number[];
-  switch (opt) {
-    case SO_TYPE: words = [s.type]; break;
-    case SO_ERROR: words = [0]; break;
-    case SO_DOMAIN: words = [AF_UNIX]; break;
-    case SO_PROTOCOL: words = [0]; break;
-    case SO_ACCEPTCONN: words = [s.listening ? 1 : 0]; break;
-    case SO_SNDBUF: words = [s.sndBuf]; break;
-    case SO_RCVBUF: words = [s.rcvBuf]; break;
-    case SO_PASSCRED: words = [s.passCred ? 1 : 0]; break;
-    case SO_REUSEADDR: case SO_KEEPALIVE: words = [0]; break;
-    case SO_PEERCRED: {
-      const c = s.peer !== null && s.connected && s.type !== SOCK_DGRAM ? s.peer.creds : null;
-      words = c === null ? [0, -1, -1] : [c.pid, c.uid, c.gid];
-      break;
-    }
-    default:
-      return sysError("ENOPROTOOPT");
+  if (level === IPPROTO_TCP && s.family === AF_INET && s.type === SOCK_STREAM) {
+    if (opt !== TCP_NODELAY) sysError("ENOPROTOOPT");
+    words = [s.noDelay ? 1 : 0];
+  } else if (level === IPPROTO_IP && s.family === AF_INET) {
+    if (!IP_OPTIONS.has(opt)) sysError("ENOPROTOOPT");
+    words = [s.ipOptions.get(opt) ?? IP_OPTIONS.get(opt) ?? 0];
+  } else {
+    if (level !== SOL_SOCKET) sysError(s.family === AF_INET ? "ENOPROTOOPT" : "EOPNOTSUPP");
+    words = solSocketOption(s, opt);
   }
   const bytes = new Uint8Array(new Int32Array(words).buffer);
   t.mem.write(valVa, bytes.subarray(0, Math.min(room, bytes.length)));
@@ -534,18 +655,62 @@ export const getsockopt: Sys = (t, fd, level, opt, valVa, lenVa) => {
   return 0;
 };
 
+/** The value of SOL_SOCKET option `opt`, as words. */
+function solSocketOption(s: UnixSocket, opt: number): number[] {
+  const inet = s.family === AF_INET;
+  let words: number[];
+  switch (opt) {
+    case SO_TYPE: words = [s.type]; break;
+    case SO_ERROR: {
+      words = [s.softError === null ? 0 : ERRNO[s.softError]];
+      s.softError = null;
+      break;
+    }
+    case SO_DOMAIN: words = [s.family]; break;
+    case SO_PROTOCOL: words = [inet ? (s.type === SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP) : 0]; break;
+    case SO_ACCEPTCONN: words = [s.listening ? 1 : 0]; break;
+    case SO_SNDBUF: words = [s.sndBuf]; break;
+    case SO_RCVBUF: words = [s.rcvBuf]; break;
+    case SO_PASSCRED: words = [s.passCred ? 1 : 0]; break;
+    case SO_REUSEADDR: words = [s.reuseAddr ? 1 : 0]; break;
+    case SO_KEEPALIVE: words = [s.keepAlive ? 1 : 0]; break;
+    case SO_BROADCAST: words = [s.broadcast ? 1 : 0]; break;
+    case SO_PEERCRED: {
+      // (a TCP socket's peer has no credentials: Linux gives pid 0 and ids -1)
+      const c = !inet && s.peer !== null && s.connected && s.type !== SOCK_DGRAM ? s.peer.creds : null;
+      words = c === null ? [0, -1, -1] : [c.pid, c.uid, c.gid];
+      break;
+    }
+    default:
+      return sysError("ENOPROTOOPT");
+  }
+  return words;
+}
+
 export const setsockopt: Sys = (t, fd, level, opt, valVa, len) => {
   const s = sockOf(t, fd);
-  if (level !== SOL_SOCKET) sysError("EOPNOTSUPP");
   if (len < 4) sysError("EINVAL");
   const v = t.mem.i32(valVa);
+  if (level === IPPROTO_TCP && s.family === AF_INET && s.type === SOCK_STREAM) {
+    if (opt !== TCP_NODELAY) sysError("ENOPROTOOPT");
+    s.noDelay = v !== 0;
+    return 0;
+  }
+  if (level === IPPROTO_IP && s.family === AF_INET) {
+    if (!IP_OPTIONS.has(opt)) sysError("ENOPROTOOPT");
+    s.ipOptions.set(opt, v);
+    return 0;
+  }
+  if (level !== SOL_SOCKET) sysError(s.family === AF_INET ? "ENOPROTOOPT" : "EOPNOTSUPP");
   switch (opt) {
     case SO_PASSCRED: s.passCred = v !== 0; return 0;
     // (Linux doubles the size it is given, for its bookkeeping; the queues here stay SOCK_BUF)
     case SO_SNDBUF: case SO_SNDBUFFORCE: s.sndBuf = Math.max(4608, Math.min(v, SOCK_BUF) * 2); return 0;
     case SO_RCVBUF: case SO_RCVBUFFORCE: s.rcvBuf = Math.max(2304, Math.min(v, SOCK_BUF) * 2); return 0;
-    // (no meaning for a unix socket; Linux takes them too)
-    case SO_REUSEADDR: case SO_KEEPALIVE: return 0;
+    // (no meaning here: loopback sockets have no TIME_WAIT, keepalives or broadcasts)
+    case SO_REUSEADDR: s.reuseAddr = v !== 0; return 0;
+    case SO_KEEPALIVE: s.keepAlive = v !== 0; return 0;
+    case SO_BROADCAST: s.broadcast = v !== 0; return 0;
     default:
       return sysError("ENOPROTOOPT");
   }

@@ -1,0 +1,205 @@
+/* IPv4 on the loopback network: a TCP server and client in two processes (bind to port 0 and
+ * getsockname, listen, connect, accept, addresses of both ends, a transfer with a checksum,
+ * shutdown and EOF), UDP datagrams with sender addresses, a connected UDP socket, and the
+ * errors: a port nobody listens on, a port in use, an address that is not this machine's.
+ * Port numbers are the system's choice, so only their relations are printed. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "guest.h"
+
+static void check(int ok, const char *what) {
+  if (!ok) {
+    printf("FAILED: %s (errno %s)\n", what, strerror(errno));
+    exit(1);
+  }
+}
+
+static const char *err(int r) {
+  return r < 0 ? strerror(errno) : "ok";
+}
+
+static struct sockaddr_in loopback(int port) {
+  struct sockaddr_in a;
+  memset(&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return a;
+}
+
+static int port_of(int s) {
+  struct sockaddr_in a;
+  socklen_t l = sizeof a;
+  check(getsockname(s, (struct sockaddr *)&a, &l) == 0, "getsockname");
+  return ntohs(a.sin_port);
+}
+
+static void tcp(void) {
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  check(s >= 0, "socket");
+  int one = 1;
+  check(setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0, "SO_REUSEADDR");
+  struct sockaddr_in a = loopback(0);
+  check(bind(s, (struct sockaddr *)&a, sizeof a) == 0, "bind");
+  int port = port_of(s);
+  printf("tcp: bound to an ephemeral port: %s\n", port >= 1024 ? "yes" : "no");
+  check(listen(s, 4) == 0, "listen");
+  int opt;
+  socklen_t ol = sizeof opt;
+  getsockopt(s, SOL_SOCKET, SO_PROTOCOL, &opt, &ol);
+  printf("tcp: SO_PROTOCOL %d", opt);
+  getsockopt(s, SOL_SOCKET, SO_DOMAIN, &opt, &ol);
+  printf(", SO_DOMAIN %d", opt);
+  getsockopt(s, SOL_SOCKET, SO_ACCEPTCONN, &opt, &ol);
+  printf(", SO_ACCEPTCONN %d\n", opt);
+
+  int d = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in taken = loopback(port);
+  printf("tcp: bind to the port in use: %s\n", err(bind(d, (struct sockaddr *)&taken, sizeof taken)));
+  close(d);
+
+  pid_t p = fork();
+  if (p == 0) {
+    int c = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in to = loopback(port);
+    if (connect(c, (struct sockaddr *)&to, sizeof to) != 0) _exit(2);
+    int on = 1;
+    setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+    uint32_t st = 99, h = FNV_INIT;
+    static unsigned char chunk[3001];
+    for (int k = 0; k < 100; k++) {
+      for (size_t i = 0; i < sizeof chunk; i++) chunk[i] = rng_next(&st);
+      h = fnv(h, chunk, sizeof chunk);
+      for (size_t done = 0; done < sizeof chunk;) {
+        ssize_t w = write(c, chunk + done, sizeof chunk - done);
+        if (w <= 0) _exit(3);
+        done += w;
+      }
+    }
+    shutdown(c, SHUT_WR);
+    char reply[64];
+    ssize_t n = read(c, reply, sizeof reply);
+    uint32_t got;
+    memcpy(&got, reply, 4);
+    _exit(n == 4 && got == h ? 0 : 4);
+  }
+  struct sockaddr_in peer;
+  socklen_t pl = sizeof peer;
+  int c = accept(s, (struct sockaddr *)&peer, &pl);
+  check(c >= 0, "accept");
+  struct sockaddr_in me;
+  socklen_t ml = sizeof me;
+  getsockname(c, (struct sockaddr *)&me, &ml);
+  struct sockaddr_in pn;
+  socklen_t pnl = sizeof pn;
+  getpeername(c, (struct sockaddr *)&pn, &pnl);
+  printf("tcp: accepted from %s, len %u, an ephemeral port other than the server's: %s\n", inet_ntoa(peer.sin_addr), (unsigned)pl,
+         ntohs(peer.sin_port) >= 1024 && ntohs(peer.sin_port) != port ? "yes" : "no");
+  printf("tcp: the accepted socket is %s at the server's port: %s; getpeername agrees: %s\n", inet_ntoa(me.sin_addr),
+         ntohs(me.sin_port) == port ? "yes" : "no", pn.sin_port == peer.sin_port ? "yes" : "no");
+  getsockopt(c, IPPROTO_TCP, TCP_NODELAY, &opt, &ol);
+  printf("tcp: TCP_NODELAY on the accepted socket %d\n", opt);
+  uint32_t h = FNV_INIT;
+  size_t total = 0;
+  static unsigned char buf[4096];
+  ssize_t n;
+  while ((n = read(c, buf, sizeof buf)) > 0) {
+    h = fnv(h, buf, n);
+    total += n;
+  }
+  printf("tcp: %zu bytes until EOF, checksum %08x\n", total, h);
+  write(c, &h, 4);
+  int st;
+  waitpid(p, &st, 0);
+  printf("tcp: client exit %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : 99);
+  close(c);
+  close(s);
+
+  int r = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in none = loopback(port);
+  printf("tcp: connect to the closed port: %s\n", err(connect(r, (struct sockaddr *)&none, sizeof none)));
+  close(r);
+}
+
+static void udp(void) {
+  int s = socket(AF_INET, SOCK_DGRAM, 0), c = socket(AF_INET, SOCK_DGRAM, 0);
+  struct sockaddr_in a = loopback(0);
+  check(bind(s, (struct sockaddr *)&a, sizeof a) == 0, "bind udp");
+  int port = port_of(s);
+  struct sockaddr_in to = loopback(port), from;
+  sendto(c, "first", 5, 0, (struct sockaddr *)&to, sizeof to);
+  sendto(c, "second!", 7, 0, (struct sockaddr *)&to, sizeof to);
+  char buf[64];
+  socklen_t fl = sizeof from;
+  ssize_t n = recvfrom(s, buf, sizeof buf, 0, (struct sockaddr *)&from, &fl);
+  printf("udp: %zd \"%.*s\" from %s (len %u), the sender's port: %s\n", n, (int)n, buf, inet_ntoa(from.sin_addr), (unsigned)fl,
+         ntohs(from.sin_port) == port_of(c) ? "yes" : "no");
+  n = recv(s, buf, 3, 0);
+  printf("udp: 3 bytes of a 7-byte datagram: %zd, the rest is gone: %s\n", n, err(recv(s, buf, sizeof buf, MSG_DONTWAIT)));
+  struct sockaddr_in back = from;
+  check(connect(s, (struct sockaddr *)&back, sizeof back) == 0, "connect udp");
+  send(s, "reply", 5, 0);
+  n = recv(c, buf, sizeof buf, 0);
+  printf("udp: reply %zd \"%.*s\"\n", n, (int)n, buf);
+  int other = socket(AF_INET, SOCK_DGRAM, 0);
+  sendto(other, "stray", 5, 0, (struct sockaddr *)&to, sizeof to);
+  sendto(c, "from peer", 9, 0, (struct sockaddr *)&to, sizeof to);
+  n = recv(s, buf, sizeof buf, 0);
+  printf("udp: a connected socket gets its peer's datagram only: %zd \"%.*s\"\n", n, (int)n, buf);
+  struct sockaddr_in pn;
+  socklen_t pl = sizeof pn;
+  printf("udp: getpeername %s\n", err(getpeername(s, (struct sockaddr *)&pn, &pl)));
+  int u = socket(AF_INET, SOCK_DGRAM, 0);
+  printf("udp: send without a destination: %s\n", err(send(u, "x", 1, 0)));
+  close(s);
+  printf("udp: sendto a port nobody has: %s\n", err(sendto(c, "lost", 4, 0, (struct sockaddr *)&to, sizeof to)));
+  int k = socket(AF_INET, SOCK_DGRAM, 0);
+  check(connect(k, (struct sockaddr *)&to, sizeof to) == 0, "connect to nobody");
+  printf("udp: connected to a port nobody has, send: %s", err(send(k, "x", 1, 0)));
+  struct pollfd pf = {k, POLLIN, 0};
+  int r = poll(&pf, 1, 2000);
+  printf(", poll %d revents %x", r, pf.revents);
+  printf(", then recv: %s", err(recv(k, buf, sizeof buf, MSG_DONTWAIT)));
+  printf(", then recv again: %s\n", err(recv(k, buf, sizeof buf, MSG_DONTWAIT)));
+  close(k);
+  close(c);
+  close(other);
+  close(u);
+}
+
+static void errors(void) {
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in far;
+  memset(&far, 0, sizeof far);
+  far.sin_family = AF_INET;
+  far.sin_port = htons(9);
+  far.sin_addr.s_addr = inet_addr("192.0.2.1");
+  printf("bind to an address not this machine's: %s\n", err(bind(s, (struct sockaddr *)&far, sizeof far)));
+  printf("bind with a short address: %s\n", err(bind(s, (struct sockaddr *)&far, 8)));
+  int sv[2];
+  printf("socketpair(AF_INET): %s\n", err(socketpair(AF_INET, SOCK_STREAM, 0, sv)));
+  printf("socket(AF_INET, SOCK_STREAM, IPPROTO_UDP): %s\n", err(socket(AF_INET, SOCK_STREAM, IPPROTO_UDP)));
+  int opt;
+  socklen_t ol = sizeof opt;
+  printf("getsockopt of an unknown TCP option: %s\n", err(getsockopt(s, IPPROTO_TCP, 999, &opt, &ol)));
+  close(s);
+}
+
+int main(void) {
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  tcp();
+  udp();
+  errors();
+  printf("done\n");
+  return 0;
+}

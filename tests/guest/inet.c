@@ -16,17 +16,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "guest.h"
+#include "sockcheck.h"
 
-static void check(int ok, const char *what) {
-  if (!ok) {
-    printf("FAILED: %s (errno %s)\n", what, strerror(errno));
-    exit(1);
-  }
-}
-
-static const char *err(int r) {
-  return r < 0 ? strerror(errno) : "ok";
-}
 
 static struct sockaddr_in loopback(int port) {
   struct sockaddr_in a;

@@ -11,7 +11,8 @@
 // has left, as in Linux, where a unix socket's sender is charged for what waits in its peer.
 
 import { WaitQueue } from "../exokernel/wait.js";
-import { WouldBlock, later, laterFn, partialCount } from "./blocking.js";
+import { WouldBlock, EINTR_ON_HANDLER, later } from "./blocking.js";
+import type { Task } from "./task.js";
 import { sysError, SysError, type ErrnoName } from "./errors.js";
 import { OpenFile, S_IFSOCK, POLLIN, POLLRDNORM, POLLOUT, POLLWRNORM, POLLHUP, POLLERR, POLLRDHUP, type FileStat, type OpenMode } from "./file.js";
 
@@ -136,6 +137,12 @@ export class UnixSocket extends OpenFile {
   creds: Creds;
   /** SO_PASSCRED: received messages carry their sender's credentials. */
   passCred = false;
+  /** SO_RCVTIMEO and SO_SNDTIMEO, in ns (0: wait without end). */
+  rcvTimeoNs = 0;
+  sndTimeoNs = 0;
+  /** When the waits of calls under those timeouts end, by the waiting thread: set at a call's
+   *  first wait, dropped when the call ends (it runs again from the start after each wait). */
+  private readonly deadlines = new Map<Task, number>();
   /** SO_SNDBUF and SO_RCVBUF as set (Linux doubles what it is given). */
   sndBuf = SOCK_BUF;
   rcvBuf = SOCK_BUF;
@@ -181,6 +188,46 @@ export class UnixSocket extends OpenFile {
     return this.state === STATES.listening;
   }
 
+  /** Waits on `queues`, for at most `timeoutNs` of the call `who` is making (SO_RCVTIMEO,
+   *  SO_SNDTIMEO): EAGAIN once that has passed. A signal ends a timed wait with EINTR, even
+   *  under SA_RESTART, as Linux's socket calls with a timeout do. */
+  private waitFor(queues: WaitQueue[], timeoutNs: number, who: Task | null): never {
+    if (timeoutNs <= 0 || who === null) throw new WouldBlock(queues);
+    const until = this.deadlineOf(who, timeoutNs);
+    if (who.kernel.clock.now() >= until) {
+      this.deadlines.delete(who);
+      sysError("EAGAIN");
+    }
+    throw new WouldBlock(queues, until, EINTR_ON_HANDLER, null, later(this, "forgetWait", who, 0));
+  }
+
+  private deadlineOf(who: Task, timeoutNs: number): number {
+    let until = this.deadlines.get(who);
+    if (until === undefined) {
+      until = who.kernel.clock.now() + timeoutNs;
+      this.deadlines.set(who, until);
+    }
+    return until;
+  }
+
+  /** A signal ended `who`'s timed wait: the call ends (with `count` if it moved some bytes). */
+  forgetWait(who: Task | null, count: number): number | null {
+    if (who !== null) this.deadlines.delete(who);
+    return count > 0 ? count : null;
+  }
+
+  /** Runs one call of `who`'s, forgetting its deadline when the call ends (not when it waits). */
+  private call<T>(who: Task | null, f: () => T): T {
+    try {
+      const r = f();
+      if (who !== null) this.deadlines.delete(who);
+      return r;
+    } catch (e) {
+      if (who !== null && !(e instanceof WouldBlock)) this.deadlines.delete(who);
+      throw e;
+    }
+  }
+
   /** Connects a pair of new sockets to each other (socketpair, and connect's two ends). */
   static join(a: UnixSocket, b: UnixSocket): void {
     a.peer = b;
@@ -209,14 +256,18 @@ export class UnixSocket extends OpenFile {
 
   /** connect() of a stream or sequenced-packet socket to the listener `to`: a new socket of the
    *  listener's joins this one and waits in its backlog for accept(). */
-  connectTo(to: UnixSocket, creds: Creds): void {
+  connectTo(to: UnixSocket, creds: Creds, who: Task | null = null): void {
+    this.call(who, () => this.connectNow(to, creds, who));
+  }
+
+  private connectNow(to: UnixSocket, creds: Creds, who: Task | null): void {
     if (this.connected) sysError("EISCONN");
     if (this.listening) sysError("EINVAL");
     if (!to.listening) sysError("ECONNREFUSED");
     // (Linux lets the queue hold one more than the backlog)
     if (to.pending.length > to.backlog) {
       if (this.mode.nonblock) sysError("EAGAIN");
-      throw new WouldBlock([to.incoming]);
+      this.waitFor([to.incoming], this.sndTimeoNs, who);
     }
     const server = new UnixSocket(this.type, to.creds, false, to.family);
     server.name = to.name;
@@ -227,21 +278,27 @@ export class UnixSocket extends OpenFile {
   }
 
   /** accept(): the next connection waiting at this listener. */
-  accept(): UnixSocket {
-    if (!this.listening) sysError("EINVAL");
-    const s = this.pending.shift();
-    if (s === undefined) {
-      if (this.mode.nonblock) sysError("EAGAIN");
-      throw new WouldBlock([this.incoming]);
-    }
-    this.incoming.notify();
-    return s;
+  accept(who: Task | null = null): UnixSocket {
+    return this.call(who, () => {
+      if (!this.listening) sysError("EINVAL");
+      const s = this.pending.shift();
+      if (s === undefined) {
+        if (this.mode.nonblock) sysError("EAGAIN");
+        this.waitFor([this.incoming], this.rcvTimeoNs, who);
+      }
+      this.incoming.notify();
+      return s;
+    });
   }
 
   /** Sends `data` (with `files`, each already holding a reference for the message) to `to`
    *  (null: the peer). A stream send waits until all of it is in, unless `nonblock`, and
    *  returns the bytes sent; a message goes whole or not at all. */
-  send(data: Uint8Array, to: UnixSocket | null, creds: Creds, files: OpenFile[] | null, nonblock: boolean): number {
+  send(data: Uint8Array, to: UnixSocket | null, creds: Creds, files: OpenFile[] | null, nonblock: boolean, who: Task | null = null): number {
+    return this.call(who, () => this.sendNow(data, to, creds, files, nonblock, who));
+  }
+
+  private sendNow(data: Uint8Array, to: UnixSocket | null, creds: Creds, files: OpenFile[] | null, nonblock: boolean, who: Task | null): number {
     let q: SockQueue;
     try {
       q = this.destQueue(to);
@@ -249,7 +306,7 @@ export class UnixSocket extends OpenFile {
         if (data.length > SOCK_BUF) sysError("EMSGSIZE");
         if (q.room(true) < data.length) {
           if (nonblock || this.mode.nonblock) sysError("EAGAIN");
-          throw new WouldBlock([q.writable]);
+          this.waitFor([q.writable], this.sndTimeoNs, who);
         }
       }
     } catch (e) {
@@ -260,7 +317,7 @@ export class UnixSocket extends OpenFile {
       q.push({ data: data.slice(), off: 0, from: this, creds, files });
       return data.length;
     }
-    return this.streamFrom(q, data, 0, creds, files, nonblock);
+    return this.streamFrom(q, data, 0, creds, files, nonblock, who);
   }
 
   /** The queue a send from this socket goes to (`to`: a datagram's destination, else the
@@ -287,7 +344,7 @@ export class UnixSocket extends OpenFile {
   /** Puts data[done..] into `q`, waiting for room as a blocking stream write does. The
    *  descriptions go with the first piece; a wait before it sends nothing, drops them and
    *  makes the call start again, which takes them again. */
-  private streamFrom(q: SockQueue, data: Uint8Array, done: number, creds: Creds, files: OpenFile[] | null, nonblock: boolean): number {
+  private streamFrom(q: SockQueue, data: Uint8Array, done: number, creds: Creds, files: OpenFile[] | null, nonblock: boolean, who: Task | null): number {
     for (;;) {
       if (done === data.length) return done;
       if (q.readClosed || this.shutWrite) {
@@ -304,17 +361,33 @@ export class UnixSocket extends OpenFile {
       if (done === 0) {
         files?.forEach((f) => f.drop());
         if (nonblock || this.mode.nonblock) sysError("EAGAIN");
-        throw new WouldBlock([q.writable]);
+        this.waitFor([q.writable], this.sndTimeoNs, who);
       }
       if (nonblock || this.mode.nonblock) return done;
-      throw new WouldBlock([q.writable], null, undefined, later(this, "streamFrom", q, data, done, creds, null, nonblock), laterFn(partialCount, done));
+      // (part of it went: the rest is a later call, which a timeout ends with the count)
+      let until: number | null = null;
+      if (this.sndTimeoNs > 0 && who !== null) {
+        until = this.deadlineOf(who, this.sndTimeoNs);
+        if (who.kernel.clock.now() >= until) return done;
+      }
+      throw new WouldBlock([q.writable], until, until === null ? undefined : EINTR_ON_HANDLER, later(this, "streamRest", q, data, done, creds, nonblock, who), later(this, "forgetWait", who, done));
     }
+  }
+
+  /** The rest of a stream send that waited part way (the call's deadline is forgotten when it
+   *  ends). */
+  streamRest(q: SockQueue, data: Uint8Array, done: number, creds: Creds, nonblock: boolean, who: Task | null): number {
+    return this.call(who, () => this.streamFrom(q, data, done, creds, null, nonblock, who));
   }
 
   /** Receives into `buf`: a stream gets what is there (across what was sent in pieces, up to
    *  the first piece that carries descriptions after the start); a message socket gets one
    *  message. `peek` leaves it queued. Waits while there is nothing (EOF: n 0). */
-  receive(buf: Uint8Array, peek: boolean, nonblock: boolean): Received {
+  receive(buf: Uint8Array, peek: boolean, nonblock: boolean, who: Task | null = null): Received {
+    return this.call(who, () => this.receiveNow(buf, peek, nonblock, who));
+  }
+
+  private receiveNow(buf: Uint8Array, peek: boolean, nonblock: boolean, who: Task | null): Received {
     const q = this.rx;
     if (this.softError !== null) {
       const e = this.softError;
@@ -327,7 +400,7 @@ export class UnixSocket extends OpenFile {
       if (q.readClosed || (q.writeClosed && this.type !== SOCK_DGRAM)) return { n: 0, whole: 0, from: null, creds: null, files: null };
       if (this.type !== SOCK_DGRAM && !this.connected) sysError("ENOTCONN");
       if (nonblock || this.mode.nonblock) sysError("EAGAIN");
-      throw new WouldBlock([q.readable]);
+      this.waitFor([q.readable], this.rcvTimeoNs, who);
     }
     const first = q.chunks[0];
     if (this.messages) {
@@ -395,6 +468,14 @@ export class UnixSocket extends OpenFile {
 
   write(buf: Uint8Array): number {
     return this.send(buf, null, this.creds, null, false);
+  }
+
+  override readBy(who: Task, buf: Uint8Array): number {
+    return this.receive(buf, false, false, who).n;
+  }
+
+  override writeBy(who: Task, buf: Uint8Array): number {
+    return this.send(buf, null, this.creds, null, false, who);
   }
 
   stat(): FileStat {

@@ -15,6 +15,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -519,6 +521,79 @@ static void multiple(void) {
   close(sv[1]);
 }
 
+/* SO_RCVTIMEO and SO_SNDTIMEO: a receive, an accept and a send into a full socket end with
+ * EAGAIN after the time; a signal ends a timed wait with EINTR even under SA_RESTART. */
+static void on_alarm(int sig) {
+  (void)sig;
+}
+
+static long ms_since(struct timespec *t0) {
+  struct timespec t1;
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  return (t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+static void timeouts(void) {
+  int sv[2];
+  check(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "socketpair timeouts");
+  struct timeval tv = {0, 80000}, got;
+  socklen_t gl = sizeof got;
+  check(setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == 0, "SO_RCVTIMEO");
+  getsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &got, &gl);
+  printf("SO_RCVTIMEO reads back %ld.%06ld (len %u)\n", (long)got.tv_sec, (long)got.tv_usec, (unsigned)gl);
+  struct timespec t0;
+  char b[8];
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  int r = recv(sv[0], b, sizeof b, 0);
+  long ms = ms_since(&t0);
+  printf("recv with nothing to read: %s after the timeout: %s\n", err(r), ms >= 70 ? "yes" : "no");
+  write(sv[1], "x", 1);
+  printf("then with data: %s\n", err(read(sv[0], b, sizeof b)));
+  struct timeval bad = {0, 1000000};
+  printf("a timeout of 1000000 us: %s\n", err(setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &bad, sizeof bad)));
+
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_alarm;
+  sa.sa_flags = SA_RESTART;
+  sigaction(SIGALRM, &sa, NULL);
+  struct timeval longer = {2, 0};
+  setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &longer, sizeof longer);
+  struct itimerval it = {{0, 0}, {0, 30000}};
+  setitimer(ITIMER_REAL, &it, NULL);
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  r = recv(sv[0], b, sizeof b, 0);
+  ms = ms_since(&t0);
+  printf("a signal during a timed recv (SA_RESTART): %s, before the timeout: %s\n", err(r), ms < 1500 ? "yes" : "no");
+  signal(SIGALRM, SIG_DFL);
+
+  /* fill the other end, then a timed send */
+  fcntl(sv[1], F_SETFL, O_NONBLOCK);
+  static char chunk[4096];
+  while (write(sv[1], chunk, sizeof chunk) > 0) {
+  }
+  fcntl(sv[1], F_SETFL, 0);
+  check(setsockopt(sv[1], SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) == 0, "SO_SNDTIMEO");
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  r = write(sv[1], chunk, sizeof chunk);
+  ms = ms_since(&t0);
+  printf("send into a full socket: %s after the timeout: %s\n", err(r), ms >= 70 ? "yes" : "no");
+  close(sv[0]);
+  close(sv[1]);
+
+  int l = socket(AF_UNIX, SOCK_STREAM, 0);
+  struct sockaddr_un a;
+  socklen_t len = addr_of(&a, "timed.sock", 0);
+  check(bind(l, (struct sockaddr *)&a, len) == 0 && listen(l, 1) == 0, "listen timed");
+  setsockopt(l, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  r = accept(l, NULL, NULL);
+  ms = ms_since(&t0);
+  printf("accept with nobody connecting: %s after the timeout: %s\n", err(r), ms >= 70 ? "yes" : "no");
+  close(l);
+  unlink("timed.sock");
+}
+
 static void *volatile nowhere = (void *)16;
 
 static void bad_arguments(void) {
@@ -572,6 +647,7 @@ int main(void) {
   passing();
   readiness();
   multiple();
+  timeouts();
   bad_arguments();
   printf("done\n");
   return 0;

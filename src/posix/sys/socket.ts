@@ -35,6 +35,9 @@ const SO_REUSEADDR = 2, SO_TYPE = 3, SO_ERROR = 4, SO_SNDBUF = 7, SO_RCVBUF = 8,
 const SO_PASSCRED = 16, SO_PEERCRED = 17, SO_ACCEPTCONN = 30, SO_SNDBUFFORCE = 32, SO_RCVBUFFORCE = 33;
 const SO_PROTOCOL = 38, SO_DOMAIN = 39, SO_BROADCAST = 6;
 const TCP_NODELAY = 1;
+/** SO_RCVTIMEO and SO_SNDTIMEO with a struct timeval of 32-bit words, and of 64-bit ones. */
+const SO_RCVTIMEO_OLD = 20, SO_SNDTIMEO_OLD = 21, SO_RCVTIMEO_NEW = 66, SO_SNDTIMEO_NEW = 67;
+const TIMEOUTS = new Set([SO_RCVTIMEO_OLD, SO_SNDTIMEO_OLD, SO_RCVTIMEO_NEW, SO_SNDTIMEO_NEW]);
 const IPPROTO_IP = 0;
 /** The IPPROTO_IP options kept (with their defaults): IP_TOS, IP_TTL, IP_MTU_DISCOVER and
  *  IP_RECVERR (glibc's resolver sets it; loopback datagrams are never lost on the way, so its
@@ -255,7 +258,7 @@ function connectInet(t: Task, s: UnixSocket, addrVa: number, len: number): numbe
   const to = findInet(t, a, SOCK_STREAM);
   if (to === null) sysError("ECONNREFUSED");
   autobindInet(t, s, INADDR_LOOPBACK);
-  s.connectTo(to, credsOf(t));
+  s.connectTo(to, credsOf(t), t);
   // The accepted socket's own address is the one the client reached.
   if (s.peer !== null) s.peer.name = inetName({ port: a.port, addr: a.addr === 0 ? INADDR_LOOPBACK : a.addr });
   return 0;
@@ -277,7 +280,7 @@ export const connect: Sys = (t, fd, addrVa, len) => {
     s.state = 2;
     return 0;
   }
-  s.connectTo(findNamed(t, a, s.type), credsOf(t));
+  s.connectTo(findNamed(t, a, s.type), credsOf(t), t);
   return 0;
 };
 
@@ -286,7 +289,7 @@ export const accept4: Sys = (t, fd, addrVa, lenVa, flags) => {
   const s = sockOf(t, fd);
   if (s.type === SOCK_DGRAM) sysError("EOPNOTSUPP");
   if (addrVa !== 0) t.mem.check(lenVa, 4, true);
-  const n = s.accept();
+  const n = s.accept(t);
   n.mode.nonblock = (flags & SOCK_NONBLOCK) !== 0;
   const nfd = t.fds.add(n, (flags & SOCK_CLOEXEC) !== 0);
   putAddr(t, addrVa, lenVa, n.peer?.name ?? null, s.family);
@@ -326,7 +329,7 @@ function sendData(t: Task, s: UnixSocket, data: Uint8Array, flags: number, to: U
     sysError("EOPNOTSUPP");
   }
   const nonblock = (flags & MSG_DONTWAIT) !== 0;
-  const send = (): number => s.send(data, to, creds, files, nonblock);
+  const send = (): number => s.send(data, to, creds, files, nonblock, t);
   if ((flags & MSG_NOSIGNAL) !== 0) {
     try {
       return send();
@@ -392,7 +395,7 @@ export const recvfrom: Sys = (t, fd, buf, len, flags, addrVa, lenVa) => {
   if (addrVa !== 0) t.mem.check(lenVa, 4, true);
   const tmp = t.staging(n);
   const peek = (flags & MSG_PEEK) !== 0, nonblock = (flags & MSG_DONTWAIT) !== 0;
-  const r = s.receive(tmp, peek, nonblock);
+  const r = s.receive(tmp, peek, nonblock, t);
   r.files?.forEach((f) => f.drop());
   t.mem.write(buf, tmp.subarray(0, r.n));
   if ((flags & MSG_WAITALL) !== 0 && s.type === SOCK_STREAM && !peek && !nonblock && !s.mode.nonblock && r.n > 0 && r.n < n) {
@@ -413,9 +416,10 @@ const recvRest = resumable("posix/socket.recvRest", function recvRest(t: Task, s
     const tmp = t.staging(len - got);
     let r;
     try {
-      r = s.receive(tmp, false, false);
+      r = s.receive(tmp, false, false, t);
     } catch (e) {
-      if (e instanceof WouldBlock) throw new WouldBlock(e.queues, null, RESTART_IF_SA, laterFn(recvRest, t, s, buf, len, got), laterFn(partialCount, got));
+      // (under SO_RCVTIMEO the wait keeps its deadline, and a timeout returns what came)
+      if (e instanceof WouldBlock) throw new WouldBlock(e.queues, e.deadline, e.restart, laterFn(recvRest, t, s, buf, len, got), laterFn(partialCount, got));
       if (e instanceof SysError) return got;
       throw e;
     }
@@ -516,7 +520,7 @@ export const recvmsg: Sys = (t, fd, msgVa, flags) => {
   for (const [base, len] of m.iov) t.mem.check(base, len, true);
   t.mem.check(msgVa, 28, true);
   const tmp = t.staging(total);
-  const r = s.receive(tmp, (flags & MSG_PEEK) !== 0, (flags & MSG_DONTWAIT) !== 0);
+  const r = s.receive(tmp, (flags & MSG_PEEK) !== 0, (flags & MSG_DONTWAIT) !== 0, t);
   let at = 0;
   for (const [base, len] of m.iov) {
     if (at >= r.n) break;
@@ -645,6 +649,10 @@ export const getsockopt: Sys = (t, fd, level, opt, valVa, lenVa) => {
   } else if (level === IPPROTO_IP && s.family === AF_INET) {
     if (!IP_OPTIONS.has(opt)) sysError("ENOPROTOOPT");
     words = [s.ipOptions.get(opt) ?? IP_OPTIONS.get(opt) ?? 0];
+  } else if (level === SOL_SOCKET && TIMEOUTS.has(opt)) {
+    const ns = opt === SO_RCVTIMEO_OLD || opt === SO_RCVTIMEO_NEW ? s.rcvTimeoNs : s.sndTimeoNs;
+    const sec = Math.floor(ns / 1e9), usec = Math.floor((ns % 1e9) / 1000);
+    words = opt === SO_RCVTIMEO_NEW || opt === SO_SNDTIMEO_NEW ? [sec, 0, usec, 0] : [sec, usec];
   } else {
     if (level !== SOL_SOCKET) sysError(s.family === AF_INET ? "ENOPROTOOPT" : "EOPNOTSUPP");
     words = solSocketOption(s, opt);
@@ -702,6 +710,17 @@ export const setsockopt: Sys = (t, fd, level, opt, valVa, len) => {
     return 0;
   }
   if (level !== SOL_SOCKET) sysError(s.family === AF_INET ? "ENOPROTOOPT" : "EOPNOTSUPP");
+  if (TIMEOUTS.has(opt)) {
+    const wide = opt === SO_RCVTIMEO_NEW || opt === SO_SNDTIMEO_NEW;
+    if (len < (wide ? 16 : 8)) sysError("EINVAL");
+    const sec = wide ? t.mem.i64(valVa) : t.mem.i32(valVa), usec = wide ? t.mem.i64(valVa + 8) : t.mem.i32(valVa + 4);
+    if (usec < 0 || usec >= 1000000) sysError("EDOM");
+    // (0 waits without end; a negative time, which Linux takes as no wait, is the shortest)
+    const ns = sec < 0 ? 1 : sec * 1e9 + usec * 1000;
+    if (opt === SO_RCVTIMEO_OLD || opt === SO_RCVTIMEO_NEW) s.rcvTimeoNs = ns;
+    else s.sndTimeoNs = ns;
+    return 0;
+  }
   switch (opt) {
     case SO_PASSCRED: s.passCred = v !== 0; return 0;
     // (Linux doubles the size it is given, for its bookkeeping; the queues here stay SOCK_BUF)

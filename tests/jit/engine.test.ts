@@ -52,7 +52,7 @@ function le32(v: number): number[] {
 describe("the JIT engine", () => {
   it("keeps its counters in an object V8 holds with fast properties (updated per block and per region entry)", () => {
     // (an object in dictionary mode made each counter update in the engine loop a generic
-    // property lookup: 9% of an interpreted run)
+    // property lookup, some 5% of an interpreted run)
     setFlagsFromString("--allow-natives-syntax");
     const hasFastProperties = new Function("o", "return %HasFastProperties(o)") as (o: unknown) => boolean;
     const { k, env } = machine(loops(2), { engine: "auto", threshold: 2 });

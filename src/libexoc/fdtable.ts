@@ -62,6 +62,24 @@ export class FdTable {
     return sysError("EMFILE");
   }
 
+  /** Installs two new descriptions at the two lowest free fds (pipe2, socketpair); both or
+   *  neither: a failure drops both. */
+  addPair(a: OpenFile, b: OpenFile, cloexec: boolean): [number, number] {
+    let fa: number;
+    try {
+      fa = this.add(a, cloexec);
+    } catch (e) {
+      b.drop();
+      throw e;
+    }
+    try {
+      return [fa, this.add(b, cloexec)];
+    } catch (e) {
+      this.close(fa);
+      throw e;
+    }
+  }
+
   /** Installs `file` at exactly `fd`, closing what was there (dup2/dup3). */
   put(fd: number, file: OpenFile, cloexec: boolean): void {
     if (fd < 0 || fd >= this.limit) sysError("EBADF");

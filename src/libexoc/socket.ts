@@ -14,7 +14,7 @@ import { WaitQueue } from "../exokernel/wait.js";
 import { WouldBlock, EINTR_ON_HANDLER, later } from "./blocking.js";
 import type { Task } from "./task.js";
 import { sysError, SysError, type ErrnoName } from "./errors.js";
-import { OpenFile, S_IFSOCK, POLLIN, POLLRDNORM, POLLOUT, POLLWRNORM, POLLHUP, POLLERR, POLLRDHUP, type FileStat, type OpenMode } from "./file.js";
+import { OpenFile, S_IFSOCK, POLLIN, POLLRDNORM, POLLOUT, POLLWRNORM, POLLHUP, POLLERR, POLLRDHUP, type FileStat } from "./file.js";
 
 export const SOCK_STREAM = 1, SOCK_DGRAM = 2, SOCK_SEQPACKET = 5;
 /** What a socket's receive queue holds at most (Linux's default net.core.rmem_default). */
@@ -41,6 +41,11 @@ export interface SockChunk {
   from: UnixSocket | null;
   creds: Creds;
   files: OpenFile[] | null;
+}
+
+/** Drops the references a message held to the descriptions it carried (none: null). */
+export function dropAll(files: OpenFile[] | null): void {
+  if (files !== null) for (const f of files) f.drop();
 }
 
 /** A socket's receive queue. */
@@ -73,7 +78,7 @@ export class SockQueue {
 
   /** Drops everything queued (the descriptions carried lose their reference). */
   clear(): void {
-    for (const c of this.chunks) c.files?.forEach((f) => f.drop());
+    for (const c of this.chunks) dropAll(c.files);
     this.chunks.length = 0;
     this.bytes = 0;
     this.writable.notify();
@@ -152,16 +157,16 @@ export class UnixSocket extends OpenFile {
   /** An IPv4 datagram socket's connected destination (sockaddr_in after the family), looked
    *  up at each send: UDP connects to an address, whether or not a socket is bound there. */
   peerName: Uint8Array | null = null;
-  /** TCP_NODELAY, SO_REUSEADDR, SO_KEEPALIVE, SO_BROADCAST as set (nothing here depends on them). */
-  noDelay = false;
-  /** IPPROTO_IP options as set (posix/sys/socket.ts). */
-  readonly ipOptions = new Map<number, number>();
   /** An error reported by the next receive (or SO_ERROR, or poll's POLLERR): what an ICMP
    *  "port unreachable" leaves on a connected UDP socket that sent to a port nobody has. */
   softError: ErrnoName | null = null;
+  /** TCP_NODELAY, SO_REUSEADDR, SO_KEEPALIVE, SO_BROADCAST as set (nothing here depends on them). */
+  noDelay = false;
   reuseAddr = false;
   keepAlive = false;
   broadcast = false;
+  /** IPPROTO_IP options as set (posix/sys/socket.ts). */
+  readonly ipOptions = new Map<number, number>();
 
   constructor(
     readonly type: number,
@@ -226,6 +231,14 @@ export class UnixSocket extends OpenFile {
       if (who !== null && !(e instanceof WouldBlock)) this.deadlines.delete(who);
       throw e;
     }
+  }
+
+  /** A datagram socket's connect: its default destination is `peer` (a unix socket) or the
+   *  address `peerName` (an IPv4 one); both null disconnects it. */
+  aimAt(peer: UnixSocket | null, peerName: Uint8Array | null): void {
+    this.peer = peer;
+    this.peerName = peerName;
+    this.state = peer !== null || peerName !== null ? STATES.connected : STATES.unconnected;
   }
 
   /** Connects a pair of new sockets to each other (socketpair, and connect's two ends). */
@@ -310,7 +323,7 @@ export class UnixSocket extends OpenFile {
         }
       }
     } catch (e) {
-      files?.forEach((f) => f.drop());
+      dropAll(files);
       throw e;
     }
     if (this.messages) {
@@ -348,7 +361,7 @@ export class UnixSocket extends OpenFile {
     for (;;) {
       if (done === data.length) return done;
       if (q.readClosed || this.shutWrite) {
-        if (done === 0) files?.forEach((f) => f.drop());
+        if (done === 0) dropAll(files);
         throw new SysError("EPIPE", q.readClosed ? "peer gone" : "shut down for writing", done);
       }
       const room = q.room(false);
@@ -359,7 +372,7 @@ export class UnixSocket extends OpenFile {
         continue;
       }
       if (done === 0) {
-        files?.forEach((f) => f.drop());
+        dropAll(files);
         if (nonblock || this.mode.nonblock) sysError("EAGAIN");
         this.waitFor([q.writable], this.sndTimeoNs, who);
       }
@@ -517,10 +530,6 @@ export class UnixSocket extends OpenFile {
   override available(): number {
     if (this.messages) return this.rx.chunks.length > 0 ? this.rx.chunks[0].data.length : 0;
     return this.rx.bytes;
-  }
-
-  override reopen(_mode: OpenMode): OpenFile {
-    return sysError("ENXIO");
   }
 
   override release(): void {

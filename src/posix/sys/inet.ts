@@ -46,6 +46,12 @@ export function inetName(a: InetAddr): Uint8Array {
   return n;
 }
 
+/** The name of `a` as this machine's: INADDR_ANY reads as 127.0.0.1 (where a connection or a
+ *  datagram to it arrives from, or lands). */
+export function localName(a: InetAddr): Uint8Array {
+  return inetName({ port: a.port, addr: a.addr === 0 ? INADDR_LOOPBACK : a.addr });
+}
+
 export function nameAddr(n: Uint8Array): InetAddr {
   return { port: (n[0] << 8) | n[1], addr: ((n[2] << 24) | (n[3] << 16) | (n[4] << 8) | n[5]) >>> 0 };
 }

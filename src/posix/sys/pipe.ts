@@ -10,15 +10,7 @@ export const pipe2: Sys = (t, fdsVa, flags) => {
   if ((flags & ~(O_CLOEXEC | O_NONBLOCK | O_DIRECT)) !== 0) sysError("EINVAL");
   t.mem.check(fdsVa, 8, true);
   const [r, w] = makePipe((flags & O_NONBLOCK) !== 0);
-  const cloexec = (flags & O_CLOEXEC) !== 0;
-  const rfd = t.fds.add(r, cloexec);
-  let wfd: number;
-  try {
-    wfd = t.fds.add(w, cloexec);
-  } catch (e) {
-    t.fds.close(rfd);
-    throw e;
-  }
+  const [rfd, wfd] = t.fds.addPair(r, w, (flags & O_CLOEXEC) !== 0);
   t.mem.putU32(fdsVa, rfd);
   t.mem.putU32(fdsVa + 4, wfd);
   return 0;

@@ -10,13 +10,12 @@ import type { Task } from "../../libexoc/task.js";
 import { sysError, SysError } from "../../libexoc/errors.js";
 import { ERRNO } from "../abi/errno.js";
 import { WouldBlock, RESTART_IF_SA, laterFn, partialCount, resumable } from "../../libexoc/blocking.js";
-import { SIGPIPE } from "../../libexoc/signal.js";
 import { S_IFMT, S_IFSOCK, type OpenFile } from "../../libexoc/file.js";
 import { lockKey } from "../../libexoc/vfs/ref.js";
-import { UnixSocket, SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_BUF, SCM_MAX_FD, type Creds } from "../../libexoc/socket.js";
+import { UnixSocket, dropAll, SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_BUF, SCM_MAX_FD, type Creds } from "../../libexoc/socket.js";
 import { writeTo } from "./file.js";
 import { readTimespec } from "./time.js";
-import { AF_INET, IPPROTO_TCP, IPPROTO_UDP, INADDR_LOOPBACK, INET_NAME, readInet, inetName, nameAddr, isLocal, inetKey, ephemeralPort, type InetAddr } from "./inet.js";
+import { AF_INET, IPPROTO_TCP, IPPROTO_UDP, INADDR_LOOPBACK, INET_NAME, readInet, inetName, localName, nameAddr, isLocal, inetKey, ephemeralPort, type InetAddr } from "./inet.js";
 
 export const AF_UNIX = 1;
 const SOCK_RAW = 3;
@@ -47,8 +46,6 @@ const IP_OPTIONS = new Map<number, number>([[1, 0], [2, 64], [10, 0], [11, 0]]);
 const SUN_PATH = 108;
 /** Largest single transfer, as Linux's MAX_RW_COUNT. */
 const MAX_RW = 0x7ffff000;
-/** si_code of a SIGPIPE the kernel raises for a write (SI_USER). */
-const SI_USER_CODE = 0;
 
 function credsOf(t: Task): Creds {
   return { pid: t.pid, uid: t.proc.euid, gid: t.proc.egid };
@@ -61,21 +58,20 @@ function sockOf(t: Task, fd: number): UnixSocket {
 }
 
 function makeSocket(t: Task, domain: number, type: number, protocol: number): UnixSocket {
-  if (domain === AF_INET) return makeInet(t, type, protocol);
-  if (domain !== AF_UNIX) sysError("EAFNOSUPPORT");
+  if (domain !== AF_UNIX && domain !== AF_INET) sysError("EAFNOSUPPORT");
   if ((type & ~(0xf | SOCK_NONBLOCK | SOCK_CLOEXEC)) !== 0) sysError("EINVAL");
+  const nonblock = (type & SOCK_NONBLOCK) !== 0;
+  if (domain === AF_INET) return makeInet(t, type & 0xf, protocol, nonblock);
   let kind = type & 0xf;
   // (Linux makes a raw unix socket a datagram one)
   if (kind === SOCK_RAW) kind = SOCK_DGRAM;
   if (kind !== SOCK_STREAM && kind !== SOCK_DGRAM && kind !== SOCK_SEQPACKET) sysError("ESOCKTNOSUPPORT");
   if (protocol !== 0 && protocol !== AF_UNIX) sysError("EPROTONOSUPPORT");
-  return new UnixSocket(kind, credsOf(t), (type & SOCK_NONBLOCK) !== 0);
+  return new UnixSocket(kind, credsOf(t), nonblock);
 }
 
 /** An IPv4 socket: TCP (a stream) or UDP (datagrams) on the loopback network. */
-function makeInet(t: Task, type: number, protocol: number): UnixSocket {
-  if ((type & ~(0xf | SOCK_NONBLOCK | SOCK_CLOEXEC)) !== 0) sysError("EINVAL");
-  const kind = type & 0xf;
+function makeInet(t: Task, kind: number, protocol: number, nonblock: boolean): UnixSocket {
   if (kind === SOCK_STREAM) {
     if (protocol !== 0 && protocol !== IPPROTO_TCP) sysError("EPROTONOSUPPORT");
   } else if (kind === SOCK_DGRAM) {
@@ -83,7 +79,7 @@ function makeInet(t: Task, type: number, protocol: number): UnixSocket {
   } else {
     sysError(kind === SOCK_RAW ? "EPROTONOSUPPORT" : "ESOCKTNOSUPPORT");
   }
-  return new UnixSocket(kind, credsOf(t), (type & SOCK_NONBLOCK) !== 0, AF_INET);
+  return new UnixSocket(kind, credsOf(t), nonblock, AF_INET);
 }
 
 export const socket: Sys = (t, domain, type, protocol) => t.fds.add(makeSocket(t, domain, type, protocol), (type & SOCK_CLOEXEC) !== 0);
@@ -93,15 +89,7 @@ export const socketpair: Sys = (t, domain, type, protocol, svVa) => {
   const a = makeSocket(t, domain, type, protocol), b = makeSocket(t, domain, type, protocol);
   t.mem.check(svVa, 8, true);
   UnixSocket.join(a, b);
-  const cloexec = (type & SOCK_CLOEXEC) !== 0;
-  const fa = t.fds.add(a, cloexec);
-  let fb: number;
-  try {
-    fb = t.fds.add(b, cloexec);
-  } catch (e) {
-    t.fds.close(fa);
-    throw e;
-  }
+  const [fa, fb] = t.fds.addPair(a, b, (type & SOCK_CLOEXEC) !== 0);
   t.mem.putU32(svVa, fa);
   t.mem.putU32(svVa + 4, fb);
   return 0;
@@ -136,16 +124,23 @@ function abstractKey(name: Uint8Array, type: number): string {
   return `@${type}:${Buffer.from(name).toString("hex")}`;
 }
 
-/** Writes a socket's name as a sockaddr of `family` at `va` (cut to the room *lenVa says),
- *  and its whole length to *lenVa. An IPv4 socket without a name is 0.0.0.0 port 0. */
-function putAddr(t: Task, va: number, lenVa: number, name: Uint8Array | null, family = AF_UNIX): void {
-  if (va === 0) return;
-  const room = t.mem.i32(lenVa);
-  if (room < 0) sysError("EINVAL");
+/** A socket's name as a sockaddr of `family`: the family, then the name's bytes. An IPv4
+ *  socket without a name is 0.0.0.0 port 0. */
+function sockaddr(name: Uint8Array | null, family: number): Uint8Array {
   if (name === null && family === AF_INET) name = new Uint8Array(INET_NAME);
   const full = new Uint8Array(2 + (name?.length ?? 0));
   full[0] = family;
   if (name !== null) full.set(name, 2);
+  return full;
+}
+
+/** Writes a socket's name as a sockaddr of `family` at `va` (cut to the room *lenVa says),
+ *  and its whole length to *lenVa. */
+function putAddr(t: Task, va: number, lenVa: number, name: Uint8Array | null, family = AF_UNIX): void {
+  if (va === 0) return;
+  const room = t.mem.i32(lenVa);
+  if (room < 0) sysError("EINVAL");
+  const full = sockaddr(name, family);
   t.mem.write(va, full.subarray(0, Math.min(room, full.length)));
   t.mem.putU32(lenVa, full.length);
 }
@@ -243,14 +238,12 @@ function connectInet(t: Task, s: UnixSocket, addrVa: number, len: number): numbe
   if (s.type === SOCK_DGRAM) {
     // UDP connects to an address, whether or not a socket is bound there yet.
     if (a === null) {
-      s.peerName = null;
-      s.state = 0;
+      s.aimAt(null, null);
       return 0;
     }
     if (!isLocal(a.addr)) sysError("ENETUNREACH");
     autobindInet(t, s, INADDR_LOOPBACK);
-    s.peerName = inetName({ port: a.port, addr: a.addr === 0 ? INADDR_LOOPBACK : a.addr });
-    s.state = 2;
+    s.aimAt(null, localName(a));
     return 0;
   }
   if (a === null) return sysError("EAFNOSUPPORT");
@@ -260,7 +253,7 @@ function connectInet(t: Task, s: UnixSocket, addrVa: number, len: number): numbe
   autobindInet(t, s, INADDR_LOOPBACK);
   s.connectTo(to, credsOf(t), t);
   // The accepted socket's own address is the one the client reached.
-  if (s.peer !== null) s.peer.name = inetName({ port: a.port, addr: a.addr === 0 ? INADDR_LOOPBACK : a.addr });
+  if (s.peer !== null) s.peer.name = localName(a);
   return 0;
 }
 
@@ -271,13 +264,7 @@ export const connect: Sys = (t, fd, addrVa, len) => {
   if (s.type === SOCK_DGRAM) {
     // A datagram socket's connect names its default destination (an address of the family
     // alone disconnects it).
-    if (a.name === null) {
-      s.peer = null;
-      s.state = 0;
-      return 0;
-    }
-    s.peer = findNamed(t, a, SOCK_DGRAM);
-    s.state = 2;
+    s.aimAt(a.name === null ? null : findNamed(t, a, SOCK_DGRAM), null);
     return 0;
   }
   s.connectTo(findNamed(t, a, s.type), credsOf(t), t);
@@ -325,7 +312,7 @@ export const shutdown: Sys = (t, fd, how) => {
  *  when the peer is gone. */
 function sendData(t: Task, s: UnixSocket, data: Uint8Array, flags: number, to: UnixSocket | null, creds: Creds, files: OpenFile[] | null): number {
   if ((flags & MSG_OOB) !== 0) {
-    files?.forEach((f) => f.drop());
+    dropAll(files);
     sysError("EOPNOTSUPP");
   }
   const nonblock = (flags & MSG_DONTWAIT) !== 0;
@@ -396,7 +383,7 @@ export const recvfrom: Sys = (t, fd, buf, len, flags, addrVa, lenVa) => {
   const tmp = t.staging(n);
   const peek = (flags & MSG_PEEK) !== 0, nonblock = (flags & MSG_DONTWAIT) !== 0;
   const r = s.receive(tmp, peek, nonblock, t);
-  r.files?.forEach((f) => f.drop());
+  dropAll(r.files);
   t.mem.write(buf, tmp.subarray(0, r.n));
   if ((flags & MSG_WAITALL) !== 0 && s.type === SOCK_STREAM && !peek && !nonblock && !s.mode.nonblock && r.n > 0 && r.n < n) {
     return recvRest(t, s, buf, n, r.n);
@@ -423,7 +410,7 @@ const recvRest = resumable("posix/socket.recvRest", function recvRest(t: Task, s
       if (e instanceof SysError) return got;
       throw e;
     }
-    r.files?.forEach((f) => f.drop());
+    dropAll(r.files);
     if (r.n === 0) break;
     t.mem.write(buf + got, tmp.subarray(0, r.n));
     got += r.n;
@@ -437,8 +424,7 @@ function senderName(s: UnixSocket, from: UnixSocket | null): Uint8Array | null {
   if (from === null || from.name === null) return null;
   if (s.family !== AF_INET) return from.name;
   if (s.type === SOCK_STREAM) return null;
-  const a = nameAddr(from.name);
-  return a.addr === 0 ? inetName({ port: a.port, addr: INADDR_LOOPBACK }) : from.name;
+  return localName(nameAddr(from.name));
 }
 
 export const recv: Sys = (t, fd, buf, len, flags) => recvfrom(t, fd, buf, len, flags, 0, 0);
@@ -532,9 +518,7 @@ export const recvmsg: Sys = (t, fd, msgVa, flags) => {
   // The sender's address.
   const from = senderName(s, r.from);
   if (m.name !== 0 && m.namelen > 0 && from !== null) {
-    const full = new Uint8Array(2 + from.length);
-    full[0] = s.family;
-    full.set(from, 2);
+    const full = sockaddr(from, s.family);
     t.mem.write(m.name, full.subarray(0, Math.min(m.namelen, full.length)));
     t.mem.putU32(msgVa + 4, full.length);
   } else {

@@ -385,13 +385,13 @@ export const recvfrom: Sys = (t, fd, buf, len, flags, addrVa, lenVa) => {
   const r = s.receive(tmp, peek, nonblock, t);
   dropAll(r.files);
   t.mem.write(buf, tmp.subarray(0, r.n));
-  if ((flags & MSG_WAITALL) !== 0 && s.type === SOCK_STREAM && !peek && !nonblock && !s.mode.nonblock && r.n > 0 && r.n < n) {
-    return recvRest(t, s, buf, n, r.n);
-  }
   // (a sender without a name gives an address of length 0, as Linux's unix_copy_addr)
   const from = senderName(s, r.from);
   if (from !== null) putAddr(t, addrVa, lenVa, from, s.family);
   else if (addrVa !== 0) t.mem.putU32(lenVa, 0);
+  if ((flags & MSG_WAITALL) !== 0 && s.type === SOCK_STREAM && !peek && !nonblock && !s.mode.nonblock && r.n > 0 && r.n < n) {
+    return recvRest(t, s, buf, n, r.n);
+  }
   return (flags & MSG_TRUNC) !== 0 && s.messages ? r.whole : r.n;
 };
 

@@ -4,10 +4,11 @@
 
 import { describe, expect, it } from "vitest";
 // @ts-expect-error (a build tool in plain JavaScript, without declarations)
-import { keepExportsFast, localConsts } from "../tools/packxform.mjs";
+import { inlineImportedConsts, keepExportsFast, localConsts } from "../tools/packxform.mjs";
 
 type Xform = (code: string) => string;
 const keep = keepExportsFast as Xform, locals = localConsts as Xform;
+const inline = inlineImportedConsts as (modules: Map<string, string>) => number;
 
 /** Runs CommonJS `code` as the packed build's loader would, with `deps` for require. */
 function load(code: string, deps: Record<string, object> = {}): Record<string, unknown> {
@@ -73,5 +74,67 @@ describe("the packed build's module rewrites", () => {
     const x = load(out);
     expect((x.bump as () => number)()).toBe(1);
     expect(x.E).toBe(4);
+  });
+
+  it("write imported numeric constants as numbers, and leave every other import a read", () => {
+    const modules = new Map([
+      ["hw/state.js", locals([
+        `exports.NAMES = exports.NEG = exports.MASK = exports.SHIFT = exports.EIP = exports.EAX = void 0;`,
+        `exports.EAX = 0, exports.EIP = 8;`,
+        `exports.SHIFT = 12; // a comment; with a semicolon`,
+        `exports.MASK = ~((1 << exports.SHIFT) - 1);`,
+        `exports.NEG = -5;`,
+        `exports.NAMES = ["eax"];`,
+      ].join("\n"))],
+      ["hw/more.js", locals([
+        `exports.PAGE = exports.NAN = void 0;`,
+        `const state_js_1 = require("./state.js");`,
+        `exports.PAGE = 1 << state_js_1.SHIFT;`,
+        `exports.NAN = 0 / 0;`,
+      ].join("\n"))],
+      ["jit/use.js", [
+        `exports.f = f;`,
+        `const state_js_1 = require("../hw/state.js");`,
+        `const more_js_1 = require("../hw/more.js");`,
+        `const alu = __importStar(require("../hw/state.js"));`,
+        `function f(r) { return r[state_js_1.EIP] - state_js_1.NEG + more_js_1.PAGE + alu.EAX + state_js_1.NAMES.length + (more_js_1.NAN === more_js_1.NAN ? 1 : 0) + (state_js_1.MASK >>> 0) + state_js_1.MISSING; }`,
+      ].join("\n")],
+      ["jit/shadow.js", [
+        `exports.g = g;`,
+        `const st = __importStar(require("../hw/state.js"));`,
+        `function g(st) { return st.EIP; }`,
+      ].join("\n")],
+    ]);
+    const before = new Map(modules);
+    // (five reads in jit/use.js, and hw/more.js's of SHIFT)
+    expect(inline(modules)).toBe(6);
+    expect(modules.get("hw/more.js")).toContain("const PAGE = exports.PAGE = 1 << 12;");
+    const use = modules.get("jit/use.js") as string;
+    expect(use).toContain("return r[8] - (-5) + 4096 + 0 + state_js_1.NAMES.length + (more_js_1.NAN === more_js_1.NAN ? 1 : 0) + ((-4096) >>> 0) + state_js_1.MISSING;");
+    // (a module whose namespace local is bound again somewhere is left alone)
+    expect(modules.get("jit/shadow.js")).toBe(before.get("jit/shadow.js"));
+    // Loaded, each module computes what it did before.
+    const run = (mods: Map<string, string>): number => {
+      const done = new Map<string, Record<string, unknown>>();
+      const req = (from: string) => (spec: string): unknown => {
+        const rel = spec.startsWith("../") ? spec.slice(3) : `${from.split("/")[0]}/${spec.slice(2)}`;
+        let x = done.get(rel);
+        if (x === undefined) {
+          x = {};
+          done.set(rel, x);
+          new Function("exports", "require", "module", "__importStar", mods.get(rel) as string)(x, req(rel), { exports: x }, (m: unknown) => m);
+        }
+        return x;
+      };
+      const use = req("jit/x")("../jit/use.js") as { f: (r: number[]) => number };
+      const shadow = req("jit/x")("../jit/shadow.js") as { g: (s: object) => unknown };
+      expect(shadow.g({ EIP: "mine" })).toBe("mine");
+      return use.f([0, 0, 0, 0, 0, 0, 0, 0, 100]);
+    };
+    expect(run(modules)).toBeNaN();
+    modules.set("jit/use.js", use.replace(" + state_js_1.MISSING", ""));
+    before.set("jit/use.js", (before.get("jit/use.js") as string).replace(" + state_js_1.MISSING", ""));
+    expect(run(modules)).toBe(run(before));
+    expect(run(modules)).toBe(100 + 5 + 4096 + 0 + 1 + 0 + 4294963200);
   });
 });

@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { keepExportsFast, localConsts, localStats } from "./packxform.mjs";
+import { inlineImportedConsts, keepExportsFast, localConsts, localStats } from "./packxform.mjs";
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const DIST = path.join(REPO, "dist");
@@ -47,9 +47,11 @@ try {
   const tsc = path.join(REPO, "node_modules", "typescript", "bin", "tsc");
   const r = spawnSync(process.execPath, [tsc, "-p", esm], { stdio: "inherit" });
   if (r.status !== 0) throw new Error(`tsc (CommonJS pass) failed with status ${r.status}`);
+  const modules = new Map(files.map((rel) => [rel, localConsts(keepExportsFast(fs.readFileSync(path.join(cjs, rel), "utf8").replace(/^\/\/# sourceMappingURL=.*$/m, "")))]));
+  const inlined = inlineImportedConsts(modules);
   const parts = ["(function (define) {"];
   for (const rel of files) {
-    const code = localConsts(keepExportsFast(fs.readFileSync(path.join(cjs, rel), "utf8").replace(/^\/\/# sourceMappingURL=.*$/m, "")));
+    const code = modules.get(rel);
     // Relative requires resolved now, so loading does no path arithmetic.
     const deps = {};
     for (const m of code.matchAll(/\brequire\("(\.{1,2}\/[^"]+)"\)/g)) deps[m[1]] = path.posix.normalize(path.posix.join(path.posix.dirname(rel), m[1]));
@@ -63,7 +65,7 @@ try {
   if (/\\[^\x00-\x7f]/.test(text)) throw new Error("a character beyond ASCII after a backslash cannot be escaped");
   fs.writeFileSync(`${OUT}.tmp`, text.replace(/[^\x00-\x7f]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`));
   fs.renameSync(`${OUT}.tmp`, OUT);
-  console.log(`tools/pack.mjs: ${files.length} modules -> ${path.relative(REPO, OUT)} (${(fs.statSync(OUT).size / 1024).toFixed(0)} KiB; ${localStats.names} exported constants read as locals${localStats.skipped > 0 ? `, ${localStats.skipped} modules left as they were` : ""})`);
+  console.log(`tools/pack.mjs: ${files.length} modules -> ${path.relative(REPO, OUT)} (${(fs.statSync(OUT).size / 1024).toFixed(0)} KiB; ${localStats.names} exported constants read as locals, ${inlined} reads of imported ones as numbers${localStats.skipped > 0 ? `, ${localStats.skipped} modules left as they were` : ""})`);
 } finally {
   fs.rmSync(tmp, { recursive: true, force: true });
 }

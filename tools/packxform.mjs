@@ -1,6 +1,7 @@
 // Rewrites of tsc's CommonJS output that tools/pack.mjs applies to each module of the packed
 // build (dist/exojit-pack.cjs), so that V8 reads exports as it reads the ES modules' bindings.
 
+import * as path from "node:path";
 import * as vm from "node:vm";
 
 /**
@@ -94,3 +95,118 @@ export function localConsts(code) {
 }
 /** What localConsts did in this process (for the build's message). */
 export const localStats = { names: 0, skipped: 0 };
+
+/** A constant expression localConsts left: numerals, operators, parentheses and names. */
+const CONST_EXPR = /^[\w$\s().+\-*/%<>|&^~]+$/;
+/** A declaration localConsts wrote, `const X = exports.X = <expression>;` on one line, or
+ *  several, `const A = exports.A = <expression>, B = exports.B = <expression>;`. */
+const CONST_LINE = /^(const [\w$]+ = exports\.[\w$]+ = [^\n]*;)(?:[ \t]*\/\/[^\n]*)?$/gm;
+
+/** The [name, expression] pairs of a CONST_LINE (none if it is not made of such pairs alone). */
+function constPairs(line) {
+  const parts = line.slice("const ".length, -1).split(/, (?=[\w$]+ = exports\.[\w$]+ = )/);
+  const pairs = [];
+  for (const p of parts) {
+    const m = /^([\w$]+) = exports\.([\w$]+) = (.+)$/.exec(p);
+    if (m === null || m[1] !== m[2]) return [];
+    pairs.push([m[1], m[3]]);
+  }
+  return pairs;
+}
+/** A module bound to a local by tsc: `const a = require("./x.js");`, or with __importStar. */
+const REQUIRE_DECL = /^const ([\w$]+) = (?:__importStar\()?require\("(\.{1,2}\/[^"]+)"\)\)?;$/gm;
+
+/** Whether `name` (a module's local from `import * as name`) is bound again in the module: a
+ *  parameter, a declaration or a destructured name that would hide it in some scope. (tsc's
+ *  own locals, `x_js_1`, are never bound twice.) */
+function bindsElsewhere(code, name) {
+  const n = name.replace(/\$/g, "\\$");
+  const binds = code.match(new RegExp(`(?:\\b(?:const|let|var|function|class)\\s+|[(,{]\\s*|\\.\\.\\.)${n}(?![\\w$])(?!\\s*[.(:])`, "g"));
+  return (binds?.length ?? 0) > 1;
+}
+
+/**
+ * Modules' CommonJS texts (by their path in dist/, after localConsts) with the numeric
+ * constants they import written as numbers. tsc compiles `EIP` imported from hw/state.ts to
+ * `state_js_1.EIP`, a property read at every use: V8's optimising compiler cannot fold it
+ * (it does not know the module object as a constant), so each register index, flag bit and
+ * TLB key the interpreter's handlers and the engine use costs a context load, a map check and
+ * a field load. A constant is inlined when its module declares it once with a value made of
+ * numbers, operators and other such constants (its own or imported), and the value is a
+ * number other than -0 (NaN and the infinities stay reads). Reads only: a constant is never
+ * assigned (localConsts checked), and an import binding cannot be. Modules that no longer
+ * parse afterwards are kept as they were. Returns how many reads were rewritten.
+ */
+export function inlineImportedConsts(modules) {
+  /** Each module's constants, by name: the number, as text. */
+  const values = new Map([...modules.keys()].map((rel) => [rel, new Map()]));
+  /** Each module's imports: local name -> module path. */
+  const imports = new Map();
+  for (const [rel, code] of modules) {
+    const m = new Map();
+    for (const [, local, spec] of code.matchAll(REQUIRE_DECL)) {
+      if (!/_js_\d+$/.test(local) && bindsElsewhere(code, local)) continue;
+      const target = path.posix.normalize(path.posix.join(path.posix.dirname(rel), spec));
+      if (modules.has(target)) m.set(local, target);
+    }
+    imports.set(rel, m);
+  }
+  /** The text of a constant's value, or null: names resolved to numbers, then evaluated. */
+  const evaluate = (rel, expr) => {
+    if (!CONST_EXPR.test(expr)) return null;
+    let unresolved = false;
+    const text = expr.replace(/(?<![\w$.])([A-Za-z_$][\w$]*)(?:\.([A-Za-z_$][\w$]*))?/g, (all, a, b) => {
+      const v = b === undefined ? values.get(rel).get(a) : values.get(imports.get(rel).get(a) ?? "")?.get(b);
+      if (v === undefined) unresolved = true;
+      return v === undefined ? all : `(${v})`;
+    });
+    if (unresolved) return null;
+    let v;
+    try {
+      v = vm.runInNewContext(text, Object.create(null), { timeout: 50 });
+    } catch {
+      return null;
+    }
+    if (typeof v !== "number" || !Number.isFinite(v) || Object.is(v, -0)) return null;
+    return String(v);
+  };
+  // Until nothing new resolves: a constant may be made of another module's.
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const [rel, code] of modules) {
+      const mine = values.get(rel);
+      for (const [, line] of code.matchAll(CONST_LINE)) for (const [name, expr] of constPairs(line)) {
+        if (mine.has(name)) continue;
+        const v = evaluate(rel, expr.trim());
+        if (v !== null) {
+          mine.set(name, v);
+          changed = true;
+        }
+      }
+    }
+  }
+  let rewritten = 0;
+  for (const [rel, code] of modules) {
+    let n = 0;
+    let out = code;
+    for (const [local, target] of imports.get(rel)) {
+      const consts = values.get(target);
+      if (consts.size === 0) continue;
+      out = out.replace(new RegExp(`(?<![\\w$.])${local.replace(/\$/g, "\\$")}\\.([A-Za-z_$][\\w$]*)(?![\\w$])(?!\\s*=[^=])`, "g"), (all, name) => {
+        const v = consts.get(name);
+        if (v === undefined) return all;
+        n++;
+        return v.startsWith("-") ? `(${v})` : v;
+      });
+    }
+    if (n === 0) continue;
+    try {
+      new vm.Script(`(function (exports, require, module) {\n${out}\n})`);
+    } catch {
+      continue;
+    }
+    modules.set(rel, out);
+    rewritten += n;
+  }
+  return rewritten;
+}

@@ -270,7 +270,7 @@ Options for boot:
 Options for run:
   --root DIR          resolve the program's paths under DIR (default: the host's /)
   --rw                allow writes anywhere under the root (default: only below the
-                      working directory)
+                      working directory and in /tmp)
   --console           give the program a terminal of its own: fds 0-2 are /dev/console (a
                       serial console on exojit's stdin and stdout) and its controlling
                       terminal. On a host terminal, which goes into raw mode: C-a x quits

@@ -22,8 +22,9 @@ export async function runCommand(a: RunArgs): Promise<number> {
   }
   if (!st.isDirectory()) throw cliError("badRoot", root, "not a directory");
   const hostCwd = process.cwd();
-  // The root is the host directory; writes go only below the working directory unless --rw.
-  const rootVol = new HostVolume(root, a.rw, []);
+  // The root is the host directory; writes go only below the working directory and to /tmp
+  // (which programs expect to write: Python's tempfile, sort, compilers) unless --rw.
+  const rootVol = new HostVolume(root, a.rw, ["/tmp"]);
   const guestCwd = rootVol.relOf(fs.realpathSync(hostCwd)) ?? "/";
   if (a.root === null) rootVol.writableDirs.push(guestCwd);
 

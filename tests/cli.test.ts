@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI, REPO, buildGuest } from "./helpers/guest.js";
+import { CLI, REPO, buildGuest, ensureBusybox } from "./helpers/guest.js";
 
 let dir = "";
 
@@ -85,6 +85,26 @@ describe("exojit command line", () => {
       const r = exojit(...args);
       expect(r.status, args.join(" ")).toBe(2);
       expectOneLine(r.stderr, /see 'exojit --help'/);
+    }
+  });
+});
+
+describe("exojit run's file-system view", () => {
+  it("lets the guest write below its working directory and in /tmp, and nowhere else without --rw", () => {
+    const bb = ensureBusybox();
+    const name = `exojit-cli-${process.pid}`;
+    const script = `echo scratch > /tmp/${name} && cat /tmp/${name} && rm /tmp/${name}; echo here > ./${name} && cat ./${name} && rm ./${name}; echo x > /usr/${name} || echo refused`;
+    // (the working directory: a fresh one outside /tmp, so only the rule for /tmp lets that write)
+    fs.mkdirSync(path.join(REPO, "tests", ".build"), { recursive: true });
+    const cwd = fs.mkdtempSync(path.join(REPO, "tests", ".build", "cwd-"));
+    try {
+      const r = spawnSync("node", [CLI, "run", bb, "sh", "-c", script], { encoding: "utf8", cwd, timeout: 60_000 });
+      expect(r.stdout).toBe("scratch\nhere\nrefused\n");
+      expect(r.stderr).toMatch(/Read-only file system/);
+      expect(r.status).toBe(0);
+      expect(fs.existsSync(`/tmp/${name}`) || fs.existsSync(`/usr/${name}`)).toBe(false);
+    } finally {
+      fs.rmSync(cwd, { recursive: true, force: true });
     }
   });
 });

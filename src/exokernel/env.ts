@@ -85,6 +85,15 @@ export class Environment implements Waiter {
   turnOver = false;
   /** Scheduling priority, -20 (most) ... 19 (least), as POSIX nice values. */
   nice = 0;
+  /** Fixed priority, 1 (least) ... 99 (most), above every environment without one (0): the
+   *  real-time class (SCHED_FIFO, SCHED_RR). FairShare runs the runnable one of the highest
+   *  fixed priority, except for a share of the CPU it keeps for the others. */
+  fixedPrio = 0;
+  /** With a fixed priority: keeps the CPU until it waits or yields (first in, first out),
+   *  rather than taking turns with its equals (round robin). */
+  fixedFifo = false;
+  /** Set by a yield: its next enqueue puts it after its equals, whatever its discipline. */
+  yieldedFixed = false;
   /** Virtual run time (FairShare): host ns run, scaled by the inverse of its nice weight. */
   vruntime = 0;
   /** Its place in the scheduler's run queue (a heap index), -1 when not queued. */

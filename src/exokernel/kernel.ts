@@ -253,6 +253,8 @@ export class Exokernel {
     env.ctx.cr3 = as.cr3;
     env.tls.set(src.tls);
     env.nice = src.nice;
+    env.fixedPrio = src.fixedPrio;
+    env.fixedFifo = src.fixedFifo;
     this.sched.forked?.(src, env, this.current === src && this.turnStart > 0 ? this.clock.now() - this.turnStart : 0);
     return this.caps.create(CAP_ENV, R_ALL, env);
   }
@@ -685,6 +687,18 @@ export class Exokernel {
   /** Sets an environment's scheduling priority (nice value, clamped to -20..19). */
   setNice(envCap: CapHandle, nice: number): void {
     this.env(envCap).nice = Math.max(-20, Math.min(19, nice | 0));
+  }
+
+  /** Gives an environment a fixed priority (1..99, above every environment without one; see
+   *  Environment.fixedPrio), first in first out or round robin among its equals, or takes it
+   *  away (0). A runnable environment is queued again under its new priority. */
+  setFixedPriority(envCap: CapHandle, prio: number, fifo: boolean): void {
+    const env = this.env(envCap);
+    const queued = env.queued;
+    if (queued) this.sched.dequeue(env);
+    env.fixedPrio = Math.max(0, Math.min(99, prio | 0));
+    env.fixedFifo = env.fixedPrio > 0 && fifo;
+    if (queued) this.sched.enqueue(env, "woken");
   }
 
   /** Ends the turn of the running environment `envCap` (sched_yield); with `target`, that

@@ -13,10 +13,12 @@
 //   a child) runs soon after its event even when thousands of processes compute, while a
 //   process that sleeps a lot cannot bank unbounded credit; a new process starts a little
 //   behind its parent (at the virtual time its parent has reached), so a fork bomb cannot crowd
-//   out those already running.
+//   out those already running. Above them, environments given a fixed priority (the real-time
+//   class: SCHED_FIFO and SCHED_RR) run first, highest priority first, first in first out or
+//   round robin among equals, within 95% of the CPU while others are runnable.
 // - RoundRobin: runnable environments take turns in FIFO order, each turn's instruction slice
 //   proportional to its nice weight. Simple, but a woken process waits behind every runnable
-//   one (seconds, under a fork bomb).
+//   one (seconds, under a fork bomb). It has no fixed priorities.
 
 import type { Environment } from "./env.js";
 import { IndexedHeap } from "./heap.js";
@@ -105,6 +107,13 @@ export class RoundRobin implements SchedPolicy {
   }
 }
 
+/** Share of the CPU environments with a fixed priority may take while others are runnable, per
+ *  window of run time: Linux's default real-time throttling (sched_rt_runtime_us of
+ *  sched_rt_period_us, 950 ms of every second), so a spinning real-time process leaves the
+ *  rest a little time, as it does there. */
+const FIXED_SHARE = 0.95;
+const FIXED_WINDOW_NS = 1e9;
+
 /** Virtual-time credit a waking environment may have over the most advanced runnable one. */
 const WAKE_CREDIT_NS = 3_000_000;
 /** How far behind a new environment starts. */
@@ -115,18 +124,35 @@ export class FairShare implements SchedPolicy {
   private readonly heap = new IndexedHeap<Environment>((e) => e.vruntime);
   /** The least virtual time of the runnable environments (or of the last one picked). */
   private minVruntime = 0;
+  /** Runnable environments with a fixed priority (Environment.fixedPrio), in the order each
+   *  priority's are served. */
+  private readonly fixed: Environment[] = [];
+  /** Run time accounted in the current throttling window, and how much of it went to
+   *  environments with a fixed priority. */
+  private windowNs = 0;
+  private fixedNs = 0;
 
   constructor() {
     // (hw/v8fields.ts: nanoseconds, beyond a small integer after about a second of guest time)
-    settleOnce(this, { minVruntime: [0.5] });
+    settleOnce(this, { minVruntime: [0.5], windowNs: [0.5], fixedNs: [0.5] });
   }
 
   get length(): number {
-    return this.heap.length;
+    return this.heap.length + this.fixed.length;
   }
 
   enqueue(env: Environment, why: EnqueueReason = "preempted"): void {
     if (env.queued) return;
+    if (env.fixedPrio > 0) {
+      // First in, first out: one whose turn ended goes on before its equals, unless it yielded;
+      // round robin, a woken one and a new one: after them.
+      const first = why === "preempted" && env.fixedFifo && !env.yieldedFixed;
+      env.yieldedFixed = false;
+      env.queued = true;
+      if (first) this.fixed.unshift(env);
+      else this.fixed.push(env);
+      return;
+    }
     if (why === "new") env.vruntime = Math.max(env.vruntime, this.minVruntime + START_DEBIT_NS);
     else if (why === "woken") env.vruntime = Math.max(env.vruntime, this.minVruntime - WAKE_CREDIT_NS);
     env.queued = true;
@@ -139,6 +165,14 @@ export class FairShare implements SchedPolicy {
   }
 
   pick(): Environment | null {
+    if (this.fixed.length > 0 && (this.heap.length === 0 || this.fixedNs < FIXED_SHARE * FIXED_WINDOW_NS)) {
+      let best = 0;
+      for (let k = 1; k < this.fixed.length; k++) if (this.fixed[k].fixedPrio > this.fixed[best].fixedPrio) best = k;
+      const env = this.fixed[best];
+      this.fixed.splice(best, 1);
+      env.queued = false;
+      return env;
+    }
     const env = this.heap.peek();
     if (env === undefined) return null;
     this.take(env);
@@ -151,11 +185,19 @@ export class FairShare implements SchedPolicy {
   }
 
   account(env: Environment, ns: number): void {
-    env.vruntime += (ns * NICE0_WEIGHT) / niceWeight(env.nice);
+    this.windowNs += ns;
+    if (env.fixedPrio > 0) this.fixedNs += ns;
+    else env.vruntime += (ns * NICE0_WEIGHT) / niceWeight(env.nice);
+    if (this.windowNs >= FIXED_WINDOW_NS) this.windowNs = this.fixedNs = 0;
   }
 
   yieldTo(env: Environment): void {
     this.dequeue(env);
+    if (env.fixedPrio > 0) {
+      env.queued = true;
+      this.fixed.unshift(env);
+      return;
+    }
     env.vruntime = Math.min(env.vruntime, this.minVruntime - WAKE_CREDIT_NS);
     this.enqueue(env, "preempted");
   }
@@ -166,8 +208,13 @@ export class FairShare implements SchedPolicy {
     child.vruntime = parent.vruntime + (runningNs * NICE0_WEIGHT) / niceWeight(parent.nice) + START_DEBIT_NS;
   }
 
-  /** sched_yield: the environment goes after every runnable one. */
+  /** sched_yield: the environment goes after every runnable one (one with a fixed priority:
+   *  after its equals). */
   yielded(env: Environment): void {
+    if (env.fixedPrio > 0) {
+      env.yieldedFixed = true;
+      return;
+    }
     let max = env.vruntime;
     for (const o of this.heap.items) if (o.vruntime > max) max = o.vruntime;
     if (max > env.vruntime || this.heap.length > 0) env.vruntime = max + 1;
@@ -175,6 +222,8 @@ export class FairShare implements SchedPolicy {
 
   private take(env: Environment): void {
     env.queued = false;
-    this.heap.remove(env);
+    const k = this.fixed.indexOf(env);
+    if (k >= 0) this.fixed.splice(k, 1);
+    else this.heap.remove(env);
   }
 }

@@ -114,6 +114,15 @@ export function cloneTask(t: Task, a: CloneArgs): number {
   const child = new Task({ sys, proc, tid, env, mm, fds, fsx, sig });
   child.tls = [...t.tls];
   child.comm = Buffer.from(t.comm);
+  // The scheduling policy is inherited (the environment's fixed priority came with it), unless
+  // the parent asked for SCHED_RESET_ON_FORK: then SCHED_OTHER (for SCHED_FIFO and SCHED_RR)
+  // and a nice value of at least 0, the flag itself not inherited.
+  child.schedPolicy = t.schedPolicy;
+  if (t.resetOnFork) {
+    if (t.schedPolicy === 1 || t.schedPolicy === 2) child.schedPolicy = 0;
+    k.setFixedPriority(env, 0, false);
+    if (k.env(env).nice < 0) k.setNice(env, 0);
+  }
   // A thread (shared memory, not vfork) starts without the creator's alternate stack.
   if (!share || (f & CLONE_VFORK)) child.altStack = { ...t.altStack };
   const r = k.regs(env);

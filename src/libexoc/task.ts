@@ -120,6 +120,11 @@ export class Task implements ExitHandler {
   /** Address written with 0 (and woken as a futex) when the thread ends (CLONE_CHILD_CLEARTID,
    *  set_tid_address). */
   clearTid = 0;
+  /** Scheduling policy (sched_setscheduler: SCHED_OTHER 0, FIFO 1, RR 2, BATCH 3, IDLE 5; the
+   *  priority of FIFO and RR is the environment's fixed priority), and whether its children
+   *  start without it (SCHED_RESET_ON_FORK). */
+  schedPolicy = 0;
+  resetOnFork = false;
   /** Robust futex list head and length (set_robust_list). */
   robustList = 0;
   robustLen = 0;

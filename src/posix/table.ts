@@ -28,6 +28,7 @@ import * as mount from "./sys/mount.js";
 import * as ipc from "./sys/ipc.js";
 import * as mqueue from "./sys/mqueue.js";
 import * as sock from "./sys/socket.js";
+import * as sched from "./sys/sched.js";
 import { EXOJIT_CALLS, EXOJIT_SYSCALL_BASE } from "./sys/exojit.js";
 
 export interface SyscallEntry {
@@ -228,6 +229,14 @@ const IMPL: Record<string, [Sys, string, boolean?]> = {
   tkill: [proc.tkill, "d sig"],
   tgkill: [proc.tgkill, "d d sig"],
   sched_yield: [proc.schedYield, ""],
+  sched_setscheduler: [sched.schedSetscheduler, "d d ptr"],
+  sched_getscheduler: [sched.schedGetscheduler, "d"],
+  sched_setparam: [sched.schedSetparam, "d ptr"],
+  sched_getparam: [sched.schedGetparam, "d ptr"],
+  sched_get_priority_max: [sched.schedGetPriorityMax, "d"],
+  sched_get_priority_min: [sched.schedGetPriorityMin, "d"],
+  sched_rr_get_interval: [sched.schedRrGetInterval, "d ptr"],
+  sched_rr_get_interval_time64: [sched.schedRrGetIntervalTime64, "d ptr"],
   getrlimit: [proc.getrlimit, "d ptr"],
   ugetrlimit: [proc.ugetrlimit, "d ptr"],
   setrlimit: [proc.setrlimit, "d ptr"],

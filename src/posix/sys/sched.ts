@@ -1,0 +1,113 @@
+// The scheduling policy calls: sched_setscheduler, sched_getscheduler, sched_setparam,
+// sched_getparam, sched_get_priority_max/min and sched_rr_get_interval, per thread as in Linux.
+// SCHED_OTHER, SCHED_BATCH and SCHED_IDLE share the exokernel's fair share (nice values);
+// SCHED_FIFO and SCHED_RR give the thread's environment a fixed priority, which the exokernel's
+// FairShare serves above every other, within 95% of the CPU while others are runnable
+// (exokernel/sched.ts). SCHED_DEADLINE needs sched_setattr, which is not implemented.
+
+import type { Sys } from "../types.js";
+import type { Task } from "../../libexoc/task.js";
+import { sysError } from "../../libexoc/errors.js";
+import { RLIMIT_NICE, RLIMIT_RTPRIO } from "../../libexoc/limits.js";
+import { timespec32, timespec64 } from "../abi/structs.js";
+
+export const SCHED_OTHER = 0, SCHED_FIFO = 1, SCHED_RR = 2, SCHED_BATCH = 3, SCHED_IDLE = 5, SCHED_DEADLINE = 6;
+/** ORed into a policy: a child made by fork or clone starts with SCHED_OTHER and a nice value
+ *  of at least 0. */
+export const SCHED_RESET_ON_FORK = 0x40000000;
+/** SCHED_RR's time slice (Linux's sched_rr_timeslice_ms). SCHED_FIFO has none, and for the
+ *  time-sharing policies Linux 6 reports the fair scheduler's slice or, as here, zero. */
+const RR_SLICE_NS = 100_000_000n;
+
+const realtime = (policy: number): boolean => policy === SCHED_FIFO || policy === SCHED_RR;
+const known = (policy: number): boolean => policy === SCHED_OTHER || policy === SCHED_BATCH || policy === SCHED_IDLE || realtime(policy) || policy === SCHED_DEADLINE;
+
+/** The thread `pid` names (0: the caller); EINVAL if negative, ESRCH if there is none. */
+function thread(t: Task, pid: number): Task {
+  if (pid < 0) sysError("EINVAL");
+  if (pid === 0) return t;
+  const x = t.sys.tasks.get(pid);
+  if (x === undefined || !x.alive) sysError("ESRCH");
+  return x;
+}
+
+/** A thread's fixed priority (0 under the time-sharing policies). */
+function priorityOf(x: Task): number {
+  return x.kernel.env(x.env).fixedPrio;
+}
+
+/** Sets thread `x`'s policy and priority for caller `t`, with Linux's checks (the value first,
+ *  then what an unprivileged caller may do: __sched_setscheduler). */
+function setPolicy(t: Task, x: Task, policy: number, prio: number, resetOnFork: boolean): void {
+  if (!known(policy) || policy === SCHED_DEADLINE) sysError("EINVAL");
+  if (realtime(policy) ? prio < 1 || prio > 99 : prio !== 0) sysError("EINVAL");
+  if (t.proc.euid !== 0) {
+    if (x.proc.uid !== t.proc.euid && x.proc.euid !== t.proc.euid) sysError("EPERM");
+    if (realtime(policy)) {
+      const limit = x.proc.limit(RLIMIT_RTPRIO)[0];
+      // (a new real-time policy needs some RLIMIT_RTPRIO; a higher priority, enough of it)
+      if (policy !== x.schedPolicy && limit === 0) sysError("EPERM");
+      if (prio > priorityOf(x) && prio > limit) sysError("EPERM");
+    }
+    // Leaving SCHED_IDLE takes what lowering the nice value to the current one would.
+    const nice = x.kernel.env(x.env).nice;
+    if (x.schedPolicy === SCHED_IDLE && policy !== SCHED_IDLE && 20 - nice > x.proc.limit(RLIMIT_NICE)[0]) sysError("EPERM");
+    if (x.resetOnFork && !resetOnFork) sysError("EPERM");
+  }
+  x.schedPolicy = policy;
+  x.resetOnFork = resetOnFork;
+  x.kernel.setFixedPriority(x.env, realtime(policy) ? prio : 0, policy === SCHED_FIFO);
+}
+
+/** struct sched_param: its one int, sched_priority. EINVAL for a null pointer. */
+function readParam(t: Task, param: number): number {
+  if (param === 0) sysError("EINVAL");
+  return t.mem.i32(param);
+}
+
+export const schedSetscheduler: Sys = (t, pid, policy, param) => {
+  if (param === 0 || pid < 0) sysError("EINVAL");
+  const prio = readParam(t, param);
+  const x = thread(t, pid);
+  setPolicy(t, x, policy & ~SCHED_RESET_ON_FORK, prio, (policy & SCHED_RESET_ON_FORK) !== 0);
+  return 0;
+};
+
+export const schedGetscheduler: Sys = (t, pid) => {
+  const x = thread(t, pid);
+  return x.schedPolicy | (x.resetOnFork ? SCHED_RESET_ON_FORK : 0);
+};
+
+/** sched_setparam: a new priority under the thread's current policy. */
+export const schedSetparam: Sys = (t, pid, param) => {
+  if (param === 0 || pid < 0) sysError("EINVAL");
+  const prio = readParam(t, param);
+  const x = thread(t, pid);
+  setPolicy(t, x, x.schedPolicy, prio, x.resetOnFork);
+  return 0;
+};
+
+export const schedGetparam: Sys = (t, pid, param) => {
+  if (param === 0 || pid < 0) sysError("EINVAL");
+  const x = thread(t, pid);
+  t.mem.putU32(param, priorityOf(x));
+  return 0;
+};
+
+export const schedGetPriorityMax: Sys = (_t, policy) => (realtime(policy) ? 99 : known(policy) ? 0 : sysError("EINVAL"));
+export const schedGetPriorityMin: Sys = (_t, policy) => (realtime(policy) ? 1 : known(policy) ? 0 : sysError("EINVAL"));
+
+function rrInterval(t: Task, pid: number): bigint {
+  const x = thread(t, pid);
+  return x.schedPolicy === SCHED_RR ? RR_SLICE_NS : 0n;
+}
+
+export const schedRrGetInterval: Sys = (t, pid, ts) => {
+  t.mem.write(ts, timespec32(rrInterval(t, pid)));
+  return 0;
+};
+
+export const schedRrGetIntervalTime64: Sys = (t, pid, ts) => {
+  t.mem.write(ts, timespec64(rrInterval(t, pid)));
+  return 0;
+};

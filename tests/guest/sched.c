@@ -1,0 +1,152 @@
+/* Scheduling policies, compared natively and under exojit (tests/sched.test.ts): the priority
+ * ranges of every policy, SCHED_FIFO and SCHED_RR set and read back per thread, parameters
+ * out of range, bad pids and pointers, sched_rr_get_interval, inheritance by fork and by
+ * threads, SCHED_RESET_ON_FORK, and an unprivileged user's EPERM. Run as root (the oracle
+ * needs the right to set a real-time policy). Nothing printed depends on timing. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef SCHED_RESET_ON_FORK
+#define SCHED_RESET_ON_FORK 0x40000000
+#endif
+
+#define TRY(label, expr)                                                   \
+  do {                                                                     \
+    errno = 0;                                                             \
+    long r_ = (long)(expr);                                                \
+    int e_ = errno;                                                        \
+    printf("%s: %ld%s%s\n", label, r_, r_ == -1 ? " " : "", r_ == -1 ? strerror(e_) : ""); \
+  } while (0)
+
+/* The raw calls: glibc's wrappers would hide nothing here, but the raw ones take any pid. */
+static long setsched(int pid, int policy, int prio) {
+  struct sched_param p = { .sched_priority = prio };
+  return syscall(SYS_sched_setscheduler, pid, policy, &p);
+}
+static long getparam(int pid) {
+  struct sched_param p = { .sched_priority = -7 };
+  long r = syscall(SYS_sched_getparam, pid, &p);
+  return r < 0 ? r : p.sched_priority;
+}
+static void show(const char *who) {
+  printf("%s: policy %ld, priority %ld\n", who, syscall(SYS_sched_getscheduler, 0), getparam(0));
+}
+static const char *interval(int pid, int all_share) {
+  static char buf[64];
+  struct timespec ts = { -1, -1 };
+  if (sched_rr_get_interval(pid, &ts) != 0) snprintf(buf, sizeof buf, "error %s", strerror(errno));
+  else if (ts.tv_sec == 0 && ts.tv_nsec == 0) snprintf(buf, sizeof buf, "zero");
+  else snprintf(buf, sizeof buf, "%s", ts.tv_sec == 0 && ts.tv_nsec > 0 && ts.tv_nsec <= 200000000 ? "a slice of at most 0.2 s" : "out of range");
+  /* (under the time-sharing policies Linux reports the fair scheduler's slice, or zero: it
+   * depends on the kernel's version and load) */
+  if (all_share && strcmp(buf, "zero") == 0) snprintf(buf, sizeof buf, "a slice of at most 0.2 s");
+  return buf;
+}
+
+static void *thread_main(void *arg) {
+  (void)arg;
+  show("thread");
+  TRY("thread sets RR 3 for itself", setsched(0, SCHED_RR, 3));
+  show("thread");
+  return NULL;
+}
+
+int main(void) {
+  setvbuf(stdout, NULL, _IONBF, 0);
+  int policies[] = { SCHED_OTHER, SCHED_FIFO, SCHED_RR, SCHED_BATCH, SCHED_IDLE, 6, 4, -1 };
+  for (unsigned k = 0; k < sizeof policies / sizeof policies[0]; k++) {
+    char l[64];
+    snprintf(l, sizeof l, "max of policy %d", policies[k]);
+    TRY(l, sched_get_priority_max(policies[k]));
+    snprintf(l, sizeof l, "min of policy %d", policies[k]);
+    TRY(l, sched_get_priority_min(policies[k]));
+  }
+  show("start");
+  printf("interval under OTHER: %s\n", interval(0, 1));
+
+  TRY("FIFO 0", setsched(0, SCHED_FIFO, 0));
+  TRY("FIFO 100", setsched(0, SCHED_FIFO, 100));
+  TRY("OTHER 5", setsched(0, SCHED_OTHER, 5));
+  TRY("policy 42", setsched(0, 42, 0));
+  TRY("pid -1", setsched(-1, SCHED_OTHER, 0));
+  TRY("no such pid", setsched(999999, SCHED_OTHER, 0));
+  TRY("null param", syscall(SYS_sched_setscheduler, 0, SCHED_OTHER, NULL));
+  TRY("bad param pointer", syscall(SYS_sched_setscheduler, 0, SCHED_OTHER, (void *)16));
+  TRY("getparam null", syscall(SYS_sched_getparam, 0, NULL));
+  TRY("getscheduler -1", syscall(SYS_sched_getscheduler, -1));
+  TRY("getscheduler of no such pid", syscall(SYS_sched_getscheduler, 999999));
+  show("after refusals");
+
+  TRY("FIFO 50", setsched(0, SCHED_FIFO, 50));
+  show("FIFO");
+  printf("interval under FIFO: %s\n", interval(0, 0));
+  struct sched_param p = { .sched_priority = 60 };
+  TRY("setparam 60", sched_setparam(0, &p));
+  show("setparam");
+  p.sched_priority = 0;
+  TRY("setparam 0 under FIFO", sched_setparam(0, &p));
+  TRY("RR 10", setsched(0, SCHED_RR, 10));
+  show("RR");
+  printf("interval under RR: %s\n", interval(0, 0));
+  printf("interval under RR, by pid: %s\n", interval(getpid(), 0));
+  printf("interval of no such pid: %s\n", interval(999999, 0));
+  TRY("yield", sched_yield());
+
+  /* Inherited by fork and by threads. */
+  pid_t c = fork();
+  if (c == 0) {
+    show("child");
+    _exit(0);
+  }
+  waitpid(c, NULL, 0);
+  pthread_t th;
+  pthread_create(&th, NULL, thread_main, NULL);
+  pthread_join(th, NULL);
+  show("main after its thread changed");
+
+  /* SCHED_RESET_ON_FORK: the child starts under OTHER, with a nice value of at least 0. */
+  TRY("RR 20 with reset on fork", setsched(0, SCHED_RR | SCHED_RESET_ON_FORK, 20));
+  show("reset-on-fork");
+  TRY("nice -5", setpriority(PRIO_PROCESS, 0, -5));
+  c = fork();
+  if (c == 0) {
+    show("child of reset-on-fork");
+    printf("child's nice: %d\n", getpriority(PRIO_PROCESS, 0));
+    _exit(0);
+  }
+  waitpid(c, NULL, 0);
+  setpriority(PRIO_PROCESS, 0, 0);
+
+  /* An unprivileged user (RLIMIT_RTPRIO 0) may neither take a real-time policy nor clear the
+   * reset-on-fork flag; it may go back to OTHER... with the flag kept. */
+  c = fork();
+  if (c == 0) {
+    struct rlimit rl = { 0, 0 };
+    setrlimit(RLIMIT_RTPRIO, &rl);
+    if (setuid(65534) != 0) printf("setuid failed\n");
+    TRY("unprivileged: RR 20 without the flag", setsched(0, SCHED_RR, 20));
+    TRY("unprivileged: OTHER with the flag", setsched(0, SCHED_OTHER | SCHED_RESET_ON_FORK, 0));
+    TRY("unprivileged: FIFO 1", setsched(0, SCHED_FIFO, 1));
+    TRY("unprivileged: BATCH with the flag", setsched(0, SCHED_BATCH | SCHED_RESET_ON_FORK, 0));
+    show("unprivileged");
+    TRY("unprivileged: of its root parent", setsched(getppid(), SCHED_OTHER, 0));
+    _exit(0);
+  }
+  waitpid(c, NULL, 0);
+
+  TRY("back to OTHER", setsched(0, SCHED_OTHER, 0));
+  TRY("IDLE", setsched(0, SCHED_IDLE, 0));
+  show("IDLE");
+  TRY("back from IDLE as root", setsched(0, SCHED_OTHER, 0));
+  show("end");
+  return 0;
+}

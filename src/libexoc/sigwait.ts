@@ -43,8 +43,13 @@ export function queuedSignals(p: Process): number {
 
 let nextAnonIno = 1n;
 
-/** An open file that is no file: signalfd, pidfd (Linux's anonymous inodes). */
-function anonStat(ino: bigint): FileStat {
+/** An inode number for an open file that is no file (unique in the thread). */
+export function newAnonIno(): bigint {
+  return nextAnonIno++;
+}
+
+/** An open file that is no file: signalfd, pidfd, eventfd (Linux's anonymous inodes). */
+export function anonStat(ino: bigint): FileStat {
   return { dev: 0xdn, ino, mode: 0o600, nlink: 1, uid: 0, gid: 0, rdev: 0n, size: 0n, blksize: 4096, blocks: 0n, atimeNs: 0n, mtimeNs: 0n, ctimeNs: 0n };
 }
 

@@ -29,6 +29,8 @@ import * as ipc from "./sys/ipc.js";
 import * as mqueue from "./sys/mqueue.js";
 import * as sock from "./sys/socket.js";
 import * as sched from "./sys/sched.js";
+import * as eventfd from "./sys/eventfd.js";
+import * as timerfd from "./sys/timerfd.js";
 import { EXOJIT_CALLS, EXOJIT_SYSCALL_BASE } from "./sys/exojit.js";
 
 export interface SyscallEntry {
@@ -275,6 +277,13 @@ const IMPL: Record<string, [Sys, string, boolean?]> = {
   signalfd: [sigwait.signalfdOld, "fd ptr u"],
   signalfd4: [sigwait.signalfd4, "fd ptr u x"],
   pidfd_open: [sigwait.pidfdOpen, "d x"],
+  eventfd: [eventfd.eventfd, "u"],
+  eventfd2: [eventfd.eventfd2, "u x"],
+  timerfd_create: [timerfd.timerfdCreate, "d x"],
+  timerfd_settime: [timerfd.timerfdSettime32, "fd x ptr ptr"],
+  timerfd_settime64: [timerfd.timerfdSettime64, "fd x ptr ptr"],
+  timerfd_gettime: [timerfd.timerfdGettime32, "fd ptr"],
+  timerfd_gettime64: [timerfd.timerfdGettime64, "fd ptr"],
   pidfd_send_signal: [sigwait.pidfdSendSignal, "fd sig ptr x"],
   rt_sigaction: [signal.rtSigaction, "sig ptr ptr u"],
   rt_sigprocmask: [signal.rtSigprocmask, "d ptr ptr u"],

@@ -138,7 +138,7 @@ export const timerCreate: Sys = (t, clock, sevp, idp) => {
 };
 
 /** struct itimerspec: interval, then value; timespecs of 32- or 64-bit seconds. */
-function itimerspec(value: number, interval: number, wide: boolean): Uint8Array {
+export function itimerspec(value: number, interval: number, wide: boolean): Uint8Array {
   const s = new Struct(wide ? 32 : 16);
   const put = (at: number, ns: number): void => {
     const sec = Math.floor(ns / 1e9), nsec = ns - sec * 1e9;

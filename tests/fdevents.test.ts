@@ -1,0 +1,16 @@
+// eventfd and timerfd, differential: tests/guest/fdevents.c runs natively (the host kernel is
+// the oracle) and under exojit with every engine; the program prints times only as bounds.
+
+import { expect } from "vitest";
+import { differentialSuite } from "./helpers/differential.js";
+
+differentialSuite({
+  cases: [{ name: "fdevents: eventfd counts, semaphores, limits, poll/epoll, blocking reads; timerfd one-shot, periodic, absolute, disarmed, bad arguments", src: "fdevents.c", flags: ["-pthread"] }],
+  oracleTitle: "the eventfd and timerfd program natively (the oracle itself)",
+  checkNative: (_c, r) => {
+    expect(r.status, r.stderr.toString()).toBe(0);
+    expect(r.stdout.toString()).toContain("expirations after 55 ms: 4 to 7");
+    expect(r.stdout.toString()).not.toContain("OUT OF RANGE");
+    expect(r.stdout.toString()).not.toContain("Success"); // errno captured right (TRY)
+  },
+});

@@ -1,0 +1,224 @@
+/* eventfd and timerfd, compared natively and under exojit (tests/fdevents.test.ts): counting
+ * and semaphore reads, the overflow limit, bad sizes and flags, poll, epoll and blocking reads
+ * woken by a thread or a child; one-shot, periodic and absolute timers, their readings, missed
+ * expirations counted, disarming, and the errors of bad arguments. Times are printed only as
+ * generous bounds. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define TRY(label, expr)                                                   \
+  do {                                                                     \
+    errno = 0;                                                             \
+    long r_ = (long)(expr);                                                \
+    int e_ = errno;                                                        \
+    printf("%s: %ld%s%s\n", label, r_, r_ == -1 ? " " : "", r_ == -1 ? strerror(e_) : ""); \
+  } while (0)
+
+static uint64_t rd(int fd, const char *label) {
+  uint64_t v = 0;
+  errno = 0;
+  ssize_t n = read(fd, &v, sizeof v);
+  if (n < 0) printf("%s: -1 %s\n", label, strerror(errno));
+  else printf("%s: %zd bytes, %llu\n", label, n, (unsigned long long)v);
+  return v;
+}
+static void wr(int fd, uint64_t v, const char *label) {
+  errno = 0;
+  ssize_t n = write(fd, &v, sizeof v);
+  printf("%s: %zd%s%s\n", label, n, n < 0 ? " " : "", n < 0 ? strerror(errno) : "");
+}
+static int revents(int fd) {
+  struct pollfd p = { fd, POLLIN | POLLOUT, 0 };
+  poll(&p, 1, 0);
+  return p.revents;
+}
+static long long mono_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+static void msleep(int ms) {
+  struct timespec ts = { 0, ms * 1000000L };
+  nanosleep(&ts, NULL);
+}
+
+static int efd_for_thread;
+static void *late_writer(void *arg) {
+  (void)arg;
+  msleep(30);
+  uint64_t v = 9;
+  write(efd_for_thread, &v, sizeof v);
+  return NULL;
+}
+
+static void eventfds(void) {
+  int fd = eventfd(5, 0);
+  printf("eventfd(5): %s\n", fd >= 0 ? "a descriptor" : strerror(errno));
+  char link[64] = "";
+  char path[64];
+  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+  ssize_t n = readlink(path, link, sizeof link - 1);
+  if (n > 0) link[n] = 0;
+  printf("its link: %s\n", link);
+  printf("poll with 5: %#x\n", revents(fd));
+  rd(fd, "read");
+  wr(fd, 3, "write 3");
+  wr(fd, 4, "write 4");
+  rd(fd, "read the sum");
+  char small[4];
+  TRY("read of 4 bytes", read(fd, small, 4));
+  TRY("write of 4 bytes", write(fd, small, 4));
+  wr(fd, UINT64_MAX, "write of 2^64-1");
+  printf("poll at 0: %#x\n", revents(fd));
+  int fl = fcntl(fd, F_GETFL);
+  fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+  rd(fd, "nonblocking read at 0");
+  wr(fd, UINT64_MAX - 1, "write of 2^64-2");
+  printf("poll at the limit: %#x\n", revents(fd));
+  wr(fd, 1, "one more, nonblocking");
+  wr(fd, 0, "write of 0");
+  rd(fd, "read at the limit");
+  close(fd);
+
+  int s = eventfd(3, EFD_SEMAPHORE | EFD_NONBLOCK | EFD_CLOEXEC);
+  printf("semaphore cloexec: %d\n", (fcntl(s, F_GETFD) & FD_CLOEXEC) != 0);
+  for (int k = 0; k < 4; k++) rd(s, "semaphore read");
+  close(s);
+  TRY("eventfd with a bad flag", eventfd(0, 0x10));
+  TRY("eventfd2 with a bad flag (raw)", syscall(328, 0, 4));
+
+  /* A blocking read woken by another thread, then by a child; and through epoll. */
+  efd_for_thread = eventfd(0, 0);
+  pthread_t th;
+  pthread_create(&th, NULL, late_writer, NULL);
+  rd(efd_for_thread, "blocking read, woken by a thread");
+  pthread_join(th, NULL);
+  int ep = epoll_create1(0);
+  struct epoll_event ev = { .events = EPOLLIN, .data.u32 = 77 };
+  TRY("epoll_ctl add", epoll_ctl(ep, EPOLL_CTL_ADD, efd_for_thread, &ev));
+  pid_t c = fork();
+  if (c == 0) {
+    msleep(20);
+    uint64_t v = 2;
+    write(efd_for_thread, &v, sizeof v);
+    _exit(0);
+  }
+  struct epoll_event got;
+  int k = epoll_wait(ep, &got, 1, 5000);
+  printf("epoll_wait: %d, data %u, events %#x\n", k, got.data.u32, got.events);
+  rd(efd_for_thread, "read after epoll");
+  waitpid(c, NULL, 0);
+  close(ep);
+  close(efd_for_thread);
+}
+
+static void show_time(int fd, const char *label, long long max_ns) {
+  struct itimerspec cur;
+  if (timerfd_gettime(fd, &cur) != 0) {
+    printf("%s: %s\n", label, strerror(errno));
+    return;
+  }
+  long long v = cur.it_value.tv_sec * 1000000000LL + cur.it_value.tv_nsec;
+  long long i = cur.it_interval.tv_sec * 1000000000LL + cur.it_interval.tv_nsec;
+  printf("%s: value %s, interval %lld ms\n", label, v == 0 ? "0" : v > 0 && v <= max_ns ? "in range" : "OUT OF RANGE", i / 1000000);
+}
+
+static void timerfds(void) {
+  TRY("timerfd on clock 2", timerfd_create(CLOCK_PROCESS_CPUTIME_ID, 0));
+  TRY("timerfd on clock 99", timerfd_create(99, 0));
+  TRY("timerfd with a bad flag", timerfd_create(CLOCK_MONOTONIC, 0x10));
+  int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+  printf("timerfd cloexec: %d\n", (fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0);
+  char link[64] = "";
+  char path[64];
+  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+  ssize_t n = readlink(path, link, sizeof link - 1);
+  if (n > 0) link[n] = 0;
+  printf("its link: %s\n", link);
+  show_time(fd, "new", 0);
+  struct itimerspec its = { { 0, 0 }, { 0, 40 * 1000000L } }, old;
+  TRY("settime, bad flags", timerfd_settime(fd, 8, &its, NULL));
+  struct itimerspec bad = { { 0, 0 }, { 0, 1000000000L } };
+  TRY("settime, nsec 1e9", timerfd_settime(fd, 0, &bad, NULL));
+  TRY("settime, null", syscall(325, fd, 0, NULL, NULL));
+  int e = eventfd(0, 0);
+  TRY("settime on an eventfd", timerfd_settime(e, 0, &its, NULL));
+  TRY("gettime on an eventfd", timerfd_gettime(e, &old));
+  close(e);
+  TRY("settime on a closed fd", timerfd_settime(99, 0, &its, NULL));
+
+  long long t0 = mono_ns();
+  TRY("one-shot 40 ms", timerfd_settime(fd, 0, &its, NULL));
+  show_time(fd, "armed", 40 * 1000000LL);
+  printf("poll before: %#x\n", revents(fd));
+  rd(fd, "blocking read");
+  printf("waited at least 35 ms: %d\n", mono_ns() - t0 >= 35 * 1000000LL);
+  show_time(fd, "after expiry", 0);
+  char small[4];
+  TRY("read of 4 bytes", read(fd, small, 4));
+
+  /* Periodic, read late: the missed expirations are counted. */
+  struct itimerspec per = { { 0, 10 * 1000000L }, { 0, 10 * 1000000L } };
+  TRY("periodic 10 ms", timerfd_settime(fd, 0, &per, NULL));
+  msleep(55);
+  uint64_t v = 0;
+  read(fd, &v, sizeof v);
+  printf("expirations after 55 ms: %s\n", v >= 4 && v <= 7 ? "4 to 7" : "OTHER");
+  show_time(fd, "periodic", 10 * 1000000LL);
+  struct itimerspec off = { { 0, 0 }, { 0, 0 } };
+  TRY("disarm", timerfd_settime(fd, 0, &off, &old));
+  printf("the old setting: interval %ld ms, value %s\n", old.it_interval.tv_nsec / 1000000, old.it_value.tv_nsec > 0 && old.it_value.tv_nsec <= 10000000 ? "in range" : "OUT OF RANGE");
+  show_time(fd, "disarmed", 0);
+  fcntl(fd, F_SETFL, O_NONBLOCK);
+  rd(fd, "nonblocking read, disarmed");
+
+  /* Absolute, on the monotonic clock, and on the wall clock with poll and epoll. */
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  struct itimerspec abs = { { 0, 0 }, { now.tv_sec, now.tv_nsec + 30 * 1000000L } };
+  if (abs.it_value.tv_nsec >= 1000000000L) { abs.it_value.tv_sec++; abs.it_value.tv_nsec -= 1000000000L; }
+  TRY("absolute monotonic", timerfd_settime(fd, TFD_TIMER_ABSTIME, &abs, NULL));
+  struct pollfd p = { fd, POLLIN, 0 };
+  int pr = poll(&p, 1, 5000);
+  printf("poll: %d, revents %#x\n", pr, p.revents);
+  rd(fd, "read");
+  int w = timerfd_create(CLOCK_REALTIME, TFD_NONBLOCK);
+  clock_gettime(CLOCK_REALTIME, &now);
+  struct itimerspec wabs = { { 0, 0 }, { now.tv_sec, now.tv_nsec + 30 * 1000000L } };
+  if (wabs.it_value.tv_nsec >= 1000000000L) { wabs.it_value.tv_sec++; wabs.it_value.tv_nsec -= 1000000000L; }
+  TRY("absolute wall clock", timerfd_settime(w, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET, &wabs, NULL));
+  int ep = epoll_create1(0);
+  struct epoll_event ev = { .events = EPOLLIN, .data.u32 = 5 };
+  epoll_ctl(ep, EPOLL_CTL_ADD, w, &ev);
+  struct epoll_event got;
+  int k = epoll_wait(ep, &got, 1, 5000);
+  printf("epoll_wait: %d, data %u\n", k, got.data.u32);
+  rd(w, "read");
+  rd(w, "read again");
+  struct itimerspec past = { { 0, 0 }, { 1, 0 } };
+  TRY("absolute time in the past", timerfd_settime(w, TFD_TIMER_ABSTIME, &past, NULL));
+  msleep(5);
+  rd(w, "read at once");
+  close(ep);
+  close(w);
+  close(fd);
+}
+
+int main(void) {
+  setvbuf(stdout, NULL, _IONBF, 0);
+  eventfds();
+  timerfds();
+  return 0;
+}

@@ -31,6 +31,7 @@ import * as sock from "./sys/socket.js";
 import * as sched from "./sys/sched.js";
 import * as eventfd from "./sys/eventfd.js";
 import * as timerfd from "./sys/timerfd.js";
+import * as memfd from "./sys/memfd.js";
 import { EXOJIT_CALLS, EXOJIT_SYSCALL_BASE } from "./sys/exojit.js";
 
 export interface SyscallEntry {
@@ -279,6 +280,7 @@ const IMPL: Record<string, [Sys, string, boolean?]> = {
   pidfd_open: [sigwait.pidfdOpen, "d x"],
   eventfd: [eventfd.eventfd, "u"],
   eventfd2: [eventfd.eventfd2, "u x"],
+  memfd_create: [memfd.memfdCreate, "path x"],
   timerfd_create: [timerfd.timerfdCreate, "d x"],
   timerfd_settime: [timerfd.timerfdSettime32, "fd x ptr ptr"],
   timerfd_settime64: [timerfd.timerfdSettime64, "fd x ptr ptr"],

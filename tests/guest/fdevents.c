@@ -1,8 +1,8 @@
-/* eventfd and timerfd, compared natively and under exojit (tests/fdevents.test.ts): counting
+/* eventfd, timerfd and memfd, compared natively and under exojit (tests/fdevents.test.ts): counting
  * and semaphore reads, the overflow limit, bad sizes and flags, poll, epoll and blocking reads
  * woken by a thread or a child; one-shot, periodic and absolute timers, their readings, missed
- * expirations counted, disarming, and the errors of bad arguments. Times are printed only as
- * generous bounds. */
+ * expirations counted, disarming, and the errors of bad arguments; a memfd written, grown,
+ * mapped shared into a child and read back. Times are printed only as generous bounds. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/eventfd.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
@@ -216,9 +218,41 @@ static void timerfds(void) {
   close(fd);
 }
 
+static void memfds(void) {
+  int fd = memfd_create("my buffer", MFD_CLOEXEC);
+  printf("memfd: %s, cloexec %d\n", fd >= 0 ? "a descriptor" : strerror(errno), (fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0);
+  TRY("write", write(fd, "hello", 5));
+  TRY("ftruncate", ftruncate(fd, 8192));
+  struct stat st;
+  fstat(fd, &st);
+  printf("size %lld, regular %d, links %d, mode %o\n", (long long)st.st_size, S_ISREG(st.st_mode), (int)st.st_nlink, st.st_mode & 0777);
+  char *p = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  printf("mmap: %s, first bytes %.5s\n", p == MAP_FAILED ? "failed" : "ok", p == MAP_FAILED ? "" : p);
+  if (p == MAP_FAILED) return;
+  pid_t c = fork();
+  if (c == 0) {
+    memcpy(p + 4096, "child", 6);
+    _exit(0);
+  }
+  waitpid(c, NULL, 0);
+  printf("the child wrote: %s\n", p + 4096);
+  char buf[6] = { 0 };
+  TRY("pread", pread(fd, buf, 5, 4096));
+  printf("pread saw: %s\n", buf);
+  TRY("memfd with a bad flag", memfd_create("x", 0x100));
+  char longname[300];
+  memset(longname, 'a', 299);
+  longname[299] = 0;
+  TRY("memfd with a 299-byte name", memfd_create(longname, 0));
+  TRY("memfd with a null name", syscall(356, NULL, 0));
+  munmap(p, 8192);
+  close(fd);
+}
+
 int main(void) {
   setvbuf(stdout, NULL, _IONBF, 0);
   eventfds();
   timerfds();
+  memfds();
   return 0;
 }

@@ -55,6 +55,7 @@ export class TimerFd extends OpenFile {
 
   /** [time to the next expiry, interval] in ns; [0, 0] when disarmed. */
   get(): [number, number] {
+    this.catchUp();
     if (this.expiry === 0) return [0, 0];
     return [Math.max(1, this.expiry - monotonicNs(this.sys)), this.interval];
   }
@@ -67,6 +68,15 @@ export class TimerFd extends OpenFile {
     if (this.host === null) return;
     this.sys.kernel.clocks.cancel(this.sys.clockCap, this.host);
     this.host = null;
+  }
+
+  /** Counts the expirations due by now whose exokernel timer has not gone off yet (it goes
+   *  off at the next turn boundary): a read, poll or reading of the time sees every expiry
+   *  due, as Linux's does. */
+  private catchUp(): void {
+    if (this.expiry === 0 || monotonicNs(this.sys) < this.expiry) return;
+    this.cancelHost();
+    this.expired();
   }
 
   /** Its exokernel timer went off: one expiry, and those a periodic timer missed meanwhile. */
@@ -88,6 +98,7 @@ export class TimerFd extends OpenFile {
 
   read(buf: Uint8Array): number {
     if (buf.length < 8) sysError("EINVAL");
+    this.catchUp();
     if (this.ticks === 0) {
       if (this.mode.nonblock) sysError("EAGAIN");
       block([this.expirations]);
@@ -111,6 +122,7 @@ export class TimerFd extends OpenFile {
   }
 
   override poll(): number {
+    this.catchUp();
     return this.ticks > 0 ? POLLIN | POLLRDNORM : 0;
   }
 

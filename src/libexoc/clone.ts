@@ -79,6 +79,7 @@ export function cloneTask(t: Task, a: CloneArgs): number {
     proc.argv = src.argv;
     proc.envp = src.envp;
     proc.exitSignal = a.exitSignal;
+    proc.persona = src.persona;
     proc.poolCap = k.newPool(sys.frameLimit);
     sys.exo.forked(src, proc);
   }

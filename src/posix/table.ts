@@ -32,6 +32,7 @@ import * as sched from "./sys/sched.js";
 import * as eventfd from "./sys/eventfd.js";
 import * as timerfd from "./sys/timerfd.js";
 import * as memfd from "./sys/memfd.js";
+import * as fadvise from "./sys/fadvise.js";
 import { EXOJIT_CALLS, EXOJIT_SYSCALL_BASE } from "./sys/exojit.js";
 
 export interface SyscallEntry {
@@ -281,6 +282,10 @@ const IMPL: Record<string, [Sys, string, boolean?]> = {
   eventfd: [eventfd.eventfd, "u"],
   eventfd2: [eventfd.eventfd2, "u x"],
   memfd_create: [memfd.memfdCreate, "path x"],
+  fadvise64: [fadvise.fadvise64, "fd u d u d"],
+  fadvise64_64: [fadvise.fadvise64_64, "fd u d u d d"],
+  fallocate: [fadvise.fallocate, "fd x u d u d"],
+  personality: [proc.personality, "x"],
   timerfd_create: [timerfd.timerfdCreate, "d x"],
   timerfd_settime: [timerfd.timerfdSettime32, "fd x ptr ptr"],
   timerfd_settime64: [timerfd.timerfdSettime64, "fd x ptr ptr"],

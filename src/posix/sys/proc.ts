@@ -283,3 +283,11 @@ export const schedSetaffinity: Sys = (t, pid, len, mask) => {
   if ((t.mem.u32(mask) & 1) === 0) sysError("EINVAL");
   return 0;
 };
+
+/** personality(persona): sets the process's execution domain unless `persona` is 0xffffffff
+ *  (a query), and returns the one it had. Linux takes any value. */
+export const personality: Sys = (t, persona) => {
+  const old = t.proc.persona;
+  if (persona >>> 0 !== 0xffffffff) t.proc.persona = persona >>> 0;
+  return old | 0;
+};

@@ -91,10 +91,12 @@ export class FsContext {
     public fs: Vfs,
     public cwd: string,
     public umask: number,
+    /** The root directory (chroot) as a canonical path from the system's root. */
+    public root = "/",
   ) {}
 
   copy(): FsContext {
-    return new FsContext(this.fs, this.cwd, this.umask);
+    return new FsContext(this.fs, this.cwd, this.umask, this.root);
   }
 }
 
@@ -186,6 +188,11 @@ export class Task implements ExitHandler {
 
   get fs(): Vfs {
     return this.fsx.fs;
+  }
+
+  /** The thread's root directory (FsCaller.fsRoot). */
+  get fsRoot(): string {
+    return this.fsx.root;
   }
 
   get cwd(): string {

@@ -40,6 +40,9 @@ export interface FsCaller {
     readonly uid?: number;
     readonly gid?: number;
   };
+  /** The directory that is "/" for the caller (chroot), as a canonical path from the system's
+   *  root; none or "/": the system's root. */
+  readonly fsRoot?: string;
 }
 
 /** A node of a volume: what lookup returns and every other operation takes. Volumes keep

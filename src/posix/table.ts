@@ -286,6 +286,7 @@ const IMPL: Record<string, [Sys, string, boolean?]> = {
   fadvise64_64: [fadvise.fadvise64_64, "fd u d u d d"],
   fallocate: [fadvise.fallocate, "fd x u d u d"],
   personality: [proc.personality, "x"],
+  chroot: [file.chroot, "path"],
   timerfd_create: [timerfd.timerfdCreate, "d x"],
   timerfd_settime: [timerfd.timerfdSettime32, "fd x ptr ptr"],
   timerfd_settime64: [timerfd.timerfdSettime64, "fd x ptr ptr"],

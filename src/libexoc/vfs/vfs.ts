@@ -144,6 +144,16 @@ export class Vfs {
     return guestPath(w);
   }
 
+  /** chroot: the canonical path, from the system's root, of the directory `p` names for
+   *  `who` (which must be allowed to search it), to be its new root. EPERM unless `who` is
+   *  privileged, after the path's own errors, as Linux orders them. */
+  chrootPath(who: FsCaller, p: string, base: string): string {
+    const rel = this.chdir(who, p, base);
+    if (who.proc.euid !== 0) sysError("EPERM");
+    const root = who.fsRoot ?? "/";
+    return root === "/" ? rel : rel === "/" ? root : root + rel;
+  }
+
   /** fchdir: the directory open as `f`, if the caller may search it. */
   fchdir(who: FsCaller, f: OpenFile): string {
     const r = f.ref;

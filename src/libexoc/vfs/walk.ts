@@ -83,11 +83,18 @@ export interface WalkOptions {
 export class Walker {
   constructor(private readonly mounts: MountTable) {}
 
-  /** "/" as `who` sees it. */
+  /** "/" as `who` sees it: the system's root, or the directory it was confined to (chroot),
+   *  beyond which ".." does not climb. ENOENT if that directory is gone. */
   rootPlace(who: FsCaller): Place {
     const m = this.mounts.top(this.mounts.root);
     const node = m.root(who);
-    return { mnt: m, node, st: m.vol.getattr(node), name: "" };
+    const top: Place = { mnt: m, node, st: m.vol.getattr(node), name: "" };
+    const r = who.fsRoot;
+    if (r === undefined || r === "/") return top;
+    // (walked as a caller of the system's root: the path is canonical, no link in it)
+    const w = this.walk({ tid: who.tid, proc: who.proc }, r, [top], { follow: true, unchecked: true });
+    if (w.place === null || !isDirSt(w.place.st)) sysError("ENOENT");
+    return { ...w.place, name: "" };
   }
 
   /** The entry `name` of directory `dir`, through a mount covering it; null if none. */

@@ -441,6 +441,20 @@ export const chdir: Sys = (t, path) => {
   return 0;
 };
 
+/** chroot(path): the directory becomes the root of the thread's file-system context (shared
+ *  with the threads made with CLONE_FS, copied into children). The working directory stays
+ *  where it is when it lies inside the new root; one outside it, which Linux would keep,
+ *  becomes the new root. */
+export const chroot: Sys = (t, path) => {
+  const oldRoot = t.fsx.root;
+  const root = t.fs.chrootPath(t, pathArg(t, path), t.cwd);
+  const cwd = oldRoot === "/" ? t.cwd : t.cwd === "/" ? oldRoot : oldRoot + t.cwd;
+  t.fsx.root = root;
+  if (root === "/") t.cwd = cwd;
+  else t.cwd = cwd === root ? "/" : cwd.startsWith(`${root}/`) ? cwd.slice(root.length) : "/";
+  return 0;
+};
+
 export const fchdir: Sys = (t, fd) => {
   const f = t.fds.get(fd);
   if (!(f instanceof DirFile) && !(f instanceof PathFile && f.isDirectory)) sysError("ENOTDIR");

@@ -33,6 +33,7 @@ import * as eventfd from "./sys/eventfd.js";
 import * as timerfd from "./sys/timerfd.js";
 import * as memfd from "./sys/memfd.js";
 import * as fadvise from "./sys/fadvise.js";
+import * as copyrange from "./sys/copyrange.js";
 import { EXOJIT_CALLS, EXOJIT_SYSCALL_BASE } from "./sys/exojit.js";
 
 export interface SyscallEntry {
@@ -287,6 +288,7 @@ const IMPL: Record<string, [Sys, string, boolean?]> = {
   fallocate: [fadvise.fallocate, "fd x u d u d"],
   personality: [proc.personality, "x"],
   chroot: [file.chroot, "path"],
+  copy_file_range: [copyrange.copyFileRange, "fd ptr fd ptr u x"],
   timerfd_create: [timerfd.timerfdCreate, "d x"],
   timerfd_settime: [timerfd.timerfdSettime32, "fd x ptr ptr"],
   timerfd_settime64: [timerfd.timerfdSettime64, "fd x ptr ptr"],

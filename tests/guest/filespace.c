@@ -1,8 +1,10 @@
-/* posix_fadvise, fallocate and personality, compared natively and under exojit
- * (tests/filespace.test.ts): advice taken or refused (pipes, bad advice, negative lengths,
- * O_PATH descriptors), space allocated past the end, kept within it, holes punched and ranges
- * zeroed, and every error of bad modes, descriptors and ranges; the execution domain set,
- * queried and inherited. Files are made in the working directory. */
+/* posix_fadvise, fallocate, copy_file_range and personality, compared natively and under
+ * exojit (tests/filespace.test.ts): advice taken or refused (pipes, bad advice, negative
+ * lengths, O_PATH descriptors), space allocated past the end, kept within it, holes punched
+ * and ranges zeroed, and every error of bad modes, descriptors and ranges; ranges copied at
+ * file offsets and at given ones, to the end, within one file, across file systems, and the
+ * errors; the execution domain set, queried and inherited. Files are made in the working
+ * directory. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -89,6 +91,42 @@ int main(void) {
   TRY("on /dev/null", fallocate(null, 0, 0, 10));
   TRY("posix_fallocate grows", posix_fallocate(fd, 0, 64));
   printf("size now %lld\n", size_of(fd));
+
+  int a = open("from.dat", O_RDWR | O_CREAT | O_TRUNC, 0644);
+  int b = open("to.dat", O_RDWR | O_CREAT | O_TRUNC, 0644);
+  write(a, "0123456789", 10);
+  lseek(a, 0, SEEK_SET);
+  TRY("copy 4 at the file offsets", copy_file_range(a, NULL, b, NULL, 4, 0));
+  printf("offsets now %ld and %ld\n", (long)lseek(a, 0, SEEK_CUR), (long)lseek(b, 0, SEEK_CUR));
+  off64_t in = 2, out = 8;
+  TRY("copy 5 at given offsets", copy_file_range(a, &in, b, &out, 5, 0));
+  printf("given offsets now %lld and %lld, file offsets %ld and %ld\n", (long long)in, (long long)out, (long)lseek(a, 0, SEEK_CUR), (long)lseek(b, 0, SEEK_CUR));
+  show(b, "copied");
+  in = 8;
+  TRY("copy past the end of the source", copy_file_range(a, &in, b, NULL, 100, 0));
+  in = 100;
+  TRY("copy from beyond the end", copy_file_range(a, &in, b, NULL, 10, 0));
+  TRY("copy nothing", copy_file_range(a, NULL, b, NULL, 0, 0));
+  TRY("copy with flags", copy_file_range(a, NULL, b, NULL, 4, 1));
+  in = -1;
+  TRY("copy from a negative offset", copy_file_range(a, &in, b, NULL, 4, 0));
+  in = 0, out = 2;
+  TRY("copy within one file, overlapping", copy_file_range(a, &in, a, &out, 4, 0));
+  in = 0, out = 20;
+  TRY("copy within one file, apart", copy_file_range(a, &in, a, &out, 4, 0));
+  show(a, "the source");
+  int bro = open("to.dat", O_RDONLY), bap = open("to.dat", O_WRONLY | O_APPEND);
+  TRY("copy to a read-only descriptor", copy_file_range(a, NULL, bro, NULL, 4, 0));
+  TRY("copy to an append descriptor", copy_file_range(a, NULL, bap, NULL, 4, 0));
+  TRY("copy from a write-only descriptor", copy_file_range(bap, NULL, b, NULL, 4, 0));
+  TRY("copy to a directory", copy_file_range(a, NULL, dir, NULL, 4, 0));
+  TRY("copy to a pipe", copy_file_range(a, NULL, p[1], NULL, 4, 0));
+  TRY("copy from a closed fd", copy_file_range(77, NULL, b, NULL, 4, 0));
+  int shm = open("/dev/shm/exojit-filespace", O_RDWR | O_CREAT | O_TRUNC, 0600);
+  TRY("copy to another file system", copy_file_range(a, NULL, shm, NULL, 4, 0));
+  unlink("/dev/shm/exojit-filespace");
+  unlink("from.dat");
+  unlink("to.dat");
 
   TRY("personality query", personality(0xffffffff));
   TRY("set ADDR_NO_RANDOMIZE", personality(PER_LINUX | ADDR_NO_RANDOMIZE));

@@ -20,7 +20,7 @@ export const CLONE_UNTRACED = 0x800000, CLONE_CHILD_SETTID = 0x1000000, CLONE_NE
 export const CLONE_NEWUTS = 0x4000000, CLONE_NEWIPC = 0x8000000, CLONE_NEWUSER = 0x10000000;
 export const CLONE_NEWPID = 0x20000000, CLONE_NEWNET = 0x40000000, CLONE_IO = 0x80000000 | 0;
 /** Namespaces: not supported (a new namespace would need a separate system). */
-const CLONE_NAMESPACES = CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET;
+export const CLONE_NAMESPACES = CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET;
 
 export interface CloneArgs {
   flags: number;
@@ -80,6 +80,8 @@ export function cloneTask(t: Task, a: CloneArgs): number {
     proc.envp = src.envp;
     proc.exitSignal = a.exitSignal;
     proc.persona = src.persona;
+    // (the address space is copied with its membarrier registrations; exec clears them)
+    proc.membarrierRegistered = src.membarrierRegistered;
     proc.poolCap = k.newPool(sys.frameLimit);
     sys.exo.forked(src, proc);
   }
@@ -153,3 +155,24 @@ const vforkWait = resumable("clone.vforkWait", function vforkWait(child: Process
   throw new WouldBlock([child.vforkDone], null, UNINTERRUPTIBLE, laterFn(vforkWait, child, tid));
 });
 
+/**
+ * unshare(flags): the caller stops sharing what its flags name with the threads and
+ * processes it shared them with. CLONE_FILES and CLONE_FS give it a copy of its descriptor
+ * table and file-system context; CLONE_SYSVSEM has nothing to undo (semaphore adjustments are
+ * per process here); CLONE_THREAD, CLONE_SIGHAND and CLONE_VM are allowed only when nothing
+ * shares them (a single thread), as in Linux. New namespaces are EINVAL, as from a kernel
+ * built without them.
+ */
+export function unshare(t: Task, flags: number): void {
+  const known = CLONE_FILES | CLONE_FS | CLONE_SYSVSEM | CLONE_THREAD | CLONE_SIGHAND | CLONE_VM | CLONE_NAMESPACES;
+  if ((flags & ~known) !== 0 || (flags & CLONE_NAMESPACES) !== 0) sysError("EINVAL");
+  if ((flags & (CLONE_THREAD | CLONE_SIGHAND | CLONE_VM)) !== 0 && t.proc.threads.size > 1) sysError("EINVAL");
+  if ((flags & CLONE_FILES) !== 0 && t.fds.users > 1) {
+    t.fds.users--;
+    t.fds = t.fds.clone();
+  }
+  if ((flags & CLONE_FS) !== 0 && t.fsx.users > 1) {
+    t.fsx.users--;
+    t.fsx = t.fsx.copy();
+  }
+}

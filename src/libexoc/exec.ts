@@ -343,6 +343,8 @@ function commit(t: Task, mm: Mm, guest: string, execPath: string, argv: Buffer[]
     t.fds = t.fds.clone();
   }
   t.fds.closeOnExec();
+  // (a new address space: no membarrier registration, as Linux's exec resets it)
+  t.proc.membarrierRegistered = 0;
   // Dispositions shared with another process are copied first (this one's reset must not
   // reach them).
   for (const other of sys.tasks.values()) {

@@ -85,6 +85,8 @@ export class Process {
   timers: ProcessTimers | null = null;
   /** The signal the parent gets when this process ends (SIGCHLD for fork; clone's choice). */
   exitSignal = SIGCHLD;
+  /** membarrier registrations (their MEMBARRIER_CMD_REGISTER_* bits). */
+  membarrierRegistered = 0;
   /** Execution domain (personality(2)): PER_LINUX (0) and its flags, inherited by children.
    *  Reported only: exojit neither randomizes addresses (ADDR_NO_RANDOMIZE) nor keeps readable
    *  pages from being executed (READ_IMPLIES_EXEC) whatever it says. */

@@ -54,6 +54,8 @@ export interface Utsname {
 export interface Personality {
   /** The kernel this personality presents. */
   uname(): Utsname;
+  /** Renames the system (sethostname, setdomainname) as uname will report it. */
+  rename?(which: "hostname" | "domainname", name: string): void;
   /** The task executed `int vector` or `sysenter` (vector -1). */
   trap(t: Task, vector: number): void;
   /** Builds the ABI's signal frame on the guest stack and points the registers at the handler

@@ -43,8 +43,17 @@ export const AT_CLKTCK = 17, AT_SECURE = 23, AT_RANDOM = 25, AT_HWCAP2 = 26, AT_
 export class LinuxPersonality implements Personality, ExecAbi {
   readonly name = "linux-i386";
 
+  /** The names sethostname and setdomainname gave the system (null: the host's name, and
+   *  "(none)"). */
+  private hostname: string | null = null;
+  private domainname: string | null = null;
+
   uname(): Utsname {
-    return { ...UTS, nodename: os.hostname() };
+    return { ...UTS, nodename: this.hostname ?? os.hostname(), domainname: this.domainname ?? UTS.domainname };
+  }
+
+  rename(which: "hostname" | "domainname", name: string): void {
+    this[which] = name;
   }
   readonly platform = "i686";
   private readonly log = logger("syscall");

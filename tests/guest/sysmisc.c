@@ -1,123 +1,162 @@
-/* sendfile with and without an offset pointer, into a pipe that fills up (the call waits for
- * the reader and moves everything), statfs on the working directory, sched_getaffinity, and
- * the memory devices (/dev/null and /dev/zero take a write without reading its buffer);
- * printing only what does not depend on the machine. */
+/* Vectored reads and writes at offsets (preadv, pwritev, preadv2, pwritev2), close_range,
+ * getcpu, membarrier and unshare, compared natively and under exojit (tests/sysmisc.test.ts).
+ * With an argument ("uts", under exojit only: natively it would rename the host), it sets
+ * the host and domain names as root and reads them back. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/membarrier.h>
+#ifndef MEMBARRIER_CMD_GET_REGISTRATIONS
+#define MEMBARRIER_CMD_GET_REGISTRATIONS (1 << 9)
+#endif
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/sendfile.h>
-#include <sys/statfs.h>
-#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* 300 KB through a pipe (64 KB of room) read slowly by a child, with and without an offset
- * pointer: sendfile waits for room and returns the whole count; the child checks the bytes. */
-static void sendfile_pipe(int src, int with_offset) {
+#define TRY(label, expr)                                                   \
+  do {                                                                     \
+    errno = 0;                                                             \
+    long r_ = (long)(expr);                                                \
+    int e_ = errno;                                                        \
+    printf("%s: %ld%s%s\n", label, r_, r_ == -1 ? " " : "", r_ == -1 ? strerror(e_) : ""); \
+  } while (0)
+
+static void show(int fd, const char *label) {
+  char buf[64];
+  ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+  buf[n > 0 ? n : 0] = 0;
+  printf("%s: [%s], offset %ld\n", label, buf, (long)lseek(fd, 0, SEEK_CUR));
+}
+
+static int other_fd_open(int fd) {
+  return fcntl(fd, F_GETFD) != -1;
+}
+
+static void *idle_thread(void *arg) {
+  (void)arg;
+  usleep(100000);
+  return NULL;
+}
+
+static void uts(void) {
+  TRY("sethostname", sethostname("jailhost", 8));
+  TRY("setdomainname", setdomainname("example.org", 11));
+  struct utsname u;
+  uname(&u);
+  printf("uname: %s, %s\n", u.nodename, u.domainname);
+  char buf[80] = "";
+  int fd = open("/proc/sys/kernel/hostname", O_RDONLY);
+  read(fd, buf, sizeof buf - 1);
+  printf("/proc/sys/kernel/hostname: %s", buf);
+  char big[70];
+  memset(big, 'h', sizeof big);
+  TRY("sethostname of 65 bytes", sethostname(big, 65));
+  TRY("unshare a new UTS namespace", unshare(CLONE_NEWUTS));
+}
+
+int main(int argc, char **argv) {
+  setvbuf(stdout, NULL, _IONBF, 0);
+  if (argc > 1 && strcmp(argv[1], "uts") == 0) {
+    uts();
+    return 0;
+  }
+  int fd = open("vec.dat", O_RDWR | O_CREAT | O_TRUNC, 0644);
+  char a[] = "hello ", b[] = "vector ", c[] = "world";
+  struct iovec w[3] = { { a, 6 }, { b, 7 }, { c, 5 } };
+  TRY("pwritev at 2", pwritev(fd, w, 3, 2));
+  show(fd, "after pwritev");
+  char r1[4], r2[5], r3[40];
+  memset(r3, 0, sizeof r3);
+  struct iovec r[3] = { { r1, 4 }, { r2, 5 }, { r3, 40 } };
+  TRY("preadv at 3", preadv(fd, r, 3, 3));
+  printf("read: [%.4s] [%.5s] [%s]\n", r1, r2, r3);
+  TRY("preadv at a negative offset", preadv(fd, r, 3, -5));
+  TRY("preadv past the end", preadv(fd, r, 3, 1000));
+  TRY("pwritev2 at the file offset (-1)", pwritev2(fd, w, 1, -1, 0));
+  show(fd, "after pwritev2 at -1");
+  TRY("pwritev2 with RWF_APPEND", pwritev2(fd, w + 2, 1, 0, RWF_APPEND));
+  show(fd, "after the append");
+  TRY("pwritev2 with RWF_DSYNC at 0", pwritev2(fd, w + 1, 1, 0, RWF_DSYNC));
+  show(fd, "after the synchronous write");
+  lseek(fd, 0, SEEK_SET);
+  memset(r3, 0, sizeof r3);
+  TRY("preadv2 at the file offset", preadv2(fd, r, 2, -1, 0));
+  printf("offset after preadv2 at -1: %ld\n", (long)lseek(fd, 0, SEEK_CUR));
+  TRY("preadv2 with an unknown flag", preadv2(fd, r, 2, 0, 0x1000));
+  TRY("preadv2 with RWF_HIPRI at 6", preadv2(fd, r, 2, 6, RWF_HIPRI));
+  printf("read: [%.4s] [%.5s]\n", r1, r2);
   int p[2];
-  if (pipe(p) != 0) return;
-  pid_t kid = fork();
-  if (kid == 0) {
-    close(p[1]);
-    char buf[7000];
-    long got = 0, sum = 0;
-    ssize_t r;
-    usleep(20000);
-    while ((r = read(p[0], buf, sizeof buf)) > 0) {
-      for (ssize_t k = 0; k < r; k++) sum = (sum * 31 + (unsigned char)buf[k]) % 1000003;
-      got += r;
-      if (got % 70000 < 7000) usleep(2000);
-    }
-    printf("  reader got %ld bytes, sum %ld\n", got, sum);
+  pipe(p);
+  TRY("preadv on a pipe", preadv(p[0], r, 1, 0));
+  TRY("pwritev on a pipe", pwritev(p[1], w, 1, 0));
+  TRY("preadv with 2000 iovecs", preadv(fd, r, 2000, 0));
+  close(fd);
+  unlink("vec.dat");
+
+  /* close_range */
+  int base = open("/dev/null", O_RDONLY);
+  for (int k = 0; k < 5; k++) dup(base);
+  printf("open before: %d %d %d %d %d %d\n", other_fd_open(base), other_fd_open(base + 1), other_fd_open(base + 2), other_fd_open(base + 3), other_fd_open(base + 4), other_fd_open(base + 5));
+  TRY("close_range of the middle three", close_range(base + 1, base + 3, 0));
+  printf("open after: %d %d %d %d %d %d\n", other_fd_open(base), other_fd_open(base + 1), other_fd_open(base + 2), other_fd_open(base + 3), other_fd_open(base + 4), other_fd_open(base + 5));
+  TRY("close_range with CLOEXEC", close_range(base, ~0U, CLOSE_RANGE_CLOEXEC));
+  printf("close-on-exec: %d %d\n", (fcntl(base, F_GETFD) & FD_CLOEXEC) != 0, (fcntl(base + 5, F_GETFD) & FD_CLOEXEC) != 0);
+  TRY("close_range backwards", close_range(10, 5, 0));
+  TRY("close_range with an unknown flag", close_range(base, base, 1));
+  TRY("close_range of everything above", close_range(base, ~0U, CLOSE_RANGE_UNSHARE));
+  printf("open after: %d %d\n", other_fd_open(base), other_fd_open(base + 5));
+
+  /* getcpu */
+  unsigned cpu = 99, node = 99;
+  TRY("getcpu", syscall(SYS_getcpu, &cpu, &node, NULL));
+  cpu_set_t set;
+  sched_getaffinity(0, sizeof set, &set);
+  printf("the cpu is one the thread may run on: %d, node %u\n", CPU_ISSET(cpu, &set), node);
+  TRY("getcpu with null pointers", syscall(SYS_getcpu, NULL, NULL, NULL));
+
+  /* membarrier */
+  long q = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+  printf("query: global %d, private expedited %d\n", (q & MEMBARRIER_CMD_GLOBAL) != 0, (q & MEMBARRIER_CMD_PRIVATE_EXPEDITED) != 0);
+  TRY("global", syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0));
+  TRY("private expedited before registering", syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0));
+  TRY("register private expedited", syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0));
+  TRY("private expedited", syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0));
+  TRY("sync-core before registering", syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0));
+  TRY("get registrations", syscall(SYS_membarrier, MEMBARRIER_CMD_GET_REGISTRATIONS, 0, 0));
+  TRY("unknown command", syscall(SYS_membarrier, 1 << 20, 0, 0));
+  TRY("bad flags", syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 2, 0));
+  pid_t ch = fork();
+  if (ch == 0) {
+    TRY("a child's private expedited (not registered)", syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0));
     _exit(0);
   }
-  close(p[0]);
-  off_t off = 1000;
-  lseek(src, 500, SEEK_SET);
-  /* Each call moves what the pipe takes (a short count once it is full) or waits while it
-     can move nothing; how much one call moves depends on the kernel's pipe buffers, so only
-     the totals are printed. */
-  long total = 0, calls = 0, bad = 0;
-  while (total < 300000) {
-    ssize_t n = sendfile(p[1], src, with_offset ? &off : NULL, 300000 - total);
-    if (n <= 0) break;
-    long at = with_offset ? (long)off - 1000 : (long)lseek(src, 0, SEEK_CUR) - 500;
-    if (at != total + n) bad++;
-    total += n;
-    calls++;
+  waitpid(ch, NULL, 0);
+
+  /* unshare */
+  TRY("unshare nothing", unshare(0));
+  TRY("unshare files and fs", unshare(CLONE_FILES | CLONE_FS));
+  TRY("unshare thread, single-threaded", unshare(CLONE_THREAD | CLONE_SIGHAND | CLONE_VM));
+  TRY("unshare an unknown bit", unshare(0x1));
+  pthread_t th;
+  pthread_create(&th, NULL, idle_thread, NULL);
+  TRY("unshare vm with two threads", unshare(CLONE_VM));
+  TRY("unshare files with two threads", unshare(CLONE_FILES));
+  int probe = open("/dev/null", O_RDONLY);
+  printf("a new fd after unsharing: %d\n", probe >= 0);
+  pthread_join(th, NULL);
+  ch = fork();
+  if (ch == 0) {
+    if (setuid(65534) != 0) printf("setuid failed\n");
+    TRY("unprivileged sethostname", sethostname("x", 1));
+    TRY("unprivileged setdomainname", setdomainname("x", 1));
+    _exit(0);
   }
-  printf("sendfile into a full pipe (%s): %ld bytes, more than one call %d, offsets right %d, offset %ld, file offset %ld\n",
-         with_offset ? "offset pointer" : "file offset", total, calls > 1, bad == 0, (long)off, (long)lseek(src, 0, SEEK_CUR));
-  fflush(stdout);
-  close(p[1]);
-  waitpid(kid, NULL, 0);
-}
-
-/* Writes and reads of the memory devices, with a buffer and with an address nothing is mapped
- * at (write(2) to /dev/null and /dev/zero never reads the buffer on Linux). */
-static void memdevs(void) {
-  static const char *names[] = {"/dev/null", "/dev/zero", "/dev/full"};
-  void *volatile nowhere = (void *)16;
-  for (int k = 0; k < 3; k++) {
-    int fd = open(names[k], O_RDWR);
-    errno = 0;
-    ssize_t w1 = write(fd, "abc", 3);
-    int e1 = errno;
-    errno = 0;
-    ssize_t w2 = write(fd, nowhere, 100);
-    int e2 = errno;
-    char buf[8] = {1, 1, 1, 1, 1, 1, 1, 1};
-    ssize_t r = read(fd, buf, sizeof buf);
-    printf("%s: write %zd (%s), unmapped write %zd (%s), read %zd [%d %d]\n", names[k], w1, e1 ? strerror(e1) : "ok", w2, e2 ? strerror(e2) : "ok", r, buf[0], buf[7]);
-    close(fd);
-  }
-  errno = 0;
-  ssize_t w = write(12345, "x", 1);
-  printf("bad fd write: %zd %s\n", w, strerror(errno));
-}
-
-int main(void) {
-  memdevs();
-  int a = open("a.txt", O_RDWR | O_CREAT | O_TRUNC, 0644);
-  if (write(a, "0123456789abcdefghij", 20) != 20) return 1;
-  int b = open("b.txt", O_RDWR | O_CREAT | O_TRUNC, 0644);
-  off_t off = 5;
-  ssize_t n = sendfile(b, a, &off, 8);
-  printf("sendfile at 5: %zd, offset now %ld, file offset %ld\n", n, (long)off, (long)lseek(a, 0, SEEK_CUR));
-  lseek(a, 2, SEEK_SET);
-  n = sendfile(b, a, NULL, 100);
-  printf("sendfile from file offset 2: %zd, file offset %ld\n", n, (long)lseek(a, 0, SEEK_CUR));
-  char buf[64] = {0};
-  pread(b, buf, sizeof buf - 1, 0);
-  printf("b.txt: %s\n", buf);
-  n = sendfile(b, 12345, NULL, 10);
-  printf("bad fd: %zd %s\n", n, strerror(errno));
-
-  int big = open("big.bin", O_RDWR | O_CREAT | O_TRUNC, 0644);
-  static char block[4096];
-  for (int k = 0; k < 100; k++) {
-    for (int j = 0; j < 4096; j++) block[j] = (char)(k * 7 + j * 13);
-    if (write(big, block, sizeof block) != sizeof block) return 1;
-  }
-  sendfile_pipe(big, 0);
-  sendfile_pipe(big, 1);
-  close(big);
-
-  struct statfs sf;
-  struct statvfs sv;
-  int r = statfs(".", &sf);
-  printf("statfs: %d, bsize > 0 %d, namelen %ld\n", r, sf.f_bsize > 0, (long)sf.f_namelen);
-  r = statvfs(".", &sv);
-  printf("statvfs: %d, blocks >= free %d\n", r, sv.f_blocks >= sv.f_bfree);
-  r = statfs("no-such-dir", &sf);
-  printf("statfs missing: %d %s\n", r, strerror(errno));
-
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  r = sched_getaffinity(0, sizeof set, &set);
-  printf("affinity: %d, cpus >= 1 %d\n", r, CPU_COUNT(&set) >= 1);
+  waitpid(ch, NULL, 0);
   return 0;
 }

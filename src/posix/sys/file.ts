@@ -67,6 +67,25 @@ export const close: Sys = (t, fd) => {
   return 0;
 };
 
+const CLOSE_RANGE_UNSHARE = 2, CLOSE_RANGE_CLOEXEC = 4;
+
+/** close_range(first, last, flags): closes (or with CLOSE_RANGE_CLOEXEC marks close-on-exec)
+ *  every open fd from `first` to `last`; CLOSE_RANGE_UNSHARE first gives the caller a table
+ *  of its own if threads share it. */
+export const closeRange: Sys = (t, first, last, flags) => {
+  if ((flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC)) !== 0 || first >>> 0 > last >>> 0) sysError("EINVAL");
+  if ((flags & CLOSE_RANGE_UNSHARE) !== 0 && t.fds.users > 1) {
+    t.fds.users--;
+    t.fds = t.fds.clone();
+  }
+  for (const fd of t.fds.list()) {
+    if (fd < first >>> 0 || fd > last >>> 0) continue;
+    if ((flags & CLOSE_RANGE_CLOEXEC) !== 0) t.fds.setCloexec(fd, true);
+    else t.fds.close(fd);
+  }
+  return 0;
+};
+
 function readable(t: Task, fd: number): OpenFile {
   const f = t.fds.get(fd);
   if (!f.mode.read) sysError("EBADF");
@@ -334,14 +353,80 @@ export const readv: Sys = (t, fd, iov, cnt) => {
 
 export const writev: Sys = (t, fd, iov, cnt) => {
   const f = writable(t, fd);
-  const vecs = iovecs(t, iov, cnt);
+  const all = gatherv(t, iovecs(t, iov, cnt));
+  return all.length === 0 ? 0 : writeTo(t, () => f.writeBy(t, all));
+};
+
+/** preadv at `off` (>= 0): each iovec in turn from the file at the offset, stopping at a
+ *  short read; the file's own offset does not move. */
+function preadvAt(t: Task, f: OpenFile, vecs: [number, number][], off: number): number {
+  f.prepareRead(off, vecs.reduce((n, [, len]) => n + len, 0));
+  let total = 0, at = off;
+  for (const [base, len] of vecs) {
+    const n = readInto(t, base, len, (v) => {
+      const k = f.pread(v, at);
+      at += k;
+      return k;
+    });
+    total += n;
+    if (n < len) break;
+  }
+  return total;
+}
+
+/** The iovecs' bytes as one array, for a single write. */
+function gatherv(t: Task, vecs: [number, number][]): Uint8Array {
   const all = t.staging(vecs.reduce((n, [, len]) => n + len, 0));
   let at = 0;
   for (const [base, len] of vecs) {
     t.mem.chunks(base, len, false, (v, done) => all.set(v, at + done));
     at += len;
   }
-  return all.length === 0 ? 0 : writeTo(t, () => f.writeBy(t, all));
+  return all;
+}
+
+export const preadv: Sys = (t, fd, iov, cnt, lo, hi) => {
+  const f = readable(t, fd);
+  const vecs = iovecs(t, iov, cnt);
+  return preadvAt(t, f, vecs, offset64(lo, hi));
+};
+
+export const pwritev: Sys = (t, fd, iov, cnt, lo, hi) => {
+  const f = writable(t, fd);
+  const vecs = iovecs(t, iov, cnt);
+  const off = offset64(lo, hi);
+  const all = gatherv(t, vecs);
+  return all.length === 0 ? 0 : writeTo(t, () => f.pwrite(all, off));
+};
+
+/** preadv2/pwritev2 flags: RWF_HIPRI, RWF_DSYNC, RWF_SYNC and RWF_NOWAIT (hints here: data is
+ *  written through, and nothing waits for a disk), RWF_APPEND; others are EOPNOTSUPP. */
+const RWF_HIPRI = 1, RWF_DSYNC = 2, RWF_SYNC = 4, RWF_NOWAIT = 8, RWF_APPEND = 0x10;
+const RWF_KNOWN = RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_NOWAIT | RWF_APPEND;
+
+/** An offset of -1 (both halves) means the file's own, as readv and writev use. */
+const ownOffset = (lo: number, hi: number): boolean => lo === -1 && hi === -1;
+
+export const preadv2: Sys = (t, fd, iov, cnt, lo, hi, flags) => {
+  if ((flags & ~RWF_KNOWN) !== 0) sysError("EOPNOTSUPP");
+  if (ownOffset(lo, hi)) return readv(t, fd, iov, cnt, 0, 0, 0);
+  const f = readable(t, fd);
+  return preadvAt(t, f, iovecs(t, iov, cnt), offset64(lo, hi));
+};
+
+export const pwritev2: Sys = (t, fd, iov, cnt, lo, hi, flags) => {
+  if ((flags & ~RWF_KNOWN) !== 0) sysError("EOPNOTSUPP");
+  if (ownOffset(lo, hi) && (flags & RWF_APPEND) === 0) return writev(t, fd, iov, cnt, 0, 0, 0);
+  const f = writable(t, fd);
+  const vecs = iovecs(t, iov, cnt);
+  // RWF_APPEND: at the end of the file, as O_APPEND would (the file's offset then follows).
+  const append = (flags & RWF_APPEND) !== 0;
+  const off = append ? Number(f.stat().size) : offset64(lo, hi);
+  const all = gatherv(t, vecs);
+  if (all.length === 0) return 0;
+  const n = writeTo(t, () => f.pwrite(all, off));
+  if (append && ownOffset(lo, hi)) f.offset = off + n;
+  return n;
 };
 
 export const lseek: Sys = (t, fd, off, whence) => {

@@ -4,6 +4,7 @@
 // the guest set, the host's window size).
 
 import type { Sys } from "../types.js";
+import type { Task } from "../../libexoc/task.js";
 import { sysError } from "../../libexoc/errors.js";
 import { hostRandom } from "../../libexoc/random.js";
 import { FSHIFT } from "../../libexoc/sysstat.js";
@@ -24,6 +25,25 @@ export const uname: Sys = (t, buf) => {
   t.mem.write(buf, utsname(t.personality.uname()));
   return 0;
 };
+
+/** Longest host and domain name (__NEW_UTS_LEN). */
+const UTS_LEN = 64;
+
+/** sethostname/setdomainname: root only; EINVAL past 64 bytes. */
+function setName(t: Task, va: number, len: number, which: "hostname" | "domainname"): number {
+  if (t.proc.euid !== 0) sysError("EPERM");
+  if (len < 0 || len > UTS_LEN) sysError("EINVAL");
+  const bytes = t.mem.read(va, len);
+  const name = Buffer.from(bytes).toString("latin1");
+  // (the name ends at a NUL within the length, as uname will show it)
+  const cut = name.indexOf("\0");
+  if (t.personality.rename === undefined) sysError("EPERM");
+  t.personality.rename(which, cut < 0 ? name : name.slice(0, cut));
+  return 0;
+}
+
+export const sethostname: Sys = (t, va, len) => setName(t, va, len, "hostname");
+export const setdomainname: Sys = (t, va, len) => setName(t, va, len, "domainname");
 
 const GRND_NONBLOCK = 1, GRND_RANDOM = 2, GRND_INSECURE = 4;
 

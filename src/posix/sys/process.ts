@@ -5,7 +5,7 @@
 
 import type { Sys } from "../types.js";
 import type { Task } from "../../libexoc/task.js";
-import { cloneTask, CLONE_VM, CLONE_VFORK, CLONE_SETTLS } from "../../libexoc/clone.js";
+import { cloneTask, unshare as unshareTask, CLONE_VM, CLONE_VFORK, CLONE_SETTLS } from "../../libexoc/clone.js";
 import { execProgram } from "../../libexoc/exec.js";
 import { waitChild, type ChildSelector, type WaitReport } from "../../libexoc/waitchild.js";
 import { sysError } from "../../libexoc/errors.js";
@@ -32,6 +32,11 @@ export const fork: Sys = (t) => clone(t, 0, 0, 0, 0, 0, SIGCHLD);
 export const vfork: Sys = (t) => clone(t, CLONE_VM | CLONE_VFORK, 0, 0, 0, 0, SIGCHLD);
 
 /** i386 clone(flags, newsp, parent_tidptr, tls, child_tidptr). */
+export const unshare: Sys = (t, flags) => {
+  unshareTask(t, flags);
+  return 0;
+};
+
 export const cloneSys: Sys = (t, flags, sp, ptid, tls, ctid) => clone(t, flags & ~CSIGNAL, sp >>> 0, ptid, tls, ctid, flags & CSIGNAL);
 
 /** clone3(struct clone_args *, size): 64-bit fields flags, pidfd, child_tid, parent_tid,

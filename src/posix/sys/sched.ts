@@ -111,3 +111,52 @@ export const schedRrGetIntervalTime64: Sys = (t, pid, ts) => {
   t.mem.write(ts, timespec64(rrInterval(t, pid)));
   return 0;
 };
+
+/** getcpu(cpu, node, cache): the emulated machine has one CPU on one node. */
+export const getcpu: Sys = (t, cpu, node) => {
+  if (cpu !== 0) t.mem.putU32(cpu, 0);
+  if (node !== 0) t.mem.putU32(node, 0);
+  return 0;
+};
+
+const MEMBARRIER_CMD_QUERY = 0, MEMBARRIER_CMD_GLOBAL = 1, MEMBARRIER_CMD_GLOBAL_EXPEDITED = 2;
+const MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED = 4, MEMBARRIER_CMD_PRIVATE_EXPEDITED = 8;
+const MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED = 16, MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE = 32;
+const MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE = 64, MEMBARRIER_CMD_GET_REGISTRATIONS = 512;
+/** The commands answered (the rseq ones need rseq, which is not implemented). */
+const MEMBARRIER_COMMANDS = MEMBARRIER_CMD_GLOBAL | MEMBARRIER_CMD_GLOBAL_EXPEDITED | MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED |
+  MEMBARRIER_CMD_PRIVATE_EXPEDITED | MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED | MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE |
+  MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE | MEMBARRIER_CMD_GET_REGISTRATIONS;
+
+/**
+ * membarrier(cmd, flags, cpu). Every barrier is already met when it is asked for: one guest
+ * thread runs at a time on the one emulated CPU, and each memory access is done before the
+ * next instruction, so no thread can see another's accesses out of order. What remains is
+ * the interface: the query, the registrations a process must make before the private
+ * expedited commands (EPERM without), and EINVAL for unknown commands and flags.
+ */
+export const membarrier: Sys = (t, cmd, flags) => {
+  if (flags !== 0) sysError("EINVAL");
+  const p = t.proc;
+  switch (cmd) {
+    case MEMBARRIER_CMD_QUERY:
+      return MEMBARRIER_COMMANDS;
+    case MEMBARRIER_CMD_GLOBAL:
+    case MEMBARRIER_CMD_GLOBAL_EXPEDITED:
+      return 0;
+    case MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED:
+    case MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED:
+    case MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE:
+      p.membarrierRegistered |= cmd;
+      return 0;
+    case MEMBARRIER_CMD_PRIVATE_EXPEDITED:
+    case MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE:
+      // (each needs its own registration: the command's bit shifted once)
+      if ((p.membarrierRegistered & (cmd << 1)) === 0) sysError("EPERM");
+      return 0;
+    case MEMBARRIER_CMD_GET_REGISTRATIONS:
+      return p.membarrierRegistered;
+    default:
+      return sysError("EINVAL");
+  }
+};

@@ -121,6 +121,7 @@ export function cloneTask(t: Task, a: CloneArgs): number {
   // the parent asked for SCHED_RESET_ON_FORK: then SCHED_OTHER (for SCHED_FIFO and SCHED_RR)
   // and a nice value of at least 0, the flag itself not inherited.
   child.schedPolicy = t.schedPolicy;
+  child.ioprio = t.ioprio;
   if (t.resetOnFork) {
     if (t.schedPolicy === 1 || t.schedPolicy === 2) child.schedPolicy = 0;
     k.setFixedPriority(env, 0, false);

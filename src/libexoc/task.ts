@@ -129,6 +129,9 @@ export class Task implements ExitHandler {
    *  start without it (SCHED_RESET_ON_FORK). */
   schedPolicy = 0;
   resetOnFork = false;
+  /** I/O priority (ioprio_set: class << 13 | level; 0: none set). Reported only: the page
+   *  cache and disks serve every request at once. Children inherit it. */
+  ioprio = 0;
   /** Robust futex list head and length (set_robust_list). */
   robustList = 0;
   robustLen = 0;

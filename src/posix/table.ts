@@ -295,6 +295,8 @@ const IMPL: Record<string, [Sys, string, boolean?]> = {
   pwritev2: [file.pwritev2, "fd ptr d u d x"],
   close_range: [file.closeRange, "u u x"],
   getcpu: [sched.getcpu, "ptr ptr ptr"],
+  ioprio_set: [sched.ioprioSet, "d d x"],
+  ioprio_get: [sched.ioprioGet, "d d"],
   membarrier: [sched.membarrier, "d x d"],
   sethostname: [misc.sethostname, "ptr d"],
   setdomainname: [misc.setdomainname, "ptr d"],

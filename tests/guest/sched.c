@@ -1,7 +1,8 @@
 /* Scheduling policies, compared natively and under exojit (tests/sched.test.ts): the priority
  * ranges of every policy, SCHED_FIFO and SCHED_RR set and read back per thread, parameters
  * out of range, bad pids and pointers, sched_rr_get_interval, inheritance by fork and by
- * threads, SCHED_RESET_ON_FORK, and an unprivileged user's EPERM. Run as root (the oracle
+ * threads, SCHED_RESET_ON_FORK, and an unprivileged user's EPERM; I/O priorities
+ * (ioprio_get/ioprio_set) by thread, group and user, inherited. Run as root (the oracle
  * needs the right to set a real-time policy). Nothing printed depends on timing. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -142,6 +143,29 @@ int main(void) {
     _exit(0);
   }
   waitpid(c, NULL, 0);
+
+  /* I/O priorities: class << 13 | data (a level, and a hint above it). */
+  TRY("ioprio at start", syscall(SYS_ioprio_get, 1, 0));
+  TRY("ioprio idle", syscall(SYS_ioprio_set, 1, 0, 3 << 13));
+  TRY("ioprio now", syscall(SYS_ioprio_get, 1, 0));
+  TRY("ioprio best effort 8 (a hint)", syscall(SYS_ioprio_set, 1, 0, (2 << 13) | 8));
+  TRY("ioprio best effort 5", syscall(SYS_ioprio_set, 1, 0, (2 << 13) | 5));
+  TRY("ioprio class 4", syscall(SYS_ioprio_set, 1, 0, 4 << 13));
+  TRY("ioprio none with data", syscall(SYS_ioprio_set, 1, 0, 3));
+  TRY("ioprio which 9", syscall(SYS_ioprio_get, 9, 0));
+  TRY("ioprio of no such pid", syscall(SYS_ioprio_get, 1, 999999));
+  c = fork();
+  if (c == 0) {
+    TRY("the child's ioprio", syscall(SYS_ioprio_get, 1, 0));
+    if (setuid(65534) != 0) printf("setuid failed\n");
+    TRY("unprivileged real-time ioprio", syscall(SYS_ioprio_set, 1, 0, 1 << 13));
+    TRY("unprivileged ioprio of its root parent", syscall(SYS_ioprio_set, 1, getppid(), 3 << 13));
+    _exit(0);
+  }
+  waitpid(c, NULL, 0);
+  TRY("ioprio real-time 0 as root", syscall(SYS_ioprio_set, 1, 0, 1 << 13));
+  TRY("ioprio of the group", syscall(SYS_ioprio_get, 2, 0));
+  TRY("ioprio of the user", syscall(SYS_ioprio_get, 3, 0));
 
   TRY("back to OTHER", setsched(0, SCHED_OTHER, 0));
   TRY("IDLE", setsched(0, SCHED_IDLE, 0));

@@ -160,3 +160,68 @@ export const membarrier: Sys = (t, cmd, flags) => {
       return sysError("EINVAL");
   }
 };
+
+const IOPRIO_WHO_PROCESS = 1, IOPRIO_WHO_PGRP = 2, IOPRIO_WHO_USER = 3;
+const IOPRIO_CLASS_NONE = 0, IOPRIO_CLASS_RT = 1, IOPRIO_CLASS_BE = 2, IOPRIO_CLASS_IDLE = 3;
+const IOPRIO_CLASS_SHIFT = 13, IOPRIO_LEVELS = 8;
+
+/** The threads ioprio_get/ioprio_set address: one thread, a process group's, a user's. */
+function ioTargets(t: Task, which: number, who: number): Task[] {
+  const sys = t.sys;
+  switch (which) {
+    case IOPRIO_WHO_PROCESS: {
+      if (who === 0) return [t];
+      const x = sys.tasks.get(who);
+      return x !== undefined && x.alive ? [x] : [];
+    }
+    case IOPRIO_WHO_PGRP:
+      return sys.group(who === 0 ? t.proc.pgid : who).flatMap((p) => [...p.threads]);
+    case IOPRIO_WHO_USER:
+      return [...sys.tasks.values()].filter((x) => x.alive && x.proc.uid === (who === 0 ? t.proc.uid : who));
+    default:
+      return sysError("EINVAL");
+  }
+}
+
+/** ioprio_set: Linux 6's checks of the value (a known class, its data a level in the low 3
+ *  bits and a hint above them; the real-time class for root only; none: no data), then of
+ *  each target (the caller's user or root). */
+export const ioprioSet: Sys = (t, which, who, ioprio) => {
+  const cls = ioprio >>> IOPRIO_CLASS_SHIFT, data = ioprio & ((1 << IOPRIO_CLASS_SHIFT) - 1);
+  switch (cls) {
+    case IOPRIO_CLASS_RT:
+      if (t.proc.euid !== 0) sysError("EPERM");
+      break;
+    case IOPRIO_CLASS_BE:
+    case IOPRIO_CLASS_IDLE:
+      break;
+    case IOPRIO_CLASS_NONE:
+      if (data !== 0) sysError("EINVAL");
+      break;
+    default:
+      sysError("EINVAL");
+  }
+  const ts = ioTargets(t, which, who);
+  if (ts.length === 0) sysError("ESRCH");
+  for (const x of ts) {
+    if (x.proc.uid !== t.proc.euid && x.proc.euid !== t.proc.euid && t.proc.euid !== 0) sysError("EPERM");
+  }
+  for (const x of ts) x.ioprio = ioprio;
+  return 0;
+};
+
+/** ioprio_get: the thread's priority; for a group or a user, the highest of theirs (the
+ *  real-time class first, then best effort, then idle; the lowest level in a class). */
+export const ioprioGet: Sys = (t, which, who) => {
+  const ts = ioTargets(t, which, who);
+  if (ts.length === 0) sysError("ESRCH");
+  const rank = (p: number): number => {
+    const cls = p >>> IOPRIO_CLASS_SHIFT;
+    // (a thread that set none counts as best effort, as Linux ranks it)
+    const order = cls === IOPRIO_CLASS_RT ? 0 : cls === IOPRIO_CLASS_IDLE ? 2 : 1;
+    return order * IOPRIO_LEVELS + (p & (IOPRIO_LEVELS - 1));
+  };
+  let best = ts[0].ioprio;
+  for (const x of ts) if (rank(x.ioprio) < rank(best)) best = x.ioprio;
+  return best;
+};

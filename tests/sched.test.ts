@@ -9,7 +9,7 @@ const root = typeof process.getuid === "function" && process.getuid() === 0;
 
 if (root) {
   differentialSuite({
-    cases: [{ name: "sched: priority ranges, FIFO and RR per thread, bad arguments, rr intervals, inheritance, SCHED_RESET_ON_FORK, EPERM unprivileged, I/O priorities", src: "sched.c", flags: ["-pthread"] }],
+    cases: [{ name: "sched: priority ranges, FIFO and RR per thread, bad arguments, rr intervals, inheritance, SCHED_RESET_ON_FORK, EPERM unprivileged, I/O priorities, sched_setattr/getattr", src: "sched.c", flags: ["-pthread"] }],
     oracleTitle: "the scheduling-policy program natively (the oracle itself)",
     checkNative: (_c, r) => {
       expect(r.status, r.stderr.toString()).toBe(0);

@@ -237,6 +237,8 @@ const IMPL: Record<string, [Sys, string, boolean?]> = {
   sched_setscheduler: [sched.schedSetscheduler, "d d ptr"],
   sched_getscheduler: [sched.schedGetscheduler, "d"],
   sched_setparam: [sched.schedSetparam, "d ptr"],
+  sched_setattr: [sched.schedSetattr, "d ptr x"],
+  sched_getattr: [sched.schedGetattr, "d ptr u x"],
   sched_getparam: [sched.schedGetparam, "d ptr"],
   sched_get_priority_max: [sched.schedGetPriorityMax, "d"],
   sched_get_priority_min: [sched.schedGetPriorityMin, "d"],

@@ -2,12 +2,14 @@
  * ranges of every policy, SCHED_FIFO and SCHED_RR set and read back per thread, parameters
  * out of range, bad pids and pointers, sched_rr_get_interval, inheritance by fork and by
  * threads, SCHED_RESET_ON_FORK, and an unprivileged user's EPERM; I/O priorities
- * (ioprio_get/ioprio_set) by thread, group and user, inherited. Run as root (the oracle
+ * (ioprio_get/ioprio_set) by thread, group and user, inherited; sched_setattr and
+ * sched_getattr with nice values, flags and every size rule. Run as root (the oracle
  * needs the right to set a real-time policy). Nothing printed depends on timing. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -16,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#define SCHED_FLAG_KEEP_POLICY_X 8
 #ifndef SCHED_RESET_ON_FORK
 #define SCHED_RESET_ON_FORK 0x40000000
 #endif
@@ -51,6 +54,34 @@ static const char *interval(int pid, int all_share) {
    * depends on the kernel's version and load) */
   if (all_share && strcmp(buf, "zero") == 0) snprintf(buf, sizeof buf, "a slice of at most 0.2 s");
   return buf;
+}
+
+struct attr {
+  uint32_t size, policy;
+  uint64_t flags;
+  int32_t nice;
+  uint32_t priority;
+  uint64_t runtime, deadline, period;
+  uint32_t util_min, util_max;
+  uint8_t extra[8];
+};
+static void show_attr(const char *label) {
+  struct attr a;
+  memset(&a, 0x55, sizeof a);
+  long r = syscall(SYS_sched_getattr, 0, &a, 48, 0);
+  if (r != 0) printf("%s: getattr %s\n", label, strerror(errno));
+  else printf("%s: size %u, policy %u, flags %llu, nice %d, priority %u\n", label, a.size, a.policy, (unsigned long long)a.flags, a.nice, a.priority);
+}
+static long setattr(uint32_t size, uint32_t policy, uint64_t flags, int nice, uint32_t prio, int trailing) {
+  struct attr a;
+  memset(&a, 0, sizeof a);
+  a.size = size;
+  a.policy = policy;
+  a.flags = flags;
+  a.nice = nice;
+  a.priority = prio;
+  a.extra[0] = trailing;
+  return syscall(SYS_sched_setattr, 0, &a, 0);
 }
 
 static void *thread_main(void *arg) {
@@ -166,6 +197,36 @@ int main(void) {
   TRY("ioprio real-time 0 as root", syscall(SYS_ioprio_set, 1, 0, 1 << 13));
   TRY("ioprio of the group", syscall(SYS_ioprio_get, 2, 0));
   TRY("ioprio of the user", syscall(SYS_ioprio_get, 3, 0));
+
+  /* sched_setattr and sched_getattr */
+  TRY("back to OTHER first", setsched(0, SCHED_OTHER, 0));
+  show_attr("attr");
+  struct attr g;
+  TRY("getattr, size 40", syscall(SYS_sched_getattr, 0, &g, 40, 0));
+  TRY("getattr, size 5000", syscall(SYS_sched_getattr, 0, &g, 5000, 0));
+  TRY("getattr, flags", syscall(SYS_sched_getattr, 0, &g, 48, 1));
+  TRY("getattr, null", syscall(SYS_sched_getattr, 0, NULL, 48, 0));
+  TRY("setattr OTHER nice 5", setattr(48, SCHED_OTHER, 0, 5, 0, 0));
+  show_attr("attr");
+  printf("getpriority: %d\n", getpriority(PRIO_PROCESS, 0));
+  TRY("setattr size 0 (the first version) nice 3", setattr(0, SCHED_OTHER, 0, 3, 0, 0));
+  show_attr("attr");
+  struct attr small = { .size = 20 };
+  errno = 0;
+  long r = syscall(SYS_sched_setattr, 0, &small, 0);
+  printf("setattr size 20: %ld %s, size written back %u\n", r, strerror(errno), small.size);
+  TRY("setattr size 64, nonzero trailing byte", setattr(64, SCHED_OTHER, 0, 0, 0, 1));
+  TRY("setattr size 64, zero trailing bytes", setattr(64, SCHED_OTHER, 0, 2, 0, 0));
+  TRY("setattr an unknown flag", setattr(48, SCHED_OTHER, 0x1000, 0, 0, 0));
+  TRY("setattr FIFO 30", setattr(48, SCHED_FIFO, 0, 0, 30, 0));
+  show_attr("attr");
+  TRY("setattr keep-policy, priority 40", setattr(48, SCHED_OTHER, SCHED_FLAG_KEEP_POLICY_X, 0, 40, 0));
+  show_attr("attr");
+  TRY("setattr RR with reset-on-fork", setattr(48, SCHED_RR, 1, 0, 7, 0));
+  show_attr("attr");
+  TRY("setattr FIFO priority 0", setattr(48, SCHED_FIFO, 0, 0, 0, 0));
+  TRY("setattr OTHER nice 0", setattr(48, SCHED_OTHER, 0, 0, 0, 0));
+  show_attr("attr");
 
   TRY("back to OTHER", setsched(0, SCHED_OTHER, 0));
   TRY("IDLE", setsched(0, SCHED_IDLE, 0));

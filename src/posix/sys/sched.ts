@@ -9,7 +9,7 @@ import type { Sys } from "../types.js";
 import type { Task } from "../../libexoc/task.js";
 import { sysError } from "../../libexoc/errors.js";
 import { RLIMIT_NICE, RLIMIT_RTPRIO } from "../../libexoc/limits.js";
-import { timespec32, timespec64 } from "../abi/structs.js";
+import { timespec32, timespec64, Struct } from "../abi/structs.js";
 
 export const SCHED_OTHER = 0, SCHED_FIFO = 1, SCHED_RR = 2, SCHED_BATCH = 3, SCHED_IDLE = 5, SCHED_DEADLINE = 6;
 /** ORed into a policy: a child made by fork or clone starts with SCHED_OTHER and a nice value
@@ -36,13 +36,15 @@ function priorityOf(x: Task): number {
   return x.kernel.env(x.env).fixedPrio;
 }
 
-/** Sets thread `x`'s policy and priority for caller `t`, with Linux's checks (the value first,
- *  then what an unprivileged caller may do: __sched_setscheduler). */
-function setPolicy(t: Task, x: Task, policy: number, prio: number, resetOnFork: boolean): void {
+/** Sets thread `x`'s policy and priority (and, from sched_setattr, the nice value of a
+ *  time-sharing policy) for caller `t`, with Linux's checks (the value first, then what an
+ *  unprivileged caller may do: __sched_setscheduler). */
+function setPolicy(t: Task, x: Task, policy: number, prio: number, resetOnFork: boolean, nice: number | null = null): void {
   if (!known(policy) || policy === SCHED_DEADLINE) sysError("EINVAL");
   if (realtime(policy) ? prio < 1 || prio > 99 : prio !== 0) sysError("EINVAL");
   if (t.proc.euid !== 0) {
     if (x.proc.uid !== t.proc.euid && x.proc.euid !== t.proc.euid) sysError("EPERM");
+    if (nice !== null && !realtime(policy) && nice < x.kernel.env(x.env).nice && 20 - nice > x.proc.limit(RLIMIT_NICE)[0]) sysError("EPERM");
     if (realtime(policy)) {
       const limit = x.proc.limit(RLIMIT_RTPRIO)[0];
       // (a new real-time policy needs some RLIMIT_RTPRIO; a higher priority, enough of it)
@@ -50,13 +52,14 @@ function setPolicy(t: Task, x: Task, policy: number, prio: number, resetOnFork: 
       if (prio > priorityOf(x) && prio > limit) sysError("EPERM");
     }
     // Leaving SCHED_IDLE takes what lowering the nice value to the current one would.
-    const nice = x.kernel.env(x.env).nice;
-    if (x.schedPolicy === SCHED_IDLE && policy !== SCHED_IDLE && 20 - nice > x.proc.limit(RLIMIT_NICE)[0]) sysError("EPERM");
+    const now = x.kernel.env(x.env).nice;
+    if (x.schedPolicy === SCHED_IDLE && policy !== SCHED_IDLE && 20 - now > x.proc.limit(RLIMIT_NICE)[0]) sysError("EPERM");
     if (x.resetOnFork && !resetOnFork) sysError("EPERM");
   }
   x.schedPolicy = policy;
   x.resetOnFork = resetOnFork;
   x.kernel.setFixedPriority(x.env, realtime(policy) ? prio : 0, policy === SCHED_FIFO);
+  if (nice !== null && !realtime(policy)) x.kernel.setNice(x.env, nice);
 }
 
 /** struct sched_param: its one int, sched_priority. EINVAL for a null pointer. */
@@ -91,6 +94,64 @@ export const schedGetparam: Sys = (t, pid, param) => {
   if (param === 0 || pid < 0) sysError("EINVAL");
   const x = thread(t, pid);
   t.mem.putU32(param, priorityOf(x));
+  return 0;
+};
+
+/** struct sched_attr: its first version's size, and this kernel's (with the utilization
+ *  clamps). */
+const SCHED_ATTR_SIZE_VER0 = 48, SCHED_ATTR_SIZE = 56;
+const SCHED_FLAG_RESET_ON_FORK = 1, SCHED_FLAG_RECLAIM = 2, SCHED_FLAG_DL_OVERRUN = 4, SCHED_FLAG_KEEP_POLICY = 8;
+const SCHED_FLAG_KEEP_PARAMS = 0x10, SCHED_FLAG_UTIL_CLAMP_MIN = 0x20, SCHED_FLAG_UTIL_CLAMP_MAX = 0x40;
+const SCHED_FLAGS_ALL = SCHED_FLAG_RESET_ON_FORK | SCHED_FLAG_RECLAIM | SCHED_FLAG_DL_OVERRUN | SCHED_FLAG_KEEP_POLICY |
+  SCHED_FLAG_KEEP_PARAMS | SCHED_FLAG_UTIL_CLAMP_MIN | SCHED_FLAG_UTIL_CLAMP_MAX;
+/** Largest size a caller may claim (a page). */
+const PAGE = 4096;
+
+/** sched_getattr(pid, attr, size, flags): the thread's policy, flags, nice value or
+ *  priority, and the utilization clamps (0 and 1024: no clamp), as much as `size` holds. */
+export const schedGetattr: Sys = (t, pid, uattr, usize, flags) => {
+  if (uattr === 0 || pid < 0 || usize >>> 0 > PAGE || usize >>> 0 < SCHED_ATTR_SIZE_VER0 || flags !== 0) sysError("EINVAL");
+  const x = thread(t, pid);
+  const size = Math.min(usize >>> 0, SCHED_ATTR_SIZE);
+  const b = new Struct(SCHED_ATTR_SIZE);
+  b.u32(0, size).u32(4, x.schedPolicy).u32(8, x.resetOnFork ? SCHED_FLAG_RESET_ON_FORK : 0);
+  if (realtime(x.schedPolicy)) b.u32(20, priorityOf(x));
+  else b.i32(16, x.kernel.env(x.env).nice);
+  b.u32(48, 0).u32(52, 1024);
+  t.mem.write(uattr, b.bytes.subarray(0, size));
+  return 0;
+};
+
+/** sched_setattr(pid, attr, flags): sched_setscheduler with a nice value for the
+ *  time-sharing policies and flags (SCHED_FLAG_RESET_ON_FORK, KEEP_POLICY, KEEP_PARAMS).
+ *  Sizes as Linux reads them: 0 is the first version, below it or above a page E2BIG (with
+ *  this kernel's size written back), unknown trailing bytes must be 0. SCHED_DEADLINE and
+ *  utilization clamps are not implemented (EINVAL and EOPNOTSUPP). */
+export const schedSetattr: Sys = (t, pid, uattr, flags) => {
+  if (uattr === 0 || pid < 0 || flags !== 0) sysError("EINVAL");
+  let size = t.mem.u32(uattr) >>> 0;
+  const tooBig = (): never => {
+    t.mem.putU32(uattr, SCHED_ATTR_SIZE);
+    return sysError("E2BIG");
+  };
+  if (size > PAGE) tooBig();
+  if (size === 0) size = SCHED_ATTR_SIZE_VER0;
+  if (size < SCHED_ATTR_SIZE_VER0) tooBig();
+  const raw = t.mem.read(uattr, size);
+  for (let k = SCHED_ATTR_SIZE; k < size; k++) if (raw[k] !== 0) tooBig();
+  const dv = new DataView(raw.buffer, raw.byteOffset, raw.length);
+  let policy = dv.getUint32(4, true) | 0;
+  const schedFlags = dv.getUint32(8, true), flagsHi = dv.getUint32(12, true);
+  const nice = Math.max(-20, Math.min(19, dv.getInt32(16, true)));
+  const prio = dv.getUint32(20, true) | 0;
+  if ((schedFlags & (SCHED_FLAG_UTIL_CLAMP_MIN | SCHED_FLAG_UTIL_CLAMP_MAX)) !== 0 && size < SCHED_ATTR_SIZE) sysError("EINVAL");
+  if (policy < 0) sysError("EINVAL");
+  const x = thread(t, pid);
+  if ((schedFlags & SCHED_FLAG_KEEP_POLICY) !== 0) policy = x.schedPolicy;
+  if ((schedFlags & ~SCHED_FLAGS_ALL) !== 0 || flagsHi !== 0) sysError("EINVAL");
+  if ((schedFlags & (SCHED_FLAG_UTIL_CLAMP_MIN | SCHED_FLAG_UTIL_CLAMP_MAX)) !== 0) sysError("EOPNOTSUPP");
+  const keepParams = (schedFlags & SCHED_FLAG_KEEP_PARAMS) !== 0;
+  setPolicy(t, x, policy, keepParams ? priorityOf(x) : prio, (schedFlags & SCHED_FLAG_RESET_ON_FORK) !== 0, keepParams ? null : nice);
   return 0;
 };
 

@@ -10,7 +10,9 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdint.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -84,6 +86,20 @@ static long setattr(uint32_t size, uint32_t policy, uint64_t flags, int nice, ui
   return syscall(SYS_sched_setattr, 0, &a, 0);
 }
 
+/* /proc/self/stat's priority, nice, rt_priority and policy fields (18, 19, 40, 41). */
+static void stat_fields(const char *label) {
+  char buf[1024];
+  int fd = open("/proc/self/stat", O_RDONLY);
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  buf[n > 0 ? n : 0] = 0;
+  char *p = strrchr(buf, ')');
+  long f[64] = { 0 };
+  int k = 3; /* the field after ") " is the third */
+  for (char *tok = strtok(p + 2, " "); tok != NULL && k < 64; tok = strtok(NULL, " "), k++) f[k] = strtol(tok, NULL, 10);
+  printf("%s: /proc/self/stat priority %ld, nice %ld, rt_priority %ld, policy %ld\n", label, f[18], f[19], f[40], f[41]);
+}
+
 static void *thread_main(void *arg) {
   (void)arg;
   show("thread");
@@ -103,6 +119,7 @@ int main(void) {
     TRY(l, sched_get_priority_min(policies[k]));
   }
   show("start");
+  stat_fields("start");
   printf("interval under OTHER: %s\n", interval(0, 1));
 
   TRY("FIFO 0", setsched(0, SCHED_FIFO, 0));
@@ -120,6 +137,7 @@ int main(void) {
 
   TRY("FIFO 50", setsched(0, SCHED_FIFO, 50));
   show("FIFO");
+  stat_fields("FIFO 50");
   printf("interval under FIFO: %s\n", interval(0, 0));
   struct sched_param p = { .sched_priority = 60 };
   TRY("setparam 60", sched_setparam(0, &p));
@@ -208,6 +226,7 @@ int main(void) {
   TRY("getattr, null", syscall(SYS_sched_getattr, 0, NULL, 48, 0));
   TRY("setattr OTHER nice 5", setattr(48, SCHED_OTHER, 0, 5, 0, 0));
   show_attr("attr");
+  stat_fields("nice 5");
   printf("getpriority: %d\n", getpriority(PRIO_PROCESS, 0));
   TRY("setattr size 0 (the first version) nice 3", setattr(0, SCHED_OTHER, 0, 3, 0, 0));
   show_attr("attr");

@@ -112,6 +112,9 @@ export function statText(v: View): string {
   const ok = v.permitted && mm !== null && l !== undefined;
   const cpu = v.whole ? sys.stats.processCpuNs(p) : t !== null ? sys.stats.taskCpuNs(t) : 0;
   const nice = t !== null && t.alive ? sys.kernel.env(t.env).nice : 0;
+  // (a real-time thread's priority field is -1 - its real-time priority, as task_prio gives)
+  const rtPrio = t !== null && t.alive ? sys.kernel.env(t.env).fixedPrio : 0;
+  const policy = t !== null ? t.schedPolicy : 0;
   const state = stateOf(v);
   const threads = p.threads.size;
   const { ign, cgt } = dispositions(t);
@@ -126,12 +129,12 @@ export function statText(v: View): string {
     p.termination !== null ? PF_EXITING : 0,
     0, 0, 0, 0, // minor and major faults, own and children's: not counted
     ticks(cpu), 0, ticks(p.childCpuNs), 0, // everything the guest does is user time
-    20 + nice, nice, threads, 0, ticks(startNs),
+    rtPrio > 0 ? -1 - rtPrio : 20 + nice, nice, threads, 0, ticks(startNs),
     mf !== null ? mf.totalVm * PAGE : 0, mf !== null ? rss(mf) : 0, limitValue(p.limit(RLIMIT_RSS)[0]),
     mm !== null ? (ok ? l.startCode : 1) : 0, mm !== null ? (ok ? l.endCode : 1) : 0, ok ? l.startStack : 0,
     0, 0, // kernel stack and instruction pointers: shown for dumping tasks only
     low31(pending), low31(blocked), low31(ign), low31(cgt), wchan, 0, 0,
-    leader ? p.exitSignal : -1, 0, 0, 0, 0, 0, 0,
+    leader ? p.exitSignal : -1, 0, rtPrio, policy, 0, 0, 0,
     ok ? l.startData : 0, ok ? l.endData : 0, ok ? l.startBrk : 0, ok ? l.argStart : 0, ok ? l.argEnd : 0, ok ? l.envStart : 0, ok ? l.envEnd : 0,
     v.permitted ? exitCode(p) : 0,
   ];

@@ -108,6 +108,8 @@ int main(void) {
   TRY("copy from beyond the end", copy_file_range(a, &in, b, NULL, 10, 0));
   TRY("copy nothing", copy_file_range(a, NULL, b, NULL, 0, 0));
   TRY("copy with flags", copy_file_range(a, NULL, b, NULL, 4, 1));
+  TRY("copy with a bad offset pointer", copy_file_range(a, (off64_t *)16, b, NULL, 4, 0));
+  TRY("copy from a pipe with a bad offset pointer", copy_file_range(p[0], (off64_t *)16, b, NULL, 4, 0));
   in = -1;
   TRY("copy from a negative offset", copy_file_range(a, &in, b, NULL, 4, 0));
   in = 0, out = 2;

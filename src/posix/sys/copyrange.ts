@@ -21,22 +21,17 @@ function regular(a: OpenFile, b: OpenFile): void {
   if (ta !== S_IFREG || tb !== S_IFREG) sysError("EINVAL");
 }
 
-/** Reads a loff_t the caller points at: EOVERFLOW if negative. */
-function offsetAt(t: Task, va: number): number {
-  const v = t.mem.i64(va);
-  if (v < 0) sysError("EOVERFLOW");
-  return v;
-}
-
 export const copyFileRange: Sys = (t, fdIn, offInVa, fdOut, offOutVa, len, flags) => {
-  if (flags !== 0) sysError("EINVAL");
+  // Linux's order: the descriptors, the offsets read (EFAULT), the flags, the kinds of file,
+  // how they are open, then the offsets' values.
   const src = t.fds.get(fdIn), dst = t.fds.get(fdOut);
   if (src instanceof PathFile || dst instanceof PathFile) sysError("EBADF");
-  // (Linux's order: the kinds of file, then how they are open)
+  let inAt = offInVa !== 0 ? t.mem.i64(offInVa) : src.offset;
+  let outAt = offOutVa !== 0 ? t.mem.i64(offOutVa) : dst.offset;
+  if (flags !== 0) sysError("EINVAL");
   regular(src, dst);
   if (!src.mode.read || !dst.mode.write || dst.mode.append) sysError("EBADF");
-  let inAt = offInVa !== 0 ? offsetAt(t, offInVa) : src.offset;
-  let outAt = offOutVa !== 0 ? offsetAt(t, offOutVa) : dst.offset;
+  if (inAt < 0 || outAt < 0) sysError("EOVERFLOW");
   const count = Math.min(len >>> 0, MAX_RW);
   const a = src.ref, b = dst.ref;
   // The same file: the ranges may not overlap.

@@ -12,14 +12,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#define TRY(label, expr)                                                   \
-  do {                                                                     \
-    errno = 0;                                                             \
-    long r_ = (long)(expr);                                                \
-    int e_ = errno;                                                        \
-    printf("%s: %ld%s%s\n", label, r_, r_ == -1 ? " " : "", r_ == -1 ? strerror(e_) : ""); \
-  } while (0)
+#include "guest.h"
 
 static void put(const char *path, const char *text) {
   int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0755);

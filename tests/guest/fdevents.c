@@ -19,14 +19,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-#define TRY(label, expr)                                                   \
-  do {                                                                     \
-    errno = 0;                                                             \
-    long r_ = (long)(expr);                                                \
-    int e_ = errno;                                                        \
-    printf("%s: %ld%s%s\n", label, r_, r_ == -1 ? " " : "", r_ == -1 ? strerror(e_) : ""); \
-  } while (0)
+#include "guest.h"
 
 static uint64_t rd(int fd, const char *label) {
   uint64_t v = 0;
@@ -45,6 +38,15 @@ static int revents(int fd) {
   struct pollfd p = { fd, POLLIN | POLLOUT, 0 };
   poll(&p, 1, 0);
   return p.revents;
+}
+/* What /proc/self/fd shows for `fd`. */
+static void show_link(int fd) {
+  char link[64] = "";
+  char path[64];
+  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+  ssize_t n = readlink(path, link, sizeof link - 1);
+  if (n > 0) link[n] = 0;
+  printf("its link: %s\n", link);
 }
 static long long mono_ns(void) {
   struct timespec ts;
@@ -68,12 +70,7 @@ static void *late_writer(void *arg) {
 static void eventfds(void) {
   int fd = eventfd(5, 0);
   printf("eventfd(5): %s\n", fd >= 0 ? "a descriptor" : strerror(errno));
-  char link[64] = "";
-  char path[64];
-  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-  ssize_t n = readlink(path, link, sizeof link - 1);
-  if (n > 0) link[n] = 0;
-  printf("its link: %s\n", link);
+  show_link(fd);
   printf("poll with 5: %#x\n", revents(fd));
   rd(fd, "read");
   wr(fd, 3, "write 3");
@@ -143,12 +140,7 @@ static void timerfds(void) {
   TRY("timerfd with a bad flag", timerfd_create(CLOCK_MONOTONIC, 0x10));
   int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
   printf("timerfd cloexec: %d\n", (fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0);
-  char link[64] = "";
-  char path[64];
-  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-  ssize_t n = readlink(path, link, sizeof link - 1);
-  if (n > 0) link[n] = 0;
-  printf("its link: %s\n", link);
+  show_link(fd);
   show_time(fd, "new", 0);
   /* (long enough that a slow first run, compiling as it goes, still polls before it expires) */
   struct itimerspec its = { { 0, 0 }, { 0, 300 * 1000000L } }, old;

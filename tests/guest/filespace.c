@@ -16,14 +16,8 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "guest.h"
 
-#define TRY(label, expr)                                                   \
-  do {                                                                     \
-    errno = 0;                                                             \
-    long r_ = (long)(expr);                                                \
-    int e_ = errno;                                                        \
-    printf("%s: %ld%s%s\n", label, r_, r_ == -1 ? " " : "", r_ == -1 ? strerror(e_) : ""); \
-  } while (0)
 /* posix_fadvise returns the error number itself. */
 #define ADV(label, expr) printf("%s: %s\n", label, strerror(expr))
 

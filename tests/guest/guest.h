@@ -3,8 +3,11 @@
 #ifndef EXOJIT_GUEST_H
 #define EXOJIT_GUEST_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 
 /* xorshift32: deterministic, never returns 0 for a nonzero state. */
 static inline uint32_t rng_next(uint32_t *s) {
@@ -31,5 +34,15 @@ static inline uint32_t mix(uint32_t h, uint32_t v) {
 /* Sign of a comparison result: library routines may return any negative/positive value, and
  * glibc picks its string functions by CPUID, so only the sign is portable. */
 static inline int sgn(int v) { return (v > 0) - (v < 0); }
+
+/* Runs a call and prints "label: result", with errno's message when it returned -1 (errno is
+ * read right after the call, before printf can change it). */
+#define TRY(label, expr)                                                   \
+  do {                                                                     \
+    errno = 0;                                                             \
+    long r_ = (long)(expr);                                                \
+    int e_ = errno;                                                        \
+    printf("%s: %ld%s%s\n", label, r_, r_ == -1 ? " " : "", r_ == -1 ? strerror(e_) : ""); \
+  } while (0)
 
 #endif

@@ -18,14 +18,7 @@
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#define TRY(label, expr)                                                   \
-  do {                                                                     \
-    errno = 0;                                                             \
-    long r_ = (long)(expr);                                                \
-    int e_ = errno;                                                        \
-    printf("%s: %ld%s%s\n", label, r_, r_ == -1 ? " " : "", r_ == -1 ? strerror(e_) : ""); \
-  } while (0)
+#include "guest.h"
 
 static void show(int fd, const char *label) {
   char buf[64];

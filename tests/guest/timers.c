@@ -19,16 +19,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-/* Runs `expr` and prints its result, and errno's name when it failed (captured before any
- * other call can change it). */
-#define TRY(label, expr)                                                   \
-  do {                                                                     \
-    errno = 0;                                                             \
-    long r_ = (long)(expr);                                                \
-    int e_ = errno;                                                        \
-    printf("%s: %ld%s%s\n", label, r_, r_ == -1 ? " " : "", r_ == -1 ? strerror(e_) : ""); \
-  } while (0)
+#include "guest.h"
 
 static long long ns_of(struct timespec ts) { return ts.tv_sec * 1000000000LL + ts.tv_nsec; }
 static long long now_ns(clockid_t c) {

@@ -168,12 +168,6 @@ export function unshare(t: Task, flags: number): void {
   const known = CLONE_FILES | CLONE_FS | CLONE_SYSVSEM | CLONE_THREAD | CLONE_SIGHAND | CLONE_VM | CLONE_NAMESPACES;
   if ((flags & ~known) !== 0 || (flags & CLONE_NAMESPACES) !== 0) sysError("EINVAL");
   if ((flags & (CLONE_THREAD | CLONE_SIGHAND | CLONE_VM)) !== 0 && t.proc.threads.size > 1) sysError("EINVAL");
-  if ((flags & CLONE_FILES) !== 0 && t.fds.users > 1) {
-    t.fds.users--;
-    t.fds = t.fds.clone();
-  }
-  if ((flags & CLONE_FS) !== 0 && t.fsx.users > 1) {
-    t.fsx.users--;
-    t.fsx = t.fsx.copy();
-  }
+  if ((flags & CLONE_FILES) !== 0) t.ownFds();
+  if ((flags & CLONE_FS) !== 0) t.ownFsContext();
 }

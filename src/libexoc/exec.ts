@@ -338,10 +338,7 @@ function commit(t: Task, mm: Mm, guest: string, execPath: string, argv: Buffer[]
   t.kernel.setSpace(t.env, mm.aspace);
   t.kernel.resetUser(t.env);
   t.mm = mm;
-  if (t.fds.users > 1) {
-    t.fds.users--;
-    t.fds = t.fds.clone();
-  }
+  t.ownFds();
   t.fds.closeOnExec();
   // (a new address space: no membarrier registration, as Linux's exec resets it)
   t.proc.membarrierRegistered = 0;

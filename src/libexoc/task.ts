@@ -481,6 +481,22 @@ export class Task implements ExitHandler {
     this.die();
   }
 
+  /** Gives this thread a descriptor table of its own if others share it (exec, unshare,
+   *  close_range's CLOSE_RANGE_UNSHARE): a copy, sharing the open descriptions. */
+  ownFds(): void {
+    if (this.fds.users === 1) return;
+    this.fds.users--;
+    this.fds = this.fds.clone();
+  }
+
+  /** Gives this thread a file-system context (root, working directory, umask) of its own if
+   *  others share it (unshare CLONE_FS). */
+  ownFsContext(): void {
+    if (this.fsx.users === 1) return;
+    this.fsx.users--;
+    this.fsx = this.fsx.copy();
+  }
+
   /** Ends this thread: the robust futexes it held are released, its clear-tid word cleared and
    *  woken, and its memory, descriptors and environment let go. */
   die(): void {

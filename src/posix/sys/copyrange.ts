@@ -9,9 +9,8 @@ import { sysError } from "../../libexoc/errors.js";
 import { PathFile, S_IFMT, S_IFDIR, S_IFREG, type OpenFile } from "../../libexoc/file.js";
 import { VfsRef } from "../../libexoc/vfs/ref.js";
 import { Struct } from "../abi/structs.js";
+import { MAX_RW } from "./file.js";
 
-/** Largest single transfer, as Linux's MAX_RW_COUNT. */
-const MAX_RW = 0x7ffff000;
 const CHUNK = 1 << 16;
 
 /** Both regular files: a directory is EISDIR, anything else EINVAL (directories first). */

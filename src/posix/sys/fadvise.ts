@@ -11,6 +11,7 @@ import type { Sys } from "../types.js";
 import type { Task } from "../../libexoc/task.js";
 import { sysError } from "../../libexoc/errors.js";
 import { PathFile, S_IFMT, S_IFIFO, S_IFDIR, S_IFREG, S_IFBLK, type OpenFile } from "../../libexoc/file.js";
+import { arg64 } from "./file.js";
 
 const POSIX_FADV_NOREUSE = 5;
 const FALLOC_FL_KEEP_SIZE = 1, FALLOC_FL_PUNCH_HOLE = 2, FALLOC_FL_NO_HIDE_STALE = 4, FALLOC_FL_COLLAPSE_RANGE = 8;
@@ -20,11 +21,6 @@ const FALLOC_MODES = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL
 const FALLOC_KNOWN = FALLOC_MODES | FALLOC_FL_KEEP_SIZE | FALLOC_FL_NO_HIDE_STALE;
 /** Largest file offset (Linux's MAX_LFS_FILESIZE on 32-bit, as JavaScript can count exactly). */
 const MAX_OFFSET = Number.MAX_SAFE_INTEGER;
-
-/** A 64-bit argument passed as two registers, as a signed number. */
-function arg64(lo: number, hi: number): number {
-  return (lo >>> 0) + (hi | 0) * 4294967296;
-}
 
 /** The open file `fd` names, not an O_PATH one (which these calls do not see: EBADF). */
 function openFile(t: Task, fd: number): OpenFile {

@@ -17,7 +17,7 @@ import { openRequest, AT_FDCWD, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GE
 import { recordLock } from "./lock.js";
 
 /** Largest single transfer, as Linux's MAX_RW_COUNT. */
-const MAX_RW = 0x7ffff000;
+export const MAX_RW = 0x7ffff000;
 /** si_code of a SIGPIPE the kernel raises for a write (SI_USER, as Linux reports it). */
 const SI_USER_CODE = 0;
 /** fcntl commands for a pipe's capacity. */
@@ -74,10 +74,7 @@ const CLOSE_RANGE_UNSHARE = 2, CLOSE_RANGE_CLOEXEC = 4;
  *  of its own if threads share it. */
 export const closeRange: Sys = (t, first, last, flags) => {
   if ((flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC)) !== 0 || first >>> 0 > last >>> 0) sysError("EINVAL");
-  if ((flags & CLOSE_RANGE_UNSHARE) !== 0 && t.fds.users > 1) {
-    t.fds.users--;
-    t.fds = t.fds.clone();
-  }
+  if ((flags & CLOSE_RANGE_UNSHARE) !== 0) t.ownFds();
   for (const fd of t.fds.list()) {
     if (fd < first >>> 0 || fd > last >>> 0) continue;
     if ((flags & CLOSE_RANGE_CLOEXEC) !== 0) t.fds.setCloexec(fd, true);
@@ -294,8 +291,14 @@ function writeNoWait(t: Task, f: OpenFile, data: Uint8Array): number {
 export const sendfile: Sys = (t, outFd, inFd, offVa, count) => sendfileImpl(t, outFd, inFd, offVa, count, false);
 export const sendfile64: Sys = (t, outFd, inFd, offVa, count) => sendfileImpl(t, outFd, inFd, offVa, count, true);
 
-function offset64(lo: number, hi: number): number {
-  const off = (lo >>> 0) + hi * 4294967296;
+/** A 64-bit argument passed as two registers (low, high), as a signed number. */
+export function arg64(lo: number, hi: number): number {
+  return (lo >>> 0) + hi * 4294967296;
+}
+
+/** A 64-bit offset or length argument: EINVAL if negative. */
+export function offset64(lo: number, hi: number): number {
+  const off = arg64(lo, hi);
   if (off < 0) sysError("EINVAL");
   return off;
 }
@@ -409,23 +412,21 @@ const ownOffset = (lo: number, hi: number): boolean => lo === -1 && hi === -1;
 
 export const preadv2: Sys = (t, fd, iov, cnt, lo, hi, flags) => {
   if ((flags & ~RWF_KNOWN) !== 0) sysError("EOPNOTSUPP");
-  if (ownOffset(lo, hi)) return readv(t, fd, iov, cnt, 0, 0, 0);
-  const f = readable(t, fd);
-  return preadvAt(t, f, iovecs(t, iov, cnt), offset64(lo, hi));
+  return ownOffset(lo, hi) ? readv(t, fd, iov, cnt, 0, 0, 0) : preadv(t, fd, iov, cnt, lo, hi, 0);
 };
 
 export const pwritev2: Sys = (t, fd, iov, cnt, lo, hi, flags) => {
   if ((flags & ~RWF_KNOWN) !== 0) sysError("EOPNOTSUPP");
-  if (ownOffset(lo, hi) && (flags & RWF_APPEND) === 0) return writev(t, fd, iov, cnt, 0, 0, 0);
+  if ((flags & RWF_APPEND) === 0) return ownOffset(lo, hi) ? writev(t, fd, iov, cnt, 0, 0, 0) : pwritev(t, fd, iov, cnt, lo, hi, 0);
+  // RWF_APPEND: at the end of the file, as O_APPEND would (the file's offset then follows
+  // when it was the one asked for).
   const f = writable(t, fd);
   const vecs = iovecs(t, iov, cnt);
-  // RWF_APPEND: at the end of the file, as O_APPEND would (the file's offset then follows).
-  const append = (flags & RWF_APPEND) !== 0;
-  const off = append ? Number(f.stat().size) : offset64(lo, hi);
+  const off = Number(f.stat().size);
   const all = gatherv(t, vecs);
   if (all.length === 0) return 0;
   const n = writeTo(t, () => f.pwrite(all, off));
-  if (append && ownOffset(lo, hi)) f.offset = off + n;
+  if (ownOffset(lo, hi)) f.offset = off + n;
   return n;
 };
 
@@ -437,7 +438,7 @@ export const lseek: Sys = (t, fd, off, whence) => {
 
 export const llseek: Sys = (t, fd, hi, lo, result, whence) => {
   const f = t.fds.get(fd);
-  const pos = f.seek((lo >>> 0) + hi * 4294967296, whence);
+  const pos = f.seek(arg64(lo, hi), whence);
   t.mem.write(result, new Uint8Array(new BigUint64Array([BigInt(pos)]).buffer));
   return 0;
 };

@@ -9,7 +9,7 @@ import { PathFile, type OpenFile } from "../../libexoc/file.js";
 import { makeDev } from "../../libexoc/vfs/devices.js";
 import type { TimeSpec } from "../../libexoc/vfs/vfs.js";
 import { AT_FDCWD, AT_SYMLINK_NOFOLLOW, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, AT_EMPTY_PATH } from "../abi/fcntl.js";
-import { baseDir, pathArg } from "./file.js";
+import { baseDir, offset64, pathArg } from "./file.js";
 
 /** renameat2 flags (linux/fs.h). */
 const RENAME_NOREPLACE = 1, RENAME_EXCHANGE = 2, RENAME_WHITEOUT = 4;
@@ -122,14 +122,9 @@ function utimens(t: Task, dirfd: number, pathVa: number, timesVa: number, flags:
 export const utimensat: Sys = (t, dirfd, pathVa, timesVa, flags) => utimens(t, dirfd, pathVa, timesVa, flags, false);
 export const utimensatTime64: Sys = (t, dirfd, pathVa, timesVa, flags) => utimens(t, dirfd, pathVa, timesVa, flags, true);
 
-/** truncate64/ftruncate64 take the length as two registers (low, high). */
-function length(lo: number, hi: number): number {
-  const n = (lo >>> 0) + hi * 4294967296;
-  if (n < 0) sysError("EINVAL");
-  return n;
-}
+/** truncate64/ftruncate64 take the length as two registers (low, high): offset64. */
 export const truncate64: Sys = (t, pathVa, lo, hi) => {
-  t.fs.truncate(t, pathArg(t, pathVa), t.cwd, length(lo, hi));
+  t.fs.truncate(t, pathArg(t, pathVa), t.cwd, offset64(lo, hi));
   return 0;
 };
 export const truncate: Sys = (t, pathVa, len) => truncate64(t, pathVa, len, len < 0 ? -1 : 0, 0, 0, 0);
@@ -137,7 +132,7 @@ export const ftruncate64: Sys = (t, fd, lo, hi) => {
   const f = t.fds.get(fd);
   if (f instanceof PathFile) sysError("EBADF");
   if (!f.mode.write) sysError("EINVAL");
-  t.fs.ftruncate(f, length(lo, hi));
+  t.fs.ftruncate(f, offset64(lo, hi));
   return 0;
 };
 export const ftruncate: Sys = (t, fd, len) => ftruncate64(t, fd, len, len < 0 ? -1 : 0, 0, 0, 0);

@@ -103,10 +103,16 @@ export const schedYield: Sys = (t) => {
   return 0;
 };
 
+/** Whether RLIMIT_NICE lets `p` reach nice value `nice` (its value is 20 - nice: the default 0
+ *  allows no raise at all). */
+export function niceLimitAllows(p: Process, nice: number): boolean {
+  return 20 - nice <= p.limit(RLIMIT_NICE)[0];
+}
+
 /** Whether `p` may lower its nice value to `nice` (Linux's can_nice): root may, others down to
- *  what RLIMIT_NICE allows (its value is 20 - nice: the default 0 allows no raise at all). */
+ *  what RLIMIT_NICE allows. */
 function canNice(p: Process, nice: number): boolean {
-  return p.euid === 0 || 20 - nice <= p.limit(RLIMIT_NICE)[0];
+  return p.euid === 0 || niceLimitAllows(p, nice);
 }
 
 /** nice(inc): the new nice value is returned as 20 - nice by the raw system call. */
@@ -120,8 +126,9 @@ export const nice: Sys = (t, inc) => {
 
 const PRIO_PROCESS = 0, PRIO_PGRP = 1, PRIO_USER = 2;
 
-/** The tasks getpriority/setpriority address. */
-function prioTargets(t: Task, which: number, who: number): Task[] {
+/** The tasks getpriority/setpriority address (and ioprio_get/ioprio_set, whose `which` is one
+ *  more): one thread (0: the caller), a process group's (0: the caller's), a user's. */
+export function prioTargets(t: Task, which: number, who: number): Task[] {
   const sys = t.sys;
   switch (which) {
     case PRIO_PROCESS: {
@@ -138,6 +145,12 @@ function prioTargets(t: Task, which: number, who: number): Task[] {
   }
 }
 
+/** Whether `t` may change `x`'s priorities: `x`'s real or effective user is `t`'s effective
+ *  one, or `t` is root. */
+export function mayChange(t: Task, x: Task): boolean {
+  return x.proc.uid === t.proc.euid || x.proc.euid === t.proc.euid || t.proc.euid === 0;
+}
+
 /** getpriority: the raw call returns 20 - nice (1..40), so no success value is negative. */
 export const getpriority: Sys = (t, which, who) => {
   const ts = prioTargets(t, which, who);
@@ -150,8 +163,7 @@ export const setpriority: Sys = (t, which, who, prio) => {
   if (ts.length === 0) sysError("ESRCH");
   const nv = Math.max(-20, Math.min(19, prio));
   for (const x of ts) {
-    // The target's real or effective user must be the caller's effective one (or root).
-    if (x.proc.uid !== t.proc.euid && x.proc.euid !== t.proc.euid && t.proc.euid !== 0) sysError("EPERM");
+    if (!mayChange(t, x)) sysError("EPERM");
     if (nv < x.kernel.env(x.env).nice && !canNice(t.proc, nv)) sysError("EACCES");
   }
   for (const x of ts) x.kernel.setNice(x.env, nv);

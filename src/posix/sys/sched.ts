@@ -8,7 +8,8 @@
 import type { Sys } from "../types.js";
 import type { Task } from "../../libexoc/task.js";
 import { sysError } from "../../libexoc/errors.js";
-import { RLIMIT_NICE, RLIMIT_RTPRIO } from "../../libexoc/limits.js";
+import { RLIMIT_RTPRIO } from "../../libexoc/limits.js";
+import { mayChange, niceLimitAllows, prioTargets } from "./proc.js";
 import { timespec32, timespec64, Struct } from "../abi/structs.js";
 
 export const SCHED_OTHER = 0, SCHED_FIFO = 1, SCHED_RR = 2, SCHED_BATCH = 3, SCHED_IDLE = 5, SCHED_DEADLINE = 6;
@@ -43,8 +44,8 @@ function setPolicy(t: Task, x: Task, policy: number, prio: number, resetOnFork: 
   if (!known(policy) || policy === SCHED_DEADLINE) sysError("EINVAL");
   if (realtime(policy) ? prio < 1 || prio > 99 : prio !== 0) sysError("EINVAL");
   if (t.proc.euid !== 0) {
-    if (x.proc.uid !== t.proc.euid && x.proc.euid !== t.proc.euid) sysError("EPERM");
-    if (nice !== null && !realtime(policy) && nice < x.kernel.env(x.env).nice && 20 - nice > x.proc.limit(RLIMIT_NICE)[0]) sysError("EPERM");
+    if (!mayChange(t, x)) sysError("EPERM");
+    if (nice !== null && !realtime(policy) && nice < x.kernel.env(x.env).nice && !niceLimitAllows(x.proc, nice)) sysError("EPERM");
     if (realtime(policy)) {
       const limit = x.proc.limit(RLIMIT_RTPRIO)[0];
       // (a new real-time policy needs some RLIMIT_RTPRIO; a higher priority, enough of it)
@@ -53,7 +54,7 @@ function setPolicy(t: Task, x: Task, policy: number, prio: number, resetOnFork: 
     }
     // Leaving SCHED_IDLE takes what lowering the nice value to the current one would.
     const now = x.kernel.env(x.env).nice;
-    if (x.schedPolicy === SCHED_IDLE && policy !== SCHED_IDLE && 20 - now > x.proc.limit(RLIMIT_NICE)[0]) sysError("EPERM");
+    if (x.schedPolicy === SCHED_IDLE && policy !== SCHED_IDLE && !niceLimitAllows(x.proc, now)) sysError("EPERM");
     if (x.resetOnFork && !resetOnFork) sysError("EPERM");
   }
   x.schedPolicy = policy;
@@ -222,27 +223,10 @@ export const membarrier: Sys = (t, cmd, flags) => {
   }
 };
 
-const IOPRIO_WHO_PROCESS = 1, IOPRIO_WHO_PGRP = 2, IOPRIO_WHO_USER = 3;
+/** ioprio's `which` (IOPRIO_WHO_PROCESS 1, PGRP 2, USER 3) is getpriority's plus one. */
+const IOPRIO_WHO_OFFSET = 1;
 const IOPRIO_CLASS_NONE = 0, IOPRIO_CLASS_RT = 1, IOPRIO_CLASS_BE = 2, IOPRIO_CLASS_IDLE = 3;
 const IOPRIO_CLASS_SHIFT = 13, IOPRIO_LEVELS = 8;
-
-/** The threads ioprio_get/ioprio_set address: one thread, a process group's, a user's. */
-function ioTargets(t: Task, which: number, who: number): Task[] {
-  const sys = t.sys;
-  switch (which) {
-    case IOPRIO_WHO_PROCESS: {
-      if (who === 0) return [t];
-      const x = sys.tasks.get(who);
-      return x !== undefined && x.alive ? [x] : [];
-    }
-    case IOPRIO_WHO_PGRP:
-      return sys.group(who === 0 ? t.proc.pgid : who).flatMap((p) => [...p.threads]);
-    case IOPRIO_WHO_USER:
-      return [...sys.tasks.values()].filter((x) => x.alive && x.proc.uid === (who === 0 ? t.proc.uid : who));
-    default:
-      return sysError("EINVAL");
-  }
-}
 
 /** ioprio_set: Linux 6's checks of the value (a known class, its data a level in the low 3
  *  bits and a hint above them; the real-time class for root only; none: no data), then of
@@ -262,11 +246,9 @@ export const ioprioSet: Sys = (t, which, who, ioprio) => {
     default:
       sysError("EINVAL");
   }
-  const ts = ioTargets(t, which, who);
+  const ts = prioTargets(t, which - IOPRIO_WHO_OFFSET, who);
   if (ts.length === 0) sysError("ESRCH");
-  for (const x of ts) {
-    if (x.proc.uid !== t.proc.euid && x.proc.euid !== t.proc.euid && t.proc.euid !== 0) sysError("EPERM");
-  }
+  for (const x of ts) if (!mayChange(t, x)) sysError("EPERM");
   for (const x of ts) x.ioprio = ioprio;
   return 0;
 };
@@ -274,7 +256,7 @@ export const ioprioSet: Sys = (t, which, who, ioprio) => {
 /** ioprio_get: the thread's priority; for a group or a user, the highest of theirs (the
  *  real-time class first, then best effort, then idle; the lowest level in a class). */
 export const ioprioGet: Sys = (t, which, who) => {
-  const ts = ioTargets(t, which, who);
+  const ts = prioTargets(t, which - IOPRIO_WHO_OFFSET, who);
   if (ts.length === 0) sysError("ESRCH");
   const rank = (p: number): number => {
     const cls = p >>> IOPRIO_CLASS_SHIFT;

@@ -13,7 +13,7 @@ import { WouldBlock, RESTART_IF_SA, laterFn, partialCount, resumable } from "../
 import { S_IFMT, S_IFSOCK, type OpenFile } from "../../libexoc/file.js";
 import { lockKey } from "../../libexoc/vfs/ref.js";
 import { UnixSocket, dropAll, SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_BUF, SCM_MAX_FD, type Creds } from "../../libexoc/socket.js";
-import { writeTo } from "./file.js";
+import { MAX_RW, writeTo } from "./file.js";
 import { readTimespec } from "./time.js";
 import { AF_INET, IPPROTO_TCP, IPPROTO_UDP, INADDR_LOOPBACK, INET_NAME, readInet, inetName, localName, nameAddr, isLocal, inetKey, ephemeralPort, type InetAddr } from "./inet.js";
 
@@ -44,8 +44,6 @@ const IPPROTO_IP = 0;
 const IP_OPTIONS = new Map<number, number>([[1, 0], [2, 64], [10, 0], [11, 0]]);
 /** sockaddr_un: sa_family (2 bytes) and sun_path (108). */
 const SUN_PATH = 108;
-/** Largest single transfer, as Linux's MAX_RW_COUNT. */
-const MAX_RW = 0x7ffff000;
 
 function credsOf(t: Task): Creds {
   return { pid: t.pid, uid: t.proc.euid, gid: t.proc.egid };

@@ -150,11 +150,15 @@ export function itimerspec(value: number, interval: number, wide: boolean): Uint
   return s.bytes;
 }
 
+/** Reads a struct itimerspec: [interval, value] in ns (EINVAL for bad nanoseconds). */
+export function readItimerspec(t: Task, va: number, wide: boolean): [bigint, bigint] {
+  return [readTimespec(t, va, wide), readTimespec(t, va + (wide ? 16 : 8), wide)];
+}
+
 function timerSettime(t: Task, id: number, flags: number, nv: number, ov: number, wide: boolean): number {
   const timer = timersOf(t.proc).get(id);
   if (nv === 0) sysError("EINVAL"); // flag bits other than TIMER_ABSTIME are ignored, as Linux does
-  const interval = readTimespec(t, nv, wide);
-  const value = readTimespec(t, nv + (wide ? 16 : 8), wide);
+  const [interval, value] = readItimerspec(t, nv, wide);
   const old = timer.set(value, interval, (flags & TIMER_ABSTIME) !== 0);
   if (ov !== 0) t.mem.write(ov, itimerspec(old[0], old[1], wide));
   return 0;

@@ -7,8 +7,7 @@ import { sysError } from "../../libexoc/errors.js";
 import { TimerFd } from "../../libexoc/timerfd.js";
 import { CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_BOOTTIME, CLOCK_REALTIME_ALARM, CLOCK_BOOTTIME_ALARM } from "../../libexoc/time.js";
 import { O_NONBLOCK, O_CLOEXEC } from "../abi/fcntl.js";
-import { readTimespec } from "./time.js";
-import { itimerspec } from "./timer.js";
+import { itimerspec, readItimerspec } from "./timer.js";
 
 const TFD_NONBLOCK = O_NONBLOCK, TFD_CLOEXEC = O_CLOEXEC;
 const TFD_TIMER_ABSTIME = 1, TFD_TIMER_CANCEL_ON_SET = 2;
@@ -32,8 +31,7 @@ function settime(t: Task, fd: number, flags: number, nv: number, ov: number, wid
   const f = timerfd(t, fd);
   if ((flags & ~(TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET)) !== 0) sysError("EINVAL");
   if (nv === 0) sysError("EFAULT");
-  const interval = readTimespec(t, nv, wide);
-  const value = readTimespec(t, nv + (wide ? 16 : 8), wide);
+  const [interval, value] = readItimerspec(t, nv, wide);
   const old = f.set(value, interval, (flags & TFD_TIMER_ABSTIME) !== 0);
   if (ov !== 0) t.mem.write(ov, itimerspec(old[0], old[1], wide));
   return 0;

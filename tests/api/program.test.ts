@@ -2,11 +2,10 @@
 // stderr and exit status come back as values, the same as the program gives natively (the host
 // runs i386 code: it is the oracle, as in tests/differential.test.ts).
 
-import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { runProgram, ExojitError, type EngineKind } from "../../src/index.js";
-import { buildGuest } from "../helpers/guest.js";
+import { buildGuest, runNative, type RunResult } from "../helpers/guest.js";
 
 interface Case {
   name: string;
@@ -24,11 +23,11 @@ const CASES: Case[] = [
 ];
 
 const ENV = { LANG: "C", PATH: "/usr/bin:/bin" };
+/** argv[0] of both runs (the native run may be another build of the program: helpers/oracle.ts). */
+const ARGV0 = "prog";
 
-function native(bin: string, c: Case): { stdout: Buffer; stderr: Buffer; status: number } {
-  const r = spawnSync(bin, c.args, { env: ENV, input: c.stdin ?? "", cwd: "/", timeout: 10_000 });
-  const status = r.status ?? 128 + (r.signal === "SIGSEGV" ? 11 : r.signal === "SIGILL" ? 4 : r.signal === "SIGFPE" ? 8 : 0);
-  return { stdout: r.stdout, stderr: r.stderr, status };
+function native(bin: string, c: Case): RunResult {
+  return runNative(bin, c.args, { env: ENV, stdin: c.stdin ?? "", cwd: "/", argv0: ARGV0 });
 }
 
 describe("runProgram", () => {
@@ -37,7 +36,7 @@ describe("runProgram", () => {
       it(`${c.name} (${engine})`, async () => {
         const bin = buildGuest(c.src);
         const want = native(bin, c);
-        const got = await runProgram(bin, { argv: [bin, ...c.args], env: ENV, stdin: c.stdin, engine });
+        const got = await runProgram(bin, { argv: [ARGV0, ...c.args], env: ENV, stdin: c.stdin, engine });
         expect(got.stdout.toString()).toBe(want.stdout.toString());
         expect(got.stderr.toString()).toBe(want.stderr.toString());
         expect(got.status).toBe(want.status);

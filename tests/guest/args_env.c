@@ -1,3 +1,4 @@
+/* oracle: i386: the program is about the i386 CPU or ABI itself (tests/helpers/oracle.ts). */
 /* The initial stack: argc, every argv string, the environment in order (through both main's
  * third argument and environ), and the auxiliary-vector entries that are the same natively and
  * under an emulator for a static non-PIE binary. AT_RANDOM's bytes differ on every run, so only

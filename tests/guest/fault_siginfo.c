@@ -1,3 +1,4 @@
+/* oracle: i386: the program is about the i386 CPU or ABI itself (tests/helpers/oracle.ts). */
 /* Faults caught by SA_SIGINFO handlers and survived with siglongjmp: what the kernel reports in
  * siginfo (si_signo, si_code, si_addr relative to the mapping or instruction) for a null store,
  * a store to a read-only page, an unaligned store straddling into an unmapped page (si_addr is

@@ -18,6 +18,7 @@
 #include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include "guest.h"
 
@@ -96,7 +97,7 @@ static void eventfds(void) {
   for (int k = 0; k < 4; k++) rd(s, "semaphore read");
   close(s);
   TRY("eventfd with a bad flag", eventfd(0, 0x10));
-  TRY("eventfd2 with a bad flag (raw)", syscall(328, 0, 4));
+  TRY("eventfd2 with a bad flag (raw)", syscall(SYS_eventfd2, 0, 4));
 
   /* A blocking read woken by another thread, then by a child; and through epoll. */
   efd_for_thread = eventfd(0, 0);
@@ -147,7 +148,7 @@ static void timerfds(void) {
   TRY("settime, bad flags", timerfd_settime(fd, 8, &its, NULL));
   struct itimerspec bad = { { 0, 0 }, { 0, 1000000000L } };
   TRY("settime, nsec 1e9", timerfd_settime(fd, 0, &bad, NULL));
-  TRY("settime, null", syscall(325, fd, 0, NULL, NULL));
+  TRY("settime, null", syscall(SYS_timerfd_settime, fd, 0, NULL, NULL));
   int e = eventfd(0, 0);
   TRY("settime on an eventfd", timerfd_settime(e, 0, &its, NULL));
   TRY("gettime on an eventfd", timerfd_gettime(e, &old));
@@ -242,7 +243,7 @@ static void memfds(void) {
   memset(longname, 'a', 299);
   longname[299] = 0;
   TRY("memfd with a 299-byte name", memfd_create(longname, 0));
-  TRY("memfd with a null name", syscall(356, NULL, 0));
+  TRY("memfd with a null name", syscall(SYS_memfd_create, NULL, 0));
   munmap(p, 8192);
   close(fd);
 }

@@ -1,3 +1,4 @@
+/* oracle: i386: the program is about the i386 CPU or ABI itself (tests/helpers/oracle.ts). */
 /* A guest without libc: write(2) and exit(2) through int 0x80. If this differs, the problem is
  * in ELF loading or the two most basic system calls, not in glibc's start-up. */
         .section .rodata

@@ -203,7 +203,8 @@ int main(void) {
   T("msgsnd bad id", put(-1, 1, "x", 0));
   T("msgrcv unused id", msgrcv(0x7ff0, &huge, 10, 0, IPC_NOWAIT));
   struct msginfo mi;
-  printf("  MSG_INFO returns an index %d, msgmax %d\n", msgctl(0, MSG_INFO, (struct msqid_ds *)&mi) >= 0, mi.msgmax);
+  /* (what glibc leaves of msgmax differs between ABIs: i386's converts the buffer as a msqid_ds) */
+  printf("  MSG_INFO returns an index %d\n", msgctl(0, MSG_INFO, (struct msqid_ds *)&mi) >= 0);
   msgctl(k, IPC_RMID, NULL);
   return 0;
 }

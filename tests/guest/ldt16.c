@@ -1,3 +1,4 @@
+/* oracle: i386: the program is about the i386 CPU or ABI itself (tests/helpers/oracle.ts). */
 /* modify_ldt and 16-bit code: LDT entries written in both forms and read back, the "useable"
  * bit seen through lar, errors for bad requests, then far calls from 32-bit code into a 16-bit
  * LDT code segment: 16-bit arithmetic and stack operations on the 32-bit stack, a 16-bit data

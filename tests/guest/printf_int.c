@@ -1,3 +1,4 @@
+/* oracle: i386: the program is about the i386 CPU or ABI itself (tests/helpers/oracle.ts). */
 /* printf's integer conversions: %d %i %u %o %x %X with every combination of the flags
  * '-' '+' ' ' '#' '0', several widths and precisions (also from '*' arguments, negative ones
  * included), the length modifiers hh h l ll j z t, %c, %s, %% and %n, at the limits of each type.

@@ -1,3 +1,4 @@
+/* oracle: i386: the program is about the i386 CPU or ABI itself (tests/helpers/oracle.ts). */
 /* Asynchronous signals sent by the process to itself: handlers with and without SA_SIGINFO
  * (sigreturn and rt_sigreturn), blocking and pending, SA_RESETHAND, SA_NODEFER, handlers that
  * change the interrupted registers' memory, the alternate stack, and abort(). */

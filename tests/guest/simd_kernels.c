@@ -1,3 +1,4 @@
+/* oracle: i386: the program is about the i386 CPU or ABI itself (tests/helpers/oracle.ts). */
 /* Numerical kernels built with -msse2 -mfpmath=sse (scalar SSE2 arithmetic, conversions and
  * compares for every double and float) and, with -ftree-vectorize at -O3, packed loops: n-body,
  * mandelbrot, dot products and sums in float and double, matrix multiply, sqrt/div chains,

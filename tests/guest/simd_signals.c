@@ -1,3 +1,4 @@
+/* oracle: i386: the program is about the i386 CPU or ABI itself (tests/helpers/oracle.ts). */
 /* Signal handlers and the SSE state, through Linux's i386 signal frame: the handler starts with
  * a clean FPU (MXCSR 0x1f80), sees the interrupted XMM registers and MXCSR in the frame's
  * FXSAVE image (uc_mcontext.fpregs + 112) and the x87 registers in its fnsave-style header,

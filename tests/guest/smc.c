@@ -1,3 +1,4 @@
+/* oracle: i386: the program is about the i386 CPU or ABI itself (tests/helpers/oracle.ts). */
 /* Self-modifying code: generated functions are called until hot (so a JIT compiles them), then
  * rewritten in place and called again, several times; a function patches an instruction later
  * in its own page while it runs; a code page is unmapped and mapped again with new code at the

@@ -540,7 +540,7 @@ static void timeouts(void) {
   socklen_t gl = sizeof got;
   check(setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == 0, "SO_RCVTIMEO");
   getsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &got, &gl);
-  printf("SO_RCVTIMEO reads back %ld.%06ld (len %u)\n", (long)got.tv_sec, (long)got.tv_usec, (unsigned)gl);
+  printf("SO_RCVTIMEO reads back %ld.%06ld (len %s)\n", (long)got.tv_sec, (long)got.tv_usec, gl == sizeof got ? "a timeval's" : "wrong");
   struct timespec t0;
   char b[8];
   clock_gettime(CLOCK_MONOTONIC, &t0);

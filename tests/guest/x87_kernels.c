@@ -1,3 +1,4 @@
+/* oracle: i386: the program is about the i386 CPU or ABI itself (tests/helpers/oracle.ts). */
 /* Numerical kernels as compilers emit them for the x87: long chains of register arithmetic,
  * values spilled to memory and read back (at -O0 every statement does), stores and loads of the
  * same variable next to each other, float and long double variables, exact and inexact

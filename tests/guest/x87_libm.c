@@ -1,3 +1,4 @@
+/* oracle: i386: the program is about the i386 CPU or ABI itself (tests/helpers/oracle.ts). */
 /* Doubles, floats and long doubles through glibc: printf("%a %.17g %e"), strtod round trips,
  * libm (sqrt, floor, ceil, fmod, lrint, rint, modf, frexp, ldexp and the transcendental sin, cos,
  * tan, exp, log, pow, atan2...), long double arithmetic, float <-> int conversions under every

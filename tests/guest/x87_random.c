@@ -1,3 +1,4 @@
+/* oracle: i386: the program is about the i386 CPU or ABI itself (tests/helpers/oracle.ts). */
 /* Randomized x87 exactness test: a fixed-seed PRNG produces 80-bit operands (normals near 1 and
  * at the extremes of the exponent range, values that are exact doubles/floats/integers, few-bit
  * significands that make ties, zeros, infinities, QNaNs, SNaNs, denormals, pseudo-denormals and

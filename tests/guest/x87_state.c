@@ -1,3 +1,4 @@
+/* oracle: i386: the program is about the i386 CPU or ABI itself (tests/helpers/oracle.ts). */
 /* x87 state images and exceptions: fnsave/frstor, fnstenv/fldenv and fxsave/fxrstor round trips
  * (the instruction/operand pointer fields are left out: they differ between CPU vendors and
  * generations), the exception flags and condition codes of invalid, zero-divide, overflow,

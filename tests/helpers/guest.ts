@@ -13,6 +13,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect } from "vitest";
+import { i386Host, i386Only, tellOracle } from "./oracle.js";
 
 /** The repository root (this file is tests/helpers/guest.ts). */
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -47,6 +48,11 @@ export interface RunOptions {
   /** Standard input (default: empty). */
   stdin?: Buffer | string;
   timeoutMs?: number;
+  /** argv[0] of a native run, when not the program's path. */
+  argv0?: string;
+  /** Run the program itself, never a stand-in (oracle.ts): through binfmt_misc's emulator on a
+   *  host without an i386 CPU. */
+  asIs?: boolean;
 }
 
 export interface ExojitOptions extends RunOptions {
@@ -142,6 +148,15 @@ function sharedHeaders(): string[] {
   return fs.readdirSync(GUEST_DIR).filter((f) => f.endsWith(".h")).sort().map((f) => path.join(GUEST_DIR, f));
 }
 
+/** How a binary in tests/.build was made (for its host-architecture twin: oracle.ts). */
+interface BuildSpec {
+  src: string;
+  flags: string[];
+  libs: string[];
+  dynamic: boolean;
+}
+const builtFrom = new Map<string, BuildSpec>();
+
 /**
  * Builds tests/guest/<src> (C or assembler) with `gcc -m32 -static -O2` plus `flags` into
  * tests/.build/, unless a binary built from the same source, headers and flags is already there.
@@ -150,11 +165,25 @@ function sharedHeaders(): string[] {
  */
 export function buildGuest(src: string, opts: { flags?: string[]; libs?: string[]; dynamic?: boolean } = {}): string {
   ensureToolchain();
-  const flags = opts.flags ?? [];
-  /** A dynamically linked build drops -static (the host's i386 glibc and ld-linux.so.2). */
-  const cc = opts.dynamic ? CC.filter((f) => f !== "-static") : CC;
+  const spec: BuildSpec = { src, flags: opts.flags ?? [], libs: opts.libs ?? [], dynamic: opts.dynamic === true };
+  const bin = compileGuest(spec, CC, BUILD_DIR);
+  builtFrom.set(bin, spec);
+  return bin;
+}
+
+/** The same program built for the host's own architecture (gcc without -m32), for hosts that
+ *  cannot run the i386 build (oracle.ts). */
+function hostTwin(spec: BuildSpec): string {
+  // (in a folder of their own under the same name: the name is the process's comm, which
+  // /proc shows)
+  return compileGuest(spec, CC.filter((f) => f !== "-m32"), path.join(BUILD_DIR, "host"));
+}
+
+function compileGuest(spec: BuildSpec, baseCc: readonly string[], dir: string): string {
+  const { src, flags, libs } = spec;
+  /** A dynamically linked build drops -static (the host's glibc and its loader). */
+  const cc = spec.dynamic ? baseCc.filter((f) => f !== "-static") : [...baseCc];
   /** Libraries go after the source, where a static link looks for what it still needs. */
-  const libs = opts.libs ?? [];
   const srcPath = path.join(GUEST_DIR, src);
   if (!fs.existsSync(srcPath)) throw new Error(`no guest program ${srcPath}`);
   const h = createHash("sha256");
@@ -163,10 +192,10 @@ export function buildGuest(src: string, opts: { flags?: string[]; libs?: string[
   const digest = h.digest("hex");
 
   const base = src.replace(/\.(c|S|s)$/, "").replace(/[\/\\]/g, "_");
-  const extra = [...flags, ...libs, ...(opts.dynamic ? ["dynamic"] : [])];
+  const extra = [...flags, ...libs, ...(spec.dynamic ? ["dynamic"] : [])];
   const name = extra.length === 0 ? base : `${base}-${createHash("sha256").update(extra.join("\0")).digest("hex").slice(0, 8)}`;
-  fs.mkdirSync(BUILD_DIR, { recursive: true });
-  const bin = path.join(BUILD_DIR, name);
+  fs.mkdirSync(dir, { recursive: true });
+  const bin = path.join(dir, name);
   const stamp = `${bin}.stamp`;
   if (fs.existsSync(bin) && fs.existsSync(stamp) && fs.readFileSync(stamp, "utf8") === digest) return bin;
 
@@ -179,6 +208,21 @@ export function buildGuest(src: string, opts: { flags?: string[]; libs?: string[
   fs.renameSync(tmp, bin);
   fs.writeFileSync(stamp, digest);
   return bin;
+}
+
+/** Binaries the tests built themselves that only an i386 CPU can be the oracle of (isa.test.ts's
+ *  instruction programs). */
+const cpuPrograms = new Set<string>();
+export function markI386Only(bin: string): void {
+  cpuPrograms.add(bin);
+}
+
+/** Whether `bin` (a path as buildGuest returned it) is compared with exojit's interpreter on
+ *  this host rather than run natively (oracle.ts). */
+export function referenceIsInterp(bin: string): boolean {
+  if (i386Host() === "native") return false;
+  const spec = builtFrom.get(bin);
+  return cpuPrograms.has(bin) || (spec !== undefined && i386Only(path.join(GUEST_DIR, spec.src)));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -204,11 +248,21 @@ function tail(b: Buffer | null): string {
   return s.length > 2000 ? `...${s.slice(-2000)}` : s;
 }
 
-function nativeCommand(bin: string, args: string[]): [string, string[]] {
-  return [bin, args];
+/** What runs as the native run of `bin`: itself, or on a host without an i386 CPU its host
+ *  twin (a program of ours with a portable source) or, for an i386-only program, exojit's
+ *  interpreter (oracle.ts). Binaries that are not ours (Debian's, busybox) run as they are. */
+function nativeCommand(bin: string, args: string[], asIs = false): Command {
+  if (asIs || i386Host() === "native") return [bin, args];
+  tellOracle();
+  if (referenceIsInterp(bin)) return exojitCommand(bin, args, { engine: "interp" });
+  const spec = builtFrom.get(bin);
+  // (the twin runs as itself, argv[0] included: programs exec argv[0] to start a copy)
+  return [spec === undefined ? bin : hostTwin(spec), args];
 }
 
-function exojitCommand(bin: string, args: string[], opts: ExojitOptions): [string, string[]] {
+type Command = [string, string[]];
+
+function exojitCommand(bin: string, args: string[], opts: ExojitOptions): Command {
   if (!fs.existsSync(CLI)) throw new Error(`${path.relative(REPO, CLI)} is missing: run \`npx tsc -p .\` (npm test does it first)`);
   const argv = [CLI, "run"];
   if (opts.root !== undefined) argv.push("--root", opts.root);
@@ -222,16 +276,23 @@ function spawnOptions(opts: RunOptions, timeoutMs: number) {
     cwd: opts.cwd ?? REPO,
     env: opts.env ?? { ...DEFAULT_ENV },
     input: opts.stdin ?? "",
+    argv0: opts.argv0,
     timeout: timeoutMs,
     killSignal: "SIGKILL" as const,
     maxBuffer: MAX_OUTPUT,
   };
 }
 
-/** Runs `bin` natively. */
-export function runNative(bin: string, args: string[], opts: RunOptions = {}): RunResult {
+/** A native run's time limit: an interpreted reference run gets exojit's. */
+function nativeTimeout(bin: string, opts: RunOptions): number {
   const t = opts.timeoutMs ?? NATIVE_TIMEOUT_MS;
-  const [cmd, argv] = nativeCommand(bin, args);
+  return referenceIsInterp(bin) && opts.asIs !== true ? Math.max(t, EXOJIT_TIMEOUT_MS) : t;
+}
+
+/** Runs `bin` natively (see nativeCommand). */
+export function runNative(bin: string, args: string[], opts: RunOptions = {}): RunResult {
+  const t = nativeTimeout(bin, opts);
+  const [cmd, argv] = nativeCommand(bin, args, opts.asIs);
   return toResult(`native ${path.basename(bin)}`, spawnSync(cmd, argv, spawnOptions(opts, t)), t);
 }
 
@@ -244,8 +305,8 @@ export function runExojit(bin: string, args: string[], opts: ExojitOptions = {})
 
 /** runNative without blocking the test worker (for concurrent tests). */
 export function runNativeAsync(bin: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
-  const t = opts.timeoutMs ?? NATIVE_TIMEOUT_MS;
-  return spawnAsync(`native ${path.basename(bin)}`, nativeCommand(bin, args), opts, t);
+  const t = nativeTimeout(bin, opts);
+  return spawnAsync(`native ${path.basename(bin)}`, nativeCommand(bin, args, opts.asIs), opts, t);
 }
 
 /** runExojit without blocking the test worker (for concurrent tests). */
@@ -254,10 +315,10 @@ export function runExojitAsync(bin: string, args: string[], opts: ExojitOptions 
   return spawnAsync(`exojit ${path.basename(bin)}`, exojitCommand(bin, args, opts), opts, t);
 }
 
-function spawnAsync(what: string, [cmd, argv]: [string, string[]], opts: RunOptions, timeoutMs: number): Promise<RunResult> {
+function spawnAsync(what: string, [cmd, argv]: Command, opts: RunOptions, timeoutMs: number): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const so = spawnOptions(opts, timeoutMs);
-    const child = spawn(cmd, argv, { cwd: so.cwd, env: so.env, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(cmd, argv, { cwd: so.cwd, env: so.env, argv0: so.argv0, stdio: ["pipe", "pipe", "pipe"] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let size = 0;

@@ -2,13 +2,12 @@
 // data file tests/guest/snap_target.c reads, in a temporary directory of the test file's own,
 // the stop at a program's read of its input, and the native run that is the oracle.
 
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, expect } from "vitest";
 import type { LoadedProgram, ProgramStop, SystemCall } from "../../src/index.js";
-import { DEFAULT_ENV } from "./guest.js";
+import { DEFAULT_ENV, runNative } from "./guest.js";
 
 /** A temporary directory (`dir`) with snap_target.c's data file (`data`), made before the
  *  calling test file's tests and removed after them. */
@@ -30,8 +29,8 @@ export const readsStdin = (c: SystemCall): boolean => c.nr === 3 && c.args[0] ==
 
 /** A native run; `args` is argv (argv[0] included). */
 export function native(bin: string, args: string[], input: string): { out: string; status: number } {
-  const r = spawnSync(bin, args.slice(1), { env: DEFAULT_ENV, input, cwd: "/", timeout: 10_000 });
-  return { out: r.stdout.toString(), status: r.status ?? 128 + (r.signal === "SIGSEGV" ? 11 : 0) };
+  const r = runNative(bin, args.slice(1), { env: { ...DEFAULT_ENV }, stdin: input, cwd: "/" });
+  return { out: r.stdout.toString(), status: r.status };
 }
 
 /** What a finished run printed and how it ended, as one string to compare runs by. */

@@ -1,0 +1,68 @@
+// Which oracle the differential tests compare exojit with. On a host whose kernel runs i386
+// programs, each guest program runs natively: the host CPU and kernel are the oracle (DESIGN.md,
+// "Testing tiers"). A kernel booted without 32-bit emulation (Linux 6.7+ with `ia32_emulation`
+// off, as on the CI's machines since 2026-12) cannot: an i386 ELF is ENOEXEC there, or runs
+// under qemu-i386 through binfmt_misc, which is no oracle for a CPU (it gets x87 exceptions,
+// modify_ldt, futex-heavy threads and more wrong). There the host kernel stays the oracle of
+// what a program does through its system calls: a guest program whose source is portable is
+// built a second time for the host's own architecture and that build runs natively. A program
+// about the i386 CPU or ABI itself (x87, SIMD state, LDT segments, raw `int 0x80` numbers,
+// signal frames) says so with `oracle: i386` in its first lines; with no i386 CPU to run it
+// on, the reference is exojit's interpreter, the tier proven against the CPU on hosts that
+// have one, and the tests compare the other engines with it.
+
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
+/** What the kernel does with an i386 program: "native" runs it; "none" cannot (ENOEXEC, or
+ *  only through an emulator registered with binfmt_misc). */
+export type I386Host = "native" | "none";
+
+let hostKind: I386Host | null = null;
+
+/**
+ * Whether the host runs i386 programs itself. EXOJIT_ORACLE=native|host forces the answer.
+ * Otherwise a static i386 probe prints uname's machine: "x86_64" from a 64-bit kernel running
+ * it natively, "i686" from qemu-i386 (which reports its target), nothing when exec fails.
+ */
+export function i386Host(): I386Host {
+  if (hostKind !== null) return hostKind;
+  const forced = process.env.EXOJIT_ORACLE;
+  if (forced === "native" || forced === "host") return (hostKind = forced === "native" ? "native" : "none");
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "exojit-oracle-"));
+  try {
+    const src = path.join(dir, "probe.c"), bin = path.join(dir, "probe");
+    fs.writeFileSync(src, '#include <stdio.h>\n#include <sys/utsname.h>\nint main(void){struct utsname u; uname(&u); puts(u.machine); return 0;}\n');
+    const cc = spawnSync("gcc", ["-m32", "-static", "-O2", "-o", bin, src], { encoding: "utf8" });
+    // (no i386 toolchain: say native, and let ensureToolchain report what is missing)
+    if (cc.status !== 0) return (hostKind = "native");
+    const r = spawnSync(bin, [], { encoding: "utf8", timeout: 30_000 });
+    hostKind = r.status === 0 && r.stdout.trim() === "x86_64" ? "native" : "none";
+    return hostKind;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Whether tests/guest source `srcPath` is about the i386 CPU or ABI itself (the marker in its
+ *  first lines), so that only an i386 CPU can be its oracle. */
+export function i386Only(srcPath: string): boolean {
+  const head = fs.readFileSync(srcPath, "latin1").slice(0, 2000);
+  return /\boracle: i386\b/.test(head);
+}
+
+/** Whether a program built from `srcPath` is compared with exojit's interpreter rather than a
+ *  native run: an i386-only program on a host without an i386 CPU. */
+export function interpIsReference(srcPath: string): boolean {
+  return i386Host() === "none" && i386Only(srcPath);
+}
+
+let told = false;
+/** Says once per test file which oracle the native runs are. */
+export function tellOracle(): void {
+  if (told || i386Host() === "native") return;
+  told = true;
+  console.warn("this kernel does not run i386 programs: native runs are host-architecture builds of the same sources, and programs marked `oracle: i386` are compared with exojit --engine interp");
+}

@@ -11,10 +11,9 @@
 // on, the reference is exojit's interpreter, the tier proven against the CPU on hosts that
 // have one, and the tests compare the other engines with it.
 
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
+// @ts-expect-error (a JavaScript module of the build tools, without types)
+import { i386HostKind } from "../../tools/i386host.mjs";
 
 /** What the kernel does with an i386 program: "native" runs it; "none" cannot (ENOEXEC, or
  *  only through an emulator registered with binfmt_misc). */
@@ -22,28 +21,12 @@ export type I386Host = "native" | "none";
 
 let hostKind: I386Host | null = null;
 
-/**
- * Whether the host runs i386 programs itself. EXOJIT_ORACLE=native|host forces the answer.
- * Otherwise a static i386 probe prints uname's machine: "x86_64" from a 64-bit kernel running
- * it natively, "i686" from qemu-i386 (which reports its target), nothing when exec fails.
- */
+/** Whether the host runs i386 programs itself (tools/i386host.mjs; EXOJIT_ORACLE=native|host
+ *  forces the answer). Without an i386 toolchain: "native", and ensureToolchain reports what
+ *  is missing. */
 export function i386Host(): I386Host {
-  if (hostKind !== null) return hostKind;
-  const forced = process.env.EXOJIT_ORACLE;
-  if (forced === "native" || forced === "host") return (hostKind = forced === "native" ? "native" : "none");
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "exojit-oracle-"));
-  try {
-    const src = path.join(dir, "probe.c"), bin = path.join(dir, "probe");
-    fs.writeFileSync(src, '#include <stdio.h>\n#include <sys/utsname.h>\nint main(void){struct utsname u; uname(&u); puts(u.machine); return 0;}\n');
-    const cc = spawnSync("gcc", ["-m32", "-static", "-O2", "-o", bin, src], { encoding: "utf8" });
-    // (no i386 toolchain: say native, and let ensureToolchain report what is missing)
-    if (cc.status !== 0) return (hostKind = "native");
-    const r = spawnSync(bin, [], { encoding: "utf8", timeout: 30_000 });
-    hostKind = r.status === 0 && r.stdout.trim() === "x86_64" ? "native" : "none";
-    return hostKind;
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  if (hostKind === null) hostKind = i386HostKind() === "none" ? "none" : "native";
+  return hostKind;
 }
 
 /** Whether tests/guest source `srcPath` is about the i386 CPU or ABI itself (the marker in its

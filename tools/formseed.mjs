@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Makes dist/decoder/forms-seed.json, the decoder's seed of learned forms (src/decoder/seed.ts):
+// Makes dist/decoder/forms-seed.txt, the decoder's seed of learned forms (src/decoder/seed.ts):
 // every instruction form met in exojit's own firmware programs and in the host's 32-bit C
 // libraries (when gcc-multilib or an i386 libc is installed), and every opcode under the usual
 // prefixes and ModRM shapes, learned from iced-x86 now, so that a first run decodes without
@@ -16,7 +16,7 @@ const DIST = path.join(REPO, "dist");
 
 const { fastDecode, learn, fastStats } = await import(path.join(DIST, "decoder/fast.js"));
 const { convert, mayHavePrefix } = await import(path.join(DIST, "decoder/convert.js"));
-const { exportForms } = await import(path.join(DIST, "decoder/formcache.js"));
+const { exportSeed } = await import(path.join(DIST, "decoder/formcache.js"));
 const { Insn } = await import(path.join(DIST, "hw/isa.js"));
 const { seedKey, SEED } = await import(path.join(DIST, "decoder/seed.js"));
 const iced = createRequire(import.meta.url)("iced-x86");
@@ -148,7 +148,5 @@ const files = corpus();
 for (const f of files) for (const [addr, bytes] of textSections(f)) learnFrom(bytes, addr);
 enumerate();
 // (forms left to iced are not kept: without a record, iced decodes them all the same)
-const all = JSON.parse(exportForms());
-all.forms = all.forms.filter((f) => f[1] !== null);
-fs.writeFileSync(SEED, `${key}\n${JSON.stringify(all)}`, "latin1");
+fs.writeFileSync(SEED, `${key}\n${exportSeed()}`, "latin1");
 console.log(`tools/formseed.mjs: ${fastStats.learned} forms (${fastStats.refused} left to iced) from ${files.length} files -> ${path.relative(REPO, SEED)} (${Math.round(fs.statSync(SEED).size / 1024)} KiB)`);

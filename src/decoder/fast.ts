@@ -459,6 +459,14 @@ export function offerForm(key: number, t: Insn | null): void {
   if (t !== null && !forms.has(key)) offered.set(key, t);
 }
 
+/** Offered forms made when met (the build's seed: seed.ts): the template of a key, or undefined. */
+let lazy: ((key: number) => Insn | undefined) | null = null;
+
+/** Offers the forms `make` gives templates of, each asked for when first met. */
+export function offerLazily(make: (key: number) => Insn | undefined): void {
+  lazy = make;
+}
+
 /** The template of the form just parsed from the offered ones (the first miss asks for them). */
 function fromOffered(): Insn | undefined {
   const key = pKey;
@@ -468,9 +476,10 @@ function fromOffered(): Insn | undefined {
     f();
     pKey = key;
   }
-  const t = offered.get(key);
+  let t = offered.get(key);
+  if (t !== undefined) offered.delete(key);
+  else if (lazy !== null) t = lazy(key);
   if (t === undefined) return undefined;
-  offered.delete(key);
   keep(key, t);
   fastStats.seeded++;
   return t;
@@ -487,7 +496,7 @@ export function fastDecode(buf: Uint8Array, pos: number, end: number, eip: numbe
   pEip = eip;
   pLen = len;
   let t = forms.get(pKey);
-  if (t === undefined) t = offered.size > 0 || firstMiss !== null ? fromOffered() : undefined;
+  if (t === undefined) t = offered.size > 0 || firstMiss !== null || lazy !== null ? fromOffered() : undefined;
   if (t === undefined || t === null) return 0;
   fill(out, t);
   fastStats.decoded++;
@@ -566,6 +575,7 @@ export function knowForm(key: number, t: Insn | null): void {
 export function forgetForms(): void {
   forms.clear();
   offered.clear();
+  lazy = null;
   learnedOps.clear();
 }
 

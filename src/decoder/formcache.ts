@@ -68,20 +68,73 @@ export function importForms(text: string, add: (key: number, t: Insn | null) => 
       n++;
       continue;
     }
-    const fn = typeof r[1] === "string" ? handlerOf(r[1]) : undefined;
-    if (fn === undefined || r.length !== FIELDS.length + 2) continue;
-    const t = new Insn();
-    const rec = t as unknown as Record<string, number>;
-    let ok = true;
-    FIELDS.forEach((f, k) => {
-      const v: unknown = r[k + 2];
-      if (typeof v === "number") rec[f] = v;
-      else ok = false;
-    });
-    if (!ok) continue;
-    t.fn = fn;
+    const t = templateOf(r);
+    if (t === undefined) continue;
     add(r[0], t);
     n++;
   }
   return n;
+}
+
+/** The template of record `r` ([key, handler name, ...FIELDS' values]), if it reads back. */
+function templateOf(r: readonly unknown[]): Insn | undefined {
+  const fn = typeof r[1] === "string" ? handlerOf(r[1]) : undefined;
+  if (fn === undefined || r.length !== FIELDS.length + 2) return undefined;
+  const t = new Insn();
+  const rec = t as unknown as Record<string, number>;
+  for (let k = 0; k < FIELDS.length; k++) {
+    const v = r[k + 2];
+    if (typeof v !== "number" || !Number.isFinite(v)) return undefined;
+    rec[FIELDS[k]] = v;
+  }
+  t.fn = fn;
+  return t;
+}
+
+// The build's seed (seed.ts) is read by every process at its first unknown form, and a run
+// meets a few hundred of its thousands of forms: as JSON, parsing it and making every template
+// took 24 ms of a hello-world's start-up. So the seed is lines, one per form, and a template is
+// made from its line only when the form is met.
+
+/** Every form met so far with a template, as the seed's text: FIELDS as JSON on the first line,
+ *  then one line per form: its key, its handler's name and FIELDS' values, comma-separated. */
+export function exportSeed(): string {
+  const names = handlerNames();
+  const lines = [JSON.stringify(FIELDS)];
+  eachForm((key, t) => {
+    const fn = t === null ? undefined : names.get(t.fn);
+    if (t === null || fn === undefined) return;
+    const rec = t as unknown as Record<string, number>;
+    lines.push([key, fn, ...FIELDS.map((f) => rec[f])].join(","));
+  });
+  return lines.join("\n");
+}
+
+/** The forms of seed text (exportSeed, by this build): how many, and the template of a key
+ *  (undefined if it has none, or its line does not read back), made when asked for. */
+export function indexSeed(text: string): { count: number; make: (key: number) => Insn | undefined } {
+  const first = text.indexOf("\n");
+  const none = { count: 0, make: () => undefined };
+  if (first < 0 || text.slice(0, first) !== JSON.stringify(FIELDS)) return none;
+  const at = new Map<number, number>();
+  for (let p = first + 1; p < text.length; ) {
+    let end = text.indexOf("\n", p);
+    if (end < 0) end = text.length;
+    const comma = text.indexOf(",", p);
+    if (comma > p && comma < end) {
+      const key = Number(text.slice(p, comma));
+      if (Number.isInteger(key)) at.set(key, p);
+    }
+    p = end + 1;
+  }
+  const make = (key: number): Insn | undefined => {
+    const p = at.get(key);
+    if (p === undefined) return undefined;
+    at.delete(key);
+    let end = text.indexOf("\n", p);
+    if (end < 0) end = text.length;
+    const f = text.slice(p, end).split(",");
+    return templateOf(f.map((v, k) => (k === 1 ? v : Number(v))));
+  };
+  return { count: at.size, make };
 }

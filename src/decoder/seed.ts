@@ -1,8 +1,8 @@
 // The seed of learned forms the build makes (tools/formseed.mjs, next to this module as
-// forms-seed.json): the forms of exojit's firmware programs, of the host's i386 libc, and of every
+// forms-seed.txt): the forms of exojit's firmware programs, of the host's i386 libc, and of every
 // opcode under the usual prefixes, learned from iced-x86 when the build ran. Every BlockDecoder
 // (the command line's and embedders' machines alike) arms it: at the fast path's first unknown
-// form the seed is read and offered (fast.ts offerForm), so most programs never load iced-x86.
+// form the seed is read and offered (fast.ts offerLazily), so most programs never load iced-x86.
 // Loading it costs 20-30 ms and 20 MB, and its WebAssembly memory growing detaches an
 // ArrayBuffer, after which V8 checks every typed-array access it compiles for a detached buffer
 // (10-15% of a whole run's CPU time). A seed of another build (other decoder files or another
@@ -14,8 +14,8 @@ import * as path from "node:path";
 import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
-import { importForms } from "./formcache.js";
-import { offerForm, onFirstMiss } from "./fast.js";
+import { indexSeed } from "./formcache.js";
+import { offerLazily, onFirstMiss } from "./fast.js";
 
 /** What the decoder's answers depend on, as files of this build (besides iced-x86): the keys
  *  of the seed and of the command line's cache of learned forms (cli/formcache.ts) are made
@@ -23,7 +23,7 @@ import { offerForm, onFirstMiss } from "./fast.js";
 export const DECODER_FILES: readonly string[] = ["./fast.js", "./convert.js", "./ops.js", "../hw/isa.js"].map((s) => fileURLToPath(new URL(s, import.meta.url)));
 
 /** The seed's file. Its first line is the seedKey() of the build that wrote it. */
-export const SEED = fileURLToPath(new URL("./forms-seed.json", import.meta.url));
+export const SEED = fileURLToPath(new URL("./forms-seed.txt", import.meta.url));
 
 /** What identifies this build's decoder by content (a package's files can be installed with
  *  other times than they were built with): a hash of its files and iced-x86's version. */
@@ -39,13 +39,16 @@ export function seedKey(): string | null {
   }
 }
 
-/** Offers the seed's forms to the fast path; returns how many (0 without a seed of this build). */
+/** Offers the seed's forms to the fast path, each made when met; returns how many (0 without
+ *  a seed of this build). */
 export function loadSeed(): number {
   try {
     const text = fs.readFileSync(SEED, "latin1");
     const nl = text.indexOf("\n");
     if (nl < 0 || text.slice(0, nl) !== seedKey()) return 0;
-    return importForms(text.slice(nl + 1), offerForm);
+    const seed = indexSeed(text.slice(nl + 1));
+    if (seed.count > 0) offerLazily(seed.make);
+    return seed.count;
   } catch {
     return 0;
   }

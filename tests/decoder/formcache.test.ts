@@ -4,8 +4,8 @@
 
 import { describe, expect, it } from "vitest";
 import * as fs from "node:fs";
-import { fastDecode, learn, forgetForms, sameInsn, fastStats } from "../../src/decoder/fast.js";
-import { exportForms, importForms } from "../../src/decoder/formcache.js";
+import { fastDecode, learn, forgetForms, sameInsn, fastStats, offerLazily } from "../../src/decoder/fast.js";
+import { exportForms, exportSeed, importForms, indexSeed } from "../../src/decoder/formcache.js";
 import { Insn } from "../../src/hw/isa.js";
 import { viaIced } from "../helpers/iced.js";
 import { buildGuest } from "../helpers/guest.js";
@@ -68,3 +68,42 @@ describe("learned forms kept as text", () => {
     expect(importForms(JSON.stringify({ fields: saved.fields, forms: [[1, "h1", 2], [2, "nohandler"], "x"] }))).toBe(0);
   });
 });
+
+describe("the build's seed (one line per form, each made when met)", () => {
+  it("decodes a program from the seed as from the forms it was written from, making only the forms met", () => {
+    forgetForms();
+    const [addr, bytes] = text(buildGuest("hello.c"));
+    pass(bytes, addr, true);
+    const before = pass(bytes, addr, false);
+    const seed = exportSeed();
+    const forms = seed.split("\n").length - 1;
+    expect(forms).toBeGreaterThan(50);
+
+    forgetForms();
+    const index = indexSeed(seed);
+    expect(index.count).toBe(forms);
+    let made = 0;
+    offerLazily((key) => {
+      const t = index.make(key);
+      if (t !== undefined) made++;
+      return t;
+    });
+    expect(pass(bytes, addr, false)).toBe(before);
+    // (each form met once: the template made is kept)
+    expect(made).toBeGreaterThan(50);
+    expect(made).toBeLessThanOrEqual(forms);
+    expect(pass(bytes, addr, false)).toBe(before);
+    expect(index.make(-12345)).toBeUndefined();
+  });
+
+  it("reads nothing from a seed of another shape, and skips a line that does not read back", () => {
+    forgetForms();
+    expect(indexSeed("not a seed").count).toBe(0);
+    expect(indexSeed(`["op"]\n1,h1,2`).count).toBe(0);
+    const fields = exportSeed().split("\n")[0];
+    const bad = indexSeed(`${fields}\n7,nohandler,1\n8,h1,1,2\n9,h1,${"x,".repeat(40)}`);
+    expect(bad.count).toBe(3);
+    expect([7, 8, 9].map((k) => bad.make(k))).toEqual([undefined, undefined, undefined]);
+  });
+});
+

@@ -12,6 +12,8 @@
 // have one, and the tests compare the other engines with it.
 
 import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 // @ts-expect-error (a JavaScript module of the build tools, without types)
 import { i386HostKind } from "../../tools/i386host.mjs";
 
@@ -25,8 +27,43 @@ let hostKind: I386Host | null = null;
  *  forces the answer). Without an i386 toolchain: "native", and ensureToolchain reports what
  *  is missing. */
 export function i386Host(): I386Host {
-  if (hostKind === null) hostKind = i386HostKind() === "none" ? "none" : "native";
+  if (hostKind === null) hostKind = remembered() ?? remember(i386HostKind() === "none" ? "none" : "native");
   return hostKind;
+}
+
+/** The answer is kept for the kernel's boot (each test file runs in a fresh module scope, and
+ *  the probe is a compile and a run), in the temporary directory, under the boot's id. */
+function memo(): string | null {
+  try {
+    const boot = fs.readFileSync("/proc/sys/kernel/random/boot_id", "latin1").trim();
+    return path.join(os.tmpdir(), `exojit-i386host-${boot}-${process.env.EXOJIT_ORACLE ?? ""}`);
+  } catch {
+    return null;
+  }
+}
+
+function remembered(): I386Host | null {
+  const f = memo();
+  if (f === null) return null;
+  try {
+    const v = fs.readFileSync(f, "latin1");
+    return v === "native" || v === "none" ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+function remember(v: I386Host): I386Host {
+  const f = memo();
+  if (f !== null) {
+    try {
+      fs.writeFileSync(`${f}.${process.pid}`, v);
+      fs.renameSync(`${f}.${process.pid}`, f);
+    } catch {
+      // (not kept: the next file probes again)
+    }
+  }
+  return v;
 }
 
 /** Whether tests/guest source `srcPath` is about the i386 CPU or ABI itself (the marker in its

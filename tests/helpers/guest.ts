@@ -1,7 +1,8 @@
 // The differential harness: builds our guest programs (tests/guest/*.c, *.S) as static i386
 // binaries with the host's gcc, runs them natively and under `exojit run`, and compares the two
-// runs byte for byte. The host CPU is the oracle (DESIGN.md, "Testing tiers"): tests never
-// hard-code what a guest prints, they only demand that exojit prints the same.
+// runs byte for byte. The host CPU is the oracle (DESIGN.md, "Testing tiers"; oracle.ts for
+// hosts that run no i386 programs): tests never hard-code what a guest prints, they only demand
+// that exojit prints the same.
 //
 // Both runs get the same controlled environment and working directory, stdin from a buffer
 // (never the terminal), and a death by signal N is reported as status 128+N, as a shell does.
@@ -48,7 +49,7 @@ export interface RunOptions {
   /** Standard input (default: empty). */
   stdin?: Buffer | string;
   timeoutMs?: number;
-  /** argv[0] of a native run, when not the program's path. */
+  /** argv[0] of a native run of a program (its own or its host twin's), when not its path. */
   argv0?: string;
   /** Run the program itself, never a stand-in (oracle.ts): through binfmt_misc's emulator on a
    *  host without an i386 CPU. */

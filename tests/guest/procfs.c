@@ -1,4 +1,3 @@
-/* oracle: i386: the program is about the i386 CPU or ABI itself (tests/helpers/oracle.ts). */
 /* /proc as a program sees its own process and its children: the self links, maps, status,
  * stat, statm, cmdline, environ, comm, limits, fd/ and fdinfo/ (magic links to pipes and to
  * stdin included), task/ with threads, a child's state as it sleeps, stops, becomes a zombie

@@ -27,8 +27,13 @@ let hostKind: I386Host | null = null;
  *  forces the answer). Without an i386 toolchain: "native", and ensureToolchain reports what
  *  is missing. */
 export function i386Host(): I386Host {
-  if (hostKind === null) hostKind = remembered() ?? remember(i386HostKind() === "none" ? "none" : "native");
-  return hostKind;
+  if (hostKind !== null) return hostKind;
+  const known = remembered();
+  if (known !== null) return (hostKind = known);
+  const kind = i386HostKind();
+  // (an answer made without an i386 toolchain is not kept: the tests may install one)
+  hostKind = kind === "none" ? "none" : "native";
+  return kind === "unknown" ? hostKind : remember(hostKind);
 }
 
 /** The answer is kept for the kernel's boot (each test file runs in a fresh module scope, and

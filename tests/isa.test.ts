@@ -1,9 +1,10 @@
 // Instruction-level differential tests: tests/isa/gen.ts writes one i386 assembly program per
 // instruction group; each is built with `gcc -m32 -static -nostdlib -no-pie`, run natively (the
-// host CPU is the oracle; on a host without an i386 CPU, exojit's interpreter: helpers/oracle.ts) and under `exojit run --engine interp` and `--engine jit`, and the
-// outputs must be identical byte for byte. Every output line names its case (instruction, size,
-// form and inputs) and holds the registers, EFLAGS already masked to the flags the Intel SDM
-// defines for that case, and the memory the case touched, so a difference reads as a repro.
+// host CPU is the oracle; on a host without an i386 CPU, exojit's interpreter: helpers/oracle.ts)
+// and under `exojit run --engine interp` and `--engine jit`, and the outputs must be identical
+// byte for byte. Every output line names its case (instruction, size, form and inputs) and
+// holds the registers, EFLAGS already masked to the flags the Intel SDM defines for that case,
+// and the memory the case touched, so a difference reads as a repro.
 // The `faults*` and `segment-limits` programs record, through a SA_SIGINFO handler, the signal,
 // si_code, si_addr, faulting EIP and register state of every fault; `opcode-sweep` runs every
 // opcode and only demands that exojit survives it as the CPU does. The simd-* programs

@@ -218,6 +218,13 @@ export function markI386Only(bin: string): void {
   cpuPrograms.add(bin);
 }
 
+/** Whether a run of tests/guest/`src` under `engine` is compared with the program's native run:
+ *  not under the interpreter where the interpreter is that run (an i386-only program on a host
+ *  without an i386 CPU: oracle.ts), which would compare it with itself. */
+export function engineCompared(engine: string, src: string): boolean {
+  return engine !== "interp" || i386Host() === "native" || !i386Only(path.join(GUEST_DIR, src));
+}
+
 /** Whether `bin` (a path as buildGuest returned it) is compared with exojit's interpreter on
  *  this host rather than run natively (oracle.ts). */
 export function referenceIsInterp(bin: string): boolean {

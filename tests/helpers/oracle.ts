@@ -78,12 +78,6 @@ export function i386Only(srcPath: string): boolean {
   return /\boracle: i386\b/.test(head);
 }
 
-/** Whether a program built from `srcPath` is compared with exojit's interpreter rather than a
- *  native run: an i386-only program on a host without an i386 CPU. */
-export function interpIsReference(srcPath: string): boolean {
-  return i386Host() === "none" && i386Only(srcPath);
-}
-
 let told = false;
 /** Says once per test file which oracle the native runs are. */
 export function tellOracle(): void {

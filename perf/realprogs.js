@@ -115,10 +115,13 @@ export function realPrograms(root, h) {
   const skipped = [];
   if (!fs.existsSync(path.join(root, "bin", "bash"))) return { rows, skipped: [`all: no Debian root at ${root} (see tests/helpers/debian.ts)`] };
   if (process.getuid?.() !== 0) return { rows, skipped: ["all: the native side runs under chroot, which needs root"] };
+  // A native run of the root's `prog`: under chroot, or on a host that runs no i386 programs
+  // the host's own Debian binary of the same release (run.js).
+  const native = (prog, args) => (h.i386Native ? ["chroot", [root, prog, ...args]] : [prog, args]);
   const files = inputs(h.buildDir);
   if (!fs.existsSync(files.gz)) {
     // The gzip form, made natively.
-    const r = h.i386Native ? h.timeOnce("chroot", [root, "/usr/bin/gzip", "-9", "-c"], files.text, ENV) : h.timeOnce("/usr/bin/gzip", ["-9", "-c"], files.text, ENV);
+    const r = h.timeOnce(...native("/usr/bin/gzip", ["-9", "-c"]), files.text, ENV);
     fs.writeFileSync(files.gz, r.stdoutBytes);
   }
   const installFailed = installMissing(root, h);
@@ -129,13 +132,10 @@ export function realPrograms(root, h) {
       continue;
     }
     const input = files[p.input];
-    // (a host that runs no i386 programs: its own Debian binary of the same release; run.js)
-    const native = h.i386Native
-      ? h.measure(`${p.name}: native`, "chroot", [root, p.prog, ...p.args], Math.max(h.runs, 3), undefined, input, ENV)
-      : h.measure(`${p.name}: native (host's ${p.prog})`, p.prog, p.args, Math.max(h.runs, 3), undefined, input, ENV);
-    const jit = h.measure(`${p.name}: exojit`, "node", [h.cli, "run", "--stats", "--root", root, p.prog, ...p.args], h.runs, native.stdout, input, ENV, true);
-    const qemu = h.qemu !== null ? h.measure(`${p.name}: qemu-i386`, h.qemu, ["-L", root, path.join(root, p.prog), ...p.args], h.runs, native.stdout, input, ENV) : null;
-    rows.push({ name: p.name, kind: p.kind ?? "real", args: p.args, native, jit, interp: null, qemu });
+    const nat = h.measure(`${p.name}: native${h.i386Native ? "" : ` (host's ${p.prog})`}`, ...native(p.prog, p.args), Math.max(h.runs, 3), undefined, input, ENV);
+    const jit = h.measure(`${p.name}: exojit`, "node", [h.cli, "run", "--stats", "--root", root, p.prog, ...p.args], h.runs, nat.stdout, input, ENV, true);
+    const qemu = h.qemu !== null ? h.measure(`${p.name}: qemu-i386`, h.qemu, ["-L", root, path.join(root, p.prog), ...p.args], h.runs, nat.stdout, input, ENV) : null;
+    rows.push({ name: p.name, kind: p.kind ?? "real", args: p.args, native: nat, jit, interp: null, qemu });
   }
   return { rows, skipped };
 }

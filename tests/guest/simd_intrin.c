@@ -1,4 +1,5 @@
-/* oracle: i386: the program is about the i386 CPU or ABI itself (tests/helpers/oracle.ts). */
+/* oracle: portable: its x86-64 build runs the same x87/SIMD instructions, so on a host without
+ * i386 the host CPU is still the oracle (tests/helpers/oracle.ts). */
 /* SSE2/SSSE3/SSE4.1/SSE4.2 intrinsics in the shapes real code uses them: an image filter
  * (saturating averages, shuffles, packs), checksums (Adler-32 with SAD/madd, CRC-32C with the
  * crc32 instruction), byte searches (pcmpeqb + pmovmskb, pcmpistri/pcmpestri), a float kernel

@@ -1,4 +1,5 @@
-/* oracle: i386: the program is about the i386 CPU or ABI itself (tests/helpers/oracle.ts). */
+/* oracle: portable: its x86-64 build runs the same x87/SIMD instructions, so on a host without
+ * i386 the host CPU is still the oracle (tests/helpers/oracle.ts). */
 /* glibc's string functions on every alignment and many lengths, with strings that end right
  * before an unmapped page (the vector routines read whole aligned blocks and must not fault).
  * With CPUID reporting SSE2 to SSE4.2, glibc's ifuncs pick its SSE2/SSSE3/SSE4.2 variants

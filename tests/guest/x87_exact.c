@@ -1,4 +1,5 @@
-/* oracle: i386: the program is about the i386 CPU or ABI itself (tests/helpers/oracle.ts). */
+/* oracle: portable: its x86-64 build runs the same x87/SIMD instructions, so on a host without
+ * i386 the host CPU is still the oracle (tests/helpers/oracle.ts). */
 /* The x87 status word as the CPU leaves it and the 64-bit results of its transcendental
  * instructions: every operation starts from a known status word (condition codes set by a
  * compare first) and prints the 80-bit result and fnstsw; C1 after fstp m80, DE beside invalid

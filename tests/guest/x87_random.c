@@ -1,4 +1,5 @@
-/* oracle: i386: the program is about the i386 CPU or ABI itself (tests/helpers/oracle.ts). */
+/* oracle: portable: its x86-64 build runs the same x87/SIMD instructions, so on a host without
+ * i386 the host CPU is still the oracle (tests/helpers/oracle.ts). */
 /* Randomized x87 exactness test: a fixed-seed PRNG produces 80-bit operands (normals near 1 and
  * at the extremes of the exponent range, values that are exact doubles/floats/integers, few-bit
  * significands that make ties, zeros, infinities, QNaNs, SNaNs, denormals, pseudo-denormals and
@@ -143,14 +144,22 @@ OPL(l_flds, "flds")
 OPL(l_fildll, "fildll")
 OPL(l_fbld, "fbld")
 
+/* EFLAGS into a register: built for x86-64 (the host twin on hosts without i386, which runs
+ * these x87 instructions natively in 64-bit mode), pushf pushes a quadword. */
+#ifdef __x86_64__
+#define PUSHF_POP "pushfq\n popq %q0\n"
+#else
+#define PUSHF_POP "pushfl\n popl %0\n"
+#endif
+
 static unsigned fcomi_flags(const ext *a, const ext *b, int unordered_quiet) {
   unsigned fl;
   unsigned short sw;
   if (unordered_quiet)
-    __asm__ volatile("fninit\n fldt (%2)\n fldt (%1)\n fnclex\n xorl %%eax, %%eax\n sahf\n fucomi %%st(1), %%st\n pushfl\n popl %0\n fnstsw (%3)\n fninit"
+    __asm__ volatile("fninit\n fldt (%2)\n fldt (%1)\n fnclex\n xorl %%eax, %%eax\n sahf\n fucomi %%st(1), %%st\n " PUSHF_POP "\n fnstsw (%3)\n fninit"
                      : "=r"(fl) : "r"(a), "r"(b), "r"(&sw) : "eax", "memory", "cc");
   else
-    __asm__ volatile("fninit\n fldt (%2)\n fldt (%1)\n fnclex\n movl $0xff00, %%eax\n sahf\n fcomip %%st(1), %%st\n pushfl\n popl %0\n fnstsw (%3)\n fninit"
+    __asm__ volatile("fninit\n fldt (%2)\n fldt (%1)\n fnclex\n movl $0xff00, %%eax\n sahf\n fcomip %%st(1), %%st\n " PUSHF_POP "\n fnstsw (%3)\n fninit"
                      : "=r"(fl) : "r"(a), "r"(b), "r"(&sw) : "eax", "memory", "cc");
   return (fl & 0x8d5) | ((unsigned)sw << 16);
 }

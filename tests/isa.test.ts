@@ -1,6 +1,7 @@
 // Instruction-level differential tests: tests/isa/gen.ts writes one i386 assembly program per
 // instruction group; each is built with `gcc -m32 -static -nostdlib -no-pie`, run natively (the
-// host CPU is the oracle; on a host without an i386 CPU, exojit's interpreter: helpers/oracle.ts)
+// host CPU is the oracle; on a host without i386, the program's x86-64 twin where its cases run
+// the same in 64-bit mode (isa/host64.ts), otherwise exojit's interpreter: helpers/oracle.ts)
 // and under `exojit run --engine interp` and `--engine jit`, and the outputs must be identical
 // byte for byte. Every output line names its case (instruction, size, form and inputs) and
 // holds the registers, EFLAGS already masked to the flags the Intel SDM defines for that case,
@@ -23,36 +24,68 @@ import { i386Host } from "./helpers/oracle.js";
 import { programs, programText, type Program } from "./isa/gen.js";
 import { simdIntPrograms } from "./isa/simd.js";
 import { simdFpPrograms } from "./isa/simdfp.js";
+import { programText64 } from "./isa/host64.js";
 
 const ENGINES = ["interp", "jit"] as const;
 /** At most two guest processes at a time: the machines running this have two cores. */
 const slot = limiter(2);
 const OUT_DIR = path.join(BUILD_DIR, "isa");
 const CC = ["gcc", "-m32", "-static", "-nostdlib", "-no-pie"];
+const CC64 = ["gcc", "-static", "-nostdlib", "-no-pie"];
 
 const PROGRAMS: Program[] = [...programs(), ...simdIntPrograms(), ...simdFpPrograms()];
 const bins = new Map<string, string>();
 
 /** Writes and builds a program unless the same source was built before. */
 function build(p: Program): string {
-  const text = programText(p);
-  const digest = createHash("sha256").update(JSON.stringify(CC)).update(text).digest("hex");
-  const src = path.join(OUT_DIR, `${p.name}.S`), bin = path.join(OUT_DIR, p.name), stamp = `${bin}.stamp`;
+  return buildText(programText(p), CC, path.join(OUT_DIR, p.name));
+}
+
+/** The x86-64 twin of `p` (isa/host64.ts), or null, with its data and bss where they are in
+ *  `bin`, p's i386 build: the cases print addresses (ESP, registers set to a symbol's), which
+ *  must be equal. */
+function buildTwin(p: Program, bin: string): string | null {
+  const text = texts64.get(p.name) ?? null;
+  if (text === null) return null;
+  const at = sectionAddresses(bin);
+  const cc = [...CC64, `-Wl,--section-start=.data=0x${at[".data"]},--section-start=.bss=0x${at[".bss"]}`];
+  return buildText(text, cc, path.join(OUT_DIR, "host64", p.name));
+}
+
+/** Addresses (hex) of an ELF file's sections by name, as readelf shows them. */
+function sectionAddresses(bin: string): Record<string, string> {
+  const r = spawnSync("readelf", ["-SW", bin], { encoding: "utf8" });
+  if (r.error || r.status !== 0) throw new Error(`readelf -SW ${bin} failed: ${r.error?.message ?? r.stderr}`);
+  const out: Record<string, string> = {};
+  for (const m of r.stdout.matchAll(/\]\s+(\.\S+)\s+\S+\s+([0-9a-f]+)\s/g)) out[m[1]] = m[2];
+  if (out[".data"] === undefined || out[".bss"] === undefined) throw new Error(`${bin}: no .data or .bss in readelf's listing`);
+  return out;
+}
+
+function buildText(text: string, cc: string[], bin: string): string {
+  const digest = createHash("sha256").update(JSON.stringify(cc)).update(text).digest("hex");
+  const src = `${bin}.S`, stamp = `${bin}.stamp`;
   if (fs.existsSync(bin) && fs.existsSync(stamp) && fs.readFileSync(stamp, "utf8") === digest) return bin;
+  fs.mkdirSync(path.dirname(bin), { recursive: true });
   fs.writeFileSync(src, text);
   const tmp = `${bin}.tmp-${process.pid}`;
-  const r = spawnSync(CC[0], [...CC.slice(1), "-o", tmp, src], { encoding: "utf8" });
+  const r = spawnSync(cc[0], [...cc.slice(1), "-o", tmp, src], { encoding: "utf8" });
   if (r.error || r.status !== 0) throw new Error(`building ${src} failed:\n${r.error?.message ?? r.stderr}`);
   fs.renameSync(tmp, bin);
   fs.writeFileSync(stamp, digest);
   return bin;
 }
 
+/** On a host without i386: each program's x86-64 source (null: none), and the twins built. */
+const texts64 = new Map<string, string | null>(i386Host() === "native" ? [] : PROGRAMS.map((p) => [p.name, programText64(p)]));
+const twins = new Map<string, string>();
+
 const nativeRuns = new Map<string, Promise<RunResult>>();
 function native(p: Program): Promise<RunResult> {
   let r = nativeRuns.get(p.name);
   if (r === undefined) {
-    r = slot(() => runNativeAsync(bins.get(p.name) as string, []));
+    const twin = twins.get(p.name);
+    r = slot(() => (twin !== undefined ? runNativeAsync(twin, [], { asIs: true }) : runNativeAsync(bins.get(p.name) as string, [])));
     nativeRuns.set(p.name, r);
   }
   return r;
@@ -63,8 +96,11 @@ beforeAll(() => {
   fs.mkdirSync(OUT_DIR, { recursive: true });
   for (const p of PROGRAMS) {
     const bin = build(p);
-    markI386Only(bin);
     bins.set(p.name, bin);
+    if (i386Host() === "native") continue;
+    const twin = buildTwin(p, bin);
+    if (twin !== null) twins.set(p.name, twin);
+    else markI386Only(bin);
   }
 }, 120_000);
 
@@ -85,10 +121,10 @@ describe("isa programs natively (the oracle itself)", () => {
 describe("isa: exojit matches the CPU", () => {
   // The slower JIT runs first, big programs first, so no long run starts last.
   const bySize = PROGRAMS.slice().sort((a, b) => (b.lines ?? b.cases.length * 4) - (a.lines ?? a.cases.length * 4));
-  // (on a host without an i386 CPU the interpreter is the reference: helpers/oracle.ts)
-  const engines = i386Host() === "native" ? (["jit", "interp"] as const) : (["jit"] as const);
-  for (const engine of engines) {
-    for (const p of bySize.filter((q) => (q.engines ?? ENGINES).includes(engine))) {
+  // (on a host without i386, a program with no x86-64 twin has the interpreter for its
+  // reference: helpers/oracle.ts)
+  for (const engine of ["jit", "interp"] as const) {
+    for (const p of bySize.filter((q) => (q.engines ?? ENGINES).includes(engine) && (engine === "jit" || i386Host() === "native" || texts64.get(q.name) !== null))) {
       it.concurrent(`${p.name} --engine ${engine}`, async () => {
         const n = await native(p);
         const e = await slot(() => runExojitAsync(bins.get(p.name) as string, [], { engine }));

@@ -5,9 +5,11 @@
 // under qemu-i386 through binfmt_misc, which is no oracle for a CPU (it gets x87 exceptions,
 // modify_ldt, futex-heavy threads and more wrong). There the host kernel stays the oracle of
 // what a program does through its system calls: a guest program whose source is portable is
-// built a second time for the host's own architecture and that build runs natively. A program
-// about the i386 CPU or ABI itself (x87, SIMD state, LDT segments, raw `int 0x80` numbers,
-// signal frames) says so with `oracle: i386` in its first lines; with no i386 CPU to run it
+// built a second time for the host's own architecture and that build runs natively (x87 and
+// SIMD programs too, where their x86-64 build runs the same instructions; the generated
+// instruction programs have x86-64 twins of their own: tests/isa/host64.ts). A program about
+// the i386 CPU or ABI itself (SIMD state in signal frames, LDT segments, raw `int 0x80` numbers,
+// doubles on the x87) says so with `oracle: i386` in its first lines; with no i386 CPU to run it
 // on, the reference is exojit's interpreter, the tier proven against the CPU on hosts that
 // have one, and the tests compare the other engines with it.
 

@@ -177,7 +177,8 @@ function groupText(cases: Case[], g: number, strings: string[], data: string[], 
   return out.join("\n");
 }
 
-const RUNTIME = `
+/** The runtime every case program ends with (host64.ts puts its x86-64 equivalent in place). */
+export const RUNTIME = `
 \t.text
 # dump: appends "<label> eax ecx edx ebx esp ebp esi edi eflags&mask [| mem...]\\n" to outbuf.
 # In: %esi label, %ebx flags mask, %edx memory window, %ecx its dword count.
@@ -314,6 +315,9 @@ export interface Program {
   engines?: ("interp" | "jit")[];
 }
 
+/** How a case program ends: its output written, exit(0). */
+export const EXIT = ["\tcall flush", "\tmovl $1, %eax", "\txorl %ebx, %ebx", "\tint $0x80"];
+
 /** The assembler source of a program. */
 export function programText(p: Program): string {
   if (p.text) return p.text();
@@ -341,10 +345,7 @@ export function programText(p: Program): string {
     ...(p.tls ? ["\tcall tls_setup"] : []),
     ...(p.faults ? ["\tcall fault_setup"] : []),
     ...body,
-    "\tcall flush",
-    "\tmovl $1, %eax",
-    "\txorl %ebx, %ebx",
-    "\tint $0x80",
+    ...EXIT,
     RUNTIME,
     ...(p.faults ? [FAULT_RUNTIME] : []),
     "\t.data",

@@ -24,7 +24,7 @@ import { i386Host } from "./helpers/oracle.js";
 import { programs, programText, type Program } from "./isa/gen.js";
 import { simdIntPrograms } from "./isa/simd.js";
 import { simdFpPrograms } from "./isa/simdfp.js";
-import { programText64 } from "./isa/host64.js";
+import { programText64, x86_64Parts } from "./isa/host64.js";
 
 const ENGINES = ["interp", "jit"] as const;
 /** At most two guest processes at a time: the machines running this have two cores. */
@@ -33,7 +33,10 @@ const OUT_DIR = path.join(BUILD_DIR, "isa");
 const CC = ["gcc", "-m32", "-static", "-nostdlib", "-no-pie"];
 const CC64 = ["gcc", "-static", "-nostdlib", "-no-pie"];
 
-const PROGRAMS: Program[] = [...programs(), ...simdIntPrograms(), ...simdFpPrograms()];
+const BASE: Program[] = [...programs(), ...simdIntPrograms(), ...simdFpPrograms()];
+/** With, on a host without i386, the x86-64-compatible cases of i386-only programs as programs
+ *  of their own (isa/host64.ts). */
+const PROGRAMS: Program[] = i386Host() === "native" ? BASE : [...BASE, ...x86_64Parts(BASE)];
 const bins = new Map<string, string>();
 
 /** Writes and builds a program unless the same source was built before. */

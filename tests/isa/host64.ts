@@ -21,10 +21,27 @@ const EXIT64 = ["\tcall flush", "\tmovl $60, %eax", "\txorl %edi, %edi", "\tsysc
 /** Instructions whose 64-bit-mode behaviour differs from 32-bit mode (or that are invalid
  *  there), and operands that do: the program keeps the interpreter as its reference. */
 const I386_ONLY =
-  /^(push[lwa]?|pushf[lwq]?|pushal?|pop[lwa]?|popf[lwq]?|popal?|daa|das|aaa|aas|aam|aad|into|bound[lw]?|arpl|lds[lw]?|les[lw]?|salc|loop\w*|j[er]?cxz|cpuid|rdtscp?|enter[lw]?|leave[lw]?|call[lw]?|ret[lw]?|lcall|ljmp|lret|iret\w*|movs[bwl]?|stos[bwl]?|lods[bwl]?|cmps[bwl]?|scas[bwl]?|ins[bwl]?|outs[bwl]?|xlatb?|rep\w*|sysenter|syscall|int3?|hlt|cli|sti|in[bwl]?|out[bwl]?)$/;
+  /^(push[lwa]?|pushf[lwq]?|pusha[lw]?|pop[lwa]?|popf[lwq]?|popa[lw]?|daa|das|aaa|aas|aam|aad|into|bound[lw]?|arpl|lds[lw]?|les[lw]?|salc|loop\w*|j[er]?cxz|cpuid|rdtscp?|enter[lw]?|leave[lw]?|call[lw]?|ret[lw]?|lcall|ljmp|lret|iret\w*|movs[bwl]?|stos[bwl]?|lods[bwl]?|cmps[bwl]?|scas[bwl]?|ins[bwl]?|outs[bwl]?|xlatb?|rep\w*|sysenter|syscall|int3?|hlt|cli|sti|in[bwl]?|out[bwl]?)$/;
 
-/** Segment registers, as operands. */
-const SEGMENT = /%[cdefgs]s\b/;
+/** Operands and forms that 64-bit mode lacks or that print what differs between the two
+ *  builds: segment registers, 16-bit addressing, raw bytes (salc as `.byte 0xd6`), indirect
+ *  jumps (the addresses of code, which the builds lay out differently). */
+const OTHER = /%[cdefgs]s\b|\baddr16\b|\(%(bx|bp|si|di)\b|^\t\.(byte|word|short|long|value|fill|skip|space)\b|\bnotrack\b|\bjmp\s+\*/;
+
+/** Whether raw bytes (`.byte ...`) encode the same instruction in both modes: an MMX or SSE
+ *  opcode of the 0F map (after an optional 66, F2 or F3 prefix) with a register-only ModRM
+ *  (the SIMD programs write the register forms the assembler will not, byte by byte). */
+function sameRawSimd(line: string): boolean {
+  const m = /^\t\.byte\s+(.*)$/.exec(line);
+  if (m === null) return false;
+  const b = m[1].split(",").map((x) => Number(x.trim()));
+  if (b.some((x) => !Number.isInteger(x) || x < 0 || x > 255)) return false;
+  let k = b[0] === 0x66 || b[0] === 0xf2 || b[0] === 0xf3 ? 1 : 0;
+  if (b[k] !== 0x0f) return false;
+  const op = b[++k];
+  const simd = (op >= 0x10 && op <= 0x17) || (op >= 0x28 && op <= 0x2f) || (op >= 0x50 && op <= 0x7f) || (op >= 0xc2 && op <= 0xc6) || op >= 0xd0;
+  return simd && b[k + 1] !== undefined && b[k + 1] >= 0xc0;
+}
 
 /** The x86-64 source of program `p`, or null when some case of it behaves otherwise in 64-bit
  *  mode (see I386_ONLY) or the program is not made of plain cases. */
@@ -60,9 +77,11 @@ function translate(lines: string[]): string[] | null {
       // a dword copied from memory to memory, through EAX saved and restored
       out.push("\tpushq %rax", `\tmovl ${m[1]}, %eax`, `\tmovl %eax, ${next.slice("\tpopl ".length)}`, "\tpopq %rax");
       k++;
-    } else if (l === "\tcall dump" || l.startsWith("#") || l.startsWith(".") || l.endsWith(":")) {
+    } else if (l === "\tcall dump" || l.startsWith("#") || l.endsWith(":")) {
       out.push(l);
-    } else if (I386_ONLY.test(/^\s*(\S*)/.exec(l)?.[1] ?? "") || SEGMENT.test(l)) {
+    } else if (sameRawSimd(l)) {
+      out.push(l);
+    } else if (I386_ONLY.test(/^\s*(\S*)/.exec(l)?.[1] ?? "") || OTHER.test(l)) {
       return null;
     } else {
       out.push(l);
@@ -81,4 +100,17 @@ function runtime64(): string {
     .replace(/popl %ecx/g, "popq %rcx")
     .replace(flush32, "\nflush:\n\tmovl $1, %eax\n\tmovl $1, %edi\n\tmovl $outbuf, %esi\n\tmovl outptr, %edx\n\tsubl %esi, %edx\n\tsyscall\n\tmovl $outbuf, outptr\n\tret\n")
     .replace(tls, "\n");
+}
+
+/** For each program with no x86-64 twin as a whole, the cases that do run the same in 64-bit
+ *  mode, as a program of their own (named `<name>-x86-64`) that has one: on a host without
+ *  i386 its i386 build is compared with the CPU, not only with exojit's interpreter. */
+export function x86_64Parts(all: Program[]): Program[] {
+  const out: Program[] = [];
+  for (const p of all) {
+    if (p.text || p.tls || p.faults || programText64(p) !== null) continue;
+    const cases = p.cases.filter((c) => programText64({ name: p.name, cases: [c] }) !== null);
+    if (cases.length > 0) out.push({ ...p, name: `${p.name}-x86-64`, cases });
+  }
+  return out;
 }

@@ -56,8 +56,18 @@ export const SHAPE_MISSES = 16;
  *  runs optimise early too: with nothing saved, python3 -c pass took as much CPU at 700, 1,500
  *  and 4,000, and sort and gzip -d 3-8% less at 1,500 than at 4,000; but run again with saved
  *  code, python3 -c pass optimised 52 regions for 3.1 s of TurboFan at 1,500, and took 0.91 of
- *  the CPU it took before tiering, against 0.70 at 4,000. */
-export const PROMOTE_PER_INSN = 4000;
+ *  the CPU it took before tiering, against 0.70 at 4,000.
+ *  Measured again on the AMD EPYC machines of 2026-12 (Debian's bash running a 2,000-pass shell
+ *  loop, 117M guest instructions, nothing saved): the first tier runs at 8.9 M guest
+ *  instructions/s there, slower than exojit's own interpreter (21.9 M/s), since V8's baseline
+ *  code calls an inline-cache stub for every typed-array access and arithmetic operation. The
+ *  run took 9.1 s at 4,000 (12.9 M/s: slower than interpreting it all, 5.3 s) and 6.2 s at
+ *  1,000; with nothing saved, wall time at 1,000 against 4,000 (two runs each, then three
+ *  interleaved): bash 5.6 s against 8.5 s, perl's word count 4.0 against 5.3, gzip -9 1.44
+ *  against 1.55, python3 -c pass 3.0 against 3.1, sort and perl -e 1 the same; with saved code
+ *  gzip 1.17 against 1.5, sort 1.1 against 1.6, perl 3.1 against 4.0, bash 3.5 against 4.3, and
+ *  python3 -c pass 3.0 against 3.3 s (its CPU 4.6 against 4.4 s: the one cost seen). */
+export const PROMOTE_PER_INSN = 1000;
 
 export class Region implements Chainable {
   valid = true;

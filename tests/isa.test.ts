@@ -34,14 +34,28 @@ const CC = ["gcc", "-m32", "-static", "-nostdlib", "-no-pie"];
 const CC64 = ["gcc", "-static", "-nostdlib", "-no-pie"];
 
 const BASE: Program[] = [...programs(), ...simdIntPrograms(), ...simdFpPrograms()];
+/** Each program's i386 source, and on a host without i386 its x86-64 twin's (null: none;
+ *  isa/host64.ts), each made once. */
+const texts = new Map<string, string>();
+const texts64 = new Map<string, string | null>();
+function addTexts(ps: Program[]): void {
+  for (const p of ps) {
+    const text = programText(p);
+    texts.set(p.name, text);
+    if (i386Host() !== "native") texts64.set(p.name, programText64(p, text));
+  }
+}
+addTexts(BASE);
 /** With, on a host without i386, the x86-64-compatible cases of i386-only programs as programs
- *  of their own (isa/host64.ts). */
-const PROGRAMS: Program[] = i386Host() === "native" ? BASE : [...BASE, ...x86_64Parts(BASE)];
+ *  of their own. */
+const PARTS = i386Host() === "native" ? [] : x86_64Parts(BASE.filter((p) => texts64.get(p.name) === null));
+addTexts(PARTS);
+const PROGRAMS: Program[] = [...BASE, ...PARTS];
 const bins = new Map<string, string>();
 
 /** Writes and builds a program unless the same source was built before. */
 function build(p: Program): string {
-  return buildText(programText(p), CC, path.join(OUT_DIR, p.name));
+  return buildText(texts.get(p.name) as string, CC, path.join(OUT_DIR, p.name));
 }
 
 /** The x86-64 twin of `p` (isa/host64.ts), or null, with its data and bss where they are in
@@ -79,8 +93,7 @@ function buildText(text: string, cc: string[], bin: string): string {
   return bin;
 }
 
-/** On a host without i386: each program's x86-64 source (null: none), and the twins built. */
-const texts64 = new Map<string, string | null>(i386Host() === "native" ? [] : PROGRAMS.map((p) => [p.name, programText64(p)]));
+/** On a host without i386: the x86-64 twins built. */
 const twins = new Map<string, string>();
 
 const nativeRuns = new Map<string, Promise<RunResult>>();

@@ -315,6 +315,12 @@ export interface Program {
   engines?: ("interp" | "jit")[];
 }
 
+/** The lines a case runs as, harness included, as a program of that case alone would hold them
+ *  (host64.ts judges a case by them). */
+export function caseLines(c: Case): string[] {
+  return groupText([c], 0, [], [], 0, false).split("\n");
+}
+
 /** How a case program ends: its output written, exit(0). */
 export const EXIT = ["\tcall flush", "\tmovl $1, %eax", "\txorl %ebx, %ebx", "\tint $0x80"];
 

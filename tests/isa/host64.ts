@@ -13,7 +13,7 @@
 // instruction that 64-bit mode lacks or changes (BCD, BOUND, CPUID...) makes the whole program
 // i386-only, as it was.
 
-import { EXIT, RUNTIME, programText, type Program } from "./gen.js";
+import { EXIT, RUNTIME, caseLines, programText, type Program } from "./gen.js";
 
 /** How the x86-64 twin ends: its output written, exit(0). */
 const EXIT64 = ["\tcall flush", "\tmovl $60, %eax", "\txorl %edi, %edi", "\tsyscall"];
@@ -43,11 +43,16 @@ function sameRawSimd(line: string): boolean {
   return simd && b[k + 1] !== undefined && b[k + 1] >= 0xc0;
 }
 
-/** The x86-64 source of program `p`, or null when some case of it behaves otherwise in 64-bit
- *  mode (see I386_ONLY) or the program is not made of plain cases. */
-export function programText64(p: Program): string | null {
-  if (p.text || p.tls || p.faults) return null;
-  const text = programText(p);
+/** Whether `p` is made of plain cases: no text of its own, no TLS or fault set-up (which the
+ *  x86-64 runtime lacks). */
+function plainCases(p: Program): boolean {
+  return !p.text && !p.tls && !p.faults;
+}
+
+/** The x86-64 source of program `p` (whose i386 source is `text`), or null when some case of it
+ *  behaves otherwise in 64-bit mode (see I386_ONLY) or it is not made of plain cases. */
+export function programText64(p: Program, text = programText(p)): string | null {
+  if (!plainCases(p)) return null;
   const exit = EXIT.join("\n");
   const at = text.indexOf(`${exit}\n${RUNTIME}`);
   if (at < 0) throw new Error(`${p.name}: the program's end is not the one host64.ts knows`);
@@ -102,14 +107,15 @@ function runtime64(): string {
     .replace(tls, "\n");
 }
 
-/** For each program with no x86-64 twin as a whole, the cases that do run the same in 64-bit
- *  mode, as a program of their own (named `<name>-x86-64`) that has one: on a host without
- *  i386 its i386 build is compared with the CPU, not only with exojit's interpreter. */
-export function x86_64Parts(all: Program[]): Program[] {
+/** For each of `programs` (those with no x86-64 twin as a whole), the cases that do run the
+ *  same in 64-bit mode, as a program of their own (named `<name>-x86-64`) that has one: on a
+ *  host without i386 its i386 build is compared with the CPU, not only with exojit's
+ *  interpreter. */
+export function x86_64Parts(programs: Program[]): Program[] {
   const out: Program[] = [];
-  for (const p of all) {
-    if (p.text || p.tls || p.faults || programText64(p) !== null) continue;
-    const cases = p.cases.filter((c) => programText64({ name: p.name, cases: [c] }) !== null);
+  for (const p of programs) {
+    if (!plainCases(p)) continue;
+    const cases = p.cases.filter((c) => translate(caseLines(c)) !== null);
     if (cases.length > 0) out.push({ ...p, name: `${p.name}-x86-64`, cases });
   }
   return out;

@@ -6,7 +6,7 @@
 import type { Cpu } from "../hw/cpu.js";
 import { CS, CR0_PE, FLAGS, VM } from "../hw/state.js";
 import { DESC_DB, DESC_S } from "../hw/segment.js";
-import { Insn, FLOW_NEXT } from "../hw/isa.js";
+import { Insn, FLOW_NEXT, Op } from "../hw/isa.js";
 import { markCodePage } from "../hw/mmu.js";
 import { PAGE_SHIFT } from "../hw/memory.js";
 import { loadIced, type IcedInstruction, type IcedDecoder } from "./iced.js";
@@ -54,6 +54,10 @@ export class Block {
   codeHooks: Uint8Array | null = null;
   /** The TLB entry that maps this block's page as it was decoded: physical XOR linear. */
   readonly tag: number;
+  /** What one execution costs the interpreter against a block of as many integer instructions:
+   *  1, up to FP_COST for a block of x87 and SIMD instructions only (the JIT's tiering counts
+   *  executions times this: jit/engine.ts). */
+  readonly weight: number;
 
   constructor(
     /** Address of the first instruction: its offset in the code segment (the linear address
@@ -67,6 +71,7 @@ export class Block {
     readonly bits = 32,
   ) {
     this.tag = (phys ^ eip) | 0;
+    this.weight = weightOf(insns);
   }
 
   get ppn0(): number {
@@ -77,6 +82,19 @@ export class Block {
   get end(): number {
     return this.insns[this.insns.length - 1].next;
   }
+}
+
+/** What an x87 or SIMD instruction costs the interpreter, in integer instructions. Each goes
+ *  through an operand loader and a handler on a register file in typed arrays (the x87's in
+ *  soft-float): in the warm-up of an SSE2 n-body (perf/programs/nbody.c with -mfpmath=sse),
+ *  358k interpreted instructions, most of them SSE, took about 100 ms, 280 ns each, where
+ *  integer code is interpreted at 20-50 ns. */
+export const FP_COST = 5;
+
+function weightOf(insns: readonly Insn[]): number {
+  let fp = 0;
+  for (const x of insns) if (x.op === Op.FPU || x.op === Op.SIMD) fp++;
+  return fp === 0 ? 1 : (insns.length + fp * (FP_COST - 1)) / insns.length;
 }
 
 // (hw/v8fields.ts: the fields the engine writes, settled before anything is optimised)

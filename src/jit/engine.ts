@@ -382,7 +382,7 @@ export class Engine {
           from = null;
         }
         if (prev !== null && prev.execs >= this.succFrom) addSucc(prev, b);
-        if (jit && r === null && ++b.execs >= this.threshold && !b.nojit && c.flat) {
+        if (jit && r === null && ++b.execs * b.weight >= this.threshold && !b.nojit && c.flat) {
           if (regions.compile(b, null, this.tick) !== null) {
             prev = null;
             continue;

@@ -256,6 +256,9 @@ export class RegionCache {
       if (b) queue.push(b);
     }
     let insns = 0;
+    // (blocks that ran a quarter as often as the entry, which may have come due early: a block
+    // of x87 or SIMD code counts its executions with Block.weight)
+    const minExecs = Math.min(this.minExecs, Math.max(1, entry.execs >> 2));
     while (queue.length > 0 && out.length < MAX_REGION_BLOCKS) {
       const b = queue.shift() as Block;
       if (seen.has(b.eip) || !b.valid || b.nojit) continue;
@@ -279,7 +282,7 @@ export class RegionCache {
         const s = this.blockAt(eip);
         // Code another region starts at stays there (entered through the engine): regions
         // partition the hot code instead of each compiling its own copy of shared callees.
-        if (s && (s.execs >= this.minExecs || s === entry) && !startsRegion(s, entry, previous)) queue.push(s);
+        if (s && (s.execs >= minExecs || s === entry) && !startsRegion(s, entry, previous)) queue.push(s);
       }
     }
     return out;

@@ -14,6 +14,7 @@ import { buildGuest, runExojit } from "../helpers/guest.js";
 import { CODE, DATA } from "../helpers/machine.js";
 import { compileRegion, factoryStats } from "../../src/jit/compile.js";
 import { handlerCallCounts } from "../../src/jit/handlercalls.js";
+import { FP_COST } from "../../src/decoder/block.js";
 
 function machineWith(code: number[], engine: "interp" | "jit" | "auto", maxCompiledInsns?: number) {
   return machine(code, { engine, maxCompiledInsns, threshold: 2 });
@@ -108,6 +109,34 @@ describe("the JIT engine", () => {
     expect(succOf("auto", 40)).toBe(0);
     expect(succOf("auto", 200)).toBe(2);
     expect(succOf("interp", 200)).toBe(0);
+  });
+
+  it("compiles a loop of SIMD code after fewer runs than a loop of integer code, whole", () => {
+    // mov ecx, n; l: BODY; BODY; dec ecx; jnz l; int 0x80, where BODY is `addps xmm0, xmm1` or
+    // `add eax, ebx` (each run of an SSE instruction costs the interpreter several integer ones:
+    // Block.weight). Threshold 1000: the SSE loop's block weighs (4 + 2 * (FP_COST - 1)) / 4.
+    const run = (body: number[], n: number): { compiled: number; interp: number; insns: number } => {
+      const { k, env } = machine([0xb9, ...le32(n), ...body, ...body, 0x49, 0x75, -(2 * body.length + 3) & 0xff, 0xcd, 0x80], { engine: "auto", threshold: 1000 });
+      expect(k.run(env, 1_000_000).kind).toBe(X_INT);
+      const s = k.engine.stats;
+      return { compiled: s.jit.regionsCompiled, interp: s.interpInsns, insns: k.cpu.icount };
+    };
+    const sse = [0x0f, 0x58, 0xc1], int = [0x01, 0xd8];
+    const due = Math.ceil(1000 / ((4 + 2 * (FP_COST - 1)) / 4));
+    expect(run(int, due + 50).compiled).toBe(0);
+    const s = run(sse, due + 50);
+    expect(s.compiled).toBe(1);
+    // (interpreted: the first block, mov ecx and the first pass; the loop's block `due` - 1
+    // times, and compiled at its next run; int 0x80)
+    expect(s.interp).toBe(5 + 4 * (due - 1) + 1);
+    expect(run(sse, due - 1).compiled).toBe(0);
+    // The loop's other blocks, which ran as often as the one that came due (before a quarter
+    // of the threshold), go into its region: mov ecx, 400; l: addps x6; jmp m; m: dec ecx; jnz l.
+    const six = [...sse, ...sse, ...sse, ...sse, ...sse, ...sse];
+    const { k, env } = machine([0xb9, ...le32(400), ...six, 0xeb, 0x00, 0x49, 0x75, -23 & 0xff, 0xcd, 0x80], { engine: "auto", threshold: 1000 });
+    expect(k.run(env, 1_000_000).kind).toBe(X_INT);
+    const r = k.engine.lookup(CODE + 5).compiled as Region;
+    expect(r.blocks.map((b) => b.eip - CODE)).toEqual([5, 25]);
   });
 
   it("leaves a region whose code pages were not checked since the TLB was flushed to the engine, which checks them and enters it", () => {

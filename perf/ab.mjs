@@ -17,6 +17,7 @@
 //          'run --root /var/cache/exojit/debian-bookworm-i386 /usr/bin/sort < in.txt'
 
 import { spawnSync } from "node:child_process";
+import { BASH } from "./shell.mjs";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -59,7 +60,7 @@ function usage(error) {
 function runOnce(s, args) {
   const t0 = process.hrtime.bigint();
   const script = `node ${s.opts} "$1" ${args} > /dev/null; s=$?; times >&2; exit $s`;
-  const r = spawnSync("bash", ["-c", script, "_", s.cli], { encoding: "utf8", maxBuffer: 64 << 20, env: { ...process.env, EXOJIT_CACHE: s.cache } });
+  const r = spawnSync("bash", [...BASH, "-c", script, "_", s.cli], { encoding: "utf8", maxBuffer: 64 << 20, env: { ...process.env, EXOJIT_CACHE: s.cache } });
   const wall = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.status !== 0) {
     const said = r.stderr.replace(/^\d+m[\d.]+s \d+m[\d.]+s\n?/gm, "").trim();

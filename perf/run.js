@@ -22,6 +22,7 @@
 // Usage: node perf/run.js [--runs N] [--only name,name] [--no-interp] [--no-micro] [--no-qemu] [--no-real] [--quick]
 
 import { spawnSync } from "node:child_process";
+import { BASH } from "./shell.mjs";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -110,7 +111,7 @@ function timeOnce(cmd, args, input = "/dev/null", env = undefined) {
   const out = path.join(BUILD, `out-${process.pid}`);
   fs.mkdirSync(BUILD, { recursive: true });
   const t0 = process.hrtime.bigint();
-  const r = spawnSync("bash", ["-c", 'o=$1; i=$2; shift 2; "$@" < "$i" > "$o"; s=$?; times >&2; exit $s', "_", out, input, cmd, ...args], {
+  const r = spawnSync("bash", [...BASH, "-c", 'o=$1; i=$2; shift 2; "$@" < "$i" > "$o"; s=$?; times >&2; exit $s', "_", out, input, cmd, ...args], {
     encoding: "utf8", maxBuffer: 64 << 20, env: env && { ...env, PATH: process.env.PATH, EXOJIT_CACHE: process.env.EXOJIT_CACHE },
   });
   const wall = Number(process.hrtime.bigint() - t0) / 1e6;

@@ -17,6 +17,7 @@
 //   --cli PATH: time another build's dist/cli/main.cjs (a checkout of main, for a before/after).
 
 import { spawnSync } from "node:child_process";
+import { BASH } from "./shell.mjs";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -55,7 +56,7 @@ function once(argv, { input = "", env = ENV } = {}) {
   const rssFile = path.join(CACHE, `rss-${process.pid}`);
   const timed = TIME ? [TIME, "-f", "%M", "-o", rssFile, ...argv] : argv;
   const t0 = process.hrtime.bigint();
-  const r = spawnSync("bash", ["-c", '"$@" >/dev/null 2>"$ERRFILE"; s=$?; times; exit $s', "_", ...timed], {
+  const r = spawnSync("bash", [...BASH, "-c", '"$@" >/dev/null 2>"$ERRFILE"; s=$?; times; exit $s', "_", ...timed], {
     encoding: "utf8", input, env: { ...env, ERRFILE: path.join(CACHE, "stderr") },
   });
   const wall = Number(process.hrtime.bigint() - t0) / 1e6;

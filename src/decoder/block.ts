@@ -98,7 +98,9 @@ function weightOf(insns: readonly Insn[]): number {
 }
 
 // (hw/v8fields.ts: the fields the engine writes, settled before anything is optimised)
-settleFields(new Block(0, 0, []), { ppn1: [1], valid: [false], execs: [1], compiled: [{}, []], nojit: [true], hooks: [1], codeHooks: [new Uint8Array(1)] });
+// (weight: a double from the first block, which has no x87 or SIMD instruction: a whole number
+// is kept as a small integer, and the first fractional weight would change its representation)
+settleFields(new Block(0, 0, []), { ppn1: [1], valid: [false], execs: [1], compiled: [{}, []], nojit: [true], hooks: [1], codeHooks: [new Uint8Array(1)], weight: [0.5] });
 
 /** The code segment's default size: 16 in real and virtual-8086 mode and for code segments
  *  with the D bit clear, else 32. */

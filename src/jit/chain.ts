@@ -35,8 +35,8 @@ export interface Chainable extends CodeChecked {
  *  frame and leave()'s on the host stack: 64 levels of x87 n-body's regions (the largest frames
  *  seen) run within 150 KB of stack (`node --stack-size=150`), and 96 did not; V8's default is
  *  984 KB. Each unwinding costs an entry from the engine: at 24, perf/programs/strings made
- *  610k of them for 14M chained entries; at 64, 229k, and it ran 8% faster (wall, three
- *  interleaved runs each), Debian's perl and bash the same. */
+ *  610k of them for 14M chained entries; at 64, 152-180k for 10-11.5M (`--stats`), and it ran
+ *  8% faster (wall, three interleaved runs each), Debian's perl and bash the same. */
 export const MAX_CHAIN = 64;
 
 export const CHAIN_BITS = 12;

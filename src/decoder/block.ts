@@ -138,7 +138,7 @@ export class BlockDecoder {
     this.copy(c, phys, 0, first);
     // (one-off decodes, of one instruction, are not what other machines run)
     const shared = mark && maxInsns === MAX_BLOCK_INSNS;
-    const known = shared ? findDecoded(this.buf, first, eip | 0, bits) : null;
+    const known = shared ? findDecoded(this, this.buf, first, eip | 0, bits) : null;
     if (known !== null) return this.made(c, eip, phys, known, -1, base, bits, mark);
     const insns: Insn[] = [];
     let ppn1 = -1;
@@ -197,7 +197,7 @@ export class BlockDecoder {
     for (const x of insns) specialize(x);
     // Kept for other machines if it ended on its own (see shared.ts).
     const last = insns[insns.length - 1];
-    if (shared && ppn1 < 0 && insns.length > 0 && (last.flow !== FLOW_NEXT || insns.length === maxInsns)) keepDecoded(this.buf, first, pos, eip | 0, bits, insns);
+    if (shared && ppn1 < 0 && insns.length > 0 && (last.flow !== FLOW_NEXT || insns.length === maxInsns)) keepDecoded(this, this.buf, first, pos, eip | 0, bits, insns);
     return this.made(c, eip, phys, insns, ppn1, base, bits, mark);
   }
 

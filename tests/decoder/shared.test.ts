@@ -28,6 +28,22 @@ describe("decoded blocks shared between machines", () => {
     expect(second.block.insns).toBe(first.block.insns);
   });
 
+  it("leaves a machine's own blocks out of the table until another machine decodes", () => {
+    const m = machine(code(5), { engine: "interp" });
+    expect(m.k.run(m.env, 1000).kind).toBe(X_INT);
+    const hits = sharedStats.hits, entered = sharedStats.entered;
+    // Decoded again by the same machine: its block cache is the place for its own blocks.
+    m.k.engine.cache.clear();
+    expect(m.k.engine.lookup(CODE).insns[0].imm).toBe(5);
+    expect(sharedStats.hits).toBe(hits);
+    expect(sharedStats.entered).toBe(entered);
+    // Another machine enters them as it decodes, and finds the block.
+    const other = runOnce(code(5));
+    expect(sharedStats.entered).toBeGreaterThan(entered);
+    expect(sharedStats.hits).toBeGreaterThan(hits);
+    expect(other.eax).toBe(6);
+  });
+
   it("decodes other bytes at the same address afresh", () => {
     const a = runOnce(code(7));
     const b = runOnce(code(9));

@@ -12,7 +12,7 @@
 //   node perf/probes/wasm-compile.mjs [blocks]            (100 blocks: 1,500 guest instructions)
 //   node --no-wasm-lazy-compilation perf/probes/wasm-compile.mjs 400
 
-import { Fn, moduleOf, mapPages } from "./wasmasm.mjs";
+import { Fn, moduleOf, mapPages, leb } from "./wasmasm.mjs";
 
 const PAGES = 256, TLB = 8 << 20;
 const mem = new WebAssembly.Memory({ initial: PAGES, maximum: PAGES });
@@ -55,17 +55,6 @@ function build() {
   f.get("n");
   return moduleOf(f, PAGES);
 }
-const leb = (v) => {
-  const o = [];
-  do {
-    let b = v & 127;
-    v >>>= 7;
-    if (v) b |= 128;
-    o.push(b);
-  } while (v);
-  return o;
-};
-
 const t0 = performance.now();
 const bytes = build();
 const t1 = performance.now();

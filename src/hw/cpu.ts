@@ -156,9 +156,13 @@ export class Cpu {
   hooks: CpuHooks | null = null;
 
   constructor(mem: PhysMemory) {
-    const spare = spareTlbs.pop();
-    this.tlbR = spare?.[0] ?? new Int32Array(TLB_ENTRIES);
-    this.tlbW = spare?.[1] ?? new Int32Array(TLB_ENTRIES);
+    // The TLB arrays in the machine's memory, where compiled WebAssembly reads them; arrays of
+    // its own for a second CPU on the same memory (tests).
+    const own = mem.takeTlb();
+    this.tlbInMemory = own !== null;
+    const spare = own === null ? spareTlbs.pop() : undefined;
+    this.tlbR = own?.[0] ?? spare?.[0] ?? new Int32Array(TLB_ENTRIES);
+    this.tlbW = own?.[1] ?? spare?.[1] ?? new Int32Array(TLB_ENTRIES);
     this.mem = mem;
     this.u8 = mem.u8;
     this.u16 = mem.u16;
@@ -178,8 +182,12 @@ export class Cpu {
    *  by an embedder or a pool's task, more than its guest code). */
   release(): void {
     flushTlb(this);
-    if (spareTlbs.length < MAX_SPARE_TLBS) spareTlbs.push([this.tlbR, this.tlbW]);
+    if (this.tlbInMemory) this.mem.giveBackTlb();
+    else if (spareTlbs.length < MAX_SPARE_TLBS) spareTlbs.push([this.tlbR, this.tlbW]);
   }
+
+  /** Whether tlbR and tlbW are the arrays inside the memory (PhysMemory.takeTlb). */
+  readonly tlbInMemory: boolean;
 
   rd8(lin: number): number {
     const e = this.tlbR[lin >>> PAGE_SHIFT] ^ TLB_KEY;

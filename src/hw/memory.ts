@@ -22,7 +22,7 @@ const WASM_PAGE = 65536;
 interface WasmMemory {
   readonly buffer: ArrayBuffer;
 }
-const WasmApi = (globalThis as unknown as { WebAssembly: { Memory: new (d: { initial: number; maximum: number }) => WasmMemory } }).WebAssembly;
+const WasmApi = (globalThis as unknown as { WebAssembly?: { Memory: new (d: { initial: number; maximum: number }) => WasmMemory } }).WebAssembly;
 
 /** Guest RAM of kernels that ended (PhysMemory.recycle), by size, for this thread's next
  *  kernels: a fresh ArrayBuffer of guest RAM counts as external memory to V8, and a program run
@@ -55,8 +55,9 @@ export class PhysMemory {
   readonly buffer: ArrayBuffer;
   /** The WebAssembly memory whose buffer it is: the RAM, then the TLB arrays. Its size is fixed
    *  (a memory that grows detaches its buffer, and V8 then checks every typed-array access it
-   *  compiles for detachment). */
-  readonly wasm: WasmMemory;
+   *  compiles for detachment). Null where Node has no WebAssembly (`--no-expose-wasm`,
+   *  `--jitless`): the same layout in an ArrayBuffer then. */
+  readonly wasm: WasmMemory | null;
   /** Where the TLB arrays start in it (the end of the RAM). */
   readonly tlbOffset: number;
   /** Whether a CPU holds the TLB arrays (takeTlb). */
@@ -79,8 +80,8 @@ export class PhysMemory {
     // within one build against an ArrayBuffer: the same speed for sieve, imgfilter, a
     // hello-world and python3 -c pass.)
     const pages = Math.ceil((bytes + 2 * TLB_ARRAY_BYTES) / WASM_PAGE);
-    this.wasm = new WasmApi.Memory({ initial: pages, maximum: pages });
-    this.buffer = this.wasm.buffer;
+    this.wasm = WasmApi === undefined ? null : new WasmApi.Memory({ initial: pages, maximum: pages });
+    this.buffer = this.wasm?.buffer ?? new ArrayBuffer(pages * WASM_PAGE);
     this.tlbOffset = bytes;
     this.size = bytes;
     this.pages = bytes >>> PAGE_SHIFT;

@@ -15,6 +15,9 @@ export const MAX_MEMORY = 2 ** 31 - PAGE_SIZE;
  *  same memory, read then at `tlbOffset` and `tlbOffset + TLB_ARRAY_BYTES`: where code compiled
  *  to WebAssembly (docs/wasm-tier.md) reads them, as it reads the RAM. */
 export const TLB_ARRAY_BYTES = 4 << 20;
+/** Bytes after the TLB arrays for the words compiled WebAssembly reads the registers from and
+ *  writes them to (jit/wasm/block.ts). */
+export const STATE_BYTES = 4096;
 /** WebAssembly's page. */
 const WASM_PAGE = 65536;
 
@@ -58,8 +61,12 @@ export class PhysMemory {
    *  compiles for detachment). Null where Node has no WebAssembly (`--no-expose-wasm`,
    *  `--jitless`): the same layout in an ArrayBuffer then. */
   readonly wasm: WasmMemory | null;
-  /** Where the TLB arrays start in it (the end of the RAM). */
+  /** Where the TLB arrays start in it (the end of the RAM), and the state words (after them). */
   readonly tlbOffset: number;
+  readonly stateOffset: number;
+  /** Its size in WebAssembly pages, and all of it as int32 words. */
+  readonly wasmPages: number;
+  readonly words: Int32Array;
   /** Whether a CPU holds the TLB arrays (takeTlb). */
   private tlbTaken = false;
   readonly size: number;
@@ -79,10 +86,13 @@ export class PhysMemory {
     // The OS commits the pages lazily, so untouched guest RAM costs no host memory. (Measured
     // within one build against an ArrayBuffer: the same speed for sieve, imgfilter, a
     // hello-world and python3 -c pass.)
-    const pages = Math.ceil((bytes + 2 * TLB_ARRAY_BYTES) / WASM_PAGE);
+    const pages = Math.ceil((bytes + 2 * TLB_ARRAY_BYTES + STATE_BYTES) / WASM_PAGE);
     this.wasm = WasmApi === undefined ? null : new WasmApi.Memory({ initial: pages, maximum: pages });
     this.buffer = this.wasm?.buffer ?? new ArrayBuffer(pages * WASM_PAGE);
     this.tlbOffset = bytes;
+    this.stateOffset = bytes + 2 * TLB_ARRAY_BYTES;
+    this.wasmPages = pages;
+    this.words = new Int32Array(this.buffer);
     this.size = bytes;
     this.pages = bytes >>> PAGE_SHIFT;
     this.u8 = new Uint8Array(this.buffer, 0, bytes);

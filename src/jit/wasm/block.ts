@@ -1,0 +1,226 @@
+// A basic block translated to one WebAssembly function (docs/wasm-tier.md), for the integer
+// forms a first version handles: dword moves between registers, immediates and memory, LEA,
+// ADD/SUB/AND/OR/XOR/CMP/TEST on registers and immediates, and a block-ending JMP or Jcc whose
+// flags the block itself set. Anything else, or a Jcc reading flags from before the block, and
+// compileBlock returns null (the block stays with the other tiers).
+//
+// The function reads the registers and the lazy-flags record from the state words (after the
+// TLB arrays, PhysMemory.stateOffset) into locals, runs, and writes them back. Memory goes
+// through the TLB inline; an access the TLB cannot serve (a miss, a page crossing) ends the
+// block before that instruction does anything: the state is as it was after the instructions
+// before it, EIP is at it, and the function returns how many instructions it retired, for the
+// interpreter to go on. Flat segments only (the engine runs compiled code only then).
+
+import { FnBuilder, buildModule, I32, OP } from "./asm.js";
+import { type Insn, Op, K_R32, K_MEM, K_IMM, K_NONE, NO_REG } from "../../hw/isa.js";
+import { EIP } from "../../hw/state.js";
+import { FK_ADD, FK_SUB, FK_LOGIC } from "../../hw/flags.js";
+import { TLB_KEY, type Cpu } from "../../hw/cpu.js";
+import { TLB_ARRAY_BYTES, type PhysMemory } from "../../hw/memory.js";
+
+/** State words: EAX..EDI, EIP, FLAGS, FOP, FA, FB, FR (as Cpu.r). */
+const STATE_WORDS = 14;
+
+export interface WasmBlock {
+  /** Runs the block on `c` (whose memory it was compiled for); returns the instructions it
+   *  retired (fewer than `insns` when it stopped before an access the TLB could not serve). */
+  run(c: Cpu): number;
+  readonly insns: number;
+}
+
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (m: object, imports: object) => { exports: Record<string, () => number> };
+}
+const WA = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+
+/** The flags kinds whose conditions are computed here (dword operations). */
+const KNOWN = new Set([FK_ADD, FK_SUB, FK_LOGIC]);
+
+function supported(x: Insn): boolean {
+  if (x.lock !== 0 || x.rep !== 0 || x.k2 !== K_NONE) return false;
+  const mem = (k: number): boolean => k !== K_MEM || (x.msz === 4 && x.asz === 4 && x.seg !== 4 && x.seg !== 5);
+  switch (x.op) {
+    case Op.MOV:
+      return x.osz === 4 && mem(x.k0) && mem(x.k1) && ((x.k0 === K_R32 && (x.k1 === K_R32 || x.k1 === K_IMM || x.k1 === K_MEM)) || (x.k0 === K_MEM && (x.k1 === K_R32 || x.k1 === K_IMM)));
+    case Op.LEA:
+      return x.osz === 4 && x.asz === 4 && x.k0 === K_R32 && x.k1 === K_MEM;
+    case Op.ADD: case Op.SUB: case Op.AND: case Op.OR: case Op.XOR: case Op.CMP: case Op.TEST:
+      return x.osz === 4 && x.k0 === K_R32 && (x.k1 === K_R32 || x.k1 === K_IMM);
+    case Op.JMP:
+      return x.k0 === K_IMM && x.k1 === K_NONE && x.osz === 4;
+    case Op.JCC:
+      return x.k0 === K_IMM && x.k1 === K_NONE;
+    default:
+      return false;
+  }
+}
+
+/** The flags kind an instruction records, or -1 if it records none. */
+function kindOf(x: Insn): number {
+  switch (x.op) {
+    case Op.ADD: return FK_ADD;
+    case Op.SUB: case Op.CMP: return FK_SUB;
+    case Op.AND: case Op.OR: case Op.XOR: case Op.TEST: return FK_LOGIC;
+    default: return -1;
+  }
+}
+
+/** The block as a wasm function over `mem`, or null if it has a form this tier does not take. */
+export function compileBlock(insns: readonly Insn[], mem: PhysMemory): WasmBlock | null {
+  if (WA === undefined || mem.wasm === null || insns.length === 0) return null;
+  let kind = -1;
+  for (const x of insns) {
+    if (!supported(x)) return null;
+    if (x.op === Op.JCC && !KNOWN.has(kind)) return null;
+    const k = kindOf(x);
+    if (k >= 0) kind = k;
+  }
+  const f = new FnBuilder([], [I32]);
+  const reg = Array.from({ length: 8 }, () => f.local(I32));
+  const [fl, fop, fa, fb, fr, a, e, v] = Array.from({ length: 8 }, () => f.local(I32));
+  const state = mem.stateOffset, tlbR = mem.tlbOffset, tlbW = mem.tlbOffset + TLB_ARRAY_BYTES;
+  const saved = [...reg, -1, fl, fop, fa, fb, fr]; // in state-word order; EIP is written apart
+  saved.forEach((l, k) => {
+    if (l >= 0) f.i32(state + 4 * k).mem(OP.i32Load, 2).set(l);
+  });
+  /** Writes the locals back, EIP as the i32 `eip()` leaves, and returns `retired`. */
+  const leave = (eip: () => void, retired: number): void => {
+    saved.forEach((l, k) => {
+      if (l >= 0) f.i32(state + 4 * k).get(l).mem(OP.i32Store, 2);
+    });
+    f.i32(state + 4 * EIP);
+    eip();
+    f.mem(OP.i32Store, 2).i32(retired).op(OP.return);
+  };
+  /** The effective address of x's memory operand into local a. */
+  const address = (x: Insn): void => {
+    f.i32(x.disp);
+    if (x.base !== NO_REG && x.base >= 0) f.get(reg[x.base]).op(OP.i32Add);
+    if (x.index !== NO_REG && x.index >= 0) f.get(reg[x.index]).i32(x.scale).op(OP.i32Shl).op(OP.i32Add);
+    f.set(a);
+  };
+  /** Leaves the physical address of the dword at local a on the stack, or ends the block before
+   *  instruction k (at `eip`) when the TLB (read or write) cannot serve it. */
+  const translate = (write: boolean, k: number, eip: number): void => {
+    f.get(a).i32(12).op(OP.i32ShrU).i32(2).op(OP.i32Shl).mem(OP.i32Load, 2, write ? tlbW : tlbR).i32(TLB_KEY).op(OP.i32Xor).set(e);
+    f.get(e).i32(0xfff).op(OP.i32And).get(a).i32(0xfff).op(OP.i32And).i32(0xffc).op(OP.i32GtU).op(OP.i32Or);
+    f.if();
+    leave(() => f.i32(eip), k);
+    f.end();
+    f.get(e).get(a).op(OP.i32Xor);
+  };
+  const operand = (x: Insn, k: number, r: number): void => {
+    if (k === K_IMM) f.i32(x.imm);
+    else f.get(reg[r]);
+  };
+  const last = insns[insns.length - 1];
+  insns.forEach((x, k) => {
+    switch (x.op) {
+      case Op.MOV:
+        if (x.k0 === K_R32 && x.k1 === K_MEM) {
+          address(x);
+          translate(false, k, x.eip);
+          f.mem(OP.i32Load, 0).set(reg[x.r0]);
+        } else if (x.k0 === K_MEM) {
+          address(x);
+          translate(true, k, x.eip);
+          operand(x, x.k1, x.r1);
+          f.mem(OP.i32Store, 0);
+        } else {
+          operand(x, x.k1, x.r1);
+          f.set(reg[x.r0]);
+        }
+        break;
+      case Op.LEA:
+        address(x);
+        f.get(a).set(reg[x.r0]);
+        break;
+      case Op.JMP:
+      case Op.JCC:
+        break; // (the block's end, below)
+      default: {
+        const kind = kindOf(x);
+        const op = x.op === Op.ADD ? OP.i32Add : x.op === Op.SUB || x.op === Op.CMP ? OP.i32Sub : x.op === Op.OR ? OP.i32Or : x.op === Op.XOR ? OP.i32Xor : OP.i32And;
+        f.get(reg[x.r0]);
+        operand(x, x.k1, x.r1);
+        f.op(op).set(v);
+        f.i32((kind << 2) | 2).set(fop);
+        if (kind === FK_LOGIC) f.i32(0).set(fa).i32(0).set(fb);
+        else {
+          f.get(reg[x.r0]).set(fa);
+          operand(x, x.k1, x.r1);
+          f.set(fb);
+        }
+        f.get(v).set(fr);
+        if (x.op !== Op.CMP && x.op !== Op.TEST) f.get(v).set(reg[x.r0]);
+      }
+    }
+  });
+  if (last.op === Op.JMP) leave(() => f.i32(last.target), insns.length);
+  else if (last.op === Op.JCC) {
+    condition(f, last.cc & 15, kind, fa, fb, fr);
+    f.if();
+    leave(() => f.i32(last.target), insns.length);
+    f.end();
+    leave(() => f.i32(last.next), insns.length);
+  } else leave(() => f.i32(last.next), insns.length);
+  f.i32(0); // (unreachable: every path returns; the validator wants the result)
+  let exports: Record<string, () => number>;
+  try {
+    exports = new WA.Instance(new WA.Module(buildModule({ memory: { module: "m", name: "mem", pages: mem.wasmPages }, funcs: [{ name: "run", fn: f }] })), { m: { mem: mem.wasm } }).exports;
+  } catch {
+    return null;
+  }
+  const fn = exports.run;
+  return {
+    insns: insns.length,
+    run(c: Cpu): number {
+      const s = mem.stateOffset >>> 2, w = mem.words;
+      for (let k = 0; k < STATE_WORDS; k++) w[s + k] = c.r[k];
+      const n = fn();
+      for (let k = 0; k < STATE_WORDS; k++) c.r[k] = w[s + k];
+      return n;
+    },
+  };
+}
+
+/** Leaves 1 if condition `cc` holds for the flags of a `kind` operation with operands fa, fb and
+ *  result fr (dword), else 0. */
+function condition(f: FnBuilder, cc: number, kind: number, fa: number, fb: number, fr: number): void {
+  const cf = (): void => {
+    if (kind === FK_ADD) f.get(fr).get(fa).op(OP.i32LtU);
+    else if (kind === FK_SUB) f.get(fa).get(fb).op(OP.i32LtU);
+    else f.i32(0);
+  };
+  const zf = (): void => void f.get(fr).op(OP.i32Eqz);
+  const sf = (): void => void f.get(fr).i32(0).op(OP.i32LtS);
+  const of = (): void => {
+    if (kind === FK_ADD) f.get(fa).get(fr).op(OP.i32Xor).get(fb).get(fr).op(OP.i32Xor).op(OP.i32And).i32(0).op(OP.i32LtS);
+    else if (kind === FK_SUB) f.get(fa).get(fb).op(OP.i32Xor).get(fa).get(fr).op(OP.i32Xor).op(OP.i32And).i32(0).op(OP.i32LtS);
+    else f.i32(0);
+  };
+  const pf = (): void => void f.get(fr).i32(0xff).op(OP.i32And).op(0x69).i32(1).op(OP.i32And).op(OP.i32Eqz); // i32.popcnt
+  const base = cc >> 1;
+  if (base === 0) of();
+  else if (base === 1) cf();
+  else if (base === 2) zf();
+  else if (base === 3) {
+    cf();
+    zf();
+    f.op(OP.i32Or);
+  } else if (base === 4) sf();
+  else if (base === 5) pf();
+  else if (base === 6) {
+    sf();
+    of();
+    f.op(OP.i32Ne);
+  } else {
+    zf();
+    sf();
+    of();
+    f.op(OP.i32Ne).op(OP.i32Or);
+  }
+  if (cc & 1) f.op(OP.i32Eqz);
+}
+

@@ -1,0 +1,124 @@
+// Blocks translated to WebAssembly (src/jit/wasm/block.ts) against the interpreter, from the same
+// random states: registers, the lazy flags, memory, and the way a block stops before an access
+// the TLB cannot serve (a miss, an unmapped page) with the interpreter going on from there.
+
+import { describe, expect, it } from "vitest";
+import { Cpu } from "../../src/hw/cpu.js";
+import { PhysMemory } from "../../src/hw/memory.js";
+import { flushTlb, PTE_P, PTE_W, PTE_U } from "../../src/hw/mmu.js";
+import { Fault } from "../../src/hw/fault.js";
+import { CR0_PE, CR0_PG, EBX, ECX, ESI } from "../../src/hw/state.js";
+import { BlockDecoder } from "../../src/decoder/block.js";
+import { execInsns } from "../../src/hw/interp/run.js";
+import * as alu from "../../src/hw/alu.js";
+import { compileBlock } from "../../src/jit/wasm/block.js";
+import { type Insn, Op, K_MEM } from "../../src/hw/isa.js";
+
+const PD = 0x1000, PT = 0x2000, CODE = 0x400000, DATA = 0x500000, UNMAPPED = 0x502000;
+/** The data pages' frames: not adjacent, so an access across the pages' boundary read as one
+ *  from the first frame would read the wrong bytes. */
+const F_CODE = 0x10000, F_DATA = [0x20000, 0x28000];
+const SLOTS = 14;
+
+function cpu(code: number[]): Cpu {
+  const mem = new PhysMemory(1 << 20);
+  const c = new Cpu(mem);
+  mem.write32(PD + ((CODE >>> 22) << 2), PT | PTE_P | PTE_W | PTE_U);
+  mem.write32(PT + (((CODE >>> 12) & 0x3ff) << 2), F_CODE | PTE_P | PTE_W | PTE_U);
+  for (let p = 0; p < 2; p++) mem.write32(PT + ((((DATA >>> 12) + p) & 0x3ff) << 2), F_DATA[p] | PTE_P | PTE_W | PTE_U);
+  c.cr3 = PD;
+  c.cr0 = CR0_PE | CR0_PG;
+  flushTlb(c);
+  code.forEach((b, k) => (mem.u8[F_CODE + k] = b));
+  mem.u8[F_CODE + code.length] = 0xf4;
+  return c;
+}
+
+function rng(seed: number): () => number {
+  let s = seed | 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return s | 0;
+  };
+}
+
+const EDGE = [0, 1, -1, 0x7fffffff, 0x80000000 | 0, 0xff, 0x80, 0x7f, 0xffff, 0x8000];
+
+function fill(c: Cpu, next: () => number, unmapped: boolean, warm: boolean): void {
+  const pick = (): number => ((next() & 3) === 0 ? EDGE[(next() >>> 0) % EDGE.length] : next());
+  for (let k = 0; k < 8; k++) c.r[k] = pick();
+  c.r[EBX] = unmapped ? UNMAPPED + 0x10 : DATA + 0x100 + (((next() >>> 0) % 0x80) & ~3);
+  c.r[ECX] = (next() >>> 0) % 64;
+  c.r[ESI] = DATA + 0xff8 + ((next() >>> 0) % 4); // [esi+4]: at the page's end, or across it
+  const ops = [alu.add, alu.sub, alu.and, alu.xor];
+  ops[(next() >>> 0) % ops.length](c.r, pick(), pick(), 2);
+  for (const f of F_DATA) for (let k = 0; k < 0x1000; k += 4) c.mem.write32(f + k, pick());
+  flushTlb(c);
+  if (warm) for (let p = 0; p < 2; p++) c.wr32(DATA + p * 0x1000, c.rd32(DATA + p * 0x1000));
+}
+
+/** Runs `insns` from `k` in the interpreter; a fault ends it (EIP at the faulting instruction). */
+function interpret(c: Cpu, insns: readonly Insn[]): void {
+  try {
+    execInsns(c, insns);
+  } catch (e) {
+    if (!(e instanceof Fault)) throw e;
+  }
+}
+
+/** [name, bytes, instructions the decoder may take (a block cut short by the size limit)]. */
+const BLOCKS: [string, number[], number?][] = [
+  ["mov eax, [ebx+4]; add eax, ecx; mov [ebx+8], eax; cmp eax, edx; jne", [0x8b, 0x43, 0x04, 0x01, 0xc8, 0x89, 0x43, 0x08, 0x39, 0xd0, 0x75, 0x10]],
+  ["lea edi, [ebx+ecx*4+8]; mov edx, [ebx+ecx*4+8]; xor edx, 0x55; test edx, edx; je", [0x8d, 0x7c, 0x8b, 0x08, 0x8b, 0x54, 0x8b, 0x08, 0x83, 0xf2, 0x55, 0x85, 0xd2, 0x74, 0x05]],
+  ["sub eax, ebx; and eax, 0xff; or ecx, eax; cmp ecx, -7; jl", [0x29, 0xd8, 0x25, 0xff, 0x00, 0x00, 0x00, 0x09, 0xc1, 0x83, 0xf9, 0xf9, 0x7c, 0x08]],
+  ["mov dword [ebx+0xc], imm32; mov ecx, [ebx+0xc]; mov eax, [esi+4]; jmp", [0xc7, 0x43, 0x0c, 0x78, 0x56, 0x34, 0x92, 0x8b, 0x4b, 0x0c, 0x8b, 0x46, 0x04, 0xeb, 0x03]],
+  ["mov eax, edx; add eax, 0x7fffffff; mov edx, imm32 (cut by the size limit)", [0x89, 0xd0, 0x05, 0xff, 0xff, 0xff, 0x7f, 0xba, 1, 2, 3, 4], 3],
+  ...Array.from({ length: 16 }, (_, cc): [string, number[]] => [`add eax, ecx; cmp eax, edx; j${cc}`, [0x01, 0xc8, 0x39, 0xd0, 0x70 + cc, 0x10]]),
+  ...Array.from({ length: 16 }, (_, cc): [string, number[]] => [`add eax, ecx; j${cc}`, [0x01, 0xc8, 0x70 + cc, 0x10]]),
+  ...Array.from({ length: 16 }, (_, cc): [string, number[]] => [`test eax, ecx; j${cc}`, [0x85, 0xc8, 0x70 + cc, 0x10]]),
+];
+
+describe("blocks translated to WebAssembly", () => {
+  it.each(BLOCKS)("%s: the same state as the interpreter's", (_name, bytes, max) => {
+    const a = cpu(bytes), b = cpu(bytes);
+    const insns = new BlockDecoder().decode(a, CODE, false, max).insns;
+    expect(insns.length).toBeGreaterThan(1);
+    const block = compileBlock(insns, b.mem);
+    expect(block, "the block is in the subset").not.toBeNull();
+    const next = rng(0xb10c + bytes.reduce((h, v) => h * 31 + v, 7));
+    let stopped = 0, whole = 0;
+    for (let round = 0; round < 100; round++) {
+      const unmapped = round % 10 === 9, warm = round % 2 === 0;
+      const seed = next();
+      fill(a, rng(seed), unmapped, warm);
+      fill(b, rng(seed), unmapped, warm);
+      interpret(a, insns);
+      const retired = block!.run(b);
+      if (retired < insns.length) {
+        stopped++;
+        interpret(b, insns.slice(retired));
+      } else whole++;
+      expect(Array.from(b.r.subarray(0, SLOTS))).toEqual(Array.from(a.r.subarray(0, SLOTS)));
+      for (const f of F_DATA) expect(Buffer.from(b.mem.u8.subarray(f, f + 0x1000)).equals(Buffer.from(a.mem.u8.subarray(f, f + 0x1000)))).toBe(true);
+    }
+    expect(whole, "runs the whole block when the TLB serves it").toBeGreaterThan(0);
+    // (a block that reads or writes memory stops at a cold TLB or the unmapped page; LEA only
+    // computes an address)
+    const accesses = insns.some((x) => x.op !== Op.LEA && (x.k0 === K_MEM || x.k1 === K_MEM));
+    expect(stopped > 0).toBe(accesses);
+  });
+
+  it("leaves out a Jcc whose flags come from before the block, and forms it does not take", () => {
+    const c = cpu([]);
+    const decode = (bytes: number[]): Insn[] => {
+      bytes.forEach((v, k) => (c.mem.u8[F_CODE + k] = v));
+      c.mem.u8[F_CODE + bytes.length] = 0xf4;
+      return new BlockDecoder().decode(c, CODE, false).insns;
+    };
+    expect(compileBlock(decode([0x89, 0xd0, 0x75, 0x10]), c.mem)).toBeNull(); // mov eax, edx; jne
+    expect(compileBlock(decode([0x40, 0x75, 0x10]), c.mem)).toBeNull(); // inc eax; jne
+    expect(compileBlock(decode([0x66, 0x01, 0xc8, 0x75, 0x10]), c.mem)).toBeNull(); // add ax, cx; jne
+  });
+});

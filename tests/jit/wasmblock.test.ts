@@ -7,11 +7,11 @@ import { Cpu } from "../../src/hw/cpu.js";
 import { PhysMemory } from "../../src/hw/memory.js";
 import { flushTlb, PTE_P, PTE_W, PTE_U } from "../../src/hw/mmu.js";
 import { Fault } from "../../src/hw/fault.js";
-import { CR0_PE, CR0_PG, EBX, ECX, ESI } from "../../src/hw/state.js";
+import { CR0_PE, CR0_PG, EBX, ECX, EDX, ESI, EIP } from "../../src/hw/state.js";
 import { BlockDecoder } from "../../src/decoder/block.js";
 import { execInsns } from "../../src/hw/interp/run.js";
 import * as alu from "../../src/hw/alu.js";
-import { compileBlock } from "../../src/jit/wasm/block.js";
+import { compileBlock, compileRegion } from "../../src/jit/wasm/block.js";
 import { type Insn, Op, K_MEM } from "../../src/hw/isa.js";
 
 const PD = 0x1000, PT = 0x2000, CODE = 0x400000, DATA = 0x500000, UNMAPPED = 0x502000;
@@ -49,6 +49,7 @@ const EDGE = [0, 1, -1, 0x7fffffff, 0x80000000 | 0, 0xff, 0x80, 0x7f, 0xffff, 0x
 function fill(c: Cpu, next: () => number, unmapped: boolean, warm: boolean): void {
   const pick = (): number => ((next() & 3) === 0 ? EDGE[(next() >>> 0) % EDGE.length] : next());
   for (let k = 0; k < 8; k++) c.r[k] = pick();
+  c.r[EIP] = CODE;
   c.r[EBX] = unmapped ? UNMAPPED + 0x10 : DATA + 0x100 + (((next() >>> 0) % 0x80) & ~3);
   c.r[ECX] = (next() >>> 0) % 64;
   c.r[ESI] = DATA + 0xff8 + ((next() >>> 0) % 4); // [esi+4]: at the page's end, or across it
@@ -120,5 +121,56 @@ describe("blocks translated to WebAssembly", () => {
     expect(compileBlock(decode([0x89, 0xd0, 0x75, 0x10]), c.mem)).toBeNull(); // mov eax, edx; jne
     expect(compileBlock(decode([0x40, 0x75, 0x10]), c.mem)).toBeNull(); // inc eax; jne
     expect(compileBlock(decode([0x66, 0x01, 0xc8, 0x75, 0x10]), c.mem)).toBeNull(); // add ax, cx; jne
+  });
+
+  it("runs a loop of two blocks as the interpreter does, within the budget, going on from where it stopped", () => {
+    // A: mov eax, [ebx]; add edx, eax; add ebx, 4; sub ecx, 1; jne A
+    // B: mov [esi], edx; jmp out
+    const bytes = [0x8b, 0x03, 0x01, 0xc2, 0x83, 0xc3, 0x04, 0x83, 0xe9, 0x01, 0x75, 0xf4, 0x89, 0x16, 0xeb, 0x20];
+    const a = cpu(bytes), b = cpu(bytes);
+    const decoder = new BlockDecoder();
+    const blocks = [decoder.decode(a, CODE, false).insns, decoder.decode(a, CODE + 12, false).insns];
+    expect(blocks.map((x) => x.length)).toEqual([5, 2]);
+    const region = compileRegion(blocks, b.mem);
+    expect(region).not.toBeNull();
+    /** The interpreter over the region's blocks from EIP (mid-block too) while the budget covers
+     *  each; returns the budget left. */
+    const interpretRegion = (c: Cpu, budget: number): number => {
+      for (;;) {
+        const insns = blocks.find((x) => x.some((y) => y.eip === c.r[EIP]));
+        if (insns === undefined) return budget;
+        const rest = insns.slice(insns.findIndex((y) => y.eip === c.r[EIP]));
+        if (rest.length === insns.length && budget < insns.length) return budget;
+        try {
+          execInsns(c, rest);
+        } catch (e) {
+          if (!(e instanceof Fault)) throw e;
+          return budget - rest.findIndex((y) => y.eip === c.r[EIP]);
+        }
+        budget -= rest.length;
+      }
+    };
+    const next = rng(0x100b);
+    let stops = 0, outs = 0;
+    for (let round = 0; round < 200; round++) {
+      const seed = next(), budget = 1 + ((next() >>> 0) % 400), unmapped = round % 10 === 9, warm = round % 3 !== 0;
+      for (const c of [a, b]) {
+        fill(c, rng(seed), unmapped, warm);
+        c.r[ECX] = 1 + ((rng(seed)() >>> 0) % 64);
+        c.r[ESI] = DATA + 0x800;
+        c.r[EDX] = 0;
+      }
+      const leftA = interpretRegion(a, budget);
+      let leftB = region!.run(b, budget);
+      if (blocks.some((x) => x.some((y) => y.eip === b.r[EIP]))) {
+        stops++;
+        leftB = interpretRegion(b, leftB);
+      } else outs++;
+      expect(leftB).toBe(leftA);
+      expect(Array.from(b.r.subarray(0, SLOTS))).toEqual(Array.from(a.r.subarray(0, SLOTS)));
+      for (const f of F_DATA) expect(Buffer.from(b.mem.u8.subarray(f, f + 0x1000)).equals(Buffer.from(a.mem.u8.subarray(f, f + 0x1000)))).toBe(true);
+    }
+    expect(outs, "some runs leave the region at its jmp").toBeGreaterThan(0);
+    expect(stops, "some stop inside it (the budget, a cold TLB, the unmapped page)").toBeGreaterThan(0);
   });
 });

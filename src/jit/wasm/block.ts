@@ -30,7 +30,7 @@ export interface WasmBlock {
 
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
-  Instance: new (m: object, imports: object) => { exports: Record<string, () => number> };
+  Instance: new (m: object, imports: object) => { exports: Record<string, (n: number) => number> };
 }
 const WA = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
@@ -68,105 +68,160 @@ function kindOf(x: Insn): number {
 
 /** The block as a wasm function over `mem`, or null if it has a form this tier does not take. */
 export function compileBlock(insns: readonly Insn[], mem: PhysMemory): WasmBlock | null {
-  if (WA === undefined || mem.wasm === null || insns.length === 0) return null;
-  let kind = -1;
-  for (const x of insns) {
-    if (!supported(x)) return null;
-    if (x.op === Op.JCC && !KNOWN.has(kind)) return null;
-    const k = kindOf(x);
-    if (k >= 0) kind = k;
+  const r = compileRegion([insns], mem);
+  return r === null ? null : { insns: insns.length, run: (c) => insns.length - r.run(c, insns.length) };
+}
+
+export interface WasmRegion {
+  /** Runs the region on `c` from its EIP with a budget of `n` instructions, block by block
+   *  while the next block is one of the region's and the budget covers it; returns the budget
+   *  left. EIP is then where it stopped: a block outside the region, one the budget did not
+   *  cover, or an instruction whose access the TLB could not serve (the instructions before it
+   *  retired). An EIP at none of its blocks' starts returns `n` at once. */
+  run(c: Cpu, n: number): number;
+}
+
+/** Blocks (the first is the entry) as one wasm function over `mem` with a dispatch loop between
+ *  them, or null if one has a form this tier does not take. */
+export function compileRegion(blocks: readonly (readonly Insn[])[], mem: PhysMemory): WasmRegion | null {
+  if (WA === undefined || mem.wasm === null || blocks.length === 0) return null;
+  for (const insns of blocks) {
+    if (insns.length === 0) return null;
+    let kind = -1;
+    for (const x of insns) {
+      if (!supported(x)) return null;
+      if (x.op === Op.JCC && !KNOWN.has(kind)) return null;
+      const k = kindOf(x);
+      if (k >= 0) kind = k;
+    }
   }
-  const f = new FnBuilder([], [I32]);
+  const f = new FnBuilder([I32], [I32]);
+  const n = 0;
   const reg = Array.from({ length: 8 }, () => f.local(I32));
-  const [fl, fop, fa, fb, fr, a, e, v] = Array.from({ length: 8 }, () => f.local(I32));
+  const [fl, fop, fa, fb, fr, a, e, v, at] = Array.from({ length: 9 }, () => f.local(I32));
   const state = mem.stateOffset, tlbR = mem.tlbOffset, tlbW = mem.tlbOffset + TLB_ARRAY_BYTES;
+  const indexOf = new Map(blocks.map((insns, k) => [insns[0].eip, k]));
   const saved = [...reg, -1, fl, fop, fa, fb, fr]; // in state-word order; EIP is written apart
-  saved.forEach((l, k) => {
-    if (l >= 0) f.i32(state + 4 * k).mem(OP.i32Load, 2).set(l);
-  });
-  /** Writes the locals back, EIP as the i32 `eip()` leaves, and returns `retired`. */
-  const leave = (eip: () => void, retired: number): void => {
+  /** Writes the locals back, EIP as the i32 `eip()` leaves, and returns the budget less `used`. */
+  const leave = (eip: () => void, used: number): void => {
     saved.forEach((l, k) => {
       if (l >= 0) f.i32(state + 4 * k).get(l).mem(OP.i32Store, 2);
     });
     f.i32(state + 4 * EIP);
     eip();
-    f.mem(OP.i32Store, 2).i32(retired).op(OP.return);
+    f.mem(OP.i32Store, 2).get(n).i32(used).op(OP.i32Sub).op(OP.return);
   };
-  /** The effective address of x's memory operand into local a. */
-  const address = (x: Insn): void => {
-    f.i32(x.disp);
-    if (x.base !== NO_REG && x.base >= 0) f.get(reg[x.base]).op(OP.i32Add);
-    if (x.index !== NO_REG && x.index >= 0) f.get(reg[x.index]).i32(x.scale).op(OP.i32Shl).op(OP.i32Add);
-    f.set(a);
+  /** Goes on at `target`: the region's block there, or out. */
+  const goTo = (target: number): void => {
+    const k = indexOf.get(target);
+    if (k === undefined) leave(() => f.i32(target), 0);
+    else f.i32(k).set(at).br("dispatch");
   };
-  /** Leaves the physical address of the dword at local a on the stack, or ends the block before
-   *  instruction k (at `eip`) when the TLB (read or write) cannot serve it. */
-  const translate = (write: boolean, k: number, eip: number): void => {
-    f.get(a).i32(12).op(OP.i32ShrU).i32(2).op(OP.i32Shl).mem(OP.i32Load, 2, write ? tlbW : tlbR).i32(TLB_KEY).op(OP.i32Xor).set(e);
-    f.get(e).i32(0xfff).op(OP.i32And).get(a).i32(0xfff).op(OP.i32And).i32(0xffc).op(OP.i32GtU).op(OP.i32Or);
-    f.if();
-    leave(() => f.i32(eip), k);
-    f.end();
-    f.get(e).get(a).op(OP.i32Xor);
-  };
-  const operand = (x: Insn, k: number, r: number): void => {
-    if (k === K_IMM) f.i32(x.imm);
-    else f.get(reg[r]);
-  };
-  const last = insns[insns.length - 1];
-  insns.forEach((x, k) => {
-    switch (x.op) {
-      case Op.MOV:
-        if (x.k0 === K_R32 && x.k1 === K_MEM) {
-          address(x);
-          translate(false, k, x.eip);
-          f.mem(OP.i32Load, 0).set(reg[x.r0]);
-        } else if (x.k0 === K_MEM) {
-          address(x);
-          translate(true, k, x.eip);
-          operand(x, x.k1, x.r1);
-          f.mem(OP.i32Store, 0);
-        } else {
-          operand(x, x.k1, x.r1);
-          f.set(reg[x.r0]);
-        }
-        break;
-      case Op.LEA:
-        address(x);
-        f.get(a).set(reg[x.r0]);
-        break;
-      case Op.JMP:
-      case Op.JCC:
-        break; // (the block's end, below)
-      default: {
-        const kind = kindOf(x);
-        const op = x.op === Op.ADD ? OP.i32Add : x.op === Op.SUB || x.op === Op.CMP ? OP.i32Sub : x.op === Op.OR ? OP.i32Or : x.op === Op.XOR ? OP.i32Xor : OP.i32And;
-        f.get(reg[x.r0]);
-        operand(x, x.k1, x.r1);
-        f.op(op).set(v);
-        f.i32((kind << 2) | 2).set(fop);
-        if (kind === FK_LOGIC) f.i32(0).set(fa).i32(0).set(fb);
-        else {
-          f.get(reg[x.r0]).set(fa);
-          operand(x, x.k1, x.r1);
-          f.set(fb);
-        }
-        f.get(v).set(fr);
-        if (x.op !== Op.CMP && x.op !== Op.TEST) f.get(v).set(reg[x.r0]);
-      }
-    }
+  // Registers in, and the entry block for EIP (none: the budget back, untouched).
+  saved.forEach((l, k) => {
+    if (l >= 0) f.i32(state + 4 * k).mem(OP.i32Load, 2).set(l);
   });
-  if (last.op === Op.JMP) leave(() => f.i32(last.target), insns.length);
-  else if (last.op === Op.JCC) {
-    condition(f, last.cc & 15, kind, fa, fb, fr);
-    f.if();
-    leave(() => f.i32(last.target), insns.length);
+  f.i32(-1).set(at);
+  blocks.forEach((insns, k) => {
+    f.i32(state + 4 * EIP).mem(OP.i32Load, 2).i32(insns[0].eip).op(OP.i32Eq).if().i32(k).set(at).end();
+  });
+  f.get(at).i32(0).op(OP.i32LtS).if().get(n).op(OP.return).end();
+  const labels = blocks.map((_, k) => `b${k}`);
+  f.loop("dispatch").block("none");
+  for (let k = blocks.length - 1; k >= 0; k--) f.block(labels[k]);
+  f.get(at).brTable(labels, "none");
+  blocks.forEach((insns) => {
+    f.end(); // this block's code follows
+    // The budget covers the whole block, or it is not begun.
+    f.get(n).i32(insns.length).op(OP.i32LtS).if();
+    leave(() => f.i32(insns[0].eip), 0);
     f.end();
-    leave(() => f.i32(last.next), insns.length);
-  } else leave(() => f.i32(last.next), insns.length);
-  f.i32(0); // (unreachable: every path returns; the validator wants the result)
-  let exports: Record<string, () => number>;
+    emitBlock(insns);
+  });
+  f.end(); // none (never taken)
+  f.get(n).op(OP.return);
+  f.end(); // dispatch
+  f.i32(0);
+
+  function emitBlock(insns: readonly Insn[]): void {
+    /** The effective address of x's memory operand into local a. */
+    const address = (x: Insn): void => {
+      f.i32(x.disp);
+      if (x.base !== NO_REG && x.base >= 0) f.get(reg[x.base]).op(OP.i32Add);
+      if (x.index !== NO_REG && x.index >= 0) f.get(reg[x.index]).i32(x.scale).op(OP.i32Shl).op(OP.i32Add);
+      f.set(a);
+    };
+    /** Leaves the physical address of the dword at local a on the stack, or ends the run before
+     *  instruction k (at `eip`) when the TLB (read or write) cannot serve it. */
+    const translate = (write: boolean, k: number, eip: number): void => {
+      f.get(a).i32(12).op(OP.i32ShrU).i32(2).op(OP.i32Shl).mem(OP.i32Load, 2, write ? tlbW : tlbR).i32(TLB_KEY).op(OP.i32Xor).set(e);
+      f.get(e).i32(0xfff).op(OP.i32And).get(a).i32(0xfff).op(OP.i32And).i32(0xffc).op(OP.i32GtU).op(OP.i32Or);
+      f.if();
+      leave(() => f.i32(eip), k);
+      f.end();
+      f.get(e).get(a).op(OP.i32Xor);
+    };
+    const operand = (x: Insn, k: number, r: number): void => {
+      if (k === K_IMM) f.i32(x.imm);
+      else f.get(reg[r]);
+    };
+    let kind = -1;
+    insns.forEach((x, k) => {
+      switch (x.op) {
+        case Op.MOV:
+          if (x.k0 === K_R32 && x.k1 === K_MEM) {
+            address(x);
+            translate(false, k, x.eip);
+            f.mem(OP.i32Load, 0).set(reg[x.r0]);
+          } else if (x.k0 === K_MEM) {
+            address(x);
+            translate(true, k, x.eip);
+            operand(x, x.k1, x.r1);
+            f.mem(OP.i32Store, 0);
+          } else {
+            operand(x, x.k1, x.r1);
+            f.set(reg[x.r0]);
+          }
+          break;
+        case Op.LEA:
+          address(x);
+          f.get(a).set(reg[x.r0]);
+          break;
+        case Op.JMP:
+        case Op.JCC:
+          break; // (the block's end, below)
+        default: {
+          kind = kindOf(x);
+          const op = x.op === Op.ADD ? OP.i32Add : x.op === Op.SUB || x.op === Op.CMP ? OP.i32Sub : x.op === Op.OR ? OP.i32Or : x.op === Op.XOR ? OP.i32Xor : OP.i32And;
+          f.get(reg[x.r0]);
+          operand(x, x.k1, x.r1);
+          f.op(op).set(v);
+          f.i32((kind << 2) | 2).set(fop);
+          if (kind === FK_LOGIC) f.i32(0).set(fa).i32(0).set(fb);
+          else {
+            f.get(reg[x.r0]).set(fa);
+            operand(x, x.k1, x.r1);
+            f.set(fb);
+          }
+          f.get(v).set(fr);
+          if (x.op !== Op.CMP && x.op !== Op.TEST) f.get(v).set(reg[x.r0]);
+        }
+      }
+    });
+    // The block retired: its instructions off the budget, then on to its successor.
+    f.get(n).i32(insns.length).op(OP.i32Sub).set(n);
+    const last = insns[insns.length - 1];
+    if (last.op === Op.JMP) goTo(last.target);
+    else if (last.op === Op.JCC) {
+      condition(f, last.cc & 15, kind, fa, fb, fr);
+      f.if();
+      goTo(last.target);
+      f.end();
+      goTo(last.next);
+    } else goTo(last.next);
+  }
+
+  let exports: Record<string, (n: number) => number>;
   try {
     exports = new WA.Instance(new WA.Module(buildModule({ memory: { module: "m", name: "mem", pages: mem.wasmPages }, funcs: [{ name: "run", fn: f }] })), { m: { mem: mem.wasm } }).exports;
   } catch {
@@ -174,13 +229,12 @@ export function compileBlock(insns: readonly Insn[], mem: PhysMemory): WasmBlock
   }
   const fn = exports.run;
   return {
-    insns: insns.length,
-    run(c: Cpu): number {
+    run(c: Cpu, budget: number): number {
       const s = mem.stateOffset >>> 2, w = mem.words;
       for (let k = 0; k < STATE_WORDS; k++) w[s + k] = c.r[k];
-      const n = fn();
+      const left = fn(budget);
       for (let k = 0; k < STATE_WORDS; k++) c.r[k] = w[s + k];
-      return n;
+      return left;
     },
   };
 }

@@ -7,7 +7,7 @@ import { Cpu } from "../../src/hw/cpu.js";
 import { PhysMemory } from "../../src/hw/memory.js";
 import { flushTlb, PTE_P, PTE_W, PTE_U } from "../../src/hw/mmu.js";
 import { Fault } from "../../src/hw/fault.js";
-import { CR0_PE, CR0_PG, EBX, ECX, EDX, ESI, EIP } from "../../src/hw/state.js";
+import { CR0_PE, CR0_PG, EBX, ECX, EDX, ESI, ESP, EIP } from "../../src/hw/state.js";
 import { BlockDecoder } from "../../src/decoder/block.js";
 import { execInsns } from "../../src/hw/interp/run.js";
 import * as alu from "../../src/hw/alu.js";
@@ -53,6 +53,9 @@ function fill(c: Cpu, next: () => number, unmapped: boolean, warm: boolean): voi
   c.r[EBX] = unmapped ? UNMAPPED + 0x10 : DATA + 0x100 + (((next() >>> 0) % 0x80) & ~3);
   c.r[ECX] = (next() >>> 0) % 64;
   c.r[ESI] = DATA + 0xff8 + ((next() >>> 0) % 4); // [esi+4]: at the page's end, or across it
+  // the stack: inside the first page, at its start (a push goes to the first page's end... of
+  // the page before: unmapped), or across the two pages
+  c.r[ESP] = unmapped ? UNMAPPED + 0x800 : [DATA + 0x800, DATA + 0x1000, DATA + 0xffe][(next() >>> 0) % 3];
   const ops = [alu.add, alu.sub, alu.and, alu.xor];
   ops[(next() >>> 0) % ops.length](c.r, pick(), pick(), 2);
   for (const f of F_DATA) for (let k = 0; k < 0x1000; k += 4) c.mem.write32(f + k, pick());
@@ -76,6 +79,10 @@ const BLOCKS: [string, number[], number?][] = [
   ["sub eax, ebx; and eax, 0xff; or ecx, eax; cmp ecx, -7; jl", [0x29, 0xd8, 0x25, 0xff, 0x00, 0x00, 0x00, 0x09, 0xc1, 0x83, 0xf9, 0xf9, 0x7c, 0x08]],
   ["mov dword [ebx+0xc], imm32; mov ecx, [ebx+0xc]; mov eax, [esi+4]; jmp", [0xc7, 0x43, 0x0c, 0x78, 0x56, 0x34, 0x92, 0x8b, 0x4b, 0x0c, 0x8b, 0x46, 0x04, 0xeb, 0x03]],
   ["mov eax, edx; add eax, 0x7fffffff; mov edx, imm32 (cut by the size limit)", [0x89, 0xd0, 0x05, 0xff, 0xff, 0xff, 0x7f, 0xba, 1, 2, 3, 4], 3],
+  ["push esi; push 7; pop eax; pop edi; jmp", [0x56, 0x6a, 0x07, 0x58, 0x5f, 0xeb, 0x02]],
+  ["push ecx; pop esp; mov eax, edx; jmp", [0x51, 0x5c, 0x89, 0xd0, 0xeb, 0x02]],
+  ["mov eax, ecx; push edx; call rel32", [0x89, 0xc8, 0x52, 0xe8, 0x10, 0x00, 0x00, 0x00]],
+  ["add eax, ecx; ret", [0x01, 0xc8, 0xc3]],
   ...Array.from({ length: 16 }, (_, cc): [string, number[]] => [`add eax, ecx; cmp eax, edx; j${cc}`, [0x01, 0xc8, 0x39, 0xd0, 0x70 + cc, 0x10]]),
   ...Array.from({ length: 16 }, (_, cc): [string, number[]] => [`add eax, ecx; j${cc}`, [0x01, 0xc8, 0x70 + cc, 0x10]]),
   ...Array.from({ length: 16 }, (_, cc): [string, number[]] => [`test eax, ecx; j${cc}`, [0x85, 0xc8, 0x70 + cc, 0x10]]),
@@ -105,9 +112,10 @@ describe("blocks translated to WebAssembly", () => {
       for (const f of F_DATA) expect(Buffer.from(b.mem.u8.subarray(f, f + 0x1000)).equals(Buffer.from(a.mem.u8.subarray(f, f + 0x1000)))).toBe(true);
     }
     expect(whole, "runs the whole block when the TLB serves it").toBeGreaterThan(0);
-    // (a block that reads or writes memory stops at a cold TLB or the unmapped page; LEA only
-    // computes an address)
-    const accesses = insns.some((x) => x.op !== Op.LEA && (x.k0 === K_MEM || x.k1 === K_MEM));
+    // (a block that reads or writes memory, its operands or the stack, stops at a cold TLB or
+    // the unmapped page; LEA only computes an address)
+    const stack = [Op.PUSH, Op.POP, Op.CALL, Op.RET];
+    const accesses = insns.some((x) => (x.op !== Op.LEA && (x.k0 === K_MEM || x.k1 === K_MEM)) || stack.includes(x.op));
     expect(stopped > 0).toBe(accesses);
   });
 

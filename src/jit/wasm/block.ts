@@ -1,7 +1,7 @@
 // A basic block translated to one WebAssembly function (docs/wasm-tier.md), for the integer
 // forms a first version handles: dword moves between registers, immediates and memory, LEA,
-// ADD/SUB/AND/OR/XOR/CMP/TEST on registers and immediates, and a block-ending JMP or Jcc whose
-// flags the block itself set. Anything else, or a Jcc reading flags from before the block, and
+// ADD/SUB/AND/OR/XOR/CMP/TEST on registers and immediates, PUSH and POP of a register (and PUSH
+// of an immediate), and a block-ending JMP, CALL, RET or Jcc whose flags the block itself set. Anything else, or a Jcc reading flags from before the block, and
 // compileBlock returns null (the block stays with the other tiers).
 //
 // The function reads the registers and the lazy-flags record from the state words (after the
@@ -48,7 +48,14 @@ function supported(x: Insn): boolean {
     case Op.ADD: case Op.SUB: case Op.AND: case Op.OR: case Op.XOR: case Op.CMP: case Op.TEST:
       return x.osz === 4 && x.k0 === K_R32 && (x.k1 === K_R32 || x.k1 === K_IMM);
     case Op.JMP:
+    case Op.CALL:
       return x.k0 === K_IMM && x.k1 === K_NONE && x.osz === 4;
+    case Op.PUSH:
+      return x.osz === 4 && (x.k0 === K_R32 || x.k0 === K_IMM) && x.k1 === K_NONE;
+    case Op.POP:
+      return x.osz === 4 && x.k0 === K_R32 && x.k1 === K_NONE;
+    case Op.RET:
+      return x.osz === 4 && x.k0 === K_NONE;
     case Op.JCC:
       return x.k0 === K_IMM && x.k1 === K_NONE;
     default:
@@ -116,6 +123,13 @@ export function compileRegion(blocks: readonly (readonly Insn[])[], mem: PhysMem
     const k = indexOf.get(target);
     if (k === undefined) leave(() => f.i32(target), 0);
     else f.i32(k).set(at).br("dispatch");
+  };
+  /** Goes on at the address in local `l`: the region's block there, or out. */
+  const goToDynamic = (l: number): void => {
+    blocks.forEach((insns, k) => {
+      f.get(l).i32(insns[0].eip).op(OP.i32Eq).if().i32(k).set(at).br("dispatch").end();
+    });
+    leave(() => f.get(l), 0);
   };
   // Registers in, and the entry block for EIP (none: the budget back, untouched).
   saved.forEach((l, k) => {
@@ -187,6 +201,24 @@ export function compileRegion(blocks: readonly (readonly Insn[])[], mem: PhysMem
           address(x);
           f.get(a).set(reg[x.r0]);
           break;
+        case Op.PUSH:
+        case Op.CALL:
+          // ESP - 4 written first (a fault leaves ESP as it was), then ESP
+          f.get(reg[4]).i32(4).op(OP.i32Sub).set(a);
+          translate(true, k, x.eip);
+          if (x.op === Op.CALL) f.i32(x.next);
+          else operand(x, x.k0, x.r0);
+          f.mem(OP.i32Store, 0);
+          f.get(a).set(reg[4]);
+          break;
+        case Op.POP:
+        case Op.RET:
+          f.get(reg[4]).set(a);
+          translate(false, k, x.eip);
+          f.mem(OP.i32Load, 0).set(v);
+          f.get(reg[4]).i32(4).op(OP.i32Add).set(reg[4]);
+          if (x.op === Op.POP) f.get(v).set(reg[x.r0]); // (pop esp: the value read)
+          break;
         case Op.JMP:
         case Op.JCC:
           break; // (the block's end, below)
@@ -211,7 +243,8 @@ export function compileRegion(blocks: readonly (readonly Insn[])[], mem: PhysMem
     // The block retired: its instructions off the budget, then on to its successor.
     f.get(n).i32(insns.length).op(OP.i32Sub).set(n);
     const last = insns[insns.length - 1];
-    if (last.op === Op.JMP) goTo(last.target);
+    if (last.op === Op.JMP || last.op === Op.CALL) goTo(last.target);
+    else if (last.op === Op.RET) goToDynamic(v);
     else if (last.op === Op.JCC) {
       condition(f, last.cc & 15, kind, fa, fb, fr);
       f.if();

@@ -11,15 +11,18 @@
 // before it, EIP is at it, and the function returns how many instructions it retired, for the
 // interpreter to go on. Flat segments only (the engine runs compiled code only then).
 
-import { FnBuilder, buildModule, I32, OP } from "./asm.js";
+import { FnBuilder, buildModule, I32, V128, OP } from "./asm.js";
+import { simdName, emitSimd } from "./simd.js";
 import { type Insn, Op, K_R32, K_MEM, K_IMM, K_NONE, NO_REG } from "../../hw/isa.js";
 import { EIP } from "../../hw/state.js";
 import { FK_ADD, FK_SUB, FK_LOGIC } from "../../hw/flags.js";
 import { TLB_KEY, type Cpu } from "../../hw/cpu.js";
 import { TLB_ARRAY_BYTES, type PhysMemory } from "../../hw/memory.js";
 
-/** State words: EAX..EDI, EIP, FLAGS, FOP, FA, FB, FR (as Cpu.r). */
+/** State words: EAX..EDI, EIP, FLAGS, FOP, FA, FB, FR (as Cpu.r), then from XMM_WORD the XMM
+ *  registers (as Cpu.sse.i32's first eight slots). */
 const STATE_WORDS = 14;
+const XMM_WORD = 16, XMM_WORDS = 32;
 
 export interface WasmBlock {
   /** Runs the block on `c` (whose memory it was compiled for); returns the instructions it
@@ -38,6 +41,7 @@ const WA = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 const KNOWN = new Set([FK_ADD, FK_SUB, FK_LOGIC]);
 
 function supported(x: Insn): boolean {
+  if (x.op === Op.SIMD) return simdName(x) !== null;
   if (x.lock !== 0 || x.rep !== 0 || x.k2 !== K_NONE) return false;
   const mem = (k: number): boolean => k !== K_MEM || (x.msz === 4 && x.asz === 4 && x.seg !== 4 && x.seg !== 5);
   switch (x.op) {
@@ -45,6 +49,8 @@ function supported(x: Insn): boolean {
       return x.osz === 4 && mem(x.k0) && mem(x.k1) && ((x.k0 === K_R32 && (x.k1 === K_R32 || x.k1 === K_IMM || x.k1 === K_MEM)) || (x.k0 === K_MEM && (x.k1 === K_R32 || x.k1 === K_IMM)));
     case Op.LEA:
       return x.osz === 4 && x.asz === 4 && x.k0 === K_R32 && x.k1 === K_MEM;
+    case Op.NEG:
+      return x.osz === 4 && x.k0 === K_R32 && x.k1 === K_NONE;
     case Op.ADD: case Op.SUB: case Op.AND: case Op.OR: case Op.XOR: case Op.CMP: case Op.TEST:
       return x.osz === 4 && x.k0 === K_R32 && (x.k1 === K_R32 || x.k1 === K_IMM);
     case Op.JMP:
@@ -67,7 +73,7 @@ function supported(x: Insn): boolean {
 function kindOf(x: Insn): number {
   switch (x.op) {
     case Op.ADD: return FK_ADD;
-    case Op.SUB: case Op.CMP: return FK_SUB;
+    case Op.SUB: case Op.CMP: case Op.NEG: return FK_SUB;
     case Op.AND: case Op.OR: case Op.XOR: case Op.TEST: return FK_LOGIC;
     default: return -1;
   }
@@ -106,6 +112,9 @@ export function compileRegion(blocks: readonly (readonly Insn[])[], mem: PhysMem
   const n = 0;
   const reg = Array.from({ length: 8 }, () => f.local(I32));
   const [fl, fop, fa, fb, fr, a, e, v, at] = Array.from({ length: 9 }, () => f.local(I32));
+  const usesXmm = blocks.some((insns) => insns.some((x) => x.op === Op.SIMD));
+  const xmm = usesXmm ? Array.from({ length: 8 }, () => f.local(V128)) : [];
+  const tmp = usesXmm ? f.local(V128) : -1;
   const state = mem.stateOffset, tlbR = mem.tlbOffset, tlbW = mem.tlbOffset + TLB_ARRAY_BYTES;
   const indexOf = new Map(blocks.map((insns, k) => [insns[0].eip, k]));
   const saved = [...reg, -1, fl, fop, fa, fb, fr]; // in state-word order; EIP is written apart
@@ -114,6 +123,7 @@ export function compileRegion(blocks: readonly (readonly Insn[])[], mem: PhysMem
     saved.forEach((l, k) => {
       if (l >= 0) f.i32(state + 4 * k).get(l).mem(OP.i32Store, 2);
     });
+    xmm.forEach((l, k) => f.i32(state + 4 * XMM_WORD + 16 * k).get(l).simd(0x0b, 4, 0));
     f.i32(state + 4 * EIP);
     eip();
     f.mem(OP.i32Store, 2).get(n).i32(used).op(OP.i32Sub).op(OP.return);
@@ -135,6 +145,7 @@ export function compileRegion(blocks: readonly (readonly Insn[])[], mem: PhysMem
   saved.forEach((l, k) => {
     if (l >= 0) f.i32(state + 4 * k).mem(OP.i32Load, 2).set(l);
   });
+  xmm.forEach((l, k) => f.i32(state + 4 * XMM_WORD + 16 * k).simd(0x00, 4, 0).set(l));
   f.i32(-1).set(at);
   blocks.forEach((insns, k) => {
     f.i32(state + 4 * EIP).mem(OP.i32Load, 2).i32(insns[0].eip).op(OP.i32Eq).if().i32(k).set(at).end();
@@ -165,11 +176,11 @@ export function compileRegion(blocks: readonly (readonly Insn[])[], mem: PhysMem
       if (x.index !== NO_REG && x.index >= 0) f.get(reg[x.index]).i32(x.scale).op(OP.i32Shl).op(OP.i32Add);
       f.set(a);
     };
-    /** Leaves the physical address of the dword at local a on the stack, or ends the run before
-     *  instruction k (at `eip`) when the TLB (read or write) cannot serve it. */
-    const translate = (write: boolean, k: number, eip: number): void => {
+    /** Leaves the physical address of the `size` bytes at local a on the stack, or ends the run
+     *  before instruction k (at `eip`) when the TLB (read or write) cannot serve them. */
+    const translate = (write: boolean, k: number, eip: number, size = 4): void => {
       f.get(a).i32(12).op(OP.i32ShrU).i32(2).op(OP.i32Shl).mem(OP.i32Load, 2, write ? tlbW : tlbR).i32(TLB_KEY).op(OP.i32Xor).set(e);
-      f.get(e).i32(0xfff).op(OP.i32And).get(a).i32(0xfff).op(OP.i32And).i32(0xffc).op(OP.i32GtU).op(OP.i32Or);
+      f.get(e).i32(0xfff).op(OP.i32And).get(a).i32(0xfff).op(OP.i32And).i32(0x1000 - size).op(OP.i32GtU).op(OP.i32Or);
       f.if();
       leave(() => f.i32(eip), k);
       f.end();
@@ -179,9 +190,25 @@ export function compileRegion(blocks: readonly (readonly Insn[])[], mem: PhysMem
       if (k === K_IMM) f.i32(x.imm);
       else f.get(reg[r]);
     };
+    const simd = {
+      f, reg, xmm, tmp, address, translate,
+      aligned: (k: number, eip: number): void => {
+        f.get(a).i32(15).op(OP.i32And).if();
+        leave(() => f.i32(eip), k);
+        f.end();
+      },
+    };
     let kind = -1;
     insns.forEach((x, k) => {
       switch (x.op) {
+        case Op.SIMD:
+          emitSimd(simd, x, k, simdName(x) as string);
+          break;
+        case Op.NEG:
+          kind = FK_SUB;
+          f.i32(0).get(reg[x.r0]).op(OP.i32Sub).set(v);
+          f.i32((FK_SUB << 2) | 2).set(fop).i32(0).set(fa).get(reg[x.r0]).set(fb).get(v).set(fr).get(v).set(reg[x.r0]);
+          break;
         case Op.MOV:
           if (x.k0 === K_R32 && x.k1 === K_MEM) {
             address(x);
@@ -263,10 +290,12 @@ export function compileRegion(blocks: readonly (readonly Insn[])[], mem: PhysMem
   const fn = exports.run;
   return {
     run(c: Cpu, budget: number): number {
-      const s = mem.stateOffset >>> 2, w = mem.words;
-      for (let k = 0; k < STATE_WORDS; k++) w[s + k] = c.r[k];
+      const s = mem.stateOffset >>> 2, w = mem.words, r = c.r;
+      for (let k = 0; k < STATE_WORDS; k++) w[s + k] = r[k];
+      if (usesXmm) w.set(c.sse.i32.subarray(0, XMM_WORDS), s + XMM_WORD);
       const left = fn(budget);
-      for (let k = 0; k < STATE_WORDS; k++) c.r[k] = w[s + k];
+      for (let k = 0; k < STATE_WORDS; k++) r[k] = w[s + k];
+      if (usesXmm) c.sse.i32.set(w.subarray(s + XMM_WORD, s + XMM_WORD + XMM_WORDS));
       return left;
     },
   };

@@ -1,0 +1,228 @@
+// SSE instructions on XMM registers in the wasm tier (block.ts): each XMM register is a v128
+// local, and the packed integer operations, moves, unpacks, packs, shuffles and logic become
+// WebAssembly SIMD (the 128-bit forms only; MMX forms, floating point and the rest stay with
+// the other tiers). Every mapping is exact on all lanes, and the differential test
+// (tests/jit/wasmsimd.test.ts) holds each one to the interpreter's helpers from random and
+// edge values.
+
+import type { FnBuilder } from "./asm.js";
+import { type Insn, Op, K_XMM, K_MEM, K_R32, K_IMM, K_NONE } from "../../hw/isa.js";
+import { SIMD_HANDLERS, SIMD_SPECS } from "../../hw/simd/index.js";
+
+/** SIMD opcodes (after 0xfd) used here, from the WebAssembly SIMD proposal's table. */
+const S = {
+  load: 0x00, load32Zero: 0x5c, load64Zero: 0x5d, store: 0x0b, store64Lane: 0x5b, store32Lane: 0x5a,
+  const: 0x0c, shuffle: 0x0d, i32x4ExtractLane: 0x1b, i32x4ReplaceLane: 0x1c,
+  and: 0x4e, andnot: 0x4f, or: 0x50, xor: 0x51,
+  i8x16Bitmask: 0x64, i16x8Bitmask: 0x84,
+} as const;
+
+const NAME_OF = new Map<unknown, string>(Object.entries(SIMD_HANDLERS).map(([k, v]) => [v, k]));
+
+/** Two-operand operations (dst = dst op src) that are one wasm instruction. */
+const BINARY: Record<string, number> = {
+  pand: S.and, andps: S.and, andpd: S.and, por: S.or, orps: S.or, orpd: S.or,
+  pxor: S.xor, xorps: S.xor, xorpd: S.xor,
+  paddb: 0x6e, paddw: 0x8e, paddd: 0xae, paddq: 0xce,
+  psubb: 0x71, psubw: 0x91, psubd: 0xb1, psubq: 0xd1,
+  paddsb: 0x6f, paddusb: 0x70, psubsb: 0x72, psubusb: 0x73,
+  paddsw: 0x8f, paddusw: 0x90, psubsw: 0x92, psubusw: 0x93,
+  pmullw: 0x95, pmulld: 0xb5, pmaddwd: 0xba,
+  pavgb: 0x7b, pavgw: 0x9b,
+  pminsb: 0x76, pminub: 0x77, pmaxsb: 0x78, pmaxub: 0x79,
+  pminsw: 0x96, pminuw: 0x97, pmaxsw: 0x98, pmaxuw: 0x99,
+  pminsd: 0xb6, pminud: 0xb7, pmaxsd: 0xb8, pmaxud: 0xb9,
+  pcmpeqb: 0x23, pcmpeqw: 0x2d, pcmpeqd: 0x37, pcmpeqq: 0xd6,
+  pcmpgtb: 0x27, pcmpgtw: 0x31, pcmpgtd: 0x3b, pcmpgtq: 0xd9,
+  packsswb: 0x65, packuswb: 0x66, packssdw: 0x85, packusdw: 0x86,
+};
+
+const range = (n: number, f: (k: number) => number): number[] => Array.from({ length: n }, (_, k) => f(k));
+/** Interleaves the `size`-byte elements of the low (or high) halves of two vectors. */
+const unpack = (size: number, high: boolean): number[] =>
+  range(16, (k) => {
+    const elem = k / size >> 1, from = (k / size) & 1, byte = k % size;
+    return from * 16 + (high ? 8 : 0) + elem * size + byte;
+  });
+const UNPACK: Record<string, number[]> = {
+  punpcklbw: unpack(1, false), punpckhbw: unpack(1, true), punpcklwd: unpack(2, false), punpckhwd: unpack(2, true),
+  punpckldq: unpack(4, false), punpckhdq: unpack(4, true), punpcklqdq: unpack(8, false), punpckhqdq: unpack(8, true),
+  unpcklps: unpack(4, false), unpckhps: unpack(4, true), unpcklpd: unpack(8, false), unpckhpd: unpack(8, true),
+};
+/** The high 16 bits of each 32-bit product (extmul's lanes), as a word vector. */
+const HIGH_HALVES = range(16, (b) => (b >> 1) * 4 + 2 + (b & 1));
+const MOVES = new Set(["movdqa", "movdqu", "movaps", "movups", "movapd", "movupd", "lddqu"]);
+const SHIFTS: Record<string, [op: number, bits: number, arith: boolean]> = {
+  psllw: [0x8b, 16, false], psrlw: [0x8d, 16, false], psraw: [0x8c, 16, true],
+  pslld: [0xab, 32, false], psrld: [0xad, 32, false], psrad: [0xac, 32, true],
+  psllq: [0xcb, 64, false], psrlq: [0xcd, 64, false],
+};
+
+/** The instruction's name if it is an SSE form this tier translates. */
+export function simdName(x: Insn): string | null {
+  if (x.op !== Op.SIMD || x.lock !== 0 || x.rep !== 0) return null;
+  const name = NAME_OF.get(x.fn);
+  if (name === undefined) return null;
+  const mem = x.k0 === K_MEM || x.k1 === K_MEM;
+  if (mem && (x.asz !== 4 || x.seg === 4 || x.seg === 5)) return null;
+  const xmmOrMem = (k: number): boolean => k === K_XMM || k === K_MEM;
+  if (name in BINARY || name in UNPACK || name === "pmulhuw" || name === "pmulhw" || name === "pandn" || name === "andnps" || name === "andnpd") {
+    return x.k0 === K_XMM && xmmOrMem(x.k1) && x.k2 === K_NONE && (x.k1 !== K_MEM || x.msz === 16) ? name : null;
+  }
+  if (MOVES.has(name)) {
+    return x.k2 === K_NONE && ((x.k0 === K_XMM && xmmOrMem(x.k1)) || (x.k0 === K_MEM && x.k1 === K_XMM)) && (!mem || x.msz === 16) ? name : null;
+  }
+  if (name in SHIFTS || name === "pslldq" || name === "psrldq") return x.k0 === K_XMM && x.k1 === K_IMM && x.k2 === K_NONE ? name : null;
+  if (name === "pshufd" || name === "pshuflw" || name === "pshufhw") {
+    return x.k0 === K_XMM && xmmOrMem(x.k1) && x.k2 === K_IMM && (x.k1 !== K_MEM || x.msz === 16) ? name : null;
+  }
+  if (name === "movd") {
+    const ok = (x.k0 === K_XMM && (x.k1 === K_R32 || x.k1 === K_MEM)) || ((x.k0 === K_R32 || x.k0 === K_MEM) && x.k1 === K_XMM);
+    return ok && x.k2 === K_NONE && (!mem || x.msz === 4) ? name : null;
+  }
+  if (name === "movq") {
+    const ok = (x.k0 === K_XMM && xmmOrMem(x.k1)) || (x.k0 === K_MEM && x.k1 === K_XMM);
+    return ok && x.k2 === K_NONE && (!mem || x.msz === 8) ? name : null;
+  }
+  if (name === "pmovmskb") return x.k0 === K_R32 && x.k1 === K_XMM && x.k2 === K_NONE ? name : null;
+  return null;
+}
+
+/** What emitSimd needs of the block being translated. */
+export interface SimdContext {
+  f: FnBuilder;
+  /** i32 locals of the general registers, v128 locals of the XMM registers. */
+  reg: readonly number[];
+  xmm: readonly number[];
+  /** A v128 scratch local. */
+  tmp: number;
+  /** The effective address of x's memory operand into the address local. */
+  address(x: Insn): void;
+  /** Leaves the physical address of the `size` bytes at the address local on the stack, or
+   *  ends the run before instruction k when the TLB cannot serve them. */
+  translate(write: boolean, k: number, eip: number, size: number): void;
+  /** Ends the run before instruction k unless the address local is a multiple of 16 (the
+   *  interpreter then raises #GP). */
+  aligned(k: number, eip: number): void;
+}
+
+/** Emits instruction k (x, named `name` by simdName). Nothing changes before a memory operand
+ *  the TLB cannot serve has ended the run. */
+export function emitSimd(s: SimdContext, x: Insn, k: number, name: string): void {
+  const { f, xmm } = s;
+  /** The 128-bit source operand on the stack (register, or memory checked and loaded). */
+  const source = (): void => {
+    if (x.k1 === K_XMM) f.get(xmm[x.r1]);
+    else {
+      s.address(x);
+      if (!SIMD_SPECS[name].unaligned) s.aligned(k, x.eip);
+      s.translate(false, k, x.eip, 16);
+      f.simd(S.load, 0, 0);
+    }
+  };
+  const d = xmm[x.r0];
+  const op = BINARY[name];
+  if (op !== undefined) {
+    // (a memory source is read into the scratch local first: the stack holds nothing while a
+    // translation may end the run)
+    source();
+    f.set(s.tmp).get(d).get(s.tmp).simd(op).set(d);
+    return;
+  }
+  const lanes = UNPACK[name];
+  if (lanes !== undefined) {
+    source();
+    f.set(s.tmp).get(d).get(s.tmp).simd(S.shuffle, ...lanes).set(d);
+    return;
+  }
+  if (MOVES.has(name)) {
+    if (x.k0 === K_XMM) {
+      source();
+      f.set(d);
+    } else {
+      s.address(x);
+      if (!SIMD_SPECS[name].unaligned) s.aligned(k, x.eip);
+      s.translate(true, k, x.eip, 16);
+      f.get(xmm[x.r1]).simd(S.store, 0, 0);
+    }
+    return;
+  }
+  const shift = SHIFTS[name];
+  if (shift !== undefined) {
+    const [sop, bits, arith] = shift;
+    const n = x.imm & 255;
+    if (n >= bits && !arith) f.simd(S.const, ...new Array(16).fill(0)).set(d);
+    else f.get(d).i32(n >= bits ? bits - 1 : n).simd(sop).set(d);
+    return;
+  }
+  switch (name) {
+    case "pandn": case "andnps": case "andnpd":
+      // dst = ~dst & src: v128.andnot(src, dst) is src & ~dst
+      source();
+      f.get(d).simd(S.andnot).set(d);
+      return;
+    case "pmulhuw": case "pmulhw": {
+      const lo = name === "pmulhuw" ? 0xbe : 0xbc;
+      source();
+      f.set(s.tmp).get(d).get(s.tmp).simd(lo).get(d).get(s.tmp).simd(lo + 1).simd(S.shuffle, ...HIGH_HALVES).set(d);
+      return;
+    }
+    case "pshufd": case "pshuflw": case "pshufhw": {
+      const imm = x.imm & 255;
+      let lanes: number[];
+      if (name === "pshufd") lanes = range(16, (b) => ((imm >> ((b >> 2) * 2)) & 3) * 4 + (b & 3));
+      else {
+        const high = name === "pshufhw" ? 8 : 0;
+        lanes = range(16, (b) => {
+          if ((b & 8) !== high) return b;
+          const w = (b & 7) >> 1;
+          return high + ((imm >> (w * 2)) & 3) * 2 + (b & 1);
+        });
+      }
+      source();
+      f.set(s.tmp).get(s.tmp).get(s.tmp).simd(S.shuffle, ...lanes).set(d);
+      return;
+    }
+    case "pslldq": case "psrldq": {
+      const n = Math.min(x.imm & 255, 16);
+      // bytes from the register (0-15) or from a zero vector (16-31)
+      const lanes = range(16, (b) => {
+        const from = name === "pslldq" ? b - n : b + n;
+        return from >= 0 && from < 16 ? from : 16;
+      });
+      f.get(d).simd(S.const, ...new Array(16).fill(0)).simd(S.shuffle, ...lanes).set(d);
+      return;
+    }
+    case "movd":
+      if (x.k0 === K_XMM) {
+        if (x.k1 === K_MEM) {
+          s.address(x);
+          s.translate(false, k, x.eip, 4);
+          f.simd(S.load32Zero, 2, 0).set(d);
+        } else f.simd(S.const, ...new Array(16).fill(0)).get(s.reg[x.r1]).simd(S.i32x4ReplaceLane, 0).set(d);
+      } else if (x.k0 === K_R32) f.get(xmm[x.r1]).simd(S.i32x4ExtractLane, 0).set(s.reg[x.r0]);
+      else {
+        s.address(x);
+        s.translate(true, k, x.eip, 4);
+        f.get(xmm[x.r1]).simd(S.store32Lane, 2, 0, 0);
+      }
+      return;
+    case "movq":
+      if (x.k0 === K_XMM) {
+        if (x.k1 === K_MEM) {
+          s.address(x);
+          s.translate(false, k, x.eip, 8);
+          f.simd(S.load64Zero, 3, 0).set(d);
+        } else f.get(xmm[x.r1]).simd(S.const, ...new Array(16).fill(0)).simd(S.shuffle, ...range(16, (b) => (b < 8 ? b : 16))).set(d);
+      } else {
+        s.address(x);
+        s.translate(true, k, x.eip, 8);
+        f.get(xmm[x.r1]).simd(S.store64Lane, 3, 0, 0);
+      }
+      return;
+    case "pmovmskb":
+      f.get(xmm[x.r1]).simd(S.i8x16Bitmask).set(s.reg[x.r0]);
+      return;
+  }
+  throw new Error(`wasm: no translation for ${name}`);
+}

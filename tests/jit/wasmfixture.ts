@@ -1,0 +1,70 @@
+// Machines for the wasm tier's differential tests (wasmblock.test.ts, wasmsimd.test.ts): code at
+// CODE, two data pages at DATA in frames that are not adjacent, an unmapped page after them.
+
+import { Cpu } from "../../src/hw/cpu.js";
+import { PhysMemory } from "../../src/hw/memory.js";
+import { flushTlb, PTE_P, PTE_W, PTE_U } from "../../src/hw/mmu.js";
+import { Fault } from "../../src/hw/fault.js";
+import { CR0_PE, CR0_PG, EBX, ECX, ESI, ESP, EIP } from "../../src/hw/state.js";
+import { execInsns } from "../../src/hw/interp/run.js";
+import * as alu from "../../src/hw/alu.js";
+import type { Insn } from "../../src/hw/isa.js";
+
+export const PD = 0x1000, PT = 0x2000, CODE = 0x400000, DATA = 0x500000, UNMAPPED = 0x502000;
+/** The data pages' frames: not adjacent, so an access across the pages' boundary read as one
+ *  from the first frame would read the wrong bytes. */
+export const F_CODE = 0x10000, F_DATA = [0x20000, 0x28000];
+export const SLOTS = 14;
+
+export function cpu(code: number[]): Cpu {
+  const mem = new PhysMemory(1 << 20);
+  const c = new Cpu(mem);
+  mem.write32(PD + ((CODE >>> 22) << 2), PT | PTE_P | PTE_W | PTE_U);
+  mem.write32(PT + (((CODE >>> 12) & 0x3ff) << 2), F_CODE | PTE_P | PTE_W | PTE_U);
+  for (let p = 0; p < 2; p++) mem.write32(PT + ((((DATA >>> 12) + p) & 0x3ff) << 2), F_DATA[p] | PTE_P | PTE_W | PTE_U);
+  c.cr3 = PD;
+  c.cr0 = CR0_PE | CR0_PG;
+  flushTlb(c);
+  code.forEach((b, k) => (mem.u8[F_CODE + k] = b));
+  mem.u8[F_CODE + code.length] = 0xf4;
+  return c;
+}
+
+export function rng(seed: number): () => number {
+  let s = seed | 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return s | 0;
+  };
+}
+
+export const EDGE = [0, 1, -1, 0x7fffffff, 0x80000000 | 0, 0xff, 0x80, 0x7f, 0xffff, 0x8000];
+
+export function fill(c: Cpu, next: () => number, unmapped: boolean, warm: boolean): void {
+  const pick = (): number => ((next() & 3) === 0 ? EDGE[(next() >>> 0) % EDGE.length] : next());
+  for (let k = 0; k < 8; k++) c.r[k] = pick();
+  c.r[EIP] = CODE;
+  c.r[EBX] = unmapped ? UNMAPPED + 0x10 : DATA + 0x100 + (((next() >>> 0) % 0x80) & ~3);
+  c.r[ECX] = (next() >>> 0) % 64;
+  c.r[ESI] = DATA + 0xff8 + ((next() >>> 0) % 4); // [esi+4]: at the page's end, or across it
+  // the stack: inside the first page, at its start (a push goes to the first page's end... of
+  // the page before: unmapped), or across the two pages
+  c.r[ESP] = unmapped ? UNMAPPED + 0x800 : [DATA + 0x800, DATA + 0x1000, DATA + 0xffe][(next() >>> 0) % 3];
+  const ops = [alu.add, alu.sub, alu.and, alu.xor];
+  ops[(next() >>> 0) % ops.length](c.r, pick(), pick(), 2);
+  for (const f of F_DATA) for (let k = 0; k < 0x1000; k += 4) c.mem.write32(f + k, pick());
+  flushTlb(c);
+  if (warm) for (let p = 0; p < 2; p++) c.wr32(DATA + p * 0x1000, c.rd32(DATA + p * 0x1000));
+}
+
+/** Runs `insns` from `k` in the interpreter; a fault ends it (EIP at the faulting instruction). */
+export function interpret(c: Cpu, insns: readonly Insn[]): void {
+  try {
+    execInsns(c, insns);
+  } catch (e) {
+    if (!(e instanceof Fault)) throw e;
+  }
+}
+

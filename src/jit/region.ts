@@ -15,6 +15,8 @@ import { logger, trace } from "../log.js";
 import { WINDOWS_ALL, WINDOWS_STACK, WINDOWS_NONE } from "./stackwin.js";
 import { settleOnce } from "../hw/v8fields.js";
 import { mkdirSync, writeFileSync } from "node:fs";
+import type { PhysMemory } from "../hw/memory.js";
+import { wasmBlocks, compileWasm } from "./wasm/region.js";
 
 /** Developer aid: when set, every region's generated source is written to this folder. */
 const DUMP_DIR = process.env.EXOJIT_JIT_DUMP ?? "";
@@ -173,6 +175,9 @@ export interface JitStats {
   codeCacheRejected: number;
   /** Regions whose first tier gave way to code V8 may optimise (Region.promote). */
   promoted: number;
+  /** Regions compiled to WebAssembly (wasm/region.ts), and their instructions. */
+  wasmRegions: number;
+  wasmInsns: number;
 }
 
 /** What the cache needs to use saved translations (saved.ts). */
@@ -222,7 +227,7 @@ function savedBlocks(entry: Block, rec: SavedRegion, link: SavedLink, chains: bo
 }
 
 export class RegionCache {
-  readonly stats: JitStats = { regionsCompiled: 0, recompiles: 0, insnsCompiled: 0, jsBytes: 0, compileMs: 0, invalidations: 0, evictions: 0, failures: 0, restored: 0, stale: 0, saved: 0, codeCached: 0, codeCacheRejected: 0, promoted: 0 };
+  readonly stats: JitStats = { regionsCompiled: 0, recompiles: 0, insnsCompiled: 0, jsBytes: 0, compileMs: 0, invalidations: 0, evictions: 0, failures: 0, restored: 0, stale: 0, saved: 0, codeCached: 0, codeCacheRejected: 0, promoted: 0, wasmRegions: 0, wasmInsns: 0 };
   private readonly live = new Set<Region>();
   /** The live regions each block is compiled into (for invalidation). */
   private readonly owners = new Map<Block, Region[]>();
@@ -243,6 +248,8 @@ export class RegionCache {
     private readonly chain: ChainTable | null = null,
     /** Where translations are saved and found again (null: nowhere). */
     private readonly saved: SavedLink | null = null,
+    /** The memory regions compiled to WebAssembly run on (null: no wasm tier). */
+    private readonly wasm: PhysMemory | null = null,
   ) {}
 
   /** Blocks to compile together starting at `entry`: those reachable over static and observed
@@ -282,11 +289,27 @@ export class RegionCache {
         const s = this.blockAt(eip);
         // Code another region starts at stays there (entered through the engine): regions
         // partition the hot code instead of each compiling its own copy of shared callees.
-        if (s && (s.execs >= minExecs || s === entry) && !startsRegion(s, entry, previous)) queue.push(s);
+        if (s && (s.execs >= minExecs || s === entry) && !startsRegion(s, entry, previous) && !this.wasmLoop(s, entry)) queue.push(s);
       }
     }
     return out;
   }
+
+  /** With the wasm tier, whether `b` (not the entry) is in a loop that tier compiles: a
+   *  JavaScript region leaves it out, for the wasm region compiled when it comes due. */
+  private wasmLoop(b: Block, entry: Block): boolean {
+    if (this.wasm === null || b === entry) return false;
+    let known = this.wasmLoops.get(b);
+    if (known === undefined) {
+      const blocks = wasmBlocks(b, this.blockAt);
+      known = blocks !== null;
+      for (const x of blocks ?? [b]) this.wasmLoops.set(x, known);
+    }
+    return known;
+  }
+  /** wasmLoop's answers (a block's can change only when it or its successors do: new ones are
+   *  decoded as new blocks). */
+  private readonly wasmLoops = new WeakMap<Block, boolean>();
 
   /** For form(): adds to `out` the blocks of each tiny looping region a return `b` was seen to
    *  go to (see there); returns the instruction count with them. */
@@ -307,6 +330,10 @@ export class RegionCache {
 
   /** Compiles a region from `entry`; the blocks it contains will enter it when dispatched. */
   compile(entry: Block, previous: Region | null, tick: number): Region | null {
+    if (this.wasm !== null && entry.hooks === 0) {
+      const r = this.compileWasm(entry, previous, tick, this.wasm);
+      if (r !== null) return r;
+    }
     if (previous === null && this.saved !== null) {
       const r = this.restore(entry, this.saved);
       if (r !== null) return this.install(r, previous, tick);
@@ -340,6 +367,25 @@ export class RegionCache {
     // (and a new version of one not yet promoted goes on from its predecessor's count)
     if (previous !== null) r.work = previous.work;
     if (this.saved !== null && code !== null) this.save(this.saved, r, code);
+    return this.install(r, previous, tick);
+  }
+
+  /** A region of WebAssembly from `entry` (wasm/region.ts), or null where the tier takes no loop
+   *  from there (the JavaScript tier compiles it then). */
+  private compileWasm(entry: Block, previous: Region | null, tick: number, mem: PhysMemory): Region | null {
+    const extra = previous ? [...previous.misses.entries()].filter(([, n]) => n >= this.mergeAfter).map(([eip]) => eip) : [];
+    const blocks = wasmBlocks(entry, this.blockAt);
+    if (blocks === null) return null;
+    for (const eip of extra) {
+      const b = this.blockAt(eip);
+      if (b !== null && !blocks.includes(b)) blocks.push(...(wasmBlocks(b, this.blockAt) ?? []).filter((x) => !blocks.includes(x)));
+    }
+    const code = compileWasm(blocks, mem, this.chain);
+    if (code === null) return null;
+    const r = new Region(blocks, previous ? previous.generation + 1 : 0, code);
+    if (previous !== null) r.work = previous.work;
+    this.stats.wasmRegions++;
+    this.stats.wasmInsns += r.insns;
     return this.install(r, previous, tick);
   }
 

@@ -4,7 +4,7 @@
 // from the interpreter after the block stopped before it) and across a page boundary.
 
 import { describe, expect, it } from "vitest";
-import { EBX, ECX } from "../../src/hw/state.js";
+import { EBX, ECX, EIP } from "../../src/hw/state.js";
 import { CR4_OSFXSR, CR4_OSXMMEXCPT } from "../../src/hw/state.js";
 import { BlockDecoder } from "../../src/decoder/block.js";
 import { compileBlock } from "../../src/jit/wasm/block.js";
@@ -22,7 +22,7 @@ const BINARY: [string, number[]][] = [
     pcmpeqb: 0x74, pcmpeqw: 0x75, pcmpeqd: 0x76, paddq: 0xd4, pmullw: 0xd5, psubusb: 0xd8, psubusw: 0xd9, pminub: 0xda,
     pand: 0xdb, paddusb: 0xdc, paddusw: 0xdd, pmaxub: 0xde, pandn: 0xdf, pavgb: 0xe0, pavgw: 0xe3, pmulhuw: 0xe4,
     pmulhw: 0xe5, psubsb: 0xe8, psubsw: 0xe9, pminsw: 0xea, por: 0xeb, paddsb: 0xec, paddsw: 0xed, pmaxsw: 0xee,
-    pxor: 0xef, pmaddwd: 0xf5, psubb: 0xf8, psubw: 0xf9, psubd: 0xfa, psubq: 0xfb, paddb: 0xfc, paddw: 0xfd, paddd: 0xfe,
+    pxor: 0xef, pmaddwd: 0xf5, psadbw: 0xf6, psubb: 0xf8, psubw: 0xf9, psubd: 0xfa, psubq: 0xfb, paddb: 0xfc, paddw: 0xfd, paddd: 0xfe,
     unpcklpd: 0x14, unpckhpd: 0x15, movdqa: 0x6f,
   }).map(([n, op]): [string, number[]] => [n, [0x66, 0x0f, op]]),
   ...Object.entries({ pminsb: 0x38, pminsd: 0x39, pminuw: 0x3a, pminud: 0x3b, pmaxsb: 0x3c, pmaxsd: 0x3d, pmaxuw: 0x3e, pmaxud: 0x3f, pmulld: 0x40, pcmpeqq: 0x29, packusdw: 0x2b, pcmpgtq: 0x37 })
@@ -98,5 +98,23 @@ describe("SSE forms translated to WebAssembly SIMD", () => {
       for (const f of F_DATA) expect(Buffer.from(b.mem.u8.subarray(f, f + 0x1000)).equals(Buffer.from(a.mem.u8.subarray(f, f + 0x1000)))).toBe(true);
     }
     expect(whole, "runs the whole block when the TLB serves it").toBeGreaterThan(0);
+  });
+
+  it("reads 16 bytes across two pages the TLB has without stopping, for every split", () => {
+    const code = [0xf3, 0x0f, 0x6f, mem(1), 0xeb, 0x00]; // movdqu xmm1, [ebx]; jmp
+    const c = cpu(code);
+    const insns = new BlockDecoder().decode(c, CODE, false).insns;
+    const block = compileBlock(insns, c.mem)!;
+    for (let k = 0; k < 16; k++) c.mem.u8[F_DATA[0] + 0xff0 + k] = 0x10 + k;
+    for (let k = 0; k < 16; k++) c.mem.u8[F_DATA[1] + k] = 0x80 + k;
+    c.wr32(DATA, c.rd32(DATA));
+    c.wr32(DATA + 0x1000, c.rd32(DATA + 0x1000));
+    for (let off = 0xff0; off <= 0xfff; off++) {
+      c.r[EBX] = DATA + off;
+      c.r[EIP] = CODE;
+      expect(block.run(c), `at page offset ${off.toString(16)}`).toBe(2);
+      const want = Array.from({ length: 16 }, (_, b) => (off + b < 0x1000 ? 0x10 + off - 0xff0 + b : 0x80 + off + b - 0x1000));
+      expect(Array.from(c.sse.u8.subarray(16, 32))).toEqual(want);
+    }
   });
 });

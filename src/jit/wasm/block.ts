@@ -79,6 +79,19 @@ function kindOf(x: Insn): number {
   }
 }
 
+/** Whether this tier translates every instruction of a block (and its Jcc's condition). */
+export function takes(insns: readonly Insn[]): boolean {
+  if (insns.length === 0) return false;
+  let kind = -1;
+  for (const x of insns) {
+    if (!supported(x)) return false;
+    if (x.op === Op.JCC && !KNOWN.has(kind)) return false;
+    const k = kindOf(x);
+    if (k >= 0) kind = k;
+  }
+  return true;
+}
+
 /** The block as a wasm function over `mem`, or null if it has a form this tier does not take. */
 export function compileBlock(insns: readonly Insn[], mem: PhysMemory): WasmBlock | null {
   const r = compileRegion([insns], mem);
@@ -97,21 +110,11 @@ export interface WasmRegion {
 /** Blocks (the first is the entry) as one wasm function over `mem` with a dispatch loop between
  *  them, or null if one has a form this tier does not take. */
 export function compileRegion(blocks: readonly (readonly Insn[])[], mem: PhysMemory): WasmRegion | null {
-  if (WA === undefined || mem.wasm === null || blocks.length === 0) return null;
-  for (const insns of blocks) {
-    if (insns.length === 0) return null;
-    let kind = -1;
-    for (const x of insns) {
-      if (!supported(x)) return null;
-      if (x.op === Op.JCC && !KNOWN.has(kind)) return null;
-      const k = kindOf(x);
-      if (k >= 0) kind = k;
-    }
-  }
+  if (WA === undefined || mem.wasm === null || blocks.length === 0 || !blocks.every(takes)) return null;
   const f = new FnBuilder([I32], [I32]);
   const n = 0;
   const reg = Array.from({ length: 8 }, () => f.local(I32));
-  const [fl, fop, fa, fb, fr, a, e, v, at] = Array.from({ length: 9 }, () => f.local(I32));
+  const [fl, fop, fa, fb, fr, a, e, e2, v, at] = Array.from({ length: 10 }, () => f.local(I32));
   const usesXmm = blocks.some((insns) => insns.some((x) => x.op === Op.SIMD));
   const xmm = usesXmm ? Array.from({ length: 8 }, () => f.local(V128)) : [];
   const tmp = usesXmm ? f.local(V128) : -1;
@@ -186,12 +189,37 @@ export function compileRegion(blocks: readonly (readonly Insn[])[], mem: PhysMem
       f.end();
       f.get(e).get(a).op(OP.i32Xor);
     };
+    /** Leaves the TLB entry for the linear address `lin()` leaves in local `into`, or ends the
+     *  run before instruction k when the TLB has none. */
+    const entry = (lin: () => void, into: number, k: number, eip: number): void => {
+      lin();
+      f.i32(12).op(OP.i32ShrU).i32(2).op(OP.i32Shl).mem(OP.i32Load, 2, tlbR).i32(TLB_KEY).op(OP.i32Xor).tee(into).i32(0xfff).op(OP.i32And).if();
+      leave(() => f.i32(eip), k);
+      f.end();
+    };
+    /** Leaves the 16 bytes at local a on the stack, or ends the run before instruction k when the
+     *  TLB cannot serve them; bytes across two pages the TLB has are put together from both. */
+    const load16 = (k: number, eip: number): void => {
+      const iota = Array.from({ length: 16 }, (_, b) => b);
+      entry(() => f.get(a), e, k, eip);
+      f.get(a).i32(0xfff).op(OP.i32And).i32(0xff0).op(OP.i32GtU).if("", V128);
+      entry(() => f.get(a).i32(15).op(OP.i32Add), e2, k, eip);
+      // the first page's bytes where the lane is below n = 4096 - (a & 0xfff), the second's after
+      f.get(e).get(a).op(OP.i32Xor).simd(0x00, 0, 0);
+      f.simd(0x0c, ...iota).i32(0x1000).get(a).i32(0xfff).op(OP.i32And).op(OP.i32Sub).simd(0x0f).simd(0x26).simd(0x4e);
+      f.get(e2).get(a).i32(15).op(OP.i32Add).i32(~0xfff).op(OP.i32And).op(OP.i32Xor).simd(0x00, 0, 0);
+      f.simd(0x0c, ...iota).i32(0x1000).get(a).i32(0xfff).op(OP.i32And).op(OP.i32Sub).simd(0x0f).simd(0x71).simd(0x0e);
+      f.simd(0x50);
+      f.else();
+      f.get(e).get(a).op(OP.i32Xor).simd(0x00, 0, 0);
+      f.end();
+    };
     const operand = (x: Insn, k: number, r: number): void => {
       if (k === K_IMM) f.i32(x.imm);
       else f.get(reg[r]);
     };
     const simd = {
-      f, reg, xmm, tmp, address, translate,
+      f, reg, xmm, tmp, address, translate, load16,
       aligned: (k: number, eip: number): void => {
         f.get(a).i32(15).op(OP.i32And).if();
         leave(() => f.i32(eip), k);

@@ -66,7 +66,7 @@ export function simdName(x: Insn): string | null {
   const mem = x.k0 === K_MEM || x.k1 === K_MEM;
   if (mem && (x.asz !== 4 || x.seg === 4 || x.seg === 5)) return null;
   const xmmOrMem = (k: number): boolean => k === K_XMM || k === K_MEM;
-  if (name in BINARY || name in UNPACK || name === "pmulhuw" || name === "pmulhw" || name === "pandn" || name === "andnps" || name === "andnpd") {
+  if (name in BINARY || name in UNPACK || name === "psadbw" || name === "pmulhuw" || name === "pmulhw" || name === "pandn" || name === "andnps" || name === "andnpd") {
     return x.k0 === K_XMM && xmmOrMem(x.k1) && x.k2 === K_NONE && (x.k1 !== K_MEM || x.msz === 16) ? name : null;
   }
   if (MOVES.has(name)) {
@@ -101,6 +101,9 @@ export interface SimdContext {
   /** Leaves the physical address of the `size` bytes at the address local on the stack, or
    *  ends the run before instruction k when the TLB cannot serve them. */
   translate(write: boolean, k: number, eip: number, size: number): void;
+  /** Leaves the 16 bytes at the address local on the stack (from two pages if need be), or ends
+   *  the run before instruction k when the TLB cannot serve them. */
+  load16(k: number, eip: number): void;
   /** Ends the run before instruction k unless the address local is a multiple of 16 (the
    *  interpreter then raises #GP). */
   aligned(k: number, eip: number): void;
@@ -115,9 +118,12 @@ export function emitSimd(s: SimdContext, x: Insn, k: number, name: string): void
     if (x.k1 === K_XMM) f.get(xmm[x.r1]);
     else {
       s.address(x);
-      if (!SIMD_SPECS[name].unaligned) s.aligned(k, x.eip);
-      s.translate(false, k, x.eip, 16);
-      f.simd(S.load, 0, 0);
+      if (SIMD_SPECS[name].unaligned) s.load16(k, x.eip);
+      else {
+        s.aligned(k, x.eip);
+        s.translate(false, k, x.eip, 16);
+        f.simd(S.load, 0, 0);
+      }
     }
   };
   const d = xmm[x.r0];
@@ -160,6 +166,14 @@ export function emitSimd(s: SimdContext, x: Insn, k: number, name: string): void
       // dst = ~dst & src: v128.andnot(src, dst) is src & ~dst
       source();
       f.get(d).simd(S.andnot).set(d);
+      return;
+    case "psadbw":
+      // |a - b| per byte (max - min), summed in pairs to words, to dwords, then each dword pair
+      // to its qword (the sum fits the low word; the rest of each qword is zero)
+      source();
+      f.set(s.tmp).get(d).get(s.tmp).simd(0x79).get(d).get(s.tmp).simd(0x77).simd(0x71).simd(0x7d).simd(0x7f).tee(s.tmp);
+      f.simd(S.const, ...[255, 255, 255, 255, 0, 0, 0, 0, 255, 255, 255, 255, 0, 0, 0, 0]).simd(S.and);
+      f.get(s.tmp).i32(32).simd(0xcd).simd(0xce).set(d);
       return;
     case "pmulhuw": case "pmulhw": {
       const lo = name === "pmulhuw" ? 0xbe : 0xbc;

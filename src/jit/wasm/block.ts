@@ -111,6 +111,8 @@ export interface WasmRegion {
  *  them, or null if one has a form this tier does not take. */
 export function compileRegion(blocks: readonly (readonly Insn[])[], mem: PhysMemory): WasmRegion | null {
   if (WA === undefined || mem.wasm === null || blocks.length === 0 || !blocks.every(takes)) return null;
+  // (in address order: a block's code then follows the block it falls through from)
+  blocks = [...blocks].sort((x, y) => (x[0].eip >>> 0) - (y[0].eip >>> 0));
   const f = new FnBuilder([I32], [I32]);
   const n = 0;
   const reg = Array.from({ length: 8 }, () => f.local(I32));
@@ -131,11 +133,16 @@ export function compileRegion(blocks: readonly (readonly Insn[])[], mem: PhysMem
     eip();
     f.mem(OP.i32Store, 2).get(n).i32(used).op(OP.i32Sub).op(OP.return);
   };
-  /** Goes on at `target`: the region's block there, or out. */
-  const goTo = (target: number): void => {
+  /** The block being translated. */
+  let cur = -1;
+  /** Goes on at `target`: the region's block there, or out. A block going on at itself branches
+   *  to its own start, and one going on at the next block (`last`: at the end of its code) falls
+   *  into that block's code; the others go through the dispatch. */
+  const goTo = (target: number, last = false): void => {
     const k = indexOf.get(target);
     if (k === undefined) leave(() => f.i32(target), 0);
-    else f.i32(k).set(at).br("dispatch");
+    else if (k === cur) f.br(`self${k}`);
+    else if (!last || k !== cur + 1) f.i32(k).set(at).br("dispatch");
   };
   /** Goes on at the address in local `l`: the region's block there, or out. */
   const goToDynamic = (l: number): void => {
@@ -158,13 +165,16 @@ export function compileRegion(blocks: readonly (readonly Insn[])[], mem: PhysMem
   f.loop("dispatch").block("none");
   for (let k = blocks.length - 1; k >= 0; k--) f.block(labels[k]);
   f.get(at).brTable(labels, "none");
-  blocks.forEach((insns) => {
+  blocks.forEach((insns, k) => {
     f.end(); // this block's code follows
+    cur = k;
+    f.loop(`self${k}`);
     // The budget covers the whole block, or it is not begun.
     f.get(n).i32(insns.length).op(OP.i32LtS).if();
     leave(() => f.i32(insns[0].eip), 0);
     f.end();
     emitBlock(insns);
+    f.end(); // (the next block's code follows a block that falls through)
   });
   f.end(); // none (never taken)
   f.get(n).op(OP.return);
@@ -298,15 +308,15 @@ export function compileRegion(blocks: readonly (readonly Insn[])[], mem: PhysMem
     // The block retired: its instructions off the budget, then on to its successor.
     f.get(n).i32(insns.length).op(OP.i32Sub).set(n);
     const last = insns[insns.length - 1];
-    if (last.op === Op.JMP || last.op === Op.CALL) goTo(last.target);
+    if (last.op === Op.JMP || last.op === Op.CALL) goTo(last.target, true);
     else if (last.op === Op.RET) goToDynamic(v);
     else if (last.op === Op.JCC) {
       condition(f, last.cc & 15, kind, fa, fb, fr);
       f.if();
       goTo(last.target);
       f.end();
-      goTo(last.next);
-    } else goTo(last.next);
+      goTo(last.next, true);
+    } else goTo(last.next, true);
   }
 
   let exports: Record<string, (n: number) => number>;

@@ -328,12 +328,20 @@ export function compileRegion(blocks: readonly (readonly Insn[])[], mem: PhysMem
   const fn = exports.run;
   return {
     run(c: Cpu, budget: number): number {
+      // (element by element: subarray() views cost an allocation each, and a call's copies
+      // made more garbage than anything else in a run of imgfilter)
       const s = mem.stateOffset >>> 2, w = mem.words, r = c.r;
       for (let k = 0; k < STATE_WORDS; k++) w[s + k] = r[k];
-      if (usesXmm) w.set(c.sse.i32.subarray(0, XMM_WORDS), s + XMM_WORD);
+      if (usesXmm) {
+        const x = c.sse.i32, o = s + XMM_WORD;
+        for (let k = 0; k < XMM_WORDS; k++) w[o + k] = x[k];
+      }
       const left = fn(budget);
       for (let k = 0; k < STATE_WORDS; k++) r[k] = w[s + k];
-      if (usesXmm) c.sse.i32.set(w.subarray(s + XMM_WORD, s + XMM_WORD + XMM_WORDS));
+      if (usesXmm) {
+        const x = c.sse.i32, o = s + XMM_WORD;
+        for (let k = 0; k < XMM_WORDS; k++) x[k] = w[o + k];
+      }
       return left;
     },
   };

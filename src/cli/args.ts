@@ -15,6 +15,8 @@ export interface MachineArgs {
   jitThreshold: number;
   /** Whether compiled regions are saved in the cache directory and used again (jit/saved.ts). */
   jitCache: boolean;
+  /** Whether hot loops the wasm tier translates are compiled to WebAssembly (jit/wasm). */
+  wasm: boolean;
 }
 
 export interface RunArgs extends MachineArgs {
@@ -105,7 +107,7 @@ export function parseArgs(argv: string[]): Command {
 }
 
 function machineDefaults(): MachineArgs {
-  return { engine: "auto", trace: null, logFile: null, stats: false, maxInsns: 0, memory: 1 << 30, jitThreshold: 0, jitCache: true };
+  return { engine: "auto", trace: null, logFile: null, stats: false, maxInsns: 0, memory: 1 << 30, jitThreshold: 0, jitCache: true, wasm: true };
 }
 
 /** An option at argv[i]: its name, its value (inline after '=' or the next word, taken on
@@ -164,6 +166,9 @@ function machineOption(m: MachineArgs, o: Option): boolean {
     }
     case "--no-jit-cache":
       m.jitCache = false;
+      return true;
+    case "--no-wasm":
+      m.wasm = false;
       return true;
     case "--memory": {
       const bytes = parseSize(o.value());
@@ -282,6 +287,9 @@ Options for run and boot:
   --jit-threshold N   executions of a block before auto compiles it (default 3000)
   --no-jit-cache      neither use nor save the code compiled in earlier runs (kept in the
                       cache directory, where it makes the same program start faster)
+  --no-wasm           compile every hot region to JavaScript (by default, hot loops of the
+                      integer and SSE integer instructions the wasm tier translates become
+                      WebAssembly)
   --trace LIST        comma-separated trace categories: syscall (with the process and thread
                       id, like strace -f), fault, jit, mmu, dev, exec, signal, sched (switches,
                       waits and wake-ups), or all

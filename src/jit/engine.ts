@@ -44,7 +44,7 @@ export interface EngineOptions {
   /** Where compiled regions are saved, and found again when the same code runs (saved.ts). */
   store?: RegionStore | null;
   /** Whether loops of the instructions the wasm tier translates become WebAssembly
-   *  (jit/wasm/region.ts); default: EXOJIT_WASM=1 in the environment. */
+   *  (jit/wasm/region.ts); default true. */
   wasm?: boolean;
 }
 
@@ -221,7 +221,7 @@ export class Engine {
       (eip) => this.blockAt(eip), opts.maxCompiledInsns, minExecs, Math.max(MERGE_AFTER, this.threshold),
       opts.chain === false ? null : this.chain,
       this.store === null ? null : { store: this.store, cpu, decodeAt: (eip) => this.decodeAt(eip) },
-      (opts.wasm ?? process.env.EXOJIT_WASM === "1") ? cpu.mem : null,
+      (opts.wasm ?? true) ? { mem: cpu.mem, decodeAt: (eip) => this.decodeAt(eip) } : null,
     );
     this.cache.onDrop = (b) => this.regions.blockDropped(b);
     this.stats = new EngineCounters(this.regions.stats, this.chain.count);

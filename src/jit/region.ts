@@ -175,9 +175,18 @@ export interface JitStats {
   codeCacheRejected: number;
   /** Regions whose first tier gave way to code V8 may optimise (Region.promote). */
   promoted: number;
-  /** Regions compiled to WebAssembly (wasm/region.ts), and their instructions. */
+  /** Regions compiled to WebAssembly (wasm/region.ts), their instructions, and those demoted
+   *  (too little work per entry: their blocks go to the JavaScript tier). */
   wasmRegions: number;
   wasmInsns: number;
+  wasmDemoted: number;
+}
+
+/** What the cache needs for the wasm tier (wasm/region.ts). */
+export interface WasmLink {
+  mem: PhysMemory;
+  /** The block at a linear address, decoded now if need be (null where not mapped). */
+  decodeAt: (eip: number) => Block | null;
 }
 
 /** What the cache needs to use saved translations (saved.ts). */
@@ -227,7 +236,7 @@ function savedBlocks(entry: Block, rec: SavedRegion, link: SavedLink, chains: bo
 }
 
 export class RegionCache {
-  readonly stats: JitStats = { regionsCompiled: 0, recompiles: 0, insnsCompiled: 0, jsBytes: 0, compileMs: 0, invalidations: 0, evictions: 0, failures: 0, restored: 0, stale: 0, saved: 0, codeCached: 0, codeCacheRejected: 0, promoted: 0, wasmRegions: 0, wasmInsns: 0 };
+  readonly stats: JitStats = { regionsCompiled: 0, recompiles: 0, insnsCompiled: 0, jsBytes: 0, compileMs: 0, invalidations: 0, evictions: 0, failures: 0, restored: 0, stale: 0, saved: 0, codeCached: 0, codeCacheRejected: 0, promoted: 0, wasmRegions: 0, wasmInsns: 0, wasmDemoted: 0 };
   private readonly live = new Set<Region>();
   /** The live regions each block is compiled into (for invalidation). */
   private readonly owners = new Map<Block, Region[]>();
@@ -248,8 +257,9 @@ export class RegionCache {
     private readonly chain: ChainTable | null = null,
     /** Where translations are saved and found again (null: nowhere). */
     private readonly saved: SavedLink | null = null,
-    /** The memory regions compiled to WebAssembly run on (null: no wasm tier). */
-    private readonly wasm: PhysMemory | null = null,
+    /** The wasm tier: the memory its regions run on, and where blocks not decoded yet are
+     *  decoded for it (null: no wasm tier). */
+    private readonly wasm: WasmLink | null = null,
   ) {}
 
   /** Blocks to compile together starting at `entry`: those reachable over static and observed
@@ -265,7 +275,7 @@ export class RegionCache {
     let insns = 0;
     // (blocks that ran a quarter as often as the entry, which may have come due early: a block
     // of x87 or SIMD code counts its executions with Block.weight)
-    const minExecs = Math.min(this.minExecs, Math.max(1, entry.execs >> 2));
+    const minExecs = this.hotExecs(entry);
     while (queue.length > 0 && out.length < MAX_REGION_BLOCKS) {
       const b = queue.shift() as Block;
       if (seen.has(b.eip) || !b.valid || b.nojit) continue;
@@ -295,13 +305,18 @@ export class RegionCache {
     return out;
   }
 
+  /** Executions that make a block part of the hot code around `entry` (as form() takes it). */
+  private hotExecs(entry: Block): number {
+    return Math.min(this.minExecs, Math.max(1, entry.execs >> 2));
+  }
+
   /** With the wasm tier, whether `b` (not the entry) is in a loop that tier compiles: a
    *  JavaScript region leaves it out, for the wasm region compiled when it comes due. */
   private wasmLoop(b: Block, entry: Block): boolean {
-    if (this.wasm === null || b === entry) return false;
+    if (this.wasm === null || b === entry || b.nowasm) return false;
     let known = this.wasmLoops.get(b);
     if (known === undefined) {
-      const blocks = wasmBlocks(b, this.blockAt);
+      const blocks = wasmBlocks(b, this.blockAt, this.hotExecs(entry), (this.wasm as WasmLink).decodeAt);
       known = blocks !== null;
       for (const x of blocks ?? [b]) this.wasmLoops.set(x, known);
     }
@@ -330,8 +345,11 @@ export class RegionCache {
 
   /** Compiles a region from `entry`; the blocks it contains will enter it when dispatched. */
   compile(entry: Block, previous: Region | null, tick: number): Region | null {
+    // (the wasm tier first: a loop it takes is not saved, and compiles in a fraction of a
+    // millisecond, where JavaScript saved by an earlier run for the same entry would run it
+    // slower)
     if (this.wasm !== null && entry.hooks === 0) {
-      const r = this.compileWasm(entry, previous, tick, this.wasm);
+      const r = this.compileWasm(entry, previous, tick, this.wasm.mem);
       if (r !== null) return r;
     }
     if (previous === null && this.saved !== null) {
@@ -373,14 +391,15 @@ export class RegionCache {
   /** A region of WebAssembly from `entry` (wasm/region.ts), or null where the tier takes no loop
    *  from there (the JavaScript tier compiles it then). */
   private compileWasm(entry: Block, previous: Region | null, tick: number, mem: PhysMemory): Region | null {
-    const extra = previous ? [...previous.misses.entries()].filter(([, n]) => n >= this.mergeAfter).map(([eip]) => eip) : [];
-    const blocks = wasmBlocks(entry, this.blockAt);
+    const blocks = wasmBlocks(entry, this.blockAt, this.hotExecs(entry), (this.wasm as WasmLink).decodeAt);
     if (blocks === null) return null;
-    for (const eip of extra) {
-      const b = this.blockAt(eip);
-      if (b !== null && !blocks.includes(b)) blocks.push(...(wasmBlocks(b, this.blockAt) ?? []).filter((x) => !blocks.includes(x)));
-    }
-    const code = compileWasm(blocks, mem, this.chain);
+    const code = compileWasm(blocks, mem, this.chain, (self) => {
+      const r = self as Region;
+      for (const b of r.blocks) b.nowasm = true;
+      this.stats.wasmDemoted++;
+      if (trace.jit) this.log.trace({ eip: r.entry.eip >>> 0 }, `demoted the wasm region at 0x${(r.entry.eip >>> 0).toString(16)}: too little work per entry`);
+      this.drop(r, false);
+    });
     if (code === null) return null;
     const r = new Region(blocks, previous ? previous.generation + 1 : 0, code);
     if (previous !== null) r.work = previous.work;

@@ -5,7 +5,7 @@ import { Cpu } from "../../src/hw/cpu.js";
 import { PhysMemory } from "../../src/hw/memory.js";
 import { flushTlb, PTE_P, PTE_W, PTE_U } from "../../src/hw/mmu.js";
 import { Fault } from "../../src/hw/fault.js";
-import { CR0_PE, CR0_PG, EBX, ECX, ESI, ESP, EIP } from "../../src/hw/state.js";
+import { CR0_PE, CR0_PG, EBX, ECX, ESI, ESP, EBP, EIP, FLAGS, FOP, ARITH_FLAGS } from "../../src/hw/state.js";
 import { execInsns } from "../../src/hw/interp/run.js";
 import * as alu from "../../src/hw/alu.js";
 import type { Insn } from "../../src/hw/isa.js";
@@ -52,8 +52,15 @@ export function fill(c: Cpu, next: () => number, unmapped: boolean, warm: boolea
   // the stack: inside the first page, at its start (a push goes to the first page's end... of
   // the page before: unmapped), or across the two pages
   c.r[ESP] = unmapped ? UNMAPPED + 0x800 : [DATA + 0x800, DATA + 0x1000, DATA + 0xffe][(next() >>> 0) % 3];
-  const ops = [alu.add, alu.sub, alu.and, alu.xor];
-  ops[(next() >>> 0) % ops.length](c.r, pick(), pick(), 2);
+  c.r[EBP] = unmapped ? UNMAPPED : DATA + 0x400 + (((next() >>> 0) % 0x100) & ~3);
+  // the flags: a lazy record of one of several kinds and sizes, or flags alone
+  const ops = [alu.add, alu.sub, alu.and, alu.xor, alu.adc, alu.sbb, alu.inc, alu.dec, alu.neg, alu.shl, alu.shr, alu.sar, null];
+  const op = ops[(next() >>> 0) % ops.length], sz = (next() >>> 0) % 3;
+  c.r[FLAGS] = (pick() & ARITH_FLAGS) | 2;
+  c.r[FOP] = 0;
+  if (op === alu.inc || op === alu.dec || op === alu.neg) (op as (r: Int32Array, a: number, sz: number) => number)(c.r, pick(), sz);
+  else if (op === alu.shl || op === alu.shr || op === alu.sar) op(c.r, pick(), (next() >>> 0) % 32, sz);
+  else if (op !== null) (op as (r: Int32Array, a: number, b: number, sz: number) => number)(c.r, pick(), pick(), sz);
   for (const f of F_DATA) for (let k = 0; k < 0x1000; k += 4) c.mem.write32(f + k, pick());
   flushTlb(c);
   if (warm) for (let p = 0; p < 2; p++) c.wr32(DATA + p * 0x1000, c.rd32(DATA + p * 0x1000));

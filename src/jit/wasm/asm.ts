@@ -36,7 +36,7 @@ export function sleb(v: number, out: number[] = []): number[] {
 /** Opcodes (one byte; SIMD ones follow the 0xfd prefix, see FnBuilder.simd). */
 export const OP = {
   unreachable: 0x00, nop: 0x01, block: 0x02, loop: 0x03, if: 0x04, else: 0x05, end: 0x0b,
-  br: 0x0c, brIf: 0x0d, brTable: 0x0e, return: 0x0f, drop: 0x1a, select: 0x1b,
+  br: 0x0c, brIf: 0x0d, brTable: 0x0e, return: 0x0f, call: 0x10, drop: 0x1a, select: 0x1b,
   localGet: 0x20, localSet: 0x21, localTee: 0x22,
   i32Load: 0x28, i32Load8U: 0x2d, i32Load8S: 0x2c, i32Load16U: 0x2f, i32Load16S: 0x2e,
   i32Store: 0x36, i32Store8: 0x3a, i32Store16: 0x3b, f64Load: 0x2b, f64Store: 0x39,
@@ -44,7 +44,8 @@ export const OP = {
   i32Eqz: 0x45, i32Eq: 0x46, i32Ne: 0x47, i32LtS: 0x48, i32LtU: 0x49, i32GtS: 0x4a, i32GtU: 0x4b,
   i32LeS: 0x4c, i32LeU: 0x4d, i32GeS: 0x4e, i32GeU: 0x4f,
   i32Add: 0x6a, i32Sub: 0x6b, i32Mul: 0x6c, i32And: 0x71, i32Or: 0x72, i32Xor: 0x73,
-  i32Shl: 0x74, i32ShrS: 0x75, i32ShrU: 0x76, i32Rotl: 0x77, i32Rotr: 0x78,
+  i32Shl: 0x74, i32ShrS: 0x75, i32ShrU: 0x76, i32Rotl: 0x77, i32Rotr: 0x78, i32Popcnt: 0x69,
+  i64Ne: 0x52, i64Mul: 0x7e, i64ExtendI32S: 0xac, i32Extend8S: 0xc0, i32Extend16S: 0xc1,
 } as const;
 
 /** SIMD opcodes (after 0xfd). */
@@ -146,6 +147,13 @@ export class FnBuilder {
     return this;
   }
 
+  /** Calls function `index` (imports first, then the module's functions). */
+  call(index: number): this {
+    this.code.push(OP.call);
+    uleb(index, this.code);
+    return this;
+  }
+
   br(label: string): this {
     this.code.push(OP.br);
     uleb(this.depth(label), this.code);
@@ -203,6 +211,8 @@ export interface ModuleSpec {
   /** The memory imported as `module`.`name`, of `pages` 64 KiB pages (its maximum too: a memory
    *  that may grow makes V8 check typed arrays over it for detachment). */
   memory?: { module: string; name: string; pages: number };
+  /** Functions imported (as `module`.`name`), numbered before the module's own. */
+  imports?: { module: string; name: string; params: readonly ValType[]; results: readonly ValType[] }[];
   /** Functions, exported under their names. */
   funcs: { name: string; fn: FnBuilder }[];
 }
@@ -220,32 +230,41 @@ export function buildModule(spec: ModuleSpec): Uint8Array {
     uleb(bytes.length, to);
     for (const b of bytes) to.push(b);
   };
-  const types = uleb(spec.funcs.length);
-  for (const { fn } of spec.funcs) {
+  // one type per function, the imported ones first
+  const fnImports = spec.imports ?? [];
+  const sigs = [...fnImports, ...spec.funcs.map(({ fn }) => fn)];
+  const types = uleb(sigs.length);
+  for (const sig of sigs) {
     types.push(0x60);
-    uleb(fn.params.length, types);
-    types.push(...fn.params);
-    uleb(fn.results.length, types);
-    types.push(...fn.results);
+    uleb(sig.params.length, types);
+    types.push(...sig.params);
+    uleb(sig.results.length, types);
+    types.push(...sig.results);
   }
   section(1, types);
+  const imports = uleb(fnImports.length + (spec.memory !== undefined ? 1 : 0));
+  fnImports.forEach((imp, k) => {
+    name(imp.module, imports);
+    name(imp.name, imports);
+    imports.push(0x00);
+    uleb(k, imports);
+  });
   if (spec.memory !== undefined) {
-    const imports = uleb(1);
     name(spec.memory.module, imports);
     name(spec.memory.name, imports);
     imports.push(0x02, 0x01);
     uleb(spec.memory.pages, imports);
     uleb(spec.memory.pages, imports);
-    section(2, imports);
   }
+  if (imports.length > 1 || imports[0] !== 0) section(2, imports);
   const funcs = uleb(spec.funcs.length);
-  spec.funcs.forEach((_, k) => uleb(k, funcs));
+  spec.funcs.forEach((_, k) => uleb(fnImports.length + k, funcs));
   section(3, funcs);
   const exports = uleb(spec.funcs.length);
   spec.funcs.forEach(({ name: n }, k) => {
     name(n, exports);
     exports.push(0x00);
-    uleb(k, exports);
+    uleb(fnImports.length + k, exports);
   });
   section(7, exports);
   const code = uleb(spec.funcs.length);

@@ -1,8 +1,8 @@
-// A basic block translated to one WebAssembly function (docs/wasm-tier.md), for the integer
-// forms a first version handles: dword moves between registers, immediates and memory, LEA,
-// ADD/SUB/AND/OR/XOR/CMP/TEST on registers and immediates, PUSH and POP of a register (and PUSH
-// of an immediate), and a block-ending JMP, CALL, RET or Jcc whose flags the block itself set. Anything else, or a Jcc reading flags from before the block, and
-// compileBlock returns null (the block stays with the other tiers).
+// Basic blocks translated to WebAssembly (docs/wasm-tier.md): integer code (integer.ts), SSE
+// integer code (simd.ts), and the stack and control transfers here: PUSH/POP of a register or
+// immediate, LEAVE, and a block-ending JMP, CALL (direct or through a register or memory), RET
+// or Jcc. A block with any other instruction is not taken (compileRegion returns null: it stays
+// with the other tiers).
 //
 // The function reads the registers and the lazy-flags record from the state words (after the
 // TLB arrays, PhysMemory.stateOffset) into locals, runs, and writes them back. Memory goes
@@ -11,11 +11,12 @@
 // before it, EIP is at it, and the function returns how many instructions it retired, for the
 // interpreter to go on. Flat segments only (the engine runs compiled code only then).
 
-import { FnBuilder, buildModule, I32, V128, OP } from "./asm.js";
+import { FnBuilder, buildModule, I32, V128, OP, type ValType, type ModuleSpec } from "./asm.js";
 import { simdName, emitSimd } from "./simd.js";
+import { intSupported, emitInt, condition, type IntContext } from "./integer.js";
 import { type Insn, Op, K_R32, K_MEM, K_IMM, K_NONE, NO_REG } from "../../hw/isa.js";
-import { EIP } from "../../hw/state.js";
-import { FK_ADD, FK_SUB, FK_LOGIC } from "../../hw/flags.js";
+import { EIP, EBP, ESP } from "../../hw/state.js";
+import { condOf, cfOf } from "../../hw/flags.js";
 import { TLB_KEY, type Cpu } from "../../hw/cpu.js";
 import { TLB_ARRAY_BYTES, type PhysMemory } from "../../hw/memory.js";
 
@@ -37,59 +38,39 @@ interface WasmApi {
 }
 const WA = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
-/** The flags kinds whose conditions are computed here (dword operations). */
-const KNOWN = new Set([FK_ADD, FK_SUB, FK_LOGIC]);
-
 function supported(x: Insn): boolean {
   if (x.op === Op.SIMD) return simdName(x) !== null;
-  if (x.lock !== 0 || x.rep !== 0 || x.k2 !== K_NONE) return false;
+  if (x.lock !== 0 || x.rep !== 0 || x.k2 !== K_NONE) return intSupported(x);
   const mem = (k: number): boolean => k !== K_MEM || (x.msz === 4 && x.asz === 4 && x.seg !== 4 && x.seg !== 5);
   switch (x.op) {
-    case Op.MOV:
-      return x.osz === 4 && mem(x.k0) && mem(x.k1) && ((x.k0 === K_R32 && (x.k1 === K_R32 || x.k1 === K_IMM || x.k1 === K_MEM)) || (x.k0 === K_MEM && (x.k1 === K_R32 || x.k1 === K_IMM)));
-    case Op.LEA:
-      return x.osz === 4 && x.asz === 4 && x.k0 === K_R32 && x.k1 === K_MEM;
-    case Op.NEG:
-      return x.osz === 4 && x.k0 === K_R32 && x.k1 === K_NONE;
-    case Op.ADD: case Op.SUB: case Op.AND: case Op.OR: case Op.XOR: case Op.CMP: case Op.TEST:
-      return x.osz === 4 && x.k0 === K_R32 && (x.k1 === K_R32 || x.k1 === K_IMM);
     case Op.JMP:
     case Op.CALL:
-      return x.k0 === K_IMM && x.k1 === K_NONE && x.osz === 4;
+      return x.osz === 4 && x.k1 === K_NONE && (x.k0 === K_IMM || x.k0 === K_R32 || (x.k0 === K_MEM && mem(x.k0)));
     case Op.PUSH:
       return x.osz === 4 && (x.k0 === K_R32 || x.k0 === K_IMM) && x.k1 === K_NONE;
     case Op.POP:
       return x.osz === 4 && x.k0 === K_R32 && x.k1 === K_NONE;
     case Op.RET:
+      return x.osz === 4 && (x.k0 === K_NONE || x.k0 === K_IMM);
+    case Op.LEAVE:
       return x.osz === 4 && x.k0 === K_NONE;
     case Op.JCC:
       return x.k0 === K_IMM && x.k1 === K_NONE;
     default:
-      return false;
+      return intSupported(x);
   }
 }
 
-/** The flags kind an instruction records, or -1 if it records none. */
-function kindOf(x: Insn): number {
-  switch (x.op) {
-    case Op.ADD: return FK_ADD;
-    case Op.SUB: case Op.CMP: case Op.NEG: return FK_SUB;
-    case Op.AND: case Op.OR: case Op.XOR: case Op.TEST: return FK_LOGIC;
-    default: return -1;
-  }
-}
+/** The flags functions compiled code calls where the block does not know the flags' kind. */
+const FLAG_IMPORTS = {
+  cond: (fop: number, a: number, b: number, r: number, fl: number, cc: number): number => (condOf(fop, a, b, r, fl, cc) ? 1 : 0),
+  cf: (fop: number, a: number, b: number, r: number, fl: number): number => cfOf(fop, a, b, r, fl),
+};
+const COND_FN = 0, CF_FN = 1;
 
 /** Whether this tier translates every instruction of a block (and its Jcc's condition). */
 export function takes(insns: readonly Insn[]): boolean {
-  if (insns.length === 0) return false;
-  let kind = -1;
-  for (const x of insns) {
-    if (!supported(x)) return false;
-    if (x.op === Op.JCC && !KNOWN.has(kind)) return false;
-    const k = kindOf(x);
-    if (k >= 0) kind = k;
-  }
-  return true;
+  return insns.length > 0 && insns.every(supported);
 }
 
 /** The block as a wasm function over `mem`, or null if it has a form this tier does not take. */
@@ -116,7 +97,7 @@ export function compileRegion(blocks: readonly (readonly Insn[])[], mem: PhysMem
   const f = new FnBuilder([I32], [I32]);
   const n = 0;
   const reg = Array.from({ length: 8 }, () => f.local(I32));
-  const [fl, fop, fa, fb, fr, a, e, e2, v, at] = Array.from({ length: 10 }, () => f.local(I32));
+  const [fl, fop, fa, fb, fr, a, e, e2, v, at, p, w, res] = Array.from({ length: 13 }, () => f.local(I32));
   const usesXmm = blocks.some((insns) => insns.some((x) => x.op === Op.SIMD));
   const xmm = usesXmm ? Array.from({ length: 8 }, () => f.local(V128)) : [];
   const tmp = usesXmm ? f.local(V128) : -1;
@@ -236,82 +217,64 @@ export function compileRegion(blocks: readonly (readonly Insn[])[], mem: PhysMem
         f.end();
       },
     };
-    let kind = -1;
+    const int: IntContext = { f, reg, a, p, v, w, res, fl, fop, fa, fb, fr, known: -1, address, translate, condFn: COND_FN, cfFn: CF_FN };
+    /** The dword at [local a] into local `into`, or the run ends before instruction k. */
+    const read32 = (k: number, eip: number, into: number): void => {
+      translate(false, k, eip, 4);
+      f.mem(OP.i32Load, 0).set(into);
+    };
     insns.forEach((x, k) => {
       switch (x.op) {
         case Op.SIMD:
           emitSimd(simd, x, k, simdName(x) as string);
           break;
-        case Op.NEG:
-          kind = FK_SUB;
-          f.i32(0).get(reg[x.r0]).op(OP.i32Sub).set(v);
-          f.i32((FK_SUB << 2) | 2).set(fop).i32(0).set(fa).get(reg[x.r0]).set(fb).get(v).set(fr).get(v).set(reg[x.r0]);
-          break;
-        case Op.MOV:
-          if (x.k0 === K_R32 && x.k1 === K_MEM) {
-            address(x);
-            translate(false, k, x.eip);
-            f.mem(OP.i32Load, 0).set(reg[x.r0]);
-          } else if (x.k0 === K_MEM) {
-            address(x);
-            translate(true, k, x.eip);
-            operand(x, x.k1, x.r1);
-            f.mem(OP.i32Store, 0);
-          } else {
-            operand(x, x.k1, x.r1);
-            f.set(reg[x.r0]);
-          }
-          break;
-        case Op.LEA:
-          address(x);
-          f.get(a).set(reg[x.r0]);
-          break;
         case Op.PUSH:
         case Op.CALL:
+          // a call's target (from a register or memory) into local v first
+          if (x.op === Op.CALL && x.k0 === K_MEM) {
+            address(x);
+            read32(k, x.eip, v);
+          } else if (x.op === Op.CALL && x.k0 === K_R32) f.get(reg[x.r0]).set(v);
           // ESP - 4 written first (a fault leaves ESP as it was), then ESP
-          f.get(reg[4]).i32(4).op(OP.i32Sub).set(a);
+          f.get(reg[ESP]).i32(4).op(OP.i32Sub).set(a);
           translate(true, k, x.eip);
           if (x.op === Op.CALL) f.i32(x.next);
           else operand(x, x.k0, x.r0);
           f.mem(OP.i32Store, 0);
-          f.get(a).set(reg[4]);
+          f.get(a).set(reg[ESP]);
           break;
         case Op.POP:
         case Op.RET:
-          f.get(reg[4]).set(a);
-          translate(false, k, x.eip);
-          f.mem(OP.i32Load, 0).set(v);
-          f.get(reg[4]).i32(4).op(OP.i32Add).set(reg[4]);
+          f.get(reg[ESP]).set(a);
+          read32(k, x.eip, v);
+          f.get(reg[ESP]).i32(x.op === Op.RET && x.k0 === K_IMM ? 4 + (x.imm & 0xffff) : 4).op(OP.i32Add).set(reg[ESP]);
           if (x.op === Op.POP) f.get(v).set(reg[x.r0]); // (pop esp: the value read)
           break;
+        case Op.LEAVE:
+          f.get(reg[EBP]).set(a);
+          read32(k, x.eip, v);
+          f.get(reg[EBP]).i32(4).op(OP.i32Add).set(reg[ESP]);
+          f.get(v).set(reg[EBP]);
+          break;
         case Op.JMP:
+          if (x.k0 === K_MEM) {
+            address(x);
+            read32(k, x.eip, v);
+          } else if (x.k0 === K_R32) f.get(reg[x.r0]).set(v);
+          break;
         case Op.JCC:
           break; // (the block's end, below)
-        default: {
-          kind = kindOf(x);
-          const op = x.op === Op.ADD ? OP.i32Add : x.op === Op.SUB || x.op === Op.CMP ? OP.i32Sub : x.op === Op.OR ? OP.i32Or : x.op === Op.XOR ? OP.i32Xor : OP.i32And;
-          f.get(reg[x.r0]);
-          operand(x, x.k1, x.r1);
-          f.op(op).set(v);
-          f.i32((kind << 2) | 2).set(fop);
-          if (kind === FK_LOGIC) f.i32(0).set(fa).i32(0).set(fb);
-          else {
-            f.get(reg[x.r0]).set(fa);
-            operand(x, x.k1, x.r1);
-            f.set(fb);
-          }
-          f.get(v).set(fr);
-          if (x.op !== Op.CMP && x.op !== Op.TEST) f.get(v).set(reg[x.r0]);
-        }
+        default:
+          emitInt(int, x, k);
       }
     });
     // The block retired: its instructions off the budget, then on to its successor.
     f.get(n).i32(insns.length).op(OP.i32Sub).set(n);
     const last = insns[insns.length - 1];
-    if (last.op === Op.JMP || last.op === Op.CALL) goTo(last.target, true);
-    else if (last.op === Op.RET) goToDynamic(v);
+    if ((last.op === Op.JMP || last.op === Op.CALL) && last.k0 === K_IMM) goTo(last.target, true);
+    else if (last.op === Op.RET || last.op === Op.JMP || last.op === Op.CALL) goToDynamic(v);
     else if (last.op === Op.JCC) {
-      condition(f, last.cc & 15, kind, fa, fb, fr);
+      condition(int, last.cc & 15);
       f.if();
       goTo(last.target);
       f.end();
@@ -321,7 +284,13 @@ export function compileRegion(blocks: readonly (readonly Insn[])[], mem: PhysMem
 
   let exports: Record<string, (n: number) => number>;
   try {
-    exports = new WA.Instance(new WA.Module(buildModule({ memory: { module: "m", name: "mem", pages: mem.wasmPages }, funcs: [{ name: "run", fn: f }] })), { m: { mem: mem.wasm } }).exports;
+    const sig5: ValType[] = [I32, I32, I32, I32, I32];
+    const imports: NonNullable<ModuleSpec["imports"]> = [
+      { module: "m", name: "cond", params: [...sig5, I32], results: [I32] },
+      { module: "m", name: "cf", params: sig5, results: [I32] },
+    ];
+    const bytes = buildModule({ memory: { module: "m", name: "mem", pages: mem.wasmPages }, imports, funcs: [{ name: "run", fn: f }] });
+    exports = new WA.Instance(new WA.Module(bytes), { m: { mem: mem.wasm, ...FLAG_IMPORTS } }).exports;
   } catch {
     return null;
   }
@@ -346,43 +315,3 @@ export function compileRegion(blocks: readonly (readonly Insn[])[], mem: PhysMem
     },
   };
 }
-
-/** Leaves 1 if condition `cc` holds for the flags of a `kind` operation with operands fa, fb and
- *  result fr (dword), else 0. */
-function condition(f: FnBuilder, cc: number, kind: number, fa: number, fb: number, fr: number): void {
-  const cf = (): void => {
-    if (kind === FK_ADD) f.get(fr).get(fa).op(OP.i32LtU);
-    else if (kind === FK_SUB) f.get(fa).get(fb).op(OP.i32LtU);
-    else f.i32(0);
-  };
-  const zf = (): void => void f.get(fr).op(OP.i32Eqz);
-  const sf = (): void => void f.get(fr).i32(0).op(OP.i32LtS);
-  const of = (): void => {
-    if (kind === FK_ADD) f.get(fa).get(fr).op(OP.i32Xor).get(fb).get(fr).op(OP.i32Xor).op(OP.i32And).i32(0).op(OP.i32LtS);
-    else if (kind === FK_SUB) f.get(fa).get(fb).op(OP.i32Xor).get(fa).get(fr).op(OP.i32Xor).op(OP.i32And).i32(0).op(OP.i32LtS);
-    else f.i32(0);
-  };
-  const pf = (): void => void f.get(fr).i32(0xff).op(OP.i32And).op(0x69).i32(1).op(OP.i32And).op(OP.i32Eqz); // i32.popcnt
-  const base = cc >> 1;
-  if (base === 0) of();
-  else if (base === 1) cf();
-  else if (base === 2) zf();
-  else if (base === 3) {
-    cf();
-    zf();
-    f.op(OP.i32Or);
-  } else if (base === 4) sf();
-  else if (base === 5) pf();
-  else if (base === 6) {
-    sf();
-    of();
-    f.op(OP.i32Ne);
-  } else {
-    zf();
-    sf();
-    of();
-    f.op(OP.i32Ne).op(OP.i32Or);
-  }
-  if (cc & 1) f.op(OP.i32Eqz);
-}
-

@@ -7,6 +7,7 @@
 // leaving does (chain.ts). The blocks it does not take stay with the JavaScript tier.
 
 import type { Block } from "../../decoder/block.js";
+import { Op } from "../../hw/isa.js";
 import type { PhysMemory } from "../../hw/memory.js";
 import { EIP } from "../../hw/state.js";
 import { staticTargets } from "../successors.js";
@@ -18,53 +19,134 @@ import { compileRegion, takes } from "./block.js";
 /** Most blocks and instructions in one wasm region. */
 const MAX_BLOCKS = 256, MAX_INSNS = 4000;
 
+/** Blocks of the hot graph looked at from one entry. */
+const MAX_HOT = 2048;
+
 /** The blocks the tier would compile from `entry`: the decoded blocks it translates that the
- *  entry reaches through them over static and observed edges, taking in loops other regions
- *  hold (a loop nest becomes one function, with no transitions between its levels); null
- *  unless they include a loop. */
-export function wasmBlocks(entry: Block, blockAt: (eip: number) => Block | null): Block[] | null {
-  if (!usable(entry)) return null;
+ *  entry reaches through them over static and observed edges (loops other regions hold
+ *  included: a loop nest becomes one function, with no transitions between its levels). Null
+ *  unless the entry is in a loop of the hot code (blocks run `hot` times or more, with their
+ *  calls and returns) whose blocks the tier all translates: a loop that goes through other code
+ *  on its way round would leave and enter the region on every iteration. */
+export function wasmBlocks(entry: Block, blockAt: (eip: number) => Block | null, hot: number, decodeAt: (eip: number) => Block | null): Block[] | null {
+  if (!usable(entry) || !closedLoop(entry, blockAt, hot)) return null;
   const out: Block[] = [];
   const seen = new Set<number>([entry.eip]);
   const queue = [entry];
-  let loops = false, insns = 0;
+  let insns = 0;
   while (queue.length > 0 && out.length < MAX_BLOCKS) {
     const b = queue.shift() as Block;
     if (insns + b.insns.length > MAX_INSNS) continue;
     out.push(b);
     insns += b.insns.length;
-    for (const eip of [...(staticTargets(b) ?? []), ...b.succ.map((s) => s.eip)]) {
-      if (seen.has(eip)) {
-        if (eip <= b.eip) loops = true;
-        continue;
-      }
-      const s = blockAt(eip);
+    // (static successors not run yet are decoded: the code that runs after an inner loop's
+    // first exit belongs to the region too, though it may not have run when the loop came due)
+    const statics = staticTargets(b) ?? [];
+    for (const eip of successors(b)) {
+      if (seen.has(eip)) continue;
+      const s = statics.includes(eip) ? decodeAt(eip) : blockAt(eip);
       if (s === null || !usable(s)) continue;
       seen.add(eip);
       queue.push(s);
     }
   }
-  return loops ? out : null;
+  return out;
+}
+
+function successors(b: Block): number[] {
+  return [...(staticTargets(b) ?? []), ...b.succ.map((s) => s.eip)];
+}
+
+/** Whether `entry` lies on a cycle of the hot graph, every block of its strongly connected
+ *  component (every loop through it) is one the tier translates (Tarjan's algorithm, iterative),
+ *  and they have SSE instructions. Loops of integer code alone stay with the JavaScript tier:
+ *  measured with them taken (interleaved runs, guest time), sieve, qsort, sha256, strings and
+ *  the bytecode interpreter ran no faster and often slower, TurboFan's code for their loops
+ *  being about as good and their loops short; packed integer SSE is where WebAssembly's SIMD
+ *  beats the JavaScript tier's lanes five times over (imgfilter). */
+function closedLoop(entry: Block, blockAt: (eip: number) => Block | null, hot: number): boolean {
+  const index = new Map<Block, number>(), low: number[] = [], stack: Block[] = [], onStack = new Set<Block>();
+  let selfLoop = false, found: Block[] | null = null;
+  const next = (b: Block): Block[] => {
+    const out: Block[] = [];
+    for (const eip of successors(b)) {
+      const s = blockAt(eip);
+      if (s === b) selfLoop ||= b === entry;
+      if (s !== null && s.valid && (s.execs >= hot || s === entry) && (index.has(s) || index.size < MAX_HOT)) out.push(s);
+    }
+    return out;
+  };
+  const frames: { b: Block; succ: Block[]; k: number }[] = [];
+  const open = (b: Block): void => {
+    index.set(b, low.length);
+    low.push(low.length);
+    stack.push(b);
+    onStack.add(b);
+    frames.push({ b, succ: next(b), k: 0 });
+  };
+  open(entry);
+  while (frames.length > 0 && found === null) {
+    const fr = frames[frames.length - 1];
+    if (fr.k < fr.succ.length) {
+      const s = fr.succ[fr.k++];
+      if (!index.has(s)) open(s);
+      else if (onStack.has(s)) low[index.get(fr.b)!] = Math.min(low[index.get(fr.b)!], index.get(s)!);
+      continue;
+    }
+    frames.pop();
+    const i = index.get(fr.b)!;
+    if (frames.length > 0) {
+      const p = index.get(frames[frames.length - 1].b)!;
+      low[p] = Math.min(low[p], low[i]);
+    }
+    if (low[i] !== i) continue;
+    // fr.b roots a component: pop it
+    const comp: Block[] = [];
+    let x: Block;
+    do {
+      x = stack.pop() as Block;
+      onStack.delete(x);
+      comp.push(x);
+    } while (x !== fr.b);
+    if (comp.includes(entry)) found = comp;
+  }
+  if (found === null || (found.length === 1 && !selfLoop)) return false;
+  return found.every(usable) && found.some((b) => b.insns.some((x) => x.op === Op.SIMD));
 }
 
 function usable(b: Block): boolean {
-  return b.valid && !b.nojit && b.hooks === 0 && takes(b.insns);
+  return b.valid && !b.nojit && !b.nowasm && b.hooks === 0 && takes(b.insns);
 }
+
+/** Entries after which a wasm region's work per entry is judged, and the least it must average:
+ *  below that, leaving and entering cost more than WebAssembly saves (a loop that leaves the
+ *  region for code it does not take, on every iteration), and it is demoted. */
+const JUDGE_RUNS = 1024, MIN_WORK = 128;
 
 /** `blocks` (wasmBlocks) compiled to a module, as what makes the engine's Region's code given
  *  the Region itself; null if the module was refused. */
-export function compileWasm(blocks: readonly Block[], mem: PhysMemory, chain: ChainTable | null): ((self: Chainable) => Compiled) | null {
+export function compileWasm(
+  blocks: readonly Block[], mem: PhysMemory, chain: ChainTable | null,
+  /** Called (once) when the region is demoted: it is dropped, its blocks marked nowasm. */
+  demote: (self: Chainable) => void,
+): ((self: Chainable) => Compiled) | null {
   const w = compileRegion(blocks.map((b) => b.insns), mem);
   if (w === null) return null;
   const insns = blocks.reduce((s, b) => s + b.insns.length, 0);
   const notRun = new Map<number, number>();
   for (const b of blocks) b.insns.forEach((x, k) => notRun.set(x.eip, b.insns.length - k));
   return (self) => {
+    let runs = 0, work = 0;
     const fn: RegionFn = (c, n, d) => {
       // (the TLB it reads is the one in the memory: a CPU with arrays of its own gets no
       // progress, and the interpreter runs the block)
       if (!c.tlbInMemory) return n;
       const left = w.run(c, n);
+      work += n - left;
+      if (++runs === JUDGE_RUNS) {
+        if (work < MIN_WORK * JUDGE_RUNS && self.valid) demote(self);
+        runs = work = 0;
+      }
       if (left === n || chain === null) {
         c.jitFrom = self;
         return left;

@@ -1,0 +1,348 @@
+// The integer instructions of the wasm tier (block.ts) other than those that transfer control:
+// moves, MOVZX/MOVSX, the ALU operations, INC/DEC/NEG/NOT, shifts by an immediate, IMUL, LEA,
+// SETcc, CMOVcc and CDQ/CWDE, in byte, word and dword sizes where the instruction has them, on
+// registers, immediates and memory. Each records the lazy flags exactly as its interpreter
+// handler does (hw/flags.ts setLazy: kind and size in FOP, operands and result masked to the
+// size), so that whatever runs next reads the same flags. Conditions are evaluated inline when
+// the block knows the kind of the last flags record, and by condOf (an import) when it does not.
+
+import { type FnBuilder, OP } from "./asm.js";
+import { type Insn, Op, K_R8, K_R16, K_R32, K_MEM, K_IMM, K_NONE } from "../../hw/isa.js";
+import { FK_NONE, FK_ADD, FK_SUB, FK_LOGIC, FK_INC, FK_DEC, FK_SHL, FK_SHR, FK_SAR } from "../../hw/flags.js";
+import { CF, PF, ZF, SF, OF, ARITH_FLAGS, EAX, EDX } from "../../hw/state.js";
+
+/** What the integer translation needs of the block being translated. */
+export interface IntContext {
+  f: FnBuilder;
+  /** i32 locals of the general registers. */
+  reg: readonly number[];
+  /** i32 scratch locals: the effective address (address() sets it), a physical address, two
+   *  operands and a result. */
+  a: number;
+  p: number;
+  v: number;
+  w: number;
+  res: number;
+  /** The flags locals (FLAGS, FOP, FA, FB, FR). */
+  fl: number;
+  fop: number;
+  fa: number;
+  fb: number;
+  fr: number;
+  /** FOP's value as far as the block knows it (kind << 2 | size), or -1. */
+  known: number;
+  address(x: Insn): void;
+  /** Leaves the physical address of the `size` bytes at local a on the stack, or ends the run
+   *  before instruction k (at `eip`) when the TLB cannot serve them. */
+  translate(write: boolean, k: number, eip: number, size: number): void;
+  /** Imported functions: condOf(fop, fa, fb, fr, flags, cc) and cfOf(fop, fa, fb, fr, flags). */
+  condFn: number;
+  cfFn: number;
+}
+
+const MASK = [0xff, 0xffff, -1];
+const SIGN = [0x80, 0x8000, 0x80000000 | 0];
+const szOf = (bytes: number): number => (bytes === 1 ? 0 : bytes === 2 ? 1 : 2);
+const regKind = (bytes: number): number => (bytes === 1 ? K_R8 : bytes === 2 ? K_R16 : K_R32);
+
+const SHIFT_KIND = new Map<number, number>([[Op.SHL, FK_SHL], [Op.SHR, FK_SHR], [Op.SAR, FK_SAR]]);
+
+/** Whether the integer translation takes x (control transfers are block.ts's). */
+export function intSupported(x: Insn): boolean {
+  if (x.lock !== 0 || x.rep !== 0) return false;
+  if ((x.k0 === K_MEM || x.k1 === K_MEM) && x.op !== Op.LEA && (x.asz !== 4 || x.seg === 4 || x.seg === 5)) return false;
+  const R = regKind(x.osz);
+  const sized = x.k0 !== K_MEM && x.k1 !== K_MEM ? true : x.msz === x.osz;
+  switch (x.op) {
+    case Op.NOP:
+      return true;
+    case Op.MOV:
+    case Op.ADD: case Op.SUB: case Op.AND: case Op.OR: case Op.XOR: case Op.CMP: case Op.TEST:
+      return x.k2 === K_NONE && sized && ((x.k0 === R && (x.k1 === R || x.k1 === K_IMM || x.k1 === K_MEM)) || (x.k0 === K_MEM && (x.k1 === R || x.k1 === K_IMM)));
+    case Op.MOVZX: case Op.MOVSX:
+      return x.k2 === K_NONE && (x.k0 === K_R32 || x.k0 === K_R16) && (x.k1 === K_R8 || x.k1 === K_R16 || (x.k1 === K_MEM && (x.msz === 1 || x.msz === 2)));
+    case Op.INC: case Op.DEC: case Op.NEG: case Op.NOT:
+      return x.k1 === K_NONE && sized && (x.k0 === R || x.k0 === K_MEM);
+    case Op.SHL: case Op.SHR: case Op.SAR:
+      return x.osz === 4 && sized && (x.k0 === K_R32 || x.k0 === K_MEM) && x.k1 === K_IMM && x.k2 === K_NONE;
+    case Op.IMUL:
+      return x.osz === 4 && x.k0 === K_R32 && (x.k1 === K_R32 || (x.k1 === K_MEM && x.msz === 4)) && (x.k2 === K_NONE || x.k2 === K_IMM);
+    case Op.LEA:
+      return x.osz === 4 && x.asz === 4 && x.k0 === K_R32 && x.k1 === K_MEM;
+    case Op.SETCC:
+      return x.k1 === K_NONE && (x.k0 === K_R8 || (x.k0 === K_MEM && x.msz === 1));
+    case Op.CMOV:
+      return x.osz === 4 && x.k0 === K_R32 && (x.k1 === K_R32 || (x.k1 === K_MEM && x.msz === 4));
+    case Op.CWD: case Op.CBW:
+      return x.osz === 4;
+    default:
+      return false;
+  }
+}
+
+/** The value of register operand (kind, r), zero-extended, on the stack. */
+function getReg(s: IntContext, kind: number, r: number): void {
+  const f = s.f;
+  if (kind === K_R32) f.get(s.reg[r]);
+  else if (kind === K_R16) f.get(s.reg[r >> 1]).i32(0xffff).op(OP.i32And);
+  else {
+    f.get(s.reg[r >> 2]);
+    if (r & 1) f.i32(8).op(OP.i32ShrU);
+    f.i32(0xff).op(OP.i32And);
+  }
+}
+
+/** Register operand (kind, r) = local `from` (its low bytes for a byte or word register). */
+function setReg(s: IntContext, kind: number, r: number, from: number): void {
+  const f = s.f;
+  if (kind === K_R32) {
+    f.get(from).set(s.reg[r]);
+    return;
+  }
+  const word = kind === K_R16, R = s.reg[word ? r >> 1 : r >> 2], shift = word ? 0 : (r & 1) * 8, m = word ? 0xffff : 0xff;
+  f.get(R).i32(~(m << shift)).op(OP.i32And).get(from).i32(m).op(OP.i32And);
+  if (shift !== 0) f.i32(shift).op(OP.i32Shl);
+  f.op(OP.i32Or).set(R);
+}
+
+function load(f: FnBuilder, bytes: number): void {
+  f.mem(bytes === 1 ? OP.i32Load8U : bytes === 2 ? OP.i32Load16U : OP.i32Load, 0);
+}
+
+function store(f: FnBuilder, bytes: number): void {
+  f.mem(bytes === 1 ? OP.i32Store8 : bytes === 2 ? OP.i32Store16 : OP.i32Store, 0);
+}
+
+/** Operand (kind, r) of x read into local `into` (a memory operand of `bytes`, translated for
+ *  reading). */
+function read(s: IntContext, x: Insn, k: number, kind: number, r: number, bytes: number, into: number): void {
+  const f = s.f;
+  if (kind === K_IMM) f.i32(x.imm & MASK[szOf(bytes)]);
+  else if (kind === K_MEM) {
+    s.address(x);
+    s.translate(false, k, x.eip, bytes);
+    load(f, bytes);
+  } else getReg(s, kind, r);
+  f.set(into);
+}
+
+/** Records the lazy flags: FOP = kind, size; FA, FB, FR from locals (masked to the size). */
+function record(s: IntContext, kind: number, sz: number, a: number | null, b: number | null, r: number): void {
+  const f = s.f, m = MASK[sz];
+  const masked = (l: number | null, into: number): void => {
+    if (l === null) f.i32(0);
+    else {
+      f.get(l);
+      if (m !== -1) f.i32(m).op(OP.i32And);
+    }
+    f.set(into);
+  };
+  f.i32((kind << 2) | sz).set(s.fop);
+  masked(a, s.fa);
+  masked(b, s.fb);
+  masked(r, s.fr);
+  s.known = (kind << 2) | sz;
+}
+
+/** Emits x (intSupported, not a control transfer), instruction k of its block. */
+export function emitInt(s: IntContext, x: Insn, k: number): void {
+  const f = s.f;
+  const bytes = x.osz, sz = szOf(bytes), m = MASK[sz];
+  switch (x.op) {
+    case Op.NOP:
+      return;
+    case Op.LEA:
+      s.address(x);
+      f.get(s.a).set(s.reg[x.r0]);
+      return;
+    case Op.MOV:
+      if (x.k0 === K_MEM) {
+        if (x.k1 === K_IMM) {
+          s.address(x);
+          s.translate(true, k, x.eip, bytes);
+          f.i32(x.imm);
+        } else {
+          getReg(s, x.k1, x.r1);
+          f.set(s.w);
+          s.address(x);
+          s.translate(true, k, x.eip, bytes);
+          f.get(s.w);
+        }
+        store(f, bytes);
+      } else {
+        read(s, x, k, x.k1, x.r1, bytes, s.w);
+        setReg(s, x.k0, x.r0, s.w);
+      }
+      return;
+    case Op.MOVZX: case Op.MOVSX: {
+      const from = x.k1 === K_MEM ? x.msz : x.k1 === K_R8 ? 1 : 2;
+      read(s, x, k, x.k1, x.r1, from, s.w);
+      if (x.op === Op.MOVSX) f.get(s.w).op(from === 1 ? OP.i32Extend8S : OP.i32Extend16S).set(s.w);
+      setReg(s, x.k0, x.r0, s.w);
+      return;
+    }
+    case Op.CWD:
+      f.get(s.reg[EAX]).i32(31).op(OP.i32ShrS).set(s.reg[EDX]);
+      return;
+    case Op.CBW:
+      f.get(s.reg[EAX]).op(OP.i32Extend16S).set(s.reg[EAX]);
+      return;
+    case Op.SETCC:
+      if (x.k0 === K_MEM) {
+        s.address(x);
+        s.translate(true, k, x.eip, 1);
+        condition(s, x.cc & 15);
+        store(f, 1);
+      } else {
+        condition(s, x.cc & 15);
+        f.set(s.w);
+        setReg(s, K_R8, x.r0, s.w);
+      }
+      return;
+    case Op.CMOV:
+      // (the source is read, and may stop the block, whether or not the condition holds)
+      read(s, x, k, x.k1, x.r1, 4, s.w);
+      condition(s, x.cc & 15);
+      f.if().get(s.w).set(s.reg[x.r0]).end();
+      return;
+    case Op.IMUL: {
+      if (x.k2 === K_IMM) {
+        read(s, x, k, x.k1, x.r1, 4, s.v);
+        f.i32(x.imm).set(s.w);
+      } else {
+        read(s, x, k, x.k1, x.r1, 4, s.w);
+        f.get(s.reg[x.r0]).set(s.v);
+      }
+      f.get(s.v).get(s.w).op(OP.i32Mul).set(s.res);
+      // EFLAGS: CF = OF = the signed product does not fit; SF, ZF, PF from the result; AF clear
+      f.get(s.fl).i32(~ARITH_FLAGS).op(OP.i32And);
+      f.get(s.v).op(OP.i64ExtendI32S).get(s.w).op(OP.i64ExtendI32S).op(OP.i64Mul).get(s.res).op(OP.i64ExtendI32S).op(OP.i64Ne).i32(CF | OF).op(OP.i32Mul).op(OP.i32Or);
+      f.get(s.res).op(OP.i32Eqz).i32(ZF).op(OP.i32Mul).op(OP.i32Or);
+      f.get(s.res).i32(0).op(OP.i32LtS).i32(SF).op(OP.i32Mul).op(OP.i32Or);
+      f.get(s.res).i32(0xff).op(OP.i32And).op(OP.i32Popcnt).i32(1).op(OP.i32And).op(OP.i32Eqz).i32(PF).op(OP.i32Mul).op(OP.i32Or);
+      f.set(s.fl);
+      f.i32(0).set(s.fop);
+      s.known = 0;
+      f.get(s.res).set(s.reg[x.r0]);
+      return;
+    }
+  }
+  // Read-modify-write forms: the destination's value into v (a memory destination translated
+  // first, for writing unless it is only compared), the source into w, the result into res.
+  const writes = x.op !== Op.CMP && x.op !== Op.TEST;
+  if (x.k0 === K_MEM) {
+    s.address(x);
+    s.translate(writes, k, x.eip, bytes);
+    f.set(s.p).get(s.p);
+    load(f, bytes);
+    f.set(s.v);
+  } else {
+    getReg(s, x.k0, x.r0);
+    f.set(s.v);
+  }
+  const unary = x.k1 === K_NONE;
+  if (!unary && !SHIFT_KIND.has(x.op)) read(s, x, k, x.k1, x.r1, bytes, s.w);
+  const result = (): void => {
+    if (m !== -1) f.i32(m).op(OP.i32And);
+    f.set(s.res);
+  };
+  switch (x.op) {
+    case Op.ADD:
+      f.get(s.v).get(s.w).op(OP.i32Add);
+      result();
+      record(s, FK_ADD, sz, s.v, s.w, s.res);
+      break;
+    case Op.SUB: case Op.CMP:
+      f.get(s.v).get(s.w).op(OP.i32Sub);
+      result();
+      record(s, FK_SUB, sz, s.v, s.w, s.res);
+      break;
+    case Op.AND: case Op.TEST: case Op.OR: case Op.XOR:
+      f.get(s.v).get(s.w).op(x.op === Op.OR ? OP.i32Or : x.op === Op.XOR ? OP.i32Xor : OP.i32And);
+      result();
+      record(s, FK_LOGIC, sz, null, null, s.res);
+      break;
+    case Op.NEG:
+      f.i32(0).get(s.v).op(OP.i32Sub);
+      result();
+      f.i32(0).set(s.w);
+      record(s, FK_SUB, sz, s.w, s.v, s.res);
+      break;
+    case Op.NOT:
+      f.get(s.v).i32(-1).op(OP.i32Xor);
+      result();
+      break;
+    case Op.INC: case Op.DEC:
+      // CF is kept: the record's CF goes into FLAGS first
+      f.get(s.fl).i32(~CF).op(OP.i32And);
+      carry(s);
+      f.op(OP.i32Or).set(s.fl);
+      f.get(s.v).i32(1).op(x.op === Op.INC ? OP.i32Add : OP.i32Sub);
+      result();
+      f.i32(1).set(s.w);
+      record(s, x.op === Op.INC ? FK_INC : FK_DEC, sz, s.v, s.w, s.res);
+      break;
+    default: {
+      // SHL/SHR/SAR by an immediate: a count of 0 changes nothing
+      const n = x.imm & 31;
+      if (n === 0) {
+        f.get(s.v).set(s.res);
+        break;
+      }
+      f.get(s.v).i32(n).op(x.op === Op.SHL ? OP.i32Shl : x.op === Op.SHR ? OP.i32ShrU : OP.i32ShrS).set(s.res);
+      f.i32(n).set(s.w);
+      record(s, SHIFT_KIND.get(x.op) as number, sz, s.v, s.w, s.res);
+    }
+  }
+  if (!writes) return;
+  if (x.k0 === K_MEM) {
+    f.get(s.p).get(s.res);
+    store(f, bytes);
+  } else setReg(s, x.k0, x.r0, s.res);
+}
+
+/** Kinds whose flags are computed inline. */
+const INLINE = new Set([FK_NONE, FK_ADD, FK_SUB, FK_LOGIC, FK_INC, FK_DEC]);
+
+/** CF of the current flags record (0 or 1) on the stack. */
+function carry(s: IntContext): void {
+  const f = s.f, kind = s.known >> 2;
+  if (s.known < 0 || !INLINE.has(kind)) f.get(s.fop).get(s.fa).get(s.fb).get(s.fr).get(s.fl).call(s.cfFn);
+  else if (kind === FK_ADD) f.get(s.fr).get(s.fa).op(OP.i32LtU);
+  else if (kind === FK_SUB) f.get(s.fa).get(s.fb).op(OP.i32LtU);
+  else if (kind === FK_LOGIC) f.i32(0);
+  else f.get(s.fl).i32(CF).op(OP.i32And);
+}
+
+/** Leaves 1 if condition `cc` (0-15) holds for the current flags, else 0. */
+export function condition(s: IntContext, cc: number): void {
+  const f = s.f, kind = s.known >> 2, sz = s.known & 3, sign = SIGN[sz];
+  const { fa, fb, fr, fl } = s;
+  if (s.known < 0 || !INLINE.has(kind)) {
+    f.get(s.fop).get(fa).get(fb).get(fr).get(fl).i32(cc).call(s.condFn);
+    return;
+  }
+  const bit = (b: number): void => void f.get(fl).i32(b).op(OP.i32And).i32(0).op(OP.i32Ne);
+  const zf = (): void => (kind === FK_NONE ? bit(ZF) : void f.get(fr).op(OP.i32Eqz));
+  const sf = (): void => (kind === FK_NONE ? bit(SF) : void f.get(fr).i32(sign).op(OP.i32And).i32(0).op(OP.i32Ne));
+  const of = (): void => {
+    if (kind === FK_NONE) bit(OF);
+    else if (kind === FK_ADD) f.get(fa).get(fr).op(OP.i32Xor).get(fb).get(fr).op(OP.i32Xor).op(OP.i32And).i32(sign).op(OP.i32And).i32(0).op(OP.i32Ne);
+    else if (kind === FK_SUB) f.get(fa).get(fb).op(OP.i32Xor).get(fa).get(fr).op(OP.i32Xor).op(OP.i32And).i32(sign).op(OP.i32And).i32(0).op(OP.i32Ne);
+    else if (kind === FK_INC) f.get(fr).i32(sign & MASK[sz]).op(OP.i32Eq);
+    else if (kind === FK_DEC) f.get(fr).i32((sign - 1) & MASK[sz]).op(OP.i32Eq);
+    else f.i32(0);
+  };
+  const pf = (): void => (kind === FK_NONE ? bit(PF) : void f.get(fr).i32(0xff).op(OP.i32And).op(OP.i32Popcnt).i32(1).op(OP.i32And).op(OP.i32Eqz));
+  switch (cc >> 1) {
+    case 0: of(); break;
+    case 1: carry(s); break;
+    case 2: zf(); break;
+    case 3: carry(s); zf(); f.op(OP.i32Or); break;
+    case 4: sf(); break;
+    case 5: pf(); break;
+    case 6: sf(); of(); f.op(OP.i32Ne); break;
+    default: zf(); sf(); of(); f.op(OP.i32Ne).op(OP.i32Or); break;
+  }
+  if (cc & 1) f.op(OP.i32Eqz);
+}

@@ -10,6 +10,9 @@
 //                 CPUID, on every alignment and on strings ending before an unmapped page
 //   simd_signals  signal handlers reading and changing XMM registers, MXCSR and x87 registers
 //                 through the signal frame's fpstate; a #XM handler masking the exception
+//   simd_loops    hot loops of packed integer SSE code (blur, saturating levels, word and dword
+//                 kernels, loads across pages, a fault at an unmapped page) that the wasm tier
+//                 compiles under the default engine, run with and without it
 //
 // Needs dist/ (`npx tsc -p .`) and gcc-multilib.
 
@@ -35,6 +38,7 @@ const CASES: Case[] = [
   { name: "simd_intrin", src: "simd_intrin.c", flags: ["-O2", "-msse4.2"] },
   { name: "simd_strings", src: "simd_strings.c", flags: ["-O2"] },
   { name: "simd_signals", src: "simd_signals.c", flags: ["-O2", "-msse2"] },
+  { name: "simd_loops", src: "simd_loops.c", flags: ["-O2", "-msse2"] },
 ];
 
 const bins = new Map<string, string>();
@@ -66,4 +70,24 @@ describe.concurrent("SIMD programs: native vs exojit", () => {
       }, 60_000);
     }
   }
+});
+
+describe("SIMD loops in the wasm tier", () => {
+  it("simd_loops under the default engine: its loops run as WebAssembly, with the output of the native run and of --no-wasm", async () => {
+    const native = await natives.get("simd_loops")!;
+    const bin = bins.get("simd_loops")!;
+    const runs = await Promise.all([[], ["--no-wasm"]].map((extra) => slot(() => runExojitAsync(bin, [], { engine: "auto", extra: ["--stats", "--no-jit-cache", ...extra] }))));
+    const counts = runs.map((r) => {
+      const err = r.stderr.toString();
+      const m = /wasm: (\d+) regions compiled to WebAssembly/.exec(err);
+      expect(m, err).not.toBeNull();
+      return Number(m![1]);
+    });
+    expect(counts[0], "regions compiled to WebAssembly").toBeGreaterThan(0);
+    expect(counts[1], "none with --no-wasm").toBe(0);
+    for (const r of runs) {
+      expect(r.status).toBe(native.status);
+      expect(r.stdout.equals(native.stdout)).toBe(true);
+    }
+  }, 120_000);
 });

@@ -4,7 +4,7 @@
 // from the interpreter after the block stopped before it) and across a page boundary.
 
 import { describe, expect, it } from "vitest";
-import { EBX, ECX, EIP } from "../../src/hw/state.js";
+import { EBX, ECX, EIP, MXCSR } from "../../src/hw/state.js";
 import { CR4_OSFXSR, CR4_OSXMMEXCPT } from "../../src/hw/state.js";
 import { BlockDecoder } from "../../src/decoder/block.js";
 import { compileBlock } from "../../src/jit/wasm/block.js";
@@ -40,6 +40,12 @@ const SHIFTS: [string, number, number][] = [
 ];
 const SHUFFLE_IMMS = [0x00, 0x1b, 0xe4, 0x4e, 0x93, 0xff, 0x39];
 
+/** Double-precision forms: [name, prefix, opcode, scalar]. */
+const DOUBLES: [string, number, number][] = [
+  ["addsd", 0xf2, 0x58], ["subsd", 0xf2, 0x5c], ["mulsd", 0xf2, 0x59], ["divsd", 0xf2, 0x5e], ["sqrtsd", 0xf2, 0x51],
+  ["addpd", 0x66, 0x58], ["subpd", 0x66, 0x5c], ["mulpd", 0x66, 0x59], ["divpd", 0x66, 0x5e], ["sqrtpd", 0x66, 0x51],
+];
+
 /** [label, the instruction's bytes] for every case. */
 const CASES: [string, number[]][] = [
   ...BINARY.flatMap(([n, ops]): [string, number[]][] => [[`${n} xmm2, xmm5`, [...ops, reg(2, 5)]], [`${n} xmm3, xmm3`, [...ops, reg(3, 3)]], [`${n} xmm6, [ebx]`, [...ops, mem(6)]]]),
@@ -58,13 +64,37 @@ const CASES: [string, number[]][] = [
   ["movq xmm2, [ebx]", [0xf3, 0x0f, 0x7e, mem(2)]],
   ["movq [ebx], xmm2", [0x66, 0x0f, 0xd6, mem(2)]],
   ["pmovmskb eax, xmm3", [0x66, 0x0f, 0xd7, reg(0, 3)]],
+  ...DOUBLES.flatMap(([n, p, op]): [string, number[]][] => [[`${n} xmm2, xmm5`, [p, 0x0f, op, reg(2, 5)]], [`${n} xmm3, xmm3`, [p, 0x0f, op, reg(3, 3)]], [`${n} xmm6, [ebx]`, [p, 0x0f, op, mem(6)]]]),
+  ...[["ucomisd", 0x2e], ["comisd", 0x2f]].flatMap(([n, op]) =>
+    [2, 4, 6, 10, 3, 7].flatMap((cc): [string, number[]][] => [
+      [`${n} xmm1, xmm2; j${cc}`, [0x66, 0x0f, op as number, reg(1, 2), 0x70 + cc, 0x10]],
+      [`${n} xmm1, [ebx]; j${cc}`, [0x66, 0x0f, op as number, mem(1), 0x70 + cc, 0x10]],
+    ])),
+  ["movsd xmm2, xmm5", [0xf2, 0x0f, 0x10, reg(2, 5)]],
+  ["movsd xmm2, [ebx]", [0xf2, 0x0f, 0x10, mem(2)]],
+  ["movsd [ebx], xmm5", [0xf2, 0x0f, 0x11, mem(5)]],
+  ["movlpd xmm2, [ebx]", [0x66, 0x0f, 0x12, mem(2)]],
+  ["movlpd [ebx], xmm5", [0x66, 0x0f, 0x13, mem(5)]],
+  ["movhpd xmm2, [ebx]", [0x66, 0x0f, 0x16, mem(2)]],
+  ["movhpd [ebx], xmm5", [0x66, 0x0f, 0x17, mem(5)]],
 ];
+
+/** Doubles at the edges of the fast path's guards, and ordinary ones. */
+const EDGE_DOUBLES = [0, -0, 1.5, -2.25, 3, 1e300, -1e300, 1e-300, 2.2250738585072014e-308, 2.2250738585072014e-308 * 1.5, 5e-324, 1e-310, Infinity, -Infinity, NaN, 1e154, 1.7976931348623157e308];
 
 const EDGE_WORDS = [0, -1, 0x7fffffff, 0x80000000 | 0, 0x00ff00ff, 0xff00ff00 | 0, 0x7fff8000, 0x80007fff | 0, 0x7f80807f, 0x01000100];
 
-function fillXmm(c: Cpu, next: () => number): void {
+function fillXmm(c: Cpu, next: () => number, doubles: boolean): void {
   const x = c.sse.i32;
   for (let k = 0; k < 32; k++) x[k] = (next() & 3) === 0 ? EDGE_WORDS[(next() >>> 0) % EDGE_WORDS.length] : next();
+  if (!doubles) return;
+  // double lanes: edge values, or ordinary numbers of every magnitude
+  for (let k = 0; k < 16; k++) {
+    const pick = next() >>> 0;
+    c.sse.f64[k] = pick % 3 === 0 ? EDGE_DOUBLES[(next() >>> 0) % EDGE_DOUBLES.length] : (next() / 2 ** 31) * 10 ** (((next() >>> 0) % 40) - 20);
+  }
+  // MXCSR: mostly the fast path's state (default, PE set), else one it does not take
+  c.r[MXCSR] = [0x1fa0, 0x1fa0, 0x1fa0, 0x1f80, 0x3fa0, 0x1fa1][(next() >>> 0) % 6];
 }
 
 describe("SSE forms translated to WebAssembly SIMD", () => {
@@ -78,13 +108,14 @@ describe("SSE forms translated to WebAssembly SIMD", () => {
     const block = compileBlock(insns, b.mem);
     expect(block).not.toBeNull();
     const next = rng(0x51d + code.reduce((h, v) => h * 31 + v, 7));
+    const doubles = /sd|pd/.test(_label);
     let whole = 0;
-    for (let round = 0; round < 40; round++) {
+    for (let round = 0; round < (doubles ? 120 : 40); round++) {
       const seed = next(), unmapped = round % 10 === 9, warm = round % 4 !== 3;
       for (const c of [a, b]) {
         const r = rng(seed);
         fill(c, r, unmapped, warm);
-        fillXmm(c, r);
+        fillXmm(c, r, doubles);
         // [ebx]: 16-byte aligned, misaligned, or across the two data pages
         if (!unmapped) c.r[EBX] = [DATA + 0x100 + ((r() & 0x3f) << 4), DATA + 0x200 + ((r() >>> 0) % 16), DATA + 0xff8][(round >> 1) % 3];
         c.r[ECX] = r();
@@ -95,6 +126,7 @@ describe("SSE forms translated to WebAssembly SIMD", () => {
       else whole++;
       expect(Array.from(b.r.subarray(0, SLOTS))).toEqual(Array.from(a.r.subarray(0, SLOTS)));
       expect(Array.from(b.sse.i32.subarray(0, 32))).toEqual(Array.from(a.sse.i32.subarray(0, 32)));
+      expect(b.r[MXCSR]).toBe(a.r[MXCSR]);
       for (const f of F_DATA) expect(Buffer.from(b.mem.u8.subarray(f, f + 0x1000)).equals(Buffer.from(a.mem.u8.subarray(f, f + 0x1000)))).toBe(true);
     }
     expect(whole, "runs the whole block when the TLB serves it").toBeGreaterThan(0);

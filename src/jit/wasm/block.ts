@@ -11,11 +11,11 @@
 // before it, EIP is at it, and the function returns how many instructions it retired, for the
 // interpreter to go on. Flat segments only (the engine runs compiled code only then).
 
-import { FnBuilder, buildModule, I32, V128, OP, type ValType, type ModuleSpec } from "./asm.js";
-import { simdName, emitSimd } from "./simd.js";
+import { FnBuilder, buildModule, I32, F64, V128, OP, type ValType, type ModuleSpec } from "./asm.js";
+import { simdName, emitSimd, usesMxcsr, type SimdContext } from "./simd.js";
 import { intSupported, emitInt, condition, type IntContext } from "./integer.js";
 import { type Insn, Op, K_R32, K_MEM, K_IMM, K_NONE, NO_REG } from "../../hw/isa.js";
-import { EIP, EBP, ESP } from "../../hw/state.js";
+import { EIP, EBP, ESP, MXCSR } from "../../hw/state.js";
 import { condOf, cfOf } from "../../hw/flags.js";
 import { TLB_KEY, type Cpu } from "../../hw/cpu.js";
 import { TLB_ARRAY_BYTES, type PhysMemory } from "../../hw/memory.js";
@@ -24,6 +24,8 @@ import { TLB_ARRAY_BYTES, type PhysMemory } from "../../hw/memory.js";
  *  registers (as Cpu.sse.i32's first eight slots). */
 const STATE_WORDS = 14;
 const XMM_WORD = 16, XMM_WORDS = 32;
+/** The state word MXCSR is copied to (read only). */
+const MXCSR_WORD = 14;
 
 export interface WasmBlock {
   /** Runs the block on `c` (whose memory it was compiled for); returns the instructions it
@@ -100,7 +102,10 @@ export function compileRegion(blocks: readonly (readonly Insn[])[], mem: PhysMem
   const [fl, fop, fa, fb, fr, a, e, e2, v, at, p, w, res] = Array.from({ length: 13 }, () => f.local(I32));
   const usesXmm = blocks.some((insns) => insns.some((x) => x.op === Op.SIMD));
   const xmm = usesXmm ? Array.from({ length: 8 }, () => f.local(V128)) : [];
-  const tmp = usesXmm ? f.local(V128) : -1;
+  const [tmp, tmp2] = usesXmm ? [f.local(V128), f.local(V128)] : [-1, -1];
+  const [da, db, dr] = usesXmm ? [f.local(F64), f.local(F64), f.local(F64)] : [-1, -1, -1];
+  // (double arithmetic is computed inline only with MXCSR in its default state and PE set)
+  const mxcsr = blocks.some((insns) => insns.some((x) => x.op === Op.SIMD && usesMxcsr(simdName(x) as string)));
   const state = mem.stateOffset, tlbR = mem.tlbOffset, tlbW = mem.tlbOffset + TLB_ARRAY_BYTES;
   const indexOf = new Map(blocks.map((insns, k) => [insns[0].eip, k]));
   const saved = [...reg, -1, fl, fop, fa, fb, fr]; // in state-word order; EIP is written apart
@@ -142,6 +147,7 @@ export function compileRegion(blocks: readonly (readonly Insn[])[], mem: PhysMem
     f.i32(state + 4 * EIP).mem(OP.i32Load, 2).i32(insns[0].eip).op(OP.i32Eq).if().i32(k).set(at).end();
   });
   f.get(at).i32(0).op(OP.i32LtS).if().get(n).op(OP.return).end();
+  if (mxcsr) f.i32(state + 4 * MXCSR_WORD).mem(OP.i32Load, 2).i32(0xffe0).op(OP.i32And).i32(0x1fa0).op(OP.i32Ne).if().get(n).op(OP.return).end();
   const labels = blocks.map((_, k) => `b${k}`);
   f.loop("dispatch").block("none");
   for (let k = blocks.length - 1; k >= 0; k--) f.block(labels[k]);
@@ -209,15 +215,20 @@ export function compileRegion(blocks: readonly (readonly Insn[])[], mem: PhysMem
       if (k === K_IMM) f.i32(x.imm);
       else f.get(reg[r]);
     };
-    const simd = {
-      f, reg, xmm, tmp, address, translate, load16,
+    const int: IntContext = { f, reg, a, p, v, w, res, fl, fop, fa, fb, fr, known: -1, address, translate, condFn: COND_FN, cfFn: CF_FN };
+    const simd: SimdContext = {
+      f, reg, xmm, tmp, tmp2, da, db, dr, int, address, translate, load16,
       aligned: (k: number, eip: number): void => {
         f.get(a).i32(15).op(OP.i32And).if();
         leave(() => f.i32(eip), k);
         f.end();
       },
+      unless: (k: number, eip: number): void => {
+        f.op(OP.i32Eqz).if();
+        leave(() => f.i32(eip), k);
+        f.end();
+      },
     };
-    const int: IntContext = { f, reg, a, p, v, w, res, fl, fop, fa, fb, fr, known: -1, address, translate, condFn: COND_FN, cfFn: CF_FN };
     /** The dword at [local a] into local `into`, or the run ends before instruction k. */
     const read32 = (k: number, eip: number, into: number): void => {
       translate(false, k, eip, 4);
@@ -301,6 +312,7 @@ export function compileRegion(blocks: readonly (readonly Insn[])[], mem: PhysMem
       // made more garbage than anything else in a run of imgfilter)
       const s = mem.stateOffset >>> 2, w = mem.words, r = c.r;
       for (let k = 0; k < STATE_WORDS; k++) w[s + k] = r[k];
+      if (mxcsr) w[s + MXCSR_WORD] = r[MXCSR];
       if (usesXmm) {
         const x = c.sse.i32, o = s + XMM_WORD;
         for (let k = 0; k < XMM_WORDS; k++) w[o + k] = x[k];

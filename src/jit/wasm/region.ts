@@ -15,6 +15,8 @@ import { codePagesOf } from "../codepages.js";
 import type { ChainTable, Chainable, RegionFn } from "../chain.js";
 import type { Compiled } from "../compile.js";
 import { compileRegion, takes } from "./block.js";
+import { simdName, packedInteger, usesMxcsr } from "./simd.js";
+import type { Insn } from "../../hw/isa.js";
 
 /** Most blocks and instructions in one wasm region. */
 const MAX_BLOCKS = 256, MAX_INSNS = 4000;
@@ -59,11 +61,13 @@ function successors(b: Block): number[] {
 
 /** Whether `entry` lies on a cycle of the hot graph, every block of its strongly connected
  *  component (every loop through it) is one the tier translates (Tarjan's algorithm, iterative),
- *  and they have SSE instructions. Loops of integer code alone stay with the JavaScript tier:
- *  measured with them taken (interleaved runs, guest time), sieve, qsort, sha256, strings and
- *  the bytecode interpreter ran no faster and often slower, TurboFan's code for their loops
- *  being about as good and their loops short; packed integer SSE is where WebAssembly's SIMD
- *  beats the JavaScript tier's lanes five times over (imgfilter). */
+ *  and they have packed integer SSE instructions and no double arithmetic. Packed integer SSE is
+ *  where WebAssembly's SIMD beats the JavaScript tier's int32 lanes five times over (imgfilter).
+ *  Measured with the others taken (interleaved runs, guest time): loops of integer code alone
+ *  (sieve, qsort, sha256, strings, the bytecode interpreter) ran no faster and often slower,
+ *  TurboFan's code for them being about as good and their loops short; nbody's scalar and packed
+ *  double SSE loop took 2.5-3.1 s against 1.8-2.3 s in JavaScript, whose guards skip the checks
+ *  of operands a block already proved ordinary (jit/simd.ts). */
 function closedLoop(entry: Block, blockAt: (eip: number) => Block | null, hot: number): boolean {
   const index = new Map<Block, number>(), low: number[] = [], stack: Block[] = [], onStack = new Set<Block>();
   let selfLoop = false, found: Block[] | null = null;
@@ -111,7 +115,8 @@ function closedLoop(entry: Block, blockAt: (eip: number) => Block | null, hot: n
     if (comp.includes(entry)) found = comp;
   }
   if (found === null || (found.length === 1 && !selfLoop)) return false;
-  return found.every(usable) && found.some((b) => b.insns.some((x) => x.op === Op.SIMD));
+  const simd = (b: Block, f: (x: Insn) => boolean): boolean => b.insns.some((x) => x.op === Op.SIMD && f(x));
+  return found.every(usable) && found.some((b) => simd(b, packedInteger)) && !found.some((b) => simd(b, (x) => usesMxcsr(simdName(x) as string)));
 }
 
 function usable(b: Block): boolean {

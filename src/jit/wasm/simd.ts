@@ -5,13 +5,16 @@
 // (tests/jit/wasmsimd.test.ts) holds each one to the interpreter's helpers from random and
 // edge values.
 
-import type { FnBuilder } from "./asm.js";
+import { type FnBuilder, OP } from "./asm.js";
+import type { IntContext } from "./integer.js";
+import { CF, ZF, ARITH_FLAGS } from "../../hw/state.js";
 import { type Insn, Op, K_XMM, K_MEM, K_R32, K_IMM, K_NONE } from "../../hw/isa.js";
 import { SIMD_HANDLERS, SIMD_SPECS } from "../../hw/simd/index.js";
 
 /** SIMD opcodes (after 0xfd) used here, from the WebAssembly SIMD proposal's table. */
 const S = {
-  load: 0x00, load32Zero: 0x5c, load64Zero: 0x5d, store: 0x0b, store64Lane: 0x5b, store32Lane: 0x5a,
+  load: 0x00, load32Zero: 0x5c, load64Zero: 0x5d, load64Lane: 0x57, store: 0x0b, store64Lane: 0x5b, store32Lane: 0x5a,
+  f64x2ExtractLane: 0x21, f64x2ReplaceLane: 0x22,
   const: 0x0c, shuffle: 0x0d, i32x4ExtractLane: 0x1b, i32x4ReplaceLane: 0x1c,
   and: 0x4e, andnot: 0x4f, or: 0x50, xor: 0x51,
   i8x16Bitmask: 0x64, i16x8Bitmask: 0x84,
@@ -85,7 +88,42 @@ export function simdName(x: Insn): string | null {
     return ok && x.k2 === K_NONE && (!mem || x.msz === 8) ? name : null;
   }
   if (name === "pmovmskb") return x.k0 === K_R32 && x.k1 === K_XMM && x.k2 === K_NONE ? name : null;
+  if (name in DOUBLE_OPS || name === "ucomisd" || name === "comisd") {
+    const scalar = name.endsWith("sd");
+    return x.k0 === K_XMM && xmmOrMem(x.k1) && x.k2 === K_NONE && (x.k1 !== K_MEM || x.msz === (scalar ? 8 : 16)) ? name : null;
+  }
+  if (name === "movsd" || name === "movlpd" || name === "movhpd") {
+    const ok = name === "movsd" ? (x.k0 === K_XMM && xmmOrMem(x.k1)) || (x.k0 === K_MEM && x.k1 === K_XMM) : (x.k0 === K_XMM && x.k1 === K_MEM) || (x.k0 === K_MEM && x.k1 === K_XMM);
+    return ok && x.k2 === K_NONE && (!mem || x.msz === 8) ? name : null;
+  }
   return null;
+}
+
+/** Double-precision arithmetic: the operation, and whether it is scalar (lane 0 alone). Each
+ *  lane is computed by WebAssembly, which is IEEE binary64 with round to nearest, under the
+ *  guards the JavaScript tier uses (jit/simd.ts guarded): MXCSR in its default state with PE
+ *  already set (checked on entry), operands no denormals, and a result that is finite and no
+ *  denormal, so that the CPU's result is the same and no flag changes; otherwise the run ends
+ *  before the instruction, and the interpreter's helper computes it. */
+const DOUBLE_OPS: Record<string, [op: "add" | "sub" | "mul" | "div" | "sqrt", scalar: boolean]> = {
+  addsd: ["add", true], subsd: ["sub", true], mulsd: ["mul", true], divsd: ["div", true], sqrtsd: ["sqrt", true],
+  addpd: ["add", false], subpd: ["sub", false], mulpd: ["mul", false], divpd: ["div", false], sqrtpd: ["sqrt", false],
+};
+const F64_OP = { add: 0xa0, sub: 0xa1, mul: 0xa2, div: 0xa3 } as const;
+const MIN64 = 2.2250738585072014e-308, MAX64 = 1.7976931348623157e308;
+
+/** Whether x (simdName's) computes with doubles: a region with such code checks MXCSR on entry. */
+export function usesMxcsr(name: string): boolean {
+  return name in DOUBLE_OPS || name === "ucomisd" || name === "comisd";
+}
+
+const PLAIN_MOVES = new Set([...MOVES, "movsd", "movlpd", "movhpd", "movd", "movq"]);
+
+/** Whether x is a packed integer or logic operation (SSE that is neither a move nor double
+ *  arithmetic): what makes a loop worth the wasm tier (region.ts). */
+export function packedInteger(x: Insn): boolean {
+  const name = simdName(x);
+  return name !== null && !usesMxcsr(name) && !PLAIN_MOVES.has(name);
 }
 
 /** What emitSimd needs of the block being translated. */
@@ -94,8 +132,9 @@ export interface SimdContext {
   /** i32 locals of the general registers, v128 locals of the XMM registers. */
   reg: readonly number[];
   xmm: readonly number[];
-  /** A v128 scratch local. */
+  /** v128 scratch locals. */
   tmp: number;
+  tmp2: number;
   /** The effective address of x's memory operand into the address local. */
   address(x: Insn): void;
   /** Leaves the physical address of the `size` bytes at the address local on the stack, or
@@ -107,6 +146,14 @@ export interface SimdContext {
   /** Ends the run before instruction k unless the address local is a multiple of 16 (the
    *  interpreter then raises #GP). */
   aligned(k: number, eip: number): void;
+  /** Ends the run before instruction k when the i32 on the stack is 0. */
+  unless(k: number, eip: number): void;
+  /** f64 scratch locals. */
+  da: number;
+  db: number;
+  dr: number;
+  /** The flags locals and what the block knows of them (integer.ts), for the comparisons. */
+  int: IntContext;
 }
 
 /** Emits instruction k (x, named `name` by simdName). Nothing changes before a memory operand
@@ -237,6 +284,157 @@ export function emitSimd(s: SimdContext, x: Insn, k: number, name: string): void
     case "pmovmskb":
       f.get(xmm[x.r1]).simd(S.i8x16Bitmask).set(s.reg[x.r0]);
       return;
+    case "movsd":
+      if (x.k0 === K_MEM) {
+        s.address(x);
+        s.translate(true, k, x.eip, 8);
+        f.get(xmm[x.r1]).simd(S.store64Lane, 3, 0, 0);
+      } else if (x.k1 === K_MEM) {
+        s.address(x);
+        s.translate(false, k, x.eip, 8);
+        f.simd(S.load64Zero, 3, 0).set(d);
+      } else f.get(d).get(xmm[x.r1]).simd(S.shuffle, ...range(16, (b) => (b < 8 ? 16 + b : b))).set(d);
+      return;
+    case "movlpd": case "movhpd": {
+      const lane = name === "movlpd" ? 0 : 1;
+      s.address(x);
+      if (x.k0 === K_MEM) {
+        s.translate(true, k, x.eip, 8);
+        f.get(xmm[x.r1]).simd(S.store64Lane, 3, 0, lane);
+      } else {
+        s.translate(false, k, x.eip, 8);
+        f.get(d).simd(S.load64Lane, 3, 0, lane).set(d);
+      }
+      return;
+    }
+    case "ucomisd": case "comisd": {
+      // ordered operands, no denormal: ZF and CF from the comparison, PF, OF, SF, AF clear
+      const { da, db } = s;
+      f.get(d).simd(S.f64x2ExtractLane, 0).set(da);
+      doubleSource(s, x, k, 0);
+      f.set(db);
+      ordinary(f, da);
+      ordinary(f, db);
+      f.op(OP.i32And);
+      s.unless(k, x.eip);
+      const i = s.int;
+      f.get(i.fl).i32(~ARITH_FLAGS).op(OP.i32And);
+      f.get(da).get(db).op(F64.eq).i32(ZF).op(OP.i32Mul).op(OP.i32Or);
+      f.get(da).get(db).op(F64.lt).i32(CF).op(OP.i32Mul).op(OP.i32Or);
+      f.set(i.fl).i32(0).set(i.fop);
+      i.known = 0;
+      return;
+    }
+  }
+  const arith = DOUBLE_OPS[name];
+  if (arith !== undefined) {
+    const [op, scalar] = arith;
+    const { da, db, dr } = s;
+    // each lane's operands, result and guard; then the destination
+    if (!scalar) {
+      source();
+      f.set(s.tmp);
+    }
+    const lanes = scalar ? [0] : [0, 1];
+    for (const lane of lanes) {
+      f.get(d).simd(S.f64x2ExtractLane, lane).set(da);
+      if (scalar) doubleSource(s, x, k, 0);
+      else f.get(s.tmp).simd(S.f64x2ExtractLane, lane);
+      f.set(db);
+      if (op === "sqrt") f.get(db).op(F64.sqrt).set(dr);
+      else f.get(da).get(db).op(F64_OP[op]).set(dr);
+      guard(f, op, da, db, dr);
+      s.unless(k, x.eip);
+      // (the result waits in the scratch vector: nothing changes before every guard passed)
+      if (lane === 0) f.get(scalar ? d : s.tmp).get(dr).simd(S.f64x2ReplaceLane, 0).set(scalar ? s.tmp : s.tmp2);
+      else f.get(s.tmp2).get(dr).simd(S.f64x2ReplaceLane, 1).set(s.tmp2);
+    }
+    f.get(scalar ? s.tmp : s.tmp2).set(d);
+    return;
   }
   throw new Error(`wasm: no translation for ${name}`);
+}
+
+/** f64 opcodes (core, no prefix). */
+const F64 = { eq: 0x61, lt: 0x63, le: 0x65, ge: 0x66, abs: 0x99, sqrt: 0x9f, load: 0x2b } as const;
+
+/** The low double of x's source operand (an XMM register's lane, or 8 bytes of memory) on the
+ *  stack. */
+function doubleSource(s: SimdContext, x: Insn, k: number, lane: number): void {
+  if (x.k1 === K_XMM) s.f.get(s.xmm[x.r1]).simd(S.f64x2ExtractLane, lane);
+  else {
+    s.address(x);
+    s.translate(false, k, x.eip, 8);
+    s.f.mem(F64.load, 0);
+  }
+}
+
+function f64(f: FnBuilder, v: number): void {
+  const b = new Uint8Array(new Float64Array([v]).buffer);
+  f.op(0x44, ...b);
+}
+
+/** 1 if local `v` is no denormal (zero, a normal number, an infinity; not a NaN). */
+function ordinary(f: FnBuilder, v: number): void {
+  f.get(v).op(F64.abs);
+  f64(f, MIN64);
+  f.op(F64.ge).get(v);
+  f64(f, 0);
+  f.op(F64.eq).op(OP.i32Or);
+}
+
+/** 1 if local `v` is finite (not a NaN nor an infinity). */
+function finite(f: FnBuilder, v: number): void {
+  f.get(v).op(F64.abs);
+  f64(f, MAX64);
+  f.op(F64.le);
+}
+
+/** 1 if local `v` is a finite number above the smallest normal in magnitude. */
+function normal(f: FnBuilder, v: number): void {
+  f.get(v).op(F64.abs);
+  f64(f, MIN64);
+  f.op(0x64); // f64.gt
+  finite(f, v);
+  f.op(OP.i32And);
+}
+
+/** 1 if r = a op b is the CPU's result with no MXCSR flag to change (jit/simd.ts guarded). */
+function guard(f: FnBuilder, op: string, a: number, b: number, r: number): void {
+  const isZero = (v: number): void => {
+    f.get(v);
+    f64(f, 0);
+    f.op(F64.eq);
+  };
+  if (op === "sqrt") {
+    f.get(b);
+    f64(f, 0);
+    f.op(F64.ge);
+    ordinary(f, b);
+    f.op(OP.i32And);
+    finite(f, b);
+    f.op(OP.i32And);
+    return;
+  }
+  ordinary(f, a);
+  ordinary(f, b);
+  f.op(OP.i32And);
+  if (op === "mul" || op === "div") {
+    // a zero result only from a zero operand (a zero dividend); any other result normal
+    isZero(r);
+    f.if("", 0x7f);
+    isZero(a);
+    if (op === "mul") {
+      isZero(b);
+      f.op(OP.i32Or);
+    }
+    f.else();
+    normal(f, r);
+    f.end();
+  } else {
+    finite(f, r);
+    ordinary(f, r);
+    f.op(OP.i32And);
+  }
+  f.op(OP.i32And);
 }

@@ -17,6 +17,7 @@ import { settleOnce } from "../hw/v8fields.js";
 import { mkdirSync, writeFileSync } from "node:fs";
 import type { PhysMemory } from "../hw/memory.js";
 import { wasmBlocks, compileWasm } from "./wasm/region.js";
+import { packedInteger } from "./wasm/simd.js";
 
 /** Developer aid: when set, every region's generated source is written to this folder. */
 const DUMP_DIR = process.env.EXOJIT_JIT_DUMP ?? "";
@@ -313,18 +314,13 @@ export class RegionCache {
   /** With the wasm tier, whether `b` (not the entry) is in a loop that tier compiles: a
    *  JavaScript region leaves it out, for the wasm region compiled when it comes due. */
   private wasmLoop(b: Block, entry: Block): boolean {
-    if (this.wasm === null || b === entry || b.nowasm) return false;
-    let known = this.wasmLoops.get(b);
-    if (known === undefined) {
-      const blocks = wasmBlocks(b, this.blockAt, this.hotExecs(entry), (this.wasm as WasmLink).decodeAt);
-      known = blocks !== null;
-      for (const x of blocks ?? [b]) this.wasmLoops.set(x, known);
-    }
-    return known;
+    // (only a block with packed integer code of its own is looked at: the test walks the hot
+    // graph, and answering it for every block of every JavaScript region formed made a run of
+    // strings twice as slow; remembering answers for whole floods of blocks kept blocks out of
+    // JavaScript regions that no wasm region then took)
+    if (this.wasm === null || b === entry || b.nowasm || !b.insns.some((x) => x.op === Op.SIMD && packedInteger(x))) return false;
+    return wasmBlocks(b, this.blockAt, this.hotExecs(entry), this.wasm.decodeAt) !== null;
   }
-  /** wasmLoop's answers (a block's can change only when it or its successors do: new ones are
-   *  decoded as new blocks). */
-  private readonly wasmLoops = new WeakMap<Block, boolean>();
 
   /** For form(): adds to `out` the blocks of each tiny looping region a return `b` was seen to
    *  go to (see there); returns the instruction count with them. */

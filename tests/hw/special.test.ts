@@ -14,6 +14,7 @@ import { HANDLERS } from "../../src/hw/interp/table.js";
 import { specialHandler } from "../../src/hw/interp/special.js";
 import * as alu from "../../src/hw/alu.js";
 import type { Insn } from "../../src/hw/isa.js";
+import { rng, EDGE } from "../helpers/random.js";
 
 const PD = 0x1000, PT = 0x2000;
 const CODE = 0x400000, DATA = 0x500000, UNMAPPED = 0x502000;
@@ -30,19 +31,6 @@ function machine(): Cpu {
   flushTlb(c);
   return c;
 }
-
-/** A small deterministic generator (xorshift32). */
-function rng(seed: number): () => number {
-  let s = seed | 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return s | 0;
-  };
-}
-
-const EDGE = [0, 1, -1, 0x7fffffff, 0x80000000 | 0, 0xff, 0x80, 0x7f, 0xffff, 0x8000];
 
 /** Sets `c` to a state drawn from `next`: registers (the base register EBX and ESP pointing into
  *  the data pages, or EBX at an unmapped page), the lazy flags of some ALU operation, and data. */

@@ -8,7 +8,8 @@ import { Fault } from "../../src/hw/fault.js";
 import { ECX, EDX, ESI, EIP } from "../../src/hw/state.js";
 import { BlockDecoder } from "../../src/decoder/block.js";
 import { execInsns } from "../../src/hw/interp/run.js";
-import { cpu, rng, fill, interpret, CODE, DATA, F_CODE, F_DATA, SLOTS } from "./wasmfixture.js";
+import { cpu, fill, interpret, CODE, DATA, F_CODE, F_DATA, SLOTS } from "./wasmfixture.js";
+import { rng } from "../helpers/random.js";
 import { compileBlock, compileRegion } from "../../src/jit/wasm/block.js";
 import { type Insn, Op, K_MEM } from "../../src/hw/isa.js";
 

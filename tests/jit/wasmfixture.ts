@@ -9,6 +9,7 @@ import { CR0_PE, CR0_PG, EBX, ECX, ESI, ESP, EBP, EIP, FLAGS, FOP, ARITH_FLAGS }
 import { execInsns } from "../../src/hw/interp/run.js";
 import * as alu from "../../src/hw/alu.js";
 import type { Insn } from "../../src/hw/isa.js";
+import { rng, EDGE } from "../helpers/random.js";
 
 export const PD = 0x1000, PT = 0x2000, CODE = 0x400000, DATA = 0x500000, UNMAPPED = 0x502000;
 /** The data pages' frames: not adjacent, so an access across the pages' boundary read as one
@@ -29,18 +30,6 @@ export function cpu(code: number[]): Cpu {
   mem.u8[F_CODE + code.length] = 0xf4;
   return c;
 }
-
-export function rng(seed: number): () => number {
-  let s = seed | 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return s | 0;
-  };
-}
-
-export const EDGE = [0, 1, -1, 0x7fffffff, 0x80000000 | 0, 0xff, 0x80, 0x7f, 0xffff, 0x8000];
 
 export function fill(c: Cpu, next: () => number, unmapped: boolean, warm: boolean): void {
   const pick = (): number => ((next() & 3) === 0 ? EDGE[(next() >>> 0) % EDGE.length] : next());

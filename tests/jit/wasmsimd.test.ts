@@ -10,7 +10,8 @@ import { BlockDecoder } from "../../src/decoder/block.js";
 import { compileBlock } from "../../src/jit/wasm/block.js";
 import { simdName } from "../../src/jit/wasm/simd.js";
 import type { Cpu } from "../../src/hw/cpu.js";
-import { cpu, rng, fill, interpret, CODE, DATA, F_DATA, SLOTS } from "./wasmfixture.js";
+import { cpu, fill, interpret, CODE, DATA, F_DATA, SLOTS } from "./wasmfixture.js";
+import { rng } from "../helpers/random.js";
 
 const reg = (d: number, s: number): number => 0xc0 | (d << 3) | s;
 const mem = (d: number): number => (d << 3) | 3; // [ebx]

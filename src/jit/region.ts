@@ -344,8 +344,8 @@ export class RegionCache {
     // (the wasm tier first: a loop it takes is not saved, and compiles in a fraction of a
     // millisecond, where JavaScript saved by an earlier run for the same entry would run it
     // slower)
-    if (this.wasm !== null && entry.hooks === 0) {
-      const r = this.compileWasm(entry, previous, tick, this.wasm.mem);
+    if (this.wasm !== null) {
+      const r = this.compileWasm(entry, previous, tick, this.wasm);
       if (r !== null) return r;
     }
     if (previous === null && this.saved !== null) {
@@ -386,10 +386,10 @@ export class RegionCache {
 
   /** A region of WebAssembly from `entry` (wasm/region.ts), or null where the tier takes no loop
    *  from there (the JavaScript tier compiles it then). */
-  private compileWasm(entry: Block, previous: Region | null, tick: number, mem: PhysMemory): Region | null {
-    const blocks = wasmBlocks(entry, this.blockAt, this.hotExecs(entry), (this.wasm as WasmLink).decodeAt);
+  private compileWasm(entry: Block, previous: Region | null, tick: number, link: WasmLink): Region | null {
+    const blocks = wasmBlocks(entry, this.blockAt, this.hotExecs(entry), link.decodeAt);
     if (blocks === null) return null;
-    const code = compileWasm(blocks, mem, this.chain, (self) => {
+    const code = compileWasm(blocks, link.mem, this.chain, (self) => {
       const r = self as Region;
       for (const b of r.blocks) b.nowasm = true;
       this.stats.wasmDemoted++;

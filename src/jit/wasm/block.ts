@@ -178,8 +178,15 @@ export function compileRegion(blocks: readonly (readonly Insn[])[], mem: PhysMem
     };
     /** Leaves the physical address of the `size` bytes at local a on the stack, or ends the run
      *  before instruction k (at `eip`) when the TLB (read or write) cannot serve them. */
+    /** Replaces the linear address on the stack with its TLB entry (read or write; its low 12
+     *  bits are zero when the TLB maps the page, and it XORs with the address to the physical). */
+    const tlbEntry = (write: boolean): void => {
+      f.i32(12).op(OP.i32ShrU).i32(2).op(OP.i32Shl).mem(OP.i32Load, 2, write ? tlbW : tlbR).i32(TLB_KEY).op(OP.i32Xor);
+    };
     const translate = (write: boolean, k: number, eip: number, size = 4): void => {
-      f.get(a).i32(12).op(OP.i32ShrU).i32(2).op(OP.i32Shl).mem(OP.i32Load, 2, write ? tlbW : tlbR).i32(TLB_KEY).op(OP.i32Xor).set(e);
+      f.get(a);
+      tlbEntry(write);
+      f.set(e);
       f.get(e).i32(0xfff).op(OP.i32And).get(a).i32(0xfff).op(OP.i32And).i32(0x1000 - size).op(OP.i32GtU).op(OP.i32Or);
       f.if();
       leave(() => f.i32(eip), k);
@@ -190,7 +197,8 @@ export function compileRegion(blocks: readonly (readonly Insn[])[], mem: PhysMem
      *  run before instruction k when the TLB has none. */
     const entry = (lin: () => void, into: number, k: number, eip: number): void => {
       lin();
-      f.i32(12).op(OP.i32ShrU).i32(2).op(OP.i32Shl).mem(OP.i32Load, 2, tlbR).i32(TLB_KEY).op(OP.i32Xor).tee(into).i32(0xfff).op(OP.i32And).if();
+      tlbEntry(false);
+      f.tee(into).i32(0xfff).op(OP.i32And).if();
       leave(() => f.i32(eip), k);
       f.end();
     };

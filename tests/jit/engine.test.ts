@@ -15,7 +15,7 @@ import { CODE, DATA } from "../helpers/machine.js";
 import { compileRegion, factoryStats } from "../../src/jit/compile.js";
 import { handlerCallCounts } from "../../src/jit/handlercalls.js";
 import { FP_COST } from "../../src/decoder/block.js";
-import { MAX_CHAIN } from "../../src/jit/chain.js";
+import { CHAIN_MIN_BUDGET, MAX_CHAIN } from "../../src/jit/chain.js";
 
 function machineWith(code: number[], engine: "interp" | "jit" | "auto", maxCompiledInsns?: number) {
   return machine(code, { engine, maxCompiledInsns, threshold: 2 });
@@ -142,16 +142,17 @@ describe("the JIT engine", () => {
 
   it("leaves a region whose code pages were not checked since the TLB was flushed to the engine, which checks them and enters it", () => {
     // (so that compiled code never makes the check's call, first needed long after V8 optimised
-    // it). Two machines run the same slices of 600 instructions (each goes from the caller's
-    // region to the callee's and back at least once); one has its TLB flushed before two of
-    // them, after which a region that was chained to before is entered from the engine.
+    // it). Two machines run the same slices of 4 * CHAIN_MIN_BUDGET instructions (each goes from
+    // the caller's region to the callee's and back several times, and chains with budget
+    // enough); one has its TLB flushed before two of them, after which a region that was
+    // chained to before is entered from the engine.
     const entries = (flushes: boolean): number => {
       const { k, env } = machine(callerCallee(3000, 0), { engine: "auto", threshold: 2 });
       expect(k.run(env, 200_000).kind).toBe(X_BUDGET);
       const before = k.engine.stats.regionRuns;
       for (let slice = 0; slice < 8; slice++) {
         if (flushes && (slice === 3 || slice === 6)) k.cpu.flushTlb();
-        expect(k.run(env, 600).kind).toBe(X_BUDGET);
+        expect(k.run(env, 4 * CHAIN_MIN_BUDGET).kind).toBe(X_BUDGET);
       }
       const runs = k.engine.stats.regionRuns - before;
       expect(k.run(env, 10_000_000).kind).toBe(X_INT);
@@ -313,6 +314,9 @@ describe("the JIT engine", () => {
     expect(s.regionRuns).toBeGreaterThanOrEqual(Math.floor((3 * n - 100) / (1 << 16)));
     expect(s.jit.regionsCompiled + s.jit.recompiles).toBe(1);
     expect(s.interpInsns).toBeLessThan(20);
+    // Stopped for its budget, the region does not chain to the region registered where it
+    // stopped (itself), which would stop at once for the same reason: MAX_CHAIN calls a budget.
+    expect(s.chained).toBe(0);
   });
 
   it("runs a region's first tier until it has run PROMOTE_PER_INSN instructions per instruction of its code, then code V8 optimises", () => {

@@ -69,8 +69,18 @@ export const SHAPE_MISSES = 16;
  *  interleaved): bash 5.6 s against 8.5 s, perl's word count 4.0 against 5.3, gzip -9 1.44
  *  against 1.55, python3 -c pass 3.0 against 3.1, sort and perl -e 1 the same; with saved code
  *  gzip 1.17 against 1.5, sort 1.1 against 1.6, perl 3.1 against 4.0, bash 3.5 against 4.3, and
- *  python3 -c pass 3.0 against 3.3 s (its CPU 4.6 against 4.4 s: the one cost seen). */
-export const PROMOTE_PER_INSN = 1000;
+ *  python3 -c pass 3.0 against 3.3 s (its CPU 4.6 against 4.4 s: the one cost seen).
+ *  Those figures judged one bar for both promoting and saving promoted; the bar for saving is
+ *  KEEP_PER_INSN now, where this one was (1,000), and promoting comes sooner. At 250 against
+ *  1,000 (guest ms / process CPU ms, interleaved runs, nothing saved): bash running a 10,000-pass
+ *  loop 6,073-6,105 / 9,312-9,497 against 7,133-7,162 / 10,524-10,754, perl's word count on
+ *  2.7 MB 4,048-4,228 / 6,425-6,848 against 4,456-4,677 / 6,628-7,163; with saved code,
+ *  python3 -c pass 2,143-2,198 / 3,634-3,835 against 2,112-2,237 / 3,506-3,688. */
+export const PROMOTE_PER_INSN = 250;
+/** Work per instruction of its code at which a promoted region is saved promoted, so that later
+ *  runs optimise it from the start (see PROMOTE_PER_INSN): below it, a region is saved with
+ *  its first tier, and promoted again in each run that gets it that hot. */
+export const KEEP_PER_INSN = 1000;
 
 export class Region implements Chainable {
   valid = true;
@@ -117,8 +127,9 @@ export class Region implements Chainable {
     /** The windows it is compiled with (stackwin.ts WINDOWS_*: fewer when an earlier version
      *  kept failing their checks). */
     readonly windows = WINDOWS_ALL,
-    /** Told of promote() (the cache counts it, and saves the region as promoted). */
-    private readonly onPromote: ((r: Region) => void) | null = null,
+    /** Told of promote() (the cache counts it), and of its second call, at KEEP_PER_INSN
+     *  (`keep`: the cache saves the region promoted). */
+    private readonly onPromote: ((r: Region, keep: boolean) => void) | null = null,
   ) {
     this.eips = new Set(blocks.map((b) => b.eip));
     this.loops = blocks.some((b) => staticTargets(b)?.some((t) => t <= b.eip && this.eips.has(t)) === true);
@@ -143,16 +154,25 @@ export class Region implements Chainable {
     return this.blocks[0];
   }
 
+  /** Whether its code is the kind V8 optimises (promoted, or made so). */
+  get promoted(): boolean {
+    return this.hot === null;
+  }
+
   /** Puts the code V8 may optimise in place of the first tier (the chain table and the engine
    *  call `fn` as they find it). */
   promote(): void {
-    this.promoteAt = Infinity;
     const hot = this.hot;
-    this.hot = null;
-    if (hot !== null) {
-      this.fn = hot();
-      this.onPromote?.(this);
+    if (hot === null) {
+      // (the second mark, KEEP_PER_INSN: worth optimising from the start in later runs)
+      this.promoteAt = Infinity;
+      this.onPromote?.(this, true);
+      return;
     }
+    this.hot = null;
+    this.fn = hot();
+    this.promoteAt = KEEP_PER_INSN * this.insns;
+    this.onPromote?.(this, false);
   }
 }
 
@@ -359,7 +379,7 @@ export class RegionCache {
       : Math.min(previous.windows, previous.windowMisses >= WINDOW_MISSES ? WINDOWS_NONE : previous.baseMisses >= BASE_WINDOW_MISSES ? WINDOWS_STACK : WINDOWS_ALL);
     // A new version of a promoted region is compiled promoted: it would otherwise wait again,
     // in V8's lower tiers, for work its predecessor has shown.
-    const cold = this.chain !== null && (previous === null || previous.promoteAt !== Infinity);
+    const cold = this.chain !== null && (previous === null || !previous.promoted);
     let r: Region;
     let code = null as Compiled | null;
     try {
@@ -444,10 +464,14 @@ export class RegionCache {
   /** Where each region made or saved this run is in the store, for promoted. */
   private readonly savedAs = new WeakMap<Region, { key: string; rec: SavedRegion }>();
 
-  /** Region.promote's report: counted, and the region saved again with the code V8 optimises,
-   *  so later runs start with it (a region that got this hot once will again). */
-  private readonly promoted = (r: Region): void => {
-    this.stats.promoted++;
+  /** Region.promote's report: counted when its code gives way to the kind V8 optimises; at
+   *  KEEP_PER_INSN (`keep`), saved again with that code, so later runs start with it (a region
+   *  that got this hot once will again). */
+  private readonly promoted = (r: Region, keep: boolean): void => {
+    if (!keep) {
+      this.stats.promoted++;
+      return;
+    }
     const s = this.savedAs.get(r);
     if (s !== undefined && this.saved !== null) this.saved.store.put(s.key, { ...s.rec, source: hotSource(s.rec.source) });
   };

@@ -9,7 +9,7 @@ import { X_INT } from "../../src/exokernel/env.js";
 import { machine } from "../helpers/machine.js";
 import { MemoryRegionStore, entryKey, type RegionStore, type SavedRegion } from "../../src/jit/saved.js";
 import { compileRegion, restoreRegion } from "../../src/jit/compile.js";
-import { PROMOTE_PER_INSN } from "../../src/jit/region.js";
+import { KEEP_PER_INSN, PROMOTE_PER_INSN } from "../../src/jit/region.js";
 import { BlockDecoder } from "../../src/decoder/block.js";
 import { DATA } from "../helpers/machine.js";
 
@@ -59,10 +59,10 @@ describe("saved translations", () => {
     expect(second.s.interpInsns).toBeLessThan(243);
   });
 
-  it("saves a region again once promoted, and a later machine starts with the code V8 optimises", () => {
-    // f's region runs at least 243 instructions a call, and holds at most 250: 2 * PROMOTE_PER_INSN
-    // calls are enough to promote it.
-    const n = 2 * PROMOTE_PER_INSN;
+  it("saves a region again once it has run KEEP_PER_INSN, and a later machine starts with the code V8 optimises", () => {
+    // f's region runs at least 243 instructions a call, and holds at most 250: 2 * KEEP_PER_INSN
+    // calls are enough for it to be kept promoted.
+    const n = 2 * KEEP_PER_INSN;
     const ref = run(program(n), "interp", null);
     const store = new MemoryRegionStore();
     const first = run(program(n), "auto", store);
@@ -70,8 +70,22 @@ describe("saved translations", () => {
     const second = run(program(n), "auto", store);
     for (const x of [first, second]) expect({ eax: x.eax, edx: x.edx, count: x.count }).toEqual({ eax: ref.eax, edx: ref.edx, count: ref.count });
     expect(second.s.jit.restored).toBeGreaterThan(0);
-    // (what got promoted in the first run is made promoted: nothing runs its first tier again)
+    // (what got kept promoted in the first run is made promoted: nothing runs its first tier again)
     expect(second.s.jit.promoted).toBe(0);
+  });
+
+  it("saves a region promoted in a run but short of KEEP_PER_INSN with its first tier", () => {
+    // (2 * PROMOTE_PER_INSN calls promote f's region, as above, and stay well short of keeping it)
+    expect(4 * PROMOTE_PER_INSN).toBeLessThanOrEqual(KEEP_PER_INSN);
+    const n = 2 * PROMOTE_PER_INSN;
+    const store = new MemoryRegionStore();
+    const first = run(program(n), "auto", store);
+    expect(first.s.jit.promoted).toBeGreaterThan(0);
+    const second = run(program(n), "auto", store);
+    expect(second.s.jit.restored).toBeGreaterThan(0);
+    // (restored with its first tier, it is promoted again in this run)
+    expect(second.s.jit.promoted).toBe(first.s.jit.promoted);
+    expect(second.eax).toBe(first.eax);
   });
 
   it("compiles a region afresh when a block of it holds other bytes now, with the right results", () => {

@@ -98,8 +98,8 @@ export class Region implements Chainable {
   fn: RegionFn;
   /** Guest instructions run in it, counted at its exits (chain.ts leave). */
   work = 0;
-  /** The work at which promote() runs: PROMOTE_PER_INSN per instruction of its code, or
-   *  Infinity once promoted (or when its code has one tier). */
+  /** The work at which promote() runs next: PROMOTE_PER_INSN per instruction of its code, then
+   *  KEEP_PER_INSN once promoted, then Infinity (from the start when its code has one tier). */
   promoteAt: number;
   private hot: (() => RegionFn) | null;
   readonly insns: number;

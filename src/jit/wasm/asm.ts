@@ -87,19 +87,19 @@ export class FnBuilder {
   }
 
   get(local: number): this {
-    this.code.push(OP.localGet);
-    uleb(local, this.code);
-    return this;
+    return this.localOp(OP.localGet, local);
   }
 
   set(local: number): this {
-    this.code.push(OP.localSet);
-    uleb(local, this.code);
-    return this;
+    return this.localOp(OP.localSet, local);
   }
 
   tee(local: number): this {
-    this.code.push(OP.localTee);
+    return this.localOp(OP.localTee, local);
+  }
+
+  private localOp(opcode: number, local: number): this {
+    this.code.push(opcode);
     uleb(local, this.code);
     return this;
   }

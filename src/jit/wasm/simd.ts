@@ -41,6 +41,8 @@ const BINARY: Record<string, number> = {
 };
 
 const range = (n: number, f: (k: number) => number): number[] => Array.from({ length: n }, (_, k) => f(k));
+/** The 16 bytes of a zero v128.const. */
+const ZERO_BYTES: readonly number[] = new Array<number>(16).fill(0);
 /** Interleaves the `size`-byte elements of the low (or high) halves of two vectors. */
 const unpack = (size: number, high: boolean): number[] =>
   range(16, (k) => {
@@ -204,7 +206,7 @@ export function emitSimd(s: SimdContext, x: Insn, k: number, name: string): void
   if (shift !== undefined) {
     const [sop, bits, arith] = shift;
     const n = x.imm & 255;
-    if (n >= bits && !arith) f.simd(S.const, ...new Array(16).fill(0)).set(d);
+    if (n >= bits && !arith) f.simd(S.const, ...ZERO_BYTES).set(d);
     else f.get(d).i32(n >= bits ? bits - 1 : n).simd(sop).set(d);
     return;
   }
@@ -251,7 +253,7 @@ export function emitSimd(s: SimdContext, x: Insn, k: number, name: string): void
         const from = name === "pslldq" ? b - n : b + n;
         return from >= 0 && from < 16 ? from : 16;
       });
-      f.get(d).simd(S.const, ...new Array(16).fill(0)).simd(S.shuffle, ...lanes).set(d);
+      f.get(d).simd(S.const, ...ZERO_BYTES).simd(S.shuffle, ...lanes).set(d);
       return;
     }
     case "movd":
@@ -260,7 +262,7 @@ export function emitSimd(s: SimdContext, x: Insn, k: number, name: string): void
           s.address(x);
           s.translate(false, k, x.eip, 4);
           f.simd(S.load32Zero, 2, 0).set(d);
-        } else f.simd(S.const, ...new Array(16).fill(0)).get(s.reg[x.r1]).simd(S.i32x4ReplaceLane, 0).set(d);
+        } else f.simd(S.const, ...ZERO_BYTES).get(s.reg[x.r1]).simd(S.i32x4ReplaceLane, 0).set(d);
       } else if (x.k0 === K_R32) f.get(xmm[x.r1]).simd(S.i32x4ExtractLane, 0).set(s.reg[x.r0]);
       else {
         s.address(x);
@@ -274,7 +276,7 @@ export function emitSimd(s: SimdContext, x: Insn, k: number, name: string): void
           s.address(x);
           s.translate(false, k, x.eip, 8);
           f.simd(S.load64Zero, 3, 0).set(d);
-        } else f.get(xmm[x.r1]).simd(S.const, ...new Array(16).fill(0)).simd(S.shuffle, ...range(16, (b) => (b < 8 ? b : 16))).set(d);
+        } else f.get(xmm[x.r1]).simd(S.const, ...ZERO_BYTES).simd(S.shuffle, ...range(16, (b) => (b < 8 ? b : 16))).set(d);
       } else {
         s.address(x);
         s.translate(true, k, x.eip, 8);

@@ -59,8 +59,9 @@ export class Block {
   readonly tag: number;
   /** What one execution costs the interpreter against a block of as many integer instructions:
    *  1, up to FP_COST for a block of x87 and SIMD instructions only (the JIT's tiering counts
-   *  executions times this: jit/engine.ts). */
-  readonly weight: number;
+   *  executions times this: jit/engine.ts), or 1 once the engine found it on no loop of its own
+   *  function's code, where coming due early does not pay (jit/localloop.ts). */
+  weight: number;
 
   constructor(
     /** Address of the first instruction: its offset in the code segment (the linear address

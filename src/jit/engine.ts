@@ -17,6 +17,7 @@ import { entryKey, type RegionStore } from "./saved.js";
 import { WINDOW_MISS, BASE_MISS, WINDOW_SHAPE_MISS, BASE_SHAPE_MISS } from "./stackwin.js";
 import { ChainTable } from "./chain.js";
 import { Op } from "../hw/isa.js";
+import { inLocalLoop } from "./localloop.js";
 import { logger, trace } from "../log.js";
 import { execHooked, markHooks } from "./hookexec.js";
 import { HOOK_REPLAY, type CpuHooks } from "../hw/hooks.js";
@@ -260,6 +261,15 @@ export class Engine {
     }
   }
 
+  /** Whether `b`, whose executions times its weight reached the threshold, comes due now: a
+   *  block weighted for its x87 or SIMD code does so early only on a loop of its own function
+   *  (localloop.ts); elsewhere it counts on unweighted, to the threshold. */
+  private due(b: Block): boolean {
+    if (b.weight === 1 || b.execs >= this.threshold || inLocalLoop(b, (eip) => this.blockAt(eip))) return true;
+    b.weight = 1;
+    return false;
+  }
+
   private find(eip: number): Block {
     // Segmented or 16-bit code (no compiled code runs there) skips the jump cache.
     if (!this.cpu.flat) return this.lookup(eip);
@@ -386,7 +396,7 @@ export class Engine {
           from = null;
         }
         if (prev !== null && prev.execs >= this.succFrom) addSucc(prev, b);
-        if (jit && r === null && ++b.execs * b.weight >= this.threshold && !b.nojit && c.flat) {
+        if (jit && r === null && ++b.execs * b.weight >= this.threshold && !b.nojit && c.flat && this.due(b)) {
           if (regions.compile(b, null, this.tick) !== null) {
             prev = null;
             continue;

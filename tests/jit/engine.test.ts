@@ -140,6 +140,25 @@ describe("the JIT engine", () => {
     expect(r.blocks.map((b) => b.eip - CODE)).toEqual([5, 25]);
   });
 
+  it("counts a block of SIMD code on no loop of its own function unweighted, so the loop that calls it takes it into its region", () => {
+    // mov ecx, n; jmp l; l: dec ecx; call f; jnz l; int 0x80; f: addps xmm0, xmm1 x4; ret. f's
+    // block weighs (5 + 4 * (FP_COST - 1)) / 5, and came due at its 239th run as a region of its
+    // own, before the caller's loop (due at 1000), which then left it out (fewer runs than a
+    // quarter of the threshold): two trips between regions per call (jit/localloop.ts).
+    const n = 1100;
+    const addps = [0x0f, 0x58, 0xc1];
+    const code = [0xb9, ...le32(n), 0xeb, 0x00, 0x49, 0xe8, ...le32(17 - 13), 0x75, 0xf8, 0xcd, 0x80, ...addps, ...addps, ...addps, ...addps, 0xc3];
+    const { k, env } = machine(code, { engine: "auto", threshold: 1000 });
+    expect(k.run(env, 1_000_000).kind).toBe(X_INT);
+    expect(k.regs(env)[ECX]).toBe(0);
+    expect(k.engine.stats.jit.regionsCompiled).toBe(1);
+    const r = k.engine.lookup(CODE + 7).compiled as Region;
+    expect(r.blocks.map((b) => b.eip - CODE).sort((a, b) => a - b)).toEqual([7, 13, 17]);
+    const f = k.engine.lookup(CODE + 17);
+    expect(f.weight).toBe(1);
+    expect(f.execs).toBe(999);
+  });
+
   it("leaves a region whose code pages were not checked since the TLB was flushed to the engine, which checks them and enters it", () => {
     // (so that compiled code never makes the check's call, first needed long after V8 optimised
     // it). Two machines run the same slices of 4 * CHAIN_MIN_BUDGET instructions (each goes from

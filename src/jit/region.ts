@@ -231,6 +231,13 @@ export const SHARE_BELOW = 200;
  *  1.24 s, xz the same, perl 11.4 -> 12.5 s. */
 export const LOOP_SHARE_BELOW = 64;
 
+/** Removes and returns the block of `queue` that ran most often (the first such). */
+function takeHottest(queue: Block[]): Block {
+  let k = 0;
+  for (let i = 1; i < queue.length; i++) if (queue[i].execs > queue[k].execs) k = i;
+  return queue.splice(k, 1)[0];
+}
+
 /** Whether `b` is where a live region other than the one being formed from `entry` (or
  *  recompiled from `previous`) is entered, and that region is large enough to be left to
  *  itself: its first block (a loop region's from LOOP_SHARE_BELOW), or another of its entry
@@ -289,16 +296,26 @@ export class RegionCache {
     const out: Block[] = [];
     const seen = new Set<number>();
     const queue: Block[] = [entry];
+    // (the order each block was first queued in: the blocks taken are compiled in that order,
+    // the one plain breadth-first formation took them in)
+    const order = new Map<Block, number>([[entry, 0]]);
+    const enqueue = (b: Block): void => {
+      queue.push(b);
+      if (!order.has(b)) order.set(b, order.size);
+    };
     for (const eip of extra) {
       const b = this.blockAt(eip);
-      if (b) queue.push(b);
+      if (b) enqueue(b);
     }
     let insns = 0;
     // (blocks that ran a quarter as often as the entry, which may have come due early: a block
     // of x87 or SIMD code counts its executions with Block.weight)
     const minExecs = this.hotExecs(entry);
+    // Hottest first: where a region reaches more code than MAX_REGION_BLOCKS, what it leaves out
+    // is the code that ran least (taken in the order reached, a region of a caller left out a
+    // callee's hot path for the cold blocks near its entry).
     while (queue.length > 0 && out.length < MAX_REGION_BLOCKS) {
-      const b = queue.shift() as Block;
+      const b = out.length === 0 ? (queue.shift() as Block) : takeHottest(queue);
       if (seen.has(b.eip) || !b.valid || b.nojit) continue;
       if (insns + b.insns.length > MAX_REGION_INSNS && out.length > 0) continue;
       seen.add(b.eip);
@@ -314,16 +331,20 @@ export class RegionCache {
       // perl's ops each return to Perl_runops_standard's 8-instruction loop, which calls the
       // next: with the loop copied into the ops' regions, an op costs one transition between
       // regions, not two.
-      if (returns) insns = this.takeCaller(b, out, seen, insns, previous);
+      if (returns) {
+        const from = out.length;
+        insns = this.takeCaller(b, out, seen, insns, previous);
+        for (let k = from; k < out.length; k++) if (!order.has(out[k])) order.set(out[k], order.size);
+      }
       for (const eip of next) {
         if (seen.has(eip)) continue;
         const s = this.blockAt(eip);
         // Code another region starts at stays there (entered through the engine): regions
         // partition the hot code instead of each compiling its own copy of shared callees.
-        if (s && (s.execs >= minExecs || s === entry) && !startsRegion(s, entry, previous) && !this.wasmLoop(s, entry)) queue.push(s);
+        if (s && (s.execs >= minExecs || s === entry) && !startsRegion(s, entry, previous) && !this.wasmLoop(s, entry)) enqueue(s);
       }
     }
-    return out;
+    return out.sort((a, b) => (order.get(a) as number) - (order.get(b) as number));
   }
 
   /** Executions that make a block part of the hot code around `entry` (as form() takes it). */

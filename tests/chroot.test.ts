@@ -9,6 +9,8 @@ const root = typeof process.getuid === "function" && process.getuid() === 0;
 
 if (root) {
   differentialSuite({
+    // (each run in a fresh directory: the program makes its jail in the working directory)
+    tmpPrefix: "exojit-chroot-",
     cases: [{ name: "chroot: paths, .. and absolute links confined, the working directory, exec and fork inside, nesting, ENOENT/ENOTDIR/EPERM/EFAULT", src: "chroot.c" }],
     oracleTitle: "the chroot program natively (the oracle itself)",
     checkNative: (_c, r) => {

@@ -123,6 +123,27 @@ describe("exojit run --stats", () => {
     expect(calls).toBeGreaterThan(0);
     expect(gc).toBeGreaterThanOrEqual(0);
     expect(jit + compiling + decoding + calls + gc + rest).toBeLessThanOrEqual(Number(total![1]) + 1);
+    expect(r.stderr).toMatch(/start-up [\d.]+ ms from process start to the first guest instruction, packed build\n/);
+  });
+
+  it("says when it runs from the ES modules, and why: a copy of dist/ that did not keep the files' times", () => {
+    // (the packed build is used only when it is at least as new as its loader: cp -r gives
+    // every file a new time, in the order copied)
+    const hello = buildGuest("hello.c");
+    const copy = path.join(dir, "dist-copy");
+    fs.cpSync(path.join(REPO, "dist"), copy, { recursive: true, preserveTimestamps: true });
+    // (the ES modules find their packages from where they are)
+    if (!fs.existsSync(path.join(dir, "node_modules"))) fs.symlinkSync(path.join(REPO, "node_modules"), path.join(dir, "node_modules"));
+    const later = new Date(fs.statSync(path.join(copy, "exojit-pack.cjs")).mtimeMs + 60_000);
+    fs.utimesSync(path.join(copy, "cli", "packload.cjs"), later, later);
+    const env = { ...process.env, EXOJIT_CACHE: path.join(dir, "cache-copy") };
+    const r = spawnSync("node", [path.join(copy, "cli", "main.cjs"), "run", "--stats", hello], { encoding: "utf8", cwd: dir, timeout: 60_000, env });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe("hello, world\n");
+    expect(r.stderr).toMatch(/first guest instruction, ES modules: dist\/exojit-pack.cjs is missing or older than dist\/cli\/packload.cjs/);
+    const told = spawnSync("node", [CLI, "run", "--stats", hello], { encoding: "utf8", cwd: dir, timeout: 60_000, env: { ...env, EXOJIT_NO_PACK: "1" } });
+    expect(told.status, told.stderr).toBe(0);
+    expect(told.stderr).toMatch(/first guest instruction, ES modules \(EXOJIT_NO_PACK\)\n/);
   });
 });
 

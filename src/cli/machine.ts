@@ -163,7 +163,7 @@ export async function runUntil(m: Machine, a: MachineArgs, until: Process, conso
  *  setting up the machine and the first program), the first WARMUP_INSNS guest instructions
  *  (decoding, interpreting, first compiles) and the rest. */
 function phases(e: EngineStats, insns: number, ms: number, startAt: number): string[] {
-  const out = [`  start-up ${startAt.toFixed(1)} ms from process start to the first guest instruction`];
+  const out = [`  start-up ${startAt.toFixed(1)} ms from process start to the first guest instruction, ${buildKind()}`];
   const cpu = process.cpuUsage();
   const cpuMs = (cpu.user + cpu.system) / 1000;
   if (e.warmupAt < 0) {
@@ -174,6 +174,17 @@ function phases(e: EngineStats, insns: number, ms: number, startAt: number): str
   }
   out.push(`  process CPU time ${cpuMs.toFixed(0)} ms (all threads, V8's compiler threads included), peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
   return out;
+}
+
+/** Which build runs: the packed one (cli/packload.cts), or the ES modules, which start slower
+ *  and run cold code slower (python3 -c pass took 15% more CPU). The ES modules run when told
+ *  to, when there is no pack, or when the pack is older than its loader: a `tsc` that did not
+ *  pack again, or a copy of dist/ that did not keep the files' times (`cp -r`). */
+function buildKind(): string {
+  if (typeof (globalThis as Record<symbol, unknown>)[Symbol.for("exojit.packStamp")] === "string") return "packed build";
+  return process.env.EXOJIT_NO_PACK
+    ? "ES modules (EXOJIT_NO_PACK)"
+    : "ES modules: dist/exojit-pack.cjs is missing or older than dist/cli/packload.cjs (rebuild, or copy dist/ keeping file times)";
 }
 
 /** Main-thread garbage collection time, from Node's 'gc' performance entries (which arrive a

@@ -114,6 +114,30 @@ describe("4 KiB pages", () => {
     expect(mem.u16[0x301ffe >>> 1]).toBe(0xbeef);
   });
 
+  it("unaligned accesses go to the mapped frames, inside a page the TLB holds and across into the next page", () => {
+    // (the first inside a page are served from the TLB entry, byte by byte; the last cross
+    // into another frame, mapped out of order, through the slow path)
+    map4k(0x40000000, 0x305000, PTE_P | PTE_W | PTE_U | PTE_A | PTE_D);
+    map4k(0x40001000, 0x302000, PTE_P | PTE_W | PTE_U | PTE_A | PTE_D);
+    for (let k = 0; k < 16; k++) mem.u8[0x305000 + k] = 0x10 + k;
+    for (let k = 0; k < 4; k++) mem.u8[0x305ffc + k] = 0xa0 + k;
+    for (let k = 0; k < 4; k++) mem.u8[0x302000 + k] = 0xb0 + k;
+    expect(c.rd32(0x40000000)).toBe(0x13121110); // (fills the read TLB)
+    expect(c.rd32(0x40000001)).toBe(0x14131211);
+    expect(c.rd32(0x40000003) >>> 0).toBe(0x16151413);
+    expect(c.rd16(0x40000005)).toBe(0x1615);
+    expect(c.rd32(0x40000ffb) >>> 0).toBe((0xa2a1a000 | mem.u8[0x305ffb]) >>> 0);
+    expect(c.rd32(0x40000ffd) >>> 0).toBe(0xb0a3a2a1);
+    expect(c.rd16(0x40000fff)).toBe(0xb0a3);
+    c.wr32(0x40000100, 0); // (fills the write TLB)
+    c.wr32(0x40000101, 0x8899aabb | 0);
+    c.wr16(0x40000107, 0xccdd);
+    expect([...mem.u8.subarray(0x305100, 0x305109)]).toEqual([0, 0xbb, 0xaa, 0x99, 0x88, 0, 0, 0xdd, 0xcc]);
+    c.wr32(0x40000ffe, 0x44332211);
+    c.wr16(0x40000fff, 0x6655);
+    expect([mem.u8[0x305ffe], mem.u8[0x305fff], mem.u8[0x302000], mem.u8[0x302001]]).toEqual([0x11, 0x55, 0x66, 0x44]);
+  });
+
   it("a read sets the accessed bit in the PDE and PTE but not the dirty bit", () => {
     map4k(0x08048000, 0x300000, PTE_P | PTE_W | PTE_U);
     expect(pde(0x08048000) & PTE_A).toBe(0);

@@ -29,6 +29,13 @@ const FORMAT = 2;
  *  set and flags it calls into, and the decoder. */
 const ENGINE_DIRS = ["../jit", "../hw", "../decoder"];
 
+/** The packed build's stamp (its size and time), which cli/packload.cts leaves when it loads
+ *  the pack; null when the ES modules run. */
+export function packStamp(): string | null {
+  const pack = (globalThis as Record<symbol, unknown>)[Symbol.for("exojit.packStamp")];
+  return typeof pack === "string" ? pack : null;
+}
+
 /** The folder of this build's saved regions, named by the engine's files' sizes and times (null
  *  if they cannot be found): the packed build's file (cli/packload.cts), or, run from the ES
  *  modules, every file of the engine's folders (8 ms of start-up to stat them all). */
@@ -48,8 +55,8 @@ export function jitCacheDir(): string | null {
         }
       }
     };
-    const pack = (globalThis as Record<symbol, unknown>)[Symbol.for("exojit.packStamp")];
-    if (typeof pack === "string") mix(`pack:${pack}`);
+    const pack = packStamp();
+    if (pack !== null) mix(`pack:${pack}`);
     else for (const d of ENGINE_DIRS) walk(fileURLToPath(new URL(d, import.meta.url)));
     return path.join(cacheDir(), "jit", `${FORMAT}-${(h >>> 0).toString(36)}`);
   } catch {

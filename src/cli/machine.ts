@@ -21,7 +21,7 @@ import { handlerCallCounts } from "../jit/handlercalls.js";
 import { fastStats } from "../decoder/fast.js";
 import { icedLoaded } from "../decoder/iced.js";
 import { loadForms, saveForms } from "./formcache.js";
-import { DiskRegionStore, jitCacheDir } from "./jitcache.js";
+import { DiskRegionStore, jitCacheDir, packStamp } from "./jitcache.js";
 
 /** When V8's optimising compiler is let loose (launch.ts holds it back at start-up): after this
  *  many guest instructions or this much time running the guest, whichever comes first. */
@@ -181,7 +181,7 @@ function phases(e: EngineStats, insns: number, ms: number, startAt: number): str
  *  to, when there is no pack, or when the pack is older than its loader: a `tsc` that did not
  *  pack again, or a copy of dist/ that did not keep the files' times (`cp -r`). */
 function buildKind(): string {
-  if (typeof (globalThis as Record<symbol, unknown>)[Symbol.for("exojit.packStamp")] === "string") return "packed build";
+  if (packStamp() !== null) return "packed build";
   return process.env.EXOJIT_NO_PACK
     ? "ES modules (EXOJIT_NO_PACK)"
     : "ES modules: dist/exojit-pack.cjs is missing or older than dist/cli/packload.cjs (rebuild, or copy dist/ keeping file times)";

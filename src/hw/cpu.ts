@@ -10,7 +10,7 @@
 
 import { PhysMemory, PAGE_SHIFT } from "./memory.js";
 import { REG_SLOTS, FLAGS, FLAGS_FIXED, ESP, MXCSR } from "./state.js";
-import { readSlow, writeSlow, translate, flushTlb } from "./mmu.js";
+import { readSlow, writeSlow, translate, flushTlb, physRead, physWrite } from "./mmu.js";
 import { DEFAULT_MODEL, type CpuidModel } from "./cpuid.js";
 import { FpuState } from "./fpu/state.js";
 import { SseState, MXCSR_DEFAULT } from "./simd/state.js";
@@ -195,7 +195,7 @@ export class Cpu {
     return readSlow(this, lin, 1);
   }
 
-  // An unaligned access inside a page the TLB maps is served here too, byte by byte: it is
+  // An unaligned access inside a page the TLB maps is served here too, from its entry: it is
   // compiled code's slow path (its inline path takes aligned ones), and readSlow/writeSlow walk
   // the TLB again through translate(). perf/programs/strings made 6.9M such calls (memcpy's and
   // vfprintf's word copies at odd addresses), one per 200 guest instructions. A page a hook
@@ -205,10 +205,7 @@ export class Cpu {
     const e = this.tlbR[lin >>> PAGE_SHIFT] ^ TLB_KEY;
     if ((e & 0xfff) === 0) {
       if ((lin & 1) === 0) return this.u16[(e ^ lin) >>> 1];
-      if ((lin & 0xfff) !== 0xfff) {
-        const p = e ^ lin, u = this.u8;
-        return u[p] | (u[p + 1] << 8);
-      }
+      if ((lin & 0xfff) !== 0xfff) return physRead(this, e ^ lin, 2);
     }
     return readSlow(this, lin, 2);
   }
@@ -217,10 +214,7 @@ export class Cpu {
     const e = this.tlbR[lin >>> PAGE_SHIFT] ^ TLB_KEY;
     if ((e & 0xfff) === 0) {
       if ((lin & 3) === 0) return this.i32[(e ^ lin) >>> 2];
-      if ((lin & 0xfff) <= 0xffc) {
-        const p = e ^ lin, u = this.u8;
-        return u[p] | (u[p + 1] << 8) | (u[p + 2] << 16) | (u[p + 3] << 24);
-      }
+      if ((lin & 0xfff) <= 0xffc) return physRead(this, e ^ lin, 4);
     }
     return readSlow(this, lin, 4);
   }
@@ -233,24 +227,32 @@ export class Cpu {
 
   wr16(lin: number, v: number): void {
     const e = this.tlbW[lin >>> PAGE_SHIFT] ^ TLB_KEY;
-    if ((e & 0xfff) === 0 && (lin & 1) === 0) this.u16[(e ^ lin) >>> 1] = v;
-    else if ((e & 0xfff) === 0 && (lin & 0xfff) !== 0xfff) {
-      const p = e ^ lin, u = this.u8;
-      u[p] = v;
-      u[p + 1] = v >> 8;
-    } else writeSlow(this, lin, 2, v);
+    if ((e & 0xfff) === 0) {
+      if ((lin & 1) === 0) {
+        this.u16[(e ^ lin) >>> 1] = v;
+        return;
+      }
+      if ((lin & 0xfff) !== 0xfff) {
+        physWrite(this, e ^ lin, 2, v);
+        return;
+      }
+    }
+    writeSlow(this, lin, 2, v);
   }
 
   wr32(lin: number, v: number): void {
     const e = this.tlbW[lin >>> PAGE_SHIFT] ^ TLB_KEY;
-    if ((e & 0xfff) === 0 && (lin & 3) === 0) this.i32[(e ^ lin) >>> 2] = v;
-    else if ((e & 0xfff) === 0 && (lin & 0xfff) <= 0xffc) {
-      const p = e ^ lin, u = this.u8;
-      u[p] = v;
-      u[p + 1] = v >> 8;
-      u[p + 2] = v >> 16;
-      u[p + 3] = v >> 24;
-    } else writeSlow(this, lin, 4, v);
+    if ((e & 0xfff) === 0) {
+      if ((lin & 3) === 0) {
+        this.i32[(e ^ lin) >>> 2] = v;
+        return;
+      }
+      if ((lin & 0xfff) <= 0xffc) {
+        physWrite(this, e ^ lin, 4, v);
+        return;
+      }
+    }
+    writeSlow(this, lin, 4, v);
   }
 
   /** Current time-stamp counter value (exact below 2^53, i.e. for 104 days). */

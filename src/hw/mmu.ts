@@ -117,14 +117,16 @@ export function translate(c: Cpu, lin: number, write: boolean): number {
   return phys;
 }
 
-function physRead(c: Cpu, p: number, size: number): number {
+/** Reads `size` bytes at physical `p` (MMIO beyond RAM). */
+export function physRead(c: Cpu, p: number, size: number): number {
   if (p >>> 0 >= c.mem.size) return c.mmio ? c.mmio.read(p, size) : size === 4 ? -1 : (1 << (size * 8)) - 1;
   if (size === 1) return c.u8[p];
   if (size === 2) return c.u8[p] | (c.u8[p + 1] << 8);
   return c.u8[p] | (c.u8[p + 1] << 8) | (c.u8[p + 2] << 16) | (c.u8[p + 3] << 24);
 }
 
-function physWrite(c: Cpu, p: number, size: number, v: number): void {
+/** Writes `size` bytes at physical `p` (MMIO beyond RAM). */
+export function physWrite(c: Cpu, p: number, size: number, v: number): void {
   if (p >>> 0 >= c.mem.size) {
     c.mmio?.write(p, size, v);
     return;

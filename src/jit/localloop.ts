@@ -13,7 +13,7 @@
 
 import type { Block } from "../decoder/block.js";
 import { Op } from "../hw/isa.js";
-import { staticTargets } from "./successors.js";
+import { likelySuccessors } from "./successors.js";
 
 /** Most blocks looked at from one block (a loop larger than this is taken as none). */
 const MAX_BLOCKS = 256;
@@ -48,9 +48,9 @@ function localSuccessors(x: Block): number[] {
     case Op.INT:
       return [last.next];
     default: {
-      const out = staticTargets(x) ?? [];
+      // (as region formation follows them: RegionCache.form)
+      const out = likelySuccessors(x);
       for (const s of x.succ) out.push(s.eip);
-      if (last.rep !== 0) out.push(last.next, last.eip);
       return out;
     }
   }

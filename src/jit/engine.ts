@@ -389,6 +389,8 @@ export class Engine {
         // (also where a region's code pages are not mapped as when compiled: the interpreter
         // runs the block, and refills the TLB)
         if (c.icount >= softEnd) break;
+        // (the region whose compiled code just left to this block)
+        const left = from;
         if (from !== null) {
           // (one call, whatever it decides: a branch first taken once V8 has optimised this
           // loop deoptimises it for want of type feedback)
@@ -397,7 +399,7 @@ export class Engine {
         }
         if (prev !== null && prev.execs >= this.succFrom) addSucc(prev, b);
         if (jit && r === null && ++b.execs * b.weight >= this.threshold && !b.nojit && c.flat && this.due(b)) {
-          if (regions.compile(b, null, this.tick) !== null) {
+          if (regions.compileDue(b, left, this.tick) !== null) {
             prev = null;
             continue;
           }

@@ -343,6 +343,30 @@ describe("the JIT engine", () => {
     expect(s.interpInsns).toBeLessThan(100 * 4 + 80 * 6);
   });
 
+  it("compiles a region again to take in a block that comes due on its exits, instead of starting a region there", () => {
+    // mov ecx, 3000; l: cmp ecx, 2980; ja c; cmp ecx, 1500; jb c; b: dec ecx; jnz l; int 0x80;
+    // c: add eax, 1; jmp b. `c` runs in the first 20 passes, fewer than the region's hot bar (a
+    // quarter of the threshold) when the loop comes due, so the loop's region leaves it out;
+    // from the 1500th pass on the region leaves to it every time. Its own count started before
+    // the region's count of exits to it: it came due first, and became a region of its own,
+    // entered and left by a transition on every pass.
+    const code = [0xb9, ...le32(3000), 0x81, 0xf9, ...le32(2980), 0x77, 0x0d, 0x81, 0xf9, ...le32(1500), 0x72, 0x05, 0x49, 0x75, 0xed, 0xcd, 0x80,
+      0x83, 0xc0, 0x01, 0xeb, 0xf6];
+    const { k, env } = machine(code, { engine: "auto", threshold: 100 });
+    expect(k.run(env, 1_000_000).kind).toBe(X_INT);
+    expect(k.regs(env)[EAX]).toBe(20 + 1499);
+    const s = k.engine.stats;
+    expect(s.jit.regionsCompiled).toBe(1);
+    expect(s.jit.recompiles).toBe(1);
+    // (the loop's last block came due first: the first 20 passes ran it after `c`)
+    const r = k.engine.lookup(CODE + 21).compiled as Region;
+    expect(r.blocks.map((b) => b.eip - CODE).sort((a, b) => a - b)).toEqual([5, 13, 21, 26]);
+    // (its runs counted anew, from elsewhere it would come due at the threshold again: the
+    // engine ran it once, right after the region was compiled again)
+    expect(k.engine.lookup(CODE + 26).execs).toBe(1);
+    expect(s.chained).toBe(0);
+  });
+
   it("returns from compiled code to the engine every REGION_BUDGET instructions, and goes on in the same region", () => {
     // mov ecx, n; l: add eax, 1; dec ecx; jnz l; int 0x80: 3n instructions in one loop region,
     // run as one slice. V8 puts a region's optimised code in place only at its next call, so the

@@ -242,10 +242,10 @@ function takeHottest(queue: Block[]): Block {
   return queue.splice(k, 1)[0];
 }
 
-/** Whether `b` holds SIMD code, which compileDue leaves to a region of its own (and x87 code,
- *  by its weight): in Debian's
+/** Whether `b` holds SIMD code, which compileDue leaves to a region of its own: in Debian's
  *  perl, glibc's SSE2 loops taken into regions of perl's integer code ran slower than in their
- *  own, where their XMM registers stay in locals across blocks (compile.ts PIN_SHARE). */
+ *  own, where their XMM registers stay in locals across blocks (compile.ts PIN_SHARE). (A block
+ *  of x87 code is left alone only while it is weighted, on a loop of its own: engine.ts due.) */
 function hasSimd(b: Block): boolean {
   return b.insns.some((x) => x.op === Op.SIMD);
 }
@@ -590,10 +590,11 @@ export class RegionCache {
    *  crossed a transition. In perf's strings, vfprintf's region left _IO_default_xsputn's copy
    *  loop, and the region at strcmp's byte-compare tail its last two blocks, to regions of their
    *  own: 12.1 M chained entries, 9.5 M with them taken in. Only static jumps (leavesTo), only
-   *  blocks without SIMD or x87 code (hasSimd), only regions up to ABSORB_MAX_INSNS, and only a
-   *  region's first version: Debian's gzip -9 took blocks into its deflate loop's region one at
-   *  a time, three versions each compiled and optimised again, for 11% more CPU time, where
-   *  once takes 6% less wall time than never (and a bash loop 6% less, bzip2 3%). */
+   *  blocks without SIMD code that count plainly (hasSimd; weight 1), only regions up to
+   *  ABSORB_MAX_INSNS, and only a region's first version: Debian's gzip -9 took blocks into its
+   *  deflate loop's region one at a time, three versions each compiled and optimised again, for
+   *  11% more CPU time, where once takes 6% less wall time than never (and a bash loop 6% less,
+   *  bzip2 3%). */
   compileDue(b: Block, from: Region | null, tick: number): Region | null {
     const m = from === null ? 0 : (from.misses.get(b.eip) ?? 0);
     if (from !== null && m >= MERGE_AFTER && 4 * m >= b.execs && b.weight === 1 && !hasSimd(b) && from.valid && from.generation === 0 && from.blocks.length < MAX_REGION_BLOCKS &&

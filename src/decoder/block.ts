@@ -57,6 +57,9 @@ export class Block {
   codeHooks: Uint8Array | null = null;
   /** The TLB entry that maps this block's page as it was decoded: physical XOR linear. */
   readonly tag: number;
+  /** The next block cached for the same physical address (decoded at another linear page, or
+   *  for another code segment: BlockCache). */
+  alias: Block | null = null;
   /** What one execution costs the interpreter against a block of as many integer instructions:
    *  1, up to FP_COST for a block of x87 and SIMD instructions only (the JIT's tiering counts
    *  executions times this: jit/engine.ts), or 1 once the engine found it on no loop of its own
@@ -104,7 +107,7 @@ function weightOf(insns: readonly Insn[]): number {
 // (hw/v8fields.ts: the fields the engine writes, settled before anything is optimised)
 // (weight: a double from the first block, which has no x87 or SIMD instruction: a whole number
 // is kept as a small integer, and the first fractional weight would change its representation)
-settleFields(new Block(0, 0, []), { ppn1: [1], valid: [false], execs: [1], compiled: [{}, []], nojit: [true], nowasm: [true], hooks: [1], codeHooks: [new Uint8Array(1)], weight: [0.5] });
+settleFields(new Block(0, 0, []), { ppn1: [1], valid: [false], execs: [1], compiled: [{}, []], nojit: [true], nowasm: [true], hooks: [1], codeHooks: [new Uint8Array(1)], weight: [0.5], alias: [new Block(0, 0, [])] });
 
 /** The code segment's default size: 16 in real and virtual-8086 mode and for code segments
  *  with the D bit clear, else 32. */

@@ -75,6 +75,7 @@ const CASES: Case[] = [
   { name: "fsops (mkdir, rename, link, chmod, utimensat, truncate)", src: "fsops.c", tempCwd: true },
   { name: "sysmisc (sendfile, statfs, sched_getaffinity, memory devices)", src: "sysmisc.c", tempCwd: true },
   { name: "sysmisc with 64-bit file offsets", src: "sysmisc.c", flags: ["-D_FILE_OFFSET_BITS=64"], tempCwd: true },
+  { name: "splice (splice, tee, vmsplice between files, pipes and sockets; its errors)", src: "splice.c", tempCwd: true },
   { name: "sieve", src: "sieve.c" },
 ];
 

@@ -102,6 +102,23 @@ export class Pipe {
     return n;
   }
 
+  /** Copies up to dst.length bytes out without taking them (tee, splice); returns the count. */
+  peek(dst: Uint8Array): number {
+    let n = 0;
+    for (let i = this.tail; n < dst.length && i < this.head; i++) {
+      const b = this.buffer(i);
+      const k = Math.min(b.len, dst.length - n);
+      dst.set(b.bytes.subarray(b.off, b.off + k), n);
+      n += k;
+    }
+    return n;
+  }
+
+  /** Bytes a write surely puts in without waiting: the pages of the free buffers. */
+  get room(): number {
+    return (this.slots - (this.head - this.tail)) * PAGE;
+  }
+
   /** The first step of a write: its tail (length mod a page) goes into the last buffer if it
    *  fits there. Returns the bytes taken. */
   merge(src: Uint8Array): number {

@@ -34,6 +34,7 @@ import * as timerfd from "./sys/timerfd.js";
 import * as memfd from "./sys/memfd.js";
 import * as fadvise from "./sys/fadvise.js";
 import * as copyrange from "./sys/copyrange.js";
+import * as splice from "./sys/splice.js";
 import { EXOJIT_CALLS, EXOJIT_SYSCALL_BASE } from "./sys/exojit.js";
 
 export interface SyscallEntry {
@@ -291,6 +292,9 @@ const IMPL: Record<string, [Sys, string, boolean?]> = {
   personality: [proc.personality, "x"],
   chroot: [file.chroot, "path"],
   copy_file_range: [copyrange.copyFileRange, "fd ptr fd ptr u x"],
+  splice: [splice.splice, "fd ptr fd ptr u x"],
+  tee: [splice.tee, "fd fd u x"],
+  vmsplice: [splice.vmsplice, "fd ptr d x"],
   preadv: [file.preadv, "fd ptr d u d"],
   pwritev: [file.pwritev, "fd ptr d u d"],
   preadv2: [file.preadv2, "fd ptr d u d x"],

@@ -76,6 +76,7 @@ const CASES: Case[] = [
   { name: "sysmisc (sendfile, statfs, sched_getaffinity, memory devices)", src: "sysmisc.c", tempCwd: true },
   { name: "sysmisc with 64-bit file offsets", src: "sysmisc.c", flags: ["-D_FILE_OFFSET_BITS=64"], tempCwd: true },
   { name: "splice (splice, tee, vmsplice between files, pipes and sockets; its errors)", src: "splice.c", tempCwd: true },
+  { name: "filehints (utime, utimes, futimesat, readahead, sync_file_range, mincore)", src: "filehints.c", tempCwd: true },
   { name: "sieve", src: "sieve.c" },
 ];
 

@@ -1,4 +1,5 @@
-// Advice and space for open files: fadvise64 and fadvise64_64 (posix_fadvise), and fallocate.
+// Advice and space for open files: fadvise64 and fadvise64_64 (posix_fadvise), readahead,
+// sync_file_range, and fallocate.
 //
 // fadvise checks what Linux's generic_fadvise checks and then takes the advice as a hint it
 // may ignore (the page cache reads ahead on its own). fallocate does what each mode asks with
@@ -10,7 +11,7 @@
 import type { Sys } from "../types.js";
 import type { Task } from "../../libexoc/task.js";
 import { sysError } from "../../libexoc/errors.js";
-import { PathFile, S_IFMT, S_IFIFO, S_IFDIR, S_IFREG, S_IFBLK, type OpenFile } from "../../libexoc/file.js";
+import { PathFile, S_IFMT, S_IFIFO, S_IFDIR, S_IFREG, S_IFBLK, S_IFLNK, type OpenFile } from "../../libexoc/file.js";
 import { arg64 } from "./file.js";
 
 const POSIX_FADV_NOREUSE = 5;
@@ -40,6 +41,27 @@ function fadvise(t: Task, fd: number, offset: number, len: number, advice: numbe
 /** (fadvise64's length is a size_t: never negative) */
 export const fadvise64: Sys = (t, fd, lo, hi, len, advice) => fadvise(t, fd, arg64(lo, hi), len >>> 0, advice);
 export const fadvise64_64: Sys = (t, fd, lo, hi, lenLo, lenHi, advice) => fadvise(t, fd, arg64(lo, hi), arg64(lenLo, lenHi), advice);
+
+/** readahead: a hint, for regular files open for reading (else EBADF, or EINVAL). */
+export const readahead: Sys = (t, fd) => {
+  const f = openFile(t, fd);
+  if (!f.mode.read) sysError("EBADF");
+  if ((f.stat().mode & S_IFMT) !== S_IFREG) sysError("EINVAL");
+  return 0;
+};
+
+const SYNC_FILE_RANGE_ALL = 7;
+
+/** sync_file_range: nothing to start or wait for (writes reach the file at once); Linux's
+ *  checks of the flags, the range and the kind of file. */
+export const syncFileRange: Sys = (t, fd, offLo, offHi, lenLo, lenHi, flags) => {
+  const f = openFile(t, fd);
+  const offset = arg64(offLo, offHi), len = arg64(lenLo, lenHi);
+  if ((flags & ~SYNC_FILE_RANGE_ALL) !== 0 || offset < 0 || len < 0 || offset + len > MAX_OFFSET) sysError("EINVAL");
+  const type = f.stat().mode & S_IFMT;
+  if (type !== S_IFREG && type !== S_IFBLK && type !== S_IFDIR && type !== S_IFLNK) sysError("ESPIPE");
+  return 0;
+};
 
 /** Writes zeros over [from, to) of `f`, a chunk at a time. */
 function zeroRange(f: OpenFile, from: number, to: number): void {

@@ -120,6 +120,36 @@ function utimens(t: Task, dirfd: number, pathVa: number, timesVa: number, flags:
   return 0;
 }
 export const utimensat: Sys = (t, dirfd, pathVa, timesVa, flags) => utimens(t, dirfd, pathVa, timesVa, flags, false);
+
+/** The older calls, whole seconds (utime) or microseconds (utimes, futimesat), as Linux takes
+ *  them: the times are read first (EFAULT), a tv_usec outside [0, 10^6) is EINVAL, and a null
+ *  path names the file open as dirfd (futimesat), which AT_FDCWD is not (EFAULT). */
+function oldUtimes(t: Task, dirfd: number, pathVa: number, a: TimeSpec, m: TimeSpec): number {
+  if (pathVa === 0) {
+    if (dirfd === AT_FDCWD) sysError("EFAULT");
+    t.fs.utimes(t, t.fds.get(dirfd), "/", a, m, true);
+    return 0;
+  }
+  const [path, base] = at(t, dirfd, pathVa);
+  t.fs.utimes(t, path, base, a, m, true);
+  return 0;
+}
+
+export const utime: Sys = (t, pathVa, bufVa) => {
+  if (bufVa === 0) return oldUtimes(t, AT_FDCWD, pathVa, "now", "now");
+  const sec = (k: number): TimeSpec => BigInt(t.mem.i32(bufVa + 4 * k)) * 1000000000n;
+  return oldUtimes(t, AT_FDCWD, pathVa, sec(0), sec(1));
+};
+
+export const futimesat: Sys = (t, dirfd, pathVa, tvVa) => {
+  if (tvVa === 0) return oldUtimes(t, dirfd, pathVa, "now", "now");
+  const tv = [t.mem.i32(tvVa), t.mem.i32(tvVa + 4), t.mem.i32(tvVa + 8), t.mem.i32(tvVa + 12)];
+  if (tv[1] < 0 || tv[1] >= 1000000 || tv[3] < 0 || tv[3] >= 1000000) sysError("EINVAL");
+  const ns = (k: number): TimeSpec => BigInt(tv[2 * k]) * 1000000000n + BigInt(tv[2 * k + 1]) * 1000n;
+  return oldUtimes(t, dirfd, pathVa, ns(0), ns(1));
+};
+
+export const utimes: Sys = (t, pathVa, tvVa) => futimesat(t, AT_FDCWD, pathVa, tvVa, 0, 0, 0);
 export const utimensatTime64: Sys = (t, dirfd, pathVa, timesVa, flags) => utimens(t, dirfd, pathVa, timesVa, flags, true);
 
 /** truncate64/ftruncate64 take the length as two registers (low, high): offset64. */

@@ -177,6 +177,24 @@ export const msync: Sys = (t, addr, len, flags) => {
   return 0;
 };
 
+/** mincore: every mapped page of the range is reported resident (guest memory is never paged
+ *  out; Linux also reports 0 for an anonymous page never touched, which no program can rely
+ *  on); an unaligned start is EINVAL, a page not mapped ENOMEM. */
+export const mincore: Sys = (t, addr, len, vecVa) => {
+  addr >>>= 0;
+  if (addr % PAGE !== 0) sysError("EINVAL");
+  const size = pageUp(len);
+  if (addr + size > 0x100000000) sysError("ENOMEM");
+  for (let at = addr; at < addr + size; ) {
+    const v = t.vm.find(at);
+    if (v === undefined) sysError("ENOMEM");
+    at = v.end;
+  }
+  const pages = size / PAGE;
+  if (pages > 0) t.mem.write(vecVa, new Uint8Array(pages).fill(1));
+  return 0;
+};
+
 /** mlock and friends: every guest page is resident already; the range must be mapped and
  *  within RLIMIT_MEMLOCK (root is exempt, as with CAP_IPC_LOCK). */
 export const mlock: Sys = (t, addr, len) => {

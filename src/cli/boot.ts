@@ -19,6 +19,7 @@ import { SYSTEM_CALLER, type Vfs } from "../libexoc/vfs/vfs.js";
 import type { System } from "../libexoc/system.js";
 import type { Process } from "../libexoc/process.js";
 import { startProgram } from "../posix/linux.js";
+import { KERN_INFO } from "../libexoc/klog.js";
 
 /** The environment init starts with (the kernel's, as Linux gives init). */
 export const INIT_ENV = ["HOME=/", "TERM=linux"];
@@ -93,6 +94,7 @@ export function startSystem(m: Machine, o: SystemSetup): BootedSystem {
     const readOnlyWhy = root.fs.readOnlyWhy;
     if (readOnlyWhy !== null && !o.readOnly) o.warn(`${o.image}: mounted read-only (${readOnlyWhy})`);
     const vfs = sys.newVfs(root, { readOnly: o.readOnly || readOnlyWhy !== null });
+    sys.klog.log(KERN_INFO, `VFS: Mounted root (${root.fsType} filesystem)${o.readOnly || readOnlyWhy !== null ? " readonly" : ""} on device 8:0.`);
     mountScratch(sys, vfs);
     try {
       const first = startProgram({ sys, fs: vfs, path: o.init, argv: [o.init, ...o.append], env: o.env, cwd: "/", init: true, stdio: o.stdio });

@@ -11,6 +11,7 @@
 // /dev (volumes/devfs.ts); newVfs makes a name space over a root volume with them, and the
 // first process gets /proc, /dev, /dev/shm (a tmpfs) and /dev/mqueue mounted in it.
 
+import { KernelLog } from "./klog.js";
 import type { Exokernel } from "../exokernel/kernel.js";
 import { R_READ, R_WRITE, R_CONTROL, type CapHandle } from "../exokernel/caps.js";
 import { WaitQueue } from "../exokernel/wait.js";
@@ -89,6 +90,8 @@ export class System {
   holdCall: ((t: Task, vector: number) => boolean) | null = null;
   /** Uptime, task states, load averages (sysinfo, /proc). */
   readonly stats: SystemStats;
+  /** The kernel's message log (syslog(2), dmesg). */
+  readonly klog: KernelLog;
   /** The process table as a file system, mounted at /proc. */
   readonly procfs: ProcFs;
   /** The clock capability every time function goes through (read, timers, setting the time). */
@@ -129,6 +132,7 @@ export class System {
     o.kernel.frames.reclaim = (n) => this.pageCache.reclaim(n);
     this.frameLimit = o.frameLimit ?? o.kernel.frames.total;
     this.stats = new SystemStats(this);
+    this.klog = new KernelLog(() => this.stats.uptimeNs());
     this.procfs = new ProcFs(this);
     registerStandardDevices(this.devices);
     this.fsTypes.register({ name: "proc", nodev: true, mount: () => new SynthVolume(this.procfs) });

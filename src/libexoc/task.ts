@@ -19,6 +19,7 @@ import type { Process } from "./process.js";
 import type { System } from "./system.js";
 import { WouldBlock, UNINTERRUPTIBLE } from "./blocking.js";
 import { WaitQueue } from "../exokernel/wait.js";
+import { KERN_INFO, KERN_EMERG } from "./klog.js";
 import {
   SignalState, PendingSet, SIGSEGV, SIGILL, SIGFPE, SIGBUS, SIGTRAP, SIG_IGN, SIG_DFL, defaultAction, DFL_IGNORE, DFL_CONT, DFL_STOP, signalName,
   SA_NODEFER, SA_RESETHAND, sigBit, inMask, type SigAction, type SigInfo,
@@ -404,11 +405,32 @@ export class Task implements ExitHandler {
     const act = this.sig.actions[f.signal];
     if (trace.signal) this.log.trace(f, `${this.tid}: ${signalName(f.signal)} (code ${f.code}, addr 0x${f.addr.toString(16)})`);
     if (act.handler === SIG_DFL || act.handler === SIG_IGN || this.sig.blocked(f.signal)) {
+      this.logFatal(f, trapno, error);
       this.proc.exitGroup({ kind: "signal", signal: f.signal, core: this.proc.dumpsCore(f.signal) });
       return;
     }
     this.sig.pending.set(f.signal, { signal: f.signal, code: f.code, addr: f.addr, pid: 0, uid: 0, trapno, error });
     this.proc.sigEvents.notify();
+  }
+
+  /** The kernel log's line for a fault that kills the process (Linux's show_signal_msg and
+   *  show_signal, on by default: show_unhandled_signals): a page fault, a general-protection
+   *  fault, a divide error or an invalid opcode, where it happened and in which file. */
+  private logFatal(f: FaultSignal, trapno: number, error: number): void {
+    const ip = this.regs[8] >>> 0, sp = this.regs[4] >>> 0;
+    const hex = (v: number): string => (v >>> 0).toString(16);
+    const who = `${this.comm.toString("latin1").replace(/\0.*$/s, "")}[${this.pid}]`;
+    const v = this.vm.find(ip);
+    const file = v !== undefined && v.name.startsWith("/") ? v.name.slice(v.name.lastIndexOf("/") + 1) : null;
+    const where = v !== undefined && file !== null ? ` in ${file}[${hex(v.start)}+${hex(v.end - v.start)}]` : "";
+    const trap = (what: string): string => `traps: ${who} ${what} ip:${hex(ip)} sp:${hex(sp)} error:${hex(error)}${where}`;
+    let text: string;
+    if (f.signal === SIGSEGV && trapno === V_PF) text = `${who}: segfault at ${hex(f.addr)} ip ${hex(ip).padStart(8, "0")} sp ${hex(sp).padStart(8, "0")} error ${hex(error)}${where}`;
+    else if (f.signal === SIGSEGV && trapno === V_GP) text = trap("general protection fault");
+    else if (f.signal === SIGFPE && trapno === V_DE && f.code === 1) text = trap("trap divide error");
+    else if (f.signal === SIGILL && trapno === V_UD) text = trap("trap invalid opcode");
+    else return;
+    this.sys.klog.log(this.pid > 1 ? KERN_INFO : KERN_EMERG, text);
   }
 
   /** Sends a signal to this thread (tgkill, SIGPIPE, timers). Discarded if ignored; otherwise

@@ -21,6 +21,7 @@ import { ERRNO } from "./abi/errno.js";
 import { formatCall } from "./trace.js";
 import { deliverSignal } from "./sys/signal.js";
 import { UTS } from "./sys/misc.js";
+import { KERN_INFO, KERN_NOTICE } from "../libexoc/klog.js";
 import type { SigAction, SigInfo } from "../libexoc/signal.js";
 import { logger, trace } from "../log.js";
 
@@ -226,6 +227,13 @@ export interface StartOptions {
 /** Creates the first process running `path`, with the host's standard streams (or the
  *  console, or nothing) as fds 0-2. Throws SysError (ExecError: a one-line message) when the
  *  program cannot be run. */
+/** The kernel log's first records, as a boot leaves them: the kernel, the memory, init. */
+function bootMessages(sys: System, init: string | null): void {
+  sys.klog.log(KERN_NOTICE, `Linux version ${UTS.release} (exojit) ${UTS.version}`);
+  sys.klog.log(KERN_INFO, `Memory: ${sys.kernel.frames.total * 4}K available`);
+  if (init !== null) sys.klog.log(KERN_INFO, `Run ${init} as init process`);
+}
+
 export function startProgram(o: StartOptions): Task {
   const fds = new FdTable();
   const stdio = o.stdio ?? "host";
@@ -238,6 +246,7 @@ export function startProgram(o: StartOptions): Task {
   const uid = init ? 0 : typeof process.getuid === "function" ? process.getuid() : 0;
   const gid = init ? 0 : typeof process.getgid === "function" ? process.getgid() : 0;
   if (stdio === "console") o.sys.hostSession = false;
+  if (o.sys.procs.size === 0) bootMessages(o.sys, init ? o.path : null);
   const t = o.sys.createFirst(o.fs, o.cwd, fds, uid, gid, { init });
   if (stdio === "console") o.sys.terminals.consoleStdio(t, !init);
   try {

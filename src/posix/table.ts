@@ -35,6 +35,7 @@ import * as memfd from "./sys/memfd.js";
 import * as fadvise from "./sys/fadvise.js";
 import * as copyrange from "./sys/copyrange.js";
 import * as splice from "./sys/splice.js";
+import * as klog from "./sys/klog.js";
 import { EXOJIT_CALLS, EXOJIT_SYSCALL_BASE } from "./sys/exojit.js";
 
 export interface SyscallEntry {
@@ -301,6 +302,7 @@ const IMPL: Record<string, [Sys, string, boolean?]> = {
   splice: [splice.splice, "fd ptr fd ptr u x"],
   tee: [splice.tee, "fd fd u x"],
   vmsplice: [splice.vmsplice, "fd ptr d x"],
+  syslog: [klog.syslog, "d ptr d"],
   preadv: [file.preadv, "fd ptr d u d"],
   pwritev: [file.pwritev, "fd ptr d u d"],
   preadv2: [file.preadv2, "fd ptr d u d x"],

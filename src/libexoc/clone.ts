@@ -80,6 +80,8 @@ export function cloneTask(t: Task, a: CloneArgs): number {
     proc.envp = src.envp;
     proc.exitSignal = a.exitSignal;
     proc.persona = src.persona;
+    proc.noNewPrivs = src.noNewPrivs;
+    proc.dumpable = src.dumpable;
     // (the address space is copied with its membarrier registrations; exec clears them)
     proc.membarrierRegistered = src.membarrierRegistered;
     proc.poolCap = k.newPool(sys.frameLimit);

@@ -301,12 +301,13 @@ function loadElf(t: Task, prog: Program, execPath: string, argv: Buffer[], envp:
     const before = { uid: p.uid, euid: p.euid, suid: p.suid, gid: p.gid, egid: p.egid, sgid: p.sgid, fsuidSet: p.fsuidSet, fsgidSet: p.fsgidSet };
     let sp: number;
     try {
-      execIds(p, prog.st, prog.setIdOk);
+      execIds(p, prog.st, prog.setIdOk && !p.noNewPrivs);
       sp = buildStack(t, mm, execPath, argv, envp, info, abi);
     } catch (e) {
       Object.assign(p, before);
       throw e;
     }
+    p.dumpable = p.euid === before.euid && p.egid === before.egid ? 1 : 0;
     commit(t, mm, prog.guest, execPath, argv, envp);
     const r = t.regs;
     r.fill(0, 0, 8);

@@ -96,6 +96,12 @@ export class Process {
   childSubreaper = false;
   /** The signal this process gets when its parent ends (prctl PR_SET_PDEATHSIG), or 0. */
   deathSignal = 0;
+  /** prctl PR_SET_NO_NEW_PRIVS: exec no longer honours set-user-ID and set-group-ID bits. Kept
+   *  across fork and exec, never cleared. */
+  noNewPrivs = false;
+  /** prctl PR_SET_DUMPABLE (1 by default, and again after an exec; 0 after one that changed
+   *  the ids). */
+  dumpable = 1;
   /** Set once every thread has ended: the process is a zombie until reaped. */
   termination: Termination | null = null;
   reaped = false;

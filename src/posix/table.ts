@@ -255,6 +255,7 @@ const IMPL: Record<string, [Sys, string, boolean?]> = {
   setrlimit: [proc.setrlimit, "d ptr"],
   prlimit64: [proc.prlimit64, "d d ptr ptr"],
   prctl: [proc.prctl, "d x x x x"],
+  capget: [proc.capget, "ptr ptr"],
   uname: [misc.uname, "ptr"],
   getrandom: [misc.getrandom, "ptr u x"],
   sysinfo: [misc.sysinfo, "ptr"],

@@ -155,6 +155,10 @@ export function filesystemsText(sys: System): string {
 export function sysctlTable(sys: System): [string, string, number, () => string][] {
   const u = (): ReturnType<typeof sys.personality.uname> => sys.personality.uname();
   return [
+    // (the highest capability number Linux 6.1 knows, CAP_CHECKPOINT_RESTORE)
+    ["kernel", "cap_last_cap", 0o444, () => "40"],
+    // (syslog(2) is root's only: posix/sys/klog.ts)
+    ["kernel", "dmesg_restrict", 0o644, () => "1"],
     ["kernel", "domainname", 0o644, () => u().domainname],
     ["kernel", "hostname", 0o644, () => u().nodename],
     ["kernel", "ngroups_max", 0o444, () => "65536"],

@@ -191,7 +191,7 @@ export function statusText(v: View): string {
   out += `SigBlk:\t${sigset(t !== null ? [t.sig.maskLo >>> 0, t.sig.maskHi >>> 0] : [0, 0])}\nSigIgn:\t${sigset(ign)}\nSigCgt:\t${sigset(cgt)}\n`;
   const caps = p.euid === 0 ? CAP_FULL : CAP_NONE;
   out += `CapInh:\t${CAP_NONE}\nCapPrm:\t${caps}\nCapEff:\t${caps}\nCapBnd:\t${CAP_FULL}\nCapAmb:\t${CAP_NONE}\n`;
-  out += "NoNewPrivs:\t0\nSeccomp:\t0\nSeccomp_filters:\t0\n";
+  out += `NoNewPrivs:\t${p.noNewPrivs ? 1 : 0}\nSeccomp:\t0\nSeccomp_filters:\t0\n`;
   out += "Speculation_Store_Bypass:\tnot vulnerable\nSpeculationIndirectBranch:\tnot affected\n";
   out += "Cpus_allowed:\t1\nCpus_allowed_list:\t0\nMems_allowed:\t1\nMems_allowed_list:\t0\n";
   const switches = live ? sys.kernel.env(t.env).switches : 0;

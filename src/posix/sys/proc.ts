@@ -3,6 +3,7 @@
 // Creation, exec and waiting are in process.ts.
 
 import type { Sys } from "../types.js";
+import { Struct } from "../abi/structs.js";
 import type { Task } from "../../libexoc/task.js";
 import type { Process } from "../../libexoc/process.js";
 import { sysError } from "../../libexoc/errors.js";
@@ -237,10 +238,20 @@ export const prlimit64: Sys = (t, pid, res, newBuf, oldBuf) => {
 };
 
 const PR_SET_PDEATHSIG = 1, PR_GET_PDEATHSIG = 2, PR_GET_DUMPABLE = 3, PR_SET_DUMPABLE = 4;
-const PR_SET_NAME = 15, PR_GET_NAME = 16, PR_SET_CHILD_SUBREAPER = 36, PR_GET_CHILD_SUBREAPER = 37;
-const PR_SET_NO_NEW_PRIVS = 38, PR_GET_NO_NEW_PRIVS = 39;
+const PR_SET_NAME = 15, PR_GET_NAME = 16, PR_CAPBSET_READ = 23, PR_GET_SECUREBITS = 27;
+const PR_SET_CHILD_SUBREAPER = 36, PR_GET_CHILD_SUBREAPER = 37;
+const PR_SET_NO_NEW_PRIVS = 38, PR_GET_NO_NEW_PRIVS = 39, PR_CAP_AMBIENT = 47;
+const PR_CAP_AMBIENT_IS_SET = 1, PR_CAP_AMBIENT_RAISE = 2, PR_CAP_AMBIENT_LOWER = 3, PR_CAP_AMBIENT_CLEAR_ALL = 4;
+/** The highest capability number Linux 6.1 knows (CAP_CHECKPOINT_RESTORE). */
+const CAP_LAST_CAP = 40;
 
-export const prctl: Sys = (t, option, arg2) => {
+/** prctl. Capabilities as exojit has them: root holds every power and others none, and no call
+ *  changes the sets, so the bounding set is whole, the ambient and inheritable sets empty (a
+ *  raise is EPERM, as Linux answers with nothing inheritable), and no secure bits are set. */
+export const prctl: Sys = (t, option, arg2, arg3, arg4, arg5) => {
+  const zero = (...args: number[]): void => {
+    if (args.some((a) => a !== 0)) sysError("EINVAL");
+  };
   switch (option) {
     case PR_SET_NAME: {
       const s = t.mem.cstring(arg2, 4096).subarray(0, 15);
@@ -252,9 +263,10 @@ export const prctl: Sys = (t, option, arg2) => {
       t.mem.write(arg2, t.comm);
       return 0;
     case PR_GET_DUMPABLE:
-      return 1;
+      return t.proc.dumpable;
     case PR_SET_DUMPABLE:
       if (arg2 !== 0 && arg2 !== 1) sysError("EINVAL");
+      t.proc.dumpable = arg2;
       return 0;
     case PR_SET_PDEATHSIG:
       if (arg2 < 0 || arg2 > NSIG) sysError("EINVAL");
@@ -271,12 +283,63 @@ export const prctl: Sys = (t, option, arg2) => {
       return 0;
     case PR_SET_NO_NEW_PRIVS:
       if (arg2 !== 1) sysError("EINVAL");
+      zero(arg3, arg4, arg5);
+      t.proc.noNewPrivs = true;
       return 0;
     case PR_GET_NO_NEW_PRIVS:
+      zero(arg2, arg3, arg4, arg5);
+      return t.proc.noNewPrivs ? 1 : 0;
+    case PR_CAPBSET_READ:
+      if (arg2 < 0 || arg2 > CAP_LAST_CAP) sysError("EINVAL");
       return 1;
+    case PR_GET_SECUREBITS:
+      return 0;
+    case PR_CAP_AMBIENT:
+      switch (arg2) {
+        case PR_CAP_AMBIENT_CLEAR_ALL:
+          zero(arg3, arg4, arg5);
+          return 0;
+        case PR_CAP_AMBIENT_IS_SET:
+        case PR_CAP_AMBIENT_RAISE:
+        case PR_CAP_AMBIENT_LOWER:
+          zero(arg4, arg5);
+          if (arg3 < 0 || arg3 > CAP_LAST_CAP) sysError("EINVAL");
+          return arg2 === PR_CAP_AMBIENT_RAISE ? sysError("EPERM") : 0;
+        default:
+          return sysError("EINVAL");
+      }
     default:
       return sysError("EINVAL", `prctl option ${option}`);
   }
+};
+
+const LINUX_CAPABILITY_VERSION_1 = 0x19980330, LINUX_CAPABILITY_VERSION_2 = 0x20071026, LINUX_CAPABILITY_VERSION_3 = 0x20080522;
+
+/** capget: a process's capability sets as exojit has them (and /proc/PID/status shows them):
+ *  root's effective and permitted sets hold every capability, others' none, and no one's
+ *  inheritable set holds any. Linux's checks: an unknown version is EINVAL with the version
+ *  Linux prefers written back (0 when the data pointer is null: that is how a library asks), a
+ *  negative pid EINVAL, a missing one ESRCH. (capset, which would change them, is not
+ *  implemented: ENOSYS.) */
+export const capget: Sys = (t, hdrVa, dataVa) => {
+  const version = t.mem.u32(hdrVa);
+  const words = version === LINUX_CAPABILITY_VERSION_1 ? 1 : version === LINUX_CAPABILITY_VERSION_2 || version === LINUX_CAPABILITY_VERSION_3 ? 2 : 0;
+  if (words === 0) {
+    t.mem.putU32(hdrVa, LINUX_CAPABILITY_VERSION_3);
+    return dataVa === 0 ? 0 : sysError("EINVAL");
+  }
+  if (dataVa === 0) return 0;
+  const pid = t.mem.i32(hdrVa + 4);
+  if (pid < 0) sysError("EINVAL");
+  const p = pid === 0 ? t.proc : target(t, pid);
+  // (struct __user_cap_data_struct: effective, permitted, inheritable; one per 32 capabilities)
+  const data = new Struct(12 * words);
+  if (p.euid === 0) {
+    const sets = [0xffffffff, (1 << (CAP_LAST_CAP - 31)) - 1];
+    for (let k = 0; k < words; k++) data.u32(12 * k, sets[k]).u32(12 * k + 4, sets[k]);
+  }
+  t.mem.write(dataVa, data.bytes);
+  return 0;
 };
 
 /** sched_getaffinity: the emulated machine has one CPU. The kernel's mask is one long (4 bytes

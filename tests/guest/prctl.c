@@ -1,0 +1,89 @@
+/* prctl: the no-new-privileges flag (off by default, set once, kept by a forked child and across
+ * exec), the dumpable flag, the process name, the parent-death signal, and the capability
+ * queries' argument checks; capget (how a library finds the version, root's sets, a user's
+ * after setuid); each error as Linux gives it. Runs as root. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/capability.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "guest.h"
+
+int main(int argc, char **argv) {
+  if (argc > 1) {
+    /* after exec: what was kept */
+    printf("after exec: no_new_privs %d, dumpable %d\n", prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0), prctl(PR_GET_DUMPABLE, 0, 0, 0, 0));
+    return 0;
+  }
+  TRY("get no_new_privs", prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0));
+  TRY("get no_new_privs, arg2 set", prctl(PR_GET_NO_NEW_PRIVS, 1, 0, 0, 0));
+  TRY("set no_new_privs 2", prctl(PR_SET_NO_NEW_PRIVS, 2, 0, 0, 0));
+  TRY("set no_new_privs, arg3 set", prctl(PR_SET_NO_NEW_PRIVS, 1, 1, 0, 0));
+  TRY("get no_new_privs still", prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0));
+  TRY("set no_new_privs", prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0));
+  TRY("get no_new_privs now", prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0));
+  TRY("get dumpable", prctl(PR_GET_DUMPABLE, 0, 0, 0, 0));
+  TRY("set dumpable 0", prctl(PR_SET_DUMPABLE, 0, 0, 0, 0));
+  TRY("get dumpable now", prctl(PR_GET_DUMPABLE, 0, 0, 0, 0));
+  TRY("set dumpable 2", prctl(PR_SET_DUMPABLE, 2, 0, 0, 0));
+  fflush(stdout);
+  pid_t pid = fork();
+  if (pid == 0) {
+    printf("child: no_new_privs %d, dumpable %d\n", prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0), prctl(PR_GET_DUMPABLE, 0, 0, 0, 0));
+    fflush(stdout);
+    execl("/proc/self/exe", argv[0], "exec", (char *)NULL);
+    _exit(127);
+  }
+  int st;
+  waitpid(pid, &st, 0);
+  char name[16] = {0};
+  TRY("set name", prctl(PR_SET_NAME, "a-rather-long-process-name", 0, 0, 0));
+  TRY("get name", prctl(PR_GET_NAME, name, 0, 0, 0));
+  printf("name [%s]\n", name);
+  int sig = -1;
+  TRY("set pdeathsig", prctl(PR_SET_PDEATHSIG, 10, 0, 0, 0));
+  TRY("get pdeathsig", prctl(PR_GET_PDEATHSIG, &sig, 0, 0, 0));
+  printf("pdeathsig %d\n", sig);
+  TRY("set pdeathsig 99", prctl(PR_SET_PDEATHSIG, 99, 0, 0, 0));
+  TRY("capbset read 99", prctl(PR_CAPBSET_READ, 99, 0, 0, 0));
+  TRY("ambient, bad operation", prctl(PR_CAP_AMBIENT, 9, 0, 0, 0));
+  TRY("ambient is_set 99", prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, 99, 0, 0));
+  TRY("ambient is_set, arg4 set", prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, 0, 1, 0));
+  TRY("ambient clear_all, arg3 set", prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 1, 0, 0));
+  TRY("unknown option", prctl(12345, 0, 0, 0, 0));
+
+  struct __user_cap_header_struct h = {0x12345678, 0};
+  struct __user_cap_data_struct d[2];
+  TRY("capget, unknown version, no data", syscall(SYS_capget, &h, NULL));
+  printf("version now %#x\n", h.version);
+  h.version = 0x12345678;
+  TRY("capget, unknown version", syscall(SYS_capget, &h, d));
+  h.version = _LINUX_CAPABILITY_VERSION_3;
+  TRY("capget", syscall(SYS_capget, &h, d));
+  printf("root: setuid %d, kill %d, inheritable %x\n", (d[0].effective >> 7) & 1, (d[0].permitted >> 5) & 1, d[0].inheritable | d[1].inheritable);
+  h.pid = -1;
+  TRY("capget pid -1", syscall(SYS_capget, &h, d));
+  h.pid = 999999;
+  TRY("capget missing pid", syscall(SYS_capget, &h, d));
+  h.pid = 0;
+  TRY("capget bad data", syscall(SYS_capget, &h, (void *)16));
+  TRY("capget bad header", syscall(SYS_capget, (void *)16, d));
+  fflush(stdout);
+  pid = fork();
+  if (pid == 0) {
+    setuid(1000);
+    h.version = _LINUX_CAPABILITY_VERSION_1;
+    memset(d, 0xff, sizeof d);
+    TRY("user: capget v1", syscall(SYS_capget, &h, d));
+    printf("user: %x %x %x, next word untouched %d\n", d[0].effective, d[0].permitted, d[0].inheritable, d[1].effective == 0xffffffffu);
+    fflush(stdout);
+    _exit(0);
+  }
+  waitpid(pid, &st, 0);
+  return 0;
+}

@@ -116,6 +116,8 @@ int main(void) {
   off = -1;
   TRY("negative offset", splice(fd, &off, p[1], NULL, 10, 0));
   TRY("read end as output", splice(fd, NULL, p[0], NULL, 10, 0));
+  int dir = open(".", O_RDONLY | O_DIRECTORY);
+  TRY("from a directory", splice(dir, NULL, p[1], NULL, 10, 0));
   int wo = open("wo.txt", O_WRONLY | O_CREAT | O_TRUNC, 0644);
   TRY("write-only input", splice(wo, NULL, p[1], NULL, 10, 0));
   int ap = open("out.txt", O_WRONLY | O_APPEND);

@@ -293,6 +293,17 @@ describe("exojit boot with a busybox image made by mke2fs", { timeout: 600_000 }
     expect(ls).toMatch(/(\d+)\s+\(\d+\)\s+h\s[\s\S]*\b\1\s+\(\d+\)\s+hard\b/); // one inode, two names
   });
 
+  it("poweroff -f, halt -f and reboot -f stop the machine with status 0, the disk synced and clean", () => {
+    for (const [cmd, what] of [["poweroff -f", "powered off"], ["halt -f", "halted"], ["reboot -f", "asked to restart"]]) {
+      const r = boot([img, "--init", "/bin/sh"], `echo ${cmd} > /root/last; sync; echo before; ${cmd}; echo after\n`);
+      expect(r.stdout).toBe("before\n");
+      expect(r.stderr).toMatch(new RegExp(`^exojit: the guest ${what}[^\n]*; the disk is synced\n$`));
+      expect(r.status).toBe(0);
+      expectClean(img);
+      expect(debugfs(img, "cat /root/last")).toBe(`${cmd}\n`);
+    }
+  });
+
   it("a process reading a large file waits for the disk while another keeps running; both finish, the bytes right", () => {
     const big = Buffer.alloc(6 * 2 ** 20);
     let x = 12345;

@@ -18,7 +18,7 @@ import { DEFAULT_FLAGS } from "../libexoc/vfs/mounts.js";
 import { SYSTEM_CALLER, type Vfs } from "../libexoc/vfs/vfs.js";
 import type { System } from "../libexoc/system.js";
 import type { Process } from "../libexoc/process.js";
-import { startProgram } from "../posix/linux.js";
+import { startProgram, logBanner } from "../posix/linux.js";
 import { KERN_INFO } from "../libexoc/klog.js";
 
 /** The environment init starts with (the kernel's, as Linux gives init). */
@@ -39,6 +39,15 @@ export async function bootCommand(a: BootArgs): Promise<number> {
   try {
     const r = await runUntil(m, a, booted.init, link);
     if (r.limited) throw cliError("insnLimit", String(a.maxInsns));
+    // reboot(2): halting and powering off end the run as a machine would, the disk synced, with
+    // status 0; so does a restart, which exojit does not do.
+    const halt = m.sys.halt;
+    if (halt !== null) {
+      booted.disks.closeAll();
+      const what = halt === "restart" ? "asked to restart, which exojit does not do: stopped" : halt === "poweroff" ? "powered off" : "halted";
+      process.stderr.write(`${link !== null ? "\r\n" : ""}exojit: the guest ${what}; ${a.readOnly ? "the image was read-only" : "the disk is synced"}\n`);
+      return 0;
+    }
     // Quitting from the console (C-a x) is a shutdown the user asked for: the disk is synced
     // as the image is closed, and the status is 0.
     if (!r.quit) return booted.init.status;
@@ -88,9 +97,11 @@ export function startSystem(m: Machine, o: SystemSetup): BootedSystem {
     m.kernel.blocks.detachAll();
   };
   try {
+    logBanner(sys);
     const boot = disks.add(attachImage(o.image, o.readOnly, m.kernel.blocks), o.readOnly);
     for (const extra of o.disks) disks.add(attachImage(extra.path, extra.readOnly, m.kernel.blocks), extra.readOnly);
     const root = mountImage(disks, boot.name, o.image, o.readOnly);
+    sys.rebootAllowed = true;
     const readOnlyWhy = root.fs.readOnlyWhy;
     if (readOnlyWhy !== null && !o.readOnly) o.warn(`${o.image}: mounted read-only (${readOnlyWhy})`);
     const vfs = sys.newVfs(root, { readOnly: o.readOnly || readOnlyWhy !== null });

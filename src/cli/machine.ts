@@ -141,7 +141,7 @@ export async function runUntil(m: Machine, a: MachineArgs, until: Process, conso
           optimizing = true;
           releaseOptimization();
         }
-        return until.termination !== null || cpu.icount - start >= limit || console?.quit === true;
+        return until.termination !== null || cpu.icount - start >= limit || console?.quit === true || m.sys.halt !== null;
       },
     });
   } finally {
@@ -150,7 +150,7 @@ export async function runUntil(m: Machine, a: MachineArgs, until: Process, conso
   }
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   const quit = console?.quit === true && until.termination === null;
-  const limited = until.termination === null && !quit;
+  const limited = until.termination === null && !quit && m.sys.halt === null;
   m.sys.killAll();
   saveForms();
   m.jitCache?.flush();

@@ -48,6 +48,11 @@ export class KernelLog {
     this.arrived.notify();
   }
 
+  /** Whether nothing was ever logged. */
+  get empty(): boolean {
+    return this.end === 0;
+  }
+
   private get end(): number {
     return this.first + this.records.length;
   }

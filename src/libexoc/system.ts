@@ -92,6 +92,11 @@ export class System {
   readonly stats: SystemStats;
   /** The kernel's message log (syslog(2), dmesg). */
   readonly klog: KernelLog;
+  /** Whether reboot(2) may stop the machine: a booted system (exojit run's program is a guest
+   *  in a container, without CAP_SYS_BOOT). */
+  rebootAllowed = false;
+  /** What reboot(2) asked for, once it has: whoever runs the machine stops it. */
+  halt: "halt" | "poweroff" | "restart" | null = null;
   /** The process table as a file system, mounted at /proc. */
   readonly procfs: ProcFs;
   /** The clock capability every time function goes through (read, timers, setting the time). */

@@ -227,11 +227,11 @@ export interface StartOptions {
 /** Creates the first process running `path`, with the host's standard streams (or the
  *  console, or nothing) as fds 0-2. Throws SysError (ExecError: a one-line message) when the
  *  program cannot be run. */
-/** The kernel log's first records, as a boot leaves them: the kernel, the memory, init. */
-function bootMessages(sys: System, init: string | null): void {
+/** The kernel log's first records, as a boot leaves them: the kernel and the memory (once). */
+export function logBanner(sys: System): void {
+  if (!sys.klog.empty) return;
   sys.klog.log(KERN_NOTICE, `Linux version ${UTS.release} (exojit) ${UTS.version}`);
   sys.klog.log(KERN_INFO, `Memory: ${sys.kernel.frames.total * 4}K available`);
-  if (init !== null) sys.klog.log(KERN_INFO, `Run ${init} as init process`);
 }
 
 export function startProgram(o: StartOptions): Task {
@@ -246,7 +246,10 @@ export function startProgram(o: StartOptions): Task {
   const uid = init ? 0 : typeof process.getuid === "function" ? process.getuid() : 0;
   const gid = init ? 0 : typeof process.getgid === "function" ? process.getgid() : 0;
   if (stdio === "console") o.sys.hostSession = false;
-  if (o.sys.procs.size === 0) bootMessages(o.sys, init ? o.path : null);
+  if (o.sys.procs.size === 0) {
+    logBanner(o.sys);
+    if (init) o.sys.klog.log(KERN_INFO, `Run ${o.path} as init process`);
+  }
   const t = o.sys.createFirst(o.fs, o.cwd, fds, uid, gid, { init });
   if (stdio === "console") o.sys.terminals.consoleStdio(t, !init);
   try {

@@ -36,6 +36,7 @@ import * as fadvise from "./sys/fadvise.js";
 import * as copyrange from "./sys/copyrange.js";
 import * as splice from "./sys/splice.js";
 import * as klog from "./sys/klog.js";
+import * as rebootSys from "./sys/reboot.js";
 import { EXOJIT_CALLS, EXOJIT_SYSCALL_BASE } from "./sys/exojit.js";
 
 export interface SyscallEntry {
@@ -304,6 +305,7 @@ const IMPL: Record<string, [Sys, string, boolean?]> = {
   tee: [splice.tee, "fd fd u x"],
   vmsplice: [splice.vmsplice, "fd ptr d x"],
   syslog: [klog.syslog, "d ptr d"],
+  reboot: [rebootSys.reboot, "x x x ptr"],
   preadv: [file.preadv, "fd ptr d u d"],
   pwritev: [file.pwritev, "fd ptr d u d"],
   preadv2: [file.preadv2, "fd ptr d u d x"],

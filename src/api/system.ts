@@ -55,6 +55,8 @@ export interface SystemExit {
   status: number;
   /** Guest instructions executed (all processes). */
   insns: number;
+  /** What the guest's reboot(2) asked for, when that ended the system (status 0 then). */
+  halt?: "halt" | "poweroff" | "restart";
 }
 
 export interface RunningSystem {
@@ -63,8 +65,9 @@ export interface RunningSystem {
   console: { input: Writable; output: Readable };
   /** Tells the guest the console window changed size (SIGWINCH to its foreground group). */
   resize(rows: number, cols: number): void;
-  /** Settles once init has ended (every other process is killed and the disks are synced and
-   *  closed) or shutdown() was called; rejects with E_LIMIT at maxInsns. */
+  /** Settles once init has ended, the guest halted or powered off (reboot(2)), or shutdown()
+   *  was called (every other process is then killed and the disks are synced and closed);
+   *  rejects with E_LIMIT at maxInsns. */
   exited: Promise<SystemExit>;
   /** Stops the system now: processes are killed, the disks synced and closed; `exited`
    *  resolves with status -1 unless init had ended. */
@@ -153,9 +156,10 @@ export function bootSystem(opts: SystemOptions = {}): RunningSystem {
   const snaps = new BootSnapshots(kernel, [kernel, sys, booted], (o) => o instanceof StreamLine, () => kernel.onRunnable?.());
   const exited = (async (): Promise<SystemExit> => {
     try {
-      await loop.run({ done: () => stopped || init.termination !== null || kernel.cpu.icount - start >= limit, log, between: snaps.between });
+      await loop.run({ done: () => stopped || init.termination !== null || sys.halt !== null || kernel.cpu.icount - start >= limit, log, between: snaps.between });
       const insns = kernel.cpu.icount - start;
-      if (!stopped && init.termination === null) throw new ExojitError("E_LIMIT", `the system ran ${insns} instructions`);
+      if (!stopped && init.termination === null && sys.halt === null) throw new ExojitError("E_LIMIT", `the system ran ${insns} instructions`);
+      if (init.termination === null && sys.halt !== null) return { status: 0, insns, halt: sys.halt };
       return { status: init.termination !== null ? init.status : -1, insns };
     } finally {
       snaps.end();

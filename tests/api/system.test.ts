@@ -8,7 +8,7 @@ import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bootSystem, ExojitError, loadProgram, SystemSnapshot, type RunningSystem } from "../../src/index.js";
 import { defaultImage } from "../../src/cli/defaultimage.js";
-import { debugfs, expectClean } from "../ext2/helpers.js";
+import { debugfs, expectClean, mke2fs } from "../ext2/helpers.js";
 import { buildGuest } from "../helpers/guest.js";
 
 let dir = "";
@@ -53,6 +53,23 @@ describe("bootSystem", () => {
     expect(r.status).toBe(3);
     expect(r.insns).toBeGreaterThan(0);
     expect(out.text()).toContain("hello from Linux");
+  }, 120_000);
+
+  it("ends when the guest powers off (reboot(2)): status 0, the disk synced and clean", async () => {
+    const tree = path.join(dir, "poweroff-tree");
+    fs.mkdirSync(tree, { recursive: true });
+    fs.copyFileSync(buildGuest("poweroff.c"), path.join(tree, "init"));
+    fs.chmodSync(path.join(tree, "init"), 0o755);
+    const img = path.join(dir, "poweroff.img");
+    mke2fs(img, 8, ["-t", "ext2"], tree);
+    const s = bootSystem({ image: img, init: "/init" });
+    const out = collect(s);
+    const r = await s.exited;
+    expect(r).toMatchObject({ status: 0, halt: "poweroff" });
+    expect(out.text()).toContain("powering off");
+    expect(out.text()).not.toContain("still here");
+    expectClean(img);
+    expect(debugfs(img, "cat /done")).toBe("written\n");
   }, 120_000);
 
   it("is typed into: an interactive shell reads the console input, and the window size reaches the guest", async () => {

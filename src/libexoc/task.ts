@@ -490,7 +490,8 @@ export class Task implements ExitHandler {
       if (trace.signal) this.log.trace({ sig, handler: act.handler }, `${this.tid}: delivered ${signalName(sig)} to handler 0x${(act.handler >>> 0).toString(16)}`);
       this.sig.block(act.maskLo, act.maskHi);
       if ((act.flags & SA_NODEFER) === 0) this.sig.block(...sigBit(sig));
-      if ((act.flags & SA_RESETHAND) !== 0) this.sig.actions[sig] = { handler: SIG_DFL, flags: 0, restorer: 0, maskLo: 0, maskHi: 0 };
+      // (only the handler goes back to SIG_DFL: the flags and mask stay, as sigaction shows)
+      if ((act.flags & SA_RESETHAND) !== 0) this.sig.actions[sig] = { ...act, handler: SIG_DFL };
     }
   }
 

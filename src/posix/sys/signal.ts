@@ -7,7 +7,7 @@ import type { Task } from "../../libexoc/task.js";
 import { sysError, SysError } from "../../libexoc/errors.js";
 import { WouldBlock, EINTR_ON_HANDLER, laterFn, resumable } from "../../libexoc/blocking.js";
 import {
-  NSIG, unblockable, SIGKILL, SIGSTOP, SIGSEGV, SIGCHLD, SI_TIMER, SA_ONSTACK, SA_SIGINFO, SA_RESTORER, type SigAction, type SigInfo,
+  NSIG, unblockable, SIGKILL, SIGSTOP, SIGSEGV, SIGCHLD, SI_TIMER, SA_ONSTACK, SA_SIGINFO, SA_RESTORER, SA_RESETHAND, SA_NODEFER, type SigAction, type SigInfo,
 } from "../../libexoc/signal.js";
 import { Struct } from "../abi/structs.js";
 import { FPSTATE_HEADER, FXSAVE_SIZE, FPSTATE_SIZE, fpstateFromFxsave, fxsaveFromFpstate } from "../abi/fpstate.js";
@@ -22,11 +22,8 @@ const UNBLOCKABLE_LO = (1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1));
 /** rt_sigaction(sig, act, oact, sigsetsize): struct sigaction is handler, flags, restorer, mask. */
 export const rtSigaction: Sys = (t, sig, act, oact, size) => {
   if (size !== SIGSET_SIZE) sysError("EINVAL");
-  if (sig < 1 || sig > NSIG) sysError("EINVAL");
-  const cur = t.sig.actions[sig];
-  let next = null;
+  let next: SigAction | null = null;
   if (act !== 0) {
-    if (unblockable(sig)) sysError("EINVAL");
     next = {
       handler: t.mem.u32(act) >>> 0,
       flags: t.mem.u32(act + 4) >>> 0,
@@ -35,10 +32,19 @@ export const rtSigaction: Sys = (t, sig, act, oact, size) => {
       maskHi: t.mem.u32(act + 16),
     };
   }
+  const cur = setAction(t, sig, next);
   if (oact !== 0) {
     t.mem.write(oact, new Struct(20).u32(0, cur.handler).u32(4, cur.flags).u32(8, cur.restorer).u32(12, cur.maskLo).u32(16, cur.maskHi).bytes);
   }
-  if (next) {
+  return 0;
+};
+
+/** Linux's do_sigaction: `sig`'s action becomes `next` (unless null); returns the one before. */
+function setAction(t: Task, sig: number, next: SigAction | null): SigAction {
+  if (sig < 1 || sig > NSIG) sysError("EINVAL");
+  const cur = t.sig.actions[sig];
+  if (next !== null) {
+    if (unblockable(sig)) sysError("EINVAL");
     t.sig.actions[sig] = next;
     // POSIX: setting a pending signal to be ignored discards it.
     if (t.proc.filterSignal(sig, null)) {
@@ -46,7 +52,67 @@ export const rtSigaction: Sys = (t, sig, act, oact, size) => {
       for (const th of t.proc.threads) th.sig.pending.delete(sig);
     }
   }
+  return cur;
+}
+
+// The original i386 calls, from before the rt_ ones: one word of mask (signals 1-32), struct
+// old_sigaction (handler, mask, flags, restorer), signal()'s System V semantics. Linux keeps
+// them for old binaries; the high word of the mask is left as it is.
+
+export const sigaction: Sys = (t, sig, act, oact) => {
+  let next: SigAction | null = null;
+  if (act !== 0) {
+    next = {
+      handler: t.mem.u32(act) >>> 0,
+      maskLo: t.mem.u32(act + 4) & ~UNBLOCKABLE_LO,
+      flags: t.mem.u32(act + 8) >>> 0,
+      restorer: t.mem.u32(act + 12) >>> 0,
+      maskHi: 0,
+    };
+  }
+  const cur = setAction(t, sig, next);
+  if (oact !== 0) t.mem.write(oact, new Struct(16).u32(0, cur.handler).u32(4, cur.maskLo).u32(8, cur.flags).u32(12, cur.restorer).bytes);
   return 0;
+};
+
+/** signal(): the handler runs once (SA_RESETHAND) with its signal not blocked (SA_NODEFER), as
+ *  System V's; returns the handler before. */
+export const signal: Sys = (t, sig, handler) => {
+  const cur = setAction(t, sig, { handler: handler >>> 0, flags: (SA_RESETHAND | SA_NODEFER) >>> 0, restorer: 0, maskLo: 0, maskHi: 0 });
+  return cur.handler | 0;
+};
+
+export const sigprocmask: Sys = (t, how, set, oset) => {
+  const old = t.sig.maskLo;
+  if (set !== 0) {
+    const v = t.mem.u32(set);
+    switch (how) {
+      case SIG_BLOCK:
+        t.sig.maskLo |= v;
+        break;
+      case SIG_UNBLOCK:
+        t.sig.maskLo &= ~v;
+        break;
+      case SIG_SETMASK:
+        t.sig.maskLo = v;
+        break;
+      default:
+        sysError("EINVAL");
+    }
+    t.sig.maskLo &= ~UNBLOCKABLE_LO;
+  }
+  if (oset !== 0) t.mem.putU32(oset, old);
+  return 0;
+};
+
+export const sigpending: Sys = (t, set) => rtSigpending(t, set, 4, 0, 0, 0, 0);
+
+export const sgetmask: Sys = (t) => t.sig.maskLo | 0;
+
+export const ssetmask: Sys = (t, mask) => {
+  const old = t.sig.maskLo;
+  t.sig.maskLo = mask & ~UNBLOCKABLE_LO;
+  return old | 0;
 };
 
 export const rtSigprocmask: Sys = (t, how, set, oset, size) => {

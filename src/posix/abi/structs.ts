@@ -3,6 +3,7 @@
 // (asm/stat.h, linux/stat.h, linux/time_types.h, asm-generic/termbits.h).
 
 import type { FileStat } from "../../libexoc/file.js";
+import { sysError } from "../../libexoc/errors.js";
 
 /** A little-endian byte buffer with typed setters, for building a struct before one copy-out. */
 export class Struct {
@@ -73,6 +74,56 @@ export function stat64(st: FileStat): Uint8Array {
     .u32(80, Number(st.ctimeNs / NS))
     .u32(84, Number(st.ctimeNs % NS))
     .u64(88, st.ino).bytes;
+}
+
+/** The largest file size the 32-bit struct stat calls report (MAX_NON_LFS). */
+const MAX_NON_LFS = 0x7fffffffn;
+/** A 16-bit id field's stand-in for an id that does not fit (Linux's overflowuid/gid). */
+const OVERFLOW_ID = 65534;
+const id16 = (id: number): number => (id > 0xffff ? OVERFLOW_ID : id);
+
+/** struct stat of the original i386 stat/lstat/fstat (64 bytes), as Linux's cp_new_stat fills
+ *  it: EOVERFLOW where the size (2^31 and more), inode number or link count does not fit; ids
+ *  above 65535 read as 65534. */
+export function oldStat(st: FileStat): Uint8Array {
+  if (st.size > MAX_NON_LFS || st.ino > 0xffffffffn || st.nlink > 0xffff) sysError("EOVERFLOW");
+  return new Struct(64)
+    .u32(0, Number(st.dev & 0xffffffffn))
+    .u32(4, Number(st.ino))
+    .u16(8, st.mode)
+    .u16(10, st.nlink)
+    .u16(12, id16(st.uid))
+    .u16(14, id16(st.gid))
+    .u32(16, Number(st.rdev & 0xffffffffn))
+    .u32(20, Number(st.size))
+    .u32(24, st.blksize)
+    .u32(28, Number(st.blocks & 0xffffffffn))
+    .u32(32, Number(st.atimeNs / NS))
+    .u32(36, Number(st.atimeNs % NS))
+    .u32(40, Number(st.mtimeNs / NS))
+    .u32(44, Number(st.mtimeNs % NS))
+    .u32(48, Number(st.ctimeNs / NS))
+    .u32(52, Number(st.ctimeNs % NS)).bytes;
+}
+
+/** struct __old_kernel_stat (32 bytes) of the oldest stat calls, as cp_old_stat fills it:
+ *  16-bit device numbers (major << 8 | minor), inode number and link count (EOVERFLOW if they
+ *  do not fit), seconds only. */
+export function oldKernelStat(st: FileStat): Uint8Array {
+  const old = (dev: bigint): number => ((devMajor(dev) & 0xff) << 8) | (devMinor(dev) & 0xff);
+  if (st.size > MAX_NON_LFS || st.ino > 0xffffn || st.nlink > 0xffff) sysError("EOVERFLOW");
+  return new Struct(32)
+    .u16(0, old(st.dev))
+    .u16(2, Number(st.ino))
+    .u16(4, st.mode)
+    .u16(6, st.nlink)
+    .u16(8, id16(st.uid))
+    .u16(10, id16(st.gid))
+    .u16(12, old(st.rdev))
+    .u32(16, Number(st.size))
+    .u32(20, Number(st.atimeNs / NS))
+    .u32(24, Number(st.mtimeNs / NS))
+    .u32(28, Number(st.ctimeNs / NS)).bytes;
 }
 
 /** Splits a Linux dev_t (new encoding) into major and minor. */

@@ -6,7 +6,7 @@ import type { Task } from "../../libexoc/task.js";
 import { sysError } from "../../libexoc/errors.js";
 import type { FileStat } from "../../libexoc/file.js";
 import type { FsFigures } from "../../libexoc/vfs/vfs.js";
-import { stat64, statx as statxStruct, Struct } from "../abi/structs.js";
+import { stat64, oldStat, oldKernelStat, statx as statxStruct, Struct } from "../abi/structs.js";
 import { AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW, AT_FDCWD, AT_EACCESS, AT_NO_AUTOMOUNT } from "../abi/fcntl.js";
 import { baseDir, pathArg } from "./file.js";
 
@@ -32,6 +32,33 @@ export const lstat64: Sys = (t, path, buf) => {
 
 export const fstat64: Sys = (t, fd, buf) => {
   t.mem.write(buf, stat64(t.fds.get(fd).stat()));
+  return 0;
+};
+
+// The original i386 calls, for old binaries: struct stat (stat, lstat, fstat) and struct
+// __old_kernel_stat (oldstat, oldlstat, oldfstat), with their EOVERFLOWs (abi/structs.ts).
+export const stat: Sys = (t, path, buf) => {
+  t.mem.write(buf, oldStat(statPath(t, AT_FDCWD, path, 0)));
+  return 0;
+};
+export const lstat: Sys = (t, path, buf) => {
+  t.mem.write(buf, oldStat(statPath(t, AT_FDCWD, path, AT_SYMLINK_NOFOLLOW)));
+  return 0;
+};
+export const fstat: Sys = (t, fd, buf) => {
+  t.mem.write(buf, oldStat(t.fds.get(fd).stat()));
+  return 0;
+};
+export const oldstat: Sys = (t, path, buf) => {
+  t.mem.write(buf, oldKernelStat(statPath(t, AT_FDCWD, path, 0)));
+  return 0;
+};
+export const oldlstat: Sys = (t, path, buf) => {
+  t.mem.write(buf, oldKernelStat(statPath(t, AT_FDCWD, path, AT_SYMLINK_NOFOLLOW)));
+  return 0;
+};
+export const oldfstat: Sys = (t, fd, buf) => {
+  t.mem.write(buf, oldKernelStat(t.fds.get(fd).stat()));
   return 0;
 };
 

@@ -1,7 +1,8 @@
 // The original i386 system calls that old binaries still make: the signal calls
 // (src/posix/sys/signal.ts: signal, sigaction, sigprocmask, sigpending, sgetmask, ssetmask;
 // tests/guest/oldsig.c) and the stat calls with their narrow structs (src/posix/sys/stat.ts;
-// tests/guest/oldstat.c, which checks each answer against stat64's for the same file). Not
+// tests/guest/oldstat.c, which checks each answer against stat64's for the same file), and
+// olduname, oldolduname and sysfs (tests/guest/olduts.c, against uname and /proc). Not
 // differential: x86-64 has none of these calls, and qemu-i386 does not deliver signal()'s
 // handlers; the expected lines are Linux's i386 semantics (kernel/signal.c: sys_signal's
 // SA_ONESHOT|SA_NOMASK, one word of mask, SIGKILL and SIGSTOP never blocked or caught;
@@ -76,5 +77,25 @@ describe("the original i386 stat calls", () => {
     } finally {
       fs.rmSync(cwd, { recursive: true, force: true });
     }
+  });
+});
+
+describe("olduname, oldolduname and sysfs", () => {
+  it("agree with uname() and /proc/filesystems", () => {
+    const r = runExojit(buildGuest("olduts.c"), []);
+    expect(r.status, r.stderr.toString()).toBe(0);
+    expect(r.stdout.toString().split("\n")).toEqual([
+      "olduname: 0",
+      "  same names 1",
+      "oldolduname: 0",
+      "  names cut to 8 1",
+      "olduname, bad buffer: -1 Bad address",
+      "sysfs count as /proc/filesystems 1",
+      "sysfs names and indexes in that order 1",
+      "sysfs, unknown name: -1 Invalid argument",
+      "sysfs, index past the end: -1 Invalid argument",
+      "sysfs, option 4: -1 Invalid argument",
+      "",
+    ]);
   });
 });

@@ -146,8 +146,13 @@ export function versionText(sys: System): string {
 /** /proc/filesystems: the file system types mount knows (and pipefs, which holds pipes);
  *  "nodev" marks those without a device. */
 export function filesystemsText(sys: System): string {
+  return filesystemTypes(sys).map((t) => `${t.nodev ? "nodev" : ""}\t${t.name}\n`).join("");
+}
+
+/** The file system types in the kernel's order (/proc/filesystems, sysfs(2)). */
+export function filesystemTypes(sys: System): { name: string; nodev: boolean }[] {
   const types = sys.fsTypes.list();
-  return [...types.filter((t) => t.nodev), { name: "pipefs", nodev: true }, ...types.filter((t) => !t.nodev)].map((t) => `${t.nodev ? "nodev" : ""}\t${t.name}\n`).join("");
+  return [...types.filter((t) => t.nodev), { name: "pipefs", nodev: true }, ...types.filter((t) => !t.nodev)].map((t) => ({ name: t.name, nodev: t.nodev === true }));
 }
 
 /** Sysctl values under /proc/sys: [directory, name, permission bits, value]. Writable ones

@@ -10,6 +10,7 @@ import { hostRandom } from "../../libexoc/random.js";
 import { FSHIFT } from "../../libexoc/sysstat.js";
 import { utsname, winsize, Struct, TERMIOS_SIZE } from "../abi/structs.js";
 import { TerminalFile } from "../../libexoc/tty/ttyfile.js";
+import { filesystemTypes } from "../../libexoc/procfs/global.js";
 import { ttyIoctl } from "./tty.js";
 
 /** What uname reports: a Linux kernel on an i686 machine. */
@@ -24,6 +25,42 @@ export const UTS = {
 export const uname: Sys = (t, buf) => {
   t.mem.write(buf, utsname(t.personality.uname()));
   return 0;
+};
+
+/** olduname: struct old_utsname, the five names of 65 bytes without the domain name. */
+export const olduname: Sys = (t, buf) => {
+  t.mem.write(buf, utsname(t.personality.uname()).subarray(0, 325));
+  return 0;
+};
+
+/** oldolduname: struct oldold_utsname, five names of 9 bytes (8 and a NUL). */
+export const oldolduname: Sys = (t, buf) => {
+  const u = t.personality.uname();
+  const s = new Struct(45);
+  [u.sysname, u.nodename, u.release, u.version, u.machine].forEach((name, k) => s.str(9 * k, name, 9));
+  t.mem.write(buf, s.bytes);
+  return 0;
+};
+
+/** sysfs: the file system types, as /proc/filesystems lists them (option 1: a name's index,
+ *  2: an index's name into a buffer, 3: how many). */
+export const sysfs: Sys = (t, option, arg1, arg2) => {
+  const names = filesystemTypes(t.sys).map((f) => f.name);
+  switch (option) {
+    case 1: {
+      const k = names.indexOf(t.mem.cstring(arg1, 256).toString("latin1"));
+      return k >= 0 ? k : sysError("EINVAL");
+    }
+    case 2: {
+      if (arg1 < 0 || arg1 >= names.length) sysError("EINVAL");
+      t.mem.write(arg2, Buffer.from(`${names[arg1]}\0`, "latin1"));
+      return 0;
+    }
+    case 3:
+      return names.length;
+    default:
+      return sysError("EINVAL");
+  }
 };
 
 /** Longest host and domain name (__NEW_UTS_LEN). */

@@ -2,7 +2,8 @@
 // (src/posix/sys/signal.ts: signal, sigaction, sigprocmask, sigpending, sgetmask, ssetmask;
 // tests/guest/oldsig.c) and the stat calls with their narrow structs (src/posix/sys/stat.ts;
 // tests/guest/oldstat.c, which checks each answer against stat64's for the same file), and
-// olduname, oldolduname and sysfs (tests/guest/olduts.c, against uname and /proc). Not
+// olduname, oldolduname and sysfs (tests/guest/olduts.c, against uname and /proc), and readdir
+// (tests/guest/olddir.c, against the C library's). Not
 // differential: x86-64 has none of these calls, and qemu-i386 does not deliver signal()'s
 // handlers; the expected lines are Linux's i386 semantics (kernel/signal.c: sys_signal's
 // SA_ONESHOT|SA_NOMASK, one word of mask, SIGKILL and SIGSTOP never blocked or caught;
@@ -95,6 +96,21 @@ describe("olduname, oldolduname and sysfs", () => {
       "sysfs, unknown name: -1 Invalid argument",
       "sysfs, index past the end: -1 Invalid argument",
       "sysfs, option 4: -1 Invalid argument",
+      "",
+    ]);
+  });
+});
+
+describe("readdir, the original call", () => {
+  it("gives one entry a call, the names the C library's readdir gives", () => {
+    const r = runExojit(buildGuest("olddir.c"), []);
+    expect(r.status, r.stderr.toString()).toBe(0);
+    expect(r.stdout.toString().split("\n")).toEqual([
+      "last call returned 0, entries agree 1",
+      "same names as the C library's readdir 1",
+      "readdir on a file: -1 Not a directory",
+      "readdir on a closed fd: -1 Bad file descriptor",
+      "readdir, bad buffer: -1 Bad address",
       "",
     ]);
   });

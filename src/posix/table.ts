@@ -184,6 +184,7 @@ const IMPL: Record<string, [Sys, string, boolean?]> = {
   ftruncate: [fsops.ftruncate, "fd d"],
   ftruncate64: [fsops.ftruncate64, "fd u u"],
   getdents: [dir.getdents, "fd ptr u"],
+  readdir: [dir.readdir, "fd ptr u"],
   flock: [lock.flock, "fd x"],
   fsync: [lock.fsync, "fd"],
   fdatasync: [lock.fdatasync, "fd"],

@@ -1,5 +1,5 @@
 // Directory listing: getdents64 and the older getdents fill the caller's buffer with as many
-// whole entries as fit (struct linux_dirent64 / linux_dirent, each padded to its alignment),
+// whole entries as fit (and the oldest, readdir, takes one) (struct linux_dirent64 / linux_dirent, each padded to its alignment),
 // starting at the directory's offset, and advance it. libexoc's DirFile keeps the listing.
 
 import type { Sys } from "../types.js";
@@ -47,3 +47,20 @@ function fill(t: Task, fd: number, buf: number, count: number, encode: (e: DirEn
 
 export const getdents64: Sys = (t, fd, buf, count) => fill(t, fd, buf, count, dirent64);
 export const getdents: Sys = (t, fd, buf, count) => fill(t, fd, buf, count, dirent32);
+
+/** readdir: the original call, one struct old_linux_dirent a call (u32 d_ino, u32 d_offset of
+ *  the entry itself, u16 d_namlen, the name and a NUL; the count argument is not looked at, as
+ *  on Linux): 1 for an entry, 0 at the end. */
+export const readdir: Sys = (t, fd, buf) => {
+  const f = t.fds.get(fd);
+  if (!(f instanceof DirFile)) sysError("ENOTDIR");
+  const list = f.entries();
+  if (f.offset >= list.length) return 0;
+  const e = list[f.offset];
+  if (e.ino > 0xffffffffn) sysError("EOVERFLOW");
+  const s = new Struct(10 + e.name.length + 1).u32(0, Number(e.ino)).u32(4, f.offset).u16(8, e.name.length);
+  s.bytes.set(e.name, 10);
+  t.mem.write(buf, s.bytes);
+  f.offset++;
+  return 1;
+};

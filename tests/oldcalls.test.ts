@@ -81,8 +81,8 @@ describe("the original i386 stat calls", () => {
   });
 });
 
-describe("olduname, oldolduname and sysfs", () => {
-  it("agree with uname() and /proc/filesystems", () => {
+describe("olduname, oldolduname, sysfs and ustat", () => {
+  it("agree with uname(), /proc/filesystems and statfs", () => {
     const r = runExojit(buildGuest("olduts.c"), []);
     expect(r.status, r.stderr.toString()).toBe(0);
     expect(r.stdout.toString().split("\n")).toEqual([
@@ -96,6 +96,10 @@ describe("olduname, oldolduname and sysfs", () => {
       "sysfs, unknown name: -1 Invalid argument",
       "sysfs, index past the end: -1 Invalid argument",
       "sysfs, option 4: -1 Invalid argument",
+      "ustat of /proc's device: 0",
+      "  free blocks and inodes as statfs says 1, names empty 1",
+      "ustat, a device nothing is mounted from: -1 Invalid argument",
+      "ustat, bad buffer: -1 Bad address",
       "",
     ]);
   });

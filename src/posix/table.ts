@@ -135,6 +135,7 @@ const IMPL: Record<string, [Sys, string, boolean?]> = {
   oldstat: [stat.oldstat, "path ptr"],
   oldlstat: [stat.oldlstat, "path ptr"],
   oldfstat: [stat.oldfstat, "fd ptr"],
+  ustat: [stat.ustat, "x ptr"],
   statx: [stat.statx, "dirfd path x x ptr"],
   readlink: [stat.readlink, "path ptr u"],
   readlinkat: [stat.readlinkat, "dirfd path ptr u"],

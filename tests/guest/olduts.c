@@ -1,9 +1,14 @@
 /* olduname and oldolduname (system calls 109 and 59), checked against uname(); sysfs(2)
- * (135), checked against /proc/filesystems. Prints 1 for each check that holds. */
+ * (135), checked against /proc/filesystems; ustat (62), checked against statfs on /proc (whose
+ * figures do not move). Prints 1 for each check that holds. */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 #include "guest.h"
@@ -45,5 +50,17 @@ int main(void) {
   TRY("sysfs, unknown name", syscall(SYS_sysfs, 1, "no-such-fs"));
   TRY("sysfs, index past the end", syscall(SYS_sysfs, 2, n, line));
   TRY("sysfs, option 4", syscall(SYS_sysfs, 4));
+
+  struct { int f_tfree; unsigned long f_tinode; char f_fname[6], f_fpack[6]; } us;
+  struct stat64 st;
+  struct statfs64 sf;
+  stat64("/proc", &st);
+  statfs64("/proc", &sf);
+  unsigned dev = (minor(st.st_dev) & 0xff) | (major(st.st_dev) << 8) | ((minor(st.st_dev) & ~0xffu) << 12);
+  memset(&us, 0x55, sizeof us);
+  TRY("ustat of /proc's device", syscall(SYS_ustat, dev, &us));
+  printf("  free blocks and inodes as statfs says %d, names empty %d\n", us.f_tfree == (int)sf.f_bfree && us.f_tinode == sf.f_ffree, us.f_fname[0] == 0 && us.f_fpack[0] == 0);
+  TRY("ustat, a device nothing is mounted from", syscall(SYS_ustat, 0xfff00, &us));
+  TRY("ustat, bad buffer", syscall(SYS_ustat, dev, (void *)16));
   return 0;
 }

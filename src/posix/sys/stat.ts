@@ -6,7 +6,7 @@ import type { Task } from "../../libexoc/task.js";
 import { sysError } from "../../libexoc/errors.js";
 import type { FileStat } from "../../libexoc/file.js";
 import type { FsFigures } from "../../libexoc/vfs/vfs.js";
-import { stat64, oldStat, oldKernelStat, statx as statxStruct, Struct } from "../abi/structs.js";
+import { stat64, oldStat, oldKernelStat, statx as statxStruct, Struct, devMajor, devMinor } from "../abi/structs.js";
 import { AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW, AT_FDCWD, AT_EACCESS, AT_NO_AUTOMOUNT } from "../abi/fcntl.js";
 import { baseDir, pathArg } from "./file.js";
 
@@ -144,5 +144,17 @@ export const fstatfs64: Sys = (t, fd, size, buf) => {
   if (size !== STATFS64_SIZE) sysError("EINVAL");
   return putStatfs(t, buf, fileFigures(t, fd), true);
 };
+/** ustat: the free blocks (f_bfree) and inodes of the file system mounted from device `dev`
+ *  (a 32-bit dev_t), in struct ustat (20 bytes; the name and pack fields empty, as Linux
+ *  leaves them); EINVAL when nothing is mounted from it. */
+export const ustat: Sys = (t, dev, buf) => {
+  const major = (dev >>> 8) & 0xfff, minor = (dev & 0xff) | ((dev >>> 12) & 0xfff00);
+  const m = t.fs.mounts.all().find((x) => devMajor(x.vol.dev) === major && devMinor(x.vol.dev) === minor);
+  if (m === undefined) return sysError("EINVAL");
+  const f = m.vol.statfs(m.root(t));
+  t.mem.write(buf, new Struct(20).u32(0, f.bfree | 0).u32(4, Math.min(f.ffree, 0xffffffff)).bytes);
+  return 0;
+};
+
 export const statfs: Sys = (t, pathVa, buf) => putStatfs(t, buf, t.fs.statfs(t, pathArg(t, pathVa), t.cwd), false);
 export const fstatfs: Sys = (t, fd, buf) => putStatfs(t, buf, fileFigures(t, fd), false);

@@ -16,11 +16,16 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { buildGuest, runExojit } from "./helpers/guest.js";
 
+/** The lines `src` prints under exojit (in `cwd`), once it has exited with status 0. */
+function linesOf(src: string, cwd?: string): string[] {
+  const r = runExojit(buildGuest(src), [], cwd === undefined ? {} : { cwd });
+  expect(r.status, r.stderr.toString()).toBe(0);
+  return r.stdout.toString().split("\n");
+}
+
 describe("the original i386 signal calls", () => {
   it("signal, sigaction, sigprocmask, sigpending, sgetmask and ssetmask act as Linux's", () => {
-    const r = runExojit(buildGuest("oldsig.c"), []);
-    expect(r.status, r.stderr.toString()).toBe(0);
-    expect(r.stdout.toString().split("\n")).toEqual([
+    expect(linesOf("oldsig.c")).toEqual([
       "signal: old handler SIG_DFL",
       "hits 1, SIGUSR1 blocked in the handler 0",
       "sigaction, query: 0",
@@ -54,9 +59,7 @@ describe("the original i386 stat calls", () => {
   it("stat, lstat, fstat and the oldest three agree with stat64, with Linux's EOVERFLOW and 16-bit ids", () => {
     const cwd = fs.mkdtempSync(path.join(os.tmpdir(), "exojit-oldstat-"));
     try {
-      const r = runExojit(buildGuest("oldstat.c"), [], { cwd });
-      expect(r.status, r.stderr.toString()).toBe(0);
-      expect(r.stdout.toString().split("\n")).toEqual([
+      expect(linesOf("oldstat.c", cwd)).toEqual([
         "stat: 0, as stat64 1",
         "lstat: 0, as lstat64 1, a link 1",
         "fstat: 0, as stat64 1",
@@ -83,9 +86,7 @@ describe("the original i386 stat calls", () => {
 
 describe("olduname, oldolduname, sysfs and ustat", () => {
   it("agree with uname(), /proc/filesystems and statfs", () => {
-    const r = runExojit(buildGuest("olduts.c"), []);
-    expect(r.status, r.stderr.toString()).toBe(0);
-    expect(r.stdout.toString().split("\n")).toEqual([
+    expect(linesOf("olduts.c")).toEqual([
       "olduname: 0",
       "  same names 1",
       "oldolduname: 0",
@@ -107,9 +108,7 @@ describe("olduname, oldolduname, sysfs and ustat", () => {
 
 describe("readdir, the original call", () => {
   it("gives one entry a call, the names the C library's readdir gives", () => {
-    const r = runExojit(buildGuest("olddir.c"), []);
-    expect(r.status, r.stderr.toString()).toBe(0);
-    expect(r.stdout.toString().split("\n")).toEqual([
+    expect(linesOf("olddir.c")).toEqual([
       "last call returned 0, entries agree 1",
       "same names as the C library's readdir 1",
       "readdir on a file: -1 Not a directory",

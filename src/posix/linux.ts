@@ -224,9 +224,6 @@ export interface StartOptions {
   stdio?: "host" | "console" | "none";
 }
 
-/** Creates the first process running `path`, with the host's standard streams (or the
- *  console, or nothing) as fds 0-2. Throws SysError (ExecError: a one-line message) when the
- *  program cannot be run. */
 /** The kernel log's first records, as a boot leaves them: the kernel and the memory (once). */
 export function logBanner(sys: System): void {
   if (!sys.klog.empty) return;
@@ -234,6 +231,9 @@ export function logBanner(sys: System): void {
   sys.klog.log(KERN_INFO, `Memory: ${sys.kernel.frames.total * 4}K available`);
 }
 
+/** Creates the first process running `path`, with the host's standard streams (or the
+ *  console, or nothing) as fds 0-2. Throws SysError (ExecError: a one-line message) when the
+ *  program cannot be run. */
 export function startProgram(o: StartOptions): Task {
   const fds = new FdTable();
   const stdio = o.stdio ?? "host";

@@ -1,6 +1,7 @@
 // Directory listing: getdents64 and the older getdents fill the caller's buffer with as many
-// whole entries as fit (and the oldest, readdir, takes one) (struct linux_dirent64 / linux_dirent, each padded to its alignment),
-// starting at the directory's offset, and advance it. libexoc's DirFile keeps the listing.
+// whole entries as fit (struct linux_dirent64 / linux_dirent, each padded to its alignment),
+// starting at the directory's offset, and advance it; the oldest, readdir, takes one entry a
+// call. libexoc's DirFile keeps the listing.
 
 import type { Sys } from "../types.js";
 import type { Task } from "../../libexoc/task.js";

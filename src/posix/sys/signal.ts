@@ -84,23 +84,8 @@ export const signal: Sys = (t, sig, handler) => {
 
 export const sigprocmask: Sys = (t, how, set, oset) => {
   const old = t.sig.maskLo;
-  if (set !== 0) {
-    const v = t.mem.u32(set);
-    switch (how) {
-      case SIG_BLOCK:
-        t.sig.maskLo |= v;
-        break;
-      case SIG_UNBLOCK:
-        t.sig.maskLo &= ~v;
-        break;
-      case SIG_SETMASK:
-        t.sig.maskLo = v;
-        break;
-      default:
-        sysError("EINVAL");
-    }
-    t.sig.maskLo &= ~UNBLOCKABLE_LO;
-  }
+  // (SIG_SETMASK keeps the high word: only the low one is given)
+  if (set !== 0) changeMask(t, how, t.mem.u32(set), how === SIG_SETMASK ? t.sig.maskHi : 0);
   if (oset !== 0) t.mem.putU32(oset, old);
   return 0;
 };
@@ -118,29 +103,32 @@ export const ssetmask: Sys = (t, mask) => {
 export const rtSigprocmask: Sys = (t, how, set, oset, size) => {
   if (size !== SIGSET_SIZE) sysError("EINVAL");
   const oldLo = t.sig.maskLo, oldHi = t.sig.maskHi;
-  if (set !== 0) {
-    const lo = t.mem.u32(set), hi = t.mem.u32(set + 4);
-    switch (how) {
-      case SIG_BLOCK:
-        t.sig.maskLo |= lo;
-        t.sig.maskHi |= hi;
-        break;
-      case SIG_UNBLOCK:
-        t.sig.maskLo &= ~lo;
-        t.sig.maskHi &= ~hi;
-        break;
-      case SIG_SETMASK:
-        t.sig.maskLo = lo;
-        t.sig.maskHi = hi;
-        break;
-      default:
-        sysError("EINVAL");
-    }
-    t.sig.maskLo &= ~UNBLOCKABLE_LO;
-  }
+  if (set !== 0) changeMask(t, how, t.mem.u32(set), t.mem.u32(set + 4));
   if (oset !== 0) t.mem.write(oset, new Struct(8).u32(0, oldLo).u32(4, oldHi).bytes);
   return 0;
 };
+
+/** sigprocmask's change of the thread's mask by `how` with the set (lo, hi); SIGKILL and
+ *  SIGSTOP are never blocked. */
+function changeMask(t: Task, how: number, lo: number, hi: number): void {
+  switch (how) {
+    case SIG_BLOCK:
+      t.sig.maskLo |= lo;
+      t.sig.maskHi |= hi;
+      break;
+    case SIG_UNBLOCK:
+      t.sig.maskLo &= ~lo;
+      t.sig.maskHi &= ~hi;
+      break;
+    case SIG_SETMASK:
+      t.sig.maskLo = lo;
+      t.sig.maskHi = hi;
+      break;
+    default:
+      sysError("EINVAL");
+  }
+  t.sig.maskLo &= ~UNBLOCKABLE_LO;
+}
 
 /** rt_sigpending: the signals pending while blocked. */
 export const rtSigpending: Sys = (t, set, size) => {

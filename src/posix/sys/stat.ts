@@ -20,47 +20,32 @@ function statPath(t: Task, dirfd: number, pathVa: number, flags: number): FileSt
   return t.fs.stat(t, path, baseDir(t, dirfd, path), (flags & AT_SYMLINK_NOFOLLOW) === 0);
 }
 
-export const stat64sys: Sys = (t, path, buf) => {
-  t.mem.write(buf, stat64(statPath(t, AT_FDCWD, path, 0)));
-  return 0;
-};
+/** The stat calls of one struct: `encode` fills it (and may refuse with EOVERFLOW). */
+function byPath(encode: (st: FileStat) => Uint8Array, flags: number): Sys {
+  return (t, path, buf) => {
+    t.mem.write(buf, encode(statPath(t, AT_FDCWD, path, flags)));
+    return 0;
+  };
+}
+function byFd(encode: (st: FileStat) => Uint8Array): Sys {
+  return (t, fd, buf) => {
+    t.mem.write(buf, encode(t.fds.get(fd).stat()));
+    return 0;
+  };
+}
 
-export const lstat64: Sys = (t, path, buf) => {
-  t.mem.write(buf, stat64(statPath(t, AT_FDCWD, path, AT_SYMLINK_NOFOLLOW)));
-  return 0;
-};
-
-export const fstat64: Sys = (t, fd, buf) => {
-  t.mem.write(buf, stat64(t.fds.get(fd).stat()));
-  return 0;
-};
+export const stat64sys = byPath(stat64, 0);
+export const lstat64 = byPath(stat64, AT_SYMLINK_NOFOLLOW);
+export const fstat64 = byFd(stat64);
 
 // The original i386 calls, for old binaries: struct stat (stat, lstat, fstat) and struct
 // __old_kernel_stat (oldstat, oldlstat, oldfstat), with their EOVERFLOWs (abi/structs.ts).
-export const stat: Sys = (t, path, buf) => {
-  t.mem.write(buf, oldStat(statPath(t, AT_FDCWD, path, 0)));
-  return 0;
-};
-export const lstat: Sys = (t, path, buf) => {
-  t.mem.write(buf, oldStat(statPath(t, AT_FDCWD, path, AT_SYMLINK_NOFOLLOW)));
-  return 0;
-};
-export const fstat: Sys = (t, fd, buf) => {
-  t.mem.write(buf, oldStat(t.fds.get(fd).stat()));
-  return 0;
-};
-export const oldstat: Sys = (t, path, buf) => {
-  t.mem.write(buf, oldKernelStat(statPath(t, AT_FDCWD, path, 0)));
-  return 0;
-};
-export const oldlstat: Sys = (t, path, buf) => {
-  t.mem.write(buf, oldKernelStat(statPath(t, AT_FDCWD, path, AT_SYMLINK_NOFOLLOW)));
-  return 0;
-};
-export const oldfstat: Sys = (t, fd, buf) => {
-  t.mem.write(buf, oldKernelStat(t.fds.get(fd).stat()));
-  return 0;
-};
+export const stat = byPath(oldStat, 0);
+export const lstat = byPath(oldStat, AT_SYMLINK_NOFOLLOW);
+export const fstat = byFd(oldStat);
+export const oldstat = byPath(oldKernelStat, 0);
+export const oldlstat = byPath(oldKernelStat, AT_SYMLINK_NOFOLLOW);
+export const oldfstat = byFd(oldKernelStat);
 
 export const fstatat64: Sys = (t, dirfd, path, buf, flags) => {
   t.mem.write(buf, stat64(statPath(t, dirfd, path, flags)));
@@ -148,7 +133,8 @@ export const fstatfs64: Sys = (t, fd, size, buf) => {
  *  (a 32-bit dev_t), in struct ustat (20 bytes; the name and pack fields empty, as Linux
  *  leaves them); EINVAL when nothing is mounted from it. */
 export const ustat: Sys = (t, dev, buf) => {
-  const major = (dev >>> 8) & 0xfff, minor = (dev & 0xff) | ((dev >>> 12) & 0xfff00);
+  // (a 32-bit dev_t is the low half of the 64-bit encoding devMajor/devMinor split)
+  const major = devMajor(BigInt(dev >>> 0)), minor = devMinor(BigInt(dev >>> 0));
   const m = t.fs.mounts.all().find((x) => devMajor(x.vol.dev) === major && devMinor(x.vol.dev) === minor);
   if (m === undefined) return sysError("EINVAL");
   const f = m.vol.statfs(m.root(t));

@@ -37,6 +37,8 @@ import * as copyrange from "./sys/copyrange.js";
 import * as splice from "./sys/splice.js";
 import * as klog from "./sys/klog.js";
 import * as rebootSys from "./sys/reboot.js";
+import * as inotify from "./sys/inotify.js";
+import { touching } from "./sys/fsevents.js";
 import { EXOJIT_CALLS, EXOJIT_SYSCALL_BASE } from "./sys/exojit.js";
 
 export interface SyscallEntry {
@@ -47,6 +49,9 @@ export interface SyscallEntry {
   /** Show the result in hex (addresses). */
   hex: boolean;
 }
+
+/** The inotify events of reads, writes and directory listings (sys/fsevents.ts). */
+const READS = { from: 0 }, WRITES = { to: 0 }, LISTS = { from: 0, onZero: true };
 
 /** name → [handler, argument kinds, result in hex]. */
 const IMPL: Record<string, [Sys, string, boolean?]> = {
@@ -105,18 +110,18 @@ const IMPL: Record<string, [Sys, string, boolean?]> = {
   munlock: [mm.munlock, "ptr u"],
   mlockall: [mm.mlockall, "x"],
   munlockall: [mm.munlockall, ""],
-  read: [file.read, "fd obuf u"],
-  write: [file.write, "fd ibuf:2 u"],
+  read: [touching(file.read, READS), "fd obuf u"],
+  write: [touching(file.write, WRITES), "fd ibuf:2 u"],
   open: [file.open, "path oflags mode"],
   openat: [file.openat, "dirfd path oflags mode"],
   creat: [file.creat, "path mode"],
   close: [file.close, "fd"],
   lseek: [file.lseek, "fd d whence"],
   _llseek: [file.llseek, "fd d u ptr whence"],
-  pread64: [file.pread64, "fd obuf u u u"],
-  pwrite64: [file.pwrite64, "fd ibuf:2 u u u"],
-  readv: [file.readv, "fd ptr d"],
-  writev: [file.writev, "fd ptr d"],
+  pread64: [touching(file.pread64, READS), "fd obuf u u u"],
+  pwrite64: [touching(file.pwrite64, WRITES), "fd ibuf:2 u u u"],
+  readv: [touching(file.readv, READS), "fd ptr d"],
+  writev: [touching(file.writev, WRITES), "fd ptr d"],
   dup: [file.dup, "fd"],
   dup2: [file.dup2, "fd fd"],
   dup3: [file.dup3, "fd fd x"],
@@ -143,9 +148,9 @@ const IMPL: Record<string, [Sys, string, boolean?]> = {
   faccessat: [stat.faccessat, "dirfd path d"],
   faccessat2: [stat.faccessat2, "dirfd path d x"],
   ioctl: [misc.ioctl, "fd x x"],
-  getdents64: [dir.getdents64, "fd ptr u"],
-  sendfile: [file.sendfile, "fd fd ptr u"],
-  sendfile64: [file.sendfile64, "fd fd ptr u"],
+  getdents64: [touching(dir.getdents64, LISTS), "fd ptr u"],
+  sendfile: [touching(file.sendfile, { from: 1, to: 0 }), "fd fd ptr u"],
+  sendfile64: [touching(file.sendfile64, { from: 1, to: 0 }), "fd fd ptr u"],
   statfs64: [stat.statfs64, "path u ptr"],
   fstatfs64: [stat.fstatfs64, "fd u ptr"],
   statfs: [stat.statfs, "path ptr"],
@@ -184,8 +189,8 @@ const IMPL: Record<string, [Sys, string, boolean?]> = {
   truncate64: [fsops.truncate64, "path u u"],
   ftruncate: [fsops.ftruncate, "fd d"],
   ftruncate64: [fsops.ftruncate64, "fd u u"],
-  getdents: [dir.getdents, "fd ptr u"],
-  readdir: [dir.readdir, "fd ptr u"],
+  getdents: [touching(dir.getdents, LISTS), "fd ptr u"],
+  readdir: [touching(dir.readdir, LISTS), "fd ptr u"],
   flock: [lock.flock, "fd x"],
   fsync: [lock.fsync, "fd"],
   fdatasync: [lock.fdatasync, "fd"],
@@ -302,25 +307,29 @@ const IMPL: Record<string, [Sys, string, boolean?]> = {
   signalfd4: [sigwait.signalfd4, "fd ptr u x"],
   pidfd_open: [sigwait.pidfdOpen, "d x"],
   eventfd: [eventfd.eventfd, "u"],
+  inotify_init: [inotify.inotify_init, ""],
+  inotify_init1: [inotify.inotify_init1, "x"],
+  inotify_add_watch: [inotify.inotify_add_watch, "fd path x"],
+  inotify_rm_watch: [inotify.inotify_rm_watch, "fd d"],
   eventfd2: [eventfd.eventfd2, "u x"],
   memfd_create: [memfd.memfdCreate, "path x"],
   fadvise64: [fadvise.fadvise64, "fd u d u d"],
   fadvise64_64: [fadvise.fadvise64_64, "fd u d u d d"],
-  fallocate: [fadvise.fallocate, "fd x u d u d"],
+  fallocate: [touching(fadvise.fallocate, { to: 0, onZero: true }), "fd x u d u d"],
   readahead: [fadvise.readahead, "fd u d u"],
   sync_file_range: [fadvise.syncFileRange, "fd u d u d x"],
   personality: [proc.personality, "x"],
   chroot: [file.chroot, "path"],
-  copy_file_range: [copyrange.copyFileRange, "fd ptr fd ptr u x"],
-  splice: [splice.splice, "fd ptr fd ptr u x"],
+  copy_file_range: [touching(copyrange.copyFileRange, { from: 0, to: 2 }), "fd ptr fd ptr u x"],
+  splice: [touching(splice.splice, { from: 0, to: 2 }), "fd ptr fd ptr u x"],
   tee: [splice.tee, "fd fd u x"],
   vmsplice: [splice.vmsplice, "fd ptr d x"],
   syslog: [klog.syslog, "d ptr d"],
   reboot: [rebootSys.reboot, "x x x ptr"],
-  preadv: [file.preadv, "fd ptr d u d"],
-  pwritev: [file.pwritev, "fd ptr d u d"],
-  preadv2: [file.preadv2, "fd ptr d u d x"],
-  pwritev2: [file.pwritev2, "fd ptr d u d x"],
+  preadv: [touching(file.preadv, READS), "fd ptr d u d"],
+  pwritev: [touching(file.pwritev, WRITES), "fd ptr d u d"],
+  preadv2: [touching(file.preadv2, READS), "fd ptr d u d x"],
+  pwritev2: [touching(file.pwritev2, WRITES), "fd ptr d u d x"],
   close_range: [file.closeRange, "u u x"],
   getcpu: [sched.getcpu, "ptr ptr ptr"],
   ioprio_set: [sched.ioprioSet, "d d x"],

@@ -200,7 +200,10 @@ describe("/proc over a real System", () => {
     expect(read("/proc/sys/kernel/ostype")).toBe("Linux\n");
     expect(read("/proc/sys/kernel/osrelease")).toBe("6.1.0-test\n");
     expect(read("/proc/version")).toBe("Linux version 6.1.0-test (exojit@exojit) (exojit) #1 test\n");
-    expect(list("/proc/sys")).toEqual(["kernel", "vm"]);
+    expect(list("/proc/sys")).toEqual(["fs", "kernel", "vm"]);
+    // (a nested directory: /proc/sys/fs/inotify)
+    expect(list("/proc/sys/fs")).toEqual(["inotify"]);
+    expect(read("/proc/sys/fs/inotify/max_queued_events")).toBe("16384\n");
     const write: OpenMode = { read: false, write: true, append: false, nonblock: false };
     const rq = { mode: write, create: false, exclusive: false, truncate: false, directory: false, noFollow: false, perm: 0 };
     t.proc.euid = 0;

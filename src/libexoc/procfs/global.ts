@@ -3,6 +3,7 @@
 // (arch/x86/kernel/cpu/proc.c, from what CPUID reports), stat, uptime, loadavg, version,
 // filesystems, and the sysctl values under /proc/sys.
 
+import { INOTIFY_LIMITS } from "../inotify.js";
 import type { System } from "../system.js";
 import { MAX_TASKS, PID_MAX } from "../limits.js";
 import { PROT_WRITE } from "../vm.js";
@@ -160,6 +161,9 @@ export function filesystemTypes(sys: System): { name: string; nodev: boolean }[]
 export function sysctlTable(sys: System): [string, string, number, () => string][] {
   const u = (): ReturnType<typeof sys.personality.uname> => sys.personality.uname();
   return [
+    ["fs/inotify", "max_queued_events", 0o644, () => String(INOTIFY_LIMITS.maxQueuedEvents)],
+    ["fs/inotify", "max_user_instances", 0o644, () => String(INOTIFY_LIMITS.maxUserInstances)],
+    ["fs/inotify", "max_user_watches", 0o644, () => String(INOTIFY_LIMITS.maxUserWatches)],
     // (the highest capability number Linux 6.1 knows, CAP_CHECKPOINT_RESTORE)
     ["kernel", "cap_last_cap", 0o444, () => "40"],
     // (syslog(2) is root's only: posix/sys/klog.ts)

@@ -14,6 +14,8 @@ import { mountsText as vfsMountsText, mountinfoText as vfsMountinfoText } from "
 import type { OpenFile } from "../file.js";
 import { DirFile } from "../dirfile.js";
 import { PipeEnd } from "../pipe.js";
+import { Inotify } from "../inotify.js";
+import { devMajor, devMinor } from "../vfs/devices.js";
 import { SIG_DFL, SIG_IGN, NSIG, type PendingSet } from "../signal.js";
 import { RLIMIT_RSS, RLIMIT_SIGPENDING, RLIMIT_COUNT } from "../limits.js";
 import { CachedFile } from "../pagecache.js";
@@ -317,5 +319,12 @@ export function fdinfoText(f: OpenFile, cloexec: boolean, mount: number | null =
     // a host descriptor that went away: no inode to show
   }
   const mnt = mount ?? (f instanceof PipeEnd ? MNT_PIPEFS : dev === PROC_DEV ? MNT_PROC : MNT_ROOT);
-  return `pos:\t${f.offset}\nflags:\t0${flags.toString(8)}\nmnt_id:\t${mnt}\nino:\t${ino}\n`;
+  const head = `pos:\t${f.offset}\nflags:\t0${flags.toString(8)}\nmnt_id:\t${mnt}\nino:\t${ino}\n`;
+  if (!(f instanceof Inotify)) return head;
+  // (inotify_fdinfo: a line per watch, the device as the kernel keeps it, major << 20 | minor)
+  return head + f.list().map((w) => {
+    const [wdev, wino] = w.key.split(":").map(BigInt);
+    const sdev = (devMajor(wdev) << 20) | devMinor(wdev);
+    return `inotify wd:${w.wd.toString(16)} ino:${wino.toString(16)} sdev:${(sdev >>> 0).toString(16)} mask:${(w.mask >>> 0).toString(16)} ignored_mask:0\n`;
+  }).join("");
 }

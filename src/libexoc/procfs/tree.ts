@@ -206,30 +206,38 @@ export class ProcFs implements SynthMount {
     );
   }
 
-  /** /proc/sys: directories of sysctl values (their permission bits bind root too). */
+  /** /proc/sys: directories of sysctl values (their permission bits bind root too); a
+   *  table's directory may be nested ("fs/inotify"). */
   private sysDir(ino: bigint): SynthDir {
     const table = global.sysctlTable(this.sys);
     const base = { uid: 0, gid: 0, timeNs: this.bootNs, nlink: 1 };
-    const dirs = [...new Set(table.map(([d]) => d))];
+    // every directory named in the table, with those it is inside of
+    const dirs = [...new Set(table.flatMap(([d]) => d.split("/").map((_, k, parts) => parts.slice(0, k + 1).join("/"))))];
     const dirIno = (d: string): bigint => FIXED_INO + 0x100n + BigInt(dirs.indexOf(d));
     const fileIno = (k: number): bigint => FIXED_INO + 0x200n + BigInt(k);
+    const dir = (path: string, dino: bigint): SynthDir => {
+      const sub = dirs.filter((d) => d.startsWith(`${path}/`) && !d.slice(path.length + 1).includes("/"));
+      const rows = table.map((row, k) => [row, k] as const).filter(([[d]]) => d === path);
+      const subName = (d: string): string => d.slice(path.length + 1);
+      return dirNode(
+        { ino: dino, perm: 0o555, ...base },
+        () => [...sub.map((d) => ({ name: subName(d), ino: dirIno(d), type: DT_DIR })), ...rows.map(([[, n], k]) => ({ name: n, ino: fileIno(k), type: DT_REG }))],
+        (name) => {
+          const d = sub.find((x) => subName(x) === name);
+          if (d !== undefined) return dir(d, dirIno(d));
+          const hit = rows.find(([[, n]]) => n === name);
+          if (hit === undefined) return null;
+          const [[, , perm, value], k] = hit;
+          return fileNode({ ino: fileIno(k), perm, ...base, strict: true }, () => value() + "\n", "EROFS");
+        },
+      );
+    };
+    // (the top: "" is no table directory, so its children are the first components)
+    const top = dirs.filter((d) => !d.includes("/"));
     return dirNode(
       { ino, perm: 0o555, ...base },
-      () => dirs.map((d) => ({ name: d, ino: dirIno(d), type: DT_DIR })),
-      (name) => {
-        if (!dirs.includes(name)) return null;
-        const rows = table.map((row, k) => [row, k] as const).filter(([[d]]) => d === name);
-        return dirNode(
-          { ino: dirIno(name), perm: 0o555, ...base },
-          () => rows.map(([[, n], k]) => ({ name: n, ino: fileIno(k), type: DT_REG })),
-          (file) => {
-            const hit = rows.find(([[, n]]) => n === file);
-            if (hit === undefined) return null;
-            const [[, , perm, value], k] = hit;
-            return fileNode({ ino: fileIno(k), perm, ...base, strict: true }, () => value() + "\n", "EROFS");
-          },
-        );
-      },
+      () => top.map((d) => ({ name: d, ino: dirIno(d), type: DT_DIR })),
+      (name) => (top.includes(name) ? dir(name, dirIno(name)) : null),
     );
   }
 

@@ -164,7 +164,10 @@ export function umount(vfs: Vfs, who: FsCaller, r: UmountRequest): void {
   }
   m.vol.sync();
   vfs.mounts.remove(m);
-  if (!vfs.mounts.all().some((x) => x.vol === m.vol)) m.vol.unmount?.();
+  if (vfs.mounts.all().some((x) => x.vol === m.vol)) return;
+  // (the watches on its files hear unmount, then ignored)
+  vfs.notify.unmounted(m.vol.dev);
+  m.vol.unmount?.();
 }
 
 /** One row of the mount table as /proc shows it. */

@@ -16,6 +16,7 @@ import { credOf, newOwner } from "./perm.js";
 import { VfsRef, lockKey } from "./ref.js";
 import type { Vfs } from "./vfs.js";
 import { later } from "../../exokernel/later.js";
+import { IN_CREATE, IN_MODIFY, IN_OPEN, type Parent } from "./notify.js";
 
 export interface OpenRequest {
   mode: OpenMode;
@@ -40,12 +41,19 @@ function top(w: Walk): Place {
   return w.dirs[w.dirs.length - 1];
 }
 
+/** The directory a walk's last name is in, with the name (for its watches), or null. */
+export function parentOf(w: Walk): Parent | null {
+  if (w.lastType !== "norm" || w.dirs.length === 0) return null;
+  const d = top(w).st;
+  return { dirKey: lockKey(d.dev, d.ino), name: w.name };
+}
+
 export function openPath(vfs: Vfs, who: FsCaller, p: string, base: string, req: OpenRequest): OpenFile {
   if (!req.create) {
     const w = vfs.walk(who, p, base, !req.noFollow);
     if (w.jump !== null) return req.pathOnly ? new PathFile(guestPath(w), w.jump.stat()) : w.jump.reopen(req.mode);
     if (w.place === null) return sysError("ENOENT");
-    return openPlace(vfs, who, w.place, guestPath(w), req, false);
+    return openPlace(vfs, who, w.place, guestPath(w), req, false, parentOf(w));
   }
   const w = vfs.walk(who, p, base, !(req.exclusive || req.noFollow));
   if (w.lastType !== "norm") sysError("EISDIR");
@@ -56,7 +64,7 @@ export function openPath(vfs: Vfs, who: FsCaller, p: string, base: string, req: 
   if (w.place !== null) {
     if (req.exclusive) sysError("EEXIST");
     if (isDirSt(w.place.st)) sysError("EISDIR");
-    return openPlace(vfs, who, w.place, guestPath(w), req, false);
+    return openPlace(vfs, who, w.place, guestPath(w), req, false, parentOf(w));
   }
   if (w.slash) sysError("EISDIR");
   const dir = top(w);
@@ -65,16 +73,21 @@ export function openPath(vfs: Vfs, who: FsCaller, p: string, base: string, req: 
   const own = newOwner(credOf(who), dir.st, req.perm, false);
   const vol = dir.mnt.vol;
   const node = vol.create(dir.node, Buffer.from(w.name, "latin1"), S_IFREG | own.perm, 0n, own.uid, own.gid);
-  return openPlace(vfs, who, { mnt: dir.mnt, node, st: vol.getattr(node), name: w.name }, guestPath(w), req, true);
+  const parent = parentOf(w);
+  if (parent !== null) vfs.notify.entry(parent.dirKey, IN_CREATE, w.name, false);
+  return openPlace(vfs, who, { mnt: dir.mnt, node, st: vol.getattr(node), name: w.name }, guestPath(w), req, true, parent);
 }
 
 /** Opens what a walk found. A file the call just created opens whatever its bits say, and is
  *  not truncated again. */
-function openPlace(vfs: Vfs, who: FsCaller, pl: Place, guest: string, req: OpenRequest, created: boolean): OpenFile {
+function openPlace(vfs: Vfs, who: FsCaller, pl: Place, guest: string, req: OpenRequest, created: boolean, parent: Parent | null): OpenFile {
   const st = pl.st;
   const type = st.mode & S_IFMT;
+  const key = lockKey(st.dev, st.ino);
+  // (an O_PATH descriptor makes no events, as on Linux since 6.5; any other opened is open)
   const attach = <T extends OpenFile>(f: T): T => {
-    f.ref = new VfsRef(f, pl.mnt, pl.node, lockKey(st.dev, st.ino), vfs.locks);
+    f.ref = new VfsRef(f, pl.mnt, pl.node, key, vfs.locks, req.pathOnly ? null : vfs.notify, type === S_IFDIR, parent);
+    if (!req.pathOnly) vfs.notify.object(key, IN_OPEN, type === S_IFDIR, parent);
     return f;
   };
   if (req.pathOnly) {
@@ -116,7 +129,10 @@ function openPlace(vfs: Vfs, who: FsCaller, pl: Place, guest: string, req: OpenR
     // An empty file's times still change (open's truncation sets them, as Linux's does).
     pl.mnt.vol.setattr(pl.node, st.size === 0n ? { size: 0, mtimeNs: BigInt(Date.now()) * 1000000n } : { size: 0 });
   }
-  return attach(pl.mnt.vol.openData(pl.node, guest, mode));
+  const f = attach(pl.mnt.vol.openData(pl.node, guest, mode));
+  // (the truncation's modify comes after open, as Linux reports them)
+  if (req.truncate && !created) vfs.notify.object(key, IN_MODIFY, false, parent);
+  return f;
 }
 
 /** A directory keeps the status flags it was opened with (reported by F_GETFL, fdinfo). */

@@ -5,6 +5,7 @@ import type { FileRef, OpenFile } from "../file.js";
 import type { VolumeNode } from "../volume.js";
 import type { Mount } from "./mounts.js";
 import type { LockTable } from "./locks.js";
+import { IN_CLOSE_WRITE, IN_CLOSE_NOWRITE, type Notifier, type Parent } from "./notify.js";
 
 export class VfsRef implements FileRef {
   private readonly writer: boolean;
@@ -13,13 +14,25 @@ export class VfsRef implements FileRef {
     f: OpenFile,
     readonly mnt: Mount,
     readonly node: VolumeNode,
-    /** The file's lock key (its device and inode). */
+    /** The file's lock key (its device and inode), which is also its key for watches. */
     readonly key: string,
     private readonly locks: LockTable,
+    /** Where events about the file go (null: none, an O_PATH descriptor), whether it is a
+     *  directory, and the directory it was opened in with its name there. */
+    private readonly notifier: Notifier | null = null,
+    private readonly dir = false,
+    private readonly parent: Parent | null = null,
   ) {
     this.writer = f.mode.write;
     mnt.openFiles++;
     if (this.writer) mnt.writers++;
+    notifier?.opening(key);
+  }
+
+  /** Something happened to the file through this description (access, modify, attrib). */
+  event(mask: number): void {
+    const n = this.notifier;
+    if (n !== null && n.count > 0) n.object(this.key, mask, this.dir, this.parent);
   }
 
   /** An fd of the description was closed by `owner` (an fd table): POSIX record locks of that
@@ -33,6 +46,9 @@ export class VfsRef implements FileRef {
     this.mnt.openFiles--;
     if (this.writer) this.mnt.writers--;
     releaseDescriptionLocks(this.locks, this.key, f);
+    if (this.notifier === null) return;
+    this.event(this.writer ? IN_CLOSE_WRITE : IN_CLOSE_NOWRITE);
+    this.notifier.closing(this.key);
   }
 }
 

@@ -23,7 +23,8 @@ import { DeviceRegistry } from "./devices.js";
 import { FsTypes } from "./fstypes.js";
 import { LockTable } from "./locks.js";
 import { VfsRef, LockRef, lockKey } from "./ref.js";
-import { openPath, type OpenRequest } from "./open.js";
+import { openPath, parentOf, type OpenRequest } from "./open.js";
+import { Notifier, IN_ACCESS, IN_ATTRIB, IN_CREATE, IN_DELETE, IN_MODIFY, IN_MOVED_FROM, IN_MOVED_TO, type Parent } from "./notify.js";
 import { mount, umount, type MountRequest, type UmountRequest } from "./mountops.js";
 import { later } from "../../exokernel/later.js";
 
@@ -76,6 +77,8 @@ export class Vfs {
   readonly fifos = new FifoTable();
   /** Names bound to unix sockets: paths (by their file's identity) and abstract names. */
   readonly sockets = new SocketNames();
+  /** Watches on files and the events the calls here make for them (inotify). */
+  readonly notify = new Notifier();
   /** Guest paths in use as working directories. */
   busyPaths: () => string[];
 
@@ -237,6 +240,23 @@ export class Vfs {
     return { dir, name: w.name };
   }
 
+  /** `name` was made in `dir` (its watches hear create). */
+  private created(dir: Place, name: string, isDir: boolean): void {
+    this.notify.entry(keyOf(dir), IN_CREATE, name, isDir);
+  }
+
+  /** `victim` went from `dir` (rmdir, unlink): for a file, attrib (its link count), then
+   *  delete_self if that was its last link (as the walk found it); then delete in the
+   *  directory. */
+  private removed(dir: Place, name: string, victim: Place): void {
+    if (this.notify.count === 0) return;
+    const isDir = isDirSt(victim.st), key = keyOf(victim);
+    if (!isDir) this.notify.object(key, IN_ATTRIB, false, null);
+    if (isDir || victim.st.nlink <= 1) this.notify.unlinked(key, isDir);
+    this.notify.entry(keyOf(dir), IN_DELETE, name, isDir);
+  }
+
+
   /** The checks before making an entry in `dir`: a writable file system, then write and
    *  search permission on the directory. */
   private mayCreate(who: FsCaller, dir: Place, name: string): void {
@@ -256,6 +276,7 @@ export class Vfs {
     this.mayCreate(who, dir, name);
     const own = newOwner(credOf(who), dir.st, perm & (0o777 | S_ISVTX), true);
     dir.mnt.vol.mkdir(dir.node, Buffer.from(name, "latin1"), own.perm, own.uid, own.gid);
+    this.created(dir, name, true);
   }
 
   /** mknod: a regular file (type 0 or S_IFREG), FIFO, socket or device node (root only);
@@ -269,6 +290,7 @@ export class Vfs {
     if ((type === S_IFCHR || type === S_IFBLK) && credOf(who).uid !== 0) sysError("EPERM");
     const own = newOwner(credOf(who), dir.st, perm, false);
     dir.mnt.vol.create(dir.node, Buffer.from(name, "latin1"), type | own.perm, rdev, own.uid, own.gid);
+    this.created(dir, name, false);
   }
 
   symlink(who: FsCaller, target: string, p: string, base: string): void {
@@ -277,6 +299,7 @@ export class Vfs {
     this.mayCreate(who, dir, name);
     const own = newOwner(credOf(who), dir.st, 0o777, false);
     dir.mnt.vol.symlink(dir.node, Buffer.from(name, "latin1"), Buffer.from(target, "latin1"), own.uid, own.gid);
+    this.created(dir, name, false);
   }
 
   rmdir(who: FsCaller, p: string, base: string): void {
@@ -292,6 +315,7 @@ export class Vfs {
     this.mayDelete(who, dir, victim);
     if (victim.mnt !== dir.mnt) sysError("EBUSY");
     dir.mnt.vol.rmdir(dir.node, Buffer.from(w.name, "latin1"));
+    this.removed(dir, w.name, victim);
   }
 
   unlink(who: FsCaller, p: string, base: string): void {
@@ -306,6 +330,7 @@ export class Vfs {
     this.mayDelete(who, dir, victim);
     if (victim.mnt !== dir.mnt) sysError("EBUSY");
     dir.mnt.vol.unlink(dir.node, Buffer.from(w.name, "latin1"));
+    this.removed(dir, w.name, victim);
   }
 
   /** rename/renameat2: `noReplace` (RENAME_NOREPLACE) refuses an existing target, `exchange`
@@ -347,6 +372,23 @@ export class Vfs {
     }
     if (src.mnt !== ad.mnt || (dst !== null && dst.mnt !== bd.mnt)) sysError("EBUSY");
     ad.mnt.vol.rename(ad.node, Buffer.from(a.name, "latin1"), bd.node, Buffer.from(b.name, "latin1"), fl);
+    if (this.notify.count > 0) this.renamed(ad, a.name, src, bd, b.name, dst, fl.exchange);
+  }
+
+  /** The events of a rename (Linux's fsnotify_move): moved_from and moved_to with one cookie,
+   *  attrib on a file it replaced, move_self on what moved; for an exchange, the same for the
+   *  other; then delete_self of what was replaced, once nothing links to it. */
+  private renamed(ad: Place, aName: string, src: Place, bd: Place, bName: string, dst: Place | null, exchange: boolean): void {
+    const move = (fromDir: Place, from: string, toDir: Place, to: string, what: Place, replaced: Place | null): void => {
+      const cookie = this.notify.nextCookie(), isDir = isDirSt(what.st);
+      this.notify.entry(keyOf(fromDir), IN_MOVED_FROM, from, isDir, cookie);
+      this.notify.entry(keyOf(toDir), IN_MOVED_TO, to, isDir, cookie);
+      if (replaced !== null) this.notify.object(keyOf(replaced), IN_ATTRIB, isDirSt(replaced.st), null);
+      this.notify.moved(keyOf(what), isDir);
+    };
+    move(ad, aName, bd, bName, src, exchange ? null : dst);
+    if (exchange && dst !== null) move(bd, bName, ad, aName, dst, null);
+    else if (dst !== null && (isDirSt(dst.st) || dst.st.nlink <= 1)) this.notify.unlinked(keyOf(dst), isDirSt(dst.st));
   }
 
   /** link/linkat: a new name `to` for what `from` names (not a directory). */
@@ -359,6 +401,8 @@ export class Vfs {
     this.mayCreate(who, dir, name);
     if (isDirSt(src.st)) sysError("EPERM");
     dir.mnt.vol.link(dir.node, Buffer.from(name, "latin1"), src.node);
+    this.notify.object(keyOf(src), IN_ATTRIB, false, null);
+    this.created(dir, name, false);
   }
 
   // --- attributes ----------------------------------------------------------------------------
@@ -373,7 +417,19 @@ export class Vfs {
     const w = this.walk(who, p, base, follow);
     if (w.jump !== null) return null;
     if (w.place === null) return sysError("ENOENT");
+    this.lastParent = parentOf(w);
     return w.place;
+  }
+
+  /** The directory and name of the last path target() walked (for the events of a change). */
+  private lastParent: Parent | null = null;
+
+  /** `mask` happened to what target() found for `p` (attrib, modify, access): its watches and
+   *  its directory's hear it. */
+  private changed(p: string | OpenFile, pl: Place, mask: number): void {
+    if (this.notify.count === 0) return;
+    if (typeof p !== "string" && p.ref instanceof VfsRef) p.ref.event(mask);
+    else this.notify.object(keyOf(pl), mask, isDirSt(pl.st), typeof p === "string" ? this.lastParent : null);
   }
 
   /** chmod/fchmod/fchmodat: by the owner (or root). A symbolic link has no mode of its own
@@ -386,6 +442,7 @@ export class Vfs {
     const c = credOf(who);
     if (!ownerOrRoot(c, pl.st)) sysError("EPERM");
     pl.mnt.vol.setattr(pl.node, { perm: chmodBits(c, pl.st, perm) });
+    this.changed(p, pl, IN_ATTRIB);
   }
 
   /** chown family (-1 keeps an id): root may give anything away; the owner may only change
@@ -410,6 +467,7 @@ export class Vfs {
     }
     if (attrs.uid === undefined && attrs.gid === undefined && attrs.perm === undefined) return;
     pl.mnt.vol.setattr(pl.node, attrs);
+    this.changed(p, pl, IN_ATTRIB);
   }
 
   /** utimensat/futimens: explicit times need the owner (or root); setting both to now needs
@@ -428,6 +486,8 @@ export class Vfs {
     const t = now();
     const a = atime === "now" ? t : atime, m = mtime === "now" ? t : mtime;
     pl.mnt.vol.setattr(pl.node, { ...(a !== null ? { atimeNs: a } : {}), ...(m !== null ? { mtimeNs: m } : {}) });
+    // (both times: attrib; one: access or modify, as Linux's fsnotify_change)
+    this.changed(p, pl, a !== null && m !== null ? IN_ATTRIB : a !== null ? IN_ACCESS : IN_MODIFY);
   }
 
   /** truncate: a regular file the caller may write. */
@@ -440,6 +500,7 @@ export class Vfs {
     this.checkWritable(pl);
     checkPermission(who, pl, MAY_WRITE);
     pl.mnt.vol.setattr(pl.node, { size: len });
+    this.changed(p, pl, IN_MODIFY);
   }
 
   /** ftruncate: the file is open for writing, which is all the permission it needs. */
@@ -449,6 +510,7 @@ export class Vfs {
     const st = r.mnt.vol.getattr(r.node);
     if ((st.mode & S_IFMT) !== S_IFREG) sysError("EINVAL");
     r.mnt.vol.setattr(r.node, { size: len });
+    r.event(IN_MODIFY);
   }
 
   /** fstatfs: the file system an open file is on (the host's, for a stream exojit inherited);
@@ -533,4 +595,9 @@ export const SYSTEM_CALLER: FsCaller = { tid: 0, proc: { pid: 0, euid: 0, egid: 
 
 function top(w: Walk): Place {
   return w.dirs[w.dirs.length - 1];
+}
+
+/** A place's key for watches (its device and inode). */
+function keyOf(p: Place): string {
+  return lockKey(p.st.dev, p.st.ino);
 }

@@ -39,6 +39,7 @@ import * as klog from "./sys/klog.js";
 import * as rebootSys from "./sys/reboot.js";
 import * as inotify from "./sys/inotify.js";
 import { touching } from "./sys/fsevents.js";
+import * as crossproc from "./sys/crossproc.js";
 import { EXOJIT_CALLS, EXOJIT_SYSCALL_BASE } from "./sys/exojit.js";
 
 export interface SyscallEntry {
@@ -307,6 +308,11 @@ const IMPL: Record<string, [Sys, string, boolean?]> = {
   signalfd4: [sigwait.signalfd4, "fd ptr u x"],
   pidfd_open: [sigwait.pidfdOpen, "d x"],
   eventfd: [eventfd.eventfd, "u"],
+  process_vm_readv: [crossproc.processVmReadv, "d ptr u ptr u x"],
+  process_vm_writev: [crossproc.processVmWritev, "d ptr u ptr u x"],
+  kcmp: [crossproc.kcmp, "d d d u u"],
+  pidfd_getfd: [crossproc.pidfdGetfd, "fd d x"],
+  mlock2: [mm.mlock2, "ptr u x"],
   inotify_init: [inotify.inotify_init, ""],
   inotify_init1: [inotify.inotify_init1, "x"],
   inotify_add_watch: [inotify.inotify_add_watch, "fd path x"],

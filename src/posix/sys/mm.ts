@@ -205,6 +205,14 @@ export const mlock: Sys = (t, addr, len) => {
   return 0;
 };
 
+/** mlock2: mlock, with MLOCK_ONFAULT (lock pages as they are touched: here, as mlock) the
+ *  one flag. */
+export const mlock2: Sys = (t, addr, len, flags) => {
+  if ((flags & ~MLOCK_ONFAULT) !== 0) sysError("EINVAL");
+  return mlock(t, addr, len, 0, 0, 0, 0);
+};
+const MLOCK_ONFAULT = 1;
+
 export const munlock: Sys = (t, addr, len) => {
   const a = (addr >>> 0) - ((addr >>> 0) % PAGE);
   for (let at = a; at < a + pageUp((addr >>> 0) - a + (len >>> 0)); at += PAGE) if (t.vm.find(at) === undefined) sysError("ENOMEM");

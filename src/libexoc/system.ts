@@ -397,22 +397,25 @@ export class System {
    */
   kill(sender: Task, pid: number, sig: number, code = SI_USER): void {
     const me = sender.proc;
+    // (a zombie, exited but not yet waited for, is still there to send to, as on Linux: the
+    // call succeeds and the signal is dropped)
     let targets: Process[];
+    const unreaped = [...this.procs.values()].filter((p) => !p.reaped);
     if (pid > 0) {
       const p = this.findProcess(pid) ?? this.tasks.get(pid)?.proc;
-      targets = p !== undefined && p.termination === null ? [p] : [];
-    } else if (pid === 0) {
-      targets = this.group(me.pgid);
+      targets = p !== undefined ? [p] : [];
     } else if (pid === -1) {
-      targets = [...this.procs.values()].filter((p) => p !== me && p !== this.init && p.termination === null);
+      targets = unreaped.filter((p) => p !== me && p !== this.init);
     } else {
-      targets = this.group(-pid);
+      const g = pid === 0 ? me.pgid : -pid;
+      targets = unreaped.filter((p) => p.pgid === g);
     }
-    if (targets.length === 0 && pid !== -1) sysError("ESRCH");
+    if (targets.length === 0) sysError("ESRCH");
     const allowed = targets.filter((p) => this.maySignal(me, p, sig));
-    if (targets.length > 0 && allowed.length === 0) sysError("EPERM");
+    // (kill(-1) reports no EPERM: it signals whom it may)
+    if (allowed.length === 0 && pid !== -1) sysError("EPERM");
     const info: SigInfo = { signal: sig, code, addr: 0, pid: me.pid, uid: me.uid, trapno: 0, error: 0 };
-    for (const p of allowed) p.signal(sig, { ...info });
+    for (const p of allowed) if (p.termination === null) p.signal(sig, { ...info });
   }
 
   /** A signal sent to exojit itself (SIGINT from the terminal, SIGTERM, SIGWINCH...): it goes

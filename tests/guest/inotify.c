@@ -183,6 +183,9 @@ int main(void) {
   drain("unlink the watched file's last link");
   unlink("d/sub/x");
   unlink("d/sub/y");
+  watch("d/sub", IN_DELETE_SELF | IN_MOVE_SELF, "sub2");
+  rename("d/sub", "d/sub3");
+  rename("d/sub3", "d/sub");
   rmdir("d/sub");
   drain("rmdir");
 

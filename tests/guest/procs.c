@@ -100,10 +100,15 @@ int main(void) {
   memset(&si, 0xff, sizeof si);
   int wi = waitid(P_PID, p, &si, WEXITED | WNOWAIT);
   printf("waitid WNOWAIT: %d signo %d code %d status %d pid ok %d\n", wi, si.si_signo, si.si_code, si.si_status, si.si_pid == p);
+  /* a zombie can still be sent signals (which it drops) until it is waited for */
+  int k1 = kill(p, SIGTERM), k0 = kill(p, 0);
+  printf("kill a zombie: %d, signal 0: %d\n", k1, k0);
   struct rusage ru;
   pid_t w = wait4(p, &st, 0, &ru);
   printf("wait4 after WNOWAIT: same pid %d, ", w == p);
   show("status", st);
+  r = kill(p, 0);
+  printf("kill after the wait: %d %s\n", r, strerror(errno));
   r = wait(&st);
   printf("wait with no children: %d %s\n", r, strerror(errno));
   r = waitpid(1, &st, 0);

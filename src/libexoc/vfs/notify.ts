@@ -10,7 +10,8 @@
 //   to the directory's watches; the object moved also gets move_self;
 // - the last link of a file removed gives delete_self and then ignored (the watch is gone), once
 //   no open description holds the file any longer;
-// - in_isdir marks every event about a directory, except ignored.
+// - in_isdir marks every event about a directory, except ignored, move_self and delete_self
+//   (inotify never reported it with those: Linux masks it out for them).
 // Nothing is done while no watch exists (the common case): every entry point checks first.
 
 /** Event bits (linux/inotify.h). */
@@ -59,7 +60,7 @@ export class Notifier {
   /** Open descriptions per file key, and the keys whose last link went while open: their
    *  delete_self waits for the last close. */
   private readonly opened = new Map<string, number>();
-  private readonly doomed = new Map<string, boolean>();
+  private readonly doomed = new Set<string>();
   private cookie = 0;
 
   /** The cookie that ties a rename's moved_from to its moved_to (never 0). */
@@ -127,23 +128,23 @@ export class Notifier {
   }
 
   /** The object itself was moved (move_self). */
-  moved(key: string, dir: boolean): void {
+  moved(key: string): void {
     if (this.count === 0) return;
-    this.deliver(key, IN_MOVE_SELF, dir, 0, null);
+    this.deliver(key, IN_MOVE_SELF, false, 0, null);
   }
 
   /** The object lost its last link: delete_self and ignored, now or at its last close. */
-  unlinked(key: string, dir: boolean): void {
+  unlinked(key: string): void {
     if (this.count === 0) return;
     if ((this.opened.get(key) ?? 0) > 0) {
-      this.doomed.set(key, dir);
+      this.doomed.add(key);
       return;
     }
-    this.gone(key, dir);
+    this.gone(key);
   }
 
-  private gone(key: string, dir: boolean): void {
-    this.deliver(key, IN_DELETE_SELF, dir, 0, null);
+  private gone(key: string): void {
+    this.deliver(key, IN_DELETE_SELF, false, 0, null);
     for (const w of [...this.watchesOn(key)]) this.ignore(w);
   }
 
@@ -172,9 +173,7 @@ export class Notifier {
       return;
     }
     this.opened.delete(key);
-    const dir = this.doomed.get(key);
-    if (dir === undefined) return;
-    this.doomed.delete(key);
-    if (this.count > 0) this.gone(key, dir);
+    if (!this.doomed.delete(key)) return;
+    if (this.count > 0) this.gone(key);
   }
 }

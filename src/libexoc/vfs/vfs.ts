@@ -252,7 +252,7 @@ export class Vfs {
     if (this.notify.count === 0) return;
     const isDir = isDirSt(victim.st), key = keyOf(victim);
     if (!isDir) this.notify.object(key, IN_ATTRIB, false, null);
-    if (isDir || victim.st.nlink <= 1) this.notify.unlinked(key, isDir);
+    if (isDir || victim.st.nlink <= 1) this.notify.unlinked(key);
     this.notify.entry(keyOf(dir), IN_DELETE, name, isDir);
   }
 
@@ -384,11 +384,11 @@ export class Vfs {
       this.notify.entry(keyOf(fromDir), IN_MOVED_FROM, from, isDir, cookie);
       this.notify.entry(keyOf(toDir), IN_MOVED_TO, to, isDir, cookie);
       if (replaced !== null) this.notify.object(keyOf(replaced), IN_ATTRIB, isDirSt(replaced.st), null);
-      this.notify.moved(keyOf(what), isDir);
+      this.notify.moved(keyOf(what));
     };
     move(ad, aName, bd, bName, src, exchange ? null : dst);
     if (exchange && dst !== null) move(bd, bName, ad, aName, dst, null);
-    else if (dst !== null && (isDirSt(dst.st) || dst.st.nlink <= 1)) this.notify.unlinked(keyOf(dst), isDirSt(dst.st));
+    else if (dst !== null && (isDirSt(dst.st) || dst.st.nlink <= 1)) this.notify.unlinked(keyOf(dst));
   }
 
   /** link/linkat: a new name `to` for what `from` names (not a directory). */

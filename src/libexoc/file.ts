@@ -73,8 +73,9 @@ export abstract class OpenFile {
   ref: FileRef | null = null;
 
   constructor(
-    /** Guest path (for /proc/self/fd and traces). */
-    readonly path: string,
+    /** Guest path (for /proc/self/fd and traces; a rename of it or of a directory above it
+     *  changes it, as Linux's descriptors follow their file). */
+    public path: string,
     public mode: OpenMode,
   ) {}
 

@@ -201,6 +201,41 @@ export class System {
     return [...this.tasks.values()].filter((t) => t.alive).map((t) => t.cwd);
   }
 
+  /** `from` was renamed `to` (paths from the system's root): the working directories, roots
+   *  and descriptors' paths of every thread at or below it follow (Linux keeps them as
+   *  inodes, which a rename leaves where they are). A path that would leave its thread's root
+   *  stays as it was. */
+  pathsRenamed(from: string, to: string): void {
+    const moved = (path: string): string | null => (path === from ? to : path.startsWith(`${from}/`) ? to + path.slice(from.length) : null);
+    /** A path below `root` as the system sees it, and back. */
+    const outOf = (root: string, p: string): string => (root === "/" ? p : p === "/" ? root : root + p);
+    const into = (root: string, p: string): string | null => (root === "/" ? p : p === root ? "/" : p.startsWith(`${root}/`) ? p.slice(root.length) : null);
+    const seenFs = new Set<object>(), seenFds = new Set<object>(), seenFiles = new Set<object>();
+    for (const t of this.tasks.values()) {
+      if (!t.alive) continue;
+      const fsx = t.fsx;
+      const root = fsx.root;
+      if (!seenFs.has(fsx)) {
+        seenFs.add(fsx);
+        const cwd = moved(outOf(root, fsx.cwd));
+        const rel = cwd === null ? null : into(root, cwd);
+        if (rel !== null) fsx.cwd = rel;
+        const newRoot = moved(root);
+        if (newRoot !== null) fsx.root = newRoot;
+      }
+      if (seenFds.has(t.fds)) continue;
+      seenFds.add(t.fds);
+      for (const fd of t.fds.list()) {
+        const f = t.fds.get(fd);
+        if (seenFiles.has(f) || !f.path.startsWith("/")) continue;
+        seenFiles.add(f);
+        const p = moved(outOf(root, f.path));
+        const rel = p === null ? null : into(fsx.root, p);
+        if (rel !== null) f.path = rel;
+      }
+    }
+  }
+
   /** A name space over root volume `root`, with this system's devices and file system types. */
   newVfs(root: Volume, opts: { readOnly?: boolean } = {}): Vfs {
     return new Vfs(root, {
@@ -208,6 +243,7 @@ export class System {
       fsTypes: this.fsTypes,
       rootFlags: { ...DEFAULT_FLAGS, readOnly: opts.readOnly === true },
       busyPaths: later(this, "workingDirs"),
+      renamed: later(this, "pathsRenamed"),
     });
   }
 
@@ -215,6 +251,7 @@ export class System {
    *  the root has at those names, present or not). */
   mountStandard(vfs: Vfs): void {
     vfs.busyPaths = later(this, "workingDirs");
+    vfs.renamed = later(this, "pathsRenamed");
     vfs.mountInternal(new SynthVolume(this.procfs), "/proc", "proc", { ...DEFAULT_FLAGS, nosuid: true, nodev: true, noexec: true });
     vfs.mountInternal(this.devfs, "/dev", "udev", { ...DEFAULT_FLAGS, nosuid: true });
     vfs.mountInternal(this.terminals.devpts, "/dev/pts", "devpts", { ...DEFAULT_FLAGS, nosuid: true, noexec: true });

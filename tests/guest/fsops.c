@@ -70,5 +70,30 @@ int main(void) {
   check("unlinkat d removedir", unlinkat(AT_FDCWD, "d", AT_REMOVEDIR));
   check("unlinkat bad flags", unlinkat(AT_FDCWD, "d", 0x8000));
   mode_of("d");
+
+  /* a rename moves what refers to the directory: the working directory, a directory
+   * descriptor and the paths /proc shows for open files */
+  mkdir("w", 0755);
+  int wf = open("w/file", O_CREAT | O_RDWR, 0644);
+  int wd = open("w", O_RDONLY | O_DIRECTORY);
+  check("chdir w", chdir("w"));
+  char here[4096], link[4096];
+  getcwd(here, sizeof here);
+  check("rename the working directory", rename(here, "../w2") == 0 ? rename("../w2", "../w3") : -1);
+  check("create in it", close(open("made", O_CREAT | O_WRONLY, 0644)));
+  char now[4096];
+  getcwd(now, sizeof now);
+  printf("  getcwd ends with /w3: %d\n", strlen(now) > 3 && strcmp(now + strlen(now) - 3, "/w3") == 0);
+  check("openat through the descriptor", close(openat(wd, "file", O_RDONLY)));
+  snprintf(here, sizeof here, "/proc/self/fd/%d", wf);
+  ssize_t n = readlink(here, link, sizeof link - 1);
+  link[n < 0 ? 0 : n] = 0;
+  printf("  open file's link ends with /w3/file: %d\n", n > 8 && strcmp(link + n - 8, "/w3/file") == 0);
+  check("unlink made", unlink("made"));
+  check("unlink file", unlink("file"));
+  close(wf);
+  close(wd);
+  check("chdir ..", chdir(".."));
+  check("rmdir w3", rmdir("w3"));
   return 0;
 }

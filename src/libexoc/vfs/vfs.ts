@@ -61,6 +61,9 @@ export interface VfsOptions {
   rootFlags?: MountFlags;
   /** Guest paths in use as working directories (umount refuses to unmount under them). */
   busyPaths?: () => string[];
+  /** Told of every rename, with both paths from the system's root: working directories, roots
+   *  and descriptors' paths at or below the old one move with it. */
+  renamed?: (from: string, to: string) => void;
 }
 
 function now(): bigint {
@@ -81,6 +84,8 @@ export class Vfs {
   readonly notify = new Notifier();
   /** Guest paths in use as working directories. */
   busyPaths: () => string[];
+  /** Told of renames (VfsOptions.renamed). */
+  renamed: (from: string, to: string) => void;
 
   constructor(root: Volume, o: VfsOptions = {}) {
     this.mounts = new MountTable(root, o.rootSource ?? "/dev/root", o.rootFlags ?? DEFAULT_FLAGS);
@@ -88,6 +93,7 @@ export class Vfs {
     this.devices = o.devices ?? new DeviceRegistry();
     this.fsTypes = o.fsTypes ?? new FsTypes();
     this.busyPaths = o.busyPaths ?? (() => []);
+    this.renamed = o.renamed ?? (() => {});
   }
 
   // --- walking -------------------------------------------------------------------------------
@@ -372,13 +378,22 @@ export class Vfs {
     }
     if (src.mnt !== ad.mnt || (dst !== null && dst.mnt !== bd.mnt)) sysError("EBUSY");
     ad.mnt.vol.rename(ad.node, Buffer.from(a.name, "latin1"), bd.node, Buffer.from(b.name, "latin1"), fl);
-    if (this.notify.count > 0) this.renamed(ad, a.name, src, bd, b.name, dst, fl.exchange);
+    if (this.notify.count > 0) this.moveEvents(ad, a.name, src, bd, b.name, dst, fl.exchange);
+    const root = who.fsRoot ?? "/";
+    const sys = (w: Walk): string => (root === "/" ? guestPath(w) : root + guestPath(w));
+    if (fl.exchange) {
+      // (the two swap: through a name neither can have)
+      const swap = `${sys(a)}\0`;
+      this.renamed(sys(a), swap);
+      this.renamed(sys(b), sys(a));
+      this.renamed(swap, sys(b));
+    } else this.renamed(sys(a), sys(b));
   }
 
   /** The events of a rename (Linux's fsnotify_move): moved_from and moved_to with one cookie,
    *  attrib on a file it replaced, move_self on what moved; for an exchange, the same for the
    *  other; then delete_self of what was replaced, once nothing links to it. */
-  private renamed(ad: Place, aName: string, src: Place, bd: Place, bName: string, dst: Place | null, exchange: boolean): void {
+  private moveEvents(ad: Place, aName: string, src: Place, bd: Place, bName: string, dst: Place | null, exchange: boolean): void {
     const move = (fromDir: Place, from: string, toDir: Place, to: string, what: Place, replaced: Place | null): void => {
       const cookie = this.notify.nextCookie(), isDir = isDirSt(what.st);
       this.notify.entry(keyOf(fromDir), IN_MOVED_FROM, from, isDir, cookie);

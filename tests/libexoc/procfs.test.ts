@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { gunzipSync } from "node:zlib";
 import { Exokernel } from "../../src/exokernel/kernel.js";
 import { System } from "../../src/libexoc/system.js";
 import type { Vfs } from "../../src/libexoc/vfs/vfs.js";
@@ -165,10 +166,17 @@ describe("/proc over a real System", () => {
   afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
   it("lists the system files, self links and the process at the top", () => {
-    expect(list("/proc")).toEqual(["sys", "stat", "mounts", "uptime", "cpuinfo", "loadavg", "meminfo", "version", "filesystems", "self", "thread-self", String(t.pid)]);
+    expect(list("/proc")).toEqual(["sys", "stat", "mounts", "uptime", "cpuinfo", "loadavg", "meminfo", "version", "config.gz", "filesystems", "self", "thread-self", String(t.pid)]);
     expect(vfs.readlink(t, "/proc/self", "/").toString()).toBe(String(t.pid));
     expect(vfs.readlink(t, "/proc/thread-self", "/").toString()).toBe(`${t.pid}/task/${t.tid}`);
     expect(list("/proc/self/task")).toEqual([String(t.tid)]);
+  });
+
+  it("config.gz: the configuration of the kernel exojit presents, gzipped", () => {
+    const text = gunzipSync(Buffer.from(read("/proc/config.gz"), "latin1")).toString();
+    expect(text).toMatch(/^#\n# Automatically generated file; DO NOT EDIT\.\n# Linux\/i386 6\.1\.0-test Kernel Configuration\n/);
+    expect(text).toContain("\nCONFIG_INOTIFY_USER=y\n");
+    expect(text).toContain("\n# CONFIG_USER_NS is not set\n");
   });
 
   it("shows the descriptors: fd/ links and fdinfo/", () => {

@@ -172,6 +172,8 @@ export function sysctlTable(sys: System): [string, string, number, () => string]
     ["kernel", "hostname", 0o644, () => u().nodename],
     ["kernel", "ngroups_max", 0o444, () => "65536"],
     ["kernel", "osrelease", 0o444, () => u().release],
+    // (no module or fault has tainted the kernel)
+    ["kernel", "tainted", 0o644, () => "0"],
     ["kernel", "ostype", 0o444, () => u().sysname],
     ["kernel", "pid_max", 0o644, () => String(PID_MAX)],
     ["kernel", "threads-max", 0o644, () => String(MAX_TASKS)],

@@ -9,6 +9,7 @@
 // process's effective user; what would let a reader look inside another user's process (maps,
 // environ, the exe/cwd/root/fd links) also needs the right to inspect it, as ptrace would.
 
+import { kconfigGz } from "./kconfig.js";
 import * as fs from "node:fs";
 import type { System } from "../system.js";
 import type { Process } from "../process.js";
@@ -124,7 +125,7 @@ const PID_ENTRIES: PidEntry[] = [
 ];
 
 /** The system-wide entries at the top, and what each holds. */
-const TOP_FILES: [string, (sys: System) => string][] = [
+const TOP_FILES: [string, (sys: System) => string | Uint8Array][] = [
   ["stat", global.statText],
   ["uptime", global.uptimeText],
   ["cpuinfo", global.cpuinfoText],
@@ -132,6 +133,7 @@ const TOP_FILES: [string, (sys: System) => string][] = [
   ["meminfo", global.meminfoText],
   ["version", global.versionText],
   ["filesystems", global.filesystemsText],
+  ["config.gz", (sys) => kconfigGz(sys.personality.uname().release)],
 ];
 /** Top-level names in listing order (Linux keeps them sorted by length, then bytes), then the
  *  links to the caller's own directories. */

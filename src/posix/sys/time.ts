@@ -152,7 +152,8 @@ const cpuSleepInterrupted = resumable("posix/time.cpuSleepInterrupted", function
 function nanosleep(t: Task, clock: number, flags: number, req: number, rem: number, wide: boolean): number {
   const kind = clockKind(clock);
   if (kind === K_INVALID) sysError("EINVAL");
-  if (clock === CLOCK_MONOTONIC_RAW || clock === CLOCK_REALTIME_COARSE || clock === CLOCK_MONOTONIC_COARSE) sysError("EOPNOTSUPP");
+  // (clocks without a sleep of their own, the calling thread's CPU clock among them)
+  if (clock === CLOCK_MONOTONIC_RAW || clock === CLOCK_REALTIME_COARSE || clock === CLOCK_MONOTONIC_COARSE || clock === CLOCK_THREAD_CPUTIME_ID) sysError("EOPNOTSUPP");
   if (kind === K_CPU) {
     const o = cpuClockOwner(t, clock);
     if (o.thread !== null || o.proc !== t.proc) sysError("EINVAL");

@@ -1,6 +1,6 @@
 // Calls that reach into another process (src/posix/sys/crossproc.ts): process_vm_readv and
-// process_vm_writev between a parent and its forked child, kcmp, pidfd_getfd, and mlock2's
-// flags (tests/guest/crossproc.c). Not differential: qemu-i386, this machine's oracle when it
+// process_vm_writev between a parent and its forked child, kcmp, pidfd_getfd, clone's
+// CLONE_PIDFD with waitid's P_PIDFD, and mlock2's flags (tests/guest/crossproc.c). Not differential: qemu-i386, this machine's oracle when it
 // runs no i386 code itself, has neither process_vm_readv/writev nor mlock2, and its CLONE_VM
 // children are no processes kcmp finds. The expected lines are Linux's semantics (mm/
 // process_vm_access.c: a copy that meets a hole returns what it moved, EFAULT when nothing;
@@ -47,6 +47,11 @@ describe("calls that reach into another process", () => {
       "pidfd_getfd not open there: -1 Bad file descriptor",
       "pidfd_getfd bad flags: -1 Invalid argument",
       "pidfd_getfd not a pidfd: -1 Bad file descriptor",
+      "waitid P_PIDFD: 0",
+      "  its pid 1, status 7, pidfd cloexec 1",
+      "waitid P_PIDFD not a pidfd: -1 Invalid argument",
+      "clone CLONE_PIDFD to a bad address: -1 Bad address",
+      "clone CLONE_PIDFD with CLONE_PARENT_SETTID: -1 Invalid argument",
       "mlock2: 0",
       "mlock2 onfault: 0",
       "mlock2 bad flags: -1 Invalid argument",
@@ -60,6 +65,7 @@ describe("calls that reach into another process", () => {
             "kcmp of another user's process: -1 Operation not permitted",
           ]
         : []),
+      "no child left: 1",
       "",
     ]);
   });

@@ -3,6 +3,7 @@
 // built from). The exokernel makes the environment (a copy of the caller's registers, in the
 // same address space or a copy-on-write duplicate); everything else is decided here.
 
+import { PidFd } from "./sigwait.js";
 import { Process } from "./process.js";
 import { Task, FsContext } from "./task.js";
 import { SignalState, SigHandlers } from "./signal.js";
@@ -34,6 +35,8 @@ export interface CloneArgs {
   childTid: number;
   /** Sets the new task's thread pointer (CLONE_SETTLS): what the ABI layer makes of `tls`. */
   setTls: ((child: Task) => void) | null;
+  /** Where to store a pidfd of the child (CLONE_PIDFD), close-on-exec, in the caller. */
+  pidfd?: number;
   /** Register index of the system call's result (the child sees 0 there). */
   resultReg: number;
   /** Register index of the stack pointer. */
@@ -45,10 +48,10 @@ export interface CloneArgs {
 export function cloneTask(t: Task, a: CloneArgs): number {
   const f = a.flags;
   if (f & CLONE_NAMESPACES) sysError("EINVAL", "namespaces are not supported");
-  if (f & CLONE_PIDFD) sysError("EINVAL", "pidfd is not supported");
   if ((f & CLONE_THREAD) && !(f & CLONE_SIGHAND)) sysError("EINVAL");
   if ((f & CLONE_SIGHAND) && !(f & CLONE_VM)) sysError("EINVAL");
-  if ((f & CLONE_FS) === 0 && (f & CLONE_THREAD) !== 0) sysError("EINVAL");
+  // (a pidfd names a process: a thread gets none)
+  if ((f & CLONE_PIDFD) && (f & CLONE_THREAD)) sysError("EINVAL");
   const sys = t.sys;
   const k = t.kernel;
   sys.checkTaskLimit(t.proc);
@@ -136,12 +139,23 @@ export function cloneTask(t: Task, a: CloneArgs): number {
   if (a.stack !== 0) r[a.stackReg] = a.stack;
   if (f & CLONE_SETTLS && a.setTls !== null) a.setTls(child);
   if (f & CLONE_CHILD_CLEARTID) child.clearTid = a.childTid >>> 0;
+  let pidfd = -1;
   try {
+    if (f & CLONE_PIDFD) {
+      pidfd = t.fds.add(new PidFd(proc, false), true);
+      t.mem.putU32(a.pidfd ?? 0, pidfd);
+    }
     if (f & CLONE_CHILD_SETTID) child.mem.putU32(a.childTid, tid);
     if (f & CLONE_PARENT_SETTID) t.mem.putU32(a.parentTid, tid);
   } catch (e) {
+    if (pidfd >= 0) t.fds.close(pidfd);
     // Linux creates the task first and fails the call if a tid cannot be stored.
     child.die();
+    // (a new process that never ran is no child to wait for: gone, as if never made)
+    if (proc !== t.proc) {
+      sys.exo.exit(proc);
+      sys.reap(proc);
+    }
     throw e;
   }
   sys.addTask(child);

@@ -122,6 +122,19 @@ int main(void) {
   show("pidfd_getfd bad flags", syscall(SYS_pidfd_getfd, pfd, 40, 1));
   show("pidfd_getfd not a pidfd", syscall(SYS_pidfd_getfd, fd, 40, 0));
 
+  /* a pidfd from clone itself (CLONE_PIDFD), and waitid on it */
+  int cfd = -1;
+  pid_t pc = syscall(SYS_clone, CLONE_PIDFD | SIGCHLD, 0, &cfd, 0, 0);
+  if (pc == 0) _exit(7);
+  siginfo_t si;
+  memset(&si, 0, sizeof si);
+  show("waitid P_PIDFD", waitid(P_PIDFD, cfd, &si, WEXITED));
+  printf("  its pid %d, status %d, pidfd cloexec %d\n", si.si_pid == pc, si.si_status, (fcntl(cfd, F_GETFD) & FD_CLOEXEC) != 0);
+  show("waitid P_PIDFD not a pidfd", waitid(P_PIDFD, fd, &si, WEXITED));
+  show("clone CLONE_PIDFD to a bad address", syscall(SYS_clone, CLONE_PIDFD | SIGCHLD, 0, (void *)16, 0, 0));
+  show("clone CLONE_PIDFD with CLONE_PARENT_SETTID", syscall(SYS_clone, CLONE_PIDFD | CLONE_PARENT_SETTID | SIGCHLD, 0, &cfd, 0, 0));
+  close(cfd);
+
   /* mlock2 */
   show("mlock2", syscall(SYS_mlock2, page, 4096, 0));
   show("mlock2 onfault", syscall(SYS_mlock2, page, 4096, 1));
@@ -156,5 +169,8 @@ int main(void) {
     kill(other, SIGKILL);
     waitpid(other, NULL, 0);
   }
+  /* the clone that failed on its pidfd left no child behind */
+  int left = waitpid(-1, NULL, WNOHANG);
+  printf("no child left: %d\n", left == -1 && errno == ECHILD);
   return 0;
 }

@@ -5,7 +5,8 @@
 
 import type { Sys } from "../types.js";
 import type { Task } from "../../libexoc/task.js";
-import { cloneTask, unshare as unshareTask, CLONE_VM, CLONE_VFORK, CLONE_SETTLS } from "../../libexoc/clone.js";
+import { cloneTask, unshare as unshareTask, CLONE_VM, CLONE_VFORK, CLONE_SETTLS, CLONE_PIDFD, CLONE_PARENT_SETTID } from "../../libexoc/clone.js";
+import { PidFd } from "../../libexoc/sigwait.js";
 import { execProgram } from "../../libexoc/exec.js";
 import { waitChild, type ChildSelector, type WaitReport } from "../../libexoc/waitchild.js";
 import { sysError } from "../../libexoc/errors.js";
@@ -20,10 +21,10 @@ const EAX = 0, ESP = 4;
 const CSIGNAL = 0xff;
 const CLONE_CLEAR_SIGHAND = 0x100000000;
 
-function clone(t: Task, flags: number, stack: number, ptid: number, tls: number, ctid: number, exitSignal: number): number {
+function clone(t: Task, flags: number, stack: number, ptid: number, tls: number, ctid: number, exitSignal: number, pidfd = 0): number {
   if (exitSignal < 0 || exitSignal > NSIG) sysError("EINVAL");
   return cloneTask(t, {
-    flags, exitSignal, stack, parentTid: ptid, childTid: ctid, resultReg: EAX, stackReg: ESP,
+    flags, exitSignal, stack, parentTid: ptid, childTid: ctid, pidfd, resultReg: EAX, stackReg: ESP,
     setTls: (flags & CLONE_SETTLS) !== 0 ? (child) => setTlsFrom(child, tls, t) : null,
   });
 }
@@ -37,7 +38,11 @@ export const unshare: Sys = (t, flags) => {
   return 0;
 };
 
-export const cloneSys: Sys = (t, flags, sp, ptid, tls, ctid) => clone(t, flags & ~CSIGNAL, sp >>> 0, ptid, tls, ctid, flags & CSIGNAL);
+export const cloneSys: Sys = (t, flags, sp, ptid, tls, ctid) => {
+  // (the old clone stores a pidfd where CLONE_PARENT_SETTID stores the tid: not both)
+  if ((flags & CLONE_PIDFD) !== 0 && (flags & CLONE_PARENT_SETTID) !== 0) sysError("EINVAL");
+  return clone(t, flags & ~CSIGNAL, sp >>> 0, ptid, tls, ctid, flags & CSIGNAL, ptid);
+};
 
 /** clone3(struct clone_args *, size): 64-bit fields flags, pidfd, child_tid, parent_tid,
  *  exit_signal, stack, stack_size, tls (set_tid and cgroup are refused). */
@@ -54,7 +59,7 @@ export const clone3: Sys = (t, args, size) => {
   if (size > 64 && (u64(64) !== 0 || u64(72) !== 0)) sysError("EINVAL", "set_tid is not supported");
   const stack = u64(40), stackSize = u64(48);
   if ((stack === 0) !== (stackSize === 0)) sysError("EINVAL");
-  return clone(t, flags | 0, stack === 0 ? 0 : (stack + stackSize) >>> 0, u64(24), u64(56), u64(16), u64(32));
+  return clone(t, flags | 0, stack === 0 ? 0 : (stack + stackSize) >>> 0, u64(24), u64(56), u64(16), u64(32), u64(8));
 };
 
 export const exit: Sys = (t, code) => {
@@ -157,8 +162,13 @@ export const waitid: Sys = (t, idtype, id, infop, options, rusage) => {
       if (id < 0) sysError("EINVAL");
       sel = { kind: "pgid", pgid: id === 0 ? t.proc.pgid : id };
       break;
-    case P_PIDFD:
-      return sysError("EINVAL", "pidfd is not supported");
+    case P_PIDFD: {
+      // (the process a pidfd names: EBADF for no descriptor, EINVAL for one that is no pidfd)
+      const f = t.fds.get(id);
+      if (!(f instanceof PidFd)) return sysError("EINVAL");
+      sel = { kind: "pid", pid: f.proc.pid };
+      break;
+    }
     default:
       return sysError("EINVAL");
   }

@@ -9,7 +9,7 @@
 
 import * as path from "node:path";
 import { parseElf, ElfError, ET_DYN, PT_LOAD, PT_PHDR, PF_R, PF_W, PF_X, type ElfImage } from "./elf.js";
-import { Vma, PROT_READ, PROT_WRITE, PROT_EXEC, PAGE, pageUp, pageDown, STACK_TOP } from "./vm.js";
+import { Vma, PROT_READ, PROT_WRITE, PROT_EXEC, PAGE, pageUp, pageDown, STACK_TOP, MMAP_TOP } from "./vm.js";
 import { Mm } from "./mm.js";
 import type { Task } from "./task.js";
 import { type OpenFile, type FileStat, S_IFMT, S_IFDIR, S_IFREG } from "./file.js";
@@ -267,7 +267,9 @@ function loadElf(t: Task, prog: Program, execPath: string, argv: Buffer[], envp:
       ielf = readElf(interpFile);
       if (ielf.interp !== null) throw new ExecError(`interpreter ${elf.interp} itself names an interpreter`, "ENOEXEC");
     }
-    const stackSize = Math.min(Math.max(t.proc.limit(RLIMIT_STACK)[0], 128 << 10), 256 << 20);
+    // (at most the gap above the mappings' area, whatever RLIMIT_STACK allows: an unlimited
+    // stack once reached below MMAP_TOP, and the interpreter's mapping there failed the exec)
+    const stackSize = Math.min(Math.max(t.proc.limit(RLIMIT_STACK)[0], 128 << 10), STACK_TOP - MMAP_TOP);
     const stackBottom = STACK_TOP - pageUp(stackSize);
     const bias = elf.type === ET_DYN ? PIE_BASE - loadSpan(elf)[0] : 0;
     const hi = mapSegments(t, mm, elf, prog.file, prog.guest, bias, stackBottom);

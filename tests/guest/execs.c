@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -119,6 +120,14 @@ int main(int argc, char **argv) {
   /* 2. a dynamically linked program */
   char *dyn[] = {(char *)dynamic, "dynamic", "works", NULL};
   printf("dynamic: status %d\n", run(dyn));
+  /* the same with an unlimited stack (ulimit -s unlimited): the program and its interpreter
+   * still find room below the stack */
+  struct rlimit keep, unlimited = {RLIM_INFINITY, RLIM_INFINITY};
+  getrlimit(RLIMIT_STACK, &keep);
+  unlimited.rlim_max = keep.rlim_max;
+  setrlimit(RLIMIT_STACK, &unlimited);
+  printf("dynamic, unlimited stack: status %d\n", run(dyn));
+  setrlimit(RLIMIT_STACK, &keep);
 
   /* 3. #! scripts: plain, with one argument (spaces kept), nested, and broken ones */
   char text[5000];

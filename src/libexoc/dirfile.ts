@@ -77,7 +77,8 @@ export class DirFile extends OpenFile {
 
   constructor(
     path: string,
-    private readonly st: FileStat,
+    /** The directory's status now (fstat after a chmod sees the new mode). */
+    private readonly st: () => FileStat,
     /** The entries now, "." and ".." first. */
     private readonly list: () => DirEntry[],
   ) {
@@ -108,6 +109,14 @@ export class DirFile extends OpenFile {
   }
 
   stat(): FileStat {
-    return this.st;
+    // (a directory removed while open may be gone from a host directory: its last status)
+    try {
+      this.last = this.st();
+    } catch (e) {
+      if (this.last === null) throw e;
+    }
+    return this.last;
   }
+
+  private last: FileStat | null = null;
 }

@@ -92,6 +92,16 @@ int main(void) {
   check("unlink made", unlink("made"));
   check("unlink file", unlink("file"));
   close(wf);
+  /* fstat of a directory descriptor sees a chmod made through it; an empty path is ENOENT
+   * whatever the descriptor */
+  check("fchmod w3 1777", fchmod(wd, 01777));
+  struct stat ds;
+  fstat(wd, &ds);
+  printf("  fstat after fchmod: %o\n", ds.st_mode & 07777);
+  int plain = open("plainfile", O_CREAT | O_WRONLY, 0644);
+  check("fchmodat file fd, empty path", fchmodat(plain, "", 0600, 0));
+  close(plain);
+  unlink("plainfile");
   close(wd);
   check("chdir ..", chdir(".."));
   check("rmdir w3", rmdir("w3"));

@@ -26,6 +26,7 @@ export class VfsRef implements FileRef {
     this.writer = f.mode.write;
     mnt.openFiles++;
     if (this.writer) mnt.writers++;
+    mnt.vol.held?.(node);
     notifier?.opening(key);
   }
 
@@ -46,6 +47,7 @@ export class VfsRef implements FileRef {
     this.mnt.openFiles--;
     if (this.writer) this.mnt.writers--;
     releaseDescriptionLocks(this.locks, this.key, f);
+    this.mnt.vol.released?.(this.node);
     if (this.notifier === null) return;
     this.event(this.writer ? IN_CLOSE_WRITE : IN_CLOSE_NOWRITE);
     this.notifier.closing(this.key);

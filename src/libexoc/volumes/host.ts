@@ -26,7 +26,8 @@ import type { FsCaller, SetAttr, Volume, VolumeFigures, VolumeNode } from "../vo
 export class HostNode implements VolumeNode {
   constructor(
     readonly ino: bigint,
-    readonly hostPath: string,
+    /** (a rename of it or of a directory above it changes it while it is held open) */
+    public hostPath: string,
     public fresh: fs.BigIntStats | null,
   ) {}
 }
@@ -233,6 +234,24 @@ export class HostVolume implements Volume, HostFdHolder {
     if (flags.exchange) sysError("EINVAL", "RENAME_EXCHANGE on the host view");
     if (flags.noReplace && this.lookup(toDir, toName) !== null) sysError("EEXIST");
     host(() => fs.renameSync(a, b));
+    // nodes open descriptions hold name the file where it is now
+    for (const n of this.holds.keys()) {
+      if (n.hostPath === a) n.hostPath = b;
+      else if (n.hostPath.startsWith(`${a}/`)) n.hostPath = b + n.hostPath.slice(a.length);
+    }
+  }
+
+  /** Nodes held by open descriptions, and how many hold each. */
+  private readonly holds = new Map<HostNode, number>();
+
+  held(n: VolumeNode): void {
+    this.holds.set(hn(n), (this.holds.get(hn(n)) ?? 0) + 1);
+  }
+
+  released(n: VolumeNode): void {
+    const k = (this.holds.get(hn(n)) ?? 1) - 1;
+    if (k > 0) this.holds.set(hn(n), k);
+    else this.holds.delete(hn(n));
   }
 
   setattr(n: VolumeNode, a: SetAttr): void {

@@ -25,6 +25,9 @@ const F_SETPIPE_SZ = 1031, F_GETPIPE_SZ = 1032;
 
 /** Guest directory a *at() call resolves relative paths against. */
 export function baseDir(t: Task, dirfd: number, path: string): string {
+  // (an empty path names nothing, whatever the descriptor: the calls that take AT_EMPTY_PATH
+  // handle it before they come here)
+  if (path === "") sysError("ENOENT");
   if (path.startsWith("/") || dirfd === AT_FDCWD) return t.cwd;
   const f = t.fds.get(dirfd);
   if (!(f instanceof DirFile) && !(f instanceof PathFile && f.isDirectory)) sysError("ENOTDIR");

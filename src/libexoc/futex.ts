@@ -44,8 +44,10 @@ export class FutexTable {
     if ((uaddr & 3) !== 0) sysError("EINVAL");
     const va = uaddr >>> 0;
     if (!priv) {
-      const v = t.vm.find(va);
-      if (v?.shared) return -1 - t.mem.phys(va, false);
+      // (a shared futex's page is looked up, as Linux's get_futex_key does: EFAULT when it
+      // cannot be read; a private one is only an address)
+      const phys = t.mem.phys(va, false);
+      if (t.vm.find(va)?.shared) return -1 - phys;
     }
     return t.mm.id * 4294967296 + va;
   }
@@ -125,6 +127,7 @@ export class FutexTable {
   /** FUTEX_REQUEUE / FUTEX_CMP_REQUEUE: wakes `n` waiters on `uaddr` and moves up to `n2` more
    *  to `uaddr2`; with `cmp` (not null), only if the word still holds it (else EAGAIN). */
   requeue(t: Task, uaddr: number, n: number, uaddr2: number, n2: number, cmp: number | null, priv: boolean): number {
+    if ((n | 0) < 0 || (n2 | 0) < 0) sysError("EINVAL");
     const k1 = this.key(t, uaddr, priv), k2 = this.key(t, uaddr2, priv);
     if (cmp !== null && t.mem.i32(uaddr) !== (cmp | 0)) sysError("EAGAIN");
     let done = this.wakeKey(k1, n);

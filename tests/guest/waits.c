@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/select.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -98,6 +99,17 @@ int main(void) {
   printf("FUTEX_WAKE with no waiters: %ld\n", r);
   r = futex((int *)((char *)&word + 1), FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
   printf("FUTEX_WAIT on an unaligned word: %ld %s\n", r, strerror(errno));
+  /* a shared futex's page must be there (EFAULT); a private one is only an address */
+  int *hole = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  r = futex(hole, FUTEX_WAKE, 1, NULL, NULL, 0);
+  printf("FUTEX_WAKE on a PROT_NONE page: %ld %s\n", r, strerror(errno));
+  munmap(hole, 4096);
+  r = futex(hole, FUTEX_WAKE, 1, NULL, NULL, 0);
+  printf("FUTEX_WAKE on an unmapped page: %ld %s\n", r, strerror(errno));
+  r = futex(hole, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+  printf("FUTEX_WAKE_PRIVATE there: %ld\n", r);
+  r = futex(&word, FUTEX_CMP_REQUEUE_PRIVATE, 1, (void *)-1L, &word2, 0);
+  printf("FUTEX_CMP_REQUEUE of a negative count: %ld %s\n", r, strerror(errno));
   r = futex((int *)16, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
   printf("FUTEX_WAIT on an unmapped word: %ld %s\n", r, strerror(errno));
 

@@ -102,6 +102,7 @@ export function startSystem(m: Machine, o: SystemSetup): BootedSystem {
     for (const extra of o.disks) disks.add(attachImage(extra.path, extra.readOnly, m.kernel.blocks), extra.readOnly);
     const root = mountImage(disks, boot.name, o.image, o.readOnly);
     sys.rebootAllowed = true;
+    sys.cmdline = ["root=/dev/sda", o.readOnly ? "ro" : "rw", `init=${o.init}`, ...o.append].join(" ");
     const readOnlyWhy = root.fs.readOnlyWhy;
     if (readOnlyWhy !== null && !o.readOnly) o.warn(`${o.image}: mounted read-only (${readOnlyWhy})`);
     const vfs = sys.newVfs(root, { readOnly: o.readOnly || readOnlyWhy !== null });

@@ -92,6 +92,8 @@ export class System {
   readonly stats: SystemStats;
   /** The kernel's message log (syslog(2), dmesg). */
   readonly klog: KernelLog;
+  /** The kernel command line /proc/cmdline shows (a boot sets it). */
+  cmdline = "";
   /** Whether reboot(2) may stop the machine: a booted system (exojit run's program is a guest
    *  in a container, without CAP_SYS_BOOT). */
   rebootAllowed = false;

@@ -166,7 +166,7 @@ describe("/proc over a real System", () => {
   afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
   it("lists the system files, self links and the process at the top", () => {
-    expect(list("/proc")).toEqual(["sys", "stat", "mounts", "uptime", "cpuinfo", "loadavg", "meminfo", "version", "config.gz", "filesystems", "self", "thread-self", String(t.pid)]);
+    expect(list("/proc")).toEqual(["sys", "stat", "mounts", "uptime", "cmdline", "cpuinfo", "loadavg", "meminfo", "version", "config.gz", "filesystems", "self", "thread-self", String(t.pid)]);
     expect(vfs.readlink(t, "/proc/self", "/").toString()).toBe(String(t.pid));
     expect(vfs.readlink(t, "/proc/thread-self", "/").toString()).toBe(`${t.pid}/task/${t.tid}`);
     expect(list("/proc/self/task")).toEqual([String(t.tid)]);
@@ -210,7 +210,8 @@ describe("/proc over a real System", () => {
     expect(read("/proc/version")).toBe("Linux version 6.1.0-test (exojit@exojit) (exojit) #1 test\n");
     expect(list("/proc/sys")).toEqual(["fs", "kernel", "vm"]);
     // (a nested directory: /proc/sys/fs/inotify)
-    expect(list("/proc/sys/fs")).toEqual(["inotify"]);
+    expect(list("/proc/sys/fs")).toEqual(["inotify", "pipe-max-size"]);
+    expect(read("/proc/cmdline")).toBe("\n");
     expect(read("/proc/sys/fs/inotify/max_queued_events")).toBe("16384\n");
     const write: OpenMode = { read: false, write: true, append: false, nonblock: false };
     const rq = { mode: write, create: false, exclusive: false, truncate: false, directory: false, noFollow: false, perm: 0 };

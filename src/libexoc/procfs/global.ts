@@ -3,6 +3,7 @@
 // (arch/x86/kernel/cpu/proc.c, from what CPUID reports), stat, uptime, loadavg, version,
 // filesystems, and the sysctl values under /proc/sys.
 
+import { PIPE_MAX_SIZE } from "../pipe.js";
 import { INOTIFY_LIMITS } from "../inotify.js";
 import type { System } from "../system.js";
 import { MAX_TASKS, PID_MAX } from "../limits.js";
@@ -161,6 +162,7 @@ export function filesystemTypes(sys: System): { name: string; nodev: boolean }[]
 export function sysctlTable(sys: System): [string, string, number, () => string][] {
   const u = (): ReturnType<typeof sys.personality.uname> => sys.personality.uname();
   return [
+    ["fs", "pipe-max-size", 0o644, () => String(PIPE_MAX_SIZE)],
     ["fs/inotify", "max_queued_events", 0o644, () => String(INOTIFY_LIMITS.maxQueuedEvents)],
     ["fs/inotify", "max_user_instances", 0o644, () => String(INOTIFY_LIMITS.maxUserInstances)],
     ["fs/inotify", "max_user_watches", 0o644, () => String(INOTIFY_LIMITS.maxUserWatches)],

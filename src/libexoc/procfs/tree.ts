@@ -134,6 +134,7 @@ const TOP_FILES: [string, (sys: System) => string | Uint8Array][] = [
   ["version", global.versionText],
   ["filesystems", global.filesystemsText],
   ["config.gz", (sys) => kconfigGz(sys.personality.uname().release)],
+  ["cmdline", (sys) => `${sys.cmdline}\n`],
 ];
 /** Top-level names in listing order (Linux keeps them sorted by length, then bytes), then the
  *  links to the caller's own directories. */

@@ -11,6 +11,7 @@ import { WouldBlock } from "./blocking.js";
 import { HOST_FDS, HOST_REOPEN, closeHostFd, type HostFdHolder } from "./hostfds.js";
 import type { PageCache, CachedFile, FileIdentity, Mappable, PageSource } from "./pagecache.js";
 import type { Task } from "./task.js";
+import type { AsyncIo } from "./fasync.js";
 
 export const S_IFMT = 0o170000, S_IFSOCK = 0o140000, S_IFLNK = 0o120000, S_IFREG = 0o100000;
 export const S_IFBLK = 0o060000, S_IFDIR = 0o040000, S_IFCHR = 0o020000, S_IFIFO = 0o010000;
@@ -71,6 +72,8 @@ export abstract class OpenFile {
   /** The VFS's link to the mounted file this description was opened from (null: a pipe, an
    *  inherited stream...). */
   ref: FileRef | null = null;
+  /** Signal-driven I/O (O_ASYNC and its owner: fasync.ts), once fcntl asked for any of it. */
+  fasync: AsyncIo | null = null;
 
   constructor(
     /** Guest path (for /proc/self/fd and traces; a rename of it or of a directory above it
@@ -166,6 +169,7 @@ export abstract class OpenFile {
   /** Drops one reference; the last one releases the description. */
   drop(): void {
     if (--this.refs !== 0) return;
+    this.fasync?.enable(false);
     this.release();
     this.ref?.released(this);
   }

@@ -6,14 +6,15 @@ import type { Task } from "../../libexoc/task.js";
 import { sysError, SysError } from "../../libexoc/errors.js";
 import { WouldBlock, RESTART_IF_SA, laterFn, resumable } from "../../libexoc/blocking.js";
 import { FifoEnd } from "../../libexoc/fifo.js";
-import { SIGPIPE } from "../../libexoc/signal.js";
+import { SIGPIPE, NSIG } from "../../libexoc/signal.js";
 import { PipeEnd } from "../../libexoc/pipe.js";
 import { type OpenFile, PathFile } from "../../libexoc/file.js";
 import { DirFile } from "../../libexoc/dirfile.js";
 import { SignalFd } from "../../libexoc/sigwait.js";
 import { signalfdRead } from "./sigwait.js";
 import { Struct } from "../abi/structs.js";
-import { openRequest, AT_FDCWD, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_GETLK, F_SETLK, F_SETLKW, F_GETLK64, F_SETLK64, F_SETLKW64, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW, FD_CLOEXEC, O_APPEND, O_NONBLOCK, O_RDONLY, O_WRONLY, O_RDWR, O_LARGEFILE } from "../abi/fcntl.js";
+import { openRequest, AT_FDCWD, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_GETLK, F_SETLK, F_SETLKW, F_GETLK64, F_SETLK64, F_SETLKW64, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW, FD_CLOEXEC, O_APPEND, O_NONBLOCK, O_RDONLY, O_WRONLY, O_RDWR, O_LARGEFILE, O_ASYNC } from "../abi/fcntl.js";
+import { AsyncIo, F_OWNER_TID, F_OWNER_PID, F_OWNER_PGRP } from "../../libexoc/fasync.js";
 import { recordLock } from "./lock.js";
 
 /** Largest single transfer, as Linux's MAX_RW_COUNT. */
@@ -22,6 +23,13 @@ export const MAX_RW = 0x7ffff000;
 const SI_USER_CODE = 0;
 /** fcntl commands for a pipe's capacity. */
 const F_SETPIPE_SZ = 1031, F_GETPIPE_SZ = 1032;
+const F_SETOWN = 8, F_GETOWN = 9, F_SETSIG = 10, F_GETSIG = 11, F_SETOWN_EX = 15, F_GETOWN_EX = 16;
+
+/** The description's signal-driven I/O state, made on first use. */
+function fasyncOf(t: Task, f: OpenFile): AsyncIo {
+  f.fasync ??= new AsyncIo(f, t.sys);
+  return f.fasync;
+}
 
 /** Guest directory a *at() call resolves relative paths against. */
 export function baseDir(t: Task, dirfd: number, path: string): string {
@@ -470,7 +478,7 @@ export const dup3: Sys = (t, fd, fd2, flags) => {
 /** Status flags as F_GETFL reports them. */
 function statusFlags(f: OpenFile): number {
   const acc = f.mode.read && f.mode.write ? O_RDWR : f.mode.write ? O_WRONLY : O_RDONLY;
-  return acc | (f.mode.append ? O_APPEND : 0) | (f.mode.nonblock ? O_NONBLOCK : 0) | (f.mode.largeFile === true ? O_LARGEFILE : 0);
+  return acc | (f.mode.append ? O_APPEND : 0) | (f.mode.nonblock ? O_NONBLOCK : 0) | (f.mode.largeFile === true ? O_LARGEFILE : 0) | (f.fasync?.enabled === true ? O_ASYNC : 0);
 }
 
 /** fcntl (`wide`: fcntl64, whose F_*LK64 and F_OFD_* commands take struct flock64). */
@@ -490,7 +498,32 @@ function fcntlCall(t: Task, fd: number, cmd: number, arg: number, wide: boolean)
       return statusFlags(f);
     case F_SETFL:
       f.mode = { ...f.mode, append: (arg & O_APPEND) !== 0, nonblock: (arg & O_NONBLOCK) !== 0 };
+      if ((arg & O_ASYNC) !== 0 || f.fasync !== null) fasyncOf(t, f).enable((arg & O_ASYNC) !== 0);
       return 0;
+    case F_SETOWN:
+      fasyncOf(t, f).setOwner(arg < 0 ? F_OWNER_PGRP : F_OWNER_PID, Math.abs(arg));
+      return 0;
+    case F_GETOWN: {
+      const o = f.fasync?.owner ?? null;
+      return o === null ? 0 : o.type === F_OWNER_PGRP ? -o.id : o.id;
+    }
+    case F_SETOWN_EX: {
+      const type = t.mem.i32(arg), id = t.mem.i32(arg + 4);
+      if (type !== F_OWNER_TID && type !== F_OWNER_PID && type !== F_OWNER_PGRP) sysError("EINVAL");
+      fasyncOf(t, f).setOwner(type, id);
+      return 0;
+    }
+    case F_GETOWN_EX: {
+      const o = f.fasync?.owner ?? null;
+      t.mem.write(arg, new Struct(8).i32(0, o?.type ?? F_OWNER_PID).i32(4, o?.id ?? 0).bytes);
+      return 0;
+    }
+    case F_SETSIG:
+      if (arg < 0 || arg > NSIG) sysError("EINVAL");
+      fasyncOf(t, f).sig = arg;
+      return 0;
+    case F_GETSIG:
+      return f.fasync?.sig ?? 0;
     case F_GETLK:
     case F_SETLK:
     case F_SETLKW:

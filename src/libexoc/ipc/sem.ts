@@ -80,6 +80,12 @@ export class Semaphores {
   readonly table = new IpcTable<SemSet>(SEMMNI);
   /** Per process that used SEM_UNDO: set → adjustment per counter (dropped when it ends). */
   private readonly undo = new Map<Process, Map<SemSet, Int32Array>>();
+
+  /** Whether `p` has a list of SEM_UNDO adjustments (Linux makes one at its first SEM_UNDO
+   *  operation: kcmp compares them). */
+  hasUndo(p: Process): boolean {
+    return this.undo.has(p);
+  }
   private total = 0;
 
   /** semget: returns the id. */

@@ -134,9 +134,16 @@ export const kcmp: Sys = (t, pid1, pid2, type, idx1, idx2) => {
     case KCMP_SIGHAND:
       return order(a.sig.handlers, b.sig.handlers, type);
     case KCMP_IO:
-    case KCMP_SYSVSEM:
-      // (no I/O contexts and no semaphore undo lists shared apart from their processes')
-      return order(a.proc, b.proc, type);
+      // (Linux makes an I/O context at a process's first block I/O of its own; exojit's guests
+      // have none, so every two compare equal, as two processes without one do on Linux)
+      return 0;
+    case KCMP_SYSVSEM: {
+      // (undo lists: none is the same as none; each process has its own, CLONE_SYSVSEM aside,
+      // which exojit does not share)
+      const sem = t.sys.ipc.sem;
+      const ua = sem.hasUndo(a.proc), ub = sem.hasUndo(b.proc);
+      return !ua && !ub ? 0 : order(ua ? a.proc : {}, ub ? b.proc : {}, type);
+    }
     case KCMP_EPOLL_TFD:
       return sysError("EOPNOTSUPP");
     default:

@@ -16,7 +16,11 @@ export const MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20, MAP_GROWSDOWN = 0x100, MAP_
 export const MAP_EXECUTABLE = 0x1000, MAP_LOCKED = 0x2000, MAP_NORESERVE = 0x4000, MAP_POPULATE = 0x8000;
 export const MAP_NONBLOCK = 0x10000, MAP_STACK = 0x20000, MAP_HUGETLB = 0x40000, MAP_SYNC = 0x80000;
 export const MAP_FIXED_NOREPLACE = 0x100000;
-const MAP_KNOWN = 0x1ff7ff | MAP_FIXED_NOREPLACE;
+/** Flags MAP_SHARED_VALIDATE accepts (Linux's LEGACY_MAP_MASK on x86: the type, MAP_FIXED,
+ *  MAP_ANONYMOUS, MAP_32BIT, MAP_GROWSDOWN, MAP_DENYWRITE, MAP_EXECUTABLE, MAP_LOCKED,
+ *  MAP_NORESERVE, MAP_POPULATE, MAP_NONBLOCK, MAP_STACK, MAP_HUGETLB, MAP_UNINITIALIZED and the
+ *  huge page size bits, and MAP_FIXED_NOREPLACE; not MAP_SYNC, which needs a DAX file). */
+const MAP_KNOWN = 0x3 | 0x10 | 0x20 | 0x40 | 0x100 | 0x800 | 0x1000 | 0x2000 | 0x4000 | 0x8000 | 0x10000 | 0x20000 | 0x40000 | 0xfc000000 | MAP_FIXED_NOREPLACE;
 
 export const MREMAP_MAYMOVE = 1, MREMAP_FIXED = 2, MREMAP_DONTUNMAP = 4;
 export const MADV_NORMAL = 0, MADV_RANDOM = 1, MADV_SEQUENTIAL = 2, MADV_WILLNEED = 3, MADV_DONTNEED = 4, MADV_FREE = 8;
@@ -26,6 +30,8 @@ const USER_TOP = 0xc0000000;
 function doMmap(t: Task, addr: number, len: number, prot: number, flags: number, fd: number, offset: number): number {
   addr >>>= 0;
   len >>>= 0;
+  // (the descriptor first, as Linux's mmap_pgoff takes it before do_mmap checks the rest)
+  const f = (flags & MAP_ANONYMOUS) === 0 ? t.fds.get(fd) : null;
   if (len === 0) sysError("EINVAL");
   const type = flags & MAP_TYPE;
   if (type !== MAP_SHARED && type !== MAP_PRIVATE && type !== MAP_SHARED_VALIDATE) sysError("EINVAL");
@@ -38,8 +44,7 @@ function doMmap(t: Task, addr: number, len: number, prot: number, flags: number,
 
   let object: MemObject | null = null;
   let name = "";
-  if ((flags & MAP_ANONYMOUS) === 0) {
-    const f = t.fds.get(fd);
+  if (f !== null) {
     if (f instanceof MemDevice) {
       name = f.path; // /dev/zero: anonymous memory
       if (shared) object = t.sys.pageCache.anon(name);
@@ -200,6 +205,7 @@ export const mincore: Sys = (t, addr, len, vecVa) => {
 export const mlock: Sys = (t, addr, len) => {
   const a = (addr >>> 0) - ((addr >>> 0) % PAGE);
   const size = pageUp((addr >>> 0) - a + (len >>> 0));
+  mayLock(t);
   if (t.proc.euid !== 0 && size > t.proc.limit(RLIMIT_MEMLOCK)[0]) sysError("ENOMEM");
   for (let at = a; at < a + size; at += PAGE) if (t.vm.find(at) === undefined) sysError("ENOMEM");
   return 0;
@@ -221,10 +227,17 @@ export const munlock: Sys = (t, addr, len) => {
 
 const MCL_CURRENT = 1, MCL_FUTURE = 2, MCL_ONFAULT = 4;
 
-export const mlockall: Sys = (_t, flags) => {
+export const mlockall: Sys = (t, flags) => {
   if (flags === 0 || (flags & ~(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT)) !== 0) sysError("EINVAL");
+  mayLock(t);
+  if ((flags & MCL_CURRENT) !== 0 && t.proc.euid !== 0 && t.vm.size > t.proc.limit(RLIMIT_MEMLOCK)[0]) sysError("ENOMEM");
   return 0;
 };
+
+/** Linux's can_do_mlock: EPERM for a caller whose RLIMIT_MEMLOCK is 0, root aside. */
+function mayLock(t: Task): void {
+  if (t.proc.euid !== 0 && t.proc.limit(RLIMIT_MEMLOCK)[0] === 0) sysError("EPERM");
+}
 
 export const munlockall: Sys = () => 0;
 

@@ -38,12 +38,19 @@ export class Vma {
     public name: string,
   ) {}
 
+  /** madvise's MADV_DONTFORK (a child gets no such region) and MADV_WIPEONFORK (a child gets
+   *  it zero-filled). */
+  dontFork = false;
+  wipeOnFork = false;
+
   /** The part [start, end) of this region as a region of its own, holding its own reference. */
   clone(start: number, end: number): Vma {
     this.object?.hold();
     if (this.object && this.shared && this.prot & PROT_WRITE) this.object.writers(1);
     const v = new Vma(start, end, this.prot, this.shared, this.object, this.offset + (start - this.start), this.fileEnd, this.name);
     v.maxProt = this.maxProt;
+    v.dontFork = this.dontFork;
+    v.wipeOnFork = this.wipeOnFork;
     return v;
   }
 
@@ -188,6 +195,26 @@ export class AddressMap {
     }
   }
 
+  /** Sets what `set` sets on the regions of [start, end), splitting them at the edges. */
+  mark(start: number, end: number, set: (v: Vma) => void): void {
+    const out: Vma[] = [];
+    for (const v of this.vmas) {
+      if (v.end <= start || v.start >= end) {
+        out.push(v);
+        continue;
+      }
+      const a = Math.max(v.start, start), b = Math.min(v.end, end);
+      if (v.start < a) out.push(v.clone(v.start, a));
+      const mid = v.clone(a, b);
+      set(mid);
+      out.push(mid);
+      if (b < v.end) out.push(v.clone(b, v.end));
+      v.drop();
+    }
+    this.vmas.length = 0;
+    this.vmas.push(...out);
+  }
+
   /** Changes the protection of [start, start+len), splitting regions at the edges. */
   protect(start: number, len: number, prot: number): void {
     const end = start + len;
@@ -330,7 +357,12 @@ export class AddressMap {
   /** The same regions over `aspace`, a copy-on-write duplicate of this map's space (fork). */
   fork(aspace: CapHandle): AddressMap {
     const m = new AddressMap(this.kernel, aspace);
-    for (const v of this.vmas) m.vmas.push(v.clone(v.start, v.end));
+    const child = this.kernel.aspace(aspace);
+    for (const v of this.vmas) {
+      // (the child's copy of the pages goes where madvise said so: the region too for DONTFORK)
+      if (v.dontFork || v.wipeOnFork) child.forEach(v.start, v.end, (va) => child.unmap(va));
+      if (!v.dontFork) m.vmas.push(v.clone(v.start, v.end));
+    }
     m.brkStart = this.brkStart;
     m.brk = this.brk;
     return m;

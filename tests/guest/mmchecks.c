@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -29,6 +30,35 @@ int main(void) {
   p = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | 0x400, fd, 0);
   show("MAP_PRIVATE with the same unknown flag", p != MAP_FAILED);
   char *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  /* madvise: fork-time advice, the checks per region, a hole */
+  char *two = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  two[0] = 1;
+  two[4096] = 2;
+  show("MADV_WIPEONFORK", madvise(two, 4096, MADV_WIPEONFORK) == 0);
+  show("MADV_DONTFORK", madvise(two + 4096, 4096, MADV_DONTFORK) == 0);
+  pid_t k = fork();
+  if (k == 0) {
+    printf("child: wiped page holds %d\n", two[0]);
+    signal(SIGSEGV, SIG_DFL);
+    printf("child: touching the region it did not get\n");
+    printf("%d\n", two[4096]);
+    _exit(0);
+  }
+  int st;
+  waitpid(k, &st, 0);
+  printf("child: %s %d; parent still has %d %d\n", WIFSIGNALED(st) ? "killed by" : "exited", WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st), two[0], two[4096]);
+  void *filemap = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0);
+  show("MADV_FREE on a file mapping", madvise(filemap, 4096, MADV_FREE) == 0);
+  show("MADV_WIPEONFORK on a file mapping", madvise(filemap, 4096, MADV_WIPEONFORK) == 0);
+  show("advice 1212", madvise(two, 4096, 1212) == 0);
+  char *shm = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  shm[10] = 7;
+  show("MADV_REMOVE on shared memory", madvise(shm, 4096, MADV_REMOVE) == 0);
+  printf("  it reads %d now\n", shm[10]);
+  show("MADV_REMOVE on private memory", madvise(two, 4096, MADV_REMOVE) == 0);
+  munmap(two + 4096, 4096);
+  show("MADV_NORMAL over a hole", madvise(two, 8192, MADV_NORMAL) == 0);
+  show("MADV_DONTNEED over a hole", madvise(two, 8192, MADV_DONTNEED) == 0);
   if (geteuid() == 0) {
     pid_t c = fork();
     if (c == 0) {

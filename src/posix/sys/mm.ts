@@ -5,7 +5,7 @@
 import type { Sys } from "../types.js";
 import type { Task } from "../../libexoc/task.js";
 import { sysError } from "../../libexoc/errors.js";
-import { Vma, PAGE, pageUp } from "../../libexoc/vm.js";
+import { Vma, PAGE, PROT_WRITE, pageUp } from "../../libexoc/vm.js";
 import { MemDevice } from "../../libexoc/vfs/memdev.js";
 import type { MemObject } from "../../libexoc/pagecache.js";
 import { RLIMIT_AS, RLIMIT_DATA, RLIMIT_MEMLOCK } from "../../libexoc/limits.js";
@@ -115,25 +115,64 @@ export const mprotect: Sys = (t, addr, len, prot) => {
   return 0;
 };
 
+/** Advice exojit takes as a hint and ignores (the page cache and frames decide): MADV_COLD,
+ *  MADV_PAGEOUT, MADV_POPULATE_READ/WRITE, MADV_DONTDUMP/DODUMP (no core dumps are written),
+ *  MADV_DONTNEED_LOCKED (every page is resident), MADV_HWPOISON/SOFT_OFFLINE for root. */
+const MADV_REMOVE = 9, MADV_DONTFORK = 10, MADV_DOFORK = 11, MADV_DONTDUMP = 16, MADV_DODUMP = 17;
+const MADV_WIPEONFORK = 18, MADV_KEEPONFORK = 19, MADV_COLD = 20, MADV_PAGEOUT = 21;
+const MADV_POPULATE_READ = 22, MADV_POPULATE_WRITE = 23, MADV_DONTNEED_LOCKED = 24;
+const HINTS = new Set([MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED, MADV_DONTDUMP, MADV_DODUMP, MADV_COLD, MADV_PAGEOUT, MADV_POPULATE_READ, MADV_POPULATE_WRITE]);
+
+/** madvise: the advice is checked (MADV_MERGEABLE, the huge-page ones and MADV_COLLAPSE are
+ *  EINVAL, as from a kernel without KSM and transparent huge pages), then applied to the
+ *  mapped parts of the range; a hole in it is ENOMEM at the end, as Linux reports it. */
 export const madvise: Sys = (t, addr, len, advice) => {
   const [a, size] = range(addr, len);
+  const known = HINTS.has(advice) || advice === MADV_DONTNEED || advice === MADV_FREE || advice === MADV_REMOVE || advice === MADV_DONTNEED_LOCKED ||
+    (advice >= MADV_DONTFORK && advice <= MADV_DOFORK) || (advice >= MADV_WIPEONFORK && advice <= MADV_KEEPONFORK);
+  if (!known) sysError("EINVAL");
+  if (size === 0) return 0;
+  const end = a + size;
+  const vmas = t.vm.vmas.filter((v) => v.start < end && a < v.end);
+  // (per region, the checks of madvise_behavior_valid and its callers)
+  for (const v of vmas) {
+    const privateAnon = v.object === null && !v.shared;
+    if ((advice === MADV_FREE || advice === MADV_WIPEONFORK) && !privateAnon) sysError("EINVAL");
+    if (advice === MADV_REMOVE && !v.shared) sysError("EINVAL");
+  }
   switch (advice) {
     case MADV_DONTNEED:
+    case MADV_DONTNEED_LOCKED:
     case MADV_FREE:
       // The next touch sees zeroes (private anonymous), the file's bytes (private file pages)
       // or the shared contents again.
-      t.vm.discard(a, a + size);
-      return 0;
-    case MADV_NORMAL:
-    case MADV_RANDOM:
-    case MADV_SEQUENTIAL:
-    case MADV_WILLNEED:
-      return 0;
-    default:
-      // Other advice (hugepages, merging, dump control) is a hint this memory manager ignores.
-      if (advice >= 9 && advice <= 25) return 0;
-      return sysError("EINVAL");
+      t.vm.discard(a, end);
+      break;
+    case MADV_REMOVE:
+      // The range reads as zeroes from now on, in the mapping and in the file, as after
+      // Linux's hole punch (the file keeps its blocks: st_blocks does not shrink).
+      for (const v of vmas) if ((v.prot & PROT_WRITE) === 0) sysError("EACCES");
+      for (const v of vmas) {
+        const lo = Math.max(v.start, a), hi = Math.min(v.end, end);
+        t.mem.chunks(lo, hi - lo, true, (view) => view.fill(0));
+      }
+      break;
+    case MADV_DONTFORK:
+    case MADV_DOFORK:
+      t.vm.mark(a, end, (v) => (v.dontFork = advice === MADV_DONTFORK));
+      break;
+    case MADV_WIPEONFORK:
+    case MADV_KEEPONFORK:
+      t.vm.mark(a, end, (v) => (v.wipeOnFork = advice === MADV_WIPEONFORK));
+      break;
   }
+  let at = a;
+  for (const v of vmas) {
+    if (v.start > at) sysError("ENOMEM");
+    at = v.end;
+  }
+  if (at < end) sysError("ENOMEM");
+  return 0;
 };
 
 export const mremap: Sys = (t, oldAddr, oldLen, newLen, flags) => {

@@ -71,28 +71,20 @@ export const mqTimedreceive: Sys = (t, fd, ptr, len, prio, timeout) => timedrece
 export const mqTimedreceive64: Sys = (t, fd, ptr, len, prio, timeout) => timedreceive(t, fd, ptr, len, prio, timeout, true);
 
 export const mqNotify: Sys = (t, fd, sevp) => {
-  const f = queueOf(t, fd);
-  if (sevp === 0) {
-    f.notify(t.proc, null);
-    return 0;
-  }
-  const b = t.mem.read(sevp, SIGEVENT_SIZE);
-  const dv = new DataView(b.buffer);
-  const value = dv.getInt32(0, true), signo = dv.getInt32(4, true), how = dv.getInt32(8, true);
-  let n: MqNotification;
-  if (how === SIGEV_NONE) {
-    n = { owner: t.proc, signal: 0, value };
-  } else if (how === SIGEV_SIGNAL) {
-    if (signo < 1 || signo > NSIG) sysError("EINVAL");
-    n = { owner: t.proc, signal: signo, value };
-  } else if (how === SIGEV_THREAD) {
+  // (the request is read and checked before the descriptor, as Linux's mq_notify does)
+  let n: MqNotification | null = null;
+  if (sevp !== 0) {
+    const b = t.mem.read(sevp, SIGEVENT_SIZE);
+    const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    const value = dv.getInt32(0, true), signo = dv.getInt32(4, true), how = dv.getInt32(8, true);
+    if (how !== SIGEV_NONE && how !== SIGEV_SIGNAL && how !== SIGEV_THREAD) sysError("EINVAL");
+    if (how === SIGEV_SIGNAL && (signo < 0 || signo > NSIG)) sysError("EINVAL");
     // The kernel's SIGEV_THREAD takes a netlink socket (glibc makes one and runs the thread
     // itself); there are no netlink sockets here.
-    return sysError("EBADF", "SIGEV_THREAD needs a netlink socket");
-  } else {
-    return sysError("EINVAL");
+    if (how === SIGEV_THREAD) sysError("EBADF", "SIGEV_THREAD needs a netlink socket");
+    n = { owner: t.proc, signal: how === SIGEV_SIGNAL ? signo : 0, value };
   }
-  f.notify(t.proc, n);
+  queueOf(t, fd).notify(t.proc, n);
   return 0;
 };
 

@@ -62,6 +62,9 @@ export interface EpollEvent {
 
 let nextEpollIno = 1n;
 
+/** Deepest nesting of epoll instances Linux allows (EP_MAX_NESTS). */
+const EP_MAX_NESTS = 4;
+
 export class EpollFile extends OpenFile {
   private readonly interests = new Map<string, Interest>();
   /** Notified when a watched file may have become ready. */
@@ -82,9 +85,35 @@ export class EpollFile extends OpenFile {
     if (file === this) sysError("EINVAL");
     if (!file.pollable()) sysError("EPERM");
     if (this.key(fd, file) !== undefined) sysError("EEXIST");
+    // An epoll instance inside another: no cycle, and at most EP_MAX_NESTS levels from the
+    // top of any chain through this one to the bottom of any through `file` (ep_loop_check).
+    if (file instanceof EpollFile && file.below(this, 0) + 1 + this.above(0) > EP_MAX_NESTS) sysError("ELOOP");
     const i = new Interest(this, fd, file, events, dataLo, dataHi);
     this.interests.set(String(fd), i);
+    if (file instanceof EpollFile) file.parents.add(this);
     i.subscribe();
+  }
+
+  /** Instances that watch this one. */
+  private readonly parents = new Set<EpollFile>();
+
+  /** How far down the epoll instances this one watches go (from `depth`): Infinity when they
+   *  reach `inserting` (a cycle). */
+  private below(inserting: EpollFile, depth: number): number {
+    let d = depth;
+    for (const i of this.interests.values()) {
+      if (!(i.file instanceof EpollFile)) continue;
+      if (i.file === inserting) return Infinity;
+      d = Math.max(d, i.file.below(inserting, depth + 1));
+    }
+    return d;
+  }
+
+  /** How far up the instances watching this one go (from `depth`). */
+  private above(depth: number): number {
+    let d = depth;
+    for (const p of this.parents) d = Math.max(d, p.above(depth + 1));
+    return d;
   }
 
   /** EPOLL_CTL_MOD: new events and data; a one-shot entry is armed again. */
@@ -105,6 +134,7 @@ export class EpollFile extends OpenFile {
     if (i === undefined) sysError("ENOENT");
     i.unsubscribe();
     this.interests.delete(String(fd));
+    if (file instanceof EpollFile) file.parents.delete(this);
   }
 
   /** Up to `max` ready entries; entries whose file was closed for good are dropped first. */
@@ -159,7 +189,21 @@ export class EpollFile extends OpenFile {
   }
 
   override release(): void {
-    for (const i of this.interests.values()) i.unsubscribe();
+    for (const i of this.interests.values()) {
+      i.unsubscribe();
+      if (i.file instanceof EpollFile) i.file.parents.delete(this);
+    }
     this.interests.clear();
+    for (const p of this.parents) p.forget(this);
+    this.parents.clear();
+  }
+
+  /** A watched instance was closed for good: its entry goes. */
+  private forget(ep: EpollFile): void {
+    for (const [k, i] of this.interests) {
+      if (i.file !== ep) continue;
+      i.unsubscribe();
+      this.interests.delete(k);
+    }
   }
 }

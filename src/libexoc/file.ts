@@ -114,6 +114,12 @@ export abstract class OpenFile {
     return sysError("ESPIPE");
   }
 
+  /** Whether it has positions to read and write at (pread/pwrite: ESPIPE otherwise): a file
+   *  that reads at an offset does (Linux's FMODE_PREAD and FMODE_PWRITE). */
+  positional(): boolean {
+    return this.pread !== OpenFile.prototype.pread;
+  }
+
   /** A read of up to `len` bytes at `off` is about to be made: a file whose data comes from a
    *  disk may throw WouldBlock until that data (and a modest read-ahead) is in memory, so the
    *  read then completes without waiting. Nothing is changed before it throws. */

@@ -12,7 +12,7 @@ import type { DirFile } from "../dirfile.js";
 import { sysError } from "../errors.js";
 import { MAY_READ, MAY_WRITE, MAY_EXEC, type FsCaller } from "../volume.js";
 import { guestPath, checkPermission, isDirSt, type Place, type Walk } from "./walk.js";
-import { credOf, newOwner } from "./perm.js";
+import { credOf, newOwner, ownerOrRoot } from "./perm.js";
 import { VfsRef, lockKey } from "./ref.js";
 import type { Vfs } from "./vfs.js";
 import { later } from "../../exokernel/later.js";
@@ -30,6 +30,8 @@ export interface OpenRequest {
   pathOnly?: boolean;
   /** O_NOCTTY: a terminal opened does not become the controlling terminal. */
   noctty?: boolean;
+  /** O_NOATIME: only the file's owner (or root) may ask for it (EPERM). */
+  noatime?: boolean;
   /** Permission bits for a created file (already masked by umask). */
   perm: number;
   /** Opened to be executed (exec): needs execute permission instead of read, a regular file,
@@ -112,6 +114,7 @@ function openPlace(vfs: Vfs, who: FsCaller, pl: Place, guest: string, req: OpenR
     if (want & MAY_WRITE && type === S_IFREG) vfs.checkWritable(pl);
     checkPermission(who, pl, want);
   }
+  if (req.noatime === true && !ownerOrRoot(credOf(who), st)) sysError("EPERM");
   const stat = later<FileStat>(pl.mnt.vol, "getattr", pl.node);
   switch (type) {
     case S_IFIFO:

@@ -9,7 +9,7 @@
 // directory (the caller's working directory, or a directory descriptor's path).
 
 import * as nodefs from "node:fs";
-import { S_IFMT, S_IFDIR, S_IFREG, S_IFLNK, S_IFIFO, S_IFCHR, S_IFBLK, S_IFSOCK, type FileStat, type OpenFile } from "../file.js";
+import { S_IFMT, S_IFDIR, S_IFREG, S_IFLNK, S_IFIFO, S_IFCHR, S_IFBLK, S_IFSOCK, PathFile, type FileStat, type OpenFile } from "../file.js";
 import { DirFile, DT_DIR, type DirEntry } from "../dirfile.js";
 import { FifoTable } from "../fifo.js";
 import { SocketNames } from "../socket.js";
@@ -425,6 +425,8 @@ export class Vfs {
   /** What an attribute change applies to: a path, or an open file's node. */
   private target(who: FsCaller, p: string | OpenFile, base: string, follow: boolean): Place | null {
     if (typeof p !== "string") {
+      // (an O_PATH descriptor changes nothing: EBADF, as Linux's fdget refuses it)
+      if (p instanceof PathFile) sysError("EBADF");
       const r = p.ref;
       if (r instanceof VfsRef) return { mnt: r.mnt, node: r.node, st: r.mnt.vol.getattr(r.node), name: "" };
       return null;

@@ -42,6 +42,7 @@ export function openRequest(flags: number, mode: number, umask: number): OpenReq
     noFollow: (flags & O_NOFOLLOW) !== 0,
     pathOnly: (flags & O_PATH) !== 0,
     noctty: (flags & O_NOCTTY) !== 0,
+    noatime: (flags & O_NOATIME) !== 0,
     perm: mode & 0o7777 & ~umask,
     cloexec: (flags & O_CLOEXEC) !== 0,
   };

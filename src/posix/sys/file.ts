@@ -106,6 +106,23 @@ function writable(t: Task, fd: number): OpenFile {
   return f;
 }
 
+/** The file of a positioned read or write, checked in Linux's order: ESPIPE for one without
+ *  positions (a pipe, a socket), then EBADF for the wrong access mode, then EISDIR for a
+ *  directory (its read). A write on O_APPEND goes to the end, as Linux's pwrite does. */
+function positioned(t: Task, fd: number, write: boolean): OpenFile {
+  const f = t.fds.get(fd);
+  const dir = f instanceof DirFile;
+  if (!dir && !f.positional()) sysError("ESPIPE");
+  if (write ? !f.mode.write : !f.mode.read) sysError("EBADF");
+  if (dir) sysError("EISDIR");
+  return f;
+}
+
+/** Where a positioned write of `f` at `off` goes: the end of the file under O_APPEND. */
+function writeAt(f: OpenFile, off: number): number {
+  return f.mode.append ? Number(f.stat().size) : off;
+}
+
 /** Reads into guest memory page by page, stopping at the first short read. Once some bytes
  *  arrived, a page that would wait (or EAGAIN) ends the read with what it has. */
 function readInto(t: Task, buf: number, count: number, rd: (view: Uint8Array) => number): number {
@@ -315,7 +332,7 @@ export function offset64(lo: number, hi: number): number {
 }
 
 export const pread64: Sys = (t, fd, buf, count, lo, hi) => {
-  const f = readable(t, fd);
+  const f = positioned(t, fd, false);
   let off = offset64(lo, hi);
   f.prepareRead(off, Math.min(count >>> 0, MAX_RW));
   return readInto(t, buf, count, (v) => {
@@ -326,9 +343,10 @@ export const pread64: Sys = (t, fd, buf, count, lo, hi) => {
 };
 
 export const pwrite64: Sys = (t, fd, buf, count, lo, hi) => {
-  const f = writable(t, fd);
+  const f = positioned(t, fd, true);
   const data = gather(t, buf, count);
-  return data.length === 0 ? 0 : writeTo(t, () => f.pwrite(data, offset64(lo, hi)));
+  const off = offset64(lo, hi);
+  return data.length === 0 ? 0 : writeTo(t, () => f.pwrite(data, writeAt(f, off)));
 };
 
 /** Reads a struct iovec array: [base, len] pairs. */
@@ -400,17 +418,17 @@ function gatherv(t: Task, vecs: [number, number][]): Uint8Array {
 }
 
 export const preadv: Sys = (t, fd, iov, cnt, lo, hi) => {
-  const f = readable(t, fd);
+  const f = positioned(t, fd, false);
   const vecs = iovecs(t, iov, cnt);
   return preadvAt(t, f, vecs, offset64(lo, hi));
 };
 
 export const pwritev: Sys = (t, fd, iov, cnt, lo, hi) => {
-  const f = writable(t, fd);
+  const f = positioned(t, fd, true);
   const vecs = iovecs(t, iov, cnt);
   const off = offset64(lo, hi);
   const all = gatherv(t, vecs);
-  return all.length === 0 ? 0 : writeTo(t, () => f.pwrite(all, off));
+  return all.length === 0 ? 0 : writeTo(t, () => f.pwrite(all, writeAt(f, off)));
 };
 
 /** preadv2/pwritev2 flags: RWF_HIPRI, RWF_DSYNC, RWF_SYNC and RWF_NOWAIT (hints here: data is

@@ -3,6 +3,7 @@
 // terminal behind inherited streams (TCGETS/TCSETS*, TIOCGWINSZ, TIOCGPGRP: a record of what
 // the guest set, the host's window size).
 
+import { PathFile } from "../../libexoc/file.js";
 import type { Sys } from "../types.js";
 import type { Task } from "../../libexoc/task.js";
 import { sysError } from "../../libexoc/errors.js";
@@ -128,6 +129,7 @@ const SANE_CC = [3, 28, 127, 21, 4, 0, 1, 0, 17, 19, 26, 0, 18, 15, 23, 22, 0, 0
 
 export const ioctl: Sys = (t, fd, req, arg) => {
   const f = t.fds.get(fd);
+  if (f instanceof PathFile) sysError("EBADF");
   switch (req >>> 0) {
     case FIOCLEX:
       t.fds.setCloexec(fd, true);

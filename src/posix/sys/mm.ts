@@ -2,6 +2,7 @@
 // the mlock family. Arguments are validated here; the memory map's policy lives in
 // libexoc/vm.ts, and the pages of files and shared memory in libexoc/pagecache.ts.
 
+import { PathFile } from "../../libexoc/file.js";
 import type { Sys } from "../types.js";
 import type { Task } from "../../libexoc/task.js";
 import { sysError } from "../../libexoc/errors.js";
@@ -32,6 +33,7 @@ function doMmap(t: Task, addr: number, len: number, prot: number, flags: number,
   len >>>= 0;
   // (the descriptor first, as Linux's mmap_pgoff takes it before do_mmap checks the rest)
   const f = (flags & MAP_ANONYMOUS) === 0 ? t.fds.get(fd) : null;
+  if (f instanceof PathFile) sysError("EBADF");
   if (len === 0) sysError("EINVAL");
   const type = flags & MAP_TYPE;
   if (type !== MAP_SHARED && type !== MAP_PRIVATE && type !== MAP_SHARED_VALIDATE) sysError("EINVAL");

@@ -9,7 +9,7 @@ import { sysError } from "../../libexoc/errors.js";
 import { pollItems, withCallMask, type PollItem } from "../../libexoc/poll.js";
 import { EpollFile, EPOLLEXCLUSIVE, EPOLLWAKEUP, EPOLLET } from "../../libexoc/epoll.js";
 import { WouldBlock, EINTR_ON_HANDLER } from "../../libexoc/blocking.js";
-import { POLLIN, POLLOUT, POLLPRI, POLLERR, POLLHUP, POLLRDNORM, POLLRDBAND, POLLWRNORM, POLLWRBAND } from "../../libexoc/file.js";
+import { POLLIN, POLLOUT, POLLPRI, POLLERR, POLLHUP, POLLRDNORM, POLLRDBAND, POLLWRNORM, POLLWRBAND, PathFile } from "../../libexoc/file.js";
 import { readTimespec } from "./time.js";
 import { timespec32, timespec64, timeval32, Struct } from "../abi/structs.js";
 import { O_CLOEXEC } from "../abi/fcntl.js";
@@ -185,6 +185,8 @@ export const epollCreate: Sys = (t, size) => {
 export const epollCtl: Sys = (t, epfd, op, fd, eventVa) => {
   const ep = epollOf(t, epfd);
   const f = t.fds.get(fd);
+  // (an O_PATH descriptor is no file to watch: EBADF, as fdget refuses it)
+  if (f instanceof PathFile) sysError("EBADF");
   if (f === ep) sysError("EINVAL");
   if (op === EPOLL_CTL_DEL) {
     ep.remove(fd, f);

@@ -10,7 +10,7 @@ import type { Task } from "../../libexoc/task.js";
 import { sysError, SysError } from "../../libexoc/errors.js";
 import { ERRNO } from "../abi/errno.js";
 import { WouldBlock, RESTART_IF_SA, laterFn, partialCount, resumable } from "../../libexoc/blocking.js";
-import { S_IFMT, S_IFSOCK, type OpenFile } from "../../libexoc/file.js";
+import { S_IFMT, S_IFSOCK, PathFile, type OpenFile } from "../../libexoc/file.js";
 import { lockKey } from "../../libexoc/vfs/ref.js";
 import { UnixSocket, dropAll, SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_BUF, SCM_MAX_FD, type Creds } from "../../libexoc/socket.js";
 import { MAX_RW, writeTo } from "./file.js";
@@ -51,6 +51,7 @@ function credsOf(t: Task): Creds {
 
 function sockOf(t: Task, fd: number): UnixSocket {
   const f = t.fds.get(fd);
+  if (f instanceof PathFile) sysError("EBADF");
   if (!(f instanceof UnixSocket)) sysError("ENOTSOCK");
   return f;
 }

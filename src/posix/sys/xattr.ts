@@ -3,6 +3,7 @@
 // setting one is not supported (EOPNOTSUPP). The path or descriptor and the attribute name are
 // still checked, so errors about them come first.
 
+import { PathFile } from "../../libexoc/file.js";
 import type { Sys } from "../types.js";
 import type { Task } from "../../libexoc/task.js";
 import { sysError } from "../../libexoc/errors.js";
@@ -34,7 +35,7 @@ export const lgetxattr: Sys = (t, path, name) => {
 };
 
 export const fgetxattr: Sys = (t, fd, name) => {
-  t.fds.get(fd);
+  if (t.fds.get(fd) instanceof PathFile) sysError("EBADF");
   checkName(t, name);
   return sysError("ENODATA");
 };
@@ -50,7 +51,7 @@ export const llistxattr: Sys = (t, path) => {
 };
 
 export const flistxattr: Sys = (t, fd) => {
-  t.fds.get(fd);
+  if (t.fds.get(fd) instanceof PathFile) sysError("EBADF");
   return 0;
 };
 
@@ -73,7 +74,7 @@ export const lsetxattr: Sys = (t, path, name, _v, _n, flags) => {
 };
 
 export const fsetxattr: Sys = (t, fd, name, _v, _n, flags) => {
-  t.fds.get(fd);
+  if (t.fds.get(fd) instanceof PathFile) sysError("EBADF");
   return set(t, name, flags);
 };
 
@@ -90,7 +91,7 @@ export const lremovexattr: Sys = (t, path, name) => {
 };
 
 export const fremovexattr: Sys = (t, fd, name) => {
-  t.fds.get(fd);
+  if (t.fds.get(fd) instanceof PathFile) sysError("EBADF");
   checkName(t, name);
   return sysError("ENODATA");
 };

@@ -1,0 +1,72 @@
+/* What a descriptor allows, in Linux's order: positioned I/O (ESPIPE before EBADF, EISDIR for
+ * a directory, pwrite on O_APPEND going to the end), O_PATH descriptors (EBADF for what would
+ * act on the file), O_NOATIME for another user's file, and epoll instances inside others (a
+ * cycle or more than four levels is ELOOP). Runs in an empty directory of its own. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static void show(const char *what, long r) {
+  if (r < 0) printf("%s: -1 %s\n", what, strerror(errno));
+  else printf("%s: %ld\n", what, r);
+}
+
+int main(void) {
+  setvbuf(stdout, NULL, _IONBF, 0);
+  char buf[16];
+  int p[2];
+  pipe(p);
+  show("pwrite on a pipe's read end", pwrite(p[0], "x", 1, 0));
+  show("pread on a pipe's write end", pread(p[1], buf, 1, 0));
+  int d = open(".", O_RDONLY | O_DIRECTORY);
+  show("pread on a directory", pread(d, buf, 1, 0));
+  int f = open("appended", O_CREAT | O_RDWR | O_APPEND, 0644);
+  write(f, "0123456789", 10);
+  show("pwrite at 2 on O_APPEND", pwrite(f, "ab", 2, 2));
+  struct stat st;
+  fstat(f, &st);
+  memset(buf, 0, sizeof buf);
+  pread(f, buf, 12, 0);
+  printf("  size %lld, contents %s, offset %ld\n", (long long)st.st_size, buf, (long)lseek(f, 0, SEEK_CUR));
+
+  int o = open("appended", O_PATH);
+  show("fchmod on O_PATH", fchmod(o, 0600));
+  show("fchown on O_PATH", fchown(o, -1, -1));
+  int n;
+  show("ioctl on O_PATH", ioctl(o, FIONREAD, &n));
+  show("mmap on O_PATH", mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, o, 0) == MAP_FAILED ? -1 : 0);
+  int ep = epoll_create1(0);
+  struct epoll_event ev = {EPOLLIN, {0}};
+  show("epoll_ctl on O_PATH", epoll_ctl(ep, EPOLL_CTL_ADD, o, &ev));
+  show("fstat on O_PATH", fstat(o, &st));
+
+  /* epoll inside epoll */
+  int e[6];
+  for (int i = 0; i < 6; i++) e[i] = epoll_create1(0);
+  for (int i = 1; i < 6; i++) show("epoll level", epoll_ctl(e[i], EPOLL_CTL_ADD, e[i - 1], &ev));
+  show("a cycle", epoll_ctl(e[0], EPOLL_CTL_ADD, e[5], &ev));
+  int a = epoll_create1(0), b = epoll_create1(0);
+  show("a watches b", epoll_ctl(a, EPOLL_CTL_ADD, b, &ev));
+  show("b watches a", epoll_ctl(b, EPOLL_CTL_ADD, a, &ev));
+
+  if (geteuid() == 0) {
+    pid_t c = fork();
+    if (c == 0) {
+      setresuid(65534, 65534, 65534);
+      show("O_NOATIME on another user's file", open("appended", O_RDONLY | O_NOATIME));
+      _exit(0);
+    }
+    waitpid(c, NULL, 0);
+  }
+  show("O_NOATIME on one's own", open("appended", O_RDONLY | O_NOATIME) >= 0 ? 0 : -1);
+  unlink("appended");
+  return 0;
+}

@@ -127,6 +127,7 @@ export function cloneTask(t: Task, a: CloneArgs): number {
   // and a nice value of at least 0, the flag itself not inherited.
   child.schedPolicy = t.schedPolicy;
   child.ioprio = t.ioprio;
+  child.timerSlack = child.defaultTimerSlack = t.timerSlack;
   if (t.resetOnFork) {
     if (t.schedPolicy === 1 || t.schedPolicy === 2) child.schedPolicy = 0;
     k.setFixedPriority(env, 0, false);

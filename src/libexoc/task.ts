@@ -152,6 +152,10 @@ export class Task implements ExitHandler {
   lastFault: FaultSignal | null = null;
   /** Cleared when the thread has ended. */
   alive = true;
+  /** prctl's timer slack (ns: how late a sleep may end; exojit's end on time) and the value
+   *  PR_SET_TIMERSLACK 0 restores, which a new thread takes from its creator's slack. */
+  timerSlack = 50000;
+  defaultTimerSlack = 50000;
   /** Clock time the thread was created (ns). */
   readonly startNs: number;
   private readonly log = logger("signal");

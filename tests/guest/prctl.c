@@ -42,6 +42,12 @@ int main(int argc, char **argv) {
   int st;
   waitpid(pid, &st, 0);
   char name[16] = {0};
+  /* timer slack: set, read back, and 0 puts back the default (what the thread started with) */
+  long slack0 = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
+  TRY("set timer slack 1000", prctl(PR_SET_TIMERSLACK, 1000, 0, 0, 0));
+  printf("timer slack now %ld\n", (long)prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0));
+  TRY("set timer slack 0", prctl(PR_SET_TIMERSLACK, 0, 0, 0, 0));
+  printf("timer slack back to the start: %d\n", prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0) == slack0);
   TRY("set name", prctl(PR_SET_NAME, "a-rather-long-process-name", 0, 0, 0));
   TRY("get name", prctl(PR_GET_NAME, name, 0, 0, 0));
   printf("name [%s]\n", name);

@@ -210,7 +210,7 @@ describe("/proc over a real System", () => {
     expect(read("/proc/version")).toBe("Linux version 6.1.0-test (exojit@exojit) (exojit) #1 test\n");
     expect(list("/proc/sys")).toEqual(["fs", "kernel", "vm"]);
     // (a nested directory: /proc/sys/fs/inotify)
-    expect(list("/proc/sys/fs")).toEqual(["inotify", "pipe-max-size"]);
+    expect(list("/proc/sys/fs")).toEqual(["inotify", "mqueue", "pipe-max-size"]);
     expect(read("/proc/cmdline")).toBe("\n");
     expect(read("/proc/sys/fs/inotify/max_queued_events")).toBe("16384\n");
     const write: OpenMode = { read: false, write: true, append: false, nonblock: false };

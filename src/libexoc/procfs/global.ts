@@ -3,6 +3,7 @@
 // (arch/x86/kernel/cpu/proc.c, from what CPUID reports), stat, uptime, loadavg, version,
 // filesystems, and the sysctl values under /proc/sys.
 
+import { MSG_DEFAULT, MSG_MAX, MSGSIZE_DEFAULT, MSGSIZE_MAX, QUEUES_MAX } from "../ipc/mqueue.js";
 import { PIPE_MAX_SIZE } from "../pipe.js";
 import { INOTIFY_LIMITS } from "../inotify.js";
 import type { System } from "../system.js";
@@ -166,6 +167,11 @@ export function sysctlTable(sys: System): [string, string, number, () => string]
     ["fs/inotify", "max_queued_events", 0o644, () => String(INOTIFY_LIMITS.maxQueuedEvents)],
     ["fs/inotify", "max_user_instances", 0o644, () => String(INOTIFY_LIMITS.maxUserInstances)],
     ["fs/inotify", "max_user_watches", 0o644, () => String(INOTIFY_LIMITS.maxUserWatches)],
+    ["fs/mqueue", "msg_default", 0o644, () => String(MSG_DEFAULT)],
+    ["fs/mqueue", "msg_max", 0o644, () => String(MSG_MAX)],
+    ["fs/mqueue", "msgsize_default", 0o644, () => String(MSGSIZE_DEFAULT)],
+    ["fs/mqueue", "msgsize_max", 0o644, () => String(MSGSIZE_MAX)],
+    ["fs/mqueue", "queues_max", 0o644, () => String(QUEUES_MAX)],
     // (the highest capability number Linux 6.1 knows, CAP_CHECKPOINT_RESTORE)
     ["kernel", "cap_last_cap", 0o444, () => "40"],
     // (syslog(2) is root's only: posix/sys/klog.ts)

@@ -239,7 +239,7 @@ export const prlimit64: Sys = (t, pid, res, newBuf, oldBuf) => {
 
 const PR_SET_PDEATHSIG = 1, PR_GET_PDEATHSIG = 2, PR_GET_DUMPABLE = 3, PR_SET_DUMPABLE = 4;
 const PR_SET_NAME = 15, PR_GET_NAME = 16, PR_CAPBSET_READ = 23, PR_GET_SECUREBITS = 27;
-const PR_SET_CHILD_SUBREAPER = 36, PR_GET_CHILD_SUBREAPER = 37;
+const PR_SET_CHILD_SUBREAPER = 36, PR_GET_CHILD_SUBREAPER = 37, PR_SET_TIMERSLACK = 29, PR_GET_TIMERSLACK = 30;
 const PR_SET_NO_NEW_PRIVS = 38, PR_GET_NO_NEW_PRIVS = 39, PR_CAP_AMBIENT = 47;
 const PR_CAP_AMBIENT_IS_SET = 1, PR_CAP_AMBIENT_RAISE = 2, PR_CAP_AMBIENT_LOWER = 3, PR_CAP_AMBIENT_CLEAR_ALL = 4;
 /** The highest capability number Linux 6.1 knows (CAP_CHECKPOINT_RESTORE). */
@@ -275,6 +275,12 @@ export const prctl: Sys = (t, option, arg2, arg3, arg4, arg5) => {
     case PR_GET_PDEATHSIG:
       t.mem.putU32(arg2, t.proc.deathSignal);
       return 0;
+    case PR_SET_TIMERSLACK:
+      // (0 puts back the thread's default: what its creator had when it was made)
+      t.timerSlack = arg2 === 0 ? t.defaultTimerSlack : arg2 >>> 0;
+      return 0;
+    case PR_GET_TIMERSLACK:
+      return t.timerSlack;
     case PR_SET_CHILD_SUBREAPER:
       t.proc.childSubreaper = arg2 !== 0;
       return 0;

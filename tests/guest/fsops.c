@@ -102,6 +102,15 @@ int main(void) {
   check("fchmodat file fd, empty path", fchmodat(plain, "", 0600, 0));
   close(plain);
   unlink("plainfile");
+  /* readlinkat with an empty path reads the link an O_PATH | O_NOFOLLOW descriptor names */
+  symlink("some/target", "lnk");
+  int lf = open("lnk", O_PATH | O_NOFOLLOW);
+  char lbuf[64] = {0};
+  check("readlinkat(fd, \"\")", readlinkat(lf, "", lbuf, sizeof lbuf - 1));
+  printf("  %s\n", lbuf);
+  check("readlinkat(cwd, \"\")", readlinkat(AT_FDCWD, "", lbuf, sizeof lbuf));
+  close(lf);
+  unlink("lnk");
   close(wd);
   check("chdir ..", chdir(".."));
   check("rmdir w3", rmdir("w3"));

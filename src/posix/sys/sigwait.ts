@@ -43,7 +43,8 @@ function maySend(t: Task, p: Process, sig: number): void {
 export const rtSigqueueinfo: Sys = (t, tgid, sig, uinfo) => {
   checkSignal(sig);
   const info = userSiginfo(t, uinfo, sig, tgid === t.pid);
-  const p = t.sys.findProcess(tgid);
+  // (any thread's id names its process, as kill's does)
+  const p = (tgid > 0 ? t.sys.findProcess(tgid) ?? t.sys.tasks.get(tgid)?.proc : undefined);
   if (p === undefined) return sysError("ESRCH");
   maySend(t, p, sig);
   if (sig !== 0) p.signal(sig, info); // a zombie takes it and ignores it, as on Linux

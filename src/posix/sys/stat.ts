@@ -4,7 +4,7 @@
 import type { Sys } from "../types.js";
 import type { Task } from "../../libexoc/task.js";
 import { sysError } from "../../libexoc/errors.js";
-import type { FileStat } from "../../libexoc/file.js";
+import { PathFile, S_IFMT, S_IFLNK, type FileStat } from "../../libexoc/file.js";
 import type { FsFigures } from "../../libexoc/vfs/vfs.js";
 import { stat64, oldStat, oldKernelStat, statx as statxStruct, Struct, devMajor, devMinor } from "../abi/structs.js";
 import { AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW, AT_FDCWD, AT_EACCESS, AT_NO_AUTOMOUNT } from "../abi/fcntl.js";
@@ -60,7 +60,14 @@ export const statx: Sys = (t, dirfd, path, flags, _mask, buf) => {
 function readlinkAt(t: Task, dirfd: number, pathVa: number, buf: number, size: number): number {
   if (size <= 0) sysError("EINVAL");
   const path = pathArg(t, pathVa);
-  const target = t.fs.readlink(t, path, baseDir(t, dirfd, path));
+  let target: Buffer;
+  if (path === "") {
+    // (an empty path names the descriptor's own file: a symbolic link opened with O_PATH |
+    // O_NOFOLLOW is read; anything else, the working directory included, is ENOENT)
+    const f = dirfd === AT_FDCWD ? null : t.fds.get(dirfd);
+    if (!(f instanceof PathFile) || (f.stat().mode & S_IFMT) !== S_IFLNK) return sysError("ENOENT");
+    target = t.fs.readlink(t, f.path, "/");
+  } else target = t.fs.readlink(t, path, baseDir(t, dirfd, path));
   const n = Math.min(target.length, size >>> 0);
   t.mem.write(buf, target.subarray(0, n));
   return n;

@@ -2,6 +2,7 @@
  * renameat2 RENAME_NOREPLACE), symlink/readlink, hard links, chmod, utimensat with explicit,
  * omitted and current times, truncate/ftruncate, unlinkat(AT_REMOVEDIR), and the errno of each
  * refusal. Prints nothing that depends on the time or the directory's name. */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

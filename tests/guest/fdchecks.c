@@ -7,7 +7,9 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -68,5 +70,31 @@ int main(void) {
   }
   show("O_NOATIME on one's own", open("appended", O_RDONLY | O_NOATIME) >= 0 ? 0 : -1);
   unlink("appended");
+
+  /* RLIMIT_FSIZE: a write is cut at the limit, one at or past it gets SIGXFSZ and EFBIG, and
+   * so does growing a file past it (in a child: the limit is for good) */
+  pid_t c = fork();
+  if (c == 0) {
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit r = {100, 100};
+    setrlimit(RLIMIT_FSIZE, &r);
+    int z = open("limited", O_CREAT | O_RDWR | O_TRUNC, 0644);
+    char big[150];
+    memset(big, 'a', sizeof big);
+    show("write 150 under a 100-byte limit", write(z, big, 150));
+    show("write past it", write(z, big, 10));
+    show("pwrite at 95", pwrite(z, big, 10, 95));
+    show("ftruncate to 200", ftruncate(z, 200));
+    show("ftruncate to 50", ftruncate(z, 50));
+    signal(SIGXFSZ, SIG_DFL);
+    lseek(z, 0, SEEK_END);
+    write(z, big, 60);
+    write(z, big, 10);
+    _exit(0);
+  }
+  int cs;
+  waitpid(c, &cs, 0);
+  printf("the child: %s %d\n", WIFSIGNALED(cs) ? "killed by" : "exited", WIFSIGNALED(cs) ? WTERMSIG(cs) : WEXITSTATUS(cs));
+  unlink("limited");
   return 0;
 }

@@ -8,6 +8,7 @@
 // FALLOC_FL_PUNCH_HOLE and FALLOC_FL_ZERO_RANGE write zeros over the range; collapsing,
 // inserting and unsharing ranges are EOPNOTSUPP, as on file systems without them.
 
+import { fsizeAllows } from "./fsops.js";
 import type { Sys } from "../types.js";
 import type { Task } from "../../libexoc/task.js";
 import { sysError } from "../../libexoc/errors.js";
@@ -105,6 +106,9 @@ export const fallocate: Sys = (t, fd, mode, offLo, offHi, lenLo, lenHi) => {
   if ((mode & (FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_INSERT_RANGE | FALLOC_FL_UNSHARE_RANGE)) !== 0 || type === S_IFBLK) sysError("EOPNOTSUPP");
   const size = Number(f.stat().size), end = offset + len;
   if ((mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE)) !== 0) zeroRange(f, offset, Math.min(end, size));
-  if (!keepSize && end > size) t.fs.ftruncate(f, end);
+  if (!keepSize && end > size) {
+    fsizeAllows(t, end, size);
+    t.fs.ftruncate(f, end);
+  }
   return 0;
 };

@@ -6,9 +6,11 @@ import type { Task } from "../../libexoc/task.js";
 import { sysError, SysError } from "../../libexoc/errors.js";
 import { WouldBlock, RESTART_IF_SA, laterFn, resumable } from "../../libexoc/blocking.js";
 import { FifoEnd } from "../../libexoc/fifo.js";
-import { SIGPIPE, NSIG } from "../../libexoc/signal.js";
+import { SIGPIPE, SIGXFSZ, NSIG } from "../../libexoc/signal.js";
 import { PipeEnd } from "../../libexoc/pipe.js";
-import { type OpenFile, PathFile } from "../../libexoc/file.js";
+import { type OpenFile, PathFile, S_IFMT, S_IFREG } from "../../libexoc/file.js";
+import { VfsRef } from "../../libexoc/vfs/ref.js";
+import { RLIMIT_FSIZE } from "../../libexoc/limits.js";
 import { DirFile } from "../../libexoc/dirfile.js";
 import { SignalFd } from "../../libexoc/sigwait.js";
 import { signalfdRead } from "./sigwait.js";
@@ -118,6 +120,22 @@ function positioned(t: Task, fd: number, write: boolean): OpenFile {
   return f;
 }
 
+/** RLIMIT_FSIZE on a write of `data` to regular file `f` at `pos` (-1: where write() writes,
+ *  its offset or, under O_APPEND, its end): the part below the limit, or nothing at or past
+ *  it, where the writer gets SIGXFSZ and EFBIG (Linux's generic_write_check_limits). */
+export function belowFsizeLimit(t: Task, f: OpenFile, data: Uint8Array, pos: number): Uint8Array {
+  const limit = t.proc.limit(RLIMIT_FSIZE)[0];
+  if (limit === Infinity || !(f.ref instanceof VfsRef)) return data;
+  const st = f.stat();
+  if ((st.mode & S_IFMT) !== S_IFREG) return data;
+  const at = pos >= 0 ? pos : f.mode.append ? Number(st.size) : f.offset;
+  if (at >= limit) {
+    t.sendSignal(SIGXFSZ, SI_USER_CODE);
+    return sysError("EFBIG");
+  }
+  return at + data.length > limit ? data.subarray(0, limit - at) : data;
+}
+
 /** Where a positioned write of `f` at `off` goes: the end of the file under O_APPEND. */
 function writeAt(f: OpenFile, off: number): number {
   return f.mode.append ? Number(f.stat().size) : off;
@@ -201,7 +219,9 @@ export const write: Sys = (t, fd, buf, count) => {
   const blind = f.blindWrite(Math.min(count >>> 0, MAX_RW));
   if (blind >= 0) return blind;
   const data = gather(t, buf, count);
-  return data.length === 0 ? 0 : writeTo(t, () => f.writeBy(t, data));
+  if (data.length === 0) return 0;
+  const part = belowFsizeLimit(t, f, data, -1);
+  return writeTo(t, () => f.writeBy(t, part));
 };
 
 /** sendfile/sendfile64: copies up to `count` bytes from in_fd (at *offset, which is updated
@@ -346,7 +366,9 @@ export const pwrite64: Sys = (t, fd, buf, count, lo, hi) => {
   const f = positioned(t, fd, true);
   const data = gather(t, buf, count);
   const off = offset64(lo, hi);
-  return data.length === 0 ? 0 : writeTo(t, () => f.pwrite(data, writeAt(f, off)));
+  if (data.length === 0) return 0;
+  const part = belowFsizeLimit(t, f, data, writeAt(f, off));
+  return writeTo(t, () => f.pwrite(part, writeAt(f, off)));
 };
 
 /** Reads a struct iovec array: [base, len] pairs. */
@@ -386,7 +408,9 @@ export const readv: Sys = (t, fd, iov, cnt) => {
 export const writev: Sys = (t, fd, iov, cnt) => {
   const f = writable(t, fd);
   const all = gatherv(t, iovecs(t, iov, cnt));
-  return all.length === 0 ? 0 : writeTo(t, () => f.writeBy(t, all));
+  if (all.length === 0) return 0;
+  const part = belowFsizeLimit(t, f, all, -1);
+  return writeTo(t, () => f.writeBy(t, part));
 };
 
 /** preadv at `off` (>= 0): each iovec in turn from the file at the offset, stopping at a
@@ -428,7 +452,9 @@ export const pwritev: Sys = (t, fd, iov, cnt, lo, hi) => {
   const vecs = iovecs(t, iov, cnt);
   const off = offset64(lo, hi);
   const all = gatherv(t, vecs);
-  return all.length === 0 ? 0 : writeTo(t, () => f.pwrite(all, writeAt(f, off)));
+  if (all.length === 0) return 0;
+  const part = belowFsizeLimit(t, f, all, writeAt(f, off));
+  return writeTo(t, () => f.pwrite(part, writeAt(f, off)));
 };
 
 /** preadv2/pwritev2 flags: RWF_HIPRI, RWF_DSYNC, RWF_SYNC and RWF_NOWAIT (hints here: data is

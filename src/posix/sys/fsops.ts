@@ -2,6 +2,8 @@
 // chown, utimensat and truncate, in their plain and *at() forms. The checks and the host operations are
 // libexoc's (the VFS, libexoc/vfs); this file decodes arguments and flags.
 
+import { RLIMIT_FSIZE } from "../../libexoc/limits.js";
+import { SIGXFSZ } from "../../libexoc/signal.js";
 import type { Sys } from "../types.js";
 import type { Task } from "../../libexoc/task.js";
 import { sysError } from "../../libexoc/errors.js";
@@ -154,15 +156,27 @@ export const utimensatTime64: Sys = (t, dirfd, pathVa, timesVa, flags) => utimen
 
 /** truncate64/ftruncate64 take the length as two registers (low, high): offset64. */
 export const truncate64: Sys = (t, pathVa, lo, hi) => {
-  t.fs.truncate(t, pathArg(t, pathVa), t.cwd, offset64(lo, hi));
+  const path = pathArg(t, pathVa), len = offset64(lo, hi);
+  if (len > t.proc.limit(RLIMIT_FSIZE)[0]) fsizeAllows(t, len, Number(t.fs.stat(t, path, t.cwd, true).size));
+  t.fs.truncate(t, path, t.cwd, len);
   return 0;
 };
+
+/** RLIMIT_FSIZE on a file growing from `was` to `size` (Linux's inode_newsize_ok): past the
+ *  limit, SIGXFSZ and EFBIG; shrinking is always allowed. */
+export function fsizeAllows(t: Task, size: number, was: number): void {
+  if (size <= was || size <= t.proc.limit(RLIMIT_FSIZE)[0]) return;
+  t.sendSignal(SIGXFSZ, 0);
+  sysError("EFBIG");
+}
 export const truncate: Sys = (t, pathVa, len) => truncate64(t, pathVa, len, len < 0 ? -1 : 0, 0, 0, 0);
 export const ftruncate64: Sys = (t, fd, lo, hi) => {
   const f = t.fds.get(fd);
   if (f instanceof PathFile) sysError("EBADF");
   if (!f.mode.write) sysError("EINVAL");
-  t.fs.ftruncate(f, offset64(lo, hi));
+  const len = offset64(lo, hi);
+  fsizeAllows(t, len, Number(f.stat().size));
+  t.fs.ftruncate(f, len);
   return 0;
 };
 export const ftruncate: Sys = (t, fd, len) => ftruncate64(t, fd, len, len < 0 ? -1 : 0, 0, 0, 0);

@@ -213,6 +213,8 @@ describe("/proc over a real System", () => {
     expect(list("/proc/sys/fs")).toEqual(["inotify", "mqueue", "pipe-max-size"]);
     expect(read("/proc/cmdline")).toBe("\n");
     expect(read("/proc/sys/fs/inotify/max_queued_events")).toBe("16384\n");
+    expect(read("/proc/sys/kernel/shmmni")).toBe("4096\n");
+    expect(read("/proc/sys/kernel/sem")).toBe("32000\t1024000000\t500\t32000\n");
     const write: OpenMode = { read: false, write: true, append: false, nonblock: false };
     const rq = { mode: write, create: false, exclusive: false, truncate: false, directory: false, noFollow: false, perm: 0 };
     t.proc.euid = 0;

@@ -3,6 +3,9 @@
 // (arch/x86/kernel/cpu/proc.c, from what CPUID reports), stat, uptime, loadavg, version,
 // filesystems, and the sysctl values under /proc/sys.
 
+import { MSGMAX, MSGMNB, MSGMNI } from "../ipc/msg.js";
+import { SEMMSL, SEMMNS, SEMOPM, SEMMNI } from "../ipc/sem.js";
+import { SHMALL, SHMMAX, SHMMNI } from "../ipc/shm.js";
 import { MSG_DEFAULT, MSG_MAX, MSGSIZE_DEFAULT, MSGSIZE_MAX, QUEUES_MAX } from "../ipc/mqueue.js";
 import { PIPE_MAX_SIZE } from "../pipe.js";
 import { INOTIFY_LIMITS } from "../inotify.js";
@@ -162,7 +165,8 @@ export function filesystemTypes(sys: System): { name: string; nodev: boolean }[]
  *  (0644 in Linux) cannot be changed here: their writes fail with EROFS. */
 export function sysctlTable(sys: System): [string, string, number, () => string][] {
   const u = (): ReturnType<typeof sys.personality.uname> => sys.personality.uname();
-  return [
+  // (in Linux's listing order: by directory, then name)
+  const rows: [string, string, number, () => string][] = [
     ["fs", "pipe-max-size", 0o644, () => String(PIPE_MAX_SIZE)],
     ["fs/inotify", "max_queued_events", 0o644, () => String(INOTIFY_LIMITS.maxQueuedEvents)],
     ["fs/inotify", "max_user_instances", 0o644, () => String(INOTIFY_LIMITS.maxUserInstances)],
@@ -179,13 +183,22 @@ export function sysctlTable(sys: System): [string, string, number, () => string]
     ["kernel", "domainname", 0o644, () => u().domainname],
     ["kernel", "hostname", 0o644, () => u().nodename],
     ["kernel", "ngroups_max", 0o444, () => "65536"],
+    // (System V IPC's limits, as ipc/ enforces them)
+    ["kernel", "msgmax", 0o644, () => String(MSGMAX)],
+    ["kernel", "msgmnb", 0o644, () => String(MSGMNB)],
+    ["kernel", "msgmni", 0o644, () => String(MSGMNI)],
     ["kernel", "osrelease", 0o444, () => u().release],
     // (no module or fault has tainted the kernel)
     ["kernel", "tainted", 0o644, () => "0"],
     ["kernel", "ostype", 0o444, () => u().sysname],
+    ["kernel", "sem", 0o644, () => [SEMMSL, SEMMNS, SEMOPM, SEMMNI].join("\t")],
+    ["kernel", "shmall", 0o644, () => String(SHMALL)],
+    ["kernel", "shmmax", 0o644, () => String(SHMMAX)],
+    ["kernel", "shmmni", 0o644, () => String(SHMMNI)],
     ["kernel", "pid_max", 0o644, () => String(PID_MAX)],
     ["kernel", "threads-max", 0o644, () => String(MAX_TASKS)],
     ["kernel", "version", 0o444, () => u().version],
     ["vm", "overcommit_memory", 0o644, () => "0"],
   ];
+  return rows.sort((a, b) => (a[0] === b[0] ? (a[1] < b[1] ? -1 : 1) : a[0] < b[0] ? -1 : 1));
 }

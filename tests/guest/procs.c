@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 static void show(const char *what, int st) {
@@ -109,6 +110,8 @@ int main(void) {
   show("status", st);
   r = kill(p, 0);
   printf("kill after the wait: %d %s\n", r, strerror(errno));
+  r = syscall(SYS_tgkill, -1, getpid(), 0);
+  printf("tgkill with tgid -1: %d %s\n", r, strerror(errno));
   r = wait(&st);
   printf("wait with no children: %d %s\n", r, strerror(errno));
   r = waitpid(1, &st, 0);

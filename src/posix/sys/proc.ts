@@ -97,7 +97,11 @@ function signalThread(t: Task, tgid: number, tid: number, sig: number): number {
 }
 
 export const tkill: Sys = (t, tid, sig) => signalThread(t, -1, tid, sig);
-export const tgkill: Sys = (t, tgid, tid, sig) => signalThread(t, tgid, tid, sig);
+export const tgkill: Sys = (t, tgid, tid, sig) => {
+  // (-1 is tkill's "any process", never a tgid tgkill takes)
+  if (tgid <= 0) sysError("EINVAL");
+  return signalThread(t, tgid, tid, sig);
+};
 
 export const schedYield: Sys = (t) => {
   t.kernel.yieldTurn(t.env);

@@ -110,6 +110,8 @@ int main(void) {
   show("status", st);
   r = kill(p, 0);
   printf("kill after the wait: %d %s\n", r, strerror(errno));
+  r = waitpid(-2147483647 - 1, NULL, WNOHANG);
+  printf("waitpid(INT_MIN): %d %s\n", r, strerror(errno));
   r = syscall(SYS_tgkill, -1, getpid(), 0);
   printf("tgkill with tgid -1: %d %s\n", r, strerror(errno));
   r = wait(&st);

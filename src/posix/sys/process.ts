@@ -130,6 +130,8 @@ function putRusage(t: Task, va: number, cpuNs: number): void {
 
 export const wait4: Sys = (t, pid, statusVa, options, rusage) => {
   if ((options & ~(WNOHANG | WUNTRACED | WCONTINUED | WNOTHREAD | WALL | WCLONE)) !== 0) sysError("EINVAL");
+  // (INT_MIN names no group: its negation does not fit)
+  if ((pid | 0) === -2147483648) sysError("ESRCH");
   const r = waitChild(t, selector(t, pid), {
     noHang: (options & WNOHANG) !== 0, exited: true, stopped: (options & WUNTRACED) !== 0, continued: (options & WCONTINUED) !== 0, noWait: false,
   });

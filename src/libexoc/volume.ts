@@ -137,10 +137,10 @@ export interface Volume {
   fsync?(n: VolumeNode, dataOnly: boolean): void;
   /** The volume is unmounted (the VFS syncs it first). */
   unmount?(): void;
-  /** Node `n` is held by an open description from now on, until `released` (a volume whose
+  /** Node `n` is held by an open description from now on, until `unpinned` (a volume whose
    *  nodes name paths keeps them right across renames). */
-  held?(n: VolumeNode): void;
-  released?(n: VolumeNode): void;
+  pinned?(n: VolumeNode): void;
+  unpinned?(n: VolumeNode): void;
 
   // Optional refinements, for volumes whose rules are not only the mode bits.
 

@@ -26,7 +26,7 @@ export class VfsRef implements FileRef {
     this.writer = f.mode.write;
     mnt.openFiles++;
     if (this.writer) mnt.writers++;
-    mnt.vol.held?.(node);
+    mnt.vol.pinned?.(node);
     notifier?.opening(key);
   }
 
@@ -47,7 +47,7 @@ export class VfsRef implements FileRef {
     this.mnt.openFiles--;
     if (this.writer) this.mnt.writers--;
     releaseDescriptionLocks(this.locks, this.key, f);
-    this.mnt.vol.released?.(this.node);
+    this.mnt.vol.unpinned?.(this.node);
     if (this.notifier === null) return;
     this.event(this.writer ? IN_CLOSE_WRITE : IN_CLOSE_NOWRITE);
     this.notifier.closing(this.key);

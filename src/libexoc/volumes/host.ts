@@ -244,11 +244,11 @@ export class HostVolume implements Volume, HostFdHolder {
   /** Nodes held by open descriptions, and how many hold each. */
   private readonly holds = new Map<HostNode, number>();
 
-  held(n: VolumeNode): void {
+  pinned(n: VolumeNode): void {
     this.holds.set(hn(n), (this.holds.get(hn(n)) ?? 0) + 1);
   }
 
-  released(n: VolumeNode): void {
+  unpinned(n: VolumeNode): void {
     const k = (this.holds.get(hn(n)) ?? 1) - 1;
     if (k > 0) this.holds.set(hn(n), k);
     else this.holds.delete(hn(n));

@@ -179,6 +179,8 @@ static void errors(void) {
   printf("bind with a short address: %s\n", err(bind(s, (struct sockaddr *)&far, 8)));
   int sv[2];
   printf("socketpair(AF_INET): %s\n", err(socketpair(AF_INET, SOCK_STREAM, 0, sv)));
+  printf("socketpair(AF_INET, bad type): %s\n", err(socketpair(AF_INET, 75, 0, sv)));
+  printf("socketpair(AF_INET, UDP as TCP): %s\n", err(socketpair(AF_INET, SOCK_DGRAM, IPPROTO_TCP, sv)));
   printf("socket(AF_INET, SOCK_STREAM, IPPROTO_UDP): %s\n", err(socket(AF_INET, SOCK_STREAM, IPPROTO_UDP)));
   int opt;
   socklen_t ol = sizeof opt;

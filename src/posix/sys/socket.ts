@@ -84,9 +84,16 @@ function makeInet(t: Task, kind: number, protocol: number, nonblock: boolean): U
 export const socket: Sys = (t, domain, type, protocol) => t.fds.add(makeSocket(t, domain, type, protocol), (type & SOCK_CLOEXEC) !== 0);
 
 export const socketpair: Sys = (t, domain, type, protocol, svVa) => {
-  if (domain === AF_INET) sysError("EOPNOTSUPP");
-  const a = makeSocket(t, domain, type, protocol), b = makeSocket(t, domain, type, protocol);
+  // (Linux's order: the result's place, then the sockets as socket() makes them, and only
+  // then the domain's answer: IPv4 has no pairs)
+  if ((type & ~(0xf | SOCK_NONBLOCK | SOCK_CLOEXEC)) !== 0) sysError("EINVAL");
   t.mem.check(svVa, 8, true);
+  const a = makeSocket(t, domain, type, protocol);
+  if (domain === AF_INET) {
+    a.drop();
+    return sysError("EOPNOTSUPP");
+  }
+  const b = makeSocket(t, domain, type, protocol);
   UnixSocket.join(a, b);
   const [fa, fb] = t.fds.addPair(a, b, (type & SOCK_CLOEXEC) !== 0);
   t.mem.putU32(svVa, fa);

@@ -114,6 +114,23 @@ int main(void) {
   printf("waitpid(INT_MIN): %d %s\n", r, strerror(errno));
   r = syscall(SYS_tgkill, -1, getpid(), 0);
   printf("tgkill with tgid -1: %d %s\n", r, strerror(errno));
+  /* a real-time signal past RLIMIT_SIGPENDING is refused (EAGAIN); a standard one is not */
+  pid_t lim = fork();
+  if (lim == 0) {
+    struct rlimit none = {0, 0};
+    setrlimit(RLIMIT_SIGPENDING, &none);
+    sigset_t rt;
+    sigemptyset(&rt);
+    sigaddset(&rt, SIGRTMIN + 2);
+    sigaddset(&rt, SIGUSR2);
+    sigprocmask(SIG_BLOCK, &rt, NULL);
+    long a = syscall(SYS_tgkill, getpid(), getpid(), SIGRTMIN + 2);
+    int ea = errno;
+    long b = syscall(SYS_tgkill, getpid(), getpid(), SIGUSR2);
+    printf("tgkill over RLIMIT_SIGPENDING: real-time %ld %s, SIGUSR2 %ld\n", a, strerror(ea), b);
+    _exit(0);
+  }
+  waitpid(lim, NULL, 0);
   r = wait(&st);
   printf("wait with no children: %d %s\n", r, strerror(errno));
   r = waitpid(1, &st, 0);

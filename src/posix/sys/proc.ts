@@ -2,13 +2,14 @@
 // resource limits, scheduling (sched_yield, nice, priorities, affinity), umask and prctl.
 // Creation, exec and waiting are in process.ts.
 
+import { queuedSignals } from "../../libexoc/sigwait.js";
 import type { Sys } from "../types.js";
 import { Struct } from "../abi/structs.js";
 import type { Task } from "../../libexoc/task.js";
 import type { Process } from "../../libexoc/process.js";
 import { sysError } from "../../libexoc/errors.js";
-import { NSIG } from "../../libexoc/signal.js";
-import { RLIMIT_NOFILE, RLIMIT_NICE, RLIMIT_COUNT } from "../../libexoc/limits.js";
+import { NSIG, SIGRTMIN } from "../../libexoc/signal.js";
+import { RLIMIT_NOFILE, RLIMIT_NICE, RLIMIT_COUNT, RLIMIT_SIGPENDING } from "../../libexoc/limits.js";
 
 export const getpid: Sys = (t) => t.pid;
 export const gettid: Sys = (t) => t.tid;
@@ -87,6 +88,8 @@ function signalThread(t: Task, tgid: number, tid: number, sig: number): number {
   if (target === undefined || (tgid !== -1 && target.pid !== tgid)) sysError("ESRCH");
   if (!t.sys.maySignal(t.proc, target.proc, sig)) sysError("EPERM");
   if (sig === 0) return 0;
+  // (a real-time signal past the receiver's RLIMIT_SIGPENDING is not queued: EAGAIN)
+  if (sig >= SIGRTMIN && queuedSignals(target.proc) >= target.proc.limit(RLIMIT_SIGPENDING)[0]) sysError("EAGAIN");
   if (sig === 9 || sig === 19 || sig === 18) {
     // SIGKILL, SIGSTOP and SIGCONT act on the whole process whichever thread they name.
     target.proc.signal(sig, { signal: sig, code: SI_TKILL, addr: 0, pid: t.pid, uid: t.proc.uid, trapno: 0, error: 0 });

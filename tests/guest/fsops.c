@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 static void check(const char *what, int r) { printf("%-28s %d %s\n", what, r, r < 0 ? strerror(errno) : ""); }
@@ -103,6 +104,9 @@ int main(void) {
   check("fchmodat file fd, empty path", fchmodat(plain, "", 0600, 0));
   close(plain);
   unlink("plainfile");
+  /* a null path: utimes and utimensat with AT_FDCWD fail with EFAULT */
+  check("utimes(NULL)", utimes(NULL, NULL));
+  check("utimensat(AT_FDCWD, NULL)", syscall(SYS_utimensat, AT_FDCWD, NULL, NULL, 0));
   /* readlinkat with an empty path reads the link an O_PATH | O_NOFOLLOW descriptor names */
   symlink("some/target", "lnk");
   int lf = open("lnk", O_PATH | O_NOFOLLOW);

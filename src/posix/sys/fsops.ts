@@ -106,8 +106,11 @@ function times(t: Task, va: number, wide: boolean): [TimeSpec, TimeSpec] {
 function utimens(t: Task, dirfd: number, pathVa: number, timesVa: number, flags: number, wide: boolean): number {
   if ((flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) !== 0) sysError("EINVAL");
   const [a, m] = times(t, timesVa, wide);
-  // A null path names the file open as dirfd (futimens).
+  // A null path names the file open as dirfd (futimens), which takes no flags; with
+  // AT_FDCWD it is a bad path (EFAULT), as Linux's do_utimes sees it.
   if (pathVa === 0) {
+    if (dirfd === AT_FDCWD) sysError("EFAULT");
+    if (flags !== 0) sysError("EINVAL");
     const f = t.fds.get(dirfd);
     if (a === null && m === null) return 0;
     t.fs.utimes(t, f, "/", a, m, true);

@@ -49,6 +49,9 @@ int main(void) {
   struct epoll_event ev = {EPOLLIN, {0}};
   show("epoll_ctl on O_PATH", epoll_ctl(ep, EPOLL_CTL_ADD, o, &ev));
   show("fstat on O_PATH", fstat(o, &st));
+  struct statx sx;
+  show("statx with a reserved mask bit", statx(AT_FDCWD, "appended", 0, 0x80000000u, &sx));
+  show("statx with both sync types", statx(AT_FDCWD, "appended", AT_STATX_FORCE_SYNC | AT_STATX_DONT_SYNC, STATX_BASIC_STATS, &sx));
 
   /* epoll inside epoll */
   int e[6];

@@ -52,7 +52,9 @@ export const fstatat64: Sys = (t, dirfd, path, buf, flags) => {
   return 0;
 };
 
-export const statx: Sys = (t, dirfd, path, flags, _mask, buf) => {
+export const statx: Sys = (t, dirfd, path, flags, mask, buf) => {
+  // (STATX__RESERVED, and both sync types at once, are EINVAL before anything is looked up)
+  if ((mask & 0x80000000) !== 0 || (flags & 0x6000) === 0x6000) sysError("EINVAL");
   t.mem.write(buf, statxStruct(statPath(t, dirfd, path, flags)));
   return 0;
 };

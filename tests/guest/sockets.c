@@ -650,5 +650,31 @@ int main(void) {
   timeouts();
   bad_arguments();
   printf("done\n");
+  /* no urgent data: a stream's MSG_OOB receive is EINVAL, a datagram's EOPNOTSUPP; a negative
+   * msg_namelen is EINVAL with a name, nothing without one */
+  {
+    int ov[2], dv2[2];
+    char ob[8];
+    socketpair(AF_UNIX, SOCK_STREAM, 0, ov);
+    socketpair(AF_UNIX, SOCK_DGRAM, 0, dv2);
+    ssize_t k = recv(ov[0], ob, sizeof ob, MSG_OOB | MSG_DONTWAIT);
+    printf("stream MSG_OOB: %zd %s\n", k, strerror(errno));
+    k = recv(dv2[0], ob, sizeof ob, MSG_OOB | MSG_DONTWAIT);
+    printf("dgram MSG_OOB: %zd %s\n", k, strerror(errno));
+    struct sockaddr_un from;
+    struct msghdr m;
+    memset(&m, 0, sizeof m);
+    m.msg_name = &from;
+    m.msg_namelen = -1;
+    k = recvmsg(ov[0], &m, MSG_DONTWAIT);
+    printf("negative msg_namelen: %zd %s\n", k, strerror(errno));
+    m.msg_name = NULL;
+    k = recvmsg(ov[0], &m, MSG_DONTWAIT);
+    printf("negative msg_namelen, no name: %zd %s\n", k, strerror(errno));
+    close(ov[0]);
+    close(ov[1]);
+    close(dv2[0]);
+    close(dv2[1]);
+  }
   return 0;
 }

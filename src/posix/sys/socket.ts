@@ -380,9 +380,19 @@ export const sendto: Sys = (t, fd, buf, len, flags, addrVa, addrLen) => {
 
 export const send: Sys = (t, fd, buf, len, flags) => sendto(t, fd, buf, len, flags, 0, 0);
 
+/** MSG_OOB on a receive: no urgent data is ever queued here, so a stream has none to give
+ *  (EINVAL, as Linux's tcp_recv_urg and unix_stream_recv_urg say), and unix datagrams have no
+ *  such thing (EOPNOTSUPP); UDP ignores the flag. */
+function noUrgentData(s: UnixSocket, flags: number): void {
+  if ((flags & MSG_OOB) === 0) return;
+  if (s.type === SOCK_STREAM) sysError("EINVAL");
+  if (s.family === AF_UNIX) sysError("EOPNOTSUPP");
+}
+
 export const recvfrom: Sys = (t, fd, buf, len, flags, addrVa, lenVa) => {
   const s = sockOf(t, fd);
   if ((flags & MSG_ERRQUEUE) !== 0) sysError("EAGAIN");
+  noUrgentData(s, flags);
   const n = Math.min(len >>> 0, MAX_RW);
   t.mem.check(buf, n, true);
   if (addrVa !== 0) t.mem.check(lenVa, 4, true);
@@ -393,6 +403,8 @@ export const recvfrom: Sys = (t, fd, buf, len, flags, addrVa, lenVa) => {
   t.mem.write(buf, tmp.subarray(0, r.n));
   // (a sender without a name gives an address of length 0, as Linux's unix_copy_addr)
   const from = senderName(s, r.from);
+  // (a negative address length is EINVAL once the data is taken, as move_addr_to_user finds it)
+  if (addrVa !== 0 && t.mem.i32(lenVa) < 0) sysError("EINVAL");
   if (from !== null) putAddr(t, addrVa, lenVa, from, s.family);
   else if (addrVa !== 0) t.mem.putU32(lenVa, 0);
   if ((flags & MSG_WAITALL) !== 0 && s.type === SOCK_STREAM && !peek && !nonblock && !s.mode.nonblock && r.n > 0 && r.n < n) {
@@ -446,6 +458,9 @@ interface MsgHdr {
 
 function readMsg(t: Task, va: number): MsgHdr {
   const w = (k: number): number => t.mem.u32(va + 4 * k) >>> 0;
+  // (a negative msg_namelen with a name is EINVAL, as Linux's copy of the header finds it;
+  // without a name the length is taken as 0)
+  if (w(0) !== 0 && (w(1) | 0) < 0) sysError("EINVAL");
   const iovlen = w(3);
   if (iovlen > 1024) sysError("EMSGSIZE");
   const iov: [number, number][] = [];
@@ -506,8 +521,10 @@ export const sendmsg: Sys = (t, fd, msgVa, flags) => {
 
 export const recvmsg: Sys = (t, fd, msgVa, flags) => {
   const s = sockOf(t, fd);
-  if ((flags & MSG_ERRQUEUE) !== 0) sysError("EAGAIN");
+  // (the header is read and checked before the flags are looked at)
   const m = readMsg(t, msgVa);
+  if ((flags & MSG_ERRQUEUE) !== 0) sysError("EAGAIN");
+  noUrgentData(s, flags);
   const total = m.iov.reduce((n, [, len]) => n + len, 0);
   for (const [base, len] of m.iov) t.mem.check(base, len, true);
   t.mem.check(msgVa, 28, true);

@@ -24,6 +24,9 @@ export const MAX_DGRAM_QLEN = 512;
 /** Most descriptors one message carries (Linux's SCM_MAX_FD). */
 export const SCM_MAX_FD = 253;
 
+/** AF_INET, the family of exojit's loopback IPv4 sockets. */
+const AF_INET_FAMILY = 2;
+
 let nextSocketIno = 1n;
 
 /** Who sent a message: the process and the ids it ran with (SO_PEERCRED, SCM_CREDENTIALS). */
@@ -342,7 +345,12 @@ export class UnixSocket extends OpenFile {
     if (to !== null && this.type === SOCK_DGRAM) {
       dest = to;
     } else {
-      if (!this.connected || this.peer === null) sysError("ENOTCONN");
+      if (!this.connected || this.peer === null) {
+        // (Linux's answers for a socket with nowhere to send: TCP EPIPE, with SIGPIPE; UDP
+        // EDESTADDRREQ; unix sockets ENOTCONN)
+        if (this.family === AF_INET_FAMILY && this.type === SOCK_STREAM) throw new SysError("EPIPE", "not connected", 0);
+        sysError(this.family === AF_INET_FAMILY ? "EDESTADDRREQ" : "ENOTCONN");
+      }
       dest = this.peer;
     }
     if (dest.rx.readClosed) {

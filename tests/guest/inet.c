@@ -180,6 +180,19 @@ static void errors(void) {
   int sv[2];
   printf("socketpair(AF_INET): %s\n", err(socketpair(AF_INET, SOCK_STREAM, 0, sv)));
   printf("socketpair(AF_INET, bad type): %s\n", err(socketpair(AF_INET, 75, 0, sv)));
+  {
+    /* sends with nowhere to go: TCP EPIPE (SIGPIPE unless MSG_NOSIGNAL), UDP EDESTADDRREQ;
+     * a UDP datagram larger than an IPv4 packet is EMSGSIZE, MSG_OOB on UDP EOPNOTSUPP */
+    int ts = socket(AF_INET, SOCK_STREAM, 0), us = socket(AF_INET, SOCK_DGRAM, 0);
+    printf("send on an unconnected TCP socket: %s\n", err(send(ts, "x", 1, MSG_NOSIGNAL)));
+    printf("send on an unconnected UDP socket: %s\n", err(send(us, "x", 1, 0)));
+    static char huge[70000];
+    struct sockaddr_in lo = {AF_INET, htons(9), {htonl(INADDR_LOOPBACK)}, {0}};
+    printf("a 70000-byte UDP datagram: %s\n", err(sendto(us, huge, sizeof huge, 0, (struct sockaddr *)&lo, sizeof lo)));
+    printf("UDP MSG_OOB: %s\n", err(sendto(us, "x", 1, MSG_OOB, (struct sockaddr *)&lo, sizeof lo)));
+    close(ts);
+    close(us);
+  }
   printf("socketpair(AF_INET, UDP as TCP): %s\n", err(socketpair(AF_INET, SOCK_DGRAM, IPPROTO_TCP, sv)));
   printf("socket(AF_INET, SOCK_STREAM, IPPROTO_UDP): %s\n", err(socket(AF_INET, SOCK_STREAM, IPPROTO_UDP)));
   int opt;

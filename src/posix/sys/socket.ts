@@ -314,12 +314,21 @@ export const shutdown: Sys = (t, fd, how) => {
   return 0;
 };
 
+/** What a send refuses before anything moves: MSG_OOB (no urgent data here), and a UDP
+ *  datagram whose payload does not fit one IPv4 packet (65,535 bytes less the headers). */
+function sendable(s: UnixSocket, len: number, flags: number): void {
+  if ((flags & MSG_OOB) !== 0) sysError("EOPNOTSUPP");
+  if (s.family === AF_INET && s.type === SOCK_DGRAM && len > 65507) sysError("EMSGSIZE");
+}
+
 /** Sends `data` from `s` as send/sendto/sendmsg do: SIGPIPE (unless MSG_NOSIGNAL) and EPIPE
  *  when the peer is gone. */
 function sendData(t: Task, s: UnixSocket, data: Uint8Array, flags: number, to: UnixSocket | null, creds: Creds, files: OpenFile[] | null): number {
-  if ((flags & MSG_OOB) !== 0) {
+  try {
+    sendable(s, data.length, flags);
+  } catch (e) {
     dropAll(files);
-    sysError("EOPNOTSUPP");
+    throw e;
   }
   const nonblock = (flags & MSG_DONTWAIT) !== 0;
   const send = (): number => s.send(data, to, creds, files, nonblock, t);
@@ -374,7 +383,11 @@ export const sendto: Sys = (t, fd, buf, len, flags, addrVa, addrLen) => {
   const s = sockOf(t, fd);
   const to = destination(t, s, addrVa, addrLen);
   const data = t.mem.read(buf, Math.min(len >>> 0, MAX_RW));
-  if (to === DROP) return data.length;
+  if (to === DROP) {
+    // (a datagram nobody receives is dropped once it passed the checks)
+    sendable(s, data.length, flags);
+    return data.length;
+  }
   return sendData(t, s, data, flags, to, credsOf(t), null);
 };
 
@@ -511,7 +524,10 @@ export const sendmsg: Sys = (t, fd, msgVa, flags) => {
     off += (len + 3) & ~3;
   }
   if (m.controllen >= 12 && s.family === AF_INET) sysError("EINVAL");
-  if (to === DROP) return data.length;
+  if (to === DROP) {
+    sendable(s, data.length, flags);
+    return data.length;
+  }
   if (take.length > 0) {
     for (const f of take) f.refs++;
     files = take;

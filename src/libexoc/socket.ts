@@ -24,8 +24,8 @@ export const MAX_DGRAM_QLEN = 512;
 /** Most descriptors one message carries (Linux's SCM_MAX_FD). */
 export const SCM_MAX_FD = 253;
 
-/** AF_INET, the family of exojit's loopback IPv4 sockets. */
-const AF_INET_FAMILY = 2;
+/** AF_INET, the family of exojit's loopback IPv4 sockets (posix/sys/inet.ts). */
+export const AF_INET = 2;
 
 let nextSocketIno = 1n;
 
@@ -348,8 +348,8 @@ export class UnixSocket extends OpenFile {
       if (!this.connected || this.peer === null) {
         // (Linux's answers for a socket with nowhere to send: TCP EPIPE, with SIGPIPE; UDP
         // EDESTADDRREQ; unix sockets ENOTCONN)
-        if (this.family === AF_INET_FAMILY && this.type === SOCK_STREAM) throw new SysError("EPIPE", "not connected", 0);
-        sysError(this.family === AF_INET_FAMILY ? "EDESTADDRREQ" : "ENOTCONN");
+        if (this.family === AF_INET && this.type === SOCK_STREAM) throw new SysError("EPIPE", "not connected", 0);
+        sysError(this.family === AF_INET ? "EDESTADDRREQ" : "ENOTCONN");
       }
       dest = this.peer;
     }

@@ -215,40 +215,32 @@ export class AddressMap {
     this.vmas.push(...out);
   }
 
-  /** Changes the protection of [start, start+len), splitting regions at the edges. */
-  protect(start: number, len: number, prot: number): void {
-    const end = start + len;
-    // Every page in the range must be mapped (POSIX: ENOMEM otherwise).
+  /** Whether every page of [start, end) is mapped (POSIX's ENOMEM for mprotect, madvise,
+   *  msync otherwise). */
+  covers(start: number, end: number): boolean {
     let at = start;
     for (const v of this.vmas) {
       if (v.end <= at || v.start >= end) continue;
-      if (v.start > at) sysError("ENOMEM");
+      if (v.start > at) return false;
       at = v.end;
     }
-    if (at < end) sysError("ENOMEM");
+    return at >= end;
+  }
+
+  /** Changes the protection of [start, start+len), splitting regions at the edges. */
+  protect(start: number, len: number, prot: number): void {
+    const end = start + len;
+    if (!this.covers(start, end)) sysError("ENOMEM");
     for (const v of this.vmas) if (v.start < end && start < v.end && (prot & ~v.maxProt) !== 0) sysError("EACCES");
-    const out: Vma[] = [];
     const as = this.kernel.aspace(this.aspace);
-    for (const v of this.vmas) {
-      if (v.end <= start || v.start >= end) {
-        out.push(v);
-        continue;
-      }
-      const a = Math.max(v.start, start), b = Math.min(v.end, end);
-      if (v.start < a) out.push(v.clone(v.start, a));
-      const mid = v.clone(a, b);
+    this.mark(start, end, (mid) => {
       if (mid.object && mid.shared) mid.object.writers(((prot & PROT_WRITE) !== 0 ? 1 : 0) - ((mid.prot & PROT_WRITE) !== 0 ? 1 : 0));
       mid.prot = prot;
-      out.push(mid);
-      if (b < v.end) out.push(v.clone(b, v.end));
-      v.drop();
-      as.forEach(a, b, (va) => {
+      as.forEach(mid.start, mid.end, (va) => {
         if (prot === PROT_NONE) as.unmap(va);
-        else as.protect(va, (prot & PROT_WRITE ? MAP_WRITE : 0) | (v.shared ? MAP_SHARE : 0));
+        else as.protect(va, (prot & PROT_WRITE ? MAP_WRITE : 0) | (mid.shared ? MAP_SHARE : 0));
       });
-    }
-    this.vmas.length = 0;
-    this.vmas.push(...out);
+    });
   }
 
   /**

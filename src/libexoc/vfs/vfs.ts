@@ -422,31 +422,28 @@ export class Vfs {
 
   // --- attributes ----------------------------------------------------------------------------
 
-  /** What an attribute change applies to: a path, or an open file's node. */
-  private target(who: FsCaller, p: string | OpenFile, base: string, follow: boolean): Place | null {
+  /** What an attribute change applies to: a path, or an open file's node; for a path, also
+   *  the directory it is in with its name there (`parent`, for the change's events). */
+  private target(who: FsCaller, p: string | OpenFile, base: string, follow: boolean): (Place & { parent: Parent | null }) | null {
     if (typeof p !== "string") {
       // (an O_PATH descriptor changes nothing: EBADF, as Linux's fdget refuses it)
       if (p instanceof PathFile) sysError("EBADF");
       const r = p.ref;
-      if (r instanceof VfsRef) return { mnt: r.mnt, node: r.node, st: r.mnt.vol.getattr(r.node), name: "" };
+      if (r instanceof VfsRef) return { mnt: r.mnt, node: r.node, st: r.mnt.vol.getattr(r.node), name: "", parent: null };
       return null;
     }
     const w = this.walk(who, p, base, follow);
     if (w.jump !== null) return null;
     if (w.place === null) return sysError("ENOENT");
-    this.lastParent = parentOf(w);
-    return w.place;
+    return { ...w.place, parent: parentOf(w) };
   }
 
-  /** The directory and name of the last path target() walked (for the events of a change). */
-  private lastParent: Parent | null = null;
-
   /** `mask` happened to what target() found for `p` (attrib, modify, access): its watches and
-   *  its directory's hear it. */
-  private changed(p: string | OpenFile, pl: Place, mask: number): void {
+   *  its directory's hear it (a description knows its own directory). */
+  private changed(p: string | OpenFile, pl: Place & { parent: Parent | null }, mask: number): void {
     if (this.notify.count === 0) return;
     if (typeof p !== "string" && p.ref instanceof VfsRef) p.ref.event(mask);
-    else this.notify.object(keyOf(pl), mask, isDirSt(pl.st), typeof p === "string" ? this.lastParent : null);
+    else this.notify.object(keyOf(pl), mask, isDirSt(pl.st), pl.parent);
   }
 
   /** chmod/fchmod/fchmodat: by the owner (or root). A symbolic link has no mode of its own

@@ -7,7 +7,7 @@ import type { Task } from "../../libexoc/task.js";
 import { VfsRef } from "../../libexoc/vfs/ref.js";
 import { IN_ACCESS, IN_MODIFY } from "../../libexoc/vfs/notify.js";
 
-/** Argument positions of the descriptors a call reads from and writes to (-1: none). */
+/** Argument positions of the descriptors a call reads from and writes to (absent: none). */
 interface Sides {
   from?: number;
   to?: number;
@@ -16,7 +16,7 @@ interface Sides {
 }
 
 function event(t: Task, fd: number, mask: number): void {
-  if (t.fs.notify.count === 0 || !t.fds.has(fd)) return;
+  if (!t.fds.has(fd)) return;
   const r = t.fds.get(fd).ref;
   if (r instanceof VfsRef) r.event(mask);
 }
@@ -26,6 +26,8 @@ function event(t: Task, fd: number, mask: number): void {
 export function touching(sys: Sys, sides: Sides): Sys {
   return (t, a, b, c, d, e, f) => {
     const r = sys(t, a, b, c, d, e, f);
+    // (nothing to do, and nothing allocated, while no watch exists)
+    if (t.fs.notify.count === 0) return r;
     if (r > 0 || (r === 0 && sides.onZero === true)) {
       const args = [a, b, c, d, e, f];
       if (sides.from !== undefined) event(t, args[sides.from], IN_ACCESS);

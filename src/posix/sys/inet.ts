@@ -6,9 +6,9 @@
 
 import type { Task } from "../../libexoc/task.js";
 import { sysError } from "../../libexoc/errors.js";
-import type { SocketNames } from "../../libexoc/socket.js";
+import { AF_INET, type SocketNames } from "../../libexoc/socket.js";
 
-export const AF_INET = 2;
+export { AF_INET };
 export const IPPROTO_TCP = 6, IPPROTO_UDP = 17;
 export const INADDR_LOOPBACK = 0x7f000001;
 /** Linux's default net.ipv4.ip_local_port_range. */

@@ -168,12 +168,7 @@ export const madvise: Sys = (t, addr, len, advice) => {
       t.vm.mark(a, end, (v) => (v.wipeOnFork = advice === MADV_WIPEONFORK));
       break;
   }
-  let at = a;
-  for (const v of vmas) {
-    if (v.start > at) sysError("ENOMEM");
-    at = v.end;
-  }
-  if (at < end) sysError("ENOMEM");
+  if (!t.vm.covers(a, end)) sysError("ENOMEM");
   return 0;
 };
 
@@ -214,11 +209,7 @@ const MS_ASYNC = 1, MS_INVALIDATE = 2, MS_SYNC = 4;
 export const msync: Sys = (t, addr, len, flags) => {
   if ((flags & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC)) !== 0 || (flags & (MS_ASYNC | MS_SYNC)) === (MS_ASYNC | MS_SYNC)) sysError("EINVAL");
   const [a, size] = range(addr, len);
-  for (let at = a; at < a + size; ) {
-    const v = t.vm.find(at);
-    if (v === undefined) sysError("ENOMEM");
-    at = v.end;
-  }
+  if (!t.vm.covers(a, a + size)) sysError("ENOMEM");
   t.vm.sync(a, a + size);
   return 0;
 };

@@ -7,7 +7,7 @@
 import { WaitQueue } from "../exokernel/wait.js";
 import { block } from "./blocking.js";
 import { sysError } from "./errors.js";
-import { OpenFile, POLLIN, POLLRDNORM, POLLOUT, POLLWRNORM, type FileStat } from "./file.js";
+import { OpenFile, WHOLE_READ_MAX, POLLIN, POLLRDNORM, POLLOUT, POLLWRNORM, type FileStat } from "./file.js";
 import { anonStat, newAnonIno } from "./sigwait.js";
 
 /** Largest count (ULLONG_MAX - 1). */
@@ -55,8 +55,8 @@ export class EventFd extends OpenFile {
   }
 
   /** Whole reads: the 8 bytes come in one buffer even where the guest's straddles a page. */
-  override wholeReads(): boolean {
-    return true;
+  override wholeReadMax(): number {
+    return WHOLE_READ_MAX;
   }
 
   stat(): FileStat {

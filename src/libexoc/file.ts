@@ -57,6 +57,10 @@ export interface OpenMode {
   largeFile?: boolean;
 }
 
+/** wholeReadMax() of files that read records or lines: a terminal's input buffer holds no
+ *  more. */
+export const WHOLE_READ_MAX = 4096;
+
 /** What the VFS attaches to a description it opened from a mounted file: it hears when an fd
  *  of the description is closed (record locks go with any close by their owner) and when the
  *  description itself ends (flock and open-description locks, the mount's busy count). */
@@ -97,10 +101,12 @@ export abstract class OpenFile {
     return this.write(buf);
   }
 
-  /** Whether a read must get the caller's whole buffer in one call (a terminal returns at most
-   *  one line per read) instead of page by page. */
-  wholeReads(): boolean {
-    return false;
+  /** Most bytes of the caller's buffer a read must get in one call, instead of page by page
+   *  (0: page by page, as a regular file or a pipe is read): a terminal returns at most one line
+   *  per read, an event file whole records, a datagram socket one message per read (read page
+   *  by page, a message was cut at the first page boundary of the buffer). */
+  wholeReadMax(): number {
+    return 0;
   }
 
   /** write() of `count` bytes answered without the bytes (Linux's null and zero devices take

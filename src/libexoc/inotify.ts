@@ -8,7 +8,7 @@
 import { WaitQueue } from "../exokernel/wait.js";
 import { block } from "./blocking.js";
 import { sysError } from "./errors.js";
-import { OpenFile, POLLIN, POLLRDNORM, type FileStat } from "./file.js";
+import { OpenFile, WHOLE_READ_MAX, POLLIN, POLLRDNORM, type FileStat } from "./file.js";
 import { anonStat, newAnonIno } from "./sigwait.js";
 import { IN_Q_OVERFLOW, IN_MASK_ADD, IN_MASK_CREATE, IN_ALL_EVENTS, IN_EXCL_UNLINK, IN_ONESHOT, IN_IGNORED, type Notifier, type Watch, type Watcher } from "./vfs/notify.js";
 
@@ -126,8 +126,8 @@ export class Inotify extends OpenFile implements Watcher {
   }
 
   /** Whole reads: events are never split across the pages of the guest's buffer. */
-  override wholeReads(): boolean {
-    return true;
+  override wholeReadMax(): number {
+    return WHOLE_READ_MAX;
   }
 
   override available(): number {

@@ -188,6 +188,11 @@ export class UnixSocket extends OpenFile {
     return this.type !== SOCK_STREAM;
   }
 
+  /** A message socket's read takes one message whole (the largest a queue takes). */
+  override wholeReadMax(): number {
+    return this.messages ? SOCK_BUF : 0;
+  }
+
   get connected(): boolean {
     return this.state === STATES.connected;
   }

@@ -9,7 +9,7 @@ import { WaitQueue } from "../exokernel/wait.js";
 import type { Timer } from "../exokernel/clock.js";
 import { block, later } from "./blocking.js";
 import { sysError } from "./errors.js";
-import { OpenFile, POLLIN, POLLRDNORM, type FileStat } from "./file.js";
+import { OpenFile, WHOLE_READ_MAX, POLLIN, POLLRDNORM, type FileStat } from "./file.js";
 import { anonStat, newAnonIno } from "./sigwait.js";
 import { monotonicNs, realtimeNs } from "./time.js";
 import type { System } from "./system.js";
@@ -113,8 +113,8 @@ export class TimerFd extends OpenFile {
   }
 
   /** Whole reads: the 8 bytes come in one buffer even where the guest's straddles a page. */
-  override wholeReads(): boolean {
-    return true;
+  override wholeReadMax(): number {
+    return WHOLE_READ_MAX;
   }
 
   stat(): FileStat {

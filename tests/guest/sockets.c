@@ -13,10 +13,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -142,6 +144,20 @@ static void pairs(void) {
     send(sv[1], "abcdef", 6, 0);
     n = recvmsg(sv[0], &mh, 0);
     printf("%s: recvmsg 2 of 6: %zd, MSG_TRUNC %s\n", name, n, (mh.msg_flags & MSG_TRUNC) ? "set" : "clear");
+    /* read() and readv() take one message whole, also into a buffer across pages */
+    char *pages = mmap(NULL, 3 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    char *msg = malloc(6000), *at = pages + 4096 - 100;
+    for (int k = 0; k < 6000; k++) msg[k] = (char)(k * 7);
+    send(sv[1], msg, 6000, 0);
+    send(sv[1], msg, 6000, 0);
+    n = read(sv[0], at, 8000);
+    printf("%s: read of a 6000-byte message across pages: %zd, %s", name, n, n == 6000 && memcmp(at, msg, 6000) == 0 ? "intact" : "damaged");
+    struct iovec two[2] = {{at, 50}, {at + 4000, 4000}};
+    memset(at, 0, 8000);
+    n = readv(sv[0], two, 2);
+    printf("; readv into 50 + 4000: %zd, %s\n", n, n == 4050 && memcmp(at, msg, 50) == 0 && memcmp(at + 4000, msg + 50, 4000) == 0 ? "intact" : "damaged");
+    free(msg);
+    munmap(pages, 3 * 4096);
     close(sv[1]);
     n = recv(sv[0], buf, sizeof buf, MSG_DONTWAIT);
     printf("%s: after the peer closed: %s\n", name, n == 0 ? "EOF" : err(n));

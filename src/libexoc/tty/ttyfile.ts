@@ -4,7 +4,7 @@
 // reading 0 and failing writes with EIO. The pty master side is in pty.ts.
 
 import type { WaitQueue } from "../../exokernel/wait.js";
-import { OpenFile, POLLIN, POLLRDNORM, POLLOUT, POLLWRNORM, POLLHUP, POLLERR, type FileStat, type OpenMode } from "../file.js";
+import { OpenFile, WHOLE_READ_MAX, POLLIN, POLLRDNORM, POLLOUT, POLLWRNORM, POLLHUP, POLLERR, type FileStat, type OpenMode } from "../file.js";
 import { sysError } from "../errors.js";
 import { WouldBlock, RESTART_IF_SA, later, laterFn, partialCount } from "../blocking.js";
 import { SIGTTIN, SIGTTOU } from "../signal.js";
@@ -30,8 +30,8 @@ export abstract class TerminalFile extends OpenFile {
     return true;
   }
 
-  override wholeReads(): boolean {
-    return true;
+  override wholeReadMax(): number {
+    return WHOLE_READ_MAX;
   }
 }
 

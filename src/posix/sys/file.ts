@@ -184,14 +184,10 @@ function gather(t: Task, buf: number, count: number): Uint8Array {
   return out;
 }
 
-/** Most a file that reads whole buffers (a terminal) is asked for at once: its input buffer
- *  holds no more. */
-const WHOLE_READ_MAX = 4096;
-
-/** A read of a file that wants the whole buffer in one call: into the task's staging buffer,
- *  then out to the guest's iovecs [base, len] in order. */
-function readWhole(t: Task, f: OpenFile, vecs: [number, number][]): number {
-  const total = Math.min(WHOLE_READ_MAX, vecs.reduce((n, [, len]) => n + len, 0));
+/** A read of a file that wants the whole buffer in one call (up to `most` bytes): into the
+ *  task's staging buffer, then out to the guest's iovecs [base, len] in order. */
+function readWhole(t: Task, f: OpenFile, vecs: [number, number][], most: number): number {
+  const total = Math.min(most, vecs.reduce((n, [, len]) => n + len, 0));
   const tmp = t.staging(total);
   const got = f.readBy(t, tmp);
   let at = 0;
@@ -207,7 +203,8 @@ function readWhole(t: Task, f: OpenFile, vecs: [number, number][]): number {
 export const read: Sys = (t, fd, buf, count) => {
   const f = readable(t, fd);
   if (f instanceof SignalFd) return signalfdRead(t, f, buf, count);
-  if (f.wholeReads()) return readWhole(t, f, [[buf, Math.min(count >>> 0, MAX_RW)]]);
+  const whole = f.wholeReadMax();
+  if (whole !== 0) return readWhole(t, f, [[buf, Math.min(count >>> 0, MAX_RW)]], whole);
   f.prepareRead(f.offset, Math.min(count >>> 0, MAX_RW));
   return readInto(t, buf, count, (v) => f.readBy(t, v));
 };
@@ -387,7 +384,8 @@ function iovecs(t: Task, iov: number, cnt: number): [number, number][] {
 
 export const readv: Sys = (t, fd, iov, cnt) => {
   const f = readable(t, fd);
-  if (f.wholeReads()) return readWhole(t, f, iovecs(t, iov, cnt));
+  const whole = f.wholeReadMax();
+  if (whole !== 0) return readWhole(t, f, iovecs(t, iov, cnt), whole);
   const vecs = iovecs(t, iov, cnt);
   f.prepareRead(f.offset, vecs.reduce((n, [, len]) => n + len, 0));
   let total = 0;

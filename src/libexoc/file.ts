@@ -221,6 +221,18 @@ export class HostPages implements PageSource, HostFdHolder {
 
   constructor(private readonly hostPath: string) {}
 
+  /** Opens its descriptor now through `fd`, an open descriptor of the same file, which works
+   *  when the file's path is gone: a file removed while open (mkstemp then unlink, tmpfile())
+   *  and then mapped. (Where /proc/self/fd cannot open it, the path is opened on first read.) */
+  openThrough(fd: number): void {
+    if (this.fd >= 0 || fd < 0) return;
+    try {
+      this.fd = fs.openSync(`/proc/self/fd/${fd}`, fs.constants.O_RDONLY);
+    } catch {
+      this.fd = -1;
+    }
+  }
+
   read(view: Uint8Array, off: number): number {
     try {
       if (this.fd < 0) this.fd = fs.openSync(this.hostPath, fs.constants.O_RDONLY);
@@ -264,7 +276,9 @@ export class HostFile extends OpenFile implements Mappable, HostFdHolder {
   }
 
   source(): PageSource {
-    return new HostPages(this.hostPath);
+    const pages = new HostPages(this.hostPath);
+    pages.openThrough(this.fd);
+    return pages;
   }
 
   override mapping(): Mappable {

@@ -1,10 +1,12 @@
 /* mmap's and mlock's checks in Linux's order: a closed descriptor is EBADF before the length
  * is looked at; MAP_SHARED_VALIDATE refuses flags it does not know (EOPNOTSUPP); a caller
- * without RLIMIT_MEMLOCK may not lock at all (EPERM), one over it gets ENOMEM. */
+ * without RLIMIT_MEMLOCK may not lock at all (EPERM), one over it gets ENOMEM. A file removed
+ * while open can still be mapped shared. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -80,6 +82,30 @@ int main(void) {
       _exit(0);
     }
     waitpid(c, NULL, 0);
+  }
+  /* a file removed while open, then mapped shared: the mapping reads it, a child's writes
+   * through its copy of the mapping reach the parent's and the file */
+  {
+    char name[] = "/tmp/mmchecks-XXXXXX";
+    int t = mkstemp(name);
+    unlink(name);
+    char text[64] = "written before the mapping";
+    show("write to the removed file", write(t, text, sizeof text) == sizeof text);
+    char *m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, t, 0);
+    show("mmap of the removed file", m != MAP_FAILED);
+    if (m != MAP_FAILED) {
+      printf("mapping reads: %s\n", m);
+      pid_t c = fork();
+      if (c == 0) {
+        strcpy(m, "written by the child");
+        _exit(0);
+      }
+      waitpid(c, NULL, 0);
+      char back[64] = "";
+      pread(t, back, sizeof back, 0);
+      printf("parent's mapping: %s; the file: %s\n", m, back);
+    }
+    close(t);
   }
   return 0;
 }

@@ -198,6 +198,13 @@ export abstract class OpenFile {
     return null;
   }
 
+  /** ftruncate through the description's own access to the file, where it has one: a host file
+   *  removed while open has no path its volume could reach it by. False: the caller truncates
+   *  through the volume. */
+  truncateOpen(_len: number): boolean {
+    return false;
+  }
+
   /** A new description of the same object with its own offset and `mode`, as opening
    *  /proc/PID/fd/N makes one for an object that has no path (a pipe, an inherited stream).
    *  Objects that cannot be opened again refuse with ENXIO, as Linux does for sockets. */
@@ -301,6 +308,16 @@ export class HostFile extends OpenFile implements Mappable, HostFdHolder {
   /** The file was truncated to `len` bytes (cached pages past it go). */
   truncated(len: number): void {
     this.cached()?.truncated(len);
+  }
+
+  override truncateOpen(len: number): boolean {
+    try {
+      fs.ftruncateSync(this.fd, len);
+    } catch (e) {
+      throw fromHostError(e);
+    }
+    this.truncated(len);
+    return true;
   }
 
   read(buf: Uint8Array): number {

@@ -16,7 +16,7 @@
 
 import type { Exokernel } from "../exokernel/kernel.js";
 import type { CapHandle } from "../exokernel/caps.js";
-import { sysError } from "./errors.js";
+import { sysError, SysError } from "./errors.js";
 import { ExoError } from "../exokernel/errors.js";
 
 export const PAGE = 4096;
@@ -27,8 +27,11 @@ export interface MemObject {
   page(index: number): number;
   hold(): void;
   release(): void;
-  /** Writes page `index` back to where the object keeps its data (files). */
+  /** Writes page `index` back to where the object keeps its data (files). A failure is kept
+   *  for takeWriteError, not thrown: munmap and exit never report one. */
   writeBack(index: number): void;
+  /** The first write-back failure since the last call (msync reports it). */
+  takeWriteError?(): SysError | null;
   /** A mapping that can write the object's pages through to its file started or ended. */
   writers(delta: number): void;
   readonly name: string;
@@ -36,6 +39,10 @@ export interface MemObject {
 
 /** Writes bytes to a file at an offset (the mapping's own open file). */
 export type PageWriter = (buf: Uint8Array, off: number) => number;
+/** A reference held on something (an open file description), given back with drop(). */
+export interface Held {
+  drop(): void;
+}
 
 export abstract class FrameObject implements MemObject {
   protected readonly pages = new Map<number, number>();
@@ -106,6 +113,12 @@ export class CachedFile extends FrameObject {
   /** Mappings that may write pages back (MAP_SHARED, writable). */
   private writeMappers = 0;
   private writer: PageWriter | null = null;
+  /** The open file `writer` writes through, held (a reference) while the file is mapped: the
+   *  guest may close its descriptor once it has mapped it, as Linux's mappings hold their file. */
+  private writerFile: Held | null = null;
+  /** The first error a write-back met since msync last looked (Linux reports write-back errors
+   *  to msync and fsync, never to munmap or exit). */
+  private writeError: SysError | null = null;
   lastUsed = 0;
   readonly key: string;
   /** The file's device and inode (what /proc/PID/maps shows). */
@@ -138,9 +151,12 @@ export class CachedFile extends FrameObject {
     view.fill(0, n);
   }
 
-  /** Sets the function shared writable mappings write back through (their own open file). */
-  setWriter(w: PageWriter): void {
+  /** Sets the function shared writable mappings write back through (their own open file,
+   *  `file`, whose reference this cached file now holds until nothing maps it). */
+  setWriter(w: PageWriter, file: Held): void {
+    this.writerFile?.drop();
     this.writer = w;
+    this.writerFile = file;
   }
 
   override writers(delta: number): void {
@@ -156,13 +172,26 @@ export class CachedFile extends FrameObject {
     if (ppn === undefined || this.writer === null) return;
     const off = index * PAGE;
     const n = Math.min(PAGE, this.size - off);
-    if (n > 0) this.writer(this.cache.kernel.frameBytes(ppn).subarray(0, n), off);
+    if (n <= 0) return;
+    try {
+      this.writer(this.cache.kernel.frameBytes(ppn).subarray(0, n), off);
+    } catch (e) {
+      if (!(e instanceof SysError)) throw e;
+      this.writeError ??= e;
+    }
   }
 
   /** Writes back every cached page (msync, or before a read() that must see mapped writes). */
   sync(): void {
     if (this.writer === null) return;
     for (const index of this.pages.keys()) this.writeBack(index);
+  }
+
+  /** The write-back error met since the last call, if any (msync reports it). */
+  takeWriteError(): SysError | null {
+    const e = this.writeError;
+    this.writeError = null;
+    return e;
   }
 
   /** write() put `data` at file offset `off`: cached pages take the same bytes. */
@@ -199,6 +228,8 @@ export class CachedFile extends FrameObject {
   protected unused(): void {
     this.lastUsed = this.cache.tick();
     this.writer = null;
+    this.writerFile?.drop();
+    this.writerFile = null;
     // A file that no longer exists (a removed tmpfs file) is not worth keeping.
     if (this.src.gone?.() === true) this.cache.drop(this.key);
   }

@@ -15,6 +15,7 @@ import type { System } from "./system.js";
 import type { Task } from "./task.js";
 import type { Tty } from "./tty/tty.js";
 import { sessionLeaderExit } from "./tty/jobctl.js";
+import { SysError } from "./errors.js";
 import {
   SIGKILL, SIGCONT, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU, SIGCHLD, SIG_IGN, SIG_DFL, DFL_IGNORE, DFL_CONT, DFL_CORE, defaultAction,
   PendingSet, type SigInfo,
@@ -269,8 +270,18 @@ export class Process {
     if (this.exiting) return;
     this.exiting = true;
     this.stopped = false;
-    for (const th of [...this.threads]) th.die();
+    // (an exit cannot fail: one thread's teardown meeting an error still ends the others and
+    // the process, which would otherwise go on with exiting set and ignore its next exit)
+    let failed: unknown = null;
+    for (const th of [...this.threads]) {
+      try {
+        th.die();
+      } catch (e) {
+        failed ??= e;
+      }
+    }
     this.finish(term);
+    if (failed !== null && !(failed instanceof SysError)) throw failed;
   }
 
   /** All threads have ended: the process becomes a zombie (or is reaped at once). */

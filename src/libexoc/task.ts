@@ -529,18 +529,22 @@ export class Task implements ExitHandler {
   die(): void {
     if (!this.alive) return;
     this.alive = false;
-    this.releaseMm(true);
-    if (--this.fds.users === 0) this.fds.closeAll();
-    this.fsx.users--;
-    this.blocked = null;
-    const env = this.kernel.env(this.env);
-    this.proc.deadInsns += env.insns;
-    this.proc.deadCpuNs += this.kernel.cpuTime(this.env); // with the turn it dies in
-    this.proc.deadSwitches += env.switches;
-    this.proc.lastComm = this.comm;
-    this.kernel.destroyEnv(this.env);
-    this.proc.threads.delete(this);
-    this.sys.tasks.delete(this.tid);
+    // (the thread ends whatever letting go of its memory met)
+    try {
+      this.releaseMm(true);
+    } finally {
+      if (--this.fds.users === 0) this.fds.closeAll();
+      this.fsx.users--;
+      this.blocked = null;
+      const env = this.kernel.env(this.env);
+      this.proc.deadInsns += env.insns;
+      this.proc.deadCpuNs += this.kernel.cpuTime(this.env); // with the turn it dies in
+      this.proc.deadSwitches += env.switches;
+      this.proc.lastComm = this.comm;
+      this.kernel.destroyEnv(this.env);
+      this.proc.threads.delete(this);
+      this.sys.tasks.delete(this.tid);
+    }
   }
 
   /** What a thread does with its memory when it ends or execs (Linux's mm_release): robust

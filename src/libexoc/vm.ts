@@ -170,15 +170,19 @@ export class AddressMap {
     return (v.offset + (page - v.start)) / PAGE;
   }
 
-  /** Writes back the dirty pages of shared regions in [start, end) (msync). */
+  /** Writes back the dirty pages of shared regions in [start, end) (msync); throws the first
+   *  error a write-back of theirs met (since the last msync). */
   sync(start: number, end: number): void {
     const as = this.kernel.aspace(this.aspace);
+    let failed: Error | null = null;
     for (const v of this.vmas) {
       if (!v.shared || !v.object || v.end <= start || v.start >= end) continue;
       as.forEach(Math.max(v.start, start), Math.min(v.end, end), (va) => {
         if (as.dirty(va)) v.object?.writeBack(this.objectIndex(v, va));
       });
+      failed ??= v.object.takeWriteError?.() ?? null;
     }
+    if (failed !== null) throw failed;
   }
 
   /** Drops the pages of [start, end) so the next touch starts afresh: zeroes for private

@@ -1,7 +1,7 @@
 /* mmap's and mlock's checks in Linux's order: a closed descriptor is EBADF before the length
  * is looked at; MAP_SHARED_VALIDATE refuses flags it does not know (EOPNOTSUPP); a caller
  * without RLIMIT_MEMLOCK may not lock at all (EPERM), one over it gets ENOMEM. A file removed
- * while open can still be mapped shared. */
+ * while open can still be mapped shared; a shared mapping keeps its file after close(). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -83,7 +84,7 @@ int main(void) {
     }
     waitpid(c, NULL, 0);
   }
-  /* a file removed while open, then mapped shared: the mapping reads it, a child's writes
+  /* a file removed while open, made longer and mapped shared: the mapping reads it, a child's writes
    * through its copy of the mapping reach the parent's and the file */
   {
     char name[] = "/tmp/mmchecks-XXXXXX";
@@ -91,7 +92,11 @@ int main(void) {
     unlink(name);
     char text[64] = "written before the mapping";
     show("write to the removed file", write(t, text, sizeof text) == sizeof text);
-    char *m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, t, 0);
+    show("ftruncate of the removed file to 8192", ftruncate(t, 8192) == 0);
+    struct stat ts;
+    fstat(t, &ts);
+    printf("its size: %ld\n", (long)ts.st_size);
+    char *m = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, t, 0);
     show("mmap of the removed file", m != MAP_FAILED);
     if (m != MAP_FAILED) {
       printf("mapping reads: %s\n", m);
@@ -106,6 +111,27 @@ int main(void) {
       printf("parent's mapping: %s; the file: %s\n", m, back);
     }
     close(t);
+  }
+  /* a shared mapping outlives its descriptor: written after close(), msync and munmap write
+   * the file through the description the mapping holds */
+  {
+    char name[] = "/tmp/mmchecks-XXXXXX";
+    int t = mkstemp(name);
+    ftruncate(t, 4096);
+    char *m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, t, 0);
+    close(t);
+    int other = open("/dev/null", O_RDONLY); /* (takes the closed descriptor's number) */
+    strcpy(m, "written after close");
+    show("msync after close", msync(m, 4096, MS_SYNC) == 0);
+    strcpy(m + 100, "and before munmap");
+    show("munmap after close", munmap(m, 4096) == 0);
+    char back[128] = "";
+    t = open(name, O_RDONLY);
+    pread(t, back, sizeof back, 0);
+    printf("the file: %s, %s\n", back, back + 100);
+    close(t);
+    close(other);
+    unlink(name);
   }
   return 0;
 }

@@ -521,9 +521,9 @@ export class Vfs {
   ftruncate(f: OpenFile, len: number): void {
     const r = f.ref;
     if (!(r instanceof VfsRef)) return sysError("EINVAL");
-    const st = r.mnt.vol.getattr(r.node);
-    if ((st.mode & S_IFMT) !== S_IFREG) sysError("EINVAL");
-    r.mnt.vol.setattr(r.node, { size: len });
+    // (the description's own status and access: a host file removed while open has no path)
+    if ((f.stat().mode & S_IFMT) !== S_IFREG) sysError("EINVAL");
+    if (!f.truncateOpen(len)) r.mnt.vol.setattr(r.node, { size: len });
     r.event(IN_MODIFY);
   }
 

@@ -56,7 +56,11 @@ function doMmap(t: Task, addr: number, len: number, prot: number, flags: number,
       if (!f.mode.read) sysError("EACCES");
       if (shared && prot & 2 && !f.mode.write) sysError("EACCES");
       const cf = t.sys.pageCache.file(m, f.path);
-      if (shared && f.mode.write) cf.setWriter(later(f, "pwrite"));
+      if (shared && f.mode.write) {
+        // (the cached file holds the description: the guest may close its descriptor now)
+        f.refs++;
+        cf.setWriter(later(f, "pwrite"), f);
+      }
       object = cf;
       name = f.path;
     }

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -90,7 +91,11 @@ int main(void) {
   raise(SIGTERM);
   printf("ignored: still running\n");
 
-  stack_t ss = { .ss_sp = altbuf, .ss_size = sizeof altbuf, .ss_flags = 0 };
+  stack_t ss = { .ss_sp = altbuf, .ss_size = sizeof altbuf, .ss_flags = SS_ONSTACK | SS_DISABLE };
+  errno = 0;
+  int bad = sigaltstack(&ss, NULL);
+  printf("sigaltstack with two modes: %d %s\n", bad, strerror(errno));
+  ss.ss_flags = 0;
   sigaltstack(&ss, NULL);
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = altcheck;

@@ -179,7 +179,9 @@ export const sigaltstack: Sys = (t, ss, oss) => {
   if (ss !== 0) {
     const nsp = t.mem.u32(ss) >>> 0, flags = t.mem.u32(ss + 4), size = t.mem.u32(ss + 8) >>> 0;
     if (onAlt) sysError("EPERM");
-    if ((flags & ~(SS_DISABLE | SS_ONSTACK | 0x80000000 /* SS_AUTODISARM */)) !== 0) sysError("EINVAL");
+    // (one mode, besides SS_AUTODISARM: SS_ONSTACK and SS_DISABLE together are EINVAL too)
+    const mode = flags & ~0x80000000; /* SS_AUTODISARM */
+    if (mode !== 0 && mode !== SS_ONSTACK && mode !== SS_DISABLE) sysError("EINVAL");
     if (!(flags & SS_DISABLE) && size < MINSIGSTKSZ) sysError("ENOMEM");
     t.altStack = flags & SS_DISABLE ? { sp: 0, flags: SS_DISABLE, size: 0 } : { sp: nsp, flags: flags & ~SS_ONSTACK, size };
   }

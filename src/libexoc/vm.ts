@@ -64,6 +64,10 @@ export class Vma {
 /** Fault resolution results. */
 export const FAULT_OK = 0, FAULT_MAPERR = 1, FAULT_ACCERR = 2, FAULT_OOM = 3;
 
+/** Regions a process may have (Linux's vm.max_map_count default): mmap fails with ENOMEM
+ *  beyond it. */
+export const MAX_MAP_COUNT = 65530;
+
 /** Bottom of the area mmap hands out top-down (below the stack), as a 3 GiB i386 kernel does. */
 export const MMAP_TOP = 0xb8000000;
 export const MMAP_BOTTOM = 0x10000;
@@ -94,9 +98,22 @@ export class AddressMap {
     return undefined;
   }
 
+  /** The index of the first region that ends after `addr` (vmas.length if none): the regions
+   *  are sorted and disjoint, so a binary search (a process may have tens of thousands). */
+  private firstEndingAfter(addr: number): number {
+    let lo = 0, hi = this.vmas.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.vmas[mid].end <= addr) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
   /** Whether [start, end) intersects no region. */
   isFree(start: number, end: number): boolean {
-    return !this.vmas.some((v) => v.start < end && start < v.end);
+    const i = this.firstEndingAfter(start);
+    return i === this.vmas.length || this.vmas[i].start >= end;
   }
 
   /** Bytes of address space mapped (RLIMIT_AS). */
@@ -133,15 +150,14 @@ export class AddressMap {
     if (v.start % PAGE || v.end % PAGE || v.end <= v.start || v.end > USER_TOP) sysError("EINVAL");
     this.unmap(v.start, v.end - v.start);
     if (v.object && v.shared && v.prot & PROT_WRITE) v.object.writers(1);
-    let i = 0;
-    while (i < this.vmas.length && this.vmas[i].start < v.start) i++;
-    this.vmas.splice(i, 0, v);
+    // (nothing overlaps it now: it goes before the first region that ends after its start)
+    this.vmas.splice(this.firstEndingAfter(v.start), 0, v);
   }
 
   /** Removes [start, start+len): pages are written back if shared and dirty, then released. */
   unmap(start: number, len: number): void {
     const end = start + len;
-    if (!this.vmas.some((v) => v.start < end && start < v.end)) return;
+    if (this.isFree(start, end)) return;
     const out: Vma[] = [];
     for (const v of this.vmas) {
       if (v.end <= start || v.start >= end) {

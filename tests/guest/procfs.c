@@ -577,6 +577,9 @@ static void global_files(void) {
   printf("osrelease ends in a newline: %s, %s mode %o\n", yesno(buf[0] != 0 && buf[strlen(buf) - 1] == '\n'), err(r), a.st_mode);
   slurp("/proc/sys/vm/overcommit_memory", buf, sizeof buf);
   printf("overcommit_memory is 0, 1 or 2: %s\n", yesno(buf[0] >= '0' && buf[0] <= '2' && buf[1] == '\n'));
+  buf[0] = 0;
+  slurp("/proc/sys/vm/max_map_count", buf, sizeof buf);
+  printf("max_map_count at least Linux's default 65530: %s\n", yesno(atol(buf) >= 65530));
   char link[64];
   ssize_t n = readlink("/proc/mounts", link, sizeof link - 1);
   link[n > 0 ? n : 0] = 0;

@@ -11,7 +11,7 @@ import { PIPE_MAX_SIZE } from "../pipe.js";
 import { INOTIFY_LIMITS } from "../inotify.js";
 import type { System } from "../system.js";
 import { MAX_TASKS, PID_MAX } from "../limits.js";
-import { PROT_WRITE } from "../vm.js";
+import { PROT_WRITE, MAX_MAP_COUNT } from "../vm.js";
 import { FSHIFT } from "../sysstat.js";
 import { PAGE, ticks, CPUID1_EDX_FLAGS, CPUID1_ECX_FLAGS } from "./linux.js";
 
@@ -198,6 +198,7 @@ export function sysctlTable(sys: System): [string, string, number, () => string]
     ["kernel", "pid_max", 0o644, () => String(PID_MAX)],
     ["kernel", "threads-max", 0o644, () => String(MAX_TASKS)],
     ["kernel", "version", 0o444, () => u().version],
+    ["vm", "max_map_count", 0o644, () => String(MAX_MAP_COUNT)],
     ["vm", "overcommit_memory", 0o644, () => "0"],
   ];
   return rows.sort((a, b) => (a[0] === b[0] ? (a[1] < b[1] ? -1 : 1) : a[0] < b[0] ? -1 : 1));

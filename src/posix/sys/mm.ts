@@ -6,7 +6,7 @@ import { PathFile } from "../../libexoc/file.js";
 import type { Sys } from "../types.js";
 import type { Task } from "../../libexoc/task.js";
 import { sysError } from "../../libexoc/errors.js";
-import { Vma, PAGE, PROT_WRITE, pageUp } from "../../libexoc/vm.js";
+import { Vma, PAGE, PROT_WRITE, pageUp, MAX_MAP_COUNT } from "../../libexoc/vm.js";
 import { MemDevice } from "../../libexoc/vfs/memdev.js";
 import type { MemObject } from "../../libexoc/pagecache.js";
 import { RLIMIT_AS, RLIMIT_DATA, RLIMIT_MEMLOCK } from "../../libexoc/limits.js";
@@ -68,6 +68,8 @@ function doMmap(t: Task, addr: number, len: number, prot: number, flags: number,
     object = t.sys.pageCache.anon("/dev/zero (deleted)");
   }
   if (t.vm.size + size > t.proc.limit(RLIMIT_AS)[0]) sysError("ENOMEM");
+  // (Linux's do_mmap: more regions than vm.max_map_count already)
+  if (t.vm.vmas.length > MAX_MAP_COUNT) sysError("ENOMEM");
   if (!shared && prot & 2) {
     if (t.vm.dataSize + size > t.proc.limit(RLIMIT_DATA)[0]) sysError("ENOMEM");
     // Overcommit heuristic (Linux's default): an allocation larger than all of RAM is refused.

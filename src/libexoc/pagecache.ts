@@ -32,6 +32,9 @@ export interface MemObject {
   writeBack(index: number): void;
   /** The first write-back failure since the last call (msync reports it). */
   takeWriteError?(): SysError | null;
+  /** Pages the object's file covers now (a partial last page counts): a mapping's page past
+   *  them is a bus error. Absent: anonymous memory, which has no end. */
+  pagesInFile?(): number;
   /** A mapping that can write the object's pages through to its file started or ended. */
   writers(delta: number): void;
   readonly name: string;
@@ -185,6 +188,10 @@ export class CachedFile extends FrameObject {
   sync(): void {
     if (this.writer === null) return;
     for (const index of this.pages.keys()) this.writeBack(index);
+  }
+
+  pagesInFile(): number {
+    return Math.ceil(this.size / PAGE);
   }
 
   /** The write-back error met since the last call, if any (msync reports it). */

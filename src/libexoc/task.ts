@@ -11,7 +11,7 @@
 import type { Exokernel } from "../exokernel/kernel.js";
 import type { CapHandle } from "../exokernel/caps.js";
 import { X_BUDGET, X_INT, X_SYSENTER, X_FAULT, X_HALT, WAKE_INTERRUPT, type Environment, type Exit, type ExitHandler } from "../exokernel/env.js";
-import { FAULT_OK, FAULT_MAPERR, FAULT_OOM } from "./vm.js";
+import { FAULT_OK, FAULT_MAPERR, FAULT_OOM, FAULT_BUS } from "./vm.js";
 import type { Mm } from "./mm.js";
 import type { FdTable } from "./fdtable.js";
 import type { Vfs } from "./vfs/vfs.js";
@@ -370,6 +370,7 @@ export class Task implements ExitHandler {
         this.sys.outOfMemory(this);
         return;
       }
+      if (r === FAULT_BUS) return this.forceSignal({ signal: SIGBUS, code: 2 /* BUS_ADRERR */, addr: addr >>> 0 }, vector, error);
       this.forceSignal({ signal: SIGSEGV, code: r === FAULT_MAPERR ? 1 : 2, addr: addr >>> 0 }, vector, error);
       return;
     }

@@ -63,6 +63,8 @@ export class Vma {
 
 /** Fault resolution results. */
 export const FAULT_OK = 0, FAULT_MAPERR = 1, FAULT_ACCERR = 2, FAULT_OOM = 3;
+/** A file mapping's page wholly past the end of its file (SIGBUS, BUS_ADRERR, on Linux). */
+export const FAULT_BUS = 4;
 
 /** Regions a process may have (Linux's vm.max_map_count default): mmap fails with ENOMEM
  *  beyond it. */
@@ -279,6 +281,9 @@ export class AddressMap {
         // Present but refused: a write to a copy-on-write page, or a real violation.
         return write && this.kernel.copyOnWrite(this.aspace, page) ? FAULT_OK : FAULT_ACCERR;
       }
+      // (the file part of a mapping whose file ends before this page: no page to map)
+      const inFile = v.object?.pagesInFile?.();
+      if (inFile !== undefined && page < v.fileEnd && this.objectIndex(v, page) >= inFile) return FAULT_BUS;
       this.fill(v, page, write);
       return FAULT_OK;
     } catch (e) {

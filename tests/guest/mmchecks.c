@@ -4,6 +4,7 @@
  * while open can still be mapped shared; a shared mapping keeps its file after close(). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <setjmp.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,17 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+static sigjmp_buf bus_jump;
+static int bus_code;
+static char *bus_addr;
+static void on_bus(int sig, siginfo_t *si, void *uc) {
+  (void)sig;
+  (void)uc;
+  bus_code = si->si_code;
+  bus_addr = si->si_addr;
+  siglongjmp(bus_jump, 1);
+}
 
 static void show(const char *what, long ok) {
   printf("%s: %s\n", what, ok ? "ok" : strerror(errno));
@@ -132,6 +144,39 @@ int main(void) {
     close(t);
     close(other);
     unlink(name);
+  }
+  /* a file mapping's page wholly past the end of the file is a bus error (SIGBUS, BUS_ADRERR);
+   * the rest of the last page reads as zeroes; a system call given such a page gets EFAULT */
+  {
+    char name[] = "/tmp/mmchecks-XXXXXX";
+    int t = mkstemp(name);
+    unlink(name);
+    write(t, "short", 5);
+    char *m = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, t, 0);
+    printf("past the end, in the last page: %d %d\n", m[4], m[100]);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_bus;
+    sa.sa_flags = SA_SIGINFO;
+    sigaction(SIGBUS, &sa, NULL);
+    if (sigsetjmp(bus_jump, 1) == 0) {
+      volatile char c = m[4096];
+      (void)c;
+      printf("a page past the end: no signal\n");
+    } else {
+      printf("a page past the end: SIGBUS code %d at +%ld\n", bus_code, (long)(bus_addr - m));
+    }
+    int p[2];
+    pipe(p);
+    write(p[1], "x", 1);
+    errno = 0;
+    long r = read(p[0], m + 4096, 1);
+    printf("read() into it: %ld %s\n", r, strerror(errno));
+    ftruncate(t, 8192);
+    m[4096] = 'y';
+    printf("after ftruncate to two pages: %c\n", m[4096]);
+    munmap(m, 2 * 4096);
+    close(t);
   }
   return 0;
 }

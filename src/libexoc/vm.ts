@@ -42,6 +42,9 @@ export class Vma {
    *  it zero-filled). */
   dontFork = false;
   wipeOnFork = false;
+  /** Locked (mlock, mlockall, MAP_LOCKED): counted against RLIMIT_MEMLOCK and shown as VmLck.
+   *  (Every guest page is resident anyway.) Not inherited across fork. */
+  locked = false;
 
   /** The part [start, end) of this region as a region of its own, holding its own reference. */
   clone(start: number, end: number): Vma {
@@ -51,6 +54,7 @@ export class Vma {
     v.maxProt = this.maxProt;
     v.dontFork = this.dontFork;
     v.wipeOnFork = this.wipeOnFork;
+    v.locked = this.locked;
     return v;
   }
 
@@ -79,6 +83,9 @@ export const STACK_SIZE = 8 << 20;
 export class AddressMap {
   /** Regions sorted by start; none overlap. Addresses are unsigned numbers. */
   readonly vmas: Vma[] = [];
+  /** mlockall(MCL_FUTURE): regions mapped from now on are locked (Linux's VM_LOCKED in
+   *  mm->def_flags; a fork or an exec starts without it). */
+  lockFuture = false;
   brkStart = 0;
   brk = 0;
 
@@ -116,6 +123,13 @@ export class AddressMap {
   isFree(start: number, end: number): boolean {
     const i = this.firstEndingAfter(start);
     return i === this.vmas.length || this.vmas[i].start >= end;
+  }
+
+  /** Bytes of locked regions in [start, end) (the whole space by default): locked_vm. */
+  lockedBytes(start = 0, end = 2 ** 32): number {
+    let n = 0;
+    for (const v of this.vmas) if (v.locked && v.end > start && v.start < end) n += Math.min(v.end, end) - Math.max(v.start, start);
+    return n;
   }
 
   /** Bytes of address space mapped (RLIMIT_AS). */
@@ -380,6 +394,8 @@ export class AddressMap {
       if (v.dontFork || v.wipeOnFork) child.forEach(v.start, v.end, (va) => child.unmap(va));
       if (!v.dontFork) m.vmas.push(v.clone(v.start, v.end));
     }
+    // (memory locks, and mlockall's MCL_FUTURE, are not inherited)
+    for (const v of m.vmas) v.locked = false;
     m.brkStart = this.brkStart;
     m.brk = this.brk;
     return m;

@@ -27,6 +27,17 @@ static void on_bus(int sig, siginfo_t *si, void *uc) {
   siglongjmp(bus_jump, 1);
 }
 
+/* VmLck of /proc/self/status, in kB */
+static long vmlck(void) {
+  FILE *f = fopen("/proc/self/status", "r");
+  char line[256];
+  long kb = -1;
+  while (f != NULL && fgets(line, sizeof line, f) != NULL)
+    if (strncmp(line, "VmLck:", 6) == 0) kb = atol(line + 6);
+  if (f != NULL) fclose(f);
+  return kb;
+}
+
 static void show(const char *what, long ok) {
   printf("%s: %s\n", what, ok ? "ok" : strerror(errno));
 }
@@ -177,6 +188,38 @@ int main(void) {
     printf("after ftruncate to two pages: %c\n", m[4096]);
     munmap(m, 2 * 4096);
     close(t);
+  }
+  /* locked memory is counted: mlock within RLIMIT_MEMLOCK counts what is locked already,
+   * mlockall(MCL_FUTURE) locks later mappings (EAGAIN past the limit), munlockall ends both;
+   * /proc/self/status's VmLck follows */
+  {
+    pid_t c = fork();
+    if (c == 0) {
+      struct rlimit lim = {16384, 16384};
+      setrlimit(RLIMIT_MEMLOCK, &lim);
+      setresuid(65534, 65534, 65534);
+      char *six = mmap(NULL, 6 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      show("mlock of 2 pages of 4", mlock(six, 8192) == 0);
+      printf("VmLck: %ld kB\n", vmlck());
+      show("mlock of 4 more", mlock(six + 8192, 16384) == 0);
+      show("mlock of the same 2 again", mlock(six, 8192) == 0);
+      show("msync(MS_INVALIDATE) of a locked page", msync(six, 4096, MS_SYNC | MS_INVALIDATE) == 0);
+      show("munlock of one", munlock(six, 4096) == 0);
+      printf("VmLck: %ld kB\n", vmlck());
+      show("mlockall(MCL_FUTURE)", mlockall(MCL_FUTURE) == 0);
+      printf("VmLck: %ld kB\n", vmlck());
+      void *big = mmap(NULL, 8 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      show("mmap of 8 pages past the limit", big != MAP_FAILED);
+      void *small = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      show("mmap of 2 within it", small != MAP_FAILED);
+      printf("VmLck: %ld kB\n", vmlck());
+      munlockall();
+      printf("VmLck after munlockall: %ld kB\n", vmlck());
+      big = mmap(NULL, 8 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      show("mmap of 8 pages after it", big != MAP_FAILED);
+      _exit(0);
+    }
+    waitpid(c, NULL, 0);
   }
   return 0;
 }

@@ -14,8 +14,9 @@ import { PAGE } from "./linux.js";
 
 /** Pages unless named otherwise. */
 export interface MemFigures {
-  /** Address space mapped (total_vm). */
+  /** Address space mapped (total_vm), and the part of it locked (locked_vm). */
   totalVm: number;
+  lockedVm: number;
   /** Private writable memory that is not the stack (data_vm), the stack (stack_vm), and
    *  executable regions that are neither (exec_vm). */
   dataVm: number;
@@ -32,12 +33,13 @@ export interface MemFigures {
 }
 
 export function memFigures(kernel: Exokernel, mm: Mm): MemFigures {
-  const f: MemFigures = { totalVm: 0, dataVm: 0, stackVm: 0, execVm: 0, rssAnon: 0, rssFile: 0, rssShmem: 0, ptePages: 0, textBytes: 0 };
+  const f: MemFigures = { totalVm: 0, lockedVm: 0, dataVm: 0, stackVm: 0, execVm: 0, rssAnon: 0, rssFile: 0, rssShmem: 0, ptePages: 0, textBytes: 0 };
   const as = kernel.aspace(mm.aspace);
   const tables = new Set<number>();
   for (const v of mm.vm.vmas) {
     const pages = (v.end - v.start) / PAGE;
     f.totalVm += pages;
+    if (v.locked) f.lockedVm += pages;
     const stack = v.name === "[stack]";
     if (stack) f.stackVm += pages;
     else if (v.prot & PROT_WRITE && !v.shared) f.dataVm += pages;

@@ -180,7 +180,7 @@ export function statusText(v: View): string {
     const f = memFigures(sys.kernel, mm);
     const k = (pages: number): number => (pages * PAGE) / 1024;
     const total = rss(f);
-    out += kb("VmPeak:", k(f.totalVm)) + kb("VmSize:", k(f.totalVm)) + kb("VmLck:", 0) + kb("VmPin:", 0);
+    out += kb("VmPeak:", k(f.totalVm)) + kb("VmSize:", k(f.totalVm)) + kb("VmLck:", k(f.lockedVm)) + kb("VmPin:", 0);
     out += kb("VmHWM:", k(total)) + kb("VmRSS:", k(total)) + kb("RssAnon:", k(f.rssAnon)) + kb("RssFile:", k(f.rssFile)) + kb("RssShmem:", k(f.rssShmem));
     out += kb("VmData:", k(f.dataVm)) + kb("VmStk:", k(f.stackVm)) + kb("VmExe:", f.textBytes / 1024);
     out += kb("VmLib:", Math.max(0, k(f.execVm) - f.textBytes / 1024)) + kb("VmPTE:", k(f.ptePages)) + kb("VmSwap:", 0);

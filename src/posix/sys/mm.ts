@@ -67,6 +67,11 @@ function doMmap(t: Task, addr: number, len: number, prot: number, flags: number,
   } else if (shared) {
     object = t.sys.pageCache.anon("/dev/zero (deleted)");
   }
+  // Locked memory (MAP_LOCKED, or mlockall's MCL_FUTURE): within RLIMIT_MEMLOCK, root aside
+  // (Linux's mlock_future_ok: EAGAIN).
+  const locked = (flags & MAP_LOCKED) !== 0 || t.vm.lockFuture;
+  if ((flags & MAP_LOCKED) !== 0) mayLock(t);
+  if (locked && t.proc.euid !== 0 && t.vm.lockedBytes() + size > t.proc.limit(RLIMIT_MEMLOCK)[0]) sysError("EAGAIN");
   if (t.vm.size + size > t.proc.limit(RLIMIT_AS)[0]) sysError("ENOMEM");
   // (Linux's do_mmap: more regions than vm.max_map_count already)
   if (t.vm.vmas.length > MAX_MAP_COUNT) sysError("ENOMEM");
@@ -87,7 +92,9 @@ function doMmap(t: Task, addr: number, len: number, prot: number, flags: number,
   }
   const end = start + size;
   object?.hold();
-  t.vm.map(new Vma(start, end, prot, shared, object, offset, object ? end : 0, name));
+  const v = new Vma(start, end, prot, shared, object, offset, object ? end : 0, name);
+  v.locked = locked;
+  t.vm.map(v);
   if (flags & MAP_POPULATE) for (let va = start; va < end; va += PAGE) t.vm.resolveFault(va, false);
   return start | 0;
 }
@@ -216,6 +223,8 @@ export const msync: Sys = (t, addr, len, flags) => {
   if ((flags & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC)) !== 0 || (flags & (MS_ASYNC | MS_SYNC)) === (MS_ASYNC | MS_SYNC)) sysError("EINVAL");
   const [a, size] = range(addr, len);
   if (!t.vm.covers(a, a + size)) sysError("ENOMEM");
+  // (locked pages cannot be invalidated: Linux's msync)
+  if ((flags & MS_INVALIDATE) !== 0 && t.vm.lockedBytes(a, a + size) > 0) sysError("EBUSY");
   t.vm.sync(a, a + size);
   return 0;
 };
@@ -244,8 +253,10 @@ export const mlock: Sys = (t, addr, len) => {
   const a = (addr >>> 0) - ((addr >>> 0) % PAGE);
   const size = pageUp((addr >>> 0) - a + (len >>> 0));
   mayLock(t);
-  if (t.proc.euid !== 0 && size > t.proc.limit(RLIMIT_MEMLOCK)[0]) sysError("ENOMEM");
+  // (what is locked already, less what of this range is: Linux's do_mlock)
+  if (t.proc.euid !== 0 && size + t.vm.lockedBytes() - t.vm.lockedBytes(a, a + size) > t.proc.limit(RLIMIT_MEMLOCK)[0]) sysError("ENOMEM");
   for (let at = a; at < a + size; at += PAGE) if (t.vm.find(at) === undefined) sysError("ENOMEM");
+  t.vm.mark(a, a + size, (v) => (v.locked = true));
   return 0;
 };
 
@@ -259,7 +270,9 @@ const MLOCK_ONFAULT = 1;
 
 export const munlock: Sys = (t, addr, len) => {
   const a = (addr >>> 0) - ((addr >>> 0) % PAGE);
-  for (let at = a; at < a + pageUp((addr >>> 0) - a + (len >>> 0)); at += PAGE) if (t.vm.find(at) === undefined) sysError("ENOMEM");
+  const end = a + pageUp((addr >>> 0) - a + (len >>> 0));
+  for (let at = a; at < end; at += PAGE) if (t.vm.find(at) === undefined) sysError("ENOMEM");
+  t.vm.mark(a, end, (v) => (v.locked = false));
   return 0;
 };
 
@@ -269,6 +282,8 @@ export const mlockall: Sys = (t, flags) => {
   if (flags === 0 || (flags & ~(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT)) !== 0) sysError("EINVAL");
   mayLock(t);
   if ((flags & MCL_CURRENT) !== 0 && t.proc.euid !== 0 && t.vm.size > t.proc.limit(RLIMIT_MEMLOCK)[0]) sysError("ENOMEM");
+  t.vm.lockFuture = (flags & MCL_FUTURE) !== 0;
+  if ((flags & MCL_CURRENT) !== 0) for (const v of t.vm.vmas) v.locked = true;
   return 0;
 };
 
@@ -277,6 +292,10 @@ function mayLock(t: Task): void {
   if (t.proc.euid !== 0 && t.proc.limit(RLIMIT_MEMLOCK)[0] === 0) sysError("EPERM");
 }
 
-export const munlockall: Sys = () => 0;
+export const munlockall: Sys = (t) => {
+  t.vm.lockFuture = false;
+  for (const v of t.vm.vmas) v.locked = false;
+  return 0;
+};
 
 export const brk: Sys = (t, addr) => t.vm.setBrk(addr, t.proc.limit(RLIMIT_DATA)[0], t.kernel.frames.total * PAGE) | 0;

@@ -5,7 +5,7 @@
 // what the guest writes stays for the next boot. A change to the recipe (a new exojit) gets a
 // new image; older ones are removed.
 
-import * as crypto from "node:crypto";
+import { createHash } from "../decoder/hash.js";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -53,7 +53,7 @@ export function defaultImage(recipe = RECIPE_DIR): string {
 
 /** A hash of everything the image is made from (names, modes and contents). */
 export function recipeHash(recipe: string): string {
-  const h = crypto.createHash("sha256");
+  const h = createHash("sha256");
   const walk = (rel: string): void => {
     const full = path.join(recipe, rel);
     const st = fs.lstatSync(full);

@@ -16,7 +16,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { cacheDir } from "./cachedir.js";
-import { createHash } from "node:crypto";
+import { createHash } from "../decoder/hash.js";
 import { isSavedRegion, type RegionStore, type SavedRegion } from "../jit/saved.js";
 import { codeCacheOf } from "../jit/compile.js";
 

@@ -11,8 +11,8 @@
 
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
+import { createHash } from "./hash.js";
 import { fileURLToPath } from "node:url";
 import { indexSeed } from "./formcache.js";
 import { offerLazily, onFirstMiss } from "./fast.js";

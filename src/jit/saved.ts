@@ -10,7 +10,7 @@
 // bytes it was compiled from (a SHA-1 over them all): other code at the address, a library
 // loaded elsewhere, a page written since, and the region is compiled afresh (and saved again).
 
-import { createHash } from "node:crypto";
+import { createHash } from "../decoder/hash.js";
 import type { Cpu } from "../hw/cpu.js";
 import type { Block } from "../decoder/block.js";
 import type { RegionCode } from "./compile.js";

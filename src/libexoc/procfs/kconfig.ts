@@ -5,7 +5,7 @@
 // is listed as not set, as a kernel built without it says, so such programs skip it instead of
 // failing on ENOSYS or EINVAL.
 
-import { gzipSync } from "node:zlib";
+import { createRequire } from "node:module";
 
 /** Options and values ("y", a number or a string); false: "is not set". */
 const OPTIONS: [string, string | false][] = [
@@ -43,6 +43,7 @@ let cached: { release: string; bytes: Uint8Array } | null = null;
 
 /** /proc/config.gz's bytes. */
 export function kconfigGz(release: string): Uint8Array {
-  if (cached === null || cached.release !== release) cached = { release, bytes: gzipSync(kconfigText(release)) };
+  // (node:zlib on first use: required with the module, it cost every start-up a few ms)
+  if (cached === null || cached.release !== release) cached = { release, bytes: (createRequire(import.meta.url)("node:zlib") as typeof import("node:zlib")).gzipSync(kconfigText(release)) };
   return cached.bytes;
 }

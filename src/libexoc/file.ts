@@ -236,7 +236,7 @@ export class HostPages implements PageSource, HostFdHolder {
     try {
       this.fd = fs.openSync(`/proc/self/fd/${fd}`, fs.constants.O_RDONLY);
     } catch {
-      this.fd = -1;
+      // (read() opens the path)
     }
   }
 

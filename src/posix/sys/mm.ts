@@ -255,7 +255,7 @@ export const mlock: Sys = (t, addr, len) => {
   mayLock(t);
   // (what is locked already, less what of this range is: Linux's do_mlock)
   if (t.proc.euid !== 0 && size + t.vm.lockedBytes() - t.vm.lockedBytes(a, a + size) > t.proc.limit(RLIMIT_MEMLOCK)[0]) sysError("ENOMEM");
-  for (let at = a; at < a + size; at += PAGE) if (t.vm.find(at) === undefined) sysError("ENOMEM");
+  if (!t.vm.covers(a, a + size)) sysError("ENOMEM");
   t.vm.mark(a, a + size, (v) => (v.locked = true));
   return 0;
 };
@@ -271,7 +271,7 @@ const MLOCK_ONFAULT = 1;
 export const munlock: Sys = (t, addr, len) => {
   const a = (addr >>> 0) - ((addr >>> 0) % PAGE);
   const end = a + pageUp((addr >>> 0) - a + (len >>> 0));
-  for (let at = a; at < end; at += PAGE) if (t.vm.find(at) === undefined) sysError("ENOMEM");
+  if (!t.vm.covers(a, end)) sysError("ENOMEM");
   t.vm.mark(a, end, (v) => (v.locked = false));
   return 0;
 };

@@ -35,6 +35,8 @@ export interface MemObject {
   /** Pages the object's file covers now (a partial last page counts): a mapping's page past
    *  them is a bus error. Absent: anonymous memory, which has no end. */
   pagesInFile?(): number;
+  /** Whether page `index` is in memory now, without filling it (mincore). Absent: never. */
+  inMemory?(index: number): boolean;
   /** A mapping that can write the object's pages through to its file started or ended. */
   writers(delta: number): void;
   readonly name: string;
@@ -57,6 +59,10 @@ export abstract class FrameObject implements MemObject {
   ) {}
 
   abstract fill(index: number, view: Uint8Array): void;
+
+  inMemory(index: number): boolean {
+    return this.pages.has(index);
+  }
 
   page(index: number): number {
     let ppn = this.pages.get(index);

@@ -231,6 +231,33 @@ export class AddressMap {
     }
   }
 
+  /** Whether the page at `va` is in memory (mincore): mapped in the page tables, or, for a
+   *  page of a file or shared object not mapped here yet, in its object (Linux looks at the
+   *  page cache there). An anonymous page never touched is not. */
+  resident(va: number): boolean {
+    const page = (va >>> 0) - ((va >>> 0) % PAGE);
+    if (this.kernel.aspace(this.aspace).frame(page) >= 0) return true;
+    const v = this.find(page);
+    if (v === undefined || v.object === null || page >= v.fileEnd) return false;
+    return v.object.inMemory?.(this.objectIndex(v, page)) ?? false;
+  }
+
+  /** Faults in the pages of [start, end) as mlock and MAP_POPULATE do (Linux's
+   *  populate_vma_page_range): a write fault for private writable regions (so the pages are the
+   *  process's own), a read fault otherwise; regions without access are skipped. Throws ENOMEM
+   *  when guest memory runs out (mlock turns it into EAGAIN, as Linux does). */
+  populate(start: number, end: number): void {
+    const as = this.kernel.aspace(this.aspace);
+    for (const v of this.vmas) {
+      if (v.end <= start || v.start >= end || v.prot === PROT_NONE) continue;
+      const write = !v.shared && (v.prot & PROT_WRITE) !== 0;
+      for (let va = Math.max(v.start, start); va < Math.min(v.end, end); va += PAGE) {
+        if (as.frame(va) >= 0 && !write) continue;
+        if (this.resolveFault(va, write) === FAULT_OOM) sysError("ENOMEM");
+      }
+    }
+  }
+
   /** Sets what `set` sets on the regions of [start, end), splitting them at the edges. */
   mark(start: number, end: number, set: (v: Vma) => void): void {
     const out: Vma[] = [];

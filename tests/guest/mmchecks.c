@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -188,6 +189,61 @@ int main(void) {
     printf("after ftruncate to two pages: %c\n", m[4096]);
     munmap(m, 2 * 4096);
     close(t);
+  }
+  /* mincore tells what is in memory: an anonymous page never touched is not, one written is,
+   * mlock and MAP_POPULATE fault pages in and mlock2(MLOCK_ONFAULT) does not, a shared page
+   * another mapping touched is, and a page of a file in the page cache is */
+  {
+    unsigned char vec[8];
+    char *a = mmap(NULL, 8 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    a[4096] = 1;
+    (void)*(volatile char *)(a + 3 * 4096);
+    mlock(a + 5 * 4096, 2 * 4096);
+    mincore(a, 8 * 4096, vec);
+    printf("mincore of private pages:");
+    for (int k = 0; k < 8; k++) printf(" %d", vec[k] & 1);
+    printf("\n");
+    munlock(a + 5 * 4096, 2 * 4096);
+    madvise(a, 8 * 4096, MADV_DONTNEED);
+    mincore(a, 8 * 4096, vec);
+    printf("after MADV_DONTNEED:");
+    for (int k = 0; k < 8; k++) printf(" %d", vec[k] & 1);
+    printf("\n");
+    munmap(a, 8 * 4096);
+    char *s = mmap(NULL, 4 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    s[0] = 1;
+    long r2 = syscall(SYS_mlock2, s + 4096, 4096, 1 /* MLOCK_ONFAULT */);
+    long r3 = mlock(s + 2 * 4096, 4096);
+    mincore(s, 4 * 4096, vec);
+    printf("mincore of shared pages (mlock2 onfault %ld, mlock %ld):", r2, r3);
+    for (int k = 0; k < 4; k++) printf(" %d", vec[k] & 1);
+    printf("\n");
+    munlock(s, 4 * 4096);
+    munmap(s, 4 * 4096);
+    char *p = mmap(NULL, 4 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    mincore(p, 4 * 4096, vec);
+    printf("mincore after MAP_POPULATE:");
+    for (int k = 0; k < 4; k++) printf(" %d", vec[k] & 1);
+    printf("\n");
+    munmap(p + 2 * 4096, 2 * 4096);
+    long rc = mincore(p, 3 * 4096, vec);
+    printf("mincore over an unmapped page: %ld %s\n", rc, strerror(errno));
+    rc = mincore(p + 1, 4096, vec);
+    printf("mincore of an unaligned start: %ld %s\n", rc, strerror(errno));
+    munmap(p, 2 * 4096);
+    int fd = open("mc.tmp", O_RDWR | O_CREAT | O_TRUNC, 0600);
+    char buf[4096] = {0};
+    for (int k = 0; k < 3; k++) write(fd, buf, sizeof buf);
+    char *f = mmap(NULL, 3 * 4096, PROT_READ, MAP_SHARED, fd, 0);
+    mlock(f, 3 * 4096);
+    mincore(f, 3 * 4096, vec);
+    printf("mincore of a file mapping locked:");
+    for (int k = 0; k < 3; k++) printf(" %d", vec[k] & 1);
+    printf("\n");
+    munlock(f, 3 * 4096);
+    munmap(f, 3 * 4096);
+    close(fd);
+    unlink("mc.tmp");
   }
   /* locked memory is counted: mlock within RLIMIT_MEMLOCK counts what is locked already,
    * mlockall(MCL_FUTURE) locks later mappings (EAGAIN past the limit), munlockall ends both;

@@ -43,6 +43,10 @@ export class SharedPages implements MemObject {
   writeBack(_index: number): void {}
 
   writers(_delta: number): void {}
+
+  inMemory(index: number): boolean {
+    return this.frames[index] !== undefined;
+  }
 }
 
 /** A part of the shared range: a region over an object the caller already shares (its own
@@ -167,6 +171,10 @@ export class OffsetObject implements MemObject {
 
   writeBack(index: number): void {
     this.inner.writeBack(this.first + index);
+  }
+
+  inMemory(index: number): boolean {
+    return this.inner.inMemory?.(this.first + index) ?? false;
   }
 
   writers(delta: number): void {

@@ -5,7 +5,7 @@
 import { PathFile } from "../../libexoc/file.js";
 import type { Sys } from "../types.js";
 import type { Task } from "../../libexoc/task.js";
-import { sysError } from "../../libexoc/errors.js";
+import { sysError, SysError } from "../../libexoc/errors.js";
 import { Vma, PAGE, PROT_WRITE, pageUp, MAX_MAP_COUNT } from "../../libexoc/vm.js";
 import { MemDevice } from "../../libexoc/vfs/memdev.js";
 import type { MemObject } from "../../libexoc/pagecache.js";
@@ -95,7 +95,15 @@ function doMmap(t: Task, addr: number, len: number, prot: number, flags: number,
   const v = new Vma(start, end, prot, shared, object, offset, object ? end : 0, name);
   v.locked = locked;
   t.vm.map(v);
-  if (flags & MAP_POPULATE) for (let va = start; va < end; va += PAGE) t.vm.resolveFault(va, false);
+  // (populated as mlock does; MAP_NONBLOCK, which Linux ignores since 2.6.23, changes nothing)
+  if ((flags & (MAP_POPULATE | MAP_LOCKED)) !== 0) {
+    try {
+      t.vm.populate(start, end);
+    } catch (e) {
+      // (Linux maps the region whatever populating it met)
+      if (!(e instanceof SysError)) throw e;
+    }
+  }
   return start | 0;
 }
 
@@ -229,27 +237,28 @@ export const msync: Sys = (t, addr, len, flags) => {
   return 0;
 };
 
-/** mincore: every mapped page of the range is reported resident (guest memory is never paged
- *  out; Linux also reports 0 for an anonymous page never touched, which no program can rely
- *  on); an unaligned start is EINVAL, a page not mapped ENOMEM. */
+/** mincore: one byte per page of the range, 1 where the page is in memory (AddressMap.resident:
+ *  touched, locked or populated, or cached in its file or shared object); an unaligned start is
+ *  EINVAL, a page not mapped ENOMEM. */
 export const mincore: Sys = (t, addr, len, vecVa) => {
   addr >>>= 0;
   if (addr % PAGE !== 0) sysError("EINVAL");
   const size = pageUp(len);
   if (addr + size > 0x100000000) sysError("ENOMEM");
-  for (let at = addr; at < addr + size; ) {
-    const v = t.vm.find(at);
-    if (v === undefined) sysError("ENOMEM");
-    at = v.end;
-  }
+  if (!t.vm.covers(addr, addr + size)) sysError("ENOMEM");
   const pages = size / PAGE;
-  if (pages > 0) t.mem.write(vecVa, new Uint8Array(pages).fill(1));
+  const vec = new Uint8Array(pages);
+  for (let k = 0; k < pages; k++) vec[k] = t.vm.resident(addr + k * PAGE) ? 1 : 0;
+  if (pages > 0) t.mem.write(vecVa, vec);
   return 0;
 };
 
-/** mlock and friends: every guest page is resident already; the range must be mapped and
- *  within RLIMIT_MEMLOCK (root is exempt, as with CAP_IPC_LOCK). */
-export const mlock: Sys = (t, addr, len) => {
+/** mlock and friends: the range must be mapped and within RLIMIT_MEMLOCK (root is exempt, as
+ *  with CAP_IPC_LOCK); its pages are faulted in (not with MLOCK_ONFAULT), and guest memory
+ *  running out then is EAGAIN, as Linux's __mlock_posix_error_return makes it. */
+export const mlock: Sys = (t, addr, len) => lockRange(t, addr, len, true);
+
+function lockRange(t: Task, addr: number, len: number, populate: boolean): number {
   const a = (addr >>> 0) - ((addr >>> 0) % PAGE);
   const size = pageUp((addr >>> 0) - a + (len >>> 0));
   mayLock(t);
@@ -257,14 +266,24 @@ export const mlock: Sys = (t, addr, len) => {
   if (t.proc.euid !== 0 && size + t.vm.lockedBytes() - t.vm.lockedBytes(a, a + size) > t.proc.limit(RLIMIT_MEMLOCK)[0]) sysError("ENOMEM");
   if (!t.vm.covers(a, a + size)) sysError("ENOMEM");
   t.vm.mark(a, a + size, (v) => (v.locked = true));
+  if (populate) populateLocked(t, a, a + size);
   return 0;
-};
+}
 
-/** mlock2: mlock, with MLOCK_ONFAULT (lock pages as they are touched: here, as mlock) the
- *  one flag. */
+function populateLocked(t: Task, start: number, end: number): void {
+  try {
+    t.vm.populate(start, end);
+  } catch (e) {
+    if (e instanceof SysError && e.errno === "ENOMEM") sysError("EAGAIN");
+    throw e;
+  }
+}
+
+/** mlock2: mlock, with MLOCK_ONFAULT (lock pages as they are touched: none is faulted in now)
+ *  the one flag. */
 export const mlock2: Sys = (t, addr, len, flags) => {
   if ((flags & ~MLOCK_ONFAULT) !== 0) sysError("EINVAL");
-  return mlock(t, addr, len, 0, 0, 0, 0);
+  return lockRange(t, addr, len, (flags & MLOCK_ONFAULT) === 0);
 };
 const MLOCK_ONFAULT = 1;
 
@@ -283,7 +302,10 @@ export const mlockall: Sys = (t, flags) => {
   mayLock(t);
   if ((flags & MCL_CURRENT) !== 0 && t.proc.euid !== 0 && t.vm.size > t.proc.limit(RLIMIT_MEMLOCK)[0]) sysError("ENOMEM");
   t.vm.lockFuture = (flags & MCL_FUTURE) !== 0;
-  if ((flags & MCL_CURRENT) !== 0) for (const v of t.vm.vmas) v.locked = true;
+  if ((flags & MCL_CURRENT) !== 0) {
+    for (const v of t.vm.vmas) v.locked = true;
+    if ((flags & MCL_ONFAULT) === 0) populateLocked(t, 0, 2 ** 32);
+  }
   return 0;
 };
 

@@ -85,9 +85,8 @@ export class IntervalTimer {
     return this.cpuProc === null ? this.owner.cpu : timersOf(this.cpuProc).cpu;
   }
 
-  get armed(): boolean {
-    return this.expiry !== 0;
-  }
+  /** Set to expire (`expiry` is then the clock's time of it, which may be past). */
+  armed = false;
 
   /** The timer's clock now. */
   now(): number {
@@ -115,10 +114,11 @@ export class IntervalTimer {
       this.expiry = now + Math.max(1, Number(value));
     } else if (this.clock === TC_REALTIME) {
       this.absReal = value;
-      this.expiry = now + Math.max(1, Number(value - realtimeNs(this.owner.proc.sys)));
+      this.expiry = this.fromWallTime(now, value);
     } else {
-      this.expiry = Math.max(1, Number(value));
+      this.expiry = Number(value);
     }
+    this.armed = true;
     this.arm();
     return old;
   }
@@ -141,14 +141,22 @@ export class IntervalTimer {
   clockWasSet(): void {
     if (this.absReal === null || !this.armed || this.signalPending) return;
     this.cancelHost();
-    this.expiry = this.now() + Math.max(1, Number(this.absReal - realtimeNs(this.owner.proc.sys)));
+    this.expiry = this.fromWallTime(this.now(), this.absReal);
     this.arm();
+  }
+
+  /** The expiry on the timer's clock for wall time `wall`. A time already past stays in the
+   *  past (the timer goes off at once, and a periodic one counts the intervals since as its
+   *  overrun, as Linux's hrtimer_forward does). */
+  private fromWallTime(now: number, wall: bigint): number {
+    return now + Number(wall - realtimeNs(this.owner.proc.sys));
   }
 
   private disarm(): void {
     this.cancelHost();
     this.watchers.delete(this);
     this.gen++;
+    this.armed = false;
     this.expiry = 0;
     this.interval = 0;
     this.absReal = null;
@@ -210,6 +218,7 @@ export class IntervalTimer {
     if (gen !== this.gen || this.deleted || !this.signalPending) return;
     this.signalPending = false;
     if (this.interval <= 0) {
+      this.armed = false;
       this.expiry = 0;
       this.absReal = null;
       this.overrunLast = 0;
@@ -286,7 +295,7 @@ export class ProcessTimers {
 
   /** After a turn of thread `by`: CPU-time timers that reached their expiry fire. */
   cpuTick(_by: Task): void {
-    for (const t of [...this.cpu]) if (t.now() >= t.expiry) t.fire();
+    for (const t of [...this.cpu]) if (t.armed && t.now() >= t.expiry) t.fire();
   }
 
   clockWasSet(): void {

@@ -159,6 +159,26 @@ static void section_posix_timers(void) {
   struct timespec z = {0, 0};
   printf("nothing more pending after disarm: %d\n", sigtimedwait(&rt, &si, &z) == -1 && errno == EAGAIN);
 
+  /* An absolute wall-clock time already past: the timer goes off at once, and the intervals
+   * since then are its overrun, capped at INT_MAX (DELAYTIMER_MAX). */
+  ev.sigev_signo = SIGRTMIN;
+  timer_create(CLOCK_REALTIME, &ev, &t);
+  struct itimerspec past = {{0, 1000000}, {0, 0}};
+  clock_gettime(CLOCK_REALTIME, &past.it_value);
+  past.it_value.tv_sec -= 10;
+  timer_settime(t, TIMER_ABSTIME, &past, NULL);
+  s = sigwaitinfo(&rt, &si);
+  printf("past absolute time, 1 ms interval: signal %d, overrun in [9990, 11000] %d\n", s == SIGRTMIN,
+         si.si_overrun >= 9990 && si.si_overrun <= 11000);
+  past.it_interval.tv_nsec = 1;
+  clock_gettime(CLOCK_REALTIME, &past.it_value);
+  past.it_value.tv_sec -= 4;
+  timer_settime(t, TIMER_ABSTIME, &past, NULL);
+  s = sigwaitinfo(&rt, &si);
+  printf("past absolute time, 1 ns interval: signal %d, overrun %d, timer_getoverrun %d\n", s == SIGRTMIN, si.si_overrun,
+         timer_getoverrun(t));
+  timer_delete(t);
+
   /* SIGEV_NONE: only read. */
   ev.sigev_notify = SIGEV_NONE;
   timer_create(CLOCK_REALTIME, &ev, &t);

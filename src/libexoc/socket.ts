@@ -168,6 +168,9 @@ export class UnixSocket extends OpenFile {
   reuseAddr = false;
   keepAlive = false;
   broadcast = false;
+  /** SOL_SOCKET options kept as set and read back, without effect here (posix/sys/socket.ts
+   *  PLAIN_OPTIONS), by option number; SO_LINGER's seconds under -SO_LINGER. */
+  readonly plainOptions = new Map<number, number>();
   /** IPPROTO_IP options as set (posix/sys/socket.ts). */
   readonly ipOptions = new Map<number, number>();
 

@@ -198,6 +198,57 @@ static void errors(void) {
   int opt;
   socklen_t ol = sizeof opt;
   printf("getsockopt of an unknown TCP option: %s\n", err(getsockopt(s, IPPROTO_TCP, 999, &opt, &ol)));
+  /* SOL_SOCKET's plain options, and the errors of the levels: an unknown level or another
+   * protocol's is EOPNOTSUPP for getsockopt and ENOPROTOOPT for setsockopt (Linux's
+   * ip_getsockopt and ip_setsockopt), a bad value or length pointer EFAULT */
+  static const struct { int opt; const char *name; } plain[] = {
+    {SO_OOBINLINE, "SO_OOBINLINE"}, {SO_DONTROUTE, "SO_DONTROUTE"}, {SO_REUSEPORT, "SO_REUSEPORT"},
+    {SO_PRIORITY, "SO_PRIORITY"}, {SO_RCVLOWAT, "SO_RCVLOWAT"}, {SO_TIMESTAMP, "SO_TIMESTAMP"},
+  };
+  for (unsigned k = 0; k < sizeof plain / sizeof plain[0]; k++) {
+    int v = -7, five = 5;
+    ol = sizeof v;
+    int r1 = getsockopt(s, SOL_SOCKET, plain[k].opt, &v, &ol);
+    int before = v;
+    int r2 = setsockopt(s, SOL_SOCKET, plain[k].opt, &five, sizeof five);
+    ol = sizeof v;
+    getsockopt(s, SOL_SOCKET, plain[k].opt, &v, &ol);
+    printf("%s: get %d (%d), set 5 %d, then %d (len %d)\n", plain[k].name, r1, before, r2, v, (int)ol);
+  }
+  struct linger lg = {1, 30}, lg2 = {7, 7};
+  ol = sizeof lg2;
+  getsockopt(s, SOL_SOCKET, SO_LINGER, &lg2, &ol);
+  printf("SO_LINGER default: %d %d (len %d)\n", lg2.l_onoff, lg2.l_linger, (int)ol);
+  setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+  getsockopt(s, SOL_SOCKET, SO_LINGER, &lg2, &ol);
+  printf("SO_LINGER set: %d %d\n", lg2.l_onoff, lg2.l_linger);
+  ol = sizeof opt;
+  printf("getsockopt into NULL: %s\n", err(getsockopt(s, SOL_SOCKET, SO_OOBINLINE, NULL, &ol)));
+  printf("getsockopt with a NULL length: %s\n", err(getsockopt(s, SOL_SOCKET, SO_OOBINLINE, &opt, NULL)));
+  printf("getsockopt at level 500: %s\n", err(getsockopt(s, 500, SO_OOBINLINE, &opt, &ol)));
+  printf("getsockopt at UDP's level on TCP: %s\n", err(getsockopt(s, IPPROTO_UDP, SO_OOBINLINE, &opt, &ol)));
+  printf("getsockopt of IP option -1: %s\n", err(getsockopt(s, IPPROTO_IP, -1, &opt, &ol)));
+  printf("setsockopt at level 500: %s\n", err(setsockopt(s, 500, SO_OOBINLINE, &opt, sizeof opt)));
+  printf("setsockopt from NULL: %s\n", err(setsockopt(s, SOL_SOCKET, SO_OOBINLINE, NULL, sizeof opt)));
+  struct sockaddr_in me;
+  socklen_t ml = sizeof me;
+  printf("getsockname into NULL: %s\n", err(getsockname(s, NULL, &ml)));
+  printf("getsockname with a NULL length: %s\n", err(getsockname(s, (struct sockaddr *)&me, NULL)));
+  ml = 0;
+  printf("getsockname with room 0: %s, length then %d\n", err(getsockname(s, (struct sockaddr *)&me, &ml)), (int)ml);
+  int lone = socket(AF_INET, SOCK_STREAM, 0), ulone = socket(AF_INET, SOCK_DGRAM, 0);
+  printf("shutdown of an unconnected TCP socket: %s\n", err(shutdown(lone, SHUT_RDWR)));
+  printf("shutdown of an unconnected UDP socket: %s\n", err(shutdown(ulone, SHUT_WR)));
+  printf("shutdown with how -1: %s\n", err(shutdown(lone, -1)));
+  close(lone);
+  lone = socket(AF_INET, SOCK_STREAM, 0);
+  printf("listen without bind: %s\n", err(listen(lone, 1)));
+  ml = sizeof me;
+  getsockname(lone, (struct sockaddr *)&me, &ml);
+  printf("it listens on an ephemeral port of INADDR_ANY: %d %d\n", ntohs(me.sin_port) >= 1024, me.sin_addr.s_addr == htonl(INADDR_ANY));
+  printf("shutdown of a listening socket: %s\n", err(shutdown(lone, SHUT_RD)));
+  close(lone);
+  close(ulone);
   close(s);
 }
 

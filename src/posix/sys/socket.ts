@@ -33,6 +33,13 @@ const SCM_RIGHTS = 1, SCM_CREDENTIALS = 2;
 const SO_REUSEADDR = 2, SO_TYPE = 3, SO_ERROR = 4, SO_SNDBUF = 7, SO_RCVBUF = 8, SO_KEEPALIVE = 9;
 const SO_PASSCRED = 16, SO_PEERCRED = 17, SO_ACCEPTCONN = 30, SO_SNDBUFFORCE = 32, SO_RCVBUFFORCE = 33;
 const SO_PROTOCOL = 38, SO_DOMAIN = 39, SO_BROADCAST = 6;
+const SO_DONTROUTE = 5, SO_OOBINLINE = 10, SO_NO_CHECK = 11, SO_PRIORITY = 12, SO_LINGER = 13, SO_BSDCOMPAT = 14;
+const SO_REUSEPORT = 15, SO_RCVLOWAT = 18, SO_TIMESTAMP_OLD = 29, SO_TIMESTAMPNS_OLD = 35;
+/** SOL_SOCKET options that are stored and read back (Socket.plainOptions) with no effect on
+ *  loopback sockets: flags (read back as 0 or 1, as Linux's sock_valbool_flag keeps them) and
+ *  plain numbers, with their defaults. */
+const PLAIN_FLAGS = new Set([SO_DONTROUTE, SO_OOBINLINE, SO_NO_CHECK, SO_BSDCOMPAT, SO_REUSEPORT, SO_TIMESTAMP_OLD, SO_TIMESTAMPNS_OLD]);
+const PLAIN_NUMBERS = new Map([[SO_PRIORITY, 0], [SO_RCVLOWAT, 1]]);
 const TCP_NODELAY = 1;
 /** SO_RCVTIMEO and SO_SNDTIMEO with a struct timeval of 32-bit words, and of 64-bit ones. */
 const SO_RCVTIMEO_OLD = 20, SO_SNDTIMEO_OLD = 21, SO_RCVTIMEO_NEW = 66, SO_SNDTIMEO_NEW = 67;
@@ -142,12 +149,14 @@ function sockaddr(name: Uint8Array | null, family: number): Uint8Array {
 
 /** Writes a socket's name as a sockaddr of `family` at `va` (cut to the room *lenVa says),
  *  and its whole length to *lenVa. */
-function putAddr(t: Task, va: number, lenVa: number, name: Uint8Array | null, family = AF_UNIX): void {
-  if (va === 0) return;
+function putAddr(t: Task, va: number, lenVa: number, name: Uint8Array | null, family = AF_UNIX, optional = true): void {
+  // (accept and recvfrom take no address where none is asked for; getsockname and getpeername
+  // write wherever they are told, so NULL is EFAULT there: Linux's move_addr_to_user)
+  if (va === 0 && optional) return;
   const room = t.mem.i32(lenVa);
   if (room < 0) sysError("EINVAL");
   const full = sockaddr(name, family);
-  t.mem.write(va, full.subarray(0, Math.min(room, full.length)));
+  if (room > 0) t.mem.write(va, full.subarray(0, Math.min(room, full.length)));
   t.mem.putU32(lenVa, full.length);
 }
 
@@ -228,7 +237,11 @@ function findNamed(t: Task, a: UnixAddr, type: number): UnixSocket {
 }
 
 export const listen: Sys = (t, fd, backlog) => {
-  sockOf(t, fd).listen(backlog);
+  const s = sockOf(t, fd);
+  // (an unbound TCP socket listens on an ephemeral port of every address, as Linux's
+  // inet_listen binds it; an unbound Unix socket cannot listen: EINVAL)
+  if (s.family === AF_INET && s.type === SOCK_STREAM && s.name === null && !s.connected) autobindInet(t, s, 0);
+  s.listen(backlog);
   return 0;
 };
 
@@ -293,7 +306,7 @@ export const accept: Sys = (t, fd, addrVa, lenVa) => accept4(t, fd, addrVa, lenV
 
 export const getsockname: Sys = (t, fd, addrVa, lenVa) => {
   const s = sockOf(t, fd);
-  putAddr(t, addrVa, lenVa, s.name, s.family);
+  putAddr(t, addrVa, lenVa, s.name, s.family, false);
   return 0;
 };
 
@@ -301,16 +314,20 @@ export const getpeername: Sys = (t, fd, addrVa, lenVa) => {
   const s = sockOf(t, fd);
   if (s.family === AF_INET && s.type === SOCK_DGRAM) {
     if (s.peerName === null) sysError("ENOTCONN");
-    putAddr(t, addrVa, lenVa, s.peerName, AF_INET);
+    putAddr(t, addrVa, lenVa, s.peerName, AF_INET, false);
     return 0;
   }
   if (!s.connected || s.peer === null) sysError("ENOTCONN");
-  putAddr(t, addrVa, lenVa, s.peer.name, s.family);
+  putAddr(t, addrVa, lenVa, s.peer.name, s.family, false);
   return 0;
 };
 
 export const shutdown: Sys = (t, fd, how) => {
-  sockOf(t, fd).shutdown(how);
+  const s = sockOf(t, fd);
+  s.shutdown(how);
+  // (an IPv4 socket neither connected nor listening is ENOTCONN, its shutdown done all the
+  // same: Linux's inet_shutdown for TCP_CLOSE)
+  if (s.family === AF_INET && !s.listening && (s.type === SOCK_DGRAM ? s.peerName === null : !s.connected)) sysError("ENOTCONN");
   return 0;
 };
 
@@ -677,7 +694,8 @@ export const getsockopt: Sys = (t, fd, level, opt, valVa, lenVa) => {
     const sec = Math.floor(ns / 1e9), usec = Math.floor((ns % 1e9) / 1000);
     words = opt === SO_RCVTIMEO_NEW || opt === SO_SNDTIMEO_NEW ? [sec, 0, usec, 0] : [sec, usec];
   } else {
-    if (level !== SOL_SOCKET) sysError(s.family === AF_INET ? "ENOPROTOOPT" : "EOPNOTSUPP");
+    // (an unknown level, or another protocol's: Linux's ip_getsockopt says EOPNOTSUPP)
+    if (level !== SOL_SOCKET) sysError("EOPNOTSUPP");
     words = solSocketOption(s, opt);
   }
   const bytes = new Uint8Array(new Int32Array(words).buffer);
@@ -712,8 +730,11 @@ function solSocketOption(s: UnixSocket, opt: number): number[] {
       words = c === null ? [0, -1, -1] : [c.pid, c.uid, c.gid];
       break;
     }
+    case SO_LINGER: words = [s.plainOptions.get(SO_LINGER) ?? 0, s.plainOptions.get(-SO_LINGER) ?? 0]; break;
     default:
-      return sysError("ENOPROTOOPT");
+      if (PLAIN_FLAGS.has(opt)) words = [s.plainOptions.get(opt) ?? 0];
+      else if (PLAIN_NUMBERS.has(opt)) words = [s.plainOptions.get(opt) ?? PLAIN_NUMBERS.get(opt) ?? 0];
+      else return sysError("ENOPROTOOPT");
   }
   return words;
 }
@@ -753,8 +774,21 @@ export const setsockopt: Sys = (t, fd, level, opt, valVa, len) => {
     case SO_REUSEADDR: s.reuseAddr = v !== 0; return 0;
     case SO_KEEPALIVE: s.keepAlive = v !== 0; return 0;
     case SO_BROADCAST: s.broadcast = v !== 0; return 0;
+    case SO_LINGER: {
+      if (len < 8) sysError("EINVAL");
+      s.plainOptions.set(SO_LINGER, v !== 0 ? 1 : 0);
+      s.plainOptions.set(-SO_LINGER, t.mem.i32(valVa + 4));
+      return 0;
+    }
+    // (a negative low-water mark is the largest: Linux's sock_setsockopt)
+    case SO_RCVLOWAT: s.plainOptions.set(opt, v < 0 ? 0x7fffffff : v === 0 ? 1 : v); return 0;
+    // (priorities above 6 need CAP_NET_ADMIN)
+    case SO_PRIORITY: if ((v < 0 || v > 6) && t.proc.euid !== 0) sysError("EPERM"); s.plainOptions.set(opt, v); return 0;
     default:
-      return sysError("ENOPROTOOPT");
+      if (PLAIN_FLAGS.has(opt)) s.plainOptions.set(opt, v !== 0 ? 1 : 0);
+      else if (PLAIN_NUMBERS.has(opt)) s.plainOptions.set(opt, v);
+      else return sysError("ENOPROTOOPT");
+      return 0;
   }
 };
 

@@ -205,6 +205,23 @@ export abstract class OpenFile {
     return false;
   }
 
+  /** Writes back what a shared mapping of the file changed (the page cache's writer): pwrite,
+   *  but for seals against writing (volumes/tmpfs.ts). */
+  pwriteMapped(buf: Uint8Array, off: number): number {
+    return this.pwrite(buf, off);
+  }
+
+  /** The file's seals (F_GET_SEALS), or null: a file that cannot be sealed (anything but a
+   *  memfd), where fcntl's sealing commands are EINVAL. */
+  seals(): number | null {
+    return null;
+  }
+
+  /** F_ADD_SEALS. */
+  addSeals(_seals: number): void {
+    sysError("EINVAL");
+  }
+
   /** A new description of the same object with its own offset and `mode`, as opening
    *  /proc/PID/fd/N makes one for an object that has no path (a pipe, an inherited stream).
    *  Objects that cannot be opened again refuse with ENXIO, as Linux does for sockets. */
@@ -280,6 +297,12 @@ export class HostFile extends OpenFile implements Mappable, HostFdHolder {
   identity(): FileIdentity {
     const st = this.stat();
     return { key: hostFileKey(st.dev, st.ino), dev: st.dev, ino: st.ino, size: st.size, mtimeNs: st.mtimeNs };
+  }
+
+  /** The same host file opened again through the host's /proc/self/fd (which reaches it
+   *  after it was removed, as /proc/PID/fd/N does in the guest). */
+  override reopen(mode: OpenMode): OpenFile {
+    return new HostFile(this.path, mode, reopenHostFd(this.fd, mode), this.hostPath, this.cache);
   }
 
   source(): PageSource {
@@ -520,14 +543,7 @@ export class HostStream extends OpenFile implements HostFdHolder {
 
   /** The host object opened again through the host's /proc/self/fd (the host is Linux). */
   override reopen(mode: OpenMode): OpenFile {
-    const flags = mode.read && mode.write ? fs.constants.O_RDWR : mode.write ? fs.constants.O_WRONLY : fs.constants.O_RDONLY;
-    let fd: number;
-    try {
-      fd = fs.openSync(`/proc/self/fd/${this.fd}`, flags | (mode.append ? fs.constants.O_APPEND : 0));
-    } catch (e) {
-      throw fromHostError(e);
-    }
-    return new HostStream(this.path, mode, fd, true);
+    return new HostStream(this.path, mode, reopenHostFd(this.fd, mode), true);
   }
 
   [HOST_FDS](): number[] {
@@ -542,6 +558,16 @@ export class HostStream extends OpenFile implements HostFdHolder {
 
   override release(): void {
     if (this.owned) closeHostFd(this.fd);
+  }
+}
+
+/** A new host descriptor for what host descriptor `fd` is open on, with `mode`. */
+function reopenHostFd(fd: number, mode: OpenMode): number {
+  const flags = mode.read && mode.write ? fs.constants.O_RDWR : mode.write ? fs.constants.O_WRONLY : fs.constants.O_RDONLY;
+  try {
+    return fs.openSync(`/proc/self/fd/${fd}`, flags | (mode.append ? fs.constants.O_APPEND : 0));
+  } catch (e) {
+    throw fromHostError(e);
   }
 }
 

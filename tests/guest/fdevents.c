@@ -244,8 +244,79 @@ static void memfds(void) {
   longname[299] = 0;
   TRY("memfd with a 299-byte name", memfd_create(longname, 0));
   TRY("memfd with a null name", syscall(SYS_memfd_create, NULL, 0));
+  /* Seals: without MFD_ALLOW_SEALING only F_SEAL_SEAL; with it each seal refuses what it names
+   * (EPERM), F_SEAL_WRITE is EBUSY while a shared mapping may write, and a sealed file maps
+   * shared read-only for good; a file that is no memfd cannot be sealed (EINVAL) */
+  TRY("F_GET_SEALS without MFD_ALLOW_SEALING", fcntl(fd, F_GET_SEALS));
+  TRY("F_ADD_SEALS there", fcntl(fd, F_ADD_SEALS, F_SEAL_GROW));
   munmap(p, 8192);
   close(fd);
+  int s = memfd_create("sealed", MFD_ALLOW_SEALING);
+  TRY("F_GET_SEALS", fcntl(s, F_GET_SEALS));
+  TRY("write 3 pages", write(s, longname, 299) + write(s, longname, 299));
+  TRY("F_SEAL_SHRINK | F_SEAL_GROW", fcntl(s, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW));
+  TRY("F_GET_SEALS then", fcntl(s, F_GET_SEALS));
+  TRY("ftruncate smaller", ftruncate(s, 100));
+  TRY("ftruncate larger", ftruncate(s, 10000));
+  TRY("ftruncate to the same size", ftruncate(s, 598));
+  TRY("pwrite inside", pwrite(s, "abc", 3, 10));
+  TRY("pwrite past the end", pwrite(s, "abc", 3, 597));
+  char *w = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, s, 0);
+  TRY("F_SEAL_WRITE with a shared writable mapping", fcntl(s, F_ADD_SEALS, F_SEAL_WRITE));
+  munmap(w, 4096);
+  TRY("F_SEAL_WRITE after munmap", fcntl(s, F_ADD_SEALS, F_SEAL_WRITE));
+  TRY("write then", write(s, "x", 1));
+  TRY("mmap shared writable then", mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, s, 0) == MAP_FAILED ? -1 : 0);
+  char *r = mmap(NULL, 4096, PROT_READ, MAP_SHARED, s, 0);
+  printf("mmap shared read-only then: %s, reads %.3s\n", r == MAP_FAILED ? strerror(errno) : "ok", r == MAP_FAILED ? "" : r + 10);
+  TRY("mprotect it writable", mprotect(r, 4096, PROT_READ | PROT_WRITE));
+  char *q = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE, s, 0);
+  TRY("mmap private writable", q == MAP_FAILED ? -1 : 0);
+  TRY("F_SEAL_SEAL", fcntl(s, F_ADD_SEALS, F_SEAL_SEAL));
+  TRY("F_ADD_SEALS after it", fcntl(s, F_ADD_SEALS, F_SEAL_FUTURE_WRITE));
+  TRY("F_GET_SEALS at last", fcntl(s, F_GET_SEALS));
+  TRY("F_ADD_SEALS of an unknown seal", fcntl(memfd_create("u", MFD_ALLOW_SEALING), F_ADD_SEALS, 0x100));
+  int plain = open(".", O_RDONLY);
+  TRY("F_GET_SEALS of a directory", fcntl(plain, F_GET_SEALS));
+  close(plain);
+  int fu = memfd_create("future", MFD_ALLOW_SEALING);
+  ftruncate(fu, 4096);
+  char *m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fu, 0);
+  TRY("F_SEAL_FUTURE_WRITE with a mapping", fcntl(fu, F_ADD_SEALS, F_SEAL_FUTURE_WRITE));
+  memcpy(m, "kept", 5);
+  TRY("write after F_SEAL_FUTURE_WRITE", write(fu, "x", 1));
+  char back[5] = {0};
+  pread(fu, back, 4, 0);
+  printf("what the earlier mapping wrote: %s\n", back);
+  /* /proc/self/fd/N leads to the file itself, though it has no path: O_TRUNC through it
+   * truncates a memfd (refused under F_SEAL_SHRINK), and a removed file reopens with its data */
+  char link[64];
+  snprintf(link, sizeof link, "/proc/self/fd/%d", fu);
+  int again = open(link, O_RDWR | O_CREAT | O_TRUNC, 0600);
+  fstat(fu, &st);
+  printf("memfd reopened with O_TRUNC: %s, size now %lld\n", again >= 0 ? "ok" : strerror(errno), (long long)st.st_size);
+  close(again);
+  snprintf(link, sizeof link, "/proc/self/fd/%d", s);
+  TRY("O_TRUNC through the link under F_SEAL_SHRINK", open(link, O_RDWR | O_TRUNC));
+  char tmpl[] = "/tmp/fdevents-XXXXXX";
+  int gone = mkstemp(tmpl);
+  write(gone, "still here", 10);
+  unlink(tmpl);
+  snprintf(link, sizeof link, "/proc/self/fd/%d", gone);
+  char target[128] = {0};
+  readlink(link, target, sizeof target - 1);
+  printf("link of a removed file ends in ' (deleted)': %d\n", strlen(target) > 10 && strcmp(target + strlen(target) - 10, " (deleted)") == 0);
+  int re = open(link, O_RDONLY);
+  char words[11] = {0};
+  if (re >= 0) read(re, words, 10);
+  printf("the removed file reopened: %s, reads '%s'\n", re >= 0 ? "ok" : strerror(errno), words);
+  close(re);
+  close(gone);
+  munmap(m, 4096);
+  munmap(r, 4096);
+  if (q != MAP_FAILED) munmap(q, 4096);
+  close(fu);
+  close(s);
 }
 
 int main(void) {

@@ -14,7 +14,7 @@ import * as fs from "node:fs";
 import type { System } from "../system.js";
 import type { Process } from "../process.js";
 import type { Task } from "../task.js";
-import { HostStream, type OpenFile } from "../file.js";
+import { HostStream, S_IFMT, S_IFDIR, type OpenFile } from "../file.js";
 import { DT_DIR, DT_REG, DT_LNK } from "../dirfile.js";
 import { sysError, type ErrnoName } from "../errors.js";
 import type { FsCaller, SynthMount, SynthDir, SynthFile, SynthLink, SynthNode, SynthEntry } from "../synthfs.js";
@@ -308,9 +308,23 @@ export class ProcFs implements SynthMount {
           }, "EINVAL");
         }
         const perm = (f.mode.read ? 0o500 : 0) | (f.mode.write ? 0o300 : 0);
-        return linkNode({ ...at, perm, size: 64, guard: inspect }, () => fdTarget(t, f), () => (f instanceof HostStream || !fdTarget(t, f).startsWith("/") ? f : null));
+        // (a file removed while open is reached through the link all the same, as Linux's
+        // magic links do: its path leads nowhere, or to another file)
+        return linkNode({ ...at, perm, size: 64, guard: inspect }, () => fdTarget(t, f), () => (f instanceof HostStream || !fdTarget(t, f).startsWith("/") || removed(f) ? f : null));
       },
     );
+  }
+}
+
+/** Whether `f` is a file of a volume whose last link is gone (not a directory: a path through
+ *  a directory's link goes on from its path). */
+function removed(f: OpenFile): boolean {
+  if (f.ref === null || f instanceof HostStream) return false;
+  try {
+    const st = f.stat();
+    return st.nlink === 0 && (st.mode & S_IFMT) !== S_IFDIR;
+  } catch {
+    return false;
   }
 }
 
@@ -318,7 +332,7 @@ export class ProcFs implements SynthMount {
  *  stream exojit inherited, what the host's own /proc says it is (as a guest path when it lies
  *  inside the root). */
 function fdTarget(t: Task, f: OpenFile): string {
-  if (!(f instanceof HostStream)) return f.path;
+  if (!(f instanceof HostStream)) return removed(f) ? `${f.path} (deleted)` : f.path;
   try {
     const host = fs.readlinkSync(`/proc/self/fd/${f.hostFd()}`, { encoding: "latin1" });
     return host.startsWith("/") ? (t.fs.guestOfHost(host) ?? host) : host;

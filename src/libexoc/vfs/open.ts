@@ -50,10 +50,28 @@ export function parentOf(w: Walk): Parent | null {
   return { dirKey: lockKey(d.dev, d.ino), name: w.name };
 }
 
+/** The object a magic link (/proc/PID/fd/N) leads to, opened again: a file of a volume as a
+ *  path to it would open it (permissions, O_TRUNC, a memfd's seals), even when it has no path
+ *  any more; a host file through the host's own /proc; pipes and terminals as they reopen. */
+function reopened(vfs: Vfs, who: FsCaller, jump: OpenFile, req: OpenRequest): OpenFile {
+  const r = jump.ref;
+  if (r instanceof VfsRef && jump.hostFd() < 0) {
+    return openPlace(vfs, who, { mnt: r.mnt, node: r.node, st: r.mnt.vol.getattr(r.node), name: "" }, jump.path, req, false, null);
+  }
+  const f = jump.reopen(req.mode);
+  // (a host file keeps its place in the volume: locks, watches and ftruncate find it)
+  if (r instanceof VfsRef) f.ref = new VfsRef(f, r.mnt, r.node, r.key, vfs.locks, vfs.notify);
+  if (req.truncate && (f.stat().mode & S_IFMT) === S_IFREG && !f.truncateOpen(0)) {
+    f.drop();
+    sysError("EINVAL");
+  }
+  return f;
+}
+
 export function openPath(vfs: Vfs, who: FsCaller, p: string, base: string, req: OpenRequest): OpenFile {
   if (!req.create) {
     const w = vfs.walk(who, p, base, !req.noFollow);
-    if (w.jump !== null) return req.pathOnly ? new PathFile(guestPath(w), w.jump.stat()) : w.jump.reopen(req.mode);
+    if (w.jump !== null) return req.pathOnly ? new PathFile(guestPath(w), w.jump.stat()) : reopened(vfs, who, w.jump, req);
     if (w.place === null) return sysError("ENOENT");
     return openPlace(vfs, who, w.place, guestPath(w), req, false, parentOf(w));
   }
@@ -61,7 +79,7 @@ export function openPath(vfs: Vfs, who: FsCaller, p: string, base: string, req: 
   if (w.lastType !== "norm") sysError("EISDIR");
   if (w.jump !== null) {
     if (req.exclusive) sysError("EEXIST");
-    return w.jump.reopen(req.mode);
+    return reopened(vfs, who, w.jump, req);
   }
   if (w.place !== null) {
     if (req.exclusive) sysError("EEXIST");

@@ -44,6 +44,8 @@ export class TmpNode implements VolumeNode {
   readonly entries: Map<string, TmpNode> | null;
   /** Open descriptions of the file (its data outlives its last name while there are any). */
   opens = 0;
+  /** File seals (F_SEAL_*), or null for a file that cannot be sealed: only memfd_create's can. */
+  seals: number | null = null;
 
   constructor(
     readonly ino: bigint,
@@ -296,6 +298,12 @@ export class TmpFs implements Volume {
   setattr(node: VolumeNode, a: SetAttr): void {
     const n = tn(node);
     const t = now();
+    if (n.seals !== null) {
+      // (Linux's shmem_setattr and memfd's F_SEAL_EXEC)
+      if (a.size !== undefined && a.size < n.size && (n.seals & F_SEAL_SHRINK) !== 0) sysError("EPERM");
+      if (a.size !== undefined && a.size > n.size && (n.seals & F_SEAL_GROW) !== 0) sysError("EPERM");
+      if (a.perm !== undefined && (n.seals & F_SEAL_EXEC) !== 0 && ((a.perm ^ n.mode) & 0o111) !== 0) sysError("EPERM");
+    }
     if (a.perm !== undefined) n.mode = (n.mode & S_IFMT) | (a.perm & 0o7777);
     if (a.uid !== undefined) n.uid = a.uid;
     if (a.gid !== undefined) n.gid = a.gid;
@@ -325,6 +333,11 @@ export class TmpFs implements Volume {
     }
     n.size = size;
     this.cache?.lookup(this.cacheKey(n))?.truncated(size);
+  }
+
+  /** Whether a shared writable mapping of `n` exists (F_SEAL_WRITE is refused then). */
+  sharedWriters(n: TmpNode): boolean {
+    return this.cache?.lookup(this.cacheKey(n))?.writable ?? false;
   }
 
   cacheKey(n: TmpNode): string {
@@ -465,6 +478,17 @@ export class TmpFile extends OpenFile implements Mappable {
   }
 
   override pwrite(buf: Uint8Array, off: number): number {
+    const seals = this.node.seals;
+    if (seals !== null && buf.length > 0) {
+      if ((seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) !== 0) sysError("EPERM");
+      if ((seals & F_SEAL_GROW) !== 0 && off + buf.length > this.node.size) sysError("EPERM");
+    }
+    return this.vol.writeData(this.node, buf, off);
+  }
+
+  /** What a shared writable mapping changed goes in whatever the seals (F_SEAL_FUTURE_WRITE
+   *  leaves mappings made before it writable; F_SEAL_WRITE waits for there to be none). */
+  override pwriteMapped(buf: Uint8Array, off: number): number {
     return this.vol.writeData(this.node, buf, off);
   }
 
@@ -506,4 +530,28 @@ export class TmpFile extends OpenFile implements Mappable {
   override release(): void {
     this.vol.closed(this.node);
   }
+
+  override seals(): number | null {
+    return this.node.seals;
+  }
+
+  /** Makes the file one that can be sealed, with `seals` (memfd_create). */
+  sealable(seals: number): void {
+    this.node.seals = seals;
+  }
+
+  /** F_ADD_SEALS, with Linux's memfd_add_seals checks: a description open for writing, no seal
+   *  added after F_SEAL_SEAL, and F_SEAL_WRITE only while no shared mapping may write. */
+  override addSeals(seals: number): void {
+    const n = this.node;
+    if (n.seals === null || (seals & ~F_ALL_SEALS) !== 0) sysError("EINVAL");
+    if (!this.mode.write) sysError("EPERM");
+    if ((n.seals & F_SEAL_SEAL) !== 0) sysError("EPERM");
+    if ((seals & F_SEAL_WRITE) !== 0 && (n.seals & F_SEAL_WRITE) === 0 && this.vol.sharedWriters(n)) sysError("EBUSY");
+    n.seals |= seals;
+  }
 }
+
+/** File seals (fcntl F_ADD_SEALS; Linux's values). */
+export const F_SEAL_SEAL = 1, F_SEAL_SHRINK = 2, F_SEAL_GROW = 4, F_SEAL_WRITE = 8, F_SEAL_FUTURE_WRITE = 16, F_SEAL_EXEC = 32;
+const F_ALL_SEALS = 63;

@@ -24,7 +24,7 @@ export const MAX_RW = 0x7ffff000;
 /** si_code of a SIGPIPE the kernel raises for a write (SI_USER, as Linux reports it). */
 const SI_USER_CODE = 0;
 /** fcntl commands for a pipe's capacity. */
-const F_SETPIPE_SZ = 1031, F_GETPIPE_SZ = 1032;
+const F_SETPIPE_SZ = 1031, F_GETPIPE_SZ = 1032, F_ADD_SEALS = 1033, F_GET_SEALS = 1034;
 const F_SETOWN = 8, F_GETOWN = 9, F_SETSIG = 10, F_GETSIG = 11, F_SETOWN_EX = 15, F_GETOWN_EX = 16;
 
 /** The description's signal-driven I/O state, made on first use. */
@@ -585,6 +585,11 @@ function fcntlCall(t: Task, fd: number, cmd: number, arg: number, wide: boolean)
     case F_SETPIPE_SZ:
       if (!(f instanceof PipeEnd)) sysError("EBADF");
       return f.pipe.resize(arg >>> 0);
+    case F_ADD_SEALS:
+      f.addSeals(arg >>> 0);
+      return 0;
+    case F_GET_SEALS:
+      return f.seals() ?? sysError("EINVAL");
     default:
       return sysError("EINVAL", `fcntl command ${cmd}`);
   }

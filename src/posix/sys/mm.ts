@@ -8,6 +8,7 @@ import type { Task } from "../../libexoc/task.js";
 import { sysError, SysError } from "../../libexoc/errors.js";
 import { Vma, PAGE, PROT_WRITE, pageUp, MAX_MAP_COUNT } from "../../libexoc/vm.js";
 import { MemDevice } from "../../libexoc/vfs/memdev.js";
+import { F_SEAL_WRITE, F_SEAL_FUTURE_WRITE } from "../../libexoc/volumes/tmpfs.js";
 import type { MemObject } from "../../libexoc/pagecache.js";
 import { RLIMIT_AS, RLIMIT_DATA, RLIMIT_MEMLOCK } from "../../libexoc/limits.js";
 import { later } from "../../libexoc/blocking.js";
@@ -46,6 +47,7 @@ function doMmap(t: Task, addr: number, len: number, prot: number, flags: number,
 
   let object: MemObject | null = null;
   let name = "";
+  let sealedShared = false;
   if (f !== null) {
     if (f instanceof MemDevice) {
       name = f.path; // /dev/zero: anonymous memory
@@ -55,11 +57,15 @@ function doMmap(t: Task, addr: number, len: number, prot: number, flags: number,
       if (m === null) sysError("ENODEV");
       if (!f.mode.read) sysError("EACCES");
       if (shared && prot & 2 && !f.mode.write) sysError("EACCES");
+      // (a memfd sealed against writing maps shared only read-only, for good: memfd's
+      // seal_check_write)
+      sealedShared = shared && ((f.seals() ?? 0) & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) !== 0;
+      if (sealedShared && (prot & 2) !== 0) sysError("EPERM");
       const cf = t.sys.pageCache.file(m, f.path);
       if (shared && f.mode.write) {
         // (the cached file holds the description: the guest may close its descriptor now)
         f.refs++;
-        cf.setWriter(later(f, "pwrite"), f);
+        cf.setWriter(later(f, "pwriteMapped"), f);
       }
       object = cf;
       name = f.path;
@@ -94,6 +100,7 @@ function doMmap(t: Task, addr: number, len: number, prot: number, flags: number,
   object?.hold();
   const v = new Vma(start, end, prot, shared, object, offset, object ? end : 0, name);
   v.locked = locked;
+  if (sealedShared) v.maxProt &= ~PROT_WRITE;
   t.vm.map(v);
   // (populated as mlock does; MAP_NONBLOCK, which Linux ignores since 2.6.23, changes nothing)
   if ((flags & (MAP_POPULATE | MAP_LOCKED)) !== 0) {

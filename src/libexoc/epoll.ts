@@ -137,9 +137,13 @@ export class EpollFile extends OpenFile {
     if (file instanceof EpollFile) file.parents.delete(this);
   }
 
-  /** Up to `max` ready entries; entries whose file was closed for good are dropped first. */
+  /** Up to `max` ready entries; entries whose file was closed for good are dropped first. The
+   *  entries reported go to the back of the order, as Linux puts a level-triggered entry back
+   *  at the tail of its ready list: with more ready than `max`, successive waits take turns
+   *  among them instead of reporting the same first ones each time. */
   collect(max: number): EpollEvent[] {
     const out: EpollEvent[] = [];
+    const reported: string[] = [];
     for (const [k, i] of this.interests) {
       if (i.file.refs <= 0) {
         i.unsubscribe();
@@ -148,7 +152,16 @@ export class EpollFile extends OpenFile {
       }
       if (out.length >= max) continue;
       const ev = i.take();
-      if (ev !== 0) out.push({ events: ev, dataLo: i.dataLo, dataHi: i.dataHi });
+      if (ev !== 0) {
+        out.push({ events: ev, dataLo: i.dataLo, dataHi: i.dataHi });
+        reported.push(k);
+      }
+    }
+    for (const k of reported) {
+      const i = this.interests.get(k);
+      if (i === undefined) continue;
+      this.interests.delete(k);
+      this.interests.set(k, i);
     }
     return out;
   }

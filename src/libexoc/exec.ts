@@ -310,6 +310,7 @@ function loadElf(t: Task, prog: Program, execPath: string, argv: Buffer[], envp:
       throw e;
     }
     p.dumpable = p.euid === before.euid && p.egid === before.egid ? 1 : 0;
+    p.execed = true;
     commit(t, mm, prog.guest, execPath, argv, envp);
     const r = t.regs;
     r.fill(0, 0, 8);

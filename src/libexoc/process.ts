@@ -103,6 +103,9 @@ export class Process {
   /** prctl PR_SET_DUMPABLE (1 by default, and again after an exec; 0 after one that changed
    *  the ids). */
   dumpable = 1;
+  /** It has exec'd since it was forked (Linux's PF_FORKNOEXEC cleared): its parent can no
+   *  longer move it to another process group (setpgid's EACCES). */
+  execed = false;
   /** Set once every thread has ended: the process is a zombie until reaped. */
   termination: Termination | null = null;
   reaped = false;

@@ -73,6 +73,18 @@ static int run(char *const *argv) {
 }
 
 int main(int argc, char **argv) {
+  if (getenv("EXECS_WAIT") != NULL) {
+    /* exec'd by the setpgid check: says so on fd 20, then waits for fd 21 to close */
+    char c;
+    write(20, "x", 1);
+    read(21, &c, 1);
+    return 0;
+  }
+  if (getenv("EXECS_NO_ARGS") != NULL) {
+    /* exec'd with an empty argument list: Linux (5.18+) passes one empty argv[0] */
+    printf("exec with no arguments: argc %d, argv[0] '%s', argv[1] %s\n", argc, argc > 0 ? argv[0] : "(none)", argc > 0 && argv[1] == NULL ? "NULL" : "set");
+    return 0;
+  }
   if (argc >= 3 && strcmp(argv[1], "stage") == 0) return stage(argc, argv);
   if (argc >= 2 && strncmp(argv[1], "echo", 4) == 0) {
     /* used as a #! interpreter: print what the kernel passed */
@@ -116,6 +128,41 @@ int main(int argc, char **argv) {
   int st;
   waitpid(p, &st, 0);
   printf("chain ended with status %d\n", WEXITSTATUS(st));
+
+  /* an empty argument list */
+  fflush(stdout);
+  if ((p = fork()) == 0) {
+    char *none[] = {NULL}, *env[] = {"EXECS_NO_ARGS=1", NULL};
+    execve(self, none, env);
+    _exit(98);
+  }
+  waitpid(p, &st, 0);
+
+  /* setpgid of a child: allowed before its exec, EACCES after (POSIX) */
+  {
+    int ready[2], go[2];
+    pipe(ready);
+    pipe(go);
+    fflush(stdout);
+    if ((p = fork()) == 0) {
+      dup2(ready[1], 20);
+      dup2(go[0], 21);
+      close(ready[0]), close(ready[1]), close(go[0]), close(go[1]);
+      char *wargs[] = {self, NULL}, *wenv[] = {"EXECS_WAIT=1", NULL};
+      execve(self, wargs, wenv);
+      _exit(97);
+    }
+    close(ready[1]);
+    close(go[0]);
+    char c;
+    read(ready[0], &c, 1);
+    errno = 0;
+    int r = setpgid(p, p);
+    printf("setpgid of a child after its exec: %d %s\n", r, strerror(errno));
+    close(go[1]);
+    waitpid(p, &st, 0);
+    close(ready[0]);
+  }
 
   /* 2. a dynamically linked program */
   char *dyn[] = {(char *)dynamic, "dynamic", "works", NULL};

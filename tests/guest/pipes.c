@@ -337,6 +337,27 @@ int main(void) {
   printf("epoll_ctl ADD of itself: %d %s\n", k, strerror(errno));
   close(devnull);
   close(ep);
+  /* more ready than maxevents, never drained: successive waits take turns among them */
+  {
+    int rep = epoll_create1(0), fds[5][2];
+    for (int i = 0; i < 5; i++) {
+      pipe(fds[i]);
+      write(fds[i][1], "r", 1);
+      struct epoll_event re = {.events = EPOLLIN, .data.u32 = i};
+      epoll_ctl(rep, EPOLL_CTL_ADD, fds[i][0], &re);
+    }
+    printf("epoll with 5 ready, 2 at a time:");
+    for (int round = 0; round < 5; round++) {
+      struct epoll_event two[2];
+      int n = epoll_wait(rep, two, 2, 0);
+      printf(" [");
+      for (int i = 0; i < n; i++) printf("%s%u", i ? " " : "", two[i].data.u32);
+      printf("]");
+    }
+    printf("\n");
+    for (int i = 0; i < 5; i++) close(fds[i][0]), close(fds[i][1]);
+    close(rep);
+  }
   close(p[0]);
   close(p[1]);
   close(q[0]);

@@ -46,6 +46,8 @@ export const setpgid: Sys = (t, pid, pgid) => {
   const p = target(t, pid);
   if (p !== me && p.parent !== me) sysError("ESRCH");
   if (p.sid !== me.sid) sysError("EPERM");
+  // (a child that has exec'd is its own program's now)
+  if (p !== me && p.execed) sysError("EACCES");
   if (p.pid === p.sid) sysError("EPERM"); // a session leader stays in its group
   const g = pgid === 0 ? p.pid : pgid;
   if (g !== p.pid && !t.sys.group(g).some((q) => q.sid === me.sid)) sysError("EPERM");

@@ -75,6 +75,9 @@ export const exitGroup: Sys = (t, code) => {
 function doExec(t: Task, path: string, base: string, argvVa: number, envpVa: number, noFollow: boolean, fdFile: ReturnType<Task["fds"]["get"]> | undefined): number {
   const argv = t.mem.stringArray(argvVa);
   const envp = t.mem.stringArray(envpVa);
+  // (no arguments at all: the program gets one empty argv[0], as Linux gives it since 5.18,
+  // so that argv[1] is never the first environment string)
+  if (argv.length === 0) argv.push(Buffer.alloc(0));
   execProgram(t, { path, base, argv, envp, noFollow, file: fdFile }, t.personality as LinuxPersonality);
   return 0;
 }

@@ -22,9 +22,11 @@ import { WaitQueue } from "../exokernel/wait.js";
 import { KERN_INFO, KERN_EMERG } from "./klog.js";
 import {
   SignalState, PendingSet, SIGSEGV, SIGILL, SIGFPE, SIGBUS, SIGTRAP, SIG_IGN, SIG_DFL, defaultAction, DFL_IGNORE, DFL_CONT, DFL_STOP, signalName,
-  SA_NODEFER, SA_RESETHAND, sigBit, inMask, type SigAction, type SigInfo,
+  SA_NODEFER, SA_RESETHAND, SIGKILL, SIGXCPU, SI_KERNEL, sigBit, inMask, type SigAction, type SigInfo,
 } from "./signal.js";
 import { logger, trace } from "../log.js";
+import { RLIMIT_CPU } from "./limits.js";
+import { processCpuNs } from "./time.js";
 
 /** Processor exception vectors, as the exokernel reports them (Intel numbering). */
 const V_DE = 0, V_DB = 1, V_BP = 3, V_OF = 4, V_BR = 5, V_UD = 6, V_NM = 7, V_NP = 11, V_SS = 12, V_GP = 13, V_PF = 14, V_MF = 16, V_AC = 17, V_XM = 19;
@@ -326,10 +328,28 @@ export class Task implements ExitHandler {
     }
   }
 
-  /** After a turn on the CPU that took `ns`: the process's CPU-time timers may have expired. */
+  /** After a turn on the CPU that took `ns`: the process's CPU-time timers may have expired,
+   *  and its RLIMIT_CPU may have been reached. */
   accounted(_env: Environment, _ns: number): void {
     const timers = this.proc.timers;
     if (timers !== null && timers.cpuArmed > 0) timers.cpuTick(this);
+    if (this.proc.rlimits.has(RLIMIT_CPU)) this.checkCpuLimit();
+  }
+
+  /** RLIMIT_CPU, as Linux's check_process_timers enforces it: SIGKILL at the hard limit;
+   *  SIGXCPU at the soft one, which then moves a second on (while below the hard one), so
+   *  that a process that handles SIGXCPU gets it once a second until it is killed. */
+  private checkCpuLimit(): void {
+    const p = this.proc;
+    const [soft, hard] = p.limit(RLIMIT_CPU);
+    const sec = processCpuNs(p) / 1e9;
+    const info = (signal: number): SigInfo => ({ signal, code: SI_KERNEL, addr: 0, pid: 0, uid: 0, trapno: 0, error: 0 });
+    if (sec >= hard) {
+      p.signal(SIGKILL, info(SIGKILL));
+    } else if (sec >= soft) {
+      p.signal(SIGXCPU, info(SIGXCPU));
+      if (soft < hard) p.rlimits.set(RLIMIT_CPU, [soft + 1, hard]);
+    }
   }
 
   private retryCall(): void {

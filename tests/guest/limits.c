@@ -4,12 +4,19 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+static volatile int xcpu_pipe = -1;
+static void on_xcpu(int sig) {
+  (void)sig;
+  write(xcpu_pipe, "x", 1);
+}
 
 static void show_limit(const char *name, int res) {
   struct rlimit r;
@@ -20,6 +27,26 @@ static void show_limit(const char *name, int res) {
 
 int main(void) {
   setvbuf(stdout, NULL, _IONBF, 0);
+  /* RLIMIT_CPU: SIGXCPU at the soft limit (1 s of CPU), SIGKILL at the hard one (2 s) */
+  int xp[2];
+  pipe(xp);
+  pid_t spin = fork();
+  if (spin == 0) {
+    close(xp[0]);
+    xcpu_pipe = xp[1];
+    signal(SIGXCPU, on_xcpu);
+    struct rlimit cpu = {1, 2};
+    setrlimit(RLIMIT_CPU, &cpu);
+    for (volatile unsigned long n = 0;; n++) {
+    }
+  }
+  close(xp[1]);
+  int st;
+  waitpid(spin, &st, 0);
+  char got[16];
+  ssize_t nx = read(xp[0], got, sizeof got);
+  printf("RLIMIT_CPU 1 s soft, 2 s hard: killed by signal %d, SIGXCPU %ld time(s)\n", WIFSIGNALED(st) ? WTERMSIG(st) : 0, (long)nx);
+  close(xp[0]);
   /* NOFILE */
   struct rlimit r = {16, 16};
   setrlimit(RLIMIT_NOFILE, &r);

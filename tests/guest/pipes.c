@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/personality.h>
 #include <sys/ioctl.h>
 #include <sys/select.h>
 #include <sys/stat.h>
@@ -271,6 +272,13 @@ int main(void) {
   tv.tv_usec = 20000;
   k = select(p[0] + 1, &rd, NULL, NULL, &tv);
   printf("select timeout: %d, timeval left %ld.%06ld\n", k, (long)tv.tv_sec, (long)tv.tv_usec);
+  /* under personality STICKY_TIMEOUTS the timeout is left as it was */
+  personality(PER_LINUX | STICKY_TIMEOUTS);
+  FD_SET(p[0], &rd);
+  tv.tv_usec = 20000;
+  k = select(p[0] + 1, &rd, NULL, NULL, &tv);
+  personality(PER_LINUX);
+  printf("select timeout with STICKY_TIMEOUTS: %d, timeval %ld.%06ld\n", k, (long)tv.tv_sec, (long)tv.tv_usec);
   write(p[1], "z", 1);
   FD_SET(p[0], &rd);
   struct timespec ts = {1, 0};

@@ -23,6 +23,15 @@ function deadlineIn(t: Task, ns: number | null): number | null {
   return ns === null ? null : t.deadlineAfter(ns);
 }
 
+/** personality(2)'s STICKY_TIMEOUTS: select, pselect and ppoll leave their timeout as it was
+ *  (Linux's poll_select_finish). */
+const STICKY_TIMEOUTS = 0x4000000;
+
+/** Whether the timeout argument gets what is left written back. */
+function timeoutWritten(t: Task, va: number): boolean {
+  return va !== 0 && (t.proc.persona & STICKY_TIMEOUTS) === 0;
+}
+
 /** What is left of a deadline, in ns (for the timeouts select and ppoll write back). */
 function left(t: Task, deadline: number | null): bigint {
   return deadline === null ? 0n : BigInt(Math.max(0, deadline - t.kernel.clock.now()));
@@ -69,7 +78,7 @@ export const poll: Sys = (t, fds, nfds, timeout) => doPoll(t, fds, nfds, timeout
 function ppoll(t: Task, fds: number, nfds: number, tsVa: number, maskVa: number, size: number, wide: boolean): number {
   const ns = tsVa === 0 ? null : Number(readTimespec(t, tsVa, wide));
   return doPoll(t, fds, nfds, ns, sigmask(t, maskVa, size), (deadline) => {
-    if (tsVa !== 0) t.mem.write(tsVa, wide ? timespec64(left(t, deadline)) : timespec32(left(t, deadline)));
+    if (timeoutWritten(t, tsVa)) t.mem.write(tsVa, wide ? timespec64(left(t, deadline)) : timespec32(left(t, deadline)));
   });
 }
 
@@ -138,7 +147,7 @@ function timeval(t: Task, va: number): number {
 /** _newselect: select with a struct timeval that is updated with the time left. */
 export const newselect: Sys = (t, nfds, r, w, e, tv) =>
   doSelect(t, nfds, r, w, e, tv === 0 ? null : timeval(t, tv), null, (deadline) => {
-    if (tv !== 0) t.mem.write(tv, timeval32(left(t, deadline)));
+    if (timeoutWritten(t, tv)) t.mem.write(tv, timeval32(left(t, deadline)));
   });
 
 /** The old select: one pointer to the five arguments. */
@@ -152,7 +161,7 @@ function pselect(t: Task, nfds: number, r: number, w: number, e: number, tsVa: n
   if (sigVa !== 0) mask = sigmask(t, t.mem.u32(sigVa), t.mem.u32(sigVa + 4));
   const ns = tsVa === 0 ? null : Number(readTimespec(t, tsVa, wide));
   return doSelect(t, nfds, r, w, e, ns, mask, (deadline) => {
-    if (tsVa !== 0) t.mem.write(tsVa, wide ? timespec64(left(t, deadline)) : timespec32(left(t, deadline)));
+    if (timeoutWritten(t, tsVa)) t.mem.write(tsVa, wide ? timespec64(left(t, deadline)) : timespec32(left(t, deadline)));
   });
 }
 

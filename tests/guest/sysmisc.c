@@ -112,6 +112,25 @@ int main(int argc, char **argv) {
   sched_getaffinity(0, sizeof set, &set);
   printf("the cpu is one the thread may run on: %d, node %u\n", CPU_ISSET(cpu, &set), node);
   TRY("getcpu with null pointers", syscall(SYS_getcpu, NULL, NULL, NULL));
+  /* sched_setaffinity: the mask first (EFAULT), the process (ESRCH), the right to change it
+   * (EPERM), then the CPUs (EINVAL) */
+  unsigned long one = 1, none = 0;
+  TRY("sched_setaffinity to CPU 0", syscall(SYS_sched_setaffinity, 0, sizeof one, &one));
+  TRY("sched_setaffinity to no CPU", syscall(SYS_sched_setaffinity, 0, sizeof none, &none));
+  TRY("sched_setaffinity from a bad pointer", syscall(SYS_sched_setaffinity, 0, sizeof one, (void *)8));
+  TRY("sched_setaffinity of no process", syscall(SYS_sched_setaffinity, 999999, sizeof one, &one));
+  if (geteuid() == 0) {
+    pid_t kid = fork();
+    if (kid == 0) {
+      pause();
+      _exit(0);
+    }
+    seteuid(65534);
+    TRY("sched_setaffinity of root's process as nobody", syscall(SYS_sched_setaffinity, kid, sizeof one, &one));
+    seteuid(0);
+    kill(kid, SIGKILL);
+    waitpid(kid, NULL, 0);
+  }
 
   /* membarrier */
   long q = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);

@@ -366,11 +366,19 @@ export const schedGetaffinity: Sys = (t, pid, len, mask) => {
   return 4;
 };
 
-/** sched_setaffinity: any mask that includes CPU 0 is accepted. */
+/** sched_setaffinity: any mask that includes CPU 0 is accepted. Linux's order: the mask is
+ *  read first (as much of one long as `len` gives; EFAULT), then the process (ESRCH), the
+ *  caller's right to change it (EPERM: its effective user is neither the target's real nor
+ *  effective one, and it is not root), then the mask's CPUs (EINVAL). */
 export const schedSetaffinity: Sys = (t, pid, len, mask) => {
-  if (pid !== 0) target(t, pid);
-  if ((len >>> 0) < 4) sysError("EINVAL");
-  if ((t.mem.u32(mask) & 1) === 0) sysError("EINVAL");
+  const n = Math.min(len >>> 0, 4);
+  const bytes = n > 0 ? t.mem.read(mask, n) : new Uint8Array(0);
+  // (a thread id names its thread, whose credentials are its process's)
+  const thread = pid > 0 ? t.sys.tasks.get(pid) : undefined;
+  const p = thread !== undefined && thread.alive ? thread.proc : target(t, pid);
+  const me = t.proc;
+  if (me.euid !== 0 && me.euid !== p.euid && me.euid !== p.uid) sysError("EPERM");
+  if (n === 0 || (bytes[0] & 1) === 0) sysError("EINVAL");
   return 0;
 };
 

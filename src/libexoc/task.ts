@@ -18,6 +18,7 @@ import type { Vfs } from "./vfs/vfs.js";
 import type { Process } from "./process.js";
 import type { System } from "./system.js";
 import { WouldBlock, UNINTERRUPTIBLE } from "./blocking.js";
+import { SysError } from "./errors.js";
 import { WaitQueue } from "../exokernel/wait.js";
 import { KERN_INFO, KERN_EMERG } from "./klog.js";
 import {
@@ -549,6 +550,17 @@ export class Task implements ExitHandler {
    *  woken, and its memory, descriptors and environment let go. */
   die(): void {
     if (!this.alive) return;
+    // A call it is blocked in lets go of what it waits in, as a signal would end it: a dead
+    // waiter left queued would take a semaphore count, a message or a futex wake-up meant for
+    // the living (Linux removes a dying task's waits in its exit path).
+    const b = this.blocked;
+    if (b !== null && b.onInterrupt !== null) {
+      try {
+        b.onInterrupt();
+      } catch (e) {
+        if (!(e instanceof SysError)) throw e;
+      }
+    }
     this.alive = false;
     // (the thread ends whatever letting go of its memory met)
     try {

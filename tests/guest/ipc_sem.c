@@ -222,6 +222,23 @@ int main(void) {
   T("semctl unknown command", semctl(id, 0, 99));
   T("semop bad id", op1(-1, 0, 1, 0));
   semctl(k, 0, IPC_RMID);
+  /* a waiter killed while it waits takes nothing any more: the next increment is there for
+   * whoever comes after (Linux drops a dying task's queued operations) */
+  {
+    int d = semget(IPC_PRIVATE, 1, 0600);
+    pid_t w = fork();
+    if (w == 0) {
+      op1(d, 0, -1, 0);
+      _exit(0);
+    }
+    while (semctl(d, 0, GETNCNT) != 1) usleep(1000);
+    kill(w, SIGKILL);
+    waitpid(w, NULL, 0);
+    printf("waiting after the waiter was killed: %d\n", semctl(d, 0, GETNCNT));
+    op1(d, 0, 1, 0);
+    printf("value after an increment: %d\n", semctl(d, 0, GETVAL));
+    semctl(d, 0, IPC_RMID);
+  }
   semctl(id, 0, IPC_RMID);
   return 0;
 }

@@ -56,6 +56,10 @@ export class Process {
   deadSwitches = 0;
   /** CPU time of its children that were reaped (rusage of RUSAGE_CHILDREN, times()). */
   childCpuNs = 0;
+  /** The system time of its threads that ended, and of its reaped children (in the CPU times
+   *  above: Task.sysNs). */
+  deadSysNs = 0;
+  childSysNs = 0;
   uid = 0;
   euid = 0;
   suid = 0;

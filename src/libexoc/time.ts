@@ -68,6 +68,18 @@ export function processCpuNs(p: Process): number {
   return n;
 }
 
+/** The part of a thread's CPU time spent in system calls (ns; sampled: Task.sysNs). */
+export function threadSysNs(t: Task): number {
+  return t.alive ? Math.min(t.sysNs, threadCpuNs(t)) : 0;
+}
+
+/** The part of a process's CPU time spent in system calls (ns), ended threads included. */
+export function processSysNs(p: Process): number {
+  let n = p.deadSysNs;
+  for (const th of p.threads) n += th.sysNs;
+  return Math.min(n, processCpuNs(p));
+}
+
 /** The process or thread a CPU clock id names, as seen from `t` (EINVAL if none). The dynamic
  *  ids encode ~pid << 3, bit 2 for a thread, and the low bits for the flavour (profiling,
  *  virtual, scheduler), which all read the same CPU time here. */

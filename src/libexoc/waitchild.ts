@@ -2,6 +2,7 @@
 // report (termination, stop, continue), and reaping. A call that finds nothing to report waits
 // on the process's child-event queue and runs again when a child changes state.
 
+import { processSysNs } from "./time.js";
 import { WouldBlock, RESTART_IF_SA } from "./blocking.js";
 import { sysError } from "./errors.js";
 import type { Process } from "./process.js";
@@ -32,6 +33,8 @@ export interface WaitReport {
   status: number;
   /** The child's CPU time (ns) and its reaped children's, for rusage. */
   cpuNs: number;
+  /** The part of cpuNs that was system time. */
+  sysNs: number;
 }
 
 function selects(sel: ChildSelector, c: Process): boolean {
@@ -64,12 +67,13 @@ function report(t: Task, c: Process, o: WaitOptions): WaitReport | null {
   if (term !== null) {
     if (!o.exited) return null;
     const r: WaitReport = {
-      pid: c.pid, uid: c.uid, cpuNs: c.cpuNs + c.childCpuNs,
+      pid: c.pid, uid: c.uid, cpuNs: c.cpuNs + c.childCpuNs, sysNs: Math.min(c.deadSysNs, c.cpuNs) + c.childSysNs,
       kind: term.kind === "exit" ? "exited" : term.core ? "dumped" : "killed",
       status: term.kind === "exit" ? term.code : term.signal,
     };
     if (!o.noWait) {
       t.proc.childCpuNs += r.cpuNs;
+      t.proc.childSysNs += r.sysNs;
       t.sys.reap(c);
     }
     return r;
@@ -78,11 +82,11 @@ function report(t: Task, c: Process, o: WaitOptions): WaitReport | null {
   if (rep === null) return null;
   if (rep.kind === "stopped" && o.stopped) {
     if (!o.noWait) c.report = null;
-    return { pid: c.pid, uid: c.uid, kind: "stopped", status: rep.signal, cpuNs: c.cpuNs };
+    return { pid: c.pid, uid: c.uid, kind: "stopped", status: rep.signal, cpuNs: c.cpuNs, sysNs: processSysNs(c) };
   }
   if (rep.kind === "continued" && o.continued) {
     if (!o.noWait) c.report = null;
-    return { pid: c.pid, uid: c.uid, kind: "continued", status: 18, cpuNs: c.cpuNs };
+    return { pid: c.pid, uid: c.uid, kind: "continued", status: 18, cpuNs: c.cpuNs, sysNs: processSysNs(c) };
   }
   return null;
 }

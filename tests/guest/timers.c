@@ -423,6 +423,16 @@ static void section_usage(void) {
   printf("RUSAGE_CHILDREN after a child's 60 ms: >= 30 ms %d\n", ru.ru_utime.tv_sec * 1000000LL + ru.ru_utime.tv_usec + ru.ru_stime.tv_sec * 1000000LL + ru.ru_stime.tv_usec >= 30000);
   clock_t c1 = times(&tm);
   printf("times after the child: elapsed not backwards %d\n", c1 >= c0);
+  /* system time: what is spent in system calls */
+  struct rusage before, after;
+  getrusage(RUSAGE_SELF, &before);
+  for (int i = 0; i < 300000; i++) syscall(SYS_getppid);
+  getrusage(RUSAGE_SELF, &after);
+  long long sys0 = before.ru_stime.tv_sec * 1000000LL + before.ru_stime.tv_usec, sys1 = after.ru_stime.tv_sec * 1000000LL + after.ru_stime.tv_usec;
+  printf("300000 system calls add system time: %d\n", sys1 > sys0);
+  struct tms tsys;
+  times(&tsys);
+  printf("times reports system time: %d\n", tsys.tms_stime > 0);
   TRY("getrusage(5)", getrusage(5, &ru));
 }
 

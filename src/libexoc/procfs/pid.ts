@@ -5,6 +5,7 @@
 // Counters exojit does not keep (page faults, system time, peaks) print as zeros or as the
 // current value, as the comments say.
 
+import { processSysNs, threadSysNs } from "../time.js";
 import * as nodefs from "node:fs";
 import type { System } from "../system.js";
 import type { Process } from "../process.js";
@@ -113,6 +114,7 @@ export function statText(v: View): string {
   const l = mm?.layout;
   const ok = v.permitted && mm !== null && l !== undefined;
   const cpu = v.whole ? sys.stats.processCpuNs(p) : t !== null ? sys.stats.taskCpuNs(t) : 0;
+  const sysNs = Math.min(cpu, v.whole ? processSysNs(p) : t !== null ? threadSysNs(t) : 0);
   const nice = t !== null && t.alive ? sys.kernel.env(t.env).nice : 0;
   // (a real-time thread's priority field is -1 - its real-time priority, as task_prio gives)
   const rtPrio = t !== null && t.alive ? sys.kernel.env(t.env).fixedPrio : 0;
@@ -130,7 +132,7 @@ export function statText(v: View): string {
     v.id, `(${commOf(v)})`, state, p.ppid, p.pgid, p.sid, v.ttyNr, v.ttyPgrp,
     p.termination !== null ? PF_EXITING : 0,
     0, 0, 0, 0, // minor and major faults, own and children's: not counted
-    ticks(cpu), 0, ticks(p.childCpuNs), 0, // everything the guest does is user time
+    ticks(cpu - sysNs), ticks(sysNs), ticks(p.childCpuNs - p.childSysNs), ticks(p.childSysNs),
     rtPrio > 0 ? -1 - rtPrio : 20 + nice, nice, threads, 0, ticks(startNs),
     mf !== null ? mf.totalVm * PAGE : 0, mf !== null ? rss(mf) : 0, limitValue(p.limit(RLIMIT_RSS)[0]),
     mm !== null ? (ok ? l.startCode : 1) : 0, mm !== null ? (ok ? l.endCode : 1) : 0, ok ? l.startStack : 0,

@@ -3,6 +3,7 @@
 // semantics live in libexoc (clone.ts, exec.ts, waitchild.ts); this file decodes the i386
 // arguments and encodes the results.
 
+import { rusageTimes } from "./time.js";
 import type { Sys } from "../types.js";
 import type { Task } from "../../libexoc/task.js";
 import { cloneTask, unshare as unshareTask, CLONE_VM, CLONE_VFORK, CLONE_SETTLS, CLONE_PIDFD, CLONE_PARENT_SETTID } from "../../libexoc/clone.js";
@@ -126,9 +127,8 @@ function statusWord(r: WaitReport): number {
 }
 
 /** struct rusage (i386, 72 bytes): user and system time, then 14 longs. */
-function putRusage(t: Task, va: number, cpuNs: number): void {
-  const us = Math.floor(cpuNs / 1000);
-  t.mem.write(va, new Struct(72).u32(0, Math.floor(us / 1e6)).u32(4, us % 1e6).bytes);
+function putRusage(t: Task, va: number, cpuNs: number, sysNs: number): void {
+  t.mem.write(va, rusageTimes(new Struct(72), cpuNs, sysNs).bytes);
 }
 
 export const wait4: Sys = (t, pid, statusVa, options, rusage) => {
@@ -140,7 +140,7 @@ export const wait4: Sys = (t, pid, statusVa, options, rusage) => {
   });
   if (r === null) return 0;
   if (statusVa !== 0) t.mem.putU32(statusVa, statusWord(r));
-  if (rusage !== 0) putRusage(t, rusage, r.cpuNs);
+  if (rusage !== 0) putRusage(t, rusage, r.cpuNs, r.sysNs);
   return r.pid;
 };
 
@@ -186,7 +186,7 @@ export const waitid: Sys = (t, idtype, id, infop, options, rusage) => {
     if (r !== null) s.u32(0, SIGCHLD).u32(8, CLD_CODES[r.kind]).u32(12, r.pid).u32(16, r.uid).u32(20, r.status);
     t.mem.write(infop, s.bytes);
   }
-  if (rusage !== 0) putRusage(t, rusage, r?.cpuNs ?? 0);
+  if (rusage !== 0) putRusage(t, rusage, r?.cpuNs ?? 0, r?.sysNs ?? 0);
   return 0;
 };
 

@@ -10,7 +10,7 @@ import { sysError } from "../../libexoc/errors.js";
 import { WouldBlock, EINTR_ON_HANDLER, laterFn, resumable } from "../../libexoc/blocking.js";
 import {
   CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID, CLOCK_MONOTONIC_RAW, CLOCK_REALTIME_COARSE,
-  CLOCK_MONOTONIC_COARSE, K_REALTIME, K_CPU, K_INVALID, clockKind, clockRead, clockResolution, setClock, monotonicNs, processCpuNs,
+  CLOCK_MONOTONIC_COARSE, K_REALTIME, K_CPU, K_INVALID, clockKind, clockRead, clockResolution, setClock, monotonicNs, processCpuNs, processSysNs, threadSysNs,
   threadCpuNs, cpuClockOwner,
 } from "../../libexoc/time.js";
 import { timersOf, type IntervalTimer } from "../../libexoc/timers.js";
@@ -184,34 +184,44 @@ const ticks = (ns: number): number => Math.floor((ns * USER_HZ) / 1e9);
  *  as user time); returns ticks since an arbitrary point (the system's start). */
 export const times: Sys = (t, buf) => {
   if (buf !== 0) {
-    t.mem.write(buf, new Struct(16).u32(0, ticks(processCpuNs(t.proc))).u32(8, ticks(t.proc.childCpuNs)).bytes);
+    const p = t.proc, cpu = processCpuNs(p), sys = processSysNs(p);
+    const s = new Struct(16).u32(0, ticks(cpu - sys)).u32(4, ticks(sys));
+    t.mem.write(buf, s.u32(8, ticks(p.childCpuNs - p.childSysNs)).u32(12, ticks(p.childSysNs)).bytes);
   }
   return ticks(monotonicNs(t.sys)) | 0;
 };
 
 const RUSAGE_SELF = 0, RUSAGE_CHILDREN = -1, RUSAGE_THREAD = 1;
 
-/** getrusage: user time (everything the guest does is user time here), the resident size,
+/** getrusage: user and system time (Task.sysNs: the time in system calls), the resident size,
  *  and the context switches: voluntary ones are waits, involuntary ones turns that ran out. */
 export const getrusage: Sys = (t, who, buf) => {
-  let ns: number;
+  let ns: number, sysNs: number;
   let maxrssKb = 0, nvcsw = 0, nivcsw = 0;
   const k = t.kernel;
   if (who === RUSAGE_SELF) {
     ns = processCpuNs(t.proc);
+    sysNs = processSysNs(t.proc);
     maxrssKb = (k.aspace(t.aspace).pages * 4096) / 1024;
     for (const th of t.proc.threads) nvcsw += k.env(th.env).switches;
   } else if (who === RUSAGE_CHILDREN) {
     ns = t.proc.childCpuNs;
+    sysNs = t.proc.childSysNs;
   } else if (who === RUSAGE_THREAD) {
     ns = threadCpuNs(t);
+    sysNs = threadSysNs(t);
     maxrssKb = (k.aspace(t.aspace).pages * 4096) / 1024;
     nvcsw = k.env(t.env).switches;
   } else {
     return sysError("EINVAL");
   }
-  const us = Math.floor(ns / 1000);
-  const s = new Struct(72).u32(0, Math.floor(us / 1e6)).u32(4, us % 1e6).u32(16, maxrssKb).u32(64, nvcsw).u32(68, nivcsw);
-  t.mem.write(buf, s.bytes);
+  t.mem.write(buf, rusageTimes(new Struct(72), ns, sysNs).u32(16, maxrssKb).u32(64, nvcsw).u32(68, nivcsw).bytes);
   return 0;
 };
+
+/** struct rusage's ru_utime and ru_stime (i386 timevals) for `cpuNs` of CPU time of which
+ *  `sysNs` were system time. */
+export function rusageTimes(s: Struct, cpuNs: number, sysNs: number): Struct {
+  const user = Math.floor((cpuNs - sysNs) / 1000), sys = Math.floor(sysNs / 1000);
+  return s.u32(0, Math.floor(user / 1e6)).u32(4, user % 1e6).u32(8, Math.floor(sys / 1e6)).u32(12, sys % 1e6);
+}

@@ -4,7 +4,7 @@
 
 import * as fs from "node:fs";
 import { OpenFile, SEEK_SET, type FileStat } from "./file.js";
-import { fromHostError, sysError } from "./errors.js";
+import { fromHostError, sysError, SysError } from "./errors.js";
 
 /** File types of directory entries (the d_type values POSIX leaves to the system; these are
  *  Linux's DT_*, which the ABI layer passes through). */
@@ -81,11 +81,15 @@ export class DirFile extends OpenFile {
     private readonly st: () => FileStat,
     /** The entries now, "." and ".." first. */
     private readonly list: () => DirEntry[],
+    /** Its status when it was opened (what fstat falls back on once it is removed). */
+    initial: FileStat | null = null,
   ) {
     super(path, { read: true, write: false, append: false, nonblock: false });
+    this.last = initial;
   }
 
   entries(): DirEntry[] {
+    // (a directory removed while open cannot be listed: ENOENT, as Linux's IS_DEADDIR)
     this.listing ??= this.list();
     return this.listing;
   }
@@ -109,11 +113,13 @@ export class DirFile extends OpenFile {
   }
 
   stat(): FileStat {
-    // (a directory removed while open may be gone from a host directory: its last status)
+    // (a directory removed while open may be gone from a host directory: its last status,
+    // with no links left, as Linux's rmdir leaves it)
     try {
       this.last = this.st();
     } catch (e) {
-      if (this.last === null) throw e;
+      if (!(e instanceof SysError && e.errno === "ENOENT") || this.last === null) throw e;
+      return { ...this.last, nlink: 0 };
     }
     return this.last;
   }

@@ -119,5 +119,17 @@ int main(void) {
   close(wd);
   check("chdir ..", chdir(".."));
   check("rmdir w3", rmdir("w3"));
+  /* a directory removed while open: fstat still works (no links left), listing it is ENOENT,
+   * readahead is EINVAL as for any directory */
+  mkdir("gone", 0700);
+  int gd = open("gone", O_RDONLY | O_DIRECTORY);
+  check("rmdir of an open directory", rmdir("gone"));
+  struct stat gst;
+  check("fstat of it", fstat(gd, &gst));
+  printf("  a directory %d, links %lu\n", S_ISDIR(gst.st_mode), (unsigned long)gst.st_nlink);
+  char dbuf[1024];
+  check("getdents64 of it", (int)syscall(SYS_getdents64, gd, dbuf, sizeof dbuf));
+  check("readahead of it", (int)readahead(gd, 0, 4096));
+  close(gd);
   return 0;
 }

@@ -222,7 +222,7 @@ export class Vfs {
 
   /** A directory description for `pl` (its listing is taken when reading starts). */
   dirFile(who: FsCaller, pl: Place, guest: string): DirFile {
-    return new DirFile(guest, later<FileStat>(pl.mnt.vol, "getattr", pl.node), later(this, "listing", who, pl, guest));
+    return new DirFile(guest, later<FileStat>(pl.mnt.vol, "getattr", pl.node), later(this, "listing", who, pl, guest), pl.st);
   }
 
   /** statfs: the file system holding a path. */

@@ -73,6 +73,10 @@ export function hostListing(hostPath: string, st: FileStat): DirEntry[] {
  *  of the next entry of a listing taken when reading starts (and again after a rewind); the
  *  listing comes from `list` (a host directory's, or a synthetic tree's). */
 export class DirFile extends OpenFile {
+  override splices(): boolean {
+    return false;
+  }
+
   private listing: DirEntry[] | null = null;
 
   constructor(

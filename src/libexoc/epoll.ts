@@ -66,13 +66,17 @@ let nextEpollIno = 1n;
 const EP_MAX_NESTS = 4;
 
 export class EpollFile extends OpenFile {
+  override splices(): boolean {
+    return false;
+  }
+
   private readonly interests = new Map<string, Interest>();
   /** Notified when a watched file may have become ready. */
   readonly changed = new WaitQueue();
   private readonly ino = nextEpollIno++;
 
   constructor() {
-    super("anon_inode:[eventpoll]", { read: true, write: false, append: false, nonblock: false });
+    super("anon_inode:[eventpoll]", { read: true, write: true, append: false, nonblock: false });
   }
 
   private key(fd: number, file: OpenFile): Interest | undefined {

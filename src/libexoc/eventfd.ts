@@ -14,6 +14,10 @@ import { anonStat, newAnonIno } from "./sigwait.js";
 const MAX_COUNT = 0xfffffffffffffffen;
 
 export class EventFd extends OpenFile {
+  override splices(): boolean {
+    return false;
+  }
+
   private readonly ino = newAnonIno();
   /** Notified whenever the count changes (readers and writers wait on it). */
   readonly changed = new WaitQueue();

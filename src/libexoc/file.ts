@@ -211,6 +211,13 @@ export abstract class OpenFile {
     return this.pwrite(buf, off);
   }
 
+  /** Whether splice can move bytes to or from it (Linux's splice_read and splice_write): not
+   *  for the event and control files (eventfd, timerfd, signalfd, epoll, inotify, pidfds,
+   *  message queues), directories and O_PATH descriptors, where splice is EINVAL. */
+  splices(): boolean {
+    return true;
+  }
+
   /** The file's seals (F_GET_SEALS), or null: a file that cannot be sealed (anything but a
    *  memfd), where fcntl's sealing commands are EINVAL. */
   seals(): number | null {
@@ -574,6 +581,10 @@ function reopenHostFd(fd: number, mode: OpenMode): number {
 /** An O_PATH descriptor: names a file (a directory, a symbolic link...) for fstat, fchdir
  *  and the *at calls, without opening it for I/O. */
 export class PathFile extends OpenFile {
+  override splices(): boolean {
+    return false;
+  }
+
   constructor(
     path: string,
     private readonly st: FileStat,

@@ -28,6 +28,10 @@ function sizeOf(e: Event): number {
 }
 
 export class Inotify extends OpenFile implements Watcher {
+  override splices(): boolean {
+    return false;
+  }
+
   private readonly ino = newAnonIno();
   private readonly events: Event[] = [];
   private bytes = 0;

@@ -60,6 +60,10 @@ export function anonStat(ino: bigint): FileStat {
  * ended, its process's first thread).
  */
 export class SignalFd extends OpenFile {
+  override splices(): boolean {
+    return false;
+  }
+
   private readonly ino = nextAnonIno++;
 
   constructor(
@@ -71,7 +75,7 @@ export class SignalFd extends OpenFile {
     readonly recordSize: number,
     readonly format: (info: SigInfo, into: Uint8Array) => void,
   ) {
-    super("anon_inode:[signalfd]", { read: true, write: false, append: false, nonblock });
+    super("anon_inode:[signalfd]", { read: true, write: true, append: false, nonblock });
   }
 
   /** The thread whose signals poll() looks at. */
@@ -126,6 +130,10 @@ export class SignalFd extends OpenFile {
 
 /** A pidfd: names a process; readable (poll) once it has ended, hung up once it is reaped. */
 export class PidFd extends OpenFile {
+  override splices(): boolean {
+    return false;
+  }
+
   private readonly ino = nextAnonIno++;
 
   constructor(

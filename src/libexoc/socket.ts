@@ -427,7 +427,9 @@ export class UnixSocket extends OpenFile {
     if (q.chunks.length === 0) {
       // (a datagram socket has no end of file: its peer may close and another send)
       if (q.readClosed || (q.writeClosed && this.type !== SOCK_DGRAM)) return { n: 0, whole: 0, from: null, creds: null, files: null };
-      if (this.type !== SOCK_DGRAM && !this.connected) sysError("ENOTCONN");
+      // (an AF_UNIX stream socket never connected is EINVAL, as Linux's
+      // unix_stream_read_generic says; sequenced-packet and TCP sockets ENOTCONN)
+      if (this.type !== SOCK_DGRAM && !this.connected) sysError(this.family !== AF_INET && !this.messages ? "EINVAL" : "ENOTCONN");
       if (nonblock || this.mode.nonblock) sysError("EAGAIN");
       this.waitFor([q.readable], this.rcvTimeoNs, who);
     }

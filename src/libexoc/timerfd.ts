@@ -15,6 +15,10 @@ import { monotonicNs, realtimeNs } from "./time.js";
 import type { System } from "./system.js";
 
 export class TimerFd extends OpenFile {
+  override splices(): boolean {
+    return false;
+  }
+
   private readonly ino = newAnonIno();
   /** Notified at each expiry and when a read takes the count. */
   readonly expirations = new WaitQueue();
@@ -31,7 +35,7 @@ export class TimerFd extends OpenFile {
     readonly wall: boolean,
     nonblock: boolean,
   ) {
-    super("anon_inode:[timerfd]", { read: true, write: false, append: false, nonblock });
+    super("anon_inode:[timerfd]", { read: true, write: true, append: false, nonblock });
   }
 
   /** Arms it to expire at `value` ns (on its clock if `abs`, else from now) and every

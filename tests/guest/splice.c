@@ -9,7 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -164,5 +167,25 @@ int main(void) {
   TRY("then end of file", splice(w[0], NULL, late, NULL, 100, 0));
   waitpid(pid, NULL, 0);
   file_contents("late.txt", "late.txt");
+
+  /* files splice cannot write to or read from are EINVAL at once, even from an empty pipe */
+  int e[2];
+  pipe(e);
+  int efd = eventfd(0, 0), tfd = timerfd_create(CLOCK_MONOTONIC, 0), epf = epoll_create1(0);
+  TRY("empty pipe->eventfd", splice(e[0], NULL, efd, NULL, 1, 0));
+  TRY("empty pipe->timerfd", splice(e[0], NULL, tfd, NULL, 1, 0));
+  TRY("empty pipe->epoll", splice(e[0], NULL, epf, NULL, 1, 0));
+  TRY("eventfd->pipe", splice(efd, NULL, e[1], NULL, 8, 0));
+  TRY("epoll->pipe", splice(epf, NULL, e[1], NULL, 8, 0));
+  int dirfd = open(".", O_RDONLY | O_DIRECTORY);
+  TRY("directory->pipe", splice(dirfd, NULL, e[1], NULL, 8, 0));
+  /* those files are open for reading and writing, as Linux makes them, and write() to them
+   * is EINVAL */
+  printf("timerfd, epoll access modes: %d %d\n", fcntl(tfd, F_GETFL) & O_ACCMODE, fcntl(epf, F_GETFL) & O_ACCMODE);
+  TRY("write to a timerfd", write(tfd, "12345678", 8));
+  int lone = socket(AF_UNIX, SOCK_STREAM, 0);
+  TRY("unconnected unix stream socket->pipe", splice(lone, NULL, e[1], NULL, 8, 0));
+  char rb[4];
+  TRY("read of it", read(lone, rb, sizeof rb));
   return 0;
 }

@@ -292,6 +292,10 @@ export class MqueueFs implements Volume {
 /** A queue descriptor: what mq_open returns, and what opening a file of the file system gives
  *  (read() then shows the queue's state). */
 export class MqFile extends OpenFile {
+  override splices(): boolean {
+    return false;
+  }
+
   constructor(
     path: string,
     mode: OpenMode,

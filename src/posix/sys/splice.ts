@@ -19,7 +19,7 @@ import type { Sys } from "../types.js";
 import type { Task } from "../../libexoc/task.js";
 import { sysError } from "../../libexoc/errors.js";
 import { WouldBlock } from "../../libexoc/blocking.js";
-import { S_IFMT, S_IFDIR, type OpenFile } from "../../libexoc/file.js";
+import type { OpenFile } from "../../libexoc/file.js";
 import { PipeEnd, type Pipe } from "../../libexoc/pipe.js";
 import { Struct } from "../abi/structs.js";
 import { MAX_RW, writeTo, isErrno, readv, writev } from "./file.js";
@@ -99,6 +99,8 @@ export const splice: Sys = (t, fdIn, offInVa, fdOut, offOutVa, len, flags) => {
   }
   if (dst.mode.append) sysError("EINVAL");
   if ((offInVa !== 0 && offIn < 0) || (offOutVa !== 0 && offOut < 0)) sysError("EINVAL");
+  // (a file splice cannot move bytes to or from is EINVAL before anything waits)
+  if (!(pin !== null ? dst : src).splices()) sysError("EINVAL");
   if (pin !== null) return fromPipe(t, pin, dst, offOutVa, offOut, count, nonblock || src.mode.nonblock);
   return toPipe(t, src, offInVa, offIn, dst, pout as Pipe, count, nonblock || dst.mode.nonblock);
 };
@@ -135,8 +137,6 @@ function fromPipe(t: Task, p: Pipe, dst: OpenFile, offVa: number, off: number, c
 
 /** splice from file `src`, at `off` (-1: its own offset), into pipe `p` (write end `dst`). */
 function toPipe(t: Task, src: OpenFile, offVa: number, off: number, dst: OpenFile, p: Pipe, count: number, nonblock: boolean): number {
-  // (a directory has nothing to splice from: Linux's EINVAL for a file without splice_read)
-  if ((src.stat().mode & S_IFMT) === S_IFDIR) sysError("EINVAL");
   const want = Math.min(count, room(t, p, nonblock));
   const data = new Uint8Array(want);
   src.prepareRead(off >= 0 ? off : src.offset, want);

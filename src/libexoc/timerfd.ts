@@ -24,8 +24,10 @@ export class TimerFd extends OpenFile {
   readonly expirations = new WaitQueue();
   /** Expirations not read yet. */
   ticks = 0;
-  /** Monotonic time (ns) of the next expiry; 0 when disarmed. */
+  /** Monotonic time (ns) of the next expiry, while armed (it may be past: an absolute time
+   *  already gone by counts the intervals since as expirations, as Linux's do). */
   expiry = 0;
+  armed = false;
   interval = 0;
   private host: Timer | null = null;
 
@@ -45,14 +47,15 @@ export class TimerFd extends OpenFile {
     const old = this.get();
     this.cancelHost();
     this.ticks = 0;
-    this.expiry = 0;
+    this.armed = false;
     this.interval = 0;
     if (value === 0n) return old;
     const now = monotonicNs(this.sys);
     this.interval = Number(interval);
     if (!abs) this.expiry = now + Math.max(1, Number(value));
-    else if (this.wall) this.expiry = now + Math.max(1, Number(value - realtimeNs(this.sys)));
-    else this.expiry = Math.max(1, Number(value));
+    else if (this.wall) this.expiry = now + Number(value - realtimeNs(this.sys));
+    else this.expiry = Number(value);
+    this.armed = true;
     this.arm();
     return old;
   }
@@ -60,7 +63,7 @@ export class TimerFd extends OpenFile {
   /** [time to the next expiry, interval] in ns; [0, 0] when disarmed. */
   get(): [number, number] {
     this.catchUp();
-    if (this.expiry === 0) return [0, 0];
+    if (!this.armed) return [0, 0];
     return [Math.max(1, this.expiry - monotonicNs(this.sys)), this.interval];
   }
 
@@ -78,7 +81,7 @@ export class TimerFd extends OpenFile {
    *  off at the next turn boundary): a read, poll or reading of the time sees every expiry
    *  due, as Linux's does. */
   private catchUp(): void {
-    if (this.expiry === 0 || monotonicNs(this.sys) < this.expiry) return;
+    if (!this.armed || monotonicNs(this.sys) < this.expiry) return;
     this.cancelHost();
     this.expired();
   }
@@ -86,7 +89,7 @@ export class TimerFd extends OpenFile {
   /** Its exokernel timer went off: one expiry, and those a periodic timer missed meanwhile. */
   private expired(): void {
     this.host = null;
-    if (this.expiry === 0) return;
+    if (!this.armed) return;
     if (this.interval > 0) {
       const now = monotonicNs(this.sys);
       const missed = now > this.expiry ? Math.floor((now - this.expiry) / this.interval) : 0;
@@ -95,7 +98,7 @@ export class TimerFd extends OpenFile {
       this.arm();
     } else {
       this.ticks++;
-      this.expiry = 0;
+      this.armed = false;
     }
     this.expirations.notify();
   }
@@ -141,6 +144,6 @@ export class TimerFd extends OpenFile {
   /** The last descriptor is closed: the timer stops. */
   override release(): void {
     this.cancelHost();
-    this.expiry = 0;
+    this.armed = false;
   }
 }

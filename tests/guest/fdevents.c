@@ -212,6 +212,13 @@ static void timerfds(void) {
   TRY("absolute time in the past", timerfd_settime(w, TFD_TIMER_ABSTIME, &past, NULL));
   msleep(5);
   rd(w, "read at once");
+  /* periodic from a past time: the intervals since then are counted as expirations */
+  clock_gettime(CLOCK_REALTIME, &now);
+  struct itimerspec back = { { 1, 0 }, { now.tv_sec - 10, now.tv_nsec } };
+  TRY("periodic from 10 s ago", timerfd_settime(w, TFD_TIMER_ABSTIME, &back, NULL));
+  uint64_t many = 0;
+  read(w, &many, sizeof many);
+  printf("expirations counted at once: %llu\n", (unsigned long long)many);
   close(ep);
   close(w);
   close(fd);

@@ -6,6 +6,7 @@
 import { MSGMAX, MSGMNB, MSGMNI } from "../ipc/msg.js";
 import { SEMMSL, SEMMNS, SEMOPM, SEMMNI } from "../ipc/sem.js";
 import { SHMALL, SHMMAX, SHMMNI } from "../ipc/shm.js";
+import type { IpcPerm } from "../ipc/ids.js";
 import { MSG_DEFAULT, MSG_MAX, MSGSIZE_DEFAULT, MSGSIZE_MAX, QUEUES_MAX } from "../ipc/mqueue.js";
 import { PIPE_MAX_SIZE } from "../pipe.js";
 import { INOTIFY_LIMITS } from "../inotify.js";
@@ -202,4 +203,26 @@ export function sysctlTable(sys: System): [string, string, number, () => string]
     ["vm", "overcommit_memory", 0o644, () => "0"],
   ];
   return rows.sort((a, b) => (a[0] === b[0] ? (a[1] < b[1] ? -1 : 1) : a[0] < b[0] ? -1 : 1));
+}
+
+/** /proc/sysvipc/{msg,sem,shm}: one line per System V object, as Linux's sysvipc_*_proc_show
+ *  print them (a 32-bit kernel's: shm's sizes 10 wide), what ipcs reads first. */
+export function sysvipcText(sys: System, kind: "msg" | "sem" | "shm"): string {
+  const r = (v: number, w: number): string => String(v).padStart(w);
+  const o = (mode: number): string => (mode & 0o7777).toString(8).padStart(4);
+  const ids = (p: IpcPerm): string => `${r(p.key | 0, 10)} ${r(p.id, 10)}  ${o(p.mode)}`;
+  const owners = (p: IpcPerm): string => [p.uid, p.gid, p.cuid, p.cgid].map((v) => r(v, 5)).join(" ");
+  const ipc = sys.ipc;
+  if (kind === "msg") {
+    const rows = ipc.msg.table.entries().map(([, q]) =>
+      `${ids(q.perm)}  ${r(q.bytes, 10)} ${r(q.messages.length, 10)} ${r(q.lspid, 5)} ${r(q.lrpid, 5)} ${owners(q.perm)} ${r(q.stime, 10)} ${r(q.rtime, 10)} ${r(q.ctime, 10)}\n`);
+    return "       key      msqid perms      cbytes       qnum lspid lrpid   uid   gid  cuid  cgid      stime      rtime      ctime\n" + rows.join("");
+  }
+  if (kind === "sem") {
+    const rows = ipc.sem.table.entries().map(([, s]) => `${ids(s.perm)} ${r(s.nsems, 10)} ${owners(s.perm)} ${r(s.otime, 10)} ${r(s.ctime, 10)}\n`);
+    return "       key      semid perms      nsems   uid   gid  cuid  cgid      otime      ctime\n" + rows.join("");
+  }
+  const rows = ipc.shm.table.entries().map(([, g]) =>
+    `${ids(g.perm)} ${r(g.size, 10)} ${r(g.cpid, 5)} ${r(g.lpid, 5)}  ${r(g.nattch, 5)} ${owners(g.perm)} ${r(g.atime, 10)} ${r(g.dtime, 10)} ${r(g.ctime, 10)} ${r(g.resident * PAGE, 10)} ${r(0, 10)}\n`);
+  return "       key      shmid perms       size  cpid  lpid nattch   uid   gid  cuid  cgid      atime      dtime      ctime        rss       swap\n" + rows.join("");
 }

@@ -138,7 +138,7 @@ const TOP_FILES: [string, (sys: System) => string | Uint8Array][] = [
 ];
 /** Top-level names in listing order (Linux keeps them sorted by length, then bytes), then the
  *  links to the caller's own directories. */
-const TOP_NAMES = ["sys", "mounts", ...TOP_FILES.map(([n]) => n)].sort((a, b) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0));
+const TOP_NAMES = ["sys", "sysvipc", "mounts", ...TOP_FILES.map(([n]) => n)].sort((a, b) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0));
 
 export class ProcFs implements SynthMount {
   readonly dev = PROC_DEV;
@@ -187,7 +187,7 @@ export class ProcFs implements SynthMount {
     return dirNode(
       { ino: ROOT_INO, perm: 0o555, ...base, nlink: 3 + live().length },
       () => [
-        ...TOP_NAMES.map((name) => ({ name, ino: fixed(name), type: name === "sys" ? DT_DIR : name === "mounts" ? DT_LNK : DT_REG })),
+        ...TOP_NAMES.map((name) => ({ name, ino: fixed(name), type: name === "sys" || name === "sysvipc" ? DT_DIR : name === "mounts" ? DT_LNK : DT_REG })),
         { name: "self", ino: FIXED_INO, type: DT_LNK },
         { name: "thread-self", ino: FIXED_INO + 1n, type: DT_LNK },
         ...live().map((p) => ({ name: String(p.pid), ino: this.inodes.get(`${p.pid}`), type: DT_DIR })),
@@ -197,6 +197,18 @@ export class ProcFs implements SynthMount {
         if (name === "thread-self") return linkNode({ ino: FIXED_INO + 1n, perm: 0o777, ...base }, () => `${who.proc.pid}/task/${who.tid}`);
         if (name === "mounts") return linkNode({ ino: fixed(name), perm: 0o777, ...base, size: "self/mounts".length }, () => "self/mounts");
         if (name === "sys") return this.sysDir(fixed(name));
+        if (name === "sysvipc") {
+          const kinds = ["msg", "sem", "shm"] as const;
+          const kindIno = (k: number): bigint => FIXED_INO + 0x80n + BigInt(k);
+          return dirNode(
+            { ino: fixed(name), perm: 0o555, ...base, nlink: 2 },
+            () => kinds.map((k, i) => ({ name: k, ino: kindIno(i), type: DT_REG })),
+            (n) => {
+              const i = kinds.indexOf(n as (typeof kinds)[number]);
+              return i < 0 ? null : fileNode({ ino: kindIno(i), perm: 0o444, ...base }, () => global.sysvipcText(sys, kinds[i]), "EIO");
+            },
+          );
+        }
         const top = TOP_FILES.find(([n]) => n === name);
         if (top !== undefined) return fileNode({ ino: fixed(name), perm: 0o444, ...base }, () => top[1](sys), "EIO");
         if (!/^[1-9][0-9]*$/.test(name)) return null;

@@ -67,7 +67,7 @@ function report(t: Task, c: Process, o: WaitOptions): WaitReport | null {
   if (term !== null) {
     if (!o.exited) return null;
     const r: WaitReport = {
-      pid: c.pid, uid: c.uid, cpuNs: c.cpuNs + c.childCpuNs, sysNs: Math.min(c.deadSysNs, c.cpuNs) + c.childSysNs,
+      pid: c.pid, uid: c.uid, cpuNs: c.cpuNs + c.childCpuNs, sysNs: processSysNs(c) + c.childSysNs,
       kind: term.kind === "exit" ? "exited" : term.core ? "dumped" : "killed",
       status: term.kind === "exit" ? term.code : term.signal,
     };

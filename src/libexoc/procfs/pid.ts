@@ -2,8 +2,8 @@
 // base.c, task_mmu.c, fd.c): stat, statm, status, cmdline, environ, comm, limits, maps, mounts,
 // mountinfo and fdinfo. Each generator reads a View: the process and the thread the directory
 // shows, whether it shows the whole process, and whether the reader may inspect it.
-// Counters exojit does not keep (page faults, system time, peaks) print as zeros or as the
-// current value, as the comments say.
+// Counters exojit does not keep (page faults, peaks) print as zeros or as the current value,
+// as the comments say.
 
 import { processSysNs, threadSysNs } from "../time.js";
 import * as nodefs from "node:fs";
@@ -114,6 +114,7 @@ export function statText(v: View): string {
   const l = mm?.layout;
   const ok = v.permitted && mm !== null && l !== undefined;
   const cpu = v.whole ? sys.stats.processCpuNs(p) : t !== null ? sys.stats.taskCpuNs(t) : 0;
+  // (no more than `cpu`, read a moment earlier)
   const sysNs = Math.min(cpu, v.whole ? processSysNs(p) : t !== null ? threadSysNs(t) : 0);
   const nice = t !== null && t.alive ? sys.kernel.env(t.env).nice : 0;
   // (a real-time thread's priority field is -1 - its real-time priority, as task_prio gives)

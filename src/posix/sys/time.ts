@@ -180,8 +180,8 @@ export const clockNanosleep64: Sys = (t, clock, flags, req, rem) => nanosleep(t,
 export const USER_HZ = 100;
 const ticks = (ns: number): number => Math.floor((ns * USER_HZ) / 1e9);
 
-/** times(buf): user, system, children's user and system times in ticks (all CPU time counts
- *  as user time); returns ticks since an arbitrary point (the system's start). */
+/** times(buf): user, system, children's user and system times in ticks (system time: the time
+ *  in system calls, Task.sysNs); returns ticks since an arbitrary point (the system's start). */
 export const times: Sys = (t, buf) => {
   if (buf !== 0) {
     const p = t.proc, cpu = processCpuNs(p), sys = processSysNs(p);

@@ -91,7 +91,7 @@ export function launch(path: string, opts: ProgramOptions, stdio: () => [OpenFil
     const vfs = sys.newVfs(vol);
     let task;
     try {
-      task = startProgram({ sys, fs: vfs, path, argv: opts.argv ?? [path], env, cwd: opts.cwd ?? vol.relOf(fs.realpathSync(process.cwd())) ?? "/", stdio: "none" });
+      task = startProgram({ sys, fs: vfs, path, argv: opts.argv ?? [path], env, cwd: (opts.cwd !== undefined ? Buffer.from(opts.cwd).toString("latin1") : null) ?? vol.relOf(fs.realpathSync(process.cwd(), { encoding: "buffer" }).toString("latin1")) ?? "/", stdio: "none" });
     } catch (e) {
       if (e instanceof ExecError) throw new ExojitError("E_PROGRAM", `${path}: ${e.reason}`);
       if (e instanceof SysError) throw new ExojitError("E_PROGRAM", `${path}: ${e.errno}`);

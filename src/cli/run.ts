@@ -25,7 +25,7 @@ export async function runCommand(a: RunArgs): Promise<number> {
   // The root is the host directory; writes go only below the working directory and to /tmp
   // (which programs expect to write: Python's tempfile, sort, compilers) unless --rw.
   const rootVol = new HostVolume(root, a.rw, ["/tmp"]);
-  const guestCwd = rootVol.relOf(fs.realpathSync(hostCwd)) ?? "/";
+  const guestCwd = rootVol.relOf(fs.realpathSync(hostCwd, { encoding: "buffer" }).toString("latin1")) ?? "/";
   if (a.root === null) rootVol.writableDirs.push(guestCwd);
 
   const m = newMachine(a);

@@ -3,6 +3,7 @@
 // (hostListing) or from a synthetic tree (synthfs.ts).
 
 import * as fs from "node:fs";
+import { hostBytes } from "./hostpath.js";
 import { OpenFile, SEEK_SET, type FileStat } from "./file.js";
 import { fromHostError, sysError, SysError } from "./errors.js";
 
@@ -35,7 +36,7 @@ export function direntType(d: fs.Dirent): number {
 export function hostListing(hostPath: string, st: FileStat): DirEntry[] {
   const parent = (() => {
     try {
-      return fs.statSync(`${hostPath}/..`, { bigint: true }).ino;
+      return fs.statSync(hostBytes(`${hostPath}/..`), { bigint: true }).ino;
     } catch {
       return st.ino;
     }
@@ -48,7 +49,7 @@ export function hostListing(hostPath: string, st: FileStat): DirEntry[] {
   try {
     // opendir keeps the file system's order (readdir sorts); Buffer names keep bytes that are
     // not UTF-8 intact.
-    const dir = fs.opendirSync(hostPath, { encoding: "buffer" as unknown as "utf8", bufferSize: 128 });
+    const dir = fs.opendirSync(hostBytes(hostPath), { encoding: "buffer" as unknown as "utf8", bufferSize: 128 });
     try {
       for (let d = dir.readSync(); d !== null; d = dir.readSync()) dirents.push(d);
     } finally {
@@ -60,7 +61,7 @@ export function hostListing(hostPath: string, st: FileStat): DirEntry[] {
   for (const d of dirents) {
     const name = d.name as unknown as Buffer;
     try {
-      const ino = fs.lstatSync(Buffer.concat([Buffer.from(`${hostPath}/`), name]), { bigint: true }).ino;
+      const ino = fs.lstatSync(Buffer.concat([hostBytes(`${hostPath}/`), name]), { bigint: true }).ino;
       out.push({ ino, type: direntType(d), name });
     } catch {
       // removed since the listing was read

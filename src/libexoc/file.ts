@@ -9,6 +9,7 @@ import { HostInput, isTerminal } from "../exokernel/hostio.js";
 import { SysError, fromHostError, sysError } from "./errors.js";
 import { WouldBlock } from "./blocking.js";
 import { HOST_FDS, HOST_REOPEN, closeHostFd, type HostFdHolder } from "./hostfds.js";
+import { hostBytes } from "./hostpath.js";
 import type { PageCache, CachedFile, FileIdentity, Mappable, PageSource } from "./pagecache.js";
 import type { Task } from "./task.js";
 import type { AsyncIo } from "./fasync.js";
@@ -266,7 +267,7 @@ export class HostPages implements PageSource, HostFdHolder {
 
   read(view: Uint8Array, off: number): number {
     try {
-      if (this.fd < 0) this.fd = fs.openSync(this.hostPath, fs.constants.O_RDONLY);
+      if (this.fd < 0) this.fd = fs.openSync(hostBytes(this.hostPath), fs.constants.O_RDONLY);
       return fs.readSync(this.fd, view, 0, view.length, off);
     } catch (e) {
       throw fromHostError(e);
@@ -417,7 +418,7 @@ export class HostFile extends OpenFile implements Mappable, HostFdHolder {
     if (this.refs <= 0) return;
     const m = this.mode;
     const flags = (m.write ? (m.read ? fs.constants.O_RDWR : fs.constants.O_WRONLY) : fs.constants.O_RDONLY) | fs.constants.O_NOFOLLOW;
-    this.fd = fs.openSync(this.hostPath, flags);
+    this.fd = fs.openSync(hostBytes(this.hostPath), flags);
     if (this.cache !== null) this.key = this.identity().key;
   }
 

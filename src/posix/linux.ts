@@ -253,7 +253,8 @@ export function startProgram(o: StartOptions): Task {
   const t = o.sys.createFirst(o.fs, o.cwd, fds, uid, gid, { init });
   if (stdio === "console") o.sys.terminals.consoleStdio(t, !init);
   try {
-    execProgram(t, { path: o.path, base: o.cwd, argv: o.argv.map((a) => Buffer.from(a)), envp: o.env.map((a) => Buffer.from(a)), ignoreModeBits: true }, o.sys.personality as LinuxPersonality);
+    // (guest paths are latin1 strings, one character per byte; o.path is text, as typed)
+    execProgram(t, { path: Buffer.from(o.path).toString("latin1"), base: o.cwd, argv: o.argv.map((a) => Buffer.from(a)), envp: o.env.map((a) => Buffer.from(a)), ignoreModeBits: true }, o.sys.personality as LinuxPersonality);
   } catch (e) {
     t.proc.exitGroup({ kind: "exit", code: 127 });
     throw e;

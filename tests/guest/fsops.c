@@ -3,6 +3,7 @@
  * omitted and current times, truncate/ftruncate, unlinkat(AT_REMOVEDIR), and the errno of each
  * refusal. Prints nothing that depends on the time or the directory's name. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -131,5 +132,27 @@ int main(void) {
   check("getdents64 of it", (int)syscall(SYS_getdents64, gd, dbuf, sizeof dbuf));
   check("readahead of it", (int)readahead(gd, 0, 4096));
   close(gd);
+  /* names that are not ASCII reach the file system byte for byte (UTF-8 and not): made,
+   * listed by readdir, opened, renamed and removed by the same bytes */
+  const char *names[] = {"d\xc3\xa9j\xc3\xa0", "\xff\xfe raw", "\xe2\x82\xac"};
+  for (int i = 0; i < 3; i++) {
+    char sub[64], file[128], moved[64];
+    snprintf(sub, sizeof sub, "n%d-%s", i, names[i]);
+    snprintf(file, sizeof file, "%s/%s", sub, names[i]);
+    snprintf(moved, sizeof moved, "m%d-%s", i, names[i]);
+    check("mkdir of a non-ASCII name", mkdir(sub, 0755));
+    int nf = open(file, O_CREAT | O_WRONLY | O_EXCL, 0644);
+    check("create inside it", nf);
+    close(nf);
+    DIR *nd = opendir(sub);
+    struct dirent *ne;
+    int seen = 0;
+    while (nd && (ne = readdir(nd)) != NULL) seen += strcmp(ne->d_name, names[i]) == 0;
+    if (nd) closedir(nd);
+    printf("  readdir lists it by its bytes: %d\n", seen);
+    check("unlink it", unlink(file));
+    check("rename the directory", rename(sub, moved));
+    check("rmdir it", rmdir(moved));
+  }
   return 0;
 }

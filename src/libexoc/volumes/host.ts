@@ -15,6 +15,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { createRequire } from "node:module";
 import { sysError, fromHostError } from "../errors.js";
+import { hostBytes, toNodeString } from "../hostpath.js";
 import { HostFile, hostFileKey, statFromHost, S_IFMT, S_IFREG, S_IFIFO, S_IFLNK, S_IFSOCK, type FileStat, type OpenFile, type OpenMode } from "../file.js";
 import { direntType, type DirEntry } from "../dirfile.js";
 import type { PageCache } from "../pagecache.js";
@@ -72,8 +73,8 @@ export class HostVolume implements Volume, HostFdHolder {
     /** Paths (relative to the root, "/"-based) below which writes are allowed otherwise. */
     readonly writableDirs: string[],
   ) {
-    this.rootPath = fs.realpathSync(root);
-    this.dev = fs.statSync(this.rootPath, { bigint: true }).dev;
+    this.rootPath = fs.realpathSync(root, { encoding: "buffer" }).toString("latin1");
+    this.dev = fs.statSync(hostBytes(this.rootPath), { bigint: true }).dev;
     this.readOnly = !writableAll;
   }
 
@@ -99,7 +100,7 @@ export class HostVolume implements Volume, HostFdHolder {
   }
 
   private lstat(hostPath: string): fs.BigIntStats {
-    return host(() => fs.lstatSync(hostPath, { bigint: true }));
+    return host(() => fs.lstatSync(hostBytes(hostPath), { bigint: true }));
   }
 
   root(_who: FsCaller): VolumeNode {
@@ -110,7 +111,7 @@ export class HostVolume implements Volume, HostFdHolder {
     const p = this.child(dir, name);
     try {
       // (a missing name, the usual answer of a path search, without an exception)
-      const st = fs.lstatSync(p, { bigint: true, throwIfNoEntry: false });
+      const st = fs.lstatSync(hostBytes(p), { bigint: true, throwIfNoEntry: false });
       return st === undefined ? null : this.node(p, st);
     } catch (e) {
       const code = (e as { code?: string }).code;
@@ -127,7 +128,7 @@ export class HostVolume implements Volume, HostFdHolder {
   }
 
   readlink(n: VolumeNode): Buffer {
-    return host(() => fs.readlinkSync(hn(n).hostPath, { encoding: "buffer" }));
+    return host(() => fs.readlinkSync(hostBytes(hn(n).hostPath), { encoding: "buffer" }));
   }
 
   readdir(dir: VolumeNode): DirEntry[] {
@@ -136,7 +137,7 @@ export class HostVolume implements Volume, HostFdHolder {
     host(() => {
       // opendir keeps the file system's order (readdir sorts); Buffer names keep bytes that
       // are not UTF-8 intact.
-      const h = fs.opendirSync(d, { encoding: "buffer" as unknown as "utf8", bufferSize: 128 });
+      const h = fs.opendirSync(hostBytes(d), { encoding: "buffer" as unknown as "utf8", bufferSize: 128 });
       try {
         for (let e = h.readSync(); e !== null; e = h.readSync()) dirents.push(e);
       } finally {
@@ -171,11 +172,11 @@ export class HostVolume implements Volume, HostFdHolder {
   /** Gives a new node the guest's ids and exactly the bits asked for. */
   private settle(p: string, perm: number, uid: number, gid: number, link = false): HostNode {
     let st = this.lstat(p);
-    if (!link && (Number(st.mode) & 0o7777) !== perm) host(() => fs.chmodSync(p, perm));
+    if (!link && (Number(st.mode) & 0o7777) !== perm) host(() => fs.chmodSync(hostBytes(p), perm));
     if (hostIsRoot && (Number(st.uid) !== uid || Number(st.gid) !== gid)) {
-      host(() => fs.lchownSync(p, uid, gid));
+      host(() => fs.lchownSync(hostBytes(p), uid, gid));
       // chown clears set-id bits: put back what was asked for.
-      if (!link && perm & 0o6000) host(() => fs.chmodSync(p, perm));
+      if (!link && perm & 0o6000) host(() => fs.chmodSync(hostBytes(p), perm));
     }
     st = this.lstat(p);
     return this.node(p, st);
@@ -190,11 +191,11 @@ export class HostVolume implements Volume, HostFdHolder {
       // node:child_process is required here only: loading it costs ~3 ms of every start-up.
       // `as`: require() is untyped; this is Node's own module.
       const { spawnSync } = createRequire(import.meta.url)("node:child_process") as typeof import("node:child_process");
-      const res = spawnSync("mkfifo", ["-m", perm.toString(8), p], { encoding: "utf8" });
-      if (res.error !== undefined || res.status !== 0) sysError(fs.existsSync(p) ? "EEXIST" : "EACCES", res.stderr ?? String(res.error));
+      const res = spawnSync("mkfifo", ["-m", perm.toString(8), toNodeString(p)], { encoding: "utf8" });
+      if (res.error !== undefined || res.status !== 0) sysError(fs.existsSync(hostBytes(p)) ? "EEXIST" : "EACCES", res.stderr ?? String(res.error));
     } else if (type === S_IFREG) {
       this.dropPending();
-      const fd = host(() => fs.openSync(p, fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_RDWR, perm));
+      const fd = host(() => fs.openSync(hostBytes(p), fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_RDWR, perm));
       if (!hostIsRoot && (perm & 0o600) !== 0o600) this.pending = { hostPath: p, fd };
       else fs.closeSync(fd);
     } else if (type === S_IFSOCK) {
@@ -207,33 +208,33 @@ export class HostVolume implements Volume, HostFdHolder {
 
   mkdir(dir: VolumeNode, name: Buffer, perm: number, uid: number, gid: number): VolumeNode {
     const p = this.child(dir, name);
-    host(() => fs.mkdirSync(p, perm & 0o7777));
+    host(() => fs.mkdirSync(hostBytes(p), perm & 0o7777));
     return this.settle(p, perm & 0o7777, uid, gid);
   }
 
   symlink(dir: VolumeNode, name: Buffer, target: Buffer, uid: number, gid: number): VolumeNode {
     const p = this.child(dir, name);
-    host(() => fs.symlinkSync(target, p));
+    host(() => fs.symlinkSync(target, hostBytes(p)));
     return this.settle(p, 0o777, uid, gid, true);
   }
 
   link(dir: VolumeNode, name: Buffer, target: VolumeNode): void {
-    host(() => fs.linkSync(hn(target).hostPath, this.child(dir, name)));
+    host(() => fs.linkSync(hostBytes(hn(target).hostPath), hostBytes(this.child(dir, name))));
   }
 
   unlink(dir: VolumeNode, name: Buffer): void {
-    host(() => fs.unlinkSync(this.child(dir, name)));
+    host(() => fs.unlinkSync(hostBytes(this.child(dir, name))));
   }
 
   rmdir(dir: VolumeNode, name: Buffer): void {
-    host(() => fs.rmdirSync(this.child(dir, name)));
+    host(() => fs.rmdirSync(hostBytes(this.child(dir, name))));
   }
 
   rename(fromDir: VolumeNode, fromName: Buffer, toDir: VolumeNode, toName: Buffer, flags: { noReplace: boolean; exchange: boolean }): void {
     const a = this.child(fromDir, fromName), b = this.child(toDir, toName);
     if (flags.exchange) sysError("EINVAL", "RENAME_EXCHANGE on the host view");
     if (flags.noReplace && this.lookup(toDir, toName) !== null) sysError("EEXIST");
-    host(() => fs.renameSync(a, b));
+    host(() => fs.renameSync(hostBytes(a), hostBytes(b)));
     // nodes open descriptions hold name the file where it is now
     for (const n of this.holds.keys()) {
       if (n.hostPath === a) n.hostPath = b;
@@ -260,19 +261,19 @@ export class HostVolume implements Volume, HostFdHolder {
     const isLink = (Number(st.mode) & S_IFMT) === S_IFLNK;
     if (a.uid !== undefined || a.gid !== undefined) {
       const uid = a.uid ?? Number(st.uid), gid = a.gid ?? Number(st.gid);
-      host(() => fs.lchownSync(p, uid, gid));
+      host(() => fs.lchownSync(hostBytes(p), uid, gid));
     }
-    if (a.perm !== undefined && !isLink) host(() => fs.chmodSync(p, a.perm as number));
+    if (a.perm !== undefined && !isLink) host(() => fs.chmodSync(hostBytes(p), a.perm as number));
     if (a.size !== undefined) {
       const size = a.size;
-      host(() => fs.truncateSync(p, size));
+      host(() => fs.truncateSync(hostBytes(p), size));
       this.pageCache?.lookup(hostFileKey(st.dev, st.ino))?.truncated(size);
     }
     if (a.atimeNs !== undefined || a.mtimeNs !== undefined) {
       // Node takes seconds as doubles: sub-microsecond parts of far dates may round.
       const secs = (ns: bigint): number => Number(ns / 1000000000n) + Number(ns % 1000000000n) / 1e9;
       const at = secs(a.atimeNs ?? st.atimeNs), mt = secs(a.mtimeNs ?? st.mtimeNs);
-      host(() => (isLink ? fs.lutimesSync(p, at, mt) : fs.utimesSync(p, at, mt)));
+      host(() => (isLink ? fs.lutimesSync(hostBytes(p), at, mt) : fs.utimesSync(hostBytes(p), at, mt)));
     }
   }
 
@@ -301,12 +302,12 @@ export class HostVolume implements Volume, HostFdHolder {
     this.dropPending();
     let flags = mode.write ? (mode.read ? fs.constants.O_RDWR : fs.constants.O_WRONLY) : fs.constants.O_RDONLY;
     flags |= fs.constants.O_NOFOLLOW;
-    const fd = host(() => fs.openSync(p, flags));
+    const fd = host(() => fs.openSync(hostBytes(p), flags));
     return new HostFile(guestPath, mode, fd, p, this.pageCache);
   }
 
   statfs(n: VolumeNode): VolumeFigures {
-    const s = host(() => fs.statfsSync(hn(n).hostPath, { bigint: true }));
+    const s = host(() => fs.statfsSync(hostBytes(hn(n).hostPath), { bigint: true }));
     return {
       type: Number(s.type), bsize: Number(s.bsize), blocks: Number(s.blocks), bfree: Number(s.bfree), bavail: Number(s.bavail),
       files: Number(s.files), ffree: Number(s.ffree), namelen: 255,
@@ -323,20 +324,20 @@ let socketSeq = 0;
  *  of node:net binds a host socket beside it, synchronously, under a temporary name, which is
  *  linked to `p`; closing the server then removes the temporary name only. */
 function makeSocketNode(p: string): void {
-  if (fs.existsSync(p)) sysError("EEXIST");
+  if (fs.existsSync(hostBytes(p))) sysError("EEXIST");
   const tmp = path.join(path.dirname(p), `.exojit-sock-${process.pid}-${socketSeq++}`);
   // (a unix socket path holds at most 107 bytes)
-  if (Buffer.byteLength(tmp) > 107) sysError("ENAMETOOLONG", "the host cannot bind a socket this deep");
+  if (tmp.length > 107) sysError("ENAMETOOLONG", "the host cannot bind a socket this deep");
   const net = createRequire(import.meta.url)("node:net") as typeof import("node:net");
   const server = net.createServer();
   // (listen reports its errors on the next tick: whether the name appeared says it all)
   server.on("error", () => {});
-  server.listen(tmp);
+  server.listen(toNodeString(tmp));
   try {
-    if (!fs.existsSync(tmp)) sysError("EACCES", "the host refused to bind a socket here");
-    host(() => fs.linkSync(tmp, p));
+    if (!fs.existsSync(hostBytes(tmp))) sysError("EACCES", "the host refused to bind a socket here");
+    host(() => fs.linkSync(hostBytes(tmp), hostBytes(p)));
   } finally {
     server.close();
-    fs.rmSync(tmp, { force: true });
+    fs.rmSync(hostBytes(tmp), { force: true });
   }
 }

@@ -163,6 +163,8 @@ export class UnixSocket extends OpenFile {
   /** An error reported by the next receive (or SO_ERROR, or poll's POLLERR): what an ICMP
    *  "port unreachable" leaves on a connected UDP socket that sent to a port nobody has. */
   softError: ErrnoName | null = null;
+  /** A non-blocking TCP connect returned EINPROGRESS and no connect has asked since. */
+  connectInProgress = false;
   /** TCP_NODELAY, SO_REUSEADDR, SO_KEEPALIVE, SO_BROADCAST as set (nothing here depends on them). */
   noDelay = false;
   reuseAddr = false;
@@ -528,6 +530,10 @@ export class UnixSocket extends OpenFile {
     const peer = this.peer;
     if (peer === null || !this.connected) {
       if (this.type === SOCK_DGRAM) ev |= POLLOUT | POLLWRNORM;
+      // A connection-mode socket neither connected nor listening is closed: it hangs up, and
+      // a write fails at once (Linux's tcp_poll and unix_poll); one whose connect failed reads
+      // its error too.
+      else ev |= POLLOUT | POLLWRNORM | POLLHUP | (this.softError !== null ? POLLIN | POLLRDNORM : 0);
     } else if (this.shutWrite || peer.rx.readClosed || peer.rx.room(this.messages) > 0) {
       // (a write that would fail at once does not block either)
       ev |= POLLOUT | POLLWRNORM;

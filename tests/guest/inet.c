@@ -252,11 +252,60 @@ static void errors(void) {
   close(s);
 }
 
+/* A non-blocking TCP connect says EINPROGRESS even on the loopback; the outcome comes through
+ * poll and SO_ERROR, and the next connect reports it once. A socket neither connected nor
+ * listening polls as hung up and writable, for TCP and for AF_UNIX streams alike. */
+static void nonblocking(void) {
+  int fams[2] = {AF_INET, AF_UNIX};
+  for (int i = 0; i < 2; i++) {
+    int s = socket(fams[i], SOCK_STREAM, 0);
+    struct pollfd p = {s, POLLIN | POLLOUT, 0};
+    int n = poll(&p, 1, 0);
+    printf("fresh %s stream socket polls %d: %#x\n", i ? "unix" : "inet", n, p.revents);
+    close(s);
+  }
+  int l = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = loopback(0);
+  bind(l, (struct sockaddr *)&a, sizeof a);
+  listen(l, 4);
+  int port = port_of(l);
+  int c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  a = loopback(port);
+  printf("non-blocking connect: %s\n", err(connect(c, (struct sockaddr *)&a, sizeof a)));
+  struct pollfd p = {c, POLLIN | POLLOUT, 0};
+  int n = poll(&p, 1, 1000);
+  printf("then poll %d: %#x\n", n, p.revents);
+  int e = -1;
+  socklen_t el = sizeof e;
+  getsockopt(c, SOL_SOCKET, SO_ERROR, &e, &el);
+  printf("SO_ERROR %d\n", e);
+  printf("connect again: %s\n", err(connect(c, (struct sockaddr *)&a, sizeof a)));
+  printf("and again: %s\n", err(connect(c, (struct sockaddr *)&a, sizeof a)));
+  int s = accept(l, NULL, NULL);
+  printf("accepted %d, sent %d\n", s >= 0, (int)write(c, "x", 1));
+  close(s);
+  close(c);
+  close(l);
+  /* nobody listens there now */
+  c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  printf("non-blocking connect to a closed port: %s\n", err(connect(c, (struct sockaddr *)&a, sizeof a)));
+  p.fd = c;
+  p.revents = 0;
+  n = poll(&p, 1, 1000);
+  printf("then poll %d: %#x\n", n, p.revents);
+  getsockopt(c, SOL_SOCKET, SO_ERROR, &e, &el);
+  printf("SO_ERROR %s\n", strerror(e));
+  getsockopt(c, SOL_SOCKET, SO_ERROR, &e, &el);
+  printf("SO_ERROR read again %d\n", e);
+  close(c);
+}
+
 int main(void) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   tcp();
   udp();
   errors();
+  nonblocking();
   printf("done\n");
   return 0;
 }

@@ -266,14 +266,33 @@ function connectInet(t: Task, s: UnixSocket, addrVa: number, len: number): numbe
     return 0;
   }
   if (a === null) return sysError("EAFNOSUPPORT");
+  // A non-blocking connect said EINPROGRESS: the next one reports how it ended (its error, or
+  // 0 once), then EISCONN, as Linux's inet_stream_connect does.
+  if (s.connectInProgress) {
+    s.connectInProgress = false;
+    const e = s.softError;
+    s.softError = null;
+    if (e !== null) sysError(e);
+    if (s.connected) return 0;
+  }
   if (s.connected) sysError("EISCONN");
   const to = findInet(t, a, SOCK_STREAM);
-  if (to === null) sysError("ECONNREFUSED");
+  // TCP's handshake is not done within a non-blocking connect, even on the loopback: it says
+  // EINPROGRESS, and the outcome (ECONNREFUSED here) comes as SO_ERROR, POLLERR and POLLOUT.
+  const nonblock = s.mode.nonblock;
+  if (to === null && !nonblock) sysError("ECONNREFUSED");
   autobindInet(t, s, INADDR_LOOPBACK);
-  s.connectTo(to, credsOf(t), t);
-  // The accepted socket's own address is the one the client reached.
-  if (s.peer !== null) s.peer.name = localName(a);
-  return 0;
+  if (to === null) {
+    s.softError = "ECONNREFUSED";
+  } else {
+    s.connectTo(to, credsOf(t), t);
+    // The accepted socket's own address is the one the client reached.
+    if (s.peer !== null) s.peer.name = localName(a);
+  }
+  if (!nonblock) return 0;
+  s.connectInProgress = true;
+  s.rx.readable.notify();
+  return sysError("EINPROGRESS");
 }
 
 export const connect: Sys = (t, fd, addrVa, len) => {

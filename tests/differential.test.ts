@@ -78,7 +78,7 @@ const CASES: Case[] = [
   { name: "splice (splice, tee, vmsplice between files, pipes and sockets; its errors)", src: "splice.c", tempCwd: true },
   { name: "filehints (utime, utimes, futimesat, readahead, sync_file_range, mincore)", src: "filehints.c", tempCwd: true },
   { name: "inotify (events of file and directory changes, watch flags, merging, overflow; the calls' errors)", src: "inotify.c", tempCwd: true },
-  { name: "fasync (O_ASYNC with F_SETOWN, F_SETOWN_EX and F_SETSIG: SIGIO and its si_code)", src: "fasync.c" },
+  { name: "fasync (O_ASYNC with F_SETOWN, F_SETOWN_EX and F_SETSIG: SIGIO, its si_code, si_fd and si_band; dnotify)", src: "fasync.c", tempCwd: true },
   { name: "mmchecks (mmap's descriptor before its length, MAP_SHARED_VALIDATE, mlock without RLIMIT_MEMLOCK, a removed file mapped, SIGBUS past the end of a file, locked memory counted)", src: "mmchecks.c" },
   { name: "fdchecks (positioned I/O's errors, pwrite on O_APPEND, O_PATH descriptors, O_NOATIME, nested epoll)", src: "fdchecks.c", tempCwd: true },
   { name: "prctl (no_new_privs kept by fork and exec, dumpable, name, pdeathsig, capability queries)", src: "prctl.c" },

@@ -7,15 +7,19 @@
 import type { Waiter } from "../exokernel/wait.js";
 import type { System } from "./system.js";
 import type { OpenFile } from "./file.js";
-import { POLLIN, POLLOUT, POLLERR, POLLHUP, POLLPRI } from "./file.js";
-import { SIGIO } from "./signal.js";
+import { POLLIN, POLLOUT, POLLERR, POLLHUP, POLLPRI, POLLRDNORM, POLLWRNORM } from "./file.js";
+
+const POLLRDBAND = 0x80, POLLWRBAND = 0x200, POLLMSG = 0x400;
+import { SIGIO, SI_KERNEL, type SigInfo } from "./signal.js";
 import { sysError } from "./errors.js";
 
 export const F_OWNER_TID = 0, F_OWNER_PID = 1, F_OWNER_PGRP = 2;
 
-/** si_code of a signal F_SETSIG chose: what the description became. */
-const POLL_IN = 1, POLL_OUT = 2, POLL_MSG = 3, POLL_ERR = 4, POLL_PRI = 5, POLL_HUP = 6;
-void POLL_MSG;
+/** si_code of a signal F_SETSIG chose: what the description became (POLL_MSG: dnotify's). */
+const POLL_IN = 1, POLL_OUT = 2, POLL_ERR = 4, POLL_PRI = 5, POLL_HUP = 6;
+export const POLL_MSG = 3;
+/** si_band for each of them (Linux's band_table: poll bits). */
+const BAND = [0, POLLIN | POLLRDNORM, POLLOUT | POLLWRNORM | POLLWRBAND, POLLIN | POLLRDNORM | POLLMSG, POLLERR, POLLPRI | POLLRDBAND, POLLHUP | POLLERR];
 
 export interface Owner {
   type: number;
@@ -28,6 +32,8 @@ export class AsyncIo implements Waiter {
   sig = 0;
   /** O_ASYNC is set. */
   private on = false;
+  /** The fd of the fcntl that set it up (si_fd). */
+  fd = -1;
 
   constructor(
     private readonly f: OpenFile,
@@ -64,10 +70,20 @@ export class AsyncIo implements Waiter {
     // (back on every queue before anything else: notify() took it off the one notified)
     for (const q of this.f.pollQueues()) q.add(this);
     const r = this.f.poll();
-    if ((r & (POLLIN | POLLOUT | POLLERR | POLLHUP | POLLPRI)) === 0 || this.owner === null) return;
+    if ((r & (POLLIN | POLLOUT | POLLERR | POLLHUP | POLLPRI)) === 0) return;
+    this.send(r & POLLERR ? POLL_ERR : r & POLLHUP ? POLL_HUP : r & POLLPRI ? POLL_PRI : r & POLLIN ? POLL_IN : POLL_OUT);
+  }
+
+  /** Signals the owner that `reason` (POLL_IN...) happened: SIGIO with no detail (SI_KERNEL),
+   *  or F_SETSIG's signal with the reason as si_code, its band and the fd. */
+  send(reason: number): void {
+    if (this.owner === null) return;
     const sig = this.sig === 0 ? SIGIO : this.sig;
-    const code = this.sig === 0 ? 0x80 : r & POLLERR ? POLL_ERR : r & POLLHUP ? POLL_HUP : r & POLLPRI ? POLL_PRI : r & POLLIN ? POLL_IN : POLL_OUT;
-    const info = { signal: sig, code, addr: 0, pid: 0, uid: 0, trapno: 0, error: 0 };
+    const info: SigInfo = { signal: sig, code: SI_KERNEL, addr: 0, pid: 0, uid: 0, trapno: 0, error: 0 };
+    if (this.sig !== 0) {
+      info.code = reason;
+      info.poll = { band: BAND[reason] ?? 0, fd: this.fd };
+    }
     const o = this.owner;
     if (o.type === F_OWNER_TID) this.sys.tasks.get(o.id)?.queueSignal(info);
     else if (o.type === F_OWNER_PID) (this.sys.findProcess(o.id) ?? this.sys.tasks.get(o.id)?.proc)?.signal(sig, info);

@@ -3,6 +3,7 @@
 
 import { sysError } from "./errors.js";
 import type { OpenFile } from "./file.js";
+import { endDirNotify } from "./dnotify.js";
 
 /** Default RLIMIT_NOFILE. */
 export const FD_LIMIT = 1024;
@@ -92,6 +93,9 @@ export class FdTable {
     if (!e) sysError("EBADF");
     this.entries[fd] = undefined;
     e.file.ref?.fdClosed(e.file, this);
+    // (closing any fd of the description ends this table's F_NOTIFY on it, as Linux's
+    // dnotify_flush does)
+    if (e.file.dnotify !== null) endDirNotify(e.file, this);
     e.file.drop();
   }
 

@@ -13,6 +13,7 @@ import { hostBytes } from "./hostpath.js";
 import type { PageCache, CachedFile, FileIdentity, Mappable, PageSource } from "./pagecache.js";
 import type { Task } from "./task.js";
 import type { AsyncIo } from "./fasync.js";
+import type { DirNotify } from "./dnotify.js";
 
 export const S_IFMT = 0o170000, S_IFSOCK = 0o140000, S_IFLNK = 0o120000, S_IFREG = 0o100000;
 export const S_IFBLK = 0o060000, S_IFDIR = 0o040000, S_IFCHR = 0o020000, S_IFIFO = 0o010000;
@@ -79,6 +80,8 @@ export abstract class OpenFile {
   ref: FileRef | null = null;
   /** Signal-driven I/O (O_ASYNC and its owner: fasync.ts), once fcntl asked for any of it. */
   fasync: AsyncIo | null = null;
+  /** F_NOTIFY's requests on this directory, one per fd table that made one (dnotify.ts). */
+  dnotify: DirNotify[] | null = null;
 
   constructor(
     /** Guest path (for /proc/self/fd and traces; a rename of it or of a directory above it

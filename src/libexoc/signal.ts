@@ -80,6 +80,9 @@ export interface SigInfo {
    *  si_overrun). */
   timerId?: number;
   overrun?: number;
+  /** Signal-driven I/O's signal (F_SETSIG): the poll bits of what happened and the fd
+   *  (si_band, si_fd). */
+  poll?: { band: number; fd: number };
   /** Called when the signal leaves the pending set, taken by a handler, a wait or a read, or
    *  discarded (a timer re-arms then, filling in `overrun` first). */
   onTake?: (info: SigInfo) => void;

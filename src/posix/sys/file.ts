@@ -8,7 +8,7 @@ import { WouldBlock, RESTART_IF_SA, laterFn, resumable } from "../../libexoc/blo
 import { FifoEnd } from "../../libexoc/fifo.js";
 import { SIGPIPE, SIGXFSZ, NSIG } from "../../libexoc/signal.js";
 import { PipeEnd } from "../../libexoc/pipe.js";
-import { type OpenFile, PathFile, S_IFMT, S_IFREG } from "../../libexoc/file.js";
+import { type OpenFile, PathFile, S_IFMT, S_IFREG, S_IFDIR } from "../../libexoc/file.js";
 import { VfsRef } from "../../libexoc/vfs/ref.js";
 import { RLIMIT_FSIZE } from "../../libexoc/limits.js";
 import { DirFile } from "../../libexoc/dirfile.js";
@@ -18,6 +18,7 @@ import { Struct } from "../abi/structs.js";
 import { openRequest, AT_FDCWD, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_GETLK, F_SETLK, F_SETLKW, F_GETLK64, F_SETLK64, F_SETLKW64, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW, FD_CLOEXEC, O_APPEND, O_NONBLOCK, O_RDONLY, O_WRONLY, O_RDWR, O_LARGEFILE, O_ASYNC } from "../abi/fcntl.js";
 import { AsyncIo, F_OWNER_TID, F_OWNER_PID, F_OWNER_PGRP } from "../../libexoc/fasync.js";
 import { recordLock } from "./lock.js";
+import { dirNotify, DN_MULTISHOT } from "../../libexoc/dnotify.js";
 
 /** Largest single transfer, as Linux's MAX_RW_COUNT. */
 export const MAX_RW = 0x7ffff000;
@@ -25,7 +26,7 @@ export const MAX_RW = 0x7ffff000;
 const SI_USER_CODE = 0;
 /** fcntl commands for a pipe's capacity. */
 const F_SETPIPE_SZ = 1031, F_GETPIPE_SZ = 1032, F_ADD_SEALS = 1033, F_GET_SEALS = 1034;
-const F_SETOWN = 8, F_GETOWN = 9, F_SETSIG = 10, F_GETSIG = 11, F_SETOWN_EX = 15, F_GETOWN_EX = 16;
+const F_SETOWN = 8, F_GETOWN = 9, F_SETSIG = 10, F_GETSIG = 11, F_SETOWN_EX = 15, F_GETOWN_EX = 16, F_NOTIFY = 1026;
 
 /** The description's signal-driven I/O state, made on first use. */
 function fasyncOf(t: Task, f: OpenFile): AsyncIo {
@@ -540,8 +541,21 @@ function fcntlCall(t: Task, fd: number, cmd: number, arg: number, wide: boolean)
       return statusFlags(f);
     case F_SETFL:
       f.mode = { ...f.mode, append: (arg & O_APPEND) !== 0, nonblock: (arg & O_NONBLOCK) !== 0 };
-      if ((arg & O_ASYNC) !== 0 || f.fasync !== null) fasyncOf(t, f).enable((arg & O_ASYNC) !== 0);
+      if ((arg & O_ASYNC) !== 0 || f.fasync !== null) {
+        const a = fasyncOf(t, f);
+        if ((arg & O_ASYNC) !== 0) a.fd = fd;
+        a.enable((arg & O_ASYNC) !== 0);
+      }
       return 0;
+    case F_NOTIFY: {
+      // (the caller's process becomes the description's owner, which the events signal)
+      const st = f.stat();
+      const a = fasyncOf(t, f);
+      const isDir = (st.mode & S_IFMT) === S_IFDIR;
+      dirNotify(f, fd, arg, t.fds, { notifier: t.fs.notify, key: isDir ? t.fs.lockKey(f) : "", dev: st.dev, isDir, uid: t.proc.euid }, a);
+      if (isDir && (arg & ~DN_MULTISHOT) !== 0) a.owner = { type: F_OWNER_PID, id: t.proc.pid };
+      return 0;
+    }
     case F_SETOWN:
       fasyncOf(t, f).setOwner(arg < 0 ? F_OWNER_PGRP : F_OWNER_PID, Math.abs(arg));
       return 0;

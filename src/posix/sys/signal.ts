@@ -222,6 +222,8 @@ export function putSiginfo(s: Struct, at: number, info: SigInfo): void {
   s.u32(at + SIGINFO.signo, info.signal).u32(at + SIGINFO.errno, 0).i32(at + SIGINFO.code, info.code);
   if (info.code > 0 && info.code < SI_KERNEL && info.signal === SIGCHLD) {
     s.u32(at + SIGINFO.pid, info.pid).u32(at + SIGINFO.uid, info.uid).i32(at + SIGINFO.status, info.status ?? 0);
+  } else if (info.poll !== undefined) {
+    s.i32(at + SIGINFO.band, info.poll.band).i32(at + SIGINFO.fd, info.poll.fd);
   } else if (info.code > 0 && info.code < SI_KERNEL) {
     s.u32(at + SIGINFO.addr, info.addr);
   } else if (info.code === SI_TIMER) {

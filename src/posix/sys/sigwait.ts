@@ -107,6 +107,8 @@ const formatSsi = resumable("posix/sigwait.formatSsi", function formatSsi(info: 
   const ptr = (v: number): bigint => BigInt(v | 0); // (long) si_ptr, sign-extended
   if (info.code > 0 && info.code < SI_KERNEL && info.signal === SIGCHLD) {
     s.u32(SSI.pid, info.pid).u32(SSI.uid, info.uid).i32(SSI.status, info.status ?? 0);
+  } else if (info.poll !== undefined) {
+    s.i32(SSI.band, info.poll.band).i32(SSI.fd, info.poll.fd);
   } else if (info.code > 0 && info.code < SI_KERNEL) {
     s.u64(SSI.addr, info.addr >>> 0).u32(SSI.trapno, info.trapno);
   } else if (info.code === SI_TIMER) {

@@ -154,5 +154,18 @@ int main(void) {
     check("rename the directory", rename(sub, moved));
     check("rmdir it", rmdir(moved));
   }
+  /* times set to the microsecond come back exact, before 1970 too */
+  {
+    long cases[][2] = {{4, 5006000}, {1, 2003000}, {0, 999999000}, {-2, 500000000}, {-1, 999999000}, {1700000000, 123456000}};
+    close(open("ut", O_CREAT | O_WRONLY, 0644));
+    for (int i = 0; i < 6; i++) {
+      struct timespec ts[2] = {{cases[i][0], cases[i][1]}, {cases[i][0], cases[i][1]}};
+      int r = utimensat(AT_FDCWD, "ut", ts, 0);
+      struct stat ust;
+      stat("ut", &ust);
+      printf("utimensat %ld.%09ld: %d, mtime %ld.%09ld atime %ld.%09ld\n", cases[i][0], cases[i][1], r, (long)ust.st_mtim.tv_sec, ust.st_mtim.tv_nsec, (long)ust.st_atim.tv_sec, ust.st_atim.tv_nsec);
+    }
+    unlink("ut");
+  }
   return 0;
 }

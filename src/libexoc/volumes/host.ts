@@ -270,9 +270,7 @@ export class HostVolume implements Volume, HostFdHolder {
       this.pageCache?.lookup(hostFileKey(st.dev, st.ino))?.truncated(size);
     }
     if (a.atimeNs !== undefined || a.mtimeNs !== undefined) {
-      // Node takes seconds as doubles: sub-microsecond parts of far dates may round.
-      const secs = (ns: bigint): number => Number(ns / 1000000000n) + Number(ns % 1000000000n) / 1e9;
-      const at = secs(a.atimeNs ?? st.atimeNs), mt = secs(a.mtimeNs ?? st.mtimeNs);
+      const at = utimeSeconds(a.atimeNs ?? st.atimeNs), mt = utimeSeconds(a.mtimeNs ?? st.mtimeNs);
       host(() => (isLink ? fs.lutimesSync(hostBytes(p), at, mt) : fs.utimesSync(hostBytes(p), at, mt)));
     }
   }
@@ -315,6 +313,17 @@ export class HostVolume implements Volume, HostFdHolder {
   }
 
   sync(): void {}
+}
+
+/** A time in ns as the seconds Node's utimes takes, so that the host file gets the time's
+ *  microsecond exactly. libuv truncates the double it is given to whole microseconds
+ *  (uv__fs_to_timespec), and 4.005006 is 4.00500599... as a double: aiming at the middle of the
+ *  microsecond makes the truncation land on it. (Sub-microsecond parts are lost: Node has no
+ *  call that sets nanoseconds.) A string, because Node takes a negative number (a time before
+ *  1970) for "now", and a numeric string as it is. */
+export function utimeSeconds(ns: bigint): string {
+  const us = ns >= 0n ? ns / 1000n : -((-ns + 999n) / 1000n);
+  return String((Number(us) + (us >= 0n ? 0.5 : -0.5)) / 1e6);
 }
 
 let socketSeq = 0;

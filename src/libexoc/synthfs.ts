@@ -6,6 +6,7 @@
 // Nodes are small objects made at lookup time: they describe what exists at that moment, so a
 // listing or a file's text is always current. Nothing here knows what the nodes mean.
 
+import type { Process } from "./process.js";
 import { OpenFile, S_IFDIR, S_IFREG, S_IFLNK, SEEK_SET, SEEK_CUR, type FileStat, type OpenMode } from "./file.js";
 import { DT_DIR, DT_REG, DT_LNK } from "./dirfile.js";
 import { sysError, type ErrnoName } from "./errors.js";
@@ -47,6 +48,8 @@ export interface SynthDir extends NodeBase {
   entries(): SynthEntry[];
   /** The entry `name`, or null if there is none. */
   lookup(name: string): SynthNode | null;
+  /** The process a /proc/PID directory names (whose descriptor pidfd_send_signal takes). */
+  readonly process?: Process;
 }
 
 export interface SynthFile extends NodeBase {

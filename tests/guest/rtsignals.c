@@ -289,6 +289,26 @@ static void section_pidfd(void) {
   TRY("pidfd_send_signal with flags 5", pidfd_send_signal(fd, 0, NULL, 5));
   TRY("pidfd_send_signal signal 0 to myself", pidfd_send_signal(fd, 0, NULL, 0));
   close(fd);
+  /* a descriptor of a /proc/PID directory names the process as a pidfd does; another
+   * directory does not */
+  c = fork();
+  if (c == 0) {
+    for (;;) pause();
+  }
+  char dir[64];
+  snprintf(dir, sizeof dir, "/proc/%d", (int)c);
+  fd = open(dir, O_RDONLY | O_DIRECTORY);
+  TRY("pidfd_send_signal through /proc/PID", pidfd_send_signal(fd, SIGTERM, NULL, 0));
+  waitpid(c, &st, 0);
+  printf("the child was killed by signal %d\n", WIFSIGNALED(st) ? WTERMSIG(st) : -1);
+  TRY("through /proc/PID once it was reaped", pidfd_send_signal(fd, SIGTERM, NULL, 0));
+  close(fd);
+  fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY);
+  TRY("pidfd_send_signal through /proc/self/task", pidfd_send_signal(fd, 0, NULL, 0));
+  close(fd);
+  fd = open("/", O_RDONLY | O_DIRECTORY);
+  TRY("pidfd_send_signal through /", pidfd_send_signal(fd, 0, NULL, 0));
+  close(fd);
 }
 
 int main(void) {

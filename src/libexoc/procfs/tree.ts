@@ -269,7 +269,7 @@ export class ProcFs implements SynthMount {
     const inspect = (w: FsCaller): void => {
       if (!mayInspect(w, p)) sysError("EACCES");
     };
-    return dirNode(
+    const dir = dirNode(
       { ...attrs(prefix, 0o555), nlink: 2 + entries.filter((e) => e.kind === "dir").length },
       () => entries.map((e) => ({ name: e.name, ino: this.inodes.get(`${prefix}/${e.name}`), type: DT[e.kind] })),
       (name) => {
@@ -286,6 +286,7 @@ export class ProcFs implements SynthMount {
         return fileNode(a, () => text(v), e.perm & 0o200 ? "EROFS" : "EINVAL");
       },
     );
+    return whole ? { ...dir, process: p } : dir;
   }
 
   /** /proc/PID/task: a directory per thread. */

@@ -2,6 +2,8 @@
 // without a handler (rt_sigtimedwait and its 64-bit-time twin, signalfd/signalfd4), and
 // process file descriptors (pidfd_open, pidfd_send_signal). The rules are libexoc/sigwait.ts.
 
+import { VfsRef } from "../../libexoc/vfs/ref.js";
+import { SynthVNode } from "../../libexoc/volumes/synth.js";
 import type { Sys } from "../types.js";
 import type { Task } from "../../libexoc/task.js";
 import type { Process } from "../../libexoc/process.js";
@@ -176,9 +178,12 @@ export const pidfdOpen: Sys = (t, pid, flags) => {
 export const pidfdSendSignal: Sys = (t, pidfd, sig, uinfo, flags) => {
   if (flags !== 0) sysError("EINVAL");
   const f = t.fds.get(pidfd);
-  if (!(f instanceof PidFd)) return sysError("EBADF");
+  // (a descriptor of a /proc/PID directory names its process too, as Linux's
+  // tgid_pidfd_to_pid allows)
+  const node = f.ref instanceof VfsRef && f.ref.node instanceof SynthVNode ? f.ref.node.n : null;
+  const p = f instanceof PidFd ? f.proc : node !== null && node.kind === "dir" ? node.process : undefined;
+  if (p === undefined) return sysError("EBADF");
   checkSignal(sig);
-  const p = f.proc;
   if (p.reaped) sysError("ESRCH");
   const info: SigInfo = uinfo !== 0 ? userSiginfo(t, uinfo, sig, p === t.proc) : { signal: sig, code: SI_USER, addr: 0, pid: t.pid, uid: t.proc.uid, trapno: 0, error: 0 };
   maySend(t, p, sig);

@@ -163,6 +163,8 @@ export class UnixSocket extends OpenFile {
   /** An error reported by the next receive (or SO_ERROR, or poll's POLLERR): what an ICMP
    *  "port unreachable" leaves on a connected UDP socket that sent to a port nobody has. */
   softError: ErrnoName | null = null;
+  /** A TCP send after the peer closed was taken (the "reset" it got makes later ones EPIPE). */
+  peerReset = false;
   /** A non-blocking TCP connect returned EINPROGRESS and no connect has asked since. */
   connectInProgress = false;
   /** TCP_NODELAY, SO_REUSEADDR, SO_KEEPALIVE, SO_BROADCAST as set (nothing here depends on them). */
@@ -325,6 +327,21 @@ export class UnixSocket extends OpenFile {
   }
 
   private sendNow(data: Uint8Array, to: UnixSocket | null, creds: Creds, files: OpenFile[] | null, nonblock: boolean, who: Task | null): number {
+    // TCP: the peer's close reached this end as a FIN only. It learns that the peer is gone
+    // from the reset its next data gets: that send is taken (and lost), later ones fail with
+    // EPIPE (Linux's CLOSE_WAIT, then tcp_reset). A unix socket knows at once.
+    // (the reset's error goes to the next send, which fails with EPIPE below)
+    if (this.peerReset) this.softError = null;
+    if (this.family === AF_INET && this.type === SOCK_STREAM && !this.peerReset && this.connected && !this.shutWrite && this.peer !== null && this.peer.rx.readClosed) {
+      // (nothing sent, no reset)
+      if (data.length > 0) {
+        this.peerReset = true;
+        this.softError = "EPIPE";
+        this.rx.readable.notify();
+      }
+      dropAll(files);
+      return data.length;
+    }
     let q: SockQueue;
     try {
       q = this.destQueue(to);
@@ -420,7 +437,8 @@ export class UnixSocket extends OpenFile {
 
   private receiveNow(buf: Uint8Array, peek: boolean, nonblock: boolean, who: Task | null): Received {
     const q = this.rx;
-    if (this.softError !== null) {
+    // (a reset after the peer's FIN leaves its error for SO_ERROR: reads end at EOF)
+    if (this.softError !== null && !this.peerReset) {
       const e = this.softError;
       this.softError = null;
       sysError(e);
@@ -526,7 +544,7 @@ export class UnixSocket extends OpenFile {
     const eof = q.readClosed || (q.writeClosed && this.type !== SOCK_DGRAM);
     if (q.chunks.length > 0 || eof) ev |= POLLIN | POLLRDNORM;
     if (eof) ev |= POLLRDHUP;
-    if (eof && this.shutWrite) ev |= POLLHUP;
+    if (eof && (this.shutWrite || this.peerReset)) ev |= POLLHUP;
     const peer = this.peer;
     if (peer === null || !this.connected) {
       if (this.type === SOCK_DGRAM) ev |= POLLOUT | POLLWRNORM;
@@ -567,7 +585,9 @@ export class UnixSocket extends OpenFile {
     if (peer !== null && peer.peer === this) {
       // The survivor of a stream or sequenced-packet pair is shut down both ways (Linux sets
       // its SHUTDOWN_MASK): reads end at EOF, writes fail, and poll says POLLHUP.
-      if (this.type !== SOCK_DGRAM) peer.shutWrite = true;
+      // A TCP peer only hears a FIN: it may still send, and learns of the close from the
+      // reset its data gets (sendNow).
+      if (this.type !== SOCK_DGRAM && !(this.family === AF_INET && this.type === SOCK_STREAM)) peer.shutWrite = true;
       peer.rx.writeClosed = true;
       peer.rx.readable.notify();
       peer.rx.writable.notify();

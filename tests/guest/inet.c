@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -300,12 +301,51 @@ static void nonblocking(void) {
   close(c);
 }
 
+/* The peer of a TCP connection closed: this end saw a FIN only (readable at EOF, writable, no
+ * hang-up). Its first send is taken; the reset that answers it makes SO_ERROR EPIPE and later
+ * sends fail with EPIPE. A send of nothing sends nothing and draws no reset. */
+static void closed_peer(void) {
+  signal(SIGPIPE, SIG_IGN);
+  int l = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = loopback(0);
+  bind(l, (struct sockaddr *)&a, sizeof a);
+  listen(l, 1);
+  a = loopback(port_of(l));
+  int c = socket(AF_INET, SOCK_STREAM, 0);
+  connect(c, (struct sockaddr *)&a, sizeof a);
+  int s = accept(l, NULL, NULL);
+  close(c);
+  usleep(100000);
+  struct pollfd p = {s, POLLIN | POLLOUT | POLLRDHUP, 0};
+  int n = poll(&p, 1, 0);
+  printf("after the peer's close, poll %d: %#x\n", n, p.revents);
+  char b[8];
+  printf("recv: %s\n", err(recv(s, b, sizeof b, 0)));
+  printf("send of nothing: %s\n", err(send(s, "", 0, 0)));
+  printf("first send: %s\n", err(send(s, "abc", 3, 0)));
+  usleep(100000);
+  n = poll(&p, 1, 0);
+  printf("after the reset, poll %d: %#x\n", n, p.revents);
+  printf("second send: %s\n", err(send(s, "abc", 3, 0)));
+  printf("recv: %s\n", err(recv(s, b, sizeof b, 0)));
+  int e = -1;
+  socklen_t el = sizeof e;
+  getsockopt(s, SOL_SOCKET, SO_ERROR, &e, &el);
+  printf("SO_ERROR %s\n", strerror(e));
+  n = poll(&p, 1, 0);
+  printf("then poll %d: %#x\n", n, p.revents);
+  close(s);
+  close(l);
+  signal(SIGPIPE, SIG_DFL);
+}
+
 int main(void) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   tcp();
   udp();
   errors();
   nonblocking();
+  closed_peer();
   printf("done\n");
   return 0;
 }

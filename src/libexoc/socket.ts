@@ -163,6 +163,9 @@ export class UnixSocket extends OpenFile {
   /** An error reported by the next receive (or SO_ERROR, or poll's POLLERR): what an ICMP
    *  "port unreachable" leaves on a connected UDP socket that sent to a port nobody has. */
   softError: ErrnoName | null = null;
+  /** The protocol asked for when it is not the family's default for the type (IPPROTO_UDPLITE),
+   *  else 0. */
+  protocol = 0;
   /** A TCP send after the peer closed was taken (the "reset" it got makes later ones EPIPE). */
   peerReset = false;
   /** A non-blocking TCP connect returned EINPROGRESS and no connect has asked since. */
@@ -175,7 +178,7 @@ export class UnixSocket extends OpenFile {
   /** SOL_SOCKET options kept as set and read back, without effect here (posix/sys/socket.ts
    *  PLAIN_OPTIONS), by option number; SO_LINGER's seconds under -SO_LINGER. */
   readonly plainOptions = new Map<number, number>();
-  /** IPPROTO_IP options as set (posix/sys/socket.ts). */
+  /** IPPROTO_IP options as set (posix/sys/socket.ts), and UDP-Lite's under their negated numbers. */
   readonly ipOptions = new Map<number, number>();
 
   constructor(

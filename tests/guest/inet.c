@@ -339,6 +339,45 @@ static void closed_peer(void) {
   signal(SIGPIPE, SIG_DFL);
 }
 
+/* UDP-Lite: datagrams as UDP's, in a port space of its own; its checksum coverage options are
+ * kept as Linux rounds them. */
+static void udplite(void) {
+  int s = socket(AF_INET, SOCK_DGRAM, IPPROTO_UDPLITE);
+  printf("UDP-Lite socket: %d\n", s >= 0);
+  int v = 0;
+  socklen_t vl = sizeof v;
+  getsockopt(s, SOL_SOCKET, SO_PROTOCOL, &v, &vl);
+  printf("SO_PROTOCOL %d\n", v);
+  int covs[4] = {0, 5, 20, 70000};
+  for (int i = 0; i < 4; i++) {
+    int r = setsockopt(s, IPPROTO_UDPLITE, 10, &covs[i], sizeof covs[i]);
+    vl = sizeof v;
+    getsockopt(s, IPPROTO_UDPLITE, 10, &v, &vl);
+    printf("send coverage %d: %d, reads %d\n", covs[i], r, v);
+  }
+  vl = sizeof v;
+  printf("receive coverage: %s", err(getsockopt(s, IPPROTO_UDPLITE, 11, &v, &vl)));
+  printf(" %d\n", v);
+  printf("an unknown option: %s\n", err(setsockopt(s, IPPROTO_UDPLITE, 99, &v, sizeof v)));
+  int u = socket(AF_INET, SOCK_DGRAM, 0);
+  printf("a UDP socket's UDP-Lite option: %s\n", err(setsockopt(u, IPPROTO_UDPLITE, 10, &v, sizeof v)));
+  struct sockaddr_in a = loopback(0);
+  bind(s, (struct sockaddr *)&a, sizeof a);
+  int port = port_of(s);
+  a = loopback(port);
+  printf("UDP binds the same port: %s\n", err(bind(u, (struct sockaddr *)&a, sizeof a)));
+  printf("sendto itself: %s\n", err(sendto(s, "lite", 4, 0, (struct sockaddr *)&a, sizeof a)));
+  char b[16];
+  printf("received: %s\n", err(recv(s, b, sizeof b, MSG_DONTWAIT)));
+  int u2 = socket(AF_INET, SOCK_DGRAM, 0);
+  sendto(u2, "udp", 3, 0, (struct sockaddr *)&a, sizeof a);
+  printf("UDP's datagram to the port reaches UDP's socket: %s;", err(recv(u, b, sizeof b, MSG_DONTWAIT)));
+  printf(" UDP-Lite's: %s\n", err(recv(s, b, sizeof b, MSG_DONTWAIT)));
+  close(u2);
+  close(u);
+  close(s);
+}
+
 int main(void) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   tcp();
@@ -346,6 +385,7 @@ int main(void) {
   errors();
   nonblocking();
   closed_peer();
+  udplite();
   printf("done\n");
   return 0;
 }

@@ -9,7 +9,7 @@ import { sysError } from "../../libexoc/errors.js";
 import { AF_INET, type SocketNames } from "../../libexoc/socket.js";
 
 export { AF_INET };
-export const IPPROTO_TCP = 6, IPPROTO_UDP = 17;
+export const IPPROTO_TCP = 6, IPPROTO_UDP = 17, IPPROTO_UDPLITE = 136;
 export const INADDR_LOOPBACK = 0x7f000001;
 /** Linux's default net.ipv4.ip_local_port_range. */
 const EPHEMERAL_FIRST = 32768, EPHEMERAL_LAST = 60999;
@@ -61,9 +61,16 @@ export function isLocal(addr: number): boolean {
   return addr >>> 24 === 127 || addr === 0;
 }
 
-/** The key of port `port` of socket type `type` in the system's names. */
+/** The key of port `port` of socket type `type` in the system's names (`type`: a port space,
+ *  see portSpace). */
 export function inetKey(type: number, port: number): string {
   return `inet:${type}:${port}`;
+}
+
+/** The ports a socket's own are among: TCP's (SOCK_STREAM), UDP's (SOCK_DGRAM), or UDP-Lite's,
+ *  a protocol of its own whose ports are apart from UDP's. */
+export function portSpace(s: { type: number; protocol: number }): number {
+  return s.protocol === IPPROTO_UDPLITE ? IPPROTO_UDPLITE : s.type;
 }
 
 let nextEphemeral = EPHEMERAL_FIRST;

@@ -15,7 +15,7 @@ import { lockKey } from "../../libexoc/vfs/ref.js";
 import { UnixSocket, dropAll, SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_BUF, SCM_MAX_FD, type Creds } from "../../libexoc/socket.js";
 import { MAX_RW, writeTo } from "./file.js";
 import { readTimespec } from "./time.js";
-import { AF_INET, IPPROTO_TCP, IPPROTO_UDP, INADDR_LOOPBACK, INET_NAME, readInet, inetName, localName, nameAddr, isLocal, inetKey, ephemeralPort, type InetAddr } from "./inet.js";
+import { AF_INET, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE, portSpace, INADDR_LOOPBACK, INET_NAME, readInet, inetName, localName, nameAddr, isLocal, inetKey, ephemeralPort, type InetAddr } from "./inet.js";
 
 export const AF_UNIX = 1;
 const SOCK_RAW = 3;
@@ -45,6 +45,8 @@ const TCP_NODELAY = 1;
 const SO_RCVTIMEO_OLD = 20, SO_SNDTIMEO_OLD = 21, SO_RCVTIMEO_NEW = 66, SO_SNDTIMEO_NEW = 67;
 const TIMEOUTS = new Set([SO_RCVTIMEO_OLD, SO_SNDTIMEO_OLD, SO_RCVTIMEO_NEW, SO_SNDTIMEO_NEW]);
 const IPPROTO_IP = 0;
+/** UDP-Lite's checksum coverage options (linux/udp.h). */
+const UDPLITE_SEND_CSCOV = 10, UDPLITE_RECV_CSCOV = 11;
 /** The IPPROTO_IP options kept (with their defaults): IP_TOS, IP_TTL, IP_MTU_DISCOVER and
  *  IP_RECVERR (glibc's resolver sets it; loopback datagrams are never lost on the way, so its
  *  error queue stays empty). Nothing on the loopback network depends on them. */
@@ -81,11 +83,15 @@ function makeInet(t: Task, kind: number, protocol: number, nonblock: boolean): U
   if (kind === SOCK_STREAM) {
     if (protocol !== 0 && protocol !== IPPROTO_TCP) sysError("EPROTONOSUPPORT");
   } else if (kind === SOCK_DGRAM) {
-    if (protocol !== 0 && protocol !== IPPROTO_UDP) sysError("EPROTONOSUPPORT");
+    // (UDP-Lite: UDP whose checksum may cover part of a datagram, which changes nothing on a
+    // loopback network that loses no bits; its ports are its own)
+    if (protocol !== 0 && protocol !== IPPROTO_UDP && protocol !== IPPROTO_UDPLITE) sysError("EPROTONOSUPPORT");
   } else {
     sysError(kind === SOCK_RAW ? "EPROTONOSUPPORT" : "ESOCKTNOSUPPORT");
   }
-  return new UnixSocket(kind, credsOf(t), nonblock, AF_INET);
+  const s = new UnixSocket(kind, credsOf(t), nonblock, AF_INET);
+  if (protocol === IPPROTO_UDPLITE) s.protocol = IPPROTO_UDPLITE;
+  return s;
 }
 
 export const socket: Sys = (t, domain, type, protocol) => t.fds.add(makeSocket(t, domain, type, protocol), (type & SOCK_CLOEXEC) !== 0);
@@ -167,10 +173,10 @@ function bindInet(t: Task, s: UnixSocket, a: InetAddr): void {
   if (s.name !== null) sysError("EINVAL");
   if (!isLocal(a.addr)) sysError("EADDRNOTAVAIL");
   const names = t.fs.sockets;
-  const port = a.port === 0 ? ephemeralPort(names, s.type) : a.port;
+  const port = a.port === 0 ? ephemeralPort(names, portSpace(s)) : a.port;
   // (ports below 1024 are root's)
   if (port < 1024 && t.proc.euid !== 0) sysError("EACCES");
-  s.bind(inetName({ port, addr: a.addr }), inetKey(s.type, port), names);
+  s.bind(inetName({ port, addr: a.addr }), inetKey(portSpace(s), port), names);
 }
 
 /** An unbound IPv4 socket gets an ephemeral port (connect, and a datagram's first send). */
@@ -401,7 +407,7 @@ function udpDestination(t: Task, s: UnixSocket, addrVa: number, len: number): Un
   if (addrVa !== 0) a = readInet(t, addrVa, len) as InetAddr;
   else if (s.peerName !== null) a = nameAddr(s.peerName);
   else return sysError("EDESTADDRREQ");
-  const to = findInet(t, a, SOCK_DGRAM);
+  const to = findInet(t, a, portSpace(s));
   autobindInet(t, s, 0);
   if (to === null || s.name === null) {
     // A connected socket hears of it: its next receive fails (Linux's ICMP port unreachable).
@@ -708,6 +714,9 @@ export const getsockopt: Sys = (t, fd, level, opt, valVa, lenVa) => {
   } else if (level === IPPROTO_IP && s.family === AF_INET) {
     if (!IP_OPTIONS.has(opt)) sysError("ENOPROTOOPT");
     words = [s.ipOptions.get(opt) ?? IP_OPTIONS.get(opt) ?? 0];
+  } else if (level === IPPROTO_UDPLITE && s.protocol === IPPROTO_UDPLITE) {
+    if (opt !== UDPLITE_SEND_CSCOV && opt !== UDPLITE_RECV_CSCOV) sysError("ENOPROTOOPT");
+    words = [s.ipOptions.get(-opt) ?? 0];
   } else if (level === SOL_SOCKET && TIMEOUTS.has(opt)) {
     const ns = opt === SO_RCVTIMEO_OLD || opt === SO_RCVTIMEO_NEW ? s.rcvTimeoNs : s.sndTimeoNs;
     const sec = Math.floor(ns / 1e9), usec = Math.floor((ns % 1e9) / 1000);
@@ -735,7 +744,7 @@ function solSocketOption(s: UnixSocket, opt: number): number[] {
       break;
     }
     case SO_DOMAIN: words = [s.family]; break;
-    case SO_PROTOCOL: words = [inet ? (s.type === SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP) : 0]; break;
+    case SO_PROTOCOL: words = [inet ? s.protocol || (s.type === SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP) : 0]; break;
     case SO_ACCEPTCONN: words = [s.listening ? 1 : 0]; break;
     case SO_SNDBUF: words = [s.sndBuf]; break;
     case SO_RCVBUF: words = [s.rcvBuf]; break;
@@ -770,6 +779,13 @@ export const setsockopt: Sys = (t, fd, level, opt, valVa, len) => {
   if (level === IPPROTO_IP && s.family === AF_INET) {
     if (!IP_OPTIONS.has(opt)) sysError("ENOPROTOOPT");
     s.ipOptions.set(opt, v);
+    return 0;
+  }
+  if (level === IPPROTO_UDPLITE && s.protocol === IPPROTO_UDPLITE) {
+    // Checksum coverage: kept (under the negated option number) and read back, as Linux
+    // rounds it: 1-7 is the header's 8, at most 65535.
+    if (opt !== UDPLITE_SEND_CSCOV && opt !== UDPLITE_RECV_CSCOV) sysError("ENOPROTOOPT");
+    s.ipOptions.set(-opt, v !== 0 && v < 8 ? 8 : Math.min(v, 0xffff));
     return 0;
   }
   if (level !== SOL_SOCKET) sysError(s.family === AF_INET ? "ENOPROTOOPT" : "EOPNOTSUPP");

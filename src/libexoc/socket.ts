@@ -333,8 +333,13 @@ export class UnixSocket extends OpenFile {
     // TCP: the peer's close reached this end as a FIN only. It learns that the peer is gone
     // from the reset its next data gets: that send is taken (and lost), later ones fail with
     // EPIPE (Linux's CLOSE_WAIT, then tcp_reset). A unix socket knows at once.
-    // (the reset's error goes to the next send, which fails with EPIPE below)
-    if (this.peerReset) this.softError = null;
+    // (a reset's error goes to the next send: ECONNRESET, or EPIPE after the peer's FIN; then
+    // EPIPE below)
+    if (this.peerReset && this.softError !== null) {
+      const e = this.softError;
+      this.softError = null;
+      sysError(e);
+    }
     if (this.family === AF_INET && this.type === SOCK_STREAM && !this.peerReset && this.connected && !this.shutWrite && this.peer !== null && this.peer.rx.readClosed) {
       // (nothing sent, no reset)
       if (data.length > 0) {
@@ -440,8 +445,9 @@ export class UnixSocket extends OpenFile {
 
   private receiveNow(buf: Uint8Array, peek: boolean, nonblock: boolean, who: Task | null): Received {
     const q = this.rx;
-    // (a reset after the peer's FIN leaves its error for SO_ERROR: reads end at EOF)
-    if (this.softError !== null && !this.peerReset) {
+    // (a reset after the peer's FIN leaves its EPIPE for SO_ERROR and sends: reads end at EOF;
+    // a reset without one fails the next read, ECONNRESET)
+    if (this.softError !== null && !(this.peerReset && this.softError === "EPIPE")) {
       const e = this.softError;
       this.softError = null;
       sysError(e);
@@ -579,6 +585,8 @@ export class UnixSocket extends OpenFile {
 
   override release(): void {
     if (this.key !== null && this.names !== null) this.names.forget(this.key, this);
+    // (TCP closes a connection with data not read by a reset, not a FIN: Linux's tcp_close)
+    const unread = this.rx.chunks.length > 0;
     this.rx.readClosed = true;
     this.rx.clear();
     this.rx.readable.notify();
@@ -590,7 +598,12 @@ export class UnixSocket extends OpenFile {
       // its SHUTDOWN_MASK): reads end at EOF, writes fail, and poll says POLLHUP.
       // A TCP peer only hears a FIN: it may still send, and learns of the close from the
       // reset its data gets (sendNow).
-      if (this.type !== SOCK_DGRAM && !(this.family === AF_INET && this.type === SOCK_STREAM)) peer.shutWrite = true;
+      const tcp = this.family === AF_INET && this.type === SOCK_STREAM;
+      if (this.type !== SOCK_DGRAM && !tcp) peer.shutWrite = true;
+      if (tcp && unread && !peer.peerReset) {
+        peer.peerReset = true;
+        peer.softError = "ECONNRESET";
+      }
       peer.rx.writeClosed = true;
       peer.rx.readable.notify();
       peer.rx.writable.notify();

@@ -378,6 +378,42 @@ static void udplite(void) {
   close(s);
 }
 
+/* A TCP socket closed with data it had not read resets its connection: the peer's next read
+ * or send fails with ECONNRESET, then reads end at EOF and sends fail with EPIPE. */
+static void reset_peer(void) {
+  signal(SIGPIPE, SIG_IGN);
+  int l = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = loopback(0);
+  bind(l, (struct sockaddr *)&a, sizeof a);
+  listen(l, 2);
+  a = loopback(port_of(l));
+  for (int round = 0; round < 2; round++) {
+    int c = socket(AF_INET, SOCK_STREAM, 0);
+    connect(c, (struct sockaddr *)&a, sizeof a);
+    int s = accept(l, NULL, NULL);
+    write(c, "unread", 6);
+    usleep(50000);
+    close(s);
+    usleep(100000);
+    struct pollfd p = {c, POLLIN | POLLOUT | POLLRDHUP, 0};
+    int n = poll(&p, 1, 0);
+    printf("reset: poll %d: %#x\n", n, p.revents);
+    char b[8];
+    if (round == 0) {
+      printf("recv: %s\n", err(recv(c, b, sizeof b, 0)));
+      printf("recv again: %s\n", err(recv(c, b, sizeof b, 0)));
+      printf("send: %s\n", err(send(c, "x", 1, 0)));
+    } else {
+      printf("send: %s\n", err(send(c, "x", 1, 0)));
+      printf("send again: %s\n", err(send(c, "x", 1, 0)));
+      printf("recv: %s\n", err(recv(c, b, sizeof b, 0)));
+    }
+    close(c);
+  }
+  close(l);
+  signal(SIGPIPE, SIG_DFL);
+}
+
 int main(void) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   tcp();
@@ -386,6 +422,7 @@ int main(void) {
   nonblocking();
   closed_peer();
   udplite();
+  reset_peer();
   printf("done\n");
   return 0;
 }

@@ -3,6 +3,7 @@
 // the caller gets stdout, stderr and the exit status back as values.
 
 import * as fs from "node:fs";
+import { fromNodePath, hostRealpath } from "../libexoc/hostpath.js";
 
 import { Exokernel } from "../exokernel/kernel.js";
 import { RunLoop } from "../exokernel/runloop.js";
@@ -91,7 +92,7 @@ export function launch(path: string, opts: ProgramOptions, stdio: () => [OpenFil
     const vfs = sys.newVfs(vol);
     let task;
     try {
-      task = startProgram({ sys, fs: vfs, path, argv: opts.argv ?? [path], env, cwd: (opts.cwd !== undefined ? Buffer.from(opts.cwd).toString("latin1") : null) ?? vol.relOf(fs.realpathSync(process.cwd(), { encoding: "buffer" }).toString("latin1")) ?? "/", stdio: "none" });
+      task = startProgram({ sys, fs: vfs, path, argv: opts.argv ?? [path], env, cwd: (opts.cwd !== undefined ? fromNodePath(opts.cwd) : null) ?? vol.relOf(hostRealpath(process.cwd())) ?? "/", stdio: "none" });
     } catch (e) {
       if (e instanceof ExecError) throw new ExojitError("E_PROGRAM", `${path}: ${e.reason}`);
       if (e instanceof SysError) throw new ExojitError("E_PROGRAM", `${path}: ${e.errno}`);

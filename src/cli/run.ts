@@ -2,6 +2,7 @@
 // and turn the way it ended into exojit's exit status.
 
 import * as fs from "node:fs";
+import { hostRealpath } from "../libexoc/hostpath.js";
 
 import type { RunArgs } from "./args.js";
 import { cliError } from "./errors.js";
@@ -25,7 +26,7 @@ export async function runCommand(a: RunArgs): Promise<number> {
   // The root is the host directory; writes go only below the working directory and to /tmp
   // (which programs expect to write: Python's tempfile, sort, compilers) unless --rw.
   const rootVol = new HostVolume(root, a.rw, ["/tmp"]);
-  const guestCwd = rootVol.relOf(fs.realpathSync(hostCwd, { encoding: "buffer" }).toString("latin1")) ?? "/";
+  const guestCwd = rootVol.relOf(hostRealpath(hostCwd)) ?? "/";
   if (a.root === null) rootVol.writableDirs.push(guestCwd);
 
   const m = newMachine(a);

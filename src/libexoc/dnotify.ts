@@ -7,7 +7,7 @@
 
 import { sysError } from "./errors.js";
 import type { OpenFile } from "./file.js";
-import { POLL_MSG, type AsyncIo } from "./fasync.js";
+import { POLL_MSG, F_OWNER_PID, type AsyncIo } from "./fasync.js";
 import {
   IN_ACCESS, IN_MODIFY, IN_CREATE, IN_DELETE, IN_MOVED_FROM, IN_MOVED_TO, IN_ATTRIB,
   type Notifier, type Watch, type Watcher,
@@ -35,7 +35,6 @@ export class DirNotify implements Watcher {
 
   constructor(
     private readonly notifier: Notifier,
-    readonly file: OpenFile,
     /** The fd table whose close of the fd ends it (Linux's dnotify_flush by files_struct). */
     readonly table: object,
     private readonly signal: AsyncIo,
@@ -87,8 +86,8 @@ export function endDirNotify(f: OpenFile, table: object): void {
 
 /** fcntl(fd, F_NOTIFY, arg) by `table`'s process: `f` must be a directory (ENOTDIR) unless
  *  `arg` asks for nothing, which ends the request. `signal` is the description's signal-driven
- *  I/O state, whose owner becomes the caller's process. */
-export function dirNotify(f: OpenFile, fd: number, arg: number, table: object, at: { notifier: Notifier; key: string; dev: bigint; isDir: boolean; uid: number }, signal: AsyncIo): void {
+ *  I/O state, whose owner becomes the caller's process `pid` (Linux's __f_setown there). */
+export function dirNotify(f: OpenFile, fd: number, arg: number, table: object, at: { notifier: Notifier; key: string; dev: bigint; isDir: boolean; uid: number; pid: number }, signal: AsyncIo): void {
   if ((arg & ~DN_MULTISHOT) === 0) {
     endDirNotify(f, table);
     return;
@@ -97,8 +96,9 @@ export function dirNotify(f: OpenFile, fd: number, arg: number, table: object, a
   f.dnotify ??= [];
   let d = f.dnotify.find((x) => x.table === table);
   if (d === undefined) {
-    d = new DirNotify(at.notifier, f, table, signal);
+    d = new DirNotify(at.notifier, table, signal);
     f.dnotify.push(d);
   }
   d.set(arg, fd, at.key, at.dev, at.uid);
+  signal.owner = { type: F_OWNER_PID, id: at.pid };
 }

@@ -7,9 +7,7 @@
 import type { Waiter } from "../exokernel/wait.js";
 import type { System } from "./system.js";
 import type { OpenFile } from "./file.js";
-import { POLLIN, POLLOUT, POLLERR, POLLHUP, POLLPRI, POLLRDNORM, POLLWRNORM } from "./file.js";
-
-const POLLRDBAND = 0x80, POLLWRBAND = 0x200, POLLMSG = 0x400;
+import { POLLIN, POLLOUT, POLLERR, POLLHUP, POLLPRI, POLLRDNORM, POLLRDBAND, POLLWRNORM, POLLWRBAND, POLLMSG } from "./file.js";
 import { SIGIO, SI_KERNEL, type SigInfo } from "./signal.js";
 import { sysError } from "./errors.js";
 

@@ -22,7 +22,7 @@ export const SEEK_SET = 0, SEEK_CUR = 1, SEEK_END = 2;
 
 /** Readiness events (poll.h; the numbers are Linux's, which the ABI layer passes through). */
 export const POLLIN = 0x1, POLLPRI = 0x2, POLLOUT = 0x4, POLLERR = 0x8, POLLHUP = 0x10, POLLNVAL = 0x20;
-export const POLLRDNORM = 0x40, POLLRDBAND = 0x80, POLLWRNORM = 0x100, POLLWRBAND = 0x200, POLLRDHUP = 0x2000;
+export const POLLRDNORM = 0x40, POLLRDBAND = 0x80, POLLWRNORM = 0x100, POLLWRBAND = 0x200, POLLMSG = 0x400, POLLRDHUP = 0x2000;
 
 /** File status as POSIX describes it; times in nanoseconds since the epoch. */
 export interface FileStat {

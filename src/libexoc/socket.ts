@@ -166,7 +166,8 @@ export class UnixSocket extends OpenFile {
   /** The protocol asked for when it is not the family's default for the type (IPPROTO_UDPLITE),
    *  else 0. */
   protocol = 0;
-  /** A TCP send after the peer closed was taken (the "reset" it got makes later ones EPIPE). */
+  /** The TCP connection was reset: by the peer's close with data unread, or in answer to a send
+   *  after its FIN (that send was taken). Sends fail with EPIPE, after the reset's error. */
   peerReset = false;
   /** A non-blocking TCP connect returned EINPROGRESS and no connect has asked since. */
   connectInProgress = false;
@@ -330,9 +331,6 @@ export class UnixSocket extends OpenFile {
   }
 
   private sendNow(data: Uint8Array, to: UnixSocket | null, creds: Creds, files: OpenFile[] | null, nonblock: boolean, who: Task | null): number {
-    // TCP: the peer's close reached this end as a FIN only. It learns that the peer is gone
-    // from the reset its next data gets: that send is taken (and lost), later ones fail with
-    // EPIPE (Linux's CLOSE_WAIT, then tcp_reset). A unix socket knows at once.
     // (a reset's error goes to the next send: ECONNRESET, or EPIPE after the peer's FIN; then
     // EPIPE below)
     if (this.peerReset && this.softError !== null) {
@@ -340,6 +338,9 @@ export class UnixSocket extends OpenFile {
       this.softError = null;
       sysError(e);
     }
+    // TCP: the peer's close reached this end as a FIN only. It learns that the peer is gone
+    // from the reset its next data gets: that send is taken (and lost), later ones fail with
+    // EPIPE (Linux's CLOSE_WAIT, then tcp_reset). A unix socket knows at once.
     if (this.family === AF_INET && this.type === SOCK_STREAM && !this.peerReset && this.connected && !this.shutWrite && this.peer !== null && this.peer.rx.readClosed) {
       // (nothing sent, no reset)
       if (data.length > 0) {

@@ -9,6 +9,7 @@
 import * as os from "node:os";
 import type { Task, Personality, Utsname } from "../libexoc/task.js";
 import type { System } from "../libexoc/system.js";
+import { fromNodePath } from "../libexoc/hostpath.js";
 import { SysError } from "../libexoc/errors.js";
 import { execProgram, type ExecInfo, type ExecAbi } from "../libexoc/exec.js";
 import { WouldBlock, RESTART_IF_SA } from "../libexoc/blocking.js";
@@ -253,8 +254,7 @@ export function startProgram(o: StartOptions): Task {
   const t = o.sys.createFirst(o.fs, o.cwd, fds, uid, gid, { init });
   if (stdio === "console") o.sys.terminals.consoleStdio(t, !init);
   try {
-    // (guest paths are latin1 strings, one character per byte; o.path is text, as typed)
-    execProgram(t, { path: Buffer.from(o.path).toString("latin1"), base: o.cwd, argv: o.argv.map((a) => Buffer.from(a)), envp: o.env.map((a) => Buffer.from(a)), ignoreModeBits: true }, o.sys.personality as LinuxPersonality);
+    execProgram(t, { path: fromNodePath(o.path), base: o.cwd, argv: o.argv.map((a) => Buffer.from(a)), envp: o.env.map((a) => Buffer.from(a)), ignoreModeBits: true }, o.sys.personality as LinuxPersonality);
   } catch (e) {
     t.proc.exitGroup({ kind: "exit", code: 127 });
     throw e;

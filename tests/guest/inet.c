@@ -36,6 +36,16 @@ static int port_of(int s) {
   return ntohs(a.sin_port);
 }
 
+/* A TCP socket listening on an ephemeral loopback port; `at` gets the address to connect to. */
+static int tcp_listener(int backlog, struct sockaddr_in *at) {
+  int l = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = loopback(0);
+  bind(l, (struct sockaddr *)&a, sizeof a);
+  listen(l, backlog);
+  *at = loopback(port_of(l));
+  return l;
+}
+
 static void tcp(void) {
   int s = socket(AF_INET, SOCK_STREAM, 0);
   check(s >= 0, "socket");
@@ -265,13 +275,9 @@ static void nonblocking(void) {
     printf("fresh %s stream socket polls %d: %#x\n", i ? "unix" : "inet", n, p.revents);
     close(s);
   }
-  int l = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = loopback(0);
-  bind(l, (struct sockaddr *)&a, sizeof a);
-  listen(l, 4);
-  int port = port_of(l);
+  struct sockaddr_in a;
+  int l = tcp_listener(4, &a);
   int c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-  a = loopback(port);
   printf("non-blocking connect: %s\n", err(connect(c, (struct sockaddr *)&a, sizeof a)));
   struct pollfd p = {c, POLLIN | POLLOUT, 0};
   int n = poll(&p, 1, 1000);
@@ -306,11 +312,8 @@ static void nonblocking(void) {
  * sends fail with EPIPE. A send of nothing sends nothing and draws no reset. */
 static void closed_peer(void) {
   signal(SIGPIPE, SIG_IGN);
-  int l = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = loopback(0);
-  bind(l, (struct sockaddr *)&a, sizeof a);
-  listen(l, 1);
-  a = loopback(port_of(l));
+  struct sockaddr_in a;
+  int l = tcp_listener(1, &a);
   int c = socket(AF_INET, SOCK_STREAM, 0);
   connect(c, (struct sockaddr *)&a, sizeof a);
   int s = accept(l, NULL, NULL);
@@ -382,11 +385,8 @@ static void udplite(void) {
  * or send fails with ECONNRESET, then reads end at EOF and sends fail with EPIPE. */
 static void reset_peer(void) {
   signal(SIGPIPE, SIG_IGN);
-  int l = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = loopback(0);
-  bind(l, (struct sockaddr *)&a, sizeof a);
-  listen(l, 2);
-  a = loopback(port_of(l));
+  struct sockaddr_in a;
+  int l = tcp_listener(2, &a);
   for (int round = 0; round < 2; round++) {
     int c = socket(AF_INET, SOCK_STREAM, 0);
     connect(c, (struct sockaddr *)&a, sizeof a);

@@ -15,7 +15,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { createRequire } from "node:module";
 import { sysError, fromHostError } from "../errors.js";
-import { hostBytes, toNodeString } from "../hostpath.js";
+import { hostBytes, hostRealpath, toNodeString } from "../hostpath.js";
 import { HostFile, hostFileKey, statFromHost, S_IFMT, S_IFREG, S_IFIFO, S_IFLNK, S_IFSOCK, type FileStat, type OpenFile, type OpenMode } from "../file.js";
 import { direntType, type DirEntry } from "../dirfile.js";
 import type { PageCache } from "../pagecache.js";
@@ -73,7 +73,7 @@ export class HostVolume implements Volume, HostFdHolder {
     /** Paths (relative to the root, "/"-based) below which writes are allowed otherwise. */
     readonly writableDirs: string[],
   ) {
-    this.rootPath = fs.realpathSync(root, { encoding: "buffer" }).toString("latin1");
+    this.rootPath = hostRealpath(root);
     this.dev = fs.statSync(hostBytes(this.rootPath), { bigint: true }).dev;
     this.readOnly = !writableAll;
   }
@@ -321,7 +321,7 @@ export class HostVolume implements Volume, HostFdHolder {
  *  microsecond makes the truncation land on it. (Sub-microsecond parts are lost: Node has no
  *  call that sets nanoseconds.) A string, because Node takes a negative number (a time before
  *  1970) for "now", and a numeric string as it is. */
-export function utimeSeconds(ns: bigint): string {
+function utimeSeconds(ns: bigint): string {
   const us = ns >= 0n ? ns / 1000n : -((-ns + 999n) / 1000n);
   return String((Number(us) + (us >= 0n ? 0.5 : -0.5)) / 1e6);
 }

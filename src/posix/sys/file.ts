@@ -18,7 +18,7 @@ import { Struct } from "../abi/structs.js";
 import { openRequest, AT_FDCWD, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_GETLK, F_SETLK, F_SETLKW, F_GETLK64, F_SETLK64, F_SETLKW64, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW, FD_CLOEXEC, O_APPEND, O_NONBLOCK, O_RDONLY, O_WRONLY, O_RDWR, O_LARGEFILE, O_ASYNC } from "../abi/fcntl.js";
 import { AsyncIo, F_OWNER_TID, F_OWNER_PID, F_OWNER_PGRP } from "../../libexoc/fasync.js";
 import { recordLock } from "./lock.js";
-import { dirNotify, DN_MULTISHOT } from "../../libexoc/dnotify.js";
+import { dirNotify } from "../../libexoc/dnotify.js";
 
 /** Largest single transfer, as Linux's MAX_RW_COUNT. */
 export const MAX_RW = 0x7ffff000;
@@ -552,8 +552,7 @@ function fcntlCall(t: Task, fd: number, cmd: number, arg: number, wide: boolean)
       const st = f.stat();
       const a = fasyncOf(t, f);
       const isDir = (st.mode & S_IFMT) === S_IFDIR;
-      dirNotify(f, fd, arg, t.fds, { notifier: t.fs.notify, key: isDir ? t.fs.lockKey(f) : "", dev: st.dev, isDir, uid: t.proc.euid }, a);
-      if (isDir && (arg & ~DN_MULTISHOT) !== 0) a.owner = { type: F_OWNER_PID, id: t.proc.pid };
+      dirNotify(f, fd, arg, t.fds, { notifier: t.fs.notify, key: isDir ? t.fs.lockKey(f) : "", dev: st.dev, isDir, uid: t.proc.euid, pid: t.proc.pid }, a);
       return 0;
     }
     case F_SETOWN:

@@ -1,6 +1,7 @@
 // Sockets, differential: tests/guest/sockets.c (unix sockets: socketpair of each type, named
 // and abstract stream, datagram and sequenced-packet sockets, SCM_RIGHTS, SO_PEERCRED, poll,
-// errors) and tests/guest/inet.c (TCP and UDP on 127.0.0.1) run natively (the host kernel is
+// errors), tests/guest/inet.c (TCP and UDP on 127.0.0.1) and tests/guest/inet6.c (IPv6 on ::1,
+// dual-stack sockets, IPV6_V6ONLY) run natively (the host kernel is
 // the oracle) and under exojit with every engine, in a fresh directory each, where the program
 // binds its names; stdout, stderr and the exit status must match byte for byte.
 
@@ -10,6 +11,7 @@ import { differentialSuite, type DiffCase } from "./helpers/differential.js";
 const CASES: DiffCase[] = [
   { name: "sockets: socketpairs, named and abstract sockets, listen/connect/accept, datagrams, SCM_RIGHTS, SO_PEERCRED, poll", src: "sockets.c" },
   { name: "inet: TCP and UDP on the loopback network, between processes, with addresses and errors", src: "inet.c" },
+  { name: "inet6: TCP and UDP over ::1, dual-stack listeners and v4-mapped peers, IPV6_V6ONLY, IPv6 options and errors", src: "inet6.c" },
 ];
 
 differentialSuite({

@@ -24,8 +24,9 @@ export const MAX_DGRAM_QLEN = 512;
 /** Most descriptors one message carries (Linux's SCM_MAX_FD). */
 export const SCM_MAX_FD = 253;
 
-/** AF_INET, the family of exojit's loopback IPv4 sockets (posix/sys/inet.ts). */
-export const AF_INET = 2;
+/** AF_INET and AF_INET6, the families of exojit's loopback IPv4 and IPv6 sockets
+ *  (posix/sys/inet.ts). */
+export const AF_INET = 2, AF_INET6 = 10;
 
 let nextSocketIno = 1n;
 
@@ -128,8 +129,8 @@ export class UnixSocket extends OpenFile {
   /** The address bound, as sockaddr_un's sun_path bytes (a leading 0 for an abstract name),
    *  or null. */
   name: Uint8Array | null = null;
-  /** Its key in `names` while bound. */
-  key: string | null = null;
+  /** Its keys in `names` while bound (an IPv6 socket bound to :: answers for IPv4 too). */
+  keys: readonly string[] = [];
   names: SocketNames | null = null;
   /** The connected peer (a datagram socket's default destination). */
   peer: UnixSocket | null = null;
@@ -157,7 +158,7 @@ export class UnixSocket extends OpenFile {
   readonly ino: bigint;
   readonly created = BigInt(Date.now()) * 1000000n;
 
-  /** An IPv4 datagram socket's connected destination (sockaddr_in after the family), looked
+  /** An IP datagram socket's connected destination (its sockaddr after the family), looked
    *  up at each send: UDP connects to an address, whether or not a socket is bound there. */
   peerName: Uint8Array | null = null;
   /** An error reported by the next receive (or SO_ERROR, or poll's POLLERR): what an ICMP
@@ -181,18 +182,25 @@ export class UnixSocket extends OpenFile {
   readonly plainOptions = new Map<number, number>();
   /** IPPROTO_IP options as set (posix/sys/socket.ts), and UDP-Lite's under their negated numbers. */
   readonly ipOptions = new Map<number, number>();
+  /** IPPROTO_IPV6 options as set (IPV6_V6ONLY among them). */
+  readonly ip6Options = new Map<number, number>();
 
   constructor(
     readonly type: number,
     creds: Creds,
     nonblock: boolean,
-    /** AF_UNIX, or AF_INET for the loopback sockets (posix/sys/inet.ts). */
+    /** AF_UNIX, or AF_INET or AF_INET6 for the loopback sockets (posix/sys/inet.ts). */
     readonly family = 1,
   ) {
     // (what /proc/PID/fd/N reads as)
     super(`socket:[${nextSocketIno}]`, { read: true, write: true, append: false, nonblock });
     this.ino = nextSocketIno++;
     this.creds = { ...creds };
+  }
+
+  /** An IPv4 or IPv6 socket: TCP or UDP semantics, not a unix socket's. */
+  get inet(): boolean {
+    return this.family === AF_INET || this.family === AF_INET6;
   }
 
   get messages(): boolean {
@@ -253,7 +261,7 @@ export class UnixSocket extends OpenFile {
   }
 
   /** A datagram socket's connect: its default destination is `peer` (a unix socket) or the
-   *  address `peerName` (an IPv4 one); both null disconnects it. */
+   *  address `peerName` (an IP one); both null disconnects it. */
   aimAt(peer: UnixSocket | null, peerName: Uint8Array | null): void {
     this.peer = peer;
     this.peerName = peerName;
@@ -267,13 +275,14 @@ export class UnixSocket extends OpenFile {
     a.state = b.state = STATES.connected;
   }
 
-  bind(name: Uint8Array, key: string, names: SocketNames): void {
+  /** Binds it to `name`, answering to each of `keys` in `names` (EADDRINUSE if any is taken). */
+  bind(name: Uint8Array, keys: readonly string[], names: SocketNames): void {
     if (this.name !== null) sysError("EINVAL");
-    if (names.has(key)) sysError("EADDRINUSE");
+    if (keys.some((k) => names.has(k))) sysError("EADDRINUSE");
     this.name = name;
-    this.key = key;
+    this.keys = keys;
     this.names = names;
-    names.set(key, this);
+    for (const k of keys) names.set(k, this);
   }
 
   listen(backlog: number): void {
@@ -341,7 +350,7 @@ export class UnixSocket extends OpenFile {
     // TCP: the peer's close reached this end as a FIN only. It learns that the peer is gone
     // from the reset its next data gets: that send is taken (and lost), later ones fail with
     // EPIPE (Linux's CLOSE_WAIT, then tcp_reset). A unix socket knows at once.
-    if (this.family === AF_INET && this.type === SOCK_STREAM && !this.peerReset && this.connected && !this.shutWrite && this.peer !== null && this.peer.rx.readClosed) {
+    if (this.inet && this.type === SOCK_STREAM && !this.peerReset && this.connected && !this.shutWrite && this.peer !== null && this.peer.rx.readClosed) {
       // (nothing sent, no reset)
       if (data.length > 0) {
         this.peerReset = true;
@@ -384,8 +393,8 @@ export class UnixSocket extends OpenFile {
       if (!this.connected || this.peer === null) {
         // (Linux's answers for a socket with nowhere to send: TCP EPIPE, with SIGPIPE; UDP
         // EDESTADDRREQ; unix sockets ENOTCONN)
-        if (this.family === AF_INET && this.type === SOCK_STREAM) throw new SysError("EPIPE", "not connected", 0);
-        sysError(this.family === AF_INET ? "EDESTADDRREQ" : "ENOTCONN");
+        if (this.inet && this.type === SOCK_STREAM) throw new SysError("EPIPE", "not connected", 0);
+        sysError(this.inet ? "EDESTADDRREQ" : "ENOTCONN");
       }
       dest = this.peer;
     }
@@ -459,7 +468,7 @@ export class UnixSocket extends OpenFile {
       if (q.readClosed || (q.writeClosed && this.type !== SOCK_DGRAM)) return { n: 0, whole: 0, from: null, creds: null, files: null };
       // (an AF_UNIX stream socket never connected is EINVAL, as Linux's
       // unix_stream_read_generic says; sequenced-packet and TCP sockets ENOTCONN)
-      if (this.type !== SOCK_DGRAM && !this.connected) sysError(this.family !== AF_INET && !this.messages ? "EINVAL" : "ENOTCONN");
+      if (this.type !== SOCK_DGRAM && !this.connected) sysError(!this.inet && !this.messages ? "EINVAL" : "ENOTCONN");
       if (nonblock || this.mode.nonblock) sysError("EAGAIN");
       this.waitFor([q.readable], this.rcvTimeoNs, who);
     }
@@ -585,7 +594,7 @@ export class UnixSocket extends OpenFile {
   }
 
   override release(): void {
-    if (this.key !== null && this.names !== null) this.names.forget(this.key, this);
+    if (this.names !== null) for (const k of this.keys) this.names.forget(k, this);
     // (TCP closes a connection with data not read by a reset, not a FIN: Linux's tcp_close)
     const unread = this.rx.chunks.length > 0;
     this.rx.readClosed = true;
@@ -599,7 +608,7 @@ export class UnixSocket extends OpenFile {
       // its SHUTDOWN_MASK): reads end at EOF, writes fail, and poll says POLLHUP.
       // A TCP peer only hears a FIN: it may still send, and learns of the close from the
       // reset its data gets (sendNow).
-      const tcp = this.family === AF_INET && this.type === SOCK_STREAM;
+      const tcp = this.inet && this.type === SOCK_STREAM;
       if (this.type !== SOCK_DGRAM && !tcp) peer.shutWrite = true;
       if (tcp && unread && !peer.peerReset) {
         peer.peerReset = true;

@@ -1,7 +1,7 @@
 // The socket system calls, for Unix domain sockets (libexoc/socket.ts): socket, socketpair,
 // bind, listen, connect, accept/accept4, getsockname, getpeername, send/sendto/sendmsg,
 // recv/recvfrom/recvmsg, shutdown, getsockopt, setsockopt, and i386's socketcall multiplexer,
-// which glibc uses. IPv4 sockets are loopback ones (inet.ts). Other address families fail with
+// which glibc uses. IPv4 and IPv6 sockets are loopback ones (inet.ts). Other address families fail with
 // EAFNOSUPPORT, as on a Linux built without them; a program then sees "address family not
 // supported", not a missing system call.
 
@@ -15,7 +15,7 @@ import { lockKey } from "../../libexoc/vfs/ref.js";
 import { UnixSocket, dropAll, SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_BUF, SCM_MAX_FD, type Creds } from "../../libexoc/socket.js";
 import { MAX_RW, writeTo } from "./file.js";
 import { readTimespec } from "./time.js";
-import { AF_INET, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE, portSpace, INADDR_LOOPBACK, INET_NAME, readInet, inetName, localName, nameAddr, isLocal, inetKey, ephemeralPort, type InetAddr } from "./inet.js";
+import { AF_INET, AF_INET6, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE, IPPROTO_IPV6, IPV6_V6ONLY, portSpace, readInet, encodeName, decodeName, nameIn, portOf, isLocal, isV4, anyOf, localAddr, loopbackOf, unspecified, bindKeys, destKey, v6only, ephemeralPort, type InetAddr } from "./inet.js";
 
 export const AF_UNIX = 1;
 const SOCK_RAW = 3;
@@ -51,6 +51,20 @@ const UDPLITE_SEND_CSCOV = 10, UDPLITE_RECV_CSCOV = 11;
  *  IP_RECVERR (glibc's resolver sets it; loopback datagrams are never lost on the way, so its
  *  error queue stays empty). Nothing on the loopback network depends on them. */
 const IP_OPTIONS = new Map<number, number>([[1, 0], [2, 64], [10, 0], [11, 0]]);
+/** The IPPROTO_IPV6 options kept (with their defaults, as Linux reads them back): IPV6_V6ONLY
+ *  (net.ipv6.bindv6only's 0), IPV6_UNICAST_HOPS (16; -1 is the route's, 64), IPV6_MTU_DISCOVER
+ *  (23; IPV6_PMTUDISC_WANT), IPV6_RECVERR (25) and IPV6_TCLASS (67; -1 is 0), each with the
+ *  range Linux's do_ipv6_setsockopt allows. Only IPV6_V6ONLY changes anything here. */
+const IP6_OPTIONS = new Map<number, { def: number; flag?: true; min?: number; max?: number; unset?: number }>([
+  [IPV6_V6ONLY, { def: 0, flag: true }],
+  [16, { def: 64, min: -1, max: 255, unset: -1 }],
+  [23, { def: 1, min: 0, max: 5 }],
+  [25, { def: 0, flag: true }],
+  [67, { def: 0, min: -1, max: 255, unset: -1 }],
+]);
+/** The largest UDP payload of one IPv4 packet, and of one IPv6 packet (65,535 bytes less the
+ *  headers). */
+const UDP_MAX = 65507, UDP6_MAX = 65527;
 /** sockaddr_un: sa_family (2 bytes) and sun_path (108). */
 const SUN_PATH = 108;
 
@@ -66,10 +80,10 @@ function sockOf(t: Task, fd: number): UnixSocket {
 }
 
 function makeSocket(t: Task, domain: number, type: number, protocol: number): UnixSocket {
-  if (domain !== AF_UNIX && domain !== AF_INET) sysError("EAFNOSUPPORT");
+  if (domain !== AF_UNIX && domain !== AF_INET && domain !== AF_INET6) sysError("EAFNOSUPPORT");
   if ((type & ~(0xf | SOCK_NONBLOCK | SOCK_CLOEXEC)) !== 0) sysError("EINVAL");
   const nonblock = (type & SOCK_NONBLOCK) !== 0;
-  if (domain === AF_INET) return makeInet(t, type & 0xf, protocol, nonblock);
+  if (domain !== AF_UNIX) return makeInet(t, domain, type & 0xf, protocol, nonblock);
   let kind = type & 0xf;
   // (Linux makes a raw unix socket a datagram one)
   if (kind === SOCK_RAW) kind = SOCK_DGRAM;
@@ -78,8 +92,8 @@ function makeSocket(t: Task, domain: number, type: number, protocol: number): Un
   return new UnixSocket(kind, credsOf(t), nonblock);
 }
 
-/** An IPv4 socket: TCP (a stream) or UDP (datagrams) on the loopback network. */
-function makeInet(t: Task, kind: number, protocol: number, nonblock: boolean): UnixSocket {
+/** An IPv4 or IPv6 socket: TCP (a stream) or UDP (datagrams) on the loopback network. */
+function makeInet(t: Task, family: number, kind: number, protocol: number, nonblock: boolean): UnixSocket {
   if (kind === SOCK_STREAM) {
     if (protocol !== 0 && protocol !== IPPROTO_TCP) sysError("EPROTONOSUPPORT");
   } else if (kind === SOCK_DGRAM) {
@@ -89,7 +103,7 @@ function makeInet(t: Task, kind: number, protocol: number, nonblock: boolean): U
   } else {
     sysError(kind === SOCK_RAW ? "EPROTONOSUPPORT" : "ESOCKTNOSUPPORT");
   }
-  const s = new UnixSocket(kind, credsOf(t), nonblock, AF_INET);
+  const s = new UnixSocket(kind, credsOf(t), nonblock, family);
   if (protocol === IPPROTO_UDPLITE) s.protocol = IPPROTO_UDPLITE;
   return s;
 }
@@ -98,11 +112,11 @@ export const socket: Sys = (t, domain, type, protocol) => t.fds.add(makeSocket(t
 
 export const socketpair: Sys = (t, domain, type, protocol, svVa) => {
   // (Linux's order: the result's place, then the sockets as socket() makes them, and only
-  // then the domain's answer: IPv4 has no pairs)
+  // then the domain's answer: IP has no pairs)
   if ((type & ~(0xf | SOCK_NONBLOCK | SOCK_CLOEXEC)) !== 0) sysError("EINVAL");
   t.mem.check(svVa, 8, true);
   const a = makeSocket(t, domain, type, protocol);
-  if (domain === AF_INET) {
+  if (a.inet) {
     a.drop();
     return sysError("EOPNOTSUPP");
   }
@@ -143,10 +157,10 @@ function abstractKey(name: Uint8Array, type: number): string {
   return `@${type}:${Buffer.from(name).toString("hex")}`;
 }
 
-/** A socket's name as a sockaddr of `family`: the family, then the name's bytes. An IPv4
- *  socket without a name is 0.0.0.0 port 0. */
+/** A socket's name as a sockaddr of `family`: the family, then the name's bytes (an IP name
+ *  of either family's encoding as `family` has it; none: the unspecified address, port 0). */
 function sockaddr(name: Uint8Array | null, family: number): Uint8Array {
-  if (name === null && family === AF_INET) name = new Uint8Array(INET_NAME);
+  if (family === AF_INET || family === AF_INET6) name = nameIn(name, family);
   const full = new Uint8Array(2 + (name?.length ?? 0));
   full[0] = family;
   if (name !== null) full.set(name, 2);
@@ -168,26 +182,29 @@ function putAddr(t: Task, va: number, lenVa: number, name: Uint8Array | null, fa
 
 let autobindSeq = 0;
 
-/** Binds an IPv4 socket to `a` (port 0: a free ephemeral one). */
+/** Binds an IP socket to `a` (port 0: a free ephemeral one). */
 function bindInet(t: Task, s: UnixSocket, a: InetAddr): void {
   if (s.name !== null) sysError("EINVAL");
-  if (!isLocal(a.addr)) sysError("EADDRNOTAVAIL");
+  // (a v4-mapped address on an IPv6-only socket "makes no sense": Linux's __inet6_bind)
+  if (isV4(a.ip) && v6only(s)) sysError("EINVAL");
+  if (!isLocal(a.ip)) sysError("EADDRNOTAVAIL");
   const names = t.fs.sockets;
-  const port = a.port === 0 ? ephemeralPort(names, portSpace(s)) : a.port;
+  const port = a.port === 0 ? ephemeralPort(names, (p) => bindKeys(s, a.ip, p)) : a.port;
   // (ports below 1024 are root's)
   if (port < 1024 && t.proc.euid !== 0) sysError("EACCES");
-  s.bind(inetName({ port, addr: a.addr }), inetKey(portSpace(s), port), names);
+  s.bind(encodeName({ port, ip: a.ip }, s.family), bindKeys(s, a.ip, port), names);
 }
 
-/** An unbound IPv4 socket gets an ephemeral port (connect, and a datagram's first send). */
-function autobindInet(t: Task, s: UnixSocket, addr: number): void {
-  if (s.name === null) bindInet(t, s, { port: 0, addr });
+/** An unbound IP socket gets an ephemeral port of address `ip` (connect, listen, and a
+ *  datagram's first send). */
+function autobindInet(t: Task, s: UnixSocket, ip: Uint8Array): void {
+  if (s.name === null) bindInet(t, s, { port: 0, ip });
 }
 
 export const bind: Sys = (t, fd, addrVa, len) => {
   const s = sockOf(t, fd);
-  if (s.family === AF_INET) {
-    bindInet(t, s, readInet(t, addrVa, len) as InetAddr);
+  if (s.inet) {
+    bindInet(t, s, readInet(t, addrVa, len, s.family) as InetAddr);
     return 0;
   }
   const a = readAddr(t, addrVa, len, "EINVAL");
@@ -199,14 +216,14 @@ export const bind: Sys = (t, fd, addrVa, len) => {
     for (let tries = 0; tries < 0x100000; tries++) {
       const name = Buffer.from(`\0${(autobindSeq++ & 0xfffff).toString(16).padStart(5, "0")}`, "latin1");
       if (!names.has(abstractKey(name, s.type))) {
-        s.bind(new Uint8Array(name), abstractKey(name, s.type), names);
+        s.bind(new Uint8Array(name), [abstractKey(name, s.type)], names);
         return 0;
       }
     }
     sysError("ENOSPC");
   }
   if (a.path === null) {
-    s.bind(a.name, abstractKey(a.name, s.type), names);
+    s.bind(a.name, [abstractKey(a.name, s.type)], names);
     return 0;
   }
   try {
@@ -220,7 +237,7 @@ export const bind: Sys = (t, fd, addrVa, len) => {
     sysError("EINVAL");
   }
   const st = t.fs.stat(t, a.path, t.cwd, false);
-  s.bind(a.name, lockKey(st.dev, st.ino), names);
+  s.bind(a.name, [lockKey(st.dev, st.ino)], names);
   return 0;
 };
 
@@ -246,29 +263,34 @@ export const listen: Sys = (t, fd, backlog) => {
   const s = sockOf(t, fd);
   // (an unbound TCP socket listens on an ephemeral port of every address, as Linux's
   // inet_listen binds it; an unbound Unix socket cannot listen: EINVAL)
-  if (s.family === AF_INET && s.type === SOCK_STREAM && s.name === null && !s.connected) autobindInet(t, s, 0);
+  if (s.inet && s.type === SOCK_STREAM && s.name === null && !s.connected) autobindInet(t, s, anyOf(s.family));
   s.listen(backlog);
   return 0;
 };
 
-/** The socket of type `type` bound at port `a.port` of this machine, or null; ENETUNREACH for
- *  an address elsewhere. */
-function findInet(t: Task, a: InetAddr, type: number): UnixSocket | null {
-  if (!isLocal(a.addr)) sysError("ENETUNREACH");
-  return t.fs.sockets.get(inetKey(type, a.port)) ?? null;
+/** The socket of `s`'s port space bound at port `a.port` of this machine, or null; ENETUNREACH
+ *  for an address elsewhere, or an IPv4 one from an IPv6-only socket. */
+function findInet(t: Task, s: UnixSocket, a: InetAddr): UnixSocket | null {
+  checkReach(s, a);
+  return t.fs.sockets.get(destKey(a, portSpace(s))) ?? null;
+}
+
+/** ENETUNREACH unless `s` can reach `a`. */
+function checkReach(s: UnixSocket, a: InetAddr): void {
+  if (!isLocal(a.ip) || (isV4(a.ip) && v6only(s))) sysError("ENETUNREACH");
 }
 
 function connectInet(t: Task, s: UnixSocket, addrVa: number, len: number): number {
-  const a = readInet(t, addrVa, len, s.type === SOCK_DGRAM);
+  const a = readInet(t, addrVa, len, s.family, s.type === SOCK_DGRAM, s.type === SOCK_DGRAM);
   if (s.type === SOCK_DGRAM) {
     // UDP connects to an address, whether or not a socket is bound there yet.
     if (a === null) {
       s.aimAt(null, null);
       return 0;
     }
-    if (!isLocal(a.addr)) sysError("ENETUNREACH");
-    autobindInet(t, s, INADDR_LOOPBACK);
-    s.aimAt(null, localName(a));
+    checkReach(s, a);
+    autobindInet(t, s, loopbackOf(a.ip));
+    s.aimAt(null, encodeName(localAddr(a), s.family));
     return 0;
   }
   if (a === null) return sysError("EAFNOSUPPORT");
@@ -282,18 +304,21 @@ function connectInet(t: Task, s: UnixSocket, addrVa: number, len: number): numbe
     if (s.connected) return 0;
   }
   if (s.connected) sysError("EISCONN");
-  const to = findInet(t, a, SOCK_STREAM);
+  const to = findInet(t, s, a);
   // TCP's handshake is not done within a non-blocking connect, even on the loopback: it says
   // EINPROGRESS, and the outcome (ECONNREFUSED here) comes as SO_ERROR, POLLERR and POLLOUT.
   const nonblock = s.mode.nonblock;
   if (to === null && !nonblock) sysError("ECONNREFUSED");
-  autobindInet(t, s, INADDR_LOOPBACK);
+  // (the source address is the loopback of the destination's family: a socket bound to an
+  // unspecified address takes it as its own, as Linux's connect chooses inet_saddr)
+  autobindInet(t, s, loopbackOf(a.ip));
+  if (s.name !== null && unspecified(decodeName(s.name).ip)) s.name = encodeName({ port: portOf(s.name), ip: loopbackOf(a.ip) }, s.family);
   if (to === null) {
     s.softError = "ECONNREFUSED";
   } else {
     s.connectTo(to, credsOf(t), t);
     // The accepted socket's own address is the one the client reached.
-    if (s.peer !== null) s.peer.name = localName(a);
+    if (s.peer !== null) s.peer.name = encodeName(localAddr(a), s.peer.family);
   }
   if (!nonblock) return 0;
   s.connectInProgress = true;
@@ -303,7 +328,7 @@ function connectInet(t: Task, s: UnixSocket, addrVa: number, len: number): numbe
 
 export const connect: Sys = (t, fd, addrVa, len) => {
   const s = sockOf(t, fd);
-  if (s.family === AF_INET) return connectInet(t, s, addrVa, len);
+  if (s.inet) return connectInet(t, s, addrVa, len);
   const a = readAddr(t, addrVa, len, "EAFNOSUPPORT");
   if (s.type === SOCK_DGRAM) {
     // A datagram socket's connect names its default destination (an address of the family
@@ -337,9 +362,9 @@ export const getsockname: Sys = (t, fd, addrVa, lenVa) => {
 
 export const getpeername: Sys = (t, fd, addrVa, lenVa) => {
   const s = sockOf(t, fd);
-  if (s.family === AF_INET && s.type === SOCK_DGRAM) {
+  if (s.inet && s.type === SOCK_DGRAM) {
     if (s.peerName === null) sysError("ENOTCONN");
-    putAddr(t, addrVa, lenVa, s.peerName, AF_INET, false);
+    putAddr(t, addrVa, lenVa, s.peerName, s.family, false);
     return 0;
   }
   if (!s.connected || s.peer === null) sysError("ENOTCONN");
@@ -350,17 +375,17 @@ export const getpeername: Sys = (t, fd, addrVa, lenVa) => {
 export const shutdown: Sys = (t, fd, how) => {
   const s = sockOf(t, fd);
   s.shutdown(how);
-  // (an IPv4 socket neither connected nor listening is ENOTCONN, its shutdown done all the
+  // (an IP socket neither connected nor listening is ENOTCONN, its shutdown done all the
   // same: Linux's inet_shutdown for TCP_CLOSE)
-  if (s.family === AF_INET && !s.listening && (s.type === SOCK_DGRAM ? s.peerName === null : !s.connected)) sysError("ENOTCONN");
+  if (s.inet && !s.listening && (s.type === SOCK_DGRAM ? s.peerName === null : !s.connected)) sysError("ENOTCONN");
   return 0;
 };
 
 /** What a send refuses before anything moves: MSG_OOB (no urgent data here), and a UDP
- *  datagram whose payload does not fit one IPv4 packet (65,535 bytes less the headers). */
+ *  datagram whose payload does not fit one IP packet. */
 function sendable(s: UnixSocket, len: number, flags: number): void {
   if ((flags & MSG_OOB) !== 0) sysError("EOPNOTSUPP");
-  if (s.family === AF_INET && s.type === SOCK_DGRAM && len > 65507) sysError("EMSGSIZE");
+  if (s.inet && s.type === SOCK_DGRAM && len > (s.family === AF_INET ? UDP_MAX : UDP6_MAX)) sysError("EMSGSIZE");
 }
 
 /** Sends `data` from `s` as send/sendto/sendmsg do: SIGPIPE (unless MSG_NOSIGNAL) and EPIPE
@@ -388,7 +413,7 @@ function sendData(t: Task, s: UnixSocket, data: Uint8Array, flags: number, to: U
 /** The destination of a send with an address: a datagram socket's; a connected stream's is
  *  EISCONN, an unconnected one's EOPNOTSUPP (as Linux). */
 function destination(t: Task, s: UnixSocket, addrVa: number, len: number): UnixSocket | null | typeof DROP {
-  if (s.family === AF_INET) {
+  if (s.inet) {
     // (TCP ignores an address given to sendto, as Linux's tcp_sendmsg does)
     return s.type === SOCK_DGRAM ? udpDestination(t, s, addrVa, len) : null;
   }
@@ -404,11 +429,11 @@ const DROP = Symbol("drop");
  *  connected elsewhere takes datagrams from its peer only; the others are lost. */
 function udpDestination(t: Task, s: UnixSocket, addrVa: number, len: number): UnixSocket | typeof DROP {
   let a: InetAddr;
-  if (addrVa !== 0) a = readInet(t, addrVa, len) as InetAddr;
-  else if (s.peerName !== null) a = nameAddr(s.peerName);
+  if (addrVa !== 0) a = readInet(t, addrVa, len, s.family, false, true) as InetAddr;
+  else if (s.peerName !== null) a = decodeName(s.peerName);
   else return sysError("EDESTADDRREQ");
-  const to = findInet(t, a, portSpace(s));
-  autobindInet(t, s, 0);
+  const to = findInet(t, s, a);
+  autobindInet(t, s, anyOf(s.family));
   if (to === null || s.name === null) {
     // A connected socket hears of it: its next receive fails (Linux's ICMP port unreachable).
     if (to === null && addrVa === 0) {
@@ -417,7 +442,7 @@ function udpDestination(t: Task, s: UnixSocket, addrVa: number, len: number): Un
     }
     return DROP;
   }
-  if (to.peerName !== null && nameAddr(to.peerName).port !== nameAddr(s.name).port) return DROP;
+  if (to.peerName !== null && portOf(to.peerName) !== portOf(s.name)) return DROP;
   return to;
 }
 
@@ -492,12 +517,13 @@ const recvRest = resumable("posix/socket.recvRest", function recvRest(t: Task, s
 });
 
 /** The address a receive reports for `from`: none for TCP (Linux leaves it empty); a UDP
- *  sender bound to INADDR_ANY sent from 127.0.0.1. */
+ *  sender bound to an unspecified address sent from the loopback (an IPv4 sender reads as
+ *  v4-mapped on an IPv6 socket). */
 function senderName(s: UnixSocket, from: UnixSocket | null): Uint8Array | null {
   if (from === null || from.name === null) return null;
-  if (s.family !== AF_INET) return from.name;
+  if (!s.inet) return from.name;
   if (s.type === SOCK_STREAM) return null;
-  return localName(nameAddr(from.name));
+  return encodeName(localAddr(decodeName(from.name)), s.family);
 }
 
 export const recv: Sys = (t, fd, buf, len, flags) => recvfrom(t, fd, buf, len, flags, 0, 0);
@@ -565,7 +591,7 @@ export const sendmsg: Sys = (t, fd, msgVa, flags) => {
     }
     off += (len + 3) & ~3;
   }
-  if (m.controllen >= 12 && s.family === AF_INET) sysError("EINVAL");
+  if (m.controllen >= 12 && s.inet) sysError("EINVAL");
   if (to === DROP) {
     sendable(s, data.length, flags);
     return data.length;
@@ -708,12 +734,16 @@ export const getsockopt: Sys = (t, fd, level, opt, valVa, lenVa) => {
   const room = t.mem.i32(lenVa);
   if (room < 0) sysError("EINVAL");
   let words: number[];
-  if (level === IPPROTO_TCP && s.family === AF_INET && s.type === SOCK_STREAM) {
+  if (level === IPPROTO_TCP && s.inet && s.type === SOCK_STREAM) {
     if (opt !== TCP_NODELAY) sysError("ENOPROTOOPT");
     words = [s.noDelay ? 1 : 0];
-  } else if (level === IPPROTO_IP && s.family === AF_INET) {
+  } else if (level === IPPROTO_IP && s.inet) {
     if (!IP_OPTIONS.has(opt)) sysError("ENOPROTOOPT");
     words = [s.ipOptions.get(opt) ?? IP_OPTIONS.get(opt) ?? 0];
+  } else if (level === IPPROTO_IPV6 && s.family === AF_INET6) {
+    const o = IP6_OPTIONS.get(opt);
+    if (o === undefined) sysError("ENOPROTOOPT");
+    words = [s.ip6Options.get(opt) ?? o.def];
   } else if (level === IPPROTO_UDPLITE && s.protocol === IPPROTO_UDPLITE) {
     if (opt !== UDPLITE_SEND_CSCOV && opt !== UDPLITE_RECV_CSCOV) sysError("ENOPROTOOPT");
     words = [s.ipOptions.get(-opt) ?? 0];
@@ -722,8 +752,9 @@ export const getsockopt: Sys = (t, fd, level, opt, valVa, lenVa) => {
     const sec = Math.floor(ns / 1e9), usec = Math.floor((ns % 1e9) / 1000);
     words = opt === SO_RCVTIMEO_NEW || opt === SO_SNDTIMEO_NEW ? [sec, 0, usec, 0] : [sec, usec];
   } else {
-    // (an unknown level, or another protocol's: Linux's ip_getsockopt says EOPNOTSUPP)
-    if (level !== SOL_SOCKET) sysError("EOPNOTSUPP");
+    // (an unknown level, or another protocol's: Linux's ip_getsockopt says EOPNOTSUPP, and
+    // ipv6_getsockopt ENOPROTOOPT)
+    if (level !== SOL_SOCKET) sysError(s.family === AF_INET6 ? "ENOPROTOOPT" : "EOPNOTSUPP");
     words = solSocketOption(s, opt);
   }
   const bytes = new Uint8Array(new Int32Array(words).buffer);
@@ -734,7 +765,7 @@ export const getsockopt: Sys = (t, fd, level, opt, valVa, lenVa) => {
 
 /** The value of SOL_SOCKET option `opt`, as words. */
 function solSocketOption(s: UnixSocket, opt: number): number[] {
-  const inet = s.family === AF_INET;
+  const inet = s.inet;
   let words: number[];
   switch (opt) {
     case SO_TYPE: words = [s.type]; break;
@@ -771,14 +802,24 @@ export const setsockopt: Sys = (t, fd, level, opt, valVa, len) => {
   const s = sockOf(t, fd);
   if (len < 4) sysError("EINVAL");
   const v = t.mem.i32(valVa);
-  if (level === IPPROTO_TCP && s.family === AF_INET && s.type === SOCK_STREAM) {
+  if (level === IPPROTO_TCP && s.inet && s.type === SOCK_STREAM) {
     if (opt !== TCP_NODELAY) sysError("ENOPROTOOPT");
     s.noDelay = v !== 0;
     return 0;
   }
-  if (level === IPPROTO_IP && s.family === AF_INET) {
+  if (level === IPPROTO_IP && s.inet) {
     if (!IP_OPTIONS.has(opt)) sysError("ENOPROTOOPT");
     s.ipOptions.set(opt, v);
+    return 0;
+  }
+  if (level === IPPROTO_IPV6 && s.family === AF_INET6) {
+    const o = IP6_OPTIONS.get(opt);
+    if (o === undefined) sysError("ENOPROTOOPT");
+    if (o.flag === undefined && (v < (o.min ?? 0) || v > (o.max ?? 0))) sysError("EINVAL");
+    // (a socket's sides of its port are chosen when it is bound: Linux's IPV6_V6ONLY)
+    if (opt === IPV6_V6ONLY && s.name !== null) sysError("EINVAL");
+    if (v === o.unset) s.ip6Options.delete(opt);
+    else s.ip6Options.set(opt, o.flag ? (v !== 0 ? 1 : 0) : v);
     return 0;
   }
   if (level === IPPROTO_UDPLITE && s.protocol === IPPROTO_UDPLITE) {
@@ -788,7 +829,7 @@ export const setsockopt: Sys = (t, fd, level, opt, valVa, len) => {
     s.ipOptions.set(-opt, v !== 0 && v < 8 ? 8 : Math.min(v, 0xffff));
     return 0;
   }
-  if (level !== SOL_SOCKET) sysError(s.family === AF_INET ? "ENOPROTOOPT" : "EOPNOTSUPP");
+  if (level !== SOL_SOCKET) sysError(s.inet ? "ENOPROTOOPT" : "EOPNOTSUPP");
   if (TIMEOUTS.has(opt)) {
     const wide = opt === SO_RCVTIMEO_NEW || opt === SO_SNDTIMEO_NEW;
     if (len < (wide ? 16 : 8)) sysError("EINVAL");

@@ -131,6 +131,9 @@ export class UnixSocket extends OpenFile {
   name: Uint8Array | null = null;
   /** Its keys in `names` while bound (an IPv6 socket bound to :: answers for IPv4 too). */
   keys: readonly string[] = [];
+  /** An IP socket's address as bind() was given it (its port may be 0); null when the system
+   *  bound it. A UDP disconnect goes back to it (posix/sys/socket.ts). */
+  boundAs: Uint8Array | null = null;
   names: SocketNames | null = null;
   /** The connected peer (a datagram socket's default destination). */
   peer: UnixSocket | null = null;
@@ -283,6 +286,14 @@ export class UnixSocket extends OpenFile {
     this.keys = keys;
     this.names = names;
     for (const k of keys) names.set(k, this);
+  }
+
+  /** Gives up its name and keys (a UDP disconnect gives back a port the system chose). */
+  unbind(): void {
+    if (this.names !== null) for (const k of this.keys) this.names.forget(k, this);
+    this.name = null;
+    this.keys = [];
+    this.names = null;
   }
 
   listen(backlog: number): void {
@@ -594,7 +605,7 @@ export class UnixSocket extends OpenFile {
   }
 
   override release(): void {
-    if (this.names !== null) for (const k of this.keys) this.names.forget(k, this);
+    this.unbind();
     // (TCP closes a connection with data not read by a reset, not a FIN: Linux's tcp_close)
     const unread = this.rx.chunks.length > 0;
     this.rx.readClosed = true;

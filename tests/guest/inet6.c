@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -363,6 +364,68 @@ static void errors(void) {
   close(l);
 }
 
+/* UDP connect and disconnect (AF_UNSPEC), as glibc's getaddrinfo sorts its answers: one IPv6
+ * socket connected to ::1, disconnected, then connected to a sockaddr_in. */
+static void disconnect(void) {
+  struct sockaddr unspec;
+  memset(&unspec, 0, sizeof unspec);
+  unspec.sa_family = AF_UNSPEC;
+  int s = socket(AF_INET6, SOCK_DGRAM, 0);
+  struct sockaddr_in6 to = at6("::1", 9);
+  connect(s, SA(to), sizeof to);
+  printf("disconnect: connected to ::1: %s\n", name_of(s, 0, NULL));
+  printf("disconnect: AF_UNSPEC %s", err(connect(s, &unspec, sizeof unspec)));
+  int port = -1;
+  const char *n = name_of(s, 0, &port);
+  printf(", then %s port %d", n, port);
+  printf(", peer %s\n", name_of(s, 1, NULL));
+  struct sockaddr_in to4 = at4("127.0.0.1", 9);
+  printf("disconnect: connect to a sockaddr_in %s", err(connect(s, SA(to4), sizeof to4)));
+  printf(", then %s\n", name_of(s, 0, NULL));
+  printf("disconnect: peer %s\n", name_of(s, 1, NULL));
+  close(s);
+
+  /* A port bind named stays; an unspecified address bind named comes back. */
+  int t = socket(AF_INET, SOCK_DGRAM, 0);
+  struct sockaddr_in any = at4("0.0.0.0", 0);
+  bind(t, SA(any), sizeof any);
+  int fixed = port_of(t);
+  close(t);
+  t = socket(AF_INET, SOCK_DGRAM, 0);
+  any = at4("0.0.0.0", fixed);
+  check(bind(t, SA(any), sizeof any) == 0, "bind fixed");
+  to4 = at4("127.0.0.1", 9);
+  connect(t, SA(to4), sizeof to4);
+  port = -1;
+  n = name_of(t, 0, &port);
+  printf("disconnect: bound to 0.0.0.0:P, connected: %s, P: %s\n", n, port == fixed ? "yes" : "no");
+  connect(t, &unspec, sizeof unspec);
+  port = -1;
+  n = name_of(t, 0, &port);
+  printf("disconnect: then disconnected: %s, P: %s\n", n, port == fixed ? "yes" : "no");
+  close(t);
+  t = socket(AF_INET, SOCK_DGRAM, 0);
+  any = at4("0.0.0.0", 0);
+  bind(t, SA(any), sizeof any);
+  connect(t, SA(to4), sizeof to4);
+  connect(t, &unspec, sizeof unspec);
+  port = -1;
+  n = name_of(t, 0, &port);
+  printf("disconnect: bound to port 0, connected, disconnected: %s port %d\n", n, port);
+  close(t);
+
+  /* getaddrinfo's sorting connects a datagram socket to each answer. */
+  struct addrinfo hints, *res;
+  memset(&hints, 0, sizeof hints);
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  hints.ai_socktype = SOCK_STREAM;
+  int r = getaddrinfo(NULL, "8080", &hints, &res);
+  printf("getaddrinfo(NULL, 8080, AI_PASSIVE): %s:", r == 0 ? "ok" : gai_strerror(r));
+  for (struct addrinfo *p = r == 0 ? res : NULL; p; p = p->ai_next) printf(" %s", p->ai_family == AF_INET6 ? "AF_INET6" : "AF_INET");
+  printf("\n");
+  if (r == 0) freeaddrinfo(res);
+}
+
 int main(void) {
   setvbuf(stdout, NULL, _IONBF, 0);
   options();
@@ -370,6 +433,7 @@ int main(void) {
   dual();
   udp6();
   errors();
+  disconnect();
   printf("done\n");
   return 0;
 }

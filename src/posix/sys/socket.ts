@@ -204,7 +204,9 @@ function autobindInet(t: Task, s: UnixSocket, ip: Uint8Array): void {
 export const bind: Sys = (t, fd, addrVa, len) => {
   const s = sockOf(t, fd);
   if (s.inet) {
-    bindInet(t, s, readInet(t, addrVa, len, s.family) as InetAddr);
+    const a = readInet(t, addrVa, len, s.family) as InetAddr;
+    bindInet(t, s, a);
+    s.boundAs = encodeName(a, s.family);
     return 0;
   }
   const a = readAddr(t, addrVa, len, "EINVAL");
@@ -280,16 +282,32 @@ function checkReach(s: UnixSocket, a: InetAddr): void {
   if (!isLocal(a.ip) || (isV4(a.ip) && v6only(s))) sysError("ENETUNREACH");
 }
 
+/** A socket bound to an unspecified address takes the source address of a connection to `a`
+ *  as its name: the loopback of `a`'s family (Linux's connect sets inet_saddr). */
+function takeSource(s: UnixSocket, a: InetAddr): void {
+  if (s.name !== null && unspecified(decodeName(s.name).ip)) s.name = encodeName({ port: portOf(s.name), ip: loopbackOf(a.ip) }, s.family);
+}
+
+/** A UDP socket's connect to AF_UNSPEC, as Linux's __udp_disconnect: a port the system chose
+ *  (or bind's port 0) is given back, and an address bind did not name is unspecified again. */
+function udpDisconnect(s: UnixSocket): void {
+  const b = s.boundAs === null ? null : decodeName(s.boundAs);
+  if (b === null || (b.port === 0 && unspecified(b.ip))) s.unbind();
+  else if (b.port !== 0) s.name = s.boundAs;
+}
+
 function connectInet(t: Task, s: UnixSocket, addrVa: number, len: number): number {
   const a = readInet(t, addrVa, len, s.family, s.type === SOCK_DGRAM, s.type === SOCK_DGRAM);
   if (s.type === SOCK_DGRAM) {
     // UDP connects to an address, whether or not a socket is bound there yet.
     if (a === null) {
       s.aimAt(null, null);
+      udpDisconnect(s);
       return 0;
     }
     checkReach(s, a);
     autobindInet(t, s, loopbackOf(a.ip));
+    takeSource(s, a);
     s.aimAt(null, encodeName(localAddr(a), s.family));
     return 0;
   }
@@ -309,10 +327,8 @@ function connectInet(t: Task, s: UnixSocket, addrVa: number, len: number): numbe
   // EINPROGRESS, and the outcome (ECONNREFUSED here) comes as SO_ERROR, POLLERR and POLLOUT.
   const nonblock = s.mode.nonblock;
   if (to === null && !nonblock) sysError("ECONNREFUSED");
-  // (the source address is the loopback of the destination's family: a socket bound to an
-  // unspecified address takes it as its own, as Linux's connect chooses inet_saddr)
   autobindInet(t, s, loopbackOf(a.ip));
-  if (s.name !== null && unspecified(decodeName(s.name).ip)) s.name = encodeName({ port: portOf(s.name), ip: loopbackOf(a.ip) }, s.family);
+  takeSource(s, a);
   if (to === null) {
     s.softError = "ECONNREFUSED";
   } else {

@@ -37,14 +37,24 @@ export interface Creds {
   gid: number;
 }
 
-/** What one write put in a queue: its bytes (data[off..]), who sent them, and the descriptions
- *  it carried (held, with a reference each, until read or dropped). */
+/** What an IP datagram's header said that its receiver may ask for (IP_RECVTTL,
+ *  IPV6_RECVHOPLIMIT, IPV6_RECVPKTINFO and the like, posix/sys/inetmsg.ts): its hop limit (IPv4's
+ *  TTL), traffic class (IPv4's TOS) and the address it was sent to (16 bytes, IPv4 v4-mapped). */
+export interface IpHeader {
+  hops: number;
+  tclass: number;
+  dst: Uint8Array;
+}
+
+/** What one write put in a queue: its bytes (data[off..]), who sent them, the descriptions it
+ *  carried (held, with a reference each, until read or dropped), and an IP datagram's header. */
 export interface SockChunk {
   data: Uint8Array;
   off: number;
   from: UnixSocket | null;
   creds: Creds;
   files: OpenFile[] | null;
+  ip: IpHeader | null;
 }
 
 /** Drops the references a message held to the descriptions it carried (none: null). */
@@ -97,6 +107,7 @@ export interface Received {
   from: UnixSocket | null;
   creds: Creds | null;
   files: OpenFile[] | null;
+  ip: IpHeader | null;
 }
 
 /** Bound names → sockets: file-system names by their file's identity, abstract ones by "@"
@@ -346,11 +357,11 @@ export class UnixSocket extends OpenFile {
   /** Sends `data` (with `files`, each already holding a reference for the message) to `to`
    *  (null: the peer). A stream send waits until all of it is in, unless `nonblock`, and
    *  returns the bytes sent; a message goes whole or not at all. */
-  send(data: Uint8Array, to: UnixSocket | null, creds: Creds, files: OpenFile[] | null, nonblock: boolean, who: Task | null = null): number {
-    return this.call(who, () => this.sendNow(data, to, creds, files, nonblock, who));
+  send(data: Uint8Array, to: UnixSocket | null, creds: Creds, files: OpenFile[] | null, nonblock: boolean, who: Task | null = null, ip: IpHeader | null = null): number {
+    return this.call(who, () => this.sendNow(data, to, creds, files, nonblock, who, ip));
   }
 
-  private sendNow(data: Uint8Array, to: UnixSocket | null, creds: Creds, files: OpenFile[] | null, nonblock: boolean, who: Task | null): number {
+  private sendNow(data: Uint8Array, to: UnixSocket | null, creds: Creds, files: OpenFile[] | null, nonblock: boolean, who: Task | null, ip: IpHeader | null): number {
     // (a reset's error goes to the next send: ECONNRESET, or EPIPE after the peer's FIN; then
     // EPIPE below)
     if (this.peerReset && this.softError !== null) {
@@ -386,7 +397,7 @@ export class UnixSocket extends OpenFile {
       throw e;
     }
     if (this.messages) {
-      q.push({ data: data.slice(), off: 0, from: this, creds, files });
+      q.push({ data: data.slice(), off: 0, from: this, creds, files, ip });
       return data.length;
     }
     return this.streamFrom(q, data, 0, creds, files, nonblock, who);
@@ -431,7 +442,7 @@ export class UnixSocket extends OpenFile {
       const room = q.room(false);
       if (room > 0) {
         const k = Math.min(room, data.length - done);
-        q.push({ data: data.slice(done, done + k), off: 0, from: this, creds, files: done === 0 ? files : null });
+        q.push({ data: data.slice(done, done + k), off: 0, from: this, creds, files: done === 0 ? files : null, ip: null });
         done += k;
         continue;
       }
@@ -476,7 +487,7 @@ export class UnixSocket extends OpenFile {
     if (this.listening) sysError("EINVAL");
     if (q.chunks.length === 0) {
       // (a datagram socket has no end of file: its peer may close and another send)
-      if (q.readClosed || (q.writeClosed && this.type !== SOCK_DGRAM)) return { n: 0, whole: 0, from: null, creds: null, files: null };
+      if (q.readClosed || (q.writeClosed && this.type !== SOCK_DGRAM)) return { n: 0, whole: 0, from: null, creds: null, files: null, ip: null };
       // (an AF_UNIX stream socket never connected is EINVAL, as Linux's
       // unix_stream_read_generic says; sequenced-packet and TCP sockets ENOTCONN)
       if (this.type !== SOCK_DGRAM && !this.connected) sysError(!this.inet && !this.messages ? "EINVAL" : "ENOTCONN");
@@ -493,7 +504,7 @@ export class UnixSocket extends OpenFile {
         q.bytes -= len;
         q.writable.notify();
       }
-      return { n, whole: len, from: first.from, creds: first.creds, files: peek ? null : first.files };
+      return { n, whole: len, from: first.from, creds: first.creds, files: peek ? null : first.files, ip: first.ip };
     }
     let n = 0;
     let files: OpenFile[] | null = null;
@@ -521,7 +532,7 @@ export class UnixSocket extends OpenFile {
       q.bytes -= n;
       q.writable.notify();
     }
-    return { n, whole: n, from: first.from, creds: first.creds, files };
+    return { n, whole: n, from: first.from, creds: first.creds, files, ip: null };
   }
 
   /** shutdown(): SHUT_RD (0), SHUT_WR (1) or both (2). */

@@ -426,6 +426,194 @@ static void disconnect(void) {
   if (r == 0) freeaddrinfo(res);
 }
 
+/* Prints what a recvmsg got: bytes, MSG_CTRUNC, how much of the control buffer it used (less
+ * than given: the negative difference), and each control message: level/type, the bytes of its
+ * data, and the data (an int, a byte, or a pktinfo's address and interface). */
+static void show(const char *what, int s, size_t controllen) {
+  char buf[64];
+  static char control[512];
+  memset(control, 0x55, sizeof control);
+  struct iovec iov = {buf, sizeof buf};
+  struct msghdr m;
+  memset(&m, 0, sizeof m);
+  m.msg_iov = &iov;
+  m.msg_iovlen = 1;
+  m.msg_control = controllen ? control : NULL;
+  m.msg_controllen = controllen;
+  ssize_t n = recvmsg(s, &m, MSG_DONTWAIT);
+  if (n < 0) {
+    printf("%s: %s\n", what, strerror(errno));
+    return;
+  }
+  printf("%s: %zd bytes%s", what, n, (m.msg_flags & MSG_CTRUNC) ? " MSG_CTRUNC" : "");
+  if (m.msg_controllen == 0) m.msg_control = NULL;
+  size_t spaces = 0;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+    long dl = (long)c->cmsg_len - (long)CMSG_LEN(0);
+    spaces += dl >= 0 ? CMSG_SPACE(dl) : 0;
+    unsigned char *d = CMSG_DATA(c);
+    printf(" [%d/%d %ld", c->cmsg_level, c->cmsg_type, dl);
+    char ip[64];
+    if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO && dl >= (long)sizeof(struct in6_pktinfo)) {
+      struct in6_pktinfo pi;
+      memcpy(&pi, d, sizeof pi);
+      inet_ntop(AF_INET6, &pi.ipi6_addr, ip, sizeof ip);
+      printf(": %s if %d", ip, pi.ipi6_ifindex);
+    } else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO && dl >= (long)sizeof(struct in_pktinfo)) {
+      struct in_pktinfo pi;
+      memcpy(&pi, d, sizeof pi);
+      char spec[32];
+      inet_ntop(AF_INET, &pi.ipi_spec_dst, spec, sizeof spec);
+      inet_ntop(AF_INET, &pi.ipi_addr, ip, sizeof ip);
+      printf(": if %d spec %s addr %s", pi.ipi_ifindex, spec, ip);
+    } else if (dl >= 4) {
+      int v;
+      memcpy(&v, d, 4);
+      printf(": %d", v);
+    } else if (dl >= 1) {
+      printf(": byte %d", d[0]);
+    }
+    printf("]");
+    if (dl < 0 || c->cmsg_len == 0) break;
+  }
+  /* (how much of the buffer it says it used: all of it, or the room of what it holds) */
+  printf(", control used %s\n", m.msg_controllen == controllen ? "all" : m.msg_controllen == spaces ? "as held" : "other");
+}
+
+/* sendmsg from `s` to `to` with one or two control messages of one int each (type 0: none). */
+static int send_ctl(int s, void *to, socklen_t tl, int level, int type, int v, int type2, int v2, size_t extra) {
+  static char control[256];
+  memset(control, 0, sizeof control);
+  struct iovec iov = {"ctl", 3};
+  struct msghdr m;
+  memset(&m, 0, sizeof m);
+  m.msg_name = to;
+  m.msg_namelen = tl;
+  m.msg_iov = &iov;
+  m.msg_iovlen = 1;
+  m.msg_control = control;
+  m.msg_controllen = 0;
+  struct cmsghdr *c = (struct cmsghdr *)control;
+  if (type) {
+    c->cmsg_level = level;
+    c->cmsg_type = type;
+    c->cmsg_len = CMSG_LEN(sizeof(int) + extra);
+    memcpy(CMSG_DATA(c), &v, sizeof v);
+    m.msg_controllen = CMSG_SPACE(sizeof(int) + extra);
+  }
+  if (type2) {
+    c = (struct cmsghdr *)(control + m.msg_controllen);
+    c->cmsg_level = level;
+    c->cmsg_type = type2;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &v2, sizeof v2);
+    m.msg_controllen += CMSG_SPACE(sizeof(int));
+  }
+  return sendmsg(s, &m, 0);
+}
+
+static void setint(int s, int level, int opt, int v) {
+  check(setsockopt(s, level, opt, &v, sizeof v) == 0, "setsockopt");
+}
+
+/* Ancillary data (RFC 3542 for IPv6, IP_PKTINFO/IP_RECVTTL/IP_RECVTOS for IPv4). */
+static void ancillary(void) {
+  int r = socket(AF_INET6, SOCK_DGRAM, 0);
+  struct sockaddr_in6 a = at6("::", 0);
+  bind(r, SA(a), sizeof a);
+  struct sockaddr_in6 to = at6("::1", port_of(r));
+  int s = socket(AF_INET6, SOCK_DGRAM, 0);
+  sendto(s, "plain", 5, 0, SA(to), sizeof to);
+  show("anc6: nothing asked", r, 256);
+  setint(r, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1);
+  setint(r, IPPROTO_IPV6, IPV6_RECVTCLASS, 1);
+  setint(r, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1);
+  printf("anc6: RECVHOPLIMIT reads %d, RECVPKTINFO %d\n", opt6(r, IPV6_RECVHOPLIMIT), opt6(r, IPV6_RECVPKTINFO));
+  sendto(s, "plain", 5, 0, SA(to), sizeof to);
+  show("anc6: defaults", r, 256);
+  setint(s, IPPROTO_IPV6, IPV6_UNICAST_HOPS, 9);
+  setint(s, IPPROTO_IPV6, IPV6_TCLASS, 0x29);
+  sendto(s, "set", 3, 0, SA(to), sizeof to);
+  show("anc6: socket's hops 9 and class 0x29", r, 256);
+  printf("anc6: sendmsg HOPLIMIT 3, TCLASS 7: %s\n", err(send_ctl(s, &to, sizeof to, IPPROTO_IPV6, IPV6_HOPLIMIT, 3, IPV6_TCLASS, 7, 0)));
+  show("anc6: per message", r, 256);
+  printf("anc6: sendmsg HOPLIMIT -1: %s\n", err(send_ctl(s, &to, sizeof to, IPPROTO_IPV6, IPV6_HOPLIMIT, -1, 0, 0, 0)));
+  show("anc6: -1", r, 256);
+  printf("anc6: HOPLIMIT 300: %s", err(send_ctl(s, &to, sizeof to, IPPROTO_IPV6, IPV6_HOPLIMIT, 300, 0, 0, 0)));
+  printf(", TCLASS one byte long: %s", err(send_ctl(s, &to, sizeof to, IPPROTO_IPV6, IPV6_TCLASS, 1, 0, 0, 1)));
+  printf(", unknown type: %s", err(send_ctl(s, &to, sizeof to, IPPROTO_IPV6, 9999, 1, 0, 0, 0)));
+  printf(", SOL_SOCKET SCM_RIGHTS: %s", err(send_ctl(s, &to, sizeof to, SOL_SOCKET, SCM_RIGHTS, 0, 0, 0, 0)));
+  printf(", IPPROTO_IP's IP_TTL: %s\n", err(send_ctl(s, &to, sizeof to, IPPROTO_IP, IP_TTL, 5, 0, 0, 0)));
+  show("anc6: after those", r, 256);
+  setint(r, IPPROTO_IPV6, IPV6_RECVPKTINFO, 0);
+  for (int k = 0; k < 6; k++) sendto(s, "cut", 3, 0, SA(to), sizeof to);
+  show("anc6: no room", r, 0);
+  show("anc6: a header's room", r, CMSG_LEN(0));
+  show("anc6: header and 2 bytes", r, CMSG_LEN(2));
+  show("anc6: one whole", r, CMSG_SPACE(sizeof(int)));
+  show("anc6: one and a header and a byte", r, CMSG_SPACE(sizeof(int)) + CMSG_LEN(0) + 1);
+  show("anc6: one and less than a header", r, CMSG_SPACE(sizeof(int)) + CMSG_LEN(0) - 1);
+
+  char junk[16];
+  int left = 0;
+  while (recv(r, junk, sizeof junk, MSG_DONTWAIT) > 0) left++;
+  printf("anc6: %d left queued\n", left);
+
+  /* An IPv4 datagram to the dual-stack socket: IPv4's control messages, then IPV6_PKTINFO. */
+  setint(r, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1);
+  setint(r, IPPROTO_IP, IP_RECVTTL, 1);
+  int s4 = socket(AF_INET, SOCK_DGRAM, 0);
+  struct sockaddr_in to4 = at4("127.0.0.1", port_of(r));
+  sendto(s4, "four", 4, 0, SA(to4), sizeof to4);
+  show("anc6: from IPv4", r, 256);
+
+  /* IPv4. */
+  int r4 = socket(AF_INET, SOCK_DGRAM, 0);
+  struct sockaddr_in b4 = at4("127.0.0.1", 0);
+  bind(r4, SA(b4), sizeof b4);
+  to4 = at4("127.0.0.1", port_of(r4));
+  setint(r4, IPPROTO_IP, IP_PKTINFO, 1);
+  setint(r4, IPPROTO_IP, IP_RECVTTL, 1);
+  setint(r4, IPPROTO_IP, IP_RECVTOS, 1);
+  sendto(s4, "four", 4, 0, SA(to4), sizeof to4);
+  show("anc4: defaults", r4, 256);
+  setint(s4, IPPROTO_IP, IP_TTL, 17);
+  setint(s4, IPPROTO_IP, IP_TOS, 0x10);
+  sendto(s4, "four", 4, 0, SA(to4), sizeof to4);
+  show("anc4: socket's TTL 17, TOS 0x10", r4, 256);
+  printf("anc4: sendmsg IP_TTL 5, IP_TOS 8: %s\n", err(send_ctl(s4, &to4, sizeof to4, IPPROTO_IP, IP_TTL, 5, IP_TOS, 8, 0)));
+  show("anc4: per message", r4, 256);
+  printf("anc4: IP_TTL 0: %s", err(send_ctl(s4, &to4, sizeof to4, IPPROTO_IP, IP_TTL, 0, 0, 0, 0)));
+  printf(", IPv6's HOPLIMIT: %s\n", err(send_ctl(s4, &to4, sizeof to4, IPPROTO_IPV6, IPV6_HOPLIMIT, 5, 0, 0, 0)));
+  show("anc4: after those", r4, 256);
+  int v = 0;
+  socklen_t vl = sizeof v;
+  int vals[] = {-1, 0, 256};
+  for (int k = 0; k < 3; k++) {
+    int e = setsockopt(s4, IPPROTO_IP, IP_TTL, &vals[k], sizeof vals[k]);
+    vl = sizeof v;
+    getsockopt(s4, IPPROTO_IP, IP_TTL, &v, &vl);
+    printf("anc4: IP_TTL %d: %s, reads %d\n", vals[k], err(e), v);
+  }
+  int t4 = socket(AF_INET, SOCK_STREAM, 0);
+  int tos = 0x1ff;
+  setsockopt(s4, IPPROTO_IP, IP_TOS, &tos, sizeof tos);
+  setsockopt(t4, IPPROTO_IP, IP_TOS, &tos, sizeof tos);
+  int u1 = 0, u2 = 0, md = 0;
+  vl = sizeof u1;
+  getsockopt(s4, IPPROTO_IP, IP_TOS, &u1, &vl);
+  vl = sizeof u2;
+  getsockopt(t4, IPPROTO_IP, IP_TOS, &u2, &vl);
+  vl = sizeof md;
+  getsockopt(t4, IPPROTO_IP, IP_MTU_DISCOVER, &md, &vl);
+  printf("anc4: IP_TOS 0x1ff reads %#x on UDP, %#x on TCP; IP_MTU_DISCOVER %d\n", u1, u2, md);
+  close(t4);
+  close(r);
+  close(s);
+  close(s4);
+  close(r4);
+}
+
 int main(void) {
   setvbuf(stdout, NULL, _IONBF, 0);
   options();
@@ -434,6 +622,7 @@ int main(void) {
   udp6();
   errors();
   disconnect();
+  ancillary();
   printf("done\n");
   return 0;
 }

@@ -12,10 +12,11 @@ import { ERRNO } from "../abi/errno.js";
 import { WouldBlock, RESTART_IF_SA, laterFn, partialCount, resumable } from "../../libexoc/blocking.js";
 import { S_IFMT, S_IFSOCK, PathFile, type OpenFile } from "../../libexoc/file.js";
 import { lockKey } from "../../libexoc/vfs/ref.js";
-import { UnixSocket, dropAll, SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_BUF, SCM_MAX_FD, type Creds } from "../../libexoc/socket.js";
+import { UnixSocket, dropAll, SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_BUF, SCM_MAX_FD, type Creds, type IpHeader } from "../../libexoc/socket.js";
 import { MAX_RW, writeTo } from "./file.js";
 import { readTimespec } from "./time.js";
-import { AF_INET, AF_INET6, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE, IPPROTO_IPV6, IPV6_V6ONLY, portSpace, readInet, encodeName, decodeName, nameIn, portOf, isLocal, isV4, anyOf, localAddr, loopbackOf, unspecified, bindKeys, destKey, v6only, ephemeralPort, type InetAddr } from "./inet.js";
+import { getInetOption, setInetOption, readIpControl, ipHeader, ipCmsgs, type Cmsg } from "./inetopt.js";
+import { AF_INET, AF_INET6, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE, portSpace, readInet, encodeName, decodeName, nameIn, portOf, isLocal, isV4, anyOf, localAddr, loopbackOf, unspecified, bindKeys, destKey, v6only, ephemeralPort, type InetAddr } from "./inet.js";
 
 export const AF_UNIX = 1;
 const SOCK_RAW = 3;
@@ -40,28 +41,9 @@ const SO_REUSEPORT = 15, SO_RCVLOWAT = 18, SO_TIMESTAMP_OLD = 29, SO_TIMESTAMPNS
  *  plain numbers, with their defaults. */
 const PLAIN_FLAGS = new Set([SO_DONTROUTE, SO_OOBINLINE, SO_NO_CHECK, SO_BSDCOMPAT, SO_REUSEPORT, SO_TIMESTAMP_OLD, SO_TIMESTAMPNS_OLD]);
 const PLAIN_NUMBERS = new Map([[SO_PRIORITY, 0], [SO_RCVLOWAT, 1]]);
-const TCP_NODELAY = 1;
 /** SO_RCVTIMEO and SO_SNDTIMEO with a struct timeval of 32-bit words, and of 64-bit ones. */
 const SO_RCVTIMEO_OLD = 20, SO_SNDTIMEO_OLD = 21, SO_RCVTIMEO_NEW = 66, SO_SNDTIMEO_NEW = 67;
 const TIMEOUTS = new Set([SO_RCVTIMEO_OLD, SO_SNDTIMEO_OLD, SO_RCVTIMEO_NEW, SO_SNDTIMEO_NEW]);
-const IPPROTO_IP = 0;
-/** UDP-Lite's checksum coverage options (linux/udp.h). */
-const UDPLITE_SEND_CSCOV = 10, UDPLITE_RECV_CSCOV = 11;
-/** The IPPROTO_IP options kept (with their defaults): IP_TOS, IP_TTL, IP_MTU_DISCOVER and
- *  IP_RECVERR (glibc's resolver sets it; loopback datagrams are never lost on the way, so its
- *  error queue stays empty). Nothing on the loopback network depends on them. */
-const IP_OPTIONS = new Map<number, number>([[1, 0], [2, 64], [10, 0], [11, 0]]);
-/** The IPPROTO_IPV6 options kept (with their defaults, as Linux reads them back): IPV6_V6ONLY
- *  (net.ipv6.bindv6only's 0), IPV6_UNICAST_HOPS (16; -1 is the route's, 64), IPV6_MTU_DISCOVER
- *  (23; IPV6_PMTUDISC_WANT), IPV6_RECVERR (25) and IPV6_TCLASS (67; -1 is 0), each with the
- *  range Linux's do_ipv6_setsockopt allows. Only IPV6_V6ONLY changes anything here. */
-const IP6_OPTIONS = new Map<number, { def: number; flag?: true; min?: number; max?: number; unset?: number }>([
-  [IPV6_V6ONLY, { def: 0, flag: true }],
-  [16, { def: 64, min: -1, max: 255, unset: -1 }],
-  [23, { def: 1, min: 0, max: 5 }],
-  [25, { def: 0, flag: true }],
-  [67, { def: 0, min: -1, max: 255, unset: -1 }],
-]);
 /** The largest UDP payload of one IPv4 packet, and of one IPv6 packet (65,535 bytes less the
  *  headers). */
 const UDP_MAX = 65507, UDP6_MAX = 65527;
@@ -406,7 +388,7 @@ function sendable(s: UnixSocket, len: number, flags: number): void {
 
 /** Sends `data` from `s` as send/sendto/sendmsg do: SIGPIPE (unless MSG_NOSIGNAL) and EPIPE
  *  when the peer is gone. */
-function sendData(t: Task, s: UnixSocket, data: Uint8Array, flags: number, to: UnixSocket | null, creds: Creds, files: OpenFile[] | null): number {
+function sendData(t: Task, s: UnixSocket, data: Uint8Array, flags: number, to: UnixSocket | null, creds: Creds, files: OpenFile[] | null, ip: IpHeader | null = null): number {
   try {
     sendable(s, data.length, flags);
   } catch (e) {
@@ -414,7 +396,7 @@ function sendData(t: Task, s: UnixSocket, data: Uint8Array, flags: number, to: U
     throw e;
   }
   const nonblock = (flags & MSG_DONTWAIT) !== 0;
-  const send = (): number => s.send(data, to, creds, files, nonblock, t);
+  const send = (): number => s.send(data, to, creds, files, nonblock, t, ip);
   if ((flags & MSG_NOSIGNAL) !== 0) {
     try {
       return send();
@@ -426,29 +408,34 @@ function sendData(t: Task, s: UnixSocket, data: Uint8Array, flags: number, to: U
   return writeTo(t, send);
 }
 
-/** The destination of a send with an address: a datagram socket's; a connected stream's is
- *  EISCONN, an unconnected one's EOPNOTSUPP (as Linux). */
-function destination(t: Task, s: UnixSocket, addrVa: number, len: number): UnixSocket | null | typeof DROP {
-  if (s.inet) {
-    // (TCP ignores an address given to sendto, as Linux's tcp_sendmsg does)
-    return s.type === SOCK_DGRAM ? udpDestination(t, s, addrVa, len) : null;
-  }
-  if (addrVa === 0) return null;
-  if (s.type !== SOCK_DGRAM) sysError(s.connected ? "EISCONN" : "EOPNOTSUPP");
-  return findNamed(t, readAddr(t, addrVa, len, "EINVAL"), SOCK_DGRAM);
+/** Where a send goes: the socket (null: the peer), or nowhere (`drop`: a UDP datagram with
+ *  nobody at its port is sent and lost, as without ICMP), and a UDP datagram's address. */
+interface Dest {
+  to: UnixSocket | null;
+  drop: boolean;
+  addr: InetAddr | null;
 }
 
-/** A UDP datagram with nobody at its port: sent, and lost (no ICMP here). */
-const DROP = Symbol("drop");
+/** The destination of a send with an address: a datagram socket's; a connected stream's is
+ *  EISCONN, an unconnected one's EOPNOTSUPP (as Linux). */
+function destination(t: Task, s: UnixSocket, addrVa: number, len: number): Dest {
+  if (s.inet) {
+    // (TCP ignores an address given to sendto, as Linux's tcp_sendmsg does)
+    return s.type === SOCK_DGRAM ? udpDestination(t, s, addrVa, len) : { to: null, drop: false, addr: null };
+  }
+  if (addrVa === 0) return { to: null, drop: false, addr: null };
+  if (s.type !== SOCK_DGRAM) sysError(s.connected ? "EISCONN" : "EOPNOTSUPP");
+  return { to: findNamed(t, readAddr(t, addrVa, len, "EINVAL"), SOCK_DGRAM), drop: false, addr: null };
+}
 
 /** Where a UDP datagram from `s` goes: the address given, else the connected one. A socket
  *  connected elsewhere takes datagrams from its peer only; the others are lost. */
-function udpDestination(t: Task, s: UnixSocket, addrVa: number, len: number): UnixSocket | typeof DROP {
-  let a: InetAddr;
-  if (addrVa !== 0) a = readInet(t, addrVa, len, s.family, false, true) as InetAddr;
-  else if (s.peerName !== null) a = decodeName(s.peerName);
+function udpDestination(t: Task, s: UnixSocket, addrVa: number, len: number): Dest {
+  let addr: InetAddr;
+  if (addrVa !== 0) addr = readInet(t, addrVa, len, s.family, false, true) as InetAddr;
+  else if (s.peerName !== null) addr = decodeName(s.peerName);
   else return sysError("EDESTADDRREQ");
-  const to = findInet(t, s, a);
+  const to = findInet(t, s, addr);
   autobindInet(t, s, anyOf(s.family));
   if (to === null || s.name === null) {
     // A connected socket hears of it: its next receive fails (Linux's ICMP port unreachable).
@@ -456,22 +443,29 @@ function udpDestination(t: Task, s: UnixSocket, addrVa: number, len: number): Un
       s.softError = "ECONNREFUSED";
       s.rx.readable.notify();
     }
-    return DROP;
+    return { to: null, drop: true, addr };
   }
-  if (to.peerName !== null && portOf(to.peerName) !== portOf(s.name)) return DROP;
-  return to;
+  const drop = to.peerName !== null && portOf(to.peerName) !== portOf(s.name);
+  return { to, drop, addr };
+}
+
+/** Sends `data` from `s` to `d` (a datagram with its IP header, its control messages at
+ *  `control`): a datagram nobody receives is dropped once it passed the checks. */
+function sendTo(t: Task, s: UnixSocket, d: Dest, data: Uint8Array, flags: number, creds: Creds, files: OpenFile[] | null, ip: IpHeader | null): number {
+  if (d.drop) {
+    sendable(s, data.length, flags);
+    dropAll(files);
+    return data.length;
+  }
+  return sendData(t, s, data, flags, d.to, creds, files, ip);
 }
 
 export const sendto: Sys = (t, fd, buf, len, flags, addrVa, addrLen) => {
   const s = sockOf(t, fd);
-  const to = destination(t, s, addrVa, addrLen);
+  const d = destination(t, s, addrVa, addrLen);
   const data = t.mem.read(buf, Math.min(len >>> 0, MAX_RW));
-  if (to === DROP) {
-    // (a datagram nobody receives is dropped once it passed the checks)
-    sendable(s, data.length, flags);
-    return data.length;
-  }
-  return sendData(t, s, data, flags, to, credsOf(t), null);
+  const ip = d.addr === null ? null : ipHeader(s, d.addr, { hops: null, tclass: null });
+  return sendTo(t, s, d, data, flags, credsOf(t), null, ip);
 };
 
 export const send: Sys = (t, fd, buf, len, flags) => sendto(t, fd, buf, len, flags, 0, 0);
@@ -574,7 +568,7 @@ function readMsg(t: Task, va: number): MsgHdr {
 export const sendmsg: Sys = (t, fd, msgVa, flags) => {
   const s = sockOf(t, fd);
   const m = readMsg(t, msgVa);
-  const to = destination(t, s, m.namelen === 0 ? 0 : m.name, m.namelen);
+  const d = destination(t, s, m.namelen === 0 ? 0 : m.name, m.namelen);
   const total = m.iov.reduce((n, [, len]) => n + len, 0);
   const data = new Uint8Array(total);
   let at = 0;
@@ -582,9 +576,12 @@ export const sendmsg: Sys = (t, fd, msgVa, flags) => {
     data.set(t.mem.read(base, len), at);
     at += len;
   }
+  if (s.inet) {
+    const sent = readIpControl(t, s, d.addr, m.control, m.controllen);
+    return sendTo(t, s, d, data, flags, credsOf(t), null, d.addr === null ? null : ipHeader(s, d.addr, sent));
+  }
   // Control messages: descriptions to pass (each gets a reference of the message's own) and
   // credentials to claim.
-  let files: OpenFile[] | null = null;
   let creds = credsOf(t);
   const take: OpenFile[] = [];
   for (let off = 0; off + 12 <= m.controllen; ) {
@@ -607,16 +604,8 @@ export const sendmsg: Sys = (t, fd, msgVa, flags) => {
     }
     off += (len + 3) & ~3;
   }
-  if (m.controllen >= 12 && s.inet) sysError("EINVAL");
-  if (to === DROP) {
-    sendable(s, data.length, flags);
-    return data.length;
-  }
-  if (take.length > 0) {
-    for (const f of take) f.refs++;
-    files = take;
-  }
-  return sendData(t, s, data, flags, to, creds, files);
+  for (const f of take) f.refs++;
+  return sendTo(t, s, d, data, flags, creds, take.length > 0 ? take : null, null);
 };
 
 export const recvmsg: Sys = (t, fd, msgVa, flags) => {
@@ -647,17 +636,33 @@ export const recvmsg: Sys = (t, fd, msgVa, flags) => {
   } else {
     t.mem.putU32(msgVa + 4, 0);
   }
-  // Control messages: credentials (SO_PASSCRED), then the descriptions passed.
+  // Control messages: an IP datagram's header as asked for, credentials (SO_PASSCRED), then
+  // the descriptions passed. Each is written as Linux's put_cmsg does: one the room left cuts
+  // short is written as far as it fits, with that length, and says MSG_CTRUNC.
   let used = 0;
-  const cmsg = (type: number, words: number[]): boolean => {
-    const len = 12 + 4 * words.length;
-    if (used + len > m.controllen) return false;
-    const b = new Int32Array([len, SOL_SOCKET, type, ...words]);
-    t.mem.write(m.control + used, new Uint8Array(b.buffer));
-    used += (len + 3) & ~3;
-    return true;
+  const put = ([level, type, data]: Cmsg): void => {
+    const room = m.controllen - used;
+    if (m.control === 0 || room < 12) {
+      outFlags |= MSG_CTRUNC;
+      return;
+    }
+    let len = 12 + data.length;
+    if (room < len) {
+      outFlags |= MSG_CTRUNC;
+      len = room;
+    }
+    const b = new Uint8Array(len);
+    const h = new DataView(b.buffer);
+    h.setUint32(0, len, true);
+    h.setInt32(4, level, true);
+    h.setInt32(8, type, true);
+    b.set(data.subarray(0, len - 12), 12);
+    t.mem.write(m.control + used, b);
+    used += Math.min(12 + ((data.length + 3) & ~3), room);
   };
-  if (s.passCred && r.creds !== null && !cmsg(SCM_CREDENTIALS, [r.creds.pid, r.creds.uid, r.creds.gid])) outFlags |= MSG_CTRUNC;
+  const words = (w: number[]): Uint8Array => new Uint8Array(new Int32Array(w).buffer);
+  if (s.inet && r.ip !== null) ipCmsgs(s, r.ip).forEach(put);
+  if (s.passCred && r.creds !== null) put([SOL_SOCKET, SCM_CREDENTIALS, words([r.creds.pid, r.creds.uid, r.creds.gid])]);
   if (r.files !== null) {
     const room = Math.max(0, Math.floor((m.controllen - used - 12) / 4));
     const fds: number[] = [];
@@ -670,7 +675,7 @@ export const recvmsg: Sys = (t, fd, msgVa, flags) => {
       }
     });
     if (fds.length < r.files.length) outFlags |= MSG_CTRUNC;
-    if (fds.length > 0) cmsg(SCM_RIGHTS, fds);
+    if (fds.length > 0) put([SOL_SOCKET, SCM_RIGHTS, words(fds)]);
   }
   t.mem.putU32(msgVa + 20, used);
   t.mem.putU32(msgVa + 24, outFlags);
@@ -750,27 +755,14 @@ export const getsockopt: Sys = (t, fd, level, opt, valVa, lenVa) => {
   const room = t.mem.i32(lenVa);
   if (room < 0) sysError("EINVAL");
   let words: number[];
-  if (level === IPPROTO_TCP && s.inet && s.type === SOCK_STREAM) {
-    if (opt !== TCP_NODELAY) sysError("ENOPROTOOPT");
-    words = [s.noDelay ? 1 : 0];
-  } else if (level === IPPROTO_IP && s.inet) {
-    if (!IP_OPTIONS.has(opt)) sysError("ENOPROTOOPT");
-    words = [s.ipOptions.get(opt) ?? IP_OPTIONS.get(opt) ?? 0];
-  } else if (level === IPPROTO_IPV6 && s.family === AF_INET6) {
-    const o = IP6_OPTIONS.get(opt);
-    if (o === undefined) sysError("ENOPROTOOPT");
-    words = [s.ip6Options.get(opt) ?? o.def];
-  } else if (level === IPPROTO_UDPLITE && s.protocol === IPPROTO_UDPLITE) {
-    if (opt !== UDPLITE_SEND_CSCOV && opt !== UDPLITE_RECV_CSCOV) sysError("ENOPROTOOPT");
-    words = [s.ipOptions.get(-opt) ?? 0];
+  if (s.inet && level !== SOL_SOCKET) {
+    words = [getInetOption(s, level, opt)];
   } else if (level === SOL_SOCKET && TIMEOUTS.has(opt)) {
     const ns = opt === SO_RCVTIMEO_OLD || opt === SO_RCVTIMEO_NEW ? s.rcvTimeoNs : s.sndTimeoNs;
     const sec = Math.floor(ns / 1e9), usec = Math.floor((ns % 1e9) / 1000);
     words = opt === SO_RCVTIMEO_NEW || opt === SO_SNDTIMEO_NEW ? [sec, 0, usec, 0] : [sec, usec];
   } else {
-    // (an unknown level, or another protocol's: Linux's ip_getsockopt says EOPNOTSUPP, and
-    // ipv6_getsockopt ENOPROTOOPT)
-    if (level !== SOL_SOCKET) sysError(s.family === AF_INET6 ? "ENOPROTOOPT" : "EOPNOTSUPP");
+    if (level !== SOL_SOCKET) sysError("EOPNOTSUPP");
     words = solSocketOption(s, opt);
   }
   const bytes = new Uint8Array(new Int32Array(words).buffer);
@@ -818,34 +810,11 @@ export const setsockopt: Sys = (t, fd, level, opt, valVa, len) => {
   const s = sockOf(t, fd);
   if (len < 4) sysError("EINVAL");
   const v = t.mem.i32(valVa);
-  if (level === IPPROTO_TCP && s.inet && s.type === SOCK_STREAM) {
-    if (opt !== TCP_NODELAY) sysError("ENOPROTOOPT");
-    s.noDelay = v !== 0;
+  if (s.inet && level !== SOL_SOCKET) {
+    setInetOption(s, level, opt, v);
     return 0;
   }
-  if (level === IPPROTO_IP && s.inet) {
-    if (!IP_OPTIONS.has(opt)) sysError("ENOPROTOOPT");
-    s.ipOptions.set(opt, v);
-    return 0;
-  }
-  if (level === IPPROTO_IPV6 && s.family === AF_INET6) {
-    const o = IP6_OPTIONS.get(opt);
-    if (o === undefined) sysError("ENOPROTOOPT");
-    if (o.flag === undefined && (v < (o.min ?? 0) || v > (o.max ?? 0))) sysError("EINVAL");
-    // (a socket's sides of its port are chosen when it is bound: Linux's IPV6_V6ONLY)
-    if (opt === IPV6_V6ONLY && s.name !== null) sysError("EINVAL");
-    if (v === o.unset) s.ip6Options.delete(opt);
-    else s.ip6Options.set(opt, o.flag ? (v !== 0 ? 1 : 0) : v);
-    return 0;
-  }
-  if (level === IPPROTO_UDPLITE && s.protocol === IPPROTO_UDPLITE) {
-    // Checksum coverage: kept (under the negated option number) and read back, as Linux
-    // rounds it: 1-7 is the header's 8, at most 65535.
-    if (opt !== UDPLITE_SEND_CSCOV && opt !== UDPLITE_RECV_CSCOV) sysError("ENOPROTOOPT");
-    s.ipOptions.set(-opt, v !== 0 && v < 8 ? 8 : Math.min(v, 0xffff));
-    return 0;
-  }
-  if (level !== SOL_SOCKET) sysError(s.inet ? "ENOPROTOOPT" : "EOPNOTSUPP");
+  if (level !== SOL_SOCKET) sysError("EOPNOTSUPP");
   if (TIMEOUTS.has(opt)) {
     const wide = opt === SO_RCVTIMEO_NEW || opt === SO_SNDTIMEO_NEW;
     if (len < (wide ? 16 : 8)) sysError("EINVAL");

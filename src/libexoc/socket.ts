@@ -301,8 +301,13 @@ export class UnixSocket extends OpenFile {
 
   /** Gives up its name and keys (a UDP disconnect gives back a port the system chose). */
   unbind(): void {
-    if (this.names !== null) for (const k of this.keys) this.names.forget(k, this);
+    this.forgetKeys();
     this.name = null;
+  }
+
+  /** No longer answers to its keys. */
+  private forgetKeys(): void {
+    if (this.names !== null) for (const k of this.keys) this.names.forget(k, this);
     this.keys = [];
     this.names = null;
   }
@@ -616,7 +621,8 @@ export class UnixSocket extends OpenFile {
   }
 
   override release(): void {
-    this.unbind();
+    // (its name stays: datagrams it sent still name their sender)
+    this.forgetKeys();
     // (TCP closes a connection with data not read by a reset, not a FIN: Linux's tcp_close)
     const unread = this.rx.chunks.length > 0;
     this.rx.readClosed = true;

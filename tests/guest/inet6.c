@@ -302,6 +302,21 @@ static void udp6(void) {
   printf("udp6: 65527 bytes: %s", err(sendto(u, big, 65527, 0, SA(lo), sizeof lo)));
   printf(", 65528 bytes: %s\n", err(sendto(u, big, 65528, 0, SA(lo), sizeof lo)));
   close(u);
+  /* A datagram whose sender closed before it was read still names the sender. */
+  int gone = socket(AF_INET6, SOCK_DGRAM, 0), still = socket(AF_INET6, SOCK_DGRAM, 0);
+  struct sockaddr_in6 lo1 = at6("::1", 0);
+  bind(gone, SA(lo1), sizeof lo1);
+  bind(still, SA(lo1), sizeof lo1);
+  int gport = port_of(gone);
+  struct sockaddr_in6 sto = at6("::1", port_of(still));
+  sendto(gone, "bye", 3, 0, SA(sto), sizeof sto);
+  close(gone);
+  fl = sizeof from;
+  memset(&from, 0, sizeof from);
+  n = recvfrom(still, buf, sizeof buf, 0, SA(from), &fl);
+  close(still);
+  inet_ntop(AF_INET6, &from.sin6_addr, ip, sizeof ip);
+  printf("udp6: from a closed sender: %zd bytes from %s len %u, its port: %s\n", n, ip, (unsigned)fl, ntohs(from.sin6_port) == gport ? "yes" : "no");
   close(r);
   close(s);
   close(s4);

@@ -8,7 +8,7 @@ import type { Waiter } from "../exokernel/wait.js";
 import type { System } from "./system.js";
 import type { OpenFile } from "./file.js";
 import { POLLIN, POLLOUT, POLLERR, POLLHUP, POLLPRI, POLLRDNORM, POLLRDBAND, POLLWRNORM, POLLWRBAND, POLLMSG } from "./file.js";
-import { SIGIO, SI_KERNEL, type SigInfo } from "./signal.js";
+import { SIGIO, SIGURG, SI_KERNEL, type SigInfo } from "./signal.js";
 import { sysError } from "./errors.js";
 
 export const F_OWNER_TID = 0, F_OWNER_PID = 1, F_OWNER_PGRP = 2;
@@ -72,6 +72,12 @@ export class AsyncIo implements Waiter {
     this.send(r & POLLERR ? POLL_ERR : r & POLLHUP ? POLL_HUP : r & POLLPRI ? POLL_PRI : r & POLLIN ? POLL_IN : POLL_OUT);
   }
 
+  /** TCP urgent data came: the owner gets SIGURG, with or without O_ASYNC (Linux's
+   *  sk_send_sigurg). */
+  urgent(): void {
+    this.deliver({ signal: SIGURG, code: SI_KERNEL, addr: 0, pid: 0, uid: 0, trapno: 0, error: 0 });
+  }
+
   /** Signals the owner that `reason` (POLL_IN...) happened: SIGIO with no detail (SI_KERNEL),
    *  or F_SETSIG's signal with the reason as si_code, its band and the fd. */
   send(reason: number): void {
@@ -82,9 +88,15 @@ export class AsyncIo implements Waiter {
       info.code = reason;
       info.poll = { band: BAND[reason] ?? 0, fd: this.fd };
     }
+    this.deliver(info);
+  }
+
+  /** Sends `info` to the owner: a thread, a process, or each process of a group. */
+  private deliver(info: SigInfo): void {
     const o = this.owner;
+    if (o === null) return;
     if (o.type === F_OWNER_TID) this.sys.tasks.get(o.id)?.queueSignal(info);
-    else if (o.type === F_OWNER_PID) (this.sys.findProcess(o.id) ?? this.sys.tasks.get(o.id)?.proc)?.signal(sig, info);
-    else for (const p of this.sys.group(o.id)) p.signal(sig, { ...info });
+    else if (o.type === F_OWNER_PID) (this.sys.findProcess(o.id) ?? this.sys.tasks.get(o.id)?.proc)?.signal(info.signal, info);
+    else for (const p of this.sys.group(o.id)) p.signal(info.signal, { ...info });
   }
 }

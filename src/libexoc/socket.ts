@@ -14,7 +14,7 @@ import { WaitQueue } from "../exokernel/wait.js";
 import { WouldBlock, EINTR_ON_HANDLER, later } from "./blocking.js";
 import type { Task } from "./task.js";
 import { sysError, SysError, type ErrnoName } from "./errors.js";
-import { OpenFile, S_IFSOCK, POLLIN, POLLRDNORM, POLLOUT, POLLWRNORM, POLLHUP, POLLERR, POLLRDHUP, type FileStat } from "./file.js";
+import { OpenFile, S_IFSOCK, POLLIN, POLLRDNORM, POLLOUT, POLLWRNORM, POLLHUP, POLLERR, POLLRDHUP, POLLPRI, type FileStat } from "./file.js";
 
 export const SOCK_STREAM = 1, SOCK_DGRAM = 2, SOCK_SEQPACKET = 5;
 /** What a socket's receive queue holds at most (Linux's default net.core.rmem_default). */
@@ -65,8 +65,10 @@ export function dropAll(files: OpenFile[] | null): void {
 /** A socket's receive queue. */
 export class SockQueue {
   readonly chunks: SockChunk[] = [];
-  /** Bytes queued. */
+  /** Bytes queued, and ever queued and taken (a stream's positions: TCP's urgent mark). */
   bytes = 0;
+  pushed = 0;
+  taken = 0;
   /** The owner will read no more (closed, or shut down for reading): writers get EPIPE. */
   readClosed = false;
   /** Nothing more will come (the peer closed, or shut down for writing): reads end at EOF. */
@@ -87,6 +89,7 @@ export class SockQueue {
   push(c: SockChunk): void {
     this.chunks.push(c);
     this.bytes += c.data.length - c.off;
+    this.pushed += c.data.length - c.off;
     this.readable.notify();
   }
 
@@ -94,6 +97,7 @@ export class SockQueue {
   clear(): void {
     for (const c of this.chunks) dropAll(c.files);
     this.chunks.length = 0;
+    this.taken += this.bytes;
     this.bytes = 0;
     this.writable.notify();
   }
@@ -184,6 +188,12 @@ export class UnixSocket extends OpenFile {
   /** The TCP connection was reset: by the peer's close with data unread, or in answer to a send
    *  after its FIN (that send was taken). Sends fail with EPIPE, after the reset's error. */
   peerReset = false;
+  /** TCP urgent data here (a send with MSG_OOB made the last byte it sent urgent): the urgent
+   *  byte's position in the stream, its value, and whether recv(MSG_OOB) took it; null: none,
+   *  or the reader went past it. */
+  urgent: { at: number; byte: number; read: boolean } | null = null;
+  /** SO_OOBINLINE: the urgent byte stays in the stream (else reads step over it). */
+  oobInline = false;
   /** A non-blocking TCP connect returned EINPROGRESS and no connect has asked since. */
   connectInProgress = false;
   /** TCP_NODELAY, SO_REUSEADDR, SO_KEEPALIVE, SO_BROADCAST as set (nothing here depends on them). */
@@ -482,6 +492,15 @@ export class UnixSocket extends OpenFile {
 
   private receiveNow(buf: Uint8Array, peek: boolean, nonblock: boolean, who: Task | null): Received {
     const q = this.rx;
+    // A TCP read standing on the urgent byte steps over it (unless SO_OOBINLINE), and that
+    // ends the urgent data even when nothing follows it yet (Linux's tcp_recvmsg); a peek looks
+    // past it.
+    const over = this.atUrgentByte() ? 1 : 0;
+    if (over !== 0 && !peek) {
+      this.consume(1);
+      this.urgent = null;
+    }
+    const lead = peek ? over : 0;
     // (a reset after the peer's FIN leaves its EPIPE for SO_ERROR and sends: reads end at EOF;
     // a reset without one fails the next read, ECONNRESET)
     if (this.softError !== null && !(this.peerReset && this.softError === "EPIPE")) {
@@ -490,7 +509,7 @@ export class UnixSocket extends OpenFile {
       sysError(e);
     }
     if (this.listening) sysError("EINVAL");
-    if (q.chunks.length === 0) {
+    if (q.bytes === lead && (!this.messages || q.chunks.length === 0)) {
       // (a datagram socket has no end of file: its peer may close and another send)
       if (q.readClosed || (q.writeClosed && this.type !== SOCK_DGRAM)) return { n: 0, whole: 0, from: null, creds: null, files: null, ip: null };
       // (an AF_UNIX stream socket never connected is EINVAL, as Linux's
@@ -511,14 +530,20 @@ export class UnixSocket extends OpenFile {
       }
       return { n, whole: len, from: first.from, creds: first.creds, files: peek ? null : first.files, ip: first.ip };
     }
+    // (a read stops before TCP's urgent byte)
+    const u = this.urgent;
+    const limit = u !== null && u.at > q.taken ? Math.min(buf.length, u.at - q.taken) : buf.length;
     let n = 0;
     let files: OpenFile[] | null = null;
     let k = 0;
-    while (n < buf.length && k < q.chunks.length) {
+    let skip = lead;
+    while (n < limit && k < q.chunks.length) {
       const c = q.chunks[k];
       if (k > 0 && c.files !== null) break;
-      const take = Math.min(c.data.length - c.off, buf.length - n);
-      buf.set(c.data.subarray(c.off, c.off + take), n);
+      const from = c.off + skip;
+      skip = Math.max(0, skip - (c.data.length - c.off));
+      const take = Math.max(0, Math.min(c.data.length - from, limit - n));
+      buf.set(c.data.subarray(from, from + take), n);
       n += take;
       if (!peek) {
         if (c.files !== null) {
@@ -535,9 +560,65 @@ export class UnixSocket extends OpenFile {
     }
     if (!peek) {
       q.bytes -= n;
+      q.taken += n;
+      if (u !== null && q.taken > u.at) this.urgent = null;
       q.writable.notify();
     }
     return { n, whole: n, from: first.from, creds: first.creds, files, ip: null };
+  }
+
+  /** Takes `n` bytes from the front of the receive queue, unread. */
+  private consume(n: number): void {
+    const q = this.rx;
+    while (n > 0 && q.chunks.length > 0) {
+      const c = q.chunks[0];
+      const k = Math.min(n, c.data.length - c.off);
+      c.off += k;
+      q.bytes -= k;
+      q.taken += k;
+      n -= k;
+      if (c.off === c.data.length) q.chunks.shift();
+    }
+    q.writable.notify();
+  }
+
+  /** The next byte of the stream is TCP's urgent byte, and reads step over it. */
+  private atUrgentByte(): boolean {
+    const u = this.urgent;
+    return u !== null && !this.oobInline && u.at === this.rx.taken && this.rx.pushed > u.at;
+  }
+
+  /** The read position is at TCP's urgent mark (SIOCATMARK). */
+  get atMark(): boolean {
+    return this.urgent !== null && this.urgent.at === this.rx.taken;
+  }
+
+  /** send(MSG_OOB) on a TCP connection: the last byte of `data`, sent next, is urgent at the
+   *  peer. A new urgent byte replaces one not yet read (which stays in the stream, unless the
+   *  peer's reader stands on it: Linux's tcp_check_urg), and the peer's owner gets SIGURG. */
+  markUrgent(data: Uint8Array): void {
+    const p = this.peer;
+    if (!this.inet || this.type !== SOCK_STREAM || !this.connected || p === null || p.peer !== this || data.length === 0) return;
+    const at = p.rx.pushed + data.length - 1;
+    if (p.urgent !== null && at <= p.urgent.at) return;
+    if (p.atUrgentByte()) p.consume(1);
+    p.urgent = { at, byte: data[data.length - 1], read: false };
+    p.fasync?.urgent();
+    p.rx.readable.notify();
+  }
+
+  /** recv(MSG_OOB) on a TCP socket: the urgent byte (`peek` leaves it), or null at the end of
+   *  the stream; EINVAL when there is none or it was taken (or SO_OOBINLINE), EAGAIN while it
+   *  has not come (never a wait: Linux's tcp_recv_urg). */
+  receiveUrgent(peek: boolean): number | null {
+    const u = this.urgent;
+    if (this.oobInline || u === null || u.read) sysError("EINVAL");
+    if (this.rx.pushed > u.at) {
+      if (!peek) u.read = true;
+      return u.byte;
+    }
+    if (this.rx.readClosed || this.rx.writeClosed) return null;
+    return sysError("EAGAIN");
   }
 
   /** shutdown(): SHUT_RD (0), SHUT_WR (1) or both (2). */
@@ -588,7 +669,11 @@ export class UnixSocket extends OpenFile {
     const q = this.rx;
     let ev = this.softError !== null ? POLLERR : 0;
     const eof = q.readClosed || (q.writeClosed && this.type !== SOCK_DGRAM);
-    if (q.chunks.length > 0 || eof) ev |= POLLIN | POLLRDNORM;
+    // (TCP: an urgent byte that reads step over does not make the stream readable alone; one
+    // not yet taken by recv(MSG_OOB) is POLLPRI)
+    if (q.bytes > (this.atUrgentByte() ? 1 : 0) || (this.messages && q.chunks.length > 0) || eof) ev |= POLLIN | POLLRDNORM;
+    const u = this.urgent;
+    if (u !== null && !u.read && q.pushed > u.at) ev |= POLLPRI;
     if (eof) ev |= POLLRDHUP;
     if (eof && (this.shutWrite || this.peerReset)) ev |= POLLHUP;
     const peer = this.peer;

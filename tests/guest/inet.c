@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -414,6 +416,123 @@ static void reset_peer(void) {
   signal(SIGPIPE, SIG_DFL);
 }
 
+static volatile sig_atomic_t urgs;
+static void on_urg(int sig) {
+  (void)sig;
+  urgs++;
+}
+
+/* What recv says: the bytes it got as text, or its error. */
+static const char *got(int s, int flags) {
+  static char out[64];
+  char b[32];
+  ssize_t n = recv(s, b, sizeof b - 1, flags | MSG_DONTWAIT);
+  if (n < 0) snprintf(out, sizeof out, "(%s)", strerror(errno));
+  else {
+    b[n] = 0;
+    snprintf(out, sizeof out, "%zd \"%s\"", n, b);
+  }
+  return out;
+}
+
+static int mark(int s) {
+  int m = -1;
+  ioctl(s, SIOCATMARK, &m);
+  return m;
+}
+
+static int pollbits(int s) {
+  struct pollfd p = {s, POLLIN | POLLPRI, 0};
+  poll(&p, 1, 0);
+  return p.revents;
+}
+
+/* TCP urgent data: send's MSG_OOB makes the last byte urgent; reads stop at the mark and step
+ * over the byte, recv(MSG_OOB) takes it, SIOCATMARK, POLLPRI, SO_OOBINLINE, SIGURG. */
+static void urgent(void) {
+  struct sockaddr_in at;
+  int l = tcp_listener(1, &at);
+  int a = socket(AF_INET, SOCK_STREAM, 0);
+  check(connect(a, (struct sockaddr *)&at, sizeof at) == 0, "connect");
+  int b = accept(l, NULL, NULL);
+  close(l);
+  signal(SIGURG, on_urg);
+  fcntl(b, F_SETOWN, getpid());
+  printf("urgent: none: MSG_OOB %s", got(b, MSG_OOB));
+  printf(", mark %d", mark(b));
+  printf(", poll %#x\n", pollbits(b));
+  send(a, "abc", 3, 0);
+  printf("urgent: send XY with MSG_OOB: %s", err(send(a, "XY", 2, MSG_OOB)));
+  printf(", SIGURG %d\n", (int)urgs);
+  printf("urgent: poll %#x", pollbits(b));
+  printf(", mark %d\n", mark(b));
+  printf("urgent: peek MSG_OOB %s", got(b, MSG_OOB | MSG_PEEK));
+  printf(", read %s", got(b, 0));
+  printf(", mark %d", mark(b));
+  printf(", poll %#x\n", pollbits(b));
+  printf("urgent: MSG_OOB %s", got(b, MSG_OOB));
+  printf(", again %s", got(b, MSG_OOB));
+  printf(", poll %#x", pollbits(b));
+  printf(", mark %d", mark(b));
+  printf(", read %s", got(b, 0));
+  printf(", mark %d\n", mark(b));
+  send(a, "12", 2, 0);
+  printf("urgent: then read %s\n", got(b, 0));
+
+  /* A read at the mark steps over a byte MSG_OOB never took. */
+  send(a, "Z", 1, MSG_OOB);
+  printf("urgent: Z alone: poll %#x", pollbits(b));
+  printf(", mark %d", mark(b));
+  printf(", read %s", got(b, 0));
+  printf(", MSG_OOB %s\n", got(b, MSG_OOB));
+  send(a, "Qr", 2, MSG_OOB);
+  printf("urgent: Qr: read %s", got(b, 0));
+  printf(", read %s", got(b, 0));
+  printf(", MSG_OOB %s\n", got(b, MSG_OOB));
+
+  /* A second urgent byte before the first was read. */
+  send(a, "1", 1, MSG_OOB);
+  send(a, "2", 1, MSG_OOB);
+  printf("urgent: two: MSG_OOB %s", got(b, MSG_OOB));
+  printf(", read %s", got(b, 0));
+  printf(", read %s\n", got(b, 0));
+  send(a, "ab", 2, MSG_OOB);
+  send(a, "cd", 2, MSG_OOB);
+  printf("urgent: ab then cd: read %s", got(b, 0));
+  printf(", MSG_OOB %s", got(b, MSG_OOB));
+  printf(", read %s\n", got(b, 0));
+
+  /* SO_OOBINLINE: the byte stays in the stream; reads still stop at the mark. */
+  int one = 1;
+  setsockopt(b, SOL_SOCKET, SO_OOBINLINE, &one, sizeof one);
+  send(a, "pq", 2, MSG_OOB);
+  printf("urgent: inline: poll %#x", pollbits(b));
+  printf(", MSG_OOB %s", got(b, MSG_OOB));
+  printf(", read %s", got(b, 0));
+  printf(", mark %d", mark(b));
+  printf(", read %s", got(b, 0));
+  printf(", mark %d\n", mark(b));
+
+  /* recvmsg's MSG_OOB flag. */
+  int zero = 0;
+  setsockopt(b, SOL_SOCKET, SO_OOBINLINE, &zero, sizeof zero);
+  send(a, "k", 1, MSG_OOB);
+  char c = 0;
+  struct iovec iov = {&c, 1};
+  struct msghdr m;
+  memset(&m, 0, sizeof m);
+  m.msg_iov = &iov;
+  m.msg_iovlen = 1;
+  ssize_t n = recvmsg(b, &m, MSG_OOB);
+  int sigs = urgs;
+  printf("urgent: recvmsg %zd '%c' flags %#x, SIGURG %d\n", n, c, m.msg_flags, sigs);
+  close(a);
+  printf("urgent: after the peer's close: MSG_OOB %s", got(b, MSG_OOB));
+  printf(", read %s\n", got(b, 0));
+  close(b);
+  signal(SIGURG, SIG_DFL);
+}
+
 int main(void) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   tcp();
@@ -423,6 +542,7 @@ int main(void) {
   closed_peer();
   udplite();
   reset_peer();
+  urgent();
   printf("done\n");
   return 0;
 }

@@ -1,9 +1,10 @@
 // System information and device control: uname, getrandom, sysinfo, and ioctl: the requests
-// every file takes (FIOCLEX, FIONBIO, FIONREAD), terminals of our own (tty.ts), and the host's
-// terminal behind inherited streams (TCGETS/TCSETS*, TIOCGWINSZ, TIOCGPGRP: a record of what
-// the guest set, the host's window size).
+// every file takes (FIOCLEX, FIONBIO, FIONREAD), a socket's SIOCATMARK, terminals of our own
+// (tty.ts), and the host's terminal behind inherited streams (TCGETS/TCSETS*, TIOCGWINSZ,
+// TIOCGPGRP: a record of what the guest set, the host's window size).
 
 import { PathFile } from "../../libexoc/file.js";
+import { UnixSocket } from "../../libexoc/socket.js";
 import type { Sys } from "../types.js";
 import type { Task } from "../../libexoc/task.js";
 import { sysError } from "../../libexoc/errors.js";
@@ -115,6 +116,8 @@ export const sysinfo: Sys = (t, buf) => {
 /** ioctl request numbers (asm-generic/ioctls.h). */
 export const TCGETS = 0x5401, TCSETS = 0x5402, TCSETSW = 0x5403, TCSETSF = 0x5404, TIOCGPGRP = 0x540f;
 export const TIOCSPGRP = 0x5410, TIOCGWINSZ = 0x5413, TIOCSWINSZ = 0x5414, FIONREAD = 0x541b, FIONBIO = 0x5421;
+/** A socket's: whether reads are at TCP's urgent mark. */
+const SIOCATMARK = 0x8905;
 export const TIOCGSID = 0x5429, FIOCLEX = 0x5451, FIONCLEX = 0x5450;
 
 /** Termios a terminal starts with (cooked mode, as `stty sane` sets): iflag, oflag, cflag, lflag. */
@@ -145,6 +148,11 @@ export const ioctl: Sys = (t, fd, req, arg) => {
   switch (req >>> 0) {
     case FIONREAD:
       t.mem.putU32(arg, f.available());
+      return 0;
+    case SIOCATMARK:
+      // (whether a TCP socket's reads are at its urgent mark)
+      if (!(f instanceof UnixSocket)) sysError("ENOTTY");
+      t.mem.putU32(arg, f.atMark ? 1 : 0);
       return 0;
   }
   if (!f.isatty()) sysError("ENOTTY");

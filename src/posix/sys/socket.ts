@@ -39,7 +39,7 @@ const SO_REUSEPORT = 15, SO_RCVLOWAT = 18, SO_TIMESTAMP_OLD = 29, SO_TIMESTAMPNS
 /** SOL_SOCKET options that are stored and read back (Socket.plainOptions) with no effect on
  *  loopback sockets: flags (read back as 0 or 1, as Linux's sock_valbool_flag keeps them) and
  *  plain numbers, with their defaults. */
-const PLAIN_FLAGS = new Set([SO_DONTROUTE, SO_OOBINLINE, SO_NO_CHECK, SO_BSDCOMPAT, SO_REUSEPORT, SO_TIMESTAMP_OLD, SO_TIMESTAMPNS_OLD]);
+const PLAIN_FLAGS = new Set([SO_DONTROUTE, SO_NO_CHECK, SO_BSDCOMPAT, SO_REUSEPORT, SO_TIMESTAMP_OLD, SO_TIMESTAMPNS_OLD]);
 const PLAIN_NUMBERS = new Map([[SO_PRIORITY, 0], [SO_RCVLOWAT, 1]]);
 /** SO_RCVTIMEO and SO_SNDTIMEO with a struct timeval of 32-bit words, and of 64-bit ones. */
 const SO_RCVTIMEO_OLD = 20, SO_SNDTIMEO_OLD = 21, SO_RCVTIMEO_NEW = 66, SO_SNDTIMEO_NEW = 67;
@@ -379,10 +379,15 @@ export const shutdown: Sys = (t, fd, how) => {
   return 0;
 };
 
-/** What a send refuses before anything moves: MSG_OOB (no urgent data here), and a UDP
- *  datagram whose payload does not fit one IP packet. */
+/** A TCP socket: the one kind with urgent data (MSG_OOB) here. */
+function tcp(s: UnixSocket): boolean {
+  return s.inet && s.type === SOCK_STREAM;
+}
+
+/** What a send refuses before anything moves: MSG_OOB but on TCP, and a UDP datagram whose
+ *  payload does not fit one IP packet. */
 function sendable(s: UnixSocket, len: number, flags: number): void {
-  if ((flags & MSG_OOB) !== 0) sysError("EOPNOTSUPP");
+  if ((flags & MSG_OOB) !== 0 && !tcp(s)) sysError("EOPNOTSUPP");
   if (s.inet && s.type === SOCK_DGRAM && len > (s.family === AF_INET ? UDP_MAX : UDP6_MAX)) sysError("EMSGSIZE");
 }
 
@@ -396,6 +401,7 @@ function sendData(t: Task, s: UnixSocket, data: Uint8Array, flags: number, to: U
     throw e;
   }
   const nonblock = (flags & MSG_DONTWAIT) !== 0;
+  if ((flags & MSG_OOB) !== 0) s.markUrgent(data);
   const send = (): number => s.send(data, to, creds, files, nonblock, t, ip);
   if ((flags & MSG_NOSIGNAL) !== 0) {
     try {
@@ -470,18 +476,32 @@ export const sendto: Sys = (t, fd, buf, len, flags, addrVa, addrLen) => {
 
 export const send: Sys = (t, fd, buf, len, flags) => sendto(t, fd, buf, len, flags, 0, 0);
 
-/** MSG_OOB on a receive: no urgent data is ever queued here, so a stream has none to give
- *  (EINVAL, as Linux's tcp_recv_urg and unix_stream_recv_urg say), and unix datagrams have no
- *  such thing (EOPNOTSUPP); UDP ignores the flag. */
+/** MSG_OOB on a receive that is not TCP's: a unix stream has no urgent data to give (EINVAL,
+ *  as unix_stream_recv_urg says when none was sent), and unix datagrams have no such thing
+ *  (EOPNOTSUPP); UDP ignores the flag. */
 function noUrgentData(s: UnixSocket, flags: number): void {
   if ((flags & MSG_OOB) === 0) return;
   if (s.type === SOCK_STREAM) sysError("EINVAL");
   if (s.family === AF_UNIX) sysError("EOPNOTSUPP");
 }
 
+/** recv(MSG_OOB) on TCP into `buf` (room `len`): the urgent byte, or 0 at the end of the
+ *  stream; with no room, 0 and `truncated` (MSG_TRUNC). */
+function receiveUrgent(t: Task, s: UnixSocket, buf: number, len: number, flags: number): { n: number; truncated: boolean } {
+  const byte = s.receiveUrgent((flags & MSG_PEEK) !== 0);
+  if (byte === null) return { n: 0, truncated: false };
+  if (len === 0) return { n: 0, truncated: true };
+  if ((flags & MSG_TRUNC) === 0) t.mem.write(buf, new Uint8Array([byte]));
+  return { n: 1, truncated: false };
+}
+
 export const recvfrom: Sys = (t, fd, buf, len, flags, addrVa, lenVa) => {
   const s = sockOf(t, fd);
   if ((flags & MSG_ERRQUEUE) !== 0) sysError("EAGAIN");
+  if ((flags & MSG_OOB) !== 0 && tcp(s)) {
+    if (addrVa !== 0) t.mem.putU32(lenVa, 0);
+    return receiveUrgent(t, s, buf, len >>> 0, flags).n;
+  }
   noUrgentData(s, flags);
   const n = Math.min(len >>> 0, MAX_RW);
   t.mem.check(buf, n, true);
@@ -613,6 +633,14 @@ export const recvmsg: Sys = (t, fd, msgVa, flags) => {
   // (the header is read and checked before the flags are looked at)
   const m = readMsg(t, msgVa);
   if ((flags & MSG_ERRQUEUE) !== 0) sysError("EAGAIN");
+  if ((flags & MSG_OOB) !== 0 && tcp(s)) {
+    const first = m.iov.find(([, len]) => len > 0);
+    const r = receiveUrgent(t, s, first?.[0] ?? 0, first?.[1] ?? 0, flags);
+    t.mem.putU32(msgVa + 4, 0);
+    t.mem.putU32(msgVa + 20, 0);
+    t.mem.putU32(msgVa + 24, MSG_OOB | (r.truncated ? MSG_TRUNC : 0));
+    return r.n;
+  }
   noUrgentData(s, flags);
   const total = m.iov.reduce((n, [, len]) => n + len, 0);
   for (const [base, len] of m.iov) t.mem.check(base, len, true);
@@ -791,6 +819,7 @@ function solSocketOption(s: UnixSocket, opt: number): number[] {
     case SO_REUSEADDR: words = [s.reuseAddr ? 1 : 0]; break;
     case SO_KEEPALIVE: words = [s.keepAlive ? 1 : 0]; break;
     case SO_BROADCAST: words = [s.broadcast ? 1 : 0]; break;
+    case SO_OOBINLINE: words = [s.oobInline ? 1 : 0]; break;
     case SO_PEERCRED: {
       // (a TCP socket's peer has no credentials: Linux gives pid 0 and ids -1)
       const c = !inet && s.peer !== null && s.connected && s.type !== SOCK_DGRAM ? s.peer.creds : null;
@@ -835,6 +864,8 @@ export const setsockopt: Sys = (t, fd, level, opt, valVa, len) => {
     case SO_REUSEADDR: s.reuseAddr = v !== 0; return 0;
     case SO_KEEPALIVE: s.keepAlive = v !== 0; return 0;
     case SO_BROADCAST: s.broadcast = v !== 0; return 0;
+    // (TCP's urgent byte stays in the stream)
+    case SO_OOBINLINE: s.oobInline = v !== 0; return 0;
     case SO_LINGER: {
       if (len < 8) sysError("EINVAL");
       s.plainOptions.set(SO_LINGER, v !== 0 ? 1 : 0);

@@ -78,12 +78,12 @@ export class SockQueue {
   /** Notified when room frees up or the reader goes. */
   readonly writable = new WaitQueue();
 
-  /** Room for `len` more bytes: a stream takes part of a write; a message needs room for all
-   *  of it (and a free slot). */
-  room(messages: boolean): number {
+  /** Room for more bytes, in a queue that holds `cap`: a stream takes part of a write; a
+   *  message needs room for all of it (and a free slot). */
+  room(messages: boolean, cap = SOCK_BUF): number {
     if (messages && this.chunks.length >= MAX_DGRAM_QLEN) return 0;
     // (an empty queue takes any one message up to the buffer's size)
-    return Math.max(0, SOCK_BUF - this.bytes);
+    return Math.max(0, cap - this.bytes);
   }
 
   push(c: SockChunk): void {
@@ -349,10 +349,28 @@ export class UnixSocket extends OpenFile {
     }
     const server = new UnixSocket(this.type, to.creds, false, to.family);
     server.name = to.name;
+    if (to.inet) server.inheritOptions(to);
     this.creds = { ...creds };
     UnixSocket.join(this, server);
     to.pending.push(server);
     to.incoming.notify();
+  }
+
+  /** A TCP connection's socket starts with its listener's options, as Linux clones the
+   *  listening socket for it (sk_clone_lock): buffer sizes, timeouts, flags, IP options. */
+  private inheritOptions(l: UnixSocket): void {
+    this.rcvBuf = l.rcvBuf;
+    this.sndBuf = l.sndBuf;
+    this.rcvTimeoNs = l.rcvTimeoNs;
+    this.sndTimeoNs = l.sndTimeoNs;
+    this.noDelay = l.noDelay;
+    this.reuseAddr = l.reuseAddr;
+    this.keepAlive = l.keepAlive;
+    this.broadcast = l.broadcast;
+    this.oobInline = l.oobInline;
+    for (const [from, to] of [[l.plainOptions, this.plainOptions], [l.ipOptions, this.ipOptions], [l.ip6Options, this.ip6Options]]) {
+      for (const [k, v] of from) to.set(k, v);
+    }
   }
 
   /** accept(): the next connection waiting at this listener. */
@@ -454,7 +472,7 @@ export class UnixSocket extends OpenFile {
         if (done === 0) dropAll(files);
         throw new SysError("EPIPE", q.readClosed ? "peer gone" : "shut down for writing", done);
       }
-      const room = q.room(false);
+      const room = q.room(false, this.inFlight());
       if (room > 0) {
         const k = Math.min(room, data.length - done);
         q.push({ data: data.slice(done, done + k), off: 0, from: this, creds, files: done === 0 ? files : null, ip: null });
@@ -475,6 +493,15 @@ export class UnixSocket extends OpenFile {
       }
       throw new WouldBlock([q.writable], until, until === null ? undefined : EINTR_ON_HANDLER, later(this, "streamRest", q, data, done, creds, nonblock, who), later(this, "forgetWait", who, done));
     }
+  }
+
+  /** What a stream from this socket may have unread at its peer: a TCP connection holds what
+   *  the receiver's SO_RCVBUF and the sender's SO_SNDBUF make room for (so small buffers make
+   *  a sender wait, or a sendfile stop part way, as on Linux); a unix stream, the queue's size. */
+  private inFlight(): number {
+    const p = this.peer;
+    if (!this.inet || this.type !== SOCK_STREAM || p === null) return SOCK_BUF;
+    return Math.min(SOCK_BUF, p.rcvBuf + this.sndBuf);
   }
 
   /** The rest of a stream send that waited part way (the call's deadline is forgotten when it
@@ -683,7 +710,7 @@ export class UnixSocket extends OpenFile {
       // a write fails at once (Linux's tcp_poll and unix_poll); one whose connect failed reads
       // its error too.
       else ev |= POLLOUT | POLLWRNORM | POLLHUP | (this.softError !== null ? POLLIN | POLLRDNORM : 0);
-    } else if (this.shutWrite || peer.rx.readClosed || peer.rx.room(this.messages) > 0) {
+    } else if (this.shutWrite || peer.rx.readClosed || peer.rx.room(this.messages, this.inFlight()) > 0) {
       // (a write that would fail at once does not block either)
       ev |= POLLOUT | POLLWRNORM;
     }

@@ -533,6 +533,42 @@ static void urgent(void) {
   signal(SIGURG, SIG_DFL);
 }
 
+/* Small SO_RCVBUF and SO_SNDBUF bound what a connection holds unread; accepted sockets take
+ * the listener's options. */
+static void buffers(void) {
+  for (int small = 0; small < 2; small++) {
+    struct sockaddr_in at;
+    int l = tcp_listener(1, &at);
+    int v = 4096, on = 1;
+    if (small) setsockopt(l, SOL_SOCKET, SO_RCVBUF, &v, sizeof v);
+    setsockopt(l, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+    setsockopt(l, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+    setsockopt(l, SOL_SOCKET, SO_OOBINLINE, &on, sizeof on);
+    int a = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    connect(a, (struct sockaddr *)&at, sizeof at);
+    int b = accept(l, NULL, NULL);
+    if (small) setsockopt(a, SOL_SOCKET, SO_SNDBUF, &v, sizeof v);
+    int rb = 0, ka = 0, nd = 0, oi = 0;
+    socklen_t ol = sizeof rb;
+    getsockopt(b, SOL_SOCKET, SO_RCVBUF, &rb, &ol);
+    getsockopt(b, SOL_SOCKET, SO_KEEPALIVE, &ka, &ol);
+    getsockopt(b, IPPROTO_TCP, TCP_NODELAY, &nd, &ol);
+    getsockopt(b, SOL_SOCKET, SO_OOBINLINE, &oi, &ol);
+    printf("buffers: accepted socket: SO_RCVBUF %s, SO_KEEPALIVE %d, TCP_NODELAY %d, SO_OOBINLINE %d\n", small ? (rb == 8192 ? "8192" : "other") : "default", ka, nd, oi);
+    static char big[300000];
+    size_t total = 0;
+    for (;;) {
+      ssize_t n = send(a, big, sizeof big, 0);
+      if (n <= 0) break;
+      total += n;
+    }
+    printf("buffers: %s: a non-blocking sender got %s 64 KiB in\n", small ? "4 KiB buffers" : "default buffers", total < 65536 ? "less than" : "more than");
+    close(a);
+    close(b);
+    close(l);
+  }
+}
+
 int main(void) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   tcp();
@@ -543,6 +579,7 @@ int main(void) {
   udplite();
   reset_peer();
   urgent();
+  buffers();
   printf("done\n");
   return 0;
 }

@@ -38,7 +38,7 @@ export interface Creds {
 }
 
 /** What an IP datagram's header said that its receiver may ask for (IP_RECVTTL,
- *  IPV6_RECVHOPLIMIT, IPV6_RECVPKTINFO and the like, posix/sys/inetmsg.ts): its hop limit (IPv4's
+ *  IPV6_RECVHOPLIMIT, IPV6_RECVPKTINFO and the like, posix/sys/inetopt.ts): its hop limit (IPv4's
  *  TTL), traffic class (IPv4's TOS) and the address it was sent to (16 bytes, IPv4 v4-mapped). */
 export interface IpHeader {
   hops: number;
@@ -204,7 +204,8 @@ export class UnixSocket extends OpenFile {
   /** SOL_SOCKET options kept as set and read back, without effect here (posix/sys/socket.ts
    *  PLAIN_OPTIONS), by option number; SO_LINGER's seconds under -SO_LINGER. */
   readonly plainOptions = new Map<number, number>();
-  /** IPPROTO_IP options as set (posix/sys/socket.ts), and UDP-Lite's under their negated numbers. */
+  /** IPPROTO_IP options as set (posix/sys/inetopt.ts), and UDP-Lite's under their negated
+   *  numbers. */
   readonly ipOptions = new Map<number, number>();
   /** IPPROTO_IPV6 options as set (IPV6_V6ONLY among them). */
   readonly ip6Options = new Map<number, number>();

@@ -1,9 +1,10 @@
 // The socket system calls, for Unix domain sockets (libexoc/socket.ts): socket, socketpair,
 // bind, listen, connect, accept/accept4, getsockname, getpeername, send/sendto/sendmsg,
 // recv/recvfrom/recvmsg, shutdown, getsockopt, setsockopt, and i386's socketcall multiplexer,
-// which glibc uses. IPv4 and IPv6 sockets are loopback ones (inet.ts). Other address families fail with
-// EAFNOSUPPORT, as on a Linux built without them; a program then sees "address family not
-// supported", not a missing system call.
+// which glibc uses. IPv4 and IPv6 sockets are loopback ones (inet.ts), their protocol levels
+// and ancillary data in inetopt.ts. Other address families fail with EAFNOSUPPORT, as on a
+// Linux built without them; a program then sees "address family not supported", not a
+// missing system call.
 
 import type { Sys } from "../types.js";
 import type { Task } from "../../libexoc/task.js";

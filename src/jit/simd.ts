@@ -5,8 +5,10 @@
 // masked exceptions, PE already set, ordinary operands and result: then JavaScript's result is
 // the CPU's bit for bit and no flag changes). Every other instruction, and every case a guard
 // refuses, calls the instruction's own helper from hw/simd with constant slot numbers, which is
-// exact (NaN payloads, other rounding modes, denormals, flags, #XM). MMX forms and the few
-// instructions outside the helper shape (ldmxcsr, maskmov, crc32, ...) go to their handler.
+// exact (NaN payloads, other rounding modes, denormals, flags, #XM). MMX forms of the helper
+// shape call their helper too, the MMX registers copied through scratch slots as their handler
+// does (mmxCall); the few instructions outside the helper shape (ldmxcsr, maskmov, crc32, ...)
+// go to their handler.
 //
 // Faults stay precise: `ip` is set before anything that can fault, and a destination changes
 // only after every memory operand was read and every check passed.
@@ -17,7 +19,8 @@ import type { Emitter } from "./emit.js";
 import { type Insn, K_R32, K_R16, K_MEM, K_XMM, K_MM, K_IMM } from "../hw/isa.js";
 import { ARITH_FLAGS, EAX, ECX, EDX, MXCSR } from "../hw/state.js";
 import { SIMD_HANDLERS, SIMD_SPECS } from "../hw/simd/index.js";
-import { SRC, TMP } from "../hw/simd/state.js";
+import { SRC, TMP, MMS, MMD, mmxEnter } from "../hw/simd/state.js";
+import { FORM_ENC } from "../hw/fpu/state.js";
 import { helper, slowCall, setIp, address, gpr, regOrMem, sourceSlot, setFlags } from "./simdoperand.js";
 import { INT_INLINE } from "./simdint.js";
 import {
@@ -33,7 +36,7 @@ const FAST_MASK = 0xffe0, FAST = 0x1fa0;
 const NAME_OF = new Map<unknown, string>(Object.entries(SIMD_HANDLERS).map(([k, v]) => [v, k]));
 
 /** Helpers every region with SIMD code declares. */
-export const SIMD_RUNTIME: Record<string, unknown> = { ...MEM_RUNTIME };
+export const SIMD_RUNTIME: Record<string, unknown> = { ...MEM_RUNTIME, mmE: mmxEnter };
 /** Instruction helpers (S_name), declared by the regions that call them. */
 export const SIMD_OP_HELPERS: Record<string, unknown> = Object.fromEntries(Object.entries(SIMD_SPECS).map(([k, s]) => [`S_${k}`, s.fn]));
 /** Locals a region with SIMD code declares, given the lanes its blocks use. */
@@ -482,6 +485,76 @@ function helperCall(c: InsnContext, name: string): boolean {
   return true;
 }
 
+/** An MMX-form instruction of the helper shape (MMX registers, and memory, general or XMM
+ *  registers beside them): what its handler does, with the operands known when the region is
+ *  compiled, so each is a direct call instead of the handler's generic dispatch. MMX code is
+ *  hot in places (OpenSSL's bignum multiplication on i386 is pmuludq/paddq on MMX registers). */
+function mmxCall(c: InsnContext): boolean {
+  const { em, x } = c;
+  const name = NAME_OF.get(x.fn);
+  if (name === undefined || IMPLICIT[name] !== undefined || x.k2 === K_MM) return false;
+  const spec = SIMD_SPECS[name];
+  if (spec === undefined || (x.k0 !== K_MM && x.k1 !== K_MM)) return false;
+  const ok = (k: number): boolean => k === K_MM || k === K_XMM || k === K_MEM || k === K_R32;
+  if (!ok(x.k0) || !(ok(x.k1) || x.k1 === K_IMM)) return false;
+  em.simd = true;
+  let a: Node | null = null;
+  // (an MMX memory operand is 8 bytes or less: no alignment to check)
+  if (x.k0 === K_MEM || x.k1 === K_MEM) a = address(c, false);
+  else setIp(c);
+  em.emit(...barrierCode(em));
+  // TOP 0 and every register valid, #MF if an x87 exception is pending: before any operand
+  const f = em.tmp();
+  em.emit(assign(f, call(id("mmE"), [id("c")])));
+  // (hw/simd/state.ts's mmIn and mmOut, written out: MMX register r is the significand of
+  // physical x87 register r)
+  const mmIn = (r: number, slot: number): Node[] => [
+    assign(xi(slot * 4), t("$f.ml[$r]", { f, r: num(r) })),
+    assign(xi(slot * 4 + 1), t("$f.mh[$r]", { f, r: num(r) })),
+  ];
+  let s = -1;
+  if (x.k1 === K_XMM) s = x.r1;
+  else if (x.k1 === K_MM) {
+    em.emit(...mmIn(x.r1, MMS));
+    s = MMS;
+  } else if (x.k1 === K_MEM) {
+    if (x.msz === 4 || x.msz === 8 || x.msz === 16) loadSlotCode(em, a as Node, SRC, x.msz);
+    else em.emit(expr(call(id("ldx"), [id("c"), a as Node, num(SRC), num(x.msz)])));
+    s = SRC;
+  } else if (x.k1 === K_R32) {
+    em.emit(assign(xi(SRC * 4), gpr(x.k1, x.r1)));
+    s = SRC;
+  }
+  let d = TMP;
+  if (x.k0 === K_XMM) d = x.r0;
+  else if (x.k0 === K_MM) {
+    em.emit(...mmIn(x.r0, MMD));
+    d = MMD;
+  }
+  const imm = x.k1 === K_IMM || x.k2 === K_IMM ? x.imm : 0;
+  const callNode = helper(c, name, [num(d), num(s), num(imm), num(8)]);
+  if (spec.flags) {
+    const v = em.tmp();
+    em.emit(assign(v, callNode));
+    setFlags(c, v);
+  } else em.emit(expr(callNode));
+  if (x.k0 === K_MM) {
+    const r = num(x.r0);
+    em.emit(
+      assign(t("$f.ml[$r]", { f, r }), xi(MMD * 4)), assign(t("$f.mh[$r]", { f, r }), xi(MMD * 4 + 1)),
+      assign(t("$f.se[$r]", { f, r }), num(0xffff)), assign(t("$f.form[$r]", { f, r }), num(FORM_ENC)),
+    );
+  }
+  else if (x.k0 === K_MEM) {
+    if (x.msz === 4 || x.msz === 8 || x.msz === 16) storeSlotCode(em, a as Node, TMP, x.msz);
+    else em.emit(expr(call(id("stx"), [id("c"), a as Node, num(TMP), num(x.msz)])));
+  } else if (x.k0 === K_R32) em.emit(assign(gpr(x.k0, x.r0), xi(TMP * 4)));
+  forget(em);
+  setKnown(em, 0);
+  noteDirty(em);
+  return true;
+}
+
 /** The SIMD instruction's name when it is one this file translates (XMM forms), else null. */
 export function simdName(x: Insn): string | null {
   const name = NAME_OF.get(x.fn);
@@ -492,7 +565,7 @@ export function simdName(x: Insn): string | null {
 /** Translates an XMM-form SIMD instruction inline (false: leave it to its handler). */
 export function simdBody(c: InsnContext): boolean {
   const name = simdName(c.x);
-  if (name === null) return false;
+  if (name === null) return mmxCall(c);
   c.em.simd = true;
   const inline = INLINE[name];
   let done = false;

@@ -403,6 +403,7 @@ export function compileRegion(
         });
         if (taken > 0) {
           x87 = true;
+          em.x87Runs++;
           ending = { kind: "next" };
           k += taken - 1;
           continue;

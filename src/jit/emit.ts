@@ -42,6 +42,8 @@ export class Emitter {
   segsUsed = 0;
   /** Handler calls emitted so far (a fallback: code outside sees the register files). */
   handlerCalls = 0;
+  /** x87 runs emitted so far (jit/x87.ts): each may leave the x87 state changed. */
+  x87Runs = 0;
   /** A rotate's CF and OF are kept aside in the local `fx` (as `cf | of << 11 | FX_SET`) rather
    *  than in the flags (liveness.ts faultOnlyRotates): the catch clause applies them to what a
    *  fault leaves, and a handler call gets them first (settleFx). */

@@ -41,7 +41,8 @@ export const SIMD_RUNTIME: Record<string, unknown> = { ...MEM_RUNTIME, mmE: mmxE
 export const SIMD_OP_HELPERS: Record<string, unknown> = Object.fromEntries(Object.entries(SIMD_SPECS).map(([k, s]) => [`S_${k}`, s.fn]));
 /** Locals a region with SIMD code declares, given the lanes its blocks use. */
 export function simdLocals(u: LaneUse): [string, Node][] {
-  return [...laneLocals(u), ["q0", num(0.5)], ["q1", num(0.5)], ["q2", num(0.5)], ["q3", num(0.5)]];
+  // (mf: the FPU state of the last MMX instruction, mmxCall)
+  return [...laneLocals(u), ["q0", num(0.5)], ["q1", num(0.5)], ["q2", num(0.5)], ["q3", num(0.5)], ["mf", t("null")]];
 }
 export { barrierCode as simdBarrier, boundaryCode as simdBoundary, beginBlock as simdBeginBlock, faultFlush as simdFaultFlush, LaneUse } from "./simdlanes.js";
 
@@ -503,9 +504,12 @@ function mmxCall(c: InsnContext): boolean {
   if (x.k0 === K_MEM || x.k1 === K_MEM) a = address(c, false);
   else setIp(c);
   em.emit(...barrierCode(em));
-  // TOP 0 and every register valid, #MF if an x87 exception is pending: before any operand
-  const f = em.tmp();
-  em.emit(assign(f, call(id("mmE"), [id("c")])));
+  // TOP 0 and every register valid, #MF if an x87 exception is pending: before any operand.
+  // An earlier MMX instruction of the block did it already when no handler and no x87 code
+  // came between (nothing else changes the x87 state), and its FPU state serves.
+  const prev = mmxEntered.get(em);
+  const f = id("mf");
+  if (prev === undefined || prev.calls !== em.handlerCalls || prev.x87 !== em.x87Runs) em.emit(assign(f, call(id("mmE"), [id("c")])));
   // (hw/simd/state.ts's mmIn and mmOut, written out: MMX register r is the significand of
   // physical x87 register r)
   const mmIn = (r: number, slot: number): Node[] => [
@@ -552,8 +556,13 @@ function mmxCall(c: InsnContext): boolean {
   forget(em);
   setKnown(em, 0);
   noteDirty(em);
+  mmxEntered.set(em, { calls: em.handlerCalls, x87: em.x87Runs });
   return true;
 }
+
+/** Per block: the handler calls and x87 runs emitted by the time of its last MMX instruction
+ *  (whose mmxEnter left the FPU state in the local `mf`). */
+const mmxEntered = new WeakMap<Emitter, { calls: number; x87: number }>();
 
 /** The SIMD instruction's name when it is one this file translates (XMM forms), else null. */
 export function simdName(x: Insn): string | null {

@@ -536,12 +536,14 @@ function mmxCall(c: InsnContext): boolean {
     d = MMD;
   }
   const imm = x.k1 === K_IMM || x.k2 === K_IMM ? x.imm : 0;
-  const callNode = helper(c, name, [num(d), num(s), num(imm), num(8)]);
-  if (spec.flags) {
+  const inline = x.k0 !== K_XMM && x.k1 !== K_XMM ? MMX_INLINE[name]?.(em, d, s, imm) : undefined;
+  if (inline !== undefined) em.emit(...inline);
+  else if (spec.flags) {
+    const callNode = helper(c, name, [num(d), num(s), num(imm), num(8)]);
     const v = em.tmp();
     em.emit(assign(v, callNode));
     setFlags(c, v);
-  } else em.emit(expr(callNode));
+  } else em.emit(expr(helper(c, name, [num(d), num(s), num(imm), num(8)])));
   if (x.k0 === K_MM) {
     const r = num(x.r0);
     em.emit(
@@ -558,6 +560,65 @@ function mmxCall(c: InsnContext): boolean {
   noteDirty(em);
   mmxEntered.set(em, { calls: em.handlerCalls, x87: em.x87Runs });
   return true;
+}
+
+/** MMX operations written out on the scratch slots, for those OpenSSL's bignum loops run (the
+ *  others call their helper): destination slot `d` (its low quadword, as two int32 lanes),
+ *  source slot `s` (-1 for an immediate count). Each is its helper's operation for 64 bits. */
+const MMX_INLINE: Record<string, (em: Emitter, d: number, s: number, imm: number) => Node[] | undefined> = {
+  paddq: (em, d, s) => {
+    const v = em.tmp();
+    return [
+      assign(v, t("(XI[$a] >>> 0) + (XI[$b] >>> 0)", { a: num(d * 4), b: num(s * 4) })),
+      assign(xi(d * 4), t("$v | 0", { v })),
+      assign(xi(d * 4 + 1), t("XI[$a] + XI[$b] + ($v > 4294967295 ? 1 : 0) | 0", { a: num(d * 4 + 1), b: num(s * 4 + 1), v })),
+    ];
+  },
+  psubq: (em, d, s) => {
+    const v = em.tmp();
+    return [
+      assign(v, t("(XI[$a] >>> 0) - (XI[$b] >>> 0)", { a: num(d * 4), b: num(s * 4) })),
+      assign(xi(d * 4), t("$v | 0", { v })),
+      assign(xi(d * 4 + 1), t("XI[$a] - XI[$b] - ($v < 0 ? 1 : 0) | 0", { a: num(d * 4 + 1), b: num(s * 4 + 1), v })),
+    ];
+  },
+  // (the low doublewords' unsigned product, 64 bits)
+  pmuludq: (em, d, s) => {
+    const v = em.tmp();
+    return [
+      assign(v, call(id("mulHiU32"), [xi(d * 4), xi(s * 4)])),
+      assign(xi(d * 4), call(id("mathImul"), [xi(d * 4), xi(s * 4)])),
+      assign(xi(d * 4 + 1), v),
+    ];
+  },
+  psrlq: (_em, d, s, imm) => (s < 0 ? shiftQ(d, imm, false) : undefined),
+  psllq: (_em, d, s, imm) => (s < 0 ? shiftQ(d, imm, true) : undefined),
+  pand: (_em, d, s) => lanes2(d, s, "$a & $b"),
+  por: (_em, d, s) => lanes2(d, s, "$a | $b"),
+  pxor: (_em, d, s) => lanes2(d, s, "$a ^ $b"),
+  pandn: (_em, d, s) => lanes2(d, s, "~$a & $b"),
+  movq: (_em, d, s) => [assign(xi(d * 4), xi(s * 4)), assign(xi(d * 4 + 1), xi(s * 4 + 1))],
+  // (to an MMX register: the doubleword zero-extended; from one: its low doubleword)
+  movd: (_em, d, s) => [assign(xi(d * 4), xi(s * 4)), assign(xi(d * 4 + 1), num(0))],
+};
+
+/** Both doublewords of slot d become `op` of slot d's and slot s's. */
+function lanes2(d: number, s: number, op: string): Node[] {
+  return [0, 1].map((k) => assign(xi(d * 4 + k), t(op, { a: xi(d * 4 + k), b: xi(s * 4 + k) })));
+}
+
+/** Slot d's quadword shifted by the constant `count` (psllq/psrlq: 64 or more clears it). */
+function shiftQ(d: number, count: number, left: boolean): Node[] {
+  const lo = xi(d * 4), hi = xi(d * 4 + 1);
+  const n = count & 0xff;
+  if (n === 0) return [];
+  if (n > 63) return [assign(lo, num(0)), assign(hi, num(0))];
+  if (n >= 32) {
+    return left ? [assign(hi, t("$l << $n", { l: lo, n: num(n - 32) })), assign(lo, num(0))] : [assign(lo, t("$h >>> $n | 0", { h: hi, n: num(n - 32) })), assign(hi, num(0))];
+  }
+  return left
+    ? [assign(hi, t("$h << $n | $l >>> $m", { h: hi, l: lo, n: num(n), m: num(32 - n) })), assign(lo, t("$l << $n", { l: lo, n: num(n) }))]
+    : [assign(lo, t("$l >>> $n | $h << $m", { l: lo, h: hi, n: num(n), m: num(32 - n) })), assign(hi, t("$h >>> $n | 0", { h: hi, n: num(n) }))];
 }
 
 /** Per block: the handler calls and x87 runs emitted by the time of its last MMX instruction

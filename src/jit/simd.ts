@@ -566,22 +566,8 @@ function mmxCall(c: InsnContext): boolean {
  *  others call their helper): destination slot `d` (its low quadword, as two int32 lanes),
  *  source slot `s` (-1 for an immediate count). Each is its helper's operation for 64 bits. */
 const MMX_INLINE: Record<string, (em: Emitter, d: number, s: number, imm: number) => Node[] | undefined> = {
-  paddq: (em, d, s) => {
-    const v = em.tmp();
-    return [
-      assign(v, t("(XI[$a] >>> 0) + (XI[$b] >>> 0)", { a: num(d * 4), b: num(s * 4) })),
-      assign(xi(d * 4), t("$v | 0", { v })),
-      assign(xi(d * 4 + 1), t("XI[$a] + XI[$b] + ($v > 4294967295 ? 1 : 0) | 0", { a: num(d * 4 + 1), b: num(s * 4 + 1), v })),
-    ];
-  },
-  psubq: (em, d, s) => {
-    const v = em.tmp();
-    return [
-      assign(v, t("(XI[$a] >>> 0) - (XI[$b] >>> 0)", { a: num(d * 4), b: num(s * 4) })),
-      assign(xi(d * 4), t("$v | 0", { v })),
-      assign(xi(d * 4 + 1), t("XI[$a] - XI[$b] - ($v < 0 ? 1 : 0) | 0", { a: num(d * 4 + 1), b: num(s * 4 + 1), v })),
-    ];
-  },
+  paddq: (em, d, s) => addSubQ(em, d, s, "+", "$v > 4294967295"),
+  psubq: (em, d, s) => addSubQ(em, d, s, "-", "$v < 0"),
   // (the low doublewords' unsigned product, 64 bits)
   pmuludq: (em, d, s) => {
     const v = em.tmp();
@@ -601,6 +587,17 @@ const MMX_INLINE: Record<string, (em: Emitter, d: number, s: number, imm: number
   // (to an MMX register: the doubleword zero-extended; from one: its low doubleword)
   movd: (_em, d, s) => [assign(xi(d * 4), xi(s * 4)), assign(xi(d * 4 + 1), num(0))],
 };
+
+/** Slot d's quadword plus or minus slot s's: the low doublewords as unsigned numbers, whose
+ *  sum or difference `v` carries or borrows (`carry`) into the high ones. */
+function addSubQ(em: Emitter, d: number, s: number, op: "+" | "-", carry: string): Node[] {
+  const v = em.tmp();
+  return [
+    assign(v, t(`(XI[$a] >>> 0) ${op} (XI[$b] >>> 0)`, { a: num(d * 4), b: num(s * 4) })),
+    assign(xi(d * 4), t("$v | 0", { v })),
+    assign(xi(d * 4 + 1), t(`XI[$a] ${op} XI[$b] ${op} (${carry} ? 1 : 0) | 0`, { a: num(d * 4 + 1), b: num(s * 4 + 1), v })),
+  ];
+}
 
 /** Both doublewords of slot d become `op` of slot d's and slot s's. */
 function lanes2(d: number, s: number, op: string): Node[] {

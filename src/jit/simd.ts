@@ -7,7 +7,7 @@
 // refuses, calls the instruction's own helper from hw/simd with constant slot numbers, which is
 // exact (NaN payloads, other rounding modes, denormals, flags, #XM). MMX forms of the helper
 // shape call their helper too, the MMX registers copied through scratch slots as their handler
-// does (mmxCall); the few instructions outside the helper shape (ldmxcsr, maskmov, crc32, ...)
+// does (helperCall, mmxBody); the few instructions outside the helper shape (ldmxcsr, maskmov, crc32, ...)
 // go to their handler.
 //
 // Faults stay precise: `ip` is set before anything that can fault, and a destination changes
@@ -41,7 +41,7 @@ export const SIMD_RUNTIME: Record<string, unknown> = { ...MEM_RUNTIME, mmE: mmxE
 export const SIMD_OP_HELPERS: Record<string, unknown> = Object.fromEntries(Object.entries(SIMD_SPECS).map(([k, s]) => [`S_${k}`, s.fn]));
 /** Locals a region with SIMD code declares, given the lanes its blocks use. */
 export function simdLocals(u: LaneUse): [string, Node][] {
-  // (mf: the FPU state of the last MMX instruction, mmxCall)
+  // (mf: the FPU state of the last MMX instruction, mmxEntry)
   return [...laneLocals(u), ["q0", num(0.5)], ["q1", num(0.5)], ["q2", num(0.5)], ["q3", num(0.5)], ["mf", t("null")]];
 }
 export { barrierCode as simdBarrier, boundaryCode as simdBoundary, beginBlock as simdBeginBlock, faultFlush as simdFaultFlush, LaneUse } from "./simdlanes.js";
@@ -446,80 +446,26 @@ const IMPLICIT: Record<string, { before: number[]; after: number[] }> = {
   pcmpistri: { before: [], after: [ECX] },
 };
 
-/** Any helper-shaped XMM instruction: operands into slots, one call, the result out. */
+/** Any helper-shaped SIMD instruction: operands into slots, one call, the result out. An MMX
+ *  register operand is copied through a scratch slot (MMS, MMD) around the call, after the
+ *  MMX entry (mmxEntry), as its handler does; the MMX operations OpenSSL's bignum loops run are
+ *  written out instead of called (MMX_INLINE). */
 function helperCall(c: InsnContext, name: string): boolean {
   const { em, x } = c;
   const spec = SIMD_SPECS[name];
   if (spec === undefined) return false;
+  const mmx = x.k0 === K_MM || x.k1 === K_MM;
   const align = spec.unaligned !== true;
   let a: Node | null = null;
   if (x.k0 === K_MEM || x.k1 === K_MEM) a = address(c, align);
   else setIp(c);
   // the helper sees the slots: every cached lane goes back first
   em.emit(...barrierCode(em));
-  let s = -1;
-  if (x.k1 === K_XMM) s = x.r1;
-  else if (x.k1 === K_MEM) {
-    if (x.msz === 4 || x.msz === 8 || x.msz === 16) loadSlotCode(em, a as Node, SRC, x.msz);
-    else em.emit(expr(call(id("ldx"), [id("c"), a as Node, num(SRC), num(x.msz)])));
-    s = SRC;
-  } else if (x.k1 === K_R32) {
-    em.emit(assign(xi(SRC * 4), gpr(x.k1, x.r1)));
-    s = SRC;
-  } else if (x.k1 !== K_IMM && x.k1 !== 0) return false;
-  const d = x.k0 === K_XMM ? x.r0 : TMP;
-  const imm = x.k1 === K_IMM || x.k2 === K_IMM ? x.imm : 0;
-  const implicit = IMPLICIT[name];
-  for (const r of implicit?.before ?? []) em.emit(assign(t("R[$r]", { r: num(r) }), id(`r${r}`)));
-  const callNode = helper(c, name, [num(d), num(s), num(imm), num(16)]);
-  if (spec.flags) {
-    const v = em.tmp();
-    em.emit(assign(v, callNode));
-    setFlags(c, v);
-  } else em.emit(expr(callNode));
-  for (const r of implicit?.after ?? []) em.emit(assign(id(`r${r}`), t("R[$r]", { r: num(r) })));
-  if (x.k0 === K_MEM) {
-    if (x.msz === 4 || x.msz === 8 || x.msz === 16) storeSlotCode(em, a as Node, TMP, x.msz);
-    else em.emit(expr(call(id("stx"), [id("c"), a as Node, num(TMP), num(x.msz)])));
-  } else if (x.k0 === K_R32) em.emit(assign(gpr(x.k0, x.r0), xi(TMP * 4)));
-  forget(em);
-  return true;
-}
-
-/** An MMX-form instruction of the helper shape (MMX registers, and memory, general or XMM
- *  registers beside them): what its handler does, with the operands known when the region is
- *  compiled, so each is a direct call instead of the handler's generic dispatch. MMX code is
- *  hot in places (OpenSSL's bignum multiplication on i386 is pmuludq/paddq on MMX registers). */
-function mmxCall(c: InsnContext): boolean {
-  const { em, x } = c;
-  const name = NAME_OF.get(x.fn);
-  if (name === undefined || IMPLICIT[name] !== undefined || x.k2 === K_MM) return false;
-  const spec = SIMD_SPECS[name];
-  if (spec === undefined || (x.k0 !== K_MM && x.k1 !== K_MM)) return false;
-  const ok = (k: number): boolean => k === K_MM || k === K_XMM || k === K_MEM || k === K_R32;
-  if (!ok(x.k0) || !(ok(x.k1) || x.k1 === K_IMM)) return false;
-  em.simd = true;
-  let a: Node | null = null;
-  // (an MMX memory operand is 8 bytes or less: no alignment to check)
-  if (x.k0 === K_MEM || x.k1 === K_MEM) a = address(c, false);
-  else setIp(c);
-  em.emit(...barrierCode(em));
-  // TOP 0 and every register valid, #MF if an x87 exception is pending: before any operand.
-  // An earlier MMX instruction of the block did it already when no handler and no x87 code
-  // came between (nothing else changes the x87 state), and its FPU state serves.
-  const prev = mmxEntered.get(em);
-  const f = id("mf");
-  if (prev === undefined || prev.calls !== em.handlerCalls || prev.x87 !== em.x87Runs) em.emit(assign(f, call(id("mmE"), [id("c")])));
-  // (hw/simd/state.ts's mmIn and mmOut, written out: MMX register r is the significand of
-  // physical x87 register r)
-  const mmIn = (r: number, slot: number): Node[] => [
-    assign(xi(slot * 4), t("$f.ml[$r]", { f, r: num(r) })),
-    assign(xi(slot * 4 + 1), t("$f.mh[$r]", { f, r: num(r) })),
-  ];
+  const f = mmx ? mmxEntry(em) : null;
   let s = -1;
   if (x.k1 === K_XMM) s = x.r1;
   else if (x.k1 === K_MM) {
-    em.emit(...mmIn(x.r1, MMS));
+    em.emit(...mmIn(f as Node, x.r1, MMS));
     s = MMS;
   } else if (x.k1 === K_MEM) {
     if (x.msz === 4 || x.msz === 8 || x.msz === 16) loadSlotCode(em, a as Node, SRC, x.msz);
@@ -528,38 +474,79 @@ function mmxCall(c: InsnContext): boolean {
   } else if (x.k1 === K_R32) {
     em.emit(assign(xi(SRC * 4), gpr(x.k1, x.r1)));
     s = SRC;
-  }
-  let d = TMP;
-  if (x.k0 === K_XMM) d = x.r0;
-  else if (x.k0 === K_MM) {
-    em.emit(...mmIn(x.r0, MMD));
+  } else if (x.k1 !== K_IMM && x.k1 !== 0) return false;
+  let d = x.k0 === K_XMM ? x.r0 : TMP;
+  if (x.k0 === K_MM) {
+    em.emit(...mmIn(f as Node, x.r0, MMD));
     d = MMD;
   }
   const imm = x.k1 === K_IMM || x.k2 === K_IMM ? x.imm : 0;
-  const inline = x.k0 !== K_XMM && x.k1 !== K_XMM ? MMX_INLINE[name]?.(em, d, s, imm) : undefined;
+  const implicit = IMPLICIT[name];
+  for (const r of implicit?.before ?? []) em.emit(assign(t("R[$r]", { r: num(r) }), id(`r${r}`)));
+  const inline = mmx && x.k0 !== K_XMM && x.k1 !== K_XMM ? MMX_INLINE[name]?.(em, d, s, imm) : undefined;
   if (inline !== undefined) em.emit(...inline);
-  else if (spec.flags) {
-    const callNode = helper(c, name, [num(d), num(s), num(imm), num(8)]);
-    const v = em.tmp();
-    em.emit(assign(v, callNode));
-    setFlags(c, v);
-  } else em.emit(expr(helper(c, name, [num(d), num(s), num(imm), num(8)])));
-  if (x.k0 === K_MM) {
-    const r = num(x.r0);
-    em.emit(
-      assign(t("$f.ml[$r]", { f, r }), xi(MMD * 4)), assign(t("$f.mh[$r]", { f, r }), xi(MMD * 4 + 1)),
-      assign(t("$f.se[$r]", { f, r }), num(0xffff)), assign(t("$f.form[$r]", { f, r }), num(FORM_ENC)),
-    );
+  else {
+    const callNode = helper(c, name, [num(d), num(s), num(imm), num(mmx ? 8 : 16)]);
+    if (spec.flags) {
+      const v = em.tmp();
+      em.emit(assign(v, callNode));
+      setFlags(c, v);
+    } else em.emit(expr(callNode));
   }
+  for (const r of implicit?.after ?? []) em.emit(assign(id(`r${r}`), t("R[$r]", { r: num(r) })));
+  if (x.k0 === K_MM) em.emit(...mmOut(f as Node, x.r0, MMD));
   else if (x.k0 === K_MEM) {
     if (x.msz === 4 || x.msz === 8 || x.msz === 16) storeSlotCode(em, a as Node, TMP, x.msz);
     else em.emit(expr(call(id("stx"), [id("c"), a as Node, num(TMP), num(x.msz)])));
   } else if (x.k0 === K_R32) em.emit(assign(gpr(x.k0, x.r0), xi(TMP * 4)));
   forget(em);
-  setKnown(em, 0);
-  noteDirty(em);
-  mmxEntered.set(em, { calls: em.handlerCalls, x87: em.x87Runs });
+  if (mmx) mmxEntered.set(em, { calls: em.handlerCalls, x87: em.x87Runs });
   return true;
+}
+
+/** An MMX-form instruction of the helper shape (MMX registers, and memory, general or XMM
+ *  registers beside them): helperCall, with the operands known when the region is compiled,
+ *  instead of the handler's generic dispatch. MMX code is hot in places (OpenSSL's bignum
+ *  multiplication on i386 is pmuludq/paddq on MMX registers). */
+function mmxBody(c: InsnContext): boolean {
+  const { em, x } = c;
+  const name = NAME_OF.get(x.fn);
+  if (name === undefined || IMPLICIT[name] !== undefined || x.k2 === K_MM) return false;
+  if (SIMD_SPECS[name] === undefined || (x.k0 !== K_MM && x.k1 !== K_MM)) return false;
+  const ok = (k: number): boolean => k === K_MM || k === K_XMM || k === K_MEM || k === K_R32;
+  if (!ok(x.k0) || !(ok(x.k1) || x.k1 === K_IMM)) return false;
+  em.simd = true;
+  const done = helperCall(c, name);
+  setKnown(em, 0);
+  if (done) noteDirty(em);
+  return done;
+}
+
+/** The MMX entry (TOP 0 and every register valid, #MF if an x87 exception is pending), before
+ *  any operand, leaving the FPU state in the region local `mf`. An earlier MMX instruction of
+ *  the block did it already when no handler and no x87 code came between (nothing else
+ *  changes the x87 state), and its FPU state serves. */
+function mmxEntry(em: Emitter): Node {
+  const prev = mmxEntered.get(em);
+  const f = id("mf");
+  if (prev === undefined || prev.calls !== em.handlerCalls || prev.x87 !== em.x87Runs) em.emit(assign(f, call(id("mmE"), [id("c")])));
+  return f;
+}
+
+/** hw/simd/state.ts's mmIn, written out: MMX register r (the significand of physical x87
+ *  register r, in FPU state `f`) into slot `slot`. */
+function mmIn(f: Node, r: number, slot: number): Node[] {
+  return [assign(xi(slot * 4), t("$f.ml[$r]", { f, r: num(r) })), assign(xi(slot * 4 + 1), t("$f.mh[$r]", { f, r: num(r) }))];
+}
+
+/** hw/simd/state.ts's mmOut, written out: slot `slot`'s low quadword into MMX register r, its
+ *  sign and exponent all ones. */
+function mmOut(f: Node, r: number, slot: number): Node[] {
+  const n = num(r);
+  return [
+    assign(t("$f.ml[$r]", { f, r: n }), xi(slot * 4)), assign(t("$f.mh[$r]", { f, r: n }), xi(slot * 4 + 1)),
+    assign(t("$f.se[$r]", { f, r: n }), num(0xffff)), assign(t("$f.form[$r]", { f, r: n }), num(FORM_ENC)),
+  ];
 }
 
 /** MMX operations written out on the scratch slots, for those OpenSSL's bignum loops run (the
@@ -632,7 +619,7 @@ export function simdName(x: Insn): string | null {
 /** Translates an XMM-form SIMD instruction inline (false: leave it to its handler). */
 export function simdBody(c: InsnContext): boolean {
   const name = simdName(c.x);
-  if (name === null) return mmxCall(c);
+  if (name === null) return mmxBody(c);
   c.em.simd = true;
   const inline = INLINE[name];
   let done = false;

@@ -215,7 +215,7 @@ function printStats({ kernel, sys, personality, calls: callClock, jitCache }: Ma
   const live = kernel.engine.regions.size;
   const lines = [
     `exojit stats: ${insns} guest instructions in ${ms.toFixed(1)} ms (${((insns / ms) * 1e-3).toFixed(1)} M/s)`,
-    `  interpreter ${e.interpInsns} insns (${pct(e.interpInsns)}%), compiled code ${e.jitInsns} insns (${pct(e.jitInsns)}%) in ${e.regionRuns} region entries (+${e.chained} chained)`,
+    `  interpreter ${e.interpInsns} insns (${pct(e.interpInsns)}%), compiled code ${e.jitInsns} insns (${pct(e.jitInsns)}%) in ${e.regionRuns} region entries (+${e.chained} chained, ${e.linkedReturns} returns into the caller's frame)`,
     ...phases(e, insns, ms, startAt),
     `  time: about ${e.jitMs.toFixed(0)} ms in compiled code (sampled), ${j.compileMs.toFixed(1)} ms compiling, ${e.decodeMs.toFixed(1)} ms decoding, ` +
       `${callMs.toFixed(1)} ms in system calls, ${gcMs.toFixed(1)} ms collecting garbage, ` +

@@ -62,8 +62,9 @@ export class ChainTable {
   /** Address of each slot's region entry (0 with NONE: never matches a valid region). */
   readonly pcs = new Int32Array(CHAIN_MASK + 1);
   readonly regions: Chainable[] = new Array<Chainable>(CHAIN_MASK + 1).fill(NONE);
-  /** [0]: region entries made through chains. */
-  readonly count = new Float64Array(1);
+  /** [0]: region entries made through chains; [1]: returns to the frame of a region whose call
+   *  went through link(). */
+  readonly count = new Float64Array(2);
 
   /**
    * A region's exit, shared by every region: unless the CPU leaves for the host (a system call,
@@ -79,6 +80,14 @@ export class ChainTable {
    */
   readonly leave = (c: Cpu, n: number, d: number, pc: number, me: Chainable | null, n0: number): number => {
     if (me !== null && (me.work += n0 - n) >= me.promoteAt) me.promote();
+    // (the address a region calling through link() expects its callee to return to: back to
+    // that region's frame, which goes on there itself, rather than one chain deeper)
+    const sp = this.rsp;
+    if (sp !== 0 && this.rets[sp - 1] === pc) {
+      this.count[1]++;
+      if (me !== null) c.jitFrom = me;
+      return n;
+    }
     if (c.exit === 0 && d < MAX_CHAIN && n >= CHAIN_MIN_BUDGET && c.flat) {
       const h = chainSlot(pc);
       const r = this.regions[h];
@@ -92,11 +101,41 @@ export class ChainTable {
     return n;
   };
 
+  /** Return addresses expected by the regions whose calls are under way through link(),
+   *  innermost last (`rsp` of them). */
+  readonly rets = new Int32Array(MAX_CHAIN + 2);
+  rsp = 0;
+
+  /**
+   * A region's exit by a call to `pc` whose return address `ret` is one of its own entry
+   * points: the callee runs through leave(), as for any exit, but when compiled code returns to
+   * `ret` (leave() sees it expected), the chain unwinds to the caller's frame, which goes on
+   * from `ret` itself if the state allows (compile.ts). So a call and its return cost one
+   * region entry instead of two, and calls made in a loop do not deepen the chain until it
+   * unwinds to the engine at MAX_CHAIN. Returns the budget left; the registers are in the
+   * register file (the caller reloads its locals from there).
+   *
+   * Nothing here is trusted: the caller goes on only if EIP is `ret`, no exit is pending and
+   * its own code is still valid in this TLB epoch; any other return (a longjmp past it, a
+   * budget running out, a stale expectation) leaves EIP where execution goes on, as every exit
+   * does. A fault thrown through the caller leaves `rsp` behind; set() starts it at 0 again.
+   */
+  readonly link = (c: Cpu, n: number, d: number, pc: number, me: Chainable, n0: number, ret: number): number => {
+    const sp = this.rsp;
+    if (sp >= this.rets.length) return this.leave(c, n, d, pc, me, n0);
+    this.rets[sp] = ret;
+    this.rsp = sp + 1;
+    n = this.leave(c, n, d, pc, me, n0);
+    this.rsp = sp;
+    return n;
+  };
+
   /** Whether leave() has called the two stand-ins (see warm). */
   private warmed = false;
 
   /** Compiled code leaving to `eip` will go on in `r`, which the engine enters now on CPU `c`. */
   set(eip: number, r: Chainable, c: Cpu): void {
+    this.rsp = 0;
     const h = chainSlot(eip);
     this.pcs[h] = eip;
     this.regions[h] = r;
@@ -117,7 +156,7 @@ export class ChainTable {
   private warm(c: Cpu, eip: number, r: Chainable): void {
     if (c.exit !== 0 || !c.flat || !r.valid || r.ep !== TLB_EPOCH[0]) return;
     this.warmed = true;
-    const fn = r.fn, chained = r.chained, jitFrom = c.jitFrom, count = this.count[0];
+    const fn = r.fn, chained = r.chained, jitFrom = c.jitFrom, count = this.count[0], sp = this.rsp;
     try {
       // (V8 gives a function its feedback vector only after a few calls: calls before then
       // leave no feedback)
@@ -130,6 +169,7 @@ export class ChainTable {
       r.chained = chained;
       c.jitFrom = jitFrom;
       this.count[0] = count;
+      this.rsp = sp;
     }
   }
 }

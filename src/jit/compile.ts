@@ -20,20 +20,20 @@ import {
 import { Emitter, REG_LOCALS, FLAG_LOCALS, FLAG_VARS, FUSED_VARS, FUSED_LOCALS } from "./emit.js";
 import { translate, translateInline, fallback, type Ending } from "./translate.js";
 import { translateRun, runnable, X87_HELPERS, X87_LOCALS } from "./x87.js";
-import { SIMD_RUNTIME, SIMD_OP_HELPERS, LaneUse, simdLocals, simdBarrier, simdBoundary, simdBeginBlock, simdFaultFlush } from "./simd.js";
+import { SIMD_RUNTIME, SIMD_OP_HELPERS, LaneUse, simdLocals, simdBarrier, simdBoundary, simdBeginBlock, simdFaultFlush, simdPinnedReload } from "./simd.js";
 import { faultOnlyRotates, flagLiveness, flagsLiveIn } from "./liveness.js";
 import { type CfgNode } from "./structure.js";
 import { resumableFlow, budgetTests, type BudgetMark } from "./budget.js";
 import { baselineNow, codeCacheFlags, COLD_PREFIX, HOT_PREFIX } from "./v8tuning.js";
 import { planStack, windowKey, WINDOW_MISS, BASE_MISS, WINDOW_SHAPE_MISS, BASE_SHAPE_MISS, WINDOWS_ALL, WINDOWS_NONE, type StackWindow } from "./stackwin.js";
 import { staticTargets } from "./successors.js";
-import { type Insn, Op, K_MEM } from "../hw/isa.js";
+import { type Insn, Op, K_MEM, K_IMM } from "../hw/isa.js";
 import { EIP, ESP, FLAGS, FOP, FA, FB, FR, ARITH_FLAGS } from "../hw/state.js";
 import { Block } from "../decoder/block.js";
 import { cfOf, condOf, flagsOf, PARITY } from "../hw/flags.js";
 import { imulFlags, mulHiU32, mulHiS32 } from "../hw/alu.js";
 import { checkLimit } from "../hw/interp/operand.js";
-import { TLB_KEY, type Cpu } from "../hw/cpu.js";
+import { TLB_KEY, TLB_EPOCH, type Cpu } from "../hw/cpu.js";
 import { codePage, codePagesOf } from "./codepages.js";
 import { HANDLER_CALLS } from "./handlercalls.js";
 import type { RegionFn, ChainTable } from "./chain.js";
@@ -178,6 +178,13 @@ function entryPoints(blocks: readonly Block[], inRegion: Map<number, Block>, pre
     }
   }
   return out.filter((e) => inRegion.has(e));
+}
+
+/** Whether call x, the last instruction of its block, leaves the region through link()
+ *  (chain.ts): its return address is one of the region's blocks, and its target is not known
+ *  to be (a call within the region stays in its code anyway). */
+function linkedCall(x: Insn, inRegion: Map<number, Block>): boolean {
+  return x.op === Op.CALL && x.osz === 4 && inRegion.has(x.next) && !(x.k0 === K_IMM && inRegion.has(x.target));
 }
 
 /** Code-page checks at entry, for a region compiled without a token (a Region): each page the
@@ -349,6 +356,8 @@ export function compileRegion(
   let usesFx = false;
   /** FS (1) and GS (2) segment overrides in the code (Emitter.segsUsed). */
   let segsUsed = 0;
+  /** Calls that leave the region through link() (linkedCall). */
+  let linkSites = 0;
   const hooked = blocks.some((b) => b.hooks !== 0);
 
   // Translated twice when the region has SIMD code (PIN_SHARE): XMM0-7 used as int32 lanes are
@@ -363,6 +372,7 @@ export function compileRegion(
   simdInsns = 0;
   usesFx = false;
   segsUsed = 0;
+  linkSites = 0;
   simdUses = new Set<string>();
   lanes = new LaneUse();
   lanes.pinned = pinned;
@@ -412,6 +422,10 @@ export function compileRegion(
       const consumer = em.flagVars !== FLAG_VARS;
       const fuse = !consumer && k + 1 < upTo && fusable(b.insns[k], b.insns[k + 1], live[k + 1]);
       if (fuse) em.flagVars = FUSED_VARS;
+      if (k === len - 1 && chain !== null && self !== null && linkedCall(b.insns[k], inRegion)) {
+        em.emit(assign(id("cr"), num(b.insns[k].next)));
+        linkSites++;
+      }
       const mark = em.out.length, calls = em.handlerCalls, sets = em.fxSets;
       const faultOnlyFlags = fxEnd !== null && fxEnd[k] >= 0;
       ending = translate({ em, x: b.insns[k], live: live[k], after: len - k - 1, faultOnlyFlags, fallbackSlot: () => fallbacks.push(b.insns[k]) - 1 });
@@ -491,9 +505,11 @@ export function compileRegion(
       ...FUSED_LOCALS.map((v): [string, Node] => [v, num(0)]),
       ...(x87 ? X87_LOCALS : []),
       ...(simd ? simdLocals(lanes) : []),
+      ...(linkSites !== 0 ? [["cr", num(0)] as [string, Node]] : []),
       ...temps,
     ]),
-    tryCatch(
+  ];
+  const run = tryCatch(
       [labeled(EXIT_LABEL, block([labeled(DISPATCH_LABEL, forever([dispatch]))]))],
       "err",
       // After a fallback handler started (hx), the register file is already the truth.
@@ -505,15 +521,37 @@ export function compileRegion(
         expr(t("faulted(c, n, ME)")),
         throwStmt(id("err")),
       ],
-    ),
+    );
+  const exit: Node[] = [
     // lanes still in locals at an exit (pinned registers) go back to the slots
     ...(lanes.pinned !== 0 || lanes.pinnedD !== 0 ? [simdFaultFlush(lanes)] : []),
     ...flushAll(id("pc")),
-    // (chain.ts: the next region runs from there, or the engine takes over)
-    ...(chain !== null ? [ret(t("leave(c, n, d, pc, ME, n0)"))] : [...(self !== null ? [expr(t("c.jitFrom = ME"))] : []), ret(id("n"))]),
   ];
+  // (chain.ts: the next region runs from there, or the engine takes over)
+  const leave = chain !== null ? [ret(t("leave(c, n, d, pc, ME, n0)"))] : [...(self !== null ? [expr(t("c.jitFrom = ME"))] : []), ret(id("n"))];
+  if (linkSites === 0) body.push(run, ...exit, ...leave);
+  else {
+    // A call that left the region runs its callee through link() (chain.ts), and when the
+    // callee returns to `cr`, the region goes on from there in this frame, its locals loaded
+    // from the register file as on entry.
+    body.push(forever([
+      run,
+      ...exit,
+      ifs(t("cr === 0"), leave),
+      assign(id("n"), t("link(c, n, d, pc, ME, n0, cr)")),
+      ifs(t("R[8] !== cr || c.exit !== 0 || !ME.valid || ME.ep !== EP[0]"), [ret(id("n"))]),
+      assign(id("cr"), num(0)),
+      assign(id("n0"), id("n")),
+      ...REG_LOCALS.map((r, k) => assign(id(r), t("R[$k]", { k: num(k) }))),
+      ...FLAG_LOCALS.map((f, k) => assign(id(f), t("R[$k]", { k: num(FLAG_SLOTS[k]) }))),
+      assign(id("pc"), t("R[$k]", { k: num(EIP) })),
+      assign(id("ip"), id("pc")),
+      assign(id("hx"), num(0)),
+      ...(simd ? simdPinnedReload(lanes) : []),
+    ]));
+  }
   const helpers = [
-    ...Object.keys(HELPERS), ...(chain !== null ? ["leave"] : []), "ME", ...(x87 ? Object.keys(X87_HELPERS) : []), ...(simd ? Object.keys(SIMD_RUNTIME) : []),
+    ...Object.keys(HELPERS), ...(chain !== null ? ["leave"] : []), ...(linkSites !== 0 ? ["link", "EP"] : []), "ME", ...(x87 ? Object.keys(X87_HELPERS) : []), ...(simd ? Object.keys(SIMD_RUNTIME) : []),
     ...(hooked ? Object.keys(HOOK_HELPERS) : []), ...simdUses,
   ];
   const factory: Node[] = [
@@ -540,7 +578,10 @@ function helpersNamed(names: readonly string[], chain: ChainTable | null, self: 
     else if (k === "leave") {
       if (chain === null) throw new Error("the code chains, and there is no chain table");
       out.leave = chain.leave;
-    } else if (Object.hasOwn(ALL_HELPERS, k)) out[k] = ALL_HELPERS[k];
+    } else if (k === "link") {
+      if (chain === null) throw new Error("the code chains, and there is no chain table");
+      out.link = chain.link;
+    } else if (k === "EP") out.EP = TLB_EPOCH; else if (Object.hasOwn(ALL_HELPERS, k)) out[k] = ALL_HELPERS[k];
     else throw new Error(`the code takes an unknown helper '${k}'`);
   }
   return out;

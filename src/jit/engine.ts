@@ -70,6 +70,9 @@ export interface EngineStats {
   /** Entries into compiled regions from the engine, and from other regions (chained). */
   regionRuns: number;
   chained: number;
+  /** Returns from compiled code to the frame of the region whose call it was (chain.ts link):
+   *  these enter no region. */
+  linkedReturns: number;
   /** Milliseconds spent in compiled code (estimated: see TIME_ALL_ENTRIES) and decoding
    *  (measured only with `EngineOptions.timing`). */
   jitMs: number;
@@ -101,6 +104,9 @@ class EngineCounters implements EngineStats {
   ) {}
   get chained(): number {
     return this.chainCount[0];
+  }
+  get linkedReturns(): number {
+    return this.chainCount[1];
   }
 }
 

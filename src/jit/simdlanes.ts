@@ -326,6 +326,15 @@ export function laneLocals(u: LaneUse): [string, Node][] {
   ];
 }
 
+/** Statements loading the pinned lanes' locals from the slots again, as on entry to the region
+ *  (where it goes on after other code ran: chain.ts link). */
+export function pinnedReload(u: LaneUse): Node[] {
+  const out: Node[] = [];
+  for (const i of each(u.d & u.pinnedD)) out.push(assign(xd(i), xf(i)));
+  for (const r of each(u.i & u.pinned)) for (let k = 0; k < 4; k++) out.push(assign(xw(r * 4 + k), xi(r * 4 + k)));
+  return out;
+}
+
 /** The catch clause's first statement: the dirty lanes `xdm` names written back to the slots
  *  (straight-line code over the lanes the region uses). */
 export function faultFlush(u: LaneUse): Node {

@@ -11,6 +11,7 @@
 // and the depth is bounded, since JavaScript has no tail calls.
 
 import { TLB_EPOCH, type Cpu } from "../hw/cpu.js";
+import { EIP } from "../hw/state.js";
 import type { CodeChecked } from "./codepages.js";
 
 /** A region's function: runs from EIP with `n` instructions of budget and returns the budget
@@ -172,6 +173,13 @@ export class ChainTable {
       this.rsp = sp;
     }
   }
+}
+
+/** Whether a region whose call went through link() goes on from its return address `ret`: the
+ *  callee returned there, no exit is pending, and the region's code is still valid in this TLB
+ *  epoch (leave's test for a region it calls). */
+export function linkBack(c: Cpu, ret: number, me: Chainable): boolean {
+  return c.r[EIP] === ret && c.exit === 0 && me.valid && me.ep === TLB_EPOCH[0];
 }
 
 /** Calls of leave() by ChainTable.warm, alternately to each of two functions of their own (two

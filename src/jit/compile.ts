@@ -33,10 +33,10 @@ import { Block } from "../decoder/block.js";
 import { cfOf, condOf, flagsOf, PARITY } from "../hw/flags.js";
 import { imulFlags, mulHiU32, mulHiS32 } from "../hw/alu.js";
 import { checkLimit } from "../hw/interp/operand.js";
-import { TLB_KEY, TLB_EPOCH, type Cpu } from "../hw/cpu.js";
+import { TLB_KEY, type Cpu } from "../hw/cpu.js";
 import { codePage, codePagesOf } from "./codepages.js";
 import { HANDLER_CALLS } from "./handlercalls.js";
-import type { RegionFn, ChainTable } from "./chain.js";
+import { linkBack, type RegionFn, type ChainTable } from "./chain.js";
 import { HOOK_HELPERS, emitHookCall, blockHooked, codeHooked, nextCodeHook } from "./hookcode.js";
 
 export type { RegionFn } from "./chain.js";
@@ -476,6 +476,17 @@ export function compileRegion(
 
   const temps: [string, Node][] = [];
   for (let k = 0; k < maxTemps; k++) temps.push([`t${k}`, num(0)]);
+  // The state the region's locals start from (at each entry, and in a region that links its
+  // calls, each time it goes on after one: the same loads, which have V8's type feedback from
+  // every entry; loads of their own there would have none when TurboFan compiles the region
+  // before its first linked return, and deoptimise it there).
+  const linked = linkSites !== 0;
+  const state: [string, Node][] = [
+    ...REG_LOCALS.map((r, k): [string, Node] => [r, t("R[$k]", { k: num(k) })]),
+    ...FLAG_LOCALS.map((f, k): [string, Node] => [f, t("R[$k]", { k: num(FLAG_SLOTS[k]) })]),
+    ["pc", t("R[$k]", { k: num(EIP) })],
+    ["ip", id("pc")],
+  ];
   const body: Node[] = [
     // (FS's and GS's base and limit only where the code uses them: each is a typed array's
     // element, a bounds check every entry pays for)
@@ -493,10 +504,7 @@ export function compileRegion(
     letDecl([
       // (the budget at entry: the exit tells leave() how much this region ran, tiering)
       ...(chain !== null ? [["n0", id("n")] as [string, Node]] : []),
-      ...REG_LOCALS.map((r, k): [string, Node] => [r, t("R[$k]", { k: num(k) })]),
-      ...FLAG_LOCALS.map((f, k): [string, Node] => [f, t("R[$k]", { k: num(FLAG_SLOTS[k]) })]),
-      ["pc", t("R[$k]", { k: num(EIP) })],
-      ["ip", id("pc")],
+      ...state.map(([v, load]): [string, Node] => [v, linked ? num(0) : load]),
       ["e", num(0)],
       ["sk", num(0)],
       ["bk", num(0)],
@@ -504,8 +512,8 @@ export function compileRegion(
       ...(usesFx ? [["fx", num(0)] as [string, Node]] : []),
       ...FUSED_LOCALS.map((v): [string, Node] => [v, num(0)]),
       ...(x87 ? X87_LOCALS : []),
-      ...(simd ? simdLocals(lanes) : []),
-      ...(linkSites !== 0 ? [["cr", num(0)] as [string, Node]] : []),
+      ...(simd ? simdLocals(lanes, linked) : []),
+      ...(linked ? [["cr", num(0)] as [string, Node]] : []),
       ...temps,
     ]),
   ];
@@ -529,29 +537,27 @@ export function compileRegion(
   ];
   // (chain.ts: the next region runs from there, or the engine takes over)
   const leave = chain !== null ? [ret(t("leave(c, n, d, pc, ME, n0)"))] : [...(self !== null ? [expr(t("c.jitFrom = ME"))] : []), ret(id("n"))];
-  if (linkSites === 0) body.push(run, ...exit, ...leave);
+  if (!linked) body.push(run, ...exit, ...leave);
   else {
     // A call that left the region runs its callee through link() (chain.ts), and when the
-    // callee returns to `cr`, the region goes on from there in this frame, its locals loaded
-    // from the register file as on entry.
+    // callee returns to `cr` (linkBack), the region goes on from there in this frame, its
+    // locals loaded from the register file as on entry. (Calls only, on the way back: a
+    // comparison or property load V8 has no feedback for deoptimises the region there.)
     body.push(forever([
+      ...state.map(([v, load]) => assign(id(v), load)),
+      ...(simd ? simdPinnedReload(lanes) : []),
       run,
       ...exit,
       ifs(t("cr === 0"), leave),
       assign(id("n"), t("link(c, n, d, pc, ME, n0, cr)")),
-      ifs(t("R[8] !== cr || c.exit !== 0 || !ME.valid || ME.ep !== EP[0]"), [ret(id("n"))]),
+      ifs(t("!linkBack(c, cr, ME)"), [ret(id("n"))]),
       assign(id("cr"), num(0)),
       assign(id("n0"), id("n")),
-      ...REG_LOCALS.map((r, k) => assign(id(r), t("R[$k]", { k: num(k) }))),
-      ...FLAG_LOCALS.map((f, k) => assign(id(f), t("R[$k]", { k: num(FLAG_SLOTS[k]) }))),
-      assign(id("pc"), t("R[$k]", { k: num(EIP) })),
-      assign(id("ip"), id("pc")),
       assign(id("hx"), num(0)),
-      ...(simd ? simdPinnedReload(lanes) : []),
     ]));
   }
   const helpers = [
-    ...Object.keys(HELPERS), ...(chain !== null ? ["leave"] : []), ...(linkSites !== 0 ? ["link", "EP"] : []), "ME", ...(x87 ? Object.keys(X87_HELPERS) : []), ...(simd ? Object.keys(SIMD_RUNTIME) : []),
+    ...Object.keys(HELPERS), ...(chain !== null ? ["leave"] : []), ...(linked ? ["link", "linkBack"] : []), "ME", ...(x87 ? Object.keys(X87_HELPERS) : []), ...(simd ? Object.keys(SIMD_RUNTIME) : []),
     ...(hooked ? Object.keys(HOOK_HELPERS) : []), ...simdUses,
   ];
   const factory: Node[] = [
@@ -581,7 +587,7 @@ function helpersNamed(names: readonly string[], chain: ChainTable | null, self: 
     } else if (k === "link") {
       if (chain === null) throw new Error("the code chains, and there is no chain table");
       out.link = chain.link;
-    } else if (k === "EP") out.EP = TLB_EPOCH; else if (Object.hasOwn(ALL_HELPERS, k)) out[k] = ALL_HELPERS[k];
+    } else if (k === "linkBack") out.linkBack = linkBack; else if (Object.hasOwn(ALL_HELPERS, k)) out[k] = ALL_HELPERS[k];
     else throw new Error(`the code takes an unknown helper '${k}'`);
   }
   return out;

@@ -40,9 +40,9 @@ export const SIMD_RUNTIME: Record<string, unknown> = { ...MEM_RUNTIME, mmE: mmxE
 /** Instruction helpers (S_name), declared by the regions that call them. */
 export const SIMD_OP_HELPERS: Record<string, unknown> = Object.fromEntries(Object.entries(SIMD_SPECS).map(([k, s]) => [`S_${k}`, s.fn]));
 /** Locals a region with SIMD code declares, given the lanes its blocks use. */
-export function simdLocals(u: LaneUse): [string, Node][] {
+export function simdLocals(u: LaneUse, reloaded = false): [string, Node][] {
   // (mf: the FPU state of the last MMX instruction, mmxEntry)
-  return [...laneLocals(u), ["q0", num(0.5)], ["q1", num(0.5)], ["q2", num(0.5)], ["q3", num(0.5)], ["mf", t("null")]];
+  return [...laneLocals(u, reloaded), ["q0", num(0.5)], ["q1", num(0.5)], ["q2", num(0.5)], ["q3", num(0.5)], ["mf", t("null")]];
 }
 export { barrierCode as simdBarrier, boundaryCode as simdBoundary, beginBlock as simdBeginBlock, faultFlush as simdFaultFlush, pinnedReload as simdPinnedReload, LaneUse } from "./simdlanes.js";
 

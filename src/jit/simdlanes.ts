@@ -317,12 +317,14 @@ function* each(mask: number): Generator<number> {
   for (let k = 0; mask >>> k !== 0; k++) if ((mask >>> k) & 1) yield k;
 }
 
-/** Locals a region with SIMD code declares (doubles start as doubles for V8's sake). */
-export function laneLocals(u: LaneUse): [string, Node][] {
+/** Locals a region with SIMD code declares (doubles start as doubles for V8's sake), pinned
+ *  lanes loaded from their slots unless `reloaded` (the region loads them itself: pinnedReload). */
+export function laneLocals(u: LaneUse, reloaded = false): [string, Node][] {
+  const pinD = reloaded ? 0 : u.pinnedD, pinI = reloaded ? 0 : u.pinned;
   return [
     ["XI", t("c.sse.i32")], ["XF", t("c.sse.f64")], ["XS", t("c.sse.f32")], ["mf64", t("c.f64")], ["mdv", t("c.dv")], ["xdm", num(0)], ["mxf", num(0)],
-    ...[...each(u.d)].map((i): [string, Node] => [`xd${i}`, ((u.pinnedD >>> i) & 1) !== 0 ? xf(i) : num(0.5)]),
-    ...[...each(u.i)].flatMap((r) => [0, 1, 2, 3].map((k): [string, Node] => [`xw${r * 4 + k}`, ((u.pinned >>> r) & 1) !== 0 ? xi(r * 4 + k) : num(0)])),
+    ...[...each(u.d)].map((i): [string, Node] => [`xd${i}`, ((pinD >>> i) & 1) !== 0 ? xf(i) : num(0.5)]),
+    ...[...each(u.i)].flatMap((r) => [0, 1, 2, 3].map((k): [string, Node] => [`xw${r * 4 + k}`, ((pinI >>> r) & 1) !== 0 ? xi(r * 4 + k) : num(0)])),
   ];
 }
 

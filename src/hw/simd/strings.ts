@@ -12,13 +12,11 @@ import { setArith } from "../flags.js";
 import { ea } from "../interp/operand.js";
 import type { SimdFn } from "./intops.js";
 
-/** Implicit length: the index of the first zero element (n when none). */
-function implicitLength(c: Cpu, s: number, fmt: number, n: number): number {
-  const x = c.sse;
-  for (let i = 0; i < n; i++) {
-    const v = fmt & 1 ? x.u16[s * 8 + i] : x.u8[s * 16 + i];
-    if (v === 0) return i;
-  }
+/** Implicit length of slot s: the index of its first zero element (n when none). Zero is zero
+ *  whether the elements are signed or not, so the unsigned view serves every format. */
+function implicitLength(e: Uint8Array | Uint16Array, s: number, n: number): number {
+  const base = s * n;
+  for (let i = 0; i < n; i++) if (e[base + i] === 0) return i;
   return n;
 }
 
@@ -28,80 +26,121 @@ function explicitLength(v: number, n: number): number {
   return a > n ? n : a;
 }
 
-/** The elements of slot s in the format imm[1:0], into an array (no closures on this path:
- *  glibc's SSE4.2 string functions run it per 16-byte chunk). */
-const EA = new Int32Array(16), EB = new Int32Array(16);
-function elems(c: Cpu, s: number, fmt: number, out: Int32Array): void {
-  const x = c.sse;
-  const n = fmt & 1 ? 8 : 16;
-  for (let i = 0; i < n; i++) {
-    switch (fmt & 3) {
-      case 0: out[i] = x.u8[s * 16 + i]; break;
-      case 1: out[i] = x.u16[s * 8 + i]; break;
-      case 2: out[i] = x.i8[s * 16 + i]; break;
-      default: out[i] = x.i16[s * 8 + i];
-    }
+/** A set of byte values (equal any), bit v of word v >> 5. */
+const SET = new Int32Array(8);
+
+/** Bit j set where bytes j of slots d and s are equal: four dwords at once, each byte of
+ *  their XOR tested for zero without carries between bytes. */
+function equalBytes(i32: Int32Array, d: number, s: number): number {
+  let eq = 0;
+  for (let k = 0; k < 4; k++) {
+    const t = i32[d * 4 + k] ^ i32[s * 4 + k];
+    const z = ~(((t & 0x7f7f7f7f) + 0x7f7f7f7f) | t | 0x7f7f7f7f);
+    eq |= ((z >>> 7) & 1 | (z >>> 14) & 2 | (z >>> 21) & 4 | (z >>> 28) & 8) << (4 * k);
   }
+  return eq;
 }
 
-/** IntRes2 of the comparison (bit j for element j), and the flags it implies. */
-function compareStrings(c: Cpu, d: number, s: number, imm: number, la: number, lb: number): [number, number] {
-  const fmt = imm & 3, n = fmt & 1 ? 8 : 16;
+/** Bit j set where words j of the slots at element offsets a0 and b0 are equal. */
+function equalWords(u16: Uint16Array, a0: number, b0: number): number {
+  let eq = 0;
+  for (let j = 0; j < 8; j++) if (u16[a0 + j] === u16[b0 + j]) eq |= 1 << j;
+  return eq;
+}
+
+/** The flags of the last compareStrings (a module variable: glibc's SSE4.2 string functions
+ *  run these per 16-byte chunk, and returning a pair allocated an array for each). */
+let cmpFlags = 0;
+
+/** IntRes2 of the comparison (bit j for element j) with the polarity applied; its flags in
+ *  cmpFlags. Equality does not depend on the elements' signedness (the unsigned views compare
+ *  as the signed ones would); only ranges read the signed views for signed formats. */
+function compareStrings(c: Cpu, d: number, s: number, imm: number, la: number, lb: number): number {
+  const x = c.sse;
+  const words = (imm & 1) !== 0, n = words ? 8 : 16;
+  const e = words ? x.u16 : x.u8;
+  const a0 = d * n, b0 = s * n;
   const agg = (imm >> 2) & 3;
-  elems(c, d, fmt, EA);
-  elems(c, s, fmt, EB);
   let res = 0;
-  for (let j = 0; j < n; j++) {
-    let bit = false;
-    if (agg === 0) {
-      // equal any: string element j is one of the set's elements
-      if (j < lb) for (let i = 0; i < la && !bit; i++) bit = EA[i] === EB[j];
-    } else if (agg === 1) {
-      // ranges: set element pairs [lo, hi]
-      if (j < lb) for (let i = 0; i + 1 < la && !bit; i += 2) bit = EA[i] <= EB[j] && EB[j] <= EA[i + 1];
-    } else if (agg === 2) {
-      // equal each: element-wise; both invalid counts as equal
-      bit = j < la && j < lb ? EA[j] === EB[j] : j >= la && j >= lb;
-    } else {
-      // equal ordered: the needle (set) occurs at position j of the string
-      bit = true;
-      for (let i = 0; i + j < n && bit; i++) {
-        if (i >= la) break;
-        bit = i + j < lb && EA[i] === EB[i + j];
+  if (agg === 2) {
+    // equal each: element-wise where both are valid, true where neither is
+    const lo = la < lb ? la : lb, hi = la < lb ? lb : la;
+    const eq = words ? equalWords(x.u16, a0, b0) : equalBytes(x.i32, d, s);
+    res = (eq & ((1 << lo) - 1)) | ((words ? 0xff : 0xffff) & ~((1 << hi) - 1));
+  } else if (agg === 0 && !words) {
+    // equal any on bytes: the set as a 256-bit map, one look-up per string byte
+    SET.fill(0);
+    for (let i = 0; i < la; i++) {
+      const v = e[a0 + i];
+      SET[v >>> 5] |= 1 << (v & 31);
+    }
+    for (let j = 0; j < lb; j++) {
+      const v = e[b0 + j];
+      if ((SET[v >>> 5] >>> (v & 31)) & 1) res |= 1 << j;
+    }
+  } else if (agg === 0) {
+    // equal any: string element j is one of the set's elements
+    for (let j = 0; j < lb; j++) {
+      const v = e[b0 + j];
+      for (let i = 0; i < la; i++) {
+        if (e[a0 + i] === v) {
+          res |= 1 << j;
+          break;
+        }
       }
     }
-    if (bit) res |= 1 << j;
+  } else if (agg === 1) {
+    // ranges: set element pairs [lo, hi], compared as the format's (signed) numbers
+    const r = (imm & 2) === 0 ? e : words ? x.i16 : x.i8;
+    for (let j = 0; j < lb; j++) {
+      const v = r[b0 + j];
+      for (let i = 0; i + 1 < la; i += 2) {
+        if (r[a0 + i] <= v && v <= r[a0 + i + 1]) {
+          res |= 1 << j;
+          break;
+        }
+      }
+    }
+  } else {
+    // equal ordered: the needle (set) occurs at position j of the string
+    for (let j = 0; j < n; j++) {
+      let bit = true;
+      for (let i = 0; i + j < n && bit; i++) {
+        if (i >= la) break;
+        bit = i + j < lb && e[a0 + i] === e[b0 + i + j];
+      }
+      if (bit) res |= 1 << j;
+    }
   }
-  const all = n === 16 ? 0xffff : 0xff;
   const pol = (imm >> 4) & 3;
-  if (pol === 1) res = ~res & all;
+  if (pol === 1) res = ~res & (words ? 0xff : 0xffff);
   else if (pol === 3) res ^= (1 << lb) - 1;
-  const flags = (res !== 0 ? CF : 0) | (lb < n ? ZF : 0) | (la < n ? SF : 0) | (res & 1 ? OF : 0);
-  return [res, flags];
+  cmpFlags = (res !== 0 ? CF : 0) | (lb < n ? ZF : 0) | (la < n ? SF : 0) | (res & 1 ? OF : 0);
+  return res;
 }
 
-function lengths(c: Cpu, d: number, s: number, imm: number, explicit: boolean): [number, number] {
-  const n = imm & 1 ? 8 : 16;
-  if (explicit) return [explicitLength(c.r[EAX], n), explicitLength(c.r[EDX], n)];
-  return [implicitLength(c, d, imm, n), implicitLength(c, s, imm, n)];
+/** The comparison for the explicit (EAX, EDX) or implicit (zero-terminated) lengths. */
+function compare(c: Cpu, d: number, s: number, imm: number, explicit: boolean): number {
+  const words = (imm & 1) !== 0, n = words ? 8 : 16;
+  if (explicit) return compareStrings(c, d, s, imm, explicitLength(c.r[EAX], n), explicitLength(c.r[EDX], n));
+  const e = words ? c.sse.u16 : c.sse.u8;
+  return compareStrings(c, d, s, imm, implicitLength(e, d, n), implicitLength(e, s, n));
 }
 
 /** pcmpestri/pcmpistri: ECX = index of the lowest (imm[6]: highest) set bit, n when none. */
 function index(explicit: boolean): SimdFn {
   return (c, d, s, imm) => {
-    const [la, lb] = lengths(c, d, s, imm, explicit);
-    const [res, flags] = compareStrings(c, d, s, imm, la, lb);
+    const res = compare(c, d, s, imm, explicit);
     const n = imm & 1 ? 8 : 16;
     c.r[ECX] = res === 0 ? n : imm & 0x40 ? 31 - Math.clz32(res) : 31 - Math.clz32(res & -res);
-    return flags;
+    return cmpFlags;
   };
 }
 
 /** pcmpestrm/pcmpistrm: XMM0 = the bit mask, or (imm[6]) each element all ones or zeros. */
 function mask(explicit: boolean): SimdFn {
   return (c, d, s, imm) => {
-    const [la, lb] = lengths(c, d, s, imm, explicit);
-    const [res, flags] = compareStrings(c, d, s, imm, la, lb);
+    const res = compare(c, d, s, imm, explicit);
     const x = c.sse;
     if (imm & 0x40) {
       const words = (imm & 1) !== 0;
@@ -114,7 +153,7 @@ function mask(explicit: boolean): SimdFn {
       x.i32[0] = res;
       x.i32[1] = x.i32[2] = x.i32[3] = 0;
     }
-    return flags;
+    return cmpFlags;
   };
 }
 

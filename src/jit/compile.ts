@@ -574,20 +574,17 @@ export function compileRegion(
 }
 
 /** Everything generated code may take from H, by name (compiled code names what it takes). */
-const ALL_HELPERS: Record<string, unknown> = { ...HELPERS, ...X87_HELPERS, ...SIMD_RUNTIME, ...HOOK_HELPERS, ...SIMD_OP_HELPERS };
+const ALL_HELPERS: Record<string, unknown> = { ...HELPERS, linkBack, ...X87_HELPERS, ...SIMD_RUNTIME, ...HOOK_HELPERS, ...SIMD_OP_HELPERS };
 
 /** The helpers `names` for a region of `chain` with token `self`. */
 function helpersNamed(names: readonly string[], chain: ChainTable | null, self: object | null): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const k of names) {
     if (k === "ME") out.ME = self;
-    else if (k === "leave") {
+    else if (k === "leave" || k === "link") {
       if (chain === null) throw new Error("the code chains, and there is no chain table");
-      out.leave = chain.leave;
-    } else if (k === "link") {
-      if (chain === null) throw new Error("the code chains, and there is no chain table");
-      out.link = chain.link;
-    } else if (k === "linkBack") out.linkBack = linkBack; else if (Object.hasOwn(ALL_HELPERS, k)) out[k] = ALL_HELPERS[k];
+      out[k] = chain[k];
+    } else if (Object.hasOwn(ALL_HELPERS, k)) out[k] = ALL_HELPERS[k];
     else throw new Error(`the code takes an unknown helper '${k}'`);
   }
   return out;

@@ -320,21 +320,26 @@ function* each(mask: number): Generator<number> {
 /** Locals a region with SIMD code declares (doubles start as doubles for V8's sake), pinned
  *  lanes loaded from their slots unless `reloaded` (the region loads them itself: pinnedReload). */
 export function laneLocals(u: LaneUse, reloaded = false): [string, Node][] {
-  const pinD = reloaded ? 0 : u.pinnedD, pinI = reloaded ? 0 : u.pinned;
+  const loads = new Map(reloaded ? [] : pinnedLoads(u));
   return [
     ["XI", t("c.sse.i32")], ["XF", t("c.sse.f64")], ["XS", t("c.sse.f32")], ["mf64", t("c.f64")], ["mdv", t("c.dv")], ["xdm", num(0)], ["mxf", num(0)],
-    ...[...each(u.d)].map((i): [string, Node] => [`xd${i}`, ((pinD >>> i) & 1) !== 0 ? xf(i) : num(0.5)]),
-    ...[...each(u.i)].flatMap((r) => [0, 1, 2, 3].map((k): [string, Node] => [`xw${r * 4 + k}`, ((pinI >>> r) & 1) !== 0 ? xi(r * 4 + k) : num(0)])),
+    ...[...each(u.d)].map((i): [string, Node] => [`xd${i}`, loads.get(`xd${i}`) ?? num(0.5)]),
+    ...[...each(u.i)].flatMap((r) => [0, 1, 2, 3].map((k): [string, Node] => [`xw${r * 4 + k}`, loads.get(`xw${r * 4 + k}`) ?? num(0)])),
+  ];
+}
+
+/** Each pinned lane's local and the load of its slot. */
+function pinnedLoads(u: LaneUse): [string, Node][] {
+  return [
+    ...[...each(u.d & u.pinnedD)].map((i): [string, Node] => [`xd${i}`, xf(i)]),
+    ...[...each(u.i & u.pinned)].flatMap((r) => [0, 1, 2, 3].map((k): [string, Node] => [`xw${r * 4 + k}`, xi(r * 4 + k)])),
   ];
 }
 
 /** Statements loading the pinned lanes' locals from the slots again, as on entry to the region
  *  (where it goes on after other code ran: chain.ts link). */
 export function pinnedReload(u: LaneUse): Node[] {
-  const out: Node[] = [];
-  for (const i of each(u.d & u.pinnedD)) out.push(assign(xd(i), xf(i)));
-  for (const r of each(u.i & u.pinned)) for (let k = 0; k < 4; k++) out.push(assign(xw(r * 4 + k), xi(r * 4 + k)));
-  return out;
+  return pinnedLoads(u).map(([v, load]) => assign(id(v), load));
 }
 
 /** The catch clause's first statement: the dirty lanes `xdm` names written back to the slots

@@ -16,7 +16,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { cacheDir } from "./cachedir.js";
-import { createHash } from "../decoder/hash.js";
+import { ContentHash } from "../decoder/hash.js";
 import { isSavedRegion, type RegionStore, type SavedRegion } from "../jit/saved.js";
 import { codeCacheOf } from "../jit/compile.js";
 
@@ -224,5 +224,5 @@ export class DiskRegionStore implements RegionStore {
 
 /** A code cache's checksum, as its index line keeps it. */
 function checksum(bytes: Uint8Array): string {
-  return createHash("sha1").update(bytes).digest("hex").slice(0, 16);
+  return new ContentHash().update(bytes).digest().slice(0, 16);
 }

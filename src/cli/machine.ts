@@ -3,7 +3,7 @@
 // a given process ends (or the instruction limit); and the statistics of --stats.
 
 import * as os from "node:os";
-import { PerformanceObserver } from "node:perf_hooks";
+import { createRequire } from "node:module";
 
 import type { MachineArgs } from "./args.js";
 import { Exokernel } from "../exokernel/kernel.js";
@@ -188,9 +188,11 @@ function buildKind(): string {
 }
 
 /** Main-thread garbage collection time, from Node's 'gc' performance entries (which arrive a
- *  turn of the event loop after the collection). */
+ *  turn of the event loop after the collection). (node:perf_hooks is loaded here, for --stats
+ *  only: a dozen of Node's modules, 2-3 ms of every start-up otherwise.) */
 function gcClock(): { stop(): Promise<number> } {
   let ms = 0;
+  const { PerformanceObserver } = createRequire(import.meta.url)("node:perf_hooks") as typeof import("node:perf_hooks");
   const obs = new PerformanceObserver((list) => {
     for (const e of list.getEntries()) ms += e.duration;
   });

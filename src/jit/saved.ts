@@ -10,7 +10,7 @@
 // bytes it was compiled from (a SHA-1 over them all): other code at the address, a library
 // loaded elsewhere, a page written since, and the region is compiled afresh (and saved again).
 
-import { createHash } from "../decoder/hash.js";
+import { ContentHash } from "../decoder/hash.js";
 import type { Cpu } from "../hw/cpu.js";
 import type { Block } from "../decoder/block.js";
 import type { RegionCode } from "./compile.js";
@@ -83,10 +83,10 @@ export function entryKey(c: Cpu, b: Block): string | null {
   return `${(b.eip >>> 0).toString(16)}-${bytes.length.toString(16)}-${(h >>> 0).toString(36)}`;
 }
 
-/** What a region's code was made from, as bytes: SHA-1 of its blocks' addresses, code sizes,
+/** What a region's code was made from, as bytes: a hash of its blocks' addresses, code sizes,
  *  lengths and bytes (null if a block's bytes are not in RAM). */
 export function blocksHash(c: Cpu, blocks: readonly Block[]): string | null {
-  const h = createHash("sha1");
+  const h = new ContentHash();
   const head = new Int32Array(3);
   for (const b of blocks) {
     const bytes = blockBytes(c, b);
@@ -97,7 +97,7 @@ export function blocksHash(c: Cpu, blocks: readonly Block[]): string | null {
     h.update(head);
     h.update(bytes);
   }
-  return h.digest("hex");
+  return h.digest();
 }
 
 /** Whether `v` looks like a SavedRegion (a store's file may be damaged or from elsewhere). */

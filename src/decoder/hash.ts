@@ -14,7 +14,8 @@ export function createHash(algorithm: string): import("node:crypto").Hash {
 
 /**
  * A 128-bit hash of bytes, in JavaScript, for keys read on every run: a saved region's blocks
- * (jit/saved.ts) and a code cache's checksum (cli/jitcache.ts). Restoring one saved region made
+ * (jit/saved.ts), a code cache's checksum (cli/jitcache.ts), the decoder seed's key
+ * (seed.ts, which made every run that met a form the fast path did not know load node:crypto). Restoring one saved region made
  * node:crypto load, 36 of Node's modules and 5-7 ms of every run that had saved code, often
  * longer than its region took to run. Not cryptographic: it tells apart contents that differ by
  * accident (a rebuilt binary, a damaged file); whoever can write the cache directory can write
@@ -32,9 +33,10 @@ export class ContentHash {
   private held = 0;
   private total = 0;
 
-  /** Adds bytes (an Int32Array's in memory order: little-endian on every host Node runs on). */
-  update(data: Uint8Array | Int32Array): this {
-    const b = data instanceof Uint8Array ? data : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  /** Adds bytes (an Int32Array's in memory order: little-endian on every host Node runs on; a
+   *  string's as UTF-8). */
+  update(data: Uint8Array | Int32Array | string): this {
+    const b = typeof data === "string" ? Buffer.from(data, "utf8") : data instanceof Uint8Array ? data : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     let i = 0;
     this.total += b.length;
     if (this.held !== 0) {

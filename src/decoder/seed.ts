@@ -12,7 +12,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { createRequire } from "node:module";
-import { createHash } from "./hash.js";
+import { ContentHash } from "./hash.js";
 import { fileURLToPath } from "node:url";
 import { indexSeed } from "./formcache.js";
 import { offerLazily, onFirstMiss } from "./fast.js";
@@ -29,11 +29,11 @@ export const SEED = fileURLToPath(new URL("./forms-seed.txt", import.meta.url));
  *  other times than they were built with): a hash of its files and iced-x86's version. */
 export function seedKey(): string | null {
   try {
-    const h = createHash("sha256");
+    const h = new ContentHash();
     for (const f of DECODER_FILES) h.update(fs.readFileSync(f));
     const pkg = path.join(path.dirname(createRequire(import.meta.url).resolve("iced-x86")), "package.json");
     h.update((JSON.parse(fs.readFileSync(pkg, "utf8")) as { version?: string }).version ?? "");
-    return h.digest("hex").slice(0, 32);
+    return h.digest();
   } catch {
     return null;
   }

@@ -9,8 +9,32 @@ import { createRequire } from "node:module";
 /** The host's /dev/urandom, open for the life of the process (null: none; undefined: not yet). */
 let urandom: number | null | undefined;
 
+/** Bytes read from /dev/urandom ahead, for small requests (AT_RANDOM at every exec, glibc's
+ *  getrandom for its malloc): one host read per POOL_BYTES of them, not one per request. Each
+ *  byte is handed out once. */
+const POOL_BYTES = 4096;
+const SMALL = 256;
+let pool: Uint8Array | null = null;
+let poolAt = POOL_BYTES;
+
 /** Fills `buf` with random bytes from the host. */
 export function hostRandom(buf: Uint8Array): void {
+  if (buf.length <= SMALL) {
+    if (poolAt + buf.length > POOL_BYTES) {
+      pool ??= new Uint8Array(POOL_BYTES);
+      fill(pool);
+      poolAt = 0;
+    }
+    buf.set((pool as Uint8Array).subarray(poolAt, poolAt + buf.length));
+    // (the bytes handed out are cleared: none stays in memory to be seen again)
+    (pool as Uint8Array).fill(0, poolAt, poolAt + buf.length);
+    poolAt += buf.length;
+    return;
+  }
+  fill(buf);
+}
+
+function fill(buf: Uint8Array): void {
   if (urandom === undefined) {
     try {
       urandom = fs.openSync("/dev/urandom", "r");

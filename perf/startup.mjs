@@ -111,6 +111,16 @@ const node0 = measure("node -e 0", [process.execPath, "-e", "0"]);
 const version = measure("exojit --version", [process.execPath, CLI, "--version"]);
 row("node -e 0", node0);
 row("exojit --version", version, node0);
+// Node reads NODE_EXTRA_CA_CERTS at every start, before any script runs (OpenSSL's set-up and
+// the file's certificates: 15 ms for an empty file and 30 ms for Debian's bundle on the machine
+// this was written on). Where it is set, every Node figure here carries that cost.
+let nodeNoCerts = null;
+if (process.env.NODE_EXTRA_CA_CERTS) {
+  const env = { ...ENV };
+  delete env.NODE_EXTRA_CA_CERTS;
+  nodeNoCerts = measure("node -e 0 (no NODE_EXTRA_CA_CERTS)", [process.execPath, "-e", "0"], { env });
+  row("node -e 0 without NODE_EXTRA_CA_CERTS", nodeNoCerts);
+}
 
 const native = measure("hello native", [hello]);
 row("hello: native", native);
@@ -143,6 +153,10 @@ const all = [head, ...rows];
 const widths = head.map((_, c) => Math.max(...all.map((r) => String(r[c]).length)));
 for (const r of all) console.log(r.map((v, c) => (c === 0 ? String(v).padEnd(widths[c]) : String(v).padStart(widths[c]))).join("  "));
 console.log(`exojit --version - node -e 0: ${fmt(version.wall - node0.wall)} ms wall, ${fmt(version.cpu - node0.cpu)} ms CPU (target: within 20 ms)`);
+if (nodeNoCerts) {
+  console.log(`NODE_EXTRA_CA_CERTS is set: Node's own start takes ${fmt(node0.wall - nodeNoCerts.wall)} ms more wall time with it, in every exojit figure above`);
+  result.nodeExtraCaCertsMs = node0.wall - nodeNoCerts.wall;
+}
 
 // The first 100k instructions of short programs, from --stats.
 const warm = [["hello", packed.stderr]];

@@ -38,6 +38,9 @@ export class Block {
   valid = true;
   /** Times executed (the interpreter counts; the JIT's tiering reads it). */
   execs = 0;
+  /** The CPU's instruction count when it was decoded, that is at its first execution (the
+   *  JIT's tiering reads how often it ran since: jit/engine.ts DUE_RATE). */
+  born = 0;
   /** The JIT's compiled form (opaque to the decoder). */
   compiled: unknown = null;
   /** Set when the JIT failed on this block: it stays interpreted. */
@@ -107,7 +110,7 @@ function weightOf(insns: readonly Insn[]): number {
 // (hw/v8fields.ts: the fields the engine writes, settled before anything is optimised)
 // (weight: a double from the first block, which has no x87 or SIMD instruction: a whole number
 // is kept as a small integer, and the first fractional weight would change its representation)
-settleFields(new Block(0, 0, []), { ppn1: [1], valid: [false], execs: [1], compiled: [{}, []], nojit: [true], nowasm: [true], hooks: [1], codeHooks: [new Uint8Array(1)], weight: [0.5], alias: [new Block(0, 0, [])] });
+settleFields(new Block(0, 0, []), { ppn1: [1], valid: [false], execs: [1], compiled: [{}, []], nojit: [true], nowasm: [true], hooks: [1], codeHooks: [new Uint8Array(1)], weight: [0.5], alias: [new Block(0, 0, [])], born: [2 ** 40 + 0.5] });
 
 /** The code segment's default size: 16 in real and virtual-8086 mode and for code segments
  *  with the D bit clear, else 32. */

@@ -47,6 +47,9 @@ export interface EngineOptions {
   /** Whether loops of the instructions the wasm tier translates become WebAssembly
    *  (jit/wasm/region.ts); default true. */
   wasm?: boolean;
+  /** Guest instructions per execution beyond which a block is lukewarm at the default
+   *  threshold (default DUE_RATE; 0: none is). */
+  dueRate?: number;
 }
 
 /** Executions of a block before `auto` compiles it. Code that runs fewer times than this costs
@@ -59,6 +62,25 @@ export interface EngineOptions {
  *  commands the same. At 200 it was worse: 2.3 M instructions interpreted instead of 8.1 M,
  *  and 6.0-6.6 s of CPU. */
 export const DEFAULT_THRESHOLD = 3000;
+
+/** With the default threshold, a block comes due at it only if it ran, on average, at least
+ *  once every DUE_RATE guest instructions since it was first run; a block that ran more rarely
+ *  ("lukewarm": start-up code run once per process, a function called now and then) is compiled
+ *  only at LUKEWARM_FACTOR times the threshold, or once its average rate rises to that.
+ *  Compiled, such code runs in regions entered for a few dozen instructions at a time, in V8's
+ *  baseline tier (slower than this interpreter: region.ts PROMOTE_PER_INSN), and costs its
+ *  compiling: Debian's python3 importing 8 modules (286 M instructions) compiled 546 regions
+ *  and interpreted 27% of its instructions, in 17.8 s of guest time, where `--engine interp`
+ *  took less CPU time than the JIT (8.2-11.2 s against 15.4-17.8 s in interleaved runs); with
+ *  this rule 146 regions, 39% interpreted, 12.8 s in the same hour. At 1,000 instructions it
+ *  compiled 68 regions, but also took blocks run once per pass of perf's strings loop (3,500
+ *  instructions) for lukewarm, and their regions formed late chained twice as often; at 10,000
+ *  every perf program forms the regions it formed before, with the same counts of interpreted
+ *  instructions and entries. (Raising the threshold itself to 20,000 helped python3 as much,
+ *  but changed the regions formed elsewhere: bytecode's two regions chained 9.8 M times, for
+ *  2.5 times its CPU.) */
+export const DUE_RATE = 10000;
+export const LUKEWARM_FACTOR = 8;
 
 export interface EngineStats {
   blocksDecoded: number;
@@ -196,6 +218,9 @@ export class Engine {
   private readonly jc: (Block | undefined)[] = new Array(1 << JC_BITS);
   private tick = 0;
   private readonly threshold: number;
+  /** The rate (DUE_RATE) at which blocks come due at the threshold; 0: any (a threshold the
+   *  caller chose is taken as it is). */
+  private readonly dueRate: number;
   /** Executions after which a block's successors are recorded (Infinity: never, interp). */
   private readonly succFrom: number;
   private readonly store: RegionStore | null;
@@ -220,6 +245,7 @@ export class Engine {
   ) {
     this.cache = new BlockCache(cpu);
     this.threshold = opts.engine === "jit" ? 1 : Math.max(1, opts.threshold ?? DEFAULT_THRESHOLD);
+    this.dueRate = opts.engine !== "jit" && opts.threshold === undefined ? (opts.dueRate ?? DUE_RATE) : 0;
     this.store = opts.engine === "interp" ? null : (opts.store ?? null);
     this.savedExecs = this.threshold - 1;
     const minExecs = Math.max(1, this.threshold >> 2);
@@ -245,6 +271,7 @@ export class Engine {
     if (b === undefined) {
       const t0 = this.opts.timing === true ? performance.now() : 0;
       b = this.decoder.decode(c, eip);
+      b.born = c.icount;
       if (t0 !== 0) this.stats.decodeMs += performance.now() - t0;
       if (c.hooks !== null) markHooks(c.hooks, b);
       this.cache.add(b);
@@ -271,6 +298,8 @@ export class Engine {
    *  block weighted for its x87 or SIMD code does so early only on a loop of its own function
    *  (localloop.ts); elsewhere it counts on unweighted, to the threshold. */
   private due(b: Block): boolean {
+    // (lukewarm: it keeps counting, and is asked again at its next execution)
+    if (this.dueRate !== 0 && b.execs < this.threshold * LUKEWARM_FACTOR && this.cpu.icount - b.born > this.dueRate * b.execs) return false;
     if (b.weight === 1 || b.execs >= this.threshold || inLocalLoop(b, (eip) => this.blockAt(eip))) return true;
     b.weight = 1;
     return false;

@@ -16,6 +16,7 @@ import { compileRegion, factoryStats } from "../../src/jit/compile.js";
 import { handlerCallCounts } from "../../src/jit/handlercalls.js";
 import { FP_COST } from "../../src/decoder/block.js";
 import { CHAIN_MIN_BUDGET, MAX_CHAIN } from "../../src/jit/chain.js";
+import { DEFAULT_THRESHOLD, LUKEWARM_FACTOR } from "../../src/jit/engine.js";
 
 function machineWith(code: number[], engine: "interp" | "jit" | "auto", maxCompiledInsns?: number) {
   return machine(code, { engine, maxCompiledInsns, threshold: 2 });
@@ -446,6 +447,36 @@ describe("the JIT engine", () => {
     expect([...seen].sort()).toEqual(["q_", "r_"]);
     expect(k.regs(env)[EAX]).toBe(iterations);
     expect(k.engine.stats.jit.promoted).toBe(1);
+  });
+
+  it("compiles, at the default threshold, only code that ran at least once per dueRate instructions; rarer code at LUKEWARM_FACTOR times the threshold", () => {
+    // mov ecx, N; l: <F times add eax, 1>; dec ecx; jnz l; int 0x80: the loop's blocks each run
+    // once per pass of about F instructions (a block holds at most 128 of them, so F spans
+    // several blocks and none is a loop of its own)
+    const rate = 200;
+    const outer = (n: number, filler: number): number[] => {
+      const body: number[] = [];
+      for (let k = 0; k < filler; k++) body.push(0x83, 0xc0, 0x01);
+      // (jnz back to the body's start: rel32 from the end of the 6-byte jump, after dec ecx)
+      return [0xb9, ...le32(n), ...body, 0x49, 0x0f, 0x85, ...le32(-(body.length + 7)), 0xcd, 0x80];
+    };
+    const run = (code: number[], opts: { threshold?: number; dueRate?: number }) => {
+      const { k, env } = machine(code, { engine: "auto", ...opts });
+      for (let slices = 0; k.run(env, 1 << 20).kind === X_BUDGET; slices++) expect(slices).toBeLessThan(500);
+      return { regions: k.engine.stats.jit.regionsCompiled, eax: k.regs(env)[EAX] };
+    };
+    const rare = Math.ceil(rate * 1.1), often = Math.floor(rate * 0.6);
+    const n = DEFAULT_THRESHOLD + 500;
+    // at the threshold: compiled where passes are short, not where they are long
+    const dense = run(outer(n, often), { dueRate: rate });
+    expect(dense.eax).toBe(n * often);
+    expect(dense.regions).toBeGreaterThan(0);
+    expect(run(outer(n, rare), { dueRate: rate })).toEqual({ regions: 0, eax: n * rare });
+    // the rare code at LUKEWARM_FACTOR times the threshold; no rule with a rate of 0, or with a
+    // threshold given, which is taken as it is
+    expect(run(outer(DEFAULT_THRESHOLD * LUKEWARM_FACTOR + 500, rare), { dueRate: rate }).regions).toBeGreaterThan(0);
+    expect(run(outer(n, rare), { dueRate: 0 }).regions).toBeGreaterThan(0);
+    expect(run(outer(n, rare), { threshold: DEFAULT_THRESHOLD, dueRate: rate }).regions).toBeGreaterThan(0);
   });
 
   it("compiles a new version of a promoted region promoted, and of one not yet promoted with its count", () => {

@@ -1,6 +1,6 @@
-// Content hashes for exojit's caches (the decoder's seed and learned forms, saved regions, the
-// default image's recipe), with node:crypto loaded on first use: required with the modules that
-// hash, it cost every start-up about 6 ms, and most runs never hash.
+// Content hashes for exojit's caches: node:crypto's, loaded on first use (required with the
+// modules that hash, it cost every start-up about 6 ms), for the default image's recipe; and
+// ContentHash, in JavaScript, for the keys runs read (saved regions, code caches, the seed).
 
 import { createRequire } from "node:module";
 
@@ -14,14 +14,14 @@ export function createHash(algorithm: string): import("node:crypto").Hash {
 
 /**
  * A 128-bit hash of bytes, in JavaScript, for keys read on every run: a saved region's blocks
- * (jit/saved.ts), a code cache's checksum (cli/jitcache.ts), the decoder seed's key
- * (seed.ts, which made every run that met a form the fast path did not know load node:crypto). Restoring one saved region made
- * node:crypto load, 36 of Node's modules and 5-7 ms of every run that had saved code, often
- * longer than its region took to run. Not cryptographic: it tells apart contents that differ by
- * accident (a rebuilt binary, a damaged file); whoever can write the cache directory can write
- * the code in it anyway. Four 32-bit lanes, each taking one word of every 16-byte block and
- * mixed into the next lane after it (the structure of MurmurHash3's 128-bit x86 variant), then
- * every lane avalanched and mixed into the others.
+ * (jit/saved.ts), a code cache's checksum (cli/jitcache.ts), the decoder seed's key (seed.ts).
+ * With node:crypto's hashes there, restoring one saved region, or meeting a form the fast path
+ * did not know, loaded 36 of Node's modules: 5-7 ms, often longer than the region ran. Not
+ * cryptographic: it tells apart contents that differ by accident (a rebuilt binary, a damaged
+ * file); whoever can write the cache directory can write the code in it anyway. Four 32-bit
+ * lanes, each taking one word of every 16-byte block and mixed into the next lane after it
+ * (the structure of MurmurHash3's 128-bit x86 variant), then every lane avalanched and mixed
+ * into the others.
  */
 export class ContentHash {
   private h1 = 0x6a09e667 | 0;

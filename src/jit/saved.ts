@@ -7,8 +7,9 @@
 // when it was compiled, and the compile options (compile.ts RegionCode), given this build of the
 // engine, which the store's key covers. A saved region is found by its entry address and the
 // bytes of its entry block, and used only if every one of its blocks decodes now from the very
-// bytes it was compiled from (a SHA-1 over them all): other code at the address, a library
-// loaded elsewhere, a page written since, and the region is compiled afresh (and saved again).
+// bytes it was compiled from (a 128-bit hash over them all, ContentHash): other code at the
+// address, a library loaded elsewhere, a page written since, and the region is compiled afresh
+// (and saved again).
 
 import { ContentHash } from "../decoder/hash.js";
 import type { Cpu } from "../hw/cpu.js";

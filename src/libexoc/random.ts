@@ -20,14 +20,14 @@ let poolAt = POOL_BYTES;
 /** Fills `buf` with random bytes from the host. */
 export function hostRandom(buf: Uint8Array): void {
   if (buf.length <= SMALL) {
+    const p = (pool ??= new Uint8Array(POOL_BYTES));
     if (poolAt + buf.length > POOL_BYTES) {
-      pool ??= new Uint8Array(POOL_BYTES);
-      fill(pool);
+      fill(p);
       poolAt = 0;
     }
-    buf.set((pool as Uint8Array).subarray(poolAt, poolAt + buf.length));
+    buf.set(p.subarray(poolAt, poolAt + buf.length));
     // (the bytes handed out are cleared: none stays in memory to be seen again)
-    (pool as Uint8Array).fill(0, poolAt, poolAt + buf.length);
+    p.fill(0, poolAt, poolAt + buf.length);
     poolAt += buf.length;
     return;
   }

@@ -8,6 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLI, REPO, buildGuest, ensureBusybox } from "./helpers/guest.js";
+import { statCpuMs } from "../src/cli/threadcpu.js";
 
 let dir = "";
 
@@ -124,6 +125,23 @@ describe("exojit run --stats", () => {
     expect(gc).toBeGreaterThanOrEqual(0);
     expect(jit + compiling + decoding + calls + gc + rest).toBeLessThanOrEqual(Number(total![1]) + 1);
     expect(r.stderr).toMatch(/start-up [\d.]+ ms from process start to the first guest instruction, packed build\n/);
+    // the main thread's share of the process's CPU time (Linux's /proc: this test runs there)
+    const cpu = /process CPU time (\d+) ms \((\d+) ms on the main thread, the rest on V8's compiler and heap threads\)/.exec(r.stderr);
+    expect(cpu, r.stderr).not.toBeNull();
+    const [all, main] = cpu!.slice(1).map(Number);
+    expect(main).toBeGreaterThan(0);
+    // (/proc counts in 10 ms ticks)
+    expect(main).toBeLessThanOrEqual(all + 10);
+  });
+
+  it("reads a thread's CPU time from a /proc stat line, whatever its command name holds", () => {
+    const fields = (comm: string, utime: string, stime: string): string =>
+      `4242 (${comm}) R 1 4242 4242 0 -1 4194560 1186 0 0 0 ${utime} ${stime} 0 0 20 0 11 0 123 1300000000 30000 18446744073709551615 1 1 0 0 0 0 0 16781312 134235650 0 0 0 17 1 0 0 0 0 0`;
+    expect(statCpuMs(fields("node", "250", "17"))).toBe(2670);
+    expect(statCpuMs(fields("a) b (c", "3", "0"))).toBe(30);
+    expect(statCpuMs(fields("node", "x", "1"))).toBeNull();
+    expect(statCpuMs("4242 node R 1")).toBeNull();
+    expect(statCpuMs("4242 (node) R 1 2")).toBeNull();
   });
 
   it("says when it runs from the ES modules, and why: a copy of dist/ that did not keep the files' times", () => {

@@ -22,6 +22,7 @@ import { fastStats } from "../decoder/fast.js";
 import { icedLoaded } from "../decoder/iced.js";
 import { loadForms, saveForms } from "./formcache.js";
 import { DiskRegionStore, jitCacheDir, packStamp } from "./jitcache.js";
+import { mainThreadCpuMs } from "./threadcpu.js";
 
 /** When V8's optimising compiler is let loose (launch.ts holds it back at start-up): after this
  *  many guest instructions or this much time running the guest, whichever comes first. */
@@ -172,7 +173,9 @@ function phases(e: EngineStats, insns: number, ms: number, startAt: number): str
     const warm = e.warmupAt - startAt, rest = ms - warm, n = insns - WARMUP_INSNS;
     out.push(`  warm-up: first ${WARMUP_INSNS / 1000}k instructions in ${warm.toFixed(1)} ms; steady state: ${n} more in ${rest.toFixed(1)} ms (${rest > 0 ? ((n / rest) * 1e-3).toFixed(1) : "-"} M/s)`);
   }
-  out.push(`  process CPU time ${cpuMs.toFixed(0)} ms (all threads, V8's compiler threads included), peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
+  const mainMs = mainThreadCpuMs();
+  const threads = mainMs === null ? "all threads, V8's compiler threads included" : `${mainMs.toFixed(0)} ms on the main thread, the rest on V8's compiler and heap threads`;
+  out.push(`  process CPU time ${cpuMs.toFixed(0)} ms (${threads}), peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
   return out;
 }
 

@@ -153,23 +153,38 @@ export class ChainTable {
    * compiled twice; nbody with SSE: its 50 KB loop region). A real region, not a stand-in
    * object: what leave() reads of it then has feedback for regions only (stand-ins gave a
    * region optimised before any real chain a "wrong map" deopt at the first).
+   *
+   * The calls go through link() too, as a call whose return comes back (leave() finds it on the
+   * shadow stack) and as one whose callee chains on: those paths of leave() and link() are
+   * otherwise first taken when some region's call is linked, often after V8 optimised regions
+   * with leave() inlined, and each such region deoptimised there ("insufficient type feedback
+   * for generic named access": Debian's sort and perl), with its activations further up the
+   * chain, and was compiled again. So is linkBack(), which the caller's code runs then.
    */
   private warm(c: Cpu, eip: number, r: Chainable): void {
     if (c.exit !== 0 || !c.flat || !r.valid || r.ep !== TLB_EPOCH[0]) return;
     this.warmed = true;
-    const fn = r.fn, chained = r.chained, jitFrom = c.jitFrom, count = this.count[0], sp = this.rsp;
+    const fn = r.fn, chained = r.chained, jitFrom = c.jitFrom, count = this.count[0], returns = this.count[1], sp = this.rsp;
+    // (as the region leaving, for link(): it gains no work, so it is not promoted here)
+    const me = r.work < r.promoteAt ? r : null;
     try {
       // (V8 gives a function its feedback vector only after a few calls: calls before then
       // leave no feedback)
       for (let k = 0; k < WARM_CALLS; k++) {
         r.fn = WARM_FNS[k & 1];
-        this.leave(c, CHAIN_MIN_BUDGET, 0, eip, null, CHAIN_MIN_BUDGET);
+        const way = me === null ? 0 : k % 3;
+        if (way === 0) this.leave(c, CHAIN_MIN_BUDGET, 0, eip, null, CHAIN_MIN_BUDGET);
+        else this.link(c, CHAIN_MIN_BUDGET, 0, eip, me as Chainable, CHAIN_MIN_BUDGET, way === 1 ? eip : eip ^ 1);
+        // (and the test a region makes on a linked call's return, through to its last clause)
+        if (way === 1) linkBack(c, c.r[EIP], me as Chainable);
+        this.rsp = 0;
       }
     } finally {
       r.fn = fn;
       r.chained = chained;
       c.jitFrom = jitFrom;
       this.count[0] = count;
+      this.count[1] = returns;
       this.rsp = sp;
     }
   }

@@ -328,7 +328,7 @@ describe("exojit's cache directory", () => {
       const { ChainTable, CHAIN_MIN_BUDGET } = require(${JSON.stringify(path.join(REPO, "dist", "jit", "chain.js"))});
       const { TLB_EPOCH } = require(${JSON.stringify(path.join(REPO, "dist", "hw", "cpu.js"))});
       const t = new ChainTable();
-      const c = { exit: 0, flat: true, jitFrom: null };
+      const c = { exit: 0, flat: true, jitFrom: null, r: new Int32Array(16) };
       const region = (fn) => ({ fn, valid: true, chained: false, pages: new Int32Array(0), ep: TLB_EPOCH[0], work: 0, promoteAt: Infinity, promote() {} });
       const a = region(function a(c, n) { return n - 1; }), b = region(function b(c, n) { return n - 2; });
       function leaving(c, n, pc) { return t.leave(c, n, 0, pc, null, n); }

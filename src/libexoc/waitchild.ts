@@ -67,7 +67,7 @@ function report(t: Task, c: Process, o: WaitOptions): WaitReport | null {
   if (term !== null) {
     if (!o.exited) return null;
     const r: WaitReport = {
-      pid: c.pid, uid: c.uid, cpuNs: c.cpuNs + c.childCpuNs, sysNs: processSysNs(c) + c.childSysNs,
+      pid: c.pid, uid: c.uid, cpuNs: c.cpuNs + c.childCpuNs, sysNs: processSysNs(c, c.cpuNs) + c.childSysNs,
       kind: term.kind === "exit" ? "exited" : term.core ? "dumped" : "killed",
       status: term.kind === "exit" ? term.code : term.signal,
     };
@@ -82,11 +82,11 @@ function report(t: Task, c: Process, o: WaitOptions): WaitReport | null {
   if (rep === null) return null;
   if (rep.kind === "stopped" && o.stopped) {
     if (!o.noWait) c.report = null;
-    return { pid: c.pid, uid: c.uid, kind: "stopped", status: rep.signal, cpuNs: c.cpuNs, sysNs: processSysNs(c) };
+    return { pid: c.pid, uid: c.uid, kind: "stopped", status: rep.signal, cpuNs: c.cpuNs, sysNs: processSysNs(c, c.cpuNs) };
   }
   if (rep.kind === "continued" && o.continued) {
     if (!o.noWait) c.report = null;
-    return { pid: c.pid, uid: c.uid, kind: "continued", status: 18, cpuNs: c.cpuNs, sysNs: processSysNs(c) };
+    return { pid: c.pid, uid: c.uid, kind: "continued", status: 18, cpuNs: c.cpuNs, sysNs: processSysNs(c, c.cpuNs) };
   }
   return null;
 }

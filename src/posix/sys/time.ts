@@ -184,9 +184,10 @@ const ticks = (ns: number): number => Math.floor((ns * USER_HZ) / 1e9);
  *  in system calls, Task.sysNs); returns ticks since an arbitrary point (the system's start). */
 export const times: Sys = (t, buf) => {
   if (buf !== 0) {
-    const p = t.proc, cpu = processCpuNs(p), sys = processSysNs(p);
+    const p = t.proc, cpu = processCpuNs(p), sys = processSysNs(p, cpu);
+    const childSys = Math.min(p.childSysNs, p.childCpuNs);
     const s = new Struct(16).u32(0, ticks(cpu - sys)).u32(4, ticks(sys));
-    t.mem.write(buf, s.u32(8, ticks(p.childCpuNs - p.childSysNs)).u32(12, ticks(p.childSysNs)).bytes);
+    t.mem.write(buf, s.u32(8, ticks(p.childCpuNs - childSys)).u32(12, ticks(childSys)).bytes);
   }
   return ticks(monotonicNs(t.sys)) | 0;
 };
@@ -201,7 +202,7 @@ export const getrusage: Sys = (t, who, buf) => {
   const k = t.kernel;
   if (who === RUSAGE_SELF) {
     ns = processCpuNs(t.proc);
-    sysNs = processSysNs(t.proc);
+    sysNs = processSysNs(t.proc, ns);
     maxrssKb = (k.aspace(t.aspace).pages * 4096) / 1024;
     for (const th of t.proc.threads) nvcsw += k.env(th.env).switches;
   } else if (who === RUSAGE_CHILDREN) {
@@ -209,7 +210,7 @@ export const getrusage: Sys = (t, who, buf) => {
     sysNs = t.proc.childSysNs;
   } else if (who === RUSAGE_THREAD) {
     ns = threadCpuNs(t);
-    sysNs = threadSysNs(t);
+    sysNs = threadSysNs(t, ns);
     maxrssKb = (k.aspace(t.aspace).pages * 4096) / 1024;
     nvcsw = k.env(t.env).switches;
   } else {
@@ -220,8 +221,10 @@ export const getrusage: Sys = (t, who, buf) => {
 };
 
 /** struct rusage's ru_utime and ru_stime (i386 timevals) for `cpuNs` of CPU time of which
- *  `sysNs` were system time. */
+ *  `sysNs` were system time (a sampled figure: taken as at most `cpuNs`, so that neither time
+ *  is negative and they add up to the CPU time). */
 export function rusageTimes(s: Struct, cpuNs: number, sysNs: number): Struct {
-  const user = Math.floor((cpuNs - sysNs) / 1000), sys = Math.floor(sysNs / 1000);
+  const sysPart = Math.min(Math.max(sysNs, 0), cpuNs);
+  const user = Math.floor((cpuNs - sysPart) / 1000), sys = Math.floor(sysPart / 1000);
   return s.u32(0, Math.floor(user / 1e6)).u32(4, user % 1e6).u32(8, Math.floor(sys / 1e6)).u32(12, sys % 1e6);
 }

@@ -172,11 +172,13 @@ export class ChainTable {
       // leave no feedback)
       for (let k = 0; k < WARM_CALLS; k++) {
         r.fn = WARM_FNS[k & 1];
-        const way = me === null ? 0 : k % 3;
-        if (way === 0) this.leave(c, CHAIN_MIN_BUDGET, 0, eip, null, CHAIN_MIN_BUDGET);
-        else this.link(c, CHAIN_MIN_BUDGET, 0, eip, me as Chainable, CHAIN_MIN_BUDGET, way === 1 ? eip : eip ^ 1);
-        // (and the test a region makes on a linked call's return, through to its last clause)
-        if (way === 1) linkBack(c, c.r[EIP], me as Chainable);
+        const way = k % 3;
+        if (me === null || way === 0) this.leave(c, CHAIN_MIN_BUDGET, 0, eip, null, CHAIN_MIN_BUDGET);
+        else {
+          this.link(c, CHAIN_MIN_BUDGET, 0, eip, me, CHAIN_MIN_BUDGET, way === 1 ? eip : eip ^ 1);
+          // (and the test a region makes on a linked call's return, through to its last clause)
+          if (way === 1) linkBack(c, c.r[EIP], me);
+        }
         this.rsp = 0;
       }
     } finally {

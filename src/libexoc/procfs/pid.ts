@@ -115,7 +115,7 @@ export function statText(v: View): string {
   const ok = v.permitted && mm !== null && l !== undefined;
   const cpu = v.whole ? sys.stats.processCpuNs(p) : t !== null ? sys.stats.taskCpuNs(t) : 0;
   // (no more than `cpu`, read a moment earlier)
-  const sysNs = Math.min(cpu, v.whole ? processSysNs(p) : t !== null ? threadSysNs(t) : 0);
+  const sysNs = v.whole ? processSysNs(p, cpu) : t !== null ? threadSysNs(t, cpu) : 0;
   const nice = t !== null && t.alive ? sys.kernel.env(t.env).nice : 0;
   // (a real-time thread's priority field is -1 - its real-time priority, as task_prio gives)
   const rtPrio = t !== null && t.alive ? sys.kernel.env(t.env).fixedPrio : 0;

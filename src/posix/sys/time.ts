@@ -185,7 +185,7 @@ const ticks = (ns: number): number => Math.floor((ns * USER_HZ) / 1e9);
 export const times: Sys = (t, buf) => {
   if (buf !== 0) {
     const p = t.proc, cpu = processCpuNs(p), sys = processSysNs(p, cpu);
-    const childSys = Math.min(p.childSysNs, p.childCpuNs);
+    const childSys = systemPart(p.childCpuNs, p.childSysNs);
     const s = new Struct(16).u32(0, ticks(cpu - sys)).u32(4, ticks(sys));
     t.mem.write(buf, s.u32(8, ticks(p.childCpuNs - childSys)).u32(12, ticks(childSys)).bytes);
   }
@@ -220,11 +220,16 @@ export const getrusage: Sys = (t, who, buf) => {
   return 0;
 };
 
+/** The system time of `cpuNs` of CPU time reported as `sysNs` (a sampled figure): at most the
+ *  CPU time, so that neither it nor user time, the rest, is negative. */
+function systemPart(cpuNs: number, sysNs: number): number {
+  return Math.min(Math.max(sysNs, 0), cpuNs);
+}
+
 /** struct rusage's ru_utime and ru_stime (i386 timevals) for `cpuNs` of CPU time of which
- *  `sysNs` were system time (a sampled figure: taken as at most `cpuNs`, so that neither time
- *  is negative and they add up to the CPU time). */
+ *  `sysNs` were system time (systemPart). */
 export function rusageTimes(s: Struct, cpuNs: number, sysNs: number): Struct {
-  const sysPart = Math.min(Math.max(sysNs, 0), cpuNs);
-  const user = Math.floor((cpuNs - sysPart) / 1000), sys = Math.floor(sysPart / 1000);
+  const sysNsPart = systemPart(cpuNs, sysNs);
+  const user = Math.floor((cpuNs - sysNsPart) / 1000), sys = Math.floor(sysNsPart / 1000);
   return s.u32(0, Math.floor(user / 1e6)).u32(4, user % 1e6).u32(8, Math.floor(sys / 1e6)).u32(12, sys % 1e6);
 }

@@ -45,6 +45,9 @@ export class Block {
   compiled: unknown = null;
   /** Set when the JIT failed on this block: it stays interpreted. */
   nojit = false;
+  /** The interpreter saw it access memory at an address not aligned to the access's size
+   *  (Cpu.misaligned): the JIT makes its accesses of any alignment inline. */
+  misaligned = false;
   /** Not to be compiled to WebAssembly again: a wasm region it was in gave too little work per
    *  entry (jit/wasm/region.ts). */
   nowasm = false;

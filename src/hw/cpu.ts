@@ -134,6 +134,13 @@ export class Cpu {
   /** The engine's token for the compiled code that returned or threw last (regions call one
    *  another, so it is not always the one the engine entered). */
   jitFrom: object | null = null;
+  /** Instructions compiled code counted but did not run when it last left: non-zero when it
+   *  left at an instruction of its own, a memory access it could not make inline, which the
+   *  engine runs (jit/emit.ts Emitter.sideExit). Set at every exit of compiled code. */
+  jitLeftAt = 0;
+  /** Set by a memory access at an address not aligned to its size (rd16 and the like, mmu.ts
+   *  readSlow, writeSlow); the engine moves it to the block it interprets (Block.misaligned). */
+  misaligned = false;
   /** Protected mode with 32-bit code and zero CS/DS/ES/SS bases: what compiled code assumes. */
   flat = false;
 
@@ -174,7 +181,7 @@ export class Cpu {
     this.r[MXCSR] = MXCSR_DEFAULT;
     // (v8fields.ts: the count outgrows a small integer; the engine leaves regions here; the
     // x87 state is made on the first x87 instruction, which in many programs comes late)
-    settleOnce(this, { icount: [1, 2 ** 40 + 0.5], exit: [1], exitArg: [1], jitLeft: [1], jitFrom: [{}, [], null], fpu: [new FpuState()] });
+    settleOnce(this, { icount: [1, 2 ** 40 + 0.5], exit: [1], exitArg: [1], jitLeft: [1], jitLeftAt: [1], jitFrom: [{}, [], null], fpu: [new FpuState()] });
   }
 
   /** The CPU will not run again: its TLB arrays, every entry made invalid, go to the next CPU
@@ -205,7 +212,10 @@ export class Cpu {
     const e = this.tlbR[lin >>> PAGE_SHIFT] ^ TLB_KEY;
     if ((e & 0xfff) === 0) {
       if ((lin & 1) === 0) return this.u16[(e ^ lin) >>> 1];
-      if ((lin & 0xfff) !== 0xfff) return physRead(this, e ^ lin, 2);
+      if ((lin & 0xfff) !== 0xfff) {
+        this.misaligned = true;
+        return physRead(this, e ^ lin, 2);
+      }
     }
     return readSlow(this, lin, 2);
   }
@@ -214,7 +224,10 @@ export class Cpu {
     const e = this.tlbR[lin >>> PAGE_SHIFT] ^ TLB_KEY;
     if ((e & 0xfff) === 0) {
       if ((lin & 3) === 0) return this.i32[(e ^ lin) >>> 2];
-      if ((lin & 0xfff) <= 0xffc) return physRead(this, e ^ lin, 4);
+      if ((lin & 0xfff) <= 0xffc) {
+        this.misaligned = true;
+        return physRead(this, e ^ lin, 4);
+      }
     }
     return readSlow(this, lin, 4);
   }
@@ -233,6 +246,7 @@ export class Cpu {
         return;
       }
       if ((lin & 0xfff) !== 0xfff) {
+        this.misaligned = true;
         physWrite(this, e ^ lin, 2, v);
         return;
       }
@@ -248,6 +262,7 @@ export class Cpu {
         return;
       }
       if ((lin & 0xfff) <= 0xffc) {
+        this.misaligned = true;
         physWrite(this, e ^ lin, 4, v);
         return;
       }

@@ -142,6 +142,7 @@ export function physWrite(c: Cpu, p: number, size: number, v: number): void {
 /** Read that missed the TLB, is unaligned, or crosses a page (every read of a page a read
  *  hook watches comes here: the hook sees it once it has been read). */
 export function readSlow(c: Cpu, lin: number, size: number): number {
+  if ((lin & (size - 1)) !== 0) c.misaligned = true;
   const v = readAny(c, lin, size);
   const h = c.hooks;
   if (h !== null && ((h.watch[lin >>> PAGE_SHIFT] | h.watch[(lin + size - 1) >>> PAGE_SHIFT]) & WATCH_READ) !== 0) h.read(lin, size, v);
@@ -165,6 +166,7 @@ function readAny(c: Cpu, lin: number, size: number): number {
 /** Write that missed the TLB, is unaligned, crosses a page, or hits a code page (or a page a
  *  write hook watches: the hook sees the value once the write is known not to fault). */
 export function writeSlow(c: Cpu, lin: number, size: number, v: number): void {
+  if ((lin & (size - 1)) !== 0) c.misaligned = true;
   const off = lin & 0xfff;
   const h = c.hooks;
   if (off + size <= 0x1000) {

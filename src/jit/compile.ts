@@ -20,7 +20,7 @@ import {
 import { Emitter, REG_LOCALS, FLAG_LOCALS, FLAG_VARS, FUSED_VARS, FUSED_LOCALS } from "./emit.js";
 import { translate, translateInline, fallback, type Ending } from "./translate.js";
 import { translateRun, runnable, X87_HELPERS, X87_LOCALS } from "./x87.js";
-import { SIMD_RUNTIME, SIMD_OP_HELPERS, LaneUse, simdLocals, simdBarrier, simdBoundary, simdBeginBlock, simdFaultFlush, simdPinnedReload } from "./simd.js";
+import { SIMD_RUNTIME, SIMD_OP_HELPERS, LaneUse, simdLocals, simdBarrier, simdBoundary, simdBeginBlock, simdFaultFlush, simdPinnedReload, simdLanesClean } from "./simd.js";
 import { faultOnlyRotates, flagLiveness, flagsLiveIn } from "./liveness.js";
 import { type CfgNode } from "./structure.js";
 import { resumableFlow, budgetTests, type BudgetMark } from "./budget.js";
@@ -91,17 +91,18 @@ const FLAG_SLOTS = [FLAGS, FOP, FA, FB, FR];
  *  deoptimises stores that have no type feedback yet, while a call without feedback is fine. */
 function writeBack(
   c: Cpu, r0: number, r1: number, r2: number, r3: number, r4: number, r5: number, r6: number, r7: number,
-  fl: number, fop: number, fa: number, fb: number, fr: number, pc: number,
+  fl: number, fop: number, fa: number, fb: number, fr: number, pc: number, nb: number,
 ): void {
   const R = c.r;
   R[0] = r0; R[1] = r1; R[2] = r2; R[3] = r3; R[4] = r4; R[5] = r5; R[6] = r6; R[7] = r7;
   R[FLAGS] = fl; R[FOP] = fop; R[FA] = fa; R[FB] = fb; R[FR] = fr;
   R[EIP] = pc;
+  c.jitLeftAt = nb;
 }
 
-/** A call writing every local back, with EIP = `pc`. */
-function flushAll(pc: Node): Node[] {
-  return [expr(call(id("writeBack"), [id("c"), ...REG_LOCALS.map(id), ...FLAG_LOCALS.map(id), pc]))];
+/** A call writing every local back, with EIP = `pc` (and Cpu.jitLeftAt = `nb`). */
+function flushAll(pc: Node, nb: Node = num(0)): Node[] {
+  return [expr(call(id("writeBack"), [id("c"), ...REG_LOCALS.map(id), ...FLAG_LOCALS.map(id), pc, nb]))];
 }
 
 /** Memory slow paths, called as functions for the same reason. */
@@ -222,6 +223,7 @@ function cutOverlaps(blocks: readonly Block[]): Block[] {
         view.ppn1 = b.ppn1;
         view.hooks = b.hooks;
         view.codeHooks = b.codeHooks;
+        view.misaligned = b.misaligned;
         return view;
       }
     }
@@ -305,13 +307,14 @@ function windowCheck(w: StackWindow, eip: number): Node[] {
   const lo = num(w.lo), r = id(`r${w.base}`), k = id(windowKey(w));
   const out: Node[] = [assign(k, t(w.writes ? "tlbW[($r + $lo | 0) >>> 12] ^ 4095" : "tlbR[($r + $lo | 0) >>> 12] ^ 4095", { r, lo }))];
   const a = num(w.align), room = num(4096 - (w.hi - w.lo));
-  let bad = t("(($k | $r & $a) & 4095) !== 0 || ($r + $lo & 4095) > $room", { k, r, a, lo, room });
+  // Which of the two it is (the value's shape, or the TLB) is worked out on the way in, where
+  // every pass has type feedback for it: the cold path only picks a constant on a boolean.
+  out.push(assign(id("sx"), t("($r & $a) !== 0 || ($r + $lo & 4095) > $room", { r, a, lo, room })));
+  let bad = t("sx || ($k & 4095) !== 0", { k });
   // (a page the TLB maps for writing but not reading, as a read hook leaves it, is not used)
   if (w.writes && w.reads) bad = t("$b || (tlbR[($r + $lo | 0) >>> 12] ^ 4095) !== $k", { b: bad, r, lo, k });
-  // (which of the two, worked out again on this cold path: the value's shape, or the TLB)
-  const shape = t("($r & $a) !== 0 || ($r + $lo & 4095) > $room", { r, a, lo, room });
   const [tlbMiss, shapeMiss] = w.base === ESP ? ["WM", "WX"] : ["BM", "BX"];
-  out.push(ifs(bad, [assign(id("ip"), num(eip)), throwStmt(cond(shape, id(shapeMiss), id(tlbMiss)))]));
+  out.push(ifs(bad, [assign(id("ip"), num(eip)), throwStmt(cond(id("sx"), id(shapeMiss), id(tlbMiss)))]));
   return out;
 }
 
@@ -324,6 +327,8 @@ function windowCheck(w: StackWindow, eip: number): Node[] {
  *  3.97 -> 3.80 s of CPU, Debian's python3 9.6 -> 9.2 s, bash 16.1 -> 15.7 s; imgfilter and
  *  nbody_sse the same. */
 export const PIN_SHARE = 2;
+
+const NO_ADDRESSES: ReadonlySet<number> = new Set();
 
 /** Compiles blocks (the first is the entry) into a region function. */
 export function compileRegion(
@@ -338,6 +343,14 @@ export function compileRegion(
   pretty = true,
   /** The windows it uses (stackwin.ts WINDOWS_*): fewer for a region whose checks kept failing. */
   windows = WINDOWS_ALL,
+  /** Whether a memory access the inline path cannot make leaves the region (Emitter.sideExit)
+   *  rather than calling the slow path: not while an embedder's hooks watch memory, whose
+   *  pages never get a TLB entry (every access to them would leave). */
+  leaves = true,
+  /** Instructions whose accesses may be misaligned inline (an earlier version kept leaving
+   *  there: Region.leftAt), besides those of blocks the interpreter saw misaligned data in
+   *  (Block.misaligned); elsewhere a misaligned access leaves too. */
+  anyAlignAt: ReadonlySet<number> = NO_ADDRESSES,
 ): Compiled {
   const blocks = cutOverlaps(regionBlocks);
   const inRegion = new Map(blocks.map((b) => [b.eip, b]));
@@ -428,7 +441,12 @@ export function compileRegion(
       }
       const mark = em.out.length, calls = em.handlerCalls, sets = em.fxSets;
       const faultOnlyFlags = fxEnd !== null && fxEnd[k] >= 0;
+      // (not in hooked code: the engine would run the instruction's hooks again; nor for a
+      // repeated string instruction, whose misaligned accesses the interpreter makes in bulk,
+      // not through the accessors that tell: RegionCache.leftAt)
+      em.sideExit = leaves && !hooked && b.insns[k].rep === 0 && simdLanesClean(em) ? { eip: b.insns[k].eip, notRun: len - k, anyAlign: b.misaligned || anyAlignAt.has(b.insns[k].eip) } : null;
       ending = translate({ em, x: b.insns[k], live: live[k], after: len - k - 1, faultOnlyFlags, fallbackSlot: () => fallbacks.push(b.insns[k]) - 1 });
+      em.sideExit = null;
       // CF and OF kept aside by a rotate hold until the instruction that overwrites them.
       if (em.fxSets !== sets) fxUntil = fxEnd![k];
       else if (k === fxUntil) em.dropFx();
@@ -491,7 +509,7 @@ export function compileRegion(
     // (FS's and GS's base and limit only where the code uses them: each is a typed array's
     // element, a bounds check every entry pays for)
     letDecl([
-      ["R", t("c.r")], ["tlbR", t("c.tlbR")], ["tlbW", t("c.tlbW")], ["u8", t("c.u8")], ["u16", t("c.u16")], ["i32", t("c.i32")],
+      ["R", t("c.r")], ["tlbR", t("c.tlbR")], ["tlbW", t("c.tlbW")], ["u8", t("c.u8")], ["u16", t("c.u16")], ["i32", t("c.i32")], ["dv", t("c.dv")],
       ...((segsUsed & 1) !== 0 ? [["fsb", t("c.sbase[4]")], ["fsl", t("c.slimit[4]")]] as [string, Node][] : []),
       ...((segsUsed & 2) !== 0 ? [["gsb", t("c.sbase[5]")], ["gsl", t("c.slimit[5]")]] as [string, Node][] : []),
     ], "const"),
@@ -509,6 +527,8 @@ export function compileRegion(
       ["sk", num(0)],
       ["bk", num(0)],
       ["hx", num(0)],
+      ["nb", num(0)],
+      ["sx", t("false")],
       ...(usesFx ? [["fx", num(0)] as [string, Node]] : []),
       ...FUSED_LOCALS.map((v): [string, Node] => [v, num(0)]),
       ...(x87 ? X87_LOCALS : []),
@@ -531,9 +551,13 @@ export function compileRegion(
       ],
     );
   const exit: Node[] = [
+    // (a memory access that left gives back the budget of the instructions not run, and tells
+    // the engine: Emitter.sideExit)
+    assign(id("n"), t("n + nb | 0")),
     // lanes still in locals at an exit (pinned registers) go back to the slots
     ...(lanes.pinned !== 0 || lanes.pinnedD !== 0 ? [simdFaultFlush(lanes)] : []),
-    ...flushAll(id("pc")),
+    ...flushAll(id("pc"), id("nb")),
+    assign(id("nb"), num(0)),
   ];
   // (chain.ts: the next region runs from there, or the engine takes over)
   const leave = chain !== null ? [ret(t("leave(c, n, d, pc, ME, n0)"))] : [...(self !== null ? [expr(t("c.jitFrom = ME"))] : []), ret(id("n"))];

@@ -4,9 +4,10 @@
 // fr, with materialised flags in fl). Values in locals are always int32, so V8 keeps them
 // unboxed.
 
-import { type Node, id, num, t, assign, ifs, expr, call, member } from "./ast.js";
+import { type Node, id, num, t, assign, ifs, expr, call, member, brk, EXIT_LABEL } from "./ast.js";
 import { type Insn, K_R8, K_R16, K_R32, K_MEM, K_IMM } from "../hw/isa.js";
 import { FS, GS } from "../hw/state.js";
+import { MAX_CHAIN } from "./chain.js";
 import { FK_ADD, FK_ADC, FK_SUB, FK_SBB, FK_LOGIC, FK_INC, FK_DEC, FK_NONE, FK_SHL, FK_SHR, FK_SAR, SIZE_MASK, SIZE_BITS } from "../hw/flags.js";
 
 /** Locals every region function declares. */
@@ -14,6 +15,15 @@ export const REG_LOCALS = ["r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7"];
 export const FLAG_LOCALS = ["fl", "fop", "fa", "fb", "fr"];
 /** Marks `fx` as holding a rotate's CF and OF (Emitter.deferCfOf). */
 const FX_SET = 0x10000;
+
+/** Whether an access of `size` bytes at `a` cannot be made inline: the TLB entry `e` (read back)
+ *  is not a valid one, or `a` is not aligned to the size (`anyAlign`: the access runs past the
+ *  end of its page). */
+function missed(size: number, a: Node, anyAlign: boolean): Node {
+  if (size === 1) return t("(e & 4095) !== 0");
+  if (!anyAlign) return t("((e | $a & $s) & 4095) !== 0", { a, s: num(size - 1) });
+  return t("((e & 4095) | (($a & 4095) + $s & 4096)) !== 0", { a, s: num(size - 1) });
+}
 
 /** The `size`-byte element at `a` through the TLB entry a window's check left in local `key`
  *  (stackwin.ts). */
@@ -164,11 +174,45 @@ export class Emitter {
    *  unchecked. */
   window: string | null = null;
 
+  /** Set by the block translator for the instruction it translates, where that instruction may
+   *  leave compiled code from a memory access: its address, and how many instructions of its
+   *  block (itself and those after it) were counted on entry to the block. null: the access
+   *  calls the slow path instead (rd32 and the like). */
+  sideExit: { eip: number; notRun: number; anyAlign: boolean } | null = null;
+
+  /** The way out of a memory access the inline path cannot make, when it may leave (sideExit,
+   *  and no rotate's flags kept aside): the region exits at the instruction, the budget of the
+   *  instructions not run given back (`nb`, which the exit adds), and the engine runs it.
+   *  Statements that only assign constants and jump: V8 has type feedback for none of this
+   *  code when it optimises a region (an access first misses the TLB long after that: a new
+   *  heap page, a flush at a process switch), and a call, arithmetic or comparison without
+   *  feedback deoptimises the whole region where a jump does not; the exit it jumps to runs on
+   *  every exit. Null where the access must call the slow path. */
+  private leaveAt(): Node[] | null {
+    const x = this.sideExit;
+    if (x === null || this.fxPending) return null;
+    // (d at MAX_CHAIN: the exit returns to the engine, which runs the instruction, where it
+    // would chain to a region entered at this address, which would leave here again)
+    return [assign(id("nb"), num(x.notRun)), assign(id("pc"), num(x.eip)), assign(id("d"), num(MAX_CHAIN)), brk(EXIT_LABEL)];
+  }
+
   /** Emits a load of `size` bytes from linear address `a` (an identifier) into a temporary. */
   load(size: number, a: Node): Node {
     const v = this.tmp();
+    const out = this.window === null ? this.leaveAt() : null;
     if (this.window !== null) {
       this.emit(assign(v, windowed(size, a, this.window)));
+    } else if (out !== null) {
+      // Aligned in a page the TLB has an entry for; else (a miss, a page kept for checks: code,
+      // hooks, MMIO) it leaves. Where misaligned data was met (its block in the interpreter,
+      // or the instruction kept leaving), any place in the page, through the DataView: one
+      // machine load in optimised code, but a builtin call in V8's baseline tier, slower than
+      // a typed array's element there.
+      const any = this.sideExit!.anyAlign && size > 1;
+      this.emit(assign(id("e"), t("tlbR[$a >>> 12] ^ 4095", { a })));
+      this.emit(ifs(missed(size, a, any), out));
+      if (any) this.emit(assign(v, size === 4 ? t("dv.getInt32(e ^ $a, true)", { a }) : t("dv.getUint16(e ^ $a, true)", { a })));
+      else this.emit(assign(v, size === 4 ? t("i32[(e ^ $a) >>> 2]", { a }) : size === 2 ? t("u16[(e ^ $a) >>> 1]", { a }) : t("u8[e ^ $a]", { a })));
     } else if (size === 4) {
       this.emit(assign(id("e"), t("tlbR[$a >>> 12] ^ 4095", { a })));
       this.emit(assign(v, t("((e | $a & 3) & 4095) === 0 ? i32[(e ^ $a) >>> 2] : rd32(c, $a)", { a })));
@@ -189,7 +233,14 @@ export class Emitter {
       return;
     }
     this.emit(assign(id("e"), t("tlbW[$a >>> 12] ^ 4095", { a })));
-    if (size === 4) {
+    const out = this.leaveAt();
+    if (out !== null) {
+      // (as load)
+      const any = this.sideExit!.anyAlign && size > 1;
+      this.emit(ifs(missed(size, a, any), out));
+      if (any) this.emit(expr(size === 4 ? t("dv.setInt32(e ^ $a, $v, true)", { a, v }) : t("dv.setInt16(e ^ $a, $v, true)", { a, v })));
+      else this.emit(assign(size === 4 ? t("i32[(e ^ $a) >>> 2]", { a }) : size === 2 ? t("u16[(e ^ $a) >>> 1]", { a }) : t("u8[e ^ $a]", { a }), v));
+    } else if (size === 4) {
       this.emit(ifs(t("((e | $a & 3) & 4095) === 0", { a }), [assign(t("i32[(e ^ $a) >>> 2]", { a }), v)], [expr(t("wr32(c, $a, $v)", { a, v }))]));
     } else if (size === 2) {
       this.emit(ifs(t("((e | $a & 1) & 4095) === 0", { a }), [assign(t("u16[(e ^ $a) >>> 1]", { a }), v)], [expr(t("wr16(c, $a, $v)", { a, v }))]));

@@ -196,6 +196,10 @@ export function sampleWeight(k: number): number {
  *  Returning to the engine every 2^16 instructions costs one pass of its loop (under 0.1 us,
  *  against 30-130 us of compiled code); run() then enters the same region again (`resuming`). */
 export const REGION_BUDGET = 1 << 16;
+/** Blocks run in the interpreter after compiled code left at an instruction of its own (jit/
+ *  emit.ts Emitter.sideExit) that do not count towards compiling them, unless compiled code
+ *  runs first: the rest of the way the region that left would have taken. */
+export const QUIET_BLOCKS = 8;
 /** A soft run (a scheduler's time slice) ends instead of interpreting its last this many
  *  instructions: compiled code stops at a budget check point when what is left will not carry
  *  it to the next, and the interpreter would finish the slice there, stopping at some block in
@@ -257,6 +261,7 @@ export class Engine {
       (opts.wasm ?? true) ? { mem: cpu.mem, decodeAt: (eip) => this.decodeAt(eip) } : null,
     );
     this.cache.onDrop = (b) => this.regions.blockDropped(b);
+    this.regions.leaves = () => cpu.hooks === null;
     this.stats = new EngineCounters(this.regions.stats, this.chain.count);
     this.markAt = opts.timing === true ? cpu.icount + WARMUP_INSNS : Infinity;
     this.clockCost = opts.timing === true ? clockReadCost() : 0;
@@ -358,6 +363,8 @@ export class Engine {
     let from: Region | null = null;
     /** The first block dispatched: where the last run stopped (a system call, a budget). */
     let resuming = true;
+    // (blocks still to run uncounted after a region left at its own instruction, below)
+    let quiet = 0;
     for (;;) {
       if (c.icount >= stop) {
         if (!marking) break;
@@ -381,6 +388,7 @@ export class Engine {
           if (last !== r && last instanceof Region && last.valid && last.entryPoints.has(b.eip)) r = last;
         }
         if (r !== null && c.flat && !this.interpretNext && (r.ep === TLB_EPOCH[0] || codeStillMapped(c, r))) {
+          quiet = 0;
           // (a return into compiled code is a successor too: region formation copies a tiny
           // caller loop into the returning function's region, RegionCache.form)
           if (prev !== null && prev.execs >= this.succFrom) noteReturn(prev, b);
@@ -419,21 +427,33 @@ export class Engine {
             if (n < MAX_REGION_INSNS) resuming = true;
             continue;
           }
-          // No progress: the budget left is smaller than the block. The interpreter runs it.
+          // No progress: the budget left is smaller than the block, or its first instruction
+          // left at once (Emitter.sideExit; then the exit had more budget than any stretch of
+          // code between checks). The interpreter runs it.
+          if (n0 >= MAX_REGION_INSNS && c.jitLeftAt !== 0) from = r;
         }
         // (also where a region's code pages are not mapped as when compiled: the interpreter
         // runs the block, and refills the TLB)
         if (c.icount >= softEnd) break;
         // (the region whose compiled code just left to this block)
         const left = from;
+        // (it left at an instruction of its own, this one: Emitter.sideExit)
+        const leftAt = left !== null && c.jitLeftAt !== 0;
         if (from !== null) {
           // (one call, whatever it decides: a branch first taken once V8 has optimised this
           // loop deoptimises it for want of type feedback)
-          regions.exitedTo(from, b.eip, this.tick);
+          regions.exitedTo(from, b.eip, this.tick, c.jitLeftAt !== 0);
           from = null;
         }
         if (prev !== null && prev.execs >= this.succFrom) addSucc(prev, b);
-        if (jit && r === null && ++b.execs * b.weight >= this.threshold && !b.nojit && c.flat && this.due(b)) {
+        // (the blocks run after a region left at an instruction of its own, for a TLB miss or
+        // misaligned data, up to QUIET_BLOCKS of them until compiled code runs again, do not
+        // count towards compiling them on their own: they are the rest of that region's way,
+        // and in a shell script's processes, whose TLBs start empty, the same accesses left
+        // in each, and a dozen such blocks came due as regions of their own)
+        if (leftAt) quiet = QUIET_BLOCKS;
+        if (quiet > 0) quiet--;
+        else if (jit && r === null && ++b.execs * b.weight >= this.threshold && !b.nojit && c.flat && this.due(b)) {
           if (regions.compileDue(b, left, this.tick) !== null) {
             prev = null;
             continue;
@@ -441,8 +461,15 @@ export class Engine {
         }
         const before = c.icount;
         this.interpretNext = false;
+        c.misaligned = false;
         if (b.hooks === 0) execInsns(c, b.insns);
         else execHooked(c, b);
+        if (c.misaligned) {
+          // (compiled code makes this block's accesses of any alignment inline; a region
+          // whose access left for misaligned data counts it, RegionCache.leftAt)
+          b.misaligned = true;
+          if (leftAt && left !== null) regions.leftAt(left, b.eip, this.tick);
+        }
         this.stats.interpInsns += c.icount - before;
         prev = b;
       } catch (e) {

@@ -49,7 +49,7 @@ export function nextCodeHook(b: Block, k: number): number {
  *  `eip`; `notRun` instructions of the block (counted at its start) have not run if it leaves. */
 export function emitHookCall(em: Emitter, helper: keyof typeof HOOK_HELPERS, eip: number, size: number, notRun: number): void {
   const out: Node[] = [...simdBarrier(em)];
-  out.push(expr(call(id("writeBack"), [id("c"), ...REG_LOCALS.map(id), ...FLAG_LOCALS.map(id), num(eip)])));
+  out.push(expr(call(id("writeBack"), [id("c"), ...REG_LOCALS.map(id), ...FLAG_LOCALS.map(id), num(eip), num(0)])));
   out.push(assign(id("ip"), num(eip)));
   out.push(assign(id("e"), call(id(helper), [id("c"), num(eip), num(size)])));
   // Going on, only the general registers may have changed (the flag record in the locals is

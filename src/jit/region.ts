@@ -36,6 +36,18 @@ export const MERGE_AFTER = 64;
 export const ABSORB_MAX_INSNS = 400;
 /** Recompilations allowed per region lineage. */
 export const MAX_RECOMPILES = 3;
+/** Times an instruction of a region leaves it for misaligned data (a memory access its code
+ *  cannot make inline: jit/emit.ts Emitter.sideExit) before the region is compiled again with
+ *  misaligned accesses made inline there, and at every instruction that left LEFT_AT_SOME
+ *  times. */
+export const LEFT_AT = 64;
+export const LEFT_AT_SOME = 4;
+/** Versions a region may have for LEFT_AT beyond MAX_RECOMPILES: one that reached it for other
+ *  reasons (a block that turned hot later, windows that kept failing) would otherwise leave at
+ *  misaligned data for good (Debian's bash: ld.so's strcmp, 88,000 times in a loop of 10,000
+ *  passes). */
+export const LEFT_RECOMPILES = 2;
+const NO_ADDRESSES: ReadonlySet<number> = new Set();
 /** Failed checks of windows on base registers after which a region is compiled without them
  *  (keeping ESP's). Higher than for ESP's: a loop that writes an array as it goes meets a
  *  page the TLB does not yet map for writing every 4 KiB, and each such stop costs about what
@@ -157,6 +169,12 @@ export class Region implements Chainable {
   get entry(): Block {
     return this.blocks[0];
   }
+
+  /** Times the engine ran an instruction of its own that its code left at (Emitter.sideExit),
+   *  by address (RegionCache.leftAt). */
+  readonly leftAt = new Map<number, number>();
+  /** Instructions its code makes misaligned accesses of inline (compileRegion anyAlignAt). */
+  anyAlignAt: ReadonlySet<number> = NO_ADDRESSES;
 
   /** Whether its code is the kind V8 optimises (promoted, or made so). */
   get promoted(): boolean {
@@ -294,6 +312,9 @@ export class RegionCache {
   private readonly owners = new Map<Block, Region[]>();
   private liveInsns = 0;
   private readonly log = logger("jit");
+  /** Whether regions compiled now may leave at a memory access the inline path cannot make
+   *  (compileRegion `leaves`); the engine says: not while an embedder's hooks are installed. */
+  leaves: () => boolean = () => true;
 
   constructor(
     /** Finds the cached block at a linear address (null if not decoded or not mapped as cached). */
@@ -420,6 +441,9 @@ export class RegionCache {
     const extra = previous ? [...previous.misses.entries()].filter(([, n]) => n >= mergeBar).map(([eip]) => eip) : [];
     const blocks = this.form(entry, previous ? [...previous.eips, ...extra] : [], previous);
     const gen = previous ? previous.generation + 1 : 0;
+    // (instructions that left at least LEFT_AT_SOME times: others met misaligned data too)
+    const anyAlignAt = previous === null ? NO_ADDRESSES
+      : new Set([...previous.anyAlignAt, ...[...previous.leftAt].filter(([, n]) => n >= LEFT_AT_SOME).map(([pc]) => pc)]);
     const windows = previous === null ? WINDOWS_ALL
       : Math.min(previous.windows, previous.windowMisses >= WINDOW_MISSES ? WINDOWS_NONE : previous.baseMisses >= BASE_WINDOW_MISSES ? WINDOWS_STACK : WINDOWS_ALL);
     // A new version of a promoted region is compiled promoted: it would otherwise wait again,
@@ -429,7 +453,7 @@ export class RegionCache {
     let code = null as Compiled | null;
     try {
       r = new Region(blocks, gen, (self) => {
-        const c = compileRegion(blocks, `${cold ? COLD_PREFIX : HOT_PREFIX}${(entry.eip >>> 0).toString(16)}`, (b) => b.succ.map((s) => s.eip), this.chain, self, DUMP_DIR !== "", windows);
+        const c = compileRegion(blocks, `${cold ? COLD_PREFIX : HOT_PREFIX}${(entry.eip >>> 0).toString(16)}`, (b) => b.succ.map((s) => s.eip), this.chain, self, DUMP_DIR !== "", windows, this.leaves(), anyAlignAt);
         if (DUMP_DIR !== "") {
           mkdirSync(DUMP_DIR, { recursive: true });
           writeFileSync(`${DUMP_DIR}/r_${(entry.eip >>> 0).toString(16)}_${this.stats.regionsCompiled + this.stats.recompiles}.js`, c.source);
@@ -437,6 +461,7 @@ export class RegionCache {
         code = c;
         return c;
       }, windows, this.promoted);
+      r.anyAlignAt = anyAlignAt;
     } catch (e) {
       this.stats.failures++;
       entry.nojit = true;
@@ -612,13 +637,24 @@ export class RegionCache {
 
   /** Compiled code of `r` left to `pc`, which is interpreted: often enough (mergeAfter), and
    *  `r` is compiled again to take it in. */
-  exitedTo(r: Region, pc: number, tick: number): void {
-    if (r.eips.has(pc)) return;
+  exitedTo(r: Region, pc: number, tick: number, inside = false): void {
+    // (nor to an instruction of its own that left, leftAt)
+    if (inside || r.eips.has(pc)) return;
     const n = (r.misses.get(pc) ?? 0) + 1;
     r.misses.set(pc, n);
     if (n === this.mergeAfter && r.generation < MAX_RECOMPILES && r.blocks.length < MAX_REGION_BLOCKS && r.insns < MAX_REGION_INSNS && r.valid) {
       this.compile(r.entry, r, tick);
     }
+  }
+
+  /** Compiled code of `r` left at its own instruction `pc` (Emitter.sideExit), which the engine
+   *  ran, and found misaligned data: once that has happened LEFT_AT times, the next version
+   *  takes any alignment there. (A TLB miss, the other reason to leave, is filled in by the
+   *  engine's run of the instruction, and does not count.) */
+  leftAt(r: Region, pc: number, tick: number): void {
+    const n = (r.leftAt.get(pc) ?? 0) + 1;
+    r.leftAt.set(pc, n);
+    if (n === LEFT_AT && !r.anyAlignAt.has(pc) && r.generation < MAX_RECOMPILES + LEFT_RECOMPILES && r.valid) this.compile(r.entry, r, tick);
   }
 
   /** A stack window's check failed in `r` (a page boundary in its range, a TLB entry

@@ -44,7 +44,7 @@ export function simdLocals(u: LaneUse, reloaded = false): [string, Node][] {
   // (mf: the FPU state of the last MMX instruction, mmxEntry)
   return [...laneLocals(u, reloaded), ["q0", num(0.5)], ["q1", num(0.5)], ["q2", num(0.5)], ["q3", num(0.5)], ["mf", t("null")]];
 }
-export { barrierCode as simdBarrier, boundaryCode as simdBoundary, beginBlock as simdBeginBlock, faultFlush as simdFaultFlush, pinnedReload as simdPinnedReload, LaneUse } from "./simdlanes.js";
+export { barrierCode as simdBarrier, boundaryCode as simdBoundary, beginBlock as simdBeginBlock, faultFlush as simdFaultFlush, pinnedReload as simdPinnedReload, lanesClean as simdLanesClean, LaneUse } from "./simdlanes.js";
 
 // ---- guards ----
 

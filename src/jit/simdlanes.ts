@@ -261,6 +261,13 @@ export function barrierCode(em: Emitter): Node[] {
   return out;
 }
 
+/** Whether the XMM register file is the truth here: no lane held in a local only (cached and
+ *  dirty, or pinned), so code may leave the region without writing lanes back. */
+export function lanesClean(em: Emitter): boolean {
+  const c = em.simdState as LaneCache | null;
+  return c === null || (c.dirty() === 0 && c.pinned === 0 && c.pinnedD === 0);
+}
+
 /** Forgets the cache after a call that may change any XMM slot (its lanes are clean). */
 export function forget(em: Emitter): void {
   const c = em.simdState as LaneCache | null;

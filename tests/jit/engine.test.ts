@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { EAX, EBX, ECX, EDX, ESI, EDI, EBP, ESP, EIP } from "../../src/hw/state.js";
 import { machine } from "../helpers/machine.js";
 import { getFlags } from "../../src/hw/flags.js";
-import { BASE_WINDOW_MISSES, KEEP_PER_INSN, MAX_REGION_BLOCKS, PROMOTE_PER_INSN, SHAPE_MISSES, type Region } from "../../src/jit/region.js";
+import { BASE_WINDOW_MISSES, KEEP_PER_INSN, MAX_RECOMPILES, MAX_REGION_BLOCKS, PROMOTE_PER_INSN, SHAPE_MISSES, type Region } from "../../src/jit/region.js";
 import { WINDOWS_STACK } from "../../src/jit/stackwin.js";
 import { X_BUDGET, X_INT, X_FAULT } from "../../src/exokernel/env.js";
 import { buildGuest, runExojit } from "../helpers/guest.js";
@@ -735,15 +735,20 @@ describe("the JIT engine", () => {
       const steps = 3 * SHAPE_MISSES * 2 + 300;
       const refU = run("interp", A, steps, ring), jitU = run("auto", A, steps, ring);
       same(refU, jitU);
-      expect(jitU.k.engine.stats.jit.recompiles).toBe(1);
-      expect((jitU.k.engine.lookup(CODE + 12).compiled as Region).windows).toBe(WINDOWS_STACK);
+      // (U's fields are misaligned for the accesses outside windows too, which leave the region
+      // until a version takes misaligned accesses inline there: region.ts LEFT_AT, more versions)
+      expect(jitU.k.engine.stats.jit.recompiles).toBeGreaterThanOrEqual(1);
+      const walk = jitU.k.engine.lookup(CODE + 12).compiled as Region;
+      expect(walk.windows).toBe(WINDOWS_STACK);
+      expect(walk.generation).toBeLessThanOrEqual(MAX_RECOMPILES);
       const ref = run("interp", A, 3000, nodes), jit = run("auto", A, 3000, nodes);
       same(ref, jit);
       expect(ref.kind).toBe(X_INT);
       expect(jit.k.engine.stats.jitInsns).toBeGreaterThan(jit.count / 2);
       const src = compileRegion([jit.k.engine.lookup(CODE + 12)], "walk").source;
       expect(src).toMatch(/bk = tlbW\[\(r3 \+ 0 \| 0\) >>> 12\]/);
-      expect((src.match(/rd32\(c|wr32\(c/g) ?? []).length).toBe(1); // only the next node's first field
+      // only the next node's first field goes through the TLB's slow way (it leaves the region)
+      expect((src.match(/rd32\(c|wr32\(c|nb = [1-9]/g) ?? []).length).toBe(1);
     });
 
     it("agree with the interpreter on random runs of accesses from base registers, rotates and base writes", () => {

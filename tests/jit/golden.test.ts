@@ -25,7 +25,7 @@ describe("generated code", () => {
     await expect(src).toMatchFileSnapshot("golden/alu-jcc.js");
   });
 
-  it("accesses memory through the TLB fast path with an out-of-line slow path", async () => {
+  it("accesses memory through the TLB fast path, and leaves the region where it has no entry", async () => {
     // mov eax, [ebx+8]; mov [ecx], eax; movzx edx, byte [esi]; int 0x80
     const src = generate([0x8b, 0x43, 0x08, 0x89, 0x01, 0x0f, 0xb6, 0x16, 0xcd, 0x80]);
     await expect(src).toMatchFileSnapshot("golden/memory.js");

@@ -16,6 +16,7 @@ import { RegionCache, MERGE_AFTER, MAX_REGION_INSNS, Region, type JitStats } fro
 import { entryKey, type RegionStore } from "./saved.js";
 import { WINDOW_MISS, BASE_MISS, WINDOW_SHAPE_MISS, BASE_SHAPE_MISS } from "./stackwin.js";
 import { ChainTable } from "./chain.js";
+import { warmCatch } from "./compile.js";
 import { Op } from "../hw/isa.js";
 import { inLocalLoop } from "./localloop.js";
 import { logger, trace } from "../log.js";
@@ -262,6 +263,7 @@ export class Engine {
     );
     this.cache.onDrop = (b) => this.regions.blockDropped(b);
     this.regions.leaves = () => cpu.hooks === null;
+    this.regions.warm = (fn) => warmCatch(fn, cpu);
     this.stats = new EngineCounters(this.regions.stats, this.chain.count);
     this.markAt = opts.timing === true ? cpu.icount + WARMUP_INSNS : Infinity;
     this.clockCost = opts.timing === true ? clockReadCost() : 0;

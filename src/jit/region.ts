@@ -97,6 +97,15 @@ export const PROMOTE_PER_INSN = 250;
  *  runs optimise it from the start (see PROMOTE_PER_INSN): below it, a region is saved with
  *  its first tier, and promoted again in each run that gets it that hot. */
 export const KEEP_PER_INSN = 1000;
+/** Work per instruction of its code, after it became the code V8 may optimise, at which the
+ *  cache runs that code's fault handler once (compile.ts warmCatch): not when it is made, since
+ *  V8 gives a function somewhere to keep type feedback only once it has run a while (lazy
+ *  feedback allocation), and what runs before that leaves none. */
+export const WARM_PER_INSN = 64;
+
+/** The marks Region.promote() passes: the code V8 may optimise put in place, then WARM_PER_INSN
+ *  later, then KEEP_PER_INSN. */
+export type PromoteMark = "promoted" | "warm" | "keep";
 
 export class Region implements Chainable {
   valid = true;
@@ -143,9 +152,9 @@ export class Region implements Chainable {
     /** The windows it is compiled with (stackwin.ts WINDOWS_*: fewer when an earlier version
      *  kept failing their checks). */
     readonly windows = WINDOWS_ALL,
-    /** Told of promote() (the cache counts it), and of its second call, at KEEP_PER_INSN
-     *  (`keep`: the cache saves the region promoted). */
-    private readonly onPromote: ((r: Region, keep: boolean) => void) | null = null,
+    /** Told of each mark promote() passes (the cache counts promotions, warms the code V8 may
+     *  optimise, and saves the region promoted at KEEP_PER_INSN). */
+    private readonly onPromote: ((r: Region, mark: PromoteMark) => void) | null = null,
   ) {
     this.eips = new Set(blocks.map((b) => b.eip));
     this.loops = blocks.some((b) => staticTargets(b)?.some((t) => t <= b.eip && this.eips.has(t)) === true);
@@ -155,7 +164,8 @@ export class Region implements Chainable {
     this.fn = c.fn;
     this.hot = c.hot;
     this.insns = c.insns;
-    this.promoteAt = c.hot === null ? Infinity : PROMOTE_PER_INSN * c.insns;
+    this.promoteAt = (c.hot === null ? WARM_PER_INSN : PROMOTE_PER_INSN) * c.insns;
+    this.keeps = c.hot !== null;
     this.jsBytes = c.source.length;
     this.notRun = c.notRun;
     this.entryPoints = new Set(c.entries);
@@ -185,17 +195,27 @@ export class Region implements Chainable {
    *  call `fn` as they find it). */
   promote(): void {
     const hot = this.hot;
-    if (hot === null) {
-      // (the second mark, KEEP_PER_INSN: worth optimising from the start in later runs)
+    if (hot !== null) {
+      this.hot = null;
+      this.fn = hot();
+      this.promoteAt = (PROMOTE_PER_INSN + WARM_PER_INSN) * this.insns;
+      this.onPromote?.(this, "promoted");
+    } else if (!this.warmed) {
+      // (the code V8 may optimise has run a while: WARM_PER_INSN)
+      this.warmed = true;
+      this.promoteAt = this.keeps ? KEEP_PER_INSN * this.insns : Infinity;
+      this.onPromote?.(this, "warm");
+    } else {
+      // (the last mark, KEEP_PER_INSN: worth optimising from the start in later runs)
       this.promoteAt = Infinity;
-      this.onPromote?.(this, true);
-      return;
+      this.onPromote?.(this, "keep");
     }
-    this.hot = null;
-    this.fn = hot();
-    this.promoteAt = KEEP_PER_INSN * this.insns;
-    this.onPromote?.(this, false);
   }
+
+  /** Whether promote() has passed the WARM_PER_INSN mark. */
+  private warmed = false;
+  /** Whether it passes KEEP_PER_INSN too (a region whose code was not made promoted). */
+  private readonly keeps: boolean;
 }
 
 export interface JitStats {
@@ -315,6 +335,9 @@ export class RegionCache {
   /** Whether regions compiled now may leave at a memory access the inline path cannot make
    *  (compileRegion `leaves`); the engine says: not while an embedder's hooks are installed. */
   leaves: () => boolean = () => true;
+  /** Runs the fault handler of region code V8 may optimise, before it does (compile.ts
+   *  warmCatch); the engine gives its CPU. */
+  warm: ((fn: RegionFn) => void) | null = null;
 
   constructor(
     /** Finds the cached block at a linear address (null if not decoded or not mapped as cached). */
@@ -537,9 +560,13 @@ export class RegionCache {
   /** Region.promote's report: counted when its code gives way to the kind V8 optimises; at
    *  KEEP_PER_INSN (`keep`), saved again with that code, so later runs start with it (a region
    *  that got this hot once will again). */
-  private readonly promoted = (r: Region, keep: boolean): void => {
-    if (!keep) {
+  private readonly promoted = (r: Region, mark: PromoteMark): void => {
+    if (mark === "promoted") {
       this.stats.promoted++;
+      return;
+    }
+    if (mark === "warm") {
+      this.warm?.(r.fn);
       return;
     }
     const s = this.savedAs.get(r);

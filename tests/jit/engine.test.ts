@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { EAX, EBX, ECX, EDX, ESI, EDI, EBP, ESP, EIP } from "../../src/hw/state.js";
 import { machine } from "../helpers/machine.js";
 import { getFlags } from "../../src/hw/flags.js";
-import { BASE_WINDOW_MISSES, KEEP_PER_INSN, MAX_RECOMPILES, MAX_REGION_BLOCKS, PROMOTE_PER_INSN, SHAPE_MISSES, type Region } from "../../src/jit/region.js";
+import { BASE_WINDOW_MISSES, KEEP_PER_INSN, MAX_RECOMPILES, MAX_REGION_BLOCKS, PROMOTE_PER_INSN, WARM_PER_INSN, SHAPE_MISSES, type Region } from "../../src/jit/region.js";
 import { WINDOWS_STACK } from "../../src/jit/stackwin.js";
 import { X_BUDGET, X_INT, X_FAULT } from "../../src/exokernel/env.js";
 import { buildGuest, runExojit } from "../helpers/guest.js";
@@ -437,8 +437,10 @@ describe("the JIT engine", () => {
         const hot = r.work >= PROMOTE_PER_INSN * r.insns;
         expect(r.fn.name).toMatch(hot ? /^r_/ : /^q_/);
         // (then, at KEEP_PER_INSN, it is told to the cache, which saves it promoted)
+        // (and between the two, at WARM_PER_INSN after it, its fault handler is run once)
+        const warmed = r.work >= (PROMOTE_PER_INSN + WARM_PER_INSN) * r.insns;
         const kept = r.work >= KEEP_PER_INSN * r.insns;
-        expect(r.promoteAt).toBe(!hot ? PROMOTE_PER_INSN * r.insns : kept ? Infinity : KEEP_PER_INSN * r.insns);
+        expect(r.promoteAt).toBe(!hot ? PROMOTE_PER_INSN * r.insns : !warmed ? (PROMOTE_PER_INSN + WARM_PER_INSN) * r.insns : kept ? Infinity : KEEP_PER_INSN * r.insns);
         seen.add(r.fn.name.slice(0, 2));
       }
       if (kind === X_INT) break;
@@ -498,7 +500,8 @@ describe("the JIT engine", () => {
     const next = regions.compile(hot.entry, hot, 0) as Region;
     expect(next.generation).toBe(hot.generation + 1);
     expect(next.fn.name).toMatch(/^r_/);
-    expect(next.promoteAt).toBe(Infinity);
+    // (made promoted: only the WARM_PER_INSN mark, no KEEP_PER_INSN one)
+    expect(next.promoteAt).toBe(WARM_PER_INSN * next.insns);
     expect(k.run(env, 10_000_000).kind).toBe(X_INT);
     expect(k.regs(env)[EAX]).toBe(PROMOTE_PER_INSN * 20);
   });

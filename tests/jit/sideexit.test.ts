@@ -7,7 +7,7 @@
 
 import { setFlagsFromString } from "node:v8";
 import { describe, expect, it } from "vitest";
-import { EAX, ECX, EDX, ESI, EIP } from "../../src/hw/state.js";
+import { EAX, ECX, EDX, ESI, ESP, EIP } from "../../src/hw/state.js";
 import { machine, CODE, DATA } from "../helpers/machine.js";
 import { X_INT } from "../../src/exokernel/env.js";
 import type { Region } from "../../src/jit/region.js";
@@ -98,5 +98,44 @@ describe("memory accesses that miss the TLB in optimised code", () => {
     expect(jit.interpreted[79] - jit.interpreted[59]).toBeLessThan(20 * 10);
     const regions = [CODE, CODE + 7].map((a) => jit.m.k.engine.lookup(a).compiled as Region | null);
     expect(regions.some((r) => r !== null && r.generation > 0 && r.anyAlignAt.size > 0)).toBe(true);
+  });
+
+  it("and a stack window's failed check, which goes through the region's fault handler, keep its optimised code too (compile.ts warmCatch)", () => {
+    setFlagsFromString("--allow-natives-syntax");
+    const optimize = new Function("f", "call", "%PrepareFunctionForOptimization(f); call(); call(); %OptimizeFunctionOnNextCall(f); call(); %FinalizeOptimization();") as (f: unknown, call: () => void) => void;
+    const optimized = new Function("f", "return (%GetOptimizationStatus(f) & " + OPTIMIZED + ") !== 0") as (f: unknown) => boolean;
+    // l: mov eax, [esp+4]; add edx, eax; mov [esp+8], edx; dec ecx; jnz l; int 0x80: one window
+    // on ESP covers both accesses (jit/stackwin.ts)
+    const code = [0x8b, 0x44, 0x24, 0x04, 0x01, 0xc2, 0x89, 0x54, 0x24, 0x08, 0x49, 0x75, 0xf3, 0xcd, 0x80];
+    const run = (engine: "interp" | "auto") => {
+      const m = machine(code, { engine, threshold: 2 });
+      const fresh = m.k.mapNew(m.k.aspaceOf(m.env), FRESH, 7);
+      for (let k = 0; k < 1024; k++) m.k.mem.i32[(fresh << 10) + k] = Math.imul(k + 7, 0x2545f491);
+      const pass = (esp: number) => {
+        const r = m.k.regs(m.env);
+        r[EIP] = CODE;
+        r[ESP] = esp;
+        r[ECX] = 50;
+        expect(m.k.run(m.env, 1_000_000).kind).toBe(X_INT);
+        return [r[EAX], r[EDX]];
+      };
+      const out: number[][] = [];
+      for (let k = 0; k < 40; k++) out.push(pass(DATA + 0x800));
+      let fn: unknown = null;
+      if (engine === "auto") {
+        fn = (m.k.engine.lookup(CODE).compiled as Region).fn;
+        optimize(fn, () => void out.push(pass(DATA + 0x800)));
+        expect(optimized(fn)).toBe(true);
+      } else for (let k = 0; k < 3; k++) out.push(pass(DATA + 0x800));
+      // a stack on the fresh page: the window's page is not in the TLB, its check fails
+      out.push(pass(FRESH + 0x800));
+      return { out, count: m.k.cpu.icount, mem: Array.from(m.k.mem.i32.subarray(fresh << 10, (fresh + 1) << 10)), fn, m };
+    };
+    const ref = run("interp"), jit = run("auto");
+    expect(jit.out).toEqual(ref.out);
+    expect(jit.count).toBe(ref.count);
+    expect(jit.mem).toEqual(ref.mem);
+    expect((jit.m.k.engine.lookup(CODE).compiled as Region).fn).toBe(jit.fn);
+    expect(optimized(jit.fn)).toBe(true);
   });
 });

@@ -8,6 +8,9 @@ return (function golden(c, n, d) {
   n = n | 0;
   let r0 = R[0], r1 = R[1], r2 = R[2], r3 = R[3], r4 = R[4], r5 = R[5], r6 = R[6], r7 = R[7], fl = R[9], fop = R[10], fa = R[11], fb = R[12], fr = R[13], pc = R[8], ip = pc, e = 0, sk = 0, bk = 0, hx = 0, nb = 0, sx = false, vop = 0, va = 0, vb = 0, vr = 0, t0 = 0, t1 = 0, t2 = 0;
   try {
+    if (d < 0) {
+      throw ME;
+    }
     X: {
       D: for (;;) {
         switch (pc) {

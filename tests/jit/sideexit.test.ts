@@ -21,11 +21,25 @@ const LOOP = [0x8b, 0x06, 0x01, 0xc2, 0x8d, 0x7e, 0x04, 0x89, 0x17, 0x83, 0xc6, 
 /** Two pages mapped but never touched before the last runs: the TLB has no entry for them. */
 const FRESH = DATA + 0x10000;
 
+setFlagsFromString("--allow-natives-syntax");
+/** Optimises `f` (V8's natives syntax) on calls of `call`, which calls it. */
+const optimize = new Function("f", "call", "%PrepareFunctionForOptimization(f); call(); call(); %OptimizeFunctionOnNextCall(f); call(); %FinalizeOptimization();") as (f: unknown, call: () => void) => void;
+const optimized = new Function("f", "return (%GetOptimizationStatus(f) & " + OPTIMIZED + ") !== 0") as (f: unknown) => boolean;
+
+interface Outcome { out: number[][]; count: number; mem: unknown; fn: unknown; m: ReturnType<typeof machine> }
+
+/** The same results, count and memory under the JIT as under the interpreter, and the region
+ *  at CODE still the function optimised before the last passes, still optimised. */
+function keptOptimised(ref: Outcome, jit: Outcome): void {
+  expect(jit.out).toEqual(ref.out);
+  expect(jit.count).toBe(ref.count);
+  expect(jit.mem).toEqual(ref.mem);
+  expect((jit.m.k.engine.lookup(CODE).compiled as Region).fn).toBe(jit.fn);
+  expect(optimized(jit.fn)).toBe(true);
+}
+
 describe("memory accesses that miss the TLB in optimised code", () => {
   it("leave the region at the instruction, which keeps its optimised code, with results and count as the interpreter's", () => {
-    setFlagsFromString("--allow-natives-syntax");
-    const optimize = new Function("f", "call", "%PrepareFunctionForOptimization(f); call(); call(); %OptimizeFunctionOnNextCall(f); call(); %FinalizeOptimization();") as (f: unknown, call: () => void) => void;
-    const optimized = new Function("f", "return (%GetOptimizationStatus(f) & " + OPTIMIZED + ") !== 0") as (f: unknown) => boolean;
     const run = (engine: "interp" | "auto") => {
       const m = machine(LOOP, { engine, threshold: 2 });
       const as = m.k.aspaceOf(m.env);
@@ -53,11 +67,7 @@ describe("memory accesses that miss the TLB in optimised code", () => {
       return { out, count: m.k.cpu.icount, mem: fresh.map((f) => Array.from(m.k.mem.i32.subarray(f << 10, (f + 1) << 10))), fn, m };
     };
     const ref = run("interp"), jit = run("auto");
-    expect(jit.out).toEqual(ref.out);
-    expect(jit.count).toBe(ref.count);
-    expect(jit.mem).toEqual(ref.mem);
-    expect((jit.m.k.engine.lookup(CODE).compiled as Region).fn).toBe(jit.fn);
-    expect(optimized(jit.fn)).toBe(true);
+    keptOptimised(ref, jit);
     expect(jit.m.k.engine.stats.jitInsns).toBeGreaterThan(jit.count / 2);
   });
 
@@ -101,9 +111,6 @@ describe("memory accesses that miss the TLB in optimised code", () => {
   });
 
   it("and a stack window's failed check, which goes through the region's fault handler, keep its optimised code too (compile.ts warmCatch)", () => {
-    setFlagsFromString("--allow-natives-syntax");
-    const optimize = new Function("f", "call", "%PrepareFunctionForOptimization(f); call(); call(); %OptimizeFunctionOnNextCall(f); call(); %FinalizeOptimization();") as (f: unknown, call: () => void) => void;
-    const optimized = new Function("f", "return (%GetOptimizationStatus(f) & " + OPTIMIZED + ") !== 0") as (f: unknown) => boolean;
     // l: mov eax, [esp+4]; add edx, eax; mov [esp+8], edx; dec ecx; jnz l; int 0x80: one window
     // on ESP covers both accesses (jit/stackwin.ts)
     const code = [0x8b, 0x44, 0x24, 0x04, 0x01, 0xc2, 0x89, 0x54, 0x24, 0x08, 0x49, 0x75, 0xf3, 0xcd, 0x80];
@@ -132,10 +139,6 @@ describe("memory accesses that miss the TLB in optimised code", () => {
       return { out, count: m.k.cpu.icount, mem: Array.from(m.k.mem.i32.subarray(fresh << 10, (fresh + 1) << 10)), fn, m };
     };
     const ref = run("interp"), jit = run("auto");
-    expect(jit.out).toEqual(ref.out);
-    expect(jit.count).toBe(ref.count);
-    expect(jit.mem).toEqual(ref.mem);
-    expect((jit.m.k.engine.lookup(CODE).compiled as Region).fn).toBe(jit.fn);
-    expect(optimized(jit.fn)).toBe(true);
+    keptOptimised(ref, jit);
   });
 });

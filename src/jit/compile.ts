@@ -351,7 +351,8 @@ function windowCheck(w: StackWindow, eip: number): Node[] {
  *  nbody_sse the same. */
 export const PIN_SHARE = 2;
 
-const NO_ADDRESSES: ReadonlySet<number> = new Set();
+/** No instruction addresses (compileRegion's anyAlignAt default, Region.anyAlignAt's). */
+export const NO_ADDRESSES: ReadonlySet<number> = new Set();
 
 /** Compiles blocks (the first is the entry) into a region function. */
 export function compileRegion(

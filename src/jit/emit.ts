@@ -25,9 +25,9 @@ function missed(size: number, a: Node, anyAlign: boolean): Node {
   return t("((e & 4095) | (($a & 4095) + $s & 4096)) !== 0", { a, s: num(size - 1) });
 }
 
-/** The `size`-byte element at `a` through the TLB entry a window's check left in local `key`
- *  (stackwin.ts). */
-function windowed(size: number, a: Node, key: string): Node {
+/** The `size`-byte element at `a` (aligned to its size) through the TLB entry, read back, in
+ *  local `key`: `e` after an access's own lookup, or the one a window's check left (stackwin.ts). */
+function element(size: number, a: Node, key: string): Node {
   const k = id(key);
   return t(size === 4 ? "i32[($k ^ $a) >>> 2]" : size === 2 ? "u16[($k ^ $a) >>> 1]" : "u8[$k ^ $a]", { a, k });
 }
@@ -201,7 +201,7 @@ export class Emitter {
     const v = this.tmp();
     const out = this.window === null ? this.leaveAt() : null;
     if (this.window !== null) {
-      this.emit(assign(v, windowed(size, a, this.window)));
+      this.emit(assign(v, element(size, a, this.window)));
     } else if (out !== null) {
       // Aligned in a page the TLB has an entry for; else (a miss, a page kept for checks: code,
       // hooks, MMIO) it leaves. Where misaligned data was met (its block in the interpreter,
@@ -212,7 +212,7 @@ export class Emitter {
       this.emit(assign(id("e"), t("tlbR[$a >>> 12] ^ 4095", { a })));
       this.emit(ifs(missed(size, a, any), out));
       if (any) this.emit(assign(v, size === 4 ? t("dv.getInt32(e ^ $a, true)", { a }) : t("dv.getUint16(e ^ $a, true)", { a })));
-      else this.emit(assign(v, size === 4 ? t("i32[(e ^ $a) >>> 2]", { a }) : size === 2 ? t("u16[(e ^ $a) >>> 1]", { a }) : t("u8[e ^ $a]", { a })));
+      else this.emit(assign(v, element(size, a, "e")));
     } else if (size === 4) {
       this.emit(assign(id("e"), t("tlbR[$a >>> 12] ^ 4095", { a })));
       this.emit(assign(v, t("((e | $a & 3) & 4095) === 0 ? i32[(e ^ $a) >>> 2] : rd32(c, $a)", { a })));
@@ -229,7 +229,7 @@ export class Emitter {
   /** Emits a store of `size` bytes of `v` at linear address `a` (an identifier). */
   store(size: number, a: Node, v: Node): void {
     if (this.window !== null) {
-      this.emit(assign(windowed(size, a, this.window), v));
+      this.emit(assign(element(size, a, this.window), v));
       return;
     }
     this.emit(assign(id("e"), t("tlbW[$a >>> 12] ^ 4095", { a })));
@@ -239,7 +239,7 @@ export class Emitter {
       const any = this.sideExit!.anyAlign && size > 1;
       this.emit(ifs(missed(size, a, any), out));
       if (any) this.emit(expr(size === 4 ? t("dv.setInt32(e ^ $a, $v, true)", { a, v }) : t("dv.setInt16(e ^ $a, $v, true)", { a, v })));
-      else this.emit(assign(size === 4 ? t("i32[(e ^ $a) >>> 2]", { a }) : size === 2 ? t("u16[(e ^ $a) >>> 1]", { a }) : t("u8[e ^ $a]", { a }), v));
+      else this.emit(assign(element(size, a, "e"), v));
     } else if (size === 4) {
       this.emit(ifs(t("((e | $a & 3) & 4095) === 0", { a }), [assign(t("i32[(e ^ $a) >>> 2]", { a }), v)], [expr(t("wr32(c, $a, $v)", { a, v }))]));
     } else if (size === 2) {

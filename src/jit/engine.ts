@@ -444,7 +444,7 @@ export class Engine {
         if (from !== null) {
           // (one call, whatever it decides: a branch first taken once V8 has optimised this
           // loop deoptimises it for want of type feedback)
-          regions.exitedTo(from, b.eip, this.tick, c.jitLeftAt !== 0);
+          regions.exitedTo(from, b.eip, this.tick, leftAt);
           from = null;
         }
         if (prev !== null && prev.execs >= this.succFrom) addSucc(prev, b);

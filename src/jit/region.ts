@@ -5,7 +5,7 @@
 
 import type { Block } from "../decoder/block.js";
 import { Op } from "../hw/isa.js";
-import { compileRegion, restoreRegion, hotSource, type Compiled } from "./compile.js";
+import { compileRegion, restoreRegion, hotSource, NO_ADDRESSES, type Compiled } from "./compile.js";
 import { COLD_PREFIX, HOT_PREFIX } from "./v8tuning.js";
 import { entryKey, blocksHash, type RegionStore, type SavedRegion } from "./saved.js";
 import type { Cpu } from "../hw/cpu.js";
@@ -44,10 +44,9 @@ export const LEFT_AT = 64;
 export const LEFT_AT_SOME = 4;
 /** Versions a region may have for LEFT_AT beyond MAX_RECOMPILES: one that reached it for other
  *  reasons (a block that turned hot later, windows that kept failing) would otherwise leave at
- *  misaligned data for good (Debian's bash: ld.so's strcmp, 88,000 times in a loop of 10,000
- *  passes). */
+ *  misaligned data for good (Debian's bash: a word-at-a-time string compare in one of its
+ *  shared libraries, 88,000 times in a loop of 10,000 passes). */
 export const LEFT_RECOMPILES = 2;
-const NO_ADDRESSES: ReadonlySet<number> = new Set();
 /** Failed checks of windows on base registers after which a region is compiled without them
  *  (keeping ESP's). Higher than for ESP's: a loop that writes an array as it goes meets a
  *  page the TLB does not yet map for writing every 4 KiB, and each such stop costs about what

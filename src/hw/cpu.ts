@@ -139,7 +139,7 @@ export class Cpu {
    *  engine runs (jit/emit.ts Emitter.sideExit). Set at every exit of compiled code. */
   jitLeftAt = 0;
   /** Set by a memory access at an address not aligned to its size (rd16 and the like, mmu.ts
-   *  readSlow, writeSlow); the engine moves it to the block it interprets (Block.misaligned). */
+   *  readSlow, writeSlow); the engine notes the instructions that set it (Block.misalignedAt). */
   misaligned = false;
   /** Protected mode with 32-bit code and zero CS/DS/ES/SS bases: what compiled code assumes. */
   flat = false;

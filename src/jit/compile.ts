@@ -246,7 +246,7 @@ function cutOverlaps(blocks: readonly Block[]): Block[] {
         view.ppn1 = b.ppn1;
         view.hooks = b.hooks;
         view.codeHooks = b.codeHooks;
-        view.misaligned = b.misaligned;
+        view.misalignedAt = b.misalignedAt;
         return view;
       }
     }
@@ -372,8 +372,8 @@ export function compileRegion(
    *  pages never get a TLB entry (every access to them would leave). */
   leaves = true,
   /** Instructions whose accesses may be misaligned inline (an earlier version kept leaving
-   *  there: Region.leftAt), besides those of blocks the interpreter saw misaligned data in
-   *  (Block.misaligned); elsewhere a misaligned access leaves too. */
+   *  there: Region.leftAt), besides those the interpreter saw misaligned data at
+   *  (Block.misalignedAt); elsewhere a misaligned access leaves too. */
   anyAlignAt: ReadonlySet<number> = NO_ADDRESSES,
 ): Compiled {
   const blocks = cutOverlaps(regionBlocks);
@@ -468,7 +468,7 @@ export function compileRegion(
       // (not in hooked code: the engine would run the instruction's hooks again; nor for a
       // repeated string instruction, whose misaligned accesses the interpreter makes in bulk,
       // not through the accessors that tell: RegionCache.leftAt)
-      em.sideExit = leaves && !hooked && b.insns[k].rep === 0 && simdLanesClean(em) ? { eip: b.insns[k].eip, notRun: len - k, anyAlign: b.misaligned || anyAlignAt.has(b.insns[k].eip) } : null;
+      em.sideExit = leaves && !hooked && b.insns[k].rep === 0 && simdLanesClean(em) ? { eip: b.insns[k].eip, notRun: len - k, anyAlign: b.misalignedAt.has(b.insns[k].eip) || anyAlignAt.has(b.insns[k].eip) } : null;
       ending = translate({ em, x: b.insns[k], live: live[k], after: len - k - 1, faultOnlyFlags, fallbackSlot: () => fallbacks.push(b.insns[k]) - 1 });
       em.sideExit = null;
       // CF and OF kept aside by a rotate hold until the instruction that overwrites them.

@@ -204,8 +204,8 @@ export class Emitter {
       this.emit(assign(v, element(size, a, this.window)));
     } else if (out !== null) {
       // Aligned in a page the TLB has an entry for; else (a miss, a page kept for checks: code,
-      // hooks, MMIO) it leaves. Where misaligned data was met (its block in the interpreter,
-      // or the instruction kept leaving), any place in the page, through the DataView: one
+      // hooks, MMIO) it leaves. Where misaligned data was met (at this instruction in the
+      // interpreter, or it kept leaving), any place in the page, through the DataView: one
       // machine load in optimised code, but a builtin call in V8's baseline tier, slower than
       // a typed array's element there.
       const any = this.sideExit!.anyAlign && size > 1;

@@ -9,8 +9,8 @@ import { EXIT_NONE, EXIT_HOOK, TLB_KEY, TLB_EPOCH } from "../hw/cpu.js";
 import { codeStillMapped } from "./codepages.js";
 import { EIP, CS } from "../hw/state.js";
 import { Fault, CodeWrite, PF } from "../hw/fault.js";
-import { execInsns, execOne } from "../hw/interp/run.js";
-import { BlockDecoder, codeBits, type Block } from "../decoder/block.js";
+import { execInsns, execNoting, execOne } from "../hw/interp/run.js";
+import { BlockDecoder, codeBits, NO_MISALIGNED, type Block } from "../decoder/block.js";
 import { BlockCache } from "../decoder/cache.js";
 import { RegionCache, MERGE_AFTER, MAX_REGION_INSNS, Region, type JitStats } from "./region.js";
 import { entryKey, type RegionStore } from "./saved.js";
@@ -464,12 +464,15 @@ export class Engine {
         const before = c.icount;
         this.interpretNext = false;
         c.misaligned = false;
-        if (b.hooks === 0) execInsns(c, b.insns);
-        else execHooked(c, b);
+        const odd = b.misalignedAt;
+        if (b.hooks !== 0) execHooked(c, b);
+        else if (odd === NO_MISALIGNED) execInsns(c, b.insns);
+        else execNoting(c, b.insns, odd as Set<number>);
         if (c.misaligned) {
-          // (compiled code makes this block's accesses of any alignment inline; a region
-          // whose access left for misaligned data counts it, RegionCache.leftAt)
-          b.misaligned = true;
+          // (compiled code makes the accesses of the instructions that met it of any alignment
+          // inline: which they are, the block's runs from now on note, Block.misalignedAt; a
+          // region whose access left for misaligned data counts it, RegionCache.leftAt)
+          if (odd === NO_MISALIGNED) b.misalignedAt = new Set<number>();
           if (leftAt && left !== null) regions.leftAt(left, b.eip, this.tick);
         }
         this.stats.interpInsns += c.icount - before;

@@ -26,6 +26,33 @@ export function execInsns(c: Cpu, insns: readonly Insn[]): void {
   c.icount += n + 1;
 }
 
+/** execInsns for a block that has met data not aligned to its accesses' size: each instruction
+ *  whose accesses do (Cpu.misaligned) is added to `at` (jit/engine.ts, Block.misalignedAt).
+ *  Cpu.misaligned is left set if any did. */
+export function execNoting(c: Cpu, insns: readonly Insn[], at: Set<number>): void {
+  const n = insns.length - 1;
+  let k = 0, any = false;
+  try {
+    for (; k <= n; k++) {
+      const x = insns[k];
+      c.misaligned = false;
+      if (k === n) c.r[EIP] = x.next;
+      x.fn(c, x);
+      if (c.misaligned) {
+        at.add(x.eip);
+        any = true;
+      }
+    }
+  } catch (e) {
+    c.r[EIP] = insns[k].eip;
+    c.icount += k;
+    c.misaligned = any;
+    throw e;
+  }
+  c.icount += n + 1;
+  c.misaligned = any;
+}
+
 /** Executes one instruction (single-stepping, code-write restarts). */
 export function execOne(c: Cpu, x: Insn): void {
   c.r[EIP] = x.next;

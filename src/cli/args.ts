@@ -284,7 +284,7 @@ Options for run:
 Options for run and boot:
   --engine KIND       interp, jit or auto (default auto: interpret cold code, compile hot code;
                       jit compiles every block on its first execution)
-  --jit-threshold N   executions of a block before auto compiles it (default 3000, and 24000
+  --jit-threshold N   executions of a block before auto compiles it (default 3000, and 6000
                       for a block that ran less than once per 10000 instructions)
   --no-jit-cache      neither use nor save the code compiled in earlier runs (kept in the
                       cache directory, where it makes the same program start faster)

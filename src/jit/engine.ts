@@ -79,9 +79,21 @@ export const DEFAULT_THRESHOLD = 3000;
  *  every perf program forms the regions it formed before, with the same counts of interpreted
  *  instructions and entries. (Raising the threshold itself to 20,000 helped python3 as much,
  *  but changed the regions formed elsewhere: bytecode's two regions chained 9.8 M times, for
- *  2.5 times its CPU.) */
+ *  2.5 times its CPU.)
+ *  LUKEWARM_FACTOR was 8 until 2026-12-05, when Debian's bash running a loop of 40,000 passes
+ *  (59,000 guest instructions each, the real-programs suite's bash script) still interpreted
+ *  the 4,500 instructions of each pass that run once per pass until pass 24,000: 55 M
+ *  instructions, about 2.5 s of its 9.4 s (--stats, nothing saved); at 2, 29 M. perf/ab.mjs,
+ *  2 against 8, CPU medians, 3 runs each unless said: that bash script 0.91, python3 -c pass
+ *  0.93 (0.96 with nothing saved), perl -e 1 0.94, a shell script of 130 short commands 0.94,
+ *  python3 importing 8 modules 0.97, and with nothing saved 1.055 (5 runs: it compiled 144
+ *  regions instead of 113, and interpreted 42% of its instructions instead of 44%); Debian's
+ *  perl word count, sort, gzip -9 (5 runs) and python3 counting words within noise; every
+ *  perf program formed the regions it formed before. At 1 (no rule) the bash script took
+ *  another 11% less CPU, but python3's imports 38% more with nothing saved and 13% more with
+ *  saved code. */
 export const DUE_RATE = 10000;
-export const LUKEWARM_FACTOR = 8;
+export const LUKEWARM_FACTOR = 2;
 
 export interface EngineStats {
   blocksDecoded: number;

@@ -104,6 +104,34 @@ describe("the JIT engine", () => {
     expect(chained.s.regionRuns).toBeLessThan(unchained.s.regionRuns / 100);
   });
 
+  it("returns to the caller's frame from a call through a stub of its region that jumps out of it, as a PLT's does (compile.ts callToStub)", () => {
+    // mov esi, DATA; mov dword [esi + 4], f; call f; call f; mov ecx, n; l: call stub; dec ecx;
+    // jnz l; int 0x80; stub: jmp [esi + 4]; f: 240 times `add eax, 1`; ret. f comes due first
+    // (its second call), in a region of its own; the loop's region holds the stub (the call goes
+    // on in its code), whose jump leaves for f's region: f's return comes back to the loop's
+    // frame.
+    const stub = 5 + 7 + 10 + 5 + 5 + 1 + 2 + 2, f = stub + 3;
+    const code = [0xbe, ...le32(DATA), 0xc7, 0x46, 0x04, ...le32(CODE + f), 0xe8, ...le32(f - 17), 0xe8, ...le32(f - 22), 0xb9, ...le32(3000), 0xe8, ...le32(stub - 32), 0x49, 0x75, 0xf8, 0xcd, 0x80, 0xff, 0x66, 0x04];
+    expect(code.length).toBe(f);
+    for (let k = 0; k < 240; k++) code.push(0x83, 0xc0, 0x01);
+    code.push(0xc3);
+    const run = (engine: "interp" | "auto") => {
+      const { k, env } = machine(code, { engine, threshold: 2 });
+      expect(k.run(env, 10_000_000).kind).toBe(X_INT);
+      return { eax: k.regs(env)[EAX], count: k.cpu.icount, s: k.engine.stats, stub: k.engine.lookup(CODE + stub).compiled as Region | null, f: k.engine.lookup(CODE + f).compiled as Region | null };
+    };
+    const ref = run("interp"), jit = run("auto");
+    expect(ref.eax).toBe(3002 * 240);
+    expect([jit.eax, jit.count]).toEqual([ref.eax, ref.count]);
+    expect(jit.s.interpInsns + jit.s.jitInsns).toBe(jit.count);
+    // (the stub in the loop's region, f in one of its own)
+    expect(jit.stub).not.toBeNull();
+    expect(jit.f).not.toBeNull();
+    expect(jit.stub).not.toBe(jit.f);
+    expect(jit.s.linkedReturns).toBeGreaterThan(2900);
+    expect(jit.s.chained).toBeLessThan(3100);
+  });
+
   it("goes on in the caller's region only where the callee really returned to it", () => {
     // mov ecx, n; l: call f; inc ebx; 40 times `add edi, 1`; dec ecx; jnz l; int 0x80 (a loop too
     // large to be copied into f's region: region.ts CALLER_COPY_MAX), where f (240 times

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { EAX, EBX, ECX, EDX, ESI, EDI, EBP, ESP, EIP } from "../../src/hw/state.js";
 import { machine } from "../helpers/machine.js";
 import { getFlags } from "../../src/hw/flags.js";
-import { BASE_WINDOW_MISSES, KEEP_PER_INSN, MAX_RECOMPILES, MAX_REGION_BLOCKS, PROMOTE_PER_INSN, WARM_PER_INSN, SHAPE_MISSES, type Region } from "../../src/jit/region.js";
+import { BASE_WINDOW_MISSES, KEEP_PER_INSN, MAX_RECOMPILES, MAX_REGION_BLOCKS, PROMOTE_PER_INSN, PROMOTED_MERGE_FACTOR, WARM_PER_INSN, SHAPE_MISSES, type Region } from "../../src/jit/region.js";
 import { WINDOWS_STACK } from "../../src/jit/stackwin.js";
 import { X_BUDGET, X_INT, X_FAULT } from "../../src/exokernel/env.js";
 import { buildGuest, runExojit } from "../helpers/guest.js";
@@ -507,6 +507,37 @@ describe("the JIT engine", () => {
     expect(run(outer(DEFAULT_THRESHOLD * LUKEWARM_FACTOR + 500, rare), { dueRate: rate }).regions).toBeGreaterThan(0);
     expect(run(outer(n, rare), { dueRate: 0 }).regions).toBeGreaterThan(0);
     expect(run(outer(n, rare), { threshold: DEFAULT_THRESHOLD, dueRate: rate }).regions).toBeGreaterThan(0);
+  });
+
+  it("takes the code a region keeps leaving to into it after mergeAfter exits, or PROMOTED_MERGE_FACTOR times as many once the region is promoted", () => {
+    // mov ecx, N; l: add eax, 1; dec ecx; jnz l; int 0x80, run in slices of 1,000 instructions;
+    // its region's exits to int 0x80 counted by hand (RegionCache.exitedTo), each version's
+    // count starting afresh
+    const code = [0xb9, ...le32(PROMOTE_PER_INSN * 20), 0x83, 0xc0, 0x01, 0x49, 0x75, 0xfa, 0xcd, 0x80];
+    const { k, env } = machine(code, { engine: "auto", threshold: 100 });
+    const regions = k.engine.regions, exit = CODE + 10;
+    const region = () => k.engine.lookup(CODE + 5).compiled as Region | null;
+    do expect(k.run(env, 1000).kind).toBe(X_BUDGET);
+    while (region() === null);
+    const exitsUntilRecompiled = (r: Region): number => {
+      for (let n = 1; n <= 100 * PROMOTED_MERGE_FACTOR + 1; n++) {
+        regions.exitedTo(r, exit, 0);
+        if (region() !== r) return n;
+      }
+      return Infinity;
+    };
+    const cold = region() as Region;
+    expect(cold.promoted).toBe(false);
+    expect(exitsUntilRecompiled(cold)).toBe(regions.mergeAfter);
+    while (!(region() as Region).promoted) expect(k.run(env, 1000).kind).toBe(X_BUDGET);
+    // (a promoted region compiled again is compiled by TurboFan again: for exits that rare, it
+    // cost more than they did)
+    const hot = region() as Region;
+    for (let n = 0; n < regions.mergeAfter; n++) regions.exitedTo(hot, exit, 0);
+    expect(region()).toBe(hot);
+    expect(regions.mergeAfter + exitsUntilRecompiled(hot)).toBe(regions.mergeAfter * PROMOTED_MERGE_FACTOR);
+    expect(k.run(env, 10_000_000).kind).toBe(X_INT);
+    expect(k.regs(env)[EAX]).toBe(PROMOTE_PER_INSN * 20);
   });
 
   it("compiles a new version of a promoted region promoted, and of one not yet promoted with its count", () => {

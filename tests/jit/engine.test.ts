@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { EAX, EBX, ECX, EDX, ESI, EDI, EBP, ESP, EIP } from "../../src/hw/state.js";
 import { machine } from "../helpers/machine.js";
 import { getFlags } from "../../src/hw/flags.js";
-import { BASE_WINDOW_MISSES, KEEP_PER_INSN, MAX_RECOMPILES, MAX_REGION_BLOCKS, PROMOTE_PER_INSN, PROMOTED_MERGE_FACTOR, WARM_PER_INSN, SHAPE_MISSES, type Region } from "../../src/jit/region.js";
+import { ABSORB_SMALL, BASE_WINDOW_MISSES, KEEP_PER_INSN, MAX_RECOMPILES, MAX_REGION_BLOCKS, PROMOTE_PER_INSN, PROMOTED_MERGE_FACTOR, WARM_PER_INSN, SHAPE_MISSES, type Region } from "../../src/jit/region.js";
 import { WINDOWS_STACK } from "../../src/jit/stackwin.js";
 import { X_BUDGET, X_INT, X_FAULT } from "../../src/exokernel/env.js";
 import { buildGuest, runExojit } from "../helpers/guest.js";
@@ -430,6 +430,26 @@ describe("the JIT engine", () => {
     // engine ran it once, right after the region was compiled again)
     expect(k.engine.lookup(CODE + 26).execs).toBe(1);
     expect(s.chained).toBe(0);
+  });
+
+  it("takes blocks that come due on its exits into a small region version after version (ABSORB_SMALL)", () => {
+    // mov ecx, 3000; l: cmp ecx, 2000; jb c1; b1: cmp ecx, 1000; jb c2; b2: dec ecx; jnz l;
+    // int 0x80; c1: add eax, 1; jmp b1; c2: add ebx, 1; jmp b2. The loop's region leaves to c1
+    // from the 1001st pass on, and takes it in when c1 comes due; from the 2001st it leaves to
+    // c2, and takes it in too, in its third version, instead of starting a region at c2 that
+    // every pass would enter and leave.
+    const code = [0xb9, ...le32(3000), 0x81, 0xf9, ...le32(2000), 0x72, 0x0d, 0x81, 0xf9, ...le32(1000), 0x72, 0x0a, 0x49, 0x75, 0xed, 0xcd, 0x80,
+      0x83, 0xc0, 0x01, 0xeb, 0xee, 0x83, 0xc3, 0x01, 0xeb, 0xf1];
+    const { k, env } = machine(code, { engine: "auto", threshold: 100 });
+    expect(k.run(env, 1_000_000).kind).toBe(X_INT);
+    expect([k.regs(env)[EAX], k.regs(env)[EBX]]).toEqual([1999, 999]);
+    // (c2 never a region's entry; the loop's region, entered where the engine first took it up,
+    // holds both in its third version, small as it is)
+    expect(k.engine.lookup(CODE + 31).compiled).toBeNull();
+    const loop = [5, 13, 21].map((a) => k.engine.lookup(CODE + a).compiled as Region | null);
+    const third = loop.find((r) => r !== null && r.generation === 2) as Region;
+    expect(third.eips.has(CODE + 26) && third.eips.has(CODE + 31)).toBe(true);
+    expect(third.insns).toBeLessThanOrEqual(ABSORB_SMALL);
   });
 
   it("returns from compiled code to the engine every REGION_BUDGET instructions, and goes on in the same region", () => {

@@ -46,12 +46,13 @@ export const PROMOTED_MERGE_FACTOR = 8;
  *  six million transitions between regions cost (about 33 ns each). */
 export const ABSORB_MAX_INSNS = 400;
 /** Largest region compileDue takes blocks into again after its first version: TurboFan compiles
- *  a region this small in a few milliseconds, and a function's tail that came due block by
- *  block otherwise stayed in pieces (perf's strings with glibc's SSE4.2 strcmp: its byte-compare
+ *  a region this small in some 5-15 ms (perf's strings, node --trace-opt: regions of 12 to 22
+ *  instructions in 6-10 ms, of 49 and 59 in 30 ms, of 541 in 270 ms), and a function's tail that
+ *  came due block by block otherwise stayed in pieces (perf's strings with glibc's SSE4.2 strcmp: its byte-compare
  *  tail in three regions, 322,000 transitions between two of them; with this, 8.38 M chained
  *  entries in all instead of 8.71 M. perf/ab.mjs, 5 runs, CPU: strings 0.99, gzip -9 1.00, a
  *  bash loop 0.97, all within noise). */
-export const ABSORB_SMALL = 64;
+export const ABSORB_SMALL = 32;
 /** Recompilations allowed per region lineage. */
 export const MAX_RECOMPILES = 3;
 /** Times an instruction of a region leaves it for misaligned data (a memory access its code

@@ -32,8 +32,8 @@ export const MAX_REGION_INSNS = 1500;
 export const MERGE_AFTER = 64;
 /** A region V8 may optimise (promoted) is compiled again to take in an outside address its
  *  exits go to only after this many times mergeAfter exits there: each new version of such a
- *  region is compiled by TurboFan again, some 28 ms of CPU on average in Debian's bash (5.9 s for
- *  206 compiles of regions in a 10,000-pass loop, node --trace-opt), where the mergeAfter
+ *  region is compiled by TurboFan again, some 28 ms on average in Debian's bash by V8's own
+ *  timings (5.9 s for 206 compiles of regions in a 10,000-pass loop, node --trace-opt), where the mergeAfter
  *  (3,000) exits it would save, each a transition and a block interpreted, cost about a
  *  millisecond. In that loop 51 of the 71 new versions were for such exits; with this factor 30
  *  were made in all, and its CPU was 0.83 of what it was (perf/ab.mjs, 5 runs; a noisy hour,

@@ -123,7 +123,9 @@ export class ChainTable {
    */
   readonly link = (c: Cpu, n: number, d: number, pc: number, me: Chainable, n0: number, ret: number): number => {
     const sp = this.rsp;
-    if (sp >= this.rets.length) return this.leave(c, n, d, pc, me, n0);
+    // (0: no call under way, an exit like any other, which a region that links its calls makes
+    // through here too: compile.ts)
+    if (ret === 0 || sp >= this.rets.length) return this.leave(c, n, d, pc, me, n0);
     this.rets[sp] = ret;
     this.rsp = sp + 1;
     n = this.leave(c, n, d, pc, me, n0);
@@ -155,7 +157,8 @@ export class ChainTable {
    * region optimised before any real chain a "wrong map" deopt at the first).
    *
    * The calls go through link() too, as a call whose return comes back (leave() finds it on the
-   * shadow stack) and as one whose callee chains on: those paths of leave() and link() are
+   * shadow stack), as one whose callee chains on, and as an exit with no call under way (which
+   * a region that links its calls makes there: compile.ts): those paths of leave() and link() are
    * otherwise first taken when some region's call is linked, often after V8 optimised regions
    * with leave() inlined, and each such region deoptimised there ("insufficient type feedback
    * for generic named access": Debian's sort and perl), with its activations further up the
@@ -172,10 +175,11 @@ export class ChainTable {
       // leave no feedback)
       for (let k = 0; k < WARM_CALLS; k++) {
         r.fn = WARM_FNS[k & 1];
-        const way = k % 3;
+        const way = k % 4;
         if (me === null || way === 0) this.leave(c, CHAIN_MIN_BUDGET, 0, eip, null, CHAIN_MIN_BUDGET);
         else {
-          this.link(c, CHAIN_MIN_BUDGET, 0, eip, me, CHAIN_MIN_BUDGET, way === 1 ? eip : eip ^ 1);
+          // (and an exit with no call under way, which a region that links calls makes here)
+          this.link(c, CHAIN_MIN_BUDGET, 0, eip, me, CHAIN_MIN_BUDGET, way === 1 ? eip : way === 2 ? eip ^ 1 : 0);
           // (and the test a region makes on a linked call's return, through to its last clause)
           if (way === 1) linkBack(c, c.r[EIP], me);
         }

@@ -625,9 +625,11 @@ export function compileRegion(
       ...(simd ? simdPinnedReload(lanes) : []),
       run,
       ...exit,
-      ifs(t("cr === 0"), leave),
+      // (every exit through the one call of link(), which leaves as leave() does when no call
+      // is under way: an exit of its own to leave(), seldom taken in a region most of whose
+      // exits are calls, deoptimised it the first time it was, for want of type feedback)
       assign(id("n"), t("link(c, n, d, pc, ME, n0, cr)")),
-      ifs(t("!linkBack(c, cr, ME)"), [ret(id("n"))]),
+      ifs(t("cr === 0 || !linkBack(c, cr, ME)"), [ret(id("n"))]),
       assign(id("cr"), num(0)),
       assign(id("n0"), id("n")),
       assign(id("hx"), num(0)),

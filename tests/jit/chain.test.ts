@@ -41,5 +41,11 @@ describe("the chain table", () => {
     c.r[EIP] = ret;
     expect(back()).toBe(true);
     expect([optimized(t.link), optimized(t.leave), optimized(linkBack)]).toEqual([true, true, true]);
+    // And an exit with no call under way, which a region that links its calls makes through
+    // link() too (compile.ts): leave()'s chain from there.
+    const chains = t.count[0];
+    expect(t.link(c, CHAIN_MIN_BUDGET, 0, at, region, CHAIN_MIN_BUDGET, 0)).toBe(CHAIN_MIN_BUDGET);
+    expect(t.count[0]).toBe(chains + 1);
+    expect([optimized(t.link), optimized(t.leave), optimized(linkBack)]).toEqual([true, true, true]);
   });
 });

@@ -204,11 +204,16 @@ function entryPoints(blocks: readonly Block[], inRegion: Map<number, Block>, pre
   return out.filter((e) => inRegion.has(e));
 }
 
+/** Whether x is a 32-bit call whose return address is one of the region's blocks. */
+function callsBack(x: Insn, inRegion: Map<number, Block>): boolean {
+  return x.op === Op.CALL && x.osz === 4 && inRegion.has(x.next);
+}
+
 /** Whether call x, the last instruction of its block, leaves the region through link()
  *  (chain.ts): its return address is one of the region's blocks, and its target is not known
  *  to be (a call within the region stays in its code anyway). */
 function linkedCall(x: Insn, inRegion: Map<number, Block>): boolean {
-  return x.op === Op.CALL && x.osz === 4 && inRegion.has(x.next) && !(x.k0 === K_IMM && inRegion.has(x.target));
+  return callsBack(x, inRegion) && !(x.k0 === K_IMM && inRegion.has(x.target));
 }
 
 /** Whether call x, the last instruction of its block, goes to a stub of the region's own code
@@ -223,7 +228,7 @@ function linkedCall(x: Insn, inRegion: Map<number, Block>): boolean {
  *  and sort took 8-10% more CPU.) The return address's block forgets it (returnSites), should
  *  the jump stay in the region after all. */
 function callToStub(x: Insn, inRegion: Map<number, Block>): boolean {
-  if (x.op !== Op.CALL || x.osz !== 4 || !inRegion.has(x.next) || x.k0 !== K_IMM) return false;
+  if (!callsBack(x, inRegion) || x.k0 !== K_IMM) return false;
   const stub = inRegion.get(x.target);
   if (stub === undefined || stub.insns.length !== 1) return false;
   const j = stub.insns[0];
@@ -414,13 +419,18 @@ export function compileRegion(
   let segsUsed = 0;
   /** Calls that leave the region through link() (linkedCall), or may (callToStub). */
   let linkSites = 0;
-  /** Return addresses of the calls within the region (callToStub): their blocks forget the
-   *  return address noted (`cr`), the callee having returned. */
-  const returnSites = new Set<number>();
+  /** The blocks whose last instruction is such a call, and the return addresses of the calls
+   *  to stubs within the region (callToStub): their blocks forget the return address noted
+   *  (`cr`), the callee having returned. */
+  const linking = new Set<number>(), returnSites = new Set<number>();
   if (chain !== null && self !== null) {
     for (const b of blocks) {
       const x = b.insns[b.insns.length - 1];
-      if (callToStub(x, inRegion)) returnSites.add(x.next);
+      if (linkedCall(x, inRegion)) linking.add(b.eip);
+      else if (callToStub(x, inRegion)) {
+        linking.add(b.eip);
+        returnSites.add(x.next);
+      }
     }
   }
   const hooked = blocks.some((b) => b.hooks !== 0);
@@ -488,7 +498,7 @@ export function compileRegion(
       const consumer = em.flagVars !== FLAG_VARS;
       const fuse = !consumer && k + 1 < upTo && fusable(b.insns[k], b.insns[k + 1], live[k + 1]);
       if (fuse) em.flagVars = FUSED_VARS;
-      if (k === len - 1 && chain !== null && self !== null && (linkedCall(b.insns[k], inRegion) || callToStub(b.insns[k], inRegion))) {
+      if (k === len - 1 && linking.has(b.eip)) {
         em.emit(assign(id("cr"), num(b.insns[k].next)));
         linkSites++;
       }
@@ -636,7 +646,8 @@ export function compileRegion(
     ]));
   }
   const helpers = [
-    ...Object.keys(HELPERS), ...(chain !== null ? ["leave"] : []), ...(linked ? ["link", "linkBack"] : []), "ME", ...(x87 ? Object.keys(X87_HELPERS) : []), ...(simd ? Object.keys(SIMD_RUNTIME) : []),
+    // (a region that links its calls leaves through link() alone)
+    ...Object.keys(HELPERS), ...(chain !== null && !linked ? ["leave"] : []), ...(linked ? ["link", "linkBack"] : []), "ME", ...(x87 ? Object.keys(X87_HELPERS) : []), ...(simd ? Object.keys(SIMD_RUNTIME) : []),
     ...(hooked ? Object.keys(HOOK_HELPERS) : []), ...simdUses,
   ];
   const factory: Node[] = [

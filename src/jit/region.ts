@@ -33,25 +33,25 @@ export const MERGE_AFTER = 64;
 /** A region V8 may optimise (promoted) is compiled again to take in an outside address its
  *  exits go to only after this many times mergeAfter exits there: each new version of such a
  *  region is compiled by TurboFan again, some 28 ms on average in Debian's bash by V8's own
- *  timings (5.9 s for 206 compiles of regions in a 10,000-pass loop, node --trace-opt), where the mergeAfter
- *  (3,000) exits it would save, each a transition and a block interpreted, cost about a
- *  millisecond. In that loop 51 of the 71 new versions were for such exits; with this factor 30
- *  were made in all, and its CPU was 0.83 of what it was (perf/ab.mjs, 5 runs; a noisy hour,
- *  every verdict within noise), python3 importing 8 modules 0.95, gzip -9 0.92. Code a loop
- *  leaves to at every pass still comes due on its own, or is taken in when it does
+ *  timings (5.9 s for 206 compiles of regions in a 10,000-pass loop, node --trace-opt), where
+ *  the mergeAfter (3,000) exits it would save, each a transition and a block interpreted, cost
+ *  about a millisecond. In that loop 51 of the 71 new versions were for such exits; with this
+ *  factor 30 were made in all, and its CPU was 0.83 of what it was (perf/ab.mjs, 5 runs; a
+ *  noisy hour, every verdict within noise), python3 importing 8 modules 0.95, gzip -9 0.92.
+ *  Code a loop leaves to at every pass still comes due on its own, or is taken in when it does
  *  (compileDue). */
 export const PROMOTED_MERGE_FACTOR = 8;
 /** Largest region compiled again to take in a block that came due on its exits (compileDue):
  *  TurboFan takes some 0.3-0.5 ms per instruction of a region again, at this size what four to
  *  six million transitions between regions cost (about 33 ns each). */
 export const ABSORB_MAX_INSNS = 400;
-/** Largest region compileDue takes blocks into again after its first version: TurboFan compiles
- *  a region this small in some 5-15 ms (perf's strings, node --trace-opt: regions of 12 to 22
- *  instructions in 6-10 ms, of 49 and 59 in 30 ms, of 541 in 270 ms), and a function's tail that
- *  came due block by block otherwise stayed in pieces (perf's strings with glibc's SSE4.2 strcmp: its byte-compare
- *  tail in three regions, 322,000 transitions between two of them; with this, 8.38 M chained
- *  entries in all instead of 8.71 M. perf/ab.mjs, 5 runs, CPU: strings 0.99, gzip -9 1.00, a
- *  bash loop 0.97, all within noise). */
+/** Largest region compileDue takes blocks into again after its first version: TurboFan
+ *  compiles a region this small in some 5-15 ms (perf's strings, node --trace-opt: regions of
+ *  12 to 22 instructions in 6-10 ms, of 49 and 59 in 30 ms, of 541 in 270 ms), and a
+ *  function's tail that came due block by block otherwise stayed in pieces (perf's strings
+ *  with glibc's SSE4.2 strcmp: its byte-compare tail in three regions, 322,000 transitions
+ *  between two of them; with this, 8.38 M chained entries in all instead of 8.71 M.
+ *  perf/ab.mjs, 5 runs, CPU: strings 0.99, gzip -9 1.00, a bash loop 0.97, all within noise). */
 export const ABSORB_SMALL = 32;
 /** Recompilations allowed per region lineage. */
 export const MAX_RECOMPILES = 3;
@@ -662,15 +662,14 @@ export class RegionCache {
    *  own: 12.1 M chained entries, 9.5 M with them taken in. Only static jumps (leavesTo), only
    *  blocks without SIMD code that count plainly (hasSimd; weight 1), only regions up to
    *  ABSORB_MAX_INSNS, and only a region's first version (a small one's, ABSORB_SMALL, up to
-   *  MAX_RECOMPILES): Debian's gzip -9 took blocks into its
-   *  deflate loop's region one at a time, three versions each compiled and optimised again, for
-   *  11% more CPU time, where once takes 6% less wall time than never (and a bash loop 6% less,
-   *  bzip2 3%). */
+   *  MAX_RECOMPILES): Debian's gzip -9 took blocks into its deflate loop's region one at a
+   *  time, three versions each compiled and optimised again, for 11% more CPU time, where once
+   *  takes 6% less wall time than never (and a bash loop 6% less, bzip2 3%). */
   compileDue(b: Block, from: Region | null, tick: number): Region | null {
     const m = from === null ? 0 : (from.misses.get(b.eip) ?? 0);
     // (a small region may take in block after block, up to MAX_RECOMPILES versions: ABSORB_SMALL)
-    const again = from !== null && (from.generation === 0 || (from.insns <= ABSORB_SMALL && from.generation < MAX_RECOMPILES));
-    if (from !== null && m >= MERGE_AFTER && 4 * m >= b.execs && b.weight === 1 && !hasSimd(b) && from.valid && again && from.blocks.length < MAX_REGION_BLOCKS &&
+    if (from !== null && m >= MERGE_AFTER && 4 * m >= b.execs && b.weight === 1 && !hasSimd(b) && from.valid &&
+        (from.generation === 0 || (from.insns <= ABSORB_SMALL && from.generation < MAX_RECOMPILES)) && from.blocks.length < MAX_REGION_BLOCKS &&
         from.insns <= ABSORB_MAX_INSNS && leavesTo(from, b.eip)) {
       const r = this.compile(from.entry, from, tick, Math.max(MERGE_AFTER, m >> 2));
       // (taken in, the block counts anew the runs that still reach it from elsewhere)

@@ -771,8 +771,15 @@ export class RegionCache {
     }
   }
 
-  /** Regions currently compiled, and their instructions. */
-  get size(): { regions: number; insns: number } {
-    return { regions: this.live.size, insns: this.liveInsns };
+  /** Regions currently compiled, their instructions, and at how many distinct addresses those
+   *  are (code copied into several regions, a small function each of its callers' regions
+   *  takes in, counts once: `insns / distinct` is what formation duplicates, and V8 compiles
+   *  every copy). */
+  get size(): { regions: number; insns: number; distinct: number } {
+    const blocks = new Set<Block>();
+    for (const r of this.live) for (const b of r.blocks) blocks.add(b);
+    const at = new Set<number>();
+    for (const b of blocks) for (const x of b.insns) at.add(x.eip);
+    return { regions: this.live.size, insns: this.liveInsns, distinct: at.size };
   }
 }

@@ -432,6 +432,25 @@ describe("the JIT engine", () => {
     expect(s.chained).toBe(0);
   });
 
+  it("counts the instructions of its live regions once per copy and once per address (RegionCache.size)", () => {
+    // mov ecx, 1000; a: call f; dec ecx; jnz a; mov ecx, 1000; b: call f; dec ecx; jnz b;
+    // int 0x80; f: add eax, 1; ret. f and the loops' return sites come due, and their regions
+    // take in each other's code: f's two instructions are in every one of them.
+    const code = [0xb9, ...le32(1000), 0xe8, ...le32(18), 0x49, 0x75, 0xf8, 0xb9, ...le32(1000), 0xe8, ...le32(5), 0x49, 0x75, 0xf8, 0xcd, 0x80,
+      0x83, 0xc0, 0x01, 0xc3];
+    const { k, env } = machine(code, { engine: "auto", threshold: 100 });
+    expect(k.run(env, 1_000_000).kind).toBe(X_INT);
+    expect(k.regs(env)[EAX]).toBe(2000);
+    const live = new Set([0, 5, 10, 13, 18, 23, 26, 28].map((at) => k.engine.lookup(CODE + at).compiled as Region | null).filter((r) => r !== null));
+    expect(live.size).toBeGreaterThan(1);
+    for (const r of live) expect(r!.eips.has(CODE + 28)).toBe(true);
+    const size = k.engine.regions.size;
+    expect(size.regions).toBe(live.size);
+    expect(size.insns).toBe([...live].reduce((s, r) => s + r!.insns, 0));
+    // (the calls, the loops' dec and jnz, and f's add and ret)
+    expect(size.distinct).toBe(8);
+  });
+
   it("takes blocks that come due on its exits into a small region version after version (ABSORB_SMALL)", () => {
     // mov ecx, 3000; l: cmp ecx, 2000; jb c1; b1: cmp ecx, 1000; jb c2; b2: dec ecx; jnz l;
     // int 0x80; c1: add eax, 1; jmp b1; c2: add ebx, 1; jmp b2. The loop's region leaves to c1

@@ -60,15 +60,34 @@ function successors(b: Block): number[] {
 }
 
 /** Whether `entry` lies on a cycle of the hot graph, every block of its strongly connected
- *  component (every loop through it) is one the tier translates (Tarjan's algorithm, iterative),
- *  and they have packed integer SSE instructions and no double arithmetic. Packed integer SSE is
- *  where WebAssembly's SIMD beats the JavaScript tier's int32 lanes five times over (imgfilter).
- *  Measured with the others taken (interleaved runs, guest time): loops of integer code alone
- *  (sieve, qsort, sha256, strings, the bytecode interpreter) ran no faster and often slower,
- *  TurboFan's code for them being about as good and their loops short; nbody's scalar and packed
- *  double SSE loop took 2.5-3.1 s against 1.8-2.3 s in JavaScript, whose guards skip the checks
- *  of operands a block already proved ordinary (jit/simd.ts). */
+ *  component (every loop through it) is one the tier translates, and they have packed integer
+ *  SSE instructions and no double arithmetic. Packed integer SSE is where WebAssembly's SIMD
+ *  beats the JavaScript tier's int32 lanes five times over (imgfilter). Measured with the others
+ *  taken (interleaved runs, guest time): loops of integer code alone (sieve, qsort, sha256,
+ *  strings, the bytecode interpreter) ran no faster and often slower, TurboFan's code for them
+ *  being about as good and their loops short; nbody's scalar and packed double SSE loop took
+ *  2.5-3.1 s against 1.8-2.3 s in JavaScript, whose guards skip the checks of operands a block
+ *  already proved ordinary (jit/simd.ts).
+ *
+ *  The component is found first among the blocks the tier translates: a component it takes lies
+ *  wholly among them, and is then the same one, so one found there without packed integer SSE
+ *  settles it. Only one that passes is looked for again in all the hot code, to tell whether
+ *  the loops through the entry leave the translated code. (Searching all the hot code for every
+ *  block that came due took 12% of the compiling time of Debian's bash running a loop, where
+ *  no block but glibc's string routines has SSE.) */
 function closedLoop(entry: Block, blockAt: (eip: number) => Block | null, hot: number): boolean {
+  const inner = component(entry, blockAt, hot, usable);
+  const simd = (b: Block, f: (x: Insn) => boolean): boolean => b.insns.some((x) => x.op === Op.SIMD && f(x));
+  if (inner === null || !inner.some((b) => simd(b, packedInteger)) || inner.some((b) => simd(b, (x) => usesMxcsr(simdName(x) as string)))) return false;
+  const all = component(entry, blockAt, hot, () => true);
+  return all !== null && all.length === inner.length;
+}
+
+/** The strongly connected component of `entry` in the hot graph (blocks run `hot` times or
+ *  more, with their calls and returns) among the blocks `within` takes (Tarjan's algorithm,
+ *  iterative); null unless it is a cycle (more than one block, or the entry going on at
+ *  itself). */
+function component(entry: Block, blockAt: (eip: number) => Block | null, hot: number, within: (b: Block) => boolean): Block[] | null {
   const index = new Map<Block, number>(), low: number[] = [], stack: Block[] = [], onStack = new Set<Block>();
   let selfLoop = false, found: Block[] | null = null;
   const next = (b: Block): Block[] => {
@@ -76,7 +95,7 @@ function closedLoop(entry: Block, blockAt: (eip: number) => Block | null, hot: n
     for (const eip of successors(b)) {
       const s = blockAt(eip);
       if (s === b) selfLoop ||= b === entry;
-      if (s !== null && s.valid && (s.execs >= hot || s === entry) && (index.has(s) || index.size < MAX_HOT)) out.push(s);
+      if (s !== null && s.valid && (s.execs >= hot || s === entry) && (index.has(s) || (index.size < MAX_HOT && within(s)))) out.push(s);
     }
     return out;
   };
@@ -114,9 +133,7 @@ function closedLoop(entry: Block, blockAt: (eip: number) => Block | null, hot: n
     } while (x !== fr.b);
     if (comp.includes(entry)) found = comp;
   }
-  if (found === null || (found.length === 1 && !selfLoop)) return false;
-  const simd = (b: Block, f: (x: Insn) => boolean): boolean => b.insns.some((x) => x.op === Op.SIMD && f(x));
-  return found.every(usable) && found.some((b) => simd(b, packedInteger)) && !found.some((b) => simd(b, (x) => usesMxcsr(simdName(x) as string)));
+  return found === null || (found.length === 1 && !selfLoop) ? null : found;
 }
 
 function usable(b: Block): boolean {

@@ -1,0 +1,62 @@
+// Which loops the wasm tier takes (src/jit/wasm/region.ts wasmBlocks): a loop of blocks it all
+// translates, with packed integer SSE; not one that goes through code it does not translate; and
+// for a loop of integer code alone, the answer comes without looking beyond the code it
+// translates.
+
+import { describe, expect, it } from "vitest";
+import { BlockDecoder, type Block } from "../../src/decoder/block.js";
+import { wasmBlocks } from "../../src/jit/wasm/region.js";
+import { cpu, CODE } from "./wasmfixture.js";
+
+const HOT = 100;
+
+/** The blocks of `code` at CODE (each at one of `starts`, offsets), all run HOT times, and a
+ *  blockAt that notes every address asked for. */
+function graph(code: number[], starts: number[]) {
+  const c = cpu(code);
+  const dec = new BlockDecoder();
+  const blocks = new Map<number, Block>();
+  for (const s of starts) {
+    const b = dec.decode(c, CODE + s, false);
+    b.execs = HOT;
+    blocks.set(CODE + s, b);
+  }
+  const asked = new Set<number>();
+  const blockAt = (eip: number): Block | null => {
+    asked.add(eip - CODE);
+    return blocks.get(eip) ?? null;
+  };
+  const entry = blocks.get(CODE) as Block;
+  return { entry, asked, take: () => wasmBlocks(entry, blockAt, HOT, blockAt) };
+}
+
+// a: paddb xmm0, xmm1; dec ecx; jnz a (offset 7 next)
+const SIMD_LOOP = [0x66, 0x0f, 0xfc, 0xc1, 0x49, 0x75, 0xf9];
+// at 7: div ebx; jmp a
+const DIV_BACK = [0xf7, 0xf3, 0xeb, 0xf5];
+
+describe("the wasm tier's choice of loops", () => {
+  it("takes a loop of packed integer SSE it translates", () => {
+    const g = graph([...SIMD_LOOP, 0xf4], [0]);
+    expect(g.take()?.map((b) => b.eip - CODE)).toEqual([0]);
+  });
+
+  it("leaves a loop that goes round through an instruction it does not translate (div)", () => {
+    // the SSE block loops on itself and, through the div block, back to itself: every loop
+    // through it is not all translated
+    const g = graph([...SIMD_LOOP, ...DIV_BACK], [0, 7]);
+    expect(g.take()).toBeNull();
+    // (the div block was looked at, and past it)
+    expect(g.asked.has(7)).toBe(true);
+  });
+
+  it("leaves a loop of integer code alone without looking past the code it translates", () => {
+    // a: add eax, 1; dec ecx; jnz a; b (6): div ebx; jmp c; c (10): jmp a. Before, every hot
+    // block the entry reached was searched (c too) for each block that came due.
+    const code = [0x83, 0xc0, 0x01, 0x49, 0x75, 0xfa, 0xf7, 0xf3, 0xeb, 0x00, 0xeb, 0xf4];
+    const g = graph(code, [0, 6, 10]);
+    expect(g.take()).toBeNull();
+    expect(g.asked.has(6)).toBe(true);
+    expect(g.asked.has(10)).toBe(false);
+  });
+});

@@ -7,70 +7,69 @@ return (function golden(c, n, d) {
   }
   n = n | 0;
   let r0 = R[0], r1 = R[1], r2 = R[2], r3 = R[3], r4 = R[4], r5 = R[5], r6 = R[6], r7 = R[7], fl = R[9], fop = R[10], fa = R[11], fb = R[12], fr = R[13], pc = R[8], ip = pc, e = 0, sk = 0, bk = 0, hx = 0, nb = 0, sx = false, vop = 0, va = 0, vb = 0, vr = 0, t0 = 0, t1 = 0;
-  try {
-    if (d < 0) {
-      throw ME;
-    }
-    X: {
-      D: for (;;) {
-        switch (pc) {
-          case 134512640:
-            if (n < 4) {
-              pc = 134512640;
-              break X;
-            }
-            n = n - 4 | 0;
-            ip = 134512640;
-            t0 = (r3 + 8) | 0;
-            e = tlbR[t0 >>> 12] ^ 4095;
-            if (((e | t0 & 3) & 4095) !== 0) {
-              nb = 4;
-              pc = 134512640;
-              d = 64;
-              break X;
-            }
-            t1 = i32[(e ^ t0) >>> 2];
-            r0 = t1;
-            ip = 134512643;
-            t0 = r1;
-            e = tlbW[t0 >>> 12] ^ 4095;
-            if (((e | t0 & 3) & 4095) !== 0) {
-              nb = 3;
-              pc = 134512643;
-              d = 64;
-              break X;
-            }
-            i32[(e ^ t0) >>> 2] = r0;
-            ip = 134512645;
-            t0 = r6;
-            e = tlbR[t0 >>> 12] ^ 4095;
-            if ((e & 4095) !== 0) {
-              nb = 2;
-              pc = 134512645;
-              d = 64;
-              break X;
-            }
-            t1 = u8[e ^ t0];
-            r2 = t1;
-            trap(c, 128);
-            pc = 134512650;
-            break X;
-          default:
-            break X;
-        }
+  D: for (;;) {
+    try {
+      if (d < 0) {
+        throw ME;
       }
+      X: switch (pc) {
+        case 134512640:
+          if (n < 4) {
+            pc = 134512640;
+            break X;
+          }
+          n = n - 4 | 0;
+          ip = 134512640;
+          t0 = (r3 + 8) | 0;
+          e = tlbR[t0 >>> 12] ^ 4095;
+          if (((e | t0 & 3) & 4095) !== 0) {
+            nb = 4;
+            pc = 134512640;
+            d = 64;
+            break X;
+          }
+          t1 = i32[(e ^ t0) >>> 2];
+          r0 = t1;
+          ip = 134512643;
+          t0 = r1;
+          e = tlbW[t0 >>> 12] ^ 4095;
+          if (((e | t0 & 3) & 4095) !== 0) {
+            nb = 3;
+            pc = 134512643;
+            d = 64;
+            break X;
+          }
+          i32[(e ^ t0) >>> 2] = r0;
+          ip = 134512645;
+          t0 = r6;
+          e = tlbR[t0 >>> 12] ^ 4095;
+          if ((e & 4095) !== 0) {
+            nb = 2;
+            pc = 134512645;
+            d = 64;
+            break X;
+          }
+          t1 = u8[e ^ t0];
+          r2 = t1;
+          trap(c, 128);
+          pc = 134512650;
+          break X;
+        default:
+          break X;
+      }
+      n = n + nb | 0;
+      writeBack(c, r0, r1, r2, r3, r4, r5, r6, r7, fl, fop, fa, fb, fr, pc, nb);
+      nb = 0;
+    } catch (err) {
+      if (hx === 0) {
+        writeBack(c, r0, r1, r2, r3, r4, r5, r6, r7, fl, fop, fa, fb, fr, ip, 0);
+      } else {
+        R[8] = ip;
+      }
+      faulted(c, n, ME);
+      throw err;
     }
-  } catch (err) {
-    if (hx === 0) {
-      writeBack(c, r0, r1, r2, r3, r4, r5, r6, r7, fl, fop, fa, fb, fr, ip, 0);
-    } else {
-      R[8] = ip;
-    }
-    faulted(c, n, ME);
-    throw err;
+    break;
   }
-  n = n + nb | 0;
-  writeBack(c, r0, r1, r2, r3, r4, r5, r6, r7, fl, fop, fa, fb, fr, pc, nb);
-  nb = 0;
   return n;
 });

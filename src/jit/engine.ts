@@ -16,7 +16,7 @@ import { RegionCache, MERGE_AFTER, MAX_REGION_INSNS, Region, type JitStats } fro
 import { entryKey, type RegionStore } from "./saved.js";
 import { WINDOW_MISS, BASE_MISS, WINDOW_SHAPE_MISS, BASE_SHAPE_MISS } from "./stackwin.js";
 import { ChainTable } from "./chain.js";
-import { warmCatch } from "./compile.js";
+import { warmCatch, WINDOW_LEFT, WINDOW_KINDS } from "./compile.js";
 import { Op } from "../hw/isa.js";
 import { inLocalLoop } from "./localloop.js";
 import { logger, trace } from "../log.js";
@@ -453,6 +453,8 @@ export class Engine {
         const left = from;
         // (it left at an instruction of its own, this one: Emitter.sideExit)
         const leftAt = left !== null && c.jitLeftAt !== 0;
+        // (before a stack window whose check failed: counted as the thrown misses are, recover)
+        if (leftAt && c.jitLeftAt >= WINDOW_LEFT) this.windowLeft(left as Region, c.jitLeftAt);
         if (from !== null) {
           // (one call, whatever it decides: a branch first taken once V8 has optimised this
           // loop deoptimises it for want of type feedback)
@@ -505,6 +507,14 @@ export class Engine {
       } else if (c.exit !== EXIT_NONE) return c.exit;
     }
     return RUN_BUDGET;
+  }
+
+  /** Region `r` left before a stack window whose check failed (Cpu.jitLeftAt `at`: compile.ts
+   *  WINDOW_LEFT): counted, and `r` compiled again with fewer windows if they keep failing. */
+  private windowLeft(r: Region, at: number): void {
+    const kind = (at / WINDOW_LEFT) | 0;
+    const base = kind === WINDOW_KINDS.BM || kind === WINDOW_KINDS.BX, shape = kind === WINDOW_KINDS.WX || kind === WINDOW_KINDS.BX;
+    if (this.regions.windowMiss(r, base, shape)) this.regions.compile(r.entry, r, this.tick);
   }
 
   /** After a hook left (EXIT_HOOK): whether the run ends (the machine stops) rather than going

@@ -57,7 +57,7 @@ return (function golden(c, n, d) {
         default:
           break X;
       }
-      n = n + nb | 0;
+      n = n + (nb & 65535) | 0;
       writeBack(c, r0, r1, r2, r3, r4, r5, r6, r7, fl, fop, fa, fb, fr, pc, nb);
       nb = 0;
     } catch (err) {

@@ -9,18 +9,23 @@
 // (the range lies in one page that the TLB maps for reading, and for writing if the run
 // writes; ESP is 4-aligned) lets every access of the run go straight to memory. When the
 // check fails (a page boundary inside the range, an entry not in the TLB, a page holding
-// code), compiled code stops before the run's first instruction as a fault there would (it
-// throws WINDOW_MISS, or WINDOW_SHAPE_MISS when ESP's value itself rules the window out), and the
-// engine goes on from there; a region that keeps stopping so is compiled again without windows
-// (region.ts, sooner for misses of the value's shape).
+// code), compiled code stops before the run's first instruction, and the engine goes on from
+// there: it leaves the region as a memory access that cannot be made inline does, the window's
+// kind in Cpu.jitLeftAt (compile.ts windowCheck, WINDOW_LEFT), or, where it may not leave (XMM
+// lanes not written back, hooks), throws WINDOW_MISS, or WINDOW_SHAPE_MISS when ESP's value
+// itself rules the window out, as a fault there would. A region that keeps stopping so is
+// compiled again without windows (region.ts, sooner for misses of the value's shape).
 //
-// (Leaving the region by a branch to its exit instead made TurboFan 30% slower on bash's
-// regions than without windows: every exit is one more edge into the region's epilogue.)
+// (Leaving by a branch to the region's exit first made TurboFan 30% slower on bash's regions
+// than without windows, when every exit also left the region's dispatch loop and V8 made a
+// LoopExitValue node of every live value at each; since the loop holds the exit (d8b20d8), a
+// branch out costs TurboFan less than a throw.)
 
 import { type Insn, Op, K_MEM, K_R32, K_R16, K_R8, K_IMM } from "../hw/isa.js";
 import { ESP, FS, GS } from "../hw/state.js";
 
-/** What a region throws when a stack window's check fails (compile.ts windowCheck). */
+/** What a region throws when a stack window's check fails where it may not leave (compile.ts
+ *  windowCheck). */
 export const WINDOW_MISS: object = Object.freeze({ windowMiss: true });
 /** The same for a window on another base register (baseWindows). */
 export const BASE_MISS: object = Object.freeze({ baseMiss: true });

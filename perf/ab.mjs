@@ -9,7 +9,14 @@
 // and CPU time (user + system of every process), the guest time --stats reports, and a verdict
 // only where the CPU ranges do not overlap.
 //
-// Usage: node perf/ab.mjs [--runs N] [--a DIR] [--b DIR] [--a-opts OPTS] [--b-opts OPTS] -- ARGS...
+// With --turbo, both sides run under `node --turbo-stats`, and it also prints what V8's optimising
+// compiler did at exit: its time and the memory its zones allocated, summed over every function
+// it compiled. The allocation follows the size of the graphs TurboFan built (region code is most
+// of them), and moves by a few percent between runs where CPU time moves by tens: the measure
+// for a change to what the JIT generates. (The flag changes V8's flag hash, so the pack's code
+// cache is not used on either side.)
+//
+// Usage: node perf/ab.mjs [--runs N] [--turbo] [--a DIR] [--b DIR] [--a-opts OPTS] [--b-opts OPTS] -- ARGS...
 //   DIR    an exojit checkout with dist/ built (default: this one); e.g. a worktree of the
 //          commit before (git worktree add /tmp/before HEAD~1; cd /tmp/before; npm ci; npm run build)
 //   OPTS   node options for that side (e.g. "--max-semi-space-size=32")
@@ -26,7 +33,7 @@ import { fileURLToPath } from "node:url";
 const HERE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 function parseArgs(argv) {
-  const o = { runs: 3, a: HERE, b: HERE, aOpts: "", bOpts: "", commands: [] };
+  const o = { runs: 3, turbo: false, a: HERE, b: HERE, aOpts: "", bOpts: "", commands: [] };
   for (let k = 0; k < argv.length; k++) {
     const a = argv[k];
     const value = () => {
@@ -37,6 +44,7 @@ function parseArgs(argv) {
       o.commands.push(...argv.slice(k + 1));
       break;
     } else if (a === "--runs") o.runs = Number(value());
+    else if (a === "--turbo") o.turbo = true;
     else if (a === "--a") o.a = path.resolve(value());
     else if (a === "--b") o.b = path.resolve(value());
     else if (a === "--a-opts") o.aOpts = value();
@@ -52,16 +60,25 @@ function parseArgs(argv) {
 
 function usage(error) {
   if (error) console.error(`perf/ab.mjs: ${error}`);
-  console.error("usage: node perf/ab.mjs [--runs N] [--a DIR] [--b DIR] [--a-opts OPTS] [--b-opts OPTS] -- 'ARGS' ['ARGS'...]");
+  console.error("usage: node perf/ab.mjs [--runs N] [--turbo] [--a DIR] [--b DIR] [--a-opts OPTS] [--b-opts OPTS] -- 'ARGS' ['ARGS'...]");
   process.exit(error ? 2 : 0);
 }
 
-/** One run of `exojit ARGS` with side `s`: wall and CPU ms, and the guest time --stats gave. */
-function runOnce(s, args) {
+/** One run of `exojit ARGS` with side `s`: wall and CPU ms, the guest time --stats gave, and
+ *  with `turbo` TurboFan's ms and zone bytes (the totals --turbo-stats prints at exit). */
+function runOnce(s, args, turbo) {
   const t0 = process.hrtime.bigint();
-  const script = `node ${s.opts} "$1" ${args} > /dev/null; s=$?; times >&2; exit $s`;
-  const r = spawnSync("bash", [...BASH, "-c", script, "_", s.cli], { encoding: "utf8", maxBuffer: 64 << 20, env: { ...process.env, EXOJIT_CACHE: s.cache } });
+  // (--turbo-stats writes to stdout, after the program's own output: kept in a file)
+  const out = turbo ? path.join(s.cache, "stdout") : "/dev/null";
+  const script = `node ${turbo ? "--turbo-stats " : ""}${s.opts} "$1" ${args} > "$2"; s=$?; times >&2; exit $s`;
+  const r = spawnSync("bash", [...BASH, "-c", script, "_", s.cli, out], { encoding: "utf8", maxBuffer: 64 << 20, env: { ...process.env, EXOJIT_CACHE: s.cache } });
   const wall = Number(process.hrtime.bigint() - t0) / 1e6;
+  let tfMs = NaN, tfBytes = NaN;
+  if (turbo) {
+    const m = /^\s*totals\s+([\d.]+) \([\d.]+%\)\s+(\d+) \(/m.exec(fs.readFileSync(out, "utf8"));
+    if (m) [tfMs, tfBytes] = [Number(m[1]), Number(m[2])];
+    fs.rmSync(out, { force: true });
+  }
   if (r.status !== 0) {
     const said = r.stderr.replace(/^\d+m[\d.]+s \d+m[\d.]+s\n?/gm, "").trim();
     throw new Error(`${s.name}: exojit ${args} exited with ${r.status}: ${said.slice(-400)}`);
@@ -70,7 +87,7 @@ function runOnce(s, args) {
   const t = /(\d+)m([\d.]+)s (\d+)m([\d.]+)s\s*$/.exec(r.stderr.trimEnd());
   const cpu = t ? (Number(t[1]) * 60 + Number(t[2]) + Number(t[3]) * 60 + Number(t[4])) * 1000 : NaN;
   const g = /guest instructions in ([\d.]+) ms/.exec(r.stderr);
-  return { wall, cpu, guest: g ? Number(g[1]) : NaN };
+  return { wall, cpu, guest: g ? Number(g[1]) : NaN, tfMs, tfMb: tfBytes / 2 ** 20 };
 }
 
 function summary(values) {
@@ -92,26 +109,33 @@ function main() {
     for (const s of sides) if (!fs.existsSync(s.cli)) throw new Error(`${s.name}: ${s.cli} is missing: run \`npm run build\` in ${s.dir}`);
     for (const s of sides) console.log(`${s.name}: ${s.dir}${s.opts ? ` (node ${s.opts})` : ""}`);
     const times = o.commands.map(() => sides.map(() => []));
-    o.commands.forEach((args, c) => sides.forEach((s) => runOnce(s, args)));
+    o.commands.forEach((args) => sides.forEach((s) => runOnce(s, args, o.turbo)));
     for (let round = 0; round < o.runs; round++) {
       const order = round % 2 === 0 ? [0, 1] : [1, 0];
       o.commands.forEach((args, c) => {
         for (const k of order) {
           if (process.stderr.isTTY) process.stderr.write(`\r\x1b[Kround ${round + 1}/${o.runs}: ${sides[k].name} ${args.slice(0, 60)}`);
-          times[c][k].push(runOnce(sides[k], args));
+          times[c][k].push(runOnce(sides[k], args, o.turbo));
         }
       });
     }
     if (process.stderr.isTTY) process.stderr.write("\r\x1b[K");
     o.commands.forEach((args, c) => {
-      const [a, b] = times[c].map((runs) => ({ wall: summary(runs.map((r) => r.wall)), cpu: summary(runs.map((r) => r.cpu)), guest: summary(runs.map((r) => r.guest)) }));
+      const [a, b] = times[c].map((runs) => ({
+        wall: summary(runs.map((r) => r.wall)), cpu: summary(runs.map((r) => r.cpu)), guest: summary(runs.map((r) => r.guest)),
+        tfMs: summary(runs.map((r) => r.tfMs)), tfMb: summary(runs.map((r) => r.tfMb)),
+      }));
       let verdict = "within noise";
       if (a.cpu && b.cpu && b.cpu.max < a.cpu.min) verdict = "B takes less CPU";
       else if (a.cpu && b.cpu && b.cpu.min > a.cpu.max) verdict = "B takes more CPU";
       console.log(`\nexojit ${args}`);
-      for (const [name, s] of [["A", a], ["B", b]]) console.log(`  ${name}: wall ${ms(s.wall)} ms, CPU ${ms(s.cpu)} ms${s.guest ? `, guest ${ms(s.guest)} ms` : ""}`);
+      for (const [name, s] of [["A", a], ["B", b]]) {
+        console.log(`  ${name}: wall ${ms(s.wall)} ms, CPU ${ms(s.cpu)} ms${s.guest ? `, guest ${ms(s.guest)} ms` : ""}`);
+        if (o.turbo) console.log(`     TurboFan ${ms(s.tfMs)} ms, zones ${ms(s.tfMb)} MB`);
+      }
       const ratio = a.cpu && b.cpu ? (b.cpu.median / a.cpu.median).toFixed(3) : "-";
       console.log(`  B/A CPU ${ratio}, wall ${(b.wall.median / a.wall.median).toFixed(3)}: ${verdict} (${o.runs} runs each)`);
+      if (o.turbo && a.tfMb && b.tfMb) console.log(`  B/A TurboFan zones ${(b.tfMb.median / a.tfMb.median).toFixed(3)}, time ${(b.tfMs.median / a.tfMs.median).toFixed(3)}`);
     });
   } finally {
     for (const s of sides) fs.rmSync(s.cache, { recursive: true, force: true });

@@ -494,11 +494,16 @@ export function compileRegion(
     const stack = windows !== WINDOWS_NONE && b.hooks === 0 ? planStack(b.insns, windows === WINDOWS_ALL) : null;
     for (let k = 0; k < len; k++) {
       if (codeHooked(b, k)) emitHookCall(em, "hookCode", b.insns[k].eip, b.insns[k].len, len - k);
-      // (a failed check throws: the catch clause writes back the XMM lanes `xdm` names)
-      // (a failed check leaves the region as a memory access that cannot be made inline does,
-      // where such an access may: Emitter.sideExit)
-      const leave = leaves && !hooked && simdLanesClean(em) ? len - k : 0;
-      for (const w of stack?.windows ?? []) if (w.start === k) em.emit(...windowCheck(w, b.insns[k].eip, leave));
+      // Whether code may leave the region at this instruction (Emitter.sideExit): not in hooked
+      // code (the engine would run the instruction's hooks again), nor with XMM lanes not
+      // written back.
+      const mayLeave = leaves && !hooked && simdLanesClean(em);
+      // (a failed check leaves the region as a memory access that cannot be made inline does
+      // where one may, and no rotate's CF and OF are kept aside, which only the fault handler
+      // applies: Emitter.leaveAt; else it throws, and the catch clause writes back the XMM
+      // lanes `xdm` names and applies `fx`)
+      const windowLeaves = mayLeave && !em.fxPending ? len - k : 0;
+      for (const w of stack?.windows ?? []) if (w.start === k) em.emit(...windowCheck(w, b.insns[k].eip, windowLeaves));
       em.window = stack !== null ? stack.covered[k] : null;
       // (an x87 run, or a compare fused with its branch, ends before the next hooked instruction)
       const upTo = nextCodeHook(b, k + 1);
@@ -527,10 +532,9 @@ export function compileRegion(
       }
       const mark = em.out.length, calls = em.handlerCalls, sets = em.fxSets;
       const faultOnlyFlags = fxEnd !== null && fxEnd[k] >= 0;
-      // (not in hooked code: the engine would run the instruction's hooks again; nor for a
-      // repeated string instruction, whose misaligned accesses the interpreter makes in bulk,
-      // not through the accessors that tell: RegionCache.leftAt)
-      em.sideExit = leaves && !hooked && b.insns[k].rep === 0 && simdLanesClean(em) ? { eip: b.insns[k].eip, notRun: len - k, anyAlign: b.misalignedAt.has(b.insns[k].eip) || anyAlignAt.has(b.insns[k].eip) } : null;
+      // (nor for a repeated string instruction, whose misaligned accesses the interpreter makes
+      // in bulk, not through the accessors that tell: RegionCache.leftAt)
+      em.sideExit = mayLeave && b.insns[k].rep === 0 ? { eip: b.insns[k].eip, notRun: len - k, anyAlign: b.misalignedAt.has(b.insns[k].eip) || anyAlignAt.has(b.insns[k].eip) } : null;
       ending = translate({ em, x: b.insns[k], live: live[k], after: len - k - 1, faultOnlyFlags, fallbackSlot: () => fallbacks.push(b.insns[k]) - 1 });
       em.sideExit = null;
       // CF and OF kept aside by a rotate hold until the instruction that overwrites them.

@@ -510,10 +510,16 @@ export class Engine {
   }
 
   /** Region `r` left before a stack window whose check failed (Cpu.jitLeftAt `at`: compile.ts
-   *  WINDOW_LEFT): counted, and `r` compiled again with fewer windows if they keep failing. */
+   *  WINDOW_LEFT), as windowMissed. */
   private windowLeft(r: Region, at: number): void {
     const kind = (at / WINDOW_LEFT) | 0;
-    const base = kind === WINDOW_KINDS.BM || kind === WINDOW_KINDS.BX, shape = kind === WINDOW_KINDS.WX || kind === WINDOW_KINDS.BX;
+    this.windowMissed(r, kind === WINDOW_KINDS.BM || kind === WINDOW_KINDS.BX, kind === WINDOW_KINDS.WX || kind === WINDOW_KINDS.BX);
+  }
+
+  /** Region `r` stopped before a window (on a base register other than ESP: `base`) whose
+   *  check failed (for the register's value: `shape`), by leaving or by throwing: counted, and
+   *  `r` compiled again with fewer windows if they keep failing (RegionCache.windowMiss). */
+  private windowMissed(r: Region, base: boolean, shape: boolean): void {
     if (this.regions.windowMiss(r, base, shape)) this.regions.compile(r.entry, r, this.tick);
   }
 
@@ -549,9 +555,7 @@ export class Engine {
       // Compiled code stopped before a window (ESP's or a base register's) whose page it could
       // not use: the interpreter runs the block from there (entering the region again at once
       // would stop there again), filling the TLB.
-      const r = c.jitFrom as Region;
-      const base = e === BASE_MISS || e === BASE_SHAPE_MISS;
-      if (this.regions.windowMiss(r, base, e === WINDOW_SHAPE_MISS || e === BASE_SHAPE_MISS)) this.regions.compile(r.entry, r, this.tick);
+      this.windowMissed(c.jitFrom as Region, e === BASE_MISS || e === BASE_SHAPE_MISS, e === WINDOW_SHAPE_MISS || e === BASE_SHAPE_MISS);
       this.interpretNext = true;
       return RUN_BUDGET;
     }

@@ -10,7 +10,7 @@ import type { CapHandle } from "../exokernel/caps.js";
 import { R_READ, R_WRITE } from "../exokernel/caps.js";
 import { ExoError } from "../exokernel/errors.js";
 import { DEV_BLOCK } from "./exo/index.js";
-import { OpenFile, SEEK_CUR, SEEK_END, SEEK_SET, type FileStat, type OpenMode } from "./file.js";
+import { OpenFile, seekPosition, type FileStat, type OpenMode } from "./file.js";
 import { sysError } from "./errors.js";
 import { capDisk, capReader } from "./ext2/cache.js";
 import { MountError } from "./ext2/errors.js";
@@ -218,9 +218,7 @@ export class BlockFile extends OpenFile {
   }
 
   override seek(off: number, whence: number): number {
-    const base = whence === SEEK_SET ? 0 : whence === SEEK_CUR ? this.offset : whence === SEEK_END ? this.size : -1;
-    if (base < 0 || base + off < 0) sysError("EINVAL");
-    this.offset = base + off;
+    this.offset = seekPosition(off, whence, this.offset, () => this.size);
     return this.offset;
   }
 

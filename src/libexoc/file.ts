@@ -18,7 +18,26 @@ import type { DirNotify } from "./dnotify.js";
 export const S_IFMT = 0o170000, S_IFSOCK = 0o140000, S_IFLNK = 0o120000, S_IFREG = 0o100000;
 export const S_IFBLK = 0o060000, S_IFDIR = 0o040000, S_IFCHR = 0o020000, S_IFIFO = 0o010000;
 
-export const SEEK_SET = 0, SEEK_CUR = 1, SEEK_END = 2;
+export const SEEK_SET = 0, SEEK_CUR = 1, SEEK_END = 2, SEEK_DATA = 3, SEEK_HOLE = 4;
+
+/** Where lseek(2) moves a description of a file of `size` bytes (asked for only when needed)
+ *  whose offset is `cur`: from the start, the offset or the end, or (SEEK_DATA, SEEK_HOLE) to the
+ *  next data or hole at or after `off` by the rule Linux's generic_file_llseek applies where a
+ *  file system does not track holes: the whole file is data, and its one hole is at its end
+ *  (ENXIO from there on). EINVAL for another `whence` or a position below 0. */
+export function seekPosition(off: number, whence: number, cur: number, size: () => number): number {
+  let pos: number;
+  if (whence === SEEK_SET) pos = off;
+  else if (whence === SEEK_CUR) pos = cur + off;
+  else if (whence === SEEK_END) pos = size() + off;
+  else if (whence === SEEK_DATA || whence === SEEK_HOLE) {
+    const end = size();
+    if (off < 0 || off >= end) return sysError("ENXIO");
+    pos = whence === SEEK_DATA ? off : end;
+  } else return sysError("EINVAL");
+  if (pos < 0) sysError("EINVAL");
+  return pos;
+}
 
 /** Readiness events (poll.h; the numbers are Linux's, which the ABI layer passes through). */
 export const POLLIN = 0x1, POLLPRI = 0x2, POLLOUT = 0x4, POLLERR = 0x8, POLLHUP = 0x10, POLLNVAL = 0x20;
@@ -389,15 +408,8 @@ export class HostFile extends OpenFile implements Mappable, HostFdHolder {
   }
 
   override seek(off: number, whence: number): number {
-    let base: number;
-    if (whence === SEEK_SET) base = 0;
-    else if (whence === SEEK_CUR) base = this.offset;
-    else if (whence === SEEK_END) base = Number(this.stat().size);
-    else return sysError("EINVAL");
-    const pos = base + off;
-    if (pos < 0) sysError("EINVAL");
-    this.offset = pos;
-    return pos;
+    this.offset = seekPosition(off, whence, this.offset, () => Number(this.stat().size));
+    return this.offset;
   }
 
   stat(): FileStat {
@@ -520,9 +532,7 @@ export class HostStream extends OpenFile implements HostFdHolder {
     // Seeking a regular file inherited as a standard stream works; pipes and ttys give ESPIPE.
     const st = this.stat();
     if ((st.mode & S_IFMT) !== S_IFREG) return sysError("ESPIPE");
-    const base = whence === SEEK_SET ? 0 : whence === SEEK_CUR ? this.offset : whence === SEEK_END ? Number(st.size) : -1;
-    if (base < 0 || base + off < 0) sysError("EINVAL");
-    this.offset = base + off;
+    this.offset = seekPosition(off, whence, this.offset, () => Number(st.size));
     return this.offset;
   }
 

@@ -65,6 +65,15 @@ export class Vma {
   }
 }
 
+/** Whether `b`, which starts where `a` ends, can be one region with it: the same protections,
+ *  sharing, flags and name, and both anonymous or the same object at contiguous offsets (Linux's
+ *  is_mergeable_vma and the offset test of can_vma_merge_after). */
+function mergeable(a: Vma, b: Vma): boolean {
+  return a.end === b.start && a.prot === b.prot && a.maxProt === b.maxProt && a.shared === b.shared && a.name === b.name &&
+    a.dontFork === b.dontFork && a.wipeOnFork === b.wipeOnFork && a.locked === b.locked && a.object === b.object &&
+    (a.object === null || (a.offset + (a.end - a.start) === b.offset && a.fileEnd === b.fileEnd));
+}
+
 /** Fault resolution results. */
 export const FAULT_OK = 0, FAULT_MAPERR = 1, FAULT_ACCERR = 2, FAULT_OOM = 3;
 /** A file mapping's page wholly past the end of its file (SIGBUS, BUS_ADRERR, on Linux). */
@@ -161,13 +170,32 @@ export class AddressMap {
   }
 
   /** Adds a region (whose object reference it takes over), replacing whatever was mapped in
-   *  its range. */
+   *  its range; it becomes one with a neighbour it continues (mergeable). */
   map(v: Vma): void {
     if (v.start % PAGE || v.end % PAGE || v.end <= v.start || v.end > USER_TOP) sysError("EINVAL");
     this.unmap(v.start, v.end - v.start);
     if (v.object && v.shared && v.prot & PROT_WRITE) v.object.writers(1);
     // (nothing overlaps it now: it goes before the first region that ends after its start)
     this.vmas.splice(this.firstEndingAfter(v.start), 0, v);
+    this.merge(v.start, v.end);
+  }
+
+  /** Makes each region that meets [start, end), and the neighbours on either side, one with the
+   *  next where they are mergeable, as Linux's vma_merge does after mmap, mprotect, madvise and
+   *  mlock: a range split by an mprotect and given its old protection back is one region again
+   *  (mremap takes only a range within one region, and /proc/PID/maps shows one line). */
+  private merge(start: number, end: number): void {
+    let i = Math.max(0, this.firstEndingAfter(start) - 1);
+    while (i + 1 < this.vmas.length && this.vmas[i].start <= end) {
+      const a = this.vmas[i], b = this.vmas[i + 1];
+      if (!mergeable(a, b)) {
+        i++;
+        continue;
+      }
+      a.end = b.end;
+      b.drop();
+      this.vmas.splice(i + 1, 1);
+    }
   }
 
   /** Removes [start, start+len): pages are written back if shared and dirty, then released. */
@@ -276,6 +304,7 @@ export class AddressMap {
     }
     this.vmas.length = 0;
     this.vmas.push(...out);
+    this.merge(start, end);
   }
 
   /** Whether every page of [start, end) is mapped (POSIX's ENOMEM for mprotect, madvise,

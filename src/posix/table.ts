@@ -207,7 +207,7 @@ const IMPL: Record<string, [Sys, string, boolean?]> = {
   mprotect: [mm.mprotect, "ptr u prot"],
   madvise: [mm.madvise, "ptr u d"],
   mincore: [mm.mincore, "ptr u ptr"],
-  mremap: [mm.mremap, "ptr u u x", true],
+  mremap: [mm.mremap, "ptr u u x ptr", true],
   getpid: [proc.getpid, ""],
   gettid: [proc.gettid, ""],
   getppid: [proc.getppid, ""],

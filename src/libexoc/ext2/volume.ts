@@ -8,7 +8,7 @@
 // system and flush the image to the host's disk (a full sync is one consistent state on the
 // image, and costs little more than the file's own blocks with a write-back cache).
 
-import { OpenFile, SEEK_CUR, SEEK_END, SEEK_SET, type FileStat, type OpenMode } from "../file.js";
+import { OpenFile, seekPosition, type FileStat, type OpenMode } from "../file.js";
 import { DT_BLK, DT_CHR, DT_DIR, DT_FIFO, DT_LNK, DT_REG, DT_SOCK, DT_UNKNOWN, type DirEntry } from "../dirfile.js";
 import { SysError, sysError } from "../errors.js";
 import type { SetAttr, Volume, VolumeFigures, VolumeNode } from "../volume.js";
@@ -548,13 +548,7 @@ export class Ext2File extends OpenFile implements Mappable {
   }
 
   override seek(off: number, whence: number): number {
-    let base: number;
-    if (whence === SEEK_SET) base = 0;
-    else if (whence === SEEK_CUR) base = this.offset;
-    else if (whence === SEEK_END) base = this.vol.fs.canon(this.node).size;
-    else return sysError("EINVAL");
-    if (base + off < 0) sysError("EINVAL");
-    this.offset = base + off;
+    this.offset = seekPosition(off, whence, this.offset, () => this.vol.fs.canon(this.node).size);
     return this.offset;
   }
 

@@ -7,7 +7,7 @@
 // Regular files open as TmpFile, which maps through the page cache like any file (mmap and exec
 // of a program in tmpfs) and keeps the cached pages coherent with write() and truncate.
 
-import { OpenFile, S_IFMT, S_IFDIR, S_IFREG, S_IFLNK, S_IFIFO, S_IFCHR, S_IFBLK, S_IFSOCK, SEEK_SET, SEEK_CUR, SEEK_END, type FileStat, type OpenMode } from "../file.js";
+import { OpenFile, S_IFMT, S_IFDIR, S_IFREG, S_IFLNK, S_IFIFO, S_IFCHR, S_IFBLK, S_IFSOCK, seekPosition, type FileStat, type OpenMode } from "../file.js";
 import { DT_DIR, DT_REG, DT_LNK, DT_FIFO, DT_CHR, DT_BLK, DT_SOCK, DT_UNKNOWN, type DirEntry } from "../dirfile.js";
 import { sysError } from "../errors.js";
 import type { PageCache, FileIdentity, Mappable, PageSource } from "../pagecache.js";
@@ -19,7 +19,6 @@ const PAGE = 4096;
 const BOGO_DIRENT_SIZE = 20;
 /** Largest file (beyond it: EFBIG). */
 const MAX_FILE_SIZE = 2 ** 43;
-const SEEK_DATA = 3, SEEK_HOLE = 4;
 
 const DT_OF: Record<number, number> = { [S_IFDIR]: DT_DIR, [S_IFREG]: DT_REG, [S_IFLNK]: DT_LNK, [S_IFIFO]: DT_FIFO, [S_IFCHR]: DT_CHR, [S_IFBLK]: DT_BLK, [S_IFSOCK]: DT_SOCK };
 
@@ -493,18 +492,8 @@ export class TmpFile extends OpenFile implements Mappable {
   }
 
   override seek(off: number, whence: number): number {
-    const size = this.node.size;
-    let pos: number;
-    if (whence === SEEK_SET) pos = off;
-    else if (whence === SEEK_CUR) pos = this.offset + off;
-    else if (whence === SEEK_END) pos = size + off;
-    else if (whence === SEEK_DATA || whence === SEEK_HOLE) {
-      if (off < 0 || off >= size) sysError("ENXIO");
-      pos = whence === SEEK_DATA ? off : size;
-    } else return sysError("EINVAL");
-    if (pos < 0) sysError("EINVAL");
-    this.offset = pos;
-    return pos;
+    this.offset = seekPosition(off, whence, this.offset, () => this.node.size);
+    return this.offset;
   }
 
   stat(): FileStat {

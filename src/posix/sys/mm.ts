@@ -200,36 +200,82 @@ export const madvise: Sys = (t, addr, len, advice) => {
   return 0;
 };
 
-export const mremap: Sys = (t, oldAddr, oldLen, newLen, flags) => {
+/**
+ * mremap: grows or shrinks a mapping, in place or moved (MREMAP_MAYMOVE) to where there is room
+ * or to `newAddr` (MREMAP_FIXED, whatever was mapped there going); MREMAP_DONTUNMAP leaves the
+ * old range mapped, its pages gone (zeroes or the file's again on the next touch). The old range
+ * must lie within one region (EFAULT), as regions alike are merged (vm.ts). An old length of 0
+ * maps the pages of a shared mapping a second time (EINVAL for a private one), as Linux does.
+ */
+export const mremap: Sys = (t, oldAddr, oldLen, newLen, flags, newAddr) => {
   if ((flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP)) !== 0) sysError("EINVAL");
-  if (flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)) sysError("EINVAL", "MREMAP_FIXED/DONTUNMAP not supported");
+  if ((flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)) !== 0 && (flags & MREMAP_MAYMOVE) === 0) sysError("EINVAL");
   const [old, oldSize] = range(oldAddr, oldLen);
   const newSize = pageUp(newLen);
-  if (newSize === 0) sysError("EINVAL");
+  if (newSize === 0 || newSize > USER_TOP) sysError("EINVAL");
+  const fixed = (flags & MREMAP_FIXED) !== 0, keepOld = (flags & MREMAP_DONTUNMAP) !== 0;
+  if (keepOld && oldSize !== newSize) sysError("EINVAL");
+  // (with either flag the new address counts: where to go, or a hint, and page-aligned)
+  let dest = newAddr >>> 0;
+  if ((fixed || keepOld) && (dest % PAGE !== 0 || dest + newSize > USER_TOP)) sysError("EINVAL");
+  // (the two ranges may not overlap: Linux's mremap_to)
+  if (fixed && dest < old + Math.max(oldSize, 1) && old < dest + newSize) sysError("EINVAL");
   const v = t.vm.find(old);
-  if (!v || v.start > old || v.end < old + oldSize) sysError("EFAULT");
-  if (newSize <= oldSize) {
-    if (newSize < oldSize) t.vm.unmap(old + newSize, oldSize - newSize);
-    return old | 0;
+  if (!v || v.end < old + oldSize) sysError("EFAULT");
+  if (oldSize === 0) {
+    // A second mapping of a shared mapping's pages.
+    if (!v.shared || (flags & MREMAP_MAYMOVE) === 0) sysError("EINVAL");
+    return placeCopy(t, v, old, newSize, fixed ? dest : -1) | 0;
   }
-  if (v.end === old + oldSize && t.vm.isFree(old + oldSize, old + newSize) && old + newSize <= USER_TOP) {
-    const grown = v.clone(old + oldSize, old + newSize);
-    if (v.object !== null && v.fileEnd >= v.end) grown.fileEnd = grown.end;
-    t.vm.map(grown);
-    return old | 0;
+  if (!fixed && !keepOld) {
+    if (newSize <= oldSize) {
+      if (newSize < oldSize) t.vm.unmap(old + newSize, oldSize - newSize);
+      return old | 0;
+    }
+    if (v.end === old + oldSize && t.vm.isFree(old + oldSize, old + newSize) && old + newSize <= USER_TOP) {
+      const grown = v.clone(old + oldSize, old + newSize);
+      if (v.object !== null && v.fileEnd >= v.end) grown.fileEnd = grown.end;
+      t.vm.map(grown);
+      return old | 0;
+    }
+    if ((flags & MREMAP_MAYMOVE) === 0) sysError("ENOMEM");
   }
-  if ((flags & MREMAP_MAYMOVE) === 0) sysError("ENOMEM");
-  const dest = t.vm.findFree(newSize);
-  const moved = v.clone(old, old + oldSize);
-  moved.start = dest;
-  moved.end = dest + newSize;
-  moved.fileEnd = v.object === null ? 0 : v.fileEnd >= v.end ? moved.end : dest + (v.fileEnd - old);
+  // Moved: the destination's old contents go first (MREMAP_FIXED), then the part of the old
+  // range beyond the new size.
+  if (fixed) t.vm.unmap(dest, newSize);
+  let size = oldSize;
+  if (newSize < size) {
+    t.vm.unmap(old + newSize, size - newSize);
+    size = newSize;
+  }
+  if (!fixed) dest = t.vm.findFree(newSize, keepOld ? dest : 0);
+  // (the region holding the old range as it is now: those unmaps may have split `v`)
+  t.vm.map(relocated(t.vm.find(old) as Vma, old, size, dest, newSize));
   // The pages move (no copying): frames, permissions and copy-on-write state go along.
-  t.vm.map(moved);
-  t.vm.movePages(old, oldSize, dest);
-  t.vm.unmap(old, oldSize);
+  t.vm.movePages(old, size, dest);
+  // (MREMAP_DONTUNMAP: the old range stays, with no pages)
+  if (!keepOld) t.vm.unmap(old, size);
   return dest | 0;
 };
+
+/** Maps the pages behind [at, at+size) of shared region `v` once more, at `dest` (-1: where
+ *  there is room): the same object at the same offsets. */
+function placeCopy(t: Task, v: Vma, at: number, size: number, dest: number): number {
+  const to = dest >= 0 ? dest : t.vm.findFree(size);
+  t.vm.map(relocated(v, at, 0, to, size));
+  return to;
+}
+
+/** A region like the part of `v` from `at` (`len` bytes of it), at `to` and `newLen` bytes
+ *  long: the same object from the same offset, its file bytes ending where they end in `v`
+ *  (or nowhere before its end, if they run to `v`'s end). */
+function relocated(v: Vma, at: number, len: number, to: number, newLen: number): Vma {
+  const r = v.clone(at, at + len);
+  r.start = to;
+  r.end = to + newLen;
+  r.fileEnd = v.object === null ? 0 : v.fileEnd >= v.end ? r.end : to + (v.fileEnd - at);
+  return r;
+}
 
 const MS_ASYNC = 1, MS_INVALIDATE = 2, MS_SYNC = 4;
 

@@ -412,14 +412,16 @@ export class AddressMap {
     this.vmas.push(...out);
   }
 
-  /** Moves the program break; returns the new break (unchanged on failure, as Linux does). */
-  setBrk(addr: number, limit = Infinity, maxGrowth = Infinity): number {
+  /** Moves the program break; returns the new break (unchanged on failure, as Linux does).
+   *  Growth stays within `limit` of private writable memory (RLIMIT_DATA), `maxGrowth` at once
+   *  and `asLimit` of all memory mapped (RLIMIT_AS). */
+  setBrk(addr: number, limit = Infinity, maxGrowth = Infinity, asLimit = Infinity): number {
     addr >>>= 0;
     if (addr < this.brkStart) return this.brk;
     const oldEnd = pageUp(this.brk), newEnd = pageUp(addr);
     if (newEnd > oldEnd) {
       if (!this.isFree(oldEnd, newEnd) || newEnd > MMAP_TOP || newEnd - oldEnd > maxGrowth) return this.brk;
-      if (this.dataSize + (newEnd - oldEnd) > limit) return this.brk;
+      if (this.dataSize + (newEnd - oldEnd) > limit || this.size + (newEnd - oldEnd) > asLimit) return this.brk;
       const heap = this.vmas.find((v) => v.name === "[heap]" && v.end === oldEnd);
       if (heap) {
         heap.end = newEnd;

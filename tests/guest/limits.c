@@ -1,5 +1,5 @@
 /* Resource limits, compared with the host kernel: RLIMIT_NOFILE (EMFILE, and dup2 beyond it is
- * EBADF), RLIMIT_AS and RLIMIT_DATA (mmap and brk fail with ENOMEM), getrlimit/prlimit round
+ * EBADF), RLIMIT_AS and RLIMIT_DATA (mmap, mremap and brk fail with ENOMEM), getrlimit/prlimit round
  * trips, lowering a hard limit for good, and what children inherit. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -72,6 +72,11 @@ int main(void) {
   as.rlim_cur = 128 << 20;
   int lower = setrlimit(RLIMIT_AS, &as);
   printf("lowering RLIMIT_AS below what is mapped: %d\n", lower);
+  /* the break and mremap's growth count against it too */
+  void *heap = sbrk(200 << 20);
+  printf("RLIMIT_AS 128 MiB, sbrk 200 MiB: %s\n", heap == (void *)-1 ? strerror(errno) : "grew");
+  void *grown = small == MAP_FAILED ? MAP_FAILED : mremap(small, 1 << 20, 200 << 20, MREMAP_MAYMOVE);
+  printf("mremap 1 MiB to 200 MiB: %s\n", grown == MAP_FAILED ? strerror(errno) : "grown");
 
   /* DATA: brk and private writable mappings */
   struct rlimit data = {8 << 20, 8 << 20};

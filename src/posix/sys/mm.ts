@@ -29,6 +29,13 @@ export const MADV_NORMAL = 0, MADV_RANDOM = 1, MADV_SEQUENTIAL = 2, MADV_WILLNEE
 
 const USER_TOP = 0xc0000000;
 
+/** `bytes` more of mapped memory (of private writable memory if `data`) within RLIMIT_AS and
+ *  RLIMIT_DATA, or ENOMEM (Linux's may_expand_vm, for mmap, mremap and brk). */
+function mayExpand(t: Task, bytes: number, data: boolean): void {
+  if (t.vm.size + bytes > t.proc.limit(RLIMIT_AS)[0]) sysError("ENOMEM");
+  if (data && t.vm.dataSize + bytes > t.proc.limit(RLIMIT_DATA)[0]) sysError("ENOMEM");
+}
+
 function doMmap(t: Task, addr: number, len: number, prot: number, flags: number, fd: number, offset: number): number {
   addr >>>= 0;
   len >>>= 0;
@@ -78,11 +85,10 @@ function doMmap(t: Task, addr: number, len: number, prot: number, flags: number,
   const locked = (flags & MAP_LOCKED) !== 0 || t.vm.lockFuture;
   if ((flags & MAP_LOCKED) !== 0) mayLock(t);
   if (locked && t.proc.euid !== 0 && t.vm.lockedBytes() + size > t.proc.limit(RLIMIT_MEMLOCK)[0]) sysError("EAGAIN");
-  if (t.vm.size + size > t.proc.limit(RLIMIT_AS)[0]) sysError("ENOMEM");
+  mayExpand(t, size, !shared && (prot & 2) !== 0);
   // (Linux's do_mmap: more regions than vm.max_map_count already)
   if (t.vm.vmas.length > MAX_MAP_COUNT) sysError("ENOMEM");
   if (!shared && prot & 2) {
-    if (t.vm.dataSize + size > t.proc.limit(RLIMIT_DATA)[0]) sysError("ENOMEM");
     // Overcommit heuristic (Linux's default): an allocation larger than all of RAM is refused.
     if (size > t.kernel.frames.total * PAGE) sysError("ENOMEM");
   }
@@ -225,8 +231,11 @@ export const mremap: Sys = (t, oldAddr, oldLen, newLen, flags, newAddr) => {
   if (oldSize === 0) {
     // A second mapping of a shared mapping's pages.
     if (!v.shared || (flags & MREMAP_MAYMOVE) === 0) sysError("EINVAL");
+    mayExpand(t, newSize, false);
     return placeCopy(t, v, old, newSize, fixed ? dest : -1) | 0;
   }
+  // (what the process maps more: the growth, or all of it again where the old range stays)
+  mayExpand(t, keepOld ? newSize : Math.max(0, newSize - oldSize), !v.shared && (v.prot & PROT_WRITE) !== 0);
   if (!fixed && !keepOld) {
     if (newSize <= oldSize) {
       if (newSize < oldSize) t.vm.unmap(old + newSize, oldSize - newSize);
@@ -373,4 +382,4 @@ export const munlockall: Sys = (t) => {
   return 0;
 };
 
-export const brk: Sys = (t, addr) => t.vm.setBrk(addr, t.proc.limit(RLIMIT_DATA)[0], t.kernel.frames.total * PAGE) | 0;
+export const brk: Sys = (t, addr) => t.vm.setBrk(addr, t.proc.limit(RLIMIT_DATA)[0], t.kernel.frames.total * PAGE, t.proc.limit(RLIMIT_AS)[0]) | 0;

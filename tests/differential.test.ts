@@ -81,6 +81,7 @@ const CASES: Case[] = [
   { name: "fasync (O_ASYNC with F_SETOWN, F_SETOWN_EX and F_SETSIG: SIGIO, its si_code, si_fd and si_band; dnotify)", src: "fasync.c", tempCwd: true },
   { name: "mmchecks (mmap's descriptor before its length, MAP_SHARED_VALIDATE, mlock without RLIMIT_MEMLOCK, a removed file mapped, SIGBUS past the end of a file, locked memory counted)", src: "mmchecks.c" },
   { name: "mremap (regions split by mprotect joined again, MREMAP_FIXED, MREMAP_DONTUNMAP, a shared mapping mapped again; SEEK_DATA and SEEK_HOLE)", src: "mremap.c", tempCwd: true },
+  { name: "openat2 (struct open_how checked strictly; RESOLVE_NO_SYMLINKS, NO_MAGICLINKS, NO_XDEV, BENEATH, IN_ROOT)", src: "openat2.c", tempCwd: true },
   { name: "fdchecks (positioned I/O's errors, pwrite on O_APPEND, O_PATH descriptors, O_NOATIME, nested epoll)", src: "fdchecks.c", tempCwd: true },
   { name: "prctl (no_new_privs kept by fork and exec, dumpable, name, pdeathsig, capability queries)", src: "prctl.c" },
   { name: "sigflags (SA_RESETHAND keeps the flags and mask, SA_NODEFER, sa_mask in the handler)", src: "sigflags.c" },

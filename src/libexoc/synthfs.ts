@@ -67,6 +67,9 @@ export interface SynthLink extends NodeBase {
   /** A "magic" link (/proc/PID/fd/N of a pipe): following it as the last component reaches this
    *  open description itself, whatever the text says. Null: an ordinary link. */
   jump?(): OpenFile | null;
+  /** One of /proc's magic links (a process's fd/N, exe, cwd, root), even where it is followed by
+   *  its text: openat2's RESOLVE_NO_MAGICLINKS refuses it, as Linux does. */
+  readonly magic?: boolean;
 }
 
 export type SynthNode = SynthDir | SynthFile | SynthLink;

@@ -156,4 +156,7 @@ export interface Volume {
   /** A "magic" symbolic link (/proc/PID/fd/N of a pipe): following it as the last component
    *  reaches this open description itself, whatever its text says. Null: an ordinary link. */
   jump?(n: VolumeNode): OpenFile | null;
+  /** Whether link `n` is magic (/proc/PID/fd/N, exe, cwd, root) even where it is followed by its
+   *  text (openat2's RESOLVE_NO_MAGICLINKS). */
+  magic?(n: VolumeNode): boolean;
 }

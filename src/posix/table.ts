@@ -6,6 +6,7 @@ import type { Sys } from "./types.js";
 import type { ArgKind } from "./trace.js";
 import { SYSCALL_NUMBERS } from "./abi/unistd32.js";
 import * as file from "./sys/file.js";
+import { openat2 } from "./sys/openat2.js";
 import * as stat from "./sys/stat.js";
 import * as mm from "./sys/mm.js";
 import * as proc from "./sys/proc.js";
@@ -115,6 +116,7 @@ const IMPL: Record<string, [Sys, string, boolean?]> = {
   write: [touching(file.write, WRITES), "fd ibuf:2 u"],
   open: [file.open, "path oflags mode"],
   openat: [file.openat, "dirfd path oflags mode"],
+  openat2: [openat2, "dirfd path ptr u"],
   creat: [file.creat, "path mode"],
   close: [file.close, "fd"],
   lseek: [file.lseek, "fd d whence"],

@@ -47,8 +47,8 @@ function fileNode(a: Attrs, text: () => string | Uint8Array, writeError: ErrnoNa
   return { kind: "file", ...a, content: () => toBytes(text()), writeError };
 }
 
-function linkNode(a: Attrs, target: () => string, jump?: () => OpenFile | null): SynthLink {
-  return { kind: "link", ...a, target, jump };
+function linkNode(a: Attrs, target: () => string, jump?: () => OpenFile | null, magic = false): SynthLink {
+  return { kind: "link", ...a, target, jump, magic };
 }
 
 /** Stable inode numbers for per-process entries, by the entry's path below /proc. */
@@ -280,7 +280,7 @@ export class ProcFs implements SynthMount {
         if (name === "fd" || name === "fdinfo") return this.fdDir(v, a, `${prefix}/${name}`, name === "fd", inspect);
         if (e.kind === "link") {
           const target = e.target as (v: pid.View) => string; // every link entry has a target
-          return linkNode(a, () => target(v));
+          return linkNode(a, () => target(v), undefined, true);
         }
         const text = e.text as (v: pid.View) => string | Uint8Array; // every file entry has a text
         return fileNode(a, () => text(v), e.perm & 0o200 ? "EROFS" : "EINVAL");
@@ -323,7 +323,7 @@ export class ProcFs implements SynthMount {
         const perm = (f.mode.read ? 0o500 : 0) | (f.mode.write ? 0o300 : 0);
         // (a file removed while open is reached through the link all the same, as Linux's
         // magic links do: its path leads nowhere, or to another file)
-        return linkNode({ ...at, perm, size: 64, guard: inspect }, () => fdTarget(t, f), () => (f instanceof HostStream || !fdTarget(t, f).startsWith("/") || removed(f) ? f : null));
+        return linkNode({ ...at, perm, size: 64, guard: inspect }, () => fdTarget(t, f), () => (f instanceof HostStream || !fdTarget(t, f).startsWith("/") || removed(f) ? f : null), true);
       },
     );
   }

@@ -37,6 +37,8 @@ export interface OpenRequest {
   /** Opened to be executed (exec): needs execute permission instead of read, a regular file,
    *  and a mount that allows programs (not noexec). */
   exec?: boolean;
+  /** openat2's RESOLVE_* restrictions on the path's walk (walk.ts). */
+  resolve?: number;
 }
 
 function top(w: Walk): Place {
@@ -70,12 +72,12 @@ function reopened(vfs: Vfs, who: FsCaller, jump: OpenFile, req: OpenRequest): Op
 
 export function openPath(vfs: Vfs, who: FsCaller, p: string, base: string, req: OpenRequest): OpenFile {
   if (!req.create) {
-    const w = vfs.walk(who, p, base, !req.noFollow);
+    const w = vfs.walk(who, p, base, !req.noFollow, req.resolve);
     if (w.jump !== null) return req.pathOnly ? new PathFile(guestPath(w), w.jump.stat()) : reopened(vfs, who, w.jump, req);
     if (w.place === null) return sysError("ENOENT");
     return openPlace(vfs, who, w.place, guestPath(w), req, false, parentOf(w));
   }
-  const w = vfs.walk(who, p, base, !(req.exclusive || req.noFollow));
+  const w = vfs.walk(who, p, base, !(req.exclusive || req.noFollow), req.resolve);
   if (w.lastType !== "norm") sysError("EISDIR");
   if (w.jump !== null) {
     if (req.exclusive) sysError("EEXIST");

@@ -98,8 +98,9 @@ export class Vfs {
 
   // --- walking -------------------------------------------------------------------------------
 
-  walk(who: FsCaller, p: string, base: string, follow: boolean): Walk {
-    return this.walker.resolve(who, p, base, { follow });
+  /** Walks `p` from `base` (`resolve`: openat2's RESOLVE_* restrictions, walk.ts). */
+  walk(who: FsCaller, p: string, base: string, follow: boolean, resolve = 0): Walk {
+    return this.walker.resolve(who, p, base, { follow, resolve });
   }
 
   /** Walks to the directory holding the last component (which is not looked up). */

@@ -78,7 +78,16 @@ export interface WalkOptions {
   parentOnly?: boolean;
   /** Skip search permission checks (walking back to a directory the caller already reached). */
   unchecked?: boolean;
+  /** openat2's RESOLVE_* restrictions (RESOLVE_NO_XDEV and the others below; 0: none). */
+  resolve?: number;
 }
+
+/** openat2's restrictions on a walk (linux/openat2.h): no mount crossed (EXDEV); no magic link
+ *  (/proc/PID/fd/N) followed, or no symbolic link at all (ELOOP); the walk kept beneath its
+ *  starting directory (EXDEV for an absolute path or link, or ".." above it), or that
+ *  directory taken for "/" (absolute paths and links start there, ".." stops there). */
+export const RESOLVE_NO_XDEV = 0x01, RESOLVE_NO_MAGICLINKS = 0x02, RESOLVE_NO_SYMLINKS = 0x04;
+export const RESOLVE_BENEATH = 0x08, RESOLVE_IN_ROOT = 0x10;
 
 export class Walker {
   constructor(private readonly mounts: MountTable) {}
@@ -121,7 +130,9 @@ export class Walker {
   resolve(who: FsCaller, p: string, base: string, o: WalkOptions): Walk {
     if (p.length === 0) sysError("ENOENT");
     if (p.length >= PATH_MAX) sysError("ENAMETOOLONG");
-    const start = p.startsWith("/") ? [this.rootPlace(who)] : this.baseDirs(who, base);
+    const scoped = ((o.resolve ?? 0) & (RESOLVE_BENEATH | RESOLVE_IN_ROOT)) !== 0;
+    if (scoped && p.startsWith("/") && ((o.resolve ?? 0) & RESOLVE_BENEATH) !== 0) sysError("EXDEV");
+    const start = p.startsWith("/") && !scoped ? [this.rootPlace(who)] : this.baseDirs(who, base);
     return this.walk(who, p, start, o);
   }
 
@@ -130,6 +141,10 @@ export class Walker {
     let todo = p.split("/").filter((s) => s !== "");
     let dirs = start;
     let links = 0;
+    const resolve = o.resolve ?? 0;
+    // (RESOLVE_BENEATH and RESOLVE_IN_ROOT: the starting directory, below which the walk stays)
+    const floor = (resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT)) !== 0 ? start.length : 1;
+    const beneath = (resolve & RESOLVE_BENEATH) !== 0;
     const top = (): Place => dirs[dirs.length - 1];
     const done = (lastType: LastType, name: string, place: Place | null, jump: OpenFile | null = null): Walk => ({ dirs, lastType, name, place, jump, slash });
     while (todo.length > 0) {
@@ -142,7 +157,11 @@ export class Walker {
         continue;
       }
       if (name === "..") {
-        if (dirs.length > 1) dirs = dirs.slice(0, -1);
+        if (dirs.length === floor && beneath) sysError("EXDEV");
+        if (dirs.length > floor) {
+          if ((resolve & RESOLVE_NO_XDEV) !== 0 && dirs[dirs.length - 2].mnt !== cur.mnt) sysError("EXDEV");
+          dirs = dirs.slice(0, -1);
+        }
         if (last) return done("dotdot", "", top());
         continue;
       }
@@ -153,17 +172,30 @@ export class Walker {
         if (!last) sysError("ENOENT");
         return done("norm", name, null);
       }
+      if ((resolve & RESOLVE_NO_XDEV) !== 0 && next.mnt !== cur.mnt) sysError("EXDEV");
       if (isLinkSt(next.st) && (!last || o.follow || slash)) {
         if (++links > MAX_SYMLINKS) sysError("ELOOP");
         const vol = next.mnt.vol;
         const jump = vol.jump?.(next.node) ?? null;
+        if (resolve !== 0) {
+          const magic = jump !== null || vol.magic?.(next.node) === true;
+          if ((resolve & RESOLVE_NO_SYMLINKS) !== 0 || (magic && (resolve & RESOLVE_NO_MAGICLINKS) !== 0)) sysError("ELOOP");
+          // (a magic link jumps out of the tree: no scoped walk follows one, nor one that keeps
+          // to a mount where it leads to an open description)
+          if (magic && (resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT)) !== 0) sysError("EXDEV");
+          if (jump !== null && (resolve & RESOLVE_NO_XDEV) !== 0) sysError("EXDEV");
+        }
         if (jump !== null) {
           if (!last) sysError("ENOTDIR");
           return done("norm", name, next, jump);
         }
         const target = vol.readlink(next.node).toString("latin1");
         if (target.length === 0) sysError("ENOENT");
-        if (target.startsWith("/")) dirs = [this.rootPlace(who)];
+        if (target.startsWith("/")) {
+          if (beneath) sysError("EXDEV");
+          dirs = floor > 1 ? dirs.slice(0, floor) : [this.rootPlace(who)];
+          if ((resolve & RESOLVE_NO_XDEV) !== 0 && top().mnt !== cur.mnt) sysError("EXDEV");
+        }
         todo = [...target.split("/").filter((s) => s !== ""), ...todo];
         if (todo.length === 0) return done("root", "", top());
         continue;

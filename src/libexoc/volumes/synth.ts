@@ -85,6 +85,11 @@ export class SynthVolume implements Volume {
     return s.n.jump();
   }
 
+  magic(n: VolumeNode): boolean {
+    const l = sn(n).n;
+    return l.kind === "link" && (l.magic === true || l.jump !== undefined);
+  }
+
   readdir(dir: VolumeNode): DirEntry[] {
     const d = sn(dir).n;
     if (d.kind !== "dir") return sysError("ENOTDIR");

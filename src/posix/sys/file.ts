@@ -60,7 +60,7 @@ function openAt(t: Task, dirfd: number, pathVa: number, flags: number, mode: num
 
 /** Gives the opened `file` a descriptor. A FIFO opened for one side waits for the other
  *  (fifo.ts) first; a signal ends the wait (EINTR). */
-const install = resumable("posix/file.install", function install(t: Task, file: OpenFile, cloexec: boolean): number {
+export const install = resumable("posix/file.install", function install(t: Task, file: OpenFile, cloexec: boolean): number {
   const q = file instanceof FifoEnd ? file.openWait() : null;
   if (q === null) return t.fds.add(file, cloexec);
   throw new WouldBlock([q], null, RESTART_IF_SA, laterFn(install, t, file, cloexec), laterFn(dropOpened, file));

@@ -21,6 +21,7 @@ import { SYSCALLS, EXOJIT_SYSCALLS, type SyscallEntry } from "./table.js";
 import { ERRNO } from "./abi/errno.js";
 import { formatCall } from "./trace.js";
 import { deliverSignal } from "./sys/signal.js";
+import { SIGFRAME_MAX } from "./abi/sigframe.js";
 import { UTS } from "./sys/misc.js";
 import { KERN_INFO, KERN_NOTICE } from "../libexoc/klog.js";
 import type { SigAction, SigInfo } from "../libexoc/signal.js";
@@ -104,6 +105,8 @@ export class LinuxPersonality implements Personality, ExecAbi {
   auxv(t: Task, x: ExecInfo): [number, number][] {
     const p = t.proc;
     return [
+      // (first, as Linux's ARCH_DLINFO puts it: what glibc's sysconf(_SC_MINSIGSTKSZ) answers)
+      [AT_MINSIGSTKSZ, SIGFRAME_MAX],
       [AT_HWCAP, t.kernel.cpu.model.edx1],
       [AT_PAGESZ, 4096],
       [AT_CLKTCK, 100],

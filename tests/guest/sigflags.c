@@ -1,9 +1,14 @@
 /* sigaction's flags at work: SA_RESETHAND puts back SIG_DFL after one delivery and leaves the
  * flags and mask as they were; SA_NODEFER leaves the signal unblocked in its handler, sa_mask
- * blocks its signals there; the mask is back after the handler. */
+ * blocks its signals there; the mask is back after the handler. The kernel tells the stack a
+ * signal frame needs (AT_MINSIGSTKSZ, glibc's sysconf(_SC_MINSIGSTKSZ)), and a handler runs on
+ * an alternate stack of that size. */
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/auxv.h>
 #include "guest.h"
 
 static volatile int hits, usr1_blocked, usr2_blocked;
@@ -42,5 +47,16 @@ int main(void) {
   sigset_t now;
   sigprocmask(SIG_BLOCK, NULL, &now);
   printf("after the handlers: SIGUSR1 blocked %d, SIGUSR2 blocked %d\n", sigismember(&now, SIGUSR1), sigismember(&now, SIGUSR2));
+
+  unsigned long frame = getauxval(AT_MINSIGSTKSZ);
+  long min = sysconf(_SC_MINSIGSTKSZ), size = min < MINSIGSTKSZ ? MINSIGSTKSZ : min;
+  printf("AT_MINSIGSTKSZ given %d, a multiple of 16 %d, sysconf's minimum covers it %d\n", frame != 0, frame % 16 == 0, min >= (long)frame);
+  stack_t ss = {.ss_sp = malloc(size), .ss_size = size, .ss_flags = 0};
+  printf("sigaltstack of that size: %d\n", sigaltstack(&ss, NULL));
+  sa.sa_flags = SA_ONSTACK;
+  sigaction(SIGUSR1, &sa, NULL);
+  hits = 0;
+  raise(SIGUSR1);
+  printf("handled on it: %d\n", hits);
   return 0;
 }

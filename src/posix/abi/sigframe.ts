@@ -2,6 +2,8 @@
 // the byte layouts the kernel pushes on the user stack before entering a handler, and which
 // sigreturn/rt_sigreturn read back. Offsets only; building and reading them is sys/signal.ts.
 
+import { FPSTATE_HEADER, FXSAVE_SIZE } from "./fpstate.js";
+
 /** struct sigcontext (i386), 88 bytes: offsets of its fields. */
 export const SC = {
   gs: 0, fs: 4, es: 8, ds: 12, edi: 16, esi: 20, ebp: 24, esp: 28, ebx: 32, edx: 36, ecx: 40, eax: 44,
@@ -26,6 +28,11 @@ export const RT_FRAME = {
 
 /** struct sigframe (no SA_SIGINFO): pretcode, sig, sigcontext, unused fpstate, extramask, retcode. */
 export const FRAME = { pretcode: 0, sig: 4, sc: 8, extramask: 720, retcode: 724, size: 732 } as const;
+
+/** The most stack a signal's frame takes (AT_MINSIGSTKSZ, as Linux's init_sigframe_size works
+ *  it out): the larger frame, its alignment to 16 bytes, and the FPU state (fpstate.ts: the
+ *  legacy header and the fxsave area, aligned to 64). */
+export const SIGFRAME_MAX = (Math.max(RT_FRAME.size, FRAME.size) + 15 + FPSTATE_HEADER + FXSAVE_SIZE + 63 + 15) & ~15;
 
 /** The code the kernel writes into each frame for debuggers (and runs when there is no
  *  SA_RESTORER): `movl $173, %eax; int $0x80` and `popl %eax; movl $119, %eax; int $0x80`. */

@@ -17,7 +17,9 @@
 //
 // Process benchmarks (fork, pipes, futexes, a shell script) also report CPU time (user + system
 // of every process involved), since native runs use both cores. qemu-i386, when installed,
-// gets a column of its own.
+// gets a column of its own. The system-call benchmarks run a second time with CALL_SCALE times
+// the calls, natively and under the JIT: the CPU time of the extra calls is a call's cost in a
+// loop, start-up and warm-up apart.
 //
 // Usage: node perf/run.js [--runs N] [--only name,name] [--no-interp] [--no-micro] [--no-qemu] [--no-real] [--quick]
 
@@ -154,6 +156,20 @@ function measure(label, cmd, args, runs, expect, input, env, first = false) {
   return { wall: stats(out.map((r) => r.wall)), cpu: stats(out.map((r) => r.cpu)), run: stats(out.map((r) => r.run)), insns: out[0].insns, stdout: out[0].stdout, first: once };
 }
 
+/** A system-call program's calls in a loop (issue 11's target), apart from start-up and warm-up:
+ *  each side runs CALL_SCALE times the calls once more, and the CPU time the extra calls took,
+ *  over their number, is a call's cost (ns). */
+const CALL_SCALE = 4;
+function callCost(p, bin, native, jit, o, env) {
+  const n = Number(p.args[0]);
+  const more = [String(n * CALL_SCALE), ...p.args.slice(1)];
+  const nativeMore = measure(`${p.name}: native, ${CALL_SCALE}x the calls`, bin, more, Math.max(o.runs, 3), undefined, undefined, env);
+  const jitMore = measure(`${p.name}: auto, ${CALL_SCALE}x the calls`, "node", [CLI, "run", "--stats", bin, ...more], o.runs, nativeMore.stdout, undefined, env);
+  const extra = n * (CALL_SCALE - 1);
+  const ns = (a, b) => ((b.cpu.median - a.cpu.median) * 1e6) / extra;
+  return { calls: extra, native: ns(native, nativeMore), jit: ns(jit, jitMore) };
+}
+
 function geomean(xs) {
   return xs.length ? Math.exp(xs.reduce((s, x) => s + Math.log(x), 0) / xs.length) : NaN;
 }
@@ -212,7 +228,8 @@ function suite(o) {
     const exo = (engine) => measure(`${p.name}: ${engine}`, "node", [CLI, "run", "--stats", "--engine", engine, bin, ...p.args], o.runs, expect, undefined, env, engine === "auto");
     const jit = exo("auto");
     const interp = o.interp ? exo("interp") : null;
-    rows.push({ name: p.name, kind: p.kind, args: p.args, native, jit, interp, qemu });
+    const perCall = p.kind === "syscall" ? callCost(p, bin, native, jit, o, env) : null;
+    rows.push({ name: p.name, kind: p.kind, args: p.args, native, jit, interp, qemu, perCall });
   }
   const shell = !o.only || o.only.has("shell") ? shellBench(o) : null;
   if (shell !== null) rows.push(shell);
@@ -259,6 +276,9 @@ function suite(o) {
     );
   }
 
+  for (const r of rows) {
+    if (r.perCall) console.log(`${r.name}: a call in a loop ${fmt(r.perCall.jit, 0)} ns under the JIT, ${fmt(r.perCall.native, 0)} ns natively (${fmt(r.perCall.jit / r.perCall.native, 2)}x; CPU of ${r.perCall.calls} more calls)`);
+  }
   const sse = rows.find((r) => r.name === "strings"), i686 = rows.find((r) => r.name === "strings_i686");
   if (sse && i686) {
     console.log(`strings: glibc's SSE2-SSE4.2 routines ${fmt(sse.jit.run.median, 0)} ms, its i686 ones ${fmt(i686.jit.run.median, 0)} ms under the JIT (${fmt(sse.jit.run.median / i686.jit.run.median, 2)}x)`);
@@ -280,7 +300,7 @@ function suite(o) {
     JSON.stringify(
       {
         date: new Date().toISOString(), node: process.version, cpu: os.cpus()[0]?.model, runs: o.runs, native: I386_NATIVE ? "i386" : "host (x86-64)",
-        programs: rows.map((r) => ({ name: r.name, kind: r.kind, args: r.args, native: strip(r.native), jit: strip(r.jit), interp: strip(r.interp), qemu: strip(r.qemu) })),
+        programs: rows.map((r) => ({ name: r.name, kind: r.kind, args: r.args, native: strip(r.native), jit: strip(r.jit), interp: strip(r.interp), qemu: strip(r.qemu), perCall: r.perCall ?? null })),
         summary, micro,
       },
       null,

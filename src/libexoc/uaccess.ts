@@ -5,8 +5,12 @@
 
 import type { Exokernel } from "../exokernel/kernel.js";
 import type { CapHandle } from "../exokernel/caps.js";
-import { sysError } from "./errors.js";
+import { sysError, type ErrnoName } from "./errors.js";
 import { FAULT_OK, FAULT_OOM, type AddressMap } from "./vm.js";
+
+/** Longest argument or environment string exec takes, its NUL included (Linux's
+ *  MAX_ARG_STRLEN: 32 pages). */
+const MAX_ARG_STRLEN = 32 * 4096;
 
 export class UserMemory {
   constructor(
@@ -137,8 +141,8 @@ export class UserMemory {
     this.write(va, new Uint8Array([v, v >> 8, v >> 16, v >> 24]));
   }
 
-  /** NUL-terminated string (bytes, not decoded); ENAMETOOLONG past `max` bytes. */
-  cstring(va: number, max = 4096): Buffer {
+  /** NUL-terminated string (bytes, not decoded); `tooLong` (ENAMETOOLONG) past `max` bytes. */
+  cstring(va: number, max = 4096, tooLong: ErrnoName = "ENAMETOOLONG"): Buffer {
     const bytes: number[] = [];
     const u8 = this.kernel.mem.u8;
     for (let at = va >>> 0; ; ) {
@@ -148,13 +152,14 @@ export class UserMemory {
         const b = u8[p + k];
         if (b === 0) return Buffer.from(bytes);
         bytes.push(b);
-        if (bytes.length >= max) sysError("ENAMETOOLONG");
+        if (bytes.length >= max) sysError(tooLong);
       }
       at += room;
     }
   }
 
-  /** A NULL-terminated array of string pointers (argv/envp). */
+  /** A NULL-terminated array of string pointers (argv/envp); E2BIG for a string of
+   *  MAX_ARG_STRLEN bytes or more with its NUL, as Linux's exec counts them. */
   stringArray(va: number, maxCount = 65536): Buffer[] {
     const out: Buffer[] = [];
     if (va === 0) return out;
@@ -162,7 +167,7 @@ export class UserMemory {
       if (k >= maxCount) sysError("E2BIG");
       const p = this.u32(va + k * 4);
       if (p === 0) return out;
-      out.push(this.cstring(p, 128 * 1024));
+      out.push(this.cstring(p, MAX_ARG_STRLEN, "E2BIG"));
     }
   }
 }

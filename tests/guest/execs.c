@@ -2,7 +2,8 @@
  * scripts (with and without an interpreter argument, nested), keeping the pid; what exec keeps
  * and what it drops: close-on-exec descriptors close, others stay open at the same offset;
  * caught signals revert to SIG_DFL, ignored ones stay ignored, the mask and pending signals
- * stay; and the errors: ENOENT, EACCES, ENOEXEC, E2BIG not hit by a long argument list.
+ * stay; and the errors: ENOENT, EACCES, ENOEXEC, E2BIG not hit by a long argument list but by
+ * one argument over 32 pages; execveat of an O_PATH descriptor.
  *
  * Run as: execs DYNAMIC_HELPER (the path of a dynamically linked program that prints its
  * arguments). Scripts are written to the working directory. */
@@ -15,8 +16,11 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+extern char **environ;
 
 static void usr1(int s) { (void)s; }
 
@@ -227,6 +231,31 @@ int main(int argc, char **argv) {
   }
   waitpid(p, &st, 0);
   printf("2099 arguments: status %d\n", WEXITSTATUS(st));
+  /* one argument longer than MAX_ARG_STRLEN (32 pages) */
+  size_t longest = 40 * 4096;
+  char *huge = malloc(longest);
+  memset(huge, 'a', longest - 1);
+  huge[longest - 1] = 0;
+  char *toolong[] = {self, "stage", "8", huge, NULL};
+  errno = 0;
+  execv(self, toolong);
+  printf("an argument of %zu bytes: %s\n", longest, strerror(errno));
+  free(huge);
+
+  /* 5. execveat on a descriptor opened with O_PATH (fexecve's way for a file it may not read) */
+  fflush(stdout);
+  if ((p = fork()) == 0) {
+    int fd = open(self, O_PATH | O_CLOEXEC);
+    char pid[16];
+    snprintf(pid, sizeof pid, "%d", getpid());
+    setenv("CHAIN_PID", pid, 1);
+    char *args[] = {self, "stage", "9", "by", "descriptor", NULL};
+    syscall(SYS_execveat, fd, "", args, environ, AT_EMPTY_PATH);
+    printf("execveat of an O_PATH descriptor: %s\n", strerror(errno));
+    _exit(99);
+  }
+  waitpid(p, &st, 0);
+  printf("execveat of an O_PATH descriptor: status %d\n", WEXITSTATUS(st));
   unlink("script-plain");
   unlink("script-arg");
   unlink("script-nested");

@@ -9,6 +9,7 @@ import type { Task } from "../../libexoc/task.js";
 import { cloneTask, unshare as unshareTask, CLONE_VM, CLONE_VFORK, CLONE_SETTLS, CLONE_PIDFD, CLONE_PARENT_SETTID } from "../../libexoc/clone.js";
 import { PidFd } from "../../libexoc/sigwait.js";
 import { execProgram } from "../../libexoc/exec.js";
+import { PathFile } from "../../libexoc/file.js";
 import { waitChild, type ChildSelector, type WaitReport } from "../../libexoc/waitchild.js";
 import { sysError } from "../../libexoc/errors.js";
 import { SIGCHLD, NSIG } from "../../libexoc/signal.js";
@@ -93,6 +94,9 @@ export const execveat: Sys = (t, dirfd, pathVa, argv, envp, flags) => {
   if (p.length === 0) {
     if ((flags & AT_EMPTY_PATH) === 0) sysError("ENOENT");
     const f = t.fds.get(dirfd);
+    // (a descriptor that cannot be read, as O_PATH's cannot, names the file: it is opened
+    // again to be run, with the exec permission checks)
+    if (f instanceof PathFile || !f.mode.read) return doExec(t, f.path, "/", argv, envp, false, undefined);
     return doExec(t, f.path, "/", argv, envp, false, f);
   }
   return doExec(t, p, baseDir(t, dirfd, p), argv, envp, (flags & AT_SYMLINK_NOFOLLOW) !== 0, undefined);

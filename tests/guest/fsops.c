@@ -1,5 +1,5 @@
 /* File-system changes in an empty working directory: mkdir/rmdir, unlink, rename (incl.
- * renameat2 RENAME_NOREPLACE), symlink/readlink, hard links, chmod, utimensat with explicit,
+ * renameat2 RENAME_NOREPLACE and RENAME_EXCHANGE), symlink/readlink, hard links, chmod, utimensat with explicit,
  * omitted and current times, truncate/ftruncate, unlinkat(AT_REMOVEDIR), and the errno of each
  * refusal. Prints nothing that depends on the time or the directory's name. */
 #define _GNU_SOURCE
@@ -41,6 +41,19 @@ int main(void) {
   check("rename d/g over d/h", rename("d/g", "d/h"));
   mode_of("d/h");
   check("renameat2 noreplace", (int)syscall(SYS_renameat2, AT_FDCWD, "d/h", AT_FDCWD, "d", 1));
+  /* RENAME_EXCHANGE: a file and a directory swap names; an open descriptor follows its file */
+  mkdir("x", 0700);
+  fd = open("d/h", O_RDONLY);
+  check("renameat2 exchange", (int)syscall(SYS_renameat2, AT_FDCWD, "d/h", AT_FDCWD, "x", 2));
+  struct stat xs;
+  printf("  x is a directory %d, d/h is a directory %d\n", stat("x", &xs) == 0 && S_ISDIR(xs.st_mode), stat("d/h", &xs) == 0 && S_ISDIR(xs.st_mode));
+  struct stat fs1, fs2;
+  printf("  the descriptor's file is x now %d\n", fstat(fd, &fs1) == 0 && stat("x", &fs2) == 0 && fs1.st_ino == fs2.st_ino);
+  close(fd);
+  check("renameat2 exchange back", (int)syscall(SYS_renameat2, AT_FDCWD, "x", AT_FDCWD, "d/h", 2));
+  check("renameat2 exchange missing", (int)syscall(SYS_renameat2, AT_FDCWD, "d/h", AT_FDCWD, "nothing", 2));
+  check("renameat2 exchange|noreplace", (int)syscall(SYS_renameat2, AT_FDCWD, "d/h", AT_FDCWD, "x", 3));
+  rmdir("x");
   check("symlink h -> d/s", symlink("h", "d/s"));
   char buf[64] = {0};
   check("readlink d/s", (int)readlink("d/s", buf, sizeof buf - 1));

@@ -232,14 +232,41 @@ export class HostVolume implements Volume, HostFdHolder {
 
   rename(fromDir: VolumeNode, fromName: Buffer, toDir: VolumeNode, toName: Buffer, flags: { noReplace: boolean; exchange: boolean }): void {
     const a = this.child(fromDir, fromName), b = this.child(toDir, toName);
-    if (flags.exchange) sysError("EINVAL", "RENAME_EXCHANGE on the host view");
+    if (flags.exchange) return this.exchange(a, b);
     if (flags.noReplace && this.lookup(toDir, toName) !== null) sysError("EEXIST");
     host(() => fs.renameSync(hostBytes(a), hostBytes(b)));
-    // nodes open descriptions hold name the file where it is now
-    for (const n of this.holds.keys()) {
-      if (n.hostPath === a) n.hostPath = b;
-      else if (n.hostPath.startsWith(`${a}/`)) n.hostPath = b + n.hostPath.slice(a.length);
+    this.moved((p) => (p === a ? b : p.startsWith(`${a}/`) ? b + p.slice(a.length) : p));
+  }
+
+  /** RENAME_EXCHANGE, which Node cannot ask of the host: three renames through a name of
+   *  exojit's own beside `a`, undone if one fails. No guest sees the steps between (every
+   *  system call runs to its end before the next); a host process looking at the directory
+   *  meanwhile could. */
+  private exchange(a: string, b: string): void {
+    let tmp = "";
+    for (let k = 0; tmp === "" || fs.existsSync(hostBytes(tmp)); k++) tmp = `${path.dirname(a)}/.exojit-exchange-${process.pid}-${k}`;
+    host(() => fs.renameSync(hostBytes(a), hostBytes(tmp)));
+    try {
+      host(() => fs.renameSync(hostBytes(b), hostBytes(a)));
+    } catch (e) {
+      fs.renameSync(hostBytes(tmp), hostBytes(a));
+      throw e;
     }
+    try {
+      host(() => fs.renameSync(hostBytes(tmp), hostBytes(b)));
+    } catch (e) {
+      fs.renameSync(hostBytes(a), hostBytes(b));
+      fs.renameSync(hostBytes(tmp), hostBytes(a));
+      throw e;
+    }
+    const swap = (p: string, from: string, to: string): string | null => (p === from ? to : p.startsWith(`${from}/`) ? to + p.slice(from.length) : null);
+    this.moved((p) => swap(p, a, b) ?? swap(p, b, a) ?? p);
+  }
+
+  /** Renames the host paths of the nodes open descriptions hold, so that they name the files
+   *  where they are now. */
+  private moved(where: (p: string) => string): void {
+    for (const n of this.holds.keys()) n.hostPath = where(n.hostPath);
   }
 
   /** Nodes held by open descriptions, and how many hold each. */

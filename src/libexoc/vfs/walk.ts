@@ -130,8 +130,9 @@ export class Walker {
   resolve(who: FsCaller, p: string, base: string, o: WalkOptions): Walk {
     if (p.length === 0) sysError("ENOENT");
     if (p.length >= PATH_MAX) sysError("ENAMETOOLONG");
-    const scoped = ((o.resolve ?? 0) & (RESOLVE_BENEATH | RESOLVE_IN_ROOT)) !== 0;
-    if (scoped && p.startsWith("/") && ((o.resolve ?? 0) & RESOLVE_BENEATH) !== 0) sysError("EXDEV");
+    const resolve = o.resolve ?? 0;
+    const scoped = (resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT)) !== 0;
+    if (p.startsWith("/") && (resolve & RESOLVE_BENEATH) !== 0) sysError("EXDEV");
     const start = p.startsWith("/") && !scoped ? [this.rootPlace(who)] : this.baseDirs(who, base);
     return this.walk(who, p, start, o);
   }

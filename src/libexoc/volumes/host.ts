@@ -245,18 +245,28 @@ export class HostVolume implements Volume, HostFdHolder {
   private exchange(a: string, b: string): void {
     let tmp = "";
     for (let k = 0; tmp === "" || fs.existsSync(hostBytes(tmp)); k++) tmp = `${path.dirname(a)}/.exojit-exchange-${process.pid}-${k}`;
-    host(() => fs.renameSync(hostBytes(a), hostBytes(tmp)));
+    const step = (from: string, to: string): void => host(() => fs.renameSync(hostBytes(from), hostBytes(to)));
+    // (undoing is done as far as it goes: the step's own error is what the guest gets)
+    const undo = (...steps: [string, string][]): void => {
+      for (const [from, to] of steps) {
+        try {
+          step(from, to);
+        } catch {
+          return;
+        }
+      }
+    };
+    step(a, tmp);
     try {
-      host(() => fs.renameSync(hostBytes(b), hostBytes(a)));
+      step(b, a);
     } catch (e) {
-      fs.renameSync(hostBytes(tmp), hostBytes(a));
+      undo([tmp, a]);
       throw e;
     }
     try {
-      host(() => fs.renameSync(hostBytes(tmp), hostBytes(b)));
+      step(tmp, b);
     } catch (e) {
-      fs.renameSync(hostBytes(a), hostBytes(b));
-      fs.renameSync(hostBytes(tmp), hostBytes(a));
+      undo([a, b], [tmp, a]);
       throw e;
     }
     const swap = (p: string, from: string, to: string): string | null => (p === from ? to : p.startsWith(`${from}/`) ? to + p.slice(from.length) : null);

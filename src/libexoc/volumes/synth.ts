@@ -87,7 +87,7 @@ export class SynthVolume implements Volume {
 
   magic(n: VolumeNode): boolean {
     const l = sn(n).n;
-    return l.kind === "link" && (l.magic === true || l.jump !== undefined);
+    return l.kind === "link" && l.magic === true;
   }
 
   readdir(dir: VolumeNode): DirEntry[] {

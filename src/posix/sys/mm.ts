@@ -242,9 +242,8 @@ export const mremap: Sys = (t, oldAddr, oldLen, newLen, flags, newAddr) => {
       return old | 0;
     }
     if (v.end === old + oldSize && t.vm.isFree(old + oldSize, old + newSize) && old + newSize <= USER_TOP) {
-      const grown = v.clone(old + oldSize, old + newSize);
-      if (v.object !== null && v.fileEnd >= v.end) grown.fileEnd = grown.end;
-      t.vm.map(grown);
+      const grow = newSize - oldSize;
+      t.vm.map(relocated(v, old + oldSize, grow, old + oldSize, grow));
       return old | 0;
     }
     if ((flags & MREMAP_MAYMOVE) === 0) sysError("ENOMEM");

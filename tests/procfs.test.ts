@@ -152,15 +152,16 @@ describe("Debian procps under --root shows the guest's processes", () => {
     sec = sections(out);
   }, 300_000);
 
-  it("ps -e lists exactly the shell, the sleeper and ps itself", () => {
+  it("ps -e lists exactly init (the stand-in, pid 1), the shell, the sleeper and ps itself", () => {
     const rows = sec.get("ps -e") ?? [];
     expect(rows[0], out).toMatch(/^\s*PID TTY\s+TIME CMD$/);
     const procs = rows.slice(1).map((l) => l.trim().split(/\s+/));
     const byCmd = new Map(procs.map((f) => [f[3], Number(f[0])]));
-    expect([...byCmd.keys()].sort(), out).toEqual(["ps", "sh", "sleep"]);
+    expect([...byCmd.keys()].sort(), out).toEqual(["init", "ps", "sh", "sleep"]);
+    expect(byCmd.get("init")).toBe(1);
     expect(byCmd.get("sh")).toBe(shell);
     expect(byCmd.get("sleep")).toBe(sleeper);
-    expect(procs.length).toBe(3);
+    expect(procs.length).toBe(4);
   });
 
   it("ps -o pid,ppid,stat,comm shows the parent relations and states", () => {
@@ -178,12 +179,12 @@ describe("Debian procps under --root shows the guest's processes", () => {
   it("top's summary counts the guest's tasks and memory", () => {
     const rows = sec.get("top") ?? [];
     expect(rows[0], out).toMatch(/^top - \d\d:\d\d:\d\d up .*load average: \d+\.\d\d, \d+\.\d\d, \d+\.\d\d$/);
-    // sh, sleep, top and head.
+    // init, sh, sleep, top and head.
     const tasks = /^Tasks:\s+(\d+) total,\s+(\d+) running,\s+(\d+) sleeping,\s+(\d+) stopped,\s+(\d+) zombie/.exec(rows[1] ?? "");
     expect(tasks, out).not.toBeNull();
-    expect(Number(tasks?.[1])).toBe(4);
+    expect(Number(tasks?.[1])).toBe(5);
     expect(Number(tasks?.[2])).toBeGreaterThanOrEqual(1);
-    expect(Number(tasks?.[2]) + Number(tasks?.[3])).toBe(4);
+    expect(Number(tasks?.[2]) + Number(tasks?.[3])).toBe(5);
     const mem = /^MiB Mem :\s+([\d.]+) total/.exec(rows[3] ?? "");
     expect(Number(mem?.[1]), out).toBeCloseTo(GUEST_MB, 0);
   });

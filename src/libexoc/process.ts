@@ -152,7 +152,7 @@ export class Process {
 
   /** The parent's pid as getppid reports it (1: the reaper). */
   get ppid(): number {
-    return this.parent?.pid ?? (this === this.sys.init ? 0 : 1);
+    return this.parent?.pid ?? (this.pid === 1 ? 0 : 1);
   }
 
   /** The main thread (the first still running), or null once all have ended. */
@@ -189,12 +189,18 @@ export class Process {
     return defaultAction(sig) === DFL_CORE && this.limit(RLIMIT_CORE)[0] > 0;
   }
 
+  /** Init (pid 1: the booted system's, or the stand-in under `exojit run`) gets only the
+   *  signals it has handlers for, SIGKILL and SIGSTOP not excepted (Linux's SIGNAL_UNKILLABLE). */
+  unkillable(sig: number): boolean {
+    return this.pid === 1 && this.leader?.sig.actions[sig]?.handler === SIG_DFL;
+  }
+
   /** Whether `sig` would be discarded on arrival: ignored by disposition, and not blocked by
    *  `by` (the receiving thread; the main thread for the process), since a blocked signal stays
    *  pending for a handler that may be installed before it is unblocked (as Linux keeps it). */
   filterSignal(sig: number, by: Task | null = this.leader): boolean {
     const t = this.leader;
-    if (t === null) return true;
+    if (t === null || this.unkillable(sig)) return true;
     if (by !== null && by.sig.blocked(sig)) return false;
     const act = t.sig.actions[sig];
     if (act.handler === SIG_IGN) return true;
@@ -207,8 +213,7 @@ export class Process {
    *  `info` was queued (false: discarded, or merged with the same standard signal pending). */
   signal(sig: number, info: SigInfo): boolean {
     if (sig === 0 || this.termination !== null || this.threads.size === 0) return false;
-    // Init gets only the signals it has handlers for, SIGKILL and SIGSTOP not excepted.
-    if (this === this.sys.init && this.leader?.sig.actions[sig]?.handler === SIG_DFL) return false;
+    if (this.unkillable(sig)) return false;
     if (sig === SIGKILL) {
       this.exitGroup({ kind: "signal", signal: SIGKILL, core: false });
       return false;

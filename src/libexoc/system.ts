@@ -126,6 +126,10 @@ export class System {
   /** The guest's init (pid 1) when the system was booted: it adopts orphans, and gets only the
    *  signals it handles. Null under `exojit run`, where the reaper is outside the guest. */
   init: Process | null = null;
+  /** Under `exojit run`, pid 1 as the guest sees it: a root-owned process that never runs and
+   *  ignores every signal (standInInit), so that kill, the sched calls, getpgid, /proc/1 and the
+   *  rest find the process every Linux system has. Orphans still go to the reaper outside. */
+  standIn: Process | null = null;
   private readonly log = logger("exec");
 
   constructor(o: SystemOptions) {
@@ -317,7 +321,8 @@ export class System {
    */
   createFirst(fs: Vfs, cwd: string, fds: FdTable, uid: number, gid: number, opts: { init?: boolean } = {}): Task {
     this.mountStandard(fs);
-    if (opts.init === true && this.init !== null) throw new Error("the system has an init already");
+    if (opts.init === true && (this.init !== null || this.standIn !== null)) throw new Error("the system has a pid 1 already");
+    if (opts.init !== true && this.init === null && this.standIn === null) this.standIn = this.standInInit(fs);
     const pid = opts.init === true ? 1 : this.allocPid();
     const proc = new Process(this, pid, null);
     if (opts.init === true) {
@@ -337,6 +342,25 @@ export class System {
     }
     this.addTask(t);
     return t;
+  }
+
+  /** Pid 1 when no guest program is init: root's, in its own session and group, with no memory
+   *  and no descriptors, asleep for good (S in ps) and never scheduled. It gets no signal (init
+   *  takes only those it has handlers for, and it has none). */
+  private standInInit(fs: Vfs): Process {
+    const proc = new Process(this, 1, null);
+    proc.argv = ["init"];
+    proc.poolCap = this.kernel.newPool(this.frameLimit);
+    const env = this.kernel.newEnv(proc.poolCap);
+    const mm = Mm.empty(this.kernel, this.kernel.aspaceOf(env));
+    const t = new Task({ sys: this, proc, tid: 1, env, mm, fds: new FdTable(), fsx: new FsContext(fs, "/", 0o022), sig: new SignalState(new SigHandlers()) });
+    t.comm.write("init");
+    proc.lastComm = t.comm;
+    this.tasks.set(1, t);
+    proc.threads.add(t);
+    this.procs.set(1, proc);
+    this.kernel.wait(env, [], null);
+    return proc;
   }
 
   /**
@@ -444,7 +468,7 @@ export class System {
       const p = this.findProcess(pid) ?? this.tasks.get(pid)?.proc;
       targets = p !== undefined ? [p] : [];
     } else if (pid === -1) {
-      targets = unreaped.filter((p) => p !== me && p !== this.init);
+      targets = unreaped.filter((p) => p !== me && p.pid !== 1);
     } else {
       const g = pid === 0 ? me.pgid : -pid;
       targets = unreaped.filter((p) => p.pgid === g);

@@ -14,6 +14,8 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <sys/syscall.h>
+#include <sched.h>
+#include <time.h>
 #include <unistd.h>
 
 static void show(const char *what, int st) {
@@ -361,5 +363,32 @@ int main(void) {
   waitpid(p, &st, 0);
   printf("vfork: child's store seen %d, ", vf);
   show("child", st);
+
+  /* 11. pid 1 is there, root's (under `exojit run`, a stand-in that never runs). Only signal 0
+   * goes to it: this runs natively too. */
+  struct sched_param sp = {5};
+  printf("pid 1: kill 0 -> %d, ", kill(1, 0));
+  printf("getpgid %s, ", getpgid(1) >= 0 ? "ok" : strerror(errno));
+  printf("getsid %s, ", getsid(1) >= 0 ? "ok" : strerror(errno));
+  r = sched_getparam(1, &sp);
+  printf("sched_getparam %d (priority %d), ", r, sp.sched_priority);
+  clockid_t cpu = 0;
+  struct timespec ts;
+  r = clock_getcpuclockid(1, &cpu);
+  printf("its CPU clock %d %d, ", r, clock_gettime(cpu, &ts));
+  printf("/proc/1/stat %s\n", access("/proc/1/stat", R_OK) == 0 ? "readable" : strerror(errno));
+  p = fork();
+  if (p == 0) {
+    if (setuid(65534) != 0) _exit(99);
+    errno = 0;
+    printf("pid 1, unprivileged: kill 0 -> %s, ", kill(1, 0) == 0 ? "ok" : strerror(errno));
+    sp.sched_priority = 1;
+    printf("sched_setscheduler -> %s, ", sched_setscheduler(1, SCHED_FIFO, &sp) == 0 ? "ok" : strerror(errno));
+    printf("setpriority -> %s, ", setpriority(PRIO_PROCESS, 1, 5) == 0 ? "ok" : strerror(errno));
+    printf("sigqueue 0 -> %s\n", sigqueue(1, 0, (union sigval){0}) == 0 ? "ok" : strerror(errno));
+    _exit(0);
+  }
+  waitpid(p, &st, 0);
+  show("unprivileged child", st);
   return 0;
 }

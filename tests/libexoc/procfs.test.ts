@@ -166,7 +166,7 @@ describe("/proc over a real System", () => {
   afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
   it("lists the system files, self links and the process at the top", () => {
-    expect(list("/proc")).toEqual(["sys", "stat", "mounts", "uptime", "cmdline", "cpuinfo", "loadavg", "meminfo", "sysvipc", "version", "config.gz", "filesystems", "self", "thread-self", String(t.pid)]);
+    expect(list("/proc")).toEqual(["sys", "stat", "mounts", "uptime", "cmdline", "cpuinfo", "loadavg", "meminfo", "sysvipc", "version", "config.gz", "filesystems", "self", "thread-self", "1", String(t.pid)]);
     expect(vfs.readlink(t, "/proc/self", "/").toString()).toBe(String(t.pid));
     expect(vfs.readlink(t, "/proc/thread-self", "/").toString()).toBe(`${t.pid}/task/${t.tid}`);
     expect(list("/proc/self/task")).toEqual([String(t.tid)]);

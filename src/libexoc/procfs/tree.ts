@@ -119,7 +119,8 @@ const PID_ENTRIES: PidEntry[] = [
   { name: "maps", kind: "file", perm: 0o444, inspect: true, text: pid.mapsText },
   { name: "cwd", kind: "link", perm: 0o777, inspect: true, target: (v) => liveTask(v).cwd },
   { name: "root", kind: "link", perm: 0o777, inspect: true, target: (v) => (liveTask(v), "/") },
-  { name: "exe", kind: "link", perm: 0o777, inspect: true, target: (v) => (liveTask(v), v.p.exe) },
+  // (a process that runs no program, as the stand-in init, has none: ENOENT, as a kernel thread)
+  { name: "exe", kind: "link", perm: 0o777, inspect: true, target: (v) => (liveTask(v), v.p.exe !== "" ? v.p.exe : sysError("ENOENT")) },
   { name: "mounts", kind: "file", perm: 0o444, text: pid.mountsText },
   { name: "mountinfo", kind: "file", perm: 0o444, text: pid.mountinfoText },
 ];

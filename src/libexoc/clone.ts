@@ -9,6 +9,7 @@ import { Task, FsContext } from "./task.js";
 import { SignalState, SigHandlers } from "./signal.js";
 import { WouldBlock, UNINTERRUPTIBLE, laterFn, resumable } from "./blocking.js";
 import { sysError } from "./errors.js";
+import { copyCaps } from "./capability.js";
 import type { Mm } from "./mm.js";
 import type { FdTable } from "./fdtable.js";
 
@@ -77,6 +78,7 @@ export function cloneTask(t: Task, a: CloneArgs): number {
     proc.groups = [...src.groups];
     proc.fsuidSet = src.fsuidSet;
     proc.fsgidSet = src.fsgidSet;
+    copyCaps(proc, src);
     proc.rlimits = new Map(src.rlimits);
     proc.exe = src.exe;
     proc.argv = src.argv;

@@ -3,16 +3,18 @@
 // use (they follow the effective ids unless setfsuid/setfsgid set them apart). The values live on
 // Process; these are the rules for changing them.
 //
-// Privilege is an effective user id of 0 (the capabilities CAP_SETUID and CAP_SETGID are not
-// modelled apart from it). Every change of an effective id makes the file-system id follow it.
+// Privilege is CAP_SETUID for user ids and CAP_SETGID for group ids, in the effective set; a
+// change of user ids then adjusts the capability sets (capability.ts). Every change of an
+// effective id makes the file-system id follow it.
 
 import { sysError } from "./errors.js";
+import { capable, fixSetuid, fixSetfsuid, CAP_SETUID, CAP_SETGID, type CapState } from "./capability.js";
 
 /** Most supplementary groups (NGROUPS_MAX). */
 export const NGROUPS_MAX = 65536;
 
 /** The credential fields of a process. */
-export interface Creds {
+export interface Creds extends CapState {
   uid: number;
   euid: number;
   suid: number;
@@ -36,12 +38,19 @@ function get(c: Creds, w: Which): [number, number, number] {
   return w === "u" ? [c.uid, c.euid, c.suid] : [c.gid, c.egid, c.sgid];
 }
 
+/** Whether the caller may set ids of kind `w` at will. */
+function privileged(c: Creds, w: Which): boolean {
+  return capable(c, w === "u" ? CAP_SETUID : CAP_SETGID);
+}
+
 function set(c: Creds, w: Which, r: number, e: number, s: number): void {
   if (w === "u") {
+    const old = { uid: c.uid, euid: c.euid, suid: c.suid };
     c.uid = r;
     c.euid = e;
     c.suid = s;
     c.fsuidSet = null;
+    fixSetuid(c, old);
   } else {
     c.gid = r;
     c.egid = e;
@@ -55,7 +64,7 @@ function set(c: Creds, w: Which, r: number, e: number, s: number): void {
 export function setId(c: Creds, w: Which, id: number): void {
   if (!valid(id)) sysError("EINVAL");
   const [r, , s] = get(c, w);
-  if (c.euid === 0) set(c, w, id, id, id);
+  if (privileged(c, w)) set(c, w, id, id, id);
   else if (id === r || id === s) set(c, w, r, id, s);
   else sysError("EPERM");
 }
@@ -67,7 +76,7 @@ export function setId(c: Creds, w: Which, id: number): void {
 export function setReId(c: Creds, w: Which, nr: number, ne: number): void {
   if ((nr !== -1 && !valid(nr)) || (ne !== -1 && !valid(ne))) sysError("EINVAL");
   const [r, e, s] = get(c, w);
-  const priv = c.euid === 0;
+  const priv = privileged(c, w);
   if (nr !== -1 && !priv && nr !== r && nr !== e) sysError("EPERM");
   if (ne !== -1 && !priv && ne !== r && ne !== e && ne !== s) sysError("EPERM");
   const r2 = nr === -1 ? r : nr, e2 = ne === -1 ? e : ne;
@@ -79,7 +88,7 @@ export function setReId(c: Creds, w: Which, nr: number, ne: number): void {
 export function setResId(c: Creds, w: Which, nr: number, ne: number, ns: number): void {
   for (const v of [nr, ne, ns]) if (v !== -1 && !valid(v)) sysError("EINVAL");
   const cur = get(c, w);
-  if (c.euid !== 0) for (const v of [nr, ne, ns]) if (v !== -1 && !cur.includes(v)) sysError("EPERM");
+  if (!privileged(c, w)) for (const v of [nr, ne, ns]) if (v !== -1 && !cur.includes(v)) sysError("EPERM");
   set(c, w, nr === -1 ? cur[0] : nr, ne === -1 ? cur[1] : ne, ns === -1 ? cur[2] : ns);
 }
 
@@ -94,16 +103,18 @@ export function setFsId(c: Creds, w: Which, id: number): number {
   const old = fsId(c, w);
   if (!valid(id)) return old;
   const [r, e, s] = get(c, w);
-  if (c.euid === 0 || id === r || id === e || id === s || id === old) {
-    if (w === "u") c.fsuidSet = id === c.euid ? null : id;
-    else c.fsgidSet = id === c.egid ? null : id;
+  if (privileged(c, w) || id === r || id === e || id === s || id === old) {
+    if (w === "u") {
+      c.fsuidSet = id === c.euid ? null : id;
+      fixSetfsuid(c, old, id);
+    } else c.fsgidSet = id === c.egid ? null : id;
   }
   return old;
 }
 
-/** setgroups: privileged only. */
+/** setgroups: CAP_SETGID only. */
 export function setGroups(c: Creds, groups: number[]): void {
-  if (c.euid !== 0) sysError("EPERM");
+  if (!privileged(c, "g")) sysError("EPERM");
   if (groups.length > NGROUPS_MAX) sysError("EINVAL");
   for (const g of groups) if (!valid(g)) sysError("EINVAL");
   c.groups = [...groups];

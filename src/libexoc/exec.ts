@@ -7,6 +7,7 @@
 // revert to their defaults (ignored ones and the mask stay), and the task starts at the entry.
 // The auxiliary vector's entries are ABI-specific and come from the caller.
 
+import { execCaps } from "./capability.js";
 import * as path from "node:path";
 import { parseElf, ElfError, ET_DYN, PT_LOAD, PT_PHDR, PF_R, PF_W, PF_X, type ElfImage } from "./elf.js";
 import { Vma, PROT_READ, PROT_WRITE, PROT_EXEC, PAGE, pageUp, pageDown, STACK_TOP, MMAP_TOP } from "./vm.js";
@@ -300,10 +301,14 @@ function loadElf(t: Task, prog: Program, execPath: string, argv: Buffer[], envp:
     // The new credentials (set-id programs) are in place before the stack, whose auxiliary
     // vector reports them; put back if anything fails before the commit.
     const p = t.proc;
-    const before = { uid: p.uid, euid: p.euid, suid: p.suid, gid: p.gid, egid: p.egid, sgid: p.sgid, fsuidSet: p.fsuidSet, fsgidSet: p.fsgidSet };
+    const before = {
+      uid: p.uid, euid: p.euid, suid: p.suid, gid: p.gid, egid: p.egid, sgid: p.sgid, fsuidSet: p.fsuidSet, fsgidSet: p.fsgidSet,
+      capEff: p.capEff, capPrm: p.capPrm, capAmb: p.capAmb, securebits: p.securebits,
+    };
     let sp: number;
     try {
       execIds(p, prog.st, prog.setIdOk && !p.noNewPrivs);
+      execCaps(p, p.euid !== before.uid || p.egid !== before.gid);
       sp = buildStack(t, mm, execPath, argv, envp, info, abi);
     } catch (e) {
       Object.assign(p, before);

@@ -21,6 +21,7 @@ import {
   PendingSet, type SigInfo,
 } from "./signal.js";
 import type { ProcessTimers } from "./timers.js";
+import { CAP_ALL } from "./capability.js";
 
 /** Why a process ended. */
 export type Termination = { kind: "exit"; code: number } | { kind: "signal"; signal: number; core: boolean };
@@ -71,6 +72,14 @@ export class Process {
    *  null: they follow the effective ids. */
   fsuidSet: number | null = null;
   fsgidSet: number | null = null;
+  /** Capability sets (capability.ts): effective, permitted, inheritable, bounding, ambient; and
+   *  the secure bits. Set for the first process by its user id, then inherited. */
+  capEff = 0;
+  capPrm = 0;
+  capInh = 0;
+  capBnd = CAP_ALL;
+  capAmb = 0;
+  securebits = 0;
   /** Resource limits changed from their defaults: resource → [soft, hard] (Infinity = none). */
   rlimits = new Map<number, [number, number]>();
   /** Guest path of the running program, its argv and environment (for /proc). */

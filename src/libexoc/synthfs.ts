@@ -11,6 +11,7 @@ import { OpenFile, S_IFDIR, S_IFREG, S_IFLNK, SEEK_SET, SEEK_CUR, type FileStat,
 import { DT_DIR, DT_REG, DT_LNK } from "./dirfile.js";
 import { sysError, type ErrnoName } from "./errors.js";
 import { MAY_READ, MAY_WRITE, MAY_EXEC, type FsCaller } from "./volume.js";
+import { credOf, bitsPermit } from "./vfs/perm.js";
 
 export type { FsCaller };
 
@@ -109,15 +110,12 @@ export { MAY_READ, MAY_WRITE, MAY_EXEC };
 
 /**
  * POSIX access check of `n` for `who` (its file-system ids): the owner, group or other bits,
- * whichever class the caller is in. Root may read and write anything (unless the node is strict), search any
+ * whichever class the caller is in, then its capabilities (perm.ts; not for a strict node). Root may read and write anything (unless the node is strict), search any
  * directory, and execute a file only if some execute bit is set.
  */
 export function permitted(who: FsCaller, n: SynthNode, want: number): boolean {
-  const p = who.proc;
-  const uid = p.fsuid ?? p.euid, gid = p.fsgid ?? p.egid;
-  if (uid === 0 && !n.strict) return (want & MAY_EXEC) === 0 || n.kind === "dir" || (n.perm & 0o111) !== 0;
-  const bits = uid === n.uid ? n.perm >> 6 : gid === n.gid || p.groups.includes(n.gid) ? n.perm >> 3 : n.perm;
-  return (bits & want & 7) === (want & 7);
+  const c = credOf(who);
+  return bitsPermit(n.strict ? { ...c, caps: 0 } : c, n.perm, n.uid, n.gid, n.kind === "dir", want);
 }
 
 /**

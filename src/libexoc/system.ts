@@ -36,6 +36,7 @@ import type { Volume } from "./volume.js";
 import { SignalState, SigHandlers, SIGCHLD, SIGKILL, SIGCONT, SIGHUP, signalName, type SigInfo } from "./signal.js";
 import { DEFAULT_LIMITS, MAX_TASKS, RLIMIT_NPROC, PID_MAX } from "./limits.js";
 import { SystemStats } from "./sysstat.js";
+import { initialCaps, capable, CAP_KILL, CAP_SYS_RESOURCE, CAP_SYS_ADMIN } from "./capability.js";
 import { ProcFs } from "./procfs/tree.js";
 import { Terminals } from "./tty/terminals.js";
 import { sysError } from "./errors.js";
@@ -292,12 +293,13 @@ export class System {
     return false;
   }
 
-  /** Fails with EAGAIN if `owner` may not have another task: RLIMIT_NPROC (which root is not
-   *  held to, as in Linux), and the global cap, which holds for everyone. */
+  /** Fails with EAGAIN if `owner` may not have another task: RLIMIT_NPROC (which root's user,
+   *  by real id, is not held to, nor CAP_SYS_RESOURCE or CAP_SYS_ADMIN, as in Linux), and the
+   *  global cap, which holds for everyone. */
   checkTaskLimit(owner: Process): void {
     if (this.tasks.size >= MAX_TASKS) sysError("EAGAIN", "too many tasks");
     const [soft] = owner.limit(RLIMIT_NPROC);
-    if (soft === Infinity || owner.euid === 0) return;
+    if (soft === Infinity || owner.uid === 0 || capable(owner, CAP_SYS_RESOURCE) || capable(owner, CAP_SYS_ADMIN)) return;
     let n = 0;
     for (const p of this.procs.values()) if (p.uid === owner.uid && !p.zombie) n += p.threads.size;
     if (n >= soft) sysError("EAGAIN", "RLIMIT_NPROC");
@@ -331,6 +333,7 @@ export class System {
     }
     proc.uid = proc.euid = proc.suid = uid;
     proc.gid = proc.egid = proc.sgid = gid;
+    initialCaps(proc, uid);
     proc.poolCap = this.kernel.newPool(this.frameLimit);
     const env = this.kernel.newEnv(proc.poolCap);
     const mm = Mm.empty(this.kernel, this.kernel.aspaceOf(env));
@@ -350,6 +353,7 @@ export class System {
   private standInInit(fs: Vfs): Process {
     const proc = new Process(this, 1, null);
     proc.argv = ["init"];
+    initialCaps(proc, 0);
     proc.poolCap = this.kernel.newPool(this.frameLimit);
     const env = this.kernel.newEnv(proc.poolCap);
     const mm = Mm.empty(this.kernel, this.kernel.aspaceOf(env));
@@ -448,7 +452,7 @@ export class System {
   /** Whether `sender` may send a signal to `target` (POSIX: same real or effective user as the
    *  target's real or saved user; root may signal anyone; SIGCONT within a session). */
   maySignal(sender: Process, target: Process, sig: number): boolean {
-    if (sender.euid === 0) return true;
+    if (capable(sender, CAP_KILL)) return true;
     if (sig === SIGCONT && sender.sid === target.sid) return true;
     return sender.uid === target.uid || sender.uid === target.suid || sender.euid === target.uid || sender.euid === target.suid;
   }

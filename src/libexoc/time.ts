@@ -19,6 +19,7 @@ import type { Task } from "./task.js";
 import type { Process } from "./process.js";
 import type { System } from "./system.js";
 import { sysError } from "./errors.js";
+import { capable, CAP_SYS_TIME } from "./capability.js";
 
 export const CLOCK_REALTIME = 0, CLOCK_MONOTONIC = 1, CLOCK_PROCESS_CPUTIME_ID = 2, CLOCK_THREAD_CPUTIME_ID = 3;
 export const CLOCK_MONOTONIC_RAW = 4, CLOCK_REALTIME_COARSE = 5, CLOCK_MONOTONIC_COARSE = 6, CLOCK_BOOTTIME = 7;
@@ -142,7 +143,7 @@ export function setClock(t: Task, clock: number, ns: bigint | null): void {
   if (kind === K_INVALID) sysError("EINVAL");
   if (clock !== CLOCK_REALTIME) sysError("EINVAL");
   if (ns !== null && ns < 0n) sysError("EINVAL");
-  if (t.proc.euid !== 0) sysError("EPERM");
+  if (!capable(t.proc, CAP_SYS_TIME)) sysError("EPERM");
   if (ns === null) return;
   t.kernel.clocks.setRealtime(t.sys.clockCap, ns);
   for (const p of t.sys.procs.values()) p.timers?.clockWasSet();

@@ -39,6 +39,10 @@ export interface FsCaller {
     /** Real ids (default: the effective ones). */
     readonly uid?: number;
     readonly gid?: number;
+    /** Effective and permitted capability sets (capability.ts; default: all of them for
+     *  file-system id 0, else none). */
+    readonly capEff?: number;
+    readonly capPrm?: number;
   };
   /** The directory that is "/" for the caller (chroot), as a canonical path from the system's
    *  root; none or "/": the system's root. */

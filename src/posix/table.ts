@@ -10,6 +10,7 @@ import { openat2 } from "./sys/openat2.js";
 import * as stat from "./sys/stat.js";
 import * as mm from "./sys/mm.js";
 import * as proc from "./sys/proc.js";
+import * as caps from "./sys/caps.js";
 import * as process from "./sys/process.js";
 import * as pipe from "./sys/pipe.js";
 import * as futex from "./sys/futex.js";
@@ -272,7 +273,8 @@ const IMPL: Record<string, [Sys, string, boolean?]> = {
   setrlimit: [proc.setrlimit, "d ptr"],
   prlimit64: [proc.prlimit64, "d d ptr ptr"],
   prctl: [proc.prctl, "d x x x x"],
-  capget: [proc.capget, "ptr ptr"],
+  capget: [caps.capget, "ptr ptr"],
+  capset: [caps.capset, "ptr ptr"],
   uname: [misc.uname, "ptr"],
   olduname: [misc.olduname, "ptr"],
   oldolduname: [misc.oldolduname, "ptr"],

@@ -180,6 +180,19 @@ static void *call_once(void *arg) {
   return NULL;
 }
 
+/* pthread_getattr_np of a thread asks sched_getaffinity with the thread's id. */
+static void *own_attr(void *arg) {
+  (void)arg;
+  pthread_attr_t a;
+  size_t size = 0;
+  int r = pthread_getattr_np(pthread_self(), &a);
+  if (r == 0) pthread_attr_getstacksize(&a, &size), pthread_attr_destroy(&a);
+  cpu_set_t set;
+  long g = syscall(SYS_sched_getaffinity, syscall(SYS_gettid), sizeof set, &set);
+  printf("thread: pthread_getattr_np %s, stack %zu KiB, sched_getaffinity(tid) %s\n", strerror(r), size / 1024, g > 0 ? "ok" : strerror(errno));
+  return NULL;
+}
+
 static void *robust_owner(void *arg) {
   pthread_mutex_lock((pthread_mutex_t *)arg);
   return NULL; /* dies holding it */
@@ -327,5 +340,11 @@ int main(void) {
   int tw2 = sem_trywait(&s);
   printf("once ran %d time(s); sem_timedwait %d %s, then trywait %d; main is thread-group leader %d\n", once_runs, tw, strerror(terr), tw2,
          (pid_t)syscall(SYS_gettid) == getpid());
+  pthread_attr_t sa;
+  pthread_attr_init(&sa);
+  pthread_attr_setstacksize(&sa, 256 * 1024);
+  pthread_t at;
+  pthread_create(&at, &sa, own_attr, NULL);
+  pthread_join(at, NULL);
   return 0;
 }

@@ -17,6 +17,7 @@ import { SysError } from "../../src/libexoc/errors.js";
 import type { Process } from "../../src/libexoc/process.js";
 import { LinuxPersonality } from "../../src/posix/linux.js";
 import { tempDir } from "../ext2/helpers.js";
+import { CAP_ALL } from "../../src/libexoc/capability.js";
 
 const [dir, cleanup] = tempDir("devcap");
 afterAll(() => cleanup());
@@ -37,8 +38,9 @@ function errnoOf(f: () => unknown): string {
   return "ok";
 }
 
-/** Only euid is asked of a process (and it keys its slot table). */
-const proc = (euid: number): Process => ({ euid }) as unknown as Process;
+/** Only euid and the effective capabilities are asked of a process (and it keys its slot
+ *  table): root's are all of them. */
+const proc = (euid: number): Process => ({ euid, capEff: euid === 0 ? CAP_ALL : 0 }) as unknown as Process;
 
 describe("exojit_dev_open of the console", () => {
   it("writes beneath the terminal; a derived read-only capability, revocation and non-root are refused", () => {

@@ -23,6 +23,7 @@ import type { Process } from "../../src/libexoc/process.js";
 import type { View } from "../../src/libexoc/procfs/pid.js";
 import { limitsText, statusText, statText, statmText } from "../../src/libexoc/procfs/pid.js";
 import { meminfoText, cpuinfoText } from "../../src/libexoc/procfs/global.js";
+import { CAP_ALL } from "../../src/libexoc/capability.js";
 
 const host = (p: string): string => fs.readFileSync(p, "latin1");
 const keys = (text: string): string[] => text.split("\n").filter((l) => l.includes(":")).map((l) => l.slice(0, l.indexOf(":")).trim());
@@ -218,6 +219,7 @@ describe("/proc over a real System", () => {
     const write: OpenMode = { read: false, write: true, append: false, nonblock: false };
     const rq = { mode: write, create: false, exclusive: false, truncate: false, directory: false, noFollow: false, perm: 0 };
     t.proc.euid = 0;
+    t.proc.capEff = CAP_ALL;
     try {
       expect(errno(() => vfs.open(t, "/proc/sys/kernel/ostype", "/", rq))).toBe("EACCES");
       expect(errno(() => vfs.open(t, "/proc/sys/kernel/hostname", "/", rq).write(new Uint8Array(1)))).toBe("EROFS");
@@ -225,6 +227,7 @@ describe("/proc over a real System", () => {
       expect(errno(() => vfs.open(t, "/proc/self/stat", "/", rq).write(new Uint8Array(1)))).toBe("EINVAL");
     } finally {
       t.proc.euid = 1000;
+      t.proc.capEff = 0;
     }
     expect(errno(() => vfs.open(t, "/proc/meminfo", "/", rq))).toBe("EACCES");
   });

@@ -26,6 +26,7 @@ import { MSG_WORDS } from "../../exokernel/endpoint.js";
 import type { CapHandle } from "../../exokernel/caps.js";
 import { R_GRANT, R_READ, R_WRITE } from "../../exokernel/caps.js";
 import { SECTOR_SIZE } from "../../exokernel/blockcap.js";
+import { capable, CAP_SYS_RAWIO } from "../capability.js";
 
 /** Device kinds for exojit_dev_open. */
 export const DEV_BLOCK = 0;
@@ -67,7 +68,7 @@ export class Extensions {
   /** exojit_dev_open: a slot holding a capability for device `index` of `kind`, with at most
    *  `rights` (read 1, write 2, derive 32). Root only. */
   devOpen(p: Process, kind: number, index: number, rights: number): number {
-    if (p.euid !== 0) sysError("EPERM", "direct hardware access is for root");
+    if (!capable(p, CAP_SYS_RAWIO)) sysError("EPERM", "direct hardware access is for root");
     if (rights === 0 || (rights & ~DEV_RIGHTS) !== 0) sysError("EINVAL", `rights ${rights}`);
     const source = this.devices.get(kind);
     if (kind !== DEV_BLOCK && kind !== DEV_CONSOLE) sysError("EINVAL", `device kind ${kind}`);

@@ -12,6 +12,7 @@
 
 import { sysError } from "../errors.js";
 import type { Process } from "../process.js";
+import { capable, CAP_IPC_OWNER, CAP_SYS_ADMIN } from "../capability.js";
 
 /** The key that always makes a new object. */
 export const IPC_PRIVATE = 0;
@@ -65,7 +66,7 @@ export function permits(p: Process, perm: IpcPerm, want: number): boolean {
   let granted = perm.mode;
   if (p.euid === perm.cuid || p.euid === perm.uid) granted >>= 6;
   else if (inGroup(p, perm.cgid) || inGroup(p, perm.gid)) granted >>= 3;
-  return (requested & ~granted & 7) === 0 || p.euid === 0;
+  return (requested & ~granted & 7) === 0 || capable(p, CAP_IPC_OWNER);
 }
 
 function inGroup(p: Process, gid: number): boolean {
@@ -79,7 +80,7 @@ export function checkAccess(p: Process, perm: IpcPerm, want: number): void {
 
 /** EPERM unless `p` owns or created the object, or is root: who may IPC_SET and IPC_RMID. */
 export function checkOwner(p: Process, perm: IpcPerm): void {
-  if (p.euid !== perm.cuid && p.euid !== perm.uid && p.euid !== 0) sysError("EPERM");
+  if (p.euid !== perm.cuid && p.euid !== perm.uid && !capable(p, CAP_SYS_ADMIN)) sysError("EPERM");
 }
 
 /** IPC_SET's change of owner, group and permission bits (state bits above them are kept). */

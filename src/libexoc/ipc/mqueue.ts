@@ -26,6 +26,7 @@ import { credOf, modePermits, stickyForbids } from "../vfs/perm.js";
 import { MAY_READ, MAY_WRITE, type FsCaller, type SetAttr, type Volume, type VolumeFigures, type VolumeNode } from "../volume.js";
 import type { Process } from "../process.js";
 import type { Task } from "../task.js";
+import { capable, CAP_SYS_RESOURCE } from "../capability.js";
 
 export const MQUEUE_MAGIC = 0x19800202;
 /** Priorities are below this. */
@@ -269,7 +270,7 @@ export class MqueueFs implements Volume {
       if (!modePermits(c, this.getattr(n), want)) sysError("EACCES");
     } else {
       if (!o.create) sysError("ENOENT");
-      const priv = t.proc.euid === 0;
+      const priv = capable(t.proc, CAP_SYS_RESOURCE);
       const attr = o.attr ?? { maxmsg: Math.min(MSG_DEFAULT, MSG_MAX), msgsize: Math.min(MSGSIZE_DEFAULT, MSGSIZE_MAX) };
       if (attr.maxmsg <= 0 || attr.msgsize <= 0) sysError("EINVAL");
       if (priv ? attr.maxmsg > HARD_MSGMAX || attr.msgsize > HARD_MSGSIZEMAX : attr.maxmsg > MSG_MAX || attr.msgsize > MSGSIZE_MAX) sysError("EINVAL");

@@ -16,6 +16,7 @@ import { sysError, type ErrnoName } from "../errors.js";
 import type { Task } from "../task.js";
 import type { Process } from "../process.js";
 import { IpcPerm, IpcTable, IPC_READ, IPC_WRITE, checkAccess, checkOwner, setPerm, nowSeconds, type GetRequest, type IpcObject } from "./ids.js";
+import { capable, CAP_SYS_RESOURCE } from "../capability.js";
 
 /** Limits (Linux's defaults): largest message, default queue size in bytes, most queues. */
 export const MSGMAX = 8192, MSGMNB = 16384, MSGMNI = 32000;
@@ -212,7 +213,7 @@ export class MessageQueues {
   /** IPC_SET: owner, group, mode and the queue's size (above MSGMNB only for root). */
   set(p: Process, q: MsgQueue, uid: number, gid: number, mode: number, qbytes: number): void {
     checkOwner(p, q.perm);
-    if (qbytes > MSGMNB && p.euid !== 0) sysError("EPERM");
+    if (qbytes > MSGMNB && !capable(p, CAP_SYS_RESOURCE)) sysError("EPERM");
     setPerm(q.perm, uid, gid, mode);
     q.qbytes = qbytes;
     q.ctime = nowSeconds();

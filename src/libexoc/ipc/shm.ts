@@ -17,6 +17,7 @@ import { RLIMIT_AS } from "../limits.js";
 import type { Task } from "../task.js";
 import type { Process } from "../process.js";
 import { IpcPerm, IpcTable, IPC_PRIVATE, IPC_READ, IPC_WRITE, checkAccess, checkOwner, setPerm, nowSeconds, type GetRequest, type IpcObject } from "./ids.js";
+import { capable, CAP_IPC_LOCK } from "../capability.js";
 
 /** State bits in a segment's mode: removed while attached, and locked (SHM_LOCK). */
 export const SHM_DEST = 0o1000, SHM_LOCKED = 0o2000;
@@ -218,7 +219,7 @@ export class SharedMemory {
 
   /** SHM_LOCK / SHM_UNLOCK: every page is resident anyway; the owner or root may set the flag. */
   lock(p: Process, seg: Segment, on: boolean): void {
-    if (p.euid !== 0) {
+    if (!capable(p, CAP_IPC_LOCK)) {
       checkOwner(p, seg.perm);
     }
     if (on) seg.perm.mode |= SHM_LOCKED;

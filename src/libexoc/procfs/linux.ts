@@ -63,9 +63,6 @@ export const LIMIT_NAMES: readonly [string, string | null][] = [
   ["Max realtime timeout", "us"],
 ];
 
-/** Capability sets: every capability of Linux 6.1 (CAP_LAST_CAP 40), what root holds. */
-export const CAP_FULL = "000001ffffffffff";
-export const CAP_NONE = "0000000000000000";
 
 /** cpuinfo flag names of CPUID leaf 1 EDX and ECX bits (asm/cpufeatures.h; capability words 0
  *  and 4, which is also the order cpuinfo lists them in). Unnamed bits print nothing. */

@@ -24,9 +24,10 @@ import { PROT_READ, PROT_WRITE, PROT_EXEC, pageUp } from "../vm.js";
 import { taskState, processState } from "../sysstat.js";
 import { memFigures, rss } from "./mem.js";
 import {
-  PAGE, ticks, STATE_NAMES, LIMIT_NAMES, CAP_FULL, CAP_NONE, ULONG_MAX, PF_EXITING, SHMEM_DEV, hexDev, devParts,
+  PAGE, ticks, STATE_NAMES, LIMIT_NAMES, ULONG_MAX, PF_EXITING, SHMEM_DEV, hexDev, devParts,
   O_WRONLY, O_RDWR, O_APPEND, O_NONBLOCK, O_LARGEFILE, O_DIRECTORY, O_CLOEXEC, MNT_ROOT, MNT_PROC, MNT_PIPEFS, PROC_DEV,
 } from "./linux.js";
+import { hex } from "../capability.js";
 
 /** What a /proc/PID (or task/TID) directory shows. */
 export interface View {
@@ -194,8 +195,7 @@ export function statusText(v: View): string {
   const { ign, cgt } = dispositions(t);
   out += `SigPnd:\t${sigset(pendingOf(t?.sig.pending))}\nShdPnd:\t${sigset(pendingOf(p.sigPending))}\n`;
   out += `SigBlk:\t${sigset(t !== null ? [t.sig.maskLo >>> 0, t.sig.maskHi >>> 0] : [0, 0])}\nSigIgn:\t${sigset(ign)}\nSigCgt:\t${sigset(cgt)}\n`;
-  const caps = p.euid === 0 ? CAP_FULL : CAP_NONE;
-  out += `CapInh:\t${CAP_NONE}\nCapPrm:\t${caps}\nCapEff:\t${caps}\nCapBnd:\t${CAP_FULL}\nCapAmb:\t${CAP_NONE}\n`;
+  out += `CapInh:\t${hex(p.capInh)}\nCapPrm:\t${hex(p.capPrm)}\nCapEff:\t${hex(p.capEff)}\nCapBnd:\t${hex(p.capBnd)}\nCapAmb:\t${hex(p.capAmb)}\n`;
   out += `NoNewPrivs:\t${p.noNewPrivs ? 1 : 0}\nSeccomp:\t0\nSeccomp_filters:\t0\n`;
   out += "Speculation_Store_Bypass:\tnot vulnerable\nSpeculationIndirectBranch:\tnot affected\n";
   out += "Cpus_allowed:\t1\nCpus_allowed_list:\t0\nMems_allowed:\t1\nMems_allowed_list:\t0\n";

@@ -22,6 +22,8 @@ import * as pid from "./pid.js";
 import * as global from "./global.js";
 import { PROC_DEV, PROC_SUPER_MAGIC, devParts, encodeDev } from "./linux.js";
 import { isTerminal } from "../../exokernel/hostio.js";
+import { credOf, credCapable } from "../vfs/perm.js";
+import { CAP_SYS_PTRACE } from "../capability.js";
 
 /** Inode of the root and first inode of the entries made at boot (proc_alloc_inum's range). */
 const ROOT_INO = 1n, FIXED_INO = 0xf0000000n;
@@ -78,10 +80,10 @@ export class Inodes {
 }
 
 /** Whether `who` may look inside process `p` (Linux's __ptrace_may_access without ptrace: the
- *  same process, root, or a caller whose ids match all of the target's). */
+ *  same process, a caller with CAP_SYS_PTRACE, or one whose ids match all of the target's). */
 export function mayInspect(who: FsCaller, p: Process): boolean {
   const c = who.proc;
-  if (c.pid === p.pid || c.euid === 0) return true;
+  if (c.pid === p.pid || credCapable(credOf(who), CAP_SYS_PTRACE)) return true;
   return p.uid === c.euid && p.euid === c.euid && p.suid === c.euid && p.gid === c.egid && p.egid === c.egid && p.sgid === c.egid;
 }
 

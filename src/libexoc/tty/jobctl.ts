@@ -16,6 +16,7 @@ import { sysError } from "../errors.js";
 import { WouldBlock, RESTART_IF_SA } from "../blocking.js";
 import { SIGHUP, SIGCONT, SIGTTIN, SIGTTOU, SIG_IGN } from "../signal.js";
 import type { Tty } from "./tty.js";
+import { capable, CAP_SYS_ADMIN } from "../capability.js";
 
 /** How long a thread whose group was sent SIGTTIN/SIGTTOU waits before looking again, should
  *  another thread of its process have taken the signal (ns). */
@@ -57,10 +58,10 @@ export function setControlling(t: Task, tty: Tty, steal: boolean, readable: bool
   if (leader && tty.session === p.sid) return;
   if (!leader || p.ctty !== null) sysError("EPERM");
   if (tty.session !== 0) {
-    if (!steal || p.euid !== 0) sysError("EPERM");
+    if (!steal || !capable(p, CAP_SYS_ADMIN)) sysError("EPERM");
     tty.detachSession();
   }
-  if (!readable && p.euid !== 0) sysError("EPERM");
+  if (!readable && !capable(p, CAP_SYS_ADMIN)) sysError("EPERM");
   tty.attach(p);
 }
 

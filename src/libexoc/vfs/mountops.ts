@@ -15,6 +15,8 @@ import { devMajor, devMinor } from "./devices.js";
 import { guestPath, isDirSt, type Place, type Walk } from "./walk.js";
 import type { Mount, MountFlags, MountPoint } from "./mounts.js";
 import type { Vfs } from "./vfs.js";
+import { CAP_SYS_ADMIN } from "../capability.js";
+import { credOf, credCapable } from "./perm.js";
 
 export interface MountRequest {
   source: string;
@@ -45,7 +47,7 @@ export interface UmountRequest {
 }
 
 function privileged(who: FsCaller): void {
-  if (who.proc.euid !== 0) sysError("EPERM");
+  if (!credCapable(credOf(who), CAP_SYS_ADMIN)) sysError("EPERM");
 }
 
 /** The places from "/" to what a walk names, what it names last. */

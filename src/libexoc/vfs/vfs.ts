@@ -18,7 +18,8 @@ import { MAY_READ, MAY_WRITE, MAY_EXEC, type FsCaller, type Volume, type VolumeF
 import { HostVolume } from "../volumes/host.js";
 import { MountTable, DEFAULT_FLAGS, type Mount, type MountFlags } from "./mounts.js";
 import { Walker, guestPath, isDirSt, isLinkSt, permitted, checkPermission, type Place, type Walk } from "./walk.js";
-import { credOf, withRealIds, inGroup, ownerOrRoot, stickyForbids, chmodBits, chownBits, newOwner, S_ISVTX } from "./perm.js";
+import { credOf, credCapable, withRealIds, inGroup, ownerOrRoot, stickyForbids, chmodBits, chownBits, newOwner, mayChown, mayMknod, S_ISVTX } from "./perm.js";
+import { CAP_SYS_CHROOT } from "../capability.js";
 import { DeviceRegistry } from "./devices.js";
 import { FsTypes } from "./fstypes.js";
 import { LockTable } from "./locks.js";
@@ -159,7 +160,7 @@ export class Vfs {
    *  privileged, after the path's own errors, as Linux orders them. */
   chrootPath(who: FsCaller, p: string, base: string): string {
     const rel = this.chdir(who, p, base);
-    if (who.proc.euid !== 0) sysError("EPERM");
+    if (!credCapable(credOf(who), CAP_SYS_CHROOT)) sysError("EPERM");
     const root = who.fsRoot ?? "/";
     return root === "/" ? rel : rel === "/" ? root : root + rel;
   }
@@ -294,7 +295,7 @@ export class Vfs {
     if (type !== S_IFREG && type !== S_IFIFO && type !== S_IFSOCK && type !== S_IFCHR && type !== S_IFBLK) sysError("EINVAL");
     const { dir, name } = this.forCreate(who, p, base, false);
     this.mayCreate(who, dir, name);
-    if ((type === S_IFCHR || type === S_IFBLK) && credOf(who).uid !== 0) sysError("EPERM");
+    if ((type === S_IFCHR || type === S_IFBLK) && !mayMknod(credOf(who))) sysError("EPERM");
     const own = newOwner(credOf(who), dir.st, perm, false);
     dir.mnt.vol.create(dir.node, Buffer.from(name, "latin1"), type | own.perm, rdev, own.uid, own.gid);
     this.created(dir, name, false);
@@ -468,7 +469,7 @@ export class Vfs {
     if (pl === null) return;
     this.checkWritable(pl);
     const c = credOf(who), st = pl.st;
-    if (c.uid !== 0) {
+    if (!mayChown(c)) {
       if (uid !== -1 && (uid !== st.uid || c.uid !== st.uid)) sysError("EPERM");
       if (gid !== -1 && (c.uid !== st.uid || (gid !== st.gid && !inGroup(c, gid)))) sysError("EPERM");
     }

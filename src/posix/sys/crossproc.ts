@@ -8,6 +8,7 @@ import type { Task } from "../../libexoc/task.js";
 import type { Process } from "../../libexoc/process.js";
 import { sysError, SysError } from "../../libexoc/errors.js";
 import { PidFd } from "../../libexoc/sigwait.js";
+import { capable, CAP_SYS_PTRACE } from "../../libexoc/capability.js";
 
 /** The thread `tid` names (any thread, as find_task_by_vpid), or ESRCH. */
 function taskOf(t: Task, tid: number): Task {
@@ -20,7 +21,7 @@ function taskOf(t: Task, tid: number): Task {
  *  whose real ids are all of the target's ids, the target dumpable. */
 function mayAccess(t: Task, p: Process): boolean {
   const c = t.proc;
-  if (c === p || c.euid === 0) return true;
+  if (c === p || capable(c, CAP_SYS_PTRACE)) return true;
   const idsMatch = c.uid === p.uid && c.uid === p.euid && c.uid === p.suid && c.gid === p.gid && c.gid === p.egid && c.gid === p.sgid;
   return idsMatch && p.dumpable !== 0;
 }

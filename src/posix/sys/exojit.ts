@@ -39,6 +39,7 @@ import type { Task } from "../../libexoc/task.js";
 import { sysError } from "../../libexoc/errors.js";
 import { MSG_WORDS, SECTOR_SIZE, sectors } from "../../libexoc/exo/index.js";
 import { shareMemory } from "../../libexoc/exo/share.js";
+import { capable, CAP_SYS_ADMIN } from "../../libexoc/capability.js";
 
 export const EXOJIT_SYSCALL_BASE = 0xe000;
 
@@ -56,7 +57,7 @@ const schedPolicy: Sys = (t, namePtr, buf, buflen) => {
   let name: string | null = null;
   if (namePtr !== 0) {
     name = t.mem.cstring(namePtr, NAME_MAX).toString("latin1");
-    if (t.proc.euid !== 0) sysError("EPERM");
+    if (!capable(t.proc, CAP_SYS_ADMIN)) sysError("EPERM");
     if (!t.kernel.policyNames().includes(name)) sysError("EINVAL", `no scheduling policy ${name}`);
   }
   if (buf !== 0) {

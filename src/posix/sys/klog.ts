@@ -6,12 +6,13 @@ import type { Sys } from "../types.js";
 import { sysError } from "../../libexoc/errors.js";
 import { WouldBlock } from "../../libexoc/blocking.js";
 import { LOG_BUF_LEN } from "../../libexoc/klog.js";
+import { capable, CAP_SYSLOG, CAP_SYS_ADMIN } from "../../libexoc/capability.js";
 
 const CLOSE = 0, OPEN = 1, READ = 2, READ_ALL = 3, READ_CLEAR = 4, CLEAR = 5;
 const CONSOLE_OFF = 6, CONSOLE_ON = 7, CONSOLE_LEVEL = 8, SIZE_UNREAD = 9, SIZE_BUFFER = 10;
 
 export const syslog: Sys = (t, type, bufVa, len) => {
-  if (t.proc.euid !== 0) sysError("EPERM");
+  if (!capable(t.proc, CAP_SYSLOG) && !capable(t.proc, CAP_SYS_ADMIN)) sysError("EPERM");
   const klog = t.sys.klog;
   const out = (text: string): number => {
     if (text.length > 0) t.mem.write(bufVa, Buffer.from(text, "latin1"));

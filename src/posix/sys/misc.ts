@@ -14,6 +14,7 @@ import { utsname, winsize, Struct, TERMIOS_SIZE } from "../abi/structs.js";
 import { TerminalFile } from "../../libexoc/tty/ttyfile.js";
 import { filesystemTypes } from "../../libexoc/procfs/global.js";
 import { ttyIoctl } from "./tty.js";
+import { capable, CAP_SYS_ADMIN } from "../../libexoc/capability.js";
 
 /** What uname reports: a Linux kernel on an i686 machine. */
 export const UTS = {
@@ -70,7 +71,7 @@ const UTS_LEN = 64;
 
 /** sethostname/setdomainname: root only; EINVAL past 64 bytes. */
 function setName(t: Task, va: number, len: number, which: "hostname" | "domainname"): number {
-  if (t.proc.euid !== 0) sysError("EPERM");
+  if (!capable(t.proc, CAP_SYS_ADMIN)) sysError("EPERM");
   if (len < 0 || len > UTS_LEN) sysError("EINVAL");
   const bytes = t.mem.read(va, len);
   const name = Buffer.from(bytes).toString("latin1");

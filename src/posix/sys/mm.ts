@@ -12,6 +12,7 @@ import { F_SEAL_WRITE, F_SEAL_FUTURE_WRITE } from "../../libexoc/volumes/tmpfs.j
 import type { MemObject } from "../../libexoc/pagecache.js";
 import { RLIMIT_AS, RLIMIT_DATA, RLIMIT_MEMLOCK } from "../../libexoc/limits.js";
 import { later } from "../../libexoc/blocking.js";
+import { capable, CAP_IPC_LOCK } from "../../libexoc/capability.js";
 
 export const MAP_SHARED = 0x01, MAP_PRIVATE = 0x02, MAP_SHARED_VALIDATE = 0x03, MAP_TYPE = 0x0f;
 export const MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20, MAP_GROWSDOWN = 0x100, MAP_DENYWRITE = 0x800;
@@ -84,7 +85,7 @@ function doMmap(t: Task, addr: number, len: number, prot: number, flags: number,
   // (Linux's mlock_future_ok: EAGAIN).
   const locked = (flags & MAP_LOCKED) !== 0 || t.vm.lockFuture;
   if ((flags & MAP_LOCKED) !== 0) mayLock(t);
-  if (locked && t.proc.euid !== 0 && t.vm.lockedBytes() + size > t.proc.limit(RLIMIT_MEMLOCK)[0]) sysError("EAGAIN");
+  if (locked && !capable(t.proc, CAP_IPC_LOCK) && t.vm.lockedBytes() + size > t.proc.limit(RLIMIT_MEMLOCK)[0]) sysError("EAGAIN");
   mayExpand(t, size, !shared && (prot & 2) !== 0);
   // (Linux's do_mmap: more regions than vm.max_map_count already)
   if (t.vm.vmas.length > MAX_MAP_COUNT) sysError("ENOMEM");
@@ -324,7 +325,7 @@ function lockRange(t: Task, addr: number, len: number, populate: boolean): numbe
   const size = pageUp((addr >>> 0) - a + (len >>> 0));
   mayLock(t);
   // (what is locked already, less what of this range is: Linux's do_mlock)
-  if (t.proc.euid !== 0 && size + t.vm.lockedBytes() - t.vm.lockedBytes(a, a + size) > t.proc.limit(RLIMIT_MEMLOCK)[0]) sysError("ENOMEM");
+  if (!capable(t.proc, CAP_IPC_LOCK) && size + t.vm.lockedBytes() - t.vm.lockedBytes(a, a + size) > t.proc.limit(RLIMIT_MEMLOCK)[0]) sysError("ENOMEM");
   if (!t.vm.covers(a, a + size)) sysError("ENOMEM");
   t.vm.mark(a, a + size, (v) => (v.locked = true));
   if (populate) populateLocked(t, a, a + size);
@@ -361,7 +362,7 @@ const MCL_CURRENT = 1, MCL_FUTURE = 2, MCL_ONFAULT = 4;
 export const mlockall: Sys = (t, flags) => {
   if (flags === 0 || (flags & ~(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT)) !== 0) sysError("EINVAL");
   mayLock(t);
-  if ((flags & MCL_CURRENT) !== 0 && t.proc.euid !== 0 && t.vm.size > t.proc.limit(RLIMIT_MEMLOCK)[0]) sysError("ENOMEM");
+  if ((flags & MCL_CURRENT) !== 0 && !capable(t.proc, CAP_IPC_LOCK) && t.vm.size > t.proc.limit(RLIMIT_MEMLOCK)[0]) sysError("ENOMEM");
   t.vm.lockFuture = (flags & MCL_FUTURE) !== 0;
   if ((flags & MCL_CURRENT) !== 0) {
     for (const v of t.vm.vmas) v.locked = true;
@@ -372,7 +373,7 @@ export const mlockall: Sys = (t, flags) => {
 
 /** Linux's can_do_mlock: EPERM for a caller whose RLIMIT_MEMLOCK is 0, root aside. */
 function mayLock(t: Task): void {
-  if (t.proc.euid !== 0 && t.proc.limit(RLIMIT_MEMLOCK)[0] === 0) sysError("EPERM");
+  if (!capable(t.proc, CAP_IPC_LOCK) && t.proc.limit(RLIMIT_MEMLOCK)[0] === 0) sysError("EPERM");
 }
 
 export const munlockall: Sys = (t) => {

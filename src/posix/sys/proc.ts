@@ -10,6 +10,8 @@ import type { Process } from "../../libexoc/process.js";
 import { sysError } from "../../libexoc/errors.js";
 import { NSIG, SIGRTMIN } from "../../libexoc/signal.js";
 import { RLIMIT_NOFILE, RLIMIT_NICE, RLIMIT_COUNT, RLIMIT_SIGPENDING } from "../../libexoc/limits.js";
+import { capable, CAP_SYS_NICE, CAP_SYS_RESOURCE } from "../../libexoc/capability.js";
+import { capPrctl, PR_GET_KEEPCAPS, PR_SET_KEEPCAPS, PR_CAPBSET_READ, PR_CAPBSET_DROP, PR_GET_SECUREBITS, PR_SET_SECUREBITS, PR_CAP_AMBIENT } from "./caps.js";
 
 export const getpid: Sys = (t) => t.pid;
 export const gettid: Sys = (t) => t.tid;
@@ -122,7 +124,7 @@ export function niceLimitAllows(p: Process, nice: number): boolean {
 /** Whether `p` may lower its nice value to `nice` (Linux's can_nice): root may, others down to
  *  what RLIMIT_NICE allows. */
 function canNice(p: Process, nice: number): boolean {
-  return p.euid === 0 || niceLimitAllows(p, nice);
+  return capable(p, CAP_SYS_NICE) || niceLimitAllows(p, nice);
 }
 
 /** nice(inc): the new nice value is returned as 20 - nice by the raw system call. */
@@ -158,7 +160,7 @@ export function prioTargets(t: Task, which: number, who: number): Task[] {
 /** Whether `t` may change `x`'s priorities: `x`'s real or effective user is `t`'s effective
  *  one, or `t` is root. */
 export function mayChange(t: Task, x: Task): boolean {
-  return x.proc.uid === t.proc.euid || x.proc.euid === t.proc.euid || t.proc.euid === 0;
+  return x.proc.uid === t.proc.euid || x.proc.euid === t.proc.euid || capable(t.proc, CAP_SYS_NICE);
 }
 
 /** getpriority: the raw call returns 20 - nice (1..40), so no success value is negative. */
@@ -189,7 +191,7 @@ function limitOf(p: Process, res: number): [number, number] {
 function setLimit(t: Task, p: Process, res: number, soft: number, hard: number): void {
   const [, max] = limitOf(p, res);
   if (soft > hard) sysError("EINVAL");
-  if (hard > max && t.proc.euid !== 0) sysError("EPERM");
+  if (hard > max && !capable(t.proc, CAP_SYS_RESOURCE)) sysError("EPERM");
   if (res === RLIMIT_NOFILE && hard > 1024 * 1024) sysError("EPERM");
   p.rlimits.set(res, [soft, hard]);
   if (res === RLIMIT_NOFILE) for (const th of p.threads) th.fds.limit = Math.min(soft, 1024 * 1024);
@@ -225,7 +227,7 @@ export const prlimit64: Sys = (t, pid, res, newBuf, oldBuf) => {
   // Another process's limits: the caller's real id must be every one of its user and group
   // ids (Linux's check_prlimit_permission), or the caller root.
   const c = t.proc;
-  if (p !== c && c.euid !== 0 && !(c.uid === p.uid && c.uid === p.euid && c.uid === p.suid && c.gid === p.gid && c.gid === p.egid && c.gid === p.sgid)) sysError("EPERM");
+  if (p !== c && !capable(c, CAP_SYS_RESOURCE) && !(c.uid === p.uid && c.uid === p.euid && c.uid === p.suid && c.gid === p.gid && c.gid === p.egid && c.gid === p.sgid)) sysError("EPERM");
   const [cur, max] = limitOf(p, res);
   let next: [number, number] | null = null;
   if (newBuf !== 0) {
@@ -247,16 +249,11 @@ export const prlimit64: Sys = (t, pid, res, newBuf, oldBuf) => {
 };
 
 const PR_SET_PDEATHSIG = 1, PR_GET_PDEATHSIG = 2, PR_GET_DUMPABLE = 3, PR_SET_DUMPABLE = 4;
-const PR_SET_NAME = 15, PR_GET_NAME = 16, PR_CAPBSET_READ = 23, PR_GET_SECUREBITS = 27;
+const PR_SET_NAME = 15, PR_GET_NAME = 16;
 const PR_SET_CHILD_SUBREAPER = 36, PR_GET_CHILD_SUBREAPER = 37, PR_SET_TIMERSLACK = 29, PR_GET_TIMERSLACK = 30;
-const PR_SET_NO_NEW_PRIVS = 38, PR_GET_NO_NEW_PRIVS = 39, PR_CAP_AMBIENT = 47;
-const PR_CAP_AMBIENT_IS_SET = 1, PR_CAP_AMBIENT_RAISE = 2, PR_CAP_AMBIENT_LOWER = 3, PR_CAP_AMBIENT_CLEAR_ALL = 4;
-/** The highest capability number Linux 6.1 knows (CAP_CHECKPOINT_RESTORE). */
-const CAP_LAST_CAP = 40;
+const PR_SET_NO_NEW_PRIVS = 38, PR_GET_NO_NEW_PRIVS = 39;
 
-/** prctl. Capabilities as exojit has them: root holds every power and others none, and no call
- *  changes the sets, so the bounding set is whole, the ambient and inheritable sets empty (a
- *  raise is EPERM, as Linux answers with nothing inheritable), and no secure bits are set. */
+/** prctl (its capability options are in caps.ts). */
 export const prctl: Sys = (t, option, arg2, arg3, arg4, arg5) => {
   const zero = (...args: number[]): void => {
     if (args.some((a) => a !== 0)) sysError("EINVAL");
@@ -304,63 +301,31 @@ export const prctl: Sys = (t, option, arg2, arg3, arg4, arg5) => {
     case PR_GET_NO_NEW_PRIVS:
       zero(arg2, arg3, arg4, arg5);
       return t.proc.noNewPrivs ? 1 : 0;
+    case PR_GET_KEEPCAPS:
+    case PR_SET_KEEPCAPS:
     case PR_CAPBSET_READ:
-      if (arg2 < 0 || arg2 > CAP_LAST_CAP) sysError("EINVAL");
-      return 1;
+    case PR_CAPBSET_DROP:
     case PR_GET_SECUREBITS:
-      return 0;
+    case PR_SET_SECUREBITS:
     case PR_CAP_AMBIENT:
-      switch (arg2) {
-        case PR_CAP_AMBIENT_CLEAR_ALL:
-          zero(arg3, arg4, arg5);
-          return 0;
-        case PR_CAP_AMBIENT_IS_SET:
-        case PR_CAP_AMBIENT_RAISE:
-        case PR_CAP_AMBIENT_LOWER:
-          zero(arg4, arg5);
-          if (arg3 < 0 || arg3 > CAP_LAST_CAP) sysError("EINVAL");
-          return arg2 === PR_CAP_AMBIENT_RAISE ? sysError("EPERM") : 0;
-        default:
-          return sysError("EINVAL");
-      }
+      return capPrctl(t, option, arg2, arg3, arg4, arg5);
     default:
       return sysError("EINVAL", `prctl option ${option}`);
   }
 };
 
-const LINUX_CAPABILITY_VERSION_1 = 0x19980330, LINUX_CAPABILITY_VERSION_2 = 0x20071026, LINUX_CAPABILITY_VERSION_3 = 0x20080522;
-
-/** capget: a process's capability sets as exojit has them (and /proc/PID/status shows them):
- *  root's effective and permitted sets hold every capability, others' none, and no one's
- *  inheritable set holds any. Linux's checks: an unknown version is EINVAL with the version
- *  Linux prefers written back (0 when the data pointer is null: that is how a library asks), a
- *  negative pid EINVAL, a missing one ESRCH. (capset, which would change them, is not
- *  implemented: ENOSYS.) */
-export const capget: Sys = (t, hdrVa, dataVa) => {
-  const version = t.mem.u32(hdrVa);
-  const words = version === LINUX_CAPABILITY_VERSION_1 ? 1 : version === LINUX_CAPABILITY_VERSION_2 || version === LINUX_CAPABILITY_VERSION_3 ? 2 : 0;
-  if (words === 0) {
-    t.mem.putU32(hdrVa, LINUX_CAPABILITY_VERSION_3);
-    return dataVa === 0 ? 0 : sysError("EINVAL");
-  }
-  if (dataVa === 0) return 0;
-  const pid = t.mem.i32(hdrVa + 4);
-  if (pid < 0) sysError("EINVAL");
-  const p = pid === 0 ? t.proc : target(t, pid);
-  // (struct __user_cap_data_struct: effective, permitted, inheritable; one per 32 capabilities)
-  const data = new Struct(12 * words);
-  if (p.euid === 0) {
-    const sets = [0xffffffff, (1 << (CAP_LAST_CAP - 31)) - 1];
-    for (let k = 0; k < words; k++) data.u32(12 * k, sets[k]).u32(12 * k + 4, sets[k]);
-  }
-  t.mem.write(dataVa, data.bytes);
-  return 0;
-};
+/** The process of thread or process `pid` (0: the caller's): what the affinity calls, which
+ *  take thread ids, act for. ESRCH if there is none. */
+function threadOrProcess(t: Task, pid: number): Process {
+  const thread = pid > 0 ? t.sys.tasks.get(pid) : undefined;
+  return thread !== undefined && thread.alive ? thread.proc : target(t, pid);
+}
 
 /** sched_getaffinity: the emulated machine has one CPU. The kernel's mask is one long (4 bytes
- *  on i386); a smaller buffer is EINVAL. */
+ *  on i386); a smaller buffer is EINVAL. `pid` may name any thread (glibc's
+ *  pthread_getattr_np asks with the thread's id). */
 export const schedGetaffinity: Sys = (t, pid, len, mask) => {
-  if (pid !== 0) target(t, pid);
+  threadOrProcess(t, pid);
   if (len >>> 0 < 4 || (len & 3) !== 0) sysError("EINVAL");
   t.mem.putU32(mask, 1);
   return 4;
@@ -374,10 +339,9 @@ export const schedSetaffinity: Sys = (t, pid, len, mask) => {
   const n = Math.min(len >>> 0, 4);
   const bytes = n > 0 ? t.mem.read(mask, n) : new Uint8Array(0);
   // (a thread id names its thread, whose credentials are its process's)
-  const thread = pid > 0 ? t.sys.tasks.get(pid) : undefined;
-  const p = thread !== undefined && thread.alive ? thread.proc : target(t, pid);
+  const p = threadOrProcess(t, pid);
   const me = t.proc;
-  if (me.euid !== 0 && me.euid !== p.euid && me.euid !== p.uid) sysError("EPERM");
+  if (!capable(me, CAP_SYS_NICE) && me.euid !== p.euid && me.euid !== p.uid) sysError("EPERM");
   if (n === 0 || (bytes[0] & 1) === 0) sysError("EINVAL");
   return 0;
 };

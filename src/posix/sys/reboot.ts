@@ -8,6 +8,7 @@ import type { Sys } from "../types.js";
 import { sysError } from "../../libexoc/errors.js";
 import { WouldBlock, UNINTERRUPTIBLE } from "../../libexoc/blocking.js";
 import { KERN_EMERG } from "../../libexoc/klog.js";
+import { capable, CAP_SYS_BOOT } from "../../libexoc/capability.js";
 
 const MAGIC1 = 0xfee1dead;
 const MAGIC2 = [672274793, 85072278, 369367448, 537993216];
@@ -15,7 +16,7 @@ const CMD_RESTART = 0x01234567, CMD_HALT = 0xcdef0123, CMD_POWER_OFF = 0x4321fed
 const CMD_CAD_ON = 0x89abcdef, CMD_CAD_OFF = 0, CMD_SW_SUSPEND = 0xd000fce2, CMD_KEXEC = 0x45584543;
 
 export const reboot: Sys = (t, magic1, magic2, cmd, arg) => {
-  if (t.proc.euid !== 0 || !t.sys.rebootAllowed) sysError("EPERM");
+  if (!capable(t.proc, CAP_SYS_BOOT) || !t.sys.rebootAllowed) sysError("EPERM");
   if (magic1 >>> 0 !== MAGIC1 || !MAGIC2.includes(magic2 >>> 0)) sysError("EINVAL");
   const sys = t.sys;
   switch (cmd >>> 0) {

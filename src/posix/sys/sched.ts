@@ -11,6 +11,7 @@ import { sysError } from "../../libexoc/errors.js";
 import { RLIMIT_RTPRIO } from "../../libexoc/limits.js";
 import { mayChange, niceLimitAllows, prioTargets } from "./proc.js";
 import { timespec32, timespec64, Struct } from "../abi/structs.js";
+import { capable, CAP_SYS_ADMIN, CAP_SYS_NICE } from "../../libexoc/capability.js";
 
 export const SCHED_OTHER = 0, SCHED_FIFO = 1, SCHED_RR = 2, SCHED_BATCH = 3, SCHED_IDLE = 5, SCHED_DEADLINE = 6;
 /** ORed into a policy: a child made by fork or clone starts with SCHED_OTHER and a nice value
@@ -43,7 +44,7 @@ function priorityOf(x: Task): number {
 function setPolicy(t: Task, x: Task, policy: number, prio: number, resetOnFork: boolean, nice: number | null = null): void {
   if (!known(policy) || policy === SCHED_DEADLINE) sysError("EINVAL");
   if (realtime(policy) ? prio < 1 || prio > 99 : prio !== 0) sysError("EINVAL");
-  if (t.proc.euid !== 0) {
+  if (!capable(t.proc, CAP_SYS_NICE)) {
     if (!mayChange(t, x)) sysError("EPERM");
     if (nice !== null && !realtime(policy) && nice < x.kernel.env(x.env).nice && !niceLimitAllows(x.proc, nice)) sysError("EPERM");
     if (realtime(policy)) {
@@ -235,7 +236,7 @@ export const ioprioSet: Sys = (t, which, who, ioprio) => {
   const cls = ioprio >>> IOPRIO_CLASS_SHIFT, data = ioprio & ((1 << IOPRIO_CLASS_SHIFT) - 1);
   switch (cls) {
     case IOPRIO_CLASS_RT:
-      if (t.proc.euid !== 0) sysError("EPERM");
+      if (!capable(t.proc, CAP_SYS_NICE) && !capable(t.proc, CAP_SYS_ADMIN)) sysError("EPERM");
       break;
     case IOPRIO_CLASS_BE:
     case IOPRIO_CLASS_IDLE:

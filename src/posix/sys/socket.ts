@@ -18,6 +18,7 @@ import { MAX_RW, writeTo } from "./file.js";
 import { readTimespec } from "./time.js";
 import { getInetOption, setInetOption, readIpControl, ipHeader, ipCmsgs, type Cmsg } from "./inetopt.js";
 import { AF_INET, AF_INET6, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE, portSpace, readInet, encodeName, decodeName, nameIn, portOf, isLocal, isV4, anyOf, localAddr, loopbackOf, unspecified, bindKeys, destKey, v6only, ephemeralPort, type InetAddr } from "./inet.js";
+import { capable, CAP_NET_ADMIN, CAP_NET_BIND_SERVICE, CAP_SYS_ADMIN, CAP_SETUID, CAP_SETGID } from "../../libexoc/capability.js";
 
 export const AF_UNIX = 1;
 const SOCK_RAW = 3;
@@ -174,7 +175,7 @@ function bindInet(t: Task, s: UnixSocket, a: InetAddr): void {
   const names = t.fs.sockets;
   const port = a.port === 0 ? ephemeralPort(names, (p) => bindKeys(s, a.ip, p)) : a.port;
   // (ports below 1024 are root's)
-  if (port < 1024 && t.proc.euid !== 0) sysError("EACCES");
+  if (port < 1024 && !capable(t.proc, CAP_NET_BIND_SERVICE)) sysError("EACCES");
   s.bind(encodeName({ port, ip: a.ip }, s.family), bindKeys(s, a.ip, port), names);
 }
 
@@ -616,9 +617,12 @@ export const sendmsg: Sys = (t, fd, msgVa, flags) => {
     } else if (type === SCM_CREDENTIALS) {
       if (len < 24) sysError("EINVAL");
       const c = { pid: t.mem.i32(m.control + off + 12), uid: t.mem.u32(m.control + off + 16) >>> 0, gid: t.mem.u32(m.control + off + 20) >>> 0 };
-      // (only root may claim ids other than its own, as Linux's scm_check_creds)
-      const mine = credsOf(t);
-      if (t.proc.euid !== 0 && (c.pid !== mine.pid || (c.uid !== mine.uid && c.uid !== t.proc.uid) || (c.gid !== mine.gid && c.gid !== t.proc.gid))) sysError("EPERM");
+      // (ids other than its own need CAP_SYS_ADMIN for the pid, CAP_SETUID for the user and
+      // CAP_SETGID for the group, as Linux's scm_check_creds)
+      const mine = credsOf(t), p = t.proc;
+      if (c.pid !== mine.pid && !capable(p, CAP_SYS_ADMIN)) sysError("EPERM");
+      if (c.uid !== mine.uid && c.uid !== p.uid && c.uid !== p.suid && !capable(p, CAP_SETUID)) sysError("EPERM");
+      if (c.gid !== mine.gid && c.gid !== p.gid && c.gid !== p.sgid && !capable(p, CAP_SETGID)) sysError("EPERM");
       creds = c;
     } else {
       sysError("EINVAL");
@@ -876,7 +880,7 @@ export const setsockopt: Sys = (t, fd, level, opt, valVa, len) => {
     // (a negative low-water mark is the largest: Linux's sock_setsockopt)
     case SO_RCVLOWAT: s.plainOptions.set(opt, v < 0 ? 0x7fffffff : v === 0 ? 1 : v); return 0;
     // (priorities above 6 need CAP_NET_ADMIN)
-    case SO_PRIORITY: if ((v < 0 || v > 6) && t.proc.euid !== 0) sysError("EPERM"); s.plainOptions.set(opt, v); return 0;
+    case SO_PRIORITY: if ((v < 0 || v > 6) && !capable(t.proc, CAP_NET_ADMIN)) sysError("EPERM"); s.plainOptions.set(opt, v); return 0;
     default:
       if (PLAIN_FLAGS.has(opt)) s.plainOptions.set(opt, v !== 0 ? 1 : 0);
       else if (PLAIN_NUMBERS.has(opt)) s.plainOptions.set(opt, v);

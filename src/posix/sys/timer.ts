@@ -17,6 +17,7 @@ import {
 import { SIGALRM } from "../../libexoc/signal.js";
 import { Struct } from "../abi/structs.js";
 import { readTimespec, TIMER_ABSTIME } from "./time.js";
+import { capable, CAP_WAKE_ALARM } from "../../libexoc/capability.js";
 
 const NS = 1000000000n;
 
@@ -95,7 +96,7 @@ function timerClock(t: Task, clock: number): [number, Task | null, Process | nul
   const kind = clockKind(clock);
   if (kind === K_INVALID) sysError("EINVAL");
   if (clock === CLOCK_MONOTONIC_RAW || clock === CLOCK_REALTIME_COARSE || clock === CLOCK_MONOTONIC_COARSE) sysError("EOPNOTSUPP");
-  if ((clock === CLOCK_REALTIME_ALARM || clock === CLOCK_BOOTTIME_ALARM) && t.proc.euid !== 0) sysError("EPERM");
+  if ((clock === CLOCK_REALTIME_ALARM || clock === CLOCK_BOOTTIME_ALARM) && !capable(t.proc, CAP_WAKE_ALARM)) sysError("EPERM");
   if (kind === K_REALTIME) return [TC_REALTIME, null, null];
   if (kind === K_MONOTONIC) return [TC_MONOTONIC, null, null];
   const o = cpuClockOwner(t, clock);

@@ -8,6 +8,7 @@ import { TimerFd } from "../../libexoc/timerfd.js";
 import { CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_BOOTTIME, CLOCK_REALTIME_ALARM, CLOCK_BOOTTIME_ALARM } from "../../libexoc/time.js";
 import { O_NONBLOCK, O_CLOEXEC } from "../abi/fcntl.js";
 import { itimerspec, readItimerspec } from "./timer.js";
+import { capable, CAP_WAKE_ALARM } from "../../libexoc/capability.js";
 
 const TFD_NONBLOCK = O_NONBLOCK, TFD_CLOEXEC = O_CLOEXEC;
 const TFD_TIMER_ABSTIME = 1, TFD_TIMER_CANCEL_ON_SET = 2;
@@ -15,7 +16,7 @@ const TFD_TIMER_ABSTIME = 1, TFD_TIMER_CANCEL_ON_SET = 2;
 export const timerfdCreate: Sys = (t, clock, flags) => {
   if ((flags & ~(TFD_NONBLOCK | TFD_CLOEXEC)) !== 0) sysError("EINVAL");
   if (clock !== CLOCK_REALTIME && clock !== CLOCK_MONOTONIC && clock !== CLOCK_BOOTTIME && clock !== CLOCK_REALTIME_ALARM && clock !== CLOCK_BOOTTIME_ALARM) sysError("EINVAL");
-  if ((clock === CLOCK_REALTIME_ALARM || clock === CLOCK_BOOTTIME_ALARM) && t.proc.euid !== 0) sysError("EPERM");
+  if ((clock === CLOCK_REALTIME_ALARM || clock === CLOCK_BOOTTIME_ALARM) && !capable(t.proc, CAP_WAKE_ALARM)) sysError("EPERM");
   const wall = clock === CLOCK_REALTIME || clock === CLOCK_REALTIME_ALARM;
   return t.fds.add(new TimerFd(t.sys, wall, (flags & TFD_NONBLOCK) !== 0), (flags & TFD_CLOEXEC) !== 0);
 };

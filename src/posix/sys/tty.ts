@@ -13,6 +13,7 @@ import { SIGTTOU } from "../../libexoc/signal.js";
 import { VSTART, VSTOP, VDISABLE, TCIFLUSH, TCOFLUSH, TCIOFLUSH, TCOOFF, TCOON, TCIOFF, TCION } from "../../libexoc/tty/termios.js";
 import { encodeTermios, decodeTermios, encodeTermio, applyTermio, encodeWinsize, decodeWinsize, TERMIOS_SIZE, TERMIOS2_SIZE, TERMIO_SIZE, WINSIZE_SIZE } from "../abi/termios.js";
 import { logger } from "../../log.js";
+import { capable, CAP_SYS_ADMIN, CAP_SYS_TTY_CONFIG } from "../../libexoc/capability.js";
 
 export const TCGETS = 0x5401, TCSETS = 0x5402, TCSETSW = 0x5403, TCSETSF = 0x5404;
 export const TCGETA = 0x5405, TCSETA = 0x5406, TCSETAW = 0x5407, TCSETAF = 0x5408;
@@ -116,7 +117,7 @@ const TTY_IOCTLS: Record<number, TtyIoctl> = {
   [TIOCOUTQ]: (t, f, arg) => (t.mem.putU32(arg, f.pty !== null ? 0 : f.tty.driver.outq()), 0),
   [TIOCSTI]: (t, f, arg) => {
     const p = t.proc;
-    if (p.euid !== 0 && (p.ctty !== f.tty || !f.mode.read)) sysError("EPERM");
+    if (!capable(p, CAP_SYS_ADMIN) && (p.ctty !== f.tty || !f.mode.read)) sysError("EPERM");
     f.tty.ldisc.receive(Uint8Array.of(t.mem.u8(arg)));
     return 0;
   },
@@ -143,7 +144,7 @@ const TTY_IOCTLS: Record<number, TtyIoctl> = {
     return 0;
   },
   [TIOCVHANGUP]: (t, f) => {
-    if (t.proc.euid !== 0) sysError("EPERM");
+    if (!capable(t.proc, CAP_SYS_TTY_CONFIG)) sysError("EPERM");
     f.tty.hangup(false);
     return 0;
   },

@@ -96,6 +96,7 @@ export class FdTable {
     // (closing any fd of the description ends this table's F_NOTIFY on it, as Linux's
     // dnotify_flush does)
     if (e.file.dnotify !== null) endDirNotify(e.file, this);
+    e.file.flushed(this);
     e.file.drop();
   }
 

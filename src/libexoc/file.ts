@@ -201,6 +201,10 @@ export abstract class OpenFile {
   /** Called when the last fd referring to the description is closed. */
   release(): void {}
 
+  /** Called at every close of an fd referring to the description, with the descriptor table
+   *  it was closed in (Linux's flush operation). */
+  flushed(_table: object): void {}
+
   /** Drops one reference; the last one releases the description. */
   drop(): void {
     if (--this.refs !== 0) return;

@@ -186,6 +186,13 @@ int main(void) {
   printf("  another process registering: status %d\n", st);
   mq_send(q, "silent", 6, 1);
   T("the registration went with the message", mq_notify(q, &ev));
+  /* closing any descriptor of the queue in the owner ends its registration */
+  mqd_t extra = mq_open(name, O_RDONLY);
+  T("close another descriptor of the queue", mq_close(extra));
+  c = fork();
+  if (c == 0) _exit(mq_notify(q, &ev) == 0 ? 3 : 8);
+  st = status_of(c);
+  printf("  another process registering after the owner closed a descriptor: status %d\n", st);
   mq_notify(q, NULL);
   ev.sigev_notify = 12345;
   T("mq_notify with a bad sigev_notify", mq_notify(q, &ev));

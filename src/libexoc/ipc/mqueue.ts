@@ -54,6 +54,9 @@ interface QueuedMessage {
 /** How a registered process hears of a message: a signal with a value, or nothing. */
 export interface MqNotification {
   owner: Process;
+  /** The owner's descriptor table: closing any descriptor of the queue through it removes the
+   *  registration (Linux's mqueue_flush_file, which compares the closing process). */
+  table: object;
   signal: number;
   value: number;
 }
@@ -344,6 +347,13 @@ export class MqFile extends OpenFile {
   override release(): void {
     const q = this.queue;
     if (q.notification !== null && q.notification.owner.termination !== null) q.notification = null;
+  }
+
+  /** A descriptor of the queue closed through the registered owner's table: the registration
+   *  goes, whichever descriptor it was made through. */
+  override flushed(table: object): void {
+    const q = this.queue;
+    if (q.notification !== null && q.notification.table === table) q.notification = null;
   }
 
   /** mq_timedsend: `deadline` is clock ns or null. */

@@ -82,7 +82,7 @@ export const mqNotify: Sys = (t, fd, sevp) => {
     // The kernel's SIGEV_THREAD takes a netlink socket (glibc makes one and runs the thread
     // itself); there are no netlink sockets here.
     if (how === SIGEV_THREAD) sysError("EBADF", "SIGEV_THREAD needs a netlink socket");
-    n = { owner: t.proc, signal: how === SIGEV_SIGNAL ? signo : 0, value };
+    n = { owner: t.proc, table: t.fds, signal: how === SIGEV_SIGNAL ? signo : 0, value };
   }
   queueOf(t, fd).notify(t.proc, n);
   return 0;

@@ -337,13 +337,16 @@ export class Process {
     }
     const act = parent.leader?.sig.actions[SIGCHLD];
     const autoReap = this.exitSignal === SIGCHLD && act !== undefined && (act.handler === SIG_IGN || (act.flags & SA_NOCLDWAIT) !== 0);
+    // The parent's waits wake before its signal arrives, so that a wait finds what changed
+    // (the child to report, or no child left: ECHILD) before the signal can interrupt it, as
+    // Linux's do_wait looks at the children before at pending signals.
+    if (autoReap) this.sys.reap(this);
+    parent.childEvents.notify();
     if (this.exitSignal !== 0) {
       const code = term.kind === "exit" ? CLD_EXITED : term.core ? CLD_DUMPED : CLD_KILLED;
       const status = term.kind === "exit" ? term.code : term.signal;
       parent.signal(this.exitSignal, { signal: this.exitSignal, code, addr: 0, status, pid: this.pid, uid: this.uid, trapno: 0, error: 0 });
     }
-    if (autoReap) this.sys.reap(this);
-    parent.childEvents.notify();
   }
 
   /** A vfork child let go of its parent's memory (it exec'd or ended): the parent goes on. */

@@ -18,6 +18,12 @@
 #include <time.h>
 #include <unistd.h>
 
+static volatile sig_atomic_t chld_seen;
+static void count_chld(int sig) {
+  (void)sig;
+  chld_seen++;
+}
+
 static void show(const char *what, int st) {
   if (WIFEXITED(st)) printf("%s: exited %d\n", what, WEXITSTATUS(st));
   else if (WIFSIGNALED(st)) printf("%s: killed by %s%s\n", what, strsignal(WTERMSIG(st)), WCOREDUMP(st) ? " (core)" : "");
@@ -390,5 +396,35 @@ int main(void) {
   }
   waitpid(p, &st, 0);
   show("unprivileged child", st);
+
+  /* 12. A SIGCHLD handler without SA_RESTART and a parent asleep in wait(): the wait reports
+   * the child (or, with SA_NOCLDWAIT, that there is none: ECHILD), not EINTR; the handler runs
+   * after it. */
+  struct sigaction ca = {0};
+  ca.sa_handler = count_chld;
+  sigemptyset(&ca.sa_mask);
+  sigaction(SIGCHLD, &ca, NULL);
+  chld_seen = 0;
+  p = fork();
+  if (p == 0) {
+    usleep(20000);
+    _exit(5);
+  }
+  r = wait(&st);
+  printf("wait with a SIGCHLD handler: %s, ", r == p ? "the child" : strerror(errno));
+  show("status", st);
+  printf("handler ran %d time(s)\n", chld_seen);
+  ca.sa_flags = SA_NOCLDWAIT;
+  sigaction(SIGCHLD, &ca, NULL);
+  p = fork();
+  if (p == 0) {
+    usleep(20000);
+    _exit(6);
+  }
+  r = wait(&st);
+  printf("wait under SA_NOCLDWAIT: %d %s, handler ran %d time(s)\n", r, r < 0 ? strerror(errno) : "", chld_seen);
+  ca.sa_handler = SIG_DFL;
+  ca.sa_flags = 0;
+  sigaction(SIGCHLD, &ca, NULL);
   return 0;
 }

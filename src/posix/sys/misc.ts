@@ -15,6 +15,7 @@ import { TerminalFile } from "../../libexoc/tty/ttyfile.js";
 import { filesystemTypes } from "../../libexoc/procfs/global.js";
 import { ttyIoctl } from "./tty.js";
 import { capable, CAP_SYS_ADMIN } from "../../libexoc/capability.js";
+import { ifIoctl } from "./ifioctl.js";
 
 /** What uname reports: a Linux kernel on an i686 machine. */
 export const UTS = {
@@ -155,6 +156,10 @@ export const ioctl: Sys = (t, fd, req, arg) => {
       if (!(f instanceof UnixSocket)) sysError("ENOTTY");
       t.mem.putU32(arg, f.atMark ? 1 : 0);
       return 0;
+  }
+  if (f instanceof UnixSocket) {
+    const r = ifIoctl(t, req >>> 0, arg);
+    if (r !== null) return r;
   }
   if (!f.isatty()) sysError("ENOTTY");
   const tty = t.sys.tty;

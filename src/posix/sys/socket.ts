@@ -19,6 +19,7 @@ import { readTimespec } from "./time.js";
 import { getInetOption, setInetOption, readIpControl, ipHeader, ipCmsgs, type Cmsg } from "./inetopt.js";
 import { AF_INET, AF_INET6, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE, portSpace, readInet, encodeName, decodeName, nameIn, portOf, isLocal, isV4, anyOf, localAddr, loopbackOf, unspecified, bindKeys, destKey, v6only, ephemeralPort, type InetAddr } from "./inet.js";
 import { capable, CAP_NET_ADMIN, CAP_NET_BIND_SERVICE, CAP_SYS_ADMIN, CAP_SETUID, CAP_SETGID } from "../../libexoc/capability.js";
+import { AF_NETLINK, NETLINK_ROUTE, routeRequest } from "../../libexoc/netlink.js";
 
 export const AF_UNIX = 1;
 const SOCK_RAW = 3;
@@ -64,9 +65,10 @@ function sockOf(t: Task, fd: number): UnixSocket {
 }
 
 function makeSocket(t: Task, domain: number, type: number, protocol: number): UnixSocket {
-  if (domain !== AF_UNIX && domain !== AF_INET && domain !== AF_INET6) sysError("EAFNOSUPPORT");
+  if (domain !== AF_UNIX && domain !== AF_INET && domain !== AF_INET6 && domain !== AF_NETLINK) sysError("EAFNOSUPPORT");
   if ((type & ~(0xf | SOCK_NONBLOCK | SOCK_CLOEXEC)) !== 0) sysError("EINVAL");
   const nonblock = (type & SOCK_NONBLOCK) !== 0;
+  if (domain === AF_NETLINK) return makeNetlink(t, type & 0xf, protocol, nonblock);
   if (domain !== AF_UNIX) return makeInet(t, domain, type & 0xf, protocol, nonblock);
   let kind = type & 0xf;
   // (Linux makes a raw unix socket a datagram one)
@@ -92,6 +94,77 @@ function makeInet(t: Task, family: number, kind: number, protocol: number, nonbl
   return s;
 }
 
+/** A routing netlink socket (raw or datagram, as Linux takes both): what it sends goes to the
+ *  kernel's rtnetlink (libexoc/netlink.ts), whose answers it receives. Other netlink protocols
+ *  (uevents, audit, generic netlink...) are EPROTONOSUPPORT. */
+function makeNetlink(t: Task, kind: number, protocol: number, nonblock: boolean): UnixSocket {
+  if (kind !== SOCK_RAW && kind !== SOCK_DGRAM) sysError("ESOCKTNOSUPPORT");
+  if (protocol !== NETLINK_ROUTE) sysError("EPROTONOSUPPORT");
+  return new UnixSocket(SOCK_DGRAM, credsOf(t), nonblock, AF_NETLINK);
+}
+
+/** A netlink socket's name (struct sockaddr_nl after the family): padding, port id, groups. */
+function netlinkName(portId: number, groups: number): Uint8Array {
+  const b = new Uint8Array(10);
+  const dv = new DataView(b.buffer);
+  dv.setUint32(2, portId >>> 0, true);
+  dv.setUint32(6, groups >>> 0, true);
+  return b;
+}
+
+/** SOL_NETLINK, and its options that are kept as flags: NETLINK_ADD_MEMBERSHIP,
+ *  DROP_MEMBERSHIP, PKTINFO, BROADCAST_ERROR, NO_ENOBUFS, LISTEN_ALL_NSID, CAP_ACK, EXT_ACK,
+ *  GET_STRICT_CHK (stored apart from SOL_SOCKET's in plainOptions). */
+const SOL_NETLINK = 270, SOL_NETLINK_KEY = 270 << 16;
+const NETLINK_OPTIONS = new Set([1, 2, 3, 4, 5, 8, 10, 11, 12]);
+
+/** The kernel's netlink address: port id 0. */
+const NL_KERNEL = netlinkName(0, 0);
+
+/** A sockaddr_nl from the guest: its port id and groups (EINVAL if short or of another
+ *  family). */
+function readNetlink(t: Task, va: number, len: number): { portId: number; groups: number } {
+  if (len < 12) sysError("EINVAL");
+  const b = t.mem.read(va, 12);
+  const dv = new DataView(b.buffer, b.byteOffset, 12);
+  if (dv.getUint16(0, true) !== AF_NETLINK) sysError("EINVAL");
+  return { portId: dv.getUint32(4, true), groups: dv.getUint32(8, true) };
+}
+
+/** Binds a netlink socket to port id `portId` (0: the process's id if free, else one below
+ *  -4096, as Linux's netlink_autobind). Binding again to its own id changes nothing; to
+ *  another (0 included) is EINVAL. */
+function bindNetlink(t: Task, s: UnixSocket, portId: number, groups: number): void {
+  const names = t.fs.sockets;
+  const key = (id: number): string => `netlink:${id >>> 0}`;
+  if (s.name !== null) {
+    if (portId >>> 0 !== new DataView(s.name.buffer, s.name.byteOffset).getUint32(2, true)) sysError("EINVAL");
+    return;
+  }
+  if (portId === 0) {
+    portId = t.pid;
+    for (let id = -4096; names.has(key(portId)); id--) portId = id;
+  }
+  s.bind(netlinkName(portId, groups), [key(portId)], names);
+}
+
+/** The port id of a netlink socket, bound first if it is not. */
+function netlinkPort(t: Task, s: UnixSocket): number {
+  if (s.name === null) bindNetlink(t, s, 0, 0);
+  return new DataView((s.name as Uint8Array).buffer, (s.name as Uint8Array).byteOffset).getUint32(2, true);
+}
+
+/** What a netlink socket sends: a message for the kernel (port id 0; another port is
+ *  ECONNREFUSED, as no process listens), whose answers are queued for it at once. */
+function sendNetlink(t: Task, s: UnixSocket, data: Uint8Array, addrVa: number, addrLen: number): number {
+  if (addrVa !== 0 && readNetlink(t, addrVa, addrLen).portId !== 0) sysError("ECONNREFUSED");
+  const pid = netlinkPort(t, s);
+  for (const d of routeRequest(data, pid, capable(t.proc, CAP_NET_ADMIN))) {
+    s.rx.push({ data: d, off: 0, from: null, creds: { pid: 0, uid: 0, gid: 0 }, files: null, ip: null });
+  }
+  return data.length;
+}
+
 export const socket: Sys = (t, domain, type, protocol) => t.fds.add(makeSocket(t, domain, type, protocol), (type & SOCK_CLOEXEC) !== 0);
 
 export const socketpair: Sys = (t, domain, type, protocol, svVa) => {
@@ -100,7 +173,7 @@ export const socketpair: Sys = (t, domain, type, protocol, svVa) => {
   if ((type & ~(0xf | SOCK_NONBLOCK | SOCK_CLOEXEC)) !== 0) sysError("EINVAL");
   t.mem.check(svVa, 8, true);
   const a = makeSocket(t, domain, type, protocol);
-  if (a.inet) {
+  if (a.inet || a.family === AF_NETLINK) {
     a.drop();
     return sysError("EOPNOTSUPP");
   }
@@ -145,6 +218,7 @@ function abstractKey(name: Uint8Array, type: number): string {
  *  of either family's encoding as `family` has it; none: the unspecified address, port 0). */
 function sockaddr(name: Uint8Array | null, family: number): Uint8Array {
   if (family === AF_INET || family === AF_INET6) name = nameIn(name, family);
+  if (family === AF_NETLINK && name === null) name = NL_KERNEL;
   const full = new Uint8Array(2 + (name?.length ?? 0));
   full[0] = family;
   if (name !== null) full.set(name, 2);
@@ -187,6 +261,11 @@ function autobindInet(t: Task, s: UnixSocket, ip: Uint8Array): void {
 
 export const bind: Sys = (t, fd, addrVa, len) => {
   const s = sockOf(t, fd);
+  if (s.family === AF_NETLINK) {
+    const a = readNetlink(t, addrVa, len);
+    bindNetlink(t, s, a.portId, a.groups);
+    return 0;
+  }
   if (s.inet) {
     const a = readInet(t, addrVa, len, s.family) as InetAddr;
     bindInet(t, s, a);
@@ -329,6 +408,12 @@ function connectInet(t: Task, s: UnixSocket, addrVa: number, len: number): numbe
 export const connect: Sys = (t, fd, addrVa, len) => {
   const s = sockOf(t, fd);
   if (s.inet) return connectInet(t, s, addrVa, len);
+  if (s.family === AF_NETLINK) {
+    // (only the kernel answers: connecting to it binds the socket and changes nothing else)
+    if (readNetlink(t, addrVa, len).portId !== 0) sysError("ECONNREFUSED");
+    netlinkPort(t, s);
+    return 0;
+  }
   const a = readAddr(t, addrVa, len, "EAFNOSUPPORT");
   if (s.type === SOCK_DGRAM) {
     // A datagram socket's connect names its default destination (an address of the family
@@ -470,6 +555,7 @@ function sendTo(t: Task, s: UnixSocket, d: Dest, data: Uint8Array, flags: number
 
 export const sendto: Sys = (t, fd, buf, len, flags, addrVa, addrLen) => {
   const s = sockOf(t, fd);
+  if (s.family === AF_NETLINK) return sendNetlink(t, s, t.mem.read(buf, Math.min(len >>> 0, MAX_RW)), addrVa, addrLen);
   const d = destination(t, s, addrVa, addrLen);
   const data = t.mem.read(buf, Math.min(len >>> 0, MAX_RW));
   const ip = d.addr === null ? null : ipHeader(s, d.addr, { hops: null, tclass: null });
@@ -552,6 +638,8 @@ const recvRest = resumable("posix/socket.recvRest", function recvRest(t: Task, s
  *  sender bound to an unspecified address sent from the loopback (an IPv4 sender reads as
  *  v4-mapped on an IPv6 socket). */
 function senderName(s: UnixSocket, from: UnixSocket | null): Uint8Array | null {
+  // (a netlink socket hears only the kernel)
+  if (s.family === AF_NETLINK) return NL_KERNEL;
   if (from === null || from.name === null) return null;
   if (!s.inet) return from.name;
   if (s.type === SOCK_STREAM) return null;
@@ -590,14 +678,18 @@ function readMsg(t: Task, va: number): MsgHdr {
 export const sendmsg: Sys = (t, fd, msgVa, flags) => {
   const s = sockOf(t, fd);
   const m = readMsg(t, msgVa);
+  const gather = (): Uint8Array => {
+    const data = new Uint8Array(m.iov.reduce((n, [, len]) => n + len, 0));
+    let at = 0;
+    for (const [base, len] of m.iov) {
+      data.set(t.mem.read(base, len), at);
+      at += len;
+    }
+    return data;
+  };
+  if (s.family === AF_NETLINK) return sendNetlink(t, s, gather(), m.namelen === 0 ? 0 : m.name, m.namelen);
   const d = destination(t, s, m.namelen === 0 ? 0 : m.name, m.namelen);
-  const total = m.iov.reduce((n, [, len]) => n + len, 0);
-  const data = new Uint8Array(total);
-  let at = 0;
-  for (const [base, len] of m.iov) {
-    data.set(t.mem.read(base, len), at);
-    at += len;
-  }
+  const data = gather();
   if (s.inet) {
     const sent = readIpControl(t, s, d.addr, m.control, m.controllen);
     return sendTo(t, s, d, data, flags, credsOf(t), null, d.addr === null ? null : ipHeader(s, d.addr, sent));
@@ -790,6 +882,9 @@ export const getsockopt: Sys = (t, fd, level, opt, valVa, lenVa) => {
   let words: number[];
   if (s.inet && level !== SOL_SOCKET) {
     words = [getInetOption(s, level, opt)];
+  } else if (s.family === AF_NETLINK && level === SOL_NETLINK) {
+    if (!NETLINK_OPTIONS.has(opt)) sysError("ENOPROTOOPT");
+    words = [s.plainOptions.get(SOL_NETLINK_KEY + opt) ?? 0];
   } else if (level === SOL_SOCKET && TIMEOUTS.has(opt)) {
     const ns = opt === SO_RCVTIMEO_OLD || opt === SO_RCVTIMEO_NEW ? s.rcvTimeoNs : s.sndTimeoNs;
     const sec = Math.floor(ns / 1e9), usec = Math.floor((ns % 1e9) / 1000);
@@ -846,6 +941,12 @@ export const setsockopt: Sys = (t, fd, level, opt, valVa, len) => {
   const v = t.mem.i32(valVa);
   if (s.inet && level !== SOL_SOCKET) {
     setInetOption(s, level, opt, v);
+    return 0;
+  }
+  if (s.family === AF_NETLINK && level === SOL_NETLINK) {
+    // (flags kept and read back; group memberships too, though no group has events here)
+    if (!NETLINK_OPTIONS.has(opt)) sysError("ENOPROTOOPT");
+    s.plainOptions.set(SOL_NETLINK_KEY + opt, v !== 0 ? 1 : 0);
     return 0;
   }
   if (level !== SOL_SOCKET) sysError("EOPNOTSUPP");

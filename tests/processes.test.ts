@@ -55,6 +55,16 @@ describe("exhaustion stays inside the guest", () => {
   }, 180_000);
 });
 
+// The host's kernel is x86-64: what only an i386 kernel answers is checked against expected text.
+describe("answers of a 32-bit kernel", () => {
+  it("mmap2's page offset overflowing 32 bits is EOVERFLOW; uname's machine is i686", () => {
+    const r = runExojit(buildGuest("kernel32.c"), [], { timeoutMs: 60_000 });
+    expect(r.stderr.toString()).toBe("");
+    expect(r.stdout.toString()).toBe("mmap2 of 4 GiB at page offset 2^32-1: Value too large for defined data type\nthe same at offset 0: Cannot allocate memory\nmachine i686\n");
+    expect(r.status).toBe(0);
+  }, 90_000);
+});
+
 // The code cache is keyed by physical page and program text comes from the page cache, so a
 // program run again (a new process, fork + exec) reuses the blocks decoded and the regions
 // compiled for the first run.

@@ -50,7 +50,11 @@ function doMmap(t: Task, addr: number, len: number, prot: number, flags: number,
   if ((prot & ~7) !== 0) sysError("EINVAL");
   if (offset % PAGE !== 0) sysError("EINVAL");
   const size = pageUp(len);
-  if (size === 0 || size > USER_TOP) sysError("ENOMEM");
+  if (size === 0) sysError("ENOMEM");
+  // (a page offset past the end of 32 bits, as an i386 kernel's do_mmap checks it before it
+  // looks for room)
+  if (offset / PAGE + size / PAGE > 0xffffffff) sysError("EOVERFLOW");
+  if (size > USER_TOP) sysError("ENOMEM");
   const shared = type !== MAP_PRIVATE;
 
   let object: MemObject | null = null;

@@ -13,7 +13,7 @@ const CASES: DiffCase[] = [
   { name: "ipc_sem: atomic semop, IPC_NOWAIT, timeouts, GETNCNT/GETZCNT, SEM_UNDO at exit, EIDRM on removal, EINTR", src: "ipc_sem.c" },
   { name: "ipc_msg: messages by type, MSG_EXCEPT, MSG_NOERROR/E2BIG, a full queue, waiting receivers, EIDRM, EINTR", src: "ipc_msg.c" },
   { name: "ipc_perms: IPC objects, POSIX queues and shm objects as uid 1000; nice, setpriority and setrlimit rules", src: "ipc_perms.c" },
-  { name: "posix_mq: priorities, timed send and receive, O_NONBLOCK, waiting both ways, mq_notify, poll, unlink", src: "posix_mq.c" },
+  { name: "posix_mq: priorities, timed send and receive, O_NONBLOCK, waiting both ways, mq_notify (signals, SIGEV_THREAD), poll, unlink", src: "posix_mq.c", flags: ["-pthread"] },
   { name: "posix_shm: shm_open objects in a tmpfs /dev/shm shared by fork and by name, a process-shared mutex, sem_open", src: "posix_shm.c", flags: ["-pthread"] },
 ];
 

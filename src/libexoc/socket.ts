@@ -624,6 +624,12 @@ export class UnixSocket extends OpenFile {
   /** send(MSG_OOB) on a TCP connection: the last byte of `data`, sent next, is urgent at the
    *  peer. A new urgent byte replaces one not yet read (which stays in the stream, unless the
    *  peer's reader stands on it: Linux's tcp_check_urg), and the peer's owner gets SIGURG. */
+  /** A datagram from the kernel (a netlink socket's answers and notifications): queued
+   *  whatever room is left, as Linux queues rtnetlink's answers and mq_notify's cookies. */
+  fromKernel(data: Uint8Array): void {
+    this.rx.push({ data, off: 0, from: null, creds: { pid: 0, uid: 0, gid: 0 }, files: null, ip: null });
+  }
+
   markUrgent(data: Uint8Array): void {
     const p = this.peer;
     if (!this.inet || this.type !== SOCK_STREAM || !this.connected || p === null || p.peer !== this || data.length === 0) return;

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <mqueue.h>
 #include <poll.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,6 +87,14 @@ static void on_notify(int sig, siginfo_t *si, void *uc) {
   got_code = si->si_code;
   got_value = si->si_value.sival_int;
   got_pid_is_me = si->si_pid == getpid();
+}
+
+static sem_t thread_done;
+static volatile int thread_value;
+
+static void on_message(union sigval v) {
+  thread_value = v.sival_int;
+  sem_post(&thread_done);
 }
 
 int main(void) {
@@ -194,6 +203,31 @@ int main(void) {
   st = status_of(c);
   printf("  another process registering after the owner closed a descriptor: status %d\n", st);
   mq_notify(q, NULL);
+
+  /* SIGEV_THREAD: glibc's helper thread hears of the message through a netlink socket and runs
+   * the function in a new thread, with the registered value. */
+  recv1(q); /* (the queue must be empty for a notification) */
+  sem_init(&thread_done, 0, 0);
+  struct sigevent tev = {0};
+  tev.sigev_notify = SIGEV_THREAD;
+  tev.sigev_notify_function = on_message;
+  tev.sigev_value.sival_int = 77;
+  T("mq_notify SIGEV_THREAD", mq_notify(q, &tev));
+  T("mq_notify SIGEV_THREAD again", mq_notify(q, &tev));
+  mq_send(q, "wakes a thread", 14, 1);
+  struct timespec until;
+  clock_gettime(CLOCK_REALTIME, &until);
+  until.tv_sec += 10;
+  T("the thread ran", sem_timedwait(&thread_done, &until));
+  printf("  with value %d\n", thread_value);
+  recv1(q);
+  T("registered again", mq_notify(q, &tev));
+  T("unregistered", mq_notify(q, NULL));
+  mq_send(q, "nobody hears", 12, 1);
+  usleep(50000);
+  printf("  the thread ran again: %d\n", sem_trywait(&thread_done) == 0);
+  recv1(q);
+  mq_send(q, "silent", 6, 1); /* (what the rest of the test expects queued) */
   ev.sigev_notify = 12345;
   T("mq_notify with a bad sigev_notify", mq_notify(q, &ev));
 

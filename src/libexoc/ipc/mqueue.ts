@@ -13,8 +13,8 @@
 //
 // mq_notify registers one process to hear of a message arriving in an empty queue that no
 // receiver is waiting on: a signal with the registered value (SIGEV_SIGNAL) or nothing
-// (SIGEV_NONE); the registration is then removed. (SIGEV_THREAD is glibc's own: it needs a
-// netlink socket, which exojit does not provide.)
+// (SIGEV_NONE), or a cookie written to a netlink socket (SIGEV_THREAD: glibc's helper thread
+// reads it and runs the function); the registration is then removed.
 
 import { WaitQueue } from "../../exokernel/wait.js";
 import { WouldBlock, EINTR_ON_HANDLER, later } from "../blocking.js";
@@ -27,6 +27,7 @@ import { MAY_READ, MAY_WRITE, type FsCaller, type SetAttr, type Volume, type Vol
 import type { Process } from "../process.js";
 import type { Task } from "../task.js";
 import { capable, CAP_SYS_RESOURCE } from "../capability.js";
+import type { UnixSocket } from "../socket.js";
 
 export const MQUEUE_MAGIC = 0x19800202;
 /** Priorities are below this. */
@@ -34,6 +35,18 @@ export const MQ_PRIO_MAX = 32768;
 /** Limits of /proc/sys/fs/mqueue (Linux's defaults) and the hard ones root may go up to. */
 export const MSG_MAX = 10, MSGSIZE_MAX = 8192, MSG_DEFAULT = 10, MSGSIZE_DEFAULT = 8192, QUEUES_MAX = 256;
 export const HARD_MSGMAX = 65536, HARD_MSGSIZEMAX = 16 << 20;
+/** The last byte of a SIGEV_THREAD cookie: a message came, or the registration went. */
+const NOTIFY_WOKENUP = 1, NOTIFY_REMOVED = 2;
+
+/** Sends a SIGEV_THREAD registration's cookie with its last byte set to `code`, and lets go of
+ *  the socket. */
+function sendCookie(th: { sock: UnixSocket; cookie: Uint8Array }, code: number): void {
+  const c = th.cookie.slice();
+  c[c.length - 1] = code;
+  th.sock.fromKernel(c);
+  th.sock.drop();
+}
+
 /** si_code of a queue's notification signal (SI_MESGQ). */
 export const SI_MESGQ = -3;
 
@@ -54,6 +67,10 @@ interface QueuedMessage {
 /** How a registered process hears of a message: a signal with a value, or nothing. */
 export interface MqNotification {
   owner: Process;
+  /** SIGEV_THREAD: the netlink socket that gets the cookie (its 32 bytes, the last one set to
+   *  NOTIFY_WOKENUP or NOTIFY_REMOVED), held while registered; glibc's helper thread reads it
+   *  and runs the function. Null for SIGEV_SIGNAL and SIGEV_NONE. */
+  thread: { sock: UnixSocket; cookie: Uint8Array } | null;
   /** The owner's descriptor table: closing any descriptor of the queue through it removes the
    *  registration (Linux's mqueue_flush_file, which compares the closing process). */
   table: object;
@@ -126,8 +143,21 @@ export class Mqueue {
     const n = this.notification;
     if (n === null) return;
     this.notification = null;
+    if (n.thread !== null) {
+      sendCookie(n.thread, NOTIFY_WOKENUP);
+      return;
+    }
     if (n.signal === 0 || n.owner.termination !== null) return;
     n.owner.signal(n.signal, { signal: n.signal, code: SI_MESGQ, addr: 0, pid: sender.pid, uid: sender.uid, trapno: 0, error: 0, value: n.value });
+  }
+
+  /** The registration goes without a message (unregistered, its owner's descriptor closed or
+   *  its owner gone, replaced): a SIGEV_THREAD one tells its socket. */
+  removeNotification(): void {
+    const n = this.notification;
+    if (n === null) return;
+    this.notification = null;
+    if (n.thread !== null) sendCookie(n.thread, NOTIFY_REMOVED);
   }
 
   /** What reading the queue's file shows. */
@@ -346,14 +376,14 @@ export class MqFile extends OpenFile {
   /** The owner's registration goes when its descriptor does. */
   override release(): void {
     const q = this.queue;
-    if (q.notification !== null && q.notification.owner.termination !== null) q.notification = null;
+    if (q.notification !== null && q.notification.owner.termination !== null) q.removeNotification();
   }
 
   /** A descriptor of the queue closed through the registered owner's table: the registration
    *  goes, whichever descriptor it was made through. */
   override flushed(table: object): void {
     const q = this.queue;
-    if (q.notification !== null && q.notification.table === table) q.notification = null;
+    if (q.notification !== null && q.notification.table === table) q.removeNotification();
   }
 
   /** mq_timedsend: `deadline` is clock ns or null. */
@@ -448,10 +478,12 @@ export class MqFile extends OpenFile {
     const q = this.queue;
     const cur = q.notification;
     if (n === null) {
-      if (cur !== null && cur.owner === p) q.notification = null;
+      if (cur !== null && cur.owner === p) q.removeNotification();
       return;
     }
     if (cur !== null && cur.owner.termination === null) sysError("EBUSY");
+    q.removeNotification();
+    if (n.thread !== null) n.thread.sock.refs++;
     q.notification = n;
   }
 

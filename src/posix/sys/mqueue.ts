@@ -11,12 +11,16 @@ import { Struct } from "../abi/structs.js";
 import { O_ACCMODE, O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_NONBLOCK, O_CLOEXEC } from "../abi/fcntl.js";
 import { readTimespec } from "./time.js";
 import { realtimeNs } from "../../libexoc/time.js";
+import { UnixSocket } from "../../libexoc/socket.js";
+import { AF_NETLINK } from "../../libexoc/netlink.js";
 
 /** struct mq_attr: four longs (flags, maxmsg, msgsize, curmsgs) and four reserved. */
 const MQ_ATTR_SIZE = 32;
 /** sigev_notify values and the size of struct sigevent. */
 const SIGEV_SIGNAL = 0, SIGEV_NONE = 1, SIGEV_THREAD = 2;
 const SIGEVENT_SIZE = 64;
+/** A SIGEV_THREAD registration's cookie. */
+const NOTIFY_COOKIE_LEN = 32;
 
 function queueOf(t: Task, fd: number): MqFile {
   const f = t.fds.get(fd);
@@ -79,10 +83,18 @@ export const mqNotify: Sys = (t, fd, sevp) => {
     const value = dv.getInt32(0, true), signo = dv.getInt32(4, true), how = dv.getInt32(8, true);
     if (how !== SIGEV_NONE && how !== SIGEV_SIGNAL && how !== SIGEV_THREAD) sysError("EINVAL");
     if (how === SIGEV_SIGNAL && (signo < 0 || signo > NSIG)) sysError("EINVAL");
-    // The kernel's SIGEV_THREAD takes a netlink socket (glibc makes one and runs the thread
-    // itself); there are no netlink sockets here.
-    if (how === SIGEV_THREAD) sysError("EBADF", "SIGEV_THREAD needs a netlink socket");
-    n = { owner: t.proc, table: t.fds, signal: how === SIGEV_SIGNAL ? signo : 0, value };
+    // The kernel's SIGEV_THREAD takes a netlink socket (sigev_signo) and a cookie of 32 bytes
+    // (sigev_value's pointer), which it writes to the socket; glibc makes the socket and runs
+    // the thread itself. (Linux's order: the cookie, then the socket.)
+    let thread: MqNotification["thread"] = null;
+    if (how === SIGEV_THREAD) {
+      const cookie = t.mem.read(value >>> 0, NOTIFY_COOKIE_LEN).slice();
+      const f = t.fds.get(signo);
+      if (!(f instanceof UnixSocket)) sysError("ENOTSOCK");
+      if (f.family !== AF_NETLINK) sysError("EINVAL");
+      thread = { sock: f, cookie };
+    }
+    n = { owner: t.proc, table: t.fds, signal: how === SIGEV_SIGNAL ? signo : 0, value, thread };
   }
   queueOf(t, fd).notify(t.proc, n);
   return 0;

@@ -159,9 +159,7 @@ function netlinkPort(t: Task, s: UnixSocket): number {
 function sendNetlink(t: Task, s: UnixSocket, data: Uint8Array, addrVa: number, addrLen: number): number {
   if (addrVa !== 0 && readNetlink(t, addrVa, addrLen).portId !== 0) sysError("ECONNREFUSED");
   const pid = netlinkPort(t, s);
-  for (const d of routeRequest(data, pid, capable(t.proc, CAP_NET_ADMIN))) {
-    s.rx.push({ data: d, off: 0, from: null, creds: { pid: 0, uid: 0, gid: 0 }, files: null, ip: null });
-  }
+  for (const d of routeRequest(data, pid, capable(t.proc, CAP_NET_ADMIN))) s.fromKernel(d);
   return data.length;
 }
 

@@ -30,8 +30,9 @@ const EPERM = 1, ENODEV = 19, EINVAL = 22, EOPNOTSUPP = 95;
 /** struct rtnl_link_stats: 24 counters. */
 const LINK_STATS_LEN = 96;
 
-/** One netlink message being built: the header, a fixed part, then attributes. */
-class Msg {
+/** One netlink message being built: the header, a fixed part, then attributes. (Exported, as
+ *  every class of libexoc is, for the snapshot serializer's registry.) */
+export class NetlinkMessage {
   private readonly parts: Uint8Array[] = [];
   private len = NLMSG_HDRLEN;
 
@@ -84,7 +85,7 @@ function linkMessage(flags: number, seq: number, pid: number): Uint8Array {
   ifi.setUint16(2, ARPHRD_LOOPBACK, true);
   ifi.setInt32(4, LO_INDEX, true);
   ifi.setUint32(8, LO_FLAGS, true);
-  return new Msg(RTM_NEWLINK, flags, seq, pid)
+  return new NetlinkMessage(RTM_NEWLINK, flags, seq, pid)
     .raw(new Uint8Array(ifi.buffer))
     .attr(IFLA_IFNAME, cstr("lo"))
     .attr(IFLA_TXQLEN, u32(1000))
@@ -102,7 +103,7 @@ function linkMessage(flags: number, seq: number, pid: number): Uint8Array {
 function addrMessage(family: number, addr: Uint8Array, prefix: number, flags: number, seq: number, pid: number): Uint8Array {
   const ifa = Uint8Array.of(family, prefix, IFA_F_PERMANENT, RT_SCOPE_HOST, LO_INDEX, 0, 0, 0);
   const cache = new Uint8Array(new Uint32Array([0xffffffff, 0xffffffff, 0, 0]).buffer);
-  const m = new Msg(RTM_NEWADDR, flags, seq, pid).raw(ifa).attr(IFA_ADDRESS, addr);
+  const m = new NetlinkMessage(RTM_NEWADDR, flags, seq, pid).raw(ifa).attr(IFA_ADDRESS, addr);
   if (family === AF_INET) m.attr(IFA_LOCAL, addr).attr(IFA_LABEL, cstr("lo"));
   return m.attr(IFA_FLAGS, u32(IFA_F_PERMANENT)).attr(IFA_CACHEINFO, cache).bytes();
 }
@@ -113,7 +114,7 @@ const LOOPBACK6 = Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1);
 /** NLMSG_ERROR for request `req` (its header and, for an error, its payload). */
 function errorMessage(req: Uint8Array, errno: number, seq: number, pid: number): Uint8Array {
   const echoed = errno === 0 ? req.subarray(0, NLMSG_HDRLEN) : req;
-  return new Msg(NLMSG_ERROR, errno === 0 ? NLM_F_CAPPED : 0, seq, pid).raw(u32(-errno >>> 0)).raw(echoed).bytes();
+  return new NetlinkMessage(NLMSG_ERROR, errno === 0 ? NLM_F_CAPPED : 0, seq, pid).raw(u32(-errno >>> 0)).raw(echoed).bytes();
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {
@@ -145,7 +146,7 @@ function answer(req: Uint8Array, type: number, flags: number, seq: number, pid: 
   if (kind !== 2) return { out: [], errno: netAdmin ? EOPNOTSUPP : EPERM };
   const body = req.subarray(NLMSG_HDRLEN);
   const family = body.length > 0 ? body[0] : AF_UNSPEC;
-  const done = (): Uint8Array => new Msg(NLMSG_DONE, NLM_F_MULTI, seq, pid).raw(u32(0)).bytes();
+  const done = (): Uint8Array => new NetlinkMessage(NLMSG_DONE, NLM_F_MULTI, seq, pid).raw(u32(0)).bytes();
   if ((flags & NLM_F_DUMP) === NLM_F_DUMP) {
     const parts: Uint8Array[] = [];
     if (type === RTM_GETLINK) parts.push(linkMessage(NLM_F_MULTI, seq, pid));

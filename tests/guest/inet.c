@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/uio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -155,6 +156,16 @@ static void udp(void) {
   send(s, "reply", 5, 0);
   n = recv(c, buf, sizeof buf, 0);
   printf("udp: reply %zd \"%.*s\"\n", n, (int)n, buf);
+  /* write and writev on a connected UDP socket send to its peer, one datagram each (an empty
+   * one too) */
+  printf("udp: write %zd, ", write(s, "by write", 8));
+  struct iovec wv[2] = {{"by ", 3}, {"writev", 6}};
+  printf("writev %zd, ", writev(s, wv, 2));
+  printf("empty write %zd\n", write(s, "", 0));
+  for (int k = 0; k < 3; k++) {
+    n = recv(c, buf, sizeof buf, 0);
+    printf("udp: the peer got %zd \"%.*s\"\n", n, (int)n, buf);
+  }
   int other = socket(AF_INET, SOCK_DGRAM, 0);
   sendto(other, "stray", 5, 0, (struct sockaddr *)&to, sizeof to);
   sendto(c, "from peer", 9, 0, (struct sockaddr *)&to, sizeof to);
@@ -165,6 +176,7 @@ static void udp(void) {
   printf("udp: getpeername %s\n", err(getpeername(s, (struct sockaddr *)&pn, &pl)));
   int u = socket(AF_INET, SOCK_DGRAM, 0);
   printf("udp: send without a destination: %s\n", err(send(u, "x", 1, 0)));
+  printf("udp: write without a destination: %s\n", err(write(u, "x", 1)));
   close(s);
   printf("udp: sendto a port nobody has: %s\n", err(sendto(c, "lost", 4, 0, (struct sockaddr *)&to, sizeof to)));
   int k = socket(AF_INET, SOCK_DGRAM, 0);

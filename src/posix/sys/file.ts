@@ -19,6 +19,8 @@ import { openRequest, AT_FDCWD, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GE
 import { AsyncIo, F_OWNER_TID, F_OWNER_PID, F_OWNER_PGRP } from "../../libexoc/fasync.js";
 import { recordLock } from "./lock.js";
 import { dirNotify } from "../../libexoc/dnotify.js";
+import { UnixSocket } from "../../libexoc/socket.js";
+import { sendsOnWrite, writeAsSend } from "./socket.js";
 
 /** Largest single transfer, as Linux's MAX_RW_COUNT. */
 export const MAX_RW = 0x7ffff000;
@@ -217,6 +219,7 @@ export const write: Sys = (t, fd, buf, count) => {
   const blind = f.blindWrite(Math.min(count >>> 0, MAX_RW));
   if (blind >= 0) return blind;
   const data = gather(t, buf, count);
+  if (f instanceof UnixSocket && sendsOnWrite(f)) return writeAsSend(t, f, data);
   if (data.length === 0) return 0;
   const part = belowFsizeLimit(t, f, data, -1);
   return writeTo(t, () => f.writeBy(t, part));
@@ -407,6 +410,7 @@ export const readv: Sys = (t, fd, iov, cnt) => {
 export const writev: Sys = (t, fd, iov, cnt) => {
   const f = writable(t, fd);
   const all = gatherv(t, iovecs(t, iov, cnt));
+  if (f instanceof UnixSocket && sendsOnWrite(f)) return writeAsSend(t, f, all);
   if (all.length === 0) return 0;
   const part = belowFsizeLimit(t, f, all, -1);
   return writeTo(t, () => f.writeBy(t, part));

@@ -562,6 +562,21 @@ export const sendto: Sys = (t, fd, buf, len, flags, addrVa, addrLen) => {
 
 export const send: Sys = (t, fd, buf, len, flags) => sendto(t, fd, buf, len, flags, 0, 0);
 
+/** Whether write(2) on `s` must go the way of send(2): a UDP socket's destination is the
+ *  address it connected to, and a netlink socket's the kernel, which the socket itself does not
+ *  hold (its own write handles streams and unix sockets). */
+export function sendsOnWrite(s: UnixSocket): boolean {
+  return (s.inet && s.type === SOCK_DGRAM) || s.family === AF_NETLINK;
+}
+
+/** write/writev on such a socket: a send without flags or address of the bytes gathered. */
+export function writeAsSend(t: Task, s: UnixSocket, data: Uint8Array): number {
+  if (s.family === AF_NETLINK) return sendNetlink(t, s, data, 0, 0);
+  const d = destination(t, s, 0, 0);
+  const ip = d.addr === null ? null : ipHeader(s, d.addr, { hops: null, tclass: null });
+  return sendTo(t, s, d, data, 0, credsOf(t), null, ip);
+}
+
 /** MSG_OOB on a receive that is not TCP's: a unix stream has no urgent data to give (EINVAL,
  *  as unix_stream_recv_urg says when none was sent), and unix datagrams have no such thing
  *  (EOPNOTSUPP); UDP ignores the flag. */

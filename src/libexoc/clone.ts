@@ -79,6 +79,8 @@ export function cloneTask(t: Task, a: CloneArgs): number {
     proc.fsuidSet = src.fsuidSet;
     proc.fsgidSet = src.fsgidSet;
     copyCaps(proc, src);
+    proc.oomScoreAdj = src.oomScoreAdj;
+    proc.oomScoreAdjMin = src.oomScoreAdjMin;
     proc.rlimits = new Map(src.rlimits);
     proc.exe = src.exe;
     proc.argv = src.argv;

@@ -25,6 +25,9 @@ export interface Creds extends CapState {
   /** A file-system user/group id set apart from the effective one, or null (it follows). */
   fsuidSet: number | null;
   fsgidSet: number | null;
+  /** prctl's dumpable flag: a change of effective or file-system id clears it (Linux's
+   *  commit_creds sets suid_dumpable, 0), which also gives /proc/PID's files to root. */
+  dumpable: number;
 }
 
 /** An id argument: -1 leaves it unchanged; other values must be valid ids (not -1 as u32). */
@@ -44,6 +47,7 @@ function privileged(c: Creds, w: Which): boolean {
 }
 
 function set(c: Creds, w: Which, r: number, e: number, s: number): void {
+  if (fsId(c, w) !== e || (w === "u" ? c.euid : c.egid) !== e) c.dumpable = 0;
   if (w === "u") {
     const old = { uid: c.uid, euid: c.euid, suid: c.suid };
     c.uid = r;
@@ -104,6 +108,7 @@ export function setFsId(c: Creds, w: Which, id: number): number {
   if (!valid(id)) return old;
   const [r, e, s] = get(c, w);
   if (privileged(c, w) || id === r || id === e || id === s || id === old) {
+    if (id !== old) c.dumpable = 0;
     if (w === "u") {
       c.fsuidSet = id === c.euid ? null : id;
       fixSetfsuid(c, old, id);

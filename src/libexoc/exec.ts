@@ -314,7 +314,8 @@ function loadElf(t: Task, prog: Program, execPath: string, argv: Buffer[], envp:
       Object.assign(p, before);
       throw e;
     }
-    p.dumpable = p.euid === before.euid && p.egid === before.egid ? 1 : 0;
+    // (as Linux's begin_new_exec: dumpable unless the effective ids differ from the real ones)
+    p.dumpable = p.euid === p.uid && p.egid === p.gid ? 1 : 0;
     p.execed = true;
     commit(t, mm, prog.guest, execPath, argv, envp);
     const r = t.regs;

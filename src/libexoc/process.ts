@@ -80,6 +80,10 @@ export class Process {
   capBnd = CAP_ALL;
   capAmb = 0;
   securebits = 0;
+  /** /proc/PID/oom_score_adj, and the floor below which only CAP_SYS_RESOURCE may set it
+   *  (procfs/oom.ts). Inherited by fork, kept by exec. */
+  oomScoreAdj = 0;
+  oomScoreAdjMin = 0;
   /** Resource limits changed from their defaults: resource → [soft, hard] (Infinity = none). */
   rlimits = new Map<number, [number, number]>();
   /** Guest path of the running program, its argv and environment (for /proc). */

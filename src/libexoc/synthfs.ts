@@ -7,6 +7,7 @@
 // listing or a file's text is always current. Nothing here knows what the nodes mean.
 
 import type { Process } from "./process.js";
+import type { Task } from "./task.js";
 import { OpenFile, S_IFDIR, S_IFREG, S_IFLNK, SEEK_SET, SEEK_CUR, type FileStat, type OpenMode } from "./file.js";
 import { DT_DIR, DT_REG, DT_LNK } from "./dirfile.js";
 import { sysError, type ErrnoName } from "./errors.js";
@@ -59,6 +60,9 @@ export interface SynthFile extends NodeBase {
   content(): Uint8Array;
   /** What a write fails with (the files are read-only; default EINVAL). */
   readonly writeError?: ErrnoName;
+  /** A writable file's handler: takes what one write gave (by `who`: null for a write not made
+   *  by a guest task), whole; a write is refused with its SysError. */
+  store?(data: Uint8Array, who: Task | null): void;
 }
 
 export interface SynthLink extends NodeBase {
@@ -160,12 +164,23 @@ export class SynthOpenFile extends OpenFile {
     return n;
   }
 
-  write(_buf: Uint8Array): number {
-    return sysError(this.node.writeError ?? "EINVAL");
+  write(buf: Uint8Array): number {
+    return this.store(buf, null);
   }
 
-  override pwrite(_buf: Uint8Array, _off: number): number {
-    return sysError(this.node.writeError ?? "EINVAL");
+  override writeBy(who: Task, buf: Uint8Array): number {
+    return this.store(buf, who);
+  }
+
+  override pwrite(buf: Uint8Array, _off: number): number {
+    return this.store(buf, null);
+  }
+
+  private store(buf: Uint8Array, who: Task | null): number {
+    const n = this.node;
+    if (n.store === undefined) return sysError(n.writeError ?? "EINVAL");
+    n.store(buf, who);
+    return buf.length;
   }
 
   override seek(off: number, whence: number): number {

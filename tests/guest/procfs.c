@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -623,6 +624,66 @@ static void refusals(void) {
   close(fd);
 }
 
+static void oom_read(const char *f) {
+  char b[32] = {0};
+  int fd = open(f, O_RDONLY);
+  int n = fd < 0 ? -1 : (int)read(fd, b, sizeof b - 1);
+  if (fd >= 0) close(fd);
+  printf("  %s: %s", f, n > 0 ? b : "(unreadable)\n");
+}
+
+static void oom_write(const char *f, const char *v) {
+  int fd = open(f, O_WRONLY);
+  if (fd < 0) {
+    printf("  open %s for writing: %s\n", f, strerror(errno));
+    return;
+  }
+  ssize_t n = write(fd, v, strlen(v));
+  printf("  %s <- %s: %s\n", f, v, n < 0 ? strerror(errno) : "ok");
+  close(fd);
+}
+
+/* oom_score_adj and oom_adj: kept, mapped between their scales, checked. CAP_SYS_RESOURCE is
+ * dropped first (a sandboxed host's root may lack it): going below 0 is then EACCES. After
+ * setuid a process is no longer dumpable: its /proc files are root's. */
+static void oom_files(void) {
+  printf("oom:\n");
+  fflush(stdout);
+  pid_t c = fork();
+  if (c == 0) {
+    struct { unsigned version; int pid; } h = {0x20080522, 0};
+    struct { unsigned eff, prm, inh; } d[2];
+    syscall(SYS_capget, &h, d);
+    d[0].eff &= ~(1u << 24);
+    d[0].prm &= ~(1u << 24);
+    if (syscall(SYS_capset, &h, d) != 0) printf("  capset: %s\n", strerror(errno));
+    oom_read("/proc/self/oom_score_adj");
+    oom_read("/proc/self/oom_adj");
+    oom_write("/proc/self/oom_score_adj", "100\n");
+    oom_read("/proc/self/oom_score_adj");
+    oom_read("/proc/self/oom_adj");
+    oom_write("/proc/self/oom_score_adj", "1001");
+    oom_write("/proc/self/oom_score_adj", "ten");
+    oom_write("/proc/self/oom_score_adj", "-100");
+    oom_write("/proc/self/oom_adj", "15");
+    oom_read("/proc/self/oom_score_adj");
+    oom_write("/proc/self/oom_adj", "16");
+    oom_write("/proc/self/oom_adj", "-17");
+    oom_write("/proc/self/oom_score_adj", "0");
+    oom_read("/proc/self/oom_adj");
+    printf("  dumpable %d, ", prctl(PR_GET_DUMPABLE, 0, 0, 0, 0));
+    if (setuid(65534) != 0) printf("setuid: %s\n", strerror(errno));
+    printf("after setuid %d\n", prctl(PR_GET_DUMPABLE, 0, 0, 0, 0));
+    oom_write("/proc/self/oom_score_adj", "500");
+    struct stat st;
+    stat("/proc/self/status", &st);
+    printf("  /proc/self/status owned by uid %u\n", (unsigned)st.st_uid);
+    fflush(stdout);
+    _exit(0);
+  }
+  waitpid(c, NULL, 0);
+}
+
 int main(int argc, char **argv, char **envp) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   if (argc == 2 && strcmp(argv[1], "stdin") == 0) {
@@ -643,5 +704,6 @@ int main(int argc, char **argv, char **envp) {
   root_listing();
   global_files();
   refusals();
+  oom_files();
   return 0;
 }

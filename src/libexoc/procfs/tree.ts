@@ -24,6 +24,7 @@ import { PROC_DEV, PROC_SUPER_MAGIC, devParts, encodeDev } from "./linux.js";
 import { isTerminal } from "../../exokernel/hostio.js";
 import { credOf, credCapable } from "../vfs/perm.js";
 import { CAP_SYS_PTRACE } from "../capability.js";
+import * as oom from "./oom.js";
 
 /** Inode of the root and first inode of the entries made at boot (proc_alloc_inum's range). */
 const ROOT_INO = 1n, FIXED_INO = 0xf0000000n;
@@ -45,8 +46,8 @@ function dirNode(a: Attrs, entries: () => SynthEntry[], lookup: (name: string) =
   return { kind: "dir", ...a, entries, lookup };
 }
 
-function fileNode(a: Attrs, text: () => string | Uint8Array, writeError: ErrnoName): SynthFile {
-  return { kind: "file", ...a, content: () => toBytes(text()), writeError };
+function fileNode(a: Attrs, text: () => string | Uint8Array, writeError: ErrnoName, store?: (data: Uint8Array, who: Task | null) => void): SynthFile {
+  return { kind: "file", ...a, content: () => toBytes(text()), writeError, store };
 }
 
 function linkNode(a: Attrs, target: () => string, jump?: () => OpenFile | null, magic = false): SynthLink {
@@ -98,6 +99,8 @@ interface PidEntry {
   /** Needs the right to inspect the process besides the permission bits. */
   inspect?: true;
   text?: (v: pid.View) => string | Uint8Array;
+  /** A writable file's handler (the others refuse writes). */
+  store?: (v: pid.View, data: Uint8Array, who: Task | null) => void;
   /** A link's target (it may throw: a zombie has no exe). */
   target?: (v: pid.View) => string;
 }
@@ -125,6 +128,9 @@ const PID_ENTRIES: PidEntry[] = [
   { name: "exe", kind: "link", perm: 0o777, inspect: true, target: (v) => (liveTask(v), v.p.exe !== "" ? v.p.exe : sysError("ENOENT")) },
   { name: "mounts", kind: "file", perm: 0o444, text: pid.mountsText },
   { name: "mountinfo", kind: "file", perm: 0o444, text: pid.mountinfoText },
+  { name: "oom_score", kind: "file", perm: 0o444, text: oom.scoreText },
+  { name: "oom_adj", kind: "file", perm: 0o644, text: oom.adjText, store: oom.storeAdj },
+  { name: "oom_score_adj", kind: "file", perm: 0o644, text: oom.scoreAdjText, store: oom.storeScoreAdj },
 ];
 
 /** The system-wide entries at the top, and what each holds. */
@@ -266,8 +272,9 @@ export class ProcFs implements SynthMount {
     const v: pid.View = { sys: this.sys, p, t, id, whole, permitted: mayInspect(who, p), ttyNr, ttyPgrp };
     const prefix = whole ? `${id}` : `${p.pid}/task/${id}`;
     const entries = PID_ENTRIES.filter((e) => whole || !e.tgidOnly);
+    // (a process that is not dumpable has its files owned by root: Linux's task_dump_owner)
     const attrs = (path: string, perm: number): Attrs => ({
-      ino: this.inodes.get(path), perm, uid: p.euid, gid: p.egid, timeNs: this.wallNs(whole || t === null ? p.startNs : t.startNs),
+      ino: this.inodes.get(path), perm, uid: p.dumpable !== 0 ? p.euid : 0, gid: p.dumpable !== 0 ? p.egid : 0, timeNs: this.wallNs(whole || t === null ? p.startNs : t.startNs),
     });
     const inspect = (w: FsCaller): void => {
       if (!mayInspect(w, p)) sysError("EACCES");
@@ -286,7 +293,8 @@ export class ProcFs implements SynthMount {
           return linkNode(a, () => target(v), undefined, true);
         }
         const text = e.text as (v: pid.View) => string | Uint8Array; // every file entry has a text
-        return fileNode(a, () => text(v), e.perm & 0o200 ? "EROFS" : "EINVAL");
+        const store = e.store;
+        return fileNode(a, () => text(v), e.perm & 0o200 ? "EROFS" : "EINVAL", store === undefined ? undefined : (data, w) => store(v, data, w));
       },
     );
     return whole ? { ...dir, process: p } : dir;

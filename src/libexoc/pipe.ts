@@ -65,12 +65,14 @@ export class Pipe {
     return b;
   }
 
-  /** F_SETPIPE_SZ: the new capacity (a power of two number of pages); EBUSY if the buffers in
-   *  use do not fit. */
-  resize(size: number): number {
+  /** F_SETPIPE_SZ: the new capacity (a power of two number of pages, at most 2^31 bytes:
+   *  EINVAL beyond); growing past pipe-max-size needs `privileged` (CAP_SYS_RESOURCE: EPERM);
+   *  EBUSY if the buffers in use do not fit. */
+  resize(size: number, privileged: boolean): number {
+    if (size > 2 ** 31) sysError("EINVAL");
     let pages = 1;
     while (pages * PAGE < size) pages *= 2;
-    if (pages * PAGE > PIPE_MAX_SIZE) sysError("EPERM");
+    if (pages > this.slots && pages * PAGE > PIPE_MAX_SIZE && !privileged) sysError("EPERM");
     const used = this.head - this.tail;
     if (pages < used) sysError("EBUSY");
     const kept: PipeBuffer[] = [];

@@ -277,5 +277,23 @@ int main(void) {
     }
     waitpid(c, NULL, 0);
   }
+
+  /* A shared mapping of a file opened read-only never becomes writable; a private one may. */
+  char name[] = "/tmp/exojit-mmro-XXXXXX";
+  int wfd = mkstemp(name);
+  if (ftruncate(wfd, 4096) != 0) printf("ftruncate failed\n");
+  int rfd = open(name, O_RDONLY);
+  void *ro = mmap(NULL, 4096, PROT_READ, MAP_SHARED, rfd, 0);
+  show("mprotect PROT_WRITE of a shared read-only file mapping", mprotect(ro, 4096, PROT_READ | PROT_WRITE) == 0);
+  void *rp = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, rfd, 0);
+  show("mprotect PROT_WRITE of a private one", mprotect(rp, 4096, PROT_READ | PROT_WRITE) == 0);
+  void *rw = mmap(NULL, 4096, PROT_READ, MAP_SHARED, wfd, 0);
+  show("mprotect PROT_WRITE of a shared mapping of a writable descriptor", mprotect(rw, 4096, PROT_READ | PROT_WRITE) == 0);
+  munmap(ro, 4096);
+  munmap(rp, 4096);
+  munmap(rw, 4096);
+  close(rfd);
+  close(wfd);
+  unlink(name);
   return 0;
 }

@@ -21,6 +21,7 @@ import { recordLock } from "./lock.js";
 import { dirNotify } from "../../libexoc/dnotify.js";
 import { UnixSocket } from "../../libexoc/socket.js";
 import { sendsOnWrite, writeAsSend } from "./socket.js";
+import { capable, CAP_SYS_RESOURCE } from "../../libexoc/capability.js";
 
 /** Largest single transfer, as Linux's MAX_RW_COUNT. */
 export const MAX_RW = 0x7ffff000;
@@ -601,7 +602,7 @@ function fcntlCall(t: Task, fd: number, cmd: number, arg: number, wide: boolean)
       return f.pipe.capacity;
     case F_SETPIPE_SZ:
       if (!(f instanceof PipeEnd)) sysError("EBADF");
-      return f.pipe.resize(arg >>> 0);
+      return f.pipe.resize(arg >>> 0, capable(t.proc, CAP_SYS_RESOURCE));
     case F_ADD_SEALS:
       f.addSeals(arg >>> 0);
       return 0;

@@ -60,6 +60,9 @@ function doMmap(t: Task, addr: number, len: number, prot: number, flags: number,
   let object: MemObject | null = null;
   let name = "";
   let sealedShared = false;
+  // (a shared mapping of a file opened read-only may never be made writable: Linux clears
+  // VM_MAYWRITE, and mprotect then refuses PROT_WRITE with EACCES)
+  let readOnlyShared = false;
   if (f !== null) {
     if (f instanceof MemDevice) {
       name = f.path; // /dev/zero: anonymous memory
@@ -69,6 +72,7 @@ function doMmap(t: Task, addr: number, len: number, prot: number, flags: number,
       if (m === null) sysError("ENODEV");
       if (!f.mode.read) sysError("EACCES");
       if (shared && prot & 2 && !f.mode.write) sysError("EACCES");
+      readOnlyShared = shared && !f.mode.write;
       // (a memfd sealed against writing maps shared only read-only, for good: memfd's
       // seal_check_write)
       sealedShared = shared && ((f.seals() ?? 0) & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) !== 0;
@@ -111,7 +115,7 @@ function doMmap(t: Task, addr: number, len: number, prot: number, flags: number,
   object?.hold();
   const v = new Vma(start, end, prot, shared, object, offset, object ? end : 0, name);
   v.locked = locked;
-  if (sealedShared) v.maxProt &= ~PROT_WRITE;
+  if (sealedShared || readOnlyShared) v.maxProt &= ~PROT_WRITE;
   t.vm.map(v);
   // (populated as mlock does; MAP_NONBLOCK, which Linux ignores since 2.6.23, changes nothing)
   if ((flags & (MAP_POPULATE | MAP_LOCKED)) !== 0) {

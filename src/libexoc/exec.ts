@@ -20,6 +20,7 @@ import { RLIMIT_STACK } from "./limits.js";
 import { hostRandom } from "./random.js";
 import { SigHandlers } from "./signal.js";
 import { logger, trace } from "../log.js";
+import { VfsRef } from "./vfs/ref.js";
 
 /** Where position-independent executables are loaded (as Linux does for i386 without ASLR). */
 export const PIE_BASE = 0x56555000;
@@ -175,7 +176,13 @@ export function execProgram(t: Task, req: ExecRequest, abi: ExecAbi): ExecInfo {
     opened = openProgram(t, sb.interp, t.cwd, false);
   }
   try {
-    return loadElf(t, opened, req.path, argv, req.envp, abi);
+    // (a program open for writing somewhere cannot run: ETXTBSY; once it runs, it cannot be
+    // opened for writing for as long as a memory runs it)
+    const key = opened.file.ref instanceof VfsRef ? opened.file.ref.key : null;
+    if (key !== null) t.fs.denial.checkRun(key);
+    const info = loadElf(t, opened, req.path, argv, req.envp, abi);
+    if (key !== null) t.mm.runs(t.fs.denial, key);
+    return info;
   } finally {
     closeFile(opened.file);
   }

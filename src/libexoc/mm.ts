@@ -6,6 +6,7 @@ import type { Exokernel } from "../exokernel/kernel.js";
 import type { CapHandle } from "../exokernel/caps.js";
 import { AddressMap } from "./vm.js";
 import { UserMemory } from "./uaccess.js";
+import type { WriteDenial, RunningProgram } from "./vfs/denywrite.js";
 
 let nextMmId = 1;
 
@@ -37,6 +38,8 @@ export class Mm {
   users = 1;
   /** The program's layout (exec sets it; fork copies it). */
   layout: ExecLayout = emptyLayout();
+  /** The program file it runs, which may not be opened for writing meanwhile (ETXTBSY). */
+  running: RunningProgram | null = null;
 
   readonly mem: UserMemory;
 
@@ -58,12 +61,22 @@ export class Mm {
   fork(aspace: CapHandle): Mm {
     const m = new Mm(this.kernel, aspace, this.vm.fork(aspace));
     m.layout = { ...this.layout };
+    if (this.running !== null) m.runs(this.running.denial, this.running.key);
     return m;
+  }
+
+  /** It runs the program file `key` (exec, and a fork's copy). */
+  runs(denial: WriteDenial, key: string): void {
+    this.running = { denial, key };
+    denial.runner(key, 1);
   }
 
   /** A task stopped using this memory; the last one writes back shared pages and lets every
    *  region go (the address space itself goes with the last environment in it). */
   release(): void {
-    if (--this.users === 0) this.vm.clear();
+    if (--this.users !== 0) return;
+    this.vm.clear();
+    if (this.running !== null) this.running.denial.runner(this.running.key, -1);
+    this.running = null;
   }
 }

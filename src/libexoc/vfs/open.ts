@@ -62,7 +62,10 @@ function reopened(vfs: Vfs, who: FsCaller, jump: OpenFile, req: OpenRequest): Op
   }
   const f = jump.reopen(req.mode);
   // (a host file keeps its place in the volume: locks, watches and ftruncate find it)
-  if (r instanceof VfsRef) f.ref = new VfsRef(f, r.mnt, r.node, r.key, vfs.locks, vfs.notify);
+  if (r instanceof VfsRef) {
+    if (req.mode.write || req.truncate) vfs.denial.checkWrite(r.key);
+    f.ref = new VfsRef(f, r.mnt, r.node, r.key, vfs.locks, vfs.notify, false, null, (f.stat().mode & S_IFMT) === S_IFREG ? vfs.denial : null);
+  }
   if (req.truncate && (f.stat().mode & S_IFMT) === S_IFREG && !f.truncateOpen(0)) {
     f.drop();
     sysError("EINVAL");
@@ -108,7 +111,7 @@ function openPlace(vfs: Vfs, who: FsCaller, pl: Place, guest: string, req: OpenR
   const key = lockKey(st.dev, st.ino);
   // (an O_PATH descriptor makes no events, as on Linux since 6.5; any other opened is open)
   const attach = <T extends OpenFile>(f: T): T => {
-    f.ref = new VfsRef(f, pl.mnt, pl.node, key, vfs.locks, req.pathOnly ? null : vfs.notify, type === S_IFDIR, parent);
+    f.ref = new VfsRef(f, pl.mnt, pl.node, key, vfs.locks, req.pathOnly ? null : vfs.notify, type === S_IFDIR, parent, type === S_IFREG ? vfs.denial : null);
     if (!req.pathOnly) vfs.notify.object(key, IN_OPEN, type === S_IFDIR, parent);
     return f;
   };
@@ -133,6 +136,8 @@ function openPlace(vfs: Vfs, who: FsCaller, pl: Place, guest: string, req: OpenR
   if (!created) {
     if (want & MAY_WRITE && type === S_IFREG) vfs.checkWritable(pl);
     checkPermission(who, pl, want);
+    // (a program being run: ETXTBSY, after the permission check, as Linux's get_write_access)
+    if (want & MAY_WRITE && type === S_IFREG) vfs.denial.checkWrite(key);
   }
   if (req.noatime === true && !ownerOrRoot(credOf(who), st)) sysError("EPERM");
   const stat = later<FileStat>(pl.mnt.vol, "getattr", pl.node);

@@ -6,9 +6,12 @@ import type { VolumeNode } from "../volume.js";
 import type { Mount } from "./mounts.js";
 import type { LockTable } from "./locks.js";
 import { IN_CLOSE_WRITE, IN_CLOSE_NOWRITE, type Notifier, type Parent } from "./notify.js";
+import type { WriteDenial } from "./denywrite.js";
 
 export class VfsRef implements FileRef {
   private readonly writer: boolean;
+  /** Where a regular file's write access is counted (exec's ETXTBSY), or null. */
+  private readonly denial: WriteDenial | null;
 
   constructor(
     f: OpenFile,
@@ -22,8 +25,11 @@ export class VfsRef implements FileRef {
     private readonly notifier: Notifier | null = null,
     private readonly dir = false,
     private readonly parent: Parent | null = null,
+    denial: WriteDenial | null = null,
   ) {
     this.writer = f.mode.write;
+    this.denial = this.writer ? denial : null;
+    this.denial?.writer(key, 1);
     mnt.openFiles++;
     if (this.writer) mnt.writers++;
     mnt.vol.pinned?.(node);
@@ -46,6 +52,7 @@ export class VfsRef implements FileRef {
   released(f: OpenFile): void {
     this.mnt.openFiles--;
     if (this.writer) this.mnt.writers--;
+    this.denial?.writer(this.key, -1);
     releaseDescriptionLocks(this.locks, this.key, f);
     this.mnt.vol.unpinned?.(this.node);
     if (this.notifier === null) return;

@@ -28,6 +28,7 @@ import { openPath, parentOf, type OpenRequest } from "./open.js";
 import { Notifier, IN_ACCESS, IN_ATTRIB, IN_CREATE, IN_DELETE, IN_MODIFY, IN_MOVED_FROM, IN_MOVED_TO, type Parent } from "./notify.js";
 import { mount, umount, type MountRequest, type UmountRequest } from "./mountops.js";
 import { later } from "../../exokernel/later.js";
+import { WriteDenial } from "./denywrite.js";
 
 export type { OpenRequest, MountRequest, UmountRequest };
 export { PATH_MAX, MAX_SYMLINKS } from "./walk.js";
@@ -77,6 +78,8 @@ export class Vfs {
   readonly devices: DeviceRegistry;
   readonly fsTypes: FsTypes;
   readonly locks = new LockTable();
+  /** Programs being run and files open for writing (ETXTBSY). */
+  readonly denial = new WriteDenial();
   /** The pipes behind the FIFO nodes opened through this name space. */
   readonly fifos = new FifoTable();
   /** Names bound to unix sockets: paths (by their file's identity) and abstract names. */
@@ -515,6 +518,7 @@ export class Vfs {
     if (type !== S_IFREG) sysError("EINVAL");
     this.checkWritable(pl);
     checkPermission(who, pl, MAY_WRITE);
+    this.denial.checkWrite(lockKey(pl.st.dev, pl.st.ino));
     pl.mnt.vol.setattr(pl.node, { size: len });
     this.changed(p, pl, IN_MODIFY);
   }

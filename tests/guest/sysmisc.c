@@ -14,11 +14,22 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <linux/random.h>
+#include <signal.h>
 #include <sys/uio.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "guest.h"
+
+#ifndef PIDFD_NONBLOCK
+#define PIDFD_NONBLOCK O_NONBLOCK
+#endif
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
 
 static void show(int fd, const char *label) {
   char buf[64];
@@ -170,5 +181,44 @@ int main(int argc, char **argv) {
     _exit(0);
   }
   waitpid(ch, NULL, 0);
+
+  /* pidfds: a non-blocking one makes waitid say EAGAIN while the child runs (0 with WNOHANG);
+   * a siginfo for another signal than the one sent is EINVAL */
+  int go[2];
+  if (pipe(go) != 0) return 1;
+  ch = fork();
+  if (ch == 0) {
+    char b;
+    if (read(go[0], &b, 1) != 1) _exit(2);
+    _exit(0);
+  }
+  int pfd = syscall(SYS_pidfd_open, ch, PIDFD_NONBLOCK);
+  siginfo_t si;
+  TRY("waitid on a non-blocking pidfd of a running child", waitid(P_PIDFD, pfd, &si, WEXITED));
+  TRY("the same with WNOHANG", waitid(P_PIDFD, pfd, &si, WEXITED | WNOHANG));
+  siginfo_t mine = {0};
+  mine.si_signo = SIGUSR1;
+  mine.si_code = SI_QUEUE;
+  TRY("pidfd_send_signal SIGUSR2 with a SIGUSR1 siginfo", syscall(SYS_pidfd_send_signal, pfd, SIGUSR2, &mine, 0));
+  if (write(go[1], "x", 1) != 1) return 1;
+  waitpid(ch, NULL, 0);
+  close(pfd);
+  /* get_robust_list of another user's thread, and SIOCATMARK where there is no urgent data */
+  ch = fork();
+  if (ch == 0) {
+    if (setuid(65534) != 0) printf("setuid failed\n");
+    void *head;
+    size_t hl;
+    TRY("unprivileged get_robust_list of pid 1", syscall(SYS_get_robust_list, 1, &head, &hl));
+    _exit(0);
+  }
+  waitpid(ch, NULL, 0);
+  int us = socket(AF_INET, SOCK_DGRAM, 0), at = 0;
+  TRY("SIOCATMARK on a UDP socket", ioctl(us, SIOCATMARK, &at));
+  close(us);
+  int rnd = open("/dev/urandom", O_RDONLY), cnt = -1;
+  TRY("RNDGETENTCNT on /dev/urandom", ioctl(rnd, RNDGETENTCNT, &cnt));
+  printf("an entropy count: %d\n", cnt >= 0);
+  close(rnd);
   return 0;
 }

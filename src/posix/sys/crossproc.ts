@@ -19,7 +19,7 @@ function taskOf(t: Task, tid: number): Task {
 
 /** Linux's __ptrace_may_access with real credentials: the same process; root; or a caller
  *  whose real ids are all of the target's ids, the target dumpable. */
-function mayAccess(t: Task, p: Process): boolean {
+export function mayAccess(t: Task, p: Process): boolean {
   const c = t.proc;
   if (c === p || capable(c, CAP_SYS_PTRACE)) return true;
   const idsMatch = c.uid === p.uid && c.uid === p.euid && c.uid === p.suid && c.gid === p.gid && c.gid === p.egid && c.gid === p.sgid;

@@ -4,7 +4,8 @@
 // TIOCGPGRP: a record of what the guest set, the host's window size).
 
 import { PathFile } from "../../libexoc/file.js";
-import { UnixSocket } from "../../libexoc/socket.js";
+import { UnixSocket, SOCK_STREAM } from "../../libexoc/socket.js";
+import { MemDevice } from "../../libexoc/vfs/memdev.js";
 import type { Sys } from "../types.js";
 import type { Task } from "../../libexoc/task.js";
 import { sysError } from "../../libexoc/errors.js";
@@ -120,6 +121,8 @@ export const TCGETS = 0x5401, TCSETS = 0x5402, TCSETSW = 0x5403, TCSETSF = 0x540
 export const TIOCSPGRP = 0x5410, TIOCGWINSZ = 0x5413, TIOCSWINSZ = 0x5414, FIONREAD = 0x541b, FIONBIO = 0x5421;
 /** A socket's: whether reads are at TCP's urgent mark. */
 const SIOCATMARK = 0x8905;
+/** /dev/random's: the entropy count, _IOR('R', 0, int). */
+const RNDGETENTCNT = 0x80045200;
 export const TIOCGSID = 0x5429, FIOCLEX = 0x5451, FIONCLEX = 0x5450;
 
 /** Termios a terminal starts with (cooked mode, as `stty sane` sets): iflag, oflag, cflag, lflag. */
@@ -152,14 +155,19 @@ export const ioctl: Sys = (t, fd, req, arg) => {
       t.mem.putU32(arg, f.available());
       return 0;
     case SIOCATMARK:
-      // (whether a TCP socket's reads are at its urgent mark)
-      if (!(f instanceof UnixSocket)) sysError("ENOTTY");
+      // (whether a TCP or unix socket's reads are at its urgent mark; UDP has none: ENOTTY)
+      if (!(f instanceof UnixSocket) || (f.inet && f.type !== SOCK_STREAM)) sysError("ENOTTY");
       t.mem.putU32(arg, f.atMark ? 1 : 0);
       return 0;
   }
   if (f instanceof UnixSocket) {
     const r = ifIoctl(t, req >>> 0, arg);
     if (r !== null) return r;
+  }
+  // (the random devices' entropy count: the pool is always full, as Linux 5.18's)
+  if (f instanceof MemDevice && f.kind === "random" && req >>> 0 === RNDGETENTCNT) {
+    t.mem.putU32(arg, 256);
+    return 0;
   }
   if (!f.isatty()) sysError("ENOTTY");
   const tty = t.sys.tty;

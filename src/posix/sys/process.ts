@@ -17,6 +17,7 @@ import { Struct } from "../abi/structs.js";
 import { pathArg, baseDir } from "./file.js";
 import { setTlsFrom } from "./tls.js";
 import type { LinuxPersonality } from "../linux.js";
+import { mayAccess } from "./crossproc.js";
 
 const EAX = 0, ESP = 4;
 /** clone flags that only clone3 knows, and the exit-signal byte of clone's flags. */
@@ -159,6 +160,7 @@ export const waitid: Sys = (t, idtype, id, infop, options, rusage) => {
   if ((options & ~(WNOHANG | WEXITED | WUNTRACED | WCONTINUED | WNOWAIT | WNOTHREAD | WALL | WCLONE)) !== 0) sysError("EINVAL");
   if ((options & (WEXITED | WUNTRACED | WCONTINUED)) === 0) sysError("EINVAL");
   let sel: ChildSelector;
+  let nonblockPidfd = false;
   switch (idtype) {
     case P_ALL:
       sel = { kind: "any" };
@@ -172,19 +174,23 @@ export const waitid: Sys = (t, idtype, id, infop, options, rusage) => {
       sel = { kind: "pgid", pgid: id === 0 ? t.proc.pgid : id };
       break;
     case P_PIDFD: {
-      // (the process a pidfd names: EBADF for no descriptor, EINVAL for one that is no pidfd)
+      // (the process a pidfd names: EBADF for no descriptor, EINVAL for one that is no pidfd;
+      // a non-blocking pidfd waits as WNOHANG does, and finding nothing is EAGAIN unless the
+      // caller asked for WNOHANG itself)
       const f = t.fds.get(id);
       if (!(f instanceof PidFd)) return sysError("EINVAL");
       sel = { kind: "pid", pid: f.proc.pid };
+      nonblockPidfd = f.mode.nonblock;
       break;
     }
     default:
       return sysError("EINVAL");
   }
   const r = waitChild(t, sel, {
-    noHang: (options & WNOHANG) !== 0, exited: (options & WEXITED) !== 0, stopped: (options & WUNTRACED) !== 0,
+    noHang: (options & WNOHANG) !== 0 || nonblockPidfd, exited: (options & WEXITED) !== 0, stopped: (options & WUNTRACED) !== 0,
     continued: (options & WCONTINUED) !== 0, noWait: (options & WNOWAIT) !== 0,
   });
+  if (r === null && nonblockPidfd && (options & WNOHANG) === 0) sysError("EAGAIN");
   if (infop !== 0) {
     const s = new Struct(128);
     if (r !== null) s.u32(0, SIGCHLD).u32(8, CLD_CODES[r.kind]).u32(12, r.pid).u32(16, r.uid).u32(20, r.status);
@@ -209,9 +215,12 @@ export const setRobustList: Sys = (t, head, len) => {
   return 0;
 };
 
+/** get_robust_list: another thread's needs the right to inspect its process (EPERM), as
+ *  Linux's ptrace_may_access with real credentials. */
 export const getRobustList: Sys = (t, pid, headVa, lenVa) => {
   const target = pid === 0 ? t : t.sys.tasks.get(pid);
-  if (target === undefined) sysError("ESRCH");
+  if (target === undefined || !target.alive) return sysError("ESRCH");
+  if (target.proc !== t.proc && !mayAccess(t, target.proc)) sysError("EPERM");
   t.mem.putU32(headVa, target.robustList);
   t.mem.putU32(lenVa, ROBUST_HEAD_SIZE);
   return 0;

@@ -184,6 +184,8 @@ export const pidfdSendSignal: Sys = (t, pidfd, sig, uinfo, flags) => {
   const p = f instanceof PidFd ? f.proc : node !== null && node.kind === "dir" ? node.process : undefined;
   if (p === undefined) return sysError("EBADF");
   checkSignal(sig);
+  // (a siginfo for another signal than the one sent is EINVAL, as Linux's do_pidfd_send_signal)
+  if (uinfo !== 0 && t.mem.i32(uinfo) !== sig) sysError("EINVAL");
   if (p.reaped) sysError("ESRCH");
   const info: SigInfo = uinfo !== 0 ? userSiginfo(t, uinfo, sig, p === t.proc) : { signal: sig, code: SI_USER, addr: 0, pid: t.pid, uid: t.proc.uid, trapno: 0, error: 0 };
   maySend(t, p, sig);

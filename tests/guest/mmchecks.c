@@ -289,6 +289,19 @@ int main(void) {
   show("mprotect PROT_WRITE of a private one", mprotect(rp, 4096, PROT_READ | PROT_WRITE) == 0);
   void *rw = mmap(NULL, 4096, PROT_READ, MAP_SHARED, wfd, 0);
   show("mprotect PROT_WRITE of a shared mapping of a writable descriptor", mprotect(rw, 4096, PROT_READ | PROT_WRITE) == 0);
+  /* MADV_REMOVE punches a hole through a shared mapping of a writable descriptor,
+   * not through one of a read-only descriptor; locked pages cannot be let go */
+  if (pwrite(wfd, "abcd", 4, 0) != 4) printf("pwrite failed\n");
+  show("MADV_REMOVE through a shared mapping of a writable fd", madvise(rw, 4096, MADV_REMOVE) == 0);
+  char first = 'x';
+  if (pread(wfd, &first, 1, 0) != 1) printf("pread failed\n");
+  printf("the file's first byte after it: %d, the mapping's: %d\n", first, ((char *)rw)[0]);
+  show("MADV_REMOVE through a read-only fd", madvise(ro, 4096, MADV_REMOVE) == 0);
+  if (mlock(rw, 4096) == 0) {
+    show("MADV_DONTNEED of locked pages", madvise(rw, 4096, MADV_DONTNEED) == 0);
+    show("MADV_REMOVE of locked pages", madvise(rw, 4096, MADV_REMOVE) == 0);
+    munlock(rw, 4096);
+  }
   munmap(ro, 4096);
   munmap(rp, 4096);
   munmap(rw, 4096);

@@ -184,6 +184,9 @@ export const madvise: Sys = (t, addr, len, advice) => {
     const privateAnon = v.object === null && !v.shared;
     if ((advice === MADV_FREE || advice === MADV_WIPEONFORK) && !privateAnon) sysError("EINVAL");
     if (advice === MADV_REMOVE && !v.shared) sysError("EINVAL");
+    // (locked pages cannot be let go, but with MADV_DONTNEED_LOCKED: Linux's
+    // madvise_dontneed_free_valid_vma and madvise_remove)
+    if ((advice === MADV_DONTNEED || advice === MADV_FREE || advice === MADV_REMOVE) && v.locked) sysError("EINVAL");
   }
   switch (advice) {
     case MADV_DONTNEED:
@@ -196,10 +199,19 @@ export const madvise: Sys = (t, addr, len, advice) => {
     case MADV_REMOVE:
       // The range reads as zeroes from now on, in the mapping and in the file, as after
       // Linux's hole punch (the file keeps its blocks: st_blocks does not shrink).
-      for (const v of vmas) if ((v.prot & PROT_WRITE) === 0) sysError("EACCES");
+      // (a shared mapping that may be made writable: a read-only one of a writable descriptor
+      // qualifies, as Linux's vma_is_shared_maywrite)
+      for (const v of vmas) if ((v.maxProt & PROT_WRITE) === 0) sysError("EACCES");
+      // (through the shared object itself: the mapping may be read-only)
       for (const v of vmas) {
+        const obj = v.object;
+        if (obj === null) continue;
         const lo = Math.max(v.start, a), hi = Math.min(v.end, end);
-        t.mem.chunks(lo, hi - lo, true, (view) => view.fill(0));
+        for (let va = lo; va < hi; va += PAGE) {
+          const index = (v.offset + (va - v.start)) / PAGE;
+          t.kernel.frameBytes(obj.page(index)).fill(0);
+          obj.writeBack(index);
+        }
       }
       break;
     case MADV_DONTFORK:

@@ -211,11 +211,18 @@ describe("/proc over a real System", () => {
     expect(read("/proc/version")).toBe("Linux version 6.1.0-test (exojit@exojit) (exojit) #1 test\n");
     expect(list("/proc/sys")).toEqual(["fs", "kernel", "vm"]);
     // (a nested directory: /proc/sys/fs/inotify)
-    expect(list("/proc/sys/fs")).toEqual(["inotify", "mqueue", "pipe-max-size"]);
+    expect(list("/proc/sys/fs")).toEqual(["inotify", "mqueue", "nr_open", "pipe-max-size", "pipe-user-pages-hard", "pipe-user-pages-soft"]);
     expect(read("/proc/cmdline")).toBe("\n");
     expect(read("/proc/sys/fs/inotify/max_queued_events")).toBe("16384\n");
     expect(read("/proc/sys/kernel/shmmni")).toBe("4096\n");
     expect(read("/proc/sys/kernel/sem")).toBe("32000\t1024000000\t500\t32000\n");
+    // (Linux's defaults for what exojit does not count or write)
+    expect(read("/proc/sys/fs/pipe-user-pages-soft")).toBe("16384\n");
+    expect(read("/proc/sys/fs/nr_open")).toBe("1048576\n");
+    expect(read("/proc/sys/kernel/core_pattern")).toBe("core\n");
+    expect(read("/proc/sys/kernel/printk")).toBe("4\t4\t1\t7\n");
+    expect(read("/proc/sys/kernel/shm_next_id")).toBe("-1\n");
+    expect(read("/proc/sys/kernel/ns_last_pid")).toBe(`${sys.lastPid}\n`);
     const write: OpenMode = { read: false, write: true, append: false, nonblock: false };
     const rq = { mode: write, create: false, exclusive: false, truncate: false, directory: false, noFollow: false, perm: 0 };
     t.proc.euid = 0;

@@ -168,7 +168,11 @@ export function sysctlTable(sys: System): [string, string, number, () => string]
   const u = (): ReturnType<typeof sys.personality.uname> => sys.personality.uname();
   // (in Linux's listing order: by directory, then name)
   const rows: [string, string, number, () => string][] = [
+    ["fs", "nr_open", 0o644, () => "1048576"],
     ["fs", "pipe-max-size", 0o644, () => String(PIPE_MAX_SIZE)],
+    // (pipe buffers are not counted per user here: no limit, and Linux's default soft one)
+    ["fs", "pipe-user-pages-hard", 0o644, () => "0"],
+    ["fs", "pipe-user-pages-soft", 0o644, () => "16384"],
     ["fs/inotify", "max_queued_events", 0o644, () => String(INOTIFY_LIMITS.maxQueuedEvents)],
     ["fs/inotify", "max_user_instances", 0o644, () => String(INOTIFY_LIMITS.maxUserInstances)],
     ["fs/inotify", "max_user_watches", 0o644, () => String(INOTIFY_LIMITS.maxUserWatches)],
@@ -179,6 +183,8 @@ export function sysctlTable(sys: System): [string, string, number, () => string]
     ["fs/mqueue", "queues_max", 0o644, () => String(QUEUES_MAX)],
     // (the highest capability number Linux 6.1 knows, CAP_CHECKPOINT_RESTORE)
     ["kernel", "cap_last_cap", 0o444, () => "40"],
+    // (no core files are written: the default pattern all the same)
+    ["kernel", "core_pattern", 0o644, () => "core"],
     // (syslog(2) is root's only: posix/sys/klog.ts)
     ["kernel", "dmesg_restrict", 0o644, () => "1"],
     ["kernel", "domainname", 0o644, () => u().domainname],
@@ -188,6 +194,12 @@ export function sysctlTable(sys: System): [string, string, number, () => string]
     ["kernel", "msgmax", 0o644, () => String(MSGMAX)],
     ["kernel", "msgmnb", 0o644, () => String(MSGMNB)],
     ["kernel", "msgmni", 0o644, () => String(MSGMNI)],
+    // (System V ids are not chosen by the next-id sysctls: -1, Linux's "unset")
+    ["kernel", "msg_next_id", 0o644, () => "-1"],
+    ["kernel", "ns_last_pid", 0o666, () => String(sys.lastPid)],
+    ["kernel", "printk", 0o644, () => "4\t4\t1\t7"],
+    ["kernel", "sem_next_id", 0o644, () => "-1"],
+    ["kernel", "shm_next_id", 0o644, () => "-1"],
     ["kernel", "osrelease", 0o444, () => u().release],
     // (no module or fault has tainted the kernel)
     ["kernel", "tainted", 0o644, () => "0"],

@@ -17,6 +17,7 @@ const CASES: Case[] = [
   { name: "threads: glibc pthreads (mutexes, condition variables, barriers, rwlocks, TLS, cancellation)", src: "threads.c", flags: ["-pthread"] },
   { name: "waits: futex operations and timeouts, sleeps, signals interrupting and restarting calls", src: "waits.c", flags: ["-pthread"] },
   { name: "limits: RLIMIT_NOFILE, RLIMIT_AS, RLIMIT_DATA, prlimit on a child, inheritance", src: "limits.c" },
+  { name: "rusage: ru_maxrss as a high-water mark, of the process and of its reaped children", src: "rusage.c" },
 ];
 
 let echoargs = "";

@@ -39,8 +39,11 @@ export class AddressSpace {
   /** Frame holding this space's GDT (mapped supervisor-only at GDT_VA). */
   readonly gdt: number;
   private readonly mem: PhysMemory;
-  /** Number of user pages mapped. */
+  /** Number of user pages mapped, and the most there have been (the resident high-water mark
+   *  getrusage reports as ru_maxrss; a duplicate's starts at what it holds, as Linux's dup_mm
+   *  sets it). */
   pages = 0;
+  peakPages = 0;
   /** Environments running in this space; the space is destroyed when the last one leaves. */
   users = 0;
   /** The environment whose thread-local descriptors the GDT holds now (see Exokernel.load). */
@@ -121,7 +124,7 @@ export class AddressSpace {
     }
     const old = this.mem.i32[i];
     if (old & PTE_P) this.pool.release(old >>> PAGE_SHIFT);
-    else if (va >>> 0 < USER_TOP) this.pages++;
+    else if (va >>> 0 < USER_TOP && ++this.pages > this.peakPages) this.peakPages = this.pages;
     this.mem.i32[i] = (ppn << PAGE_SHIFT) | bits | PTE_P;
     if (old & PTE_P) this.invalidate(this, va);
   }

@@ -57,6 +57,10 @@ export class Process {
   deadSwitches = 0;
   /** CPU time of its children that were reaped (rusage of RUSAGE_CHILDREN, times()). */
   childCpuNs = 0;
+  /** The resident high-water mark (pages) of the memories it ran in and let go (exec, exit),
+   *  and the highest of its reaped children's (getrusage's ru_maxrss). */
+  maxRssPages = 0;
+  childMaxRssPages = 0;
   /** The system time of its threads that ended, and of its reaped children (in the CPU times
    *  above: Task.sysNs). */
   deadSysNs = 0;

@@ -614,7 +614,10 @@ export class Task implements ExitHandler {
     }
     this.robustList = 0;
     this.proc.vforkRelease();
-    if (drop) this.mm.release();
+    if (drop) {
+      if (this.mm.users === 1) this.proc.maxRssPages = Math.max(this.proc.maxRssPages, this.kernel.aspace(this.mm.aspace).peakPages);
+      this.mm.release();
+    }
   }
 }
 

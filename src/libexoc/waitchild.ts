@@ -73,6 +73,7 @@ function report(t: Task, c: Process, o: WaitOptions): WaitReport | null {
     };
     if (!o.noWait) {
       t.proc.childCpuNs += r.cpuNs;
+      t.proc.childMaxRssPages = Math.max(t.proc.childMaxRssPages, c.maxRssPages, c.childMaxRssPages);
       t.proc.childSysNs += r.sysNs;
       t.sys.reap(c);
     }

@@ -203,15 +203,16 @@ export const getrusage: Sys = (t, who, buf) => {
   if (who === RUSAGE_SELF) {
     ns = processCpuNs(t.proc);
     sysNs = processSysNs(t.proc, ns);
-    maxrssKb = (k.aspace(t.aspace).pages * 4096) / 1024;
+    maxrssKb = Math.max(t.proc.maxRssPages, k.aspace(t.aspace).peakPages) * 4;
     for (const th of t.proc.threads) nvcsw += k.env(th.env).switches;
   } else if (who === RUSAGE_CHILDREN) {
     ns = t.proc.childCpuNs;
     sysNs = t.proc.childSysNs;
+    maxrssKb = t.proc.childMaxRssPages * 4;
   } else if (who === RUSAGE_THREAD) {
     ns = threadCpuNs(t);
     sysNs = threadSysNs(t, ns);
-    maxrssKb = (k.aspace(t.aspace).pages * 4096) / 1024;
+    maxrssKb = k.aspace(t.aspace).peakPages * 4;
     nvcsw = k.env(t.env).switches;
   } else {
     return sysError("EINVAL");

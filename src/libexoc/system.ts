@@ -131,6 +131,8 @@ export class System {
    *  ignores every signal (standInInit), so that kill, the sched calls, getpgid, /proc/1 and the
    *  rest find the process every Linux system has. Orphans still go to the reaper outside. */
   standIn: Process | null = null;
+  /** This boot's id (/proc/sys/kernel/random/boot_id), made when first read. */
+  bootId: string | null = null;
   private readonly log = logger("exec");
 
   constructor(o: SystemOptions) {

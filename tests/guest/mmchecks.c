@@ -302,6 +302,13 @@ int main(void) {
     show("MADV_REMOVE of locked pages", madvise(rw, 4096, MADV_REMOVE) == 0);
     munlock(rw, 4096);
   }
+  /* the same rule for /dev/zero opened read-only */
+  int zfd = open("/dev/zero", O_RDONLY);
+  void *z = mmap(NULL, 4096, PROT_READ, MAP_SHARED, zfd, 0);
+  show("mprotect PROT_WRITE of a shared mapping of read-only /dev/zero", mprotect(z, 4096, PROT_READ | PROT_WRITE) == 0);
+  show("mmap PROT_WRITE shared of it", mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, zfd, 0) != MAP_FAILED);
+  munmap(z, 4096);
+  close(zfd);
   munmap(ro, 4096);
   munmap(rp, 4096);
   munmap(rw, 4096);

@@ -671,6 +671,12 @@ static void oom_files(void) {
     oom_write("/proc/self/oom_adj", "-17");
     oom_write("/proc/self/oom_score_adj", "0");
     oom_read("/proc/self/oom_adj");
+    /* (fopen's "w" truncates on the way: accepted, as on Linux) */
+    FILE *w = fopen("/proc/self/oom_score_adj", "w");
+    printf("  fopen(\"w\"): %s", w != NULL ? "ok" : strerror(errno));
+    if (w != NULL) printf(", fprintf and fclose: %s\n", fprintf(w, "%d", 300) > 0 && fclose(w) == 0 ? "ok" : strerror(errno));
+    else printf("\n");
+    oom_read("/proc/self/oom_score_adj");
     printf("  dumpable %d, ", prctl(PR_GET_DUMPABLE, 0, 0, 0, 0));
     if (setuid(65534) != 0) printf("setuid: %s\n", strerror(errno));
     printf("after setuid %d\n", prctl(PR_GET_DUMPABLE, 0, 0, 0, 0));

@@ -223,6 +223,12 @@ describe("/proc over a real System", () => {
     expect(read("/proc/sys/kernel/printk")).toBe("4\t4\t1\t7\n");
     expect(read("/proc/sys/kernel/shm_next_id")).toBe("-1\n");
     expect(read("/proc/sys/kernel/ns_last_pid")).toBe(`${sys.lastPid}\n`);
+    expect(read("/proc/sys/kernel/random/entropy_avail")).toBe("256\n");
+    const v4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\n$/;
+    expect(read("/proc/sys/kernel/random/boot_id")).toMatch(v4);
+    expect(read("/proc/sys/kernel/random/boot_id")).toBe(read("/proc/sys/kernel/random/boot_id"));
+    expect(read("/proc/sys/kernel/random/uuid")).toMatch(v4);
+    expect(read("/proc/sys/kernel/random/uuid")).not.toBe(read("/proc/sys/kernel/random/uuid"));
     const write: OpenMode = { read: false, write: true, append: false, nonblock: false };
     const rq = { mode: write, create: false, exclusive: false, truncate: false, directory: false, noFollow: false, perm: 0 };
     t.proc.euid = 0;

@@ -9,6 +9,7 @@ import { SHMALL, SHMMAX, SHMMNI } from "../ipc/shm.js";
 import type { IpcPerm } from "../ipc/ids.js";
 import { MSG_DEFAULT, MSG_MAX, MSGSIZE_DEFAULT, MSGSIZE_MAX, QUEUES_MAX } from "../ipc/mqueue.js";
 import { PIPE_MAX_SIZE } from "../pipe.js";
+import { hostRandom } from "../random.js";
 import { INOTIFY_LIMITS } from "../inotify.js";
 import type { System } from "../system.js";
 import { MAX_TASKS, PID_MAX } from "../limits.js";
@@ -162,6 +163,16 @@ export function filesystemTypes(sys: System): { name: string; nodev: boolean }[]
   return [...types.filter((t) => t.nodev), { name: "pipefs", nodev: true }, ...types.filter((t) => !t.nodev)].map((t) => ({ name: t.name, nodev: t.nodev === true }));
 }
 
+/** A random (version 4) UUID, as /proc/sys/kernel/random/uuid prints it. */
+function uuid(): string {
+  const b = new Uint8Array(16);
+  hostRandom(b);
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = Buffer.from(b).toString("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
 /** Sysctl values under /proc/sys: [directory, name, permission bits, value]. Writable ones
  *  (0644 in Linux) cannot be changed here: their writes fail with EROFS. */
 export function sysctlTable(sys: System): [string, string, number, () => string][] {
@@ -198,6 +209,12 @@ export function sysctlTable(sys: System): [string, string, number, () => string]
     ["kernel", "msg_next_id", 0o644, () => "-1"],
     ["kernel", "ns_last_pid", 0o666, () => String(sys.lastPid)],
     ["kernel", "printk", 0o644, () => "4\t4\t1\t7"],
+    // (random: the pool is always full, as since Linux 5.18; boot_id is this boot's, uuid a new
+    // one at each read)
+    ["kernel/random", "boot_id", 0o444, () => (sys.bootId ??= uuid())],
+    ["kernel/random", "entropy_avail", 0o444, () => "256"],
+    ["kernel/random", "poolsize", 0o444, () => "256"],
+    ["kernel/random", "uuid", 0o444, () => uuid()],
     ["kernel", "sem_next_id", 0o644, () => "-1"],
     ["kernel", "shm_next_id", 0o644, () => "-1"],
     ["kernel", "osrelease", 0o444, () => u().release],

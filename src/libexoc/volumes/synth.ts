@@ -131,8 +131,11 @@ export class SynthVolume implements Volume {
     sysError(this.lookup(toDir, toName) === null ? "ENOENT" : "EPERM");
   }
 
-  setattr(_n: VolumeNode, _a: SetAttr): void {
-    sysError("EPERM");
+  /** Modes and owners do not change (EPERM); a truncation, as open's O_TRUNC makes on the way
+   *  to writing a /proc file, and times are accepted and change nothing, as Linux's
+   *  proc_setattr. */
+  setattr(_n: VolumeNode, a: SetAttr): void {
+    if (a.perm !== undefined || a.uid !== undefined || a.gid !== undefined) sysError("EPERM");
   }
 
   openData(n: VolumeNode, path: string, mode: OpenMode): OpenFile {

@@ -64,15 +64,17 @@ function doMmap(t: Task, addr: number, len: number, prot: number, flags: number,
   // VM_MAYWRITE, and mprotect then refuses PROT_WRITE with EACCES)
   let readOnlyShared = false;
   if (f !== null) {
+    // (the descriptor's access first, for every file as Linux's do_mmap checks it, then
+    // whether the file can be mapped at all)
+    if (shared && prot & 2 && !f.mode.write) sysError("EACCES");
+    if (!f.mode.read) sysError("EACCES");
+    readOnlyShared = shared && !f.mode.write;
     if (f instanceof MemDevice) {
       name = f.path; // /dev/zero: anonymous memory
       if (shared) object = t.sys.pageCache.anon(name);
     } else {
       const m = f.mapping();
       if (m === null) sysError("ENODEV");
-      if (!f.mode.read) sysError("EACCES");
-      if (shared && prot & 2 && !f.mode.write) sysError("EACCES");
-      readOnlyShared = shared && !f.mode.write;
       // (a memfd sealed against writing maps shared only read-only, for good: memfd's
       // seal_check_write)
       sealedShared = shared && ((f.seals() ?? 0) & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) !== 0;

@@ -32,6 +32,17 @@ static void drain(const char *label, int fd) {
   printf("%s: [%s]\n", label, buf);
 }
 
+/* Reads everything a pipe holds; returns the count. */
+static ssize_t empty(int fd) {
+  static char sink[1 << 16];
+  int fl = fcntl(fd, F_GETFL);
+  fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+  ssize_t total = 0, n;
+  while ((n = read(fd, sink, sizeof sink)) > 0) total += n;
+  fcntl(fd, F_SETFL, fl);
+  return total;
+}
+
 static void file_contents(const char *label, const char *name) {
   char buf[256];
   int fd = open(name, O_RDONLY);
@@ -105,6 +116,24 @@ int main(void) {
   printf("got [%s] [%s]\n", r1, r2);
   drain("left", p[0]);
   TRY("vmsplice on a file", vmsplice(fd, iv, 1, 0));
+  /* more than the pipe holds: each call moves what fits and returns (a write would wait) */
+  static char big[1 << 17] __attribute__((aligned(4096)));
+  memset(big, 'v', sizeof big);
+  struct iovec bv = {big, sizeof big};
+  while (bv.iov_len > 0) {
+    ssize_t w = vmsplice(p[1], &bv, 1, 0);
+    printf("vmsplice of %zu moved %zd\n", bv.iov_len, w);
+    if (w <= 0) break;
+    bv.iov_base = (char *)bv.iov_base + w;
+    bv.iov_len -= w;
+    printf("  emptied %zd\n", empty(p[0]));
+  }
+  bv.iov_base = big;
+  bv.iov_len = sizeof big;
+  printf("vmsplice with SPLICE_F_NONBLOCK: %zd, ", vmsplice(p[1], &bv, 1, SPLICE_F_NONBLOCK));
+  ssize_t again = vmsplice(p[1], &bv, 1, SPLICE_F_NONBLOCK);
+  printf("then into the full pipe: %zd %s\n", again, again < 0 ? strerror(errno) : "");
+  printf("  emptied %zd\n", empty(p[0]));
 
   /* errors */
   TRY("zero length", splice(fd, NULL, out, NULL, 0, 0));

@@ -170,11 +170,27 @@ export const tee: Sys = (t, fdIn, fdOut, len, flags) => {
 export const vmsplice: Sys = (t, fd, iov, cnt, flags) => {
   if ((flags & ~SPLICE_F_ALL) !== 0) sysError("EINVAL");
   const f = t.fds.get(fd);
-  if (pipeOf(f) === null) sysError("EBADF");
+  const p = pipeOf(f);
+  if (p === null) sysError("EBADF");
   const was = f.mode.nonblock;
-  if ((flags & SPLICE_F_NONBLOCK) !== 0) f.mode.nonblock = true;
+  if (!f.mode.write) {
+    f.mode.nonblock = was || (flags & SPLICE_F_NONBLOCK) !== 0;
+    try {
+      return readv(t, fd, iov, cnt, 0, 0, 0);
+    } finally {
+      f.mode.nonblock = was;
+    }
+  }
+  // Into a pipe, as Linux's vmsplice_to_pipe: it waits for room if there is none (unless
+  // SPLICE_F_NONBLOCK: the descriptor's O_NONBLOCK does not count), then moves what fits and
+  // returns, unlike a write, which waits until all of it is in (a caller that empties the pipe
+  // itself after each call would wait for ever).
+  f.mode.nonblock = true;
   try {
-    return f.mode.write ? writev(t, fd, iov, cnt, 0, 0, 0) : readv(t, fd, iov, cnt, 0, 0, 0);
+    return writev(t, fd, iov, cnt, 0, 0, 0);
+  } catch (e) {
+    if (isErrno(e, "EAGAIN")) waitOn((flags & SPLICE_F_NONBLOCK) !== 0, p.writable);
+    throw e;
   } finally {
     f.mode.nonblock = was;
   }

@@ -21,10 +21,13 @@ const RTM_NEWLINK = 16, RTM_GETLINK = 18, RTM_NEWADDR = 20, RTM_GETADDR = 22;
 const IFLA_ADDRESS = 1, IFLA_BROADCAST = 2, IFLA_IFNAME = 3, IFLA_MTU = 4, IFLA_STATS = 7, IFLA_TXQLEN = 13, IFLA_OPERSTATE = 16, IFLA_LINKMODE = 17, IFLA_GROUP = 27;
 const IFA_ADDRESS = 1, IFA_LOCAL = 2, IFA_LABEL = 3, IFA_CACHEINFO = 6, IFA_FLAGS = 8;
 const AF_UNSPEC = 0, AF_INET = 2, AF_INET6 = 10;
-const ARPHRD_LOOPBACK = 772;
-/** lo's flags: IFF_UP, IFF_LOOPBACK, IFF_RUNNING, IFF_LOWER_UP. */
-const LO_FLAGS = 0x1 | 0x8 | 0x40 | 0x10000;
-const LO_INDEX = 1, LO_MTU = 65536;
+/** The one interface, lo, as both netlink and the interface ioctls (posix/sys/ifioctl.ts)
+ *  describe it: its index, name, hardware type, flags (IFF_UP, IFF_LOOPBACK, IFF_RUNNING,
+ *  IFF_LOWER_UP), MTU, queue length, and its IPv4 address and prefix. */
+export const LO = {
+  index: 1, name: "lo", type: 772, flags: 0x1 | 0x8 | 0x40 | 0x10000, mtu: 65536, txqlen: 1000,
+  ipv4: [127, 0, 0, 1], prefix4: 8,
+} as const;
 const IFA_F_PERMANENT = 0x80, RT_SCOPE_HOST = 254;
 const EPERM = 1, ENODEV = 19, EINVAL = 22, EOPNOTSUPP = 95;
 /** struct rtnl_link_stats: 24 counters. */
@@ -82,16 +85,16 @@ const cstr = (s: string): Uint8Array => new Uint8Array(Buffer.from(`${s}\0`, "la
 function linkMessage(flags: number, seq: number, pid: number): Uint8Array {
   const ifi = new DataView(new ArrayBuffer(16));
   ifi.setUint8(0, AF_UNSPEC);
-  ifi.setUint16(2, ARPHRD_LOOPBACK, true);
-  ifi.setInt32(4, LO_INDEX, true);
-  ifi.setUint32(8, LO_FLAGS, true);
+  ifi.setUint16(2, LO.type, true);
+  ifi.setInt32(4, LO.index, true);
+  ifi.setUint32(8, LO.flags, true);
   return new NetlinkMessage(RTM_NEWLINK, flags, seq, pid)
     .raw(new Uint8Array(ifi.buffer))
-    .attr(IFLA_IFNAME, cstr("lo"))
-    .attr(IFLA_TXQLEN, u32(1000))
+    .attr(IFLA_IFNAME, cstr(LO.name))
+    .attr(IFLA_TXQLEN, u32(LO.txqlen))
     .attr(IFLA_OPERSTATE, Uint8Array.of(0))
     .attr(IFLA_LINKMODE, Uint8Array.of(0))
-    .attr(IFLA_MTU, u32(LO_MTU))
+    .attr(IFLA_MTU, u32(LO.mtu))
     .attr(IFLA_GROUP, u32(0))
     .attr(IFLA_ADDRESS, new Uint8Array(6))
     .attr(IFLA_BROADCAST, new Uint8Array(6))
@@ -101,14 +104,14 @@ function linkMessage(flags: number, seq: number, pid: number): Uint8Array {
 
 /** One RTM_NEWADDR of lo: `addr` (4 or 16 bytes) with its prefix length. */
 function addrMessage(family: number, addr: Uint8Array, prefix: number, flags: number, seq: number, pid: number): Uint8Array {
-  const ifa = Uint8Array.of(family, prefix, IFA_F_PERMANENT, RT_SCOPE_HOST, LO_INDEX, 0, 0, 0);
+  const ifa = Uint8Array.of(family, prefix, IFA_F_PERMANENT, RT_SCOPE_HOST, LO.index, 0, 0, 0);
   const cache = new Uint8Array(new Uint32Array([0xffffffff, 0xffffffff, 0, 0]).buffer);
   const m = new NetlinkMessage(RTM_NEWADDR, flags, seq, pid).raw(ifa).attr(IFA_ADDRESS, addr);
-  if (family === AF_INET) m.attr(IFA_LOCAL, addr).attr(IFA_LABEL, cstr("lo"));
+  if (family === AF_INET) m.attr(IFA_LOCAL, addr).attr(IFA_LABEL, cstr(LO.name));
   return m.attr(IFA_FLAGS, u32(IFA_F_PERMANENT)).attr(IFA_CACHEINFO, cache).bytes();
 }
 
-const LOOPBACK4 = Uint8Array.of(127, 0, 0, 1);
+const LOOPBACK4 = Uint8Array.from(LO.ipv4);
 const LOOPBACK6 = Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1);
 
 /** NLMSG_ERROR for request `req` (its header and, for an error, its payload). */
@@ -151,7 +154,7 @@ function answer(req: Uint8Array, type: number, flags: number, seq: number, pid: 
     const parts: Uint8Array[] = [];
     if (type === RTM_GETLINK) parts.push(linkMessage(NLM_F_MULTI, seq, pid));
     if (type === RTM_GETADDR) {
-      if (family === AF_UNSPEC || family === AF_INET) parts.push(addrMessage(AF_INET, LOOPBACK4, 8, NLM_F_MULTI, seq, pid));
+      if (family === AF_UNSPEC || family === AF_INET) parts.push(addrMessage(AF_INET, LOOPBACK4, LO.prefix4, NLM_F_MULTI, seq, pid));
       if (family === AF_UNSPEC || family === AF_INET6) parts.push(addrMessage(AF_INET6, LOOPBACK6, 128, NLM_F_MULTI, seq, pid));
     }
     parts.push(done());
@@ -163,7 +166,7 @@ function answer(req: Uint8Array, type: number, flags: number, seq: number, pid: 
     const index = new DataView(body.buffer, body.byteOffset, 16).getInt32(4, true);
     const name = findAttr(body, 16, IFLA_IFNAME);
     const named = name !== null ? Buffer.from(name).toString("latin1").replace(/\0.*$/s, "") : null;
-    if (index === LO_INDEX || (index === 0 && named === "lo")) return { out: [linkMessage(0, seq, pid)], errno: 0 };
+    if (index === LO.index || (index === 0 && named === LO.name)) return { out: [linkMessage(0, seq, pid)], errno: 0 };
     return { out: [], errno: ENODEV };
   }
   return { out: [], errno: EOPNOTSUPP };

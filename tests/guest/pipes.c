@@ -180,11 +180,7 @@ int main(void) {
   if (fork() == 0) {
     /* without CAP_SYS_RESOURCE (a sandboxed host's root may lack it anyway): past 2^31 is
      * EINVAL, past pipe-max-size EPERM, shrinking is allowed */
-    struct { unsigned version; int pid; } h = {0x20080522, 0};
-    struct { unsigned eff, prm, inh; } d[2];
-    syscall(SYS_capget, &h, d);
-    d[0].eff &= ~(1u << 24);
-    syscall(SYS_capset, &h, d);
+    drop_capability(24); /* CAP_SYS_RESOURCE */
     printf("F_SETPIPE_SZ 2^31+1: %s\n", fcntl(p[1], F_SETPIPE_SZ, (1u << 31) + 1) < 0 ? strerror(errno) : "ok");
     printf("F_SETPIPE_SZ 2 MiB: %s\n", fcntl(p[1], F_SETPIPE_SZ, 2 << 20) < 0 ? strerror(errno) : "ok");
     printf("F_SETPIPE_SZ 1: %d\n", fcntl(p[1], F_SETPIPE_SZ, 1));

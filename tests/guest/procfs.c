@@ -23,6 +23,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "guest.h"
 
 static const char *yesno(int b) { return b ? "yes" : "no"; }
 
@@ -651,12 +652,7 @@ static void oom_files(void) {
   fflush(stdout);
   pid_t c = fork();
   if (c == 0) {
-    struct { unsigned version; int pid; } h = {0x20080522, 0};
-    struct { unsigned eff, prm, inh; } d[2];
-    syscall(SYS_capget, &h, d);
-    d[0].eff &= ~(1u << 24);
-    d[0].prm &= ~(1u << 24);
-    if (syscall(SYS_capset, &h, d) != 0) printf("  capset: %s\n", strerror(errno));
+    if (drop_capability(24) != 0) printf("  capset: %s\n", strerror(errno)); /* CAP_SYS_RESOURCE */
     oom_read("/proc/self/oom_score_adj");
     oom_read("/proc/self/oom_adj");
     oom_write("/proc/self/oom_score_adj", "100\n");

@@ -17,7 +17,7 @@ import { memFigures, rss } from "./mem.js";
 const OOM_SCORE_ADJ_MIN = -1000, OOM_SCORE_ADJ_MAX = 1000, OOM_DISABLE = -17, OOM_ADJUST_MAX = 15;
 
 /** An integer written to a /proc file (an optional sign, digits, an optional newline). */
-function parseInt(data: Uint8Array): number {
+function writtenInt(data: Uint8Array): number {
   const s = Buffer.from(data).toString("latin1").replace(/\n$/, "").trim();
   if (!/^[-+]?\d+$/.test(s)) sysError("EINVAL");
   return Number(s);
@@ -37,7 +37,7 @@ export function scoreAdjText(v: View): string {
 }
 
 export function storeScoreAdj(v: View, data: Uint8Array, who: Task | null): void {
-  const value = parseInt(data);
+  const value = writtenInt(data);
   if (value < OOM_SCORE_ADJ_MIN || value > OOM_SCORE_ADJ_MAX) sysError("EINVAL");
   setAdj(v, value, who, false);
 }
@@ -49,7 +49,7 @@ export function adjText(v: View): string {
 }
 
 export function storeAdj(v: View, data: Uint8Array, who: Task | null): void {
-  const old = parseInt(data);
+  const old = writtenInt(data);
   if ((old < OOM_DISABLE || old > OOM_ADJUST_MAX) && old !== OOM_DISABLE) sysError("EINVAL");
   const value = old === OOM_ADJUST_MAX ? OOM_SCORE_ADJ_MAX : Math.trunc((old * OOM_SCORE_ADJ_MAX) / -OOM_DISABLE);
   setAdj(v, value, who, true);

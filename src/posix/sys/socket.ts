@@ -138,7 +138,7 @@ function bindNetlink(t: Task, s: UnixSocket, portId: number, groups: number): vo
   const names = t.fs.sockets;
   const key = (id: number): string => `netlink:${id >>> 0}`;
   if (s.name !== null) {
-    if (portId >>> 0 !== new DataView(s.name.buffer, s.name.byteOffset).getUint32(2, true)) sysError("EINVAL");
+    if (portId >>> 0 !== portIdOf(s.name)) sysError("EINVAL");
     return;
   }
   if (portId === 0) {
@@ -148,10 +148,15 @@ function bindNetlink(t: Task, s: UnixSocket, portId: number, groups: number): vo
   s.bind(netlinkName(portId, groups), [key(portId)], names);
 }
 
+/** The port id in a netlink socket's name (netlinkName's layout). */
+function portIdOf(name: Uint8Array): number {
+  return new DataView(name.buffer, name.byteOffset).getUint32(2, true);
+}
+
 /** The port id of a netlink socket, bound first if it is not. */
 function netlinkPort(t: Task, s: UnixSocket): number {
   if (s.name === null) bindNetlink(t, s, 0, 0);
-  return new DataView((s.name as Uint8Array).buffer, (s.name as Uint8Array).byteOffset).getUint32(2, true);
+  return portIdOf(s.name as Uint8Array);
 }
 
 /** What a netlink socket sends: a message for the kernel (port id 0; another port is
@@ -551,14 +556,18 @@ function sendTo(t: Task, s: UnixSocket, d: Dest, data: Uint8Array, flags: number
   return sendData(t, s, data, flags, d.to, creds, files, ip);
 }
 
-export const sendto: Sys = (t, fd, buf, len, flags, addrVa, addrLen) => {
-  const s = sockOf(t, fd);
-  if (s.family === AF_NETLINK) return sendNetlink(t, s, t.mem.read(buf, Math.min(len >>> 0, MAX_RW)), addrVa, addrLen);
+/** A send without control messages (sendto, send, and write on a socket that must send):
+ *  the destination found first, then the bytes read (a netlink socket's go to the kernel). */
+function sendPlain(t: Task, s: UnixSocket, read: () => Uint8Array, flags: number, addrVa: number, addrLen: number): number {
+  if (s.family === AF_NETLINK) return sendNetlink(t, s, read(), addrVa, addrLen);
   const d = destination(t, s, addrVa, addrLen);
-  const data = t.mem.read(buf, Math.min(len >>> 0, MAX_RW));
+  const data = read();
   const ip = d.addr === null ? null : ipHeader(s, d.addr, { hops: null, tclass: null });
   return sendTo(t, s, d, data, flags, credsOf(t), null, ip);
-};
+}
+
+export const sendto: Sys = (t, fd, buf, len, flags, addrVa, addrLen) =>
+  sendPlain(t, sockOf(t, fd), () => t.mem.read(buf, Math.min(len >>> 0, MAX_RW)), flags, addrVa, addrLen);
 
 export const send: Sys = (t, fd, buf, len, flags) => sendto(t, fd, buf, len, flags, 0, 0);
 
@@ -571,10 +580,7 @@ export function sendsOnWrite(s: UnixSocket): boolean {
 
 /** write/writev on such a socket: a send without flags or address of the bytes gathered. */
 export function writeAsSend(t: Task, s: UnixSocket, data: Uint8Array): number {
-  if (s.family === AF_NETLINK) return sendNetlink(t, s, data, 0, 0);
-  const d = destination(t, s, 0, 0);
-  const ip = d.addr === null ? null : ipHeader(s, d.addr, { hops: null, tclass: null });
-  return sendTo(t, s, d, data, 0, credsOf(t), null, ip);
+  return sendPlain(t, s, () => data, 0, 0, 0);
 }
 
 /** MSG_OOB on a receive that is not TCP's: a unix stream has no urgent data to give (EINVAL,

@@ -131,6 +131,8 @@ export function cloneTask(t: Task, a: CloneArgs): number {
   // and a nice value of at least 0, the flag itself not inherited.
   child.schedPolicy = t.schedPolicy;
   child.ioprio = t.ioprio;
+  child.seccompMode = t.seccompMode;
+  child.seccomp = t.seccomp;
   child.timerSlack = child.defaultTimerSlack = t.timerSlack;
   if (t.resetOnFork) {
     if (t.schedPolicy === 1 || t.schedPolicy === 2) child.schedPolicy = 0;

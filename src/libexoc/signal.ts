@@ -83,6 +83,11 @@ export interface SigInfo {
   /** Signal-driven I/O's signal (F_SETSIG): the poll bits of what happened and the fd
    *  (si_band, si_fd). */
   poll?: { band: number; fd: number };
+  /** A seccomp filter's SIGSYS (SYS_SECCOMP): the address after the call, its number and
+   *  architecture (si_call_addr, si_syscall, si_arch), with the filter's data as si_errno. */
+  sys?: { callAddr: number; nr: number; arch: number };
+  /** si_errno (0 unless said). */
+  errno?: number;
   /** Called when the signal leaves the pending set, taken by a handler, a wait or a read, or
    *  discarded (a timer re-arms then, filling in `overrun` first). */
   onTake?: (info: SigInfo) => void;

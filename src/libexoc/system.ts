@@ -81,6 +81,8 @@ export class System {
   /** Processes ended so far, and the most alive at once (for --stats). */
   ended = 0;
   peakTasks = 0;
+  /** Audit records the kernel log has had (seccomp's), numbering the next. */
+  auditSerial = 0;
   /** What each process that ended did (for --stats), in the order they ended. */
   readonly history: { pid: number; name: string; insns: number; cpuNs: number; switches: number; status: string }[] = [];
   /** Called when a process stops (job control); the command line stops exojit itself with it. */

@@ -28,6 +28,7 @@ import {
 import { logger, trace } from "../log.js";
 import { RLIMIT_CPU } from "./limits.js";
 import { processCpuNs } from "./time.js";
+import type { SeccompFilter } from "./seccomp.js";
 
 /** Processor exception vectors, as the exokernel reports them (Intel numbering). */
 const V_DE = 0, V_DB = 1, V_BP = 3, V_OF = 4, V_BR = 5, V_UD = 6, V_NM = 7, V_NP = 11, V_SS = 12, V_GP = 13, V_PF = 14, V_MF = 16, V_AC = 17, V_XM = 19;
@@ -87,6 +88,9 @@ export interface FaultSignal {
   /** si_code value (POSIX names: SEGV_MAPERR = 1, SEGV_ACCERR = 2, ILL_ILLOPN = 2, FPE_INTDIV = 1, ...). */
   code: number;
   addr: number;
+  /** A seccomp SIGSYS's call (SigInfo.sys) and si_errno. */
+  sys?: SigInfo["sys"];
+  errno?: number;
 }
 
 /** Working directory, umask and name space of files: shared between tasks made with CLONE_FS. */
@@ -136,6 +140,10 @@ export class Task implements ExitHandler {
   /** I/O priority (ioprio_set: class << 13 | level; 0: none set). Reported only: the page
    *  cache and disks serve every request at once. Children inherit it. */
   ioprio = 0;
+  /** Secure computing (seccomp.ts): the mode (SECCOMP_MODE_*) and the newest filter its calls
+   *  pass. A thread made by clone starts with its creator's; exec keeps them. */
+  seccompMode = 0;
+  seccomp: SeccompFilter | null = null;
   /** Robust futex list head and length (set_robust_list). */
   robustList = 0;
   robustLen = 0;
@@ -450,7 +458,7 @@ export class Task implements ExitHandler {
       this.proc.exitGroup({ kind: "signal", signal: f.signal, core: this.proc.dumpsCore(f.signal) });
       return;
     }
-    this.sig.pending.set(f.signal, { signal: f.signal, code: f.code, addr: f.addr, pid: 0, uid: 0, trapno, error });
+    this.sig.pending.set(f.signal, { signal: f.signal, code: f.code, addr: f.addr, pid: 0, uid: 0, trapno, error, sys: f.sys, errno: f.errno });
     this.proc.sigEvents.notify();
   }
 

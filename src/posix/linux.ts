@@ -23,6 +23,7 @@ import { formatCall } from "./trace.js";
 import { deliverSignal } from "./sys/signal.js";
 import { SIGFRAME_MAX } from "./abi/sigframe.js";
 import { UTS } from "./sys/misc.js";
+import { secureComputing } from "./sys/seccomp.js";
 import { KERN_INFO, KERN_NOTICE } from "../libexoc/klog.js";
 import type { SigAction, SigInfo } from "../libexoc/signal.js";
 import { logger, trace } from "../log.js";
@@ -130,6 +131,8 @@ export class LinuxPersonality implements Personality, ExecAbi {
 
   syscall(t: Task): void {
     const r = t.regs;
+    // (a thread in seccomp's strict or filter mode asks first: the call may fail, or end it)
+    if (t.seccompMode !== 0 && !secureComputing(t)) return;
     const nr = r[EAX] >>> 0;
     let e: SyscallEntry | undefined;
     if (nr < SYSCALLS.length) {

@@ -11,6 +11,7 @@ import * as stat from "./sys/stat.js";
 import * as mm from "./sys/mm.js";
 import * as proc from "./sys/proc.js";
 import * as caps from "./sys/caps.js";
+import * as seccomp from "./sys/seccomp.js";
 import * as process from "./sys/process.js";
 import * as pipe from "./sys/pipe.js";
 import * as futex from "./sys/futex.js";
@@ -275,6 +276,7 @@ const IMPL: Record<string, [Sys, string, boolean?]> = {
   prctl: [proc.prctl, "d x x x x"],
   capget: [caps.capget, "ptr ptr"],
   capset: [caps.capset, "ptr ptr"],
+  seccomp: [seccomp.seccomp, "d x ptr"],
   uname: [misc.uname, "ptr"],
   olduname: [misc.olduname, "ptr"],
   oldolduname: [misc.oldolduname, "ptr"],

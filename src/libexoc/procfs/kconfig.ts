@@ -20,7 +20,7 @@ const OPTIONS: [string, string | false][] = [
   ["PID_NS", false], ["NET_NS", false], ["CHECKPOINT_RESTORE", false], ["MULTIUSER", "y"], ["SYSFS_SYSCALL", "y"],
   ["FHANDLE", false], ["POSIX_TIMERS", "y"], ["PRINTK", "y"], ["FUTEX", "y"], ["EPOLL", "y"], ["SIGNALFD", "y"], ["TIMERFD", "y"],
   ["EVENTFD", "y"], ["SHMEM", "y"], ["AIO", false], ["IO_URING", false], ["ADVISE_SYSCALLS", "y"], ["MEMBARRIER", "y"],
-  ["KCMP", "y"], ["RSEQ", false], ["PERF_EVENTS", false], ["BPF_SYSCALL", false], ["USERFAULTFD", false], ["SECCOMP", false],
+  ["KCMP", "y"], ["RSEQ", false], ["PERF_EVENTS", false], ["BPF_SYSCALL", false], ["USERFAULTFD", false], ["SECCOMP", "y"], ["SECCOMP_FILTER", "y"],
   ["KEYS", false], ["MODULES", false], ["KEXEC", false], ["HIGH_RES_TIMERS", "y"], ["BLOCK", "y"], ["BLK_DEV_LOOP", false],
   ["BLK_DEV_RAM", false],
   // networking

@@ -196,7 +196,7 @@ export function statusText(v: View): string {
   out += `SigPnd:\t${sigset(pendingOf(t?.sig.pending))}\nShdPnd:\t${sigset(pendingOf(p.sigPending))}\n`;
   out += `SigBlk:\t${sigset(t !== null ? [t.sig.maskLo >>> 0, t.sig.maskHi >>> 0] : [0, 0])}\nSigIgn:\t${sigset(ign)}\nSigCgt:\t${sigset(cgt)}\n`;
   out += `CapInh:\t${hex(p.capInh)}\nCapPrm:\t${hex(p.capPrm)}\nCapEff:\t${hex(p.capEff)}\nCapBnd:\t${hex(p.capBnd)}\nCapAmb:\t${hex(p.capAmb)}\n`;
-  out += `NoNewPrivs:\t${p.noNewPrivs ? 1 : 0}\nSeccomp:\t0\nSeccomp_filters:\t0\n`;
+  out += `NoNewPrivs:\t${p.noNewPrivs ? 1 : 0}\nSeccomp:\t${t?.seccompMode ?? 0}\nSeccomp_filters:\t${t?.seccomp?.depth ?? 0}\n`;
   out += "Speculation_Store_Bypass:\tnot vulnerable\nSpeculationIndirectBranch:\tnot affected\n";
   out += "Cpus_allowed:\t1\nCpus_allowed_list:\t0\nMems_allowed:\t1\nMems_allowed_list:\t0\n";
   const switches = live ? sys.kernel.env(t.env).switches : 0;

@@ -17,7 +17,7 @@ export const SC_REGS = [SC.eax, SC.ecx, SC.edx, SC.ebx, SC.esp, SC.ebp, SC.esi, 
 /** siginfo_t is 128 bytes: signo, errno, code, then a union (si_addr; or si_pid and si_uid,
  *  followed for SIGCHLD by si_status, for sigqueue by si_value; or for a timer si_timerid,
  *  si_overrun and si_value). */
-export const SIGINFO = { signo: 0, errno: 4, code: 8, addr: 12, pid: 12, uid: 16, status: 20, value: 20, timerId: 12, overrun: 16, band: 12, fd: 16, size: 128 } as const;
+export const SIGINFO = { signo: 0, errno: 4, code: 8, addr: 12, pid: 12, uid: 16, status: 20, value: 20, timerId: 12, overrun: 16, band: 12, fd: 16, callAddr: 12, syscall: 16, arch: 20, size: 128 } as const;
 
 /** struct rt_sigframe: pretcode, sig, pinfo, puc, siginfo, ucontext, retcode. */
 export const RT_FRAME = {

@@ -12,6 +12,7 @@ import { NSIG, SIGRTMIN } from "../../libexoc/signal.js";
 import { RLIMIT_NOFILE, RLIMIT_NICE, RLIMIT_COUNT, RLIMIT_SIGPENDING } from "../../libexoc/limits.js";
 import { capable, CAP_SYS_NICE, CAP_SYS_RESOURCE } from "../../libexoc/capability.js";
 import { capPrctl, PR_GET_KEEPCAPS, PR_SET_KEEPCAPS, PR_CAPBSET_READ, PR_CAPBSET_DROP, PR_GET_SECUREBITS, PR_SET_SECUREBITS, PR_CAP_AMBIENT } from "./caps.js";
+import { seccompPrctl, PR_GET_SECCOMP, PR_SET_SECCOMP } from "./seccomp.js";
 
 export const getpid: Sys = (t) => t.pid;
 export const gettid: Sys = (t) => t.tid;
@@ -309,6 +310,9 @@ export const prctl: Sys = (t, option, arg2, arg3, arg4, arg5) => {
     case PR_SET_SECUREBITS:
     case PR_CAP_AMBIENT:
       return capPrctl(t, option, arg2, arg3, arg4, arg5);
+    case PR_GET_SECCOMP:
+    case PR_SET_SECCOMP:
+      return seccompPrctl(t, option, arg2, arg3);
     default:
       return sysError("EINVAL", `prctl option ${option}`);
   }

@@ -219,8 +219,10 @@ function putSigcontext(t: Task, s: Struct, at: number, info: SigInfo, oldLo: num
  *  child's pid, uid and status; a timer its id, overrun and value; anything else the sender's
  *  pid and uid and the value sent with it (sigqueue). */
 export function putSiginfo(s: Struct, at: number, info: SigInfo): void {
-  s.u32(at + SIGINFO.signo, info.signal).u32(at + SIGINFO.errno, 0).i32(at + SIGINFO.code, info.code);
-  if (info.code > 0 && info.code < SI_KERNEL && info.signal === SIGCHLD) {
+  s.u32(at + SIGINFO.signo, info.signal).i32(at + SIGINFO.errno, info.errno ?? 0).i32(at + SIGINFO.code, info.code);
+  if (info.sys !== undefined) {
+    s.u32(at + SIGINFO.callAddr, info.sys.callAddr).i32(at + SIGINFO.syscall, info.sys.nr).u32(at + SIGINFO.arch, info.sys.arch);
+  } else if (info.code > 0 && info.code < SI_KERNEL && info.signal === SIGCHLD) {
     s.u32(at + SIGINFO.pid, info.pid).u32(at + SIGINFO.uid, info.uid).i32(at + SIGINFO.status, info.status ?? 0);
   } else if (info.poll !== undefined) {
     s.i32(at + SIGINFO.band, info.poll.band).i32(at + SIGINFO.fd, info.poll.fd);

@@ -99,15 +99,17 @@ export const rtSigtimedwaitTime64: Sys = (t, set, info, timeout, size) => sigtim
 // ---- signalfd ----
 
 /** struct signalfd_siginfo: 128 bytes. */
-const SSI = { signo: 0, errno: 4, code: 8, pid: 12, uid: 16, fd: 20, tid: 24, band: 28, overrun: 32, trapno: 36, status: 40, int: 44, ptr: 48, utime: 56, stime: 64, addr: 72, size: 128 } as const;
+const SSI = { signo: 0, errno: 4, code: 8, pid: 12, uid: 16, fd: 20, tid: 24, band: 28, overrun: 32, trapno: 36, status: 40, int: 44, ptr: 48, utime: 56, stime: 64, addr: 72, syscall: 84, callAddr: 88, arch: 96, size: 128 } as const;
 
 /** Fills a signalfd_siginfo the way Linux's signalfd_copyinfo does, by siginfo layout (each
  *  signalfd keeps it: registered, so a saved one names it). */
 const formatSsi = resumable("posix/sigwait.formatSsi", function formatSsi(info: SigInfo, into: Uint8Array): void {
   const s = new Struct(SSI.size);
-  s.u32(SSI.signo, info.signal).i32(SSI.code, info.code);
+  s.u32(SSI.signo, info.signal).i32(SSI.errno, info.errno ?? 0).i32(SSI.code, info.code);
   const ptr = (v: number): bigint => BigInt(v | 0); // (long) si_ptr, sign-extended
-  if (info.code > 0 && info.code < SI_KERNEL && info.signal === SIGCHLD) {
+  if (info.sys !== undefined) {
+    s.i32(SSI.syscall, info.sys.nr).u64(SSI.callAddr, info.sys.callAddr >>> 0).u32(SSI.arch, info.sys.arch);
+  } else if (info.code > 0 && info.code < SI_KERNEL && info.signal === SIGCHLD) {
     s.u32(SSI.pid, info.pid).u32(SSI.uid, info.uid).i32(SSI.status, info.status ?? 0);
   } else if (info.poll !== undefined) {
     s.i32(SSI.band, info.poll.band).i32(SSI.fd, info.poll.fd);

@@ -87,6 +87,7 @@ const CASES: Case[] = [
   { name: "text file busy (a running program cannot be written or truncated, a file open for writing cannot run)", src: "textbusy.c", tempCwd: true },
   { name: "capabilities (capset's rules, permission checks without CAP_DAC_OVERRIDE or with it as a user, set*id and keep-caps, bounding and ambient sets, secure bits, exec)", src: "caps.c" },
   { name: "seccomp (strict mode; filters checked, attached with TSYNC, inherited by fork, threads and exec; errno, trap, kill, trace and log answers and their precedence; classic BPF arithmetic)", src: "seccomp.c" },
+  { name: "ptrace (system-call stops changed and skipped, signal-delivery stops, memory and registers, fork/exec/exit events, SEIZE, INTERRUPT, ATTACH, DETACH, ERESTARTSYS, EXITKILL, errors)", src: "ptrace.c" },
   { name: "sigflags (SA_RESETHAND keeps the flags and mask, SA_NODEFER, sa_mask in the handler)", src: "sigflags.c" },
   { name: "sieve", src: "sieve.c" },
 ];

@@ -10,6 +10,7 @@ import { SignalState, SigHandlers } from "./signal.js";
 import { WouldBlock, UNINTERRUPTIBLE, laterFn, resumable } from "./blocking.js";
 import { sysError } from "./errors.js";
 import { copyCaps } from "./capability.js";
+import { traceClone } from "./ptrace.js";
 import type { Mm } from "./mm.js";
 import type { FdTable } from "./fdtable.js";
 
@@ -166,6 +167,7 @@ export function cloneTask(t: Task, a: CloneArgs): number {
     throw e;
   }
   sys.addTask(child);
+  traceClone(t, child, f, a.exitSignal);
 
   if ((f & CLONE_VFORK) === 0) return tid;
   // vfork: the caller waits until the child lets go of the memory they share.

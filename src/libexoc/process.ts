@@ -17,11 +17,12 @@ import type { Tty } from "./tty/tty.js";
 import { sessionLeaderExit } from "./tty/jobctl.js";
 import { SysError } from "./errors.js";
 import {
-  SIGKILL, SIGCONT, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU, SIGCHLD, SIG_IGN, SIG_DFL, DFL_IGNORE, DFL_CONT, DFL_CORE, defaultAction,
+  SIGKILL, SIGCONT, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU, SIGCHLD, SIGTRAP, SIG_IGN, SIG_DFL, DFL_IGNORE, DFL_CONT, DFL_CORE, defaultAction,
   PendingSet, type SigInfo,
 } from "./signal.js";
 import type { ProcessTimers } from "./timers.js";
 import { CAP_ALL } from "./capability.js";
+import { traceStop, groupStopCode, trapInfo, PTRACE_EVENT_STOP } from "./ptrace.js";
 
 /** Why a process ended. */
 export type Termination = { kind: "exit"; code: number } | { kind: "signal"; signal: number; core: boolean };
@@ -131,6 +132,9 @@ export class Process {
   termination: Termination | null = null;
   reaped = false;
   stopped = false;
+  /** Traced threads of other processes (or not their process's main thread) that ended, for
+   *  this tracer's wait to report (ptrace.ts traceeGone). */
+  readonly traceZombies: Task[] = [];
   /** A stop or continue not yet reported to a waiting parent. */
   report: StateReport | null = null;
   /** The controlling terminal (inherited by fork, lost by setsid), or null. */
@@ -219,6 +223,8 @@ export class Process {
     const t = this.leader;
     if (t === null || this.unkillable(sig)) return true;
     if (by !== null && by.sig.blocked(sig)) return false;
+    // (a traced thread's tracer sees even the signals it ignores)
+    for (const th of this.threads) if (th.trace !== null) return false;
     const act = t.sig.actions[sig];
     if (act.handler === SIG_IGN) return true;
     if (act.handler !== SIG_DFL) return false;
@@ -258,7 +264,12 @@ export class Process {
   stop(sig: number): void {
     if (this.stopped || this.termination !== null) return;
     this.stopped = true;
-    for (const t of this.threads) this.sys.kernel.suspend(t.env, true);
+    for (const t of this.threads) {
+      t.updateSuspension();
+      // (a traced thread stops in its tracer's sight: a group stop the tracer lets it out of)
+      const tr = t.trace;
+      if (tr !== null && tr.stop === null) traceStop(t, "group", groupStopCode(tr, sig));
+    }
     this.report = { kind: "stopped", signal: sig };
     this.notifyParent(CLD_STOPPED, sig);
     this.sys.onStop?.(this);
@@ -268,7 +279,16 @@ export class Process {
   cont(): void {
     if (!this.stopped) return;
     this.stopped = false;
-    for (const t of this.threads) this.sys.kernel.suspend(t.env, false);
+    for (const t of this.threads) {
+      const tr = t.trace;
+      // (a seized tracee listening in the group stop traps again: PTRACE_EVENT_STOP)
+      if (tr !== null && tr.listening) {
+        tr.listening = false;
+        traceStop(t, "group", groupStopCode(tr, SIGTRAP), trapInfo(t, (PTRACE_EVENT_STOP << 8) | SIGTRAP));
+      } else {
+        t.updateSuspension();
+      }
+    }
     this.report = { kind: "continued" };
     this.notifyParent(CLD_CONTINUED, SIGCONT);
   }

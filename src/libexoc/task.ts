@@ -29,6 +29,7 @@ import { logger, trace } from "../log.js";
 import { RLIMIT_CPU } from "./limits.js";
 import { processCpuNs } from "./time.js";
 import type { SeccompFilter } from "./seccomp.js";
+import { traceStop, tracerGone, traceeGone, groupStopCode, syscallCode, trapInfo, EVENTMSG_SYSCALL_EXIT, type Tracing } from "./ptrace.js";
 
 /** Processor exception vectors, as the exokernel reports them (Intel numbering). */
 const V_DE = 0, V_DB = 1, V_BP = 3, V_OF = 4, V_BR = 5, V_UD = 6, V_NM = 7, V_NP = 11, V_SS = 12, V_GP = 13, V_PF = 14, V_MF = 16, V_AC = 17, V_XM = 19;
@@ -67,6 +68,9 @@ export interface Personality {
    *  of `act`; `oldLo/oldHi` is the mask to restore on return. False if the frame cannot be
    *  written (the process then dies of SIGSEGV). */
   deliverSignal(t: Task, info: SigInfo, act: SigAction, oldLo: number, oldHi: number): boolean;
+  /** A tracer let the thread go on from a stop at a system call's entry (ptrace.ts), with
+   *  signal `sig` for it: make the call whose number the tracing holds (-1: none). */
+  traceEntryDone?(t: Task, tr: Tracing, sig: number): void;
   /** The wait of the task's blocked system call ended: run the call again and set its result
    *  (it may block again). */
   resume(t: Task): void;
@@ -144,6 +148,15 @@ export class Task implements ExitHandler {
    *  pass. A thread made by clone starts with its creator's; exec keeps them. */
   seccompMode = 0;
   seccomp: SeccompFilter | null = null;
+  /** ptrace (ptrace.ts): how this thread is traced (null: it is not), the threads it traces,
+   *  and the tracing a detach ended while the thread was stopped (what that stop left to do
+   *  is done at its next turn). */
+  trace: Tracing | null = null;
+  readonly tracees = new Set<Task>();
+  traceLeft: Tracing | null = null;
+  /** exit(2)'s status, for a tracer told of this thread's end (null: it ended with its
+   *  process, whose termination says how). */
+  exitCode: number | null = null;
   /** Robust futex list head and length (set_robust_list). */
   robustList = 0;
   robustLen = 0;
@@ -308,6 +321,12 @@ export class Task implements ExitHandler {
   /** Before each turn on the CPU: finish or resume a call whose wait ended (a signal that
    *  will run a handler interrupts it; after a stop it goes on), deliver pending signals. */
   handleWake(_env: Environment, reason: number): void {
+    const tr = this.trace?.resumed != null ? this.trace : this.traceLeft;
+    if (tr !== null && tr.resumed !== null) {
+      this.traceLeft = null;
+      this.afterTraceStop(tr);
+      if (!this.alive || this.trace?.stop != null) return;
+    }
     if (this.heldCall !== null) {
       // The call an embedder held (System.holdCall) is made now, as its trap would have.
       const vector = this.heldCall;
@@ -328,10 +347,12 @@ export class Task implements ExitHandler {
       } else if (act !== null && act.handler !== SIG_DFL) {
         this.personality.interrupted(this, act);
         this.endCall();
+        // (a traced call's exit stop comes first, showing its restart code)
+        if (this.trace?.stop != null) return;
       } else if (sig !== 0) {
         // A default action: the process stops (the call goes on once it continues) or dies.
         this.deliverPending();
-        if (!this.alive || this.proc.stopped) return;
+        if (!this.alive || this.proc.stopped || this.trace?.stop != null) return;
       }
       if (this.blocked !== null) this.retryCall();
     }
@@ -516,36 +537,105 @@ export class Task implements ExitHandler {
   deliverPending(): void {
     const shared = this.proc.sigPending;
     for (let sig = this.sig.nextDeliverable(shared); sig !== 0 && this.alive; sig = this.sig.nextDeliverable(shared)) {
-      const info = (this.sig.pending.take(sig) ?? shared.take(sig)) as SigInfo; // nextDeliverable returns a pending key
-      const act = this.sig.actions[sig];
-      if (act.handler === SIG_IGN) continue;
-      if (act.handler === SIG_DFL) {
-        const dfl = defaultAction(sig);
-        if (dfl === DFL_IGNORE || dfl === DFL_CONT) continue;
-        if (dfl === DFL_STOP) {
-          this.proc.stop(sig);
+      // (a traced thread stops in its tracer's sight before each signal but SIGKILL, even one it
+      // ignores: the tracer chooses what it gets instead, if anything)
+      if (this.trace !== null) {
+        if (this.trace.stop !== null) return;
+        if (sig !== SIGKILL) {
+          const info = (this.sig.pending.take(sig) ?? shared.take(sig)) as SigInfo;
+          traceStop(this, "signal", sig, info);
           return;
         }
-        this.proc.exitGroup({ kind: "signal", signal: sig, core: this.proc.dumpsCore(sig) });
-        return;
       }
-      const [oldLo, oldHi] = this.savedMask ?? [this.sig.maskLo, this.sig.maskHi];
-      this.savedMask = null;
-      if (!this.personality.deliverSignal(this, info, act, oldLo, oldHi)) {
-        if (trace.signal) this.log.trace({ sig }, `${this.tid}: cannot write the frame for ${signalName(sig)}: SIGSEGV`);
-        this.proc.exitGroup({ kind: "signal", signal: SIGSEGV, core: this.proc.dumpsCore(SIGSEGV) });
-        return;
+      const info = (this.sig.pending.take(sig) ?? shared.take(sig)) as SigInfo; // nextDeliverable returns a pending key
+      if (!this.deliverOne(info)) return;
+    }
+  }
+
+  /** Acts on one signal taken from the pending sets: its default action, or a frame for its
+   *  handler. False when the thread stopped or ended. */
+  deliverOne(info: SigInfo): boolean {
+    const sig = info.signal;
+    const act = this.sig.actions[sig];
+    if (act.handler === SIG_IGN) return true;
+    if (act.handler === SIG_DFL) {
+      const dfl = defaultAction(sig);
+      if (dfl === DFL_IGNORE || dfl === DFL_CONT) return true;
+      if (dfl === DFL_STOP) {
+        this.proc.stop(sig);
+        return false;
       }
-      if (trace.signal) this.log.trace({ sig, handler: act.handler }, `${this.tid}: delivered ${signalName(sig)} to handler 0x${(act.handler >>> 0).toString(16)}`);
-      this.sig.block(act.maskLo, act.maskHi);
-      if ((act.flags & SA_NODEFER) === 0) this.sig.block(...sigBit(sig));
-      // (only the handler goes back to SIG_DFL: the flags and mask stay, as sigaction shows)
-      if ((act.flags & SA_RESETHAND) !== 0) this.sig.actions[sig] = { ...act, handler: SIG_DFL };
+      this.proc.exitGroup({ kind: "signal", signal: sig, core: this.proc.dumpsCore(sig) });
+      return false;
+    }
+    const [oldLo, oldHi] = this.savedMask ?? [this.sig.maskLo, this.sig.maskHi];
+    this.savedMask = null;
+    if (!this.personality.deliverSignal(this, info, act, oldLo, oldHi)) {
+      if (trace.signal) this.log.trace({ sig }, `${this.tid}: cannot write the frame for ${signalName(sig)}: SIGSEGV`);
+      this.proc.exitGroup({ kind: "signal", signal: SIGSEGV, core: this.proc.dumpsCore(SIGSEGV) });
+      return false;
+    }
+    if (trace.signal) this.log.trace({ sig, handler: act.handler }, `${this.tid}: delivered ${signalName(sig)} to handler 0x${(act.handler >>> 0).toString(16)}`);
+    this.sig.block(act.maskLo, act.maskHi);
+    if ((act.flags & SA_NODEFER) === 0) this.sig.block(...sigBit(sig));
+    // (only the handler goes back to SIG_DFL: the flags and mask stay, as sigaction shows)
+    if ((act.flags & SA_RESETHAND) !== 0) this.sig.actions[sig] = { ...act, handler: SIG_DFL };
+    return true;
+  }
+
+  /** Whether the environment is held off the CPU: a traced thread while in a ptrace stop (or
+   *  listening in its process's group stop), any other while its process is stopped. */
+  updateSuspension(): void {
+    if (!this.alive) return;
+    const tr = this.trace;
+    const held = tr !== null ? tr.stop !== null || (tr.listening && this.proc.stopped) : this.proc.stopped;
+    this.kernel.suspend(this.env, held);
+  }
+
+  /** A tracer let this thread go on from stop `tr.resumed` (or detached it there): what the
+   *  stop left to do. */
+  private afterTraceStop(tr: Tracing): void {
+    const from = tr.resumed;
+    const sig = tr.resumeSignal;
+    tr.resumed = null;
+    tr.resumeSignal = 0;
+    switch (from) {
+      case "entry":
+        this.personality.traceEntryDone?.(this, tr, sig);
+        break;
+      case "exit":
+        // (a call a signal interrupted showed its restart code at the stop: now its result)
+        if (tr.afterExit !== null) this.regs[0] = tr.afterExit;
+        tr.afterExit = null;
+        if (sig !== 0) this.sendSignal(sig, 0x80);
+        break;
+      case "signal": {
+        if (sig === 0) break;
+        // (another signal than the one it stopped for is described as one the tracer sent)
+        const old = tr.info;
+        const info: SigInfo = old !== null && old.signal === sig ? old : { signal: sig, code: 0, addr: 0, pid: tr.tracer.pid, uid: tr.tracer.proc.uid, trapno: 0, error: 0 };
+        if (this.sig.blocked(sig)) this.sig.pending.add(info);
+        else this.deliverOne(info);
+        break;
+      }
+      case "event":
+        if (tr.exitPending && this.trace === tr) {
+          tr.exitPending = false;
+          if (tr.syscalls) traceStop(this, "exit", syscallCode(tr), trapInfo(this, syscallCode(tr)), EVENTMSG_SYSCALL_EXIT);
+        }
+        break;
+      case "exit-event":
+        if (tr.exitCode < 0) this.exitThread(-1 - tr.exitCode);
+        else this.proc.exitGroup({ kind: "exit", code: tr.exitCode });
+        break;
+      default:
+        break;
     }
   }
 
   /** exit(2): this thread ends; the process ends with `code` when it was the last one. */
   exitThread(code: number): void {
+    this.exitCode = code & 0xff;
     if (this.proc.threads.size <= 1) {
       this.proc.exitGroup({ kind: "exit", code: code & 0xff });
       return;
@@ -585,6 +675,9 @@ export class Task implements ExitHandler {
       }
     }
     this.alive = false;
+    // (its tracees go on, or die with it (PTRACE_O_EXITKILL); its tracer hears of its end)
+    if (this.tracees.size > 0) tracerGone(this);
+    if (this.trace !== null) traceeGone(this);
     // (the thread ends whatever letting go of its memory met)
     try {
       this.releaseMm(true);

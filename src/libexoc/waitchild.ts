@@ -29,12 +29,18 @@ export interface WaitOptions {
 export interface WaitReport {
   pid: number;
   uid: number;
-  kind: "exited" | "killed" | "dumped" | "stopped" | "continued";
+  /** ("trapped": a tracee's ptrace stop, whose status is the stop's code: ptrace.ts) */
+  kind: "exited" | "killed" | "dumped" | "stopped" | "continued" | "trapped";
   status: number;
   /** The child's CPU time (ns) and its reaped children's, for rusage. */
   cpuNs: number;
   /** The part of cpuNs that was system time. */
   sysNs: number;
+}
+
+/** Whether a thread of another process (a tracee) is one `sel` names: by its thread id. */
+function selectsThread(sel: ChildSelector, x: Task): boolean {
+  return sel.kind === "pid" ? x.tid === sel.pid : selects(sel, x.proc);
 }
 
 function selects(sel: ChildSelector, c: Process): boolean {
@@ -53,7 +59,25 @@ function selects(sel: ChildSelector, c: Process): boolean {
 export function waitChild(t: Task, sel: ChildSelector, o: WaitOptions): WaitReport | null {
   const me = t.proc;
   const kids = [...me.children].filter((c) => selects(sel, c));
-  if (kids.length === 0) sysError("ECHILD");
+  // (a tracer waits for its tracees' threads too, by thread id, and hears of their ends)
+  const tracees: Task[] = [];
+  for (const th of me.threads) for (const x of th.tracees) if (selectsThread(sel, x)) tracees.push(x);
+  const ended = me.traceZombies.filter((x) => selectsThread(sel, x));
+  if (kids.length === 0 && tracees.length === 0 && ended.length === 0) sysError("ECHILD");
+  for (const x of tracees) {
+    const tr = x.trace;
+    if (tr === null || tr.stop === null || tr.reported) continue;
+    if (!o.noWait) tr.reported = true;
+    return { pid: x.tid, uid: x.proc.uid, kind: "trapped", status: tr.code, cpuNs: x.proc.cpuNs, sysNs: processSysNs(x.proc, x.proc.cpuNs) };
+  }
+  for (const x of ended) {
+    if (!o.exited) break;
+    if (!o.noWait) me.traceZombies.splice(me.traceZombies.indexOf(x), 1);
+    const term = x.exitCode === null ? x.proc.termination : null;
+    const kind = term === null ? "exited" : term.kind === "exit" ? "exited" : term.core ? "dumped" : "killed";
+    const status = term === null ? (x.exitCode ?? 0) : term.kind === "exit" ? term.code : term.signal;
+    return { pid: x.tid, uid: x.proc.uid, kind, status, cpuNs: 0, sysNs: 0 };
+  }
   for (const c of kids) {
     const r = report(t, c, o);
     if (r !== null) return r;
@@ -81,6 +105,8 @@ function report(t: Task, c: Process, o: WaitOptions): WaitReport | null {
   }
   const rep = c.report;
   if (rep === null) return null;
+  // (a child this process traces is reported through its ptrace stops, not as stopped)
+  for (const th of c.threads) if (th.trace !== null && th.trace.tracer.proc === t.proc) return null;
   if (rep.kind === "stopped" && o.stopped) {
     if (!o.noWait) c.report = null;
     return { pid: c.pid, uid: c.uid, kind: "stopped", status: rep.signal, cpuNs: c.cpuNs, sysNs: processSysNs(c, c.cpuNs) };

@@ -24,6 +24,7 @@ import { deliverSignal } from "./sys/signal.js";
 import { SIGFRAME_MAX } from "./abi/sigframe.js";
 import { UTS } from "./sys/misc.js";
 import { secureComputing } from "./sys/seccomp.js";
+import { traceStop, syscallCode, trapInfo, EVENTMSG_SYSCALL_ENTRY, EVENTMSG_SYSCALL_EXIT, type Tracing } from "../libexoc/ptrace.js";
 import { KERN_INFO, KERN_NOTICE } from "../libexoc/klog.js";
 import type { SigAction, SigInfo } from "../libexoc/signal.js";
 import { logger, trace } from "../log.js";
@@ -32,6 +33,9 @@ import { logger, trace } from "../log.js";
 const SI_KERNEL = 0x80, OPCODE_INT1 = 0xf1, TRAP_GP = 13;
 /** Length of `int 0x80` (a restarted call goes back over it). */
 const INT80_LEN = 2;
+/** What a call a signal interrupted returns inside Linux until the signal is handled (a tracer
+ *  sees it at the call's exit): made again if the handler has SA_RESTART, or if no handler runs. */
+const ERESTARTSYS = 512, ERESTARTNOHAND = 514;
 
 /** Register file indices of the i386 syscall convention. */
 const EAX = 0, ECX = 1, EDX = 2, EBX = 3, EBP = 5, ESI = 6, EDI = 7, EIP = 8;
@@ -130,9 +134,51 @@ export class LinuxPersonality implements Personality, ExecAbi {
   }
 
   syscall(t: Task): void {
+    const tr = t.trace;
+    if (tr !== null) {
+      tr.origEax = t.regs[EAX];
+      if (tr.syscalls) {
+        // Its tracer sees the call before it is made: EAX reads -ENOSYS, orig_eax the number.
+        t.regs[EAX] = -ENOSYS;
+        traceStop(t, "entry", syscallCode(tr), trapInfo(t, syscallCode(tr)), EVENTMSG_SYSCALL_ENTRY);
+        return;
+      }
+    }
+    this.enter(t);
+  }
+
+  traceEntryDone(t: Task, tr: Tracing, sig: number): void {
+    if (sig !== 0) t.sendSignal(sig, SI_KERNEL);
+    // (a tracer that set orig_eax to -1 skips the call: EAX keeps what the tracer left there)
+    if (tr.origEax === -1) {
+      this.traceExit(t);
+      return;
+    }
+    t.regs[EAX] = tr.origEax;
+    this.enter(t);
+  }
+
+  /** After a call of a traced thread returned: its exit stop, if its tracer asked for one (after
+   *  the event stop the call made, if it made one; never after an exit). */
+  private traceExit(t: Task, restartCode = 0): void {
+    const tr = t.trace;
+    if (tr === null || !tr.syscalls || tr.stop === "exit-event") return;
+    if (restartCode !== 0) {
+      tr.afterExit = t.regs[EAX];
+      t.regs[EAX] = -restartCode;
+    }
+    if (tr.stop !== null) tr.exitPending = true;
+    else traceStop(t, "exit", syscallCode(tr), trapInfo(t, syscallCode(tr)), EVENTMSG_SYSCALL_EXIT);
+  }
+
+  /** Makes the call in EAX, past seccomp's filters. */
+  private enter(t: Task): void {
     const r = t.regs;
     // (a thread in seccomp's strict or filter mode asks first: the call may fail, or end it)
-    if (t.seccompMode !== 0 && !secureComputing(t)) return;
+    if (t.seccompMode !== 0 && !secureComputing(t)) {
+      if (t.alive) this.traceExit(t);
+      return;
+    }
     const nr = r[EAX] >>> 0;
     let e: SyscallEntry | undefined;
     if (nr < SYSCALLS.length) {
@@ -149,6 +195,7 @@ export class LinuxPersonality implements Personality, ExecAbi {
       }
       if (trace.syscall) this.log.trace({ pid: t.pid, tid: t.tid, nr }, `[pid ${t.tid}] ${e ? e.name : `syscall_${nr}`}(...) = -1 ENOSYS (errno ${ENOSYS})`);
       r[EAX] = -ENOSYS;
+      this.traceExit(t);
       return;
     }
     this.run(t, e, null);
@@ -174,7 +221,10 @@ export class LinuxPersonality implements Personality, ExecAbi {
     }
     t.endCall();
     if (trace.syscall) this.log.trace({ pid: t.pid, tid: t.tid, nr: e.nr, args, res }, `[pid ${t.tid}] ${formatCall(t, e.name, e.args, args, res, e.hex)}`);
-    if (t.alive) t.regs[EAX] = res;
+    if (t.alive) {
+      t.regs[EAX] = res;
+      this.traceExit(t);
+    }
   }
 
   resume(t: Task): void {
@@ -204,12 +254,15 @@ export class LinuxPersonality implements Personality, ExecAbi {
       // Made again once the handler returns: EAX still holds the call number.
       if (trace.syscall) this.log.trace({ pid: t.pid, tid: t.tid }, `[pid ${t.tid}] ${SYSCALLS[r[EAX] >>> 0]?.name ?? "?"}(...) interrupted, restarted after the handler`);
       r[EIP] = (r[EIP] - INT80_LEN) | 0;
+      this.traceExit(t, ERESTARTSYS);
       return;
     } else {
       res = -ERRNO.EINTR;
     }
     if (trace.syscall) this.log.trace({ pid: t.pid, tid: t.tid, res }, `[pid ${t.tid}] ${SYSCALLS[r[EAX] >>> 0]?.name ?? "?"}(...) interrupted = ${res}`);
     r[EAX] = res;
+    // (a tracer sees the code Linux leaves there until the signal is handled)
+    this.traceExit(t, typeof v === "number" ? 0 : b.restart === RESTART_IF_SA ? ERESTARTSYS : ERESTARTNOHAND);
   }
 }
 

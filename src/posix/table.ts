@@ -12,6 +12,7 @@ import * as mm from "./sys/mm.js";
 import * as proc from "./sys/proc.js";
 import * as caps from "./sys/caps.js";
 import * as seccomp from "./sys/seccomp.js";
+import * as ptrace from "./sys/ptrace.js";
 import * as process from "./sys/process.js";
 import * as pipe from "./sys/pipe.js";
 import * as futex from "./sys/futex.js";
@@ -277,6 +278,7 @@ const IMPL: Record<string, [Sys, string, boolean?]> = {
   capget: [caps.capget, "ptr ptr"],
   capset: [caps.capset, "ptr ptr"],
   seccomp: [seccomp.seccomp, "d x ptr"],
+  ptrace: [ptrace.ptrace, "x d x x"],
   uname: [misc.uname, "ptr"],
   olduname: [misc.olduname, "ptr"],
   oldolduname: [misc.oldolduname, "ptr"],

@@ -175,7 +175,7 @@ export function statusText(v: View): string {
   const tid = v.whole ? v.id : (t?.tid ?? v.id);
   let out = `Name:\t${commOf(v).replace(/\\/g, "\\\\").replace(/\n/g, "\\n")}\n`;
   if (live) out += `Umask:\t${t.umask.toString(8).padStart(4, "0")}\n`;
-  out += `State:\t${STATE_NAMES[stateOf(v)]}\nTgid:\t${p.pid}\nNgid:\t0\nPid:\t${tid}\nPPid:\t${p.ppid}\nTracerPid:\t0\n`;
+  out += `State:\t${STATE_NAMES[stateOf(v)]}\nTgid:\t${p.pid}\nNgid:\t0\nPid:\t${tid}\nPPid:\t${p.ppid}\nTracerPid:\t${t?.trace?.tracer.pid ?? 0}\n`;
   out += `Uid:\t${id(p.uid, p.euid, p.suid, p.fsuid)}\nGid:\t${id(p.gid, p.egid, p.sgid, p.fsgid)}\n`;
   out += `FDSize:\t${live ? fdSize(fds.length > 0 ? fds[fds.length - 1] : 0) : 0}\n`;
   out += `Groups:\t${p.groups.join(" ")} \n`;

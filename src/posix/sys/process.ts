@@ -9,6 +9,7 @@ import type { Task } from "../../libexoc/task.js";
 import { cloneTask, unshare as unshareTask, CLONE_VM, CLONE_VFORK, CLONE_SETTLS, CLONE_PIDFD, CLONE_PARENT_SETTID } from "../../libexoc/clone.js";
 import { PidFd } from "../../libexoc/sigwait.js";
 import { execProgram } from "../../libexoc/exec.js";
+import { traceExec, traceExitEvent } from "../../libexoc/ptrace.js";
 import { PathFile } from "../../libexoc/file.js";
 import { waitChild, type ChildSelector, type WaitReport } from "../../libexoc/waitchild.js";
 import { sysError } from "../../libexoc/errors.js";
@@ -66,11 +67,14 @@ export const clone3: Sys = (t, args, size) => {
 };
 
 export const exit: Sys = (t, code) => {
+  // (a tracer that asked sees the thread at its exit first: it ends when let go)
+  if (traceExitEvent(t, -1 - (code & 0xff), (code & 0xff) << 8)) return 0;
   t.exitThread(code);
   return 0;
 };
 
 export const exitGroup: Sys = (t, code) => {
+  if (traceExitEvent(t, code & 0xff, (code & 0xff) << 8)) return 0;
   t.proc.exitGroup({ kind: "exit", code: code & 0xff });
   return 0;
 };
@@ -82,6 +86,7 @@ function doExec(t: Task, path: string, base: string, argvVa: number, envpVa: num
   // so that argv[1] is never the first environment string)
   if (argv.length === 0) argv.push(Buffer.alloc(0));
   execProgram(t, { path, base, argv, envp, noFollow, file: fdFile }, t.personality as LinuxPersonality);
+  traceExec(t);
   return 0;
 }
 
@@ -125,7 +130,8 @@ function statusWord(r: WaitReport): number {
     case "dumped":
       return (r.status & 0x7f) | 0x80;
     case "stopped":
-      return ((r.status & 0xff) << 8) | 0x7f;
+    case "trapped":
+      return ((r.status & 0xffff) << 8) | 0x7f;
     case "continued":
       return 0xffff;
   }
@@ -154,7 +160,7 @@ export const waitpid: Sys = (t, pid, statusVa, options) => wait4(t, pid, statusV
 /** waitid id types. */
 const P_ALL = 0, P_PID = 1, P_PGID = 2, P_PIDFD = 3;
 /** SIGCHLD si_code values. */
-const CLD_CODES: Record<WaitReport["kind"], number> = { exited: 1, killed: 2, dumped: 3, stopped: 5, continued: 6 };
+const CLD_CODES: Record<WaitReport["kind"], number> = { exited: 1, killed: 2, dumped: 3, trapped: 4, stopped: 5, continued: 6 };
 
 export const waitid: Sys = (t, idtype, id, infop, options, rusage) => {
   if ((options & ~(WNOHANG | WEXITED | WUNTRACED | WCONTINUED | WNOWAIT | WNOTHREAD | WALL | WCLONE)) !== 0) sysError("EINVAL");

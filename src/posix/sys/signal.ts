@@ -305,6 +305,8 @@ function restoreSigcontext(t: Task, sc: number): number {
   SC_REGS.forEach((off, reg) => (r[reg] = v(off)));
   r[EIP] = v(SC.eip);
   t.kernel.setEflags(t.env, v(SC.eflags), FIX_EFLAGS);
+  // (no longer in a call that could be restarted: a tracer sees orig_eax -1, as Linux sets it)
+  if (t.trace !== null) t.trace.origEax = -1;
   return r[EAX];
 }
 

@@ -59,6 +59,10 @@ export const TLS_WORDS = 6;
 
 let nextEnvId = 1;
 
+/** The bit an X_FAULT exit's error code carries for a debug trap after a single step (the
+ *  debug status register's BS bit). */
+export const DR6_BS = 0x4000;
+
 export class Environment implements Waiter {
   readonly id = nextEnvId++;
   readonly ctx = new CpuContext();
@@ -79,6 +83,9 @@ export class Environment implements Waiter {
   wakeReason = 0;
   /** Suspended environments are not scheduled, whether or not they wait. */
   suspended = false;
+  /** Single-stepping (EFLAGS.TF) stopped at a system call: the debug trap the instruction owes
+   *  is taken when the environment next runs, after the call. */
+  stepTrap = false;
   /** Whether the scheduler's run queue holds it. */
   queued = false;
   /** Set to end the current turn early (a yield). */

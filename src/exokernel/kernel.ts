@@ -8,7 +8,7 @@
 import { PhysMemory, PAGE_SHIFT } from "../hw/memory.js";
 import { Cpu, EXIT_INT, EXIT_HLT, EXIT_SYSENTER, TSC_HZ } from "../hw/cpu.js";
 import { cpuid } from "../hw/cpuid.js";
-import { CR0_PE, CR0_PG, CR0_WP, CR0_ET, CR0_NE, CR4_PSE, CR4_OSFXSR, CR4_OSXMMEXCPT, MXCSR, CS, SS, DS, ES, FS, GS, FLAGS, FLAGS_FIXED, FOP, IF, FLAGS_USER_WRITABLE } from "../hw/state.js";
+import { CR0_PE, CR0_PG, CR0_WP, CR0_ET, CR0_NE, CR4_PSE, CR4_OSFXSR, CR4_OSXMMEXCPT, MXCSR, CS, SS, DS, ES, FS, GS, FLAGS, FLAGS_FIXED, FOP, IF, TF, FLAGS_USER_WRITABLE } from "../hw/state.js";
 import { imageToFxsave, fxsaveToImage } from "../hw/fpu/image.js";
 import { MXCSR_MASK } from "../hw/simd/state.js";
 import { getFlags } from "../hw/flags.js";
@@ -16,9 +16,10 @@ import type { CpuContext } from "../hw/context.js";
 import { PF_PRESENT } from "../hw/fault.js";
 import { loadSeg, encodeDescriptor, DESC_P, DESC_S, DESC_CODE, DESC_RW, DESC_ACCESSED, DESC_DB, DESC_G } from "../hw/segment.js";
 import { Engine, RUN_BUDGET, RUN_FAULT, type EngineOptions } from "../jit/engine.js";
+import { DB } from "../hw/fault.js";
 import { FrameAllocator, FramePool } from "./frames.js";
 import { AddressSpace, GDT_VA } from "./aspace.js";
-import { Environment, X_BUDGET, X_INT, X_SYSENTER, X_FAULT, X_HALT, WAKE_EVENT, WAKE_INTERRUPT, WAKE_TIMEOUT, type Exit } from "./env.js";
+import { Environment, DR6_BS, X_BUDGET, X_INT, X_SYSENTER, X_FAULT, X_HALT, WAKE_EVENT, WAKE_INTERRUPT, WAKE_TIMEOUT, type Exit } from "./env.js";
 import { CapSpace, CAP_ENV, CAP_FRAMES, CAP_ASPACE, CAP_CONSOLE, R_WRITE, R_ALL, R_RUN, R_CONTROL, R_MAP, R_READ, type CapHandle } from "./caps.js";
 import { ExoError } from "./errors.js";
 import { Clock, ClockService } from "./clock.js";
@@ -33,6 +34,9 @@ import { logger, trace } from "../log.js";
 import { settleOnce } from "../hw/v8fields.js";
 
 /** GDT layout, as Linux i386 has it (so selectors match what programs expect). */
+/** runEnv's own result for an instruction single-stepped to its end (the debug trap). */
+const RUN_STEPPED = -1;
+
 export const GDT_ENTRIES = 32;
 export const GDT_TLS_FIRST = 6;
 export const GDT_TLS_COUNT = 3;
@@ -568,11 +572,20 @@ export class Exokernel {
     if (this.disposed) throw new ExoError("E_INVAL", "the kernel was disposed");
     this.load(env);
     const before = this.cpu.icount;
-    const r = this.engine.run(budget, soft);
-    env.insns += this.cpu.icount - before;
     const x = env.exit;
     x.vector = x.error = x.addr = 0;
-    switch (r) {
+    // With the trap flag set, one instruction runs, then the debug exception traps (a system
+    // call's trap comes after the call: stepTrap).
+    const step = (getFlags(this.cpu.r) & TF) !== 0;
+    const r = !step ? this.engine.run(budget, soft) : env.stepTrap ? RUN_STEPPED : this.engine.step();
+    env.stepTrap = step && (r === EXIT_INT || r === EXIT_SYSENTER);
+    env.insns += this.cpu.icount - before;
+    switch (step && r === RUN_BUDGET ? RUN_STEPPED : r) {
+      case RUN_STEPPED:
+        x.kind = X_FAULT;
+        x.vector = DB;
+        x.error = DR6_BS;
+        break;
       case RUN_BUDGET:
         x.kind = X_BUDGET;
         break;

@@ -583,6 +583,21 @@ export class Engine {
     return c.exit;
   }
 
+  /** Runs the instruction at EIP alone in the interpreter, decoded fresh (the CPU's single step,
+   *  EFLAGS.TF: Exokernel.runEnv). Returns what run() does: RUN_BUDGET once it completed. */
+  step(): number {
+    const c = this.cpu;
+    c.exit = EXIT_NONE;
+    try {
+      const x = this.decoder.decode(c, c.r[EIP], false, 1).insns[0];
+      execOne(c, x);
+      this.stats.interpInsns++;
+      return c.exit;
+    } catch (e) {
+      return this.recover(e);
+    }
+  }
+
   /** A write hit a page holding translated code: drop the page's blocks and execute the writing
    *  instruction alone, decoded fresh and not cached, so its write goes through. */
   private stepAfterCodeWrite(first: CodeWrite): number {

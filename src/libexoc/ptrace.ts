@@ -73,6 +73,8 @@ export class Tracing {
   interrupt = false;
   /** PTRACE_LISTEN: stopped in a group stop, it stays so until the process continues. */
   listening = false;
+  /** PTRACE_SINGLESTEP set the trap flag (any other resume clears it again). */
+  forcedTf = false;
   /** The system call number at the call's entry (orig_eax); -1 outside one. */
   origEax = -1;
   /** EAX once the tracee goes on from a call's exit stop where it showed a restart code (a

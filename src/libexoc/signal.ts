@@ -223,6 +223,12 @@ export class SignalState {
     return sig <= 32 ? ((this.maskLo >>> (sig - 1)) & 1) === 1 : ((this.maskHi >>> (sig - 33)) & 1) === 1;
   }
 
+  /** Unblocks the signals in (lo, hi). */
+  unblock(lo: number, hi: number): void {
+    this.maskLo &= ~lo;
+    this.maskHi &= ~hi;
+  }
+
   /** Blocks `sig` and the signals in (lo, hi), as entering a handler does. */
   block(lo: number, hi: number): void {
     this.maskLo |= lo;

@@ -10,7 +10,7 @@
 
 import type { Exokernel } from "../exokernel/kernel.js";
 import type { CapHandle } from "../exokernel/caps.js";
-import { X_BUDGET, X_INT, X_SYSENTER, X_FAULT, X_HALT, WAKE_INTERRUPT, type Environment, type Exit, type ExitHandler } from "../exokernel/env.js";
+import { DR6_BS, X_BUDGET, X_INT, X_SYSENTER, X_FAULT, X_HALT, WAKE_INTERRUPT, type Environment, type Exit, type ExitHandler } from "../exokernel/env.js";
 import { FAULT_OK, FAULT_MAPERR, FAULT_OOM, FAULT_BUS } from "./vm.js";
 import type { Mm } from "./mm.js";
 import type { FdTable } from "./fdtable.js";
@@ -452,6 +452,8 @@ export class Task implements ExitHandler {
       case V_NM:
         return this.forceSignal({ signal: SIGILL, code: 0, addr: eip }, vector, error);
       case V_DB:
+        // (a single step, EFLAGS.TF: TRAP_TRACE; anything else TRAP_BRKPT)
+        return this.forceSignal({ signal: SIGTRAP, code: (error & DR6_BS) !== 0 ? 2 : 1, addr: eip }, vector, 0);
       case V_BP:
         return this.forceSignal({ signal: SIGTRAP, code: 1 /* TRAP_BRKPT */, addr: eip }, vector, error);
       case V_AC:
@@ -474,7 +476,14 @@ export class Task implements ExitHandler {
     this.lastFault = f;
     const act = this.sig.actions[f.signal];
     if (trace.signal) this.log.trace(f, `${this.tid}: ${signalName(f.signal)} (code ${f.code}, addr 0x${f.addr.toString(16)})`);
-    if (act.handler === SIG_DFL || act.handler === SIG_IGN || this.sig.blocked(f.signal)) {
+    if (this.trace !== null) {
+      // A traced thread stops for it first (its tracer may let it handle it, or not): pending,
+      // blocked or ignored no more, as Linux's force_sig_info leaves it.
+      if (act.handler === SIG_IGN || this.sig.blocked(f.signal)) {
+        this.sig.actions[f.signal] = { ...act, handler: SIG_DFL };
+        this.sig.unblock(...sigBit(f.signal));
+      }
+    } else if (act.handler === SIG_DFL || act.handler === SIG_IGN || this.sig.blocked(f.signal)) {
       this.logFatal(f, trapno, error);
       this.proc.exitGroup({ kind: "signal", signal: f.signal, core: this.proc.dumpsCore(f.signal) });
       return;

@@ -345,6 +345,50 @@ static void seize_and_attach(void) {
   close(pipe_fds[1]);
 }
 
+__attribute__((noinline)) static int stepme(int n) {
+  int s = 0;
+  for (int i = 0; i < n; i++) s += i * 3;
+  return s;
+}
+__attribute__((noinline)) static void stepme_end(void) { __asm__ volatile(""); }
+
+static void step_body(void) {
+  int s = stepme(5);
+  stepme_end();
+  printf("child: stepped through, s = %d\n", s);
+  fflush(stdout);
+}
+
+static void single_step(void) {
+  pid_t pid = traced_child(step_body);
+  unsigned long lo = (unsigned long)stepme, hi = (unsigned long)stepme_end;
+  int inside = 0, traps = 0, hidden = 1, code_ok = 1;
+  for (int i = 0; i < 100000; i++) {
+    if (ptrace(PTRACE_SINGLESTEP, pid, 0, 0) != 0) {
+      printf("SINGLESTEP: %s\n", strerror(errno));
+      break;
+    }
+    int st;
+    waitpid(pid, &st, __WALL);
+    if (!WIFSTOPPED(st) || WSTOPSIG(st) != SIGTRAP) {
+      show("step", st);
+      break;
+    }
+    traps++;
+    siginfo_t si;
+    ptrace(PTRACE_GETSIGINFO, pid, 0, &si);
+    if (si.si_code != 2 /* TRAP_TRACE */) code_ok = 0;
+    struct user_regs_struct regs;
+    ptrace(PTRACE_GETREGS, pid, 0, &regs);
+    if (regs.eflags & 0x100) hidden = 0;
+    if ((unsigned long)regs.eip >= lo && (unsigned long)regs.eip < hi) inside++;
+    else if (inside > 0) break;
+  }
+  printf("single steps inside stepme: %d (more than 10: %d), TF hidden %d, TRAP_TRACE %d\n", inside, traps > 10, hidden, code_ok);
+  ptrace(PTRACE_CONT, pid, 0, 0);
+  wait_for(pid, "stepped child");
+}
+
 static void errors(void) {
   TRY("CONT, no such process", ptrace(PTRACE_CONT, 999999, 0, 0));
   TRY("CONT, not traced", ptrace(PTRACE_CONT, getppid(), 0, 0));
@@ -392,6 +436,7 @@ int main(int argc, char **argv) {
   events();
   interrupted_call();
   seize_and_attach();
+  single_step();
   errors();
   return 0;
 }

@@ -2,8 +2,9 @@
 // go on (CONT, SYSCALL, DETACH, LISTEN, KILL, INTERRUPT), and reading and changing a stopped
 // tracee: its memory a word at a time, struct user (PEEKUSER/POKEUSER), the register sets
 // (GETREGS, GETFPREGS, GETFPXREGS, GETREGSET), its siginfo and signal mask, the options and event
-// message, and PTRACE_GET_SYSCALL_INFO. The stops themselves are libexoc/ptrace.ts's. Requests
-// Linux knows that exojit does not (single-stepping, SYSEMU, PEEKSIGINFO, the seccomp filter
+// message, and PTRACE_GET_SYSCALL_INFO; PTRACE_SINGLESTEP sets the trap flag (the CPU traps after
+// one instruction: Exokernel.runEnv). The stops themselves are libexoc/ptrace.ts's. Requests
+// Linux knows that exojit does not (SYSEMU, block stepping, PEEKSIGINFO, the seccomp filter
 // dumps, thread areas, rseq) are EIO, Linux's answer for a request it does not know.
 
 import type { Sys } from "../types.js";
@@ -23,7 +24,7 @@ import { AUDIT_ARCH_I386 } from "../../libexoc/seccomp.js";
 import { logger } from "../../log.js";
 
 const PTRACE_TRACEME = 0, PTRACE_PEEKTEXT = 1, PTRACE_PEEKDATA = 2, PTRACE_PEEKUSR = 3, PTRACE_POKETEXT = 4, PTRACE_POKEDATA = 5;
-const PTRACE_POKEUSR = 6, PTRACE_CONT = 7, PTRACE_KILL = 8, PTRACE_GETREGS = 12, PTRACE_SETREGS = 13;
+const PTRACE_POKEUSR = 6, PTRACE_CONT = 7, PTRACE_KILL = 8, PTRACE_SINGLESTEP = 9, PTRACE_GETREGS = 12, PTRACE_SETREGS = 13;
 const PTRACE_GETFPREGS = 14, PTRACE_SETFPREGS = 15, PTRACE_ATTACH = 16, PTRACE_DETACH = 17, PTRACE_GETFPXREGS = 18, PTRACE_SETFPXREGS = 19;
 const PTRACE_SYSCALL = 24, PTRACE_SETOPTIONS = 0x4200, PTRACE_GETEVENTMSG = 0x4201, PTRACE_GETSIGINFO = 0x4202, PTRACE_SETSIGINFO = 0x4203;
 const PTRACE_GETREGSET = 0x4204, PTRACE_SETREGSET = 0x4205, PTRACE_SEIZE = 0x4206, PTRACE_INTERRUPT = 0x4207, PTRACE_LISTEN = 0x4208;
@@ -35,6 +36,8 @@ const NT_PRSTATUS = 1, NT_PRFPREG = 2, NT_PRXFPREG = 0x46e62b7f;
 /** Register file indices (hw/state.ts), and the segment registers' (ES..GS). */
 const EAX = 0, ECX = 1, EDX = 2, EBX = 3, ESP = 4, EBP = 5, ESI = 6, EDI = 7, EIP = 8;
 const ES = 0, CS = 1, SS = 2, DS = 3, FS = 4, GS = 5;
+/** EFLAGS' trap flag. */
+const TF = 0x100;
 
 /** struct user_regs_struct: 17 words in this order; ORIG_EAX and EFLAGS are not in the register
  *  file, and the segment registers are read through the kernel. */
@@ -48,8 +51,8 @@ const USER_REGS_SIZE = USER_REGS.length * 4;
 const USER_SIZE = 284, USER_DEBUGREG = 252;
 /** struct user_i387_struct: the fnsave image (108 bytes). */
 const USER_I387_SIZE = 108;
-/** The EFLAGS bits a tracer may change (FLAG_MASK: CF PF AF ZF SF TF DF OF, and AC, NT, RF?). */
-const FLAG_MASK = 0x00000dd5 | 0x4000 | 0x40000 | 0x200000 | 0x100;
+/** The EFLAGS bits a tracer may change (Linux's FLAG_MASK_32: CF PF AF ZF SF TF DF OF RF AC). */
+const FLAG_MASK = 0x1 | 0x4 | 0x10 | 0x40 | 0x80 | TF | 0x400 | 0x800 | 0x10000 | 0x40000;
 
 const log = logger("syscall");
 
@@ -79,11 +82,18 @@ export const ptrace: Sys = (t, request, pid, addr, data) => {
       return 0;
     case PTRACE_CONT:
     case PTRACE_SYSCALL:
-      traceResume(child, request === PTRACE_SYSCALL ? "syscall" : "cont", signalArg(data));
+    case PTRACE_SINGLESTEP: {
+      const sig = signalArg(data);
+      singleStep(child, tr, request === PTRACE_SINGLESTEP);
+      traceResume(child, request === PTRACE_SYSCALL ? "syscall" : "cont", sig);
       return 0;
-    case PTRACE_DETACH:
-      detach(child, signalArg(data));
+    }
+    case PTRACE_DETACH: {
+      const sig = signalArg(data);
+      singleStep(child, tr, false);
+      detach(child, sig);
       return 0;
+    }
     case PTRACE_KILL:
       child.proc.signal(SIGKILL, { signal: SIGKILL, code: SI_USER, addr: 0, pid: t.pid, uid: t.proc.uid, trapno: 0, error: 0 });
       return 0;
@@ -158,6 +168,20 @@ export const ptrace: Sys = (t, request, pid, addr, data) => {
   }
 };
 
+/** Sets the trap flag for PTRACE_SINGLESTEP (the tracee traps with SIGTRAP after one
+ *  instruction), or clears it if single-stepping set it (a flag the program set itself stays,
+ *  as Linux's TIF_FORCED_TF keeps it). */
+function singleStep(child: Task, tr: Tracing, on: boolean): void {
+  const k = child.kernel;
+  if (on) {
+    if ((k.eflags(child.env) & TF) === 0) tr.forcedTf = true;
+    k.setEflags(child.env, TF, TF);
+  } else if (tr.forcedTf) {
+    tr.forcedTf = false;
+    k.setEflags(child.env, 0, TF);
+  }
+}
+
 /** The signal a resuming request gives (its `data`): a valid number, else EIO. */
 function signalArg(data: number): number {
   if (data >>> 0 > NSIG) sysError("EIO");
@@ -230,7 +254,8 @@ function poke(child: Task, addr: number, value: number): void {
 function getReg(child: Task, tr: Tracing, k: number): number {
   const s = USER_REGS[k];
   if (s === "orig_eax") return tr.origEax;
-  if (s === "eflags") return child.kernel.eflags(child.env);
+  // (the trap flag single-stepping set is not the program's: hidden, as Linux hides it)
+  if (s === "eflags") return child.kernel.eflags(child.env) & (tr.forcedTf ? ~TF : ~0);
   if ("reg" in s) return child.regs[s.reg];
   return child.kernel.selector(child.env, s.seg);
 }

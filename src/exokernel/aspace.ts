@@ -207,6 +207,27 @@ export class AddressSpace {
     return frame;
   }
 
+  /** Makes the present private page at `va` the space's own frame (a copy, if others share
+   *  it), keeping its permissions: a copy-on-write page becomes writable, a read-only one stays
+   *  read-only. Returns the frame; -1 if the page is not present or is a shared mapping. */
+  privatize(va: number): number {
+    const i = this.presentIndex(va);
+    if (i < 0) return -1;
+    const old = this.mem.i32[i];
+    if ((old & MAP_SHARE) !== 0) return -1;
+    const ppn = old >>> PAGE_SHIFT;
+    let frame = ppn;
+    if (this.pool.frames.refs[ppn] > 1) {
+      frame = this.pool.alloc(false);
+      this.mem.copyPage(frame, ppn);
+      this.pool.release(ppn);
+    }
+    const flags = (old & 0xfff & ~PTE_COW) | ((old & PTE_COW) !== 0 ? PTE_W : 0);
+    this.mem.i32[i] = (frame << PAGE_SHIFT) | flags;
+    this.invalidate(this, va);
+    return frame;
+  }
+
   /**
    * Fills the empty space `dst` with this space's user mappings, copy-on-write: private pages
    * are shared read-only by both and marked PTE_COW, MAP_SHARE pages stay shared as they are.

@@ -359,6 +359,18 @@ export class Exokernel {
     return true;
   }
 
+  /** Physical address of user address `va` for a write that ignores the page's protection (a
+   *  debugger's: ptrace's FOLL_FORCE): the present private page becomes the space's own copy,
+   *  permissions kept, and code translated from it is dropped. -1 if the page is not present or
+   *  is a shared mapping. */
+  forceWritable(aspaceCap: CapHandle, va: number): number {
+    const as = this.aspace(aspaceCap);
+    const frame = as.privatize(va & ~0xfff);
+    if (frame < 0) return -1;
+    this.frameReused(frame);
+    return (frame << PAGE_SHIFT) | (va & 0xfff);
+  }
+
   /** The environment's live registers (the CPU's while it is loaded). */
   regs(envCap: CapHandle): Int32Array {
     const env = this.env(envCap, R_READ);

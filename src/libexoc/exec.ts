@@ -424,5 +424,6 @@ function buildStack(t: Task, mm: Mm, progPath: string, argv: Buffer[], envp: Buf
   words.forEach((w, k) => dv.setUint32(k * 4, w >>> 0, true));
   mm.mem.write(sp, block);
   mm.layout = { ...mm.layout, startStack: sp >>> 0, argStart: start >>> 0, argEnd: envStart >>> 0, envStart: envStart >>> 0, envEnd: at >>> 0 };
+  mm.auxv = block.slice((argv.length + envAddrs.length + 3) * 4);
   return sp | 0;
 }

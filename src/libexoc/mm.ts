@@ -38,6 +38,9 @@ export class Mm {
   users = 1;
   /** The program's layout (exec sets it; fork copies it). */
   layout: ExecLayout = emptyLayout();
+  /** The auxiliary vector exec gave the program, as bytes (type, value pairs to AT_NULL's):
+   *  /proc/PID/auxv. */
+  auxv: Uint8Array = new Uint8Array(0);
   /** The program file it runs, which may not be opened for writing meanwhile (ETXTBSY). */
   running: RunningProgram | null = null;
 
@@ -61,6 +64,7 @@ export class Mm {
   fork(aspace: CapHandle): Mm {
     const m = new Mm(this.kernel, aspace, this.vm.fork(aspace));
     m.layout = { ...this.layout };
+    m.auxv = this.auxv;
     if (this.running !== null) m.runs(this.running.denial, this.running.key);
     return m;
   }

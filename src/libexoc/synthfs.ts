@@ -63,6 +63,9 @@ export interface SynthFile extends NodeBase {
   /** A writable file's handler: takes what one write gave (by `who`: null for a write not made
    *  by a guest task), whole; a write is refused with its SysError. */
   store?(data: Uint8Array, who: Task | null): void;
+  /** A file that is no text (/proc/PID/mem): its own open description, instead of one reading
+   *  content(). */
+  open?(path: string, mode: OpenMode, st: FileStat): OpenFile;
 }
 
 export interface SynthLink extends NodeBase {

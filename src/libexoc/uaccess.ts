@@ -109,6 +109,25 @@ export class UserMemory {
     this.chunks(va, data.length, true, (v, done) => v.set(data.subarray(done, done + v.length)));
   }
 
+  /** Writes `data` at `va` even where the process may not write, as a debugger does (ptrace's
+   *  POKETEXT: Linux's FOLL_FORCE): a private page it may read becomes its own copy, still
+   *  read-only to it. EFAULT for a page it cannot read or a shared mapping it cannot write. */
+  forceWrite(va: number, data: Uint8Array): void {
+    for (let done = 0; done < data.length; ) {
+      const at = (va + done) >>> 0;
+      const n = Math.min(0x1000 - (at & 0xfff), data.length - done);
+      let p = this.kernel.translate(this.aspace, at, true);
+      if (p < 0) {
+        if (this.vm.resolveFault(at, true) === FAULT_OK) p = this.kernel.translate(this.aspace, at, true);
+        else if (this.kernel.translate(this.aspace, at, false) >= 0 || this.vm.resolveFault(at, false) === FAULT_OK) p = this.kernel.forceWritable(this.aspace, at);
+        if (p < 0) sysError("EFAULT", `0x${at.toString(16)}`);
+      }
+      this.kernel.frameReused(p >>> 12);
+      this.kernel.mem.u8.set(data.subarray(done, done + n), p);
+      done += n;
+    }
+  }
+
   u8(va: number): number {
     return this.kernel.mem.u8[this.phys(va, false)];
   }

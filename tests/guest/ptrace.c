@@ -7,7 +7,9 @@
 #define _GNU_SOURCE
 #include "guest.h"
 #include <signal.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <sys/auxv.h>
 #include <sys/ptrace.h>
 #include <sys/uio.h>
 #include <sys/user.h>
@@ -389,6 +391,94 @@ static void single_step(void) {
   wait_for(pid, "stepped child");
 }
 
+/* A breakpoint: int3 written over stepme's first byte in the child's read-only code. */
+static void breakpoint(void) {
+  pid_t pid = traced_child(step_body);
+  unsigned long at = (unsigned long)stepme;
+  errno = 0;
+  long orig = ptrace(PTRACE_PEEKTEXT, pid, (void *)at, 0);
+  printf("peek code: errno %d, same as ours %d\n", errno, orig == *(long *)at);
+  TRY("POKETEXT int3", ptrace(PTRACE_POKETEXT, pid, (void *)at, (void *)((orig & ~0xffL) | 0xcc)));
+  printf("our code unchanged %d, stepme(5) here %d\n", *(long *)at == orig, stepme(5));
+  ptrace(PTRACE_CONT, pid, 0, 0);
+  int st = wait_for(pid, "breakpoint");
+  if (!WIFSTOPPED(st)) return;
+  struct user_regs_struct regs;
+  ptrace(PTRACE_GETREGS, pid, 0, &regs);
+  siginfo_t si;
+  ptrace(PTRACE_GETSIGINFO, pid, 0, &si);
+  printf("stopped after the int3 %d, si_code 0x%x\n", (unsigned long)regs.eip == at + 1, si.si_code);
+  TRY("POKETEXT back", ptrace(PTRACE_POKETEXT, pid, (void *)at, (void *)orig));
+  regs.eip = at;
+  TRY("SETREGS", ptrace(PTRACE_SETREGS, pid, 0, &regs));
+  ptrace(PTRACE_CONT, pid, 0, 0);
+  wait_for(pid, "end");
+}
+
+static void crash_body(void) {
+  volatile int *p = NULL;
+  *p = 1;
+}
+
+/* A fault in a tracee stops it first: the tracer sees SIGSEGV with its siginfo, and decides. */
+static void faults(void) {
+  for (int pass = 0; pass < 2; pass++) {
+    pid_t pid = traced_child(crash_body);
+    ptrace(PTRACE_CONT, pid, 0, 0);
+    int st = wait_for(pid, "fault");
+    siginfo_t si;
+    ptrace(PTRACE_GETSIGINFO, pid, 0, &si);
+    printf("siginfo: signo %d code %d addr %p\n", si.si_signo, si.si_code, si.si_addr);
+    if (pass == 1) {
+      /* suppressed, the instruction faults again */
+      ptrace(PTRACE_CONT, pid, 0, 0);
+      st = wait_for(pid, "fault again");
+      ptrace(PTRACE_KILL, pid, 0, 0);
+      wait_for(pid, "killed");
+    } else {
+      ptrace(PTRACE_CONT, pid, 0, WSTOPSIG(st));
+      wait_for(pid, "passed on");
+    }
+  }
+}
+
+/* /proc/PID/mem: the tracee's memory by address, its read-only code written too; and auxv. */
+static void proc_mem(void) {
+  pid_t pid = traced_child(step_body);
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/mem", pid);
+  int fd = open(path, O_RDWR);
+  printf("open mem: %s\n", fd >= 0 ? "ok" : strerror(errno));
+  int v = 0;
+  TRY("pread counter", pread(fd, &v, sizeof v, (off_t)(unsigned long)&counter));
+  printf("counter %d\n", v);
+  v = 4321;
+  TRY("pwrite counter", pwrite(fd, &v, sizeof v, (off_t)(unsigned long)&counter));
+  unsigned char code[4];
+  TRY("pread code", pread(fd, code, sizeof code, (off_t)(unsigned long)stepme));
+  printf("same code %d\n", memcmp(code, (void *)stepme, sizeof code) == 0);
+  TRY("pwrite code (unchanged bytes)", pwrite(fd, code, sizeof code, (off_t)(unsigned long)stepme));
+  TRY("pread unmapped", pread(fd, &v, sizeof v, 4096));
+  errno = 0;
+  long w = ptrace(PTRACE_PEEKDATA, pid, (void *)&counter, 0);
+  printf("counter in the child now %ld\n", w);
+  close(fd);
+  snprintf(path, sizeof path, "/proc/%d/auxv", pid);
+  fd = open(path, O_RDONLY);
+  unsigned long aux[128];
+  ssize_t n = read(fd, aux, sizeof aux);
+  close(fd);
+  int pagesz = 0, entry = 0, ends = 0;
+  for (ssize_t k = 0; k + 1 < n / (ssize_t)sizeof(long); k += 2) {
+    if (aux[k] == 6) pagesz = (int)aux[k + 1];
+    if (aux[k] == 9) entry = aux[k + 1] == getauxval(9);
+    if (aux[k] == 0) ends = k + 2 == n / (ssize_t)sizeof(long);
+  }
+  printf("auxv: AT_PAGESZ %d, AT_ENTRY ours %d, ends with AT_NULL %d\n", pagesz, entry, ends);
+  ptrace(PTRACE_CONT, pid, 0, 0);
+  wait_for(pid, "end");
+}
+
 static void errors(void) {
   TRY("CONT, no such process", ptrace(PTRACE_CONT, 999999, 0, 0));
   TRY("CONT, not traced", ptrace(PTRACE_CONT, getppid(), 0, 0));
@@ -437,6 +527,9 @@ int main(int argc, char **argv) {
   interrupted_call();
   seize_and_attach();
   single_step();
+  breakpoint();
+  faults();
+  proc_mem();
   errors();
   return 0;
 }

@@ -14,7 +14,8 @@ import * as fs from "node:fs";
 import type { System } from "../system.js";
 import type { Process } from "../process.js";
 import type { Task } from "../task.js";
-import { HostStream, S_IFMT, S_IFDIR, type OpenFile } from "../file.js";
+import { HostStream, S_IFMT, S_IFDIR, type OpenFile, type OpenMode, type FileStat } from "../file.js";
+import { ProcMemFile } from "./memfile.js";
 import { DT_DIR, DT_REG, DT_LNK } from "../dirfile.js";
 import { sysError, type ErrnoName } from "../errors.js";
 import type { FsCaller, SynthMount, SynthDir, SynthFile, SynthLink, SynthNode, SynthEntry } from "../synthfs.js";
@@ -103,6 +104,8 @@ interface PidEntry {
   store?: (v: pid.View, data: Uint8Array, who: Task | null) => void;
   /** A link's target (it may throw: a zombie has no exe). */
   target?: (v: pid.View) => string;
+  /** A file that makes its own open description. */
+  open?: (v: pid.View, path: string, mode: OpenMode, st: FileStat) => OpenFile;
 }
 
 function liveTask(v: pid.View): Task {
@@ -115,6 +118,8 @@ const PID_ENTRIES: PidEntry[] = [
   { name: "fd", kind: "dir", perm: 0o500 },
   { name: "fdinfo", kind: "dir", perm: 0o500 },
   { name: "environ", kind: "file", perm: 0o400, inspect: true, text: pid.environBytes },
+  { name: "auxv", kind: "file", perm: 0o400, inspect: true, text: (v) => liveTask(v).mm.auxv },
+  { name: "mem", kind: "file", perm: 0o600, inspect: true, open: (v, path, mode, st) => new ProcMemFile(path, mode, liveTask(v).mm, st) },
   { name: "status", kind: "file", perm: 0o444, text: pid.statusText },
   { name: "limits", kind: "file", perm: 0o444, text: pid.limitsText },
   { name: "comm", kind: "file", perm: 0o644, text: pid.commText },
@@ -292,7 +297,9 @@ export class ProcFs implements SynthMount {
           const target = e.target as (v: pid.View) => string; // every link entry has a target
           return linkNode(a, () => target(v), undefined, true);
         }
-        const text = e.text as (v: pid.View) => string | Uint8Array; // every file entry has a text
+        const open = e.open;
+        if (open !== undefined) return { ...fileNode(a, () => new Uint8Array(0), "EINVAL"), open: (path, mode, st) => open(v, path, mode, st) };
+        const text = e.text as (v: pid.View) => string | Uint8Array; // every other file entry has a text
         const store = e.store;
         return fileNode(a, () => text(v), e.perm & 0o200 ? "EROFS" : "EINVAL", store === undefined ? undefined : (data, w) => store(v, data, w));
       },

@@ -141,7 +141,8 @@ export class SynthVolume implements Volume {
   openData(n: VolumeNode, path: string, mode: OpenMode): OpenFile {
     const v = sn(n);
     if (v.n.kind !== "file") return sysError("EINVAL");
-    return new SynthOpenFile(path, mode, v, synthStat(v.n, this.dev));
+    const st = synthStat(v.n, this.dev);
+    return v.n.open !== undefined ? v.n.open(path, mode, st) : new SynthOpenFile(path, mode, v, st);
   }
 
   statfs(_n: VolumeNode): VolumeFigures {

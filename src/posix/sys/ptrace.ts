@@ -5,7 +5,8 @@
 // message, and PTRACE_GET_SYSCALL_INFO; PTRACE_SINGLESTEP sets the trap flag (the CPU traps after
 // one instruction: Exokernel.runEnv). The stops themselves are libexoc/ptrace.ts's. Requests
 // Linux knows that exojit does not (SYSEMU, block stepping, PEEKSIGINFO, the seccomp filter
-// dumps, thread areas, rseq) are EIO, Linux's answer for a request it does not know.
+// dumps, thread areas, rseq) are EIO, Linux's answer for a request it does not know. POKETEXT
+// writes read-only code as Linux's FOLL_FORCE does (a debugger's breakpoints).
 
 import type { Sys } from "../types.js";
 import type { Task } from "../../libexoc/task.js";
@@ -15,6 +16,7 @@ import { putSiginfo } from "./signal.js";
 import { SIGINFO } from "../abi/sigframe.js";
 import { fpstateFromFxsave, fxsaveFromFpstate, FXSAVE_SIZE } from "../abi/fpstate.js";
 import { mayAccess } from "./crossproc.js";
+import { userDesc, TLS_ENTRIES } from "./tls.js";
 import { SIGKILL, SIGSTOP, SIGTRAP, NSIG, SI_USER, type SigInfo } from "../../libexoc/signal.js";
 import {
   attach, traceStop, traceResume, detach, firstStop, groupStopCode, trapInfo, Tracing,
@@ -26,12 +28,12 @@ import { logger } from "../../log.js";
 const PTRACE_TRACEME = 0, PTRACE_PEEKTEXT = 1, PTRACE_PEEKDATA = 2, PTRACE_PEEKUSR = 3, PTRACE_POKETEXT = 4, PTRACE_POKEDATA = 5;
 const PTRACE_POKEUSR = 6, PTRACE_CONT = 7, PTRACE_KILL = 8, PTRACE_SINGLESTEP = 9, PTRACE_GETREGS = 12, PTRACE_SETREGS = 13;
 const PTRACE_GETFPREGS = 14, PTRACE_SETFPREGS = 15, PTRACE_ATTACH = 16, PTRACE_DETACH = 17, PTRACE_GETFPXREGS = 18, PTRACE_SETFPXREGS = 19;
-const PTRACE_SYSCALL = 24, PTRACE_SETOPTIONS = 0x4200, PTRACE_GETEVENTMSG = 0x4201, PTRACE_GETSIGINFO = 0x4202, PTRACE_SETSIGINFO = 0x4203;
+const PTRACE_SYSCALL = 24, PTRACE_GET_THREAD_AREA = 25, PTRACE_SETOPTIONS = 0x4200, PTRACE_GETEVENTMSG = 0x4201, PTRACE_GETSIGINFO = 0x4202, PTRACE_SETSIGINFO = 0x4203;
 const PTRACE_GETREGSET = 0x4204, PTRACE_SETREGSET = 0x4205, PTRACE_SEIZE = 0x4206, PTRACE_INTERRUPT = 0x4207, PTRACE_LISTEN = 0x4208;
 const PTRACE_GETSIGMASK = 0x420a, PTRACE_SETSIGMASK = 0x420b, PTRACE_GET_SYSCALL_INFO = 0x420e;
 
 /** Register sets of GETREGSET (the ELF note types of a core file). */
-const NT_PRSTATUS = 1, NT_PRFPREG = 2, NT_PRXFPREG = 0x46e62b7f;
+const NT_PRSTATUS = 1, NT_PRFPREG = 2, NT_PRXFPREG = 0x46e62b7f, NT_386_TLS = 0x200;
 
 /** Register file indices (hw/state.ts), and the segment registers' (ES..GS). */
 const EAX = 0, ECX = 1, EDX = 2, EBX = 3, ESP = 4, EBP = 5, ESI = 6, EDI = 7, EIP = 8;
@@ -160,6 +162,10 @@ export const ptrace: Sys = (t, request, pid, addr, data) => {
       child.sig.maskHi = dv.getUint32(4, true) | 0;
       return 0;
     }
+    case PTRACE_GET_THREAD_AREA:
+      if ((addr | 0) < 0) return sysError("EIO");
+      t.mem.write(data, userDesc(child, addr));
+      return 0;
     case PTRACE_GET_SYSCALL_INFO:
       return syscallInfo(t, child, tr, addr >>> 0, data);
     default:
@@ -238,12 +244,12 @@ function peek(child: Task, addr: number): number {
   }
 }
 
-/** Writes a word of the tracee's memory (EIO where it may not be written). */
+/** Writes a word of the tracee's memory, its read-only code too (EIO where it has none). */
 function poke(child: Task, addr: number, value: number): void {
   const b = new Uint8Array(4);
   new DataView(b.buffer).setUint32(0, value >>> 0, true);
   try {
-    child.mem.write(addr, b);
+    child.mem.forceWrite(addr, b);
   } catch (e) {
     if (e instanceof SysError) sysError("EIO");
     throw e;
@@ -333,10 +339,22 @@ function regset(t: Task, child: Task, tr: Tracing, type: number, iovVa: number, 
     case NT_PRXFPREG:
       size = FXSAVE_SIZE;
       break;
+    case NT_386_TLS:
+      size = 16 * TLS_ENTRIES.length;
+      break;
     default:
       return sysError("EINVAL");
   }
   const n = Math.min(len, size);
+  // (the TLS set is read only here: a tracer sets thread areas with set_thread_area's rules)
+  if (set && type === NT_386_TLS) return sysError("EINVAL");
+  if (!set && type === NT_386_TLS) {
+    const all = new Uint8Array(size);
+    TLS_ENTRIES.forEach((e, i) => all.set(userDesc(child, e), 16 * i));
+    t.mem.write(base, all.subarray(0, n));
+    t.mem.putU32(iovVa + 4, n);
+    return 0;
+  }
   if (set) {
     const b = t.mem.read(base, n);
     if (type === NT_PRSTATUS) {

@@ -72,15 +72,23 @@ export function setTlsFrom(child: Task, uinfo: number, creator: Task): void {
 }
 
 export const getThreadArea: Sys = (t, uinfo) => {
-  const entry = t.mem.i32(uinfo);
+  t.mem.write(uinfo, userDesc(t, t.mem.i32(uinfo)));
+  return 0;
+};
+
+/** The struct user_desc of TLS entry `entry` of thread `t` (get_thread_area; a tracer's
+ *  PTRACE_GET_THREAD_AREA and NT_386_TLS); EINVAL for an entry that is not a TLS slot. */
+export function userDesc(t: Task, entry: number): Uint8Array {
   if (entry < GDT_TLS_FIRST || entry >= GDT_TLS_FIRST + GDT_TLS_COUNT) sysError("EINVAL");
   const d = t.tls[entry - GDT_TLS_FIRST];
   const s = new Struct(16).i32(0, entry);
   if (d) s.u32(4, d.base).u32(8, d.limit).u32(12, d.flags);
   else s.u32(12, READ_EXEC_ONLY | SEG_NOT_PRESENT);
-  t.mem.write(uinfo, s.bytes);
-  return 0;
-};
+  return s.bytes;
+}
+
+/** The TLS slots' entry numbers (NT_386_TLS lists them all). */
+export const TLS_ENTRIES = [GDT_TLS_FIRST, GDT_TLS_FIRST + 1, GDT_TLS_FIRST + 2];
 
 /** modify_ldt's LDT size and the default LDT's (what a 64-bit kernel reports to i386 code). */
 const LDT_ENTRIES = 8192, DEFAULT_LDT_BYTES = 128;

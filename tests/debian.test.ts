@@ -43,8 +43,8 @@ const CASES: Case[] = [
   { name: "dash scripts and many short commands", cmd: "sh -c 'for i in 1 2 3; do echo $i; done | wc -l'; i=0; while [ $i -lt 60 ]; do i=$(expr $i + 1); done; echo \"counted to $i\"; for f in /etc/passwd /etc/group /etc/hostname; do wc -l < $f; done" },
   // (strace's lines carry addresses and ids that differ between the runs: they are blanked)
   {
-    name: "strace (ptrace: system-call stops, -f following children, signals)",
-    cmd: "strace -qq -e trace=write,exit_group sh -c 'echo traced' 2>&1 >/dev/null; strace -qq -f -e trace=execve,exit_group,kill sh -c '/bin/true; kill -USR1 $$' 2>&1 | " +
+    name: "strace (ptrace: system-call stops, -f following children, signals, --seccomp-bpf)",
+    cmd: "strace -qq -e trace=write,exit_group sh -c 'echo traced' 2>&1 >/dev/null; strace -qq -f --seccomp-bpf -e trace=write sh -c 'echo x; /bin/echo y' 2>&1 >/dev/null | sed -E 's/[0-9]+/N/g; s/ +/ /g'; strace -qq -f -e trace=execve,exit_group,kill sh -c '/bin/true; kill -USR1 $$' 2>&1 | " +
       "sed -E 's/0x[0-9a-f]+/ADDR/g; s/(si_pid|si_uid)=[0-9]+/\\1=N/g; s/kill\\([0-9]+/kill(N/; s/\\[pid +[0-9]+\\]/[pid N]/; s/ +/ /g'; echo \"status ${PIPESTATUS[0]}\"",
   },
   { name: "reading standard input", cmd: "read a b; echo \"[$a] [$b]\"; cat | sort | head -3", stdin: "first second third\nzeta\nalpha\nmid\n" },

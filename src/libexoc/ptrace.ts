@@ -30,12 +30,18 @@ export const EVENTMSG_SYSCALL_ENTRY = 1, EVENTMSG_SYSCALL_EXIT = 2;
 export type StopKind =
   /** before a system call: makes it (the number from orig_eax, which the tracer may change) */
   | "entry"
+  /** at a seccomp filter's SECCOMP_RET_TRACE (PTRACE_O_TRACESECCOMP): makes the call as at
+   *  "entry", the filters asked again (a second TRACE allows it) */
+  | "seccomp"
   /** after a system call: returns to user mode */
   | "exit"
   /** before delivering a signal: delivers the one the tracer resumes it with (0: none) */
   | "signal"
   /** at an event inside a call (fork, clone, exec): the call returns */
   | "event"
+  /** a call it was stopped in while waiting is seen entering again (Linux restarts such a call,
+   *  and a tracer of calls sees it enter): it goes on waiting */
+  | "reentry"
   /** at its exit (PTRACE_EVENT_EXIT): ends, with the status kept in `exitCode` */
   | "exit-event"
   /** in a group stop, or trapped by PTRACE_INTERRUPT or a new tracee's first stop */

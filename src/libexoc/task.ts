@@ -29,7 +29,7 @@ import { logger, trace } from "../log.js";
 import { RLIMIT_CPU } from "./limits.js";
 import { processCpuNs } from "./time.js";
 import type { SeccompFilter } from "./seccomp.js";
-import { traceStop, tracerGone, traceeGone, groupStopCode, syscallCode, trapInfo, EVENTMSG_SYSCALL_EXIT, type Tracing } from "./ptrace.js";
+import { traceStop, tracerGone, traceeGone, groupStopCode, syscallCode, trapInfo, EVENTMSG_SYSCALL_ENTRY, EVENTMSG_SYSCALL_EXIT, type Tracing } from "./ptrace.js";
 
 /** Processor exception vectors, as the exokernel reports them (Intel numbering). */
 const V_DE = 0, V_DB = 1, V_BP = 3, V_OF = 4, V_BR = 5, V_UD = 6, V_NM = 7, V_NP = 11, V_SS = 12, V_GP = 13, V_PF = 14, V_MF = 16, V_AC = 17, V_XM = 19;
@@ -69,8 +69,9 @@ export interface Personality {
    *  written (the process then dies of SIGSEGV). */
   deliverSignal(t: Task, info: SigInfo, act: SigAction, oldLo: number, oldHi: number): boolean;
   /** A tracer let the thread go on from a stop at a system call's entry (ptrace.ts), with
-   *  signal `sig` for it: make the call whose number the tracing holds (-1: none). */
-  traceEntryDone?(t: Task, tr: Tracing, sig: number): void;
+   *  signal `sig` for it, or from a seccomp filter's trace stop: make the call whose number the
+   *  tracing holds (-1: none). */
+  traceEntryDone?(t: Task, tr: Tracing, sig: number, afterSeccomp: boolean): void;
   /** The wait of the task's blocked system call ended: run the call again and set its result
    *  (it may block again). */
   resume(t: Task): void;
@@ -82,6 +83,8 @@ export interface Personality {
 
 /** An empty pending set (a process's that is not looked at). */
 const NO_SIGNALS = new PendingSet();
+/** -ENOSYS: what EAX reads at a call's entry stop. */
+const ENOSYS = 38;
 
 /** Largest staging buffer a task keeps between calls. */
 const STAGING_MAX = 1 << 20;
@@ -610,7 +613,8 @@ export class Task implements ExitHandler {
     tr.resumeSignal = 0;
     switch (from) {
       case "entry":
-        this.personality.traceEntryDone?.(this, tr, sig);
+      case "seccomp":
+        this.personality.traceEntryDone?.(this, tr, from === "seccomp" ? 0 : sig, from === "seccomp");
         break;
       case "exit":
         // (a call a signal interrupted showed its restart code at the stop: now its result)
@@ -636,9 +640,21 @@ export class Task implements ExitHandler {
       case "exit-event":
         if (tr.exitCode < 0) this.exitThread(-1 - tr.exitCode);
         else this.proc.exitGroup({ kind: "exit", code: tr.exitCode });
-        break;
+        return;
+      case "reentry":
+        this.regs[0] = tr.origEax;
+        return;
       default:
         break;
+    }
+    // (stopped while it waited in a call, by a signal or its tracer, it shows its tracer of calls
+    // that call entering again, as Linux, which interrupts and restarts it, does; EAX reads
+    // -ENOSYS there, as at an entry. An event's stop inside a call (vfork's, before its wait)
+    // is not such a stop.)
+    if (this.blocked !== null && this.trace === tr && tr.syscalls && tr.stop === null && (from === "group" || from === "signal")) {
+      tr.origEax = this.regs[0];
+      this.regs[0] = -ENOSYS;
+      traceStop(this, "reentry", syscallCode(tr), trapInfo(this, syscallCode(tr)), EVENTMSG_SYSCALL_ENTRY);
     }
   }
 

@@ -147,7 +147,7 @@ export class LinuxPersonality implements Personality, ExecAbi {
     this.enter(t);
   }
 
-  traceEntryDone(t: Task, tr: Tracing, sig: number): void {
+  traceEntryDone(t: Task, tr: Tracing, sig: number, afterSeccomp: boolean): void {
     if (sig !== 0) t.sendSignal(sig, SI_KERNEL);
     // (a tracer that set orig_eax to -1 skips the call: EAX keeps what the tracer left there)
     if (tr.origEax === -1) {
@@ -155,7 +155,7 @@ export class LinuxPersonality implements Personality, ExecAbi {
       return;
     }
     t.regs[EAX] = tr.origEax;
-    this.enter(t);
+    this.enter(t, afterSeccomp);
   }
 
   /** After a call of a traced thread returned: its exit stop, if its tracer asked for one (after
@@ -171,12 +171,13 @@ export class LinuxPersonality implements Personality, ExecAbi {
     else traceStop(t, "exit", syscallCode(tr), trapInfo(t, syscallCode(tr)), EVENTMSG_SYSCALL_EXIT);
   }
 
-  /** Makes the call in EAX, past seccomp's filters. */
-  private enter(t: Task): void {
+  /** Makes the call in EAX, past seccomp's filters (asked again after a tracer saw the call at
+   *  their SECCOMP_RET_TRACE: `recheck`). */
+  private enter(t: Task, recheck = false): void {
     const r = t.regs;
     // (a thread in seccomp's strict or filter mode asks first: the call may fail, or end it)
-    if (t.seccompMode !== 0 && !secureComputing(t)) {
-      if (t.alive) this.traceExit(t);
+    if (t.seccompMode !== 0 && !secureComputing(t, recheck)) {
+      if (t.alive && t.trace?.stop !== "seccomp") this.traceExit(t);
       return;
     }
     const nr = r[EAX] >>> 0;

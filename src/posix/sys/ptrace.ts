@@ -379,25 +379,27 @@ function regset(t: Task, child: Task, tr: Tracing, type: number, iovVa: number, 
 }
 
 /** struct ptrace_syscall_info's operations and sizes (up to the end of each kind's part). */
-const INFO_NONE = 0, INFO_ENTRY = 1, INFO_EXIT = 2;
-const INFO_SIZES = [24, 80, 33];
+const INFO_NONE = 0, INFO_ENTRY = 1, INFO_EXIT = 2, INFO_SECCOMP = 3;
+const INFO_SIZES = [24, 80, 33, 84];
 
 /** PTRACE_GET_SYSCALL_INFO: what the tracee is stopped at (a system call's entry with its number
  *  and arguments, its exit with its result, or neither), copied up to `size` bytes; returns the
  *  size of the whole. */
 function syscallInfo(t: Task, child: Task, tr: Tracing, size: number, va: number): number {
   const r = child.regs;
-  const atSyscall = tr.stop === "entry" || tr.stop === "exit";
-  const op = !atSyscall ? INFO_NONE : tr.message === EVENTMSG_SYSCALL_ENTRY ? INFO_ENTRY : tr.message === EVENTMSG_SYSCALL_EXIT ? INFO_EXIT : INFO_NONE;
+  const atSyscall = tr.stop === "entry" || tr.stop === "exit" || tr.stop === "reentry";
+  const op = tr.stop === "seccomp" ? INFO_SECCOMP : !atSyscall ? INFO_NONE
+    : tr.message === EVENTMSG_SYSCALL_ENTRY ? INFO_ENTRY : tr.message === EVENTMSG_SYSCALL_EXIT ? INFO_EXIT : INFO_NONE;
   const b = new Uint8Array(88);
   const dv = new DataView(b.buffer);
   b[0] = op;
   dv.setUint32(4, AUDIT_ARCH_I386, true);
   dv.setBigUint64(8, BigInt(r[EIP] >>> 0), true);
   dv.setBigUint64(16, BigInt(r[ESP] >>> 0), true);
-  if (op === INFO_ENTRY) {
+  if (op === INFO_ENTRY || op === INFO_SECCOMP) {
     dv.setBigUint64(24, BigInt(tr.origEax >>> 0), true);
     [r[EBX], r[ECX], r[EDX], r[ESI], r[EDI], r[EBP]].forEach((v, i) => dv.setBigUint64(32 + 8 * i, BigInt(v >>> 0), true));
+    if (op === INFO_SECCOMP) dv.setUint32(80, tr.message, true);
   } else if (op === INFO_EXIT) {
     const rval = r[EAX] | 0;
     dv.setBigInt64(24, BigInt(rval), true);

@@ -1,9 +1,10 @@
 // seccomp(2) and prctl's PR_SET_SECCOMP/PR_GET_SECCOMP: a thread enters strict mode or attaches
 // a filter (checked and run by libexoc/seccomp.ts); and the check every system call passes first
 // (LinuxPersonality.syscall), which acts on the filters' answer as Linux's __seccomp_filter does.
-// A filter's SECCOMP_RET_TRACE and SECCOMP_RET_USER_NOTIF answer ENOSYS, as Linux's do with no
-// tracer and no listener; exojit has neither (no ptrace, and SECCOMP_FILTER_FLAG_NEW_LISTENER is
-// refused as a kernel without user notification refuses it).
+// A filter's SECCOMP_RET_TRACE stops the thread for a tracer that asked (PTRACE_O_TRACESECCOMP),
+// and answers ENOSYS otherwise, as Linux's; SECCOMP_RET_USER_NOTIF answers ENOSYS, as with no
+// listener: SECCOMP_FILTER_FLAG_NEW_LISTENER is refused as a kernel without user notification
+// refuses it.
 
 import type { Sys } from "../types.js";
 import type { Task } from "../../libexoc/task.js";
@@ -11,6 +12,7 @@ import { sysError } from "../../libexoc/errors.js";
 import { capable, CAP_SYS_ADMIN } from "../../libexoc/capability.js";
 import { SIGKILL, SIGSYS } from "../../libexoc/signal.js";
 import { KERN_NOTICE } from "../../libexoc/klog.js";
+import { traceStop, eventCode, trapInfo, PTRACE_EVENT_SECCOMP, PTRACE_O_TRACESECCOMP } from "../../libexoc/ptrace.js";
 import {
   checkProgram, runFilters, SECCOMP_MODE_DISABLED, SECCOMP_MODE_STRICT, SECCOMP_MODE_FILTER, SECCOMP_ACTIONS, STRICT_CALLS,
   SECCOMP_RET_KILL_THREAD, SECCOMP_RET_TRAP, SECCOMP_RET_ERRNO, SECCOMP_RET_USER_NOTIF, SECCOMP_RET_TRACE, SECCOMP_RET_LOG,
@@ -108,7 +110,7 @@ const data = new Int32Array(SECCOMP_DATA_SIZE / 4);
 /** Before a system call of a thread in strict or filter mode: whether it goes ahead. If not,
  *  its result is set (an errno, or EAX left holding the call number for a SIGSYS handler), or
  *  the thread or process is dead. */
-export function secureComputing(t: Task): boolean {
+export function secureComputing(t: Task, recheck = false): boolean {
   const r = t.regs;
   const nr = r[EAX];
   if (t.seccompMode === SECCOMP_MODE_STRICT) {
@@ -138,7 +140,21 @@ export function secureComputing(t: Task): boolean {
       if (logged) audit(t, nr, 0, ret);
       r[EAX] = -Math.min(value, MAX_ERRNO);
       return false;
-    case SECCOMP_RET_TRACE:
+    case SECCOMP_RET_TRACE: {
+      // (a tracer that asked sees the call first, and decides; asked again after it, the
+      // filters' TRACE lets it through)
+      if (recheck) return true;
+      if (logged) audit(t, nr, 0, ret);
+      const tr = t.trace;
+      if (tr !== null && (tr.options & PTRACE_O_TRACESECCOMP) !== 0) {
+        tr.origEax = nr;
+        r[EAX] = -ENOSYS;
+        traceStop(t, "seccomp", eventCode(PTRACE_EVENT_SECCOMP), trapInfo(t, eventCode(PTRACE_EVENT_SECCOMP)), value);
+        return false;
+      }
+      r[EAX] = -ENOSYS;
+      return false;
+    }
     case SECCOMP_RET_USER_NOTIF:
       if (logged) audit(t, nr, 0, ret);
       r[EAX] = -ENOSYS;

@@ -66,6 +66,28 @@ describe("answers of a 32-bit kernel", () => {
   }, 90_000);
 });
 
+// Sysctl writes change the system they are made in: natively, that would be the host's.
+describe("sysctl writes", () => {
+  it("root's writes to /proc/sys take effect where exojit has what they tune, within Linux's ranges", () => {
+    const r = runExojit(buildGuest("sysctl.c"), [], { timeoutMs: 60_000 });
+    expect(r.stderr.toString()).toBe("");
+    expect(r.stdout.toString()).toBe([
+      "/proc/sys/kernel/msgmni: 32000", "write /proc/sys/kernel/msgmni = 5", ": 2 ", "/proc/sys/kernel/msgmni: 5",
+      "write /proc/sys/kernel/msgmni = abc: -1 Invalid argument", "write /proc/sys/kernel/msgmni = -3: -1 Invalid argument",
+      "write /proc/sys/kernel/msgmni = 40000: -1 Invalid argument", "msgmni via IPC_INFO 5",
+      "write /proc/sys/kernel/msg_next_id = 777: 3 ", "/proc/sys/kernel/msg_next_id: 777", "msgget id 777", "/proc/sys/kernel/msg_next_id: -1",
+      "write /proc/sys/kernel/shmmax = 8192: 4 ", "shmget 16384 above shmmax: -1 Invalid argument", "shmget 4096: ok",
+      "/proc/sys/kernel/sem: 32000 1024000000 500 32000", "write /proc/sys/kernel/sem = 250 32000 32 128: 16 ", "/proc/sys/kernel/sem: 250 32000 32 128",
+      "write /proc/sys/kernel/pid_max = 100: -1 Invalid argument", "write /proc/sys/kernel/pid_max = 40000: -1 Invalid argument",
+      "write /proc/sys/fs/inotify/max_user_instances = 0: 1 ", "inotify_init with max_user_instances 0: -1 Too many open files",
+      "write /proc/sys/fs/inotify/max_user_instances = 128: 3 ", "write /proc/sys/fs/pipe-max-size = 5000: 4 ", "/proc/sys/fs/pipe-max-size: 8192",
+      "write /proc/sys/kernel/core_pattern = core.%p", ": 8 ", "/proc/sys/kernel/core_pattern: core.%p",
+      "write /proc/sys/kernel/ns_last_pid = 30000: 5 ", "forked pid 30001", "write /proc/sys/kernel/osrelease: open Permission denied", "",
+    ].join("\n"));
+    expect(r.status).toBe(0);
+  }, 90_000);
+});
+
 // The code cache is keyed by physical page and program text comes from the page cache, so a
 // program run again (a new process, fork + exec) reuses the blocks decoded and the regions
 // compiled for the first run.

@@ -15,7 +15,7 @@ export const CAP_IPC_LOCK = 14, CAP_IPC_OWNER = 15, CAP_SYS_RAWIO = 17, CAP_SYS_
 export const CAP_SYS_ADMIN = 21, CAP_SYS_BOOT = 22, CAP_SYS_NICE = 23, CAP_SYS_RESOURCE = 24, CAP_SYS_TIME = 25;
 export const CAP_SYS_TTY_CONFIG = 26, CAP_MKNOD = 27, CAP_MAC_OVERRIDE = 32, CAP_SYSLOG = 34, CAP_WAKE_ALARM = 35;
 /** The highest capability Linux 6.1 knows (CAP_CHECKPOINT_RESTORE). */
-export const CAP_LAST_CAP = 40;
+export const CAP_CHECKPOINT_RESTORE = 40, CAP_LAST_CAP = CAP_CHECKPOINT_RESTORE;
 
 /** Every capability. */
 export const CAP_ALL = 2 ** (CAP_LAST_CAP + 1) - 1;

@@ -12,8 +12,6 @@ import { OpenFile, WHOLE_READ_MAX, POLLIN, POLLRDNORM, type FileStat } from "./f
 import { anonStat, newAnonIno } from "./sigwait.js";
 import { IN_Q_OVERFLOW, IN_MASK_ADD, IN_MASK_CREATE, IN_ALL_EVENTS, IN_EXCL_UNLINK, IN_ONESHOT, IN_IGNORED, type Notifier, type Watch, type Watcher } from "./vfs/notify.js";
 
-/** /proc/sys/fs/inotify's limits (Linux's defaults; max_user_watches is the least Linux sets). */
-export const INOTIFY_LIMITS = { maxQueuedEvents: 16384, maxUserInstances: 128, maxUserWatches: 8192 };
 
 interface Event {
   wd: number;
@@ -62,7 +60,7 @@ export class Inotify extends OpenFile implements Watcher {
       mine.mask = (mask & IN_MASK_ADD) !== 0 ? mine.mask | bits : bits;
       return mine.wd;
     }
-    if ((this.notifier.watchesOf.get(uid) ?? 0) >= INOTIFY_LIMITS.maxUserWatches) sysError("ENOSPC");
+    if ((this.notifier.watchesOf.get(uid) ?? 0) >= this.notifier.limits.maxUserWatches) sysError("ENOSPC");
     const w: Watch = { owner: this, wd: this.nextWd, key, dev, mask: bits, uid };
     this.nextWd = this.nextWd >= 0x7fffffff ? 1 : this.nextWd + 1;
     this.watches.set(w.wd, w);
@@ -81,7 +79,7 @@ export class Inotify extends OpenFile implements Watcher {
 
   queue(wd: number, mask: number, cookie: number, name: Buffer | null): void {
     let e: Event = { wd, mask, cookie, name };
-    if (this.events.length >= INOTIFY_LIMITS.maxQueuedEvents) {
+    if (this.events.length >= this.notifier.limits.maxQueuedEvents) {
       // (one overflow event at most in the queue)
       if (this.overflowed) return;
       this.overflowed = true;

@@ -66,13 +66,14 @@ export class Pipe {
   }
 
   /** F_SETPIPE_SZ: the new capacity (a power of two number of pages, at most 2^31 bytes:
-   *  EINVAL beyond); growing past pipe-max-size needs `privileged` (CAP_SYS_RESOURCE: EPERM);
+   *  EINVAL beyond); growing past pipe-max-size (`maxSize`) needs `privileged`
+   *  (CAP_SYS_RESOURCE: EPERM);
    *  EBUSY if the buffers in use do not fit. */
-  resize(size: number, privileged: boolean): number {
+  resize(size: number, privileged: boolean, maxSize = PIPE_MAX_SIZE): number {
     if (size > 2 ** 31) sysError("EINVAL");
     let pages = 1;
     while (pages * PAGE < size) pages *= 2;
-    if (pages > this.slots && pages * PAGE > PIPE_MAX_SIZE && !privileged) sysError("EPERM");
+    if (pages > this.slots && pages * PAGE > maxSize && !privileged) sysError("EPERM");
     const used = this.head - this.tail;
     if (pages < used) sysError("EBUSY");
     const kept: PipeBuffer[] = [];

@@ -24,6 +24,7 @@ import { Task, FsContext, type Personality } from "./task.js";
 import { Mm } from "./mm.js";
 import { FdTable } from "./fdtable.js";
 import { Vfs } from "./vfs/vfs.js";
+import { defaultInotifyLimits } from "./vfs/notify.js";
 import { DeviceRegistry } from "./vfs/devices.js";
 import { registerStandardDevices } from "./vfs/memdev.js";
 import { FsTypes, parseOptions } from "./vfs/fstypes.js";
@@ -35,6 +36,8 @@ import { anonDev } from "./volumes/anondev.js";
 import type { Volume } from "./volume.js";
 import { SignalState, SigHandlers, SIGCHLD, SIGKILL, SIGCONT, SIGHUP, signalName, type SigInfo } from "./signal.js";
 import { DEFAULT_LIMITS, MAX_TASKS, RLIMIT_NPROC, PID_MAX } from "./limits.js";
+import { MAX_MAP_COUNT } from "./vm.js";
+import { PIPE_MAX_SIZE } from "./pipe.js";
 import { SystemStats } from "./sysstat.js";
 import { initialCaps, capable, CAP_KILL, CAP_SYS_RESOURCE, CAP_SYS_ADMIN } from "./capability.js";
 import { ProcFs } from "./procfs/tree.js";
@@ -83,6 +86,17 @@ export class System {
   peakTasks = 0;
   /** Audit records the kernel log has had (seccomp's), numbering the next. */
   auditSerial = 0;
+  /** Tunables root may change through /proc/sys (procfs/global.ts sysctlTable): the pid space
+   *  (pid_max), tasks at once (threads-max), regions per process (vm.max_map_count), the pipe
+   *  size an unprivileged F_SETPIPE_SZ may reach, the core file pattern (no core files are
+   *  written; kept as set). */
+  pidMax = PID_MAX;
+  threadsMax = MAX_TASKS;
+  maxMapCount = MAX_MAP_COUNT;
+  pipeMaxSize = PIPE_MAX_SIZE;
+  corePattern = "core";
+  /** /proc/sys/fs/inotify's limits (every name space's notifier holds these). */
+  readonly inotifyLimits = defaultInotifyLimits();
   /** What each process that ended did (for --stats), in the order they ended. */
   readonly history: { pid: number; name: string; insns: number; cpuNs: number; switches: number; status: string }[] = [];
   /** Called when a process stops (job control); the command line stops exojit itself with it. */
@@ -126,6 +140,12 @@ export class System {
   created = 0;
   lastPid = 0;
   private nextPid = 1000;
+
+  /** kernel.ns_last_pid written: the next pid is the one after `pid` (if free). */
+  setLastPid(pid: number): void {
+    this.lastPid = pid;
+    this.nextPid = pid + 1;
+  }
   /** The guest's init (pid 1) when the system was booted: it adopts orphans, and gets only the
    *  signals it handles. Null under `exojit run`, where the reaper is outside the guest. */
   init: Process | null = null;
@@ -249,13 +269,16 @@ export class System {
 
   /** A name space over root volume `root`, with this system's devices and file system types. */
   newVfs(root: Volume, opts: { readOnly?: boolean } = {}): Vfs {
-    return new Vfs(root, {
+    const v = new Vfs(root, {
       devices: this.devices,
       fsTypes: this.fsTypes,
       rootFlags: { ...DEFAULT_FLAGS, readOnly: opts.readOnly === true },
       busyPaths: later(this, "workingDirs"),
       renamed: later(this, "pathsRenamed"),
     });
+    // (inotify's limits are the system's, whatever name space a watch is made in)
+    v.notify.limits = this.inotifyLimits;
+    return v;
   }
 
   /** Mounts /proc and /dev in `vfs` unless something is mounted there already (over whatever
@@ -281,9 +304,9 @@ export class System {
 
   /** A free id for a process or thread (pids and tids share one space, as in Linux). */
   allocPid(): number {
-    for (let k = 0; k < PID_MAX; k++) {
-      const pid = this.nextPid;
-      this.nextPid = pid + 1 >= PID_MAX ? 300 : pid + 1;
+    for (let k = 0; k < this.pidMax; k++) {
+      const pid = this.nextPid >= this.pidMax ? 300 : this.nextPid;
+      this.nextPid = pid + 1 >= this.pidMax ? 300 : pid + 1;
       if (!this.tasks.has(pid) && !this.procs.has(pid) && !this.groupExists(pid)) {
         this.lastPid = pid;
         return pid;
@@ -301,7 +324,7 @@ export class System {
    *  by real id, is not held to, nor CAP_SYS_RESOURCE or CAP_SYS_ADMIN, as in Linux), and the
    *  global cap, which holds for everyone. */
   checkTaskLimit(owner: Process): void {
-    if (this.tasks.size >= MAX_TASKS) sysError("EAGAIN", "too many tasks");
+    if (this.tasks.size >= this.threadsMax) sysError("EAGAIN", "too many tasks");
     const [soft] = owner.limit(RLIMIT_NPROC);
     if (soft === Infinity || owner.uid === 0 || capable(owner, CAP_SYS_RESOURCE) || capable(owner, CAP_SYS_ADMIN)) return;
     let n = 0;

@@ -201,21 +201,20 @@ export class AddressMap {
   /** Removes [start, start+len): pages are written back if shared and dirty, then released. */
   unmap(start: number, len: number): void {
     const end = start + len;
-    if (this.isFree(start, end)) return;
-    const out: Vma[] = [];
-    for (const v of this.vmas) {
-      if (v.end <= start || v.start >= end) {
-        out.push(v);
-        continue;
-      }
+    // (only the regions that meet the range are replaced, found by a binary search: a process
+    // with tens of thousands of regions unmaps one in time that does not grow with them)
+    const first = this.firstEndingAfter(start);
+    let last = first;
+    const pieces: Vma[] = [];
+    while (last < this.vmas.length && this.vmas[last].start < end) {
+      const v = this.vmas[last++];
       const cutStart = Math.max(v.start, start), cutEnd = Math.min(v.end, end);
       this.releasePages(v, cutStart, cutEnd);
-      if (v.start < cutStart) out.push(v.clone(v.start, cutStart));
-      if (cutEnd < v.end) out.push(v.clone(cutEnd, v.end));
+      if (v.start < cutStart) pieces.push(v.clone(v.start, cutStart));
+      if (cutEnd < v.end) pieces.push(v.clone(cutEnd, v.end));
       v.drop();
     }
-    this.vmas.length = 0;
-    this.vmas.push(...out);
+    if (last > first) this.vmas.splice(first, last - first, ...pieces);
   }
 
   private releasePages(v: Vma, start: number, end: number): void {

@@ -205,7 +205,7 @@ describe("/proc over a real System", () => {
     expect(statText({ sys, p: t.proc, t, id: t.pid, whole: false, permitted: false, ttyNr: 0, ttyPgrp: -1 }).split(" ")[25]).toBe("1");
   });
 
-  it("sysctl files: read as text, read-only even for their owner, root included", () => {
+  it("sysctl files: read as text; root changes those exojit has, the others are read-only even for it", () => {
     expect(read("/proc/sys/kernel/ostype")).toBe("Linux\n");
     expect(read("/proc/sys/kernel/osrelease")).toBe("6.1.0-test\n");
     expect(read("/proc/version")).toBe("Linux version 6.1.0-test (exojit@exojit) (exojit) #1 test\n");
@@ -235,7 +235,17 @@ describe("/proc over a real System", () => {
     t.proc.capEff = CAP_ALL;
     try {
       expect(errno(() => vfs.open(t, "/proc/sys/kernel/ostype", "/", rq))).toBe("EACCES");
-      expect(errno(() => vfs.open(t, "/proc/sys/kernel/hostname", "/", rq).write(new Uint8Array(1)))).toBe("EROFS");
+      expect(errno(() => vfs.open(t, "/proc/sys/vm/overcommit_memory", "/", rq).write(new Uint8Array(1)))).toBe("EROFS");
+      const put = (path: string, text: string): string => errno(() => vfs.open(t, path, "/", rq).write(Buffer.from(text)));
+      expect(put("/proc/sys/kernel/msgmni", "123\n")).toBe("ok");
+      expect(read("/proc/sys/kernel/msgmni")).toBe("123\n");
+      expect(sys.ipc.msg.table.max).toBe(123);
+      expect(put("/proc/sys/kernel/msgmni", "12x")).toBe("EINVAL");
+      expect(put("/proc/sys/kernel/shmmni", "40000")).toBe("EINVAL");
+      expect(put("/proc/sys/kernel/sem", "250 32000 32")).toBe("ok");
+      expect(read("/proc/sys/kernel/sem")).toBe("250\t32000\t32\t32000\n");
+      // (this system's personality has names it cannot change)
+      expect(put("/proc/sys/kernel/hostname", "guest\n")).toBe("EROFS");
       expect(errno(() => vfs.open(t, "/proc/meminfo", "/", rq).write(new Uint8Array(1)))).toBe("EIO");
       expect(errno(() => vfs.open(t, "/proc/self/stat", "/", rq).write(new Uint8Array(1)))).toBe("EINVAL");
     } finally {

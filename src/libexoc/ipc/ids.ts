@@ -105,9 +105,13 @@ export class IpcTable<T extends IpcObject> {
   private readonly slots = new Map<number, T>();
   private seq = 0;
 
+  /** The id the next object made gets (the *_next_id sysctls: its slot, or the lowest free one
+   *  above it, and its sequence number), once; -1: the lowest free slot, as usual. */
+  nextId = -1;
+
   constructor(
-    /** Most objects at once (SHMMNI, SEMMNI, MSGMNI). */
-    readonly max: number,
+    /** Most objects at once (SHMMNI, SEMMNI, MSGMNI: sysctls root may change). */
+    public max: number,
   ) {}
 
   get size(): number {
@@ -165,11 +169,17 @@ export class IpcTable<T extends IpcObject> {
     if (r.key !== IPC_PRIVATE && !r.create) sysError("ENOENT");
     if (this.slots.size >= this.max) sysError("ENOSPC");
     const o = make();
-    let slot = 0;
+    const next = this.nextId;
+    this.nextId = -1;
+    let slot = next < 0 ? 0 : next % SEQ_MULTIPLIER;
     while (this.slots.has(slot)) slot++;
     o.perm.slot = slot;
-    o.perm.seq = this.seq;
-    this.seq = this.seq >= SEQ_MAX ? 0 : this.seq + 1;
+    if (next < 0) {
+      o.perm.seq = this.seq;
+      this.seq = this.seq >= SEQ_MAX ? 0 : this.seq + 1;
+    } else {
+      o.perm.seq = Math.floor(next / SEQ_MULTIPLIER);
+    }
     this.slots.set(slot, o);
     return o;
   }

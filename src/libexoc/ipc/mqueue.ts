@@ -190,6 +190,8 @@ function mn(n: VolumeNode): MqNode {
 
 /** The file system of queues: a flat directory, sticky and open to all. */
 export class MqueueFs implements Volume {
+  /** /proc/sys/fs/mqueue's limits, which root may change. */
+  readonly limits = { msgDefault: MSG_DEFAULT, msgMax: MSG_MAX, msgsizeDefault: MSGSIZE_DEFAULT, msgsizeMax: MSGSIZE_MAX, queuesMax: QUEUES_MAX };
   readonly fsType = "mqueue";
   readonly dev = anonDev();
   readOnly = false;
@@ -228,7 +230,7 @@ export class MqueueFs implements Volume {
     if ((mode & S_IFMT) !== S_IFREG) sysError("EPERM");
     const key = name.toString("latin1");
     if (this.entries.has(key)) sysError("EEXIST");
-    const n = new MqNode(this.nextIno++, S_IFREG | (mode & 0o777), uid, gid, new Mqueue(attr ?? { maxmsg: MSG_DEFAULT, msgsize: MSGSIZE_DEFAULT }));
+    const n = new MqNode(this.nextIno++, S_IFREG | (mode & 0o777), uid, gid, new Mqueue(attr ?? { maxmsg: this.limits.msgDefault, msgsize: this.limits.msgsizeDefault }));
     this.entries.set(key, n);
     this.rootNode.mtimeNs = this.rootNode.ctimeNs = now();
     return n;
@@ -304,10 +306,11 @@ export class MqueueFs implements Volume {
     } else {
       if (!o.create) sysError("ENOENT");
       const priv = capable(t.proc, CAP_SYS_RESOURCE);
-      const attr = o.attr ?? { maxmsg: Math.min(MSG_DEFAULT, MSG_MAX), msgsize: Math.min(MSGSIZE_DEFAULT, MSGSIZE_MAX) };
+      const l = this.limits;
+      const attr = o.attr ?? { maxmsg: Math.min(l.msgDefault, l.msgMax), msgsize: Math.min(l.msgsizeDefault, l.msgsizeMax) };
       if (attr.maxmsg <= 0 || attr.msgsize <= 0) sysError("EINVAL");
-      if (priv ? attr.maxmsg > HARD_MSGMAX || attr.msgsize > HARD_MSGSIZEMAX : attr.maxmsg > MSG_MAX || attr.msgsize > MSGSIZE_MAX) sysError("EINVAL");
-      if (!priv && this.entries.size >= QUEUES_MAX) sysError("ENOSPC");
+      if (priv ? attr.maxmsg > HARD_MSGMAX || attr.msgsize > HARD_MSGSIZEMAX : attr.maxmsg > l.msgMax || attr.msgsize > l.msgsizeMax) sysError("EINVAL");
+      if (!priv && this.entries.size >= l.queuesMax) sysError("ENOSPC");
       n = mn(this.create(this.rootNode, name, S_IFREG | (o.perm & ~t.umask & 0o777), 0n, c.uid, c.gid, attr));
     }
     return new MqFile(`/${key}`, mode, this, n);

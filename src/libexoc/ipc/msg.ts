@@ -55,8 +55,9 @@ export class MsgQueue implements IpcObject {
   /** Notified when room frees up (or the queue goes). */
   readonly room = new WaitQueue();
 
-  constructor(key: number, creator: Process, mode: number) {
+  constructor(key: number, creator: Process, mode: number, qbytes: number) {
     this.perm = new IpcPerm(key, creator, mode);
+    this.qbytes = qbytes;
   }
 }
 
@@ -94,12 +95,15 @@ function pick(q: MsgQueue, s: Selector): number {
 
 export class MessageQueues {
   readonly table = new IpcTable<MsgQueue>(MSGMNI);
+  /** The largest message and a new queue's size (msgmax, msgmnb: sysctls). */
+  max = MSGMAX;
+  mnb = MSGMNB;
   /** Messages and bytes in all queues (MSG_INFO). */
   messages = 0;
   bytes = 0;
 
   get(p: Process, r: GetRequest): number {
-    return this.table.get(p, r, () => {}, () => new MsgQueue(r.key, p, r.mode)).perm.id;
+    return this.table.get(p, r, () => {}, () => new MsgQueue(r.key, p, r.mode, this.mnb)).perm.id;
   }
 
   /** msgsnd: queues a message of `type` (>= 1) and bytes `data`. */
@@ -213,7 +217,7 @@ export class MessageQueues {
   /** IPC_SET: owner, group, mode and the queue's size (above MSGMNB only for root). */
   set(p: Process, q: MsgQueue, uid: number, gid: number, mode: number, qbytes: number): void {
     checkOwner(p, q.perm);
-    if (qbytes > MSGMNB && !capable(p, CAP_SYS_RESOURCE)) sysError("EPERM");
+    if (qbytes > this.mnb && !capable(p, CAP_SYS_RESOURCE)) sysError("EPERM");
     setPerm(q.perm, uid, gid, mode);
     q.qbytes = qbytes;
     q.ctime = nowSeconds();

@@ -78,6 +78,10 @@ type Attempt = { ok: true } | { ok: false; block: number } | { ok: false; error:
 
 export class Semaphores {
   readonly table = new IpcTable<SemSet>(SEMMNI);
+  /** Counters per set, counters in all, operations per call (the `sem` sysctl with SEMMNI). */
+  msl = SEMMSL;
+  mns = SEMMNS;
+  opm = SEMOPM;
   /** Per process that used SEM_UNDO: set → adjustment per counter (dropped when it ends). */
   private readonly undo = new Map<Process, Map<SemSet, Int32Array>>();
 
@@ -90,7 +94,7 @@ export class Semaphores {
 
   /** semget: returns the id. */
   get(p: Process, r: GetRequest, nsems: number): number {
-    if (nsems < 0 || nsems > SEMMSL) sysError("EINVAL");
+    if (nsems < 0 || nsems > this.msl) sysError("EINVAL");
     const s = this.table.get(
       p,
       r,
@@ -99,7 +103,7 @@ export class Semaphores {
       },
       () => {
         if (nsems === 0) sysError("EINVAL");
-        if (this.total + nsems > SEMMNS) sysError("ENOSPC");
+        if (this.total + nsems > this.mns) sysError("ENOSPC");
         this.total += nsems;
         return new SemSet(r.key, p, r.mode, nsems);
       },
@@ -111,7 +115,7 @@ export class Semaphores {
    *  `deadline`, clock ns, if not null). */
   semop(t: Task, id: number, ops: SemOp[], deadline: number | null): number {
     if (ops.length < 1) sysError("EINVAL");
-    if (ops.length > SEMOPM) sysError("E2BIG");
+    if (ops.length > this.opm) sysError("E2BIG");
     const set = this.table.lookup(id);
     let alter = false;
     for (const o of ops) {

@@ -128,6 +128,9 @@ export class SharedMemory {
   readonly table = new IpcTable<Segment>(SHMMNI);
   /** Pages of every segment (what SHMALL limits). */
   totalPages = 0;
+  /** The largest segment (shmmax) and the pages of all of them (shmall): sysctls. */
+  max = SHMMAX;
+  all = SHMALL;
 
   constructor(readonly cache: PageCache) {}
 
@@ -140,9 +143,9 @@ export class SharedMemory {
         if (size > o.size) sysError("EINVAL");
       },
       () => {
-        if (size < SHMMIN || size > SHMMAX) sysError("EINVAL");
+        if (size < SHMMIN || size > this.max) sysError("EINVAL");
         const pages = pageUp(size) / PAGE;
-        if (this.totalPages + pages > SHMALL) sysError("ENOSPC");
+        if (this.totalPages + pages > this.all) sysError("ENOSPC");
         this.totalPages += pages;
         return new Segment(this, r.key, p, r.mode, size, p.pid);
       },

@@ -3,17 +3,14 @@
 // (arch/x86/kernel/cpu/proc.c, from what CPUID reports), stat, uptime, loadavg, version,
 // filesystems, and the sysctl values under /proc/sys.
 
-import { MSGMAX, MSGMNB, MSGMNI } from "../ipc/msg.js";
-import { SEMMSL, SEMMNS, SEMOPM, SEMMNI } from "../ipc/sem.js";
-import { SHMALL, SHMMAX, SHMMNI } from "../ipc/shm.js";
+import type { Task } from "../task.js";
+import { sysError } from "../errors.js";
+import { capable, CAP_SYS_ADMIN, CAP_CHECKPOINT_RESTORE } from "../capability.js";
 import type { IpcPerm } from "../ipc/ids.js";
-import { MSG_DEFAULT, MSG_MAX, MSGSIZE_DEFAULT, MSGSIZE_MAX, QUEUES_MAX } from "../ipc/mqueue.js";
-import { PIPE_MAX_SIZE } from "../pipe.js";
+import { HARD_MSGMAX, HARD_MSGSIZEMAX } from "../ipc/mqueue.js";
 import { hostRandom } from "../random.js";
-import { INOTIFY_LIMITS } from "../inotify.js";
 import type { System } from "../system.js";
-import { MAX_TASKS, PID_MAX } from "../limits.js";
-import { PROT_WRITE, MAX_MAP_COUNT } from "../vm.js";
+import { PROT_WRITE } from "../vm.js";
 import { FSHIFT } from "../sysstat.js";
 import { PAGE, ticks, CPUID1_EDX_FLAGS, CPUID1_ECX_FLAGS } from "./linux.js";
 
@@ -173,41 +170,84 @@ function uuid(): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
-/** Sysctl values under /proc/sys: [directory, name, permission bits, value]. Writable ones
- *  (0644 in Linux) cannot be changed here: their writes fail with EROFS. */
-export function sysctlTable(sys: System): [string, string, number, () => string][] {
+/** A sysctl: [directory, name, permission bits, value, and for one root may change, what a
+ *  write does (given the text written and the writer; it throws a SysError to refuse it)]. */
+export type Sysctl = [string, string, number, () => string, ((text: string, who: Task | null) => void)?];
+
+/** Integers written to a sysctl file, as Linux's proc_dointvec reads them (decimal, optionally
+ *  negative, separated by white space): at least one and at most `n`, each within [min, max];
+ *  EINVAL otherwise. */
+export function sysctlInts(text: string, n: number, min: number, max: number): number[] {
+  const words = text.trim().split(/\s+/).filter((w) => w !== "");
+  if (words.length === 0 || words.length > n) sysError("EINVAL");
+  return words.map((w) => {
+    if (!/^-?[0-9]+$/.test(w)) sysError("EINVAL");
+    const v = Number(w);
+    if (v < min || v > max) sysError("EINVAL");
+    return v;
+  });
+}
+
+/** One integer (see sysctlInts). */
+const int = (text: string, min: number, max: number): number => sysctlInts(text, 1, min, max)[0];
+/** A string sysctl's text: up to the first newline, at most `max` bytes. */
+const str = (text: string, max: number): string => {
+  const v = text.split("\n")[0];
+  if (v.length > max) sysError("EINVAL");
+  return v;
+};
+/** Linux's INT_MAX, IPCMNI (most System V objects of a kind), HARD_MSGMAX/HARD_MSGSIZEMAX (POSIX
+ *  queues' hard limits), PID_MAX_LIMIT (32-bit), and the longest host and domain names. */
+const INT_MAX = 0x7fffffff, IPCMNI = 32768, PID_MAX_LIMIT = 32768, UTS_LEN = 64;
+
+/** Sysctl values under /proc/sys. Those root may change (0644, as in Linux) take effect where
+ *  exojit has what they tune; the others refuse writes with EROFS. */
+export function sysctlTable(sys: System): Sysctl[] {
   const u = (): ReturnType<typeof sys.personality.uname> => sys.personality.uname();
+  const { shm, sem, msg, mqueue } = sys.ipc;
+  const mq = mqueue.limits, ino = sys.inotifyLimits;
+  // (a personality that cannot rename the system keeps its names: EROFS)
+  const rename = (which: "hostname" | "domainname", name: string): void => (sys.personality.rename ?? (() => sysError("EROFS")))(which, name);
   // (in Linux's listing order: by directory, then name)
-  const rows: [string, string, number, () => string][] = [
+  const rows: Sysctl[] = [
     ["fs", "nr_open", 0o644, () => "1048576"],
-    ["fs", "pipe-max-size", 0o644, () => String(PIPE_MAX_SIZE)],
+    ["fs", "pipe-max-size", 0o644, () => String(sys.pipeMaxSize), (t) => {
+      // (rounded up to a power of two pages, as Linux's round_pipe_size)
+      const v = int(t, 1, 2 ** 31);
+      let size = 4096;
+      while (size < v) size *= 2;
+      sys.pipeMaxSize = size;
+    }],
     // (pipe buffers are not counted per user here: no limit, and Linux's default soft one)
     ["fs", "pipe-user-pages-hard", 0o644, () => "0"],
     ["fs", "pipe-user-pages-soft", 0o644, () => "16384"],
-    ["fs/inotify", "max_queued_events", 0o644, () => String(INOTIFY_LIMITS.maxQueuedEvents)],
-    ["fs/inotify", "max_user_instances", 0o644, () => String(INOTIFY_LIMITS.maxUserInstances)],
-    ["fs/inotify", "max_user_watches", 0o644, () => String(INOTIFY_LIMITS.maxUserWatches)],
-    ["fs/mqueue", "msg_default", 0o644, () => String(MSG_DEFAULT)],
-    ["fs/mqueue", "msg_max", 0o644, () => String(MSG_MAX)],
-    ["fs/mqueue", "msgsize_default", 0o644, () => String(MSGSIZE_DEFAULT)],
-    ["fs/mqueue", "msgsize_max", 0o644, () => String(MSGSIZE_MAX)],
-    ["fs/mqueue", "queues_max", 0o644, () => String(QUEUES_MAX)],
+    ["fs/inotify", "max_queued_events", 0o644, () => String(ino.maxQueuedEvents), (t) => void (ino.maxQueuedEvents = int(t, 0, INT_MAX))],
+    ["fs/inotify", "max_user_instances", 0o644, () => String(ino.maxUserInstances), (t) => void (ino.maxUserInstances = int(t, 0, INT_MAX))],
+    ["fs/inotify", "max_user_watches", 0o644, () => String(ino.maxUserWatches), (t) => void (ino.maxUserWatches = int(t, 0, INT_MAX))],
+    ["fs/mqueue", "msg_default", 0o644, () => String(mq.msgDefault), (t) => void (mq.msgDefault = int(t, 1, HARD_MSGMAX))],
+    ["fs/mqueue", "msg_max", 0o644, () => String(mq.msgMax), (t) => void (mq.msgMax = int(t, 1, HARD_MSGMAX))],
+    ["fs/mqueue", "msgsize_default", 0o644, () => String(mq.msgsizeDefault), (t) => void (mq.msgsizeDefault = int(t, 128, HARD_MSGSIZEMAX))],
+    ["fs/mqueue", "msgsize_max", 0o644, () => String(mq.msgsizeMax), (t) => void (mq.msgsizeMax = int(t, 128, HARD_MSGSIZEMAX))],
+    ["fs/mqueue", "queues_max", 0o644, () => String(mq.queuesMax), (t) => void (mq.queuesMax = int(t, 0, INT_MAX))],
     // (the highest capability number Linux 6.1 knows, CAP_CHECKPOINT_RESTORE)
     ["kernel", "cap_last_cap", 0o444, () => "40"],
-    // (no core files are written: the default pattern all the same)
-    ["kernel", "core_pattern", 0o644, () => "core"],
+    // (no core files are written: the pattern is kept as set)
+    ["kernel", "core_pattern", 0o644, () => sys.corePattern, (t) => void (sys.corePattern = str(t, 127))],
     // (syslog(2) is root's only: posix/sys/klog.ts)
     ["kernel", "dmesg_restrict", 0o644, () => "1"],
-    ["kernel", "domainname", 0o644, () => u().domainname],
-    ["kernel", "hostname", 0o644, () => u().nodename],
+    ["kernel", "domainname", 0o644, () => u().domainname, (t) => rename("domainname", str(t, UTS_LEN))],
+    ["kernel", "hostname", 0o644, () => u().nodename, (t) => rename("hostname", str(t, UTS_LEN))],
     ["kernel", "ngroups_max", 0o444, () => "65536"],
     // (System V IPC's limits, as ipc/ enforces them)
-    ["kernel", "msgmax", 0o644, () => String(MSGMAX)],
-    ["kernel", "msgmnb", 0o644, () => String(MSGMNB)],
-    ["kernel", "msgmni", 0o644, () => String(MSGMNI)],
-    // (System V ids are not chosen by the next-id sysctls: -1, Linux's "unset")
-    ["kernel", "msg_next_id", 0o644, () => "-1"],
-    ["kernel", "ns_last_pid", 0o666, () => String(sys.lastPid)],
+    ["kernel", "msgmax", 0o644, () => String(msg.max), (t) => void (msg.max = int(t, 0, INT_MAX))],
+    ["kernel", "msgmnb", 0o644, () => String(msg.mnb), (t) => void (msg.mnb = int(t, 0, INT_MAX))],
+    ["kernel", "msgmni", 0o644, () => String(msg.table.max), (t) => void (msg.table.max = int(t, 0, IPCMNI))],
+    // (the id the next object made gets, once: -1 when none is set)
+    ["kernel", "msg_next_id", 0o644, () => String(msg.table.nextId), (t) => void (msg.table.nextId = int(t, 0, INT_MAX))],
+    ["kernel", "ns_last_pid", 0o666, () => String(sys.lastPid), (t, who) => {
+      if (who !== null && !capable(who.proc, CAP_SYS_ADMIN) && !capable(who.proc, CAP_CHECKPOINT_RESTORE)) sysError("EPERM");
+      sys.setLastPid(int(t, 0, sys.pidMax - 1));
+    }],
     ["kernel", "printk", 0o644, () => "4\t4\t1\t7"],
     // (random: the pool is always full, as since Linux 5.18; boot_id is this boot's, uuid a new
     // one at each read)
@@ -215,20 +255,24 @@ export function sysctlTable(sys: System): [string, string, number, () => string]
     ["kernel/random", "entropy_avail", 0o444, () => "256"],
     ["kernel/random", "poolsize", 0o444, () => "256"],
     ["kernel/random", "uuid", 0o444, () => uuid()],
-    ["kernel", "sem_next_id", 0o644, () => "-1"],
-    ["kernel", "shm_next_id", 0o644, () => "-1"],
+    ["kernel", "sem_next_id", 0o644, () => String(sem.table.nextId), (t) => void (sem.table.nextId = int(t, 0, INT_MAX))],
+    ["kernel", "shm_next_id", 0o644, () => String(shm.table.nextId), (t) => void (shm.table.nextId = int(t, 0, INT_MAX))],
     ["kernel", "osrelease", 0o444, () => u().release],
     // (no module or fault has tainted the kernel)
     ["kernel", "tainted", 0o644, () => "0"],
     ["kernel", "ostype", 0o444, () => u().sysname],
-    ["kernel", "sem", 0o644, () => [SEMMSL, SEMMNS, SEMOPM, SEMMNI].join("\t")],
-    ["kernel", "shmall", 0o644, () => String(SHMALL)],
-    ["kernel", "shmmax", 0o644, () => String(SHMMAX)],
-    ["kernel", "shmmni", 0o644, () => String(SHMMNI)],
-    ["kernel", "pid_max", 0o644, () => String(PID_MAX)],
-    ["kernel", "threads-max", 0o644, () => String(MAX_TASKS)],
+    ["kernel", "sem", 0o644, () => [sem.msl, sem.mns, sem.opm, sem.table.max].join("\t"), (t) => {
+      const v = sysctlInts(t, 4, 0, INT_MAX);
+      if (v.length > 3 && v[3] > IPCMNI) sysError("EINVAL");
+      [sem.msl, sem.mns, sem.opm, sem.table.max] = [v[0], v[1] ?? sem.mns, v[2] ?? sem.opm, v[3] ?? sem.table.max];
+    }],
+    ["kernel", "shmall", 0o644, () => String(shm.all), (t) => void (shm.all = int(t, 0, 0xffffffff))],
+    ["kernel", "shmmax", 0o644, () => String(shm.max), (t) => void (shm.max = int(t, 0, 0xffffffff))],
+    ["kernel", "shmmni", 0o644, () => String(shm.table.max), (t) => void (shm.table.max = int(t, 0, IPCMNI))],
+    ["kernel", "pid_max", 0o644, () => String(sys.pidMax), (t) => void (sys.pidMax = int(t, 301, PID_MAX_LIMIT))],
+    ["kernel", "threads-max", 0o644, () => String(sys.threadsMax), (t) => void (sys.threadsMax = int(t, 1, 0x3fffffff))],
     ["kernel", "version", 0o444, () => u().version],
-    ["vm", "max_map_count", 0o644, () => String(MAX_MAP_COUNT)],
+    ["vm", "max_map_count", 0o644, () => String(sys.maxMapCount), (t) => void (sys.maxMapCount = int(t, 0, INT_MAX))],
     ["vm", "overcommit_memory", 0o644, () => "0"],
   ];
   return rows.sort((a, b) => (a[0] === b[0] ? (a[1] < b[1] ? -1 : 1) : a[0] < b[0] ? -1 : 1));

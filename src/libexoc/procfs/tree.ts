@@ -256,8 +256,9 @@ export class ProcFs implements SynthMount {
           if (d !== undefined) return dir(d, dirIno(d));
           const hit = rows.find(([[, n]]) => n === name);
           if (hit === undefined) return null;
-          const [[, , perm, value], k] = hit;
-          return fileNode({ ino: fileIno(k), perm, ...base, strict: true }, () => value() + "\n", "EROFS");
+          const [[, , perm, value, store], k] = hit;
+          const write = store === undefined ? undefined : (data: Uint8Array, w: Task | null): void => store(Buffer.from(data).toString("latin1"), w);
+          return fileNode({ ino: fileIno(k), perm, ...base, strict: true }, () => value() + "\n", "EROFS", write);
         },
       );
     };

@@ -49,12 +49,26 @@ export interface Parent {
   name: string;
 }
 
+/** inotify's limits per user and instance. */
+export interface InotifyLimits {
+  maxQueuedEvents: number;
+  maxUserInstances: number;
+  maxUserWatches: number;
+}
+
+/** Linux's defaults (max_user_watches is the least Linux sets). */
+export function defaultInotifyLimits(): InotifyLimits {
+  return { maxQueuedEvents: 16384, maxUserInstances: 128, maxUserWatches: 8192 };
+}
+
 export class Notifier {
   /** Watches by file key. */
   private readonly byKey = new Map<string, Watch[]>();
   /** Number of watches (0: every event is dropped at once). */
   count = 0;
-  /** Watches and instances per user (the limits of /proc/sys/fs/inotify). */
+  /** /proc/sys/fs/inotify's limits, which root may change (the system's: System.newVfs). */
+  limits: InotifyLimits = defaultInotifyLimits();
+  /** Watches and instances per user (held to those limits). */
   readonly watchesOf = new Map<number, number>();
   readonly instancesOf = new Map<number, number>();
   /** Open descriptions per file key, and the keys whose last link went while open: their

@@ -602,7 +602,7 @@ function fcntlCall(t: Task, fd: number, cmd: number, arg: number, wide: boolean)
       return f.pipe.capacity;
     case F_SETPIPE_SZ:
       if (!(f instanceof PipeEnd)) sysError("EBADF");
-      return f.pipe.resize(arg >>> 0, capable(t.proc, CAP_SYS_RESOURCE));
+      return f.pipe.resize(arg >>> 0, capable(t.proc, CAP_SYS_RESOURCE), t.sys.pipeMaxSize);
     case F_ADD_SEALS:
       f.addSeals(arg >>> 0);
       return 0;

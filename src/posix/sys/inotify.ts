@@ -7,7 +7,7 @@
 import type { Sys } from "../types.js";
 import type { Task } from "../../libexoc/task.js";
 import { sysError } from "../../libexoc/errors.js";
-import { Inotify, INOTIFY_LIMITS } from "../../libexoc/inotify.js";
+import { Inotify } from "../../libexoc/inotify.js";
 import { S_IFMT, S_IFDIR } from "../../libexoc/file.js";
 import { MAY_READ } from "../../libexoc/volume.js";
 import { checkPermission } from "../../libexoc/vfs/walk.js";
@@ -24,7 +24,7 @@ function init(t: Task, flags: number): number {
   if ((flags & ~(IN_NONBLOCK | IN_CLOEXEC)) !== 0) sysError("EINVAL");
   const n = t.fs.notify;
   const uid = t.proc.euid;
-  if ((n.instancesOf.get(uid) ?? 0) >= INOTIFY_LIMITS.maxUserInstances) sysError("EMFILE");
+  if ((n.instancesOf.get(uid) ?? 0) >= n.limits.maxUserInstances) sysError("EMFILE");
   return t.fds.add(new Inotify(n, uid, (flags & IN_NONBLOCK) !== 0), (flags & IN_CLOEXEC) !== 0);
 }
 

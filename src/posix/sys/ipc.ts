@@ -8,9 +8,9 @@ import type { Sys } from "../types.js";
 import type { Task } from "../../libexoc/task.js";
 import { sysError } from "../../libexoc/errors.js";
 import type { GetRequest } from "../../libexoc/ipc/ids.js";
-import { SHMMAX, SHMMIN, SHMMNI, SHMALL } from "../../libexoc/ipc/shm.js";
-import { SEMMSL, SEMMNI, SEMMNS, SEMOPM, SEMVMX, SEMAEM, type SemOp } from "../../libexoc/ipc/sem.js";
-import { MSGMAX, MSGMNB, MSGMNI, MTYPE_SIZE, type Selector } from "../../libexoc/ipc/msg.js";
+import { SHMMIN } from "../../libexoc/ipc/shm.js";
+import { SEMVMX, SEMAEM, type SemOp } from "../../libexoc/ipc/sem.js";
+import { MTYPE_SIZE, type Selector } from "../../libexoc/ipc/msg.js";
 import { Struct } from "../abi/structs.js";
 import { IPC_64, shmidDs, semidDs, msqidDs, readPerm, SHMID64_DS_SIZE, SHMID_DS_OLD_SIZE, SEMID64_DS_SIZE, SEMID_DS_OLD_SIZE, MSQID64_DS_SIZE, MSQID_DS_OLD_SIZE } from "../abi/ipc.js";
 import { readTimespec } from "./time.js";
@@ -67,8 +67,9 @@ function shmctl(t: Task, id: number, command: number, buf: number, direct: boole
     case IPC_INFO: {
       // shmmax is clipped to INT_MAX for 32-bit callers, as a 64-bit kernel's compat path does
       // (the host kernel is the oracle); shmall is not.
-      const s = wide ? new Struct(36).u32(0, Math.min(SHMMAX, 0x7fffffff)).u32(4, SHMMIN).u32(8, SHMMNI).u32(12, SHMMNI).u32(16, SHMALL)
-        : new Struct(20).i32(0, Math.min(SHMMAX, 0x7fffffff)).i32(4, SHMMIN).i32(8, SHMMNI).i32(12, SHMMNI).i32(16, Math.min(SHMALL, 0x7fffffff));
+      const mni = shm.table.max;
+      const s = wide ? new Struct(36).u32(0, Math.min(shm.max, 0x7fffffff)).u32(4, SHMMIN).u32(8, mni).u32(12, mni).u32(16, shm.all)
+        : new Struct(20).i32(0, Math.min(shm.max, 0x7fffffff)).i32(4, SHMMIN).i32(8, mni).i32(12, mni).i32(16, Math.min(shm.all, 0x7fffffff));
       t.mem.write(buf, s.bytes);
       return Math.max(0, shm.table.highest);
     }
@@ -111,7 +112,7 @@ export const semget: Sys = (t, key, nsems, flg) => t.sys.ipc.sem.get(t.proc, get
 /** Reads `n` struct sembuf (u16 sem_num, s16 sem_op, s16 sem_flg). */
 function readSops(t: Task, ptr: number, n: number): SemOp[] {
   if (n < 1) sysError("EINVAL");
-  if (n > SEMOPM) sysError("E2BIG");
+  if (n > t.sys.ipc.sem.opm) sysError("E2BIG");
   const b = t.mem.read(ptr, n * 6);
   const dv = new DataView(b.buffer);
   const ops: SemOp[] = [];
@@ -141,8 +142,8 @@ function semctl(t: Task, id: number, num: number, command: number, arg: number, 
     case IPC_INFO:
     case SEM_INFO: {
       const i = sem.info();
-      const s = new Struct(40).i32(0, cmd === SEM_INFO ? i.sets : SEMMNS).i32(4, SEMMNI).i32(8, SEMMNS).i32(12, SEMMNS).i32(16, SEMMSL);
-      s.i32(20, SEMOPM).i32(24, SEMOPM).i32(28, cmd === SEM_INFO ? i.sets : 20).i32(32, SEMVMX).i32(36, cmd === SEM_INFO ? i.sems : SEMAEM);
+      const s = new Struct(40).i32(0, cmd === SEM_INFO ? i.sets : sem.mns).i32(4, sem.table.max).i32(8, sem.mns).i32(12, sem.mns).i32(16, sem.msl);
+      s.i32(20, sem.opm).i32(24, sem.opm).i32(28, cmd === SEM_INFO ? i.sets : 20).i32(32, SEMVMX).i32(36, cmd === SEM_INFO ? i.sems : SEMAEM);
       t.mem.write(arg, s.bytes);
       return Math.max(0, sem.table.highest);
     }
@@ -199,7 +200,7 @@ export const semctlSys: Sys = (t, id, num, cmd, arg) => semctl(t, id, num, cmd, 
 export const msgget: Sys = (t, key, flg) => t.sys.ipc.msg.get(t.proc, getRequest(key, flg));
 
 export const msgsnd: Sys = (t, id, msgp, size, flg) => {
-  if (size < 0 || size > MSGMAX || id < 0) sysError("EINVAL");
+  if (size < 0 || size > t.sys.ipc.msg.max || id < 0) sysError("EINVAL");
   const type = t.mem.i32(msgp);
   if (type < 1) sysError("EINVAL");
   const data = t.mem.read(msgp + MTYPE_SIZE, size);
@@ -227,8 +228,9 @@ function msgctl(t: Task, id: number, command: number, buf: number, direct: boole
   switch (cmd) {
     case IPC_INFO:
     case MSG_INFO: {
-      const s = new Struct(32).i32(0, cmd === MSG_INFO ? msg.table.size : Math.floor((MSGMNI * MSGMNB) / 1024)).i32(4, cmd === MSG_INFO ? msg.messages : MSGMNB);
-      s.i32(8, MSGMAX).i32(12, MSGMNB).i32(16, MSGMNI).i32(20, 16).i32(24, cmd === MSG_INFO ? msg.bytes : MSGMNB).u16(28, 0xffff);
+      const mni = msg.table.max;
+      const s = new Struct(32).i32(0, cmd === MSG_INFO ? msg.table.size : Math.floor((mni * msg.mnb) / 1024)).i32(4, cmd === MSG_INFO ? msg.messages : msg.mnb);
+      s.i32(8, msg.max).i32(12, msg.mnb).i32(16, mni).i32(20, 16).i32(24, cmd === MSG_INFO ? msg.bytes : msg.mnb).u16(28, 0xffff);
       t.mem.write(buf, s.bytes);
       return Math.max(0, msg.table.highest);
     }

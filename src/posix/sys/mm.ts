@@ -6,7 +6,7 @@ import { PathFile } from "../../libexoc/file.js";
 import type { Sys } from "../types.js";
 import type { Task } from "../../libexoc/task.js";
 import { sysError, SysError } from "../../libexoc/errors.js";
-import { Vma, PAGE, PROT_WRITE, pageUp, MAX_MAP_COUNT } from "../../libexoc/vm.js";
+import { Vma, PAGE, PROT_WRITE, pageUp } from "../../libexoc/vm.js";
 import { MemDevice } from "../../libexoc/vfs/memdev.js";
 import { F_SEAL_WRITE, F_SEAL_FUTURE_WRITE } from "../../libexoc/volumes/tmpfs.js";
 import type { MemObject } from "../../libexoc/pagecache.js";
@@ -98,7 +98,7 @@ function doMmap(t: Task, addr: number, len: number, prot: number, flags: number,
   if (locked && !capable(t.proc, CAP_IPC_LOCK) && t.vm.lockedBytes() + size > t.proc.limit(RLIMIT_MEMLOCK)[0]) sysError("EAGAIN");
   mayExpand(t, size, !shared && (prot & 2) !== 0);
   // (Linux's do_mmap: more regions than vm.max_map_count already)
-  if (t.vm.vmas.length > MAX_MAP_COUNT) sysError("ENOMEM");
+  if (t.vm.vmas.length > t.sys.maxMapCount) sysError("ENOMEM");
   if (!shared && prot & 2) {
     // Overcommit heuristic (Linux's default): an allocation larger than all of RAM is refused.
     if (size > t.kernel.frames.total * PAGE) sysError("ENOMEM");
@@ -150,6 +150,10 @@ function range(addr: number, len: number): [number, number] {
 export const munmap: Sys = (t, addr, len) => {
   if ((len >>> 0) === 0) sysError("EINVAL");
   const [a, size] = range(addr, len);
+  // (a hole punched in one region makes two of it: not past vm.max_map_count, as Linux's
+  // do_vmi_munmap refuses it)
+  const v = t.vm.find(a);
+  if (v !== undefined && v.start < a && a + size < v.end && t.vm.vmas.length >= t.sys.maxMapCount) sysError("ENOMEM");
   t.vm.unmap(a, size);
   return 0;
 };
@@ -158,6 +162,11 @@ export const mprotect: Sys = (t, addr, len, prot) => {
   if ((prot & ~(7 | 0x01000000 | 0x02000000)) !== 0) sysError("EINVAL"); // PROT_GROWSDOWN/UP allowed
   const [a, size] = range(addr, len);
   if (size === 0) return 0;
+  // (a region split at either end: none once vm.max_map_count regions exist, as Linux's
+  // split_vma refuses it)
+  const first = t.vm.find(a), last = t.vm.find(a + size - 1);
+  const splits = (first !== undefined && first.prot !== (prot & 7) && first.start < a) || (last !== undefined && last.prot !== (prot & 7) && a + size < last.end);
+  if (splits && t.vm.vmas.length >= t.sys.maxMapCount) sysError("ENOMEM");
   t.vm.protect(a, size, prot & 7);
   return 0;
 };

@@ -230,3 +230,60 @@ export function traceClone(t: Task, child: Task, flags: number, exitSignal: numb
   firstStop(child, attach(tr.tracer, child, tr.seized, tr.options));
   if (reported) traceStop(t, "event", eventCode(event), trapInfo(t, eventCode(event)), child.tid);
 }
+
+/** -ENOSYS: what EAX reads at a call's entry stop; EAX's index in the register file. */
+const ENOSYS = 38, EAX = 0;
+
+/** A tracer let `t` go on from stop `tr.resumed` (or detached it there): what the stop left to
+ *  do (Task.handleWake, at its next turn). */
+export function afterStop(t: Task, tr: Tracing): void {
+  const from = tr.resumed;
+  const sig = tr.resumeSignal;
+  tr.resumed = null;
+  tr.resumeSignal = 0;
+  switch (from) {
+    case "entry":
+    case "seccomp":
+      t.personality.traceEntryDone?.(t, tr, from === "seccomp" ? 0 : sig, from === "seccomp");
+      break;
+    case "exit":
+      // (a call a signal interrupted showed its restart code at the stop: now its result)
+      if (tr.afterExit !== null) t.regs[EAX] = tr.afterExit;
+      tr.afterExit = null;
+      if (sig !== 0) t.sendSignal(sig, 0x80);
+      break;
+    case "signal": {
+      if (sig === 0) break;
+      // (another signal than the one it stopped for is described as one the tracer sent)
+      const old = tr.info;
+      const info: SigInfo = old !== null && old.signal === sig ? old : { signal: sig, code: 0, addr: 0, pid: tr.tracer.pid, uid: tr.tracer.proc.uid, trapno: 0, error: 0 };
+      if (t.sig.blocked(sig)) t.sig.pending.add(info);
+      else t.deliverOne(info);
+      break;
+    }
+    case "event":
+      if (tr.exitPending && t.trace === tr) {
+        tr.exitPending = false;
+        if (tr.syscalls) traceStop(t, "exit", syscallCode(tr), trapInfo(t, syscallCode(tr)), EVENTMSG_SYSCALL_EXIT);
+      }
+      break;
+    case "exit-event":
+      if (tr.exitCode < 0) t.exitThread(-1 - tr.exitCode);
+      else t.proc.exitGroup({ kind: "exit", code: tr.exitCode });
+      return;
+    case "reentry":
+      t.regs[EAX] = tr.origEax;
+      return;
+    default:
+      break;
+  }
+  // (stopped while it waited in a call, by a signal or its tracer, it shows its tracer of calls
+  // that call entering again, as Linux, which interrupts and restarts it, does; EAX reads
+  // -ENOSYS there, as at an entry. An event's stop inside a call (vfork's, before its wait)
+  // is not such a stop.)
+  if (t.blocked !== null && t.trace === tr && tr.syscalls && tr.stop === null && (from === "group" || from === "signal")) {
+    tr.origEax = t.regs[EAX];
+    t.regs[EAX] = -ENOSYS;
+    traceStop(t, "reentry", syscallCode(tr), trapInfo(t, syscallCode(tr)), EVENTMSG_SYSCALL_ENTRY);
+  }
+}

@@ -29,7 +29,7 @@ import { logger, trace } from "../log.js";
 import { RLIMIT_CPU } from "./limits.js";
 import { processCpuNs } from "./time.js";
 import type { SeccompFilter } from "./seccomp.js";
-import { traceStop, tracerGone, traceeGone, groupStopCode, syscallCode, trapInfo, EVENTMSG_SYSCALL_ENTRY, EVENTMSG_SYSCALL_EXIT, type Tracing } from "./ptrace.js";
+import { traceStop, tracerGone, traceeGone, afterStop, type Tracing } from "./ptrace.js";
 
 /** Processor exception vectors, as the exokernel reports them (Intel numbering). */
 const V_DE = 0, V_DB = 1, V_BP = 3, V_OF = 4, V_BR = 5, V_UD = 6, V_NM = 7, V_NP = 11, V_SS = 12, V_GP = 13, V_PF = 14, V_MF = 16, V_AC = 17, V_XM = 19;
@@ -83,8 +83,6 @@ export interface Personality {
 
 /** An empty pending set (a process's that is not looked at). */
 const NO_SIGNALS = new PendingSet();
-/** -ENOSYS: what EAX reads at a call's entry stop. */
-const ENOSYS = 38;
 
 /** Largest staging buffer a task keeps between calls. */
 const STAGING_MAX = 1 << 20;
@@ -327,7 +325,7 @@ export class Task implements ExitHandler {
     const tr = this.trace?.resumed != null ? this.trace : this.traceLeft;
     if (tr !== null && tr.resumed !== null) {
       this.traceLeft = null;
-      this.afterTraceStop(tr);
+      afterStop(this, tr);
       if (!this.alive || this.trace?.stop != null) return;
     }
     if (this.heldCall !== null) {
@@ -549,17 +547,15 @@ export class Task implements ExitHandler {
   deliverPending(): void {
     const shared = this.proc.sigPending;
     for (let sig = this.sig.nextDeliverable(shared); sig !== 0 && this.alive; sig = this.sig.nextDeliverable(shared)) {
+      const tr = this.trace;
+      if (tr !== null && tr.stop !== null) return;
+      const info = (this.sig.pending.take(sig) ?? shared.take(sig)) as SigInfo; // nextDeliverable returns a pending key
       // (a traced thread stops in its tracer's sight before each signal but SIGKILL, even one it
       // ignores: the tracer chooses what it gets instead, if anything)
-      if (this.trace !== null) {
-        if (this.trace.stop !== null) return;
-        if (sig !== SIGKILL) {
-          const info = (this.sig.pending.take(sig) ?? shared.take(sig)) as SigInfo;
-          traceStop(this, "signal", sig, info);
-          return;
-        }
+      if (tr !== null && sig !== SIGKILL) {
+        traceStop(this, "signal", sig, info);
+        return;
       }
-      const info = (this.sig.pending.take(sig) ?? shared.take(sig)) as SigInfo; // nextDeliverable returns a pending key
       if (!this.deliverOne(info)) return;
     }
   }
@@ -602,60 +598,6 @@ export class Task implements ExitHandler {
     const tr = this.trace;
     const held = tr !== null ? tr.stop !== null || (tr.listening && this.proc.stopped) : this.proc.stopped;
     this.kernel.suspend(this.env, held);
-  }
-
-  /** A tracer let this thread go on from stop `tr.resumed` (or detached it there): what the
-   *  stop left to do. */
-  private afterTraceStop(tr: Tracing): void {
-    const from = tr.resumed;
-    const sig = tr.resumeSignal;
-    tr.resumed = null;
-    tr.resumeSignal = 0;
-    switch (from) {
-      case "entry":
-      case "seccomp":
-        this.personality.traceEntryDone?.(this, tr, from === "seccomp" ? 0 : sig, from === "seccomp");
-        break;
-      case "exit":
-        // (a call a signal interrupted showed its restart code at the stop: now its result)
-        if (tr.afterExit !== null) this.regs[0] = tr.afterExit;
-        tr.afterExit = null;
-        if (sig !== 0) this.sendSignal(sig, 0x80);
-        break;
-      case "signal": {
-        if (sig === 0) break;
-        // (another signal than the one it stopped for is described as one the tracer sent)
-        const old = tr.info;
-        const info: SigInfo = old !== null && old.signal === sig ? old : { signal: sig, code: 0, addr: 0, pid: tr.tracer.pid, uid: tr.tracer.proc.uid, trapno: 0, error: 0 };
-        if (this.sig.blocked(sig)) this.sig.pending.add(info);
-        else this.deliverOne(info);
-        break;
-      }
-      case "event":
-        if (tr.exitPending && this.trace === tr) {
-          tr.exitPending = false;
-          if (tr.syscalls) traceStop(this, "exit", syscallCode(tr), trapInfo(this, syscallCode(tr)), EVENTMSG_SYSCALL_EXIT);
-        }
-        break;
-      case "exit-event":
-        if (tr.exitCode < 0) this.exitThread(-1 - tr.exitCode);
-        else this.proc.exitGroup({ kind: "exit", code: tr.exitCode });
-        return;
-      case "reentry":
-        this.regs[0] = tr.origEax;
-        return;
-      default:
-        break;
-    }
-    // (stopped while it waited in a call, by a signal or its tracer, it shows its tracer of calls
-    // that call entering again, as Linux, which interrupts and restarts it, does; EAX reads
-    // -ENOSYS there, as at an entry. An event's stop inside a call (vfork's, before its wait)
-    // is not such a stop.)
-    if (this.blocked !== null && this.trace === tr && tr.syscalls && tr.stop === null && (from === "group" || from === "signal")) {
-      tr.origEax = this.regs[0];
-      this.regs[0] = -ENOSYS;
-      traceStop(this, "reentry", syscallCode(tr), trapInfo(this, syscallCode(tr)), EVENTMSG_SYSCALL_ENTRY);
-    }
   }
 
   /** exit(2): this thread ends; the process ends with `code` when it was the last one. */

@@ -588,7 +588,8 @@ export class Exokernel {
     x.vector = x.error = x.addr = 0;
     // With the trap flag set, one instruction runs, then the debug exception traps (a system
     // call's trap comes after the call: stepTrap).
-    const step = (getFlags(this.cpu.r) & TF) !== 0;
+    // (TF is no arithmetic flag: the register holds it as it is, lazy flags or not)
+    const step = (this.cpu.r[FLAGS] & TF) !== 0;
     const r = !step ? this.engine.run(budget, soft) : env.stepTrap ? RUN_STEPPED : this.engine.step();
     env.stepTrap = step && (r === EXIT_INT || r === EXIT_SYSENTER);
     env.insns += this.cpu.icount - before;

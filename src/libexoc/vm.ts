@@ -45,6 +45,9 @@ export class Vma {
   /** Locked (mlock, mlockall, MAP_LOCKED): counted against RLIMIT_MEMLOCK and shown as VmLck.
    *  (Every guest page is resident anyway.) Not inherited across fork. */
   locked = false;
+  /** MAP_GROWSDOWN: a fault in the unmapped space just below it extends it down (a stack), as
+   *  far as Linux's stack guard gap from the region below allows (AddressMap.resolveFault). */
+  growsDown = false;
 
   /** The part [start, end) of this region as a region of its own, holding its own reference. */
   clone(start: number, end: number): Vma {
@@ -55,6 +58,7 @@ export class Vma {
     v.dontFork = this.dontFork;
     v.wipeOnFork = this.wipeOnFork;
     v.locked = this.locked;
+    v.growsDown = this.growsDown;
     return v;
   }
 
@@ -70,9 +74,13 @@ export class Vma {
  *  is_mergeable_vma and the offset test of can_vma_merge_after). */
 function mergeable(a: Vma, b: Vma): boolean {
   return a.end === b.start && a.prot === b.prot && a.maxProt === b.maxProt && a.shared === b.shared && a.name === b.name &&
-    a.dontFork === b.dontFork && a.wipeOnFork === b.wipeOnFork && a.locked === b.locked && a.object === b.object &&
+    a.dontFork === b.dontFork && a.wipeOnFork === b.wipeOnFork && a.locked === b.locked && a.growsDown === b.growsDown && a.object === b.object &&
     (a.object === null || (a.offset + (a.end - a.start) === b.offset && a.fileEnd === b.fileEnd));
 }
+
+/** The room a growing stack keeps from the region below it (Linux's stack_guard_gap: 256
+ *  pages). */
+export const STACK_GUARD_GAP = 256 * PAGE;
 
 /** Fault resolution results. */
 export const FAULT_OK = 0, FAULT_MAPERR = 1, FAULT_ACCERR = 2, FAULT_OOM = 3;
@@ -340,7 +348,7 @@ export class AddressMap {
    * Returns FAULT_OK, or why the access is an error (FAULT_OOM: no frame left).
    */
   resolveFault(va: number, write: boolean): number {
-    const v = this.find(va);
+    const v = this.find(va) ?? this.growDown(va);
     if (!v) return FAULT_MAPERR;
     if (v.prot === PROT_NONE || (write && (v.prot & PROT_WRITE) === 0)) return FAULT_ACCERR;
     const page = (va >>> 0) - ((va >>> 0) % PAGE);
@@ -360,6 +368,21 @@ export class AddressMap {
       if (e instanceof Error && "errno" in e && (e as { errno: string }).errno === "ENOMEM") return FAULT_OOM;
       throw e;
     }
+  }
+
+  /** The MAP_GROWSDOWN region just above `va` (which no region maps), extended down to its page,
+   *  unless that comes within STACK_GUARD_GAP of an accessible region below that does not grow
+   *  down itself (Linux's expand_downwards); undefined if there is none or it may not grow. */
+  private growDown(va: number): Vma | undefined {
+    const i = this.firstEndingAfter(va >>> 0);
+    const v = this.vmas[i] as Vma | undefined;
+    if (v === undefined || !v.growsDown) return undefined;
+    const page = (va >>> 0) - ((va >>> 0) % PAGE);
+    const below = i > 0 ? this.vmas[i - 1] : undefined;
+    if (below !== undefined && !below.growsDown && below.prot !== PROT_NONE && page - below.end < STACK_GUARD_GAP) return undefined;
+    if (v.object !== null) v.offset -= v.start - page;
+    v.start = page;
+    return v;
   }
 
   private fill(v: Vma, page: number, write: boolean): void {

@@ -43,6 +43,46 @@ static void show(const char *what, long ok) {
   printf("%s: %s\n", what, ok ? "ok" : strerror(errno));
 }
 
+/* Pages of the /proc/self/maps line starting at or below `at` and ending above it, or -1. */
+static long region_pages(char *at) {
+  FILE *f = fopen("/proc/self/maps", "r");
+  char line[512];
+  long pages = -1;
+  while (f != NULL && fgets(line, sizeof line, f) != NULL) {
+    unsigned long lo, hi;
+    if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && lo <= (unsigned long)at && (unsigned long)at < hi) pages = (long)((hi - lo) / 4096);
+  }
+  if (f != NULL) fclose(f);
+  return pages;
+}
+
+/* MAP_GROWSDOWN: a touch below the region extends it; one within the stack guard gap (256
+ * pages) of a region below is a SIGSEGV. Each in a child of its own. */
+static void growsdown(void) {
+  for (int gap = 0; gap < 2; gap++) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      long pg = 4096;
+      char *hole = mmap(NULL, 400 * pg, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      munmap(hole, 400 * pg);
+      char *top = hole + 400 * pg;
+      char *g = mmap(top - pg, pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_GROWSDOWN, -1, 0);
+      if (g == MAP_FAILED) _exit(2);
+      if (gap) mmap(hole, pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+      top[-11 * pg] = 1; /* 10 pages below the region */
+      printf("grew to %ld pages\n", region_pages(top - pg));
+      fflush(stdout);
+      top[-300 * pg] = 1; /* 100 pages above the hole's start: within the guard gap of a region there */
+      printf("grew to %ld pages\n", region_pages(top - pg));
+      _exit(0);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    if (WIFSIGNALED(st)) printf("growsdown child %d: killed by signal %d\n", gap, WTERMSIG(st));
+    else printf("growsdown child %d: exit %d\n", gap, WEXITSTATUS(st));
+  }
+}
+
 int main(void) {
   setvbuf(stdout, NULL, _IONBF, 0);
   int fd = open("/dev/null", O_RDONLY);
@@ -315,5 +355,6 @@ int main(void) {
   close(rfd);
   close(wfd);
   unlink(name);
+  growsdown();
   return 0;
 }

@@ -117,6 +117,7 @@ function doMmap(t: Task, addr: number, len: number, prot: number, flags: number,
   object?.hold();
   const v = new Vma(start, end, prot, shared, object, offset, object ? end : 0, name);
   v.locked = locked;
+  v.growsDown = (flags & MAP_GROWSDOWN) !== 0;
   if (sealedShared || readOnlyShared) v.maxProt &= ~PROT_WRITE;
   t.vm.map(v);
   // (populated as mlock does; MAP_NONBLOCK, which Linux ignores since 2.6.23, changes nothing)

@@ -241,6 +241,20 @@ export class Process {
       this.exitGroup({ kind: "signal", signal: SIGKILL, core: false });
       return false;
     }
+    this.prepareSignal(sig);
+    if (this.filterSignal(sig)) return false;
+    const queued = this.sigPending.add(info);
+    this.sigEvents.notify();
+    const leader = this.leader;
+    const taker = leader !== null && leader.accepts(sig) ? leader : [...this.threads].find((t) => t.accepts(sig));
+    taker?.signalArrived(sig);
+    return queued;
+  }
+
+  /** What sending `sig` does at once, to whichever thread it is sent (Linux's prepare_signal):
+   *  SIGCONT continues the process and discards the stop signals pending in it; a stop signal
+   *  discards a pending SIGCONT. */
+  prepareSignal(sig: number): void {
     if (sig === SIGCONT) {
       for (const s of [SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU]) {
         this.sigPending.delete(s);
@@ -251,13 +265,6 @@ export class Process {
       this.sigPending.delete(SIGCONT);
       for (const t of this.threads) t.sig.pending.delete(SIGCONT);
     }
-    if (this.filterSignal(sig)) return false;
-    const queued = this.sigPending.add(info);
-    this.sigEvents.notify();
-    const leader = this.leader;
-    const taker = leader !== null && leader.accepts(sig) ? leader : [...this.threads].find((t) => t.accepts(sig));
-    taker?.signalArrived(sig);
-    return queued;
   }
 
   /** Job-control stop: every thread is suspended, and the parent hears of it. */

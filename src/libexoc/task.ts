@@ -525,6 +525,7 @@ export class Task implements ExitHandler {
   queueSignal(info: SigInfo): boolean {
     const sig = info.signal;
     if (sig === 0 || !this.alive) return false;
+    this.proc.prepareSignal(sig);
     if (this.proc.filterSignal(sig, this)) return false;
     const queued = this.sig.pending.add(info);
     this.proc.sigEvents.notify();

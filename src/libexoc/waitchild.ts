@@ -90,6 +90,9 @@ function report(t: Task, c: Process, o: WaitOptions): WaitReport | null {
   const term = c.termination;
   if (term !== null) {
     if (!o.exited) return null;
+    // (a process ends for its waiter once the ends of its traced threads are reaped, as
+    // Linux's delay_group_leader keeps the leader back while its group is not empty)
+    if (t.proc.traceZombies.some((z) => z.proc === c)) return null;
     const r: WaitReport = {
       pid: c.pid, uid: c.uid, cpuNs: c.cpuNs + c.childCpuNs, sysNs: processSysNs(c, c.cpuNs) + c.childSysNs,
       kind: term.kind === "exit" ? "exited" : term.core ? "dumped" : "killed",

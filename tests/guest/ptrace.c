@@ -8,6 +8,7 @@
 #include "guest.h"
 #include <signal.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <sys/auxv.h>
 #include <sys/ptrace.h>
@@ -479,6 +480,62 @@ static void proc_mem(void) {
   wait_for(pid, "end");
 }
 
+static volatile int spinning = 1;
+static void *spinner(void *arg) {
+  (void)arg;
+  while (spinning) {
+  }
+  return NULL;
+}
+static void threads_body(void) {
+  pthread_t th;
+  pthread_create(&th, NULL, spinner, NULL);
+  pthread_join(th, NULL);
+}
+
+/* A debugger's stop of every thread: tkill(SIGSTOP) to each, a thread computing and a thread
+ * waiting in pthread_join; each stops in its own signal-delivery stop. */
+static void stop_all(void) {
+  pid_t pid = traced_child(threads_body);
+  ptrace(PTRACE_SETOPTIONS, pid, 0, PTRACE_O_TRACECLONE | PTRACE_O_EXITKILL);
+  ptrace(PTRACE_CONT, pid, 0, 0);
+  pid_t tid = 0;
+  int st;
+  while (tid == 0) {
+    pid_t w = waitpid(-1, &st, __WALL);
+    if (w == pid && st >> 16 == PTRACE_EVENT_CLONE) {
+      unsigned long msg;
+      ptrace(PTRACE_GETEVENTMSG, pid, 0, &msg);
+      tid = (pid_t)msg;
+      printf("clone event\n");
+    }
+    ptrace(PTRACE_CONT, w, 0, 0);
+  }
+  waitpid(tid, &st, __WALL);
+  show("new thread", st);
+  ptrace(PTRACE_CONT, tid, 0, 0);
+  usleep(100000);
+  for (int round = 0; round < 3; round++) {
+    syscall(__NR_tkill, pid, SIGSTOP);
+    syscall(__NR_tkill, tid, SIGSTOP);
+    int seen = 0;
+    for (int k = 0; k < 2; k++) {
+      pid_t w = waitpid(-1, &st, __WALL);
+      seen |= w == pid ? 1 : w == tid ? 2 : 4;
+      if (!WIFSTOPPED(st) || WSTOPSIG(st) != SIGSTOP) seen |= 8;
+    }
+    printf("round %d: both stopped by SIGSTOP %d\n", round, seen == 3);
+    ptrace(PTRACE_CONT, pid, 0, 0);
+    ptrace(PTRACE_CONT, tid, 0, 0);
+  }
+  /* (the process's end is reported once its traced thread's is reaped: the thread first) */
+  kill(pid, SIGKILL);
+  for (int k = 0; k < 2; k++) {
+    pid_t w = waitpid(-1, &st, __WALL);
+    show(w == tid ? "thread" : w == pid ? "process" : "?", st);
+  }
+}
+
 static void errors(void) {
   TRY("CONT, no such process", ptrace(PTRACE_CONT, 999999, 0, 0));
   TRY("CONT, not traced", ptrace(PTRACE_CONT, getppid(), 0, 0));
@@ -530,6 +587,7 @@ int main(int argc, char **argv) {
   breakpoint();
   faults();
   proc_mem();
+  stop_all();
   errors();
   return 0;
 }

@@ -95,8 +95,10 @@ function signalThread(t: Task, tgid: number, tid: number, sig: number): number {
   if (sig === 0) return 0;
   // (a real-time signal past the receiver's RLIMIT_SIGPENDING is not queued: EAGAIN)
   if (sig >= SIGRTMIN && queuedSignals(target.proc) >= target.proc.limit(RLIMIT_SIGPENDING)[0]) sysError("EAGAIN");
-  if (sig === 9 || sig === 19 || sig === 18) {
-    // SIGKILL, SIGSTOP and SIGCONT act on the whole process whichever thread they name.
+  if (sig === 9) {
+    // SIGKILL ends the whole process whichever thread it names. (SIGSTOP and SIGCONT are the
+    // thread's to take, and act on the whole process then: a traced thread stops for its
+    // tracer, which may stop the others one by one, as gdb does.)
     target.proc.signal(sig, { signal: sig, code: SI_TKILL, addr: 0, pid: t.pid, uid: t.proc.uid, trapno: 0, error: 0 });
     return 0;
   }

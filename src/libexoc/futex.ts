@@ -32,6 +32,8 @@ interface Waiter {
   woken: boolean;
   /** For PI locks: the lock was handed to this waiter. */
   pi: boolean;
+  /** futex_waitv: the waiters of the one call, each on one of its futexes (woken as one). */
+  group?: Waiter[];
 }
 
 export class FutexTable {
@@ -102,7 +104,44 @@ export class FutexTable {
   private wakeOne(w: Waiter): void {
     this.remove(w);
     w.woken = true;
+    // (a futex_waitv's other futexes no longer hold it)
+    if (w.group !== undefined) for (const o of w.group) if (o !== w) this.remove(o);
     w.q.notify();
+  }
+
+  /** futex_waitv: waits on every futex of `list` (each word at `uaddr` holding `val`, checked
+   *  after all are queued: EAGAIN if one does not), until a wake on any of them, whose index
+   *  is the result, `deadline` (ETIMEDOUT) or a signal. */
+  waitv(t: Task, list: { uaddr: number; val: number; priv: boolean }[], deadline: number | null): number {
+    const keys = list.map((e) => this.key(t, e.uaddr, e.priv));
+    for (const e of list) if (t.mem.i32(e.uaddr) !== (e.val | 0)) sysError("EAGAIN");
+    if (deadline !== null && t.kernel.clock.now() >= deadline) sysError("ETIMEDOUT");
+    const group: Waiter[] = [];
+    for (const key of keys) group.push({ task: t, bitset: BITSET_ALL, key, q: t.futexQueue, woken: false, pi: false, group });
+    for (const w of group) this.list(w.key).push(w);
+    throw this.sleepingv(group, deadline);
+  }
+
+  private sleepingv(group: Waiter[], deadline: number | null): WouldBlock {
+    return new WouldBlock([group[0].q], deadline, RESTART_IF_SA, later(this, "sleptv", group, deadline), later(this, "removeAll", group));
+  }
+
+  private sleptv(group: Waiter[], deadline: number | null): number {
+    // (the index of the last futex woken, as Linux's futex_unqueue_multiple reports it)
+    let woken = -1;
+    group.forEach((w, i) => {
+      if (w.woken) woken = i;
+    });
+    if (woken >= 0) return woken;
+    if (deadline !== null && group[0].task.kernel.clock.now() >= deadline) {
+      this.removeAll(group);
+      return sysError("ETIMEDOUT");
+    }
+    throw this.sleepingv(group, deadline);
+  }
+
+  private removeAll(group: Waiter[]): void {
+    for (const w of group) this.remove(w);
   }
 
   /** FUTEX_WAKE(_BITSET): wakes up to `n` waiters on `uaddr` whose bitset meets `bitset`. */

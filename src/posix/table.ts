@@ -76,6 +76,7 @@ const IMPL: Record<string, [Sys, string, boolean?]> = {
   pipe2: [pipe.pipe2, "ptr x"],
   futex: [futex.futex32, "ptr x d ptr ptr x"],
   futex_time64: [futex.futexTime64, "ptr x d ptr ptr x"],
+  futex_waitv: [futex.futexWaitv, "ptr u x ptr d"],
   rt_sigsuspend: [signal.rtSigsuspend, "ptr u"],
   sigsuspend: [signal.sigsuspend, "d d x"],
   pause: [signal.pause, ""],

@@ -72,6 +72,61 @@ static void handle(int flags) {
   sigaction(SIGUSR1, &sa, NULL);
 }
 
+/* futex_waitv (Linux 5.16): waiting on several futexes at once. */
+struct waitv_entry {
+  uint64_t val, uaddr;
+  uint32_t flags, reserved;
+};
+#define WV_U32_PRIVATE (2 | 128)
+static int wv_a, wv_b;
+static long wv_result = -99;
+static long waitv_call(struct waitv_entry *w, unsigned n, unsigned flags, struct timespec *abs, int clk) {
+  struct { long long sec, nsec; } ts64;
+  if (abs != NULL) ts64.sec = abs->tv_sec, ts64.nsec = abs->tv_nsec;
+  return syscall(449, w, n, flags, abs != NULL ? (void *)&ts64 : NULL, clk);
+}
+static void *waitv_thread(void *arg) {
+  (void)arg;
+  struct waitv_entry w[2] = {{0, (uintptr_t)&wv_a, WV_U32_PRIVATE, 0}, {0, (uintptr_t)&wv_b, WV_U32_PRIVATE, 0}};
+  __atomic_add_fetch(&ready, 1, __ATOMIC_SEQ_CST);
+  wv_result = waitv_call(w, 2, 0, NULL, CLOCK_MONOTONIC);
+  return NULL;
+}
+static void waitv(void) {
+  struct waitv_entry w[2] = {{0, (uintptr_t)&wv_a, WV_U32_PRIVATE, 0}, {1, (uintptr_t)&wv_b, WV_U32_PRIVATE, 0}};
+  long r = waitv_call(w, 2, 0, NULL, CLOCK_MONOTONIC);
+  printf("futex_waitv, the second value changed: %ld %s\n", r, strerror(errno));
+  r = waitv_call(w, 2, 1, NULL, CLOCK_MONOTONIC);
+  printf("futex_waitv with flags: %ld %s\n", r, strerror(errno));
+  r = waitv_call(w, 0, 0, NULL, CLOCK_MONOTONIC);
+  printf("futex_waitv of none: %ld %s\n", r, strerror(errno));
+  w[1].val = 0;
+  w[1].reserved = 1;
+  r = waitv_call(w, 2, 0, NULL, CLOCK_MONOTONIC);
+  printf("futex_waitv with reserved bits: %ld %s\n", r, strerror(errno));
+  w[1].reserved = 0;
+  w[1].flags = 3;
+  r = waitv_call(w, 2, 0, NULL, CLOCK_MONOTONIC);
+  printf("futex_waitv of a 64-bit futex: %ld %s\n", r, strerror(errno));
+  w[1].flags = WV_U32_PRIVATE;
+  struct timespec abs;
+  clock_gettime(CLOCK_MONOTONIC, &abs);
+  abs.tv_nsec += 20 * 1000 * 1000;
+  if (abs.tv_nsec >= 1000000000) abs.tv_sec++, abs.tv_nsec -= 1000000000;
+  r = waitv_call(w, 2, 0, &abs, CLOCK_BOOTTIME);
+  printf("futex_waitv on CLOCK_BOOTTIME: %ld %s\n", r, strerror(errno));
+  r = waitv_call(w, 2, 0, &abs, CLOCK_MONOTONIC);
+  printf("futex_waitv with a 20 ms deadline: %ld %s\n", r, strerror(errno));
+  ready = 0;
+  pthread_t th;
+  pthread_create(&th, NULL, waitv_thread, NULL);
+  let_block(1);
+  long n = futex(&wv_b, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+  pthread_join(th, NULL);
+  long after = futex(&wv_a, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+  printf("futex_waitv woken on the second futex: wake %ld, result %ld; the first one then wakes %ld\n", n, wv_result, after);
+}
+
 int main(void) {
   setvbuf(stdout, NULL, _IONBF, 0);
   long r;
@@ -248,5 +303,6 @@ int main(void) {
   e = errno;
   stop(nag);
   printf("pause: %ld %s\n", r, strerror(e));
+  waitv();
   return 0;
 }

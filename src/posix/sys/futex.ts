@@ -67,3 +67,30 @@ function futex(t: Task, uaddr: number, op: number, val: number, timeout: number,
 
 export const futex32: Sys = (t, uaddr, op, val, timeout, uaddr2, val3) => futex(t, uaddr, op, val, timeout, uaddr2, val3, false);
 export const futexTime64: Sys = (t, uaddr, op, val, timeout, uaddr2, val3) => futex(t, uaddr, op, val, timeout, uaddr2, val3, true);
+
+/** futex_waitv's limits and flags (linux/futex.h: FUTEX_WAITV_MAX, FUTEX2_SIZE_U32, FUTEX2_PRIVATE). */
+const FUTEX_WAITV_MAX = 128, FUTEX2_SIZE_MASK = 3, FUTEX2_SIZE_U32 = 2, FUTEX2_PRIVATE = FUTEX_PRIVATE_FLAG;
+
+/** futex_waitv(waiters, nr, flags, timeout, clockid): waits on up to 128 futexes at once (Wine's
+ *  fsync waits on several objects so); struct futex_waitv is { u64 val; u64 uaddr; u32 flags;
+ *  u32 reserved }, only 32-bit futexes; the timeout is absolute on CLOCK_MONOTONIC or
+ *  CLOCK_REALTIME. Returns the index of the futex woken. */
+export const futexWaitv: Sys = (t, waiters, nr, flags, timeout, clockid) => {
+  if (flags !== 0 || nr >>> 0 === 0 || nr >>> 0 > FUTEX_WAITV_MAX || waiters === 0) sysError("EINVAL");
+  let until: number | null = null;
+  if (timeout !== 0) {
+    if (clockid !== CLOCK_MONOTONIC && clockid !== CLOCK_REALTIME) sysError("EINVAL");
+    until = deadline(t, timeout, true, true, clockid === CLOCK_REALTIME);
+  }
+  const b = t.mem.read(waiters, 24 * (nr >>> 0));
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const list: { uaddr: number; val: number; priv: boolean }[] = [];
+  for (let i = 0; i < nr >>> 0; i++) {
+    const val = dv.getBigUint64(24 * i, true), uaddr = dv.getBigUint64(24 * i + 8, true);
+    const f = dv.getUint32(24 * i + 16, true), reserved = dv.getUint32(24 * i + 20, true);
+    if ((f & ~(FUTEX2_SIZE_MASK | FUTEX2_PRIVATE)) !== 0 || reserved !== 0 || (f & FUTEX2_SIZE_MASK) !== FUTEX2_SIZE_U32) sysError("EINVAL");
+    if (val > 0xffffffffn || uaddr > 0xffffffffn) sysError("EINVAL");
+    list.push({ uaddr: Number(uaddr), val: Number(val), priv: (f & FUTEX2_PRIVATE) !== 0 });
+  }
+  return t.sys.futex.waitv(t, list, until);
+};

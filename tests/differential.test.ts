@@ -88,6 +88,7 @@ const CASES: Case[] = [
   { name: "capabilities (capset's rules, permission checks without CAP_DAC_OVERRIDE or with it as a user, set*id and keep-caps, bounding and ambient sets, secure bits, exec)", src: "caps.c" },
   { name: "seccomp (strict mode; filters checked, attached with TSYNC, inherited by fork, threads and exec; errno, trap, kill, trace and log answers and their precedence; classic BPF arithmetic)", src: "seccomp.c" },
   { name: "ptrace (system-call stops changed and skipped, signal-delivery stops, memory and registers, fork/exec/exit events, SEIZE, INTERRUPT, ATTACH, DETACH, ERESTARTSYS, EXITKILL, errors)", src: "ptrace.c" },
+  { name: "aio (io_setup's ring, file reads and writes, an eventfd told, a pipe read that waits or is RWF_NOWAIT, io_getevents, errors)", src: "aio.c", tempCwd: true },
   { name: "sigflags (SA_RESETHAND keeps the flags and mask, SA_NODEFER, sa_mask in the handler)", src: "sigflags.c" },
   { name: "sieve", src: "sieve.c" },
 ];

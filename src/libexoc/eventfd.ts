@@ -58,6 +58,14 @@ export class EventFd extends OpenFile {
     return 8;
   }
 
+  /** The kernel's own signal (Linux's eventfd_signal: an AIO completion with IOCB_FLAG_RESFD):
+   *  adds `n`, up to the largest count, without waiting. */
+  signal(n: bigint): void {
+    const room = MAX_COUNT - this.count;
+    this.count += n < room ? n : room;
+    this.changed.notify();
+  }
+
   /** Whole reads: the 8 bytes come in one buffer even where the guest's straddles a page. */
   override wholeReadMax(): number {
     return WHOLE_READ_MAX;

@@ -2,6 +2,7 @@
 // (vm.ts) and checked access for system calls (uaccess.ts). Threads share one Mm (CLONE_VM), as
 // does a vfork child until it execs; fork gives the child a copy-on-write duplicate.
 
+import type { AioContext } from "./aio.js";
 import type { Exokernel } from "../exokernel/kernel.js";
 import type { CapHandle } from "../exokernel/caps.js";
 import { AddressMap } from "./vm.js";
@@ -38,6 +39,9 @@ export class Mm {
   users = 1;
   /** The program's layout (exec sets it; fork copies it). */
   layout: ExecLayout = emptyLayout();
+  /** Native AIO contexts by their ring's address (aio.ts): not inherited by fork, gone at exec
+   *  and exit with the memory. */
+  readonly aio = new Map<number, AioContext>();
   /** The auxiliary vector exec gave the program, as bytes (type, value pairs to AT_NULL's):
    *  /proc/PID/auxv. */
   auxv: Uint8Array = new Uint8Array(0);

@@ -38,6 +38,7 @@ import { SignalState, SigHandlers, SIGCHLD, SIGKILL, SIGCONT, SIGHUP, signalName
 import { DEFAULT_LIMITS, MAX_TASKS, RLIMIT_NPROC, PID_MAX } from "./limits.js";
 import { MAX_MAP_COUNT } from "./vm.js";
 import { PIPE_MAX_SIZE } from "./pipe.js";
+import { AIO_MAX_NR } from "./aio.js";
 import { SystemStats } from "./sysstat.js";
 import { initialCaps, capable, CAP_KILL, CAP_SYS_RESOURCE, CAP_SYS_ADMIN } from "./capability.js";
 import { ProcFs } from "./procfs/tree.js";
@@ -95,6 +96,8 @@ export class System {
   maxMapCount = MAX_MAP_COUNT;
   pipeMaxSize = PIPE_MAX_SIZE;
   corePattern = "core";
+  /** fs.aio-max-nr: the native AIO requests all contexts may hold (aio.ts). */
+  aioMaxNr = AIO_MAX_NR;
   /** /proc/sys/fs/inotify's limits (every name space's notifier holds these). */
   readonly inotifyLimits = defaultInotifyLimits();
   /** What each process that ended did (for --stats), in the order they ended. */
@@ -140,6 +143,18 @@ export class System {
   created = 0;
   lastPid = 0;
   private nextPid = 1000;
+
+  /** fs.aio-nr: the requests the native AIO contexts of every live address space hold. */
+  get aioNr(): number {
+    const seen = new Set<Mm>();
+    let n = 0;
+    for (const t of this.tasks.values()) {
+      if (seen.has(t.mm)) continue;
+      seen.add(t.mm);
+      for (const c of t.mm.aio.values()) n += c.maxReqs;
+    }
+    return n;
+  }
 
   /** kernel.ns_last_pid written: the next pid is the one after `pid` (if free). */
   setLastPid(pid: number): void {

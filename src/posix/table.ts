@@ -16,6 +16,7 @@ import * as ptrace from "./sys/ptrace.js";
 import * as process from "./sys/process.js";
 import * as pipe from "./sys/pipe.js";
 import * as futex from "./sys/futex.js";
+import * as aio from "./sys/aio.js";
 import * as xattr from "./sys/xattr.js";
 import * as poll from "./sys/poll.js";
 import * as time from "./sys/time.js";
@@ -77,6 +78,11 @@ const IMPL: Record<string, [Sys, string, boolean?]> = {
   futex: [futex.futex32, "ptr x d ptr ptr x"],
   futex_time64: [futex.futexTime64, "ptr x d ptr ptr x"],
   futex_waitv: [futex.futexWaitv, "ptr u x ptr d"],
+  io_setup: [aio.ioSetup, "u ptr"],
+  io_destroy: [aio.ioDestroy, "x"],
+  io_submit: [aio.ioSubmit, "x d ptr"],
+  io_getevents: [aio.ioGetevents, "x d d ptr ptr"],
+  io_cancel: [aio.ioCancel, "x ptr ptr"],
   rt_sigsuspend: [signal.rtSigsuspend, "ptr u"],
   sigsuspend: [signal.sigsuspend, "d d x"],
   pause: [signal.pause, ""],

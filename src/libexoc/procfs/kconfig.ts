@@ -1,7 +1,7 @@
 // /proc/config.gz (Linux's CONFIG_IKCONFIG_PROC): the configuration of the kernel exojit presents,
 // gzipped, so programs and test suites that ask the kernel what it was built with (LTP's
 // tst_kconfig, systemd, container tools) learn what exojit provides. Every option set here names
-// something exojit implements; what it leaves out (namespaces, BPF, AIO, keys, swap, modules...)
+// something exojit implements; what it leaves out (namespaces, BPF, io_uring, keys, swap, modules...)
 // is listed as not set, as a kernel built without it says, so such programs skip it instead of
 // failing on ENOSYS or EINVAL.
 
@@ -19,7 +19,7 @@ const OPTIONS: [string, string | false][] = [
   ["CGROUPS", false], ["NAMESPACES", false], ["UTS_NS", false], ["TIME_NS", false], ["IPC_NS", false], ["USER_NS", false],
   ["PID_NS", false], ["NET_NS", false], ["CHECKPOINT_RESTORE", false], ["MULTIUSER", "y"], ["SYSFS_SYSCALL", "y"],
   ["FHANDLE", false], ["POSIX_TIMERS", "y"], ["PRINTK", "y"], ["FUTEX", "y"], ["EPOLL", "y"], ["SIGNALFD", "y"], ["TIMERFD", "y"],
-  ["EVENTFD", "y"], ["SHMEM", "y"], ["AIO", false], ["IO_URING", false], ["ADVISE_SYSCALLS", "y"], ["MEMBARRIER", "y"],
+  ["EVENTFD", "y"], ["SHMEM", "y"], ["AIO", "y"], ["IO_URING", false], ["ADVISE_SYSCALLS", "y"], ["MEMBARRIER", "y"],
   ["KCMP", "y"], ["RSEQ", false], ["PERF_EVENTS", false], ["BPF_SYSCALL", false], ["USERFAULTFD", false], ["SECCOMP", "y"], ["SECCOMP_FILTER", "y"],
   ["KEYS", false], ["MODULES", false], ["KEXEC", false], ["HIGH_RES_TIMERS", "y"], ["BLOCK", "y"], ["BLK_DEV_LOOP", false],
   ["BLK_DEV_RAM", false],

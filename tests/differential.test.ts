@@ -89,6 +89,7 @@ const CASES: Case[] = [
   { name: "seccomp (strict mode; filters checked, attached with TSYNC, inherited by fork, threads and exec; errno, trap, kill, trace and log answers and their precedence; classic BPF arithmetic)", src: "seccomp.c" },
   { name: "ptrace (system-call stops changed and skipped, signal-delivery stops, memory and registers, fork/exec/exit events, SEIZE, INTERRUPT, ATTACH, DETACH, ERESTARTSYS, EXITKILL, errors)", src: "ptrace.c" },
   { name: "aio (io_setup's ring, file reads and writes, an eventfd told, a pipe read that waits or is RWF_NOWAIT, io_getevents, errors)", src: "aio.c", tempCwd: true },
+  { name: "leases (F_SETLEASE's rules, breaks by opens: EAGAIN with O_NONBLOCK, a wait until the holder lets go or downgrades, SIGIO or F_SETSIG's signal with POLL_MSG)", src: "leases.c", tempCwd: true },
   { name: "sigflags (SA_RESETHAND keeps the flags and mask, SA_NODEFER, sa_mask in the handler)", src: "sigflags.c" },
   { name: "sieve", src: "sieve.c" },
 ];

@@ -98,6 +98,8 @@ export class System {
   corePattern = "core";
   /** fs.aio-max-nr: the native AIO requests all contexts may hold (aio.ts). */
   aioMaxNr = AIO_MAX_NR;
+  /** fs.lease-break-time (every name space's lease table holds it). */
+  readonly leaseSettings = { breakTime: 45 };
   /** /proc/sys/fs/inotify's limits (every name space's notifier holds these). */
   readonly inotifyLimits = defaultInotifyLimits();
   /** What each process that ended did (for --stats), in the order they ended. */
@@ -291,8 +293,11 @@ export class System {
       busyPaths: later(this, "workingDirs"),
       renamed: later(this, "pathsRenamed"),
     });
-    // (inotify's limits are the system's, whatever name space a watch is made in)
+    // (inotify's limits and the lease break time are the system's, whatever name space a watch
+    // or lease is made in; breaks are timed on its clock)
     v.notify.limits = this.inotifyLimits;
+    v.leases.settings = this.leaseSettings;
+    v.leases.now = later(this.kernel.clock, "now");
     return v;
   }
 

@@ -212,6 +212,7 @@ export function sysctlTable(sys: System): Sysctl[] {
   const rows: Sysctl[] = [
     ["fs", "aio-max-nr", 0o644, () => String(sys.aioMaxNr), (t) => void (sys.aioMaxNr = int(t, 0, INT_MAX))],
     ["fs", "aio-nr", 0o444, () => String(sys.aioNr)],
+    ["fs", "lease-break-time", 0o644, () => String(sys.leaseSettings.breakTime), (t) => void (sys.leaseSettings.breakTime = int(t, 0, INT_MAX))],
     ["fs", "nr_open", 0o644, () => "1048576"],
     ["fs", "pipe-max-size", 0o644, () => String(sys.pipeMaxSize), (t) => {
       // (rounded up to a power of two pages, as Linux's round_pipe_size)

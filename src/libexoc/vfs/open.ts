@@ -111,7 +111,8 @@ function openPlace(vfs: Vfs, who: FsCaller, pl: Place, guest: string, req: OpenR
   const key = lockKey(st.dev, st.ino);
   // (an O_PATH descriptor makes no events, as on Linux since 6.5; any other opened is open)
   const attach = <T extends OpenFile>(f: T): T => {
-    f.ref = new VfsRef(f, pl.mnt, pl.node, key, vfs.locks, req.pathOnly ? null : vfs.notify, type === S_IFDIR, parent, type === S_IFREG ? vfs.denial : null);
+    const regular = type === S_IFREG;
+    f.ref = new VfsRef(f, pl.mnt, pl.node, key, vfs.locks, req.pathOnly ? null : vfs.notify, type === S_IFDIR, parent, regular ? vfs.denial : null, regular && !req.pathOnly ? vfs.leases : null);
     if (!req.pathOnly) vfs.notify.object(key, IN_OPEN, type === S_IFDIR, parent);
     return f;
   };
@@ -153,6 +154,9 @@ function openPlace(vfs: Vfs, who: FsCaller, pl: Place, guest: string, req: OpenR
     default:
       return sysError("ENXIO"); // a socket cannot be opened
   }
+  // (a lease another description holds is broken first, before any truncation, as Linux's
+  // do_dentry_open breaks it: this open may wait for its holder, or fail with O_NONBLOCK)
+  if (!created) vfs.leases.breakFor(key, (want & MAY_WRITE) !== 0, mode.nonblock);
   if (req.truncate && !created) {
     // An empty file's times still change (open's truncation sets them, as Linux's does).
     pl.mnt.vol.setattr(pl.node, st.size === 0n ? { size: 0, mtimeNs: BigInt(Date.now()) * 1000000n } : { size: 0 });

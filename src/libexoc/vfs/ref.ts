@@ -1,6 +1,7 @@
 // The link between an open file description and the mounted file it was opened from: the
 // mount counts it (a busy mount cannot be unmounted), and locks are released by its closes.
 
+import type { LeaseTable } from "./leases.js";
 import type { FileRef, OpenFile } from "../file.js";
 import type { VolumeNode } from "../volume.js";
 import type { Mount } from "./mounts.js";
@@ -26,10 +27,13 @@ export class VfsRef implements FileRef {
     private readonly dir = false,
     private readonly parent: Parent | null = null,
     denial: WriteDenial | null = null,
+    /** A regular file's leases (the opens they count, the lease this description may hold). */
+    private readonly leases: LeaseTable | null = null,
   ) {
     this.writer = f.mode.write;
     this.denial = this.writer ? denial : null;
     this.denial?.writer(key, 1);
+    leases?.opened(key, this.writer, 1);
     mnt.openFiles++;
     if (this.writer) mnt.writers++;
     mnt.vol.pinned?.(node);
@@ -53,6 +57,8 @@ export class VfsRef implements FileRef {
     this.mnt.openFiles--;
     if (this.writer) this.mnt.writers--;
     this.denial?.writer(this.key, -1);
+    this.leases?.opened(this.key, this.writer, -1);
+    this.leases?.remove(f, this.key);
     releaseDescriptionLocks(this.locks, this.key, f);
     this.mnt.vol.unpinned?.(this.node);
     if (this.notifier === null) return;

@@ -25,6 +25,7 @@ import { FsTypes } from "./fstypes.js";
 import { LockTable } from "./locks.js";
 import { VfsRef, LockRef, lockKey } from "./ref.js";
 import { openPath, parentOf, type OpenRequest } from "./open.js";
+import { LeaseTable } from "./leases.js";
 import { Notifier, IN_ACCESS, IN_ATTRIB, IN_CREATE, IN_DELETE, IN_MODIFY, IN_MOVED_FROM, IN_MOVED_TO, type Parent } from "./notify.js";
 import { mount, umount, type MountRequest, type UmountRequest } from "./mountops.js";
 import { later } from "../../exokernel/later.js";
@@ -86,6 +87,8 @@ export class Vfs {
   readonly sockets = new SocketNames();
   /** Watches on files and the events the calls here make for them (inotify). */
   readonly notify = new Notifier();
+  /** Leases on files (F_SETLEASE), which opens break. */
+  readonly leases = new LeaseTable();
   /** Guest paths in use as working directories. */
   busyPaths: () => string[];
   /** Told of renames (VfsOptions.renamed). */
@@ -519,6 +522,8 @@ export class Vfs {
     this.checkWritable(pl);
     checkPermission(who, pl, MAY_WRITE);
     this.denial.checkWrite(lockKey(pl.st.dev, pl.st.ino));
+    // (leases are broken first, and the call waits for them: Linux's vfs_truncate)
+    this.leases.breakFor(lockKey(pl.st.dev, pl.st.ino), true, false);
     pl.mnt.vol.setattr(pl.node, { size: len });
     this.changed(p, pl, IN_MODIFY);
   }

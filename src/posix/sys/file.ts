@@ -16,12 +16,12 @@ import { SignalFd } from "../../libexoc/sigwait.js";
 import { signalfdRead } from "./sigwait.js";
 import { Struct } from "../abi/structs.js";
 import { openRequest, AT_FDCWD, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_GETLK, F_SETLK, F_SETLKW, F_GETLK64, F_SETLK64, F_SETLKW64, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW, FD_CLOEXEC, O_APPEND, O_NONBLOCK, O_RDONLY, O_WRONLY, O_RDWR, O_LARGEFILE, O_ASYNC } from "../abi/fcntl.js";
-import { AsyncIo, F_OWNER_TID, F_OWNER_PID, F_OWNER_PGRP } from "../../libexoc/fasync.js";
+import { AsyncIo, F_OWNER_TID, F_OWNER_PID, F_OWNER_PGRP, POLL_MSG } from "../../libexoc/fasync.js";
 import { recordLock } from "./lock.js";
 import { dirNotify } from "../../libexoc/dnotify.js";
 import { UnixSocket } from "../../libexoc/socket.js";
 import { sendsOnWrite, writeAsSend } from "./socket.js";
-import { capable, CAP_SYS_RESOURCE } from "../../libexoc/capability.js";
+import { capable, CAP_SYS_RESOURCE, CAP_LEASE } from "../../libexoc/capability.js";
 
 /** Largest single transfer, as Linux's MAX_RW_COUNT. */
 export const MAX_RW = 0x7ffff000;
@@ -30,6 +30,7 @@ const SI_USER_CODE = 0;
 /** fcntl commands for a pipe's capacity. */
 const F_SETPIPE_SZ = 1031, F_GETPIPE_SZ = 1032, F_ADD_SEALS = 1033, F_GET_SEALS = 1034;
 const F_SETOWN = 8, F_GETOWN = 9, F_SETSIG = 10, F_GETSIG = 11, F_SETOWN_EX = 15, F_GETOWN_EX = 16, F_NOTIFY = 1026;
+const F_SETLEASE = 1024, F_GETLEASE = 1025;
 
 /** The description's signal-driven I/O state, made on first use. */
 function fasyncOf(t: Task, f: OpenFile): AsyncIo {
@@ -560,6 +561,10 @@ function fcntlCall(t: Task, fd: number, cmd: number, arg: number, wide: boolean)
       dirNotify(f, fd, arg, t.fds, { notifier: t.fs.notify, key: isDir ? t.fs.lockKey(f) : "", dev: st.dev, isDir, uid: t.proc.euid, pid: t.proc.pid }, a);
       return 0;
     }
+    case F_SETLEASE:
+      return setLease(t, f, fd, arg);
+    case F_GETLEASE:
+      return regularKey(t, f) === null ? F_UNLCK_LEASE : t.fs.leases.type(f, regularKey(t, f) as string);
     case F_SETOWN:
       fasyncOf(t, f).setOwner(arg < 0 ? F_OWNER_PGRP : F_OWNER_PID, Math.abs(arg));
       return 0;
@@ -611,6 +616,35 @@ function fcntlCall(t: Task, fd: number, cmd: number, arg: number, wide: boolean)
     default:
       return sysError("EINVAL", `fcntl command ${cmd}`);
   }
+}
+
+/** F_UNLCK: no lease. */
+const F_UNLCK_LEASE = 2;
+
+/** The lease key of a description of a regular file opened through the VFS, else null. */
+function regularKey(t: Task, f: OpenFile): string | null {
+  return f.ref instanceof VfsRef && (f.stat().mode & S_IFMT) === S_IFREG ? t.fs.lockKey(f) : null;
+}
+
+/** F_SETLEASE: a read or write lease on the file, or none (F_UNLCK), as Linux's generic_setlease
+ *  checks it: the file's owner (or CAP_LEASE) only (EACCES), a regular file only (EINVAL). The
+ *  caller's process becomes the description's owner, which a break signals (SIGIO, or
+ *  F_SETSIG's signal with POLL_MSG). */
+function setLease(t: Task, f: OpenFile, fd: number, arg: number): number {
+  const st = f.stat();
+  if (arg !== 0 && arg !== 1 && arg !== F_UNLCK_LEASE) sysError("EINVAL");
+  if (st.uid !== t.proc.fsuid && !capable(t.proc, CAP_LEASE)) sysError("EACCES");
+  const key = regularKey(t, f);
+  if (key === null) return sysError("EINVAL");
+  if (arg === F_UNLCK_LEASE) {
+    t.fs.leases.remove(f, key);
+    return 0;
+  }
+  const a = fasyncOf(t, f);
+  a.setOwner(F_OWNER_PID, t.proc.pid);
+  a.fd = fd;
+  t.fs.leases.set(f, key, arg, f.mode.write, () => a.send(POLL_MSG));
+  return 0;
 }
 
 export const fcntl: Sys = (t, fd, cmd, arg) => fcntlCall(t, fd, cmd, arg, false);

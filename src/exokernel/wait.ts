@@ -8,8 +8,12 @@
 // waiting again from inside wake() joins the back of the queue and is not woken twice.
 
 export interface Waiter {
-  /** The queue `q` was notified while this waiter was on it. */
-  wake(q: WaitQueue): void;
+  /** The queue `q` was notified while this waiter was on it. An exclusive waiter returns
+   *  whether it took the notification (false: it passes it on to the next exclusive one). */
+  wake(q: WaitQueue): boolean | void;
+  /** One of the waiters a notification wakes only one of (Linux's exclusive waits, as
+   *  EPOLLEXCLUSIVE makes them); the others are all woken. */
+  readonly exclusive?: boolean;
 }
 
 export class WaitQueue {
@@ -32,15 +36,18 @@ export class WaitQueue {
   }
 
   /** Wakes up to `max` waiters, oldest first; returns how many were woken. Only those waiting
-   *  when it is called are woken. */
+   *  when it is called are woken, and of the exclusive ones only the first that takes it (the
+   *  others stay on the queue). */
   notify(max = Infinity): number {
     if (this.waiters.size === 0) return 0;
     let n = 0;
+    let taken = false;
     for (const w of [...this.waiters]) {
       if (n >= max) break;
+      if (w.exclusive === true && taken) continue;
       if (!this.waiters.delete(w)) continue; // left the queue while others were woken
       n++;
-      w.wake(this);
+      if (w.wake(this) !== false && w.exclusive === true) taken = true;
     }
     return n;
   }

@@ -33,11 +33,24 @@ export class Interest implements Waiter {
     for (const q of this.file.pollQueues()) q.remove(this);
   }
 
-  /** One of the file's queues was notified: remember it, stay subscribed, wake epoll waiters. */
-  wake(q: WaitQueue): void {
+  /** EPOLLEXCLUSIVE: of the instances watching a file so, a change wakes one that has a waiter. */
+  get exclusive(): boolean {
+    return (this.events & EPOLLEXCLUSIVE) !== 0;
+  }
+
+  /** One of the file's queues was notified: remember it, stay subscribed, wake epoll waiters.
+   *  An exclusive entry takes the notification only if someone waits on its instance (Linux's
+   *  ep_poll_callback). */
+  wake(q: WaitQueue): boolean {
     this.fired = true;
     q.add(this);
-    this.owner.changed.notify();
+    return this.owner.changed.notify() > 0;
+  }
+
+  /** Whether the file is ready for the entry's events now: an edge-triggered entry added or
+   *  changed then reports that once, as Linux's ep_insert and ep_modify queue it. */
+  readyNow(): boolean {
+    return (this.file.poll() & (this.events | POLLERR | POLLHUP)) !== 0;
   }
 
   /** The events to report now (0: none), updating the edge and one-shot state. */
@@ -93,6 +106,7 @@ export class EpollFile extends OpenFile {
     // top of any chain through this one to the bottom of any through `file` (ep_loop_check).
     if (file instanceof EpollFile && file.below(this, 0) + 1 + this.above(0) > EP_MAX_NESTS) sysError("ELOOP");
     const i = new Interest(this, fd, file, events, dataLo, dataHi);
+    i.fired = i.readyNow();
     this.interests.set(String(fd), i);
     if (file instanceof EpollFile) file.parents.add(this);
     i.subscribe();
@@ -129,7 +143,7 @@ export class EpollFile extends OpenFile {
     i.dataLo = dataLo;
     i.dataHi = dataHi;
     i.armed = true;
-    i.fired = true;
+    i.fired = i.readyNow();
   }
 
   /** EPOLL_CTL_DEL */

@@ -21,6 +21,44 @@ static void show(const char *what, long r) {
   else printf("%s: %ld\n", what, r);
 }
 
+/* EPOLLEXCLUSIVE: four processes, each with an epoll instance watching one pipe so; a byte
+ * written wakes one of them, not all. */
+static void exclusive_wakeups(void) {
+  int p[2];
+  if (pipe(p) != 0) return;
+  int *woken = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  *woken = 0;
+  pid_t kids[4];
+  int ready[2];
+  if (pipe(ready) != 0) return;
+  for (int i = 0; i < 4; i++) {
+    kids[i] = fork();
+    if (kids[i] == 0) {
+      int ep = epoll_create1(0);
+      struct epoll_event ev = {.events = EPOLLIN | EPOLLET | EPOLLEXCLUSIVE};
+      if (epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &ev) != 0) _exit(2);
+      if (write(ready[1], "r", 1) != 1) _exit(3);
+      if (epoll_wait(ep, &ev, 1, 1500) == 1) __atomic_add_fetch(woken, 1, __ATOMIC_SEQ_CST);
+      _exit(0);
+    }
+  }
+  char c;
+  for (int i = 0; i < 4; i++)
+    if (read(ready[0], &c, 1) != 1) return;
+  usleep(100000);
+  if (write(p[1], "x", 1) != 1) return;
+  for (int i = 0; i < 4; i++) waitpid(kids[i], NULL, 0);
+  printf("EPOLLEXCLUSIVE: one write woke %d of 4 waiters\n", *woken);
+  struct epoll_event ev = {.events = EPOLLIN | EPOLLEXCLUSIVE};
+  int ep = epoll_create1(0);
+  epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &ev);
+  int r = epoll_ctl(ep, EPOLL_CTL_MOD, p[0], &ev);
+  printf("EPOLL_CTL_MOD of an exclusive entry: %d %s\n", r, r == 0 ? "" : strerror(errno));
+  ev.events = EPOLLIN | EPOLLEXCLUSIVE | EPOLLONESHOT;
+  r = epoll_ctl(ep, EPOLL_CTL_ADD, ready[0], &ev);
+  printf("EPOLLEXCLUSIVE with EPOLLONESHOT: %d %s\n", r, r == 0 ? "" : strerror(errno));
+}
+
 int main(void) {
   setvbuf(stdout, NULL, _IONBF, 0);
   char buf[16];
@@ -99,5 +137,6 @@ int main(void) {
   waitpid(c, &cs, 0);
   printf("the child: %s %d\n", WIFSIGNALED(cs) ? "killed by" : "exited", WIFSIGNALED(cs) ? WTERMSIG(cs) : WEXITSTATUS(cs));
   unlink("limited");
+  exclusive_wakeups();
   return 0;
 }

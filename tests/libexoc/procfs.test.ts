@@ -211,7 +211,7 @@ describe("/proc over a real System", () => {
     expect(read("/proc/version")).toBe("Linux version 6.1.0-test (exojit@exojit) (exojit) #1 test\n");
     expect(list("/proc/sys")).toEqual(["fs", "kernel", "vm"]);
     // (a nested directory: /proc/sys/fs/inotify)
-    expect(list("/proc/sys/fs")).toEqual(["inotify", "mqueue", "nr_open", "pipe-max-size", "pipe-user-pages-hard", "pipe-user-pages-soft"]);
+    expect(list("/proc/sys/fs")).toEqual(["inotify", "mqueue", "aio-max-nr", "aio-nr", "lease-break-time", "nr_open", "pipe-max-size", "pipe-user-pages-hard", "pipe-user-pages-soft"]);
     expect(read("/proc/cmdline")).toBe("\n");
     expect(read("/proc/sys/fs/inotify/max_queued_events")).toBe("16384\n");
     expect(read("/proc/sys/kernel/shmmni")).toBe("4096\n");

@@ -9,7 +9,7 @@ import { sysError } from "./errors.js";
 import type { OpenFile } from "./file.js";
 import { POLL_MSG, F_OWNER_PID, type AsyncIo } from "./fasync.js";
 import {
-  IN_ACCESS, IN_MODIFY, IN_CREATE, IN_DELETE, IN_MOVED_FROM, IN_MOVED_TO, IN_ATTRIB,
+  IN_ACCESS, IN_MODIFY, IN_CREATE, IN_DELETE, IN_MOVED_FROM, IN_MOVED_TO, IN_ATTRIB, FS_RENAME,
   type Notifier, type Watch, type Watcher,
 } from "./vfs/notify.js";
 
@@ -23,7 +23,8 @@ function eventsOf(arg: number): number {
   if (arg & DN_MODIFY) m |= IN_MODIFY;
   if (arg & DN_CREATE) m |= IN_CREATE | IN_MOVED_TO;
   if (arg & DN_DELETE) m |= IN_DELETE | IN_MOVED_FROM;
-  if (arg & DN_RENAME) m |= IN_MOVED_FROM | IN_MOVED_TO;
+  // (a rename within the directory; a move in or out is a create or a delete)
+  if (arg & DN_RENAME) m |= FS_RENAME;
   if (arg & DN_ATTRIB) m |= IN_ATTRIB;
   return m;
 }

@@ -116,6 +116,17 @@ int main(void) {
   show("F_NOTIFY 0", fcntl(d, F_NOTIFY, 0));
   unlink("dn/e");
   printf("after F_NOTIFY 0: code %d\n", caught(SIGRTMIN + 1));
+  /* DN_RENAME is a rename within the directory; a move out or in is a delete or a create */
+  close(open("dn/g", O_CREAT | O_WRONLY, 0644));
+  fcntl(d, F_NOTIFY, DN_RENAME | DN_MULTISHOT);
+  rename("dn/g", "g_out");
+  printf("moved out, DN_RENAME only: code %d\n", caught(SIGRTMIN + 1));
+  rename("g_out", "dn/g");
+  printf("moved in: code %d\n", caught(SIGRTMIN + 1));
+  rename("dn/g", "dn/h");
+  printf("renamed within: code %d\n", caught(SIGRTMIN + 1));
+  unlink("dn/h");
+  fcntl(d, F_NOTIFY, 0);
   fcntl(d, F_NOTIFY, DN_CREATE | DN_MULTISHOT);
   int d2 = dup(d);
   close(d2);

@@ -26,7 +26,7 @@ import { LockTable } from "./locks.js";
 import { VfsRef, LockRef, lockKey } from "./ref.js";
 import { openPath, parentOf, type OpenRequest } from "./open.js";
 import { LeaseTable } from "./leases.js";
-import { Notifier, IN_ACCESS, IN_ATTRIB, IN_CREATE, IN_DELETE, IN_MODIFY, IN_MOVED_FROM, IN_MOVED_TO, type Parent } from "./notify.js";
+import { Notifier, IN_ACCESS, IN_ATTRIB, IN_CREATE, IN_DELETE, IN_MODIFY, IN_MOVED_FROM, IN_MOVED_TO, FS_RENAME, type Parent } from "./notify.js";
 import { mount, umount, type MountRequest, type UmountRequest } from "./mountops.js";
 import { later } from "../../exokernel/later.js";
 import { WriteDenial } from "./denywrite.js";
@@ -404,6 +404,7 @@ export class Vfs {
   private moveEvents(ad: Place, aName: string, src: Place, bd: Place, bName: string, dst: Place | null, exchange: boolean): void {
     const move = (fromDir: Place, from: string, toDir: Place, to: string, what: Place, replaced: Place | null): void => {
       const cookie = this.notify.nextCookie(), isDir = isDirSt(what.st);
+      if (keyOf(fromDir) === keyOf(toDir)) this.notify.entry(keyOf(fromDir), FS_RENAME, from, isDir);
       this.notify.entry(keyOf(fromDir), IN_MOVED_FROM, from, isDir, cookie);
       this.notify.entry(keyOf(toDir), IN_MOVED_TO, to, isDir, cookie);
       if (replaced !== null) this.notify.object(keyOf(replaced), IN_ATTRIB, isDirSt(replaced.st), null);

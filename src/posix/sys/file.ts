@@ -4,7 +4,7 @@
 import type { Sys } from "../types.js";
 import type { Task } from "../../libexoc/task.js";
 import { sysError, SysError } from "../../libexoc/errors.js";
-import { WouldBlock, RESTART_IF_SA, laterFn, resumable } from "../../libexoc/blocking.js";
+import { WouldBlock, RESTART_IF_SA, later, laterFn, resumable } from "../../libexoc/blocking.js";
 import { FifoEnd } from "../../libexoc/fifo.js";
 import { SIGPIPE, SIGXFSZ, NSIG } from "../../libexoc/signal.js";
 import { PipeEnd } from "../../libexoc/pipe.js";
@@ -643,7 +643,7 @@ function setLease(t: Task, f: OpenFile, fd: number, arg: number): number {
   const a = fasyncOf(t, f);
   a.setOwner(F_OWNER_PID, t.proc.pid);
   a.fd = fd;
-  t.fs.leases.set(f, key, arg, f.mode.write, () => a.send(POLL_MSG));
+  t.fs.leases.set(f, key, arg, f.mode.write, later(a, "send", POLL_MSG));
   return 0;
 }
 

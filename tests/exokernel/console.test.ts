@@ -39,7 +39,7 @@ describe("console capability", () => {
   it("host input wakes a waiter on the input queue and is received in order", () => {
     const con = new Console(new Host());
     const woken: WaitQueue[] = [];
-    const w: Waiter = { wake: (q) => woken.push(q) };
+    const w: Waiter = { wake: (q) => void woken.push(q) };
     con.input.add(w);
     con.hostInput(Buffer.from("hello, console: more than sixteen bytes"));
     expect(woken).toEqual([con.input]);

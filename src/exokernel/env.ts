@@ -86,6 +86,8 @@ export class Environment implements Waiter {
   /** Single-stepping (EFLAGS.TF) stopped at a system call: the debug trap the instruction owes
    *  is taken when the environment next runs, after the call. */
   stepTrap = false;
+  /** RDTSC faults in this environment (Exokernel.setTsc). */
+  noTsc = false;
   /** Whether the scheduler's run queue holds it. */
   queued = false;
   /** Set to end the current turn early (a yield). */

@@ -36,6 +36,8 @@ import { settleOnce } from "../hw/v8fields.js";
 /** GDT layout, as Linux i386 has it (so selectors match what programs expect). */
 /** runEnv's own result for an instruction single-stepped to its end (the debug trap). */
 const RUN_STEPPED = -1;
+/** CR4.TSD: RDTSC faults outside ring 0. */
+const CR4_TSD = 1 << 2;
 
 export const GDT_ENTRIES = 32;
 export const GDT_TLS_FIRST = 6;
@@ -256,6 +258,7 @@ export class Exokernel {
     else env.ctx.copyFrom(src.ctx);
     env.ctx.cr3 = as.cr3;
     env.tls.set(src.tls);
+    env.noTsc = src.noTsc;
     env.nice = src.nice;
     env.fixedPrio = src.fixedPrio;
     env.fixedFifo = src.fixedFifo;
@@ -553,6 +556,7 @@ export class Exokernel {
     if (this.current !== null && this.current.alive) this.current.ctx.save(this.cpu);
     env.ctx.load(this.cpu);
     this.current = env;
+    this.loadTsd(env);
     this.loadTls(env);
     this.loadLdt(env);
     env.switches++;
@@ -708,6 +712,22 @@ export class Exokernel {
       this.sched.enqueue(env, "woken");
       this.onRunnable?.();
     }
+  }
+
+  /** Whether an environment's RDTSC works in user mode (false: it faults with #GP, CR4.TSD set
+   *  while it runs; Linux's PR_SET_TSC). */
+  setTsc(envCap: CapHandle, enabled: boolean): void {
+    const env = this.env(envCap);
+    env.noTsc = !enabled;
+    if (this.current === env) this.loadTsd(env);
+  }
+
+  tscEnabled(envCap: CapHandle): boolean {
+    return !this.env(envCap, R_READ).noTsc;
+  }
+
+  private loadTsd(env: Environment): void {
+    this.cpu.cr4 = env.noTsc ? this.cpu.cr4 | CR4_TSD : this.cpu.cr4 & ~CR4_TSD;
   }
 
   /** Sets an environment's scheduling priority (nice value, clamped to -20..19). */

@@ -91,5 +91,38 @@ int main(int argc, char **argv) {
     _exit(0);
   }
   waitpid(pid, &st, 0);
+
+  /* PR_SET_TSC: RDTSC faults (SIGSEGV) in the thread that asked and in what it forks */
+  int tsc = -1;
+  TRY("get tsc", prctl(PR_GET_TSC, &tsc, 0, 0, 0));
+  printf("tsc mode %d\n", tsc);
+  TRY("set tsc 3", prctl(PR_SET_TSC, 3, 0, 0, 0));
+  TRY("get tsc, bad pointer", prctl(PR_GET_TSC, (void *)16, 0, 0, 0));
+  fflush(stdout);
+  pid = fork();
+  if (pid == 0) {
+    prctl(PR_SET_TSC, PR_TSC_SIGSEGV, 0, 0, 0);
+    pid_t g = fork();
+    if (g == 0) {
+      int m = -1;
+      prctl(PR_GET_TSC, &m, 0, 0, 0);
+      printf("grandchild: tsc mode %d\n", m);
+      fflush(stdout);
+      unsigned lo, hi;
+      __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+      _exit(0);
+    }
+    int gs;
+    waitpid(g, &gs, 0);
+    printf("grandchild: signaled %d, signal %d\n", WIFSIGNALED(gs), WIFSIGNALED(gs) ? WTERMSIG(gs) : 0);
+    prctl(PR_SET_TSC, PR_TSC_ENABLE, 0, 0, 0);
+    unsigned lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    printf("child: rdtsc works again\n");
+    fflush(stdout);
+    _exit(0);
+  }
+  waitpid(pid, &st, 0);
+  printf("child exit %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
   return 0;
 }

@@ -255,6 +255,7 @@ const PR_SET_PDEATHSIG = 1, PR_GET_PDEATHSIG = 2, PR_GET_DUMPABLE = 3, PR_SET_DU
 const PR_SET_NAME = 15, PR_GET_NAME = 16;
 const PR_SET_CHILD_SUBREAPER = 36, PR_GET_CHILD_SUBREAPER = 37, PR_SET_TIMERSLACK = 29, PR_GET_TIMERSLACK = 30;
 const PR_SET_NO_NEW_PRIVS = 38, PR_GET_NO_NEW_PRIVS = 39;
+const PR_GET_TSC = 25, PR_SET_TSC = 26, PR_TSC_ENABLE = 1, PR_TSC_SIGSEGV = 2;
 
 /** prctl (its capability options are in caps.ts). */
 export const prctl: Sys = (t, option, arg2, arg3, arg4, arg5) => {
@@ -315,6 +316,14 @@ export const prctl: Sys = (t, option, arg2, arg3, arg4, arg5) => {
     case PR_GET_SECCOMP:
     case PR_SET_SECCOMP:
       return seccompPrctl(t, option, arg2, arg3);
+    case PR_GET_TSC:
+      t.mem.putU32(arg2, t.kernel.tscEnabled(t.env) ? PR_TSC_ENABLE : PR_TSC_SIGSEGV);
+      return 0;
+    case PR_SET_TSC:
+      // (the thread's: RDTSC faults, SIGSEGV, while it runs; kept by fork, clone and exec)
+      if (arg2 !== PR_TSC_ENABLE && arg2 !== PR_TSC_SIGSEGV) sysError("EINVAL");
+      t.kernel.setTsc(t.env, arg2 === PR_TSC_ENABLE);
+      return 0;
     default:
       return sysError("EINVAL", `prctl option ${option}`);
   }

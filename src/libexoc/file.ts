@@ -88,6 +88,8 @@ export const WHOLE_READ_MAX = 4096;
 export interface FileRef {
   fdClosed(f: OpenFile, owner: object): void;
   released(f: OpenFile): void;
+  /** The file's attributes now. */
+  stat?(): FileStat;
 }
 
 export abstract class OpenFile {
@@ -626,7 +628,8 @@ export class PathFile extends OpenFile {
     sysError("EBADF");
   }
 
+  /** The file's attributes now (those it had when opened, for a file outside the VFS). */
   stat(): FileStat {
-    return this.st;
+    return this.ref?.stat?.() ?? this.st;
   }
 }

@@ -184,6 +184,7 @@ const IMPL: Record<string, [Sys, string, boolean?]> = {
   chmod: [fsops.chmod, "path mode"],
   fchmod: [fsops.fchmod, "fd mode"],
   fchmodat: [fsops.fchmodat, "dirfd path mode"],
+  fchmodat2: [fsops.fchmodat2, "dirfd path mode x"],
   fchownat: [fsops.fchownat, "dirfd path d d x"],
   mknod: [fsops.mknod, "path mode x"],
   mknodat: [fsops.mknodat, "dirfd path mode x"],

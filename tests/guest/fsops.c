@@ -167,6 +167,36 @@ int main(void) {
     check("rename the directory", rename(sub, moved));
     check("rmdir it", rmdir(moved));
   }
+  /* fchmodat2: a symbolic link itself has no mode; AT_EMPTY_PATH takes an O_PATH descriptor */
+  {
+    struct stat fst;
+    close(open("m2", O_CREAT | O_WRONLY, 0644));
+    symlink("m2", "m2link");
+    check("fchmodat2 nofollow file", syscall(452, AT_FDCWD, "m2", 0600, AT_SYMLINK_NOFOLLOW));
+    stat("m2", &fst);
+    printf("  mode %o\n", fst.st_mode & 07777);
+    check("fchmodat2 nofollow link", syscall(452, AT_FDCWD, "m2link", 0700, AT_SYMLINK_NOFOLLOW));
+    check("fchmodat2 through link", syscall(452, AT_FDCWD, "m2link", 0640, 0));
+    stat("m2", &fst);
+    printf("  mode %o\n", fst.st_mode & 07777);
+    int pf = open("m2", O_PATH);
+    check("fchmodat2 O_PATH, empty", syscall(452, pf, "", 0604, AT_EMPTY_PATH));
+    check("fchmodat2 empty, no flag", syscall(452, pf, "", 0604, 0));
+    check("fchmod O_PATH", fchmod(pf, 0604));
+    check("fchmodat2 bad flag", syscall(452, AT_FDCWD, "m2", 0604, 0x2000));
+    fstat(pf, &fst);
+    printf("  mode %o\n", fst.st_mode & 07777);
+    check("fchownat O_PATH, empty", fchownat(pf, "", -1, -1, AT_EMPTY_PATH));
+    check("fchown O_PATH", fchown(pf, -1, -1));
+    struct timespec pts[2] = {{5, 0}, {6, 0}};
+    check("utimensat O_PATH, empty", utimensat(pf, "", pts, AT_EMPTY_PATH));
+    check("futimens O_PATH", futimens(pf, pts));
+    fstat(pf, &fst);
+    printf("  mtime %ld\n", (long)fst.st_mtime);
+    close(pf);
+    unlink("m2link");
+    unlink("m2");
+  }
   /* times set to the microsecond come back exact, before 1970 too */
   {
     long cases[][2] = {{4, 5006000}, {1, 2003000}, {0, 999999000}, {-2, 500000000}, {-1, 999999000}, {1700000000, 123456000}};

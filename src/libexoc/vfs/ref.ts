@@ -2,7 +2,7 @@
 // mount counts it (a busy mount cannot be unmounted), and locks are released by its closes.
 
 import type { LeaseTable } from "./leases.js";
-import type { FileRef, OpenFile } from "../file.js";
+import type { FileRef, FileStat, OpenFile } from "../file.js";
 import type { VolumeNode } from "../volume.js";
 import type { Mount } from "./mounts.js";
 import type { LockTable } from "./locks.js";
@@ -50,6 +50,10 @@ export class VfsRef implements FileRef {
    *  owner on the file go, whichever fd set them. */
   fdClosed(_f: OpenFile, owner: object): void {
     if (this.locks.holdsAny(owner)) this.locks.releaseOwner(this.key, owner);
+  }
+
+  stat(): FileStat {
+    return this.mnt.vol.getattr(this.node);
   }
 
   /** The description's last reference went: its flock and open-description locks go. */

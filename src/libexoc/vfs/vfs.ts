@@ -9,7 +9,7 @@
 // directory (the caller's working directory, or a directory descriptor's path).
 
 import * as nodefs from "node:fs";
-import { S_IFMT, S_IFDIR, S_IFREG, S_IFLNK, S_IFIFO, S_IFCHR, S_IFBLK, S_IFSOCK, PathFile, type FileStat, type OpenFile } from "../file.js";
+import { S_IFMT, S_IFDIR, S_IFREG, S_IFLNK, S_IFIFO, S_IFCHR, S_IFBLK, S_IFSOCK, type FileStat, type OpenFile } from "../file.js";
 import { DirFile, DT_DIR, type DirEntry } from "../dirfile.js";
 import { FifoTable } from "../fifo.js";
 import { SocketNames } from "../socket.js";
@@ -435,8 +435,8 @@ export class Vfs {
    *  the directory it is in with its name there (`parent`, for the change's events). */
   private target(who: FsCaller, p: string | OpenFile, base: string, follow: boolean): (Place & { parent: Parent | null }) | null {
     if (typeof p !== "string") {
-      // (an O_PATH descriptor changes nothing: EBADF, as Linux's fdget refuses it)
-      if (p instanceof PathFile) sysError("EBADF");
+      // (an O_PATH descriptor names its file for the *at() calls' AT_EMPTY_PATH; the f*() calls
+      // refuse it themselves, EBADF, as Linux's fdget does)
       const r = p.ref;
       if (r instanceof VfsRef) return { mnt: r.mnt, node: r.node, st: r.mnt.vol.getattr(r.node), name: "", parent: null };
       return null;

@@ -74,6 +74,16 @@ export const fchmodat: Sys = (t, dirfd, pathVa, mode) => {
   t.fs.chmod(t, path, base, mode, true);
   return 0;
 };
+/** fchmodat2(dirfd, path, mode, flags): fchmodat with the flags it never had. With
+ *  AT_SYMLINK_NOFOLLOW a symbolic link is changed itself, which no file system allows
+ *  (EOPNOTSUPP); with AT_EMPTY_PATH an empty path is the file dirfd names (an O_PATH one too). */
+export const fchmodat2: Sys = (t, dirfd, pathVa, mode, flags) => {
+  if ((flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) !== 0) sysError("EINVAL");
+  const path = pathArg(t, pathVa);
+  if (path === "" && (flags & AT_EMPTY_PATH) !== 0) t.fs.chmod(t, t.fds.get(dirfd), "/", mode, true);
+  else t.fs.chmod(t, path, baseDir(t, dirfd, path), mode, (flags & AT_SYMLINK_NOFOLLOW) === 0);
+  return 0;
+};
 export const chmod: Sys = (t, pathVa, mode) => fchmodat(t, AT_FDCWD, pathVa, mode, 0, 0, 0);
 export const fchmod: Sys = (t, fd, mode) => {
   t.fs.chmod(t, openedFile(t, fd), "/", mode, true);
@@ -111,17 +121,17 @@ function utimens(t: Task, dirfd: number, pathVa: number, timesVa: number, flags:
   if (pathVa === 0) {
     if (dirfd === AT_FDCWD) sysError("EFAULT");
     if (flags !== 0) sysError("EINVAL");
-    const f = t.fds.get(dirfd);
+    const f = openedFile(t, dirfd);
     if (a === null && m === null) return 0;
     t.fs.utimes(t, f, "/", a, m, true);
     return 0;
   }
-  const [path, base] = at(t, dirfd, pathVa);
+  const path = pathArg(t, pathVa);
   if (path === "" && flags & AT_EMPTY_PATH) {
     t.fs.utimes(t, t.fds.get(dirfd), "/", a, m, true);
     return 0;
   }
-  t.fs.utimes(t, path, base, a, m, (flags & AT_SYMLINK_NOFOLLOW) === 0);
+  t.fs.utimes(t, path, baseDir(t, dirfd, path), a, m, (flags & AT_SYMLINK_NOFOLLOW) === 0);
   return 0;
 }
 export const utimensat: Sys = (t, dirfd, pathVa, timesVa, flags) => utimens(t, dirfd, pathVa, timesVa, flags, false);
@@ -191,13 +201,16 @@ const id16 = (v: number): number => ((v & 0xffff) === 0xffff ? -1 : v & 0xffff);
 function chownAt(t: Task, dirfd: number, pathVa: number, uid: number, gid: number, flags: number): number {
   if ((flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) !== 0) sysError("EINVAL");
   const p = pathArg(t, pathVa);
-  if (p === "" && (flags & AT_EMPTY_PATH) !== 0) return fchownFd(t, dirfd, uid, gid);
+  if (p === "" && (flags & AT_EMPTY_PATH) !== 0) {
+    t.fs.chown(t, t.fds.get(dirfd), "/", uid, gid, true);
+    return 0;
+  }
   t.fs.chown(t, p, baseDir(t, dirfd, p), uid, gid, (flags & AT_SYMLINK_NOFOLLOW) === 0);
   return 0;
 }
 
 function fchownFd(t: Task, fd: number, uid: number, gid: number): number {
-  t.fs.chown(t, t.fds.get(fd), "/", uid, gid, true);
+  t.fs.chown(t, openedFile(t, fd), "/", uid, gid, true);
   return 0;
 }
 

@@ -280,6 +280,15 @@ export class AddressSpace {
     if (i >= 0) this.mem.i32[i] &= ~PTE_D;
   }
 
+  /** Marks the page at `va` clean after its contents were written back (msync), so that only
+   *  a later write makes it dirty again. */
+  clean(va: number): void {
+    const i = this.presentIndex(va);
+    if (i < 0 || (this.mem.i32[i] & PTE_D) === 0) return;
+    this.mem.i32[i] &= ~PTE_D;
+    this.invalidate(this, va);
+  }
+
   /** Calls fn(va, pte) for every present user page in [start, end). */
   forEach(start: number, end: number, fn: (va: number, pte: number) => void): void {
     for (let va = start >>> 0; va < end >>> 0 && va < USER_TOP; ) {
@@ -292,6 +301,12 @@ export class AddressSpace {
       if (p & PTE_P) fn(va, p);
       va += 0x1000;
     }
+  }
+
+  /** How many holders frame `ppn` has: the address spaces mapping it, and the object (file,
+   *  shared memory) that keeps it, if one does. */
+  holders(ppn: number): number {
+    return this.pool.frames.refs[ppn];
   }
 
   /** Gives the write permission back to a copy-on-write page whose frame no other space holds

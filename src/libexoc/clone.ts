@@ -82,6 +82,7 @@ export function cloneTask(t: Task, a: CloneArgs): number {
     copyCaps(proc, src);
     proc.oomScoreAdj = src.oomScoreAdj;
     proc.oomScoreAdjMin = src.oomScoreAdjMin;
+    proc.coredumpFilter = src.coredumpFilter;
     proc.rlimits = new Map(src.rlimits);
     proc.exe = src.exe;
     proc.argv = src.argv;

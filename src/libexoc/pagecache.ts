@@ -37,6 +37,8 @@ export interface MemObject {
   pagesInFile?(): number;
   /** Whether page `index` is in memory now, without filling it (mincore). Absent: never. */
   inMemory?(index: number): boolean;
+  /** The frame holding page `index` now, without filling it (undefined: none yet). */
+  peek?(index: number): number | undefined;
   /** A mapping that can write the object's pages through to its file started or ended. */
   writers(delta: number): void;
   readonly name: string;
@@ -62,6 +64,10 @@ export abstract class FrameObject implements MemObject {
 
   inMemory(index: number): boolean {
     return this.pages.has(index);
+  }
+
+  peek(index: number): number | undefined {
+    return this.pages.get(index);
   }
 
   page(index: number): number {

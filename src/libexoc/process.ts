@@ -89,6 +89,10 @@ export class Process {
    *  (procfs/oom.ts). Inherited by fork, kept by exec. */
   oomScoreAdj = 0;
   oomScoreAdjMin = 0;
+  /** /proc/PID/coredump_filter: the kinds of memory a core dump would hold (Linux's default,
+   *  0x33: private and shared anonymous memory, ELF headers, private huge pages). Kept by fork
+   *  and exec. exojit writes no core files, so it selects nothing yet. */
+  coredumpFilter = 0x33;
   /** Resource limits changed from their defaults: resource → [soft, hard] (Infinity = none). */
   rlimits = new Map<number, [number, number]>();
   /** Guest path of the running program, its argv and environment (for /proc). */

@@ -245,7 +245,9 @@ export class AddressMap {
     for (const v of this.vmas) {
       if (!v.shared || !v.object || v.end <= start || v.start >= end) continue;
       as.forEach(Math.max(v.start, start), Math.min(v.end, end), (va) => {
-        if (as.dirty(va)) v.object?.writeBack(this.objectIndex(v, va));
+        if (!as.dirty(va)) return;
+        v.object?.writeBack(this.objectIndex(v, va));
+        as.clean(va);
       });
       failed ??= v.object.takeWriteError?.() ?? null;
     }

@@ -64,3 +64,21 @@ export function scoreText(v: View): string {
   const badness = pages + (p.oomScoreAdj * total) / 1000;
   return `${Math.max(0, Math.min(2000, Math.floor(1000 + (badness * 1000) / total)))}\n`;
 }
+
+/** /proc/PID/coredump_filter (proc_coredump_filter_read/write): eight hex digits; a write takes
+ *  a number in C's bases (0x.., 0.., decimal) and keeps its low 9 bits (MMF_DUMP_FILTER_BITS). */
+export function coredumpFilterText(v: View): string {
+  return `${v.p.coredumpFilter.toString(16).padStart(8, "0")}\n`;
+}
+
+export function storeCoredumpFilter(v: View, data: Uint8Array): void {
+  const s = Buffer.from(data).toString("latin1").replace(/\n$/, "").trim();
+  let n: number;
+  if (/^0[xX][0-9a-fA-F]+$/.test(s)) n = parseInt(s.slice(2), 16);
+  else if (/^0[0-7]*$/.test(s)) n = parseInt(s, 8);
+  else if (/^\+?[1-9]\d*$/.test(s)) n = Number(s);
+  else return sysError("EINVAL");
+  if (!(n <= 0xffffffff)) sysError("ERANGE");
+  if (v.p.termination !== null) sysError("ESRCH");
+  v.p.coredumpFilter = n & 0x1ff;
+}

@@ -20,7 +20,7 @@ import { devMajor, devMinor } from "../vfs/devices.js";
 import { SIG_DFL, SIG_IGN, NSIG, type PendingSet } from "../signal.js";
 import { RLIMIT_RSS, RLIMIT_SIGPENDING, RLIMIT_COUNT } from "../limits.js";
 import { CachedFile } from "../pagecache.js";
-import { PROT_READ, PROT_WRITE, PROT_EXEC, pageUp } from "../vm.js";
+import { PROT_READ, PROT_WRITE, PROT_EXEC, pageUp, type Vma } from "../vm.js";
 import { taskState, processState } from "../sysstat.js";
 import { memFigures, rss } from "./mem.js";
 import {
@@ -49,7 +49,7 @@ export interface View {
 }
 
 /** The thread's memory, or null for a zombie. */
-function mmOf(v: View): Mm | null {
+export function mmOf(v: View): Mm | null {
   return v.t !== null && v.t.alive ? v.t.mm : null;
 }
 
@@ -267,30 +267,50 @@ function mapsLine(start: number, end: number, prot: number, shared: boolean, off
   return name === "" ? head + "\n" : head.padEnd(MAPS_WIDTH) + " " + name + "\n";
 }
 
-/** /proc/PID/maps: one line per region (show_map_vma). A program segment whose memory goes on
- *  past its file bytes (.bss) shows as Linux maps it: the file part, then anonymous memory. */
-export function mapsText(v: View): string {
-  const mm = mmOf(v);
-  if (mm === null) return "";
-  let out = "";
+/** One line of /proc/PID/maps and the part of a region it shows. */
+export interface MapsEntry {
+  vma: Vma;
+  start: number;
+  end: number;
+  line: string;
+}
+
+/** The lines of /proc/PID/maps: one per region (show_map_vma). A program segment whose memory
+ *  goes on past its file bytes (.bss) shows as Linux maps it: the file part, then anonymous
+ *  memory. */
+export function mapsEntries(mm: Mm): MapsEntry[] {
+  const out: MapsEntry[] = [];
+  const add = (vma: Vma, start: number, end: number, line: string): void => void out.push({ vma, start, end, line });
   for (const r of mm.vm.vmas) {
     const special = r.name === "[heap]" || r.name === "[stack]" ? r.name : "";
     if (r.object === null) {
-      out += mapsLine(r.start, r.end, r.prot, r.shared, 0, "00:00", "0", special);
+      add(r, r.start, r.end, mapsLine(r.start, r.end, r.prot, r.shared, 0, "00:00", "0", special));
       continue;
     }
     if (!(r.object instanceof CachedFile)) {
       let ino = shmemInodes.get(r.object);
       if (ino === undefined) shmemInodes.set(r.object, (ino = nextShmemInode++));
-      out += mapsLine(r.start, r.end, r.prot, r.shared, r.offset, SHMEM_DEV, String(ino), "/dev/zero (deleted)");
+      add(r, r.start, r.end, mapsLine(r.start, r.end, r.prot, r.shared, r.offset, SHMEM_DEV, String(ino), "/dev/zero (deleted)"));
       continue;
     }
     const { dev, ino } = r.object;
     const fileTop = Math.min(r.end, pageUp(r.fileEnd));
-    if (fileTop > r.start) out += mapsLine(r.start, fileTop, r.prot, r.shared, r.offset, hexDev(dev), String(ino), r.name);
-    if (fileTop < r.end) out += mapsLine(Math.max(fileTop, r.start), r.end, r.prot, r.shared, 0, "00:00", "0", "");
+    if (fileTop > r.start) add(r, r.start, fileTop, mapsLine(r.start, fileTop, r.prot, r.shared, r.offset, hexDev(dev), String(ino), r.name));
+    const bss = Math.max(fileTop, r.start);
+    if (fileTop < r.end) add(r, bss, r.end, mapsLine(bss, r.end, r.prot, r.shared, 0, "00:00", "0", ""));
   }
   return out;
+}
+
+/** /proc/PID/maps. */
+export function mapsText(v: View): string {
+  const mm = mmOf(v);
+  return mm === null ? "" : mapsEntries(mm).map((e) => e.line).join("");
+}
+
+/** A line as maps prints it, for a range no region has (smaps_rollup's header). */
+export function rangeLine(start: number, end: number, name: string): string {
+  return mapsLine(start, end, 0, false, 0, "00:00", "0", name);
 }
 
 /** /proc/PID/mounts (show_vfsmnt). */

@@ -26,6 +26,7 @@ import { isTerminal } from "../../exokernel/hostio.js";
 import { credOf, credCapable } from "../vfs/perm.js";
 import { CAP_SYS_PTRACE } from "../capability.js";
 import * as oom from "./oom.js";
+import * as smaps from "./smaps.js";
 
 /** Inode of the root and first inode of the entries made at boot (proc_alloc_inum's range). */
 const ROOT_INO = 1n, FIXED_INO = 0xf0000000n;
@@ -127,6 +128,8 @@ const PID_ENTRIES: PidEntry[] = [
   { name: "stat", kind: "file", perm: 0o444, text: pid.statText },
   { name: "statm", kind: "file", perm: 0o444, text: pid.statmText },
   { name: "maps", kind: "file", perm: 0o444, inspect: true, text: pid.mapsText },
+  { name: "smaps", kind: "file", perm: 0o444, inspect: true, text: smaps.smapsText },
+  { name: "smaps_rollup", kind: "file", perm: 0o444, inspect: true, tgidOnly: true, text: smaps.smapsRollupText },
   { name: "cwd", kind: "link", perm: 0o777, inspect: true, target: (v) => liveTask(v).cwd },
   { name: "root", kind: "link", perm: 0o777, inspect: true, target: (v) => (liveTask(v), "/") },
   // (a process that runs no program, as the stand-in init, has none: ENOENT, as a kernel thread)
@@ -136,6 +139,7 @@ const PID_ENTRIES: PidEntry[] = [
   { name: "oom_score", kind: "file", perm: 0o444, text: oom.scoreText },
   { name: "oom_adj", kind: "file", perm: 0o644, text: oom.adjText, store: oom.storeAdj },
   { name: "oom_score_adj", kind: "file", perm: 0o644, text: oom.scoreAdjText, store: oom.storeScoreAdj },
+  { name: "coredump_filter", kind: "file", perm: 0o644, tgidOnly: true, text: oom.coredumpFilterText, store: oom.storeCoredumpFilter },
 ];
 
 /** The system-wide entries at the top, and what each holds. */

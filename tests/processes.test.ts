@@ -4,7 +4,10 @@
 // run gets a fresh working directory (the programs write scripts and files there).
 
 import { describe, expect, it } from "vitest";
-import { buildGuest, ensureBusybox, runExojit } from "./helpers/guest.js";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { buildGuest, ensureBusybox, runExojit, runNative } from "./helpers/guest.js";
 import { differentialSuite, type DiffCase } from "./helpers/differential.js";
 
 /** Arguments may name "$echoargs", replaced by the dynamically linked helper's path. */
@@ -105,5 +108,50 @@ describe("compiled code is shared between processes", () => {
     const once = decoded(1), four = decoded(4);
     // Without sharing each run would decode its own copy: about four times as many blocks.
     expect(four, `${once} blocks for one run, ${four} for four`).toBeLessThan(once * 1.5);
+  }, 180_000);
+});
+
+// Core files: what the program reads back from the core its crashing child left is checked
+// against expected text under exojit (with the pattern cases, which change kernel.core_pattern,
+// so exojit only), and natively when the host writes plain "core" files where a process crashed
+// (natively that also proves the expectation is Linux's).
+describe("core files", () => {
+  const COMMON = [
+    "crashed: signal 11, core bit 1", "core file mode 600", "ELF core for i386: 1", "first segment is the notes: 1",
+    "every segment within the file: 1", "threads 2; the first: the crashing one 1, signal 11, its eip in the program 1",
+    "register sets per thread: fnsave 2, fxsave 2, tls 2", "psinfo names the process: 1", "siginfo: signal 11, code 1, address 0",
+    "auxv page size 4096, NT_FILE names the program 1", "the buffer's bytes: 1", "untouched memory: segment 1, bytes 0",
+    "MADV_DONTDUMP memory: segment 1, bytes 0", "a mapped ELF file: bytes 4096, its header 1", "RLIMIT_CORE 0: signal 11, core bit 0",
+    "RLIMIT_CORE below a page: signal 11, core bit 0", "not dumpable: signal 11, core bit 0", "a core file anyway: 0",
+    "a directory named core: signal 11, core bit 0",
+  ];
+  const PATTERNS = [
+    "write /proc/sys/kernel/core_pattern = cores/%e-%s-%%-%x: 1", "pattern cores/%e-%s-%%: signal 11, core bit 1", "cores/COMM-11-%-: 1",
+    "write /proc/sys/kernel/core_pattern = cores/c: 1", "write /proc/sys/kernel/core_uses_pid = 1: 1", "SIGQUIT, core_uses_pid: signal 3, core bit 1",
+    "cores/c.PID: 1", "write /proc/sys/kernel/core_uses_pid = 0: 1", "write /proc/sys/kernel/core_pattern = |/bin/false: 1",
+    "a pipe pattern: signal 11, core bit 0", "write /proc/sys/kernel/core_pattern = core: 1",
+  ];
+  const text = (lines: string[]): string => lines.map((l) => l + "\n").join("");
+  const fresh = (): string => fs.mkdtempSync(path.join(os.tmpdir(), "exojit-core-"));
+  const hostWritesCore = (): boolean => {
+    try {
+      return fs.readFileSync("/proc/sys/kernel/core_pattern", "latin1").trim() === "core";
+    } catch {
+      return false;
+    }
+  };
+
+  it("a crash leaves an ELF core gdb can read: notes, registers, memory as coredump_filter says; none where Linux writes none", () => {
+    const bin = buildGuest("coredump.c", { flags: ["-pthread"] });
+    const cwd = fresh();
+    const r = runExojit(bin, ["patterns"], { cwd, timeoutMs: 120_000 });
+    expect(r.stderr.toString()).toBe("");
+    expect(r.stdout.toString()).toBe(text([...COMMON, ...PATTERNS]));
+    expect(r.status).toBe(0);
+    expect(fs.readdirSync(cwd)).toEqual([]);
+    if (hostWritesCore()) {
+      const n = runNative(bin, [], { cwd: fresh(), timeoutMs: 60_000 });
+      expect(n.stdout.toString()).toBe(text(COMMON));
+    }
   }, 180_000);
 });

@@ -96,6 +96,8 @@ export class System {
   maxMapCount = MAX_MAP_COUNT;
   pipeMaxSize = PIPE_MAX_SIZE;
   corePattern = "core";
+  /** kernel.core_uses_pid: a core file's name without %p gets ".PID" appended. */
+  coreUsesPid = false;
   /** fs.aio-max-nr: the native AIO requests all contexts may hold (aio.ts). */
   aioMaxNr = AIO_MAX_NR;
   /** fs.lease-break-time (every name space's lease table holds it). */

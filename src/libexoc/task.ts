@@ -78,6 +78,9 @@ export interface Personality {
   /** A signal ends the blocked call's wait; `act` is the handler that will run. Sets the call's
    *  result to EINTR, or arranges for the call to be made again after the handler. */
   interrupted(t: Task, act: SigAction): void;
+  /** Writes the core file of `t`'s process, which the signal `info` is killing (its other
+   *  threads have not ended yet); whether one was written. Absent: none ever is. */
+  dumpCore?(t: Task, info: SigInfo): boolean;
   readonly name: string;
 }
 
@@ -484,13 +487,24 @@ export class Task implements ExitHandler {
         this.sig.actions[f.signal] = { ...act, handler: SIG_DFL };
         this.sig.unblock(...sigBit(f.signal));
       }
-    } else if (act.handler === SIG_DFL || act.handler === SIG_IGN || this.sig.blocked(f.signal)) {
+    }
+    const info: SigInfo = { signal: f.signal, code: f.code, addr: f.addr, pid: 0, uid: 0, trapno, error, sys: f.sys, errno: f.errno };
+    if (this.trace === null && (act.handler === SIG_DFL || act.handler === SIG_IGN || this.sig.blocked(f.signal))) {
       this.logFatal(f, trapno, error);
-      this.proc.exitGroup({ kind: "signal", signal: f.signal, core: this.proc.dumpsCore(f.signal) });
+      this.dieOf(info);
       return;
     }
-    this.sig.pending.set(f.signal, { signal: f.signal, code: f.code, addr: f.addr, pid: 0, uid: 0, trapno, error, sys: f.sys, errno: f.errno });
+    this.sig.pending.set(f.signal, info);
     this.proc.sigEvents.notify();
+  }
+
+  /** The process dies of the signal `info` carries, dumping core first when the signal's
+   *  default action does, RLIMIT_CORE allows it and the personality can write one; the wait
+   *  status's core bit says whether it did, as Linux's coredump_finish sets it. */
+  dieOf(info: SigInfo): void {
+    const sig = info.signal;
+    const core = this.proc.dumpsCore(sig) && (this.personality.dumpCore?.(this, info) ?? false);
+    this.proc.exitGroup({ kind: "signal", signal: sig, core });
   }
 
   /** The kernel log's line for a fault that kills the process (Linux's show_signal_msg and
@@ -574,14 +588,14 @@ export class Task implements ExitHandler {
         this.proc.stop(sig);
         return false;
       }
-      this.proc.exitGroup({ kind: "signal", signal: sig, core: this.proc.dumpsCore(sig) });
+      this.dieOf(info);
       return false;
     }
     const [oldLo, oldHi] = this.savedMask ?? [this.sig.maskLo, this.sig.maskHi];
     this.savedMask = null;
     if (!this.personality.deliverSignal(this, info, act, oldLo, oldHi)) {
       if (trace.signal) this.log.trace({ sig }, `${this.tid}: cannot write the frame for ${signalName(sig)}: SIGSEGV`);
-      this.proc.exitGroup({ kind: "signal", signal: SIGSEGV, core: this.proc.dumpsCore(SIGSEGV) });
+      this.dieOf({ signal: SIGSEGV, code: SI_KERNEL, addr: 0, pid: 0, uid: 0, trapno: 0, error: 0 });
       return false;
     }
     if (trace.signal) this.log.trace({ sig, handler: act.handler }, `${this.tid}: delivered ${signalName(sig)} to handler 0x${(act.handler >>> 0).toString(16)}`);

@@ -42,6 +42,8 @@ export class Vma {
    *  it zero-filled). */
   dontFork = false;
   wipeOnFork = false;
+  /** MADV_DONTDUMP: a core file leaves the region's contents out. */
+  dontDump = false;
   /** Locked (mlock, mlockall, MAP_LOCKED): counted against RLIMIT_MEMLOCK and shown as VmLck.
    *  (Every guest page is resident anyway.) Not inherited across fork. */
   locked = false;
@@ -57,6 +59,7 @@ export class Vma {
     v.maxProt = this.maxProt;
     v.dontFork = this.dontFork;
     v.wipeOnFork = this.wipeOnFork;
+    v.dontDump = this.dontDump;
     v.locked = this.locked;
     v.growsDown = this.growsDown;
     return v;
@@ -74,7 +77,7 @@ export class Vma {
  *  is_mergeable_vma and the offset test of can_vma_merge_after). */
 function mergeable(a: Vma, b: Vma): boolean {
   return a.end === b.start && a.prot === b.prot && a.maxProt === b.maxProt && a.shared === b.shared && a.name === b.name &&
-    a.dontFork === b.dontFork && a.wipeOnFork === b.wipeOnFork && a.locked === b.locked && a.growsDown === b.growsDown && a.object === b.object &&
+    a.dontFork === b.dontFork && a.wipeOnFork === b.wipeOnFork && a.dontDump === b.dontDump && a.locked === b.locked && a.growsDown === b.growsDown && a.object === b.object &&
     (a.object === null || (a.offset + (a.end - a.start) === b.offset && a.fileEnd === b.fileEnd));
 }
 

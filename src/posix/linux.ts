@@ -21,6 +21,7 @@ import { SYSCALLS, EXOJIT_SYSCALLS, type SyscallEntry } from "./table.js";
 import { ERRNO } from "./abi/errno.js";
 import { formatCall } from "./trace.js";
 import { deliverSignal } from "./sys/signal.js";
+import { dumpCore } from "./coredump.js";
 import { SIGFRAME_MAX } from "./abi/sigframe.js";
 import { UTS } from "./sys/misc.js";
 import { secureComputing } from "./sys/seccomp.js";
@@ -105,6 +106,10 @@ export class LinuxPersonality implements Personality, ExecAbi {
 
   deliverSignal(t: Task, info: SigInfo, act: SigAction, oldLo: number, oldHi: number): boolean {
     return deliverSignal(t, info, act, oldLo, oldHi);
+  }
+
+  dumpCore(t: Task, info: SigInfo): boolean {
+    return dumpCore(t, info);
   }
 
   auxv(t: Task, x: ExecInfo): [number, number][] {

@@ -198,7 +198,7 @@ const str = (text: string, max: number): string => {
 };
 /** Linux's INT_MAX, IPCMNI (most System V objects of a kind), HARD_MSGMAX/HARD_MSGSIZEMAX (POSIX
  *  queues' hard limits), PID_MAX_LIMIT (32-bit), and the longest host and domain names. */
-const INT_MAX = 0x7fffffff, IPCMNI = 32768, PID_MAX_LIMIT = 32768, UTS_LEN = 64;
+const INT_MAX = 0x7fffffff, INT_MIN = -0x80000000, IPCMNI = 32768, PID_MAX_LIMIT = 32768, UTS_LEN = 64;
 
 /** Sysctl values under /proc/sys. Those root may change (0644, as in Linux) take effect where
  *  exojit has what they tune; the others refuse writes with EROFS. */
@@ -234,8 +234,9 @@ export function sysctlTable(sys: System): Sysctl[] {
     ["fs/mqueue", "queues_max", 0o644, () => String(mq.queuesMax), (t) => void (mq.queuesMax = int(t, 0, INT_MAX))],
     // (the highest capability number Linux 6.1 knows, CAP_CHECKPOINT_RESTORE)
     ["kernel", "cap_last_cap", 0o444, () => "40"],
-    // (no core files are written: the pattern is kept as set)
+    // (where core files go, and whether their name gets the pid: posix/coredump.ts)
     ["kernel", "core_pattern", 0o644, () => sys.corePattern, (t) => void (sys.corePattern = str(t, 127))],
+    ["kernel", "core_uses_pid", 0o644, () => String(sys.coreUsesPid ? 1 : 0), (t) => void (sys.coreUsesPid = int(t, INT_MIN, INT_MAX) !== 0)],
     // (syslog(2) is root's only: posix/sys/klog.ts)
     ["kernel", "dmesg_restrict", 0o644, () => "1"],
     ["kernel", "domainname", 0o644, () => u().domainname, (t) => rename("domainname", str(t, UTS_LEN))],

@@ -98,6 +98,7 @@ function vmFlags(v: Vma): string {
   // (accountable: private writable memory, which Linux charges against overcommit)
   if (!v.shared && v.prot & PROT_WRITE) f.push("ac");
   if (v.wipeOnFork) f.push("wf");
+  if (v.dontDump) f.push("dd");
   return "VmFlags: " + f.map((x) => x + " ").join("") + "\n";
 }
 

@@ -173,19 +173,19 @@ export const mprotect: Sys = (t, addr, len, prot) => {
 };
 
 /** Advice exojit takes as a hint and ignores (the page cache and frames decide): MADV_COLD,
- *  MADV_PAGEOUT, MADV_POPULATE_READ/WRITE, MADV_DONTDUMP/DODUMP (no core dumps are written),
- *  MADV_DONTNEED_LOCKED (every page is resident), MADV_HWPOISON/SOFT_OFFLINE for root. */
+ *  MADV_PAGEOUT, MADV_POPULATE_READ/WRITE, MADV_DONTNEED_LOCKED (every page is resident),
+ *  MADV_HWPOISON/SOFT_OFFLINE for root. MADV_DONTDUMP/DODUMP mark regions for core files. */
 const MADV_REMOVE = 9, MADV_DONTFORK = 10, MADV_DOFORK = 11, MADV_DONTDUMP = 16, MADV_DODUMP = 17;
 const MADV_WIPEONFORK = 18, MADV_KEEPONFORK = 19, MADV_COLD = 20, MADV_PAGEOUT = 21;
 const MADV_POPULATE_READ = 22, MADV_POPULATE_WRITE = 23, MADV_DONTNEED_LOCKED = 24;
-const HINTS = new Set([MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED, MADV_DONTDUMP, MADV_DODUMP, MADV_COLD, MADV_PAGEOUT, MADV_POPULATE_READ, MADV_POPULATE_WRITE]);
+const HINTS = new Set([MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED, MADV_COLD, MADV_PAGEOUT, MADV_POPULATE_READ, MADV_POPULATE_WRITE]);
 
 /** madvise: the advice is checked (MADV_MERGEABLE, the huge-page ones and MADV_COLLAPSE are
  *  EINVAL, as from a kernel without KSM and transparent huge pages), then applied to the
  *  mapped parts of the range; a hole in it is ENOMEM at the end, as Linux reports it. */
 export const madvise: Sys = (t, addr, len, advice) => {
   const [a, size] = range(addr, len);
-  const known = HINTS.has(advice) || advice === MADV_DONTNEED || advice === MADV_FREE || advice === MADV_REMOVE || advice === MADV_DONTNEED_LOCKED ||
+  const known = HINTS.has(advice) || advice === MADV_DONTDUMP || advice === MADV_DODUMP || advice === MADV_DONTNEED || advice === MADV_FREE || advice === MADV_REMOVE || advice === MADV_DONTNEED_LOCKED ||
     (advice >= MADV_DONTFORK && advice <= MADV_DOFORK) || (advice >= MADV_WIPEONFORK && advice <= MADV_KEEPONFORK);
   if (!known) sysError("EINVAL");
   if (size === 0) return 0;
@@ -229,6 +229,10 @@ export const madvise: Sys = (t, addr, len, advice) => {
     case MADV_DONTFORK:
     case MADV_DOFORK:
       t.vm.mark(a, end, (v) => (v.dontFork = advice === MADV_DONTFORK));
+      break;
+    case MADV_DONTDUMP:
+    case MADV_DODUMP:
+      t.vm.mark(a, end, (v) => (v.dontDump = advice === MADV_DONTDUMP));
       break;
     case MADV_WIPEONFORK:
     case MADV_KEEPONFORK:

@@ -16,7 +16,12 @@ import { putSiginfo } from "./signal.js";
 import { SIGINFO } from "../abi/sigframe.js";
 import { fpstateFromFxsave, fxsaveFromFpstate, FXSAVE_SIZE } from "../abi/fpstate.js";
 import { mayAccess } from "./crossproc.js";
-import { userDesc, TLS_ENTRIES } from "./tls.js";
+import { userDesc } from "./tls.js";
+import {
+  NT_PRSTATUS, NT_PRFPREG, NT_PRXFPREG, NT_386_TLS, USER_REGS, USER_REGS_SIZE, USER_I387_SIZE, TF,
+  EAX, EBX, ECX, EDX, ESI, EDI, EBP, ESP, EIP,
+  TLS_REGS_SIZE, regAt, userRegsOf, fpregs, tlsRegs,
+} from "../abi/regsets.js";
 import { SIGKILL, SIGSTOP, SIGTRAP, NSIG, SI_USER, type SigInfo } from "../../libexoc/signal.js";
 import {
   attach, traceStop, traceResume, detach, firstStop, groupStopCode, trapInfo, Tracing,
@@ -32,27 +37,8 @@ const PTRACE_SYSCALL = 24, PTRACE_GET_THREAD_AREA = 25, PTRACE_SETOPTIONS = 0x42
 const PTRACE_GETREGSET = 0x4204, PTRACE_SETREGSET = 0x4205, PTRACE_SEIZE = 0x4206, PTRACE_INTERRUPT = 0x4207, PTRACE_LISTEN = 0x4208;
 const PTRACE_GETSIGMASK = 0x420a, PTRACE_SETSIGMASK = 0x420b, PTRACE_GET_SYSCALL_INFO = 0x420e;
 
-/** Register sets of GETREGSET (the ELF note types of a core file). */
-const NT_PRSTATUS = 1, NT_PRFPREG = 2, NT_PRXFPREG = 0x46e62b7f, NT_386_TLS = 0x200;
-
-/** Register file indices (hw/state.ts), and the segment registers' (ES..GS). */
-const EAX = 0, ECX = 1, EDX = 2, EBX = 3, ESP = 4, EBP = 5, ESI = 6, EDI = 7, EIP = 8;
-const ES = 0, CS = 1, SS = 2, DS = 3, FS = 4, GS = 5;
-/** EFLAGS' trap flag. */
-const TF = 0x100;
-
-/** struct user_regs_struct: 17 words in this order; ORIG_EAX and EFLAGS are not in the register
- *  file, and the segment registers are read through the kernel. */
-type Slot = { reg: number } | { seg: number } | "orig_eax" | "eflags";
-const USER_REGS: Slot[] = [
-  { reg: EBX }, { reg: ECX }, { reg: EDX }, { reg: ESI }, { reg: EDI }, { reg: EBP }, { reg: EAX },
-  { seg: DS }, { seg: ES }, { seg: FS }, { seg: GS }, "orig_eax", { reg: EIP }, { seg: CS }, "eflags", { reg: ESP }, { seg: SS },
-];
-const USER_REGS_SIZE = USER_REGS.length * 4;
 /** sizeof(struct user) on i386, and where its debug registers are (u_debugreg[8]). */
 const USER_SIZE = 284, USER_DEBUGREG = 252;
-/** struct user_i387_struct: the fnsave image (108 bytes). */
-const USER_I387_SIZE = 108;
 /** The EFLAGS bits a tracer may change (Linux's FLAG_MASK_32: CF PF AF ZF SF TF DF OF RF AC). */
 const FLAG_MASK = 0x1 | 0x4 | 0x10 | 0x40 | 0x80 | TF | 0x400 | 0x800 | 0x10000 | 0x40000;
 
@@ -256,14 +242,9 @@ function poke(child: Task, addr: number, value: number): void {
   }
 }
 
-/** Slot `k` of struct user_regs_struct. */
+/** Slot `k` of struct user_regs_struct, as the tracer sees it. */
 function getReg(child: Task, tr: Tracing, k: number): number {
-  const s = USER_REGS[k];
-  if (s === "orig_eax") return tr.origEax;
-  // (the trap flag single-stepping set is not the program's: hidden, as Linux hides it)
-  if (s === "eflags") return child.kernel.eflags(child.env) & (tr.forcedTf ? ~TF : ~0);
-  if ("reg" in s) return child.regs[s.reg];
-  return child.kernel.selector(child.env, s.seg);
+  return regAt(child, k, tr.origEax, tr.forcedTf);
 }
 
 /** Sets slot `k`. A segment register keeps its selector unless given the one it holds (a
@@ -278,10 +259,7 @@ function setReg(child: Task, tr: Tracing, k: number, v: number): void {
 }
 
 function userRegs(child: Task, tr: Tracing): Uint8Array {
-  const b = new Uint8Array(USER_REGS_SIZE);
-  const dv = new DataView(b.buffer);
-  for (let k = 0; k < USER_REGS.length; k++) dv.setUint32(k * 4, getReg(child, tr, k) >>> 0, true);
-  return b;
+  return userRegsOf(child, tr.origEax, tr.forcedTf);
 }
 
 function setUserRegs(child: Task, tr: Tracing, b: Uint8Array): void {
@@ -313,11 +291,6 @@ function pokeUser(child: Task, tr: Tracing, off: number, v: number): void {
   sysError("EIO");
 }
 
-/** struct user_i387_struct: the fnsave image of the FPU state. */
-function fpregs(child: Task): Uint8Array {
-  return fpstateFromFxsave(child.kernel.fxsave(child.env)).slice(0, USER_I387_SIZE);
-}
-
 function setFpregs(child: Task, b: Uint8Array): void {
   const full = fpstateFromFxsave(child.kernel.fxsave(child.env));
   full.set(b, 0);
@@ -340,7 +313,7 @@ function regset(t: Task, child: Task, tr: Tracing, type: number, iovVa: number, 
       size = FXSAVE_SIZE;
       break;
     case NT_386_TLS:
-      size = 16 * TLS_ENTRIES.length;
+      size = TLS_REGS_SIZE;
       break;
     default:
       return sysError("EINVAL");
@@ -349,9 +322,7 @@ function regset(t: Task, child: Task, tr: Tracing, type: number, iovVa: number, 
   // (the TLS set is read only here: a tracer sets thread areas with set_thread_area's rules)
   if (set && type === NT_386_TLS) return sysError("EINVAL");
   if (!set && type === NT_386_TLS) {
-    const all = new Uint8Array(size);
-    TLS_ENTRIES.forEach((e, i) => all.set(userDesc(child, e), 16 * i));
-    t.mem.write(base, all.subarray(0, n));
+    t.mem.write(base, tlsRegs(child).subarray(0, n));
     t.mem.putU32(iovVa + 4, n);
     return 0;
   }

@@ -177,7 +177,7 @@ export function secureComputing(t: Task, recheck = false): boolean {
 function killThread(t: Task, sig: number, all: boolean): void {
   t.seccompMode = SECCOMP_MODE_DISABLED;
   const p = t.proc;
-  if (all || p.threads.size <= 1) p.exitGroup({ kind: "signal", signal: sig, core: sig === SIGSYS && p.dumpsCore(sig) });
+  if (all || p.threads.size <= 1) t.dieOf({ signal: sig, code: SYS_SECCOMP, addr: 0, pid: 0, uid: 0, trapno: 0, error: 0 });
   else t.die();
 }
 

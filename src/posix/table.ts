@@ -261,6 +261,7 @@ const IMPL: Record<string, [Sys, string, boolean?]> = {
   setpgid: [proc.setpgid, "d d"],
   getsid: [proc.getsid, "d"],
   setsid: [proc.setsid, ""],
+  vhangup: [proc.vhangup, ""],
   set_tid_address: [process.setTidAddress, "ptr"],
   set_robust_list: [process.setRobustList, "ptr u"],
   umask: [proc.umask, "mode"],

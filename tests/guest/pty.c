@@ -252,6 +252,33 @@ static int winch(int s, int r) {
   return 0;
 }
 
+/* vhangup: the caller's own terminal hung up as if its line dropped; only with
+ * CAP_SYS_TTY_CONFIG (a user gets EPERM). */
+static int hangs_itself_up(int s, int r) {
+  catch(SIGHUP, 1);
+  ready(r);
+  if (getuid() == 0) {
+    fflush(stdout);
+    pid_t u = fork();
+    if (u == 0) {
+      setuid(1000);
+      result("  vhangup as a user", vhangup());
+      fflush(stdout);
+      _exit(0);
+    }
+    waitpid(u, NULL, 0);
+  }
+  result("  vhangup", vhangup());
+  printf("  SIGHUP %d\n", got[SIGHUP]);
+  char buf[16];
+  printf("  read after it: %ld\n", (long)read(s, buf, sizeof buf));
+  errno = 0;
+  result("  write", write(s, "x", 1));
+  result("  tcgetsid", tcgetsid(s));
+  result("  vhangup again, no terminal", vhangup());
+  return 0;
+}
+
 static int hup_reader(int s, int r) {
   catch(SIGHUP, 1);
   sigset_t block, none;
@@ -612,5 +639,17 @@ int main(void) {
   close(m);
   printf("  exit %d\n", status_of(c));
   result("reopening the slave", open(pname, O_RDWR | O_NOCTTY));
+
+  /* 16. vhangup: the caller hangs up its own controlling terminal. */
+  printf("vhangup:\n");
+  int m3 = -1, s3 = -1;
+  open_pair(&m3, &s3, O_NOCTTY);
+  char p3[64];
+  strcpy(p3, ptsname(m3));
+  close(s3);
+  master_fd = m3;
+  c = session(p3, hangs_itself_up, &rd);
+  printf("  exit %d\n", status_of(c));
+  close(m3);
   return 0;
 }

@@ -10,7 +10,7 @@ import type { Process } from "../../libexoc/process.js";
 import { sysError } from "../../libexoc/errors.js";
 import { NSIG, SIGRTMIN } from "../../libexoc/signal.js";
 import { RLIMIT_NOFILE, RLIMIT_NICE, RLIMIT_COUNT, RLIMIT_SIGPENDING } from "../../libexoc/limits.js";
-import { capable, CAP_SYS_NICE, CAP_SYS_RESOURCE } from "../../libexoc/capability.js";
+import { capable, CAP_SYS_NICE, CAP_SYS_RESOURCE, CAP_SYS_TTY_CONFIG } from "../../libexoc/capability.js";
 import { capPrctl, PR_GET_KEEPCAPS, PR_SET_KEEPCAPS, PR_CAPBSET_READ, PR_CAPBSET_DROP, PR_GET_SECUREBITS, PR_SET_SECUREBITS, PR_CAP_AMBIENT } from "./caps.js";
 import { seccompPrctl, PR_GET_SECCOMP, PR_SET_SECCOMP } from "./seccomp.js";
 
@@ -64,6 +64,15 @@ export const setsid: Sys = (t) => {
   me.sid = me.pgid = me.pid;
   me.ctty = null;
   return me.sid;
+};
+
+/** vhangup: hangs up the caller's controlling terminal, if it has one, as if its line dropped
+ *  (Linux's tty_vhangup_self: the files open on it are cut off, its session leader gets SIGHUP
+ *  and SIGCONT, the session loses it). Needs CAP_SYS_TTY_CONFIG. */
+export const vhangup: Sys = (t) => {
+  if (!capable(t.proc, CAP_SYS_TTY_CONFIG)) sysError("EPERM");
+  t.proc.ctty?.hangup(false);
+  return 0;
 };
 
 export const umask: Sys = (t, mask) => {

@@ -172,6 +172,23 @@ export const mprotect: Sys = (t, addr, len, prot) => {
   return 0;
 };
 
+/** Protection keys, as Linux has them on an x86 CPU without PKU (exojit's): none. pkey_alloc
+ *  takes a key and fails to set its rights (EINVAL, arch_set_user_pkey_access), no key is
+ *  allocated (pkey_free: EINVAL), and pkey_mprotect takes only -1, as mprotect. */
+const PKEY_ACCESS_MASK = 3;
+
+export const pkeyMprotect: Sys = (t, addr, len, prot, pkey, a5, a6) => {
+  if (pkey !== -1) sysError("EINVAL");
+  return mprotect(t, addr, len, prot, a5, a6, 0);
+};
+
+export const pkeyAlloc: Sys = (_t, flags, rights) => {
+  if (flags !== 0 || (rights & ~PKEY_ACCESS_MASK) !== 0) sysError("EINVAL");
+  return sysError("EINVAL", "no protection keys: the CPU has no PKU");
+};
+
+export const pkeyFree: Sys = () => sysError("EINVAL");
+
 /** Advice exojit takes as a hint and ignores (the page cache and frames decide): MADV_COLD,
  *  MADV_PAGEOUT, MADV_POPULATE_READ/WRITE, MADV_DONTNEED_LOCKED (every page is resident),
  *  MADV_HWPOISON/SOFT_OFFLINE for root. MADV_DONTDUMP/DODUMP mark regions for core files. */

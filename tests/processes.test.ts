@@ -159,3 +159,25 @@ describe("core files", () => {
     }
   }, 180_000);
 });
+
+// Process accounting is system-wide: natively acct(2) would record the host's every process. The
+// expected text is what Linux 6.18 printed for this program (run once by hand as root).
+describe("process accounting", () => {
+  it("acct(2) appends a version 3 record per process that ends; its errors", () => {
+    const cwd = fs.mkdtempSync(path.join(os.tmpdir(), "exojit-acct-"));
+    const r = runExojit(buildGuest("acct.c"), [], { cwd, timeoutMs: 60_000 });
+    expect(r.stderr.toString()).toBe("");
+    const child = "  started within 10 s: 1, elapsed under 5 s: 1, cpu under 5 s: 1";
+    expect(r.stdout.toString()).toBe(
+      [
+        "acct on: 0 ", "acct off: 0 ", "records whole: 1",
+        "child 0: version 3, flags 0x1, exit status 0x700, uid 0 gid 0, parent is us 1, comm [ours]", child,
+        "child 1: version 3, flags 0x11, exit status 0xf, uid 0 gid 0, parent is us 1, comm [ours]", child,
+        "child 2: version 3, flags 0, exit status 0x300, uid 0 gid 0, parent is us 1, comm [exe]", child,
+        "each child once: 1 1 1", "acct on a directory: -1 Is a directory", "acct on a device: -1 Permission denied",
+        "acct on a missing file: -1 No such file or directory", "acct as a user: -1 Operation not permitted",
+      ].map((l) => l + "\n").join(""),
+    );
+    expect(r.status).toBe(0);
+  }, 90_000);
+});

@@ -12,6 +12,7 @@
 // first process gets /proc, /dev, /dev/shm (a tmpfs) and /dev/mqueue mounted in it.
 
 import { KernelLog } from "./klog.js";
+import type { ProcessAccounting } from "./acct.js";
 import type { Exokernel } from "../exokernel/kernel.js";
 import { R_READ, R_WRITE, R_CONTROL, type CapHandle } from "../exokernel/caps.js";
 import { WaitQueue } from "../exokernel/wait.js";
@@ -96,6 +97,8 @@ export class System {
   maxMapCount = MAX_MAP_COUNT;
   pipeMaxSize = PIPE_MAX_SIZE;
   corePattern = "core";
+  /** BSD process accounting, while acct(2) has it on. */
+  acct: ProcessAccounting | null = null;
   /** kernel.core_uses_pid: a core file's name without %p gets ".PID" appended. */
   coreUsesPid = false;
   /** fs.aio-max-nr: the native AIO requests all contexts may hold (aio.ts). */
@@ -447,6 +450,7 @@ export class System {
   /** A process's last thread ended (it is a zombie or already reaped). */
   processEnded(p: Process): void {
     this.ended++;
+    this.acct?.ended(p);
     const t = p.termination;
     const status = t === null ? "?" : t.kind === "exit" ? `exit ${t.code}` : `killed by ${signalName(t.signal)}`;
     this.history.push({ pid: p.pid, name: p.exe.slice(p.exe.lastIndexOf("/") + 1), insns: p.deadInsns, cpuNs: p.deadCpuNs, switches: p.deadSwitches, status });

@@ -18,6 +18,7 @@ import * as pipe from "./sys/pipe.js";
 import * as futex from "./sys/futex.js";
 import * as aio from "./sys/aio.js";
 import * as xattr from "./sys/xattr.js";
+import * as acctSys from "./sys/acct.js";
 import * as poll from "./sys/poll.js";
 import * as time from "./sys/time.js";
 import * as timer from "./sys/timer.js";
@@ -265,6 +266,7 @@ const IMPL: Record<string, [Sys, string, boolean?]> = {
   getsid: [proc.getsid, "d"],
   setsid: [proc.setsid, ""],
   vhangup: [proc.vhangup, ""],
+  acct: [acctSys.acct, "path"],
   set_tid_address: [process.setTidAddress, "ptr"],
   set_robust_list: [process.setRobustList, "ptr u"],
   umask: [proc.umask, "mode"],

@@ -15,7 +15,7 @@ const OPTIONS: [string, string | false][] = [
   ["HUGETLBFS", false], ["TRANSPARENT_HUGEPAGE", false], ["SWAP", false], ["PREEMPT_RT", false],
   // general
   ["LOCALVERSION", '"-exojit"'], ["SYSVIPC", "y"], ["POSIX_MQUEUE", "y"], ["CROSS_MEMORY_ATTACH", "y"], ["USELIB", false],
-  ["AUDIT", false], ["BSD_PROCESS_ACCT", false], ["TASKSTATS", false], ["IKCONFIG", "y"], ["IKCONFIG_PROC", "y"],
+  ["AUDIT", false], ["BSD_PROCESS_ACCT", "y"], ["BSD_PROCESS_ACCT_V3", "y"], ["TASKSTATS", false], ["IKCONFIG", "y"], ["IKCONFIG_PROC", "y"],
   ["CGROUPS", false], ["NAMESPACES", false], ["UTS_NS", false], ["TIME_NS", false], ["IPC_NS", false], ["USER_NS", false],
   ["PID_NS", false], ["NET_NS", false], ["CHECKPOINT_RESTORE", false], ["MULTIUSER", "y"], ["SYSFS_SYSCALL", "y"],
   ["FHANDLE", false], ["POSIX_TIMERS", "y"], ["PRINTK", "y"], ["FUTEX", "y"], ["EPOLL", "y"], ["SIGNALFD", "y"], ["TIMERFD", "y"],

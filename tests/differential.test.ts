@@ -80,7 +80,7 @@ const CASES: Case[] = [
   { name: "filehints (utime, utimes, futimesat, readahead, sync_file_range, mincore)", src: "filehints.c", tempCwd: true },
   { name: "inotify (events of file and directory changes, watch flags, merging, overflow; the calls' errors)", src: "inotify.c", tempCwd: true },
   { name: "fasync (O_ASYNC with F_SETOWN, F_SETOWN_EX and F_SETSIG: SIGIO, its si_code, si_fd and si_band; dnotify)", src: "fasync.c", tempCwd: true },
-  { name: "mmchecks (mmap's descriptor before its length, MAP_SHARED_VALIDATE, mlock without RLIMIT_MEMLOCK, a removed file mapped, SIGBUS past the end of a file, locked memory counted)", src: "mmchecks.c" },
+  { name: "mmchecks (mmap's descriptor before its length, MAP_SHARED_VALIDATE, mlock without RLIMIT_MEMLOCK, a removed file mapped, SIGBUS past the end of a file, locked memory counted, remap_file_pages)", src: "mmchecks.c" },
   { name: "mremap (regions split by mprotect joined again, MREMAP_FIXED, MREMAP_DONTUNMAP, a shared mapping mapped again; SEEK_DATA and SEEK_HOLE)", src: "mremap.c", tempCwd: true },
   { name: "openat2 (struct open_how checked strictly; RESOLVE_NO_SYMLINKS, NO_MAGICLINKS, NO_XDEV, BENEATH, IN_ROOT)", src: "openat2.c", tempCwd: true },
   { name: "fdchecks (positioned I/O's errors, pwrite on O_APPEND, O_PATH descriptors, O_NOATIME, nested epoll)", src: "fdchecks.c", tempCwd: true },

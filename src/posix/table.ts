@@ -220,6 +220,7 @@ const IMPL: Record<string, [Sys, string, boolean?]> = {
   munmap: [mm.munmap, "ptr u"],
   mprotect: [mm.mprotect, "ptr u prot"],
   pkey_mprotect: [mm.pkeyMprotect, "ptr u prot d"],
+  remap_file_pages: [mm.remapFilePages, "ptr u prot u x"],
   pkey_alloc: [mm.pkeyAlloc, "x x"],
   pkey_free: [mm.pkeyFree, "d"],
   madvise: [mm.madvise, "ptr u d"],

@@ -83,6 +83,38 @@ static void growsdown(void) {
   }
 }
 
+/* remap_file_pages: a shared mapping's pages show the file from another page on (Linux maps
+ * the file there again); only shared mappings, and prot must be 0 */
+static void remap(void) {
+  char name[] = "/tmp/exojit-remap-XXXXXX";
+  int fd = mkstemp(name);
+  unlink(name);
+  char page[4096];
+  for (int i = 0; i < 4; i++) {
+    memset(page, 'A' + i, sizeof page);
+    write(fd, page, sizeof page);
+  }
+  char *m = mmap(NULL, 4 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  printf("remap_file_pages page 0 to file page 3: %d\n", remap_file_pages(m, 4096, 0, 3, 0));
+  printf("  pages now %c %c %c %c\n", m[0], m[4096], m[8192], m[12288]);
+  m[0] = 'z';
+  char c = 0;
+  pread(fd, &c, 1, 3 * 4096);
+  printf("  a write through it reaches file page 3: %c\n", c);
+  printf("remap_file_pages of pages 1-2 to 0: %d\n", remap_file_pages(m + 4096, 2 * 4096 + 100, 0, 0, 0));
+  printf("  pages now %c %c %c %c\n", m[0], m[4096], m[8192], m[12288]);
+  int r = remap_file_pages(m, 4096, PROT_READ, 1, 0);
+  printf("with prot: %d %s\n", r, r < 0 ? strerror(errno) : "");
+  char *p = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0);
+  r = remap_file_pages(p, 4096, 0, 1, 0);
+  printf("of a private mapping: %d %s\n", r, r < 0 ? strerror(errno) : "");
+  r = remap_file_pages(m, 5 * 4096, 0, 0, 0);
+  printf("past the mapping: %d %s\n", r, r < 0 ? strerror(errno) : "");
+  munmap(p, 4096);
+  munmap(m, 4 * 4096);
+  close(fd);
+}
+
 int main(void) {
   setvbuf(stdout, NULL, _IONBF, 0);
   int fd = open("/dev/null", O_RDONLY);
@@ -356,5 +388,6 @@ int main(void) {
   close(wfd);
   unlink(name);
   growsdown();
+  remap();
   return 0;
 }

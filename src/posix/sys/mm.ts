@@ -339,6 +339,36 @@ function relocated(v: Vma, at: number, len: number, to: number, newLen: number):
   return r;
 }
 
+/**
+ * remap_file_pages(start, size, prot, pgoff, flags): the pages of a shared mapping at `start`
+ * show the file (or shared memory) from page `pgoff` on, as Linux has done since 4.0 by mapping
+ * the same object there again (the call is deprecated; there are no nonlinear mappings). The
+ * range is rounded down to pages and must lie in shared regions of one object next to each
+ * other; `prot` must be 0.
+ */
+export const remapFilePages: Sys = (t, startVa, sizeArg, prot, pgoff) => {
+  const start = (startVa & ~(PAGE - 1)) >>> 0, size = (sizeArg & ~(PAGE - 1)) >>> 0;
+  if (prot !== 0 || size === 0 || start + size > USER_TOP) sysError("EINVAL");
+  const first = t.vm.find(start);
+  if (first === undefined || !first.shared || first.object === null) return sysError("EINVAL");
+  // (the regions it spans: contiguous, shared, of the same object and protections)
+  for (let at = first.end; at < start + size; ) {
+    const v = t.vm.find(at);
+    if (v === undefined || v.start !== at || !v.shared || v.object !== first.object || v.prot !== first.prot) return sysError("EINVAL");
+    at = v.end;
+  }
+  const r = relocated(first, start, 0, start, size);
+  r.offset = (pgoff >>> 0) * PAGE;
+  r.fileEnd = r.end;
+  t.vm.map(r);
+  try {
+    t.vm.populate(start, start + size);
+  } catch (e) {
+    if (!(e instanceof SysError)) throw e;
+  }
+  return 0;
+};
+
 const MS_ASYNC = 1, MS_INVALIDATE = 2, MS_SYNC = 4;
 
 /** msync: writes back the dirty pages of shared file mappings in the range. */

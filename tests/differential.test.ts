@@ -84,7 +84,7 @@ const CASES: Case[] = [
   { name: "mremap (regions split by mprotect joined again, MREMAP_FIXED, MREMAP_DONTUNMAP, a shared mapping mapped again; SEEK_DATA and SEEK_HOLE)", src: "mremap.c", tempCwd: true },
   { name: "openat2 (struct open_how checked strictly; RESOLVE_NO_SYMLINKS, NO_MAGICLINKS, NO_XDEV, BENEATH, IN_ROOT)", src: "openat2.c", tempCwd: true },
   { name: "fdchecks (positioned I/O's errors, pwrite on O_APPEND, O_PATH descriptors, O_NOATIME, nested epoll)", src: "fdchecks.c", tempCwd: true },
-  { name: "prctl (no_new_privs kept by fork and exec, dumpable, name, pdeathsig, capability queries, TSC mode)", src: "prctl.c" },
+  { name: "prctl (no_new_privs kept by fork and exec, dumpable, name, pdeathsig, capability queries, TSC mode, CPUID faulting)", src: "prctl.c" },
   { name: "text file busy (a running program cannot be written or truncated, a file open for writing cannot run)", src: "textbusy.c", tempCwd: true },
   { name: "capabilities (capset's rules, permission checks without CAP_DAC_OVERRIDE or with it as a user, set*id and keep-caps, bounding and ambient sets, secure bits, exec)", src: "caps.c" },
   { name: "seccomp (strict mode; filters checked, attached with TSYNC, inherited by fork, threads and exec; errno, trap, kill, trace and log answers and their precedence; classic BPF arithmetic)", src: "seccomp.c" },

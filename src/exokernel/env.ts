@@ -88,6 +88,8 @@ export class Environment implements Waiter {
   stepTrap = false;
   /** RDTSC faults in this environment (Exokernel.setTsc). */
   noTsc = false;
+  /** CPUID faults in this environment (Exokernel.setCpuid). */
+  noCpuid = false;
   /** Whether the scheduler's run queue holds it. */
   queued = false;
   /** Set to end the current turn early (a yield). */

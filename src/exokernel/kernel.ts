@@ -259,6 +259,7 @@ export class Exokernel {
     env.ctx.cr3 = as.cr3;
     env.tls.set(src.tls);
     env.noTsc = src.noTsc;
+    env.noCpuid = src.noCpuid;
     env.nice = src.nice;
     env.fixedPrio = src.fixedPrio;
     env.fixedFifo = src.fixedFifo;
@@ -726,8 +727,22 @@ export class Exokernel {
     return !this.env(envCap, R_READ).noTsc;
   }
 
+  /** Whether an environment's CPUID works in user mode (false: it faults with #GP, the CPU's
+   *  CPUID faulting on while it runs; Linux's ARCH_SET_CPUID). */
+  setCpuid(envCap: CapHandle, enabled: boolean): void {
+    const env = this.env(envCap);
+    env.noCpuid = !enabled;
+    if (this.current === env) this.loadTsd(env);
+  }
+
+  cpuidEnabled(envCap: CapHandle): boolean {
+    return !this.env(envCap, R_READ).noCpuid;
+  }
+
+  /** The environment's RDTSC and CPUID faulting, into the CPU. */
   private loadTsd(env: Environment): void {
     this.cpu.cr4 = env.noTsc ? this.cpu.cr4 | CR4_TSD : this.cpu.cr4 & ~CR4_TSD;
+    this.cpu.cpuidFaulting = env.noCpuid;
   }
 
   /** Sets an environment's scheduling priority (nice value, clamped to -20..19). */

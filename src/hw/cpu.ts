@@ -92,6 +92,8 @@ export class Cpu {
   cr2 = 0;
   cr3 = 0;
   cr4 = 0;
+  /** MSR_MISC_FEATURES_ENABLES bit 0 (CPUID faulting): CPUID outside ring 0 raises #GP. */
+  cpuidFaulting = false;
   /** Current privilege level (0 or 3). */
   cpl = 0;
   gdtBase = 0;

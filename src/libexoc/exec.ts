@@ -324,6 +324,8 @@ function loadElf(t: Task, prog: Program, execPath: string, argv: Buffer[], envp:
     // (as Linux's begin_new_exec: dumpable unless the effective ids differ from the real ones)
     p.dumpable = p.euid === p.uid && p.egid === p.gid ? 1 : 0;
     p.execed = true;
+    // (CPUID works again in the new program, as Linux's arch_setup_new_exec re-enables it)
+    t.kernel.setCpuid(t.env, true);
     commit(t, mm, prog.guest, execPath, argv, envp);
     const r = t.regs;
     r.fill(0, 0, 8);

@@ -267,6 +267,7 @@ const IMPL: Record<string, [Sys, string, boolean?]> = {
   getsid: [proc.getsid, "d"],
   setsid: [proc.setsid, ""],
   vhangup: [proc.vhangup, ""],
+  arch_prctl: [proc.archPrctl, "x x"],
   acct: [acctSys.acct, "path"],
   set_tid_address: [process.setTidAddress, "ptr"],
   set_robust_list: [process.setRobustList, "ptr u"],

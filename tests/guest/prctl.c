@@ -15,6 +15,13 @@
 #include "guest.h"
 
 int main(int argc, char **argv) {
+  if (argc > 1 && strcmp(argv[1], "cpuid") == 0) {
+    /* after exec: CPUID works again */
+    unsigned a = 0, b, c, d;
+    __asm__ volatile("cpuid" : "+a"(a), "=b"(b), "=c"(c), "=d"(d));
+    printf("after exec: cpuid enabled %ld, cpuid ran\n", (long)syscall(SYS_arch_prctl, 0x1011, 0));
+    return 0;
+  }
   if (argc > 1) {
     /* after exec: what was kept */
     printf("after exec: no_new_privs %d, dumpable %d\n", prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0), prctl(PR_GET_DUMPABLE, 0, 0, 0, 0));
@@ -124,5 +131,29 @@ int main(int argc, char **argv) {
   }
   waitpid(pid, &st, 0);
   printf("child exit %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+
+  /* ARCH_SET_CPUID: CPUID faults (SIGSEGV) in the thread and what it forks, until an exec */
+  TRY("arch_prctl get cpuid", syscall(SYS_arch_prctl, 0x1011, 0));
+  TRY("arch_prctl unknown code", syscall(SYS_arch_prctl, 0x1001, 0));
+  fflush(stdout);
+  pid = fork();
+  if (pid == 0) {
+    syscall(SYS_arch_prctl, 0x1012, 0);
+    printf("child: cpuid enabled %ld\n", (long)syscall(SYS_arch_prctl, 0x1011, 0));
+    fflush(stdout);
+    pid_t g = fork();
+    if (g == 0) {
+      unsigned a = 0, b, c, d;
+      __asm__ volatile("cpuid" : "+a"(a), "=b"(b), "=c"(c), "=d"(d));
+      _exit(0);
+    }
+    int gs;
+    waitpid(g, &gs, 0);
+    printf("grandchild: signal %d\n", WIFSIGNALED(gs) ? WTERMSIG(gs) : 0);
+    fflush(stdout);
+    execl("/proc/self/exe", argv[0], "cpuid", (char *)NULL);
+    _exit(127);
+  }
+  waitpid(pid, &st, 0);
   return 0;
 }

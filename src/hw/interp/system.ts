@@ -42,6 +42,7 @@ function privileged(c: Cpu): void {
 }
 
 export function CPUID(c: Cpu, _i: Insn): void {
+  if (c.cpuidFaulting && c.cpl !== 0) fault(GP, 0);
   const r = c.r;
   const [a, b, cx, d] = cpuid(c.model, r[EAX], r[ECX]);
   r[EAX] = a;

@@ -87,6 +87,8 @@ export function cpuinfoText(sys: System): string {
   const flags: string[] = [];
   CPUID1_EDX_FLAGS.forEach((n, bit) => n !== null && (edx1 >>> bit) & 1 && flags.push(n));
   CPUID1_ECX_FLAGS.forEach((n, bit) => n !== null && (ecx1 >>> bit) & 1 && flags.push(n));
+  // (Linux's synthetic flag for the CPUID faulting every exojit CPU has: arch_prctl ARCH_SET_CPUID)
+  flags.push("cpuid_fault");
   const fpu = edx1 & 1 ? "yes" : "no";
   // CLFLUSH line size from CPUID when the instruction exists, else the i386 default of 32.
   const clflush = (edx1 >>> 19) & 1 ? ((misc >>> 8) & 0xff) * 8 : 32;

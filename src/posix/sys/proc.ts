@@ -66,6 +66,22 @@ export const setsid: Sys = (t) => {
   return me.sid;
 };
 
+const ARCH_GET_CPUID = 0x1011, ARCH_SET_CPUID = 0x1012;
+
+/** arch_prctl on i386: only CPUID faulting (the other codes are x86-64's: EINVAL). With it
+ *  off, the thread's CPUID raises SIGSEGV, in what it forks too, until it execs. */
+export const archPrctl: Sys = (t, code, arg) => {
+  switch (code) {
+    case ARCH_GET_CPUID:
+      return t.kernel.cpuidEnabled(t.env) ? 1 : 0;
+    case ARCH_SET_CPUID:
+      t.kernel.setCpuid(t.env, arg !== 0);
+      return 0;
+    default:
+      return sysError("EINVAL");
+  }
+};
+
 /** vhangup: hangs up the caller's controlling terminal, if it has one, as if its line dropped
  *  (Linux's tty_vhangup_self: the files open on it are cut off, its session leader gets SIGHUP
  *  and SIGCONT, the session loses it). Needs CAP_SYS_TTY_CONFIG. */

@@ -13,6 +13,7 @@ const CASES: DiffCase[] = [
   { name: "sockets: socketpairs, named and abstract sockets, listen/connect/accept, datagrams, SCM_RIGHTS, SO_PEERCRED, poll", src: "sockets.c" },
   { name: "inet: TCP and UDP on the loopback network, between processes, with addresses and errors", src: "inet.c" },
   { name: "inet6: TCP and UDP over ::1, dual-stack listeners and v4-mapped peers, IPV6_V6ONLY, IPv6 options and errors", src: "inet6.c" },
+  { name: "tcpopts: MSG_MORE, TCP_CORK and UDP_CORK holding data back; IPPROTO_TCP's options, TCP_INFO, TCP_CONGESTION", src: "tcpopts.c" },
   { name: "netlink: getifaddrs and if_nameindex through routing netlink, interface ioctls, port ids, requests, errors and acks (the loopback interface only)", src: "netlink.c" },
 ];
 

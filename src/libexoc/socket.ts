@@ -13,6 +13,8 @@
 import { WaitQueue } from "../exokernel/wait.js";
 import { WouldBlock, EINTR_ON_HANDLER, later } from "./blocking.js";
 import type { Task } from "./task.js";
+import type { System } from "./system.js";
+import type { Timer } from "../exokernel/clock.js";
 import { sysError, SysError, type ErrnoName } from "./errors.js";
 import { OpenFile, S_IFSOCK, POLLIN, POLLRDNORM, POLLOUT, POLLWRNORM, POLLHUP, POLLERR, POLLRDHUP, POLLPRI, type FileStat } from "./file.js";
 
@@ -63,6 +65,12 @@ export function dropAll(files: OpenFile[] | null): void {
 }
 
 /** A socket's receive queue. */
+/** TCP's segment size on the loopback (its 65,536-byte MTU less the IP and TCP headers and
+ *  the timestamp option): a held-back send goes once it fills one. */
+export const TCP_LO_MSS = 65483;
+/** How long TCP_CORK or MSG_MORE holds bytes back at most (Linux's 200 ms ceiling). */
+const CORK_CEILING_NS = 200_000_000;
+
 export class SockQueue {
   readonly chunks: SockChunk[] = [];
   /** Bytes queued, and ever queued and taken (a stream's positions: TCP's urgent mark). */
@@ -198,6 +206,21 @@ export class UnixSocket extends OpenFile {
   connectInProgress = false;
   /** TCP_NODELAY, SO_REUSEADDR, SO_KEEPALIVE, SO_BROADCAST as set (nothing here depends on them). */
   noDelay = false;
+  /** TCP_CORK, and UDP_CORK. */
+  cork = false;
+  /** The other IPPROTO_TCP options as set (posix/sys/tcpopt.ts), and TCP_CONGESTION. */
+  readonly tcpOptions = new Map<number, number>();
+  congestion = "cubic";
+  udpCork = false;
+  /** UDP: the datagram being built from sends with MSG_MORE or under UDP_CORK (posix/sys/
+   *  socket.ts keeps its parts and destination). */
+  pendingDatagram: object | null = null;
+  /** TCP: bytes sent with MSG_MORE or under TCP_CORK, held back from the peer (Linux keeps
+   *  them unsent in its queue) until a send lets them go, the cork comes out, a full segment
+   *  gathers, the connection is shut down or closed, or 200 ms pass (Linux's ceiling). */
+  private held: Uint8Array[] = [];
+  private heldBytes = 0;
+  private heldTimer: { sys: System; timer: Timer } | null = null;
   reuseAddr = false;
   keepAlive = false;
   broadcast = false;
@@ -360,6 +383,8 @@ export class UnixSocket extends OpenFile {
   /** A TCP connection's socket starts with its listener's options, as Linux clones the
    *  listening socket for it (sk_clone_lock): buffer sizes, timeouts, flags, IP options. */
   private inheritOptions(l: UnixSocket): void {
+    for (const [k, v] of l.tcpOptions) this.tcpOptions.set(k, v);
+    this.congestion = l.congestion;
     this.rcvBuf = l.rcvBuf;
     this.sndBuf = l.sndBuf;
     this.rcvTimeoNs = l.rcvTimeoNs;
@@ -655,9 +680,46 @@ export class UnixSocket extends OpenFile {
     return sysError("EAGAIN");
   }
 
+  /** Holds `data` back (a TCP send with MSG_MORE or under TCP_CORK), once the connection is
+   *  known to take it (the errors a send would meet: EPIPE and the like). */
+  hold(data: Uint8Array, sys: System): void {
+    this.destQueue(null);
+    if (data.length === 0) return;
+    this.held.push(data.slice());
+    this.heldBytes += data.length;
+    if (this.heldBytes >= TCP_LO_MSS) this.flushHeld();
+    else this.heldTimer ??= { sys, timer: sys.kernel.clocks.at(sys.clockCap, sys.kernel.clocks.now(sys.clockCap) + CORK_CEILING_NS, later(this, "flushHeld")) };
+  }
+
+  get holding(): boolean {
+    return this.heldBytes > 0;
+  }
+
+  /** Lets the held bytes go to the peer, ahead of anything sent after them (Linux had taken
+   *  them into its queue: they need no room). Lost if the connection went meanwhile. */
+  flushHeld(): void {
+    if (this.heldTimer !== null) {
+      this.heldTimer.sys.kernel.clocks.cancel(this.heldTimer.sys.clockCap, this.heldTimer.timer);
+      this.heldTimer = null;
+    }
+    if (this.heldBytes === 0) return;
+    const data = new Uint8Array(this.heldBytes);
+    let at = 0;
+    for (const b of this.held) {
+      data.set(b, at);
+      at += b.length;
+    }
+    this.held = [];
+    this.heldBytes = 0;
+    const q = this.peer?.rx;
+    if (q === undefined || q.readClosed || !this.connected) return;
+    q.push({ data, off: 0, from: this, creds: this.creds, files: null, ip: null });
+  }
+
   /** shutdown(): SHUT_RD (0), SHUT_WR (1) or both (2). */
   shutdown(how: number): void {
     if (how < 0 || how > 2) sysError("EINVAL");
+    if (how !== 0) this.flushHeld();
     if (how !== 1) {
       this.rx.readClosed = true;
       this.rx.readable.notify();
@@ -740,6 +802,7 @@ export class UnixSocket extends OpenFile {
   }
 
   override release(): void {
+    this.flushHeld();
     // (its name stays: datagrams it sent still name their sender)
     this.forgetKeys();
     // (TCP closes a connection with data not read by a reset, not a FIN: Linux's tcp_close)

@@ -9,11 +9,11 @@
 import type { Task } from "../../libexoc/task.js";
 import { sysError } from "../../libexoc/errors.js";
 import { SOCK_STREAM, SOCK_DGRAM, type IpHeader, type UnixSocket } from "../../libexoc/socket.js";
+import { getTcpOption, setTcpOption, SOL_UDP, UDP_CORK } from "./tcpopt.js";
 import { AF_INET6, IPPROTO_TCP, IPPROTO_IPV6, IPPROTO_UDPLITE, IPV6_V6ONLY, isV4, localAddr, type InetAddr } from "./inet.js";
 
 export const IPPROTO_IP = 0;
 const SOL_SOCKET = 1, SCM_RIGHTS = 1, SCM_CREDENTIALS = 2;
-const TCP_NODELAY = 1;
 const IP_TOS = 1, IP_TTL = 2, IP_PKTINFO = 8, IP_MTU_DISCOVER = 10, IP_RECVERR = 11, IP_RECVTTL = 12, IP_RECVTOS = 13;
 const IPV6_UNICAST_HOPS = 16, IPV6_MTU_DISCOVER = 23, IPV6_RECVERR = 25, IPV6_RECVPKTINFO = 49, IPV6_PKTINFO = 50;
 const IPV6_RECVHOPLIMIT = 51, IPV6_HOPLIMIT = 52, IPV6_RECVTCLASS = 66, IPV6_TCLASS = 67;
@@ -75,9 +75,10 @@ function value(s: UnixSocket, level: number, opt: number): number {
 
 /** getsockopt of an IP socket at a level other than SOL_SOCKET: the value. */
 export function getInetOption(s: UnixSocket, level: number, opt: number): number {
-  if (level === IPPROTO_TCP && s.type === SOCK_STREAM) {
-    if (opt !== TCP_NODELAY) sysError("ENOPROTOOPT");
-    return s.noDelay ? 1 : 0;
+  if (level === IPPROTO_TCP && s.type === SOCK_STREAM) return getTcpOption(s, opt);
+  if (level === SOL_UDP && s.type === SOCK_DGRAM && s.protocol !== IPPROTO_UDPLITE) {
+    if (opt !== UDP_CORK) sysError("ENOPROTOOPT");
+    return s.udpCork ? 1 : 0;
   }
   if (level === IPPROTO_UDPLITE && s.protocol === IPPROTO_UDPLITE) {
     if (opt !== UDPLITE_SEND_CSCOV && opt !== UDPLITE_RECV_CSCOV) sysError("ENOPROTOOPT");
@@ -93,11 +94,7 @@ export function getInetOption(s: UnixSocket, level: number, opt: number): number
 
 /** setsockopt of an IP socket at a level other than SOL_SOCKET, with value `v`. */
 export function setInetOption(s: UnixSocket, level: number, opt: number, v: number): void {
-  if (level === IPPROTO_TCP && s.type === SOCK_STREAM) {
-    if (opt !== TCP_NODELAY) sysError("ENOPROTOOPT");
-    s.noDelay = v !== 0;
-    return;
-  }
+  if (level === IPPROTO_TCP && s.type === SOCK_STREAM) return setTcpOption(s, opt, v);
   if (level === IPPROTO_UDPLITE && s.protocol === IPPROTO_UDPLITE) {
     // Checksum coverage: kept (under the negated option number) and read back, as Linux
     // rounds it: 1-7 is the header's 8, at most 65535.

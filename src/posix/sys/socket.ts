@@ -17,6 +17,7 @@ import { UnixSocket, dropAll, SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_BUF,
 import { MAX_RW, writeTo } from "./file.js";
 import { readTimespec } from "./time.js";
 import { getInetOption, setInetOption, readIpControl, ipHeader, ipCmsgs, type Cmsg } from "./inetopt.js";
+import { tcpInfo, setCongestion, TCP_INFO, TCP_CONGESTION, TCP_CA_NAME_MAX, SOL_UDP, UDP_CORK } from "./tcpopt.js";
 import { AF_INET, AF_INET6, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE, portSpace, readInet, encodeName, decodeName, nameIn, portOf, isLocal, isV4, anyOf, localAddr, loopbackOf, unspecified, bindKeys, destKey, v6only, ephemeralPort, type InetAddr } from "./inet.js";
 import { capable, CAP_NET_ADMIN, CAP_NET_BIND_SERVICE, CAP_SYS_ADMIN, CAP_SETUID, CAP_SETGID } from "../../libexoc/capability.js";
 import { AF_NETLINK, NETLINK_ROUTE, routeRequest } from "../../libexoc/netlink.js";
@@ -24,7 +25,7 @@ import { AF_NETLINK, NETLINK_ROUTE, routeRequest } from "../../libexoc/netlink.j
 export const AF_UNIX = 1;
 const SOCK_RAW = 3;
 const SOCK_NONBLOCK = 0o4000, SOCK_CLOEXEC = 0o2000000;
-const MSG_OOB = 0x1, MSG_PEEK = 0x2, MSG_CTRUNC = 0x8, MSG_TRUNC = 0x20, MSG_DONTWAIT = 0x40, MSG_WAITALL = 0x100, MSG_NOSIGNAL = 0x4000;
+const MSG_OOB = 0x1, MSG_PEEK = 0x2, MSG_CTRUNC = 0x8, MSG_TRUNC = 0x20, MSG_DONTWAIT = 0x40, MSG_WAITALL = 0x100, MSG_NOSIGNAL = 0x4000, MSG_MORE = 0x8000;
 /** The error queue (IP_RECVERR) is empty here: nothing is lost on the loopback network. */
 const MSG_ERRQUEUE = 0x2000;
 const MSG_WAITFORONE = 0x10000, MSG_CMSG_CLOEXEC = 0x40000000;
@@ -491,6 +492,16 @@ function sendData(t: Task, s: UnixSocket, data: Uint8Array, flags: number, to: U
     throw e;
   }
   const nonblock = (flags & MSG_DONTWAIT) !== 0;
+  if (tcp(s)) {
+    // (MSG_MORE and TCP_CORK hold the bytes back; any other send lets what was held go first)
+    if ((flags & MSG_OOB) === 0 && ((flags & MSG_MORE) !== 0 || s.cork)) {
+      return writeTo(t, () => {
+        s.hold(data, t.sys);
+        return data.length;
+      });
+    }
+    s.flushHeld();
+  }
   if ((flags & MSG_OOB) !== 0) s.markUrgent(data);
   const send = (): number => s.send(data, to, creds, files, nonblock, t, ip);
   if ((flags & MSG_NOSIGNAL) !== 0) {
@@ -548,6 +559,21 @@ function udpDestination(t: Task, s: UnixSocket, addrVa: number, len: number): De
 /** Sends `data` from `s` to `d` (a datagram with its IP header, its control messages at
  *  `control`): a datagram nobody receives is dropped once it passed the checks. */
 function sendTo(t: Task, s: UnixSocket, d: Dest, data: Uint8Array, flags: number, creds: Creds, files: OpenFile[] | null, ip: IpHeader | null): number {
+  if (s.inet && s.type === SOCK_DGRAM && (s.pendingDatagram !== null || (flags & MSG_MORE) !== 0 || s.udpCork)) {
+    // UDP with MSG_MORE or UDP_CORK: the bytes join the datagram being built, which goes, to
+    // where its first part was sent, with the first send that lets it (udp_sendmsg's pending
+    // frames); one grown past what a datagram holds is dropped (EMSGSIZE).
+    const p = (s.pendingDatagram ??= { parts: [], bytes: 0, dest: d, ip }) as PendingDatagram;
+    if (p.bytes + data.length > (s.family === AF_INET ? UDP_MAX : UDP6_MAX)) {
+      s.pendingDatagram = null;
+      sysError("EMSGSIZE");
+    }
+    p.parts.push(data.slice());
+    p.bytes += data.length;
+    if ((flags & MSG_MORE) !== 0 || s.udpCork) return data.length;
+    sendPendingDatagram(t, s, flags);
+    return data.length;
+  }
   if (d.drop) {
     sendable(s, data.length, flags);
     dropAll(files);
@@ -556,11 +582,40 @@ function sendTo(t: Task, s: UnixSocket, d: Dest, data: Uint8Array, flags: number
   return sendData(t, s, data, flags, d.to, creds, files, ip);
 }
 
+/** A UDP datagram being built from sends with MSG_MORE or under UDP_CORK. */
+interface PendingDatagram {
+  parts: Uint8Array[];
+  bytes: number;
+  dest: Dest;
+  ip: IpHeader | null;
+}
+
+/** Sends the datagram built so far (a send without MSG_MORE, UDP_CORK taken out). */
+export function sendPendingDatagram(t: Task, s: UnixSocket, flags = 0): void {
+  const p = s.pendingDatagram as PendingDatagram | null;
+  if (p === null) return;
+  s.pendingDatagram = null;
+  const data = new Uint8Array(p.bytes);
+  let at = 0;
+  for (const b of p.parts) {
+    data.set(b, at);
+    at += b.length;
+  }
+  sendTo(t, s, p.dest, data, flags & ~MSG_MORE, credsOf(t), null, p.ip);
+}
+
+/** Where a send goes: a UDP socket building a datagram sends to where its first part went,
+ *  whatever address this send names (udp_sendmsg looks at the pending frames first). */
+function destinationOf(t: Task, s: UnixSocket, addrVa: number, len: number): Dest {
+  const p = s.pendingDatagram as PendingDatagram | null;
+  return p !== null ? p.dest : destination(t, s, addrVa, len);
+}
+
 /** A send without control messages (sendto, send, and write on a socket that must send):
  *  the destination found first, then the bytes read (a netlink socket's go to the kernel). */
 function sendPlain(t: Task, s: UnixSocket, read: () => Uint8Array, flags: number, addrVa: number, addrLen: number): number {
   if (s.family === AF_NETLINK) return sendNetlink(t, s, read(), addrVa, addrLen);
-  const d = destination(t, s, addrVa, addrLen);
+  const d = destinationOf(t, s, addrVa, addrLen);
   const data = read();
   const ip = d.addr === null ? null : ipHeader(s, d.addr, { hops: null, tclass: null });
   return sendTo(t, s, d, data, flags, credsOf(t), null, ip);
@@ -707,7 +762,7 @@ export const sendmsg: Sys = (t, fd, msgVa, flags) => {
     return data;
   };
   if (s.family === AF_NETLINK) return sendNetlink(t, s, gather(), m.namelen === 0 ? 0 : m.name, m.namelen);
-  const d = destination(t, s, m.namelen === 0 ? 0 : m.name, m.namelen);
+  const d = destinationOf(t, s, m.namelen === 0 ? 0 : m.name, m.namelen);
   const data = gather();
   if (s.inet) {
     const sent = readIpControl(t, s, d.addr, m.control, m.controllen);
@@ -899,6 +954,15 @@ export const getsockopt: Sys = (t, fd, level, opt, valVa, lenVa) => {
   const room = t.mem.i32(lenVa);
   if (room < 0) sysError("EINVAL");
   let words: number[];
+  if (s.inet && level === IPPROTO_TCP && s.type === SOCK_STREAM && (opt === TCP_INFO || opt === TCP_CONGESTION)) {
+    // (structures and names, copied as far as the room given goes)
+    const bytes = opt === TCP_INFO ? tcpInfo(s) : new Uint8Array(TCP_CA_NAME_MAX);
+    if (opt === TCP_CONGESTION) bytes.set(Buffer.from(s.congestion, "latin1"));
+    const n = Math.min(room, bytes.length);
+    t.mem.write(valVa, bytes.subarray(0, n));
+    t.mem.putU32(lenVa, n);
+    return 0;
+  }
   if (s.inet && level !== SOL_SOCKET) {
     words = [getInetOption(s, level, opt)];
   } else if (s.family === AF_NETLINK && level === SOL_NETLINK) {
@@ -956,7 +1020,20 @@ function solSocketOption(s: UnixSocket, opt: number): number[] {
 
 export const setsockopt: Sys = (t, fd, level, opt, valVa, len) => {
   const s = sockOf(t, fd);
+  if (s.inet && level === IPPROTO_TCP && s.type === SOCK_STREAM && opt === TCP_CONGESTION) {
+    if (len < 1) sysError("EINVAL");
+    const name = t.mem.read(valVa, Math.min(len, TCP_CA_NAME_MAX - 1));
+    const nul = name.indexOf(0);
+    setCongestion(s, Buffer.from(nul < 0 ? name : name.subarray(0, nul)).toString("latin1"));
+    return 0;
+  }
   if (len < 4) sysError("EINVAL");
+  if (s.inet && level === SOL_UDP && s.type === SOCK_DGRAM && s.protocol !== IPPROTO_UDPLITE && opt === UDP_CORK) {
+    // (taking the cork out sends the datagram built so far)
+    s.udpCork = t.mem.i32(valVa) !== 0;
+    if (!s.udpCork) sendPendingDatagram(t, s);
+    return 0;
+  }
   const v = t.mem.i32(valVa);
   if (s.inet && level !== SOL_SOCKET) {
     setInetOption(s, level, opt, v);

@@ -87,6 +87,7 @@ const CASES: Case[] = [
   { name: "prctl (no_new_privs kept by fork and exec, dumpable, name, pdeathsig, capability queries, TSC mode, CPUID faulting)", src: "prctl.c" },
   { name: "text file busy (a running program cannot be written or truncated, a file open for writing cannot run)", src: "textbusy.c", tempCwd: true },
   { name: "capabilities (capset's rules, permission checks without CAP_DAC_OVERRIDE or with it as a user, set*id and keep-caps, bounding and ambient sets, secure bits, exec)", src: "caps.c" },
+  { name: "keys (add_key, request_key, keyctl: user and logon keys, keyrings and links, permissions and possession, revocation, expiry, special keyrings, fork)", src: "keys.c" },
   { name: "seccomp (strict mode; filters checked, attached with TSYNC, inherited by fork, threads and exec; errno, trap, kill, trace and log answers and their precedence; classic BPF arithmetic)", src: "seccomp.c" },
   { name: "ptrace (system-call stops changed and skipped, signal-delivery stops, memory and registers, fork/exec/exit events, SEIZE, INTERRUPT, ATTACH, DETACH, ERESTARTSYS, EXITKILL, errors)", src: "ptrace.c" },
   { name: "aio (io_setup's ring, file reads and writes, an eventfd told, a pipe read that waits or is RWF_NOWAIT, io_getevents, errors)", src: "aio.c", tempCwd: true },

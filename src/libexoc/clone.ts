@@ -83,6 +83,8 @@ export function cloneTask(t: Task, a: CloneArgs): number {
     proc.oomScoreAdj = src.oomScoreAdj;
     proc.oomScoreAdjMin = src.oomScoreAdjMin;
     proc.coredumpFilter = src.coredumpFilter;
+    proc.keys.session = src.keys.session;
+    proc.keys.reqkeyDefault = src.keys.reqkeyDefault;
     proc.rlimits = new Map(src.rlimits);
     proc.exe = src.exe;
     proc.argv = src.argv;

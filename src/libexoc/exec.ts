@@ -326,6 +326,9 @@ function loadElf(t: Task, prog: Program, execPath: string, argv: Buffer[], envp:
     p.execed = true;
     // (CPUID works again in the new program, as Linux's arch_setup_new_exec re-enables it)
     t.kernel.setCpuid(t.env, true);
+    // (the thread and process keyrings go: install_exec_creds)
+    t.threadKeyring = null;
+    p.keys.process = null;
     commit(t, mm, prog.guest, execPath, argv, envp);
     const r = t.regs;
     r.fill(0, 0, 8);

@@ -10,6 +10,7 @@
 // becomes a zombie for its parent to reap, its children go to the reaper (pid 1), and a parent
 // that ignores SIGCHLD (or set SA_NOCLDWAIT) never sees it.
 
+import { ProcessKeys } from "./keys.js";
 import { WaitQueue } from "../exokernel/wait.js";
 import type { System } from "./system.js";
 import type { Task } from "./task.js";
@@ -93,6 +94,8 @@ export class Process {
    *  0x33: private and shared anonymous memory, ELF headers, private huge pages). Kept by fork
    *  and exec. exojit writes no core files, so it selects nothing yet. */
   coredumpFilter = 0x33;
+  /** Its keyrings (keys.ts): the session keyring, kept by fork and exec; the process keyring. */
+  readonly keys = new ProcessKeys();
   /** Resource limits changed from their defaults: resource → [soft, hard] (Infinity = none). */
   rlimits = new Map<number, [number, number]>();
   /** Guest path of the running program, its argv and environment (for /proc). */

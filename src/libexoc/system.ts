@@ -11,6 +11,7 @@
 // /dev (volumes/devfs.ts); newVfs makes a name space over a root volume with them, and the
 // first process gets /proc, /dev, /dev/shm (a tmpfs) and /dev/mqueue mounted in it.
 
+import { KeyTable } from "./keys.js";
 import { KernelLog } from "./klog.js";
 import type { ProcessAccounting } from "./acct.js";
 import type { Exokernel } from "../exokernel/kernel.js";
@@ -99,6 +100,8 @@ export class System {
   corePattern = "core";
   /** BSD process accounting, while acct(2) has it on. */
   acct: ProcessAccounting | null = null;
+  /** The key retention service's keys (keys.ts). */
+  readonly keys = new KeyTable();
   /** kernel.core_uses_pid: a core file's name without %p gets ".PID" appended. */
   coreUsesPid = false;
   /** fs.aio-max-nr: the native AIO requests all contexts may hold (aio.ts). */

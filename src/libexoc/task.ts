@@ -8,6 +8,7 @@
 // own or shared; its process (thread group, process.ts) holds the rest: ids, credentials,
 // limits, children, the signals sent to the whole process.
 
+import type { Key } from "./keys.js";
 import type { Exokernel } from "../exokernel/kernel.js";
 import type { CapHandle } from "../exokernel/caps.js";
 import { DR6_BS, X_BUDGET, X_INT, X_SYSENTER, X_FAULT, X_HALT, WAKE_INTERRUPT, type Environment, type Exit, type ExitHandler } from "../exokernel/env.js";
@@ -137,6 +138,8 @@ export class Task implements ExitHandler {
   altStack = { sp: 0, flags: 2 /* SS_DISABLE */, size: 0 };
   /** Thread name (prctl PR_SET_NAME), NUL-padded to 16 bytes. */
   comm = Buffer.alloc(16);
+  /** The thread keyring (keys.ts): not inherited by clone, gone at exec. */
+  threadKeyring: Key | null = null;
   /** Address written with 0 (and woken as a futex) when the thread ends (CLONE_CHILD_CLEARTID,
    *  set_tid_address). */
   clearTid = 0;

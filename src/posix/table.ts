@@ -19,6 +19,7 @@ import * as futex from "./sys/futex.js";
 import * as aio from "./sys/aio.js";
 import * as xattr from "./sys/xattr.js";
 import * as acctSys from "./sys/acct.js";
+import * as keys from "./sys/keys.js";
 import * as poll from "./sys/poll.js";
 import * as time from "./sys/time.js";
 import * as timer from "./sys/timer.js";
@@ -269,6 +270,9 @@ const IMPL: Record<string, [Sys, string, boolean?]> = {
   vhangup: [proc.vhangup, ""],
   arch_prctl: [proc.archPrctl, "x x"],
   acct: [acctSys.acct, "path"],
+  add_key: [keys.addKey, "path path ptr u d"],
+  request_key: [keys.requestKey, "path path ptr d"],
+  keyctl: [keys.keyctl, "d x x x x"],
   set_tid_address: [process.setTidAddress, "ptr"],
   set_robust_list: [process.setRobustList, "ptr u"],
   umask: [proc.umask, "mode"],

@@ -207,7 +207,7 @@ const INT_MAX = 0x7fffffff, INT_MIN = -0x80000000, IPCMNI = 32768, PID_MAX_LIMIT
 export function sysctlTable(sys: System): Sysctl[] {
   const u = (): ReturnType<typeof sys.personality.uname> => sys.personality.uname();
   const { shm, sem, msg, mqueue } = sys.ipc;
-  const mq = mqueue.limits, ino = sys.inotifyLimits;
+  const mq = mqueue.limits, ino = sys.inotifyLimits, kq = sys.keys.quotas;
   // (a personality that cannot rename the system keeps its names: EROFS)
   const rename = (which: "hostname" | "domainname", name: string): void => (sys.personality.rename ?? (() => sysError("EROFS")))(which, name);
   // (in Linux's listing order: by directory, then name)
@@ -244,6 +244,11 @@ export function sysctlTable(sys: System): Sysctl[] {
     ["kernel", "domainname", 0o644, () => u().domainname, (t) => rename("domainname", str(t, UTS_LEN))],
     ["kernel", "hostname", 0o644, () => u().nodename, (t) => rename("hostname", str(t, UTS_LEN))],
     ["kernel", "ngroups_max", 0o444, () => "65536"],
+    // (the key retention service's quotas, per user: libexoc/keys.ts)
+    ["kernel/keys", "maxbytes", 0o644, () => String(kq.maxBytes), (t) => void (kq.maxBytes = int(t, 0, INT_MAX))],
+    ["kernel/keys", "maxkeys", 0o644, () => String(kq.maxKeys), (t) => void (kq.maxKeys = int(t, 0, INT_MAX))],
+    ["kernel/keys", "root_maxbytes", 0o644, () => String(kq.rootMaxBytes), (t) => void (kq.rootMaxBytes = int(t, 0, INT_MAX))],
+    ["kernel/keys", "root_maxkeys", 0o644, () => String(kq.rootMaxKeys), (t) => void (kq.rootMaxKeys = int(t, 0, INT_MAX))],
     // (System V IPC's limits, as ipc/ enforces them)
     ["kernel", "msgmax", 0o644, () => String(msg.max), (t) => void (msg.max = int(t, 0, INT_MAX))],
     ["kernel", "msgmnb", 0o644, () => String(msg.mnb), (t) => void (msg.mnb = int(t, 0, INT_MAX))],

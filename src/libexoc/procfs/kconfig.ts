@@ -21,7 +21,7 @@ const OPTIONS: [string, string | false][] = [
   ["FHANDLE", false], ["POSIX_TIMERS", "y"], ["PRINTK", "y"], ["FUTEX", "y"], ["EPOLL", "y"], ["SIGNALFD", "y"], ["TIMERFD", "y"],
   ["EVENTFD", "y"], ["SHMEM", "y"], ["AIO", "y"], ["IO_URING", false], ["ADVISE_SYSCALLS", "y"], ["MEMBARRIER", "y"],
   ["KCMP", "y"], ["RSEQ", false], ["PERF_EVENTS", false], ["BPF_SYSCALL", false], ["USERFAULTFD", false], ["SECCOMP", "y"], ["SECCOMP_FILTER", "y"],
-  ["KEYS", false], ["MODULES", false], ["KEXEC", false], ["HIGH_RES_TIMERS", "y"], ["BLOCK", "y"], ["BLK_DEV_LOOP", false],
+  ["KEYS", "y"], ["MODULES", false], ["KEXEC", false], ["HIGH_RES_TIMERS", "y"], ["BLOCK", "y"], ["BLK_DEV_LOOP", false],
   ["BLK_DEV_RAM", false],
   // networking
   ["NET", "y"], ["UNIX", "y"], ["INET", "y"], ["IPV6", false], ["NETFILTER", false], ["TLS", false],

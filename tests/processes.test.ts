@@ -181,3 +181,49 @@ describe("process accounting", () => {
     expect(r.status).toBe(0);
   }, 90_000);
 });
+
+// Loop devices are the host's natively (taking one would change the host's devices): the
+// expected text is what Linux 6.18 printed for this program (run once by hand as root).
+describe("loop devices", () => {
+  it("/dev/loop-control and /dev/loopN: binding a file, its bytes, offset and size limit, status, read-only, coming apart, errors", () => {
+    const cwd = fs.mkdtempSync(path.join(os.tmpdir(), "exojit-loop-"));
+    const r = runExojit(buildGuest("loopdev.c"), [], { cwd, timeoutMs: 60_000 });
+    expect(r.stderr.toString()).toBe("");
+    expect(r.stdout.toString()).toBe(
+      [
+        "a free device: 1",
+        "its node: block 1, major 7",
+        "unbound size 0",
+        "status unbound: No such device or address",
+        "read unbound: 0",
+        "bind: ok",
+        "bind again: Device or resource busy",
+        "size 1048576, sector 512",
+        "the device shows the file: 5 [hello]",
+        "a write to it reaches the file: [world]",
+        "status: ok",
+        "  offset 0, limit 0, flags 0, file named 0",
+        "offset 4096, limit 8192: ok",
+        "  size 8192; at 0: 5 [hello]; at 8192: 0",
+        "  a write past its end: -1 Success",
+        "block size 1000: Invalid argument",
+        "unbind: ok",
+        "unbind again: No such device or address",
+        "bind while it comes apart: Device or resource busy",
+        "status after the close: No such device or address",
+        "bind a directory: Invalid argument",
+        "bind a read-only file: ok",
+        "  read-only: flags 0x1, BLKROGET 1",
+        "  a write: -1 Success",
+        "unbind: ok",
+        "status after the close: No such device or address",
+        "add loop200: 200, its node: 1",
+        "add it again: File exists",
+        "remove it: 0",
+        "remove it again: No such device",
+        "unknown control ioctl: Function not implemented",
+      ].map((l) => l + "\n").join(""),
+    );
+    expect(r.status).toBe(0);
+  }, 90_000);
+});

@@ -153,6 +153,8 @@ export async function runUntil(m: Machine, a: MachineArgs, until: Process, conso
   const quit = console?.quit === true && until.termination === null;
   const limited = until.termination === null && !quit && m.sys.halt === null;
   m.sys.killAll();
+  // (file systems on loop devices reach their files)
+  m.sys.loops.closeAll();
   saveForms();
   m.jitCache?.flush();
   const insns = cpu.icount - start;

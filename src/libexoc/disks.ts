@@ -20,6 +20,7 @@ import { devMajor, devMinor, type DeviceOpen } from "./vfs/devices.js";
 import type { MountSource } from "./vfs/fstypes.js";
 import { addDeviceNode } from "./volumes/devfs.js";
 import type { System } from "./system.js";
+import { LOOP_MAJOR } from "./loop.js";
 
 /** SCSI disks' major number, and minors per disk (the whole disk, then 15 partitions). */
 export const SD_MAJOR = 8;
@@ -135,6 +136,7 @@ export class Disks {
   /** mount(2) of ext2/ext3/ext4: the device's volume (made on first mount). */
   private mount(s: MountSource): Ext2Volume {
     if (s.device === null) return sysError("ENOTBLK");
+    if (devMajor(s.device.rdev) === LOOP_MAJOR) return this.sys.loops.mount(s);
     const d = devMajor(s.device.rdev) === SD_MAJOR ? this.devs.get(devMinor(s.device.rdev)) : undefined;
     if (d === undefined) return sysError("ENXIO");
     if (!s.readOnly && d.readOnly) sysError("EACCES", `${d.name} is read-only`);
@@ -157,6 +159,8 @@ export class Disks {
 
   /** Syncs and unmounts every volume on these disks (the run is over). */
   closeAll(): void {
+    // (loop devices first: their files may live on these disks)
+    this.sys.loops.closeAll();
     for (const d of this.devs.values()) {
       d.volume?.unmount();
       d.volume = null;
@@ -178,6 +182,15 @@ export class BlockFile extends OpenFile {
 
   private get size(): number {
     return this.dev.sectors * SECTOR;
+  }
+
+  /** The device's size in bytes, and whether it is read-only (BLKGETSIZE64, BLKROGET). */
+  get bytes(): number {
+    return this.size;
+  }
+
+  get readOnly(): boolean {
+    return this.dev.readOnly;
   }
 
   read(buf: Uint8Array): number {

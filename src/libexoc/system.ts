@@ -11,6 +11,7 @@
 // /dev (volumes/devfs.ts); newVfs makes a name space over a root volume with them, and the
 // first process gets /proc, /dev, /dev/shm (a tmpfs) and /dev/mqueue mounted in it.
 
+import { LoopDevices } from "./loop.js";
 import { KeyTable } from "./keys.js";
 import { KernelLog } from "./klog.js";
 import type { ProcessAccounting } from "./acct.js";
@@ -145,6 +146,8 @@ export class System {
   private devfsVol: TmpFs | null = null;
   /** Terminal devices: the console, /dev/tty, pseudo-terminals (tty/terminals.ts). */
   readonly terminals: Terminals;
+  /** Loop devices (/dev/loopN, /dev/loop-control). */
+  readonly loops: LoopDevices;
   /** Whether the first process's session is exojit's own (exojit run passing the host's
    *  streams through): its parent outside the guest keeps its group from being orphaned, and
    *  it shares exojit's terminal. False when the guest has a console of its own. */
@@ -201,6 +204,10 @@ export class System {
     this.fsTypes.register({ name: "tmpfs", nodev: true, mount: (s) => this.tmpfs(s.options) });
     this.terminals = new Terminals(this);
     this.fsTypes.register({ name: "mqueue", nodev: true, mount: () => this.ipc.mqueue });
+    this.loops = new LoopDevices(this);
+    // (the ext2 family on loop devices; with disks, Disks takes these names and sends loop
+    // devices here)
+    for (const name of ["ext2", "ext3", "ext4"]) this.fsTypes.register({ name, nodev: false, mount: (s) => this.loops.mount(s) });
   }
 
   /** /dev/shm's volume: a tmpfs of its own (POSIX shared memory objects are its files). */

@@ -47,3 +47,10 @@ export function addDeviceNode(v: TmpFs, path: string, kind: "char" | "block", ma
   if (v.lookup(dir, name) !== null) v.unlink(dir, name);
   v.create(dir, name, (kind === "char" ? S_IFCHR : S_IFBLK) | (perm & 0o7777), makeDev(major, minor), uid, gid);
 }
+
+/** Removes a device node from the top of /dev (a device that went away), if it is there. */
+export function removeDeviceNode(v: TmpFs, name: string): void {
+  const dir = v.root({ tid: 0, proc: { pid: 0, euid: 0, egid: 0, groups: [] } });
+  const n = Buffer.from(name, "latin1");
+  if (v.lookup(dir, n) !== null) v.unlink(dir, n);
+}

@@ -3,6 +3,7 @@
 // (tty.ts), and the host's terminal behind inherited streams (TCGETS/TCSETS*, TIOCGWINSZ,
 // TIOCGPGRP: a record of what the guest set, the host's window size).
 
+import { blockIoctl } from "./blkioctl.js";
 import { PathFile } from "../../libexoc/file.js";
 import { UnixSocket, SOCK_STREAM } from "../../libexoc/socket.js";
 import { MemDevice } from "../../libexoc/vfs/memdev.js";
@@ -150,6 +151,8 @@ export const ioctl: Sys = (t, fd, req, arg) => {
       return 0;
   }
   if (f instanceof TerminalFile) return ttyIoctl(t, f, req >>> 0, arg);
+  const blk = blockIoctl(t, f, req >>> 0, arg);
+  if (blk !== null) return blk;
   switch (req >>> 0) {
     case FIONREAD:
       t.mem.putU32(arg, f.available());

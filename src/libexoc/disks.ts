@@ -44,6 +44,9 @@ interface BlockDev {
   whole: { cap: CapHandle; first: number } | null;
   /** The file system mounted from it (by boot or by mount(2)), shared by every mount. */
   volume: Ext2Volume | null;
+  /** BLKROSET's read-only policy, and BLKRASET's read-ahead in sectors. */
+  roPolicy?: boolean;
+  readAhead?: number;
 }
 
 /**
@@ -139,7 +142,7 @@ export class Disks {
     if (devMajor(s.device.rdev) === LOOP_MAJOR) return this.sys.loops.mount(s);
     const d = devMajor(s.device.rdev) === SD_MAJOR ? this.devs.get(devMinor(s.device.rdev)) : undefined;
     if (d === undefined) return sysError("ENXIO");
-    if (!s.readOnly && d.readOnly) sysError("EACCES", `${d.name} is read-only`);
+    if (!s.readOnly && (d.readOnly || d.roPolicy === true)) sysError("EACCES", `${d.name} is read-only`);
     if (d.volume !== null && !d.volume.gone && !s.readOnly && d.volume.readOnly) sysError("EBUSY", `${d.name} is mounted read-only`);
     try {
       return this.volumeOn(d, s.readOnly);
@@ -190,7 +193,20 @@ export class BlockFile extends OpenFile {
   }
 
   get readOnly(): boolean {
-    return this.dev.readOnly;
+    return this.dev.readOnly || this.dev.roPolicy === true;
+  }
+
+  /** BLKROSET and BLKRASET. */
+  setReadOnlyPolicy(ro: boolean): void {
+    this.dev.roPolicy = ro;
+  }
+
+  get readAhead(): number {
+    return this.dev.readAhead ?? 256;
+  }
+
+  set readAhead(sectors: number) {
+    this.dev.readAhead = sectors;
   }
 
   read(buf: Uint8Array): number {

@@ -40,6 +40,10 @@ export class Loop {
   /** Detached, but still open: it comes apart when its last user lets go (Linux's
    *  Lo_rundown), meanwhile neither bound nor free. */
   rundown = false;
+  /** BLKROSET's read-only policy (apart from a read-only binding), and BLKRASET's read-ahead
+   *  in sectors. */
+  roPolicy = false;
+  readAhead = 256;
   /** Open descriptions of the device, and the file system mounted from it. */
   opens = 0;
   volume: Ext2Volume | null = null;
@@ -59,7 +63,7 @@ export class Loop {
   }
 
   get readOnly(): boolean {
-    return (this.flags & LO_FLAGS_READ_ONLY) !== 0;
+    return (this.flags & LO_FLAGS_READ_ONLY) !== 0 || this.roPolicy;
   }
 
   /** Whether a file system on it is mounted. */

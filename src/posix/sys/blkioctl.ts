@@ -56,11 +56,24 @@ export function blockIoctl(t: Task, f: OpenFile, req: number, arg: number): numb
       t.mem.putU32(arg, (f instanceof LoopFile ? f.loop.readOnly : f.readOnly) ? 1 : 0);
       return 0;
     case BLKRAGET:
-      t.mem.putU32(arg, 256);
+      t.mem.putU32(arg, f instanceof LoopFile ? f.loop.readAhead : f.readAhead);
       return 0;
-    case BLKROSET:
+    case BLKRASET: {
+      // (in 512-byte sectors, kept as whole pages)
+      if (!capable(t.proc, CAP_SYS_ADMIN)) sysError("EACCES");
+      const sectors = Math.floor((arg >>> 0) / 8) * 8;
+      if (f instanceof LoopFile) f.loop.readAhead = sectors;
+      else f.readAhead = sectors;
+      return 0;
+    }
+    case BLKROSET: {
+      if (!capable(t.proc, CAP_SYS_ADMIN)) sysError("EACCES");
+      const ro = t.mem.i32(arg) !== 0;
+      if (f instanceof LoopFile) f.loop.roPolicy = ro;
+      else f.setReadOnlyPolicy(ro);
+      return 0;
+    }
     case BLKFLSBUF:
-    case BLKRASET:
     case BLKBSZSET:
       if (!capable(t.proc, CAP_SYS_ADMIN)) sysError("EACCES");
       if (req === BLKFLSBUF) f.fsync(false);

@@ -178,6 +178,27 @@ static void securebits(void) {
   TRY("an unknown bit", prctl(PR_SET_SECUREBITS, 0x1030, 0, 0, 0));
 }
 
+/* a file made by a user in a set-group-ID directory of a group it is not in: the group is the
+ * directory's and the set-group-ID bit goes, whatever the umask takes away (vfs_prepare_mode
+ * strips it before applying the umask) */
+static char sgdir[64];
+static void sgid_create(void) {
+  setgid(1000);
+  setuid(1000);
+  for (int k = 0; k < 2; k++) {
+    umask(k ? 010 : 0);
+    char f[96];
+    snprintf(f, sizeof f, "%s/f%d", sgdir, k);
+    int fd = open(f, O_CREAT | O_EXCL | O_WRONLY, 02777);
+    struct stat st;
+    fstat(fd, &st);
+    printf("created in another group's set-group-ID directory, umask %03o: its group %d, set-group-ID %d\n", k ? 010 : 0, st.st_gid == 12345,
+           (st.st_mode & 02000) != 0);
+    close(fd);
+    unlink(f);
+  }
+}
+
 static char self[64];
 
 static void exec_back(void) {
@@ -212,5 +233,11 @@ int main(int argc, char **argv) {
   child(securebits);
   child(exec_back);
   unlink(secret);
+  strcpy(sgdir, "/tmp/exojit-sgid-XXXXXX");
+  mkdtemp(sgdir);
+  chown(sgdir, 0, 12345);
+  chmod(sgdir, 02777);
+  child(sgid_create);
+  rmdir(sgdir);
   return 0;
 }

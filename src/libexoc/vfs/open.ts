@@ -32,8 +32,9 @@ export interface OpenRequest {
   noctty?: boolean;
   /** O_NOATIME: only the file's owner (or root) may ask for it (EPERM). */
   noatime?: boolean;
-  /** Permission bits for a created file (already masked by umask). */
+  /** Permission bits for a created file (already masked by umask), and as asked for. */
   perm: number;
+  requestedPerm?: number;
   /** Opened to be executed (exec): needs execute permission instead of read, a regular file,
    *  and a mount that allows programs (not noexec). */
   exec?: boolean;
@@ -95,7 +96,7 @@ export function openPath(vfs: Vfs, who: FsCaller, p: string, base: string, req: 
   const dir = top(w);
   vfs.checkWritable(dir, w.name);
   checkPermission(who, dir, MAY_WRITE | MAY_EXEC);
-  const own = newOwner(credOf(who), dir.st, req.perm, false);
+  const own = newOwner(credOf(who), dir.st, req.perm, false, req.requestedPerm);
   const vol = dir.mnt.vol;
   const node = vol.create(dir.node, Buffer.from(w.name, "latin1"), S_IFREG | own.perm, 0n, own.uid, own.gid);
   const parent = parentOf(w);

@@ -113,11 +113,13 @@ export function chownBits(mode: number): number {
  *  group is the directory's, a new subdirectory inherits the bit, and a caller outside that
  *  group cannot make a group-executable set-group-ID file there; elsewhere the group is the
  *  caller's. */
-export function newOwner(c: Cred, dir: FileStat, perm: number, directory: boolean): { uid: number; gid: number; perm: number } {
+export function newOwner(c: Cred, dir: FileStat, perm: number, directory: boolean, requested = perm): { uid: number; gid: number; perm: number } {
   const sgidDir = (dir.mode & S_ISGID) !== 0;
   perm &= 0o7777;
   if (!sgidDir) return { uid: c.uid, gid: c.gid, perm };
   if (directory) perm |= S_ISGID;
-  else if ((perm & (S_ISGID | 0o010)) === (S_ISGID | 0o010) && !inGroup(c, dir.gid) && !credCapable(c, CAP_FSETID)) perm &= ~S_ISGID;
+  // (judged on the mode asked for, before the umask took bits away: Linux's vfs_prepare_mode
+  // strips the bit first, so a umask without group execute does not keep it)
+  else if ((requested & (S_ISGID | 0o010)) === (S_ISGID | 0o010) && !inGroup(c, dir.gid) && !credCapable(c, CAP_FSETID)) perm &= ~S_ISGID;
   return { uid: c.uid, gid: dir.gid, perm };
 }

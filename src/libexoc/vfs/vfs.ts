@@ -295,14 +295,14 @@ export class Vfs {
 
   /** mknod: a regular file (type 0 or S_IFREG), FIFO, socket or device node (root only);
    *  `perm` is already masked by the umask. */
-  mknod(who: FsCaller, p: string, base: string, type: number, perm: number, rdev = 0n): void {
+  mknod(who: FsCaller, p: string, base: string, type: number, perm: number, rdev = 0n, requested = perm): void {
     if (type === 0) type = S_IFREG;
     if (type === S_IFDIR) sysError("EPERM");
     if (type !== S_IFREG && type !== S_IFIFO && type !== S_IFSOCK && type !== S_IFCHR && type !== S_IFBLK) sysError("EINVAL");
     const { dir, name } = this.forCreate(who, p, base, false);
     this.mayCreate(who, dir, name);
     if ((type === S_IFCHR || type === S_IFBLK) && !mayMknod(credOf(who))) sysError("EPERM");
-    const own = newOwner(credOf(who), dir.st, perm, false);
+    const own = newOwner(credOf(who), dir.st, perm, false, requested);
     dir.mnt.vol.create(dir.node, Buffer.from(name, "latin1"), type | own.perm, rdev, own.uid, own.gid);
     this.created(dir, name, false);
   }

@@ -49,6 +49,7 @@ export function openRequest(flags: number, mode: number, umask: number): OpenReq
     noctty: (flags & O_NOCTTY) !== 0,
     noatime: (flags & O_NOATIME) !== 0,
     perm: mode & 0o7777 & ~umask,
+    requestedPerm: mode & 0o7777,
     cloexec: (flags & O_CLOEXEC) !== 0,
   };
 }

@@ -232,7 +232,7 @@ function decodeDev(dev: number): bigint {
  *  only matters for devices). */
 export const mknodat: Sys = (t, dirfd, pathVa, mode, dev) => {
   const [path, base] = at(t, dirfd, pathVa);
-  t.fs.mknod(t, path, base, mode & 0o170000, mode & 0o7777 & ~t.umask, decodeDev(dev));
+  t.fs.mknod(t, path, base, mode & 0o170000, mode & 0o7777 & ~t.umask, decodeDev(dev), mode & 0o7777);
   return 0;
 };
 

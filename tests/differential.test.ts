@@ -72,7 +72,7 @@ const CASES: Case[] = [
   { name: "smc (code rewritten, patched while hot, remapped, rewritten in a forked child)", src: "smc.c" },
   { name: "ldt16 (modify_ldt, far calls into 16-bit code and stack segments)", src: "ldt16.c" },
   { name: "dirs (readdir, getdents64)", src: "dirs.c", inFileRoot: true },
-  { name: "smaps (Rss, Pss, shared and private, clean and dirty pages, anonymous, locked; smaps_rollup; coredump_filter)", src: "smaps.c", tempCwd: true },
+  { name: "smaps (Rss, Pss, shared and private, clean and dirty pages, anonymous, locked; smaps_rollup; coredump_filter; pagemap)", src: "smaps.c", tempCwd: true },
   { name: "fsops (mkdir, rename, link, chmod, fchmodat2, O_PATH with AT_EMPTY_PATH, utimensat, truncate)", src: "fsops.c", tempCwd: true },
   { name: "sysmisc (sendfile, statfs, sched_getaffinity, memory devices)", src: "sysmisc.c", tempCwd: true },
   { name: "sysmisc with 64-bit file offsets", src: "sysmisc.c", flags: ["-D_FILE_OFFSET_BITS=64"], tempCwd: true },

@@ -4,6 +4,7 @@
  * permissions and block are printed (no addresses, no inode numbers), and not the KSM line, which
  * Linux 6.1 did not have. Run in an empty working directory. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +80,22 @@ int main(void) {
   read(fd, buf, sizeof buf - 1);
   printf("coredump_filter %s", buf);
   printf("write junk: %ld\n", (long)write(fd, "zz", 2));
+  /* pagemap: present, file page, mapped here alone, and a frame number for root */
+  {
+    int pm = open("/proc/self/pagemap", O_RDONLY);
+    const char *what[] = {"anon written", "anon untouched", "file read", "file shared, written"};
+    char *at[] = {p, p + 5 * 4096, fm, fs};
+    for (int k = 0; k < 4; k++) {
+      unsigned long long e = 0;
+      pread(pm, &e, 8, (unsigned long)at[k] / 4096 * 8);
+      printf("pagemap %s: present %d file %d exclusive %d frame %d\n", what[k], (int)(e >> 63), (int)(e >> 61) & 1, (int)(e >> 56) & 1,
+             (e & ((1ULL << 55) - 1)) != 0 && getuid() == 0);
+    }
+    unsigned long long e2[2];
+    ssize_t ur = pread(pm, e2, 8, 3);
+    printf("pagemap unaligned read: %zd %s\n", ur, ur < 0 ? strerror(errno) : "");
+    close(pm);
+  }
   FILE *r = fopen("/proc/self/smaps_rollup", "r");
   char line[256];
   fgets(line, sizeof line, r);

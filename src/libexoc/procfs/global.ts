@@ -283,6 +283,12 @@ export function sysctlTable(sys: System): Sysctl[] {
     ["kernel", "pid_max", 0o644, () => String(sys.pidMax), (t) => void (sys.pidMax = int(t, 301, PID_MAX_LIMIT))],
     ["kernel", "threads-max", 0o644, () => String(sys.threadsMax), (t) => void (sys.threadsMax = int(t, 1, 0x3fffffff))],
     ["kernel", "version", 0o444, () => u().version],
+    // (write-only: 1 frees the page cache's clean files no process maps, as Linux's drop_caches
+    // frees clean page cache; 2 and 3 the same, there being no separate dentry and inode caches)
+    ["vm", "drop_caches", 0o200, () => "0", (t) => {
+      const v = int(t, 1, 4);
+      if (v & 3) sys.pageCache.reclaim(Infinity);
+    }],
     ["vm", "max_map_count", 0o644, () => String(sys.maxMapCount), (t) => void (sys.maxMapCount = int(t, 0, INT_MAX))],
     ["vm", "overcommit_memory", 0o644, () => "0"],
   ];

@@ -16,6 +16,7 @@ import type { Process } from "../process.js";
 import type { Task } from "../task.js";
 import { HostStream, S_IFMT, S_IFDIR, type OpenFile, type OpenMode, type FileStat } from "../file.js";
 import { ProcMemFile } from "./memfile.js";
+import { ProcPagemapFile } from "./pagemap.js";
 import { DT_DIR, DT_REG, DT_LNK } from "../dirfile.js";
 import { sysError, type ErrnoName } from "../errors.js";
 import type { FsCaller, SynthMount, SynthDir, SynthFile, SynthLink, SynthNode, SynthEntry } from "../synthfs.js";
@@ -24,7 +25,7 @@ import * as global from "./global.js";
 import { PROC_DEV, PROC_SUPER_MAGIC, devParts, encodeDev } from "./linux.js";
 import { isTerminal } from "../../exokernel/hostio.js";
 import { credOf, credCapable } from "../vfs/perm.js";
-import { CAP_SYS_PTRACE } from "../capability.js";
+import { CAP_SYS_PTRACE, CAP_SYS_ADMIN } from "../capability.js";
 import * as oom from "./oom.js";
 import * as smaps from "./smaps.js";
 
@@ -106,7 +107,7 @@ interface PidEntry {
   /** A link's target (it may throw: a zombie has no exe). */
   target?: (v: pid.View) => string;
   /** A file that makes its own open description. */
-  open?: (v: pid.View, path: string, mode: OpenMode, st: FileStat) => OpenFile;
+  open?: (v: pid.View, path: string, mode: OpenMode, st: FileStat, who: FsCaller) => OpenFile;
 }
 
 function liveTask(v: pid.View): Task {
@@ -121,6 +122,7 @@ const PID_ENTRIES: PidEntry[] = [
   { name: "environ", kind: "file", perm: 0o400, inspect: true, text: pid.environBytes },
   { name: "auxv", kind: "file", perm: 0o400, inspect: true, text: (v) => liveTask(v).mm.auxv },
   { name: "mem", kind: "file", perm: 0o600, inspect: true, open: (v, path, mode, st) => new ProcMemFile(path, mode, liveTask(v).mm, st) },
+  { name: "pagemap", kind: "file", perm: 0o400, inspect: true, open: (v, path, mode, st, who) => new ProcPagemapFile(path, mode, liveTask(v).mm, st, credCapable(credOf(who), CAP_SYS_ADMIN)) },
   { name: "status", kind: "file", perm: 0o444, text: pid.statusText },
   { name: "limits", kind: "file", perm: 0o444, text: pid.limitsText },
   { name: "comm", kind: "file", perm: 0o644, text: pid.commText },
@@ -303,7 +305,7 @@ export class ProcFs implements SynthMount {
           return linkNode(a, () => target(v), undefined, true);
         }
         const open = e.open;
-        if (open !== undefined) return { ...fileNode(a, () => new Uint8Array(0), "EINVAL"), open: (path, mode, st) => open(v, path, mode, st) };
+        if (open !== undefined) return { ...fileNode(a, () => new Uint8Array(0), "EINVAL"), open: (path, mode, st) => open(v, path, mode, st, who) };
         const text = e.text as (v: pid.View) => string | Uint8Array; // every other file entry has a text
         const store = e.store;
         return fileNode(a, () => text(v), e.perm & 0o200 ? "EROFS" : "EINVAL", store === undefined ? undefined : (data, w) => store(v, data, w));

@@ -185,7 +185,7 @@ describe("process accounting", () => {
 // Loop devices are the host's natively (taking one would change the host's devices): the
 // expected text is what Linux 6.18 printed for this program (run once by hand as root).
 describe("loop devices", () => {
-  it("/dev/loop-control and /dev/loopN: binding a file, its bytes, offset and size limit, status, read-only, coming apart, errors", () => {
+  it("/dev/loop-control and /dev/loopN: binding a file, its bytes, offset and size limit, status, /sys/block, read-only, coming apart, errors", () => {
     const cwd = fs.mkdtempSync(path.join(os.tmpdir(), "exojit-loop-"));
     const r = runExojit(buildGuest("loopdev.c"), [], { cwd, timeoutMs: 60_000 });
     expect(r.stderr.toString()).toBe("");
@@ -200,6 +200,14 @@ describe("loop devices", () => {
         "bind again: Device or resource busy",
         "size 1048576, sector 512",
         "the device shows the file: 5 [hello]",
+        "sysfs: 7:N links to ../../devices/virtual/block/loopN: 1",
+        "sysfs size: 2048",
+        "sysfs ro: 0",
+        "sysfs loop/offset: 0",
+        "sysfs loop/sizelimit: 0",
+        "sysfs loop/autoclear: 0",
+        "sysfs backing_file names img: 1",
+        "sysfs stat fields: 17",
         "a write to it reaches the file: [world]",
         "status: ok",
         "  offset 0, limit 0, flags 0, file named 0",

@@ -21,6 +21,7 @@ import type { MountSource } from "./vfs/fstypes.js";
 import { addDeviceNode } from "./volumes/devfs.js";
 import type { System } from "./system.js";
 import { LOOP_MAJOR } from "./loop.js";
+import type { BlockInfo } from "./sysfs.js";
 
 /** SCSI disks' major number, and minors per disk (the whole disk, then 15 partitions). */
 export const SD_MAJOR = 8;
@@ -76,6 +77,7 @@ export class Disks {
     private readonly asyncReads = true,
   ) {
     sys.devices.register("block", SD_MAJOR, "*", { name: "sd", open: (o) => this.open(o) });
+    sys.disks = this;
     for (const name of ["ext2", "ext3", "ext4"]) sys.fsTypes.register({ name, nodev: false, mount: (s) => this.mount(s) });
     sys.exo.provide(DEV_BLOCK, (minor, rights) => this.grant(minor, rights));
   }
@@ -158,6 +160,14 @@ export class Disks {
     if (d === undefined) return sysError("ENXIO");
     if (o.mode.write && d.readOnly) sysError("EROFS");
     return new BlockFile(o.path, o.mode, this.blocks, d, o.stat);
+  }
+
+  /** What /sys/block shows of each disk and partition. */
+  blockInfos(): BlockInfo[] {
+    return [...this.devs.values()].map((d) => ({
+      name: d.name, major: SD_MAJOR, minor: d.minor, sectors: d.sectors, readOnly: d.readOnly || d.roPolicy === true, io: [0, 0, 0, 0] as [number, number, number, number], ioNs: [0, 0] as [number, number],
+      readAheadSectors: d.readAhead ?? 256, loop: null,
+    }));
   }
 
   /** Syncs and unmounts every volume on these disks (the run is over). */

@@ -16,6 +16,7 @@ import { devMajor, devMinor, type DeviceOpen } from "./vfs/devices.js";
 import type { MountSource } from "./vfs/fstypes.js";
 import { addDeviceNode, removeDeviceNode } from "./volumes/devfs.js";
 import type { System } from "./system.js";
+import type { BlockInfo } from "./sysfs.js";
 
 export const LOOP_MAJOR = 7;
 const MISC_MAJOR = 10, LOOP_CTRL_MINOR = 237;
@@ -44,6 +45,10 @@ export class Loop {
    *  in sectors. */
   roPolicy = false;
   readAhead = 256;
+  /** Reads, sectors read, writes and sectors written through it, and the host time (ns) the
+   *  reads and the writes took (/sys/block/loopN/stat). */
+  readonly io: [number, number, number, number] = [0, 0, 0, 0];
+  readonly ioNs: [number, number] = [0, 0];
   /** Open descriptions of the device, and the file system mounted from it. */
   opens = 0;
   volume: Ext2Volume | null = null;
@@ -74,6 +79,9 @@ export class Loop {
   pread(buf: Uint8Array, off: number): number {
     const f = this.bound();
     const len = Math.max(0, Math.min(buf.length, this.size - off));
+    this.io[0]++;
+    this.io[1] += Math.ceil(len / SECTOR);
+    const t0 = performance.now();
     let done = 0;
     while (done < len) {
       const n = f.pread(buf.subarray(done, len), this.offset + off + done);
@@ -83,6 +91,7 @@ export class Loop {
       }
       done += n;
     }
+    this.ioNs[0] += (performance.now() - t0) * 1e6;
     return len;
   }
 
@@ -91,12 +100,16 @@ export class Loop {
     if (this.readOnly) sysError("EPERM");
     if (off >= this.size && buf.length > 0) sysError("ENOSPC");
     const len = Math.min(buf.length, this.size - off);
+    this.io[2]++;
+    this.io[3] += Math.ceil(len / SECTOR);
+    const t0 = performance.now();
     let done = 0;
     while (done < len) {
       const n = f.pwrite(buf.subarray(done, len), this.offset + off + done);
       if (n <= 0) sysError("EIO");
       done += n;
     }
+    this.ioNs[1] += (performance.now() - t0) * 1e6;
     return len;
   }
 
@@ -264,6 +277,13 @@ export class LoopDevices {
       if (e instanceof MountError) sysError("EINVAL", `loop${l.number}: ${e.message}`);
       throw e;
     }
+  }
+
+  /** What /sys/block shows of each device. */
+  blockInfos(): BlockInfo[] {
+    return [...this.loops.values()].sort((a, b) => a.number - b.number).map((l) => ({
+      name: `loop${l.number}`, major: LOOP_MAJOR, minor: l.number, sectors: l.size / SECTOR, readOnly: l.readOnly, io: l.io, ioNs: l.ioNs, readAheadSectors: l.readAhead, loop: l,
+    }));
   }
 
   /** Syncs and unmounts the file systems on loop devices (the run is over). */

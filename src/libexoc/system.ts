@@ -11,6 +11,8 @@
 // /dev (volumes/devfs.ts); newVfs makes a name space over a root volume with them, and the
 // first process gets /proc, /dev, /dev/shm (a tmpfs) and /dev/mqueue mounted in it.
 
+import { SysFs } from "./sysfs.js";
+import type { Disks } from "./disks.js";
 import { LoopDevices } from "./loop.js";
 import { KeyTable } from "./keys.js";
 import { KernelLog } from "./klog.js";
@@ -146,8 +148,11 @@ export class System {
   private devfsVol: TmpFs | null = null;
   /** Terminal devices: the console, /dev/tty, pseudo-terminals (tty/terminals.ts). */
   readonly terminals: Terminals;
-  /** Loop devices (/dev/loopN, /dev/loop-control). */
+  /** Loop devices (/dev/loopN, /dev/loop-control), the disks (when the system has any), and
+   *  /sys, which shows them. */
   readonly loops: LoopDevices;
+  disks: Disks | null = null;
+  readonly sysfs: SysFs;
   /** Whether the first process's session is exojit's own (exojit run passing the host's
    *  streams through): its parent outside the guest keeps its group from being orphaned, and
    *  it shares exojit's terminal. False when the guest has a console of its own. */
@@ -205,6 +210,8 @@ export class System {
     this.terminals = new Terminals(this);
     this.fsTypes.register({ name: "mqueue", nodev: true, mount: () => this.ipc.mqueue });
     this.loops = new LoopDevices(this);
+    this.sysfs = new SysFs(() => [...(this.disks?.blockInfos() ?? []), ...this.loops.blockInfos()]);
+    this.fsTypes.register({ name: "sysfs", nodev: true, mount: () => new SynthVolume(this.sysfs) });
     // (the ext2 family on loop devices; with disks, Disks takes these names and sends loop
     // devices here)
     for (const name of ["ext2", "ext3", "ext4"]) this.fsTypes.register({ name, nodev: false, mount: (s) => this.loops.mount(s) });
@@ -322,6 +329,7 @@ export class System {
     vfs.busyPaths = later(this, "workingDirs");
     vfs.renamed = later(this, "pathsRenamed");
     vfs.mountInternal(new SynthVolume(this.procfs), "/proc", "proc", { ...DEFAULT_FLAGS, nosuid: true, nodev: true, noexec: true });
+    vfs.mountInternal(new SynthVolume(this.sysfs), "/sys", "sysfs", { ...DEFAULT_FLAGS, nosuid: true, nodev: true, noexec: true });
     vfs.mountInternal(this.devfs, "/dev", "udev", { ...DEFAULT_FLAGS, nosuid: true });
     vfs.mountInternal(this.terminals.devpts, "/dev/pts", "devpts", { ...DEFAULT_FLAGS, nosuid: true, noexec: true });
     // shm_open and sem_open (glibc) make their objects as files in /dev/shm: a tmpfs, whose

@@ -46,6 +46,36 @@ int main(void) {
   ioctl(d, BLKSSZGET, &ssz);
   printf("size %llu, sector %d\n", (unsigned long long)size, ssz);
   printf("the device shows the file: %zd [%s]\n", pread(d, buf, 5, 4096), buf);
+  {
+    /* what /sys shows of it */
+    char path[96], text[256] = {0}, link[128] = {0};
+    snprintf(path, sizeof path, "/sys/dev/block/7:%ld", n);
+    readlink(path, link, sizeof link - 1);
+    printf("sysfs: 7:N links to ../../devices/virtual/block/loopN: %d\n", strstr(link, "../../devices/virtual/block/loop") == link);
+    const char *files[] = {"size", "ro", "loop/offset", "loop/sizelimit", "loop/autoclear"};
+    for (int k = 0; k < 5; k++) {
+      snprintf(path, sizeof path, "/sys/block/loop%ld/%s", n, files[k]);
+      int fd = open(path, O_RDONLY);
+      memset(text, 0, sizeof text);
+      read(fd, text, sizeof text - 1);
+      close(fd);
+      printf("sysfs %s: %s", files[k], text);
+    }
+    snprintf(path, sizeof path, "/sys/block/loop%ld/loop/backing_file", n);
+    int fd = open(path, O_RDONLY);
+    memset(text, 0, sizeof text);
+    read(fd, text, sizeof text - 1);
+    close(fd);
+    printf("sysfs backing_file names img: %d\n", strstr(text, "/img\n") != NULL);
+    snprintf(path, sizeof path, "/sys/block/loop%ld/stat", n);
+    fd = open(path, O_RDONLY);
+    memset(text, 0, sizeof text);
+    read(fd, text, sizeof text - 1);
+    close(fd);
+    int fields = 0;
+    for (char *tok = strtok(text, " \n"); tok; tok = strtok(NULL, " \n")) fields++;
+    printf("sysfs stat fields: %d\n", fields);
+  }
   pwrite(d, "world", 5, 8192);
   fsync(d); /* (the device's writes are cached until flushed) */
   memset(buf, 0, sizeof buf);

@@ -94,7 +94,9 @@ export class DirFile extends OpenFile {
   }
 
   entries(): DirEntry[] {
-    // (a directory removed while open cannot be listed: ENOENT, as Linux's IS_DEADDIR)
+    // (a directory removed while open cannot be listed: ENOENT, as Linux's IS_DEADDIR; a host
+    // directory's listing fails so, a volume's keeps the directory with no links)
+    if (this.st().nlink === 0) sysError("ENOENT");
     this.listing ??= this.list();
     return this.listing;
   }

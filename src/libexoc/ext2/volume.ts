@@ -424,6 +424,17 @@ export class Ext2Volume implements Volume {
     this.unmounted = true;
   }
 
+  /** An open description holds node `n` (a directory opened for listing, as much as a file):
+   *  removed, it stays (an orphan) until the description goes, so its number is not reused
+   *  meanwhile and it lists as removed (ENOENT). */
+  pinned(n: VolumeNode): void {
+    this.node(n).openCount++;
+  }
+
+  unpinned(n: VolumeNode): void {
+    this.released(this.node(n));
+  }
+
   /** An open file was released: an inode with no names left goes with its last one. */
   released(n: Inode): void {
     n.openCount--;

@@ -109,12 +109,12 @@ describe("Debian's losetup, mkfs.ext4, mount and e2fsck on a loop device under e
       cmd:
         "export PATH=$PATH:/usr/sbin:/sbin; truncate -s 16M img && dev=$(losetup -f) && losetup $dev img && blockdev --getsize64 $dev && mkfs.ext4 -q $dev && mkdir m && mount $dev m && " +
         "echo hello > m/file && ls m | tr '\\n' ' ' && echo && findmnt -n -o FSTYPE m && " +
-        "mkdir m/d && exec 3<m/d && rmdir m/d && touch m/new && { ls /proc/self/fd/3/ 2>&1 | sed 's/.*: //'; } && exec 3<&- && rm m/new && umount m && losetup -d $dev && " +
+        "perl -e 'mkdir \"m/d\"; opendir(my $d, \"m/d\") or die; rmdir \"m/d\"; open(my $f, \">\", \"m/new\"); my @e = readdir($d); print scalar(@e), \"\\n\"' && rm m/new && umount m && losetup -d $dev && " +
         "mount -o loop,ro img m && cat m/file && umount m && e2fsck -fn img > /dev/null 2>&1; echo \"fsck $?\"",
     };
     const e = await slot(() => run([process.execPath, CLI, "run", "--root", root, "--rw", "/bin/bash", "-c", script(dir, c)], c, "/"));
     expect(e.stderr.toString()).toBe("");
-    expect(e.stdout.toString()).toBe("16777216\nfile lost+found \next4\nNo such file or directory\nhello\nfsck 0\n");
+    expect(e.stdout.toString()).toBe("16777216\nfile lost+found \next4\n0\nhello\nfsck 0\n");
     expect(e.status).toBe(0);
   }, 300_000);
 });

@@ -76,6 +76,8 @@ export interface OpenMode {
   nonblock: boolean;
   /** Opened for offsets past 2 GiB (O_LARGEFILE): only reported back (F_GETFL, fdinfo). */
   largeFile?: boolean;
+  /** O_NOATIME: reads leave the file's access time (a host file is opened so too). */
+  noatime?: boolean;
 }
 
 /** wholeReadMax() of files that read records or lines: a terminal's input buffer holds no

@@ -110,6 +110,24 @@ int main(void) {
     waitpid(c, NULL, 0);
   }
   show("O_NOATIME on one's own", open("appended", O_RDONLY | O_NOATIME) >= 0 ? 0 : -1);
+  {
+    /* a read through O_NOATIME leaves an access time older than the last change, which a
+     * plain read (relatime) moves */
+    struct timespec old[2] = {{1000000, 0}, {0, UTIME_OMIT}};
+    utimensat(AT_FDCWD, "appended", old, 0);
+    char ch;
+    int na = open("appended", O_RDONLY | O_NOATIME);
+    read(na, &ch, 1);
+    close(na);
+    struct stat ast;
+    stat("appended", &ast);
+    printf("read with O_NOATIME: access time kept %d\n", ast.st_atime == 1000000);
+    int pl = open("appended", O_RDONLY);
+    read(pl, &ch, 1);
+    close(pl);
+    stat("appended", &ast);
+    printf("plain read: access time moved %d\n", ast.st_atime != 1000000);
+  }
   unlink("appended");
 
   /* RLIMIT_FSIZE: a write is cut at the limit, one at or past it gets SIGXFSZ and EFBIG, and

@@ -53,6 +53,9 @@ function host<T>(op: () => T): T {
   }
 }
 
+/** Linux's O_NOATIME (Node's fs.constants has it only on Linux builds). */
+const O_NOATIME = fs.constants.O_NOATIME ?? 0o1000000;
+
 export class HostVolume implements Volume, HostFdHolder {
   readonly fsType = "ext2";
   /** st_dev of the root (each file reports its own host device). */
@@ -337,7 +340,14 @@ export class HostVolume implements Volume, HostFdHolder {
     this.dropPending();
     let flags = mode.write ? (mode.read ? fs.constants.O_RDWR : fs.constants.O_WRONLY) : fs.constants.O_RDONLY;
     flags |= fs.constants.O_NOFOLLOW;
-    const fd = host(() => fs.openSync(hostBytes(p), flags));
+    // (O_NOATIME: the guest's permission was checked; the host refuses it for a file exojit
+    // does not own, which then has its access time kept as the host keeps it)
+    let fd: number;
+    try {
+      fd = fs.openSync(hostBytes(p), mode.noatime === true ? flags | O_NOATIME : flags);
+    } catch {
+      fd = host(() => fs.openSync(hostBytes(p), flags));
+    }
     return new HostFile(guestPath, mode, fd, p, this.pageCache);
   }
 

@@ -39,7 +39,10 @@ export function openRequest(flags: number, mode: number, umask: number): OpenReq
   if (acc === 3) sysError("EINVAL");
   if ((flags & O_TMPFILE) === O_TMPFILE) sysError("EOPNOTSUPP", "O_TMPFILE");
   return {
-    mode: { read: acc !== O_WRONLY, write: acc !== O_RDONLY, append: (flags & O_APPEND) !== 0, nonblock: (flags & O_NONBLOCK) !== 0, largeFile: (flags & O_LARGEFILE) !== 0 },
+    mode: {
+      read: acc !== O_WRONLY, write: acc !== O_RDONLY, append: (flags & O_APPEND) !== 0, nonblock: (flags & O_NONBLOCK) !== 0,
+      largeFile: (flags & O_LARGEFILE) !== 0, noatime: (flags & O_NOATIME) !== 0,
+    },
     create: (flags & O_CREAT) !== 0,
     exclusive: (flags & O_EXCL) !== 0,
     truncate: (flags & O_TRUNC) !== 0,

@@ -102,19 +102,20 @@ describe("Debian i386 userland under exojit matches it natively (chroot)", () =>
 // Making and mounting a file system changes the host's mounts natively (forbidden to tests):
 // under exojit only, against the output Debian's tools give on Linux.
 describe("Debian's losetup, mkfs.ext4, mount and e2fsck on a loop device under exojit", () => {
-  it("a file system made on a loop device mounts, keeps a file (a removed directory still open lists as removed), mounts again with -o loop, and checks clean", async () => {
+  it("a file system made on a loop device mounts, keeps a file (reads move its access time by relatime; a removed directory still open lists as removed), mounts again with -o loop, and checks clean", async () => {
     const dir = scratch("loop");
     const c: Case = {
       name: "loop",
       cmd:
         "export PATH=$PATH:/usr/sbin:/sbin; truncate -s 16M img && dev=$(losetup -f) && losetup $dev img && blockdev --getsize64 $dev && mkfs.ext4 -q $dev && mkdir m && mount $dev m && " +
         "echo hello > m/file && ls m | tr '\\n' ' ' && echo && findmnt -n -o FSTYPE m && " +
+        "touch -a -d @1000000 m/file && cat m/file > /dev/null && { [ $(stat -c %X m/file) != 1000000 ] && echo atime moved; } && " +
         "perl -e 'mkdir \"m/d\"; opendir(my $d, \"m/d\") or die; rmdir \"m/d\"; open(my $f, \">\", \"m/new\"); my @e = readdir($d); print scalar(@e), \"\\n\"' && rm m/new && umount m && losetup -d $dev && " +
         "mount -o loop,ro img m && cat m/file && umount m && e2fsck -fn img > /dev/null 2>&1; echo \"fsck $?\"",
     };
     const e = await slot(() => run([process.execPath, CLI, "run", "--root", root, "--rw", "/bin/bash", "-c", script(dir, c)], c, "/"));
     expect(e.stderr.toString()).toBe("");
-    expect(e.stdout.toString()).toBe("16777216\nfile lost+found \next4\n0\nhello\nfsck 0\n");
+    expect(e.stdout.toString()).toBe("16777216\nfile lost+found \next4\natime moved\n0\nhello\nfsck 0\n");
     expect(e.status).toBe(0);
   }, 300_000);
 });

@@ -24,6 +24,8 @@ export const GDT_VA = 0xfffff000;
 /** Flags a library OS may set on a mapping: writable; stays shared (not copy-on-write) when
  *  the space is duplicated; and one bit free for the library's own use. */
 export const MAP_WRITE = PTE_W;
+/** The page-table bits the CPU sets: accessed and dirty (what /proc/PID/smaps reports). */
+export const PAGE_ACCESSED = PTE_A, PAGE_DIRTY = PTE_D;
 export const MAP_SHARE = 1 << 9;
 export const MAP_SOFT = 1 << 11;
 const MAP_FLAGS = MAP_WRITE | MAP_SHARE | MAP_SOFT;

@@ -29,6 +29,8 @@ const MODE_TO_DT: Record<number, number> = {
 
 // Inode time fields and their _extra words.
 const ATIME: [number, number] = [0x08, 0x8c], CTIME: [number, number] = [0x0c, 0x84], MTIME: [number, number] = [0x10, 0x88];
+/** relatime moves an access time at least once a day. */
+const DAY_NS = 86_400_000_000_000n;
 
 /** Read-ahead past what a read asks for, taken only when the read waits for the disk anyway. */
 export const READ_AHEAD = 128 * 1024;
@@ -135,8 +137,20 @@ export class Ext2Volume implements Volume {
     return out;
   }
 
+  /** A read of `n` (its data or its entries): the access time moves by relatime's rule (when
+   *  it is not after the last modification or change, or is a day old), as Linux's default
+   *  mount option has it; not on a read-only volume. */
+  private accessed(n: Inode): void {
+    if (this.readOnly || this.unmounted) return;
+    const a = n.time(...ATIME), now = nowNs();
+    if (a > n.time(...MTIME) && a > n.time(...CTIME) && now - a < DAY_NS) return;
+    n.setTime(...ATIME, now);
+    this.fs.store(n);
+  }
+
   readdir(dir: VolumeNode): DirEntry[] {
     const d = this.dirNode(dir);
+    this.accessed(d);
     const out: DirEntry[] = [];
     const ft = this.fs.dirFormat.filetype;
     this.fs.dirs.scan(d, (ents) => {
@@ -449,11 +463,13 @@ export class Ext2Volume implements Volume {
   /** Reads file data (for Ext2File); what shared writable mappings changed is written back
    *  first. With asynchronous reads (`wait`), data missing from the buffer cache is read in
    *  while the caller waits (WouldBlock); otherwise it is read synchronously. */
-  readAt(n: Inode, buf: Uint8Array, off: number, wait = true): number {
+  readAt(n: Inode, buf: Uint8Array, off: number, wait = true, touch = true): number {
     const cf = this.pageCache?.lookup(this.cacheKey(n));
     if (cf?.writable) cf.sync();
     if (wait) this.dataReady(n, off, buf.length, 0);
-    return readData(this.fs, n, off, buf);
+    const got = readData(this.fs, n, off, buf);
+    if (buf.length > 0 && touch) this.accessed(n);
+    return got;
   }
 
   /** Throws WouldBlock until file `n`'s bytes [off, off + len) are in the buffer cache (when
@@ -539,13 +555,13 @@ export class Ext2File extends OpenFile implements Mappable {
   override pread(buf: Uint8Array, off: number): number {
     if (!this.mode.read) sysError("EBADF");
     if (off < 0) sysError("EINVAL");
-    return this.vol.readAt(this.vol.fs.canon(this.node), buf, off);
+    return this.vol.readAt(this.vol.fs.canon(this.node), buf, off, true, this.mode.noatime !== true);
   }
 
   override preadNow(buf: Uint8Array, off: number): number {
     if (!this.mode.read) sysError("EBADF");
     if (off < 0) sysError("EINVAL");
-    return this.vol.readAt(this.vol.fs.canon(this.node), buf, off, false);
+    return this.vol.readAt(this.vol.fs.canon(this.node), buf, off, false, this.mode.noatime !== true);
   }
 
   override prepareRead(off: number, len: number): void {

@@ -11,7 +11,7 @@
 // Huge pages, swap, KSM and lazily freed pages do not exist here: those lines are zeros.
 
 import type { Exokernel } from "../../exokernel/kernel.js";
-import { PTE_A, PTE_D } from "../../hw/mmu.js";
+import { PAGE_ACCESSED as PTE_A, PAGE_DIRTY as PTE_D } from "../../exokernel/aspace.js";
 import type { Mm } from "../mm.js";
 import { CachedFile } from "../pagecache.js";
 import { PROT_READ, PROT_WRITE, PROT_EXEC, type Vma } from "../vm.js";

@@ -120,7 +120,7 @@ export class Loop {
 }
 
 /** A loop device as the ext2 driver's medium: its sectors through the backing file. */
-class LoopDisk implements Disk {
+export class LoopDisk implements Disk {
   constructor(private readonly loop: Loop) {}
 
   get sectors(): number {
@@ -145,7 +145,7 @@ class LoopDisk implements Disk {
 }
 
 /** A volume on a loop device, which lets the device go when it is unmounted. */
-class LoopVolume extends Ext2Volume {
+export class LoopVolume extends Ext2Volume {
   constructor(
     fs: Ext2Fs,
     private readonly loops: LoopDevices,

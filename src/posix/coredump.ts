@@ -331,7 +331,7 @@ function prpsinfo(t: Task): Uint8Array {
 
 /** The file's writer: bytes in order, holes by seeking past them, and RLIMIT_CORE on the bytes
  *  written (dump_emit, dump_skip). */
-class CoreWriter {
+export class CoreWriter {
   private pos = 0;
   private written = 0;
   private hole = 0;

@@ -22,7 +22,7 @@ import { mapsEntries, mmOf, rangeLine, type View } from "./pid.js";
 const PSS_SHIFT = 12;
 
 /** Sums in bytes (pss* in bytes << PSS_SHIFT). */
-class Tally {
+export class Tally {
   rss = 0;
   pss = 0;
   pssDirty = 0;

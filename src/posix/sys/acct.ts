@@ -11,6 +11,7 @@ import type { Process } from "../../libexoc/process.js";
 import type { System } from "../../libexoc/system.js";
 import { sysError } from "../../libexoc/errors.js";
 import { ProcessAccounting } from "../../libexoc/acct.js";
+import { later } from "../../libexoc/blocking.js";
 import { capable, CAP_SYS_PACCT } from "../../libexoc/capability.js";
 import { processCpuNs, processSysNs, realtimeNs } from "../../libexoc/time.js";
 import { S_IFMT, S_IFREG } from "../../libexoc/file.js";
@@ -37,7 +38,8 @@ export const acct: Sys = (t, pathVa) => {
     sysError("EACCES");
   }
   sys.acct?.close();
-  sys.acct = new ProcessAccounting(f, (p) => record(sys, p));
+  // (the encoder is a later call on an object, which a saved system can hold)
+  sys.acct = new ProcessAccounting(f, later(new AcctV3Records(sys), "record"));
   return 0;
 };
 
@@ -66,6 +68,15 @@ export function acctFloat(v: number): number {
     exp--;
   }
   return (Number((value >> 40n) & 0x7fffffn) | (exp << 23)) >>> 0;
+}
+
+/** Version 3 records of the processes of `sys`. */
+export class AcctV3Records {
+  constructor(readonly sys: System) {}
+
+  record(p: Process): Uint8Array {
+    return record(this.sys, p);
+  }
 }
 
 function record(sys: System, p: Process): Uint8Array {

@@ -18,7 +18,9 @@ describe("system call table", () => {
     const host = [...text.matchAll(/#define __NR_(\w+)\s+(\d+)/g)].map((m) => [Number(m[2]), m[1]] as const);
     expect(host.length).toBeGreaterThan(400);
     for (const [nr, name] of host) expect(SYSCALLS[nr]?.name, `syscall ${nr}`).toBe(name);
-    const ours = SYSCALLS.filter((e) => e !== undefined).length;
+    // (numbers past the headers' last are calls of kernels newer than the headers: fchmodat2...)
+    const last = Math.max(...host.map(([nr]) => nr));
+    const ours = SYSCALLS.filter((e) => e !== undefined && e.nr <= last).length;
     expect(ours).toBe(host.length);
   });
 

@@ -25,7 +25,7 @@ export const SEEK_SET = 0, SEEK_CUR = 1, SEEK_END = 2, SEEK_DATA = 3, SEEK_HOLE 
  *  next data or hole at or after `off` by the rule Linux's generic_file_llseek applies where a
  *  file system does not track holes: the whole file is data, and its one hole is at its end
  *  (ENXIO from there on). EINVAL for another `whence` or a position below 0. */
-export function seekPosition(off: number, whence: number, cur: number, size: () => number): number {
+export function seekPosition(off: number, whence: number, cur: number, size: () => number, holes?: (from: number, hole: boolean) => number): number {
   let pos: number;
   if (whence === SEEK_SET) pos = off;
   else if (whence === SEEK_CUR) pos = cur + off;
@@ -33,7 +33,9 @@ export function seekPosition(off: number, whence: number, cur: number, size: () 
   else if (whence === SEEK_DATA || whence === SEEK_HOLE) {
     const end = size();
     if (off < 0 || off >= end) return sysError("ENXIO");
-    pos = whence === SEEK_DATA ? off : end;
+    // (a file system that keeps holes says where they are: -1 when no data follows)
+    pos = holes !== undefined ? holes(off, whence === SEEK_HOLE) : whence === SEEK_DATA ? off : end;
+    if (pos < 0) return sysError("ENXIO");
   } else return sysError("EINVAL");
   if (pos < 0) sysError("EINVAL");
   return pos;

@@ -137,6 +137,20 @@ export class Ext2Volume implements Volume {
     return out;
   }
 
+  /** SEEK_DATA and SEEK_HOLE: the first offset at or after `from` in a block of file `n` that
+   *  holds data (a mapped block) or a hole (one never written, or the end of the file); -1
+   *  when no data follows. */
+  nextDataOrHole(n: Inode, from: number, hole: boolean): number {
+    const bs = this.fs.bs, size = n.size;
+    const last = Math.floor((size - 1) / bs);
+    for (let l = Math.floor(from / bs); l <= last; ) {
+      const [p, run] = this.fs.mapRun(n, l, last - l + 1);
+      if ((p === 0) === hole) return Math.max(from, l * bs);
+      l += Math.max(1, Math.min(run, last - l + 1));
+    }
+    return hole ? size : -1;
+  }
+
   /** A read of `n` (its data or its entries): the access time moves by relatime's rule (when
    *  it is not after the last modification or change, or is a day old), as Linux's default
    *  mount option has it; not on a read-only volume. */
@@ -575,7 +589,8 @@ export class Ext2File extends OpenFile implements Mappable {
   }
 
   override seek(off: number, whence: number): number {
-    this.offset = seekPosition(off, whence, this.offset, () => this.vol.fs.canon(this.node).size);
+    const n = this.vol.fs.canon(this.node);
+    this.offset = seekPosition(off, whence, this.offset, () => n.size, (from, hole) => this.vol.nextDataOrHole(n, from, hole));
     return this.offset;
   }
 

@@ -60,6 +60,8 @@ export interface FileStat {
   atimeNs: bigint;
   mtimeNs: bigint;
   ctimeNs: bigint;
+  /** When the file was made, where its file system keeps that (statx's STATX_BTIME). */
+  btimeNs?: bigint;
 }
 
 export function statFromHost(st: fs.BigIntStats): FileStat {
@@ -67,6 +69,8 @@ export function statFromHost(st: fs.BigIntStats): FileStat {
     dev: st.dev, ino: st.ino, mode: Number(st.mode), nlink: Number(st.nlink), uid: Number(st.uid), gid: Number(st.gid),
     rdev: st.rdev, size: st.size, blksize: Number(st.blksize), blocks: st.blocks,
     atimeNs: st.atimeNs, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs,
+    // (Node reads it with statx: 0 where the host's file system keeps none)
+    ...(st.birthtimeNs > 0n ? { btimeNs: st.birthtimeNs } : {}),
   };
 }
 

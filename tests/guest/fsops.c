@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 static void check(const char *what, int r) { printf("%-28s %d %s\n", what, r, r < 0 ? strerror(errno) : ""); }
@@ -196,6 +197,16 @@ int main(void) {
     close(pf);
     unlink("m2link");
     unlink("m2");
+  }
+  /* statx's birth time: where the file system keeps it, not before the file was made */
+  {
+    struct timespec t0;
+    clock_gettime(CLOCK_REALTIME, &t0);
+    close(open("born", O_CREAT | O_WRONLY, 0644));
+    struct statx sx;
+    statx(AT_FDCWD, "born", 0, STATX_BASIC_STATS | STATX_BTIME, &sx);
+    printf("statx birth time: %s\n", !(sx.stx_mask & STATX_BTIME) ? "none" : (long long)sx.stx_btime.tv_sec >= (long long)t0.tv_sec - 1 ? "at creation" : "wrong");
+    unlink("born");
   }
   /* times set to the microsecond come back exact, before 1970 too */
   {

@@ -16,7 +16,7 @@ import type { FileIdentity, Mappable, PageCache, PageSource } from "../pagecache
 import { WouldBlock, UNINTERRUPTIBLE } from "../blocking.js";
 import { dataRuns, readData, setSize, writeData } from "./data.js";
 import { Ext2Fs, S_IFBLK, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from "./fs.js";
-import { FL_APPEND, FL_EXTENTS, FL_IMMUTABLE, I_BLOCK_SIZE, ROOT_INO, type Inode } from "./inode.js";
+import { FL_APPEND, FL_EXTENTS, FL_IMMUTABLE, I_BLOCK_SIZE, I_CRTIME, I_CRTIME_EXTRA, ROOT_INO, type Inode } from "./inode.js";
 import { FT_BLK, FT_CHR, FT_DIR, FT_FIFO, FT_REG, FT_SOCK, FT_SYMLINK } from "./dir.js";
 import { COMPAT_HAS_JOURNAL, EXT2_MAGIC, IN_64BIT, IN_EXTENTS, IN_FLEX_BG, RO_METADATA_CSUM } from "./superblock.js";
 
@@ -106,6 +106,8 @@ export class Ext2Volume implements Volume {
       size: BigInt(t === S_IFREG || t === S_IFDIR || t === S_IFLNK ? n.size : 0),
       blksize: this.fs.bs, blocks: BigInt(n.blocks512(this.fs.sb)),
       atimeNs: n.time(...ATIME), mtimeNs: n.time(...MTIME), ctimeNs: n.time(...CTIME),
+      // (the creation time, in inodes large enough to hold it: ext4's i_crtime)
+      ...(n.hasExtra(I_CRTIME, 4) ? { btimeNs: n.time(I_CRTIME, I_CRTIME_EXTRA) } : {}),
     };
   }
 

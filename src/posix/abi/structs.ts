@@ -136,7 +136,7 @@ export function devMinor(dev: bigint): number {
 }
 
 /** STATX_BASIC_STATS: every field of struct stat. */
-export const STATX_BASIC_STATS = 0x7ff;
+export const STATX_BASIC_STATS = 0x7ff, STATX_BTIME = 0x800;
 
 /** struct statx (256 bytes). */
 export function statx(st: FileStat): Uint8Array {
@@ -155,6 +155,11 @@ export function statx(st: FileStat): Uint8Array {
     s.i64(off, sec).u32(off + 8, Number(ns - sec * NS));
   };
   ts(64, st.atimeNs);
+  // (STATX_BTIME when the file system keeps it)
+  if (st.btimeNs !== undefined) {
+    ts(80, st.btimeNs);
+    s.u32(0, STATX_BASIC_STATS | STATX_BTIME);
+  }
   ts(96, st.ctimeNs);
   ts(112, st.mtimeNs);
   return s.u32(128, devMajor(st.rdev)).u32(132, devMinor(st.rdev)).u32(136, devMajor(st.dev)).u32(140, devMinor(st.dev)).bytes;

@@ -284,6 +284,13 @@ int main(int argc, char **argv) {
   }
   waitpid(c, &st, 0);
 
+  /* MNT_EXPIRE: a first call marks the mount, a use clears the mark, a second call unmounts */
+  T("mount tmpfs on bind", mount("none", "bind", "tmpfs", 0, NULL));
+  T("expire with MNT_DETACH", umount2("bind", MNT_EXPIRE | MNT_DETACH));
+  T("expire, first call", umount2("bind", MNT_EXPIRE));
+  T("  then used", access("bind/.", F_OK));
+  T("expire after the use", umount2("bind", MNT_EXPIRE));
+  T("expire, second call", umount2("bind", MNT_EXPIRE));
   T("umount m", umount("m"));
   list("m");
   table("/proc/self/mounts", 0);

@@ -153,16 +153,24 @@ function remount(vfs: Vfs, m: Mount, r: MountRequest): void {
 }
 
 export function umount(vfs: Vfs, who: FsCaller, r: UmountRequest): void {
+  // (this call's own walk into the mount does not count as a use: path_umount's
+  // mntput_no_expire)
+  const marked = new Set(vfs.mounts.all().filter((x) => x.expiry));
   const w = vfs.walk(who, r.target, r.base, !r.noFollow);
   privileged(who);
   const chain = chainOf(w);
   const m = mountRootOf(vfs, chain);
   if (m === null) return sysError("EINVAL");
   if (m.parent === null) return sysError("EBUSY");
-  if (r.expire) sysError("EAGAIN");
   if (!r.detach) {
     if (m.children.size > 0 || m.openFiles > 0) sysError("EBUSY");
     if (vfs.busyPaths().some((p) => within(p, m.path))) sysError("EBUSY");
+  }
+  // MNT_EXPIRE: the first call marks the mount (EAGAIN); a second one, with no use between,
+  // unmounts it
+  if (r.expire && !marked.has(m)) {
+    m.expiry = true;
+    sysError("EAGAIN");
   }
   m.vol.sync();
   vfs.mounts.remove(m);

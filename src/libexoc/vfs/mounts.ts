@@ -33,6 +33,9 @@ export class Mount {
    *  many of them may write (a remount read-only refuses while there are any). */
   openFiles = 0;
   writers = 0;
+  /** umount2's MNT_EXPIRE mark: set by a first call, cleared by any use of the mount (a path
+   *  walked into it); a second call finding it still set unmounts. */
+  expiry = false;
 
   constructor(
     /** Mount id (mountinfo, fdinfo's mnt_id). */

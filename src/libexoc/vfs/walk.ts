@@ -110,6 +110,7 @@ export class Walker {
   step(who: FsCaller, dir: Place, name: string): Place | null {
     const m = this.mounts.covering(dir.mnt, dir.node.ino, name);
     if (m !== undefined) {
+      m.expiry = false;
       const node = m.root(who);
       return { mnt: m, node, st: m.vol.getattr(node), name };
     }

@@ -104,7 +104,7 @@ describe("Debian i386 userland under exojit matches it natively (chroot)", () =>
 // Making and mounting a file system changes the host's mounts natively (forbidden to tests):
 // under exojit only, against the output Debian's tools give on Linux.
 describe("Debian's losetup, mkfs.ext4, mount and e2fsck on a loop device under exojit", () => {
-  it("a file system made on a loop device mounts, keeps a file (reads move its access time by relatime; SEEK_DATA and SEEK_HOLE find its holes; a removed directory still open lists as removed), mounts again with -o loop, and checks clean", async () => {
+  it("a file system made on a loop device mounts, keeps a file (reads move its access time by relatime; SEEK_DATA and SEEK_HOLE find its holes; a removed directory still open lists as removed), mounts read-only and remounts read-write, mounts again with -o loop, and checks clean", async () => {
     const dir = scratch("loop");
     const c: Case = {
       name: "loop",
@@ -115,12 +115,13 @@ describe("Debian's losetup, mkfs.ext4, mount and e2fsck on a loop device under e
         "touch -a -d @1000000 m/file && cat m/file > /dev/null && { [ $(stat -c %X m/file) != 1000000 ] && echo atime moved; } && " +
         "truncate -s 1M m/sparse && { printf x | dd of=m/sparse bs=1 seek=524288 conv=notrunc 2>/dev/null; } && " +
         "perl -e 'open(my $f, \"<\", \"m/sparse\"); print sysseek($f, 0, 3), \" \", sysseek($f, 0, 4), \" \", sysseek($f, 524288, 4), \" \", (sysseek($f, 600000, 3) // \"ENXIO\"), \"\\n\"' && rm m/sparse && " +
-        "perl -e 'mkdir \"m/d\"; opendir(my $d, \"m/d\") or die; rmdir \"m/d\"; open(my $f, \">\", \"m/new\"); my @e = readdir($d); print scalar(@e), \"\\n\"' && rm m/new && umount m && losetup -d $dev && " +
+        "perl -e 'mkdir \"m/d\"; opendir(my $d, \"m/d\") or die; rmdir \"m/d\"; open(my $f, \">\", \"m/new\"); my @e = readdir($d); print scalar(@e), \"\\n\"' && rm m/new && umount m && " +
+        "mount -o ro $dev m && mount -o remount,rw m && echo again > m/again && cat m/again && umount m && losetup -d $dev && " +
         "mount -o loop,ro img m && cat m/file && umount m && e2fsck -fn img > /dev/null 2>&1; echo \"fsck $?\"",
     };
     const e = await slot(() => run([process.execPath, CLI, "run", "--root", root, "--rw", "/bin/bash", "-c", script(dir, c)], c, "/"));
     expect(e.stderr.toString()).toBe("");
-    expect(e.stdout.toString()).toBe("16777216\nfile lost+found \next4\nhas a birth time\natime moved\n524288 0 but true 525312 ENXIO\n0\nhello\nfsck 0\n");
+    expect(e.stdout.toString()).toBe("16777216\nfile lost+found \next4\nhas a birth time\natime moved\n524288 0 but true 525312 ENXIO\n0\nagain\nhello\nfsck 0\n");
     expect(e.status).toBe(0);
   }, 300_000);
 });

@@ -95,6 +95,9 @@ export interface Volume {
   /** Writes fail with EROFS before reaching the volume (except where `writable` allows them).
    *  The VFS changes it on a remount (MS_REMOUNT with or without MS_RDONLY), after a sync. */
   readOnly: boolean;
+  /** A remount changes whether the volume may be written (set readOnly when absent); it may
+   *  refuse to become writable (EROFS: its medium or its features do not allow it). */
+  setReadOnly?(readOnly: boolean): void;
 
   /** The root directory; `who` is the caller walking into the volume (a synthetic tree may
    *  give each caller its own view; other volumes ignore it). */

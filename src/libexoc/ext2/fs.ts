@@ -76,7 +76,8 @@ export class Ext2Fs {
   readonly groups: Groups;
   readonly itable: InodeTable;
   readonly bs: number;
-  readonly readOnly: boolean;
+  /** Mounted read-only (a remount read-write may change it: allowWrites). */
+  readOnly: boolean;
   /** Why the image is read-only although writing was asked for (null: not forced). */
   readonly readOnlyWhy: string | null;
   readonly dirFormat: DirFormat;
@@ -132,6 +133,16 @@ export class Ext2Fs {
   /** Dirty buffers passed the cache's limit: write them out (unless a sync is doing it). */
   private pressure(): void {
     if (!this.syncing) this.sync();
+  }
+
+  /** A read-only mount becomes read-write (a remount): only when nothing but the mount made it
+   *  read-only (EROFS otherwise); the orphans a killed run left are freed, the mount counted. */
+  allowWrites(): void {
+    if (!this.readOnly) return;
+    if (this.readOnlyWhy !== null || !this.disk.writable) throw new SysError("EROFS", this.readOnlyWhy ?? "the image is read-only");
+    this.readOnly = false;
+    this.releaseOrphans();
+    this.noteMount();
   }
 
   /** Throws EROFS when mounted read-only. */

@@ -56,7 +56,7 @@ export function makeDev(major: number, minor: number): bigint {
 
 export class Ext2Volume implements Volume {
   readonly fsType: string;
-  readonly readOnly: boolean;
+  readOnly: boolean;
   private unmounted = false;
   /** The system's page cache, kept coherent with read and write when set (mmap and exec of
    *  the volume's files go through it). */
@@ -441,6 +441,13 @@ export class Ext2Volume implements Volume {
   /** fsync/fdatasync of a file: everything reaches the image and the host's disk. */
   fsync(_node: VolumeNode, _dataOnly: boolean): void {
     this.sync();
+  }
+
+  /** A remount: read-write makes the file system writable if it can be (EROFS if not);
+   *  read-only keeps the file system as it is, writes being refused above it. */
+  setReadOnly(readOnly: boolean): void {
+    if (!readOnly) this.fs.allowWrites();
+    this.readOnly = readOnly;
   }
 
   /** Whether unmount() was called (the volume is finished). */

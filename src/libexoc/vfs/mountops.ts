@@ -148,7 +148,8 @@ function remount(vfs: Vfs, m: Mount, r: MountRequest): void {
     if (vfs.mounts.all().some((x) => x.vol === vol && x.writers > 0)) sysError("EBUSY");
     vol.sync();
   }
-  vol.readOnly = r.flags.readOnly;
+  if (vol.setReadOnly !== undefined) vol.setReadOnly(r.flags.readOnly);
+  else vol.readOnly = r.flags.readOnly;
   m.flags = { ...r.flags, readOnly: m.flags.readOnly && r.flags.readOnly };
 }
 

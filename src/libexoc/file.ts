@@ -98,6 +98,8 @@ export interface FileRef {
   released(f: OpenFile): void;
   /** The file's attributes now. */
   stat?(): FileStat;
+  /** When reads move the file's access time, by its mount's flags (vfs/mounts.ts). */
+  atimePolicy?(): "relatime" | "noatime" | "strictatime";
 }
 
 export abstract class OpenFile {

@@ -108,7 +108,9 @@ export interface Volume {
   /** A symbolic link's target. */
   readlink(n: VolumeNode): Buffer;
   /** A directory's entries, without "." and "..", in the volume's order. */
-  readdir(dir: VolumeNode): DirEntry[];
+  /** The entries of `dir`; `atime` is when listing it moves its access time, by the mount's
+   *  flags (the volumes that keep access times follow it). */
+  readdir(dir: VolumeNode, atime?: "relatime" | "noatime" | "strictatime"): DirEntry[];
 
   /** Creates a non-directory: `mode` holds the type (S_IFREG, S_IFIFO, S_IFCHR, S_IFBLK,
    *  S_IFSOCK) and the permission bits; `rdev` is a device node's device number. */

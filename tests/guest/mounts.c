@@ -25,6 +25,9 @@
 #include <unistd.h>
 
 #define TMPFS_MAGIC 0x01021994
+#ifndef MS_NOSYMFOLLOW
+#define MS_NOSYMFOLLOW 256
+#endif
 
 static char cwd[1024];
 
@@ -284,6 +287,17 @@ int main(int argc, char **argv) {
   }
   waitpid(c, &st, 0);
 
+  /* nosymfollow: links on the mount are read but not followed; statfs and the table say so */
+  T("mount tmpfs nosymfollow", mount("none", "bind", "tmpfs", MS_NOSYMFOLLOW, NULL));
+  close(open("bind/target", O_CREAT | O_WRONLY, 0644));
+  symlink("target", "bind/link");
+  T("open through a link on it", open("bind/link", O_RDONLY));
+  char lt[32] = {0};
+  printf("  readlink: %s\n", readlink("bind/link", lt, sizeof lt - 1) > 0 ? lt : strerror(errno));
+  struct statfs nsf;
+  statfs("bind", &nsf);
+  printf("  ST_NOSYMFOLLOW %d\n", (nsf.f_flags & 0x2000) != 0);
+  T("umount it", umount("bind"));
   /* MNT_EXPIRE: a first call marks the mount, a use clears the mark, a second call unmounts */
   T("mount tmpfs on bind", mount("none", "bind", "tmpfs", 0, NULL));
   T("expire with MNT_DETACH", umount2("bind", MNT_EXPIRE | MNT_DETACH));

@@ -153,20 +153,21 @@ export class Ext2Volume implements Volume {
     return hole ? size : -1;
   }
 
-  /** A read of `n` (its data or its entries): the access time moves by relatime's rule (when
-   *  it is not after the last modification or change, or is a day old), as Linux's default
-   *  mount option has it; not on a read-only volume. */
-  private accessed(n: Inode): void {
-    if (this.readOnly || this.unmounted) return;
+  /** A read of `n` (its data or its entries): the access time moves as the mount's `policy`
+   *  says: always (strictatime), never (noatime, nodiratime), or by relatime's rule (when it
+   *  is not after the last modification or change, or is a day old); not on a read-only
+   *  volume. */
+  private accessed(n: Inode, policy: "relatime" | "noatime" | "strictatime"): void {
+    if (this.readOnly || this.unmounted || policy === "noatime") return;
     const a = n.time(...ATIME), now = nowNs();
-    if (a > n.time(...MTIME) && a > n.time(...CTIME) && now - a < DAY_NS) return;
+    if (policy === "relatime" && a > n.time(...MTIME) && a > n.time(...CTIME) && now - a < DAY_NS) return;
     n.setTime(...ATIME, now);
     this.fs.store(n);
   }
 
-  readdir(dir: VolumeNode): DirEntry[] {
+  readdir(dir: VolumeNode, atime: "relatime" | "noatime" | "strictatime" = "relatime"): DirEntry[] {
     const d = this.dirNode(dir);
-    this.accessed(d);
+    this.accessed(d, atime);
     const out: DirEntry[] = [];
     const ft = this.fs.dirFormat.filetype;
     this.fs.dirs.scan(d, (ents) => {
@@ -486,12 +487,12 @@ export class Ext2Volume implements Volume {
   /** Reads file data (for Ext2File); what shared writable mappings changed is written back
    *  first. With asynchronous reads (`wait`), data missing from the buffer cache is read in
    *  while the caller waits (WouldBlock); otherwise it is read synchronously. */
-  readAt(n: Inode, buf: Uint8Array, off: number, wait = true, touch = true): number {
+  readAt(n: Inode, buf: Uint8Array, off: number, wait = true, atime: "relatime" | "noatime" | "strictatime" = "relatime"): number {
     const cf = this.pageCache?.lookup(this.cacheKey(n));
     if (cf?.writable) cf.sync();
     if (wait) this.dataReady(n, off, buf.length, 0);
     const got = readData(this.fs, n, off, buf);
-    if (buf.length > 0 && touch) this.accessed(n);
+    if (buf.length > 0) this.accessed(n, atime);
     return got;
   }
 
@@ -578,13 +579,19 @@ export class Ext2File extends OpenFile implements Mappable {
   override pread(buf: Uint8Array, off: number): number {
     if (!this.mode.read) sysError("EBADF");
     if (off < 0) sysError("EINVAL");
-    return this.vol.readAt(this.vol.fs.canon(this.node), buf, off, true, this.mode.noatime !== true);
+    return this.vol.readAt(this.vol.fs.canon(this.node), buf, off, true, this.atimePolicy());
+  }
+
+  /** When this description's reads move the access time: never with O_NOATIME, else as its
+   *  mount says. */
+  private atimePolicy(): "relatime" | "noatime" | "strictatime" {
+    return this.mode.noatime === true ? "noatime" : (this.ref?.atimePolicy?.() ?? "relatime");
   }
 
   override preadNow(buf: Uint8Array, off: number): number {
     if (!this.mode.read) sysError("EBADF");
     if (off < 0) sysError("EINVAL");
-    return this.vol.readAt(this.vol.fs.canon(this.node), buf, off, false, this.mode.noatime !== true);
+    return this.vol.readAt(this.vol.fs.canon(this.node), buf, off, false, this.atimePolicy());
   }
 
   override prepareRead(off: number, len: number): void {

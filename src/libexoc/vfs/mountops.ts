@@ -197,7 +197,10 @@ export interface MountRow {
 }
 
 function flagWords(f: MountFlags, ro: boolean): string[] {
-  return [ro ? "ro" : "rw", ...(f.nosuid ? ["nosuid"] : []), ...(f.nodev ? ["nodev"] : []), ...(f.noexec ? ["noexec"] : []), f.atime];
+  return [
+    ro ? "ro" : "rw", ...(f.nosuid ? ["nosuid"] : []), ...(f.nodev ? ["nodev"] : []), ...(f.noexec ? ["noexec"] : []),
+    ...(f.nosymfollow === true ? ["nosymfollow"] : []), ...(f.nodiratime === true ? ["nodiratime"] : []), f.atime,
+  ];
 }
 
 /** The mount table, in mount order; the root's parent is shown as 1 (outside the name space,

@@ -14,8 +14,20 @@ export interface MountFlags {
   nosuid: boolean;
   nodev: boolean;
   noexec: boolean;
-  /** How access times are kept (shown in /proc/mounts; volumes keep relatime). */
+  /** How access times are kept (shown in /proc/mounts): the volumes that keep them (ext2)
+   *  follow it, and nodiratime leaves directories' alone. */
   atime: "relatime" | "noatime" | "strictatime";
+  nodiratime?: boolean;
+  /** Symbolic links on the mount are not followed (ELOOP; readlink still reads them). */
+  nosymfollow?: boolean;
+}
+
+/** When a read of a file (or, `dir`, a listing of a directory) moves its access time, by the
+ *  mount's flags: never (noatime, nodiratime), always (strictatime), or by relatime's rule. */
+export type AtimePolicy = "relatime" | "noatime" | "strictatime";
+
+export function atimePolicy(f: MountFlags, dir: boolean): AtimePolicy {
+  return dir && f.nodiratime === true ? "noatime" : f.atime;
 }
 
 export const DEFAULT_FLAGS: MountFlags = { readOnly: false, nosuid: false, nodev: false, noexec: false, atime: "relatime" };

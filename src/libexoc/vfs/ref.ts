@@ -4,7 +4,7 @@
 import type { LeaseTable } from "./leases.js";
 import type { FileRef, FileStat, OpenFile } from "../file.js";
 import type { VolumeNode } from "../volume.js";
-import type { Mount } from "./mounts.js";
+import { atimePolicy, type AtimePolicy, type Mount } from "./mounts.js";
 import type { LockTable } from "./locks.js";
 import { IN_CLOSE_WRITE, IN_CLOSE_NOWRITE, type Notifier, type Parent } from "./notify.js";
 import type { WriteDenial } from "./denywrite.js";
@@ -54,6 +54,10 @@ export class VfsRef implements FileRef {
 
   stat(): FileStat {
     return this.mnt.vol.getattr(this.node);
+  }
+
+  atimePolicy(): AtimePolicy {
+    return this.mnt.flags.readOnly ? "noatime" : atimePolicy(this.mnt.flags, false);
   }
 
   /** The description's last reference went: its flock and open-description locks go. */

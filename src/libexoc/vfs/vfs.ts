@@ -16,7 +16,7 @@ import { SocketNames } from "../socket.js";
 import { sysError } from "../errors.js";
 import { MAY_READ, MAY_WRITE, MAY_EXEC, type FsCaller, type Volume, type VolumeFigures } from "../volume.js";
 import { HostVolume } from "../volumes/host.js";
-import { MountTable, DEFAULT_FLAGS, type Mount, type MountFlags } from "./mounts.js";
+import { MountTable, DEFAULT_FLAGS, atimePolicy, type Mount, type MountFlags } from "./mounts.js";
 import { Walker, guestPath, isDirSt, isLinkSt, permitted, checkPermission, type Place, type Walk } from "./walk.js";
 import { credOf, credCapable, withRealIds, inGroup, ownerOrRoot, stickyForbids, chmodBits, chownBits, newOwner, mayChown, mayMknod, S_ISVTX } from "./perm.js";
 import { CAP_SYS_CHROOT } from "../capability.js";
@@ -224,7 +224,7 @@ export class Vfs {
     return [
       { ino: pl.st.ino, type: DT_DIR, name: Buffer.from(".") },
       { ino: parentIno, type: DT_DIR, name: Buffer.from("..") },
-      ...pl.mnt.vol.readdir(pl.node),
+      ...pl.mnt.vol.readdir(pl.node, pl.mnt.flags.readOnly ? "noatime" : atimePolicy(pl.mnt.flags, true)),
     ];
   }
 

@@ -177,6 +177,7 @@ export class Walker {
       if ((resolve & RESOLVE_NO_XDEV) !== 0 && next.mnt !== cur.mnt) sysError("EXDEV");
       if (isLinkSt(next.st) && (!last || o.follow || slash)) {
         if (++links > MAX_SYMLINKS) sysError("ELOOP");
+        if (next.mnt.flags.nosymfollow === true) sysError("ELOOP");
         const vol = next.mnt.vol;
         const jump = vol.jump?.(next.node) ?? null;
         if (resolve !== 0) {

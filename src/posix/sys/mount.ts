@@ -39,6 +39,8 @@ export const mount: Sys = (t, srcVa, targetVa, typeVa, flagsArg, dataVa) => {
     nodev: (flags & MS_NODEV) !== 0,
     noexec: (flags & MS_NOEXEC) !== 0,
     atime: flags & MS_NOATIME ? "noatime" : flags & MS_STRICTATIME ? "strictatime" : "relatime",
+    nodiratime: (flags & MS_NODIRATIME) !== 0,
+    nosymfollow: (flags & MS_NOSYMFOLLOW) !== 0,
   };
   t.fs.mount(t, {
     source: srcVa === 0 ? "" : pathArg(t, srcVa),

@@ -97,14 +97,16 @@ export const faccessat2: Sys = (t, dirfd, path, mode, flags) => accessAt(t, dirf
  *  (32-bit counts): 64 bytes. */
 const STATFS64_SIZE = 84, STATFS_SIZE = 64;
 /** statfs f_flags (ST_*): ST_VALID says the field is filled in. */
-const ST_RDONLY = 1, ST_NOSUID = 2, ST_NODEV = 4, ST_NOEXEC = 8, ST_VALID = 0x20, ST_NOATIME = 1024, ST_RELATIME = 4096;
+const ST_RDONLY = 1, ST_NOSUID = 2, ST_NODEV = 4, ST_NOEXEC = 8, ST_VALID = 0x20, ST_NOATIME = 1024, ST_NODIRATIME = 2048;
+const ST_RELATIME = 4096, ST_NOSYMFOLLOW = 0x2000;
 /** f_type of the pipe file system (what fstatfs reports for a pipe). */
 const PIPEFS_MAGIC = 0x50495045;
 
 function stFlags(f: FsFigures): number {
   const m = f.flags;
   return ST_VALID | (m.readOnly ? ST_RDONLY : 0) | (m.nosuid ? ST_NOSUID : 0) | (m.nodev ? ST_NODEV : 0) | (m.noexec ? ST_NOEXEC : 0) |
-    (m.atime === "noatime" ? ST_NOATIME : m.atime === "relatime" ? ST_RELATIME : 0);
+    (m.atime === "noatime" ? ST_NOATIME : m.atime === "relatime" ? ST_RELATIME : 0) | (m.nodiratime === true ? ST_NODIRATIME : 0) |
+    (m.nosymfollow === true ? ST_NOSYMFOLLOW : 0);
 }
 
 /** The file system of an open file: its mount's, the host's for an inherited stream, and

@@ -98,6 +98,10 @@ export interface Volume {
   /** A remount changes whether the volume may be written (set readOnly when absent); it may
    *  refuse to become writable (EROFS: its medium or its features do not allow it). */
   setReadOnly?(readOnly: boolean): void;
+  /** FS_IOC_GETFLAGS and FS_IOC_SETFLAGS (chattr): the inode flags, for volumes that keep
+   *  them; `mayImmutable` is CAP_LINUX_IMMUTABLE, for the immutable and append-only ones. */
+  inodeFlags?(n: VolumeNode): number;
+  setInodeFlags?(n: VolumeNode, flags: number, mayImmutable: boolean): void;
 
   /** The root directory; `who` is the caller walking into the volume (a synthetic tree may
    *  give each caller its own view; other volumes ignore it). */

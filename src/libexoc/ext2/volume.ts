@@ -29,6 +29,9 @@ const MODE_TO_DT: Record<number, number> = {
 
 // Inode time fields and their _extra words.
 const ATIME: [number, number] = [0x08, 0x8c], CTIME: [number, number] = [0x0c, 0x84], MTIME: [number, number] = [0x10, 0x88];
+/** The inode flags chattr shows (ext4's FL_USER_VISIBLE) and may set (ext2's FL_USER_MODIFIABLE: not
+ *  the extents flag, which would need the file converted). */
+const FL_USER_VISIBLE = 0x705bdfff, FL_USER_MODIFIABLE = 0x000380ff;
 /** relatime moves an access time at least once a day. */
 const DAY_NS = 86_400_000_000_000n;
 
@@ -403,6 +406,9 @@ export class Ext2Volume implements Volume {
   setattr(node: VolumeNode, a: SetAttr): void {
     this.write();
     const n = this.node(node);
+    // (an immutable file's attributes stay; an append-only one's size and times too)
+    if ((n.flags & FL_IMMUTABLE) !== 0) sysError("EPERM");
+    if ((n.flags & FL_APPEND) !== 0 && (a.size !== undefined || a.atimeNs !== undefined || a.mtimeNs !== undefined)) sysError("EPERM");
     if (a.size !== undefined) {
       if ((n.mode & S_IFMT) === S_IFDIR) sysError("EISDIR");
       if ((n.mode & S_IFMT) !== S_IFREG) sysError("EINVAL");
@@ -423,8 +429,30 @@ export class Ext2Volume implements Volume {
   openData(node: VolumeNode, path: string, mode: OpenMode): OpenFile {
     const n = this.node(node);
     if ((n.mode & S_IFMT) !== S_IFREG) sysError((n.mode & S_IFMT) === S_IFDIR ? "EISDIR" : "EINVAL");
-    if (mode.write) this.write();
+    if (mode.write) {
+      this.write();
+      // (an immutable file opens for reading only, an append-only one for appending: may_open)
+      if ((n.flags & FL_IMMUTABLE) !== 0 || ((n.flags & FL_APPEND) !== 0 && !mode.append)) sysError("EPERM");
+    }
     return new Ext2File(path, mode, this, n);
+  }
+
+  /** FS_IOC_GETFLAGS: the inode flags a user may see (chattr's). */
+  inodeFlags(node: VolumeNode): number {
+    return this.node(node).flags & FL_USER_VISIBLE;
+  }
+
+  /** FS_IOC_SETFLAGS: the flags a user may change, by the file's owner (or CAP_FOWNER, which
+   *  the VFS checked); the immutable and append-only ones only with CAP_LINUX_IMMUTABLE. */
+  setInodeFlags(node: VolumeNode, flags: number, mayImmutable: boolean): void {
+    this.write();
+    const n = this.node(node);
+    const old = n.flags;
+    if (((old ^ flags) & (FL_IMMUTABLE | FL_APPEND)) !== 0 && !mayImmutable) sysError("EPERM");
+    if ((flags & ~FL_USER_VISIBLE) !== 0) sysError("EOPNOTSUPP");
+    n.flags = (old & ~FL_USER_MODIFIABLE) | (flags & FL_USER_MODIFIABLE);
+    n.setTime(...CTIME, nowNs());
+    this.fs.store(n);
   }
 
   statfs(): VolumeFigures {

@@ -19,7 +19,7 @@ import { HostVolume } from "../volumes/host.js";
 import { MountTable, DEFAULT_FLAGS, atimePolicy, type Mount, type MountFlags } from "./mounts.js";
 import { Walker, guestPath, isDirSt, isLinkSt, permitted, checkPermission, type Place, type Walk } from "./walk.js";
 import { credOf, credCapable, withRealIds, inGroup, ownerOrRoot, stickyForbids, chmodBits, chownBits, newOwner, mayChown, mayMknod, S_ISVTX } from "./perm.js";
-import { CAP_SYS_CHROOT } from "../capability.js";
+import { CAP_SYS_CHROOT, CAP_LINUX_IMMUTABLE } from "../capability.js";
 import { DeviceRegistry } from "./devices.js";
 import { FsTypes } from "./fstypes.js";
 import { LockTable } from "./locks.js";
@@ -453,6 +453,26 @@ export class Vfs {
     if (this.notify.count === 0) return;
     if (typeof p !== "string" && p.ref instanceof VfsRef) p.ref.event(mask);
     else this.notify.object(keyOf(pl), mask, isDirSt(pl.st), pl.parent);
+  }
+
+  /** FS_IOC_GETFLAGS of an open file: its inode flags (ENOTTY where the volume keeps none). */
+  inodeFlags(f: OpenFile): number {
+    const r = f.ref;
+    if (!(r instanceof VfsRef) || r.mnt.vol.inodeFlags === undefined) return sysError("ENOTTY");
+    return r.mnt.vol.inodeFlags(r.node);
+  }
+
+  /** FS_IOC_SETFLAGS: by the owner or CAP_FOWNER (EPERM), not on a read-only mount; the
+   *  immutable and append-only flags need CAP_LINUX_IMMUTABLE. */
+  setInodeFlags(who: FsCaller, f: OpenFile, flags: number): void {
+    const r = f.ref;
+    if (!(r instanceof VfsRef) || r.mnt.vol.setInodeFlags === undefined) return sysError("ENOTTY");
+    const st = r.mnt.vol.getattr(r.node);
+    const c = credOf(who);
+    if (!ownerOrRoot(c, st)) sysError("EPERM");
+    if (r.mnt.flags.readOnly || r.mnt.vol.readOnly) sysError("EROFS");
+    r.mnt.vol.setInodeFlags(r.node, flags, credCapable(c, CAP_LINUX_IMMUTABLE));
+    if (this.notify.count > 0) r.event(IN_ATTRIB);
   }
 
   /** chmod/fchmod/fchmodat: by the owner (or root). A symbolic link has no mode of its own

@@ -125,6 +125,7 @@ const SIOCATMARK = 0x8905;
 /** /dev/random's: the entropy count, _IOR('R', 0, int). */
 const RNDGETENTCNT = 0x80045200;
 export const TIOCGSID = 0x5429, FIOCLEX = 0x5451, FIONCLEX = 0x5450;
+const FS_IOC_GETFLAGS = 0x80046601, FS_IOC_SETFLAGS = 0x40046602;
 
 /** Termios a terminal starts with (cooked mode, as `stty sane` sets): iflag, oflag, cflag, lflag. */
 const SANE = {
@@ -170,6 +171,16 @@ export const ioctl: Sys = (t, fd, req, arg) => {
   // (the random devices' entropy count: the pool is always full, as Linux 5.18's)
   if (f instanceof MemDevice && f.kind === "random" && req >>> 0 === RNDGETENTCNT) {
     t.mem.putU32(arg, 256);
+    return 0;
+  }
+  // (chattr and lsattr: a file's inode flags, where its file system keeps them; the _IOR of a
+  // long, 4 bytes on i386, so FS_IOC32_GETFLAGS is the same number)
+  if (req >>> 0 === FS_IOC_GETFLAGS) {
+    t.mem.putU32(arg, t.fs.inodeFlags(f));
+    return 0;
+  }
+  if (req >>> 0 === FS_IOC_SETFLAGS) {
+    t.fs.setInodeFlags(t, f, t.mem.i32(arg));
     return 0;
   }
   if (!f.isatty()) sysError("ENOTTY");

@@ -101,6 +101,9 @@ export interface Volume {
   /** FS_IOC_GETFLAGS and FS_IOC_SETFLAGS (chattr): the inode flags, for volumes that keep
    *  them; `mayImmutable` is CAP_LINUX_IMMUTABLE, for the immutable and append-only ones. */
   inodeFlags?(n: VolumeNode): number;
+  /** FS_IOC_FIEMAP: where file `n`'s bytes [from, to) lie on the medium, as runs of bytes
+   *  (holes left out), for volumes on a block device. */
+  fileExtents?(n: VolumeNode, from: number, to: number): { logical: number; physical: number; length: number; last: boolean; merged: boolean }[];
   setInodeFlags?(n: VolumeNode, flags: number, mayImmutable: boolean): void;
 
   /** The root directory; `who` is the caller walking into the volume (a synthetic tree may

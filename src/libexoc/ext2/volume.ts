@@ -437,6 +437,31 @@ export class Ext2Volume implements Volume {
     return new Ext2File(path, mode, this, n);
   }
 
+  /** FS_IOC_FIEMAP: the runs of contiguous blocks behind file bytes [from, to) (merged:
+   *  the file maps blocks one by one, not by extents; last: the file's final run). */
+  fileExtents(node: VolumeNode, from: number, to: number): { logical: number; physical: number; length: number; last: boolean; merged: boolean }[] {
+    const n = this.node(node);
+    const bs = this.fs.bs;
+    const out: { logical: number; physical: number; length: number; last: boolean; merged: boolean }[] = [];
+    if (n.size === 0) return out;
+    const lastBlock = Math.floor((n.size - 1) / bs);
+    const merged = (n.flags & FL_EXTENTS) === 0;
+    let finalRun = -1;
+    for (let l = 0; l <= lastBlock; ) {
+      const [p, run] = this.fs.mapRun(n, l, lastBlock - l + 1);
+      const k = Math.max(1, Math.min(run, lastBlock - l + 1));
+      if (p !== 0) {
+        const prev = out.length > 0 ? out[out.length - 1] : null;
+        if (prev !== null && prev.logical + prev.length === l * bs && prev.physical + prev.length === p * bs) prev.length += k * bs;
+        else out.push({ logical: l * bs, physical: p * bs, length: k * bs, last: false, merged });
+        finalRun = out.length - 1;
+      }
+      l += k;
+    }
+    if (finalRun >= 0) out[finalRun].last = true;
+    return out.filter((e) => e.logical + e.length > from && e.logical < to);
+  }
+
   /** FS_IOC_GETFLAGS: the inode flags a user may see (chattr's). */
   inodeFlags(node: VolumeNode): number {
     return this.node(node).flags & FL_USER_VISIBLE;

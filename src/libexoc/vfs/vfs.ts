@@ -462,6 +462,14 @@ export class Vfs {
     return r.mnt.vol.inodeFlags(r.node);
   }
 
+  /** FS_IOC_FIEMAP of an open file: its extents in [from, to) (EOPNOTSUPP where the volume
+   *  has no blocks to show). */
+  fileExtents(f: OpenFile, from: number, to: number): { logical: number; physical: number; length: number; last: boolean; merged: boolean }[] {
+    const r = f.ref;
+    if (!(r instanceof VfsRef) || r.mnt.vol.fileExtents === undefined) return sysError("EOPNOTSUPP");
+    return r.mnt.vol.fileExtents(r.node, from, to);
+  }
+
   /** FS_IOC_SETFLAGS: by the owner or CAP_FOWNER (EPERM), not on a read-only mount; the
    *  immutable and append-only flags need CAP_LINUX_IMMUTABLE. */
   setInodeFlags(who: FsCaller, f: OpenFile, flags: number): void {

@@ -83,6 +83,7 @@ export const ERRNO: Record<ErrnoName, number> = {
   EDQUOT: 122,
   ECANCELED: 125,
   ENOKEY: 126,
+  EBADR: 53,
   EKEYEXPIRED: 127,
   EKEYREVOKED: 128,
   EKEYREJECTED: 129,

@@ -4,7 +4,7 @@
 // TIOCGPGRP: a record of what the guest set, the host's window size).
 
 import { blockIoctl } from "./blkioctl.js";
-import { PathFile } from "../../libexoc/file.js";
+import { PathFile, S_IFMT, S_IFDIR, S_IFREG, type OpenFile } from "../../libexoc/file.js";
 import { UnixSocket, SOCK_STREAM } from "../../libexoc/socket.js";
 import { MemDevice } from "../../libexoc/vfs/memdev.js";
 import type { Sys } from "../types.js";
@@ -126,6 +126,45 @@ const SIOCATMARK = 0x8905;
 const RNDGETENTCNT = 0x80045200;
 export const TIOCGSID = 0x5429, FIOCLEX = 0x5451, FIONCLEX = 0x5450;
 const FS_IOC_GETFLAGS = 0x80046601, FS_IOC_SETFLAGS = 0x40046602;
+const FICLONE = 0x40049409, FICLONERANGE = 0x4020940d, FIDEDUPERANGE = 0xc0189436, FS_IOC_FIEMAP = 0xc020660b;
+/** struct fiemap's flags this kernel takes (FIEMAP_FLAG_SYNC, FIEMAP_FLAG_XATTR), an extent's
+ *  (FIEMAP_EXTENT_LAST, FIEMAP_EXTENT_MERGED), and the structures' sizes. */
+const FIEMAP_FLAG_SYNC = 1, FIEMAP_FLAG_XATTR = 2, FIEMAP_EXTENT_LAST = 1, FIEMAP_EXTENT_MERGED = 0x1000;
+const FIEMAP_SIZE = 32, FIEMAP_EXTENT_SIZE = 56;
+
+/** FS_IOC_FIEMAP: the file's extents in the range asked for, as many as the caller made room
+ *  for (none: only their count); unknown flags are EBADR, with them written back. */
+function fiemap(t: Task, f: OpenFile, va: number): number {
+  const h = t.mem.read(va, FIEMAP_SIZE);
+  const dv = new DataView(h.buffer, h.byteOffset, FIEMAP_SIZE);
+  const start = Number(dv.getBigUint64(0, true)), length = dv.getBigUint64(8, true);
+  const flags = dv.getUint32(16, true), room = dv.getUint32(24, true);
+  const bad = flags & ~(FIEMAP_FLAG_SYNC | FIEMAP_FLAG_XATTR);
+  if (bad !== 0) {
+    t.mem.putU32(va + 16, bad);
+    sysError("EBADR");
+  }
+  if (length === 0n) sysError("EINVAL");
+  if ((flags & FIEMAP_FLAG_SYNC) !== 0) f.fsync(false);
+  // (the extended attributes' block: none is kept)
+  const end = Number(length > BigInt(Number.MAX_SAFE_INTEGER) ? BigInt(Number.MAX_SAFE_INTEGER) : BigInt(start) + length);
+  const ext = (flags & FIEMAP_FLAG_XATTR) !== 0 ? [] : t.fs.fileExtents(f, start, end);
+  const n = room === 0 ? ext.length : Math.min(room, ext.length);
+  if (room > 0) {
+    const out = new Uint8Array(n * FIEMAP_EXTENT_SIZE);
+    const ov = new DataView(out.buffer);
+    ext.slice(0, n).forEach((e, i) => {
+      const at = i * FIEMAP_EXTENT_SIZE;
+      ov.setBigUint64(at, BigInt(e.logical), true);
+      ov.setBigUint64(at + 8, BigInt(e.physical), true);
+      ov.setBigUint64(at + 16, BigInt(e.length), true);
+      ov.setUint32(at + 40, (e.last ? FIEMAP_EXTENT_LAST : 0) | (e.merged ? FIEMAP_EXTENT_MERGED : 0), true);
+    });
+    t.mem.write(va + FIEMAP_SIZE, out);
+  }
+  t.mem.putU32(va + 20, n);
+  return 0;
+}
 
 /** Termios a terminal starts with (cooked mode, as `stty sane` sets): iflag, oflag, cflag, lflag. */
 const SANE = {
@@ -182,6 +221,15 @@ export const ioctl: Sys = (t, fd, req, arg) => {
   if (req >>> 0 === FS_IOC_SETFLAGS) {
     t.fs.setInodeFlags(t, f, t.mem.i32(arg));
     return 0;
+  }
+  if (req >>> 0 === FS_IOC_FIEMAP) return fiemap(t, f, arg);
+  // (reflinks and deduplication: no file system here shares extents between files)
+  if (req >>> 0 === FICLONE || req >>> 0 === FICLONERANGE || req >>> 0 === FIDEDUPERANGE) {
+    if (req >>> 0 === FICLONE) t.fds.get(arg);
+    const type = f.stat().mode & S_IFMT;
+    if (type === S_IFDIR) sysError("EISDIR");
+    if (type !== S_IFREG) sysError("EINVAL");
+    return sysError("EOPNOTSUPP");
   }
   if (!f.isatty()) sysError("ENOTTY");
   const tty = t.sys.tty;

@@ -133,6 +133,11 @@ static void unprivileged(void) {
   struct timespec ts[2] = {{1000000000, 0}, {1000000000, 0}};
   T("utimensat explicit times on shared", utimensat(AT_FDCWD, "shared", ts, 0));
   T("utimensat now on shared (0666)", utimensat(AT_FDCWD, "shared", NULL, 0));
+  {
+    /* "now" for one time and the other left alone counts as times of one's own choosing */
+    struct timespec nowomit[2] = {{0, UTIME_NOW}, {0, UTIME_OMIT}};
+    T("utimensat now and omit on shared", utimensat(AT_FDCWD, "shared", nowomit, 0));
+  }
   T("utimensat now on public (0644)", utimensat(AT_FDCWD, "public", NULL, 0));
   T("utimensat explicit times on open/mine", utimensat(AT_FDCWD, "open/mine", ts, 0));
   T("truncate public", truncate("public", 0));

@@ -406,9 +406,10 @@ export class Ext2Volume implements Volume {
   setattr(node: VolumeNode, a: SetAttr): void {
     this.write();
     const n = this.node(node);
-    // (an immutable file's attributes stay; an append-only one's size and times too)
+    // (an immutable file's attributes stay; an append-only one's size, mode and owners too:
+    // its times the VFS lets through only as "now")
     if ((n.flags & FL_IMMUTABLE) !== 0) sysError("EPERM");
-    if ((n.flags & FL_APPEND) !== 0 && (a.size !== undefined || a.atimeNs !== undefined || a.mtimeNs !== undefined)) sysError("EPERM");
+    if ((n.flags & FL_APPEND) !== 0 && (a.size !== undefined || a.perm !== undefined || a.uid !== undefined || a.gid !== undefined)) sysError("EPERM");
     if (a.size !== undefined) {
       if ((n.mode & S_IFMT) === S_IFDIR) sysError("EISDIR");
       if ((n.mode & S_IFMT) !== S_IFREG) sysError("EINVAL");

@@ -73,6 +73,9 @@ function now(): bigint {
   return BigInt(Date.now()) * 1000000n;
 }
 
+/** The append-only inode flag (FS_APPEND_FL). */
+const FS_APPEND_FL = 0x20;
+
 export class Vfs {
   readonly mounts: MountTable;
   readonly walker: Walker;
@@ -529,11 +532,16 @@ export class Vfs {
     if (pl === null) return;
     this.checkWritable(pl);
     const c = credOf(who);
-    const explicit = (atime !== null && atime !== "now") || (mtime !== null && mtime !== "now");
+    // (times of the caller's choosing: any but both "now", an omitted one included, as Linux's
+    // ATTR_TIMES_SET: then only the owner, and not on an append-only file)
+    const explicit = !(atime === "now" && mtime === "now");
     if (!ownerOrRoot(c, pl.st)) {
       if (explicit) sysError("EPERM");
       if (!permitted(who, pl, MAY_WRITE)) sysError("EACCES");
     }
+    // (an append-only file takes "now" but no time of the caller's choosing; the volume
+    // refuses any change to an immutable one)
+    if (explicit && ((pl.mnt.vol.inodeFlags?.(pl.node) ?? 0) & FS_APPEND_FL) !== 0) sysError("EPERM");
     const t = now();
     const a = atime === "now" ? t : atime, m = mtime === "now" ? t : mtime;
     pl.mnt.vol.setattr(pl.node, { ...(a !== null ? { atimeNs: a } : {}), ...(m !== null ? { mtimeNs: m } : {}) });

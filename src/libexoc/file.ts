@@ -62,6 +62,10 @@ export interface FileStat {
   ctimeNs: bigint;
   /** When the file was made, where its file system keeps that (statx's STATX_BTIME). */
   btimeNs?: bigint;
+  /** statx's stx_attributes and stx_attributes_mask (STATX_ATTR_*: compressed, immutable,
+   *  append-only, no-dump), where the file system keeps such flags. */
+  attributes?: number;
+  attributesMask?: number;
 }
 
 export function statFromHost(st: fs.BigIntStats): FileStat {

@@ -261,6 +261,40 @@ describe("ext2 Volume, special cases", { timeout: 60_000 }, () => {
     expectClean(killed);
   });
 
+  it("keeps inode flags (chattr), reports them, birth times, holes and extents, and enforces immutable and append-only", () => {
+    const img = path.join(dir, "flags.img");
+    mke2fs(img, 8, ["-t", "ext4", "-b", "1024"]);
+    const m = mount(img);
+    const root = m.vol.root();
+    const n = writeFile(m.vol, root, "f", pattern(3000, 5));
+    const st = m.vol.getattr(n);
+    expect(st.btimeNs).toBeGreaterThan(0n);
+    expect(st.attributesMask).toBe(0x74);
+    expect(m.vol.inodeFlags(n) & 0x80000).toBe(0x80000); // (extents)
+    m.vol.setInodeFlags(n, m.vol.inodeFlags(n) | 0x10, true);
+    expect(m.vol.getattr(n).attributes).toBe(0x10);
+    expect(() => m.vol.setInodeFlags(n, 0, false)).toThrow(SysError); // (needs CAP_LINUX_IMMUTABLE)
+    expect(() => m.vol.openData(n, "", RW)).toThrow(SysError);
+    expect(() => m.vol.unlink(root, Buffer.from("f"))).toThrow(SysError);
+    expect(() => m.vol.setattr(n, { perm: 0o600 })).toThrow(SysError);
+    m.vol.setInodeFlags(n, (m.vol.inodeFlags(n) & ~0x10) | 0x20, true);
+    expect(() => m.vol.openData(n, "", RW)).toThrow(SysError);
+    expect(m.vol.openData(n, "", { ...RW, append: true })).toBeDefined();
+    m.vol.setInodeFlags(n, m.vol.inodeFlags(n) & ~0x20, true);
+    // a hole: 20 KiB written at 40 KiB of an empty file
+    const h = writeFile(m.vol, root, "holey", Buffer.alloc(0));
+    const hf = m.vol.openData(h, "", RW);
+    hf.pwrite(pattern(20 * 1024, 7), 40 * 1024);
+    expect(m.vol.nextDataOrHole(m.vol.fs.iget(Number(m.vol.getattr(h).ino)), 0, false)).toBe(40 * 1024);
+    expect(m.vol.nextDataOrHole(m.vol.fs.iget(Number(m.vol.getattr(h).ino)), 0, true)).toBe(0);
+    const ext = m.vol.fileExtents(h, 0, 2 ** 40);
+    expect(ext.map((e) => [e.logical, e.length, e.last])).toEqual([[40 * 1024, 20 * 1024, true]]);
+    m.close();
+    expectClean(img);
+    // (debugfs sees the flags as set: extents only, immutable and append-only cleared again)
+    expect(debugfs(img, "stat /f")).toMatch(/Flags: 0x80000\b/);
+  });
+
   it("renames as POSIX says, and refuses what would break the tree", () => {
     const img = path.join(dir, "rename.img");
     mke2fs(img, 8, ["-t", "ext4"]);

@@ -32,6 +32,9 @@ const ATIME: [number, number] = [0x08, 0x8c], CTIME: [number, number] = [0x0c, 0
 /** The inode flags chattr shows (ext4's FL_USER_VISIBLE) and may set (ext2's FL_USER_MODIFIABLE: not
  *  the extents flag, which would need the file converted). */
 const FL_USER_VISIBLE = 0x705bdfff, FL_USER_MODIFIABLE = 0x000380ff;
+/** The inode flags statx reports as attributes (FS_COMPR_FL, FS_IMMUTABLE_FL, FS_APPEND_FL,
+ *  FS_NODUMP_FL: STATX_ATTR_COMPRESSED, IMMUTABLE, APPEND and NODUMP have their values). */
+const STATX_ATTR_FLAGS = 0x4 | 0x10 | 0x20 | 0x40;
 /** relatime moves an access time at least once a day. */
 const DAY_NS = 86_400_000_000_000n;
 
@@ -111,6 +114,9 @@ export class Ext2Volume implements Volume {
       atimeNs: n.time(...ATIME), mtimeNs: n.time(...MTIME), ctimeNs: n.time(...CTIME),
       // (the creation time, in inodes large enough to hold it: ext4's i_crtime)
       ...(n.hasExtra(I_CRTIME, 4) ? { btimeNs: n.time(I_CRTIME, I_CRTIME_EXTRA) } : {}),
+      // (statx's attributes are the inode flags of the same values: compressed, immutable,
+      // append-only, no-dump)
+      attributes: n.flags & STATX_ATTR_FLAGS, attributesMask: STATX_ATTR_FLAGS,
     };
   }
 

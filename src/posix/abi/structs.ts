@@ -154,6 +154,7 @@ export function statx(st: FileStat): Uint8Array {
     const sec = ns >= 0n ? ns / NS : -((-ns + NS - 1n) / NS);
     s.i64(off, sec).u32(off + 8, Number(ns - sec * NS));
   };
+  if (st.attributesMask !== undefined) s.u64(8, st.attributes ?? 0).u64(56, st.attributesMask);
   ts(64, st.atimeNs);
   // (STATX_BTIME when the file system keeps it)
   if (st.btimeNs !== undefined) {

@@ -210,6 +210,19 @@ describe("exojit's cache directory", () => {
     expect(e.stdout, e.stderr).toBe("embedded false true\n");
   });
 
+  it("starts a program without loading Node's modules only --stats needs (perf_hooks: 2.5 ms of each start)", () => {
+    const echo = path.join(REPO, "firmware", "image", "root", "bin", "echo");
+    const probe = path.join(dir, "modules.cjs");
+    fs.writeFileSync(probe, `process.on("exit", () => process.stderr.write("modules: " + process.moduleLoadList.join(",") + "\\n"));\n`);
+    const loaded = (...opts: string[]): string[] => {
+      const r = spawnSync("node", ["--require", probe, CLI, "run", ...opts, echo, "x"], { encoding: "utf8", cwd: dir, timeout: 30_000 });
+      expect(r.status, r.stderr).toBe(0);
+      return /modules: (.*)/.exec(r.stderr)?.[1].split(",") ?? [];
+    };
+    expect(loaded()).not.toContain("NativeModule perf_hooks");
+    expect(loaded("--stats")).toContain("NativeModule perf_hooks");
+  });
+
   it("runs from the ES modules as well when told not to use the packed build (EXOJIT_NO_PACK=1)", () => {
     const hello = buildGuest("hello.c");
     const env = { ...process.env, EXOJIT_NO_PACK: "1", EXOJIT_CACHE: path.join(dir, "cache-esm") };

@@ -27,6 +27,7 @@ import { FPU_REGISTERS, isFpuRegister, getFpuReg, setFpuReg, getFpuRaw, setFpuRa
 import { enterLog, leaveLog, type LogScope, type TraceCategory } from "../log.js";
 import { scopeOf } from "./logging.js";
 import type { Logger } from "pino";
+import { hostNowMs } from "../hw/devices/hosttime.js";
 
 const PAGE = 4096;
 /** Instructions run between checks of the timeout and of stop(). */
@@ -449,7 +450,7 @@ export class Machine {
     if (until !== undefined) checkAddr(until);
     const c = this.kernel.cpu;
     const start = c.icount;
-    const deadline = timeout === Infinity ? Infinity : performance.now() + timeout;
+    const deadline = timeout === Infinity ? Infinity : hostNowMs() + timeout;
     this.running = true;
     this.stopRequested = false;
     this.hooks.startRun(until);
@@ -474,7 +475,7 @@ export class Machine {
         const out = x === null ? null : this.exitOf(x, until, insns);
         if (out !== null) return out;
         if (this.stopRequested) return { reason: "stop", insns };
-        if (performance.now() >= deadline) return { reason: "timeout", insns };
+        if (hostNowMs() >= deadline) return { reason: "timeout", insns };
       }
     } finally {
       leaveLog(prevLog);

@@ -23,6 +23,7 @@ import { icedLoaded } from "../decoder/iced.js";
 import { loadForms, saveForms } from "./formcache.js";
 import { DiskRegionStore, jitCacheDir, packStamp } from "./jitcache.js";
 import { mainThreadCpuMs } from "./threadcpu.js";
+import { hostNowMs } from "../hw/devices/hosttime.js";
 
 /** When V8's optimising compiler is let loose (launch.ts holds it back at start-up): after this
  *  many guest instructions or this much time running the guest, whichever comes first. */
@@ -69,11 +70,11 @@ function callClock(p: LinuxPersonality): { ms: number } {
   p.syscall = (t) => {
     const weight = sampleWeight(++seen);
     if (weight === 0) return call(t);
-    const t0 = performance.now();
+    const t0 = hostNowMs();
     try {
       call(t);
     } finally {
-      clock.ms += (performance.now() - t0) * weight;
+      clock.ms += (hostNowMs() - t0) * weight;
     }
   };
   return clock;
@@ -126,7 +127,7 @@ export async function runUntil(m: Machine, a: MachineArgs, until: Process, conso
   const forwarded = console !== null ? FORWARDED_TO_CONSOLE : FORWARDED;
   const handlers = forwarded.map((name): [NodeJS.Signals, () => void] => [name, () => m.sys.hostSignal(os.constants.signals[name])]);
   for (const [name, h] of handlers) process.on(name, h);
-  const startAt = performance.now();
+  const startAt = hostNowMs();
   const t0 = process.hrtime.bigint();
   const limit = a.maxInsns > 0 ? a.maxInsns : Infinity;
   const cpu = m.kernel.cpu;
@@ -138,7 +139,7 @@ export async function runUntil(m: Machine, a: MachineArgs, until: Process, conso
   try {
     await loop.run({
       done: () => {
-        if (!optimizing && (cpu.icount - start >= OPTIMIZE_AFTER_INSNS || performance.now() - startAt >= OPTIMIZE_AFTER_MS)) {
+        if (!optimizing && (cpu.icount - start >= OPTIMIZE_AFTER_INSNS || hostNowMs() - startAt >= OPTIMIZE_AFTER_MS)) {
           optimizing = true;
           releaseOptimization();
         }

@@ -22,6 +22,7 @@ import { inLocalLoop } from "./localloop.js";
 import { logger, trace } from "../log.js";
 import { execHooked, markHooks } from "./hookexec.js";
 import { HOOK_REPLAY, type CpuHooks } from "../hw/hooks.js";
+import { hostNowMs } from "../hw/devices/hosttime.js";
 
 /** run() results beyond the CPU's EXIT_* codes. (Declared, then exported: the CommonJS build
  *  reads an `export const` of the module it is declared in as a property of the module's
@@ -112,7 +113,7 @@ export interface EngineStats {
    *  (measured only with `EngineOptions.timing`). */
   jitMs: number;
   decodeMs: number;
-  /** performance.now() when the CPU had run WARMUP_INSNS instructions (with `timing`; -1 before). */
+  /** hostNowMs() when the CPU had run WARMUP_INSNS instructions (with `timing`; -1 before). */
   warmupAt: number;
   jit: JitStats;
 }
@@ -251,7 +252,7 @@ export class Engine {
   /** Instruction count at which warmupAt is taken (Infinity: taken, or not timing). */
   private markAt: number;
   private readonly log = logger("exec");
-  /** What one performance.now() costs, taken out of each timed region entry. */
+  /** What one hostNowMs() costs, taken out of each timed region entry. */
   private readonly clockCost: number;
   /** Regions by entry address, for compiled code leaving to one (chain.ts). */
   readonly chain = new ChainTable();
@@ -288,10 +289,10 @@ export class Engine {
     const phys = c.fetchPhys((base + eip) | 0);
     let b = c.flat ? this.cache.get(phys, eip) : this.cache.get(phys, eip, base, codeBits(c));
     if (b === undefined) {
-      const t0 = this.opts.timing === true ? performance.now() : 0;
+      const t0 = this.opts.timing === true ? hostNowMs() : 0;
       b = this.decoder.decode(c, eip);
       b.born = c.icount;
-      if (t0 !== 0) this.stats.decodeMs += performance.now() - t0;
+      if (t0 !== 0) this.stats.decodeMs += hostNowMs() - t0;
       if (c.hooks !== null) markHooks(c.hooks, b);
       this.cache.add(b);
       this.stats.blocksDecoded++;
@@ -414,11 +415,11 @@ export class Engine {
           const runs = ++this.stats.regionRuns;
           const weight = timing ? sampleWeight(runs) : 0;
           const timed = weight !== 0;
-          const t0 = timed ? performance.now() : 0;
+          const t0 = timed ? hostNowMs() : 0;
           c.jitFrom = r;
           this.chain.set(c.r[EIP], r, c);
           const n = r.fn(c, n0, 0);
-          if (timed) this.stats.jitMs += Math.max(0, performance.now() - t0 - this.clockCost) * weight;
+          if (timed) this.stats.jitMs += Math.max(0, hostNowMs() - t0 - this.clockCost) * weight;
           inRegion = null;
           // (c.exit compared first: `n !== n0 ||` left that comparison to the rare regions that
           // make no progress, and the first of them deoptimised this loop)
@@ -533,7 +534,7 @@ export class Engine {
 
   private passMark(): void {
     this.markAt = Infinity;
-    this.stats.warmupAt = performance.now();
+    this.stats.warmupAt = hostNowMs();
   }
 
   /** Turns an exception from guest execution into a run() result, or resolves it and returns
@@ -623,13 +624,13 @@ export class Engine {
   }
 }
 
-/** Milliseconds one performance.now() takes, as the smallest of a few averaged batches. */
+/** Milliseconds one hostNowMs() takes, as the smallest of a few averaged batches. */
 function clockReadCost(): number {
   let best = Infinity;
   for (let batch = 0; batch < 5; batch++) {
-    const t0 = performance.now();
+    const t0 = hostNowMs();
     let t = t0;
-    for (let i = 0; i < 200; i++) t = performance.now();
+    for (let i = 0; i < 200; i++) t = hostNowMs();
     best = Math.min(best, (t - t0) / 200);
   }
   return best;

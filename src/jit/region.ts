@@ -18,6 +18,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import type { PhysMemory } from "../hw/memory.js";
 import { wasmBlocks, compileWasm } from "./wasm/region.js";
 import { packedInteger } from "./wasm/simd.js";
+import { hostNowMs } from "../hw/devices/hosttime.js";
 
 /** Developer aid: when set, every region's generated source is written to this folder. */
 const DUMP_DIR = process.env.EXOJIT_JIT_DUMP ?? "";
@@ -176,9 +177,9 @@ export class Region implements Chainable {
   ) {
     this.eips = new Set(blocks.map((b) => b.eip));
     this.loops = blocks.some((b) => staticTargets(b)?.some((t) => t <= b.eip && this.eips.has(t)) === true);
-    const t0 = performance.now();
+    const t0 = hostNowMs();
     const c = compile(this);
-    this.compileMs = performance.now() - t0;
+    this.compileMs = hostNowMs() - t0;
     this.fn = c.fn;
     this.hot = c.hot;
     this.insns = c.insns;

@@ -3,6 +3,17 @@
 // ContentHash, in JavaScript, for the keys runs read (saved regions, code caches, the seed).
 
 import { createRequire } from "node:module";
+import { wasmBlocks, CHUNK, type WasmBlocks } from "./hashwasm.js";
+
+/** Inputs from this long go through the wasm loop (copying them costs less than it saves). */
+const WASM_FROM = 256;
+let useWasm = true;
+
+/** Hashes with the JavaScript loop only (false), or the wasm one for long inputs (true, the
+ *  default): for tests, which check that both give the same digests. */
+export function hashWithWasm(on: boolean): void {
+  useWasm = on;
+}
 
 let crypto: typeof import("node:crypto") | null = null;
 
@@ -45,6 +56,8 @@ export class ContentHash {
       this.block(this.tail, 0);
       this.held = 0;
     }
+    const whole = (b.length - i) & ~15;
+    if (whole >= WASM_FROM && useWasm && wasmBlocks() !== null) this.wasmBlocks(b, i, whole), (i += whole);
     for (; i + 16 <= b.length; i += 16) this.block(b, i);
     while (i < b.length) this.tail[this.held++] = b[i++];
     return this;
@@ -71,6 +84,18 @@ export class ContentHash {
     h3 = (h3 + h1) | 0;
     h4 = (h4 + h1) | 0;
     return [h1, h2, h3, h4].map((h) => (h >>> 0).toString(16).padStart(8, "0")).join("");
+  }
+
+  /** The `n` bytes at `b[i]` (whole blocks), by the wasm loop (hashwasm.ts), in chunks. */
+  private wasmBlocks(b: Uint8Array, i: number, n: number): void {
+    const w = wasmBlocks() as WasmBlocks;
+    w.state[0] = this.h1, w.state[1] = this.h2, w.state[2] = this.h3, w.state[3] = this.h4;
+    for (let at = 0; at < n; at += CHUNK) {
+      const len = Math.min(CHUNK, n - at);
+      w.bytes.set(b.subarray(i + at, i + at + len), CHUNK);
+      w.blocks(CHUNK, CHUNK + len);
+    }
+    this.h1 = w.state[0], this.h2 = w.state[1], this.h3 = w.state[2], this.h4 = w.state[3];
   }
 
   private block(b: Uint8Array, i: number): void {

@@ -1,5 +1,6 @@
-import { describe, it, expect } from "vitest";
-import { ContentHash } from "../../src/decoder/hash.js";
+import { afterEach, describe, it, expect } from "vitest";
+import { ContentHash, hashWithWasm } from "../../src/decoder/hash.js";
+import { wasmBlocks } from "../../src/decoder/hashwasm.js";
 
 const digest = (...parts: (Uint8Array | Int32Array)[]): string => {
   const h = new ContentHash();
@@ -53,6 +54,40 @@ describe("ContentHash", () => {
     for (const f of flips) {
       expect(f).toBeGreaterThan(12);
       expect(f).toBeLessThan(52);
+    }
+  });
+});
+
+describe("ContentHash's wasm loop (decoder/hashwasm.ts)", () => {
+  // bytes that are not periodic, long enough to cross the loop's 64 KiB chunks
+  const big = Uint8Array.from({ length: 200_000 }, (_, i) => (i * 2654435761) >>> 24);
+  afterEach(() => hashWithWasm(true));
+
+  it("is made where WebAssembly runs", () => {
+    expect(wasmBlocks()).not.toBeNull();
+  });
+
+  it("gives the digests the JavaScript loop gives (and gave before it: saved caches keep them)", () => {
+    const known: [number, string][] = [
+      [0, "518d7b55f39990132bebfab919c38d56"],
+      [17, "c59db24c6cb0e019ccab5f050a2ec90e"],
+      [300, "d777be02fdf56b3b07e571764ae89b24"],
+      [4096, "df33d4a6e30d97557a0fd8141fbaa9f8"],
+      [65536 + 48, "9a4e92af38755b2761c07c8968403490"],
+      [200_000, "cab10a329442373bb9322c325e3ecaad"],
+    ];
+    for (const wasm of [true, false]) {
+      hashWithWasm(wasm);
+      for (const [n, d] of known) expect(digest(big.subarray(0, n)), `${n} bytes, wasm ${wasm}`).toBe(d);
+    }
+  });
+
+  it("agrees with the JavaScript loop on every length and split around its threshold and chunk", () => {
+    for (const [n, cut] of [[255, 0], [256, 0], [257, 1], [272, 15], [65536, 7], [65552, 65536], [131088, 3], [131072 + 300, 131072]]) {
+      hashWithWasm(false);
+      const js = digest(big.subarray(0, cut), big.subarray(cut, n));
+      hashWithWasm(true);
+      expect(digest(big.subarray(0, cut), big.subarray(cut, n)), `${n} bytes cut at ${cut}`).toBe(js);
     }
   });
 });

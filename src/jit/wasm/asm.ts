@@ -7,31 +7,8 @@
 export const I32 = 0x7f, I64 = 0x7e, F64 = 0x7c, V128 = 0x7b;
 export type ValType = typeof I32 | typeof I64 | typeof F64 | typeof V128;
 
-/** Unsigned LEB128. */
-export function uleb(v: number, out: number[] = []): number[] {
-  v >>>= 0;
-  do {
-    let b = v & 127;
-    v >>>= 7;
-    if (v !== 0) b |= 128;
-    out.push(b);
-  } while (v !== 0);
-  return out;
-}
-
-/** Signed LEB128 of an int32. */
-export function sleb(v: number, out: number[] = []): number[] {
-  v |= 0;
-  for (;;) {
-    const b = v & 127;
-    v >>= 7;
-    if ((v === 0 && (b & 64) === 0) || (v === -1 && (b & 64) !== 0)) {
-      out.push(b);
-      return out;
-    }
-    out.push(b | 128);
-  }
-}
+export { uleb, sleb } from "../../decoder/leb.js";
+import { uleb, sleb } from "../../decoder/leb.js";
 
 /** Opcodes (one byte; SIMD ones follow the 0xfd prefix, see FnBuilder.simd). */
 export const OP = {

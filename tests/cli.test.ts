@@ -223,6 +223,27 @@ describe("exojit's cache directory", () => {
     expect(loaded("--stats")).toContain("NativeModule perf_hooks");
   });
 
+  it("keeps the pack's code caches of the two other builds that wrote theirs last, and deletes older ones", () => {
+    const cache = path.join(dir, "cache-builds"), code = path.join(cache, "code");
+    fs.mkdirSync(code, { recursive: true });
+    const other = (k: number, tag = process.version): string => `pack-${k}a-${k}b-${tag}.v8`;
+    const made = [1, 2, 3, 4].map((k) => other(k)).concat(other(5, `${process.version}-0badf1a9`));
+    made.forEach((f, k) => {
+      for (const name of [f, `${f}.kinds`]) {
+        fs.writeFileSync(path.join(code, name), "run/auto\n");
+        fs.utimesSync(path.join(code, name), 1000 * (k + 1), 1000 * (k + 1));
+      }
+    });
+    const echo = path.join(REPO, "firmware", "image", "root", "bin", "echo");
+    const r = spawnSync("node", [CLI, "run", echo, "x"], { encoding: "utf8", cwd: dir, timeout: 30_000, env: { ...process.env, EXOJIT_CACHE: cache } });
+    expect(r.status, r.stderr).toBe(0);
+    const packs = fs.readdirSync(code).filter((f) => f.startsWith("pack-")).sort();
+    const mine = packs.filter((f) => !made.some((m) => f.startsWith(m)));
+    expect(mine.map((f) => f.replace(/^pack-[0-9a-z]+-[0-9a-z]+-/, "pack-*-"))).toEqual([`pack-*-${process.version}.v8`, `pack-*-${process.version}.v8.kinds`]);
+    // the two last written of the other builds with these flags, and the one with other flags
+    expect(packs.filter((f) => !mine.includes(f))).toEqual([other(3), `${other(3)}.kinds`, other(4), `${other(4)}.kinds`, other(5, `${process.version}-0badf1a9`), `${other(5, `${process.version}-0badf1a9`)}.kinds`]);
+  });
+
   it("runs from the ES modules as well when told not to use the packed build (EXOJIT_NO_PACK=1)", () => {
     const hello = buildGuest("hello.c");
     const env = { ...process.env, EXOJIT_NO_PACK: "1", EXOJIT_CACHE: path.join(dir, "cache-esm") };

@@ -3,8 +3,11 @@
 // engine's files at every start-up), and from those files when the ES modules run.
 
 import { afterEach, describe, expect, it } from "vitest";
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
-import { jitCacheDir } from "../src/cli/jitcache.js";
+import { jitCacheDir, DiskRegionStore, KEEP_BUILDS } from "../src/cli/jitcache.js";
+import { WINDOWS_NONE } from "../src/jit/stackwin.js";
 
 const KEY = Symbol.for("exojit.packStamp");
 const g = globalThis as Record<symbol, unknown>;
@@ -24,5 +27,26 @@ describe("the folder of saved regions", () => {
     const packB = jitCacheDir();
     expect(new Set([files, packA, packB]).size).toBe(3);
     for (const d of [files, packA, packB]) expect(path.basename(path.dirname(d as string))).toBe("jit");
+  });
+
+  it("keeps the folders of the other builds written to last when it saves, and deletes older ones", () => {
+    const parent = fs.mkdtempSync(path.join(os.tmpdir(), "exojit-jitdirs-"));
+    try {
+      // five other builds, written to at times 1000..5000 s, and a file that is not a build's
+      const others = ["2-aa", "2-bb", "2-cc", "2-dd", "2-ee"];
+      others.forEach((g, k) => {
+        fs.mkdirSync(path.join(parent, g));
+        fs.utimesSync(path.join(parent, g), 1000 * (k + 1), 1000 * (k + 1));
+      });
+      fs.writeFileSync(path.join(parent, "notes"), "");
+      const store = new DiskRegionStore(path.join(parent, "2-mine"));
+      store.put("08048000-0-0", { source: "return 0", hash: "h", insns: 1, reachable: 1, entries: [0x8048000], fallbacks: [], blocks: [0x8048000], lengths: [1], helpers: [], windows: WINDOWS_NONE, chains: false });
+      expect(store.flush()).toBe(1);
+      expect(fs.readdirSync(parent).sort()).toEqual(["2-dd", "2-ee", "2-mine", "notes"]);
+      expect(KEEP_BUILDS).toBe(3);
+      expect(new DiskRegionStore(path.join(parent, "2-mine")).has("08048000-0-0")).toBe(true);
+    } finally {
+      fs.rmSync(parent, { recursive: true, force: true });
+    }
   });
 });

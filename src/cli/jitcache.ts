@@ -211,8 +211,7 @@ export class DiskRegionStore implements RegionStore {
       this.lines += index.length;
       const n = this.pending.size;
       this.pending.clear();
-      const parent = path.dirname(this.dir), mine = path.basename(this.dir);
-      for (const g of fs.readdirSync(parent)) if (g !== mine && /^\d+-[0-9a-z]+$/.test(g)) fs.rmSync(path.join(parent, g), { recursive: true, force: true });
+      pruneOtherBuilds(this.dir);
       return n;
     } catch {
       fs.rmSync(tmp, { force: true });
@@ -220,6 +219,21 @@ export class DiskRegionStore implements RegionStore {
       return 0; // (the cache only saves time)
     }
   }
+}
+
+/** Builds whose folders of saved regions are kept, this one included (cli/packload.cts keeps
+ *  as many of the pack's code caches): two installed versions used by turns would otherwise
+ *  delete each other's regions whenever one saved some. */
+export const KEEP_BUILDS = 3;
+
+/** Deletes the folders of other builds' regions beside `dir`, but for the KEEP_BUILDS - 1 written
+ *  to last. */
+function pruneOtherBuilds(dir: string): void {
+  const parent = path.dirname(dir), mine = path.basename(dir);
+  const others = fs.readdirSync(parent).filter((g) => g !== mine && /^\d+-[0-9a-z]+$/.test(g));
+  const when = new Map(others.map((g) => [g, fs.statSync(path.join(parent, g), { throwIfNoEntry: false })?.mtimeMs ?? 0]));
+  others.sort((a, b) => (when.get(b) as number) - (when.get(a) as number));
+  for (const g of others.slice(KEEP_BUILDS - 1)) fs.rmSync(path.join(parent, g), { recursive: true, force: true });
 }
 
 /** A code cache's checksum, as its index line keeps it. */

@@ -107,12 +107,29 @@ function saveCache(c: Cached, kind: string): void {
     c.kinds = c.save ? [kind] : [...c.kinds, kind];
     fs.writeFileSync(tmp, `${c.kinds.join("\n")}\n`);
     fs.renameSync(tmp, `${c.file}${KINDS}`);
-    const dir = path.dirname(c.file), mine = path.basename(c.file);
-    for (const f of fs.readdirSync(dir)) if (f !== mine && f !== `${mine}${KINDS}` && c.stale.test(f)) fs.rmSync(path.join(dir, f), { force: true });
+    pruneOtherBuilds(c);
   } catch {
     fs.rmSync(tmp, { force: true });
   }
   c.save = false;
+}
+
+/** Builds whose code caches are kept, this one included: two installed versions used by turns
+ *  (a global one and a project's) each deleted the other's cache when it wrote its own, so each
+ *  start compiled the pack from source (30-50 ms) and wrote a cache again. */
+const KEEP_BUILDS = 3; // (jitcache.ts KEEP_BUILDS keeps as many folders of saved regions)
+
+/** Deletes the caches of other builds of `c`'s kind and flags, but for the KEEP_BUILDS - 1
+ *  written last. */
+function pruneOtherBuilds(c: Cached): void {
+  const dir = path.dirname(c.file), mine = path.basename(c.file);
+  const others = fs.readdirSync(dir).filter((f) => f !== mine && f.endsWith(".v8") && c.stale.test(f));
+  const when = new Map(others.map((f) => [f, fs.statSync(path.join(dir, f), { throwIfNoEntry: false })?.mtimeMs ?? 0]));
+  others.sort((a, b) => (when.get(b) as number) - (when.get(a) as number));
+  for (const f of others.slice(KEEP_BUILDS - 1)) {
+    fs.rmSync(path.join(dir, f), { force: true });
+    fs.rmSync(path.join(dir, `${f}${KINDS}`), { force: true });
+  }
 }
 
 /** A script's text: as Latin-1 when it is ASCII, as tools/pack.mjs writes the pack (3x faster

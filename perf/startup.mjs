@@ -131,6 +131,14 @@ if (qemu) {
 }
 const packed = measure("hello exojit", [process.execPath, CLI, "run", "--stats", hello]);
 row("hello: exojit run", packed, native);
+if (nodeNoCerts) {
+  // The start-up target as a machine without the variable sees it.
+  const env = { ...ENV };
+  delete env.NODE_EXTRA_CA_CERTS;
+  const clean = measure("hello exojit (no NODE_EXTRA_CA_CERTS)", [process.execPath, CLI, "run", "--stats", hello], { env });
+  row("hello: exojit run, no NODE_EXTRA_CA_CERTS", clean, native);
+  result.helloNoCerts = { wall: clean.wall, cpu: clean.cpu, rss: clean.rss };
+}
 const esm = measure("hello exojit (ES modules)", [process.execPath, CLI, "run", "--stats", hello], { env: { ...ENV, EXOJIT_NO_PACK: "1" } });
 row("hello: exojit run, ES modules", esm, native);
 const boot = measure("exojit boot", [process.execPath, CLI, "boot", "--stats"], { input: "exit\n" });

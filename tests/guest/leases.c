@@ -23,6 +23,9 @@ static void await_signal(int sig, int fd) {
   else printf("holder got signal %s, si_code %d, si_fd ours %d\n", got == SIGIO ? "SIGIO" : "F_SETSIG's", si.si_code, got == SIGIO ? -1 : si.si_fd == fd);
 }
 
+/* What TRY prints, for a result `rc` and errno `err` kept from earlier. */
+static void report(const char *label, long rc, int err) { printf("%s: %ld%s%s\n", label, rc, rc == -1 ? " " : "", rc == -1 ? strerror(err) : ""); }
+
 /* A child that opens the file with `flags` (after `delay` ms) and prints what happened. */
 static pid_t opener(const char *path, int flags, int delay) {
   fflush(stdout);
@@ -72,8 +75,12 @@ int main(void) {
   printf("F_GETLEASE while broken: %s\n", lease_name(fcntl(r, F_GETLEASE)));
   c = opener(path, O_WRONLY, 0);
   usleep(100000);
-  TRY("holder lets go", fcntl(r, F_SETLEASE, F_UNLCK));
+  /* (the child's line first: it prints as soon as its open returns, which races with ours) */
+  errno = 0;
+  long done = fcntl(r, F_SETLEASE, F_UNLCK);
+  int err = errno;
   waitpid(c, NULL, 0);
+  report("holder lets go", done, err);
 
   /* a write lease with F_SETSIG: an open to read waits until the holder downgrades it (the
    * lease is on a read-only fd, which the child inherits: its close would not end the lease) */
@@ -85,8 +92,11 @@ int main(void) {
   await_signal(SIGRTMIN + 1, w);
   printf("F_GETLEASE while broken: %s\n", lease_name(fcntl(w, F_GETLEASE)));
   usleep(100000);
-  TRY("holder downgrades to F_RDLCK", fcntl(w, F_SETLEASE, F_RDLCK));
+  errno = 0;
+  done = fcntl(w, F_SETLEASE, F_RDLCK);
+  err = errno;
   waitpid(c, NULL, 0);
+  report("holder downgrades to F_RDLCK", done, err);
   printf("F_GETLEASE: %s\n", lease_name(fcntl(w, F_GETLEASE)));
   close(w);
 

@@ -17,7 +17,7 @@ const DIST = path.join(REPO, "dist");
 const { fastDecode, learn, fastStats } = await import(path.join(DIST, "decoder/fast.js"));
 const { convert, mayHavePrefix } = await import(path.join(DIST, "decoder/convert.js"));
 const { exportSeed } = await import(path.join(DIST, "decoder/formcache.js"));
-const { Insn } = await import(path.join(DIST, "hw/isa.js"));
+const { newInsn } = await import(path.join(DIST, "hw/isa.js"));
 const { seedKey, SEED } = await import(path.join(DIST, "decoder/seed.js"));
 const iced = createRequire(import.meta.url)("iced-x86");
 
@@ -71,7 +71,7 @@ function learnFrom(bytes, addr, one = false) {
   try {
     for (let pos = 0; pos < bytes.length; ) {
       const at = (addr + pos) | 0;
-      const x = new Insn();
+      const x = newInsn();
       const n = fastDecode(bytes, pos, bytes.length, at, x);
       if (n > 0) {
         if (one) break;

@@ -6,12 +6,12 @@
 import type { Cpu } from "../hw/cpu.js";
 import { CS, CR0_PE, FLAGS, VM } from "../hw/state.js";
 import { DESC_DB, DESC_S } from "../hw/segment.js";
-import { Insn, FLOW_NEXT, Op } from "../hw/isa.js";
+import { type Insn, newInsn, FLOW_NEXT, Op } from "../hw/isa.js";
 import { markCodePage } from "../hw/mmu.js";
 import { PAGE_SHIFT } from "../hw/memory.js";
 import { loadIced, type IcedInstruction, type IcedDecoder } from "./iced.js";
 import { armSeed } from "./seed.js";
-import { fastDecode, fastStraddles, learn } from "./fast.js";
+import { fastInsn, fastStraddles, learn } from "./fast.js";
 import { convert, mayHavePrefix } from "./convert.js";
 import { findDecoded, keepDecoded } from "./shared.js";
 import { specialize } from "../hw/interp/special.js";
@@ -167,15 +167,15 @@ export class BlockDecoder {
     let pos = 0;
     try {
       while (insns.length < maxInsns && pos < first) {
-        const x = new Insn();
         const at = (eip + pos) | 0;
-        const fast = bits === 32 ? fastDecode(this.buf, pos, first, at, x) : 0;
-        if (fast > 0) {
-          pos += fast;
-          insns.push(x);
-          if (x.flow !== FLOW_NEXT) break;
+        const fx = bits === 32 ? fastInsn(this.buf, pos, first, at) : null;
+        if (fx !== null) {
+          pos += fx.len;
+          insns.push(fx);
+          if (fx.flow !== FLOW_NEXT) break;
           continue;
         }
+        const x = newInsn();
         // Whether the window ends inside this instruction: the fast path knows for a learned
         // form at the page end (without loading iced), else iced finds out.
         let cut = bits === 32 && first === inPage && fastStraddles(this.buf, pos, first);
@@ -238,8 +238,8 @@ export class BlockDecoder {
     this.buf.copyWithin(0, pos, first);
     this.copy(c, p2, head, MAX_INSN_LEN);
     if (bits === 32) {
-      const x = new Insn();
-      if (fastDecode(this.buf, 0, head + MAX_INSN_LEN, eip, x) > 0) return x;
+      const x = fastInsn(this.buf, 0, head + MAX_INSN_LEN, eip);
+      if (x !== null) return x;
     }
     const d = new (loadIced().Decoder)(bits, this.buf.subarray(0, head + MAX_INSN_LEN), 0);
     let len: number;
@@ -250,7 +250,7 @@ export class BlockDecoder {
     } finally {
       d.free();
     }
-    const x = new Insn();
+    const x = newInsn();
     convert(this.ins, x, eip, len, mayHavePrefix(this.buf[0]));
     return x;
   }

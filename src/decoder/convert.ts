@@ -4,7 +4,7 @@
 
 import { loadIced, type IcedInstruction, type IcedModule } from "./iced.js";
 import {
-  type Exec, Insn, Op, K_NONE, K_R8, K_R16, K_R32, K_MEM, K_IMM, K_SEG, K_ST, K_CR, K_DR, K_MM, K_XMM, NO_REG, FLOW_NEXT, FLOW_BRANCH, FLOW_EXIT,
+  type Exec, type Insn, Op, K_NONE, K_R8, K_R16, K_R32, K_MEM, K_IMM, K_SEG, K_ST, K_CR, K_DR, K_MM, K_XMM, NO_REG, FLOW_NEXT, FLOW_BRANCH, FLOW_EXIT,
 } from "../hw/isa.js";
 import { reg8Index, CF, PF, AF, ZF, SF, OF, DF, IF, AC } from "../hw/state.js";
 import { HANDLERS } from "../hw/interp/table.js";

@@ -13,7 +13,7 @@
 // from the bytes reproduces it exactly, else the form stays with iced for good.
 // tests/decoder/fast.test.ts compares both paths over whole programs and random bytes.
 
-import { Insn, NO_REG, K_R8, K_R16, K_MEM, K_NONE, Op } from "../hw/isa.js";
+import { type Insn, newInsn, copyInsn, NO_REG, K_R8, K_R16, K_MEM, K_NONE, Op } from "../hw/isa.js";
 import { reg8Index, SS, DS, ESP, EBP } from "../hw/state.js";
 
 /** Where an operand's value comes from. */
@@ -411,6 +411,11 @@ function copy(out: Insn, t: Insn): void {
 /** Fills `out` from template `t` and the last parse. */
 function fill(out: Insn, t: Insn): void {
   copy(out, t);
+  fillParsed(out, t);
+}
+
+/** Sets what the last parse gives of `out`, a copy of template `t`. */
+function fillParsed(out: Insn, t: Insn): void {
   out.eip = pEip;
   out.len = pLen;
   out.next = (pEip + pLen) | 0;
@@ -490,20 +495,37 @@ function fromOffered(): Insn | undefined {
  * known; returns its length, or 0 to have iced decode it (then call learn() with the result).
  */
 export function fastDecode(buf: Uint8Array, pos: number, end: number, eip: number, out: Insn): number {
+  const t = templateAt(buf, pos, end, eip);
+  if (t === null) return 0;
+  fill(out, t);
+  fastStats.decoded++;
+  return pLen;
+}
+
+/** fastDecode's instruction as a new Insn (a copy of its form's template, made in one step:
+ *  isa.ts copyInsn), or null to have iced decode it. Its length is its `len`. */
+export function fastInsn(buf: Uint8Array, pos: number, end: number, eip: number): Insn | null {
+  const t = templateAt(buf, pos, end, eip);
+  if (t === null) return null;
+  const x = copyInsn(t);
+  fillParsed(x, t);
+  fastStats.decoded++;
+  return x;
+}
+
+/** The template of the form of the instruction at buf[pos], parsed (pEip, pLen set), or null. */
+function templateAt(buf: Uint8Array, pos: number, end: number, eip: number): Insn | null {
   pKey = -1;
   const len = parse(buf, pos, end);
-  if (len <= 0) return 0;
+  if (len <= 0) return null;
   pEip = eip;
   pLen = len;
   let t = forms.get(pKey);
   if (t === undefined) t = offered.size > 0 || firstMiss !== null || lazy !== null ? fromOffered() : undefined;
-  if (t === undefined || t === null) return 0;
-  fill(out, t);
-  fastStats.decoded++;
-  return len;
+  return t ?? null;
 }
 
-const scratch = new Insn();
+const scratch = newInsn();
 /** The bytes before a page end, and zeros for those of the next page (fastStraddles). */
 const straddle = new Uint8Array(32);
 
@@ -522,7 +544,7 @@ export function fastStraddles(buf: Uint8Array, pos: number, end: number): boolea
   straddle.set(buf.subarray(pos, end));
   pKey = -1;
   const len = parse(straddle, 0, straddle.length);
-  let more = len > head && pHead <= head && pKeyImm < head && forms.get(pKey) instanceof Insn;
+  let more = len > head && pHead <= head && pKeyImm < head && (forms.get(pKey) ?? null) !== null;
   if (!more) more = parse(buf, pos, end) === SHORT && (pOpKey === -1 || learnedOps.has(pOpKey));
   pKey = -1; // not a form for learn()
   return more;
@@ -536,7 +558,7 @@ export function learn(x: Insn): void {
   pKey = -1;
   let ok = x.op !== Op.INVALID && x.len === pLen;
   if (ok) {
-    const t = new Insn();
+    const t = newInsn();
     copy(t, x);
     fill(scratch, t);
     ok = same(scratch, x);

@@ -6,7 +6,7 @@
 // The text is only valid for the build that wrote it (op numbers, handler tables, iced's
 // answers): the caller keys the file by build. Records that do not read back are skipped.
 
-import { Insn, type Exec } from "../hw/isa.js";
+import { type Insn, newInsn, type Exec } from "../hw/isa.js";
 import { HANDLERS } from "../hw/interp/table.js";
 import { FPU_HANDLERS } from "../hw/fpu/index.js";
 import { SIMD_HANDLERS } from "../hw/simd/index.js";
@@ -14,7 +14,7 @@ import { eachForm, knowForm } from "./fast.js";
 
 /** The template fields kept, in order: every field but the handler and the per-instruction
  *  ones (fill() sets those). */
-const FIELDS = Object.keys(new Insn()).filter((k) => k !== "fn" && k !== "eip" && k !== "len" && k !== "next");
+const FIELDS = Object.keys(newInsn()).filter((k) => k !== "fn" && k !== "eip" && k !== "len" && k !== "next");
 
 /** Where a handler comes from: "h<op>", "f<name>" or "s<name>". */
 function handlerNames(): Map<Exec, string> {
@@ -80,7 +80,7 @@ export function importForms(text: string, add: (key: number, t: Insn | null) => 
 function templateOf(r: readonly unknown[]): Insn | undefined {
   const fn = typeof r[1] === "string" ? handlerOf(r[1]) : undefined;
   if (fn === undefined || r.length !== FIELDS.length + 2) return undefined;
-  const t = new Insn();
+  const t = newInsn();
   const rec = t as unknown as Record<string, number>;
   for (let k = 0; k < FIELDS.length; k++) {
     const v = r[k + 2];

@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import { createRequire } from "node:module";
 import type * as Iced from "iced-x86";
 import { convert, mayHavePrefix } from "../../src/decoder/convert.js";
-import { Insn } from "../../src/hw/isa.js";
+import { newInsn, type Insn } from "../../src/hw/isa.js";
 import { buildGuest } from "../helpers/guest.js";
 
 const iced = createRequire(import.meta.url)("iced-x86") as typeof Iced;
@@ -40,7 +40,7 @@ describe("instruction conversion", () => {
       while (d.position < bytes.length) {
         const pos = d.position;
         d.decodeOut(ins);
-        const x = new Insn();
+        const x = newInsn();
         convert(ins, x, (addr + pos) | 0, d.position - pos, mayHavePrefix(bytes[pos]));
         const want = {
           eip: ins.ip32 | 0, len: ins.length, next: ins.nextIP32 | 0,

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fastDecode, learn, fastStats, sameInsn } from "../../src/decoder/fast.js";
-import { Insn } from "../../src/hw/isa.js";
+import { newInsn, type Insn } from "../../src/hw/isa.js";
 import { viaIced } from "../helpers/iced.js";
 import { buildGuest, REPO } from "../helpers/guest.js";
 import { DEFAULT_DEBIAN_ROOT } from "../helpers/debian.js";
@@ -35,7 +35,7 @@ function check(bytes: Uint8Array, addr: number, where: string): number {
   for (let pos = 0; pos < bytes.length; ) {
     const want = viaIced(bytes, pos, addr);
     if (want === null) break;
-    const x = new Insn();
+    const x = newInsn();
     const n = fastDecode(bytes, pos, Math.min(bytes.length, pos + 1024), (addr + pos) | 0, x);
     if (n > 0) {
       fast++;
@@ -86,7 +86,7 @@ describe("fast decoding", () => {
     for (const [first, second] of pairs) {
       check(Buffer.from(first, "hex"), 0x08048000, first);
       const bytes = Buffer.from(second, "hex");
-      const x = new Insn();
+      const x = newInsn();
       expect(fastDecode(bytes, 0, bytes.length, 0x08048000, x), second).toBe(bytes.length);
       expect(sameInsn(x, viaIced(bytes, 0, 0x08048000) as Insn), second).toBe(true);
     }

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import * as fs from "node:fs";
 import { fastDecode, learn, forgetForms, sameInsn, fastStats, offerLazily } from "../../src/decoder/fast.js";
 import { exportForms, exportSeed, importForms, indexSeed } from "../../src/decoder/formcache.js";
-import { Insn } from "../../src/hw/isa.js";
+import { newInsn, type Insn } from "../../src/hw/isa.js";
 import { viaIced } from "../helpers/iced.js";
 import { buildGuest } from "../helpers/guest.js";
 
@@ -33,7 +33,7 @@ function pass(bytes: Uint8Array, addr: number, learning: boolean): number {
   for (let pos = 0; pos < bytes.length; ) {
     const want = viaIced(bytes, pos, addr);
     if (want === null) break;
-    const x = new Insn();
+    const x = newInsn();
     if (fastDecode(bytes, pos, Math.min(bytes.length, pos + 1024), (addr + pos) | 0, x) > 0) {
       fast++;
       if (!sameInsn(x, want)) expect(x, `at 0x${(addr + pos).toString(16)}`).toEqual(want);

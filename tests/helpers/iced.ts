@@ -4,7 +4,7 @@
 import { createRequire } from "node:module";
 import type * as Iced from "iced-x86";
 import { convert, mayHavePrefix } from "../../src/decoder/convert.js";
-import { Insn } from "../../src/hw/isa.js";
+import { newInsn, type Insn } from "../../src/hw/isa.js";
 
 const iced = createRequire(import.meta.url)("iced-x86") as typeof Iced;
 const ins = new iced.Instruction();
@@ -17,7 +17,7 @@ export function viaIced(bytes: Uint8Array, pos: number, addr: number): Insn | nu
     d.ip = BigInt((addr + pos) >>> 0);
     d.decodeOut(ins);
     if (d.lastError === iced.DecoderError.NoMoreBytes) return null;
-    const x = new Insn();
+    const x = newInsn();
     convert(ins, x, (addr + pos) | 0, d.position, mayHavePrefix(bytes[pos]));
     return x;
   } finally {

@@ -113,7 +113,9 @@ export const FP_COST = 5;
 
 function weightOf(insns: readonly Insn[]): number {
   let fp = 0;
-  for (const x of insns) if (x.op === Op.FPU || x.op === Op.SIMD) fp++;
+  // (indexed loops here and in decode: a for-of makes an iterator and calls it per element,
+  // which counts while V8 still runs the decoder in its baseline tiers)
+  for (let k = 0; k < insns.length; k++) if (insns[k].op === Op.FPU || insns[k].op === Op.SIMD) fp++;
   return fp === 0 ? 1 : (insns.length + fp * (FP_COST - 1)) / insns.length;
 }
 
@@ -214,7 +216,7 @@ export class BlockDecoder {
       d?.free();
     }
     // (after the fast path learned its forms: a form's template keeps the generic handler)
-    for (const x of insns) specialize(x);
+    for (let k = 0; k < insns.length; k++) specialize(insns[k]);
     // Kept for other machines if it ended on its own (see shared.ts).
     const last = insns[insns.length - 1];
     if (shared && ppn1 < 0 && insns.length > 0 && (last.flow !== FLOW_NEXT || insns.length === maxInsns)) keepDecoded(this, this.buf, first, pos, eip | 0, bits, insns);

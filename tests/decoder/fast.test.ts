@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { fastDecode, learn, fastStats, sameInsn } from "../../src/decoder/fast.js";
+import { fastDecode, fastInsn, learn, fastStats, sameInsn } from "../../src/decoder/fast.js";
 import { newInsn, type Insn } from "../../src/hw/isa.js";
 import { viaIced } from "../helpers/iced.js";
 import { buildGuest, REPO } from "../helpers/guest.js";
@@ -40,6 +40,9 @@ function check(bytes: Uint8Array, addr: number, where: string): number {
     if (n > 0) {
       fast++;
       if (!sameInsn(x, want)) expect(x, `${where} at 0x${(addr + pos).toString(16)}: ${Buffer.from(bytes.subarray(pos, pos + want.len)).toString("hex")}`).toEqual(want);
+      // (the block decoder's way: a new copy of the template, block.ts)
+      const y = fastInsn(bytes, pos, Math.min(bytes.length, pos + 1024), (addr + pos) | 0);
+      if (y === null || !sameInsn(y, want)) expect(y, `fastInsn, ${where} at 0x${(addr + pos).toString(16)}`).toEqual(want);
     } else {
       learn(want);
     }

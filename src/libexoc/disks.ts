@@ -10,7 +10,7 @@ import type { CapHandle } from "../exokernel/caps.js";
 import { R_READ, R_WRITE } from "../exokernel/caps.js";
 import { ExoError } from "../exokernel/errors.js";
 import { DEV_BLOCK } from "./exo/index.js";
-import { OpenFile, seekPosition, type FileStat, type OpenMode } from "./file.js";
+import { OpenFile, PositionalFile, seekPosition, type FileStat, type OpenMode } from "./file.js";
 import { sysError } from "./errors.js";
 import { capDisk, capReader } from "./ext2/cache.js";
 import { MountError } from "./ext2/errors.js";
@@ -182,7 +182,7 @@ export class Disks {
 }
 
 /** An open block device: reads and writes of any size and offset, in whole sectors below. */
-export class BlockFile extends OpenFile {
+export class BlockFile extends PositionalFile {
   constructor(
     path: string,
     mode: OpenMode,
@@ -217,18 +217,6 @@ export class BlockFile extends OpenFile {
 
   set readAhead(sectors: number) {
     this.dev.readAhead = sectors;
-  }
-
-  read(buf: Uint8Array): number {
-    const n = this.pread(buf, this.offset);
-    this.offset += n;
-    return n;
-  }
-
-  write(buf: Uint8Array): number {
-    const n = this.pwrite(buf, this.offset);
-    this.offset += n;
-    return n;
   }
 
   override pread(buf: Uint8Array, off: number): number {

@@ -41,6 +41,15 @@ export function seekPosition(off: number, whence: number, cur: number, size: () 
   return pos;
 }
 
+/** The position lseek gives a file with no end to seek from (a synthetic file made when read,
+ *  /proc/PID/mem and pagemap, as Linux's mem_lseek): SEEK_SET and SEEK_CUR only, EINVAL for
+ *  any other and for a position below 0. */
+export function seekWithoutEnd(off: number, whence: number, cur: number): number {
+  const base = whence === SEEK_SET ? 0 : whence === SEEK_CUR ? cur : -1;
+  if (base < 0 || base + off < 0) sysError("EINVAL");
+  return base + off;
+}
+
 /** Readiness events (poll.h; the numbers are Linux's, which the ABI layer passes through). */
 export const POLLIN = 0x1, POLLPRI = 0x2, POLLOUT = 0x4, POLLERR = 0x8, POLLHUP = 0x10, POLLNVAL = 0x20;
 export const POLLRDNORM = 0x40, POLLRDBAND = 0x80, POLLWRNORM = 0x100, POLLWRBAND = 0x200, POLLMSG = 0x400, POLLRDHUP = 0x2000;
@@ -280,6 +289,23 @@ export abstract class OpenFile {
   }
 }
 
+/** A file read and written at its offset (a regular file, a disk, a loop device, /proc/PID/mem):
+ *  read() and write() are pread() and pwrite() at the offset, which moves by what they moved. A
+ *  file opened to append overrides write() to move the offset to its end first. */
+export abstract class PositionalFile extends OpenFile {
+  read(buf: Uint8Array): number {
+    const n = this.pread(buf, this.offset);
+    this.offset += n;
+    return n;
+  }
+
+  write(buf: Uint8Array): number {
+    const n = this.pwrite(buf, this.offset);
+    this.offset += n;
+    return n;
+  }
+}
+
 /** Pages of a host file read through a descriptor of the page cache's own. */
 export class HostPages implements PageSource, HostFdHolder {
   private fd = -1;
@@ -329,7 +355,7 @@ export function hostFileKey(dev: bigint, ino: bigint): string {
 
 /** A regular host file (or anything seekable opened by path). Reads and writes stay coherent
  *  with the page cache's copy of the file (pages mapped with mmap). */
-export class HostFile extends OpenFile implements Mappable, HostFdHolder {
+export class HostFile extends PositionalFile implements Mappable, HostFdHolder {
   /** Page-cache key of the file (dev:ino). */
   private key: string;
 
@@ -393,17 +419,9 @@ export class HostFile extends OpenFile implements Mappable, HostFdHolder {
     return true;
   }
 
-  read(buf: Uint8Array): number {
-    const n = this.pread(buf, this.offset);
-    this.offset += n;
-    return n;
-  }
-
-  write(buf: Uint8Array): number {
+  override write(buf: Uint8Array): number {
     if (this.mode.append) this.offset = Number(fs.fstatSync(this.fd, { bigint: true }).size);
-    const n = this.pwrite(buf, this.offset);
-    this.offset += n;
-    return n;
+    return super.write(buf);
   }
 
   override pread(buf: Uint8Array, off: number): number {

@@ -6,7 +6,7 @@
 // mounted is deferred until its last user lets go (LO_FLAGS_AUTOCLEAR), as Linux does. The
 // ioctls' structures are the ABI's (posix/sys/blkioctl.ts).
 
-import { OpenFile, seekPosition, S_IFMT, S_IFREG, S_IFBLK, type FileStat, type OpenMode } from "./file.js";
+import { OpenFile, PositionalFile, seekPosition, S_IFMT, S_IFREG, S_IFBLK, type FileStat, type OpenMode } from "./file.js";
 import { sysError, SysError } from "./errors.js";
 import { Ext2Fs } from "./ext2/fs.js";
 import { Ext2Volume } from "./ext2/volume.js";
@@ -295,7 +295,7 @@ export class LoopDevices {
 }
 
 /** An open loop device: the backing file's bytes as the device's. */
-export class LoopFile extends OpenFile {
+export class LoopFile extends PositionalFile {
   constructor(
     path: string,
     mode: OpenMode,
@@ -304,18 +304,6 @@ export class LoopFile extends OpenFile {
     private readonly statOf: () => FileStat,
   ) {
     super(path, mode);
-  }
-
-  read(buf: Uint8Array): number {
-    const n = this.pread(buf, this.offset);
-    this.offset += n;
-    return n;
-  }
-
-  write(buf: Uint8Array): number {
-    const n = this.pwrite(buf, this.offset);
-    this.offset += n;
-    return n;
   }
 
   override pread(buf: Uint8Array, off: number): number {

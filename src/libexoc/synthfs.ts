@@ -8,7 +8,7 @@
 
 import type { Process } from "./process.js";
 import type { Task } from "./task.js";
-import { OpenFile, S_IFDIR, S_IFREG, S_IFLNK, SEEK_SET, SEEK_CUR, type FileStat, type OpenMode } from "./file.js";
+import { OpenFile, PositionalFile, seekWithoutEnd, S_IFDIR, S_IFREG, S_IFLNK, type FileStat, type OpenMode } from "./file.js";
 import { DT_DIR, DT_REG, DT_LNK } from "./dirfile.js";
 import { sysError, type ErrnoName } from "./errors.js";
 import { MAY_READ, MAY_WRITE, MAY_EXEC, type FsCaller } from "./volume.js";
@@ -131,7 +131,7 @@ export function permitted(who: FsCaller, n: SynthNode, want: number): boolean {
  * from the start (lseek 0, pread at 0) sees the present, as Linux's seq_file does. Seeking
  * from the end is refused (EINVAL) because the size is not known until the text is made.
  */
-export class SynthOpenFile extends OpenFile {
+export class SynthOpenFile extends PositionalFile {
   private text: Uint8Array | null = null;
 
   constructor(
@@ -153,12 +153,6 @@ export class SynthOpenFile extends OpenFile {
     return this.text;
   }
 
-  read(buf: Uint8Array): number {
-    const n = this.pread(buf, this.offset);
-    this.offset += n;
-    return n;
-  }
-
   override pread(buf: Uint8Array, off: number): number {
     const b = this.bytes(off === 0);
     if (off >= b.length) return 0;
@@ -167,7 +161,7 @@ export class SynthOpenFile extends OpenFile {
     return n;
   }
 
-  write(buf: Uint8Array): number {
+  override write(buf: Uint8Array): number {
     return this.store(buf, null);
   }
 
@@ -187,9 +181,7 @@ export class SynthOpenFile extends OpenFile {
   }
 
   override seek(off: number, whence: number): number {
-    const base = whence === SEEK_SET ? 0 : whence === SEEK_CUR ? this.offset : -1;
-    if (base < 0 || base + off < 0) sysError("EINVAL");
-    this.offset = base + off;
+    this.offset = seekWithoutEnd(off, whence, this.offset);
     return this.offset;
   }
 

@@ -8,7 +8,7 @@
 // system and flush the image to the host's disk (a full sync is one consistent state on the
 // image, and costs little more than the file's own blocks with a write-back cache).
 
-import { OpenFile, seekPosition, type FileStat, type OpenMode } from "../file.js";
+import { OpenFile, PositionalFile, seekPosition, type FileStat, type OpenMode } from "../file.js";
 import { DT_BLK, DT_CHR, DT_DIR, DT_FIFO, DT_LNK, DT_REG, DT_SOCK, DT_UNKNOWN, type DirEntry } from "../dirfile.js";
 import { SysError, sysError } from "../errors.js";
 import type { SetAttr, Volume, VolumeFigures, VolumeNode } from "../volume.js";
@@ -612,7 +612,7 @@ export class Ext2Pages implements PageSource {
 }
 
 /** An open regular file of an ext2 volume. */
-export class Ext2File extends OpenFile implements Mappable {
+export class Ext2File extends PositionalFile implements Mappable {
   constructor(
     path: string,
     mode: OpenMode,
@@ -623,17 +623,9 @@ export class Ext2File extends OpenFile implements Mappable {
     node.openCount++;
   }
 
-  read(buf: Uint8Array): number {
-    const n = this.pread(buf, this.offset);
-    this.offset += n;
-    return n;
-  }
-
-  write(buf: Uint8Array): number {
+  override write(buf: Uint8Array): number {
     if (this.mode.append) this.offset = this.vol.fs.canon(this.node).size;
-    const n = this.pwrite(buf, this.offset);
-    this.offset += n;
-    return n;
+    return super.write(buf);
   }
 
   override pread(buf: Uint8Array, off: number): number {

@@ -4,14 +4,14 @@
 // read-only private pages too, as a debugger's do (Linux's FOLL_FORCE): gdb reads and writes
 // its inferior, breakpoints included, through it.
 
-import { OpenFile, SEEK_SET, SEEK_CUR, type FileStat, type OpenMode } from "../file.js";
+import { PositionalFile, seekWithoutEnd, type FileStat, type OpenMode } from "../file.js";
 import type { Mm } from "../mm.js";
 import { SysError, sysError } from "../errors.js";
 
 /** Addresses a 32-bit process has. */
 const TOP = 2 ** 32;
 
-export class ProcMemFile extends OpenFile {
+export class ProcMemFile extends PositionalFile {
   constructor(
     path: string,
     mode: OpenMode,
@@ -21,18 +21,6 @@ export class ProcMemFile extends OpenFile {
     private readonly st: FileStat,
   ) {
     super(path, mode);
-  }
-
-  read(buf: Uint8Array): number {
-    const n = this.pread(buf, this.offset);
-    this.offset += n;
-    return n;
-  }
-
-  write(buf: Uint8Array): number {
-    const n = this.pwrite(buf, this.offset);
-    this.offset += n;
-    return n;
   }
 
   override pread(buf: Uint8Array, off: number): number {
@@ -64,9 +52,7 @@ export class ProcMemFile extends OpenFile {
   }
 
   override seek(off: number, whence: number): number {
-    const base = whence === SEEK_SET ? 0 : whence === SEEK_CUR ? this.offset : -1;
-    if (base < 0 || base + off < 0) sysError("EINVAL");
-    this.offset = base + off;
+    this.offset = seekWithoutEnd(off, whence, this.offset);
     return this.offset;
   }
 

@@ -4,7 +4,7 @@
 // since 4.2). Pages are never swapped here (bit 62). Reads are whole entries at entry-aligned
 // offsets (EINVAL otherwise); once the process's memory is gone it reads as empty.
 
-import { OpenFile, SEEK_SET, SEEK_CUR, type FileStat, type OpenMode } from "../file.js";
+import { PositionalFile, seekWithoutEnd, type FileStat, type OpenMode } from "../file.js";
 import type { Mm } from "../mm.js";
 import { sysError } from "../errors.js";
 
@@ -14,7 +14,7 @@ const PFN_MASK = (1n << 55n) - 1n;
 /** Entries of a 32-bit address space (4 GiB of pages). */
 const ENTRIES = 2 ** 20;
 
-export class ProcPagemapFile extends OpenFile {
+export class ProcPagemapFile extends PositionalFile {
   constructor(
     path: string,
     mode: OpenMode,
@@ -26,13 +26,7 @@ export class ProcPagemapFile extends OpenFile {
     super(path, mode);
   }
 
-  read(buf: Uint8Array): number {
-    const n = this.pread(buf, this.offset);
-    this.offset += n;
-    return n;
-  }
-
-  write(_buf: Uint8Array): number {
+  override write(_buf: Uint8Array): number {
     return sysError("EBADF");
   }
 
@@ -61,9 +55,7 @@ export class ProcPagemapFile extends OpenFile {
   }
 
   override seek(off: number, whence: number): number {
-    const base = whence === SEEK_SET ? 0 : whence === SEEK_CUR ? this.offset : -1;
-    if (base < 0 || base + off < 0) sysError("EINVAL");
-    this.offset = base + off;
+    this.offset = seekWithoutEnd(off, whence, this.offset);
     return this.offset;
   }
 

@@ -7,7 +7,7 @@
 // Regular files open as TmpFile, which maps through the page cache like any file (mmap and exec
 // of a program in tmpfs) and keeps the cached pages coherent with write() and truncate.
 
-import { OpenFile, S_IFMT, S_IFDIR, S_IFREG, S_IFLNK, S_IFIFO, S_IFCHR, S_IFBLK, S_IFSOCK, seekPosition, type FileStat, type OpenMode } from "../file.js";
+import { OpenFile, PositionalFile, S_IFMT, S_IFDIR, S_IFREG, S_IFLNK, S_IFIFO, S_IFCHR, S_IFBLK, S_IFSOCK, seekPosition, type FileStat, type OpenMode } from "../file.js";
 import { DT_DIR, DT_REG, DT_LNK, DT_FIFO, DT_CHR, DT_BLK, DT_SOCK, DT_UNKNOWN, type DirEntry } from "../dirfile.js";
 import { sysError } from "../errors.js";
 import type { PageCache, FileIdentity, Mappable, PageSource } from "../pagecache.js";
@@ -444,7 +444,7 @@ export class TmpfsPages implements PageSource {
 
 /** An open tmpfs file. Reads and writes go to the node's pages; O_APPEND writes land at the
  *  end in one step (no other guest runs in between). */
-export class TmpFile extends OpenFile implements Mappable {
+export class TmpFile extends PositionalFile implements Mappable {
   constructor(
     path: string,
     mode: OpenMode,
@@ -455,17 +455,9 @@ export class TmpFile extends OpenFile implements Mappable {
     node.opens++;
   }
 
-  read(buf: Uint8Array): number {
-    const n = this.pread(buf, this.offset);
-    this.offset += n;
-    return n;
-  }
-
-  write(buf: Uint8Array): number {
+  override write(buf: Uint8Array): number {
     if (this.mode.append) this.offset = this.node.size;
-    const n = this.pwrite(buf, this.offset);
-    this.offset += n;
-    return n;
+    return super.write(buf);
   }
 
   override pread(buf: Uint8Array, off: number): number {

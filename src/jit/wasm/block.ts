@@ -15,8 +15,9 @@ import { FnBuilder, buildModule, I32, F64, V128, OP, type ValType, type ModuleSp
 import { simdName, emitSimd, usesMxcsr, type SimdContext } from "./simd.js";
 import { intSupported, emitInt, condition, type IntContext } from "./integer.js";
 import { type Insn, Op, K_R32, K_MEM, K_IMM, K_NONE, NO_REG } from "../../hw/isa.js";
-import { EIP, EBP, ESP, MXCSR } from "../../hw/state.js";
-import { condOf, cfOf } from "../../hw/flags.js";
+import { EIP, EBP, ESP, MXCSR, CF, OF } from "../../hw/state.js";
+import { faultOnlyRotates } from "../liveness.js";
+import { condOf, cfOf, flagsOf } from "../../hw/flags.js";
 import { TLB_KEY, type Cpu } from "../../hw/cpu.js";
 import { TLB_ARRAY_BYTES, type PhysMemory } from "../../hw/memory.js";
 
@@ -49,7 +50,7 @@ function supported(x: Insn): boolean {
     case Op.CALL:
       return x.osz === 4 && x.k1 === K_NONE && (x.k0 === K_IMM || x.k0 === K_R32 || (x.k0 === K_MEM && mem(x.k0)));
     case Op.PUSH:
-      return x.osz === 4 && (x.k0 === K_R32 || x.k0 === K_IMM) && x.k1 === K_NONE;
+      return x.osz === 4 && (x.k0 === K_R32 || x.k0 === K_IMM || (x.k0 === K_MEM && mem(x.k0))) && x.k1 === K_NONE;
     case Op.POP:
       return x.osz === 4 && x.k0 === K_R32 && x.k1 === K_NONE;
     case Op.RET:
@@ -67,8 +68,13 @@ function supported(x: Insn): boolean {
 const FLAG_IMPORTS = {
   cond: (fop: number, a: number, b: number, r: number, fl: number, cc: number): number => (condOf(fop, a, b, r, fl, cc) ? 1 : 0),
   cf: (fop: number, a: number, b: number, r: number, fl: number): number => cfOf(fop, a, b, r, fl),
+  flags: (fop: number, a: number, b: number, r: number, fl: number): number => flagsOf(fop, a, b, r, fl),
 };
-const COND_FN = 0, CF_FN = 1;
+const COND_FN = 0, CF_FN = 1, FLAGS_FN = 2;
+
+/** Operations whose translation here sets CF and OF whenever liveness.ts counts them as
+ *  overwriting both. */
+const SETS_CF_OF = new Set<number>([Op.ADD, Op.SUB, Op.ADC, Op.SBB, Op.AND, Op.OR, Op.XOR, Op.CMP, Op.TEST, Op.NEG, Op.SHL, Op.SHR, Op.SAR, Op.ROL, Op.ROR, Op.IMUL]);
 
 /** Whether this tier translates every instruction of a block (and its Jcc's condition). */
 export function takes(insns: readonly Insn[]): boolean {
@@ -109,8 +115,17 @@ export function compileRegion(blocks: readonly (readonly Insn[])[], mem: PhysMem
   const state = mem.stateOffset, tlbR = mem.tlbOffset, tlbW = mem.tlbOffset + TLB_ARRAY_BYTES;
   const indexOf = new Map(blocks.map((insns, k) => [insns[0].eip, k]));
   const saved = [...reg, -1, fl, fop, fa, fb, fr]; // in state-word order; EIP is written apart
+  /** CF and OF of a rotate whose flags nothing reads before they are overwritten (liveness.ts
+   *  faultOnlyRotates), kept aside while `rotPending`: only a way out before the overwriting
+   *  instruction has retired applies them, to the record made concrete. */
+  const rx = f.local(I32);
+  let rotPending = false;
   /** Writes the locals back, EIP as the i32 `eip()` leaves, and returns the budget less `used`. */
   const leave = (eip: () => void, used: number): void => {
+    if (rotPending) {
+      f.get(fop).get(fa).get(fb).get(fr).get(fl).call(FLAGS_FN).i32(~(CF | OF)).op(OP.i32And).get(rx).op(OP.i32Or).set(fl);
+      f.i32(0).set(fop);
+    }
     saved.forEach((l, k) => {
       if (l >= 0) f.i32(state + 4 * k).get(l).mem(OP.i32Store, 2);
     });
@@ -221,9 +236,15 @@ export function compileRegion(blocks: readonly (readonly Insn[])[], mem: PhysMem
     };
     const operand = (x: Insn, k: number, r: number): void => {
       if (k === K_IMM) f.i32(x.imm);
+      else if (k === K_MEM) f.get(v);
       else f.get(reg[r]);
     };
-    const int: IntContext = { f, reg, a, p, v, w, res, fl, fop, fa, fb, fr, known: -1, address, translate, condFn: COND_FN, cfFn: CF_FN };
+    const int: IntContext = { f, reg, a, p, v, w, res, fl, fop, fa, fb, fr, rx, known: -1, address, translate, condFn: COND_FN, cfFn: CF_FN, flagsFn: FLAGS_FN, deferRotate: false };
+    // (only where what ends the window sets CF and OF itself, as the interpreter does: BSF and
+    // BSR count as writing them, being undefined there, but keep them)
+    const rotateEnds = faultOnlyRotates(insns).map((j) => (j >= 0 && SETS_CF_OF.has(insns[j].op) ? j : -1));
+    /** The instruction whose retiring ends the rotate window under way (-1: none). */
+    let rotEnd = -1;
     const simd: SimdContext = {
       f, reg, xmm, tmp, tmp2, da, db, dr, int, address, translate, load16,
       aligned: (k: number, eip: number): void => {
@@ -249,8 +270,9 @@ export function compileRegion(blocks: readonly (readonly Insn[])[], mem: PhysMem
           break;
         case Op.PUSH:
         case Op.CALL:
-          // a call's target (from a register or memory) into local v first
-          if (x.op === Op.CALL && x.k0 === K_MEM) {
+          // a call's target (from a register or memory), or the dword pushed from memory, into
+          // local v first (read at ESP as it was before the push)
+          if (x.k0 === K_MEM) {
             address(x);
             read32(k, x.eip, v);
           } else if (x.op === Op.CALL && x.k0 === K_R32) f.get(reg[x.r0]).set(v);
@@ -284,7 +306,17 @@ export function compileRegion(blocks: readonly (readonly Insn[])[], mem: PhysMem
         case Op.JCC:
           break; // (the block's end, below)
         default:
+          int.deferRotate = rotateEnds[k] >= 0;
           emitInt(int, x, k);
+          if (int.deferRotate) {
+            rotPending = true;
+            rotEnd = rotateEnds[k];
+          }
+      }
+      // (the instruction that overwrites the rotate's CF and OF has retired: they are its now)
+      if (k === rotEnd) {
+        rotPending = false;
+        rotEnd = -1;
       }
     });
     // The block retired: its instructions off the budget, then on to its successor.
@@ -307,6 +339,7 @@ export function compileRegion(blocks: readonly (readonly Insn[])[], mem: PhysMem
     const imports: NonNullable<ModuleSpec["imports"]> = [
       { module: "m", name: "cond", params: [...sig5, I32], results: [I32] },
       { module: "m", name: "cf", params: sig5, results: [I32] },
+      { module: "m", name: "flags", params: sig5, results: [I32] },
     ];
     const bytes = buildModule({ memory: { module: "m", name: "mem", pages: mem.wasmPages }, imports, funcs: [{ name: "run", fn: f }] });
     exports = new WA.Instance(new WA.Module(bytes), { m: { mem: mem.wasm, ...FLAG_IMPORTS } }).exports;

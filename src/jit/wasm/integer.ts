@@ -1,5 +1,6 @@
 // The integer instructions of the wasm tier (block.ts) other than those that transfer control:
-// moves, MOVZX/MOVSX, the ALU operations, INC/DEC/NEG/NOT, shifts by an immediate, IMUL, LEA,
+// moves, MOVZX/MOVSX, XCHG and BSWAP of registers, the ALU operations (ADC and SBB too),
+// INC/DEC/NEG/NOT, shifts by an immediate or CL, rotates by an immediate, BSF/BSR, IMUL, LEA,
 // SETcc, CMOVcc and CDQ/CWDE, in byte, word and dword sizes where the instruction has them, on
 // registers, immediates and memory. Each records the lazy flags exactly as its interpreter
 // handler does (hw/flags.ts setLazy: kind and size in FOP, operands and result masked to the
@@ -8,8 +9,11 @@
 
 import { type FnBuilder, OP } from "./asm.js";
 import { type Insn, Op, K_R8, K_R16, K_R32, K_MEM, K_IMM, K_NONE } from "../../hw/isa.js";
-import { FK_NONE, FK_ADD, FK_SUB, FK_LOGIC, FK_INC, FK_DEC, FK_SHL, FK_SHR, FK_SAR } from "../../hw/flags.js";
-import { CF, PF, ZF, SF, OF, ARITH_FLAGS, EAX, EDX } from "../../hw/state.js";
+import { FK_NONE, FK_ADD, FK_SUB, FK_ADC, FK_SBB, FK_LOGIC, FK_INC, FK_DEC, FK_SHL, FK_SHR, FK_SAR } from "../../hw/flags.js";
+import { CF, PF, AF, ZF, SF, OF, ARITH_FLAGS, EAX, ECX, EDX } from "../../hw/state.js";
+
+/** CL as a byte register operand (register << 2 | high byte). */
+const CL = ECX << 2;
 
 /** What the integer translation needs of the block being translated. */
 export interface IntContext {
@@ -31,21 +35,32 @@ export interface IntContext {
   fr: number;
   /** FOP's value as far as the block knows it (kind << 2 | size), or -1. */
   known: number;
+  /** An i32 local for a rotate's CF and OF kept aside, and whether this rotate keeps them there
+   *  (block.ts: nothing reads them before an instruction of the block overwrites both) instead
+   *  of folding the record into FLAGS. */
+  rx: number;
+  deferRotate: boolean;
   address(x: Insn): void;
   /** Leaves the physical address of the `size` bytes at local a on the stack, or ends the run
    *  before instruction k (at `eip`) when the TLB cannot serve them. */
   translate(write: boolean, k: number, eip: number, size: number): void;
-  /** Imported functions: condOf(fop, fa, fb, fr, flags, cc) and cfOf(fop, fa, fb, fr, flags). */
+  /** Imported functions: condOf(fop, fa, fb, fr, flags, cc), cfOf(fop, fa, fb, fr, flags) and
+   *  flagsOf(fop, fa, fb, fr, flags). */
   condFn: number;
   cfFn: number;
+  flagsFn: number;
 }
 
 const MASK = [0xff, 0xffff, -1];
+/** OF's bit number in EFLAGS. */
+const OF_BIT = 31 - Math.clz32(OF);
 const SIGN = [0x80, 0x8000, 0x80000000 | 0];
 const szOf = (bytes: number): number => (bytes === 1 ? 0 : bytes === 2 ? 1 : 2);
 const regKind = (bytes: number): number => (bytes === 1 ? K_R8 : bytes === 2 ? K_R16 : K_R32);
 
 const SHIFT_KIND = new Map<number, number>([[Op.SHL, FK_SHL], [Op.SHR, FK_SHR], [Op.SAR, FK_SAR]]);
+/** Read-modify-write forms whose second operand is a count, not a value read as the size. */
+const COUNTED = new Set([Op.SHL, Op.SHR, Op.SAR, Op.ROL, Op.ROR]);
 
 /** Whether the integer translation takes x (control transfers are block.ts's). */
 export function intSupported(x: Insn): boolean {
@@ -57,14 +72,22 @@ export function intSupported(x: Insn): boolean {
     case Op.NOP:
       return true;
     case Op.MOV:
-    case Op.ADD: case Op.SUB: case Op.AND: case Op.OR: case Op.XOR: case Op.CMP: case Op.TEST:
+    case Op.ADD: case Op.SUB: case Op.ADC: case Op.SBB: case Op.AND: case Op.OR: case Op.XOR: case Op.CMP: case Op.TEST:
       return x.k2 === K_NONE && sized && ((x.k0 === R && (x.k1 === R || x.k1 === K_IMM || x.k1 === K_MEM)) || (x.k0 === K_MEM && (x.k1 === R || x.k1 === K_IMM)));
     case Op.MOVZX: case Op.MOVSX:
       return x.k2 === K_NONE && (x.k0 === K_R32 || x.k0 === K_R16) && (x.k1 === K_R8 || x.k1 === K_R16 || (x.k1 === K_MEM && (x.msz === 1 || x.msz === 2)));
     case Op.INC: case Op.DEC: case Op.NEG: case Op.NOT:
       return x.k1 === K_NONE && sized && (x.k0 === R || x.k0 === K_MEM);
     case Op.SHL: case Op.SHR: case Op.SAR:
+      return x.osz === 4 && sized && (x.k0 === K_R32 || x.k0 === K_MEM) && (x.k1 === K_IMM || (x.k1 === K_R8 && x.r1 === CL)) && x.k2 === K_NONE;
+    case Op.ROL: case Op.ROR:
       return x.osz === 4 && sized && (x.k0 === K_R32 || x.k0 === K_MEM) && x.k1 === K_IMM && x.k2 === K_NONE;
+    case Op.BSF: case Op.BSR:
+      return x.osz === 4 && x.k0 === K_R32 && (x.k1 === K_R32 || (x.k1 === K_MEM && x.msz === 4)) && x.k2 === K_NONE;
+    case Op.BSWAP:
+      return x.osz === 4 && x.k0 === K_R32 && x.k1 === K_NONE;
+    case Op.XCHG:
+      return x.osz === 4 && x.k0 === K_R32 && x.k1 === K_R32;
     case Op.IMUL:
       return x.osz === 4 && x.k0 === K_R32 && (x.k1 === K_R32 || (x.k1 === K_MEM && x.msz === 4)) && (x.k2 === K_NONE || x.k2 === K_IMM);
     case Op.LEA:
@@ -144,6 +167,39 @@ function record(s: IntContext, kind: number, sz: number, a: number | null, b: nu
   s.known = (kind << 2) | sz;
 }
 
+/** The flags record made concrete, as hw/flags.ts materialize does: FLAGS from the record (by
+ *  flagsOf, unless the block knows FOP is 0 already), FOP 0, the operands and result left. */
+function materialize(s: IntContext): void {
+  if (s.known === 0) return;
+  const f = s.f, kind = s.known >> 2;
+  if (s.known < 0 || !INLINE.has(kind)) f.get(s.fop).get(s.fa).get(s.fb).get(s.fr).get(s.fl).call(s.flagsFn);
+  else {
+    // a record of a kind the block knows, made concrete inline (hw/flags.ts flagsOf): CF, PF,
+    // AF, ZF, SF and OF as bits at their places, the other flags kept
+    const { fa, fb, fr } = s, sign = SIGN[s.known & 3];
+    const bit = (b: number): void => void f.i32(31 - Math.clz32(b)).op(OP.i32Shl).op(OP.i32Or);
+    f.get(s.fl).i32(~ARITH_FLAGS).op(OP.i32And);
+    carry(s);
+    f.op(OP.i32Or);
+    f.get(fr).i32(0xff).op(OP.i32And).op(OP.i32Popcnt).i32(1).op(OP.i32And).op(OP.i32Eqz);
+    bit(PF);
+    if (kind === FK_ADD || kind === FK_SUB) f.get(fa).get(fb).op(OP.i32Xor).get(fr).op(OP.i32Xor).i32(AF).op(OP.i32And).op(OP.i32Or);
+    else if (kind === FK_INC || kind === FK_DEC) {
+      f.get(fr).i32(0xf).op(OP.i32And).i32(kind === FK_INC ? 0 : 0xf).op(OP.i32Eq);
+      bit(AF);
+    }
+    f.get(fr).op(OP.i32Eqz);
+    bit(ZF);
+    f.get(fr).i32(sign).op(OP.i32And).i32(0).op(OP.i32Ne);
+    bit(SF);
+    overflow(s);
+    bit(OF);
+  }
+  f.set(s.fl);
+  f.i32(0).set(s.fop);
+  s.known = 0;
+}
+
 /** Emits x (intSupported, not a control transfer), instruction k of its block. */
 export function emitInt(s: IntContext, x: Insn, k: number): void {
   const f = s.f;
@@ -205,6 +261,33 @@ export function emitInt(s: IntContext, x: Insn, k: number): void {
       condition(s, x.cc & 15);
       f.if().get(s.w).set(s.reg[x.r0]).end();
       return;
+    case Op.BSWAP: {
+      const r = s.reg[x.r0];
+      f.get(r).i32(24).op(OP.i32Shl);
+      f.get(r).i32(0xff00).op(OP.i32And).i32(8).op(OP.i32Shl).op(OP.i32Or);
+      f.get(r).i32(8).op(OP.i32ShrU).i32(0xff00).op(OP.i32And).op(OP.i32Or);
+      f.get(r).i32(24).op(OP.i32ShrU).op(OP.i32Or).set(r);
+      return;
+    }
+    case Op.XCHG:
+      f.get(s.reg[x.r0]).set(s.w);
+      f.get(s.reg[x.r1]).set(s.reg[x.r0]);
+      f.get(s.w).set(s.reg[x.r1]);
+      return;
+    case Op.BSF: case Op.BSR:
+      // a zero source sets ZF and keeps the destination; else ZF clear and the bit's index; the
+      // other flags keep their values (hw/alu.ts bitScan)
+      read(s, x, k, x.k1, x.r1, 4, s.w);
+      materialize(s);
+      f.get(s.w).op(OP.i32Eqz).if();
+      f.get(s.fl).i32(ZF).op(OP.i32Or).set(s.fl);
+      f.else();
+      f.get(s.fl).i32(~ZF).op(OP.i32And).set(s.fl);
+      if (x.op === Op.BSF) f.get(s.w).op(OP.i32Ctz);
+      else f.i32(31).get(s.w).op(OP.i32Clz).op(OP.i32Sub);
+      f.set(s.reg[x.r0]);
+      f.end();
+      return;
     case Op.IMUL: {
       if (x.k2 === K_IMM) {
         read(s, x, k, x.k1, x.r1, 4, s.v);
@@ -241,7 +324,7 @@ export function emitInt(s: IntContext, x: Insn, k: number): void {
     f.set(s.v);
   }
   const unary = x.k1 === K_NONE;
-  if (!unary && !SHIFT_KIND.has(x.op)) read(s, x, k, x.k1, x.r1, bytes, s.w);
+  if (!unary && !COUNTED.has(x.op)) read(s, x, k, x.k1, x.r1, bytes, s.w);
   const result = (): void => {
     if (m !== -1) f.i32(m).op(OP.i32And);
     f.set(s.res);
@@ -257,6 +340,39 @@ export function emitInt(s: IntContext, x: Insn, k: number): void {
       result();
       record(s, FK_SUB, sz, s.v, s.w, s.res);
       break;
+    case Op.ADC: case Op.SBB: {
+      // the carry in (CF of the record so far) into local a, free once the operands are read
+      const add = x.op === Op.ADC;
+      carry(s);
+      f.set(s.a);
+      f.get(s.v).get(s.w).op(add ? OP.i32Add : OP.i32Sub).get(s.a).op(add ? OP.i32Add : OP.i32Sub);
+      result();
+      record(s, add ? FK_ADC : FK_SBB, sz, s.v, s.w, s.res);
+      break;
+    }
+    case Op.ROL: case Op.ROR: {
+      // by an immediate: a count of 0 changes nothing; else CF and OF from the result (OF as
+      // the CPU leaves it for any count, hw/alu.ts), the other flags kept
+      const n = x.imm & 31;
+      f.get(s.v);
+      if (n !== 0) f.i32(n).op(x.op === Op.ROL ? OP.i32Rotl : OP.i32Rotr);
+      f.set(s.res);
+      if (n === 0) break;
+      if (!s.deferRotate) materialize(s);
+      if (s.deferRotate) f.i32(0);
+      else f.get(s.fl).i32(~(CF | OF)).op(OP.i32And);
+      if (x.op === Op.ROL) {
+        // CF = bit 0, OF = bit 31 ^ CF
+        f.get(s.res).i32(1).op(OP.i32And).op(OP.i32Or);
+        f.get(s.res).i32(31).op(OP.i32ShrU).get(s.res).i32(1).op(OP.i32And).op(OP.i32Xor);
+      } else {
+        // CF = bit 31, OF = bit 31 ^ bit 30
+        f.get(s.res).i32(31).op(OP.i32ShrU).op(OP.i32Or);
+        f.get(s.res).i32(31).op(OP.i32ShrU).get(s.res).i32(30).op(OP.i32ShrU).i32(1).op(OP.i32And).op(OP.i32Xor);
+      }
+      f.i32(OF_BIT).op(OP.i32Shl).op(OP.i32Or).set(s.deferRotate ? s.rx : s.fl);
+      break;
+    }
     case Op.AND: case Op.TEST: case Op.OR: case Op.XOR:
       f.get(s.v).get(s.w).op(x.op === Op.OR ? OP.i32Or : x.op === Op.XOR ? OP.i32Xor : OP.i32And);
       result();
@@ -283,13 +399,25 @@ export function emitInt(s: IntContext, x: Insn, k: number): void {
       record(s, x.op === Op.INC ? FK_INC : FK_DEC, sz, s.v, s.w, s.res);
       break;
     default: {
+      const op = x.op === Op.SHL ? OP.i32Shl : x.op === Op.SHR ? OP.i32ShrU : OP.i32ShrS;
+      if (x.k1 !== K_IMM) {
+        // SHL/SHR/SAR by CL: the count masked to 5 bits; a count of 0 changes no flags, so what
+        // the block knows of the record is known only where the count is not 0
+        f.get(s.reg[ECX]).i32(31).op(OP.i32And).set(s.w);
+        f.get(s.v).get(s.w).op(op).set(s.res);
+        f.get(s.w).if();
+        record(s, SHIFT_KIND.get(x.op) as number, sz, s.v, s.w, s.res);
+        f.end();
+        s.known = -1;
+        break;
+      }
       // SHL/SHR/SAR by an immediate: a count of 0 changes nothing
       const n = x.imm & 31;
       if (n === 0) {
         f.get(s.v).set(s.res);
         break;
       }
-      f.get(s.v).i32(n).op(x.op === Op.SHL ? OP.i32Shl : x.op === Op.SHR ? OP.i32ShrU : OP.i32ShrS).set(s.res);
+      f.get(s.v).i32(n).op(op).set(s.res);
       f.i32(n).set(s.w);
       record(s, SHIFT_KIND.get(x.op) as number, sz, s.v, s.w, s.res);
     }
@@ -314,6 +442,18 @@ function carry(s: IntContext): void {
   else f.get(s.fl).i32(CF).op(OP.i32And);
 }
 
+/** OF of the current flags record (0 or 1) on the stack, for a kind in INLINE. */
+function overflow(s: IntContext): void {
+  const f = s.f, kind = s.known >> 2, sz = s.known & 3, sign = SIGN[sz];
+  const { fa, fb, fr, fl } = s;
+  if (kind === FK_NONE) f.get(fl).i32(OF).op(OP.i32And).i32(0).op(OP.i32Ne);
+  else if (kind === FK_ADD) f.get(fa).get(fr).op(OP.i32Xor).get(fb).get(fr).op(OP.i32Xor).op(OP.i32And).i32(sign).op(OP.i32And).i32(0).op(OP.i32Ne);
+  else if (kind === FK_SUB) f.get(fa).get(fb).op(OP.i32Xor).get(fa).get(fr).op(OP.i32Xor).op(OP.i32And).i32(sign).op(OP.i32And).i32(0).op(OP.i32Ne);
+  else if (kind === FK_INC) f.get(fr).i32(sign & MASK[sz]).op(OP.i32Eq);
+  else if (kind === FK_DEC) f.get(fr).i32((sign - 1) & MASK[sz]).op(OP.i32Eq);
+  else f.i32(0);
+}
+
 /** Leaves 1 if condition `cc` (0-15) holds for the current flags, else 0. */
 export function condition(s: IntContext, cc: number): void {
   const f = s.f, kind = s.known >> 2, sz = s.known & 3, sign = SIGN[sz];
@@ -325,14 +465,7 @@ export function condition(s: IntContext, cc: number): void {
   const bit = (b: number): void => void f.get(fl).i32(b).op(OP.i32And).i32(0).op(OP.i32Ne);
   const zf = (): void => (kind === FK_NONE ? bit(ZF) : void f.get(fr).op(OP.i32Eqz));
   const sf = (): void => (kind === FK_NONE ? bit(SF) : void f.get(fr).i32(sign).op(OP.i32And).i32(0).op(OP.i32Ne));
-  const of = (): void => {
-    if (kind === FK_NONE) bit(OF);
-    else if (kind === FK_ADD) f.get(fa).get(fr).op(OP.i32Xor).get(fb).get(fr).op(OP.i32Xor).op(OP.i32And).i32(sign).op(OP.i32And).i32(0).op(OP.i32Ne);
-    else if (kind === FK_SUB) f.get(fa).get(fb).op(OP.i32Xor).get(fa).get(fr).op(OP.i32Xor).op(OP.i32And).i32(sign).op(OP.i32And).i32(0).op(OP.i32Ne);
-    else if (kind === FK_INC) f.get(fr).i32(sign & MASK[sz]).op(OP.i32Eq);
-    else if (kind === FK_DEC) f.get(fr).i32((sign - 1) & MASK[sz]).op(OP.i32Eq);
-    else f.i32(0);
-  };
+  const of = (): void => overflow(s);
   const pf = (): void => (kind === FK_NONE ? bit(PF) : void f.get(fr).i32(0xff).op(OP.i32And).op(OP.i32Popcnt).i32(1).op(OP.i32And).op(OP.i32Eqz));
   switch (cc >> 1) {
     case 0: of(); break;

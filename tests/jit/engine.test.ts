@@ -236,7 +236,8 @@ describe("the JIT engine", () => {
     const code = [0xb9, ...le32(3001), 0x49, 0x0f, 0x84, ...rel(12, x), 0xf6, 0xc1, 0x01, 0x0f, 0x85, ...rel(h, c), ...chain(0), 0xe9, ...rel(c, 5), ...chain(3), 0xe9, ...rel(x, h), 0xcd, 0x80];
     expect(code.length).toBe(x + 2);
     expect(MAX_REGION_BLOCKS).toBeLessThan(122);
-    const { k, env } = machine(code, { engine: "auto", threshold: 1000 });
+    // (JavaScript regions: the wasm tier would take this loop, which calls nothing)
+    const { k, env } = machine(code, { engine: "auto", threshold: 1000, wasm: false });
     expect(k.run(env, 10_000_000).kind).toBe(X_INT);
     expect(k.regs(env)[EAX]).toBe(3000 * 60);
     expect(k.regs(env)[EBX]).toBe(1500 * 60);
@@ -245,6 +246,27 @@ describe("the JIT engine", () => {
     const eips = new Set(r.blocks.map((b) => b.eip - CODE));
     for (let i = 0; i < 60; i++) expect(eips.has(h + 5 * i)).toBe(true);
     expect(eips.has(jl) && eips.has(5)).toBe(true);
+  });
+
+  it("runs a large loop of integer code that calls nothing as WebAssembly, with the JavaScript tier's results", () => {
+    // mov esi, DATA; mov ecx, 64; i: imul edx, ecx, 0x9e3779b9; mov [esi+ecx*4-4], edx; dec ecx;
+    // jnz i; mov ecx, 5000; l: 50 x (add eax, [esi]; add esi, 4); and esi, ~0xff; dec ecx;
+    // jnz l; int 0x80. The second loop has 103 instructions and calls nothing: a leaf loop above
+    // the wasm tier's minimum.
+    const body = Array.from({ length: 50 }, () => [0x03, 0x06, 0x83, 0xc6, 0x04]).flat();
+    const init = [0xbe, ...le32(DATA), 0xb9, ...le32(64), 0x69, 0xd1, ...le32(0x9e3779b9), 0x89, 0x54, 0x8e, 0xfc, 0x49, 0x75, 0xf3];
+    const l = init.length + 5;
+    const code = [...init, 0xb9, ...le32(5000), ...body, 0x81, 0xe6, ...le32(~0xff), 0x49, 0x0f, 0x85, ...le32(l - (l + body.length + 13)), 0xcd, 0x80];
+    const run = (wasm: boolean) => {
+      const { k, env } = machine(code, { engine: "auto", threshold: 100, wasm });
+      expect(k.run(env, 10_000_000).kind).toBe(X_INT);
+      return { eax: k.regs(env)[EAX], esi: k.regs(env)[ESI], wasm: k.engine.stats.jit.wasmRegions };
+    };
+    const js = run(false), wasm = run(true);
+    expect(js.wasm).toBe(0);
+    expect(wasm.wasm).toBeGreaterThan(0);
+    expect(js.eax).not.toBe(0);
+    expect([wasm.eax, wasm.esi]).toEqual([js.eax, js.esi]);
   });
 
   it("leaves a region whose code pages were not checked since the TLB was flushed to the engine, which checks them and enters it", () => {

@@ -1,6 +1,7 @@
 // Which loops the wasm tier takes (src/jit/wasm/region.ts wasmBlocks): a loop of blocks it all
-// translates, with packed integer SSE; not one that goes through code it does not translate; and
-// for a loop of integer code alone, the answer comes without looking beyond the code it
+// translates, with packed integer SSE, or of integer code that calls nothing (a leaf loop) with
+// 100 instructions or more in its region; not one that goes through code it does not translate;
+// and for a small loop of integer code, the answer comes without looking beyond the code it
 // translates.
 
 import { describe, expect, it } from "vitest";
@@ -9,6 +10,9 @@ import { wasmBlocks } from "../../src/jit/wasm/region.js";
 import { cpu, CODE } from "./wasmfixture.js";
 
 const HOT = 100;
+
+/** A little-endian int32's bytes. */
+const le32 = (v: number): number[] => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
 
 /** The blocks of `code` at CODE (each at one of `starts`, offsets), all run HOT times, and a
  *  blockAt that notes every address asked for. */
@@ -50,7 +54,20 @@ describe("the wasm tier's choice of loops", () => {
     expect(g.asked.has(7)).toBe(true);
   });
 
-  it("leaves a loop of integer code alone without looking past the code it translates", () => {
+  it("takes an integer loop that calls nothing, of 100 instructions or more, and not one that calls", () => {
+    // a (0): 40 x add eax, 1; jmp b. b (122): 40 x add ebx, 1; jmp c. c (244): 30 x add esi, 1;
+    // dec edx; jnz a (rel32)
+    const adds = (modrm: number, n: number): number[] => Array.from({ length: n }, () => [0x83, modrm, 0x01]).flat();
+    const loop = (bEnd: number[]): number[] => [...adds(0xc0, 40), 0xeb, 0x00, ...adds(0xc3, 40), ...bEnd, ...adds(0xc6, 30), 0x4a, 0x0f, 0x85, ...le32(-341)];
+    const g = graph(loop([0xeb, 0x00]), [0, 122, 244]);
+    expect(g.take()?.map((b) => b.eip - CODE)).toEqual([0, 122, 244]);
+    // b ending in a call to c instead (call rel32 to the next instruction, 3 bytes more, so c at
+    // 247 and its jnz back 3 further)
+    const called = [...adds(0xc0, 40), 0xeb, 0x00, ...adds(0xc3, 40), 0xe8, 0, 0, 0, 0, ...adds(0xc6, 30), 0x4a, 0x0f, 0x85, ...le32(-344)];
+    expect(graph(called, [0, 122, 247]).take()).toBeNull();
+  });
+
+  it("leaves a small loop of integer code without looking past the code it translates", () => {
     // a: add eax, 1; dec ecx; jnz a; b (6): div ebx; jmp c; c (10): jmp a. Before, every hot
     // block the entry reached was searched (c too) for each block that came due.
     const code = [0x83, 0xc0, 0x01, 0x49, 0x75, 0xfa, 0xf7, 0xf3, 0xeb, 0x00, 0xeb, 0xf4];

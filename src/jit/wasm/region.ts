@@ -7,7 +7,7 @@
 // leaving does (chain.ts). The blocks it does not take stay with the JavaScript tier.
 
 import type { Block } from "../../decoder/block.js";
-import { Op } from "../../hw/isa.js";
+import { type Insn, Op, K_IMM } from "../../hw/isa.js";
 import type { PhysMemory } from "../../hw/memory.js";
 import { EIP } from "../../hw/state.js";
 import { staticTargets } from "../successors.js";
@@ -16,10 +16,22 @@ import type { ChainTable, Chainable, RegionFn } from "../chain.js";
 import type { Compiled } from "../compile.js";
 import { compileRegion, takes } from "./block.js";
 import { simdName, packedInteger, usesMxcsr } from "./simd.js";
-import type { Insn } from "../../hw/isa.js";
 
 /** Most blocks and instructions in one wasm region. */
 const MAX_BLOCKS = 256, MAX_INSNS = 4000;
+
+/** Fewest instructions in the region of an integer (leaf) loop. TurboFan's code for a small
+ *  loop inside a JavaScript region is as good as Liftoff's and TurboFan's for wasm, and stays
+ *  inline with the code around it; a large loop nest (a decompressor's state machine, a hash's
+ *  unrolled rounds) is where the JavaScript tier pays most (its regions wait in V8's lower
+ *  tiers, then take TurboFan 0.3-0.5 ms per instruction) and the wasm tier compiles in
+ *  microseconds per instruction. Measured (guest ms / process CPU ms, three interleaved runs,
+ *  JavaScript against wasm for these loops): with every integer leaf loop taken, sieve 443-575
+ *  against 552-590 guest ms and strings 2,253-2,456 against 2,585-2,726 (their loops of 8-24
+ *  instructions); with loops of 100 instructions or more, those unchanged, sha256 570-706
+ *  against 476-614, Debian's bzip2 -9 on 4 MB 3,691-4,192 against 2,904-3,576 ms of CPU and
+ *  gzip -d 754-794 against 725-734, python3, perl, bash and sort within their noise. */
+const LEAF_MIN_INSNS = 100;
 
 /** Blocks of the hot graph looked at from one entry. */
 const MAX_HOT = 2048;
@@ -28,10 +40,17 @@ const MAX_HOT = 2048;
  *  entry reaches through them over static and observed edges (loops other regions hold
  *  included: a loop nest becomes one function, with no transitions between its levels). Null
  *  unless the entry is in a loop of the hot code (blocks run `hot` times or more, with their
- *  calls and returns) whose blocks the tier all translates: a loop that goes through other code
- *  on its way round would leave and enter the region on every iteration. */
+ *  calls and returns) whose blocks the tier all translates, and that loop has packed integer
+ *  SSE or is an integer leaf loop (LoopKind) whose region has LEAF_MIN_INSNS instructions or
+ *  more: a loop that goes through other code on its way round would leave and enter the region
+ *  on every iteration. */
 export function wasmBlocks(entry: Block, blockAt: (eip: number) => Block | null, hot: number, decodeAt: (eip: number) => Block | null): Block[] | null {
-  if (!usable(entry) || !closedLoop(entry, blockAt, hot)) return null;
+  if (!usable(entry)) return null;
+  const loop = loopOf(entry, blockAt, hot);
+  if (loop === null) return null;
+  // (a leaf loop's region grows through leaf blocks only: the code around a loop of packed SSE
+  // is taken with its calls, which an integer loop's region would add for little)
+  const within = loop.kind === "packed" ? usable : leaf;
   const out: Block[] = [];
   const seen = new Set<number>([entry.eip]);
   const queue = [entry];
@@ -47,40 +66,49 @@ export function wasmBlocks(entry: Block, blockAt: (eip: number) => Block | null,
     for (const eip of successors(b)) {
       if (seen.has(eip)) continue;
       const s = statics.includes(eip) ? decodeAt(eip) : blockAt(eip);
-      if (s === null || !usable(s)) continue;
+      if (s === null || !within(s)) continue;
       seen.add(eip);
       queue.push(s);
     }
   }
-  return out;
+  if (loop.kind === "leaf" && insns < LEAF_MIN_INSNS) return null;
+  // Only a loop that passes is looked for again in all the hot code, to tell whether the loops
+  // through the entry leave the translated code. (Searching all the hot code for every block
+  // that came due took 12% of the compiling time of Debian's bash running a loop.)
+  const all = component(entry, blockAt, hot, () => true);
+  return all !== null && all.length === loop.blocks.length ? out : null;
 }
 
 function successors(b: Block): number[] {
   return [...(staticTargets(b) ?? []), ...b.succ.map((s) => s.eip)];
 }
 
-/** Whether `entry` lies on a cycle of the hot graph, every block of its strongly connected
- *  component (every loop through it) is one the tier translates, and they have packed integer
- *  SSE instructions and no double arithmetic. Packed integer SSE is where WebAssembly's SIMD
- *  beats the JavaScript tier's int32 lanes five times over (imgfilter). Measured with the others
- *  taken (interleaved runs, guest time): loops of integer code alone (sieve, qsort, sha256,
- *  strings, the bytecode interpreter) ran no faster and often slower, TurboFan's code for them
- *  being about as good and their loops short; nbody's scalar and packed double SSE loop took
- *  2.5-3.1 s against 1.8-2.3 s in JavaScript, whose guards skip the checks of operands a block
- *  already proved ordinary (jit/simd.ts).
- *
- *  The component is found first among the blocks the tier translates: a component it takes lies
- *  wholly among them, and is then the same one, so one found there without packed integer SSE
- *  settles it. Only one that passes is looked for again in all the hot code, to tell whether
- *  the loops through the entry leave the translated code. (Searching all the hot code for every
- *  block that came due took 12% of the compiling time of Debian's bash running a loop, where
- *  no block but glibc's string routines has SSE.) */
-function closedLoop(entry: Block, blockAt: (eip: number) => Block | null, hot: number): boolean {
-  const inner = component(entry, blockAt, hot, usable);
+/** The loops the tier takes: those with packed integer SSE, where WebAssembly's SIMD beats the
+ *  JavaScript tier's int32 lanes five times over (imgfilter), and integer leaf loops, which
+ *  call nothing and jump only to static targets (LEAF_MIN_INSNS). Loops of double arithmetic
+ *  stay with JavaScript: nbody's scalar and packed double SSE loop took 2.5-3.1 s in wasm
+ *  against 1.8-2.3 s there, whose guards skip the checks of operands a block already proved
+ *  ordinary (jit/simd.ts). */
+type LoopKind = "packed" | "leaf";
+
+/** The strongly connected component of `entry` in the hot graph among the blocks the tier
+ *  translates (among leaf blocks, for a loop without packed integer SSE), and its kind; null if
+ *  there is none or it uses MXCSR. A component the tier takes lies wholly among those blocks,
+ *  and is then the same one as in all the hot code (wasmBlocks checks that last). */
+function loopOf(entry: Block, blockAt: (eip: number) => Block | null, hot: number): { kind: LoopKind; blocks: Block[] } | null {
   const simd = (b: Block, f: (x: Insn) => boolean): boolean => b.insns.some((x) => x.op === Op.SIMD && f(x));
-  if (inner === null || !inner.some((b) => simd(b, packedInteger)) || inner.some((b) => simd(b, (x) => usesMxcsr(simdName(x) as string)))) return false;
-  const all = component(entry, blockAt, hot, () => true);
-  return all !== null && all.length === inner.length;
+  const mxcsr = (b: Block): boolean => simd(b, (x) => usesMxcsr(simdName(x) as string));
+  const inner = component(entry, blockAt, hot, usable);
+  if (inner === null || inner.some(mxcsr)) return null;
+  if (inner.some((b) => simd(b, packedInteger))) return { kind: "packed", blocks: inner };
+  const leaves = component(entry, blockAt, hot, leaf);
+  return leaves === null ? null : { kind: "leaf", blocks: leaves };
+}
+
+/** Whether the tier translates `b` and it transfers control only to static targets: no call,
+ *  return or indirect jump (the blocks of a leaf loop). */
+function leaf(b: Block): boolean {
+  return usable(b) && b.insns.every((x) => x.op !== Op.CALL && x.op !== Op.RET && (x.op !== Op.JMP || x.k0 === K_IMM));
 }
 
 /** The strongly connected component of `entry` in the hot graph (blocks run `hot` times or

@@ -469,9 +469,8 @@ export class RegionCache {
 
   /** Compiles a region from `entry`; the blocks it contains will enter it when dispatched. */
   compile(entry: Block, previous: Region | null, tick: number, mergeBar = this.mergeAfter): Region | null {
-    // (the wasm tier first: a loop it takes is not saved, and compiles in a fraction of a
-    // millisecond, where JavaScript saved by an earlier run for the same entry would run it
-    // slower)
+    // (the wasm tier first: a loop it takes compiles in a fraction of a millisecond, where
+    // JavaScript saved by an earlier run for the same entry would run it slower)
     if (this.wasm !== null) {
       const r = this.compileWasm(entry, previous, tick, this.wasm);
       if (r !== null) return r;
@@ -521,19 +520,31 @@ export class RegionCache {
   private compileWasm(entry: Block, previous: Region | null, tick: number, link: WasmLink): Region | null {
     const blocks = wasmBlocks(entry, this.blockAt, this.hotExecs(entry), link.decodeAt);
     if (blocks === null) return null;
-    const code = compileWasm(blocks, link.mem, this.chain, (self) => {
+    const made = this.wasmRegion(blocks, previous, link);
+    if (made === null) return null;
+    // (saved as its blocks: a later run makes the module again from them at the loop's first
+    // execution, instead of interpreting it until it comes due)
+    if (this.saved !== null) this.save(this.saved, made.r, made.code, true);
+    return this.install(made.r, previous, tick);
+  }
+
+  /** The wasm region of `blocks` (wasm/region.ts compileWasm), and its code; null if the tier
+   *  refused them. */
+  private wasmRegion(blocks: Block[], previous: Region | null, link: WasmLink): { r: Region; code: Compiled } | null {
+    const make = compileWasm(blocks, link.mem, this.chain, (self) => {
       const r = self as Region;
       for (const b of r.blocks) b.nowasm = true;
       this.stats.wasmDemoted++;
       if (trace.jit) this.log.trace({ eip: r.entry.eip >>> 0 }, `demoted the wasm region at 0x${(r.entry.eip >>> 0).toString(16)}: too little work per entry`);
       this.drop(r, false);
     });
-    if (code === null) return null;
-    const r = new Region(blocks, previous ? previous.generation + 1 : 0, code);
+    if (make === null) return null;
+    let code = null as Compiled | null;
+    const r = new Region(blocks, previous ? previous.generation + 1 : 0, (self) => (code = make(self)));
     if (previous !== null) r.work = previous.work;
     this.stats.wasmRegions++;
     this.stats.wasmInsns += r.insns;
-    return this.install(r, previous, tick);
+    return { r, code: code as unknown as Compiled };
   }
 
   /** The region saved for `entry` made again, if its blocks decode from the bytes it was
@@ -548,6 +559,15 @@ export class RegionCache {
     if (rec === null || blocks === null || blocksHash(c, blocks) !== rec.hash) {
       this.stats.stale++;
       return null;
+    }
+    if (rec.wasm === true) {
+      // (a loop the wasm tier took: its module made again from the blocks, where the tier is on
+      // and takes them still; else the JavaScript tier compiles the entry, and saves that)
+      const made = this.wasm === null || blocks.some((b) => b.nowasm) ? null : this.wasmRegion(blocks, null, this.wasm);
+      if (made === null) return null;
+      this.stats.restored++;
+      this.savedAs.set(made.r, { key, rec });
+      return made.r;
     }
     try {
       const cache = link.store.codeCache?.(key) ?? null;
@@ -593,7 +613,7 @@ export class RegionCache {
   };
 
   /** Gives a region just compiled to the store. */
-  private save(link: SavedLink, r: Region, code: Compiled): void {
+  private save(link: SavedLink, r: Region, code: Compiled, wasm = false): void {
     const c = link.cpu;
     if (c.hooks !== null || r.blocks.some((b) => b.hooks !== 0)) return;
     const key = entryKey(c, r.entry), hash = blocksHash(c, r.blocks);
@@ -602,6 +622,7 @@ export class RegionCache {
     const rec: SavedRegion = {
       source, insns, reachable, entries, fallbacks, helpers, hash,
       blocks: r.blocks.map((b) => b.eip), lengths: r.blocks.map((b) => (b.end - b.eip) >>> 0), windows: r.windows, chains: this.chain !== null,
+      ...(wasm ? { wasm } : {}),
     };
     link.store.put(key, rec);
     this.stats.saved++;

@@ -30,6 +30,9 @@ export interface SavedRegion extends RegionCode {
   windows: number;
   /** Whether its code chains to the next region (chain.ts) rather than returning. */
   chains: boolean;
+  /** A loop the wasm tier took: its module is made again from the blocks (the source is only a
+   *  comment). */
+  wasm?: boolean;
 }
 
 /** Where saved translations live. Keys are entryKey()s. */
@@ -111,7 +114,8 @@ export function isSavedRegion(v: unknown): v is SavedRegion {
     nums(r.entries) && nums(r.fallbacks) && nums(r.blocks) && nums(r.lengths) && (r.blocks as number[]).length > 0 &&
     (r.lengths as number[]).length === (r.blocks as number[]).length &&
     Array.isArray(r.helpers) && (r.helpers as unknown[]).every((s) => typeof s === "string") &&
-    (r.windows === WINDOWS_NONE || r.windows === WINDOWS_STACK || r.windows === WINDOWS_ALL) && typeof r.chains === "boolean"
+    (r.windows === WINDOWS_NONE || r.windows === WINDOWS_STACK || r.windows === WINDOWS_ALL) && typeof r.chains === "boolean" &&
+    (r.wasm === undefined || typeof r.wasm === "boolean")
   );
 }
 

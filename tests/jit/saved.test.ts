@@ -1,7 +1,8 @@
 // Saved translations (jit/saved.ts): regions compiled by one machine, kept in a store, are made
 // again from their saved code by another machine running the same code, at once and without the
-// translator; a saved region whose blocks' bytes differ now, or whose saved code is damaged, is
-// compiled afresh, and the guest sees the same results either way.
+// translator (a wasm region's module from its blocks); a saved region whose blocks' bytes differ
+// now, or whose saved code is damaged, is compiled afresh, and the guest sees the same results
+// either way.
 
 import { describe, expect, it } from "vitest";
 import { EAX, EDX, ESI } from "../../src/hw/state.js";
@@ -17,6 +18,18 @@ function le32(v: number): number[] {
   return [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
 }
 
+/** `mov esi, DATA; mov ecx, 64; i: imul edx, ecx, 0x9e3779b9; mov [esi+ecx*4-4], edx; dec ecx;
+ *  jnz i; mov ecx, n; l: 25 x (add eax, [esi]; add esi, 4); jmp m; m: 25 x (the same); and esi,
+ *  ~0xff; dec ecx; jnz l; int 0x80`: a loop of two blocks and 104 instructions that calls
+ *  nothing, which the wasm tier takes (once both blocks are hot). */
+function leafLoop(n: number): number[] {
+  const half = Array.from({ length: 25 }, () => [0x03, 0x06, 0x83, 0xc6, 0x04]).flat();
+  const body = [...half, 0xeb, 0x00, ...half];
+  const init = [0xbe, ...le32(DATA), 0xb9, ...le32(64), 0x69, 0xd1, ...le32(0x9e3779b9), 0x89, 0x54, 0x8e, 0xfc, 0x49, 0x75, 0xf3];
+  const l = init.length + 5;
+  return [...init, 0xb9, ...le32(n), ...body, 0x81, 0xe6, ...le32(~0xff), 0x49, 0x0f, 0x85, ...le32(l - (l + body.length + 13)), 0xcd, 0x80];
+}
+
 /** `mov esi, DATA; mov ecx, n; l: call f; dec ecx; jnz l; int 0x80`, with f = 240 times `add
  *  eax, 1` (the last one adding `last`), then `mov edx, [esi]; add esi, 0; ret`: f is two
  *  blocks (of 128 and 115 instructions), and `last` is in the second. */
@@ -28,8 +41,8 @@ function program(n: number, last = 1): number[] {
   return out;
 }
 
-function run(code: number[], engine: "interp" | "auto", store: RegionStore | null) {
-  const { k, env } = machine(code, { engine, threshold: 40, store });
+function run(code: number[], engine: "interp" | "auto", store: RegionStore | null, wasm = true) {
+  const { k, env } = machine(code, { engine, threshold: 40, store, wasm });
   expect(k.run(env, 10_000_000).kind).toBe(X_INT);
   const r = k.regs(env);
   return { eax: r[EAX], edx: r[EDX], esi: r[ESI], count: k.cpu.icount, s: k.engine.stats };
@@ -86,6 +99,26 @@ describe("saved translations", () => {
     // (restored with its first tier, it is promoted again in this run)
     expect(second.s.jit.promoted).toBe(first.s.jit.promoted);
     expect(second.eax).toBe(first.eax);
+  });
+
+  it("makes a loop the wasm tier took in a first run again at its first execution, and the JavaScript tier's code without that tier", () => {
+    const ref = run(leafLoop(2000), "interp", null);
+    const store = new MemoryRegionStore();
+    const first = run(leafLoop(2000), "auto", store);
+    expect(first.s.jit.wasmRegions).toBeGreaterThan(0);
+    expect(first.s.jit.saved).toBeGreaterThan(0);
+    const second = run(leafLoop(2000), "auto", store);
+    expect(second.s.jit.restored).toBeGreaterThan(0);
+    expect(second.s.jit.wasmRegions).toBe(first.s.jit.wasmRegions);
+    // (the loop's 104 instructions run compiled from its first pass, from the saved blocks: the
+    // first run interpreted it until both blocks came due)
+    expect(first.s.interpInsns).toBeGreaterThan(104 * 40);
+    expect(second.s.interpInsns).toBeLessThan(first.s.interpInsns - 104 * 30);
+    // without the wasm tier, the saved loop is compiled to JavaScript instead
+    const js = run(leafLoop(2000), "auto", store, false);
+    expect(js.s.jit.wasmRegions).toBe(0);
+    expect(js.s.jit.regionsCompiled).toBeGreaterThan(0);
+    for (const x of [first, second, js]) expect({ eax: x.eax, esi: x.esi, count: x.count }).toEqual({ eax: ref.eax, esi: ref.esi, count: ref.count });
   });
 
   it("compiles a region afresh when a block of it holds other bytes now, with the right results", () => {

@@ -20,17 +20,20 @@ import { simdName, packedInteger, usesMxcsr } from "./simd.js";
 /** Most blocks and instructions in one wasm region. */
 const MAX_BLOCKS = 256, MAX_INSNS = 4000;
 
-/** Fewest instructions in the region of an integer (leaf) loop. TurboFan's code for a small
- *  loop inside a JavaScript region is as good as Liftoff's and TurboFan's for wasm, and stays
- *  inline with the code around it; a large loop nest (a decompressor's state machine, a hash's
+/** Fewest instructions in an integer (leaf) loop itself, every block of its strongly connected
+ *  component counted once (not the code it reaches after: a small loop before a long stretch of
+ *  code would count that too). TurboFan's code for a small loop inside a JavaScript region is
+ *  as good as Liftoff's and TurboFan's for wasm, and stays inline with the code around it; a large loop nest (a decompressor's state machine, a hash's
  *  unrolled rounds) is where the JavaScript tier pays most (its regions wait in V8's lower
  *  tiers, then take TurboFan 0.3-0.5 ms per instruction) and the wasm tier compiles in
- *  microseconds per instruction. Measured (guest ms / process CPU ms, three interleaved runs,
- *  JavaScript against wasm for these loops): with every integer leaf loop taken, sieve 443-575
- *  against 552-590 guest ms and strings 2,253-2,456 against 2,585-2,726 (their loops of 8-24
- *  instructions); with loops of 100 instructions or more, those unchanged, sha256 570-706
- *  against 476-614, Debian's bzip2 -9 on 4 MB 3,691-4,192 against 2,904-3,576 ms of CPU and
- *  gzip -d 754-794 against 725-734, python3, perl, bash and sort within their noise. */
+ *  microseconds per instruction. Measured (three interleaved runs each, guest ms or process
+ *  CPU ms): with every integer leaf loop taken, sieve ran 443-575 against 552-590 guest ms and
+ *  strings 2,253-2,456 against 2,585-2,726 (their loops are 8-24 instructions); counting a
+ *  loop's region (the code after it too) rather than the loop, small loops before long code
+ *  went to wasm. With loops of 100 instructions or more, against the engine before: sha256
+ *  661-742 against 503-620 guest ms, Debian's sha256sum on 4 MB 324-664 against 268-606,
+ *  bzip2 -9 3,872-4,894 against 3,419-4,398 ms of CPU; gzip, xz, sort, perl, python3, bash,
+ *  sieve and strings within their noise. */
 const LEAF_MIN_INSNS = 100;
 
 /** Blocks of the hot graph looked at from one entry. */
@@ -41,13 +44,12 @@ const MAX_HOT = 2048;
  *  included: a loop nest becomes one function, with no transitions between its levels). Null
  *  unless the entry is in a loop of the hot code (blocks run `hot` times or more, with their
  *  calls and returns) whose blocks the tier all translates, and that loop has packed integer
- *  SSE or is an integer leaf loop (LoopKind) whose region has LEAF_MIN_INSNS instructions or
- *  more: a loop that goes through other code on its way round would leave and enter the region
+ *  SSE or is an integer leaf loop (LoopKind) of LEAF_MIN_INSNS instructions or more: a loop that goes through other code on its way round would leave and enter the region
  *  on every iteration. */
 export function wasmBlocks(entry: Block, blockAt: (eip: number) => Block | null, hot: number, decodeAt: (eip: number) => Block | null): Block[] | null {
   if (!usable(entry)) return null;
   const loop = loopOf(entry, blockAt, hot);
-  if (loop === null) return null;
+  if (loop === null || (loop.kind === "leaf" && loop.blocks.reduce((n, b) => n + b.insns.length, 0) < LEAF_MIN_INSNS)) return null;
   // (a leaf loop's region grows through leaf blocks only: the code around a loop of packed SSE
   // is taken with its calls, which an integer loop's region would add for little)
   const within = loop.kind === "packed" ? usable : leaf;
@@ -71,7 +73,6 @@ export function wasmBlocks(entry: Block, blockAt: (eip: number) => Block | null,
       queue.push(s);
     }
   }
-  if (loop.kind === "leaf" && insns < LEAF_MIN_INSNS) return null;
   // Only a loop that passes is looked for again in all the hot code, to tell whether the loops
   // through the entry leave the translated code. (Searching all the hot code for every block
   // that came due took 12% of the compiling time of Debian's bash running a loop.)

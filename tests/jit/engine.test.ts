@@ -33,7 +33,8 @@ function loops(n: number): number[] {
 
 /** `mov esi, DATA (or esi); mov ecx, n; l: call f; dec ecx; jnz l; int 0x80`, with f = 240 times
  *  `add eax, 1`, then `mov edx, [esi]; add esi, step; ret`: a caller and a callee large enough
- *  to be regions of their own, so each call and return leaves one region for the other. */
+ *  to be regions of their own, so each call and return leaves one region for the other. (Run
+ *  without the wasm tier, which would take the loop with its call whole.) */
 function callerCallee(n: number, step: number, esi = DATA): number[] {
   const f = 5 + 5 + 5 + 1 + 2 + 2; // offset of f: after the caller's code
   const out = [0xbe, ...le32(esi), 0xb9, ...le32(n), 0xe8, ...le32(f - 15), 0x49, 0x75, 0xf8, 0xcd, 0x80];
@@ -81,7 +82,7 @@ describe("the JIT engine", () => {
 
   it("chains regions: a call and its return go from region to region without the engine", () => {
     const run = (engine: "interp" | "auto", chain: boolean) => {
-      const { k, env } = machine(callerCallee(3000, 0), { engine, threshold: 2, chain });
+      const { k, env } = machine(callerCallee(3000, 0), { engine, threshold: 2, chain, wasm: false });
       expect(k.run(env, 10_000_000).kind).toBe(X_INT);
       return { k, eax: k.regs(env)[EAX], count: k.cpu.icount, s: k.engine.stats };
     };
@@ -148,13 +149,17 @@ describe("the JIT engine", () => {
     expect(code.length).toBe(tail);
     // tail: add ebx, 1000; dec ecx; jnz l; int 0x80
     code.push(0x81, 0xc3, ...le32(1000), 0x49, 0x0f, 0x85, ...le32(10 - (tail + 13)), 0xcd, 0x80);
-    const run = (engine: "interp" | "auto") => {
-      const { k, env } = machine(code, { engine, threshold: 2 });
+    // (the JavaScript tier's linked calls: the wasm tier takes this loop, calls and all, and
+    // gives the same results, checked too)
+    const run = (engine: "interp" | "auto", wasm = false) => {
+      const { k, env } = machine(code, { engine, threshold: 2, wasm });
       expect(k.run(env, 10_000_000).kind).toBe(X_INT);
       const r = k.regs(env);
       return { eax: r[EAX], ebx: r[EBX], count: k.cpu.icount, s: k.engine.stats };
     };
-    const ref = run("interp"), jit = run("auto");
+    const ref = run("interp"), jit = run("auto"), wasm = run("auto", true);
+    expect(wasm.s.jit.wasmRegions).toBeGreaterThan(0);
+    expect([wasm.eax, wasm.ebx, wasm.count]).toEqual([ref.eax, ref.ebx, ref.count]);
     expect(ref.eax).toBe(3001 * 240);
     // (ECX = 3001, 3000, ... 1: the 1,500 even values do `inc ebx`, and 7 is odd)
     expect(ref.ebx).toBe(1500 + 1000);
@@ -276,7 +281,7 @@ describe("the JIT engine", () => {
     // enough); one has its TLB flushed before two of them, after which a region that was
     // chained to before is entered from the engine.
     const entries = (flushes: boolean): number => {
-      const { k, env } = machine(callerCallee(3000, 0), { engine: "auto", threshold: 2 });
+      const { k, env } = machine(callerCallee(3000, 0), { engine: "auto", threshold: 2, wasm: false });
       expect(k.run(env, 200_000).kind).toBe(X_BUDGET);
       const before = k.engine.stats.regionRuns;
       for (let slice = 0; slice < 8; slice++) {
@@ -319,11 +324,11 @@ describe("the JIT engine", () => {
   });
 
   it("gives a second machine running the same code the first one's region factories, with its own state", () => {
-    const first = machine(callerCallee(3000, 0), { engine: "auto", threshold: 2 });
+    const first = machine(callerCallee(3000, 0), { engine: "auto", threshold: 2, wasm: false });
     expect(first.k.run(first.env, 10_000_000).kind).toBe(X_INT);
     const chained1 = first.k.engine.stats.chained;
     const before = { ...factoryStats };
-    const second = machine(callerCallee(3000, 0), { engine: "auto", threshold: 2 });
+    const second = machine(callerCallee(3000, 0), { engine: "auto", threshold: 2, wasm: false });
     expect(second.k.run(second.env, 10_000_000).kind).toBe(X_INT);
     expect(second.k.regs(second.env)[EAX]).toBe(3000 * 240);
     // Every region of the second machine came from a factory the first one made...
@@ -368,7 +373,7 @@ describe("the JIT engine", () => {
     let chained = 0;
     for (let calls = 40; calls < 90; calls++) {
       const run = (engine: "interp" | "auto") => {
-        const { k, env } = machine(callerCallee(3000, 16, DATA + 0x1000 - 16 * (calls - 1)), { engine, threshold: 2 });
+        const { k, env } = machine(callerCallee(3000, 16, DATA + 0x1000 - 16 * (calls - 1)), { engine, threshold: 2, wasm: false });
         const x = k.run(env, 10_000_000);
         const r = k.regs(env);
         return { x, k, eip: r[EIP], eax: r[EAX], ecx: r[ECX], esi: r[ESI], edx: r[EDX], count: k.cpu.icount };

@@ -41,7 +41,9 @@ function program(n: number, last = 1): number[] {
   return out;
 }
 
-function run(code: number[], engine: "interp" | "auto", store: RegionStore | null, wasm = true) {
+/** Runs `code` to its int 0x80 (by default without the wasm tier: these tests are about the
+ *  JavaScript tier's saved code, and program()'s loop is one the wasm tier may take). */
+function run(code: number[], engine: "interp" | "auto", store: RegionStore | null, wasm = false) {
   const { k, env } = machine(code, { engine, threshold: 40, store, wasm });
   expect(k.run(env, 10_000_000).kind).toBe(X_INT);
   const r = k.regs(env);
@@ -104,10 +106,10 @@ describe("saved translations", () => {
   it("makes a loop the wasm tier took in a first run again at its first execution, and the JavaScript tier's code without that tier", () => {
     const ref = run(leafLoop(2000), "interp", null);
     const store = new MemoryRegionStore();
-    const first = run(leafLoop(2000), "auto", store);
+    const first = run(leafLoop(2000), "auto", store, true);
     expect(first.s.jit.wasmRegions).toBeGreaterThan(0);
     expect(first.s.jit.saved).toBeGreaterThan(0);
-    const second = run(leafLoop(2000), "auto", store);
+    const second = run(leafLoop(2000), "auto", store, true);
     expect(second.s.jit.restored).toBeGreaterThan(0);
     expect(second.s.jit.wasmRegions).toBe(first.s.jit.wasmRegions);
     // (the loop's 104 instructions run compiled from its first pass, from the saved blocks: the

@@ -5,13 +5,16 @@
 import { describe, expect, it } from "vitest";
 import { Cpu } from "../../src/hw/cpu.js";
 import { Fault } from "../../src/hw/fault.js";
-import { ECX, EDX, ESI, EIP } from "../../src/hw/state.js";
+import { ECX, EDX, ESI, ESP, EIP } from "../../src/hw/state.js";
 import { BlockDecoder } from "../../src/decoder/block.js";
 import { execInsns } from "../../src/hw/interp/run.js";
 import { cpu, fill, interpret, CODE, DATA, F_CODE, F_DATA, state } from "./wasmfixture.js";
 import { rng } from "../helpers/random.js";
 import { compileBlock, compileRegion } from "../../src/jit/wasm/block.js";
 import { type Insn, Op, K_MEM } from "../../src/hw/isa.js";
+
+/** A little-endian int32's bytes. */
+const le32 = (v: number): number[] => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
 
 /** [name, bytes, instructions the decoder may take (a block cut short by the size limit)]. */
 const BLOCKS: [string, number[], number?][] = [
@@ -133,6 +136,31 @@ describe("blocks translated to WebAssembly", () => {
     expect(compileBlock(decode([0xd3, 0xc0, 0xeb, 0x02]), c.mem)).toBeNull(); // rol eax, cl; jmp
     expect(compileBlock(decode([0x66, 0xd3, 0xe0, 0xeb, 0x02]), c.mem)).toBeNull(); // shl ax, cl; jmp
     expect(compileBlock(decode([0xf0, 0x01, 0x03, 0xeb, 0x02]), c.mem)).toBeNull(); // lock add [ebx], eax; jmp
+  });
+
+  it("returns to each of several call sites in a region of six blocks (a search of its blocks by address)", () => {
+    // 0: call f; 5: add ebx, 1; call f; 13: add ebx, 2; call f; 21: add ebx, 4; call f;
+    // 29: add ebx, 8; dec ecx; jnz 0; 35: jmp out; f (37): add eax, ebx; ret
+    const call = (from: number): number[] => [0xe8, ...le32(37 - (from + 5))];
+    const bytes = [...call(0), 0x83, 0xc3, 0x01, ...call(8), 0x83, 0xc3, 0x02, ...call(16), 0x83, 0xc3, 0x04, ...call(24), 0x83, 0xc3, 0x08, 0x49, 0x75, 0xdd, 0xeb, 0x20, 0x01, 0xd8, 0xc3];
+    const a = cpu(bytes), b = cpu(bytes);
+    const decoder = new BlockDecoder();
+    const starts = [0, 5, 13, 21, 29, 37];
+    const blocks = starts.map((o) => decoder.decode(a, CODE + o, false).insns);
+    const region = compileRegion(blocks, b.mem);
+    expect(region).not.toBeNull();
+    for (const n of [1, 2, 7]) {
+      for (const c of [a, b]) {
+        fill(c, rng(n), false, true);
+        c.r[ECX] = n;
+        c.r[ESP] = DATA + 0x800;
+      }
+      // the interpreter, block by block, until the loop falls through to 35
+      while (a.r[EIP] !== CODE + 35) execInsns(a, blocks[starts.indexOf(a.r[EIP] - CODE)]);
+      region!.run(b, 10_000);
+      expect(b.r[EIP]).toBe(CODE + 35);
+      expect(state(b)).toEqual(state(a));
+    }
   });
 
   it("runs a loop of two blocks as the interpreter does, within the budget, going on from where it stopped", () => {

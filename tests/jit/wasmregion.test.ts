@@ -1,8 +1,8 @@
 // Which loops the wasm tier takes (src/jit/wasm/region.ts wasmBlocks): a loop of blocks it all
-// translates, with packed integer SSE, or of integer code that calls nothing (a leaf loop) with
-// 100 instructions or more in its region; not one that goes through code it does not translate;
-// and for a small loop of integer code, the answer comes without looking beyond the code it
-// translates.
+// translates, with packed integer SSE, or of integer code that jumps and calls only to static
+// targets (a direct loop) with 64 instructions or more of its own; not one that goes through code
+// it does not translate, nor one that jumps through a register; and for a small loop of integer
+// code, the answer comes without looking beyond the code it translates.
 
 import { describe, expect, it } from "vitest";
 import { BlockDecoder, type Block } from "../../src/decoder/block.js";
@@ -31,7 +31,7 @@ function graph(code: number[], starts: number[]) {
     return blocks.get(eip) ?? null;
   };
   const entry = blocks.get(CODE) as Block;
-  return { entry, asked, take: () => wasmBlocks(entry, blockAt, HOT, blockAt) };
+  return { entry, asked, block: (offset: number) => blocks.get(CODE + offset) as Block, take: () => wasmBlocks(entry, blockAt, HOT, blockAt) };
 }
 
 // a: paddb xmm0, xmm1; dec ecx; jnz a (offset 7 next)
@@ -54,7 +54,7 @@ describe("the wasm tier's choice of loops", () => {
     expect(g.asked.has(7)).toBe(true);
   });
 
-  it("takes an integer loop that calls nothing, of 100 instructions or more, and not one that calls", () => {
+  it("takes an integer loop that calls and jumps to static targets, of 64 instructions or more, and not one that jumps through a register", () => {
     // a (0): 40 x add eax, 1; jmp b. b (122): 40 x add ebx, 1; jmp c. c (244): 30 x add esi, 1;
     // dec edx; jnz a (rel32)
     const adds = (modrm: number, n: number): number[] => Array.from({ length: n }, () => [0x83, modrm, 0x01]).flat();
@@ -64,7 +64,12 @@ describe("the wasm tier's choice of loops", () => {
     // b ending in a call to c instead (call rel32 to the next instruction, 3 bytes more, so c at
     // 247 and its jnz back 3 further)
     const called = [...adds(0xc0, 40), 0xeb, 0x00, ...adds(0xc3, 40), 0xe8, 0, 0, 0, 0, ...adds(0xc6, 30), 0x4a, 0x0f, 0x85, ...le32(-344)];
-    expect(graph(called, [0, 122, 247]).take()).toBeNull();
+    expect(graph(called, [0, 122, 247]).take()?.map((b) => b.eip - CODE)).toEqual([0, 122, 247]);
+    // b jumping to c through ebx (jmp ebx, 2 bytes, so c at 244 as before), the edge observed
+    const indirect = [...adds(0xc0, 40), 0xeb, 0x00, ...adds(0xc3, 40), 0xff, 0xe3, ...adds(0xc6, 30), 0x4a, 0x0f, 0x85, ...le32(-341)];
+    const g2 = graph(indirect, [0, 122, 244]);
+    g2.block(122).succ.push(g2.block(244));
+    expect(g2.take()).toBeNull();
   });
 
   it("leaves a small loop of integer code without looking past the code it translates", () => {

@@ -147,9 +147,21 @@ export function compileRegion(blocks: readonly (readonly Insn[])[], mem: PhysMem
   };
   /** Goes on at the address in local `l`: the region's block there, or out. */
   const goToDynamic = (l: number): void => {
-    blocks.forEach((insns, k) => {
-      f.get(l).i32(insns[0].eip).op(OP.i32Eq).if().i32(k).set(at).br("dispatch").end();
-    });
+    // (a binary search over the blocks, which are in address order: a return in a region of 50
+    // blocks compared its address with each of them in turn)
+    const search = (lo: number, hi: number): void => {
+      if (hi - lo <= 4) {
+        for (let k = lo; k < hi; k++) f.get(l).i32(blocks[k][0].eip).op(OP.i32Eq).if().i32(k).set(at).br("dispatch").end();
+        return;
+      }
+      const mid = (lo + hi) >> 1;
+      f.get(l).i32(blocks[mid][0].eip).op(OP.i32LtU).if();
+      search(lo, mid);
+      f.else();
+      search(mid, hi);
+      f.end();
+    };
+    search(0, blocks.length);
     leave(() => f.get(l), 0);
   };
   // Registers in, and the entry block for EIP (none: the budget back, untouched).

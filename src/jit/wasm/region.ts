@@ -20,21 +20,25 @@ import { simdName, packedInteger, usesMxcsr } from "./simd.js";
 /** Most blocks and instructions in one wasm region. */
 const MAX_BLOCKS = 256, MAX_INSNS = 4000;
 
-/** Fewest instructions in an integer (leaf) loop itself, every block of its strongly connected
- *  component counted once (not the code it reaches after: a small loop before a long stretch of
- *  code would count that too). TurboFan's code for a small loop inside a JavaScript region is
- *  as good as Liftoff's and TurboFan's for wasm, and stays inline with the code around it; a large loop nest (a decompressor's state machine, a hash's
- *  unrolled rounds) is where the JavaScript tier pays most (its regions wait in V8's lower
- *  tiers, then take TurboFan 0.3-0.5 ms per instruction) and the wasm tier compiles in
- *  microseconds per instruction. Measured (three interleaved runs each, guest ms or process
- *  CPU ms): with every integer leaf loop taken, sieve ran 443-575 against 552-590 guest ms and
+/** Fewest instructions in an integer (direct) loop itself, every block of its strongly
+ *  connected component counted once (not the code it reaches after: a small loop before a long
+ *  stretch of code would count that too). TurboFan's code for a small loop inside a JavaScript
+ *  region is as good as Liftoff's and TurboFan's for wasm, and stays inline with the code
+ *  around it; a large loop nest (a compressor's match finder, a hash's unrolled rounds) is
+ *  where the JavaScript tier pays most (its regions wait in V8's lower tiers, then take
+ *  TurboFan 0.3-0.5 ms per instruction) and the wasm tier compiles in microseconds per
+ *  instruction. Measured (three interleaved runs each, guest ms or process CPU ms): with every
+ *  integer loop that calls nothing taken, sieve ran 443-575 against 552-590 guest ms and
  *  strings 2,253-2,456 against 2,585-2,726 (their loops are 8-24 instructions); counting a
  *  loop's region (the code after it too) rather than the loop, small loops before long code
- *  went to wasm. With loops of 100 instructions or more, against the engine before: sha256
- *  661-742 against 503-620 guest ms, Debian's sha256sum on 4 MB 324-664 against 268-606,
- *  bzip2 -9 3,872-4,894 against 3,419-4,398 ms of CPU; gzip, xz, sort, perl, python3, bash,
- *  sieve and strings within their noise. */
-const LEAF_MIN_INSNS = 100;
+ *  went to wasm. With loops that call nothing of 100 instructions or more, against the engine
+ *  before: sha256 661-742 against 503-620 guest ms, Debian's sha256sum on 4 MB 324-664 against
+ *  268-606, bzip2 -9 3,872-4,894 against 3,419-4,398 ms of CPU; gzip, xz, sort, perl, python3,
+ *  bash, sieve and strings within their noise. Then with direct calls and returns taken too,
+ *  and 64 instructions: gzip -9 on 4 MB 1,281-1,645 against 972-1,546 guest ms, xz -3
+ *  5,714-6,071 against 5,026-5,652, bzip2 2,021-2,516 against 2,077-2,658, the others within
+ *  their noise. */
+const DIRECT_MIN_INSNS = 64;
 
 /** Blocks of the hot graph looked at from one entry. */
 const MAX_HOT = 2048;
@@ -44,15 +48,16 @@ const MAX_HOT = 2048;
  *  included: a loop nest becomes one function, with no transitions between its levels). Null
  *  unless the entry is in a loop of the hot code (blocks run `hot` times or more, with their
  *  calls and returns) whose blocks the tier all translates, and that loop has packed integer
- *  SSE or is an integer leaf loop (LoopKind) of LEAF_MIN_INSNS instructions or more: a loop that goes through other code on its way round would leave and enter the region
- *  on every iteration. */
+ *  SSE or is a direct loop (LoopKind) of DIRECT_MIN_INSNS instructions or more: a loop that
+ *  goes through other code on its way round would leave and enter the region on every
+ *  iteration. */
 export function wasmBlocks(entry: Block, blockAt: (eip: number) => Block | null, hot: number, decodeAt: (eip: number) => Block | null): Block[] | null {
   if (!usable(entry)) return null;
   const loop = loopOf(entry, blockAt, hot);
-  if (loop === null || (loop.kind === "leaf" && loop.blocks.reduce((n, b) => n + b.insns.length, 0) < LEAF_MIN_INSNS)) return null;
-  // (a leaf loop's region grows through leaf blocks only: the code around a loop of packed SSE
-  // is taken with its calls, which an integer loop's region would add for little)
-  const within = loop.kind === "packed" ? usable : leaf;
+  if (loop === null || (loop.kind === "direct" && loop.blocks.reduce((n, b) => n + b.insns.length, 0) < DIRECT_MIN_INSNS)) return null;
+  // (a direct loop's region grows through direct blocks only: the code around a loop of packed
+  // SSE is taken with its indirect jumps and calls, which an integer loop's would add for little)
+  const within = loop.kind === "packed" ? usable : direct;
   const out: Block[] = [];
   const seen = new Set<number>([entry.eip]);
   const queue = [entry];
@@ -85,15 +90,16 @@ function successors(b: Block): number[] {
 }
 
 /** The loops the tier takes: those with packed integer SSE, where WebAssembly's SIMD beats the
- *  JavaScript tier's int32 lanes five times over (imgfilter), and integer leaf loops, which
- *  call nothing and jump only to static targets (LEAF_MIN_INSNS). Loops of double arithmetic
+ *  JavaScript tier's int32 lanes five times over (imgfilter), and direct loops of integer code,
+ *  which jump and call only to static targets (and return), with DIRECT_MIN_INSNS instructions
+ *  or more: an interpreter's dispatch through a table stays JavaScript. Loops of double arithmetic
  *  stay with JavaScript: nbody's scalar and packed double SSE loop took 2.5-3.1 s in wasm
  *  against 1.8-2.3 s there, whose guards skip the checks of operands a block already proved
  *  ordinary (jit/simd.ts). */
-type LoopKind = "packed" | "leaf";
+type LoopKind = "packed" | "direct";
 
 /** The strongly connected component of `entry` in the hot graph among the blocks the tier
- *  translates (among leaf blocks, for a loop without packed integer SSE), and its kind; null if
+ *  translates (among direct blocks, for a loop without packed integer SSE), and its kind; null if
  *  there is none or it uses MXCSR. A component the tier takes lies wholly among those blocks,
  *  and is then the same one as in all the hot code (wasmBlocks checks that last). */
 function loopOf(entry: Block, blockAt: (eip: number) => Block | null, hot: number): { kind: LoopKind; blocks: Block[] } | null {
@@ -102,14 +108,14 @@ function loopOf(entry: Block, blockAt: (eip: number) => Block | null, hot: numbe
   const inner = component(entry, blockAt, hot, usable);
   if (inner === null || inner.some(mxcsr)) return null;
   if (inner.some((b) => simd(b, packedInteger))) return { kind: "packed", blocks: inner };
-  const leaves = component(entry, blockAt, hot, leaf);
-  return leaves === null ? null : { kind: "leaf", blocks: leaves };
+  const straight = component(entry, blockAt, hot, direct);
+  return straight === null ? null : { kind: "direct", blocks: straight };
 }
 
-/** Whether the tier translates `b` and it transfers control only to static targets: no call,
- *  return or indirect jump (the blocks of a leaf loop). */
-function leaf(b: Block): boolean {
-  return usable(b) && b.insns.every((x) => x.op !== Op.CALL && x.op !== Op.RET && (x.op !== Op.JMP || x.k0 === K_IMM));
+/** Whether the tier translates `b` and it jumps and calls only to static targets (returns
+ *  included: the blocks of a direct loop). */
+function direct(b: Block): boolean {
+  return usable(b) && b.insns.every((x) => (x.op !== Op.CALL && x.op !== Op.JMP) || x.k0 === K_IMM);
 }
 
 /** The strongly connected component of `entry` in the hot graph (blocks run `hot` times or

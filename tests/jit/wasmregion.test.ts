@@ -1,8 +1,9 @@
 // Which loops the wasm tier takes (src/jit/wasm/region.ts wasmBlocks): a loop of blocks it all
 // translates, with packed integer SSE, or of integer code that jumps and calls only to static
-// targets (a direct loop) with 64 instructions or more of its own; not one that goes through code
-// it does not translate, nor one that jumps through a register; and for a small loop of integer
-// code, the answer comes without looking beyond the code it translates.
+// targets or through fixed memory slots (a direct loop) with 64 instructions or more of its own;
+// not one that goes through code it does not translate, nor one that jumps through a register or
+// a table; and for a small loop of integer code, the answer comes without looking beyond the code
+// it translates.
 
 import { describe, expect, it } from "vitest";
 import { BlockDecoder, type Block } from "../../src/decoder/block.js";
@@ -54,7 +55,7 @@ describe("the wasm tier's choice of loops", () => {
     expect(g.asked.has(7)).toBe(true);
   });
 
-  it("takes an integer loop that calls and jumps to static targets, of 64 instructions or more, and not one that jumps through a register", () => {
+  it("takes an integer loop that calls and jumps to static targets or through a fixed memory slot, of 64 instructions or more, and not one that jumps through a register or a table", () => {
     // a (0): 40 x add eax, 1; jmp b. b (122): 40 x add ebx, 1; jmp c. c (244): 30 x add esi, 1;
     // dec edx; jnz a (rel32)
     const adds = (modrm: number, n: number): number[] => Array.from({ length: n }, () => [0x83, modrm, 0x01]).flat();
@@ -70,6 +71,17 @@ describe("the wasm tier's choice of loops", () => {
     const g2 = graph(indirect, [0, 122, 244]);
     g2.block(122).succ.push(g2.block(244));
     expect(g2.take()).toBeNull();
+    // through a memory slot at a fixed place, as a PLT entry jumps (jmp [ebx+0x48], 3 bytes: c
+    // at 245): taken; through a table indexed by a register (jmp [eax*4+0x1000], 7 bytes: c at
+    // 249): not
+    const slot = [...adds(0xc0, 40), 0xeb, 0x00, ...adds(0xc3, 40), 0xff, 0x63, 0x48, ...adds(0xc6, 30), 0x4a, 0x0f, 0x85, ...le32(-342)];
+    const g3 = graph(slot, [0, 122, 245]);
+    g3.block(122).succ.push(g3.block(245));
+    expect(g3.take()?.map((b) => b.eip - CODE)).toEqual([0, 122, 245]);
+    const table = [...adds(0xc0, 40), 0xeb, 0x00, ...adds(0xc3, 40), 0xff, 0x24, 0x85, ...le32(0x1000), ...adds(0xc6, 30), 0x4a, 0x0f, 0x85, ...le32(-346)];
+    const g4 = graph(table, [0, 122, 249]);
+    g4.block(122).succ.push(g4.block(249));
+    expect(g4.take()).toBeNull();
   });
 
   it("leaves a small loop of integer code without looking past the code it translates", () => {

@@ -8,7 +8,7 @@ export const I32 = 0x7f, I64 = 0x7e, F64 = 0x7c, V128 = 0x7b;
 export type ValType = typeof I32 | typeof I64 | typeof F64 | typeof V128;
 
 export { uleb, sleb } from "../../decoder/leb.js";
-import { uleb } from "../../decoder/leb.js";
+import { uleb, sleb } from "../../decoder/leb.js";
 
 /** Opcodes (one byte; SIMD ones follow the 0xfd prefix, see FnBuilder.simd). */
 export const OP = {
@@ -53,29 +53,6 @@ class Bytes {
     this.len += bytes.length;
   }
 
-  uleb(v: number): void {
-    v >>>= 0;
-    do {
-      let b = v & 127;
-      v >>>= 7;
-      if (v !== 0) b |= 128;
-      this.push(b);
-    } while (v !== 0);
-  }
-
-  sleb(v: number): void {
-    v |= 0;
-    for (;;) {
-      const b = v & 127;
-      v >>= 7;
-      if ((v === 0 && (b & 64) === 0) || (v === -1 && (b & 64) !== 0)) {
-        this.push(b);
-        return;
-      }
-      this.push(b | 128);
-    }
-  }
-
   bytes(): Uint8Array {
     return this.buf.subarray(0, this.len);
   }
@@ -115,7 +92,7 @@ export class FnBuilder {
 
   i32(v: number): this {
     this.code.push(OP.i32Const);
-    this.code.sleb(v);
+    sleb(v, this.code);
     return this;
   }
 
@@ -133,22 +110,22 @@ export class FnBuilder {
 
   private localOp(opcode: number, local: number): this {
     this.code.push(opcode);
-    this.code.uleb(local);
+    uleb(local, this.code);
     return this;
   }
 
   /** A load or store with its memarg (alignment as a power of two, constant offset). */
   mem(opcode: number, align: number, offset = 0): this {
     this.code.push(opcode);
-    this.code.uleb(align);
-    this.code.uleb(offset);
+    uleb(align, this.code);
+    uleb(offset, this.code);
     return this;
   }
 
   /** A SIMD instruction with its immediate bytes (a memarg's, a shuffle's lanes). */
   simd(opcode: number, ...imm: number[]): this {
     this.code.push(0xfd);
-    this.code.uleb(opcode);
+    uleb(opcode, this.code);
     for (const b of imm) this.code.push(b);
     return this;
   }
@@ -183,28 +160,28 @@ export class FnBuilder {
   /** Calls function `index` (imports first, then the module's functions). */
   call(index: number): this {
     this.code.push(OP.call);
-    this.code.uleb(index);
+    uleb(index, this.code);
     return this;
   }
 
   br(label: string): this {
     this.code.push(OP.br);
-    this.code.uleb(this.depth(label));
+    uleb(this.depth(label), this.code);
     return this;
   }
 
   brIf(label: string): this {
     this.code.push(OP.brIf);
-    this.code.uleb(this.depth(label));
+    uleb(this.depth(label), this.code);
     return this;
   }
 
   /** Branches to labels[i] for the i32 i on the stack, to `otherwise` beyond them. */
   brTable(labels: readonly string[], otherwise: string): this {
     this.code.push(OP.brTable);
-    this.code.uleb(labels.length);
-    for (const l of labels) this.code.uleb(this.depth(l));
-    this.code.uleb(this.depth(otherwise));
+    uleb(labels.length, this.code);
+    for (const l of labels) uleb(this.depth(l), this.code);
+    uleb(this.depth(otherwise), this.code);
     return this;
   }
 
@@ -260,7 +237,7 @@ export function buildModule(spec: ModuleSpec): Uint8Array {
   out.append([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]);
   const section = (id: number, body: ArrayLike<number>): void => {
     out.push(id);
-    out.uleb(body.length);
+    uleb(body.length, out);
     out.append(body);
   };
   const name = (s: string, to: number[]): void => {
@@ -306,10 +283,10 @@ export function buildModule(spec: ModuleSpec): Uint8Array {
   });
   section(7, exports);
   const code = new Bytes();
-  code.uleb(spec.funcs.length);
+  uleb(spec.funcs.length, code);
   for (const { fn } of spec.funcs) {
     const body = fn.body();
-    code.uleb(body.length);
+    uleb(body.length, code);
     code.append(body);
   }
   section(10, code.bytes());

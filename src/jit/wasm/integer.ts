@@ -176,21 +176,21 @@ function materialize(s: IntContext): void {
   else {
     // a record of a kind the block knows, made concrete inline (hw/flags.ts flagsOf): CF, PF,
     // AF, ZF, SF and OF as bits at their places, the other flags kept
-    const { fa, fb, fr } = s, sign = SIGN[s.known & 3];
+    const { fa, fb, fr } = s;
     const bit = (b: number): void => void f.i32(31 - Math.clz32(b)).op(OP.i32Shl).op(OP.i32Or);
     f.get(s.fl).i32(~ARITH_FLAGS).op(OP.i32And);
     carry(s);
     f.op(OP.i32Or);
-    f.get(fr).i32(0xff).op(OP.i32And).op(OP.i32Popcnt).i32(1).op(OP.i32And).op(OP.i32Eqz);
+    parity(s);
     bit(PF);
     if (kind === FK_ADD || kind === FK_SUB) f.get(fa).get(fb).op(OP.i32Xor).get(fr).op(OP.i32Xor).i32(AF).op(OP.i32And).op(OP.i32Or);
     else if (kind === FK_INC || kind === FK_DEC) {
       f.get(fr).i32(0xf).op(OP.i32And).i32(kind === FK_INC ? 0 : 0xf).op(OP.i32Eq);
       bit(AF);
     }
-    f.get(fr).op(OP.i32Eqz);
+    zero(s);
     bit(ZF);
-    f.get(fr).i32(sign).op(OP.i32And).i32(0).op(OP.i32Ne);
+    negative(s);
     bit(SF);
     overflow(s);
     bit(OF);
@@ -358,9 +358,11 @@ export function emitInt(s: IntContext, x: Insn, k: number): void {
       if (n !== 0) f.i32(n).op(x.op === Op.ROL ? OP.i32Rotl : OP.i32Rotr);
       f.set(s.res);
       if (n === 0) break;
-      if (!s.deferRotate) materialize(s);
       if (s.deferRotate) f.i32(0);
-      else f.get(s.fl).i32(~(CF | OF)).op(OP.i32And);
+      else {
+        materialize(s);
+        f.get(s.fl).i32(~(CF | OF)).op(OP.i32And);
+      }
       if (x.op === Op.ROL) {
         // CF = bit 0, OF = bit 31 ^ CF
         f.get(s.res).i32(1).op(OP.i32And).op(OP.i32Or);
@@ -442,11 +444,32 @@ function carry(s: IntContext): void {
   else f.get(s.fl).i32(CF).op(OP.i32And);
 }
 
+/** Flag `b` of FLAGS (0 or 1) on the stack. */
+function flagBit(s: IntContext, b: number): void {
+  s.f.get(s.fl).i32(b).op(OP.i32And).i32(0).op(OP.i32Ne);
+}
+
+/** ZF, SF and PF of the current flags record (0 or 1) on the stack, for a kind in INLINE. */
+function zero(s: IntContext): void {
+  if (s.known >> 2 === FK_NONE) flagBit(s, ZF);
+  else s.f.get(s.fr).op(OP.i32Eqz);
+}
+
+function negative(s: IntContext): void {
+  if (s.known >> 2 === FK_NONE) flagBit(s, SF);
+  else s.f.get(s.fr).i32(SIGN[s.known & 3]).op(OP.i32And).i32(0).op(OP.i32Ne);
+}
+
+function parity(s: IntContext): void {
+  if (s.known >> 2 === FK_NONE) flagBit(s, PF);
+  else s.f.get(s.fr).i32(0xff).op(OP.i32And).op(OP.i32Popcnt).i32(1).op(OP.i32And).op(OP.i32Eqz);
+}
+
 /** OF of the current flags record (0 or 1) on the stack, for a kind in INLINE. */
 function overflow(s: IntContext): void {
   const f = s.f, kind = s.known >> 2, sz = s.known & 3, sign = SIGN[sz];
-  const { fa, fb, fr, fl } = s;
-  if (kind === FK_NONE) f.get(fl).i32(OF).op(OP.i32And).i32(0).op(OP.i32Ne);
+  const { fa, fb, fr } = s;
+  if (kind === FK_NONE) flagBit(s, OF);
   else if (kind === FK_ADD) f.get(fa).get(fr).op(OP.i32Xor).get(fb).get(fr).op(OP.i32Xor).op(OP.i32And).i32(sign).op(OP.i32And).i32(0).op(OP.i32Ne);
   else if (kind === FK_SUB) f.get(fa).get(fb).op(OP.i32Xor).get(fa).get(fr).op(OP.i32Xor).op(OP.i32And).i32(sign).op(OP.i32And).i32(0).op(OP.i32Ne);
   else if (kind === FK_INC) f.get(fr).i32(sign & MASK[sz]).op(OP.i32Eq);
@@ -456,17 +479,12 @@ function overflow(s: IntContext): void {
 
 /** Leaves 1 if condition `cc` (0-15) holds for the current flags, else 0. */
 export function condition(s: IntContext, cc: number): void {
-  const f = s.f, kind = s.known >> 2, sz = s.known & 3, sign = SIGN[sz];
-  const { fa, fb, fr, fl } = s;
-  if (s.known < 0 || !INLINE.has(kind)) {
-    f.get(s.fop).get(fa).get(fb).get(fr).get(fl).i32(cc).call(s.condFn);
+  const f = s.f;
+  if (s.known < 0 || !INLINE.has(s.known >> 2)) {
+    f.get(s.fop).get(s.fa).get(s.fb).get(s.fr).get(s.fl).i32(cc).call(s.condFn);
     return;
   }
-  const bit = (b: number): void => void f.get(fl).i32(b).op(OP.i32And).i32(0).op(OP.i32Ne);
-  const zf = (): void => (kind === FK_NONE ? bit(ZF) : void f.get(fr).op(OP.i32Eqz));
-  const sf = (): void => (kind === FK_NONE ? bit(SF) : void f.get(fr).i32(sign).op(OP.i32And).i32(0).op(OP.i32Ne));
-  const of = (): void => overflow(s);
-  const pf = (): void => (kind === FK_NONE ? bit(PF) : void f.get(fr).i32(0xff).op(OP.i32And).op(OP.i32Popcnt).i32(1).op(OP.i32And).op(OP.i32Eqz));
+  const zf = (): void => zero(s), sf = (): void => negative(s), of = (): void => overflow(s), pf = (): void => parity(s);
   switch (cc >> 1) {
     case 0: of(); break;
     case 1: carry(s); break;

@@ -23,8 +23,15 @@ import { hostNowMs } from "../hw/devices/hosttime.js";
 /** Developer aid: when set, every region's generated source is written to this folder. */
 const DUMP_DIR = process.env.EXOJIT_JIT_DUMP ?? "";
 
-/** Most blocks and instructions in one region (V8 handles huge functions badly). */
-export const MAX_REGION_BLOCKS = 96;
+/** Most blocks and instructions in one region (V8 handles huge functions badly). A transition
+ *  between regions costs some 65-80 ns in all (not in chain.ts's own code, which perf puts at
+ *  3% of strings' samples, but spread over the regions' exits and entries and the work TurboFan
+ *  cannot share across them): at 96 blocks, vfprintf's code of perf's strings made 8.4 M
+ *  chained entries, Debian's bash running a 40,000-pass loop 42.5 M; at 192, 6.7 M and 31.6 M,
+ *  and they ran 4% and 6-10% faster (guest ms, interleaved runs, nothing saved), perl 3%, the
+ *  others within noise. At 384 bash was slower again (TurboFan's time grows faster than the
+ *  regions). */
+export const MAX_REGION_BLOCKS = 192;
 /** Largest caller region (a loop) whose blocks a region takes in after a return (form()). */
 export const CALLER_COPY_MAX = 32;
 export const MAX_REGION_INSNS = 1500;

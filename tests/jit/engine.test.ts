@@ -230,26 +230,28 @@ describe("the JIT engine", () => {
   });
 
   it("forms a region that reaches more blocks than it may hold from the hottest of them", () => {
-    // mov ecx, n; l: dec ecx; jz x; test cl, 1; jnz c; h: 60 x (add eax, 1; jmp +0); jmp l;
-    // c: 60 x (add ebx, 1; jmp +0); jmp h; x: int 0x80. Every pass runs the 60 blocks of h, every
-    // other one those of c as well: 122 blocks reach each other from the loop, and the region
+    // mov ecx, n; l: dec ecx; jz x; test cl, 1; jnz c; h: N x (add eax, 1; jmp +0); jmp l;
+    // c: N x (add ebx, 1; jmp +0); jmp h; x: int 0x80. Every pass runs the N blocks of h, every
+    // other one those of c as well: 2N + 2 blocks reach each other from the loop, and the region
     // holds MAX_REGION_BLOCKS. Taken in the order reached, it held half of each chain, and left
     // for the engine in the middle of the hot one on every pass.
-    const chain = (reg: number): number[] => Array.from({ length: 60 }, () => [0x83, 0xc0 + reg, 0x01, 0xeb, 0x00]).flat();
-    const h = 21, jl = h + 300, c = jl + 5, jh = c + 300, x = jh + 5;
+    const N = 120;
+    const chain = (reg: number): number[] => Array.from({ length: N }, () => [0x83, 0xc0 + reg, 0x01, 0xeb, 0x00]).flat();
+    const h = 21, jl = h + 5 * N, c = jl + 5, jh = c + 5 * N, x = jh + 5;
     const rel = (from: number, to: number): number[] => le32(to - from);
     const code = [0xb9, ...le32(3001), 0x49, 0x0f, 0x84, ...rel(12, x), 0xf6, 0xc1, 0x01, 0x0f, 0x85, ...rel(h, c), ...chain(0), 0xe9, ...rel(c, 5), ...chain(3), 0xe9, ...rel(x, h), 0xcd, 0x80];
     expect(code.length).toBe(x + 2);
-    expect(MAX_REGION_BLOCKS).toBeLessThan(122);
+    expect(MAX_REGION_BLOCKS).toBeGreaterThan(N);
+    expect(MAX_REGION_BLOCKS).toBeLessThan(2 * N + 2);
     // (JavaScript regions: the wasm tier would take this loop, which calls nothing)
     const { k, env } = machine(code, { engine: "auto", threshold: 1000, wasm: false });
     expect(k.run(env, 10_000_000).kind).toBe(X_INT);
-    expect(k.regs(env)[EAX]).toBe(3000 * 60);
-    expect(k.regs(env)[EBX]).toBe(1500 * 60);
+    expect(k.regs(env)[EAX]).toBe(3000 * N);
+    expect(k.regs(env)[EBX]).toBe(1500 * N);
     const r = k.engine.lookup(CODE + 12).compiled as Region;
     expect(r.blocks.length).toBe(MAX_REGION_BLOCKS);
     const eips = new Set(r.blocks.map((b) => b.eip - CODE));
-    for (let i = 0; i < 60; i++) expect(eips.has(h + 5 * i)).toBe(true);
+    for (let i = 0; i < N; i++) expect(eips.has(h + 5 * i)).toBe(true);
     expect(eips.has(jl) && eips.has(5)).toBe(true);
   });
 

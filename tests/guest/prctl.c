@@ -1,3 +1,4 @@
+/* oracle: i386: the program is about the i386 CPU and ABI itself (arch_prctl codes as i386 has them, TSC and CPUID faulting, which a host CPU may lack; tests/helpers/oracle.ts). */
 /* prctl: the no-new-privileges flag (off by default, set once, kept by a forked child and across
  * exec), the dumpable flag, the process name, the parent-death signal, and the capability
  * queries' argument checks; capget (how a library finds the version, root's sets, a user's

@@ -1,3 +1,4 @@
+/* oracle: i386: the program is about the i386 ABI itself (its system-call numbers, struct user and register sets; tests/helpers/oracle.ts). */
 /* ptrace: a tracer and its tracees. System-call stops with their registers and
  * PTRACE_GET_SYSCALL_INFO, a call changed or skipped at its entry, signal-delivery stops with the
  * signal suppressed or replaced, memory and struct user read and written, the FPU register sets,

@@ -1,3 +1,4 @@
+/* oracle: i386: the program is about the i386 ABI itself (its system-call numbers and the registers a SIGSYS handler reads; tests/helpers/oracle.ts). */
 /* seccomp: strict mode, filters and what each of their answers does, the checks a program
  * passes before it is attached, the right to attach one, inheritance by fork, threads and exec,
  * TSYNC, the limit on filters' total length, and the classic BPF instructions computed as

@@ -20,7 +20,9 @@ static void show(const char *what, void *addr) {
   int in = 0;
   printf("%s:\n", what);
   while (fgets(line, sizeof line, f)) {
-    if (sscanf(line, "%lx-%lx", &s, &e) == 2 && strchr(line, ' ') - line == 17) { in = a >= s && a < e; if (in) printf("  %.4s\n", line + 18); continue; }
+    /* (a region's first line: "start-end perms ...", the addresses as wide as they need) */
+    int n = 0;
+    if (sscanf(line, "%lx-%lx %n", &s, &e, &n) == 2 && n > 0) { in = a >= s && a < e; if (in) printf("  %.4s\n", line + n); continue; }
     if (in && strncmp(line, "KSM:", 4) != 0) printf("  %s", line);
   }
   fclose(f);

@@ -113,7 +113,11 @@ describe("text formats against the host's /proc", () => {
     expect(ours).toContain(`\nvendor_id\t: ${vendor.toString("latin1")}\n`);
     const flags = (t: string): string[] => (/\nflags\t\t: (.*)\n/.exec(t)?.[1] ?? "").split(" ");
     expect(flags(ours).length).toBeGreaterThan(0);
-    for (const f of flags(ours)) expect(flags(block)).toContain(f);
+    // (Linux's synthetic flag for CPUID faulting, which every exojit CPU has: a host shows it only
+    // where its own CPU can fault CPUID: the CI machines of 2026-12, AMD EPYC VMs, show no such flag)
+    const synthetic = ["cpuid_fault"];
+    for (const f of synthetic) expect(flags(ours)).toContain(f);
+    for (const f of flags(ours).filter((x) => !synthetic.includes(x))) expect(flags(block)).toContain(f);
   });
 });
 

@@ -95,10 +95,9 @@ function successors(b: Block): number[] {
  *  JavaScript tier's int32 lanes five times over (imgfilter), and direct loops of integer code,
  *  which jump and call only to static targets or through fixed memory slots (and return), with
  *  DIRECT_MIN_INSNS instructions or more: an interpreter's dispatch through a table stays
- *  JavaScript. Loops of double arithmetic
- *  stay with JavaScript: nbody's scalar and packed double SSE loop took 2.5-3.1 s in wasm
- *  against 1.8-2.3 s there, whose guards skip the checks of operands a block already proved
- *  ordinary (jit/simd.ts). */
+ *  JavaScript. Loops of double arithmetic stay with JavaScript: nbody's scalar and packed double
+ *  SSE loop took 2.5-3.1 s in wasm against 1.8-2.3 s there, whose guards skip the checks of
+ *  operands a block already proved ordinary (jit/simd.ts). */
 type LoopKind = "packed" | "direct";
 
 /** The strongly connected component of `entry` in the hot graph among the blocks the tier

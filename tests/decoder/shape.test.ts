@@ -4,6 +4,9 @@
 // (convert.ts), the fast path copying a learned template (fast.ts fastInsn), templates read from
 // the forms cache (formcache.ts) and the build's seed. V8's %HaveSameMap says whether two objects
 // share a shape; it needs --allow-natives-syntax, so the check runs in a node of its own on dist/.
+// So do their forms (the fields every instruction of a form shares, hw/isa.ts InsnForm), and an
+// instruction the fast path makes from a template shares the template's form instead of copying
+// it (what keeps decoded instructions small).
 
 import { describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
@@ -43,13 +46,20 @@ describe("decoded instructions", () => {
       let imported = 0;
       importForms(text, (key, t) => { if (t !== null) { made.push(t); imported++; } });
       const one = newInsn();
-      console.log(JSON.stringify({ n: made.length, imported, same: made.map((x) => %HaveSameMap(x, one)) }));
+      const shared = [];
+      for (let pos = 0; pos < bytes.length; ) {
+        const a = fastInsn(bytes, pos, bytes.length, 0x8048000 + pos), b = fastInsn(bytes, pos, bytes.length, 0x9000000 + pos);
+        shared.push(typeof a.f === "object" && a.f === b.f && copyInsn(a).f === a.f && a.next === 0x8048000 + pos + a.len && b.next === 0x9000000 + pos + b.len);
+        pos += a.len;
+      }
+      console.log(JSON.stringify({ n: made.length, imported, same: made.map((x) => %HaveSameMap(x, one) && %HaveSameMap(x.f, one.f)), shared }));
     `;
     const r = spawnSync("node", ["--allow-natives-syntax", "--input-type=module", "-e", script], { encoding: "utf8", cwd: REPO, timeout: 30_000 });
     expect(r.status, r.stderr).toBe(0);
-    const out = JSON.parse(r.stdout) as { n: number; imported: number; same: boolean[] };
+    const out = JSON.parse(r.stdout) as { n: number; imported: number; same: boolean[]; shared: boolean[] };
     expect(out.n).toBeGreaterThanOrEqual(15 + 5);
     expect(out.imported).toBeGreaterThanOrEqual(5);
     expect(out.same.every((s) => s), JSON.stringify(out.same)).toBe(true);
+    expect(out.shared, JSON.stringify(out.shared)).toEqual([true, true, true, true, true]);
   });
 });

@@ -198,7 +198,6 @@ export function convert(ins: IcedInstruction, out: Insn, eip: number, len: numbe
   const info = infoFor(ins);
   out.eip = eip | 0;
   out.len = len;
-  out.next = (eip + len) | 0;
   out.code = ins.code;
   out.op = info.op;
   out.sub = 0;

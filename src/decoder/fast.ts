@@ -418,7 +418,6 @@ function fill(out: Insn, t: Insn): void {
 function fillParsed(out: Insn, t: Insn): void {
   out.eip = pEip;
   out.len = pLen;
-  out.next = (pEip + pLen) | 0;
   // x87 register forms have the register in their key: nothing to fill.
   const ops = pWhole ? NO_OPS : pSpec.ops;
   for (let k = 0; k < ops.length; k++) {

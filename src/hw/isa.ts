@@ -108,6 +108,8 @@ export interface InsnForm {
   flow: number;
   /** The front end's own instruction code, for disassembly in traces. */
   code: number;
+  /** A far branch's selector (its offset is the instruction's target). */
+  selector: number;
 }
 
 function noHandler(): void {
@@ -118,7 +120,7 @@ function noHandler(): void {
 export function copyForm(f: InsnForm): InsnForm {
   return {
     op: f.op, sub: f.sub, osz: f.osz, sz: f.sz, k0: f.k0, k1: f.k1, k2: f.k2, asz: f.asz, msz: f.msz,
-    rep: f.rep, lock: f.lock, cc: f.cc, flagsRead: f.flagsRead, flagsWritten: f.flagsWritten, flow: f.flow, code: f.code,
+    rep: f.rep, lock: f.lock, cc: f.cc, flagsRead: f.flagsRead, flagsWritten: f.flagsWritten, flow: f.flow, code: f.code, selector: f.selector,
   };
 }
 
@@ -139,10 +141,9 @@ export class Insn {
     public f: InsnForm,
     /** Interpreter handler. */
     public fn: Exec,
-    /** Linear address of the instruction, its length, and the address after it. */
+    /** Linear address of the instruction and its length (`next`: the address after it). */
     public eip: number,
     public len: number,
-    public next: number,
     /** Operand registers, in Intel operand order (of the form's kinds). */
     public r0: number,
     public r1: number,
@@ -157,10 +158,14 @@ export class Insn {
     public scale: number,
     public disp: number,
     public seg: number,
-    /** Branch target (near) or far offset, and far selector. */
+    /** Branch target (near) or far offset. */
     public target: number,
-    public selector: number,
   ) {}
+
+  /** The address after the instruction. */
+  get next(): number {
+    return (this.eip + this.len) | 0;
+  }
 
   get op(): number { return this.f.op; }
   set op(v: number) { this.f.op = v; }
@@ -194,16 +199,18 @@ export class Insn {
   set flow(v: number) { this.f.flow = v; }
   get code(): number { return this.f.code; }
   set code(v: number) { this.f.code = v; }
+  get selector(): number { return this.f.selector; }
+  set selector(v: number) { this.f.selector = v; }
 }
 
 /** An instruction of `t`'s form (which it shares with `t`), with `t`'s own fields. */
 export function copyInsn(t: Insn): Insn {
-  return new Insn(t.f, t.fn, t.eip, t.len, t.next, t.r0, t.r1, t.r2, t.imm, t.imm2, t.base, t.index, t.scale, t.disp, t.seg, t.target, t.selector);
+  return new Insn(t.f, t.fn, t.eip, t.len, t.r0, t.r1, t.r2, t.imm, t.imm2, t.base, t.index, t.scale, t.disp, t.seg, t.target);
 }
 
-const BLANK_FORM: InsnForm = copyForm({ op: 0, sub: 0, osz: 4, sz: 2, k0: K_NONE, k1: K_NONE, k2: K_NONE, asz: 4, msz: 0, rep: 0, lock: 0, cc: 0, flagsRead: 0, flagsWritten: 0, flow: FLOW_NEXT, code: 0 });
+const BLANK_FORM: InsnForm = copyForm({ op: 0, sub: 0, osz: 4, sz: 2, k0: K_NONE, k1: K_NONE, k2: K_NONE, asz: 4, msz: 0, rep: 0, lock: 0, cc: 0, flagsRead: 0, flagsWritten: 0, flow: FLOW_NEXT, code: 0, selector: 0 });
 
 /** A new instruction with a form of its own, every field at its default (no handler). */
 export function newInsn(): Insn {
-  return new Insn(copyForm(BLANK_FORM), noHandler, 0, 0, 0, 0, 0, 0, 0, 0, NO_REG, NO_REG, 0, 0, 3, 0, 0);
+  return new Insn(copyForm(BLANK_FORM), noHandler, 0, 0, 0, 0, 0, 0, 0, NO_REG, NO_REG, 0, 0, 3, 0);
 }

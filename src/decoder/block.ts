@@ -25,7 +25,7 @@ const WINDOW = 1024;
 const MAX_INSN_LEN = 15;
 
 /** An empty array in V8's elements kind for objects (kinds only ever widen). */
-function objectArray<T>(): T[] {
+export function objectArray<T>(): T[] {
   const a: unknown[] = [null];
   a.pop();
   return a as T[];
@@ -34,6 +34,11 @@ function objectArray<T>(): T[] {
 /** Block.misalignedAt of a block the interpreter met no misaligned access in (shared, never
  *  added to). */
 export const NO_MISALIGNED: ReadonlySet<number> = new Set<number>();
+
+/** Block.succ of a block no successor was recorded for yet, shared (never added to: the engine
+ *  gives a block an array of its own with its first successor, jit/engine.ts addSucc). Most
+ *  blocks never get one (python3 -c pass: 38,000 blocks, an array each was 2 MB of its heap). */
+export const NO_SUCC: Block[] = objectArray();
 
 export class Block {
   /** Physical page(s) whose bytes the block was decoded from (ppn1 = -1 if only one). */
@@ -58,11 +63,12 @@ export class Block {
   /** Not to be compiled to WebAssembly again: a wasm region it was in gave too little work per
    *  entry (jit/wasm/region.ts). */
   nowasm = false;
-  /** Blocks seen to run right after this one (up to engine.ts MAX_SUCC), for region formation. Made in V8's
-   *  elements kind for objects: an empty literal's is the one for small integers, which the
-   *  first block pushed changed, and the engine's loop (where it is pushed) was optimised for
-   *  one kind and deoptimised ("not a Smi") at the other, then compiled again. */
-  readonly succ: Block[] = objectArray();
+  /** Blocks seen to run right after this one (up to engine.ts MAX_SUCC), for region formation:
+   *  NO_SUCC until the first. Made in V8's elements kind for objects (objectArray): an empty
+   *  literal's is the one for small integers, which the first block pushed changed, and the
+   *  engine's loop (where it is pushed) was optimised for one kind and deoptimised ("not a Smi")
+   *  at the other, then compiled again. */
+  succ: Block[] = NO_SUCC;
   /** Embedder hooks covering the block (hw/hooks.ts): HOOK_BLOCK, HOOK_CODE; and with
    *  HOOK_CODE, which instructions (nonzero: hooked). Set when the block is cached; adding or
    *  removing a hook drops the blocks whose addresses it covers, so these never go stale. */

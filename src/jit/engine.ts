@@ -10,7 +10,7 @@ import { codeStillMapped } from "./codepages.js";
 import { EIP, CS } from "../hw/state.js";
 import { Fault, CodeWrite, PF } from "../hw/fault.js";
 import { execInsns, execNoting, execOne } from "../hw/interp/run.js";
-import { BlockDecoder, codeBits, NO_MISALIGNED, type Block } from "../decoder/block.js";
+import { BlockDecoder, codeBits, NO_MISALIGNED, NO_SUCC, objectArray, type Block } from "../decoder/block.js";
 import { BlockCache } from "../decoder/cache.js";
 import { RegionCache, MERGE_AFTER, MAX_REGION_INSNS, Region, type JitStats } from "./region.js";
 import { entryKey, type RegionStore } from "./saved.js";
@@ -176,7 +176,11 @@ function addSucc(prev: Block, b: Block): void {
   const s = prev.succ;
   if (s.length >= MAX_SUCC) return;
   for (let k = 0; k < s.length; k++) if (s[k] === b) return;
-  s.push(b);
+  if (s === NO_SUCC) {
+    const own = objectArray<Block>();
+    own.push(b);
+    prev.succ = own;
+  } else s.push(b);
 }
 /** addSucc, if `prev` ends with a near return. */
 function noteReturn(prev: Block, b: Block): void {

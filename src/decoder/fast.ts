@@ -572,7 +572,7 @@ export function learn(x: Insn): void {
 }
 
 function same(a: Insn, b: Insn): boolean {
-  return a.op === b.op && a.sub === b.sub && a.fn === b.fn && a.eip === b.eip && a.len === b.len && a.next === b.next &&
+  return a.op === b.op && a.sub === b.sub && a.fn === b.fn && a.eip === b.eip && a.len === b.len &&
     a.osz === b.osz && a.sz === b.sz && a.k0 === b.k0 && a.r0 === b.r0 && a.k1 === b.k1 && a.r1 === b.r1 &&
     a.k2 === b.k2 && a.r2 === b.r2 && a.imm === b.imm && a.imm2 === b.imm2 && a.base === b.base &&
     a.index === b.index && a.scale === b.scale && a.disp === b.disp && a.seg === b.seg && a.asz === b.asz &&

@@ -13,8 +13,8 @@ import { SIMD_HANDLERS } from "../hw/simd/index.js";
 import { eachForm, knowForm } from "./fast.js";
 
 /** The template fields kept, in order: the form's, then the instruction's own but the form,
- *  the handler and the per-instruction ones (fill() sets those). */
-const FIELDS = [...Object.keys(newInsn().f), ...Object.keys(newInsn()).filter((k) => k !== "f" && k !== "fn" && k !== "eip" && k !== "len" && k !== "next")];
+ *  the handler and the per-instruction ones (fill() sets those; `next` is computed from them). */
+const FIELDS = [...Object.keys(newInsn().f), ...Object.keys(newInsn()).filter((k) => k !== "f" && k !== "fn" && k !== "eip" && k !== "len")];
 
 /** Where a handler comes from: "h<op>", "f<name>" or "s<name>". */
 function handlerNames(): Map<Exec, string> {

@@ -262,7 +262,7 @@ describe("exojit's cache directory", () => {
     const hello = buildGuest("hello.c");
     const run = (args: string[] = [], nodeArgs: string[] = []): { stdout: string; saved: string } => {
       // (--no-wasm: V8's code caches are the JavaScript tier's; the wasm tier's regions are saved
-      // as their blocks, jit/saved.test.ts)
+      // as their blocks and modules, jit/saved.test.ts and simd-programs.test.ts)
       const r = spawnSync("node", [...nodeArgs, CLI, "run", "--stats", "--jit-threshold", "20", "--no-wasm", ...args, hello], { encoding: "utf8", cwd: dir, timeout: 30_000, env: { ...process.env, EXOJIT_CACHE: cache } });
       expect(r.status, r.stderr).toBe(0);
       const line = /saved code: (.*)/.exec(r.stderr);

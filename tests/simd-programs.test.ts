@@ -16,8 +16,11 @@
 //
 // Needs dist/ (`npx tsc -p .`) and gcc-multilib.
 
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { buildGuest, engineCompared, ensureToolchain, expectSameRun, limiter, runExojitAsync, runNativeAsync, type RunResult } from "./helpers/guest.js";
+import { buildGuest, DEFAULT_ENV, engineCompared, ensureToolchain, expectSameRun, limiter, runExojitAsync, runNativeAsync, type RunResult } from "./helpers/guest.js";
 
 const ENGINES = ["interp", "jit"] as const;
 /** Two guest processes at a time: the machines running this have two cores. */
@@ -88,6 +91,30 @@ describe("SIMD loops in the wasm tier", () => {
     for (const r of runs) {
       expect(r.status).toBe(native.status);
       expect(r.stdout.equals(native.stdout)).toBe(true);
+    }
+  }, 120_000);
+
+  it("simd_loops run again: its wasm regions are made from the modules the first run kept in the cache directory", async () => {
+    const native = await natives.get("simd_loops")!;
+    const cache = fs.mkdtempSync(path.join(os.tmpdir(), "exojit-wasm-cache-"));
+    try {
+      const run = async (): Promise<{ regions: number; kept: number }> => {
+        const r = await slot(() => runExojitAsync(bins.get("simd_loops")!, [], { engine: "auto", extra: ["--stats"], env: { ...DEFAULT_ENV, EXOJIT_CACHE: cache } }));
+        expect(r.status).toBe(native.status);
+        expect(r.stdout.equals(native.stdout)).toBe(true);
+        const err = r.stderr.toString();
+        const m = /wasm: (\d+) regions compiled to WebAssembly \(\d+ insns; (\d+) from modules saved by earlier runs\)/.exec(err);
+        expect(m, err).not.toBeNull();
+        return { regions: Number(m![1]), kept: Number(m![2]) };
+      };
+      const first = await run();
+      expect(first.regions).toBeGreaterThan(0);
+      expect(first.kept).toBe(0);
+      const second = await run();
+      expect(second.kept).toBeGreaterThan(0);
+      expect(second.kept).toBe(second.regions);
+    } finally {
+      fs.rmSync(cache, { recursive: true, force: true });
     }
   }, 120_000);
 });

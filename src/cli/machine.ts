@@ -230,7 +230,7 @@ function printStats({ kernel, sys, personality, calls: callClock, jitCache }: Ma
       `${Math.max(0, ms - e.jitMs - j.compileMs - e.decodeMs - callMs - gcMs).toFixed(1)} ms interpreting and the rest`,
     `  jit: ${j.regionsCompiled} regions compiled + ${j.recompiles} recompiled (${j.promoted} promoted to V8's optimising tier), ${j.insnsCompiled} insns -> ${(j.jsBytes / 1024).toFixed(0)} KiB JS in ${j.compileMs.toFixed(1)} ms` +
       ` (${j.insnsCompiled > 0 ? ((j.compileMs * 1000) / j.insnsCompiled).toFixed(1) : "0"} us/insn); ${live.regions} live (${live.insns} insns, ${live.distinct} distinct), ${j.invalidations} invalidated, ${j.evictions} evicted, ${j.failures} failed`,
-    `  wasm: ${j.wasmRegions} regions compiled to WebAssembly (${j.wasmInsns} insns), ${j.wasmDemoted} demoted to JavaScript`,
+    `  wasm: ${j.wasmRegions} regions compiled to WebAssembly (${j.wasmInsns} insns; ${j.wasmModules} from modules saved by earlier runs), ${j.wasmDemoted} demoted to JavaScript`,
     `  saved code: ${jitCache ? `${j.restored} regions made from code saved by earlier runs (${j.codeCached} from V8's code cache, ${j.codeCacheRejected} whose cache V8 rejected), ${j.stale} saved ones stale, ${j.saved} saved for later runs (${jitCache.dir})` : "off"}`,
     `  blocks decoded ${e.blocksDecoded} (${fastStats.decoded} instructions by the fast path, ${fastStats.learned} forms learned (${fastStats.seeded} more from the build's seed), ${fastStats.refused} left to iced; iced-x86 ${icedLoaded() ? "loaded" : "not loaded"}), code-page writes ${e.codeWrites}, faults ${e.faults}`,
     `  system calls ${totalCalls}: ${calls.slice(0, 8).map(([nr, n]) => `${SYSCALLS[nr]?.name ?? nr} ${n}`).join(", ")}`,

@@ -69,6 +69,8 @@ export interface Compiled extends RegionCode {
    *  counted but not run when it faults there (itself and those after it); -1 where that is
    *  ambiguous (an address compiled in two blocks). */
   notRun: Map<number, number>;
+  /** A wasm region's module (wasm/region.ts), which a store keeps with it (saved.ts). */
+  module?: Uint8Array;
 }
 
 /** Compiled.notRun for the (cut) blocks of a region. */

@@ -7,7 +7,7 @@ import type { Block } from "../decoder/block.js";
 import { Op } from "../hw/isa.js";
 import { compileRegion, restoreRegion, hotSource, NO_ADDRESSES, type Compiled } from "./compile.js";
 import { COLD_PREFIX, HOT_PREFIX } from "./v8tuning.js";
-import { entryKey, blocksHash, type RegionStore, type SavedRegion } from "./saved.js";
+import { entryKey, blocksHash, savedModule, moduleOf, type RegionStore, type SavedRegion } from "./saved.js";
 import type { Cpu } from "../hw/cpu.js";
 import type { RegionFn, ChainTable, Chainable } from "./chain.js";
 import { likelySuccessors, staticTargets } from "./successors.js";
@@ -269,6 +269,8 @@ export interface JitStats {
   wasmRegions: number;
   wasmInsns: number;
   wasmDemoted: number;
+  /** Wasm regions made from the module a saved region kept (no translation). */
+  wasmModules: number;
 }
 
 /** What the cache needs for the wasm tier (wasm/region.ts). */
@@ -352,7 +354,7 @@ function savedBlocks(entry: Block, rec: SavedRegion, link: SavedLink, chains: bo
 }
 
 export class RegionCache {
-  readonly stats: JitStats = { regionsCompiled: 0, recompiles: 0, insnsCompiled: 0, jsBytes: 0, compileMs: 0, invalidations: 0, evictions: 0, failures: 0, restored: 0, stale: 0, saved: 0, codeCached: 0, codeCacheRejected: 0, promoted: 0, wasmRegions: 0, wasmInsns: 0, wasmDemoted: 0 };
+  readonly stats: JitStats = { regionsCompiled: 0, recompiles: 0, insnsCompiled: 0, jsBytes: 0, compileMs: 0, invalidations: 0, evictions: 0, failures: 0, restored: 0, stale: 0, saved: 0, codeCached: 0, codeCacheRejected: 0, promoted: 0, wasmRegions: 0, wasmInsns: 0, wasmDemoted: 0, wasmModules: 0 };
   private readonly live = new Set<Region>();
   /** The live regions each block is compiled into (for invalidation). */
   private readonly owners = new Map<Block, Region[]>();
@@ -527,30 +529,50 @@ export class RegionCache {
   private compileWasm(entry: Block, previous: Region | null, tick: number, link: WasmLink): Region | null {
     const blocks = wasmBlocks(entry, this.blockAt, this.hotExecs(entry), link.decodeAt);
     if (blocks === null) return null;
-    const made = this.wasmRegion(blocks, previous, link);
+    const kept = this.keptModule(entry, blocks, link);
+    const made = this.wasmRegion(blocks, previous, link, kept?.module ?? null);
     if (made === null) return null;
-    // (saved as its blocks: a later run makes the module again from them at the loop's first
-    // execution, instead of interpreting it until it comes due)
-    if (this.saved !== null) this.save(this.saved, made.r, made.code, true);
+    // (saved as its blocks and module: a later run makes the region from them at the loop's
+    // first execution, instead of interpreting it until it comes due, or from the module when
+    // the loop comes due in compiled code, entered from a region of the JavaScript tier)
+    if (kept !== null && made.code.from === "cache") {
+      this.stats.restored++;
+      this.savedAs.set(made.r, { key: kept.key, rec: kept.rec });
+    } else if (this.saved !== null) this.save(this.saved, made.r, made.code, true);
     return this.install(made.r, previous, tick);
   }
 
-  /** The wasm region of `blocks` (wasm/region.ts compileWasm), and its code; null if the tier
-   *  refused them. */
-  private wasmRegion(blocks: Block[], previous: Region | null, link: WasmLink): { r: Region; code: Compiled } | null {
+  /** The module a saved region kept for a wasm region of exactly `blocks` from `entry`, with the
+   *  bytes it was made from (null if there is none, or it does not fit). */
+  private keptModule(entry: Block, blocks: readonly Block[], link: WasmLink): { key: string; rec: SavedRegion; module: Uint8Array } | null {
+    const saved = this.saved;
+    if (saved === null || saved.cpu.hooks !== null) return null;
+    const key = entryKey(saved.cpu, entry);
+    if (key === null || !saved.store.has(key)) return null;
+    const rec = saved.store.get(key);
+    if (rec === null || rec.wasm !== true || rec.blocks.length !== blocks.length || rec.blocks.some((eip, k) => eip !== blocks[k].eip)) return null;
+    if (blocksHash(saved.cpu, blocks) !== rec.hash) return null;
+    const module = moduleOf(rec, link.mem);
+    return module === null ? null : { key, rec, module };
+  }
+
+  /** The wasm region of `blocks` (wasm/region.ts compileWasm; from `module` if that is given
+   *  and V8 takes it), and its code; null if the tier refused them. */
+  private wasmRegion(blocks: Block[], previous: Region | null, link: WasmLink, module: Uint8Array | null = null): { r: Region; code: Compiled } | null {
     const make = compileWasm(blocks, link.mem, this.chain, (self) => {
       const r = self as Region;
       for (const b of r.blocks) b.nowasm = true;
       this.stats.wasmDemoted++;
       if (trace.jit) this.log.trace({ eip: r.entry.eip >>> 0 }, `demoted the wasm region at 0x${(r.entry.eip >>> 0).toString(16)}: too little work per entry`);
       this.drop(r, false);
-    });
+    }, module);
     if (make === null) return null;
     let code = null as Compiled | null;
     const r = new Region(blocks, previous ? previous.generation + 1 : 0, (self) => (code = make(self)));
     if (previous !== null) r.work = previous.work;
     this.stats.wasmRegions++;
     this.stats.wasmInsns += r.insns;
+    if ((code as unknown as Compiled).from === "cache") this.stats.wasmModules++;
     return { r, code: code as unknown as Compiled };
   }
 
@@ -568,12 +590,21 @@ export class RegionCache {
       return null;
     }
     if (rec.wasm === true) {
-      // (a loop the wasm tier took: its module made again from the blocks, where the tier is on
-      // and takes them still; else the JavaScript tier compiles the entry, and saves that)
-      const made = this.wasm === null || blocks.some((b) => b.nowasm) ? null : this.wasmRegion(blocks, null, this.wasm);
-      if (made === null) return null;
+      // (a loop the wasm tier took: its function made from the module kept, or again from the
+      // blocks, where the tier is on and takes them still; else the JavaScript tier compiles the
+      // entry, and saves that)
+      const wasm = this.wasm;
+      const made = wasm === null || blocks.some((b) => b.nowasm) ? null : this.wasmRegion(blocks, null, wasm, moduleOf(rec, wasm.mem));
+      if (wasm === null || made === null) return null;
       this.stats.restored++;
-      this.savedAs.set(made.r, { key, rec });
+      // (a module made afresh here, the one kept being missing, damaged or for another layout
+      // of memory, is kept instead)
+      if (made.code.from !== "cache" && made.code.module !== undefined) {
+        const again = { ...rec, ...savedModule(made.code.module, wasm.mem) };
+        link.store.put(key, again);
+        this.stats.saved++;
+        this.savedAs.set(made.r, { key, rec: again });
+      } else this.savedAs.set(made.r, { key, rec });
       return made.r;
     }
     try {
@@ -629,7 +660,7 @@ export class RegionCache {
     const rec: SavedRegion = {
       source, insns, reachable, entries, fallbacks, helpers, hash,
       blocks: r.blocks.map((b) => b.eip), lengths: r.blocks.map((b) => (b.end - b.eip) >>> 0), windows: r.windows, chains: this.chain !== null,
-      ...(wasm ? { wasm } : {}),
+      ...(wasm ? { wasm, ...savedModule(code.module, c.mem) } : {}),
     };
     link.store.put(key, rec);
     this.stats.saved++;

@@ -14,6 +14,7 @@
 import { ContentHash } from "../decoder/hash.js";
 import type { Cpu } from "../hw/cpu.js";
 import type { Block } from "../decoder/block.js";
+import type { PhysMemory } from "../hw/memory.js";
 import type { RegionCode } from "./compile.js";
 import { WINDOWS_NONE, WINDOWS_STACK, WINDOWS_ALL } from "./stackwin.js";
 
@@ -30,9 +31,43 @@ export interface SavedRegion extends RegionCode {
   windows: number;
   /** Whether its code chains to the next region (chain.ts) rather than returning. */
   chains: boolean;
-  /** A loop the wasm tier took: its module is made again from the blocks (the source is only a
-   *  comment). */
+  /** A loop the wasm tier took (the source is only a comment): its function is made from
+   *  `module` where that is kept and fits (moduleOf), else from the blocks again. */
   wasm?: boolean;
+  /** The wasm region's module (base64), its bytes' checksum, and the layout of the memory it
+   *  was made for (layoutOf): its code reads the registers and the TLB at fixed offsets. */
+  module?: string;
+  moduleSum?: number;
+  layout?: number[];
+}
+
+/** What a wasm region's module depends on in the memory it runs on, besides the engine's build:
+ *  where the TLB and the register words lie in it, and its size in wasm pages. */
+function layoutOf(mem: PhysMemory): number[] {
+  return [mem.tlbOffset, mem.stateOffset, mem.wasmPages];
+}
+
+/** FNV-1a over `bytes`. */
+function checksum(bytes: Uint8Array): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
+  return h >>> 0;
+}
+
+/** The fields a saved wasm region keeps of its `module`, made on `mem`. */
+export function savedModule(module: Uint8Array | undefined, mem: PhysMemory): Pick<SavedRegion, "module" | "moduleSum" | "layout"> {
+  if (module === undefined) return {};
+  return { module: Buffer.from(module.buffer, module.byteOffset, module.byteLength).toString("base64"), moduleSum: checksum(module), layout: layoutOf(mem) };
+}
+
+/** The module a saved wasm region kept, if it was made for a memory laid out as `mem` is and
+ *  its bytes are the ones saved (else null: the region is translated from its blocks again). */
+export function moduleOf(r: SavedRegion, mem: PhysMemory): Uint8Array | null {
+  if (r.module === undefined || r.layout === undefined || r.moduleSum === undefined) return null;
+  const want = layoutOf(mem);
+  if (r.layout.length !== want.length || r.layout.some((v, k) => v !== want[k])) return null;
+  const bytes = new Uint8Array(Buffer.from(r.module, "base64"));
+  return checksum(bytes) === r.moduleSum ? bytes : null;
 }
 
 /** Where saved translations live. Keys are entryKey()s. */
@@ -115,7 +150,8 @@ export function isSavedRegion(v: unknown): v is SavedRegion {
     (r.lengths as number[]).length === (r.blocks as number[]).length &&
     Array.isArray(r.helpers) && (r.helpers as unknown[]).every((s) => typeof s === "string") &&
     (r.windows === WINDOWS_NONE || r.windows === WINDOWS_STACK || r.windows === WINDOWS_ALL) && typeof r.chains === "boolean" &&
-    (r.wasm === undefined || typeof r.wasm === "boolean")
+    (r.wasm === undefined || typeof r.wasm === "boolean") && (r.module === undefined || typeof r.module === "string") &&
+    (r.moduleSum === undefined || Number.isInteger(r.moduleSum)) && (r.layout === undefined || nums(r.layout))
   );
 }
 
@@ -135,6 +171,10 @@ export class MemoryRegionStore implements RegionStore {
   put(key: string, r: SavedRegion): void {
     this.map.set(key, r);
     this.eips.add(r.blocks[0] >>> 0);
+  }
+  /** The keys of the regions it holds. */
+  keys(): IterableIterator<string> {
+    return this.map.keys();
   }
   get size(): number {
     return this.map.size;

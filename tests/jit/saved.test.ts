@@ -123,6 +123,81 @@ describe("saved translations", () => {
     for (const x of [first, second, js]) expect({ eax: x.eax, esi: x.esi, count: x.count }).toEqual({ eax: ref.eax, esi: ref.esi, count: ref.count });
   });
 
+  it("keeps a wasm region's module, and makes the region from it without translating its blocks again", () => {
+    const ref = run(leafLoop(2000), "interp", null);
+    const store = new MemoryRegionStore();
+    const first = run(leafLoop(2000), "auto", store, true);
+    expect(first.s.jit.wasmRegions).toBeGreaterThan(0);
+    expect(first.s.jit.wasmModules).toBe(0);
+    const kept = [...store.keys()].map((key) => store.get(key) as SavedRegion).filter((r) => r.wasm === true);
+    expect(kept.length).toBeGreaterThan(0);
+    for (const r of kept) {
+      expect(r.module).toMatch(/^AGFzbQ/); // "\0asm", base64
+      expect(r.layout).toHaveLength(3);
+    }
+    const second = run(leafLoop(2000), "auto", store, true);
+    expect(second.s.jit.restored).toBeGreaterThan(0);
+    expect(second.s.jit.wasmModules).toBe(second.s.jit.wasmRegions);
+    expect(second.s.jit.saved).toBe(0);
+    for (const x of [first, second]) expect({ eax: x.eax, esi: x.esi, count: x.count }).toEqual({ eax: ref.eax, esi: ref.esi, count: ref.count });
+  });
+
+  it("makes a wasm region from the module kept for it when its loop comes due in this run too", () => {
+    // (a store that does not tell the decoder where its regions start: the loop is interpreted
+    // until it comes due, as one entered from a JavaScript region's code would run there, and
+    // the wasm tier then finds the module kept for the blocks it formed)
+    const ref = run(leafLoop(2000), "interp", null);
+    const good = new MemoryRegionStore();
+    const first = run(leafLoop(2000), "auto", good, true);
+    const puts: SavedRegion[] = [];
+    const late: RegionStore = { mayHave: () => false, has: (key) => good.has(key), get: (key) => good.get(key), put: (_key, r) => void puts.push(r) };
+    const x = run(leafLoop(2000), "auto", late, true);
+    expect({ eax: x.eax, esi: x.esi, count: x.count }).toEqual({ eax: ref.eax, esi: ref.esi, count: ref.count });
+    expect(x.s.interpInsns).toBeGreaterThan(104 * 30);
+    expect(x.s.jit.wasmRegions).toBe(first.s.jit.wasmRegions);
+    expect(x.s.jit.wasmModules).toBe(x.s.jit.wasmRegions);
+    expect(x.s.jit.restored).toBeGreaterThanOrEqual(x.s.jit.wasmModules);
+    // (nothing saved again: the store has that module)
+    expect(puts.filter((r) => r.wasm === true)).toEqual([]);
+  });
+
+  it("translates a saved wasm region's blocks again when its module is damaged or was made for another memory layout, and keeps the new module", () => {
+    const ref = run(leafLoop(2000), "interp", null);
+    const good = new MemoryRegionStore();
+    run(leafLoop(2000), "auto", good, true);
+    const flip = (b64: string): string => {
+      const bytes = Buffer.from(b64, "base64");
+      bytes[bytes.length >> 1] ^= 0x10;
+      return bytes.toString("base64");
+    };
+    const damages = [
+      (r: SavedRegion): SavedRegion => ({ ...r, module: flip(r.module as string) }),
+      (r: SavedRegion): SavedRegion => ({ ...r, layout: (r.layout as number[]).map((v, k) => (k === 1 ? v + 64 : v)) }),
+      (r: SavedRegion): SavedRegion => ({ ...r, module: undefined }),
+    ];
+    for (const damage of damages) {
+      const puts: [string, SavedRegion][] = [];
+      const bad: RegionStore = {
+        mayHave: (eip) => good.mayHave(eip),
+        has: (key) => good.has(key),
+        get: (key) => {
+          const r = good.get(key);
+          return r === null ? null : r.wasm === true ? damage(r) : r;
+        },
+        put: (key, r) => void puts.push([key, r]),
+      };
+      const x = run(leafLoop(2000), "auto", bad, true);
+      expect({ eax: x.eax, esi: x.esi, count: x.count }).toEqual({ eax: ref.eax, esi: ref.esi, count: ref.count });
+      expect(x.s.jit.restored).toBeGreaterThan(0);
+      expect(x.s.jit.wasmRegions).toBeGreaterThan(0);
+      expect(x.s.jit.wasmModules).toBe(0);
+      // (the module made now replaces the one that could not be used)
+      const again = puts.filter(([, r]) => r.wasm === true);
+      expect(again.length).toBe(x.s.jit.wasmRegions);
+      for (const [key, r] of again) expect({ module: r.module, sum: r.moduleSum, layout: r.layout }).toEqual({ module: good.get(key)?.module, sum: good.get(key)?.moduleSum, layout: good.get(key)?.layout });
+    }
+  });
+
   it("compiles a region afresh when a block of it holds other bytes now, with the right results", () => {
     const store = new MemoryRegionStore();
     run(program(3000), "auto", store);

@@ -88,6 +88,9 @@ export function compileBlock(insns: readonly Insn[], mem: PhysMemory): WasmBlock
 }
 
 export interface WasmRegion {
+  /** The module its function is made from (for a store to keep: compileRegion makes it again
+   *  from these bytes for the same blocks, on a memory of the same layout). */
+  readonly module: Uint8Array;
   /** Runs the region on `c` from its EIP with a budget of `n` instructions, block by block
    *  while the next block is one of the region's and the budget covers it; returns the budget
    *  left. EIP is then where it stopped: a block outside the region, one the budget did not
@@ -97,21 +100,33 @@ export interface WasmRegion {
 }
 
 /** Blocks (the first is the entry) as one wasm function over `mem` with a dispatch loop between
- *  them, or null if one has a form this tier does not take. */
-export function compileRegion(blocks: readonly (readonly Insn[])[], mem: PhysMemory): WasmRegion | null {
+ *  them, or null if one has a form this tier does not take. With `module`, the bytes this made
+ *  for the same blocks and memory layout before (WasmRegion.module, kept by a saved region): the
+ *  translation is skipped, and if V8 refuses them, the blocks are translated after all. */
+export function compileRegion(blocks: readonly (readonly Insn[])[], mem: PhysMemory, module: Uint8Array | null = null): WasmRegion | null {
   if (WA === undefined || mem.wasm === null || blocks.length === 0 || !blocks.every(takes)) return null;
+  const usesXmm = blocks.some((insns) => insns.some((x) => x.op === Op.SIMD));
+  // (double arithmetic is computed inline only with MXCSR in its default state and PE set)
+  const mxcsr = blocks.some((insns) => insns.some((x) => x.op === Op.SIMD && usesMxcsr(simdName(x) as string)));
+  if (module !== null) {
+    const r = instantiate(module, mem, usesXmm, mxcsr);
+    if (r !== null) return r;
+  }
+  const bytes = translateRegion(blocks, mem, usesXmm, mxcsr);
+  return bytes === null ? null : instantiate(bytes, mem, usesXmm, mxcsr);
+}
+
+/** The module of compileRegion's function (null if the builder refused it). */
+function translateRegion(blocks: readonly (readonly Insn[])[], mem: PhysMemory, usesXmm: boolean, mxcsr: boolean): Uint8Array | null {
   // (in address order: a block's code then follows the block it falls through from)
   blocks = [...blocks].sort((x, y) => (x[0].eip >>> 0) - (y[0].eip >>> 0));
   const f = new FnBuilder([I32], [I32]);
   const n = 0;
   const reg = Array.from({ length: 8 }, () => f.local(I32));
   const [fl, fop, fa, fb, fr, a, e, e2, v, at, p, w, res] = Array.from({ length: 13 }, () => f.local(I32));
-  const usesXmm = blocks.some((insns) => insns.some((x) => x.op === Op.SIMD));
   const xmm = usesXmm ? Array.from({ length: 8 }, () => f.local(V128)) : [];
   const [tmp, tmp2] = usesXmm ? [f.local(V128), f.local(V128)] : [-1, -1];
   const [da, db, dr] = usesXmm ? [f.local(F64), f.local(F64), f.local(F64)] : [-1, -1, -1];
-  // (double arithmetic is computed inline only with MXCSR in its default state and PE set)
-  const mxcsr = blocks.some((insns) => insns.some((x) => x.op === Op.SIMD && usesMxcsr(simdName(x) as string)));
   const state = mem.stateOffset, tlbR = mem.tlbOffset, tlbW = mem.tlbOffset + TLB_ARRAY_BYTES;
   const indexOf = new Map(blocks.map((insns, k) => [insns[0].eip, k]));
   const saved = [...reg, -1, fl, fop, fa, fb, fr]; // in state-word order; EIP is written apart
@@ -345,7 +360,6 @@ export function compileRegion(blocks: readonly (readonly Insn[])[], mem: PhysMem
     } else goTo(last.next, true);
   }
 
-  let exports: Record<string, (n: number) => number>;
   try {
     const sig5: ValType[] = [I32, I32, I32, I32, I32];
     const imports: NonNullable<ModuleSpec["imports"]> = [
@@ -353,13 +367,26 @@ export function compileRegion(blocks: readonly (readonly Insn[])[], mem: PhysMem
       { module: "m", name: "cf", params: sig5, results: [I32] },
       { module: "m", name: "flags", params: sig5, results: [I32] },
     ];
-    const bytes = buildModule({ memory: { module: "m", name: "mem", pages: mem.wasmPages }, imports, funcs: [{ name: "run", fn: f }] });
-    exports = new WA.Instance(new WA.Module(bytes), { m: { mem: mem.wasm, ...FLAG_IMPORTS } }).exports;
+    return buildModule({ memory: { module: "m", name: "mem", pages: mem.wasmPages }, imports, funcs: [{ name: "run", fn: f }] });
+  } catch {
+    return null;
+  }
+}
+
+/** compileRegion's function from its module (null if V8 refuses the module, or `mem` is not
+ *  what it was made for: an instance's import of a memory smaller than the module says fails). */
+function instantiate(module: Uint8Array, mem: PhysMemory, usesXmm: boolean, mxcsr: boolean): WasmRegion | null {
+  if (WA === undefined || mem.wasm === null) return null;
+  let exports: Record<string, (n: number) => number>;
+  try {
+    exports = new WA.Instance(new WA.Module(module), { m: { mem: mem.wasm, ...FLAG_IMPORTS } }).exports;
   } catch {
     return null;
   }
   const fn = exports.run;
+  if (typeof fn !== "function") return null;
   return {
+    module,
     run(c: Cpu, budget: number): number {
       // (element by element: subarray() views cost an allocation each, and a call's copies
       // made more garbage than anything else in a run of imgfilter)

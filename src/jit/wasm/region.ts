@@ -190,8 +190,10 @@ export function compileWasm(
   blocks: readonly Block[], mem: PhysMemory, chain: ChainTable | null,
   /** Called (once) when the region is demoted: it is dropped, its blocks marked nowasm. */
   demote: (self: Chainable) => void,
+  /** The module made for these blocks before (Compiled.module, as a store kept it), if any. */
+  module: Uint8Array | null = null,
 ): ((self: Chainable) => Compiled) | null {
-  const w = compileRegion(blocks.map((b) => b.insns), mem);
+  const w = compileRegion(blocks.map((b) => b.insns), mem, module);
   if (w === null) return null;
   const insns = blocks.reduce((s, b) => s + b.insns.length, 0);
   const notRun = new Map<number, number>();
@@ -216,7 +218,7 @@ export function compileWasm(
     };
     return {
       source: `/* wasm: ${blocks.length} blocks */`, insns, reachable: blocks.length, entries: blocks.map((b) => b.eip), fallbacks: [], helpers: [],
-      fn, from: "source", hot: null, pages: codePagesOf(blocks), notRun,
+      fn, from: w.module === module ? "cache" : "source", hot: null, pages: codePagesOf(blocks), notRun, module: w.module,
     };
   };
 }

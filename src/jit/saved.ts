@@ -117,9 +117,7 @@ function blockBytes(c: Cpu, b: Block): Uint8Array | null {
 export function entryKey(c: Cpu, b: Block): string | null {
   const bytes = blockBytes(c, b);
   if (bytes === null) return null;
-  let h = 0x811c9dc5;
-  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
-  return `${(b.eip >>> 0).toString(16)}-${bytes.length.toString(16)}-${(h >>> 0).toString(36)}`;
+  return `${(b.eip >>> 0).toString(16)}-${bytes.length.toString(16)}-${checksum(bytes).toString(36)}`;
 }
 
 /** What a region's code was made from, as bytes: a hash of its blocks' addresses, code sizes,

@@ -20,6 +20,11 @@ import { sysError, SysError } from "./errors.js";
 import { ExoError } from "../exokernel/errors.js";
 
 export const PAGE = 4096;
+/** Pages of a file read at once on a page fault (CachedFile.readAround): 64 KiB, as Linux's
+ *  fault-around maps (vm.ts FAULT_AROUND). */
+export const READ_AROUND = 16;
+/** Where read-around reads (one at a time: the system calls run on one thread). */
+const aroundBuffer = new Uint8Array(READ_AROUND * PAGE);
 
 /** What mapping a page of an object needs. Every mapping (VMA) holds one reference. */
 export interface MemObject {
@@ -154,6 +159,56 @@ export class CachedFile extends FrameObject {
     this.ino = id.ino;
     this.size = Number(id.size);
     this.mtimeNs = id.mtimeNs;
+  }
+
+  /** The frame of page `index`, read from the file with the missing pages around it. */
+  override page(index: number): number {
+    const ppn = this.pages.get(index);
+    if (ppn !== undefined) return ppn;
+    this.readAround(index);
+    return super.page(index);
+  }
+
+  /** Read-around (Linux's readahead of a page fault): the missing pages next to `index` in its
+   *  READ_AROUND-page window, `index` with them, are read from the file at once, so that a
+   *  program's text and data cost one host read per window instead of one per page (python3
+   *  -c pass made 1,075 reads of a page, and makes 143 so). A read that fails stops it quietly,
+   *  and the page is then read alone and reports what it meets; so does memory running out
+   *  (the page takes its frame first, the others what is left). */
+  private readAround(index: number): void {
+    const first = index - (index % READ_AROUND);
+    const end = Math.min(first + READ_AROUND, this.pagesInFile());
+    let lo = index, hi = index + 1;
+    while (lo > first && !this.pages.has(lo - 1)) lo--;
+    while (hi < end && !this.pages.has(hi)) hi++;
+    if (hi - lo <= 1) return;
+    const want = (hi - lo) * PAGE, buf = aroundBuffer.subarray(0, want);
+    let n = 0;
+    try {
+      while (n < want) {
+        const k = this.src.read(buf.subarray(n), lo * PAGE + n);
+        if (k === 0) break;
+        n += k;
+      }
+    } catch (e) {
+      if (e instanceof SysError) return;
+      throw e;
+    }
+    buf.fill(0, n);
+    // (the page itself first: the window's pages take only the memory it leaves)
+    for (let k = lo - 1; k < hi; k++) {
+      const i = k < lo ? index : k;
+      if (k >= lo && i === index) continue;
+      let ppn: number;
+      try {
+        ppn = this.cache.allocFrame();
+      } catch (e) {
+        if (e instanceof SysError) return;
+        throw e;
+      }
+      this.cache.kernel.frameBytes(ppn).set(buf.subarray((i - lo) * PAGE, (i - lo + 1) * PAGE));
+      this.pages.set(i, ppn);
+    }
   }
 
   fill(index: number, view: Uint8Array): void {

@@ -41,6 +41,24 @@ function program(n: number, last = 1): number[] {
   return out;
 }
 
+/** leafLoop's start, then its loop as a function L (`l: ...; dec ecx; jnz l; ret`), called once
+ *  with ecx = n, then `calls` times with ecx = 1: first a loop the wasm tier takes, then one
+ *  entered for a single pass (104 instructions) each time, which it demotes (wasm/region.ts
+ *  JUDGE_RUNS: 1,024 entries of less than 128 instructions on average). */
+function shortVisits(n: number, calls: number): number[] {
+  const half = Array.from({ length: 25 }, () => [0x03, 0x06, 0x83, 0xc6, 0x04]).flat();
+  const init = [0xbe, ...le32(DATA), 0xb9, ...le32(64), 0x69, 0xd1, ...le32(0x9e3779b9), 0x89, 0x54, 0x8e, 0xfc, 0x49, 0x75, 0xf3];
+  const main = (at: number): number[] => {
+    // mov ecx, n; call L; mov edi, calls; o: mov ecx, 1; call L; dec edi; jnz o; int 0x80
+    const L = at + 30;
+    const o = at + 15;
+    return [0xb9, ...le32(n), 0xe8, ...le32(L - (at + 10)), 0xbf, ...le32(calls), 0xb9, ...le32(1), 0xe8, ...le32(L - (at + 25)), 0x4f, 0x75, (o - (at + 28)) & 0xff, 0xcd, 0x80];
+  };
+  const L = init.length + 30;
+  const body = [...half, 0xeb, 0x00, ...half, 0x81, 0xe6, ...le32(~0xff), 0x49];
+  return [...init, ...main(init.length), ...body, 0x0f, 0x85, ...le32(L - (L + body.length + 6)), 0xc3];
+}
+
 /** Runs `code` to its int 0x80 (by default without the wasm tier: these tests are about the
  *  JavaScript tier's saved code, and program()'s loop is one the wasm tier may take). */
 function run(code: number[], engine: "interp" | "auto", store: RegionStore | null, wasm = false) {
@@ -159,6 +177,19 @@ describe("saved translations", () => {
     expect(x.s.jit.restored).toBeGreaterThanOrEqual(x.s.jit.wasmModules);
     // (nothing saved again: the store has that module)
     expect(puts.filter((r) => r.wasm === true)).toEqual([]);
+  });
+
+  it("demotes a wasm region entered for too little work at a time (the JavaScript tier takes its loop), with the same results", () => {
+    // (demoted after 1,024 entries of one pass each; not saved again as wasm: the JavaScript
+    // region compiled for the same entry replaces the saved one)
+    const ref = run(shortVisits(2000, 3000), "interp", null);
+    const store = new MemoryRegionStore();
+    const first = run(shortVisits(2000, 3000), "auto", store, true);
+    expect(first.s.jit.wasmRegions).toBe(1);
+    expect(first.s.jit.wasmDemoted).toBe(1);
+    expect(first.s.jit.regionsCompiled).toBeGreaterThan(1);
+    expect([...store.keys()].map((key) => store.get(key)?.wasm === true)).not.toContain(true);
+    expect({ eax: first.eax, esi: first.esi, count: first.count }).toEqual({ eax: ref.eax, esi: ref.esi, count: ref.count });
   });
 
   it("translates a saved wasm region's blocks again when its module is damaged or was made for another memory layout, and keeps the new module", () => {

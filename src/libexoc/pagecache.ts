@@ -20,8 +20,8 @@ import { sysError, SysError } from "./errors.js";
 import { ExoError } from "../exokernel/errors.js";
 
 export const PAGE = 4096;
-/** Pages of a file read at once on a page fault (CachedFile.readAround): 64 KiB, as Linux's
- *  fault-around maps (vm.ts FAULT_AROUND). */
+/** Pages of a file read at once on a page fault (CachedFile.readAround), and mapped at once
+ *  when the page cache has them (vm.ts faultAround): 64 KiB, Linux's fault_around_bytes. */
 export const READ_AROUND = 16;
 /** Where read-around reads (one at a time: the system calls run on one thread). */
 const aroundBuffer = new Uint8Array(READ_AROUND * PAGE);
@@ -182,39 +182,40 @@ export class CachedFile extends FrameObject {
     while (lo > first && !this.pages.has(lo - 1)) lo--;
     while (hi < end && !this.pages.has(hi)) hi++;
     if (hi - lo <= 1) return;
-    const want = (hi - lo) * PAGE, buf = aroundBuffer.subarray(0, want);
-    let n = 0;
+    const buf = aroundBuffer.subarray(0, (hi - lo) * PAGE);
     try {
-      while (n < want) {
-        const k = this.src.read(buf.subarray(n), lo * PAGE + n);
-        if (k === 0) break;
-        n += k;
-      }
+      this.readFully(buf, lo * PAGE);
     } catch (e) {
       if (e instanceof SysError) return;
       throw e;
     }
-    buf.fill(0, n);
-    // (the page itself first: the window's pages take only the memory it leaves)
-    for (let k = lo - 1; k < hi; k++) {
-      const i = k < lo ? index : k;
-      if (k >= lo && i === index) continue;
+    /** Puts page i of the window in a frame of its own; false when memory ran out. */
+    const place = (i: number): boolean => {
       let ppn: number;
       try {
         ppn = this.cache.allocFrame();
       } catch (e) {
-        if (e instanceof SysError) return;
+        if (e instanceof SysError) return false;
         throw e;
       }
       this.cache.kernel.frameBytes(ppn).set(buf.subarray((i - lo) * PAGE, (i - lo + 1) * PAGE));
       this.pages.set(i, ppn);
-    }
+      return true;
+    };
+    // (the page itself first: the window's pages take only the memory it leaves)
+    if (!place(index)) return;
+    for (let i = lo; i < hi; i++) if (i !== index && !place(i)) return;
   }
 
   fill(index: number, view: Uint8Array): void {
+    this.readFully(view, index * PAGE);
+  }
+
+  /** Fills `view` from the file at `off`, zeroes past its end. */
+  private readFully(view: Uint8Array, off: number): void {
     let n = 0;
-    while (n < PAGE) {
-      const k = this.src.read(view.subarray(n), index * PAGE + n);
+    while (n < view.length) {
+      const k = this.src.read(view.subarray(n), off + n);
       if (k === 0) break;
       n += k;
     }

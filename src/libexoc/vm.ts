@@ -14,13 +14,10 @@ import type { CapHandle } from "../exokernel/caps.js";
 import { MAP_WRITE, MAP_SHARE, USER_TOP } from "../exokernel/aspace.js";
 import { ExoError } from "../exokernel/errors.js";
 import { sysError } from "./errors.js";
-import type { MemObject } from "./pagecache.js";
+import { READ_AROUND, type MemObject } from "./pagecache.js";
 
 export const PROT_NONE = 0, PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4;
 export const PAGE = 4096;
-/** Pages a fault on a file mapping maps at once when the page cache has them (faultAround):
- *  Linux's fault_around_bytes, 64 KiB. */
-export const FAULT_AROUND = 16;
 
 export class Vma {
   /** Protections mprotect may grant (a read-only System V attachment cannot become writable). */
@@ -424,7 +421,7 @@ export class AddressMap {
   }
 
   /** Linux's fault-around: after a fault on `page` of file mapping `v`, the pages of its
-   *  FAULT_AROUND-page window that the page cache holds already (the file's read-around,
+   *  READ_AROUND-page window that the page cache holds already (the file's read-around,
    *  pagecache.ts, brought them in with it) are mapped too, as that fault would have mapped
    *  them, so that code and data read in order take one fault per window instead of one per
    *  page: python3 -c pass took 1,075 faults on file pages, each a host read and a way out of
@@ -433,9 +430,9 @@ export class AddressMap {
   private faultAround(v: Vma, page: number): void {
     const object = v.object;
     if (object === null || object.peek === undefined) return;
-    const span = FAULT_AROUND * PAGE;
-    const first = Math.max(v.start, page - (page % span));
-    const end = Math.min(v.end, first - (first % span) + span, v.fileEnd - (v.fileEnd % PAGE));
+    const span = READ_AROUND * PAGE, window = page - (page % span);
+    const first = Math.max(v.start, window);
+    const end = Math.min(v.end, window + span, v.fileEnd - (v.fileEnd % PAGE));
     const as = this.kernel.aspace(this.aspace);
     for (let q = first; q < end; q += PAGE) {
       if (q === page || as.frame(q) >= 0) continue;

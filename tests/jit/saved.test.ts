@@ -23,12 +23,14 @@ function le32(v: number): number[] {
  *  ~0xff; dec ecx; jnz l; int 0x80`: a loop of two blocks and 104 instructions that calls
  *  nothing, which the wasm tier takes (once both blocks are hot). */
 function leafLoop(n: number): number[] {
-  const half = Array.from({ length: 25 }, () => [0x03, 0x06, 0x83, 0xc6, 0x04]).flat();
-  const body = [...half, 0xeb, 0x00, ...half];
-  const init = [0xbe, ...le32(DATA), 0xb9, ...le32(64), 0x69, 0xd1, ...le32(0x9e3779b9), 0x89, 0x54, 0x8e, 0xfc, 0x49, 0x75, 0xf3];
-  const l = init.length + 5;
-  return [...init, 0xb9, ...le32(n), ...body, 0x81, 0xe6, ...le32(~0xff), 0x49, 0x0f, 0x85, ...le32(l - (l + body.length + 13)), 0xcd, 0x80];
+  const body = [...HALF, 0xeb, 0x00, ...HALF];
+  const l = INIT.length + 5;
+  return [...INIT, 0xb9, ...le32(n), ...body, 0x81, 0xe6, ...le32(~0xff), 0x49, 0x0f, 0x85, ...le32(l - (l + body.length + 13)), 0xcd, 0x80];
 }
+
+/** leafLoop's start (`mov esi, DATA; mov ecx, 64; i: ...; jnz i`) and half of its loop's body. */
+const INIT = [0xbe, ...le32(DATA), 0xb9, ...le32(64), 0x69, 0xd1, ...le32(0x9e3779b9), 0x89, 0x54, 0x8e, 0xfc, 0x49, 0x75, 0xf3];
+const HALF = Array.from({ length: 25 }, () => [0x03, 0x06, 0x83, 0xc6, 0x04]).flat();
 
 /** `mov esi, DATA; mov ecx, n; l: call f; dec ecx; jnz l; int 0x80`, with f = 240 times `add
  *  eax, 1` (the last one adding `last`), then `mov edx, [esi]; add esi, 0; ret`: f is two
@@ -46,17 +48,15 @@ function program(n: number, last = 1): number[] {
  *  entered for a single pass (104 instructions) each time, which it demotes (wasm/region.ts
  *  JUDGE_RUNS: 1,024 entries of less than 128 instructions on average). */
 function shortVisits(n: number, calls: number): number[] {
-  const half = Array.from({ length: 25 }, () => [0x03, 0x06, 0x83, 0xc6, 0x04]).flat();
-  const init = [0xbe, ...le32(DATA), 0xb9, ...le32(64), 0x69, 0xd1, ...le32(0x9e3779b9), 0x89, 0x54, 0x8e, 0xfc, 0x49, 0x75, 0xf3];
   const main = (at: number): number[] => {
     // mov ecx, n; call L; mov edi, calls; o: mov ecx, 1; call L; dec edi; jnz o; int 0x80
     const L = at + 30;
     const o = at + 15;
     return [0xb9, ...le32(n), 0xe8, ...le32(L - (at + 10)), 0xbf, ...le32(calls), 0xb9, ...le32(1), 0xe8, ...le32(L - (at + 25)), 0x4f, 0x75, (o - (at + 28)) & 0xff, 0xcd, 0x80];
   };
-  const L = init.length + 30;
-  const body = [...half, 0xeb, 0x00, ...half, 0x81, 0xe6, ...le32(~0xff), 0x49];
-  return [...init, ...main(init.length), ...body, 0x0f, 0x85, ...le32(L - (L + body.length + 6)), 0xc3];
+  const L = INIT.length + 30;
+  const body = [...HALF, 0xeb, 0x00, ...HALF, 0x81, 0xe6, ...le32(~0xff), 0x49];
+  return [...INIT, ...main(INIT.length), ...body, 0x0f, 0x85, ...le32(L - (L + body.length + 6)), 0xc3];
 }
 
 /** Runs `code` to its int 0x80 (by default without the wasm tier: these tests are about the

@@ -3,7 +3,7 @@
 //    cmdline, fd/, task/, a child's states, the system files, refusals) and prints only what
 //    is the same on any Linux; it runs natively and under exojit with every engine, and the
 //    two runs must match byte for byte.
-//  - structural: Debian's procps (ps, top, free, pgrep, pidof) runs from a Debian i386 root
+//  - structural: Debian's procps (ps, top, free, vmstat, pgrep, pidof) runs from a Debian i386 root
 //    under `exojit run --root`. Natively these show the host's processes, so the test checks
 //    instead that they show exactly the guest's: the shell, its children and their relations,
 //    and the guest's RAM size.
@@ -114,6 +114,7 @@ echo "--- free"; free
 echo "--- pgrep"; pgrep -l sleep; pgrep -P $$ sleep
 echo "--- pidof"; pidof sleep
 echo "--- meminfo"; head -1 /proc/meminfo
+echo "--- vmstat"; vmstat
 kill $S
 `;
 
@@ -202,6 +203,23 @@ describe("Debian procps under --root shows the guest's processes", () => {
     expect(avail).toBeGreaterThanOrEqual(free);
     expect(used).toBeLessThan(64 * 1024);
     expect(rows[2].trim().split(/\s+/), out).toEqual(["Swap:", "0", "0", "0"]);
+  });
+
+  it("vmstat shows the guest's free memory, no swap, and its CPU time adding up to 100", () => {
+    const rows = sec.get("vmstat") ?? [];
+    expect(rows[0], out).toMatch(/^procs -+memory-+ -+swap-- -+io-+ -system-- -+cpu-+$/);
+    expect(rows[1].trim().split(/\s+/), out).toEqual(["r", "b", "swpd", "free", "buff", "cache", "si", "so", "bi", "bo", "in", "cs", "us", "sy", "id", "wa", "st"]);
+    const v = rows[2].trim().split(/\s+/).map(Number);
+    expect(v, out).toHaveLength(17);
+    const [r, , swpd, free, , cache, si, so] = v;
+    expect(r).toBeGreaterThanOrEqual(1); // vmstat itself
+    expect([swpd, si, so]).toEqual([0, 0, 0]);
+    expect(free, out).toBeLessThanOrEqual(GUEST_KB);
+    expect(free, out).toBeGreaterThan(GUEST_KB - 64 * 1024);
+    expect(cache, out).toBeGreaterThan(0); // the programs' pages in the page cache
+    const [us, sy, id, wa, st] = v.slice(12);
+    expect(us + sy + id + wa + st, out).toBeGreaterThanOrEqual(99);
+    expect(us + sy + id + wa + st, out).toBeLessThanOrEqual(101);
   });
 
   it("pgrep and pidof find the sleeper", () => {

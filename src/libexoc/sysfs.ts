@@ -111,16 +111,24 @@ export class SysFs implements SynthMount {
   }
 }
 
-/** /sys/block/NAME. */
-function blockDir(b: BlockInfo): Tree {
-  const n = (x: number): string => String(x).padStart(8);
+/**
+ * A block device's 17 I/O statistics, as Linux keeps them (Documentation/admin-guide/
+ * iostats.rst): reads completed, merged, sectors read, ms reading; the same for writes; I/Os in
+ * flight, ms doing I/O, weighted ms; then discards (4) and flushes (2), which exojit's disks
+ * never get. Requests are never merged and none is in flight between system calls. What
+ * /sys/block/NAME/stat and /proc/diskstats print.
+ */
+export function ioStats(b: BlockInfo): number[] {
   // (the ticks are milliseconds; a device that did any I/O has spent at least one on it)
   const ms = (ns: number, count: number): number => (count === 0 ? 0 : Math.max(1, Math.ceil(ns / 1e6)));
-  const stat = (): string => {
-    const [reads, rsec, writes, wsec] = b.io;
-    const rt = ms(b.ioNs[0], reads), wt = ms(b.ioNs[1], writes);
-    return `${n(reads)} ${n(0)} ${n(rsec)} ${n(rt)} ${n(writes)} ${n(0)} ${n(wsec)} ${n(wt)} ${n(0)} ${n(rt + wt)} ${n(rt + wt)} ${n(0)} ${n(0)} ${n(0)} ${n(0)} ${n(0)} ${n(0)}\n`;
-  };
+  const [reads, rsec, writes, wsec] = b.io;
+  const rt = ms(b.ioNs[0], reads), wt = ms(b.ioNs[1], writes);
+  return [reads, 0, rsec, rt, writes, 0, wsec, wt, 0, rt + wt, rt + wt, 0, 0, 0, 0, 0, 0];
+}
+
+/** /sys/block/NAME. */
+function blockDir(b: BlockInfo): Tree {
+  const stat = (): string => ioStats(b).map((x) => String(x).padStart(8)).join(" ") + "\n";
   const d: Tree = {
     dev: `${b.major}:${b.minor}\n`,
     size: `${b.sectors}\n`,

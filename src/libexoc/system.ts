@@ -11,7 +11,7 @@
 // /dev (volumes/devfs.ts); newVfs makes a name space over a root volume with them, and the
 // first process gets /proc, /dev, /dev/shm (a tmpfs) and /dev/mqueue mounted in it.
 
-import { SysFs } from "./sysfs.js";
+import { SysFs, type BlockInfo } from "./sysfs.js";
 import type { Disks } from "./disks.js";
 import { LoopDevices } from "./loop.js";
 import { KeyTable } from "./keys.js";
@@ -153,6 +153,10 @@ export class System {
   readonly loops: LoopDevices;
   disks: Disks | null = null;
   readonly sysfs: SysFs;
+  /** The block devices, disks first, then loop devices (/sys/block, /proc/partitions). */
+  blockDevices(): BlockInfo[] {
+    return [...(this.disks?.blockInfos() ?? []), ...this.loops.blockInfos()];
+  }
   /** Whether the first process's session is exojit's own (exojit run passing the host's
    *  streams through): its parent outside the guest keeps its group from being orphaned, and
    *  it shares exojit's terminal. False when the guest has a console of its own. */
@@ -210,7 +214,7 @@ export class System {
     this.terminals = new Terminals(this);
     this.fsTypes.register({ name: "mqueue", nodev: true, mount: () => this.ipc.mqueue });
     this.loops = new LoopDevices(this);
-    this.sysfs = new SysFs(() => [...(this.disks?.blockInfos() ?? []), ...this.loops.blockInfos()]);
+    this.sysfs = new SysFs(() => this.blockDevices());
     this.fsTypes.register({ name: "sysfs", nodev: true, mount: () => new SynthVolume(this.sysfs) });
     // (the ext2 family on loop devices; with disks, Disks takes these names and sends loop
     // devices here)

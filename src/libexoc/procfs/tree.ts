@@ -1,6 +1,6 @@
 // /proc: the process table as a file system (a synthetic tree, synthfs.ts), which System mounts
 // in the file-system view of every process. The tree is Linux's: the system-wide files and
-// /proc/sys at the top (global.ts), "self" and "thread-self" links to the caller's directories,
+// /proc/sys at the top (global.ts; memory counters and block devices, vmstat.ts), "self" and "thread-self" links to the caller's directories,
 // and a directory per process (/proc/PID) and per thread (/proc/PID/task/TID, also reachable
 // as /proc/TID) holding the files of pid.ts, fd/ (links to what each descriptor is open on),
 // fdinfo/ and task/.
@@ -22,6 +22,7 @@ import { sysError, type ErrnoName } from "../errors.js";
 import type { FsCaller, SynthMount, SynthDir, SynthFile, SynthLink, SynthNode, SynthEntry } from "../synthfs.js";
 import * as pid from "./pid.js";
 import * as global from "./global.js";
+import * as vmstat from "./vmstat.js";
 import { PROC_DEV, PROC_SUPER_MAGIC, devParts, encodeDev } from "./linux.js";
 import { isTerminal } from "../../exokernel/hostio.js";
 import { credOf, credCapable } from "../vfs/perm.js";
@@ -153,6 +154,10 @@ const TOP_FILES: [string, (sys: System) => string | Uint8Array][] = [
   ["meminfo", global.meminfoText],
   ["version", global.versionText],
   ["filesystems", global.filesystemsText],
+  ["vmstat", vmstat.vmstatText],
+  ["partitions", vmstat.partitionsText],
+  ["diskstats", vmstat.diskstatsText],
+  ["swaps", vmstat.swapsText],
   ["config.gz", (sys) => kconfigGz(sys.personality.uname().release)],
   ["cmdline", (sys) => `${sys.cmdline}\n`],
 ];

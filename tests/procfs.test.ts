@@ -3,7 +3,7 @@
 //    cmdline, fd/, task/, a child's states, the system files, refusals) and prints only what
 //    is the same on any Linux; it runs natively and under exojit with every engine, and the
 //    two runs must match byte for byte.
-//  - structural: Debian's procps (ps, top, free, vmstat, pgrep, pidof) runs from a Debian i386 root
+//  - structural: Debian's procps (ps, top, free, vmstat, pgrep, pidof) and lslocks run from a Debian i386 root
 //    under `exojit run --root`. Natively these show the host's processes, so the test checks
 //    instead that they show exactly the guest's: the shell, its children and their relations,
 //    and the guest's RAM size.
@@ -115,6 +115,7 @@ echo "--- pgrep"; pgrep -l sleep; pgrep -P $$ sleep
 echo "--- pidof"; pidof sleep
 echo "--- meminfo"; head -1 /proc/meminfo
 echo "--- vmstat"; vmstat
+L=$(mktemp); echo "--- locks"; flock -s $L cat /proc/locks; flock $L lslocks -n -o COMMAND,TYPE,MODE,START,END,PATH; rm -f $L
 kill $S
 `;
 
@@ -220,6 +221,14 @@ describe("Debian procps under --root shows the guest's processes", () => {
     const [us, sy, id, wa, st] = v.slice(12);
     expect(us + sy + id + wa + st, out).toBeGreaterThanOrEqual(99);
     expect(us + sy + id + wa + st, out).toBeLessThanOrEqual(101);
+  });
+
+  it("/proc/locks and lslocks show the lock flock holds while it runs a command", () => {
+    const rows = sec.get("locks") ?? [];
+    expect(rows[0], out).toMatch(/^1: FLOCK {2}ADVISORY {2}READ \d+ [0-9a-f]{2}:[0-9a-f]{2}:\d+ 0 EOF$/);
+    const cols = rows.slice(1).map((l) => l.trim().split(/\s+/));
+    expect(cols.map((c) => c.slice(0, 5)), out).toEqual([["flock", "FLOCK", "WRITE", "0", "0"]]);
+    expect(cols[0][5], out).toMatch(/^\/tmp\/tmp\.\w+$/);
   });
 
   it("pgrep and pidof find the sleeper", () => {

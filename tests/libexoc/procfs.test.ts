@@ -25,6 +25,9 @@ import { limitsText, statusText, statText, statmText } from "../../src/libexoc/p
 import { meminfoText, cpuinfoText } from "../../src/libexoc/procfs/global.js";
 import { vmstatText, partitionsText, diskstatsText, swapsText } from "../../src/libexoc/procfs/vmstat.js";
 import type { BlockInfo } from "../../src/libexoc/sysfs.js";
+import { locksText } from "../../src/libexoc/procfs/locks.js";
+import { LockTable } from "../../src/libexoc/vfs/locks.js";
+import { lockKey } from "../../src/libexoc/vfs/ref.js";
 import { CAP_ALL } from "../../src/libexoc/capability.js";
 
 const host = (p: string): string => fs.readFileSync(p, "latin1");
@@ -148,6 +151,27 @@ describe("text formats against the host's /proc", () => {
     expect(swapsText()).toBe(host("/proc/swaps").split("\n")[0] + "\n");
   });
 
+  it("locks: each lock held, as the host prints its own (record, open-description and flock locks)", () => {
+    const table = new LockTable();
+    const a = lockKey(0xfe00n, 1499311n), b = lockKey(0x801n, 12n);
+    const fds = {}, ofd = {}, desc = {};
+    table.set(a, fds, 1000, "write", 20, 29, false);
+    table.set(a, fds, 1000, "read", 40, Infinity, false);
+    table.set(b, ofd, -1, "read", 0, 99, false);
+    table.flock(b, desc, "write", true, 1002);
+    expect(locksText(table.list())).toBe(
+      "1: POSIX  ADVISORY  WRITE 1000 fe:00:1499311 20 29\n" +
+      "2: POSIX  ADVISORY  READ 1000 fe:00:1499311 40 EOF\n" +
+      "3: OFDLCK ADVISORY  READ -1 08:01:12 0 99\n" +
+      "4: FLOCK  ADVISORY  WRITE 1002 08:01:12 0 EOF\n",
+    );
+    table.flock(b, desc, null, true);
+    expect(locksText(table.list())).not.toContain("FLOCK");
+    // (the host's lines, when it has locks, have the same shape)
+    const shape = /^\d+: (POSIX |OFDLCK|FLOCK |LEASE ) (ADVISORY |MANDATORY|ACTIVE   |BREAKING |BREAKER  ) (WRITE|READ|UNLCK) -?\d+ [0-9a-f]{2,}:[0-9a-f]{2,}:\d+ \d+ (\d+|EOF)$/;
+    for (const l of [...locksText(table.list()).trimEnd().split("\n"), ...host("/proc/locks").trimEnd().split("\n").filter((x) => x !== "" && !x.includes("->"))]) expect(l).toMatch(shape);
+  });
+
   it("cpuinfo: the host's keys in the host's order (but i386's bug lines), CPUID's vendor, flags the host knows", () => {
     const k = new Exokernel({ memory: 16 << 20 });
     const ours = cpuinfoText({ kernel: k } as unknown as System); // cpuinfo asks the exokernel only
@@ -219,7 +243,7 @@ describe("/proc over a real System", () => {
   afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
   it("lists the system files, self links and the process at the top", () => {
-    expect(list("/proc")).toEqual(["sys", "stat", "swaps", "mounts", "uptime", "vmstat", "cmdline", "cpuinfo", "loadavg", "meminfo", "sysvipc", "version", "config.gz", "diskstats", "partitions", "filesystems", "self", "thread-self", "1", String(t.pid)]);
+    expect(list("/proc")).toEqual(["sys", "stat", "locks", "swaps", "mounts", "uptime", "vmstat", "cmdline", "cpuinfo", "loadavg", "meminfo", "sysvipc", "version", "config.gz", "diskstats", "partitions", "filesystems", "self", "thread-self", "1", String(t.pid)]);
     expect(vfs.readlink(t, "/proc/self", "/").toString()).toBe(String(t.pid));
     expect(vfs.readlink(t, "/proc/thread-self", "/").toString()).toBe(`${t.pid}/task/${t.tid}`);
     expect(list("/proc/self/task")).toEqual([String(t.tid)]);

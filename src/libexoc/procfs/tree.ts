@@ -1,6 +1,7 @@
 // /proc: the process table as a file system (a synthetic tree, synthfs.ts), which System mounts
 // in the file-system view of every process. The tree is Linux's: the system-wide files and
-// /proc/sys at the top (global.ts; memory counters and block devices, vmstat.ts), "self" and "thread-self" links to the caller's directories,
+// /proc/sys at the top (global.ts; memory counters and block devices, vmstat.ts; file locks,
+// locks.ts), "self" and "thread-self" links to the caller's directories,
 // and a directory per process (/proc/PID) and per thread (/proc/PID/task/TID, also reachable
 // as /proc/TID) holding the files of pid.ts, fd/ (links to what each descriptor is open on),
 // fdinfo/ and task/.
@@ -23,6 +24,7 @@ import type { FsCaller, SynthMount, SynthDir, SynthFile, SynthLink, SynthNode, S
 import * as pid from "./pid.js";
 import * as global from "./global.js";
 import * as vmstat from "./vmstat.js";
+import { locksText } from "./locks.js";
 import { PROC_DEV, PROC_SUPER_MAGIC, devParts, encodeDev } from "./linux.js";
 import { isTerminal } from "../../exokernel/hostio.js";
 import { credOf, credCapable } from "../vfs/perm.js";
@@ -163,7 +165,7 @@ const TOP_FILES: [string, (sys: System) => string | Uint8Array][] = [
 ];
 /** Top-level names in listing order (Linux keeps them sorted by length, then bytes), then the
  *  links to the caller's own directories. */
-const TOP_NAMES = ["sys", "sysvipc", "mounts", ...TOP_FILES.map(([n]) => n)].sort((a, b) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0));
+const TOP_NAMES = ["sys", "sysvipc", "mounts", "locks", ...TOP_FILES.map(([n]) => n)].sort((a, b) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0));
 
 export class ProcFs implements SynthMount {
   readonly dev = PROC_DEV;
@@ -222,6 +224,8 @@ export class ProcFs implements SynthMount {
         if (name === "thread-self") return linkNode({ ino: FIXED_INO + 1n, perm: 0o777, ...base }, () => `${who.proc.pid}/task/${who.tid}`);
         if (name === "mounts") return linkNode({ ino: fixed(name), perm: 0o777, ...base, size: "self/mounts".length }, () => "self/mounts");
         if (name === "sys") return this.sysDir(fixed(name));
+        // (the locks of the reader's name space: its processes' files)
+        if (name === "locks") return fileNode({ ino: fixed(name), perm: 0o444, ...base }, () => locksText(sys.tasks.get(who.tid)?.fs.locks.list() ?? []), "EIO");
         if (name === "sysvipc") {
           const kinds = ["msg", "sem", "shm"] as const;
           const kindIno = (k: number): bigint => FIXED_INO + 0x80n + BigInt(k);

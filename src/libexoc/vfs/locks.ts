@@ -46,9 +46,23 @@ export interface RecordLock {
   end: number;
 }
 
+/** A lock as /proc/locks lists it: its file's key (ref.ts lockKey), kind, the process that
+ *  holds it (-1 for an open file description's record lock), whether it is a flock, and the
+ *  bytes it covers. */
+export interface HeldLock {
+  key: string;
+  kind: LockKind;
+  pid: number;
+  flock: boolean;
+  start: number;
+  end: number;
+}
+
 export class FileLocks {
   records: RecordLock[] = [];
   readonly flocks = new Map<object, LockKind>();
+  /** The process that took each flock (/proc/locks shows it). */
+  readonly flockPids = new Map<object, number>();
   /** Notified whenever a lock of the file goes or shrinks (what waiters wait on). */
   readonly changed = new WaitQueue();
 
@@ -195,13 +209,15 @@ export class LockTable {
   }
 
   /** flock: takes a shared or exclusive lock on the whole file for `holder` (an open file
-   *  description), or releases it (null). A conflict fails with EAGAIN (`nonblock`) or waits. */
-  flock(key: string, holder: object, kind: LockKind | null, nonblock: boolean): void {
+   *  description), or releases it (null). A conflict fails with EAGAIN (`nonblock`) or waits.
+   *  `pid`: the process taking it. */
+  flock(key: string, holder: object, kind: LockKind | null, nonblock: boolean, pid = 0): void {
     const f = this.file(key);
     const had = f.flocks.get(holder);
     if (had === kind) return;
     if (had !== undefined) {
       f.flocks.delete(holder);
+      f.flockPids.delete(holder);
       f.changed.notify();
     }
     if (kind !== null) {
@@ -212,6 +228,7 @@ export class LockTable {
         throw new WouldBlock([f.changed], null, RESTART_IF_SA);
       }
       f.flocks.set(holder, kind);
+      f.flockPids.set(holder, pid);
     }
     this.tidy(key, f);
   }
@@ -224,5 +241,16 @@ export class LockTable {
   /** The locks of a file (for /proc/locks-like views and tests). */
   records(key: string): readonly RecordLock[] {
     return this.files.get(key)?.records ?? [];
+  }
+
+  /** Every lock held, file by file in the order their first lock was taken: record locks
+   *  (pid -1 for an open description's), then flocks, each with its file's key. */
+  list(): HeldLock[] {
+    const out: HeldLock[] = [];
+    for (const [key, f] of this.files) {
+      for (const l of f.records) out.push({ key, kind: l.kind, pid: l.pid, flock: false, start: l.start, end: l.end });
+      for (const [h, kind] of f.flocks) out.push({ key, kind, pid: f.flockPids.get(h) ?? 0, flock: true, start: 0, end: Infinity });
+    }
+    return out;
   }
 }

@@ -74,7 +74,7 @@ export const flock: Sys = (t, fd, op) => {
   if (f instanceof PathFile) sysError("EBADF");
   const what = op & ~LOCK_NB;
   if (what !== LOCK_SH && what !== LOCK_EX && what !== LOCK_UN) sysError("EINVAL");
-  t.fs.locks.flock(t.fs.lockKey(f), f, what === LOCK_UN ? null : what === LOCK_EX ? "write" : "read", (op & LOCK_NB) !== 0);
+  t.fs.locks.flock(t.fs.lockKey(f), f, what === LOCK_UN ? null : what === LOCK_EX ? "write" : "read", (op & LOCK_NB) !== 0, t.proc.pid);
   return 0;
 };
 

@@ -26,6 +26,7 @@ import { meminfoText, cpuinfoText } from "../../src/libexoc/procfs/global.js";
 import { vmstatText, partitionsText, diskstatsText, swapsText } from "../../src/libexoc/procfs/vmstat.js";
 import type { BlockInfo } from "../../src/libexoc/sysfs.js";
 import { locksText } from "../../src/libexoc/procfs/locks.js";
+import { devicesText } from "../../src/libexoc/procfs/devices.js";
 import { LockTable } from "../../src/libexoc/vfs/locks.js";
 import { lockKey } from "../../src/libexoc/vfs/ref.js";
 import { CAP_ALL } from "../../src/libexoc/capability.js";
@@ -172,6 +173,18 @@ describe("text formats against the host's /proc", () => {
     for (const l of [...locksText(table.list()).trimEnd().split("\n"), ...host("/proc/locks").trimEnd().split("\n").filter((x) => x !== "" && !x.includes("->"))]) expect(l).toMatch(shape);
   });
 
+  it("devices: the majors with drivers under Linux's names for the minors driven, in the host's layout", () => {
+    const list = [
+      ["char", 5, 1, "console"], ["char", 1, 3, "null"], ["char", 136, "*", "pts"], ["char", 4, 64, "ttyS0"], ["char", 5, 2, "ptmx"],
+      ["char", 10, 237, "loop-control"], ["char", 240, 0, "gadget"], ["block", 8, "*", "sd"], ["block", 7, "*", "loop"],
+    ];
+    const text = devicesText({ devices: { list: () => list } } as unknown as System); // the device registry only
+    expect(text).toBe("Character devices:\n  1 mem\n  4 ttyS\n  5 /dev/console\n  5 /dev/ptmx\n 10 misc\n136 pts\n240 gadget\n\nBlock devices:\n  7 loop\n  8 sd\n");
+    // (the host's file: the same two headings, a blank line between, "%3d %s" lines)
+    const shape = (t: string): string => t.replace(/^ *\d+ \S.*$/gm, "N");
+    expect(shape(text).replace(/(N\n)+/g, "N\n")).toBe(shape(host("/proc/devices")).replace(/(N\n)+/g, "N\n"));
+  });
+
   it("cpuinfo: the host's keys in the host's order (but i386's bug lines), CPUID's vendor, flags the host knows", () => {
     const k = new Exokernel({ memory: 16 << 20 });
     const ours = cpuinfoText({ kernel: k } as unknown as System); // cpuinfo asks the exokernel only
@@ -243,7 +256,7 @@ describe("/proc over a real System", () => {
   afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
   it("lists the system files, self links and the process at the top", () => {
-    expect(list("/proc")).toEqual(["sys", "stat", "locks", "swaps", "mounts", "uptime", "vmstat", "cmdline", "cpuinfo", "loadavg", "meminfo", "sysvipc", "version", "config.gz", "diskstats", "partitions", "filesystems", "self", "thread-self", "1", String(t.pid)]);
+    expect(list("/proc")).toEqual(["sys", "stat", "locks", "swaps", "mounts", "uptime", "vmstat", "cmdline", "cpuinfo", "devices", "loadavg", "meminfo", "sysvipc", "version", "config.gz", "diskstats", "partitions", "filesystems", "self", "thread-self", "1", String(t.pid)]);
     expect(vfs.readlink(t, "/proc/self", "/").toString()).toBe(String(t.pid));
     expect(vfs.readlink(t, "/proc/thread-self", "/").toString()).toBe(`${t.pid}/task/${t.tid}`);
     expect(list("/proc/self/task")).toEqual([String(t.tid)]);

@@ -25,6 +25,7 @@ import * as pid from "./pid.js";
 import * as global from "./global.js";
 import * as vmstat from "./vmstat.js";
 import { locksText } from "./locks.js";
+import { devicesText } from "./devices.js";
 import { PROC_DEV, PROC_SUPER_MAGIC, devParts, encodeDev } from "./linux.js";
 import { isTerminal } from "../../exokernel/hostio.js";
 import { credOf, credCapable } from "../vfs/perm.js";
@@ -160,6 +161,7 @@ const TOP_FILES: [string, (sys: System) => string | Uint8Array][] = [
   ["partitions", vmstat.partitionsText],
   ["diskstats", vmstat.diskstatsText],
   ["swaps", vmstat.swapsText],
+  ["devices", devicesText],
   ["config.gz", (sys) => kconfigGz(sys.personality.uname().release)],
   ["cmdline", (sys) => `${sys.cmdline}\n`],
 ];

@@ -155,6 +155,7 @@ describe("exojit boot with more disks", { timeout: 300_000 }, () => {
       "ls /mnt/x",
       "mount -t ext4 -o ro /dev/sdb /mnt/x && cat /mnt/x/note && umount /mnt/x",
       "mount -t ext4 /dev/sda /mnt/x; echo status $?",
+      "grep ' sd[ab] ' /proc/diskstats",
       "exit",
     ].join("\n") + "\n");
     expect(r.stdout).toMatch(/^b[rw-]{9} 1 root \S+\s+8,\s+0 .* \/dev\/sda$/m);
@@ -163,6 +164,16 @@ describe("exojit boot with more disks", { timeout: 300_000 }, () => {
     expect(r.stdout).toMatch(/^\/dev\/sdb \/mnt\/x ext4 rw/m);
     expect(r.stdout).toContain("unmounted\n");
     expect(r.stdout).toContain("on-the-second-disk\n");
+    // The disks' I/O, as /proc/diskstats counts it: the boot read sda; sdb was read whole by cat
+    // and written when the note was (reads, sectors read, ..., writes, sectors written)
+    const stats = (name: string): number[] => (new RegExp(`^ +8 +\\d+ ${name} (.*)$`, "m").exec(r.stdout)?.[1] ?? "").split(" ").map(Number);
+    const [sdaReads] = stats("sda");
+    const [reads, , sectorsRead, , writes, , sectorsWritten] = stats("sdb");
+    expect(sdaReads, r.stdout).toBeGreaterThan(0);
+    expect(reads, r.stdout).toBeGreaterThan(0);
+    expect(sectorsRead, r.stdout).toBeGreaterThanOrEqual(size / 512);
+    expect(writes, r.stdout).toBeGreaterThan(0);
+    expect(sectorsWritten, r.stdout).toBeGreaterThan(0);
     expect(r.status).toBe(0);
     expectClean(extra);
     expectClean(img);

@@ -12,7 +12,7 @@ import { ExoError } from "../exokernel/errors.js";
 import { DEV_BLOCK } from "./exo/index.js";
 import { OpenFile, PositionalFile, seekPosition, type FileStat, type OpenMode } from "./file.js";
 import { sysError } from "./errors.js";
-import { capDisk, capReader } from "./ext2/cache.js";
+import { capDisk, capReader, type Disk, type AsyncReader } from "./ext2/cache.js";
 import { MountError } from "./ext2/errors.js";
 import { Ext2Fs } from "./ext2/fs.js";
 import { Ext2Volume } from "./ext2/volume.js";
@@ -48,6 +48,53 @@ interface BlockDev {
   /** BLKROSET's read-only policy, and BLKRASET's read-ahead in sectors. */
   roPolicy?: boolean;
   readAhead?: number;
+  /** Reads, sectors read, writes, sectors written, and the host time reads and writes took
+   *  (ns), as /sys/block/NAME/stat and /proc/diskstats show them. */
+  io: [number, number, number, number];
+  ioNs: [number, number];
+  /** A partition's whole disk, which counts the partition's transfers too (as Linux's). */
+  parent: BlockDev | null;
+}
+
+/** Counts a transfer of `bytes` on `d` (and on its whole disk) that took `ns`. */
+function account(d: BlockDev, write: boolean, bytes: number, ns: number): void {
+  for (let x: BlockDev | null = d; x !== null; x = x.parent) {
+    x.io[write ? 2 : 0]++;
+    x.io[write ? 3 : 1] += Math.ceil(bytes / SECTOR);
+    x.ioNs[write ? 1 : 0] += ns;
+  }
+}
+
+/** Host time now in ns, for the transfers' times. */
+const nowNs = (): number => performance.now() * 1e6;
+
+/** `disk` with its transfers counted on `d`. */
+function countedDisk(d: BlockDev, disk: Disk): Disk {
+  const timed = (write: boolean, buf: Uint8Array, f: () => void): void => {
+    const t0 = nowNs();
+    try {
+      f();
+    } finally {
+      account(d, write, buf.length, nowNs() - t0);
+    }
+  };
+  return {
+    sectors: disk.sectors,
+    writable: disk.writable,
+    read: (sector, buf) => timed(false, buf, () => disk.read(sector, buf)),
+    write: (sector, buf) => timed(true, buf, () => disk.write(sector, buf)),
+    flush: () => disk.flush(),
+  };
+}
+
+/** `reader` with its reads counted on `d` (when submitted; their time is not known here). */
+function countedReader(d: BlockDev, reader: AsyncReader): AsyncReader {
+  return {
+    submitRead: (sector, buf) => {
+      account(d, false, buf.length, 0);
+      return reader.submitRead(sector, buf);
+    },
+  };
 }
 
 /**
@@ -107,11 +154,12 @@ export class Disks {
     const rights = R_READ | (readOnly ? 0 : R_WRITE);
     const info = this.blocks.info(whole);
     const name = `sd${letter}`;
-    this.addDev({ name, minor: base, cap: whole, sectors: info.sectors, readOnly, whole: null, volume: null });
+    const disk: BlockDev = { name, minor: base, cap: whole, sectors: info.sectors, readOnly, whole: null, volume: null, io: [0, 0, 0, 0], ioNs: [0, 0], parent: null };
+    this.addDev(disk);
     const part = linuxPartition(this.blocks, whole);
     if (part === null) return { name, cap: whole };
     const cap = this.blocks.range(whole, part[0], part[1], rights);
-    this.addDev({ name: `${name}1`, minor: base + 1, cap, sectors: part[1], readOnly, whole: { cap: whole, first: part[0] }, volume: null });
+    this.addDev({ name: `${name}1`, minor: base + 1, cap, sectors: part[1], readOnly, whole: { cap: whole, first: part[0] }, volume: null, io: [0, 0, 0, 0], ioNs: [0, 0], parent: disk });
     return { name: `${name}1`, cap };
   }
 
@@ -130,8 +178,8 @@ export class Disks {
 
   private volumeOn(d: BlockDev, readOnly: boolean): Ext2Volume {
     if (d.volume !== null && !d.volume.gone) return d.volume;
-    const fs = new Ext2Fs(capDisk(this.blocks, d.cap), { readOnly: readOnly || d.readOnly });
-    if (this.asyncReads) fs.cache.reader = capReader(this.blocks, d.cap);
+    const fs = new Ext2Fs(countedDisk(d, capDisk(this.blocks, d.cap)), { readOnly: readOnly || d.readOnly });
+    if (this.asyncReads) fs.cache.reader = countedReader(d, capReader(this.blocks, d.cap));
     const vol = new Ext2Volume(fs, BigInt((SD_MAJOR << 8) | d.minor));
     vol.pageCache = this.sys.pageCache;
     d.volume = vol;
@@ -165,7 +213,7 @@ export class Disks {
   /** What /sys/block shows of each disk and partition. */
   blockInfos(): BlockInfo[] {
     return [...this.devs.values()].map((d) => ({
-      name: d.name, major: SD_MAJOR, minor: d.minor, sectors: d.sectors, readOnly: d.readOnly || d.roPolicy === true, io: [0, 0, 0, 0] as [number, number, number, number], ioNs: [0, 0] as [number, number],
+      name: d.name, major: SD_MAJOR, minor: d.minor, sectors: d.sectors, readOnly: d.readOnly || d.roPolicy === true, io: [...d.io] as [number, number, number, number], ioNs: [...d.ioNs] as [number, number],
       readAheadSectors: d.readAhead ?? 256, loop: null,
     }));
   }
@@ -225,7 +273,7 @@ export class BlockFile extends PositionalFile {
     if (len === 0) return 0;
     const first = Math.floor(off / SECTOR), last = Math.ceil((off + len) / SECTOR);
     const tmp = new Uint8Array((last - first) * SECTOR);
-    this.io(() => this.blocks.read(this.dev.cap, first, tmp));
+    this.transfer(false, tmp, () => this.blocks.read(this.dev.cap, first, tmp));
     buf.set(tmp.subarray(off - first * SECTOR, off - first * SECTOR + len));
     return len;
   }
@@ -238,9 +286,9 @@ export class BlockFile extends PositionalFile {
     const first = Math.floor(off / SECTOR), last = Math.ceil((off + len) / SECTOR);
     const tmp = new Uint8Array((last - first) * SECTOR);
     // Partial sectors at the ends keep what the disk has there.
-    if (off % SECTOR !== 0 || (off + len) % SECTOR !== 0) this.io(() => this.blocks.read(this.dev.cap, first, tmp));
+    if (off % SECTOR !== 0 || (off + len) % SECTOR !== 0) this.transfer(false, tmp, () => this.blocks.read(this.dev.cap, first, tmp));
     tmp.set(buf.subarray(0, len), off - first * SECTOR);
-    this.io(() => this.blocks.write(this.dev.cap, first, tmp));
+    this.transfer(true, tmp, () => this.blocks.write(this.dev.cap, first, tmp));
     return len;
   }
 
@@ -263,6 +311,16 @@ export class BlockFile extends PositionalFile {
     } catch (e) {
       if (e instanceof ExoError) sysError(e.code === "E_PERM" ? "EROFS" : "EIO", e.message);
       throw e;
+    }
+  }
+
+  /** A transfer of `buf` through the device's capability, counted on the device. */
+  private transfer(write: boolean, buf: Uint8Array, f: () => void): void {
+    const t0 = nowNs();
+    try {
+      this.io(f);
+    } finally {
+      account(this.dev, write, buf.length, nowNs() - t0);
     }
   }
 }

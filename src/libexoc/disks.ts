@@ -68,21 +68,23 @@ function account(d: BlockDev, write: boolean, bytes: number, ns: number): void {
 /** Host time now in ns, for the transfers' times. */
 const nowNs = (): number => performance.now() * 1e6;
 
+/** Runs `f`, a transfer of `bytes` on `d`, and counts it with the time it took. */
+function timed(d: BlockDev, write: boolean, bytes: number, f: () => void): void {
+  const t0 = nowNs();
+  try {
+    f();
+  } finally {
+    account(d, write, bytes, nowNs() - t0);
+  }
+}
+
 /** `disk` with its transfers counted on `d`. */
 function countedDisk(d: BlockDev, disk: Disk): Disk {
-  const timed = (write: boolean, buf: Uint8Array, f: () => void): void => {
-    const t0 = nowNs();
-    try {
-      f();
-    } finally {
-      account(d, write, buf.length, nowNs() - t0);
-    }
-  };
   return {
     sectors: disk.sectors,
     writable: disk.writable,
-    read: (sector, buf) => timed(false, buf, () => disk.read(sector, buf)),
-    write: (sector, buf) => timed(true, buf, () => disk.write(sector, buf)),
+    read: (sector, buf) => timed(d, false, buf.length, () => disk.read(sector, buf)),
+    write: (sector, buf) => timed(d, true, buf.length, () => disk.write(sector, buf)),
     flush: () => disk.flush(),
   };
 }
@@ -316,11 +318,6 @@ export class BlockFile extends PositionalFile {
 
   /** A transfer of `buf` through the device's capability, counted on the device. */
   private transfer(write: boolean, buf: Uint8Array, f: () => void): void {
-    const t0 = nowNs();
-    try {
-      this.io(f);
-    } finally {
-      account(this.dev, write, buf.length, nowNs() - t0);
-    }
+    timed(this.dev, write, buf.length, () => this.io(f));
   }
 }

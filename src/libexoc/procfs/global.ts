@@ -33,15 +33,22 @@ function committedPages(sys: System): number {
   return pages;
 }
 
+/** Guest RAM in pages as meminfo and vmstat show it: all of it, what is free, the page
+ *  cache's usage (file pages, those mapped and not, shared memory), and what else is in use,
+ *  which is process memory. */
+export function memoryPages(sys: System): { total: number; free: number; c: ReturnType<System["pageCache"]["usage"]>; anon: number } {
+  const frames = sys.kernel.frames;
+  const total = frames.total, free = frames.available;
+  const c = sys.pageCache.usage();
+  return { total, free, c, anon: Math.max(0, total - free - c.files - c.shmem) };
+}
+
 /** /proc/meminfo. Guest RAM is the exokernel's frames; the page cache's file pages are Cached
  *  (those no process maps are what MemAvailable counts as reclaimable) and its shared memory is
  *  Shmem; what else is in use is process memory (AnonPages). There is no swap, no high memory,
  *  and the kernel's own structures live outside guest RAM (Slab, KernelStack... are 0). */
 export function meminfoText(sys: System): string {
-  const frames = sys.kernel.frames;
-  const total = frames.total, free = frames.available;
-  const c = sys.pageCache.usage();
-  const anon = Math.max(0, total - free - c.files - c.shmem);
+  const { total, free, c, anon } = memoryPages(sys);
   const k = (pages: number): number => pages * KB_PER_PAGE;
   const rows: [string, number][] = [
     ["MemTotal", k(total)], ["MemFree", k(free)], ["MemAvailable", k(free + c.idle)], ["Buffers", 0], ["Cached", k(c.files + c.shmem)],

@@ -7,6 +7,7 @@
 
 import type { System } from "../system.js";
 import { ioStats } from "../sysfs.js";
+import { memoryPages } from "./global.js";
 
 /** Linux's default vm.dirty_ratio and vm.dirty_background_ratio (percent of dirtyable pages). */
 const DIRTY_RATIO = 20, DIRTY_BACKGROUND_RATIO = 10;
@@ -32,11 +33,7 @@ const EVENTS = [
 
 /** /proc/vmstat: one "name value" line per counter, in pages (nr_kernel_stack in KiB). */
 export function vmstatText(sys: System): string {
-  const frames = sys.kernel.frames;
-  const total = frames.total, free = frames.available;
-  const c = sys.pageCache.usage();
-  // (as meminfo: what is neither free, nor file pages, nor shared memory is process memory)
-  const anon = Math.max(0, total - free - c.files - c.shmem);
+  const { free, c, anon } = memoryPages(sys);
   // Dirtyable memory is what is free plus the file pages (global_dirtyable_memory).
   const dirtyable = free + c.files;
   let readSectors = 0, writtenSectors = 0;

@@ -101,3 +101,9 @@ function releaseDescriptionLocks(locks: LockTable, key: string, f: OpenFile): vo
 export function lockKey(dev: bigint, ino: bigint): string {
   return `${dev}:${ino}`;
 }
+
+/** The device and inode of lock key `key` (lockKey's inverse). */
+export function lockKeyParts(key: string): [bigint, bigint] {
+  const [dev, ino] = key.split(":");
+  return [BigInt(dev), BigInt(ino)];
+}

@@ -38,3 +38,19 @@ describe("naming the system", () => {
     expect(r.status).toBe(0);
   }, 90_000);
 });
+
+describe("sysinfo", () => {
+  it("reports memory in bytes (mem_unit 1) when it fits in 32 bits, as Linux does for 32-bit programs: the guest's RAM, free memory below it", () => {
+    const bin = buildGuest("sysmisc.c", { flags: ["-pthread"] });
+    const r = runExojit(bin, ["sysinfo"], { timeoutMs: 60_000, extra: ["--memory", "256M"] });
+    expect(r.stderr.toString()).toBe("");
+    const out = r.stdout.toString();
+    expect(out).toContain("sysinfo: 0\nmem_unit 1\n");
+    const mib = Number(/totalram (\d+) MiB/.exec(out)?.[1]);
+    // (the guest's RAM, less what the machine keeps for itself)
+    expect(mib).toBeGreaterThan(200);
+    expect(mib).toBeLessThanOrEqual(256);
+    expect(out).toContain("freeram below it: 1, free at least 1 MiB: 1");
+    expect(r.status).toBe(0);
+  }, 90_000);
+});

@@ -26,7 +26,7 @@ import { Clock, ClockService } from "./clock.js";
 import type { HostTime } from "../hw/devices/hosttime.js";
 import { BlockService } from "./blockcap.js";
 import type { Console } from "./console.js";
-import { FairShare, RoundRobin, type SchedPolicy } from "./sched.js";
+import { FairShare, RoundRobin, type SchedPolicy, type EnqueueReason } from "./sched.js";
 import { EndpointService } from "./endpoint.js";
 import type { WaitQueue } from "./wait.js";
 import { later } from "./later.js";
@@ -652,7 +652,16 @@ export class Exokernel {
   /** Puts a new environment on the run queue. */
   makeRunnable(envCap: CapHandle): void {
     const env = this.env(envCap);
-    if (env.alive && !env.waiting && !env.suspended) this.sched.enqueue(env, "new");
+    if (env.alive && !env.waiting && !env.suspended) this.runnable(env, "new");
+  }
+
+  /** Queues `env`, runnable now; when it has a higher fixed priority than the environment whose
+   *  turn is under way, that turn ends at its next exit (a system call, the wake itself being
+   *  one), as Linux preempts a task for a higher-priority real-time one at once. */
+  private runnable(env: Environment, why: EnqueueReason): void {
+    this.sched.enqueue(env, why);
+    const cur = this.current;
+    if (this.turnStart !== 0 && cur !== null && cur !== env && env.fixedPrio > cur.fixedPrio) cur.turnOver = true;
   }
 
   /**
@@ -696,7 +705,7 @@ export class Exokernel {
     env.wakeReason = reason;
     if (trace.sched) this.log.trace({ env: env.label, reason }, `${env.label || env.id} wakes (${["", "event", "timeout", "interrupted"][reason]})`);
     if (!env.suspended) {
-      this.sched.enqueue(env, "woken");
+      this.runnable(env, "woken");
       this.onRunnable?.();
     }
   }
@@ -710,7 +719,7 @@ export class Exokernel {
     if (trace.sched) this.log.trace({ env: env.label }, `${env.label || env.id} ${on ? "suspended" : "resumed"}`);
     if (on) this.sched.dequeue(env);
     else if (env.alive && !env.waiting) {
-      this.sched.enqueue(env, "woken");
+      this.runnable(env, "woken");
       this.onRunnable?.();
     }
   }
@@ -757,9 +766,12 @@ export class Exokernel {
     const env = this.env(envCap);
     const queued = env.queued;
     if (queued) this.sched.dequeue(env);
+    const was = env.fixedPrio;
     env.fixedPrio = Math.max(0, Math.min(99, prio | 0));
     env.fixedFifo = env.fixedPrio > 0 && fifo;
-    if (queued) this.sched.enqueue(env, "woken");
+    if (queued) this.runnable(env, "woken");
+    // (the running one lowered: one it no longer outranks may be due; the policy picks again)
+    else if (env === this.current && this.turnStart !== 0 && env.fixedPrio < was) env.turnOver = true;
   }
 
   /** Ends the turn of the running environment `envCap` (sched_yield); with `target`, that

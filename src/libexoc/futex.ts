@@ -3,8 +3,11 @@
 // address, so two processes that share a copy-on-write page after fork never meet; for a word
 // in shared memory its physical address, so every process mapping the page meets there.
 //
-// Waiters queue per key in arrival order; each waits on a wait queue of its own, so wake,
-// requeue and the bitset variants choose exactly whom to wake. Priority-inheritance futexes
+// Waiters queue per key by priority, as Linux's futex hash chains (a plist) order them: threads
+// with a fixed (real-time) priority first, highest first, then the rest, each priority in
+// arrival order; so a wake of one, a requeue and a PI unlock serve the most urgent waiter. Each
+// waits on a wait queue of its own, so wake, requeue and the bitset variants choose exactly whom
+// to wake. Priority-inheritance futexes
 // (LOCK_PI, UNLOCK_PI, TRYLOCK_PI) keep the owner's thread id in the word and hand the lock
 // directly to the first waiter. Robust lists are walked when a thread ends: locks it still
 // holds are marked FUTEX_OWNER_DIED and one waiter is woken.
@@ -25,6 +28,8 @@ const ROBUST_LIST_LIMIT = 2048;
 
 interface Waiter {
   task: Task;
+  /** Its task's fixed priority when it queued (0: none), which orders the queue. */
+  prio: number;
   bitset: number;
   key: number;
   /** The queue this waiter's task waits on (its own: notified once, when it is woken). */
@@ -63,6 +68,14 @@ export class FutexTable {
     return l;
   }
 
+  /** Queues `w` on its key after every waiter of its priority or above. */
+  private enqueue(w: Waiter): void {
+    const l = this.list(w.key);
+    let i = l.length;
+    while (i > 0 && l[i - 1].prio < w.prio) i--;
+    l.splice(i, 0, w);
+  }
+
   private remove(w: Waiter): void {
     const l = this.queues.get(w.key);
     if (l === undefined) return;
@@ -96,8 +109,8 @@ export class FutexTable {
     const key = this.key(t, uaddr, priv);
     if (t.mem.i32(uaddr) !== (val | 0)) sysError("EAGAIN");
     if (deadline !== null && t.kernel.clock.now() >= deadline) sysError("ETIMEDOUT");
-    const w: Waiter = { task: t, bitset, key, q: t.futexQueue, woken: false, pi: false };
-    this.list(key).push(w);
+    const w: Waiter = { task: t, prio: t.fixedPriority, bitset, key, q: t.futexQueue, woken: false, pi: false };
+    this.enqueue(w);
     return this.sleep(w, deadline);
   }
 
@@ -117,8 +130,8 @@ export class FutexTable {
     for (const e of list) if (t.mem.i32(e.uaddr) !== (e.val | 0)) sysError("EAGAIN");
     if (deadline !== null && t.kernel.clock.now() >= deadline) sysError("ETIMEDOUT");
     const group: Waiter[] = [];
-    for (const key of keys) group.push({ task: t, bitset: BITSET_ALL, key, q: t.futexQueue, woken: false, pi: false, group });
-    for (const w of group) this.list(w.key).push(w);
+    for (const key of keys) group.push({ task: t, prio: t.fixedPriority, bitset: BITSET_ALL, key, q: t.futexQueue, woken: false, pi: false, group });
+    for (const w of group) this.enqueue(w);
     throw this.sleepingv(group, deadline);
   }
 
@@ -174,8 +187,10 @@ export class FutexTable {
     if (l === undefined || n2 <= 0) return done;
     const moved = l.splice(0, n2);
     if (l.length === 0) this.queues.delete(k1);
-    for (const w of moved) w.key = k2;
-    if (moved.length > 0) this.list(k2).push(...moved);
+    for (const w of moved) {
+      w.key = k2;
+      this.enqueue(w);
+    }
     done += moved.length;
     return done;
   }
@@ -229,12 +244,12 @@ export class FutexTable {
     if (tryOnly) sysError("EAGAIN");
     if (deadline !== null && t.kernel.clock.now() >= deadline) sysError("ETIMEDOUT");
     t.mem.putU32(uaddr, v | FUTEX_WAITERS);
-    const w: Waiter = { task: t, bitset: BITSET_ALL, key, q: t.futexQueue, woken: false, pi: true };
-    this.list(key).push(w);
+    const w: Waiter = { task: t, prio: t.fixedPriority, bitset: BITSET_ALL, key, q: t.futexQueue, woken: false, pi: true };
+    this.enqueue(w);
     return this.sleep(w, deadline);
   }
 
-  /** FUTEX_UNLOCK_PI: hands the lock to the first waiter, or frees it. */
+  /** FUTEX_UNLOCK_PI: hands the lock to the first waiter (the most urgent), or frees it. */
   unlockPi(t: Task, uaddr: number, priv: boolean): number {
     const key = this.key(t, uaddr, priv);
     const v = t.mem.i32(uaddr);

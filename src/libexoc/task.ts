@@ -148,6 +148,10 @@ export class Task implements ExitHandler {
    *  start without it (SCHED_RESET_ON_FORK). */
   schedPolicy = 0;
   resetOnFork = false;
+  /** Its fixed priority (1..99 under SCHED_FIFO and SCHED_RR; 0 under the others). */
+  get fixedPriority(): number {
+    return this.kernel.env(this.env).fixedPrio;
+  }
   /** I/O priority (ioprio_set: class << 13 | level; 0: none set). Reported only: the page
    *  cache and disks serve every request at once. Children inherit it. */
   ioprio = 0;

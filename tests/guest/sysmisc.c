@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <linux/random.h>
 #include <signal.h>
+#include <sys/sysinfo.h>
 #include <sys/uio.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -64,10 +65,24 @@ static void uts(void) {
   TRY("unshare a new UTS namespace", unshare(CLONE_NEWUTS));
 }
 
+/* sysinfo's memory figures as a program that ignores mem_unit reads them (in bytes on Linux
+ * when RAM and swap fit in 32 bits), and in bytes as one that multiplies by it. */
+static void meminfo(void) {
+  struct sysinfo s;
+  TRY("sysinfo", sysinfo(&s));
+  printf("mem_unit %u\n", s.mem_unit);
+  printf("totalram %llu MiB, freeram below it: %d, free at least 1 MiB: %d\n", (unsigned long long)s.totalram * s.mem_unit >> 20,
+         s.freeram <= s.totalram, (unsigned long long)s.freeram * s.mem_unit >= 1 << 20);
+}
+
 int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IONBF, 0);
   if (argc > 1 && strcmp(argv[1], "uts") == 0) {
     uts();
+    return 0;
+  }
+  if (argc > 1 && strcmp(argv[1], "sysinfo") == 0) {
+    meminfo();
     return 0;
   }
   int fd = open("vec.dat", O_RDWR | O_CREAT | O_TRUNC, 0644);

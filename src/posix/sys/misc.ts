@@ -101,17 +101,22 @@ export const getrandom: Sys = (t, buf, len, flags) => {
 };
 
 /** sysinfo: the guest system's uptime, load averages (scaled from FSHIFT to SI_LOAD_SHIFT 16
- *  bits), memory in pages of mem_unit bytes, and task count: the figures /proc shows too. */
+ *  bits), memory and task count: the figures /proc shows too. Memory is in bytes (mem_unit 1)
+ *  when RAM and swap together fit in 32 bits, else in pages, as Linux reports it to 32-bit
+ *  programs (do_sysinfo; programs that ignore mem_unit read bytes on a small machine). */
 export const sysinfo: Sys = (t, buf) => {
   const stats = t.sys.stats;
   const loads = stats.loadAverage();
+  const total = t.kernel.frames.total;
+  const unit = total * 4096 <= 0xffffffff ? 1 : 4096;
+  const mem = (pages: number): number => (pages * 4096) / unit;
   const s = new Struct(64)
     .u32(0, Math.floor(stats.uptimeNs() / 1e9))
-    .u32(16, t.kernel.frames.total)
-    .u32(20, t.kernel.frames.available)
-    .u32(24, t.sys.pageCache.usage().shmem)
+    .u32(16, mem(total))
+    .u32(20, mem(t.kernel.frames.available))
+    .u32(24, mem(t.sys.pageCache.usage().shmem))
     .u16(40, Math.min(stats.counts().total, 0xffff))
-    .u32(52, 4096);
+    .u32(52, unit);
   for (let k = 0; k < 3; k++) s.u32(4 + k * 4, loads[k] * (1 << (16 - FSHIFT)));
   t.mem.write(buf, s.bytes);
   return 0;

@@ -33,10 +33,6 @@ function thread(t: Task, pid: number): Task {
   return x;
 }
 
-/** A thread's fixed priority (0 under the time-sharing policies). */
-function priorityOf(x: Task): number {
-  return x.kernel.env(x.env).fixedPrio;
-}
 
 /** Sets thread `x`'s policy and priority (and, from sched_setattr, the nice value of a
  *  time-sharing policy) for caller `t`, with Linux's checks (the value first, then what an
@@ -51,7 +47,7 @@ function setPolicy(t: Task, x: Task, policy: number, prio: number, resetOnFork: 
       const limit = x.proc.limit(RLIMIT_RTPRIO)[0];
       // (a new real-time policy needs some RLIMIT_RTPRIO; a higher priority, enough of it)
       if (policy !== x.schedPolicy && limit === 0) sysError("EPERM");
-      if (prio > priorityOf(x) && prio > limit) sysError("EPERM");
+      if (prio > x.fixedPriority && prio > limit) sysError("EPERM");
     }
     // Leaving SCHED_IDLE takes what lowering the nice value to the current one would.
     const now = x.kernel.env(x.env).nice;
@@ -95,7 +91,7 @@ export const schedSetparam: Sys = (t, pid, param) => {
 export const schedGetparam: Sys = (t, pid, param) => {
   if (param === 0 || pid < 0) sysError("EINVAL");
   const x = thread(t, pid);
-  t.mem.putU32(param, priorityOf(x));
+  t.mem.putU32(param, x.fixedPriority);
   return 0;
 };
 
@@ -117,7 +113,7 @@ export const schedGetattr: Sys = (t, pid, uattr, usize, flags) => {
   const size = Math.min(usize >>> 0, SCHED_ATTR_SIZE);
   const b = new Struct(SCHED_ATTR_SIZE);
   b.u32(0, size).u32(4, x.schedPolicy).u32(8, x.resetOnFork ? SCHED_FLAG_RESET_ON_FORK : 0);
-  if (realtime(x.schedPolicy)) b.u32(20, priorityOf(x));
+  if (realtime(x.schedPolicy)) b.u32(20, x.fixedPriority);
   else b.i32(16, x.kernel.env(x.env).nice);
   b.u32(48, 0).u32(52, 1024);
   t.mem.write(uattr, b.bytes.subarray(0, size));
@@ -153,7 +149,7 @@ export const schedSetattr: Sys = (t, pid, uattr, flags) => {
   if ((schedFlags & ~SCHED_FLAGS_ALL) !== 0 || flagsHi !== 0) sysError("EINVAL");
   if ((schedFlags & (SCHED_FLAG_UTIL_CLAMP_MIN | SCHED_FLAG_UTIL_CLAMP_MAX)) !== 0) sysError("EOPNOTSUPP");
   const keepParams = (schedFlags & SCHED_FLAG_KEEP_PARAMS) !== 0;
-  setPolicy(t, x, policy, keepParams ? priorityOf(x) : prio, (schedFlags & SCHED_FLAG_RESET_ON_FORK) !== 0, keepParams ? null : nice);
+  setPolicy(t, x, policy, keepParams ? x.fixedPriority : prio, (schedFlags & SCHED_FLAG_RESET_ON_FORK) !== 0, keepParams ? null : nice);
   return 0;
 };
 

@@ -31,9 +31,18 @@ export class Clock {
   private readonly heap = new IndexedHeap<Timer>((t) => t.deadline);
   readonly pit: Pit;
   readonly rtc: Rtc;
-  /** Wall time minus the RTC's time (ns): what setting the clock changed. */
+  /** Wall time minus the RTC's time (ns): what setting the clock changed, and what its rate
+   *  and slews had added by `from`. */
   private offsetNs = 0n;
   private readonly wall = new Float64Array(2);
+  /** How much faster than the RTC the wall clock runs (ns per ns; setRate), since `from`
+   *  (monotonic ns). */
+  private rate = 0;
+  private from = 0;
+  /** Slews under way (slew()) by kind: ns still to add to the wall clock, and the time constant
+   *  (ns) of one that decays exponentially, 0 for one at SLEW_RATE. */
+  private readonly slews = [0, 0];
+  private readonly taus = [0, 0];
 
   constructor(time: HostTime = systemTime) {
     this.pit = new Pit(time);
@@ -48,19 +57,66 @@ export class Clock {
   /** Sets monotonic time back (or on) to `ns`: the state of a snapshot taken at that time,
    *  timers included, is being restored, and time goes on from there. */
   resumeAt(ns: number): void {
+    this.settle();
     this.pit.setElapsed(ns);
+    this.from = ns;
   }
 
   /** Wall-clock time, nanoseconds since the epoch. */
   realtime(): bigint {
     this.rtc.wallTime(this.wall);
-    return BigInt(this.wall[0]) * NS + BigInt(Math.floor(this.wall[1])) + this.offsetNs;
+    const base = BigInt(this.wall[0]) * NS + BigInt(Math.floor(this.wall[1])) + this.offsetNs;
+    if (this.rate === 0 && this.slews[0] === 0 && this.slews[1] === 0) return base;
+    const dt = this.now() - this.from;
+    let drift = dt * this.rate;
+    for (let k = 0; k < this.slews.length; k++) drift += slewed(this.slews[k], dt, this.taus[k]);
+    return base + BigInt(Math.round(drift));
   }
 
   /** Sets the wall clock to `ns` since the epoch (from now on it advances from there). */
   setRealtime(ns: bigint): void {
+    this.settle();
     this.offsetNs = 0n;
     this.offsetNs = ns - this.realtime();
+  }
+
+  /** Makes the wall clock run faster by `rate` ns per ns (negative: slower) from now on, as a
+   *  clock disciplined by NTP runs with its frequency and tick corrections (|rate| < 1e-3). */
+  setRate(rate: number): void {
+    this.settle();
+    this.rate = rate;
+  }
+
+  /** Slews the wall clock by `ns` (signed) from now on: it runs SLEW_RATE faster or slower
+   *  until that much is added, as adjtime does; or, with a time constant `tau` (ns), adds what
+   *  is left of it at 1/tau of it per ns, as an NTP phase-locked loop takes in a phase offset.
+   *  Two kinds of slew go on independently (the one-shot adjustment and the phase offset); a
+   *  new one of a kind replaces what was left of the last. Returns what was left. */
+  slew(kind: 0 | 1, ns: number, tau = 0): number {
+    this.settle();
+    const left = this.slews[kind];
+    this.slews[kind] = ns;
+    this.taus[kind] = tau;
+    return left;
+  }
+
+  /** What a slew of `kind` has still to add (ns). */
+  slewLeft(kind: 0 | 1): number {
+    this.settle();
+    return this.slews[kind];
+  }
+
+  /** Folds what the rate and the slews have added so far into the offset. */
+  private settle(): void {
+    const now = this.now(), dt = now - this.from;
+    let drift = dt * this.rate;
+    for (let k = 0; k < this.slews.length; k++) {
+      const done = slewed(this.slews[k], dt, this.taus[k]);
+      drift += done;
+      this.slews[k] -= done;
+    }
+    this.offsetNs += BigInt(Math.round(drift));
+    this.from = now;
   }
 
   /** Calls `fn` once the clock reaches `deadline` (ns, as now()). */
@@ -96,6 +152,21 @@ export class Clock {
   }
 }
 
+/** How fast a slew moves the wall clock: 500 us per second, Linux's MAX_TICKADJ for adjtime. */
+export const SLEW_RATE = 500e-6;
+
+/** What a slew with `left` ns to go adds in `dt` ns (`tau`: see Clock.slew). Under a
+ *  nanosecond left counts as done. */
+function slewed(left: number, dt: number, tau: number): number {
+  if (left === 0 || dt <= 0) return 0;
+  if (tau > 0) {
+    const done = left * -Math.expm1(-dt / tau);
+    return Math.abs(left - done) < 1 ? left : done;
+  }
+  const most = dt * SLEW_RATE;
+  return left > most ? most : left < -most ? -most : left;
+}
+
 /** The clock behind capabilities. */
 export class ClockService {
   constructor(
@@ -120,6 +191,19 @@ export class ClockService {
 
   setRealtime(cap: CapHandle, ns: bigint): void {
     this.caps.get<Clock>(cap, CAP_CLOCK, R_WRITE).setRealtime(ns);
+  }
+
+  /** Clock.setRate, Clock.slew and Clock.slewLeft. */
+  setRate(cap: CapHandle, rate: number): void {
+    this.caps.get<Clock>(cap, CAP_CLOCK, R_WRITE).setRate(rate);
+  }
+
+  slew(cap: CapHandle, kind: 0 | 1, ns: number, tau = 0): number {
+    return this.caps.get<Clock>(cap, CAP_CLOCK, R_WRITE).slew(kind, ns, tau);
+  }
+
+  slewLeft(cap: CapHandle, kind: 0 | 1): number {
+    return this.caps.get<Clock>(cap, CAP_CLOCK, R_READ).slewLeft(kind);
   }
 
   /** Resolution of both clocks (ns): the host source's, which is finer than any guest asks. */

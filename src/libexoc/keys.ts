@@ -123,9 +123,19 @@ export class KeyTable {
     k.uid = uid;
   }
 
-  /** What user `uid`'s keys use, and its quotas (/proc/key-users). */
-  usage(): { uid: number; keys: number; bytes: number }[] {
-    return [...this.users].filter(([, u]) => u.keys > 0).map(([uid, u]) => ({ uid, keys: u.keys, bytes: u.bytes }));
+  /** /proc/key-users: per user with keys, by uid, proc_key_users_show's line: its uid, the
+   *  references to its record (one per key, and its own), its keys (all instantiated), and its
+   *  keys and bytes against its quotas (what make() and update() check). */
+  usersText(): string {
+    let out = "";
+    for (const uid of [...this.users.keys()].sort((a, b) => a - b)) {
+      const u = this.users.get(uid) as KeyUser;
+      if (u.keys === 0) continue;
+      const root = uid === 0;
+      const maxKeys = root ? this.quotas.rootMaxKeys : this.quotas.maxKeys, maxBytes = root ? this.quotas.rootMaxBytes : this.quotas.maxBytes;
+      out += `${String(uid >>> 0).padStart(5)}: ${String(u.keys + 1).padStart(5)} ${u.keys}/${u.keys} ${u.keys}/${maxKeys} ${u.bytes}/${maxBytes}\n`;
+    }
+    return out;
   }
 
   /** Drops keys no keyring links and nothing holds (Linux's garbage collector): a key lives

@@ -15,6 +15,7 @@ import { SysFs, type BlockInfo } from "./sysfs.js";
 import type { Disks } from "./disks.js";
 import { LoopDevices } from "./loop.js";
 import { KeyTable } from "./keys.js";
+import { NtpState } from "./ntp.js";
 import { KernelLog } from "./klog.js";
 import type { ProcessAccounting } from "./acct.js";
 import type { Exokernel } from "../exokernel/kernel.js";
@@ -140,6 +141,8 @@ export class System {
   readonly clockSet = new WaitQueue();
   /** The time zone settimeofday last set: minutes west of Greenwich, DST correction type. */
   timezone: [number, number] = [0, 0];
+  /** The NTP discipline of the wall clock (adjtimex). */
+  readonly ntp = new NtpState();
   /** Device drivers by device number: what opening a device node means. */
   readonly devices = new DeviceRegistry();
   /** File system types mount(2) knows. */

@@ -27,6 +27,7 @@ import { vmstatText, partitionsText, diskstatsText, swapsText } from "../../src/
 import type { BlockInfo } from "../../src/libexoc/sysfs.js";
 import { locksText } from "../../src/libexoc/procfs/locks.js";
 import { devicesText } from "../../src/libexoc/procfs/devices.js";
+import { KeyTable } from "../../src/libexoc/keys.js";
 import { LockTable } from "../../src/libexoc/vfs/locks.js";
 import { lockKey } from "../../src/libexoc/vfs/ref.js";
 import { CAP_ALL } from "../../src/libexoc/capability.js";
@@ -185,6 +186,20 @@ describe("text formats against the host's /proc", () => {
     expect(shape(text).replace(/(N\n)+/g, "N\n")).toBe(shape(host("/proc/devices")).replace(/(N\n)+/g, "N\n"));
   });
 
+  it("key-users: per user with keys, by uid, the references, keys and quota use against the quotas, in the host's layout", () => {
+    const keys = new KeyTable();
+    keys.make("user", "a", 1000, 1000, 0x3f010000, new Uint8Array(10));
+    keys.make("user", "bb", 1000, 1000, 0x3f010000, new Uint8Array(5));
+    keys.make("keyring", "_ses", 0, 0, 0x3f010000, new Uint8Array(0), false);
+    // (bytes: each key's description with its NUL, and payload)
+    expect(keys.usersText()).toBe("    0:     2 1/1 1/1000000 5/25000000\n 1000:     3 2/2 2/200 20/20000\n");
+    keys.quotas.maxKeys = 10;
+    expect(keys.usersText()).toContain(" 1000:     3 2/2 2/10 20/20000\n");
+    // (the host's lines: "%5u: %5d %d/%d %d/%d %d/%d")
+    const shape = /^ *\d+: +\d+ \d+\/\d+ \d+\/\d+ \d+\/\d+$/;
+    for (const l of [...keys.usersText().trimEnd().split("\n"), ...host("/proc/key-users").trimEnd().split("\n").filter((x) => x !== "")]) expect(l).toMatch(shape);
+  });
+
   it("cpuinfo: the host's keys in the host's order (but i386's bug lines), CPUID's vendor, flags the host knows", () => {
     const k = new Exokernel({ memory: 16 << 20 });
     const ours = cpuinfoText({ kernel: k } as unknown as System); // cpuinfo asks the exokernel only
@@ -256,7 +271,7 @@ describe("/proc over a real System", () => {
   afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
   it("lists the system files, self links and the process at the top", () => {
-    expect(list("/proc")).toEqual(["sys", "stat", "locks", "swaps", "mounts", "uptime", "vmstat", "cmdline", "cpuinfo", "devices", "loadavg", "meminfo", "sysvipc", "version", "config.gz", "diskstats", "partitions", "filesystems", "self", "thread-self", "1", String(t.pid)]);
+    expect(list("/proc")).toEqual(["sys", "stat", "locks", "swaps", "mounts", "uptime", "vmstat", "cmdline", "cpuinfo", "devices", "loadavg", "meminfo", "sysvipc", "version", "config.gz", "diskstats", "key-users", "partitions", "filesystems", "self", "thread-self", "1", String(t.pid)]);
     expect(vfs.readlink(t, "/proc/self", "/").toString()).toBe(String(t.pid));
     expect(vfs.readlink(t, "/proc/thread-self", "/").toString()).toBe(`${t.pid}/task/${t.tid}`);
     expect(list("/proc/self/task")).toEqual([String(t.tid)]);

@@ -162,6 +162,7 @@ const TOP_FILES: [string, (sys: System) => string | Uint8Array][] = [
   ["diskstats", vmstat.diskstatsText],
   ["swaps", vmstat.swapsText],
   ["devices", devicesText],
+  ["key-users", (sys) => sys.keys.usersText()],
   ["config.gz", (sys) => kconfigGz(sys.personality.uname().release)],
   ["cmdline", (sys) => `${sys.cmdline}\n`],
 ];

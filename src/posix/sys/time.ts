@@ -14,6 +14,7 @@ import {
   threadCpuNs, cpuClockOwner,
 } from "../../libexoc/time.js";
 import { timersOf, type IntervalTimer } from "../../libexoc/timers.js";
+import { adjtimex, TIMEX_FIELDS, type Timex } from "../../libexoc/ntp.js";
 import { timespec32, timespec64, timeval32, Struct } from "../abi/structs.js";
 
 export { CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID };
@@ -234,3 +235,29 @@ export function rusageTimes(s: Struct, cpuNs: number, sysNs: number): Struct {
   const user = Math.floor((cpuNs - sysNsPart) / 1000), sys = Math.floor(sysNsPart / 1000);
   return s.u32(0, Math.floor(user / 1e6)).u32(4, user % 1e6).u32(8, Math.floor(sys / 1e6)).u32(12, sys % 1e6);
 }
+
+/** struct timex in guest memory: 32-bit longs (128 bytes), or __kernel_timex's 64-bit ones
+ *  (208 bytes, clock_adjtime64), with its int fields (status, shift, tai) padded to 8 there. */
+function timexIo(wide: boolean): { size: number; at: (field: number) => number } {
+  return { size: wide ? 208 : 128, at: (k) => (wide ? 8 + 8 * k : 4 + 4 * k) };
+}
+
+/** adjtimex and clock_adjtime on CLOCK_REALTIME, the only clock with a discipline (others valid
+ *  are EOPNOTSUPP, as Linux's): reads the struct whole (EFAULT), adjusts, writes it back. */
+function adjtimeOn(t: Task, clock: number, va: number, wide: boolean): number {
+  if (clockKind(clock) === K_INVALID) sysError("EINVAL");
+  if (clock !== CLOCK_REALTIME) sysError("EOPNOTSUPP");
+  const io = timexIo(wide);
+  const bytes = t.mem.read(va, io.size);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, io.size);
+  const tx = { modes: dv.getUint32(0, true) } as Timex;
+  TIMEX_FIELDS.forEach((f, k) => (tx[f] = wide ? Number(dv.getBigInt64(io.at(k), true)) : dv.getInt32(io.at(k), true)));
+  const state = adjtimex(t, tx);
+  TIMEX_FIELDS.forEach((f, k) => (wide ? dv.setBigInt64(io.at(k), BigInt(tx[f]), true) : dv.setInt32(io.at(k), tx[f], true)));
+  t.mem.write(va, bytes);
+  return state;
+}
+
+export const adjtimexSys: Sys = (t, buf) => adjtimeOn(t, CLOCK_REALTIME, buf, false);
+export const clockAdjtime: Sys = (t, clock, buf) => adjtimeOn(t, clock, buf, false);
+export const clockAdjtime64: Sys = (t, clock, buf) => adjtimeOn(t, clock, buf, true);

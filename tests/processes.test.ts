@@ -10,6 +10,8 @@ import * as path from "node:path";
 import { buildGuest, ensureBusybox, runExojit, runNative } from "./helpers/guest.js";
 import { differentialSuite, type DiffCase } from "./helpers/differential.js";
 import { i386Host } from "./helpers/oracle.js";
+import { launch, drive } from "../src/api/program.js";
+import { BufferSink, BufferSource } from "../src/api/stdio.js";
 
 /** Arguments may name "$echoargs", replaced by the dynamically linked helper's path. */
 type Case = DiffCase;
@@ -236,4 +238,20 @@ describe("loop devices", () => {
     );
     expect(r.status).toBe(0);
   }, 90_000);
+});
+
+describe("what a process holds of the exokernel", () => {
+  // A process's address space and frame pool are capabilities; they went with it no more, and
+  // LTP's fork13 (a million forks) ran the capability space out and crashed exojit.
+  it("goes when it ends: the capabilities in force do not grow with the processes forked and reaped", async () => {
+    const bin = buildGuest("forkloop.c");
+    const live = async (n: number): Promise<number> => {
+      const out = new BufferSink("/dev/stdout");
+      const l = launch(bin, { argv: ["forkloop", String(n)] }, () => [new BufferSource("/dev/stdin", new Uint8Array(0)), out, new BufferSink("/dev/stderr")]);
+      await drive(l, bin);
+      expect(out.contents().toString()).toBe(`${n} of ${n} reaped\n`);
+      return l.kernel.caps.live;
+    };
+    expect(await live(200)).toBe(await live(10));
+  }, 120_000);
 });

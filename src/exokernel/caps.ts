@@ -53,6 +53,11 @@ export class CapSpace {
   private readonly gens: number[] = [0];
   private readonly freeSlots: number[] = [];
 
+  /** Capabilities in force (slots in use). */
+  get live(): number {
+    return this.slots.length - 1 - this.freeSlots.length;
+  }
+
   /** Creates a root capability for a new object. */
   create(type: number, rights: number, object: unknown): CapHandle {
     return this.insert({ type, rights, object, parent: null, children: [], live: true, slot: 0 });

@@ -79,11 +79,13 @@ export class Mm {
     denial.runner(key, 1);
   }
 
-  /** A task stopped using this memory; the last one writes back shared pages and lets every
-   *  region go (the address space itself goes with the last environment in it). */
+  /** A task stopped using this memory; the last one writes back shared pages, lets every
+   *  region go and gives up its capability for the address space (the space itself goes with
+   *  the last environment in it). Nothing reads a released Mm's space (users 0). */
   release(): void {
     if (--this.users !== 0) return;
     this.vm.clear();
+    this.kernel.caps.revoke(this.aspace);
     if (this.running !== null) this.running.denial.runner(this.running.key, -1);
     this.running = null;
   }

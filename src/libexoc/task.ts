@@ -683,6 +683,8 @@ export class Task implements ExitHandler {
       this.kernel.destroyEnv(this.env);
       this.proc.threads.delete(this);
       this.sys.tasks.delete(this.tid);
+      // (the process's frame pool goes with its last thread: its spaces have let their frames go)
+      if (this.proc.threads.size === 0) this.kernel.caps.revoke(this.proc.poolCap);
     }
   }
 

@@ -34,6 +34,8 @@ export interface MemFigures {
 
 export function memFigures(kernel: Exokernel, mm: Mm): MemFigures {
   const f: MemFigures = { totalVm: 0, lockedVm: 0, dataVm: 0, stackVm: 0, execVm: 0, rssAnon: 0, rssFile: 0, rssShmem: 0, ptePages: 0, textBytes: 0 };
+  // (memory let go: none, and its space's capability is gone)
+  if (mm.users === 0) return f;
   const as = kernel.aspace(mm.aspace);
   const tables = new Set<number>();
   for (const v of mm.vm.vmas) {

@@ -236,6 +236,10 @@ int main(int argc, char **argv) {
   T("root: open secret", try_open("secret", O_RDONLY));
   T("root: access script X_OK", access("script", X_OK));
   T("root: access secret W_OK", access("secret", W_OK));
+  /* A set-group-ID FIFO in a set-group-ID directory: the bit stays (root), the group is the
+   * directory's. */
+  T("root: mknod sgid/fifo (S_ISGID | 0777)", mknod("sgid/fifo", S_IFIFO | S_ISGID | 0777, 0));
+  show("sgid/fifo");
   in_child(unprivileged);
   in_child(real_ids);
   in_child(fs_ids);

@@ -194,7 +194,8 @@ export class HostVolume implements Volume, HostFdHolder {
       // node:child_process is required here only: loading it costs ~3 ms of every start-up.
       // `as`: require() is untyped; this is Node's own module.
       const { spawnSync } = createRequire(import.meta.url)("node:child_process") as typeof import("node:child_process");
-      const res = spawnSync("mkfifo", ["-m", perm.toString(8), toNodeString(p)], { encoding: "utf8" });
+      // (mkfifo(1) refuses set-id and sticky bits in -m: settle() sets them)
+      const res = spawnSync("mkfifo", ["-m", (perm & 0o777).toString(8), toNodeString(p)], { encoding: "utf8" });
       if (res.error !== undefined || res.status !== 0) sysError(fs.existsSync(hostBytes(p)) ? "EEXIST" : "EACCES", res.stderr ?? String(res.error));
     } else if (type === S_IFREG) {
       this.dropPending();

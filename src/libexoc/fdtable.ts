@@ -51,6 +51,13 @@ export class FdTable {
     (this.entries[fd] as Entry).cloexec = on;
   }
 
+  /** Throws EMFILE unless an fd is free: what opens and creates first, as Linux takes the
+   *  descriptor before it makes a file or a queue (so EMFILE leaves nothing behind). */
+  needFree(): void {
+    for (let fd = 0; fd < this.limit; fd++) if (this.entries[fd] === undefined) return;
+    sysError("EMFILE");
+  }
+
   /** Installs `file` at the lowest free fd >= `min`; takes over one reference. */
   add(file: OpenFile, cloexec = false, min = 0): number {
     for (let fd = min; fd < this.limit; fd++) {

@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <mqueue.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -54,6 +55,17 @@ int main(void) {
   while ((fd = open("/dev/null", O_RDONLY)) >= 0) last = fd;
   e = errno;
   printf("RLIMIT_NOFILE 16: opened up to fd %d, then %s\n", last, strerror(e));
+  /* No descriptor left: a file or a queue to be created is not (Linux takes the fd first). */
+  fd = open("emfile-new", O_CREAT | O_WRONLY, 0600);
+  printf("creating a file with no fd free: %d %s; it exists: %s\n", fd, strerror(errno), access("emfile-new", F_OK) == 0 ? "yes" : "no");
+  unlink("emfile-new");
+  mqd_t q = mq_open("/limits-emfile", O_CREAT | O_RDWR, 0600, NULL);
+  printf("creating a queue with no fd free: %d %s\n", (int)q, strerror(errno));
+  close(last);
+  q = mq_open("/limits-emfile", O_RDWR);
+  printf("the queue exists: %s\n", q == (mqd_t)-1 ? strerror(errno) : "yes");
+  if (q != (mqd_t)-1) mq_close(q);
+  mq_unlink("/limits-emfile");
   int d = dup2(0, 20);
   printf("dup2 beyond the limit: %d %s\n", d, strerror(errno));
   for (int i = 3; i < 16; i++) close(i);

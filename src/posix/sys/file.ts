@@ -58,6 +58,7 @@ export function pathArg(t: Task, va: number): string {
 function openAt(t: Task, dirfd: number, pathVa: number, flags: number, mode: number): number {
   const path = pathArg(t, pathVa);
   const req = openRequest(flags, mode, t.umask);
+  t.fds.needFree();
   const file = t.fs.open(t, path, baseDir(t, dirfd, path), req);
   return install(t, file, req.cloexec);
 }

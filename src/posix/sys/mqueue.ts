@@ -38,6 +38,7 @@ export const mqOpen: Sys = (t, namePtr, oflag, mode, attrPtr) => {
     const dv = new DataView(b.buffer);
     attr = { maxmsg: dv.getInt32(4, true), msgsize: dv.getInt32(8, true) };
   }
+  t.fds.needFree();
   const f = t.sys.ipc.mqueue.open(t, name, { read: acc !== O_WRONLY, write: acc !== O_RDONLY, append: false, nonblock: (oflag & O_NONBLOCK) !== 0 }, {
     create: (oflag & O_CREAT) !== 0, exclusive: (oflag & O_EXCL) !== 0, perm: mode & 0o7777, attr,
   });

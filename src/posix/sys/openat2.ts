@@ -41,6 +41,7 @@ export const openat2: Sys = (t, dirfd, pathVa, howVa, size) => {
   if ((resolve & RESOLVE_CACHED) !== 0 && (flags & (O_TRUNC | O_CREAT | O_TMPFILE)) !== 0) sysError("EAGAIN");
   const path = pathArg(t, pathVa);
   const req = { ...openRequest(flags, mode, t.umask), resolve: resolve & ~RESOLVE_CACHED };
+  t.fds.needFree();
   // (under RESOLVE_IN_ROOT an absolute path starts at the directory too)
   const base = baseDir(t, dirfd, (resolve & RESOLVE_IN_ROOT) !== 0 && path.startsWith("/") ? "." : path);
   return install(t, t.fs.open(t, path, base, req), req.cloexec);

@@ -122,6 +122,12 @@ export abstract class OpenFile {
   /** The VFS's link to the mounted file this description was opened from (null: a pipe, an
    *  inherited stream...). */
   ref: FileRef | null = null;
+
+  /** When this description's reads move the file's access time: never with O_NOATIME, else
+   *  as its mount says (relatime where it has no mount). */
+  readAtime(): "relatime" | "noatime" | "strictatime" {
+    return this.mode.noatime === true ? "noatime" : (this.ref?.atimePolicy?.() ?? "relatime");
+  }
   /** Signal-driven I/O (O_ASYNC and its owner: fasync.ts), once fcntl asked for any of it. */
   fasync: AsyncIo | null = null;
   /** F_NOTIFY's requests on this directory, one per fd table that made one (dnotify.ts). */

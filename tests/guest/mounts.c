@@ -22,6 +22,7 @@
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <dirent.h>
+#include <time.h>
 #include <unistd.h>
 
 #define TMPFS_MAGIC 0x01021994
@@ -121,6 +122,24 @@ static void cat(const char *path) {
 }
 
 /* open() that closes what it opened. */
+/* A file's access time after a one-byte read through a descriptor opened with `flags`, as
+ * "kept" (still `was`) or "moved". */
+static const char *atime_after_read(const char *path, int flags, time_t was) {
+  char c;
+  int fd = open(path, O_RDONLY | flags);
+  if (fd < 0 || read(fd, &c, 1) != 1) return strerror(errno);
+  close(fd);
+  struct stat st;
+  stat(path, &st);
+  return st.st_atime == was ? "kept" : "moved";
+}
+
+/* Sets a file's access time alone (its change time becomes now). */
+static void set_atime(const char *path, time_t t) {
+  struct timespec ts[2] = { { t, 0 }, { 0, UTIME_OMIT } };
+  utimensat(AT_FDCWD, path, ts, 0);
+}
+
 static int try_open(const char *path, int flags) {
   int fd = open(path, flags, 0644);
   if (fd >= 0) close(fd);
@@ -174,6 +193,22 @@ int main(int argc, char **argv) {
   show("m");
   T("mkdir m/d", mkdir("m/d", 0755));
   show("m");
+  /* Access times on tmpfs: O_NOATIME keeps them; relatime moves one older than the last
+   * change and keeps a newer one; strictatime moves it anyway; noatime never. */
+  put("m/at", "x\n");
+  time_t later = time(NULL) + 100000;
+  set_atime("m/at", 1000000);
+  printf("m/at, old access time, read with O_NOATIME: %s\n", atime_after_read("m/at", O_NOATIME, 1000000));
+  printf("m/at, old access time, read: %s\n", atime_after_read("m/at", 0, 1000000));
+  set_atime("m/at", later);
+  printf("m/at, access time after the change, read: %s\n", atime_after_read("m/at", 0, later));
+  T("remount m strictatime", mount("none", "m", NULL, MS_REMOUNT | MS_STRICTATIME, "size=1m"));
+  printf("m/at, strictatime, read: %s\n", atime_after_read("m/at", 0, later));
+  T("remount m noatime", mount("none", "m", NULL, MS_REMOUNT | MS_NOATIME, "size=1m"));
+  set_atime("m/at", 1000000);
+  printf("m/at, noatime, old access time, read: %s\n", atime_after_read("m/at", 0, 1000000));
+  T("remount m relatime", mount("none", "m", NULL, MS_REMOUNT | MS_RELATIME, "size=1m"));
+  T("unlink m/at", unlink("m/at"));
   T("symlink m/l -> f", symlink("f", "m/l"));
   T("link m/f m/h", link("m/f", "m/h"));
   show("m/f");

@@ -631,19 +631,13 @@ export class Ext2File extends PositionalFile implements Mappable {
   override pread(buf: Uint8Array, off: number): number {
     if (!this.mode.read) sysError("EBADF");
     if (off < 0) sysError("EINVAL");
-    return this.vol.readAt(this.vol.fs.canon(this.node), buf, off, true, this.atimePolicy());
-  }
-
-  /** When this description's reads move the access time: never with O_NOATIME, else as its
-   *  mount says. */
-  private atimePolicy(): "relatime" | "noatime" | "strictatime" {
-    return this.mode.noatime === true ? "noatime" : (this.ref?.atimePolicy?.() ?? "relatime");
+    return this.vol.readAt(this.vol.fs.canon(this.node), buf, off, true, this.readAtime());
   }
 
   override preadNow(buf: Uint8Array, off: number): number {
     if (!this.mode.read) sysError("EBADF");
     if (off < 0) sysError("EINVAL");
-    return this.vol.readAt(this.vol.fs.canon(this.node), buf, off, false, this.atimePolicy());
+    return this.vol.readAt(this.vol.fs.canon(this.node), buf, off, false, this.readAtime());
   }
 
   override prepareRead(off: number, len: number): void {

@@ -462,9 +462,9 @@ export class TmpFile extends PositionalFile implements Mappable {
 
   override pread(buf: Uint8Array, off: number): number {
     const n = this.vol.readData(this.node, buf, off);
-    // relatime: the access time moves when it is older than the last change.
-    const node = this.node;
-    if (node.atimeNs <= node.mtimeNs || node.atimeNs <= node.ctimeNs) node.atimeNs = now();
+    // (relatime: the access time moves when it is older than the last change)
+    const node = this.node, policy = this.readAtime();
+    if (policy === "strictatime" || (policy === "relatime" && (node.atimeNs <= node.mtimeNs || node.atimeNs <= node.ctimeNs))) node.atimeNs = now();
     return n;
   }
 

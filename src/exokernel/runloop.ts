@@ -11,7 +11,10 @@ import { enterLog, leaveLog, logger, trace, type LogScope } from "../log.js";
 
 /** Host time between returns to Node's event loop while guests run (ns). */
 const YIELD_EVERY_NS = 10_000_000;
-/** Sleeps shorter than this are taken synchronously (setTimeout cannot sleep below ~1 ms). */
+/** Sleeps shorter than this are taken synchronously (setTimeout cannot sleep below ~1 ms).
+ *  A longer one sleeps on a timer until about half of this before its deadline, and the rest
+ *  synchronously: a timer fires up to a millisecond late (Node rounds to whole milliseconds,
+ *  and the host adds its own latency), which every guest sleep of a few milliseconds paid. */
 const SHORT_SLEEP_NS = 2_000_000;
 /** Longest idle sleep before the loop looks again (keeps a timer referenced, so Node waits). */
 const MAX_IDLE_MS = 60_000;
@@ -125,7 +128,7 @@ export class RunLoop {
       if (wait > 0) Atomics.wait(sleeper, 0, 0, wait / 1e6);
     } else {
       await new Promise<void>((res) => {
-        const ms = Math.min(MAX_IDLE_MS, Math.ceil(wait / 1e6));
+        const ms = Math.min(MAX_IDLE_MS, Math.max(1, Math.floor((wait - SHORT_SLEEP_NS / 2) / 1e6)));
         const timer = setTimeout(() => {
           this.wakeIdle = null;
           res();

@@ -8,7 +8,8 @@
 
 import type { Process } from "./process.js";
 import type { Task } from "./task.js";
-import { OpenFile, PositionalFile, seekWithoutEnd, S_IFDIR, S_IFREG, S_IFLNK, type FileStat, type OpenMode } from "./file.js";
+import { OpenFile, PositionalFile, seekWithoutEnd, S_IFDIR, S_IFREG, S_IFLNK, POLLPRI, POLLERR, type FileStat, type OpenMode } from "./file.js";
+import type { WaitQueue } from "../exokernel/wait.js";
 import { DT_DIR, DT_REG, DT_LNK } from "./dirfile.js";
 import { sysError, type ErrnoName } from "./errors.js";
 import { MAY_READ, MAY_WRITE, MAY_EXEC, type FsCaller } from "./volume.js";
@@ -66,6 +67,10 @@ export interface SynthFile extends NodeBase {
   /** A file that is no text (/proc/PID/mem): its own open description, instead of one reading
    *  content(). */
   open?(path: string, mode: OpenMode, st: FileStat): OpenFile;
+  /** A file whose text changes with events (/proc/PID/mounts): their count and the queue that
+   *  hears of each. poll of a description reports events since it last did as POLLPRI and
+   *  POLLERR, once, as Linux's mounts_poll. */
+  events?(): { count(): number; queue: WaitQueue } | null;
 }
 
 export interface SynthLink extends NodeBase {
@@ -133,6 +138,8 @@ export function permitted(who: FsCaller, n: SynthNode, want: number): boolean {
  */
 export class SynthOpenFile extends PositionalFile {
   private text: Uint8Array | null = null;
+  /** The file's event count when poll of this description last reported it (events). */
+  private seen: number;
 
   constructor(
     path: string,
@@ -142,6 +149,23 @@ export class SynthOpenFile extends PositionalFile {
     private readonly st: FileStat,
   ) {
     super(path, mode);
+    this.seen = this.node.events?.()?.count() ?? 0;
+  }
+
+  override poll(): number {
+    const ev = this.node.events?.() ?? null;
+    if (ev === null || ev.count() === this.seen) return super.poll();
+    this.seen = ev.count();
+    return super.poll() | POLLPRI | POLLERR;
+  }
+
+  override pollQueues(): WaitQueue[] {
+    const ev = this.node.events?.() ?? null;
+    return ev !== null ? [ev.queue] : [];
+  }
+
+  override pollable(): boolean {
+    return this.node.events !== undefined;
   }
 
   private get node(): SynthFile {

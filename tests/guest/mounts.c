@@ -11,10 +11,12 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -181,7 +183,23 @@ int main(int argc, char **argv) {
   mkdir("m/under", 0755);
   put("hostfile", "on the file system below\n");
   list("m");
+  /* A change of the mount table wakes poll and epoll on /proc/self/mounts with POLLPRI and
+   * POLLERR, until the table is read again. */
+  int mfd = open("/proc/self/mounts", O_RDONLY), ep = epoll_create1(0);
+  struct epoll_event ev = { .events = EPOLLPRI, .data.fd = mfd }, got;
+  T("epoll_ctl ADD /proc/self/mounts (EPOLLPRI)", epoll_ctl(ep, EPOLL_CTL_ADD, mfd, &ev));
+  printf("before the mount: %d events\n", epoll_wait(ep, &got, 1, 0));
   T("mount tmpfs on m (size=1m)", mount("none", "m", "tmpfs", 0, "size=1m"));
+  int n = epoll_wait(ep, &got, 1, 1000);
+  printf("after it: %d events (POLLPRI %d, POLLERR %d)\n", n, n > 0 && (got.events & EPOLLPRI) != 0, n > 0 && (got.events & EPOLLERR) != 0);
+  struct pollfd pf = { .fd = mfd, .events = POLLPRI };
+  printf("poll: %d, revents POLLPRI %d\n", poll(&pf, 1, 0), (pf.revents & POLLPRI) != 0);
+  char drain[4096];
+  lseek(mfd, 0, SEEK_SET);
+  while (read(mfd, drain, sizeof drain) > 0) {}
+  printf("read again: %d events\n", epoll_wait(ep, &got, 1, 0));
+  close(ep);
+  close(mfd);
   list("m");
   show("m");
   table("/proc/self/mounts", 0);

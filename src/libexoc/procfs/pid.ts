@@ -7,6 +7,7 @@
 
 import { processSysNs, threadSysNs } from "../time.js";
 import * as nodefs from "node:fs";
+import type { WaitQueue } from "../../exokernel/wait.js";
 import type { System } from "../system.js";
 import type { Process } from "../process.js";
 import type { Task } from "../task.js";
@@ -317,6 +318,13 @@ export function rangeLine(start: number, end: number, name: string): string {
 export function mountsText(v: View): string {
   if (v.t === null || !v.t.alive) return "";
   return vfsMountsText(v.t.fs);
+}
+
+/** The changes of the mount table /proc/PID/mounts and mountinfo show, for poll. */
+export function mountEvents(v: View): { count(): number; queue: WaitQueue } | null {
+  if (v.t === null || !v.t.alive) return null;
+  const table = v.t.fs.mounts;
+  return { count: () => table.events, queue: table.changed };
 }
 
 /** /proc/PID/mountinfo (show_mountinfo). */

@@ -10,6 +10,7 @@
 // process's effective user; what would let a reader look inside another user's process (maps,
 // environ, the exe/cwd/root/fd links) also needs the right to inspect it, as ptrace would.
 
+import type { WaitQueue } from "../../exokernel/wait.js";
 import { kconfigGz } from "./kconfig.js";
 import * as fs from "node:fs";
 import type { System } from "../system.js";
@@ -112,6 +113,8 @@ interface PidEntry {
   target?: (v: pid.View) => string;
   /** A file that makes its own open description. */
   open?: (v: pid.View, path: string, mode: OpenMode, st: FileStat, who: FsCaller) => OpenFile;
+  /** A file whose changes poll reports (SynthFile.events). */
+  events?: (v: pid.View) => { count(): number; queue: WaitQueue } | null;
 }
 
 function liveTask(v: pid.View): Task {
@@ -140,8 +143,8 @@ const PID_ENTRIES: PidEntry[] = [
   { name: "root", kind: "link", perm: 0o777, inspect: true, target: (v) => (liveTask(v), "/") },
   // (a process that runs no program, as the stand-in init, has none: ENOENT, as a kernel thread)
   { name: "exe", kind: "link", perm: 0o777, inspect: true, target: (v) => (liveTask(v), v.p.exe !== "" ? v.p.exe : sysError("ENOENT")) },
-  { name: "mounts", kind: "file", perm: 0o444, text: pid.mountsText },
-  { name: "mountinfo", kind: "file", perm: 0o444, text: pid.mountinfoText },
+  { name: "mounts", kind: "file", perm: 0o444, text: pid.mountsText, events: pid.mountEvents },
+  { name: "mountinfo", kind: "file", perm: 0o444, text: pid.mountinfoText, events: pid.mountEvents },
   { name: "oom_score", kind: "file", perm: 0o444, text: oom.scoreText },
   { name: "oom_adj", kind: "file", perm: 0o644, text: oom.adjText, store: oom.storeAdj },
   { name: "oom_score_adj", kind: "file", perm: 0o644, text: oom.scoreAdjText, store: oom.storeScoreAdj },
@@ -319,8 +322,9 @@ export class ProcFs implements SynthMount {
         const open = e.open;
         if (open !== undefined) return { ...fileNode(a, () => new Uint8Array(0), "EINVAL"), open: (path, mode, st) => open(v, path, mode, st, who) };
         const text = e.text as (v: pid.View) => string | Uint8Array; // every other file entry has a text
-        const store = e.store;
-        return fileNode(a, () => text(v), e.perm & 0o200 ? "EROFS" : "EINVAL", store === undefined ? undefined : (data, w) => store(v, data, w));
+        const store = e.store, events = e.events;
+        const node = fileNode(a, () => text(v), e.perm & 0o200 ? "EROFS" : "EINVAL", store === undefined ? undefined : (data, w) => store(v, data, w));
+        return events === undefined ? node : { ...node, events: () => events(v) };
       },
     );
     return whole ? { ...dir, process: p } : dir;

@@ -93,6 +93,7 @@ export function mount(vfs: Vfs, who: FsCaller, r: MountRequest): void {
     const m = mountRootOf(vfs, chain);
     if (m === null) return sysError("EINVAL");
     remount(vfs, m, r);
+    vfs.mounts.touched();
     return;
   }
   if (r.move) {

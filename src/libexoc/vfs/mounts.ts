@@ -8,6 +8,7 @@
 
 import type { Volume, VolumeNode, FsCaller } from "../volume.js";
 import { sysError } from "../errors.js";
+import { WaitQueue } from "../../exokernel/wait.js";
 
 export interface MountFlags {
   readOnly: boolean;
@@ -85,6 +86,10 @@ export class MountTable {
   /** Mount ids count from Linux's first one in a fresh namespace, as the host shows them. */
   private nextId = 21;
   readonly root: Mount;
+  /** Changes of the table (a mount made, taken away or changed), and the queue that hears of
+   *  each: /proc/PID/mounts and mountinfo report them to poll (POLLPRI | POLLERR). */
+  events = 0;
+  readonly changed = new WaitQueue();
 
   constructor(rootVol: Volume, source: string, flags: MountFlags) {
     this.root = new Mount(this.nextId++, rootVol, null, null, "/", null, "/", source, flags);
@@ -121,7 +126,14 @@ export class MountTable {
     this.covers.set(k, m);
     parent.children.add(m);
     this.list.push(m);
+    this.touched();
     return m;
+  }
+
+  /** The table changed (add and remove say so themselves; a remount or a move, its caller). */
+  touched(): void {
+    this.events++;
+    this.changed.notify();
   }
 
   /** Takes `m` out of the table, with the mounts inside it and stacked on it (umount -l). */
@@ -132,5 +144,6 @@ export class MountTable {
     if (this.covers.get(k) === m) this.covers.delete(k);
     m.parent.children.delete(m);
     this.list.splice(this.list.indexOf(m), 1);
+    this.touched();
   }
 }

@@ -44,7 +44,13 @@ int main(void) {
   printf("msgget id %d\n", id);
   rd("/proc/sys/kernel/msg_next_id");
   msgctl(id, IPC_RMID, NULL);
+  struct shminfo si;
+  rd("/proc/sys/kernel/shmmax");
+  shmctl(0, IPC_INFO, (struct shmid_ds *)&si);
+  printf("shmmax via IPC_INFO %lu\n", si.shmmax);
   wr("/proc/sys/kernel/shmmax", "8192");
+  shmctl(0, IPC_INFO, (struct shmid_ds *)&si);
+  printf("shmmax via IPC_INFO %lu\n", si.shmmax);
   TRY("shmget 16384 above shmmax", shmget(IPC_PRIVATE, 16384, 0600));
   int s = shmget(IPC_PRIVATE, 4096, 0600);
   printf("shmget 4096: %s\n", s >= 0 ? "ok" : strerror(errno));

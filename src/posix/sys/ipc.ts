@@ -65,10 +65,10 @@ function shmctl(t: Task, id: number, command: number, buf: number, direct: boole
   if (cmd < 0 || id < 0) sysError("EINVAL");
   switch (cmd) {
     case IPC_INFO: {
-      // shmmax is clipped to INT_MAX for 32-bit callers, as a 64-bit kernel's compat path does
-      // (the host kernel is the oracle); shmall is not.
+      // As the i686 kernel exojit presents gives it, the value /proc/sys/kernel/shmmax shows
+      // (a 64-bit kernel's compat path clips it to INT_MAX); the old struct's ints are clipped.
       const mni = shm.table.max;
-      const s = wide ? new Struct(36).u32(0, Math.min(shm.max, 0x7fffffff)).u32(4, SHMMIN).u32(8, mni).u32(12, mni).u32(16, shm.all)
+      const s = wide ? new Struct(36).u32(0, shm.max).u32(4, SHMMIN).u32(8, mni).u32(12, mni).u32(16, shm.all)
         : new Struct(20).i32(0, Math.min(shm.max, 0x7fffffff)).i32(4, SHMMIN).i32(8, mni).i32(12, mni).i32(16, Math.min(shm.all, 0x7fffffff));
       t.mem.write(buf, s.bytes);
       return Math.max(0, shm.table.highest);

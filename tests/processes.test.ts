@@ -86,6 +86,7 @@ describe("sysctl writes", () => {
       "write /proc/sys/kernel/msgmni = abc: -1 Invalid argument", "write /proc/sys/kernel/msgmni = -3: -1 Invalid argument",
       "write /proc/sys/kernel/msgmni = 40000: -1 Invalid argument", "msgmni via IPC_INFO 5",
       "write /proc/sys/kernel/msg_next_id = 777: 3 ", "/proc/sys/kernel/msg_next_id: 777", "msgget id 777", "/proc/sys/kernel/msg_next_id: -1",
+      "write /proc/sys/kernel/hostname = exohost: 7 ", "uname nodename exohost", "write /proc/sys/kernel/domainname = example.net: 11 ", "/proc/sys/kernel/domainname: example.net",
       "/proc/sys/kernel/shmmax: 4278190079", "shmmax via IPC_INFO 4278190079", "write /proc/sys/kernel/shmmax = 8192: 4 ", "shmmax via IPC_INFO 8192", "shmget 16384 above shmmax: -1 Invalid argument", "shmget 4096: ok",
       "/proc/sys/kernel/sem: 32000 1024000000 500 32000", "write /proc/sys/kernel/sem = 250 32000 32 128: 16 ", "/proc/sys/kernel/sem: 250 32000 32 128",
       "write /proc/sys/kernel/pid_max = 100: -1 Invalid argument", "write /proc/sys/kernel/pid_max = 40000: -1 Invalid argument",

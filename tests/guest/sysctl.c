@@ -10,6 +10,7 @@
 #include <sys/shm.h>
 #include <sys/wait.h>
 #include <sys/inotify.h>
+#include <sys/utsname.h>
 static void rd(const char *path) {
   char b[256] = {0};
   int fd = open(path, O_RDONLY);
@@ -44,6 +45,12 @@ int main(void) {
   printf("msgget id %d\n", id);
   rd("/proc/sys/kernel/msg_next_id");
   msgctl(id, IPC_RMID, NULL);
+  wr("/proc/sys/kernel/hostname", "exohost");
+  struct utsname un;
+  uname(&un);
+  printf("uname nodename %s\n", un.nodename);
+  wr("/proc/sys/kernel/domainname", "example.net");
+  rd("/proc/sys/kernel/domainname");
   struct shminfo si;
   rd("/proc/sys/kernel/shmmax");
   shmctl(0, IPC_INFO, (struct shmid_ds *)&si);

@@ -216,7 +216,12 @@ export function sysctlTable(sys: System): Sysctl[] {
   const { shm, sem, msg, mqueue } = sys.ipc;
   const mq = mqueue.limits, ino = sys.inotifyLimits, kq = sys.keys.quotas;
   // (a personality that cannot rename the system keeps its names: EROFS)
-  const rename = (which: "hostname" | "domainname", name: string): void => (sys.personality.rename ?? (() => sysError("EROFS")))(which, name);
+  const rename = (which: "hostname" | "domainname", name: string): void => {
+    // (called on the personality: a class's method needs its `this`)
+    const p = sys.personality;
+    if (p.rename === undefined) sysError("EROFS");
+    p.rename(which, name);
+  };
   // (in Linux's listing order: by directory, then name)
   const rows: Sysctl[] = [
     ["fs", "aio-max-nr", 0o644, () => String(sys.aioMaxNr), (t) => void (sys.aioMaxNr = int(t, 0, INT_MAX))],

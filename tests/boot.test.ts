@@ -154,6 +154,12 @@ describe("exojit boot with more disks", { timeout: 300_000 }, () => {
       "echo on-the-second-disk > /mnt/x/note && umount /mnt/x && echo unmounted",
       "ls /mnt/x",
       "mount -t ext4 -o ro /dev/sdb /mnt/x && cat /mnt/x/note && umount /mnt/x",
+      // (a lazy unmount: the file open on it stays usable, and the volume goes with it)
+      "mount -t ext4 /dev/sdb /mnt/x && exec 3>/mnt/x/lazy && umount -l /mnt/x && echo detached",
+      "test -e /mnt/x/lazy; echo lazy visible $?",
+      "echo written-after-detach >&3; echo write status $?",
+      "exec 3>&-",
+      "mount -t ext4 -o ro /dev/sdb /mnt/x && cat /mnt/x/lazy && umount /mnt/x",
       "mount -t ext4 /dev/sda /mnt/x; echo status $?",
       "grep ' sd[ab] ' /proc/diskstats",
       "exit",
@@ -164,6 +170,7 @@ describe("exojit boot with more disks", { timeout: 300_000 }, () => {
     expect(r.stdout).toMatch(/^\/dev\/sdb \/mnt\/x ext4 rw/m);
     expect(r.stdout).toContain("unmounted\n");
     expect(r.stdout).toContain("on-the-second-disk\n");
+    expect(r.stdout).toContain("detached\nlazy visible 1\nwrite status 0\nwritten-after-detach\n");
     // The disks' I/O, as /proc/diskstats counts it: the boot read sda; sdb was read whole by cat
     // and written when the note was (reads, sectors read, ..., writes, sectors written)
     const stats = (name: string): number[] => (new RegExp(`^ +8 +\\d+ ${name} (.*)$`, "m").exec(r.stdout)?.[1] ?? "").split(" ").map(Number);
@@ -178,6 +185,7 @@ describe("exojit boot with more disks", { timeout: 300_000 }, () => {
     expectClean(extra);
     expectClean(img);
     expect(debugfs(extra, "cat /note")).toBe("on-the-second-disk\n");
+    expect(debugfs(extra, "cat /lazy")).toBe("written-after-detach\n");
   });
 });
 

@@ -177,9 +177,15 @@ export function umount(vfs: Vfs, who: FsCaller, r: UmountRequest): void {
   m.vol.sync();
   vfs.mounts.remove(m);
   if (vfs.mounts.all().some((x) => x.vol === m.vol)) return;
-  // (the watches on its files hear unmount, then ignored)
-  vfs.notify.unmounted(m.vol.dev);
-  m.vol.unmount?.();
+  const finish = (): void => {
+    // (the watches on its files hear unmount, then ignored)
+    vfs.notify.unmounted(m.vol.dev);
+    m.vol.unmount?.();
+  };
+  // A lazy unmount leaves the volume to the files still open on it (path walks no longer reach
+  // it): it goes with the last of them, as Linux keeps a detached superblock until then.
+  if (r.detach && m.openFiles > 0) m.onIdle = finish;
+  else finish();
 }
 
 /** One row of the mount table as /proc shows it. */

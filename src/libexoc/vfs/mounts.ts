@@ -49,6 +49,9 @@ export class Mount {
   /** umount2's MNT_EXPIRE mark: set by a first call, cleared by any use of the mount (a path
    *  walked into it); a second call finding it still set unmounts. */
   expiry = false;
+  /** What a lazy unmount (MNT_DETACH) left to do when the last file open on the mount closes:
+   *  the volume goes then, not while its files are still in use. */
+  onIdle: (() => void) | null = null;
 
   constructor(
     /** Mount id (mountinfo, fdinfo's mnt_id). */

@@ -69,9 +69,16 @@ export class VfsRef implements FileRef {
     this.leases?.remove(f, this.key);
     releaseDescriptionLocks(this.locks, this.key, f);
     this.mnt.vol.unpinned?.(this.node);
-    if (this.notifier === null) return;
-    this.event(this.writer ? IN_CLOSE_WRITE : IN_CLOSE_NOWRITE);
-    this.notifier.closing(this.key);
+    if (this.notifier !== null) {
+      this.event(this.writer ? IN_CLOSE_WRITE : IN_CLOSE_NOWRITE);
+      this.notifier.closing(this.key);
+    }
+    // (the last file of a lazily unmounted volume: the volume goes now)
+    const idle = this.mnt.openFiles === 0 ? this.mnt.onIdle : null;
+    if (idle !== null) {
+      this.mnt.onIdle = null;
+      idle();
+    }
   }
 }
 

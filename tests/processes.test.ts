@@ -91,7 +91,9 @@ describe("sysctl writes", () => {
       "/proc/sys/kernel/sem: 32000 1024000000 500 32000", "write /proc/sys/kernel/sem = 250 32000 32 128: 16 ", "/proc/sys/kernel/sem: 250 32000 32 128",
       "write /proc/sys/kernel/pid_max = 100: -1 Invalid argument", "write /proc/sys/kernel/pid_max = 40000: -1 Invalid argument",
       "write /proc/sys/fs/inotify/max_user_instances = 0: 1 ", "inotify_init with max_user_instances 0: -1 Too many open files",
-      "write /proc/sys/fs/inotify/max_user_instances = 128: 3 ", "write /proc/sys/fs/pipe-max-size = 5000: 4 ", "/proc/sys/fs/pipe-max-size: 8192",
+      "write /proc/sys/fs/inotify/max_user_instances = 128: 3 ", "write /proc/sys/fs/nr_open = 8: -1 Invalid argument", "write /proc/sys/fs/nr_open = 64: 2 ", "fork with fd 65 open: -1 Too many open files",
+      "RLIMIT_NOFILE hard 100 above nr_open: -1 Operation not permitted", "fork with fd 65 closed: 0", "write /proc/sys/fs/nr_open = 1048576: 7 ",
+      "write /proc/sys/fs/pipe-max-size = 5000: 4 ", "/proc/sys/fs/pipe-max-size: 8192",
       "write /proc/sys/kernel/core_pattern = core.%p", ": 8 ", "/proc/sys/kernel/core_pattern: core.%p",
       "write /proc/sys/kernel/ns_last_pid = 30000: 5 ", "forked pid 30001", "write /proc/sys/kernel/osrelease: open Permission denied", "",
     ].join("\n"));

@@ -57,6 +57,7 @@ export function cloneTask(t: Task, a: CloneArgs): number {
   const sys = t.sys;
   const k = t.kernel;
   sys.checkTaskLimit(t.proc);
+  if ((f & CLONE_FILES) === 0) t.fds.copyFits(sys.nrOpen);
   const tid = sys.allocPid();
 
   // The process: the caller's for a thread, else a new one.

@@ -19,6 +19,16 @@ export class FdTable {
   /** Tasks sharing this table (CLONE_FILES). */
   users = 1;
 
+  /** EMFILE unless a copy fits in a table of `nrOpen` descriptors (fs.nr_open): its highest
+   *  descriptor, both rounded up to whole words of 32 bits as Linux's dup_fd sizes them. What
+   *  copies the table asks first, before it has made anything. */
+  copyFits(nrOpen: number): void {
+    const words = (n: number): number => Math.ceil(n / 32);
+    let top = this.entries.length;
+    while (top > 0 && this.entries[top - 1] === undefined) top--;
+    if (words(top) > words(nrOpen)) sysError("EMFILE");
+  }
+
   /** A copy for a new process: the same open descriptions, each with one more reference. */
   clone(): FdTable {
     const t = new FdTable();

@@ -44,6 +44,7 @@ import { SignalState, SigHandlers, SIGCHLD, SIGKILL, SIGCONT, SIGHUP, signalName
 import { DEFAULT_LIMITS, MAX_TASKS, RLIMIT_NPROC, PID_MAX } from "./limits.js";
 import { MAX_MAP_COUNT } from "./vm.js";
 import { PIPE_MAX_SIZE } from "./pipe.js";
+
 import { AIO_MAX_NR } from "./aio.js";
 import { SystemStats } from "./sysstat.js";
 import { initialCaps, capable, CAP_KILL, CAP_SYS_RESOURCE, CAP_SYS_ADMIN } from "./capability.js";
@@ -52,6 +53,9 @@ import { Terminals } from "./tty/terminals.js";
 import { sysError } from "./errors.js";
 import { logger, trace } from "../log.js";
 import { later } from "../exokernel/later.js";
+
+/** fs.nr_open's default (Linux's NR_OPEN, 1 << 20). */
+const NR_OPEN = 1024 * 1024;
 
 /** si_code of a signal sent by kill (SI_USER) and by the kernel (SI_KERNEL). */
 export const SI_USER = 0, SI_KERNEL = 0x80;
@@ -101,6 +105,9 @@ export class System {
   threadsMax = MAX_TASKS;
   maxMapCount = MAX_MAP_COUNT;
   pipeMaxSize = PIPE_MAX_SIZE;
+  /** fs.nr_open: the most descriptors a process may have (RLIMIT_NOFILE's ceiling, and the
+   *  largest table fork and unshare(CLONE_FILES) copy). */
+  nrOpen = NR_OPEN;
   corePattern = "core";
   /** BSD process accounting, while acct(2) has it on. */
   acct: ProcessAccounting | null = null;

@@ -636,6 +636,7 @@ export class Task implements ExitHandler {
    *  close_range's CLOSE_RANGE_UNSHARE): a copy, sharing the open descriptions. */
   ownFds(): void {
     if (this.fds.users === 1) return;
+    this.fds.copyFits(this.sys.nrOpen);
     this.fds.users--;
     this.fds = this.fds.clone();
   }

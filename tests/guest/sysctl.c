@@ -8,6 +8,7 @@
 #include <sys/ipc.h>
 #include <sys/msg.h>
 #include <sys/shm.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <sys/inotify.h>
 #include <sys/utsname.h>
@@ -70,6 +71,22 @@ int main(void) {
   wr("/proc/sys/fs/inotify/max_user_instances", "0");
   TRY("inotify_init with max_user_instances 0", inotify_init());
   wr("/proc/sys/fs/inotify/max_user_instances", "128");
+  /* fs.nr_open: RLIMIT_NOFILE's ceiling, and the largest table a fork copies */
+  wr("/proc/sys/fs/nr_open", "8");
+  dup2(2, 65);
+  wr("/proc/sys/fs/nr_open", "64");
+  pid_t k = fork();
+  if (k == 0) _exit(0);
+  printf("fork with fd 65 open: %d %s\n", k < 0 ? -1 : 0, k < 0 ? strerror(errno) : "");
+  if (k > 0) waitpid(k, NULL, 0);
+  struct rlimit nf = { 32, 100 };
+  TRY("RLIMIT_NOFILE hard 100 above nr_open", setrlimit(RLIMIT_NOFILE, &nf));
+  close(65);
+  k = fork();
+  if (k == 0) _exit(0);
+  printf("fork with fd 65 closed: %d\n", k < 0 ? -1 : 0);
+  if (k > 0) waitpid(k, NULL, 0);
+  wr("/proc/sys/fs/nr_open", "1048576");
   wr("/proc/sys/fs/pipe-max-size", "5000");
   rd("/proc/sys/fs/pipe-max-size");
   wr("/proc/sys/kernel/core_pattern", "core.%p\n");

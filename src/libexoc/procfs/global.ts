@@ -227,7 +227,8 @@ export function sysctlTable(sys: System): Sysctl[] {
     ["fs", "aio-max-nr", 0o644, () => String(sys.aioMaxNr), (t) => void (sys.aioMaxNr = int(t, 0, INT_MAX))],
     ["fs", "aio-nr", 0o444, () => String(sys.aioNr)],
     ["fs", "lease-break-time", 0o644, () => String(sys.leaseSettings.breakTime), (t) => void (sys.leaseSettings.breakTime = int(t, 0, INT_MAX))],
-    ["fs", "nr_open", 0o644, () => "1048576"],
+    // (from BITS_PER_LONG to Linux's i386 ceiling, INT_MAX / 2 rounded down to a word)
+    ["fs", "nr_open", 0o644, () => String(sys.nrOpen), (t) => void (sys.nrOpen = int(t, 32, 0x3fffffe0))],
     ["fs", "pipe-max-size", 0o644, () => String(sys.pipeMaxSize), (t) => {
       // (rounded up to a power of two pages, as Linux's round_pipe_size)
       const v = int(t, 1, 2 ** 31);

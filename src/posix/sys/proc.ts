@@ -220,9 +220,9 @@ function setLimit(t: Task, p: Process, res: number, soft: number, hard: number):
   const [, max] = limitOf(p, res);
   if (soft > hard) sysError("EINVAL");
   if (hard > max && !capable(t.proc, CAP_SYS_RESOURCE)) sysError("EPERM");
-  if (res === RLIMIT_NOFILE && hard > 1024 * 1024) sysError("EPERM");
+  if (res === RLIMIT_NOFILE && hard > t.sys.nrOpen) sysError("EPERM");
   p.rlimits.set(res, [soft, hard]);
-  if (res === RLIMIT_NOFILE) for (const th of p.threads) th.fds.limit = Math.min(soft, 1024 * 1024);
+  if (res === RLIMIT_NOFILE) for (const th of p.threads) th.fds.limit = Math.min(soft, t.sys.nrOpen);
 }
 
 const clamp32 = (v: number, inf: number): number => (v === Infinity || v > inf ? inf : v);

@@ -67,10 +67,7 @@ export class Clock {
     this.rtc.wallTime(this.wall);
     const base = BigInt(this.wall[0]) * NS + BigInt(Math.floor(this.wall[1])) + this.offsetNs;
     if (this.rate === 0 && this.slews[0] === 0 && this.slews[1] === 0) return base;
-    const dt = this.now() - this.from;
-    let drift = dt * this.rate;
-    for (let k = 0; k < this.slews.length; k++) drift += slewed(this.slews[k], dt, this.taus[k]);
-    return base + BigInt(Math.round(drift));
+    return base + BigInt(Math.round(this.drift(this.now() - this.from, false)));
   }
 
   /** Sets the wall clock to `ns` since the epoch (from now on it advances from there). */
@@ -106,16 +103,22 @@ export class Clock {
     return this.slews[kind];
   }
 
-  /** Folds what the rate and the slews have added so far into the offset. */
-  private settle(): void {
-    const now = this.now(), dt = now - this.from;
-    let drift = dt * this.rate;
+  /** What the rate and the slews add to the wall clock in `dt` ns from `from`; with `take`,
+   *  the slews' parts are taken off what they have left. */
+  private drift(dt: number, take: boolean): number {
+    let d = dt * this.rate;
     for (let k = 0; k < this.slews.length; k++) {
       const done = slewed(this.slews[k], dt, this.taus[k]);
-      drift += done;
-      this.slews[k] -= done;
+      d += done;
+      if (take) this.slews[k] -= done;
     }
-    this.offsetNs += BigInt(Math.round(drift));
+    return d;
+  }
+
+  /** Folds what the rate and the slews have added so far into the offset. */
+  private settle(): void {
+    const now = this.now();
+    this.offsetNs += BigInt(Math.round(this.drift(now - this.from, true)));
     this.from = now;
   }
 

@@ -8,8 +8,8 @@
 // arrival order; so a wake of one, a requeue and a PI unlock serve the most urgent waiter. Each
 // waits on a wait queue of its own, so wake, requeue and the bitset variants choose exactly whom
 // to wake. Priority-inheritance futexes (LOCK_PI, UNLOCK_PI, TRYLOCK_PI) keep the owner's thread
-// id in the word and hand the lock directly to the first waiter. Robust lists are walked when a thread ends: locks it still
-// holds are marked FUTEX_OWNER_DIED and one waiter is woken.
+// id in the word and hand the lock directly to the first waiter. Robust lists are walked when a
+// thread ends: locks it still holds are marked FUTEX_OWNER_DIED and one waiter is woken.
 
 import { WaitQueue } from "../exokernel/wait.js";
 import { WouldBlock, RESTART_IF_SA, EINTR_ON_HANDLER, later } from "./blocking.js";

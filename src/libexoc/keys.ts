@@ -84,16 +84,25 @@ export class KeyTable {
     return u;
   }
 
+  /** User `uid`'s quotas (root's are larger). */
+  private quotaOf(uid: number): { keys: number; bytes: number } {
+    const q = this.quotas;
+    return uid === 0 ? { keys: q.rootMaxKeys, bytes: q.rootMaxBytes } : { keys: q.maxKeys, bytes: q.maxBytes };
+  }
+
+  /** Whether user `uid` (record `u`) may own one more key, `k`, within its quotas. */
+  private fits(uid: number, u: KeyUser, k: Key): boolean {
+    const q = this.quotaOf(uid);
+    return u.keys + 1 <= q.keys && u.bytes + k.quotaBytes <= q.bytes;
+  }
+
   /** Makes a key owned by `uid` (EDQUOT past its quotas; `charge` false: the kernel's own
    *  keyrings, which count but are not refused). */
   make(type: KeyType, description: string, uid: number, gid: number, perm: number, payload: Uint8Array, charge = true): Key {
     const k = new Key(this.serial(), type, description, uid, gid, perm);
     k.payload = payload;
     const u = this.user(uid);
-    const root = uid === 0;
-    if (charge && (u.keys + 1 > (root ? this.quotas.rootMaxKeys : this.quotas.maxKeys) || u.bytes + k.quotaBytes > (root ? this.quotas.rootMaxBytes : this.quotas.maxBytes))) {
-      sysError("EDQUOT");
-    }
+    if (charge && !this.fits(uid, u, k)) sysError("EDQUOT");
     u.keys++;
     u.bytes += k.quotaBytes;
     this.keys.set(k.serial, k);
@@ -104,8 +113,7 @@ export class KeyTable {
   setPayload(k: Key, payload: Uint8Array): void {
     const u = this.user(k.uid);
     const delta = payload.length - k.payload.length;
-    const max = k.uid === 0 ? this.quotas.rootMaxBytes : this.quotas.maxBytes;
-    if (delta > 0 && u.bytes + delta > max) sysError("EDQUOT");
+    if (delta > 0 && u.bytes + delta > this.quotaOf(k.uid).bytes) sysError("EDQUOT");
     u.bytes += delta;
     k.payload = payload;
   }
@@ -114,8 +122,7 @@ export class KeyTable {
   chown(k: Key, uid: number): void {
     if (uid === k.uid) return;
     const to = this.user(uid), from = this.user(k.uid);
-    const root = uid === 0;
-    if (to.keys + 1 > (root ? this.quotas.rootMaxKeys : this.quotas.maxKeys) || to.bytes + k.quotaBytes > (root ? this.quotas.rootMaxBytes : this.quotas.maxBytes)) sysError("EDQUOT");
+    if (!this.fits(uid, to, k)) sysError("EDQUOT");
     from.keys--;
     from.bytes -= k.quotaBytes;
     to.keys++;
@@ -131,9 +138,8 @@ export class KeyTable {
     for (const uid of [...this.users.keys()].sort((a, b) => a - b)) {
       const u = this.users.get(uid) as KeyUser;
       if (u.keys === 0) continue;
-      const root = uid === 0;
-      const maxKeys = root ? this.quotas.rootMaxKeys : this.quotas.maxKeys, maxBytes = root ? this.quotas.rootMaxBytes : this.quotas.maxBytes;
-      out += `${String(uid >>> 0).padStart(5)}: ${String(u.keys + 1).padStart(5)} ${u.keys}/${u.keys} ${u.keys}/${maxKeys} ${u.bytes}/${maxBytes}\n`;
+      const q = this.quotaOf(uid);
+      out += `${String(uid >>> 0).padStart(5)}: ${String(u.keys + 1).padStart(5)} ${u.keys}/${u.keys} ${u.keys}/${q.keys} ${u.bytes}/${q.bytes}\n`;
     }
     return out;
   }

@@ -163,6 +163,26 @@ describe("blocks translated to WebAssembly", () => {
     }
   });
 
+  it("grows by a few dozen bytes per block with an access and a return, however many blocks the region has", () => {
+    // N blocks of: mov eax, [ebx]; add eax, ecx; ret. Every way out (the access's TLB miss, the
+    // budget at the block's start, a return to an address outside) goes through the function's
+    // one write-back, and every return through the dispatch loop's one search: each wrote its
+    // own, some 250 bytes, and each return searched all N blocks (quadratic in N)
+    const size = (n: number): number => {
+      const bytes = Array.from({ length: n }, () => [0x8b, 0x03, 0x01, 0xc8, 0xc3]).flat();
+      const c = cpu(bytes);
+      const decoder = new BlockDecoder();
+      const blocks = Array.from({ length: n }, (_, k) => decoder.decode(c, CODE + 5 * k, false).insns);
+      const region = compileRegion(blocks, c.mem);
+      expect(region).not.toBeNull();
+      return region!.module.length;
+    };
+    const small = size(16), large = size(256);
+    // (242 bytes a block at 256; 6,230 before)
+    expect(large / 256).toBeLessThan(400);
+    expect(large / 256).toBeLessThan(1.25 * (small / 16));
+  });
+
   it("runs a loop of two blocks as the interpreter does, within the budget, going on from where it stopped", () => {
     // A: mov eax, [ebx]; add edx, eax; add ebx, 4; sub ecx, 1; jne A
     // B: mov [esi], edx; jmp out

@@ -135,19 +135,22 @@ function translateRegion(blocks: readonly (readonly Insn[])[], mem: PhysMemory, 
    *  instruction has retired applies them, to the record made concrete. */
   const rx = f.local(I32);
   let rotPending = false;
-  /** Writes the locals back, EIP as the i32 `eip()` leaves, and returns the budget less `used`. */
+  /** Where the run ends: EIP then (the write-back at the function's end stores it). */
+  const outEip = f.local(I32);
+  /** Ends the run with EIP as the i32 `eip()` leaves and the budget less `used`: through the
+   *  function's one write-back of the locals (after the dispatch loop), which every way out
+   *  branches to. Each way out wrote its own before, some 250 bytes of wasm for every memory
+   *  access and block start: a 643-instruction region of glibc's strnlen and its caller was
+   *  393 KB, which TurboFan took 5.4 s (and 570 MB) to compile, and ran slower than Liftoff. */
   const leave = (eip: () => void, used: number): void => {
     if (rotPending) {
       f.get(fop).get(fa).get(fb).get(fr).get(fl).call(FLAGS_FN).i32(~(CF | OF)).op(OP.i32And).get(rx).op(OP.i32Or).set(fl);
       f.i32(0).set(fop);
     }
-    saved.forEach((l, k) => {
-      if (l >= 0) f.i32(state + 4 * k).get(l).mem(OP.i32Store, 2);
-    });
-    xmm.forEach((l, k) => f.i32(state + 4 * XMM_WORD + 16 * k).get(l).simd(0x0b, 4, 0));
-    f.i32(state + 4 * EIP);
     eip();
-    f.mem(OP.i32Store, 2).get(n).i32(used).op(OP.i32Sub).op(OP.return);
+    f.set(outEip);
+    if (used !== 0) f.get(n).i32(used).op(OP.i32Sub).set(n);
+    f.br("out");
   };
   /** The block being translated. */
   let cur = -1;
@@ -160,38 +163,49 @@ function translateRegion(blocks: readonly (readonly Insn[])[], mem: PhysMemory, 
     else if (k === cur) f.br(`self${k}`);
     else if (!last || k !== cur + 1) f.i32(k).set(at).br("dispatch");
   };
-  /** Goes on at the address in local `l`: the region's block there, or out. */
-  const goToDynamic = (l: number): void => {
-    // (a binary search over the blocks, which are in address order: a return in a region of 50
-    // blocks compared its address with each of them in turn)
-    const search = (lo: number, hi: number): void => {
-      if (hi - lo <= 4) {
-        for (let k = lo; k < hi; k++) f.get(l).i32(blocks[k][0].eip).op(OP.i32Eq).if().i32(k).set(at).br("dispatch").end();
-        return;
+  /** Runs `found(k)` if local `l` holds the address of block k: a binary search over the
+   *  blocks, which are in address order (a return in a region of 50 blocks compared its address
+   *  with each of them in turn). */
+  const search = (l: number, found: (k: number) => void, lo = 0, hi = blocks.length): void => {
+    if (hi - lo <= 4) {
+      for (let k = lo; k < hi; k++) {
+        f.get(l).i32(blocks[k][0].eip).op(OP.i32Eq).if();
+        found(k);
+        f.end();
       }
-      const mid = (lo + hi) >> 1;
-      f.get(l).i32(blocks[mid][0].eip).op(OP.i32LtU).if();
-      search(lo, mid);
-      f.else();
-      search(mid, hi);
-      f.end();
-    };
-    search(0, blocks.length);
-    leave(() => f.get(l), 0);
+      return;
+    }
+    const mid = (lo + hi) >> 1;
+    f.get(l).i32(blocks[mid][0].eip).op(OP.i32LtU).if();
+    search(l, found, lo, mid);
+    f.else();
+    search(l, found, mid, hi);
+    f.end();
+  };
+  /** Goes on at the address in local `l`: the region's block there, or out (the dispatch loop
+   *  looks it up: one search in the function, not one per return). */
+  const goToDynamic = (l: number): void => {
+    if (l !== v) f.get(l).set(v);
+    f.i32(-1).set(at).br("dispatch");
   };
   // Registers in, and the entry block for EIP (none: the budget back, untouched).
   saved.forEach((l, k) => {
     if (l >= 0) f.i32(state + 4 * k).mem(OP.i32Load, 2).set(l);
   });
   xmm.forEach((l, k) => f.i32(state + 4 * XMM_WORD + 16 * k).simd(0x00, 4, 0).set(l));
-  f.i32(-1).set(at);
-  blocks.forEach((insns, k) => {
-    f.i32(state + 4 * EIP).mem(OP.i32Load, 2).i32(insns[0].eip).op(OP.i32Eq).if().i32(k).set(at).end();
-  });
-  f.get(at).i32(0).op(OP.i32LtS).if().get(n).op(OP.return).end();
   if (mxcsr) f.i32(state + 4 * MXCSR_WORD).mem(OP.i32Load, 2).i32(0xffe0).op(OP.i32And).i32(0x1fa0).op(OP.i32Ne).if().get(n).op(OP.return).end();
+  // The block at EIP: looked up by the dispatch loop, as a return's is (at -1, address in v).
+  f.i32(-1).set(at);
+  f.i32(state + 4 * EIP).mem(OP.i32Load, 2).set(v);
   const labels = blocks.map((_, k) => `b${k}`);
-  f.loop("dispatch").block("none");
+  f.block("out");
+  f.loop("dispatch");
+  f.block("found");
+  f.get(at).i32(0).op(OP.i32GeS).brIf("found");
+  search(v, (k) => f.i32(k).set(at).br("found"));
+  leave(() => f.get(v), 0);
+  f.end(); // found
+  f.block("none");
   for (let k = blocks.length - 1; k >= 0; k--) f.block(labels[k]);
   f.get(at).brTable(labels, "none");
   blocks.forEach((insns, k) => {
@@ -208,7 +222,13 @@ function translateRegion(blocks: readonly (readonly Insn[])[], mem: PhysMemory, 
   f.end(); // none (never taken)
   f.get(n).op(OP.return);
   f.end(); // dispatch
-  f.i32(0);
+  f.end(); // out: the locals back, EIP, and the budget left
+  saved.forEach((l, k) => {
+    if (l >= 0) f.i32(state + 4 * k).get(l).mem(OP.i32Store, 2);
+  });
+  xmm.forEach((l, k) => f.i32(state + 4 * XMM_WORD + 16 * k).get(l).simd(0x0b, 4, 0));
+  f.i32(state + 4 * EIP).get(outEip).mem(OP.i32Store, 2);
+  f.get(n);
 
   function emitBlock(insns: readonly Insn[]): void {
     /** The effective address of x's memory operand into local a. */

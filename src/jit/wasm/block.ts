@@ -129,6 +129,8 @@ function translateRegion(blocks: readonly (readonly Insn[])[], mem: PhysMemory, 
   const [da, db, dr] = usesXmm ? [f.local(F64), f.local(F64), f.local(F64)] : [-1, -1, -1];
   const state = mem.stateOffset, tlbR = mem.tlbOffset, tlbW = mem.tlbOffset + TLB_ARRAY_BYTES;
   const indexOf = new Map(blocks.map((insns, k) => [insns[0].eip, k]));
+  /** The label whose end block k's code follows (the dispatch's br_table goes there). */
+  const labels = blocks.map((_, k) => `b${k}`);
   const saved = [...reg, -1, fl, fop, fa, fb, fr]; // in state-word order; EIP is written apart
   /** CF and OF of a rotate whose flags nothing reads before they are overwritten (liveness.ts
    *  faultOnlyRotates), kept aside while `rotPending`: only a way out before the overwriting
@@ -156,12 +158,16 @@ function translateRegion(blocks: readonly (readonly Insn[])[], mem: PhysMemory, 
   let cur = -1;
   /** Goes on at `target`: the region's block there, or out. A block going on at itself branches
    *  to its own start, and one going on at the next block (`last`: at the end of its code) falls
-   *  into that block's code; the others go through the dispatch. */
+   *  into that block's code. A later block's code follows the end of its label, which is open
+   *  around this block's code: a branch there goes straight to it. An earlier block is reached
+   *  through the dispatch. */
   const goTo = (target: number, last = false): void => {
     const k = indexOf.get(target);
     if (k === undefined) leave(() => f.i32(target), 0);
     else if (k === cur) f.br(`self${k}`);
-    else if (!last || k !== cur + 1) f.i32(k).set(at).br("dispatch");
+    else if (k > cur) {
+      if (!last || k !== cur + 1) f.br(labels[k]);
+    } else f.i32(k).set(at).br("dispatch");
   };
   /** Runs `found(k)` if local `l` holds the address of block k: a binary search over the
    *  blocks, which are in address order (a return in a region of 50 blocks compared its address
@@ -197,7 +203,6 @@ function translateRegion(blocks: readonly (readonly Insn[])[], mem: PhysMemory, 
   // The block at EIP: looked up by the dispatch loop, as a return's is (at -1, address in v).
   f.i32(-1).set(at);
   f.i32(state + 4 * EIP).mem(OP.i32Load, 2).set(v);
-  const labels = blocks.map((_, k) => `b${k}`);
   f.block("out");
   f.loop("dispatch");
   f.block("found");

@@ -7,7 +7,7 @@
 // size), so that whatever runs next reads the same flags. Conditions are evaluated inline when
 // the block knows the kind of the last flags record, and by condOf (an import) when it does not.
 
-import { type FnBuilder, OP } from "./asm.js";
+import { FnBuilder, I32, OP } from "./asm.js";
 import { type Insn, Op, K_R8, K_R16, K_R32, K_MEM, K_IMM, K_NONE } from "../../hw/isa.js";
 import { FK_NONE, FK_ADD, FK_SUB, FK_ADC, FK_SBB, FK_LOGIC, FK_INC, FK_DEC, FK_SHL, FK_SHR, FK_SAR } from "../../hw/flags.js";
 import { CF, PF, AF, ZF, SF, OF, ARITH_FLAGS, EAX, ECX, EDX } from "../../hw/state.js";
@@ -475,6 +475,77 @@ function overflow(s: IntContext): void {
   else if (kind === FK_INC) f.get(fr).i32(sign & MASK[sz]).op(OP.i32Eq);
   else if (kind === FK_DEC) f.get(fr).i32((sign - 1) & MASK[sz]).op(OP.i32Eq);
   else f.i32(0);
+}
+
+/** A function of the module, (fop, fa, fb, fr, fl, cc) -> 0 or 1, for a condition on a flags
+ *  record whose kind the block does not know (the flags came from before it: a `jcc` after
+ *  another, after a call): the kinds INLINE has computed in wasm, as hw/flags.ts condOf does, the
+ *  others by the import `importCond` (condOf itself). A call out to JavaScript and back took 4%
+ *  of Debian's bzip2 -9 (node --cpu-prof: condOf, sfOf, the import and its wrapper). */
+export function conditionFunction(importCond: number): FnBuilder {
+  const f = new FnBuilder([I32, I32, I32, I32, I32, I32], [I32]);
+  const [fop, fa, fb, fr, fl, cc] = [0, 1, 2, 3, 4, 5];
+  const [kind, sz, sign, cf, zf, sf, of] = Array.from({ length: 7 }, () => f.local(I32));
+  f.get(fop).i32(2).op(OP.i32ShrU).tee(kind).i32(FK_DEC).op(OP.i32GtU).if();
+  f.get(fop).get(fa).get(fb).get(fr).get(fl).get(cc).call(importCond).op(OP.return);
+  f.end();
+  const flagOf = (bit: number, into: number): void => void f.get(fl).i32(31 - Math.clz32(bit)).op(OP.i32ShrU).i32(1).op(OP.i32And).set(into);
+  const is = (k: number): void => void f.get(kind).i32(k).op(OP.i32Eq);
+  // one bit per pair of conditions (cc >> 1), as condOf's switch: O, B, Z, BE, S, P, L, LE
+  const pairs = (pf: () => void): void => {
+    f.get(of);
+    f.get(cf).i32(1).op(OP.i32Shl).op(OP.i32Or);
+    f.get(zf).i32(2).op(OP.i32Shl).op(OP.i32Or);
+    f.get(cf).get(zf).op(OP.i32Or).i32(3).op(OP.i32Shl).op(OP.i32Or);
+    f.get(sf).i32(4).op(OP.i32Shl).op(OP.i32Or);
+    pf();
+    f.i32(5).op(OP.i32Shl).op(OP.i32Or);
+    f.get(sf).get(of).op(OP.i32Xor).i32(6).op(OP.i32Shl).op(OP.i32Or);
+    f.get(sf).get(of).op(OP.i32Xor).get(zf).op(OP.i32Or).i32(7).op(OP.i32Shl).op(OP.i32Or);
+    f.get(cc).i32(1).op(OP.i32ShrU).op(OP.i32ShrU).i32(1).op(OP.i32And).get(cc).i32(1).op(OP.i32And).op(OP.i32Xor).op(OP.return);
+  };
+  // flags alone (FK_NONE): FLAGS' bits
+  f.get(kind).op(OP.i32Eqz).if();
+  flagOf(CF, cf);
+  flagOf(ZF, zf);
+  flagOf(SF, sf);
+  flagOf(OF, of);
+  pairs(() => void f.get(fl).i32(31 - Math.clz32(PF)).op(OP.i32ShrU).i32(1).op(OP.i32And));
+  f.end();
+  // the sign bit of the record's size (fop & 3: 8, 16 or 32 bits; shifted 0, 8 or 24)
+  f.get(fop).i32(3).op(OP.i32And).set(sz);
+  f.i32(0x80).get(sz).get(sz).i32(1).op(OP.i32ShrU).op(OP.i32Add).i32(3).op(OP.i32Shl).op(OP.i32Shl).set(sign);
+  f.get(fr).op(OP.i32Eqz).set(zf);
+  f.get(fr).get(sign).op(OP.i32And).i32(0).op(OP.i32Ne).set(sf);
+  // CF: ADD fr < fa, SUB fa < fb, LOGIC 0, INC and DEC keep FLAGS' (unsigned: the record's
+  // operands are masked to its size)
+  f.get(fr).get(fa).op(OP.i32LtU);
+  f.get(fa).get(fb).op(OP.i32LtU);
+  f.i32(0);
+  f.get(fl).i32(31 - Math.clz32(CF)).op(OP.i32ShrU).i32(1).op(OP.i32And);
+  is(FK_LOGIC);
+  f.op(OP.select);
+  is(FK_SUB);
+  f.op(OP.select);
+  is(FK_ADD);
+  f.op(OP.select).set(cf);
+  // OF: ADD and SUB from the signs, INC at the sign bit alone, DEC just below it, LOGIC 0
+  f.get(fa).get(fr).op(OP.i32Xor).get(fb).get(fr).op(OP.i32Xor).op(OP.i32And).get(sign).op(OP.i32And).i32(0).op(OP.i32Ne);
+  f.get(fa).get(fb).op(OP.i32Xor).get(fa).get(fr).op(OP.i32Xor).op(OP.i32And).get(sign).op(OP.i32And).i32(0).op(OP.i32Ne);
+  f.get(fr).get(sign).op(OP.i32Eq);
+  f.get(fr).get(sign).i32(1).op(OP.i32Sub).op(OP.i32Eq);
+  f.i32(0);
+  is(FK_DEC);
+  f.op(OP.select);
+  is(FK_INC);
+  f.op(OP.select);
+  is(FK_SUB);
+  f.op(OP.select);
+  is(FK_ADD);
+  f.op(OP.select).set(of);
+  pairs(() => void f.get(fr).i32(0xff).op(OP.i32And).op(OP.i32Popcnt).i32(1).op(OP.i32And).op(OP.i32Eqz));
+  f.i32(0);
+  return f;
 }
 
 /** Leaves 1 if condition `cc` (0-15) holds for the current flags, else 0. */

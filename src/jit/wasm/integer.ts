@@ -5,7 +5,8 @@
 // registers, immediates and memory. Each records the lazy flags exactly as its interpreter
 // handler does (hw/flags.ts setLazy: kind and size in FOP, operands and result masked to the
 // size), so that whatever runs next reads the same flags. Conditions are evaluated inline when
-// the block knows the kind of the last flags record, and by condOf (an import) when it does not.
+// the block knows the kind of the last flags record, and by the module's conditionFunction when
+// it does not (which calls condOf, an import, for the kinds it does not compute itself).
 
 import { FnBuilder, I32, OP } from "./asm.js";
 import { type Insn, Op, K_R8, K_R16, K_R32, K_MEM, K_IMM, K_NONE } from "../../hw/isa.js";

@@ -149,8 +149,10 @@ class EngineCounters implements EngineStats {
 /** Instructions after which --stats takes the warm-up time (the rest is steady state). */
 export const WARMUP_INSNS = 100_000;
 
-/** Successors remembered per block (targets of computed jumps and returns, for prediction). */
-const MAX_SUCC = 8;
+/** Successors remembered per block (targets of computed jumps and returns, for prediction and
+ *  region formation). 16: with 8, a switch of 10 cases kept two out of its region (formation
+ *  takes only targets seen), and perf's bytecode interpreter chained 9.8 M times between them. */
+export const MAX_SUCC = 16;
 /** A block's successors are recorded once it has run minExecs / SUCC_AFTER times (minExecs: what
  *  region formation takes in), not from its first run: a cold block's successor list is one more
  *  object the interpreter loop reads per block, and its cache misses were 4% of an interpreted

@@ -4,7 +4,7 @@
 // by a code write, or evicted when the cache is over its budget).
 
 import type { Block } from "../decoder/block.js";
-import { Op } from "../hw/isa.js";
+import { Op, K_IMM } from "../hw/isa.js";
 import { compileRegion, restoreRegion, hotSource, NO_ADDRESSES, type Compiled } from "./compile.js";
 import { COLD_PREFIX, HOT_PREFIX } from "./v8tuning.js";
 import { entryKey, blocksHash, savedModule, moduleOf, type RegionStore, type SavedRegion } from "./saved.js";
@@ -422,6 +422,11 @@ export class RegionCache {
       const last = b.insns[b.insns.length - 1];
       const returns = last.op === Op.RET || last.op === Op.RETF || last.op === Op.IRET;
       const next = returns ? likelySuccessors(b) : [...likelySuccessors(b), ...b.succ.map((s) => s.eip)];
+      // A jump through a table or a register shares its runs among its targets: each is taken
+      // if it ran its share of the bar (a switch of 12 cases, each run a twelfth as often as
+      // the entry, had each case come due as a region of its own, and every pass chained out of
+      // the switch's region and back: two transitions a pass, 19.6 M for a 20 M-pass loop).
+      const spread = !returns && last.op === Op.JMP && last.k0 !== K_IMM ? Math.max(1, b.succ.length) : 1;
       // ...except a caller that is a tiny loop in a region of its own (a dispatch loop: up to
       // CALLER_COPY_MAX instructions): its blocks are copied in whole, and nothing beyond them.
       // perl's ops each return to Perl_runops_standard's 8-instruction loop, which calls the
@@ -437,7 +442,7 @@ export class RegionCache {
         const s = this.blockAt(eip);
         // Code another region starts at stays there (entered through the engine): regions
         // partition the hot code instead of each compiling its own copy of shared callees.
-        if (s && (s.execs >= minExecs || s === entry) && !startsRegion(s, entry, previous) && !this.wasmLoop(s, entry)) enqueue(s);
+        if (s && (s.execs * spread >= minExecs || s === entry) && !startsRegion(s, entry, previous) && !this.wasmLoop(s, entry)) enqueue(s);
       }
     }
     return out.sort((a, b) => (order.get(a) as number) - (order.get(b) as number));

@@ -229,6 +229,30 @@ describe("the JIT engine", () => {
     expect(f.execs).toBe(999);
   });
 
+  it("takes every case of a switch into the region of the jump through its table, though each ran less than a quarter as often", () => {
+    // mov ecx, 3000; l: mov eax, ecx; and eax, 15; jmp [eax*4 + T]; case k (12 of them, T's 16
+    // entries going round them): add ebx, k + 1; jmp m; m: dec ecx; jnz l; int 0x80; T. Each case
+    // runs a twelfth as often as the jump: under the quarter of the entry's runs that region
+    // formation takes, each came due as a region of its own, and every pass left the switch's
+    // region for the case's and came back.
+    const CASES = 12, cases = 17, m = cases + 8 * CASES, table = m + 5;
+    const code = [0xb9, ...le32(3000), 0x89, 0xc8, 0x83, 0xe0, 0x0f, 0xff, 0x24, 0x85, ...le32(CODE + table)];
+    for (let k = 0; k < CASES; k++) code.push(0x83, 0xc3, k + 1, 0xe9, ...le32(m - (cases + 8 * k + 8)));
+    code.push(0x49, 0x75, (5 - (m + 3)) & 0xff, 0xcd, 0x80);
+    expect(code.length).toBe(table);
+    for (let k = 0; k < 16; k++) code.push(...le32(CODE + cases + 8 * (k % CASES)));
+    const { k, env } = machine(code, { engine: "auto", threshold: 1000, wasm: false });
+    expect(k.run(env, 10_000_000).kind).toBe(X_INT);
+    let sum = 0;
+    for (let i = 1; i <= 3000; i++) sum += ((i & 15) % CASES) + 1;
+    expect(k.regs(env)[EBX]).toBe(sum);
+    // (the loop's end came due first: one region for the loop, its entry there)
+    const r = k.engine.lookup(CODE + m).compiled as Region;
+    const eips = new Set(r.blocks.map((b) => b.eip - CODE));
+    for (let i = 0; i < CASES; i++) expect(eips.has(cases + 8 * i)).toBe(true);
+    expect(k.engine.stats.jit.regionsCompiled).toBe(1);
+  });
+
   it("forms a region that reaches more blocks than it may hold from the hottest of them", () => {
     // mov ecx, n; l: dec ecx; jz x; test cl, 1; jnz c; h: N x (add eax, 1; jmp +0); jmp l;
     // c: N x (add ebx, 1; jmp +0); jmp h; x: int 0x80. Every pass runs the N blocks of h, every

@@ -995,6 +995,19 @@ describe("the JIT engine", () => {
     const { k: k2, env: env2 } = machine([0xb9, ...le32(1000), 0x0f, 0xa4, 0xd8, 0x03, 0x49, 0x75, 0xf9, 0xcd, 0x80], { engine: "jit" });
     expect(k2.run(env2, 1_000_000).kind).toBe(X_INT);
     expect(handlerCallCounts().find(([form]) => form === "shld r32, r32, imm")).toEqual(inline);
+    // ...and so are the forms shifted by CL, to a register and to memory, with the interpreter's
+    // results (counts 0 to 31 and beyond, the zero count leaving the flags): mov esi, DATA;
+    // mov ecx, 1000; l: mov eax, ecx; imul eax, eax, 0x9e3779b1; shld edx, eax, cl; shrd
+    // [esi], eax, cl; adc edi, edx; dec ecx; jnz l; int 0x80
+    const byCl = [0xbe, ...le32(DATA), 0xb9, ...le32(1000), 0x89, 0xc8, 0x69, 0xc0, ...le32(0x9e3779b1), 0x0f, 0xa5, 0xc2, 0x0f, 0xad, 0x06, 0x11, 0xd7, 0x49, 0x75, 0xed, 0xcd, 0x80];
+    const clCalls = (): number => handlerCallCounts().filter(([form]) => form.endsWith(", r8")).reduce((n, [, k]) => n + k, 0);
+    const clBefore = clCalls();
+    const ref = machine(byCl, { engine: "interp" }), jit = machine(byCl, { engine: "jit" });
+    expect(ref.k.run(ref.env, 1_000_000).kind).toBe(X_INT);
+    expect(jit.k.run(jit.env, 1_000_000).kind).toBe(X_INT);
+    expect(jit.k.regs(jit.env)).toEqual(ref.k.regs(ref.env));
+    expect(jit.k.engine.stats.jitInsns).toBeGreaterThan(5000);
+    expect(clCalls() - clBefore).toBe(0);
   });
 
   it("pins XMM registers in locals across a region only where SIMD code is a large share of it", () => {

@@ -1010,6 +1010,23 @@ describe("the JIT engine", () => {
     expect(clCalls() - clBefore).toBe(0);
   });
 
+  it("compiles cmpxchg inline, to memory and to registers, in each size, as the interpreter runs it", () => {
+    // mov esi, DATA; mov ecx, 1000; l: mov eax, ecx; and eax, 3; mov ebx, ecx; shr ebx, 1;
+    // and ebx, 3; lock cmpxchg [esi], ebx; adc edi, eax; cmpxchg bl, dl; sete dl; add edi, edx;
+    // cmpxchg [esi+4], cx; adc edi, eax; add edi, ebx; dec ecx; jnz l; int 0x80
+    const code = [0xbe, ...le32(DATA), 0xb9, ...le32(1000), 0x89, 0xc8, 0x83, 0xe0, 0x03, 0x89, 0xcb, 0xd1, 0xeb, 0x83, 0xe3, 0x03,
+      0xf0, 0x0f, 0xb1, 0x1e, 0x11, 0xc7, 0x0f, 0xb0, 0xd3, 0x0f, 0x94, 0xc2, 0x01, 0xd7, 0x66, 0x0f, 0xb1, 0x4e, 0x04, 0x11, 0xc7,
+      0x01, 0xdf, 0x49, 0x75, 0xda, 0xcd, 0x80];
+    const calls = (): number => handlerCallCounts().filter(([form]) => form.startsWith("cmpxchg")).reduce((n, [, k]) => n + k, 0);
+    const before = calls();
+    const ref = machine(code, { engine: "interp" }), jit = machine(code, { engine: "jit" });
+    expect(ref.k.run(ref.env, 1_000_000).kind).toBe(X_INT);
+    expect(jit.k.run(jit.env, 1_000_000).kind).toBe(X_INT);
+    expect(jit.k.regs(jit.env)).toEqual(ref.k.regs(ref.env));
+    expect(jit.k.engine.stats.jitInsns).toBeGreaterThan(10_000);
+    expect(calls() - before).toBe(0);
+  });
+
   it("pins XMM registers in locals across a region only where SIMD code is a large share of it", () => {
     const pinned = (code: number[], entries: number[]): boolean => {
       const { k, env } = machine(code, { engine: "interp" });

@@ -506,15 +506,58 @@ function bswap(c: InsnContext): boolean {
   return true;
 }
 
+/** BT, BTS, BTR and BTC (as hw/interp/arith.ts bitOp): CF from the bit; BTS, BTR and BTC set,
+ *  clear or flip it. In a register the offset wraps at its size; in memory an immediate one
+ *  does, and one in a register is signed and moves the address by whole operands first (a bit
+ *  array any length). Only BT to a register was translated: bitset code (bts/btr to memory) made
+ *  a handler call per instruction, 40 ns each. */
 function btReg(c: InsnContext): boolean {
   const { em, x } = c;
-  if (x.k0 === K_MEM || x.op !== Op.BT) return false;
-  const bit = x.k1 === K_IMM ? num(x.imm & (x.osz * 8 - 1)) : t("$b & $m", { b: em.reg(x.k1, x.r1), m: num(x.osz * 8 - 1) });
-  const v = t("$v >>> $b & 1", { v: em.reg(x.k0, x.r0), b: bit });
+  const bits = x.osz * 8, sz = x.sz, mode = x.op === Op.BT ? 0 : x.op === Op.BTS ? 1 : x.op === Op.BTR ? 2 : 3;
+  let v: Node, bit: Node, addr: Node | undefined;
+  if (x.k0 !== K_MEM) {
+    bit = x.k1 === K_IMM ? num(x.imm & (bits - 1)) : em.hold(t("$b & $m", { b: em.reg(x.k1, x.r1), m: num(bits - 1) }));
+    v = em.hold(em.reg(x.k0, x.r0));
+  } else {
+    if (x.sz === 0) return false;
+    setIp(c);
+    addr = em.addr(x);
+    if (x.k1 === K_IMM) bit = num(x.imm & (bits - 1));
+    else {
+      const off = em.hold(sz === 2 ? em.reg(x.k1, x.r1) : signExtended(em.reg(x.k1, x.r1), 1));
+      addr = em.hold(t("$a + ($o >> $s) * $n | 0", { a: addr, o: off, s: num(sz === 2 ? 5 : 4), n: num(x.osz) }));
+      bit = em.hold(t("$o & $m", { o: off, m: num(bits - 1) }));
+    }
+    v = em.hold(em.load(x.osz, addr));
+  }
+  if (mode !== 0) {
+    const res = masked(sz, t(mode === 1 ? "$v | 1 << $b" : mode === 2 ? "$v & ~(1 << $b)" : "$v ^ 1 << $b", { v, b: bit }));
+    if (addr !== undefined) em.store(x.osz, addr, res);
+    else em.setReg(x.k0, x.r0, res);
+  }
+  const cf = t("$v >>> $b & 1", { v, b: bit });
   if ((c.live & ARITH_FLAGS & ~CF) !== 0) em.materialize();
   else em.emit(assign(id("fop"), num(0)));
-  em.emit(assign(id("fl"), t("fl & -2 | $v", { v })));
+  em.emit(assign(id("fl"), t("fl & -2 | $v", { v: cf })));
   em.producer = 0;
+  return true;
+}
+
+/** XADD (as hw/interp/move.ts): the destination gets the sum, the source the destination's old
+ *  value (the destination last, when both are one register); the flags of the add. It called
+ *  its handler: atomic_fetch_add whose result is used (a reference count's), 40 ns a time. */
+function xadd(c: InsnContext): boolean {
+  const { em, x } = c;
+  if (x.k1 !== K_R8 && x.k1 !== K_R16 && x.k1 !== K_R32) return false;
+  const size = x.osz, sz = x.sz;
+  const addr = memAddr(c, x.k0);
+  const d = em.hold(em.read(x, x.k0, x.r0, size, addr));
+  const s = em.hold(em.reg(x.k1, x.r1));
+  const sum = em.hold(masked(sz, t("$d + $s", { d, s })));
+  if (x.k0 === K_MEM) em.store(size, addr as Node, sum);
+  em.setReg(x.k1, x.r1, d);
+  if (x.k0 !== K_MEM) em.setReg(x.k0, x.r0, sum);
+  if (flagsLive(c)) em.setFlags(FK_ADD, sz, d, s, sum);
   return true;
 }
 
@@ -663,7 +706,7 @@ const BODIES: Partial<Record<number, Body>> = {
   [Op.MOVS]: movs, [Op.STOS]: stos, [Op.MUL]: mul, [Op.IMUL]: imul, [Op.SHLD]: doubleShift, [Op.SHRD]: doubleShift, [Op.MOV]: mov,
   [Op.MOVZX]: movx, [Op.MOVSX]: movx, [Op.LEA]: lea, [Op.XCHG]: xchg, [Op.PUSH]: push, [Op.POP]: pop,
   [Op.LEAVE]: leave, [Op.CMOV]: cmov, [Op.SETCC]: setcc, [Op.CBW]: cbwCwd, [Op.CWD]: cbwCwd, [Op.BSWAP]: bswap,
-  [Op.BT]: btReg, [Op.CLD]: flagOp, [Op.STD]: flagOp, [Op.CLC]: flagOp, [Op.STC]: flagOp, [Op.CMC]: flagOp,
+  [Op.BT]: btReg, [Op.BTS]: btReg, [Op.BTR]: btReg, [Op.BTC]: btReg, [Op.XADD]: xadd, [Op.CLD]: flagOp, [Op.STD]: flagOp, [Op.CLC]: flagOp, [Op.STC]: flagOp, [Op.CMC]: flagOp,
   [Op.NOP]: () => true, [Op.PAUSE]: () => true, [Op.PREFETCH]: () => true, [Op.SIMD]: simdBody,
   [Op.BSF]: bitScan, [Op.BSR]: bitScan, [Op.DIV]: divide, [Op.IDIV]: divide, [Op.CMPXCHG]: cmpxchg,
 };

@@ -131,6 +131,10 @@ export class Cpu {
 
   /** Guest instructions retired, for budgets and statistics (a double: it outgrows int32). */
   icount = 0;
+  /** Elements REP string instructions have processed (a REP instruction retires as one
+   *  instruction whatever its count): a scheduler's slice counts them as work, so that a
+   *  program of long REP SCAS or CMPS runs ends its slices (hw/interp/string.ts). */
+  repWork = 0;
   /** Budget left in compiled code when it threw (the engine's accounting). */
   jitLeft = 0;
   /** The engine's token for the compiled code that returned or threw last (regions call one
@@ -183,7 +187,7 @@ export class Cpu {
     this.r[MXCSR] = MXCSR_DEFAULT;
     // (v8fields.ts: the count outgrows a small integer; the engine leaves regions here; the
     // x87 state is made on the first x87 instruction, which in many programs comes late)
-    settleOnce(this, { icount: [1, 2 ** 40 + 0.5], exit: [1], exitArg: [1], jitLeft: [1], jitLeftAt: [1], jitFrom: [{}, [], null], fpu: [new FpuState()] });
+    settleOnce(this, { icount: [1, 2 ** 40 + 0.5], repWork: [1, 2 ** 40 + 0.5], exit: [1], exitArg: [1], jitLeft: [1], jitLeftAt: [1], jitFrom: [{}, [], null], fpu: [new FpuState()] });
   }
 
   /** The CPU will not run again: its TLB arrays, every entry made invalid, go to the next CPU

@@ -376,6 +376,11 @@ export class Engine {
     // (a flag, not `stop === end`: that comparison ran only once a slice ran out, long after V8
     // optimised this loop, which it then deoptimised for want of type feedback)
     let marking = stop !== end;
+    // (a soft run counts the elements REP string instructions process too, Cpu.repWork: one
+    // `repne scasb` of 200 bytes retires as one instruction, and a loop of them ran a single
+    // slice for seconds, with no timer, signal or other process served, and V8's optimising
+    // compiler, held until the first slices end, never let loose: 450 ns a byte)
+    const repEnd = softEnd === Infinity ? Infinity : softEnd - c.icount + c.repWork;
     const jit = this.opts.engine !== "interp";
     const timing = this.opts.timing === true;
     const regions = this.regions;
@@ -387,7 +392,8 @@ export class Engine {
     // (blocks still to run uncounted after a region left at its own instruction, below)
     let quiet = 0;
     for (;;) {
-      if (c.icount >= stop) {
+      if (c.icount >= stop || c.repWork >= repEnd) {
+        if (c.icount < stop) break;
         if (!marking) break;
         marking = false;
         this.passMark();

@@ -1010,6 +1010,23 @@ describe("the JIT engine", () => {
     expect(clCalls() - clBefore).toBe(0);
   });
 
+  it("ends a scheduler's slice after as many elements of REP string instructions as its budget, though they retire as one instruction each", () => {
+    // mov edx, 3000; l: mov edi, DATA; mov ecx, 4000; mov al, 1; repne scasb (4,000 bytes of
+    // zeros); dec edx; jnz l; int 0x80: 12 M elements in 18,000 instructions
+    const code = [0xba, ...le32(3000), 0xbf, ...le32(DATA), 0xb9, ...le32(4000), 0xb0, 0x01, 0xf2, 0xae, 0x4a, 0x75, 0xef, 0xcd, 0x80];
+    for (const engine of ["interp", "auto"] as const) {
+      const { k, env } = machine(code, { engine });
+      expect(k.run(env, 1_000_000, true).kind).toBe(X_BUDGET);
+      // (about 250 passes of 4,000 elements: the slice's million)
+      const passes = 3000 - k.regs(env)[EDX];
+      expect(passes).toBeGreaterThan(100);
+      expect(passes).toBeLessThan(400);
+      // an exact budget is the instructions' alone
+      expect(k.run(env, 1_000_000).kind).toBe(X_INT);
+      expect(k.regs(env)[EDX]).toBe(0);
+    }
+  });
+
   it("compiles bt, bts, btr, btc and xadd inline, to memory and to registers, as the interpreter runs them", () => {
     // mov esi, DATA + 0x100; mov ecx, 1000; l: mov eax, ecx; imul eax, eax, 0x9e3779b1;
     // sar eax, 22 (a bit offset of -512..511); bts [esi], eax; adc edi, edi; btr [esi+8], eax;

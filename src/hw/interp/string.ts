@@ -15,7 +15,9 @@ import { translate } from "../mmu.js";
 import { watched, WATCH_READ, WATCH_WRITE } from "../hooks.js";
 import { checkIo } from "./system.js";
 
-/** Elements a REP string instruction processes before yielding to the dispatcher. */
+/** Elements a REP string instruction processes before yielding to the dispatcher. Each handler
+ *  adds the elements it processed to Cpu.repWork, which a scheduler's slice counts as work
+ *  (jit/engine.ts run). */
 export const REP_CHUNK = 1 << 16;
 
 function count(c: Cpu, i: Insn): number {
@@ -61,11 +63,12 @@ export function MOVS(c: Cpu, i: Insn): void {
     return;
   }
   let n = count(c, i);
+  const n0 = n;
   let budget = REP_CHUNK;
   while (n !== 0) {
     if (budget <= 0) {
       c.r[EIP] = i.eip;
-      return;
+      break;
     }
     const sl = (sb + idx(c, i, ESI)) | 0, dl = (db + idx(c, i, EDI)) | 0;
     if (d > 0 && i.asz === 4) {
@@ -94,6 +97,7 @@ export function MOVS(c: Cpu, i: Insn): void {
     setCount(c, i, --n);
     budget--;
   }
+  c.repWork += n0 - n;
 }
 
 export function STOS(c: Cpu, i: Insn): void {
@@ -106,11 +110,12 @@ export function STOS(c: Cpu, i: Insn): void {
     return;
   }
   let n = count(c, i);
+  const n0 = n;
   let budget = REP_CHUNK;
   while (n !== 0) {
     if (budget <= 0) {
       c.r[EIP] = i.eip;
-      return;
+      break;
     }
     const dl = (db + idx(c, i, EDI)) | 0;
     if (d > 0 && i.asz === 4 && (size === 1 || (dl & (size - 1)) === 0)) {
@@ -134,17 +139,19 @@ export function STOS(c: Cpu, i: Insn): void {
     setCount(c, i, --n);
     budget--;
   }
+  c.repWork += n0 - n;
 }
 
 export function LODS(c: Cpu, i: Insn): void {
   const size = i.osz, d = step(c, i);
   const sb = c.sbase[i.seg];
   let n = i.rep === 0 ? 1 : count(c, i);
+  const n0 = n;
   let budget = REP_CHUNK;
   while (n !== 0) {
     if (budget-- <= 0) {
       c.r[EIP] = i.eip;
-      return;
+      break;
     }
     const v = c.rd((sb + idx(c, i, ESI)) | 0, size);
     if (size === 4) c.r[EAX] = v;
@@ -154,6 +161,7 @@ export function LODS(c: Cpu, i: Insn): void {
     n--;
     if (i.rep !== 0) setCount(c, i, n);
   }
+  c.repWork += n0 - n;
 }
 
 /** CMPS and SCAS: compare, record flags of (first - second), stop on the REPE/REPNE condition. */
@@ -162,11 +170,12 @@ function compare(c: Cpu, i: Insn, scas: boolean): void {
   const m = SIZE_MASK[sz];
   const sb = c.sbase[i.seg], db = c.sbase[ES];
   let n = i.rep === 0 ? 1 : count(c, i);
+  const n0 = n;
   let budget = REP_CHUNK;
   while (n !== 0) {
     if (budget-- <= 0) {
       c.r[EIP] = i.eip;
-      return;
+      break;
     }
     let a: number, b: number;
     if (scas) {
@@ -181,10 +190,11 @@ function compare(c: Cpu, i: Insn, scas: boolean): void {
     }
     setLazy(c.r, FK_SUB, sz, a, b, (a - b) & m);
     n--;
-    if (i.rep === 0) return;
+    if (i.rep === 0) break;
     setCount(c, i, n);
-    if (i.rep === 1 ? a !== b : a === b) return;
+    if (i.rep === 1 ? a !== b : a === b) break;
   }
+  c.repWork += n0 - n;
 }
 
 export function CMPS(c: Cpu, i: Insn): void { compare(c, i, false); }

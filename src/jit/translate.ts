@@ -14,6 +14,8 @@ import { FK_ADD, FK_ADC, FK_SUB, FK_SBB, FK_LOGIC, FK_INC, FK_DEC, FK_SHL, FK_SH
 import { CF, DF, ARITH_FLAGS, EIP, FLAGS, FOP, FA, FB, FR, ECX } from "../hw/state.js";
 import { simdBody, simdFallbackSets } from "./simd.js";
 import { bitScan } from "./bits.js";
+import { x87Name } from "./x87.js";
+import { ES, BUSY, EXC_MASK } from "../hw/fpu/state.js";
 import { formSlot } from "./handlercalls.js";
 
 /** How a translated instruction ends its block: "next" falls through to the following
@@ -543,6 +545,31 @@ function btReg(c: InsnContext): boolean {
   return true;
 }
 
+/** FNSTCW and FLDCW to memory (as hw/fpu/control.ts): the control word stored, or loaded with
+ *  ES and BUSY set again from the exceptions it unmasks. gcc's code for a double's conversion to
+ *  an integer (fnstcw; fldcw to truncate; fistp; fldcw back) and glibc's floor() made a handler
+ *  call of each, two or three per conversion. With no x87 state yet, or an exception pending
+ *  (FLDCW's #MF), the handler runs. */
+function x87Control(c: InsnContext): boolean {
+  const { em, x } = c;
+  const name = x87Name(x);
+  if ((name !== "fnstcw" && name !== "fldcw") || x.k0 !== K_MEM) return false;
+  const fast = em.collect(() => {
+    setIp(c);
+    const addr = em.addr(x);
+    // (c.fpu read where used: the temporaries hold numbers only)
+    const f = t("c.fpu");
+    if (name === "fnstcw") em.store(2, addr, t("$f.cw", { f }));
+    else {
+      em.emit(assign(t("$f.cw", { f }), em.load(2, addr)));
+      em.emit(assign(t("$f.sw", { f }), t("($f.sw & ~$f.cw & $m) !== 0 ? $f.sw | $on : $f.sw & $off", { f, m: num(EXC_MASK), on: num(ES | BUSY), off: num(~(ES | BUSY)) })));
+    }
+  });
+  const slow = em.collect(() => fallback(c));
+  em.emit(ifs(name === "fnstcw" ? t("c.fpu !== null") : t("c.fpu !== null && (c.fpu.sw & $es) === 0", { es: num(ES) }), fast, slow));
+  return true;
+}
+
 /** XADD (as hw/interp/move.ts): the destination gets the sum, the source the destination's old
  *  value (the destination last, when both are one register); the flags of the add. It called
  *  its handler: atomic_fetch_add whose result is used (a reference count's), 40 ns a time. */
@@ -708,7 +735,7 @@ const BODIES: Partial<Record<number, Body>> = {
   [Op.LEAVE]: leave, [Op.CMOV]: cmov, [Op.SETCC]: setcc, [Op.CBW]: cbwCwd, [Op.CWD]: cbwCwd, [Op.BSWAP]: bswap,
   [Op.BT]: btReg, [Op.BTS]: btReg, [Op.BTR]: btReg, [Op.BTC]: btReg, [Op.XADD]: xadd, [Op.CLD]: flagOp, [Op.STD]: flagOp, [Op.CLC]: flagOp, [Op.STC]: flagOp, [Op.CMC]: flagOp,
   [Op.NOP]: () => true, [Op.PAUSE]: () => true, [Op.PREFETCH]: () => true, [Op.SIMD]: simdBody,
-  [Op.BSF]: bitScan, [Op.BSR]: bitScan, [Op.DIV]: divide, [Op.IDIV]: divide, [Op.CMPXCHG]: cmpxchg,
+  [Op.BSF]: bitScan, [Op.BSR]: bitScan, [Op.DIV]: divide, [Op.IDIV]: divide, [Op.CMPXCHG]: cmpxchg, [Op.FPU]: x87Control,
 };
 
 const TERMS: Partial<Record<number, Term>> = {

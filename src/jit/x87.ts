@@ -95,6 +95,11 @@ for (const op of ["add", "sub", "subr", "mul", "div", "divr"] as const) {
 const COMPARE: Record<string, number> = { fcom: 0, fcomp: 1, fcompp: 2, fucom: 0, fucomp: 1, fucompp: 2, ficom: 0, ficomp: 1 };
 const COMI: Record<string, number> = { fcomi: 0, fcomip: 1, fucomi: 0, fucomip: 1 };
 
+/** The x87 mnemonic of x (FPU_HANDLERS' key), or undefined for other instructions. */
+export function x87Name(x: Insn): string | undefined {
+  return NAME_OF.get(x.fn);
+}
+
 /** Whether x can be part of a run (before the checks that depend on its place in the run). */
 export function runnable(x: Insn): boolean {
   const name = NAME_OF.get(x.fn);

@@ -1051,6 +1051,24 @@ describe("the JIT engine", () => {
     expect(calls() - before).toBe(0);
   });
 
+  it("compiles fnstcw and fldcw to memory inline, as the interpreter runs them", () => {
+    // mov esi, DATA; mov ecx, 1000; l: fnstcw [esi]; mov ax, [esi]; or ax, 0x0c00 (truncate);
+    // mov [esi+2], ax; fldcw [esi+2]; fldcw [esi]; add edi, eax; dec ecx; jnz l; int 0x80 (a
+    // double's conversion to an integer, without the fistp)
+    const code = [0xbe, ...le32(DATA), 0xb9, ...le32(1000), 0xd9, 0x3e, 0x66, 0x8b, 0x06, 0x66, 0x0d, 0x00, 0x0c, 0x66, 0x89, 0x46, 0x02,
+      0xd9, 0x6e, 0x02, 0xd9, 0x2e, 0x01, 0xc7, 0x49, 0x75, 0xe9, 0xcd, 0x80];
+    const calls = (): number => handlerCallCounts().filter(([form]) => /^f(nst|ld)cw /.test(form)).reduce((n, [, k]) => n + k, 0);
+    const before = calls();
+    const ref = machine(code, { engine: "interp" }), jit = machine(code, { engine: "jit" });
+    expect(ref.k.run(ref.env, 1_000_000).kind).toBe(X_INT);
+    expect(jit.k.run(jit.env, 1_000_000).kind).toBe(X_INT);
+    expect(Array.from(jit.k.regs(jit.env).subarray(0, 9))).toEqual(Array.from(ref.k.regs(ref.env).subarray(0, 9)));
+    expect(jit.k.regs(jit.env)[EDI]).toBe(1000 * 0x0f7f);
+    expect(jit.k.engine.stats.jitInsns).toBeGreaterThan(5000);
+    // (the first, with no x87 state made yet, is the handler's)
+    expect(calls() - before).toBeLessThanOrEqual(1);
+  });
+
   it("compiles cmpxchg inline, to memory and to registers, in each size, as the interpreter runs it", () => {
     // mov esi, DATA; mov ecx, 1000; l: mov eax, ecx; and eax, 3; mov ebx, ecx; shr ebx, 1;
     // and ebx, 3; lock cmpxchg [esi], ebx; adc edi, eax; cmpxchg bl, dl; sete dl; add edi, edx;

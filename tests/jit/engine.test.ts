@@ -22,6 +22,17 @@ function machineWith(code: number[], engine: "interp" | "jit" | "auto", maxCompi
   return machine(code, { engine, maxCompiledInsns, threshold: 2 });
 }
 
+/** Runs `code` to its int 0x80 under the interpreter (ref) and compiled (jit); `calls` is the
+ *  handler calls compiled code made meanwhile for the instruction forms `forms` matches. */
+function bothEngines(code: number[], forms: RegExp) {
+  const count = (): number => handlerCallCounts().filter(([form]) => forms.test(form)).reduce((n, [, k]) => n + k, 0);
+  const before = count();
+  const ref = machine(code, { engine: "interp" }), jit = machine(code, { engine: "jit" });
+  expect(ref.k.run(ref.env, 1_000_000).kind).toBe(X_INT);
+  expect(jit.k.run(jit.env, 1_000_000).kind).toBe(X_INT);
+  return { ref, jit, calls: count() - before };
+}
+
 /** `n` separate counting loops, each `mov ecx, 1000; l: add eax, 1; dec ecx; jnz l`, then
  *  `int 0x80`. */
 function loops(n: number): number[] {
@@ -1000,14 +1011,10 @@ describe("the JIT engine", () => {
     // mov ecx, 1000; l: mov eax, ecx; imul eax, eax, 0x9e3779b1; shld edx, eax, cl; shrd
     // [esi], eax, cl; adc edi, edx; dec ecx; jnz l; int 0x80
     const byCl = [0xbe, ...le32(DATA), 0xb9, ...le32(1000), 0x89, 0xc8, 0x69, 0xc0, ...le32(0x9e3779b1), 0x0f, 0xa5, 0xc2, 0x0f, 0xad, 0x06, 0x11, 0xd7, 0x49, 0x75, 0xed, 0xcd, 0x80];
-    const clCalls = (): number => handlerCallCounts().filter(([form]) => form.endsWith(", r8")).reduce((n, [, k]) => n + k, 0);
-    const clBefore = clCalls();
-    const ref = machine(byCl, { engine: "interp" }), jit = machine(byCl, { engine: "jit" });
-    expect(ref.k.run(ref.env, 1_000_000).kind).toBe(X_INT);
-    expect(jit.k.run(jit.env, 1_000_000).kind).toBe(X_INT);
+    const { ref, jit, calls: clCalls } = bothEngines(byCl, /, r8$/);
     expect(jit.k.regs(jit.env)).toEqual(ref.k.regs(ref.env));
     expect(jit.k.engine.stats.jitInsns).toBeGreaterThan(5000);
-    expect(clCalls() - clBefore).toBe(0);
+    expect(clCalls).toBe(0);
   });
 
   it("ends a scheduler's slice after as many elements of REP string instructions as its budget, though they retire as one instruction each", () => {
@@ -1037,18 +1044,13 @@ describe("the JIT engine", () => {
       0x0f, 0xab, 0x06, 0x11, 0xff, 0x0f, 0xb3, 0x46, 0x08, 0x83, 0xd7, 0x00, 0x66, 0x0f, 0xbb, 0x06, 0x83, 0xd7, 0x00,
       0x0f, 0xab, 0xc2, 0x11, 0xd7, 0x0f, 0xba, 0x7e, 0x04, 0x07, 0x83, 0xd7, 0x00, 0x0f, 0xa3, 0x06, 0x83, 0xd7, 0x00,
       0x0f, 0xc1, 0x5e, 0x0c, 0x01, 0xdf, 0x0f, 0xc0, 0xc3, 0x01, 0xc7, 0x66, 0x0f, 0xc1, 0xda, 0x01, 0xd7, 0x49, 0x75, 0xbb, 0xcd, 0x80];
-    const forms = /^(bt|bts|btr|btc|xadd) /;
-    const calls = (): number => handlerCallCounts().filter(([form]) => forms.test(form)).reduce((n, [, k]) => n + k, 0);
-    const before = calls();
-    const ref = machine(code, { engine: "interp" }), jit = machine(code, { engine: "jit" });
-    expect(ref.k.run(ref.env, 1_000_000).kind).toBe(X_INT);
-    expect(jit.k.run(jit.env, 1_000_000).kind).toBe(X_INT);
+    const { ref, jit, calls } = bothEngines(code, /^(bt|bts|btr|btc|xadd) /);
     // (the registers, and FLAGS as the guest reads it: its raw bits under a lazy record that
     // defines them are not kept alike)
     const seen = (m: typeof ref): number[] => [...Array.from(m.k.regs(m.env).subarray(0, 9)), getFlags(m.k.regs(m.env))];
     expect(seen(jit)).toEqual(seen(ref));
     expect(jit.k.engine.stats.jitInsns).toBeGreaterThan(20_000);
-    expect(calls() - before).toBe(0);
+    expect(calls).toBe(0);
   });
 
   it("compiles fnstcw and fldcw to memory inline, as the interpreter runs them", () => {
@@ -1057,16 +1059,12 @@ describe("the JIT engine", () => {
     // double's conversion to an integer, without the fistp)
     const code = [0xbe, ...le32(DATA), 0xb9, ...le32(1000), 0xd9, 0x3e, 0x66, 0x8b, 0x06, 0x66, 0x0d, 0x00, 0x0c, 0x66, 0x89, 0x46, 0x02,
       0xd9, 0x6e, 0x02, 0xd9, 0x2e, 0x01, 0xc7, 0x49, 0x75, 0xe9, 0xcd, 0x80];
-    const calls = (): number => handlerCallCounts().filter(([form]) => /^f(nst|ld)cw /.test(form)).reduce((n, [, k]) => n + k, 0);
-    const before = calls();
-    const ref = machine(code, { engine: "interp" }), jit = machine(code, { engine: "jit" });
-    expect(ref.k.run(ref.env, 1_000_000).kind).toBe(X_INT);
-    expect(jit.k.run(jit.env, 1_000_000).kind).toBe(X_INT);
+    const { ref, jit, calls } = bothEngines(code, /^f(nst|ld)cw /);
     expect(Array.from(jit.k.regs(jit.env).subarray(0, 9))).toEqual(Array.from(ref.k.regs(ref.env).subarray(0, 9)));
     expect(jit.k.regs(jit.env)[EDI]).toBe(1000 * 0x0f7f);
     expect(jit.k.engine.stats.jitInsns).toBeGreaterThan(5000);
     // (the first, with no x87 state made yet, is the handler's)
-    expect(calls() - before).toBeLessThanOrEqual(1);
+    expect(calls).toBeLessThanOrEqual(1);
   });
 
   it("compiles cmpxchg inline, to memory and to registers, in each size, as the interpreter runs it", () => {
@@ -1076,14 +1074,10 @@ describe("the JIT engine", () => {
     const code = [0xbe, ...le32(DATA), 0xb9, ...le32(1000), 0x89, 0xc8, 0x83, 0xe0, 0x03, 0x89, 0xcb, 0xd1, 0xeb, 0x83, 0xe3, 0x03,
       0xf0, 0x0f, 0xb1, 0x1e, 0x11, 0xc7, 0x0f, 0xb0, 0xd3, 0x0f, 0x94, 0xc2, 0x01, 0xd7, 0x66, 0x0f, 0xb1, 0x4e, 0x04, 0x11, 0xc7,
       0x01, 0xdf, 0x49, 0x75, 0xda, 0xcd, 0x80];
-    const calls = (): number => handlerCallCounts().filter(([form]) => form.startsWith("cmpxchg")).reduce((n, [, k]) => n + k, 0);
-    const before = calls();
-    const ref = machine(code, { engine: "interp" }), jit = machine(code, { engine: "jit" });
-    expect(ref.k.run(ref.env, 1_000_000).kind).toBe(X_INT);
-    expect(jit.k.run(jit.env, 1_000_000).kind).toBe(X_INT);
+    const { ref, jit, calls } = bothEngines(code, /^cmpxchg/);
     expect(jit.k.regs(jit.env)).toEqual(ref.k.regs(ref.env));
     expect(jit.k.engine.stats.jitInsns).toBeGreaterThan(10_000);
-    expect(calls() - before).toBe(0);
+    expect(calls).toBe(0);
   });
 
   it("pins XMM registers in locals across a region only where SIMD code is a large share of it", () => {

@@ -491,7 +491,11 @@ export function conditionFunction(importCond: number): FnBuilder {
   f.get(fop).get(fa).get(fb).get(fr).get(fl).get(cc).call(importCond).op(OP.return);
   f.end();
   const flagOf = (bit: number, into: number): void => void f.get(fl).i32(31 - Math.clz32(bit)).op(OP.i32ShrU).i32(1).op(OP.i32And).set(into);
-  const is = (k: number): void => void f.get(kind).i32(k).op(OP.i32Eq);
+  /** Of the values on the stack (the last one the fallback), the one for the record's kind:
+   *  `kinds` name the others, innermost first. */
+  const byKind = (...kinds: number[]): void => {
+    for (const k of kinds) f.get(kind).i32(k).op(OP.i32Eq).op(OP.select);
+  };
   // one bit per pair of conditions (cc >> 1), as condOf's switch: O, B, Z, BE, S, P, L, LE
   const pairs = (pf: () => void): void => {
     f.get(of);
@@ -524,26 +528,16 @@ export function conditionFunction(importCond: number): FnBuilder {
   f.get(fa).get(fb).op(OP.i32LtU);
   f.i32(0);
   f.get(fl).i32(31 - Math.clz32(CF)).op(OP.i32ShrU).i32(1).op(OP.i32And);
-  is(FK_LOGIC);
-  f.op(OP.select);
-  is(FK_SUB);
-  f.op(OP.select);
-  is(FK_ADD);
-  f.op(OP.select).set(cf);
+  byKind(FK_LOGIC, FK_SUB, FK_ADD);
+  f.set(cf);
   // OF: ADD and SUB from the signs, INC at the sign bit alone, DEC just below it, LOGIC 0
   f.get(fa).get(fr).op(OP.i32Xor).get(fb).get(fr).op(OP.i32Xor).op(OP.i32And).get(sign).op(OP.i32And).i32(0).op(OP.i32Ne);
   f.get(fa).get(fb).op(OP.i32Xor).get(fa).get(fr).op(OP.i32Xor).op(OP.i32And).get(sign).op(OP.i32And).i32(0).op(OP.i32Ne);
   f.get(fr).get(sign).op(OP.i32Eq);
   f.get(fr).get(sign).i32(1).op(OP.i32Sub).op(OP.i32Eq);
   f.i32(0);
-  is(FK_DEC);
-  f.op(OP.select);
-  is(FK_INC);
-  f.op(OP.select);
-  is(FK_SUB);
-  f.op(OP.select);
-  is(FK_ADD);
-  f.op(OP.select).set(of);
+  byKind(FK_DEC, FK_INC, FK_SUB, FK_ADD);
+  f.set(of);
   pairs(() => void f.get(fr).i32(0xff).op(OP.i32And).op(OP.i32Popcnt).i32(1).op(OP.i32And).op(OP.i32Eqz));
   f.i32(0);
   return f;

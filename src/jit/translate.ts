@@ -549,10 +549,16 @@ function btReg(c: InsnContext): boolean {
  *  ES and BUSY set again from the exceptions it unmasks. gcc's code for a double's conversion to
  *  an integer (fnstcw; fldcw to truncate; fistp; fldcw back) and glibc's floor() made a handler
  *  call of each, two or three per conversion. With no x87 state yet, or an exception pending
- *  (FLDCW's #MF), the handler runs. */
+ *  (FLDCW's #MF), the handler runs. And FWAIT, which checks for that exception only. */
 function x87Control(c: InsnContext): boolean {
   const { em, x } = c;
   const name = x87Name(x);
+  if (name === "wait") {
+    // fwait does nothing unless an x87 exception is pending: then the handler raises #MF
+    // (lrint() ends with one after its fistp)
+    em.emit(ifs(t("c.fpu !== null && (c.fpu.sw & $es) !== 0", { es: num(ES) }), em.collect(() => fallback(c))));
+    return true;
+  }
   if ((name !== "fnstcw" && name !== "fldcw") || x.k0 !== K_MEM) return false;
   const fast = em.collect(() => {
     setIp(c);

@@ -4,8 +4,10 @@
 //
 // Within a run the stack top moves by a statically known amount, so every ST(i) an instruction
 // names is a fixed offset ("rel") from the top on entry to the run. The run works on scratch
-// pairs, one per rel: a guard checks on entry that the control word is glibc's, that no
-// exception is pending, that each register the run reads is full and held as a pair, and that
+// pairs, one per rel: a guard checks on entry that the control word is glibc's (any rounding
+// control, in a run that does not round: moves, compares and integer stores, which round as it
+// says themselves, as gcc's conversion of a double to an int runs fistp under truncation), that
+// no exception is pending, that each register the run reads is full and held as a pair, and that
 // each one it pushes into is empty; the body works on the scratch pairs, and a commit writes the
 // memory stores, the pairs, TOP, the tags, the status word and EFLAGS.
 //
@@ -107,10 +109,19 @@ export function runnable(x: Insn): boolean {
   if (x.k0 === K_MEM || x.k1 === K_MEM) {
     if (x.seg === FS || x.seg === GS) return false; // their limit checks may fault mid-run
     if (name === "fld" || name === "fst" || name === "fstp") return x.msz === 4 || x.msz === 8;
-    if (name === "fild" || ARITH[name]?.int || name === "ficom" || name === "ficomp") return x.msz === 2 || x.msz === 4;
+    if (name === "fild") return x.msz === 2 || x.msz === 4 || x.msz === 8;
+    if (ARITH[name]?.int || name === "ficom" || name === "ficomp" || name in INT_STORES) return x.msz === 2 || x.msz === 4;
   }
   return name in ARITH || name in COMPARE || name in COMI || OTHERS.has(name);
 }
+
+/** Integer stores a run takes (m16 and m32), and whether each pops; fisttp truncates whatever
+ *  the control word's rounding. */
+const INT_STORES: Record<string, { pop: boolean; chop: boolean }> = {
+  fist: { pop: false, chop: false },
+  fistp: { pop: true, chop: false },
+  fisttp: { pop: true, chop: true },
+};
 
 const OTHERS = new Set(["fld", "fild", "fst", "fstp", "fxch", "fchs", "fabs", "fsqrt", "fldz", "fld1", "ftst"]);
 
@@ -145,6 +156,38 @@ export interface RunHooks {
 
 const ENTRY = 0, FULL = 1, EMPTY = 2, READ = 3;
 
+/** Statements setting `w` to the integer that the pair (h, l) rounds to, as fist rounds it: by
+ *  the control word's rounding control, or truncating (`chop`, fisttp); PE (xp) when inexact,
+ *  C1 (xc < 0) when rounded up in magnitude, as hw/fpu/formats.ts roundToInt sets them. A
+ *  result beyond a `size`-byte integer (IE, the handlers' case) leaves the run.
+ *  The pair's value v = h + l has |l| at most half an ulp of h: where h is not a whole number,
+ *  v lies strictly between the same two integers as h (each is at least an ulp of h away), so
+ *  h's floor is v's; where it is, the sign of l says on which side of h the value lies. The
+ *  differences below (h less an integer within 1 of it) are exact. */
+function intStore(h: Node, l: Node, w: Node, chop: boolean, size: number): Node[] {
+  const lim = num(size === 2 ? 32768 : 2147483648);
+  return [
+    s("xqm = Math.floor($h)", { h }),
+    // v's floor, and whether v is a whole number
+    s("xqs = xqm === $h && $l < 0 ? xqm - 1 : xqm", { h, l }),
+    s("xqt = xqm === $h && $l === 0 ? 1 : 0", { h, l }),
+    // below zero (h is the value's nearest double: only a zero value has a zero h)
+    s("xq0a = $h < 0", { h }),
+    s("xqy = $h - xqs", { h }),
+    s(`xqr = ${chop ? "3072" : "xf.cw & 3072"}`),
+    // nearest (a tie, h at a half with l zero, to even), down, up, toward zero
+    assign(w, t(
+      "xqr === 0 ? (xqy === 0.5 ? ($l > 0 ? xqs + 1 : $l < 0 ? xqs : xqs % 2 === 0 ? xqs : xqs + 1) : xqy > 0.5 ? xqs + 1 : xqs) : " +
+        "xqr === 1024 || xqr === 3072 && !xq0a || xqt === 1 ? xqs : xqs + 1",
+      { l },
+    )),
+    ifs(t("!($w >= -$m && $w < $m)", { w, m: lim }), [brk("XR")]),
+    s("xp |= xqt === 1 ? 0 : 32"),
+    s("xc = xqt === 0 && (xq0a ? $w - $h < $l : $w - $h > $l) ? -1 : 0", { w, h, l }),
+    assign(w, t("$w | 0", { w })),
+  ];
+}
+
 const s = (src: string, args: Record<string, Node> = {}): Node => expr(t(src, args));
 
 /** Emits run code starting at insns[0] (an x87 instruction that `runnable` accepts). Returns how
@@ -157,10 +200,15 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
   let depth = 0;
   const touched = new Set<number>([0]);
   const everWritten = new Set<number>();
-  const body: Node[] = [];
-  /** Deferred stores: address, TLB entry, size, the value (a double, or a single's bits). */
-  const stores: { a: Node; e: Node; size: number; w: Node }[] = [];
+  let body: Node[] = [];
+  /** Deferred stores: address, TLB entry, size, the value (a double, a single's bits, or an
+   *  integer), and whether it is an integer's. */
+  const stores: { a: Node; e: Node; size: number; w: Node; int: boolean }[] = [];
   let lastC1 = false; // whether the last x87 instruction's status (xs) supplies C1
+  /** Whether an instruction of the run rounds as the control word says (arithmetic, square
+   *  root, stores of floats): the guard then wants rounding to nearest; a run of moves,
+   *  compares and integer stores (which round by the control word themselves) takes any. */
+  let rounds = false as boolean;
   let anyPE = false;
   let cc: Node | null = null; // C3/C2/C0 of the last compare
   let eflags: Node | null = null;
@@ -179,7 +227,7 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
   const dbl = new Set<number>();
   const isDbl = (k: number): boolean => k === MEM || dbl.has(k - 8);
   /** State after the last x87 instruction taken (the run ends there). */
-  let kept = { taken: 0, body: 0, producer: em.producer };
+  let kept = { taken: 0, body: 0, producer: em.producer, rounds: false };
   const producer0 = em.producer;
 
   const n = (rel: number): number => rel + 8;
@@ -233,8 +281,9 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
       continue;
     }
     const name = NAME_OF.get(x.fn) as string;
-    const snapshot = { status: new Map(status), mr: mustRead.length, me: mustBeEmpty.length, body: body.length, stores: stores.length };
+    const snapshot = { status: new Map(status), mr: mustRead.length, me: mustBeEmpty.length, body: body.length, stores: stores.length, rounds };
     const undo = (): void => {
+      rounds = snapshot.rounds;
       status.clear();
       for (const [k2, v] of snapshot.status) status.set(k2, v);
       mustRead.length = snapshot.mr;
@@ -253,16 +302,45 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
     let setsStatus = false; // this instruction sets PE (xp) and C1 (xc)
     let mem: Node | null = null;
     /** Loads the memory operand into the MEM pair (TLB hits only: a miss, an unaligned or
-     *  page-crossing operand, or one overlapping a store of the run runs the handlers). */
+     *  page-crossing operand, or one overlapping a store of the run runs the handlers). The
+     *  value a store of the run left at the same address, of the same size and kind, is taken
+     *  from it: the run's stores are made at its end (Debian's python3 converts a 64-bit
+     *  integer to a double with fildll, fstpl and fldl of one stack slot). */
     const memLoad = (int: boolean): void => {
       const a = em.addr(x);
       mem = a;
       const size = x.msz;
       const m = num(MEM);
-      for (const st of stores) {
-        // overlap: a - st.a in (-size, st.size), modulo 2^32
-        body.push(ifs(t("($a - $b + $k >>> 0) < $w", { a, b: st.a, k: num(size - 1), w: num(st.size + size - 1) }), [brk("XR")]));
+      const load: Node[] = [];
+      const prior = body;
+      body = load;
+      memRead(a, int, size, m);
+      body = prior;
+      if (stores.length === 0) {
+        body.push(...load);
+        return;
       }
+      // the latest store it overlaps decides: the same store forwarded, or the handlers
+      const fw = em.tmp();
+      body.push(assign(fw, num(0)));
+      for (let j = stores.length - 1; j >= 0; j--) {
+        const st = stores[j];
+        // overlap: a - st.a in (-size, st.size), modulo 2^32
+        const overlaps = t("$f === 0 && ($a - $b + $k >>> 0) < $w", { f: fw, a, b: st.a, k: num(size - 1), w: num(st.size + size - 1) });
+        const same = st.size === size && st.int === int;
+        body.push(ifs(overlaps, same ? [ifs(t("$a !== $b", { a, b: st.a }), [brk("XR")]), ...forward(st.w, int, size, m), assign(fw, num(1))] : [brk("XR")]));
+      }
+      body.push(ifs(t("$f === 0", { f: fw }), load));
+    };
+    /** The MEM pair from the value a store of the run made (its double, single's bits or
+     *  integer). */
+    const forward = (w: Node, int: boolean, size: number, m: Node): Node[] => {
+      if (int) return [assign(H(MEM), size === 2 ? t("$w << 16 >> 16", { w }) : w), assign(L(MEM), num(0))];
+      if (size === 8) return [assign(H(MEM), w), assign(L(MEM), num(0))];
+      return [ifs(t("!ddLoadF32(XH, XL, $m, $w)", { m, w }), [brk("XR")]), ...fromArr(MEM)];
+    };
+    /** The MEM pair read from memory at `a`. */
+    const memRead = (a: Node, int: boolean, size: number, m: Node): void => {
       body.push(assign(id("e"), t("tlbR[$a >>> 12] ^ 4095", { a })));
       if (size === 2) {
         body.push(ifs(t("((e | $a & 1) & 4095) !== 0", { a }), [brk("XR")]));
@@ -270,7 +348,15 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
         return;
       }
       body.push(ifs(t("((e | $a & 3) & 4095) !== 0", { a }), [brk("XR")]));
-      if (int) body.push(assign(H(MEM), t("i32[(e ^ $a) >>> 2]", { a })), assign(L(MEM), num(0)));
+      if (int && size === 8) {
+        // a 64-bit integer: its high word times 2^32 and its low word, both exact, summed as a
+        // pair (the high part the sum rounded, the low part its exact error: |hi * 2^32| is at
+        // least the low word unless it is 0)
+        const hi = em.tmp(), lo = em.tmp();
+        body.push(ifs(t("($a & 4095) > 4088", { a }), [brk("XR")]));
+        body.push(assign(hi, t("i32[(e ^ $a) + 4 >>> 2] * 4294967296", { a })), assign(lo, t("i32[(e ^ $a) >>> 2] >>> 0", { a })));
+        body.push(assign(H(MEM), t("$h + $l", { h: hi, l: lo })), assign(L(MEM), t("$h - $s + $l", { h: hi, s: H(MEM), l: lo })));
+      } else if (int) body.push(assign(H(MEM), t("i32[(e ^ $a) >>> 2]", { a })), assign(L(MEM), num(0)));
       else if (size === 4) body.push(ifs(t("!ddLoadF32(XH, XL, $m, i32[(e ^ $a) >>> 2])", { m, a }), [brk("XR")]), ...fromArr(MEM));
       else if (x.msz === 8) {
         // An aligned double is read as one: two 32-bit stores read back as a double would stall
@@ -310,6 +396,7 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
         else body.push(...toArr(dk, bk), ...op(t("ddDiv(XH, XL, $d, $b, $d)", { d: D, b })), ...fromArr(dk));
         written = [d];
         setsStatus = true;
+        rounds = true;
         if (A.pop) popAfter = 1;
       }
     } else if (name === "fld" || name === "fild" || name === "fldz" || name === "fld1") {
@@ -325,7 +412,8 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
       } else {
         ok = within(d) && push(d);
         if (ok) {
-          dblNew.add(d);
+          // (a 64-bit integer's pair may have a low part)
+          if (!(name === "fild" && x.msz === 8)) dblNew.add(d);
           if (name === "fldz" || name === "fld1") body.push(assign(H(n(d)), num(name === "fld1" ? 1 : 0)), assign(L(n(d)), num(0)));
           else {
             memLoad(name === "fild");
@@ -360,15 +448,30 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
           // hi is RN53 of the value; inexact when lo is not zero, rounded up when lo points back
           const h = H(n(top)), l = L(n(top));
           body.push(s("xp |= $l !== 0 ? 32 : 0", { l }), s("xc = Math.sign($h) * $l", { h, l }), assign(w0, h));
-          stores.push({ a, e, size: 8, w: w0 });
+          stores.push({ a, e, size: 8, w: w0, int: false });
         } else {
           const w0 = em.tmp();
           body.push(...toArr(n(top)), ...op(t("ddToF32(XH, XL, $v)", { v })), assign(w0, t("SINGLE[0]")));
-          stores.push({ a, e, size: 4, w: w0 });
+          stores.push({ a, e, size: 4, w: w0, int: false });
         }
         setsStatus = true;
+        rounds = true;
       }
       if (ok && name === "fstp") popAfter = 1;
+    } else if (name in INT_STORES) {
+      const I = INT_STORES[name];
+      ok = x.k0 === K_MEM && within(top) && read(top);
+      if (ok) {
+        const a = em.addr(x);
+        mem = a;
+        const e = em.tmp();
+        body.push(assign(e, t("tlbW[$a >>> 12] ^ 4095", { a })), ifs(t("(($e | $a & $m) & 4095) !== 0", { e, a, m: num(x.msz - 1) }), [brk("XR")]));
+        const w = em.tmp();
+        body.push(...intStore(H(n(top)), L(n(top)), w, I.chop, x.msz));
+        stores.push({ a, e, size: x.msz, w, int: true });
+        setsStatus = true;
+        if (I.pop) popAfter = 1;
+      }
     } else if (name === "fxch") {
       const o = top + (x.k1 !== 0 ? x.r1 : x.r0);
       ok = within(top, o) && read(top) && read(o);
@@ -387,6 +490,7 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
         body.push(...toArr(n(top)), ...op(t("ddSqrt(XH, XL, $d, $d)", { d: num(n(top)) })), ...fromArr(n(top)));
         written = [top];
         setsStatus = true;
+        rounds = true;
       }
     } else if (name === "fchs" || name === "fabs") {
       ok = within(top) && read(top);
@@ -454,11 +558,12 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
       memSeen = x;
       memSeenAddr = mem;
     }
-    kept = { taken: k + 1, body: body.length, producer: em.producer };
+    kept = { taken: k + 1, body: body.length, producer: em.producer, rounds };
   }
   // the run ends at its last x87 instruction
   body.length = kept.body;
   em.producer = kept.producer;
+  rounds = kept.rounds;
   em.out = saved;
   const taken = kept.taken;
   const run = insns.slice(0, taken);
@@ -480,7 +585,8 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
   const commit: Node[] = [];
   for (const st of stores) {
     const { e, a, w } = st;
-    if (st.size === 4) commit.push(s("i32[($e ^ $a) >>> 2] = $w", { e, a, w }));
+    if (st.size === 2) commit.push(s("u16[($e ^ $a) >>> 1] = $w", { e, a, w }));
+    else if (st.size === 4) commit.push(s("i32[($e ^ $a) >>> 2] = $w", { e, a, w }));
     else {
       // the double hi is the value stored: as one double when aligned
       commit.push(ifs(t("($a & 7) === 0", { a }), [s("c.f64[($e ^ $a) >>> 3] = $w", { e, a, w })], [
@@ -547,7 +653,8 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
     ...saves.map(([v, tmp]) => assign(tmp, v)),
     s("xd = 0"),
     s("xf = c.fpu"),
-    ifs(t("xf !== null && (xf.sw & 128) === 0 && (xf.cw & 3872) === 800 && (xw === 0 || x87flip())"), fast),
+    // (precision 64 bits and PE masked; rounding to nearest where the run rounds)
+    ifs(t(`xf !== null && (xf.sw & 128) === 0 && (xf.cw & ${rounds ? 3872 : 800}) === 800 && (xw === 0 || x87flip())`), fast),
     ifs(t("xd === 0"), slowCode),
   );
   // What the flag locals hold afterwards, known only when both ways agree: after an fcomi

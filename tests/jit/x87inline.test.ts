@@ -13,12 +13,9 @@
 // 53-bit precision and upward rounding, where the runs' guards send everything to the handlers.
 
 import { describe, expect, it } from "vitest";
-import { machine, CODE } from "../helpers/machine.js";
-import { EIP, ESP } from "../../src/hw/state.js";
-import { X_INT } from "../../src/exokernel/env.js";
+import { TABLE, RESULTS, CW, runOnPairs, explainPairs } from "../helpers/x87cases.js";
 import { SAFE } from "../../src/hw/fpu/dd.js";
 
-const TABLE = 0x08200000, RESULTS = 0x08300000, CW = 0x08100f00;
 const CASE_OUT = 120;
 
 /** Operand pairs. */
@@ -83,50 +80,11 @@ function program(n: number, cw: number | null): number[] {
 /** Runs the program `times` times on a machine of `engine`; the result bytes of each time. */
 function run(engine: "interp" | "jit", cw: number | null, times: number): Uint8Array[] {
   const cs = cases();
-  const { k, env } = machine(program(cs.length, cw), { engine, threshold: 2 });
-  const as = k.aspaceOf(env);
-  const tab = k.mapNew(as, TABLE, 7);
-  const res: number[] = [];
-  const pages = Math.ceil((cs.length * CASE_OUT) / 4096);
-  for (let p = 0; p < pages; p++) res.push(k.mapNew(as, RESULTS + p * 4096, 7));
-  const dv = new DataView(k.mem.u8.buffer, k.mem.u8.byteOffset + (tab << 12), 4096);
-  cs.forEach(([a, b], i) => {
-    dv.setFloat64(i * 16, a, true);
-    dv.setFloat64(i * 16 + 8, b, true);
-  });
-  const outs: Uint8Array[] = [];
-  for (let t = 0; t < times; t++) {
-    const r = k.regs(env);
-    r[EIP] = CODE;
-    r[ESP] = 0x08100000 + 0x1000;
-    // small budgets: each call enters the compiled regions afresh (past their warm-up)
-    for (let guard = 0; ; guard++) {
-      const x = k.run(env, 3000);
-      if (x.kind === X_INT) break;
-      expect(guard).toBeLessThan(100000);
-    }
-    const out = new Uint8Array(cs.length * CASE_OUT);
-    let at = 0;
-    for (const ppn of res) {
-      const n = Math.min(4096, out.length - at);
-      out.set(k.mem.u8.subarray(ppn << 12, (ppn << 12) + n), at);
-      at += n;
-    }
-    outs.push(out);
-  }
-  return outs;
+  return runOnPairs(program(cs.length, cw), engine, cs, CASE_OUT, times);
 }
 
 function explain(want: Uint8Array, got: Uint8Array): string {
-  const cs = cases();
-  for (let i = 0; i < want.length; i++) {
-    if (want[i] !== got[i]) {
-      const c = Math.floor(i / CASE_OUT), o = i % CASE_OUT;
-      const w = want.subarray(c * CASE_OUT, c * CASE_OUT + 16), g = got.subarray(c * CASE_OUT, c * CASE_OUT + 16);
-      return `case ${c} (${cs[c][0]}, ${cs[c][1]}), byte ${o} of its results: ${Array.from(w, (v) => v.toString(16)).join(" ")} / ${Array.from(g, (v) => v.toString(16)).join(" ")}`;
-    }
-  }
-  return "same";
+  return explainPairs(want, got, cases(), CASE_OUT, 16);
 }
 
 describe("JIT x87 inline arithmetic", () => {

@@ -123,6 +123,15 @@ const INT_STORES: Record<string, { pop: boolean; chop: boolean }> = {
   fisttp: { pop: true, chop: true },
 };
 
+/** Whether x (in a run) rounds as the control word says: arithmetic, square roots and stores
+ *  of floats; a run of moves, compares and integer stores (which round by the control word
+ *  themselves) takes any rounding control. */
+function roundsByControl(x: Insn): boolean {
+  const name = NAME_OF.get(x.fn);
+  if (name === undefined) return false;
+  return name in ARITH || name === "fsqrt" || ((name === "fst" || name === "fstp") && x.k0 === K_MEM);
+}
+
 const OTHERS = new Set(["fld", "fild", "fst", "fstp", "fxch", "fchs", "fabs", "fsqrt", "fldz", "fld1", "ftst"]);
 
 /** Integer instructions a run may contain: they neither touch memory nor can fault, so the run
@@ -200,15 +209,11 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
   let depth = 0;
   const touched = new Set<number>([0]);
   const everWritten = new Set<number>();
-  let body: Node[] = [];
+  const body: Node[] = [];
   /** Deferred stores: address, TLB entry, size, the value (a double, a single's bits, or an
    *  integer), and whether it is an integer's. */
   const stores: { a: Node; e: Node; size: number; w: Node; int: boolean }[] = [];
   let lastC1 = false; // whether the last x87 instruction's status (xs) supplies C1
-  /** Whether an instruction of the run rounds as the control word says (arithmetic, square
-   *  root, stores of floats): the guard then wants rounding to nearest; a run of moves,
-   *  compares and integer stores (which round by the control word themselves) takes any. */
-  let rounds = false as boolean;
   let anyPE = false;
   let cc: Node | null = null; // C3/C2/C0 of the last compare
   let eflags: Node | null = null;
@@ -227,7 +232,7 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
   const dbl = new Set<number>();
   const isDbl = (k: number): boolean => k === MEM || dbl.has(k - 8);
   /** State after the last x87 instruction taken (the run ends there). */
-  let kept = { taken: 0, body: 0, producer: em.producer, rounds: false };
+  let kept = { taken: 0, body: 0, producer: em.producer };
   const producer0 = em.producer;
 
   const n = (rel: number): number => rel + 8;
@@ -281,9 +286,8 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
       continue;
     }
     const name = NAME_OF.get(x.fn) as string;
-    const snapshot = { status: new Map(status), mr: mustRead.length, me: mustBeEmpty.length, body: body.length, stores: stores.length, rounds };
+    const snapshot = { status: new Map(status), mr: mustRead.length, me: mustBeEmpty.length, body: body.length, stores: stores.length };
     const undo = (): void => {
-      rounds = snapshot.rounds;
       status.clear();
       for (const [k2, v] of snapshot.status) status.set(k2, v);
       mustRead.length = snapshot.mr;
@@ -311,11 +315,7 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
       mem = a;
       const size = x.msz;
       const m = num(MEM);
-      const load: Node[] = [];
-      const prior = body;
-      body = load;
-      memRead(a, int, size, m);
-      body = prior;
+      const load = memRead(a, int, size, m);
       if (stores.length === 0) {
         body.push(...load);
         return;
@@ -340,29 +340,30 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
       return [ifs(t("!ddLoadF32(XH, XL, $m, $w)", { m, w }), [brk("XR")]), ...fromArr(MEM)];
     };
     /** The MEM pair read from memory at `a`. */
-    const memRead = (a: Node, int: boolean, size: number, m: Node): void => {
-      body.push(assign(id("e"), t("tlbR[$a >>> 12] ^ 4095", { a })));
+    const memRead = (a: Node, int: boolean, size: number, m: Node): Node[] => {
+      const out: Node[] = [];
+      out.push(assign(id("e"), t("tlbR[$a >>> 12] ^ 4095", { a })));
       if (size === 2) {
-        body.push(ifs(t("((e | $a & 1) & 4095) !== 0", { a }), [brk("XR")]));
-        body.push(assign(H(MEM), t("u16[(e ^ $a) >>> 1] << 16 >> 16", { a })), assign(L(MEM), num(0)));
-        return;
+        out.push(ifs(t("((e | $a & 1) & 4095) !== 0", { a }), [brk("XR")]));
+        out.push(assign(H(MEM), t("u16[(e ^ $a) >>> 1] << 16 >> 16", { a })), assign(L(MEM), num(0)));
+        return out;
       }
-      body.push(ifs(t("((e | $a & 3) & 4095) !== 0", { a }), [brk("XR")]));
+      out.push(ifs(t("((e | $a & 3) & 4095) !== 0", { a }), [brk("XR")]));
       if (int && size === 8) {
         // a 64-bit integer: its high word times 2^32 and its low word, both exact, summed as a
         // pair (the high part the sum rounded, the low part its exact error: |hi * 2^32| is at
         // least the low word unless it is 0)
         const hi = em.tmp(), lo = em.tmp();
-        body.push(ifs(t("($a & 4095) > 4088", { a }), [brk("XR")]));
-        body.push(assign(hi, t("i32[(e ^ $a) + 4 >>> 2] * 4294967296", { a })), assign(lo, t("i32[(e ^ $a) >>> 2] >>> 0", { a })));
-        body.push(assign(H(MEM), t("$h + $l", { h: hi, l: lo })), assign(L(MEM), t("$h - $s + $l", { h: hi, s: H(MEM), l: lo })));
-      } else if (int) body.push(assign(H(MEM), t("i32[(e ^ $a) >>> 2]", { a })), assign(L(MEM), num(0)));
-      else if (size === 4) body.push(ifs(t("!ddLoadF32(XH, XL, $m, i32[(e ^ $a) >>> 2])", { m, a }), [brk("XR")]), ...fromArr(MEM));
+        out.push(ifs(t("($a & 4095) > 4088", { a }), [brk("XR")]));
+        out.push(assign(hi, t("i32[(e ^ $a) + 4 >>> 2] * 4294967296", { a })), assign(lo, t("i32[(e ^ $a) >>> 2] >>> 0", { a })));
+        out.push(assign(H(MEM), t("$h + $l", { h: hi, l: lo })), assign(L(MEM), t("$h - $s + $l", { h: hi, s: H(MEM), l: lo })));
+      } else if (int) out.push(assign(H(MEM), t("i32[(e ^ $a) >>> 2]", { a })), assign(L(MEM), num(0)));
+      else if (size === 4) out.push(ifs(t("!ddLoadF32(XH, XL, $m, i32[(e ^ $a) >>> 2])", { m, a }), [brk("XR")]), ...fromArr(MEM));
       else if (x.msz === 8) {
         // An aligned double is read as one: two 32-bit stores read back as a double would stall
         // store forwarding. It must be zero or normal within the fast path's range.
         const v = em.tmp();
-        body.push(ifs(t("($a & 7) === 0", { a }), [
+        out.push(ifs(t("($a & 7) === 0", { a }), [
           assign(H(MEM), t("c.f64[(e ^ $a) >>> 3]", { a })),
           assign(v, t("Math.abs($h)", { h: H(MEM) })),
           ifs(t("((($v >= $lo ? 1 : 0) & ($v <= $hi ? 1 : 0)) | ($v === 0 ? 1 : 0)) === 0", { v, lo: num(2 ** -SAFE), hi: num(2 ** SAFE) }), [brk("XR")]),
@@ -373,6 +374,7 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
           ...fromArr(MEM),
         ]));
       }
+      return out;
     };
 
     const top = depth;
@@ -396,7 +398,6 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
         else body.push(...toArr(dk, bk), ...op(t("ddDiv(XH, XL, $d, $b, $d)", { d: D, b })), ...fromArr(dk));
         written = [d];
         setsStatus = true;
-        rounds = true;
         if (A.pop) popAfter = 1;
       }
     } else if (name === "fld" || name === "fild" || name === "fldz" || name === "fld1") {
@@ -455,7 +456,6 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
           stores.push({ a, e, size: 4, w: w0, int: false });
         }
         setsStatus = true;
-        rounds = true;
       }
       if (ok && name === "fstp") popAfter = 1;
     } else if (name in INT_STORES) {
@@ -490,7 +490,6 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
         body.push(...toArr(n(top)), ...op(t("ddSqrt(XH, XL, $d, $d)", { d: num(n(top)) })), ...fromArr(n(top)));
         written = [top];
         setsStatus = true;
-        rounds = true;
       }
     } else if (name === "fchs" || name === "fabs") {
       ok = within(top) && read(top);
@@ -558,15 +557,16 @@ export function translateRun(em: Emitter, insns: readonly Insn[], hooks: RunHook
       memSeen = x;
       memSeenAddr = mem;
     }
-    kept = { taken: k + 1, body: body.length, producer: em.producer, rounds };
+    kept = { taken: k + 1, body: body.length, producer: em.producer };
   }
   // the run ends at its last x87 instruction
   body.length = kept.body;
   em.producer = kept.producer;
-  rounds = kept.rounds;
   em.out = saved;
   const taken = kept.taken;
   const run = insns.slice(0, taken);
+  // (the guard wants rounding to nearest only where the run rounds by the control word itself)
+  const rounds = run.some(roundsByControl);
   const last = run[run.length - 1];
   const integers = run.filter((x) => !runnable(x));
 

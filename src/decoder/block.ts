@@ -63,6 +63,10 @@ export class Block {
   /** Not to be compiled to WebAssembly again: a wasm region it was in gave too little work per
    *  entry (jit/wasm/region.ts). */
   nowasm = false;
+  /** Whether the wasm tier translates every instruction of the block (jit/wasm/block.ts takes):
+   *  0 not asked yet, 1 it does, -1 it does not. Asked again for each loop looked for through
+   *  the block, it was most of the time taken looking. */
+  wasmTakes = 0;
   /** Blocks seen to run right after this one (up to engine.ts MAX_SUCC), for region formation:
    *  NO_SUCC until the first. Made in V8's elements kind for objects (objectArray): an empty
    *  literal's is the one for small integers, which the first block pushed changed, and the
@@ -128,7 +132,7 @@ function weightOf(insns: readonly Insn[]): number {
 // (hw/v8fields.ts: the fields the engine writes, settled before anything is optimised)
 // (weight: a double from the first block, which has no x87 or SIMD instruction: a whole number
 // is kept as a small integer, and the first fractional weight would change its representation)
-settleFields(new Block(0, 0, []), { ppn1: [1], valid: [false], execs: [1], compiled: [{}, []], nojit: [true], nowasm: [true], hooks: [1], codeHooks: [new Uint8Array(1)], weight: [0.5], alias: [new Block(0, 0, [])], born: [2 ** 40 + 0.5] });
+settleFields(new Block(0, 0, []), { ppn1: [1], valid: [false], execs: [1], compiled: [{}, []], nojit: [true], nowasm: [true], wasmTakes: [-1], hooks: [1], codeHooks: [new Uint8Array(1)], weight: [0.5], alias: [new Block(0, 0, [])], born: [2 ** 40 + 0.5] });
 
 /** The code segment's default size: 16 in real and virtual-8086 mode and for code segments
  *  with the D bit clear, else 32. */

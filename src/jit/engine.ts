@@ -94,6 +94,19 @@ export const DEFAULT_THRESHOLD = 3000;
  *  another 11% less CPU, but python3's imports 38% more with nothing saved and 13% more with
  *  saved code. */
 export const DUE_RATE = 10000;
+
+/** A block comes due at 1/WASM_DUE_SHARE of the threshold if a loop the wasm tier takes starts
+ *  there (wasm/region.ts: a direct loop of integer code of DIRECT_MIN_INSNS instructions or
+ *  more, or one with packed integer SSE); any other block counts on to the threshold. The
+ *  threshold weighs what compiling a region costs against interpreting it, and the wasm tier
+ *  compiles in microseconds per instruction where the JavaScript tier and TurboFan take a tenth
+ *  of a millisecond or more: Debian's sha256sum on 4 MB interpreted 11.9 M instructions (3,000
+ *  passes of its 3,849-instruction loop), about 400 ms of its 750, before its loop came due. */
+export const WASM_DUE_SHARE = 8;
+/** Guest instructions between two blocks looked at early (WASM_DUE_SHARE): looking walks the hot
+ *  code from the block (wasm/region.ts wasmBlocks), about half a millisecond in Debian's
+ *  python3, where 2,200 blocks reached the early bar while it started. */
+export const EARLY_LOOK_INSNS = 1 << 20;
 export const LUKEWARM_FACTOR = 2;
 
 export interface EngineStats {
@@ -242,6 +255,10 @@ export class Engine {
   private readonly jc: (Block | undefined)[] = new Array(1 << JC_BITS);
   private tick = 0;
   private readonly threshold: number;
+  /** Executions at which a block where a wasm loop starts comes due (WASM_DUE_SHARE; 0: none). */
+  private readonly wasmBar: number;
+  /** Instruction count before which no block is looked at early (EARLY_LOOK_INSNS). */
+  private earlyAt = 0;
   /** The rate (DUE_RATE) at which blocks come due at the threshold; 0: any (a threshold the
    *  caller chose is taken as it is). */
   private readonly dueRate: number;
@@ -270,6 +287,7 @@ export class Engine {
     this.cache = new BlockCache(cpu);
     this.threshold = opts.engine === "jit" ? 1 : Math.max(1, opts.threshold ?? DEFAULT_THRESHOLD);
     this.dueRate = opts.engine !== "jit" && opts.threshold === undefined ? (opts.dueRate ?? DUE_RATE) : 0;
+    this.wasmBar = (opts.wasm ?? true) ? Math.floor(this.threshold / WASM_DUE_SHARE) : 0;
     this.store = opts.engine === "interp" ? null : (opts.store ?? null);
     this.savedExecs = this.threshold - 1;
     const minExecs = Math.max(1, this.threshold >> 2);
@@ -326,6 +344,15 @@ export class Engine {
   private due(b: Block): boolean {
     // (lukewarm: it keeps counting, and is asked again at its next execution)
     if (this.dueRate !== 0 && b.execs < this.threshold * LUKEWARM_FACTOR && this.cpu.icount - b.born > this.dueRate * b.execs) return false;
+    // (early, at wasmBar: a wasm loop comes due now, compiled here, if no other block was looked
+    // at in the last EARLY_LOOK_INSNS instructions; the block is interpreted this once more, and
+    // enters its region from its next execution)
+    if (b.execs * b.weight < this.threshold) {
+      if (this.cpu.icount < this.earlyAt) return false;
+      this.earlyAt = this.cpu.icount + EARLY_LOOK_INSNS;
+      this.regions.compileEarly(b, this.tick);
+      return false;
+    }
     if (b.weight === 1 || b.execs >= this.threshold || inLocalLoop(b, (eip) => this.blockAt(eip))) return true;
     b.weight = 1;
     return false;
@@ -482,7 +509,7 @@ export class Engine {
         // in each, and a dozen such blocks came due as regions of their own)
         if (leftAt) quiet = QUIET_BLOCKS;
         if (quiet > 0) quiet--;
-        else if (jit && r === null && ++b.execs * b.weight >= this.threshold && !b.nojit && c.flat && this.due(b)) {
+        else if (jit && r === null && (++b.execs * b.weight >= this.threshold || b.execs === this.wasmBar) && !b.nojit && c.flat && this.due(b)) {
           if (regions.compileDue(b, left, this.tick) !== null) {
             prev = null;
             continue;

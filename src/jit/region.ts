@@ -16,7 +16,7 @@ import { WINDOWS_ALL, WINDOWS_STACK, WINDOWS_NONE } from "./stackwin.js";
 import { settleOnce } from "../hw/v8fields.js";
 import { mkdirSync, writeFileSync } from "node:fs";
 import type { PhysMemory } from "../hw/memory.js";
-import { wasmBlocks, compileWasm } from "./wasm/region.js";
+import { wasmBlocks, compileWasm, EARLY_HOT } from "./wasm/region.js";
 import { packedInteger } from "./wasm/simd.js";
 import { hostNowMs } from "../hw/devices/hosttime.js";
 
@@ -529,10 +529,17 @@ export class RegionCache {
     return this.install(r, previous, tick);
   }
 
+  /** A region of WebAssembly from `entry`, which came due early (engine.ts WASM_DUE_SHARE), or
+   *  null where the tier takes no loop from there: the block then counts on to the threshold,
+   *  as any other does. */
+  compileEarly(entry: Block, tick: number): Region | null {
+    return this.wasm === null ? null : this.compileWasm(entry, null, tick, this.wasm, EARLY_HOT);
+  }
+
   /** A region of WebAssembly from `entry` (wasm/region.ts), or null where the tier takes no loop
    *  from there (the JavaScript tier compiles it then). */
-  private compileWasm(entry: Block, previous: Region | null, tick: number, link: WasmLink): Region | null {
-    const blocks = wasmBlocks(entry, this.blockAt, this.hotExecs(entry), link.decodeAt);
+  private compileWasm(entry: Block, previous: Region | null, tick: number, link: WasmLink, cap?: number): Region | null {
+    const blocks = wasmBlocks(entry, this.blockAt, this.hotExecs(entry), link.decodeAt, cap);
     if (blocks === null) return null;
     const kept = this.keptModule(entry, blocks, link);
     const made = this.wasmRegion(blocks, previous, link, kept?.module ?? null);

@@ -16,7 +16,7 @@ import { compileRegion, factoryStats } from "../../src/jit/compile.js";
 import { handlerCallCounts } from "../../src/jit/handlercalls.js";
 import { FP_COST } from "../../src/decoder/block.js";
 import { CHAIN_MIN_BUDGET, MAX_CHAIN } from "../../src/jit/chain.js";
-import { DEFAULT_THRESHOLD, LUKEWARM_FACTOR } from "../../src/jit/engine.js";
+import { DEFAULT_THRESHOLD, EARLY_LOOK_INSNS, LUKEWARM_FACTOR, WASM_DUE_SHARE } from "../../src/jit/engine.js";
 
 function machineWith(code: number[], engine: "interp" | "jit" | "auto", maxCompiledInsns?: number) {
   return machine(code, { engine, maxCompiledInsns, threshold: 2 });
@@ -615,6 +615,62 @@ describe("the JIT engine", () => {
     expect(run(outer(DEFAULT_THRESHOLD * LUKEWARM_FACTOR + 500, rare), { dueRate: rate }).regions).toBeGreaterThan(0);
     expect(run(outer(n, rare), { dueRate: 0 }).regions).toBeGreaterThan(0);
     expect(run(outer(n, rare), { threshold: DEFAULT_THRESHOLD, dueRate: rate }).regions).toBeGreaterThan(0);
+  });
+
+  it("compiles a loop the wasm tier takes at 1/WASM_DUE_SHARE of the threshold, and other code at the threshold", () => {
+    // mov ecx, N; l: <F times add eax, 1>; dec ecx; jnz l; int 0x80
+    const loop = (n: number, filler: number): number[] => {
+      const body: number[] = [];
+      for (let k = 0; k < filler; k++) body.push(0x83, 0xc0, 0x01);
+      return [0xb9, ...le32(n), ...body, 0x49, 0x0f, 0x85, ...le32(-(body.length + 7)), 0xcd, 0x80];
+    };
+    const threshold = 800, n = 2000;
+    const run = (filler: number, wasm: boolean) => {
+      const { k, env } = machine(loop(n, filler), { engine: "auto", threshold, wasm });
+      expect(k.run(env, 10_000_000).kind).toBe(X_INT);
+      expect(k.regs(env)[EAX]).toBe(n * filler);
+      const s = k.engine.stats;
+      return { interp: s.interpInsns, wasm: s.jit.wasmRegions, js: s.jit.regionsCompiled - s.jit.wasmRegions };
+    };
+    // a loop of 102 instructions (DIRECT_MIN_INSNS or more, calling nothing): WebAssembly once
+    // its blocks ran threshold / WASM_DUE_SHARE times (and once more, as the look is made)
+    const early = threshold / WASM_DUE_SHARE;
+    const big = run(100, true);
+    expect(big.wasm).toBe(1);
+    expect(big.interp).toBeGreaterThanOrEqual(early * 102);
+    expect(big.interp).toBeLessThan((early + 3) * 102);
+    // without the wasm tier, a JavaScript region at the threshold
+    const js = run(100, false);
+    expect(js).toMatchObject({ wasm: 0, js: 1 });
+    expect(js.interp).toBeGreaterThanOrEqual((threshold - 1) * 102);
+    // a loop too small for the wasm tier (22 instructions): looked at early, left to the
+    // threshold, and compiled as JavaScript then
+    const small = run(20, true);
+    expect(small).toMatchObject({ wasm: 0, js: 1 });
+    expect(small.interp).toBeGreaterThanOrEqual((threshold - 1) * 22);
+  });
+
+  it("looks for a wasm loop early at most once every EARLY_LOOK_INSNS instructions", () => {
+    // two loops of 102 instructions one after the other (mov ecx, N; l: ...; jnz l), the
+    // second reaching the early bar fewer than EARLY_LOOK_INSNS instructions after the first
+    const one = (n: number, modrm: number): number[] => {
+      const body: number[] = [];
+      for (let k = 0; k < 100; k++) body.push(0x83, modrm, 0x01);
+      return [0xb9, ...le32(n), ...body, 0x49, 0x0f, 0x85, ...le32(-(body.length + 7))];
+    };
+    const threshold = 800, early = threshold / WASM_DUE_SHARE;
+    // (between them, mov esi, 1; xor edx, edx; div esi: an instruction the wasm tier does not
+    // translate, where the first loop's region ends)
+    const code = [...one(1000, 0xc0), 0xbe, ...le32(1), 0x31, 0xd2, 0xf7, 0xf6, ...one(1000, 0xc3), 0xcd, 0x80];
+    expect(1000 * 102 + early * 102).toBeLessThan(EARLY_LOOK_INSNS);
+    const { k, env } = machine(code, { engine: "auto", threshold, wasm: true });
+    expect(k.run(env, 10_000_000).kind).toBe(X_INT);
+    expect([k.regs(env)[EAX], k.regs(env)[EBX]]).toEqual([100_000, 100_000]);
+    const s = k.engine.stats;
+    // the first loop early, the second at the threshold (as WebAssembly all the same)
+    expect(s.jit.wasmRegions).toBe(2);
+    expect(s.interpInsns).toBeGreaterThanOrEqual((early + threshold - 1) * 102);
+    expect(s.interpInsns).toBeLessThan((early + threshold + 6) * 102);
   });
 
   it("takes the code a region keeps leaving to into it after mergeAfter exits, or PROMOTED_MERGE_FACTOR times as many once the region is promoted", () => {

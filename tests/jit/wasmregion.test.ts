@@ -32,7 +32,7 @@ function graph(code: number[], starts: number[]) {
     return blocks.get(eip) ?? null;
   };
   const entry = blocks.get(CODE) as Block;
-  return { entry, asked, block: (offset: number) => blocks.get(CODE + offset) as Block, take: () => wasmBlocks(entry, blockAt, HOT, blockAt) };
+  return { entry, asked, block: (offset: number) => blocks.get(CODE + offset) as Block, take: (cap?: number) => wasmBlocks(entry, blockAt, HOT, blockAt, cap) };
 }
 
 // a: paddb xmm0, xmm1; dec ecx; jnz a (offset 7 next)
@@ -62,6 +62,9 @@ describe("the wasm tier's choice of loops", () => {
     const loop = (bEnd: number[]): number[] => [...adds(0xc0, 40), 0xeb, 0x00, ...adds(0xc3, 40), ...bEnd, ...adds(0xc6, 30), 0x4a, 0x0f, 0x85, ...le32(-341)];
     const g = graph(loop([0xeb, 0x00]), [0, 122, 244]);
     expect(g.take()?.map((b) => b.eip - CODE)).toEqual([0, 122, 244]);
+    // (looked for early, with a cap on the blocks walked: the same loop within it, none beyond)
+    expect(g.take(3)?.map((b) => b.eip - CODE)).toEqual([0, 122, 244]);
+    expect(g.take(2)).toBeNull();
     // b ending in a call to c instead (call rel32 to the next instruction, 3 bytes more, so c at
     // 247 and its jnz back 3 further)
     const called = [...adds(0xc0, 40), 0xeb, 0x00, ...adds(0xc3, 40), 0xe8, 0, 0, 0, 0, ...adds(0xc6, 30), 0x4a, 0x0f, 0x85, ...le32(-344)];

@@ -45,6 +45,15 @@ const DIRECT_MIN_INSNS = 64;
 /** Blocks of the hot graph looked at from one entry. */
 const MAX_HOT = 2048;
 
+/** Blocks of the hot graph looked at from a block that came due early (engine.ts
+ *  WASM_DUE_SHARE), beyond which there is no loop to take early: the walk stops and the block
+ *  waits for the threshold. A compressor's or a hash's loop is a few dozen blocks (Debian's
+ *  sha256sum: 34; its walk opened no others), but the loops through an interpreter's dispatch
+ *  are hundreds to thousands (Debian's python3 starting: 300 to 1,800), and a walk of those was
+ *  about half a millisecond for each of the 2,200 blocks that reached the early bar; the wasm
+ *  regions the few such loops made early, entered a few instructions at a time, were demoted. */
+export const EARLY_HOT = 256;
+
 /** The blocks the tier would compile from `entry`: the decoded blocks it translates that the
  *  entry reaches through them over static and observed edges (loops other regions hold
  *  included: a loop nest becomes one function, with no transitions between its levels). Null
@@ -53,9 +62,9 @@ const MAX_HOT = 2048;
  *  SSE or is a direct loop (LoopKind) of DIRECT_MIN_INSNS instructions or more: a loop that
  *  goes through other code on its way round would leave and enter the region on every
  *  iteration. */
-export function wasmBlocks(entry: Block, blockAt: (eip: number) => Block | null, hot: number, decodeAt: (eip: number) => Block | null): Block[] | null {
+export function wasmBlocks(entry: Block, blockAt: (eip: number) => Block | null, hot: number, decodeAt: (eip: number) => Block | null, cap = MAX_HOT): Block[] | null {
   if (!usable(entry)) return null;
-  const loop = loopOf(entry, blockAt, hot);
+  const loop = loopOf(entry, blockAt, hot, cap);
   if (loop === null || (loop.kind === "direct" && loop.blocks.reduce((n, b) => n + b.insns.length, 0) < DIRECT_MIN_INSNS)) return null;
   // (a direct loop's region grows through direct blocks only: the code around a loop of packed
   // SSE is taken with its indirect jumps and calls, which an integer loop's would add for little)
@@ -83,7 +92,7 @@ export function wasmBlocks(entry: Block, blockAt: (eip: number) => Block | null,
   // Only a loop that passes is looked for again in all the hot code, to tell whether the loops
   // through the entry leave the translated code. (Searching all the hot code for every block
   // that came due took 12% of the compiling time of Debian's bash running a loop.)
-  const all = component(entry, blockAt, hot, () => true);
+  const all = component(entry, blockAt, hot, () => true, cap);
   return all !== null && all.length === loop.blocks.length ? out : null;
 }
 
@@ -104,13 +113,13 @@ type LoopKind = "packed" | "direct";
  *  translates (among direct blocks, for a loop without packed integer SSE), and its kind; null if
  *  there is none or it uses MXCSR. A component the tier takes lies wholly among those blocks,
  *  and is then the same one as in all the hot code (wasmBlocks checks that last). */
-function loopOf(entry: Block, blockAt: (eip: number) => Block | null, hot: number): { kind: LoopKind; blocks: Block[] } | null {
+function loopOf(entry: Block, blockAt: (eip: number) => Block | null, hot: number, cap: number): { kind: LoopKind; blocks: Block[] } | null {
   const simd = (b: Block, f: (x: Insn) => boolean): boolean => b.insns.some((x) => x.op === Op.SIMD && f(x));
   const mxcsr = (b: Block): boolean => simd(b, (x) => usesMxcsr(simdName(x) as string));
-  const inner = component(entry, blockAt, hot, usable);
+  const inner = component(entry, blockAt, hot, usable, cap);
   if (inner === null || inner.some(mxcsr)) return null;
   if (inner.some((b) => simd(b, packedInteger))) return { kind: "packed", blocks: inner };
-  const straight = component(entry, blockAt, hot, direct);
+  const straight = component(entry, blockAt, hot, direct, cap);
   return straight === null ? null : { kind: "direct", blocks: straight };
 }
 
@@ -126,15 +135,23 @@ function direct(b: Block): boolean {
  *  more, with their calls and returns) among the blocks `within` takes (Tarjan's algorithm,
  *  iterative); null unless it is a cycle (more than one block, or the entry going on at
  *  itself). */
-function component(entry: Block, blockAt: (eip: number) => Block | null, hot: number, within: (b: Block) => boolean): Block[] | null {
+function component(entry: Block, blockAt: (eip: number) => Block | null, hot: number, within: (b: Block) => boolean, cap: number): Block[] | null {
   const index = new Map<Block, number>(), low: number[] = [], stack: Block[] = [], onStack = new Set<Block>();
   let selfLoop = false, found: Block[] | null = null;
+  // (past MAX_HOT the walk goes on among the blocks it has; past a lower cap, it gives up)
+  const limit = Math.min(cap, MAX_HOT);
+  let over = false;
   const next = (b: Block): Block[] => {
     const out: Block[] = [];
     for (const eip of successors(b)) {
       const s = blockAt(eip);
       if (s === b) selfLoop ||= b === entry;
-      if (s !== null && s.valid && (s.execs >= hot || s === entry) && (index.has(s) || (index.size < MAX_HOT && within(s)))) out.push(s);
+      if (s === null || !s.valid || (s.execs < hot && s !== entry)) continue;
+      if (index.has(s)) out.push(s);
+      else if (within(s)) {
+        if (index.size < limit) out.push(s);
+        else if (cap < MAX_HOT) over = true;
+      }
     }
     return out;
   };
@@ -147,7 +164,7 @@ function component(entry: Block, blockAt: (eip: number) => Block | null, hot: nu
     frames.push({ b, succ: next(b), k: 0 });
   };
   open(entry);
-  while (frames.length > 0 && found === null) {
+  while (frames.length > 0 && found === null && !over) {
     const fr = frames[frames.length - 1];
     if (fr.k < fr.succ.length) {
       const s = fr.succ[fr.k++];
@@ -172,11 +189,12 @@ function component(entry: Block, blockAt: (eip: number) => Block | null, hot: nu
     } while (x !== fr.b);
     if (comp.includes(entry)) found = comp;
   }
-  return found === null || (found.length === 1 && !selfLoop) ? null : found;
+  return over || found === null || (found.length === 1 && !selfLoop) ? null : found;
 }
 
 function usable(b: Block): boolean {
-  return b.valid && !b.nojit && !b.nowasm && b.hooks === 0 && takes(b.insns);
+  if (b.wasmTakes === 0) b.wasmTakes = takes(b.insns) ? 1 : -1;
+  return b.valid && !b.nojit && !b.nowasm && b.hooks === 0 && b.wasmTakes === 1;
 }
 
 /** Entries after which a wasm region's work per entry is judged, and the least it must average:

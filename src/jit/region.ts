@@ -550,8 +550,7 @@ export class RegionCache {
     if (kept !== null && made.code.from === "cache") {
       this.stats.restored++;
       this.savedAs.set(made.r, { key: kept.key, rec: kept.rec });
-    }
-    // (one made afresh is saved once it has shown it is worth keeping: wasmRegion)
+    } else if (this.saved !== null) this.save(this.saved, made.r, made.code, true);
     return this.install(made.r, previous, tick);
   }
 
@@ -578,12 +577,6 @@ export class RegionCache {
       this.stats.wasmDemoted++;
       if (trace.jit) this.log.trace({ eip: r.entry.eip >>> 0 }, `demoted the wasm region at 0x${(r.entry.eip >>> 0).toString(16)}: too little work per entry`);
       this.drop(r, false);
-    }, (self) => {
-      // (saved only now: a region saved when made, and then demoted, was made again in every
-      // later run, at its loop's first execution, and demoted again; unless the JavaScript
-      // tier's region for the same entry replaced it)
-      const r = self as Region;
-      if (this.saved !== null && code !== null && r.valid && !this.savedAs.has(r)) this.save(this.saved, r, code, true);
     }, module);
     if (make === null) return null;
     let code = null as Compiled | null;

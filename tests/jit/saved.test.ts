@@ -192,29 +192,6 @@ describe("saved translations", () => {
     expect({ eax: first.eax, esi: first.esi, count: first.count }).toEqual({ eax: ref.eax, esi: ref.esi, count: ref.count });
   });
 
-  it("saves a wasm region only once it has run enough to be kept, never one it demotes", () => {
-    // (every region given to the store noted: a wasm region saved when made, then demoted, was
-    // made again at the first execution of every later run, and demoted again, wherever the
-    // JavaScript tier's region did not replace it)
-    const recording = (): { store: RegionStore; puts: SavedRegion[] } => {
-      const inner = new MemoryRegionStore(), puts: SavedRegion[] = [];
-      const store: RegionStore = { mayHave: (eip) => inner.mayHave(eip), has: (key) => inner.has(key), get: (key) => inner.get(key), put: (key, r) => { puts.push(r); inner.put(key, r); } };
-      return { store, puts };
-    };
-    // (a loop entered for one pass at a time, after a first call of 100 passes)
-    const demoted = recording();
-    const short = run(shortVisits(100, 3000), "auto", demoted.store, true);
-    const ref = run(shortVisits(100, 3000), "interp", null);
-    expect({ eax: short.eax, esi: short.esi, count: short.count }).toEqual({ eax: ref.eax, esi: ref.esi, count: ref.count });
-    expect(short.s.jit.wasmDemoted).toBe(1);
-    expect(demoted.puts.filter((r) => r.wasm === true)).toEqual([]);
-    // a loop run long enough at a time: saved once, with its module
-    const kept = recording();
-    const long = run(leafLoop(2000), "auto", kept.store, true);
-    expect(long.s.jit.wasmRegions).toBe(1);
-    expect(kept.puts.filter((r) => r.wasm === true)).toHaveLength(1);
-  });
-
   it("translates a saved wasm region's blocks again when its module is damaged or was made for another memory layout, and keeps the new module", () => {
     const ref = run(leafLoop(2000), "interp", null);
     const good = new MemoryRegionStore();

@@ -199,9 +199,7 @@ function usable(b: Block): boolean {
 
 /** Entries after which a wasm region's work per entry is judged, and the least it must average:
  *  below that, leaving and entering cost more than WebAssembly saves (a loop that leaves the
- *  region for code it does not take, on every iteration), and it is demoted. A region is told
- *  worth keeping (for later runs: jit/saved.ts) once it has run MIN_WORK * JUDGE_RUNS
- *  instructions within its first JUDGE_RUNS entries, which no judgement of those demotes. */
+ *  region for code it does not take, on every iteration), and it is demoted. */
 const JUDGE_RUNS = 1024, MIN_WORK = 128;
 
 /** `blocks` (wasmBlocks) compiled to a module, as what makes the engine's Region's code given
@@ -210,8 +208,6 @@ export function compileWasm(
   blocks: readonly Block[], mem: PhysMemory, chain: ChainTable | null,
   /** Called (once) when the region is demoted: it is dropped, its blocks marked nowasm. */
   demote: (self: Chainable) => void,
-  /** Called (once) when the region has shown it is worth keeping (see JUDGE_RUNS). */
-  keep: (self: Chainable) => void,
   /** The module made for these blocks before (Compiled.module, as a store kept it), if any. */
   module: Uint8Array | null = null,
 ): ((self: Chainable) => Compiled) | null {
@@ -221,17 +217,13 @@ export function compileWasm(
   const notRun = new Map<number, number>();
   for (const b of blocks) b.insns.forEach((x, k) => notRun.set(x.eip, b.insns.length - k));
   return (self) => {
-    let runs = 0, work = 0, kept = false;
+    let runs = 0, work = 0;
     const fn: RegionFn = (c, n, d) => {
       // (the TLB it reads is the one in the memory: a CPU with arrays of its own gets no
       // progress, and the interpreter runs the block)
       if (!c.tlbInMemory) return n;
       const left = w.run(c, n);
       work += n - left;
-      if (!kept && work >= MIN_WORK * JUDGE_RUNS) {
-        kept = true;
-        keep(self);
-      }
       if (++runs === JUDGE_RUNS) {
         if (work < MIN_WORK * JUDGE_RUNS && self.valid) demote(self);
         runs = work = 0;

@@ -64,6 +64,16 @@ function le32(v: number): number[] {
   return [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
 }
 
+/** `mov ecx, n; l: <adds times add r, 1>; dec ecx; jnz l` (r by its ModRM byte: 0xc0 EAX, 0xc3
+ *  EBX): a loop of adds + 2 instructions, each block of it run once per pass (a block holds at
+ *  most 128 instructions). */
+function addLoop(n: number, adds: number, modrm = 0xc0): number[] {
+  const body: number[] = [];
+  for (let k = 0; k < adds; k++) body.push(0x83, modrm, 0x01);
+  // (jnz back to the body's start: rel32 from the end of the 6-byte jump, after dec ecx)
+  return [0xb9, ...le32(n), ...body, 0x49, 0x0f, 0x85, ...le32(-(body.length + 7))];
+}
+
 describe("the JIT engine", () => {
   it("keeps its counters in an object V8 holds with fast properties (updated per block and per region entry)", () => {
     // (an object in dictionary mode made each counter update in the engine loop a generic
@@ -592,12 +602,7 @@ describe("the JIT engine", () => {
     // once per pass of about F instructions (a block holds at most 128 of them, so F spans
     // several blocks and none is a loop of its own)
     const rate = 200;
-    const outer = (n: number, filler: number): number[] => {
-      const body: number[] = [];
-      for (let k = 0; k < filler; k++) body.push(0x83, 0xc0, 0x01);
-      // (jnz back to the body's start: rel32 from the end of the 6-byte jump, after dec ecx)
-      return [0xb9, ...le32(n), ...body, 0x49, 0x0f, 0x85, ...le32(-(body.length + 7)), 0xcd, 0x80];
-    };
+    const outer = (n: number, filler: number): number[] => [...addLoop(n, filler), 0xcd, 0x80];
     const run = (code: number[], opts: { threshold?: number; dueRate?: number }) => {
       const { k, env } = machine(code, { engine: "auto", ...opts });
       for (let slices = 0; k.run(env, 1 << 20).kind === X_BUDGET; slices++) expect(slices).toBeLessThan(500);
@@ -619,11 +624,7 @@ describe("the JIT engine", () => {
 
   it("compiles a loop the wasm tier takes at 1/WASM_DUE_SHARE of the threshold, and other code at the threshold", () => {
     // mov ecx, N; l: <F times add eax, 1>; dec ecx; jnz l; int 0x80
-    const loop = (n: number, filler: number): number[] => {
-      const body: number[] = [];
-      for (let k = 0; k < filler; k++) body.push(0x83, 0xc0, 0x01);
-      return [0xb9, ...le32(n), ...body, 0x49, 0x0f, 0x85, ...le32(-(body.length + 7)), 0xcd, 0x80];
-    };
+    const loop = (n: number, filler: number): number[] => [...addLoop(n, filler), 0xcd, 0x80];
     const threshold = 800, n = 2000;
     const run = (filler: number, wasm: boolean) => {
       const { k, env } = machine(loop(n, filler), { engine: "auto", threshold, wasm });
@@ -653,11 +654,7 @@ describe("the JIT engine", () => {
   it("looks for a wasm loop early at most once every EARLY_LOOK_INSNS instructions", () => {
     // two loops of 102 instructions one after the other (mov ecx, N; l: ...; jnz l), the
     // second reaching the early bar fewer than EARLY_LOOK_INSNS instructions after the first
-    const one = (n: number, modrm: number): number[] => {
-      const body: number[] = [];
-      for (let k = 0; k < 100; k++) body.push(0x83, modrm, 0x01);
-      return [0xb9, ...le32(n), ...body, 0x49, 0x0f, 0x85, ...le32(-(body.length + 7))];
-    };
+    const one = (n: number, modrm: number): number[] => addLoop(n, 100, modrm);
     const threshold = 800, early = threshold / WASM_DUE_SHARE;
     // (between them, mov esi, 1; xor edx, edx; div esi: an instruction the wasm tier does not
     // translate, where the first loop's region ends)

@@ -349,17 +349,20 @@ export class Engine {
    *  block weighted for its x87 or SIMD code does so early only on a loop of its own function
    *  (localloop.ts); elsewhere it counts on unweighted, to the threshold. */
   private due(b: Block): boolean {
-    // (lukewarm: it keeps counting, and is asked again at its next execution)
-    if (this.dueRate !== 0 && b.execs < this.threshold * LUKEWARM_FACTOR && this.cpu.icount - b.born > this.dueRate * b.execs) return false;
     // (early, at wasmBar: a wasm loop comes due now, compiled here, if no other block was looked
     // at in the last EARLY_LOOK_INSNS instructions; the block is interpreted this once more, and
-    // enters its region from its next execution)
+    // enters its region from its next execution. Lukewarm code too: the rule below weighs the
+    // JavaScript tier's compiling, and a loop whose passes are longer than DUE_RATE, Debian's
+    // sha512sum's 12,000 instructions of unrolled rounds, was otherwise interpreted until its
+    // blocks came due at the threshold, 36 M instructions)
     if (b.execs * b.weight < this.threshold) {
       if (this.cpu.icount < this.earlyAt) return false;
       this.earlyAt = this.cpu.icount + EARLY_LOOK_INSNS;
       this.regions.compileEarly(b, this.tick);
       return false;
     }
+    // (lukewarm: it keeps counting, and is asked again at its next execution)
+    if (this.dueRate !== 0 && b.execs < this.threshold * LUKEWARM_FACTOR && this.cpu.icount - b.born > this.dueRate * b.execs) return false;
     if (b.weight === 1 || b.execs >= this.threshold || inLocalLoop(b, (eip) => this.blockAt(eip))) return true;
     b.weight = 1;
     return false;

@@ -601,12 +601,14 @@ describe("the JIT engine", () => {
     // mov ecx, N; l: <F times add eax, 1>; dec ecx; jnz l; int 0x80: the loop's blocks each run
     // once per pass of about F instructions (a block holds at most 128 of them, so F spans
     // several blocks and none is a loop of its own)
+    // (the rule weighs the JavaScript tier's compiling: without the wasm tier, which takes such
+    // a loop early whatever its rate, below)
     const rate = 200;
     const outer = (n: number, filler: number): number[] => [...addLoop(n, filler), 0xcd, 0x80];
-    const run = (code: number[], opts: { threshold?: number; dueRate?: number }) => {
-      const { k, env } = machine(code, { engine: "auto", ...opts });
+    const run = (code: number[], opts: { threshold?: number; dueRate?: number; wasm?: boolean }) => {
+      const { k, env } = machine(code, { engine: "auto", wasm: false, ...opts });
       for (let slices = 0; k.run(env, 1 << 20).kind === X_BUDGET; slices++) expect(slices).toBeLessThan(500);
-      return { regions: k.engine.stats.jit.regionsCompiled, eax: k.regs(env)[EAX] };
+      return { regions: k.engine.stats.jit.regionsCompiled, eax: k.regs(env)[EAX], wasm: k.engine.stats.jit.wasmRegions, interp: k.engine.stats.interpInsns };
     };
     const rare = Math.ceil(rate * 1.1), often = Math.floor(rate * 0.6);
     const n = DEFAULT_THRESHOLD + 500;
@@ -614,7 +616,14 @@ describe("the JIT engine", () => {
     const dense = run(outer(n, often), { dueRate: rate });
     expect(dense.eax).toBe(n * often);
     expect(dense.regions).toBeGreaterThan(0);
-    expect(run(outer(n, rare), { dueRate: rate })).toEqual({ regions: 0, eax: n * rare });
+    expect(run(outer(n, rare), { dueRate: rate })).toMatchObject({ regions: 0, eax: n * rare });
+    // with the wasm tier, the rare loop (DIRECT_MIN_INSNS or more, calling nothing) becomes
+    // WebAssembly at threshold / WASM_DUE_SHARE all the same: its compiling costs little (a
+    // loop of unrolled rounds longer than the rate, Debian's sha512sum, was interpreted until
+    // the threshold)
+    const wasm = run(outer(n, rare), { dueRate: rate, wasm: true });
+    expect(wasm).toMatchObject({ regions: 1, wasm: 1, eax: n * rare });
+    expect(wasm.interp).toBeLessThan((DEFAULT_THRESHOLD / WASM_DUE_SHARE + 3) * (rare + 2));
     // the rare code at LUKEWARM_FACTOR times the threshold; no rule with a rate of 0, or with a
     // threshold given, which is taken as it is
     expect(run(outer(DEFAULT_THRESHOLD * LUKEWARM_FACTOR + 500, rare), { dueRate: rate }).regions).toBeGreaterThan(0);

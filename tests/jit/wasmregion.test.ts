@@ -87,6 +87,17 @@ describe("the wasm tier's choice of loops", () => {
     expect(g4.take()).toBeNull();
   });
 
+  it("takes a loop of more than 4,000 instructions whole (unrolled rounds: Debian's sha512sum's is 12,000)", () => {
+    // 40 blocks of 100 x inc eax; jmp next, then dec edx; jnz back to the first (rel32): 4,042
+    // instructions in 4,087 bytes, the fixture's one page of code
+    const seg = [...Array.from({ length: 100 }, () => 0x40), 0xeb, 0x00];
+    const code = [...Array.from({ length: 40 }, () => seg).flat(), 0x4a, 0x0f, 0x85, ...le32(-(40 * seg.length + 7))];
+    const starts = [...Array.from({ length: 40 }, (_, k) => k * seg.length), 40 * seg.length];
+    const taken = graph(code, starts).take();
+    expect(taken?.map((b) => b.eip - CODE)).toEqual(starts);
+    expect(taken?.reduce((n, b) => n + b.insns.length, 0)).toBe(4042);
+  });
+
   it("leaves a small loop of integer code without looking past the code it translates", () => {
     // a: add eax, 1; dec ecx; jnz a; b (6): div ebx; jmp c; c (10): jmp a. Before, every hot
     // block the entry reached was searched (c too) for each block that came due.

@@ -66,7 +66,7 @@ const COUNTED = new Set([Op.SHL, Op.SHR, Op.SAR, Op.ROL, Op.ROR]);
 /** Whether the integer translation takes x (control transfers are block.ts's). */
 export function intSupported(x: Insn): boolean {
   if (x.lock !== 0 || x.rep !== 0) return false;
-  if ((x.k0 === K_MEM || x.k1 === K_MEM) && x.op !== Op.LEA && (x.asz !== 4 || x.seg === 4 || x.seg === 5)) return false;
+  if ((x.k0 === K_MEM || x.k1 === K_MEM) && x.op !== Op.LEA && x.asz !== 4) return false;
   const R = regKind(x.osz);
   const sized = x.k0 !== K_MEM && x.k1 !== K_MEM ? true : x.msz === x.osz;
   switch (x.op) {
@@ -87,6 +87,8 @@ export function intSupported(x: Insn): boolean {
       return x.osz === 4 && x.k0 === K_R32 && (x.k1 === K_R32 || (x.k1 === K_MEM && x.msz === 4)) && x.k2 === K_NONE;
     case Op.BSWAP:
       return x.osz === 4 && x.k0 === K_R32 && x.k1 === K_NONE;
+    case Op.SHLD: case Op.SHRD:
+      return x.osz === 4 && (x.k0 === K_R32 || (x.k0 === K_MEM && x.msz === 4)) && x.k1 === K_R32 && (x.k2 === K_IMM || (x.k2 === K_R8 && x.r2 === CL));
     case Op.XCHG:
       return x.osz === 4 && x.k0 === K_R32 && x.k1 === K_R32;
     case Op.IMUL:
@@ -289,6 +291,9 @@ export function emitInt(s: IntContext, x: Insn, k: number): void {
       f.set(s.reg[x.r0]);
       f.end();
       return;
+    case Op.SHLD: case Op.SHRD:
+      doubleShift(s, x, k);
+      return;
     case Op.IMUL: {
       if (x.k2 === K_IMM) {
         read(s, x, k, x.k1, x.r1, 4, s.v);
@@ -430,6 +435,78 @@ export function emitInt(s: IntContext, x: Insn, k: number): void {
     f.get(s.p).get(s.res);
     store(f, bytes);
   } else setReg(s, x.k0, x.r0, s.res);
+}
+
+/** 32-bit SHLD/SHRD by an immediate or CL, as hw/alu.ts shld/shrd: the destination shifted by
+ *  the count (masked to 5 bits), filled from the other end of the source; CF the last bit
+ *  shifted out, OF the new sign XOR CF after SHLD and the XOR of the two top bits after SHRD,
+ *  SF, ZF and PF from the result, AF set, as concrete flags (FOP 0). A count of 0 changes no
+ *  flags, and a memory destination is written back as it was (as the interpreter does). A loop
+ *  of 64-bit shifts (Debian's sha512sum and b2sum on i386) is made of them. */
+function doubleShift(s: IntContext, x: Insn, k: number): void {
+  const f = s.f, left = x.op === Op.SHLD, byCl = x.k2 !== K_IMM, n = x.imm & 31;
+  // the destination into v (a memory one translated for writing, at p), the source into w
+  if (x.k0 === K_MEM) {
+    s.address(x);
+    s.translate(true, k, x.eip, 4);
+    f.set(s.p).get(s.p);
+    load(f, 4);
+  } else f.get(s.reg[x.r0]);
+  f.set(s.v);
+  f.get(s.reg[x.r1]).set(s.w);
+  const write = (from: number): void => {
+    if (x.k0 === K_MEM) {
+      f.get(s.p).get(from);
+      store(f, 4);
+    } else f.get(from).set(s.reg[x.r0]);
+  };
+  if (!byCl && n === 0) {
+    write(s.v);
+    return;
+  }
+  const count = (): void => void (byCl ? f.get(s.a) : f.i32(n));
+  if (byCl) {
+    f.get(s.reg[ECX]).i32(31).op(OP.i32And).set(s.a);
+    f.get(s.a).if();
+  }
+  f.get(s.v);
+  count();
+  f.op(left ? OP.i32Shl : OP.i32ShrU);
+  f.get(s.w).i32(32);
+  count();
+  f.op(OP.i32Sub).op(left ? OP.i32ShrU : OP.i32Shl).op(OP.i32Or).set(s.res);
+  write(s.res);
+  // CF: the last bit shifted out of the destination
+  const cf = (): void => {
+    f.get(s.v);
+    if (left) {
+      f.i32(32);
+      count();
+      f.op(OP.i32Sub);
+    } else {
+      count();
+      f.i32(1).op(OP.i32Sub);
+    }
+    f.op(OP.i32ShrU).i32(1).op(OP.i32And);
+  };
+  f.get(s.fl).i32(~ARITH_FLAGS).op(OP.i32And);
+  cf();
+  f.op(OP.i32Or);
+  f.get(s.res).i32(31).op(OP.i32ShrU);
+  if (left) cf();
+  else f.get(s.res).i32(30).op(OP.i32ShrU).i32(1).op(OP.i32And);
+  f.op(OP.i32Xor).i32(31 - Math.clz32(OF)).op(OP.i32Shl).op(OP.i32Or);
+  f.get(s.res).op(OP.i32Eqz).i32(ZF).op(OP.i32Mul).op(OP.i32Or);
+  f.get(s.res).i32(0).op(OP.i32LtS).i32(SF).op(OP.i32Mul).op(OP.i32Or);
+  f.get(s.res).i32(0xff).op(OP.i32And).op(OP.i32Popcnt).i32(1).op(OP.i32And).op(OP.i32Eqz).i32(PF).op(OP.i32Mul).op(OP.i32Or);
+  f.i32(AF).op(OP.i32Or).set(s.fl);
+  f.i32(0).set(s.fop);
+  if (byCl) {
+    f.else();
+    write(s.v);
+    f.end();
+    s.known = -1;
+  } else s.known = 0;
 }
 
 /** Kinds whose flags are computed inline. */

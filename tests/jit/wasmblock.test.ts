@@ -85,6 +85,11 @@ const BLOCKS: [string, number[], number?][] = [
   ["mov eax, gs:[0x14]; sub edx, gs:[0x14]; jne", [0x65, 0xa1, 0x14, 0, 0, 0, 0x65, 0x2b, 0x15, 0x14, 0, 0, 0, 0x75, 0x10]],
   ["mov ecx, gs:[0x30] (beyond a limit); mov fs:[0x4], esi; add fs:[0x8], eax; jc", [0x65, 0x8b, 0x0d, 0x30, 0, 0, 0, 0x64, 0x89, 0x35, 0x04, 0, 0, 0, 0x64, 0x01, 0x05, 0x08, 0, 0, 0, 0x72, 0x10]],
   ["push dword gs:[0x10]; pop edi; lea eax, gs:[ebx+4]; call gs:[0x10]", [0x65, 0xff, 0x35, 0x10, 0, 0, 0, 0x5f, 0x65, 0x8d, 0x43, 0x04, 0x65, 0xff, 0x15, 0x10, 0, 0, 0]],
+  // MOVS and STOS, with REP: element by element (an overlapping copy too), across the pages'
+  // boundary, backwards with DF set
+  ["lea esi, [ebx]; lea edi, [ebx+0x40]; rep movsd (overlapping); jmp", [0x8d, 0x33, 0x8d, 0x7b, 0x40, 0xf3, 0xa5, 0xeb, 0x02]],
+  ["lea edi, [ebx+3]; rep stosb; lea edi, [esi-8]; mov ecx, 9; rep stosd (across the pages); jmp", [0x8d, 0x7b, 0x03, 0xf3, 0xaa, 0x8d, 0x7e, 0xf8, 0xb9, 9, 0, 0, 0, 0xf3, 0xab, 0xeb, 0x02]],
+  ["std; lea esi, [ebx+0x80]; lea edi, [ebx+0x7c]; rep movsw; cld; movsb; stosd; jmp", [0xfd, 0x8d, 0xb3, 0x80, 0, 0, 0, 0x8d, 0x7b, 0x7c, 0x66, 0xf3, 0xa5, 0xfc, 0xa4, 0xab, 0xeb, 0x02]],
   ["cmp eax, edx; rol ecx, 3; bsf eax, edx (keeps CF and OF); jo", [0x39, 0xd0, 0xc1, 0xc1, 0x03, 0x0f, 0xbc, 0xc2, 0x70, 0x10]],
   ["bswap eax; bswap edi; xchg ecx, edx; xchg esi, eax; jmp", [0x0f, 0xc8, 0x0f, 0xcf, 0x87, 0xd1, 0x96, 0xeb, 0x02]],
   ["push dword [ebx+4]; push dword [esp+8]; pop eax; jmp", [0xff, 0x73, 0x04, 0xff, 0x74, 0x24, 0x08, 0x58, 0xeb, 0x02]],
@@ -135,6 +140,26 @@ describe("blocks translated to WebAssembly", () => {
     expect(stopped > 0).toBe(accesses);
   });
 
+  it("leaves a REP MOVS or STOS of more than REP_IN_WASM elements to the interpreter part-way", () => {
+    // mov ecx, 5000; lea edi, [ebx]; rep stosb; jmp: 4,096 bytes in compiled code, then the
+    // instruction again (EIP at it, ECX at 904), which the interpreter finishes
+    const bytes = [0xb9, ...le32(5000), 0x8d, 0x3b, 0xf3, 0xaa, 0xeb, 0x02];
+    const a = cpu(bytes), b = cpu(bytes);
+    const insns = new BlockDecoder().decode(a, CODE, false).insns;
+    const block = compileBlock(insns, b.mem);
+    expect(block).not.toBeNull();
+    const seed = 0x5705;
+    fill(a, rng(seed), false, true);
+    fill(b, rng(seed), false, true);
+    interpret(a, insns);
+    const retired = block!.run(b);
+    expect(retired).toBe(2);
+    expect([b.r[ECX], b.r[EIP]]).toEqual([904, insns[2].eip]);
+    interpret(b, insns.slice(retired));
+    expect(state(b)).toEqual(state(a));
+    for (const f of F_DATA) expect(Buffer.from(b.mem.u8.subarray(f, f + 0x1000)).equals(Buffer.from(a.mem.u8.subarray(f, f + 0x1000)))).toBe(true);
+  });
+
   it("leaves out forms it does not take", () => {
     const c = cpu([]);
     const decode = (bytes: number[]): Insn[] => {
@@ -143,7 +168,8 @@ describe("blocks translated to WebAssembly", () => {
       return new BlockDecoder().decode(c, CODE, false).insns;
     };
     expect(compileBlock(decode([0xf7, 0xf1, 0x75, 0x10]), c.mem)).toBeNull(); // div ecx; jne
-    expect(compileBlock(decode([0xf3, 0xa4, 0xeb, 0x02]), c.mem)).toBeNull(); // rep movsb; jmp
+    expect(compileBlock(decode([0x64, 0xf3, 0xa4, 0xeb, 0x02]), c.mem)).toBeNull(); // rep movsb from fs:[esi]; jmp
+    expect(compileBlock(decode([0xf3, 0xa6, 0xeb, 0x02]), c.mem)).toBeNull(); // repe cmpsb; jmp
     expect(compileBlock(decode([0x64, 0x66, 0x0f, 0xef, 0x03, 0xeb, 0x02]), c.mem)).toBeNull(); // pxor xmm0, fs:[ebx]; jmp
     expect(compileBlock(decode([0xd3, 0xc0, 0xeb, 0x02]), c.mem)).toBeNull(); // rol eax, cl; jmp
     expect(compileBlock(decode([0x66, 0xd3, 0xe0, 0xeb, 0x02]), c.mem)).toBeNull(); // shl ax, cl; jmp

@@ -15,7 +15,7 @@ import { FnBuilder, buildModule, I32, F64, V128, OP, type ValType, type ModuleSp
 import { simdName, emitSimd, usesMxcsr, type SimdContext } from "./simd.js";
 import { intSupported, emitInt, condition, conditionFunction, type IntContext } from "./integer.js";
 import { type Insn, Op, K_R32, K_MEM, K_IMM, K_NONE, NO_REG } from "../../hw/isa.js";
-import { EIP, EBP, ESP, MXCSR, CF, OF, FS, GS } from "../../hw/state.js";
+import { EIP, EBP, ESP, EAX, ECX, ESI, EDI, MXCSR, CF, OF, DF, DS, FS, GS } from "../../hw/state.js";
 import { faultOnlyRotates } from "../liveness.js";
 import { condOf, cfOf, flagsOf } from "../../hw/flags.js";
 import { TLB_KEY, type Cpu } from "../../hw/cpu.js";
@@ -25,6 +25,9 @@ import { TLB_ARRAY_BYTES, type PhysMemory } from "../../hw/memory.js";
  *  registers (as Cpu.sse.i32's first eight slots). */
 const STATE_WORDS = 14;
 const XMM_WORD = 16, XMM_WORDS = 32;
+/** Elements a REP MOVS or STOS moves in compiled code before leaving the rest to the
+ *  interpreter (which counts them as work for a scheduler's slice: Cpu.repWork). */
+const REP_IN_WASM = 4096;
 /** The state word MXCSR is copied to (read only). */
 const MXCSR_WORD = 14;
 /** The state words FS's base and limit, then GS's, are copied to (read only), for a region with
@@ -52,6 +55,8 @@ const WA = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
 function supported(x: Insn): boolean {
   if (x.op === Op.SIMD) return simdName(x) !== null;
+  // MOVS and STOS, with REP too, on flat segments (no override of MOVS's source)
+  if (x.op === Op.MOVS || x.op === Op.STOS) return x.asz === 4 && x.lock === 0 && (x.osz === 1 || x.osz === 2 || x.osz === 4) && (x.op === Op.STOS || x.seg === DS);
   if (x.lock !== 0 || x.rep !== 0 || x.k2 !== K_NONE) return intSupported(x);
   const mem = (k: number): boolean => k !== K_MEM || (x.msz === 4 && x.asz === 4);
   switch (x.op) {
@@ -340,6 +345,40 @@ function translateRegion(blocks: readonly (readonly Insn[])[], mem: PhysMemory, 
       translate(false, k, eip, 4);
       f.mem(OP.i32Load, 0).set(into);
     };
+    /** MOVS or STOS (x, instruction k), as hw/interp/string.ts: an element moved at a time,
+     *  ESI and EDI stepped by DF, ECX counted down under REP; where the TLB cannot serve an
+     *  element, or after REP_IN_WASM of them, the run ends before the instruction with the
+     *  elements done retired (the interpreter goes on from there, as after a fault). */
+    const stringOp = (x: Insn, k: number): void => {
+      const size = x.osz, movs = x.op === Op.MOVS, rep = x.rep !== 0, label = `str${cur}_${k}`;
+      // the step into local w: -size with DF set
+      f.get(fl).i32(DF).op(OP.i32And).if().i32(-size).set(w).else().i32(size).set(w).end();
+      if (rep) {
+        f.i32(0).set(e2);
+        f.block(`${label}done`).loop(label);
+        f.get(reg[ECX]).op(OP.i32Eqz).brIf(`${label}done`);
+        f.get(e2).i32(REP_IN_WASM).op(OP.i32GeU).if();
+        leave(() => f.i32(x.eip), k);
+        f.end();
+      }
+      if (movs) {
+        f.get(reg[ESI]).set(a);
+        translate(false, k, x.eip, size);
+        f.mem(size === 1 ? OP.i32Load8U : size === 2 ? OP.i32Load16U : OP.i32Load, 0).set(v);
+      } else if (size === 4) f.get(reg[EAX]).set(v);
+      else f.get(reg[EAX]).i32(size === 2 ? 0xffff : 0xff).op(OP.i32And).set(v);
+      f.get(reg[EDI]).set(a);
+      translate(true, k, x.eip, size);
+      f.get(v);
+      f.mem(size === 1 ? OP.i32Store8 : size === 2 ? OP.i32Store16 : OP.i32Store, 0);
+      if (movs) f.get(reg[ESI]).get(w).op(OP.i32Add).set(reg[ESI]);
+      f.get(reg[EDI]).get(w).op(OP.i32Add).set(reg[EDI]);
+      if (rep) {
+        f.get(reg[ECX]).i32(1).op(OP.i32Sub).set(reg[ECX]);
+        f.get(e2).i32(1).op(OP.i32Add).set(e2);
+        f.br(label).end().end();
+      }
+    };
     insns.forEach((x, k) => {
       current = k;
       switch (x.op) {
@@ -380,6 +419,10 @@ function translateRegion(blocks: readonly (readonly Insn[])[], mem: PhysMemory, 
             address(x);
             read32(k, x.eip, v);
           } else if (x.k0 === K_R32) f.get(reg[x.r0]).set(v);
+          break;
+        case Op.MOVS:
+        case Op.STOS:
+          stringOp(x, k);
           break;
         case Op.JCC:
           break; // (the block's end, below)

@@ -11,7 +11,7 @@
 import { FnBuilder, I32, OP } from "./asm.js";
 import { type Insn, Op, K_R8, K_R16, K_R32, K_MEM, K_IMM, K_NONE } from "../../hw/isa.js";
 import { FK_NONE, FK_ADD, FK_SUB, FK_ADC, FK_SBB, FK_LOGIC, FK_INC, FK_DEC, FK_SHL, FK_SHR, FK_SAR } from "../../hw/flags.js";
-import { CF, PF, AF, ZF, SF, OF, ARITH_FLAGS, EAX, ECX, EDX } from "../../hw/state.js";
+import { CF, PF, AF, ZF, SF, OF, DF, ARITH_FLAGS, EAX, ECX, EDX } from "../../hw/state.js";
 
 /** CL as a byte register operand (register << 2 | high byte). */
 const CL = ECX << 2;
@@ -101,6 +101,8 @@ export function intSupported(x: Insn): boolean {
       return x.osz === 4 && x.k0 === K_R32 && (x.k1 === K_R32 || (x.k1 === K_MEM && x.msz === 4));
     case Op.CWD: case Op.CBW:
       return x.osz === 4;
+    case Op.CLD: case Op.STD:
+      return true;
     default:
       return false;
   }
@@ -293,6 +295,13 @@ export function emitInt(s: IntContext, x: Insn, k: number): void {
       return;
     case Op.SHLD: case Op.SHRD:
       doubleShift(s, x, k);
+      return;
+    case Op.CLD: case Op.STD:
+      // DF is no flag of the lazy record
+      f.get(s.fl);
+      if (x.op === Op.STD) f.i32(DF).op(OP.i32Or);
+      else f.i32(~DF).op(OP.i32And);
+      f.set(s.fl);
       return;
     case Op.IMUL: {
       if (x.k2 === K_IMM) {

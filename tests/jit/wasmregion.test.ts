@@ -32,7 +32,7 @@ function graph(code: number[], starts: number[]) {
     return blocks.get(eip) ?? null;
   };
   const entry = blocks.get(CODE) as Block;
-  return { entry, asked, block: (offset: number) => blocks.get(CODE + offset) as Block, take: (cap?: number) => wasmBlocks(entry, blockAt, HOT, blockAt, cap) };
+  return { entry, asked, block: (offset: number) => blocks.get(CODE + offset) as Block, take: (cap?: number, from = entry) => wasmBlocks(from, blockAt, HOT, blockAt, cap) };
 }
 
 // a: paddb xmm0, xmm1; dec ecx; jnz a (offset 7 next)
@@ -96,6 +96,17 @@ describe("the wasm tier's choice of loops", () => {
     const taken = graph(code, starts).take();
     expect(taken?.map((b) => b.eip - CODE)).toEqual(starts);
     expect(taken?.reduce((n, b) => n + b.insns.length, 0)).toBe(4042);
+  });
+
+  it("starts no region at a function that returns to more than one place of the hot code (a PIC thunk), but takes the loop that calls it", () => {
+    // F (0): mov eax, ecx; ret. A (3): 40 x add ebx, 1; call F. B (128): 40 x add esi, 1; call F.
+    // C (253): 30 x add edi, 1; dec edx; jnz A (rel32). F returns to B and to C.
+    const adds = (modrm: number, n: number): number[] => Array.from({ length: n }, () => [0x83, modrm, 0x01]).flat();
+    const code = [0x89, 0xc8, 0xc3, ...adds(0xc3, 40), 0xe8, ...le32(-128), ...adds(0xc6, 40), 0xe8, ...le32(-253), ...adds(0xc7, 30), 0x4a, 0x0f, 0x85, ...le32(-347)];
+    const g = graph(code, [0, 3, 128, 253]);
+    g.block(0).succ.push(g.block(128), g.block(253));
+    expect(g.take()).toBeNull();
+    expect(g.take(undefined, g.block(3))?.map((b) => b.eip - CODE).sort((x, y) => x - y)).toEqual([0, 3, 128, 253]);
   });
 
   it("leaves a small loop of integer code without looking past the code it translates", () => {

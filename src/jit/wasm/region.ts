@@ -67,7 +67,7 @@ export const EARLY_HOT = 256;
  *  goes through other code on its way round would leave and enter the region on every
  *  iteration. */
 export function wasmBlocks(entry: Block, blockAt: (eip: number) => Block | null, hot: number, decodeAt: (eip: number) => Block | null, cap = MAX_HOT): Block[] | null {
-  if (!usable(entry)) return null;
+  if (!usable(entry) || sharedReturn(entry, hot)) return null;
   const loop = loopOf(entry, blockAt, hot, cap);
   if (loop === null || (loop.kind === "direct" && loop.blocks.reduce((n, b) => n + b.insns.length, 0) < DIRECT_MIN_INSNS)) return null;
   // (a direct loop's region grows through direct blocks only: the code around a loop of packed
@@ -98,6 +98,21 @@ export function wasmBlocks(entry: Block, blockAt: (eip: number) => Block | null,
   // that came due took 12% of the compiling time of Debian's bash running a loop.)
   const all = component(entry, blockAt, hot, () => true, cap);
   return all !== null && all.length === loop.blocks.length ? out : null;
+}
+
+/** Whether `b` returns to more than one place of the hot code: a function shared by other code
+ *  (glibc's PIC thunk, called from everywhere), which no wasm region starts at. Through its
+ *  returns, the hot graph makes one "loop" of a program's hot paths: perf's strings, which has
+ *  no loop of its own the tier takes, got one of 1,200 instructions from __x86.get_pc_thunk.bx
+ *  (its first block to reach the early bar) once glibc's stack protector and string copies no
+ *  longer kept its functions out, and made 13.7 M transitions between regions instead of 7.5 M,
+ *  in 1.6 times the time. (Such a function inside a loop is taken: bzip2's loops call helpers
+ *  from several places, and excluding those loops made 4 M transitions instead of 0.1 M.) */
+function sharedReturn(b: Block, hot: number): boolean {
+  if (b.insns[b.insns.length - 1].op !== Op.RET) return false;
+  let places = 0;
+  for (const s of b.succ) if (s.execs >= hot && ++places > 1) return true;
+  return false;
 }
 
 function successors(b: Block): number[] {

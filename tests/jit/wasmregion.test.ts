@@ -98,6 +98,16 @@ describe("the wasm tier's choice of loops", () => {
     expect(taken?.reduce((n, b) => n + b.insns.length, 0)).toBe(4042);
   });
 
+  it("leaves a loop that does not fit in one region (more than 256 blocks)", () => {
+    // 300 blocks of inc eax; jmp next (3 bytes each), then dec edx; jnz back to the first
+    const code = [...Array.from({ length: 300 }, () => [0x40, 0xeb, 0x00]).flat(), 0x4a, 0x0f, 0x85, ...le32(-(300 * 3 + 7))];
+    const starts = [...Array.from({ length: 300 }, (_, k) => 3 * k), 900];
+    expect(graph(code, starts).take()).toBeNull();
+    // (200 of them fit)
+    const fits = [...Array.from({ length: 200 }, () => [0x40, 0xeb, 0x00]).flat(), 0x4a, 0x0f, 0x85, ...le32(-(200 * 3 + 7))];
+    expect(graph(fits, [...Array.from({ length: 200 }, (_, k) => 3 * k), 600]).take()?.length).toBe(201);
+  });
+
   it("starts no region at a function that returns to more than one place of the hot code (a PIC thunk), but takes the loop that calls it", () => {
     // F (0): mov eax, ecx; ret. A (3): 40 x add ebx, 1; call F. B (128): 40 x add esi, 1; call F.
     // C (253): 30 x add edi, 1; dec edx; jnz A (rel32). F returns to B and to C.

@@ -93,6 +93,12 @@ export function wasmBlocks(entry: Block, blockAt: (eip: number) => Block | null,
       queue.push(s);
     }
   }
+  // The loop must fit: one cut short by the region's size would leave and enter it on every
+  // pass. (perf's strings: a loop through vfprintf taken into 256 blocks of its region, which
+  // was demoted for too little work per entry; its JavaScript regions formed late then, and
+  // chained 13 M times instead of 7.5 M.)
+  const inside = new Set(out);
+  if (!loop.blocks.every((b) => inside.has(b))) return null;
   // Only a loop that passes is looked for again in all the hot code, to tell whether the loops
   // through the entry leave the translated code. (Searching all the hot code for every block
   // that came due took 12% of the compiling time of Debian's bash running a loop.)
@@ -104,9 +110,9 @@ export function wasmBlocks(entry: Block, blockAt: (eip: number) => Block | null,
  *  (glibc's PIC thunk, called from everywhere), which no wasm region starts at. Through its
  *  returns, the hot graph makes one "loop" of a program's hot paths: perf's strings, which has
  *  no loop of its own the tier takes, got one of 1,200 instructions from __x86.get_pc_thunk.bx
- *  (its first block to reach the early bar) once glibc's stack protector and string copies no
- *  longer kept its functions out, and made 13.7 M transitions between regions instead of 7.5 M,
- *  in 1.6 times the time. (Such a function inside a loop is taken: bzip2's loops call helpers
+ *  (its first block to reach the early bar) once its string copies (rep movs) no longer kept its
+ *  functions out, and made 13 M transitions between regions instead of 7.5 M, in 1.6 times
+ *  the time. (Such a function inside a loop is taken: bzip2's loops call helpers
  *  from several places, and excluding those loops made 4 M transitions instead of 0.1 M.) */
 function sharedReturn(b: Block, hot: number): boolean {
   if (b.insns[b.insns.length - 1].op !== Op.RET) return false;

@@ -351,14 +351,17 @@ export class Engine {
   private due(b: Block): boolean {
     // (early, at wasmBar: a wasm loop comes due now, compiled here, if no other block was looked
     // at in the last EARLY_LOOK_INSNS instructions; the block is interpreted this once more, and
-    // enters its region from its next execution. Lukewarm code too: the rule below weighs the
-    // JavaScript tier's compiling, and a loop whose passes are longer than DUE_RATE, Debian's
-    // sha512sum's 12,000 instructions of unrolled rounds, was otherwise interpreted until its
-    // blocks came due at the threshold, 36 M instructions)
+    // enters its region from its next execution. A lukewarm block too (the rule below), if the
+    // loop is at least half as long as the instructions run per execution of the block: a loop
+    // whose own passes are longer than DUE_RATE, Debian's sha512sum's 12,000 instructions of
+    // unrolled rounds, was otherwise interpreted until the threshold, 36 M instructions; but an
+    // outer loop that runs rarely for its inner loops' passes stays lukewarm: sieve's loop nest
+    // of 140 instructions, taken early, ran in wasm 20-40% slower than its JavaScript regions)
     if (b.execs * b.weight < this.threshold) {
       if (this.cpu.icount < this.earlyAt) return false;
       this.earlyAt = this.cpu.icount + EARLY_LOOK_INSNS;
-      this.regions.compileEarly(b, this.tick);
+      const perExec = (this.cpu.icount - b.born) / b.execs;
+      this.regions.compileEarly(b, this.tick, this.dueRate !== 0 && perExec > this.dueRate ? perExec / 2 : 0);
       return false;
     }
     // (lukewarm: it keeps counting, and is asked again at its next execution)

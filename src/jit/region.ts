@@ -532,14 +532,14 @@ export class RegionCache {
   /** A region of WebAssembly from `entry`, which came due early (engine.ts WASM_DUE_SHARE), or
    *  null where the tier takes no loop from there: the block then counts on to the threshold,
    *  as any other does. */
-  compileEarly(entry: Block, tick: number): Region | null {
-    return this.wasm === null ? null : this.compileWasm(entry, null, tick, this.wasm, EARLY_HOT);
+  compileEarly(entry: Block, tick: number, minInsns = 0): Region | null {
+    return this.wasm === null ? null : this.compileWasm(entry, null, tick, this.wasm, EARLY_HOT, minInsns);
   }
 
   /** A region of WebAssembly from `entry` (wasm/region.ts), or null where the tier takes no loop
    *  from there (the JavaScript tier compiles it then). */
-  private compileWasm(entry: Block, previous: Region | null, tick: number, link: WasmLink, cap?: number): Region | null {
-    const blocks = wasmBlocks(entry, this.blockAt, this.hotExecs(entry), link.decodeAt, cap);
+  private compileWasm(entry: Block, previous: Region | null, tick: number, link: WasmLink, cap?: number, minInsns = 0): Region | null {
+    const blocks = wasmBlocks(entry, this.blockAt, this.hotExecs(entry), link.decodeAt, cap, minInsns);
     if (blocks === null) return null;
     const kept = this.keptModule(entry, blocks, link);
     const made = this.wasmRegion(blocks, previous, link, kept?.module ?? null);

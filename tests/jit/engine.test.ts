@@ -631,6 +631,21 @@ describe("the JIT engine", () => {
     expect(run(outer(n, rare), { threshold: DEFAULT_THRESHOLD, dueRate: rate }).regions).toBeGreaterThan(0);
   });
 
+  it("leaves early, as lukewarm, a loop nest much shorter than the instructions run per pass of its outer loop (sieve's)", () => {
+    // mov ecx, N; outer: 70 x add eax, 1; mov esi, 3000; inner: add ebx, 1; dec esi; jnz inner;
+    // dec ecx; jnz outer; int 0x80: the nest is 76 instructions (a direct loop the wasm tier
+    // takes), a pass of the outer loop 9,073
+    const body = [...Array.from({ length: 70 }, () => [0x83, 0xc0, 0x01]).flat(), 0xbe, ...le32(3000), 0x83, 0xc3, 0x01, 0x4e, 0x75, 0xfa, 0x49];
+    const n = DEFAULT_THRESHOLD / WASM_DUE_SHARE + 100;
+    const code = [0xb9, ...le32(n), ...body, 0x0f, 0x85, ...le32(-(body.length + 6)), 0xcd, 0x80];
+    const { k, env } = machine(code, { engine: "auto", dueRate: 200, wasm: true });
+    for (let slices = 0; k.run(env, 1 << 20).kind === X_BUDGET; slices++) expect(slices).toBeLessThan(500);
+    expect([k.regs(env)[EAX], k.regs(env)[EBX]]).toEqual([70 * n, 3000 * n]);
+    // (the outer loop's blocks passed the early bar, and were looked at: the nest is far shorter
+    // than a pass, so not taken; the inner loop is too small for the tier)
+    expect(k.engine.stats.jit.wasmRegions).toBe(0);
+  });
+
   it("compiles a loop the wasm tier takes at 1/WASM_DUE_SHARE of the threshold, and other code at the threshold", () => {
     // mov ecx, N; l: <F times add eax, 1>; dec ecx; jnz l; int 0x80
     const loop = (n: number, filler: number): number[] => [...addLoop(n, filler), 0xcd, 0x80];

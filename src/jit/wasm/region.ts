@@ -66,10 +66,13 @@ export const EARLY_HOT = 256;
  *  SSE or is a direct loop (LoopKind) of DIRECT_MIN_INSNS instructions or more: a loop that
  *  goes through other code on its way round would leave and enter the region on every
  *  iteration. */
-export function wasmBlocks(entry: Block, blockAt: (eip: number) => Block | null, hot: number, decodeAt: (eip: number) => Block | null, cap = MAX_HOT): Block[] | null {
+export function wasmBlocks(entry: Block, blockAt: (eip: number) => Block | null, hot: number, decodeAt: (eip: number) => Block | null, cap = MAX_HOT, minInsns = 0): Block[] | null {
   if (!usable(entry) || sharedReturn(entry, hot)) return null;
   const loop = loopOf(entry, blockAt, hot, cap);
-  if (loop === null || (loop.kind === "direct" && loop.blocks.reduce((n, b) => n + b.insns.length, 0) < DIRECT_MIN_INSNS)) return null;
+  if (loop === null) return null;
+  // (`minInsns`: a loop the caller wants at least this long, whatever its kind)
+  const size = loop.blocks.reduce((n, b) => n + b.insns.length, 0);
+  if ((loop.kind === "direct" && size < DIRECT_MIN_INSNS) || size < minInsns) return null;
   // (a direct loop's region grows through direct blocks only: the code around a loop of packed
   // SSE is taken with its indirect jumps and calls, which an integer loop's would add for little)
   const within = loop.kind === "packed" ? usable : direct;

@@ -221,7 +221,9 @@ describe("program snapshots as bytes", () => {
       if (k === 0) after1 = fds();
     }
     expect(after1).toBeGreaterThanOrEqual(1);
-    expect(fds()).toBe(after1);
+    // (no more than after the first: the first program's own descriptor may still be closing,
+    // asynchronously, when after1 is taken, and CI once saw 2 then 1)
+    expect(fds()).toBeLessThanOrEqual(after1);
     expect(q.stats.restores).toBe(10);
     q.dispose();
     fs.rmSync(own);

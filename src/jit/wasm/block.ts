@@ -13,7 +13,7 @@
 
 import { FnBuilder, buildModule, I32, F64, V128, OP, type ValType, type ModuleSpec } from "./asm.js";
 import { simdName, emitSimd, usesMxcsr, type SimdContext } from "./simd.js";
-import { intSupported, emitInt, condition, conditionFunction, type IntContext } from "./integer.js";
+import { intSupported, emitInt, condition, conditionFunction, load, store, type IntContext } from "./integer.js";
 import { type Insn, Op, K_R32, K_MEM, K_IMM, K_NONE, NO_REG } from "../../hw/isa.js";
 import { EIP, EBP, ESP, EAX, ECX, ESI, EDI, MXCSR, CF, OF, DF, DS } from "../../hw/state.js";
 import { faultOnlyRotates } from "../liveness.js";
@@ -30,7 +30,6 @@ const XMM_WORD = 16, XMM_WORDS = 32;
 const REP_IN_WASM = 4096;
 /** The state word MXCSR is copied to (read only). */
 const MXCSR_WORD = 14;
-
 
 export interface WasmBlock {
   /** Runs the block on `c` (whose memory it was compiled for); returns the instructions it
@@ -343,13 +342,14 @@ function translateRegion(blocks: readonly (readonly Insn[])[], mem: PhysMemory, 
       if (movs) {
         f.get(reg[ESI]).set(a);
         translate(false, k, x.eip, size);
-        f.mem(size === 1 ? OP.i32Load8U : size === 2 ? OP.i32Load16U : OP.i32Load, 0).set(v);
+        load(f, size);
+        f.set(v);
       } else if (size === 4) f.get(reg[EAX]).set(v);
       else f.get(reg[EAX]).i32(size === 2 ? 0xffff : 0xff).op(OP.i32And).set(v);
       f.get(reg[EDI]).set(a);
       translate(true, k, x.eip, size);
       f.get(v);
-      f.mem(size === 1 ? OP.i32Store8 : size === 2 ? OP.i32Store16 : OP.i32Store, 0);
+      store(f, size);
       if (movs) f.get(reg[ESI]).get(w).op(OP.i32Add).set(reg[ESI]);
       f.get(reg[EDI]).get(w).op(OP.i32Add).set(reg[EDI]);
       if (rep) {

@@ -133,11 +133,13 @@ function setReg(s: IntContext, kind: number, r: number, from: number): void {
   f.op(OP.i32Or).set(R);
 }
 
-function load(f: FnBuilder, bytes: number): void {
+/** Loads an operand of `bytes` (zero-extended) from the address on the stack. */
+export function load(f: FnBuilder, bytes: number): void {
   f.mem(bytes === 1 ? OP.i32Load8U : bytes === 2 ? OP.i32Load16U : OP.i32Load, 0);
 }
 
-function store(f: FnBuilder, bytes: number): void {
+/** Stores the operand of `bytes` on the stack at the address below it. */
+export function store(f: FnBuilder, bytes: number): void {
   f.mem(bytes === 1 ? OP.i32Store8 : bytes === 2 ? OP.i32Store16 : OP.i32Store, 0);
 }
 
@@ -315,9 +317,7 @@ export function emitInt(s: IntContext, x: Insn, k: number): void {
       // EFLAGS: CF = OF = the signed product does not fit; SF, ZF, PF from the result; AF clear
       f.get(s.fl).i32(~ARITH_FLAGS).op(OP.i32And);
       f.get(s.v).op(OP.i64ExtendI32S).get(s.w).op(OP.i64ExtendI32S).op(OP.i64Mul).get(s.res).op(OP.i64ExtendI32S).op(OP.i64Ne).i32(CF | OF).op(OP.i32Mul).op(OP.i32Or);
-      f.get(s.res).op(OP.i32Eqz).i32(ZF).op(OP.i32Mul).op(OP.i32Or);
-      f.get(s.res).i32(0).op(OP.i32LtS).i32(SF).op(OP.i32Mul).op(OP.i32Or);
-      f.get(s.res).i32(0xff).op(OP.i32And).op(OP.i32Popcnt).i32(1).op(OP.i32And).op(OP.i32Eqz).i32(PF).op(OP.i32Mul).op(OP.i32Or);
+      orResultFlags(s);
       f.set(s.fl);
       f.i32(0).set(s.fop);
       s.known = 0;
@@ -505,9 +505,7 @@ function doubleShift(s: IntContext, x: Insn, k: number): void {
   if (left) cf();
   else f.get(s.res).i32(30).op(OP.i32ShrU).i32(1).op(OP.i32And);
   f.op(OP.i32Xor).i32(31 - Math.clz32(OF)).op(OP.i32Shl).op(OP.i32Or);
-  f.get(s.res).op(OP.i32Eqz).i32(ZF).op(OP.i32Mul).op(OP.i32Or);
-  f.get(s.res).i32(0).op(OP.i32LtS).i32(SF).op(OP.i32Mul).op(OP.i32Or);
-  f.get(s.res).i32(0xff).op(OP.i32And).op(OP.i32Popcnt).i32(1).op(OP.i32And).op(OP.i32Eqz).i32(PF).op(OP.i32Mul).op(OP.i32Or);
+  orResultFlags(s);
   f.i32(AF).op(OP.i32Or).set(s.fl);
   f.i32(0).set(s.fop);
   if (byCl) {
@@ -534,6 +532,14 @@ function carry(s: IntContext): void {
 /** Flag `b` of FLAGS (0 or 1) on the stack. */
 function flagBit(s: IntContext, b: number): void {
   s.f.get(s.fl).i32(b).op(OP.i32And).i32(0).op(OP.i32Ne);
+}
+
+/** ORs ZF, SF and PF of the 32-bit result in `s.res` into the flags word on the stack. */
+function orResultFlags(s: IntContext): void {
+  const f = s.f;
+  f.get(s.res).op(OP.i32Eqz).i32(ZF).op(OP.i32Mul).op(OP.i32Or);
+  f.get(s.res).i32(0).op(OP.i32LtS).i32(SF).op(OP.i32Mul).op(OP.i32Or);
+  f.get(s.res).i32(0xff).op(OP.i32And).op(OP.i32Popcnt).i32(1).op(OP.i32And).op(OP.i32Eqz).i32(PF).op(OP.i32Mul).op(OP.i32Or);
 }
 
 /** ZF, SF and PF of the current flags record (0 or 1) on the stack, for a kind in INLINE. */

@@ -13,7 +13,7 @@
 
 import { FnBuilder, buildModule, I32, F64, V128, OP, type ValType, type ModuleSpec } from "./asm.js";
 import { simdName, emitSimd, usesMxcsr, type SimdContext } from "./simd.js";
-import { intSupported, emitInt, condition, conditionFunction, load, store, type IntContext } from "./integer.js";
+import { intSupported, emitInt, condition, conditionFunction, flagsFunction, load, store, type IntContext } from "./integer.js";
 import { type Insn, Op, K_R32, K_MEM, K_IMM, K_NONE, NO_REG } from "../../hw/isa.js";
 import { EIP, EBP, ESP, EAX, ECX, ESI, EDI, MXCSR, CF, OF, DF, DS } from "../../hw/state.js";
 import { faultOnlyRotates } from "../liveness.js";
@@ -76,9 +76,9 @@ const FLAG_IMPORTS = {
   flags: (fop: number, a: number, b: number, r: number, fl: number): number => flagsOf(fop, a, b, r, fl),
 };
 const COND_FN = 0, CF_FN = 1, FLAGS_FN = 2;
-/** The module's own condition function (integer.ts conditionFunction), after the imports and
- *  the region's function. */
-const COND_WASM = 4;
+/** The module's own flags functions (integer.ts conditionFunction and flagsFunction), after the imports and the region's function: they call the imports only for
+ *  the kinds of record they do not compute. */
+const COND_WASM = 4, FLAGS_WASM = 5;
 
 /** Operations whose translation here sets CF and OF whenever liveness.ts counts them as
  *  overwriting both. */
@@ -154,7 +154,7 @@ function translateRegion(blocks: readonly (readonly Insn[])[], mem: PhysMemory, 
    *  393 KB, which TurboFan took 5.4 s (and 570 MB) to compile, and ran slower than Liftoff. */
   const leave = (eip: () => void, used: number): void => {
     if (rotPending) {
-      f.get(fop).get(fa).get(fb).get(fr).get(fl).call(FLAGS_FN).i32(~(CF | OF)).op(OP.i32And).get(rx).op(OP.i32Or).set(fl);
+      f.get(fop).get(fa).get(fb).get(fr).get(fl).call(FLAGS_WASM).i32(~(CF | OF)).op(OP.i32And).get(rx).op(OP.i32Or).set(fl);
       f.i32(0).set(fop);
     }
     eip();
@@ -299,7 +299,7 @@ function translateRegion(blocks: readonly (readonly Insn[])[], mem: PhysMemory, 
       else if (k === K_MEM) f.get(v);
       else f.get(reg[r]);
     };
-    const int: IntContext = { f, reg, a, p, v, w, res, fl, fop, fa, fb, fr, rx, known: -1, address, translate, condFn: COND_WASM, cfFn: CF_FN, flagsFn: FLAGS_FN, deferRotate: false };
+    const int: IntContext = { f, reg, a, p, v, w, res, fl, fop, fa, fb, fr, rx, known: -1, address, translate, condFn: COND_WASM, cfFn: CF_FN, flagsFn: FLAGS_WASM, deferRotate: false };
     // (only where what ends the window sets CF and OF itself, as the interpreter does: BSF and
     // BSR count as writing them, being undefined there, but keep them)
     const rotateEnds = faultOnlyRotates(insns).map((j) => (j >= 0 && SETS_CF_OF.has(insns[j].op) ? j : -1));
@@ -439,7 +439,11 @@ function translateRegion(blocks: readonly (readonly Insn[])[], mem: PhysMemory, 
       { module: "m", name: "cf", params: sig5, results: [I32] },
       { module: "m", name: "flags", params: sig5, results: [I32] },
     ];
-    return buildModule({ memory: { module: "m", name: "mem", pages: mem.wasmPages }, imports, funcs: [{ name: "run", fn: f }, { name: "cond", fn: conditionFunction(COND_FN) }] });
+    return buildModule({ memory: { module: "m", name: "mem", pages: mem.wasmPages }, imports, funcs: [
+      { name: "run", fn: f },
+      { name: "cond", fn: conditionFunction(COND_FN) },
+      { name: "flags", fn: flagsFunction(FLAGS_FN) },
+    ] });
   } catch {
     return null;
   }

@@ -8,7 +8,7 @@
 // the block knows the kind of the last flags record, and by the module's conditionFunction when
 // it does not (which calls condOf, an import, for the kinds it does not compute itself).
 
-import { FnBuilder, I32, OP } from "./asm.js";
+import { FnBuilder, I32, OP, type ValType } from "./asm.js";
 import { type Insn, Op, K_R8, K_R16, K_R32, K_MEM, K_IMM, K_NONE } from "../../hw/isa.js";
 import { FK_NONE, FK_ADD, FK_SUB, FK_ADC, FK_SBB, FK_LOGIC, FK_INC, FK_DEC, FK_SHL, FK_SHR, FK_SAR } from "../../hw/flags.js";
 import { CF, PF, AF, ZF, SF, OF, DF, ARITH_FLAGS, EAX, ECX, EDX } from "../../hw/state.js";
@@ -45,8 +45,10 @@ export interface IntContext {
   /** Leaves the physical address of the `size` bytes at local a on the stack, or ends the run
    *  before instruction k (at `eip`) when the TLB cannot serve them. */
   translate(write: boolean, k: number, eip: number, size: number): void;
-  /** Imported functions: condOf(fop, fa, fb, fr, flags, cc), cfOf(fop, fa, fb, fr, flags) and
-   *  flagsOf(fop, fa, fb, fr, flags). */
+  /** Functions for a record of a kind the block does not know: the module's own
+   *  (fop, fa, fb, fr, flags, cc) -> 0 or 1 (conditionFunction) and (fop, fa, fb, fr, flags) ->
+   *  FLAGS (flagsFunction), and the import cfOf(fop, fa, fb, fr, flags) for the kinds carry()
+   *  does not compute in wasm. */
   condFn: number;
   cfFn: number;
   flagsFn: number;
@@ -519,10 +521,22 @@ function doubleShift(s: IntContext, x: Insn, k: number): void {
 /** Kinds whose flags are computed inline. */
 const INLINE = new Set([FK_NONE, FK_ADD, FK_SUB, FK_LOGIC, FK_INC, FK_DEC]);
 
-/** CF of the current flags record (0 or 1) on the stack. */
+/** CF of the current flags record (0 or 1) on the stack. For a record whose kind the block
+ *  does not know, in wasm for the kinds INLINE has and by the import (hw/flags.ts cfOf) for the
+ *  others: a loop counted by INC or DEC meets such a record at every pass (its flags come round
+ *  the loop), and the call out to JavaScript and back cost some 8 ns each time (a loop of
+ *  `inc eax; add ebx, 1; jmp` ran its 3 instructions in 8.7 ns, in 0.3 ns with `add eax, 1`). */
 function carry(s: IntContext): void {
   const f = s.f, kind = s.known >> 2;
-  if (s.known < 0 || !INLINE.has(kind)) f.get(s.fop).get(s.fa).get(s.fb).get(s.fr).get(s.fl).call(s.cfFn);
+  if (s.known < 0) {
+    const recordKind = (): void => void f.get(s.fop).i32(2).op(OP.i32ShrU);
+    recordKind();
+    f.i32(FK_DEC).op(OP.i32GtU).if("", I32);
+    f.get(s.fop).get(s.fa).get(s.fb).get(s.fr).get(s.fl).call(s.cfFn);
+    f.else();
+    recordCarry(f, s, recordKind);
+    f.end();
+  } else if (!INLINE.has(kind)) f.get(s.fop).get(s.fa).get(s.fb).get(s.fr).get(s.fl).call(s.cfFn);
   else if (kind === FK_ADD) f.get(s.fr).get(s.fa).op(OP.i32LtU);
   else if (kind === FK_SUB) f.get(s.fa).get(s.fb).op(OP.i32LtU);
   else if (kind === FK_LOGIC) f.i32(0);
@@ -570,26 +584,90 @@ function overflow(s: IntContext): void {
   else f.i32(0);
 }
 
+/** The parameters of the module's flags functions: a lazy flags record (fop, fa, fb, fr) and
+ *  FLAGS (fl), then a condition (cc) for conditionFunction. */
+const [P_FOP, P_FA, P_FB, P_FR, P_FL, P_CC] = [0, 1, 2, 3, 4, 5];
+const RECORD: readonly ValType[] = [I32, I32, I32, I32, I32];
+
+/** Locals a flags function computes a record's flags into (0 or 1 each). */
+interface RecordBits { kind: number; sign: number; cf: number; zf: number; sf: number; of: number }
+
+function recordLocals(f: FnBuilder): RecordBits {
+  const [kind, sign, cf, zf, sf, of] = Array.from({ length: 6 }, () => f.local(I32));
+  return { kind, sign, cf, zf, sf, of };
+}
+
+/** Of the values on the stack (the last one the fallback), the one for the record's kind, which
+ *  `kind` puts on the stack: `kinds` name the others, innermost first. */
+function byKind(f: FnBuilder, kind: () => void, ...kinds: number[]): void {
+  for (const k of kinds) {
+    kind();
+    f.i32(k).op(OP.i32Eq).op(OP.select);
+  }
+}
+
+/** The locals (or parameters) holding a flags record and FLAGS. */
+interface RecordRefs { fop: number; fa: number; fb: number; fr: number; fl: number }
+const PARAMS: RecordRefs = { fop: P_FOP, fa: P_FA, fb: P_FB, fr: P_FR, fl: P_FL };
+
+/** CF of a record of a kind INLINE has, as hw/flags.ts cfOf: ADD fr < fa, SUB fa < fb, LOGIC 0,
+ *  INC and DEC (and flags alone) FLAGS' (unsigned: the record's operands are masked to its
+ *  size). `kind` puts the record's kind on the stack. */
+function recordCarry(f: FnBuilder, r: RecordRefs, kind: () => void): void {
+  f.get(r.fr).get(r.fa).op(OP.i32LtU);
+  f.get(r.fa).get(r.fb).op(OP.i32LtU);
+  f.i32(0);
+  f.get(r.fl).i32(CF).op(OP.i32And);
+  byKind(f, kind, FK_LOGIC, FK_SUB, FK_ADD);
+}
+
+/** CF, ZF, SF and OF of a record of a kind INLINE has, other than flags alone, into `b`, as
+ *  hw/flags.ts computes them (`b.kind` set already). */
+function recordBits(f: FnBuilder, b: RecordBits): void {
+  // the sign bit of the record's size (fop & 3: 8, 16 or 32 bits; shifted 0, 8 or 24)
+  f.i32(0x80).get(P_FOP).i32(3).op(OP.i32And).tee(b.sign).get(b.sign).i32(1).op(OP.i32ShrU).op(OP.i32Add).i32(3).op(OP.i32Shl).op(OP.i32Shl).set(b.sign);
+  f.get(P_FR).op(OP.i32Eqz).set(b.zf);
+  f.get(P_FR).get(b.sign).op(OP.i32And).i32(0).op(OP.i32Ne).set(b.sf);
+  const kind = (): void => void f.get(b.kind);
+  recordCarry(f, PARAMS, kind);
+  f.set(b.cf);
+  // OF: ADD and SUB from the signs, INC at the sign bit alone, DEC just below it, LOGIC 0
+  f.get(P_FA).get(P_FR).op(OP.i32Xor).get(P_FB).get(P_FR).op(OP.i32Xor).op(OP.i32And).get(b.sign).op(OP.i32And).i32(0).op(OP.i32Ne);
+  f.get(P_FA).get(P_FB).op(OP.i32Xor).get(P_FA).get(P_FR).op(OP.i32Xor).op(OP.i32And).get(b.sign).op(OP.i32And).i32(0).op(OP.i32Ne);
+  f.get(P_FR).get(b.sign).op(OP.i32Eq);
+  f.get(P_FR).get(b.sign).i32(1).op(OP.i32Sub).op(OP.i32Eq);
+  f.i32(0);
+  byKind(f, kind, FK_DEC, FK_INC, FK_SUB, FK_ADD);
+  f.set(b.of);
+}
+
+/** Returns what the import `imported` gives for a record whose kind the module's flags
+ *  functions do not compute (above FK_DEC, or `orNone`: flags alone with a size), and sets
+ *  local `kind` to the record's. */
+function otherKinds(f: FnBuilder, kind: number, imported: number, cc: boolean, orNone = false): void {
+  f.get(P_FOP).i32(2).op(OP.i32ShrU).tee(kind).i32(FK_DEC).op(OP.i32GtU);
+  if (orNone) f.get(kind).op(OP.i32Eqz).op(OP.i32Or);
+  f.if();
+  f.get(P_FOP).get(P_FA).get(P_FB).get(P_FR).get(P_FL);
+  if (cc) f.get(P_CC);
+  f.call(imported).op(OP.return);
+  f.end();
+}
+
 /** A function of the module, (fop, fa, fb, fr, fl, cc) -> 0 or 1, for a condition on a flags
  *  record whose kind the block does not know (the flags came from before it: a `jcc` after
  *  another, after a call): the kinds INLINE has computed in wasm, as hw/flags.ts condOf does, the
  *  others by the import `importCond` (condOf itself). A call out to JavaScript and back took 4%
  *  of Debian's bzip2 -9 (node --cpu-prof: condOf, sfOf, the import and its wrapper). */
 export function conditionFunction(importCond: number): FnBuilder {
-  const f = new FnBuilder([I32, I32, I32, I32, I32, I32], [I32]);
-  const [fop, fa, fb, fr, fl, cc] = [0, 1, 2, 3, 4, 5];
-  const [kind, sz, sign, cf, zf, sf, of] = Array.from({ length: 7 }, () => f.local(I32));
-  f.get(fop).i32(2).op(OP.i32ShrU).tee(kind).i32(FK_DEC).op(OP.i32GtU).if();
-  f.get(fop).get(fa).get(fb).get(fr).get(fl).get(cc).call(importCond).op(OP.return);
-  f.end();
+  const f = new FnBuilder([...RECORD, I32], [I32]);
+  const fl = P_FL, cc = P_CC;
+  const b = recordLocals(f);
+  otherKinds(f, b.kind, importCond, true);
   const flagOf = (bit: number, into: number): void => void f.get(fl).i32(31 - Math.clz32(bit)).op(OP.i32ShrU).i32(1).op(OP.i32And).set(into);
-  /** Of the values on the stack (the last one the fallback), the one for the record's kind:
-   *  `kinds` name the others, innermost first. */
-  const byKind = (...kinds: number[]): void => {
-    for (const k of kinds) f.get(kind).i32(k).op(OP.i32Eq).op(OP.select);
-  };
   // one bit per pair of conditions (cc >> 1), as condOf's switch: O, B, Z, BE, S, P, L, LE
   const pairs = (pf: () => void): void => {
+    const { cf, zf, sf, of } = b;
     f.get(of);
     f.get(cf).i32(1).op(OP.i32Shl).op(OP.i32Or);
     f.get(zf).i32(2).op(OP.i32Shl).op(OP.i32Or);
@@ -602,36 +680,46 @@ export function conditionFunction(importCond: number): FnBuilder {
     f.get(cc).i32(1).op(OP.i32ShrU).op(OP.i32ShrU).i32(1).op(OP.i32And).get(cc).i32(1).op(OP.i32And).op(OP.i32Xor).op(OP.return);
   };
   // flags alone (FK_NONE): FLAGS' bits
-  f.get(kind).op(OP.i32Eqz).if();
-  flagOf(CF, cf);
-  flagOf(ZF, zf);
-  flagOf(SF, sf);
-  flagOf(OF, of);
+  f.get(b.kind).op(OP.i32Eqz).if();
+  flagOf(CF, b.cf);
+  flagOf(ZF, b.zf);
+  flagOf(SF, b.sf);
+  flagOf(OF, b.of);
   pairs(() => void f.get(fl).i32(31 - Math.clz32(PF)).op(OP.i32ShrU).i32(1).op(OP.i32And));
   f.end();
-  // the sign bit of the record's size (fop & 3: 8, 16 or 32 bits; shifted 0, 8 or 24)
-  f.get(fop).i32(3).op(OP.i32And).set(sz);
-  f.i32(0x80).get(sz).get(sz).i32(1).op(OP.i32ShrU).op(OP.i32Add).i32(3).op(OP.i32Shl).op(OP.i32Shl).set(sign);
-  f.get(fr).op(OP.i32Eqz).set(zf);
-  f.get(fr).get(sign).op(OP.i32And).i32(0).op(OP.i32Ne).set(sf);
-  // CF: ADD fr < fa, SUB fa < fb, LOGIC 0, INC and DEC keep FLAGS' (unsigned: the record's
-  // operands are masked to its size)
-  f.get(fr).get(fa).op(OP.i32LtU);
-  f.get(fa).get(fb).op(OP.i32LtU);
+  recordBits(f, b);
+  pairs(() => void f.get(P_FR).i32(0xff).op(OP.i32And).op(OP.i32Popcnt).i32(1).op(OP.i32And).op(OP.i32Eqz));
   f.i32(0);
-  f.get(fl).i32(31 - Math.clz32(CF)).op(OP.i32ShrU).i32(1).op(OP.i32And);
-  byKind(FK_LOGIC, FK_SUB, FK_ADD);
-  f.set(cf);
-  // OF: ADD and SUB from the signs, INC at the sign bit alone, DEC just below it, LOGIC 0
-  f.get(fa).get(fr).op(OP.i32Xor).get(fb).get(fr).op(OP.i32Xor).op(OP.i32And).get(sign).op(OP.i32And).i32(0).op(OP.i32Ne);
-  f.get(fa).get(fb).op(OP.i32Xor).get(fa).get(fr).op(OP.i32Xor).op(OP.i32And).get(sign).op(OP.i32And).i32(0).op(OP.i32Ne);
-  f.get(fr).get(sign).op(OP.i32Eq);
-  f.get(fr).get(sign).i32(1).op(OP.i32Sub).op(OP.i32Eq);
+  return f;
+}
+
+/** A function of the module, (fop, fa, fb, fr, fl) -> FLAGS, the record made concrete as
+ *  hw/flags.ts flagsOf does it: in wasm for the kinds INLINE has, by the import `importFlags`
+ *  for the others. */
+export function flagsFunction(importFlags: number): FnBuilder {
+  const f = new FnBuilder(RECORD, [I32]);
+  const b = recordLocals(f);
+  f.get(P_FOP).op(OP.i32Eqz).if().get(P_FL).op(OP.return).end();
+  otherKinds(f, b.kind, importFlags, false, true);
+  recordBits(f, b);
+  const at = (bit: number): void => void f.i32(31 - Math.clz32(bit)).op(OP.i32Shl).op(OP.i32Or);
+  f.get(P_FL).i32(~ARITH_FLAGS).op(OP.i32And).get(b.cf).op(OP.i32Or);
+  f.get(P_FR).i32(0xff).op(OP.i32And).op(OP.i32Popcnt).i32(1).op(OP.i32And).op(OP.i32Eqz);
+  at(PF);
+  // AF: ADD and SUB from the operands' bit 4, INC at a low nibble of 0, DEC of 0xf, LOGIC 0
+  f.get(P_FA).get(P_FB).op(OP.i32Xor).get(P_FR).op(OP.i32Xor).i32(4).op(OP.i32ShrU).i32(1).op(OP.i32And);
+  f.get(P_FA).get(P_FB).op(OP.i32Xor).get(P_FR).op(OP.i32Xor).i32(4).op(OP.i32ShrU).i32(1).op(OP.i32And);
+  f.get(P_FR).i32(0xf).op(OP.i32And).op(OP.i32Eqz);
+  f.get(P_FR).i32(0xf).op(OP.i32And).i32(0xf).op(OP.i32Eq);
   f.i32(0);
-  byKind(FK_DEC, FK_INC, FK_SUB, FK_ADD);
-  f.set(of);
-  pairs(() => void f.get(fr).i32(0xff).op(OP.i32And).op(OP.i32Popcnt).i32(1).op(OP.i32And).op(OP.i32Eqz));
-  f.i32(0);
+  byKind(f, () => void f.get(b.kind), FK_DEC, FK_INC, FK_SUB, FK_ADD);
+  at(AF);
+  f.get(b.zf);
+  at(ZF);
+  f.get(b.sf);
+  at(SF);
+  f.get(b.of);
+  at(OF);
   return f;
 }
 

@@ -209,6 +209,28 @@ function materialize(s: IntContext): void {
   s.known = 0;
 }
 
+/** A read-modify-write destination (operand 0 of x) of `bytes` into local s.v: a memory one
+ *  translated first (for writing, unless `writes` is false: only compared), its physical address
+ *  kept in s.p for writeDest. */
+function readDest(s: IntContext, x: Insn, k: number, bytes: number, writes: boolean): void {
+  const f = s.f;
+  if (x.k0 === K_MEM) {
+    s.address(x);
+    s.translate(writes, k, x.eip, bytes);
+    f.set(s.p).get(s.p);
+    load(f, bytes);
+  } else getReg(s, x.k0, x.r0);
+  f.set(s.v);
+}
+
+/** Local `from` written to the destination readDest read. */
+function writeDest(s: IntContext, x: Insn, bytes: number, from: number): void {
+  if (x.k0 === K_MEM) {
+    s.f.get(s.p).get(from);
+    store(s.f, bytes);
+  } else setReg(s, x.k0, x.r0, from);
+}
+
 /** Emits x (intSupported, not a control transfer), instruction k of its block. */
 export function emitInt(s: IntContext, x: Insn, k: number): void {
   const f = s.f;
@@ -330,16 +352,7 @@ export function emitInt(s: IntContext, x: Insn, k: number): void {
   // Read-modify-write forms: the destination's value into v (a memory destination translated
   // first, for writing unless it is only compared), the source into w, the result into res.
   const writes = x.op !== Op.CMP && x.op !== Op.TEST;
-  if (x.k0 === K_MEM) {
-    s.address(x);
-    s.translate(writes, k, x.eip, bytes);
-    f.set(s.p).get(s.p);
-    load(f, bytes);
-    f.set(s.v);
-  } else {
-    getReg(s, x.k0, x.r0);
-    f.set(s.v);
-  }
+  readDest(s, x, k, bytes, writes);
   const unary = x.k1 === K_NONE;
   if (!unary && !COUNTED.has(x.op)) read(s, x, k, x.k1, x.r1, bytes, s.w);
   const result = (): void => {
@@ -441,11 +454,7 @@ export function emitInt(s: IntContext, x: Insn, k: number): void {
       record(s, SHIFT_KIND.get(x.op) as number, sz, s.v, s.w, s.res);
     }
   }
-  if (!writes) return;
-  if (x.k0 === K_MEM) {
-    f.get(s.p).get(s.res);
-    store(f, bytes);
-  } else setReg(s, x.k0, x.r0, s.res);
+  if (writes) writeDest(s, x, bytes, s.res);
 }
 
 /** 32-bit SHLD/SHRD by an immediate or CL, as hw/alu.ts shld/shrd: the destination shifted by
@@ -456,21 +465,10 @@ export function emitInt(s: IntContext, x: Insn, k: number): void {
  *  of 64-bit shifts (Debian's sha512sum and b2sum on i386) is made of them. */
 function doubleShift(s: IntContext, x: Insn, k: number): void {
   const f = s.f, left = x.op === Op.SHLD, byCl = x.k2 !== K_IMM, n = x.imm & 31;
-  // the destination into v (a memory one translated for writing, at p), the source into w
-  if (x.k0 === K_MEM) {
-    s.address(x);
-    s.translate(true, k, x.eip, 4);
-    f.set(s.p).get(s.p);
-    load(f, 4);
-  } else f.get(s.reg[x.r0]);
-  f.set(s.v);
+  // the destination into v, the source into w
+  readDest(s, x, k, 4, true);
   f.get(s.reg[x.r1]).set(s.w);
-  const write = (from: number): void => {
-    if (x.k0 === K_MEM) {
-      f.get(s.p).get(from);
-      store(f, 4);
-    } else f.get(from).set(s.reg[x.r0]);
-  };
+  const write = (from: number): void => writeDest(s, x, 4, from);
   if (!byCl && n === 0) {
     write(s.v);
     return;

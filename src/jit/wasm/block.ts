@@ -76,8 +76,9 @@ const FLAG_IMPORTS = {
   flags: (fop: number, a: number, b: number, r: number, fl: number): number => flagsOf(fop, a, b, r, fl),
 };
 const COND_FN = 0, CF_FN = 1, FLAGS_FN = 2;
-/** The module's own flags functions (integer.ts conditionFunction and flagsFunction), after the imports and the region's function: they call the imports only for
- *  the kinds of record they do not compute. */
+/** The module's own flags functions (integer.ts conditionFunction and flagsFunction), after
+ *  the imports and the region's function: they call the imports only for the kinds of record
+ *  they do not compute. */
 const COND_WASM = 4, FLAGS_WASM = 5;
 
 /** Operations whose translation here sets CF and OF whenever liveness.ts counts them as
@@ -339,16 +340,16 @@ function translateRegion(blocks: readonly (readonly Insn[])[], mem: PhysMemory, 
         leave(() => f.i32(x.eip), k);
         f.end();
       }
+      // (STOS stores AL, AX or EAX: the store of `size` bytes takes EAX's low ones)
       if (movs) {
         f.get(reg[ESI]).set(a);
         translate(false, k, x.eip, size);
         load(f, size);
         f.set(v);
-      } else if (size === 4) f.get(reg[EAX]).set(v);
-      else f.get(reg[EAX]).i32(size === 2 ? 0xffff : 0xff).op(OP.i32And).set(v);
+      }
       f.get(reg[EDI]).set(a);
       translate(true, k, x.eip, size);
-      f.get(v);
+      f.get(movs ? v : reg[EAX]);
       store(f, size);
       if (movs) f.get(reg[ESI]).get(w).op(OP.i32Add).set(reg[ESI]);
       f.get(reg[EDI]).get(w).op(OP.i32Add).set(reg[EDI]);

@@ -5,7 +5,7 @@ import { Cpu } from "../../src/hw/cpu.js";
 import { PhysMemory } from "../../src/hw/memory.js";
 import { flushTlb, PTE_P, PTE_W, PTE_U } from "../../src/hw/mmu.js";
 import { Fault } from "../../src/hw/fault.js";
-import { CR0_PE, CR0_PG, EBX, ECX, ESI, ESP, EBP, EIP, FLAGS, FOP, ARITH_FLAGS } from "../../src/hw/state.js";
+import { CR0_PE, CR0_PG, EBX, ECX, ESI, ESP, EBP, EIP, FLAGS, FOP, ARITH_FLAGS, FS, GS } from "../../src/hw/state.js";
 import { execInsns } from "../../src/hw/interp/run.js";
 import * as alu from "../../src/hw/alu.js";
 import { getFlags } from "../../src/hw/flags.js";
@@ -62,6 +62,12 @@ export function fill(c: Cpu, next: () => number, unmapped: boolean, warm: boolea
   else if (op === alu.shl || op === alu.shr || op === alu.sar) op(c.r, pick(), (next() >>> 0) % 32, sz);
   else if (op !== null) (op as (r: Int32Array, a: number, b: number, sz: number) => number)(c.r, pick(), pick(), sz);
   for (const f of F_DATA) for (let k = 0; k < 0x1000; k += 4) c.mem.write32(f + k, pick());
+  // FS and GS: thread areas in the first data page (unmapped with the rest), now and then with
+  // a limit of 32 bytes (an access beyond it faults)
+  for (const seg of [FS, GS]) {
+    c.sbase[seg] = unmapped ? UNMAPPED : DATA + 0x200 + (((next() >>> 0) % 0x100) & ~3);
+    c.slimit[seg] = (next() & 7) === 0 ? 0x1f : -1;
+  }
   flushTlb(c);
   if (warm) for (let p = 0; p < 2; p++) c.wr32(DATA + p * 0x1000, c.rd32(DATA + p * 0x1000));
 }

@@ -32,7 +32,13 @@ function graph(code: number[], starts: number[]) {
     return blocks.get(eip) ?? null;
   };
   const entry = blocks.get(CODE) as Block;
-  return { entry, asked, block: (offset: number) => blocks.get(CODE + offset) as Block, take: (cap?: number, from = entry) => wasmBlocks(from, blockAt, HOT, blockAt, cap) };
+  const block = (offset: number) => blocks.get(CODE + offset) as Block;
+  /** Records edges seen from the block at `from` to those at `to` (in an array of its own, as
+   *  the engine gives a block: an unobserved block's is shared by all, Block's NO_SUCC). */
+  const observe = (from: number, ...to: number[]): void => {
+    block(from).succ = [...block(from).succ, ...to.map(block)];
+  };
+  return { entry, asked, block, observe, take: (cap?: number, from = entry) => wasmBlocks(from, blockAt, HOT, blockAt, cap) };
 }
 
 // a: paddb xmm0, xmm1; dec ecx; jnz a (offset 7 next)
@@ -72,18 +78,18 @@ describe("the wasm tier's choice of loops", () => {
     // b jumping to c through ebx (jmp ebx, 2 bytes, so c at 244 as before), the edge observed
     const indirect = [...adds(0xc0, 40), 0xeb, 0x00, ...adds(0xc3, 40), 0xff, 0xe3, ...adds(0xc6, 30), 0x4a, 0x0f, 0x85, ...le32(-341)];
     const g2 = graph(indirect, [0, 122, 244]);
-    g2.block(122).succ.push(g2.block(244));
+    g2.observe(122, 244);
     expect(g2.take()).toBeNull();
     // through a memory slot at a fixed place, as a PLT entry jumps (jmp [ebx+0x48], 3 bytes: c
     // at 245): taken; through a table indexed by a register (jmp [eax*4+0x1000], 7 bytes: c at
     // 249): not
     const slot = [...adds(0xc0, 40), 0xeb, 0x00, ...adds(0xc3, 40), 0xff, 0x63, 0x48, ...adds(0xc6, 30), 0x4a, 0x0f, 0x85, ...le32(-342)];
     const g3 = graph(slot, [0, 122, 245]);
-    g3.block(122).succ.push(g3.block(245));
+    g3.observe(122, 245);
     expect(g3.take()?.map((b) => b.eip - CODE)).toEqual([0, 122, 245]);
     const table = [...adds(0xc0, 40), 0xeb, 0x00, ...adds(0xc3, 40), 0xff, 0x24, 0x85, ...le32(0x1000), ...adds(0xc6, 30), 0x4a, 0x0f, 0x85, ...le32(-346)];
     const g4 = graph(table, [0, 122, 249]);
-    g4.block(122).succ.push(g4.block(249));
+    g4.observe(122, 249);
     expect(g4.take()).toBeNull();
   });
 
@@ -114,9 +120,40 @@ describe("the wasm tier's choice of loops", () => {
     const adds = (modrm: number, n: number): number[] => Array.from({ length: n }, () => [0x83, modrm, 0x01]).flat();
     const code = [0x89, 0xc8, 0xc3, ...adds(0xc3, 40), 0xe8, ...le32(-128), ...adds(0xc6, 40), 0xe8, ...le32(-253), ...adds(0xc7, 30), 0x4a, 0x0f, 0x85, ...le32(-347)];
     const g = graph(code, [0, 3, 128, 253]);
-    g.block(0).succ.push(g.block(128), g.block(253));
+    g.observe(0, 128, 253);
     expect(g.take()).toBeNull();
     expect(g.take(undefined, g.block(3))?.map((b) => b.eip - CODE).sort((x, y) => x - y)).toEqual([0, 3, 128, 253]);
+  });
+
+  it("follows a return only to the return site of a call it has taken: a loop inside a function does not grow into its caller", () => {
+    // F (0): L: 70 x add eax, 1; dec ecx; jnz L (rel32). R (217): ret. P (218): call F.
+    // Q (223): add ebx, 1; ret. F returns to Q (P's return site), observed.
+    const adds = Array.from({ length: 70 }, () => [0x83, 0xc0, 0x01]).flat();
+    const code = [...adds, 0x49, 0x0f, 0x85, ...le32(-217), 0xc3, 0xe8, ...le32(-223), 0x83, 0xc3, 0x01, 0xc3];
+    const g = graph(code, [0, 217, 218, 223]);
+    g.observe(217, 223);
+    expect(g.take()?.map((b) => b.eip - CODE)).toEqual([0, 217]);
+  });
+
+  it("follows a return to a block of the loop whatever the call: a loop entered in the function it calls", () => {
+    // F (0): add eax, 1; ret. P (4): 70 x add ebx, 1; call F. Q (219): dec ecx; jnz P (rel32).
+    // The region is asked for at F, which returns to Q: Q and P are taken through the return.
+    const adds = Array.from({ length: 70 }, () => [0x83, 0xc3, 0x01]).flat();
+    const code = [0x83, 0xc0, 0x01, 0xc3, ...adds, 0xe8, ...le32(-219), 0x49, 0x0f, 0x85, ...le32(-222), 0xf4];
+    const g = graph(code, [0, 4, 219]);
+    g.observe(0, 219);
+    expect(g.take()?.map((b) => b.eip - CODE)).toEqual([0, 219, 4]);
+  });
+
+  it("follows a return met before the call it returns to once that call is taken", () => {
+    // L (0): 70 x add eax, 1; call F. R1 (215): dec ecx; jnz L (rel32). C2 (222): add ebx, 1;
+    // call F. R2 (230): add esi, 1; ret. F (234): add edx, 1; ret, to R1 and R2. The walk meets
+    // F's return (to R2, out of the loop) before C2's call.
+    const adds = Array.from({ length: 70 }, () => [0x83, 0xc0, 0x01]).flat();
+    const code = [...adds, 0xe8, ...le32(19), 0x49, 0x0f, 0x85, ...le32(-222), 0x83, 0xc3, 0x01, 0xe8, ...le32(4), 0x83, 0xc6, 0x01, 0xc3, 0x83, 0xc2, 0x01, 0xc3];
+    const g = graph(code, [0, 215, 222, 230, 234]);
+    g.observe(234, 215, 230);
+    expect(g.take()?.map((b) => b.eip - CODE)).toEqual([0, 234, 215, 222, 230]);
   });
 
   it("leaves a small loop of integer code without looking past the code it translates", () => {

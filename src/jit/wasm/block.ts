@@ -15,7 +15,7 @@ import { FnBuilder, buildModule, I32, F64, V128, OP, type ValType, type ModuleSp
 import { simdName, emitSimd, usesMxcsr, type SimdContext } from "./simd.js";
 import { intSupported, emitInt, condition, conditionFunction, flagsFunction, load, store, type IntContext } from "./integer.js";
 import { type Insn, Op, K_R32, K_MEM, K_IMM, K_NONE, NO_REG } from "../../hw/isa.js";
-import { EIP, EBP, ESP, EAX, ECX, ESI, EDI, MXCSR, CF, OF, DF, DS } from "../../hw/state.js";
+import { EIP, EBP, ESP, EAX, ECX, ESI, EDI, MXCSR, CF, OF, DF, DS, FS, GS } from "../../hw/state.js";
 import { faultOnlyRotates } from "../liveness.js";
 import { condOf, cfOf, flagsOf } from "../../hw/flags.js";
 import { TLB_KEY, type Cpu } from "../../hw/cpu.js";
@@ -30,6 +30,15 @@ const XMM_WORD = 16, XMM_WORDS = 32;
 const REP_IN_WASM = 4096;
 /** The state word MXCSR is copied to (read only). */
 const MXCSR_WORD = 14;
+/** The state words FS's base and limit, then GS's, are copied to (read only), for a region with
+ *  FS- or GS-relative operands (usesSegments). */
+const SEG_WORD = XMM_WORD + XMM_WORDS;
+
+/** Whether `x` has a memory operand relative to FS or GS (a thread's TLS: glibc's stack
+ *  protector reads its canary at %gs:0x14, and its system calls go through %gs:0x10). */
+function segmentRelative(x: Insn): boolean {
+  return (x.seg === FS || x.seg === GS) && x.op !== Op.LEA && (x.k0 === K_MEM || x.k1 === K_MEM || x.k2 === K_MEM);
+}
 
 export interface WasmBlock {
   /** Runs the block on `c` (whose memory it was compiled for); returns the instructions it
@@ -49,7 +58,7 @@ function supported(x: Insn): boolean {
   // MOVS and STOS, with REP too, on flat segments (no override of MOVS's source)
   if (x.op === Op.MOVS || x.op === Op.STOS) return x.asz === 4 && x.lock === 0 && (x.osz === 1 || x.osz === 2 || x.osz === 4) && (x.op === Op.STOS || x.seg === DS);
   if (x.lock !== 0 || x.rep !== 0 || x.k2 !== K_NONE) return intSupported(x);
-  const mem = (k: number): boolean => k !== K_MEM || (x.msz === 4 && x.asz === 4 && x.seg !== 4 && x.seg !== 5);
+  const mem = (k: number): boolean => k !== K_MEM || (x.msz === 4 && x.asz === 4);
   switch (x.op) {
     case Op.JMP:
     case Op.CALL:
@@ -115,14 +124,15 @@ export interface WasmRegion {
 export function compileRegion(blocks: readonly (readonly Insn[])[], mem: PhysMemory, module: Uint8Array | null = null): WasmRegion | null {
   if (WA === undefined || mem.wasm === null || blocks.length === 0 || !blocks.every(takes)) return null;
   const usesXmm = blocks.some((insns) => insns.some((x) => x.op === Op.SIMD));
+  const usesSegments = blocks.some((insns) => insns.some(segmentRelative));
   // (double arithmetic is computed inline only with MXCSR in its default state and PE set)
   const mxcsr = blocks.some((insns) => insns.some((x) => x.op === Op.SIMD && usesMxcsr(simdName(x) as string)));
   if (module !== null) {
-    const r = instantiate(module, mem, usesXmm, mxcsr);
+    const r = instantiate(module, mem, usesXmm, mxcsr, usesSegments);
     if (r !== null) return r;
   }
   const bytes = translateRegion(blocks, mem, usesXmm, mxcsr);
-  return bytes === null ? null : instantiate(bytes, mem, usesXmm, mxcsr);
+  return bytes === null ? null : instantiate(bytes, mem, usesXmm, mxcsr, usesSegments);
 }
 
 /** The module of compileRegion's function (null if the builder refused it). */
@@ -245,11 +255,23 @@ function translateRegion(blocks: readonly (readonly Insn[])[], mem: PhysMemory, 
   f.get(n);
 
   function emitBlock(insns: readonly Insn[]): void {
+    /** The instruction being translated (its index in the block). */
+    let current = 0;
     /** The effective address of x's memory operand into local a. */
     const address = (x: Insn): void => {
       f.i32(x.disp);
       if (x.base !== NO_REG && x.base >= 0) f.get(reg[x.base]).op(OP.i32Add);
       if (x.index !== NO_REG && x.index >= 0) f.get(reg[x.index]).i32(x.scale).op(OP.i32Shl).op(OP.i32Add);
+      if (segmentRelative(x)) {
+        // FS or GS: its base added; a limit below 4 GiB (-1) ends the run before the
+        // instruction, whose access the interpreter checks (as the JavaScript tier calls
+        // segLimit then)
+        const word = state + 4 * (SEG_WORD + (x.seg === GS ? 2 : 0));
+        f.i32(word + 4).mem(OP.i32Load, 2).i32(-1).op(OP.i32Ne).if();
+        leave(() => f.i32(x.eip), current);
+        f.end();
+        f.i32(word).mem(OP.i32Load, 2).op(OP.i32Add);
+      }
       f.set(a);
     };
     /** Leaves the physical address of the `size` bytes at local a on the stack, or ends the run
@@ -360,6 +382,7 @@ function translateRegion(blocks: readonly (readonly Insn[])[], mem: PhysMemory, 
       }
     };
     insns.forEach((x, k) => {
+      current = k;
       switch (x.op) {
         case Op.SIMD:
           emitSimd(simd, x, k, simdName(x) as string);
@@ -452,7 +475,7 @@ function translateRegion(blocks: readonly (readonly Insn[])[], mem: PhysMemory, 
 
 /** compileRegion's function from its module (null if V8 refuses the module, or `mem` is not
  *  what it was made for: an instance's import of a memory smaller than the module says fails). */
-function instantiate(module: Uint8Array, mem: PhysMemory, usesXmm: boolean, mxcsr: boolean): WasmRegion | null {
+function instantiate(module: Uint8Array, mem: PhysMemory, usesXmm: boolean, mxcsr: boolean, usesSegments: boolean): WasmRegion | null {
   if (WA === undefined || mem.wasm === null) return null;
   let exports: Record<string, (n: number) => number>;
   try {
@@ -470,6 +493,13 @@ function instantiate(module: Uint8Array, mem: PhysMemory, usesXmm: boolean, mxcs
       const s = mem.stateOffset >>> 2, w = mem.words, r = c.r;
       for (let k = 0; k < STATE_WORDS; k++) w[s + k] = r[k];
       if (mxcsr) w[s + MXCSR_WORD] = r[MXCSR];
+      if (usesSegments) {
+        const o = s + SEG_WORD;
+        w[o] = c.sbase[FS];
+        w[o + 1] = c.slimit[FS];
+        w[o + 2] = c.sbase[GS];
+        w[o + 3] = c.slimit[GS];
+      }
       if (usesXmm) {
         const x = c.sse.i32, o = s + XMM_WORD;
         for (let k = 0; k < XMM_WORDS; k++) w[o + k] = x[k];

@@ -68,7 +68,7 @@ const COUNTED = new Set([Op.SHL, Op.SHR, Op.SAR, Op.ROL, Op.ROR]);
 /** Whether the integer translation takes x (control transfers are block.ts's). */
 export function intSupported(x: Insn): boolean {
   if (x.lock !== 0 || x.rep !== 0) return false;
-  if ((x.k0 === K_MEM || x.k1 === K_MEM) && x.op !== Op.LEA && (x.asz !== 4 || x.seg === 4 || x.seg === 5)) return false;
+  if ((x.k0 === K_MEM || x.k1 === K_MEM) && x.op !== Op.LEA && x.asz !== 4) return false;
   const R = regKind(x.osz);
   const sized = x.k0 !== K_MEM && x.k1 !== K_MEM ? true : x.msz === x.osz;
   switch (x.op) {

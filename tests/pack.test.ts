@@ -4,10 +4,10 @@
 
 import { describe, expect, it } from "vitest";
 // @ts-expect-error (a build tool in plain JavaScript, without declarations)
-import { inlineImportedConsts, keepExportsFast, localConsts } from "../tools/packxform.mjs";
+import { inlineImportedConsts, keepExportsFast, localConsts, plainNamespaces } from "../tools/packxform.mjs";
 
 type Xform = (code: string) => string;
-const keep = keepExportsFast as Xform, locals = localConsts as Xform;
+const keep = keepExportsFast as Xform, locals = localConsts as Xform, plain = plainNamespaces as Xform;
 const inline = inlineImportedConsts as (modules: Map<string, string>) => number;
 
 /** Runs CommonJS `code` as the packed build's loader would, with `deps` for require. */
@@ -30,6 +30,23 @@ describe("the packed build's module rewrites", () => {
     expect(out).toContain("exports.B = exports.C = void 0;");
     expect(out).not.toMatch(/exports\.getA = /);
     expect(load(out, { "./a.js": { getA: 7 } })).toEqual({ B: 2, getA: 7, C: 3 });
+  });
+
+  it("bind a namespace import to the module itself, a Node builtin as our modules (a dynamic import left wrapped)", () => {
+    const code = [
+      `const fs = __importStar(require("node:fs"));`,
+      `const st = __importStar(require("../hw/state.js"));`,
+      `exports.f = (p) => import(p).then(s => __importStar(require(s)));`,
+      `exports.read = fs.readFileSync; exports.eip = st.EIP;`,
+    ].join("\n");
+    const out = plain(code);
+    expect(out).toContain(`const fs = require("node:fs");`);
+    expect(out).toContain(`const st = require("../hw/state.js");`);
+    expect(out).toContain(`__importStar(require(s))`);
+    const fs = { readFileSync: () => "x" }, st = { __esModule: true, EIP: 8 };
+    const x = load(out, { "node:fs": fs, "../hw/state.js": st });
+    expect(x.read).toBe(fs.readFileSync);
+    expect(x.eip).toBe(8);
   });
 
   it("read exported constants as locals, one declaration or several on a line", () => {

@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { inlineImportedConsts, keepExportsFast, localConsts, localStats } from "./packxform.mjs";
+import { inlineImportedConsts, keepExportsFast, localConsts, localStats, plainNamespaces } from "./packxform.mjs";
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const DIST = path.join(REPO, "dist");
@@ -49,7 +49,11 @@ try {
   const tsc = path.join(REPO, "node_modules", "typescript", "bin", "tsc");
   const r = spawnSync(process.execPath, [tsc, "-p", esm], { stdio: "inherit" });
   if (r.status !== 0) throw new Error(`tsc (CommonJS pass) failed with status ${r.status}`);
-  const modules = new Map(files.map((rel) => [rel, localConsts(keepExportsFast(fs.readFileSync(path.join(cjs, rel), "utf8").replace(/^\/\/# sourceMappingURL=.*$/m, "")))]));
+  const modules = new Map(files.map((rel) => [rel, plainNamespaces(localConsts(keepExportsFast(fs.readFileSync(path.join(cjs, rel), "utf8").replace(/^\/\/# sourceMappingURL=.*$/m, ""))))]));
+  for (const [rel, code] of modules) {
+    const ns = new Set([...code.matchAll(/^const ([\w$]+) = require\("node:[^"]+"\);$/gm)].map((m) => m[1]));
+    for (const m of code.matchAll(/([\w$]+)\.default\b/g)) if (ns.has(m[1])) throw new Error(`${rel}: ${m[0]} of a Node builtin imported as a namespace cannot be packed`);
+  }
   const inlined = inlineImportedConsts(modules);
   const parts = ["(function (define) {"];
   for (const rel of files) {

@@ -123,20 +123,38 @@ export interface WasmRegion {
  *  translation is skipped, and if V8 refuses them, the blocks are translated after all. */
 export function compileRegion(blocks: readonly (readonly Insn[])[], mem: PhysMemory, module: Uint8Array | null = null): WasmRegion | null {
   if (WA === undefined || mem.wasm === null || blocks.length === 0 || !blocks.every(takes)) return null;
-  const usesXmm = blocks.some((insns) => insns.some((x) => x.op === Op.SIMD));
+  const xmmUsed = xmmRegisters(blocks);
   const usesSegments = blocks.some((insns) => insns.some(segmentRelative));
   // (double arithmetic is computed inline only with MXCSR in its default state and PE set)
   const mxcsr = blocks.some((insns) => insns.some((x) => x.op === Op.SIMD && usesMxcsr(simdName(x) as string)));
   if (module !== null) {
-    const r = instantiate(module, mem, usesXmm, mxcsr, usesSegments);
+    const r = instantiate(module, mem, xmmUsed, mxcsr, usesSegments);
     if (r !== null) return r;
   }
-  const bytes = translateRegion(blocks, mem, usesXmm, mxcsr);
-  return bytes === null ? null : instantiate(bytes, mem, usesXmm, mxcsr, usesSegments);
+  const bytes = translateRegion(blocks, mem, xmmUsed, mxcsr);
+  return bytes === null ? null : instantiate(bytes, mem, xmmUsed, mxcsr, usesSegments);
+}
+
+/** The XMM registers the blocks' SSE instructions name (bit k for XMMk; XMM0 with any, for the
+ *  forms that use it implicitly), 0 without SSE: the only ones a region copies in and out on
+ *  each entry. (All eight were: 64 words through typed arrays and 16 v128 loads and stores per
+ *  entry, where glibc's SSE string routines, entered once a call, name two to four.) A register
+ *  number of another kind of operand adds one more, which costs a copy and nothing else. */
+function xmmRegisters(blocks: readonly (readonly Insn[])[]): number {
+  let used = 0;
+  for (const insns of blocks) {
+    for (const x of insns) {
+      if (x.op !== Op.SIMD) continue;
+      used |= 1;
+      for (const r of [x.r0, x.r1, x.r2]) if (r >= 0 && r < 8) used |= 1 << r;
+    }
+  }
+  return used;
 }
 
 /** The module of compileRegion's function (null if the builder refused it). */
-function translateRegion(blocks: readonly (readonly Insn[])[], mem: PhysMemory, usesXmm: boolean, mxcsr: boolean): Uint8Array | null {
+function translateRegion(blocks: readonly (readonly Insn[])[], mem: PhysMemory, xmmUsed: number, mxcsr: boolean): Uint8Array | null {
+  const usesXmm = xmmUsed !== 0;
   // (in address order: a block's code then follows the block it falls through from)
   blocks = [...blocks].sort((x, y) => (x[0].eip >>> 0) - (y[0].eip >>> 0));
   const f = new FnBuilder([I32], [I32]);
@@ -217,7 +235,9 @@ function translateRegion(blocks: readonly (readonly Insn[])[], mem: PhysMemory, 
   saved.forEach((l, k) => {
     if (l >= 0) f.i32(state + 4 * k).mem(OP.i32Load, 2).set(l);
   });
-  xmm.forEach((l, k) => f.i32(state + 4 * XMM_WORD + 16 * k).simd(0x00, 4, 0).set(l));
+  xmm.forEach((l, k) => {
+    if ((xmmUsed & (1 << k)) !== 0) f.i32(state + 4 * XMM_WORD + 16 * k).simd(0x00, 4, 0).set(l);
+  });
   if (mxcsr) f.i32(state + 4 * MXCSR_WORD).mem(OP.i32Load, 2).i32(0xffe0).op(OP.i32And).i32(0x1fa0).op(OP.i32Ne).if().get(n).op(OP.return).end();
   // The block at EIP: looked up by the dispatch loop, as a return's is (at -1, address in v).
   f.i32(-1).set(at);
@@ -250,7 +270,9 @@ function translateRegion(blocks: readonly (readonly Insn[])[], mem: PhysMemory, 
   saved.forEach((l, k) => {
     if (l >= 0) f.i32(state + 4 * k).get(l).mem(OP.i32Store, 2);
   });
-  xmm.forEach((l, k) => f.i32(state + 4 * XMM_WORD + 16 * k).get(l).simd(0x0b, 4, 0));
+  xmm.forEach((l, k) => {
+    if ((xmmUsed & (1 << k)) !== 0) f.i32(state + 4 * XMM_WORD + 16 * k).get(l).simd(0x0b, 4, 0);
+  });
   f.i32(state + 4 * EIP).get(outEip).mem(OP.i32Store, 2);
   f.get(n);
 
@@ -475,7 +497,7 @@ function translateRegion(blocks: readonly (readonly Insn[])[], mem: PhysMemory, 
 
 /** compileRegion's function from its module (null if V8 refuses the module, or `mem` is not
  *  what it was made for: an instance's import of a memory smaller than the module says fails). */
-function instantiate(module: Uint8Array, mem: PhysMemory, usesXmm: boolean, mxcsr: boolean, usesSegments: boolean): WasmRegion | null {
+function instantiate(module: Uint8Array, mem: PhysMemory, xmmUsed: number, mxcsr: boolean, usesSegments: boolean): WasmRegion | null {
   if (WA === undefined || mem.wasm === null) return null;
   let exports: Record<string, (n: number) => number>;
   try {
@@ -485,6 +507,10 @@ function instantiate(module: Uint8Array, mem: PhysMemory, usesXmm: boolean, mxcs
   }
   const fn = exports.run;
   if (typeof fn !== "function") return null;
+  /** The words of the XMM registers copied (xmmRegisters). */
+  const xw: number[] = [];
+  for (let k = 0; k < 8; k++) if ((xmmUsed & (1 << k)) !== 0) xw.push(4 * k, 4 * k + 1, 4 * k + 2, 4 * k + 3);
+  const usesXmm = xw.length !== 0;
   return {
     module,
     run(c: Cpu, budget: number): number {
@@ -502,13 +528,13 @@ function instantiate(module: Uint8Array, mem: PhysMemory, usesXmm: boolean, mxcs
       }
       if (usesXmm) {
         const x = c.sse.i32, o = s + XMM_WORD;
-        for (let k = 0; k < XMM_WORDS; k++) w[o + k] = x[k];
+        for (let j = 0; j < xw.length; j++) w[o + xw[j]] = x[xw[j]];
       }
       const left = fn(budget);
       for (let k = 0; k < STATE_WORDS; k++) r[k] = w[s + k];
       if (usesXmm) {
         const x = c.sse.i32, o = s + XMM_WORD;
-        for (let k = 0; k < XMM_WORDS; k++) x[k] = w[o + k];
+        for (let j = 0; j < xw.length; j++) x[xw[j]] = w[o + xw[j]];
       }
       return left;
     },

@@ -546,12 +546,19 @@ function flagBit(s: IntContext, b: number): void {
   s.f.get(s.fl).i32(b).op(OP.i32And).i32(0).op(OP.i32Ne);
 }
 
+/** PF of the result in local `l` (1 when its low byte has an even number of set bits) on the
+ *  stack. */
+function evenParity(f: FnBuilder, l: number): void {
+  f.get(l).i32(0xff).op(OP.i32And).op(OP.i32Popcnt).i32(1).op(OP.i32And).op(OP.i32Eqz);
+}
+
 /** ORs ZF, SF and PF of the 32-bit result in `s.res` into the flags word on the stack. */
 function orResultFlags(s: IntContext): void {
   const f = s.f;
   f.get(s.res).op(OP.i32Eqz).i32(ZF).op(OP.i32Mul).op(OP.i32Or);
   f.get(s.res).i32(0).op(OP.i32LtS).i32(SF).op(OP.i32Mul).op(OP.i32Or);
-  f.get(s.res).i32(0xff).op(OP.i32And).op(OP.i32Popcnt).i32(1).op(OP.i32And).op(OP.i32Eqz).i32(PF).op(OP.i32Mul).op(OP.i32Or);
+  evenParity(f, s.res);
+  f.i32(PF).op(OP.i32Mul).op(OP.i32Or);
 }
 
 /** ZF, SF and PF of the current flags record (0 or 1) on the stack, for a kind in INLINE. */
@@ -567,7 +574,7 @@ function negative(s: IntContext): void {
 
 function parity(s: IntContext): void {
   if (s.known >> 2 === FK_NONE) flagBit(s, PF);
-  else s.f.get(s.fr).i32(0xff).op(OP.i32And).op(OP.i32Popcnt).i32(1).op(OP.i32And).op(OP.i32Eqz);
+  else evenParity(s.f, s.fr);
 }
 
 /** OF of the current flags record (0 or 1) on the stack, for a kind in INLINE. */
@@ -686,7 +693,7 @@ export function conditionFunction(importCond: number): FnBuilder {
   pairs(() => void f.get(fl).i32(31 - Math.clz32(PF)).op(OP.i32ShrU).i32(1).op(OP.i32And));
   f.end();
   recordBits(f, b);
-  pairs(() => void f.get(P_FR).i32(0xff).op(OP.i32And).op(OP.i32Popcnt).i32(1).op(OP.i32And).op(OP.i32Eqz));
+  pairs(() => evenParity(f, P_FR));
   f.i32(0);
   return f;
 }
@@ -702,11 +709,13 @@ export function flagsFunction(importFlags: number): FnBuilder {
   recordBits(f, b);
   const at = (bit: number): void => void f.i32(31 - Math.clz32(bit)).op(OP.i32Shl).op(OP.i32Or);
   f.get(P_FL).i32(~ARITH_FLAGS).op(OP.i32And).get(b.cf).op(OP.i32Or);
-  f.get(P_FR).i32(0xff).op(OP.i32And).op(OP.i32Popcnt).i32(1).op(OP.i32And).op(OP.i32Eqz);
+  evenParity(f, P_FR);
   at(PF);
-  // AF: ADD and SUB from the operands' bit 4, INC at a low nibble of 0, DEC of 0xf, LOGIC 0
-  f.get(P_FA).get(P_FB).op(OP.i32Xor).get(P_FR).op(OP.i32Xor).i32(4).op(OP.i32ShrU).i32(1).op(OP.i32And);
-  f.get(P_FA).get(P_FB).op(OP.i32Xor).get(P_FR).op(OP.i32Xor).i32(4).op(OP.i32ShrU).i32(1).op(OP.i32And);
+  // AF: ADD and SUB from the operands' bit 4 (the carry into it), INC at a low nibble of 0, DEC
+  // of 0xf, LOGIC 0
+  const carryIntoBit4 = (): void => void f.get(P_FA).get(P_FB).op(OP.i32Xor).get(P_FR).op(OP.i32Xor).i32(4).op(OP.i32ShrU).i32(1).op(OP.i32And);
+  carryIntoBit4();
+  carryIntoBit4();
   f.get(P_FR).i32(0xf).op(OP.i32And).op(OP.i32Eqz);
   f.get(P_FR).i32(0xf).op(OP.i32And).i32(0xf).op(OP.i32Eq);
   f.i32(0);

@@ -59,6 +59,17 @@ function shortVisits(n: number, calls: number): number[] {
   return [...INIT, ...main(INIT.length), ...body, 0x0f, 0x85, ...le32(L - (L + body.length + 6)), 0xc3];
 }
 
+/** `mov esi, DATA; mov ebx, sel; mov ecx, n; l: call F; 10 x add eax, [esi]; dec ecx; jnz l;
+ *  int 0x80`, with F = `test ebx, ebx; jz out; 70 x add edx, 1; out: ret`. With sel 0 the loop
+ *  is 16 instructions, which the JavaScript tier takes; otherwise 86, calling only F, a direct
+ *  loop the wasm tier takes. Only the first block holds sel: the loop's blocks are the same
+ *  bytes either way. */
+function detour(sel: number, n: number): number[] {
+  const loop = [0xe8, ...le32(25), ...Array.from({ length: 10 }, () => [0x03, 0x06]).flat(), 0x49, 0x75, 0xe4, 0xcd, 0x80];
+  const f = [0x85, 0xdb, 0x0f, 0x84, ...le32(210), ...Array.from({ length: 70 }, () => [0x83, 0xc2, 0x01]).flat(), 0xc3];
+  return [0xbe, ...le32(DATA), 0xbb, ...le32(sel), 0xb9, ...le32(n), ...loop, ...f];
+}
+
 /** Runs `code` to its int 0x80 (by default without the wasm tier: these tests are about the
  *  JavaScript tier's saved code, and program()'s loop is one the wasm tier may take). */
 function run(code: number[], engine: "interp" | "auto", store: RegionStore | null, wasm = false) {
@@ -139,6 +150,24 @@ describe("saved translations", () => {
     expect(js.s.jit.wasmRegions).toBe(0);
     expect(js.s.jit.regionsCompiled).toBeGreaterThan(0);
     for (const x of [first, second, js]) expect({ eax: x.eax, esi: x.esi, count: x.count }).toEqual({ eax: ref.eax, esi: ref.esi, count: ref.count });
+  });
+
+  it("takes a loop into the wasm tier when code a saved JavaScript region of it leaves to makes it one the tier takes", () => {
+    // (the first run saves the JavaScript region of the short loop; the second goes through F
+    // each pass, which that region leaves to: a fresh run makes a wasm region of the loop, and
+    // so must a run that starts from the saved region, whose blocks ran uncounted)
+    const ref = run(detour(1, 3000), "interp", null);
+    expect(ref.edx).toBe(3000 * 70);
+    const fresh = run(detour(1, 3000), "auto", null, true);
+    expect(fresh.s.jit.wasmRegions).toBeGreaterThan(0);
+    const store = new MemoryRegionStore();
+    const first = run(detour(0, 3000), "auto", store, true);
+    expect(first.s.jit.wasmRegions).toBe(0);
+    expect(first.s.jit.saved).toBeGreaterThan(0);
+    const second = run(detour(1, 3000), "auto", store, true);
+    expect(second.s.jit.restored).toBeGreaterThan(0);
+    expect(second.s.jit.wasmRegions).toBeGreaterThan(0);
+    for (const x of [fresh, second]) expect({ eax: x.eax, edx: x.edx, count: x.count }).toEqual({ eax: ref.eax, edx: ref.edx, count: ref.count });
   });
 
   it("keeps a wasm region's module, and makes the region from it without translating its blocks again", () => {

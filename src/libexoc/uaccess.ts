@@ -65,11 +65,11 @@ export class UserMemory {
   }
 
   /**
-   * Calls fn with views of [va, va+len) page by page, translating each page only when reached;
-   * fn returns how many bytes of the view it used, and a short count stops the walk. Returns the
-   * total used. A bad page
-   * after the first throws only if nothing was covered yet (a short transfer otherwise), as the
-   * kernel's copy routines report partial copies.
+   * Calls fn with views of [va, va+len) in order, each a page or a run of pages that are mapped
+   * for the access already and follow each other in guest RAM, faulting each other page in only
+   * when reached; fn returns how many bytes of the view it used, and a short count stops the
+   * walk. Returns the total used. A bad page after the first throws only if nothing was covered
+   * yet (a short transfer otherwise), as the kernel's copy routines report partial copies.
    */
   eachChunk(va: number, len: number, write: boolean, fn: (view: Uint8Array) => number): number {
     va >>>= 0;

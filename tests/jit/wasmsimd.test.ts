@@ -4,7 +4,7 @@
 // from the interpreter after the block stopped before it) and across a page boundary.
 
 import { describe, expect, it } from "vitest";
-import { EBX, ECX, EIP, MXCSR } from "../../src/hw/state.js";
+import { EBX, ECX, EIP, MXCSR, FLAGS, ARITH_FLAGS } from "../../src/hw/state.js";
 import { CR4_OSFXSR, CR4_OSXMMEXCPT } from "../../src/hw/state.js";
 import { BlockDecoder } from "../../src/decoder/block.js";
 import { compileBlock } from "../../src/jit/wasm/block.js";
@@ -65,6 +65,15 @@ const CASES: [string, number[]][] = [
   ["movq xmm2, [ebx]", [0xf3, 0x0f, 0x7e, mem(2)]],
   ["movq [ebx], xmm2", [0x66, 0x0f, 0xd6, mem(2)]],
   ["pmovmskb eax, xmm3", [0x66, 0x0f, 0xd7, reg(0, 3)]],
+  ["ptest xmm1, xmm2", [0x66, 0x0f, 0x38, 0x17, reg(1, 2)]],
+  ["ptest xmm4, xmm4", [0x66, 0x0f, 0x38, 0x17, reg(4, 4)]],
+  ["ptest xmm6, [ebx]", [0x66, 0x0f, 0x38, 0x17, mem(6)]],
+  // (equal each on bytes, every polarity, lowest and highest index, signed or not)
+  ...[0x08, 0x0a, 0x18, 0x1a, 0x28, 0x2a, 0x38, 0x3a, 0x48, 0x58, 0x68, 0x78, 0x88].flatMap((i): [string, number[]][] => [
+    [`pcmpistri xmm2, xmm5, ${i}`, [0x66, 0x0f, 0x3a, 0x63, reg(2, 5), i]],
+    [`pcmpistri xmm3, xmm3, ${i}`, [0x66, 0x0f, 0x3a, 0x63, reg(3, 3), i]],
+    [`pcmpistri xmm6, [ebx], ${i}`, [0x66, 0x0f, 0x3a, 0x63, mem(6), i]],
+  ]),
   ...DOUBLES.flatMap(([n, p, op]): [string, number[]][] => [[`${n} xmm2, xmm5`, [p, 0x0f, op, reg(2, 5)]], [`${n} xmm3, xmm3`, [p, 0x0f, op, reg(3, 3)]], [`${n} xmm6, [ebx]`, [p, 0x0f, op, mem(6)]]]),
   ...[["ucomisd", 0x2e], ["comisd", 0x2f]].flatMap(([n, op]) =>
     [2, 4, 6, 10, 3, 7].flatMap((cc): [string, number[]][] => [
@@ -131,6 +140,44 @@ describe("SSE forms translated to WebAssembly SIMD", () => {
       for (const f of F_DATA) expect(Buffer.from(b.mem.u8.subarray(f, f + 0x1000)).equals(Buffer.from(a.mem.u8.subarray(f, f + 0x1000)))).toBe(true);
     }
     expect(whole, "runs the whole block when the TLB serves it").toBeGreaterThan(0);
+  });
+
+  it("ptest and pcmpistri give the interpreter's flags and ECX for operands made to set each of them", () => {
+    // (random vectors seldom make (NOT d) AND s zero, nor strings equal up to a zero byte)
+    const words = (f: (k: number) => number): number[] => [0, 1, 2, 3].map(f);
+    const text = (s: string): number[] => words((k) => [0, 1, 2, 3].reduce((v, b) => v | ((s.charCodeAt(4 * k + b) || 0) << (8 * b)), 0));
+    const pairs: [number[], number[]][] = [
+      [words(() => -1), words((k) => 0x01020304 * (k + 1))], // s within d: CF
+      [words((k) => 0x0f0f0f0f << k), words(() => 0)], // s zero: ZF and CF
+      [words(() => 0x0f0f0f0f), words(() => 0xf0f0f0f0 | 0)], // disjoint: ZF
+      [words((k) => 0x11223344 + k), words((k) => 0x11223344 + k)], // equal, no zero byte
+      [text("item-12-ab"), text("item-12-ab")], // equal strings, shorter than 16
+      [text("item-12-ab"), text("item-12-ac")], // differing at 9
+      [text("item-"), text("item-12")], // one a prefix of the other
+      [text(""), text("x")],
+    ];
+    for (const [label, bytes] of [["ptest", [0x66, 0x0f, 0x38, 0x17, reg(1, 2)]], ...[0x1a, 0x3a, 0x08, 0x58].map((i) => [`pcmpistri ${i}`, [0x66, 0x0f, 0x3a, 0x63, reg(1, 2), i]])] as [string, number[]][]) {
+      const code = [...bytes, 0xeb, 0x00];
+      const a = cpu(code), b = cpu(code);
+      for (const c of [a, b]) c.cr4 |= CR4_OSFXSR | CR4_OSXMMEXCPT;
+      const insns = new BlockDecoder().decode(a, CODE, false).insns;
+      const block = compileBlock(insns, b.mem);
+      expect(block, label).not.toBeNull();
+      const seen = new Set<number>();
+      for (const [d, s] of [...pairs, ...pairs.map(([x, y]): [number[], number[]] => [y, x])]) {
+        for (const c of [a, b]) {
+          fill(c, rng(7), false, true);
+          c.sse.i32.set(d, 4);
+          c.sse.i32.set(s, 8);
+        }
+        interpret(a, insns);
+        expect(block!.run(b), label).toBe(insns.length);
+        expect(state(b), `${label}: ${d} ${s}`).toEqual(state(a));
+        seen.add(state(a)[FLAGS] & ARITH_FLAGS);
+      }
+      // (the pairs set CF and ZF in every combination, and for pcmpistri SF and OF too)
+      expect(seen.size, label).toBeGreaterThanOrEqual(label === "ptest" ? 4 : 5);
+    }
   });
 
   it("reads 16 bytes across two pages the TLB has without stopping, for every split", () => {

@@ -7,7 +7,7 @@
 
 import { type FnBuilder, OP } from "./asm.js";
 import type { IntContext } from "./integer.js";
-import { CF, ZF, ARITH_FLAGS } from "../../hw/state.js";
+import { CF, ZF, SF, OF, ARITH_FLAGS, ECX } from "../../hw/state.js";
 import { type Insn, Op, K_XMM, K_MEM, K_R32, K_IMM, K_NONE } from "../../hw/isa.js";
 import { SIMD_HANDLERS, SIMD_SPECS } from "../../hw/simd/index.js";
 
@@ -16,7 +16,7 @@ const S = {
   load: 0x00, load32Zero: 0x5c, load64Zero: 0x5d, load64Lane: 0x57, store: 0x0b, store64Lane: 0x5b, store32Lane: 0x5a,
   f64x2ExtractLane: 0x21, f64x2ReplaceLane: 0x22,
   const: 0x0c, shuffle: 0x0d, i32x4ExtractLane: 0x1b, i32x4ReplaceLane: 0x1c,
-  and: 0x4e, andnot: 0x4f, or: 0x50, xor: 0x51,
+  and: 0x4e, andnot: 0x4f, or: 0x50, xor: 0x51, anyTrue: 0x53, i8x16Eq: 0x23,
   i8x16Bitmask: 0x64, i16x8Bitmask: 0x84,
 } as const;
 
@@ -90,6 +90,12 @@ export function simdName(x: Insn): string | null {
     return ok && x.k2 === K_NONE && (!mem || x.msz === 8) ? name : null;
   }
   if (name === "pmovmskb") return x.k0 === K_R32 && x.k1 === K_XMM && x.k2 === K_NONE ? name : null;
+  if (name === "ptest") return x.k0 === K_XMM && xmmOrMem(x.k1) && x.k2 === K_NONE && (x.k1 !== K_MEM || x.msz === 16) ? name : null;
+  // (the "equal each" comparison of zero-terminated byte strings, glibc's SSE4.2 strcmp's
+  // loop: imm bits 0 and 2-3 say bytes and equal each; bit 1, signed, changes no equality)
+  if (name === "pcmpistri") {
+    return x.k0 === K_XMM && xmmOrMem(x.k1) && x.k2 === K_IMM && (x.imm & 0x0d) === 0x08 && (x.k1 !== K_MEM || x.msz === 16) ? name : null;
+  }
   if (name in DOUBLE_OPS || name === "ucomisd" || name === "comisd") {
     const scalar = name.endsWith("sd");
     return x.k0 === K_XMM && xmmOrMem(x.k1) && x.k2 === K_NONE && (x.k1 !== K_MEM || x.msz === (scalar ? 8 : 16)) ? name : null;
@@ -286,6 +292,20 @@ export function emitSimd(s: SimdContext, x: Insn, k: number, name: string): void
     case "pmovmskb":
       f.get(xmm[x.r1]).simd(S.i8x16Bitmask).set(s.reg[x.r0]);
       return;
+    case "ptest": {
+      // ZF when d AND s is all zeros, CF when (NOT d) AND s is (v128.andnot(s, d) = s & ~d);
+      // the other flags clear
+      source();
+      f.set(s.tmp);
+      arithFlags(s, () => {
+        f.get(d).get(s.tmp).simd(S.and).simd(S.anyTrue).op(OP.i32Eqz).i32(ZF).op(OP.i32Mul).op(OP.i32Or);
+        f.get(s.tmp).get(d).simd(S.andnot).simd(S.anyTrue).op(OP.i32Eqz).i32(CF).op(OP.i32Mul).op(OP.i32Or);
+      });
+      return;
+    }
+    case "pcmpistri":
+      pcmpistriEach(s, d, x.imm & 255, source);
+      return;
     case "movsd":
       if (x.k0 === K_MEM) {
         s.address(x);
@@ -319,12 +339,10 @@ export function emitSimd(s: SimdContext, x: Insn, k: number, name: string): void
       ordinary(f, db);
       f.op(OP.i32And);
       s.unless(k, x.eip);
-      const i = s.int;
-      f.get(i.fl).i32(~ARITH_FLAGS).op(OP.i32And);
-      f.get(da).get(db).op(F64.eq).i32(ZF).op(OP.i32Mul).op(OP.i32Or);
-      f.get(da).get(db).op(F64.lt).i32(CF).op(OP.i32Mul).op(OP.i32Or);
-      f.set(i.fl).i32(0).set(i.fop);
-      i.known = 0;
+      arithFlags(s, () => {
+        f.get(da).get(db).op(F64.eq).i32(ZF).op(OP.i32Mul).op(OP.i32Or);
+        f.get(da).get(db).op(F64.lt).i32(CF).op(OP.i32Mul).op(OP.i32Or);
+      });
       return;
     }
   }
@@ -439,4 +457,61 @@ function guard(f: FnBuilder, op: string, a: number, b: number, r: number): void 
     f.op(OP.i32And);
   }
   f.op(OP.i32And);
+}
+
+/** pcmpistri with "equal each" on bytes (simdName): each string's length is the index of its
+ *  first zero byte (16 when none: i8x16.eq with zero, its bitmask, the lowest set bit); IntRes1
+ *  is the bytes equal below the shorter length, and true from the longer one up (where
+ *  neither string has a byte), with the polarity (imm bits 4-5) applied; ECX is the index of
+ *  its lowest (imm bit 6: highest) set bit, 16 when none. CF: IntRes2 not zero, ZF: the source
+ *  shorter than 16, SF: the destination shorter than 16, OF: IntRes2 bit 0; AF and PF clear. */
+function pcmpistriEach(s: SimdContext, d: number, imm: number, source: () => void): void {
+  const { f } = s;
+  const i = s.int;
+  const la = i.v, lb = i.w, res = i.res;
+  source();
+  f.set(s.tmp);
+  const length = (v: () => void, into: number): void => {
+    v();
+    f.simd(S.const, ...ZERO_BYTES).simd(S.i8x16Eq).simd(S.i8x16Bitmask).i32(0x10000).op(OP.i32Or).op(OP.i32Ctz).set(into);
+  };
+  length(() => f.get(d), la);
+  length(() => f.get(s.tmp), lb);
+  /** 1 << (the shorter length, or with `longer` the longer one) on the stack. */
+  const bit = (longer: boolean): void => {
+    f.i32(1);
+    if (longer) f.get(lb).get(la);
+    else f.get(la).get(lb);
+    f.get(la).get(lb).op(OP.i32LtU).op(OP.select).op(OP.i32Shl);
+  };
+  // equal bytes below the shorter length, | 0xffff & -(1 << longer): true past both
+  f.get(d).get(s.tmp).simd(S.i8x16Eq).simd(S.i8x16Bitmask);
+  bit(false);
+  f.i32(1).op(OP.i32Sub).op(OP.i32And);
+  f.i32(0);
+  bit(true);
+  f.op(OP.i32Sub).i32(0xffff).op(OP.i32And).op(OP.i32Or);
+  const polarity = (imm >> 4) & 3;
+  if (polarity === 1) f.i32(0xffff).op(OP.i32Xor);
+  else if (polarity === 3) f.i32(1).get(lb).op(OP.i32Shl).i32(1).op(OP.i32Sub).op(OP.i32Xor);
+  f.set(res);
+  if ((imm & 0x40) === 0) f.get(res).i32(0x10000).op(OP.i32Or).op(OP.i32Ctz);
+  else f.i32(16).i32(31).get(res).op(OP.i32Clz).op(OP.i32Sub).get(res).op(OP.i32Eqz).op(OP.select);
+  f.set(s.reg[ECX]);
+  arithFlags(s, () => {
+    f.get(res).i32(0).op(OP.i32Ne).i32(CF).op(OP.i32Mul).op(OP.i32Or);
+    f.get(lb).i32(16).op(OP.i32LtU).i32(ZF).op(OP.i32Mul).op(OP.i32Or);
+    f.get(la).i32(16).op(OP.i32LtU).i32(SF).op(OP.i32Mul).op(OP.i32Or);
+    f.get(res).i32(1).op(OP.i32And).i32(OF).op(OP.i32Mul).op(OP.i32Or);
+  });
+}
+
+/** FLAGS with its six arithmetic flags replaced by what `set` ORs in (each `flag * condition`
+ *  onto the value on the stack), the lazy record cleared: an instruction that sets them all. */
+function arithFlags(s: SimdContext, set: () => void): void {
+  const i = s.int;
+  s.f.get(i.fl).i32(~ARITH_FLAGS).op(OP.i32And);
+  set();
+  s.f.set(i.fl).i32(0).set(i.fop);
+  i.known = 0;
 }

@@ -1,6 +1,7 @@
 // Which loops the wasm tier takes (src/jit/wasm/region.ts wasmBlocks): a loop of blocks it all
 // translates, with packed integer SSE, or of integer code that jumps and calls only to static
-// targets or through fixed memory slots (a direct loop) with 64 instructions or more of its own;
+// targets or through fixed memory slots, or calls the one target seen through a register (a direct
+// loop), with 64 instructions or more of its own;
 // not one that goes through code it does not translate, nor one that jumps through a register or
 // a table; and for a small loop of integer code, the answer comes without looking beyond the code
 // it translates.
@@ -61,7 +62,7 @@ describe("the wasm tier's choice of loops", () => {
     expect(g.asked.has(7)).toBe(true);
   });
 
-  it("takes an integer loop that calls and jumps to static targets or through a fixed memory slot, of 64 instructions or more, and not one that jumps through a register or a table", () => {
+  it("takes an integer loop that calls and jumps to static targets or through a fixed memory slot, or calls one target seen through a register, of 64 instructions or more, and not one that jumps through a register or a table", () => {
     // a (0): 40 x add eax, 1; jmp b. b (122): 40 x add ebx, 1; jmp c. c (244): 30 x add esi, 1;
     // dec edx; jnz a (rel32)
     const adds = (modrm: number, n: number): number[] => Array.from({ length: n }, () => [0x83, modrm, 0x01]).flat();
@@ -80,6 +81,15 @@ describe("the wasm tier's choice of loops", () => {
     const g2 = graph(indirect, [0, 122, 244]);
     g2.observe(122, 244);
     expect(g2.take()).toBeNull();
+    // b calling c through ebx instead (call ebx, 2 bytes: c at 244): taken while one target has
+    // been seen (a function pointer's usual use: qsort's comparator), not once there are two
+    const viaReg = [...adds(0xc0, 40), 0xeb, 0x00, ...adds(0xc3, 40), 0xff, 0xd3, ...adds(0xc6, 30), 0x4a, 0x0f, 0x85, ...le32(-341)];
+    const g5 = graph(viaReg, [0, 122, 244]);
+    expect(g5.take()).toBeNull();
+    g5.observe(122, 244);
+    expect(g5.take()?.map((b) => b.eip - CODE)).toEqual([0, 122, 244]);
+    g5.observe(122, 0);
+    expect(g5.take()).toBeNull();
     // through a memory slot at a fixed place, as a PLT entry jumps (jmp [ebx+0x48], 3 bytes: c
     // at 245): taken; through a table indexed by a register (jmp [eax*4+0x1000], 7 bytes: c at
     // 249): not

@@ -172,9 +172,12 @@ function loopOf(entry: Block, blockAt: (eip: number) => Block | null, hot: numbe
 /** Whether the tier translates `b` and it jumps and calls only to static targets, or through a
  *  memory slot at a fixed place (a PLT entry's `jmp *GOT(%ebx)`: a loop that calls memcpy goes
  *  through one), returns included: the blocks of a direct loop. Not through a register, nor a
- *  table indexed by one (an interpreter's dispatch). */
+ *  table indexed by one (an interpreter's dispatch), except a call with one target seen so far
+ *  (a function pointer's usual use: glibc's qsort calling the comparator, 0.78 of the time its
+ *  JavaScript regions took; the region ends at the call of another, which leaves it). */
 function direct(b: Block): boolean {
-  return usable(b) && b.insns.every((x) => (x.op !== Op.CALL && x.op !== Op.JMP) || x.k0 === K_IMM || (x.k0 === K_MEM && x.index === NO_REG));
+  return usable(b) && b.insns.every((x) =>
+    (x.op !== Op.CALL && x.op !== Op.JMP) || x.k0 === K_IMM || (x.k0 === K_MEM && x.index === NO_REG) || (x.op === Op.CALL && b.succ.length === 1));
 }
 
 /** The strongly connected component of `entry` in the hot graph (blocks run `hot` times or

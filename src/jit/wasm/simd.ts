@@ -71,7 +71,7 @@ export function simdName(x: Insn): string | null {
   const mem = x.k0 === K_MEM || x.k1 === K_MEM;
   if (mem && (x.asz !== 4 || x.seg === 4 || x.seg === 5)) return null;
   const xmmOrMem = (k: number): boolean => k === K_XMM || k === K_MEM;
-  if (name in BINARY || name in UNPACK || name === "psadbw" || name === "pmulhuw" || name === "pmulhw" || name === "pandn" || name === "andnps" || name === "andnpd") {
+  if (name in BINARY || name in UNPACK || name === "psadbw" || name === "pmulhuw" || name === "pmulhw" || name === "pandn" || name === "andnps" || name === "andnpd" || name === "ptest") {
     return x.k0 === K_XMM && xmmOrMem(x.k1) && x.k2 === K_NONE && (x.k1 !== K_MEM || x.msz === 16) ? name : null;
   }
   if (MOVES.has(name)) {
@@ -90,7 +90,6 @@ export function simdName(x: Insn): string | null {
     return ok && x.k2 === K_NONE && (!mem || x.msz === 8) ? name : null;
   }
   if (name === "pmovmskb") return x.k0 === K_R32 && x.k1 === K_XMM && x.k2 === K_NONE ? name : null;
-  if (name === "ptest") return x.k0 === K_XMM && xmmOrMem(x.k1) && x.k2 === K_NONE && (x.k1 !== K_MEM || x.msz === 16) ? name : null;
   // (the "equal each" comparison of zero-terminated byte strings, glibc's SSE4.2 strcmp's
   // loop: imm bits 0 and 2-3 say bytes and equal each; bit 1, signed, changes no equality)
   if (name === "pcmpistri") {
@@ -471,12 +470,12 @@ function pcmpistriEach(s: SimdContext, d: number, imm: number, source: () => voi
   const la = i.v, lb = i.w, res = i.res;
   source();
   f.set(s.tmp);
-  const length = (v: () => void, into: number): void => {
-    v();
-    f.simd(S.const, ...ZERO_BYTES).simd(S.i8x16Eq).simd(S.i8x16Bitmask).i32(0x10000).op(OP.i32Or).op(OP.i32Ctz).set(into);
+  /** The length of the string in v128 local `v` into i32 local `into`. */
+  const length = (v: number, into: number): void => {
+    f.get(v).simd(S.const, ...ZERO_BYTES).simd(S.i8x16Eq).simd(S.i8x16Bitmask).i32(0x10000).op(OP.i32Or).op(OP.i32Ctz).set(into);
   };
-  length(() => f.get(d), la);
-  length(() => f.get(s.tmp), lb);
+  length(d, la);
+  length(s.tmp, lb);
   /** 1 << (the shorter length, or with `longer` the longer one) on the stack. */
   const bit = (longer: boolean): void => {
     f.i32(1);

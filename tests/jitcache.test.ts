@@ -8,6 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { jitCacheDir, DiskRegionStore, KEEP_BUILDS } from "../src/cli/jitcache.js";
 import { WINDOWS_NONE } from "../src/jit/stackwin.js";
+import { storeAt, type SavedRegion } from "../src/jit/saved.js";
 
 const KEY = Symbol.for("exojit.packStamp");
 const g = globalThis as Record<symbol, unknown>;
@@ -47,6 +48,25 @@ describe("the folder of saved regions", () => {
       expect(new DiskRegionStore(path.join(parent, "2-mine")).has("08048000-0-0")).toBe(true);
     } finally {
       fs.rmSync(parent, { recursive: true, force: true });
+    }
+  });
+
+  it("reads back a region saved under a threshold's keys (jit/saved.ts storeAt), through those keys only", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "exojit-jitkeys-"));
+    try {
+      const rec: SavedRegion = { source: "return 1", hash: "h", insns: 1, reachable: 1, entries: [0x8048000], fallbacks: [], blocks: [0x8048000], lengths: [1], helpers: [], windows: WINDOWS_NONE, chains: false };
+      const disk = new DiskRegionStore(dir);
+      storeAt(disk, 1).put("08048000-1-2s", rec);
+      storeAt(disk, 3000).put("08048000-1-2s", { ...rec, source: "return 3000" });
+      expect(disk.flush()).toBe(2);
+      const again = new DiskRegionStore(dir);
+      expect(again.has("08048000-1-2s")).toBe(false);
+      expect(again.get("08048000-1-2s")).toBeNull();
+      expect(storeAt(again, 1).get("08048000-1-2s")?.source).toBe("return 1");
+      expect(storeAt(again, 3000).get("08048000-1-2s")?.source).toBe("return 3000");
+      expect(storeAt(again, 40).has("08048000-1-2s")).toBe(false);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });

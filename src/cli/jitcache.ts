@@ -115,7 +115,7 @@ export class DiskRegionStore implements RegionStore {
     if (start < 0) return null;
     let end = this.text.indexOf("\n", start);
     if (end < 0) end = this.text.length;
-    const m = /^([0-9a-f]+-[0-9a-f]+-[0-9a-z]+) ([0-9a-z]+-[0-9a-z]+)\.json (\d+) (\d+) (\d+) (\d+) ([0-9a-f]+|-)$/.exec(this.text.slice(start, end));
+    const m = /^([0-9a-f]+-[0-9a-f]+-[0-9a-z]+(?:-t[0-9a-z]+)?) ([0-9a-z]+-[0-9a-z]+)\.json (\d+) (\d+) (\d+) (\d+) ([0-9a-f]+|-)$/.exec(this.text.slice(start, end));
     return m === null || m[1] !== key ? null : { file: m[2], at: Number(m[3]), length: Number(m[4]), cacheAt: Number(m[5]), cacheLength: Number(m[6]), sum: m[7] };
   }
 

@@ -13,7 +13,7 @@ import { execInsns, execNoting, execOne } from "../hw/interp/run.js";
 import { BlockDecoder, codeBits, NO_MISALIGNED, NO_SUCC, objectArray, type Block } from "../decoder/block.js";
 import { BlockCache } from "../decoder/cache.js";
 import { RegionCache, MERGE_AFTER, MAX_REGION_INSNS, Region, type JitStats } from "./region.js";
-import { entryKey, type RegionStore } from "./saved.js";
+import { entryKey, storeAt, type RegionStore } from "./saved.js";
 import { WINDOW_MISS, BASE_MISS, WINDOW_SHAPE_MISS, BASE_SHAPE_MISS } from "./stackwin.js";
 import { ChainTable } from "./chain.js";
 import { warmCatch, WINDOW_LEFT, WINDOW_KINDS } from "./compile.js";
@@ -302,7 +302,8 @@ export class Engine {
     this.threshold = opts.engine === "jit" ? 1 : Math.max(1, opts.threshold ?? DEFAULT_THRESHOLD);
     this.dueRate = opts.engine !== "jit" && opts.threshold === undefined ? (opts.dueRate ?? DUE_RATE) : 0;
     this.wasmBar = (opts.wasm ?? true) ? Math.floor(this.threshold / WASM_DUE_SHARE) : 0;
-    this.store = opts.engine === "interp" ? null : (opts.store ?? null);
+    const store = opts.engine === "interp" ? null : (opts.store ?? null);
+    this.store = store === null || this.threshold === DEFAULT_THRESHOLD ? store : storeAt(store, this.threshold);
     this.savedExecs = this.threshold - 1;
     const minExecs = Math.max(1, this.threshold >> 2);
     this.succFrom = opts.engine === "interp" ? Infinity : Math.floor(minExecs / SUCC_AFTER);

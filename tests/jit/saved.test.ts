@@ -103,6 +103,33 @@ describe("saved translations", () => {
     expect(second.s.interpInsns).toBeLessThan(243);
   });
 
+  it("makes regions only from code saved under its own threshold: not a cold region --engine jit saved for an auto run", () => {
+    const at = (engine: "jit" | "auto", threshold: number | undefined, store: RegionStore) => {
+      const { k, env } = machine(program(3000), { engine, threshold, store, wasm: false });
+      expect(k.run(env, 10_000_000).kind).toBe(X_INT);
+      expect(k.regs(env)[EAX]).toBe(3000 * 240);
+      return k.engine.stats.jit;
+    };
+    const store = new MemoryRegionStore();
+    // (--engine jit compiles every block at its first execution, and saves those regions)
+    const jit = at("jit", undefined, store);
+    expect(jit.saved).toBeGreaterThan(0);
+    expect([...store.keys()].every((key) => key.endsWith("-t1"))).toBe(true);
+    // An auto machine, at the default threshold or another, makes none of them: it compiles
+    // what comes due under its own threshold, and saves that under its own keys.
+    for (const threshold of [undefined, 40]) {
+      const auto = at("auto", threshold, store);
+      expect(auto.restored).toBe(0);
+      expect(auto.saved).toBeGreaterThan(0);
+    }
+    expect([...store.keys()].filter((key) => key.endsWith("-t14")).length).toBeGreaterThan(0);
+    expect([...store.keys()].filter((key) => !/-t[0-9a-z]+$/.test(key)).length).toBeGreaterThan(0);
+    // Each threshold's runs make their regions from what was saved under it.
+    expect(at("jit", undefined, store).restored).toBeGreaterThan(0);
+    expect(at("auto", 40, store).restored).toBeGreaterThan(0);
+    expect(at("auto", undefined, store).restored).toBeGreaterThan(0);
+  });
+
   it("saves a region again once it has run KEEP_PER_INSN, and a later machine starts with the code V8 optimises", () => {
     // f's region runs at least 243 instructions a call, and holds at most 250: 2 * KEEP_PER_INSN
     // calls are enough for it to be kept promoted.

@@ -116,15 +116,19 @@ const WARM_CATCH = -1;
  * has just loaded (no change) and rethrows. The handler is otherwise first run by a fault, or a
  * stack window's failed check, long after V8 optimised the function, and its comparisons and
  * calls, which had no type feedback, deoptimised the whole region (3 of the 5 deopts of Debian's
- * sort's regions, 8 of 16 in a bash loop's). What it sets of the CPU's own is put back.
+ * sort's regions, 8 of 16 in a bash loop's). A region with SIMD code writes back every lane it
+ * uses there (LaneUse.all), from locals that hold the slots' values only where the region loads
+ * them on entry. What it sets of the CPU's own is put back, the XMM register file included.
  */
 export function warmCatch(fn: RegionFn, c: Cpu): void {
   const from = c.jitFrom, left = c.jitLeft, leftAt = c.jitLeftAt;
+  const xmm = c.sse.i32.slice();
   try {
     fn(c, 0, WARM_CATCH);
   } catch {
     // (the point: it threw, through its handler)
   }
+  c.sse.i32.set(xmm);
   c.jitFrom = from;
   c.jitLeft = left;
   c.jitLeftAt = leftAt;
@@ -538,8 +542,11 @@ export function compileRegion(
       // (nor for a repeated string instruction, whose misaligned accesses the interpreter makes
       // in bulk, not through the accessors that tell: RegionCache.leftAt)
       em.sideExit = mayLeave && b.insns[k].rep === 0 ? { eip: b.insns[k].eip, notRun: len - k, anyAlign: b.misalignedAt.has(b.insns[k].eip) || anyAlignAt.has(b.insns[k].eip) } : null;
+      em.simdMiss = leaves && !hooked && !anyAlignAt.has(b.insns[k].eip);
+      em.simdMisaligned = b.misalignedAt.has(b.insns[k].eip);
       ending = translate({ em, x: b.insns[k], live: live[k], after: len - k - 1, faultOnlyFlags, fallbackSlot: () => fallbacks.push(b.insns[k]) - 1 });
       em.sideExit = null;
+      em.simdMiss = false;
       // CF and OF kept aside by a rotate hold until the instruction that overwrites them.
       if (em.fxSets !== sets) fxUntil = fxEnd![k];
       else if (k === fxUntil) em.dropFx();
@@ -649,7 +656,7 @@ export function compileRegion(
   // peeling walked them.
   const run = labeled(DISPATCH_LABEL, forever([
     tryCatch(
-      [ifs(t("d < 0"), [throwStmt(id("ME"))]), labeled(EXIT_LABEL, dispatch), ...exit],
+      [ifs(t("d < 0"), [...(simd ? [assign(id("xdm"), num(lanes.all))] : []), throwStmt(id("ME"))]), labeled(EXIT_LABEL, dispatch), ...exit],
       "err",
       // After a fallback handler started (hx), the register file is already the truth.
       [

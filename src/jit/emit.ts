@@ -180,6 +180,15 @@ export class Emitter {
    *  calls the slow path instead (rd32 and the like). */
   sideExit: { eip: number; notRun: number; anyAlign: boolean } | null = null;
 
+  /** Set by the block translator for the instruction it translates, where a SIMD memory
+   *  operand its inline path cannot reach stops the region by a throw, and the engine runs the
+   *  instruction (simdmem.ts): not in hooked code (the engine would run its hooks again), nor
+   *  while an embedder's hooks watch memory (their pages never get an entry), nor where an
+   *  earlier version kept stopping (RegionCache.stoppedAt). */
+  simdMiss = false;
+  /** The interpreter saw the instruction's data misaligned (Block.misalignedAt). */
+  simdMisaligned = false;
+
   /** The way out of a memory access the inline path cannot make, when it may leave (sideExit,
    *  and no rotate's flags kept aside): the region exits at the instruction, the budget of the
    *  instructions not run given back (`nb`, which the exit adds), and the engine runs it.

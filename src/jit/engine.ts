@@ -15,6 +15,7 @@ import { BlockCache } from "../decoder/cache.js";
 import { RegionCache, MERGE_AFTER, MAX_REGION_INSNS, Region, type JitStats } from "./region.js";
 import { entryKey, storeAt, type RegionStore } from "./saved.js";
 import { WINDOW_MISS, BASE_MISS, WINDOW_SHAPE_MISS, BASE_SHAPE_MISS } from "./stackwin.js";
+import { MEM_MISS } from "./simdmem.js";
 import { ChainTable } from "./chain.js";
 import { warmCatch, WINDOW_LEFT, WINDOW_KINDS } from "./compile.js";
 import { Op } from "../hw/isa.js";
@@ -120,6 +121,9 @@ export interface EngineStats {
   blocksDecoded: number;
   codeWrites: number;
   faults: number;
+  /** Stops of compiled code before a SIMD memory operand its inline path could not reach (no
+   *  TLB entry, across a page's end, misaligned), which the interpreter then ran (simdmem.ts). */
+  memStops: number;
   /** Guest instructions executed by each tier. */
   interpInsns: number;
   jitInsns: number;
@@ -148,6 +152,7 @@ class EngineCounters implements EngineStats {
   blocksDecoded = 0;
   codeWrites = 0;
   faults = 0;
+  memStops = 0;
   interpInsns = 0;
   jitInsns = 0;
   regionRuns = 0;
@@ -617,6 +622,15 @@ export class Engine {
       return this.stepAfterCodeWrite(e);
     }
     if (e === HOOK_REPLAY) return this.replay();
+    if (e === MEM_MISS) {
+      // Compiled code stopped before an instruction whose SIMD memory operand its inline path
+      // could not reach (simdmem.ts): the interpreter runs the block from there, filling the
+      // TLB (entering the region again at once would stop there again).
+      this.regions.stoppedAt(c.jitFrom as Region, c.r[EIP], this.tick);
+      this.stats.memStops++;
+      this.interpretNext = true;
+      return RUN_BUDGET;
+    }
     if (e === WINDOW_MISS || e === BASE_MISS || e === WINDOW_SHAPE_MISS || e === BASE_SHAPE_MISS) {
       // Compiled code stopped before a window (ESP's or a base register's) whose page it could
       // not use: the interpreter runs the block from there (entering the region again at once

@@ -69,6 +69,14 @@ export const MAX_RECOMPILES = 3;
  *  times. */
 export const LEFT_AT = 64;
 export const LEFT_AT_SOME = 4;
+/** Times an instruction's SIMD memory operand stops its region (jit/simdmem.ts: a page the TLB
+ *  has no entry for, bytes across a page's end) before the region is compiled again calling the
+ *  slow path there. Higher than LEFT_AT: 16-byte loads at data-dependent addresses (memcmp,
+ *  strcmp) cross a page every few hundred, and each version of a large region costs TurboFan
+ *  some 100 ms, and a deopt at the first call of the slow path (at 64, Debian's sort made 25
+ *  more versions of its regions); a fixed place across a page, met on every pass of a loop,
+ *  reaches it within milliseconds. */
+export const STOP_AT = 4096;
 /** Versions a region may have for LEFT_AT beyond MAX_RECOMPILES: one that reached it for other
  *  reasons (a block that turned hot later, windows that kept failing) would otherwise leave at
  *  misaligned data for good (Debian's bash: a word-at-a-time string compare in one of its
@@ -787,6 +795,16 @@ export class RegionCache {
     const n = (r.leftAt.get(pc) ?? 0) + 1;
     r.leftAt.set(pc, n);
     if (n === LEFT_AT && !r.anyAlignAt.has(pc) && r.generation < MAX_RECOMPILES + LEFT_RECOMPILES && r.valid) this.compile(r.entry, r, tick);
+  }
+
+  /** Compiled code of `r` stopped at `pc`, whose SIMD memory operand its inline path could not
+   *  reach (jit/simdmem.ts): once that has happened STOP_AT times, the next version calls the
+   *  slow path there (and at every instruction that left LEFT_AT_SOME times), as for misaligned
+   *  data at a side exit. */
+  stoppedAt(r: Region, pc: number, tick: number): void {
+    const n = (r.leftAt.get(pc) ?? 0) + 1;
+    r.leftAt.set(pc, n);
+    if (n === STOP_AT && !r.anyAlignAt.has(pc) && r.generation < MAX_RECOMPILES + LEFT_RECOMPILES && r.valid) this.compile(r.entry, r, tick);
   }
 
   /** A stack window's check failed in `r` (a page boundary in its range, a TLB entry

@@ -1,10 +1,23 @@
 // Memory operands of translated SIMD instructions: 4-, 8- and 16-byte loads and stores between
 // guest memory and the lane cache (simdlanes.ts), inline when the bytes lie in one page the TLB
-// has (one lookup, typed-array accesses), else through the runtime helpers ldx/stx, which go
-// through the Cpu's accessors and fault precisely. A register held in int32 locals is loaded
-// into and stored from them; the helpers work on its slot, so the slow paths copy around them.
+// has (one lookup, typed-array accesses). Bytes in such a page at an address the inline path
+// does not take (misaligned for it) go through the runtime helpers ldx/stx, which go through the
+// Cpu's accessors and fault precisely. A register held in int32 locals is loaded into and stored
+// from them; the helpers work on its slot, so the slow paths copy around them.
+//
+// Where the inline path cannot be taken (the TLB has no entry for the page, the bytes cross its
+// end, or they are misaligned for it), the region stops before the instruction by throwing
+// MEM_MISS, as a fault there would, and the engine runs the instruction (which fills the TLB, or
+// faults). A call of ldx on that path, first taken long after V8 optimised the region (a page
+// first touched then, a TLB flushed at a process switch, memcmp's 16-byte loads at data-dependent
+// addresses meeting a page's end), had no type feedback and deoptimised the whole region:
+// Debian's sort compiled its 1,900-line region of memcmp's callers ten times (60-150 ms of
+// TurboFan each). A throw needs none, and the handler it reaches is warmed (compile.ts
+// warmCatch). Instructions whose inline path takes aligned data only call ldx/stx instead where
+// the interpreter saw their data misaligned, and so does every instruction that kept stopping
+// in an earlier version (region.ts stoppedAt: a fixed place across a page, met on every pass).
 
-import { type Node, id, num, t, assign, ifs, expr, call } from "./ast.js";
+import { type Node, id, num, t, assign, ifs, expr, call, throwStmt } from "./ast.js";
 import type { Emitter } from "./emit.js";
 import { fault, GP } from "../hw/fault.js";
 import { TLB_KEY, type Cpu } from "../hw/cpu.js";
@@ -23,10 +36,19 @@ export function loadD(em: Emitter, a: Node, i: number, lanes: number): void {
     slow.push(assign(xd(i + k), xf(SRC * 2 + k)));
   }
   em.emit(assign(id("e"), t("tlbR[$a >>> 12] ^ 4095", { a })));
-  // an 8-byte-aligned double lies in one page; two of them need the check
-  const test = lanes === 1 ? t("((e | $a & 7) & 4095) === 0", { a }) : t("((e | $a & 7) & 4095) === 0 && ($a & 4095) <= 4080", { a });
-  em.emit(ifs(test, fast, slow));
+  em.emit(inPage(em, a, lanes * 8, 7, fast, slow));
   for (let k = 0; k < lanes; k++) markDirty(em, i + k);
+}
+
+/** The choice between the inline path `fast` (the `size` bytes at `a` lie in one page the TLB
+ *  entry in `e` maps, at an address whose bits `align` are clear) and the slow path: a stop
+ *  where the instruction may stop (Emitter.simdMiss), a statement with nothing V8 needs type
+ *  feedback for, unless the interpreter saw its data misaligned and the inline path takes an
+ *  aligned address only (a path it would then take often); else `slow` (ldx/stx). */
+function inPage(em: Emitter, a: Node, size: number, align: number, fast: Node[], slow: Node[]): Node {
+  const page = align === 0 ? t("(e & 4095) === 0", {}) : t("((e | $a & $al) & 4095) === 0", { a, al: num(align) });
+  const stop = em.simdMiss && (align === 0 || !em.simdMisaligned);
+  return ifs(t("$page && ($a & 4095) <= $lim", { page, a, lim: num(4096 - size) }), fast, stop ? [throwStmt(id("MS"))] : slow);
 }
 
 /** Stores `lanes` doubles from the double lanes from `i` at `a` (all checked before the first
@@ -38,8 +60,7 @@ export function storeD(em: Emitter, a: Node, i: number, lanes: number): void {
   vals.forEach((v, k) => fast.push(assign(t("mf64[$p + $k]", { p, k: num(k) }), v)));
   const slow: Node[] = [...vals.map((v, k) => assign(xf(SRC * 2 + k), v)), expr(call(id("stx"), [id("c"), a, num(SRC), num(lanes * 8)]))];
   em.emit(assign(id("e"), t("tlbW[$a >>> 12] ^ 4095", { a })));
-  const test = lanes === 1 ? t("((e | $a & 7) & 4095) === 0", { a }) : t("((e | $a & 7) & 4095) === 0 && ($a & 4095) <= 4080", { a });
-  em.emit(ifs(test, fast, slow));
+  em.emit(inPage(em, a, lanes * 8, 7, fast, slow));
 }
 
 /** Where dword k of slot `slot` lives: its int32 local when the register is held there. */
@@ -61,7 +82,7 @@ export function loadSlotCode(em: Emitter, a: Node, slot: number, size: number): 
   for (let k = 0; k < size / 4; k++) fast.push(assign(dword(em, slot, k), t("i32[$p + $k]", { p, k: num(k) })));
   const slow = [expr(call(id("ldx"), [id("c"), a, num(slot), num(size)])), ...reloadInts(em, slot, size)];
   em.emit(assign(id("e"), t("tlbR[$a >>> 12] ^ 4095", { a })));
-  em.emit(ifs(t("((e | $a & 3) & 4095) === 0 && ($a & 4095) <= $lim", { a, lim: num(4096 - size) }), fast, slow));
+  em.emit(inPage(em, a, size, 3, fast, slow));
 }
 
 /** Loads 16 bytes at any address `a` into register `slot`: inline, as four little-endian
@@ -73,7 +94,7 @@ export function loadUnalignedCode(em: Emitter, a: Node, slot: number): void {
   for (let k = 0; k < 4; k++) fast.push(assign(dword(em, slot, k), t("mdv.getInt32($p + $k, true)", { p, k: num(4 * k) })));
   const slow = [expr(call(id("ldx"), [id("c"), a, num(slot), num(16)])), ...reloadInts(em, slot, 16)];
   em.emit(assign(id("e"), t("tlbR[$a >>> 12] ^ 4095", { a })));
-  em.emit(ifs(t("(e & 4095) === 0 && ($a & 4095) <= 4080", { a }), fast, slow));
+  em.emit(inPage(em, a, 16, 0, fast, slow));
 }
 
 /** The last 16-byte integer load of a block: its operand, destination, alignment check, the
@@ -112,7 +133,7 @@ export function storeSlotCode(em: Emitter, a: Node, slot: number, size: number):
   if (isCachedI(em, slot)) for (let k = 0; k < size / 4; k++) slow.push(assign(xi(slot * 4 + k), xw(slot * 4 + k)));
   slow.push(expr(call(id("stx"), [id("c"), a, num(slot), num(size)])));
   em.emit(assign(id("e"), t("tlbW[$a >>> 12] ^ 4095", { a })));
-  em.emit(ifs(t("((e | $a & 3) & 4095) === 0 && ($a & 4095) <= $lim", { a, lim: num(4096 - size) }), fast, slow));
+  em.emit(inPage(em, a, size, 3, fast, slow));
 }
 
 // ---- runtime helpers ----
@@ -161,4 +182,8 @@ function stx(c: Cpu, a: number, slot: number, size: number): void {
   storeSlot(c, slot, a, size);
 }
 
-export const MEM_RUNTIME = { gpf, ldx, stx };
+/** What a region throws where an instruction's SIMD memory operand is not in reach of its
+ *  inline path: the engine runs the instruction (engine.ts recover). */
+export const MEM_MISS: object = Object.freeze({ memMiss: true });
+
+export const MEM_RUNTIME = { gpf, ldx, stx, MS: MEM_MISS };

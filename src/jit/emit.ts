@@ -184,7 +184,7 @@ export class Emitter {
    *  operand its inline path cannot reach stops the region by a throw, and the engine runs the
    *  instruction (simdmem.ts): not in hooked code (the engine would run its hooks again), nor
    *  while an embedder's hooks watch memory (their pages never get an entry), nor where an
-   *  earlier version kept stopping (RegionCache.stoppedAt). */
+   *  earlier version kept stopping (RegionCache.leftAt). */
   simdMiss = false;
   /** The interpreter saw the instruction's data misaligned (Block.misalignedAt). */
   simdMisaligned = false;

@@ -12,7 +12,7 @@ import { Fault, CodeWrite, PF } from "../hw/fault.js";
 import { execInsns, execNoting, execOne } from "../hw/interp/run.js";
 import { BlockDecoder, codeBits, NO_MISALIGNED, NO_SUCC, objectArray, type Block } from "../decoder/block.js";
 import { BlockCache } from "../decoder/cache.js";
-import { RegionCache, MERGE_AFTER, MAX_REGION_INSNS, Region, type JitStats } from "./region.js";
+import { RegionCache, MERGE_AFTER, MAX_REGION_INSNS, STOP_AT, Region, type JitStats } from "./region.js";
 import { entryKey, storeAt, type RegionStore } from "./saved.js";
 import { WINDOW_MISS, BASE_MISS, WINDOW_SHAPE_MISS, BASE_SHAPE_MISS } from "./stackwin.js";
 import { MEM_MISS } from "./simdmem.js";
@@ -626,7 +626,7 @@ export class Engine {
       // Compiled code stopped before an instruction whose SIMD memory operand its inline path
       // could not reach (simdmem.ts): the interpreter runs the block from there, filling the
       // TLB (entering the region again at once would stop there again).
-      this.regions.stoppedAt(c.jitFrom as Region, c.r[EIP], this.tick);
+      this.regions.leftAt(c.jitFrom as Region, c.r[EIP], this.tick, STOP_AT);
       this.stats.memStops++;
       this.interpretNext = true;
       return RUN_BUDGET;

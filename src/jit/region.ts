@@ -790,21 +790,13 @@ export class RegionCache {
   /** Compiled code of `r` left at its own instruction `pc` (Emitter.sideExit), which the engine
    *  ran, and found misaligned data: once that has happened LEFT_AT times, the next version
    *  takes any alignment there. (A TLB miss, the other reason to leave, is filled in by the
-   *  engine's run of the instruction, and does not count.) */
-  leftAt(r: Region, pc: number, tick: number): void {
+   *  engine's run of the instruction, and does not count.) Also where a SIMD memory operand
+   *  stopped it (jit/simdmem.ts), for every reason, until STOP_AT times: the next version calls
+   *  the slow path there. */
+  leftAt(r: Region, pc: number, tick: number, limit = LEFT_AT): void {
     const n = (r.leftAt.get(pc) ?? 0) + 1;
     r.leftAt.set(pc, n);
-    if (n === LEFT_AT && !r.anyAlignAt.has(pc) && r.generation < MAX_RECOMPILES + LEFT_RECOMPILES && r.valid) this.compile(r.entry, r, tick);
-  }
-
-  /** Compiled code of `r` stopped at `pc`, whose SIMD memory operand its inline path could not
-   *  reach (jit/simdmem.ts): once that has happened STOP_AT times, the next version calls the
-   *  slow path there (and at every instruction that left LEFT_AT_SOME times), as for misaligned
-   *  data at a side exit. */
-  stoppedAt(r: Region, pc: number, tick: number): void {
-    const n = (r.leftAt.get(pc) ?? 0) + 1;
-    r.leftAt.set(pc, n);
-    if (n === STOP_AT && !r.anyAlignAt.has(pc) && r.generation < MAX_RECOMPILES + LEFT_RECOMPILES && r.valid) this.compile(r.entry, r, tick);
+    if (n === limit && !r.anyAlignAt.has(pc) && r.generation < MAX_RECOMPILES + LEFT_RECOMPILES && r.valid) this.compile(r.entry, r, tick);
   }
 
   /** A stack window's check failed in `r` (a page boundary in its range, a TLB entry

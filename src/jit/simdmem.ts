@@ -1,21 +1,21 @@
 // Memory operands of translated SIMD instructions: 4-, 8- and 16-byte loads and stores between
 // guest memory and the lane cache (simdlanes.ts), inline when the bytes lie in one page the TLB
-// has (one lookup, typed-array accesses). Bytes in such a page at an address the inline path
-// does not take (misaligned for it) go through the runtime helpers ldx/stx, which go through the
-// Cpu's accessors and fault precisely. A register held in int32 locals is loaded into and stored
-// from them; the helpers work on its slot, so the slow paths copy around them.
+// has, at an address the inline path takes (one lookup, typed-array accesses; any alignment for
+// the DataView's 16-byte loads). A register held in int32 locals is loaded into and stored from
+// them.
 //
-// Where the inline path cannot be taken (the TLB has no entry for the page, the bytes cross its
-// end, or they are misaligned for it), the region stops before the instruction by throwing
-// MEM_MISS, as a fault there would, and the engine runs the instruction (which fills the TLB, or
-// faults). A call of ldx on that path, first taken long after V8 optimised the region (a page
-// first touched then, a TLB flushed at a process switch, memcmp's 16-byte loads at data-dependent
-// addresses meeting a page's end), had no type feedback and deoptimised the whole region:
-// Debian's sort compiled its 1,900-line region of memcmp's callers ten times (60-150 ms of
-// TurboFan each). A throw needs none, and the handler it reaches is warmed (compile.ts
-// warmCatch). Instructions whose inline path takes aligned data only call ldx/stx instead where
-// the interpreter saw their data misaligned, and so does every instruction that kept stopping
-// in an earlier version (region.ts stoppedAt: a fixed place across a page, met on every pass).
+// Otherwise the region stops before the instruction by throwing MEM_MISS, as a fault there
+// would, and the engine runs the instruction (which fills the TLB, or faults). The runtime
+// helpers ldx/stx, which go through the Cpu's accessors, were called there: a call on a path
+// first taken long after V8 optimised the region (a page first touched then, a TLB flushed at a
+// process switch, memcmp's 16-byte loads at data-dependent addresses meeting a page's end) had
+// no type feedback, and deoptimised the whole region: Debian's sort compiled its 1,900-line
+// region of memcmp's callers ten times (60-150 ms of TurboFan each). A throw needs none, and the
+// handler it reaches is warmed (compile.ts warmCatch). The helpers are still called where a
+// stop would come often: where the inline path takes aligned data only and the interpreter saw
+// the instruction's data misaligned, and where an earlier version kept stopping (region.ts
+// STOP_AT: a fixed place across a page, met on every pass). They work on the register's slot,
+// so those paths copy around its locals.
 
 import { type Node, id, num, t, assign, ifs, expr, call, throwStmt } from "./ast.js";
 import type { Emitter } from "./emit.js";
@@ -46,9 +46,11 @@ export function loadD(em: Emitter, a: Node, i: number, lanes: number): void {
  *  feedback for, unless the interpreter saw its data misaligned and the inline path takes an
  *  aligned address only (a path it would then take often); else `slow` (ldx/stx). */
 function inPage(em: Emitter, a: Node, size: number, align: number, fast: Node[], slow: Node[]): Node {
-  const page = align === 0 ? t("(e & 4095) === 0", {}) : t("((e | $a & $al) & 4095) === 0", { a, al: num(align) });
+  let test = align === 0 ? t("(e & 4095) === 0", {}) : t("((e | $a & $al) & 4095) === 0", { a, al: num(align) });
+  // (aligned bytes that fill at most their alignment never cross a page)
+  if (size - 1 > align) test = t("$test && ($a & 4095) <= $lim", { test, a, lim: num(4096 - size) });
   const stop = em.simdMiss && (align === 0 || !em.simdMisaligned);
-  return ifs(t("$page && ($a & 4095) <= $lim", { page, a, lim: num(4096 - size) }), fast, stop ? [throwStmt(id("MS"))] : slow);
+  return ifs(test, fast, stop ? [throwStmt(id("MS"))] : slow);
 }
 
 /** Stores `lanes` doubles from the double lanes from `i` at `a` (all checked before the first

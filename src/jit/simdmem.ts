@@ -46,11 +46,9 @@ export function loadD(em: Emitter, a: Node, i: number, lanes: number): void {
  *  feedback for, unless the interpreter saw its data misaligned and the inline path takes an
  *  aligned address only (a path it would then take often); else `slow` (ldx/stx). */
 function inPage(em: Emitter, a: Node, size: number, align: number, fast: Node[], slow: Node[]): Node {
-  const page = align === 0 ? t("e & 4095") : t("(e | $a & $al) & 4095", { a, al: num(align) });
-  // (aligned bytes that fill at most their alignment never cross a page; else the two tests in
-  // one expression, as emit.ts `missed`: one joined by && had type feedback for its second only
-  // from passes that met the first, and deoptimised the region at the first other pass)
-  const test = size - 1 > align ? t("($page | ($a & 4095) + $s & 4096) === 0", { page, a, s: num(size - 1) }) : t("($page) === 0", { page });
+  let test = align === 0 ? t("(e & 4095) === 0", {}) : t("((e | $a & $al) & 4095) === 0", { a, al: num(align) });
+  // (aligned bytes that fill at most their alignment never cross a page)
+  if (size - 1 > align) test = t("$test && ($a & 4095) <= $lim", { test, a, lim: num(4096 - size) });
   const stop = em.simdMiss && (align === 0 || !em.simdMisaligned);
   return ifs(test, fast, stop ? [throwStmt(id("MS"))] : slow);
 }

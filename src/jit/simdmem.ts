@@ -1,8 +1,8 @@
 // Memory operands of translated SIMD instructions: 4-, 8- and 16-byte loads and stores between
 // guest memory and the lane cache (simdlanes.ts), inline when the bytes lie in one page the TLB
-// has, at an address the inline path takes (one lookup, typed-array accesses; any alignment for
-// the DataView's 16-byte loads). A register held in int32 locals is loaded into and stored from
-// them.
+// has: one lookup, then typed-array elements at aligned addresses, or the DataView at any
+// address where the instruction needs it (16-byte loads that need not be aligned; anyAlign). A
+// register held in int32 locals is loaded into and stored from them.
 //
 // Otherwise the region stops before the instruction by throwing MEM_MISS, as a fault there
 // would, and the engine runs the instruction (which fills the TLB, or faults). The runtime
@@ -11,11 +11,10 @@
 // process switch, memcmp's 16-byte loads at data-dependent addresses meeting a page's end) had
 // no type feedback, and deoptimised the whole region: Debian's sort compiled its 1,900-line
 // region of memcmp's callers ten times (60-150 ms of TurboFan each). A throw needs none, and the
-// handler it reaches is warmed (compile.ts warmCatch). The helpers are still called where a
-// stop would come often: where the inline path takes aligned data only and the interpreter saw
-// the instruction's data misaligned, and where an earlier version kept stopping (region.ts
-// STOP_AT: a fixed place across a page, met on every pass). They work on the register's slot,
-// so those paths copy around its locals.
+// handler it reaches is warmed (compile.ts warmCatch). The helpers are still called where
+// stops would come too often (an earlier version kept stopping there, region.ts STOP_AT: a fixed
+// place across a page, met on every pass) or cannot be made (Emitter.simdMiss); they work on
+// the register's slot, so those paths copy around its locals.
 
 import { type Node, id, num, t, assign, ifs, expr, call, throwStmt } from "./ast.js";
 import type { Emitter } from "./emit.js";
@@ -25,32 +24,41 @@ import type { Insn } from "../hw/isa.js";
 import { SRC, loadSlot, storeSlot } from "../hw/simd/state.js";
 import { xi, xf, xd, xw, getD, markDirty, isCachedI } from "./simdlanes.js";
 
+/** Whether an access of the instruction being translated goes to memory at any alignment
+ *  inline (the DataView: one machine load or store in optimised code, a builtin call in V8's
+ *  baseline tier) rather than by a typed array's element: where the interpreter saw its data
+ *  misaligned, and a miss stops the region. (With ldx/stx for misaligned data, a region whose
+ *  passes until V8 optimised it all met misaligned data had no type feedback for its inline
+ *  path, and deoptimised at the first aligned pass: 4 of Debian's perl's 8 region deopts.) */
+function anyAlign(em: Emitter): boolean {
+  return em.simdMiss && em.simdMisaligned;
+}
+
 /** Loads `lanes` doubles (1 or 2) at `a` into the double lanes from `i`: one TLB lookup and
- *  float64 loads when 8-byte aligned within a page, else through ldx into SRC. */
+ *  float64 loads (8-byte aligned, or any: anyAlign) within a page, else the slow path. */
 export function loadD(em: Emitter, a: Node, i: number, lanes: number): void {
   const p = em.tmp();
-  const fast: Node[] = [assign(p, t("(e ^ $a) >>> 3", { a }))];
+  const any = anyAlign(em);
+  const fast: Node[] = [assign(p, any ? t("e ^ $a", { a }) : t("(e ^ $a) >>> 3", { a }))];
   const slow: Node[] = [expr(call(id("ldx"), [id("c"), a, num(SRC), num(lanes * 8)]))];
   for (let k = 0; k < lanes; k++) {
-    fast.push(assign(xd(i + k), t("mf64[$p + $k]", { p, k: num(k) })));
+    fast.push(assign(xd(i + k), any ? t("mdv.getFloat64($p + $k, true)", { p, k: num(8 * k) }) : t("mf64[$p + $k]", { p, k: num(k) })));
     slow.push(assign(xd(i + k), xf(SRC * 2 + k)));
   }
   em.emit(assign(id("e"), t("tlbR[$a >>> 12] ^ 4095", { a })));
-  em.emit(inPage(em, a, lanes * 8, 7, fast, slow));
+  em.emit(inPage(em, a, lanes * 8, any ? 0 : 7, fast, slow));
   for (let k = 0; k < lanes; k++) markDirty(em, i + k);
 }
 
 /** The choice between the inline path `fast` (the `size` bytes at `a` lie in one page the TLB
- *  entry in `e` maps, at an address whose bits `align` are clear) and the slow path: a stop
- *  where the instruction may stop (Emitter.simdMiss), a statement with nothing V8 needs type
- *  feedback for, unless the interpreter saw its data misaligned and the inline path takes an
- *  aligned address only (a path it would then take often); else `slow` (ldx/stx). */
+ *  entry in `e` maps, at an address whose bits `align` are clear) and the slow path: where the
+ *  instruction may stop (Emitter.simdMiss), a stop, a statement with nothing V8 needs type
+ *  feedback for; else `slow` (ldx/stx). */
 function inPage(em: Emitter, a: Node, size: number, align: number, fast: Node[], slow: Node[]): Node {
-  let test = align === 0 ? t("(e & 4095) === 0", {}) : t("((e | $a & $al) & 4095) === 0", { a, al: num(align) });
+  const page = align === 0 ? t("(e & 4095) === 0", {}) : t("((e | $a & $al) & 4095) === 0", { a, al: num(align) });
   // (aligned bytes that fill at most their alignment never cross a page)
-  if (size - 1 > align) test = t("$test && ($a & 4095) <= $lim", { test, a, lim: num(4096 - size) });
-  const stop = em.simdMiss && (align === 0 || !em.simdMisaligned);
-  return ifs(test, fast, stop ? [throwStmt(id("MS"))] : slow);
+  const test = size - 1 > align ? t("$page && ($a & 4095) <= $lim", { page, a, lim: num(4096 - size) }) : page;
+  return ifs(test, fast, em.simdMiss ? [throwStmt(id("MS"))] : slow);
 }
 
 /** Stores `lanes` doubles from the double lanes from `i` at `a` (all checked before the first
@@ -58,11 +66,12 @@ function inPage(em: Emitter, a: Node, size: number, align: number, fast: Node[],
 export function storeD(em: Emitter, a: Node, i: number, lanes: number): void {
   const vals = Array.from({ length: lanes }, (_, k) => getD(em, i + k));
   const p = em.tmp();
-  const fast: Node[] = [assign(p, t("(e ^ $a) >>> 3", { a }))];
-  vals.forEach((v, k) => fast.push(assign(t("mf64[$p + $k]", { p, k: num(k) }), v)));
+  const any = anyAlign(em);
+  const fast: Node[] = [assign(p, any ? t("e ^ $a", { a }) : t("(e ^ $a) >>> 3", { a }))];
+  vals.forEach((v, k) => fast.push(any ? expr(t("mdv.setFloat64($p + $k, $v, true)", { p, k: num(8 * k), v })) : assign(t("mf64[$p + $k]", { p, k: num(k) }), v)));
   const slow: Node[] = [...vals.map((v, k) => assign(xf(SRC * 2 + k), v)), expr(call(id("stx"), [id("c"), a, num(SRC), num(lanes * 8)]))];
   em.emit(assign(id("e"), t("tlbW[$a >>> 12] ^ 4095", { a })));
-  em.emit(inPage(em, a, lanes * 8, 7, fast, slow));
+  em.emit(inPage(em, a, lanes * 8, any ? 0 : 7, fast, slow));
 }
 
 /** Where dword k of slot `slot` lives: its int32 local when the register is held there. */
@@ -77,26 +86,21 @@ function reloadInts(em: Emitter, slot: number, size: number): Node[] {
 }
 
 /** Loads `size` bytes (4, 8 or 16) at `a` into register `slot` (SRC or a register taken by
- *  `ints` or `sync`): inline when 4-byte aligned within a page the TLB has, else through ldx. */
-export function loadSlotCode(em: Emitter, a: Node, slot: number, size: number): void {
+ *  `ints` or `sync`): inline within a page the TLB has, by dwords 4-byte aligned, or at any
+ *  address (`any`, or anyAlign) as little-endian dwords read through the memory's DataView
+ *  (TurboFan makes each one unaligned host load); else the slow path. */
+export function loadSlotCode(em: Emitter, a: Node, slot: number, size: number, any = anyAlign(em)): void {
   const p = em.tmp();
-  const fast: Node[] = [assign(p, t("(e ^ $a) >>> 2", { a }))];
-  for (let k = 0; k < size / 4; k++) fast.push(assign(dword(em, slot, k), t("i32[$p + $k]", { p, k: num(k) })));
+  const fast: Node[] = [assign(p, any ? t("e ^ $a", { a }) : t("(e ^ $a) >>> 2", { a }))];
+  for (let k = 0; k < size / 4; k++) fast.push(assign(dword(em, slot, k), any ? t("mdv.getInt32($p + $k, true)", { p, k: num(4 * k) }) : t("i32[$p + $k]", { p, k: num(k) })));
   const slow = [expr(call(id("ldx"), [id("c"), a, num(slot), num(size)])), ...reloadInts(em, slot, size)];
   em.emit(assign(id("e"), t("tlbR[$a >>> 12] ^ 4095", { a })));
-  em.emit(inPage(em, a, size, 3, fast, slow));
+  em.emit(inPage(em, a, size, any ? 0 : 3, fast, slow));
 }
 
-/** Loads 16 bytes at any address `a` into register `slot`: inline, as four little-endian
- *  dwords read through the memory's DataView (TurboFan makes each one unaligned host load),
- *  when they lie in one page the TLB has; else through ldx. */
+/** Loads 16 bytes at any address `a` into register `slot` (loadSlotCode). */
 export function loadUnalignedCode(em: Emitter, a: Node, slot: number): void {
-  const p = em.tmp();
-  const fast: Node[] = [assign(p, t("e ^ $a", { a }))];
-  for (let k = 0; k < 4; k++) fast.push(assign(dword(em, slot, k), t("mdv.getInt32($p + $k, true)", { p, k: num(4 * k) })));
-  const slow = [expr(call(id("ldx"), [id("c"), a, num(slot), num(16)])), ...reloadInts(em, slot, 16)];
-  em.emit(assign(id("e"), t("tlbR[$a >>> 12] ^ 4095", { a })));
-  em.emit(inPage(em, a, 16, 0, fast, slow));
+  loadSlotCode(em, a, slot, 16, true);
 }
 
 /** The last 16-byte integer load of a block: its operand, destination, alignment check, the
@@ -129,13 +133,17 @@ export function noteLoad(em: Emitter, x: Insn, reg: number, aligned: boolean): v
 /** Stores register `slot`'s low `size` bytes (4, 8 or 16) at `a`, inline as loadSlotCode. */
 export function storeSlotCode(em: Emitter, a: Node, slot: number, size: number): void {
   const p = em.tmp();
-  const fast: Node[] = [assign(p, t("(e ^ $a) >>> 2", { a }))];
-  for (let k = 0; k < size / 4; k++) fast.push(assign(t("i32[$p + $k]", { p, k: num(k) }), dword(em, slot, k)));
+  const any = anyAlign(em);
+  const fast: Node[] = [assign(p, any ? t("e ^ $a", { a }) : t("(e ^ $a) >>> 2", { a }))];
+  for (let k = 0; k < size / 4; k++) {
+    const v = dword(em, slot, k);
+    fast.push(any ? expr(t("mdv.setInt32($p + $k, $v, true)", { p, k: num(4 * k), v })) : assign(t("i32[$p + $k]", { p, k: num(k) }), v));
+  }
   const slow: Node[] = [];
   if (isCachedI(em, slot)) for (let k = 0; k < size / 4; k++) slow.push(assign(xi(slot * 4 + k), xw(slot * 4 + k)));
   slow.push(expr(call(id("stx"), [id("c"), a, num(slot), num(size)])));
   em.emit(assign(id("e"), t("tlbW[$a >>> 12] ^ 4095", { a })));
-  em.emit(inPage(em, a, size, 3, fast, slow));
+  em.emit(inPage(em, a, size, any ? 0 : 3, fast, slow));
 }
 
 // ---- runtime helpers ----

@@ -426,6 +426,9 @@ export function compileRegion(
    *  there: Region.leftAt), besides those the interpreter saw misaligned data at
    *  (Block.misalignedAt); elsewhere a misaligned access leaves too. */
   anyAlignAt: ReadonlySet<number> = NO_ADDRESSES,
+  /** Instructions whose SIMD memory operands call the slow path rather than stop the region
+   *  where their page is out of reach (an earlier version kept stopping there: Region.callAt). */
+  callAt: ReadonlySet<number> = NO_ADDRESSES,
 ): Compiled {
   const blocks = cutOverlaps(regionBlocks);
   const inRegion = new Map(blocks.map((b) => [b.eip, b]));
@@ -542,8 +545,8 @@ export function compileRegion(
       // (nor for a repeated string instruction, whose misaligned accesses the interpreter makes
       // in bulk, not through the accessors that tell: RegionCache.leftAt)
       em.sideExit = mayLeave && b.insns[k].rep === 0 ? { eip: b.insns[k].eip, notRun: len - k, anyAlign: b.misalignedAt.has(b.insns[k].eip) || anyAlignAt.has(b.insns[k].eip) } : null;
-      em.simdMiss = leaves && !hooked && !anyAlignAt.has(b.insns[k].eip);
-      em.simdMisaligned = b.misalignedAt.has(b.insns[k].eip);
+      em.simdMiss = leaves && !hooked && !callAt.has(b.insns[k].eip);
+      em.simdMisaligned = b.misalignedAt.has(b.insns[k].eip) || anyAlignAt.has(b.insns[k].eip);
       ending = translate({ em, x: b.insns[k], live: live[k], after: len - k - 1, faultOnlyFlags, fallbackSlot: () => fallbacks.push(b.insns[k]) - 1 });
       em.sideExit = null;
       em.simdMiss = false;

@@ -184,9 +184,10 @@ export class Emitter {
    *  operand its inline path cannot reach stops the region by a throw, and the engine runs the
    *  instruction (simdmem.ts): not in hooked code (the engine would run its hooks again), nor
    *  while an embedder's hooks watch memory (their pages never get an entry), nor where an
-   *  earlier version kept stopping (RegionCache.leftAt). */
+   *  earlier version kept stopping for the page (RegionCache.stoppedAt). */
   simdMiss = false;
-  /** The interpreter saw the instruction's data misaligned (Block.misalignedAt). */
+  /** The interpreter saw the instruction's data misaligned (Block.misalignedAt), or an earlier
+   *  version kept stopping for it (RegionCache.leftAt). */
   simdMisaligned = false;
 
   /** The way out of a memory access the inline path cannot make, when it may leave (sideExit,

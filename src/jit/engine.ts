@@ -12,10 +12,10 @@ import { Fault, CodeWrite, PF } from "../hw/fault.js";
 import { execInsns, execNoting, execOne } from "../hw/interp/run.js";
 import { BlockDecoder, codeBits, NO_MISALIGNED, NO_SUCC, objectArray, type Block } from "../decoder/block.js";
 import { BlockCache } from "../decoder/cache.js";
-import { RegionCache, MERGE_AFTER, MAX_REGION_INSNS, STOP_AT, Region, type JitStats } from "./region.js";
+import { RegionCache, MERGE_AFTER, MAX_REGION_INSNS, Region, type JitStats } from "./region.js";
 import { entryKey, storeAt, type RegionStore } from "./saved.js";
 import { WINDOW_MISS, BASE_MISS, WINDOW_SHAPE_MISS, BASE_SHAPE_MISS } from "./stackwin.js";
-import { MEM_MISS } from "./simdmem.js";
+import { MEM_MISS, misalignedInPage } from "./simdmem.js";
 import { ChainTable } from "./chain.js";
 import { warmCatch, WINDOW_LEFT, WINDOW_KINDS } from "./compile.js";
 import { Op } from "../hw/isa.js";
@@ -625,8 +625,11 @@ export class Engine {
     if (e === MEM_MISS) {
       // Compiled code stopped before an instruction whose SIMD memory operand its inline path
       // could not reach (simdmem.ts): the interpreter runs the block from there, filling the
-      // TLB (entering the region again at once would stop there again).
-      this.regions.leftAt(c.jitFrom as Region, c.r[EIP], this.tick, STOP_AT);
+      // TLB (entering the region again at once would stop there again). Why it stopped decides
+      // what its next version does there, if it keeps stopping.
+      const r = c.jitFrom as Region, pc = c.r[EIP];
+      if (misalignedInPage(c, this.decoder.decode(c, pc, false, 1).insns[0])) this.regions.leftAt(r, pc, this.tick);
+      else this.regions.stoppedAt(r, pc, this.tick);
       this.stats.memStops++;
       this.interpretNext = true;
       return RUN_BUDGET;

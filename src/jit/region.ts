@@ -69,9 +69,16 @@ export const MAX_RECOMPILES = 3;
  *  times. */
 export const LEFT_AT = 64;
 export const LEFT_AT_SOME = 4;
-/** Times an instruction's SIMD memory operand stops its region (jit/simdmem.ts: a page the TLB
- *  has no entry for, bytes across a page's end) before the region is compiled again calling the
- *  slow path there. Higher than LEFT_AT: 16-byte loads at data-dependent addresses (memcmp,
+/** `known` and the addresses counted LEFT_AT_SOME times or more in `counts`: where a region's
+ *  next version takes the other way (anyAlignAt, callAt). */
+function often(known: ReadonlySet<number>, counts: ReadonlyMap<number, number>): ReadonlySet<number> {
+  return new Set([...known, ...[...counts].filter(([, n]) => n >= LEFT_AT_SOME).map(([pc]) => pc)]);
+}
+
+/** Times an instruction's SIMD memory operand stops its region for its page (jit/simdmem.ts: a
+ *  page the TLB has no entry for, bytes across a page's end) before the region is compiled
+ *  again calling the slow path there. (Misaligned data within a page counts as a side exit's
+ *  does: LEFT_AT.) Higher than LEFT_AT: 16-byte loads at data-dependent addresses (memcmp,
  *  strcmp) cross a page every few hundred, and each version of a large region costs TurboFan
  *  some 100 ms, and a deopt at the first call of the slow path (at 64, Debian's sort made 25
  *  more versions of its regions); a fixed place across a page, met on every pass of a loop,
@@ -219,6 +226,11 @@ export class Region implements Chainable {
   readonly leftAt = new Map<number, number>();
   /** Instructions its code makes misaligned accesses of inline (compileRegion anyAlignAt). */
   anyAlignAt: ReadonlySet<number> = NO_ADDRESSES;
+  /** Times its code stopped at a SIMD memory operand in a page out of reach, by address
+   *  (RegionCache.stoppedAt), and the instructions whose code calls the slow path instead
+   *  (compileRegion callAt). */
+  readonly stopsAt = new Map<number, number>();
+  callAt: ReadonlySet<number> = NO_ADDRESSES;
 
   /** Whether its code is the kind V8 optimises (promoted, or made so). */
   get promoted(): boolean {
@@ -513,8 +525,8 @@ export class RegionCache {
     const blocks = this.form(entry, previous ? [...previous.eips, ...extra] : [], previous);
     const gen = previous ? previous.generation + 1 : 0;
     // (instructions that left at least LEFT_AT_SOME times: others met misaligned data too)
-    const anyAlignAt = previous === null ? NO_ADDRESSES
-      : new Set([...previous.anyAlignAt, ...[...previous.leftAt].filter(([, n]) => n >= LEFT_AT_SOME).map(([pc]) => pc)]);
+    const anyAlignAt = previous === null ? NO_ADDRESSES : often(previous.anyAlignAt, previous.leftAt);
+    const callAt = previous === null ? NO_ADDRESSES : often(previous.callAt, previous.stopsAt);
     const windows = previous === null ? WINDOWS_ALL
       : Math.min(previous.windows, previous.windowMisses >= WINDOW_MISSES ? WINDOWS_NONE : previous.baseMisses >= BASE_WINDOW_MISSES ? WINDOWS_STACK : WINDOWS_ALL);
     // A new version of a promoted region is compiled promoted: it would otherwise wait again,
@@ -524,7 +536,7 @@ export class RegionCache {
     let code = null as Compiled | null;
     try {
       r = new Region(blocks, gen, (self) => {
-        const c = compileRegion(blocks, `${cold ? COLD_PREFIX : HOT_PREFIX}${(entry.eip >>> 0).toString(16)}`, (b) => b.succ.map((s) => s.eip), this.chain, self, DUMP_DIR !== "", windows, this.leaves(), anyAlignAt);
+        const c = compileRegion(blocks, `${cold ? COLD_PREFIX : HOT_PREFIX}${(entry.eip >>> 0).toString(16)}`, (b) => b.succ.map((s) => s.eip), this.chain, self, DUMP_DIR !== "", windows, this.leaves(), anyAlignAt, callAt);
         if (DUMP_DIR !== "") {
           mkdirSync(DUMP_DIR, { recursive: true });
           writeFileSync(`${DUMP_DIR}/r_${(entry.eip >>> 0).toString(16)}_${this.stats.regionsCompiled + this.stats.recompiles}.js`, c.source);
@@ -533,6 +545,7 @@ export class RegionCache {
         return c;
       }, windows, this.promoted);
       r.anyAlignAt = anyAlignAt;
+      r.callAt = callAt;
     } catch (e) {
       this.stats.failures++;
       entry.nojit = true;
@@ -791,12 +804,22 @@ export class RegionCache {
    *  ran, and found misaligned data: once that has happened LEFT_AT times, the next version
    *  takes any alignment there. (A TLB miss, the other reason to leave, is filled in by the
    *  engine's run of the instruction, and does not count.) Also where a SIMD memory operand
-   *  stopped it (jit/simdmem.ts), for every reason, until STOP_AT times: the next version calls
-   *  the slow path there. */
-  leftAt(r: Region, pc: number, tick: number, limit = LEFT_AT): void {
+   *  stopped it for misaligned data within a page (jit/simdmem.ts): the next version reaches
+   *  it through the DataView there. */
+  leftAt(r: Region, pc: number, tick: number): void {
     const n = (r.leftAt.get(pc) ?? 0) + 1;
     r.leftAt.set(pc, n);
-    if (n === limit && !r.anyAlignAt.has(pc) && r.generation < MAX_RECOMPILES + LEFT_RECOMPILES && r.valid) this.compile(r.entry, r, tick);
+    if (n === LEFT_AT && !r.anyAlignAt.has(pc) && r.generation < MAX_RECOMPILES + LEFT_RECOMPILES && r.valid) this.compile(r.entry, r, tick);
+  }
+
+  /** Compiled code of `r` stopped at `pc`, whose SIMD memory operand lay in a page the TLB had
+   *  no entry for or across a page's end (jit/simdmem.ts): once that has happened STOP_AT
+   *  times, the next version calls the slow path there (and at every instruction that stopped
+   *  LEFT_AT_SOME times). */
+  stoppedAt(r: Region, pc: number, tick: number): void {
+    const n = (r.stopsAt.get(pc) ?? 0) + 1;
+    r.stopsAt.set(pc, n);
+    if (n === STOP_AT && !r.callAt.has(pc) && r.generation < MAX_RECOMPILES + LEFT_RECOMPILES && r.valid) this.compile(r.entry, r, tick);
   }
 
   /** A stack window's check failed in `r` (a page boundary in its range, a TLB entry

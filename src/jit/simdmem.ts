@@ -12,16 +12,19 @@
 // no type feedback, and deoptimised the whole region: Debian's sort compiled its 1,900-line
 // region of memcmp's callers ten times (60-150 ms of TurboFan each). A throw needs none, and the
 // handler it reaches is warmed (compile.ts warmCatch). The helpers are still called where
-// stops would come too often (an earlier version kept stopping there, region.ts STOP_AT: a fixed
-// place across a page, met on every pass) or cannot be made (Emitter.simdMiss); they work on
-// the register's slot, so those paths copy around its locals.
+// stops for the page would come too often (an earlier version kept stopping there, region.ts
+// STOP_AT: a fixed place across a page, met on every pass) or cannot be made
+// (Emitter.simdMiss); they work on the register's slot, so those paths copy around its locals.
+// Misaligned data within a page that keeps stopping an instruction counts as a side exit's
+// does (region.ts LEFT_AT), and its next version takes it through the DataView.
 
 import { type Node, id, num, t, assign, ifs, expr, call, throwStmt } from "./ast.js";
 import type { Emitter } from "./emit.js";
 import { fault, GP } from "../hw/fault.js";
 import { TLB_KEY, type Cpu } from "../hw/cpu.js";
-import type { Insn } from "../hw/isa.js";
+import { type Insn, K_MEM } from "../hw/isa.js";
 import { SRC, loadSlot, storeSlot } from "../hw/simd/state.js";
+import { ea } from "../hw/interp/operand.js";
 import { xi, xf, xd, xw, getD, markDirty, isCachedI } from "./simdlanes.js";
 
 /** Whether an access of the instruction being translated goes to memory at any alignment
@@ -197,3 +200,18 @@ function stx(c: Cpu, a: number, slot: number, size: number): void {
 export const MEM_MISS: object = Object.freeze({ memMiss: true });
 
 export const MEM_RUNTIME = { gpf, ldx, stx, MS: MEM_MISS };
+
+/** Whether instruction `x`, at which compiled code stopped (MEM_MISS), has its memory operand
+ *  in one page the TLB maps for the access: then its data was misaligned for the inline path.
+ *  (A destination in memory is a store.) */
+export function misalignedInPage(c: Cpu, x: Insn): boolean {
+  if (x.msz === 0) return false;
+  let a: number;
+  try {
+    a = ea(c, x);
+  } catch {
+    return false;
+  }
+  const tlb = x.k0 === K_MEM ? c.tlbW : c.tlbR;
+  return (a & 0xfff) + x.msz <= 0x1000 && ((tlb[a >>> 12] ^ TLB_KEY) & 0xfff) === 0;
+}

@@ -7,7 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { EAX } from "../../src/hw/state.js";
 import { X_INT } from "../../src/exokernel/env.js";
-import { STOP_AT } from "../../src/jit/region.js";
+import { LEFT_AT, STOP_AT } from "../../src/jit/region.js";
 import { machine } from "../helpers/machine.js";
 
 /** Eight pages of data the tests read, filled with a pattern. */
@@ -73,6 +73,24 @@ describe("SIMD memory operands compiled code cannot reach inline", () => {
     expect(jit8.s.jitInsns).toBeGreaterThan(jit8.s.interpInsns);
     expect(jit8.s.memStops).toBeGreaterThan(0);
     expect(jit8.s.memStops).toBeLessThanOrEqual(2 * (NPAGES - 1));
+  });
+
+  it("stop it for data misaligned only once compiled LEFT_AT times, then take it through the DataView there", () => {
+    // mov esi, PAGES; mov ecx, 500; call L; mov esi, PAGES + 0x1002; mov ecx, 500; call L; movd
+    // eax, xmm1; int 0x80; L: add eax, 1; movq xmm0, [esi]; paddd xmm1, xmm0; add esi, 8; dec
+    // ecx; jnz L; ret: the loop is compiled in the first call, where its data is aligned, and
+    // the second meets it misaligned (and a page first touched in compiled code); the load is
+    // inside its block, so the blocks the interpreter runs from there are not the region's
+    const code = [
+      0xbe, ...le32(PAGES), 0xb9, ...le32(500), 0xe8, ...le32(21), 0xbe, ...le32(PAGES + 0x1002), 0xb9, ...le32(500), 0xe8, ...le32(6),
+      0x66, 0x0f, 0x7e, 0xc8, 0xcd, 0x80,
+      0x83, 0xc0, 0x01, 0xf3, 0x0f, 0x7e, 0x06, 0x66, 0x0f, 0xfe, 0xc8, 0x83, 0xc6, 0x08, 0x49, 0x75, 0xef, 0xc3,
+    ];
+    const ref = run(code, "interp");
+    const jit = run(code, "auto");
+    expect({ eax: jit.eax, count: jit.count }).toEqual({ eax: ref.eax, count: ref.count });
+    expect(jit.s.memStops).toBe(1 + LEFT_AT);
+    expect(jit.s.jit.recompiles).toBe(1);
   });
 
   it("load and store doubles at any alignment inline where the interpreter saw them misaligned", () => {

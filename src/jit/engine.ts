@@ -628,7 +628,8 @@ export class Engine {
       // TLB (entering the region again at once would stop there again). Why it stopped decides
       // what its next version does there, if it keeps stopping.
       const r = c.jitFrom as Region, pc = c.r[EIP];
-      if (misalignedInPage(c, this.decoder.decode(c, pc, false, 1).insns[0])) this.regions.leftAt(r, pc, this.tick);
+      // (the block at EIP, which the interpreter runs next: one decode for both)
+      if (misalignedInPage(c, this.find(pc).insns[0])) this.regions.leftAt(r, pc, this.tick);
       else this.regions.stoppedAt(r, pc, this.tick);
       this.stats.memStops++;
       this.interpretNext = true;

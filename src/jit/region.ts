@@ -807,9 +807,15 @@ export class RegionCache {
    *  stopped it for misaligned data within a page (jit/simdmem.ts): the next version reaches
    *  it through the DataView there. */
   leftAt(r: Region, pc: number, tick: number): void {
-    const n = (r.leftAt.get(pc) ?? 0) + 1;
-    r.leftAt.set(pc, n);
-    if (n === LEFT_AT && !r.anyAlignAt.has(pc) && r.generation < MAX_RECOMPILES + LEFT_RECOMPILES && r.valid) this.compile(r.entry, r, tick);
+    this.countAt(r, pc, tick, r.leftAt, r.anyAlignAt, LEFT_AT);
+  }
+
+  /** Counts one more of `counts` at `pc`, and compiles `r` again when that makes `limit` there
+   *  (unless its code takes the other way there already: `taken`). */
+  private countAt(r: Region, pc: number, tick: number, counts: Map<number, number>, taken: ReadonlySet<number>, limit: number): void {
+    const n = (counts.get(pc) ?? 0) + 1;
+    counts.set(pc, n);
+    if (n === limit && !taken.has(pc) && r.generation < MAX_RECOMPILES + LEFT_RECOMPILES && r.valid) this.compile(r.entry, r, tick);
   }
 
   /** Compiled code of `r` stopped at `pc`, whose SIMD memory operand lay in a page the TLB had
@@ -817,9 +823,7 @@ export class RegionCache {
    *  times, the next version calls the slow path there (and at every instruction that stopped
    *  LEFT_AT_SOME times). */
   stoppedAt(r: Region, pc: number, tick: number): void {
-    const n = (r.stopsAt.get(pc) ?? 0) + 1;
-    r.stopsAt.set(pc, n);
-    if (n === STOP_AT && !r.callAt.has(pc) && r.generation < MAX_RECOMPILES + LEFT_RECOMPILES && r.valid) this.compile(r.entry, r, tick);
+    this.countAt(r, pc, tick, r.stopsAt, r.callAt, STOP_AT);
   }
 
   /** A stack window's check failed in `r` (a page boundary in its range, a TLB entry

@@ -28,6 +28,20 @@ const optimized = new Function("f", "return (%GetOptimizationStatus(f) & " + OPT
 
 interface Outcome { out: number[][]; count: number; mem: unknown; fn: unknown; m: ReturnType<typeof machine> }
 
+/** Runs `pass` 40 times; then, under the JIT, has V8 optimise the region at CODE over three more
+ *  (optimize), where the interpreter makes as many: that region's function, or null. */
+function warmAndOptimise(m: ReturnType<typeof machine>, engine: "interp" | "auto", pass: () => void): unknown {
+  for (let k = 0; k < 40; k++) pass();
+  if (engine !== "auto") {
+    for (let k = 0; k < 3; k++) pass();
+    return null;
+  }
+  const fn = (m.k.engine.lookup(CODE).compiled as Region).fn;
+  optimize(fn, pass);
+  expect(optimized(fn)).toBe(true);
+  return fn;
+}
+
 /** The same results, count and memory under the JIT as under the interpreter, and the region
  *  at CODE still the function optimised before the last passes, still optimised. */
 function keptOptimised(ref: Outcome, jit: Outcome): void {
@@ -55,13 +69,7 @@ describe("memory accesses that miss the TLB in optimised code", () => {
       };
       const out: number[][] = [];
       // warm: compiled, then past promotion to the tier V8 optimises, all in DATA's page
-      for (let k = 0; k < 40; k++) out.push(pass(DATA + 0x100, 60));
-      let fn: unknown = null;
-      if (engine === "auto") {
-        fn = (m.k.engine.lookup(CODE).compiled as Region).fn;
-        optimize(fn, () => void out.push(pass(DATA + 0x100, 60)));
-        expect(optimized(fn)).toBe(true);
-      } else for (let k = 0; k < 3; k++) out.push(pass(DATA + 0x100, 60)); // (as many passes)
+      const fn = warmAndOptimise(m, engine, () => void out.push(pass(DATA + 0x100, 60)));
       // the fresh pages: the first, then from its end into the second
       out.push(pass(FRESH + 0x100, 60), pass(FRESH + 0xf00, 40));
       return { out, count: m.k.cpu.icount, mem: fresh.map((f) => Array.from(m.k.mem.i32.subarray(f << 10, (f + 1) << 10))), fn, m };
@@ -133,13 +141,7 @@ describe("memory accesses that miss the TLB in optimised code", () => {
         return [r[EAX], m.k.engine.stats.memStops];
       };
       const out: number[][] = [];
-      for (let k = 0; k < 40; k++) out.push(pass(DATA + 0x200));
-      let fn: unknown = null;
-      if (engine === "auto") {
-        fn = (m.k.engine.lookup(CODE).compiled as Region).fn;
-        optimize(fn, () => void out.push(pass(DATA + 0x200)));
-        expect(optimized(fn)).toBe(true);
-      } else for (let k = 0; k < 3; k++) out.push(pass(DATA + 0x200));
+      const fn = warmAndOptimise(m, engine, () => void out.push(pass(DATA + 0x200)));
       out.push(pass(FRESH));
       const stops = out.map(([, n]) => n);
       return { out: out.map(([eax]) => [eax]), count: m.k.cpu.icount, mem: Array.from(m.k.mem.i32.subarray(fresh << 10, (fresh + 1) << 10)), fn, m, stops };
@@ -167,13 +169,7 @@ describe("memory accesses that miss the TLB in optimised code", () => {
         return [r[EAX], r[EDX]];
       };
       const out: number[][] = [];
-      for (let k = 0; k < 40; k++) out.push(pass(DATA + 0x800));
-      let fn: unknown = null;
-      if (engine === "auto") {
-        fn = (m.k.engine.lookup(CODE).compiled as Region).fn;
-        optimize(fn, () => void out.push(pass(DATA + 0x800)));
-        expect(optimized(fn)).toBe(true);
-      } else for (let k = 0; k < 3; k++) out.push(pass(DATA + 0x800));
+      const fn = warmAndOptimise(m, engine, () => void out.push(pass(DATA + 0x800)));
       // a stack on the fresh page: the window's page is not in the TLB, its check fails
       out.push(pass(FRESH + 0x800));
       return { out, count: m.k.cpu.icount, mem: Array.from(m.k.mem.i32.subarray(fresh << 10, (fresh + 1) << 10)), fn, m };

@@ -18,7 +18,7 @@ import { WINDOW_MISS, BASE_MISS, WINDOW_SHAPE_MISS, BASE_SHAPE_MISS } from "./st
 import { MEM_MISS, misalignedInPage } from "./simdmem.js";
 import { ChainTable } from "./chain.js";
 import { warmCatch, WINDOW_LEFT, WINDOW_KINDS } from "./compile.js";
-import { Op } from "../hw/isa.js";
+import { Op, K_IMM } from "../hw/isa.js";
 import { inLocalLoop } from "./localloop.js";
 import { logger, trace } from "../log.js";
 import { execHooked, markHooks } from "./hookexec.js";
@@ -178,6 +178,12 @@ export const WARMUP_INSNS = 100_000;
  *  region formation). 16: with 8, a switch of 10 cases kept two out of its region (formation
  *  takes only targets seen), and perf's bytecode interpreter chained 9.8 M times between them. */
 export const MAX_SUCC = 16;
+/** Targets remembered for a block that ends in a computed jump (through a register or memory),
+ *  beyond MAX_SUCC: a jump table's cases. glibc's SSE4.2 memcmp enters one of 80 unrolled tails
+ *  by the length left; with 16 of them kept, the others came due as regions of their own, and
+ *  Debian's sort (`LC_ALL=C`, 4.7 MB of lines) compiled 60 regions, 130 of whose entries were
+ *  in memcmp (region.ts fanOut says which of the targets its region takes). */
+export const MAX_JUMP_TARGETS = 128;
 /** A block's successors are recorded once it has run minExecs / SUCC_AFTER times (minExecs: what
  *  region formation takes in), not from its first run: a cold block's successor list is one more
  *  object the interpreter loop reads per block, and its cache misses were 4% of an interpreted
@@ -196,18 +202,24 @@ function ranBeforeFault(c: Cpu, inRegion: Region | null, n0: number): number {
   return n0 - c.jitLeft - (back > 0 ? back : 0);
 }
 
-/** Records `b` among `prev`'s observed successors (up to MAX_SUCC). The search is a loop V8
+/** Records `b` among `prev`'s observed successors (up to MAX_SUCC, MAX_JUMP_TARGETS after a
+ *  computed jump). The search is a loop V8
  *  inlines into the engine's run loop, where Array.prototype.includes was a builtin call per
  *  interpreted block (2% of an interpreted run's profile). */
 function addSucc(prev: Block, b: Block): void {
   const s = prev.succ;
-  if (s.length >= MAX_SUCC) return;
+  if (s.length >= MAX_SUCC && (s.length >= MAX_JUMP_TARGETS || !computedJump(prev))) return;
   for (let k = 0; k < s.length; k++) if (s[k] === b) return;
   if (s === NO_SUCC) {
     const own = objectArray<Block>();
     own.push(b);
     prev.succ = own;
   } else s.push(b);
+}
+/** Whether `b` ends with a jump through a register or memory. */
+function computedJump(b: Block): boolean {
+  const x = b.insns[b.insns.length - 1];
+  return x.op === Op.JMP && x.k0 !== K_IMM;
 }
 /** addSucc, if `prev` ends with a near return. */
 function noteReturn(prev: Block, b: Block): void {

@@ -27,6 +27,7 @@ import { resumableFlow, budgetTests, type BudgetMark } from "./budget.js";
 import { baselineNow, codeCacheFlags, COLD_PREFIX, HOT_PREFIX } from "./v8tuning.js";
 import { planStack, windowKey, WINDOW_MISS, BASE_MISS, WINDOW_SHAPE_MISS, BASE_SHAPE_MISS, WINDOWS_ALL, WINDOWS_NONE, type StackWindow } from "./stackwin.js";
 import { staticTargets } from "./successors.js";
+import { foldedThunkCalls, THUNK_INSNS } from "./pcthunk.js";
 import { type Insn, Op, K_MEM, K_IMM } from "../hw/isa.js";
 import { EIP, ESP, FLAGS, FOP, FA, FB, FR, ARITH_FLAGS } from "../hw/state.js";
 import { Block } from "../decoder/block.js";
@@ -73,14 +74,16 @@ export interface Compiled extends RegionCode {
   module?: Uint8Array;
 }
 
-/** Compiled.notRun for the (cut) blocks of a region. */
+/** Compiled.notRun for the (cut) blocks of a region (a block that folds a PC thunk's call
+ *  counts the thunk's instructions too: pcthunk.ts). */
 function notRunMap(blocks: readonly Block[]): Map<number, number> {
   const out = new Map<number, number>();
+  const folded = blocks.some((b) => b.hooks !== 0) ? NO_FOLDS : foldedThunkCalls(blocks);
   for (const b of blocks) {
-    const len = b.insns.length;
+    const len = b.insns.length, extra = folded.has(b.eip) ? THUNK_INSNS : 0;
     for (let k = 0; k < len; k++) {
-      const eip = b.insns[k].eip, old = out.get(eip);
-      out.set(eip, old === undefined || old === len - k ? len - k : -1);
+      const eip = b.insns[k].eip, old = out.get(eip), n = len - k + extra;
+      out.set(eip, old === undefined || old === n ? n : -1);
     }
   }
   return out;
@@ -402,6 +405,9 @@ function windowCheck(w: StackWindow, eip: number, notRun: number): Node[] {
  *  nbody_sse the same. */
 export const PIN_SHARE = 2;
 
+/** No PC thunk calls folded (in hooked code). */
+const NO_FOLDS: ReadonlyMap<number, number> = new Map();
+
 /** No instruction addresses (compileRegion's anyAlignAt default, Region.anyAlignAt's). */
 export const NO_ADDRESSES: ReadonlySet<number> = new Set();
 
@@ -464,6 +470,9 @@ export function compileRegion(
     }
   }
   const hooked = blocks.some((b) => b.hooks !== 0);
+  // (calls of PC thunks compiled as what they do: not in hooked code, whose hooks see each
+  // instruction run)
+  const folded = hooked ? NO_FOLDS : foldedThunkCalls(blocks);
 
   // Translated twice when the region has SIMD code (PIN_SHARE): XMM0-7 used as int32 lanes are
   // then pinned in their locals across the region's blocks (loop back edges keep them there).
@@ -489,13 +498,16 @@ export function compileRegion(
     const last = b.insns[b.insns.length - 1];
     const len = b.insns.length;
     insns += len;
+    // (a call of a PC thunk that the block does as well counts the thunk's instructions too)
+    const thunk = folded.get(b.eip) ?? -1;
+    const extra = thunk >= 0 ? THUNK_INSNS : 0;
     // Budget: a block runs only if the whole of it fits; else compiled code stops before it.
     // (The exit path has no arithmetic: V8 would deoptimise on its first use for lack of type
     // feedback, since it is rarely taken before the function is optimised.)
     // (budget.ts keeps this test only at check points, for the longest way on from there)
-    const test = ifs(t("n < $l", { l: num(len) }), [assign(id("pc"), num(b.eip)), brk(EXIT_LABEL)]);
+    const test = ifs(t("n < $l", { l: num(len + extra) }), [assign(id("pc"), num(b.eip)), brk(EXIT_LABEL)]);
     test.budget = { eip: b.eip } satisfies BudgetMark;
-    em.emit(test, assign(id("n"), t("n - $l | 0", { l: num(len) })), ...begin);
+    em.emit(test, assign(id("n"), t("n - $l | 0", { l: num(len + extra) })), ...begin);
     if (returnSites.has(b.eip)) em.emit(assign(id("cr"), num(0)));
     if (blockHooked(b)) emitHookCall(em, "hookBlock", b.eip, regionBlocks.find((o) => o.eip === b.eip)!.end - b.eip, len);
     let ending: Ending = { kind: "next" };
@@ -512,7 +524,7 @@ export function compileRegion(
       // where one may, and no rotate's CF and OF are kept aside, which only the fault handler
       // applies: Emitter.leaveAt; else it throws, and the catch clause writes back the XMM
       // lanes `xdm` names and applies `fx`)
-      const windowLeaves = mayLeave && !em.fxPending ? len - k : 0;
+      const windowLeaves = mayLeave && !em.fxPending ? len - k + extra : 0;
       for (const w of stack?.windows ?? []) if (w.start === k) em.emit(...windowCheck(w, b.insns[k].eip, windowLeaves));
       em.window = stack !== null ? stack.covered[k] : null;
       // (an x87 run, or a compare fused with its branch, ends before the next hooked instruction)
@@ -544,10 +556,10 @@ export function compileRegion(
       const faultOnlyFlags = fxEnd !== null && fxEnd[k] >= 0;
       // (nor for a repeated string instruction, whose misaligned accesses the interpreter makes
       // in bulk, not through the accessors that tell: RegionCache.leftAt)
-      em.sideExit = mayLeave && b.insns[k].rep === 0 ? { eip: b.insns[k].eip, notRun: len - k, anyAlign: b.misalignedAt.has(b.insns[k].eip) || anyAlignAt.has(b.insns[k].eip) } : null;
+      em.sideExit = mayLeave && b.insns[k].rep === 0 ? { eip: b.insns[k].eip, notRun: len - k + extra, anyAlign: b.misalignedAt.has(b.insns[k].eip) || anyAlignAt.has(b.insns[k].eip) } : null;
       em.simdMiss = leaves && !hooked && !callAt.has(b.insns[k].eip);
       em.simdMisaligned = b.misalignedAt.has(b.insns[k].eip) || anyAlignAt.has(b.insns[k].eip);
-      ending = translate({ em, x: b.insns[k], live: live[k], after: len - k - 1, faultOnlyFlags, fallbackSlot: () => fallbacks.push(b.insns[k]) - 1 });
+      ending = translate({ em, x: b.insns[k], live: live[k], after: len - k - 1 + extra, faultOnlyFlags, thunk: k === len - 1 ? thunk : -1, fallbackSlot: () => fallbacks.push(b.insns[k]) - 1 });
       em.sideExit = null;
       em.simdMiss = false;
       // CF and OF kept aside by a rotate hold until the instruction that overwrites them.
@@ -590,7 +602,7 @@ export function compileRegion(
     // (and only where SIMD code is at least 1/PIN_SHARE of the region: see PIN_SHARE)
     if ((pinI !== 0 || pinD !== 0) && !hooked && simdInsns * PIN_SHARE >= insns) translateBlocks(pinI, pinD);
   }
-  const lengths = new Map(blocks.map((b) => [b.eip, b.insns.length]));
+  const lengths = new Map(blocks.map((b) => [b.eip, b.insns.length + (folded.has(b.eip) ? THUNK_INSNS : 0)]));
   const { flow, need } = resumableFlow(nodes, entryPoints(blocks, inRegion, predicted), (eip) => lengths.get(eip) as number);
   const budgeted = (code: Node[]): Node[] => budgetTests(code, need, (k) => t("n < $k", { k: num(k) }));
   const dispatch = switchStmt(id("pc"), [...flow.cases.map(([eip, code]) => switchCase(num(eip), budgeted(code))), switchCase(null, [brk(EXIT_LABEL)])]);

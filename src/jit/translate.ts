@@ -37,6 +37,9 @@ export interface InsnContext {
   /** x is a rotate whose CF and OF only a fault before the next instruction overwriting them
    *  could see (liveness.ts faultOnlyRotates): it keeps them aside (Emitter.deferCfOf). */
   faultOnlyFlags?: boolean;
+  /** x is a call of a PC thunk that sets this register (pcthunk.ts): compiled as the call, the
+   *  thunk and its return. */
+  thunk?: number;
 }
 
 const MASK = (sz: number): number => SIZE_MASK[sz];
@@ -649,6 +652,11 @@ function callNear(c: InsnContext): Ending | null {
   }
   const sp = em.hold(t("r4 - 4 | 0"));
   em.store(4, sp, num(x.next));
+  if (c.thunk !== undefined && c.thunk >= 0) {
+    // (the thunk's `mov reg, [esp]` reads the address just pushed, and its `ret` pops it)
+    em.emit(assign(id(REG_LOCALS[c.thunk]), num(x.next)), goto(x.next));
+    return { kind: "jump" };
+  }
   em.emit(assign(id("r4"), sp));
   em.emit(...jumpTo(target, x.k0 === K_IMM ? x.target : null));
   return { kind: "jump" };

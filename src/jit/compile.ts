@@ -27,7 +27,7 @@ import { resumableFlow, budgetTests, type BudgetMark } from "./budget.js";
 import { baselineNow, codeCacheFlags, COLD_PREFIX, HOT_PREFIX } from "./v8tuning.js";
 import { planStack, windowKey, WINDOW_MISS, BASE_MISS, WINDOW_SHAPE_MISS, BASE_SHAPE_MISS, WINDOWS_ALL, WINDOWS_NONE, type StackWindow } from "./stackwin.js";
 import { staticTargets } from "./successors.js";
-import { foldedThunkCalls, THUNK_INSNS } from "./pcthunk.js";
+import { foldedThunkCalls, thunkInsns } from "./pcthunk.js";
 import { type Insn, Op, K_MEM, K_IMM } from "../hw/isa.js";
 import { EIP, ESP, FLAGS, FOP, FA, FB, FR, ARITH_FLAGS } from "../hw/state.js";
 import { Block } from "../decoder/block.js";
@@ -78,9 +78,9 @@ export interface Compiled extends RegionCode {
  *  counts the thunk's instructions too: pcthunk.ts). */
 function notRunMap(blocks: readonly Block[]): Map<number, number> {
   const out = new Map<number, number>();
-  const folded = blocks.some((b) => b.hooks !== 0) ? NO_FOLDS : foldedThunkCalls(blocks);
+  const folded = foldedThunkCalls(blocks);
   for (const b of blocks) {
-    const len = b.insns.length, extra = folded.has(b.eip) ? THUNK_INSNS : 0;
+    const len = b.insns.length, extra = thunkInsns(b, folded);
     for (let k = 0; k < len; k++) {
       const eip = b.insns[k].eip, old = out.get(eip), n = len - k + extra;
       out.set(eip, old === undefined || old === n ? n : -1);
@@ -405,9 +405,6 @@ function windowCheck(w: StackWindow, eip: number, notRun: number): Node[] {
  *  nbody_sse the same. */
 export const PIN_SHARE = 2;
 
-/** No PC thunk calls folded (in hooked code). */
-const NO_FOLDS: ReadonlyMap<number, number> = new Map();
-
 /** No instruction addresses (compileRegion's anyAlignAt default, Region.anyAlignAt's). */
 export const NO_ADDRESSES: ReadonlySet<number> = new Set();
 
@@ -470,9 +467,8 @@ export function compileRegion(
     }
   }
   const hooked = blocks.some((b) => b.hooks !== 0);
-  // (calls of PC thunks compiled as what they do: not in hooked code, whose hooks see each
-  // instruction run)
-  const folded = hooked ? NO_FOLDS : foldedThunkCalls(blocks);
+  // (calls of PC thunks compiled as what they do)
+  const folded = foldedThunkCalls(blocks);
 
   // Translated twice when the region has SIMD code (PIN_SHARE): XMM0-7 used as int32 lanes are
   // then pinned in their locals across the region's blocks (loop back edges keep them there).
@@ -500,7 +496,7 @@ export function compileRegion(
     insns += len;
     // (a call of a PC thunk that the block does as well counts the thunk's instructions too)
     const thunk = folded.get(b.eip) ?? -1;
-    const extra = thunk >= 0 ? THUNK_INSNS : 0;
+    const extra = thunkInsns(b, folded);
     // Budget: a block runs only if the whole of it fits; else compiled code stops before it.
     // (The exit path has no arithmetic: V8 would deoptimise on its first use for lack of type
     // feedback, since it is rarely taken before the function is optimised.)
@@ -602,7 +598,7 @@ export function compileRegion(
     // (and only where SIMD code is at least 1/PIN_SHARE of the region: see PIN_SHARE)
     if ((pinI !== 0 || pinD !== 0) && !hooked && simdInsns * PIN_SHARE >= insns) translateBlocks(pinI, pinD);
   }
-  const lengths = new Map(blocks.map((b) => [b.eip, b.insns.length + (folded.has(b.eip) ? THUNK_INSNS : 0)]));
+  const lengths = new Map(blocks.map((b) => [b.eip, b.insns.length + thunkInsns(b, folded)]));
   const { flow, need } = resumableFlow(nodes, entryPoints(blocks, inRegion, predicted), (eip) => lengths.get(eip) as number);
   const budgeted = (code: Node[]): Node[] => budgetTests(code, need, (k) => t("n < $k", { k: num(k) }));
   const dispatch = switchStmt(id("pc"), [...flow.cases.map(([eip, code]) => switchCase(num(eip), budgeted(code))), switchCase(null, [brk(EXIT_LABEL)])]);

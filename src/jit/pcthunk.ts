@@ -22,24 +22,32 @@ export const THUNK_INSNS = 2;
 /** The register a block that is a PC thunk (`mov r32, [esp]; ret`) loads, or -1. */
 export function thunkRegister(b: Block): number {
   const i = b.insns;
-  if (i.length !== THUNK_INSNS || b.hooks !== 0) return -1;
+  if (i.length !== THUNK_INSNS) return -1;
   const [m, r] = i;
   const load = m.op === Op.MOV && m.k0 === K_R32 && m.k1 === K_MEM && m.msz === 4 && m.asz === 4 && m.base === ESP && m.index === NO_REG && m.disp === 0 && m.seg === SS && m.r0 !== ESP;
   const ret = r.op === Op.RET && r.osz === 4 && r.k0 !== K_IMM;
   return load && ret ? m.r0 : -1;
 }
 
-/** The blocks of `blocks` whose last instruction is a 32-bit direct call of a PC thunk among
- *  `blocks`, with the register the thunk sets. */
-export function foldedThunkCalls(blocks: readonly Block[]): Map<number, number> {
+/** The blocks of a region's `blocks` whose last instruction is a 32-bit direct call of a PC
+ *  thunk among them, with the register the thunk sets; none in hooked code, whose hooks see
+ *  each instruction run. */
+export function foldedThunkCalls(blocks: readonly Block[]): ReadonlyMap<number, number> {
   const out = new Map<number, number>();
+  if (blocks.some((b) => b.hooks !== 0)) return out;
   const at = new Map(blocks.map((b) => [b.eip, b]));
   for (const b of blocks) {
     const x = b.insns[b.insns.length - 1];
-    if (x.op !== Op.CALL || x.osz !== 4 || x.k0 !== K_IMM || b.hooks !== 0) continue;
+    if (x.op !== Op.CALL || x.osz !== 4 || x.k0 !== K_IMM) continue;
     const thunk = at.get(x.target);
     const reg = thunk === undefined ? -1 : thunkRegister(thunk);
     if (reg >= 0) out.set(b.eip, reg);
   }
   return out;
+}
+
+/** Instructions block `b` counts beyond its own: a PC thunk's whose call it folds (`folded`,
+ *  from foldedThunkCalls). */
+export function thunkInsns(b: Block, folded: ReadonlyMap<number, number>): number {
+  return folded.has(b.eip) ? THUNK_INSNS : 0;
 }

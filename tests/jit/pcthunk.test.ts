@@ -50,6 +50,10 @@ describe("PC thunk calls", () => {
     const blocks = [L, T, RET].map((o) => jit.k.engine.lookup(CODE + o));
     expect(thunkRegister(blocks[1])).toBe(EBX);
     expect(foldedThunkCalls(blocks)).toEqual(new Map([[CODE + L, EBX]]));
+    // (none in hooked code, whose hooks see each of the three instructions run)
+    blocks[1].hooks = 1;
+    expect(foldedThunkCalls(blocks).size).toBe(0);
+    blocks[1].hooks = 0;
     const folded = compileRegion(blocks, "r_fold"), called = compileRegion([blocks[0], blocks[2]], "r_call");
     expect(folded.source).toContain(`r3 = ${CODE + RET};`);
     // (a fault at the call leaves the call, the thunk's mov and its ret not run)

@@ -18,7 +18,8 @@ import { WINDOW_MISS, BASE_MISS, WINDOW_SHAPE_MISS, BASE_SHAPE_MISS } from "./st
 import { MEM_MISS, misalignedInPage } from "./simdmem.js";
 import { ChainTable } from "./chain.js";
 import { warmCatch, WINDOW_LEFT, WINDOW_KINDS } from "./compile.js";
-import { Op, K_IMM } from "../hw/isa.js";
+import { Op } from "../hw/isa.js";
+import { computedJump } from "./successors.js";
 import { inLocalLoop } from "./localloop.js";
 import { logger, trace } from "../log.js";
 import { execHooked, markHooks } from "./hookexec.js";
@@ -215,11 +216,6 @@ function addSucc(prev: Block, b: Block): void {
     own.push(b);
     prev.succ = own;
   } else s.push(b);
-}
-/** Whether `b` ends with a jump through a register or memory. */
-function computedJump(b: Block): boolean {
-  const x = b.insns[b.insns.length - 1];
-  return x.op === Op.JMP && x.k0 !== K_IMM;
 }
 /** addSucc, if `prev` ends with a near return. */
 function noteReturn(prev: Block, b: Block): void {

@@ -4,13 +4,13 @@
 // by a code write, or evicted when the cache is over its budget).
 
 import type { Block } from "../decoder/block.js";
-import { Op, K_IMM } from "../hw/isa.js";
+import { Op } from "../hw/isa.js";
 import { compileRegion, restoreRegion, hotSource, NO_ADDRESSES, type Compiled } from "./compile.js";
 import { COLD_PREFIX, HOT_PREFIX } from "./v8tuning.js";
 import { entryKey, blocksHash, savedModule, moduleOf, type RegionStore, type SavedRegion } from "./saved.js";
 import type { Cpu } from "../hw/cpu.js";
 import type { RegionFn, ChainTable, Chainable } from "./chain.js";
-import { likelySuccessors, staticTargets } from "./successors.js";
+import { computedJump, likelySuccessors, staticTargets } from "./successors.js";
 import { logger, trace } from "../log.js";
 import { WINDOWS_ALL, WINDOWS_STACK, WINDOWS_NONE } from "./stackwin.js";
 import { settleOnce } from "../hw/v8fields.js";
@@ -477,7 +477,7 @@ export class RegionCache {
       // if it ran its share of the bar (a switch of 12 cases, each run a twelfth as often as
       // the entry, had each case come due as a region of its own, and every pass chained out of
       // the switch's region and back: two transitions a pass, 19.6 M for a 20 M-pass loop).
-      const spread = !returns && last.op === Op.JMP && last.k0 !== K_IMM ? fanOut(b) : 1;
+      const spread = computedJump(b) ? fanOut(b) : 1;
       // ...except a caller that is a tiny loop in a region of its own (a dispatch loop: up to
       // CALLER_COPY_MAX instructions): its blocks are copied in whole, and nothing beyond them.
       // perl's ops each return to Perl_runops_standard's 8-instruction loop, which calls the

@@ -35,3 +35,9 @@ export function likelySuccessors(b: Block): number[] {
   if (x.rep !== 0) out.push(x.next, x.eip);
   return out;
 }
+
+/** Whether `b` ends with a jump through a register or memory (a jump table, a computed goto). */
+export function computedJump(b: Block): boolean {
+  const x = b.insns[b.insns.length - 1];
+  return x.op === Op.JMP && x.k0 !== K_IMM;
+}

@@ -69,4 +69,57 @@ describe("the folder of saved regions", () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  /** A saved region entered at `eip`, under key `eip-0-0`. */
+  const region = (eip: number): [string, SavedRegion] => [
+    `${(eip >>> 0).toString(16).padStart(8, "0")}-0-0`,
+    { source: `return ${eip}`, hash: "h", insns: 1, reachable: 1, entries: [eip], fallbacks: [], blocks: [eip], lengths: [1], helpers: [], windows: WINDOWS_NONE, chains: false },
+  ];
+
+  it("writes no more regions than the folder keeps, the first given, when one run gives more, and empties the folder when a run's would overfill it", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "exojit-jitcap-"));
+    try {
+      const store = new DiskRegionStore(dir, 10);
+      for (let k = 0; k < 14; k++) store.put(...region(0x8048000 + 16 * k));
+      expect(store.flush()).toBe(10);
+      expect(store.dropped).toBe(4);
+      const again = new DiskRegionStore(dir, 10);
+      expect(again.get(region(0x8048000)[0])?.source).toBe(`return ${0x8048000}`);
+      expect(again.has(region(0x8048000 + 16 * 9)[0])).toBe(true);
+      expect(again.has(region(0x8048000 + 16 * 10)[0])).toBe(false);
+      // (ten kept: one more empties the folder, and only it is there then)
+      again.put(...region(0x9000000));
+      expect(again.flush()).toBe(1);
+      expect(again.dropped).toBe(0);
+      const third = new DiskRegionStore(dir, 10);
+      expect(third.has(region(0x9000000)[0])).toBe(true);
+      expect(third.has(region(0x8048000)[0])).toBe(false);
+      expect(fs.readdirSync(dir).filter((f) => f.endsWith(".json"))).toHaveLength(1);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("reads the index of the regions in a megabyte of address space when an address there is first asked about, not when it is made", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "exojit-jitshard-"));
+    try {
+      const store = new DiskRegionStore(dir);
+      const [a, ra] = region(0x8048010), [b, rb] = region(0x8149020);
+      store.put(a, ra);
+      store.put(b, rb);
+      expect(store.flush()).toBe(2);
+      const later = new DiskRegionStore(dir);
+      expect(later.mayHave(0x8048010)).toBe(true);
+      expect(later.mayHave(0x8048014)).toBe(false);
+      // (the other megabyte's lines, taken away after the store was made, were never read)
+      const shards = fs.readdirSync(dir).filter((f) => f.startsWith("index"));
+      expect(shards).toHaveLength(2);
+      for (const f of shards) if (fs.readFileSync(path.join(dir, f), "latin1").startsWith(b)) fs.rmSync(path.join(dir, f));
+      expect(later.mayHave(0x8149020)).toBe(false);
+      expect(later.get(a)?.source).toBe(`return ${0x8048010}`);
+      expect(new DiskRegionStore(dir).mayHave(0x8048010)).toBe(true);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -144,6 +144,9 @@ export function restoreFrames(k: Exokernel, frames: Int32Array, bytes: Uint8Arra
   const code = k.cpu.codePages;
   for (let i = 0; i < frames.length; i++) {
     const p = frames[i];
+    // (in use, and written from here on, though this RAM's allocator never handed it out: the
+    // snapshot's did)
+    k.mem.dirtied(p);
     const live = ram.subarray(p << PAGE_SHIFT, (p + 1) << PAGE_SHIFT);
     const saved = bytes.subarray(i << PAGE_SHIFT, (i + 1) << PAGE_SHIFT);
     stats.framesCompared++;

@@ -1,7 +1,10 @@
 // Physical page frames: a free stack over guest RAM with a reference count per frame (frames are
 // shared between address spaces after fork and for zero-copy sharing), and pools that account
 // frames to their owner against a limit. Frames are zeroed when allocated, so no environment
-// ever sees another's data.
+// ever sees another's data: filled with zeros, or never written yet (PhysMemory.zeroFrom).
+// Filling a frame the host had not mapped in yet made it fault the page in, whether the guest
+// used the page or not (a brk or mmap region, a stack, a page table): on this project's
+// virtual machines a fault costs some 12 us, and `python3 -c pass` filled 3,000-odd frames.
 
 import type { PhysMemory } from "../hw/memory.js";
 import { ExoError } from "./errors.js";
@@ -48,7 +51,10 @@ export class FrameAllocator {
     this.refs[ppn] = 1;
     const used = this.total - this.available;
     if (used > this.peak) this.peak = used;
-    if (zero) this.mem.zeroPage(ppn);
+    const mem = this.mem;
+    if (ppn < mem.zeroFrom) {
+      if (zero) mem.zeroPage(ppn);
+    } else mem.dirtied(ppn);
     return ppn;
   }
 

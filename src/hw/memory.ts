@@ -36,8 +36,8 @@ const SPARE_RAM_MAX = 1 << 30;
 let spareBytes = 0;
 
 export class PhysMemory {
-  /** RAM of `bytes`: a recycled one (its frames are zeroed as they are allocated, as fresh
-   *  frames are; frame 0, never allocated, is zeroed here) or a new one. */
+  /** RAM of `bytes`: a recycled one (the frames its kernels used are zeroed as they are
+   *  allocated again: zeroFrom; frame 0, never allocated, is zeroed here) or a new one. */
   static take(bytes: number): PhysMemory {
     const m = spareRam.get(bytes);
     if (m === undefined) return new PhysMemory(bytes);
@@ -53,6 +53,19 @@ export class PhysMemory {
     if (spareRam.has(this.size) || spareBytes + this.size > SPARE_RAM_MAX) return;
     spareRam.set(this.size, this);
     spareBytes += this.size;
+  }
+
+  /** Frames from here up hold zeros: nothing has written them since the memory was made (a
+   *  new WebAssembly memory or ArrayBuffer is all zeros, which the host maps in as each page is
+   *  first touched). The frame allocator (exokernel/frames.ts) hands them out without filling
+   *  them, and raises this past each one it hands out (dirtied): recycled RAM keeps the mark of
+   *  every kernel that used it. */
+  zeroFrom = 0;
+
+  /** Frame `ppn` may hold other than zeros from now on (handed out, or written otherwise: a
+   *  snapshot's frames put back). */
+  dirtied(ppn: number): void {
+    if (ppn >= this.zeroFrom) this.zeroFrom = ppn + 1;
   }
 
   readonly buffer: ArrayBuffer;

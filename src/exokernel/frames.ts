@@ -4,7 +4,9 @@
 // ever sees another's data: filled with zeros, or never written yet (PhysMemory.zeroFrom).
 // Filling a frame the host had not mapped in yet made it fault the page in, whether the guest
 // used the page or not (a brk or mmap region, a stack, a page table): on this project's
-// virtual machines a fault costs some 12 us, and `python3 -c pass` filled 3,000-odd frames.
+// virtual machines a fault costs some 12 us, and of the frames Debian's `perl -e 1` was given,
+// 1,175 of 1,178 had never been handed out (python3 -c pass: 2,093 of 2,128; a static
+// hello-world 177 of 180).
 
 import type { PhysMemory } from "../hw/memory.js";
 import { ExoError } from "./errors.js";

@@ -4,11 +4,12 @@
 
 import { describe, expect, it } from "vitest";
 // @ts-expect-error (a build tool in plain JavaScript, without declarations)
-import { inlineImportedConsts, keepExportsFast, localConsts, plainNamespaces } from "../tools/packxform.mjs";
+import { dedent, inlineImportedConsts, keepExportsFast, linesWithinLiterals, localConsts, plainNamespaces } from "../tools/packxform.mjs";
 
 type Xform = (code: string) => string;
 const keep = keepExportsFast as Xform, locals = localConsts as Xform, plain = plainNamespaces as Xform;
 const inline = inlineImportedConsts as (modules: Map<string, string>) => number;
+const within = linesWithinLiterals as (code: string) => Set<number>;
 
 /** Runs CommonJS `code` as the packed build's loader would, with `deps` for require. */
 function load(code: string, deps: Record<string, object> = {}): Record<string, unknown> {
@@ -153,5 +154,38 @@ describe("the packed build's module rewrites", () => {
     before.set("jit/use.js", (before.get("jit/use.js") as string).replace(" + state_js_1.MISSING", ""));
     expect(run(modules)).toBe(run(before));
     expect(run(modules)).toBe(100 + 5 + 4096 + 0 + 1 + 0 + 4294963200);
+  });
+
+  it("take the indentation off code lines only: a template's text, a continued string and what follows regular expressions and nested templates keep theirs", () => {
+    const code = [
+      `exports.f = function (x) {`,
+      `    const q = "\`", r = /["'\`]/g, d = x / 2 / 1;`,
+      `    if (x) {`,
+      `        return \`head ${"${"}x > 1 ? \`in ${"${"}x}\` : "}"} line`,
+      `    two spaces`,
+      `        eight\`;`,
+      `    }`,
+      `    return "a\\`,
+      `    b" + q + r.source + d;`,
+      `};`,
+    ].join("\n");
+    expect([...within(code)]).toEqual([4, 5, 8]);
+    const out = (dedent as Xform)(code);
+    expect(out.split("\n")).toEqual([
+      `exports.f = function (x) {`,
+      `const q = "\`", r = /["'\`]/g, d = x / 2 / 1;`,
+      `if (x) {`,
+      `return \`head ${"${"}x > 1 ? \`in ${"${"}x}\` : "}"} line`,
+      `    two spaces`,
+      `        eight\`;`,
+      `}`,
+      `return "a\\`,
+      `    b" + q + r.source + d;`,
+      `};`,
+    ]);
+    const f = (c: string) => load(c).f as (x: number) => string;
+    expect(f(out)(2)).toBe(f(code)(2));
+    expect(f(out)(0)).toBe(f(code)(0));
+    expect(f(out)(2)).toContain("in 2 line\n    two spaces\n        eight");
   });
 });

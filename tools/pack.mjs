@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { inlineImportedConsts, keepExportsFast, localConsts, localStats, plainNamespaces } from "./packxform.mjs";
+import { dedent, inlineImportedConsts, keepExportsFast, localConsts, localStats, plainNamespaces } from "./packxform.mjs";
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const DIST = path.join(REPO, "dist");
@@ -67,7 +67,7 @@ try {
   // ASCII only (the few other characters, in comments and the help text, as \u escapes): the
   // loader reads the script as Latin-1, 3x faster than decoding UTF-8 (~6 ms of every start-up),
   // and V8 keeps a one-byte string (one character beyond Latin-1 made it two bytes a character).
-  const text = parts.join("\n");
+  const text = dedent(parts.join("\n"));
   if (/\\[^\x00-\x7f]/.test(text)) throw new Error("a character beyond ASCII after a backslash cannot be escaped");
   fs.writeFileSync(`${OUT}.tmp`, text.replace(/[^\x00-\x7f]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`));
   fs.renameSync(`${OUT}.tmp`, OUT);

@@ -287,7 +287,35 @@ function cutOverlaps(blocks: readonly Block[]): Block[] {
   });
 }
 
-type Factory = (i: Insn[], h: Record<string, unknown>) => RegionFn;
+type Factory = (i: Insn[], h: Record<string, unknown>, m: Machine) => RegionFn;
+
+/** What a region's factory takes of the CPU its code runs on (compileRegion `machine`). */
+type Machine = Pick<Cpu, "r" | "tlbR" | "tlbW" | "u8" | "u16" | "i32" | "dv">;
+
+/**
+ * The locals region code reads the register file and guest memory through, and the CPU's fields
+ * they are. In a small region (BIND_MAX_INSNS) they are constants of the region's factory, bound
+ * to the CPU it is made for, rather than loaded from its argument at each entry: V8 then
+ * compiles a typed array's element access with the array's length and data pointer as
+ * constants (a context slot of a function's only closure is a constant to TurboFan), with no
+ * check of the array's map and no load of its length and pointers (perf annotate of perf's
+ * bytecode's region: map checks 33 -> 3, field loads 92 -> 14). Such code runs on that CPU
+ * only (each engine compiles its own regions; the factory of a source is shared, its regions
+ * are not), and checks that it does.
+ */
+const MACHINE_VIEWS: readonly (readonly [string, keyof Machine])[] = [["R", "r"], ["tlbR", "tlbR"], ["tlbW", "tlbW"], ["u8", "u8"], ["u16", "u16"], ["i32", "i32"], ["dv", "dv"]];
+
+/** Largest region whose code binds MACHINE_VIEWS (larger ones load them from their argument at
+ *  each entry): TurboFan took longer over large regions with the views constant (Debian's
+ *  python3 -c pass, saved code, every region bound against none, same build, 6 interleaved
+ *  pairs: CPU 1.23, its eval loop's region compiled in 1.5-2x the time), where the hot loops
+ *  that gain are small. Bound up to 256 instructions against none (6 pairs unless said): perf's
+ *  bytecode guest 0.76 (4 pairs; 0.83-0.85 in two sets binding every region), Debian's perl counting words in 1 MB 0.94 (CPU 0.95, 3
+ *  pairs), bash running a 10,000-pass loop 0.87 (CPU 0.97, 3 pairs), python3 -c pass 1.00 (CPU
+ *  1.02), perf's strings and qsort the same. */
+export const BIND_MAX_INSNS = 256;
+/** The machine of code compiled for none (its source read, not run): entering it throws. */
+const NO_MACHINE: Machine = { r: new Int32Array(16), tlbR: new Int32Array(0), tlbW: new Int32Array(0), u8: new Uint8Array(0), u16: new Uint16Array(0), i32: new Int32Array(0), dv: new DataView(new ArrayBuffer(0)) };
 
 /** A factory, and the script V8 compiled it from (whose code cache a store may keep). */
 interface Made {
@@ -328,7 +356,7 @@ function factoryFor(source: string, cache: Uint8Array | null = null): { fn: Fact
     factoryStats.reused++;
     return { fn: made.fn, from: "reused" };
   }
-  const script = codeCacheFlags(() => new vm.Script(`(function (I, H) {\n${source}\n})`, { filename: REGION_FILE, cachedData: cache ?? undefined }));
+  const script = codeCacheFlags(() => new vm.Script(`(function (I, H, M) {\n${source}\n})`, { filename: REGION_FILE, cachedData: cache ?? undefined }));
   const fn = script.runInThisContext() as Factory;
   factoryStats.made++;
   factories.set(source, { fn, script });
@@ -432,6 +460,9 @@ export function compileRegion(
   /** Instructions whose SIMD memory operands call the slow path rather than stop the region
    *  where their page is out of reach (an earlier version kept stopping there: Region.callAt). */
   callAt: ReadonlySet<number> = NO_ADDRESSES,
+  /** The CPU the code runs on (MACHINE_VIEWS); null: none (code made to be read: entering a
+   *  small region's throws). */
+  machine: Machine | null = null,
 ): Compiled {
   const blocks = cutOverlaps(regionBlocks);
   const inRegion = new Map(blocks.map((b) => [b.eip, b]));
@@ -616,14 +647,18 @@ export function compileRegion(
     ["pc", t("R[$k]", { k: num(EIP) })],
     ["ip", id("pc")],
   ];
+  const bound = insns <= BIND_MAX_INSNS;
   const body: Node[] = [
     // (FS's and GS's base and limit only where the code uses them: each is a typed array's
     // element, a bounds check every entry pays for)
-    letDecl([
-      ["R", t("c.r")], ["tlbR", t("c.tlbR")], ["tlbW", t("c.tlbW")], ["u8", t("c.u8")], ["u16", t("c.u16")], ["i32", t("c.i32")], ["dv", t("c.dv")],
+    // (the register file and memory's views are the factory's in a small region: MACHINE_VIEWS)
+    ...(bound
+      ? [ifs(t("c !== M"), [throwStmt(t("new Error(\"region code entered on a CPU it was not made for\")"))])]
+      : [letDecl(MACHINE_VIEWS.map(([v, f]): [string, Node] => [v, t(`c.${f}`)]), "const")]),
+    ...(segsUsed !== 0 ? [letDecl([
       ...((segsUsed & 1) !== 0 ? [["fsb", t("c.sbase[4]")], ["fsl", t("c.slimit[4]")]] as [string, Node][] : []),
       ...((segsUsed & 2) !== 0 ? [["gsb", t("c.sbase[5]")], ["gsl", t("c.slimit[5]")]] as [string, Node][] : []),
-    ], "const"),
+    ], "const")] : []),
     ...(self === null ? entryChecks(codePagesOf(blocks)) : []),
     // An int32 from here on whatever the caller passed (the engine's count is a double; it
     // passes an int32): a region entered at a check point other than its first, which tests the
@@ -711,6 +746,7 @@ export function compileRegion(
   const factory: Node[] = [
     expr(str("use strict")),
     letDecl([...helpers.map((k): [string, Node] => [k, t(`H.${k}`)]), ["mathImul", t("Math.imul")]], "const"),
+    ...(bound ? [letDecl(MACHINE_VIEWS.map(([v, f]): [string, Node] => [v, t(`M.${f}`)]), "const")] : []),
   ];
   if (fallbacks.length > 0) {
     factory.push(letDecl(fallbacks.flatMap((_, k): [string, Node][] => [[`I${k}`, t("I[$k]", { k: num(k) })], [`H${k}`, t("$i.fn", { i: id(`I${k}`) })]]), "const"));
@@ -718,7 +754,7 @@ export function compileRegion(
   factory.push(ret(fn(name, ["c", "n", "d"], body)));
   const source = factory.map((s) => print(s, pretty)).join("\n");
   const code: RegionCode = { source, insns, reachable: flow.reachable, entries: flow.entries, fallbacks: fallbacks.map((x) => x.eip), helpers };
-  return instantiate(blocks, code, fallbacks, chain, self);
+  return instantiate(blocks, code, fallbacks, chain, self, machine);
 }
 
 /** Everything generated code may take from H, by name (compiled code names what it takes). */
@@ -740,13 +776,14 @@ function helpersNamed(names: readonly string[], chain: ChainTable | null, self: 
 
 /** The region function of `code` for its (cut) blocks, with the instructions it hands to
  *  their handlers. */
-function instantiate(blocks: readonly Block[], code: RegionCode, fallbacks: Insn[], chain: ChainTable | null, self: object | null, cache: Uint8Array | null = null): Compiled {
+function instantiate(blocks: readonly Block[], code: RegionCode, fallbacks: Insn[], chain: ChainTable | null, self: object | null, machine: Machine | null, cache: Uint8Array | null = null): Compiled {
   const helpers = helpersNamed(code.helpers, chain, self);
+  const m = machine ?? NO_MACHINE;
   const { fn, from } = baselineNow(() => {
     const made = factoryFor(code.source, cache);
-    return { fn: made.fn(fallbacks, helpers), from: made.from };
+    return { fn: made.fn(fallbacks, helpers, m), from: made.from };
   });
-  const hot = coldName(code.source) ? () => baselineNow(() => factoryFor(hotSource(code.source)).fn(fallbacks, helpers)) : null;
+  const hot = coldName(code.source) ? () => baselineNow(() => factoryFor(hotSource(code.source)).fn(fallbacks, helpers, m)) : null;
   return { ...code, fn, from, hot, notRun: notRunMap(blocks), pages: codePagesOf(blocks) };
 }
 
@@ -767,7 +804,7 @@ export function hotSource(source: string): string {
 /** compileRegion's result made again from its RegionCode (a saved translation, saved.ts), for
  *  blocks decoded from the same bytes as those it was compiled from, with the same options;
  *  `cache` is V8's code cache of its source (codeCacheOf), when the store kept one. */
-export function restoreRegion(regionBlocks: readonly Block[], code: RegionCode, chain: ChainTable | null, self: object | null, cache: Uint8Array | null = null): Compiled {
+export function restoreRegion(regionBlocks: readonly Block[], code: RegionCode, chain: ChainTable | null, self: object | null, cache: Uint8Array | null = null, machine: Machine | null = null): Compiled {
   const blocks = cutOverlaps(regionBlocks);
   const byEip = new Map<number, Insn>();
   for (const b of blocks) for (const x of b.insns) byEip.set(x.eip, x);
@@ -776,5 +813,5 @@ export function restoreRegion(regionBlocks: readonly Block[], code: RegionCode, 
     if (x === undefined) throw new Error(`no instruction at 0x${(eip >>> 0).toString(16)} for the code's fallback`);
     return x;
   });
-  return instantiate(blocks, code, fallbacks, chain, self, cache);
+  return instantiate(blocks, code, fallbacks, chain, self, machine, cache);
 }

@@ -325,6 +325,7 @@ export class Engine {
       opts.chain === false ? null : this.chain,
       this.store === null ? null : { store: this.store, cpu, decodeAt: (eip) => this.decodeAt(eip) },
       (opts.wasm ?? true) ? { mem: cpu.mem, decodeAt: (eip) => this.decodeAt(eip) } : null,
+      cpu,
     );
     this.cache.onDrop = (b) => this.regions.blockDropped(b);
     this.regions.leaves = () => cpu.hooks === null;

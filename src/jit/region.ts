@@ -435,6 +435,9 @@ export class RegionCache {
     /** The wasm tier: the memory its regions run on, and where blocks not decoded yet are
      *  decoded for it (null: no wasm tier). */
     private readonly wasm: WasmLink | null = null,
+    /** The CPU its regions run on: their code is bound to its register file and memory
+     *  (compile.ts MACHINE_VIEWS; null: code that is only read, as tests do). */
+    private readonly machine: Cpu | null = null,
   ) {}
 
   /** Blocks to compile together starting at `entry`: those reachable over static and observed
@@ -559,7 +562,7 @@ export class RegionCache {
     let code = null as Compiled | null;
     try {
       r = new Region(blocks, gen, (self) => {
-        const c = compileRegion(blocks, `${cold ? COLD_PREFIX : HOT_PREFIX}${(entry.eip >>> 0).toString(16)}`, (b) => b.succ.map((s) => s.eip), this.chain, self, DUMP_DIR !== "", windows, this.leaves(), anyAlignAt, callAt);
+        const c = compileRegion(blocks, `${cold ? COLD_PREFIX : HOT_PREFIX}${(entry.eip >>> 0).toString(16)}`, (b) => b.succ.map((s) => s.eip), this.chain, self, DUMP_DIR !== "", windows, this.leaves(), anyAlignAt, callAt, this.machine);
         if (DUMP_DIR !== "") {
           mkdirSync(DUMP_DIR, { recursive: true });
           writeFileSync(`${DUMP_DIR}/r_${(entry.eip >>> 0).toString(16)}_${this.stats.regionsCompiled + this.stats.recompiles}.js`, c.source);
@@ -674,7 +677,7 @@ export class RegionCache {
     try {
       const cache = link.store.codeCache?.(key) ?? null;
       let code = null as Compiled | null;
-      const r = new Region(blocks, 0, (self) => (code = restoreRegion(blocks, rec, this.chain, self, cache)), rec.windows, this.promoted);
+      const r = new Region(blocks, 0, (self) => (code = restoreRegion(blocks, rec, this.chain, self, cache, this.machine)), rec.windows, this.promoted);
       const from = code?.from;
       if (from === "cache") this.stats.codeCached++;
       if (from === "rejected") this.stats.codeCacheRejected++;

@@ -310,9 +310,9 @@ const MACHINE_VIEWS: readonly (readonly [string, keyof Machine])[] = [["R", "r"]
  *  python3 -c pass, saved code, every region bound against none, same build, 6 interleaved
  *  pairs: CPU 1.23, its eval loop's region compiled in 1.5-2x the time), where the hot loops
  *  that gain are small. Bound up to 256 instructions against none (6 pairs unless said): perf's
- *  bytecode guest 0.76 (4 pairs; 0.83-0.85 in two sets binding every region), Debian's perl counting words in 1 MB 0.94 (CPU 0.95, 3
- *  pairs), bash running a 10,000-pass loop 0.87 (CPU 0.97, 3 pairs), python3 -c pass 1.00 (CPU
- *  1.02), perf's strings and qsort the same. */
+ *  bytecode guest 0.76 (4 pairs; 0.83-0.85 in two sets binding every region), Debian's perl
+ *  counting words in 1 MB 0.94 (CPU 0.95, 3 pairs), bash running a 10,000-pass loop 0.87 (CPU
+ *  0.97, 3 pairs), python3 -c pass 1.00 (CPU 1.02), perf's strings and qsort the same. */
 export const BIND_MAX_INSNS = 256;
 /** The machine of code compiled for none (its source read, not run): entering it throws. */
 const NO_MACHINE: Machine = { r: new Int32Array(16), tlbR: new Int32Array(0), tlbW: new Int32Array(0), u8: new Uint8Array(0), u16: new Uint16Array(0), i32: new Int32Array(0), dv: new DataView(new ArrayBuffer(0)) };

@@ -4,7 +4,12 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    testTimeout: 60_000,
+    // Two test files at a time (vitest's default on two cores is one): most files wait on guest
+    // processes at some point, and a single worker left a core idle then. The whole suite took
+    // 750 s instead of 990 s here; each test takes up to twice as long under the extra load,
+    // which the time limits allow for (the longest, an ISA program under the JIT, took 66 s).
+    maxWorkers: 2,
+    testTimeout: 120_000,
     hookTimeout: 300_000,
   },
 });

@@ -145,7 +145,7 @@ describe("isa: exojit matches the CPU", () => {
         const n = await native(p);
         const e = await slot(() => runExojitAsync(bins.get(p.name) as string, [], { engine }));
         expectSameRun(n, e, `${p.name} --engine ${engine}`);
-      }, 120_000);
+      }, 240_000);
     }
   }
 });

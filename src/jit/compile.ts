@@ -294,26 +294,31 @@ type Machine = Pick<Cpu, "r" | "tlbR" | "tlbW" | "u8" | "u16" | "i32" | "dv">;
 
 /**
  * The locals region code reads the register file and guest memory through, and the CPU's fields
- * they are. In a small region (BIND_MAX_INSNS) they are constants of the region's factory, bound
- * to the CPU it is made for, rather than loaded from its argument at each entry: V8 then
- * compiles a typed array's element access with the array's length and data pointer as
- * constants (a context slot of a function's only closure is a constant to TurboFan), with no
- * check of the array's map and no load of its length and pointers (perf annotate of perf's
- * bytecode's region: map checks 33 -> 3, field loads 92 -> 14). Such code runs on that CPU
- * only (each engine compiles its own regions; the factory of a source is shared, its regions
- * are not), and checks that it does.
+ * they are. They are constants of the region's factory, bound to the CPU it is made for, rather
+ * than loaded from its argument at each entry: V8 then compiles a typed array's element access
+ * with the array's length and data pointer as constants (a context slot of a function's only
+ * closure is a constant to TurboFan), with no check of the array's map and no load of its length
+ * and pointers (perf annotate of perf's bytecode's region: map checks 33 -> 3, field loads 92 ->
+ * 14). Such code runs on that CPU only (each engine compiles its own regions; the factory of a
+ * source is shared, its regions are not), and checks that it does.
+ *
+ * The region function copies them into locals of its own at entry (boundView), and its code
+ * reads those. Read from the factory's context inside the region's loops instead, they stayed
+ * context loads in a region that links its calls (its dispatch loop within a second loop that
+ * goes on after each linked return): the context at a try/catch is a register the graph builder
+ * merges at each loop header, and two nested loops made a cycle of phis V8 does not see through,
+ * so it never specialised those loads to constants (--print-opt-code of a linked region of
+ * Debian's bash: the same 63 "wrong map" deopt exits bound as unbound; 0 with the copies). Such
+ * regions are most of the large ones. That is also why binding had cost TurboFan time in large
+ * regions when tried before (python3 -c pass, CPU 1.23), which limited it to regions of up to
+ * 256 instructions: with the copies, TurboFan took 4.8-5.0 s instead of 6.3-6.9 s over the
+ * regions of bash's 10,000-pass loop, every region bound against that limit.
  */
 const MACHINE_VIEWS: readonly (readonly [string, keyof Machine])[] = [["R", "r"], ["tlbR", "tlbR"], ["tlbW", "tlbW"], ["u8", "u8"], ["u16", "u16"], ["i32", "i32"], ["dv", "dv"]];
-
-/** Largest region whose code binds MACHINE_VIEWS (larger ones load them from their argument at
- *  each entry): TurboFan took longer over large regions with the views constant (Debian's
- *  python3 -c pass, saved code, every region bound against none, same build, 6 interleaved
- *  pairs: CPU 1.23, its eval loop's region compiled in 1.5-2x the time), where the hot loops
- *  that gain are small. Bound up to 256 instructions against none (6 pairs unless said): perf's
- *  bytecode guest 0.76 (4 pairs; 0.83-0.85 in two sets binding every region), Debian's perl
- *  counting words in 1 MB 0.94 (CPU 0.95, 3 pairs), bash running a 10,000-pass loop 0.87 (CPU
- *  0.97, 3 pairs), python3 -c pass 1.00 (CPU 1.02), perf's strings and qsort the same. */
-export const BIND_MAX_INSNS = 256;
+/** The factory's constant of view `f`, which the region function copies into its local. */
+function boundView(f: keyof Machine): string {
+  return `M_${f}`;
+}
 /** The machine of code compiled for none (its source read, not run): entering it throws. */
 const NO_MACHINE: Machine = { r: new Int32Array(16), tlbR: new Int32Array(0), tlbW: new Int32Array(0), u8: new Uint8Array(0), u16: new Uint16Array(0), i32: new Int32Array(0), dv: new DataView(new ArrayBuffer(0)) };
 
@@ -647,14 +652,12 @@ export function compileRegion(
     ["pc", t("R[$k]", { k: num(EIP) })],
     ["ip", id("pc")],
   ];
-  const bound = insns <= BIND_MAX_INSNS;
   const body: Node[] = [
     // (FS's and GS's base and limit only where the code uses them: each is a typed array's
     // element, a bounds check every entry pays for)
-    // (the register file and memory's views are the factory's in a small region: MACHINE_VIEWS)
-    ...(bound
-      ? [ifs(t("c !== M"), [throwStmt(t("new Error(\"region code entered on a CPU it was not made for\")"))])]
-      : [letDecl(MACHINE_VIEWS.map(([v, f]): [string, Node] => [v, t(`c.${f}`)]), "const")]),
+    // (the register file and memory's views are the factory's, copied: MACHINE_VIEWS)
+    ifs(t("c !== M"), [throwStmt(t("new Error(\"region code entered on a CPU it was not made for\")"))]),
+    letDecl(MACHINE_VIEWS.map(([v, f]): [string, Node] => [v, id(boundView(f))]), "const"),
     ...(segsUsed !== 0 ? [letDecl([
       ...((segsUsed & 1) !== 0 ? [["fsb", t("c.sbase[4]")], ["fsl", t("c.slimit[4]")]] as [string, Node][] : []),
       ...((segsUsed & 2) !== 0 ? [["gsb", t("c.sbase[5]")], ["gsl", t("c.slimit[5]")]] as [string, Node][] : []),
@@ -746,7 +749,7 @@ export function compileRegion(
   const factory: Node[] = [
     expr(str("use strict")),
     letDecl([...helpers.map((k): [string, Node] => [k, t(`H.${k}`)]), ["mathImul", t("Math.imul")]], "const"),
-    ...(bound ? [letDecl(MACHINE_VIEWS.map(([v, f]): [string, Node] => [v, t(`M.${f}`)]), "const")] : []),
+    letDecl(MACHINE_VIEWS.map(([, f]): [string, Node] => [boundView(f), t(`M.${f}`)]), "const"),
   ];
   if (fallbacks.length > 0) {
     factory.push(letDecl(fallbacks.flatMap((_, k): [string, Node][] => [[`I${k}`, t("I[$k]", { k: num(k) })], [`H${k}`, t("$i.fn", { i: id(`I${k}`) })]]), "const"));

@@ -1,10 +1,11 @@
 "use strict";
 const PARITY = H.PARITY, cfOf = H.cfOf, condOf = H.condOf, flagsOf = H.flagsOf, imulFlags = H.imulFlags, mulHiU32 = H.mulHiU32, mulHiS32 = H.mulHiS32, segLimit = H.segLimit, codePage = H.codePage, writeBack = H.writeBack, rd8 = H.rd8, rd16 = H.rd16, rd32 = H.rd32, wr8 = H.wr8, wr16 = H.wr16, wr32 = H.wr32, trap = H.trap, faulted = H.faulted, WM = H.WM, BM = H.BM, WX = H.WX, BX = H.BX, HC = H.HC, ME = H.ME, mathImul = Math.imul;
-const R = M.r, tlbR = M.tlbR, tlbW = M.tlbW, u8 = M.u8, u16 = M.u16, i32 = M.i32, dv = M.dv;
+const M_r = M.r, M_tlbR = M.tlbR, M_tlbW = M.tlbW, M_u8 = M.u8, M_u16 = M.u16, M_i32 = M.i32, M_dv = M.dv;
 return (function golden(c, n, d) {
   if (c !== M) {
     throw new Error("region code entered on a CPU it was not made for");
   }
+  const R = M_r, tlbR = M_tlbR, tlbW = M_tlbW, u8 = M_u8, u16 = M_u16, i32 = M_i32, dv = M_dv;
   if (tlbR[32840] !== 134533119 && !codePage(c, 134512640, 134529024)) {
     return n;
   }

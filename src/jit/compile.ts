@@ -36,6 +36,7 @@ import { imulFlags, mulHiU32, mulHiS32 } from "../hw/alu.js";
 import { checkLimit } from "../hw/interp/operand.js";
 import { TLB_KEY, type Cpu } from "../hw/cpu.js";
 import { codePage, codePagesOf } from "./codepages.js";
+import { type Machine, MACHINE_VIEWS, SIMD_VIEWS, boundView, NO_MACHINE } from "./views.js";
 import { HANDLER_CALLS } from "./handlercalls.js";
 import { linkBack, MAX_CHAIN, type RegionFn, type ChainTable } from "./chain.js";
 import { HOOK_HELPERS, emitHookCall, blockHooked, codeHooked, nextCodeHook } from "./hookcode.js";
@@ -288,39 +289,6 @@ function cutOverlaps(blocks: readonly Block[]): Block[] {
 }
 
 type Factory = (i: Insn[], h: Record<string, unknown>, m: Machine) => RegionFn;
-
-/** What a region's factory takes of the CPU its code runs on (compileRegion `machine`). */
-type Machine = Pick<Cpu, "r" | "tlbR" | "tlbW" | "u8" | "u16" | "i32" | "dv">;
-
-/**
- * The locals region code reads the register file and guest memory through, and the CPU's fields
- * they are. They are constants of the region's factory, bound to the CPU it is made for, rather
- * than loaded from its argument at each entry: V8 then compiles a typed array's element access
- * with the array's length and data pointer as constants (a context slot of a function's only
- * closure is a constant to TurboFan), with no check of the array's map and no load of its length
- * and pointers (perf annotate of perf's bytecode's region: map checks 33 -> 3, field loads 92 ->
- * 14). Such code runs on that CPU only (each engine compiles its own regions; the factory of a
- * source is shared, its regions are not), and checks that it does.
- *
- * The region function copies them into locals of its own at entry (boundView), and its code
- * reads those. Read from the factory's context inside the region's loops instead, they stayed
- * context loads in a region that links its calls (its dispatch loop within a second loop that
- * goes on after each linked return): the context at a try/catch is a register the graph builder
- * merges at each loop header, and two nested loops made a cycle of phis V8 does not see through,
- * so it never specialised those loads to constants (--print-opt-code of a linked region of
- * Debian's bash: the same 63 "wrong map" deopt exits bound as unbound; 0 with the copies). Such
- * regions are most of the large ones. That is also why binding had cost TurboFan time in large
- * regions when tried before (python3 -c pass, CPU 1.23), which limited it to regions of up to
- * 256 instructions: with the copies, TurboFan took 4.8-5.0 s instead of 6.3-6.9 s over the
- * regions of bash's 10,000-pass loop, every region bound against that limit.
- */
-const MACHINE_VIEWS: readonly (readonly [string, keyof Machine])[] = [["R", "r"], ["tlbR", "tlbR"], ["tlbW", "tlbW"], ["u8", "u8"], ["u16", "u16"], ["i32", "i32"], ["dv", "dv"]];
-/** The factory's constant of view `f`, which the region function copies into its local. */
-function boundView(f: keyof Machine): string {
-  return `M_${f}`;
-}
-/** The machine of code compiled for none (its source read, not run): entering it throws. */
-const NO_MACHINE: Machine = { r: new Int32Array(16), tlbR: new Int32Array(0), tlbW: new Int32Array(0), u8: new Uint8Array(0), u16: new Uint16Array(0), i32: new Int32Array(0), dv: new DataView(new ArrayBuffer(0)) };
 
 /** A factory, and the script V8 compiled it from (whose code cache a store may keep). */
 interface Made {
@@ -749,7 +717,8 @@ export function compileRegion(
   const factory: Node[] = [
     expr(str("use strict")),
     letDecl([...helpers.map((k): [string, Node] => [k, t(`H.${k}`)]), ["mathImul", t("Math.imul")]], "const"),
-    letDecl(MACHINE_VIEWS.map(([, f]): [string, Node] => [boundView(f), t(`M.${f}`)]), "const"),
+    // (SIMD code reads guest memory's DataView as mdv, the same view as dv)
+    letDecl([...new Set([...MACHINE_VIEWS, ...(simd ? SIMD_VIEWS : [])].map(([, f]) => f))].map((f): [string, Node] => [boundView(f), t(`M.${f}`)]), "const"),
   ];
   if (fallbacks.length > 0) {
     factory.push(letDecl(fallbacks.flatMap((_, k): [string, Node][] => [[`I${k}`, t("I[$k]", { k: num(k) })], [`H${k}`, t("$i.fn", { i: id(`I${k}`) })]]), "const"));

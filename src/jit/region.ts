@@ -436,7 +436,7 @@ export class RegionCache {
      *  decoded for it (null: no wasm tier). */
     private readonly wasm: WasmLink | null = null,
     /** The CPU its regions run on: their code is bound to its register file and memory
-     *  (compile.ts MACHINE_VIEWS; null: code that is only read, as tests do). */
+     *  (views.ts MACHINE_VIEWS; null: code that is only read, as tests do). */
     private readonly machine: Cpu | null = null,
   ) {}
 

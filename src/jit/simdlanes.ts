@@ -26,6 +26,7 @@ import { type Node, id, num, t, assign, ifs } from "./ast.js";
 import type { Emitter } from "./emit.js";
 import { MXCSR } from "../hw/state.js";
 import { SRC } from "../hw/simd/state.js";
+import { SIMD_VIEWS, boundView } from "./views.js";
 
 /** Double lanes of XMM0-7 and SRC. */
 const LANES = 18;
@@ -336,7 +337,7 @@ function* each(mask: number): Generator<number> {
 export function laneLocals(u: LaneUse, reloaded = false): [string, Node][] {
   const loads = new Map(reloaded ? [] : pinnedLoads(u));
   return [
-    ["XI", t("c.sse.i32")], ["XF", t("c.sse.f64")], ["XS", t("c.sse.f32")], ["mf64", t("c.f64")], ["mdv", t("c.dv")], ["xdm", num(0)], ["mxf", num(0)],
+    ...SIMD_VIEWS.map(([v, path]): [string, Node] => [v, id(boundView(path))]), ["xdm", num(0)], ["mxf", num(0)],
     ...[...each(u.d)].map((i): [string, Node] => [`xd${i}`, loads.get(`xd${i}`) ?? num(0.5)]),
     ...[...each(u.i)].flatMap((r) => [0, 1, 2, 3].map((k): [string, Node] => [`xw${r * 4 + k}`, loads.get(`xw${r * 4 + k}`) ?? num(0)])),
   ];

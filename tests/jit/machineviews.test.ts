@@ -1,5 +1,5 @@
 // Region code reads the register file and guest memory through constants of its factory, bound
-// to the CPU it is compiled for (jit/compile.ts MACHINE_VIEWS): it runs on that CPU, and refuses
+// to the CPU it is compiled for (jit/views.ts MACHINE_VIEWS): it runs on that CPU, and refuses
 // any other, whose memory it would otherwise read and write, whatever the region's size.
 
 import { describe, expect, it } from "vitest";

@@ -5,6 +5,7 @@ return (function golden(c, n, d) {
   if (c !== M) {
     throw new Error("region code entered on a CPU it was not made for");
   }
+  c = M;
   const R = M_r, tlbR = M_tlbR, tlbW = M_tlbW, u8 = M_u8, u16 = M_u16, i32 = M_i32, dv = M_dv;
   if (tlbR[32840] !== 134533119 && !codePage(c, 134512640, 134529024)) {
     return n;

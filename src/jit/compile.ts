@@ -623,7 +623,6 @@ export function compileRegion(
   const body: Node[] = [
     // (FS's and GS's base and limit only where the code uses them: each is a typed array's
     // element, a bounds check every entry pays for)
-    // (the register file and memory's views are the factory's, copied: MACHINE_VIEWS)
     ifs(t("c !== M"), [throwStmt(t("new Error(\"region code entered on a CPU it was not made for\")"))]),
     // The CPU itself from here on as the factory's constant: TurboFan then reads its fields
     // that never change (c.r in the write-back of every exit, c.sbase, c.sse) as constants, with
@@ -631,6 +630,7 @@ export function compileRegion(
     // region of Debian's bash's loop: 22,509 instructions instead of 28,192, 16 "wrong map"
     // deopt exits instead of 58, 438 bounds checks instead of 673)
     expr(t("c = M")),
+    // (the register file and memory's views, copied from the factory's constants: MACHINE_VIEWS)
     letDecl(MACHINE_VIEWS.map(([v, f]): [string, Node] => [v, id(boundView(f))]), "const"),
     ...(segsUsed !== 0 ? [letDecl([
       ...((segsUsed & 1) !== 0 ? [["fsb", t("c.sbase[4]")], ["fsl", t("c.slimit[4]")]] as [string, Node][] : []),

@@ -433,8 +433,8 @@ export function compileRegion(
   /** Instructions whose SIMD memory operands call the slow path rather than stop the region
    *  where their page is out of reach (an earlier version kept stopping there: Region.callAt). */
   callAt: ReadonlySet<number> = NO_ADDRESSES,
-  /** The CPU the code runs on (MACHINE_VIEWS); null: none (code made to be read: entering a
-   *  small region's throws). */
+  /** The CPU the code runs on (views.ts MACHINE_VIEWS); null: none (code made to be read:
+   *  entering it throws). */
   machine: Machine | null = null,
 ): Compiled {
   const blocks = cutOverlaps(regionBlocks);

@@ -444,22 +444,28 @@ describe("exojit's cache directory", () => {
     };
     const run = (...args: string[]): void => expect(exo("run", ...args, hello)).toBe("hello, world\n");
     // The help first: its cache holds little of what a run compiles, and the first run adds that.
+    // A command's help is the help, and a run that stopped before its program ran (no such
+    // program: status 127) did not compile what a run does, so neither counts as a run.
     exo("--help");
     const help = packs();
     expect(help, "the packed build's code cache (dist/exojit-pack.cjs is made by `npm run build`)").toHaveLength(1);
-    expect(kinds()).toEqual(["--help/auto"]);
+    expect(kinds()).toEqual(["help"]);
+    exo("run", "--help");
+    expect(spawnSync("node", [CLI, "run", path.join(dir, "no-such-program")], { cwd: dir, timeout: 30_000, env: { ...process.env, EXOJIT_CACHE: cache } }).status).toBe(127);
+    expect(packs()).toEqual(help);
+    expect(kinds()).toEqual(["help"]);
     run();
     const made = packs();
     expect(made.map((p) => p.name)).toEqual(help.map((p) => p.name));
     expect(made[0].size).toBeGreaterThan(help[0].size * 2);
-    expect(kinds()).toEqual(["--help/auto", "run/auto"]);
+    expect(kinds()).toEqual(["help", "run/auto"]);
     // A cache made under other flags than those at start would be rejected by the next run and
     // written again: after a run with each engine (each adding its kind once), it is not.
     run();
     expect(packs()).toEqual(made);
     run("--engine", "interp");
     run("--engine", "jit");
-    expect(kinds()).toEqual(["--help/auto", "run/auto", "run/interp", "run/jit"]);
+    expect(kinds()).toEqual(["help", "run/auto", "run/interp", "run/jit"]);
     const all = packs();
     run("--engine", "interp");
     run("--engine", "jit");

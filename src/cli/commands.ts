@@ -6,18 +6,20 @@
 import type { Command } from "./args.js";
 import { CliError, cliError } from "./errors.js";
 
-export async function execute(cmd: Exclude<Command, { kind: "help" | "version" }>): Promise<number> {
+/** Runs `cmd`: its status, and whether it failed (stopped at an error instead of ending as it
+ *  does, whatever the status: a guest's non-zero status is not a failure). */
+export async function execute(cmd: Exclude<Command, { kind: "help" | "version" }>): Promise<{ status: number; failed: boolean }> {
   try {
     switch (cmd.kind) {
       case "boot":
-        return await (await import("./boot.js")).bootCommand(cmd.boot);
+        return { status: await (await import("./boot.js")).bootCommand(cmd.boot), failed: false };
       case "run":
-        return await (await import("./run.js")).runCommand(cmd.run);
+        return { status: await (await import("./run.js")).runCommand(cmd.run), failed: false };
       case "mkimage":
-        return (await import("./mkimage.js")).mkimageCommand(cmd.mkimage);
+        return { status: (await import("./mkimage.js")).mkimageCommand(cmd.mkimage), failed: false };
     }
   } catch (e) {
-    return fail(e);
+    return { status: fail(e), failed: true };
   }
 }
 

@@ -23,11 +23,11 @@ async function main(argv: string[]): Promise<number> {
   // (required here: --version needs none of the modules it loads)
   const packed = (require("./packload.cjs") as typeof import("./packload.cjs")).loadPacked();
   if (packed !== null) {
-    const status = await packed.launch(argv, version);
-    packed.saveCaches(argv);
+    const { status, kind } = await packed.launch(argv, version);
+    if (kind !== null) packed.saveCaches(kind);
     return status;
   }
-  return (await import("./launch.js")).launch(argv, version);
+  return (await import("./launch.js")).launch(argv, version).then((l) => l.status);
 }
 
 main(process.argv.slice(2)).then(

@@ -27,11 +27,11 @@ import url = require("node:url");
 type ModuleFn = (exports: object, require: (spec: string) => unknown, module: { exports: object }, filename: string, dirname: string, metaUrl: () => string) => void;
 
 interface Packed {
-  /** Runs the command line `argv` (cli/launch.ts) and returns its exit status. */
-  launch(argv: string[], version: () => string): Promise<number>;
-  /** Writes the code caches that were missing or rejected, or that no command like `argv`
-   *  has added its functions to yet (call once the command is done). */
-  saveCaches(argv: string[]): void;
+  /** Runs the command line `argv` (cli/launch.ts): its exit status and the kind of its work. */
+  launch(argv: string[], version: () => string): Promise<import("./launch.js").Launched>;
+  /** Writes the code caches that were missing or rejected, or that no command of `kind`
+   *  (Launched.kind) has added its functions to yet (call once the command is done). */
+  saveCaches(kind: string): void;
 }
 
 /** Node options that leave V8's flags alone. */
@@ -55,7 +55,7 @@ interface Cached {
   file: string;
   /** Whether the cache must be written (it was missing, or V8 rejected it). */
   save: boolean;
-  /** The kinds of command (runKind) whose run wrote the cache: it holds the functions they
+  /** The kinds of command (launch.ts Launched.kind) whose run wrote the cache: it holds the functions they
    *  compiled (V8 caches only functions compiled by then), and a command of another kind
    *  writes it again, with its own added to those read from it (`exojit --help` first, and
    *  every later `run` compiled its code lazily from source: 30-50 ms of its start-up). */
@@ -88,14 +88,6 @@ function compileCached(file: string, source: string, kind: string, st: fs.Stats,
 
 /** The suffix of the file beside a cache that lists its kinds. */
 const KINDS = ".kinds";
-
-/** The kind of command `argv` is, for the code caches: its command word and engine (their
- *  runs compile different parts of the pack). */
-function runKind(argv: string[]): string {
-  const k = argv.findIndex((a) => a === "--engine" || a.startsWith("--engine="));
-  const engine = k < 0 ? "auto" : argv[k].startsWith("--engine=") ? argv[k].slice("--engine=".length) : (argv[k + 1] ?? "");
-  return `${argv[0] ?? "help"}/${engine}`.replace(/[^A-Za-z0-9/-]/g, "_");
-}
 
 function saveCache(c: Cached, kind: string): void {
   if (!c.save && c.kinds.includes(kind)) return;
@@ -195,8 +187,7 @@ function loadPacked(): Packed | null {
   };
   // `as`: the entry module is cli/launch.ts, compiled; its exports are typed there.
   const cli = load("cli/launch.js") as typeof import("./launch.js");
-  const saveCaches = (argv: string[]): void => {
-    const kind = runKind(argv);
+  const saveCaches = (kind: string): void => {
     for (const c of caches) saveCache(c, kind);
   };
   return { launch: (argv, version) => cli.launch(argv, version), saveCaches };

@@ -44,18 +44,20 @@ function program(n: number, last = 1): number[] {
 }
 
 /** leafLoop's start, then its loop as a function L (`l: ...; dec ecx; jnz l; ret`), called once
- *  with ecx = n, then `calls` times with ecx = 1: first a loop the wasm tier takes, then one
- *  entered for a single pass (104 instructions) each time, which it demotes (wasm/region.ts
- *  JUDGE_RUNS: 1,024 entries of less than 128 instructions on average). */
-function shortVisits(n: number, calls: number): number[] {
+ *  with ecx = n, then `calls` times with ecx = `passes`: first a loop the wasm tier takes, then
+ *  one entered for a few passes (104 instructions each, 105 with `paddd xmm0, xmm0` in it: a
+ *  loop of packed integer SSE) each time, which it demotes below its least work per entry
+ *  (wasm/region.ts JUDGE_RUNS: 1,024 entries of less than 128 instructions on average, 1,024
+ *  without packed SSE). */
+function shortVisits(n: number, calls: number, passes = 1, packed = false): number[] {
   const main = (at: number): number[] => {
-    // mov ecx, n; call L; mov edi, calls; o: mov ecx, 1; call L; dec edi; jnz o; int 0x80
+    // mov ecx, n; call L; mov edi, calls; o: mov ecx, passes; call L; dec edi; jnz o; int 0x80
     const L = at + 30;
     const o = at + 15;
-    return [0xb9, ...le32(n), 0xe8, ...le32(L - (at + 10)), 0xbf, ...le32(calls), 0xb9, ...le32(1), 0xe8, ...le32(L - (at + 25)), 0x4f, 0x75, (o - (at + 28)) & 0xff, 0xcd, 0x80];
+    return [0xb9, ...le32(n), 0xe8, ...le32(L - (at + 10)), 0xbf, ...le32(calls), 0xb9, ...le32(passes), 0xe8, ...le32(L - (at + 25)), 0x4f, 0x75, (o - (at + 28)) & 0xff, 0xcd, 0x80];
   };
   const L = INIT.length + 30;
-  const body = [...HALF, 0xeb, 0x00, ...HALF, 0x81, 0xe6, ...le32(~0xff), 0x49];
+  const body = [...HALF, 0xeb, 0x00, ...HALF, ...(packed ? [0x66, 0x0f, 0xfe, 0xc0] : []), 0x81, 0xe6, ...le32(~0xff), 0x49];
   return [...INIT, ...main(INIT.length), ...body, 0x0f, 0x85, ...le32(L - (L + body.length + 6)), 0xc3];
 }
 
@@ -246,6 +248,18 @@ describe("saved translations", () => {
     expect(first.s.jit.regionsCompiled).toBeGreaterThan(1);
     expect([...store.keys()].map((key) => store.get(key)?.wasm === true)).not.toContain(true);
     expect({ eax: first.eax, esi: first.esi, count: first.count }).toEqual({ eax: ref.eax, esi: ref.esi, count: ref.count });
+  });
+
+  it("demotes a wasm region of integer code entered for a few hundred instructions at a time, and keeps one of packed SSE", () => {
+    // (four passes, 416 and 420 instructions an entry: what WebAssembly saves on packed SSE lanes
+    // pays for its entries, where on integer code it saves nothing: wasm/region.ts MIN_WORK_DIRECT)
+    for (const packed of [false, true]) {
+      const ref = run(shortVisits(2000, 3000, 4, packed), "interp", null);
+      const x = run(shortVisits(2000, 3000, 4, packed), "auto", new MemoryRegionStore(), true);
+      expect(x.s.jit.wasmRegions, `packed ${packed}`).toBe(1);
+      expect(x.s.jit.wasmDemoted, `packed ${packed}`).toBe(packed ? 0 : 1);
+      expect({ eax: x.eax, esi: x.esi, count: x.count }).toEqual({ eax: ref.eax, esi: ref.esi, count: ref.count });
+    }
   });
 
   it("translates a saved wasm region's blocks again when its module is damaged or was made for another memory layout, and keeps the new module", () => {

@@ -248,8 +248,17 @@ function usable(b: Block): boolean {
 
 /** Entries after which a wasm region's work per entry is judged, and the least it must average:
  *  below that, leaving and entering cost more than WebAssembly saves (a loop that leaves the
- *  region for code it does not take, on every iteration), and it is demoted. */
-const JUDGE_RUNS = 1024, MIN_WORK = 128;
+ *  region for code it does not take, on every iteration), and it is demoted. MIN_WORK for a
+ *  region with packed integer SSE, whose lanes WebAssembly's SIMD computes several times faster
+ *  than the JavaScript tier; MIN_WORK_DIRECT for one of integer code only, which gains nothing
+ *  per instruction (TurboFan's code for it is as good) and is there for the loop nests
+ *  JavaScript would wait long in V8's lower tiers for, which run thousands of instructions per
+ *  entry (Debian's sha256sum, bzip2 and gzip -d 28,000-58,000, xz -3 1,655: `--stats`-time
+ *  counts). vfprintf's format loop, through strchrnul and its other callees by their PLT
+ *  entries, is a direct loop of 973 instructions that ran 150 per entry (perf's strings built
+ *  dynamically, one entry per call of snprintf): 3,170 ms of guest time in wasm against 2,365
+ *  with --no-wasm (five interleaved runs each). */
+const JUDGE_RUNS = 1024, MIN_WORK = 128, MIN_WORK_DIRECT = 1024;
 
 /** `blocks` (wasmBlocks) compiled to a module, as what makes the engine's Region's code given
  *  the Region itself; null if the module was refused. */
@@ -265,6 +274,8 @@ export function compileWasm(
   const insns = blocks.reduce((s, b) => s + b.insns.length, 0);
   const notRun = new Map<number, number>();
   for (const b of blocks) b.insns.forEach((x, k) => notRun.set(x.eip, b.insns.length - k));
+  const packed = blocks.some((b) => b.insns.some((x) => x.op === Op.SIMD && packedInteger(x)));
+  const least = (packed ? MIN_WORK : MIN_WORK_DIRECT) * JUDGE_RUNS;
   return (self) => {
     let runs = 0, work = 0;
     const fn: RegionFn = (c, n, d) => {
@@ -274,7 +285,7 @@ export function compileWasm(
       const left = w.run(c, n);
       work += n - left;
       if (++runs === JUDGE_RUNS) {
-        if (work < MIN_WORK * JUDGE_RUNS && self.valid) demote(self);
+        if (work < least && self.valid) demote(self);
         runs = work = 0;
       }
       if (left === n || chain === null) {

@@ -55,10 +55,11 @@ interface Cached {
   file: string;
   /** Whether the cache must be written (it was missing, or V8 rejected it). */
   save: boolean;
-  /** The kinds of command (launch.ts Launched.kind) whose run wrote the cache: it holds the functions they
-   *  compiled (V8 caches only functions compiled by then), and a command of another kind
-   *  writes it again, with its own added to those read from it (`exojit --help` first, and
-   *  every later `run` compiled its code lazily from source: 30-50 ms of its start-up). */
+  /** The kinds of command (launch.ts Launched.kind) whose runs wrote the cache: it holds the
+   *  functions they compiled (V8 caches only functions compiled by then), and a command of
+   *  another kind writes it again, with its own added to those read from it (`exojit --help`
+   *  first, and every later `run` compiled its code lazily from source: 30-50 ms of its
+   *  start-up). */
   kinds: string[];
   /** Names of the caches this one replaces (older builds, same kind and flag state). */
   stale: RegExp;

@@ -253,8 +253,8 @@ function usable(b: Block): boolean {
  *  than the JavaScript tier; MIN_WORK_DIRECT for one of integer code only, which gains nothing
  *  per instruction (TurboFan's code for it is as good) and is there for the loop nests
  *  JavaScript would wait long in V8's lower tiers for, which run thousands of instructions per
- *  entry (Debian's sha256sum, bzip2 and gzip -d 28,000-58,000, xz -3 1,655: `--stats`-time
- *  counts). vfprintf's format loop, through strchrnul and its other callees by their PLT
+ *  entry (Debian's sha256sum, bzip2 and gzip -d 28,000-58,000, xz -3 1,655, averaged over their
+ *  judgements). vfprintf's format loop, through strchrnul and its other callees by their PLT
  *  entries, is a direct loop of 973 instructions that ran 150 per entry (perf's strings built
  *  dynamically, one entry per call of snprintf): 3,170 ms of guest time in wasm against 2,365
  *  with --no-wasm (five interleaved runs each). */

@@ -5,14 +5,14 @@
 // either way.
 
 import { describe, expect, it } from "vitest";
-import { EAX, EDX, ESI } from "../../src/hw/state.js";
+import { EAX, EBX, EDX, ESI } from "../../src/hw/state.js";
 import { X_INT } from "../../src/exokernel/env.js";
 import { machine } from "../helpers/machine.js";
 import { MemoryRegionStore, entryKey, type RegionStore, type SavedRegion } from "../../src/jit/saved.js";
 import { compileRegion, restoreRegion } from "../../src/jit/compile.js";
-import { KEEP_PER_INSN, PROMOTE_PER_INSN } from "../../src/jit/region.js";
+import { KEEP_PER_INSN, PROMOTE_PER_INSN, type Region } from "../../src/jit/region.js";
 import { BlockDecoder } from "../../src/decoder/block.js";
-import { DATA } from "../helpers/machine.js";
+import { CODE, DATA } from "../helpers/machine.js";
 
 function le32(v: number): number[] {
   return [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
@@ -47,7 +47,7 @@ function program(n: number, last = 1): number[] {
  *  with ecx = n, then `calls` times with ecx = `passes`: first a loop the wasm tier takes, then
  *  one entered for a few passes (104 instructions each, 105 with `paddd xmm0, xmm0` in it: a
  *  loop of packed integer SSE) each time, which it demotes below its least work per entry
- *  (wasm/region.ts JUDGE_RUNS: 1,024 entries of less than 128 instructions on average, 1,024
+ *  (wasm/region.ts JUDGE_RUNS: 1,024 entries of less than 256 instructions on average, 1,024
  *  without packed SSE). */
 function shortVisits(n: number, calls: number, passes = 1, packed = false): number[] {
   const main = (at: number): number[] => {
@@ -250,16 +250,37 @@ describe("saved translations", () => {
     expect({ eax: first.eax, esi: first.esi, count: first.count }).toEqual({ eax: ref.eax, esi: ref.esi, count: ref.count });
   });
 
-  it("demotes a wasm region of integer code entered for a few hundred instructions at a time, and keeps one of packed SSE", () => {
+  it("demotes a wasm region of integer code entered for a few hundred instructions at a time, and keeps one of packed SSE unless it gets fewer still", () => {
     // (four passes, 416 and 420 instructions an entry: what WebAssembly saves on packed SSE lanes
-    // pays for its entries, where on integer code it saves nothing: wasm/region.ts MIN_WORK_DIRECT)
-    for (const packed of [false, true]) {
-      const ref = run(shortVisits(2000, 3000, 4, packed), "interp", null);
-      const x = run(shortVisits(2000, 3000, 4, packed), "auto", new MemoryRegionStore(), true);
-      expect(x.s.jit.wasmRegions, `packed ${packed}`).toBe(1);
-      expect(x.s.jit.wasmDemoted, `packed ${packed}`).toBe(packed ? 0 : 1);
+    // pays for its entries, where on integer code it saves nothing: wasm/region.ts MIN_WORK_DIRECT;
+    // two passes of packed SSE, 210 an entry, are below MIN_WORK)
+    for (const [packed, passes, demoted] of [[false, 4, 1], [true, 4, 0], [true, 2, 1]] as const) {
+      const ref = run(shortVisits(2000, 3000, passes, packed), "interp", null);
+      const x = run(shortVisits(2000, 3000, passes, packed), "auto", new MemoryRegionStore(), true);
+      expect(x.s.jit.wasmRegions, `packed ${packed}, ${passes} passes`).toBe(1);
+      expect(x.s.jit.wasmDemoted, `packed ${packed}, ${passes} passes`).toBe(demoted);
       expect({ eax: x.eax, esi: x.esi, count: x.count }).toEqual({ eax: ref.eax, esi: ref.esi, count: ref.count });
     }
+  });
+
+  it("does not make a PC thunk its loop calls an entry point of a wasm region: other callers of the thunk would enter it for two instructions", () => {
+    // mov esi, DATA; mov ecx, 3000; l: call T; 25 x (add eax, [esi]; add esi, 4); jmp m; m: call
+    // T; the same 25; and esi, ~0xff; dec ecx; jnz l; int 0x80; T: mov ebx, [esp]; ret (a thunk
+    // that returns to two places, where no region starts: wasm/region.ts sharedReturn)
+    const T = 287;
+    const code = [0xbe, ...le32(DATA), 0xb9, ...le32(3000), 0xe8, ...le32(T - 15), ...HALF, 0xeb, 0x00, 0xe8, ...le32(T - 147), ...HALF,
+      0x81, 0xe6, ...le32(~0xff), 0x49, 0x0f, 0x85, ...le32(10 - 285), 0xcd, 0x80, 0x8b, 0x1c, 0x24, 0xc3];
+    expect(code.length).toBe(T + 4);
+    const ref = run(code, "interp", null);
+    const { k, env } = machine(code, { engine: "auto", threshold: 40, store: null, wasm: true });
+    expect(k.run(env, 10_000_000).kind).toBe(X_INT);
+    expect(k.engine.stats.jit.wasmRegions).toBe(1);
+    const r = k.engine.lookup(CODE + 142).compiled as Region;
+    expect(r.eips.has(CODE + T)).toBe(true);
+    expect(r.entryPoints.has(CODE + T)).toBe(false);
+    expect(r.entryPoints.has(CODE + 10)).toBe(true);
+    expect(k.engine.lookup(CODE + T).compiled).not.toBe(r);
+    expect({ eax: k.regs(env)[EAX], ebx: k.regs(env)[EBX], count: k.cpu.icount }).toEqual({ eax: ref.eax, ebx: CODE + 147, count: ref.count });
   });
 
   it("translates a saved wasm region's blocks again when its module is damaged or was made for another memory layout, and keeps the new module", () => {

@@ -14,6 +14,7 @@ import { staticTargets } from "../successors.js";
 import { codePagesOf } from "../codepages.js";
 import type { ChainTable, Chainable, RegionFn } from "../chain.js";
 import type { Compiled } from "../compile.js";
+import { thunkRegister } from "../pcthunk.js";
 import { compileRegion, takes } from "./block.js";
 import { simdName, packedInteger, usesMxcsr } from "./simd.js";
 
@@ -250,7 +251,11 @@ function usable(b: Block): boolean {
  *  below that, leaving and entering cost more than WebAssembly saves (a loop that leaves the
  *  region for code it does not take, on every iteration), and it is demoted. MIN_WORK for a
  *  region with packed integer SSE, whose lanes WebAssembly's SIMD computes several times faster
- *  than the JavaScript tier; MIN_WORK_DIRECT for one of integer code only, which gains nothing
+ *  than the JavaScript tier: but not for a loop of integer code that calls an SSE routine, which
+ *  is a region of that kind too (Debian's bash: a 1,049-instruction region of glibc's code at 137
+ *  instructions per entry, kept at 128, ran its 10,000-pass loop 4% slower than demoted; xz -3's
+ *  loop through memcmp averages 1,660 and its windows never fell below 515, imgfilter's 27,000 and
+ *  58,000). MIN_WORK_DIRECT for one of integer code only, which gains nothing
  *  per instruction (TurboFan's code for it is as good) and is there for the loop nests
  *  JavaScript would wait long in V8's lower tiers for, which run thousands of instructions per
  *  entry (Debian's sha256sum, bzip2 and gzip -d 28,000-58,000, xz -3 1,655, averaged over their
@@ -258,7 +263,18 @@ function usable(b: Block): boolean {
  *  entries, is a direct loop of 973 instructions that ran 150 per entry (perf's strings built
  *  dynamically, one entry per call of snprintf): 3,170 ms of guest time in wasm against 2,365
  *  with --no-wasm (five interleaved runs each). */
-const JUDGE_RUNS = 1024, MIN_WORK = 128, MIN_WORK_DIRECT = 1024;
+const JUDGE_RUNS = 1024, MIN_WORK = 256, MIN_WORK_DIRECT = 1024;
+
+/** Where the engine may enter the region made of `blocks`: at any of them (a loop left for an
+ *  instruction the tier does not run goes on in it at the next block) but a PC thunk the loop
+ *  calls (`mov (%esp), %ebx; ret`, pcthunk.ts), which every function of its module calls: the
+ *  region would be that code's, and every other caller of the thunk would enter it for two
+ *  instructions and leave. Debian's gzip -9: its deflate loop's region ran 29,572 instructions
+ *  per entry, then 2 when send_bits, not yet compiled, began calling the thunk, and the judge
+ *  demoted it (JUDGE_RUNS). */
+function entriesOf(blocks: readonly Block[]): number[] {
+  return blocks.filter((b, k) => k === 0 || thunkRegister(b) < 0).map((b) => b.eip);
+}
 
 /** `blocks` (wasmBlocks) compiled to a module, as what makes the engine's Region's code given
  *  the Region itself; null if the module was refused. */
@@ -295,7 +311,7 @@ export function compileWasm(
       return chain.leave(c, left, d, c.r[EIP], self, n);
     };
     return {
-      source: `/* wasm: ${blocks.length} blocks */`, insns, reachable: blocks.length, entries: blocks.map((b) => b.eip), fallbacks: [], helpers: [],
+      source: `/* wasm: ${blocks.length} blocks */`, insns, reachable: blocks.length, entries: entriesOf(blocks), fallbacks: [], helpers: [],
       fn, from: w.module === module ? "cache" : "source", hot: null, pages: codePagesOf(blocks), notRun, module: w.module,
     };
   };

@@ -16,8 +16,7 @@ import { WINDOWS_ALL, WINDOWS_STACK, WINDOWS_NONE } from "./stackwin.js";
 import { settleOnce } from "../hw/v8fields.js";
 import { mkdirSync, writeFileSync } from "node:fs";
 import type { PhysMemory } from "../hw/memory.js";
-import { wasmBlocks, compileWasm, EARLY_HOT } from "./wasm/region.js";
-import { packedInteger } from "./wasm/simd.js";
+import { wasmBlocks, compileWasm, EARLY_HOT, hasPackedInteger } from "./wasm/region.js";
 import { hostNowMs } from "../hw/devices/hosttime.js";
 
 /** Developer aid: when set, every region's generated source is written to this folder. */
@@ -514,7 +513,7 @@ export class RegionCache {
     // graph, and answering it for every block of every JavaScript region formed made a run of
     // strings twice as slow; remembering answers for whole floods of blocks kept blocks out of
     // JavaScript regions that no wasm region then took)
-    if (this.wasm === null || b === entry || b.nowasm || !b.insns.some((x) => x.op === Op.SIMD && packedInteger(x))) return false;
+    if (this.wasm === null || b === entry || b.nowasm || !hasPackedInteger(b)) return false;
     return wasmBlocks(b, this.blockAt, this.hotExecs(entry), this.wasm.decodeAt) !== null;
   }
 

@@ -161,13 +161,23 @@ type LoopKind = "packed" | "direct";
  *  there is none or it uses MXCSR. A component the tier takes lies wholly among those blocks,
  *  and is then the same one as in all the hot code (wasmBlocks checks that last). */
 function loopOf(entry: Block, blockAt: (eip: number) => Block | null, hot: number, cap: number): { kind: LoopKind; blocks: Block[] } | null {
-  const simd = (b: Block, f: (x: Insn) => boolean): boolean => b.insns.some((x) => x.op === Op.SIMD && f(x));
-  const mxcsr = (b: Block): boolean => simd(b, (x) => usesMxcsr(simdName(x) as string));
+  const mxcsr = (b: Block): boolean => simdWhere(b, (x) => usesMxcsr(simdName(x) as string));
   const inner = component(entry, blockAt, hot, usable, cap);
   if (inner === null || inner.some(mxcsr)) return null;
-  if (inner.some((b) => simd(b, packedInteger))) return { kind: "packed", blocks: inner };
+  if (inner.some(hasPackedInteger)) return { kind: "packed", blocks: inner };
   const straight = component(entry, blockAt, hot, direct, cap);
   return straight === null ? null : { kind: "direct", blocks: straight };
+}
+
+/** Whether `b` has a SIMD instruction that `f` takes. */
+function simdWhere(b: Block, f: (x: Insn) => boolean): boolean {
+  return b.insns.some((x) => x.op === Op.SIMD && f(x));
+}
+
+/** Whether `b` has packed integer SSE, what makes a loop one this tier takes (LoopKind) and a
+ *  region of it be judged by MIN_WORK. */
+export function hasPackedInteger(b: Block): boolean {
+  return simdWhere(b, packedInteger);
 }
 
 /** Whether the tier translates `b` and it jumps and calls only to static targets, or through a
@@ -249,20 +259,20 @@ function usable(b: Block): boolean {
 
 /** Entries after which a wasm region's work per entry is judged, and the least it must average:
  *  below that, leaving and entering cost more than WebAssembly saves (a loop that leaves the
- *  region for code it does not take, on every iteration), and it is demoted. MIN_WORK for a
- *  region with packed integer SSE, whose lanes WebAssembly's SIMD computes several times faster
- *  than the JavaScript tier: but not for a loop of integer code that calls an SSE routine, which
- *  is a region of that kind too (Debian's bash: a 1,049-instruction region of glibc's code at 137
- *  instructions per entry, kept at 128, ran its 10,000-pass loop 4% slower than demoted; xz -3's
- *  loop through memcmp averages 1,660 and its windows never fell below 515, imgfilter's 27,000 and
- *  58,000). MIN_WORK_DIRECT for one of integer code only, which gains nothing
- *  per instruction (TurboFan's code for it is as good) and is there for the loop nests
- *  JavaScript would wait long in V8's lower tiers for, which run thousands of instructions per
- *  entry (Debian's sha256sum, bzip2 and gzip -d 28,000-58,000, xz -3 1,655, averaged over their
- *  judgements). vfprintf's format loop, through strchrnul and its other callees by their PLT
- *  entries, is a direct loop of 973 instructions that ran 150 per entry (perf's strings built
- *  dynamically, one entry per call of snprintf): 3,170 ms of guest time in wasm against 2,365
- *  with --no-wasm (five interleaved runs each). */
+ *  region for code it does not take, on every iteration), and it is demoted.
+ *  MIN_WORK: a region with packed integer SSE, whose lanes WebAssembly's SIMD computes several
+ *  times faster than the JavaScript tier. A loop of integer code that calls an SSE routine is
+ *  such a region too: Debian's bash had one of 1,049 instructions of glibc's code at 137 per
+ *  entry, and its 10,000-pass loop ran 4% slower with it kept (at 128) than demoted; xz -3's loop
+ *  through memcmp averages 1,660 (no window below 515), imgfilter's 27,000 and 58,000.
+ *  MIN_WORK_DIRECT: a region of integer code only, which gains nothing per instruction
+ *  (TurboFan's code for it is as good) and is there for loop nests JavaScript would wait long in
+ *  V8's lower tiers for, which run thousands of instructions per entry (averages over their
+ *  judgements: Debian's sha256sum, bzip2 and gzip -d 28,000-58,000). vfprintf's format loop,
+ *  through strchrnul and its other callees by their PLT entries, is a direct loop of 973
+ *  instructions that ran 150 per entry (perf's strings built dynamically, one entry per call of
+ *  snprintf): 3,170 ms of guest time in wasm against 2,365 with --no-wasm (five interleaved runs
+ *  each). */
 const JUDGE_RUNS = 1024, MIN_WORK = 256, MIN_WORK_DIRECT = 1024;
 
 /** Where the engine may enter the region made of `blocks`: at any of them (a loop left for an
@@ -290,8 +300,7 @@ export function compileWasm(
   const insns = blocks.reduce((s, b) => s + b.insns.length, 0);
   const notRun = new Map<number, number>();
   for (const b of blocks) b.insns.forEach((x, k) => notRun.set(x.eip, b.insns.length - k));
-  const packed = blocks.some((b) => b.insns.some((x) => x.op === Op.SIMD && packedInteger(x)));
-  const least = (packed ? MIN_WORK : MIN_WORK_DIRECT) * JUDGE_RUNS;
+  const least = (blocks.some(hasPackedInteger) ? MIN_WORK : MIN_WORK_DIRECT) * JUDGE_RUNS;
   return (self) => {
     let runs = 0, work = 0;
     const fn: RegionFn = (c, n, d) => {

@@ -244,6 +244,42 @@ describe("exojit's cache directory", () => {
     expect(packs.filter((f) => !mine.includes(f))).toEqual([other(3), `${other(3)}.kinds`, other(4), `${other(4)}.kinds`, other(5, `${process.version}-0badf1a9`), `${other(5, `${process.version}-0badf1a9`)}.kinds`]);
   });
 
+  it("keeps the pack's code caches of the three other Node versions or flag states used last, and marks a cache it uses as used", () => {
+    const cache = path.join(dir, "cache-tags"), code = path.join(cache, "code");
+    fs.mkdirSync(code, { recursive: true });
+    const echo = path.join(REPO, "firmware", "image", "root", "bin", "echo");
+    const run = (): void => {
+      const r = spawnSync("node", [CLI, "run", echo, "x"], { encoding: "utf8", cwd: dir, timeout: 30_000, env: { ...process.env, EXOJIT_CACHE: cache } });
+      expect(r.status, r.stderr).toBe(0);
+    };
+    run();
+    const mine = fs.readdirSync(code).filter((f) => f.startsWith("pack-") && f.endsWith(".v8"));
+    expect(mine).toHaveLength(1);
+    // used again, its time is now (it was written once, at time 500 s)
+    fs.utimesSync(path.join(code, mine[0]), 500, 500);
+    run();
+    expect(fs.statSync(path.join(code, mine[0])).mtimeMs).toBeGreaterThan(Date.now() - 600_000);
+    // five other states' caches, used at times 1000..5000 s, two builds of the last; and this
+    // state's cache gone, so that the next run writes one (pruning is done when one is written)
+    const tags = ["v18.0.0", "v19.1.0", "v20.0.0-0badf1a9", "v21.2.0", "v22.3.0-12345678"];
+    const made: string[] = [];
+    tags.forEach((tag, k) => {
+      for (const b of k === 4 ? [1, 2] : [1]) {
+        const f = `pack-${b}a-${b}b-${tag}.v8`;
+        made.push(f);
+        for (const name of [f, `${f}.kinds`]) {
+          fs.writeFileSync(path.join(code, name), "run/auto\n");
+          fs.utimesSync(path.join(code, name), 1000 * (k + 1) + b, 1000 * (k + 1) + b);
+        }
+      }
+    });
+    fs.rmSync(path.join(code, mine[0]));
+    run();
+    const left = fs.readdirSync(code).filter((f) => made.includes(f)).sort();
+    expect(left).toEqual(["pack-1a-1b-v20.0.0-0badf1a9.v8", "pack-1a-1b-v21.2.0.v8", "pack-1a-1b-v22.3.0-12345678.v8", "pack-2a-2b-v22.3.0-12345678.v8"]);
+    expect(fs.readdirSync(code).filter((f) => f.endsWith(".kinds") && made.includes(f.slice(0, -6))).sort()).toEqual(left.map((f) => `${f}.kinds`));
+  });
+
   it("runs from the ES modules as well when told not to use the packed build (EXOJIT_NO_PACK=1)", () => {
     const hello = buildGuest("hello.c");
     const env = { ...process.env, EXOJIT_NO_PACK: "1", EXOJIT_CACHE: path.join(dir, "cache-esm") };
@@ -431,10 +467,12 @@ describe("exojit's cache directory", () => {
     const cache = path.join(dir, "cache-pack");
     const hello = buildGuest("hello.c");
     const code = path.join(cache, "code");
-    const packs = (): { name: string; mtimeMs: number; size: number }[] =>
+    // (a cache written again is a new file renamed into place: a new inode; its time is not a
+    // sign of that, a run that uses a cache marks it used)
+    const packs = (): { name: string; ino: number; size: number }[] =>
       fs.readdirSync(code).filter((f) => f.startsWith("pack-") && f.endsWith(".v8")).map((name) => {
         const st = fs.statSync(path.join(code, name));
-        return { name, mtimeMs: st.mtimeMs, size: st.size };
+        return { name, ino: st.ino, size: st.size };
       });
     const kinds = (): string[] => fs.readFileSync(path.join(code, `${packs()[0].name}.kinds`), "latin1").trim().split("\n");
     const exo = (...args: string[]): string => {

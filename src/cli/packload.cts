@@ -63,6 +63,10 @@ interface Cached {
   kinds: string[];
   /** Names of the caches this one replaces (older builds, same kind and flag state). */
   stale: RegExp;
+  /** Names of the caches of its kind, whatever their Node version and flags (the tag, $1),
+   *  and its own tag. */
+  tagged: RegExp;
+  tag: string;
 }
 
 function compileCached(file: string, source: string, kind: string, st: fs.Stats, tag: string): Cached {
@@ -82,9 +86,23 @@ function compileCached(file: string, source: string, kind: string, st: fs.Stats,
     } catch {
       kinds = [];
     }
+    // (its time is when it was last used: pruneOtherBuilds keeps the caches used last; a cache
+    // directory one may not write to is used all the same)
+    try {
+      const now = new Date();
+      fs.utimesSync(cacheFile, now, now);
+    } catch {
+      // (kept as it is)
+    }
   }
-  const stale = new RegExp(`^${kind}-[0-9a-z]+-[0-9a-z]+-${tag.replace(/[.]/g, "\\.")}\\.v8(${KINDS.replace(/[.]/g, "\\.")})?$`);
-  return { script, file: cacheFile, save: !ok, kinds, stale };
+  const stale = new RegExp(`^${escaped(kind)}-[0-9a-z]+-[0-9a-z]+-${escaped(tag)}\\.v8(${escaped(KINDS)})?$`);
+  const tagged = new RegExp(`^${escaped(kind)}-[0-9a-z]+-[0-9a-z]+-(.+)\\.v8$`);
+  return { script, file: cacheFile, save: !ok, kinds, stale, tagged, tag };
+}
+
+/** `s` as a regular expression that matches it alone. */
+function escaped(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 /** The suffix of the file beside a cache that lists its kinds. */
@@ -112,17 +130,29 @@ function saveCache(c: Cached, kind: string): void {
  *  start compiled the pack from source (30-50 ms) and wrote a cache again. */
 const KEEP_BUILDS = 3; // (jitcache.ts KEEP_BUILDS keeps as many folders of saved regions)
 
+/** Node versions and V8 flag states whose caches of a kind are kept, this run's included: the
+ *  ones used last. Each state a command ran under (a Node upgraded, `node --max-old-space-size`,
+ *  a test's flags) wrote caches of its own, which nothing deleted: 85 MB of the pack's in one
+ *  developer's cache directory. */
+const KEEP_TAGS = 4;
+
 /** Deletes the caches of other builds of `c`'s kind and flags, but for the KEEP_BUILDS - 1
- *  written last. */
+ *  written or used last, and those of its kind under other flag states or Node versions but
+ *  for the KEEP_TAGS - 1 states used last. */
 function pruneOtherBuilds(c: Cached): void {
   const dir = path.dirname(c.file), mine = path.basename(c.file);
-  const others = fs.readdirSync(dir).filter((f) => f !== mine && f.endsWith(".v8") && c.stale.test(f));
-  const when = new Map(others.map((f) => [f, fs.statSync(path.join(dir, f), { throwIfNoEntry: false })?.mtimeMs ?? 0]));
-  others.sort((a, b) => (when.get(b) as number) - (when.get(a) as number));
-  for (const f of others.slice(KEEP_BUILDS - 1)) {
+  const files = fs.readdirSync(dir).filter((f) => f !== mine && c.tagged.test(f));
+  const when = new Map(files.map((f) => [f, fs.statSync(path.join(dir, f), { throwIfNoEntry: false })?.mtimeMs ?? 0]));
+  files.sort((a, b) => (when.get(b) as number) - (when.get(a) as number));
+  const remove = (f: string): void => {
     fs.rmSync(path.join(dir, f), { force: true });
     fs.rmSync(path.join(dir, `${f}${KINDS}`), { force: true });
-  }
+  };
+  for (const f of files.filter((f) => c.stale.test(f)).slice(KEEP_BUILDS - 1)) remove(f);
+  // (other states, ordered by the cache of theirs used last)
+  const tags = [...new Set(files.map((f) => (c.tagged.exec(f) as RegExpExecArray)[1]).filter((t) => t !== c.tag))];
+  const dropped = new Set(tags.slice(KEEP_TAGS - 1));
+  for (const f of files) if (dropped.has((c.tagged.exec(f) as RegExpExecArray)[1])) remove(f);
 }
 
 /** The pack's text. tools/pack.mjs writes it in ASCII (any other character as a \u escape), so

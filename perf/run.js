@@ -194,14 +194,9 @@ function stringRoutines(o, expect) {
     return r.run;
   };
   const a = [], b = [];
+  const sides = [[strings, a], [i686, b]];
   for (let k = 0; k < pairs; k++) {
-    if (k % 2 === 0) {
-      a.push(run(strings, `pair ${k + 1}/${pairs}`));
-      b.push(run(i686, `pair ${k + 1}/${pairs}`));
-    } else {
-      b.push(run(i686, `pair ${k + 1}/${pairs}`));
-      a.push(run(strings, `pair ${k + 1}/${pairs}`));
-    }
+    for (const [p, times] of k % 2 === 0 ? sides : [...sides].reverse()) times.push(run(p, `pair ${k + 1}/${pairs}`));
   }
   progress("");
   const ratios = a.map((x, k) => x / b[k]);
@@ -321,8 +316,7 @@ function suite(o) {
   let routines = null;
   if (sse && i686) {
     console.log(`strings: glibc's SSE2-SSE4.2 routines ${fmt(sse.jit.run.median, 0)} ms, its i686 ones ${fmt(i686.jit.run.median, 0)} ms under the JIT (${fmt(sse.jit.run.median / i686.jit.run.median, 2)}x)`);
-    routines = stringRoutines(o, sse.jit.stdout);
-    const r = routines;
+    const r = (routines = stringRoutines(o, sse.jit.stdout));
     console.log(`strings, ${r.pairs} interleaved pairs under the JIT: SSE routines ${fmt(r.sse.median, 0)} ms (${fmt(r.sse.min, 0)}-${fmt(r.sse.max, 0)}), i686 ones ${fmt(r.i686.median, 0)} ms (${fmt(r.i686.min, 0)}-${fmt(r.i686.max, 0)}); ratio per pair ${fmt(r.ratio.median, 3)} (${fmt(r.ratio.min, 3)}-${fmt(r.ratio.max, 3)}), the SSE run faster in ${r.sseFaster} of ${r.pairs}`);
   }
 

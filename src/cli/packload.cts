@@ -61,10 +61,8 @@ interface Cached {
    *  first, and every later `run` compiled its code lazily from source: 30-50 ms of its
    *  start-up). */
   kinds: string[];
-  /** Names of the caches this one replaces (older builds, same kind and flag state). */
-  stale: RegExp;
-  /** Names of the caches of its kind, whatever their Node version and flags (the tag, $1),
-   *  and its own tag. */
+  /** Names of the caches of its kind, whatever their build, Node version and flags (the
+   *  tag, $1), and its own tag: those with its tag are older builds' it replaces. */
   tagged: RegExp;
   tag: string;
 }
@@ -95,9 +93,8 @@ function compileCached(file: string, source: string, kind: string, st: fs.Stats,
       // (kept as it is)
     }
   }
-  const stale = new RegExp(`^${escaped(kind)}-[0-9a-z]+-[0-9a-z]+-${escaped(tag)}\\.v8(${escaped(KINDS)})?$`);
   const tagged = new RegExp(`^${escaped(kind)}-[0-9a-z]+-[0-9a-z]+-(.+)\\.v8$`);
-  return { script, file: cacheFile, save: !ok, kinds, stale, tagged, tag };
+  return { script, file: cacheFile, save: !ok, kinds, tagged, tag };
 }
 
 /** `s` as a regular expression that matches it alone. */
@@ -141,18 +138,24 @@ const KEEP_TAGS = 4;
  *  for the KEEP_TAGS - 1 states used last. */
 function pruneOtherBuilds(c: Cached): void {
   const dir = path.dirname(c.file), mine = path.basename(c.file);
-  const files = fs.readdirSync(dir).filter((f) => f !== mine && c.tagged.test(f));
+  // (each cache of the kind, but this one, and its tag)
+  const tagOf = new Map<string, string>();
+  for (const f of fs.readdirSync(dir)) {
+    const m = c.tagged.exec(f);
+    if (m !== null && f !== mine) tagOf.set(f, m[1]);
+  }
+  const files = [...tagOf.keys()];
   const when = new Map(files.map((f) => [f, fs.statSync(path.join(dir, f), { throwIfNoEntry: false })?.mtimeMs ?? 0]));
   files.sort((a, b) => (when.get(b) as number) - (when.get(a) as number));
   const remove = (f: string): void => {
     fs.rmSync(path.join(dir, f), { force: true });
     fs.rmSync(path.join(dir, `${f}${KINDS}`), { force: true });
   };
-  for (const f of files.filter((f) => c.stale.test(f)).slice(KEEP_BUILDS - 1)) remove(f);
+  for (const f of files.filter((f) => tagOf.get(f) === c.tag).slice(KEEP_BUILDS - 1)) remove(f);
   // (other states, ordered by the cache of theirs used last)
-  const tags = [...new Set(files.map((f) => (c.tagged.exec(f) as RegExpExecArray)[1]).filter((t) => t !== c.tag))];
+  const tags = [...new Set(files.map((f) => tagOf.get(f) as string).filter((t) => t !== c.tag))];
   const dropped = new Set(tags.slice(KEEP_TAGS - 1));
-  for (const f of files) if (dropped.has((c.tagged.exec(f) as RegExpExecArray)[1])) remove(f);
+  for (const f of files) if (dropped.has(tagOf.get(f) as string)) remove(f);
 }
 
 /** The pack's text. tools/pack.mjs writes it in ASCII (any other character as a \u escape), so

@@ -73,6 +73,9 @@ export class Block {
    *  engine's loop (where it is pushed) was optimised for one kind and deoptimised ("not a Smi")
    *  at the other, then compiled again. */
   succ: Block[] = NO_SUCC;
+  /** How many successors the engine records in `succ`: 1 until it records the first, then its
+   *  cap for the block (jit/engine.ts addSucc). */
+  succCap = 1;
   /** Embedder hooks covering the block (hw/hooks.ts): HOOK_BLOCK, HOOK_CODE; and with
    *  HOOK_CODE, which instructions (nonzero: hooked). Set when the block is cached; adding or
    *  removing a hook drops the blocks whose addresses it covers, so these never go stale. */
@@ -132,7 +135,7 @@ function weightOf(insns: readonly Insn[]): number {
 // (hw/v8fields.ts: the fields the engine writes, settled before anything is optimised)
 // (weight: a double from the first block, which has no x87 or SIMD instruction: a whole number
 // is kept as a small integer, and the first fractional weight would change its representation)
-settleFields(new Block(0, 0, []), { ppn1: [1], valid: [false], execs: [1], compiled: [{}, []], nojit: [true], nowasm: [true], wasmTakes: [-1], hooks: [1], codeHooks: [new Uint8Array(1)], weight: [0.5], alias: [new Block(0, 0, [])], born: [2 ** 40 + 0.5] });
+settleFields(new Block(0, 0, []), { ppn1: [1], valid: [false], execs: [1], compiled: [{}, []], nojit: [true], nowasm: [true], wasmTakes: [-1], succCap: [128], hooks: [1], codeHooks: [new Uint8Array(1)], weight: [0.5], alias: [new Block(0, 0, [])], born: [2 ** 40 + 0.5] });
 
 /** The code segment's default size: 16 in real and virtual-8086 mode and for code segments
  *  with the D bit clear, else 32. */

@@ -206,15 +206,20 @@ function ranBeforeFault(c: Cpu, inRegion: Region | null, n0: number): number {
 /** Records `b` among `prev`'s observed successors (up to MAX_SUCC, MAX_JUMP_TARGETS after a
  *  computed jump). The search is a loop V8
  *  inlines into the engine's run loop, where Array.prototype.includes was a builtin call per
- *  interpreted block (2% of an interpreted run's profile). */
+ *  interpreted block (2% of an interpreted run's profile). The cap is the block's own
+ *  (Block.succCap), set with its first successor, so that the test made on every call is the
+ *  only one: a test of the kind of jump made only once a list was full had no type feedback
+ *  when V8 first optimised the engine's loop, and deoptimised it the first time a list filled
+ *  (a return to 16 call sites: in every real program). */
 function addSucc(prev: Block, b: Block): void {
   const s = prev.succ;
-  if (s.length >= MAX_SUCC && (s.length >= MAX_JUMP_TARGETS || !computedJump(prev))) return;
+  if (s.length >= prev.succCap) return;
   for (let k = 0; k < s.length; k++) if (s[k] === b) return;
   if (s === NO_SUCC) {
     const own = objectArray<Block>();
     own.push(b);
     prev.succ = own;
+    prev.succCap = computedJump(prev) ? MAX_JUMP_TARGETS : MAX_SUCC;
   } else s.push(b);
 }
 /** addSucc, if `prev` ends with a near return. */
@@ -490,6 +495,9 @@ export class Engine {
           const left = stop - c.icount;
           // (an int32: the count is a double, and a region given a heap number deoptimised)
           n0 = (left < REGION_BUDGET ? left : REGION_BUDGET) | 0;
+          // (for the case of no progress, below: a test made on that rare way alone had no type
+          // feedback when V8 optimised this loop, which then deoptimised there)
+          const roomy = n0 >= MAX_REGION_INSNS;
           r.lastUsed = ++this.tick;
           const runs = ++this.stats.regionRuns;
           const weight = timing ? sampleWeight(runs) : 0;
@@ -523,8 +531,10 @@ export class Engine {
           }
           // No progress: the budget left is smaller than the block, or its first instruction
           // left at once (Emitter.sideExit; then the exit had more budget than any stretch of
-          // code between checks). The interpreter runs it.
-          if (n0 >= MAX_REGION_INSNS && c.jitLeftAt !== 0) from = r;
+          // code between checks). The interpreter runs it, as where the region left at an
+          // instruction of its own, if it did (leftAt, below; otherwise the exit is to the
+          // region's own entry, which exitedTo does not count).
+          if (roomy) from = r;
         }
         // (also where a region's code pages are not mapped as when compiled: the interpreter
         // runs the block, and refills the TLB)

@@ -17,7 +17,8 @@ const HOT = 100;
 const le32 = (v: number): number[] => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
 
 /** The blocks of `code` at CODE (each at one of `starts`, offsets), all run HOT times, and a
- *  blockAt that notes every address asked for. */
+ *  blockAt that notes every address asked for (and in `decoded`, those asked for to be decoded
+ *  if need be: the region's static successors). */
 function graph(code: number[], starts: number[]) {
   const c = cpu(code);
   const dec = new BlockDecoder();
@@ -32,6 +33,11 @@ function graph(code: number[], starts: number[]) {
     asked.add(eip - CODE);
     return blocks.get(eip) ?? null;
   };
+  const decoded = new Set<number>();
+  const decodeAt = (eip: number): Block | null => {
+    decoded.add(eip - CODE);
+    return blockAt(eip);
+  };
   const entry = blocks.get(CODE) as Block;
   const block = (offset: number) => blocks.get(CODE + offset) as Block;
   /** Records edges seen from the block at `from` to those at `to` (in an array of its own, as
@@ -39,7 +45,7 @@ function graph(code: number[], starts: number[]) {
   const observe = (from: number, ...to: number[]): void => {
     block(from).succ = [...block(from).succ, ...to.map(block)];
   };
-  return { entry, asked, block, observe, take: (cap?: number, from = entry) => wasmBlocks(from, blockAt, HOT, blockAt, cap) };
+  return { entry, asked, decoded, block, observe, take: (cap?: number, from = entry) => wasmBlocks(from, blockAt, HOT, decodeAt, cap) };
 }
 
 // a: paddb xmm0, xmm1; dec ecx; jnz a (offset 7 next)
@@ -58,8 +64,10 @@ describe("the wasm tier's choice of loops", () => {
     // through it is not all translated
     const g = graph([...SIMD_LOOP, ...DIV_BACK], [0, 7]);
     expect(g.take()).toBeNull();
-    // (the div block was looked at, and past it)
+    // (the div block was looked at, and past it; but nothing was decoded for a region: the loop
+    // is looked for in all the hot code before the region's blocks are gathered)
     expect(g.asked.has(7)).toBe(true);
+    expect(g.decoded.size).toBe(0);
   });
 
   it("takes an integer loop that calls and jumps to static targets or through a fixed memory slot, or calls one target seen through a register, of 64 instructions or more, and not one that jumps through a register or a table", () => {

@@ -403,14 +403,18 @@ export class Engine {
     if (!this.cpu.flat) return this.lookup(eip);
     const h = (eip ^ (eip >>> JC_BITS)) & this.jcMask;
     const b = this.jc[h];
-    if (b !== undefined && b.eip === eip && b.valid) {
+    const same = b !== undefined && b.eip === eip;
+    if (same && b.valid) {
       if ((this.cpu.tlbR[eip >>> 12] ^ TLB_KEY) === b.tag) return b;
       // The TLB entry may only have been flushed (a context switch, an exec): refilled, it
       // says whether the page still maps where the block came from.
       if (((this.cpu.fetchPhys(eip) ^ eip) & ~0xfff) === b.tag) return b;
     }
     const nb = this.lookup(eip);
-    if (b !== undefined && b.eip !== eip && this.jcMask !== JC_MASK && ++this.jcConflicts === JC_GROW_AT) {
+    // (a miss on another block in the slot counted at every miss while the table is small: a
+    // count made at such misses alone had no type feedback when V8 optimised the engine's loop,
+    // which deoptimised at the first of them)
+    if (this.jcMask !== JC_MASK && (this.jcConflicts += b !== undefined && !same ? 1 : 0) === JC_GROW_AT) {
       this.jc = new Array(1 << JC_BITS);
       this.jcMask = JC_MASK;
       return nb;

@@ -121,4 +121,38 @@ describe("the engine's run loop", () => {
     while (k.run(env, SLICE).kind !== X_INT);
     expect(k.regs(env)[EAX]).toBe(5 * n);
   });
+
+  it("keeps its optimised code at the first miss of its jump cache on another block in the slot", () => {
+    // Two programs, each `mov ecx, n; l: call f; dec ecx; jnz l; int 0x80` with f a `ret` on the
+    // next page. The first one's blocks all have slots of their own (the jump cache starts
+    // small: 2^12 entries); the second one's f is 4 KB after its l, in l's slot, so the two
+    // take it from each other at every pass. Interpreted (threshold 100,000).
+    const P1 = 0x100, F1 = 0x1300, P2 = 0x800, F2 = P2 + 5 + 0x1000;
+    const prog = (at: number, f: number, n: number): number[] => [0xb9, ...le32(n), 0xe8, ...le32(f - (at + 10)), 0x49, 0x75, 0xf8, 0xcd, 0x80];
+    const code = new Array<number>(0x2000).fill(0x90);
+    code.splice(P1, 13, ...prog(P1, F1, 7000));
+    code.splice(P2, 13, ...prog(P2, F2, 100));
+    code[F1] = code[F2] = 0xc3;
+    const { k, env } = machine(code.slice(0, 0x1000), { engine: "auto", threshold: 100_000, wasm: false });
+    const page2 = k.mapNew(k.aspaceOf(env), CODE + 0x1000, 7);
+    k.mem.u8.set(code.slice(0x1000), page2 << 12);
+    const run = Object.getPrototypeOf(k.engine).run as unknown;
+    const toEnd = (at: number): void => {
+      k.regs(env)[EIP] = CODE + at;
+      while (k.run(env, 500).kind !== X_INT);
+    };
+    const slice = (): void => void expect(k.run(env, 500).kind).toBe(X_BUDGET);
+    setFlagsFromString("--no-turbofan");
+    try {
+      toEnd(P1);
+      k.regs(env)[EIP] = CODE + P1;
+      for (let t = 0; t < 10; t++) slice();
+    } finally {
+      setFlagsFromString("--turbofan");
+    }
+    optimize(run, slice);
+    expect(optimized(run)).toBe(true);
+    toEnd(P2);
+    expect(optimized(run)).toBe(true);
+  });
 });
